@@ -1,0 +1,207 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_baas_global_optspecs
+    string join \n manifest= json q/quiet y/yes no-color h/help V/version
+end
+
+function __fish_baas_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_baas_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_baas_using_subcommand
+    set -l cmd (__fish_baas_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c baas -n "__fish_baas_needs_command" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_needs_command" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_needs_command" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_needs_command" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_needs_command" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c baas -n "__fish_baas_needs_command" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_needs_command" -f -a "init" -d 'Create a baas.toml: interactively, or from flags'
+complete -c baas -n "__fish_baas_needs_command" -f -a "introspect" -d 'Read a database or schema file into baas.toml'
+complete -c baas -n "__fish_baas_needs_command" -f -a "show" -d 'Show the entities of the manifest, or one entity in detail'
+complete -c baas -n "__fish_baas_needs_command" -f -a "validate" -d 'Check baas.toml and report every problem with its line and column'
+complete -c baas -n "__fish_baas_needs_command" -f -a "diff" -d 'Compare two schemas (manifests, migration snapshots or live databases)'
+complete -c baas -n "__fish_baas_needs_command" -f -a "migrate" -d 'Plan, apply and inspect migrations'
+complete -c baas -n "__fish_baas_needs_command" -f -a "check" -d 'Fail when the schema drifted (for CI): exit 0 clean, 1 drift, 2 bad input, 3 cannot connect'
+complete -c baas -n "__fish_baas_needs_command" -f -a "codegen" -d 'Generate typed clients and API documents from the manifest'
+complete -c baas -n "__fish_baas_needs_command" -f -a "serve" -d 'Serve a REST API that follows the manifest, reloading when it changes'
+complete -c baas -n "__fish_baas_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c baas -n "__fish_baas_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c baas -n "__fish_baas_using_subcommand init" -l name -d 'Project name [default: the directory\'s name]' -r
+complete -c baas -n "__fish_baas_using_subcommand init" -l template -d 'What to start from' -r -f -a "empty\t'Only the `[manifest]` and `[project]` tables'
+bookshop\t'A small bookshop: authors, books and reviews, with an enum, checks and relations'"
+complete -c baas -n "__fish_baas_using_subcommand init" -l url -d 'Connection string of an existing database, recorded as `[source] url`' -r
+complete -c baas -n "__fish_baas_using_subcommand init" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand init" -s f -l force -d 'Replace an existing manifest'
+complete -c baas -n "__fish_baas_using_subcommand init" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand init" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand init" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand init" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c baas -n "__fish_baas_using_subcommand init" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand introspect" -s o -l out -d 'Where to write the manifest [default: the --manifest path, ./baas.toml]' -r -F
+complete -c baas -n "__fish_baas_using_subcommand introspect" -l schema -d 'Database schema to read (repeatable; PostgreSQL) [default: public]' -r
+complete -c baas -n "__fish_baas_using_subcommand introspect" -l sample -d 'Documents to sample per collection to infer its fields (MongoDB)' -r
+complete -c baas -n "__fish_baas_using_subcommand introspect" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand introspect" -l dry-run -d 'Print the manifest to stdout instead of writing it'
+complete -c baas -n "__fish_baas_using_subcommand introspect" -s f -l force -d 'Replace an existing manifest without asking'
+complete -c baas -n "__fish_baas_using_subcommand introspect" -l fail-on-lossy -d 'Exit with code 1 when anything could not be represented (the ledger is not empty)'
+complete -c baas -n "__fish_baas_using_subcommand introspect" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand introspect" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand introspect" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand introspect" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand introspect" -s h -l help -d 'Print help'
+complete -c baas -n "__fish_baas_using_subcommand introspect" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand show" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand show" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand show" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand show" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand show" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand show" -s h -l help -d 'Print help'
+complete -c baas -n "__fish_baas_using_subcommand show" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand validate" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand validate" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand validate" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand validate" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand validate" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c baas -n "__fish_baas_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand diff" -l from -d 'The "before" side: manifest path, migration folder or database URL [default: last migration snapshot]' -r
+complete -c baas -n "__fish_baas_using_subcommand diff" -l to -d 'The "after" side: manifest path, migration folder or database URL [default: the working manifest]' -r
+complete -c baas -n "__fish_baas_using_subcommand diff" -l format -d 'Output format' -r -f -a "table\t'A table for humans'
+json\t'The change list as JSON'
+sql\t'The SQL that would apply the changes'"
+complete -c baas -n "__fish_baas_using_subcommand diff" -l dialect -d 'SQL dialect for `--format sql` [default: the manifest\'s engine]' -r -f -a "postgres\t''
+mysql\t''
+sqlite\t''"
+complete -c baas -n "__fish_baas_using_subcommand diff" -l rename -d 'Treat a dropped and an added field or entity as a rename (repeatable), e.g. `--rename film.title=film.name`' -r
+complete -c baas -n "__fish_baas_using_subcommand diff" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand diff" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand diff" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand diff" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand diff" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c baas -n "__fish_baas_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -s h -l help -d 'Print help'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -f -a "plan" -d 'Write the next migration (`migrations/NNNN_name/`) from the changes in baas.toml'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -f -a "apply" -d 'Apply pending migrations to a database, each in a transaction where the engine allows'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -f -a "status" -d 'Show which migrations are applied, pending or modified since they were applied'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -f -a "down" -d 'Undo the last N applied migrations with their down scripts'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l name -d 'Name of the migration, e.g. `add_author_bio`' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l dir -d 'Folder holding the migrations' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l url -d 'Database to migrate [default: `[source] url` of the manifest]' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l dir -d 'Folder holding the migrations' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l dry-run -d 'Print what would run, change nothing'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l url -d 'Database to inspect [default: `[source] url` of the manifest]' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l dir -d 'Folder holding the migrations' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l url -d 'Database to migrate [default: `[source] url` of the manifest]' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l dir -d 'Folder holding the migrations' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l dry-run -d 'Print what would run, change nothing'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "plan" -d 'Write the next migration (`migrations/NNNN_name/`) from the changes in baas.toml'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "apply" -d 'Apply pending migrations to a database, each in a transaction where the engine allows'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show which migrations are applied, pending or modified since they were applied'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "down" -d 'Undo the last N applied migrations with their down scripts'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c baas -n "__fish_baas_using_subcommand check" -l url -d 'Database to compare with the manifest [default: no database, compare with migrations]' -r
+complete -c baas -n "__fish_baas_using_subcommand check" -l fail-on -d 'Which drift fails the check' -r -f -a "destructive\t'Fail only when drift includes destructive changes'
+any\t'Fail on any drift'"
+complete -c baas -n "__fish_baas_using_subcommand check" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand check" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand check" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand check" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand check" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c baas -n "__fish_baas_using_subcommand check" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand codegen" -s o -l out -d 'Directory to write into [default: generated/<target>]' -r -F
+complete -c baas -n "__fish_baas_using_subcommand codegen" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand codegen" -l check -d 'Write nothing; exit 1 when the files on disk are stale (for CI)'
+complete -c baas -n "__fish_baas_using_subcommand codegen" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand codegen" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand codegen" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand codegen" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand codegen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c baas -n "__fish_baas_using_subcommand codegen" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand serve" -s p -l port -d 'Port to listen on' -r
+complete -c baas -n "__fish_baas_using_subcommand serve" -l host -d 'Address to bind' -r
+complete -c baas -n "__fish_baas_using_subcommand serve" -l db -d 'Database to serve [default: `[source] url` of the manifest, else the embedded SQLite file]' -r
+complete -c baas -n "__fish_baas_using_subcommand serve" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand serve" -l example -d 'Serve the bundled example manifest with example rows'
+complete -c baas -n "__fish_baas_using_subcommand serve" -l accept-data-loss -d 'Apply destructive manifest changes to the embedded dev database on reload'
+complete -c baas -n "__fish_baas_using_subcommand serve" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand serve" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand serve" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand serve" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c baas -n "__fish_baas_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand completions" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand completions" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
+complete -c baas -n "__fish_baas_using_subcommand completions" -s q -l quiet -d 'Print only errors and requested data'
+complete -c baas -n "__fish_baas_using_subcommand completions" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
+complete -c baas -n "__fish_baas_using_subcommand completions" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
+complete -c baas -n "__fish_baas_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c baas -n "__fish_baas_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "init" -d 'Create a baas.toml: interactively, or from flags'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "introspect" -d 'Read a database or schema file into baas.toml'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "show" -d 'Show the entities of the manifest, or one entity in detail'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "validate" -d 'Check baas.toml and report every problem with its line and column'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "diff" -d 'Compare two schemas (manifests, migration snapshots or live databases)'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "migrate" -d 'Plan, apply and inspect migrations'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "check" -d 'Fail when the schema drifted (for CI): exit 0 clean, 1 drift, 2 bad input, 3 cannot connect'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "codegen" -d 'Generate typed clients and API documents from the manifest'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "serve" -d 'Serve a REST API that follows the manifest, reloading when it changes'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c baas -n "__fish_baas_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "plan" -d 'Write the next migration (`migrations/NNNN_name/`) from the changes in baas.toml'
+complete -c baas -n "__fish_baas_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "apply" -d 'Apply pending migrations to a database, each in a transaction where the engine allows'
+complete -c baas -n "__fish_baas_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "status" -d 'Show which migrations are applied, pending or modified since they were applied'
+complete -c baas -n "__fish_baas_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "down" -d 'Undo the last N applied migrations with their down scripts'

@@ -1,0 +1,31 @@
+//! SQL dialects: pure rendering of the manifest's types and objects into each
+//! engine's SQL. No I/O here.
+//!
+//! Each engine implements [`Dialect`]; the default methods hold the behaviour
+//! shared by every engine and a dialect overrides only where it differs.
+
+use crate::manifest::Field;
+
+pub mod sqlite;
+
+pub use sqlite::SqliteDialect;
+
+/// What one SQL engine can do and how it spells things.
+pub trait Dialect {
+    /// The engine's name, for messages (`sqlite`, `postgres`, ...).
+    fn name(&self) -> &'static str;
+
+    /// The engine's canonical column type for `field`'s portable type
+    /// (`type`, `max_length`, `precision`, `scale`). [`Field::native`] is
+    /// ignored except for `type = "native"`, whose type *is* its native text.
+    fn canonical_type(&self, field: &Field) -> String;
+
+    /// The type to declare for `field`: its pinned `native` type when it has
+    /// one, else the canonical rendering of its portable type.
+    fn column_type(&self, field: &Field) -> String {
+        match &field.native {
+            Some(native) => native.clone(),
+            None => self.canonical_type(field),
+        }
+    }
+}

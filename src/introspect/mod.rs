@@ -1,0 +1,79 @@
+//! Live introspection: read a running database into a [`Manifest`] plus a
+//! [`Ledger`] of what could not be represented.
+//!
+//! One [`Introspector`] per engine, each in a file named after it. Nothing
+//! downstream knows which one produced a manifest.
+
+use std::future::Future;
+
+use crate::ledger::Ledger;
+use crate::manifest::Manifest;
+use crate::source::SourceLocation;
+use crate::ui::Progress;
+
+pub mod sqlite;
+
+/// What an introspection produced.
+#[derive(Debug, Clone)]
+pub struct Introspection {
+    pub manifest: Manifest,
+    pub ledger: Ledger,
+}
+
+/// Knobs shared by all engines; each uses those that apply to it.
+#[derive(Debug, Clone, Default)]
+pub struct IntrospectOptions {
+    /// Schemas (Postgres) to read; empty means the engine's default.
+    pub schemas: Vec<String>,
+    /// Documents to sample per collection (MongoDB).
+    pub sample: Option<usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntrospectError {
+    /// The database could not be reached or opened (exit code 3).
+    #[error("cannot connect to `{target}`: {reason}")]
+    Connect { target: String, reason: String },
+    /// The database answered, but a catalog query failed.
+    #[error("failed to read the catalog of `{target}`: {reason}")]
+    Catalog { target: String, reason: String },
+    /// `baas` has no introspector for this kind of input (yet).
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Reads a live database into a manifest.
+pub trait Introspector {
+    fn introspect(
+        &self,
+        options: &IntrospectOptions,
+        progress: &Progress,
+    ) -> impl Future<Output = Result<Introspection, IntrospectError>> + Send;
+}
+
+/// Introspects whatever `location` points at.
+pub async fn introspect(
+    location: &SourceLocation,
+    options: &IntrospectOptions,
+    progress: &Progress,
+) -> Result<Introspection, IntrospectError> {
+    match location {
+        SourceLocation::Sqlite { path } => {
+            sqlite::SqliteIntrospector::new(path.clone())
+                .introspect(options, progress)
+                .await
+        }
+        SourceLocation::Postgres { .. }
+        | SourceLocation::Mysql { .. }
+        | SourceLocation::Mongodb { .. } => Err(IntrospectError::Unsupported(format!(
+            "live introspection of `{location}` is not available yet in this build; \
+             SQLite databases are (`sqlite://path.db`)"
+        ))),
+        SourceLocation::Http { .. } | SourceLocation::File { .. } => {
+            Err(IntrospectError::Unsupported(format!(
+                "importing `{location}` is not available yet in this build: schema files and \
+                 hosted APIs are not supported yet; SQLite databases are (`sqlite://path.db`)"
+            )))
+        }
+    }
+}

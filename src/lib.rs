@@ -1,0 +1,71 @@
+//! `baas`: schema-as-code for the database you already have.
+//!
+//! The pipeline, and where each part lives:
+//!
+//! ```text
+//!  introspect::{sqlite, ...}    (live databases)      ┐
+//!  source (what the user pointed at)                  ├─> manifest::Manifest (baas.toml)
+//!  ledger (what a source could not represent)         ┘        │
+//!                                  manifest::{load, validate, save}
+//!                                                              │
+//!                 commands::{show, validate, introspect, init, ...}  ─> ui (printer, tables, prompts)
+//! ```
+//!
+//! [`run`] is the whole program: `main.rs` only maps its [`ExitStatus`] to a
+//! process exit code.
+
+pub mod cli;
+pub mod commands;
+pub mod context;
+pub mod diagnostics;
+pub mod dialect;
+pub mod introspect;
+pub mod ledger;
+pub mod manifest;
+pub mod settings;
+pub mod source;
+pub mod ui;
+
+use std::ffi::OsString;
+
+use clap::Parser as _;
+
+/// Exit codes, the same for every command (DESIGN.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitStatus {
+    /// Everything went fine.
+    Success = 0,
+    /// The command found something: drift, lossy introspection, stale files.
+    Found = 1,
+    /// Bad input or usage.
+    BadInput = 2,
+    /// A database or server could not be reached.
+    CannotConnect = 3,
+    /// A bug or an unexpected failure.
+    Internal = 4,
+}
+
+/// Runs `baas` with the given command line and returns how it ended.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => return diagnostics::clap_error(&error),
+    };
+    let cx = match context::Context::new(&cli.global) {
+        Ok(cx) => cx,
+        Err(error) => return diagnostics::report(&error, &ui::Printer::fallback()),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return diagnostics::report(&error.into(), &cx.printer),
+    };
+    let result = runtime.block_on(commands::run(cli.command, &cx));
+    match result {
+        Ok(status) => status,
+        Err(error) => diagnostics::report(&error, &cx.printer),
+    }
+}

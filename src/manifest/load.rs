@@ -1,0 +1,1049 @@
+//! TOML text → [`Manifest`], keeping a span for every key and value.
+//!
+//! The document is parsed with `toml_edit` (which keeps spans and order) and
+//! walked by hand rather than through serde, so that one pass can report every
+//! unknown key and every mistyped value instead of stopping at the first.
+//! Semantic checks (references between entities, enums, ...) run afterwards in
+//! [`super::validate`] over the finished model; their problems get their spans
+//! from the [`SpanMap`] built here.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use toml_edit::{Item, Table, TableLike, Value};
+
+use super::diagnostics::{Diagnostics, Problem, ProblemKind};
+use super::model::*;
+use super::path::{index_path, key_path};
+
+/// Byte spans of keys and values, by manifest path (`entities.film.fields.title.type`).
+#[derive(Debug, Clone, Default)]
+pub struct SpanMap {
+    values: HashMap<String, Range<usize>>,
+    keys: HashMap<String, Range<usize>>,
+}
+
+impl SpanMap {
+    /// The span of the value at `path`, or of its nearest ancestor that has one.
+    pub fn value(&self, path: &str) -> Option<Range<usize>> {
+        let mut path = path;
+        loop {
+            if let Some(span) = self.values.get(path).or_else(|| self.keys.get(path)) {
+                return Some(span.clone());
+            }
+            path = super::path::parent(path)?;
+        }
+    }
+
+    /// The span of the key at `path`, falling back to its value.
+    pub fn key(&self, path: &str) -> Option<Range<usize>> {
+        self.keys.get(path).cloned().or_else(|| self.value(path))
+    }
+}
+
+/// A manifest as read from a file, with what is needed to point into it.
+#[derive(Debug, Clone)]
+pub struct LoadedManifest {
+    pub manifest: Manifest,
+    pub path: PathBuf,
+    pub text: Arc<String>,
+    pub spans: SpanMap,
+}
+
+/// The manifest could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("failed to read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Invalid(#[from] Diagnostics),
+}
+
+/// Reads, parses and validates the manifest at `path`.
+pub fn load_file(path: &Path) -> Result<LoadedManifest, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(load_str(path, text)?)
+}
+
+/// Parses and validates manifest `text`; `path` is used in messages only.
+pub fn load_str(path: &Path, text: String) -> Result<LoadedManifest, Diagnostics> {
+    let text = Arc::new(text);
+    let fail = |problems| Diagnostics::new(path, text.clone(), problems);
+    let document = match toml_edit::Document::parse(text.as_str()) {
+        Ok(document) => document,
+        Err(error) => {
+            let problem = Problem::new(ProblemKind::Syntax, "", error.message().trim().to_owned())
+                .with_span(error.span())
+                .with_help("this is not valid TOML; see https://toml.io for the syntax");
+            return Err(fail(vec![problem]));
+        }
+    };
+    let mut reader = Reader::default();
+    let manifest = reader.manifest(document.as_table());
+    // Semantic checks run even after structural problems, so one run shows
+    // everything; a location already reported is not reported twice.
+    let mut problems = reader.problems;
+    for problem in super::validate::validate(&manifest) {
+        if !problems.iter().any(|p| p.path == problem.path) {
+            problems.push(problem);
+        }
+    }
+    if !problems.is_empty() {
+        for problem in &mut problems {
+            if problem.span.is_none() {
+                problem.span = if problem.kind.points_at_key() {
+                    reader.spans.key(&problem.path)
+                } else {
+                    reader.spans.value(&problem.path)
+                };
+            }
+        }
+        // File order reads best; problems without a location go last.
+        problems.sort_by_key(|p| p.span.as_ref().map_or(usize::MAX, |s| s.start));
+        return Err(fail(problems));
+    }
+    Ok(LoadedManifest {
+        manifest,
+        path: path.to_owned(),
+        text,
+        spans: reader.spans,
+    })
+}
+
+/// A borrowed TOML node: a top-level item, a value inside an array, or a
+/// table of an array of tables.
+#[derive(Clone, Copy)]
+enum Node<'a> {
+    Item(&'a Item),
+    Value(&'a Value),
+    Table(&'a Table),
+}
+
+impl<'a> Node<'a> {
+    fn value(self) -> Option<&'a Value> {
+        match self {
+            Node::Item(item) => item.as_value(),
+            Node::Value(value) => Some(value),
+            Node::Table(_) => None,
+        }
+    }
+
+    fn span(self) -> Option<Range<usize>> {
+        match self {
+            Node::Item(item) => item.span(),
+            Node::Value(value) => value.span(),
+            Node::Table(table) => table.span(),
+        }
+    }
+
+    fn table(self) -> Option<&'a dyn TableLike> {
+        match self {
+            Node::Item(Item::Table(table)) | Node::Table(table) => Some(table),
+            _ => self
+                .value()
+                .and_then(Value::as_inline_table)
+                .map(|t| t as &dyn TableLike),
+        }
+    }
+
+    /// Elements of an array, or the tables of an array of tables.
+    fn elements(self) -> Option<Vec<Node<'a>>> {
+        match self {
+            Node::Item(Item::ArrayOfTables(tables)) => Some(tables.iter().map(Node::Table).collect()),
+            _ => self
+                .value()
+                .and_then(Value::as_array)
+                .map(|array| array.iter().map(Node::Value).collect()),
+        }
+    }
+
+    fn type_name(self) -> &'static str {
+        match self {
+            Node::Item(Item::Table(_)) | Node::Table(_) => "a table",
+            Node::Item(Item::ArrayOfTables(_)) => "an array of tables",
+            Node::Item(Item::None) => "nothing",
+            _ => match self.value() {
+                Some(Value::String(_)) => "a string",
+                Some(Value::Integer(_)) => "an integer",
+                Some(Value::Float(_)) => "a float",
+                Some(Value::Boolean(_)) => "a boolean",
+                Some(Value::Datetime(_)) => "a date-time",
+                Some(Value::Array(_)) => "an array",
+                Some(Value::InlineTable(_)) => "a table",
+                None => "nothing",
+            },
+        }
+    }
+}
+
+const ROOT_KEYS: &[&str] = &["manifest", "project", "source", "enums", "entities"];
+const MANIFEST_KEYS: &[&str] = &["format", "version"];
+const PROJECT_KEYS: &[&str] = &["name"];
+const SOURCE_KEYS: &[&str] = &["engine", "url", "schemas"];
+const ENUM_KEYS: &[&str] = &["values", "native", "schema", "comment"];
+const ENTITY_KEYS: &[&str] = &[
+    "table",
+    "schema",
+    "kind",
+    "primary_key",
+    "primary_key_name",
+    "comment",
+    "definition",
+    "without_rowid",
+    "strict",
+    "fields",
+    "indexes",
+    "uniques",
+    "checks",
+    "relations",
+];
+const FIELD_KEYS: &[&str] = &[
+    "type",
+    "column",
+    "nullable",
+    "default",
+    "generated",
+    "unique",
+    "max_length",
+    "precision",
+    "scale",
+    "enum",
+    "items",
+    "fields",
+    "native",
+    "collation",
+    "comment",
+];
+const INDEX_KEYS: &[&str] = &["name", "fields", "unique", "where", "method"];
+const INDEX_PART_KEYS: &[&str] = &["field", "sql", "order", "collation"];
+const UNIQUE_KEYS: &[&str] = &["name", "fields"];
+const CHECK_KEYS: &[&str] = &["name", "sql"];
+const RELATION_KEYS: &[&str] = &[
+    "name",
+    "fields",
+    "references",
+    "on_delete",
+    "on_update",
+    "deferrable",
+];
+const TARGET_KEYS: &[&str] = &["entity", "fields"];
+const COMPUTED_KEYS: &[&str] = &["sql", "stored"];
+const SQL_KEYS: &[&str] = &["sql"];
+
+/// Walks the document, collecting problems and spans as it goes.
+#[derive(Default)]
+struct Reader {
+    problems: Vec<Problem>,
+    spans: SpanMap,
+}
+
+impl Reader {
+    fn problem(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    fn record(&mut self, path: &str, node: Node<'_>) {
+        if let Some(span) = node.span() {
+            self.spans.values.insert(path.to_owned(), span);
+        }
+    }
+
+    /// The entries of a table, after reporting keys not in `allowed`.
+    fn entries<'a>(
+        &mut self,
+        table: &'a dyn TableLike,
+        path: &str,
+        allowed: &[&str],
+        what: &str,
+    ) -> Vec<(&'a str, Node<'a>)> {
+        let mut entries = Vec::new();
+        for (key, item) in table.iter() {
+            let child = key_path(path, key);
+            if let Some((key_repr, _)) = table.get_key_value(key)
+                && let Some(span) = key_repr.span()
+            {
+                self.spans.keys.insert(child.clone(), span);
+            }
+            self.record(&child, Node::Item(item));
+            if !allowed.is_empty() && !allowed.contains(&key) {
+                let help = match closest(key, allowed) {
+                    Some(best) => format!("did you mean `{best}`? {what} accepts: {}", allowed.join(", ")),
+                    None => format!("{what} accepts: {}", allowed.join(", ")),
+                };
+                self.problem(
+                    Problem::new(
+                        ProblemKind::UnknownKey,
+                        &child,
+                        format!("unknown key `{key}` in {what}"),
+                    )
+                    .with_help(help),
+                );
+                continue;
+            }
+            entries.push((key, Node::Item(item)));
+        }
+        entries
+    }
+
+    fn expected(&mut self, path: &str, node: Node<'_>, expected: &str) {
+        self.problem(Problem::new(
+            ProblemKind::WrongType,
+            path,
+            format!("`{}` must be {expected}, found {}", super::path::last(path), node.type_name()),
+        ));
+    }
+
+    fn table<'a>(&mut self, node: Node<'a>, path: &str) -> Option<&'a dyn TableLike> {
+        let table = node.table();
+        if table.is_none() {
+            self.expected(path, node, "a table");
+        }
+        table
+    }
+
+    fn string(&mut self, node: Node<'_>, path: &str) -> Option<String> {
+        match node.value() {
+            Some(Value::String(s)) => Some(s.value().clone()),
+            // Dates are written as strings in the manifest; accept TOML's own.
+            Some(Value::Datetime(d)) => Some(d.value().to_string()),
+            _ => {
+                self.expected(path, node, "a string");
+                None
+            }
+        }
+    }
+
+    fn non_empty_string(&mut self, node: Node<'_>, path: &str) -> Option<String> {
+        let value = self.string(node, path)?;
+        if value.trim().is_empty() {
+            self.problem(Problem::new(
+                ProblemKind::InvalidValue,
+                path,
+                format!("`{}` must not be empty", super::path::last(path)),
+            ));
+            return None;
+        }
+        Some(value)
+    }
+
+    fn bool(&mut self, node: Node<'_>, path: &str) -> Option<bool> {
+        match node.value() {
+            Some(Value::Boolean(b)) => Some(*b.value()),
+            _ => {
+                self.expected(path, node, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    fn unsigned(&mut self, node: Node<'_>, path: &str) -> Option<u64> {
+        match node.value() {
+            Some(Value::Integer(i)) if *i.value() >= 0 => Some(*i.value() as u64),
+            Some(Value::Integer(_)) => {
+                self.problem(Problem::new(
+                    ProblemKind::InvalidValue,
+                    path,
+                    format!("`{}` must not be negative", super::path::last(path)),
+                ));
+                None
+            }
+            _ => {
+                self.expected(path, node, "a whole number");
+                None
+            }
+        }
+    }
+
+    fn u32(&mut self, node: Node<'_>, path: &str) -> Option<u32> {
+        let value = self.unsigned(node, path)?;
+        match u32::try_from(value) {
+            Ok(value) => Some(value),
+            Err(_) => {
+                self.problem(Problem::new(
+                    ProblemKind::InvalidValue,
+                    path,
+                    format!("`{}` is too large", super::path::last(path)),
+                ));
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, node: Node<'_>, path: &str) -> Option<Vec<String>> {
+        let Some(elements) = node.elements() else {
+            self.expected(path, node, "an array of strings");
+            return None;
+        };
+        let mut out = Vec::with_capacity(elements.len());
+        for (i, element) in elements.into_iter().enumerate() {
+            let child = index_path(path, i);
+            self.record(&child, element);
+            if let Some(s) = self.string(element, &child) {
+                out.push(s);
+            }
+        }
+        Some(out)
+    }
+
+    /// A closed set of spellings, e.g. a field type or an action.
+    fn choice<T>(
+        &mut self,
+        node: Node<'_>,
+        path: &str,
+        all: &[&str],
+        parse: fn(&str) -> Option<T>,
+        kind: ProblemKind,
+    ) -> Option<T> {
+        let text = self.string(node, path)?;
+        if let Some(value) = parse(&text) {
+            return Some(value);
+        }
+        let help = match closest(&text, all) {
+            Some(best) => format!("did you mean `{best}`? expected one of: {}", all.join(", ")),
+            None => format!("expected one of: {}", all.join(", ")),
+        };
+        self.problem(
+            Problem::new(
+                kind,
+                path,
+                format!("unknown {} `{text}`", super::path::last(path).replace('_', " ")),
+            )
+            .with_help(help),
+        );
+        None
+    }
+
+    fn manifest(&mut self, root: &Table) -> Manifest {
+        let mut manifest = Manifest::default();
+        let mut saw_header = false;
+        for (key, node) in self.entries(root, "", ROOT_KEYS, "the top level of baas.toml") {
+            match key {
+                "manifest" => {
+                    saw_header = true;
+                    self.header(node, &mut manifest);
+                }
+                "project" => manifest.project = self.project(node),
+                "source" => manifest.source = self.source(node),
+                "enums" => manifest.enums = self.named(node, "enums", Self::enumeration),
+                "entities" => manifest.entities = self.named(node, "entities", Self::entity),
+                _ => {}
+            }
+        }
+        if !saw_header {
+            self.problem(
+                Problem::new(
+                    ProblemKind::MissingKey,
+                    "",
+                    "missing the `[manifest]` table".to_owned(),
+                )
+                .with_span(Some(0..0))
+                .with_help(format!(
+                    "start the file with:\n[manifest]\nformat = {CURRENT_FORMAT}\nversion = 1"
+                )),
+            );
+        }
+        manifest
+    }
+
+    fn header(&mut self, node: Node<'_>, manifest: &mut Manifest) {
+        let Some(table) = self.table(node, "manifest") else {
+            return;
+        };
+        let mut saw_format = false;
+        for (key, node) in self.entries(table, "manifest", MANIFEST_KEYS, "`[manifest]`") {
+            let path = key_path("manifest", key);
+            match key {
+                "format" => {
+                    saw_format = true;
+                    if let Some(format) = self.u32(node, &path) {
+                        manifest.format = format;
+                        if format == 0 || format > CURRENT_FORMAT {
+                            self.problem(
+                                Problem::new(
+                                    ProblemKind::InvalidValue,
+                                    &path,
+                                    format!("manifest format {format} is not supported"),
+                                )
+                                .with_help(format!(
+                                    "this baas reads format {CURRENT_FORMAT}; a newer file needs a newer baas"
+                                )),
+                            );
+                        }
+                    }
+                }
+                "version" => {
+                    if let Some(version) = self.unsigned(node, &path) {
+                        manifest.version = version;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !saw_format {
+            self.problem(
+                Problem::new(
+                    ProblemKind::MissingKey,
+                    "manifest",
+                    "`[manifest]` has no `format`".to_owned(),
+                )
+                .with_help(format!("add `format = {CURRENT_FORMAT}`")),
+            );
+        }
+    }
+
+    fn project(&mut self, node: Node<'_>) -> Project {
+        let mut project = Project::default();
+        let Some(table) = self.table(node, "project") else {
+            return project;
+        };
+        for (key, node) in self.entries(table, "project", PROJECT_KEYS, "`[project]`") {
+            if key == "name" {
+                project.name = self.string(node, "project.name");
+            }
+        }
+        project
+    }
+
+    fn source(&mut self, node: Node<'_>) -> Option<Source> {
+        let table = self.table(node, "source")?;
+        let mut engine = None;
+        let mut url = None;
+        let mut schemas = Vec::new();
+        for (key, node) in self.entries(table, "source", SOURCE_KEYS, "`[source]`") {
+            let path = key_path("source", key);
+            match key {
+                "engine" => {
+                    engine = self.choice(
+                        node,
+                        &path,
+                        SourceEngine::ALL,
+                        SourceEngine::parse,
+                        ProblemKind::InvalidValue,
+                    )
+                }
+                "url" => {
+                    url = self.non_empty_string(node, &path);
+                    if let Some(text) = &url
+                        && let Err(error) = super::interpolate::check(text)
+                    {
+                        self.problem(
+                            Problem::new(ProblemKind::InvalidValue, &path, error.to_string())
+                                .with_help("write environment references as `${NAME}`"),
+                        );
+                    }
+                }
+                "schemas" => schemas = self.strings(node, &path).unwrap_or_default(),
+                _ => {}
+            }
+        }
+        match engine {
+            Some(engine) => Some(Source {
+                engine,
+                url,
+                schemas,
+            }),
+            None => {
+                if !table.contains_key("engine") {
+                    self.problem(
+                        Problem::new(
+                            ProblemKind::MissingKey,
+                            "source",
+                            "`[source]` has no `engine`".to_owned(),
+                        )
+                        .with_help(format!("add `engine = \"...\"`, one of: {}", SourceEngine::ALL.join(", "))),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// A table of named tables (`[enums.X]`, `[entities.X]`).
+    fn named<T>(
+        &mut self,
+        node: Node<'_>,
+        path: &str,
+        read: fn(&mut Self, &str, Node<'_>, &str) -> Option<T>,
+    ) -> std::collections::BTreeMap<String, T> {
+        let mut out = std::collections::BTreeMap::new();
+        let Some(table) = self.table(node, path) else {
+            return out;
+        };
+        for (name, node) in self.entries(table, path, &[], "") {
+            let child = key_path(path, name);
+            if let Some(value) = read(self, name, node, &child) {
+                out.insert(name.to_owned(), value);
+            }
+        }
+        out
+    }
+
+    fn enumeration(&mut self, name: &str, node: Node<'_>, path: &str) -> Option<Enum> {
+        let table = self.table(node, path)?;
+        let mut enumeration = Enum::default();
+        let mut saw_values = false;
+        let what = format!("enum `{name}`");
+        for (key, node) in self.entries(table, path, ENUM_KEYS, &what) {
+            let child = key_path(path, key);
+            match key {
+                "values" => {
+                    saw_values = true;
+                    enumeration.values = self.strings(node, &child).unwrap_or_default();
+                }
+                "native" => enumeration.native = self.non_empty_string(node, &child),
+                "schema" => enumeration.schema = self.non_empty_string(node, &child),
+                "comment" => enumeration.comment = self.string(node, &child),
+                _ => {}
+            }
+        }
+        if !saw_values {
+            self.problem(
+                Problem::new(ProblemKind::MissingKey, path, format!("{what} has no `values`"))
+                    .with_help("add `values = [\"a\", \"b\"]`"),
+            );
+        }
+        Some(enumeration)
+    }
+
+    fn entity(&mut self, name: &str, node: Node<'_>, path: &str) -> Option<Entity> {
+        let table = self.table(node, path)?;
+        let mut entity = Entity::new(name);
+        let what = format!("entity `{name}`");
+        for (key, node) in self.entries(table, path, ENTITY_KEYS, &what) {
+            let child = key_path(path, key);
+            match key {
+                "table" => {
+                    if let Some(table) = self.non_empty_string(node, &child) {
+                        entity.table = table;
+                    }
+                }
+                "schema" => entity.schema = self.non_empty_string(node, &child),
+                "kind" => {
+                    if let Some(kind) = self.choice(
+                        node,
+                        &child,
+                        EntityKind::ALL,
+                        EntityKind::parse,
+                        ProblemKind::InvalidValue,
+                    ) {
+                        entity.kind = kind;
+                    }
+                }
+                "primary_key" => entity.primary_key = self.strings(node, &child).unwrap_or_default(),
+                "primary_key_name" => entity.primary_key_name = self.non_empty_string(node, &child),
+                "comment" => entity.comment = self.string(node, &child),
+                "definition" => entity.definition = self.non_empty_string(node, &child),
+                "without_rowid" => entity.without_rowid = self.bool(node, &child).unwrap_or(false),
+                "strict" => entity.strict = self.bool(node, &child).unwrap_or(false),
+                "fields" => entity.fields = self.fields(node, &child),
+                "indexes" => entity.indexes = self.list(node, &child, Self::index),
+                "uniques" => entity.uniques = self.list(node, &child, Self::unique),
+                "checks" => entity.checks = self.list(node, &child, Self::check),
+                "relations" => entity.relations = self.list(node, &child, Self::relation),
+                _ => {}
+            }
+        }
+        Some(entity)
+    }
+
+    fn fields(&mut self, node: Node<'_>, path: &str) -> IndexMap<String, Field> {
+        let mut fields = IndexMap::new();
+        let Some(table) = self.table(node, path) else {
+            return fields;
+        };
+        for (name, node) in self.entries(table, path, &[], "") {
+            let child = key_path(path, name);
+            if let Some(field) = self.field(name, node, &child) {
+                fields.insert(name.to_owned(), field);
+            }
+        }
+        fields
+    }
+
+    fn field(&mut self, name: &str, node: Node<'_>, path: &str) -> Option<Field> {
+        let Some(table) = node.table() else {
+            self.problem(
+                Problem::new(
+                    ProblemKind::WrongType,
+                    path,
+                    format!("field `{name}` must be a table, found {}", node.type_name()),
+                )
+                .with_help(format!(
+                    "write it as `{name} = {{ type = \"{}\" }}`",
+                    node.value()
+                        .and_then(Value::as_str)
+                        .and_then(FieldType::parse)
+                        .unwrap_or(FieldType::String)
+                )),
+            );
+            return None;
+        };
+        let what = format!("field `{name}`");
+        let entries = self.entries(table, path, FIELD_KEYS, &what);
+        // A field whose type is missing or unknown is still kept (as a
+        // placeholder) so that references to it do not cascade into more
+        // problems; the type problem itself is reported.
+        let ty = match entries.iter().find(|(key, _)| *key == "type") {
+            Some((_, node)) => self.choice(
+                *node,
+                &key_path(path, "type"),
+                FieldType::ALL,
+                FieldType::parse,
+                ProblemKind::UnknownType,
+            ),
+            None => {
+                self.problem(
+                    Problem::new(ProblemKind::MissingKey, path, format!("{what} has no `type`"))
+                        .with_help(format!("add `type = \"...\"`, one of: {}", FieldType::ALL.join(", "))),
+                );
+                None
+            }
+        };
+        let placeholder = ty.is_none();
+        let mut field = Field::new(ty.unwrap_or(FieldType::Native));
+        for (key, node) in entries {
+            let child = key_path(path, key);
+            match key {
+                "column" => field.column = self.non_empty_string(node, &child),
+                "nullable" => field.nullable = self.bool(node, &child).unwrap_or(false),
+                "default" => field.default = self.default_value(node, &child),
+                "generated" => field.generated = self.generated(node, &child),
+                "unique" => field.unique = self.bool(node, &child).unwrap_or(false),
+                "max_length" => field.max_length = self.u32(node, &child),
+                "precision" => field.precision = self.u32(node, &child),
+                "scale" => field.scale = self.u32(node, &child),
+                "enum" => field.enum_name = self.non_empty_string(node, &child),
+                "items" => {
+                    field.items = self
+                        .field(&format!("{name}[]"), node, &child)
+                        .map(Box::new)
+                }
+                "fields" => field.fields = Some(self.fields(node, &child)),
+                "native" => field.native = self.non_empty_string(node, &child),
+                "collation" => field.collation = self.non_empty_string(node, &child),
+                "comment" => field.comment = self.string(node, &child),
+                _ => {}
+            }
+        }
+        if placeholder && field.native.is_none() {
+            field.native = Some("?".to_owned());
+        }
+        Some(field)
+    }
+
+    fn default_value(&mut self, node: Node<'_>, path: &str) -> Option<DefaultValue> {
+        if let Some(table) = node.table() {
+            let entries = self.entries(table, path, SQL_KEYS, "a default expression");
+            return match entries.first() {
+                Some((_, node)) => self
+                    .non_empty_string(*node, &key_path(path, "sql"))
+                    .map(|sql| DefaultValue::Sql { sql }),
+                None => {
+                    self.problem(
+                        Problem::new(ProblemKind::MissingKey, path, "default table has no `sql`".to_owned())
+                            .with_help("write `default = { sql = \"now()\" }` or a literal such as `default = 0`"),
+                    );
+                    None
+                }
+            };
+        }
+        self.literal(node, path).map(DefaultValue::Literal)
+    }
+
+    fn literal(&mut self, node: Node<'_>, path: &str) -> Option<Literal> {
+        match node.value() {
+            Some(Value::String(s)) => Some(Literal::String(s.value().clone())),
+            Some(Value::Integer(i)) => Some(Literal::Int(*i.value())),
+            Some(Value::Float(f)) => Some(Literal::Float(*f.value())),
+            Some(Value::Boolean(b)) => Some(Literal::Bool(*b.value())),
+            Some(Value::Datetime(d)) => Some(Literal::String(d.value().to_string())),
+            Some(Value::Array(array)) => {
+                let mut items = Vec::with_capacity(array.len());
+                for (i, value) in array.iter().enumerate() {
+                    items.push(self.literal(Node::Value(value), &index_path(path, i))?);
+                }
+                Some(Literal::Array(items))
+            }
+            _ => {
+                self.expected(path, node, "a literal or `{ sql = \"...\" }`");
+                None
+            }
+        }
+    }
+
+    fn generated(&mut self, node: Node<'_>, path: &str) -> Option<Generated> {
+        if let Some(table) = node.table() {
+            let mut sql = None;
+            let mut stored = false;
+            for (key, node) in self.entries(table, path, COMPUTED_KEYS, "a computed column") {
+                let child = key_path(path, key);
+                match key {
+                    "sql" => sql = self.non_empty_string(node, &child),
+                    "stored" => stored = self.bool(node, &child).unwrap_or(false),
+                    _ => {}
+                }
+            }
+            return match sql {
+                Some(sql) => Some(Generated::Computed { sql, stored }),
+                None => {
+                    self.problem(
+                        Problem::new(ProblemKind::MissingKey, path, "computed column has no `sql`".to_owned())
+                            .with_help("write `generated = { sql = \"price * qty\", stored = true }`"),
+                    );
+                    None
+                }
+            };
+        }
+        self.choice(
+            node,
+            path,
+            GeneratedKind::ALL,
+            GeneratedKind::parse,
+            ProblemKind::InvalidValue,
+        )
+        .map(Generated::Kind)
+    }
+
+    /// An array of tables (`[[entities.X.indexes]]` or an inline array).
+    fn list<T>(
+        &mut self,
+        node: Node<'_>,
+        path: &str,
+        read: fn(&mut Self, Node<'_>, &str) -> Option<T>,
+    ) -> Vec<T> {
+        let Some(elements) = node.elements() else {
+            self.expected(path, node, "an array of tables");
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(elements.len());
+        for (i, element) in elements.into_iter().enumerate() {
+            let child = index_path(path, i);
+            self.record(&child, element);
+            if let Some(value) = read(self, element, &child) {
+                out.push(value);
+            }
+        }
+        out
+    }
+
+    fn required<T>(&mut self, value: Option<T>, path: &str, key: &str, what: &str, example: &str) -> Option<T> {
+        if value.is_none() && !self.problems.iter().any(|p| p.path.starts_with(&key_path(path, key))) {
+            self.problem(
+                Problem::new(ProblemKind::MissingKey, path, format!("{what} has no `{key}`"))
+                    .with_help(format!("add `{key} = {example}`")),
+            );
+        }
+        value
+    }
+
+    fn index(&mut self, node: Node<'_>, path: &str) -> Option<Index> {
+        let table = self.table(node, path)?;
+        let mut name = None;
+        let mut fields = None;
+        let mut unique = false;
+        let mut predicate = None;
+        let mut method = None;
+        for (key, node) in self.entries(table, path, INDEX_KEYS, "an index") {
+            let child = key_path(path, key);
+            match key {
+                "name" => name = self.non_empty_string(node, &child),
+                "fields" => fields = self.index_parts(node, &child),
+                "unique" => unique = self.bool(node, &child).unwrap_or(false),
+                "where" => predicate = self.non_empty_string(node, &child),
+                "method" => method = self.non_empty_string(node, &child),
+                _ => {}
+            }
+        }
+        let name = self.required(name, path, "name", "index", "\"idx_name\"");
+        let fields = self.required(fields, path, "fields", "index", "[\"field\"]");
+        Some(Index {
+            name: name?,
+            fields: fields?,
+            unique,
+            predicate,
+            method,
+        })
+    }
+
+    fn index_parts(&mut self, node: Node<'_>, path: &str) -> Option<Vec<IndexPart>> {
+        let Some(elements) = node.elements() else {
+            self.expected(path, node, "an array of field names");
+            return None;
+        };
+        let mut parts = Vec::with_capacity(elements.len());
+        for (i, element) in elements.into_iter().enumerate() {
+            let child = index_path(path, i);
+            self.record(&child, element);
+            if let Some(Value::String(s)) = element.value() {
+                parts.push(IndexPart::field(s.value().clone()));
+                continue;
+            }
+            let Some(table) = element.table() else {
+                self.expected(&child, element, "a field name or `{ field = \"...\", order = \"desc\" }`");
+                continue;
+            };
+            let mut field = None;
+            let mut sql = None;
+            let mut order = None;
+            let mut collation = None;
+            for (key, node) in self.entries(table, &child, INDEX_PART_KEYS, "an index key") {
+                let grandchild = key_path(&child, key);
+                match key {
+                    "field" => field = self.non_empty_string(node, &grandchild),
+                    "sql" => sql = self.non_empty_string(node, &grandchild),
+                    "order" => {
+                        order = self.choice(
+                            node,
+                            &grandchild,
+                            SortOrder::ALL,
+                            SortOrder::parse,
+                            ProblemKind::InvalidValue,
+                        )
+                    }
+                    "collation" => collation = self.non_empty_string(node, &grandchild),
+                    _ => {}
+                }
+            }
+            match (field, sql) {
+                (Some(field), None) => parts.push(IndexPart::Field {
+                    field,
+                    order,
+                    collation,
+                }),
+                (None, Some(sql)) if collation.is_none() => parts.push(IndexPart::Expression { sql, order }),
+                _ => self.problem(
+                    Problem::new(
+                        ProblemKind::InvalidValue,
+                        &child,
+                        "an index key needs exactly one of `field` or `sql`".to_owned(),
+                    )
+                    .with_help("write `{ field = \"title\", order = \"desc\" }` or `{ sql = \"lower(title)\" }`"),
+                ),
+            }
+        }
+        Some(parts)
+    }
+
+    fn unique(&mut self, node: Node<'_>, path: &str) -> Option<Unique> {
+        let table = self.table(node, path)?;
+        let mut name = None;
+        let mut fields = None;
+        for (key, node) in self.entries(table, path, UNIQUE_KEYS, "a unique constraint") {
+            let child = key_path(path, key);
+            match key {
+                "name" => name = self.non_empty_string(node, &child),
+                "fields" => fields = self.strings(node, &child),
+                _ => {}
+            }
+        }
+        let fields = self.required(fields, path, "fields", "unique constraint", "[\"field\"]")?;
+        Some(Unique { name, fields })
+    }
+
+    fn check(&mut self, node: Node<'_>, path: &str) -> Option<Check> {
+        let table = self.table(node, path)?;
+        let mut name = None;
+        let mut sql = None;
+        for (key, node) in self.entries(table, path, CHECK_KEYS, "a check constraint") {
+            let child = key_path(path, key);
+            match key {
+                "name" => name = self.non_empty_string(node, &child),
+                "sql" => sql = self.non_empty_string(node, &child),
+                _ => {}
+            }
+        }
+        let sql = self.required(sql, path, "sql", "check constraint", "\"price >= 0\"")?;
+        Some(Check { name, sql })
+    }
+
+    fn relation(&mut self, node: Node<'_>, path: &str) -> Option<Relation> {
+        let table = self.table(node, path)?;
+        let mut name = None;
+        let mut fields = None;
+        let mut references = None;
+        let mut on_delete = ReferentialAction::NoAction;
+        let mut on_update = ReferentialAction::NoAction;
+        let mut deferrable = false;
+        for (key, node) in self.entries(table, path, RELATION_KEYS, "a relation") {
+            let child = key_path(path, key);
+            match key {
+                "name" => name = self.non_empty_string(node, &child),
+                "fields" => fields = self.strings(node, &child),
+                "references" => references = self.target(node, &child),
+                "on_delete" | "on_update" => {
+                    if let Some(action) = self.choice(
+                        node,
+                        &child,
+                        ReferentialAction::ALL,
+                        ReferentialAction::parse,
+                        ProblemKind::InvalidValue,
+                    ) {
+                        if key == "on_delete" {
+                            on_delete = action;
+                        } else {
+                            on_update = action;
+                        }
+                    }
+                }
+                "deferrable" => deferrable = self.bool(node, &child).unwrap_or(false),
+                _ => {}
+            }
+        }
+        let fields = self.required(fields, path, "fields", "relation", "[\"author_id\"]");
+        let references = self.required(
+            references,
+            path,
+            "references",
+            "relation",
+            "{ entity = \"author\", fields = [\"id\"] }",
+        );
+        Some(Relation {
+            name,
+            fields: fields?,
+            references: references?,
+            on_delete,
+            on_update,
+            deferrable,
+        })
+    }
+
+    fn target(&mut self, node: Node<'_>, path: &str) -> Option<RelationTarget> {
+        let table = self.table(node, path)?;
+        let mut entity = None;
+        let mut fields = None;
+        for (key, node) in self.entries(table, path, TARGET_KEYS, "`references`") {
+            let child = key_path(path, key);
+            match key {
+                "entity" => entity = self.non_empty_string(node, &child),
+                "fields" => fields = self.strings(node, &child),
+                _ => {}
+            }
+        }
+        let entity = self.required(entity, path, "entity", "`references`", "\"author\"");
+        let fields = self.required(fields, path, "fields", "`references`", "[\"id\"]");
+        Some(RelationTarget {
+            entity: entity?,
+            fields: fields?,
+        })
+    }
+}
+
+/// The allowed spelling closest to `word`, if it is close enough to be a typo.
+pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(word, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}

@@ -1,0 +1,557 @@
+//! The typed model of `baas.toml`: the one intermediate representation every
+//! source produces and every consumer reads.
+//!
+//! The model carries no spans and no engine handles, so two manifests can be
+//! compared with `==` and snapshot-tested as plain data. Spans live beside it in
+//! [`super::load::SpanMap`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+/// The `[manifest] format` this build reads and writes.
+pub const CURRENT_FORMAT: u32 = 1;
+
+/// A whole `baas.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Manifest {
+    /// File-format version of `baas.toml` itself.
+    pub format: u32,
+    /// Revision of the model, bumped by every `baas migrate plan`.
+    pub version: u64,
+    pub project: Project,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    pub enums: BTreeMap<String, Enum>,
+    pub entities: BTreeMap<String, Entity>,
+}
+
+impl Default for Manifest {
+    fn default() -> Self {
+        Self {
+            format: CURRENT_FORMAT,
+            version: 1,
+            project: Project::default(),
+            source: None,
+            enums: BTreeMap::new(),
+            entities: BTreeMap::new(),
+        }
+    }
+}
+
+impl Manifest {
+    /// The entity whose physical table is `table` (in `schema`, when given).
+    pub fn entity_by_table(&self, schema: Option<&str>, table: &str) -> Option<(&str, &Entity)> {
+        self.entities
+            .iter()
+            .find(|(_, entity)| {
+                entity.table == table
+                    && (schema.is_none() || entity.schema.as_deref() == schema)
+            })
+            .map(|(name, entity)| (name.as_str(), entity))
+    }
+
+    /// Number of relations over all entities.
+    pub fn relation_count(&self) -> usize {
+        self.entities.values().map(|e| e.relations.len()).sum()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Project {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Where the model came from, and where `baas` connects to by default.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Source {
+    pub engine: SourceEngine,
+    /// Connection string or file path, verbatim: `${VAR}` references are kept
+    /// as written and only resolved when used (see [`crate::settings`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub schemas: Vec<String>,
+}
+
+macro_rules! string_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every accepted spelling, in declaration order.
+            pub const ALL: &'static [&'static str] = &[$($text),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// The kind of thing a manifest was read from.
+    pub enum SourceEngine {
+        Postgres => "postgres",
+        Mysql => "mysql",
+        Sqlite => "sqlite",
+        Mongodb => "mongodb",
+        Sql => "sql",
+        Prisma => "prisma",
+        JsonSchema => "jsonschema",
+        Openapi => "openapi",
+        Graphql => "graphql",
+        Supabase => "supabase",
+    }
+}
+
+string_enum! {
+    /// The portable field types of DESIGN.md §1.
+    pub enum FieldType {
+        Bool => "bool",
+        Int16 => "int16",
+        Int32 => "int32",
+        Int64 => "int64",
+        Float32 => "float32",
+        Float64 => "float64",
+        Decimal => "decimal",
+        String => "string",
+        Text => "text",
+        Uuid => "uuid",
+        Date => "date",
+        Time => "time",
+        Timestamp => "timestamp",
+        Timestamptz => "timestamptz",
+        Interval => "interval",
+        Json => "json",
+        Bytes => "bytes",
+        Enum => "enum",
+        Array => "array",
+        Object => "object",
+        ObjectId => "object_id",
+        Native => "native",
+    }
+}
+
+impl FieldType {
+    pub fn is_integer(self) -> bool {
+        matches!(self, Self::Int16 | Self::Int32 | Self::Int64)
+    }
+
+    pub fn is_numeric(self) -> bool {
+        self.is_integer() || matches!(self, Self::Float32 | Self::Float64 | Self::Decimal)
+    }
+
+    /// Types whose values are measured in characters or bytes (`max_length`).
+    pub fn has_length(self) -> bool {
+        matches!(self, Self::String | Self::Text | Self::Bytes)
+    }
+}
+
+string_enum! {
+    /// Tables are read-write; views are read-only in the API.
+    pub enum EntityKind {
+        Table => "table",
+        View => "view",
+        MaterializedView => "materialized_view",
+    }
+}
+
+string_enum! {
+    /// How the database assigns a value that the client does not send.
+    pub enum GeneratedKind {
+        /// `GENERATED BY DEFAULT AS IDENTITY`
+        Identity => "identity",
+        /// `GENERATED ALWAYS AS IDENTITY`: the client may not set it
+        IdentityAlways => "identity_always",
+        /// a sequence default (`serial`, `nextval(...)`)
+        Serial => "serial",
+        /// MySQL `AUTO_INCREMENT`, SQLite `AUTOINCREMENT` (values are never reused)
+        Autoincrement => "autoincrement",
+        /// SQLite `INTEGER PRIMARY KEY`: an alias of the rowid (values may be reused)
+        Rowid => "rowid",
+    }
+}
+
+string_enum! {
+    /// Referential actions of a foreign key.
+    pub enum ReferentialAction {
+        NoAction => "no_action",
+        Restrict => "restrict",
+        Cascade => "cascade",
+        SetNull => "set_null",
+        SetDefault => "set_default",
+    }
+}
+
+string_enum! {
+    pub enum SortOrder {
+        Asc => "asc",
+        Desc => "desc",
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Enum {
+    pub values: Vec<String>,
+    /// The engine's own name for the type, when it differs from the enum's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A table, view or collection. The map key in [`Manifest::entities`] is the
+/// API name; [`Entity::table`] is the physical name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entity {
+    pub table: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub kind: EntityKind,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub primary_key: Vec<String>,
+    /// Name of the primary-key constraint, when the source named it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_key_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The query of a view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub definition: Option<String>,
+    /// SQLite `WITHOUT ROWID` table.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub without_rowid: bool,
+    /// SQLite `STRICT` table.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
+    pub fields: IndexMap<String, Field>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uniques: Vec<Unique>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub relations: Vec<Relation>,
+}
+
+impl Entity {
+    /// An empty table entity stored in `table`.
+    pub fn new(table: impl Into<String>) -> Self {
+        Self {
+            table: table.into(),
+            schema: None,
+            kind: EntityKind::Table,
+            primary_key: Vec::new(),
+            primary_key_name: None,
+            comment: None,
+            definition: None,
+            without_rowid: false,
+            strict: false,
+            fields: IndexMap::new(),
+            indexes: Vec::new(),
+            uniques: Vec::new(),
+            checks: Vec::new(),
+            relations: Vec::new(),
+        }
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.kind != EntityKind::Table
+    }
+
+    /// The field stored in physical column `column`.
+    pub fn field_by_column(&self, column: &str) -> Option<(&str, &Field)> {
+        self.fields
+            .iter()
+            .find(|(name, field)| field.column_name(name) == column)
+            .map(|(name, field)| (name.as_str(), field))
+    }
+}
+
+/// One field (column, or document key).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Field {
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    /// Physical column name, when it differs from the field name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub nullable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<DefaultValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated: Option<Generated>,
+    /// A single-column unique constraint without a name of its own.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unique: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale: Option<u32>,
+    /// Name of an `[enums.X]` table, for `type = "enum"`.
+    #[serde(rename = "enum", skip_serializing_if = "Option::is_none")]
+    pub enum_name: Option<String>,
+    /// Element type, for `type = "array"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<Field>>,
+    /// Nested fields, for `type = "object"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<IndexMap<String, Field>>,
+    /// The exact engine type, when the portable type does not say it all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+impl Field {
+    /// A non-null field of type `ty` with nothing else set.
+    pub fn new(ty: FieldType) -> Self {
+        Self {
+            ty,
+            column: None,
+            nullable: false,
+            default: None,
+            generated: None,
+            unique: false,
+            max_length: None,
+            precision: None,
+            scale: None,
+            enum_name: None,
+            items: None,
+            fields: None,
+            native: None,
+            collation: None,
+            comment: None,
+        }
+    }
+
+    /// The physical column this field is stored in.
+    pub fn column_name<'a>(&'a self, field_name: &'a str) -> &'a str {
+        self.column.as_deref().unwrap_or(field_name)
+    }
+
+    /// Whether a client may leave this field out of an insert.
+    pub fn is_optional_on_insert(&self) -> bool {
+        self.nullable || self.default.is_some() || self.generated.is_some()
+    }
+}
+
+/// A default value: a literal, or an SQL expression the database evaluates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum DefaultValue {
+    Literal(Literal),
+    Sql { sql: String },
+}
+
+/// A scalar or array literal, as TOML can write it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Literal {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    Array(Vec<Literal>),
+}
+
+/// How a value is produced by the database.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Generated {
+    Kind(GeneratedKind),
+    /// A computed column: `GENERATED ALWAYS AS (sql) [STORED]`.
+    Computed { sql: String, stored: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Index {
+    pub name: String,
+    pub fields: Vec<IndexPart>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unique: bool,
+    /// Predicate of a partial index.
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+    /// Access method (`btree`, `gin`, `hash`, ...), when not the engine default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+}
+
+/// One key part of an index: a field or an expression.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum IndexPart {
+    Field {
+        field: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order: Option<SortOrder>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        collation: Option<String>,
+    },
+    Expression {
+        sql: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order: Option<SortOrder>,
+    },
+}
+
+impl IndexPart {
+    /// A plain ascending key part on `field`.
+    pub fn field(field: impl Into<String>) -> Self {
+        Self::Field {
+            field: field.into(),
+            order: None,
+            collation: None,
+        }
+    }
+}
+
+/// A unique constraint over one or more fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unique {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub fields: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub sql: String,
+}
+
+/// A foreign key from this entity's `fields` to another entity's fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Relation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub fields: Vec<String>,
+    pub references: RelationTarget,
+    #[serde(skip_serializing_if = "is_no_action")]
+    pub on_delete: ReferentialAction,
+    #[serde(skip_serializing_if = "is_no_action")]
+    pub on_update: ReferentialAction,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deferrable: bool,
+}
+
+fn is_no_action(action: &ReferentialAction) -> bool {
+    *action == ReferentialAction::NoAction
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RelationTarget {
+    pub entity: String,
+    pub fields: Vec<String>,
+}
+
+impl Field {
+    /// A short human label of the type: `string(160)`, `decimal(10,2)`,
+    /// `enum mpaa_rating`, `array<int32>`, `native tsvector`.
+    pub fn type_label(&self) -> String {
+        match self.ty {
+            FieldType::Enum => format!("enum {}", self.enum_name.as_deref().unwrap_or("?")),
+            FieldType::Array => format!(
+                "array<{}>",
+                self.items.as_ref().map_or_else(|| "?".to_owned(), |i| i.type_label())
+            ),
+            FieldType::Native => format!("native {}", self.native.as_deref().unwrap_or("?")),
+            FieldType::Decimal => match (self.precision, self.scale) {
+                (Some(p), Some(s)) => format!("decimal({p},{s})"),
+                (Some(p), None) => format!("decimal({p})"),
+                _ => "decimal".to_owned(),
+            },
+            ty if self.max_length.is_some() => {
+                format!("{ty}({})", self.max_length.unwrap_or_default())
+            }
+            ty => ty.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Literal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Literal::Bool(v) => write!(f, "{v}"),
+            Literal::Int(v) => write!(f, "{v}"),
+            Literal::Float(v) => write!(f, "{v}"),
+            Literal::String(v) => write!(f, "{v:?}"),
+            Literal::Array(items) => {
+                let items: Vec<String> = items.iter().map(ToString::to_string).collect();
+                write!(f, "[{}]", items.join(", "))
+            }
+        }
+    }
+}
+
+impl fmt::Display for DefaultValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DefaultValue::Literal(literal) => literal.fmt(f),
+            DefaultValue::Sql { sql } => write!(f, "sql: {sql}"),
+        }
+    }
+}
+
+impl fmt::Display for Generated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Generated::Kind(kind) => kind.fmt(f),
+            Generated::Computed { sql, stored: true } => write!(f, "stored: {sql}"),
+            Generated::Computed { sql, stored: false } => write!(f, "virtual: {sql}"),
+        }
+    }
+}
+
+impl fmt::Display for IndexPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (text, order) = match self {
+            IndexPart::Field { field, order, .. } => (field.as_str(), order),
+            IndexPart::Expression { sql, order } => (sql.as_str(), order),
+        };
+        match self {
+            IndexPart::Expression { .. } => write!(f, "({text})")?,
+            IndexPart::Field { .. } => f.write_str(text)?,
+        }
+        if *order == Some(SortOrder::Desc) {
+            f.write_str(" desc")?;
+        }
+        Ok(())
+    }
+}

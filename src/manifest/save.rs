@@ -1,0 +1,357 @@
+//! Model → canonical `baas.toml` text.
+//!
+//! Canonical means: the same model always gives the same bytes. Sections come
+//! in a fixed order (`[manifest]`, `[project]`, `[source]`, enums, entities),
+//! enums and entities sorted by name, fields in source order, one field per
+//! line as an inline table with its keys in a fixed order (type and its
+//! modifiers, then nullability, default and generation, then the rest). Nothing is aligned,
+//! so adding a field changes exactly one line of a diff.
+
+use std::fmt::Write as _;
+
+use indexmap::IndexMap;
+
+use super::model::*;
+
+/// Renders `manifest` as canonical TOML.
+pub fn to_toml(manifest: &Manifest) -> String {
+    let mut out = String::new();
+    out.push_str("[manifest]\n");
+    line(&mut out, "format", &manifest.format.to_string());
+    line(&mut out, "version", &manifest.version.to_string());
+
+    if let Some(name) = &manifest.project.name {
+        out.push_str("\n[project]\n");
+        line(&mut out, "name", &string(name));
+    }
+
+    if let Some(source) = &manifest.source {
+        out.push_str("\n[source]\n");
+        line(&mut out, "engine", &string(source.engine.as_str()));
+        if let Some(url) = &source.url {
+            line(&mut out, "url", &string(url));
+        }
+        if !source.schemas.is_empty() {
+            line(&mut out, "schemas", &strings(&source.schemas));
+        }
+    }
+
+    for (name, enumeration) in &manifest.enums {
+        let _ = writeln!(out, "\n[enums.{}]", key(name));
+        line(&mut out, "values", &strings(&enumeration.values));
+        optional(&mut out, "native", enumeration.native.as_deref());
+        optional(&mut out, "schema", enumeration.schema.as_deref());
+        if let Some(comment) = &enumeration.comment {
+            line(&mut out, "comment", &block_string(comment));
+        }
+    }
+
+    for (name, entity) in &manifest.entities {
+        entity_section(&mut out, name, entity);
+    }
+    out
+}
+
+fn entity_section(out: &mut String, name: &str, entity: &Entity) {
+    let header = format!("entities.{}", key(name));
+    let _ = writeln!(out, "\n[{header}]");
+    line(out, "table", &string(&entity.table));
+    optional(out, "schema", entity.schema.as_deref());
+    if entity.kind != EntityKind::Table {
+        line(out, "kind", &string(entity.kind.as_str()));
+    }
+    if !entity.primary_key.is_empty() {
+        line(out, "primary_key", &strings(&entity.primary_key));
+    }
+    optional(out, "primary_key_name", entity.primary_key_name.as_deref());
+    if entity.without_rowid {
+        line(out, "without_rowid", "true");
+    }
+    if entity.strict {
+        line(out, "strict", "true");
+    }
+    if let Some(comment) = &entity.comment {
+        line(out, "comment", &block_string(comment));
+    }
+    if let Some(definition) = &entity.definition {
+        line(out, "definition", &block_string(definition));
+    }
+
+    let _ = writeln!(out, "\n[{header}.fields]");
+    for (field_name, field) in &entity.fields {
+        line(out, &key(field_name), &field_table(field));
+    }
+
+    for index in &entity.indexes {
+        let _ = writeln!(out, "\n[[{header}.indexes]]");
+        line(out, "name", &string(&index.name));
+        let parts: Vec<String> = index.fields.iter().map(index_part).collect();
+        line(out, "fields", &format!("[{}]", parts.join(", ")));
+        if index.unique {
+            line(out, "unique", "true");
+        }
+        if let Some(predicate) = &index.predicate {
+            line(out, "where", &string(predicate));
+        }
+        optional(out, "method", index.method.as_deref());
+    }
+
+    for unique in &entity.uniques {
+        let _ = writeln!(out, "\n[[{header}.uniques]]");
+        optional(out, "name", unique.name.as_deref());
+        line(out, "fields", &strings(&unique.fields));
+    }
+
+    for check in &entity.checks {
+        let _ = writeln!(out, "\n[[{header}.checks]]");
+        optional(out, "name", check.name.as_deref());
+        line(out, "sql", &block_string(&check.sql));
+    }
+
+    for relation in &entity.relations {
+        let _ = writeln!(out, "\n[[{header}.relations]]");
+        optional(out, "name", relation.name.as_deref());
+        line(out, "fields", &strings(&relation.fields));
+        line(
+            out,
+            "references",
+            &format!(
+                "{{ entity = {}, fields = {} }}",
+                string(&relation.references.entity),
+                strings(&relation.references.fields)
+            ),
+        );
+        if relation.on_delete != ReferentialAction::NoAction {
+            line(out, "on_delete", &string(relation.on_delete.as_str()));
+        }
+        if relation.on_update != ReferentialAction::NoAction {
+            line(out, "on_update", &string(relation.on_update.as_str()));
+        }
+        if relation.deferrable {
+            line(out, "deferrable", "true");
+        }
+    }
+}
+
+/// A field as one inline table, keys in the model's order.
+fn field_table(field: &Field) -> String {
+    let mut pairs: Vec<(&str, String)> = vec![("type", string(field.ty.as_str()))];
+    // Type modifiers first, then nullability and values, then the rest;
+    // the order is part of the canonical form.
+    if let Some(enum_name) = &field.enum_name {
+        pairs.push(("enum", string(enum_name)));
+    }
+    if let Some(items) = &field.items {
+        pairs.push(("items", field_table(items)));
+    }
+    for (name, value) in [
+        ("max_length", field.max_length),
+        ("precision", field.precision),
+        ("scale", field.scale),
+    ] {
+        if let Some(value) = value {
+            pairs.push((name, value.to_string()));
+        }
+    }
+    if let Some(native) = &field.native {
+        pairs.push(("native", string(native)));
+    }
+    if let Some(column) = &field.column {
+        pairs.push(("column", string(column)));
+    }
+    if field.nullable {
+        pairs.push(("nullable", "true".into()));
+    }
+    match &field.default {
+        Some(DefaultValue::Literal(literal)) => pairs.push(("default", literal_value(literal))),
+        Some(DefaultValue::Sql { sql }) => pairs.push(("default", format!("{{ sql = {} }}", string(sql)))),
+        None => {}
+    }
+    match &field.generated {
+        Some(Generated::Kind(kind)) => pairs.push(("generated", string(kind.as_str()))),
+        Some(Generated::Computed { sql, stored }) => pairs.push((
+            "generated",
+            format!("{{ sql = {}, stored = {stored} }}", string(sql)),
+        )),
+        None => {}
+    }
+    if field.unique {
+        pairs.push(("unique", "true".into()));
+    }
+    if let Some(collation) = &field.collation {
+        pairs.push(("collation", string(collation)));
+    }
+    if let Some(comment) = &field.comment {
+        pairs.push(("comment", string(comment)));
+    }
+    if let Some(fields) = &field.fields {
+        pairs.push(("fields", nested_fields(fields)));
+    }
+    inline_table(&pairs)
+}
+
+fn nested_fields(fields: &IndexMap<String, Field>) -> String {
+    let pairs: Vec<(String, String)> = fields
+        .iter()
+        .map(|(name, field)| (key(name), field_table(field)))
+        .collect();
+    let pairs: Vec<(&str, String)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    inline_table(&pairs)
+}
+
+fn inline_table(pairs: &[(&str, String)]) -> String {
+    if pairs.is_empty() {
+        return "{}".into();
+    }
+    let body: Vec<String> = pairs.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    format!("{{ {} }}", body.join(", "))
+}
+
+fn index_part(part: &IndexPart) -> String {
+    match part {
+        IndexPart::Field {
+            field,
+            order: None,
+            collation: None,
+        } => string(field),
+        IndexPart::Field {
+            field,
+            order,
+            collation,
+        } => {
+            let mut pairs = vec![("field", string(field))];
+            if let Some(order) = order {
+                pairs.push(("order", string(order.as_str())));
+            }
+            if let Some(collation) = collation {
+                pairs.push(("collation", string(collation)));
+            }
+            inline_table(&pairs)
+        }
+        IndexPart::Expression { sql, order } => {
+            let mut pairs = vec![("sql", string(sql))];
+            if let Some(order) = order {
+                pairs.push(("order", string(order.as_str())));
+            }
+            inline_table(&pairs)
+        }
+    }
+}
+
+fn literal_value(literal: &Literal) -> String {
+    match literal {
+        Literal::Bool(value) => value.to_string(),
+        Literal::Int(value) => value.to_string(),
+        Literal::Float(value) => float(*value),
+        Literal::String(value) => string(value),
+        Literal::Array(items) => {
+            let items: Vec<String> = items.iter().map(literal_value).collect();
+            format!("[{}]", items.join(", "))
+        }
+    }
+}
+
+/// A TOML float that reads back as the same `f64` (and as a float, not an integer).
+fn float(value: f64) -> String {
+    if value.is_nan() {
+        "nan".into()
+    } else if value.is_infinite() {
+        if value > 0.0 { "inf".into() } else { "-inf".into() }
+    } else {
+        // `{:?}` is the shortest text that round-trips, and always has a `.` or an exponent.
+        format!("{value:?}")
+    }
+}
+
+fn line(out: &mut String, key: &str, value: &str) {
+    let _ = writeln!(out, "{key} = {value}");
+}
+
+fn optional(out: &mut String, key: &str, value: Option<&str>) {
+    if let Some(value) = value {
+        line(out, key, &string(value));
+    }
+}
+
+fn strings(values: &[String]) -> String {
+    let items: Vec<String> = values.iter().map(|v| string(v)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// A key, bare when TOML allows it, else quoted.
+pub fn key(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare { name.to_owned() } else { string(name) }
+}
+
+/// A single-line basic string.
+pub fn string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        escape_into(&mut out, c, false);
+    }
+    out.push('"');
+    out
+}
+
+/// A multi-line basic string when `value` spans lines (view definitions,
+/// long comments), else a single-line one.
+fn block_string(value: &str) -> String {
+    if !value.contains('\n') {
+        return string(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    // The newline right after the opening quotes is not part of the value.
+    out.push_str("\"\"\"\n");
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        // A lone `"` may stay as is; one that could start `"""`, or that
+        // would touch the closing quotes, is escaped.
+        if c == '"' && !matches!(chars.peek(), None | Some('"')) {
+            out.push('"');
+            continue;
+        }
+        escape_into(&mut out, c, true);
+    }
+    out.push_str("\"\"\"");
+    out
+}
+
+fn escape_into(out: &mut String, c: char, multiline: bool) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\n' if multiline => out.push('\n'),
+        '\n' => out.push_str("\\n"),
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        c if c.is_control() => {
+            let _ = write!(out, "\\u{:04X}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_and_keys_are_escaped() {
+        assert_eq!(key("film"), "film");
+        assert_eq!(key("Order Details"), "\"Order Details\"");
+        assert_eq!(key(""), "\"\"");
+        assert_eq!(string("a\"b\\c\td\u{1}"), "\"a\\\"b\\\\c\\td\\u0001\"");
+        assert_eq!(block_string("SELECT 1\r\nFROM \"t\""), "\"\"\"\nSELECT 1\\r\nFROM \"t\\\"\"\"\"");
+        assert_eq!(block_string("a\n\"\"\"b"), "\"\"\"\na\n\\\"\\\"\"b\"\"\"");
+        assert_eq!(float(4.99), "4.99");
+        assert_eq!(float(1.0), "1.0");
+        assert_eq!(float(1e100), "1e100");
+    }
+}

@@ -1,0 +1,453 @@
+//! Semantic checks over a whole [`Manifest`]: names that must refer to
+//! something, names that must be unique, and attributes that must fit their
+//! field's type. Pure: the same checks run on a loaded file (where problems get
+//! spans) and on a manifest a source just produced.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use indexmap::IndexMap;
+
+use super::diagnostics::{Problem, ProblemKind};
+use super::load::closest;
+use super::model::*;
+use super::path::{index_path, key_path};
+
+/// Every problem in `manifest`, in file order (entities by name).
+pub fn validate(manifest: &Manifest) -> Vec<Problem> {
+    let mut checker = Checker {
+        manifest,
+        problems: Vec::new(),
+    };
+    checker.enums();
+    checker.entities();
+    checker.problems
+}
+
+struct Checker<'a> {
+    manifest: &'a Manifest,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, kind: ProblemKind, path: &str, message: String, help: Option<String>) {
+        let mut problem = Problem::new(kind, path, message);
+        problem.help = help;
+        self.problems.push(problem);
+    }
+
+    fn enums(&mut self) {
+        for (name, enumeration) in &self.manifest.enums {
+            let path = key_path(&key_path("enums", name), "values");
+            if enumeration.values.is_empty() {
+                self.push(
+                    ProblemKind::InvalidValue,
+                    &path,
+                    format!("enum `{name}` has no values"),
+                    Some("list at least one value, e.g. `values = [\"draft\", \"published\"]`".into()),
+                );
+            }
+            let mut seen = HashSet::new();
+            for (i, value) in enumeration.values.iter().enumerate() {
+                if !seen.insert(value) {
+                    self.push(
+                        ProblemKind::Duplicate,
+                        &index_path(&path, i),
+                        format!("enum `{name}` lists `{value}` twice"),
+                        Some("remove the second one".into()),
+                    );
+                }
+            }
+        }
+    }
+
+    fn entities(&mut self) {
+        // (schema, table) → entity, to catch two entities on one table.
+        let mut tables: HashMap<(Option<&str>, String), &str> = HashMap::new();
+        // index name → entity, for engines where index names share a namespace.
+        let mut index_names: HashMap<(Option<&str>, &str), &str> = HashMap::new();
+        let per_table_index_names = matches!(
+            self.manifest.source.as_ref().map(|s| s.engine),
+            Some(SourceEngine::Mysql | SourceEngine::Mongodb)
+        );
+        for (name, entity) in &self.manifest.entities {
+            let path = key_path("entities", name);
+            let table_key = (entity.schema.as_deref(), entity.table.to_lowercase());
+            if let Some(other) = tables.insert(table_key, name) {
+                self.push(
+                    ProblemKind::Duplicate,
+                    &key_path(&path, "table"),
+                    format!("entities `{other}` and `{name}` both use table `{}`", entity.table),
+                    Some("give one of them another `table`".into()),
+                );
+            }
+            self.entity(name, entity, &path);
+            let mut local = HashSet::new();
+            for (i, index) in entity.indexes.iter().enumerate() {
+                let at = key_path(&index_path(&key_path(&path, "indexes"), i), "name");
+                let other = if per_table_index_names {
+                    (!local.insert(index.name.as_str())).then_some(name.as_str())
+                } else {
+                    index_names.insert((entity.schema.as_deref(), index.name.as_str()), name)
+                };
+                if let Some(other) = other {
+                    self.push(
+                        ProblemKind::Duplicate,
+                        &at,
+                        format!("index name `{}` is used twice (also in entity `{other}`)", index.name),
+                        Some("index names must be unique; rename one of them".into()),
+                    );
+                }
+            }
+        }
+    }
+
+    fn entity(&mut self, name: &str, entity: &Entity, path: &str) {
+        if entity.fields.is_empty() && entity.kind == EntityKind::Table {
+            self.push(
+                ProblemKind::MissingKey,
+                path,
+                format!("entity `{name}` has no fields"),
+                Some(format!("add `[entities.{}.fields]` with at least one field", super::save::key(name))),
+            );
+        }
+        let fields_path = key_path(path, "fields");
+        let mut columns = HashMap::new();
+        for (field_name, field) in &entity.fields {
+            let field_path = key_path(&fields_path, field_name);
+            if let Some(other) = columns.insert(field.column_name(field_name).to_lowercase(), field_name) {
+                self.push(
+                    ProblemKind::Duplicate,
+                    &field_path,
+                    format!(
+                        "fields `{other}` and `{field_name}` of entity `{name}` both use column `{}`",
+                        field.column_name(field_name)
+                    ),
+                    Some("give one of them another `column`".into()),
+                );
+            }
+            self.field(field_name, field, &field_path);
+        }
+        self.field_list(
+            name,
+            entity,
+            &entity.primary_key,
+            &key_path(path, "primary_key"),
+            "primary key",
+        );
+        if entity.definition.is_some() && entity.kind == EntityKind::Table {
+            self.push(
+                ProblemKind::Mismatch,
+                &key_path(path, "definition"),
+                format!("entity `{name}` has a view `definition` but is not a view"),
+                Some("add `kind = \"view\"`, or remove `definition`".into()),
+            );
+        }
+        for (i, index) in entity.indexes.iter().enumerate() {
+            let at = index_path(&key_path(path, "indexes"), i);
+            if index.fields.is_empty() {
+                self.push(
+                    ProblemKind::InvalidValue,
+                    &key_path(&at, "fields"),
+                    format!("index `{}` has no fields", index.name),
+                    None,
+                );
+            }
+            for (j, part) in index.fields.iter().enumerate() {
+                if let IndexPart::Field { field, .. } = part {
+                    let part_path = index_path(&key_path(&at, "fields"), j);
+                    self.known_field(name, entity, field, &part_path, "index");
+                }
+            }
+        }
+        for (i, unique) in entity.uniques.iter().enumerate() {
+            self.field_list(
+                name,
+                entity,
+                &unique.fields,
+                &key_path(&index_path(&key_path(path, "uniques"), i), "fields"),
+                "unique constraint",
+            );
+            if unique.fields.is_empty() {
+                self.push(
+                    ProblemKind::InvalidValue,
+                    &key_path(&index_path(&key_path(path, "uniques"), i), "fields"),
+                    "a unique constraint needs at least one field".into(),
+                    None,
+                );
+            }
+        }
+        let mut relation_names = HashSet::new();
+        for (i, relation) in entity.relations.iter().enumerate() {
+            let relation_path = index_path(&key_path(path, "relations"), i);
+            if let Some(relation_name) = &relation.name
+                && !relation_names.insert(relation_name)
+            {
+                self.push(
+                    ProblemKind::Duplicate,
+                    &key_path(&relation_path, "name"),
+                    format!("entity `{name}` has two relations named `{relation_name}`"),
+                    Some("relation names must be unique within an entity".into()),
+                );
+            }
+            self.relation(name, entity, relation, &relation_path);
+        }
+    }
+
+    /// A list of field names (primary key, unique): each must exist, once.
+    fn field_list(&mut self, name: &str, entity: &Entity, fields: &[String], path: &str, what: &str) {
+        let mut seen = HashSet::new();
+        for (i, field) in fields.iter().enumerate() {
+            let item_path = index_path(path, i);
+            if !seen.insert(field) {
+                self.push(
+                    ProblemKind::Duplicate,
+                    &item_path,
+                    format!("{what} of entity `{name}` lists `{field}` twice"),
+                    None,
+                );
+            }
+            self.known_field(name, entity, field, &item_path, what);
+        }
+    }
+
+    fn known_field(&mut self, name: &str, entity: &Entity, field: &str, path: &str, what: &str) -> bool {
+        if entity.fields.contains_key(field) {
+            return true;
+        }
+        self.push(
+            ProblemKind::UnknownField,
+            path,
+            format!("{what} of entity `{name}` names unknown field `{field}`"),
+            Some(field_hint(field, &entity.fields)),
+        );
+        false
+    }
+
+    fn relation(&mut self, name: &str, entity: &Entity, relation: &Relation, path: &str) {
+        let fields_path = key_path(path, "fields");
+        for (i, field) in relation.fields.iter().enumerate() {
+            self.known_field(name, entity, field, &index_path(&fields_path, i), "relation");
+        }
+        if relation.fields.is_empty() {
+            self.push(
+                ProblemKind::InvalidValue,
+                &fields_path,
+                format!("a relation of entity `{name}` has no fields"),
+                None,
+            );
+        }
+        let target_path = key_path(path, "references");
+        let Some(target) = self.manifest.entities.get(&relation.references.entity) else {
+            let names: Vec<&str> = self.manifest.entities.keys().map(String::as_str).collect();
+            let help = match closest(&relation.references.entity, &names) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => "a relation must reference an entity defined under `[entities]`".into(),
+            };
+            self.push(
+                ProblemKind::UnknownEntity,
+                &key_path(&target_path, "entity"),
+                format!(
+                    "relation of entity `{name}` references unknown entity `{}`",
+                    relation.references.entity
+                ),
+                Some(help),
+            );
+            return;
+        };
+        let target_fields_path = key_path(&target_path, "fields");
+        for (i, field) in relation.references.fields.iter().enumerate() {
+            if !target.fields.contains_key(field) {
+                self.push(
+                    ProblemKind::UnknownField,
+                    &index_path(&target_fields_path, i),
+                    format!(
+                        "relation of entity `{name}` references unknown field `{field}` of entity `{}`",
+                        relation.references.entity
+                    ),
+                    Some(field_hint(field, &target.fields)),
+                );
+            }
+        }
+        if relation.fields.len() != relation.references.fields.len() {
+            self.push(
+                ProblemKind::Mismatch,
+                &target_fields_path,
+                format!(
+                    "relation of entity `{name}` has {} field(s) but references {}",
+                    relation.fields.len(),
+                    relation.references.fields.len()
+                ),
+                Some("`fields` and `references.fields` pair up one to one".into()),
+            );
+        }
+    }
+
+    fn field(&mut self, name: &str, field: &Field, path: &str) {
+        let ty = field.ty;
+        let misplaced = |checker: &mut Self, key: &str, set: bool, allowed: bool, types: &str| {
+            if set && !allowed {
+                checker.push(
+                    ProblemKind::Mismatch,
+                    &key_path(path, key),
+                    format!("`{key}` does not apply to field `{name}` of type `{ty}`"),
+                    Some(format!("`{key}` is for {types} fields; remove it or change the type")),
+                );
+            }
+        };
+        misplaced(self, "max_length", field.max_length.is_some(), ty.has_length() || ty == FieldType::Native, "string, text and bytes");
+        misplaced(self, "precision", field.precision.is_some(), ty == FieldType::Decimal || ty == FieldType::Native, "decimal");
+        misplaced(self, "scale", field.scale.is_some(), ty == FieldType::Decimal || ty == FieldType::Native, "decimal");
+        misplaced(self, "enum", field.enum_name.is_some(), ty == FieldType::Enum, "enum");
+        misplaced(self, "items", field.items.is_some(), ty == FieldType::Array, "array");
+        misplaced(self, "fields", field.fields.is_some(), ty == FieldType::Object, "object");
+        if let (Some(precision), Some(scale)) = (field.precision, field.scale)
+            && scale > precision
+        {
+            self.push(
+                ProblemKind::InvalidValue,
+                &key_path(path, "scale"),
+                format!("field `{name}` has scale {scale} larger than its precision {precision}"),
+                None,
+            );
+        }
+        match ty {
+            FieldType::Enum => match &field.enum_name {
+                None => self.push(
+                    ProblemKind::MissingKey,
+                    path,
+                    format!("enum field `{name}` does not say which enum"),
+                    Some("add `enum = \"name\"`, naming an `[enums.name]` table".into()),
+                ),
+                Some(enum_name) if !self.manifest.enums.contains_key(enum_name) => {
+                    let names: Vec<&str> = self.manifest.enums.keys().map(String::as_str).collect();
+                    let help = match closest(enum_name, &names) {
+                        Some(best) => format!("did you mean `{best}`?"),
+                        None => format!("define it: `[enums.{}]` with `values = [...]`", super::save::key(enum_name)),
+                    };
+                    self.push(
+                        ProblemKind::UnknownEnum,
+                        &key_path(path, "enum"),
+                        format!("field `{name}` uses undefined enum `{enum_name}`"),
+                        Some(help),
+                    );
+                }
+                Some(_) => {}
+            },
+            FieldType::Array if field.items.is_none() => self.push(
+                ProblemKind::MissingKey,
+                path,
+                format!("array field `{name}` does not say what it holds"),
+                Some("add `items = { type = \"string\" }`".into()),
+            ),
+            FieldType::Native if field.native.is_none() => self.push(
+                ProblemKind::MissingKey,
+                path,
+                format!("native field `{name}` does not name its engine type"),
+                Some("add `native = \"tsvector\"` (the database's own type name)".into()),
+            ),
+            _ => {}
+        }
+        if let Some(items) = &field.items {
+            self.field(&format!("{name}[]"), items, &key_path(path, "items"));
+        }
+        if let Some(fields) = &field.fields {
+            for (child, child_field) in fields {
+                self.field(child, child_field, &key_path(&key_path(path, "fields"), child));
+            }
+        }
+        if let Some(default) = &field.default {
+            self.default_value(name, field, default, &key_path(path, "default"));
+        }
+        if let Some(generated) = &field.generated {
+            let generated_path = key_path(path, "generated");
+            if field.default.is_some() {
+                self.push(
+                    ProblemKind::Mismatch,
+                    &generated_path,
+                    format!("field `{name}` has both a default and `generated`"),
+                    Some("a generated value replaces the default; keep one of them".into()),
+                );
+            }
+            if let Generated::Kind(kind) = generated
+                && !ty.is_integer()
+                && ty != FieldType::Native
+                && ty != FieldType::Decimal
+            {
+                self.push(
+                    ProblemKind::Mismatch,
+                    &generated_path,
+                    format!("`generated = \"{kind}\"` needs an integer field, but `{name}` is `{ty}`"),
+                    Some("use an int16/int32/int64 field, or a `default` instead".into()),
+                );
+            }
+        }
+    }
+
+    fn default_value(&mut self, name: &str, field: &Field, default: &DefaultValue, path: &str) {
+        let DefaultValue::Literal(literal) = default else {
+            return;
+        };
+        let ty = field.ty;
+        let fits = match literal {
+            Literal::Bool(_) => ty == FieldType::Bool,
+            Literal::Int(_) => ty.is_numeric(),
+            Literal::Float(_) => matches!(ty, FieldType::Float32 | FieldType::Float64 | FieldType::Decimal),
+            Literal::String(_) => !matches!(
+                ty,
+                FieldType::Bool
+                    | FieldType::Int16
+                    | FieldType::Int32
+                    | FieldType::Int64
+                    | FieldType::Float32
+                    | FieldType::Float64
+                    | FieldType::Array
+                    | FieldType::Object
+            ),
+            Literal::Array(_) => ty == FieldType::Array,
+        } || matches!(ty, FieldType::Json | FieldType::Native);
+        if !fits {
+            self.push(
+                ProblemKind::Mismatch,
+                path,
+                format!("default of field `{name}` does not fit its type `{ty}`"),
+                Some("write a literal of the field's type, or an expression as `{ sql = \"...\" }`".into()),
+            );
+            return;
+        }
+        if let (Literal::String(value), Some(enum_name)) = (literal, &field.enum_name)
+            && let Some(enumeration) = self.manifest.enums.get(enum_name)
+            && !enumeration.values.contains(value)
+        {
+            self.push(
+                ProblemKind::InvalidValue,
+                path,
+                format!("default `{value}` of field `{name}` is not a value of enum `{enum_name}`"),
+                Some(format!("use one of: {}", enumeration.values.join(", "))),
+            );
+        }
+    }
+}
+
+fn field_hint(field: &str, fields: &IndexMap<String, Field>) -> String {
+    let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    match closest(field, &names) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None if names.is_empty() => "the entity has no fields".into(),
+        None => format!("known fields: {}", names.join(", ")),
+    }
+}
+
+/// Counts used in summaries: entities by kind and totals.
+pub fn counts(manifest: &Manifest) -> BTreeMap<&'static str, usize> {
+    let mut counts = BTreeMap::new();
+    counts.insert("entities", manifest.entities.len());
+    counts.insert(
+        "views",
+        manifest.entities.values().filter(|e| e.is_read_only()).count(),
+    );
+    counts.insert("fields", manifest.entities.values().map(|e| e.fields.len()).sum());
+    counts.insert("relations", manifest.relation_count());
+    counts.insert("indexes", manifest.entities.values().map(|e| e.indexes.len()).sum());
+    counts.insert("enums", manifest.enums.len());
+    counts
+}

@@ -1,0 +1,245 @@
+//! What the user pointed `baas` at: a connection string, a database file or a
+//! schema file. Parsing it never touches the network or the disk beyond peeking
+//! at a file's first bytes, and every way of printing it hides the password.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+use crate::manifest::SourceEngine;
+
+/// A parsed connection string or path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceLocation {
+    Sqlite { path: PathBuf },
+    Postgres { url: Url },
+    Mysql { url: Url },
+    Mongodb { url: Url },
+    /// An `http(s)://` address: a hosted API or schema document.
+    Http { url: Url },
+    /// A schema file (SQL, Prisma, JSON Schema, OpenAPI, GraphQL).
+    File { path: PathBuf },
+}
+
+/// The input could not be understood as a connection string or path.
+#[derive(Debug, thiserror::Error)]
+#[error("`{input}` is not a connection string or file path: {reason}")]
+pub struct LocationError {
+    /// The input with any password replaced.
+    pub input: String,
+    pub reason: String,
+}
+
+const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
+const SQLITE_EXTENSIONS: &[&str] = &["db", "sqlite", "sqlite3", "db3"];
+
+impl SourceLocation {
+    /// Parses a connection string (`postgres://`, `mysql://`, `sqlite://`,
+    /// `mongodb://`, `http(s)://`) or a path. Relative paths are resolved
+    /// against `cwd`.
+    pub fn parse(input: &str, cwd: &Path) -> Result<Self, LocationError> {
+        let input = input.trim();
+        let error = |reason: &str| LocationError {
+            input: redact(input),
+            reason: reason.to_owned(),
+        };
+        if input.is_empty() {
+            return Err(error("it is empty"));
+        }
+        if let Some(rest) = input.strip_prefix("sqlite:") {
+            // `sqlite://rel.db`, `sqlite:///abs.db`, `sqlite:rel.db`; options after `?` are ignored.
+            let rest = rest.strip_prefix("//").unwrap_or(rest);
+            let rest = rest.split('?').next().unwrap_or_default();
+            if rest.is_empty() {
+                return Err(error("it names no database file (try `sqlite://path/to/app.db`)"));
+            }
+            return Ok(Self::Sqlite {
+                path: cwd.join(rest),
+            });
+        }
+        if let Some((scheme, _)) = input.split_once("://") {
+            let url = Url::parse(input).map_err(|e| error(&e.to_string()))?;
+            return match scheme.to_ascii_lowercase().as_str() {
+                "postgres" | "postgresql" => Ok(Self::Postgres { url }),
+                "mysql" | "mariadb" => Ok(Self::Mysql { url }),
+                "mongodb" | "mongodb+srv" => Ok(Self::Mongodb { url }),
+                "http" | "https" => Ok(Self::Http { url }),
+                other => Err(error(&format!(
+                    "unknown scheme `{other}` (expected postgres, mysql, sqlite, mongodb or https)"
+                ))),
+            };
+        }
+        let path = cwd.join(input);
+        if is_sqlite_file(&path) {
+            return Ok(Self::Sqlite { path });
+        }
+        Ok(Self::File { path })
+    }
+
+    /// The engine a manifest made from this location records in `[source]`.
+    pub fn engine(&self) -> Option<SourceEngine> {
+        match self {
+            Self::Sqlite { .. } => Some(SourceEngine::Sqlite),
+            Self::Postgres { .. } => Some(SourceEngine::Postgres),
+            Self::Mysql { .. } => Some(SourceEngine::Mysql),
+            Self::Mongodb { .. } => Some(SourceEngine::Mongodb),
+            Self::Http { .. } | Self::File { .. } => None,
+        }
+    }
+
+    /// The URL for a manifest's `[source] url`, never containing a password:
+    /// a password is replaced by `${DATABASE_PASSWORD}`, to be supplied by
+    /// the environment or `.env`.
+    pub fn manifest_url(&self, original: &str) -> String {
+        match self {
+            Self::Postgres { url } | Self::Mysql { url } | Self::Mongodb { url } | Self::Http { url }
+                if url.password().is_some() =>
+            {
+                let mut url = url.clone();
+                // The placeholder is not URL-safe, so put it in by text after the fact.
+                let _ = url.set_password(Some("BAAS_PASSWORD_PLACEHOLDER"));
+                url.to_string()
+                    .replace("BAAS_PASSWORD_PLACEHOLDER", "${DATABASE_PASSWORD}")
+            }
+            _ => original.trim().to_owned(),
+        }
+    }
+
+    /// Whether the connection string carried a password.
+    pub fn has_password(&self) -> bool {
+        match self {
+            Self::Postgres { url } | Self::Mysql { url } | Self::Mongodb { url } | Self::Http { url } => {
+                url.password().is_some()
+            }
+            Self::Sqlite { .. } | Self::File { .. } => false,
+        }
+    }
+}
+
+impl fmt::Display for SourceLocation {
+    /// Shows host, database and user, never the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite { path } | Self::File { path } => write!(f, "{}", path.display()),
+            Self::Postgres { url } | Self::Mysql { url } | Self::Mongodb { url } | Self::Http { url } => {
+                f.write_str(&redact(url.as_str()))
+            }
+        }
+    }
+}
+
+fn is_sqlite_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    let has_magic = std::fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut header))
+        .is_ok()
+        && header == SQLITE_MAGIC;
+    has_magic
+        || (!path.exists()
+            && path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| SQLITE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())))
+}
+
+/// Replaces the password of anything that looks like a URL with `***`.
+///
+/// Works on text that is not a valid URL too (it is used on error messages),
+/// by looking for `scheme://user:password@`.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(scheme_end) = rest.find("://") {
+        let (before, after) = rest.split_at(scheme_end + 3);
+        out.push_str(before);
+        // The authority ends at the first `/`, `?`, `#` or whitespace; the
+        // userinfo at its last `@`.
+        let authority_end = after
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace())
+            .unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.find(':') {
+                    Some(colon) => {
+                        out.push_str(&userinfo[..colon]);
+                        out.push_str(":***");
+                    }
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_passwords_in_urls_and_prose() {
+        assert_eq!(
+            redact("postgres://app:s3cr3t@db.example.com:5432/shop"),
+            "postgres://app:***@db.example.com:5432/shop"
+        );
+        assert_eq!(
+            redact("failed: mysql://root:p@ss@localhost/x and mongodb://u:v@h"),
+            "failed: mysql://root:***@localhost/x and mongodb://u:***@h"
+        );
+        assert_eq!(redact("postgres://app@host/db"), "postgres://app@host/db");
+        assert_eq!(redact("no url here"), "no url here");
+    }
+
+    #[test]
+    fn parses_schemes_and_paths() {
+        let cwd = Path::new("/work");
+        assert_eq!(
+            SourceLocation::parse("sqlite://chinook.db", cwd).unwrap(),
+            SourceLocation::Sqlite {
+                path: "/work/chinook.db".into()
+            }
+        );
+        assert_eq!(
+            SourceLocation::parse("sqlite:///tmp/a.db?mode=ro", cwd).unwrap(),
+            SourceLocation::Sqlite {
+                path: "/tmp/a.db".into()
+            }
+        );
+        assert!(matches!(
+            SourceLocation::parse("postgresql://u:p@h/db", cwd).unwrap(),
+            SourceLocation::Postgres { .. }
+        ));
+        assert!(matches!(
+            SourceLocation::parse("missing.sqlite3", cwd).unwrap(),
+            SourceLocation::Sqlite { .. }
+        ));
+        assert!(matches!(
+            SourceLocation::parse("schema.prisma", cwd).unwrap(),
+            SourceLocation::File { .. }
+        ));
+        let error = SourceLocation::parse("ftp://u:secret@h/x", cwd).unwrap_err();
+        assert!(!error.to_string().contains("secret"), "{error}");
+    }
+
+    #[test]
+    fn manifest_url_never_contains_the_password() {
+        let cwd = Path::new("/");
+        let input = "postgres://app:s3cr3t@db:5432/shop?sslmode=require";
+        let location = SourceLocation::parse(input, cwd).unwrap();
+        assert!(location.has_password());
+        let written = location.manifest_url(input);
+        assert_eq!(
+            written,
+            "postgres://app:${DATABASE_PASSWORD}@db:5432/shop?sslmode=require"
+        );
+        assert_eq!(location.to_string(), "postgres://app:***@db:5432/shop?sslmode=require");
+    }
+}

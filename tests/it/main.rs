@@ -1,0 +1,8 @@
+//! All integration tests, compiled into one binary (`cargo test --test it`).
+
+mod support;
+
+mod cli;
+mod completions;
+mod manifest;
+mod sqlite;
