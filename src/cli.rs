@@ -33,7 +33,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Path of the manifest to read or write
-    #[arg(long, global = true, env = "BAAS_MANIFEST", default_value = "baas.toml", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "BAAS_MANIFEST",
+        default_value = "baas.toml",
+        value_name = "PATH"
+    )]
     pub manifest: PathBuf,
     /// Print machine-readable JSON on stdout instead of tables and prose
     #[arg(long, global = true)]

@@ -6,7 +6,9 @@
 
 use std::fmt;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
 use serde_json::json;
 
 use crate::ExitStatus;
@@ -53,7 +55,11 @@ pub struct NotAvailable {
 
 impl fmt::Display for NotAvailable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`baas {}` is not available yet in this build", self.command)
+        write!(
+            f,
+            "`baas {}` is not available yet in this build",
+            self.command
+        )
     }
 }
 
@@ -109,7 +115,9 @@ fn hint(error: &anyhow::Error) -> Option<String> {
             ));
         }
         if let Some(IntrospectError::Connect { .. }) = cause.downcast_ref::<IntrospectError>() {
-            return Some("check that the database exists and that the connection string is right".into());
+            return Some(
+                "check that the database exists and that the connection string is right".into(),
+            );
         }
     }
     None
@@ -118,15 +126,29 @@ fn hint(error: &anyhow::Error) -> Option<String> {
 /// Prints `error` (as prose on stderr, or as JSON on stdout in `--json` mode)
 /// and returns its exit code.
 pub fn report(error: &anyhow::Error, printer: &Printer) -> ExitStatus {
+    // `baas show | head`: the reader left; that is not a failure.
+    let broken_pipe = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return ExitStatus::Success;
+    }
     let status = exit_status(error);
     let diagnostics = error.chain().find_map(|c| {
-        c.downcast_ref::<Diagnostics>().or_else(|| match c.downcast_ref::<LoadError>() {
-            Some(LoadError::Invalid(d)) => Some(d),
-            _ => None,
-        })
+        c.downcast_ref::<Diagnostics>()
+            .or_else(|| match c.downcast_ref::<LoadError>() {
+                Some(LoadError::Invalid(d)) => Some(d),
+                _ => None,
+            })
     });
     if printer.json_mode() {
-        let causes: Vec<String> = error.chain().skip(1).map(|c| redact(&c.to_string())).collect();
+        let causes: Vec<String> = error
+            .chain()
+            .skip(1)
+            .map(|c| redact(&c.to_string()))
+            .collect();
         let mut body = json!({
             "ok": false,
             "exit_code": status as u8,
@@ -165,7 +187,9 @@ pub fn report(error: &anyhow::Error, printer: &Printer) -> ExitStatus {
         text.push_str(&format!("\n\n{} {}", printer.cyan("hint:"), redact(&hint)));
     }
     if status == ExitStatus::Internal {
-        text.push_str("\n\nThis looks like a bug in baas; please report it with the command you ran.");
+        text.push_str(
+            "\n\nThis looks like a bug in baas; please report it with the command you ran.",
+        );
     }
     printer.stderr(&text);
     status
@@ -224,8 +248,11 @@ pub fn render_problems(diagnostics: &Diagnostics, color: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
         .with_links(false);
-    let source = NamedSource::new(display_file(&diagnostics.file), diagnostics.text.to_string())
-        .with_language("TOML");
+    let source = NamedSource::new(
+        display_file(&diagnostics.file),
+        diagnostics.text.to_string(),
+    )
+    .with_language("TOML");
     let mut out = String::new();
     for problem in &diagnostics.problems {
         let report = ProblemReport {
@@ -248,7 +275,9 @@ struct ProblemReport<'a> {
 
 impl fmt::Debug for ProblemReport<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProblemReport").field("problem", self.problem).finish()
+        f.debug_struct("ProblemReport")
+            .field("problem", self.problem)
+            .finish()
     }
 }
 

@@ -12,14 +12,26 @@ use crate::manifest::SourceEngine;
 /// A parsed connection string or path.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceLocation {
-    Sqlite { path: PathBuf },
-    Postgres { url: Url },
-    Mysql { url: Url },
-    Mongodb { url: Url },
+    Sqlite {
+        path: PathBuf,
+    },
+    Postgres {
+        url: Url,
+    },
+    Mysql {
+        url: Url,
+    },
+    Mongodb {
+        url: Url,
+    },
     /// An `http(s)://` address: a hosted API or schema document.
-    Http { url: Url },
+    Http {
+        url: Url,
+    },
     /// A schema file (SQL, Prisma, JSON Schema, OpenAPI, GraphQL).
-    File { path: PathBuf },
+    File {
+        path: PathBuf,
+    },
 }
 
 /// The input could not be understood as a connection string or path.
@@ -52,7 +64,9 @@ impl SourceLocation {
             let rest = rest.strip_prefix("//").unwrap_or(rest);
             let rest = rest.split('?').next().unwrap_or_default();
             if rest.is_empty() {
-                return Err(error("it names no database file (try `sqlite://path/to/app.db`)"));
+                return Err(error(
+                    "it names no database file (try `sqlite://path/to/app.db`)",
+                ));
             }
             return Ok(Self::Sqlite {
                 path: cwd.join(rest),
@@ -93,7 +107,10 @@ impl SourceLocation {
     /// the environment or `.env`.
     pub fn manifest_url(&self, original: &str) -> String {
         match self {
-            Self::Postgres { url } | Self::Mysql { url } | Self::Mongodb { url } | Self::Http { url }
+            Self::Postgres { url }
+            | Self::Mysql { url }
+            | Self::Mongodb { url }
+            | Self::Http { url }
                 if url.password().is_some() =>
             {
                 let mut url = url.clone();
@@ -109,9 +126,10 @@ impl SourceLocation {
     /// Whether the connection string carried a password.
     pub fn has_password(&self) -> bool {
         match self {
-            Self::Postgres { url } | Self::Mysql { url } | Self::Mongodb { url } | Self::Http { url } => {
-                url.password().is_some()
-            }
+            Self::Postgres { url }
+            | Self::Mysql { url }
+            | Self::Mongodb { url }
+            | Self::Http { url } => url.password().is_some(),
             Self::Sqlite { .. } | Self::File { .. } => false,
         }
     }
@@ -122,9 +140,10 @@ impl fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Sqlite { path } | Self::File { path } => write!(f, "{}", path.display()),
-            Self::Postgres { url } | Self::Mysql { url } | Self::Mongodb { url } | Self::Http { url } => {
-                f.write_str(&redact(url.as_str()))
-            }
+            Self::Postgres { url }
+            | Self::Mysql { url }
+            | Self::Mongodb { url }
+            | Self::Http { url } => f.write_str(&redact(url.as_str())),
         }
     }
 }
@@ -240,6 +259,9 @@ mod tests {
             written,
             "postgres://app:${DATABASE_PASSWORD}@db:5432/shop?sslmode=require"
         );
-        assert_eq!(location.to_string(), "postgres://app:***@db:5432/shop?sslmode=require");
+        assert_eq!(
+            location.to_string(),
+            "postgres://app:***@db:5432/shop?sslmode=require"
+        );
     }
 }

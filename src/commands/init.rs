@@ -50,9 +50,11 @@ pub enum Template {
 pub fn run(args: InitArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let path = &cx.manifest_path;
     if path.exists() && !args.force {
-        return Err(UsageError::new(format!("`{}` already exists", cx.display_path(path)))
-            .with_hint("pass --force to replace it, or --manifest PATH to write elsewhere")
-            .into());
+        return Err(
+            UsageError::new(format!("`{}` already exists", cx.display_path(path)))
+                .with_hint("pass --force to replace it, or --manifest PATH to write elsewhere")
+                .into(),
+        );
     }
     let default_name = cx
         .cwd
@@ -73,7 +75,13 @@ pub fn run(args: InitArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let directory = path.parent().unwrap_or(&cx.cwd).to_owned();
     let mut manifest = match answers.template {
         Template::Empty => Manifest::default(),
-        Template::Bookshop => manifest::load_str(Path::new("templates/init/bookshop.toml"), BOOKSHOP.to_owned())?.manifest,
+        Template::Bookshop => {
+            manifest::load_str(
+                Path::new("templates/init/bookshop.toml"),
+                BOOKSHOP.to_owned(),
+            )?
+            .manifest
+        }
     };
     manifest.project.name = Some(answers.name.clone());
     let mut wrote_env = false;
@@ -100,8 +108,9 @@ pub fn run(args: InitArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         });
     }
     std::fs::create_dir_all(&directory)?;
-    std::fs::write(path, manifest::to_toml(&manifest))
-        .map_err(|e| anyhow::Error::new(e).context(format!("failed to write `{}`", path.display())))?;
+    std::fs::write(path, manifest::to_toml(&manifest)).map_err(|e| {
+        anyhow::Error::new(e).context(format!("failed to write `{}`", path.display()))
+    })?;
     cx.printer.success("Created", &cx.display_path(path));
     if wrote_env {
         cx.printer.status(
@@ -111,7 +120,9 @@ pub fn run(args: InitArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     }
     let next = match (&answers.url, answers.template) {
         (Some(_), _) => "Next: `baas introspect` reads the database into baas.toml.",
-        (None, Template::Bookshop) => "Next: `baas show` lists the entities; `baas validate` checks the file.",
+        (None, Template::Bookshop) => {
+            "Next: `baas show` lists the entities; `baas validate` checks the file."
+        }
         (None, Template::Empty) => {
             "Next: `baas introspect <database or schema file>` fills it, or add `[entities.*]` by hand."
         }
@@ -143,22 +154,30 @@ fn wizard(default_name: &str) -> anyhow::Result<Answers> {
     let choice = prompt::select("What do you start from?", &choices, 0)?;
     let (template, url) = match choice {
         0 => {
-            let url = prompt::optional_input("Connection string (e.g. sqlite://app.db, postgres://user@host/db)")?;
+            let url = prompt::optional_input(
+                "Connection string (e.g. sqlite://app.db, postgres://user@host/db)",
+            )?;
             (Template::Empty, url)
         }
         1 => (Template::Bookshop, None),
         _ => (Template::Empty, None),
     };
-    Ok(Answers { name, template, url })
+    Ok(Answers {
+        name,
+        template,
+        url,
+    })
 }
 
 /// Adds `KEY=value` to `.env` unless it is already there. Returns whether it wrote.
 fn write_env(directory: &Path, key: &str, value: &str, cx: &Context) -> anyhow::Result<bool> {
     let path = directory.join(".env");
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
-    let defined = existing
-        .lines()
-        .any(|line| line.trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')));
+    let defined = existing.lines().any(|line| {
+        line.trim_start()
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    });
     if defined {
         cx.printer.warn(&format!(
             "`{}` already defines {key}; left it as it is",
@@ -168,7 +187,13 @@ fn write_env(directory: &Path, key: &str, value: &str, cx: &Context) -> anyhow::
     }
     // Single quotes: dotenv reads them literally (no `$` expansion).
     let quoted = if value.contains('\'') {
-        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$"))
+        format!(
+            "\"{}\"",
+            value
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('$', "\\$")
+        )
     } else {
         format!("'{value}'")
     };
@@ -177,7 +202,8 @@ fn write_env(directory: &Path, key: &str, value: &str, cx: &Context) -> anyhow::
         text.push('\n');
     }
     text.push_str(&format!("{key}={quoted}\n"));
-    std::fs::write(&path, text)
-        .map_err(|e| anyhow::Error::new(e).context(format!("failed to write `{}`", path.display())))?;
+    std::fs::write(&path, text).map_err(|e| {
+        anyhow::Error::new(e).context(format!("failed to write `{}`", path.display()))
+    })?;
     Ok(true)
 }

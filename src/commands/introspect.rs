@@ -54,7 +54,10 @@ pub struct IntrospectArgs {
 }
 
 pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
-    let out_path = args.out.as_ref().map_or_else(|| cx.manifest_path.clone(), |p| cx.cwd.join(p));
+    let out_path = args
+        .out
+        .as_ref()
+        .map_or_else(|| cx.manifest_path.clone(), |p| cx.cwd.join(p));
     let existing = read_existing(&out_path)?;
     let (input, location) = resolve_source(&args, cx, existing.as_ref())?;
 
@@ -66,7 +69,10 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
     let started = Instant::now();
     let result = introspect::introspect(&location, &options, &progress).await;
     progress.finish();
-    let Introspection { mut manifest, ledger } = result?;
+    let Introspection {
+        mut manifest,
+        ledger,
+    } = result?;
     let elapsed = started.elapsed();
 
     let out_dir = out_path.parent().unwrap_or(&cx.cwd).to_owned();
@@ -85,7 +91,10 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
     }
     let problems = manifest::validate(&manifest);
     if !problems.is_empty() {
-        let list: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect();
+        let list: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect();
         anyhow::bail!(
             "the manifest read from `{location}` is inconsistent, which is a bug in baas:\n  {}",
             list.join("\n  ")
@@ -96,7 +105,13 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
     let outcome = if args.dry_run {
         Outcome::DryRun
     } else {
-        write_manifest(&out_path, &text, existing.as_ref().map(|(_, t)| t.as_str()), &args, cx)?
+        write_manifest(
+            &out_path,
+            &text,
+            existing.as_ref().map(|(_, t)| t.as_str()),
+            &args,
+            cx,
+        )?
     };
 
     let lossy = !ledger.is_empty();
@@ -138,7 +153,9 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
             human_duration(elapsed)
         );
         match outcome {
-            Outcome::DryRun => cx.printer.success("Read", &format!("{what} (dry run, nothing written)")),
+            Outcome::DryRun => cx
+                .printer
+                .success("Read", &format!("{what} (dry run, nothing written)")),
             Outcome::Written => cx
                 .printer
                 .success("Wrote", &format!("{}: {what}", cx.display_path(&out_path))),
@@ -189,7 +206,9 @@ fn read_existing(path: &Path) -> anyhow::Result<Option<(Manifest, String)>> {
             Ok(Some((manifest, text)))
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(anyhow::Error::new(error).context(format!("failed to read `{}`", path.display()))),
+        Err(error) => {
+            Err(anyhow::Error::new(error).context(format!("failed to read `{}`", path.display())))
+        }
     }
 }
 
@@ -206,14 +225,18 @@ fn resolve_source(
                 .and_then(|(m, _)| m.source.as_ref())
                 .and_then(|s| s.url.clone())
                 .ok_or_else(|| {
-                    UsageError::new("no source to introspect")
-                        .with_hint("pass a connection string or file, e.g. `baas introspect sqlite://app.db`")
+                    UsageError::new("no source to introspect").with_hint(
+                        "pass a connection string or file, e.g. `baas introspect sqlite://app.db`",
+                    )
                 })?;
             let directory = cx.manifest_path.parent().unwrap_or(&cx.cwd);
-            Environment::load(directory)?.interpolate(&url).map_err(|e| {
-                UsageError::new(format!("cannot resolve `[source] url`: {e}"))
-                    .with_hint("set the variable in the environment or in .env beside baas.toml")
-            })?
+            Environment::load(directory)?
+                .interpolate(&url)
+                .map_err(|e| {
+                    UsageError::new(format!("cannot resolve `[source] url`: {e}")).with_hint(
+                        "set the variable in the environment or in .env beside baas.toml",
+                    )
+                })?
         }
     };
     let base = if args.source.is_some() {
@@ -230,11 +253,35 @@ fn resolve_source(
 fn manifest_url(location: &SourceLocation, input: &str, out_dir: &Path) -> String {
     match location {
         SourceLocation::Sqlite { path } => {
-            let shown = path.strip_prefix(out_dir).unwrap_or(path);
-            format!("sqlite://{}", shown.display())
+            format!("sqlite://{}", relative_to(path, out_dir).display())
         }
         _ => location.manifest_url(input),
     }
+}
+
+/// `path` as seen from directory `base` (`../data/app.db`); both absolute.
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    use std::path::Component;
+    fn normal(p: &Path) -> Vec<Component<'_>> {
+        p.components().filter(|c| *c != Component::CurDir).collect()
+    }
+    let (path_parts, base_parts) = (normal(path), normal(base));
+    let common = path_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common == 0 {
+        return path.to_owned();
+    }
+    let mut relative = PathBuf::new();
+    for _ in common..base_parts.len() {
+        relative.push("..");
+    }
+    for part in &path_parts[common..] {
+        relative.push(part);
+    }
+    relative
 }
 
 fn write_manifest(
@@ -249,9 +296,19 @@ fn write_manifest(
             return Ok(Outcome::Unchanged);
         }
         if !args.force {
-            let question = format!("`{}` exists and differs; replace it?", cx.display_path(path));
-            if !prompt::confirm(cx, &question, "pass --force to replace it, or --out to write elsewhere")? {
-                anyhow::bail!(UsageError::new(format!("kept `{}` as it was", cx.display_path(path))));
+            let question = format!(
+                "`{}` exists and differs; replace it?",
+                cx.display_path(path)
+            );
+            if !prompt::confirm(
+                cx,
+                &question,
+                "pass --force to replace it, or --out to write elsewhere",
+            )? {
+                anyhow::bail!(UsageError::new(format!(
+                    "kept `{}` as it was",
+                    cx.display_path(path)
+                )));
             }
         }
     }
@@ -263,8 +320,9 @@ fn write_manifest(
     std::fs::write(&temporary, text).map_err(|e| {
         anyhow::Error::new(e).context(format!("failed to write `{}`", temporary.display()))
     })?;
-    std::fs::rename(&temporary, path)
-        .map_err(|e| anyhow::Error::new(e).context(format!("failed to write `{}`", path.display())))?;
+    std::fs::rename(&temporary, path).map_err(|e| {
+        anyhow::Error::new(e).context(format!("failed to write `{}`", path.display()))
+    })?;
     Ok(Outcome::Written)
 }
 
@@ -301,12 +359,17 @@ fn print_summary(cx: &Context, manifest: &Manifest, ledger: &Ledger) {
     table::right_align(&mut summary, &[2, 3, 4]);
     cx.printer.status(&summary.to_string());
     if ledger.is_empty() {
-        cx.printer.status("Fidelity ledger: empty, nothing was lost.");
+        cx.printer
+            .status("Fidelity ledger: empty, nothing was lost.");
         return;
     }
     let mut lost = table::new(&["object", "kind", "not represented"]);
     for entry in ledger.entries() {
-        lost.add_row(vec![entry.object.clone(), entry.kind.clone(), entry.message.clone()]);
+        lost.add_row(vec![
+            entry.object.clone(),
+            entry.kind.clone(),
+            entry.message.clone(),
+        ]);
     }
     cx.printer.status(&format!(
         "Fidelity ledger: {} item(s) not represented in baas.toml:\n{lost}",

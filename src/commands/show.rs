@@ -42,7 +42,8 @@ pub fn run(args: ShowArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
                 .into());
             };
             if cx.printer.json_mode() {
-                cx.printer.json(&json!({ "name": name, "entity": entity }))?;
+                cx.printer
+                    .json(&json!({ "name": name, "entity": entity }))?;
             } else {
                 cx.printer.data(&detail(&name, entity))?;
             }
@@ -53,7 +54,15 @@ pub fn run(args: ShowArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
 
 /// One row per entity, with counts.
 pub fn overview(manifest: &Manifest) -> Table {
-    let mut out = table::new(&["entity", "kind", "table", "primary key", "fields", "relations", "indexes"]);
+    let mut out = table::new(&[
+        "entity",
+        "kind",
+        "table",
+        "primary key",
+        "fields",
+        "relations",
+        "indexes",
+    ]);
     for (name, entity) in &manifest.entities {
         let table_name = match &entity.schema {
             Some(schema) => format!("{schema}.{}", entity.table),
@@ -90,7 +99,11 @@ fn detail(name: &str, entity: &Entity) -> String {
         if field.unique {
             notes.push("unique".to_owned());
         }
-        if let Some(native) = field.native.as_ref().filter(|_| field.ty != manifest::FieldType::Native) {
+        if let Some(native) = field
+            .native
+            .as_ref()
+            .filter(|_| field.ty != manifest::FieldType::Native)
+        {
             notes.push(format!("native {native}"));
         }
         if let Some(column) = &field.column {
@@ -103,7 +116,11 @@ fn detail(name: &str, entity: &Entity) -> String {
             field_name.clone(),
             field.type_label(),
             if field.nullable { "yes" } else { "" }.to_owned(),
-            field.default.as_ref().map(ToString::to_string).unwrap_or_default(),
+            field
+                .default
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             notes.join("; "),
         ]);
     }
@@ -111,7 +128,11 @@ fn detail(name: &str, entity: &Entity) -> String {
     if !entity.relations.is_empty() {
         out.push_str("\nrelations:\n");
         for relation in &entity.relations {
-            let name = relation.name.as_deref().map(|n| format!("{n}: ")).unwrap_or_default();
+            let name = relation
+                .name
+                .as_deref()
+                .map(|n| format!("{n}: "))
+                .unwrap_or_default();
             out.push_str(&format!(
                 "  {name}({}) -> {}({}) on delete {} on update {}\n",
                 relation.fields.join(", "),
@@ -127,8 +148,16 @@ fn detail(name: &str, entity: &Entity) -> String {
         for index in &entity.indexes {
             let parts: Vec<String> = index.fields.iter().map(ToString::to_string).collect();
             let unique = if index.unique { "unique " } else { "" };
-            let predicate = index.predicate.as_deref().map(|p| format!(" where {p}")).unwrap_or_default();
-            out.push_str(&format!("  {unique}{} ({}){predicate}\n", index.name, parts.join(", ")));
+            let predicate = index
+                .predicate
+                .as_deref()
+                .map(|p| format!(" where {p}"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {unique}{} ({}){predicate}\n",
+                index.name,
+                parts.join(", ")
+            ));
         }
     }
     for unique in &entity.uniques {

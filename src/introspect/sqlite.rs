@@ -8,8 +8,8 @@
 //! expressions and predicates, view queries) comes from the `CREATE`
 //! statements stored in `sqlite_schema`, parsed with sqlparser.
 //!
-//! The work is split in two: [`read_catalog`] does all the I/O and returns
-//! plain rows; [`build`] turns those rows into the manifest without I/O.
+//! The work is split in two: `read_catalog` does all the I/O and returns
+//! plain rows; `build` turns those rows into the manifest without I/O.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -104,6 +104,10 @@ fn open(path: &Path) -> Result<Connection, IntrospectError> {
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags(path, flags)
+        .map_err(|error| connect_error(error.to_string()))?;
+    // A writer may hold the file for a moment; wait for it rather than fail.
+    connection
+        .busy_timeout(std::time::Duration::from_secs(5))
         .map_err(|error| connect_error(error.to_string()))?;
     // SQLite opens files lazily: read the schema now, so that a file that is
     // not a database ("file is not a database") fails as a connection error.
@@ -477,7 +481,7 @@ fn build(catalog: &Catalog, project_name: Option<String>) -> Introspection {
                     .map(|c| c.name.as_str())
                     .collect(),
             };
-            (object.name.to_lowercase(), parent)
+            (object.name.to_ascii_lowercase(), parent)
         })
         .collect();
 
@@ -521,11 +525,11 @@ fn record_virtual_tables(catalog: &Catalog, ledger: &mut Ledger) {
     let mut shadows: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut orphans = Vec::new();
     for shadow in &catalog.shadow_tables {
-        let lower = shadow.to_lowercase();
+        let lower = shadow.to_ascii_lowercase();
         let owner = catalog
             .virtual_tables
             .iter()
-            .filter(|table| lower.starts_with(&format!("{}_", table.name.to_lowercase())))
+            .filter(|table| lower.starts_with(&format!("{}_", table.name.to_ascii_lowercase())))
             .max_by_key(|table| table.name.len());
         match owner {
             Some(table) => shadows
@@ -893,7 +897,7 @@ fn relations(
                 .join(", "),
             first.table
         );
-        let Some(parent) = parents.get(&first.table.to_lowercase()) else {
+        let Some(parent) = parents.get(&first.table.to_ascii_lowercase()) else {
             ledger.record(
                 table,
                 "dangling_foreign_key",
@@ -1123,12 +1127,12 @@ fn parse_create_table(sql: &str) -> Result<TableDdl, String> {
                     generation_expr: Some(expression),
                     ..
                 } => column_ddl.generated = Some(expression.to_string()),
-                ColumnOption::DialectSpecific(tokens) => {
+                ColumnOption::DialectSpecific(tokens)
                     if tokens.iter().any(|token| {
                         matches!(token, Token::Word(word) if word.keyword == Keyword::AUTOINCREMENT)
-                    }) {
-                        ddl.autoincrement = true;
-                    }
+                    }) =>
+                {
+                    ddl.autoincrement = true;
                 }
                 ColumnOption::OnConflict(_) => ddl.on_conflict = true,
                 _ => {}
@@ -1415,10 +1419,10 @@ fn raw_index_keys(sql: &str) -> Option<IndexDdl> {
     let mut keys = Vec::new();
     for item in items {
         let mut item = &lexemes[item];
-        if let [rest @ .., last] = item {
-            if is_keyword(last, Keyword::ASC) || is_keyword(last, Keyword::DESC) {
-                item = rest;
-            }
+        if let [rest @ .., last] = item
+            && (is_keyword(last, Keyword::ASC) || is_keyword(last, Keyword::DESC))
+        {
+            item = rest;
         }
         let (first, last) = (item.first()?, item.last()?);
         keys.push(sql[first.span.start..last.span.end].trim().to_owned());

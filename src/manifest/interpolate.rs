@@ -89,12 +89,27 @@ mod tests {
 
     #[test]
     fn resolves_references_fallbacks_and_escapes() {
-        assert_eq!(resolve("${DATABASE_URL}", env).unwrap(), "postgres://u:p@h/db");
-        assert_eq!(resolve("x${EMPTY:-dflt}y", env).unwrap(), "xdfltY".replace('Y', "y"));
+        assert_eq!(
+            resolve("${DATABASE_URL}", env).unwrap(),
+            "postgres://u:p@h/db"
+        );
+        assert_eq!(
+            resolve("x${EMPTY:-dflt}y", env).unwrap(),
+            "xdfltY".replace('Y', "y")
+        );
         assert_eq!(resolve("cost $$5 and $x", env).unwrap(), "cost $5 and $x");
-        assert_eq!(resolve("${MISSING}", env), Err(InterpolationError::Unset("MISSING".into())));
-        assert_eq!(resolve("a ${OPEN", env), Err(InterpolationError::Unclosed(2)));
-        assert_eq!(resolve("${1X}", env), Err(InterpolationError::BadName("1X".into())));
+        assert_eq!(
+            resolve("${MISSING}", env),
+            Err(InterpolationError::Unset("MISSING".into()))
+        );
+        assert_eq!(
+            resolve("a ${OPEN", env),
+            Err(InterpolationError::Unclosed(2))
+        );
+        assert_eq!(
+            resolve("${1X}", env),
+            Err(InterpolationError::BadName("1X".into()))
+        );
         assert_eq!(variables("${A}/${B:-x}"), ["A", "B"]);
     }
 }

@@ -159,7 +159,9 @@ impl<'a> Node<'a> {
     /// Elements of an array, or the tables of an array of tables.
     fn elements(self) -> Option<Vec<Node<'a>>> {
         match self {
-            Node::Item(Item::ArrayOfTables(tables)) => Some(tables.iter().map(Node::Table).collect()),
+            Node::Item(Item::ArrayOfTables(tables)) => {
+                Some(tables.iter().map(Node::Table).collect())
+            }
             _ => self
                 .value()
                 .and_then(Value::as_array)
@@ -277,7 +279,10 @@ impl Reader {
             self.record(&child, Node::Item(item));
             if !allowed.is_empty() && !allowed.contains(&key) {
                 let help = match closest(key, allowed) {
-                    Some(best) => format!("did you mean `{best}`? {what} accepts: {}", allowed.join(", ")),
+                    Some(best) => format!(
+                        "did you mean `{best}`? {what} accepts: {}",
+                        allowed.join(", ")
+                    ),
                     None => format!("{what} accepts: {}", allowed.join(", ")),
                 };
                 self.problem(
@@ -299,7 +304,11 @@ impl Reader {
         self.problem(Problem::new(
             ProblemKind::WrongType,
             path,
-            format!("`{}` must be {expected}, found {}", super::path::last(path), node.type_name()),
+            format!(
+                "`{}` must be {expected}, found {}",
+                super::path::last(path),
+                node.type_name()
+            ),
         ));
     }
 
@@ -408,15 +417,24 @@ impl Reader {
         if let Some(value) = parse(&text) {
             return Some(value);
         }
-        let help = match closest(&text, all) {
-            Some(best) => format!("did you mean `{best}`? expected one of: {}", all.join(", ")),
-            None => format!("expected one of: {}", all.join(", ")),
+        let alias = (kind == ProblemKind::UnknownType)
+            .then(|| FieldType::alias(&text))
+            .flatten();
+        let help = match (alias, closest(&text, all)) {
+            (Some(alias), _) => format!("use {alias}; expected one of: {}", all.join(", ")),
+            (None, Some(best)) => {
+                format!("did you mean `{best}`? expected one of: {}", all.join(", "))
+            }
+            (None, None) => format!("expected one of: {}", all.join(", ")),
         };
         self.problem(
             Problem::new(
                 kind,
                 path,
-                format!("unknown {} `{text}`", super::path::last(path).replace('_', " ")),
+                format!(
+                    "unknown {} `{text}`",
+                    super::path::last(path).replace('_', " ")
+                ),
             )
             .with_help(help),
         );
@@ -560,7 +578,10 @@ impl Reader {
                             "source",
                             "`[source]` has no `engine`".to_owned(),
                         )
-                        .with_help(format!("add `engine = \"...\"`, one of: {}", SourceEngine::ALL.join(", "))),
+                        .with_help(format!(
+                            "add `engine = \"...\"`, one of: {}",
+                            SourceEngine::ALL.join(", ")
+                        )),
                     );
                 }
                 None
@@ -608,8 +629,12 @@ impl Reader {
         }
         if !saw_values {
             self.problem(
-                Problem::new(ProblemKind::MissingKey, path, format!("{what} has no `values`"))
-                    .with_help("add `values = [\"a\", \"b\"]`"),
+                Problem::new(
+                    ProblemKind::MissingKey,
+                    path,
+                    format!("{what} has no `values`"),
+                )
+                .with_help("add `values = [\"a\", \"b\"]`"),
             );
         }
         Some(enumeration)
@@ -639,7 +664,9 @@ impl Reader {
                         entity.kind = kind;
                     }
                 }
-                "primary_key" => entity.primary_key = self.strings(node, &child).unwrap_or_default(),
+                "primary_key" => {
+                    entity.primary_key = self.strings(node, &child).unwrap_or_default()
+                }
                 "primary_key_name" => entity.primary_key_name = self.non_empty_string(node, &child),
                 "comment" => entity.comment = self.string(node, &child),
                 "definition" => entity.definition = self.non_empty_string(node, &child),
@@ -703,8 +730,15 @@ impl Reader {
             ),
             None => {
                 self.problem(
-                    Problem::new(ProblemKind::MissingKey, path, format!("{what} has no `type`"))
-                        .with_help(format!("add `type = \"...\"`, one of: {}", FieldType::ALL.join(", "))),
+                    Problem::new(
+                        ProblemKind::MissingKey,
+                        path,
+                        format!("{what} has no `type`"),
+                    )
+                    .with_help(format!(
+                        "add `type = \"...\"`, one of: {}",
+                        FieldType::ALL.join(", ")
+                    )),
                 );
                 None
             }
@@ -724,9 +758,7 @@ impl Reader {
                 "scale" => field.scale = self.u32(node, &child),
                 "enum" => field.enum_name = self.non_empty_string(node, &child),
                 "items" => {
-                    field.items = self
-                        .field(&format!("{name}[]"), node, &child)
-                        .map(Box::new)
+                    field.items = self.field(&format!("{name}[]"), node, &child).map(Box::new)
                 }
                 "fields" => field.fields = Some(self.fields(node, &child)),
                 "native" => field.native = self.non_empty_string(node, &child),
@@ -797,8 +829,12 @@ impl Reader {
                 Some(sql) => Some(Generated::Computed { sql, stored }),
                 None => {
                     self.problem(
-                        Problem::new(ProblemKind::MissingKey, path, "computed column has no `sql`".to_owned())
-                            .with_help("write `generated = { sql = \"price * qty\", stored = true }`"),
+                        Problem::new(
+                            ProblemKind::MissingKey,
+                            path,
+                            "computed column has no `sql`".to_owned(),
+                        )
+                        .with_help("write `generated = { sql = \"price * qty\", stored = true }`"),
                     );
                     None
                 }
@@ -836,11 +872,27 @@ impl Reader {
         out
     }
 
-    fn required<T>(&mut self, value: Option<T>, path: &str, key: &str, what: &str, example: &str) -> Option<T> {
-        if value.is_none() && !self.problems.iter().any(|p| p.path.starts_with(&key_path(path, key))) {
+    fn required<T>(
+        &mut self,
+        value: Option<T>,
+        path: &str,
+        key: &str,
+        what: &str,
+        example: &str,
+    ) -> Option<T> {
+        if value.is_none()
+            && !self
+                .problems
+                .iter()
+                .any(|p| p.path.starts_with(&key_path(path, key)))
+        {
             self.problem(
-                Problem::new(ProblemKind::MissingKey, path, format!("{what} has no `{key}`"))
-                    .with_help(format!("add `{key} = {example}`")),
+                Problem::new(
+                    ProblemKind::MissingKey,
+                    path,
+                    format!("{what} has no `{key}`"),
+                )
+                .with_help(format!("add `{key} = {example}`")),
             );
         }
         value
@@ -889,7 +941,11 @@ impl Reader {
                 continue;
             }
             let Some(table) = element.table() else {
-                self.expected(&child, element, "a field name or `{ field = \"...\", order = \"desc\" }`");
+                self.expected(
+                    &child,
+                    element,
+                    "a field name or `{ field = \"...\", order = \"desc\" }`",
+                );
                 continue;
             };
             let mut field = None;

@@ -47,8 +47,7 @@ impl Manifest {
         self.entities
             .iter()
             .find(|(_, entity)| {
-                entity.table == table
-                    && (schema.is_none() || entity.schema.as_deref() == schema)
+                entity.table == table && (schema.is_none() || entity.schema.as_deref() == schema)
             })
             .map(|(name, entity)| (name.as_str(), entity))
     }
@@ -164,6 +163,27 @@ impl FieldType {
 
     pub fn is_numeric(self) -> bool {
         self.is_integer() || matches!(self, Self::Float32 | Self::Float64 | Self::Decimal)
+    }
+
+    /// The portable type(s) meant by a common SQL or language type name, for
+    /// hints: `integer` → `int32 or int64`.
+    pub fn alias(word: &str) -> Option<&'static str> {
+        Some(match word.to_ascii_lowercase().as_str() {
+            "int" | "integer" | "number" => "`int32` or `int64`",
+            "smallint" | "short" => "`int16`",
+            "bigint" | "long" => "`int64`",
+            "serial" | "bigserial" => "`int32`/`int64` with `generated = \"serial\"`",
+            "boolean" => "`bool`",
+            "varchar" | "char" | "character varying" | "str" => "`string`",
+            "float" | "double" | "real" | "double precision" => "`float64` (or `float32`)",
+            "numeric" | "money" => "`decimal`",
+            "datetime" => "`timestamp` (or `timestamptz` with a time zone)",
+            "blob" | "bytea" | "binary" => "`bytes`",
+            "jsonb" => "`json`",
+            "list" => "`array` with `items`",
+            "map" | "document" => "`object`",
+            _ => return None,
+        })
     }
 
     /// Types whose values are measured in characters or bytes (`max_length`).
@@ -395,7 +415,10 @@ pub enum Literal {
 pub enum Generated {
     Kind(GeneratedKind),
     /// A computed column: `GENERATED ALWAYS AS (sql) [STORED]`.
-    Computed { sql: String, stored: bool },
+    Computed {
+        sql: String,
+        stored: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -489,7 +512,9 @@ impl Field {
             FieldType::Enum => format!("enum {}", self.enum_name.as_deref().unwrap_or("?")),
             FieldType::Array => format!(
                 "array<{}>",
-                self.items.as_ref().map_or_else(|| "?".to_owned(), |i| i.type_label())
+                self.items
+                    .as_ref()
+                    .map_or_else(|| "?".to_owned(), |i| i.type_label())
             ),
             FieldType::Native => format!("native {}", self.native.as_deref().unwrap_or("?")),
             FieldType::Decimal => match (self.precision, self.scale) {

@@ -105,7 +105,10 @@ mod tests {
         assert_eq!(parent("entities.\"Order Details\""), Some("entities"));
         let relation = index_path("entities.a.relations", 2);
         assert_eq!(parent(&relation), Some("entities.a.relations"));
-        assert_eq!(segments(&format!("{relation}.fields")), ["entities", "a", "relations", "[2]", "fields"]);
+        assert_eq!(
+            segments(&format!("{relation}.fields")),
+            ["entities", "a", "relations", "[2]", "fields"]
+        );
         assert_eq!(parent("manifest"), Some(""));
         assert_eq!(parent(""), None);
         assert_eq!(last("entities.a.fields.b.type"), "type");

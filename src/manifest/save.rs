@@ -164,7 +164,9 @@ fn field_table(field: &Field) -> String {
     }
     match &field.default {
         Some(DefaultValue::Literal(literal)) => pairs.push(("default", literal_value(literal))),
-        Some(DefaultValue::Sql { sql }) => pairs.push(("default", format!("{{ sql = {} }}", string(sql)))),
+        Some(DefaultValue::Sql { sql }) => {
+            pairs.push(("default", format!("{{ sql = {} }}", string(sql))))
+        }
         None => {}
     }
     match &field.generated {
@@ -256,7 +258,11 @@ fn float(value: f64) -> String {
     if value.is_nan() {
         "nan".into()
     } else if value.is_infinite() {
-        if value > 0.0 { "inf".into() } else { "-inf".into() }
+        if value > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else {
         // `{:?}` is the shortest text that round-trips, and always has a `.` or an exponent.
         format!("{value:?}")
@@ -348,7 +354,10 @@ mod tests {
         assert_eq!(key("Order Details"), "\"Order Details\"");
         assert_eq!(key(""), "\"\"");
         assert_eq!(string("a\"b\\c\td\u{1}"), "\"a\\\"b\\\\c\\td\\u0001\"");
-        assert_eq!(block_string("SELECT 1\r\nFROM \"t\""), "\"\"\"\nSELECT 1\\r\nFROM \"t\\\"\"\"\"");
+        assert_eq!(
+            block_string("SELECT 1\r\nFROM \"t\""),
+            "\"\"\"\nSELECT 1\\r\nFROM \"t\\\"\"\"\""
+        );
         assert_eq!(block_string("a\n\"\"\"b"), "\"\"\"\na\n\\\"\\\"\"b\"\"\"");
         assert_eq!(float(4.99), "4.99");
         assert_eq!(float(1.0), "1.0");

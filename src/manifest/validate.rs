@@ -43,7 +43,10 @@ impl Checker<'_> {
                     ProblemKind::InvalidValue,
                     &path,
                     format!("enum `{name}` has no values"),
-                    Some("list at least one value, e.g. `values = [\"draft\", \"published\"]`".into()),
+                    Some(
+                        "list at least one value, e.g. `values = [\"draft\", \"published\"]`"
+                            .into(),
+                    ),
                 );
             }
             let mut seen = HashSet::new();
@@ -76,7 +79,10 @@ impl Checker<'_> {
                 self.push(
                     ProblemKind::Duplicate,
                     &key_path(&path, "table"),
-                    format!("entities `{other}` and `{name}` both use table `{}`", entity.table),
+                    format!(
+                        "entities `{other}` and `{name}` both use table `{}`",
+                        entity.table
+                    ),
                     Some("give one of them another `table`".into()),
                 );
             }
@@ -93,7 +99,10 @@ impl Checker<'_> {
                     self.push(
                         ProblemKind::Duplicate,
                         &at,
-                        format!("index name `{}` is used twice (also in entity `{other}`)", index.name),
+                        format!(
+                            "index name `{}` is used twice (also in entity `{other}`)",
+                            index.name
+                        ),
                         Some("index names must be unique; rename one of them".into()),
                     );
                 }
@@ -107,14 +116,19 @@ impl Checker<'_> {
                 ProblemKind::MissingKey,
                 path,
                 format!("entity `{name}` has no fields"),
-                Some(format!("add `[entities.{}.fields]` with at least one field", super::save::key(name))),
+                Some(format!(
+                    "add `[entities.{}.fields]` with at least one field",
+                    super::save::key(name)
+                )),
             );
         }
         let fields_path = key_path(path, "fields");
         let mut columns = HashMap::new();
         for (field_name, field) in &entity.fields {
             let field_path = key_path(&fields_path, field_name);
-            if let Some(other) = columns.insert(field.column_name(field_name).to_lowercase(), field_name) {
+            if let Some(other) =
+                columns.insert(field.column_name(field_name).to_lowercase(), field_name)
+            {
                 self.push(
                     ProblemKind::Duplicate,
                     &field_path,
@@ -194,7 +208,14 @@ impl Checker<'_> {
     }
 
     /// A list of field names (primary key, unique): each must exist, once.
-    fn field_list(&mut self, name: &str, entity: &Entity, fields: &[String], path: &str, what: &str) {
+    fn field_list(
+        &mut self,
+        name: &str,
+        entity: &Entity,
+        fields: &[String],
+        path: &str,
+        what: &str,
+    ) {
         let mut seen = HashSet::new();
         for (i, field) in fields.iter().enumerate() {
             let item_path = index_path(path, i);
@@ -210,7 +231,14 @@ impl Checker<'_> {
         }
     }
 
-    fn known_field(&mut self, name: &str, entity: &Entity, field: &str, path: &str, what: &str) -> bool {
+    fn known_field(
+        &mut self,
+        name: &str,
+        entity: &Entity,
+        field: &str,
+        path: &str,
+        what: &str,
+    ) -> bool {
         if entity.fields.contains_key(field) {
             return true;
         }
@@ -226,7 +254,13 @@ impl Checker<'_> {
     fn relation(&mut self, name: &str, entity: &Entity, relation: &Relation, path: &str) {
         let fields_path = key_path(path, "fields");
         for (i, field) in relation.fields.iter().enumerate() {
-            self.known_field(name, entity, field, &index_path(&fields_path, i), "relation");
+            self.known_field(
+                name,
+                entity,
+                field,
+                &index_path(&fields_path, i),
+                "relation",
+            );
         }
         if relation.fields.is_empty() {
             self.push(
@@ -290,16 +324,54 @@ impl Checker<'_> {
                     ProblemKind::Mismatch,
                     &key_path(path, key),
                     format!("`{key}` does not apply to field `{name}` of type `{ty}`"),
-                    Some(format!("`{key}` is for {types} fields; remove it or change the type")),
+                    Some(format!(
+                        "`{key}` is for {types} fields; remove it or change the type"
+                    )),
                 );
             }
         };
-        misplaced(self, "max_length", field.max_length.is_some(), ty.has_length() || ty == FieldType::Native, "string, text and bytes");
-        misplaced(self, "precision", field.precision.is_some(), ty == FieldType::Decimal || ty == FieldType::Native, "decimal");
-        misplaced(self, "scale", field.scale.is_some(), ty == FieldType::Decimal || ty == FieldType::Native, "decimal");
-        misplaced(self, "enum", field.enum_name.is_some(), ty == FieldType::Enum, "enum");
-        misplaced(self, "items", field.items.is_some(), ty == FieldType::Array, "array");
-        misplaced(self, "fields", field.fields.is_some(), ty == FieldType::Object, "object");
+        misplaced(
+            self,
+            "max_length",
+            field.max_length.is_some(),
+            ty.has_length() || ty == FieldType::Native,
+            "string, text and bytes",
+        );
+        misplaced(
+            self,
+            "precision",
+            field.precision.is_some(),
+            ty == FieldType::Decimal || ty == FieldType::Native,
+            "decimal",
+        );
+        misplaced(
+            self,
+            "scale",
+            field.scale.is_some(),
+            ty == FieldType::Decimal || ty == FieldType::Native,
+            "decimal",
+        );
+        misplaced(
+            self,
+            "enum",
+            field.enum_name.is_some(),
+            ty == FieldType::Enum,
+            "enum",
+        );
+        misplaced(
+            self,
+            "items",
+            field.items.is_some(),
+            ty == FieldType::Array,
+            "array",
+        );
+        misplaced(
+            self,
+            "fields",
+            field.fields.is_some(),
+            ty == FieldType::Object,
+            "object",
+        );
         if let (Some(precision), Some(scale)) = (field.precision, field.scale)
             && scale > precision
         {
@@ -322,7 +394,10 @@ impl Checker<'_> {
                     let names: Vec<&str> = self.manifest.enums.keys().map(String::as_str).collect();
                     let help = match closest(enum_name, &names) {
                         Some(best) => format!("did you mean `{best}`?"),
-                        None => format!("define it: `[enums.{}]` with `values = [...]`", super::save::key(enum_name)),
+                        None => format!(
+                            "define it: `[enums.{}]` with `values = [...]`",
+                            super::save::key(enum_name)
+                        ),
                     };
                     self.push(
                         ProblemKind::UnknownEnum,
@@ -352,7 +427,11 @@ impl Checker<'_> {
         }
         if let Some(fields) = &field.fields {
             for (child, child_field) in fields {
-                self.field(child, child_field, &key_path(&key_path(path, "fields"), child));
+                self.field(
+                    child,
+                    child_field,
+                    &key_path(&key_path(path, "fields"), child),
+                );
             }
         }
         if let Some(default) = &field.default {
@@ -376,7 +455,9 @@ impl Checker<'_> {
                 self.push(
                     ProblemKind::Mismatch,
                     &generated_path,
-                    format!("`generated = \"{kind}\"` needs an integer field, but `{name}` is `{ty}`"),
+                    format!(
+                        "`generated = \"{kind}\"` needs an integer field, but `{name}` is `{ty}`"
+                    ),
                     Some("use an int16/int32/int64 field, or a `default` instead".into()),
                 );
             }
@@ -391,7 +472,10 @@ impl Checker<'_> {
         let fits = match literal {
             Literal::Bool(_) => ty == FieldType::Bool,
             Literal::Int(_) => ty.is_numeric(),
-            Literal::Float(_) => matches!(ty, FieldType::Float32 | FieldType::Float64 | FieldType::Decimal),
+            Literal::Float(_) => matches!(
+                ty,
+                FieldType::Float32 | FieldType::Float64 | FieldType::Decimal
+            ),
             Literal::String(_) => !matches!(
                 ty,
                 FieldType::Bool
@@ -410,7 +494,10 @@ impl Checker<'_> {
                 ProblemKind::Mismatch,
                 path,
                 format!("default of field `{name}` does not fit its type `{ty}`"),
-                Some("write a literal of the field's type, or an expression as `{ sql = \"...\" }`".into()),
+                Some(
+                    "write a literal of the field's type, or an expression as `{ sql = \"...\" }`"
+                        .into(),
+                ),
             );
             return;
         }
@@ -443,11 +530,21 @@ pub fn counts(manifest: &Manifest) -> BTreeMap<&'static str, usize> {
     counts.insert("entities", manifest.entities.len());
     counts.insert(
         "views",
-        manifest.entities.values().filter(|e| e.is_read_only()).count(),
+        manifest
+            .entities
+            .values()
+            .filter(|e| e.is_read_only())
+            .count(),
     );
-    counts.insert("fields", manifest.entities.values().map(|e| e.fields.len()).sum());
+    counts.insert(
+        "fields",
+        manifest.entities.values().map(|e| e.fields.len()).sum(),
+    );
     counts.insert("relations", manifest.relation_count());
-    counts.insert("indexes", manifest.entities.values().map(|e| e.indexes.len()).sum());
+    counts.insert(
+        "indexes",
+        manifest.entities.values().map(|e| e.indexes.len()).sum(),
+    );
     counts.insert("enums", manifest.enums.len());
     counts
 }

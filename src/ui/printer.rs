@@ -65,13 +65,19 @@ impl Printer {
 
     /// `label message` with the label in bold green (e.g. `Wrote baas.toml`).
     pub fn success(&self, label: &str, message: &str) {
-        self.status(&format!("{} {message}", Style::new().green().bold().apply_to(label)));
+        self.status(&format!(
+            "{} {message}",
+            Style::new().green().bold().apply_to(label)
+        ));
     }
 
     /// A warning on stderr, unless `--quiet` (JSON output carries its own).
     pub fn warn(&self, text: &str) {
         if !self.quiet && !self.json {
-            self.stderr(&format!("{} {text}", Style::new().yellow().bold().apply_to("warning:")));
+            self.stderr(&format!(
+                "{} {text}",
+                Style::new().yellow().bold().apply_to("warning:")
+            ));
         }
     }
 

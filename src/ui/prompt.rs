@@ -13,10 +13,10 @@ pub fn confirm(cx: &Context, question: &str, flag_hint: &str) -> anyhow::Result<
         return Ok(true);
     }
     if !cx.interactive {
-        anyhow::bail!(crate::diagnostics::UsageError::new(format!(
-            "{question} (no terminal to ask on)"
-        ))
-        .with_hint(flag_hint.to_owned()));
+        anyhow::bail!(
+            crate::diagnostics::UsageError::new(format!("{question} (no terminal to ask on)"))
+                .with_hint(flag_hint.to_owned())
+        );
     }
     Ok(Confirm::with_theme(&ColorfulTheme::default())
         .with_prompt(question)

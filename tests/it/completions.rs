@@ -44,5 +44,8 @@ fn completions_command_prints_the_same_script() {
         .output()
         .unwrap();
     assert!(output.status.success());
-    assert_eq!(output.stdout, baas::commands::completions::script(Shell::Bash));
+    assert_eq!(
+        output.stdout,
+        baas::commands::completions::script(Shell::Bash)
+    );
 }

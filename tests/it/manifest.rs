@@ -35,7 +35,10 @@ fn hand_written_manifest_with_comments_becomes_canonical_and_stays_so() {
     let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/init/bookshop.toml");
     let loaded = load(&template);
     let canonical = to_toml(&loaded.manifest);
-    assert!(!canonical.contains('#'), "comments are not part of the model");
+    assert!(
+        !canonical.contains('#'),
+        "comments are not part of the model"
+    );
     let again = to_toml(&load_str(&template, canonical.clone()).unwrap().manifest);
     assert_eq!(canonical, again);
     assert_eq!(loaded.manifest.entities.len(), 3);
@@ -61,14 +64,22 @@ table = "apple"
 [entities.apple.fields]
 id = { type = "int32" }
 "#;
-    let manifest = load_str(Path::new("baas.toml"), text.to_owned()).unwrap().manifest;
+    let manifest = load_str(Path::new("baas.toml"), text.to_owned())
+        .unwrap()
+        .manifest;
     let out = to_toml(&manifest);
     let apple = out.find("[entities.apple]").unwrap();
     let zebra = out.find("[entities.zebra]").unwrap();
     assert!(apple < zebra, "{out}");
-    let fields: Vec<&str> = manifest.entities["zebra"].fields.keys().map(String::as_str).collect();
+    let fields: Vec<&str> = manifest.entities["zebra"]
+        .fields
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(fields, ["z", "a", "m"]);
-    assert!(out.contains("z = { type = \"int32\" }\na = { type = \"int32\" }\nm = { type = \"int32\" }\n"));
+    assert!(out.contains(
+        "z = { type = \"int32\" }\na = { type = \"int32\" }\nm = { type = \"int32\" }\n"
+    ));
 }
 
 #[test]
@@ -103,7 +114,9 @@ title = { type = "string", max_length = 255 }
 [entities.film]
 kind = "view"
 "#;
-    let long = load_str(Path::new("a.toml"), long.to_owned()).unwrap().manifest;
+    let long = load_str(Path::new("a.toml"), long.to_owned())
+        .unwrap()
+        .manifest;
     assert_eq!(long.entities["film"].fields["title"].max_length, Some(255));
     // Defining a table twice is a TOML error, reported with its position.
     let error = load_str(Path::new("b.toml"), inline.to_owned()).unwrap_err();
@@ -119,7 +132,10 @@ fn each_kind_of_problem_renders_with_file_line_column_and_hint() {
         let diagnostics = load_str(&relative, text).expect_err("an invalid fixture must not load");
         assert!(!diagnostics.problems.is_empty());
         for problem in &diagnostics.problems {
-            assert!(problem.span.is_some(), "problem without a location: {problem:?}");
+            assert!(
+                problem.span.is_some(),
+                "problem without a location: {problem:?}"
+            );
         }
         insta::assert_snapshot!(baas::diagnostics::render_problems(&diagnostics, false));
     });
@@ -139,7 +155,11 @@ fn unset_variable_is_reported_when_used_not_when_loaded() {
 #[test]
 fn dotenv_beside_the_manifest_feeds_interpolation() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(".env"), "BAAS_TEST_DOTENV_URL='sqlite://from-dotenv.db'\n").unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "BAAS_TEST_DOTENV_URL='sqlite://from-dotenv.db'\n",
+    )
+    .unwrap();
     let environment = baas::settings::Environment::load(dir.path()).unwrap();
     assert_eq!(
         environment.interpolate("${BAAS_TEST_DOTENV_URL}").unwrap(),

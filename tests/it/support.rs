@@ -20,7 +20,11 @@ pub fn corpus() -> PathBuf {
 /// A file of the shared corpus, e.g. `corpus_file("sql/sqlite/Chinook_Sqlite.sql")`.
 pub fn corpus_file(relative: &str) -> PathBuf {
     let path = corpus().join(relative);
-    assert!(path.is_file(), "corpus file `{}` is missing", path.display());
+    assert!(
+        path.is_file(),
+        "corpus file `{}` is missing",
+        path.display()
+    );
     path
 }
 
