@@ -65,16 +65,16 @@ pub enum Command {
     Show(commands::show::ShowArgs),
     /// Check baas.toml and report every problem with its line and column
     Validate(commands::validate::ValidateArgs),
-    /// Compare two schemas (manifests, migration snapshots or live databases)
+    /// Compare two schemas (manifests, migration snapshots or live databases) [not in this build yet]
     Diff(commands::diff::DiffArgs),
-    /// Plan, apply and inspect migrations
+    /// Plan, apply and inspect migrations [not in this build yet]
     #[command(subcommand)]
     Migrate(commands::migrate::MigrateCommand),
-    /// Fail when the schema drifted (for CI): exit 0 clean, 1 drift, 2 bad input, 3 cannot connect
+    /// Fail when the schema drifted (for CI) [not in this build yet]
     Check(commands::check::CheckArgs),
-    /// Generate typed clients and API documents from the manifest
+    /// Generate typed clients and API documents from the manifest [not in this build yet]
     Codegen(commands::codegen::CodegenArgs),
-    /// Serve a REST API that follows the manifest, reloading when it changes
+    /// Serve a REST API that follows the manifest, reloading when it changes [not in this build yet]
     Serve(commands::serve::ServeArgs),
     /// Print a shell completion script
     Completions(commands::completions::CompletionsArgs),

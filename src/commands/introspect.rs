@@ -58,8 +58,18 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
         .out
         .as_ref()
         .map_or_else(|| cx.manifest_path.clone(), |p| cx.cwd.join(p));
-    let existing = read_existing(&out_path)?;
-    let (input, location) = resolve_source(&args, cx, existing.as_ref())?;
+    // The manifest already there is needed first only when it names the
+    // source; otherwise it is read on the other core while the catalog is.
+    let (existing, pending) = if args.source.is_none() {
+        (Some(read_existing(&out_path)?), None)
+    } else {
+        let path = out_path.clone();
+        (
+            None,
+            Some(tokio::task::spawn_blocking(move || read_existing(&path))),
+        )
+    };
+    let (input, location) = resolve_source(&args, cx, existing.as_ref().and_then(Option::as_ref))?;
 
     let options = IntrospectOptions {
         schemas: args.schemas.clone(),
@@ -74,6 +84,11 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
         ledger,
     } = result?;
     let elapsed = started.elapsed();
+    let existing = match (existing, pending) {
+        (Some(existing), _) => existing,
+        (None, Some(pending)) => pending.await??,
+        (None, None) => None,
+    };
 
     let out_dir = out_path.parent().unwrap_or(&cx.cwd).to_owned();
     if let Some(source) = &mut manifest.source {
@@ -131,7 +146,7 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
             .collect();
         cx.printer.json(&json!({
             "ok": true,
-            "source": location.to_string(),
+            "source": crate::source::redact(&input),
             "manifest": (!args.dry_run).then(|| out_path.display().to_string()),
             "outcome": outcome.as_str(),
             "counts": manifest::validate::counts(&manifest),
@@ -147,9 +162,10 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
         }
         print_summary(cx, &manifest, &ledger);
         let what = format!(
-            "{} entities, {} relations from `{location}` in {}",
+            "{} entities, {} relations from `{}` in {}",
             manifest.entities.len(),
             manifest.relation_count(),
+            crate::source::redact(&input),
             human_duration(elapsed)
         );
         match outcome {

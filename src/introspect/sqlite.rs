@@ -243,8 +243,18 @@ fn is_internal(name: &str) -> bool {
         .is_some_and(|prefix| prefix.eq_ignore_ascii_case("sqlite_"))
 }
 
-/// Reads the whole catalog of the `main` schema.
+/// Reads the whole catalog of the `main` schema inside one read transaction:
+/// a consistent snapshot even if another process changes the schema, and one
+/// shared lock instead of one per statement.
 fn read_catalog(connection: &Connection, progress: &Progress) -> rusqlite::Result<Catalog> {
+    connection.execute_batch("BEGIN DEFERRED")?;
+    let catalog = read_catalog_rows(connection, progress);
+    // Nothing was written; ending the read transaction cannot lose anything.
+    let _ = connection.execute_batch("COMMIT");
+    catalog
+}
+
+fn read_catalog_rows(connection: &Connection, progress: &Progress) -> rusqlite::Result<Catalog> {
     let mut schema = BTreeMap::new();
     {
         let mut statement = connection.prepare(SCHEMA)?;
@@ -351,7 +361,7 @@ fn read_catalog(connection: &Connection, progress: &Progress) -> rusqlite::Resul
 }
 
 fn read_columns(connection: &Connection, table: &str) -> rusqlite::Result<Vec<ColumnRow>> {
-    let mut statement = connection.prepare(TABLE_XINFO)?;
+    let mut statement = connection.prepare_cached(TABLE_XINFO)?;
     let mut rows = statement.query([table])?;
     let mut columns = Vec::new();
     while let Some(row) = rows.next()? {
@@ -368,7 +378,7 @@ fn read_columns(connection: &Connection, table: &str) -> rusqlite::Result<Vec<Co
 }
 
 fn read_foreign_keys(connection: &Connection, table: &str) -> rusqlite::Result<Vec<ForeignKeyRow>> {
-    let mut statement = connection.prepare(FOREIGN_KEY_LIST)?;
+    let mut statement = connection.prepare_cached(FOREIGN_KEY_LIST)?;
     let mut rows = statement.query([table])?;
     let mut foreign_keys = Vec::new();
     while let Some(row) = rows.next()? {
@@ -391,7 +401,7 @@ fn read_indexes(
 ) -> rusqlite::Result<Vec<IndexRows>> {
     let mut listed = Vec::new();
     {
-        let mut statement = connection.prepare(INDEX_LIST)?;
+        let mut statement = connection.prepare_cached(INDEX_LIST)?;
         let mut rows = statement.query([table])?;
         while let Some(row) = rows.next()? {
             let name: String = row.get(0)?;
@@ -402,7 +412,7 @@ fn read_indexes(
         }
     }
     let mut indexes = Vec::new();
-    let mut statement = connection.prepare(INDEX_XINFO)?;
+    let mut statement = connection.prepare_cached(INDEX_XINFO)?;
     for (name, unique, origin, partial) in listed {
         let mut parts = Vec::new();
         let mut rows = statement.query([&name])?;

@@ -50,7 +50,6 @@ pub struct LoadedManifest {
     pub manifest: Manifest,
     pub path: PathBuf,
     pub text: Arc<String>,
-    pub spans: SpanMap,
 }
 
 /// The manifest could not be read.
@@ -88,6 +87,8 @@ pub fn load_str(path: &Path, text: String) -> Result<LoadedManifest, Diagnostics
             return Err(fail(vec![problem]));
         }
     };
+    // The fast path records no spans; they are only needed to point at
+    // problems, and then the document is walked a second time to find them.
     let mut reader = Reader::default();
     let manifest = reader.manifest(document.as_table());
     // Semantic checks run even after structural problems, so one run shows
@@ -99,12 +100,13 @@ pub fn load_str(path: &Path, text: String) -> Result<LoadedManifest, Diagnostics
         }
     }
     if !problems.is_empty() {
+        let spans = spans_of(&document);
         for problem in &mut problems {
             if problem.span.is_none() {
                 problem.span = if problem.kind.points_at_key() {
-                    reader.spans.key(&problem.path)
+                    spans.key(&problem.path)
                 } else {
-                    reader.spans.value(&problem.path)
+                    spans.value(&problem.path)
                 };
             }
         }
@@ -116,8 +118,28 @@ pub fn load_str(path: &Path, text: String) -> Result<LoadedManifest, Diagnostics
         manifest,
         path: path.to_owned(),
         text,
-        spans: reader.spans,
     })
+}
+
+/// Spans of every key and value of a parsed document.
+fn spans_of(document: &toml_edit::Document<&str>) -> SpanMap {
+    let mut reader = Reader {
+        record_spans: true,
+        ..Reader::default()
+    };
+    reader.manifest(document.as_table());
+    reader.spans
+}
+
+impl LoadedManifest {
+    /// Where each key and value of the manifest is in its text, for messages
+    /// about a manifest that loaded fine (computed on demand).
+    pub fn spans(&self) -> SpanMap {
+        match toml_edit::Document::parse(self.text.as_str()) {
+            Ok(document) => spans_of(&document),
+            Err(_) => SpanMap::default(),
+        }
+    }
 }
 
 /// A borrowed TOML node: a top-level item, a value inside an array, or a
@@ -246,6 +268,7 @@ const SQL_KEYS: &[&str] = &["sql"];
 #[derive(Default)]
 struct Reader {
     problems: Vec<Problem>,
+    record_spans: bool,
     spans: SpanMap,
 }
 
@@ -255,6 +278,9 @@ impl Reader {
     }
 
     fn record(&mut self, path: &str, node: Node<'_>) {
+        if !self.record_spans {
+            return;
+        }
         if let Some(span) = node.span() {
             self.spans.values.insert(path.to_owned(), span);
         }
@@ -271,7 +297,8 @@ impl Reader {
         let mut entries = Vec::new();
         for (key, item) in table.iter() {
             let child = key_path(path, key);
-            if let Some((key_repr, _)) = table.get_key_value(key)
+            if self.record_spans
+                && let Some((key_repr, _)) = table.get_key_value(key)
                 && let Some(span) = key_repr.span()
             {
                 self.spans.keys.insert(child.clone(), span);

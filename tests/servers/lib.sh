@@ -42,7 +42,7 @@ log_tail() {
 pid_matches() {
     local pid=$1 text=$2 cmd
     [[ $pid =~ ^[0-9]+$ ]] || return 1
-    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
     [ -n "$cmd" ] && [[ $cmd == *"$text"* ]]
 }
 

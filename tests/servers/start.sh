@@ -56,6 +56,9 @@ is_port_free() {
 
 # free_port FIRST: the first free port from FIRST upward.
 free_port() {
+    if ! [[ $1 =~ ^[0-9]+$ ]] || [ "$1" -lt 1024 ] || [ "$1" -gt 65000 ]; then
+        die "bad port: $1 (want 1024..65000)"
+    fi
     local port=$1 last=$(($1 + 200))
     while [ "$port" -le "$last" ]; do
         if is_port_free "$port"; then
@@ -254,21 +257,48 @@ start_postgres() {
     emit BAAS_TEST_POSTGRES_URL "postgres://postgres@127.0.0.1:$port/postgres"
 }
 
-start_mysql() {
-    local dir=$RUN/mysql attempt port pid mariadbd tries
-    local -a user=()
-    mariadbd=$(mariadbd_bin)
-    mkdir -p "$dir/data" "$dir/tmp"
-    if is_root; then
-        user=(--user=mysql)
-        chown -R mysql: "$dir"
+# mariadb-install-db takes ~4 s (its bootstrap server), so its output is kept
+# in the cache dir, keyed by the mariadbd version and the options below, and
+# copied into each run's fresh data dir (a copy takes well under a second).
+MARIADB_INIT_OPTS=(--innodb-log-file-size=16M)
+
+# init_mysql_datadir DIR USERARGS...: a fresh data dir in DIR/data.
+init_mysql_datadir() {
+    local dir=$1 key tpl tmp=
+    shift
+    key=$({ "$(mariadbd_bin)" --version; id -un; echo "v1 ${MARIADB_INIT_OPTS[*]}"; } 2>/dev/null | md5sum | cut -c1-12)
+    tpl=$CACHE/mariadb-datadir-$key
+    if [ -f "$tpl/.complete" ] && [ "${BAAS_SERVERS_NO_TEMPLATE:-0}" != 1 ] &&
+        cp -a "$tpl/data" "$dir/data" 2>"$RUN/mysql-copy.log"; then
+        return 0
     fi
-    if ! mariadb-install-db --no-defaults --datadir="$dir/data" "${user[@]}" \
+    rm -rf "$dir/data"
+    log "initializing a MariaDB data dir (mariadb-install-db; cached for next runs)"
+    if ! mariadb-install-db --no-defaults --datadir="$dir/data" "$@" "${MARIADB_INIT_OPTS[@]}" \
         --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
         >"$RUN/mysql-install-db.log" 2>&1; then
         log_tail "$RUN/mysql-install-db.log"
         die "mariadb-install-db failed"
     fi
+    # Publish the template atomically; a failure here only costs speed.
+    if ! { mkdir -p "$CACHE" && tmp=$(mktemp -d "$CACHE/.mariadb-template.XXXXXX") &&
+        cp -a "$dir/data" "$tmp/data" && touch "$tmp/.complete" &&
+        rm -rf "$tpl" && mv -T "$tmp" "$tpl"; }; then
+        log "warning: could not cache the MariaDB data dir in $CACHE"
+        if [ -n "$tmp" ]; then rm -rf "$tmp"; fi
+    fi
+}
+
+start_mysql() {
+    local dir=$RUN/mysql attempt port pid mariadbd tries
+    local -a user=()
+    mariadbd=$(mariadbd_bin)
+    mkdir -p "$dir/tmp"
+    if is_root; then
+        user=(--user=mysql)
+        chown -R mysql: "$dir"
+    fi
+    init_mysql_datadir "$dir" "${user[@]}"
     for attempt in 1 2 3; do
         port=$(free_port "${BAAS_TEST_MYSQL_PORT:-53306}")
         log "starting MariaDB on 127.0.0.1:$port"
@@ -277,7 +307,7 @@ start_mysql() {
             --pid-file="$dir/mariadbd.pid" --tmpdir="$dir/tmp" --skip-name-resolve \
             --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
             --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 \
-            --innodb-buffer-pool-size=64M --max-connections=500 \
+            --innodb-buffer-pool-size=64M --max-connections=500 "${MARIADB_INIT_OPTS[@]}" \
             >"$dir/mariadbd.log" 2>&1 </dev/null &
         pid=$!
         echo "$pid" >"$RUN/mysql.pid"
@@ -293,7 +323,7 @@ start_mysql() {
         if kill -0 "$pid" 2>/dev/null && [ "$tries" -gt 0 ]; then break; fi
         if [ "$attempt" -lt 3 ] && port_clash "$dir/mariadbd.log"; then
             log "port $port was taken meanwhile; retrying"
-            stop_pidfile "$RUN/mysql.pid" mariadbd MariaDB
+            stop_pidfile "$RUN/mysql.pid" "$dir/" MariaDB
             continue
         fi
         log_tail "$dir/mariadbd.log"
@@ -314,6 +344,7 @@ EOF
     fi
     if ! mariadb --no-defaults -h127.0.0.1 -P"$port" -uroot -e 'select 1' >"$RUN/mysql-check.log" 2>&1; then
         log_tail "$RUN/mysql-check.log"
+        log_tail "$dir/mariadbd.log"
         die "MariaDB started but root@127.0.0.1 cannot log in over TCP"
     fi
     emit BAAS_TEST_MYSQL_URL "mysql://root@127.0.0.1:$port/mysql"
@@ -321,19 +352,23 @@ EOF
 
 start_mongodb() {
     local dir=$RUN/mongodb attempt port pid
-    ensure_venv
     mkdir -p "$dir"
+    : >"$dir/secantusd.toml"
     for attempt in 1 2 3; do
         port=$(free_port "${BAAS_TEST_MONGODB_PORT:-57017}")
         log "starting secantusdb $SECANTUS_VERSION (MongoDB wire protocol) on 127.0.0.1:$port"
-        (cd "$dir" && exec "$VENV/bin/secantusd-py" --host 127.0.0.1 --port "$port" \
-            --storage-path :memory: >"$dir/secantusd.log" 2>&1 </dev/null) &
+        # An empty --config stops it from reading ./secantusd.toml,
+        # ~/.secantus/ or /etc/secantus/; TMPDIR keeps its :memory: scratch
+        # dir inside $RUN.
+        (cd "$dir" && TMPDIR=$dir exec "$VENV/bin/secantusd-py" --config "$dir/secantusd.toml" \
+            --host 127.0.0.1 --port "$port" --storage-path :memory: \
+            >"$dir/secantusd.log" 2>&1 </dev/null) &
         pid=$!
         echo "$pid" >"$RUN/mongodb.pid"
         if wait_tcp "$port" "$pid" 30; then break; fi
         if [ "$attempt" -lt 3 ] && port_clash "$dir/secantusd.log"; then
             log "port $port was taken meanwhile; retrying"
-            stop_pidfile "$RUN/mongodb.pid" secantusd secantusdb
+            stop_pidfile "$RUN/mongodb.pid" "$dir/" secantusdb
             continue
         fi
         log_tail "$dir/secantusd.log"
@@ -363,9 +398,11 @@ main() {
     chmod 755 "$RUN"  # the postgres and mysql users need to reach their subdirs
     touch "$RUN/$MARKER" "$RUN/env"
     trap on_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
     local t0=$SECONDS
     install_missing
-    if [ "$want_mongo" = 1 ]; then ensure_venv; fi
+    if [ "$want_mongo" = 1 ]; then ensure_venv; fi  # before starting anything
     emit BAAS_TEST_SERVERS_DIR "$RUN"
     if [ "$want_pg" = 1 ]; then start_postgres; fi
     if [ "$want_my" = 1 ]; then start_mysql; fi

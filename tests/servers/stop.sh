@@ -22,20 +22,45 @@ fi
 dir=$(cd "$dir" && pwd)
 cd /
 
-# PostgreSQL: a fast shutdown through pg_ctl, else SIGTERM to the postmaster.
-pgdata=$dir/postgres/data
-if [ -f "$pgdata/postmaster.pid" ]; then
-    pid=$(head -n 1 "$pgdata/postmaster.pid" 2>/dev/null || true)
-    if pid_matches "$pid" postgres; then
-        log "stopping PostgreSQL (pid $pid)"
-        if ! as_pg "$PG_BIN/pg_ctl" stop -D "$pgdata" -m fast -w -t 30 >/dev/null 2>&1; then
-            stop_pid "$pid" postgres PostgreSQL
-        fi
-    fi
+# Signal every server first and then wait for all of them, so the shutdowns
+# overlap. A pid only counts if its command line names our dir (pids recycle).
+pids=() texts=() names=()
+signal() { # PID TEXT NAME SIGNAL
+    pid_matches "$1" "$2" || return 0
+    log "stopping $3 (pid $1)"
+    kill -"$4" "$1" 2>/dev/null || true
+    pids+=("$1") texts+=("$2") names+=("$3")
+}
+first_line() { head -n 1 "$1" 2>/dev/null || true; }
+
+# PostgreSQL: SIGINT to the postmaster is pg_ctl's "fast" shutdown (it does
+# not wait for clients to disconnect, unlike SIGTERM's "smart" one).
+if [ -f "$dir/postgres/data/postmaster.pid" ]; then
+    signal "$(first_line "$dir/postgres/data/postmaster.pid")" "$dir/postgres/data" PostgreSQL INT
+fi
+if [ -f "$dir/mysql.pid" ]; then
+    signal "$(first_line "$dir/mysql.pid")" "$dir/mysql/" MariaDB TERM
+fi
+if [ -f "$dir/mongodb.pid" ]; then
+    signal "$(first_line "$dir/mongodb.pid")" "$dir/mongodb/" secantusdb TERM
 fi
 
-stop_pidfile "$dir/mysql.pid" mariadbd MariaDB
-stop_pidfile "$dir/mongodb.pid" secantusd secantusdb
+# Up to 15 s for a clean exit, then SIGKILL.
+for ((tick = 0; tick < 150 && ${#pids[@]} > 0; tick++)); do
+    alive=0
+    for i in "${!pids[@]}"; do
+        if pid_matches "${pids[$i]}" "${texts[$i]}"; then alive=1; fi
+    done
+    [ "$alive" = 1 ] || break
+    sleep 0.1
+done
+for i in "${!pids[@]}"; do
+    if pid_matches "${pids[$i]}" "${texts[$i]}"; then
+        log "${names[$i]} (pid ${pids[$i]}) did not exit within 15 s; sending SIGKILL"
+        kill -KILL "${pids[$i]}" 2>/dev/null || true
+    fi
+done
+rm -f "$dir/mysql.pid" "$dir/mongodb.pid"
 
 if [ "${BAAS_TEST_SERVERS_KEEP:-0}" = 1 ]; then
     log "servers stopped; kept $dir"
