@@ -11,6 +11,9 @@ use crate::manifest::Manifest;
 use crate::source::SourceLocation;
 use crate::ui::Progress;
 
+pub mod mongo;
+pub mod mysql;
+pub mod postgres;
 pub mod sqlite;
 
 /// What an introspection produced.
@@ -63,12 +66,21 @@ pub async fn introspect(
                 .introspect(options, progress)
                 .await
         }
-        SourceLocation::Postgres { .. }
-        | SourceLocation::Mysql { .. }
-        | SourceLocation::Mongodb { .. } => Err(IntrospectError::Unsupported(format!(
-            "live introspection of `{location}` is not available yet in this build; \
-             SQLite databases are (`sqlite://path.db`)"
-        ))),
+        SourceLocation::Postgres { url } => {
+            postgres::PostgresIntrospector::new(url.clone())
+                .introspect(options, progress)
+                .await
+        }
+        SourceLocation::Mysql { url } => {
+            mysql::MysqlIntrospector::new(url.clone())
+                .introspect(options, progress)
+                .await
+        }
+        SourceLocation::Mongodb { url } => {
+            mongo::MongoIntrospector::new(url.clone())
+                .introspect(options, progress)
+                .await
+        }
         SourceLocation::Http { .. } | SourceLocation::File { .. } => {
             Err(IntrospectError::Unsupported(format!(
                 "importing `{location}` is not available yet in this build: schema files and \

@@ -5,4 +5,7 @@ mod support;
 mod cli;
 mod completions;
 mod manifest;
+mod mongo;
+mod mysql;
+mod postgres;
 mod sqlite;

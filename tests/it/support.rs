@@ -33,3 +33,23 @@ pub fn corpus_file(relative: &str) -> PathBuf {
 pub fn project_fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
+
+/// The URL of a test server started by `tests/servers/start.sh`
+/// (`BAAS_TEST_POSTGRES_URL`, `BAAS_TEST_MYSQL_URL`, `BAAS_TEST_MONGODB_URL`).
+///
+/// Under `bash tests/run.sh` (which sets `CI`) a missing server is a failure,
+/// never a silent skip. A developer running plain `cargo test` without the
+/// servers gets `None` and a note on stderr.
+#[allow(dead_code)]
+pub fn server_url(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "`{variable}` is not set: the test servers did not start (run the suite with `bash tests/run.sh`)"
+        ),
+        _ => {
+            eprintln!("skipping: `{variable}` is not set; `bash tests/run.sh` starts the test servers");
+            None
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Live introspection of a real server started by tests/servers (in progress).
