@@ -858,6 +858,7 @@ fn add_indexes(entity: &mut Entity, object: &CatalogObject, ddl: &TableDdl, ledg
             unique: index.unique,
             predicate,
             method: None,
+            expire_after_seconds: None,
         });
     }
 }

@@ -225,6 +225,7 @@ const ENTITY_KEYS: &[&str] = &[
     "definition",
     "without_rowid",
     "strict",
+    "row_level_security",
     "fields",
     "indexes",
     "uniques",
@@ -235,7 +236,9 @@ const FIELD_KEYS: &[&str] = &[
     "type",
     "column",
     "nullable",
+    "optional",
     "default",
+    "on_update",
     "generated",
     "unique",
     "max_length",
@@ -248,7 +251,14 @@ const FIELD_KEYS: &[&str] = &[
     "collation",
     "comment",
 ];
-const INDEX_KEYS: &[&str] = &["name", "fields", "unique", "where", "method"];
+const INDEX_KEYS: &[&str] = &[
+    "name",
+    "fields",
+    "unique",
+    "where",
+    "method",
+    "expire_after_seconds",
+];
 const INDEX_PART_KEYS: &[&str] = &["field", "sql", "order", "collation"];
 const UNIQUE_KEYS: &[&str] = &["name", "fields"];
 const CHECK_KEYS: &[&str] = &["name", "sql"];
@@ -699,6 +709,9 @@ impl Reader {
                 "definition" => entity.definition = self.non_empty_string(node, &child),
                 "without_rowid" => entity.without_rowid = self.bool(node, &child).unwrap_or(false),
                 "strict" => entity.strict = self.bool(node, &child).unwrap_or(false),
+                "row_level_security" => {
+                    entity.row_level_security = self.bool(node, &child).unwrap_or(false)
+                }
                 "fields" => entity.fields = self.fields(node, &child),
                 "indexes" => entity.indexes = self.list(node, &child, Self::index),
                 "uniques" => entity.uniques = self.list(node, &child, Self::unique),
@@ -777,6 +790,8 @@ impl Reader {
             match key {
                 "column" => field.column = self.non_empty_string(node, &child),
                 "nullable" => field.nullable = self.bool(node, &child).unwrap_or(false),
+                "optional" => field.optional = self.bool(node, &child).unwrap_or(false),
+                "on_update" => field.on_update = self.non_empty_string(node, &child),
                 "default" => field.default = self.default_value(node, &child),
                 "generated" => field.generated = self.generated(node, &child),
                 "unique" => field.unique = self.bool(node, &child).unwrap_or(false),
@@ -932,6 +947,7 @@ impl Reader {
         let mut unique = false;
         let mut predicate = None;
         let mut method = None;
+        let mut expire_after_seconds = None;
         for (key, node) in self.entries(table, path, INDEX_KEYS, "an index") {
             let child = key_path(path, key);
             match key {
@@ -940,6 +956,7 @@ impl Reader {
                 "unique" => unique = self.bool(node, &child).unwrap_or(false),
                 "where" => predicate = self.non_empty_string(node, &child),
                 "method" => method = self.non_empty_string(node, &child),
+                "expire_after_seconds" => expire_after_seconds = self.unsigned(node, &child),
                 _ => {}
             }
         }
@@ -951,6 +968,7 @@ impl Reader {
             unique,
             predicate,
             method,
+            expire_after_seconds,
         })
     }
 

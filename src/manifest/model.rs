@@ -271,6 +271,9 @@ pub struct Entity {
     /// SQLite `STRICT` table.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub strict: bool,
+    /// PostgreSQL row-level security is enabled on the table.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub row_level_security: bool,
     pub fields: IndexMap<String, Field>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<Index>,
@@ -295,6 +298,7 @@ impl Entity {
             definition: None,
             without_rowid: false,
             strict: false,
+            row_level_security: false,
             fields: IndexMap::new(),
             indexes: Vec::new(),
             uniques: Vec::new(),
@@ -326,8 +330,15 @@ pub struct Field {
     pub column: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub nullable: bool,
+    /// The key may be absent from a document (MongoDB), which is not the same as null.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<DefaultValue>,
+    /// An SQL expression the database sets on every update (MySQL
+    /// `ON UPDATE CURRENT_TIMESTAMP`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generated: Option<Generated>,
     /// A single-column unique constraint without a name of its own.
@@ -364,7 +375,9 @@ impl Field {
             ty,
             column: None,
             nullable: false,
+            optional: false,
             default: None,
+            on_update: None,
             generated: None,
             unique: false,
             max_length: None,
@@ -386,7 +399,7 @@ impl Field {
 
     /// Whether a client may leave this field out of an insert.
     pub fn is_optional_on_insert(&self) -> bool {
-        self.nullable || self.default.is_some() || self.generated.is_some()
+        self.nullable || self.optional || self.default.is_some() || self.generated.is_some()
     }
 }
 
@@ -430,9 +443,12 @@ pub struct Index {
     /// Predicate of a partial index.
     #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
     pub predicate: Option<String>,
-    /// Access method (`btree`, `gin`, `hash`, ...), when not the engine default.
+    /// Access method (`btree`, `gin`, `hash`, `fulltext`, ...), when not the engine default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
+    /// Documents expire this many seconds after the indexed date (MongoDB TTL index).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expire_after_seconds: Option<u64>,
 }
 
 /// One key part of an index: a field or an expression.

@@ -70,6 +70,9 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
     if entity.strict {
         line(out, "strict", "true");
     }
+    if entity.row_level_security {
+        line(out, "row_level_security", "true");
+    }
     if let Some(comment) = &entity.comment {
         line(out, "comment", &block_string(comment));
     }
@@ -94,6 +97,9 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
             line(out, "where", &string(predicate));
         }
         optional(out, "method", index.method.as_deref());
+        if let Some(seconds) = index.expire_after_seconds {
+            line(out, "expire_after_seconds", &seconds.to_string());
+        }
     }
 
     for unique in &entity.uniques {
@@ -162,12 +168,18 @@ fn field_table(field: &Field) -> String {
     if field.nullable {
         pairs.push(("nullable", "true".into()));
     }
+    if field.optional {
+        pairs.push(("optional", "true".into()));
+    }
     match &field.default {
         Some(DefaultValue::Literal(literal)) => pairs.push(("default", literal_value(literal))),
         Some(DefaultValue::Sql { sql }) => {
             pairs.push(("default", format!("{{ sql = {} }}", string(sql))))
         }
         None => {}
+    }
+    if let Some(on_update) = &field.on_update {
+        pairs.push(("on_update", string(on_update)));
     }
     match &field.generated {
         Some(Generated::Kind(kind)) => pairs.push(("generated", string(kind.as_str()))),

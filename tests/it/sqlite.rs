@@ -936,6 +936,7 @@ fn features_indexes_expression_partial_desc_and_collation() {
                 unique: false,
                 predicate: Some("quantity > 0".into()),
                 method: None,
+                expire_after_seconds: None,
             },
             Index {
                 name: "books_title_lower".into(),
@@ -946,6 +947,7 @@ fn features_indexes_expression_partial_desc_and_collation() {
                 unique: false,
                 predicate: None,
                 method: None,
+                expire_after_seconds: None,
             },
             Index {
                 name: "books_title_nocase".into(),
@@ -957,6 +959,7 @@ fn features_indexes_expression_partial_desc_and_collation() {
                 unique: true,
                 predicate: None,
                 method: None,
+                expire_after_seconds: None,
             },
         ]
     );
@@ -1152,6 +1155,7 @@ fn features_statements_sqlparser_cannot_parse_are_reported_and_read_as_far_as_po
             unique: false,
             predicate: Some("high ISNULL".into()),
             method: None,
+            expire_after_seconds: None,
         }]
     );
 }

@@ -48,7 +48,9 @@ pub fn server_url(variable: &str) -> Option<String> {
             "`{variable}` is not set: the test servers did not start (run the suite with `bash tests/run.sh`)"
         ),
         _ => {
-            eprintln!("skipping: `{variable}` is not set; `bash tests/run.sh` starts the test servers");
+            eprintln!(
+                "skipping: `{variable}` is not set; `bash tests/run.sh` starts the test servers"
+            );
             None
         }
     }
