@@ -6,6 +6,7 @@
 
 use crate::manifest::Field;
 
+pub mod mysql;
 pub mod sqlite;
 
 pub use sqlite::SqliteDialect;

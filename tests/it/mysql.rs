@@ -1,1 +1,884 @@
-//! Live introspection of a real server started by tests/servers (in progress).
+//! Live introspection of MariaDB (the server `tests/servers/start.sh` runs):
+//! the real sakila and Chinook schemas loaded with the `mariadb` client, and
+//! a schema of our own for the features they lack.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use baas::introspect::{IntrospectOptions, Introspection, introspect};
+use baas::manifest::{
+    self, DefaultValue, EntityKind, FieldType, Generated, GeneratedKind, IndexPart, Literal,
+    Manifest, ReferentialAction, SortOrder,
+};
+use baas::source::SourceLocation;
+use baas::ui::Progress;
+use url::Url;
+
+use crate::support::{corpus_file, server_url};
+
+/// A database of its own for one test, dropped when the test ends.
+struct Database {
+    admin: Url,
+    name: String,
+}
+
+impl Database {
+    fn create(label: &str) -> Option<Self> {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let admin = Url::parse(&server_url("BAAS_TEST_MYSQL_URL")?).unwrap();
+        let name = format!(
+            "baas_{label}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let database = Self { admin, name };
+        database.run(None, &format!("CREATE DATABASE `{}`", database.name));
+        Some(database)
+    }
+
+    fn url(&self) -> String {
+        let mut url = self.admin.clone();
+        url.set_path(&self.name);
+        url.to_string()
+    }
+
+    /// Runs SQL through the real `mariadb` client (it understands `DELIMITER`).
+    fn run(&self, database: Option<&str>, sql: &str) {
+        let mut command = Command::new("mariadb");
+        command
+            .arg("--protocol=TCP")
+            .arg(format!("--host={}", self.admin.host_str().unwrap()))
+            .arg(format!("--port={}", self.admin.port().unwrap_or(3306)))
+            .arg(format!("--user={}", self.admin.username()))
+            .arg("--default-character-set=utf8mb4");
+        if let Some(database) = database {
+            command.arg(database);
+        }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the `mariadb` client (installed by tests/servers/start.sh)");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(sql.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "mariadb failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    fn load(&self, sql: &str) {
+        self.run(Some(&self.name), sql);
+    }
+
+    async fn introspect(&self) -> Introspection {
+        let location = SourceLocation::parse(&self.url(), std::path::Path::new("/")).unwrap();
+        introspect(
+            &location,
+            &IntrospectOptions::default(),
+            &Progress::hidden(),
+        )
+        .await
+        .unwrap()
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        self.run(None, &format!("DROP DATABASE IF EXISTS `{}`", self.name));
+    }
+}
+
+/// A corpus script without the statements that pick its own database, so
+/// that it loads into the test's fresh one. The fixture file is not changed.
+fn into_this_database(script: &str, own_name: &str) -> String {
+    script
+        .lines()
+        .filter(|line| {
+            let upper = line.trim_start().to_ascii_uppercase();
+            !(upper.starts_with("DROP SCHEMA")
+                || upper.starts_with("CREATE SCHEMA")
+                || upper.starts_with("DROP DATABASE")
+                || upper.starts_with("CREATE DATABASE")
+                || upper.starts_with("USE "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(&format!("{own_name}."), "")
+}
+
+fn corpus(relative: &str) -> String {
+    std::fs::read_to_string(corpus_file(relative)).unwrap()
+}
+
+/// `(entity, relation name, fields, target, target fields, on delete, on update)`
+fn relations(
+    manifest: &Manifest,
+) -> Vec<(
+    String,
+    String,
+    String,
+    String,
+    String,
+    ReferentialAction,
+    ReferentialAction,
+)> {
+    let mut out = Vec::new();
+    for (name, entity) in &manifest.entities {
+        for relation in &entity.relations {
+            out.push((
+                name.clone(),
+                relation.name.clone().unwrap_or_default(),
+                relation.fields.join(","),
+                relation.references.entity.clone(),
+                relation.references.fields.join(","),
+                relation.on_delete,
+                relation.on_update,
+            ));
+        }
+    }
+    out
+}
+
+fn check_consistent(manifest: &Manifest) {
+    assert_eq!(manifest::validate(manifest), vec![]);
+    let text = manifest::to_toml(manifest);
+    let reloaded = manifest::load_str(std::path::Path::new("baas.toml"), text).unwrap();
+    assert_eq!(&reloaded.manifest, manifest);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sakila_schema_and_data_introspect_faithfully() {
+    let Some(database) = Database::create("sakila") else {
+        return;
+    };
+    database.load(&into_this_database(
+        &corpus("sql/mysql/sakila-schema.sql"),
+        "sakila",
+    ));
+    database.load(&into_this_database(
+        &corpus("sql/mysql/sakila-data.sql"),
+        "sakila",
+    ));
+    let Introspection { manifest, ledger } = database.introspect().await;
+    check_consistent(&manifest);
+
+    let tables: Vec<&str> = manifest
+        .entities
+        .iter()
+        .filter(|(_, e)| e.kind == EntityKind::Table)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let views: Vec<&str> = manifest
+        .entities
+        .iter()
+        .filter(|(_, e)| e.kind == EntityKind::View)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            "actor",
+            "address",
+            "category",
+            "city",
+            "country",
+            "customer",
+            "film",
+            "film_actor",
+            "film_category",
+            "film_text",
+            "inventory",
+            "language",
+            "payment",
+            "rental",
+            "staff",
+            "store"
+        ]
+    );
+    assert_eq!(
+        views,
+        [
+            "actor_info",
+            "customer_list",
+            "film_list",
+            "nicer_but_slower_film_list",
+            "sales_by_film_category",
+            "sales_by_store",
+            "staff_list"
+        ]
+    );
+
+    use ReferentialAction::{Cascade, Restrict, SetNull};
+    let expected: Vec<(
+        &str,
+        &str,
+        &str,
+        &str,
+        &str,
+        ReferentialAction,
+        ReferentialAction,
+    )> = vec![
+        (
+            "address",
+            "fk_address_city",
+            "city_id",
+            "city",
+            "city_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "city",
+            "fk_city_country",
+            "country_id",
+            "country",
+            "country_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "customer",
+            "fk_customer_address",
+            "address_id",
+            "address",
+            "address_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "customer",
+            "fk_customer_store",
+            "store_id",
+            "store",
+            "store_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "film",
+            "fk_film_language",
+            "language_id",
+            "language",
+            "language_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "film",
+            "fk_film_language_original",
+            "original_language_id",
+            "language",
+            "language_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "film_actor",
+            "fk_film_actor_actor",
+            "actor_id",
+            "actor",
+            "actor_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "film_actor",
+            "fk_film_actor_film",
+            "film_id",
+            "film",
+            "film_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "film_category",
+            "fk_film_category_category",
+            "category_id",
+            "category",
+            "category_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "film_category",
+            "fk_film_category_film",
+            "film_id",
+            "film",
+            "film_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "inventory",
+            "fk_inventory_film",
+            "film_id",
+            "film",
+            "film_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "inventory",
+            "fk_inventory_store",
+            "store_id",
+            "store",
+            "store_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "payment",
+            "fk_payment_customer",
+            "customer_id",
+            "customer",
+            "customer_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "payment",
+            "fk_payment_rental",
+            "rental_id",
+            "rental",
+            "rental_id",
+            SetNull,
+            Cascade,
+        ),
+        (
+            "payment",
+            "fk_payment_staff",
+            "staff_id",
+            "staff",
+            "staff_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "rental",
+            "fk_rental_customer",
+            "customer_id",
+            "customer",
+            "customer_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "rental",
+            "fk_rental_inventory",
+            "inventory_id",
+            "inventory",
+            "inventory_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "rental",
+            "fk_rental_staff",
+            "staff_id",
+            "staff",
+            "staff_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "staff",
+            "fk_staff_address",
+            "address_id",
+            "address",
+            "address_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "staff",
+            "fk_staff_store",
+            "store_id",
+            "store",
+            "store_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "store",
+            "fk_store_address",
+            "address_id",
+            "address",
+            "address_id",
+            Restrict,
+            Cascade,
+        ),
+        (
+            "store",
+            "fk_store_staff",
+            "manager_staff_id",
+            "staff",
+            "staff_id",
+            Restrict,
+            Cascade,
+        ),
+    ];
+    let expected: Vec<_> = expected
+        .into_iter()
+        .map(|(a, b, c, d, e, f, g)| (a.into(), b.into(), c.into(), d.into(), e.into(), f, g))
+        .collect();
+    assert_eq!(relations(&manifest), expected);
+
+    // Primary keys, composite included.
+    assert_eq!(
+        manifest.entities["film_actor"].primary_key,
+        ["actor_id", "film_id"]
+    );
+    assert_eq!(
+        manifest.entities["film_category"].primary_key,
+        ["film_id", "category_id"]
+    );
+    assert_eq!(manifest.entities["rental"].primary_key, ["rental_id"]);
+
+    // Inline enum and set become `[enums]`, shared with the views over them.
+    assert_eq!(
+        manifest.enums["film_rating"].values,
+        ["G", "PG", "PG-13", "R", "NC-17"]
+    );
+    assert_eq!(
+        manifest.enums.len(),
+        2,
+        "{:?}",
+        manifest.enums.keys().collect::<Vec<_>>()
+    );
+    let film = &manifest.entities["film"];
+    let rating = &film.fields["rating"];
+    assert_eq!(
+        (rating.ty, rating.enum_name.as_deref()),
+        (FieldType::Enum, Some("film_rating"))
+    );
+    assert_eq!(
+        rating.default,
+        Some(DefaultValue::Literal(Literal::String("G".into())))
+    );
+    assert!(rating.nullable);
+    let features = &film.fields["special_features"];
+    assert_eq!(features.ty, FieldType::Array);
+    assert_eq!(
+        features.items.as_ref().unwrap().enum_name.as_deref(),
+        Some("film_special_features")
+    );
+    assert_eq!(
+        manifest.entities["film_list"].fields["rating"]
+            .enum_name
+            .as_deref(),
+        Some("film_rating")
+    );
+
+    // Unsigned integers widen, with the exact type kept.
+    let film_id = &film.fields["film_id"];
+    assert_eq!(film_id.ty, FieldType::Int32);
+    assert_eq!(film_id.native.as_deref(), Some("smallint(5) unsigned"));
+    assert_eq!(
+        film_id.generated,
+        Some(Generated::Kind(GeneratedKind::Autoincrement))
+    );
+    assert_eq!(
+        film.fields["release_year"].native.as_deref(),
+        Some("year(4)")
+    );
+    let rate = &film.fields["rental_rate"];
+    assert_eq!(
+        (rate.ty, rate.precision, rate.scale),
+        (FieldType::Decimal, Some(4), Some(2))
+    );
+    assert_eq!(
+        rate.default,
+        Some(DefaultValue::Literal(Literal::Float(4.99)))
+    );
+    assert!(!film.fields["title"].nullable);
+    assert_eq!(film.fields["title"].max_length, Some(128));
+
+    // ON UPDATE CURRENT_TIMESTAMP and the expression default.
+    let last_update = &film.fields["last_update"];
+    assert_eq!(last_update.ty, FieldType::Timestamptz);
+    assert_eq!(last_update.on_update.as_deref(), Some("CURRENT_TIMESTAMP"));
+    assert_eq!(
+        last_update.default,
+        Some(DefaultValue::Sql {
+            sql: "CURRENT_TIMESTAMP".into()
+        })
+    );
+    assert_eq!(
+        manifest.entities["customer"].fields["active"].ty,
+        FieldType::Bool
+    );
+    assert_eq!(
+        manifest.entities["staff"].fields["picture"].ty,
+        FieldType::Bytes
+    );
+
+    // Indexes: plain, unique, composite unique, full-text.
+    let index = |entity: &str, name: &str| {
+        manifest.entities[entity]
+            .indexes
+            .iter()
+            .find(|i| i.name == name)
+            .unwrap_or_else(|| panic!("index {entity}.{name}"))
+            .clone()
+    };
+    assert_eq!(
+        index("film", "idx_title").fields,
+        [IndexPart::field("title")]
+    );
+    let rental_date = index("rental", "rental_date");
+    assert!(rental_date.unique);
+    assert_eq!(
+        rental_date.fields,
+        [
+            IndexPart::field("rental_date"),
+            IndexPart::field("inventory_id"),
+            IndexPart::field("customer_id")
+        ]
+    );
+    assert!(index("store", "idx_unique_manager").unique);
+    let fulltext = index("film_text", "idx_title_description");
+    assert_eq!(fulltext.method.as_deref(), Some("fulltext"));
+    assert_eq!(
+        fulltext.fields,
+        [IndexPart::field("title"), IndexPart::field("description")]
+    );
+
+    // Views keep their query, without the database's name in it.
+    let definition = manifest.entities["actor_info"]
+        .definition
+        .as_deref()
+        .unwrap();
+    assert!(definition.contains("`film_category`"), "{definition}");
+    assert!(!definition.contains(&database.name), "{definition}");
+
+    // Triggers and routines are not representable: the ledger says so.
+    let entries = ledger.entries();
+    let triggers: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.kind == "trigger")
+        .map(|e| e.object.as_str())
+        .collect();
+    assert_eq!(
+        triggers,
+        ["customer", "film", "film", "film", "payment", "rental"]
+    );
+    let routine = entries.iter().find(|e| e.kind == "routine").unwrap();
+    assert!(
+        routine.message.contains("6 stored routine(s)"),
+        "{}",
+        routine.message
+    );
+    assert!(routine.message.contains("`rewards_report`"));
+
+    let mut manifest = manifest;
+    manifest.project.name = Some("sakila".into());
+    insta::assert_snapshot!(manifest::to_toml(&manifest));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chinook_for_mysql_introspects_every_key() {
+    let Some(database) = Database::create("chinook") else {
+        return;
+    };
+    database.load(&into_this_database(
+        &corpus("sql/mysql/Chinook_MySql.sql"),
+        "Chinook",
+    ));
+    let Introspection { manifest, ledger } = database.introspect().await;
+    check_consistent(&manifest);
+    assert!(ledger.is_empty(), "{:?}", ledger.entries());
+    assert_eq!(manifest.entities.len(), 11);
+    let found: Vec<(String, String, String, String)> = relations(&manifest)
+        .into_iter()
+        .map(|(entity, name, fields, target, target_fields, ..)| {
+            (entity, format!("{name}:{fields}"), target, target_fields)
+        })
+        .collect();
+    let expected = [
+        ("Album", "FK_AlbumArtistId:ArtistId", "Artist", "ArtistId"),
+        (
+            "Customer",
+            "FK_CustomerSupportRepId:SupportRepId",
+            "Employee",
+            "EmployeeId",
+        ),
+        (
+            "Employee",
+            "FK_EmployeeReportsTo:ReportsTo",
+            "Employee",
+            "EmployeeId",
+        ),
+        (
+            "Invoice",
+            "FK_InvoiceCustomerId:CustomerId",
+            "Customer",
+            "CustomerId",
+        ),
+        (
+            "InvoiceLine",
+            "FK_InvoiceLineInvoiceId:InvoiceId",
+            "Invoice",
+            "InvoiceId",
+        ),
+        (
+            "InvoiceLine",
+            "FK_InvoiceLineTrackId:TrackId",
+            "Track",
+            "TrackId",
+        ),
+        (
+            "PlaylistTrack",
+            "FK_PlaylistTrackPlaylistId:PlaylistId",
+            "Playlist",
+            "PlaylistId",
+        ),
+        (
+            "PlaylistTrack",
+            "FK_PlaylistTrackTrackId:TrackId",
+            "Track",
+            "TrackId",
+        ),
+        ("Track", "FK_TrackAlbumId:AlbumId", "Album", "AlbumId"),
+        ("Track", "FK_TrackGenreId:GenreId", "Genre", "GenreId"),
+        (
+            "Track",
+            "FK_TrackMediaTypeId:MediaTypeId",
+            "MediaType",
+            "MediaTypeId",
+        ),
+    ];
+    let expected: Vec<(String, String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+        .collect();
+    assert_eq!(found, expected);
+    for relation in manifest.entities.values().flat_map(|e| &e.relations) {
+        // `NO ACTION` in the script; InnoDB treats it as `RESTRICT` and MariaDB reports that.
+        assert!(
+            matches!(
+                relation.on_delete,
+                ReferentialAction::NoAction | ReferentialAction::Restrict
+            ),
+            "{relation:?}"
+        );
+    }
+    assert_eq!(
+        manifest.entities["PlaylistTrack"].primary_key,
+        ["PlaylistId", "TrackId"]
+    );
+    let track = &manifest.entities["Track"];
+    assert_eq!(track.fields["Name"].max_length, Some(200));
+    assert!(track.fields["AlbumId"].nullable);
+    assert!(!track.fields["MediaTypeId"].nullable);
+    let price = &track.fields["UnitPrice"];
+    assert_eq!(
+        (price.ty, price.precision, price.scale),
+        (FieldType::Decimal, Some(10), Some(2))
+    );
+    let mut index_names: Vec<&str> = manifest
+        .entities
+        .values()
+        .flat_map(|e| e.indexes.iter().map(|i| i.name.as_str()))
+        .collect();
+    index_names.sort();
+    assert_eq!(index_names.len(), 11, "{index_names:?}");
+    assert!(
+        index_names.iter().all(|n| n.starts_with("IFK_")),
+        "{index_names:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn features_beyond_the_corpus_are_read_or_ledgered() {
+    let Some(database) = Database::create("features") else {
+        return;
+    };
+    database.load(
+        "
+        CREATE TABLE author (
+            id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+            email VARCHAR(120) NOT NULL UNIQUE,
+            name VARCHAR(80) NOT NULL COMMENT 'shown on the cover',
+            bio TEXT,
+            profile JSON,
+            active BIT(1) NOT NULL DEFAULT b'1',
+            secret VARCHAR(10) INVISIBLE
+        ) COMMENT 'people who write';
+        CREATE TABLE book (
+            id INT NOT NULL AUTO_INCREMENT,
+            author_id BIGINT UNSIGNED NULL,
+            title VARCHAR(200) NOT NULL,
+            price DECIMAL(8,2) NOT NULL DEFAULT 9.99,
+            pages INT,
+            weight DOUBLE,
+            status ENUM('draft','published') NOT NULL DEFAULT 'draft',
+            tags SET('a','b','c'),
+            price_with_tax DECIMAL(9,2) AS (price * 1.2) VIRTUAL,
+            title_upper VARCHAR(200) AS (upper(title)) STORED,
+            location POINT,
+            created DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+            changed TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+            PRIMARY KEY (id),
+            CONSTRAINT book_author FOREIGN KEY (author_id) REFERENCES author (id) ON DELETE SET NULL ON UPDATE CASCADE,
+            CONSTRAINT price_positive CHECK (price >= 0),
+            KEY book_title_prefix (title(20)),
+            KEY book_pages_desc (pages DESC, id),
+            FULLTEXT KEY book_title_text (title)
+        );
+        CREATE VIEW published AS SELECT id, title, status FROM book WHERE status = 'published';
+        ",
+    );
+    let Introspection { manifest, ledger } = database.introspect().await;
+    check_consistent(&manifest);
+
+    let author = &manifest.entities["author"];
+    assert_eq!(author.comment.as_deref(), Some("people who write"));
+    assert_eq!(author.fields["id"].ty, FieldType::Int64);
+    assert_eq!(
+        author.fields["id"].native.as_deref(),
+        Some("bigint(20) unsigned")
+    );
+    assert!(
+        author.fields["email"].unique,
+        "single-column UNIQUE is said on the field"
+    );
+    assert_eq!(
+        author.fields["name"].comment.as_deref(),
+        Some("shown on the cover")
+    );
+    assert_eq!(author.fields["profile"].ty, FieldType::Json);
+    assert!(
+        author.checks.is_empty(),
+        "MariaDB's json_valid CHECK is implied by the type"
+    );
+    assert_eq!(author.fields["active"].ty, FieldType::Bool);
+
+    let book = &manifest.entities["book"];
+    assert_eq!(book.primary_key, ["id"]);
+    assert_eq!(book.fields["weight"].ty, FieldType::Float64);
+    assert_eq!(
+        book.fields["status"].enum_name.as_deref(),
+        Some("book_status")
+    );
+    assert_eq!(manifest.enums["book_tags"].values, ["a", "b", "c"]);
+    assert_eq!(
+        book.fields["price_with_tax"].generated,
+        Some(Generated::Computed {
+            sql: "`price` * 1.2".into(),
+            stored: false
+        })
+    );
+    assert!(matches!(
+        book.fields["title_upper"].generated,
+        Some(Generated::Computed { stored: true, .. })
+    ));
+    assert_eq!(book.fields["location"].ty, FieldType::Native);
+    assert_eq!(book.fields["location"].native.as_deref(), Some("point"));
+    assert_eq!(book.fields["created"].ty, FieldType::Timestamp);
+    assert_eq!(
+        book.fields["changed"].on_update.as_deref(),
+        Some("CURRENT_TIMESTAMP")
+    );
+    assert_eq!(book.checks.len(), 1);
+    assert_eq!(book.checks[0].name.as_deref(), Some("price_positive"));
+    assert_eq!(book.checks[0].sql, "`price` >= 0");
+    let relation = &book.relations[0];
+    assert_eq!(relation.name.as_deref(), Some("book_author"));
+    assert_eq!(
+        (relation.on_delete, relation.on_update),
+        (ReferentialAction::SetNull, ReferentialAction::Cascade)
+    );
+    let desc = book
+        .indexes
+        .iter()
+        .find(|i| i.name == "book_pages_desc")
+        .unwrap();
+    assert_eq!(
+        desc.fields,
+        [
+            IndexPart::Field {
+                field: "pages".into(),
+                order: Some(SortOrder::Desc),
+                collation: None
+            },
+            IndexPart::field("id"),
+        ]
+    );
+    let text = book
+        .indexes
+        .iter()
+        .find(|i| i.name == "book_title_text")
+        .unwrap();
+    assert_eq!(text.method.as_deref(), Some("fulltext"));
+
+    let published = &manifest.entities["published"];
+    assert_eq!(published.kind, EntityKind::View);
+    assert!(published.fields.values().all(|f| f.default.is_none()));
+
+    let kinds: Vec<(String, String)> = ledger
+        .entries()
+        .iter()
+        .map(|e| (e.object.clone(), e.kind.clone()))
+        .collect();
+    assert!(
+        kinds.contains(&("book.book_title_prefix".into(), "index_prefix".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("author.secret".into(), "invisible_column".into())),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn the_binary_reads_mariadb_and_never_shows_a_password() {
+    let Some(database) = Database::create("cli") else {
+        return;
+    };
+    database.load("CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(10));");
+    let dir = tempfile::tempdir().unwrap();
+    let output = assert_cmd::Command::cargo_bin("baas")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["introspect", &database.url(), "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["counts"]["entities"], 1);
+    let written = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
+    assert!(written.contains("engine = \"mysql\""), "{written}");
+
+    let output = assert_cmd::Command::cargo_bin("baas")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "introspect",
+            "mysql://root:pw-s3cret-xyz@127.0.0.1:1/shop",
+            "-o",
+            "other.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(all.contains("127.0.0.1:1/shop"), "{all}");
+    assert!(!all.contains("pw-s3cret-xyz"), "{all}");
+}

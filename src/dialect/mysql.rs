@@ -1,0 +1,202 @@
+//! MySQL / MariaDB SQL rendering: pure functions, no I/O.
+
+use super::Dialect;
+use crate::manifest::{Field, FieldType};
+
+/// MySQL 8 and MariaDB 10.5+.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MysqlDialect;
+
+impl Dialect for MysqlDialect {
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+
+    fn canonical_type(&self, field: &Field) -> String {
+        canonical_type(field)
+    }
+}
+
+/// The column type MySQL would show (`COLUMN_TYPE`, lower case) for a
+/// portable field. Enums render from the manifest's enum values elsewhere;
+/// here they are `enum`.
+pub fn canonical_type(field: &Field) -> String {
+    let text = match field.ty {
+        FieldType::Bool => "tinyint(1)",
+        FieldType::Int16 => "smallint",
+        FieldType::Int32 => "int",
+        FieldType::Int64 => "bigint",
+        FieldType::Float32 => "float",
+        FieldType::Float64 => "double",
+        FieldType::Decimal => {
+            return match (field.precision, field.scale) {
+                (Some(precision), Some(scale)) => format!("decimal({precision},{scale})"),
+                (Some(precision), None) => format!("decimal({precision},0)"),
+                (None, _) => "decimal(10,0)".to_owned(),
+            };
+        }
+        FieldType::String => {
+            return format!("varchar({})", field.max_length.unwrap_or(255));
+        }
+        FieldType::Text => "text",
+        FieldType::Bytes => match field.max_length {
+            Some(length) => return format!("varbinary({length})"),
+            None => "blob",
+        },
+        FieldType::Uuid => "char(36)",
+        FieldType::Date => "date",
+        FieldType::Time => "time",
+        FieldType::Timestamp => "datetime",
+        FieldType::Timestamptz => "timestamp",
+        FieldType::Interval => "varchar(64)",
+        FieldType::Json | FieldType::Array | FieldType::Object => "json",
+        FieldType::Enum => "enum",
+        FieldType::ObjectId => "char(24)",
+        FieldType::Native => return field.native.clone().unwrap_or_default(),
+    };
+    text.to_owned()
+}
+
+/// `column_type` in comparable form: lower case, single spaces, and without
+/// the display width of integer types (`int(11)` → `int`), which MariaDB and
+/// old MySQL show and which changes nothing about the values.
+pub fn normalize_type(column_type: &str) -> String {
+    let lower = column_type.trim().to_ascii_lowercase();
+    let collapsed = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+    for integer in ["tinyint", "smallint", "mediumint", "int", "bigint"] {
+        if let Some(rest) = collapsed.strip_prefix(integer)
+            && let Some(rest) = rest.strip_prefix('(')
+            && let Some(close) = rest.find(')')
+            && !(integer == "tinyint" && &rest[..close] == "1")
+        {
+            return format!("{integer}{}", &rest[close + 1..]);
+        }
+    }
+    collapsed
+}
+
+/// The portable field for a MySQL column: `data_type` is `DATA_TYPE`
+/// (`varchar`), `column_type` is `COLUMN_TYPE` (`varchar(45)`,
+/// `smallint(5) unsigned`, `enum('G','PG')`). `native` is set when the
+/// canonical rendering of the portable type is not the column's own type.
+/// Enum and set columns are left to the caller (their values become an
+/// `[enums]` table).
+pub fn field_for_column(
+    data_type: &str,
+    column_type: &str,
+    max_length: Option<i64>,
+    precision: Option<i64>,
+    scale: Option<i64>,
+) -> Field {
+    let normalized = normalize_type(column_type);
+    let unsigned = normalized.contains("unsigned");
+    let length = max_length.and_then(|l| u32::try_from(l).ok());
+    let mut field = match data_type.to_ascii_lowercase().as_str() {
+        "tinyint" if normalized.starts_with("tinyint(1)") => Field::new(FieldType::Bool),
+        "tinyint" => Field::new(FieldType::Int16),
+        "smallint" if unsigned => Field::new(FieldType::Int32),
+        "smallint" => Field::new(FieldType::Int16),
+        "mediumint" | "int" | "integer" if !unsigned => Field::new(FieldType::Int32),
+        "mediumint" | "int" | "integer" | "bigint" => Field::new(FieldType::Int64),
+        "year" => Field::new(FieldType::Int16),
+        "bit" if normalized == "bit(1)" => Field::new(FieldType::Bool),
+        "float" => Field::new(FieldType::Float32),
+        "double" | "real" => Field::new(FieldType::Float64),
+        "decimal" | "numeric" => {
+            let mut field = Field::new(FieldType::Decimal);
+            field.precision = precision.and_then(|p| u32::try_from(p).ok());
+            field.scale = scale.and_then(|s| u32::try_from(s).ok());
+            field
+        }
+        "char" | "varchar" => {
+            let mut field = Field::new(FieldType::String);
+            field.max_length = length;
+            field
+        }
+        "tinytext" | "text" | "mediumtext" | "longtext" => Field::new(FieldType::Text),
+        "binary" | "varbinary" => {
+            let mut field = Field::new(FieldType::Bytes);
+            field.max_length = length;
+            field
+        }
+        "tinyblob" | "blob" | "mediumblob" | "longblob" => Field::new(FieldType::Bytes),
+        "date" => Field::new(FieldType::Date),
+        "time" => Field::new(FieldType::Time),
+        "datetime" => Field::new(FieldType::Timestamp),
+        "timestamp" => Field::new(FieldType::Timestamptz),
+        "json" => Field::new(FieldType::Json),
+        "uuid" => Field::new(FieldType::Uuid),
+        _ => {
+            let mut field = Field::new(FieldType::Native);
+            field.native = Some(column_type.to_owned());
+            return field;
+        }
+    };
+    if canonical_type(&field) != normalized {
+        field.native = Some(column_type.to_owned());
+    }
+    field
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(data_type: &str, column_type: &str) -> (FieldType, Option<String>) {
+        let field = field_for_column(data_type, column_type, None, None, None);
+        (field.ty, field.native)
+    }
+
+    #[test]
+    fn integer_display_widths_are_not_types() {
+        assert_eq!(normalize_type("int(11)"), "int");
+        assert_eq!(normalize_type("smallint(5) unsigned"), "smallint unsigned");
+        assert_eq!(normalize_type("tinyint(1)"), "tinyint(1)");
+        assert_eq!(normalize_type("  VARCHAR(45) "), "varchar(45)");
+    }
+
+    #[test]
+    fn columns_map_to_portable_types_with_native_when_not_exact() {
+        assert_eq!(map("int", "int(11)"), (FieldType::Int32, None));
+        assert_eq!(map("bigint", "bigint(20)"), (FieldType::Int64, None));
+        assert_eq!(map("tinyint", "tinyint(1)"), (FieldType::Bool, None));
+        assert_eq!(
+            map("smallint", "smallint(5) unsigned"),
+            (FieldType::Int32, Some("smallint(5) unsigned".into()))
+        );
+        assert_eq!(
+            map("tinyint", "tinyint(3) unsigned"),
+            (FieldType::Int16, Some("tinyint(3) unsigned".into()))
+        );
+        assert_eq!(
+            map("year", "year(4)"),
+            (FieldType::Int16, Some("year(4)".into()))
+        );
+        assert_eq!(
+            map("timestamp", "timestamp"),
+            (FieldType::Timestamptz, None)
+        );
+        assert_eq!(map("datetime", "datetime"), (FieldType::Timestamp, None));
+        assert_eq!(map("text", "text"), (FieldType::Text, None));
+        assert_eq!(
+            map("longtext", "longtext"),
+            (FieldType::Text, Some("longtext".into()))
+        );
+        assert_eq!(
+            map("geometry", "geometry"),
+            (FieldType::Native, Some("geometry".into()))
+        );
+        let varchar = field_for_column("varchar", "varchar(45)", Some(45), None, None);
+        assert_eq!(
+            (varchar.ty, varchar.max_length, varchar.native),
+            (FieldType::String, Some(45), None)
+        );
+        let decimal = field_for_column("decimal", "decimal(4,2)", None, Some(4), Some(2));
+        assert_eq!(
+            (decimal.precision, decimal.scale, decimal.native),
+            (Some(4), Some(2), None)
+        );
+        let nchar = field_for_column("char", "char(3)", Some(3), None, None);
+        assert_eq!(nchar.native.as_deref(), Some("char(3)"));
+    }
+}

@@ -1,0 +1,16 @@
+-- Foreign-key columns with their referenced columns and actions.
+SELECT CAST(k.TABLE_NAME AS CHAR) AS table_name,
+       CAST(k.CONSTRAINT_NAME AS CHAR) AS name,
+       CAST(k.COLUMN_NAME AS CHAR) AS column_name,
+       CAST(k.REFERENCED_TABLE_SCHEMA AS CHAR) AS referenced_schema,
+       CAST(k.REFERENCED_TABLE_NAME AS CHAR) AS referenced_table,
+       CAST(k.REFERENCED_COLUMN_NAME AS CHAR) AS referenced_column,
+       CAST(r.UPDATE_RULE AS CHAR) AS update_rule,
+       CAST(r.DELETE_RULE AS CHAR) AS delete_rule
+FROM information_schema.KEY_COLUMN_USAGE k
+JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA
+ AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+ AND r.TABLE_NAME = k.TABLE_NAME
+WHERE k.TABLE_SCHEMA = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
+ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION

@@ -1,0 +1,13 @@
+-- Index key parts of one schema (the PRIMARY index included).
+SELECT CAST(TABLE_NAME AS CHAR) AS table_name,
+       CAST(INDEX_NAME AS CHAR) AS name,
+       CAST(NON_UNIQUE AS SIGNED) AS non_unique,
+       CAST(SEQ_IN_INDEX AS SIGNED) AS position,
+       CAST(COLUMN_NAME AS CHAR) AS column_name,
+       CAST(COLLATION AS CHAR) AS collation,
+       CAST(SUB_PART AS SIGNED) AS sub_part,
+       CAST(INDEX_TYPE AS CHAR) AS index_type,
+       CAST(INDEX_COMMENT AS CHAR) AS comment
+FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA = ?
+ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX

@@ -1,0 +1,6 @@
+-- View queries.
+SELECT CAST(TABLE_NAME AS CHAR) AS name,
+       CAST(VIEW_DEFINITION AS CHAR) AS definition
+FROM information_schema.VIEWS
+WHERE TABLE_SCHEMA = ?
+ORDER BY TABLE_NAME
