@@ -40,7 +40,7 @@ pub fn project_fixtures() -> PathBuf {
 /// Under `bash tests/run.sh` (which sets `CI`) a missing server is a failure,
 /// never a silent skip. A developer running plain `cargo test` without the
 /// servers gets `None` and a note on stderr.
-#[allow(dead_code)]
+#[allow(dead_code, clippy::print_stderr)]
 pub fn server_url(variable: &str) -> Option<String> {
     match std::env::var(variable) {
         Ok(url) if !url.is_empty() => Some(url),
