@@ -511,7 +511,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__introspect)
-            opts="-o -f -q -y -h -V --out --dry-run --force --fail-on-lossy --schema --sample --manifest --json --quiet --yes --no-color --help --version"
+            opts="-o -f -q -y -h -V --out --dry-run --force --fail-on-lossy --schema --sample --format --dialect --strict --key --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -530,6 +530,18 @@ _baas() {
                     return 0
                     ;;
                 --sample)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "sql prisma jsonschema openapi graphql" -- "${cur}"))
+                    return 0
+                    ;;
+                --dialect)
+                    COMPREPLY=($(compgen -W "postgres mysql sqlite" -- "${cur}"))
+                    return 0
+                    ;;
+                --key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -57,15 +57,25 @@ complete -c baas -n "__fish_baas_using_subcommand init" -s V -l version -d 'Prin
 complete -c baas -n "__fish_baas_using_subcommand introspect" -s o -l out -d 'Where to write the manifest [default: the --manifest path, ./baas.toml]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand introspect" -l schema -d 'Database schema to read (repeatable; PostgreSQL) [default: public]' -r
 complete -c baas -n "__fish_baas_using_subcommand introspect" -l sample -d 'Documents to sample per collection to infer its fields (MongoDB)' -r
+complete -c baas -n "__fish_baas_using_subcommand introspect" -l format -d 'Format of a schema file [default: detected from its name and content]' -r -f -a "sql\t'SQL DDL or a dump (PostgreSQL, MySQL, SQLite)'
+prisma\t'A Prisma schema (`schema.prisma`, or a folder of them)'
+jsonschema\t'JSON Schema (draft-04 to 2020-12)'
+openapi\t'OpenAPI 3.0 / 3.1 or Swagger 2.0 (JSON or YAML)'
+graphql\t'GraphQL SDL'"
+complete -c baas -n "__fish_baas_using_subcommand introspect" -l dialect -d 'SQL dialect of a dump [default: detected]' -r -f -a "postgres\t''
+mysql\t''
+sqlite\t''"
+complete -c baas -n "__fish_baas_using_subcommand introspect" -l key -d 'API key of a hosted source (Supabase service or anon key)' -r
 complete -c baas -n "__fish_baas_using_subcommand introspect" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand introspect" -l dry-run -d 'Print the manifest to stdout instead of writing it'
 complete -c baas -n "__fish_baas_using_subcommand introspect" -s f -l force -d 'Replace an existing manifest without asking'
 complete -c baas -n "__fish_baas_using_subcommand introspect" -l fail-on-lossy -d 'Exit with code 1 when anything could not be represented (the ledger is not empty)'
+complete -c baas -n "__fish_baas_using_subcommand introspect" -l strict -d 'Fail on statements a schema file importer would otherwise skip (with a ledger entry)'
 complete -c baas -n "__fish_baas_using_subcommand introspect" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
 complete -c baas -n "__fish_baas_using_subcommand introspect" -s q -l quiet -d 'Print only errors and requested data'
 complete -c baas -n "__fish_baas_using_subcommand introspect" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
 complete -c baas -n "__fish_baas_using_subcommand introspect" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
-complete -c baas -n "__fish_baas_using_subcommand introspect" -s h -l help -d 'Print help'
+complete -c baas -n "__fish_baas_using_subcommand introspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c baas -n "__fish_baas_using_subcommand introspect" -s V -l version -d 'Print version'
 complete -c baas -n "__fish_baas_using_subcommand show" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand show" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'

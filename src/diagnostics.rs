@@ -77,7 +77,9 @@ pub fn exit_status(error: &anyhow::Error) -> ExitStatus {
             return match error {
                 IntrospectError::Connect { .. } => ExitStatus::CannotConnect,
                 IntrospectError::Catalog { .. } => ExitStatus::Internal,
-                IntrospectError::Unsupported(_) => ExitStatus::BadInput,
+                IntrospectError::Unsupported(_) | IntrospectError::Invalid(_) => {
+                    ExitStatus::BadInput
+                }
             };
         }
         if cause.is::<UsageError>()

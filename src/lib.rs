@@ -22,6 +22,7 @@ pub mod dialect;
 pub mod introspect;
 pub mod ledger;
 pub mod manifest;
+pub mod parse;
 pub mod settings;
 pub mod source;
 pub mod ui;

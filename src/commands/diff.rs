@@ -45,6 +45,16 @@ pub enum SqlDialect {
     Sqlite,
 }
 
+impl SqlDialect {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Mysql => "mysql",
+            Self::Sqlite => "sqlite",
+        }
+    }
+}
+
 pub fn run(_args: DiffArgs, _cx: &Context) -> anyhow::Result<ExitStatus> {
     crate::diagnostics::not_available("diff")
 }

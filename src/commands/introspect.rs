@@ -51,6 +51,18 @@ pub struct IntrospectArgs {
     /// Documents to sample per collection to infer its fields (MongoDB)
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub sample: usize,
+    /// Format of a schema file [default: detected from its name and content]
+    #[arg(long, value_enum)]
+    pub format: Option<crate::parse::SourceFormat>,
+    /// SQL dialect of a dump [default: detected]
+    #[arg(long, value_enum)]
+    pub dialect: Option<crate::commands::diff::SqlDialect>,
+    /// Fail on statements a schema file importer would otherwise skip (with a ledger entry)
+    #[arg(long)]
+    pub strict: bool,
+    /// API key of a hosted source (Supabase service or anon key)
+    #[arg(long, env = "BAAS_API_KEY", hide_env_values = true)]
+    pub key: Option<String>,
 }
 
 pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
@@ -74,6 +86,10 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
     let options = IntrospectOptions {
         schemas: args.schemas.clone(),
         sample: Some(args.sample),
+        format: args.format,
+        dialect: args.dialect.map(|d| d.name().to_owned()),
+        strict: args.strict,
+        key: args.key.clone(),
     };
     let progress = Progress::new(cx.printer.progress_allowed(), "reading catalog");
     let started = Instant::now();

@@ -30,6 +30,14 @@ pub struct IntrospectOptions {
     pub schemas: Vec<String>,
     /// Documents to sample per collection (MongoDB).
     pub sample: Option<usize>,
+    /// The format of a schema file, when not detected from its name and content.
+    pub format: Option<crate::parse::SourceFormat>,
+    /// The SQL dialect of a dump, when not detected (`postgres`, `mysql`, `sqlite`).
+    pub dialect: Option<String>,
+    /// Fail on statements or constructs a schema file parser skips.
+    pub strict: bool,
+    /// API key of a hosted source (Supabase).
+    pub key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +51,9 @@ pub enum IntrospectError {
     /// `baas` has no introspector for this kind of input (yet).
     #[error("{0}")]
     Unsupported(String),
+    /// A schema file could not be read as its format; the problems say where.
+    #[error("{0}")]
+    Invalid(#[source] crate::manifest::Diagnostics),
 }
 
 /// Reads a live database into a manifest.
@@ -81,11 +92,7 @@ pub async fn introspect(
                 .introspect(options, progress)
                 .await
         }
-        SourceLocation::Http { .. } | SourceLocation::File { .. } => {
-            Err(IntrospectError::Unsupported(format!(
-                "importing `{location}` is not available yet in this build: schema files and \
-                 hosted APIs are not supported yet; SQLite databases are (`sqlite://path.db`)"
-            )))
-        }
+        SourceLocation::File { path } => crate::parse::parse_file(path, options).await,
+        SourceLocation::Http { url } => crate::parse::fetch(url, options).await,
     }
 }

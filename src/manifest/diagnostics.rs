@@ -24,6 +24,10 @@ pub enum ProblemKind {
     UnknownEnum,
     Duplicate,
     Mismatch,
+    /// A schema file (SQL, Prisma, JSON Schema, OpenAPI, GraphQL) is malformed.
+    SourceSyntax,
+    /// A schema file uses something its importer does not support.
+    SourceUnsupported,
 }
 
 impl ProblemKind {
@@ -40,6 +44,8 @@ impl ProblemKind {
             Self::UnknownEnum => "manifest::unknown-enum",
             Self::Duplicate => "manifest::duplicate",
             Self::Mismatch => "manifest::mismatch",
+            Self::SourceSyntax => "source::syntax",
+            Self::SourceUnsupported => "source::unsupported",
         }
     }
 

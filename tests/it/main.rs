@@ -4,6 +4,11 @@ mod support;
 
 mod cli;
 mod completions;
+mod import_graphql;
+mod import_jsonschema;
+mod import_openapi;
+mod import_prisma;
+mod import_sql;
 mod manifest;
 mod mongo;
 mod mysql;

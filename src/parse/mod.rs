@@ -1,0 +1,147 @@
+//! Schema files → [`Manifest`]: SQL dumps, Prisma, JSON Schema, OpenAPI /
+//! Swagger and GraphQL SDL, plus hosted schema documents (Supabase).
+//!
+//! One plain function per format (a closed set, so an enum and a `match`,
+//! not a trait). Each returns the same [`Introspection`] a live database
+//! gives: a manifest and a ledger of what it could not represent. Malformed
+//! input becomes [`Diagnostics`] with the file, line and column.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::introspect::{IntrospectError, IntrospectOptions, Introspection};
+use crate::manifest::{Diagnostics, Problem, ProblemKind};
+
+pub mod graphql;
+pub mod json_schema;
+pub mod openapi;
+pub mod prisma;
+pub mod sql_ddl;
+pub mod supabase;
+
+/// The schema-file formats `baas introspect FILE` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceFormat {
+    /// SQL DDL or a dump (PostgreSQL, MySQL, SQLite)
+    Sql,
+    /// A Prisma schema (`schema.prisma`, or a folder of them)
+    Prisma,
+    /// JSON Schema (draft-04 to 2020-12)
+    Jsonschema,
+    /// OpenAPI 3.0 / 3.1 or Swagger 2.0 (JSON or YAML)
+    Openapi,
+    /// GraphQL SDL
+    Graphql,
+}
+
+/// A schema file's text and where it came from.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: std::path::PathBuf,
+    pub text: Arc<String>,
+}
+
+impl SourceFile {
+    /// A problem at byte range `span` of this file.
+    pub fn problem(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Problem {
+        Problem::new(ProblemKind::SourceSyntax, "", message.into()).with_span(Some(span))
+    }
+
+    /// Diagnostics for this file.
+    pub fn diagnostics(&self, problems: Vec<Problem>) -> Diagnostics {
+        Diagnostics::new(&self.path, self.text.clone(), problems)
+    }
+}
+
+/// Detects a file's format from its name, then its content.
+pub fn detect(path: &Path, text: &str) -> Option<SourceFormat> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("sql" | "ddl") => return Some(SourceFormat::Sql),
+        Some("prisma") => return Some(SourceFormat::Prisma),
+        Some("graphql" | "graphqls" | "gql") => return Some(SourceFormat::Graphql),
+        _ => {}
+    }
+    let head: String = text.chars().take(4096).collect();
+    let has = |needle: &str| head.contains(needle);
+    if has("\"openapi\"")
+        || has("\"swagger\"")
+        || head
+            .lines()
+            .any(|l| l.starts_with("openapi:") || l.starts_with("swagger:"))
+    {
+        return Some(SourceFormat::Openapi);
+    }
+    if name.ends_with(".schema.json") || has("\"$schema\"") || has("json-schema.org") {
+        return Some(SourceFormat::Jsonschema);
+    }
+    None
+}
+
+/// Reads and parses a schema file (or a folder of Prisma files).
+pub async fn parse_file(
+    path: &Path,
+    options: &IntrospectOptions,
+) -> Result<Introspection, IntrospectError> {
+    let read_error = |error: std::io::Error| IntrospectError::Connect {
+        target: path.display().to_string(),
+        reason: error.to_string(),
+    };
+    if path.is_dir() {
+        // A Prisma schema split over several files (`prismaSchemaFolder`).
+        let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+            .map_err(read_error)?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "prisma"))
+            .collect();
+        paths.sort();
+        if paths.is_empty() {
+            return Err(IntrospectError::Unsupported(format!(
+                "`{}` is a folder without `.prisma` files; pass a schema file",
+                path.display()
+            )));
+        }
+        let mut files = Vec::with_capacity(paths.len());
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(read_error)?;
+            files.push(SourceFile {
+                path,
+                text: Arc::new(text),
+            });
+        }
+        return prisma::parse(&files, options).map_err(IntrospectError::Invalid);
+    }
+    let text = std::fs::read_to_string(path).map_err(read_error)?;
+    let Some(format) = options.format.or_else(|| detect(path, &text)) else {
+        return Err(IntrospectError::Unsupported(format!(
+            "cannot tell the format of `{}`; pass --format (sql, prisma, jsonschema, openapi, graphql)",
+            path.display()
+        )));
+    };
+    let file = SourceFile {
+        path: path.to_owned(),
+        text: Arc::new(text),
+    };
+    let result = match format {
+        SourceFormat::Sql => sql_ddl::parse(&file, options),
+        SourceFormat::Prisma => prisma::parse(std::slice::from_ref(&file), options),
+        SourceFormat::Jsonschema => json_schema::parse(&file, options),
+        SourceFormat::Openapi => openapi::parse(&file, options),
+        SourceFormat::Graphql => graphql::parse(&file, options),
+    };
+    result.map_err(IntrospectError::Invalid)
+}
+
+/// Fetches a hosted schema document (Supabase / PostgREST, an OpenAPI URL).
+pub async fn fetch(
+    url: &Url,
+    options: &IntrospectOptions,
+) -> Result<Introspection, IntrospectError> {
+    supabase::fetch(url, options).await
+}

@@ -1,0 +1,1 @@
+//! Schema-file import tests (in progress).
