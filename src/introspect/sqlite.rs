@@ -474,8 +474,7 @@ fn build(catalog: &Catalog, project_name: Option<String>) -> Introspection {
             url: None,
             schemas: Vec::new(),
         }),
-        enums: BTreeMap::new(),
-        entities: BTreeMap::new(),
+        ..Manifest::default()
     };
 
     let parents: BTreeMap<String, Parent<'_>> = catalog

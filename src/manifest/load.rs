@@ -210,7 +210,9 @@ impl<'a> Node<'a> {
     }
 }
 
-const ROOT_KEYS: &[&str] = &["manifest", "project", "source", "enums", "entities"];
+const ROOT_KEYS: &[&str] = &["manifest", "project", "source", "enums", "entities", "api"];
+const API_KEYS: &[&str] = &["base_url", "operations"];
+const OPERATION_KEYS: &[&str] = &["method", "path", "id", "entity", "summary"];
 const MANIFEST_KEYS: &[&str] = &["format", "version"];
 const PROJECT_KEYS: &[&str] = &["name"];
 const SOURCE_KEYS: &[&str] = &["engine", "url", "schemas"];
@@ -491,6 +493,7 @@ impl Reader {
                 "source" => manifest.source = self.source(node),
                 "enums" => manifest.enums = self.named(node, "enums", Self::enumeration),
                 "entities" => manifest.entities = self.named(node, "entities", Self::entity),
+                "api" => manifest.api = self.api(node),
                 _ => {}
             }
         }
@@ -554,6 +557,49 @@ impl Reader {
                 .with_help(format!("add `format = {CURRENT_FORMAT}`")),
             );
         }
+    }
+
+    fn api(&mut self, node: Node<'_>) -> Option<Api> {
+        let table = self.table(node, "api")?;
+        let mut api = Api::default();
+        for (key, node) in self.entries(table, "api", API_KEYS, "`[api]`") {
+            let path = key_path("api", key);
+            match key {
+                "base_url" => api.base_url = self.non_empty_string(node, &path),
+                "operations" => api.operations = self.list(node, &path, Self::operation),
+                _ => {}
+            }
+        }
+        Some(api)
+    }
+
+    fn operation(&mut self, node: Node<'_>, path: &str) -> Option<Operation> {
+        let table = self.table(node, path)?;
+        let mut method = None;
+        let mut route = None;
+        let mut id = None;
+        let mut entity = None;
+        let mut summary = None;
+        for (key, node) in self.entries(table, path, OPERATION_KEYS, "an API operation") {
+            let child = key_path(path, key);
+            match key {
+                "method" => method = self.non_empty_string(node, &child),
+                "path" => route = self.non_empty_string(node, &child),
+                "id" => id = self.non_empty_string(node, &child),
+                "entity" => entity = self.non_empty_string(node, &child),
+                "summary" => summary = self.string(node, &child),
+                _ => {}
+            }
+        }
+        let method = self.required(method, path, "method", "API operation", "\"GET\"");
+        let route = self.required(route, path, "path", "API operation", "\"/pets/{id}\"");
+        Some(Operation {
+            method: method?,
+            path: route?,
+            id,
+            entity,
+            summary,
+        })
     }
 
     fn project(&mut self, node: Node<'_>) -> Project {

@@ -26,6 +26,35 @@ pub struct Manifest {
     pub source: Option<Source>,
     pub enums: BTreeMap<String, Enum>,
     pub entities: BTreeMap<String, Entity>,
+    /// An existing HTTP API the model was read from (OpenAPI, Supabase), so
+    /// that `serve` can proxy it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<Api>,
+}
+
+/// An existing API: where it lives and what it offers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Api {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<Operation>,
+}
+
+/// One operation of an existing API (`GET /pets/{petId}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Operation {
+    /// Upper-case HTTP method.
+    pub method: String,
+    pub path: String,
+    /// `operationId`, when the document gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The entity the operation reads or writes, when evident.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 impl Default for Manifest {
@@ -37,6 +66,7 @@ impl Default for Manifest {
             source: None,
             enums: BTreeMap::new(),
             entities: BTreeMap::new(),
+            api: None,
         }
     }
 }

@@ -49,6 +49,19 @@ pub fn to_toml(manifest: &Manifest) -> String {
     for (name, entity) in &manifest.entities {
         entity_section(&mut out, name, entity);
     }
+
+    if let Some(api) = &manifest.api {
+        out.push_str("\n[api]\n");
+        optional(&mut out, "base_url", api.base_url.as_deref());
+        for operation in &api.operations {
+            out.push_str("\n[[api.operations]]\n");
+            line(&mut out, "method", &string(&operation.method));
+            line(&mut out, "path", &string(&operation.path));
+            optional(&mut out, "id", operation.id.as_deref());
+            optional(&mut out, "entity", operation.entity.as_deref());
+            optional(&mut out, "summary", operation.summary.as_deref());
+        }
+    }
     out
 }
 

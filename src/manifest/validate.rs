@@ -20,6 +20,7 @@ pub fn validate(manifest: &Manifest) -> Vec<Problem> {
     };
     checker.enums();
     checker.entities();
+    checker.api();
     checker.problems
 }
 
@@ -106,6 +107,47 @@ impl Checker<'_> {
                         Some("index names must be unique; rename one of them".into()),
                     );
                 }
+            }
+        }
+    }
+
+    fn api(&mut self) {
+        let Some(api) = &self.manifest.api else {
+            return;
+        };
+        for (i, operation) in api.operations.iter().enumerate() {
+            let path = index_path("api.operations", i);
+            const METHODS: &[&str] = &[
+                "GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE",
+            ];
+            if !METHODS.contains(&operation.method.as_str()) {
+                self.push(
+                    ProblemKind::InvalidValue,
+                    &key_path(&path, "method"),
+                    format!("unknown HTTP method `{}`", operation.method),
+                    Some(format!("use one of: {}", METHODS.join(", "))),
+                );
+            }
+            if !operation.path.starts_with('/') {
+                self.push(
+                    ProblemKind::InvalidValue,
+                    &key_path(&path, "path"),
+                    format!("API path `{}` does not start with `/`", operation.path),
+                    None,
+                );
+            }
+            if let Some(entity) = &operation.entity
+                && !self.manifest.entities.contains_key(entity)
+            {
+                self.push(
+                    ProblemKind::UnknownEntity,
+                    &key_path(&path, "entity"),
+                    format!(
+                        "API operation `{} {}` names unknown entity `{entity}`",
+                        operation.method, operation.path
+                    ),
+                    None,
+                );
             }
         }
     }
