@@ -71,6 +71,15 @@ fn target(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// Introspects an open connection (used for SQL dumps loaded into memory).
+pub fn introspect_connection(
+    connection: &Connection,
+    project: Option<String>,
+    progress: &Progress,
+) -> rusqlite::Result<Introspection> {
+    Ok(build(&read_catalog(connection, progress)?, project))
+}
+
 fn introspect_file(path: &Path, progress: &Progress) -> Result<Introspection, IntrospectError> {
     let connection = open(path)?;
     let catalog =
