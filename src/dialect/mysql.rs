@@ -63,7 +63,7 @@ pub fn canonical_type(field: &Field) -> String {
 pub fn normalize_type(column_type: &str) -> String {
     let lower = column_type.trim().to_ascii_lowercase();
     let collapsed = lower.split_whitespace().collect::<Vec<_>>().join(" ");
-    for integer in ["tinyint", "smallint", "mediumint", "int", "bigint"] {
+    for integer in ["tinyint", "smallint", "mediumint", "int", "bigint", "year"] {
         if let Some(rest) = collapsed.strip_prefix(integer)
             && let Some(rest) = rest.strip_prefix('(')
             && let Some(close) = rest.find(')')
@@ -77,8 +77,10 @@ pub fn normalize_type(column_type: &str) -> String {
 
 /// The portable field for a MySQL column: `data_type` is `DATA_TYPE`
 /// (`varchar`), `column_type` is `COLUMN_TYPE` (`varchar(45)`,
-/// `smallint(5) unsigned`, `enum('G','PG')`). `native` is set when the
-/// canonical rendering of the portable type is not the column's own type.
+/// `smallint(5) unsigned`, `enum('G','PG')`). `native` is set, in the
+/// normalized form of [`normalize_type`], when the canonical rendering of
+/// the portable type is not the column's own type: display widths differ
+/// between servers and versions and say nothing about the values.
 /// Enum and set columns are left to the caller (their values become an
 /// `[enums]` table).
 pub fn field_for_column(
@@ -128,12 +130,12 @@ pub fn field_for_column(
         "uuid" => Field::new(FieldType::Uuid),
         _ => {
             let mut field = Field::new(FieldType::Native);
-            field.native = Some(column_type.to_owned());
+            field.native = Some(normalized);
             return field;
         }
     };
     if canonical_type(&field) != normalized {
-        field.native = Some(column_type.to_owned());
+        field.native = Some(normalized);
     }
     field
 }
@@ -162,15 +164,15 @@ mod tests {
         assert_eq!(map("tinyint", "tinyint(1)"), (FieldType::Bool, None));
         assert_eq!(
             map("smallint", "smallint(5) unsigned"),
-            (FieldType::Int32, Some("smallint(5) unsigned".into()))
+            (FieldType::Int32, Some("smallint unsigned".into()))
         );
         assert_eq!(
             map("tinyint", "tinyint(3) unsigned"),
-            (FieldType::Int16, Some("tinyint(3) unsigned".into()))
+            (FieldType::Int16, Some("tinyint unsigned".into()))
         );
         assert_eq!(
             map("year", "year(4)"),
-            (FieldType::Int16, Some("year(4)".into()))
+            (FieldType::Int16, Some("year".into()))
         );
         assert_eq!(
             map("timestamp", "timestamp"),

@@ -481,7 +481,7 @@ fn column_field(
                 // A SET holds any combination of its members.
                 let mut set = Field::new(FieldType::Array);
                 set.items = Some(Box::new(member));
-                set.native = Some(column.column_type.clone());
+                set.native = Some(crate::dialect::mysql::normalize_type(&column.column_type));
                 set
             }
         }

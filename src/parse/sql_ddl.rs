@@ -9,8 +9,11 @@
 //! - SQLite: the schema statements run in an in-memory SQLite database,
 //!   which is then introspected like a live one. SQLite itself is the parser,
 //!   so the result is exactly what loading the dump would give.
-//! - PostgreSQL and MySQL dumps are not imported yet: load them into a
-//!   server and introspect that.
+//! - MySQL: each statement is parsed with `sqlparser` and turned into the
+//!   `information_schema` rows a server would report, so dump and live
+//!   database go through one builder ([`crate::introspect::mysql::build`]).
+//! - PostgreSQL dumps are not imported yet: load them into a server and
+//!   introspect that.
 //!
 //! Statements that cannot be handled are listed in the ledger with their
 //! line, or are errors with `--strict`.
@@ -23,6 +26,8 @@ use crate::ledger::Ledger;
 use crate::manifest::diagnostics::line_column;
 use crate::manifest::{Diagnostics, Problem, ProblemKind};
 use crate::ui::Progress;
+
+mod mysql;
 
 /// The SQL dialects a dump can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,11 +52,9 @@ pub fn parse(file: &SourceFile, options: &IntrospectOptions) -> Result<Introspec
         .map(|stem| stem.to_string_lossy().into_owned());
     match dialect {
         SqlDialect::Sqlite => sqlite(file, &statements, project, options),
-        SqlDialect::Mysql | SqlDialect::Postgres => {
-            let (name, scheme) = match dialect {
-                SqlDialect::Mysql => ("MySQL", "mysql"),
-                _ => ("PostgreSQL", "postgres"),
-            };
+        SqlDialect::Mysql => mysql::import(file, &statements, project, options),
+        SqlDialect::Postgres => {
+            let (name, scheme) = ("PostgreSQL", "postgres");
             Err(file.diagnostics(vec![
                 Problem::new(
                     ProblemKind::SourceUnsupported,
@@ -72,32 +75,43 @@ pub fn parse(file: &SourceFile, options: &IntrospectOptions) -> Result<Introspec
 pub fn detect_dialect(text: &str) -> SqlDialect {
     let head: String = text.chars().take(200_000).collect();
     let upper = head.to_ascii_uppercase();
-    let postgres = [
+    let count = |needles: &[&str]| {
+        needles
+            .iter()
+            .filter(|needle| upper.contains(*needle))
+            .count()
+    };
+    let mut postgres = count(&[
         "POSTGRESQL DATABASE DUMP",
         "SET SEARCH_PATH",
         "::",
         "FROM STDIN",
         "CREATE EXTENSION",
         "$$",
-    ]
-    .iter()
-    .filter(|needle| upper.contains(*needle))
-    .count();
-    let mysql = [
+        " SERIAL",
+    ]);
+    // A psql meta-command (`\c db`) is as good as a signature.
+    if head
+        .lines()
+        .any(|line| line.starts_with("\\c ") || line.starts_with("\\connect "))
+    {
+        postgres += 3;
+    }
+    let mysql = count(&[
         "ENGINE=",
         "AUTO_INCREMENT",
         "DELIMITER ",
         "/*!",
         "UNSIGNED",
         "`",
-    ]
-    .iter()
-    .filter(|needle| upper.contains(*needle))
-    .count();
-    let sqlite = ["AUTOINCREMENT", "PRAGMA ", "WITHOUT ROWID", "[", "SQLITE"]
-        .iter()
-        .filter(|needle| upper.contains(*needle))
-        .count();
+    ]);
+    let sqlite = count(&[
+        "AUTOINCREMENT",
+        "PRAGMA ",
+        "WITHOUT ROWID",
+        "CREATE TABLE [",
+        "SQLITE",
+    ]);
     if mysql > postgres && mysql >= sqlite {
         SqlDialect::Mysql
     } else if sqlite > postgres {
@@ -256,7 +270,7 @@ fn is_word_start(bytes: &[u8], i: usize) -> bool {
 
 /// Index just past the closing quote of the quoted token starting at `i`
 /// (a doubled quote is an escaped quote; so is a backslash in single quotes).
-fn skip_quoted(bytes: &[u8], i: usize, quote: u8) -> usize {
+pub(crate) fn skip_quoted(bytes: &[u8], i: usize, quote: u8) -> usize {
     let mut j = i + 1;
     while j < bytes.len() {
         if bytes[j] == b'\\' && quote == b'\'' {

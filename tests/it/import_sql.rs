@@ -123,7 +123,7 @@ fn the_binary_imports_a_dump_and_refuses_dialects_it_cannot_read_yet() {
 
     for script in [
         "sql/postgres/pagila-schema.sql",
-        "sql/mysql/sakila-schema.sql",
+        "sql/postgres/Chinook_PostgreSql.sql",
     ] {
         let output = assert_cmd::Command::cargo_bin("baas")
             .unwrap()
@@ -139,4 +139,73 @@ fn the_binary_imports_a_dump_and_refuses_dialects_it_cannot_read_yet() {
             "{script}"
         );
     }
+}
+
+#[tokio::test]
+async fn mysql_dumps_import_without_a_server() {
+    let Introspection { manifest, ledger } = import(
+        &corpus_file("sql/mysql/sakila-schema.sql"),
+        &IntrospectOptions::default(),
+    )
+    .await;
+    assert_eq!(
+        manifest.source.as_ref().unwrap().engine,
+        baas::manifest::SourceEngine::Mysql
+    );
+    assert_eq!(
+        manifest.project.name.as_deref(),
+        Some("sakila"),
+        "named by `CREATE SCHEMA sakila`"
+    );
+    assert_eq!(manifest.entities.len(), 23);
+    assert_eq!(manifest.relation_count(), 22);
+    assert_eq!(
+        manifest.enums["film_rating"].values,
+        ["G", "PG", "PG-13", "R", "NC-17"]
+    );
+    let kinds: Vec<&str> = ledger.entries().iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "view_columns").count(),
+        7,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "trigger").count(),
+        3,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "routine").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds.contains(&"skipped_statement"),
+        "{:?}",
+        ledger.entries()
+    );
+    assert_eq!(baas::manifest::validate(&manifest), vec![]);
+
+    // The data file adds rows and three triggers, and changes no table.
+    let data = import(
+        &corpus_file("sql/mysql/sakila-data.sql"),
+        &IntrospectOptions::default(),
+    )
+    .await;
+    let data_kinds: Vec<&str> = data
+        .ledger
+        .entries()
+        .iter()
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(
+        data_kinds.iter().filter(|k| **k == "trigger").count(),
+        3,
+        "{data_kinds:?}"
+    );
+    assert!(
+        !data_kinds.contains(&"skipped_statement"),
+        "{:?}",
+        data.ledger.entries()
+    );
 }

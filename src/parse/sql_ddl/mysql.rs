@@ -1,0 +1,990 @@
+//! MySQL dumps: each statement is parsed with sqlparser and turned into the
+//! `information_schema` rows a MySQL server would report after loading the
+//! dump, and those rows go through the live introspector's builder
+//! ([`crate::introspect::mysql::build`]). What the server would add on its
+//! own is added here too: `NOT NULL` on primary-key columns, the names of
+//! unnamed indexes, the index InnoDB creates for a foreign key that no other
+//! index serves.
+
+use sqlparser::ast::{
+    AlterTableOperation, ColumnOption, CreateTableOptions, DataType, Expr, GeneratedExpressionMode,
+    IndexColumn, ObjectName, ReferentialAction, SqlOption, Statement as Ast, TableConstraint,
+    Value,
+};
+use sqlparser::dialect::MySqlDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+use super::{Skipped, Statement, report_skipped};
+use crate::introspect::IntrospectOptions;
+use crate::introspect::Introspection;
+use crate::introspect::mysql::{
+    Catalog, CheckRow, ColumnRow, Flavor, ForeignKeyRow, IndexRow, RoutineRow, TableRow,
+    TriggerRow, ViewRow,
+};
+use crate::ledger::Ledger;
+use crate::manifest::Diagnostics;
+use crate::parse::SourceFile;
+use crate::ui::Progress;
+
+/// Reads a MySQL dump into a manifest.
+pub fn import(
+    file: &SourceFile,
+    statements: &[Statement],
+    project: Option<String>,
+    options: &IntrospectOptions,
+) -> Result<Introspection, Diagnostics> {
+    let mut schema = Schema::default();
+    let mut skipped = Vec::new();
+    let mut ledger = Ledger::new();
+    for statement in statements {
+        // Rows do not shape the schema, and parsing megabytes of them is slow.
+        if matches!(
+            statement.head(1).as_str(),
+            "INSERT" | "REPLACE" | "LOCK" | "UNLOCK"
+        ) {
+            continue;
+        }
+        let sql = unwrap_executable_comments(&statement.text);
+        match Parser::parse_sql(&MySqlDialect {}, &sql) {
+            Ok(parsed) => {
+                for ast in parsed {
+                    if let Err(reason) = schema.apply(ast, &mut ledger) {
+                        skipped.push(Skipped {
+                            span: statement.span.clone(),
+                            reason,
+                        });
+                    }
+                }
+            }
+            Err(error) => {
+                // Stored routines and some triggers are beyond sqlparser;
+                // they are not representable anyway, so name them.
+                if !schema.note_routine(&sql) {
+                    skipped.push(Skipped {
+                        span: statement.span.clone(),
+                        reason: format!("could not parse this statement: {error}"),
+                    });
+                }
+            }
+        }
+    }
+    let database = schema
+        .database
+        .clone()
+        .or(project)
+        .unwrap_or_else(|| "database".to_owned());
+    let catalog = schema.into_catalog(&database);
+    let mut introspection =
+        crate::introspect::mysql::build(&catalog, &database, &Progress::hidden());
+    introspection.ledger.extend(ledger);
+    report_skipped(file, skipped, &mut introspection.ledger, options.strict)?;
+    Ok(introspection)
+}
+
+/// `/*!50705 location GEOMETRY */` → ` location GEOMETRY `: MySQL runs the
+/// content of executable comments, so the dump's schema includes it.
+fn unwrap_executable_comments(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    let mut open = 0usize;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\'' || c == b'"' || c == b'`' {
+            let end = super::skip_quoted(bytes, i, c);
+            out.push_str(&sql[i..end]);
+            i = end;
+        } else if sql[i..].starts_with("/*!") {
+            i += 3;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            out.push(' ');
+            open += 1;
+        } else if open > 0 && sql[i..].starts_with("*/") {
+            out.push(' ');
+            i += 2;
+            open -= 1;
+        } else {
+            let next = sql[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&sql[i..i + next]);
+            i += next;
+        }
+    }
+    out
+}
+
+/// The schema as the statements so far have built it.
+#[derive(Default)]
+struct Schema {
+    database: Option<String>,
+    tables: Vec<Table>,
+    views: Vec<ViewRow>,
+    triggers: Vec<TriggerRow>,
+    routines: Vec<RoutineRow>,
+}
+
+#[derive(Default)]
+struct Table {
+    row: Option<TableRow>,
+    columns: Vec<ColumnRow>,
+    indexes: Vec<Index>,
+    foreign_keys: Vec<ForeignKey>,
+    checks: Vec<CheckRow>,
+}
+
+struct Index {
+    name: String,
+    unique: bool,
+    kind: &'static str,
+    /// `(column, descending, prefix length)`
+    parts: Vec<(String, bool, Option<i64>)>,
+}
+
+struct ForeignKey {
+    name: Option<String>,
+    columns: Vec<String>,
+    table: String,
+    referred: Vec<String>,
+    on_delete: Option<ReferentialAction>,
+    on_update: Option<ReferentialAction>,
+}
+
+fn name_of(object: &ObjectName) -> String {
+    object
+        .0
+        .last()
+        .and_then(|part| part.as_ident())
+        .map(|ident| ident.value.clone())
+        .unwrap_or_else(|| object.to_string())
+}
+
+impl Schema {
+    fn table_mut(&mut self, name: &str) -> Option<&mut Table> {
+        self.tables
+            .iter_mut()
+            .find(|t| t.row.as_ref().is_some_and(|r| r.name == name))
+    }
+
+    /// Applies one parsed statement. `Err` is a statement that changes the
+    /// schema in a way this importer cannot follow.
+    fn apply(&mut self, ast: Ast, ledger: &mut Ledger) -> Result<(), String> {
+        match ast {
+            Ast::CreateTable(create) => {
+                let name = name_of(&create.name);
+                let mut table = Table::default();
+                let (engine, comment) = table_options(&create.table_options);
+                table.row = Some(TableRow {
+                    name: name.clone(),
+                    kind: "BASE TABLE".to_owned(),
+                    engine: Some(engine.unwrap_or_else(|| "InnoDB".to_owned())),
+                    comment: comment.or_else(|| create.comment.as_ref().map(comment_text)),
+                    options: None,
+                });
+                let mut primary = Vec::new();
+                for column in &create.columns {
+                    let mut row = column_row(&name, &column.name.value, &column.data_type);
+                    let mut extra = Vec::new();
+                    for option in &column.options {
+                        match &option.option {
+                            ColumnOption::NotNull => row.is_nullable = "NO".to_owned(),
+                            ColumnOption::Null => row.is_nullable = "YES".to_owned(),
+                            ColumnOption::Default(expr) => {
+                                row.column_default = Some(default_text(expr))
+                            }
+                            ColumnOption::OnUpdate(expr) => extra.push(format!(
+                                "on update {}",
+                                default_text(expr).to_ascii_lowercase()
+                            )),
+                            ColumnOption::Comment(text) => row.comment = Some(text.clone()),
+                            ColumnOption::PrimaryKey(_) => primary.push(column.name.value.clone()),
+                            ColumnOption::Unique(_) => table.indexes.push(Index {
+                                name: column.name.value.clone(),
+                                unique: true,
+                                kind: "BTREE",
+                                parts: vec![(column.name.value.clone(), false, None)],
+                            }),
+                            ColumnOption::Check(check) => table.checks.push(CheckRow {
+                                table_name: name.clone(),
+                                name: column.name.value.clone(),
+                                clause: check.expr.to_string(),
+                            }),
+                            ColumnOption::Generated {
+                                generation_expr: Some(expr),
+                                generation_expr_mode,
+                                ..
+                            } => {
+                                let stored = matches!(
+                                    generation_expr_mode,
+                                    Some(GeneratedExpressionMode::Stored)
+                                );
+                                extra.push(
+                                    if stored {
+                                        "STORED GENERATED"
+                                    } else {
+                                        "VIRTUAL GENERATED"
+                                    }
+                                    .to_owned(),
+                                );
+                                row.generation_expression = Some(expr.to_string());
+                            }
+                            ColumnOption::DialectSpecific(tokens)
+                                if tokens.iter().any(|t| {
+                                    t.to_string().eq_ignore_ascii_case("AUTO_INCREMENT")
+                                }) =>
+                            {
+                                extra.push("auto_increment".to_owned())
+                            }
+                            ColumnOption::Invisible => extra.push("INVISIBLE".to_owned()),
+                            _ => {}
+                        }
+                    }
+                    row.extra = Some(extra.join(" "));
+                    table.columns.push(row);
+                }
+                if !primary.is_empty() {
+                    table.indexes.push(primary_index(primary));
+                }
+                for constraint in create.constraints {
+                    table.constrain(&name, constraint);
+                }
+                table.mark_primary_not_null();
+                self.tables.push(table);
+                Ok(())
+            }
+            Ast::AlterTable(alter) => {
+                let name = name_of(&alter.name);
+                let Some(table) = self.table_mut(&name) else {
+                    return Err(format!("ALTER TABLE of unknown table `{name}`"));
+                };
+                for operation in alter.operations {
+                    match operation {
+                        AlterTableOperation::AddConstraint { constraint, .. } => {
+                            table.constrain(&name, constraint)
+                        }
+                        other => {
+                            return Err(format!(
+                                "ALTER TABLE `{name}` {other} is not followed by the importer"
+                            ));
+                        }
+                    }
+                }
+                table.mark_primary_not_null();
+                Ok(())
+            }
+            Ast::CreateIndex(index) => {
+                let table_name = name_of(&index.table_name);
+                let Some(table) = self.table_mut(&table_name) else {
+                    return Err(format!("CREATE INDEX on unknown table `{table_name}`"));
+                };
+                let parts = index_parts(&index.columns);
+                let name = index
+                    .name
+                    .as_ref()
+                    .map(name_of)
+                    .unwrap_or_else(|| table.free_index_name(&parts));
+                let kind = match index
+                    .using
+                    .as_ref()
+                    .map(|u| u.to_string().to_ascii_uppercase())
+                    .as_deref()
+                {
+                    Some("HASH") => "HASH",
+                    _ => "BTREE",
+                };
+                table.indexes.push(Index {
+                    name,
+                    unique: index.unique,
+                    kind,
+                    parts,
+                });
+                Ok(())
+            }
+            Ast::CreateView(view) => {
+                let name = name_of(&view.name);
+                self.tables.push(Table {
+                    row: Some(TableRow {
+                        name: name.clone(),
+                        kind: "VIEW".to_owned(),
+                        engine: None,
+                        comment: None,
+                        options: None,
+                    }),
+                    ..Table::default()
+                });
+                let mut definition = view.query.to_string();
+                if let Some(database) = &self.database {
+                    definition = definition.replace(&format!("{database}."), "");
+                }
+                ledger.record(
+                    &name,
+                    "view_columns",
+                    format!("the columns of view `{name}` are not known from the dump (a server derives them)"),
+                );
+                self.views.push(ViewRow {
+                    name,
+                    definition: Some(definition),
+                });
+                Ok(())
+            }
+            Ast::CreateTrigger(trigger) => {
+                let table_name = name_of(&trigger.table_name);
+                self.triggers.push(TriggerRow {
+                    table_name,
+                    name: name_of(&trigger.name),
+                    timing: trigger.period.map(|p| p.to_string()).unwrap_or_default(),
+                    event: trigger
+                        .events
+                        .first()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                });
+                Ok(())
+            }
+            Ast::CreateDatabase { db_name, .. } => {
+                self.database = Some(name_of(&db_name));
+                Ok(())
+            }
+            Ast::CreateSchema { schema_name, .. } => {
+                self.database = Some(schema_name.to_string().trim_matches('`').to_owned());
+                Ok(())
+            }
+            Ast::Use(use_statement) => {
+                let text = use_statement.to_string();
+                let name = text.trim_start_matches("USE").trim().trim_matches('`');
+                if !name.is_empty() {
+                    self.database = Some(name.to_owned());
+                }
+                Ok(())
+            }
+            Ast::CreateProcedure { name, .. } => {
+                self.routines.push(RoutineRow {
+                    name: name_of(&name),
+                    kind: "PROCEDURE".to_owned(),
+                });
+                Ok(())
+            }
+            Ast::CreateFunction(function) => {
+                self.routines.push(RoutineRow {
+                    name: name_of(&function.name),
+                    kind: "FUNCTION".to_owned(),
+                });
+                Ok(())
+            }
+            // Data, session settings and housekeeping do not shape the schema.
+            Ast::Insert(_)
+            | Ast::Set(_)
+            | Ast::Drop { .. }
+            | Ast::Query(_)
+            | Ast::StartTransaction { .. }
+            | Ast::Commit { .. }
+            | Ast::LockTables { .. }
+            | Ast::UnlockTables
+            | Ast::Update { .. }
+            | Ast::Delete(_) => Ok(()),
+            other => {
+                let text = other.to_string();
+                let head: String = text.chars().take(40).collect();
+                Err(format!("`{head}…` is not followed by the importer"))
+            }
+        }
+    }
+
+    /// Recognizes `CREATE [DEFINER=...] PROCEDURE|FUNCTION|TRIGGER name`
+    /// from its tokens when sqlparser cannot parse the body.
+    fn note_routine(&mut self, sql: &str) -> bool {
+        let Ok(tokens) = Tokenizer::new(&MySqlDialect {}, sql).tokenize() else {
+            return false;
+        };
+        let words: Vec<String> = tokens
+            .iter()
+            .filter_map(|token| match token {
+                Token::Word(word) => Some(word.value.clone()),
+                _ => None,
+            })
+            .take(12)
+            .collect();
+        if !words
+            .first()
+            .is_some_and(|w| w.eq_ignore_ascii_case("CREATE"))
+        {
+            return false;
+        }
+        let position = words.iter().position(|w| {
+            ["PROCEDURE", "FUNCTION", "TRIGGER"].contains(&w.to_ascii_uppercase().as_str())
+        });
+        let Some(position) = position else {
+            return false;
+        };
+        let (Some(kind), Some(name)) = (words.get(position), words.get(position + 1)) else {
+            return false;
+        };
+        let kind = kind.to_ascii_uppercase();
+        if kind == "TRIGGER" {
+            // CREATE TRIGGER name {BEFORE|AFTER} {INSERT|UPDATE|DELETE} ON table
+            let timing = words.get(position + 2).cloned().unwrap_or_default();
+            let event = words.get(position + 3).cloned().unwrap_or_default();
+            let table = words.get(position + 5).cloned().unwrap_or_default();
+            self.triggers.push(TriggerRow {
+                table_name: table,
+                name: name.clone(),
+                timing,
+                event,
+            });
+        } else {
+            self.routines.push(RoutineRow {
+                name: name.clone(),
+                kind,
+            });
+        }
+        true
+    }
+
+    /// The rows `information_schema` would hold.
+    fn into_catalog(self, database: &str) -> Catalog {
+        let mut catalog = Catalog {
+            flavor: Some(Flavor::Mariadb),
+            views: self.views,
+            triggers: self.triggers,
+            routines: self.routines,
+            ..Catalog::default()
+        };
+        let mut tables = self.tables;
+        tables.sort_by(|a, b| {
+            a.row
+                .as_ref()
+                .map(|r| &r.name)
+                .cmp(&b.row.as_ref().map(|r| &r.name))
+        });
+        for mut table in tables {
+            let Some(row) = table.row.take() else {
+                continue;
+            };
+            table.add_foreign_key_indexes();
+            let name = row.name.clone();
+            // Named as InnoDB names them, then in the order the catalog lists them.
+            let mut foreign_keys: Vec<(String, &ForeignKey)> = table
+                .foreign_keys
+                .iter()
+                .enumerate()
+                .map(|(i, fk)| {
+                    (
+                        fk.name
+                            .clone()
+                            .unwrap_or_else(|| format!("{name}_ibfk_{}", i + 1)),
+                        fk,
+                    )
+                })
+                .collect();
+            foreign_keys.sort_by(|a, b| a.0.cmp(&b.0));
+            for (constraint, foreign_key) in foreign_keys {
+                for (i, column) in foreign_key.columns.iter().enumerate() {
+                    catalog.foreign_keys.push(ForeignKeyRow {
+                        table_name: name.clone(),
+                        name: constraint.clone(),
+                        column_name: column.clone(),
+                        referenced_schema: Some(database.to_owned()),
+                        referenced_table: foreign_key.table.clone(),
+                        referenced_column: foreign_key.referred.get(i).cloned(),
+                        update_rule: Some(rule(foreign_key.on_update)),
+                        delete_rule: Some(rule(foreign_key.on_delete)),
+                    });
+                }
+            }
+            let mut indexes = table.indexes;
+            indexes.sort_by(|a, b| a.name.cmp(&b.name));
+            for index in indexes {
+                for (position, (column, descending, prefix)) in index.parts.iter().enumerate() {
+                    catalog.indexes.push(IndexRow {
+                        table_name: name.clone(),
+                        name: index.name.clone(),
+                        non_unique: i64::from(!index.unique),
+                        position: position as i64 + 1,
+                        column_name: Some(column.clone()),
+                        collation: Some(if *descending { "D" } else { "A" }.to_owned()),
+                        sub_part: *prefix,
+                        index_type: index.kind.to_owned(),
+                        comment: None,
+                    });
+                }
+            }
+            catalog.checks.extend(table.checks);
+            catalog.columns.extend(table.columns);
+            catalog.tables.push(row);
+        }
+        catalog
+    }
+}
+
+impl Table {
+    fn constrain(&mut self, table: &str, constraint: TableConstraint) {
+        match constraint {
+            TableConstraint::PrimaryKey(primary) => {
+                let columns = index_parts(&primary.columns)
+                    .into_iter()
+                    .map(|p| p.0)
+                    .collect();
+                self.indexes.retain(|i| i.name != "PRIMARY");
+                self.indexes.push(primary_index(columns));
+            }
+            TableConstraint::Unique(unique) => {
+                let parts = index_parts(&unique.columns);
+                let name = unique
+                    .index_name
+                    .or(unique.name)
+                    .map(|n| n.value)
+                    .unwrap_or_else(|| self.free_index_name(&parts));
+                self.indexes.push(Index {
+                    name,
+                    unique: true,
+                    kind: "BTREE",
+                    parts,
+                });
+            }
+            TableConstraint::Index(index) => {
+                let parts = index_parts(&index.columns);
+                let name = index
+                    .name
+                    .map(|n| n.value)
+                    .unwrap_or_else(|| self.free_index_name(&parts));
+                let kind = match index
+                    .index_type
+                    .map(|t| t.to_string().to_ascii_uppercase())
+                    .as_deref()
+                {
+                    Some("HASH") => "HASH",
+                    _ => "BTREE",
+                };
+                self.indexes.push(Index {
+                    name,
+                    unique: false,
+                    kind,
+                    parts,
+                });
+            }
+            TableConstraint::FulltextOrSpatial(index) => {
+                let parts = index_parts(&index.columns);
+                let name = index
+                    .opt_index_name
+                    .map(|n| n.value)
+                    .unwrap_or_else(|| self.free_index_name(&parts));
+                self.indexes.push(Index {
+                    name,
+                    unique: false,
+                    kind: if index.fulltext {
+                        "FULLTEXT"
+                    } else {
+                        "SPATIAL"
+                    },
+                    parts,
+                });
+            }
+            TableConstraint::ForeignKey(foreign_key) => self.foreign_keys.push(ForeignKey {
+                name: foreign_key.name.map(|n| n.value),
+                columns: foreign_key.columns.into_iter().map(|c| c.value).collect(),
+                table: name_of(&foreign_key.foreign_table),
+                referred: foreign_key
+                    .referred_columns
+                    .into_iter()
+                    .map(|c| c.value)
+                    .collect(),
+                on_delete: foreign_key.on_delete,
+                on_update: foreign_key.on_update,
+            }),
+            TableConstraint::Check(check) => {
+                let number = self.checks.len() + 1;
+                self.checks.push(CheckRow {
+                    table_name: table.to_owned(),
+                    name: check
+                        .name
+                        .map(|n| n.value)
+                        .unwrap_or_else(|| format!("CONSTRAINT_{number}")),
+                    clause: check.expr.to_string(),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Primary-key columns are `NOT NULL`, whatever the column said.
+    fn mark_primary_not_null(&mut self) {
+        let primary: Vec<String> = self
+            .indexes
+            .iter()
+            .filter(|i| i.name == "PRIMARY")
+            .flat_map(|i| i.parts.iter().map(|p| p.0.clone()))
+            .collect();
+        for column in &mut self.columns {
+            if primary.contains(&column.name) {
+                column.is_nullable = "NO".to_owned();
+            }
+        }
+    }
+
+    /// MySQL names an unnamed index after its first column (`col`, `col_2`, ...).
+    fn free_index_name(&self, parts: &[(String, bool, Option<i64>)]) -> String {
+        let base = parts
+            .first()
+            .map(|p| p.0.clone())
+            .unwrap_or_else(|| "index".to_owned());
+        let mut name = base.clone();
+        let mut number = 1;
+        while self.indexes.iter().any(|i| i.name == name) {
+            number += 1;
+            name = format!("{base}_{number}");
+        }
+        name
+    }
+
+    /// InnoDB needs an index whose first columns are a foreign key's columns;
+    /// when no other index serves, it creates one named after the constraint.
+    fn add_foreign_key_indexes(&mut self) {
+        let mut added = Vec::new();
+        for (number, foreign_key) in self.foreign_keys.iter().enumerate() {
+            let served = self
+                .indexes
+                .iter()
+                .chain(added.iter())
+                .any(|index: &Index| {
+                    index.parts.len() >= foreign_key.columns.len()
+                        && index
+                            .parts
+                            .iter()
+                            .zip(&foreign_key.columns)
+                            .all(|(part, column)| &part.0 == column && part.2.is_none())
+                });
+            if served {
+                continue;
+            }
+            let name = foreign_key.name.clone().unwrap_or_else(|| {
+                let table = self
+                    .row
+                    .as_ref()
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default();
+                format!("{table}_ibfk_{}", number + 1)
+            });
+            added.push(Index {
+                name,
+                unique: false,
+                kind: "BTREE",
+                parts: foreign_key
+                    .columns
+                    .iter()
+                    .map(|c| (c.clone(), false, None))
+                    .collect(),
+            });
+        }
+        self.indexes.extend(added);
+    }
+}
+
+fn primary_index(columns: Vec<String>) -> Index {
+    Index {
+        name: "PRIMARY".to_owned(),
+        unique: true,
+        kind: "BTREE",
+        parts: columns.into_iter().map(|c| (c, false, None)).collect(),
+    }
+}
+
+/// Key parts: `col`, `col DESC`, or a prefix `col(20)`.
+fn index_parts(columns: &[IndexColumn]) -> Vec<(String, bool, Option<i64>)> {
+    columns
+        .iter()
+        .map(|column| {
+            let descending = matches!(
+                column.column.options.sort,
+                Some(sqlparser::ast::OrderBySort::Desc)
+            );
+            match &column.column.expr {
+                Expr::Function(function) => {
+                    let prefix = function
+                        .args
+                        .to_string()
+                        .trim_matches(|c| c == '(' || c == ')')
+                        .parse()
+                        .ok();
+                    (name_of(&function.name), descending, prefix)
+                }
+                Expr::Identifier(ident) => (ident.value.clone(), descending, None),
+                other => (other.to_string(), descending, None),
+            }
+        })
+        .collect()
+}
+
+fn table_options(options: &CreateTableOptions) -> (Option<String>, Option<String>) {
+    let list = match options {
+        CreateTableOptions::Plain(list)
+        | CreateTableOptions::With(list)
+        | CreateTableOptions::Options(list) => list,
+        _ => return (None, None),
+    };
+    let mut engine = None;
+    let mut comment = None;
+    for option in list {
+        match option {
+            SqlOption::NamedParenthesizedList(named)
+                if named.key.value.eq_ignore_ascii_case("ENGINE") =>
+            {
+                engine = named.name.as_ref().map(|n| n.value.clone());
+            }
+            SqlOption::Comment(text) => comment = Some(comment_text(text)),
+            _ => {}
+        }
+    }
+    (engine, comment)
+}
+
+fn comment_text(comment: &sqlparser::ast::CommentDef) -> String {
+    match comment {
+        sqlparser::ast::CommentDef::WithEq(text) | sqlparser::ast::CommentDef::WithoutEq(text) => {
+            text.clone()
+        }
+    }
+}
+
+/// A default as MariaDB's `COLUMN_DEFAULT` shows it: quoted strings,
+/// bare numbers, `NULL`, and expressions such as `current_timestamp()`.
+fn default_text(expr: &Expr) -> String {
+    match expr {
+        Expr::Value(value) => match &value.value {
+            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => {
+                format!("'{}'", s.replace('\'', "''"))
+            }
+            Value::Number(number, _) => number.clone(),
+            Value::Null => "NULL".to_owned(),
+            Value::Boolean(b) => if *b { "1" } else { "0" }.to_owned(),
+            other => other.to_string(),
+        },
+        Expr::UnaryOp { op, expr } if op.to_string() == "-" => format!("-{}", default_text(expr)),
+        Expr::Function(function) => {
+            let name = function.name.to_string().to_ascii_lowercase();
+            let args = function.args.to_string();
+            let args = if args.is_empty() {
+                "()".to_owned()
+            } else {
+                args
+            };
+            if matches!(
+                name.as_str(),
+                "current_timestamp" | "now" | "localtimestamp" | "localtime"
+            ) {
+                format!("current_timestamp{args}")
+            } else {
+                format!("{name}{args}")
+            }
+        }
+        Expr::Identifier(ident)
+            if ["CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "LOCALTIME"]
+                .contains(&ident.value.to_ascii_uppercase().as_str()) =>
+        {
+            "current_timestamp()".to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn rule(action: Option<ReferentialAction>) -> String {
+    match action {
+        Some(ReferentialAction::Cascade) => "CASCADE",
+        Some(ReferentialAction::SetNull) => "SET NULL",
+        Some(ReferentialAction::SetDefault) => "SET DEFAULT",
+        Some(ReferentialAction::NoAction) => "NO ACTION",
+        // InnoDB's default is RESTRICT, which is what MariaDB reports.
+        Some(ReferentialAction::Restrict) | None => "RESTRICT",
+    }
+    .to_owned()
+}
+
+/// The `COLUMNS` row a server would show for a declared type, with MySQL's
+/// own spelling of aliases (`BOOLEAN` → `tinyint(1)`, `NVARCHAR` → `varchar`,
+/// `NUMERIC` → `decimal`, `INTEGER` → `int`).
+fn column_row(table: &str, column: &str, data_type: &DataType) -> ColumnRow {
+    let mut row = ColumnRow {
+        table_name: table.to_owned(),
+        name: column.to_owned(),
+        column_default: None,
+        is_nullable: "YES".to_owned(),
+        data_type: String::new(),
+        column_type: String::new(),
+        max_length: None,
+        numeric_precision: None,
+        numeric_scale: None,
+        collation: None,
+        extra: None,
+        comment: None,
+        generation_expression: None,
+    };
+    let quote = |values: Vec<String>| {
+        values
+            .iter()
+            .map(|v| format!("'{}'", v.replace('\'', "''")))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match data_type {
+        DataType::Enum(members, _) => {
+            let values = members
+                .iter()
+                .map(|member| match member {
+                    sqlparser::ast::EnumMember::Name(name)
+                    | sqlparser::ast::EnumMember::NamedValue(name, _) => name.clone(),
+                })
+                .collect();
+            row.data_type = "enum".to_owned();
+            row.column_type = format!("enum({})", quote(values));
+            return row;
+        }
+        DataType::Set(values) => {
+            row.data_type = "set".to_owned();
+            row.column_type = format!("set({})", quote(values.clone()));
+            return row;
+        }
+        _ => {}
+    }
+    let text = data_type.to_string().to_ascii_lowercase();
+    let (base, rest) = match text.find('(') {
+        Some(open) => (text[..open].trim().to_owned(), &text[open..]),
+        None => {
+            let mut words: Vec<&str> = text.split_whitespace().collect();
+            let tail: Vec<&str> = words
+                .iter()
+                .rev()
+                .take_while(|w| **w == "unsigned" || **w == "zerofill")
+                .copied()
+                .collect();
+            words.truncate(words.len() - tail.len());
+            (words.join(" "), "")
+        }
+    };
+    let (arguments, tail) = match rest.find(')') {
+        Some(close) => (
+            rest[1..close].replace(' ', ""),
+            rest[close + 1..].trim().to_owned(),
+        ),
+        None => (String::new(), text[base.len()..].trim().to_owned()),
+    };
+    let numbers: Vec<i64> = arguments
+        .split(',')
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let unsigned = if tail.contains("unsigned") {
+        " unsigned"
+    } else {
+        ""
+    };
+    let (data_type, column_type) = match base.as_str() {
+        "bool" | "boolean" => ("tinyint".to_owned(), "tinyint(1)".to_owned()),
+        "tinyint" if numbers.first() == Some(&1) && unsigned.is_empty() => {
+            ("tinyint".to_owned(), "tinyint(1)".to_owned())
+        }
+        "tinyint" | "smallint" | "mediumint" | "bigint" => {
+            (base.clone(), format!("{base}{unsigned}"))
+        }
+        "int" | "integer" => ("int".to_owned(), format!("int{unsigned}")),
+        "year" => ("year".to_owned(), "year".to_owned()),
+        "nvarchar" | "national varchar" | "character varying" | "varchar" | "nchar varchar" => {
+            row.max_length = numbers.first().copied();
+            (
+                "varchar".to_owned(),
+                format!("varchar({})", numbers.first().copied().unwrap_or(255)),
+            )
+        }
+        "nchar" | "national char" | "character" | "char" => {
+            let length = numbers.first().copied().unwrap_or(1);
+            row.max_length = Some(length);
+            ("char".to_owned(), format!("char({length})"))
+        }
+        "binary" | "varbinary" => {
+            let length = numbers.first().copied().unwrap_or(1);
+            row.max_length = Some(length);
+            (base.clone(), format!("{base}({length})"))
+        }
+        "numeric" | "decimal" | "dec" | "fixed" => {
+            let precision = numbers.first().copied().unwrap_or(10);
+            let scale = numbers.get(1).copied().unwrap_or(0);
+            row.numeric_precision = Some(precision);
+            row.numeric_scale = Some(scale);
+            (
+                "decimal".to_owned(),
+                format!("decimal({precision},{scale}){unsigned}"),
+            )
+        }
+        "real" | "double" | "double precision" => {
+            ("double".to_owned(), format!("double{unsigned}"))
+        }
+        "float" if numbers.first().is_some_and(|p| *p > 24) => {
+            ("double".to_owned(), "double".to_owned())
+        }
+        "float" => ("float".to_owned(), format!("float{unsigned}")),
+        "bit" => {
+            let length = numbers.first().copied().unwrap_or(1);
+            ("bit".to_owned(), format!("bit({length})"))
+        }
+        "datetime" | "timestamp" | "time" if !numbers.is_empty() => {
+            (base.clone(), format!("{base}({})", numbers[0]))
+        }
+        other => (other.to_owned(), text.clone()),
+    };
+    row.data_type = data_type;
+    row.column_type = column_type;
+    row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn executable_comments_become_code() {
+        assert_eq!(
+            unwrap_executable_comments("a /*!50705 loc GEOMETRY */ b '/*!x*/'"),
+            "a   loc GEOMETRY   b '/*!x*/'"
+        );
+    }
+
+    fn types(sql: &str) -> Vec<(String, String)> {
+        let Ast::CreateTable(create) = Parser::parse_sql(&MySqlDialect {}, sql).unwrap().remove(0)
+        else {
+            panic!("not a table")
+        };
+        create
+            .columns
+            .iter()
+            .map(|c| {
+                let row = column_row("t", &c.name.value, &c.data_type);
+                (row.data_type, row.column_type)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn declared_types_are_spelled_as_the_server_spells_them() {
+        let found = types(
+            "CREATE TABLE t (a SMALLINT UNSIGNED, b BOOLEAN, c NVARCHAR(160), d NUMERIC(10,2), e INTEGER, \
+             f ENUM('G','PG-13'), g SET('a','b'), h YEAR, i DOUBLE, j TEXT, k DATETIME, l CHAR(3))",
+        );
+        let expected = [
+            ("smallint", "smallint unsigned"),
+            ("tinyint", "tinyint(1)"),
+            ("varchar", "varchar(160)"),
+            ("decimal", "decimal(10,2)"),
+            ("int", "int"),
+            ("enum", "enum('G','PG-13')"),
+            ("set", "set('a','b')"),
+            ("year", "year"),
+            ("double", "double"),
+            ("text", "text"),
+            ("datetime", "datetime"),
+            ("char", "char(3)"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(found, expected);
+    }
+}
