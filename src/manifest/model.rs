@@ -341,6 +341,12 @@ impl Entity {
         self.kind != EntityKind::Table
     }
 
+    /// The field at a dotted `path` (`dimensions.unit`), through nested
+    /// `object` fields and arrays of objects (documents).
+    pub fn field_at_path(&self, path: &str) -> Option<&Field> {
+        field_at_path(&self.fields, path)
+    }
+
     /// The field stored in physical column `column`.
     pub fn field_by_column(&self, column: &str) -> Option<(&str, &Field)> {
         self.fields
@@ -348,6 +354,20 @@ impl Entity {
             .find(|(name, field)| field.column_name(name) == column)
             .map(|(name, field)| (name.as_str(), field))
     }
+}
+
+/// The field at a dotted `path` in `fields`; see [`Entity::field_at_path`].
+pub fn field_at_path<'a>(fields: &'a IndexMap<String, Field>, path: &str) -> Option<&'a Field> {
+    if let Some(field) = fields.get(path) {
+        return Some(field);
+    }
+    let (head, rest) = path.split_once('.')?;
+    let field = fields.get(head)?;
+    let nested = field
+        .fields
+        .as_ref()
+        .or_else(|| field.items.as_ref().and_then(|items| items.fields.as_ref()))?;
+    field_at_path(nested, rest)
 }
 
 /// One field (column, or document key).

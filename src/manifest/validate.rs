@@ -209,7 +209,10 @@ impl Checker<'_> {
                 );
             }
             for (j, part) in index.fields.iter().enumerate() {
-                if let IndexPart::Field { field, .. } = part {
+                // Index keys may name nested document fields (`dimensions.unit`).
+                if let IndexPart::Field { field, .. } = part
+                    && entity.field_at_path(field).is_none()
+                {
                     let part_path = index_path(&key_path(&at, "fields"), j);
                     self.known_field(name, entity, field, &part_path, "index");
                 }
