@@ -21,8 +21,10 @@ pub enum SourceLocation {
     Mysql {
         url: Url,
     },
+    /// A MongoDB connection string, kept as text: it may name several hosts
+    /// (`mongodb://a:27017,b:27017/db?replicaSet=rs`), which URL parsers reject.
     Mongodb {
-        url: Url,
+        url: String,
     },
     /// An `http(s)://` address: a hosted API or schema document.
     Http {
@@ -73,11 +75,19 @@ impl SourceLocation {
             });
         }
         if let Some((scheme, _)) = input.split_once("://") {
+            if matches!(
+                scheme.to_ascii_lowercase().as_str(),
+                "mongodb" | "mongodb+srv"
+            ) {
+                // The driver parses it when connecting, with its own messages.
+                return Ok(Self::Mongodb {
+                    url: input.to_owned(),
+                });
+            }
             let url = Url::parse(input).map_err(|e| error(&e.to_string()))?;
             return match scheme.to_ascii_lowercase().as_str() {
                 "postgres" | "postgresql" => Ok(Self::Postgres { url }),
                 "mysql" | "mariadb" => Ok(Self::Mysql { url }),
-                "mongodb" | "mongodb+srv" => Ok(Self::Mongodb { url }),
                 "http" | "https" => Ok(Self::Http { url }),
                 other => Err(error(&format!(
                     "unknown scheme `{other}` (expected postgres, mysql, sqlite, mongodb or https)"
@@ -107,10 +117,8 @@ impl SourceLocation {
     /// the environment or `.env`.
     pub fn manifest_url(&self, original: &str) -> String {
         match self {
-            Self::Postgres { url }
-            | Self::Mysql { url }
-            | Self::Mongodb { url }
-            | Self::Http { url }
+            Self::Mongodb { url } => replace_password(url, "${DATABASE_PASSWORD}"),
+            Self::Postgres { url } | Self::Mysql { url } | Self::Http { url }
                 if url.password().is_some() =>
             {
                 let mut url = url.clone();
@@ -126,10 +134,10 @@ impl SourceLocation {
     /// Whether the connection string carried a password.
     pub fn has_password(&self) -> bool {
         match self {
-            Self::Postgres { url }
-            | Self::Mysql { url }
-            | Self::Mongodb { url }
-            | Self::Http { url } => url.password().is_some(),
+            Self::Mongodb { url } => replace_password(url, "") != *url,
+            Self::Postgres { url } | Self::Mysql { url } | Self::Http { url } => {
+                url.password().is_some()
+            }
             Self::Sqlite { .. } | Self::File { .. } => false,
         }
     }
@@ -140,10 +148,10 @@ impl fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Sqlite { path } | Self::File { path } => write!(f, "{}", path.display()),
-            Self::Postgres { url }
-            | Self::Mysql { url }
-            | Self::Mongodb { url }
-            | Self::Http { url } => f.write_str(&redact(url.as_str())),
+            Self::Mongodb { url } => f.write_str(&redact(url)),
+            Self::Postgres { url } | Self::Mysql { url } | Self::Http { url } => {
+                f.write_str(&redact(url.as_str()))
+            }
         }
     }
 }
@@ -168,6 +176,11 @@ fn is_sqlite_file(path: &Path) -> bool {
 /// Works on text that is not a valid URL too (it is used on error messages),
 /// by looking for `scheme://user:password@`.
 pub fn redact(text: &str) -> String {
+    replace_password(text, "***")
+}
+
+/// Replaces the password of every `scheme://user:password@` in `text`.
+fn replace_password(text: &str, replacement: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(scheme_end) = rest.find("://") {
@@ -185,7 +198,8 @@ pub fn redact(text: &str) -> String {
                 match userinfo.find(':') {
                     Some(colon) => {
                         out.push_str(&userinfo[..colon]);
-                        out.push_str(":***");
+                        out.push(':');
+                        out.push_str(replacement);
                     }
                     None => out.push_str(userinfo),
                 }
@@ -246,6 +260,21 @@ mod tests {
         ));
         let error = SourceLocation::parse("ftp://u:secret@h/x", cwd).unwrap_err();
         assert!(!error.to_string().contains("secret"), "{error}");
+    }
+
+    #[test]
+    fn mongodb_connection_strings_may_name_several_hosts() {
+        let input = "mongodb://app:pw@a:27017,b:27018/shop?replicaSet=rs";
+        let location = SourceLocation::parse(input, Path::new("/")).unwrap();
+        assert!(location.has_password());
+        assert_eq!(
+            location.to_string(),
+            "mongodb://app:***@a:27017,b:27018/shop?replicaSet=rs"
+        );
+        assert_eq!(
+            location.manifest_url(input),
+            "mongodb://app:${DATABASE_PASSWORD}@a:27017,b:27018/shop?replicaSet=rs"
+        );
     }
 
     #[test]

@@ -108,7 +108,12 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
 
     let out_dir = out_path.parent().unwrap_or(&cx.cwd).to_owned();
     if let Some(source) = &mut manifest.source {
-        source.url = Some(manifest_url(&location, &input, &out_dir));
+        // A live database is where the manifest connects from now on; a
+        // schema file only describes one, and its importer knows the
+        // database's URL when the file names it (`env("DATABASE_URL")`).
+        if location.engine().is_some() {
+            source.url = Some(manifest_url(&location, &input, &out_dir));
+        }
         if !args.schemas.is_empty() {
             source.schemas = args.schemas.clone();
         }

@@ -27,7 +27,6 @@ use futures::{StreamExt, TryStreamExt};
 use mongodb::bson::{Bson, Document, doc, spec::BinarySubtype};
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
-use url::Url;
 
 use super::{IntrospectError, IntrospectOptions, Introspection, Introspector};
 use crate::ledger::Ledger;
@@ -47,11 +46,11 @@ const CONCURRENT_COLLECTIONS: usize = 4;
 
 /// Reads the database named in a `mongodb://` or `mongodb+srv://` URL.
 pub struct MongoIntrospector {
-    url: Url,
+    url: String,
 }
 
 impl MongoIntrospector {
-    pub fn new(url: Url) -> Self {
+    pub fn new(url: String) -> Self {
         Self { url }
     }
 }
@@ -62,9 +61,11 @@ impl Introspector for MongoIntrospector {
         options: &IntrospectOptions,
         progress: &Progress,
     ) -> Result<Introspection, IntrospectError> {
-        let target = redact(self.url.as_str());
-        let name = database_name(&self.url)?;
-        let client = connect(&self.url, &target).await?;
+        let target = redact(&self.url);
+        let driver_options = client_options(&self.url, &target).await?;
+        let name = database_name(&driver_options, &target)?;
+        let client =
+            Client::with_options(driver_options).map_err(|error| connect_error(&target, &error))?;
         let database = client.database(&name);
         database
             .run_command(doc! { "ping": 1 })
@@ -82,43 +83,13 @@ impl Introspector for MongoIntrospector {
 }
 
 /// The database named by the URL's path: `mongodb://host/shop` → `shop`.
-fn database_name(url: &Url) -> Result<String, IntrospectError> {
-    let path = url.path().trim_start_matches('/');
-    let name = percent_decode(path);
-    if name.is_empty() {
-        let mut example = url.clone();
-        example.set_path("/mydb");
-        return Err(IntrospectError::Unsupported(format!(
-            "`{}` names no database: put it in the URL's path, e.g. `{}`",
-            redact(url.as_str()),
-            redact(example.as_str())
-        )));
+fn database_name(options: &ClientOptions, target: &str) -> Result<String, IntrospectError> {
+    match options.default_database.as_deref() {
+        Some(name) if !name.is_empty() => Ok(name.to_owned()),
+        _ => Err(IntrospectError::Unsupported(format!(
+            "`{target}` names no database: put it in the path, e.g. `mongodb://host:27017/mydb`"
+        ))),
     }
-    Ok(name)
-}
-
-/// `%xx` escapes decoded, as the driver does for the database name.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| text.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn connect_error(target: &str, error: &mongodb::error::Error) -> IntrospectError {
@@ -175,8 +146,9 @@ fn server_selection(message: &str) -> String {
     }
 }
 
-async fn connect(url: &Url, target: &str) -> Result<Client, IntrospectError> {
-    let mut options = ClientOptions::parse(url.as_str())
+/// The driver's options for `url`, with short timeouts unless the URL sets them.
+async fn client_options(url: &str, target: &str) -> Result<ClientOptions, IntrospectError> {
+    let mut options = ClientOptions::parse(url)
         .await
         .map_err(|error| connect_error(target, &error))?;
     options
@@ -186,7 +158,7 @@ async fn connect(url: &Url, target: &str) -> Result<Client, IntrospectError> {
         .connect_timeout
         .get_or_insert(SERVER_SELECTION_TIMEOUT);
     options.app_name.get_or_insert_with(|| "baas".to_owned());
-    Client::with_options(options).map_err(|error| connect_error(target, &error))
+    Ok(options)
 }
 
 // ---------------------------------------------------------------------------
@@ -839,14 +811,30 @@ fn child_path(parent: &str, name: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn database_comes_from_the_path() {
-        let url = Url::parse("mongodb://u:pw@h:27017/shop%2Dx?directConnection=true").unwrap();
-        assert_eq!(database_name(&url).unwrap(), "shop-x");
-        let error = database_name(&Url::parse("mongodb://u:s3cret@h:1/?x=1").unwrap())
+    #[tokio::test]
+    async fn database_comes_from_the_path() {
+        let target = "mongodb://u:***@h:27017/shop%2Dx";
+        let options = client_options(
+            "mongodb://u:pw@h:27017/shop%2Dx?directConnection=true",
+            target,
+        )
+        .await
+        .unwrap();
+        assert_eq!(database_name(&options, target).unwrap(), "shop-x");
+        let several = client_options("mongodb://a:1,b:2/app?replicaSet=rs", "x")
+            .await
+            .unwrap();
+        assert_eq!(database_name(&several, "x").unwrap(), "app");
+        let none = client_options(
+            "mongodb://u:s3cret@h:1/?appName=x",
+            "mongodb://u:***@h:1/?appName=x",
+        )
+        .await
+        .unwrap();
+        let error = database_name(&none, "mongodb://u:***@h:1/?appName=x")
             .unwrap_err()
             .to_string();
-        assert!(error.contains("mongodb://u:***@h:1/mydb?x=1"), "{error}");
+        assert!(error.contains("names no database"), "{error}");
         assert!(!error.contains("s3cret"), "{error}");
     }
 

@@ -44,9 +44,19 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// A problem at byte range `span` of this file.
+    /// A syntax problem at byte range `span` of this file.
     pub fn problem(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Problem {
-        Problem::new(ProblemKind::SourceSyntax, "", message.into()).with_span(Some(span))
+        self.problem_of(ProblemKind::SourceSyntax, span, message)
+    }
+
+    /// A problem of another kind (an unknown type, say) at byte range `span`.
+    pub fn problem_of(
+        &self,
+        kind: ProblemKind,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+    ) -> Problem {
+        Problem::new(kind, "", message.into()).with_span(Some(span))
     }
 
     /// Diagnostics for this file.

@@ -94,9 +94,9 @@ impl Fixture {
         &self,
         options: &IntrospectOptions,
     ) -> Result<Introspection, IntrospectError> {
-        let url = Url::parse(&self.url).unwrap();
-        self.runtime
-            .block_on(MongoIntrospector::new(url).introspect(options, &Progress::hidden()))
+        self.runtime.block_on(
+            MongoIntrospector::new(self.url.clone()).introspect(options, &Progress::hidden()),
+        )
     }
 
     fn introspect(&self) -> Introspection {
@@ -1055,7 +1055,7 @@ fn url_without_a_database_is_bad_input() {
     let Some(base) = support::server_url("BAAS_TEST_MONGODB_URL") else {
         return;
     };
-    let url = Url::parse(&base).unwrap();
+    let url = base.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
