@@ -7,6 +7,7 @@
 use crate::manifest::Field;
 
 pub mod mysql;
+pub mod postgres;
 pub mod sqlite;
 
 pub use sqlite::SqliteDialect;

@@ -447,6 +447,29 @@ impl Field {
         self.column.as_deref().unwrap_or(field_name)
     }
 
+    /// Whether `literal` has a shape this field's type can hold (a string for
+    /// text, a number for numbers, ...); `json` and `native` take anything.
+    pub fn accepts(&self, literal: &Literal) -> bool {
+        let ty = self.ty;
+        matches!(ty, FieldType::Json | FieldType::Native)
+            || match literal {
+                Literal::Bool(_) => ty == FieldType::Bool,
+                Literal::Int(_) => ty.is_numeric(),
+                Literal::Float(_) => {
+                    matches!(
+                        ty,
+                        FieldType::Float32 | FieldType::Float64 | FieldType::Decimal
+                    )
+                }
+                Literal::String(_) => {
+                    !(ty == FieldType::Bool
+                        || ty.is_numeric() && ty != FieldType::Decimal
+                        || matches!(ty, FieldType::Array | FieldType::Object))
+                }
+                Literal::Array(_) => ty == FieldType::Array,
+            }
+    }
+
     /// Whether a client may leave this field out of an insert.
     pub fn is_optional_on_insert(&self) -> bool {
         self.nullable || self.optional || self.default.is_some() || self.generated.is_some()

@@ -69,13 +69,16 @@ impl Checker<'_> {
         let mut tables: HashMap<(Option<&str>, String), &str> = HashMap::new();
         // index name → entity, for engines where index names share a namespace.
         let mut index_names: HashMap<(Option<&str>, &str), &str> = HashMap::new();
+        // Names that differ only in case clash on SQLite and MySQL (and its
+        // Windows/macOS file systems), not on PostgreSQL with quoted names.
+        let fold = |name: &str| fold_name(self.manifest, name);
         let per_table_index_names = matches!(
             self.manifest.source.as_ref().map(|s| s.engine),
             Some(SourceEngine::Mysql | SourceEngine::Mongodb)
         );
         for (name, entity) in &self.manifest.entities {
             let path = key_path("entities", name);
-            let table_key = (entity.schema.as_deref(), entity.table.to_lowercase());
+            let table_key = (entity.schema.as_deref(), fold(&entity.table));
             if let Some(other) = tables.insert(table_key, name) {
                 self.push(
                     ProblemKind::Duplicate,
@@ -168,9 +171,10 @@ impl Checker<'_> {
         let mut columns = HashMap::new();
         for (field_name, field) in &entity.fields {
             let field_path = key_path(&fields_path, field_name);
-            if let Some(other) =
-                columns.insert(field.column_name(field_name).to_lowercase(), field_name)
-            {
+            if let Some(other) = columns.insert(
+                fold_name(self.manifest, field.column_name(field_name)),
+                field_name,
+            ) {
                 self.push(
                     ProblemKind::Duplicate,
                     &field_path,
@@ -514,26 +518,7 @@ impl Checker<'_> {
             return;
         };
         let ty = field.ty;
-        let fits = match literal {
-            Literal::Bool(_) => ty == FieldType::Bool,
-            Literal::Int(_) => ty.is_numeric(),
-            Literal::Float(_) => matches!(
-                ty,
-                FieldType::Float32 | FieldType::Float64 | FieldType::Decimal
-            ),
-            Literal::String(_) => !matches!(
-                ty,
-                FieldType::Bool
-                    | FieldType::Int16
-                    | FieldType::Int32
-                    | FieldType::Int64
-                    | FieldType::Float32
-                    | FieldType::Float64
-                    | FieldType::Array
-                    | FieldType::Object
-            ),
-            Literal::Array(_) => ty == FieldType::Array,
-        } || matches!(ty, FieldType::Json | FieldType::Native);
+        let fits = field.accepts(literal);
         if !fits {
             self.push(
                 ProblemKind::Mismatch,
@@ -557,6 +542,22 @@ impl Checker<'_> {
                 Some(format!("use one of: {}", enumeration.values.join(", "))),
             );
         }
+    }
+}
+
+/// Whether the manifest's engine compares table and column names without case.
+fn case_insensitive(manifest: &Manifest) -> bool {
+    matches!(
+        manifest.source.as_ref().map(|s| s.engine),
+        Some(SourceEngine::Sqlite | SourceEngine::Mysql)
+    )
+}
+
+fn fold_name(manifest: &Manifest, name: &str) -> String {
+    if case_insensitive(manifest) {
+        name.to_lowercase()
+    } else {
+        name.to_owned()
     }
 }
 

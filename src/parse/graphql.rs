@@ -1,20 +1,2119 @@
-//! GraphQL SDL → manifest (in progress).
+//! GraphQL SDL → [`Manifest`].
+//!
+//! A small hand-written parser for the type-system part of GraphQL (the SDL):
+//! schema, scalar, object, interface, union, enum, input and directive
+//! definitions and their `extend` forms, with descriptions (block strings
+//! too), arguments, default values and directives. It keeps the build light
+//! (no parser crate for a few hundred lines of grammar) and gives byte spans
+//! for every problem, which the error messages need.
+//!
+//! How the schema maps:
+//!
+//! - object types become entities, except the root operation types (`Query`,
+//!   `Mutation`, `Subscription`, or those the `schema` block names) and Relay
+//!   plumbing (`*Connection`, `*Edge`, `PageInfo`), which the ledger notes;
+//! - `id: ID!` is the primary key (or else the first non-null `ID` field);
+//! - built-in scalars map to portable types; custom scalars map when their
+//!   name says what they hold (`DateTime`, `Date`, `JSON`, `UUID`, ...), else
+//!   they stay `native` with a ledger entry;
+//! - a single reference to another entity (`author: Person`) becomes a
+//!   foreign-key field `author_id` of the target's key type and a relation;
+//!   a list reference (`films: [Film]`, or a Relay connection of films) is a
+//!   to-many relation the ledger records, unless the target refers back with a
+//!   single reference (then the relation is already there);
+//! - descriptions become comments; interfaces, unions, input types, directive
+//!   definitions and uses, and field arguments go to the ledger.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 
 use super::SourceFile;
 use crate::introspect::{IntrospectOptions, Introspection};
-use crate::manifest::{Diagnostics, Problem, ProblemKind};
+use crate::ledger::Ledger;
+use crate::manifest::load::closest;
+use crate::manifest::{
+    CURRENT_FORMAT, Diagnostics, Entity, Enum, Field, FieldType, Manifest, Problem,
+    ReferentialAction, Relation, RelationTarget, Source, SourceEngine,
+};
 
-/// Reads the schema file(s) into a manifest.
+/// Reads an SDL file into a manifest.
 pub fn parse(
     file: &SourceFile,
     _options: &IntrospectOptions,
 ) -> Result<Introspection, Diagnostics> {
-    Err(file.diagnostics(vec![
-        Problem::new(
-            ProblemKind::SourceUnsupported,
-            "",
-            "importing this format is not available yet in this build".to_owned(),
-        )
-        .with_span(Some(0..0)),
-    ]))
+    let (document, mut errors) = parse_document(&file.text);
+    let (introspection, build_errors) = build(&document);
+    errors.extend(build_errors);
+    if errors.is_empty() {
+        return Ok(introspection);
+    }
+    errors.sort_by_key(|e| (e.span.start, e.span.end));
+    errors.dedup();
+    let problems: Vec<Problem> = errors
+        .into_iter()
+        .map(|error| {
+            let problem = file.problem(error.span, error.message);
+            match error.help {
+                Some(help) => problem.with_help(help),
+                None => problem,
+            }
+        })
+        .collect();
+    Err(file.diagnostics(problems))
+}
+
+/// A problem at a byte range, with an optional hint.
+#[derive(Debug, Clone, PartialEq)]
+struct SdlError {
+    span: Range<usize>,
+    message: String,
+    help: Option<String>,
+}
+
+fn error(span: Range<usize>, message: impl Into<String>) -> SdlError {
+    SdlError {
+        span,
+        message: message.into(),
+        help: None,
+    }
+}
+
+fn error_with_help(
+    span: Range<usize>,
+    message: impl Into<String>,
+    help: impl Into<String>,
+) -> SdlError {
+    SdlError {
+        span,
+        message: message.into(),
+        help: Some(help.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tokens
+
+#[derive(Debug, Clone, PartialEq)]
+enum TokenKind {
+    Name,
+    Int,
+    Float,
+    /// A string or block string, unescaped (block strings dedented).
+    String(String),
+    /// One of `! $ & ( ) : = @ [ ] { | }`.
+    Punct(char),
+    Spread,
+    Unknown,
+    Eof,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Token {
+    kind: TokenKind,
+    span: Range<usize>,
+    /// A line break separates this token from the one before.
+    first_on_line: bool,
+}
+
+fn tokenize(text: &str) -> (Vec<Token>, Vec<SdlError>) {
+    let mut tokens = Vec::new();
+    let mut errors = Vec::new();
+    let bytes = text.as_bytes();
+    let mut position = 0;
+    let mut first_on_line = true;
+    while position < text.len() {
+        let start = position;
+        let Some(ch) = text[position..].chars().next() else {
+            break;
+        };
+        let push = |tokens: &mut Vec<Token>, kind, end, first_on_line: &mut bool| {
+            tokens.push(Token {
+                kind,
+                span: start..end,
+                first_on_line: *first_on_line,
+            });
+            *first_on_line = false;
+        };
+        match ch {
+            '\n' | '\r' => {
+                first_on_line = true;
+                position += 1;
+            }
+            ' ' | '\t' | ',' | '\u{feff}' => position += ch.len_utf8(),
+            '#' => {
+                position = text[position..]
+                    .find(['\n', '\r'])
+                    .map_or(text.len(), |i| position + i);
+            }
+            '"' => {
+                let (kind, end) = if text[position..].starts_with("\"\"\"") {
+                    block_string(text, position, &mut errors)
+                } else {
+                    string(text, position, &mut errors)
+                };
+                position = end;
+                push(&mut tokens, kind, end, &mut first_on_line);
+            }
+            '.' if text[position..].starts_with("...") => {
+                position += 3;
+                push(&mut tokens, TokenKind::Spread, position, &mut first_on_line);
+            }
+            c if c.is_ascii_alphabetic() || c == '_' => {
+                while position < text.len()
+                    && (bytes[position].is_ascii_alphanumeric() || bytes[position] == b'_')
+                {
+                    position += 1;
+                }
+                push(&mut tokens, TokenKind::Name, position, &mut first_on_line);
+            }
+            c if c.is_ascii_digit() || c == '-' => {
+                let (kind, end) = number(text, position, &mut errors);
+                position = end;
+                push(&mut tokens, kind, end, &mut first_on_line);
+            }
+            '!' | '$' | '&' | '(' | ')' | ':' | '=' | '@' | '[' | ']' | '{' | '|' | '}' => {
+                position += 1;
+                push(
+                    &mut tokens,
+                    TokenKind::Punct(ch),
+                    position,
+                    &mut first_on_line,
+                );
+            }
+            other => {
+                position += other.len_utf8();
+                errors.push(error(
+                    start..position,
+                    format!("unexpected character `{}`", other.escape_debug()),
+                ));
+                push(
+                    &mut tokens,
+                    TokenKind::Unknown,
+                    position,
+                    &mut first_on_line,
+                );
+            }
+        }
+    }
+    tokens.push(Token {
+        kind: TokenKind::Eof,
+        span: text.len()..text.len(),
+        first_on_line: true,
+    });
+    (tokens, errors)
+}
+
+fn number(text: &str, start: usize, errors: &mut Vec<SdlError>) -> (TokenKind, usize) {
+    let bytes = text.as_bytes();
+    let mut position = start;
+    if bytes.get(position) == Some(&b'-') {
+        position += 1;
+    }
+    let digits_start = position;
+    while bytes.get(position).is_some_and(u8::is_ascii_digit) {
+        position += 1;
+    }
+    if position == digits_start {
+        errors.push(error(start..position, "expected a digit after `-`"));
+        return (TokenKind::Unknown, position);
+    }
+    let mut kind = TokenKind::Int;
+    if bytes.get(position) == Some(&b'.') && bytes.get(position + 1).is_some_and(u8::is_ascii_digit)
+    {
+        kind = TokenKind::Float;
+        position += 1;
+        while bytes.get(position).is_some_and(u8::is_ascii_digit) {
+            position += 1;
+        }
+    }
+    if matches!(bytes.get(position), Some(b'e' | b'E')) {
+        let mut exponent = position + 1;
+        if matches!(bytes.get(exponent), Some(b'+' | b'-')) {
+            exponent += 1;
+        }
+        if bytes.get(exponent).is_some_and(u8::is_ascii_digit) {
+            kind = TokenKind::Float;
+            position = exponent;
+            while bytes.get(position).is_some_and(u8::is_ascii_digit) {
+                position += 1;
+            }
+        }
+    }
+    (kind, position)
+}
+
+fn string(text: &str, start: usize, errors: &mut Vec<SdlError>) -> (TokenKind, usize) {
+    let mut value = String::new();
+    let mut chars = text[start + 1..].char_indices().peekable();
+    while let Some((offset, ch)) = chars.next() {
+        let at = start + 1 + offset;
+        match ch {
+            '"' => return (TokenKind::String(value), at + 1),
+            '\n' | '\r' => break,
+            '\\' => match chars.next() {
+                Some((_, '"')) => value.push('"'),
+                Some((_, '\\')) => value.push('\\'),
+                Some((_, '/')) => value.push('/'),
+                Some((_, 'b')) => value.push('\u{8}'),
+                Some((_, 'f')) => value.push('\u{c}'),
+                Some((_, 'n')) => value.push('\n'),
+                Some((_, 'r')) => value.push('\r'),
+                Some((_, 't')) => value.push('\t'),
+                Some((_, 'u')) => {
+                    let mut code = 0u32;
+                    let mut ok = true;
+                    for _ in 0..4 {
+                        match chars.peek().and_then(|(_, c)| c.to_digit(16)) {
+                            Some(digit) => {
+                                code = code * 16 + digit;
+                                chars.next();
+                            }
+                            None => ok = false,
+                        }
+                    }
+                    match char::from_u32(code).filter(|_| ok) {
+                        Some(decoded) => value.push(decoded),
+                        None => errors.push(error(
+                            at..at + 2,
+                            "invalid unicode escape: expected `\\u` and four hex digits",
+                        )),
+                    }
+                }
+                Some((_, '\n' | '\r')) | None => break,
+                Some((_, other)) => {
+                    errors.push(error(
+                        at..at + 1 + other.len_utf8(),
+                        format!("unknown escape `\\{}` in a string", other.escape_debug()),
+                    ));
+                    value.push(other);
+                }
+            },
+            other => value.push(other),
+        }
+    }
+    let end = text[start..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| start + i);
+    errors.push(error_with_help(
+        start..end,
+        "unterminated string",
+        "close it with `\"` on the same line, or use a block string `\"\"\"...\"\"\"`",
+    ));
+    (TokenKind::String(value), end)
+}
+
+fn block_string(text: &str, start: usize, errors: &mut Vec<SdlError>) -> (TokenKind, usize) {
+    let body_start = start + 3;
+    let mut raw = String::new();
+    let mut position = body_start;
+    loop {
+        let rest = &text[position..];
+        if rest.starts_with("\\\"\"\"") {
+            raw.push_str("\"\"\"");
+            position += 4;
+        } else if rest.starts_with("\"\"\"") {
+            return (TokenKind::String(dedent_block(&raw)), position + 3);
+        } else if let Some(ch) = rest.chars().next() {
+            raw.push(ch);
+            position += ch.len_utf8();
+        } else {
+            errors.push(error_with_help(
+                start..start + 3,
+                "unterminated block string",
+                "close it with `\"\"\"`",
+            ));
+            return (TokenKind::String(dedent_block(&raw)), text.len());
+        }
+    }
+}
+
+/// The value of a block string: common indentation and blank first and last
+/// lines removed (GraphQL spec, `BlockStringValue`).
+fn dedent_block(raw: &str) -> String {
+    let normalized = raw.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<&str> = normalized.split('\n').collect();
+    let indent = lines
+        .iter()
+        .skip(1)
+        .filter_map(|line| {
+            let trimmed = line.trim_start_matches([' ', '\t']);
+            (!trimmed.is_empty()).then(|| line.len() - trimmed.len())
+        })
+        .min()
+        .unwrap_or(0);
+    let mut out: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 0 {
+                line
+            } else {
+                line.get(indent..).unwrap_or("")
+            }
+        })
+        .collect();
+    while out.first().is_some_and(|l| l.trim().is_empty()) {
+        out.remove(0);
+    }
+    while out.last().is_some_and(|l| l.trim().is_empty()) {
+        out.pop();
+    }
+    out.join("\n")
+}
+
+// ---------------------------------------------------------------------------
+// Syntax tree
+
+#[derive(Debug, Clone, PartialEq)]
+struct Ident {
+    name: String,
+    span: Range<usize>,
+}
+
+#[derive(Debug, Clone)]
+enum TypeRef {
+    Named(Ident),
+    List(Box<TypeRef>, Range<usize>),
+    NonNull(Box<TypeRef>, Range<usize>),
+}
+
+impl TypeRef {
+    fn named(&self) -> &Ident {
+        match self {
+            TypeRef::Named(ident) => ident,
+            TypeRef::List(inner, _) | TypeRef::NonNull(inner, _) => inner.named(),
+        }
+    }
+
+    fn span(&self) -> Range<usize> {
+        match self {
+            TypeRef::Named(ident) => ident.span.clone(),
+            TypeRef::List(_, span) | TypeRef::NonNull(_, span) => span.clone(),
+        }
+    }
+
+    /// `(nullable, type without the outer `!`)`.
+    fn nullability(&self) -> (bool, &TypeRef) {
+        match self {
+            TypeRef::NonNull(inner, _) => (false, inner),
+            other => (true, other),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Directive {
+    name: Ident,
+}
+
+#[derive(Debug, Clone)]
+struct FieldDef {
+    description: Option<String>,
+    name: Ident,
+    arguments: Vec<InputValue>,
+    ty: TypeRef,
+    directives: Vec<Directive>,
+}
+
+#[derive(Debug, Clone)]
+struct InputValue {
+    name: Ident,
+}
+
+#[derive(Debug, Clone)]
+struct EnumValueDef {
+    description: Option<String>,
+    name: Ident,
+    directives: Vec<Directive>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TypeKind {
+    Scalar,
+    Object,
+    Interface,
+    Union,
+    Enum,
+    Input,
+}
+
+impl TypeKind {
+    fn keyword(self) -> &'static str {
+        match self {
+            Self::Scalar => "scalar",
+            Self::Object => "type",
+            Self::Interface => "interface",
+            Self::Union => "union",
+            Self::Enum => "enum",
+            Self::Input => "input",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct TypeDef {
+    kind: TypeKind,
+    extend: bool,
+    name: Ident,
+    description: Option<String>,
+    interfaces: Vec<Ident>,
+    directives: Vec<Directive>,
+    fields: Vec<FieldDef>,
+    values: Vec<EnumValueDef>,
+    inputs: Vec<InputValue>,
+    members: Vec<Ident>,
+}
+
+#[derive(Debug, Clone)]
+enum Definition {
+    Schema {
+        operations: Vec<(Ident, Ident)>,
+        directives: Vec<Directive>,
+    },
+    Type(TypeDef),
+    Directive {
+        name: Ident,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+struct Document {
+    definitions: Vec<Definition>,
+}
+
+const DEFINITION_KEYWORDS: &[&str] = &[
+    "schema",
+    "scalar",
+    "type",
+    "interface",
+    "union",
+    "enum",
+    "input",
+    "directive",
+    "extend",
+];
+
+// ---------------------------------------------------------------------------
+// Parser
+
+fn parse_document(text: &str) -> (Document, Vec<SdlError>) {
+    let (tokens, errors) = tokenize(text);
+    let mut parser = SdlParser {
+        text,
+        tokens,
+        position: 0,
+        errors,
+    };
+    let document = parser.document();
+    (document, parser.errors)
+}
+
+/// The parse failed here; the error is recorded.
+struct Failed;
+
+type Parsed<T> = Result<T, Failed>;
+
+struct SdlParser<'a> {
+    text: &'a str,
+    tokens: Vec<Token>,
+    position: usize,
+    errors: Vec<SdlError>,
+}
+
+impl SdlParser<'_> {
+    fn token(&self, index: usize) -> &Token {
+        // The token list always ends with `Eof`.
+        let last = self.tokens.len().saturating_sub(1);
+        &self.tokens[index.min(last)]
+    }
+
+    fn peek(&self) -> &Token {
+        self.token(self.position)
+    }
+
+    fn next(&mut self) -> Token {
+        let token = self.peek().clone();
+        if token.kind != TokenKind::Eof {
+            self.position += 1;
+        }
+        token
+    }
+
+    fn at_punct(&self, ch: char) -> bool {
+        self.peek().kind == TokenKind::Punct(ch)
+    }
+
+    fn eat_punct(&mut self, ch: char) -> Option<Token> {
+        self.at_punct(ch).then(|| self.next())
+    }
+
+    fn text_of(&self, span: &Range<usize>) -> &str {
+        self.text.get(span.clone()).unwrap_or_default()
+    }
+
+    fn at_name(&self, word: &str) -> bool {
+        let token = self.peek();
+        token.kind == TokenKind::Name && self.text_of(&token.span) == word
+    }
+
+    fn describe(&self, token: &Token) -> String {
+        match &token.kind {
+            TokenKind::Name | TokenKind::Int | TokenKind::Float | TokenKind::Unknown => {
+                format!("`{}`", self.text_of(&token.span))
+            }
+            TokenKind::String(_) => "a string".to_owned(),
+            TokenKind::Punct(ch) => format!("`{ch}`"),
+            TokenKind::Spread => "`...`".to_owned(),
+            TokenKind::Eof => "the end of the file".to_owned(),
+        }
+    }
+
+    fn fail(&mut self, error: SdlError) -> Failed {
+        self.errors.push(error);
+        Failed
+    }
+
+    fn expected(&mut self, what: &str) -> Failed {
+        let token = self.peek().clone();
+        let found = self.describe(&token);
+        self.fail(error(token.span, format!("expected {what}, found {found}")))
+    }
+
+    fn expect_punct(&mut self, ch: char, what: &str) -> Parsed<Token> {
+        match self.eat_punct(ch) {
+            Some(token) => Ok(token),
+            None => Err(self.expected(what)),
+        }
+    }
+
+    fn name(&mut self, what: &str) -> Parsed<Ident> {
+        if self.peek().kind == TokenKind::Name {
+            let token = self.next();
+            Ok(Ident {
+                name: self.text_of(&token.span).to_owned(),
+                span: token.span,
+            })
+        } else {
+            Err(self.expected(what))
+        }
+    }
+
+    fn description(&mut self) -> Option<String> {
+        match &self.peek().kind {
+            TokenKind::String(value) => {
+                let value = value.clone();
+                self.next();
+                Some(value)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a definition starts here: an optional description, then a
+    /// definition keyword followed by a name or `{` / `@` (`schema {`).
+    fn at_definition_start(&self, index: usize) -> bool {
+        let mut index = index;
+        if matches!(self.token(index).kind, TokenKind::String(_)) {
+            index += 1;
+        }
+        let keyword = self.token(index);
+        if keyword.kind != TokenKind::Name
+            || !DEFINITION_KEYWORDS.contains(&self.text_of(&keyword.span))
+        {
+            return false;
+        }
+        let next = self.token(index + 1);
+        match self.text_of(&keyword.span) {
+            "schema" => matches!(next.kind, TokenKind::Punct('{' | '@')),
+            "directive" => next.kind == TokenKind::Punct('@'),
+            _ => next.kind == TokenKind::Name,
+        }
+    }
+
+    /// Skips to the next token that starts a definition on a new line.
+    fn recover_top_level(&mut self) {
+        let mut depth = 0usize;
+        loop {
+            let token = self.peek().clone();
+            match token.kind {
+                TokenKind::Eof => return,
+                TokenKind::Punct('{' | '(' | '[') => depth += 1,
+                TokenKind::Punct('}' | ')' | ']') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            self.next();
+            let next = self.peek();
+            if !next.first_on_line {
+                continue;
+            }
+            // A definition keyword at the start of a line ends even an
+            // unclosed body; any other word there is worth a look of its own.
+            if self.at_definition_start(self.position)
+                || (depth == 0 && matches!(next.kind, TokenKind::Name | TokenKind::String(_)))
+            {
+                return;
+            }
+        }
+    }
+
+    fn document(&mut self) -> Document {
+        let mut document = Document::default();
+        while self.peek().kind != TokenKind::Eof {
+            let start = self.position;
+            match self.definition() {
+                Ok(definition) => document.definitions.push(definition),
+                Err(Failed) => {
+                    if self.position == start {
+                        self.next();
+                    }
+                    if !self.at_definition_start(self.position) {
+                        self.recover_top_level();
+                    }
+                }
+            }
+        }
+        document
+    }
+
+    fn definition(&mut self) -> Parsed<Definition> {
+        let description = self.description();
+        let token = self.peek().clone();
+        if token.kind != TokenKind::Name {
+            if token.kind == TokenKind::Punct('{') {
+                return Err(self.fail(error_with_help(
+                    token.span,
+                    "an operation is not part of a schema",
+                    "this file should hold type definitions (SDL) only",
+                )));
+            }
+            return Err(self.expected("a definition (`type`, `enum`, `interface`, `input`, ...)"));
+        }
+        let keyword = self.text_of(&token.span).to_owned();
+        let extend = keyword == "extend";
+        let keyword = if extend {
+            self.next();
+            let token = self.peek().clone();
+            if token.kind != TokenKind::Name {
+                return Err(self.expected("what to extend (`type`, `enum`, `schema`, ...)"));
+            }
+            self.text_of(&token.span).to_owned()
+        } else {
+            keyword
+        };
+        let kind = match keyword.as_str() {
+            "schema" => {
+                self.next();
+                return self.schema();
+            }
+            "directive" if !extend => {
+                self.next();
+                return self.directive_definition();
+            }
+            "scalar" => TypeKind::Scalar,
+            "type" => TypeKind::Object,
+            "interface" => TypeKind::Interface,
+            "union" => TypeKind::Union,
+            "enum" => TypeKind::Enum,
+            "input" => TypeKind::Input,
+            "query" | "mutation" | "subscription" | "fragment" => {
+                return Err(self.fail(error_with_help(
+                    token.span,
+                    format!("`{keyword}` is an operation, not part of a schema"),
+                    "this file should hold type definitions (SDL) only",
+                )));
+            }
+            other => {
+                let span = self.peek().span.clone();
+                let message = format!(
+                    "expected a definition (`type`, `enum`, `interface`, `input`, ...), found `{other}`"
+                );
+                return Err(self.fail(match closest(other, DEFINITION_KEYWORDS) {
+                    Some(best) => error_with_help(span, message, format!("did you mean `{best}`?")),
+                    None => error(span, message),
+                }));
+            }
+        };
+        self.next();
+        let name = self.name(&format!("a name after `{}`", kind.keyword()))?;
+        let mut definition = TypeDef {
+            kind,
+            extend,
+            name,
+            description,
+            interfaces: Vec::new(),
+            directives: Vec::new(),
+            fields: Vec::new(),
+            values: Vec::new(),
+            inputs: Vec::new(),
+            members: Vec::new(),
+        };
+        match kind {
+            TypeKind::Scalar => definition.directives = self.directives()?,
+            TypeKind::Object | TypeKind::Interface => {
+                if self.at_name("implements") {
+                    self.next();
+                    self.eat_punct('&');
+                    definition.interfaces.push(self.name("an interface name")?);
+                    while self.eat_punct('&').is_some()
+                        || (self.peek().kind == TokenKind::Name
+                            && !self.at_name("implements")
+                            && !self.peek().first_on_line)
+                    {
+                        definition.interfaces.push(self.name("an interface name")?);
+                    }
+                }
+                definition.directives = self.directives()?;
+                if self.at_punct('{') {
+                    definition.fields = self.fields_definition(&definition.name)?;
+                }
+            }
+            TypeKind::Union => {
+                definition.directives = self.directives()?;
+                if self.eat_punct('=').is_some() {
+                    self.eat_punct('|');
+                    definition
+                        .members
+                        .push(self.name("a member type of the union")?);
+                    while self.eat_punct('|').is_some() {
+                        definition
+                            .members
+                            .push(self.name("a member type of the union")?);
+                    }
+                }
+            }
+            TypeKind::Enum => {
+                definition.directives = self.directives()?;
+                if self.at_punct('{') {
+                    definition.values = self.enum_values(&definition.name)?;
+                }
+            }
+            TypeKind::Input => {
+                definition.directives = self.directives()?;
+                if self.at_punct('{') {
+                    let open = self.next();
+                    definition.inputs =
+                        self.input_values('}', &open, &definition.name.name, "input field")?;
+                }
+            }
+        }
+        Ok(Definition::Type(definition))
+    }
+
+    fn schema(&mut self) -> Parsed<Definition> {
+        let directives = self.directives()?;
+        let mut operations = Vec::new();
+        if self.at_punct('{') {
+            let open = self.next();
+            loop {
+                if self.eat_punct('}').is_some() {
+                    break;
+                }
+                if self.peek().kind == TokenKind::Eof {
+                    return Err(self.fail(error_with_help(
+                        open.span,
+                        "the `schema` block is not closed",
+                        "add `}` after its last operation",
+                    )));
+                }
+                let operation =
+                    self.name("an operation (`query`, `mutation` or `subscription`)")?;
+                self.expect_punct(':', &format!("`:` after `{}`", operation.name))?;
+                let ty = self.name("the name of the root type")?;
+                operations.push((operation, ty));
+            }
+        }
+        Ok(Definition::Schema {
+            operations,
+            directives,
+        })
+    }
+
+    fn directive_definition(&mut self) -> Parsed<Definition> {
+        self.expect_punct('@', "`@` before the directive name")?;
+        let name = self.name("a directive name")?;
+        if self.at_punct('(') {
+            let open = self.next();
+            self.input_values(')', &open, &name.name, "argument")?;
+        }
+        if self.at_name("repeatable") {
+            self.next();
+        }
+        if !self.at_name("on") {
+            return Err(self.expected("`on` and the locations of the directive"));
+        }
+        self.next();
+        self.eat_punct('|');
+        self.name("a directive location")?;
+        while self.eat_punct('|').is_some() {
+            self.name("a directive location")?;
+        }
+        Ok(Definition::Directive { name })
+    }
+
+    fn fields_definition(&mut self, owner: &Ident) -> Parsed<Vec<FieldDef>> {
+        self.next();
+        let mut fields = Vec::new();
+        loop {
+            if self.eat_punct('}').is_some() {
+                return Ok(fields);
+            }
+            if self.peek().kind == TokenKind::Eof {
+                let span = self.peek().span.clone();
+                self.fail(error_with_help(
+                    span,
+                    format!("unexpected end of file: `{}` is not closed", owner.name),
+                    format!("add `}}` after the last field of `{}`", owner.name),
+                ));
+                return Ok(fields);
+            }
+            if self.peek().first_on_line && self.at_nested_definition() {
+                let span = self.next_definition_span();
+                self.fail(error_with_help(
+                    span,
+                    format!(
+                        "expected `}}` to close `{}` before this definition",
+                        owner.name
+                    ),
+                    format!("add `}}` after the last field of `{}`", owner.name),
+                ));
+                return Ok(fields);
+            }
+            let start = self.position;
+            match self.field() {
+                Ok(field) => fields.push(field),
+                Err(Failed) => {
+                    if self.position == start {
+                        self.next();
+                    }
+                    self.recover_in_body();
+                }
+            }
+        }
+    }
+
+    /// A definition keyword where a field should be: `type X {` (not a field
+    /// named `type`, which is followed by `:` or `(`).
+    fn at_nested_definition(&self) -> bool {
+        self.at_definition_start(self.position)
+            && !matches!(
+                self.token(self.position + 1).kind,
+                TokenKind::Punct(':' | '(')
+            )
+    }
+
+    fn next_definition_span(&self) -> Range<usize> {
+        let mut index = self.position;
+        if matches!(self.token(index).kind, TokenKind::String(_)) {
+            index += 1;
+        }
+        self.token(index).span.clone()
+    }
+
+    /// After a broken field: skip to the next line that starts a field or
+    /// closes the body.
+    fn recover_in_body(&mut self) {
+        let mut depth = 0usize;
+        loop {
+            let token = self.peek().clone();
+            match token.kind {
+                TokenKind::Eof => return,
+                TokenKind::Punct('}') if depth == 0 => return,
+                _ if token.first_on_line && depth == 0 => {
+                    let starts_field = matches!(token.kind, TokenKind::Name | TokenKind::String(_));
+                    if starts_field {
+                        return;
+                    }
+                }
+                _ => {}
+            }
+            match token.kind {
+                TokenKind::Punct('(' | '[' | '{') => depth += 1,
+                TokenKind::Punct(')' | ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            self.next();
+        }
+    }
+
+    fn field(&mut self) -> Parsed<FieldDef> {
+        let description = self.description();
+        let name = self.name("a field name")?;
+        let mut arguments = Vec::new();
+        if self.at_punct('(') {
+            let open = self.next();
+            arguments = self.input_values(')', &open, &name.name, "argument")?;
+        }
+        if self.eat_punct(':').is_none() {
+            let token = self.peek().clone();
+            let found = self.describe(&token);
+            return Err(self.fail(error_with_help(
+                token.span,
+                format!(
+                    "expected `:` and a type after field `{}`, found {found}",
+                    name.name
+                ),
+                format!("write `{}: String`", name.name),
+            )));
+        }
+        let ty = self.type_ref()?;
+        let directives = self.directives()?;
+        if let Some(equals) = self.eat_punct('=') {
+            return Err(self.fail(error_with_help(
+                equals.span,
+                format!("field `{}` cannot have a default value", name.name),
+                "default values belong to arguments and input fields",
+            )));
+        }
+        Ok(FieldDef {
+            description,
+            name,
+            arguments,
+            ty,
+            directives,
+        })
+    }
+
+    fn input_values(
+        &mut self,
+        close: char,
+        open: &Token,
+        owner: &str,
+        what: &str,
+    ) -> Parsed<Vec<InputValue>> {
+        let mut values = Vec::new();
+        loop {
+            if self.eat_punct(close).is_some() {
+                return Ok(values);
+            }
+            if self.peek().kind == TokenKind::Eof {
+                return Err(self.fail(error_with_help(
+                    open.span.clone(),
+                    format!("the {what}s of `{owner}` are not closed"),
+                    format!("add `{close}` after the last {what}"),
+                )));
+            }
+            self.description();
+            let name = self.name(&format!("an {what} name or `{close}`"))?;
+            self.expect_punct(':', &format!("`:` after {what} `{}`", name.name))?;
+            self.type_ref()?;
+            if self.eat_punct('=').is_some() {
+                self.value()?;
+            }
+            self.directives()?;
+            values.push(InputValue { name });
+        }
+    }
+
+    fn enum_values(&mut self, owner: &Ident) -> Parsed<Vec<EnumValueDef>> {
+        let open = self.next();
+        let mut values = Vec::new();
+        loop {
+            if self.eat_punct('}').is_some() {
+                return Ok(values);
+            }
+            if self.peek().kind == TokenKind::Eof {
+                return Err(self.fail(error_with_help(
+                    open.span,
+                    format!("enum `{}` is not closed", owner.name),
+                    "add `}` after its last value",
+                )));
+            }
+            if self.peek().first_on_line && self.at_nested_definition() {
+                let span = self.next_definition_span();
+                self.fail(error_with_help(
+                    span,
+                    format!(
+                        "expected `}}` to close enum `{}` before this definition",
+                        owner.name
+                    ),
+                    format!("add `}}` after the last value of `{}`", owner.name),
+                ));
+                return Ok(values);
+            }
+            let description = self.description();
+            let name = self.name("an enum value or `}`")?;
+            if matches!(name.name.as_str(), "true" | "false" | "null") {
+                self.fail(error(
+                    name.span.clone(),
+                    format!("`{}` cannot be an enum value", name.name),
+                ));
+            }
+            let directives = self.directives()?;
+            values.push(EnumValueDef {
+                description,
+                name,
+                directives,
+            });
+        }
+    }
+
+    fn type_ref(&mut self) -> Parsed<TypeRef> {
+        let ty = if let Some(open) = self.eat_punct('[') {
+            let inner = self.type_ref()?;
+            let close = self.expect_punct(']', "`]` to close the list type")?;
+            TypeRef::List(Box::new(inner), open.span.start..close.span.end)
+        } else {
+            if self.peek().kind != TokenKind::Name {
+                return Err(self.expected("a type"));
+            }
+            TypeRef::Named(self.name("a type")?)
+        };
+        match self.eat_punct('!') {
+            Some(bang) => {
+                let span = ty.span().start..bang.span.end;
+                Ok(TypeRef::NonNull(Box::new(ty), span))
+            }
+            None => Ok(ty),
+        }
+    }
+
+    fn directives(&mut self) -> Parsed<Vec<Directive>> {
+        let mut directives = Vec::new();
+        while self.eat_punct('@').is_some() {
+            let name = self.name("a directive name after `@`")?;
+            if let Some(open) = self.eat_punct('(') {
+                loop {
+                    if self.eat_punct(')').is_some() {
+                        break;
+                    }
+                    if self.peek().kind == TokenKind::Eof {
+                        return Err(self.fail(error(
+                            open.span,
+                            format!("the arguments of `@{}` are not closed", name.name),
+                        )));
+                    }
+                    let argument = self.name("an argument name")?;
+                    self.expect_punct(':', &format!("`:` after argument `{}`", argument.name))?;
+                    self.value()?;
+                }
+            }
+            directives.push(Directive { name });
+        }
+        Ok(directives)
+    }
+
+    /// A value (default values, directive arguments); only checked, not kept.
+    fn value(&mut self) -> Parsed<()> {
+        let token = self.peek().clone();
+        match token.kind {
+            TokenKind::Int | TokenKind::Float | TokenKind::String(_) | TokenKind::Name => {
+                self.next();
+                Ok(())
+            }
+            TokenKind::Punct('$') => {
+                self.next();
+                self.name("a variable name")?;
+                Ok(())
+            }
+            TokenKind::Punct('[') => {
+                self.next();
+                while self.eat_punct(']').is_none() {
+                    if self.peek().kind == TokenKind::Eof {
+                        return Err(self.fail(error(token.span, "the list is not closed")));
+                    }
+                    self.value()?;
+                }
+                Ok(())
+            }
+            TokenKind::Punct('{') => {
+                self.next();
+                while self.eat_punct('}').is_none() {
+                    if self.peek().kind == TokenKind::Eof {
+                        return Err(self.fail(error(token.span, "the object is not closed")));
+                    }
+                    let field = self.name("a field name in the object value")?;
+                    self.expect_punct(':', &format!("`:` after `{}`", field.name))?;
+                    self.value()?;
+                }
+                Ok(())
+            }
+            _ => Err(self.expected("a value")),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Document → manifest
+
+const BUILT_IN_SCALARS: &[&str] = &["ID", "String", "Int", "Float", "Boolean"];
+const PAGINATION_ARGUMENTS: &[&str] = &["after", "before", "first", "last"];
+
+/// A type with its extensions merged in.
+#[derive(Debug, Clone)]
+struct Merged<'a> {
+    definition: &'a TypeDef,
+    fields: Vec<&'a FieldDef>,
+    values: Vec<&'a EnumValueDef>,
+    interfaces: Vec<&'a Ident>,
+    directives: Vec<&'a Directive>,
+    members: Vec<&'a Ident>,
+}
+
+/// What an object type is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Entity,
+    Root,
+    Connection,
+    Edge,
+    PageInfo,
+}
+
+struct SdlBuilder<'a> {
+    types: BTreeMap<&'a str, Merged<'a>>,
+    roles: BTreeMap<&'a str, Role>,
+    errors: Vec<SdlError>,
+    ledger: Ledger,
+}
+
+fn build(document: &Document) -> (Introspection, Vec<SdlError>) {
+    let mut builder = SdlBuilder {
+        types: BTreeMap::new(),
+        roles: BTreeMap::new(),
+        errors: Vec::new(),
+        ledger: Ledger::new(),
+    };
+    builder.merge(document);
+    let roots = builder.roots(document);
+    builder.assign_roles(&roots);
+    let mut manifest = Manifest {
+        format: CURRENT_FORMAT,
+        version: 1,
+        source: Some(Source {
+            engine: SourceEngine::Graphql,
+            url: None,
+            schemas: Vec::new(),
+        }),
+        ..Manifest::default()
+    };
+    builder.enums(&mut manifest);
+    builder.entities(&mut manifest);
+    builder.record_others(document, &roots);
+    builder.validate(&manifest);
+    (
+        Introspection {
+            manifest,
+            ledger: builder.ledger,
+        },
+        builder.errors,
+    )
+}
+
+impl<'a> SdlBuilder<'a> {
+    fn unknown(
+        &mut self,
+        span: Range<usize>,
+        message: String,
+        word: &str,
+        candidates: &[&str],
+        help: Option<String>,
+    ) {
+        let error = match (closest(word, candidates), help) {
+            (Some(best), _) => error_with_help(span, message, format!("did you mean `{best}`?")),
+            (None, Some(help)) => error_with_help(span, message, help),
+            (None, None) => error(span, message),
+        };
+        self.errors.push(error);
+    }
+
+    /// What the checks above let through but the manifest validator does not
+    /// (two types whose names differ only in case share a table, ...),
+    /// reported at the type concerned, on an otherwise clean document.
+    fn validate(&mut self, manifest: &Manifest) {
+        if !self.errors.is_empty() {
+            return;
+        }
+        for problem in crate::manifest::validate(manifest) {
+            let segments = crate::manifest::path::segments(&problem.path);
+            let span = segments
+                .get(1)
+                .and_then(|name| self.types.get(name.as_str()))
+                .map_or(0..0, |merged| merged.definition.name.span.clone());
+            self.errors.push(SdlError {
+                span,
+                message: problem.message,
+                help: problem.help,
+            });
+        }
+    }
+
+    fn merge(&mut self, document: &'a Document) {
+        for definition in &document.definitions {
+            let Definition::Type(ty) = definition else {
+                continue;
+            };
+            if ty.extend {
+                continue;
+            }
+            let name = ty.name.name.as_str();
+            if BUILT_IN_SCALARS.contains(&name) && ty.kind == TypeKind::Scalar {
+                continue;
+            }
+            if self.types.contains_key(name) || BUILT_IN_SCALARS.contains(&name) {
+                self.errors.push(error_with_help(
+                    ty.name.span.clone(),
+                    format!("type `{name}` is defined twice"),
+                    "use `extend type` to add fields to an existing type",
+                ));
+                continue;
+            }
+            self.types.insert(
+                name,
+                Merged {
+                    definition: ty,
+                    fields: ty.fields.iter().collect(),
+                    values: ty.values.iter().collect(),
+                    interfaces: ty.interfaces.iter().collect(),
+                    directives: ty.directives.iter().collect(),
+                    members: ty.members.iter().collect(),
+                },
+            );
+        }
+        for definition in &document.definitions {
+            let Definition::Type(ty) = definition else {
+                continue;
+            };
+            if !ty.extend {
+                continue;
+            }
+            let names: Vec<&str> = self.types.keys().copied().collect();
+            let Some(merged) = self.types.get_mut(ty.name.name.as_str()) else {
+                self.unknown(
+                    ty.name.span.clone(),
+                    format!(
+                        "`extend {}` names unknown type `{}`",
+                        ty.kind.keyword(),
+                        ty.name.name
+                    ),
+                    &ty.name.name,
+                    &names,
+                    None,
+                );
+                continue;
+            };
+            if merged.definition.kind != ty.kind {
+                let message = format!(
+                    "`extend {}` of `{}`, which is {} `{}`",
+                    ty.kind.keyword(),
+                    ty.name.name,
+                    article(merged.definition.kind.keyword()),
+                    merged.definition.kind.keyword()
+                );
+                self.errors.push(error(ty.name.span.clone(), message));
+                continue;
+            }
+            merged.fields.extend(ty.fields.iter());
+            merged.values.extend(ty.values.iter());
+            merged.interfaces.extend(ty.interfaces.iter());
+            merged.directives.extend(ty.directives.iter());
+            merged.members.extend(ty.members.iter());
+        }
+    }
+
+    /// The root operation types: those the `schema` block names, else
+    /// `Query`, `Mutation` and `Subscription`.
+    fn roots(&mut self, document: &'a Document) -> BTreeMap<&'a str, &'a str> {
+        let mut roots = BTreeMap::new();
+        let mut declared = false;
+        for definition in &document.definitions {
+            let Definition::Schema { operations, .. } = definition else {
+                continue;
+            };
+            declared = true;
+            for (operation, ty) in operations {
+                if !matches!(
+                    operation.name.as_str(),
+                    "query" | "mutation" | "subscription"
+                ) {
+                    self.unknown(
+                        operation.span.clone(),
+                        format!("unknown operation `{}` in `schema`", operation.name),
+                        &operation.name,
+                        &["query", "mutation", "subscription"],
+                        Some("use `query`, `mutation` or `subscription`".to_owned()),
+                    );
+                    continue;
+                }
+                if !self.types.contains_key(ty.name.as_str()) {
+                    let names: Vec<&str> = self.types.keys().copied().collect();
+                    self.unknown(
+                        ty.span.clone(),
+                        format!(
+                            "the {} root type `{}` is not defined",
+                            operation.name, ty.name
+                        ),
+                        &ty.name,
+                        &names,
+                        None,
+                    );
+                    continue;
+                }
+                roots.insert(ty.name.as_str(), operation.name.as_str());
+            }
+        }
+        if !declared {
+            for (name, operation) in [
+                ("Query", "query"),
+                ("Mutation", "mutation"),
+                ("Subscription", "subscription"),
+            ] {
+                if let Some((key, _)) = self.types.get_key_value(name) {
+                    roots.insert(*key, operation);
+                }
+            }
+        }
+        roots
+    }
+
+    fn assign_roles(&mut self, roots: &BTreeMap<&'a str, &'a str>) {
+        for (name, merged) in &self.types {
+            if merged.definition.kind != TypeKind::Object {
+                continue;
+            }
+            let has = |field: &str| merged.fields.iter().any(|f| f.name.name == field);
+            let role = if roots.contains_key(name) {
+                Role::Root
+            } else if *name == "PageInfo" && has("hasNextPage") {
+                Role::PageInfo
+            } else if name.ends_with("Connection") && (has("edges") || has("pageInfo")) {
+                Role::Connection
+            } else if name.ends_with("Edge") && has("node") && has("cursor") {
+                Role::Edge
+            } else {
+                Role::Entity
+            };
+            self.roles.insert(name, role);
+        }
+    }
+
+    fn enums(&mut self, manifest: &mut Manifest) {
+        let types: Vec<(&'a str, Merged<'a>)> =
+            self.types.iter().map(|(k, v)| (*k, v.clone())).collect();
+        for (name, merged) in &types {
+            if merged.definition.kind != TypeKind::Enum {
+                continue;
+            }
+            let mut values = Vec::new();
+            let mut seen = BTreeSet::new();
+            for value in &merged.values {
+                if !seen.insert(value.name.name.as_str()) {
+                    self.errors.push(error(
+                        value.name.span.clone(),
+                        format!("enum `{name}` has the value `{}` twice", value.name.name),
+                    ));
+                    continue;
+                }
+                values.push(value.name.name.clone());
+                if value.description.is_some() {
+                    self.ledger.record(
+                        *name,
+                        "comment",
+                        format!(
+                            "the description of enum value `{}` has no place in the manifest",
+                            value.name.name
+                        ),
+                    );
+                }
+                for directive in &value.directives {
+                    self.ledger.record(
+                        *name,
+                        "directive",
+                        format!(
+                            "directive `@{}` on enum value `{}` is not represented in the manifest",
+                            directive.name.name, value.name.name
+                        ),
+                    );
+                }
+            }
+            if values.is_empty() {
+                self.errors.push(error(
+                    merged.definition.name.span.clone(),
+                    format!("enum `{name}` has no values"),
+                ));
+                continue;
+            }
+            self.record_type_directives(name, &merged.directives);
+            manifest.enums.insert(
+                (*name).to_owned(),
+                Enum {
+                    values,
+                    comment: merged.definition.description.clone(),
+                    ..Enum::default()
+                },
+            );
+        }
+    }
+
+    fn record_type_directives(&mut self, name: &str, directives: &[&Directive]) {
+        for directive in directives {
+            self.ledger.record(
+                name,
+                "directive",
+                format!(
+                    "directive `@{}` on `{name}` is not represented in the manifest",
+                    directive.name.name
+                ),
+            );
+        }
+    }
+
+    fn entity_names(&self) -> Vec<&'a str> {
+        self.roles
+            .iter()
+            .filter(|(_, role)| **role == Role::Entity)
+            .map(|(name, _)| *name)
+            .collect()
+    }
+
+    /// The primary key field of object type `name`: `id: ID!`, else the first
+    /// non-null `ID` field.
+    fn primary_key(&self, name: &str) -> Option<&'a FieldDef> {
+        let merged = self.types.get(name)?;
+        let is_id = |field: &&&FieldDef| {
+            matches!(&field.ty, TypeRef::NonNull(inner, _)
+                if matches!(inner.as_ref(), TypeRef::Named(named) if named.name == "ID"))
+                && field.arguments.is_empty()
+        };
+        merged
+            .fields
+            .iter()
+            .filter(is_id)
+            .find(|f| f.name.name == "id")
+            .or_else(|| merged.fields.iter().find(is_id))
+            .copied()
+    }
+
+    /// The entity a Relay connection type lists: `edges { node: X }`, or a
+    /// list field of an entity type.
+    fn connection_node(&self, connection: &str) -> Option<&'a str> {
+        let merged = self.types.get(connection)?;
+        for field in &merged.fields {
+            if field.name.name == "edges" {
+                let edge = field.ty.named().name.as_str();
+                if let Some(edge) = self.types.get(edge)
+                    && let Some(node) = edge.fields.iter().find(|f| f.name.name == "node")
+                {
+                    let node = node.ty.named().name.as_str();
+                    if self.roles.get(node) == Some(&Role::Entity) {
+                        return self.types.get_key_value(node).map(|(k, _)| *k);
+                    }
+                }
+            }
+        }
+        merged.fields.iter().find_map(|field| {
+            let (_, inner) = field.ty.nullability();
+            let TypeRef::List(..) = inner else {
+                return None;
+            };
+            let named = field.ty.named().name.as_str();
+            (self.roles.get(named) == Some(&Role::Entity))
+                .then(|| self.types.get_key_value(named).map(|(k, _)| *k))
+                .flatten()
+        })
+    }
+
+    /// Whether entity `target` has a single (non-list) reference to `owner`.
+    fn refers_back(&self, target: &str, owner: &str) -> bool {
+        self.types.get(target).is_some_and(|merged| {
+            merged.fields.iter().any(|field| {
+                let (_, inner) = field.ty.nullability();
+                matches!(inner, TypeRef::Named(named) if named.name == owner)
+            })
+        })
+    }
+
+    fn entities(&mut self, manifest: &mut Manifest) {
+        let names = self.entity_names();
+        for name in names {
+            let Some(merged) = self.types.get(name).cloned() else {
+                continue;
+            };
+            let entity = self.entity(name, &merged, manifest);
+            if entity.fields.is_empty() {
+                self.ledger.record(
+                    name,
+                    "empty_type",
+                    format!("type `{name}` has no field a table could hold; it is left out"),
+                );
+                continue;
+            }
+            manifest.entities.insert(name.to_owned(), entity);
+        }
+    }
+
+    fn entity(&mut self, name: &'a str, merged: &Merged<'a>, manifest: &Manifest) -> Entity {
+        let mut entity = Entity::new(name);
+        entity.comment = merged.definition.description.clone();
+        if let Some(key) = self.primary_key(name) {
+            entity.primary_key = vec![key.name.name.clone()];
+        }
+        self.record_type_directives(name, &merged.directives);
+        let mut seen = BTreeSet::new();
+        for field in &merged.fields {
+            let object = format!("{name}.{}", field.name.name);
+            if !seen.insert(field.name.name.as_str()) {
+                self.errors.push(error(
+                    field.name.span.clone(),
+                    format!("`{name}` has two fields named `{}`", field.name.name),
+                ));
+                continue;
+            }
+            for directive in &field.directives {
+                self.ledger.record(
+                    object.as_str(),
+                    "directive",
+                    format!(
+                        "directive `@{}` on field `{}` is not represented in the manifest",
+                        directive.name.name, field.name.name
+                    ),
+                );
+            }
+            self.field(name, field, &object, &mut entity, manifest);
+        }
+        entity
+    }
+
+    fn record_arguments(&mut self, object: &str, field: &FieldDef, pagination: bool) {
+        let arguments: Vec<&str> = field
+            .arguments
+            .iter()
+            .map(|a| a.name.name.as_str())
+            .filter(|a| !(pagination && PAGINATION_ARGUMENTS.contains(a)))
+            .collect();
+        if !arguments.is_empty() {
+            self.ledger.record(
+                object,
+                "field_arguments",
+                format!(
+                    "the arguments of `{}` ({}) are not represented in the manifest",
+                    field.name.name,
+                    arguments
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+    }
+
+    fn field(
+        &mut self,
+        owner: &'a str,
+        field: &'a FieldDef,
+        object: &str,
+        entity: &mut Entity,
+        manifest: &Manifest,
+    ) {
+        let named = field.ty.named();
+        let target = named.name.as_str();
+        let (nullable, inner) = field.ty.nullability();
+        let is_list = matches!(inner, TypeRef::List(..));
+        let kind = self.types.get(target).map(|m| m.definition.kind);
+        let role = self.roles.get(target).copied();
+
+        // References to other object types.
+        if kind == Some(TypeKind::Object) {
+            let (entity_target, via_connection) = match role {
+                Some(Role::Entity) => (Some(target), false),
+                Some(Role::Connection) => (self.connection_node(target), true),
+                _ => (None, false),
+            };
+            self.record_arguments(object, field, via_connection);
+            let Some(entity_target) = entity_target else {
+                self.ledger.record(
+                    object,
+                    "reference",
+                    format!(
+                        "field `{}` refers to `{target}`, which is not an entity; it is left out",
+                        field.name.name
+                    ),
+                );
+                return;
+            };
+            if is_list || via_connection {
+                if !self.refers_back(entity_target, owner) {
+                    let how = if via_connection {
+                        format!(" through the connection `{target}`")
+                    } else {
+                        String::new()
+                    };
+                    self.ledger.record(
+                        object,
+                        "to_many",
+                        format!(
+                            "`{}` lists `{entity_target}` entities{how}: a to-many relation the \
+                             manifest does not represent (no foreign key on either side)",
+                            field.name.name
+                        ),
+                    );
+                }
+                return;
+            }
+            self.reference(owner, field, entity_target, nullable, object, entity);
+            return;
+        }
+        self.record_arguments(object, field, false);
+        match kind {
+            Some(TypeKind::Interface | TypeKind::Union) => {
+                self.ledger.record(
+                    object,
+                    "polymorphic_reference",
+                    format!(
+                        "field `{}` refers to {} `{target}`, which can be one of several types; \
+                         it is left out",
+                        field.name.name,
+                        article(kind.map_or("", TypeKind::keyword)),
+                    ),
+                );
+                return;
+            }
+            Some(TypeKind::Input) => {
+                self.errors.push(error_with_help(
+                    named.span.clone(),
+                    format!("field `{}` has input type `{target}`", field.name.name),
+                    "input types are for arguments; an object field needs an output type",
+                ));
+                return;
+            }
+            _ => {}
+        }
+        let Some(mut built) = self.value_field(inner, manifest) else {
+            let mut candidates: Vec<&str> = BUILT_IN_SCALARS.to_vec();
+            candidates.extend(self.types.keys().copied());
+            self.unknown(
+                named.span.clone(),
+                format!("unknown type `{target}` for field `{}`", field.name.name),
+                target,
+                &candidates,
+                Some(format!(
+                    "use a built-in scalar ({}), or define `{target}`",
+                    BUILT_IN_SCALARS.join(", ")
+                )),
+            );
+            return;
+        };
+        built.nullable = nullable;
+        built.comment = field.description.clone();
+        entity.fields.insert(field.name.name.clone(), built);
+    }
+
+    /// The field for a scalar, enum or list of them (`None` for an unknown
+    /// type, or a list of object types).
+    fn value_field(&mut self, ty: &TypeRef, manifest: &Manifest) -> Option<Field> {
+        match ty {
+            TypeRef::NonNull(inner, _) => self.value_field(inner, manifest),
+            TypeRef::List(inner, _) => {
+                let (nullable, element) = inner.nullability();
+                let mut items = self.value_field(element, manifest)?;
+                items.nullable = nullable;
+                let mut field = Field::new(FieldType::Array);
+                field.items = Some(Box::new(items));
+                Some(field)
+            }
+            TypeRef::Named(named) => {
+                let name = named.name.as_str();
+                if let Some(ty) = built_in_scalar(name) {
+                    return Some(Field::new(ty));
+                }
+                let merged = self.types.get(name)?;
+                match merged.definition.kind {
+                    TypeKind::Enum => {
+                        let mut field = Field::new(FieldType::Enum);
+                        field.enum_name =
+                            manifest.enums.contains_key(name).then(|| name.to_owned());
+                        if field.enum_name.is_none() {
+                            // An enum without values (reported): keep the text.
+                            field = Field::new(FieldType::String);
+                        }
+                        Some(field)
+                    }
+                    TypeKind::Scalar => Some(custom_scalar(name)),
+                    _ => {
+                        // An object inside a list inside a list, or an interface.
+                        Some(Field::new(FieldType::Json))
+                    }
+                }
+            }
+        }
+    }
+
+    /// `author: Person` → field `author_id` (or an existing `authorId` /
+    /// `author_id`) and a relation to `Person`'s key.
+    fn reference(
+        &mut self,
+        owner: &str,
+        field: &FieldDef,
+        target: &str,
+        nullable: bool,
+        object: &str,
+        entity: &mut Entity,
+    ) {
+        let Some(key) = self.primary_key(target) else {
+            self.ledger.record(
+                object,
+                "reference",
+                format!(
+                    "field `{}` refers to `{target}`, which has no `ID!` key to hold; no foreign \
+                     key is recorded",
+                    field.name.name
+                ),
+            );
+            return;
+        };
+        let base = &field.name.name;
+        let existing = self.types.get(owner).and_then(|merged| {
+            merged
+                .fields
+                .iter()
+                .find(|f| {
+                    (f.name.name == format!("{base}Id") || f.name.name == format!("{base}_id"))
+                        && built_in_scalar(f.ty.named().name.as_str()).is_some()
+                        && !matches!(f.ty.nullability().1, TypeRef::List(..))
+                })
+                .map(|f| f.name.name.clone())
+        });
+        let column = match existing {
+            Some(existing) => existing,
+            None => {
+                let name = format!("{base}_id");
+                let mut key_field = Field::new(FieldType::String);
+                if let Some(ty) = built_in_scalar(key.ty.named().name.as_str()) {
+                    key_field = Field::new(ty);
+                }
+                key_field.nullable = nullable;
+                key_field.comment = field.description.clone();
+                if entity.fields.contains_key(&name) {
+                    self.ledger.record(
+                        object,
+                        "reference",
+                        format!(
+                            "the foreign key of `{}` would be `{name}`, which is taken; no relation is recorded",
+                            field.name.name
+                        ),
+                    );
+                    return;
+                }
+                entity.fields.insert(name.clone(), key_field);
+                name
+            }
+        };
+        entity.relations.push(Relation {
+            name: None,
+            fields: vec![column],
+            references: RelationTarget {
+                entity: target.to_owned(),
+                fields: vec![key.name.name.clone()],
+            },
+            on_delete: ReferentialAction::NoAction,
+            on_update: ReferentialAction::NoAction,
+            deferrable: false,
+        });
+    }
+
+    /// Ledger entries for what is not an entity or an enum.
+    fn record_others(&mut self, document: &Document, roots: &BTreeMap<&'a str, &'a str>) {
+        let mut connections = Vec::new();
+        let mut edges = Vec::new();
+        let mut page_info = false;
+        let types: Vec<(&'a str, Merged<'a>)> =
+            self.types.iter().map(|(k, v)| (*k, v.clone())).collect();
+        for (name, merged) in &types {
+            match (merged.definition.kind, self.roles.get(name)) {
+                (TypeKind::Object, Some(Role::Root)) => {
+                    let operation = roots.get(name).copied().unwrap_or("query");
+                    self.ledger.record(
+                        *name,
+                        "root_type",
+                        format!(
+                            "`{name}` is the {operation} root type ({} field{}): API operations, \
+                             not an entity",
+                            merged.fields.len(),
+                            if merged.fields.len() == 1 { "" } else { "s" }
+                        ),
+                    );
+                }
+                (TypeKind::Object, Some(Role::Connection)) => connections.push(*name),
+                (TypeKind::Object, Some(Role::Edge)) => edges.push(*name),
+                (TypeKind::Object, Some(Role::PageInfo)) => page_info = true,
+                (TypeKind::Interface, _) => {
+                    let implementers: Vec<&str> = types
+                        .iter()
+                        .filter(|(_, other)| other.interfaces.iter().any(|i| i.name == *name))
+                        .map(|(other, _)| *other)
+                        .collect();
+                    let by = if implementers.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (implemented by {})", implementers.join(", "))
+                    };
+                    self.ledger.record(
+                        *name,
+                        "interface",
+                        format!(
+                            "interface `{name}`{by} is not represented; its fields are on each \
+                             implementing entity"
+                        ),
+                    );
+                }
+                (TypeKind::Union, _) => {
+                    let members: Vec<&str> =
+                        merged.members.iter().map(|m| m.name.as_str()).collect();
+                    self.ledger.record(
+                        *name,
+                        "union",
+                        format!(
+                            "union `{name}` ({}) is not represented in the manifest",
+                            members.join(" | ")
+                        ),
+                    );
+                }
+                (TypeKind::Input, _) => self.ledger.record(
+                    *name,
+                    "input_type",
+                    format!(
+                        "input type `{name}` (an argument type) is not represented in the manifest"
+                    ),
+                ),
+                (TypeKind::Scalar, _) => {
+                    let field = custom_scalar(name);
+                    if field.ty == FieldType::Native {
+                        self.ledger.record(
+                            *name,
+                            "custom_scalar",
+                            format!(
+                                "custom scalar `{name}` says nothing baas can map; its fields are \
+                                 `native = \"{name}\"`"
+                            ),
+                        );
+                    }
+                    self.record_type_directives(name, &merged.directives);
+                }
+                _ => {}
+            }
+            // Unknown member and interface names are errors.
+            for interface in &merged.interfaces {
+                if self
+                    .types
+                    .get(interface.name.as_str())
+                    .map(|m| m.definition.kind)
+                    != Some(TypeKind::Interface)
+                {
+                    let names: Vec<&str> = types
+                        .iter()
+                        .filter(|(_, m)| m.definition.kind == TypeKind::Interface)
+                        .map(|(n, _)| *n)
+                        .collect();
+                    self.unknown(
+                        interface.span.clone(),
+                        format!(
+                            "`{name}` implements `{}`, which is not an interface",
+                            interface.name
+                        ),
+                        &interface.name,
+                        &names,
+                        None,
+                    );
+                }
+            }
+            for member in &merged.members {
+                if self
+                    .types
+                    .get(member.name.as_str())
+                    .map(|m| m.definition.kind)
+                    != Some(TypeKind::Object)
+                {
+                    let names: Vec<&str> = types
+                        .iter()
+                        .filter(|(_, m)| m.definition.kind == TypeKind::Object)
+                        .map(|(n, _)| *n)
+                        .collect();
+                    self.unknown(
+                        member.span.clone(),
+                        format!(
+                            "union `{name}` lists `{}`, which is not an object type",
+                            member.name
+                        ),
+                        &member.name,
+                        &names,
+                        None,
+                    );
+                }
+            }
+        }
+        if !connections.is_empty() || !edges.is_empty() || page_info {
+            let mut parts = Vec::new();
+            if !connections.is_empty() {
+                parts.push(format!("{} `*Connection` types", connections.len()));
+            }
+            if !edges.is_empty() {
+                parts.push(format!("{} `*Edge` types", edges.len()));
+            }
+            if page_info {
+                parts.push("`PageInfo`".to_owned());
+            }
+            self.ledger.record(
+                "Relay",
+                "relay",
+                format!(
+                    "skipped {}: Relay pagination plumbing, not entities; connection fields are \
+                     read as to-many relations and their pagination arguments are left out",
+                    parts.join(", ")
+                ),
+            );
+        }
+        for definition in &document.definitions {
+            match definition {
+                Definition::Directive { name } => self.ledger.record(
+                    format!("@{}", name.name),
+                    "directive_definition",
+                    format!(
+                        "directive definition `@{}` is not represented in the manifest",
+                        name.name
+                    ),
+                ),
+                Definition::Schema { directives, .. } => {
+                    for directive in directives {
+                        self.ledger.record(
+                            "schema",
+                            "directive",
+                            format!(
+                                "directive `@{}` on the schema is not represented in the manifest",
+                                directive.name.name
+                            ),
+                        );
+                    }
+                }
+                Definition::Type(_) => {}
+            }
+        }
+    }
+}
+
+/// `a` or `an`, for a keyword in a message.
+fn article(word: &str) -> String {
+    match word {
+        "interface" | "enum" | "input" => format!("an {word}"),
+        _ => format!("a {word}"),
+    }
+}
+
+fn built_in_scalar(name: &str) -> Option<FieldType> {
+    Some(match name {
+        "ID" | "String" => FieldType::String,
+        "Int" => FieldType::Int32,
+        "Float" => FieldType::Float64,
+        "Boolean" => FieldType::Bool,
+        _ => return None,
+    })
+}
+
+/// A custom scalar: the portable type its name says, else `native`.
+fn custom_scalar(name: &str) -> Field {
+    let ty = match name.to_ascii_lowercase().as_str() {
+        "datetime" | "timestamp" | "timestamptz" | "instant" | "datetimeiso" | "zoneddatetime" => {
+            FieldType::Timestamptz
+        }
+        "localdatetime" | "naivedatetime" => FieldType::Timestamp,
+        "date" | "localdate" => FieldType::Date,
+        "time" | "localtime" => FieldType::Time,
+        "json" | "jsonobject" | "jsonvalue" | "jsonb" => FieldType::Json,
+        "uuid" | "guid" => FieldType::Uuid,
+        "bigint" | "long" | "int64" => FieldType::Int64,
+        "decimal" | "bigdecimal" | "numeric" => FieldType::Decimal,
+        "duration" | "interval" => FieldType::Interval,
+        "bytes" | "base64" | "binary" => FieldType::Bytes,
+        "objectid" => FieldType::ObjectId,
+        _ => {
+            let mut field = Field::new(FieldType::Native);
+            field.native = Some(name.to_owned());
+            return field;
+        }
+    };
+    Field::new(ty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build_ok(text: &str) -> Introspection {
+        let (document, errors) = parse_document(text);
+        assert!(errors.is_empty(), "{errors:#?}");
+        let (introspection, errors) = build(&document);
+        assert!(errors.is_empty(), "{errors:#?}");
+        introspection
+    }
+
+    #[test]
+    fn block_strings_are_dedented() {
+        assert_eq!(
+            dedent_block("\n    Hello,\n      World!\n\n    Yours,\n      GraphQL.\n  "),
+            "Hello,\n  World!\n\nYours,\n  GraphQL."
+        );
+        assert_eq!(dedent_block("one line"), "one line");
+    }
+
+    #[test]
+    fn strings_unescape_and_report_unterminated() {
+        let (tokens, errors) = tokenize(r#""a\"b\u00e9""#);
+        assert!(errors.is_empty());
+        assert_eq!(tokens[0].kind, TokenKind::String("a\"bé".into()));
+        let (_, errors) = tokenize("\"open\ntype");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].span, 0..5);
+    }
+
+    #[test]
+    fn references_become_foreign_keys_and_lists_the_ledger() {
+        let result = build_ok(
+            "type Query { books: [Book] }\n\
+             \"A person\"\n\
+             type Person { id: ID!, name: String!, books: [Book!]! }\n\
+             type Book { id: ID!, title: String, tags: [String!], author: Person!, \
+             editors: [Person] }\n",
+        );
+        let manifest = &result.manifest;
+        assert_eq!(manifest.entities.len(), 2);
+        let book = &manifest.entities["Book"];
+        assert_eq!(book.primary_key, ["id"]);
+        assert_eq!(
+            book.fields.keys().collect::<Vec<_>>(),
+            ["id", "title", "tags", "author_id"]
+        );
+        assert!(!book.fields["author_id"].nullable);
+        assert_eq!(book.relations.len(), 1);
+        assert_eq!(book.relations[0].references.entity, "Person");
+        let tags = &book.fields["tags"];
+        assert_eq!(tags.ty, FieldType::Array);
+        assert!(tags.nullable);
+        assert!(!tags.items.as_ref().unwrap().nullable);
+        assert_eq!(
+            manifest.entities["Person"].comment.as_deref(),
+            Some("A person")
+        );
+        let kinds: Vec<(&str, &str)> = result
+            .ledger
+            .entries()
+            .into_iter()
+            .map(|e| (e.object.as_str(), e.kind.as_str()))
+            .collect();
+        // `Person.books` is the inverse of `Book.author`; `Book.editors` is not.
+        assert_eq!(kinds, [("Book.editors", "to_many"), ("Query", "root_type")]);
+    }
+
+    #[test]
+    fn a_missing_brace_is_reported_where_the_next_type_starts() {
+        let text = "type A {\n  id: ID!\n\ntype B {\n  id: ID!\n}\n";
+        let (document, errors) = parse_document(text);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert_eq!(&text[errors[0].span.clone()], "type");
+        assert_eq!(document.definitions.len(), 2);
+    }
+
+    #[test]
+    fn a_field_named_type_is_a_field() {
+        let result = build_ok("type A {\n  id: ID!\n  type: String\n  input: Int\n}\n");
+        assert_eq!(result.manifest.entities["A"].fields.len(), 3);
+    }
 }

@@ -1,20 +1,571 @@
-//! OpenAPI 3.0/3.1 and Swagger 2.0 documents → manifest (in progress).
+//! OpenAPI 3.0 / 3.1 and Swagger 2.0 documents (JSON or YAML) → manifest,
+//! with the API itself (base URL and operations) recorded in `[api]` so that
+//! `serve` can proxy it.
+//!
+//! - **Reading.** A 3.0 document is deserialized into [`openapiv3::OpenAPI`]:
+//!   that checks its structure (errors at the parser's line and column) and
+//!   gives its servers and operations. serde loses positions inside what
+//!   openapiv3 buffers (schemas, path items), so when it rejects a document
+//!   the schema walker's own problems, which point at the offending value,
+//!   are shown instead when it finds any. 3.1 (whose schemas are JSON Schema
+//!   2020-12: `type: [.., "null"]`, `$defs`) and Swagger 2.0 (`definitions`,
+//!   `host`/`basePath`/`schemes`) are read from the parsed JSON value. The
+//!   component schemas of all three go through the JSON Schema walker of
+//!   [`super::json_schema`], so a schema maps the same way whatever document
+//!   it is in.
+//! - **Entities.** Component schemas (2.0: `definitions`) with properties are
+//!   entities, named as written; `allOf` compositions are merged; string
+//!   enums become `[enums.<name>]`; arrays, primitives, maps and pure
+//!   `oneOf` unions are left out (ledger) and inlined where referenced.
+//! - **Keys and relations.** A property `id` of a scalar type is the primary
+//!   key: a resource's `id` is its key by convention, and response schemas
+//!   often mark it neither `readOnly` nor `required`. A property whose `$ref`
+//!   names an entity with a key becomes a foreign key `<property>_id` typed
+//!   like that key (or the existing `<property>_id` property, when the
+//!   schema has one) plus a relation; a reference to an entity without a key
+//!   embeds its fields as a nested `object`, as in JSON Schema. References
+//!   inside arrays and nested objects always embed.
+//! - **API.** `base_url` is 3.x `servers[0].url` with its variables replaced
+//!   by their defaults, or 2.0 `schemes[0]://host` + `basePath` (`https`
+//!   when no scheme is given). Every operation is listed with its upper-case
+//!   method, path, `operationId` and `summary`, and the entity its request
+//!   body and success responses refer to, when they refer to exactly one.
+
+use serde_json::Value;
 
 use super::SourceFile;
+use super::json_schema::{
+    Classified, Document, KeyRule, Pointer, Syntax, Walker, child, deserialize, read_document,
+};
 use crate::introspect::{IntrospectOptions, Introspection};
-use crate::manifest::{Diagnostics, Problem, ProblemKind};
+use crate::manifest::{
+    Api, CURRENT_FORMAT, Diagnostics, Manifest, Operation, Project, Source, SourceEngine,
+};
 
-/// Reads the schema file(s) into a manifest.
+/// Reads an OpenAPI or Swagger file into a manifest.
 pub fn parse(
     file: &SourceFile,
     _options: &IntrospectOptions,
 ) -> Result<Introspection, Diagnostics> {
+    let document = read_document(file)?;
+    let version = version(file, &document)?;
+    let outline = match version {
+        Version::V30 => match outline_v30(file, document.syntax) {
+            Ok(outline) => outline,
+            Err(typed) => {
+                // serde loses the position inside the schemas openapiv3
+                // buffers; the schema walker points at the value itself, so
+                // its problems are shown when it finds any.
+                let outline = outline_value(&document.value, version);
+                return match build(file, &document, version, outline) {
+                    Err(walked) => Err(walked),
+                    Ok(_) => Err(typed),
+                };
+            }
+        },
+        Version::V31 | Version::V20 => outline_value(&document.value, version),
+    };
+    build(file, &document, version, outline)
+}
+
+/// The major versions, which differ in where schemas live and how
+/// nullability is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V20,
+    V30,
+    V31,
+}
+
+fn version(file: &SourceFile, document: &Document) -> Result<Version, Diagnostics> {
+    let root = &document.value;
+    let text = |value: &Value| match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let fail = |key: &str, message: String, help: &str| {
+        let pointer = vec![key.to_owned()];
+        let span = super::json_schema::locate(&file.text, document.syntax, &pointer);
+        file.diagnostics(vec![file.problem(span, message).with_help(help.to_owned())])
+    };
+    if let Some(value) = root.get("openapi") {
+        let Some(number) = text(value) else {
+            return Err(fail(
+                "openapi",
+                "`openapi` must be a version string such as \"3.0.3\"".to_owned(),
+                "quote the version: `openapi: \"3.1.0\"`",
+            ));
+        };
+        return if number.starts_with("3.0") {
+            Ok(Version::V30)
+        } else if number.starts_with("3.") {
+            Ok(Version::V31)
+        } else {
+            Err(fail(
+                "openapi",
+                format!("OpenAPI version `{number}` is not supported"),
+                "baas reads OpenAPI 3.0 and 3.1, and Swagger 2.0",
+            ))
+        };
+    }
+    if let Some(value) = root.get("swagger") {
+        return match text(value).as_deref() {
+            Some("2.0" | "2") => Ok(Version::V20),
+            Some(other) => Err(fail(
+                "swagger",
+                format!("Swagger version `{other}` is not supported"),
+                "baas reads Swagger 2.0, and OpenAPI 3.0 and 3.1",
+            )),
+            None => Err(fail(
+                "swagger",
+                "`swagger` must be the version string \"2.0\"".to_owned(),
+                "write `swagger: \"2.0\"`",
+            )),
+        };
+    }
     Err(file.diagnostics(vec![
-        Problem::new(
-            ProblemKind::SourceUnsupported,
-            "",
-            "importing this format is not available yet in this build".to_owned(),
+        file.problem(
+            super::json_schema::point(&file.text, 0),
+            "not an OpenAPI document: it has neither `openapi` nor `swagger` at the top".to_owned(),
         )
-        .with_span(Some(0..0)),
+        .with_help("pass --format to read the file as another format"),
     ]))
+}
+
+/// What the document says about the API itself.
+#[derive(Debug, Default)]
+struct Outline {
+    title: Option<String>,
+    base_url: Option<String>,
+    operations: Vec<OutlineOperation>,
+}
+
+#[derive(Debug)]
+struct OutlineOperation {
+    method: String,
+    path: String,
+    id: Option<String>,
+    summary: Option<String>,
+    /// The `$ref`s of its request and success-response schemas.
+    references: Vec<String>,
+}
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+// ---------------------------------------------------------------------------
+// OpenAPI 3.0, through `openapiv3`
+
+fn outline_v30(file: &SourceFile, syntax: Syntax) -> Result<Outline, Diagnostics> {
+    use openapiv3::{ReferenceOr, StatusCode};
+
+    let api: openapiv3::OpenAPI = deserialize(file, syntax, "not a valid OpenAPI 3.0 document")?;
+    let components = api.components.clone().unwrap_or_default();
+    let base_url = api.servers.first().map(|server| {
+        let mut url = server.url.clone();
+        for (name, variable) in server.variables.iter().flatten() {
+            url = url.replace(&format!("{{{name}}}"), &variable.default);
+        }
+        url
+    });
+    let mut operations = Vec::new();
+    for (path, item) in api.paths.iter() {
+        let Some(item) = item.as_item() else {
+            continue;
+        };
+        for (method, operation) in item.iter() {
+            let mut references = Vec::new();
+            let request = operation.request_body.as_ref().and_then(|body| match body {
+                ReferenceOr::Item(body) => Some(body.clone()),
+                ReferenceOr::Reference { reference } => reference
+                    .strip_prefix("#/components/requestBodies/")
+                    .and_then(|name| components.request_bodies.get(name))
+                    .and_then(|body| body.as_item().cloned()),
+            });
+            if let Some(body) = request {
+                for media in body.content.values() {
+                    schema_references_v30(media.schema.as_ref(), &mut references);
+                }
+            }
+            for (status, response) in &operation.responses.responses {
+                let success = match status {
+                    StatusCode::Code(code) => (200..300).contains(code),
+                    StatusCode::Range(range) => *range == 2,
+                };
+                if !success {
+                    continue;
+                }
+                let response = match response {
+                    ReferenceOr::Item(response) => Some(response.clone()),
+                    ReferenceOr::Reference { reference } => reference
+                        .strip_prefix("#/components/responses/")
+                        .and_then(|name| components.responses.get(name))
+                        .and_then(|response| response.as_item().cloned()),
+                };
+                for media in response.iter().flat_map(|r| r.content.values()) {
+                    schema_references_v30(media.schema.as_ref(), &mut references);
+                }
+            }
+            operations.push(OutlineOperation {
+                method: method.to_ascii_uppercase(),
+                path: path.clone(),
+                id: operation.operation_id.clone(),
+                summary: operation.summary.clone(),
+                references,
+            });
+        }
+    }
+    Ok(Outline {
+        title: Some(api.info.title.clone()),
+        base_url,
+        operations,
+    })
+}
+
+/// The `$ref`s a request or response schema makes directly: `$ref: X`,
+/// an array of X, or `allOf: [X]`.
+fn schema_references_v30(
+    schema: Option<&openapiv3::ReferenceOr<openapiv3::Schema>>,
+    out: &mut Vec<String>,
+) {
+    use openapiv3::{ReferenceOr, SchemaKind, Type};
+    let Some(schema) = schema else {
+        return;
+    };
+    match schema {
+        ReferenceOr::Reference { reference } => out.push(reference.clone()),
+        ReferenceOr::Item(schema) => match &schema.schema_kind {
+            SchemaKind::Type(Type::Array(array)) => {
+                if let Some(ReferenceOr::Reference { reference }) = &array.items {
+                    out.push(reference.clone());
+                }
+            }
+            SchemaKind::AllOf { all_of } if all_of.len() == 1 => {
+                if let Some(ReferenceOr::Reference { reference }) = all_of.first() {
+                    out.push(reference.clone());
+                }
+            }
+            _ => {}
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------
+// OpenAPI 3.1 and Swagger 2.0, from the parsed value
+
+fn outline_value(root: &Value, version: Version) -> Outline {
+    let title = root
+        .pointer("/info/title")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let base_url = match version {
+        Version::V20 => swagger_base_url(root),
+        _ => root.pointer("/servers/0").and_then(|server| {
+            let mut url = server.get("url")?.as_str()?.to_owned();
+            if let Some(Value::Object(variables)) = server.get("variables") {
+                for (name, variable) in variables {
+                    if let Some(default) = variable.get("default").and_then(scalar_text) {
+                        url = url.replace(&format!("{{{name}}}"), &default);
+                    }
+                }
+            }
+            Some(url)
+        }),
+    };
+    let mut operations = Vec::new();
+    if let Some(Value::Object(paths)) = root.get("paths") {
+        for (path, item) in paths {
+            let Value::Object(item) = item else {
+                continue;
+            };
+            for method in METHODS {
+                let Some(operation) = item.get(*method).filter(|o| o.is_object()) else {
+                    continue;
+                };
+                let references =
+                    operation_references(root, version, item.get("parameters"), operation);
+                let text = |key: &str| {
+                    operation
+                        .get(key)
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                };
+                operations.push(OutlineOperation {
+                    method: method.to_ascii_uppercase(),
+                    path: path.clone(),
+                    id: text("operationId"),
+                    summary: text("summary"),
+                    references,
+                });
+            }
+        }
+    }
+    Outline {
+        title,
+        base_url,
+        operations,
+    }
+}
+
+/// The `$ref`s of an operation's request body (2.0: its `in: body`
+/// parameter) and success responses.
+fn operation_references(
+    root: &Value,
+    version: Version,
+    shared_parameters: Option<&Value>,
+    operation: &Value,
+) -> Vec<String> {
+    let mut references = Vec::new();
+    if version == Version::V20 {
+        let parameters = [shared_parameters, operation.get("parameters")]
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_array)
+            .flatten()
+            .map(|parameter| resolve(root, parameter));
+        for parameter in parameters {
+            if parameter.get("in").and_then(Value::as_str) == Some("body") {
+                value_schema_references(parameter.get("schema"), &mut references);
+            }
+        }
+    } else if let Some(body) = operation.get("requestBody") {
+        content_references(resolve(root, body), &mut references);
+    }
+    if let Some(Value::Object(responses)) = operation.get("responses") {
+        for (status, response) in responses {
+            if !status.starts_with('2') {
+                continue;
+            }
+            let response = resolve(root, response);
+            if version == Version::V20 {
+                value_schema_references(response.get("schema"), &mut references);
+            } else {
+                content_references(response, &mut references);
+            }
+        }
+    }
+    references
+}
+
+/// `schemes[0]://host` + `basePath`.
+fn swagger_base_url(root: &Value) -> Option<String> {
+    let base_path = root
+        .get("basePath")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match root.get("host").and_then(Value::as_str) {
+        Some(host) => {
+            let scheme = root
+                .pointer("/schemes/0")
+                .and_then(Value::as_str)
+                .unwrap_or("https");
+            Some(format!("{scheme}://{host}{base_path}"))
+        }
+        None if !base_path.is_empty() => Some(base_path.to_owned()),
+        None => None,
+    }
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A `$ref`'d object (a response, a parameter) as what it points at.
+fn resolve<'v>(root: &'v Value, value: &'v Value) -> &'v Value {
+    let mut value = value;
+    // References to references, a few levels at most.
+    for _ in 0..8 {
+        let Some(target) = value
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(super::json_schema::internal_pointer)
+            .and_then(|pointer| at(root, &pointer))
+        else {
+            break;
+        };
+        value = target;
+    }
+    value
+}
+
+fn at<'v>(root: &'v Value, pointer: &[String]) -> Option<&'v Value> {
+    let mut value = root;
+    for segment in pointer {
+        value = match value {
+            Value::Object(map) => map.get(segment)?,
+            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// The references of every `content.<media type>.schema`.
+fn content_references(holder: &Value, out: &mut Vec<String>) {
+    if let Some(Value::Object(content)) = holder.get("content") {
+        for media in content.values() {
+            value_schema_references(media.get("schema"), out);
+        }
+    }
+}
+
+fn value_schema_references(schema: Option<&Value>, out: &mut Vec<String>) {
+    let Some(schema) = schema else {
+        return;
+    };
+    let reference = |value: &Value| value.get("$ref").and_then(Value::as_str).map(str::to_owned);
+    if let Some(found) = reference(schema) {
+        out.push(found);
+    } else if let Some(found) = schema.get("items").and_then(reference) {
+        out.push(found);
+    } else if let Some(Value::Array(all_of)) = schema.get("allOf")
+        && let [single] = all_of.as_slice()
+        && let Some(found) = reference(single)
+    {
+        out.push(found);
+    }
+}
+
+/// The entities a `$ref` names: the entity itself, or, through a schema that
+/// is not one (`Pets: {type: array, items: {$ref: Pet}}`), what that refers to.
+fn referenced_entities(
+    root: &Value,
+    walker: &Walker<'_>,
+    reference: &str,
+    depth: usize,
+    out: &mut Vec<String>,
+) {
+    if let Some(entity) = walker.entity_of_reference(reference) {
+        out.push(entity.to_owned());
+        return;
+    }
+    if depth >= 4 {
+        return;
+    }
+    let Some(target) =
+        super::json_schema::internal_pointer(reference).and_then(|pointer| at(root, &pointer))
+    else {
+        return;
+    };
+    let mut inner = Vec::new();
+    value_schema_references(Some(target), &mut inner);
+    for reference in inner {
+        referenced_entities(root, walker, &reference, depth + 1, out);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Outline + schemas → manifest
+
+fn build(
+    file: &SourceFile,
+    document: &Document,
+    version: Version,
+    outline: Outline,
+) -> Result<Introspection, Diagnostics> {
+    let root = &document.value;
+    let mut walker = Walker::new(file, document.syntax, root, KeyRule::ScalarId);
+    let schemas_at: Pointer = match version {
+        Version::V20 => vec!["definitions".to_owned()],
+        Version::V30 | Version::V31 => vec!["components".to_owned(), "schemas".to_owned()],
+    };
+    if let Some(paths) = root.get("paths")
+        && !paths.is_object()
+    {
+        walker.problem(
+            &["paths".to_owned()],
+            "`paths` must be an object of path items".to_owned(),
+            None,
+        );
+    }
+
+    let mut names: Vec<(String, Pointer)> = Vec::new();
+    match walker.at(&schemas_at) {
+        None => {}
+        Some(Value::Object(schemas)) => {
+            for name in schemas.keys() {
+                names.push((name.clone(), child(&schemas_at, name)));
+            }
+        }
+        Some(_) => walker.problem(
+            &schemas_at,
+            "the schemas must be an object of named schemas".to_owned(),
+            None,
+        ),
+    }
+
+    let mut entity_pointers = Vec::new();
+    for (name, pointer) in &names {
+        if walker.classify(pointer, name) == Classified::Entity {
+            entity_pointers.push((name.clone(), pointer.clone()));
+        }
+    }
+    for (name, pointer) in &entity_pointers {
+        walker.allow_references_to(pointer, name);
+    }
+    let mut entities = std::collections::BTreeMap::new();
+    for (name, pointer) in &entity_pointers {
+        if let Some(entity) = walker.entity(pointer, name) {
+            entities.insert(name.clone(), entity);
+        }
+    }
+    walker.distinct_tables(&mut entities);
+
+    let mut operations = Vec::new();
+    for operation in outline.operations {
+        if !operation.path.starts_with('/') {
+            walker.note(
+                &format!("{} {}", operation.method, operation.path),
+                "operation",
+                "the path does not start with `/`; the operation is left out".to_owned(),
+            );
+            continue;
+        }
+        let mut named: Vec<String> = Vec::new();
+        for reference in &operation.references {
+            referenced_entities(root, &walker, reference, 0, &mut named);
+        }
+        named.retain(|name| entities.contains_key(name));
+        named.sort_unstable();
+        named.dedup();
+        let entity = match named.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        };
+        operations.push(Operation {
+            method: operation.method,
+            path: operation.path,
+            id: operation.id,
+            entity,
+            summary: operation.summary,
+        });
+    }
+
+    let (enums, ledger) = walker.finish()?;
+    let manifest = Manifest {
+        format: CURRENT_FORMAT,
+        version: 1,
+        project: Project {
+            name: outline.title.filter(|t| !t.trim().is_empty()),
+        },
+        source: Some(Source {
+            engine: SourceEngine::Openapi,
+            url: None,
+            schemas: Vec::new(),
+        }),
+        enums,
+        entities,
+        api: Some(Api {
+            base_url: outline.base_url,
+            operations,
+        }),
+    };
+    Ok(Introspection { manifest, ledger })
 }

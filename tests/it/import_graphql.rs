@@ -1,1 +1,633 @@
-//! Schema-file import tests (in progress).
+//! GraphQL SDL: the SWAPI schema imports into a valid manifest (entities,
+//! keys, scalar mappings, references as foreign keys, Relay plumbing and
+//! to-many relations in the ledger), and malformed SDL gives diagnostics with
+//! the right line and column, never a panic.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use assert_cmd::Command;
+use baas::introspect::{IntrospectOptions, Introspection};
+use baas::manifest::diagnostics::line_column;
+use baas::manifest::{self, Diagnostics, Entity, FieldType, Manifest, SourceEngine};
+use baas::parse::SourceFile;
+use predicates::prelude::PredicateBooleanExt;
+use predicates::str::contains;
+
+use crate::support::{corpus_file, project_fixtures};
+
+const SWAPI: &str = "graphql/swapi.schema.graphql";
+
+fn parse_text(path: &str, text: &str) -> Result<Introspection, Diagnostics> {
+    let file = SourceFile {
+        path: PathBuf::from(path),
+        text: Arc::new(text.to_owned()),
+    };
+    baas::parse::graphql::parse(&file, &IntrospectOptions::default())
+}
+
+fn parse_ok(text: &str) -> Introspection {
+    parse_text("schema.graphql", text).unwrap_or_else(|d| {
+        panic!("{}", baas::diagnostics::render_problems(&d, false));
+    })
+}
+
+fn swapi() -> Introspection {
+    let path = corpus_file(SWAPI);
+    let text = std::fs::read_to_string(&path).unwrap();
+    parse_text(&path.display().to_string(), &text).unwrap_or_else(|d| {
+        panic!(
+            "{SWAPI} does not import:\n{}",
+            baas::diagnostics::render_problems(&d, false)
+        )
+    })
+}
+
+fn entity<'a>(manifest: &'a Manifest, name: &str) -> &'a Entity {
+    manifest
+        .entities
+        .get(name)
+        .unwrap_or_else(|| panic!("entity `{name}` is missing"))
+}
+
+fn ledger_kinds(introspection: &Introspection) -> Vec<(String, String)> {
+    introspection
+        .ledger
+        .entries()
+        .into_iter()
+        .map(|e| (e.object.clone(), e.kind.clone()))
+        .collect()
+}
+
+fn count_kind(introspection: &Introspection, kind: &str) -> usize {
+    introspection
+        .ledger
+        .entries()
+        .into_iter()
+        .filter(|e| e.kind == kind)
+        .count()
+}
+
+fn ledger_text(introspection: &Introspection) -> String {
+    introspection
+        .ledger
+        .entries()
+        .into_iter()
+        .map(|e| format!("{} | {} | {}\n", e.object, e.kind, e.message))
+        .collect()
+}
+
+/// The manifest passes the validator and survives save → load unchanged.
+fn assert_valid_and_round_trips(manifest: &Manifest) {
+    let problems = manifest::validate(manifest);
+    assert!(
+        problems.is_empty(),
+        "the imported manifest is invalid: {problems:#?}"
+    );
+    let text = manifest::to_toml(manifest);
+    let loaded = manifest::load_str(Path::new("baas.toml"), text.clone())
+        .unwrap_or_else(|_| panic!("the saved manifest does not load:\n{text}"));
+    assert_eq!(&loaded.manifest, manifest);
+}
+
+// ---------------------------------------------------------------------------
+// SWAPI
+
+#[test]
+fn swapi_imports_its_six_entities_and_nothing_of_the_relay_plumbing() {
+    let result = swapi();
+    let manifest = &result.manifest;
+    assert_valid_and_round_trips(manifest);
+    assert_eq!(
+        manifest.source.as_ref().unwrap().engine,
+        SourceEngine::Graphql
+    );
+    assert_eq!(
+        manifest.entities.keys().collect::<Vec<_>>(),
+        ["Film", "Person", "Planet", "Species", "Starship", "Vehicle"]
+    );
+    assert!(manifest.enums.is_empty());
+    let fields: usize = manifest.entities.values().map(|e| e.fields.len()).sum();
+    assert_eq!(fields, 77);
+    for (name, entity) in &manifest.entities {
+        assert_eq!(&entity.table, name);
+        assert_eq!(entity.primary_key, ["id"], "{name}");
+        let id = &entity.fields["id"];
+        assert_eq!((id.ty, id.nullable), (FieldType::String, false), "{name}");
+        assert!(entity.comment.is_some(), "{name} has no description");
+    }
+    assert_eq!(
+        swapi_kinds(&result),
+        [
+            ("interface", 1),
+            ("relay", 1),
+            ("root_type", 1),
+            ("to_many", 14)
+        ]
+    );
+    let second = swapi();
+    assert_eq!(
+        manifest::to_toml(manifest),
+        manifest::to_toml(&second.manifest)
+    );
+    assert_eq!(ledger_text(&result), ledger_text(&second));
+    insta::assert_snapshot!("swapi_manifest", manifest::to_toml(manifest));
+    insta::assert_snapshot!("swapi_ledger", ledger_text(&result));
+}
+
+fn swapi_kinds(result: &Introspection) -> Vec<(&'static str, usize)> {
+    ["interface", "relay", "root_type", "to_many"]
+        .into_iter()
+        .map(|kind| (kind, count_kind(result, kind)))
+        .collect()
+}
+
+#[test]
+fn swapi_single_references_become_foreign_keys() {
+    let result = swapi();
+    let manifest = &result.manifest;
+    assert_eq!(manifest.relation_count(), 3);
+    let person = entity(manifest, "Person");
+    let rows: Vec<(Vec<String>, &str, Vec<String>)> = person
+        .relations
+        .iter()
+        .map(|r| {
+            (
+                r.fields.clone(),
+                r.references.entity.as_str(),
+                r.references.fields.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                vec!["homeworld_id".to_owned()],
+                "Planet",
+                vec!["id".to_owned()]
+            ),
+            (
+                vec!["species_id".to_owned()],
+                "Species",
+                vec!["id".to_owned()]
+            ),
+        ]
+    );
+    // The key field takes the place of the reference, nullable like it.
+    let names: Vec<&str> = person.fields.keys().map(String::as_str).collect();
+    assert_eq!(&names[7..10], ["skinColor", "homeworld_id", "species_id"]);
+    let homeworld = &person.fields["homeworld_id"];
+    assert_eq!(
+        (homeworld.ty, homeworld.nullable),
+        (FieldType::String, true)
+    );
+    assert_eq!(
+        homeworld.comment.as_deref(),
+        Some("A planet that this person was born on or inhabits.")
+    );
+    assert_eq!(
+        entity(manifest, "Species").relations[0].references.entity,
+        "Planet"
+    );
+    // Connections are no fields.
+    assert!(
+        !entity(manifest, "Film")
+            .fields
+            .contains_key("characterConnection")
+    );
+}
+
+#[test]
+fn swapi_scalars_lists_and_descriptions_map() {
+    let manifest = swapi().manifest;
+    let film = entity(&manifest, "Film");
+    assert_eq!(film.comment.as_deref(), Some("A single film."));
+    assert_eq!(film.fields["episodeID"].ty, FieldType::Int32);
+    let producers = &film.fields["producers"];
+    assert_eq!(producers.ty, FieldType::Array);
+    assert!(producers.nullable);
+    let items = producers.items.as_ref().unwrap();
+    assert_eq!((items.ty, items.nullable), (FieldType::String, true));
+    assert_eq!(
+        entity(&manifest, "Person").fields["mass"].ty,
+        FieldType::Float64
+    );
+    // A multi-line block string keeps its lines, without the indentation.
+    assert_eq!(
+        entity(&manifest, "Planet").comment.as_deref(),
+        Some("A large mass, planet or planetoid in the Star Wars Universe, at the time of\n0 ABY.")
+    );
+    assert_eq!(
+        entity(&manifest, "Starship").fields["MGLT"].ty,
+        FieldType::Int32
+    );
+}
+
+#[test]
+fn swapi_to_many_connections_are_ledgered_unless_they_invert_a_reference() {
+    let result = swapi();
+    let to_many: Vec<String> = ledger_kinds(&result)
+        .into_iter()
+        .filter(|(_, kind)| kind == "to_many")
+        .map(|(object, _)| object)
+        .collect();
+    assert_eq!(
+        to_many,
+        [
+            "Film.characterConnection",
+            "Film.planetConnection",
+            "Film.speciesConnection",
+            "Film.starshipConnection",
+            "Film.vehicleConnection",
+            "Person.filmConnection",
+            "Person.starshipConnection",
+            "Person.vehicleConnection",
+            "Planet.filmConnection",
+            "Species.filmConnection",
+            "Starship.filmConnection",
+            "Starship.pilotConnection",
+            "Vehicle.filmConnection",
+            "Vehicle.pilotConnection",
+        ]
+    );
+    // `Planet.residentConnection` inverts `Person.homeworld`,
+    // `Species.personConnection` inverts `Person.species`.
+    let relay = result
+        .ledger
+        .entries()
+        .into_iter()
+        .find(|e| e.kind == "relay")
+        .unwrap();
+    assert!(
+        relay.message.contains("22 `*Connection` types") && relay.message.contains("`PageInfo`"),
+        "{}",
+        relay.message
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Beyond SWAPI
+
+const KITCHEN_SINK: &str = r#"
+schema @link(url: "x") {
+  query: Q
+  mutation: M
+}
+
+"An instant"
+scalar DateTime
+scalar JSON
+scalar UUID
+scalar Money
+
+directive @auth(requires: Role = ADMIN) repeatable on OBJECT | FIELD_DEFINITION
+
+"""
+Roles a user can have
+"""
+enum Role {
+  ADMIN
+  "an ordinary user"
+  USER @deprecated(reason: "use MEMBER")
+  MEMBER
+}
+
+interface Entity {
+  id: ID!
+}
+
+union SearchResult = Book | Author
+
+input BookInput {
+  title: String!
+  tags: [String!] = []
+}
+
+type Q {
+  books(first: Int = 10): [Book!]!
+}
+
+type M {
+  addBook(input: BookInput!): Book
+}
+
+type Author implements Entity @auth(requires: ADMIN) {
+  id: ID!
+  name: String!
+  born: DateTime
+  meta: JSON
+  key: UUID!
+  wealth: Money
+  role: Role!
+  matrix: [[Float!]!]
+  books: [Book!]!
+}
+
+type Book implements Entity & Node {
+  id: ID!
+  title: String!
+  author: Author!
+  editorId: ID
+  editor: Author
+  related: SearchResult
+  reviews(last: Int): [Review!]!
+  anchor: Anchor
+}
+
+type Review {
+  code: ID!
+  stars: Int!
+  book: Book!
+}
+
+"No key at all"
+type Anchor {
+  label: String
+}
+
+interface Node {
+  id: ID!
+}
+
+extend type Author {
+  nickname: String @deprecated
+}
+"#;
+
+#[test]
+fn every_sdl_construct_is_mapped_or_ledgered() {
+    let result = parse_ok(KITCHEN_SINK);
+    let manifest = &result.manifest;
+    assert_valid_and_round_trips(manifest);
+    assert_eq!(
+        manifest.entities.keys().collect::<Vec<_>>(),
+        ["Anchor", "Author", "Book", "Review"]
+    );
+    assert_eq!(manifest.enums["Role"].values, ["ADMIN", "USER", "MEMBER"]);
+    assert_eq!(
+        manifest.enums["Role"].comment.as_deref(),
+        Some("Roles a user can have")
+    );
+
+    let author = entity(manifest, "Author");
+    let types: Vec<(&str, FieldType)> = author
+        .fields
+        .iter()
+        .map(|(name, field)| (name.as_str(), field.ty))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("id", FieldType::String),
+            ("name", FieldType::String),
+            ("born", FieldType::Timestamptz),
+            ("meta", FieldType::Json),
+            ("key", FieldType::Uuid),
+            ("wealth", FieldType::Native),
+            ("role", FieldType::Enum),
+            ("matrix", FieldType::Array),
+            ("nickname", FieldType::String),
+        ]
+    );
+    assert_eq!(author.fields["wealth"].native.as_deref(), Some("Money"));
+    let matrix = author.fields["matrix"].items.as_ref().unwrap();
+    assert_eq!(matrix.ty, FieldType::Array);
+    assert!(!matrix.nullable);
+
+    let book = entity(manifest, "Book");
+    assert_eq!(
+        book.fields.keys().collect::<Vec<_>>(),
+        ["id", "title", "author_id", "editorId"]
+    );
+    // `editor` reuses the `editorId` field already there.
+    let relations: Vec<(&str, &str)> = book
+        .relations
+        .iter()
+        .map(|r| (r.fields[0].as_str(), r.references.entity.as_str()))
+        .collect();
+    assert_eq!(relations, [("author_id", "Author"), ("editorId", "Author")]);
+    assert!(!book.fields["author_id"].nullable);
+
+    // The first non-null `ID` is the key when there is no `id`.
+    let review = entity(manifest, "Review");
+    assert_eq!(review.primary_key, ["code"]);
+    assert!(entity(manifest, "Anchor").primary_key.is_empty());
+
+    assert_eq!(
+        ledger_kinds(&result),
+        [
+            ("@auth", "directive_definition"),
+            ("Author", "directive"),
+            ("Author.nickname", "directive"),
+            ("Book.anchor", "reference"),
+            ("Book.related", "polymorphic_reference"),
+            ("Book.reviews", "field_arguments"),
+            ("BookInput", "input_type"),
+            ("Entity", "interface"),
+            ("M", "root_type"),
+            ("Money", "custom_scalar"),
+            ("Node", "interface"),
+            ("Q", "root_type"),
+            ("Role", "comment"),
+            ("Role", "directive"),
+            ("SearchResult", "union"),
+            ("schema", "directive"),
+        ]
+        .map(|(o, k)| (o.to_owned(), k.to_owned()))
+    );
+    insta::assert_snapshot!("kitchen_sink_ledger", ledger_text(&result));
+}
+
+#[test]
+fn types_without_columns_are_ledgered_and_table_clashes_are_errors() {
+    let result = parse_ok("type A { id: ID! }\ntype Empty { others: [A] }\n");
+    assert_eq!(result.manifest.entities.keys().collect::<Vec<_>>(), ["A"]);
+    assert!(
+        ledger_kinds(&result).contains(&("Empty".to_owned(), "empty_type".to_owned())),
+        "{:?}",
+        ledger_kinds(&result)
+    );
+    // Type names differ in case only: two tables, as on PostgreSQL with quoted names.
+    let both = parse_ok("type User { id: ID! }\ntype user { id: ID! }\n");
+    assert_eq!(both.manifest.entities.len(), 2);
+}
+
+// ---------------------------------------------------------------------------
+// Malformed input
+
+fn invalid_fixture(name: &str) -> (PathBuf, String) {
+    let relative = Path::new("fixtures/schemas/graphql/invalid").join(name);
+    let text = std::fs::read_to_string(
+        project_fixtures()
+            .join("schemas/graphql/invalid")
+            .join(name),
+    )
+    .unwrap();
+    (relative, text)
+}
+
+fn positions(name: &str) -> Vec<(usize, usize)> {
+    let (relative, text) = invalid_fixture(name);
+    let diagnostics = parse_text(&relative.display().to_string(), &text)
+        .expect_err("an invalid fixture must not import");
+    diagnostics
+        .problems
+        .iter()
+        .map(|problem| {
+            let span = problem.span.clone().expect("every problem has a location");
+            line_column(&text, span.start)
+        })
+        .collect()
+}
+
+#[test]
+fn a_missing_closing_brace_is_reported_where_the_next_type_starts() {
+    assert_eq!(positions("missing_brace.graphql"), [(6, 1)]);
+}
+
+#[test]
+fn unknown_types_are_reported_with_a_suggestion() {
+    assert_eq!(positions("unknown_type.graphql"), [(3, 10), (4, 11)]);
+}
+
+#[test]
+fn syntax_errors_are_all_reported_and_recovered_from() {
+    assert_eq!(
+        positions("syntax.graphql"),
+        [(3, 9), (6, 3), (6, 16), (11, 3), (14, 1), (16, 1)]
+    );
+}
+
+#[test]
+fn a_truncated_file_reports_what_is_left_open() {
+    let (_, text) = invalid_fixture("truncated.graphql");
+    let end = line_column(&text, text.len());
+    assert_eq!(positions("truncated.graphql"), [(7, 3), (13, 31), end]);
+}
+
+#[test]
+fn malformed_sdl_renders_with_file_line_column_and_hint() {
+    insta::glob!(
+        "../..",
+        "fixtures/schemas/graphql/invalid/*.graphql",
+        |path| {
+            let name = path.file_name().unwrap().to_str().unwrap();
+            let (relative, text) = invalid_fixture(name);
+            let diagnostics = parse_text(&relative.display().to_string(), &text).unwrap_err();
+            insta::assert_snapshot!(baas::diagnostics::render_problems(&diagnostics, false));
+        }
+    );
+}
+
+/// Parses `text`; when it imports, the manifest must be valid.
+fn parse_never_panics(text: &str, case: &str) {
+    let result = std::panic::catch_unwind(|| parse_text("fuzz.graphql", text));
+    match result {
+        Err(_) => panic!("the parser panicked on {case}:\n{text}"),
+        Ok(Ok(introspection)) => {
+            let problems = manifest::validate(&introspection.manifest);
+            assert!(
+                problems.is_empty(),
+                "{case} imported into an invalid manifest: {problems:#?}\n{text}"
+            );
+        }
+        Ok(Err(diagnostics)) => {
+            for problem in &diagnostics.problems {
+                let span = problem.span.clone().expect("every problem has a location");
+                assert!(
+                    span.start <= span.end && span.end <= text.len(),
+                    "{case}: span {span:?} is outside the text"
+                );
+                assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+            }
+        }
+    }
+}
+
+#[test]
+fn truncated_and_corrupted_sdl_never_panics() {
+    const NOISE: &[u8] = b"{}()[]@\"!:=|&$#.\n -1a";
+    let mut random = crate::support::XorShift(0x2545_f491_4f6c_dd1d);
+    for text in [
+        std::fs::read_to_string(corpus_file(SWAPI)).unwrap(),
+        KITCHEN_SINK.to_owned(),
+    ] {
+        for _ in 0..50 {
+            let mut cut = random.below(text.len() + 1);
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            parse_never_panics(&text[..cut], &format!("cut at {cut}"));
+        }
+        for _ in 0..50 {
+            let mut bytes = text.clone().into_bytes();
+            let at = random.below(bytes.len());
+            if !bytes[at].is_ascii() {
+                continue;
+            }
+            bytes[at] = NOISE[random.below(NOISE.len())];
+            let corrupted = String::from_utf8(bytes).unwrap();
+            parse_never_panics(&corrupted, &format!("byte {at} replaced"));
+        }
+    }
+    for text in [
+        "",
+        "\"",
+        "\"\"\"",
+        "type",
+        "type A",
+        "type A {",
+        "type A { b: [",
+        "-",
+        "extend type X",
+        "union U = ",
+        "directive @d on",
+        "schema { query: Nope }",
+    ] {
+        parse_never_panics(text, &format!("{text:?}"));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Through the binary
+
+fn baas() -> Command {
+    let mut command = Command::cargo_bin("baas").unwrap();
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env_remove("BAAS_MANIFEST");
+    command
+}
+
+#[test]
+fn introspect_dry_run_prints_the_manifest_of_an_sdl_file() {
+    let path = corpus_file(SWAPI);
+    baas()
+        .args(["introspect", path.to_str().unwrap(), "--dry-run"])
+        .assert()
+        .success()
+        .stdout(
+            contains("engine = \"graphql\"")
+                .and(contains("[entities.Person.fields]"))
+                .and(contains(
+                    "references = { entity = \"Planet\", fields = [\"id\"] }",
+                )),
+        );
+}
+
+#[test]
+fn introspect_of_malformed_sdl_exits_2_with_its_location() {
+    baas()
+        .args([
+            "introspect",
+            "fixtures/schemas/graphql/invalid/unknown_type.graphql",
+            "--dry-run",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "fixtures/schemas/graphql/invalid/unknown_type.graphql:3:10",
+        ));
+}

@@ -1,1 +1,773 @@
-//! Schema-file import tests (in progress).
+//! JSON Schema import: the three corpus schemas (counts, ledger, a snapshot
+//! of each manifest), small documents for each mapping rule, malformed files
+//! with their line and column, and corrupted corpus files that must never
+//! make the importer panic.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use baas::introspect::{IntrospectOptions, Introspection};
+use baas::manifest::diagnostics::line_column;
+use baas::manifest::{self, DefaultValue, Diagnostics, Field, FieldType, Literal, Manifest};
+use baas::parse::{SourceFile, json_schema};
+
+use crate::support;
+
+pub(crate) fn source(path: &Path, text: String) -> SourceFile {
+    SourceFile {
+        path: path.to_owned(),
+        text: Arc::new(text),
+    }
+}
+
+fn import_text(name: &str, text: &str) -> Result<Introspection, Diagnostics> {
+    json_schema::parse(
+        &source(Path::new(name), text.to_owned()),
+        &IntrospectOptions::default(),
+    )
+}
+
+fn import_path(path: &Path) -> Introspection {
+    let text = std::fs::read_to_string(path).unwrap();
+    json_schema::parse(&source(path, text), &IntrospectOptions::default()).unwrap_or_else(|d| {
+        panic!(
+            "{} should import:\n{}",
+            path.display(),
+            baas::diagnostics::render_problems(&d, false)
+        )
+    })
+}
+
+fn corpus(relative: &str) -> Introspection {
+    let introspection = import_path(&support::corpus_file(relative));
+    assert_valid_and_round_trips(&introspection.manifest);
+    introspection
+}
+
+fn fixture(name: &str) -> Introspection {
+    let introspection = import_path(
+        &support::project_fixtures()
+            .join("schemas/jsonschema")
+            .join(name),
+    );
+    assert_valid_and_round_trips(&introspection.manifest);
+    introspection
+}
+
+/// The manifest passes the validator and survives save → load unchanged.
+pub(crate) fn assert_valid_and_round_trips(manifest: &Manifest) {
+    let problems = manifest::validate(manifest);
+    assert!(problems.is_empty(), "invalid manifest: {problems:#?}");
+    let text = manifest::to_toml(manifest);
+    let loaded = manifest::load_str(Path::new("baas.toml"), text).unwrap_or_else(|d| {
+        panic!(
+            "the saved manifest does not load:\n{}",
+            baas::diagnostics::render_problems(&d, false)
+        )
+    });
+    assert_eq!(&loaded.manifest, manifest);
+}
+
+/// `(object, kind)` of every ledger entry, sorted.
+pub(crate) fn ledger_kinds(introspection: &Introspection) -> Vec<(String, String)> {
+    introspection
+        .ledger
+        .entries()
+        .into_iter()
+        .map(|entry| (entry.object.clone(), entry.kind.clone()))
+        .collect()
+}
+
+pub(crate) fn ledger_text(introspection: &Introspection) -> String {
+    introspection
+        .ledger
+        .entries()
+        .into_iter()
+        .map(|entry| format!("{} [{}] {}\n", entry.object, entry.kind, entry.message))
+        .collect()
+}
+
+fn has_entry(introspection: &Introspection, object: &str, kind: &str) -> bool {
+    ledger_kinds(introspection)
+        .iter()
+        .any(|(o, k)| o == object && k == kind)
+}
+
+pub(crate) fn field<'a>(manifest: &'a Manifest, entity: &str, name: &str) -> &'a Field {
+    manifest
+        .entities
+        .get(entity)
+        .unwrap_or_else(|| panic!("entity `{entity}` is missing"))
+        .fields
+        .get(name)
+        .unwrap_or_else(|| panic!("field `{entity}.{name}` is missing"))
+}
+
+fn nested<'a>(field: &'a Field, name: &str) -> &'a Field {
+    field
+        .fields
+        .as_ref()
+        .and_then(|fields| fields.get(name))
+        .unwrap_or_else(|| panic!("nested field `{name}` is missing"))
+}
+
+fn nested_names(field: &Field) -> Vec<&str> {
+    field
+        .fields
+        .as_ref()
+        .map(|fields| fields.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+pub(crate) fn entity_names(manifest: &Manifest) -> Vec<&str> {
+    manifest.entities.keys().map(String::as_str).collect()
+}
+
+fn field_names<'a>(manifest: &'a Manifest, entity: &str) -> Vec<&'a str> {
+    manifest.entities[entity]
+        .fields
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+/// The first problem's 1-based line and column.
+pub(crate) fn first_position(diagnostics: &Diagnostics) -> (usize, usize) {
+    let span = diagnostics.problems[0]
+        .span
+        .clone()
+        .expect("the problem has a span");
+    line_column(&diagnostics.text, span.start)
+}
+
+pub(crate) fn first_message(diagnostics: &Diagnostics) -> &str {
+    &diagnostics.problems[0].message
+}
+
+// ---------------------------------------------------------------------------
+// The corpus
+
+#[test]
+fn jsonfeed_becomes_five_entities_with_embedded_definitions() {
+    let feed = corpus("jsonschema/jsonfeed-1.1.schema.json");
+    let manifest = &feed.manifest;
+    assert_eq!(
+        entity_names(manifest),
+        ["attachment", "author", "extension", "item", "jsonfeed_1_1"]
+    );
+    assert_eq!(
+        manifest.project.name.as_deref(),
+        Some("JSON schema for the JSON Feed format")
+    );
+    let source = manifest.source.as_ref().unwrap();
+    assert_eq!(source.engine, manifest::SourceEngine::JsonSchema);
+    assert_eq!(source.url, None);
+    assert!(manifest.enums.is_empty());
+    assert_eq!(manifest.relation_count(), 0);
+    assert!(manifest.api.is_none());
+
+    // The root: 13 properties; only `items`, `title` and `version` are required.
+    assert_eq!(manifest.entities["jsonfeed_1_1"].fields.len(), 13);
+    let title = field(manifest, "jsonfeed_1_1", "title");
+    assert_eq!((title.ty, title.optional), (FieldType::String, false));
+    assert!(field(manifest, "jsonfeed_1_1", "description").optional);
+    assert_eq!(
+        field(manifest, "jsonfeed_1_1", "expired").ty,
+        FieldType::Bool
+    );
+    // `allOf: [{$ref: uri}]` is the `uri` string, described here.
+    let favicon = field(manifest, "jsonfeed_1_1", "favicon");
+    assert_eq!(favicon.ty, FieldType::String);
+    assert!(favicon.comment.as_deref().unwrap().starts_with("The URL"));
+    // `anyOf` of an enum and a string: json, with a ledger entry.
+    assert_eq!(
+        field(manifest, "jsonfeed_1_1", "version").ty,
+        FieldType::Json
+    );
+
+    // `$ref` to an object definition embeds its fields.
+    let author = field(manifest, "jsonfeed_1_1", "author");
+    assert_eq!(author.ty, FieldType::Object);
+    assert_eq!(nested_names(author), ["avatar", "name", "url"]);
+    let items = field(manifest, "jsonfeed_1_1", "items");
+    assert_eq!(items.ty, FieldType::Array);
+    let item = items.items.as_ref().unwrap();
+    assert_eq!(item.ty, FieldType::Object);
+    assert_eq!(nested_names(item).len(), 14);
+    let attachments = nested(item, "attachments").items.as_ref().unwrap();
+    assert_eq!(nested_names(attachments).len(), 5);
+    let hubs = field(manifest, "jsonfeed_1_1", "hubs")
+        .items
+        .as_ref()
+        .unwrap();
+    assert_eq!(nested_names(hubs), ["type", "url"]);
+    assert!(!nested(hubs, "type").optional);
+
+    // The item entity: `id` is required but `string | number`, so json and no key.
+    let item_entity = &manifest.entities["item"];
+    assert_eq!(item_entity.fields.len(), 14);
+    assert!(item_entity.primary_key.is_empty());
+    assert_eq!(field(manifest, "item", "id").ty, FieldType::Json);
+    assert_eq!(
+        field(manifest, "item", "date_published").ty,
+        FieldType::Timestamptz
+    );
+    let mime = field(manifest, "attachment", "mime_type");
+    assert!(!mime.optional && !mime.nullable);
+    assert_eq!(
+        field(manifest, "attachment", "size_in_bytes").ty,
+        FieldType::Float64
+    );
+
+    for object in ["jsonfeed_1_1", "item", "author", "attachment"] {
+        assert!(
+            has_entry(&feed, object, "pattern_properties"),
+            "{object}: {:#?}",
+            ledger_kinds(&feed)
+        );
+    }
+    assert!(has_entry(&feed, "item", "one_of"));
+    assert!(has_entry(&feed, "item.id", "type_union"));
+    assert!(has_entry(&feed, "jsonfeed_1_1.version", "any_of"));
+    assert!(has_entry(&feed, "uri", "not_an_entity"));
+    assert!(has_entry(&feed, "item", "constraint"));
+    assert_eq!(feed.ledger.len(), 12);
+
+    insta::assert_snapshot!("jsonfeed_manifest", manifest::to_toml(manifest));
+    insta::assert_snapshot!("jsonfeed_ledger", ledger_text(&feed));
+}
+
+#[test]
+fn json_resume_is_one_entity_of_nested_objects_and_arrays() {
+    let resume = corpus("jsonschema/jsonresume.schema.json");
+    let manifest = &resume.manifest;
+    // The title "Resume Schema" is not one word: the file names the entity.
+    assert_eq!(entity_names(manifest), ["jsonresume"]);
+    assert_eq!(manifest.project.name.as_deref(), Some("Resume Schema"));
+    assert_eq!(
+        field_names(manifest, "jsonresume"),
+        [
+            "$schema",
+            "basics",
+            "work",
+            "volunteer",
+            "education",
+            "awards",
+            "certificates",
+            "publications",
+            "skills",
+            "languages",
+            "interests",
+            "references",
+            "projects",
+            "meta"
+        ]
+    );
+    let basics = field(manifest, "jsonresume", "basics");
+    assert_eq!(basics.ty, FieldType::Object);
+    assert_eq!(nested_names(basics).len(), 9);
+    assert_eq!(nested_names(nested(basics, "location")).len(), 5);
+    let profiles = nested(basics, "profiles");
+    assert_eq!(profiles.ty, FieldType::Array);
+    assert_eq!(
+        nested_names(profiles.items.as_ref().unwrap()),
+        ["network", "username", "url"]
+    );
+    let work = field(manifest, "jsonresume", "work")
+        .items
+        .as_ref()
+        .unwrap();
+    assert_eq!(nested_names(work).len(), 9);
+    // `$ref: #/definitions/iso8601` (a pattern-checked string) is inlined.
+    assert_eq!(nested(work, "startDate").ty, FieldType::String);
+    let highlights = nested(work, "highlights");
+    assert_eq!(highlights.items.as_ref().unwrap().ty, FieldType::String);
+    assert!(manifest.enums.is_empty());
+    assert_eq!(
+        ledger_kinds(&resume),
+        [
+            ("iso8601".to_owned(), "not_an_entity".to_owned()),
+            ("jsonresume".to_owned(), "constraint".to_owned()),
+        ]
+    );
+    insta::assert_snapshot!("jsonresume_manifest", manifest::to_toml(manifest));
+    insta::assert_snapshot!("jsonresume_ledger", ledger_text(&resume));
+}
+
+#[test]
+fn ocds_release_has_thirty_two_entities_and_its_codelist_enums() {
+    let ocds = corpus("jsonschema/ocds-release-1.1.5.schema.json");
+    let manifest = &ocds.manifest;
+    assert_eq!(manifest.entities.len(), 32);
+    let root = &manifest.entities["ocds_release_1_1_5"];
+    assert_eq!(root.fields.len(), 15);
+    assert_eq!(root.primary_key, ["id"]);
+    assert_eq!(
+        manifest.project.name.as_deref(),
+        Some("Schema for an Open Contracting Release")
+    );
+    for name in [
+        "Tender",
+        "Award",
+        "Contract",
+        "Organization",
+        "Value",
+        "Period",
+    ] {
+        assert!(manifest.entities.contains_key(name), "{name}");
+    }
+    assert_eq!(manifest.entities["Tender"].fields.len(), 42);
+    // `type: [string, null]` is a nullable string; `required` makes it non-optional.
+    let ocid = field(manifest, "ocds_release_1_1_5", "ocid");
+    assert_eq!((ocid.ty, ocid.optional), (FieldType::String, false));
+    let description = field(manifest, "Tender", "description");
+    assert!(description.nullable && description.optional);
+    // Codelist enums with `null` among the values: nullable enum fields.
+    assert_eq!(manifest.enums.len(), 16);
+    let status = field(manifest, "Tender", "status");
+    assert_eq!(status.ty, FieldType::Enum);
+    assert_eq!(status.enum_name.as_deref(), Some("Tender_status"));
+    assert!(status.nullable);
+    assert_eq!(
+        manifest.enums["Tender_status"].values,
+        [
+            "planning",
+            "planned",
+            "active",
+            "complete",
+            "cancelled",
+            "unsuccessful",
+            "withdrawn"
+        ]
+    );
+    let geometry = field(manifest, "Location", "geometry");
+    assert_eq!(
+        nested(geometry, "type").enum_name.as_deref(),
+        Some("Location_geometry_type")
+    );
+    // Embedded definitions: the release's tender carries Tender's fields.
+    let tender = field(manifest, "ocds_release_1_1_5", "tender");
+    assert_eq!(tender.ty, FieldType::Object);
+    assert_eq!(nested_names(tender).len(), 42);
+    assert_eq!(
+        nested(nested(tender, "value"), "amount").ty,
+        FieldType::Float64
+    );
+    // Ids that are `string | integer` are json (ledger), so not keys.
+    assert!(manifest.entities["Award"].primary_key.is_empty());
+    assert!(has_entry(&ocds, "Award.id", "type_union"));
+    assert!(has_entry(
+        &ocds,
+        "Location.geometry.coordinates",
+        "type_union"
+    ));
+    let kinds: std::collections::BTreeSet<String> =
+        ledger_kinds(&ocds).into_iter().map(|(_, k)| k).collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["constraint", "type_union"]
+    );
+    insta::assert_snapshot!("ocds_manifest", manifest::to_toml(manifest));
+    insta::assert_snapshot!("ocds_ledger", ledger_text(&ocds));
+}
+
+// ---------------------------------------------------------------------------
+// The mapping rules, on small documents
+
+#[test]
+fn every_mapping_rule_applies_to_the_catalog_schema() {
+    let catalog = fixture("catalog.schema.json");
+    let manifest = &catalog.manifest;
+    // A one-word title names the root entity; object `$defs` are entities too.
+    assert_eq!(
+        entity_names(manifest),
+        ["Category", "Party", "Product", "Variant"]
+    );
+    let product = &manifest.entities["Product"];
+    assert_eq!(product.primary_key, ["id"]);
+    assert_eq!(
+        product.comment.as_deref(),
+        Some("A product in the catalogue")
+    );
+    let types: Vec<(&str, String)> = product
+        .fields
+        .iter()
+        .map(|(name, field)| (name.as_str(), field.type_label()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("id", "uuid".to_owned()),
+            ("name", "string(120)".to_owned()),
+            ("sku", "string".to_owned()),
+            ("price", "decimal".to_owned()),
+            ("stock", "int32".to_owned()),
+            ("views", "int64".to_owned()),
+            ("status", "enum Product_status".to_owned()),
+            ("color", "enum Product_color".to_owned()),
+            ("released_on", "date".to_owned()),
+            ("updated_at", "timestamptz".to_owned()),
+            ("opens_at", "time".to_owned()),
+            ("warranty", "interval".to_owned()),
+            ("homepage", "string".to_owned()),
+            ("thumbnail", "bytes".to_owned()),
+            ("featured", "bool".to_owned()),
+            ("dimensions", "object".to_owned()),
+            ("category", "object".to_owned()),
+            ("tags", "array<string>".to_owned()),
+            ("variants", "array<object>".to_owned()),
+            ("attributes", "json".to_owned()),
+            ("seller", "object".to_owned()),
+            ("buyer", "object".to_owned()),
+            ("legacy_code", "string".to_owned()),
+            ("discount", "json".to_owned()),
+            ("coordinates", "array<json>".to_owned()),
+            ("misc", "json".to_owned()),
+        ]
+    );
+    // Presence: required → neither optional nor nullable; others optional;
+    // `null` among the types or values → nullable.
+    let id = field(manifest, "Product", "id");
+    assert!(!id.optional && !id.nullable);
+    let sku = field(manifest, "Product", "sku");
+    assert!(sku.optional && sku.nullable);
+    assert!(field(manifest, "Product", "color").nullable);
+    assert!(field(manifest, "Product", "legacy_code").nullable);
+    assert_eq!(manifest.enums["Product_color"].values, ["red", "green"]);
+    assert_eq!(
+        field(manifest, "Product", "status").default,
+        Some(DefaultValue::Literal(Literal::String("draft".to_owned())))
+    );
+    assert_eq!(
+        field(manifest, "Product", "featured").default,
+        Some(DefaultValue::Literal(Literal::Bool(false)))
+    );
+    // Nested objects keep their own `required`.
+    let dimensions = field(manifest, "Product", "dimensions");
+    assert!(!nested(dimensions, "width").optional);
+    assert!(nested(dimensions, "unit").optional);
+    assert_eq!(
+        nested(dimensions, "unit").enum_name.as_deref(),
+        Some("Product_dimensions_unit")
+    );
+    // `allOf` merges a definition with more properties.
+    assert_eq!(
+        nested_names(field(manifest, "Product", "seller")),
+        ["name", "Name", "rating"]
+    );
+    // So does a `$ref` with properties beside it (2019-09 and later).
+    assert_eq!(
+        nested_names(field(manifest, "Product", "buyer")),
+        ["name", "Name", "carrier"]
+    );
+    // An enum definition is a named enum wherever it is used.
+    let variant = field(manifest, "Product", "variants")
+        .items
+        .as_ref()
+        .unwrap();
+    assert_eq!(nested(variant, "size").enum_name.as_deref(), Some("Size"));
+    assert_eq!(manifest.enums["Size"].values, ["S", "M", "L", "XL"]);
+    // A recursive definition: the inner reference is json.
+    let category = &manifest.entities["Category"];
+    assert_eq!(category.primary_key, ["id"]);
+    assert_eq!(field(manifest, "Category", "id").ty, FieldType::Int32);
+    assert_eq!(field(manifest, "Category", "parent").ty, FieldType::Json);
+    // Two properties that differ only by case get distinct columns.
+    let party = &manifest.entities["Party"];
+    assert_eq!(party.fields["Name"].column.as_deref(), Some("Name_2"));
+
+    for (object, kind) in [
+        ("Product", "pattern_properties"),
+        ("Product", "if_then_else"),
+        ("Product", "not"),
+        ("Product", "constraint"),
+        ("Product.attributes", "additional_properties"),
+        ("Product.discount", "one_of"),
+        ("Product.coordinates", "tuple_items"),
+        ("Category.parent", "recursive_ref"),
+        ("Category.children", "recursive_ref"),
+        ("Party.Name", "duplicate_column"),
+        ("Money", "not_an_entity"),
+        ("Anything", "not_an_entity"),
+    ] {
+        assert!(
+            has_entry(&catalog, object, kind),
+            "{object} [{kind}] missing:\n{}",
+            ledger_text(&catalog)
+        );
+    }
+    // `anyOf: [X, null]` is a nullable X, not a union.
+    assert!(!has_entry(&catalog, "Product.legacy_code", "any_of"));
+    insta::assert_snapshot!("catalog_manifest", manifest::to_toml(manifest));
+    insta::assert_snapshot!("catalog_ledger", ledger_text(&catalog));
+}
+
+#[test]
+fn a_root_of_only_definitions_gives_one_entity_per_definition() {
+    let container = fixture("container.schema.json");
+    let manifest = &container.manifest;
+    assert_eq!(entity_names(manifest), ["Address", "Customer", "Order"]);
+    assert_eq!(manifest.project.name.as_deref(), Some("container"));
+    assert_eq!(manifest.entities["Customer"].primary_key, ["id"]);
+    assert!(manifest.entities["Address"].primary_key.is_empty());
+    let customer = field(manifest, "Order", "customer");
+    assert_eq!(customer.ty, FieldType::Object);
+    assert_eq!(nested_names(customer), ["id", "email", "address"]);
+    assert_eq!(
+        nested_names(nested(customer, "address")),
+        ["street", "city", "country"]
+    );
+    assert_eq!(
+        nested(nested(customer, "address"), "country")
+            .enum_name
+            .as_deref(),
+        Some("Address_country")
+    );
+    // The embedded copy carries types, not the definition's comments.
+    assert_eq!(field(manifest, "Order", "shipping").ty, FieldType::Json);
+    assert_eq!(
+        ledger_kinds(&container),
+        [
+            ("Customer".to_owned(), "constraint".to_owned()),
+            ("Order.shipping".to_owned(), "external_ref".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn imports_are_deterministic() {
+    let path = support::corpus_file("jsonschema/ocds-release-1.1.5.schema.json");
+    let first = import_path(&path);
+    let second = import_path(&path);
+    assert_eq!(
+        manifest::to_toml(&first.manifest),
+        manifest::to_toml(&second.manifest)
+    );
+    assert_eq!(ledger_text(&first), ledger_text(&second));
+}
+
+#[test]
+fn yaml_schemas_are_read_too() {
+    let yaml = "\
+$schema: https://json-schema.org/draft/2020-12/schema
+title: Note
+type: object
+required: [id]
+properties:
+  id: {type: integer}
+  body: {type: [string, 'null']}
+";
+    let note = import_text("note.schema.yaml", yaml).unwrap();
+    assert_eq!(entity_names(&note.manifest), ["Note"]);
+    assert_eq!(note.manifest.entities["Note"].primary_key, ["id"]);
+    assert!(field(&note.manifest, "Note", "body").nullable);
+}
+
+#[test]
+fn a_long_chain_of_references_is_cut_with_a_ledger_entry() {
+    // D0.next → D1, D1.next → D2, ... 300 definitions deep: the walk stops
+    // at a fixed depth instead of exhausting the stack.
+    let definitions: Vec<String> = (0..300)
+        .map(|i| {
+            format!(
+                "\"D{i}\": {{\"type\": \"object\", \"properties\": {{\"n\": {{\"type\": \"integer\"}}, \"next\": {{\"$ref\": \"#/definitions/D{}\"}}}}}}",
+                i + 1
+            )
+        })
+        .chain(std::iter::once(
+            "\"D300\": {\"type\": \"object\", \"properties\": {\"n\": {\"type\": \"integer\"}}}"
+                .to_owned(),
+        ))
+        .collect();
+    let text = format!("{{\"definitions\": {{{}}}}}", definitions.join(",\n"));
+    let chain = import_text("chain.schema.json", &text).unwrap();
+    assert_eq!(chain.manifest.entities.len(), 301);
+    assert_valid_and_round_trips(&chain.manifest);
+    assert!(
+        ledger_kinds(&chain)
+            .iter()
+            .any(|(_, kind)| kind == "too_deep"),
+        "{}",
+        ledger_text(&chain)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Malformed files
+
+/// Imports `text` as `name`, expects problems, and returns them with the
+/// rendered diagnostics.
+fn malformed(name: &str, text: &str) -> (Diagnostics, String) {
+    let diagnostics = match import_text(name, text) {
+        Ok(introspection) => panic!(
+            "{name} should not import:\n{}",
+            manifest::to_toml(&introspection.manifest)
+        ),
+        Err(diagnostics) => diagnostics,
+    };
+    let rendered = baas::diagnostics::render_problems(&diagnostics, false);
+    (diagnostics, rendered)
+}
+
+#[test]
+fn truncated_json_points_at_its_end() {
+    let text =
+        "{\n  \"type\": \"object\",\n  \"properties\": {\n    \"id\": {\"type\": \"integer\"";
+    let (diagnostics, rendered) = malformed("truncated.schema.json", text);
+    assert_eq!(first_position(&diagnostics), (4, 29));
+    assert!(first_message(&diagnostics).contains("incomplete"));
+    insta::assert_snapshot!("malformed_truncated", rendered);
+}
+
+#[test]
+fn a_type_that_is_a_number_points_at_the_number() {
+    let text =
+        "{\n  \"type\": \"object\",\n  \"properties\": {\n    \"id\": {\"type\": 12}\n  }\n}\n";
+    let (diagnostics, rendered) = malformed("wrong-type.schema.json", text);
+    assert_eq!(first_position(&diagnostics), (4, 20));
+    assert!(first_message(&diagnostics).contains("`type` must be"));
+    assert_eq!(diagnostics.problems[0].path, "/properties/id/type");
+    insta::assert_snapshot!("malformed_type_number", rendered);
+}
+
+#[test]
+fn an_unknown_type_name_is_reported_with_a_suggestion() {
+    let text = "{\n  \"properties\": {\n    \"a\": {\"type\": \"strng\"},\n    \"b\": {\"type\": [\"integer\", \"nul\"]}\n  }\n}\n";
+    let (diagnostics, rendered) = malformed("unknown-type.schema.json", text);
+    assert_eq!(diagnostics.problems.len(), 2);
+    assert_eq!(first_position(&diagnostics), (3, 19));
+    assert_eq!(first_message(&diagnostics), "unknown type `strng`");
+    assert_eq!(
+        diagnostics.problems[0].help.as_deref(),
+        Some("did you mean `string`?")
+    );
+    let second = diagnostics.problems[1].span.clone().unwrap();
+    assert_eq!(line_column(&diagnostics.text, second.start), (4, 31));
+    insta::assert_snapshot!("malformed_unknown_type", rendered);
+}
+
+#[test]
+fn a_dangling_reference_is_an_error_at_the_reference() {
+    let text = "{\n  \"properties\": {\n    \"a\": {\"$ref\": \"#/definitions/Nope\"}\n  }\n}\n";
+    let (diagnostics, rendered) = malformed("dangling.schema.json", text);
+    assert_eq!(first_position(&diagnostics), (3, 19));
+    insta::assert_snapshot!("malformed_dangling_ref", rendered);
+}
+
+#[test]
+fn broken_yaml_and_wrong_shapes_are_reported_where_they_are() {
+    let (diagnostics, _) = malformed(
+        "bad.schema.yaml",
+        "type: object\nproperties:\n  a: {type: string\n  b: 1\n",
+    );
+    assert!(first_message(&diagnostics).starts_with("invalid YAML"));
+    assert_eq!(first_position(&diagnostics).0, 4);
+
+    let (diagnostics, _) = malformed(
+        "shape.schema.yaml",
+        "type: object\nproperties:\n  a:\n    type: object\n    properties: [1, 2]\n",
+    );
+    assert_eq!(
+        first_message(&diagnostics),
+        "`properties` must be an object of schemas"
+    );
+    assert_eq!(first_position(&diagnostics), (5, 17));
+
+    let (diagnostics, _) = malformed("list.schema.json", "  [1, 2]");
+    assert_eq!(first_position(&diagnostics), (1, 3));
+    let (diagnostics, _) = malformed("empty.schema.yaml", "");
+    assert_eq!(first_message(&diagnostics), "the document is empty");
+}
+
+// ---------------------------------------------------------------------------
+// Corrupted corpus files never panic
+
+/// Truncations at `cuts` offsets and `flips` single-byte corruptions of
+/// `text`, each run through `import`; errors are fine, panics are not.
+pub(crate) fn corrupt_and_import(
+    name: &str,
+    text: &str,
+    cuts: usize,
+    flips: usize,
+    import: &dyn Fn(&SourceFile),
+) {
+    let bytes = text.as_bytes();
+    let mut noise = crate::support::XorShift(0x9E37_79B9_7F4A_7C15 ^ bytes.len() as u64);
+    let mut variants: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 1..=cuts {
+        let at = bytes.len() * i / (cuts + 1);
+        variants.push((format!("cut at {at}"), bytes[..at].to_vec()));
+    }
+    const JUNK: &[u8] = b"{}[]:,\"'\\ \n\t-#&*!|>0aZ\xc3";
+    for _ in 0..flips {
+        let mut copy = bytes.to_vec();
+        let at = noise.below(copy.len());
+        let byte = JUNK[noise.below(JUNK.len())];
+        copy[at] = byte;
+        variants.push((format!("byte {at} set to {byte:#04x}"), copy));
+    }
+    for (what, variant) in variants {
+        let text = String::from_utf8_lossy(&variant).into_owned();
+        let file = source(Path::new(name), text);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| import(&file)));
+        assert!(
+            outcome.is_ok(),
+            "{name} with {what} made the importer panic"
+        );
+    }
+}
+
+#[test]
+fn corrupted_corpus_schemas_never_panic() {
+    for relative in [
+        "jsonschema/jsonfeed-1.1.schema.json",
+        "jsonschema/jsonresume.schema.json",
+        "jsonschema/ocds-release-1.1.5.schema.json",
+    ] {
+        let path: PathBuf = support::corpus_file(relative);
+        let text = std::fs::read_to_string(&path).unwrap();
+        corrupt_and_import(relative, &text, 50, 50, &|file| {
+            if let Ok(introspection) = json_schema::parse(file, &IntrospectOptions::default()) {
+                // Whatever imports is a valid manifest.
+                let problems = manifest::validate(&introspection.manifest);
+                assert!(problems.is_empty(), "{problems:#?}");
+            }
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Through the binary
+
+use crate::support::baas;
+
+#[test]
+fn the_binary_imports_a_schema_and_reports_a_broken_one_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus_path = support::corpus_file("jsonschema/jsonfeed-1.1.schema.json");
+    let output = baas(dir.path())
+        .args(["introspect", "--dry-run"])
+        .arg(&corpus_path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("[entities.jsonfeed_1_1]"), "{stdout}");
+    assert!(stdout.contains("engine = \"jsonschema\""));
+    assert!(!dir.path().join("baas.toml").exists());
+
+    let broken = dir.path().join("broken.schema.json");
+    std::fs::write(
+        &broken,
+        "{\n  \"type\": \"object\",\n  \"properties\": {\"a\": {\"type\": 12}}\n}\n",
+    )
+    .unwrap();
+    let output = baas(dir.path())
+        .args(["introspect", "broken.schema.json", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("broken.schema.json:3:32"), "{stderr}");
+    assert!(stderr.contains("`type` must be"), "{stderr}");
+}

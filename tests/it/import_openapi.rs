@@ -1,1 +1,939 @@
-//! Schema-file import tests (in progress).
+//! OpenAPI / Swagger import and the Supabase (PostgREST) source: the five
+//! corpus specs (counts and snapshots; summaries for the two big ones), an
+//! OpenAPI 3.1 document of our own, malformed documents with their line and
+//! column, corrupted corpus files that must never panic, and the Supabase
+//! fetch against a local HTTP server serving a PostgREST schema document.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use baas::introspect::{IntrospectError, IntrospectOptions, Introspection};
+use baas::manifest::{self, Diagnostics, FieldType, Manifest, SourceEngine};
+use baas::parse::openapi;
+
+use crate::import_jsonschema::{
+    assert_valid_and_round_trips, corrupt_and_import, entity_names, field, first_message,
+    first_position, ledger_kinds, ledger_text, source,
+};
+use crate::support;
+
+fn import_text(name: &str, text: &str) -> Result<Introspection, Diagnostics> {
+    openapi::parse(
+        &source(Path::new(name), text.to_owned()),
+        &IntrospectOptions::default(),
+    )
+}
+
+fn import_path(path: &Path) -> Introspection {
+    let text = std::fs::read_to_string(path).unwrap();
+    let introspection = openapi::parse(&source(path, text), &IntrospectOptions::default())
+        .unwrap_or_else(|d| {
+            panic!(
+                "{} should import:\n{}",
+                path.display(),
+                baas::diagnostics::render_problems(&d, false)
+            )
+        });
+    assert_valid_and_round_trips(&introspection.manifest);
+    introspection
+}
+
+fn corpus(relative: &str) -> Introspection {
+    import_path(&support::corpus_file(relative))
+}
+
+fn has_entry(introspection: &Introspection, object: &str, kind: &str) -> bool {
+    ledger_kinds(introspection)
+        .iter()
+        .any(|(o, k)| o == object && k == kind)
+}
+
+/// `(entity, fields, target, target fields)` of every relation.
+fn relations(manifest: &Manifest) -> Vec<(String, String, String, String)> {
+    manifest
+        .entities
+        .iter()
+        .flat_map(|(name, entity)| {
+            entity.relations.iter().map(move |relation| {
+                (
+                    name.clone(),
+                    relation.fields.join(","),
+                    relation.references.entity.clone(),
+                    relation.references.fields.join(","),
+                )
+            })
+        })
+        .collect()
+}
+
+fn operations(manifest: &Manifest) -> Vec<String> {
+    manifest
+        .api
+        .as_ref()
+        .map(|api| {
+            api.operations
+                .iter()
+                .map(|op| {
+                    format!(
+                        "{} {} id={} entity={}",
+                        op.method,
+                        op.path,
+                        op.id.as_deref().unwrap_or("-"),
+                        op.entity.as_deref().unwrap_or("-")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn base_url(manifest: &Manifest) -> Option<&str> {
+    manifest
+        .api
+        .as_ref()
+        .and_then(|api| api.base_url.as_deref())
+}
+
+/// Counts, the API, the ledger by kind, and the full text of a few
+/// entities: a snapshot of a manifest too big to review whole.
+fn summary(introspection: &Introspection, shown: &[&str]) -> String {
+    let manifest = &introspection.manifest;
+    let mut out = String::new();
+    out.push_str(&format!("project: {:?}\n", manifest.project.name));
+    for (what, count) in manifest::validate::counts(manifest) {
+        out.push_str(&format!("{what}: {count}\n"));
+    }
+    out.push_str(&format!(
+        "primary keys: {}\n",
+        manifest
+            .entities
+            .values()
+            .filter(|e| !e.primary_key.is_empty())
+            .count()
+    ));
+    let api = manifest.api.as_ref().unwrap();
+    out.push_str(&format!("base_url: {:?}\n", api.base_url));
+    out.push_str(&format!(
+        "operations: {} ({} with an entity)\n",
+        api.operations.len(),
+        api.operations.iter().filter(|o| o.entity.is_some()).count()
+    ));
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, kind) in ledger_kinds(introspection) {
+        *kinds.entry(kind).or_default() += 1;
+    }
+    out.push_str(&format!("ledger: {kinds:?}\n"));
+    out.push_str("relations:\n");
+    for (entity, fields, target, target_fields) in relations(manifest) {
+        out.push_str(&format!(
+            "  {entity}.{fields} -> {target}.{target_fields}\n"
+        ));
+    }
+    // The chosen entities, with the enums they use, as the manifest writes them.
+    let mut part = Manifest::default();
+    for name in shown {
+        let entity = manifest.entities[*name].clone();
+        for field in entity.fields.values() {
+            if let Some(enum_name) = &field.enum_name {
+                part.enums
+                    .insert(enum_name.clone(), manifest.enums[enum_name].clone());
+            }
+        }
+        part.entities.insert((*name).to_owned(), entity);
+    }
+    let text = manifest::to_toml(&part);
+    let from = text.find("\n[").map_or(0, |at| at + 1);
+    out.push('\n');
+    out.push_str(&text[from..]);
+    out
+}
+
+// ---------------------------------------------------------------------------
+// The corpus
+
+#[test]
+fn petstore_3_0_has_pet_and_error_and_three_operations() {
+    let petstore = corpus("openapi/petstore-oas3.0.yaml");
+    let manifest = &petstore.manifest;
+    assert_eq!(entity_names(manifest), ["Error", "Pet"]);
+    assert_eq!(manifest.project.name.as_deref(), Some("Swagger Petstore"));
+    let source = manifest.source.as_ref().unwrap();
+    assert_eq!(
+        (source.engine, source.url.as_deref()),
+        (SourceEngine::Openapi, None)
+    );
+    assert_eq!(manifest.entities["Pet"].primary_key, ["id"]);
+    assert_eq!(field(manifest, "Pet", "id").ty, FieldType::Int64);
+    assert!(field(manifest, "Pet", "tag").optional);
+    assert_eq!(field(manifest, "Error", "code").ty, FieldType::Int32);
+    assert_eq!(base_url(manifest), Some("http://petstore.swagger.io/v1"));
+    // `Pets` (an array of Pet) is no entity, but operations see through it.
+    assert_eq!(
+        operations(manifest),
+        [
+            "GET /pets id=listPets entity=Pet",
+            "POST /pets id=createPets entity=Pet",
+            "GET /pets/{petId} id=showPetById entity=Pet",
+        ]
+    );
+    assert_eq!(
+        ledger_kinds(&petstore),
+        [("Pets".to_owned(), "not_an_entity".to_owned())]
+    );
+    insta::assert_snapshot!("petstore_3_0", manifest::to_toml(manifest));
+}
+
+#[test]
+fn petstore_expanded_merges_all_of_into_pet() {
+    let petstore = corpus("openapi/petstore-expanded-oas3.0.yaml");
+    let manifest = &petstore.manifest;
+    assert_eq!(entity_names(manifest), ["Error", "NewPet", "Pet"]);
+    let pet = &manifest.entities["Pet"];
+    assert_eq!(
+        pet.fields.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["name", "tag", "id"]
+    );
+    assert_eq!(pet.primary_key, ["id"]);
+    assert!(!field(manifest, "Pet", "name").optional);
+    assert_eq!(base_url(manifest), Some("https://petstore.swagger.io/v2"));
+    assert_eq!(
+        operations(manifest),
+        [
+            "GET /pets id=findPets entity=Pet",
+            // NewPet in, Pet out: two entities, so none is named.
+            "POST /pets id=addPet entity=-",
+            "GET /pets/{id} id=find pet by id entity=Pet",
+            "DELETE /pets/{id} id=deletePet entity=-",
+        ]
+    );
+    assert!(petstore.ledger.is_empty(), "{}", ledger_text(&petstore));
+    insta::assert_snapshot!("petstore_expanded", manifest::to_toml(manifest));
+}
+
+#[test]
+fn petstore_swagger_2_0_reads_definitions_and_host() {
+    let petstore = corpus("openapi/petstore-swagger2.0.json");
+    let manifest = &petstore.manifest;
+    assert_eq!(entity_names(manifest), ["Error", "Pet"]);
+    assert_eq!(manifest.entities["Pet"].primary_key, ["id"]);
+    assert_eq!(manifest.entities["Pet"].fields.len(), 3);
+    assert_eq!(base_url(manifest), Some("http://petstore.swagger.io/v1"));
+    assert_eq!(
+        operations(manifest),
+        [
+            "GET /pets id=listPets entity=Pet",
+            "POST /pets id=createPets entity=-",
+            "GET /pets/{petId} id=showPetById entity=Pet",
+        ]
+    );
+    insta::assert_snapshot!("petstore_swagger_2_0", manifest::to_toml(manifest));
+}
+
+#[test]
+fn harbor_swagger_2_0_yaml_imports_with_keys_and_relations() {
+    let harbor = corpus("openapi/harbor-v2.0.swagger2.0.yaml");
+    let manifest = &harbor.manifest;
+    assert_eq!(manifest.project.name.as_deref(), Some("Harbor API"));
+    assert_eq!(manifest.entities.len(), 143);
+    assert_eq!(
+        manifest
+            .entities
+            .values()
+            .filter(|e| !e.primary_key.is_empty())
+            .count(),
+        40
+    );
+    assert_eq!(base_url(manifest), Some("http://localhost/api/v2.0"));
+    let api = manifest.api.as_ref().unwrap();
+    assert_eq!(api.operations.len(), 203);
+    // Harbor's projects are keyed by `project_id`, which no rule makes a key.
+    assert!(manifest.entities["Project"].primary_key.is_empty());
+    assert_eq!(manifest.entities["Registry"].primary_key, ["id"]);
+    assert_eq!(
+        relations(manifest),
+        [
+            ("Project", "cve_allowlist_id", "CVEAllowlist", "id"),
+            ("ProjectMember", "member_group_id", "UserGroup", "id"),
+            ("ProjectReq", "cve_allowlist_id", "CVEAllowlist", "id"),
+            ("ProjectSummary", "registry_id", "Registry", "id"),
+            ("ReplicationPolicy", "src_registry_id", "Registry", "id"),
+            ("ReplicationPolicy", "dest_registry_id", "Registry", "id"),
+            ("UserResp", "oidc_user_meta_id", "OIDCUserInfo", "id"),
+        ]
+        .map(|(a, b, c, d)| (a.to_owned(), b.to_owned(), c.to_owned(), d.to_owned()))
+    );
+    // Maps (`additionalProperties` only) are no entities; they are json where used.
+    assert!(has_entry(&harbor, "ResourceList", "not_an_entity"));
+    assert!(has_entry(&harbor, "Quota.hard", "additional_properties"));
+    insta::assert_snapshot!(
+        "harbor_summary",
+        summary(&harbor, &["Project", "Registry", "ReplicationPolicy"])
+    );
+}
+
+#[test]
+fn twilio_3_0_json_imports_its_forty_schemas() {
+    let twilio = corpus("openapi/twilio_messaging_v1.oas3.0.json");
+    let manifest = &twilio.manifest;
+    assert_eq!(manifest.project.name.as_deref(), Some("Twilio - Messaging"));
+    // 40 schemas: 26 objects, 12 string enums (3 more enums are inline), and
+    // an array and a `oneOf` left out.
+    assert_eq!(manifest.entities.len(), 26);
+    assert_eq!(manifest.enums.len(), 15);
+    assert_eq!(manifest.relation_count(), 0);
+    assert_eq!(base_url(manifest), Some("https://messaging.twilio.com"));
+    assert_eq!(manifest.api.as_ref().unwrap().operations.len(), 58);
+    let name = "messaging.v1.brand_registrations";
+    let status = field(manifest, name, "status");
+    assert_eq!(status.ty, FieldType::Enum);
+    assert_eq!(
+        status.enum_name.as_deref(),
+        Some("brand_registrations_enum_status")
+    );
+    let sid = field(manifest, name, "sid");
+    assert_eq!((sid.ty, sid.max_length), (FieldType::String, Some(34)));
+    assert!(sid.nullable && sid.optional);
+    assert!(has_entry(
+        &twilio,
+        "messaging.v1.service.us_app_to_person_response",
+        "not_an_entity"
+    ));
+    insta::assert_snapshot!(
+        "twilio_summary",
+        summary(
+            &twilio,
+            &[
+                "messaging.v1.brand_registrations",
+                "messaging.v1.service.alpha_sender"
+            ]
+        )
+    );
+}
+
+#[test]
+fn an_openapi_3_1_document_gives_relations_enums_and_nullable_types() {
+    let path = support::project_fixtures().join("schemas/openapi/library-3.1.yaml");
+    let library = import_path(&path);
+    let manifest = &library.manifest;
+    assert_eq!(
+        entity_names(manifest),
+        [
+            "Author",
+            "Book",
+            "BookDetails",
+            "Error",
+            "FeaturedBook",
+            "Review"
+        ]
+    );
+    assert_eq!(manifest.project.name.as_deref(), Some("Library API"));
+    // Server variables take their defaults.
+    assert_eq!(
+        base_url(manifest),
+        Some("https://eu.library.example.com/v2")
+    );
+    // `$ref` to an entity with a key: a foreign key typed like the key.
+    let author_id = field(manifest, "Book", "author_id");
+    assert_eq!(author_id.ty, FieldType::Int64);
+    assert!(!author_id.optional && !author_id.nullable);
+    assert_eq!(author_id.comment.as_deref(), Some("Who wrote it"));
+    // `oneOf: [Author, null]`: a nullable foreign key.
+    let co_author = field(manifest, "Book", "co_author_id");
+    assert!(co_author.nullable && co_author.optional);
+    assert_eq!(field(manifest, "Review", "book_id").ty, FieldType::Uuid);
+    assert_eq!(
+        relations(manifest),
+        [
+            ("Book", "author_id", "Author", "id"),
+            ("Book", "co_author_id", "Author", "id"),
+            ("FeaturedBook", "author_id", "Author", "id"),
+            ("FeaturedBook", "co_author_id", "Author", "id"),
+            ("Review", "book_id", "Book", "id"),
+        ]
+        .map(|(a, b, c, d)| (a.to_owned(), b.to_owned(), c.to_owned(), d.to_owned()))
+    );
+    // No key: embedded; inside arrays: embedded too.
+    let details = field(manifest, "Book", "details");
+    assert_eq!(details.ty, FieldType::Object);
+    let reviews = field(manifest, "Book", "reviews");
+    let review = reviews.items.as_ref().unwrap();
+    assert_eq!(review.ty, FieldType::Object);
+    assert!(review.fields.as_ref().unwrap().contains_key("book_id"));
+    // 3.1: `type: [string, "null"]`; `$defs` inside a component.
+    assert!(field(manifest, "Author", "email").nullable);
+    assert_eq!(field(manifest, "Review", "score").ty, FieldType::Int32);
+    let status = field(manifest, "Book", "status");
+    assert_eq!(status.enum_name.as_deref(), Some("Book_status"));
+    assert!(status.nullable);
+    assert_eq!(
+        manifest.enums["Book_status"].values,
+        ["available", "loaned", "lost"]
+    );
+    assert_eq!(
+        field(manifest, "Book", "genre").enum_name.as_deref(),
+        Some("Genre")
+    );
+    assert_eq!(manifest.entities["FeaturedBook"].primary_key, ["id"]);
+    assert_eq!(
+        operations(manifest),
+        [
+            "GET /books id=listBooks entity=Book",
+            "POST /books id=createBook entity=Book",
+            "GET /books/{bookId} id=getBook entity=Book",
+            "DELETE /books/{bookId} id=deleteBook entity=-",
+            "GET /authors id=listAuthors entity=Author",
+            "GET /search id=search entity=-",
+        ]
+    );
+    assert!(has_entry(
+        &library,
+        "Book.metadata",
+        "additional_properties"
+    ));
+    assert!(has_entry(&library, "BookList", "not_an_entity"));
+    insta::assert_snapshot!("library_3_1_manifest", manifest::to_toml(manifest));
+    insta::assert_snapshot!("library_3_1_ledger", ledger_text(&library));
+}
+
+// ---------------------------------------------------------------------------
+// Malformed documents
+
+fn malformed(name: &str, text: &str) -> (Diagnostics, String) {
+    match import_text(name, text) {
+        Ok(introspection) => panic!(
+            "{name} should not import:\n{}",
+            manifest::to_toml(&introspection.manifest)
+        ),
+        Err(diagnostics) => {
+            let rendered = baas::diagnostics::render_problems(&diagnostics, false);
+            (diagnostics, rendered)
+        }
+    }
+}
+
+const PETS_3_0: &str = "\
+openapi: 3.0.3
+info:
+  title: Pets
+  version: '1'
+paths: {}
+components:
+  schemas:
+    Pet:
+      type: object
+      properties:
+        id:
+          type: 12
+";
+
+#[test]
+fn a_wrong_type_in_openapi_3_0_is_reported_by_the_typed_reader() {
+    // A schema problem: the walker points at the value.
+    let (diagnostics, rendered) = malformed("pets.yaml", PETS_3_0);
+    assert_eq!(first_position(&diagnostics), (12, 17), "{rendered}");
+    insta::assert_snapshot!("malformed_3_0_type", rendered);
+    // Anything else openapiv3 rejects is reported where serde stopped.
+    let text = "openapi: 3.0.3\ninfo:\n  title: Pets\n  version: '1'\npaths:\n  /pets:\n    get:\n      responses: 12\n";
+    let (diagnostics, rendered) = malformed("responses.yaml", text);
+    assert!(
+        first_message(&diagnostics).starts_with("not a valid OpenAPI 3.0 document"),
+        "{rendered}"
+    );
+    // openapiv3 buffers path items (`flatten`), so serde stops at the path.
+    assert_eq!(first_position(&diagnostics), (6, 3), "{rendered}");
+    insta::assert_snapshot!("malformed_3_0_structure", rendered);
+}
+
+#[test]
+fn an_unknown_type_in_swagger_2_0_points_at_its_value() {
+    let text = "{\n  \"swagger\": \"2.0\",\n  \"info\": {\"title\": \"x\", \"version\": \"1\"},\n  \"paths\": {},\n  \"definitions\": {\n    \"Pet\": {\"properties\": {\"name\": {\"type\": \"strin\"}}}\n  }\n}\n";
+    let (diagnostics, rendered) = malformed("pets.json", text);
+    assert_eq!(first_message(&diagnostics), "unknown type `strin`");
+    assert_eq!(first_position(&diagnostics), (6, 45));
+    insta::assert_snapshot!("malformed_2_0_unknown_type", rendered);
+}
+
+#[test]
+fn truncated_and_unsupported_documents_are_errors() {
+    let (diagnostics, _) = malformed("cut.json", "{\"openapi\": \"3.1.0\", \"paths\": {\"/a\": ");
+    assert!(first_message(&diagnostics).contains("incomplete"));
+    assert_eq!(first_position(&diagnostics), (1, 38));
+
+    let (diagnostics, rendered) = malformed("v4.yaml", "openapi: 4.0.0\ninfo: {title: x}\n");
+    assert_eq!(
+        first_message(&diagnostics),
+        "OpenAPI version `4.0.0` is not supported"
+    );
+    assert_eq!(first_position(&diagnostics), (1, 10));
+    insta::assert_snapshot!("malformed_version", rendered);
+
+    let (diagnostics, _) = malformed("none.yaml", "title: nothing\n");
+    assert!(first_message(&diagnostics).starts_with("not an OpenAPI document"));
+
+    // A dangling `$ref` in 3.1, at the reference.
+    let text = "openapi: 3.1.0\ninfo: {title: x, version: '1'}\ncomponents:\n  schemas:\n    A:\n      properties:\n        b:\n          $ref: '#/components/schemas/Missing'\n";
+    let (diagnostics, _) = malformed("dangling.yaml", text);
+    assert_eq!(first_position(&diagnostics), (8, 17));
+}
+
+#[test]
+fn corrupted_corpus_specs_never_panic() {
+    for (relative, cuts, flips) in [
+        ("openapi/petstore-oas3.0.yaml", 50, 50),
+        ("openapi/petstore-expanded-oas3.0.yaml", 50, 50),
+        ("openapi/petstore-swagger2.0.json", 50, 50),
+        ("openapi/harbor-v2.0.swagger2.0.yaml", 12, 12),
+        ("openapi/twilio_messaging_v1.oas3.0.json", 12, 12),
+    ] {
+        let path: PathBuf = support::corpus_file(relative);
+        let text = std::fs::read_to_string(&path).unwrap();
+        corrupt_and_import(relative, &text, cuts, flips, &|file| {
+            if let Ok(introspection) = openapi::parse(file, &IntrospectOptions::default()) {
+                let problems = manifest::validate(&introspection.manifest);
+                assert!(problems.is_empty(), "{problems:#?}");
+            }
+        });
+    }
+    let fixture = support::project_fixtures().join("schemas/openapi/library-3.1.yaml");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    corrupt_and_import("library-3.1.yaml", &text, 50, 100, &|file| {
+        if let Ok(introspection) = openapi::parse(file, &IntrospectOptions::default()) {
+            let problems = manifest::validate(&introspection.manifest);
+            assert!(problems.is_empty(), "{problems:#?}");
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Through the binary
+
+use crate::support::baas;
+
+#[test]
+fn the_binary_imports_a_spec_and_reports_a_broken_one_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = support::corpus_file("openapi/petstore-oas3.0.yaml");
+    let output = baas(dir.path())
+        .args(["introspect", "--dry-run"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("[entities.Pet]"), "{stdout}");
+    assert!(stdout.contains("[[api.operations]]"), "{stdout}");
+
+    std::fs::write(dir.path().join("pets.yaml"), PETS_3_0).unwrap();
+    let output = baas(dir.path())
+        .args(["introspect", "pets.yaml", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("pets.yaml:12:17"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------
+// Supabase / PostgREST against a local server
+
+const KEY: &str = "sb-test-service-key-1234567890";
+
+/// A tiny HTTP server on 127.0.0.1 that answers `GET /rest/v1/` with
+/// `document` when the `apikey` and `Authorization: Bearer` headers carry
+/// `key`, 401 when they do not. It serves `expected` requests, or stops by
+/// itself after 30 seconds.
+struct RestServer {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RestServer {
+    fn start(document: String, key: &'static str, expected: usize) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let mut served = 0;
+            while served < expected && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        served += 1;
+                        if let Some(head) = answer(stream, &document, key) {
+                            seen.lock().unwrap().push(head);
+                        }
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Self {
+            port,
+            requests,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// Reads one request and answers it; returns the request line and headers.
+fn answer(mut stream: TcpStream, document: &str, key: &str) -> Option<String> {
+    stream.set_nonblocking(false).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
+        if stream.read(&mut byte).ok()? == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let mut lines = head.lines();
+    let request_line = lines.next().unwrap_or_default().to_owned();
+    let headers: BTreeMap<String, String> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let authorized = headers.get("apikey").map(String::as_str) == Some(key)
+        && headers.get("authorization").map(String::as_str) == Some(&format!("Bearer {key}"));
+    let (status, body) = if !request_line.starts_with("GET /rest/v1/ ") {
+        ("404 Not Found", "{\"message\":\"not found\"}".to_owned())
+    } else if !authorized {
+        (
+            "401 Unauthorized",
+            "{\"message\":\"Invalid API key\",\"hint\":\"Double check your Supabase `anon` or `service_role` API key.\"}".to_owned(),
+        )
+    } else {
+        ("200 OK", document.to_owned())
+    };
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/openapi+json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(response.as_bytes()).ok()?;
+    stream.flush().ok()?;
+    Some(head)
+}
+
+fn postgrest_document() -> String {
+    std::fs::read_to_string(support::project_fixtures().join("schemas/openapi/postgrest.json"))
+        .unwrap()
+}
+
+fn fetch(url: &str, key: Option<&str>) -> Result<Introspection, IntrospectError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = IntrospectOptions {
+        key: key.map(str::to_owned),
+        ..IntrospectOptions::default()
+    };
+    runtime.block_on(baas::parse::fetch(&url::Url::parse(url).unwrap(), &options))
+}
+
+#[test]
+fn a_postgrest_document_gives_keys_relations_enums_and_postgres_types() {
+    let server = RestServer::start(postgrest_document(), KEY, 1);
+    let introspection = fetch(&server.url(), Some(KEY)).unwrap();
+    let requests = server.finish();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        requests[0].starts_with("GET /rest/v1/ HTTP/1.1"),
+        "{requests:?}"
+    );
+
+    let manifest = &introspection.manifest;
+    assert_valid_and_round_trips(manifest);
+    assert_eq!(
+        entity_names(manifest),
+        ["authors", "book_stats", "books", "profiles", "reviews"]
+    );
+    let source = manifest.source.as_ref().unwrap();
+    assert_eq!(source.engine, SourceEngine::Supabase);
+    let url = server_url_without_slash(&source.url);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert_eq!(
+        base_url(manifest).map(str::to_owned),
+        Some(format!("{url}/rest/v1"))
+    );
+    assert_eq!(
+        manifest.project.name.as_deref(),
+        Some("standard public schema")
+    );
+    for (table, key) in [
+        ("authors", "id"),
+        ("books", "id"),
+        ("reviews", "id"),
+        ("profiles", "id"),
+    ] {
+        assert_eq!(manifest.entities[table].primary_key, [key], "{table}");
+    }
+    assert!(manifest.entities["book_stats"].primary_key.is_empty());
+    assert_eq!(
+        relations(manifest),
+        [
+            ("book_stats", "book_id", "books", "id"),
+            ("books", "author_id", "authors", "id"),
+            ("reviews", "book_id", "books", "id"),
+            ("reviews", "reviewer_id", "profiles", "id"),
+        ]
+        .map(|(a, b, c, d)| (a.to_owned(), b.to_owned(), c.to_owned(), d.to_owned()))
+    );
+    // PostgreSQL types, named as the PostgreSQL introspector names them.
+    let types: Vec<(&str, String)> = manifest.entities["books"]
+        .fields
+        .iter()
+        .map(|(name, field)| (name.as_str(), field.type_label()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("id", "uuid".to_owned()),
+            ("title", "text".to_owned()),
+            ("author_id", "int64".to_owned()),
+            ("status", "enum book_status".to_owned()),
+            ("isbn", "string(13)".to_owned()),
+            ("price", "decimal".to_owned()),
+            ("pages", "int32".to_owned()),
+            ("weight_kg", "float32".to_owned()),
+            ("in_print", "bool".to_owned()),
+            ("tags", "array<text>".to_owned()),
+            ("past_statuses", "array<enum book_status>".to_owned()),
+            ("metadata", "json".to_owned()),
+            ("search", "native tsvector".to_owned()),
+            ("published_at", "timestamp".to_owned()),
+        ]
+    );
+    assert_eq!(
+        field(manifest, "books", "isbn").native.as_deref(),
+        Some("character(13)")
+    );
+    let email = field(manifest, "authors", "email");
+    assert_eq!((email.max_length, email.nullable), (Some(255), true));
+    assert!(!field(manifest, "authors", "name").nullable);
+    assert_eq!(
+        field(manifest, "authors", "name").comment.as_deref(),
+        Some("Full name, as printed on the cover")
+    );
+    assert_eq!(
+        field(manifest, "books", "author_id").comment.as_deref(),
+        Some("Who wrote it")
+    );
+    assert_eq!(
+        manifest.entities["authors"].comment.as_deref(),
+        Some("People who write books")
+    );
+    let status_enum = &manifest.enums["book_status"];
+    assert_eq!(status_enum.values, ["draft", "published", "out_of_print"]);
+    assert_eq!(status_enum.schema.as_deref(), Some("public"));
+    // Defaults: literal values, and expressions as SQL.
+    assert_eq!(
+        field(manifest, "books", "status")
+            .default
+            .as_ref()
+            .unwrap()
+            .to_string(),
+        "\"draft\""
+    );
+    assert_eq!(
+        field(manifest, "books", "id")
+            .default
+            .as_ref()
+            .unwrap()
+            .to_string(),
+        "sql: gen_random_uuid()"
+    );
+    assert_eq!(
+        field(manifest, "authors", "created_at")
+            .default
+            .as_ref()
+            .unwrap()
+            .to_string(),
+        "sql: now()"
+    );
+    assert_eq!(
+        field(manifest, "books", "price")
+            .default
+            .as_ref()
+            .unwrap()
+            .to_string(),
+        "0"
+    );
+    assert_eq!(
+        field(manifest, "books", "in_print")
+            .default
+            .as_ref()
+            .unwrap()
+            .to_string(),
+        "true"
+    );
+    // Operations: one per table method, the functions without an entity.
+    let ops = operations(manifest);
+    assert_eq!(ops.len(), 19);
+    assert!(ops.contains(&"GET /books id=- entity=books".to_owned()));
+    assert!(ops.contains(&"POST /rpc/search_books id=- entity=-".to_owned()));
+    assert_eq!(
+        ledger_kinds(&introspection),
+        [
+            ("book_stats".to_owned(), "view_or_table".to_owned()),
+            ("profiles.id".to_owned(), "foreign_key".to_owned()),
+        ]
+    );
+    let mut text = manifest::to_toml(manifest);
+    text = text.replace(&url, "http://127.0.0.1:PORT");
+    insta::assert_snapshot!("postgrest_manifest", text);
+}
+
+fn server_url_without_slash(url: &Option<String>) -> String {
+    url.clone().unwrap().trim_end_matches('/').to_owned()
+}
+
+#[test]
+fn supabase_through_the_binary_writes_the_manifest_and_never_the_key() {
+    let server = RestServer::start(postgrest_document(), KEY, 1);
+    let url = server.url();
+    let dir = tempfile::tempdir().unwrap();
+    let output = baas(dir.path())
+        .args(["introspect", &url, "--key", KEY, "-o", "out.toml", "--json"])
+        .output()
+        .unwrap();
+    server.finish();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["ok"], true);
+    assert_eq!(json["counts"]["entities"], 5);
+    assert_eq!(json["counts"]["relations"], 4);
+    assert_eq!(json["counts"]["enums"], 1);
+    let written = std::fs::read_to_string(dir.path().join("out.toml")).unwrap();
+    for text in [&stdout, &stderr, &written] {
+        assert!(!text.contains(KEY), "the key leaked:\n{text}");
+    }
+    let loaded = manifest::load_str(Path::new("out.toml"), written)
+        .unwrap()
+        .manifest;
+    assert_eq!(
+        loaded.source.as_ref().unwrap().engine,
+        SourceEngine::Supabase
+    );
+    assert_eq!(
+        loaded.source.as_ref().unwrap().url.as_deref(),
+        Some(url.as_str())
+    );
+    assert_eq!(loaded.entities["books"].primary_key, ["id"]);
+    assert_eq!(loaded.entities["reviews"].relations.len(), 2);
+    assert!(loaded.enums.contains_key("book_status"));
+}
+
+#[test]
+fn a_refused_key_exits_3_without_showing_the_key() {
+    let server = RestServer::start(postgrest_document(), KEY, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = "sb-wrong-key-0987654321";
+    let output = baas(dir.path())
+        .args(["introspect", &server.url(), "--key", wrong, "--dry-run"])
+        .output()
+        .unwrap();
+    let requests = server.finish();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("refused the API key"), "{stderr}");
+    assert!(stderr.contains("401"), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        !stderr.contains(wrong) && !stdout.contains(wrong),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_key_exits_2_and_a_closed_port_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = baas(dir.path())
+        .args(["introspect", "http://127.0.0.1:9/", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("--key"), "{stderr}");
+
+    // A port nobody listens on.
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let output = baas(dir.path())
+        .args([
+            "introspect",
+            &format!("http://127.0.0.1:{port}"),
+            "--key",
+            KEY,
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    assert!(!stderr.contains(KEY), "{stderr}");
+}
+
+#[test]
+fn an_openapi_url_is_fetched_and_read_as_a_spec() {
+    // Any other path is fetched as is and read as an OpenAPI document.
+    let spec =
+        std::fs::read_to_string(support::corpus_file("openapi/petstore-swagger2.0.json")).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let thread = std::thread::spawn(move || {
+        listener.set_nonblocking(false).unwrap();
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut buffer = [0u8; 4096];
+        let read = stream.read(&mut buffer).unwrap();
+        let head = String::from_utf8_lossy(&buffer[..read]).into_owned();
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{spec}",
+            spec.len()
+        );
+        stream.write_all(response.as_bytes()).unwrap();
+        head
+    });
+    let introspection = fetch(
+        &format!("http://127.0.0.1:{port}/specs/petstore.json"),
+        None,
+    )
+    .unwrap();
+    let head = thread.join().unwrap();
+    assert!(head.starts_with("GET /specs/petstore.json "), "{head}");
+    assert_eq!(entity_names(&introspection.manifest), ["Error", "Pet"]);
+    assert_eq!(
+        introspection.manifest.source.as_ref().unwrap().engine,
+        SourceEngine::Openapi
+    );
+}

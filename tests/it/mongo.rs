@@ -18,7 +18,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use assert_cmd::Command;
 use baas::introspect::mongo::MongoIntrospector;
 use baas::introspect::{IntrospectError, IntrospectOptions, Introspection, Introspector};
 use baas::manifest::{
@@ -1076,16 +1075,7 @@ fn url_without_a_database_is_bad_input() {
 // ---------------------------------------------------------------------------
 // The real binary
 
-fn baas(dir: &Path) -> Command {
-    let mut command = Command::cargo_bin("baas").unwrap();
-    command
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("HOME", dir)
-        .env_remove("BAAS_MANIFEST")
-        .env_remove("BAAS_DATABASE_URL");
-    command
-}
+use crate::support::baas;
 
 #[test]
 fn cli_writes_the_manifest_and_prints_counts() {

@@ -1,1 +1,1349 @@
-//! Live introspection of a real server started by tests/servers (in progress).
+//! PostgreSQL introspection against the server `tests/servers/start.sh` runs:
+//! pagila and Chinook from the shared corpus, loaded with the real `psql`
+//! client, and a synthetic database with the features they lack. Each test
+//! gets a fresh database of its own and drops it at the end.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use baas::introspect::postgres::PostgresIntrospector;
+use baas::introspect::{IntrospectError, IntrospectOptions, Introspection, Introspector};
+use baas::ledger::LedgerEntry;
+use baas::manifest::{
+    self, Check, DefaultValue, Entity, EntityKind, Field, FieldType, Generated, GeneratedKind,
+    Index, IndexPart, Literal, Manifest, SortOrder, Unique,
+};
+use baas::ui::Progress;
+use sqlx::Connection as _;
+use url::Url;
+
+use crate::support::{corpus_file, server_url};
+
+/// A database of its own for one test, dropped when the test ends.
+struct Database {
+    admin: Url,
+    name: String,
+}
+
+impl Database {
+    /// Creates `baas_t_<label>_<pid>_<n>` through sqlx on the admin URL;
+    /// `None` when no test server runs (outside `tests/run.sh`).
+    async fn create(label: &str) -> Option<Self> {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let admin = Url::parse(&server_url("BAAS_TEST_POSTGRES_URL")?).unwrap();
+        let name = format!(
+            "baas_t_{label}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut connection = sqlx::PgConnection::connect(admin.as_str()).await.unwrap();
+        // The name is ours (letters, digits and underscores): safe to splice.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut connection)
+            .await
+            .unwrap();
+        connection.close().await.unwrap();
+        Some(Self { admin, name })
+    }
+
+    fn url(&self) -> Url {
+        let mut url = self.admin.clone();
+        url.set_path(&self.name);
+        url
+    }
+
+    /// The URL with a password the trust-authenticated server ignores.
+    fn url_with_password(&self, password: &str) -> String {
+        let mut url = self.url();
+        url.set_password(Some(password)).unwrap();
+        url.to_string()
+    }
+
+    /// Runs an SQL script through the real `psql` client, stopping at the
+    /// first error.
+    fn psql(&self, script: &str) {
+        let mut child = Command::new("psql")
+            .args([
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-X",
+                "-d",
+                self.url().as_str(),
+                "-f",
+                "-",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the `psql` client (installed with the postgresql package)");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "psql failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    fn psql_file(&self, path: &Path) {
+        let output = Command::new("psql")
+            .args([
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-X",
+                "-d",
+                self.url().as_str(),
+                "-f",
+            ])
+            .arg(path)
+            .stdout(Stdio::null())
+            .output()
+            .expect("the `psql` client (installed with the postgresql package)");
+        assert!(
+            output.status.success(),
+            "psql -f {} failed: {}",
+            path.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    async fn try_introspect(&self, schemas: &[&str]) -> Result<Introspection, IntrospectError> {
+        let options = IntrospectOptions {
+            schemas: schemas.iter().map(|schema| (*schema).to_owned()).collect(),
+            ..IntrospectOptions::default()
+        };
+        PostgresIntrospector::new(self.url())
+            .introspect(&options, &Progress::hidden())
+            .await
+    }
+
+    async fn introspect(&self, schemas: &[&str]) -> Introspection {
+        self.try_introspect(schemas).await.unwrap()
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        // Best effort, and blocking: `Drop` cannot await.
+        let _ = Command::new("psql")
+            .args(["-q", "-X", "-d", self.admin.as_str(), "-c"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ))
+            .output();
+    }
+}
+
+fn entity<'a>(manifest: &'a Manifest, name: &str) -> &'a Entity {
+    manifest
+        .entities
+        .get(name)
+        .unwrap_or_else(|| panic!("entity `{name}` is missing"))
+}
+
+fn field<'a>(manifest: &'a Manifest, entity_name: &str, name: &str) -> &'a Field {
+    entity(manifest, entity_name)
+        .fields
+        .get(name)
+        .unwrap_or_else(|| panic!("field `{entity_name}.{name}` is missing"))
+}
+
+fn names(manifest: &Manifest, kind: EntityKind) -> Vec<&str> {
+    manifest
+        .entities
+        .iter()
+        .filter(|(_, entity)| entity.kind == kind)
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+/// Every relation as `entity(fields) -> target(fields) name on_delete/on_update`,
+/// entities by name and relations by name.
+fn relations(manifest: &Manifest) -> Vec<String> {
+    let mut rows = Vec::new();
+    for (name, entity) in &manifest.entities {
+        for relation in &entity.relations {
+            rows.push(format!(
+                "{name}({}) -> {}({}) {} {}/{}",
+                relation.fields.join(", "),
+                relation.references.entity,
+                relation.references.fields.join(", "),
+                relation.name.as_deref().unwrap_or("-"),
+                relation.on_delete,
+                relation.on_update,
+            ));
+        }
+    }
+    rows
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|item| (*item).to_owned()).collect()
+}
+
+fn sql(text: &str) -> Option<DefaultValue> {
+    Some(DefaultValue::Sql {
+        sql: text.to_owned(),
+    })
+}
+
+fn literal(value: Literal) -> Option<DefaultValue> {
+    Some(DefaultValue::Literal(value))
+}
+
+/// The manifest passes the validator and survives save → load unchanged.
+fn assert_valid_and_round_trips(manifest: &Manifest) {
+    let problems = manifest::validate(manifest);
+    assert!(
+        problems.is_empty(),
+        "the introspected manifest is invalid: {problems:#?}"
+    );
+    let text = manifest::to_toml(manifest);
+    let loaded = manifest::load_str(Path::new("baas.toml"), text.clone())
+        .unwrap_or_else(|_| panic!("the saved manifest does not load:\n{text}"));
+    assert_eq!(&loaded.manifest, manifest);
+}
+
+/// The manifest as TOML, with the per-test database name replaced so that
+/// snapshots do not depend on it.
+fn snapshot_text(manifest: &Manifest, project: &str) -> String {
+    let mut manifest = manifest.clone();
+    manifest.project.name = Some(project.to_owned());
+    manifest::to_toml(&manifest)
+}
+
+fn ledger_kinds(introspection: &Introspection) -> Vec<(String, String)> {
+    introspection
+        .ledger
+        .entries()
+        .into_iter()
+        .map(|entry| (entry.object.clone(), entry.kind.clone()))
+        .collect()
+}
+
+fn ledger_entry<'a>(introspection: &'a Introspection, kind: &str, object: &str) -> &'a LedgerEntry {
+    introspection
+        .ledger
+        .entries()
+        .into_iter()
+        .find(|entry| entry.kind == kind && entry.object == object)
+        .unwrap_or_else(|| {
+            panic!(
+                "no `{kind}` entry for `{object}` in {:#?}",
+                introspection.ledger.entries()
+            )
+        })
+}
+
+// ---------------------------------------------------------------------------
+// pagila
+
+const PAGILA_TABLES: [&str; 15] = [
+    "actor",
+    "address",
+    "category",
+    "city",
+    "country",
+    "customer",
+    "film",
+    "film_actor",
+    "film_category",
+    "inventory",
+    "language",
+    "payment",
+    "rental",
+    "staff",
+    "store",
+];
+
+const PAGILA_VIEWS: [&str; 7] = [
+    "actor_info",
+    "customer_list",
+    "film_list",
+    "nicer_but_slower_film_list",
+    "sales_by_film_category",
+    "sales_by_store",
+    "staff_list",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pagila_introspects_faithfully() {
+    let Some(database) = Database::create("pagila").await else {
+        return;
+    };
+    database.psql_file(&corpus_file("sql/postgres/pagila-schema.sql"));
+    database.psql_file(&corpus_file("sql/postgres/pagila-data.sql"));
+    let introspection = database.introspect(&[]).await;
+    let manifest = &introspection.manifest;
+    assert_valid_and_round_trips(manifest);
+
+    // Entities: the partitioned `payment` once, none of its partitions.
+    assert_eq!(names(manifest, EntityKind::Table), PAGILA_TABLES);
+    assert_eq!(names(manifest, EntityKind::View), PAGILA_VIEWS);
+    assert_eq!(
+        names(manifest, EntityKind::MaterializedView),
+        ["rental_by_category"]
+    );
+    assert_eq!(manifest.entities.len(), 23);
+    assert!(
+        manifest
+            .entities
+            .keys()
+            .all(|name| !name.starts_with("payment_p"))
+    );
+    assert_eq!(
+        manifest.project.name.as_deref(),
+        Some(database.name.as_str())
+    );
+    let source = manifest.source.as_ref().unwrap();
+    assert_eq!(source.engine, manifest::SourceEngine::Postgres);
+    assert_eq!(
+        (source.url.as_deref(), source.schemas.as_slice()),
+        (None, &strings(&["public"])[..])
+    );
+    for (name, entity) in &manifest.entities {
+        assert_eq!((&entity.table, &entity.schema), (name, &None));
+    }
+
+    // Every foreign key. Those declared on the partitions of `payment` are
+    // not relations of any entity (the ledger counts them).
+    assert_eq!(
+        relations(manifest),
+        vec![
+            "address(city_id) -> city(city_id) address_city_id_fkey restrict/cascade",
+            "city(country_id) -> country(country_id) city_country_id_fkey restrict/cascade",
+            "customer(address_id) -> address(address_id) customer_address_id_fkey restrict/cascade",
+            "customer(store_id) -> store(store_id) customer_store_id_fkey restrict/cascade",
+            "film(language_id) -> language(language_id) film_language_id_fkey restrict/cascade",
+            "film(original_language_id) -> language(language_id) film_original_language_id_fkey restrict/cascade",
+            "film_actor(actor_id) -> actor(actor_id) film_actor_actor_id_fkey restrict/cascade",
+            "film_actor(film_id) -> film(film_id) film_actor_film_id_fkey restrict/cascade",
+            "film_category(category_id) -> category(category_id) film_category_category_id_fkey restrict/cascade",
+            "film_category(film_id) -> film(film_id) film_category_film_id_fkey restrict/cascade",
+            "inventory(film_id) -> film(film_id) inventory_film_id_fkey restrict/cascade",
+            "inventory(store_id) -> store(store_id) inventory_store_id_fkey restrict/cascade",
+            "rental(customer_id) -> customer(customer_id) rental_customer_id_fkey restrict/cascade",
+            "rental(inventory_id) -> inventory(inventory_id) rental_inventory_id_fkey restrict/cascade",
+            "rental(staff_id) -> staff(staff_id) rental_staff_id_fkey restrict/cascade",
+            "staff(address_id) -> address(address_id) staff_address_id_fkey restrict/cascade",
+            "staff(store_id) -> store(store_id) staff_store_id_fkey no_action/no_action",
+            "store(address_id) -> address(address_id) store_address_id_fkey restrict/cascade",
+        ]
+    );
+    assert!(
+        manifest
+            .entities
+            .values()
+            .flat_map(|entity| &entity.relations)
+            .all(|relation| !relation.deferrable)
+    );
+
+    // Primary keys, all with PostgreSQL's default names.
+    for (name, key) in [
+        ("actor", &["actor_id"][..]),
+        ("film_actor", &["actor_id", "film_id"]),
+        ("film_category", &["film_id", "category_id"]),
+        ("payment", &["payment_date", "payment_id"]),
+        ("rental", &["rental_id"]),
+    ] {
+        assert_eq!(entity(manifest, name).primary_key, strings(key), "{name}");
+    }
+    for name in PAGILA_TABLES {
+        let table = entity(manifest, name);
+        assert_eq!(table.primary_key_name, None, "{name}");
+        assert!(!table.primary_key.is_empty(), "{name}");
+        assert!(
+            table.uniques.is_empty() && table.checks.is_empty(),
+            "{name}"
+        );
+        assert!(!table.row_level_security, "{name}");
+    }
+    for name in PAGILA_VIEWS {
+        let view = entity(manifest, name);
+        assert!(view.primary_key.is_empty() && view.relations.is_empty());
+        assert!(
+            view.definition.as_deref().unwrap().starts_with("SELECT "),
+            "{name}"
+        );
+        assert!(view.fields.values().all(|field| field.nullable), "{name}");
+    }
+
+    // Types: enum, domain, array, tsvector, fixed-length text.
+    assert_eq!(
+        manifest.enums["mpaa_rating"].values,
+        ["G", "PG", "PG-13", "R", "NC-17"]
+    );
+    assert_eq!(manifest.enums.len(), 1);
+    let rating = field(manifest, "film", "rating");
+    assert_eq!(
+        (
+            rating.ty,
+            rating.enum_name.as_deref(),
+            rating.native.as_deref()
+        ),
+        (FieldType::Enum, Some("mpaa_rating"), None)
+    );
+    assert_eq!(rating.default, literal(Literal::String("G".into())));
+    assert!(rating.nullable);
+    let year = field(manifest, "film", "release_year");
+    assert_eq!(
+        (year.ty, year.native.as_deref()),
+        (FieldType::Int32, Some("year"))
+    );
+    let features = field(manifest, "film", "special_features");
+    assert_eq!(features.ty, FieldType::Array);
+    assert_eq!(features.native, None);
+    let items = features.items.as_deref().unwrap();
+    assert_eq!((items.ty, items.native.as_deref()), (FieldType::Text, None));
+    let fulltext = field(manifest, "film", "fulltext");
+    assert_eq!(
+        (fulltext.ty, fulltext.native.as_deref(), fulltext.nullable),
+        (FieldType::Native, Some("tsvector"), false)
+    );
+    let language = field(manifest, "language", "name");
+    assert_eq!(
+        (language.ty, language.max_length, language.native.as_deref()),
+        (FieldType::String, Some(20), Some("character(20)"))
+    );
+    let rate = field(manifest, "film", "rental_rate");
+    assert_eq!(
+        (rate.ty, rate.precision, rate.scale, rate.native.as_deref()),
+        (FieldType::Decimal, Some(4), Some(2), None)
+    );
+    assert_eq!(field(manifest, "staff", "picture").ty, FieldType::Bytes);
+    assert_eq!(
+        field(manifest, "rental", "return_date").ty,
+        FieldType::Timestamptz
+    );
+    assert_eq!(
+        field(manifest, "customer", "create_date").ty,
+        FieldType::Date
+    );
+
+    // Serial columns: pagila's `nextval(...)` keys (their sequences are not
+    // owned by the columns; the ledger says so).
+    for (name, key) in [
+        ("actor", "actor_id"),
+        ("address", "address_id"),
+        ("category", "category_id"),
+        ("city", "city_id"),
+        ("country", "country_id"),
+        ("customer", "customer_id"),
+        ("film", "film_id"),
+        ("inventory", "inventory_id"),
+        ("language", "language_id"),
+        ("payment", "payment_id"),
+        ("rental", "rental_id"),
+        ("staff", "staff_id"),
+        ("store", "store_id"),
+    ] {
+        let serial = field(manifest, name, key);
+        assert_eq!(
+            (&serial.generated, &serial.default, serial.nullable),
+            (&Some(Generated::Kind(GeneratedKind::Serial)), &None, false),
+            "{name}.{key}"
+        );
+        let entry = ledger_entry(&introspection, "sequence", &format!("{name}_{key}_seq"));
+        assert!(entry.message.contains("not owned"), "{}", entry.message);
+    }
+
+    // Defaults.
+    assert_eq!(field(manifest, "film", "last_update").default, sql("now()"));
+    assert_eq!(
+        field(manifest, "film", "rental_rate").default,
+        literal(Literal::Float(4.99))
+    );
+    assert_eq!(
+        field(manifest, "film", "replacement_cost").default,
+        literal(Literal::Float(19.99))
+    );
+    assert_eq!(
+        field(manifest, "film", "rental_duration").default,
+        literal(Literal::Int(3))
+    );
+    assert_eq!(
+        field(manifest, "customer", "activebool").default,
+        literal(Literal::Bool(true))
+    );
+    assert_eq!(
+        field(manifest, "customer", "create_date").default,
+        sql("CURRENT_DATE")
+    );
+    assert_eq!(
+        field(manifest, "customer", "last_update").default,
+        sql("now()")
+    );
+    assert!(field(manifest, "customer", "last_update").nullable);
+
+    // Indexes: methods, unique indexes, none for the keys.
+    let film = entity(manifest, "film");
+    let fulltext_index = film
+        .indexes
+        .iter()
+        .find(|index| index.name == "film_fulltext_idx")
+        .unwrap();
+    assert_eq!(
+        fulltext_index,
+        &Index {
+            name: "film_fulltext_idx".into(),
+            fields: vec![IndexPart::field("fulltext")],
+            unique: false,
+            predicate: None,
+            method: Some("gist".into()),
+            expire_after_seconds: None,
+        }
+    );
+    let unique_indexes: Vec<(&str, &str, Vec<String>)> = manifest
+        .entities
+        .iter()
+        .flat_map(|(name, entity)| {
+            entity
+                .indexes
+                .iter()
+                .filter(|index| index.unique)
+                .map(move |index| {
+                    (
+                        name.as_str(),
+                        index.name.as_str(),
+                        index.fields.iter().map(ToString::to_string).collect(),
+                    )
+                })
+        })
+        .collect();
+    assert_eq!(
+        unique_indexes,
+        [
+            (
+                "rental",
+                "idx_unq_rental_rental_date_inventory_id_customer_id",
+                strings(&["rental_date", "inventory_id", "customer_id"])
+            ),
+            (
+                "rental_by_category",
+                "rental_category",
+                strings(&["category"])
+            ),
+            (
+                "store",
+                "idx_unq_manager_staff_id",
+                strings(&["manager_staff_id"])
+            ),
+        ]
+    );
+    let index_count: usize = manifest.entities.values().map(|e| e.indexes.len()).sum();
+    assert_eq!(index_count, 16);
+    assert!(
+        manifest
+            .entities
+            .values()
+            .flat_map(|entity| &entity.indexes)
+            .all(|index| !index.name.ends_with("_pkey"))
+    );
+
+    // The ledger: triggers, the partitions, functions, domains and the
+    // sequences behind the serial columns.
+    let kinds = ledger_kinds(&introspection);
+    let count = |kind: &str| kinds.iter().filter(|(_, k)| k == kind).count();
+    assert_eq!(count("trigger"), 15);
+    assert_eq!(count("sequence"), 13);
+    assert_eq!(count("partition"), 1);
+    assert_eq!(count("function"), 1);
+    assert_eq!(count("domain"), 2);
+    assert_eq!(introspection.ledger.len(), 32, "{kinds:#?}");
+    let partition = ledger_entry(&introspection, "partition", "payment");
+    for month in 1..=7 {
+        assert!(
+            partition
+                .message
+                .contains(&format!("`payment_p2022_0{month}`"))
+        );
+    }
+    assert!(
+        partition.message.contains("RANGE (payment_date)"),
+        "{}",
+        partition.message
+    );
+    assert!(
+        partition.message.contains("18 foreign keys"),
+        "{}",
+        partition.message
+    );
+    let trigger = ledger_entry(&introspection, "trigger", "film");
+    assert!(
+        trigger.message.contains("film_fulltext_trigger")
+            || trigger.message.contains("last_updated")
+    );
+    let functions = ledger_entry(&introspection, "function", "public");
+    assert!(
+        functions.message.contains("9 functions"),
+        "{}",
+        functions.message
+    );
+    assert!(
+        functions.message.contains("rewards_report("),
+        "{}",
+        functions.message
+    );
+    let domain = ledger_entry(&introspection, "domain", "year");
+    assert!(
+        domain.message.contains("VALUE >= 1901"),
+        "{}",
+        domain.message
+    );
+
+    insta::assert_snapshot!("pagila_manifest", snapshot_text(manifest, "pagila"));
+    insta::assert_json_snapshot!("pagila_ledger", introspection.ledger.entries());
+
+    // The same database through the real binary: exit 0, JSON on stdout, and
+    // the password replaced by a variable in the written manifest.
+    let project = tempfile::tempdir().unwrap();
+    let output = assert_cmd::Command::cargo_bin("baas")
+        .unwrap()
+        .current_dir(project.path())
+        .env("NO_COLOR", "1")
+        .env("HOME", project.path())
+        .env_remove("BAAS_MANIFEST")
+        .args(["--json", "introspect"])
+        .arg(database.url_with_password("pagilaHunter2"))
+        .args(["-o", "out/baas.toml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("pagilaHunter2") && !stderr.contains("pagilaHunter2"));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["outcome"], "written");
+    assert_eq!(report["counts"]["entities"], 23);
+    assert_eq!(report["counts"]["views"], 8);
+    assert_eq!(report["counts"]["relations"], 18);
+    assert_eq!(report["counts"]["enums"], 1);
+    assert_eq!(report["lossy"], true);
+    assert_eq!(report["ledger"].as_array().unwrap().len(), 32);
+    let written = std::fs::read_to_string(project.path().join("out/baas.toml")).unwrap();
+    assert!(!written.contains("pagilaHunter2"), "{written}");
+    let expected_url = format!(
+        "url = \"postgres://postgres:${{DATABASE_PASSWORD}}@{}:{}/{}\"",
+        database.admin.host_str().unwrap(),
+        database.admin.port().unwrap(),
+        database.name
+    );
+    assert!(written.contains(&expected_url), "{written}");
+    let loaded = manifest::load_str(Path::new("baas.toml"), written).unwrap();
+    assert_eq!(loaded.manifest.entities, manifest.entities);
+    assert_eq!(loaded.manifest.enums, manifest.enums);
+}
+
+// ---------------------------------------------------------------------------
+// Chinook
+
+/// The Chinook script without the statements that create and enter its own
+/// `chinook` database, so that it loads into the test's fresh one. The
+/// fixture file itself is not changed.
+fn chinook_script() -> String {
+    let script =
+        std::fs::read_to_string(corpus_file("sql/postgres/Chinook_PostgreSql.sql")).unwrap();
+    let kept: Vec<&str> = script
+        .lines()
+        .filter(|line| {
+            !matches!(
+                line.trim(),
+                "DROP DATABASE IF EXISTS chinook;" | "CREATE DATABASE chinook;" | "\\c chinook;"
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept.len() + 3,
+        script.lines().count(),
+        "the Chinook script changed"
+    );
+    kept.join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chinook_introspects_faithfully() {
+    let Some(database) = Database::create("chinook").await else {
+        return;
+    };
+    database.psql(&chinook_script());
+    let introspection = database.introspect(&["public"]).await;
+    let manifest = &introspection.manifest;
+    assert_valid_and_round_trips(manifest);
+
+    assert_eq!(
+        names(manifest, EntityKind::Table),
+        [
+            "album",
+            "artist",
+            "customer",
+            "employee",
+            "genre",
+            "invoice",
+            "invoice_line",
+            "media_type",
+            "playlist",
+            "playlist_track",
+            "track"
+        ]
+    );
+    assert_eq!(manifest.entities.len(), 11);
+    assert!(manifest.enums.is_empty());
+    assert!(
+        introspection.ledger.is_empty(),
+        "{:#?}",
+        introspection.ledger.entries()
+    );
+
+    let fk = |entity: &str, field: &str, target: &str, target_field: &str| {
+        format!(
+            "{entity}({field}) -> {target}({target_field}) {entity}_{field}_fkey no_action/no_action"
+        )
+    };
+    assert_eq!(
+        relations(manifest),
+        vec![
+            fk("album", "artist_id", "artist", "artist_id"),
+            fk("customer", "support_rep_id", "employee", "employee_id"),
+            fk("employee", "reports_to", "employee", "employee_id"),
+            fk("invoice", "customer_id", "customer", "customer_id"),
+            fk("invoice_line", "invoice_id", "invoice", "invoice_id"),
+            fk("invoice_line", "track_id", "track", "track_id"),
+            fk("playlist_track", "playlist_id", "playlist", "playlist_id"),
+            fk("playlist_track", "track_id", "track", "track_id"),
+            fk("track", "album_id", "album", "album_id"),
+            fk("track", "genre_id", "genre", "genre_id"),
+            fk("track", "media_type_id", "media_type", "media_type_id"),
+        ]
+    );
+
+    for (name, entity) in &manifest.entities {
+        let key = match name.as_str() {
+            "playlist_track" => vec!["playlist_id".to_owned(), "track_id".to_owned()],
+            _ => vec![format!("{name}_id")],
+        };
+        assert_eq!(entity.primary_key, key, "{name}");
+        // `CONSTRAINT album_pkey PRIMARY KEY`: PostgreSQL's default name.
+        assert_eq!(entity.primary_key_name, None, "{name}");
+        // Keys are plain integers: no sequence, no identity.
+        for field in &entity.primary_key {
+            assert_eq!(entity.fields[field].generated, None, "{name}.{field}");
+            assert_eq!(entity.fields[field].ty, FieldType::Int32, "{name}.{field}");
+        }
+        // One index per foreign key, named after it.
+        let indexes: Vec<&str> = entity
+            .indexes
+            .iter()
+            .map(|index| index.name.as_str())
+            .collect();
+        let expected: Vec<String> = entity
+            .relations
+            .iter()
+            .map(|relation| format!("{name}_{}_idx", relation.fields[0]))
+            .collect();
+        assert_eq!(indexes, expected, "{name}");
+        assert!(
+            entity.uniques.is_empty() && entity.checks.is_empty(),
+            "{name}"
+        );
+    }
+
+    let title = field(manifest, "album", "title");
+    assert_eq!(
+        (
+            title.ty,
+            title.max_length,
+            title.native.as_deref(),
+            title.nullable
+        ),
+        (FieldType::String, Some(160), None, false)
+    );
+    let price = field(manifest, "track", "unit_price");
+    assert_eq!(
+        (
+            price.ty,
+            price.precision,
+            price.scale,
+            price.native.as_deref()
+        ),
+        (FieldType::Decimal, Some(10), Some(2), None)
+    );
+    let invoice_date = field(manifest, "invoice", "invoice_date");
+    assert_eq!(
+        (invoice_date.ty, invoice_date.nullable),
+        (FieldType::Timestamp, false)
+    );
+    assert!(field(manifest, "track", "composer").nullable);
+    assert!(
+        manifest
+            .entities
+            .values()
+            .flat_map(|entity| entity.fields.values())
+            .all(|field| field.default.is_none() && field.native.is_none())
+    );
+
+    insta::assert_snapshot!("chinook_manifest", snapshot_text(manifest, "chinook"));
+}
+
+// ---------------------------------------------------------------------------
+// Every feature, on a synthetic database
+
+const FEATURES: &str = r#"
+CREATE TYPE status AS ENUM ('draft', 'published', 'archived');
+COMMENT ON TYPE status IS 'Publication state';
+CREATE DOMAIN email AS character varying(254) NOT NULL CHECK (VALUE LIKE '%@%');
+CREATE TYPE money_amount AS (currency character(3), cents bigint);
+CREATE TYPE place AS (position point, label text);
+CREATE SEQUENCE shared_seq;
+CREATE SEQUENCE standalone_seq START 100 INCREMENT 5;
+
+CREATE TABLE authors (
+    id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email email UNIQUE,
+    handle text COLLATE "C" NOT NULL,
+    first_name text NOT NULL,
+    last_name text NOT NULL,
+    status status NOT NULL DEFAULT 'draft',
+    tags text[] NOT NULL DEFAULT '{}',
+    lucky integer[] DEFAULT '{7,13}',
+    moods status[],
+    balance money_amount,
+    home place,
+    score double precision DEFAULT -1.5,
+    active boolean NOT NULL DEFAULT true,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    motto text DEFAULT 'it''s fine',
+    CONSTRAINT authors_full_name UNIQUE (first_name, last_name),
+    CONSTRAINT handle_format CHECK (handle ~ '^[a-z]+$')
+);
+COMMENT ON TABLE authors IS 'People who write books';
+COMMENT ON COLUMN authors.handle IS 'Public handle, lower case';
+
+CREATE TABLE books (
+    id bigserial PRIMARY KEY,
+    author_id integer NOT NULL REFERENCES authors (id) ON DELETE CASCADE ON UPDATE SET NULL,
+    edition integer NOT NULL DEFAULT 1,
+    title varchar(200) NOT NULL,
+    price numeric(8,2) NOT NULL CONSTRAINT price_positive CHECK (price > 0),
+    isbn character(13),
+    legacy_id integer DEFAULT nextval('shared_seq'),
+    title_upper text GENERATED ALWAYS AS (upper(title)) STORED,
+    UNIQUE (author_id, edition)
+);
+CREATE INDEX books_title_lower ON books (lower(title));
+CREATE INDEX books_in_stock ON books (author_id, price DESC) WHERE price > 10;
+CREATE INDEX books_title_pattern ON books (title varchar_pattern_ops) INCLUDE (isbn);
+CREATE UNIQUE INDEX books_isbn_c ON books (isbn COLLATE "C");
+CREATE INDEX books_id_hash ON books USING hash (id);
+
+CREATE TABLE editions (
+    book_id bigint NOT NULL REFERENCES books (id),
+    number integer NOT NULL,
+    published_on date,
+    PRIMARY KEY (book_id, number)
+);
+CREATE UNIQUE INDEX editions_published_on ON editions (published_on) NULLS NOT DISTINCT;
+CREATE TABLE reviews (
+    id integer GENERATED BY DEFAULT AS IDENTITY,
+    book_id bigint NOT NULL,
+    edition integer NOT NULL,
+    body text,
+    legacy_id integer DEFAULT nextval('shared_seq'),
+    CONSTRAINT reviews_pk PRIMARY KEY (id),
+    CONSTRAINT reviews_edition_fkey FOREIGN KEY (book_id, edition)
+        REFERENCES editions (book_id, number) ON DELETE CASCADE DEFERRABLE
+);
+ALTER TABLE reviews ENABLE ROW LEVEL SECURITY;
+CREATE POLICY reviews_visible ON reviews FOR SELECT USING (body IS NOT NULL);
+
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER books_touch BEFORE UPDATE ON books FOR EACH ROW EXECUTE FUNCTION touch();
+
+CREATE MATERIALIZED VIEW book_counts AS
+    SELECT author_id, count(*) AS books FROM books GROUP BY author_id;
+CREATE UNIQUE INDEX book_counts_author ON book_counts (author_id);
+CREATE VIEW expensive_books AS SELECT id, title, price FROM books WHERE price > 100;
+
+CREATE TABLE bookings (room integer, during tsrange, EXCLUDE USING gist (during WITH &&));
+CREATE UNLOGGED TABLE scratch (note text) WITH (fillfactor = 70);
+CREATE TABLE special_books (discount numeric(4,2)) INHERITS (books);
+CREATE TABLE nothing ();
+
+CREATE SCHEMA audit;
+CREATE TYPE audit.level AS ENUM ('info', 'warn');
+CREATE TABLE audit.log (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    author_id integer REFERENCES public.authors (id) ON DELETE SET NULL,
+    level audit.level NOT NULL DEFAULT 'info',
+    happened_at timestamp NOT NULL DEFAULT '2020-01-01 00:00:00'
+);
+CREATE TABLE audit.authors (id integer PRIMARY KEY, log_id bigint REFERENCES audit.log (id));
+CREATE VIEW audit.recent AS SELECT id, level FROM audit.log;
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn features_introspect_faithfully_across_two_schemas() {
+    let Some(database) = Database::create("features").await else {
+        return;
+    };
+    database.psql(FEATURES);
+    let introspection = database.introspect(&["public", "audit"]).await;
+    let manifest = &introspection.manifest;
+    assert_valid_and_round_trips(manifest);
+
+    // Names: the first schema's unqualified, the second's qualified.
+    assert_eq!(
+        names(manifest, EntityKind::Table),
+        [
+            "audit.authors",
+            "audit.log",
+            "authors",
+            "bookings",
+            "books",
+            "editions",
+            "reviews",
+            "scratch",
+            "special_books"
+        ]
+    );
+    assert_eq!(
+        names(manifest, EntityKind::View),
+        ["audit.recent", "expensive_books"]
+    );
+    assert_eq!(
+        names(manifest, EntityKind::MaterializedView),
+        ["book_counts"]
+    );
+    let audit_log = entity(manifest, "audit.log");
+    assert_eq!(
+        (audit_log.table.as_str(), audit_log.schema.as_deref()),
+        ("log", Some("audit"))
+    );
+    assert_eq!(entity(manifest, "authors").schema, None);
+    assert_eq!(
+        manifest.source.as_ref().unwrap().schemas,
+        strings(&["public", "audit"])
+    );
+
+    // Enums, qualified the same way; values in declaration order.
+    assert_eq!(
+        manifest.enums.keys().collect::<Vec<_>>(),
+        ["audit.level", "status"]
+    );
+    assert_eq!(
+        manifest.enums["status"].values,
+        ["draft", "published", "archived"]
+    );
+    assert_eq!(
+        manifest.enums["status"].comment.as_deref(),
+        Some("Publication state")
+    );
+    assert_eq!(
+        manifest.enums["audit.level"].schema.as_deref(),
+        Some("audit")
+    );
+    let level = field(manifest, "audit.log", "level");
+    assert_eq!(
+        (
+            level.ty,
+            level.enum_name.as_deref(),
+            level.native.as_deref()
+        ),
+        (FieldType::Enum, Some("audit.level"), None)
+    );
+    assert_eq!(level.default, literal(Literal::String("info".into())));
+
+    // Comments.
+    let authors = entity(manifest, "authors");
+    assert_eq!(authors.comment.as_deref(), Some("People who write books"));
+    let handle = field(manifest, "authors", "handle");
+    assert_eq!(handle.comment.as_deref(), Some("Public handle, lower case"));
+    assert_eq!(handle.collation.as_deref(), Some("C"));
+
+    // Identity, serial, generated columns.
+    assert_eq!(
+        field(manifest, "authors", "id").generated,
+        Some(Generated::Kind(GeneratedKind::IdentityAlways))
+    );
+    assert_eq!(
+        field(manifest, "reviews", "id").generated,
+        Some(Generated::Kind(GeneratedKind::Identity))
+    );
+    let book_id = field(manifest, "books", "id");
+    assert_eq!(
+        (book_id.ty, &book_id.generated, &book_id.default),
+        (
+            FieldType::Int64,
+            &Some(Generated::Kind(GeneratedKind::Serial)),
+            &None
+        )
+    );
+    assert_eq!(
+        field(manifest, "books", "title_upper").generated,
+        Some(Generated::Computed {
+            sql: "upper(title::text)".into(),
+            stored: true
+        })
+    );
+    // A sequence two tables share is no serial: the defaults stay SQL.
+    assert_eq!(
+        field(manifest, "books", "legacy_id").default,
+        sql("nextval('shared_seq'::regclass)")
+    );
+    assert_eq!(field(manifest, "reviews", "legacy_id").generated, None);
+
+    // Types: domain with NOT NULL, arrays, composite types.
+    let email = field(manifest, "authors", "email");
+    assert_eq!(
+        (
+            email.ty,
+            email.max_length,
+            email.native.as_deref(),
+            email.nullable,
+            email.unique
+        ),
+        (FieldType::String, Some(254), Some("email"), false, true)
+    );
+    let moods = field(manifest, "authors", "moods");
+    assert_eq!(moods.ty, FieldType::Array);
+    assert_eq!(
+        moods.items.as_deref().unwrap().enum_name.as_deref(),
+        Some("status")
+    );
+    let balance = field(manifest, "authors", "balance");
+    assert_eq!(
+        (balance.ty, balance.native.as_deref()),
+        (FieldType::Object, Some("money_amount"))
+    );
+    let nested = balance.fields.as_ref().unwrap();
+    assert_eq!(nested.keys().collect::<Vec<_>>(), ["currency", "cents"]);
+    assert_eq!(
+        (nested["currency"].ty, nested["currency"].native.as_deref()),
+        (FieldType::String, Some("character(3)"))
+    );
+    assert_eq!(nested["cents"].ty, FieldType::Int64);
+    let home = field(manifest, "authors", "home");
+    assert_eq!(
+        (home.ty, home.native.as_deref()),
+        (FieldType::Native, Some("place"))
+    );
+    let during = field(manifest, "bookings", "during");
+    assert_eq!(
+        (during.ty, during.native.as_deref()),
+        (FieldType::Native, Some("tsrange"))
+    );
+    let isbn = field(manifest, "books", "isbn");
+    assert_eq!(
+        (isbn.ty, isbn.max_length, isbn.native.as_deref()),
+        (FieldType::String, Some(13), Some("character(13)"))
+    );
+
+    // Defaults, normalized.
+    assert_eq!(
+        field(manifest, "authors", "status").default,
+        literal(Literal::String("draft".into()))
+    );
+    assert_eq!(
+        field(manifest, "authors", "tags").default,
+        literal(Literal::Array(vec![]))
+    );
+    assert_eq!(
+        field(manifest, "authors", "lucky").default,
+        literal(Literal::Array(vec![Literal::Int(7), Literal::Int(13)]))
+    );
+    assert_eq!(
+        field(manifest, "authors", "score").default,
+        literal(Literal::Float(-1.5))
+    );
+    assert_eq!(
+        field(manifest, "authors", "active").default,
+        literal(Literal::Bool(true))
+    );
+    assert_eq!(
+        field(manifest, "authors", "created_at").default,
+        sql("now()")
+    );
+    assert_eq!(
+        field(manifest, "authors", "motto").default,
+        literal(Literal::String("it's fine".into()))
+    );
+    assert_eq!(
+        field(manifest, "books", "edition").default,
+        literal(Literal::Int(1))
+    );
+    assert_eq!(
+        field(manifest, "audit.log", "happened_at").default,
+        literal(Literal::String("2020-01-01 00:00:00".into()))
+    );
+
+    // Keys, unique and check constraints.
+    assert_eq!(
+        entity(manifest, "reviews").primary_key_name.as_deref(),
+        Some("reviews_pk")
+    );
+    assert_eq!(entity(manifest, "books").primary_key_name, None);
+    assert_eq!(
+        entity(manifest, "editions").primary_key,
+        strings(&["book_id", "number"])
+    );
+    assert_eq!(
+        authors.uniques,
+        [Unique {
+            name: Some("authors_full_name".into()),
+            fields: strings(&["first_name", "last_name"]),
+        }]
+    );
+    assert_eq!(
+        entity(manifest, "books").uniques,
+        [Unique {
+            name: Some("books_author_id_edition_key".into()),
+            fields: strings(&["author_id", "edition"]),
+        }]
+    );
+    assert_eq!(
+        authors.checks,
+        [Check {
+            name: Some("handle_format".into()),
+            sql: "handle ~ '^[a-z]+$'::text".into(),
+        }]
+    );
+    assert_eq!(
+        entity(manifest, "books").checks,
+        [Check {
+            name: Some("price_positive".into()),
+            sql: "price > 0::numeric".into(),
+        }]
+    );
+
+    // Foreign keys: composite, cascading, deferrable, across schemas.
+    assert_eq!(
+        relations(manifest),
+        vec![
+            "audit.authors(log_id) -> audit.log(id) authors_log_id_fkey no_action/no_action",
+            "audit.log(author_id) -> authors(id) log_author_id_fkey set_null/no_action",
+            "books(author_id) -> authors(id) books_author_id_fkey cascade/set_null",
+            "editions(book_id) -> books(id) editions_book_id_fkey no_action/no_action",
+            "reviews(book_id, edition) -> editions(book_id, number) reviews_edition_fkey cascade/no_action",
+        ]
+    );
+    assert!(entity(manifest, "reviews").relations[0].deferrable);
+    assert!(!entity(manifest, "books").relations[0].deferrable);
+
+    // Indexes: expression, partial with a DESC key, collation, method.
+    let books = entity(manifest, "books");
+    let index = |name: &str| {
+        books
+            .indexes
+            .iter()
+            .find(|index| index.name == name)
+            .unwrap()
+    };
+    assert_eq!(
+        books
+            .indexes
+            .iter()
+            .map(|index| index.name.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "books_id_hash",
+            "books_in_stock",
+            "books_isbn_c",
+            "books_title_lower",
+            "books_title_pattern"
+        ]
+    );
+    assert_eq!(
+        index("books_title_lower").fields,
+        [IndexPart::Expression {
+            sql: "lower(title::text)".into(),
+            order: None
+        }]
+    );
+    let in_stock = index("books_in_stock");
+    assert_eq!(
+        in_stock.fields,
+        [
+            IndexPart::field("author_id"),
+            IndexPart::Field {
+                field: "price".into(),
+                order: Some(SortOrder::Desc),
+                collation: None
+            }
+        ]
+    );
+    assert_eq!(in_stock.predicate.as_deref(), Some("price > 10::numeric"));
+    assert!(!in_stock.unique);
+    let isbn_c = index("books_isbn_c");
+    assert!(isbn_c.unique);
+    assert_eq!(
+        isbn_c.fields,
+        [IndexPart::Field {
+            field: "isbn".into(),
+            order: None,
+            collation: Some("C".into())
+        }]
+    );
+    assert_eq!(index("books_id_hash").method.as_deref(), Some("hash"));
+    assert_eq!(index("books_in_stock").method, None);
+
+    // Views, materialized views, row-level security.
+    let counts = entity(manifest, "book_counts");
+    assert_eq!(
+        counts.definition.as_deref(),
+        Some(
+            "SELECT books.author_id,\n    count(*) AS books\n   FROM books\n  GROUP BY books.author_id"
+        )
+    );
+    assert_eq!(counts.indexes.len(), 1);
+    assert_eq!(counts.fields["books"].ty, FieldType::Int64);
+    assert!(entity(manifest, "reviews").row_level_security);
+    assert!(!authors.row_level_security);
+
+    // What the manifest cannot say is in the ledger, every item of it.
+    assert_eq!(
+        ledger_kinds(&introspection),
+        [
+            ("bookings", "exclusion_constraint"),
+            ("books", "index_options"),
+            ("books", "trigger"),
+            ("editions", "index_options"),
+            ("email", "domain"),
+            ("nothing", "empty_table"),
+            ("place", "composite_type"),
+            ("public", "function"),
+            ("reviews", "policy"),
+            ("scratch", "storage_options"),
+            ("scratch", "unlogged"),
+            ("shared_seq", "sequence"),
+            ("special_books", "inheritance"),
+            ("standalone_seq", "sequence"),
+        ]
+        .map(|(object, kind)| (object.to_owned(), kind.to_owned()))
+    );
+    let pattern = ledger_entry(&introspection, "index_options", "books");
+    assert!(pattern.message.contains("books_title_pattern"));
+    assert!(pattern.message.contains("varchar_pattern_ops"));
+    assert!(pattern.message.contains("includes `isbn`"));
+    let nulls = ledger_entry(&introspection, "index_options", "editions");
+    assert!(
+        nulls.message.contains("NULLS NOT DISTINCT"),
+        "{}",
+        nulls.message
+    );
+    assert_eq!(
+        entity(manifest, "editions").indexes[0].name,
+        "editions_published_on"
+    );
+    let policy = ledger_entry(&introspection, "policy", "reviews");
+    assert!(policy.message.contains("reviews_visible"));
+    assert!(policy.message.contains("USING (body IS NOT NULL)"));
+    let trigger = ledger_entry(&introspection, "trigger", "books");
+    assert!(trigger.message.contains("books_touch"));
+    let function = ledger_entry(&introspection, "function", "public");
+    assert!(function.message.contains("touch()"));
+    let shared = ledger_entry(&introspection, "sequence", "shared_seq");
+    assert!(
+        shared
+            .message
+            .contains("`books.legacy_id`, `reviews.legacy_id`")
+    );
+    insta::assert_json_snapshot!("features_ledger", introspection.ledger.entries());
+    insta::assert_snapshot!("features_manifest", snapshot_text(manifest, "features"));
+
+    // The second schema alone: its names unqualified, the foreign key into
+    // `public` reported rather than kept.
+    let audit = database.introspect(&["audit"]).await;
+    assert_valid_and_round_trips(&audit.manifest);
+    assert_eq!(
+        audit.manifest.entities.keys().collect::<Vec<_>>(),
+        ["authors", "log", "recent"]
+    );
+    assert_eq!(audit.manifest.entities["log"].schema, None);
+    assert!(audit.manifest.entities["log"].relations.is_empty());
+    assert_eq!(
+        audit.manifest.entities["authors"].relations[0]
+            .references
+            .entity,
+        "log"
+    );
+    assert_eq!(audit.manifest.enums.keys().collect::<Vec<_>>(), ["level"]);
+    let dangling = ledger_entry(&audit, "dangling_foreign_key", "log");
+    assert!(
+        dangling.message.contains("`public.authors`"),
+        "{}",
+        dangling.message
+    );
+    assert_eq!(audit.ledger.len(), 1);
+
+    // A schema that does not exist is an error, not an empty manifest.
+    let error = database
+        .try_introspect(&["public", "nope"])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, IntrospectError::Unsupported(message) if message.contains("`nope`")),
+        "{error:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Connection errors
+
+#[tokio::test]
+async fn unreachable_server_is_a_connect_error_that_never_shows_the_password() {
+    // A port nothing listens on: bind one, then let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://app:Sup3rSecretPw@127.0.0.1:{port}/shop?password=0therSecretPw");
+    let error = PostgresIntrospector::new(Url::parse(&url).unwrap())
+        .introspect(&IntrospectOptions::default(), &Progress::hidden())
+        .await
+        .unwrap_err();
+    let IntrospectError::Connect { target, reason } = &error else {
+        panic!("expected a connect error, got {error:?}");
+    };
+    assert_eq!(target, &format!("postgres://app:***@127.0.0.1:{port}/shop"));
+    assert!(
+        !reason.contains("Sup3rSecretPw") && !reason.contains("0therSecretPw"),
+        "{reason}"
+    );
+
+    let project = tempfile::tempdir().unwrap();
+    for json in [false, true] {
+        let mut command = assert_cmd::Command::cargo_bin("baas").unwrap();
+        command
+            .current_dir(project.path())
+            .env("NO_COLOR", "1")
+            .env("HOME", project.path());
+        if json {
+            command.arg("--json");
+        }
+        let output = command.args(["introspect", &url]).output().unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(3), "{all}");
+        assert!(
+            !all.contains("Sup3rSecretPw") && !all.contains("0therSecretPw"),
+            "{all}"
+        );
+        assert!(all.contains(&format!("127.0.0.1:{port}/shop")), "{all}");
+        assert!(!project.path().join("baas.toml").exists());
+    }
+}

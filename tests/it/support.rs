@@ -1,6 +1,6 @@
 //! Shared helpers: the fixture corpus, temporary projects, the real binary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The shared real-world corpus (`../shared/fixtures` beside the clone, or
 /// `$BAAS_FIXTURES`). Panics with a clear message when it is absent: CI always
@@ -53,5 +53,40 @@ pub fn server_url(variable: &str) -> Option<String> {
             );
             None
         }
+    }
+}
+
+/// The real binary, run in `dir` with no colors, a private HOME and none of
+/// the environment variables that would change what it reads.
+#[allow(dead_code)]
+pub fn baas(dir: &Path) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::cargo_bin("baas").unwrap();
+    command
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("HOME", dir)
+        .env_remove("BAAS_MANIFEST")
+        .env_remove("BAAS_DATABASE_URL")
+        .env_remove("BAAS_API_KEY");
+    command
+}
+
+/// A small deterministic generator (xorshift): fuzz cases are the same on
+/// every run, so a failure can be replayed.
+#[allow(dead_code)]
+pub struct XorShift(pub u64);
+
+#[allow(dead_code)]
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..bound` (0 when `bound` is 0).
+    pub fn below(&mut self, bound: usize) -> usize {
+        (self.next() % bound.max(1) as u64) as usize
     }
 }

@@ -1,0 +1,396 @@
+//! PostgreSQL: how the portable field types are spelled in PostgreSQL, and
+//! how a built-in PostgreSQL type reads back as one.
+//!
+//! [`canonical_type`] renders a field the way PostgreSQL's own
+//! `format_type()` prints the type it stands for (`integer`,
+//! `character varying(20)`, `timestamp with time zone`, ...). The introspector
+//! compares that rendering with what `format_type()` printed for a column and
+//! keeps the printed text in [`Field::native`] only when the two differ
+//! (`character(1)`, a domain such as `year`, `tsvector`), so a manifest read
+//! from PostgreSQL names every type exactly and stays quiet about the common
+//! ones.
+
+use super::Dialect;
+use crate::manifest::{Field, FieldType};
+
+/// `VARHDRSZ`: PostgreSQL stores a length type modifier with the size of a
+/// varlena header added.
+const VARHDRSZ: i32 = 4;
+
+/// The PostgreSQL dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PostgresDialect;
+
+impl Dialect for PostgresDialect {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn canonical_type(&self, field: &Field) -> String {
+        canonical_type(field)
+    }
+}
+
+/// The canonical PostgreSQL spelling of `field`'s portable type: the text
+/// `format_type()` prints for the type PostgreSQL would create for it.
+///
+/// Types PostgreSQL has no direct counterpart for are stored the way
+/// PostgreSQL applications usually store them: objects as `jsonb`, object ids
+/// as their 24 hex digits.
+pub fn canonical_type(field: &Field) -> String {
+    let text = match field.ty {
+        FieldType::Bool => "boolean",
+        FieldType::Int16 => "smallint",
+        FieldType::Int32 => "integer",
+        FieldType::Int64 => "bigint",
+        FieldType::Float32 => "real",
+        FieldType::Float64 => "double precision",
+        FieldType::Decimal => {
+            return match (field.precision, field.scale) {
+                (Some(precision), scale) => {
+                    format!("numeric({precision},{})", scale.unwrap_or(0))
+                }
+                (None, _) => "numeric".to_owned(),
+            };
+        }
+        FieldType::String => {
+            return match field.max_length {
+                Some(length) => format!("character varying({length})"),
+                None => "character varying".to_owned(),
+            };
+        }
+        FieldType::Text => "text",
+        FieldType::Uuid => "uuid",
+        FieldType::Date => "date",
+        FieldType::Time => "time without time zone",
+        FieldType::Timestamp => "timestamp without time zone",
+        FieldType::Timestamptz => "timestamp with time zone",
+        FieldType::Interval => "interval",
+        FieldType::Json | FieldType::Object => "jsonb",
+        FieldType::Bytes => "bytea",
+        FieldType::ObjectId => "character(24)",
+        FieldType::Enum => {
+            return match &field.enum_name {
+                Some(name) => quote_qualified(name),
+                None => "text".to_owned(),
+            };
+        }
+        FieldType::Array => {
+            return match &field.items {
+                Some(items) => format!("{}[]", PostgresDialect.column_type(items)),
+                None => "text[]".to_owned(),
+            };
+        }
+        FieldType::Native => {
+            return field.native.clone().unwrap_or_else(|| "text".to_owned());
+        }
+    };
+    text.to_owned()
+}
+
+/// The portable field for a built-in (`pg_catalog`) base type: `type_name`
+/// is its `pg_type.typname` (`int4`, `varchar`, ...), `typmod` the column's
+/// type modifier and `formatted` what `format_type()` printed for the two.
+///
+/// Lengths, precision and scale come from the type modifier. When
+/// [`canonical_type`] of the result is not `formatted` (a `character(n)`, a
+/// `time(3)`, `json`), the printed text is kept in `native`; a type with no
+/// portable counterpart becomes `type = "native"`. Everything else
+/// (nullability, defaults, ...) is left at [`Field::new`]'s values.
+pub fn builtin_field(type_name: &str, typmod: i32, formatted: &str) -> Field {
+    let ty = match type_name {
+        "bool" => FieldType::Bool,
+        "int2" => FieldType::Int16,
+        "int4" => FieldType::Int32,
+        "int8" => FieldType::Int64,
+        "float4" => FieldType::Float32,
+        "float8" => FieldType::Float64,
+        "numeric" => FieldType::Decimal,
+        "varchar" | "bpchar" => FieldType::String,
+        "text" => FieldType::Text,
+        "uuid" => FieldType::Uuid,
+        "date" => FieldType::Date,
+        "time" => FieldType::Time,
+        "timestamp" => FieldType::Timestamp,
+        "timestamptz" => FieldType::Timestamptz,
+        "interval" => FieldType::Interval,
+        "json" | "jsonb" => FieldType::Json,
+        "bytea" => FieldType::Bytes,
+        _ => FieldType::Native,
+    };
+    let mut field = Field::new(ty);
+    if ty == FieldType::String {
+        field.max_length = length_modifier(typmod);
+    }
+    if let (FieldType::Decimal, Some((precision, scale))) = (ty, numeric_modifier(typmod)) {
+        match (u32::try_from(precision), u32::try_from(scale)) {
+            (Ok(precision), Ok(scale)) if scale <= precision => {
+                field.precision = Some(precision);
+                field.scale = Some(scale);
+            }
+            // `numeric(2,-3)` or `numeric(2,5)` (PostgreSQL 15): no portable
+            // decimal says that.
+            _ => field = Field::new(FieldType::Native),
+        }
+    }
+    pin_native(&mut field, formatted);
+    field
+}
+
+/// Sets `field.native` to `formatted` when the canonical rendering of the
+/// field is not that text (always for `type = "native"`).
+pub fn pin_native(field: &mut Field, formatted: &str) {
+    field.native = None;
+    if field.ty == FieldType::Native || canonical_type(field) != formatted {
+        field.native = Some(formatted.to_owned());
+    }
+}
+
+/// The length in a `varchar(n)` / `character(n)` type modifier.
+fn length_modifier(typmod: i32) -> Option<u32> {
+    u32::try_from(typmod.checked_sub(VARHDRSZ)?).ok()
+}
+
+/// Precision and scale in a `numeric(p,s)` type modifier. The scale is an
+/// 11-bit signed number (PostgreSQL 15 allows negative scales).
+fn numeric_modifier(typmod: i32) -> Option<(i32, i32)> {
+    if typmod < VARHDRSZ {
+        return None;
+    }
+    let packed = typmod - VARHDRSZ;
+    let precision = (packed >> 16) & 0xffff;
+    let scale = ((packed & 0x7ff) ^ 1024) - 1024;
+    Some((precision, scale))
+}
+
+/// `name` as PostgreSQL prints an identifier: bare when it is a plain
+/// lower-case word, else in double quotes. (PostgreSQL also quotes reserved
+/// words; a name that collides with one is printed quoted by `format_type()`
+/// and so ends up in `native`, which is harmless.)
+pub fn quote_identifier(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|first| first.is_ascii_lowercase() || first == '_')
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+    if plain {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// A possibly schema-qualified manifest name (`audit.status`) as PostgreSQL
+/// prints it (`audit.status`, `"Audit"."Status"`).
+fn quote_qualified(name: &str) -> String {
+    match name.split_once('.') {
+        Some((schema, rest)) => format!("{}.{}", quote_identifier(schema), quote_identifier(rest)),
+        None => quote_identifier(name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn varchar_typmod(length: i32) -> i32 {
+        length + VARHDRSZ
+    }
+
+    fn numeric_typmod(precision: i32, scale: i32) -> i32 {
+        ((precision << 16) | (scale & 0x7ff)) + VARHDRSZ
+    }
+
+    fn mapped(type_name: &str, typmod: i32, formatted: &str) -> (FieldType, Option<String>) {
+        let field = builtin_field(type_name, typmod, formatted);
+        (field.ty, field.native)
+    }
+
+    #[test]
+    fn format_type_spellings_map_without_native() {
+        for (type_name, formatted, ty) in [
+            ("bool", "boolean", FieldType::Bool),
+            ("int2", "smallint", FieldType::Int16),
+            ("int4", "integer", FieldType::Int32),
+            ("int8", "bigint", FieldType::Int64),
+            ("float4", "real", FieldType::Float32),
+            ("float8", "double precision", FieldType::Float64),
+            ("numeric", "numeric", FieldType::Decimal),
+            ("varchar", "character varying", FieldType::String),
+            ("text", "text", FieldType::Text),
+            ("uuid", "uuid", FieldType::Uuid),
+            ("date", "date", FieldType::Date),
+            ("time", "time without time zone", FieldType::Time),
+            (
+                "timestamp",
+                "timestamp without time zone",
+                FieldType::Timestamp,
+            ),
+            (
+                "timestamptz",
+                "timestamp with time zone",
+                FieldType::Timestamptz,
+            ),
+            ("interval", "interval", FieldType::Interval),
+            ("jsonb", "jsonb", FieldType::Json),
+            ("bytea", "bytea", FieldType::Bytes),
+        ] {
+            assert_eq!(mapped(type_name, -1, formatted), (ty, None), "{type_name}");
+        }
+    }
+
+    #[test]
+    fn type_modifiers_become_lengths_precision_and_scale() {
+        let field = builtin_field("varchar", varchar_typmod(160), "character varying(160)");
+        assert_eq!((field.ty, field.max_length), (FieldType::String, Some(160)));
+        assert_eq!(field.native, None);
+
+        let field = builtin_field("numeric", numeric_typmod(10, 2), "numeric(10,2)");
+        assert_eq!(
+            (field.ty, field.precision, field.scale, field.native),
+            (FieldType::Decimal, Some(10), Some(2), None)
+        );
+        let field = builtin_field("numeric", numeric_typmod(8, 0), "numeric(8,0)");
+        assert_eq!((field.precision, field.scale), (Some(8), Some(0)));
+        assert_eq!(field.native, None);
+    }
+
+    #[test]
+    fn other_spellings_keep_their_format_type_text() {
+        let field = builtin_field("bpchar", varchar_typmod(1), "character(1)");
+        assert_eq!(
+            (field.ty, field.max_length, field.native.as_deref()),
+            (FieldType::String, Some(1), Some("character(1)"))
+        );
+        assert_eq!(
+            mapped("bpchar", -1, "bpchar"),
+            (FieldType::String, Some("bpchar".into()))
+        );
+        assert_eq!(
+            mapped("json", -1, "json"),
+            (FieldType::Json, Some("json".into()))
+        );
+        assert_eq!(
+            mapped("time", 3, "time(3) without time zone"),
+            (FieldType::Time, Some("time(3) without time zone".into()))
+        );
+        assert_eq!(
+            mapped("timestamptz", 0, "timestamp(0) with time zone"),
+            (
+                FieldType::Timestamptz,
+                Some("timestamp(0) with time zone".into())
+            )
+        );
+        assert_eq!(
+            mapped("interval", 0x7fff0000u32 as i32, "interval day"),
+            (FieldType::Interval, Some("interval day".into()))
+        );
+    }
+
+    #[test]
+    fn types_without_a_portable_counterpart_are_native() {
+        for (type_name, formatted) in [
+            ("tsvector", "tsvector"),
+            ("timetz", "time with time zone"),
+            ("inet", "inet"),
+            ("money", "money"),
+            ("point", "point"),
+            ("xml", "xml"),
+            ("char", "\"char\""),
+            ("int2vector", "int2vector"),
+        ] {
+            assert_eq!(
+                mapped(type_name, -1, formatted),
+                (FieldType::Native, Some(formatted.to_owned())),
+                "{type_name}"
+            );
+        }
+    }
+
+    #[test]
+    fn decimals_portable_decimals_cannot_say_are_native() {
+        assert_eq!(
+            mapped("numeric", numeric_typmod(2, -3), "numeric(2,-3)"),
+            (FieldType::Native, Some("numeric(2,-3)".into()))
+        );
+        assert_eq!(
+            mapped("numeric", numeric_typmod(2, 5), "numeric(2,5)"),
+            (FieldType::Native, Some("numeric(2,5)".into()))
+        );
+        assert_eq!(numeric_modifier(numeric_typmod(2, -3)), Some((2, -3)));
+        assert_eq!(numeric_modifier(-1), None);
+    }
+
+    #[test]
+    fn canonical_rendering_of_every_portable_type() {
+        let render = |ty: FieldType| canonical_type(&Field::new(ty));
+        assert_eq!(render(FieldType::Bool), "boolean");
+        assert_eq!(render(FieldType::Int16), "smallint");
+        assert_eq!(render(FieldType::Int32), "integer");
+        assert_eq!(render(FieldType::Int64), "bigint");
+        assert_eq!(render(FieldType::Float32), "real");
+        assert_eq!(render(FieldType::Float64), "double precision");
+        assert_eq!(render(FieldType::Decimal), "numeric");
+        assert_eq!(render(FieldType::String), "character varying");
+        assert_eq!(render(FieldType::Text), "text");
+        assert_eq!(render(FieldType::Uuid), "uuid");
+        assert_eq!(render(FieldType::Date), "date");
+        assert_eq!(render(FieldType::Time), "time without time zone");
+        assert_eq!(render(FieldType::Timestamp), "timestamp without time zone");
+        assert_eq!(render(FieldType::Timestamptz), "timestamp with time zone");
+        assert_eq!(render(FieldType::Interval), "interval");
+        assert_eq!(render(FieldType::Json), "jsonb");
+        assert_eq!(render(FieldType::Bytes), "bytea");
+        assert_eq!(render(FieldType::Object), "jsonb");
+
+        let mut decimal = Field::new(FieldType::Decimal);
+        decimal.precision = Some(10);
+        assert_eq!(canonical_type(&decimal), "numeric(10,0)");
+        decimal.scale = Some(2);
+        assert_eq!(canonical_type(&decimal), "numeric(10,2)");
+
+        let mut string = Field::new(FieldType::String);
+        string.max_length = Some(20);
+        assert_eq!(canonical_type(&string), "character varying(20)");
+
+        let mut rating = Field::new(FieldType::Enum);
+        rating.enum_name = Some("mpaa_rating".into());
+        assert_eq!(canonical_type(&rating), "mpaa_rating");
+        rating.enum_name = Some("audit.Level".into());
+        assert_eq!(canonical_type(&rating), "audit.\"Level\"");
+
+        let mut tags = Field::new(FieldType::Array);
+        tags.items = Some(Box::new(Field::new(FieldType::Text)));
+        assert_eq!(canonical_type(&tags), "text[]");
+        let mut code = Field::new(FieldType::String);
+        code.max_length = Some(1);
+        code.native = Some("character(1)".into());
+        tags.items = Some(Box::new(code));
+        assert_eq!(canonical_type(&tags), "character(1)[]");
+
+        let mut native = Field::new(FieldType::Native);
+        native.native = Some("tsvector".into());
+        assert_eq!(canonical_type(&native), "tsvector");
+    }
+
+    #[test]
+    fn column_type_prefers_the_pinned_native_type() {
+        let mut year = Field::new(FieldType::Int32);
+        year.native = Some("year".into());
+        assert_eq!(PostgresDialect.column_type(&year), "year");
+        assert_eq!(PostgresDialect.canonical_type(&year), "integer");
+        assert_eq!(PostgresDialect.name(), "postgres");
+    }
+
+    #[test]
+    fn identifiers_are_quoted_like_postgres_does() {
+        assert_eq!(quote_identifier("mpaa_rating"), "mpaa_rating");
+        assert_eq!(quote_identifier("_x1"), "_x1");
+        assert_eq!(quote_identifier("Mood"), "\"Mood\"");
+        assert_eq!(quote_identifier("bıgınt"), "\"bıgınt\"");
+        assert_eq!(quote_identifier("1st"), "\"1st\"");
+        assert_eq!(quote_identifier("a\"b"), "\"a\"\"b\"");
+    }
+}

@@ -1,0 +1,14 @@
+-- Row-level security policies on the tables of the requested schemas ($1).
+SELECT p.polrelid::int8 AS relation,
+       p.polname::text AS name,
+       p.polcmd::text AS command,
+       p.polpermissive AS permissive,
+       array(SELECT CASE WHEN r.role = 0 THEN 'public' ELSE pg_get_userbyid(r.role)::text END
+               FROM unnest(p.polroles) AS r (role)
+              ORDER BY 1) AS roles,
+       pg_get_expr(p.polqual, p.polrelid, true) AS using_sql,
+       pg_get_expr(p.polwithcheck, p.polrelid, true) AS check_sql
+  FROM pg_policy p
+  JOIN pg_class c ON c.oid = p.polrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY ($1::text[])

@@ -1,0 +1,11 @@
+-- User triggers (not the internal ones behind foreign keys) on the tables
+-- and views of the requested schemas ($1), partitions left out.
+SELECT t.tgrelid::int8 AS relation,
+       t.tgname::text AS name,
+       pg_get_triggerdef(t.oid, true) AS definition
+  FROM pg_trigger t
+  JOIN pg_class c ON c.oid = t.tgrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY ($1::text[])
+   AND NOT t.tgisinternal
+   AND NOT c.relispartition

@@ -1,0 +1,94 @@
+-- Every type the columns of the requested schemas ($1) use, every enum,
+-- domain, composite, range and base type defined in those schemas (not by an
+-- extension), and, transitively, the types those are made of: array
+-- elements, domain base types and composite attributes.
+WITH RECURSIVE
+start (oid) AS (
+    SELECT a.atttypid
+      FROM pg_attribute a
+      JOIN pg_class c ON c.oid = a.attrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = ANY ($1::text[])
+       AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+       AND NOT c.relispartition
+       AND a.attnum > 0
+       AND NOT a.attisdropped
+    UNION
+    SELECT t.oid
+      FROM pg_type t
+      JOIN pg_namespace n ON n.oid = t.typnamespace
+     WHERE n.nspname = ANY ($1::text[])
+       AND (t.typtype IN ('e', 'd', 'r')
+            OR (t.typtype = 'b' AND t.typcategory <> 'A')
+            OR (t.typtype = 'c'
+                AND EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c')))
+       AND NOT EXISTS (SELECT 1
+                         FROM pg_depend e
+                        WHERE e.classid = 'pg_type'::regclass
+                          AND e.objid = t.oid
+                          AND e.deptype = 'e')
+),
+closure (oid) AS (
+    SELECT oid FROM start
+    UNION
+    SELECT part.oid
+      FROM closure cl
+      JOIN pg_type t ON t.oid = cl.oid
+     CROSS JOIN LATERAL (
+           SELECT t.typelem WHERE t.typcategory = 'A' AND t.typelem <> 0
+           UNION ALL
+           SELECT t.typbasetype WHERE t.typtype = 'd'
+           UNION ALL
+           SELECT a.atttypid
+             FROM pg_attribute a
+            WHERE t.typtype = 'c'
+              AND a.attrelid = t.typrelid
+              AND a.attnum > 0
+              AND NOT a.attisdropped
+       ) AS part (oid)
+)
+SELECT t.oid::int8 AS oid,
+       n.nspname::text AS schema,
+       t.typname::text AS name,
+       format_type(t.oid, NULL) AS formatted,
+       t.typtype::text AS kind,
+       t.typcategory::text AS category,
+       t.typelem::int8 AS element,
+       t.typbasetype::int8 AS base,
+       t.typtypmod AS base_typmod,
+       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_formatted,
+       t.typnotnull AS not_null,
+       t.typdefault AS default_sql,
+       CASE WHEN t.typtype = 'e' THEN
+           array(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
+       END AS labels,
+       CASE WHEN t.typtype = 'd' THEN
+           array(SELECT k.conname::text || ': ' || pg_get_constraintdef(k.oid, true)
+                   FROM pg_constraint k
+                  WHERE k.contypid = t.oid
+                  ORDER BY k.conname)
+       END AS checks,
+       array(SELECT a.attname::text FROM pg_attribute a
+              WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum) AS attribute_names,
+       array(SELECT a.atttypid::int8 FROM pg_attribute a
+              WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum) AS attribute_types,
+       array(SELECT a.atttypmod FROM pg_attribute a
+              WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum) AS attribute_typmods,
+       array(SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+              WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum) AS attribute_formatted,
+       n.nspname = ANY ($1::text[])
+           AND NOT EXISTS (SELECT 1
+                             FROM pg_depend e
+                            WHERE e.classid = 'pg_type'::regclass
+                              AND e.objid = t.oid
+                              AND e.deptype = 'e') AS defined_here,
+       d.description AS comment
+  FROM closure cl
+  JOIN pg_type t ON t.oid = cl.oid
+  JOIN pg_namespace n ON n.oid = t.typnamespace
+  LEFT JOIN pg_description d
+         ON d.classoid = 'pg_type'::regclass AND d.objoid = t.oid AND d.objsubid = 0

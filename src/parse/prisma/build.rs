@@ -1,0 +1,2159 @@
+//! Syntax trees of one or more Prisma files → [`Manifest`] + [`Ledger`].
+//!
+//! Every name is resolved across all files (a schema folder is one schema).
+//! Problems (unknown types and fields, bad attribute arguments, duplicates)
+//! are collected per file; what the manifest cannot say goes to the ledger.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::Path;
+
+use indexmap::IndexMap;
+
+use super::native::{Native, NativeArgument, Provider, Scalar, native_field};
+use super::syntax::{Arity, Attribute, Block, BlockKind, Expr, FieldDecl, Ident, SchemaAst};
+use crate::introspect::Introspection;
+use crate::ledger::Ledger;
+use crate::manifest::load::closest;
+use crate::manifest::{
+    CURRENT_FORMAT, DefaultValue, Entity, EntityKind, Enum, Field, FieldType, Generated,
+    GeneratedKind, Index, IndexPart, Literal, Manifest, ReferentialAction, Relation,
+    RelationTarget, SortOrder, Source, SourceEngine, Unique,
+};
+use crate::source::SourceLocation;
+
+/// A problem in file `file` (an index into the files given to [`build`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct BuildProblem {
+    pub file: usize,
+    pub span: Range<usize>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// Builds the manifest from the parsed files. Problems are returned beside
+/// the result; the caller decides whether the result may be used.
+pub(super) fn build(asts: &[SchemaAst]) -> (Introspection, Vec<BuildProblem>) {
+    let mut builder = Builder {
+        declarations: BTreeMap::new(),
+        datasource: None,
+        provider: Provider::Unknown,
+        problems: Vec::new(),
+        ledger: Ledger::new(),
+        composites: BTreeMap::new(),
+        visiting: Vec::new(),
+    };
+    builder.declare(asts);
+    let source = builder.datasource();
+    let mut manifest = Manifest {
+        format: CURRENT_FORMAT,
+        version: 1,
+        source: Some(source),
+        ..Manifest::default()
+    };
+    let declarations: Vec<Declaration<'_>> = builder.declarations.values().copied().collect();
+    for declaration in &declarations {
+        if declaration.block.kind == BlockKind::Enum {
+            let enumeration = builder.enumeration(*declaration);
+            manifest
+                .enums
+                .insert(declaration.block.name.name.clone(), enumeration);
+        }
+    }
+    for declaration in &declarations {
+        if declaration.block.kind == BlockKind::Type {
+            builder.composite(&declaration.block.name.name);
+        }
+    }
+    for declaration in &declarations {
+        if matches!(declaration.block.kind, BlockKind::Model | BlockKind::View) {
+            let entity = builder.entity(*declaration);
+            manifest
+                .entities
+                .insert(declaration.block.name.name.clone(), entity);
+        }
+    }
+    for declaration in &declarations {
+        if matches!(declaration.block.kind, BlockKind::Model | BlockKind::View) {
+            let relations = builder.relations(*declaration);
+            if let Some(entity) = manifest.entities.get_mut(&declaration.block.name.name) {
+                entity.relations = relations;
+            }
+        }
+    }
+    builder.many_to_many(&declarations);
+    builder.validate(&manifest);
+    (
+        Introspection {
+            manifest,
+            ledger: builder.ledger,
+        },
+        builder.problems,
+    )
+}
+
+/// A block and the file it is in.
+#[derive(Debug, Clone, Copy)]
+struct Declaration<'a> {
+    file: usize,
+    block: &'a Block,
+}
+
+/// What a field's type names.
+#[derive(Debug, Clone)]
+enum Resolved<'a> {
+    Scalar(Scalar),
+    Unsupported(String),
+    Enum(&'a Block),
+    Model(&'a Block),
+    Composite(&'a Block),
+    Unknown,
+}
+
+struct Builder<'a> {
+    /// Models, views, composite types and enums by name (one namespace).
+    declarations: BTreeMap<String, Declaration<'a>>,
+    datasource: Option<Declaration<'a>>,
+    provider: Provider,
+    problems: Vec<BuildProblem>,
+    ledger: Ledger,
+    /// The fields of each composite type, built once.
+    composites: BTreeMap<String, Option<IndexMap<String, Field>>>,
+    /// Composite types being built, to stop at a cycle.
+    visiting: Vec<String>,
+}
+
+const FIELD_ATTRIBUTES: &[&str] = &[
+    "id",
+    "unique",
+    "default",
+    "map",
+    "relation",
+    "updatedAt",
+    "ignore",
+    "shardKey",
+];
+const BLOCK_ATTRIBUTES: &[&str] = &[
+    "id", "unique", "index", "map", "ignore", "schema", "fulltext", "shardKey",
+];
+const DEFAULT_FUNCTIONS: &[&str] = &[
+    "autoincrement",
+    "now",
+    "uuid",
+    "cuid",
+    "nanoid",
+    "ulid",
+    "auto",
+    "dbgenerated",
+    "sequence",
+];
+
+impl<'a> Builder<'a> {
+    fn problem(&mut self, file: usize, span: Range<usize>, message: impl Into<String>) {
+        self.problems.push(BuildProblem {
+            file,
+            span,
+            message: message.into(),
+            help: None,
+        });
+    }
+
+    fn problem_with_help(
+        &mut self,
+        file: usize,
+        span: Range<usize>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.problems.push(BuildProblem {
+            file,
+            span,
+            message: message.into(),
+            help: Some(help.into()),
+        });
+    }
+
+    /// A problem about an unknown name, with a did-you-mean when one is close.
+    fn unknown(
+        &mut self,
+        file: usize,
+        span: Range<usize>,
+        message: String,
+        word: &str,
+        candidates: &[&str],
+        fallback: Option<String>,
+    ) {
+        match closest(word, candidates) {
+            Some(best) => {
+                self.problem_with_help(file, span, message, format!("did you mean `{best}`?"))
+            }
+            None => match fallback {
+                Some(help) => self.problem_with_help(file, span, message, help),
+                None => self.problem(file, span, message),
+            },
+        }
+    }
+
+    /// What the checks above let through but the manifest validator does not
+    /// (two models on one table, two indexes of one name, ...), reported at
+    /// the model or enum concerned. Only on an otherwise clean schema, where
+    /// it cannot be a consequence of another problem.
+    fn validate(&mut self, manifest: &Manifest) {
+        if !self.problems.is_empty() {
+            return;
+        }
+        for problem in crate::manifest::validate(manifest) {
+            let segments = crate::manifest::path::segments(&problem.path);
+            let (file, span) = segments
+                .get(1)
+                .and_then(|name| self.declarations.get(name.as_str()))
+                .map_or((0, 0..0), |d| (d.file, d.block.name.span.clone()));
+            self.problems.push(BuildProblem {
+                file,
+                span,
+                message: problem.message,
+                help: problem.help,
+            });
+        }
+    }
+
+    // -- declarations -------------------------------------------------------
+
+    fn declare(&mut self, asts: &'a [SchemaAst]) {
+        for (file, ast) in asts.iter().enumerate() {
+            for block in &ast.blocks {
+                let declaration = Declaration { file, block };
+                match block.kind {
+                    BlockKind::Generator => {}
+                    BlockKind::Datasource => {
+                        if self.datasource.is_some() {
+                            self.problem_with_help(
+                                file,
+                                block.name.span.clone(),
+                                format!(
+                                    "a second datasource `{}`: a schema has one datasource",
+                                    block.name.name
+                                ),
+                                "remove one of the datasource blocks",
+                            );
+                        } else {
+                            self.datasource = Some(declaration);
+                        }
+                    }
+                    _ => {
+                        let name = &block.name.name;
+                        if let Some(previous) = self.declarations.get(name) {
+                            let what = previous.block.kind.keyword();
+                            self.problem_with_help(
+                                file,
+                                block.name.span.clone(),
+                                format!(
+                                    "`{name}` is already defined as a {what}: names of models, views, types and enums must be unique"
+                                ),
+                                "rename one of them",
+                            );
+                        } else if Scalar::parse(name).is_some() || name == "Unsupported" {
+                            self.problem(
+                                file,
+                                block.name.span.clone(),
+                                format!("`{name}` is a built-in type and cannot be redefined"),
+                            );
+                        } else {
+                            self.declarations.insert(name.clone(), declaration);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn resolve(&self, name: &str, arguments: Option<&[super::syntax::Argument]>) -> Resolved<'a> {
+        if name == "Unsupported" {
+            let text = arguments
+                .and_then(|arguments| arguments.first())
+                .and_then(|argument| match &argument.value {
+                    Expr::String(text, _) => Some(text.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            return Resolved::Unsupported(text);
+        }
+        if let Some(scalar) = Scalar::parse(name) {
+            return Resolved::Scalar(scalar);
+        }
+        match self.declarations.get(name) {
+            Some(declaration) => match declaration.block.kind {
+                BlockKind::Enum => Resolved::Enum(declaration.block),
+                BlockKind::Model | BlockKind::View => Resolved::Model(declaration.block),
+                BlockKind::Type => Resolved::Composite(declaration.block),
+                BlockKind::Datasource | BlockKind::Generator => Resolved::Unknown,
+            },
+            None => Resolved::Unknown,
+        }
+    }
+
+    fn report_unknown_type(&mut self, file: usize, field: &FieldDecl) {
+        let name = &field.ty.name.name;
+        let mut candidates: Vec<&str> = Scalar::NAMES.to_vec();
+        candidates.extend(self.declarations.keys().map(String::as_str));
+        let candidates: Vec<String> = candidates.into_iter().map(str::to_owned).collect();
+        let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
+        let help = format!(
+            "use a scalar type ({}), or define a model, enum or type named `{name}`",
+            Scalar::NAMES.join(", ")
+        );
+        self.unknown(
+            file,
+            field.ty.name.span.clone(),
+            format!("unknown type `{name}` for field `{}`", field.name.name),
+            name,
+            &candidates,
+            Some(help),
+        );
+    }
+
+    // -- datasource ---------------------------------------------------------
+
+    fn datasource(&mut self) -> Source {
+        let Some(declaration) = self.datasource else {
+            return Source {
+                engine: SourceEngine::Prisma,
+                url: None,
+                schemas: Vec::new(),
+            };
+        };
+        let file = declaration.file;
+        let block = declaration.block;
+        let object = format!("datasource {}", block.name.name);
+        let mut source = Source {
+            engine: SourceEngine::Prisma,
+            url: None,
+            schemas: Vec::new(),
+        };
+        let mut url = None;
+        let mut provider_seen = false;
+        for entry in &block.entries {
+            match entry.key.name.as_str() {
+                "provider" => {
+                    provider_seen = true;
+                    let Expr::String(provider, span) = &entry.value else {
+                        self.problem(
+                            file,
+                            entry.value.span(),
+                            format!(
+                                "`provider` must be a string such as \"postgresql\", found {}",
+                                entry.value.describe()
+                            ),
+                        );
+                        continue;
+                    };
+                    let (engine, kind) = match provider.as_str() {
+                        "postgresql" | "postgres" => (SourceEngine::Postgres, Provider::Postgres),
+                        "cockroachdb" => {
+                            self.ledger.record(
+                                object.as_str(),
+                                "provider",
+                                "provider `cockroachdb` is recorded as `postgres`: CockroachDB speaks \
+                                 its protocol, but its types and defaults differ in places",
+                            );
+                            (SourceEngine::Postgres, Provider::Cockroach)
+                        }
+                        "mysql" => (SourceEngine::Mysql, Provider::Mysql),
+                        "sqlite" => (SourceEngine::Sqlite, Provider::Sqlite),
+                        "mongodb" => (SourceEngine::Mongodb, Provider::Mongodb),
+                        "sqlserver" => {
+                            self.ledger.record(
+                                object.as_str(),
+                                "provider",
+                                "provider `sqlserver` has no engine in baas; the manifest records \
+                                 `engine = \"prisma\"` and keeps SQL Server native types as written",
+                            );
+                            (SourceEngine::Prisma, Provider::Sqlserver)
+                        }
+                        other => {
+                            const PROVIDERS: &[&str] = &[
+                                "postgresql",
+                                "postgres",
+                                "cockroachdb",
+                                "mysql",
+                                "sqlite",
+                                "mongodb",
+                                "sqlserver",
+                            ];
+                            self.unknown(
+                                file,
+                                span.clone(),
+                                format!("unknown datasource provider `{other}`"),
+                                other,
+                                PROVIDERS,
+                                Some(format!("use one of: {}", PROVIDERS.join(", "))),
+                            );
+                            continue;
+                        }
+                    };
+                    source.engine = engine;
+                    self.provider = kind;
+                }
+                "url" => url = Some(&entry.value),
+                "relationMode" | "referentialIntegrity" => match &entry.value {
+                    Expr::String(mode, _) if mode == "prisma" => {
+                        self.ledger.record(
+                            object.as_str(),
+                            "relation_mode",
+                            "`relationMode = \"prisma\"`: the database has no foreign keys; the \
+                             Prisma client emulates the relations and their referential actions",
+                        );
+                    }
+                    Expr::String(mode, _) if mode == "foreignKeys" => {}
+                    other => self.problem_with_help(
+                        file,
+                        other.span(),
+                        "`relationMode` must be \"foreignKeys\" or \"prisma\"",
+                        "write `relationMode = \"prisma\"` to emulate relations in the client",
+                    ),
+                },
+                "schemas" => match &entry.value {
+                    Expr::Array(items, _) => {
+                        for item in items {
+                            match item {
+                                Expr::String(schema, _) => source.schemas.push(schema.clone()),
+                                other => self.problem(
+                                    file,
+                                    other.span(),
+                                    format!(
+                                        "`schemas` lists schema names as strings, found {}",
+                                        other.describe()
+                                    ),
+                                ),
+                            }
+                        }
+                    }
+                    other => self.problem(
+                        file,
+                        other.span(),
+                        "`schemas` must be a list of strings, such as [\"public\", \"auth\"]",
+                    ),
+                },
+                "extensions" => {
+                    let items = match &entry.value {
+                        Expr::Array(items, _) => items.iter().collect(),
+                        other => vec![other],
+                    };
+                    for item in items {
+                        let name = match item {
+                            Expr::Ident(ident) => ident.name.clone(),
+                            Expr::Call { name, .. } => name.name.clone(),
+                            Expr::String(text, _) => text.clone(),
+                            other => other.describe().to_owned(),
+                        };
+                        self.ledger.record(
+                            object.as_str(),
+                            "extension",
+                            format!(
+                                "PostgreSQL extension `{name}` is not represented in the manifest"
+                            ),
+                        );
+                    }
+                }
+                // Connection settings for Prisma's own tools, not the schema.
+                "directUrl" | "shadowDatabaseUrl" => {}
+                other => self.ledger.record(
+                    object.as_str(),
+                    "datasource",
+                    format!("datasource setting `{other}` is not represented in the manifest"),
+                ),
+            }
+        }
+        if !provider_seen {
+            self.problem_with_help(
+                file,
+                block.name.span.clone(),
+                format!("datasource `{}` has no `provider`", block.name.name),
+                "add `provider = \"postgresql\"` (or mysql, sqlite, mongodb, ...)",
+            );
+        }
+        if let Some(url) = url {
+            source.url = self.datasource_url(file, &object, url);
+        }
+        source
+    }
+
+    /// The `[source] url` for the datasource's `url`: `env("X")` becomes
+    /// `${X}`; a literal URL is kept without its password.
+    fn datasource_url(&mut self, file: usize, object: &str, value: &Expr) -> Option<String> {
+        match value {
+            Expr::Call {
+                name, arguments, ..
+            } if name.name == "env" => match arguments.first().map(|a| &a.value) {
+                Some(Expr::String(variable, _)) if arguments.len() == 1 => {
+                    Some(format!("${{{variable}}}"))
+                }
+                _ => {
+                    self.problem(
+                        file,
+                        value.span(),
+                        "`env(...)` takes the name of one environment variable, as a string",
+                    );
+                    None
+                }
+            },
+            Expr::String(url, _) => {
+                if self.provider == Provider::Sqlite
+                    && let Some(path) = url.strip_prefix("file:")
+                {
+                    return Some(format!("sqlite://{path}"));
+                }
+                match SourceLocation::parse(url, Path::new("/")) {
+                    Ok(
+                        location @ (SourceLocation::Postgres { .. }
+                        | SourceLocation::Mysql { .. }
+                        | SourceLocation::Mongodb { .. }),
+                    ) => Some(location.manifest_url(url)),
+                    _ => {
+                        self.ledger.record(
+                            object,
+                            "datasource_url",
+                            "the datasource `url` is not a connection string baas reads; it is \
+                             not written to the manifest",
+                        );
+                        None
+                    }
+                }
+            }
+            other => {
+                self.problem(
+                    file,
+                    other.span(),
+                    format!(
+                        "`url` must be a string or `env(\"VARIABLE\")`, found {}",
+                        other.describe()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    // -- enums --------------------------------------------------------------
+
+    fn enumeration(&mut self, declaration: Declaration<'a>) -> Enum {
+        let Declaration { file, block } = declaration;
+        let name = &block.name.name;
+        let mut enumeration = Enum {
+            comment: comment(&block.docs),
+            ..Enum::default()
+        };
+        let mut renamed = Vec::new();
+        let mut seen = BTreeSet::new();
+        for value in &block.values {
+            let mut stored = value.name.name.clone();
+            for attribute in &value.attributes {
+                match attribute.name.as_str() {
+                    "map" => {
+                        if let Some(mapped) = self.string_argument(file, attribute, "name") {
+                            renamed.push(format!("`{}` → `{mapped}`", value.name.name));
+                            stored = mapped;
+                        }
+                    }
+                    other => self.unknown_attribute(file, attribute, other, "@", &["map"]),
+                }
+            }
+            if !value.docs.is_empty() {
+                self.ledger.record(
+                    name.as_str(),
+                    "comment",
+                    format!(
+                        "the doc comment of enum value `{}` has no place in the manifest",
+                        value.name.name
+                    ),
+                );
+            }
+            if !seen.insert(stored.clone()) {
+                self.problem(
+                    file,
+                    value.name.span.clone(),
+                    format!("enum `{name}` has the value `{stored}` twice"),
+                );
+                continue;
+            }
+            enumeration.values.push(stored);
+        }
+        if block.values.is_empty() {
+            self.problem_with_help(
+                file,
+                block.name.span.clone(),
+                format!("enum `{name}` has no values"),
+                "list its values, one per line",
+            );
+        }
+        if !renamed.is_empty() {
+            self.ledger.record(
+                name.as_str(),
+                "enum_value_map",
+                format!(
+                    "enum values are stored under other names ({}); the manifest lists the stored \
+                     values, the Prisma client names are lost",
+                    renamed.join(", ")
+                ),
+            );
+        }
+        for attribute in &block.attributes {
+            match attribute.name.as_str() {
+                "map" => {
+                    enumeration.native = self.string_argument(file, attribute, "name");
+                }
+                "schema" => {
+                    enumeration.schema = self.string_argument(file, attribute, "name");
+                }
+                other => self.unknown_attribute(file, attribute, other, "@@", &["map", "schema"]),
+            }
+        }
+        enumeration
+    }
+
+    // -- composite types ----------------------------------------------------
+
+    /// The fields of composite type `name`, built (and checked) once.
+    fn composite(&mut self, name: &str) -> Option<IndexMap<String, Field>> {
+        if let Some(built) = self.composites.get(name) {
+            return built.clone();
+        }
+        if self.visiting.iter().any(|visiting| visiting == name) {
+            return None;
+        }
+        let declaration = *self.declarations.get(name)?;
+        self.visiting.push(name.to_owned());
+        let mut fields = IndexMap::new();
+        for field in &declaration.block.fields {
+            let object = format!("{name}.{}", field.name.name);
+            if let Resolved::Model(target) = self.resolve(&field.ty.name.name, None) {
+                self.problem_with_help(
+                    declaration.file,
+                    field.ty.name.span.clone(),
+                    format!(
+                        "composite type `{name}` cannot refer to {} `{}`",
+                        target.kind.keyword(),
+                        target.name.name
+                    ),
+                    "composite types hold scalar, enum and composite fields only",
+                );
+                continue;
+            }
+            if let Some(built) = self.field(declaration.file, &object, field, false) {
+                if fields.contains_key(&field.name.name) {
+                    self.duplicate_field(declaration.file, name, field);
+                    continue;
+                }
+                fields.insert(field.name.name.clone(), built);
+            }
+        }
+        for attribute in &declaration.block.attributes {
+            self.ledger.record(
+                name,
+                "attribute",
+                format!(
+                    "`@@{}` on composite type `{name}` is not represented in the manifest",
+                    attribute.name
+                ),
+            );
+        }
+        self.visiting.pop();
+        self.composites
+            .insert(name.to_owned(), Some(fields.clone()));
+        Some(fields)
+    }
+
+    fn duplicate_field(&mut self, file: usize, owner: &str, field: &FieldDecl) {
+        self.problem_with_help(
+            file,
+            field.name.span.clone(),
+            format!("`{owner}` has two fields named `{}`", field.name.name),
+            "rename or remove one of them",
+        );
+    }
+
+    // -- fields -------------------------------------------------------------
+
+    /// The manifest field for a scalar, enum, unsupported or composite field,
+    /// with its field-level attributes (except those that concern the
+    /// entity: `@id`, `@unique`, which [`Self::entity`] reads). `None` for
+    /// relation fields and fields whose type is unknown (already reported).
+    fn field(
+        &mut self,
+        file: usize,
+        object: &str,
+        decl: &FieldDecl,
+        in_entity: bool,
+    ) -> Option<Field> {
+        let resolved = self.resolve(&decl.ty.name.name, decl.ty.arguments.as_deref());
+        let scalar = match &resolved {
+            Resolved::Scalar(scalar) => Some(*scalar),
+            _ => None,
+        };
+        let mut element = match &resolved {
+            Resolved::Unknown => {
+                self.report_unknown_type(file, decl);
+                return None;
+            }
+            Resolved::Model(_) => return None,
+            Resolved::Scalar(scalar) => Field::new(scalar.field_type()),
+            Resolved::Unsupported(text) => {
+                if text.is_empty() {
+                    self.problem_with_help(
+                        file,
+                        decl.ty.span.clone(),
+                        "`Unsupported` needs the database type as a string",
+                        "write `Unsupported(\"circle\")`",
+                    );
+                }
+                let mut field = Field::new(FieldType::Native);
+                field.native = Some(text.clone());
+                field
+            }
+            Resolved::Enum(block) => {
+                let mut field = Field::new(FieldType::Enum);
+                field.enum_name = Some(block.name.name.clone());
+                field
+            }
+            Resolved::Composite(block) => {
+                let name = block.name.name.clone();
+                match self.composite(&name) {
+                    Some(fields) => {
+                        let mut field = Field::new(FieldType::Object);
+                        field.fields = Some(fields);
+                        field
+                    }
+                    None => {
+                        self.ledger.record(
+                            object,
+                            "recursive_type",
+                            format!(
+                                "composite type `{name}` contains itself; this field is recorded \
+                                 as `json`"
+                            ),
+                        );
+                        Field::new(FieldType::Json)
+                    }
+                }
+            }
+        };
+        if decl.ty.arguments.is_some() && !matches!(resolved, Resolved::Unsupported(_)) {
+            self.problem(
+                file,
+                decl.ty.span.clone(),
+                format!("type `{}` takes no arguments", decl.ty.name.name),
+            );
+        }
+
+        let mut column = None;
+        let mut default_expr = None;
+        for attribute in &decl.attributes {
+            let name = attribute.name.as_str();
+            if let Some(native) = name.strip_prefix("db.") {
+                let Some(scalar) = scalar else {
+                    self.problem(
+                        file,
+                        attribute.name_span.clone(),
+                        format!(
+                            "`@{name}` applies to scalar fields, not to `{}`",
+                            decl.ty.name.name
+                        ),
+                    );
+                    continue;
+                };
+                element = self.native_type(file, object, attribute, native, scalar, element);
+                continue;
+            }
+            match name {
+                "map" => column = self.string_argument(file, attribute, "name"),
+                "default" => default_expr = Some(attribute),
+                "updatedAt" => {
+                    if scalar != Some(Scalar::DateTime) {
+                        self.problem(
+                            file,
+                            attribute.name_span.clone(),
+                            "`@updatedAt` applies to `DateTime` fields",
+                        );
+                    }
+                    self.ledger.record(
+                        object,
+                        "updated_at",
+                        "`@updatedAt`: the Prisma client sets it on every update, the database \
+                         does not",
+                    );
+                }
+                "ignore" => self.ledger.record(
+                    object,
+                    "ignored",
+                    "`@ignore`: the column exists, but the Prisma client leaves it out",
+                ),
+                "shardKey" => self.ledger.record(
+                    object,
+                    "shard_key",
+                    "`@shardKey` (PlanetScale sharding) is not represented in the manifest",
+                ),
+                "id" | "unique" => {
+                    if !in_entity {
+                        self.problem(
+                            file,
+                            attribute.name_span.clone(),
+                            format!("`@{name}` does not apply to a field of a composite type"),
+                        );
+                    }
+                }
+                "relation" => self.problem_with_help(
+                    file,
+                    attribute.name_span.clone(),
+                    format!(
+                        "`@relation` applies to relation fields, but `{}` is a `{}`",
+                        decl.name.name, decl.ty.name.name
+                    ),
+                    "put `@relation` on the field whose type is the related model",
+                ),
+                other => self.unknown_attribute(file, attribute, other, "@", FIELD_ATTRIBUTES),
+            }
+        }
+
+        let mut field = match decl.ty.arity {
+            Arity::List => {
+                let mut list = Field::new(FieldType::Array);
+                list.items = Some(Box::new(element));
+                list
+            }
+            Arity::Optional => {
+                let mut field = element;
+                field.nullable = true;
+                if self.provider == Provider::Mongodb {
+                    field.optional = true;
+                }
+                field
+            }
+            Arity::Required => element,
+        };
+        field.column = column.filter(|column| column != &decl.name.name);
+        field.comment = comment(&decl.docs);
+        if let Some(attribute) = default_expr {
+            self.default(file, object, attribute, decl, &resolved, &mut field);
+        }
+        Some(field)
+    }
+
+    fn native_type(
+        &mut self,
+        file: usize,
+        object: &str,
+        attribute: &Attribute,
+        name: &str,
+        scalar: Scalar,
+        element: Field,
+    ) -> Field {
+        if self.provider == Provider::Sqlite {
+            self.ledger.record(
+                object,
+                "native_type",
+                format!(
+                    "`@db.{name}`: SQLite has no native type attributes; the attribute is left out"
+                ),
+            );
+            return element;
+        }
+        let mut arguments = Vec::new();
+        for argument in &attribute.arguments {
+            match &argument.value {
+                Expr::Number(text, span) => match text.parse::<u32>() {
+                    Ok(number) => arguments.push(NativeArgument::Number(number)),
+                    Err(_) => {
+                        self.problem(
+                            file,
+                            span.clone(),
+                            format!("`@db.{name}` takes whole numbers, found `{text}`"),
+                        );
+                        return element;
+                    }
+                },
+                Expr::Ident(word) => arguments.push(NativeArgument::Word(word.name.clone())),
+                other => {
+                    self.problem_with_help(
+                        file,
+                        other.span(),
+                        format!(
+                            "`@db.{name}` takes numbers as arguments, found {}",
+                            other.describe()
+                        ),
+                        format!("write the size as a number, e.g. `@db.{name}(255)`"),
+                    );
+                    return element;
+                }
+            }
+        }
+        match native_field(self.provider, scalar, name, &arguments) {
+            Native::Known(field) => field,
+            Native::Unknown(field) => {
+                if self.provider != Provider::Sqlserver && self.provider != Provider::Unknown {
+                    self.ledger.record(
+                        object,
+                        "native_type",
+                        format!(
+                            "`@db.{name}` is not a native type baas knows for this provider; \
+                             recorded as `native = \"{}\"`",
+                            field.native.as_deref().unwrap_or_default()
+                        ),
+                    );
+                }
+                field
+            }
+            Native::Invalid(message) => {
+                self.problem(file, attribute.span.clone(), message);
+                element
+            }
+        }
+    }
+
+    fn default(
+        &mut self,
+        file: usize,
+        object: &str,
+        attribute: &Attribute,
+        decl: &FieldDecl,
+        resolved: &Resolved<'a>,
+        field: &mut Field,
+    ) {
+        self.check_arguments(file, attribute, &["value", "map"], 1);
+        if self.named_string(file, attribute, "map").is_some() {
+            self.ledger.record(
+                object,
+                "default_name",
+                "the name of the default constraint (`map:`) is not represented in the manifest",
+            );
+        }
+        let Some(value) = positional_or_named(attribute, "value") else {
+            self.problem_with_help(
+                file,
+                attribute.span.clone(),
+                "`@default` needs a value",
+                "write e.g. `@default(0)`, `@default(\"text\")` or `@default(now())`",
+            );
+            return;
+        };
+        let list = decl.ty.arity == Arity::List;
+        match value {
+            Expr::Call {
+                name, arguments, ..
+            } => self.default_function(file, object, name, arguments, field),
+            Expr::Array(items, span) => {
+                if !list {
+                    self.problem(
+                        file,
+                        span.clone(),
+                        format!(
+                            "a list default does not fit `{}`, which is not a list",
+                            decl.name.name
+                        ),
+                    );
+                    return;
+                }
+                let mut literals = Vec::new();
+                for item in items {
+                    let Some(element) = field.items.as_deref() else {
+                        return;
+                    };
+                    match self.literal(file, item, element, resolved, decl) {
+                        Some(literal) => literals.push(literal),
+                        None => return,
+                    }
+                }
+                field.default = Some(DefaultValue::Literal(Literal::Array(literals)));
+            }
+            scalar => {
+                if list {
+                    self.problem_with_help(
+                        file,
+                        scalar.span(),
+                        format!(
+                            "the default of list field `{}` must be a list",
+                            decl.name.name
+                        ),
+                        "write the values in brackets, e.g. `@default([])`",
+                    );
+                    return;
+                }
+                let target = field.clone();
+                if let Some(literal) = self.literal(file, scalar, &target, resolved, decl) {
+                    field.default = Some(DefaultValue::Literal(literal));
+                }
+            }
+        }
+    }
+
+    fn default_function(
+        &mut self,
+        file: usize,
+        object: &str,
+        name: &Ident,
+        arguments: &[super::syntax::Argument],
+        field: &mut Field,
+    ) {
+        let ty = field.ty;
+        match name.name.as_str() {
+            "autoincrement" | "sequence" => {
+                if !ty.is_integer() {
+                    self.problem(
+                        file,
+                        name.span.clone(),
+                        format!("`{}()` applies to `Int` and `BigInt` fields", name.name),
+                    );
+                    return;
+                }
+                let kind = match self.provider {
+                    Provider::Postgres | Provider::Cockroach => GeneratedKind::Serial,
+                    _ => GeneratedKind::Autoincrement,
+                };
+                field.generated = Some(Generated::Kind(kind));
+                if name.name == "sequence" && !arguments.is_empty() {
+                    self.ledger.record(
+                        object,
+                        "sequence",
+                        "the options of `sequence(...)` (start, increment, cache, ...) are not \
+                         represented in the manifest",
+                    );
+                }
+            }
+            "now" => {
+                if !matches!(
+                    ty,
+                    FieldType::Timestamp
+                        | FieldType::Timestamptz
+                        | FieldType::Date
+                        | FieldType::Time
+                        | FieldType::Native
+                ) {
+                    self.problem(
+                        file,
+                        name.span.clone(),
+                        "`now()` applies to `DateTime` fields",
+                    );
+                    return;
+                }
+                field.default = Some(DefaultValue::Sql {
+                    sql: "CURRENT_TIMESTAMP".to_owned(),
+                });
+            }
+            "uuid" | "cuid" | "nanoid" | "ulid" | "auto" => {
+                let call = if arguments.is_empty() {
+                    format!("{}()", name.name)
+                } else {
+                    format!("{}(...)", name.name)
+                };
+                let who = if name.name == "auto" {
+                    "MongoDB or the Prisma client assigns it"
+                } else {
+                    "the Prisma client generates it"
+                };
+                self.ledger.record(
+                    object,
+                    "client_default",
+                    format!(
+                        "`@default({call})`: {who}, the database has no default; clients of the \
+                         baas API must send a value"
+                    ),
+                );
+            }
+            "dbgenerated" => match arguments.first().map(|a| &a.value) {
+                Some(Expr::String(sql, _)) if !sql.trim().is_empty() => {
+                    field.default = Some(DefaultValue::Sql { sql: sql.clone() });
+                }
+                Some(Expr::String(..)) | None => self.ledger.record(
+                    object,
+                    "db_default",
+                    "`@default(dbgenerated())`: the database has a default the schema does not \
+                     spell out",
+                ),
+                Some(other) => self.problem(
+                    file,
+                    other.span(),
+                    format!(
+                        "`dbgenerated(...)` takes the SQL expression as a string, found {}",
+                        other.describe()
+                    ),
+                ),
+            },
+            other => self.unknown(
+                file,
+                name.span.clone(),
+                format!("unknown function `{other}()` in `@default`"),
+                other,
+                DEFAULT_FUNCTIONS,
+                Some(format!(
+                    "use one of: {}",
+                    DEFAULT_FUNCTIONS
+                        .iter()
+                        .map(|f| format!("{f}()"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ),
+        }
+    }
+
+    /// A literal default for a field (or list element) of type `target`.
+    fn literal(
+        &mut self,
+        file: usize,
+        expr: &Expr,
+        target: &Field,
+        resolved: &Resolved<'a>,
+        decl: &FieldDecl,
+    ) -> Option<Literal> {
+        let ty = target.ty;
+        let mismatch = |builder: &mut Self, what: &str| {
+            builder.problem(
+                file,
+                expr.span(),
+                format!(
+                    "{what} is not a valid default for `{}` field `{}`",
+                    decl.ty.name.name, decl.name.name
+                ),
+            );
+            None
+        };
+        match expr {
+            Expr::String(value, _) => {
+                if ty.is_numeric() || matches!(ty, FieldType::Bool | FieldType::Enum) {
+                    return mismatch(self, &format!("the string \"{value}\""));
+                }
+                Some(Literal::String(value.clone()))
+            }
+            Expr::Number(text, _) => {
+                let integer = !text.contains(['.', 'e', 'E']);
+                if integer && let Ok(value) = text.parse::<i64>() {
+                    if ty.is_numeric() || matches!(ty, FieldType::Json | FieldType::Native) {
+                        return Some(Literal::Int(value));
+                    }
+                } else if let Ok(value) = text.parse::<f64>()
+                    && matches!(
+                        ty,
+                        FieldType::Float32
+                            | FieldType::Float64
+                            | FieldType::Decimal
+                            | FieldType::Json
+                            | FieldType::Native
+                    )
+                {
+                    return Some(Literal::Float(value));
+                }
+                mismatch(self, &format!("`{text}`"))
+            }
+            Expr::Ident(ident) => {
+                match (ident.name.as_str(), ty) {
+                    ("true", FieldType::Bool | FieldType::Json) => {
+                        return Some(Literal::Bool(true));
+                    }
+                    ("false", FieldType::Bool | FieldType::Json) => {
+                        return Some(Literal::Bool(false));
+                    }
+                    _ => {}
+                }
+                let enum_block = match resolved {
+                    Resolved::Enum(block) if ty == FieldType::Enum => Some(*block),
+                    _ => None,
+                };
+                let Some(block) = enum_block else {
+                    return mismatch(self, &format!("`{}`", ident.name));
+                };
+                match block.values.iter().find(|v| v.name.name == ident.name) {
+                    Some(value) => {
+                        let stored = value
+                            .attributes
+                            .iter()
+                            .find(|a| a.name == "map")
+                            .and_then(|a| positional_or_named(a, "name"))
+                            .and_then(|e| match e {
+                                Expr::String(text, _) => Some(text.clone()),
+                                _ => None,
+                            })
+                            .unwrap_or_else(|| ident.name.clone());
+                        Some(Literal::String(stored))
+                    }
+                    None => {
+                        let names: Vec<&str> =
+                            block.values.iter().map(|v| v.name.name.as_str()).collect();
+                        self.unknown(
+                            file,
+                            ident.span.clone(),
+                            format!(
+                                "`{}` is not a value of enum `{}`",
+                                ident.name, block.name.name
+                            ),
+                            &ident.name,
+                            &names,
+                            Some(format!("use one of: {}", names.join(", "))),
+                        );
+                        None
+                    }
+                }
+            }
+            Expr::Array(..) => mismatch(self, "a list"),
+            Expr::Call { name, .. } => {
+                self.problem(
+                    file,
+                    name.span.clone(),
+                    format!("`{}()` cannot be used inside a list default", name.name),
+                );
+                None
+            }
+        }
+    }
+
+    // -- entities -----------------------------------------------------------
+
+    fn entity(&mut self, declaration: Declaration<'a>) -> Entity {
+        let Declaration { file, block } = declaration;
+        let name = block.name.name.as_str();
+        let mut entity = Entity::new(name);
+        if block.kind == BlockKind::View {
+            entity.kind = EntityKind::View;
+        }
+        entity.comment = comment(&block.docs);
+
+        let mut field_ids: Vec<(&FieldDecl, &Attribute)> = Vec::new();
+        let mut named_uniques = Vec::new();
+        let mut seen = BTreeSet::new();
+        for decl in &block.fields {
+            let object = format!("{name}.{}", decl.name.name);
+            if !seen.insert(decl.name.name.as_str()) {
+                self.duplicate_field(file, name, decl);
+                continue;
+            }
+            let Some(mut field) = self.field(file, &object, decl, true) else {
+                if let Resolved::Model(_) = self.resolve(&decl.ty.name.name, None) {
+                    self.check_relation_field_attributes(file, &object, decl);
+                }
+                continue;
+            };
+            for attribute in &decl.attributes {
+                match attribute.name.as_str() {
+                    "id" => {
+                        self.check_arguments(
+                            file,
+                            attribute,
+                            &["map", "length", "sort", "clustered"],
+                            0,
+                        );
+                        self.index_options_ledger(&object, attribute);
+                        field_ids.push((decl, attribute));
+                    }
+                    "unique" => {
+                        self.check_arguments(
+                            file,
+                            attribute,
+                            &["map", "length", "sort", "clustered"],
+                            0,
+                        );
+                        self.index_options_ledger(&object, attribute);
+                        match self.named_string(file, attribute, "map") {
+                            Some(map) => named_uniques.push(Unique {
+                                name: Some(map),
+                                fields: vec![decl.name.name.clone()],
+                            }),
+                            None => field.unique = true,
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            entity.fields.insert(decl.name.name.clone(), field);
+        }
+        entity.uniques = named_uniques;
+
+        match field_ids.as_slice() {
+            [] => {}
+            [(decl, attribute)] => {
+                entity.primary_key = vec![decl.name.name.clone()];
+                entity.primary_key_name = self.named_string(file, attribute, "map");
+            }
+            [_, rest @ ..] => {
+                for (_, attribute) in rest {
+                    self.problem_with_help(
+                        file,
+                        attribute.name_span.clone(),
+                        format!("`{name}` has more than one field with `@id`"),
+                        "declare a compound key with `@@id([a, b])` instead",
+                    );
+                }
+            }
+        }
+
+        // Fields of unknown types are reported already.
+        if entity.fields.is_empty()
+            && !block
+                .fields
+                .iter()
+                .any(|f| matches!(self.resolve(&f.ty.name.name, None), Resolved::Unknown))
+        {
+            self.problem_with_help(
+                file,
+                block.name.span.clone(),
+                format!("{} `{name}` has no scalar fields", block.kind.keyword()),
+                "a table needs at least one column, such as `id Int @id`",
+            );
+        }
+        // The table name first: default index names are made from it.
+        let (naming, others): (Vec<&Attribute>, Vec<&Attribute>) = block
+            .attributes
+            .iter()
+            .partition(|attribute| matches!(attribute.name.as_str(), "map" | "schema"));
+        for attribute in naming.into_iter().chain(others) {
+            self.block_attribute(file, block, attribute, &mut entity);
+        }
+        entity
+    }
+
+    fn check_relation_field_attributes(&mut self, file: usize, object: &str, decl: &FieldDecl) {
+        for attribute in &decl.attributes {
+            match attribute.name.as_str() {
+                "relation" => {}
+                "ignore" => self.ledger.record(
+                    object,
+                    "ignored",
+                    "`@ignore` on a relation field: the Prisma client leaves the relation out",
+                ),
+                other => self.problem_with_help(
+                    file,
+                    attribute.name_span.clone(),
+                    format!(
+                        "`@{other}` does not apply to relation field `{}`",
+                        decl.name.name
+                    ),
+                    "put it on the scalar field that holds the foreign key",
+                ),
+            }
+        }
+    }
+
+    /// `length:`, `sort:` and `clustered:` of `@id` / `@unique`.
+    fn index_options_ledger(&mut self, object: &str, attribute: &Attribute) {
+        for argument in &attribute.arguments {
+            let Some(name) = &argument.name else {
+                continue;
+            };
+            if matches!(name.name.as_str(), "length" | "clustered")
+                || (name.name == "sort"
+                    && !matches!(&argument.value, Expr::Ident(i) if i.name == "Asc"))
+            {
+                self.ledger.record(
+                    object,
+                    "index_option",
+                    format!(
+                        "`{}:` of `{}` is not represented in the manifest",
+                        name.name,
+                        attribute.display()
+                    ),
+                );
+            }
+        }
+    }
+
+    fn block_attribute(
+        &mut self,
+        file: usize,
+        block: &Block,
+        attribute: &Attribute,
+        entity: &mut Entity,
+    ) {
+        let name = block.name.name.as_str();
+        match attribute.name.as_str() {
+            "map" => {
+                if let Some(table) = self.string_argument(file, attribute, "name") {
+                    entity.table = table;
+                }
+            }
+            "schema" => entity.schema = self.string_argument(file, attribute, "name"),
+            "ignore" => self.ledger.record(
+                name,
+                "ignored",
+                "`@@ignore`: the table exists, but the Prisma client leaves it out",
+            ),
+            "shardKey" => self.ledger.record(
+                name,
+                "shard_key",
+                "`@@shardKey` (PlanetScale sharding) is not represented in the manifest",
+            ),
+            "id" => {
+                self.check_arguments(
+                    file,
+                    attribute,
+                    &["fields", "name", "map", "length", "sort", "clustered"],
+                    1,
+                );
+                let Some(parts) = self.key_fields(file, block, attribute, entity) else {
+                    return;
+                };
+                if !entity.primary_key.is_empty() {
+                    self.problem_with_help(
+                        file,
+                        attribute.name_span.clone(),
+                        format!("`{name}` has both `@id` and `@@id`"),
+                        "keep one of them",
+                    );
+                    return;
+                }
+                entity.primary_key = parts.into_iter().map(|(field, _)| field).collect();
+                entity.primary_key_name = self
+                    .named_string(file, attribute, "map")
+                    .or_else(|| self.named_string(file, attribute, "name"));
+                self.index_options_ledger(name, attribute);
+            }
+            "unique" => {
+                self.check_arguments(
+                    file,
+                    attribute,
+                    &["fields", "name", "map", "length", "sort", "clustered"],
+                    1,
+                );
+                let Some(parts) = self.key_fields(file, block, attribute, entity) else {
+                    return;
+                };
+                let constraint = self
+                    .named_string(file, attribute, "map")
+                    .or_else(|| self.named_string(file, attribute, "name"));
+                let fields: Vec<String> = parts.into_iter().map(|(field, _)| field).collect();
+                self.index_options_ledger(name, attribute);
+                match (constraint, fields.as_slice()) {
+                    (None, [single]) => {
+                        if let Some(field) = entity.fields.get_mut(single) {
+                            field.unique = true;
+                        }
+                    }
+                    (constraint, _) => entity.uniques.push(Unique {
+                        name: constraint,
+                        fields,
+                    }),
+                }
+            }
+            "index" | "fulltext" => {
+                self.check_arguments(
+                    file,
+                    attribute,
+                    &["fields", "name", "map", "type", "clustered", "where"],
+                    1,
+                );
+                let Some(parts) = self.key_fields(file, block, attribute, entity) else {
+                    return;
+                };
+                let mut method = (attribute.name == "fulltext").then(|| "fulltext".to_owned());
+                if let Some(expr) = named(attribute, "type") {
+                    match expr {
+                        Expr::Ident(ident) => match ident.name.as_str() {
+                            "BTree" => {}
+                            "Hash" | "Gist" | "Gin" | "SpGist" | "Brin" => {
+                                method = Some(ident.name.to_ascii_lowercase());
+                            }
+                            other => {
+                                const TYPES: &[&str] =
+                                    &["BTree", "Hash", "Gist", "Gin", "SpGist", "Brin"];
+                                self.unknown(
+                                    file,
+                                    ident.span.clone(),
+                                    format!("unknown index type `{other}`"),
+                                    other,
+                                    TYPES,
+                                    Some(format!("use one of: {}", TYPES.join(", "))),
+                                );
+                            }
+                        },
+                        other => self.problem(
+                            file,
+                            other.span(),
+                            format!(
+                                "`type:` names an index type such as `Hash`, found {}",
+                                other.describe()
+                            ),
+                        ),
+                    }
+                }
+                for option in ["clustered", "where"] {
+                    if named(attribute, option).is_some() {
+                        self.ledger.record(
+                            name,
+                            "index_option",
+                            format!(
+                                "`{option}:` of `@@{}` is not represented in the manifest",
+                                attribute.name
+                            ),
+                        );
+                    }
+                }
+                let index_name = self
+                    .named_string(file, attribute, "map")
+                    .or_else(|| self.named_string(file, attribute, "name"))
+                    .unwrap_or_else(|| {
+                        let columns: Vec<&str> = parts
+                            .iter()
+                            .map(|(field, _)| {
+                                entity
+                                    .fields
+                                    .get(field)
+                                    .map_or(field.as_str(), |f| f.column_name(field))
+                            })
+                            .collect();
+                        default_index_name(&entity.table, &columns, self.provider)
+                    });
+                entity.indexes.push(Index {
+                    name: index_name,
+                    fields: parts
+                        .into_iter()
+                        .map(|(field, order)| IndexPart::Field {
+                            field,
+                            order,
+                            collation: None,
+                        })
+                        .collect(),
+                    unique: false,
+                    predicate: None,
+                    method,
+                    expire_after_seconds: None,
+                });
+            }
+            other => self.unknown_attribute(file, attribute, other, "@@", BLOCK_ATTRIBUTES),
+        }
+    }
+
+    /// The field list of `@@id`, `@@unique`, `@@index`: each a field of the
+    /// entity, with its sort order.
+    fn key_fields(
+        &mut self,
+        file: usize,
+        block: &Block,
+        attribute: &Attribute,
+        entity: &Entity,
+    ) -> Option<Vec<(String, Option<SortOrder>)>> {
+        let owner = block.name.name.as_str();
+        let Some(list) = positional_or_named(attribute, "fields") else {
+            self.problem_with_help(
+                file,
+                attribute.span.clone(),
+                format!("`@@{}` needs a list of fields", attribute.name),
+                format!("write `@@{}([a, b])`", attribute.name),
+            );
+            return None;
+        };
+        let Expr::Array(items, _) = list else {
+            self.problem_with_help(
+                file,
+                list.span(),
+                format!(
+                    "`@@{}` takes a list of fields in brackets, found {}",
+                    attribute.name,
+                    list.describe()
+                ),
+                format!("write `@@{}([a, b])`", attribute.name),
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.problem(
+                file,
+                list.span(),
+                format!("`@@{}` needs at least one field", attribute.name),
+            );
+            return None;
+        }
+        let mut parts = Vec::new();
+        let mut ok = true;
+        for item in items {
+            let (ident, arguments) = match item {
+                Expr::Ident(ident) => (ident, &[][..]),
+                Expr::Call {
+                    name, arguments, ..
+                } => (name, arguments.as_slice()),
+                other => {
+                    self.problem(
+                        file,
+                        other.span(),
+                        format!("expected a field name, found {}", other.describe()),
+                    );
+                    ok = false;
+                    continue;
+                }
+            };
+            let mut order = None;
+            for argument in arguments {
+                match (
+                    argument.name.as_ref().map(|n| n.name.as_str()),
+                    &argument.value,
+                ) {
+                    (Some("sort"), Expr::Ident(sort)) if sort.name == "Desc" => {
+                        order = Some(SortOrder::Desc);
+                    }
+                    (Some("sort"), Expr::Ident(sort)) if sort.name == "Asc" => {}
+                    (Some("sort"), other) => {
+                        self.problem(file, other.span(), "`sort:` is `Asc` or `Desc`");
+                        ok = false;
+                    }
+                    (Some(option @ ("length" | "ops")), _) => self.ledger.record(
+                        owner,
+                        "index_option",
+                        format!(
+                            "`{option}:` on `{}` in `@@{}` is not represented in the manifest",
+                            ident.name, attribute.name
+                        ),
+                    ),
+                    _ => {
+                        self.problem(
+                            file,
+                            argument.span.clone(),
+                            format!(
+                                "unexpected argument on `{}`: a key field takes `sort:`, `length:` or `ops:`",
+                                ident.name
+                            ),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            if entity.fields.contains_key(&ident.name) {
+                parts.push((ident.name.clone(), order));
+                continue;
+            }
+            ok = false;
+            let is_relation = block.fields.iter().any(|f| f.name.name == ident.name);
+            if is_relation {
+                self.problem_with_help(
+                    file,
+                    ident.span.clone(),
+                    format!(
+                        "`{}` is a relation field; `@@{}` lists scalar fields",
+                        ident.name, attribute.name
+                    ),
+                    "list the field that holds the foreign key instead",
+                );
+            } else {
+                let names: Vec<&str> = entity.fields.keys().map(String::as_str).collect();
+                self.unknown(
+                    file,
+                    ident.span.clone(),
+                    format!("`{owner}` has no field `{}`", ident.name),
+                    &ident.name,
+                    &names,
+                    None,
+                );
+            }
+        }
+        ok.then_some(parts)
+    }
+
+    // -- relations ----------------------------------------------------------
+
+    fn relations(&mut self, declaration: Declaration<'a>) -> Vec<Relation> {
+        let Declaration { file, block } = declaration;
+        let owner = block.name.name.as_str();
+        let mut relations: Vec<Relation> = Vec::new();
+        for decl in &block.fields {
+            let Resolved::Model(target) = self.resolve(&decl.ty.name.name, None) else {
+                continue;
+            };
+            let Some(attribute) = decl.attributes.iter().find(|a| a.name == "relation") else {
+                continue;
+            };
+            self.check_arguments(
+                file,
+                attribute,
+                &[
+                    "name",
+                    "fields",
+                    "references",
+                    "onDelete",
+                    "onUpdate",
+                    "map",
+                ],
+                1,
+            );
+            let relation_name = match positional_or_named(attribute, "name") {
+                Some(Expr::String(name, _)) => Some(name.clone()),
+                Some(other) => {
+                    self.problem(
+                        file,
+                        other.span(),
+                        format!(
+                            "the relation name must be a string, found {}",
+                            other.describe()
+                        ),
+                    );
+                    None
+                }
+                None => None,
+            };
+            let fields = named(attribute, "fields");
+            let references = named(attribute, "references");
+            let (fields, references) = match (fields, references) {
+                (None, None) => {
+                    for option in ["onDelete", "onUpdate"] {
+                        if let Some(expr) = named(attribute, option) {
+                            self.problem_with_help(
+                                file,
+                                expr.span(),
+                                format!(
+                                    "`{option}:` belongs on the side of the relation with `fields:`"
+                                ),
+                                "move it to the `@relation` that lists `fields` and `references`",
+                            );
+                        }
+                    }
+                    continue;
+                }
+                (Some(fields), Some(references)) => (fields, references),
+                (Some(_), None) | (None, Some(_)) => {
+                    self.problem_with_help(
+                        file,
+                        attribute.span.clone(),
+                        "`@relation` needs both `fields:` and `references:`",
+                        "write `@relation(fields: [authorId], references: [id])`",
+                    );
+                    continue;
+                }
+            };
+            if decl.ty.arity == Arity::List {
+                self.problem_with_help(
+                    file,
+                    attribute.span.clone(),
+                    format!(
+                        "list field `{}` cannot hold the foreign key (`fields:`)",
+                        decl.name.name
+                    ),
+                    "put `fields:` and `references:` on the single side of the relation",
+                );
+                continue;
+            }
+            let own: Vec<&str> = block
+                .fields
+                .iter()
+                .filter(|f| !matches!(self.resolve(&f.ty.name.name, None), Resolved::Model(_)))
+                .map(|f| f.name.name.as_str())
+                .collect();
+            let Some(fields) = self.relation_fields(file, fields, owner, &own) else {
+                continue;
+            };
+            let theirs: Vec<&str> = target
+                .fields
+                .iter()
+                .filter(|f| !matches!(self.resolve(&f.ty.name.name, None), Resolved::Model(_)))
+                .map(|f| f.name.name.as_str())
+                .collect();
+            let Some(target_fields) =
+                self.relation_fields(file, references, &target.name.name, &theirs)
+            else {
+                continue;
+            };
+            if fields.len() != target_fields.len() {
+                self.problem_with_help(
+                    file,
+                    attribute.span.clone(),
+                    format!(
+                        "`@relation` lists {} field(s) but {} reference(s)",
+                        fields.len(),
+                        target_fields.len()
+                    ),
+                    "`fields` and `references` pair up one to one",
+                );
+                continue;
+            }
+            // Prisma's defaults: an optional relation sets null, a required
+            // one restricts; an update cascades.
+            let default_delete = if decl.ty.arity == Arity::Optional {
+                ReferentialAction::SetNull
+            } else {
+                ReferentialAction::Restrict
+            };
+            let on_delete = self
+                .referential_action(file, attribute, "onDelete")
+                .unwrap_or(default_delete);
+            let on_update = self
+                .referential_action(file, attribute, "onUpdate")
+                .unwrap_or(ReferentialAction::Cascade);
+            let constraint = self.named_string(file, attribute, "map");
+            let mut name = constraint.or(relation_name);
+            if let Some(taken) = &name
+                && relations.iter().any(|r| r.name.as_ref() == Some(taken))
+            {
+                self.ledger.record(
+                    format!("{owner}.{}", decl.name.name),
+                    "relation_name",
+                    format!(
+                        "relation name `{taken}` is used twice in `{owner}`; this relation is left unnamed"
+                    ),
+                );
+                name = None;
+            }
+            relations.push(Relation {
+                name,
+                fields,
+                references: RelationTarget {
+                    entity: target.name.name.clone(),
+                    fields: target_fields,
+                },
+                on_delete,
+                on_update,
+                deferrable: false,
+            });
+        }
+        relations
+    }
+
+    /// The field names listed in `fields:` or `references:`, each one a
+    /// scalar field of `owner`.
+    fn relation_fields(
+        &mut self,
+        file: usize,
+        list: &Expr,
+        owner: &str,
+        known: &[&str],
+    ) -> Option<Vec<String>> {
+        let Expr::Array(items, span) = list else {
+            self.problem_with_help(
+                file,
+                list.span(),
+                format!("expected a list of fields, found {}", list.describe()),
+                "write the field names in brackets, e.g. `[authorId]`",
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.problem(file, span.clone(), "the list of fields is empty");
+            return None;
+        }
+        let mut names = Vec::new();
+        let mut ok = true;
+        for item in items {
+            let Expr::Ident(ident) = item else {
+                self.problem(
+                    file,
+                    item.span(),
+                    format!("expected a field name, found {}", item.describe()),
+                );
+                ok = false;
+                continue;
+            };
+            if known.contains(&ident.name.as_str()) {
+                names.push(ident.name.clone());
+            } else {
+                self.unknown(
+                    file,
+                    ident.span.clone(),
+                    format!("`{owner}` has no scalar field `{}`", ident.name),
+                    &ident.name,
+                    known,
+                    None,
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(names)
+    }
+
+    fn referential_action(
+        &mut self,
+        file: usize,
+        attribute: &Attribute,
+        option: &str,
+    ) -> Option<ReferentialAction> {
+        const ACTIONS: &[&str] = &["Cascade", "Restrict", "NoAction", "SetNull", "SetDefault"];
+        let expr = named(attribute, option)?;
+        let Expr::Ident(ident) = expr else {
+            self.problem_with_help(
+                file,
+                expr.span(),
+                format!(
+                    "`{option}:` takes a referential action, found {}",
+                    expr.describe()
+                ),
+                format!("use one of: {}", ACTIONS.join(", ")),
+            );
+            return None;
+        };
+        let action = match ident.name.as_str() {
+            "Cascade" => ReferentialAction::Cascade,
+            "Restrict" => ReferentialAction::Restrict,
+            "NoAction" => ReferentialAction::NoAction,
+            "SetNull" => ReferentialAction::SetNull,
+            "SetDefault" => ReferentialAction::SetDefault,
+            other => {
+                self.unknown(
+                    file,
+                    ident.span.clone(),
+                    format!("unknown referential action `{other}`"),
+                    other,
+                    ACTIONS,
+                    Some(format!("use one of: {}", ACTIONS.join(", "))),
+                );
+                return None;
+            }
+        };
+        Some(action)
+    }
+
+    /// Implicit many-to-many relations (a list field on both sides, no
+    /// `fields:`): Prisma keeps them in a join table of its own.
+    fn many_to_many(&mut self, declarations: &[Declaration<'a>]) {
+        for declaration in declarations {
+            let block = declaration.block;
+            if block.kind != BlockKind::Model {
+                continue;
+            }
+            for decl in &block.fields {
+                if decl.ty.arity != Arity::List {
+                    continue;
+                }
+                let Resolved::Model(target) = self.resolve(&decl.ty.name.name, None) else {
+                    continue;
+                };
+                let name = relation_name(decl);
+                let back = target.fields.iter().find(|other| {
+                    other.ty.name.name == block.name.name
+                        && other.ty.arity == Arity::List
+                        && relation_name(other) == name
+                        && !(std::ptr::eq(target, block) && other.name.name == decl.name.name)
+                });
+                let Some(back) = back else {
+                    continue;
+                };
+                // Report each pair once.
+                if (block.name.name.as_str(), decl.name.name.as_str())
+                    > (target.name.name.as_str(), back.name.name.as_str())
+                {
+                    continue;
+                }
+                let table = match &name {
+                    Some(name) => format!("_{name}"),
+                    None => {
+                        let mut pair = [block.name.name.as_str(), target.name.name.as_str()];
+                        pair.sort_unstable();
+                        format!("_{}To{}", pair[0], pair[1])
+                    }
+                };
+                self.ledger.record(
+                    format!("{}.{}", block.name.name, decl.name.name),
+                    "implicit_many_to_many",
+                    format!(
+                        "the many-to-many relation `{}.{}` / `{}.{}` lives in Prisma's join table \
+                         `{table}`, which the manifest does not represent",
+                        block.name.name, decl.name.name, target.name.name, back.name.name
+                    ),
+                );
+            }
+        }
+    }
+
+    // -- arguments ----------------------------------------------------------
+
+    /// Reports named arguments not in `allowed` and more than `positional`
+    /// positional arguments.
+    fn check_arguments(
+        &mut self,
+        file: usize,
+        attribute: &Attribute,
+        allowed: &[&str],
+        positional: usize,
+    ) {
+        let mut seen_positional = 0;
+        let mut seen = BTreeSet::new();
+        for argument in &attribute.arguments {
+            match &argument.name {
+                None => {
+                    seen_positional += 1;
+                    if seen_positional > positional {
+                        self.problem(
+                            file,
+                            argument.span.clone(),
+                            match positional {
+                                0 => {
+                                    format!("`{}` takes only named arguments", attribute.display())
+                                }
+                                _ => format!(
+                                    "`{}` takes one unnamed argument; name the others",
+                                    attribute.display()
+                                ),
+                            },
+                        );
+                    }
+                }
+                Some(name) => {
+                    if !seen.insert(name.name.as_str()) {
+                        self.problem(
+                            file,
+                            name.span.clone(),
+                            format!("argument `{}` is given twice", name.name),
+                        );
+                    }
+                    if !allowed.contains(&name.name.as_str()) {
+                        self.unknown(
+                            file,
+                            name.span.clone(),
+                            format!(
+                                "unknown argument `{}` of `{}`",
+                                name.name,
+                                attribute.display()
+                            ),
+                            &name.name,
+                            allowed,
+                            Some(format!("it takes: {}", allowed.join(", "))),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The string given first or as `name:` (`@map("x")`, `@map(name: "x")`).
+    fn string_argument(
+        &mut self,
+        file: usize,
+        attribute: &Attribute,
+        name: &str,
+    ) -> Option<String> {
+        self.check_arguments(file, attribute, &[name], 1);
+        match positional_or_named(attribute, name) {
+            Some(Expr::String(value, _)) => Some(value.clone()),
+            Some(other) => {
+                self.problem_with_help(
+                    file,
+                    other.span(),
+                    format!(
+                        "`{}` takes a string, found {}",
+                        attribute.display(),
+                        other.describe()
+                    ),
+                    format!("write `{}(\"name\")`", attribute.display()),
+                );
+                None
+            }
+            None => {
+                self.problem_with_help(
+                    file,
+                    attribute.span.clone(),
+                    format!("`{}` needs a name", attribute.display()),
+                    format!("write `{}(\"name\")`", attribute.display()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A named string argument (`map: "x"`), when present.
+    fn named_string(&mut self, file: usize, attribute: &Attribute, name: &str) -> Option<String> {
+        match named(attribute, name)? {
+            Expr::String(value, _) => Some(value.clone()),
+            other => {
+                self.problem(
+                    file,
+                    other.span(),
+                    format!("`{name}:` takes a string, found {}", other.describe()),
+                );
+                None
+            }
+        }
+    }
+
+    fn unknown_attribute(
+        &mut self,
+        file: usize,
+        attribute: &Attribute,
+        name: &str,
+        prefix: &str,
+        known: &[&str],
+    ) {
+        let listed: Vec<String> = known.iter().map(|k| format!("{prefix}{k}")).collect();
+        self.unknown(
+            file,
+            attribute.name_span.clone(),
+            format!("unknown attribute `{prefix}{name}`"),
+            name,
+            known,
+            Some(format!("this position takes: {}", listed.join(", "))),
+        );
+    }
+}
+
+/// The relation name of a relation field (`@relation("x")` or `name:`).
+fn relation_name(decl: &FieldDecl) -> Option<String> {
+    decl.attributes
+        .iter()
+        .find(|a| a.name == "relation")
+        .and_then(|a| positional_or_named(a, "name"))
+        .and_then(|e| match e {
+            Expr::String(name, _) => Some(name.clone()),
+            _ => None,
+        })
+}
+
+/// The first unnamed argument, or the one named `name`.
+fn positional_or_named<'e>(attribute: &'e Attribute, name: &str) -> Option<&'e Expr> {
+    attribute
+        .arguments
+        .iter()
+        .find(|a| a.name.is_none())
+        .or_else(|| {
+            attribute
+                .arguments
+                .iter()
+                .find(|a| a.name.as_ref().is_some_and(|n| n.name == name))
+        })
+        .map(|a| &a.value)
+}
+
+fn named<'e>(attribute: &'e Attribute, name: &str) -> Option<&'e Expr> {
+    attribute
+        .arguments
+        .iter()
+        .find(|a| a.name.as_ref().is_some_and(|n| n.name == name))
+        .map(|a| &a.value)
+}
+
+/// `///` lines joined by newlines.
+fn comment(docs: &[String]) -> Option<String> {
+    (!docs.is_empty()).then(|| docs.join("\n"))
+}
+
+/// Prisma's name for an index it was not given a name for:
+/// `{table}_{columns}_idx`, cut to the engine's identifier length.
+fn default_index_name(table: &str, columns: &[&str], provider: Provider) -> String {
+    const SUFFIX: &str = "_idx";
+    let limit = match provider {
+        Provider::Postgres | Provider::Cockroach => Some(63),
+        Provider::Mysql => Some(64),
+        Provider::Sqlserver => Some(128),
+        Provider::Sqlite | Provider::Mongodb | Provider::Unknown => None,
+    };
+    let mut base = format!("{table}_{}", columns.join("_"));
+    if let Some(limit) = limit {
+        let room = limit - SUFFIX.len();
+        if base.len() > room {
+            let mut cut = room;
+            while !base.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            base.truncate(cut);
+        }
+    }
+    base.push_str(SUFFIX);
+    base
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_index_names_fit_the_engine() {
+        assert_eq!(
+            default_index_name("session", &["website_id", "created_at"], Provider::Postgres),
+            "session_website_id_created_at_idx"
+        );
+        let long = default_index_name(
+            "a_rather_long_table_name",
+            &["first_column_name", "second_column_name", "third"],
+            Provider::Postgres,
+        );
+        assert_eq!(long.len(), 63);
+        assert!(long.ends_with("_idx"));
+    }
+}
