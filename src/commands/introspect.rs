@@ -237,9 +237,8 @@ impl Outcome {
 fn read_existing(path: &Path) -> anyhow::Result<Option<(Manifest, String)>> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
-            let manifest = manifest::load_str(path, text.clone())
-                .map(|loaded| loaded.manifest)
-                .unwrap_or_default();
+            // Only its header is needed: version, project and source.
+            let manifest = manifest::load::load_header(path, &text).unwrap_or_default();
             Ok(Some((manifest, text)))
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),

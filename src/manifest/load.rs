@@ -142,6 +142,34 @@ impl LoadedManifest {
     }
 }
 
+/// The header of a manifest (`[manifest]`, `[project]`, `[source]`) without
+/// reading its entities: cheap on a manifest of thousands of tables, whose
+/// header comes first when it was written by `baas`. Falls back to reading
+/// the whole text; `None` when it is not a valid manifest.
+pub fn load_header(path: &Path, text: &str) -> Option<Manifest> {
+    let body = text.match_indices('\n').map(|(i, _)| i + 1).find(|&i| {
+        let line = &text[i..];
+        ["[enums", "[entities", "[[entities", "[api"]
+            .iter()
+            .any(|section| line.starts_with(section))
+    });
+    let header_later = |rest: &str| {
+        ["\n[manifest]", "\n[project]", "\n[source]"]
+            .iter()
+            .any(|section| rest.contains(section))
+    };
+    if let Some(end) = body
+        && !header_later(&text[end - 1..])
+        && let Ok(loaded) = load_str(path, text[..end].to_owned())
+        && text[..end].contains("[manifest]")
+    {
+        return Some(loaded.manifest);
+    }
+    load_str(path, text.to_owned())
+        .ok()
+        .map(|loaded| loaded.manifest)
+}
+
 /// A borrowed TOML node: a top-level item, a value inside an array, or a
 /// table of an array of tables.
 #[derive(Clone, Copy)]
@@ -1193,4 +1221,28 @@ pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_is_read_without_the_entities_and_in_any_order() {
+        let path = Path::new("baas.toml");
+        let canonical = "[manifest]\nformat = 1\nversion = 9\n\n[project]\nname = \"shop\"\n\n[entities.a]\ntable = \"a\"\n\n[entities.a.fields]\nid = { type = \"nonsense\" }\n";
+        // The broken entity is not read: only the header is.
+        let header = load_header(path, canonical).unwrap();
+        assert_eq!(
+            (header.version, header.project.name.as_deref()),
+            (9, Some("shop"))
+        );
+        let reordered = "[entities.a]\ntable = \"a\"\n\n[entities.a.fields]\nid = { type = \"int32\" }\n\n[project]\nname = \"late\"\n\n[manifest]\nformat = 1\nversion = 3\n";
+        let header = load_header(path, reordered).unwrap();
+        assert_eq!(
+            (header.version, header.project.name.as_deref()),
+            (3, Some("late"))
+        );
+        assert!(load_header(path, "not toml [").is_none());
+    }
 }
