@@ -1029,27 +1029,7 @@ fn malformed_schemas_render_with_file_line_column_and_hint() {
 
 /// Parses `text`; when it imports, the manifest must be valid.
 fn parse_never_panics(text: &str, case: &str) {
-    let result = std::panic::catch_unwind(|| parse_text("fuzz.prisma", text));
-    match result {
-        Err(_) => panic!("the parser panicked on {case}:\n{text}"),
-        Ok(Ok(introspection)) => {
-            let problems = manifest::validate(&introspection.manifest);
-            assert!(
-                problems.is_empty(),
-                "{case} imported into an invalid manifest: {problems:#?}\n{text}"
-            );
-        }
-        Ok(Err(diagnostics)) => {
-            for problem in &diagnostics.problems {
-                let span = problem.span.clone().expect("every problem has a location");
-                assert!(
-                    span.start <= span.end && span.end <= text.len(),
-                    "{case}: span {span:?} is outside the text"
-                );
-                assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
-            }
-        }
-    }
+    crate::support::import_never_panics(text, case, |text| parse_text("fuzz.prisma", text));
 }
 
 #[test]
@@ -1058,22 +1038,8 @@ fn truncated_and_corrupted_corpus_files_never_panic() {
     let mut random = crate::support::XorShift(0x9e37_79b9_7f4a_7c15);
     for relative in CORPUS {
         let text = std::fs::read_to_string(corpus_file(relative)).unwrap();
-        for _ in 0..50 {
-            let mut cut = random.below(text.len() + 1);
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            parse_never_panics(&text[..cut], &format!("{relative} cut at {cut}"));
-        }
-        for _ in 0..50 {
-            let mut bytes = text.clone().into_bytes();
-            let at = random.below(bytes.len());
-            if !bytes[at].is_ascii() {
-                continue;
-            }
-            bytes[at] = NOISE[random.below(NOISE.len())];
-            let corrupted = String::from_utf8(bytes).unwrap();
-            parse_never_panics(&corrupted, &format!("{relative} with byte {at} replaced"));
+        for (what, mangled) in crate::support::mangled(&text, NOISE, &mut random, 50) {
+            parse_never_panics(&mangled, &format!("{relative} {what}"));
         }
     }
     parse_never_panics(KITCHEN_SINK, "the kitchen sink");

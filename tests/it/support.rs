@@ -90,3 +90,66 @@ impl XorShift {
         (self.next() % bound.max(1) as u64) as usize
     }
 }
+
+/// Truncations and single-byte corruptions of `text` (ASCII bytes replaced
+/// by bytes of `noise`, so the result stays UTF-8), `count` of each, named
+/// for failure messages.
+#[allow(dead_code)]
+pub fn mangled(
+    text: &str,
+    noise: &[u8],
+    random: &mut XorShift,
+    count: usize,
+) -> Vec<(String, String)> {
+    let mut out = Vec::with_capacity(2 * count);
+    for _ in 0..count {
+        let mut cut = random.below(text.len() + 1);
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.push((format!("cut at {cut}"), text[..cut].to_owned()));
+    }
+    for _ in 0..count {
+        let mut bytes = text.as_bytes().to_vec();
+        let at = random.below(bytes.len());
+        if bytes.get(at).is_none_or(|b| !b.is_ascii()) {
+            continue;
+        }
+        bytes[at] = noise[random.below(noise.len())];
+        if let Ok(corrupted) = String::from_utf8(bytes) {
+            out.push((format!("byte {at} replaced"), corrupted));
+        }
+    }
+    out
+}
+
+/// Runs an importer on `text`: it must not panic, whatever imports must be a
+/// valid manifest, and every problem must point inside the text.
+#[allow(dead_code)]
+pub fn import_never_panics(
+    text: &str,
+    case: &str,
+    parse: impl Fn(&str) -> Result<baas::introspect::Introspection, baas::manifest::Diagnostics>
+    + std::panic::RefUnwindSafe,
+) {
+    match std::panic::catch_unwind(|| parse(text)) {
+        Err(_) => panic!("the importer panicked on {case}:\n{text}"),
+        Ok(Ok(introspection)) => {
+            let problems = baas::manifest::validate(&introspection.manifest);
+            assert!(
+                problems.is_empty(),
+                "{case} imported into an invalid manifest: {problems:#?}\n{text}"
+            );
+        }
+        Ok(Err(diagnostics)) => {
+            for problem in &diagnostics.problems {
+                let span = problem.span.clone().expect("every problem has a location");
+                assert!(
+                    span.start <= span.end && span.end <= text.len(),
+                    "{case}: span {span:?} is outside the text"
+                );
+                assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+            }
+        }
+    }
+}
