@@ -246,20 +246,20 @@ impl Introspector for PostgresIntrospector {
 
 /// Everything read from the database, before any interpretation.
 #[derive(Debug, Default)]
-struct Catalog {
-    database: String,
-    existing_schemas: Vec<String>,
-    relations: Vec<RelationRow>,
-    columns: Vec<ColumnRow>,
-    types: Vec<TypeRow>,
-    constraints: Vec<ConstraintRow>,
-    indexes: Vec<IndexRow>,
-    triggers: Vec<TriggerRow>,
-    routines: Vec<RoutineRow>,
-    rules: Vec<RuleRow>,
-    policies: Vec<PolicyRow>,
-    sequences: Vec<SequenceRow>,
-    extensions: Vec<ExtensionRow>,
+pub(crate) struct Catalog {
+    pub(crate) database: String,
+    pub(crate) existing_schemas: Vec<String>,
+    pub(crate) relations: Vec<RelationRow>,
+    pub(crate) columns: Vec<ColumnRow>,
+    pub(crate) types: Vec<TypeRow>,
+    pub(crate) constraints: Vec<ConstraintRow>,
+    pub(crate) indexes: Vec<IndexRow>,
+    pub(crate) triggers: Vec<TriggerRow>,
+    pub(crate) routines: Vec<RoutineRow>,
+    pub(crate) rules: Vec<RuleRow>,
+    pub(crate) policies: Vec<PolicyRow>,
+    pub(crate) sequences: Vec<SequenceRow>,
+    pub(crate) extensions: Vec<ExtensionRow>,
 }
 
 /// A row type of one of the catalog queries.
@@ -348,9 +348,9 @@ async fn read_catalog(
 }
 
 #[derive(Debug, Default)]
-struct DatabaseRow {
-    database: String,
-    schemas: Vec<String>,
+pub(crate) struct DatabaseRow {
+    pub(crate) database: String,
+    pub(crate) schemas: Vec<String>,
 }
 
 impl CatalogRow for DatabaseRow {
@@ -363,26 +363,26 @@ impl CatalogRow for DatabaseRow {
 }
 
 #[derive(Debug)]
-struct RelationRow {
-    oid: i64,
-    schema: String,
-    name: String,
+pub(crate) struct RelationRow {
+    pub(crate) oid: i64,
+    pub(crate) schema: String,
+    pub(crate) name: String,
     /// `r` table, `p` partitioned table, `v` view, `m` materialized view,
     /// `f` foreign table.
-    kind: String,
-    is_partition: bool,
-    row_security: bool,
-    force_row_security: bool,
+    pub(crate) kind: String,
+    pub(crate) is_partition: bool,
+    pub(crate) row_security: bool,
+    pub(crate) force_row_security: bool,
     /// `p` permanent, `u` unlogged.
-    persistence: String,
-    options: Vec<String>,
-    comment: Option<String>,
-    definition: Option<String>,
-    partition_key: Option<String>,
-    partition_bound: Option<String>,
-    parents: Vec<i64>,
+    pub(crate) persistence: String,
+    pub(crate) options: Vec<String>,
+    pub(crate) comment: Option<String>,
+    pub(crate) definition: Option<String>,
+    pub(crate) partition_key: Option<String>,
+    pub(crate) partition_bound: Option<String>,
+    pub(crate) parents: Vec<i64>,
     /// The parents as `regclass` prints them (qualified outside the first schema).
-    parent_names: Vec<String>,
+    pub(crate) parent_names: Vec<String>,
 }
 
 impl CatalogRow for RelationRow {
@@ -408,28 +408,28 @@ impl CatalogRow for RelationRow {
 }
 
 #[derive(Debug)]
-struct ColumnRow {
-    relation: i64,
-    position: i16,
-    name: String,
-    type_oid: i64,
-    typmod: i32,
+pub(crate) struct ColumnRow {
+    pub(crate) relation: i64,
+    pub(crate) position: i16,
+    pub(crate) name: String,
+    pub(crate) type_oid: i64,
+    pub(crate) typmod: i32,
     /// `format_type()` of the column's type and modifier.
-    type_name: String,
-    not_null: bool,
+    pub(crate) type_name: String,
+    pub(crate) not_null: bool,
     /// `a` always, `d` by default, empty when not an identity column.
-    identity: String,
+    pub(crate) identity: String,
     /// `s` stored, `v` virtual, empty when not generated.
-    generated: String,
-    default_sql: Option<String>,
+    pub(crate) generated: String,
+    pub(crate) default_sql: Option<String>,
     /// The sequence the default expression depends on.
-    default_sequence: Option<i64>,
-    collation_oid: i64,
+    pub(crate) default_sequence: Option<i64>,
+    pub(crate) collation_oid: i64,
     /// The collation, when not the type's default.
-    collation: Option<String>,
-    custom_storage: bool,
-    options: Vec<String>,
-    comment: Option<String>,
+    pub(crate) collation: Option<String>,
+    pub(crate) custom_storage: bool,
+    pub(crate) options: Vec<String>,
+    pub(crate) comment: Option<String>,
 }
 
 impl CatalogRow for ColumnRow {
@@ -456,31 +456,31 @@ impl CatalogRow for ColumnRow {
 }
 
 #[derive(Debug)]
-struct TypeRow {
-    oid: i64,
-    schema: String,
-    name: String,
+pub(crate) struct TypeRow {
+    pub(crate) oid: i64,
+    pub(crate) schema: String,
+    pub(crate) name: String,
     /// `format_type(oid, NULL)`.
-    formatted: String,
+    pub(crate) formatted: String,
     /// `b` base, `c` composite, `d` domain, `e` enum, `r` range, `m`
     /// multirange, `p` pseudo.
-    kind: String,
-    category: String,
-    element: i64,
-    base: i64,
-    base_typmod: i32,
-    base_formatted: Option<String>,
-    not_null: bool,
-    default_sql: Option<String>,
-    labels: Option<Vec<String>>,
-    checks: Option<Vec<String>>,
-    attribute_names: Vec<String>,
-    attribute_types: Vec<i64>,
-    attribute_typmods: Vec<i32>,
-    attribute_formatted: Vec<String>,
+    pub(crate) kind: String,
+    pub(crate) category: String,
+    pub(crate) element: i64,
+    pub(crate) base: i64,
+    pub(crate) base_typmod: i32,
+    pub(crate) base_formatted: Option<String>,
+    pub(crate) not_null: bool,
+    pub(crate) default_sql: Option<String>,
+    pub(crate) labels: Option<Vec<String>>,
+    pub(crate) checks: Option<Vec<String>>,
+    pub(crate) attribute_names: Vec<String>,
+    pub(crate) attribute_types: Vec<i64>,
+    pub(crate) attribute_typmods: Vec<i32>,
+    pub(crate) attribute_formatted: Vec<String>,
     /// In a requested schema and not created by an extension.
-    defined_here: bool,
-    comment: Option<String>,
+    pub(crate) defined_here: bool,
+    pub(crate) comment: Option<String>,
 }
 
 impl CatalogRow for TypeRow {
@@ -511,31 +511,31 @@ impl CatalogRow for TypeRow {
 }
 
 #[derive(Debug)]
-struct ConstraintRow {
-    name: String,
+pub(crate) struct ConstraintRow {
+    pub(crate) name: String,
     /// `p`, `u`, `f`, `c`, `x` (exclusion) or `t` (constraint trigger).
-    kind: String,
-    relation: i64,
-    referenced: i64,
+    pub(crate) kind: String,
+    pub(crate) relation: i64,
+    pub(crate) referenced: i64,
     /// The referenced table as `regclass` prints it (qualified when not in
     /// the first schema).
-    referenced_name: Option<String>,
-    columns: Vec<i16>,
-    referenced_columns: Vec<i16>,
-    on_update: String,
-    on_delete: String,
+    pub(crate) referenced_name: Option<String>,
+    pub(crate) columns: Vec<i16>,
+    pub(crate) referenced_columns: Vec<i16>,
+    pub(crate) on_update: String,
+    pub(crate) on_delete: String,
     /// `f` full, `p` partial, `s` simple.
-    match_type: String,
-    deferrable: bool,
-    deferred: bool,
-    validated: bool,
-    no_inherit: bool,
+    pub(crate) match_type: String,
+    pub(crate) deferrable: bool,
+    pub(crate) deferred: bool,
+    pub(crate) validated: bool,
+    pub(crate) no_inherit: bool,
     /// Declared on this table, not (only) inherited from a parent.
-    is_local: bool,
-    index_oid: i64,
-    check_sql: Option<String>,
-    definition: Option<String>,
-    comment: Option<String>,
+    pub(crate) is_local: bool,
+    pub(crate) index_oid: i64,
+    pub(crate) check_sql: Option<String>,
+    pub(crate) definition: Option<String>,
+    pub(crate) comment: Option<String>,
 }
 
 impl CatalogRow for ConstraintRow {
@@ -565,32 +565,32 @@ impl CatalogRow for ConstraintRow {
 }
 
 #[derive(Debug)]
-struct IndexRow {
-    oid: i64,
-    name: String,
-    relation: i64,
-    method: String,
-    is_unique: bool,
-    is_valid: bool,
-    key_count: i16,
-    column_count: i16,
+pub(crate) struct IndexRow {
+    pub(crate) oid: i64,
+    pub(crate) name: String,
+    pub(crate) relation: i64,
+    pub(crate) method: String,
+    pub(crate) is_unique: bool,
+    pub(crate) is_valid: bool,
+    pub(crate) key_count: i16,
+    pub(crate) column_count: i16,
     /// Column numbers of the keys then the `INCLUDE` columns; 0 for an expression.
-    columns: Vec<i16>,
+    pub(crate) columns: Vec<i16>,
     /// Per key: bit 0 `DESC`, bit 1 `NULLS FIRST`.
-    key_options: Vec<i16>,
-    predicate: Option<String>,
-    backs_constraint: bool,
+    pub(crate) key_options: Vec<i16>,
+    pub(crate) predicate: Option<String>,
+    pub(crate) backs_constraint: bool,
     /// A partition's copy of its parent's index.
-    is_inherited: bool,
-    nulls_not_distinct: Option<bool>,
-    options: Vec<String>,
-    collations: Vec<i64>,
-    collation_names: Vec<String>,
-    default_opclasses: Vec<bool>,
-    opclasses: Vec<String>,
+    pub(crate) is_inherited: bool,
+    pub(crate) nulls_not_distinct: Option<bool>,
+    pub(crate) options: Vec<String>,
+    pub(crate) collations: Vec<i64>,
+    pub(crate) collation_names: Vec<String>,
+    pub(crate) default_opclasses: Vec<bool>,
+    pub(crate) opclasses: Vec<String>,
     /// Per key: the expression's text, empty for a column.
-    expressions: Vec<String>,
-    comment: Option<String>,
+    pub(crate) expressions: Vec<String>,
+    pub(crate) comment: Option<String>,
 }
 
 impl CatalogRow for IndexRow {
@@ -632,10 +632,10 @@ impl CatalogRow for IndexRow {
 }
 
 #[derive(Debug)]
-struct TriggerRow {
-    relation: i64,
-    name: String,
-    definition: String,
+pub(crate) struct TriggerRow {
+    pub(crate) relation: i64,
+    pub(crate) name: String,
+    pub(crate) definition: String,
 }
 
 impl CatalogRow for TriggerRow {
@@ -649,12 +649,12 @@ impl CatalogRow for TriggerRow {
 }
 
 #[derive(Debug)]
-struct RoutineRow {
-    schema: String,
-    name: String,
+pub(crate) struct RoutineRow {
+    pub(crate) schema: String,
+    pub(crate) name: String,
     /// `f` function, `p` procedure, `a` aggregate, `w` window function.
-    kind: String,
-    arguments: String,
+    pub(crate) kind: String,
+    pub(crate) arguments: String,
 }
 
 impl CatalogRow for RoutineRow {
@@ -669,10 +669,10 @@ impl CatalogRow for RoutineRow {
 }
 
 #[derive(Debug)]
-struct RuleRow {
-    relation: i64,
-    name: String,
-    definition: String,
+pub(crate) struct RuleRow {
+    pub(crate) relation: i64,
+    pub(crate) name: String,
+    pub(crate) definition: String,
 }
 
 impl CatalogRow for RuleRow {
@@ -686,15 +686,15 @@ impl CatalogRow for RuleRow {
 }
 
 #[derive(Debug)]
-struct PolicyRow {
-    relation: i64,
-    name: String,
+pub(crate) struct PolicyRow {
+    pub(crate) relation: i64,
+    pub(crate) name: String,
     /// `r` SELECT, `a` INSERT, `w` UPDATE, `d` DELETE, `*` ALL.
-    command: String,
-    permissive: bool,
-    roles: Vec<String>,
-    using_sql: Option<String>,
-    check_sql: Option<String>,
+    pub(crate) command: String,
+    pub(crate) permissive: bool,
+    pub(crate) roles: Vec<String>,
+    pub(crate) using_sql: Option<String>,
+    pub(crate) check_sql: Option<String>,
 }
 
 impl CatalogRow for PolicyRow {
@@ -712,21 +712,21 @@ impl CatalogRow for PolicyRow {
 }
 
 #[derive(Debug)]
-struct SequenceRow {
-    oid: i64,
-    schema: String,
-    name: String,
-    type_name: String,
-    start: i64,
-    increment: i64,
-    minimum: i64,
-    maximum: i64,
-    cache: i64,
-    cycle: bool,
-    owner_relation: Option<i64>,
-    owner_column: Option<i32>,
+pub(crate) struct SequenceRow {
+    pub(crate) oid: i64,
+    pub(crate) schema: String,
+    pub(crate) name: String,
+    pub(crate) type_name: String,
+    pub(crate) start: i64,
+    pub(crate) increment: i64,
+    pub(crate) minimum: i64,
+    pub(crate) maximum: i64,
+    pub(crate) cache: i64,
+    pub(crate) cycle: bool,
+    pub(crate) owner_relation: Option<i64>,
+    pub(crate) owner_column: Option<i32>,
     /// `a` owned by a column (serial, `OWNED BY`), `i` identity.
-    ownership: Option<String>,
+    pub(crate) ownership: Option<String>,
 }
 
 impl CatalogRow for SequenceRow {
@@ -750,10 +750,10 @@ impl CatalogRow for SequenceRow {
 }
 
 #[derive(Debug)]
-struct ExtensionRow {
-    name: String,
-    version: String,
-    schema: String,
+pub(crate) struct ExtensionRow {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) schema: String,
 }
 
 impl CatalogRow for ExtensionRow {
@@ -1092,7 +1092,7 @@ fn contains_native(field: &Field) -> bool {
 }
 
 /// Turns the catalog into a manifest. No I/O.
-fn build(catalog: &Catalog, schemas: &[String], progress: &Progress) -> Introspection {
+pub(crate) fn build(catalog: &Catalog, schemas: &[String], progress: &Progress) -> Introspection {
     let first = schemas.first().map_or(DEFAULT_SCHEMA, String::as_str);
     let lookups = Lookups::new(catalog, Naming { first });
     let mut ledger = Ledger::new();
@@ -1328,7 +1328,7 @@ fn referential_action(code: &str) -> ReferentialAction {
 /// The name PostgreSQL gives a constraint it names itself
 /// (`makeObjectName`): `table_column_label`, the longer of the two names cut
 /// first so that the whole fits in 63 bytes.
-fn default_name(table: &str, column: Option<&str>, label: &str) -> String {
+pub(crate) fn default_name(table: &str, column: Option<&str>, label: &str) -> String {
     const MAX_NAME_BYTES: usize = 63;
     let overhead = label.len() + 1 + usize::from(column.is_some());
     let available = MAX_NAME_BYTES.saturating_sub(overhead);

@@ -12,8 +12,8 @@
 //! - MySQL: each statement is parsed with `sqlparser` and turned into the
 //!   `information_schema` rows a server would report, so dump and live
 //!   database go through one builder ([`crate::introspect::mysql::build`]).
-//! - PostgreSQL dumps are not imported yet: load them into a server and
-//!   introspect that.
+//! - PostgreSQL: likewise, each statement becomes the `pg_catalog` rows a
+//!   server would report, built by [`crate::introspect::postgres::build`].
 //!
 //! Statements that cannot be handled are listed in the ledger with their
 //! line, or are errors with `--strict`.
@@ -28,6 +28,7 @@ use crate::manifest::{Diagnostics, Problem, ProblemKind};
 use crate::ui::Progress;
 
 mod mysql;
+mod postgres;
 
 /// The SQL dialects a dump can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,21 +54,7 @@ pub fn parse(file: &SourceFile, options: &IntrospectOptions) -> Result<Introspec
     match dialect {
         SqlDialect::Sqlite => sqlite(file, &statements, project, options),
         SqlDialect::Mysql => mysql::import(file, &statements, project, options),
-        SqlDialect::Postgres => {
-            let (name, scheme) = ("PostgreSQL", "postgres");
-            Err(file.diagnostics(vec![
-                Problem::new(
-                    ProblemKind::SourceUnsupported,
-                    "",
-                    format!(
-                        "this looks like a {name} dump, and importing {name} dumps is not available \
-                         yet in this build; load it into a database and run `baas introspect {scheme}://...`"
-                    ),
-                )
-                .with_span(Some(0..0))
-                .with_help("pass --dialect sqlite|mysql|postgres if the dialect was guessed wrong"),
-            ]))
-        }
+        SqlDialect::Postgres => postgres::import(file, &statements, project, options),
     }
 }
 

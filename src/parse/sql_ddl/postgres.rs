@@ -1,0 +1,1450 @@
+//! PostgreSQL dumps (`pg_dump` output and hand-written DDL): each statement
+//! is parsed with sqlparser and turned into the catalog rows a server would
+//! report after loading the dump, and those rows go through the live
+//! introspector's builder ([`crate::introspect::postgres::build`]), so that a
+//! dump and the database it came from give the same manifest. What the
+//! server would add on its own is added here too: `NOT NULL` on primary-key
+//! columns and the names of unnamed constraints.
+//!
+//! What a dump cannot tell without a server: the columns of views (the
+//! server derives them from the query; the ledger says so), and the
+//! normalized text the server prints for expressions (defaults, checks,
+//! index predicates and view queries are kept as the dump writes them, with
+//! the first schema's qualification removed).
+
+use std::collections::HashMap;
+
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableOperation, ArrayElemTypeDef, ColumnOption, CommentObject,
+    DataType, DeferrableInitial, Expr, GeneratedAs, IndexColumn, ObjectName, OrderBySort,
+    ReferentialAction, SequenceOptions, Statement as Ast, TableConstraint,
+    UserDefinedTypeRepresentation,
+};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+use super::{Skipped, Statement, report_skipped};
+use crate::dialect::postgres::quote_identifier;
+use crate::introspect::postgres::{
+    Catalog, ColumnRow, ConstraintRow, IndexRow, RelationRow, RoutineRow, SequenceRow, TriggerRow,
+    TypeRow, build, default_name,
+};
+use crate::introspect::{IntrospectOptions, Introspection};
+use crate::ledger::Ledger;
+use crate::manifest::Diagnostics;
+use crate::parse::SourceFile;
+use crate::ui::Progress;
+
+/// The schema whose objects keep their bare names (`pg_dump` qualifies all).
+const FIRST_SCHEMA: &str = "public";
+
+/// `VARHDRSZ`: type modifiers of lengths and numerics are offset by it.
+const VARHDRSZ: i32 = 4;
+
+/// Reads a PostgreSQL dump into a manifest.
+pub fn import(
+    file: &SourceFile,
+    statements: &[Statement],
+    project: Option<String>,
+    options: &IntrospectOptions,
+) -> Result<Introspection, Diagnostics> {
+    let mut schema = Schema::default();
+    let mut skipped = Vec::new();
+    let mut ledger = Ledger::new();
+    for statement in statements {
+        if is_housekeeping(statement) {
+            continue;
+        }
+        if schema.note_routine(statement) || schema.attach_partition(statement) {
+            continue;
+        }
+        if let Some(result) = schema.alter_sequence(statement) {
+            if let Err(reason) = result {
+                skipped.push(Skipped {
+                    span: statement.span.clone(),
+                    reason,
+                });
+            }
+            continue;
+        }
+        match Parser::parse_sql(&PostgreSqlDialect {}, without_data_clause(statement)) {
+            Ok(parsed) => {
+                for ast in parsed {
+                    if let Err(reason) = schema.apply(ast, &statement.text, &mut ledger) {
+                        skipped.push(Skipped {
+                            span: statement.span.clone(),
+                            reason,
+                        });
+                    }
+                }
+            }
+            Err(error) => skipped.push(Skipped {
+                span: statement.span.clone(),
+                reason: format!("could not parse this statement: {error}"),
+            }),
+        }
+    }
+    let catalog = schema.into_catalog(project.unwrap_or_default());
+    let mut introspection = build(&catalog, &[FIRST_SCHEMA.to_owned()], &Progress::hidden());
+    introspection.ledger.extend(ledger);
+    report_skipped(file, skipped, &mut introspection.ledger, options.strict)?;
+    Ok(introspection)
+}
+
+/// A `CREATE MATERIALIZED VIEW` without its final `WITH [NO] DATA`, which
+/// sqlparser does not read; any other statement as it is.
+fn without_data_clause(statement: &Statement) -> &str {
+    let text = statement.text.as_str();
+    if !statement.head(3).starts_with("CREATE MATERIALIZED VIEW") {
+        return text;
+    }
+    let words: Vec<&str> = text.split_whitespace().rev().take(3).collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let cut = match upper.as_slice() {
+        [data, no, with, ..] if data == "DATA" && no == "NO" && with == "WITH" => 3,
+        [data, with, ..] if data == "DATA" && with == "WITH" => 2,
+        _ => return text,
+    };
+    let mut end = text.len();
+    for _ in 0..cut {
+        end = text[..end]
+            .trim_end()
+            .rfind(char::is_whitespace)
+            .unwrap_or(0);
+    }
+    text[..end].trim_end()
+}
+
+/// Session settings, data, ownership, privileges and other statements that
+/// do not shape the schema.
+fn is_housekeeping(statement: &Statement) -> bool {
+    let head = statement.head(3);
+    let first = head.split(' ').next().unwrap_or_default();
+    if matches!(
+        first,
+        "SET"
+            | "RESET"
+            | "SELECT"
+            | "GRANT"
+            | "REVOKE"
+            | "INSERT"
+            | "COPY"
+            | "DROP"
+            | "BEGIN"
+            | "COMMIT"
+            | "START"
+            | "END"
+            | "VACUUM"
+            | "ANALYZE"
+            | "SECURITY"
+    ) {
+        return true;
+    }
+    let upper = statement.text.to_ascii_uppercase();
+    let owner_change = head.starts_with("ALTER") && {
+        let words: Vec<&str> = upper.split_whitespace().collect();
+        words.len() >= 3 && words[words.len() - 3..words.len() - 1] == ["OWNER", "TO"]
+    };
+    owner_change
+        || head.starts_with("CREATE DATABASE")
+        || head.starts_with("CREATE SCHEMA")
+        || head.starts_with("ALTER SCHEMA")
+        || head.starts_with("ALTER DATABASE")
+        || head.starts_with("CREATE EXTENSION")
+        || head.starts_with("ALTER DEFAULT PRIVILEGES")
+        || head.starts_with("COMMENT ON EXTENSION")
+        || head.starts_with("COMMENT ON SCHEMA")
+        || head.starts_with("COMMENT ON DATABASE")
+        // A partition's copy of its parent's index.
+        || (head.starts_with("ALTER INDEX") && upper.contains(" ATTACH PARTITION "))
+}
+
+/// `(schema, name)` of a possibly qualified name.
+fn split_name(object: &ObjectName) -> (String, String) {
+    let parts: Vec<String> = object
+        .0
+        .iter()
+        .map(|part| {
+            part.as_ident()
+                .map_or_else(|| part.to_string(), |ident| ident.value.clone())
+        })
+        .collect();
+    match parts.as_slice() {
+        [.., schema, name] => (schema.clone(), name.clone()),
+        [name] => (FIRST_SCHEMA.to_owned(), name.clone()),
+        [] => (FIRST_SCHEMA.to_owned(), String::new()),
+    }
+}
+
+/// Removes the `public.` qualification from SQL text (outside quotes), as
+/// the server prints names of the schema on its search path.
+fn unqualify(sql: &str) -> String {
+    let prefix = format!("{FIRST_SCHEMA}.");
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\'' || c == b'"' {
+            let end = super::skip_quoted(bytes, i, c);
+            out.push_str(&sql[i..end]);
+            i = end;
+            continue;
+        }
+        let boundary = i == 0
+            || !(bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b'.'));
+        if boundary && sql[i..].starts_with(&prefix) {
+            i += prefix.len();
+            continue;
+        }
+        let next = sql[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&sql[i..i + next]);
+        i += next;
+    }
+    out
+}
+
+fn expr_text(expr: &Expr) -> String {
+    unqualify(&expr.to_string())
+}
+
+fn action_code(action: Option<ReferentialAction>) -> String {
+    match action {
+        Some(ReferentialAction::Restrict) => "r",
+        Some(ReferentialAction::Cascade) => "c",
+        Some(ReferentialAction::SetNull) => "n",
+        Some(ReferentialAction::SetDefault) => "d",
+        _ => "a",
+    }
+    .to_owned()
+}
+
+/// The column names of index or key columns (expressions are skipped).
+fn key_columns(columns: &[IndexColumn]) -> Vec<String> {
+    columns
+        .iter()
+        .map(|column| match &column.column.expr {
+            Expr::Identifier(ident) => ident.value.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Schema {
+    next_oid: i64,
+    relations: Vec<Relation>,
+    types: Vec<TypeRow>,
+    type_oids: HashMap<(String, String), i64>,
+    sequences: Vec<SequenceRow>,
+    /// `(sequence oid, owner schema, owner table, owner column)`.
+    owned_by: Vec<(i64, String, String, String)>,
+    triggers: Vec<(String, String, String, String)>,
+    routines: Vec<RoutineRow>,
+}
+
+struct Relation {
+    row: RelationRow,
+    columns: Vec<ColumnRow>,
+    constraints: Vec<Constraint>,
+    indexes: Vec<IndexRow>,
+}
+
+struct Constraint {
+    name: Option<String>,
+    kind: &'static str,
+    columns: Vec<String>,
+    referenced: Option<(String, String)>,
+    referenced_columns: Vec<String>,
+    on_update: String,
+    on_delete: String,
+    deferrable: bool,
+    deferred: bool,
+    check_sql: Option<String>,
+    no_inherit: bool,
+}
+
+impl Constraint {
+    fn new(name: Option<String>, kind: &'static str, columns: Vec<String>) -> Self {
+        Self {
+            name,
+            kind,
+            columns,
+            referenced: None,
+            referenced_columns: Vec::new(),
+            on_update: "a".to_owned(),
+            on_delete: "a".to_owned(),
+            deferrable: false,
+            deferred: false,
+            check_sql: None,
+            no_inherit: false,
+        }
+    }
+
+    fn from_table_constraint(constraint: &TableConstraint) -> Option<Self> {
+        Some(match constraint {
+            TableConstraint::PrimaryKey(key) => Self::new(
+                key.name.as_ref().map(|n| n.value.clone()),
+                "p",
+                key_columns(&key.columns),
+            ),
+            TableConstraint::Unique(key) => Self::new(
+                key.name.as_ref().map(|n| n.value.clone()),
+                "u",
+                key_columns(&key.columns),
+            ),
+            TableConstraint::ForeignKey(key) => {
+                let mut constraint = Self::new(
+                    key.name.as_ref().map(|n| n.value.clone()),
+                    "f",
+                    key.columns.iter().map(|c| c.value.clone()).collect(),
+                );
+                constraint.referenced = Some(split_name(&key.foreign_table));
+                constraint.referenced_columns = key
+                    .referred_columns
+                    .iter()
+                    .map(|c| c.value.clone())
+                    .collect();
+                constraint.on_delete = action_code(key.on_delete);
+                constraint.on_update = action_code(key.on_update);
+                if let Some(characteristics) = &key.characteristics {
+                    constraint.deferrable = characteristics.deferrable == Some(true);
+                    constraint.deferred = characteristics
+                        .initially
+                        .is_some_and(|i| matches!(i, DeferrableInitial::Deferred));
+                }
+                constraint
+            }
+            TableConstraint::Check(check) => {
+                let mut constraint = Self::new(
+                    check.name.as_ref().map(|n| n.value.clone()),
+                    "c",
+                    Vec::new(),
+                );
+                constraint.check_sql = Some(expr_text(&check.expr));
+                constraint.no_inherit = check.no_inherit;
+                constraint
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl Schema {
+    fn oid(&mut self) -> i64 {
+        self.next_oid += 1;
+        100_000 + self.next_oid
+    }
+
+    fn relation_mut(&mut self, object: &ObjectName) -> Option<&mut Relation> {
+        let (schema, name) = split_name(object);
+        self.relations
+            .iter_mut()
+            .find(|r| r.row.schema == schema && r.row.name == name)
+    }
+
+    fn add_type(&mut self, row: TypeRow) -> i64 {
+        let oid = row.oid;
+        self.type_oids
+            .insert((row.schema.clone(), row.name.clone()), oid);
+        self.types.push(row);
+        oid
+    }
+
+    fn new_type(&mut self, schema: &str, name: &str, formatted: String, kind: &str) -> TypeRow {
+        TypeRow {
+            oid: self.oid(),
+            schema: schema.to_owned(),
+            name: name.to_owned(),
+            formatted,
+            kind: kind.to_owned(),
+            category: "U".to_owned(),
+            element: 0,
+            base: 0,
+            base_typmod: -1,
+            base_formatted: None,
+            not_null: false,
+            default_sql: None,
+            labels: None,
+            checks: None,
+            attribute_names: Vec::new(),
+            attribute_types: Vec::new(),
+            attribute_typmods: Vec::new(),
+            attribute_formatted: Vec::new(),
+            defined_here: schema != "pg_catalog",
+            comment: None,
+        }
+    }
+
+    /// A built-in type by its internal name.
+    fn builtin(&mut self, name: &str, formatted: &str) -> i64 {
+        if let Some(oid) = self
+            .type_oids
+            .get(&("pg_catalog".to_owned(), name.to_owned()))
+        {
+            return *oid;
+        }
+        let row = self.new_type("pg_catalog", name, formatted.to_owned(), "b");
+        self.add_type(row)
+    }
+
+    /// The array type of `element`.
+    fn array_of(&mut self, element: i64) -> i64 {
+        let Some(ty) = self.types.iter().find(|t| t.oid == element) else {
+            return element;
+        };
+        let (schema, name) = (ty.schema.clone(), format!("_{}", ty.name));
+        let formatted = format!("{}[]", ty.formatted);
+        if let Some(oid) = self.type_oids.get(&(schema.clone(), name.clone())) {
+            return *oid;
+        }
+        let mut row = self.new_type(&schema, &name, formatted, "b");
+        row.category = "A".to_owned();
+        row.element = element;
+        row.defined_here = false;
+        self.add_type(row)
+    }
+
+    /// `(type oid, type modifier, format_type() text)` of a column type.
+    fn column_type(&mut self, data_type: &DataType) -> (i64, i32, String) {
+        match data_type {
+            DataType::Array(
+                ArrayElemTypeDef::SquareBracket(inner, _)
+                | ArrayElemTypeDef::AngleBracket(inner)
+                | ArrayElemTypeDef::Parenthesis(inner)
+                | ArrayElemTypeDef::ParenthesisNotNull(inner)
+                | ArrayElemTypeDef::Qualified(inner, _),
+            ) => {
+                let (element, typmod, formatted) = self.column_type(inner);
+                (self.array_of(element), typmod, format!("{formatted}[]"))
+            }
+            DataType::Custom(object, _) => {
+                let (schema, name) = split_name(object);
+                match self.type_oids.get(&(schema.clone(), name.clone())) {
+                    Some(oid) if schema != "pg_catalog" => {
+                        let oid = *oid;
+                        let formatted = self
+                            .types
+                            .iter()
+                            .find(|t| t.oid == oid)
+                            .map(|t| t.formatted.clone())
+                            .unwrap_or_default();
+                        (oid, -1, formatted)
+                    }
+                    _ => self.builtin_type(&data_type.to_string()),
+                }
+            }
+            _ => self.builtin_type(&data_type.to_string()),
+        }
+    }
+
+    /// A built-in type from its SQL spelling (`CHARACTER VARYING(45)`).
+    fn builtin_type(&mut self, text: &str) -> (i64, i32, String) {
+        let lower = text.to_ascii_lowercase();
+        let lower = lower.strip_prefix("pg_catalog.").unwrap_or(&lower);
+        let (base, args) = match (lower.find('('), lower.find(')')) {
+            (Some(open), Some(close)) if open < close => (
+                format!("{} {}", &lower[..open], &lower[close + 1..]),
+                lower[open + 1..close]
+                    .split(',')
+                    .filter_map(|a| a.trim().parse::<i32>().ok())
+                    .collect::<Vec<_>>(),
+            ),
+            _ => (lower.to_owned(), Vec::new()),
+        };
+        let base = base.split_whitespace().collect::<Vec<_>>().join(" ");
+        let base = base.trim_matches('"');
+        let length = |name: &str, default: Option<i32>| match args.first().copied().or(default) {
+            Some(n) => (n + VARHDRSZ, format!("{name}({n})")),
+            None => (-1, name.to_owned()),
+        };
+        let precision = |name: &str, suffix: &str| match args.first() {
+            Some(p) => (*p, format!("{name}({p}){suffix}")),
+            None => (-1, format!("{name}{suffix}")),
+        };
+        let (internal, typmod, formatted) = match base {
+            "integer" | "int" | "int4" => ("int4", -1, "integer".to_owned()),
+            "smallint" | "int2" => ("int2", -1, "smallint".to_owned()),
+            "bigint" | "int8" => ("int8", -1, "bigint".to_owned()),
+            "boolean" | "bool" => ("bool", -1, "boolean".to_owned()),
+            "real" | "float4" => ("float4", -1, "real".to_owned()),
+            "double precision" | "float8" | "float" => {
+                ("float8", -1, "double precision".to_owned())
+            }
+            "numeric" | "decimal" => match args.as_slice() {
+                [p] => ("numeric", (p << 16) + VARHDRSZ, format!("numeric({p},0)")),
+                [p, s, ..] => (
+                    "numeric",
+                    ((p << 16) | (s & 0x7ff)) + VARHDRSZ,
+                    format!("numeric({p},{s})"),
+                ),
+                [] => ("numeric", -1, "numeric".to_owned()),
+            },
+            "character varying" | "varchar" => {
+                let (typmod, formatted) = length("character varying", None);
+                ("varchar", typmod, formatted)
+            }
+            "character" | "char" | "bpchar" => {
+                let (typmod, formatted) = length("character", Some(1));
+                ("bpchar", typmod, formatted)
+            }
+            "time" | "time without time zone" => {
+                let (typmod, formatted) = precision("time", " without time zone");
+                ("time", typmod, formatted)
+            }
+            "time with time zone" | "timetz" => {
+                let (typmod, formatted) = precision("time", " with time zone");
+                ("timetz", typmod, formatted)
+            }
+            "timestamp" | "timestamp without time zone" => {
+                let (typmod, formatted) = precision("timestamp", " without time zone");
+                ("timestamp", typmod, formatted)
+            }
+            "timestamp with time zone" | "timestamptz" => {
+                let (typmod, formatted) = precision("timestamp", " with time zone");
+                ("timestamptz", typmod, formatted)
+            }
+            other => {
+                let oid = self.builtin(other, other);
+                return (oid, -1, other.to_owned());
+            }
+        };
+        (self.builtin(internal, &formatted), typmod, formatted)
+    }
+
+    /// Functions, procedures, aggregates and triggers, recognized from their
+    /// leading words (sqlparser does not read every body).
+    fn note_routine(&mut self, statement: &Statement) -> bool {
+        let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, &statement.text).tokenize() else {
+            return false;
+        };
+        let tokens: Vec<&Token> = tokens
+            .iter()
+            .filter(|t| !matches!(t, Token::Whitespace(_)))
+            .collect();
+        let word = |i: usize| match tokens.get(i) {
+            Some(Token::Word(word)) => Some(word.value.clone()),
+            _ => None,
+        };
+        let is = |i: usize, text: &str| word(i).is_some_and(|w| w.eq_ignore_ascii_case(text));
+        if !is(0, "CREATE") {
+            return false;
+        }
+        let mut i = 1;
+        if is(1, "OR") && is(2, "REPLACE") {
+            i = 3;
+        }
+        if is(i, "CONSTRAINT") {
+            i += 1;
+        }
+        let kind = match word(i).map(|w| w.to_ascii_uppercase()).as_deref() {
+            Some("FUNCTION") => "f",
+            Some("PROCEDURE") => "p",
+            Some("AGGREGATE") => "a",
+            Some("TRIGGER") => "t",
+            _ => return false,
+        };
+        // The (possibly qualified) name.
+        let mut parts = vec![word(i + 1).unwrap_or_default()];
+        let mut next = i + 2;
+        while matches!(tokens.get(next), Some(Token::Period)) {
+            parts.push(word(next + 1).unwrap_or_default());
+            next += 2;
+        }
+        let (schema, name) = match parts.as_slice() {
+            [.., schema, name] => (schema.clone(), name.clone()),
+            [name] => (FIRST_SCHEMA.to_owned(), name.clone()),
+            [] => return false,
+        };
+        if kind == "t" {
+            // CREATE TRIGGER name ... ON table ...
+            let Some(on) = (next..tokens.len()).find(|&j| is(j, "ON")) else {
+                return false;
+            };
+            let mut table = vec![word(on + 1).unwrap_or_default()];
+            let mut j = on + 2;
+            while matches!(tokens.get(j), Some(Token::Period)) {
+                table.push(word(j + 1).unwrap_or_default());
+                j += 2;
+            }
+            let (table_schema, table_name) = match table.as_slice() {
+                [.., schema, name] => (schema.clone(), name.clone()),
+                [name] => (FIRST_SCHEMA.to_owned(), name.clone()),
+                [] => return false,
+            };
+            let definition = unqualify(
+                &statement
+                    .text
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            self.triggers
+                .push((table_schema, table_name, name, definition));
+            return true;
+        }
+        // The argument list as written, between the first parentheses.
+        let arguments = statement
+            .text
+            .find('(')
+            .and_then(|open| {
+                let mut depth = 0;
+                for (offset, c) in statement.text[open..].char_indices() {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return Some(statement.text[open + 1..open + offset].to_owned());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                None
+            })
+            .map(|arguments| {
+                unqualify(
+                    arguments
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .as_str(),
+                )
+            })
+            .unwrap_or_default();
+        self.routines.push(RoutineRow {
+            schema,
+            name,
+            kind: kind.to_owned(),
+            arguments,
+        });
+        true
+    }
+
+    /// `ALTER TABLE [ONLY] parent ATTACH PARTITION child FOR VALUES ...`.
+    fn attach_partition(&mut self, statement: &Statement) -> bool {
+        let upper = statement.text.to_ascii_uppercase();
+        if !statement.head(2).starts_with("ALTER TABLE") || !upper.contains(" ATTACH PARTITION ") {
+            return false;
+        }
+        let Ok(parsed) = Parser::parse_sql(&PostgreSqlDialect {}, &statement.text) else {
+            return false;
+        };
+        let Some(Ast::AlterTable(alter)) = parsed.into_iter().next() else {
+            return false;
+        };
+        let parent = split_name(&alter.name);
+        for operation in &alter.operations {
+            if let AlterTableOperation::AttachPartitionOf {
+                partition,
+                for_values,
+            } = operation
+            {
+                self.make_partition(&parent, partition, Some(for_values.to_string()));
+            }
+        }
+        true
+    }
+
+    fn make_partition(
+        &mut self,
+        parent: &(String, String),
+        child: &ObjectName,
+        bound: Option<String>,
+    ) {
+        let parent_oid = self
+            .relations
+            .iter()
+            .find(|r| r.row.schema == parent.0 && r.row.name == parent.1)
+            .map(|r| r.row.oid);
+        let parent_name = if parent.0 == FIRST_SCHEMA {
+            quote_identifier(&parent.1)
+        } else {
+            format!(
+                "{}.{}",
+                quote_identifier(&parent.0),
+                quote_identifier(&parent.1)
+            )
+        };
+        if let (Some(parent_oid), Some(relation)) = (parent_oid, self.relation_mut(child)) {
+            relation.row.is_partition = true;
+            relation.row.parents = vec![parent_oid];
+            relation.row.parent_names = vec![parent_name];
+            relation.row.partition_bound = bound.map(|b| unqualify(&b));
+        }
+    }
+
+    fn new_relation(&mut self, object: &ObjectName, kind: &str) -> Relation {
+        let (schema, name) = split_name(object);
+        Relation {
+            row: RelationRow {
+                oid: self.oid(),
+                schema,
+                name,
+                kind: kind.to_owned(),
+                is_partition: false,
+                row_security: false,
+                force_row_security: false,
+                persistence: "p".to_owned(),
+                options: Vec::new(),
+                comment: None,
+                definition: None,
+                partition_key: None,
+                partition_bound: None,
+                parents: Vec::new(),
+                parent_names: Vec::new(),
+            },
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            indexes: Vec::new(),
+        }
+    }
+
+    /// Applies one parsed statement. `Err` is a statement that changes the
+    /// schema in a way this importer cannot follow.
+    fn apply(&mut self, ast: Ast, text: &str, ledger: &mut Ledger) -> Result<(), String> {
+        match ast {
+            Ast::CreateType {
+                name,
+                representation: Some(UserDefinedTypeRepresentation::Enum { labels }),
+            } => {
+                let (schema, bare) = split_name(&name);
+                let mut row = self.new_type(&schema, &bare, quote_identifier(&bare), "e");
+                row.category = "E".to_owned();
+                row.labels = Some(labels.into_iter().map(|l| l.value).collect());
+                self.add_type(row);
+                Ok(())
+            }
+            Ast::CreateDomain(domain) => {
+                let (schema, bare) = split_name(&domain.name);
+                let (base, typmod, base_formatted) = self.column_type(&domain.data_type);
+                let mut row = self.new_type(&schema, &bare, quote_identifier(&bare), "d");
+                row.base = base;
+                row.base_typmod = typmod;
+                row.base_formatted = Some(base_formatted);
+                row.default_sql = domain.default.as_ref().map(expr_text);
+                let checks: Vec<String> = domain
+                    .constraints
+                    .iter()
+                    .filter_map(|constraint| match constraint {
+                        TableConstraint::Check(check) => Some(format!(
+                            "{} CHECK ({})",
+                            check
+                                .name
+                                .as_ref()
+                                .map_or_else(|| format!("{bare}_check"), |n| n.value.clone()),
+                            expr_text(&check.expr)
+                        )),
+                        _ => None,
+                    })
+                    .collect();
+                row.checks = (!checks.is_empty()).then_some(checks);
+                row.not_null = text.to_ascii_uppercase().contains("NOT NULL");
+                self.add_type(row);
+                Ok(())
+            }
+            Ast::CreateSequence {
+                name,
+                sequence_options,
+                ..
+            } => {
+                let (schema, bare) = split_name(&name);
+                let mut row = SequenceRow {
+                    oid: self.oid(),
+                    schema,
+                    name: bare,
+                    type_name: "bigint".to_owned(),
+                    start: 1,
+                    increment: 1,
+                    minimum: 1,
+                    maximum: i64::MAX,
+                    cache: 1,
+                    cycle: false,
+                    owner_relation: None,
+                    owner_column: None,
+                    ownership: None,
+                };
+                let number = |expr: &Expr| expr.to_string().replace(' ', "").parse::<i64>().ok();
+                let mut explicit_max = false;
+                for option in &sequence_options {
+                    match option {
+                        SequenceOptions::DataType(data_type) => {
+                            row.type_name = self.builtin_type(&data_type.to_string()).2;
+                        }
+                        SequenceOptions::IncrementBy(expr, _) => {
+                            row.increment = number(expr).unwrap_or(1)
+                        }
+                        SequenceOptions::MinValue(Some(expr)) => {
+                            row.minimum = number(expr).unwrap_or(1)
+                        }
+                        SequenceOptions::MaxValue(Some(expr)) => {
+                            explicit_max = true;
+                            row.maximum = number(expr).unwrap_or(i64::MAX);
+                        }
+                        SequenceOptions::StartWith(expr, _) => {
+                            row.start = number(expr).unwrap_or(1)
+                        }
+                        SequenceOptions::Cache(expr) => row.cache = number(expr).unwrap_or(1),
+                        SequenceOptions::Cycle(cycle) => row.cycle = *cycle,
+                        SequenceOptions::OwnedBy(Some(owner)) => self.own_sequence(row.oid, owner),
+                        _ => {}
+                    }
+                }
+                if !explicit_max {
+                    row.maximum = match row.type_name.as_str() {
+                        "smallint" => i64::from(i16::MAX),
+                        "integer" => i64::from(i32::MAX),
+                        _ => i64::MAX,
+                    };
+                }
+                self.sequences.push(row);
+                Ok(())
+            }
+            Ast::CreateTable(create) => {
+                let kind = if create.partition_by.is_some() {
+                    "p"
+                } else {
+                    "r"
+                };
+                let mut relation = self.new_relation(&create.name, kind);
+                relation.row.partition_key = create
+                    .partition_by
+                    .as_ref()
+                    .map(|key| unqualify(&key.to_string()));
+                if create.unlogged {
+                    relation.row.persistence = "u".to_owned();
+                }
+                let table = relation.row.name.clone();
+                for (index, column) in create.columns.iter().enumerate() {
+                    // `serial` is shorthand for an integer column owning a
+                    // sequence that its default calls.
+                    let serial = match column.data_type.to_string().to_ascii_lowercase().as_str() {
+                        "smallserial" | "serial2" => Some(("int2", "smallint")),
+                        "serial" | "serial4" => Some(("int4", "integer")),
+                        "bigserial" | "serial8" => Some(("int8", "bigint")),
+                        _ => None,
+                    };
+                    let (type_oid, typmod, type_name) = match serial {
+                        Some((internal, formatted)) => {
+                            (self.builtin(internal, formatted), -1, formatted.to_owned())
+                        }
+                        None => self.column_type(&column.data_type),
+                    };
+                    let position = i16::try_from(index + 1).unwrap_or(i16::MAX);
+                    let serial_default = serial.map(|(_, formatted)| {
+                        let sequence = default_name(&table, Some(&column.name.value), "seq");
+                        let oid = self.oid();
+                        self.sequences.push(SequenceRow {
+                            oid,
+                            schema: relation.row.schema.clone(),
+                            name: sequence.clone(),
+                            type_name: formatted.to_owned(),
+                            start: 1,
+                            increment: 1,
+                            minimum: 1,
+                            maximum: match formatted {
+                                "smallint" => i64::from(i16::MAX),
+                                "integer" => i64::from(i32::MAX),
+                                _ => i64::MAX,
+                            },
+                            cache: 1,
+                            cycle: false,
+                            owner_relation: Some(relation.row.oid),
+                            owner_column: Some(i32::from(position)),
+                            ownership: Some("a".to_owned()),
+                        });
+                        let qualified = if relation.row.schema == FIRST_SCHEMA {
+                            quote_identifier(&sequence)
+                        } else {
+                            format!(
+                                "{}.{}",
+                                quote_identifier(&relation.row.schema),
+                                quote_identifier(&sequence)
+                            )
+                        };
+                        format!("nextval('{qualified}'::regclass)")
+                    });
+                    let mut row = ColumnRow {
+                        relation: relation.row.oid,
+                        position,
+                        name: column.name.value.clone(),
+                        type_oid,
+                        typmod,
+                        type_name,
+                        not_null: serial.is_some(),
+                        identity: String::new(),
+                        generated: String::new(),
+                        default_sql: serial_default,
+                        default_sequence: None,
+                        collation_oid: 0,
+                        collation: None,
+                        custom_storage: false,
+                        options: Vec::new(),
+                        comment: None,
+                    };
+                    for option in &column.options {
+                        let named = option.name.as_ref().map(|n| n.value.clone());
+                        match &option.option {
+                            ColumnOption::NotNull => row.not_null = true,
+                            ColumnOption::Null => row.not_null = false,
+                            ColumnOption::Default(expr) => row.default_sql = Some(expr_text(expr)),
+                            ColumnOption::Collation(collation) => {
+                                row.collation = Some(unqualify(&collation.to_string()))
+                            }
+                            ColumnOption::PrimaryKey(_) => {
+                                relation.constraints.push(Constraint::new(
+                                    named,
+                                    "p",
+                                    vec![row.name.clone()],
+                                ));
+                            }
+                            ColumnOption::Unique(_) => {
+                                relation.constraints.push(Constraint::new(
+                                    named,
+                                    "u",
+                                    vec![row.name.clone()],
+                                ));
+                            }
+                            ColumnOption::ForeignKey(key) => {
+                                let mut constraint =
+                                    Constraint::new(named, "f", vec![row.name.clone()]);
+                                constraint.referenced = Some(split_name(&key.foreign_table));
+                                constraint.referenced_columns = key
+                                    .referred_columns
+                                    .iter()
+                                    .map(|c| c.value.clone())
+                                    .collect();
+                                constraint.on_delete = action_code(key.on_delete);
+                                constraint.on_update = action_code(key.on_update);
+                                relation.constraints.push(constraint);
+                            }
+                            ColumnOption::Check(check) => {
+                                let mut constraint = Constraint::new(
+                                    named.or_else(|| {
+                                        Some(default_name(&table, Some(&row.name), "check"))
+                                    }),
+                                    "c",
+                                    Vec::new(),
+                                );
+                                constraint.check_sql = Some(expr_text(&check.expr));
+                                relation.constraints.push(constraint);
+                            }
+                            ColumnOption::Generated {
+                                generated_as,
+                                generation_expr,
+                                ..
+                            } => match (generation_expr, generated_as) {
+                                (Some(expr), _) => {
+                                    row.generated = "s".to_owned();
+                                    row.default_sql = Some(expr_text(expr));
+                                }
+                                (None, GeneratedAs::Always) => {
+                                    row.identity = "a".to_owned();
+                                    row.not_null = true;
+                                }
+                                (None, _) => {
+                                    row.identity = "d".to_owned();
+                                    row.not_null = true;
+                                }
+                            },
+                            _ => {}
+                        }
+                    }
+                    relation.columns.push(row);
+                }
+                for constraint in &create.constraints {
+                    match Constraint::from_table_constraint(constraint) {
+                        Some(constraint) => relation.constraints.push(constraint),
+                        None => ledger.record(
+                            relation.row.name.as_str(),
+                            "constraint",
+                            format!("constraint `{constraint}` is not followed by the importer"),
+                        ),
+                    }
+                }
+                let partition_of = create.partition_of.clone();
+                let bound = create.for_values.as_ref().map(ToString::to_string);
+                self.relations.push(relation);
+                if let Some(parent) = partition_of {
+                    self.make_partition(&split_name(&parent), &create.name, bound);
+                }
+                Ok(())
+            }
+            Ast::AlterTable(alter) => {
+                let Some(relation) = self.relation_mut(&alter.name) else {
+                    return Err(format!("ALTER TABLE of unknown table `{}`", alter.name));
+                };
+                for operation in alter.operations {
+                    match operation {
+                        AlterTableOperation::AddConstraint { constraint, .. } => {
+                            match Constraint::from_table_constraint(&constraint) {
+                                Some(constraint) => relation.constraints.push(constraint),
+                                None => {
+                                    return Err(format!(
+                                        "constraint `{constraint}` is not followed by the importer"
+                                    ));
+                                }
+                            }
+                        }
+                        AlterTableOperation::AlterColumn { column_name, op } => {
+                            let Some(column) = relation
+                                .columns
+                                .iter_mut()
+                                .find(|c| c.name == column_name.value)
+                            else {
+                                return Err(format!(
+                                    "ALTER COLUMN of unknown column `{column_name}`"
+                                ));
+                            };
+                            match op {
+                                AlterColumnOperation::SetDefault { value } => {
+                                    column.default_sql = Some(expr_text(&value));
+                                }
+                                AlterColumnOperation::DropDefault => column.default_sql = None,
+                                AlterColumnOperation::SetNotNull => column.not_null = true,
+                                AlterColumnOperation::DropNotNull => column.not_null = false,
+                                other => {
+                                    return Err(format!(
+                                        "ALTER COLUMN `{column_name}` {other} is not followed by the importer"
+                                    ));
+                                }
+                            }
+                        }
+                        AlterTableOperation::EnableRowLevelSecurity => {
+                            relation.row.row_security = true
+                        }
+                        AlterTableOperation::DisableRowLevelSecurity => {
+                            relation.row.row_security = false
+                        }
+                        other => {
+                            return Err(format!(
+                                "ALTER TABLE `{}` {other} is not followed by the importer",
+                                alter.name
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Ast::CreateIndex(index) => {
+                let oid = self.oid();
+                let Some(relation) = self.relation_mut(&index.table_name) else {
+                    return Err(format!(
+                        "CREATE INDEX on unknown table `{}`",
+                        index.table_name
+                    ));
+                };
+                let mut columns = Vec::new();
+                let mut key_options = Vec::new();
+                let mut expressions = Vec::new();
+                let mut opclasses = Vec::new();
+                for part in &index.columns {
+                    let position = match &part.column.expr {
+                        Expr::Identifier(ident) => relation
+                            .columns
+                            .iter()
+                            .find(|c| c.name == ident.value)
+                            .map(|c| c.position),
+                        _ => None,
+                    };
+                    columns.push(position.unwrap_or(0));
+                    expressions.push(match position {
+                        Some(_) => String::new(),
+                        None => expr_text(&part.column.expr),
+                    });
+                    let descending = matches!(part.column.options.sort, Some(OrderBySort::Desc));
+                    let nulls_first = part.column.options.nulls_first.unwrap_or(descending);
+                    key_options.push(i16::from(descending) | (i16::from(nulls_first) << 1));
+                    opclasses.push(
+                        part.operator_class
+                            .as_ref()
+                            .map(|o| unqualify(&o.to_string())),
+                    );
+                }
+                for included in &index.include {
+                    columns.push(
+                        relation
+                            .columns
+                            .iter()
+                            .find(|c| c.name == included.value)
+                            .map_or(0, |c| c.position),
+                    );
+                }
+                let keys = i16::try_from(index.columns.len()).unwrap_or(i16::MAX);
+                let name = match &index.name {
+                    Some(name) => split_name(name).1,
+                    None => {
+                        let table = relation.row.name.clone();
+                        let first = key_columns(&index.columns).join("_");
+                        default_name(&table, Some(&first), "idx")
+                    }
+                };
+                relation.indexes.push(IndexRow {
+                    oid,
+                    name,
+                    relation: relation.row.oid,
+                    method: index.using.as_ref().map_or_else(
+                        || "btree".to_owned(),
+                        |m| m.to_string().to_ascii_lowercase(),
+                    ),
+                    is_unique: index.unique,
+                    is_valid: true,
+                    key_count: keys,
+                    column_count: i16::try_from(columns.len()).unwrap_or(i16::MAX),
+                    columns,
+                    key_options,
+                    predicate: index.predicate.as_ref().map(expr_text),
+                    backs_constraint: false,
+                    is_inherited: false,
+                    nulls_not_distinct: Some(index.nulls_distinct == Some(false)),
+                    options: index.with.iter().map(ToString::to_string).collect(),
+                    collations: vec![0; index.columns.len()],
+                    collation_names: vec![String::new(); index.columns.len()],
+                    default_opclasses: opclasses.iter().map(Option::is_none).collect(),
+                    opclasses: opclasses
+                        .into_iter()
+                        .map(Option::unwrap_or_default)
+                        .collect(),
+                    expressions,
+                    comment: None,
+                });
+                Ok(())
+            }
+            Ast::CreateView(view) => {
+                let kind = if view.materialized { "m" } else { "v" };
+                let mut relation = self.new_relation(&view.name, kind);
+                let name = relation.row.name.clone();
+                relation.row.definition =
+                    Some(view_query(text).unwrap_or_else(|| view.query.to_string()));
+                relation.row.comment = view.comment.clone();
+                ledger.record(
+                    name.as_str(),
+                    "view_columns",
+                    format!(
+                        "the columns of view `{name}` are not known from the dump (a server derives them)"
+                    ),
+                );
+                self.relations.push(relation);
+                Ok(())
+            }
+            Ast::Comment {
+                object_type,
+                object_name,
+                comment,
+                ..
+            } => {
+                match object_type {
+                    CommentObject::Table
+                    | CommentObject::View
+                    | CommentObject::MaterializedView => {
+                        if let Some(relation) = self.relation_mut(&object_name) {
+                            relation.row.comment = comment;
+                        }
+                    }
+                    CommentObject::Column => {
+                        let mut parts = object_name.0.clone();
+                        let column = parts.pop().map(|p| {
+                            p.as_ident()
+                                .map_or_else(|| p.to_string(), |i| i.value.clone())
+                        });
+                        let table = ObjectName(parts);
+                        if let (Some(column), Some(relation)) = (column, self.relation_mut(&table))
+                            && let Some(row) =
+                                relation.columns.iter_mut().find(|c| c.name == column)
+                        {
+                            row.comment = comment;
+                        }
+                    }
+                    CommentObject::Type | CommentObject::Domain => {
+                        let key = split_name(&object_name);
+                        if let Some(oid) = self.type_oids.get(&key).copied()
+                            && let Some(ty) = self.types.iter_mut().find(|t| t.oid == oid)
+                        {
+                            ty.comment = comment;
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(())
+            }
+            // Data, session settings and housekeeping do not shape the schema.
+            Ast::Insert(_)
+            | Ast::Set(_)
+            | Ast::Drop { .. }
+            | Ast::Query(_)
+            | Ast::StartTransaction { .. }
+            | Ast::Commit { .. }
+            | Ast::Copy { .. }
+            | Ast::Grant { .. }
+            | Ast::Revoke { .. }
+            | Ast::CreateExtension { .. } => Ok(()),
+            other => {
+                let text = other.to_string();
+                let head: String = text.chars().take(40).collect();
+                Err(format!("`{head}…` is not followed by the importer"))
+            }
+        }
+    }
+
+    /// `ALTER SEQUENCE name OWNED BY table.column` (sqlparser does not read
+    /// `ALTER SEQUENCE`); `None` for other statements.
+    fn alter_sequence(&mut self, statement: &Statement) -> Option<Result<(), String>> {
+        if statement.head(2) != "ALTER SEQUENCE" {
+            return None;
+        }
+        let words: Vec<&str> = statement.text.split_whitespace().collect();
+        let object = |text: &str| -> Option<ObjectName> {
+            Parser::new(&PostgreSqlDialect {})
+                .try_with_sql(text)
+                .ok()?
+                .parse_object_name(false)
+                .ok()
+        };
+        let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+        let owned = upper.windows(2).position(|pair| pair == ["OWNED", "BY"]);
+        let (Some(name), Some(owned)) = (words.get(2).and_then(|w| object(w)), owned) else {
+            return Some(Err(
+                "this ALTER SEQUENCE is not followed by the importer (only `OWNED BY` is)"
+                    .to_owned(),
+            ));
+        };
+        let (schema, bare) = split_name(&name);
+        let Some(oid) = self
+            .sequences
+            .iter()
+            .find(|s| s.schema == schema && s.name == bare)
+            .map(|s| s.oid)
+        else {
+            return Some(Err(format!("ALTER SEQUENCE of unknown sequence `{bare}`")));
+        };
+        match words.get(owned + 2).map(|w| w.to_ascii_uppercase()) {
+            Some(owner) if owner == "NONE" => {}
+            Some(_) => {
+                if let Some(owner) = words.get(owned + 2).and_then(|w| object(w)) {
+                    self.own_sequence(oid, &owner);
+                }
+            }
+            None => {}
+        }
+        Some(Ok(()))
+    }
+
+    /// `OWNED BY table.column`.
+    fn own_sequence(&mut self, sequence: i64, owner: &ObjectName) {
+        let mut parts = owner.0.clone();
+        let Some(column) = parts.pop().map(|p| {
+            p.as_ident()
+                .map_or_else(|| p.to_string(), |i| i.value.clone())
+        }) else {
+            return;
+        };
+        let (schema, table) = split_name(&ObjectName(parts));
+        self.owned_by.push((sequence, schema, table, column));
+    }
+
+    /// The catalog rows a server would hold after loading the dump.
+    fn into_catalog(self, database: String) -> Catalog {
+        let Schema {
+            relations,
+            types,
+            mut sequences,
+            owned_by,
+            triggers,
+            routines,
+            ..
+        } = self;
+        let find = |schema: &str, name: &str| {
+            relations
+                .iter()
+                .find(|r| r.row.schema == schema && r.row.name == name)
+        };
+        for (sequence, schema, table, column) in owned_by {
+            let owner = find(&schema, &table).and_then(|relation| {
+                relation
+                    .columns
+                    .iter()
+                    .find(|c| c.name == column)
+                    .map(|c| (relation.row.oid, c.position))
+            });
+            if let (Some((relation, position)), Some(row)) =
+                (owner, sequences.iter_mut().find(|s| s.oid == sequence))
+            {
+                row.owner_relation = Some(relation);
+                row.owner_column = Some(i32::from(position));
+                row.ownership = Some("a".to_owned());
+            }
+        }
+        let sequence_oid = |sql: &str| -> Option<i64> {
+            let start = sql.find("nextval('")? + "nextval('".len();
+            let end = start + sql[start..].find('\'')?;
+            let quoted = &sql[start..end];
+            let (schema, name) = match quoted.split_once('.') {
+                Some((schema, name)) => (schema.trim_matches('"'), name.trim_matches('"')),
+                None => (FIRST_SCHEMA, quoted.trim_matches('"')),
+            };
+            sequences
+                .iter()
+                .find(|s| s.schema == schema && s.name == name)
+                .map(|s| s.oid)
+        };
+        let mut catalog = Catalog {
+            database,
+            existing_schemas: vec![FIRST_SCHEMA.to_owned()],
+            ..Catalog::default()
+        };
+        for relation in &relations {
+            for column in &relation.columns {
+                let primary = relation
+                    .constraints
+                    .iter()
+                    .any(|c| c.kind == "p" && c.columns.contains(&column.name));
+                let default_sql = column.default_sql.as_deref().map(normalize_nextval);
+                catalog.columns.push(ColumnRow {
+                    relation: column.relation,
+                    position: column.position,
+                    name: column.name.clone(),
+                    type_oid: column.type_oid,
+                    typmod: column.typmod,
+                    type_name: column.type_name.clone(),
+                    not_null: column.not_null || primary,
+                    identity: column.identity.clone(),
+                    generated: column.generated.clone(),
+                    default_sequence: column.default_sql.as_deref().and_then(sequence_oid),
+                    default_sql,
+                    collation_oid: 0,
+                    collation: column.collation.clone(),
+                    custom_storage: false,
+                    options: Vec::new(),
+                    comment: column.comment.clone(),
+                });
+            }
+            let table = relation.row.name.as_str();
+            for constraint in &relation.constraints {
+                let positions = |relation: &Relation, names: &[String]| -> Vec<i16> {
+                    names
+                        .iter()
+                        .map(|name| {
+                            relation
+                                .columns
+                                .iter()
+                                .find(|c| &c.name == name)
+                                .map_or(-1, |c| c.position)
+                        })
+                        .collect()
+                };
+                let name = constraint
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| match constraint.kind {
+                        "p" => default_name(table, None, "pkey"),
+                        "u" => default_name(table, Some(&constraint.columns.join("_")), "key"),
+                        "f" => default_name(table, Some(&constraint.columns.join("_")), "fkey"),
+                        _ => default_name(table, None, "check"),
+                    });
+                let referenced = constraint
+                    .referenced
+                    .as_ref()
+                    .and_then(|(schema, name)| find(schema, name));
+                let referenced_columns = match (referenced, constraint.kind) {
+                    (Some(target), "f") if constraint.referenced_columns.is_empty() => target
+                        .constraints
+                        .iter()
+                        .find(|c| c.kind == "p")
+                        .map(|key| positions(target, &key.columns))
+                        .unwrap_or_default(),
+                    (Some(target), _) => positions(target, &constraint.referenced_columns),
+                    (None, _) => Vec::new(),
+                };
+                catalog.constraints.push(ConstraintRow {
+                    name,
+                    kind: constraint.kind.to_owned(),
+                    relation: relation.row.oid,
+                    referenced: referenced.map_or(0, |r| r.row.oid),
+                    referenced_name: constraint.referenced.as_ref().map(|(schema, name)| {
+                        if schema == FIRST_SCHEMA {
+                            quote_identifier(name)
+                        } else {
+                            format!("{}.{}", quote_identifier(schema), quote_identifier(name))
+                        }
+                    }),
+                    columns: positions(relation, &constraint.columns),
+                    referenced_columns,
+                    on_update: constraint.on_update.clone(),
+                    on_delete: constraint.on_delete.clone(),
+                    match_type: "s".to_owned(),
+                    deferrable: constraint.deferrable,
+                    deferred: constraint.deferred,
+                    validated: true,
+                    no_inherit: constraint.no_inherit,
+                    is_local: true,
+                    index_oid: 0,
+                    check_sql: constraint.check_sql.clone(),
+                    definition: None,
+                    comment: None,
+                });
+            }
+        }
+        for (schema, table, name, definition) in triggers {
+            if let Some(relation) = find(&schema, &table) {
+                catalog.triggers.push(TriggerRow {
+                    relation: relation.row.oid,
+                    name,
+                    definition,
+                });
+            }
+        }
+        for relation in relations {
+            catalog.indexes.extend(relation.indexes);
+            catalog.relations.push(relation.row);
+        }
+        catalog.types = types;
+        catalog.sequences = sequences;
+        catalog.routines = routines;
+        catalog
+    }
+}
+
+/// `nextval('public.s'::regclass)` → `nextval('s'::regclass)`, as the
+/// server prints a sequence of the schema on its search path.
+fn normalize_nextval(sql: &str) -> String {
+    sql.replace(&format!("nextval('{FIRST_SCHEMA}."), "nextval('")
+}
+
+/// The query of `CREATE [MATERIALIZED] VIEW name [(columns)] AS query [WITH
+/// [NO] DATA]`, as written, without the first schema's qualification.
+fn view_query(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' | b'"' => {
+                i = super::skip_quoted(bytes, i, bytes[i]);
+                continue;
+            }
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            _ if depth == 0
+                && i > 0
+                && bytes[i - 1].is_ascii_whitespace()
+                && text[i..].len() > 2
+                && text[i..i + 2].eq_ignore_ascii_case("AS")
+                && bytes[i + 2].is_ascii_whitespace() =>
+            {
+                let mut query = text[i + 2..].trim();
+                for suffix in ["WITH NO DATA", "WITH DATA"] {
+                    let upper = query.to_ascii_uppercase();
+                    if upper.ends_with(suffix) {
+                        query = query[..query.len() - suffix.len()].trim_end();
+                    }
+                }
+                return Some(unqualify(query));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
