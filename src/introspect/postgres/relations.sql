@@ -10,7 +10,7 @@ SELECT c.oid::int8 AS oid,
        c.relpersistence::text AS persistence,
        coalesce(c.reloptions, '{}'::text[]) AS options,
        d.description AS comment,
-       CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS definition,
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, false) END AS definition,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid, true) END AS partition_bound,
        coalesce(
