@@ -102,8 +102,8 @@ fn hint(error: &anyhow::Error) -> Option<String> {
         }
         if cause.is::<NotAvailable>() {
             return Some(
-                "this build reads SQLite databases (`baas introspect sqlite://app.db`) and \
-                 manages baas.toml (`init`, `show`, `validate`); run `baas --help` to see every command"
+                "this build reads databases and schema files into baas.toml (`baas introspect`) \
+                 and manages it (`init`, `show`, `validate`); run `baas --help` to see every command"
                     .into(),
             );
         }
