@@ -19,6 +19,7 @@ pub mod commands;
 pub mod context;
 pub mod diagnostics;
 pub mod dialect;
+pub mod diff;
 pub mod introspect;
 pub mod ledger;
 pub mod manifest;

@@ -4,6 +4,7 @@ mod support;
 
 mod cli;
 mod completions;
+mod diff;
 mod import_graphql;
 mod import_jsonschema;
 mod import_openapi;
