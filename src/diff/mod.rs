@@ -339,56 +339,84 @@ fn entity(name: &str, old: &Entity, new: &Entity, changes: &mut Vec<Change>) {
     }
     indexes(name, &old.indexes, &new.indexes, changes);
     relations(name, &old.relations, &new.relations, changes);
-    let old_uniques: Vec<&Vec<String>> = old.uniques.iter().map(|u| &u.fields).collect();
-    let new_uniques: Vec<&Vec<String>> = new.uniques.iter().map(|u| &u.fields).collect();
-    for fields in &old_uniques {
-        if !new_uniques.contains(fields) {
-            changes.push(Change::new(
+    let entity = || name.to_owned();
+    let fields_of = |e: &Entity| {
+        e.uniques
+            .iter()
+            .map(|u| u.fields.clone())
+            .collect::<Vec<_>>()
+    };
+    set_changes(
+        fields_of(old),
+        fields_of(new),
+        |fields| {
+            Change::new(
                 ChangeKind::DropUnique {
-                    entity: name.to_owned(),
-                    fields: (*fields).clone(),
+                    entity: entity(),
+                    fields,
                 },
                 Safety::Safe,
                 "drops a unique constraint",
-            ));
-        }
-    }
-    for fields in &new_uniques {
-        if !old_uniques.contains(fields) {
-            changes.push(Change::new(
+            )
+        },
+        |fields| {
+            Change::new(
                 ChangeKind::AddUnique {
-                    entity: name.to_owned(),
-                    fields: (*fields).clone(),
+                    entity: entity(),
+                    fields,
                 },
                 Safety::NeedsReview,
                 "a unique constraint fails if existing rows hold duplicates",
-            ));
-        }
-    }
-    let old_checks: Vec<&String> = old.checks.iter().map(|c| &c.sql).collect();
-    let new_checks: Vec<&String> = new.checks.iter().map(|c| &c.sql).collect();
-    for sql in &old_checks {
-        if !new_checks.contains(sql) {
-            changes.push(Change::new(
+            )
+        },
+        changes,
+    );
+    let checks_of = |e: &Entity| e.checks.iter().map(|c| c.sql.clone()).collect::<Vec<_>>();
+    set_changes(
+        checks_of(old),
+        checks_of(new),
+        |sql| {
+            Change::new(
                 ChangeKind::DropCheck {
-                    entity: name.to_owned(),
-                    sql: (*sql).clone(),
+                    entity: entity(),
+                    sql,
                 },
                 Safety::Safe,
                 "drops a CHECK constraint",
-            ));
-        }
-    }
-    for sql in &new_checks {
-        if !old_checks.contains(sql) {
-            changes.push(Change::new(
+            )
+        },
+        |sql| {
+            Change::new(
                 ChangeKind::AddCheck {
-                    entity: name.to_owned(),
-                    sql: (*sql).clone(),
+                    entity: entity(),
+                    sql,
                 },
                 Safety::NeedsReview,
                 "a CHECK constraint fails if existing rows violate it",
-            ));
+            )
+        },
+        changes,
+    );
+}
+
+/// Drops for what only `old` has, then adds for what only `new` has.
+fn set_changes<T: PartialEq>(
+    old: Vec<T>,
+    new: Vec<T>,
+    drop: impl Fn(T) -> Change,
+    add: impl Fn(T) -> Change,
+    changes: &mut Vec<Change>,
+) {
+    let dropped: Vec<usize> = (0..old.len()).filter(|&i| !new.contains(&old[i])).collect();
+    let added: Vec<usize> = (0..new.len()).filter(|&i| !old.contains(&new[i])).collect();
+    for (i, item) in old.into_iter().enumerate() {
+        if dropped.contains(&i) {
+            changes.push(drop(item));
+        }
+    }
+    for (i, item) in new.into_iter().enumerate() {
+        if added.contains(&i) {
+            changes.push(add(item));
         }
     }
 }
