@@ -29,6 +29,7 @@ use crate::ui::Progress;
 
 mod mysql;
 mod postgres;
+mod view_columns;
 
 /// The SQL dialects a dump can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,6 +15,7 @@ use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+use super::view_columns::{Engine, Hints, derive_views};
 use super::{Skipped, Statement, report_skipped};
 use crate::introspect::IntrospectOptions;
 use crate::introspect::Introspection;
@@ -37,6 +38,7 @@ pub fn import(
     let mut schema = Schema::default();
     let mut skipped = Vec::new();
     let mut ledger = Ledger::new();
+    let mut views = Vec::new();
     for statement in statements {
         // Rows do not shape the schema, and parsing megabytes of them is slow.
         if matches!(
@@ -49,7 +51,10 @@ pub fn import(
         match Parser::parse_sql(&MySqlDialect {}, &sql) {
             Ok(parsed) => {
                 for ast in parsed {
-                    if let Err(reason) = schema.apply(ast, &mut ledger) {
+                    if let Ast::CreateView(view) = &ast {
+                        views.push((name_of(&view.name), (*view.query).clone()));
+                    }
+                    if let Err(reason) = schema.apply(ast) {
                         skipped.push(Skipped {
                             span: statement.span.clone(),
                             reason,
@@ -77,6 +82,13 @@ pub fn import(
     let catalog = schema.into_catalog(&database);
     let mut introspection =
         crate::introspect::mysql::build(&catalog, &database, &Progress::hidden());
+    derive_views(
+        &mut introspection.manifest,
+        &mut ledger,
+        &views,
+        Engine::Mariadb,
+        &Hints::default(),
+    );
     introspection.ledger.extend(ledger);
     report_skipped(file, skipped, &mut introspection.ledger, options.strict)?;
     Ok(introspection)
@@ -169,7 +181,7 @@ impl Schema {
 
     /// Applies one parsed statement. `Err` is a statement that changes the
     /// schema in a way this importer cannot follow.
-    fn apply(&mut self, ast: Ast, ledger: &mut Ledger) -> Result<(), String> {
+    fn apply(&mut self, ast: Ast) -> Result<(), String> {
         match ast {
             Ast::CreateTable(create) => {
                 let name = name_of(&create.name);
@@ -317,11 +329,6 @@ impl Schema {
                 if let Some(database) = &self.database {
                     definition = definition.replace(&format!("{database}."), "");
                 }
-                ledger.record(
-                    &name,
-                    "view_columns",
-                    format!("the columns of view `{name}` are not known from the dump (a server derives them)"),
-                );
                 self.views.push(ViewRow {
                     name,
                     definition: Some(definition),

@@ -24,6 +24,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+use super::view_columns::{Engine, Hints, derive_views};
 use super::{Skipped, Statement, report_skipped};
 use crate::dialect::postgres::quote_identifier;
 use crate::introspect::postgres::{
@@ -52,9 +53,14 @@ pub fn import(
     let mut schema = Schema::default();
     let mut skipped = Vec::new();
     let mut ledger = Ledger::new();
+    let mut views = Vec::new();
+    let mut hints = Hints::default();
     for statement in statements {
         if is_housekeeping(statement) {
             continue;
+        }
+        if let Some((name, state)) = aggregate_state_type(statement) {
+            hints.aggregates.insert(name, state);
         }
         if schema.note_routine(statement) || schema.attach_partition(statement) {
             continue;
@@ -71,6 +77,9 @@ pub fn import(
         match Parser::parse_sql(&PostgreSqlDialect {}, without_data_clause(statement)) {
             Ok(parsed) => {
                 for ast in parsed {
+                    if let Ast::CreateView(view) = &ast {
+                        views.push((split_name(&view.name).1, (*view.query).clone()));
+                    }
                     if let Err(reason) = schema.apply(ast, &statement.text, &mut ledger) {
                         skipped.push(Skipped {
                             span: statement.span.clone(),
@@ -87,9 +96,47 @@ pub fn import(
     }
     let catalog = schema.into_catalog(project.unwrap_or_default());
     let mut introspection = build(&catalog, &[FIRST_SCHEMA.to_owned()], &Progress::hidden());
+    derive_views(
+        &mut introspection.manifest,
+        &mut ledger,
+        &views,
+        Engine::Postgres,
+        &hints,
+    );
     introspection.ledger.extend(ledger);
     report_skipped(file, skipped, &mut introspection.ledger, options.strict)?;
     Ok(introspection)
+}
+
+/// `CREATE AGGREGATE name(...) (..., STYPE = type, ...)`: the aggregate's
+/// lower-case name and its state type, which is its result type when it has
+/// no final function.
+fn aggregate_state_type(statement: &Statement) -> Option<(String, String)> {
+    if statement.head(2) != "CREATE AGGREGATE" {
+        return None;
+    }
+    let text = statement.text.as_str();
+    let upper = text.to_ascii_uppercase();
+    if upper.contains("FINALFUNC") {
+        return None;
+    }
+    let name = text
+        .split_whitespace()
+        .nth(2)?
+        .split('(')
+        .next()?
+        .rsplit('.')
+        .next()?
+        .to_lowercase();
+    let start = upper.find("STYPE")?;
+    let state = text[start + "STYPE".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .split([',', ')'])
+        .next()?
+        .trim()
+        .to_lowercase();
+    Some((name, state))
 }
 
 /// A `CREATE MATERIALIZED VIEW` without its final `WITH [NO] DATA`, which
@@ -1115,17 +1162,9 @@ impl Schema {
             Ast::CreateView(view) => {
                 let kind = if view.materialized { "m" } else { "v" };
                 let mut relation = self.new_relation(&view.name, kind);
-                let name = relation.row.name.clone();
                 relation.row.definition =
                     Some(view_query(text).unwrap_or_else(|| view.query.to_string()));
                 relation.row.comment = view.comment.clone();
-                ledger.record(
-                    name.as_str(),
-                    "view_columns",
-                    format!(
-                        "the columns of view `{name}` are not known from the dump (a server derives them)"
-                    ),
-                );
                 self.relations.push(relation);
                 Ok(())
             }

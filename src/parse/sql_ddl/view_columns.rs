@@ -1,0 +1,652 @@
+//! View columns derived from a dump's view queries.
+//!
+//! A server derives a view's columns from its query; a dump only has the
+//! query. Once the builder has made the manifest (tables complete), each
+//! view's `SELECT` is resolved against the manifest's entities (tables,
+//! aliases, joins, simple subqueries in `FROM`, earlier views) and every
+//! select item is typed the way the server would type it:
+//!
+//! - column references (`a.col`, `col`, `a.*`, `*`) keep the column's type;
+//! - PostgreSQL: `||` gives `text`, `x::T` gives `T`, `count` gives
+//!   `int64`, `sum`/`avg` follow the server's result types, user aggregates
+//!   give their `STYPE`, `CASE` gives the type of its branches, and every
+//!   view column is nullable;
+//! - MariaDB (what the importer declares itself to be): `CONCAT` gives a
+//!   `varchar` as long as its parts together, `IF` on two string literals a
+//!   `varchar` as long as the longer one, `SUM(decimal(p,s))` gives
+//!   `decimal(p+22,s)`, `GROUP_CONCAT` gives `mediumtext` (the default
+//!   `group_concat_max_len` of 1M characters), `COUNT` a `bigint`, and a
+//!   column keeps its nullability unless it comes from the outer side of an
+//!   outer join.
+//!
+//! An expression that cannot be typed with certainty is not guessed: the
+//! view keeps no fields and its `view_columns` ledger entry names the
+//! columns that could not be typed.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use sqlparser::ast::{
+    BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident,
+    JoinOperator, ObjectName, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,
+    TableFactor, TableWithJoins, Value,
+};
+
+use crate::dialect::postgres::builtin_field;
+use crate::ledger::Ledger;
+use crate::manifest::{Field, FieldType, IndexPart, Manifest};
+
+/// The server whose typing rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Postgres,
+    Mariadb,
+}
+
+/// What a dump says besides its tables that view typing needs.
+#[derive(Debug, Clone, Default)]
+pub struct Hints {
+    /// User aggregates (lower-case name) and their state type (`STYPE`).
+    pub aggregates: HashMap<String, String>,
+}
+
+/// Derives the fields of `views` (name and query, in dump order) into the
+/// manifest; a view that cannot be fully typed gets a `view_columns` ledger
+/// entry instead.
+pub fn derive_views(
+    manifest: &mut Manifest,
+    ledger: &mut Ledger,
+    views: &[(String, Query)],
+    engine: Engine,
+    hints: &Hints,
+) {
+    for (name, query) in views {
+        let context = Context {
+            engine,
+            manifest,
+            hints,
+        };
+        let result = context.query(query);
+        let Some(key) = manifest
+            .entities
+            .iter()
+            .find(|(_, e)| e.table == *name)
+            .map(|(key, _)| key.clone())
+        else {
+            continue;
+        };
+        match result {
+            Ok(fields) => {
+                if let Some(entity) = manifest.entities.get_mut(&key) {
+                    for index in &mut entity.indexes {
+                        for part in &mut index.fields {
+                            if let IndexPart::Expression { sql, order } = part
+                                && fields.contains_key(sql.as_str())
+                            {
+                                *part = IndexPart::Field {
+                                    field: sql.clone(),
+                                    order: order.take(),
+                                    collation: None,
+                                };
+                            }
+                        }
+                    }
+                    entity.fields = fields;
+                }
+            }
+            Err(unknown) if unknown.is_empty() => ledger.record(
+                name.as_str(),
+                "view_columns",
+                format!(
+                    "the columns of view `{name}` are not known from the dump: its query is beyond what the importer follows"
+                ),
+            ),
+            Err(unknown) => ledger.record(
+                name.as_str(),
+                "view_columns",
+                format!(
+                    "the columns of view `{name}` are not known from the dump: the type of {} cannot be derived from the query",
+                    unknown
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        }
+    }
+}
+
+/// One relation of a `FROM` clause.
+struct Source {
+    name: String,
+    fields: IndexMap<String, Field>,
+    /// On the outer side of an outer join: every column may be null.
+    outer: bool,
+}
+
+struct Context<'a> {
+    engine: Engine,
+    manifest: &'a Manifest,
+    hints: &'a Hints,
+}
+
+impl Context<'_> {
+    /// The columns of a query; `Err` with the columns that could not be
+    /// typed (none when the query itself is not followed).
+    fn query(&self, query: &Query) -> Result<IndexMap<String, Field>, Vec<String>> {
+        if query.with.is_some() {
+            return Err(Vec::new());
+        }
+        let select = match query.body.as_ref() {
+            SetExpr::Select(select) => select,
+            SetExpr::Query(inner) => return self.query(inner),
+            _ => return Err(Vec::new()),
+        };
+        let mut sources = Vec::new();
+        for from in &select.from {
+            self.from(from, &mut sources).ok_or_else(Vec::new)?;
+        }
+        let mut fields = IndexMap::new();
+        let mut unknown = Vec::new();
+        for item in &select.projection {
+            match item {
+                SelectItem::UnnamedExpr(expr) => {
+                    let name = self.default_name(expr);
+                    match self.expr(expr, &sources) {
+                        Some(field) => {
+                            fields.insert(name, field);
+                        }
+                        None => unknown.push(name),
+                    }
+                }
+                SelectItem::ExprWithAlias { expr, alias } => {
+                    let name = self.ident(alias);
+                    match self.expr(expr, &sources) {
+                        Some(field) => {
+                            fields.insert(name, field);
+                        }
+                        None => unknown.push(name),
+                    }
+                }
+                SelectItem::Wildcard(_) => {
+                    for source in &sources {
+                        for (name, field) in &source.fields {
+                            fields.insert(name.clone(), self.column(field, source.outer));
+                        }
+                    }
+                }
+                SelectItem::QualifiedWildcard(
+                    SelectItemQualifiedWildcardKind::ObjectName(o),
+                    _,
+                ) => {
+                    let qualifier = self.last(o).ok_or_else(Vec::new)?;
+                    let source = sources
+                        .iter()
+                        .find(|s| self.same(&s.name, &qualifier))
+                        .ok_or_else(Vec::new)?;
+                    for (name, field) in &source.fields {
+                        fields.insert(name.clone(), self.column(field, source.outer));
+                    }
+                }
+                _ => return Err(Vec::new()),
+            }
+        }
+        if unknown.is_empty() {
+            Ok(fields)
+        } else {
+            Err(unknown)
+        }
+    }
+
+    /// Adds the relations of one `FROM` item; `None` when one is unknown.
+    fn from(&self, from: &TableWithJoins, sources: &mut Vec<Source>) -> Option<()> {
+        self.factor(&from.relation, false, sources)?;
+        for join in &from.joins {
+            let (left_outer, right_outer) = match &join.join_operator {
+                JoinOperator::Join(_)
+                | JoinOperator::Inner(_)
+                | JoinOperator::CrossJoin(_)
+                | JoinOperator::StraightJoin(_) => (false, false),
+                JoinOperator::Left(_) | JoinOperator::LeftOuter(_) => (false, true),
+                JoinOperator::Right(_) | JoinOperator::RightOuter(_) => (true, false),
+                JoinOperator::FullOuter(_) => (true, true),
+                _ => return None,
+            };
+            if left_outer {
+                for source in sources.iter_mut() {
+                    source.outer = true;
+                }
+            }
+            self.factor(&join.relation, right_outer, sources)?;
+        }
+        Some(())
+    }
+
+    fn factor(&self, factor: &TableFactor, outer: bool, sources: &mut Vec<Source>) -> Option<()> {
+        match factor {
+            TableFactor::Table {
+                name, alias, args, ..
+            } => {
+                if args.is_some() {
+                    return None;
+                }
+                let table = self.last(name)?;
+                let entity = self
+                    .manifest
+                    .entities
+                    .values()
+                    .find(|e| match self.engine {
+                        Engine::Postgres => e.table == table,
+                        Engine::Mariadb => e.table.eq_ignore_ascii_case(&table),
+                    })?;
+                if entity.fields.is_empty() {
+                    return None;
+                }
+                let name = match alias {
+                    Some(alias) if alias.columns.is_empty() => self.ident(&alias.name),
+                    Some(_) => return None,
+                    None => table,
+                };
+                sources.push(Source {
+                    name,
+                    fields: entity.fields.clone(),
+                    outer,
+                });
+                Some(())
+            }
+            TableFactor::Derived {
+                lateral: false,
+                subquery,
+                alias: Some(alias),
+                ..
+            } if alias.columns.is_empty() => {
+                let fields = self.query(subquery).ok()?;
+                sources.push(Source {
+                    name: self.ident(&alias.name),
+                    fields,
+                    outer,
+                });
+                Some(())
+            }
+            TableFactor::NestedJoin {
+                table_with_joins,
+                alias: None,
+            } => {
+                let mut inner = Vec::new();
+                self.from(table_with_joins, &mut inner)?;
+                for mut source in inner {
+                    source.outer |= outer;
+                    sources.push(source);
+                }
+                Some(())
+            }
+            _ => None,
+        }
+    }
+
+    /// An identifier as the server stores it: PostgreSQL folds unquoted
+    /// names to lower case.
+    fn ident(&self, ident: &Ident) -> String {
+        match (self.engine, ident.quote_style) {
+            (Engine::Postgres, None) => ident.value.to_lowercase(),
+            _ => ident.value.clone(),
+        }
+    }
+
+    fn last(&self, name: &ObjectName) -> Option<String> {
+        name.0.last()?.as_ident().map(|i| self.ident(i))
+    }
+
+    fn same(&self, a: &str, b: &str) -> bool {
+        match self.engine {
+            Engine::Postgres => a == b,
+            Engine::Mariadb => a.eq_ignore_ascii_case(b),
+        }
+    }
+
+    /// The column name a server gives an unaliased select item.
+    fn default_name(&self, expr: &Expr) -> String {
+        match (self.engine, expr) {
+            (_, Expr::Identifier(ident)) => self.ident(ident),
+            (_, Expr::CompoundIdentifier(parts)) => {
+                parts.last().map(|i| self.ident(i)).unwrap_or_default()
+            }
+            (Engine::Postgres, Expr::Function(function)) => {
+                self.last(&function.name).unwrap_or_default()
+            }
+            (Engine::Postgres, Expr::Cast { expr, .. } | Expr::Nested(expr)) => {
+                self.default_name(expr)
+            }
+            (Engine::Postgres, _) => "?column?".to_owned(),
+            (Engine::Mariadb, _) => expr.to_string(),
+        }
+    }
+
+    /// A table column as a view column: the type, without what only the
+    /// table has.
+    fn column(&self, field: &Field, outer: bool) -> Field {
+        let mut column = field.clone();
+        column.column = None;
+        column.default = None;
+        column.on_update = None;
+        column.generated = None;
+        column.unique = false;
+        column.comment = None;
+        column.nullable = match self.engine {
+            // Views report `attnotnull = false` for every column.
+            Engine::Postgres => true,
+            Engine::Mariadb => field.nullable || outer,
+        };
+        column
+    }
+
+    /// The column a (possibly qualified) name refers to.
+    fn reference(&self, parts: &[Ident], sources: &[Source]) -> Option<Field> {
+        let (qualifier, name) = match parts {
+            [name] => (None, self.ident(name)),
+            [.., qualifier, name] => (Some(self.ident(qualifier)), self.ident(name)),
+            [] => return None,
+        };
+        let mut found = sources
+            .iter()
+            .filter(|s| qualifier.as_ref().is_none_or(|q| self.same(&s.name, q)))
+            .filter_map(|s| {
+                s.fields
+                    .iter()
+                    .find(|(n, _)| self.same(n, &name))
+                    .map(|(_, f)| self.column(f, s.outer))
+            });
+        let field = found.next()?;
+        // An ambiguous name is an error on the server.
+        found.next().is_none().then_some(field)
+    }
+
+    fn expr(&self, expr: &Expr, sources: &[Source]) -> Option<Field> {
+        match expr {
+            Expr::Identifier(ident) => self.reference(std::slice::from_ref(ident), sources),
+            Expr::CompoundIdentifier(parts) => self.reference(parts, sources),
+            Expr::Nested(inner) => self.expr(inner, sources),
+            _ => match self.engine {
+                Engine::Postgres => self.postgres(expr, sources),
+                Engine::Mariadb => self.mariadb(expr, sources),
+            },
+        }
+    }
+
+    /// The arguments of a plain function call, `None` for `*` or others.
+    fn arguments<'e>(&self, args: &'e FunctionArguments) -> Option<Vec<&'e Expr>> {
+        match args {
+            FunctionArguments::List(list) => list
+                .args
+                .iter()
+                .map(|arg| match arg {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr),
+                    _ => None,
+                })
+                .collect(),
+            FunctionArguments::None => Some(Vec::new()),
+            FunctionArguments::Subquery(_) => None,
+        }
+    }
+
+    fn postgres(&self, expr: &Expr, sources: &[Source]) -> Option<Field> {
+        let nullable = |mut field: Field| {
+            field.nullable = true;
+            field
+        };
+        let text = || nullable(builtin_field("text", -1, "text"));
+        match expr {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::StringConcat,
+                right,
+            } => {
+                // `||` is text concatenation when a side is a string; with
+                // arrays or json it is something else.
+                let is_string = |e: &Expr| {
+                    matches!(
+                        e,
+                        Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_))
+                    ) || self.expr(e, sources).is_some_and(|f| {
+                        matches!(f.ty, FieldType::Text | FieldType::String) && f.enum_name.is_none()
+                    })
+                };
+                let other_ok = |e: &Expr| {
+                    self.expr(e, sources)
+                        .is_some_and(|f| !matches!(f.ty, FieldType::Array | FieldType::Json))
+                        || matches!(e, Expr::Value(_))
+                };
+                ((is_string(left) && other_ok(right)) || (is_string(right) && other_ok(left)))
+                    .then(text)
+            }
+            Expr::Cast { data_type, .. } => postgres_type(data_type).map(nullable),
+            Expr::Value(value) => match value.value {
+                // An untyped literal in a view is resolved as `text`.
+                Value::SingleQuotedString(_) => Some(text()),
+                _ => None,
+            },
+            Expr::Case {
+                conditions,
+                else_result,
+                ..
+            } => {
+                let mut types = conditions
+                    .iter()
+                    .map(|c| &c.result)
+                    .chain(else_result.as_deref())
+                    .map(|e| self.expr(e, sources));
+                let first = types.next()??;
+                for other in types {
+                    if other? != first {
+                        return None;
+                    }
+                }
+                Some(first)
+            }
+            Expr::Subquery(query) => {
+                let fields = self.query(query).ok()?;
+                match fields.len() {
+                    1 => fields.into_values().next().map(nullable),
+                    _ => None,
+                }
+            }
+            Expr::Function(function) => {
+                if function.over.is_some() {
+                    return None;
+                }
+                let name = self.last(&function.name)?;
+                let argument = || -> Option<Field> {
+                    let args = self.arguments(&function.args)?;
+                    match args.as_slice() {
+                        [arg] => self.expr(arg, sources),
+                        _ => None,
+                    }
+                };
+                // Only plain built-in types decide an aggregate's result.
+                let plain = |field: Field| {
+                    (field.native.is_none() && field.enum_name.is_none()).then_some(field.ty)
+                };
+                match name.as_str() {
+                    "count" => Some(nullable(builtin_field("int8", -1, "bigint"))),
+                    "sum" => match plain(argument()?)? {
+                        FieldType::Int16 | FieldType::Int32 => {
+                            Some(nullable(builtin_field("int8", -1, "bigint")))
+                        }
+                        FieldType::Int64 | FieldType::Decimal => {
+                            Some(nullable(builtin_field("numeric", -1, "numeric")))
+                        }
+                        FieldType::Float32 => Some(nullable(builtin_field("float4", -1, "real"))),
+                        FieldType::Float64 => {
+                            Some(nullable(builtin_field("float8", -1, "double precision")))
+                        }
+                        _ => None,
+                    },
+                    "avg" => match plain(argument()?)? {
+                        FieldType::Int16
+                        | FieldType::Int32
+                        | FieldType::Int64
+                        | FieldType::Decimal => {
+                            Some(nullable(builtin_field("numeric", -1, "numeric")))
+                        }
+                        FieldType::Float32 | FieldType::Float64 => {
+                            Some(nullable(builtin_field("float8", -1, "double precision")))
+                        }
+                        _ => None,
+                    },
+                    "min" | "max" => argument(),
+                    "upper" | "lower" | "substring" | "substr" | "btrim" | "ltrim" | "rtrim" => {
+                        let args = self.arguments(&function.args)?;
+                        let first = self.expr(args.first()?, sources)?;
+                        matches!(first.ty, FieldType::Text | FieldType::String).then(text)
+                    }
+                    other => {
+                        let state = self.hints.aggregates.get(other)?;
+                        postgres_type_name(state).map(nullable)
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn mariadb(&self, expr: &Expr, sources: &[Source]) -> Option<Field> {
+        let string = |length: u32, nullable: bool| {
+            let mut field = Field::new(FieldType::String);
+            field.max_length = Some(length);
+            field.nullable = nullable;
+            field
+        };
+        match expr {
+            Expr::Function(function) => {
+                if function.over.is_some() {
+                    return None;
+                }
+                let name = self.last(&function.name)?.to_ascii_lowercase();
+                match name.as_str() {
+                    "concat" => {
+                        let args = self.arguments(&function.args)?;
+                        let mut length = 0u32;
+                        for arg in args {
+                            length = length.checked_add(self.string_length(arg, sources)?)?;
+                        }
+                        // Longer results may be reported as a text type.
+                        // CONCAT is always nullable: it gives NULL past
+                        // `max_allowed_packet`.
+                        (length <= 512).then(|| string(length, true))
+                    }
+                    "if" => {
+                        let args = self.arguments(&function.args)?;
+                        let [_, then, otherwise] = args.as_slice() else {
+                            return None;
+                        };
+                        let then = literal(then)?;
+                        let otherwise = literal(otherwise)?;
+                        let length = then.chars().count().max(otherwise.chars().count());
+                        Some(string(u32::try_from(length).ok()?, false))
+                    }
+                    "sum" => {
+                        let args = self.arguments(&function.args)?;
+                        let [arg] = args.as_slice() else {
+                            return None;
+                        };
+                        let field = self.expr(arg, sources)?;
+                        if field.ty != FieldType::Decimal || field.native.is_some() {
+                            return None;
+                        }
+                        let mut sum = Field::new(FieldType::Decimal);
+                        sum.precision = Some(field.precision?.saturating_add(22).min(65));
+                        sum.scale = Some(field.scale?);
+                        sum.nullable = true;
+                        Some(sum)
+                    }
+                    "group_concat" => {
+                        let mut field = Field::new(FieldType::Text);
+                        field.native = Some("mediumtext".to_owned());
+                        field.nullable = true;
+                        Some(field)
+                    }
+                    "count" => Some(Field::new(FieldType::Int64)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The length in characters of a string operand of `CONCAT`.
+    fn string_length(&self, expr: &Expr, sources: &[Source]) -> Option<u32> {
+        if let Some(text) = literal(expr) {
+            return u32::try_from(text.chars().count()).ok();
+        }
+        let field = self.expr(expr, sources)?;
+        match (field.ty, field.native.as_deref()) {
+            (FieldType::String, None) => field.max_length,
+            _ => None,
+        }
+    }
+}
+
+/// A string literal, with or without a character set introducer.
+fn literal(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Value(value) => match &value.value {
+            Value::SingleQuotedString(text) => Some(text),
+            _ => None,
+        },
+        Expr::Prefixed { value, .. } => literal(value),
+        _ => None,
+    }
+}
+
+/// A PostgreSQL type as written in a cast, for the built-in types whose
+/// name alone decides the field.
+fn postgres_type(data_type: &DataType) -> Option<Field> {
+    let written = data_type.to_string().to_ascii_lowercase();
+    if let Some(field) = postgres_type_name(&written) {
+        return Some(field);
+    }
+    let (base, modifiers) = written.split_once('(')?;
+    let numbers: Vec<i32> = modifiers
+        .trim_end_matches(')')
+        .split(',')
+        .map(|n| n.trim().parse().ok())
+        .collect::<Option<_>>()?;
+    match (base.trim(), numbers.as_slice()) {
+        ("varchar" | "character varying", [length]) => Some(builtin_field(
+            "varchar",
+            length + 4,
+            &format!("character varying({length})"),
+        )),
+        ("numeric" | "decimal", [precision, scale]) => Some(builtin_field(
+            "numeric",
+            ((precision << 16) | scale) + 4,
+            &format!("numeric({precision},{scale})"),
+        )),
+        _ => None,
+    }
+}
+
+/// A built-in PostgreSQL type without modifiers, by name.
+fn postgres_type_name(name: &str) -> Option<Field> {
+    let (internal, formatted) = match name.trim() {
+        "text" => ("text", "text"),
+        "varchar" | "character varying" => ("varchar", "character varying"),
+        "int" | "integer" | "int4" => ("int4", "integer"),
+        "smallint" | "int2" => ("int2", "smallint"),
+        "bigint" | "int8" => ("int8", "bigint"),
+        "bool" | "boolean" => ("bool", "boolean"),
+        "numeric" | "decimal" => ("numeric", "numeric"),
+        "real" | "float4" => ("float4", "real"),
+        "double precision" | "float8" => ("float8", "double precision"),
+        "date" => ("date", "date"),
+        "timestamp" | "timestamp without time zone" => ("timestamp", "timestamp without time zone"),
+        "timestamptz" | "timestamp with time zone" => ("timestamptz", "timestamp with time zone"),
+        "uuid" => ("uuid", "uuid"),
+        "bytea" => ("bytea", "bytea"),
+        "json" => ("json", "json"),
+        "jsonb" => ("jsonb", "jsonb"),
+        _ => return None,
+    };
+    Some(builtin_field(internal, -1, formatted))
+}
