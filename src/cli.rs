@@ -65,7 +65,7 @@ pub enum Command {
     Show(commands::show::ShowArgs),
     /// Check baas.toml and report every problem with its line and column
     Validate(commands::validate::ValidateArgs),
-    /// Compare two schemas (manifests, migration snapshots or live databases) [not in this build yet]
+    /// Compare two schemas (manifests, live databases, schema files) and classify every change
     Diff(commands::diff::DiffArgs),
     /// Plan, apply and inspect migrations [not in this build yet]
     #[command(subcommand)]

@@ -1,13 +1,27 @@
 //! `baas diff`: compare two schemas and classify every change.
 
+use serde_json::json;
+
 use crate::ExitStatus;
 use crate::context::Context;
+use crate::diagnostics::{NotAvailable, UsageError};
+use crate::diff::{Change, ChangeKind, Safety};
+use crate::introspect::{IntrospectOptions, introspect};
+use crate::manifest::{self, Manifest};
+use crate::source::SourceLocation;
+use crate::ui::{Progress, table};
 
 /// Compare two schemas and classify every change as safe, needs-review or destructive.
 ///
-/// Each side is a manifest file, a migration snapshot (`migrations/0003_x`) or a
-/// live database URL. By default the last migration snapshot is compared with
-/// the working baas.toml.
+/// Each side is a manifest file (`*.toml`), a live database URL or a schema
+/// file (read as `baas introspect` reads it). By default the working
+/// baas.toml is the "after" side. Examples:
+///
+///   baas diff --from postgres://app@localhost/shop      # database → baas.toml
+///   baas diff --from old.toml --to baas.toml --format json
+///
+/// Migration snapshots as sides, `--format sql` and `--rename` come with
+/// `baas migrate`.
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
     /// The "before" side: manifest path, migration folder or database URL [default: last migration snapshot]
@@ -55,6 +69,141 @@ impl SqlDialect {
     }
 }
 
-pub fn run(_args: DiffArgs, _cx: &Context) -> anyhow::Result<ExitStatus> {
-    crate::diagnostics::not_available("diff")
+pub async fn run(args: DiffArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    if matches!(args.format, DiffFormat::Sql) || args.dialect.is_some() {
+        return Err(NotAvailable {
+            command: "diff --format sql",
+        }
+        .into());
+    }
+    if !args.rename.is_empty() {
+        return Err(NotAvailable {
+            command: "diff --rename",
+        }
+        .into());
+    }
+    let Some(from) = args.from.as_deref() else {
+        return Err(UsageError::new("no \"before\" side to compare")
+            .with_hint(
+                "pass --from with a manifest, a database URL or a schema file; \
+                 comparing with the last migration comes with `baas migrate`",
+            )
+            .into());
+    };
+    let before = side(from, cx).await?;
+    let after = match args.to.as_deref() {
+        Some(to) => side(to, cx).await?,
+        None => manifest::load_file(&cx.manifest_path)?.manifest,
+    };
+    let changes = crate::diff::diff(&before, &after);
+    let count = |safety: Safety| changes.iter().filter(|c| c.safety == safety).count();
+    if cx.printer.json_mode() || matches!(args.format, DiffFormat::Json) {
+        cx.printer.json(&json!({
+            "changes": changes,
+            "summary": {
+                "safe": count(Safety::Safe),
+                "needs_review": count(Safety::NeedsReview),
+                "destructive": count(Safety::Destructive),
+            },
+        }))?;
+        return Ok(ExitStatus::Success);
+    }
+    if changes.is_empty() {
+        cx.printer.status("No changes.");
+        return Ok(ExitStatus::Success);
+    }
+    let mut rows = table::new(&["safety", "change", "object", "reason"]);
+    for change in &changes {
+        let (what, object) = describe(change);
+        rows.add_row(vec![
+            safety_label(change.safety).to_owned(),
+            what,
+            object,
+            change.reason.clone(),
+        ]);
+    }
+    cx.printer.data(&format!("{rows}\n"))?;
+    cx.printer.status(&format!(
+        "{} change(s): {} safe, {} to review, {} destructive",
+        changes.len(),
+        count(Safety::Safe),
+        count(Safety::NeedsReview),
+        count(Safety::Destructive)
+    ));
+    Ok(ExitStatus::Success)
+}
+
+/// One side of the comparison: a manifest file, or anything `introspect` reads.
+async fn side(spec: &str, cx: &Context) -> anyhow::Result<Manifest> {
+    let path = cx.cwd.join(spec);
+    if spec.ends_with(".toml") {
+        return Ok(manifest::load_file(&path)?.manifest);
+    }
+    let location = SourceLocation::parse(spec, &cx.cwd)?;
+    let progress = Progress::new(cx.printer.progress_allowed(), "reading");
+    let result = introspect(&location, &IntrospectOptions::default(), &progress).await;
+    progress.finish();
+    Ok(result?.manifest)
+}
+
+fn safety_label(safety: Safety) -> &'static str {
+    match safety {
+        Safety::Safe => "safe",
+        Safety::NeedsReview => "review",
+        Safety::Destructive => "DESTRUCTIVE",
+    }
+}
+
+/// A short name for the change and the object it touches.
+fn describe(change: &Change) -> (String, String) {
+    let pair = |what: &str, object: String| (what.to_owned(), object);
+    match &change.kind {
+        ChangeKind::AddEnum { name } => pair("add enum", name.clone()),
+        ChangeKind::DropEnum { name } => pair("drop enum", name.clone()),
+        ChangeKind::AddEnumValue { name, value } => {
+            pair("add enum value", format!("{name}.{value}"))
+        }
+        ChangeKind::RemoveEnumValue { name, value } => {
+            pair("remove enum value", format!("{name}.{value}"))
+        }
+        ChangeKind::AddEntity { entity } => pair("add entity", entity.clone()),
+        ChangeKind::DropEntity { entity } => pair("drop entity", entity.clone()),
+        ChangeKind::RenameEntityCandidate { from, to } => pair("rename?", format!("{from} → {to}")),
+        ChangeKind::AddField { entity, field } => pair("add field", format!("{entity}.{field}")),
+        ChangeKind::DropField { entity, field } => pair("drop field", format!("{entity}.{field}")),
+        ChangeKind::AlterField { entity, field, .. } => {
+            pair("alter field", format!("{entity}.{field}"))
+        }
+        ChangeKind::RenameFieldCandidate { entity, from, to } => {
+            pair("rename?", format!("{entity}.{from} → {entity}.{to}"))
+        }
+        ChangeKind::ChangePrimaryKey { entity, .. } => pair("primary key", entity.clone()),
+        ChangeKind::AddIndex { entity, index } => pair("add index", format!("{entity}.{index}")),
+        ChangeKind::DropIndex { entity, index } => pair("drop index", format!("{entity}.{index}")),
+        ChangeKind::AddRelation {
+            entity,
+            fields,
+            target,
+        } => pair(
+            "add relation",
+            format!("{entity}({}) → {target}", fields.join(", ")),
+        ),
+        ChangeKind::DropRelation {
+            entity,
+            fields,
+            target,
+        } => pair(
+            "drop relation",
+            format!("{entity}({}) → {target}", fields.join(", ")),
+        ),
+        ChangeKind::AddUnique { entity, fields } => {
+            pair("add unique", format!("{entity}({})", fields.join(", ")))
+        }
+        ChangeKind::DropUnique { entity, fields } => {
+            pair("drop unique", format!("{entity}({})", fields.join(", ")))
+        }
+        ChangeKind::AddCheck { entity, .. } => pair("add check", entity.clone()),
+        ChangeKind::DropCheck { entity, .. } => pair("drop check", entity.clone()),
+        ChangeKind::AlterEntity { entity, .. } => pair("alter entity", entity.clone()),
+    }
 }

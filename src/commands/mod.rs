@@ -22,7 +22,7 @@ pub async fn run(command: Command, cx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Introspect(args) => introspect::run(args, cx).await,
         Command::Show(args) => show::run(args, cx),
         Command::Validate(args) => validate::run(args, cx),
-        Command::Diff(args) => diff::run(args, cx),
+        Command::Diff(args) => diff::run(args, cx).await,
         Command::Migrate(command) => migrate::run(command, cx),
         Command::Check(args) => check::run(args, cx),
         Command::Codegen(args) => codegen::run(args, cx),

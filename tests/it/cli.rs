@@ -118,7 +118,7 @@ fn unknown_flags_are_usage_errors() {
 fn commands_not_built_yet_say_so_and_exit_2() {
     let project = Project::new();
     let cases: &[&[&str]] = &[
-        &["diff"],
+        &["diff", "--from", "a.toml", "--format", "sql"],
         &["migrate", "plan", "--name", "x"],
         &["migrate", "apply"],
         &["migrate", "status"],
@@ -540,4 +540,74 @@ fn quiet_mode_prints_nothing_on_success() {
         .success()
         .stdout("")
         .stderr("");
+}
+
+#[test]
+fn diff_compares_a_database_with_its_manifest_and_classifies_changes() {
+    let project = Project::new();
+    project.sqlite("shop.db", SMALL_SCHEMA);
+    project
+        .baas()
+        .args(["introspect", "shop.db"])
+        .assert()
+        .success();
+    // A database against its own introspection: nothing to report.
+    project
+        .baas()
+        .args(["diff", "--from", "shop.db"])
+        .assert()
+        .success()
+        .stderr(contains("No changes."));
+    // Edit the manifest: drop a field, add a NOT NULL one.
+    let edited = project
+        .read("baas.toml")
+        .replace("name = { type = \"text\" }\n", "")
+        .replace(
+            "[entities.author.fields]\n",
+            "[entities.author.fields]\nbio = { type = \"text\" }\n",
+        );
+    project.write("baas.toml", &edited);
+    let output = project
+        .baas()
+        .args(["diff", "--from", "shop.db", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body = json(&output.stdout);
+    let kinds: Vec<(String, String)> = body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap().to_owned(),
+                c["safety"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("add_field".into(), "needs-review".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("drop_field".into(), "destructive".into())),
+        "{kinds:?}"
+    );
+    assert_eq!(body["summary"]["destructive"], 1);
+    project
+        .baas()
+        .args(["diff", "--from", "shop.db"])
+        .assert()
+        .success()
+        .stdout(contains("DESTRUCTIVE").and(contains("author.name")));
+    project
+        .baas()
+        .arg("diff")
+        .assert()
+        .code(2)
+        .stderr(contains("--from"));
 }
