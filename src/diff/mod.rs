@@ -4,15 +4,19 @@
 //! field (or entity) of compatible shape are reported as drop + add, plus a
 //! rename candidate.
 //!
-//! Not yet here (the diff issue continues): normalization of SQL text
-//! (defaults, checks, predicates compared as parsed SQL), `renamed_from`
-//! and `--rename`, and the command that prints the changes.
+//! Equal things spelled differently are not changes: defaults, checks,
+//! generated columns and index predicates are compared as parsed SQL, and
+//! engine type names without case or spacing ([`normalize`]).
+//!
+//! Not yet here (the diff issue continues): `renamed_from` and `--rename`.
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
 use crate::manifest::{Entity, Field, FieldType, Index, Manifest, Relation};
+
+mod normalize;
 
 /// How risky a change is for the data already in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -371,7 +375,12 @@ fn entity(name: &str, old: &Entity, new: &Entity, changes: &mut Vec<Change>) {
         },
         changes,
     );
-    let checks_of = |e: &Entity| e.checks.iter().map(|c| c.sql.clone()).collect::<Vec<_>>();
+    let checks_of = |e: &Entity| {
+        e.checks
+            .iter()
+            .map(|c| normalize::Sql(c.sql.clone()))
+            .collect::<Vec<_>>()
+    };
     set_changes(
         checks_of(old),
         checks_of(new),
@@ -379,7 +388,7 @@ fn entity(name: &str, old: &Entity, new: &Entity, changes: &mut Vec<Change>) {
             Change::new(
                 ChangeKind::DropCheck {
                     entity: entity(),
-                    sql,
+                    sql: sql.0,
                 },
                 Safety::Safe,
                 "drops a CHECK constraint",
@@ -389,7 +398,7 @@ fn entity(name: &str, old: &Entity, new: &Entity, changes: &mut Vec<Change>) {
             Change::new(
                 ChangeKind::AddCheck {
                     entity: entity(),
-                    sql,
+                    sql: sql.0,
                 },
                 Safety::NeedsReview,
                 "a CHECK constraint fails if existing rows violate it",
@@ -425,6 +434,7 @@ fn alter_field(entity: &str, name: &str, old: &Field, new: &Field, changes: &mut
     if old == new {
         return;
     }
+    let native_changed = normalize::native(&old.native) != normalize::native(&new.native);
     let mut what = Vec::new();
     let mut safety = Safety::Safe;
     let mut reasons = Vec::new();
@@ -432,7 +442,7 @@ fn alter_field(entity: &str, name: &str, old: &Field, new: &Field, changes: &mut
         || old.max_length != new.max_length
         || old.precision != new.precision
         || old.scale != new.scale
-        || old.native != new.native
+        || native_changed
         || old.enum_name != new.enum_name
         || old.items != new.items
         || old.fields != new.fields;
@@ -454,10 +464,10 @@ fn alter_field(entity: &str, name: &str, old: &Field, new: &Field, changes: &mut
             reasons.push("NOT NULL fails if existing rows hold NULL".to_owned());
         }
     }
-    if old.default != new.default {
+    if !normalize::default_eq(&old.default, &new.default) {
         what.push("default".to_owned());
     }
-    if old.generated != new.generated {
+    if !normalize::generated_eq(&old.generated, &new.generated) {
         what.push("generated".to_owned());
         safety = safety.max(Safety::NeedsReview);
         reasons.push("how the value is produced changes".to_owned());
@@ -484,6 +494,10 @@ fn alter_field(entity: &str, name: &str, old: &Field, new: &Field, changes: &mut
             what.push(label.to_owned());
         }
     }
+    if what.is_empty() {
+        // Only the spelling differed.
+        return;
+    }
     let reason = if reasons.is_empty() {
         format!("`{entity}.{name}`: {}", what.join(", "))
     } else {
@@ -509,7 +523,10 @@ fn widens(old: &Field, new: &Field) -> bool {
         Int64 => Some(3),
         _ => None,
     };
-    if old.native != new.native && old.ty == new.ty && old.max_length == new.max_length {
+    if normalize::native(&old.native) != normalize::native(&new.native)
+        && old.ty == new.ty
+        && old.max_length == new.max_length
+    {
         // Only the engine's spelling changed; the diff cannot judge it.
         return false;
     }
@@ -558,7 +575,7 @@ fn same_shape(
 fn indexes(entity: &str, old: &[Index], new: &[Index], changes: &mut Vec<Change>) {
     for index in old {
         match new.iter().find(|i| i.name == index.name) {
-            Some(after) if after == index => {}
+            Some(after) if normalize::index_eq(after, index) => {}
             Some(after) => {
                 // Rebuilt: drop, then create.
                 changes.push(Change::new(
