@@ -14,6 +14,7 @@ use baas::parse::SourceFile;
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 
+use crate::support::{assert_valid_and_round_trips, count_kind, ledger_kinds, ledger_text};
 use crate::support::{corpus_file, project_fixtures};
 
 const SWAPI: &str = "graphql/swapi.schema.graphql";
@@ -48,46 +49,6 @@ fn entity<'a>(manifest: &'a Manifest, name: &str) -> &'a Entity {
         .entities
         .get(name)
         .unwrap_or_else(|| panic!("entity `{name}` is missing"))
-}
-
-fn ledger_kinds(introspection: &Introspection) -> Vec<(String, String)> {
-    introspection
-        .ledger
-        .entries()
-        .into_iter()
-        .map(|e| (e.object.clone(), e.kind.clone()))
-        .collect()
-}
-
-fn count_kind(introspection: &Introspection, kind: &str) -> usize {
-    introspection
-        .ledger
-        .entries()
-        .into_iter()
-        .filter(|e| e.kind == kind)
-        .count()
-}
-
-fn ledger_text(introspection: &Introspection) -> String {
-    introspection
-        .ledger
-        .entries()
-        .into_iter()
-        .map(|e| format!("{} | {} | {}\n", e.object, e.kind, e.message))
-        .collect()
-}
-
-/// The manifest passes the validator and survives save → load unchanged.
-fn assert_valid_and_round_trips(manifest: &Manifest) {
-    let problems = manifest::validate(manifest);
-    assert!(
-        problems.is_empty(),
-        "the imported manifest is invalid: {problems:#?}"
-    );
-    let text = manifest::to_toml(manifest);
-    let loaded = manifest::load_str(Path::new("baas.toml"), text.clone())
-        .unwrap_or_else(|_| panic!("the saved manifest does not load:\n{text}"));
-    assert_eq!(&loaded.manifest, manifest);
 }
 
 // ---------------------------------------------------------------------------

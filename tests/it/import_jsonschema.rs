@@ -3,7 +3,7 @@
 //! with their line and column, and corrupted corpus files that must never
 //! make the importer panic.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use baas::introspect::{IntrospectOptions, Introspection};
@@ -12,6 +12,7 @@ use baas::manifest::{self, DefaultValue, Diagnostics, Field, FieldType, Literal,
 use baas::parse::{SourceFile, json_schema};
 
 use crate::support;
+use crate::support::{assert_valid_and_round_trips, baas};
 
 pub(crate) fn source(path: &Path, text: String) -> SourceFile {
     SourceFile {
@@ -52,20 +53,6 @@ fn fixture(name: &str) -> Introspection {
     );
     assert_valid_and_round_trips(&introspection.manifest);
     introspection
-}
-
-/// The manifest passes the validator and survives save → load unchanged.
-pub(crate) fn assert_valid_and_round_trips(manifest: &Manifest) {
-    let problems = manifest::validate(manifest);
-    assert!(problems.is_empty(), "invalid manifest: {problems:#?}");
-    let text = manifest::to_toml(manifest);
-    let loaded = manifest::load_str(Path::new("baas.toml"), text).unwrap_or_else(|d| {
-        panic!(
-            "the saved manifest does not load:\n{}",
-            baas::diagnostics::render_problems(&d, false)
-        )
-    });
-    assert_eq!(&loaded.manifest, manifest);
 }
 
 /// `(object, kind)` of every ledger entry, sorted.
@@ -682,64 +669,29 @@ fn broken_yaml_and_wrong_shapes_are_reported_where_they_are() {
 // ---------------------------------------------------------------------------
 // Corrupted corpus files never panic
 
-/// Truncations at `cuts` offsets and `flips` single-byte corruptions of
-/// `text`, each run through `import`; errors are fine, panics are not.
-pub(crate) fn corrupt_and_import(
-    name: &str,
-    text: &str,
-    cuts: usize,
-    flips: usize,
-    import: &dyn Fn(&SourceFile),
-) {
-    let bytes = text.as_bytes();
-    let mut noise = crate::support::XorShift(0x9E37_79B9_7F4A_7C15 ^ bytes.len() as u64);
-    let mut variants: Vec<(String, Vec<u8>)> = Vec::new();
-    for i in 1..=cuts {
-        let at = bytes.len() * i / (cuts + 1);
-        variants.push((format!("cut at {at}"), bytes[..at].to_vec()));
-    }
-    const JUNK: &[u8] = b"{}[]:,\"'\\ \n\t-#&*!|>0aZ\xc3";
-    for _ in 0..flips {
-        let mut copy = bytes.to_vec();
-        let at = noise.below(copy.len());
-        let byte = JUNK[noise.below(JUNK.len())];
-        copy[at] = byte;
-        variants.push((format!("byte {at} set to {byte:#04x}"), copy));
-    }
-    for (what, variant) in variants {
-        let text = String::from_utf8_lossy(&variant).into_owned();
-        let file = source(Path::new(name), text);
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| import(&file)));
-        assert!(
-            outcome.is_ok(),
-            "{name} with {what} made the importer panic"
-        );
-    }
-}
-
 #[test]
 fn corrupted_corpus_schemas_never_panic() {
+    const NOISE: &[u8] = b"{}[]:,\"'\\ \n\t-#&*!|>0aZ";
+    let mut random = support::XorShift(0x9E37_79B9_7F4A_7C15);
     for relative in [
         "jsonschema/jsonfeed-1.1.schema.json",
         "jsonschema/jsonresume.schema.json",
         "jsonschema/ocds-release-1.1.5.schema.json",
     ] {
-        let path: PathBuf = support::corpus_file(relative);
-        let text = std::fs::read_to_string(&path).unwrap();
-        corrupt_and_import(relative, &text, 50, 50, &|file| {
-            if let Ok(introspection) = json_schema::parse(file, &IntrospectOptions::default()) {
-                // Whatever imports is a valid manifest.
-                let problems = manifest::validate(&introspection.manifest);
-                assert!(problems.is_empty(), "{problems:#?}");
-            }
-        });
+        let text = std::fs::read_to_string(support::corpus_file(relative)).unwrap();
+        for (what, mangled) in support::mangled(&text, NOISE, &mut random, 50) {
+            support::import_never_panics(&mangled, &format!("{relative} {what}"), |text| {
+                json_schema::parse(
+                    &source(Path::new(relative), text.to_owned()),
+                    &IntrospectOptions::default(),
+                )
+            });
+        }
     }
 }
 
 // ---------------------------------------------------------------------------
 // Through the binary
-
-use crate::support::baas;
 
 #[test]
 fn the_binary_imports_a_schema_and_reports_a_broken_one_at_its_line() {

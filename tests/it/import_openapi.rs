@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,10 +16,10 @@ use baas::manifest::{self, Diagnostics, FieldType, Manifest, SourceEngine};
 use baas::parse::openapi;
 
 use crate::import_jsonschema::{
-    assert_valid_and_round_trips, corrupt_and_import, entity_names, field, first_message,
-    first_position, ledger_kinds, ledger_text, source,
+    entity_names, field, first_message, first_position, ledger_kinds, ledger_text, source,
 };
 use crate::support;
+use crate::support::{assert_valid_and_round_trips, baas};
 
 fn import_text(name: &str, text: &str) -> Result<Introspection, Diagnostics> {
     openapi::parse(
@@ -482,36 +482,41 @@ fn truncated_and_unsupported_documents_are_errors() {
 
 #[test]
 fn corrupted_corpus_specs_never_panic() {
-    for (relative, cuts, flips) in [
-        ("openapi/petstore-oas3.0.yaml", 50, 50),
-        ("openapi/petstore-expanded-oas3.0.yaml", 50, 50),
-        ("openapi/petstore-swagger2.0.json", 50, 50),
-        ("openapi/harbor-v2.0.swagger2.0.yaml", 12, 12),
-        ("openapi/twilio_messaging_v1.oas3.0.json", 12, 12),
-    ] {
-        let path: PathBuf = support::corpus_file(relative);
-        let text = std::fs::read_to_string(&path).unwrap();
-        corrupt_and_import(relative, &text, cuts, flips, &|file| {
-            if let Ok(introspection) = openapi::parse(file, &IntrospectOptions::default()) {
-                let problems = manifest::validate(&introspection.manifest);
-                assert!(problems.is_empty(), "{problems:#?}");
-            }
-        });
-    }
+    const NOISE: &[u8] = b"{}[]:,\"'\\ \n\t-#&*!|>0aZ";
+    let mut random = support::XorShift(0x9E37_79B9_7F4A_7C15);
     let fixture = support::project_fixtures().join("schemas/openapi/library-3.1.yaml");
-    let text = std::fs::read_to_string(&fixture).unwrap();
-    corrupt_and_import("library-3.1.yaml", &text, 50, 100, &|file| {
-        if let Ok(introspection) = openapi::parse(file, &IntrospectOptions::default()) {
-            let problems = manifest::validate(&introspection.manifest);
-            assert!(problems.is_empty(), "{problems:#?}");
+    for (path, count) in [
+        (support::corpus_file("openapi/petstore-oas3.0.yaml"), 50),
+        (
+            support::corpus_file("openapi/petstore-expanded-oas3.0.yaml"),
+            50,
+        ),
+        (support::corpus_file("openapi/petstore-swagger2.0.json"), 50),
+        (
+            support::corpus_file("openapi/harbor-v2.0.swagger2.0.yaml"),
+            12,
+        ),
+        (
+            support::corpus_file("openapi/twilio_messaging_v1.oas3.0.json"),
+            12,
+        ),
+        (fixture, 75),
+    ] {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for (what, mangled) in support::mangled(&text, NOISE, &mut random, count) {
+            support::import_never_panics(&mangled, &format!("{name} {what}"), |text| {
+                openapi::parse(
+                    &source(Path::new(&name), text.to_owned()),
+                    &IntrospectOptions::default(),
+                )
+            });
         }
-    });
+    }
 }
 
 // ---------------------------------------------------------------------------
 // Through the binary
-
-use crate::support::baas;
 
 #[test]
 fn the_binary_imports_a_spec_and_reports_a_broken_one_at_its_line() {

@@ -17,6 +17,7 @@ use baas::parse::SourceFile;
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 
+use crate::support::{assert_valid_and_round_trips, count_kind, ledger_kinds, ledger_text};
 use crate::support::{corpus_file, project_fixtures};
 
 const CORPUS: &[&str] = &[
@@ -70,50 +71,10 @@ fn field_names(entity: &Entity) -> Vec<&str> {
     entity.fields.keys().map(String::as_str).collect()
 }
 
-fn ledger_kinds(introspection: &Introspection) -> Vec<(String, String)> {
-    introspection
-        .ledger
-        .entries()
-        .into_iter()
-        .map(|e| (e.object.clone(), e.kind.clone()))
-        .collect()
-}
-
-fn count_kind(introspection: &Introspection, kind: &str) -> usize {
-    introspection
-        .ledger
-        .entries()
-        .into_iter()
-        .filter(|e| e.kind == kind)
-        .count()
-}
-
-fn ledger_text(introspection: &Introspection) -> String {
-    introspection
-        .ledger
-        .entries()
-        .into_iter()
-        .map(|e| format!("{} | {} | {}\n", e.object, e.kind, e.message))
-        .collect()
-}
-
 fn sql(text: &str) -> Option<DefaultValue> {
     Some(DefaultValue::Sql {
         sql: text.to_owned(),
     })
-}
-
-/// The manifest passes the validator and survives save → load unchanged.
-fn assert_valid_and_round_trips(manifest: &Manifest) {
-    let problems = manifest::validate(manifest);
-    assert!(
-        problems.is_empty(),
-        "the imported manifest is invalid: {problems:#?}"
-    );
-    let text = manifest::to_toml(manifest);
-    let loaded = manifest::load_str(Path::new("baas.toml"), text.clone())
-        .unwrap_or_else(|_| panic!("the saved manifest does not load:\n{text}"));
-    assert_eq!(&loaded.manifest, manifest);
 }
 
 fn relation_rows(manifest: &Manifest) -> Vec<(String, Vec<String>, String, Vec<String>)> {

@@ -30,6 +30,7 @@ use mongodb::{Client, Database};
 use url::Url;
 
 use crate::support;
+use crate::support::baas;
 
 const PRODUCTS: usize = 10;
 
@@ -1074,8 +1075,6 @@ fn url_without_a_database_is_bad_input() {
 
 // ---------------------------------------------------------------------------
 // The real binary
-
-use crate::support::baas;
 
 #[test]
 fn cli_writes_the_manifest_and_prints_counts() {

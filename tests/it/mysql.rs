@@ -15,7 +15,7 @@ use baas::source::SourceLocation;
 use baas::ui::Progress;
 use url::Url;
 
-use crate::support::{corpus_file, server_url};
+use crate::support::{assert_valid_and_round_trips, corpus_file, server_url};
 
 /// A database of its own for one test, dropped when the test ends.
 struct Database {
@@ -148,13 +148,6 @@ fn relations(
     out
 }
 
-fn check_consistent(manifest: &Manifest) {
-    assert_eq!(manifest::validate(manifest), vec![]);
-    let text = manifest::to_toml(manifest);
-    let reloaded = manifest::load_str(std::path::Path::new("baas.toml"), text).unwrap();
-    assert_eq!(&reloaded.manifest, manifest);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sakila_schema_and_data_introspect_faithfully() {
     let Some(database) = Database::create("sakila") else {
@@ -169,7 +162,7 @@ async fn sakila_schema_and_data_introspect_faithfully() {
         "sakila",
     ));
     let Introspection { manifest, ledger } = database.introspect().await;
-    check_consistent(&manifest);
+    assert_valid_and_round_trips(&manifest);
 
     let tables: Vec<&str> = manifest
         .entities
@@ -591,7 +584,7 @@ async fn chinook_for_mysql_introspects_every_key() {
         "Chinook",
     ));
     let Introspection { manifest, ledger } = database.introspect().await;
-    check_consistent(&manifest);
+    assert_valid_and_round_trips(&manifest);
     assert!(ledger.is_empty(), "{:?}", ledger.entries());
     assert_eq!(manifest.entities.len(), 11);
     let found: Vec<(String, String, String, String)> = relations(&manifest)
@@ -735,7 +728,7 @@ async fn features_beyond_the_corpus_are_read_or_ledgered() {
         ",
     );
     let Introspection { manifest, ledger } = database.introspect().await;
-    check_consistent(&manifest);
+    assert_valid_and_round_trips(&manifest);
 
     let author = &manifest.entities["author"];
     assert_eq!(author.comment.as_deref(), Some("people who write"));

@@ -19,6 +19,7 @@ use baas::ui::Progress;
 use sqlx::Connection as _;
 use url::Url;
 
+use crate::support::{assert_valid_and_round_trips, ledger_kinds};
 use crate::support::{corpus_file, server_url};
 
 /// A database of its own for one test, dropped when the test ends.
@@ -202,34 +203,12 @@ fn literal(value: Literal) -> Option<DefaultValue> {
     Some(DefaultValue::Literal(value))
 }
 
-/// The manifest passes the validator and survives save → load unchanged.
-fn assert_valid_and_round_trips(manifest: &Manifest) {
-    let problems = manifest::validate(manifest);
-    assert!(
-        problems.is_empty(),
-        "the introspected manifest is invalid: {problems:#?}"
-    );
-    let text = manifest::to_toml(manifest);
-    let loaded = manifest::load_str(Path::new("baas.toml"), text.clone())
-        .unwrap_or_else(|_| panic!("the saved manifest does not load:\n{text}"));
-    assert_eq!(&loaded.manifest, manifest);
-}
-
 /// The manifest as TOML, with the per-test database name replaced so that
 /// snapshots do not depend on it.
 fn snapshot_text(manifest: &Manifest, project: &str) -> String {
     let mut manifest = manifest.clone();
     manifest.project.name = Some(project.to_owned());
     manifest::to_toml(&manifest)
-}
-
-fn ledger_kinds(introspection: &Introspection) -> Vec<(String, String)> {
-    introspection
-        .ledger
-        .entries()
-        .into_iter()
-        .map(|entry| (entry.object.clone(), entry.kind.clone()))
-        .collect()
 }
 
 fn ledger_entry<'a>(introspection: &'a Introspection, kind: &str, object: &str) -> &'a LedgerEntry {

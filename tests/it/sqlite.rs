@@ -17,6 +17,7 @@ use rusqlite::Connection;
 use tempfile::TempDir;
 
 use crate::support;
+use crate::support::assert_valid_and_round_trips;
 
 /// A database built in a temporary directory, and what introspection made of it.
 struct Introspected {
@@ -142,19 +143,6 @@ fn table_names(manifest: &Manifest, kind: EntityKind) -> Vec<&str> {
         .filter(|(_, entity)| entity.kind == kind)
         .map(|(name, _)| name.as_str())
         .collect()
-}
-
-/// The manifest passes the validator and survives save → load unchanged.
-fn assert_valid_and_round_trips(manifest: &Manifest) {
-    let problems = manifest::validate(manifest);
-    assert!(
-        problems.is_empty(),
-        "the introspected manifest is invalid: {problems:#?}"
-    );
-    let text = manifest::to_toml(manifest);
-    let loaded = manifest::load_str(Path::new("baas.toml"), text.clone())
-        .unwrap_or_else(|_| panic!("the saved manifest does not load:\n{text}"));
-    assert_eq!(&loaded.manifest, manifest);
 }
 
 // ---------------------------------------------------------------------------

@@ -153,3 +153,51 @@ pub fn import_never_panics(
         }
     }
 }
+
+/// The manifest passes the validator and survives save → load unchanged.
+#[allow(dead_code)]
+pub fn assert_valid_and_round_trips(manifest: &baas::manifest::Manifest) {
+    let problems = baas::manifest::validate(manifest);
+    assert!(problems.is_empty(), "invalid manifest: {problems:#?}");
+    let text = baas::manifest::to_toml(manifest);
+    let loaded = baas::manifest::load_str(Path::new("baas.toml"), text).unwrap_or_else(|d| {
+        panic!(
+            "the saved manifest does not load:\n{}",
+            baas::diagnostics::render_problems(&d, false)
+        )
+    });
+    assert_eq!(&loaded.manifest, manifest);
+}
+
+/// `(object, kind)` of every ledger entry, in ledger order.
+#[allow(dead_code)]
+pub fn ledger_kinds(introspection: &baas::introspect::Introspection) -> Vec<(String, String)> {
+    introspection
+        .ledger
+        .entries()
+        .into_iter()
+        .map(|e| (e.object.clone(), e.kind.clone()))
+        .collect()
+}
+
+/// How many ledger entries are of `kind`.
+#[allow(dead_code)]
+pub fn count_kind(introspection: &baas::introspect::Introspection, kind: &str) -> usize {
+    introspection
+        .ledger
+        .entries()
+        .into_iter()
+        .filter(|e| e.kind == kind)
+        .count()
+}
+
+/// The ledger, one `object | kind | message` line per entry (for snapshots).
+#[allow(dead_code)]
+pub fn ledger_text(introspection: &baas::introspect::Introspection) -> String {
+    introspection
+        .ledger
+        .entries()
+        .into_iter()
+        .map(|e| format!("{} | {} | {}\n", e.object, e.kind, e.message))
+        .collect()
+}
