@@ -23,6 +23,7 @@ pub mod diff;
 pub mod introspect;
 pub mod ledger;
 pub mod manifest;
+pub mod migrate;
 pub mod parse;
 pub mod settings;
 pub mod source;

@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod codegen;
 mod completions;
 mod diff;
 mod import_graphql;
@@ -11,7 +12,11 @@ mod import_openapi;
 mod import_prisma;
 mod import_sql;
 mod manifest;
+mod migrate;
+mod migrate_render;
 mod mongo;
 mod mysql;
 mod postgres;
+mod query;
+mod serve;
 mod sqlite;

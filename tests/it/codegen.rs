@@ -1,0 +1,1 @@
+//! `baas codegen`: generated SDKs, OpenAPI and JSON Schema.

@@ -1,0 +1,1 @@
+//! `baas migrate` and `baas check` through the real binary and real databases.

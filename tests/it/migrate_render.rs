@@ -1,0 +1,1 @@
+//! Migration SQL per dialect, and round trips through real databases.

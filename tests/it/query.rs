@@ -1,0 +1,1 @@
+//! The query language: parsing, typing and SQL/BSON building.

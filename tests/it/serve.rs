@@ -1,0 +1,1 @@
+//! `baas serve`: the HTTP API on every engine.
