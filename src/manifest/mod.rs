@@ -8,6 +8,7 @@
 
 pub mod diagnostics;
 pub mod interpolate;
+pub mod links;
 pub mod load;
 pub mod model;
 pub mod path;
