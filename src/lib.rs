@@ -15,6 +15,7 @@
 //! process exit code.
 
 pub mod cli;
+pub mod codegen;
 pub mod commands;
 pub mod context;
 pub mod diagnostics;
@@ -25,6 +26,8 @@ pub mod ledger;
 pub mod manifest;
 pub mod migrate;
 pub mod parse;
+pub mod query;
+pub mod serve;
 pub mod settings;
 pub mod source;
 pub mod ui;

@@ -1,0 +1,89 @@
+//! The storage behind the API: one trait, one implementation per engine.
+//! Engines receive queries already checked and typed against the manifest
+//! ([`crate::query`]); they build bound statements and decode rows to JSON
+//! by field type (docs/api.md, "Wire values").
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use crate::manifest::Manifest;
+use crate::query::{ListQuery, Value};
+
+/// A row as the API returns it: field name → wire value, in field order.
+pub type Row = serde_json::Map<String, serde_json::Value>;
+
+/// Typed field values for an insert or update, in field order.
+pub type Values = indexmap::IndexMap<String, Value>;
+
+/// The answer to a list query.
+#[derive(Debug, Clone, Default)]
+pub struct ListResult {
+    pub rows: Vec<Row>,
+    /// Present when the query asked for `count`.
+    pub count: Option<u64>,
+}
+
+/// How a database operation failed, mapped to HTTP by the server.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A unique or primary key violation; the fields when known.
+    #[error("a row with the same unique value already exists")]
+    Conflict { fields: Vec<String> },
+    /// A foreign key violation.
+    #[error("the change breaks a reference between rows")]
+    Reference,
+    /// The database cannot be reached.
+    #[error("the database cannot be reached")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else; never shown to the client.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// One database serving one manifest. `manifest` is passed on every call so
+/// a hot reload swaps it without rebuilding the engine; `entity` is a key of
+/// `manifest.entities`; `key` holds the primary key values in order.
+pub trait Engine: Send + Sync + 'static {
+    fn list<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        query: &'a ListQuery,
+    ) -> BoxFuture<'a, Result<ListResult, EngineError>>;
+
+    fn get<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        key: &'a [Value],
+    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>>;
+
+    /// Inserts one row and returns it as stored (defaults, generated values).
+    fn insert<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        values: &'a Values,
+    ) -> BoxFuture<'a, Result<Row, EngineError>>;
+
+    /// Sets `values` on the row with `key`; `None` when there is no such row.
+    fn update<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        key: &'a [Value],
+        values: &'a Values,
+    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>>;
+
+    /// `false` when there was no such row.
+    fn delete<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        key: &'a [Value],
+    ) -> BoxFuture<'a, Result<bool, EngineError>>;
+
+    /// A cheap round trip to the database.
+    fn health(&self) -> BoxFuture<'_, Result<(), EngineError>>;
+}

@@ -1,0 +1,3 @@
+//! `baas serve`: the HTTP API of a manifest (docs/api.md).
+
+pub mod engine;
