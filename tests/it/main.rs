@@ -19,4 +19,5 @@ mod mysql;
 mod postgres;
 mod query;
 mod serve;
+mod serve_engines;
 mod sqlite;
