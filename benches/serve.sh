@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# Benchmark of `baas serve` (issue "Speed"): prints figures, asserts nothing.
+#
+#   bash benches/serve.sh [PART...]
+#
+# PARTs (default: all of them, in this order):
+#   sqlite       100,000 rows in the embedded default (.baas/dev.sqlite3);
+#                throughput, then hot-reload latency on the same server
+#   postgres     the same rows in the test Postgres, `baas serve --db URL`
+#   json-server  the same rows in a db.json served by json-server 0.17.4
+#   startup      `baas serve --db URL` on the 1,000-table schema of
+#                benches/introspect_postgres.sh: time to the first
+#                /api/_health and to the first list answer
+# Throughput: oha (`cargo install oha`, cached) runs GET list with a filter
+# and limit 20, GET by (random) id, and POST, at CONNECTIONS connections
+# for DURATION each, RUNS times after a warm-up; the median req/s and p99
+# are printed side by side.
+#
+# Environment: BAAS_BENCH_ROWS (100000), BAAS_BENCH_DURATION (10s),
+# BAAS_BENCH_RUNS (3), BAAS_BENCH_CONNECTIONS (32), BAAS_BENCH_RELOADS (10),
+# BAAS_BENCH_STARTS (5), BAAS_BENCH_CACHE (where oha and json-server are
+# installed; default ~/.cache/baas-bench). Postgres: $BAAS_TEST_POSTGRES_URL,
+# or a server started with tests/servers/start.sh (and stopped at the end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+rows="${BAAS_BENCH_ROWS:-100000}"
+duration="${BAAS_BENCH_DURATION:-10s}"
+runs="${BAAS_BENCH_RUNS:-3}"
+connections="${BAAS_BENCH_CONNECTIONS:-32}"
+reloads="${BAAS_BENCH_RELOADS:-10}"
+starts="${BAAS_BENCH_STARTS:-5}"
+cache="${BAAS_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/baas-bench}"
+oha_version="1.14.0"
+json_server_version="0.17.4"
+
+parts=("$@")
+if [ ${#parts[@]} -eq 0 ]; then
+    parts=(sqlite postgres json-server startup)
+fi
+for part in "${parts[@]}"; do
+    case "$part" in
+        sqlite | postgres | json-server | startup) ;;
+        *)
+            echo "benches/serve.sh: unknown part \`$part\` (sqlite, postgres, json-server, startup)" >&2
+            exit 2
+            ;;
+    esac
+done
+wants() {
+    local part
+    for part in "${parts[@]}"; do
+        [ "$part" = "$1" ] && return 0
+    done
+    return 1
+}
+say() { echo "== $*" >&2; }
+
+work=$(mktemp -d /tmp/baas-bench-serve.XXXXXX)
+results="$work/results.jsonl"
+notes="$work/notes.txt"
+: >"$results"
+: >"$notes"
+server=""
+databases=()
+started=""
+admin_url=""
+
+stop_server() {
+    if [ -n "$server" ]; then
+        kill "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+        server=""
+    fi
+}
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+    stop_server
+    local database
+    for database in "${databases[@]}"; do
+        psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+    done
+    if [ -n "$started" ]; then
+        bash tests/servers/stop.sh >/dev/null 2>&1 || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_server NAME DIR URL_TO_WAIT_FOR COMMAND...: runs COMMAND in DIR in the
+# background (log in $work/NAME.log) and waits until URL answers 200.
+start_server() {
+    local name="$1" dir="$2" url="$3"
+    shift 3
+    (cd "$dir" && exec "$@") >"$work/$name.log" 2>&1 &
+    server=$!
+    if ! python3 benches/serve/measure.py wait "$url" 120; then
+        echo "benches/serve.sh: $name did not answer $url; its log:" >&2
+        tail -n 50 "$work/$name.log" >&2
+        exit 1
+    fi
+}
+
+# throughput LABEL SCENARIO OHA_ARGS...: a warm-up, then RUNS measured runs.
+throughput() {
+    local label="$1" scenario="$2" run files=()
+    shift 2
+    "$oha" --no-tui -z 2s -c "$connections" "$@" >/dev/null
+    for run in $(seq "$runs"); do
+        "$oha" --no-tui --output-format json -z "$duration" -c "$connections" "$@" >"$work/oha.$run.json"
+        files+=("$work/oha.$run.json")
+    done
+    python3 benches/serve/measure.py oha "$results" "$label" "$scenario" "${files[@]}"
+}
+
+# The three scenarios against one server: BASE, then the list, one-row and
+# insert paths (json-server's differ from baas's).
+scenarios() {
+    local label="$1" base="$2" list="$3" one="$4" insert="$5"
+    throughput "$label" "GET list (filter, limit 20)" "$base$list"
+    throughput "$label" "GET by id (random)" --rand-regex-url "$(regex_escape "$base")${one}[1-9][0-9]{4}"
+    throughput "$label" "POST" -m POST -T application/json -D "$work/post.json" "$base$insert"
+}
+
+regex_escape() {
+    printf '%s' "$1" | sed 's/[.]/\\./g'
+}
+
+check_count() {
+    local label="$1" url="$2" expected="$3" count
+    count=$(curl -fsS "$url" | python3 -c 'import json, sys; print(json.load(sys.stdin)["count"])')
+    if [ "$count" != "$expected" ]; then
+        echo "benches/serve.sh: $label serves $count rows, expected $expected" >&2
+        exit 1
+    fi
+}
+
+# --- tools -------------------------------------------------------------------
+
+say "building baas (release)"
+cargo build --release --locked --quiet --bin baas
+target="${CARGO_TARGET_DIR:-target}"
+case "$target" in
+    /*) ;;
+    *) target="$repo/$target" ;;
+esac
+baas="$target/release/baas"
+
+oha="$cache/oha/bin/oha"
+if [ ! -x "$oha" ]; then
+    say "installing oha $oha_version into $cache/oha (cargo install, once)"
+    cargo install --quiet --locked --version "$oha_version" --root "$cache/oha" oha
+fi
+
+json_server="$cache/json-server/node_modules/.bin/json-server"
+if wants json-server && [ ! -x "$json_server" ]; then
+    say "installing json-server $json_server_version into $cache/json-server (npm, once)"
+    mkdir -p "$cache/json-server"
+    npm install --prefix "$cache/json-server" --no-audit --no-fund --loglevel=error \
+        "json-server@$json_server_version" >&2
+fi
+
+if wants postgres || wants startup; then
+    if [ -z "${BAAS_TEST_POSTGRES_URL:-}" ]; then
+        servers=$(bash tests/servers/start.sh postgres)
+        eval "$servers"
+        started=1
+    fi
+    admin_url="$BAAS_TEST_POSTGRES_URL"
+fi
+
+python3 benches/serve/data.py post "$work/post.json"
+
+# --- baas on the embedded SQLite default ------------------------------------
+
+if wants sqlite; then
+    say "baas serve (embedded SQLite): loading $rows rows"
+    dir="$work/sqlite"
+    mkdir -p "$dir"
+    cp benches/serve/baas.toml "$dir/baas.toml"
+    port=$(free_port)
+    base="http://127.0.0.1:$port"
+    # A first start creates .baas/dev.sqlite3 from the manifest; row 1 goes
+    # through the API, so that the others can be stored the same way.
+    start_server baas-sqlite "$dir" "$base/api/_health" "$baas" serve --port "$port"
+    python3 benches/serve/data.py body |
+        curl -fsS -o /dev/null -X POST -H 'content-type: application/json' --data-binary @- "$base/api/item"
+    stop_server
+    python3 benches/serve/data.py sqlite "$dir/.baas/dev.sqlite3" "$rows"
+    start_server baas-sqlite "$dir" "$base/api/_health" "$baas" serve --port "$port"
+    check_count baas-sqlite "$base/api/item?count=exact&limit=1" "$rows"
+
+    say "baas serve (embedded SQLite): throughput"
+    scenarios baas-sqlite "$base" "/api/item?category=eq.toys&limit=20" "/api/item/" "/api/item"
+
+    say "baas serve (embedded SQLite): hot reload"
+    python3 benches/serve/measure.py hot-reload "$base" "$dir/baas.toml" "$reloads" | tee -a "$notes"
+    stop_server
+fi
+
+# --- baas on Postgres --------------------------------------------------------
+
+if wants postgres; then
+    say "baas serve --db postgres: loading $rows rows"
+    database="baas_bench_serve_$$"
+    databases+=("$database")
+    url="${admin_url%/*}/$database"
+    psql -X -q -d "$admin_url" -c "CREATE DATABASE $database" >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -d "$url" -f benches/serve/postgres.sql >/dev/null
+    python3 benches/serve/data.py csv "$work/rows.csv" "$rows"
+    psql -X -q -v ON_ERROR_STOP=1 -d "$url" \
+        -c "\\copy item (id, sku, name, category, price, quantity, in_stock, rating, description, created_at) FROM '$work/rows.csv' WITH (FORMAT csv)" \
+        -c "SELECT setval(pg_get_serial_sequence('item', 'id'), (SELECT max(id) FROM item))" \
+        -c "VACUUM ANALYZE item" >/dev/null
+    dir="$work/postgres"
+    mkdir -p "$dir"
+    port=$(free_port)
+    base="http://127.0.0.1:$port"
+    start_server baas-postgres "$dir" "$base/api/_health" "$baas" serve --db "$url" --port "$port"
+    check_count baas-postgres "$base/api/item?count=exact&limit=1" "$rows"
+
+    say "baas serve --db postgres: throughput"
+    scenarios baas-postgres "$base" "/api/item?category=eq.toys&limit=20" "/api/item/" "/api/item"
+    stop_server
+fi
+
+# --- json-server -------------------------------------------------------------
+
+if wants json-server; then
+    say "json-server $json_server_version: $rows rows in db.json"
+    dir="$work/json-server"
+    mkdir -p "$dir"
+    python3 benches/serve/data.py json "$dir/db.json" "$rows"
+    port=$(free_port)
+    base="http://127.0.0.1:$port"
+    start_server json-server "$dir" "$base/item/1" \
+        "$json_server" --quiet --host 127.0.0.1 --port "$port" db.json
+
+    say "json-server: throughput"
+    scenarios json-server "$base" "/item?category=toys&_limit=20" "/item/" "/item"
+    stop_server
+fi
+
+# --- start-up at scale -------------------------------------------------------
+
+if wants startup; then
+    say "start-up at scale: creating the 1,000-table schema"
+    database="baas_bench_serve_startup_$$"
+    databases+=("$database")
+    url="${admin_url%/*}/$database"
+    psql -X -q -d "$admin_url" -c "CREATE DATABASE $database" >/dev/null
+    # The schema generator of the live-introspection benchmark, run as is.
+    sed -n "/<<'PY'\$/,/^PY\$/p" benches/introspect_postgres.sh | sed '1d;$d' >"$work/schema.py"
+    if [ ! -s "$work/schema.py" ]; then
+        echo "benches/serve.sh: no schema generator found in benches/introspect_postgres.sh" >&2
+        exit 1
+    fi
+    python3 "$work/schema.py" "$work/schema.sql"
+    psql -X -q -1 -v ON_ERROR_STOP=1 -d "$url" -f "$work/schema.sql" >/dev/null
+    psql -X -q -d "$url" -c "VACUUM ANALYZE" >/dev/null
+    dir="$work/startup"
+    mkdir -p "$dir"
+    port=$(free_port)
+    say "start-up at scale: baas serve --db URL, $starts starts"
+    python3 benches/serve/measure.py startup "$dir" "http://127.0.0.1:$port" "/api/t500?limit=1" "$starts" \
+        "$baas" serve --db "$url" --port "$port" | tee -a "$notes"
+fi
+
+# --- figures -----------------------------------------------------------------
+
+echo
+if [ -s "$results" ]; then
+    echo "Throughput: $connections connections, $duration per run, median of $runs runs after a 2 s warm-up; $rows rows"
+    python3 benches/serve/measure.py table "$results"
+    echo
+fi
+cat "$notes"
+echo "($(nproc) cores; oha $oha_version; json-server $json_server_version$(
+    if [ -n "$admin_url" ]; then printf '; %s' "$(psql -X -A -t -d "$admin_url" -c 'SHOW server_version')"; fi
+))"
