@@ -169,6 +169,7 @@ fn describe(change: &Change) -> (String, String) {
         ChangeKind::AddEntity { entity } => pair("add entity", entity.clone()),
         ChangeKind::DropEntity { entity } => pair("drop entity", entity.clone()),
         ChangeKind::RenameEntityCandidate { from, to } => pair("rename?", format!("{from} → {to}")),
+        ChangeKind::RenameEntity { from, to } => pair("rename entity", format!("{from} → {to}")),
         ChangeKind::AddField { entity, field } => pair("add field", format!("{entity}.{field}")),
         ChangeKind::DropField { entity, field } => pair("drop field", format!("{entity}.{field}")),
         ChangeKind::AlterField { entity, field, .. } => {
@@ -176,6 +177,9 @@ fn describe(change: &Change) -> (String, String) {
         }
         ChangeKind::RenameFieldCandidate { entity, from, to } => {
             pair("rename?", format!("{entity}.{from} → {entity}.{to}"))
+        }
+        ChangeKind::RenameField { entity, from, to } => {
+            pair("rename field", format!("{entity}.{from} → {entity}.{to}"))
         }
         ChangeKind::ChangePrimaryKey { entity, .. } => pair("primary key", entity.clone()),
         ChangeKind::AddIndex { entity, index } => pair("add index", format!("{entity}.{index}")),

@@ -55,6 +55,12 @@ pub enum ChangeKind {
         from: String,
         to: String,
     },
+    /// `to` is `from` renamed (said by `renamed_from` or `--rename`): the
+    /// rows are kept. Changes inside the entity name it `to`.
+    RenameEntity {
+        from: String,
+        to: String,
+    },
     AddField {
         entity: String,
         field: String,
@@ -69,6 +75,13 @@ pub enum ChangeKind {
         what: Vec<String>,
     },
     RenameFieldCandidate {
+        entity: String,
+        from: String,
+        to: String,
+    },
+    /// Field `from` of `entity` (its name after the change) is now `to`:
+    /// the values are kept.
+    RenameField {
         entity: String,
         from: String,
         to: String,

@@ -1,9 +1,29 @@
 //! From a list of changes to up/down scripts for one engine.
+//!
+//! [`render`] is pure: `(before, after, changes)` → a [`Plan`] with the
+//! statements that take a database from `before` to `after` (`up`), the
+//! statements that take it back (`down`), and what the target engine could
+//! not express (`lossy`). Each engine has its own file; what they share
+//! (which SQL and native types can be trusted on the target, names,
+//! literals, the order of views) lives here.
+//!
+//! The down script is the rendering of the inverse changes (`after` →
+//! `before`): what the up script drops, the down script recreates from
+//! `before`, with a comment saying that the rows are not restored.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
+use sqlparser::dialect::{Dialect as SqlparserDialect, GenericDialect, MySqlDialect};
+use sqlparser::tokenizer::{Token, Tokenizer};
 
-use crate::diff::Change;
-use crate::manifest::Manifest;
+use crate::diff::{Change, ChangeKind};
+use crate::manifest::{Entity, EntityKind, Field, FieldType, Manifest, SourceEngine};
+
+mod mongo;
+mod mysql;
+mod postgres;
+mod sqlite;
 
 /// The engine a script is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -13,6 +33,36 @@ pub enum Target {
     Mysql,
     Sqlite,
     Mongodb,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Mysql => "mysql",
+            Self::Sqlite => "sqlite",
+            Self::Mongodb => "mongodb",
+        }
+    }
+
+    /// The target whose native types and SQL a manifest read from `engine`
+    /// carries; `None` for sources without an engine of their own (OpenAPI,
+    /// GraphQL, ...).
+    pub fn of_engine(engine: SourceEngine) -> Option<Self> {
+        match engine {
+            SourceEngine::Postgres | SourceEngine::Supabase => Some(Self::Postgres),
+            SourceEngine::Mysql => Some(Self::Mysql),
+            SourceEngine::Sqlite => Some(Self::Sqlite),
+            SourceEngine::Mongodb => Some(Self::Mongodb),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// One statement (SQL text, or a MongoDB command as JSON text).
@@ -27,10 +77,89 @@ pub struct Statement {
     pub comment: Option<String>,
 }
 
+impl Statement {
+    pub(crate) fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            destructive: false,
+            comment: None,
+        }
+    }
+
+    pub(crate) fn destructive(mut self, reason: impl Into<String>) -> Self {
+        self.destructive = true;
+        self.comment = Some(reason.into());
+        self
+    }
+
+    pub(crate) fn note(mut self, comment: impl Into<String>) -> Self {
+        self.comment = Some(comment.into());
+        self
+    }
+}
+
 /// Statements in the order they run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Script {
     pub statements: Vec<Statement>,
+}
+
+/// The SQLite statement that turns foreign-key enforcement off for a table
+/// rebuild. It has no effect inside a transaction, so a runner executes it
+/// (and [`SQLITE_FOREIGN_KEYS_ON`]) outside the transaction; see
+/// [`Script::sqlite_foreign_keys_off`].
+pub const SQLITE_FOREIGN_KEYS_OFF: &str = "PRAGMA foreign_keys = OFF";
+/// Turns enforcement back on, after the transaction of a rebuild.
+pub const SQLITE_FOREIGN_KEYS_ON: &str = "PRAGMA foreign_keys = ON";
+
+impl Script {
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// The text of the script file: each statement followed by `;` and a
+    /// blank line, its note as a `-- ` line above it, and a destructive
+    /// statement preceded by `-- baas:destructive <reason>`.
+    pub fn to_sql(&self) -> String {
+        let mut out = String::new();
+        for statement in &self.statements {
+            let comment = statement
+                .comment
+                .as_deref()
+                .map(|c| c.replace(['\n', '\r'], " "));
+            match (&comment, statement.destructive) {
+                (Some(reason), true) => {
+                    out.push_str("-- baas:destructive ");
+                    out.push_str(reason);
+                    out.push('\n');
+                }
+                (None, true) => out.push_str("-- baas:destructive\n"),
+                (Some(note), false) => {
+                    out.push_str("-- ");
+                    out.push_str(note);
+                    out.push('\n');
+                }
+                (None, false) => {}
+            }
+            out.push_str(&statement.text);
+            out.push_str(";\n\n");
+        }
+        out
+    }
+
+    /// Whether this SQLite script rebuilds or drops tables and so must run
+    /// with foreign-key enforcement off: its first statement is
+    /// [`SQLITE_FOREIGN_KEYS_OFF`] and its last [`SQLITE_FOREIGN_KEYS_ON`].
+    /// A runner executes the first before `BEGIN` and the last after
+    /// `COMMIT` (SQLite ignores both inside a transaction), and runs the
+    /// rest in the transaction; the `PRAGMA foreign_key_check` before the
+    /// end returns a row per broken reference, and any row must roll the
+    /// transaction back.
+    pub fn sqlite_foreign_keys_off(&self) -> bool {
+        self.statements
+            .first()
+            .is_some_and(|s| s.text == SQLITE_FOREIGN_KEYS_OFF)
+    }
 }
 
 /// The scripts that take a database from `before` to `after` and back.
@@ -40,7 +169,8 @@ pub struct Plan {
     pub up: Script,
     pub down: Script,
     /// What the target engine cannot express exactly (a Postgres enum on
-    /// SQLite becomes TEXT with a CHECK...), one line each.
+    /// SQLite becomes TEXT with a CHECK...), one line each, starting with
+    /// the object it is about (`film.fulltext: ...`).
     pub lossy: Vec<String>,
 }
 
@@ -53,15 +183,554 @@ pub struct RenderError {
 }
 
 /// Renders the scripts for `changes` (as returned by `diff(before, after)`).
+///
+/// Only the changes listed are carried out, except on SQLite, where a
+/// table that must be rebuilt gets `after`'s shape as a whole.
 pub fn render(
     target: Target,
     before: &Manifest,
     after: &Manifest,
     changes: &[Change],
 ) -> Result<Plan, RenderError> {
-    let _ = (before, after, changes);
-    Err(RenderError {
+    let mut up_cx = Cx::new(target, before, after, changes, false);
+    let up = render_script(&mut up_cx)?;
+    let inverse = invert(changes);
+    let mut down_cx = Cx::new(target, after, before, &inverse, true);
+    let down = render_script(&mut down_cx)?;
+    let mut lossy = up_cx.lossy;
+    for line in down_cx.lossy {
+        if !lossy.contains(&line) {
+            lossy.push(line);
+        }
+    }
+    Ok(Plan {
         target,
-        what: "render migrations yet (renderer not written)".into(),
+        up,
+        down,
+        lossy,
     })
+}
+
+fn render_script(cx: &mut Cx<'_>) -> Result<Script, RenderError> {
+    let statements = match cx.target {
+        Target::Postgres => postgres::render(cx)?,
+        Target::Mysql => mysql::render(cx)?,
+        Target::Sqlite => sqlite::render(cx)?,
+        Target::Mongodb => mongo::render(cx)?,
+    };
+    Ok(Script { statements })
+}
+
+/// The changes that undo `changes`: adds become drops and the other way
+/// round, renames swap their names. Candidates are only hints; they have no
+/// inverse.
+pub fn invert(changes: &[Change]) -> Vec<Change> {
+    // Entity renames first: the inverse of a field rename names the entity
+    // by its name before the change.
+    let entity_back: BTreeMap<&str, &str> = changes
+        .iter()
+        .filter_map(|c| match &c.kind {
+            ChangeKind::RenameEntity { from, to } => Some((to.as_str(), from.as_str())),
+            _ => None,
+        })
+        .collect();
+    let back = |entity: &String| -> String {
+        entity_back
+            .get(entity.as_str())
+            .map_or_else(|| entity.clone(), |from| (*from).to_owned())
+    };
+    changes
+        .iter()
+        .filter_map(|change| {
+            let kind = match change.kind.clone() {
+                ChangeKind::AddEnum { name } => ChangeKind::DropEnum { name },
+                ChangeKind::DropEnum { name } => ChangeKind::AddEnum { name },
+                ChangeKind::AddEnumValue { name, value } => {
+                    ChangeKind::RemoveEnumValue { name, value }
+                }
+                ChangeKind::RemoveEnumValue { name, value } => {
+                    ChangeKind::AddEnumValue { name, value }
+                }
+                ChangeKind::AddEntity { entity } => ChangeKind::DropEntity { entity },
+                ChangeKind::DropEntity { entity } => ChangeKind::AddEntity { entity },
+                ChangeKind::RenameEntityCandidate { .. }
+                | ChangeKind::RenameFieldCandidate { .. } => return None,
+                ChangeKind::RenameEntity { from, to } => {
+                    ChangeKind::RenameEntity { from: to, to: from }
+                }
+                ChangeKind::RenameField { entity, from, to } => ChangeKind::RenameField {
+                    entity: back(&entity),
+                    from: to,
+                    to: from,
+                },
+                ChangeKind::AddField { entity, field } => ChangeKind::DropField {
+                    entity: back(&entity),
+                    field,
+                },
+                ChangeKind::DropField { entity, field } => ChangeKind::AddField {
+                    entity: back(&entity),
+                    field,
+                },
+                ChangeKind::AlterField {
+                    entity,
+                    field,
+                    what,
+                } => ChangeKind::AlterField {
+                    entity: back(&entity),
+                    field,
+                    what,
+                },
+                ChangeKind::ChangePrimaryKey {
+                    entity,
+                    before,
+                    after,
+                } => ChangeKind::ChangePrimaryKey {
+                    entity: back(&entity),
+                    before: after,
+                    after: before,
+                },
+                ChangeKind::AddIndex { entity, index } => ChangeKind::DropIndex {
+                    entity: back(&entity),
+                    index,
+                },
+                ChangeKind::DropIndex { entity, index } => ChangeKind::AddIndex {
+                    entity: back(&entity),
+                    index,
+                },
+                ChangeKind::AddRelation {
+                    entity,
+                    fields,
+                    target,
+                } => ChangeKind::DropRelation {
+                    entity: back(&entity),
+                    fields,
+                    target,
+                },
+                ChangeKind::DropRelation {
+                    entity,
+                    fields,
+                    target,
+                } => ChangeKind::AddRelation {
+                    entity: back(&entity),
+                    fields,
+                    target,
+                },
+                ChangeKind::AddUnique { entity, fields } => ChangeKind::DropUnique {
+                    entity: back(&entity),
+                    fields,
+                },
+                ChangeKind::DropUnique { entity, fields } => ChangeKind::AddUnique {
+                    entity: back(&entity),
+                    fields,
+                },
+                ChangeKind::AddCheck { entity, sql } => ChangeKind::DropCheck {
+                    entity: back(&entity),
+                    sql,
+                },
+                ChangeKind::DropCheck { entity, sql } => ChangeKind::AddCheck {
+                    entity: back(&entity),
+                    sql,
+                },
+                ChangeKind::AlterEntity { entity, what } => ChangeKind::AlterEntity {
+                    entity: back(&entity),
+                    what,
+                },
+            };
+            Some(Change {
+                kind,
+                safety: change.safety,
+                reason: change.reason.clone(),
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// What every engine's renderer shares
+
+/// The state of one script's rendering.
+pub(crate) struct Cx<'a> {
+    pub target: Target,
+    pub before: &'a Manifest,
+    pub after: &'a Manifest,
+    pub changes: &'a [Change],
+    pub lossy: Vec<String>,
+    /// Rendering a down script: what it creates restores what the up
+    /// script dropped, without the rows.
+    pub restoring: bool,
+    /// Entity name after → before, for renamed entities.
+    entity_renames: BTreeMap<String, String>,
+    /// (entity after, field after) → field before, for renamed fields.
+    field_renames: BTreeMap<(String, String), String>,
+}
+
+impl<'a> Cx<'a> {
+    fn new(
+        target: Target,
+        before: &'a Manifest,
+        after: &'a Manifest,
+        changes: &'a [Change],
+        restoring: bool,
+    ) -> Self {
+        let mut entity_renames = BTreeMap::new();
+        let mut field_renames = BTreeMap::new();
+        for change in changes {
+            match &change.kind {
+                ChangeKind::RenameEntity { from, to } => {
+                    entity_renames.insert(to.clone(), from.clone());
+                }
+                ChangeKind::RenameField { entity, from, to } => {
+                    field_renames.insert((entity.clone(), to.clone()), from.clone());
+                }
+                _ => {}
+            }
+        }
+        Self {
+            target,
+            before,
+            after,
+            changes,
+            lossy: Vec::new(),
+            restoring,
+            entity_renames,
+            field_renames,
+        }
+    }
+
+    /// Records a lossy conversion once.
+    pub fn lossy(&mut self, line: impl Into<String>) {
+        let line = line.into();
+        if !self.lossy.contains(&line) {
+            self.lossy.push(line);
+        }
+    }
+
+    /// The name `entity` (named as in `after`) had in `before`.
+    pub fn old_entity_name<'s>(&'s self, entity: &'s str) -> &'s str {
+        self.entity_renames
+            .get(entity)
+            .map_or(entity, String::as_str)
+    }
+
+    /// `entity` (named as in `after`) as it was in `before`.
+    pub fn old_entity(&self, entity: &str) -> Option<&'a Entity> {
+        self.before.entities.get(self.old_entity_name(entity))
+    }
+
+    /// The name field `field` of `entity` (both named as in `after`) had in
+    /// `before`.
+    pub fn old_field_name<'s>(&'s self, entity: &str, field: &'s str) -> &'s str {
+        self.field_renames
+            .get(&(entity.to_owned(), field.to_owned()))
+            .map_or(field, String::as_str)
+    }
+
+    /// The engine whose types and SQL `manifest` carries; `None` when its
+    /// source does not say (a hand-written manifest: trusted everywhere).
+    pub fn source_of(manifest: &Manifest) -> Option<Option<Target>> {
+        manifest
+            .source
+            .as_ref()
+            .map(|source| Target::of_engine(source.engine))
+    }
+
+    /// Whether the native types and SQL text of `manifest` are written for
+    /// this target.
+    pub fn same_engine(&self, manifest: &Manifest) -> bool {
+        match Self::source_of(manifest) {
+            None => true,
+            Some(engine) => engine == Some(self.target),
+        }
+    }
+
+    /// The SQL dialect `manifest`'s SQL text is written in, when known.
+    pub fn source_target(manifest: &Manifest) -> Option<Target> {
+        Self::source_of(manifest).flatten()
+    }
+
+    /// The changes that concern `entity` (named as in `after`).
+    pub fn changes_of(&self, entity: &str) -> Vec<&'a ChangeKind> {
+        let changes: &'a [Change] = self.changes;
+        changes
+            .iter()
+            .map(|c| &c.kind)
+            .filter(|kind| change_entity(kind) == Some(entity))
+            .collect()
+    }
+
+    /// The comment of a statement that recreates `what` in a down script.
+    pub fn restore_note(&self, what: &str) -> Option<String> {
+        self.restoring.then(|| {
+            format!("recreates {what} as it was; the rows the up script dropped are not restored")
+        })
+    }
+}
+
+/// The entity a change is about (its name after the change).
+pub(crate) fn change_entity(kind: &ChangeKind) -> Option<&str> {
+    Some(match kind {
+        ChangeKind::AddEntity { entity }
+        | ChangeKind::DropEntity { entity }
+        | ChangeKind::AddField { entity, .. }
+        | ChangeKind::DropField { entity, .. }
+        | ChangeKind::AlterField { entity, .. }
+        | ChangeKind::RenameField { entity, .. }
+        | ChangeKind::ChangePrimaryKey { entity, .. }
+        | ChangeKind::AddIndex { entity, .. }
+        | ChangeKind::DropIndex { entity, .. }
+        | ChangeKind::AddRelation { entity, .. }
+        | ChangeKind::DropRelation { entity, .. }
+        | ChangeKind::AddUnique { entity, .. }
+        | ChangeKind::DropUnique { entity, .. }
+        | ChangeKind::AddCheck { entity, .. }
+        | ChangeKind::DropCheck { entity, .. }
+        | ChangeKind::AlterEntity { entity, .. } => entity,
+        ChangeKind::RenameEntity { to, .. } => to,
+        _ => return None,
+    })
+}
+
+/// `field` with every `native` type removed (arrays and objects included),
+/// for an engine the natives were not written for.
+pub(crate) fn without_natives(field: &Field) -> Field {
+    let mut field = field.clone();
+    if field.ty != FieldType::Native {
+        field.native = None;
+    }
+    if let Some(items) = &field.items {
+        field.items = Some(Box::new(without_natives(items)));
+    }
+    field
+}
+
+/// The field to render on `cx.target`: as written when its native types
+/// belong to the target; else with them dropped, and a lossy line for each
+/// dropped one. `None` means a `type = "native"` field whose type the
+/// target does not have (the caller picks a stand-in).
+pub(crate) fn portable_field(
+    cx: &mut Cx<'_>,
+    manifest: &Manifest,
+    object: &str,
+    field: &Field,
+) -> Option<Field> {
+    if cx.same_engine(manifest) {
+        return Some(field.clone());
+    }
+    if field.ty == FieldType::Native {
+        return None;
+    }
+    let stripped = without_natives(field);
+    if stripped != *field
+        && let Some(native) = field
+            .native
+            .as_deref()
+            .or_else(|| field.items.as_ref().and_then(|i| i.native.as_deref()))
+    {
+        let from = Cx::source_target(manifest).map_or("another engine", Target::name);
+        cx.lossy(format!(
+            "{object}: `{native}` is a {from} type; written as the {} type for {}",
+            cx.target,
+            field.type_label()
+        ));
+    }
+    Some(stripped)
+}
+
+/// Entities of `kind` (tables, or views and materialized views) in `names`
+/// order.
+pub(crate) fn is_view(entity: &Entity) -> bool {
+    entity.kind != EntityKind::Table
+}
+
+/// Whether `text` mentions `name` as a whole identifier (quoted or not).
+pub(crate) fn mentions(text: &str, name: &str) -> bool {
+    match Tokenizer::new(&GenericDialect {}, text).tokenize() {
+        Ok(tokens) => tokens.iter().any(|token| match token {
+            Token::Word(word) => word.value.eq_ignore_ascii_case(name),
+            _ => false,
+        }),
+        Err(_) => text.contains(name),
+    }
+}
+
+/// Views in an order where every view comes after the views its query
+/// mentions (a cycle keeps the remaining names in order).
+pub(crate) fn view_order<'m>(manifest: &'m Manifest, names: &BTreeSet<String>) -> Vec<&'m str> {
+    let mut pending: Vec<&str> = manifest
+        .entities
+        .keys()
+        .filter(|name| names.contains(*name))
+        .map(String::as_str)
+        .collect();
+    let mut ordered = Vec::new();
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|name| {
+            let definition = manifest.entities[*name].definition.as_deref().unwrap_or("");
+            !pending.iter().any(|other| {
+                other != name && mentions(definition, &manifest.entities[*other].table)
+            })
+        });
+        let next = pending.remove(ready.unwrap_or(0));
+        ordered.push(next);
+    }
+    ordered
+}
+
+/// The views of `manifest` whose query mentions one of `tables`, directly
+/// or through another such view.
+pub(crate) fn views_using(manifest: &Manifest, tables: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut used: BTreeSet<String> = tables.clone();
+    let mut views = BTreeSet::new();
+    loop {
+        let mut grew = false;
+        for (name, entity) in &manifest.entities {
+            if !is_view(entity) || views.contains(name) {
+                continue;
+            }
+            let definition = entity.definition.as_deref().unwrap_or("");
+            if used.iter().any(|table| mentions(definition, table)) {
+                views.insert(name.clone());
+                used.insert(entity.table.clone());
+                grew = true;
+            }
+        }
+        if !grew {
+            return views;
+        }
+    }
+}
+
+/// SQL text written for `from` (an engine, or unknown) as `to` would read
+/// it: identifier quotes translated; `None` when it uses syntax of its own
+/// engine that `to` does not have (`::` casts, `~~` pattern operators, ...).
+pub(crate) fn translate_sql(text: &str, from: Option<Target>, to: Target) -> Option<String> {
+    if from == Some(to) {
+        return Some(text.to_owned());
+    }
+    let dialect: Box<dyn SqlparserDialect> = match from {
+        Some(Target::Mysql) => Box::new(MySqlDialect {}),
+        _ => Box::new(GenericDialect {}),
+    };
+    let tokens = Tokenizer::new(dialect.as_ref(), text).tokenize().ok()?;
+    let mut out = String::with_capacity(text.len());
+    for token in tokens {
+        match &token {
+            Token::DoubleColon
+            | Token::Tilde
+            | Token::TildeAsterisk
+            | Token::ExclamationMarkTilde
+            | Token::ExclamationMarkTildeAsterisk
+            | Token::DoubleTilde
+            | Token::DoubleTildeAsterisk
+            | Token::ExclamationMarkDoubleTilde
+            | Token::ExclamationMarkDoubleTildeAsterisk
+            | Token::Arrow
+            | Token::LongArrow
+            | Token::HashArrow
+            | Token::HashLongArrow
+            | Token::AtArrow
+            | Token::ArrowAt
+            | Token::Placeholder(_) => return None,
+            Token::Word(word) if word.quote_style.is_some() => {
+                let quoted = match to {
+                    Target::Mysql => format!("`{}`", word.value.replace('`', "``")),
+                    _ => format!("\"{}\"", word.value.replace('"', "\"\"")),
+                };
+                out.push_str(&quoted);
+            }
+            Token::Word(word)
+                if to != Target::Postgres
+                    && ["ilike", "similar", "nextval", "regclass"]
+                        .contains(&word.value.to_ascii_lowercase().as_str()) =>
+            {
+                return None;
+            }
+            // `||` concatenates in PostgreSQL and SQLite, but means OR in MySQL.
+            Token::StringConcat if to == Target::Mysql => return None,
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    Some(out)
+}
+
+/// `text` as a single-quoted SQL string literal. MySQL (without
+/// `NO_BACKSLASH_ESCAPES`) also reads backslashes as escapes.
+pub(crate) fn string_literal(text: &str, backslashes: bool) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for ch in text.chars() {
+        match ch {
+            '\'' => out.push_str("''"),
+            '\\' if backslashes => out.push_str("\\\\"),
+            ch => out.push(ch),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A float as SQL: always with a `.` or an exponent, so that it reads back
+/// as a float (`0.0`, `4.99`, `1e100`).
+pub(crate) fn float_literal(value: f64) -> String {
+    let text = format!("{value:?}");
+    if text.contains(['.', 'e', 'E']) || !value.is_finite() {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
+
+/// An object name for lossy lines and comments: `entity.field`.
+pub(crate) fn object(entity: &str, field: &str) -> String {
+    format!("{entity}.{field}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_write_notes_and_destructive_markers() {
+        let script = Script {
+            statements: vec![
+                Statement::new("CREATE TABLE \"a\" (\"x\" INT)").note("a new table"),
+                Statement::new("DROP TABLE \"b\"").destructive("drops `b` and its rows"),
+                Statement::new("SELECT 1"),
+            ],
+        };
+        assert_eq!(
+            script.to_sql(),
+            "-- a new table\nCREATE TABLE \"a\" (\"x\" INT);\n\n\
+             -- baas:destructive drops `b` and its rows\nDROP TABLE \"b\";\n\n\
+             SELECT 1;\n\n"
+        );
+    }
+
+    #[test]
+    fn foreign_sql_is_translated_or_refused() {
+        assert_eq!(
+            translate_sql("`price` >= 0", Some(Target::Mysql), Target::Postgres).as_deref(),
+            Some("\"price\" >= 0")
+        );
+        assert_eq!(
+            translate_sql("\"a\" > 1", Some(Target::Postgres), Target::Mysql).as_deref(),
+            Some("`a` > 1")
+        );
+        assert_eq!(
+            translate_sql("(x)::text ~~ 'a%'", Some(Target::Postgres), Target::Sqlite),
+            None
+        );
+        assert_eq!(
+            translate_sql("a || b", Some(Target::Postgres), Target::Mysql),
+            None
+        );
+    }
+
+    #[test]
+    fn floats_keep_a_point() {
+        assert_eq!(float_literal(0.0), "0.0");
+        assert_eq!(float_literal(4.99), "4.99");
+        assert_eq!(float_literal(1e100), "1e100");
+        assert_eq!(float_literal(-2.0), "-2.0");
+    }
 }
