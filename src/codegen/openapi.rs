@@ -1,13 +1,451 @@
 //! The OpenAPI 3.1 document of the served API (docs/api.md).
+//!
+//! Component names are the type names of [`super::names::TypeNames`]
+//! (`FilmRow`, `FilmInsert`, `FilmUpdate`, `FilmList`), and the row and body
+//! schemas are exactly [`super::jsonschema::shape_schema`].
 
-use crate::manifest::Manifest;
+use serde_json::{Map, Value, json};
+
+use super::jsonschema::{Shape, shape_schema};
+use super::names::TypeNames;
+use crate::manifest::links::{Link, links};
+use crate::manifest::{Entity, FieldType, Manifest};
+
+/// Query parameters of the list route that are not fields.
+pub const RESERVED_PARAMETERS: &[&str] = &[
+    "where", "select", "order", "limit", "offset", "count", "expand", "or", "and",
+];
+
+/// The error statuses of docs/api.md, with their problem types and titles.
+const PROBLEMS: &[(u16, &str, &str)] = &[
+    (
+        400,
+        "BadRequest",
+        "the query or body is not valid (`bad-query`, `bad-body`)",
+    ),
+    (
+        404,
+        "NotFound",
+        "unknown entity, or no row with that id (`not-found`)",
+    ),
+    (405, "ReadOnly", "writing to a view (`read-only`)"),
+    (
+        409,
+        "Conflict",
+        "unique, primary key or foreign key violation (`conflict`, `reference`)",
+    ),
+    (413, "TooLarge", "the body is over the limit (`too-large`)"),
+    (
+        422,
+        "Validation",
+        "the body fails validation, `errors` per field (`validation`)",
+    ),
+    (500, "Internal", "an unexpected failure (`internal`)"),
+    (
+        503,
+        "Unavailable",
+        "the database cannot be reached (`unavailable`)",
+    ),
+];
 
 /// The document `baas serve` exposes at `/api/_openapi.json` and
 /// `baas codegen openapi` writes.
-pub fn document(manifest: &Manifest) -> serde_json::Value {
-    serde_json::json!({
+pub fn document(manifest: &Manifest) -> Value {
+    let names = TypeNames::new(manifest);
+    let all_links = links(manifest);
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    schemas.insert("Problem".into(), problem_schema());
+    schemas.insert("Filter".into(), filter_schema());
+    schemas.insert("FilterOperators".into(), filter_operators_schema());
+    schemas.insert("QueryBody".into(), query_body_schema());
+
+    for (name, entity) in &manifest.entities {
+        let base = names.entity(name);
+        let entity_links = all_links.get(name).map(Vec::as_slice).unwrap_or_default();
+        for shape in Shape::ALL {
+            if shape != Shape::Row && entity.is_read_only() {
+                continue;
+            }
+            schemas.insert(
+                format!("{base}{}", shape.suffix()),
+                Value::Object(shape_schema(manifest, name, entity, shape)),
+            );
+        }
+        schemas.insert(
+            format!("{base}List"),
+            json!({
+                "type": "object",
+                "description": format!("A page of `{name}` rows"),
+                "properties": {
+                    "data": { "type": "array", "items": component(&format!("{base}Row")) },
+                    "count": { "type": "integer", "minimum": 0, "description": "every matching row, when `count=exact` was asked for" },
+                },
+                "required": ["data"],
+            }),
+        );
+        let collection = format!("/api/{}", encode_segment(name));
+        paths.insert(
+            collection.clone(),
+            collection_item(name, base, entity, entity_links),
+        );
+        paths.insert(format!("{collection}/_query"), query_item(name, base));
+        if !entity.primary_key.is_empty() && !entity.is_read_only() {
+            paths.insert(format!("{collection}/{{id}}"), row_item(name, base, entity));
+        }
+    }
+    paths.insert(
+        "/api/_health".into(),
+        json!({ "get": {
+            "operationId": "health",
+            "summary": "Liveness and database reachability",
+            "tags": ["meta"],
+            "responses": {
+                "200": { "description": "The server and its database are up", "content": { "application/json": { "schema": {
+                    "type": "object", "properties": { "status": { "type": "string" } }, "required": ["status"] } } } },
+                "503": problem_ref(503),
+            },
+        } }),
+    );
+    paths.insert(
+        "/api/_discovery".into(),
+        json!({ "get": {
+            "operationId": "discovery",
+            "summary": "Entities, fields, relations and permissions",
+            "tags": ["meta"],
+            "responses": { "200": { "description": "The served model", "content": { "application/json": { "schema": { "type": "object" } } } } },
+        } }),
+    );
+    paths.insert(
+        "/api/_openapi.json".into(),
+        json!({ "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "tags": ["meta"],
+            "responses": { "200": { "description": "The OpenAPI 3.1 document", "content": { "application/json": { "schema": { "type": "object" } } } } },
+        } }),
+    );
+
+    let mut responses = Map::new();
+    for (status, name, description) in PROBLEMS {
+        responses.insert(
+            (*name).into(),
+            json!({
+                "description": format!("{status}: {description}"),
+                "content": { "application/problem+json": { "schema": component("Problem") } },
+            }),
+        );
+    }
+
+    let title = manifest
+        .project
+        .name
+        .clone()
+        .unwrap_or_else(|| "baas".into());
+    json!({
         "openapi": "3.1.0",
-        "info": { "title": manifest.project.name.clone().unwrap_or_else(|| "baas".into()), "version": manifest.version.to_string() },
-        "paths": {}
+        "info": {
+            "title": title,
+            "version": manifest.version.to_string(),
+            "description": "The REST API `baas serve` answers for this manifest (docs/api.md).",
+        },
+        "jsonSchemaDialect": super::jsonschema::DIALECT,
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": responses,
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+        },
+    })
+}
+
+/// `{entity}` in a path: percent-encoded except unreserved characters.
+pub fn encode_segment(segment: &str) -> String {
+    let mut out = String::new();
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn component(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn problem_ref(status: u16) -> Value {
+    let name = PROBLEMS
+        .iter()
+        .find(|(code, _, _)| *code == status)
+        .map_or("Internal", |(_, name, _)| name);
+    json!({ "$ref": format!("#/components/responses/{name}") })
+}
+
+fn responses(success: (&str, Value), errors: &[u16]) -> Value {
+    let mut out = Map::new();
+    out.insert(success.0.into(), success.1);
+    for status in errors {
+        out.insert(status.to_string(), problem_ref(*status));
+    }
+    Value::Object(out)
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({ "application/json": { "schema": schema } })
+}
+
+fn collection_item(name: &str, base: &str, entity: &Entity, entity_links: &[Link]) -> Value {
+    let mut parameters = vec![
+        json!({
+            "name": "where", "in": "query",
+            "description": "Filter, JSON form: `{\"field\": {\"op\": value}}` with `and`/`or`/`not` (docs/api.md, Filter grammar)",
+            "content": { "application/json": { "schema": component("Filter") } },
+        }),
+        json!({ "name": "or", "in": "query", "schema": { "type": "string" },
+                "description": "OR group, shorthand: `(rating.eq.G,rating.eq.PG)`" }),
+        json!({ "name": "and", "in": "query", "schema": { "type": "string" },
+                "description": "AND group, shorthand: `(a.gt.1,or(b.eq.2,c.is.null))`" }),
+        select_parameter(entity),
+        json!({ "name": "order", "in": "query", "schema": { "type": "string" },
+                "description": "Sort: `field[.asc|.desc][.nullsfirst|.nullslast]`, comma-separated" }),
+        json!({ "name": "limit", "in": "query",
+                "schema": { "type": "integer", "minimum": 0, "maximum": 1000, "default": 100 } }),
+        json!({ "name": "offset", "in": "query", "schema": { "type": "integer", "minimum": 0, "default": 0 } }),
+        json!({ "name": "count", "in": "query", "schema": { "type": "string", "enum": ["exact"] },
+                "description": "`exact` adds `count` (every matching row) to the envelope" }),
+    ];
+    if let Some(parameter) = expand_parameter(entity_links) {
+        parameters.push(parameter);
+    }
+    for (field_name, field) in &entity.fields {
+        if RESERVED_PARAMETERS.contains(&field_name.as_str()) {
+            continue;
+        }
+        parameters.push(json!({
+            "name": field_name, "in": "query", "schema": { "type": "string" },
+            "description": format!(
+                "Filter `{field_name}` ({}), shorthand: `op.value` or `not.op.value` (`eq.x`, `in.(a,b)`, `is.null`{})",
+                field.type_label(),
+                if matches!(field.ty, FieldType::String | FieldType::Text) { ", `ilike.*x*`" } else { "" },
+            ),
+        }));
+    }
+    let mut item = Map::new();
+    item.insert(
+        "get".into(),
+        json!({
+            "operationId": format!("list{base}"),
+            "summary": format!("List `{name}` rows"),
+            "tags": [name],
+            "parameters": parameters,
+            "responses": responses(
+                ("200", json!({ "description": "The matching rows", "content": json_content(component(&format!("{base}List"))) })),
+                &[400, 404, 500, 503],
+            ),
+        }),
+    );
+    if !entity.is_read_only() {
+        item.insert(
+            "post".into(),
+            json!({
+                "operationId": format!("create{base}"),
+                "summary": format!("Insert one `{name}` row"),
+                "tags": [name],
+                "requestBody": { "required": true, "content": json_content(component(&format!("{base}Insert"))) },
+                "responses": responses(
+                    ("201", json!({
+                        "description": "The row as stored",
+                        "headers": { "Location": { "description": "The new row's URL", "schema": { "type": "string" } } },
+                        "content": json_content(component(&format!("{base}Row"))),
+                    })),
+                    &[400, 404, 405, 409, 413, 422, 500, 503],
+                ),
+            }),
+        );
+    }
+    Value::Object(item)
+}
+
+fn select_parameter(entity: &Entity) -> Value {
+    let fields: Vec<&str> = entity.fields.keys().map(String::as_str).collect();
+    let items = if fields.is_empty() {
+        json!({ "type": "string" })
+    } else {
+        json!({ "type": "string", "enum": fields })
+    };
+    json!({
+        "name": "select", "in": "query", "style": "form", "explode": false,
+        "schema": { "type": "array", "items": items },
+        "description": "Fields to return, comma-separated (default: all)",
+    })
+}
+
+fn expand_parameter(entity_links: &[Link]) -> Option<Value> {
+    if entity_links.is_empty() {
+        return None;
+    }
+    let described: Vec<String> = entity_links
+        .iter()
+        .map(|link| {
+            format!(
+                "`{}` ({} `{}`)",
+                link.name,
+                if link.many { "array of" } else { "one" },
+                link.to
+            )
+        })
+        .collect();
+    Some(json!({
+        "name": "expand", "in": "query", "schema": { "type": "string" },
+        "description": format!(
+            "Related rows to nest, comma-separated, dotted for deeper levels (up to 3): {}",
+            described.join(", ")
+        ),
+    }))
+}
+
+fn query_item(name: &str, base: &str) -> Value {
+    json!({ "post": {
+        "operationId": format!("query{base}"),
+        "summary": format!("List `{name}` rows, the query as a JSON body"),
+        "tags": [name],
+        "requestBody": { "required": true, "content": json_content(component("QueryBody")) },
+        "responses": responses(
+            ("200", json!({ "description": "The matching rows", "content": json_content(component(&format!("{base}List"))) })),
+            &[400, 404, 413, 500, 503],
+        ),
+    } })
+}
+
+fn row_item(name: &str, base: &str, entity: &Entity) -> Value {
+    let key_schema = match entity.primary_key.as_slice() {
+        [single] => match entity.fields.get(single).map(|field| field.ty) {
+            Some(ty) if ty.is_integer() => json!({ "type": "integer" }),
+            _ => json!({ "type": "string" }),
+        },
+        _ => json!({ "type": "string" }),
+    };
+    let id = json!({
+        "name": "id", "in": "path", "required": true, "schema": key_schema,
+        "description": format!(
+            "The primary key ({}){}; a value holding `,` or `/` is percent-encoded",
+            entity.primary_key.join(", "),
+            if entity.primary_key.len() > 1 { ", values joined by `,` in this order" } else { "" },
+        ),
+    });
+    let row = || json!({ "description": "The row", "content": json_content(component(&format!("{base}Row"))) });
+    let body = |shape: &str| json!({ "required": true, "content": json_content(component(&format!("{base}{shape}"))) });
+    json!({
+        "parameters": [id],
+        "get": {
+            "operationId": format!("get{base}"),
+            "summary": format!("One `{name}` row by primary key"),
+            "tags": [name],
+            "responses": responses(("200", row()), &[400, 404, 500, 503]),
+        },
+        "patch": {
+            "operationId": format!("update{base}"),
+            "summary": format!("Change the given fields of a `{name}` row"),
+            "tags": [name],
+            "requestBody": body("Update"),
+            "responses": responses(("200", row()), &[400, 404, 409, 413, 422, 500, 503]),
+        },
+        "put": {
+            "operationId": format!("replace{base}"),
+            "summary": format!("Replace a `{name}` row"),
+            "tags": [name],
+            "requestBody": body("Insert"),
+            "responses": responses(("200", row()), &[400, 404, 409, 413, 422, 500, 503]),
+        },
+        "delete": {
+            "operationId": format!("delete{base}"),
+            "summary": format!("Delete a `{name}` row"),
+            "tags": [name],
+            "responses": responses(("204", json!({ "description": "Deleted" })), &[400, 404, 409, 500, 503]),
+        },
+    })
+}
+
+fn problem_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "RFC 9457 problem details; `type` is `urn:baas:problem:` and one of bad-query, bad-body, not-found, read-only, conflict, reference, too-large, validation, internal, unavailable",
+        "properties": {
+            "type": { "type": "string" },
+            "title": { "type": "string" },
+            "status": { "type": "integer" },
+            "detail": { "type": "string" },
+            "instance": { "type": "string" },
+            "request_id": { "type": "string" },
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "field": { "type": "string" },
+                        "code": { "type": "string" },
+                        "message": { "type": "string" },
+                    },
+                    "required": ["field", "code", "message"],
+                },
+            },
+        },
+        "required": ["type", "title", "status"],
+    })
+}
+
+fn filter_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "Clauses ANDed: `\"field\": value` (eq), `\"field\": {op: value, ...}`, `\"and\"`/`\"or\"`: [filter, ...], `\"not\"`: filter. `field` may be a dotted path into an object field.",
+        "properties": {
+            "and": { "type": "array", "items": component("Filter") },
+            "or": { "type": "array", "items": component("Filter") },
+            "not": component("Filter"),
+        },
+        "additionalProperties": {
+            "anyOf": [
+                component("FilterOperators"),
+                { "type": ["string", "number", "boolean", "null", "array"] },
+            ],
+        },
+    })
+}
+
+fn filter_operators_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "Operators on one field, ANDed. Values are typed by the field; an operator that does not fit the type (`gt` on a bool, `like` on a number, `contains` on a string) is 400.",
+        "properties": {
+            "eq": {}, "neq": {}, "gt": {}, "gte": {}, "lt": {}, "lte": {},
+            "in": { "type": "array" },
+            "nin": { "type": "array" },
+            "like": { "type": "string", "description": "`%` and `_` wildcards" },
+            "ilike": { "type": "string", "description": "case-insensitive `like`" },
+            "is": { "enum": [null, true, false] },
+            "contains": { "description": "array field: items it must all contain; json field: a JSON value it must contain" },
+        },
+        "additionalProperties": false,
+        "minProperties": 1,
+    })
+}
+
+fn query_body_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "The list query as a JSON body (POST /api/{entity}/_query)",
+        "properties": {
+            "where": component("Filter"),
+            "select": { "type": "array", "items": { "type": "string" } },
+            "order": { "type": "array", "items": { "type": "string" }, "description": "`field[.asc|.desc][.nullsfirst|.nullslast]`" },
+            "limit": { "type": "integer", "minimum": 0, "maximum": 1000 },
+            "offset": { "type": "integer", "minimum": 0 },
+            "count": { "type": "string", "enum": ["exact"] },
+            "expand": { "type": "array", "items": { "type": "string" } },
+        },
+        "additionalProperties": false,
     })
 }

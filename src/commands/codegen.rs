@@ -1,9 +1,15 @@
 //! `baas codegen`: typed clients and documents from the manifest.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Serialize;
 
 use crate::ExitStatus;
+use crate::codegen::{self, MARKER, Origin, OutputFile, Target};
 use crate::context::Context;
+use crate::manifest;
 
 /// Generate typed clients and API documents from the manifest.
 ///
@@ -34,6 +40,224 @@ pub enum CodegenTarget {
     Jsonschema,
 }
 
-pub fn run(_args: CodegenArgs, _cx: &Context) -> anyhow::Result<ExitStatus> {
-    crate::diagnostics::not_available("codegen")
+impl From<CodegenTarget> for Target {
+    fn from(target: CodegenTarget) -> Self {
+        match target {
+            CodegenTarget::Ts => Target::Ts,
+            CodegenTarget::Rust => Target::Rust,
+            CodegenTarget::Openapi => Target::Openapi,
+            CodegenTarget::Jsonschema => Target::Jsonschema,
+        }
+    }
+}
+
+/// What happened (or, with `--check`, would happen) to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum FileState {
+    /// On disk with the same bytes.
+    Unchanged,
+    /// Written, or differs from what would be written.
+    Stale,
+    /// Not on disk yet.
+    Missing,
+    /// A generated file on disk that the manifest no longer produces
+    /// (removed when writing).
+    Extra,
+}
+
+#[derive(Debug, Serialize)]
+struct FileReport {
+    path: String,
+    state: FileState,
+}
+
+#[derive(Debug, Serialize)]
+struct Summary {
+    target: &'static str,
+    out: String,
+    check: bool,
+    /// With `--check`: whether everything is up to date.
+    fresh: bool,
+    files: Vec<FileReport>,
+}
+
+pub fn run(args: CodegenArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    let target = Target::from(args.target);
+    let loaded = manifest::load_file(&cx.manifest_path)?;
+    let origin = Origin {
+        manifest_path: cx.display_path(&loaded.path),
+        version: loaded.manifest.version,
+    };
+    let out = cx.cwd.join(
+        args.out
+            .unwrap_or_else(|| Path::new("generated").join(target.as_str())),
+    );
+    let files = codegen::generate(&loaded.manifest, target, &origin)?;
+
+    let mut reports = Vec::new();
+    for file in &files {
+        let path = out.join(&file.path);
+        let state = match std::fs::read(&path) {
+            Ok(existing) if existing == file.content.as_bytes() => FileState::Unchanged,
+            Ok(_) => FileState::Stale,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => FileState::Missing,
+            Err(error) => {
+                return Err(error).with_context(|| format!("failed to read `{}`", path.display()));
+            }
+        };
+        reports.push(FileReport {
+            path: file.path.clone(),
+            state,
+        });
+    }
+    let wanted: BTreeSet<&str> = files.iter().map(|file| file.path.as_str()).collect();
+    for extra in generated_files(&out)? {
+        if !wanted.contains(extra.as_str()) {
+            reports.push(FileReport {
+                path: extra,
+                state: FileState::Extra,
+            });
+        }
+    }
+
+    if !args.check {
+        write(&out, &files, &reports)?;
+    }
+    let fresh = reports
+        .iter()
+        .all(|report| report.state == FileState::Unchanged);
+    let summary = Summary {
+        target: target.as_str(),
+        out: cx.display_path(&out),
+        check: args.check,
+        fresh,
+        files: reports,
+    };
+    report(cx, &summary)?;
+    Ok(if args.check && !fresh {
+        ExitStatus::Found
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn write(out: &Path, files: &[OutputFile], reports: &[FileReport]) -> anyhow::Result<()> {
+    for (file, report) in files.iter().zip(reports) {
+        if report.state == FileState::Unchanged {
+            continue;
+        }
+        let path = out.join(&file.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create `{}`", parent.display()))?;
+        }
+        std::fs::write(&path, &file.content)
+            .with_context(|| format!("failed to write `{}`", path.display()))?;
+    }
+    for report in reports.iter().filter(|r| r.state == FileState::Extra) {
+        let path = out.join(&report.path);
+        std::fs::remove_file(&path)
+            .with_context(|| format!("failed to remove `{}`", path.display()))?;
+    }
+    Ok(())
+}
+
+fn report(cx: &Context, summary: &Summary) -> anyhow::Result<()> {
+    if cx.printer.json_mode() {
+        cx.printer.json(summary)?;
+        return Ok(());
+    }
+    let changed: Vec<&FileReport> = summary
+        .files
+        .iter()
+        .filter(|file| file.state != FileState::Unchanged)
+        .collect();
+    if summary.check {
+        if changed.is_empty() {
+            cx.printer.success(
+                "Fresh",
+                &format!("{} files in `{}`", summary.files.len(), summary.out),
+            );
+        } else {
+            for file in &changed {
+                let state = match file.state {
+                    FileState::Stale => "stale",
+                    FileState::Missing => "missing",
+                    FileState::Extra => "extra",
+                    FileState::Unchanged => "unchanged",
+                };
+                cx.printer
+                    .stderr(&format!("{state}: {}/{}", summary.out, file.path));
+            }
+            cx.printer.stderr(&format!(
+                "{} of {} files in `{}` are out of date; run `baas codegen {}` to regenerate them",
+                changed.len(),
+                summary.files.len(),
+                summary.out,
+                summary.target
+            ));
+        }
+    } else {
+        let written = changed
+            .iter()
+            .filter(|file| file.state != FileState::Extra)
+            .count();
+        let removed = changed.len() - written;
+        let mut message = format!(
+            "{written} of {} files in `{}`",
+            summary.files.len() - removed,
+            summary.out
+        );
+        if removed > 0 {
+            message.push_str(&format!(", removed {removed} no longer generated"));
+        }
+        cx.printer.success("Generated", &message);
+    }
+    Ok(())
+}
+
+/// Files under `dir` that baas generated (their first bytes carry
+/// [`MARKER`]), as `/`-separated relative paths; build output and
+/// dependencies (`node_modules`, `dist`, `target`, dot-folders) are skipped.
+fn generated_files(dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_owned(), String::new())];
+    while let Some((folder, prefix)) = stack.pop() {
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(error) => {
+                return Err(error)
+                    .with_context(|| format!("failed to read `{}`", folder.display()));
+            }
+        };
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = format!("{prefix}{name}");
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                if !(name.starts_with('.')
+                    || matches!(name.as_str(), "node_modules" | "dist" | "target"))
+                {
+                    stack.push((entry.path(), format!("{relative}/")));
+                }
+            } else if kind.is_file() && is_generated(&entry.path()) {
+                out.push(relative);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn is_generated(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 512];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let read = file.read(&mut head).unwrap_or(0);
+    String::from_utf8_lossy(&head[..read]).contains(MARKER)
 }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the tools the tests run on generated code, pinned:
+#   - TypeScript (package.json, package-lock.json) into tests/tools/node_modules
+#   - openapi-spec-validator (requirements.txt) into tests/tools/.venv
+# Idempotent: does nothing when both are installed at the pinned versions.
+# Prints the tool paths, one `NAME=path` per line, on stdout.
+set -euo pipefail
+cd "$(dirname "$0")"
+here=$(pwd)
+
+say() { echo "tests/tools/setup.sh: $*" >&2; }
+
+# TypeScript: `npm ci` when node_modules does not match the lock file.
+if ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+    if [ -f package-lock.json ]; then
+        say "installing TypeScript (npm ci)"
+        npm ci --no-audit --no-fund --loglevel=error >&2
+    else
+        say "no package-lock.json: creating it (npm install)"
+        npm install --no-audit --no-fund --loglevel=error >&2
+    fi
+fi
+
+# openapi-spec-validator and friends: a venv, refreshed when requirements.txt changes.
+if ! cmp -s requirements.txt .venv/requirements.installed 2>/dev/null; then
+    say "installing Python tools into .venv (pip)"
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt >&2
+    cp requirements.txt .venv/requirements.installed
+fi
+
+echo "TSC=$here/node_modules/.bin/tsc"
+echo "OPENAPI_SPEC_VALIDATOR=$here/.venv/bin/openapi-spec-validator"
