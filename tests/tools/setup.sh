@@ -10,15 +10,18 @@ here=$(pwd)
 
 say() { echo "tests/tools/setup.sh: $*" >&2; }
 
-# TypeScript: `npm ci` when node_modules does not match the lock file.
-if ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
-    if [ -f package-lock.json ]; then
-        say "installing TypeScript (npm ci)"
-        npm ci --no-audit --no-fund --loglevel=error >&2
-    else
-        say "no package-lock.json: creating it (npm install)"
-        npm install --no-audit --no-fund --loglevel=error >&2
-    fi
+# One install at a time (test threads and processes may call this together):
+# the lock is on this script itself.
+if command -v flock >/dev/null 2>&1; then
+    exec 9<setup.sh
+    flock 9
+fi
+
+# TypeScript: `npm ci` when node_modules was not installed from this lock file.
+if ! cmp -s package-lock.json node_modules/.baas-installed 2>/dev/null; then
+    say "installing TypeScript (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error >&2
+    cp package-lock.json node_modules/.baas-installed
 fi
 
 # openapi-spec-validator and friends: a venv, refreshed when requirements.txt changes.
