@@ -18,6 +18,8 @@ use crate::manifest::{Entity, Field, FieldType, Index, Manifest, Relation};
 
 mod normalize;
 
+pub use normalize::{default_eq, sql_eq};
+
 /// How risky a change is for the data already in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -653,6 +653,77 @@ pub(crate) fn translate_sql(text: &str, from: Option<Target>, to: Target) -> Opt
     Some(out)
 }
 
+/// An SQL expression of `manifest` (a default, check, index key or
+/// predicate) as `cx.target` reads it: as written when the manifest is of
+/// the target's engine; else the usual current-time synonyms, or the text
+/// with its identifier quotes translated when it calls only `functions`
+/// (a function the target lacks would fail when a row is written) and uses
+/// no syntax of its own engine. `None` when it cannot be carried over.
+pub(crate) fn expression(
+    cx: &Cx<'_>,
+    manifest: &Manifest,
+    sql: &str,
+    functions: &[&str],
+) -> Option<String> {
+    if cx.same_engine(manifest) {
+        return Some(sql.to_owned());
+    }
+    let squeezed: String = sql
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase();
+    match squeezed.as_str() {
+        "now()"
+        | "current_timestamp"
+        | "current_timestamp()"
+        | "localtimestamp"
+        | "transaction_timestamp()"
+        | "statement_timestamp()"
+        | "datetime('now')" => {
+            return Some("CURRENT_TIMESTAMP".into());
+        }
+        "current_date" | "curdate()" | "date('now')" => return Some("CURRENT_DATE".into()),
+        "current_time" | "curtime()" | "time('now')" => return Some("CURRENT_TIME".into()),
+        _ => {}
+    }
+    let translated = translate_sql(sql, Cx::source_target(manifest), cx.target)?;
+    let tokens = Tokenizer::new(&GenericDialect {}, &translated)
+        .tokenize()
+        .ok()?;
+    let calls_unknown = tokens
+        .iter()
+        .filter(|token| !matches!(token, Token::Whitespace(_)))
+        .collect::<Vec<_>>()
+        .windows(2)
+        .any(|pair| match pair {
+            [Token::Word(word), Token::LParen] => {
+                word.quote_style.is_none()
+                    && !functions.contains(&word.value.to_ascii_lowercase().as_str())
+            }
+            _ => false,
+        });
+    (!calls_unknown).then_some(translated)
+}
+
+/// The name an index gets: its own, unless another entity of `manifest` has
+/// an index (or table) of that name (MySQL names indexes per table;
+/// PostgreSQL and SQLite per schema), then `<table>_<name>`.
+pub(crate) fn index_name(
+    manifest: &Manifest,
+    entity_name: &str,
+    index: &crate::manifest::Index,
+) -> String {
+    let taken = manifest.entities.iter().any(|(other_name, other)| {
+        (other_name != entity_name && other.indexes.iter().any(|i| i.name == index.name))
+            || other.table == index.name
+    });
+    match manifest.entities.get(entity_name) {
+        Some(entity) if taken => format!("{}_{}", entity.table, index.name),
+        _ => index.name.clone(),
+    }
+}
+
 /// `text` as a single-quoted SQL string literal. MySQL (without
 /// `NO_BACKSLASH_ESCAPES`) also reads backslashes as escapes.
 pub(crate) fn string_literal(text: &str, backslashes: bool) -> String {

@@ -1,10 +1,1705 @@
-//! postgres scripts.
+//! PostgreSQL scripts.
+//!
+//! Statements run in an order where everything they need exists and
+//! nothing they drop is still used: views that read a changing table are
+//! dropped first and created again last; foreign keys are added once every
+//! table exists (so cycles work); enum types are created before the tables
+//! and dropped after them. PostgreSQL runs DDL in a transaction, so a
+//! failing statement leaves the database as it was.
 
-use super::{Cx, RenderError, Statement};
+use std::collections::BTreeSet;
+
+use super::{
+    Cx, RenderError, Statement, Target, expression, float_literal, index_name, is_view, object,
+    portable_field, string_literal, view_order, views_using,
+};
+use crate::dialect::Dialect as _;
+use crate::dialect::postgres::PostgresDialect;
+use crate::diff::ChangeKind;
+use crate::manifest::{
+    DefaultValue, Entity, EntityKind, Field, FieldType, Generated, GeneratedKind, Index, IndexPart,
+    Literal, Manifest, ReferentialAction, Relation, SortOrder,
+};
+
+/// `name` as a PostgreSQL identifier.
+pub(crate) fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The table of `entity`, schema-qualified when it has a schema.
+fn table(entity: &Entity) -> String {
+    match &entity.schema {
+        Some(schema) => format!("{}.{}", quote(schema), quote(&entity.table)),
+        None => quote(&entity.table),
+    }
+}
+
+/// The name PostgreSQL gives a constraint it names itself.
+fn default_name(table: &str, columns: &[&str], label: &str) -> String {
+    let joined = columns.join("_");
+    let column = (!columns.is_empty()).then_some(joined.as_str());
+    crate::introspect::postgres::default_name(table, column, label)
+}
+
+/// Functions PostgreSQL has that defaults, checks and index keys of other
+/// engines commonly call (and SQL words that look like calls).
+const POSTGRES_FUNCTIONS: &[&str] = &[
+    "abs",
+    "coalesce",
+    "nullif",
+    "length",
+    "char_length",
+    "character_length",
+    "octet_length",
+    "lower",
+    "upper",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "substr",
+    "substring",
+    "replace",
+    "round",
+    "floor",
+    "ceil",
+    "least",
+    "greatest",
+    "concat",
+    "md5",
+    "now",
+    "gen_random_uuid",
+    "position",
+    "left",
+    "right",
+    "cast",
+    "in",
+    "like",
+    "between",
+    "exists",
+    "and",
+    "or",
+    "not",
+    "is",
+    "null",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "any",
+    "all",
+    "array",
+];
+
+/// PostgreSQL's own type names (`format_type` spellings, without modifiers).
+const BUILTIN_TYPES: &[&str] = &[
+    "boolean",
+    "smallint",
+    "integer",
+    "bigint",
+    "real",
+    "double precision",
+    "numeric",
+    "character varying",
+    "character",
+    "\"char\"",
+    "char",
+    "varchar",
+    "text",
+    "bytea",
+    "date",
+    "time",
+    "time without time zone",
+    "time with time zone",
+    "timestamp",
+    "timestamp without time zone",
+    "timestamp with time zone",
+    "timestamptz",
+    "timetz",
+    "interval",
+    "json",
+    "jsonb",
+    "uuid",
+    "xml",
+    "inet",
+    "cidr",
+    "macaddr",
+    "macaddr8",
+    "money",
+    "point",
+    "line",
+    "lseg",
+    "box",
+    "path",
+    "polygon",
+    "circle",
+    "tsvector",
+    "tsquery",
+    "bit",
+    "bit varying",
+    "varbit",
+    "oid",
+    "regclass",
+    "regtype",
+    "regproc",
+    "pg_lsn",
+    "pg_snapshot",
+    "txid_snapshot",
+    "name",
+    "int2vector",
+    "oidvector",
+    "int4range",
+    "int8range",
+    "numrange",
+    "tsrange",
+    "tstzrange",
+    "daterange",
+    "int4multirange",
+    "int8multirange",
+    "nummultirange",
+    "tsmultirange",
+    "tstzmultirange",
+    "datemultirange",
+    "jsonpath",
+    "int2",
+    "int4",
+    "int8",
+    "float4",
+    "float8",
+    "bool",
+    "decimal",
+    "serial",
+    "bigserial",
+    "smallserial",
+];
+
+/// Whether `native` names a type a fresh PostgreSQL database has, or an
+/// enum of `manifest`.
+fn is_known_type(manifest: &Manifest, native: &str) -> bool {
+    let mut base = native.trim().to_ascii_lowercase();
+    while let Some(stripped) = base.strip_suffix("[]") {
+        base = stripped.trim_end().to_owned();
+    }
+    // `numeric(4,2)`, `timestamp(3) with time zone`, `interval day`.
+    let without_modifiers: String = {
+        let mut out = String::new();
+        let mut depth = 0;
+        for ch in base.chars() {
+            match ch {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ch if depth == 0 => out.push(ch),
+                _ => {}
+            }
+        }
+        out.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    if BUILTIN_TYPES.contains(&without_modifiers.as_str())
+        || without_modifiers.starts_with("interval")
+    {
+        return true;
+    }
+    let unquoted = without_modifiers.replace('"', "");
+    manifest.enums.iter().any(|(name, e)| {
+        let own = enum_type_name(name, e);
+        own.replace('"', "").eq_ignore_ascii_case(&unquoted) || name.eq_ignore_ascii_case(&unquoted)
+    })
+}
+
+/// The PostgreSQL type name of enum `name`, schema-qualified and quoted.
+fn enum_type_name(name: &str, enumeration: &crate::manifest::Enum) -> String {
+    let own = enumeration.native.as_deref().unwrap_or(name);
+    let (schema, bare) = match own.split_once('.') {
+        Some((schema, bare)) => (Some(schema.to_owned()), bare),
+        None => (enumeration.schema.clone(), own),
+    };
+    match schema {
+        Some(schema) => format!("{}.{}", quote(&schema), quote(bare)),
+        None => quote(bare),
+    }
+}
+
+fn enum_type(manifest: &Manifest, name: &str) -> String {
+    match manifest.enums.get(name) {
+        Some(enumeration) => enum_type_name(name, enumeration),
+        None => quote(name),
+    }
+}
 
 pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
-    Err(RenderError {
-        target: cx.target,
-        what: "render migrations yet (renderer not written)".into(),
+    let plan = Plan::new(cx);
+    let mut out = Vec::new();
+
+    // 1. Views that go away, change, or read a table that changes.
+    let mut drop_views: Vec<&str> = view_order(cx.before, &plan.old_views);
+    drop_views.reverse();
+    for name in drop_views {
+        let view = &cx.before.entities[name];
+        let what = if view.kind == EntityKind::MaterializedView {
+            "MATERIALIZED VIEW"
+        } else {
+            "VIEW"
+        };
+        out.push(Statement::new(format!(
+            "DROP {what} IF EXISTS {}",
+            table(view)
+        )));
+    }
+
+    // 2. Foreign keys that go away, or that block a drop.
+    for (entity_name, relation) in &plan.dropped_relations {
+        let Some(entity) = cx.before.entities.get(entity_name) else {
+            continue;
+        };
+        out.push(Statement::new(format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            table(entity),
+            quote(&relation_name(entity, relation))
+        )));
+    }
+
+    // 3. Indexes, uniques, checks and keys that go away from tables that stay.
+    for (name, kind) in plan.changes_of_altered(cx) {
+        let Some(old) = cx.old_entity(&name) else {
+            continue;
+        };
+        let old_name = cx.old_entity_name(&name).to_owned();
+        match kind {
+            ChangeKind::DropIndex { index, .. } => {
+                if let Some(found) = old.indexes.iter().find(|i| &i.name == index) {
+                    out.push(Statement::new(format!(
+                        "DROP INDEX IF EXISTS {}",
+                        qualified_index(old, &index_name(cx.before, &old_name, found))
+                    )));
+                }
+            }
+            ChangeKind::DropUnique { fields, .. } => {
+                let unique = old.uniques.iter().find(|u| &u.fields == fields);
+                let constraint = unique
+                    .and_then(|u| u.name.clone())
+                    .unwrap_or_else(|| default_name(&old.table, &columns_of(old, fields), "key"));
+                out.push(Statement::new(format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    table(old),
+                    quote(&constraint)
+                )));
+            }
+            ChangeKind::DropCheck { sql, .. } => {
+                let position = old
+                    .checks
+                    .iter()
+                    .position(|c| crate::diff::sql_eq(&c.sql, sql));
+                if let Some(position) = position {
+                    out.push(Statement::new(format!(
+                        "ALTER TABLE {} DROP CONSTRAINT {}",
+                        table(old),
+                        quote(&check_name(old, position))
+                    )));
+                }
+            }
+            ChangeKind::ChangePrimaryKey { before, .. } if !before.is_empty() => {
+                out.push(Statement::new(format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    table(old),
+                    quote(&primary_key_name(old))
+                )));
+            }
+            _ => {}
+        }
+    }
+
+    // 4. Tables that go away.
+    for name in &plan.dropped {
+        let Some(entity) = cx.before.entities.get(name) else {
+            continue;
+        };
+        if is_view(entity) {
+            continue;
+        }
+        out.push(
+            Statement::new(format!("DROP TABLE {}", table(entity))).destructive(format!(
+                "drops table `{}` and every row in it",
+                entity.table
+            )),
+        );
+    }
+
+    // 5. Schemas and enum types the new objects need.
+    let mut schemas = BTreeSet::new();
+    for name in &plan.created {
+        if let Some(schema) = cx.after.entities.get(name).and_then(|e| e.schema.clone())
+            && !cx
+                .before
+                .entities
+                .values()
+                .any(|e| e.schema.as_ref() == Some(&schema))
+        {
+            schemas.insert(schema);
+        }
+    }
+    for change in cx.changes {
+        if let ChangeKind::AddEnum { name } = &change.kind
+            && let Some(schema) = cx.after.enums.get(name).and_then(|e| e.schema.clone())
+            && schema != "public"
+        {
+            schemas.insert(schema);
+        }
+    }
+    for schema in schemas {
+        out.push(Statement::new(format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            quote(&schema)
+        )));
+    }
+    for change in cx.changes {
+        match &change.kind {
+            ChangeKind::AddEnum { name } => {
+                let Some(enumeration) = cx.after.enums.get(name) else {
+                    continue;
+                };
+                let mut statement = Statement::new(format!(
+                    "CREATE TYPE {} AS ENUM ({})",
+                    enum_type_name(name, enumeration),
+                    enum_values(&enumeration.values)
+                ));
+                if let Some(note) = cx.restore_note(&format!("enum `{name}`")) {
+                    statement = statement.note(note);
+                }
+                out.push(statement);
+                if let Some(comment) = &enumeration.comment {
+                    out.push(Statement::new(format!(
+                        "COMMENT ON TYPE {} IS {}",
+                        enum_type_name(name, enumeration),
+                        string_literal(comment, false)
+                    )));
+                }
+            }
+            ChangeKind::AddEnumValue { name, value } if !plan.swapped_enums.contains(name) => {
+                let Some(enumeration) = cx.after.enums.get(name) else {
+                    continue;
+                };
+                let position = enumeration.values.iter().position(|v| v == value);
+                let place = match position {
+                    Some(0) => enumeration
+                        .values
+                        .get(1)
+                        .map(|next| format!(" BEFORE {}", string_literal(next, false))),
+                    Some(i) => Some(format!(
+                        " AFTER {}",
+                        string_literal(&enumeration.values[i - 1], false)
+                    )),
+                    None => None,
+                }
+                .unwrap_or_default();
+                out.push(
+                    Statement::new(format!(
+                        "ALTER TYPE {} ADD VALUE IF NOT EXISTS {}{place}",
+                        enum_type_name(name, enumeration),
+                        string_literal(value, false)
+                    ))
+                    .note("a value added here cannot be used in the same transaction before PostgreSQL commits it"),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    // 6. Renames.
+    for name in &plan.altered {
+        let (Some(old), Some(new)) = (cx.old_entity(name), cx.after.entities.get(name)) else {
+            continue;
+        };
+        if old.schema != new.schema {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} SET SCHEMA {}",
+                table(old),
+                quote(new.schema.as_deref().unwrap_or("public"))
+            )));
+        }
+        if old.table != new.table {
+            let mut moved = old.clone();
+            moved.schema = new.schema.clone();
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} RENAME TO {}",
+                table(&moved),
+                quote(&new.table)
+            )));
+        }
+        for (field_name, field) in &new.fields {
+            let old_name = cx.old_field_name(name, field_name);
+            if let Some(old_field) = old.fields.get(old_name)
+                && old_field.column_name(old_name) != field.column_name(field_name)
+            {
+                out.push(Statement::new(format!(
+                    "ALTER TABLE {} RENAME COLUMN {} TO {}",
+                    table(new),
+                    quote(old_field.column_name(old_name)),
+                    quote(field.column_name(field_name))
+                )));
+            }
+        }
+    }
+
+    // 7. New tables.
+    for name in &plan.created {
+        let Some(entity) = cx.after.entities.get(name) else {
+            continue;
+        };
+        if is_view(entity) {
+            continue;
+        }
+        let mut create = Statement::new(create_table(cx, cx.after, name, entity));
+        if let Some(note) = cx.restore_note(&format!("table `{}`", entity.table)) {
+            create = create.note(note);
+        }
+        out.push(create);
+        out.extend(comments(entity, None));
+        if entity.row_level_security {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} ENABLE ROW LEVEL SECURITY",
+                table(entity)
+            )));
+        }
+        for index in &entity.indexes {
+            if let Some(statement) = create_index(cx, cx.after, name, entity, index) {
+                out.push(statement);
+            }
+        }
+    }
+
+    // 8. Columns of tables that stay.
+    for name in plan.altered.clone() {
+        alter_columns(cx, &name, &mut out);
+    }
+
+    // 9. Enum values that go away: a new type, and the columns moved to it.
+    for name in &plan.swapped_enums {
+        swap_enum(cx, name, &mut out);
+    }
+
+    // 10. Keys, uniques, checks and indexes that appear on tables that stay.
+    for (name, kind) in plan.changes_of_altered(cx) {
+        let Some(new) = cx.after.entities.get(&name) else {
+            continue;
+        };
+        if plan.new_views.contains(&name) {
+            // Created again below, with its indexes.
+            continue;
+        }
+        match kind {
+            ChangeKind::AddIndex { index, .. } => {
+                if let Some(found) = new.indexes.iter().find(|i| &i.name == index)
+                    && let Some(statement) = create_index(cx, cx.after, &name, new, found)
+                {
+                    out.push(statement);
+                }
+            }
+            ChangeKind::AddUnique { fields, .. } => {
+                if let Some(unique) = new.uniques.iter().find(|u| &u.fields == fields) {
+                    let constraint = unique.name.clone().unwrap_or_else(|| {
+                        default_name(&new.table, &columns_of(new, fields), "key")
+                    });
+                    out.push(Statement::new(format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+                        table(new),
+                        quote(&constraint),
+                        column_list(new, fields)
+                    )));
+                }
+            }
+            ChangeKind::AddCheck { sql, .. } => {
+                if let Some(position) = new
+                    .checks
+                    .iter()
+                    .position(|c| crate::diff::sql_eq(&c.sql, sql))
+                    && let Some(text) = check_sql(cx, cx.after, &name, &new.checks[position].sql)
+                {
+                    out.push(Statement::new(format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({text})",
+                        table(new),
+                        quote(&check_name(new, position))
+                    )));
+                }
+            }
+            ChangeKind::ChangePrimaryKey { after, .. } if !after.is_empty() => {
+                out.push(Statement::new(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})",
+                    table(new),
+                    quote(&primary_key_name(new)),
+                    column_list(new, after)
+                )));
+            }
+            _ => {}
+        }
+    }
+
+    // 11. Foreign keys, once every table exists.
+    for (entity_name, relation) in &plan.added_relations {
+        let Some(entity) = cx.after.entities.get(entity_name) else {
+            continue;
+        };
+        if let Some(statement) = add_foreign_key(cx, cx.after, entity_name, entity, relation) {
+            out.push(statement);
+        }
+    }
+
+    // 12. Views, once every table they read exists.
+    for name in view_order(cx.after, &plan.new_views) {
+        let view = &cx.after.entities[name];
+        if let Some(statement) = create_view(cx, cx.after, name, view) {
+            out.push(statement);
+            out.extend(comments(view, None));
+            for index in &view.indexes {
+                if let Some(statement) = create_index(cx, cx.after, name, view, index) {
+                    out.push(statement);
+                }
+            }
+        }
+    }
+
+    // 13. Table-level changes: comments and row-level security.
+    for name in &plan.altered {
+        let (Some(old), Some(new)) = (cx.old_entity(name), cx.after.entities.get(name)) else {
+            continue;
+        };
+        if old.comment != new.comment {
+            out.push(Statement::new(format!(
+                "COMMENT ON TABLE {} IS {}",
+                table(new),
+                comment_literal(new.comment.as_deref())
+            )));
+        }
+        if old.row_level_security != new.row_level_security {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} {} ROW LEVEL SECURITY",
+                table(new),
+                if new.row_level_security {
+                    "ENABLE"
+                } else {
+                    "DISABLE"
+                }
+            )));
+        }
+    }
+
+    // 14. Enum types nothing uses any more.
+    for change in cx.changes {
+        if let ChangeKind::DropEnum { name } = &change.kind
+            && let Some(enumeration) = cx.before.enums.get(name)
+        {
+            out.push(Statement::new(format!(
+                "DROP TYPE {}",
+                enum_type_name(name, enumeration)
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// What happens to each entity and which constraints move.
+struct Plan {
+    created: Vec<String>,
+    dropped: Vec<String>,
+    /// Tables (and views) that stay, changed in place.
+    altered: Vec<String>,
+    /// Views of `before` dropped first (and created again when they stay).
+    old_views: BTreeSet<String>,
+    /// Views of `after` created last.
+    new_views: BTreeSet<String>,
+    /// Foreign keys dropped first: (entity in `before`, relation).
+    dropped_relations: Vec<(String, Relation)>,
+    /// Foreign keys added last: (entity in `after`, relation).
+    added_relations: Vec<(String, Relation)>,
+    /// Enums that lose a value: swapped for a new type.
+    swapped_enums: BTreeSet<String>,
+}
+
+impl Plan {
+    fn new(cx: &mut Cx<'_>) -> Self {
+        let mut plan = Self {
+            created: Vec::new(),
+            dropped: Vec::new(),
+            altered: Vec::new(),
+            old_views: BTreeSet::new(),
+            new_views: BTreeSet::new(),
+            dropped_relations: Vec::new(),
+            added_relations: Vec::new(),
+            swapped_enums: BTreeSet::new(),
+        };
+        let mut altered = BTreeSet::new();
+        for change in cx.changes {
+            match &change.kind {
+                ChangeKind::AddEntity { entity } => plan.created.push(entity.clone()),
+                ChangeKind::DropEntity { entity } => plan.dropped.push(entity.clone()),
+                ChangeKind::RemoveEnumValue { name, .. } => {
+                    plan.swapped_enums.insert(name.clone());
+                }
+                kind => {
+                    if let Some(entity) = super::change_entity(kind) {
+                        altered.insert(entity.to_owned());
+                    }
+                }
+            }
+        }
+        // A table that becomes a view (or the other way round) is dropped
+        // and created.
+        for name in altered {
+            let old_kind = cx.old_entity(&name).map(|e| e.kind);
+            let new_kind = cx.after.entities.get(&name).map(|e| e.kind);
+            if old_kind.is_some() && new_kind.is_some() && old_kind != new_kind {
+                plan.dropped.push(cx.old_entity_name(&name).to_owned());
+                plan.created.push(name);
+            } else if new_kind.is_some() {
+                plan.altered.push(name);
+            }
+        }
+
+        // Tables whose columns change under a view.
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        for name in &plan.altered {
+            let Some(old) = cx.old_entity(name) else {
+                continue;
+            };
+            let changes_columns = cx.changes_of(name).iter().any(|kind| {
+                matches!(
+                    kind,
+                    ChangeKind::AlterField { .. }
+                        | ChangeKind::DropField { .. }
+                        | ChangeKind::RenameField { .. }
+                        | ChangeKind::RenameEntity { .. }
+                        | ChangeKind::AlterEntity { .. }
+                )
+            });
+            if changes_columns && !is_view(old) {
+                touched.insert(old.table.clone());
+            }
+        }
+        for name in &plan.dropped {
+            if let Some(entity) = cx.before.entities.get(name) {
+                touched.insert(entity.table.clone());
+            }
+        }
+        for enum_name in &plan.swapped_enums {
+            for entity in cx.before.entities.values() {
+                if entity.fields.values().any(|f| uses_enum(f, enum_name)) {
+                    touched.insert(entity.table.clone());
+                }
+            }
+        }
+        plan.old_views = views_using(cx.before, &touched);
+        for name in plan.altered.iter().chain(&plan.dropped) {
+            let old_name = cx.old_entity_name(name).to_owned();
+            if cx.before.entities.get(&old_name).is_some_and(is_view) {
+                plan.old_views.insert(old_name);
+            }
+        }
+        for name in &plan.dropped {
+            if cx.before.entities.get(name).is_some_and(is_view) {
+                plan.old_views.insert(name.clone());
+            }
+        }
+        // Views created again: those dropped that stay, and new ones.
+        for (name, entity) in &cx.after.entities {
+            if !is_view(entity) {
+                continue;
+            }
+            let old_name = cx.old_entity_name(name).to_owned();
+            let recreated = plan.old_views.contains(&old_name) && !plan.dropped.contains(&old_name)
+                || plan.created.contains(name);
+            let changed = plan.altered.contains(name);
+            if recreated || changed {
+                plan.new_views.insert(name.clone());
+            }
+        }
+
+        // Foreign keys.
+        for change in cx.changes {
+            match &change.kind {
+                ChangeKind::DropRelation {
+                    entity,
+                    fields,
+                    target,
+                } => {
+                    let old_name = cx.old_entity_name(entity).to_owned();
+                    let new_relations = cx
+                        .after
+                        .entities
+                        .get(entity)
+                        .map(|e| e.relations.clone())
+                        .unwrap_or_default();
+                    if let Some(relation) = cx.before.entities.get(&old_name).and_then(|e| {
+                        e.relations.iter().find(|r| {
+                            &r.fields == fields
+                                && &r.references.entity == target
+                                && !new_relations.contains(r)
+                        })
+                    }) {
+                        plan.dropped_relations.push((old_name, relation.clone()));
+                    }
+                }
+                ChangeKind::AddRelation {
+                    entity,
+                    fields,
+                    target,
+                } => {
+                    let old_relations = cx
+                        .old_entity(entity)
+                        .map(|e| e.relations.clone())
+                        .unwrap_or_default();
+                    if let Some(relation) = cx.after.entities.get(entity).and_then(|e| {
+                        e.relations.iter().find(|r| {
+                            &r.fields == fields
+                                && &r.references.entity == target
+                                && !old_relations.contains(r)
+                        })
+                    }) {
+                        plan.added_relations
+                            .push((entity.clone(), relation.clone()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // The foreign keys of dropped tables go first, so that the tables
+        // drop in any order.
+        for name in &plan.dropped {
+            if let Some(entity) = cx.before.entities.get(name)
+                && !is_view(entity)
+            {
+                for relation in &entity.relations {
+                    if !plan
+                        .dropped_relations
+                        .iter()
+                        .any(|(n, r)| n == name && r == relation)
+                    {
+                        plan.dropped_relations
+                            .push((name.clone(), relation.clone()));
+                    }
+                }
+            }
+        }
+        // Foreign keys that reference a primary key that changes are
+        // dropped first and added again.
+        for change in cx.changes {
+            if let ChangeKind::ChangePrimaryKey { entity, before, .. } = &change.kind {
+                let old_name = cx.old_entity_name(entity).to_owned();
+                for (other_name, other) in &cx.before.entities {
+                    for relation in &other.relations {
+                        if relation.references.entity == old_name
+                            && &relation.references.fields == before
+                            && !plan
+                                .dropped_relations
+                                .iter()
+                                .any(|(n, r)| n == other_name && r == relation)
+                        {
+                            plan.dropped_relations
+                                .push((other_name.clone(), relation.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        for (name, relation) in plan.dropped_relations.clone() {
+            // Added again when the relation is still in `after` (same table).
+            if plan.dropped.contains(&name) {
+                continue;
+            }
+            let new_name = cx
+                .after
+                .entities
+                .keys()
+                .find(|n| cx.old_entity_name(n) == name)
+                .cloned();
+            if let Some(new_name) = new_name
+                && let Some(entity) = cx.after.entities.get(&new_name)
+                && let Some(kept) = entity.relations.iter().find(|r| {
+                    r.fields == relation.fields && r.references.fields == relation.references.fields
+                })
+                && !plan
+                    .added_relations
+                    .iter()
+                    .any(|(n, r)| n == &new_name && r == kept)
+            {
+                plan.added_relations.push((new_name, kept.clone()));
+            }
+        }
+        // New tables' foreign keys.
+        for name in &plan.created {
+            if let Some(entity) = cx.after.entities.get(name)
+                && !is_view(entity)
+            {
+                for relation in &entity.relations {
+                    plan.added_relations.push((name.clone(), relation.clone()));
+                }
+            }
+        }
+        plan
+    }
+
+    /// `(entity, change)` for the entities changed in place.
+    fn changes_of_altered<'c>(&self, cx: &Cx<'c>) -> Vec<(String, &'c ChangeKind)> {
+        self.altered
+            .iter()
+            .flat_map(|name| {
+                cx.changes_of(name)
+                    .into_iter()
+                    .map(move |kind| (name.clone(), kind))
+            })
+            .collect()
+    }
+}
+
+fn uses_enum(field: &Field, name: &str) -> bool {
+    field.enum_name.as_deref() == Some(name)
+        || field.items.as_ref().is_some_and(|i| uses_enum(i, name))
+}
+
+fn enum_values(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| string_literal(v, false))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn primary_key_name(entity: &Entity) -> String {
+    entity
+        .primary_key_name
+        .clone()
+        .unwrap_or_else(|| default_name(&entity.table, &[], "pkey"))
+}
+
+/// The name of the check at `position`: its own, or one made up the way
+/// PostgreSQL would (`<table>_check`, `<table>_check1`, ...).
+fn check_name(entity: &Entity, position: usize) -> String {
+    if let Some(name) = &entity.checks[position].name {
+        return name.clone();
+    }
+    let unnamed_before = entity.checks[..position]
+        .iter()
+        .filter(|c| c.name.is_none())
+        .count();
+    let base = default_name(&entity.table, &[], "check");
+    if unnamed_before == 0 {
+        base
+    } else {
+        format!("{base}{unnamed_before}")
+    }
+}
+
+fn relation_name(entity: &Entity, relation: &Relation) -> String {
+    relation.name.clone().unwrap_or_else(|| {
+        default_name(&entity.table, &columns_of(entity, &relation.fields), "fkey")
     })
+}
+
+fn columns_of<'e>(entity: &'e Entity, fields: &'e [String]) -> Vec<&'e str> {
+    fields
+        .iter()
+        .map(|f| {
+            entity
+                .fields
+                .get(f)
+                .map_or(f.as_str(), |field| field.column_name(f))
+        })
+        .collect()
+}
+
+fn column_list(entity: &Entity, fields: &[String]) -> String {
+    columns_of(entity, fields)
+        .into_iter()
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn qualified_index(entity: &Entity, name: &str) -> String {
+    match &entity.schema {
+        Some(schema) => format!("{}.{}", quote(schema), quote(name)),
+        None => quote(name),
+    }
+}
+
+fn comment_literal(comment: Option<&str>) -> String {
+    comment.map_or_else(|| "NULL".to_owned(), |c| string_literal(c, false))
+}
+
+/// `COMMENT ON` statements of an entity (and its fields, or only `field`).
+fn comments(entity: &Entity, field: Option<&str>) -> Vec<Statement> {
+    let mut out = Vec::new();
+    let what = match entity.kind {
+        EntityKind::Table => "TABLE",
+        EntityKind::View => "VIEW",
+        EntityKind::MaterializedView => "MATERIALIZED VIEW",
+    };
+    if field.is_none()
+        && let Some(comment) = &entity.comment
+    {
+        out.push(Statement::new(format!(
+            "COMMENT ON {what} {} IS {}",
+            table(entity),
+            string_literal(comment, false)
+        )));
+    }
+    for (name, f) in &entity.fields {
+        if field.is_some_and(|only| only != name) {
+            continue;
+        }
+        if let Some(comment) = &f.comment {
+            out.push(Statement::new(format!(
+                "COMMENT ON COLUMN {}.{} IS {}",
+                table(entity),
+                quote(f.column_name(name)),
+                string_literal(comment, false)
+            )));
+        }
+    }
+    out
+}
+
+fn action(action: ReferentialAction) -> &'static str {
+    match action {
+        ReferentialAction::NoAction => "NO ACTION",
+        ReferentialAction::Restrict => "RESTRICT",
+        ReferentialAction::Cascade => "CASCADE",
+        ReferentialAction::SetNull => "SET NULL",
+        ReferentialAction::SetDefault => "SET DEFAULT",
+    }
+}
+
+fn create_table(cx: &mut Cx<'_>, manifest: &Manifest, name: &str, entity: &Entity) -> String {
+    let mut lines = Vec::new();
+    for (field_name, field) in &entity.fields {
+        lines.push(column_definition(
+            cx, manifest, name, entity, field_name, field,
+        ));
+    }
+    if !entity.primary_key.is_empty() {
+        let constraint = entity
+            .primary_key_name
+            .as_ref()
+            .map(|n| format!("CONSTRAINT {} ", quote(n)))
+            .unwrap_or_default();
+        lines.push(format!(
+            "{constraint}PRIMARY KEY ({})",
+            column_list(entity, &entity.primary_key)
+        ));
+    }
+    for unique in &entity.uniques {
+        let constraint = unique
+            .name
+            .as_ref()
+            .map(|n| format!("CONSTRAINT {} ", quote(n)))
+            .unwrap_or_default();
+        lines.push(format!(
+            "{constraint}UNIQUE ({})",
+            column_list(entity, &unique.fields)
+        ));
+    }
+    for (position, check) in entity.checks.iter().enumerate() {
+        if let Some(text) = check_sql(cx, manifest, name, &check.sql) {
+            lines.push(format!(
+                "CONSTRAINT {} CHECK ({text})",
+                quote(&check_name(entity, position))
+            ));
+        }
+    }
+    format!(
+        "CREATE TABLE {} (\n    {}\n)",
+        table(entity),
+        lines.join(",\n    ")
+    )
+}
+
+fn check_sql(cx: &mut Cx<'_>, manifest: &Manifest, entity: &str, sql: &str) -> Option<String> {
+    let text = expression(cx, manifest, sql, POSTGRES_FUNCTIONS);
+    if text.is_none() {
+        cx.lossy(format!(
+            "{entity}: CHECK `{sql}` is written in {} SQL that PostgreSQL does not read; left out",
+            Cx::source_target(manifest).map_or("another engine's", Target::name)
+        ));
+    }
+    text
+}
+
+/// A column as `CREATE TABLE` or `ADD COLUMN` declares it.
+fn column_definition(
+    cx: &mut Cx<'_>,
+    manifest: &Manifest,
+    entity_name: &str,
+    entity: &Entity,
+    name: &str,
+    field: &Field,
+) -> String {
+    let here = object(entity_name, name);
+    let mut parts = vec![quote(field.column_name(name))];
+    let ty = column_type(cx, manifest, &here, field);
+    let serial = match &field.generated {
+        Some(Generated::Kind(
+            GeneratedKind::Serial | GeneratedKind::Autoincrement | GeneratedKind::Rowid,
+        )) => match field.ty {
+            FieldType::Int16 => Some("smallserial"),
+            FieldType::Int32 => Some("serial"),
+            FieldType::Int64 => Some("bigserial"),
+            _ => None,
+        },
+        _ => None,
+    };
+    match serial {
+        Some(serial) => parts.push(serial.to_owned()),
+        None => parts.push(ty),
+    }
+    if let Some(collation) = &field.collation {
+        if cx.same_engine(manifest) {
+            parts.push(format!("COLLATE {}", quote(collation)));
+        } else {
+            cx.lossy(format!(
+                "{here}: collation `{collation}` is not a PostgreSQL collation; left out"
+            ));
+        }
+    }
+    if !field.nullable {
+        parts.push("NOT NULL".into());
+    }
+    match &field.generated {
+        Some(Generated::Kind(GeneratedKind::Identity)) => {
+            parts.push("GENERATED BY DEFAULT AS IDENTITY".into());
+        }
+        Some(Generated::Kind(GeneratedKind::IdentityAlways)) => {
+            parts.push("GENERATED ALWAYS AS IDENTITY".into());
+        }
+        Some(Generated::Kind(kind @ (GeneratedKind::Autoincrement | GeneratedKind::Rowid))) => {
+            cx.lossy(format!(
+                "{here}: `{kind}` becomes a PostgreSQL serial column"
+            ));
+        }
+        Some(Generated::Kind(GeneratedKind::Serial)) if serial.is_none() => {
+            cx.lossy(format!(
+                "{here}: only integers can be serial in PostgreSQL; `serial` is left out"
+            ));
+        }
+        Some(Generated::Kind(GeneratedKind::Serial)) => {}
+        Some(Generated::Computed { sql, stored }) => {
+            match expression(cx, manifest, sql, POSTGRES_FUNCTIONS) {
+                Some(sql) => {
+                    if !stored {
+                        cx.lossy(format!(
+                            "{here}: PostgreSQL before 18 has only stored generated columns; stored"
+                        ));
+                    }
+                    parts.push(format!("GENERATED ALWAYS AS ({sql}) STORED"));
+                }
+                None => cx.lossy(format!(
+                    "{here}: the generated expression `{sql}` is not PostgreSQL SQL; the column is a plain column"
+                )),
+            }
+        }
+        None => {
+            if let Some(default) = default_sql(cx, manifest, &here, field) {
+                parts.push(format!("DEFAULT {default}"));
+            }
+        }
+    }
+    if field.unique {
+        parts.push("UNIQUE".into());
+    }
+    if field.on_update.is_some() {
+        cx.lossy(format!(
+            "{here}: PostgreSQL has no ON UPDATE for columns (a trigger would do it); `on_update` is left out"
+        ));
+    }
+    let _ = entity;
+    parts.join(" ")
+}
+
+/// The PostgreSQL type of `field`.
+fn column_type(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) -> String {
+    let Some(field) = portable_field(cx, manifest, here, field) else {
+        let native = field.native.as_deref().unwrap_or("?");
+        cx.lossy(format!(
+            "{here}: `{native}` has no postgres equivalent; stored as text"
+        ));
+        return "text".into();
+    };
+    let mut field = field;
+    if let Some(native) = field.native.clone()
+        && !is_known_type(manifest, &native)
+    {
+        if field.ty == FieldType::Native {
+            cx.lossy(format!(
+                "{here}: `{native}` is not a built-in PostgreSQL type (a domain or an extension's type?) and the manifest does not define it; stored as text"
+            ));
+            return "text".into();
+        }
+        field.native = None;
+        let canonical = PostgresDialect.canonical_type(&field);
+        cx.lossy(format!(
+            "{here}: `{native}` is not a built-in PostgreSQL type (a domain?) and the manifest does not define it; written as `{canonical}`"
+        ));
+    }
+    match field.ty {
+        FieldType::Enum => field
+            .enum_name
+            .as_deref()
+            .map_or_else(|| "text".to_owned(), |name| enum_type(manifest, name)),
+        FieldType::Array if field.native.is_none() => match &field.items {
+            Some(items) if items.ty == FieldType::Enum => format!(
+                "{}[]",
+                items
+                    .enum_name
+                    .as_deref()
+                    .map_or_else(|| "text".to_owned(), |name| enum_type(manifest, name))
+            ),
+            _ => PostgresDialect.column_type(&field),
+        },
+        FieldType::ObjectId => {
+            cx.lossy(format!("{here}: object ids are stored as character(24)"));
+            PostgresDialect.column_type(&field)
+        }
+        FieldType::Object => {
+            cx.lossy(format!("{here}: nested documents are stored as jsonb"));
+            PostgresDialect.column_type(&field)
+        }
+        _ => PostgresDialect.column_type(&field),
+    }
+}
+
+/// A literal as PostgreSQL writes it.
+fn literal_sql(literal: &Literal) -> String {
+    match literal {
+        Literal::Bool(true) => "true".into(),
+        Literal::Bool(false) => "false".into(),
+        Literal::Int(value) => value.to_string(),
+        Literal::Float(value) => float_literal(*value),
+        Literal::String(text) => string_literal(text, false),
+        Literal::Array(items) => {
+            // An array constant: `'{a,b}'`.
+            let elements: Vec<String> = items
+                .iter()
+                .map(|item| match item {
+                    Literal::String(text)
+                        if !text.is_empty()
+                            && !text.contains([',', '{', '}', '"', '\\', ' '])
+                            && !text.eq_ignore_ascii_case("null") =>
+                    {
+                        text.clone()
+                    }
+                    Literal::String(text) => {
+                        format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+                    }
+                    Literal::Bool(v) => v.to_string(),
+                    Literal::Int(v) => v.to_string(),
+                    Literal::Float(v) => float_literal(*v),
+                    Literal::Array(_) => literal_sql(item).trim_matches('\'').to_owned(),
+                })
+                .collect();
+            string_literal(&format!("{{{}}}", elements.join(",")), false)
+        }
+    }
+}
+
+fn default_sql(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) -> Option<String> {
+    match field.default.as_ref()? {
+        DefaultValue::Literal(literal) => Some(match (field.ty, literal) {
+            (FieldType::Bool, Literal::Int(0)) => "false".into(),
+            (FieldType::Bool, Literal::Int(1)) => "true".into(),
+            _ => literal_sql(literal),
+        }),
+        DefaultValue::Sql { sql } => match expression(cx, manifest, sql, POSTGRES_FUNCTIONS) {
+            Some(sql) => Some(sql),
+            None => {
+                cx.lossy(format!(
+                    "{here}: the default `{sql}` is not PostgreSQL SQL; left out"
+                ));
+                None
+            }
+        },
+    }
+}
+
+fn create_index(
+    cx: &mut Cx<'_>,
+    manifest: &Manifest,
+    entity_name: &str,
+    entity: &Entity,
+    index: &Index,
+) -> Option<Statement> {
+    let here = format!("{entity_name}.{}", index.name);
+    let name = index_name(manifest, entity_name, index);
+    if name != index.name {
+        cx.lossy(format!(
+            "{here}: index names are per schema in PostgreSQL; created as `{name}`"
+        ));
+    }
+    let same = cx.same_engine(manifest);
+    let method = match &index.method {
+        Some(method) if same => Some(method.clone()),
+        Some(method) => {
+            let known = ["btree", "hash", "gin", "gist", "brin", "spgist"];
+            if known.contains(&method.to_ascii_lowercase().as_str()) {
+                Some(method.to_ascii_lowercase())
+            } else {
+                cx.lossy(format!(
+                    "{here}: PostgreSQL has no `{method}` indexes; created as a btree index"
+                ));
+                None
+            }
+        }
+        None => None,
+    };
+    if index.expire_after_seconds.is_some() {
+        cx.lossy(format!(
+            "{here}: PostgreSQL does not expire rows; `expire_after_seconds` is left out"
+        ));
+    }
+    let mut parts = Vec::new();
+    for part in &index.fields {
+        match part {
+            IndexPart::Field {
+                field,
+                order,
+                collation,
+            } => {
+                let column = entity
+                    .fields
+                    .get(field)
+                    .map_or(field.as_str(), |f| f.column_name(field));
+                let mut text = quote(column);
+                if let Some(collation) = collation {
+                    if same {
+                        text.push_str(&format!(" COLLATE {}", quote(collation)));
+                    } else {
+                        cx.lossy(format!("{here}: collation `{collation}` is left out"));
+                    }
+                }
+                if *order == Some(SortOrder::Desc) {
+                    text.push_str(" DESC");
+                }
+                parts.push(text);
+            }
+            IndexPart::Expression { sql, order } => {
+                let Some(sql) = expression(cx, manifest, sql, POSTGRES_FUNCTIONS) else {
+                    cx.lossy(format!(
+                        "{here}: the key `{sql}` is not PostgreSQL SQL; the index is left out"
+                    ));
+                    return None;
+                };
+                let mut text = format!("({sql})");
+                if *order == Some(SortOrder::Desc) {
+                    text.push_str(" DESC");
+                }
+                parts.push(text);
+            }
+        }
+    }
+    let predicate = match &index.predicate {
+        Some(predicate) => match expression(cx, manifest, predicate, POSTGRES_FUNCTIONS) {
+            Some(sql) => format!(" WHERE {sql}"),
+            None => {
+                cx.lossy(format!(
+                    "{here}: the predicate `{predicate}` is not PostgreSQL SQL; the index is left out"
+                ));
+                return None;
+            }
+        },
+        None => String::new(),
+    };
+    Some(Statement::new(format!(
+        "CREATE {}INDEX {} ON {}{} ({}){predicate}",
+        if index.unique { "UNIQUE " } else { "" },
+        quote(&name),
+        table(entity),
+        method.map(|m| format!(" USING {m}")).unwrap_or_default(),
+        parts.join(", ")
+    )))
+}
+
+fn add_foreign_key(
+    cx: &mut Cx<'_>,
+    manifest: &Manifest,
+    entity_name: &str,
+    entity: &Entity,
+    relation: &Relation,
+) -> Option<Statement> {
+    let Some(target) = manifest.entities.get(&relation.references.entity) else {
+        cx.lossy(format!(
+            "{entity_name}: foreign key to `{}`, which is not an entity; left out",
+            relation.references.entity
+        ));
+        return None;
+    };
+    let mut text = format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+        table(entity),
+        quote(&relation_name(entity, relation)),
+        column_list(entity, &relation.fields),
+        table(target),
+        column_list(target, &relation.references.fields)
+    );
+    if relation.on_delete != ReferentialAction::NoAction {
+        text.push_str(&format!(" ON DELETE {}", action(relation.on_delete)));
+    }
+    if relation.on_update != ReferentialAction::NoAction {
+        text.push_str(&format!(" ON UPDATE {}", action(relation.on_update)));
+    }
+    if relation.deferrable {
+        text.push_str(" DEFERRABLE");
+    }
+    Some(Statement::new(text))
+}
+
+fn create_view(
+    cx: &mut Cx<'_>,
+    manifest: &Manifest,
+    name: &str,
+    view: &Entity,
+) -> Option<Statement> {
+    let Some(definition) = &view.definition else {
+        cx.lossy(format!(
+            "{name}: the view has no query in the manifest; not created"
+        ));
+        return None;
+    };
+    if !cx.same_engine(manifest) {
+        cx.lossy(format!(
+            "{name}: the view's query is written in {} SQL; not created on PostgreSQL",
+            Cx::source_target(manifest).map_or("another engine's", Target::name)
+        ));
+        return None;
+    }
+    let what = if view.kind == EntityKind::MaterializedView {
+        "MATERIALIZED VIEW"
+    } else {
+        "VIEW"
+    };
+    Some(Statement::new(format!(
+        "CREATE {what} {} AS\n{}",
+        table(view),
+        definition.trim().trim_end_matches(';')
+    )))
+}
+
+/// The `ALTER TABLE` statements of the field changes of `name`.
+fn alter_columns(cx: &mut Cx<'_>, name: &str, out: &mut Vec<Statement>) {
+    let (Some(old), Some(new)) = (cx.old_entity(name), cx.after.entities.get(name)) else {
+        return;
+    };
+    if is_view(new) {
+        return;
+    }
+    let qualified = table(new);
+    for kind in cx.changes_of(name) {
+        match kind {
+            ChangeKind::AddField { field, .. } => {
+                let Some(definition) = new.fields.get(field) else {
+                    continue;
+                };
+                let column = column_definition(cx, cx.after, name, new, field, definition);
+                let mut statement =
+                    Statement::new(format!("ALTER TABLE {qualified} ADD COLUMN {column}"));
+                if let Some(note) = cx.restore_note(&format!("column `{field}`")) {
+                    statement = statement.note(note);
+                }
+                out.push(statement);
+                out.extend(comments(new, Some(field)));
+            }
+            ChangeKind::DropField { field, .. } => {
+                let Some(old_field) = old.fields.get(field) else {
+                    continue;
+                };
+                out.push(
+                    Statement::new(format!(
+                        "ALTER TABLE {qualified} DROP COLUMN {}",
+                        quote(old_field.column_name(field))
+                    ))
+                    .destructive(format!("drops `{name}.{field}` and its values")),
+                );
+            }
+            ChangeKind::AlterField { field, .. } => {
+                let old_name = cx.old_field_name(name, field).to_owned();
+                let (Some(before), Some(after)) =
+                    (old.fields.get(&old_name), new.fields.get(field))
+                else {
+                    continue;
+                };
+                let reason = cx
+                    .changes
+                    .iter()
+                    .find(|c| std::ptr::eq(&c.kind, kind))
+                    .map(|c| (c.safety, c.reason.clone()));
+                alter_field(cx, name, new, field, before, after, reason, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn alter_field(
+    cx: &mut Cx<'_>,
+    entity_name: &str,
+    entity: &Entity,
+    name: &str,
+    before: &Field,
+    after: &Field,
+    reason: Option<(crate::diff::Safety, String)>,
+    out: &mut Vec<Statement>,
+) {
+    let here = object(entity_name, name);
+    let qualified = table(entity);
+    let column = quote(after.column_name(name));
+    let alter = |what: String| {
+        Statement::new(format!(
+            "ALTER TABLE {qualified} ALTER COLUMN {column} {what}"
+        ))
+    };
+    let manifest_before = cx.before;
+    let manifest_after = cx.after;
+    let old_type = column_type(cx, manifest_before, &here, before);
+    let new_type = column_type(cx, manifest_after, &here, after);
+    let type_changes = old_type != new_type || before.collation != after.collation;
+    let computed = |f: &Field| matches!(&f.generated, Some(Generated::Computed { .. }));
+
+    // A computed column that changes is dropped and added again (its
+    // values are derived anyway).
+    if (computed(before) || computed(after))
+        && (before.generated != after.generated || type_changes)
+    {
+        if computed(before) && !computed(after) && !type_changes {
+            out.push(alter("DROP EXPRESSION".into()));
+        } else {
+            out.push(
+                Statement::new(format!("ALTER TABLE {qualified} DROP COLUMN {column}"))
+                    .destructive(if computed(before) {
+                        format!("`{here}` is generated again from its new expression")
+                    } else {
+                        format!(
+                            "`{here}` becomes a generated column: its stored values are replaced"
+                        )
+                    }),
+            );
+            let definition =
+                column_definition(cx, manifest_after, entity_name, entity, name, after);
+            out.push(Statement::new(format!(
+                "ALTER TABLE {qualified} ADD COLUMN {definition}"
+            )));
+        }
+        return;
+    }
+
+    let old_identity = matches!(
+        &before.generated,
+        Some(Generated::Kind(
+            GeneratedKind::Identity | GeneratedKind::IdentityAlways
+        ))
+    );
+    let new_identity = matches!(
+        &after.generated,
+        Some(Generated::Kind(
+            GeneratedKind::Identity | GeneratedKind::IdentityAlways
+        ))
+    );
+    let serial = |f: &Field| {
+        matches!(
+            &f.generated,
+            Some(Generated::Kind(
+                GeneratedKind::Serial | GeneratedKind::Autoincrement | GeneratedKind::Rowid
+            ))
+        )
+    };
+    // What produced the value before goes first.
+    if old_identity && !new_identity {
+        out.push(alter("DROP IDENTITY IF EXISTS".into()));
+    }
+    let old_default = before.default.is_some() || serial(before);
+    let default_changes = !crate::diff::default_eq(&before.default, &after.default)
+        || serial(before) != serial(after);
+    if old_default && (default_changes || type_changes) {
+        out.push(alter("DROP DEFAULT".into()));
+    }
+
+    if type_changes {
+        let collate = match &after.collation {
+            Some(collation) if cx.same_engine(manifest_after) => {
+                format!(" COLLATE {}", quote(collation))
+            }
+            _ => String::new(),
+        };
+        let using = if before.ty == FieldType::Enum || after.ty == FieldType::Enum {
+            format!("{column}::text::{new_type}")
+        } else {
+            format!("{column}::{new_type}")
+        };
+        let mut statement = alter(format!("TYPE {new_type}{collate} USING {using}"));
+        if let Some((crate::diff::Safety::Destructive, reason)) = &reason {
+            statement = statement.destructive(reason.clone());
+        }
+        out.push(statement);
+    }
+
+    if before.nullable != after.nullable {
+        if after.nullable {
+            out.push(alter("DROP NOT NULL".into()));
+        } else {
+            if let Some(DefaultValue::Literal(literal)) = &after.default {
+                out.push(
+                    Statement::new(format!(
+                        "UPDATE {qualified} SET {column} = {} WHERE {column} IS NULL",
+                        literal_sql(literal)
+                    ))
+                    .note(format!(
+                        "`{here}` becomes NOT NULL: rows holding NULL take the default"
+                    )),
+                );
+            }
+            out.push(alter("SET NOT NULL".into()));
+        }
+    }
+
+    if serial(after) && !serial(before) {
+        let sequence = format!("{}_{}_seq", entity.table, after.column_name(name));
+        let qualified_sequence = match &entity.schema {
+            Some(schema) => format!("{}.{}", quote(schema), quote(&sequence)),
+            None => quote(&sequence),
+        };
+        out.push(Statement::new(format!(
+            "CREATE SEQUENCE IF NOT EXISTS {qualified_sequence} OWNED BY {qualified}.{column}"
+        )));
+        out.push(Statement::new(format!(
+            "SELECT setval({}, COALESCE((SELECT max({column}) FROM {qualified}), 0) + 1, false)",
+            string_literal(&qualified_sequence, false)
+        )));
+        out.push(alter(format!(
+            "SET DEFAULT nextval({}::regclass)",
+            string_literal(&qualified_sequence, false)
+        )));
+    } else if (default_changes || (type_changes && old_default)) && !serial(after) {
+        let manifest = cx.after;
+        if let Some(default) = default_sql(cx, manifest, &here, after) {
+            out.push(alter(format!("SET DEFAULT {default}")));
+        }
+    }
+    if !old_identity && new_identity
+        || (old_identity && new_identity && before.generated != after.generated)
+    {
+        let kind = if matches!(
+            &after.generated,
+            Some(Generated::Kind(GeneratedKind::IdentityAlways))
+        ) {
+            "ALWAYS"
+        } else {
+            "BY DEFAULT"
+        };
+        if old_identity {
+            out.push(alter(format!("SET GENERATED {kind}")));
+        } else {
+            out.push(alter(format!("ADD GENERATED {kind} AS IDENTITY")));
+        }
+    }
+
+    if before.unique != after.unique {
+        let constraint = default_name(&entity.table, &[after.column_name(name)], "key");
+        if after.unique {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {qualified} ADD CONSTRAINT {} UNIQUE ({column})",
+                quote(&constraint)
+            )));
+        } else {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {qualified} DROP CONSTRAINT {}",
+                quote(&constraint)
+            )));
+        }
+    }
+    if before.comment != after.comment {
+        out.push(Statement::new(format!(
+            "COMMENT ON COLUMN {qualified}.{column} IS {}",
+            comment_literal(after.comment.as_deref())
+        )));
+    }
+    if before.on_update != after.on_update && after.on_update.is_some() {
+        cx.lossy(format!(
+            "{here}: PostgreSQL has no ON UPDATE for columns (a trigger would do it); `on_update` is left out"
+        ));
+    }
+}
+
+/// Removes values from enum `name`: the old type is renamed away, the new
+/// one created, every column moved over, the old type dropped.
+fn swap_enum(cx: &mut Cx<'_>, name: &str, out: &mut Vec<Statement>) {
+    let (Some(old), Some(new)) = (cx.before.enums.get(name), cx.after.enums.get(name)) else {
+        return;
+    };
+    let type_name = enum_type_name(name, old);
+    let bare = old.native.as_deref().unwrap_or(name);
+    let bare = bare.rsplit('.').next().unwrap_or(bare);
+    let retired = format!("{bare}_baas_old");
+    let removed: Vec<&String> = old
+        .values
+        .iter()
+        .filter(|v| !new.values.contains(v))
+        .collect();
+    out.push(
+        Statement::new(format!(
+            "ALTER TYPE {type_name} RENAME TO {}",
+            quote(&retired)
+        ))
+        .destructive(format!(
+            "removes {} from enum `{name}`: rows holding them make the migration fail",
+            removed
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    );
+    out.push(Statement::new(format!(
+        "CREATE TYPE {} AS ENUM ({})",
+        enum_type_name(name, new),
+        enum_values(&new.values)
+    )));
+    let retired_qualified = match &old.schema {
+        Some(schema) => format!("{}.{}", quote(schema), quote(&retired)),
+        None => quote(&retired),
+    };
+    for (entity_name, entity) in &cx.after.entities {
+        if is_view(entity) {
+            continue;
+        }
+        for (field_name, field) in &entity.fields {
+            let array = field.ty == FieldType::Array
+                && field.items.as_ref().is_some_and(|i| uses_enum(i, name));
+            if field.enum_name.as_deref() != Some(name) && !array {
+                continue;
+            }
+            let qualified = table(entity);
+            let column = quote(field.column_name(field_name));
+            let new_type = enum_type_name(name, new);
+            if field.default.is_some() {
+                out.push(Statement::new(format!(
+                    "ALTER TABLE {qualified} ALTER COLUMN {column} DROP DEFAULT"
+                )));
+            }
+            let (target, using) = if array {
+                (
+                    format!("{new_type}[]"),
+                    format!("{column}::text[]::{new_type}[]"),
+                )
+            } else {
+                (new_type.clone(), format!("{column}::text::{new_type}"))
+            };
+            out.push(Statement::new(format!(
+                "ALTER TABLE {qualified} ALTER COLUMN {column} TYPE {target} USING {using}"
+            )));
+            let manifest = cx.after;
+            if let Some(default) =
+                default_sql(cx, manifest, &object(entity_name, field_name), field)
+            {
+                out.push(Statement::new(format!(
+                    "ALTER TABLE {qualified} ALTER COLUMN {column} SET DEFAULT {default}"
+                )));
+            }
+        }
+    }
+    out.push(Statement::new(format!("DROP TYPE {retired_qualified}")));
 }

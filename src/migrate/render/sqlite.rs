@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 
 use super::{
     Cx, RenderError, SQLITE_FOREIGN_KEYS_OFF, SQLITE_FOREIGN_KEYS_ON, Statement, Target,
-    float_literal, is_view, object, portable_field, string_literal, translate_sql, view_order,
+    float_literal, index_name, is_view, object, portable_field, string_literal, view_order,
     views_using,
 };
 use crate::dialect::Dialect as _;
@@ -928,115 +928,63 @@ fn is_current_time(sql: &str) -> bool {
     ["CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME"].contains(&sql)
 }
 
-/// An SQL expression of `manifest` as SQLite reads it: as written on
-/// SQLite, the usual current-time synonyms, and otherwise translated when
-/// it uses nothing another engine has on its own.
+/// An SQL expression of `manifest` as SQLite reads it.
 fn expression(cx: &Cx<'_>, manifest: &Manifest, sql: &str) -> Option<String> {
-    if cx.same_engine(manifest) {
-        return Some(sql.to_owned());
-    }
-    let squeezed: String = sql
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_ascii_lowercase();
-    match squeezed.as_str() {
-        "now()"
-        | "current_timestamp"
-        | "current_timestamp()"
-        | "localtimestamp"
-        | "transaction_timestamp()"
-        | "statement_timestamp()" => {
-            return Some("CURRENT_TIMESTAMP".into());
-        }
-        "current_date" | "curdate()" => return Some("CURRENT_DATE".into()),
-        "current_time" | "curtime()" => return Some("CURRENT_TIME".into()),
-        _ => {}
-    }
-    let translated = translate_sql(sql, Cx::source_target(manifest), Target::Sqlite)?;
-    // Functions of another engine would fail only when a row is written.
-    let known = [
-        "abs",
-        "coalesce",
-        "ifnull",
-        "nullif",
-        "length",
-        "lower",
-        "upper",
-        "trim",
-        "ltrim",
-        "rtrim",
-        "substr",
-        "substring",
-        "replace",
-        "round",
-        "min",
-        "max",
-        "date",
-        "time",
-        "datetime",
-        "julianday",
-        "strftime",
-        "unixepoch",
-        "random",
-        "randomblob",
-        "hex",
-        "json",
-        "instr",
-        "printf",
-        "format",
-        "typeof",
-        "cast",
-        "in",
-        "like",
-        "glob",
-        "between",
-        "exists",
-        "and",
-        "or",
-        "not",
-        "is",
-        "null",
-        "case",
-        "when",
-        "then",
-        "else",
-        "end",
-    ];
-    let calls_unknown =
-        sqlparser::tokenizer::Tokenizer::new(&sqlparser::dialect::SQLiteDialect {}, &translated)
-            .tokenize()
-            .ok()?
-            .windows(2)
-            .any(|pair| match pair {
-                [
-                    sqlparser::tokenizer::Token::Word(word),
-                    sqlparser::tokenizer::Token::LParen,
-                ] => {
-                    word.quote_style.is_none()
-                        && !known.contains(&word.value.to_ascii_lowercase().as_str())
-                }
-                _ => false,
-            });
-    (!calls_unknown).then_some(translated)
+    super::expression(cx, manifest, sql, SQLITE_FUNCTIONS)
 }
+
+/// Functions SQLite has (and SQL words that look like calls).
+const SQLITE_FUNCTIONS: &[&str] = &[
+    "abs",
+    "coalesce",
+    "ifnull",
+    "nullif",
+    "length",
+    "lower",
+    "upper",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "substr",
+    "substring",
+    "replace",
+    "round",
+    "min",
+    "max",
+    "date",
+    "time",
+    "datetime",
+    "julianday",
+    "strftime",
+    "unixepoch",
+    "random",
+    "randomblob",
+    "hex",
+    "json",
+    "instr",
+    "printf",
+    "format",
+    "typeof",
+    "cast",
+    "in",
+    "like",
+    "glob",
+    "between",
+    "exists",
+    "and",
+    "or",
+    "not",
+    "is",
+    "null",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+];
 
 fn check_sql(cx: &Cx<'_>, manifest: &Manifest, sql: &str) -> Option<String> {
     expression(cx, manifest, sql)
-}
-
-/// The name an index gets: its own, unless another entity of `manifest` has
-/// an index (or table) of that name (MySQL names indexes per table; SQLite
-/// per database), then `<table>_<name>`.
-pub(crate) fn index_name(manifest: &Manifest, entity_name: &str, index: &Index) -> String {
-    let taken = manifest.entities.iter().any(|(other_name, other)| {
-        (other_name != entity_name && other.indexes.iter().any(|i| i.name == index.name))
-            || other.table == index.name
-    });
-    match manifest.entities.get(entity_name) {
-        Some(entity) if taken => format!("{}_{}", entity.table, index.name),
-        _ => index.name.clone(),
-    }
 }
 
 fn create_index(
