@@ -425,3 +425,206 @@ async fn postgres_pagila_round_trips_through_a_fresh_database() {
     );
     assert!(unexplained(&changes, &plan.lossy).is_empty());
 }
+
+// ---------------------------------------------------------------------------
+// MySQL (MariaDB)
+
+mod my {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use baas::introspect::{IntrospectOptions, introspect};
+    use baas::manifest::Manifest;
+    use baas::migrate::render::Script;
+    use baas::source::SourceLocation;
+    use baas::ui::Progress;
+    use sqlx::Connection as _;
+    use url::Url;
+
+    use crate::support::server_url;
+
+    pub struct Database {
+        admin: Url,
+        pub name: String,
+    }
+
+    impl Database {
+        pub fn create(label: &str) -> Option<Self> {
+            static COUNTER: AtomicUsize = AtomicUsize::new(0);
+            let admin = Url::parse(&server_url("BAAS_TEST_MYSQL_URL")?).unwrap();
+            let name = format!(
+                "baas_r_{label}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            );
+            let database = Self { admin, name };
+            database.run(None, &format!("CREATE DATABASE `{}`", database.name));
+            Some(database)
+        }
+
+        pub fn url(&self) -> String {
+            let mut url = self.admin.clone();
+            url.set_path(&self.name);
+            url.to_string()
+        }
+
+        /// Runs SQL through the real `mariadb` client.
+        pub fn run(&self, database: Option<&str>, sql: &str) {
+            let mut command = Command::new("mariadb");
+            command
+                .arg("--protocol=TCP")
+                .arg(format!("--host={}", self.admin.host_str().unwrap()))
+                .arg(format!("--port={}", self.admin.port().unwrap_or(3306)))
+                .arg(format!("--user={}", self.admin.username()))
+                .arg("--default-character-set=utf8mb4");
+            if let Some(database) = database {
+                command.arg(database);
+            }
+            let mut child = command
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the `mariadb` client");
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(sql.as_bytes())
+                .unwrap();
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "mariadb failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+
+        pub fn load(&self, sql: &str) {
+            self.run(Some(&self.name), sql);
+        }
+
+        pub async fn connect(&self) -> sqlx::MySqlConnection {
+            sqlx::MySqlConnection::connect(&self.url()).await.unwrap()
+        }
+
+        /// Runs every statement in order (MySQL DDL commits as it goes).
+        pub async fn apply(&self, script: &Script) {
+            let mut connection = self.connect().await;
+            for statement in &script.statements {
+                if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.text.clone()))
+                    .execute(&mut connection)
+                    .await
+                {
+                    panic!("{error}\n{}\n\nin:\n{}", statement.text, script.to_sql());
+                }
+            }
+            connection.close().await.unwrap();
+        }
+
+        pub async fn introspect(&self) -> Manifest {
+            let location = SourceLocation::parse(&self.url(), std::path::Path::new("/")).unwrap();
+            introspect(
+                &location,
+                &IntrospectOptions::default(),
+                &Progress::hidden(),
+            )
+            .await
+            .unwrap()
+            .manifest
+        }
+    }
+
+    impl Drop for Database {
+        fn drop(&mut self) {
+            self.run(None, &format!("DROP DATABASE IF EXISTS `{}`", self.name));
+        }
+    }
+
+    /// A corpus script without the statements that pick its own database.
+    pub fn into_this_database(script: &str, own_name: &str) -> String {
+        script
+            .lines()
+            .filter(|line| {
+                let upper = line.trim_start().to_ascii_uppercase();
+                !(upper.starts_with("DROP SCHEMA")
+                    || upper.starts_with("CREATE SCHEMA")
+                    || upper.starts_with("DROP DATABASE")
+                    || upper.starts_with("CREATE DATABASE")
+                    || upper.starts_with("USE "))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace(&format!("{own_name}."), "")
+    }
+}
+
+fn corpus_text(relative: &str) -> String {
+    std::fs::read_to_string(corpus_file(relative)).unwrap()
+}
+
+/// Creates `source` on a fresh MariaDB database, introspects it, runs the
+/// down script and checks that nothing is left.
+async fn mysql_round_trip(label: &str, source: &Manifest) -> (Plan, Vec<Change>, Manifest) {
+    let plan = create_plan(Target::Mysql, source);
+    let fresh = my::Database::create(label).unwrap();
+    fresh.apply(&plan.up).await;
+    let mut again = fresh.introspect().await;
+    // The project is named after the database.
+    again.project = source.project.clone();
+    let changes = diff(source, &again);
+    fresh.apply(&plan.down).await;
+    let left = fresh.introspect().await;
+    assert!(
+        left.entities.is_empty(),
+        "the down script left {:?}",
+        left.entities.keys().collect::<Vec<_>>()
+    );
+    (plan, changes, again)
+}
+
+async fn mysql_source(
+    label: &str,
+    relative: &str,
+    own_name: &str,
+) -> Option<(my::Database, Manifest)> {
+    let database = my::Database::create(label)?;
+    database.load(&my::into_this_database(&corpus_text(relative), own_name));
+    let manifest = database.introspect().await;
+    Some((database, manifest))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_sakila_round_trips_through_a_fresh_database() {
+    let Some((_source_db, source)) =
+        mysql_source("sakila", "sql/mysql/sakila-schema.sql", "sakila").await
+    else {
+        return;
+    };
+    let (plan, changes, _) = mysql_round_trip("sakila_copy", &source).await;
+    assert!(
+        changes.is_empty(),
+        "{}\n{}",
+        show(&changes),
+        plan.up.to_sql()
+    );
+    assert!(plan.lossy.is_empty(), "{:#?}", plan.lossy);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_chinook_round_trips_through_a_fresh_database() {
+    let Some((_source_db, source)) =
+        mysql_source("chinook", "sql/mysql/Chinook_MySql.sql", "Chinook").await
+    else {
+        return;
+    };
+    let (plan, changes, _) = mysql_round_trip("chinook_copy", &source).await;
+    assert!(
+        changes.is_empty(),
+        "{}\n{}",
+        show(&changes),
+        plan.up.to_sql()
+    );
+    assert!(plan.lossy.is_empty(), "{:#?}", plan.lossy);
+}

@@ -1,10 +1,1299 @@
-//! mysql scripts.
+//! MySQL and MariaDB scripts.
+//!
+//! Enums are written inline (`enum('G','PG')`) on every column that uses
+//! them, so a changed enum modifies those columns. Foreign keys are added
+//! once every table exists; MySQL creates an index for a foreign key
+//! without one, so indexes come first. Column changes are one
+//! `MODIFY COLUMN` with the whole new definition.
+//!
+//! Choices where MySQL cannot say what the manifest says:
+//! - an index on a `TEXT`/`BLOB` column indexes its first 255 characters
+//!   (MySQL refuses the whole value); the manifest records no prefix;
+//! - a `TEXT`/`BLOB`/`JSON` literal default is written as an expression
+//!   (`DEFAULT ('x')`), which MySQL 8 and MariaDB both accept;
+//! - partial indexes, expression keys (MariaDB has none) and `SET DEFAULT`
+//!   actions (InnoDB refuses them) are left out, each with a lossy line.
+//!
+//! MySQL runs every DDL statement in a transaction of its own: a failing
+//! statement leaves the ones before it applied.
 
-use super::{Cx, RenderError, Statement};
+use std::collections::BTreeSet;
+
+use super::{
+    Cx, RenderError, Statement, Target, expression, float_literal, is_view, object, portable_field,
+    string_literal, view_order, views_using,
+};
+use crate::dialect::Dialect as _;
+use crate::dialect::mysql::MysqlDialect;
+use crate::diff::ChangeKind;
+use crate::manifest::{
+    DefaultValue, Entity, Field, FieldType, Generated, GeneratedKind, Index, IndexPart, Literal,
+    Manifest, ReferentialAction, Relation, SortOrder,
+};
+
+/// `name` as a MySQL identifier.
+pub(crate) fn quote(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+fn table(entity: &Entity) -> String {
+    quote(&entity.table)
+}
+
+/// The characters of a `TEXT`/`BLOB` column an index covers.
+const PREFIX_LENGTH: u32 = 255;
+
+const MYSQL_FUNCTIONS: &[&str] = &[
+    "abs",
+    "coalesce",
+    "ifnull",
+    "nullif",
+    "length",
+    "char_length",
+    "character_length",
+    "lower",
+    "upper",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "substr",
+    "substring",
+    "replace",
+    "round",
+    "floor",
+    "ceil",
+    "least",
+    "greatest",
+    "concat",
+    "md5",
+    "now",
+    "uuid",
+    "curdate",
+    "curtime",
+    "json_valid",
+    "left",
+    "right",
+    "cast",
+    "in",
+    "like",
+    "between",
+    "exists",
+    "and",
+    "or",
+    "not",
+    "is",
+    "null",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "regexp",
+];
 
 pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
-    Err(RenderError {
-        target: cx.target,
-        what: "render migrations yet (renderer not written)".into(),
+    let plan = Plan::new(cx);
+    let mut out = Vec::new();
+
+    // 1. Views that go away, change, or read a table that changes.
+    let mut drop_views: Vec<&str> = view_order(cx.before, &plan.old_views);
+    drop_views.reverse();
+    for name in drop_views {
+        let view = &cx.before.entities[name];
+        out.push(Statement::new(format!(
+            "DROP VIEW IF EXISTS {}",
+            table(view)
+        )));
+    }
+
+    // 2. Foreign keys that go away, or that block a drop.
+    for (entity_name, relation) in &plan.dropped_relations {
+        let Some(entity) = cx.before.entities.get(entity_name) else {
+            continue;
+        };
+        out.push(Statement::new(format!(
+            "ALTER TABLE {} DROP FOREIGN KEY {}",
+            table(entity),
+            quote(&relation_name(entity, relation))
+        )));
+    }
+
+    // 3. Indexes, uniques, checks and keys that go away from tables that stay.
+    for (name, kind) in plan.changes_of_altered(cx) {
+        let Some(old) = cx.old_entity(&name) else {
+            continue;
+        };
+        if is_view(old) {
+            continue;
+        }
+        match kind {
+            ChangeKind::DropIndex { index, .. } => {
+                if old.indexes.iter().any(|i| &i.name == index) {
+                    out.push(Statement::new(format!(
+                        "DROP INDEX {} ON {}",
+                        quote(index),
+                        table(old)
+                    )));
+                }
+            }
+            ChangeKind::DropUnique { fields, .. } => {
+                let unique = old.uniques.iter().find(|u| &u.fields == fields);
+                let index = unique
+                    .and_then(|u| u.name.clone())
+                    .unwrap_or_else(|| columns_of(old, fields)[0].to_owned());
+                out.push(Statement::new(format!(
+                    "DROP INDEX {} ON {}",
+                    quote(&index),
+                    table(old)
+                )));
+            }
+            ChangeKind::DropCheck { sql, .. } => {
+                if let Some(position) = old
+                    .checks
+                    .iter()
+                    .position(|c| crate::diff::sql_eq(&c.sql, sql))
+                {
+                    out.push(Statement::new(format!(
+                        "ALTER TABLE {} DROP CONSTRAINT {}",
+                        table(old),
+                        quote(&check_name(old, position))
+                    )));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // 4. Tables that go away.
+    for name in &plan.dropped {
+        let Some(entity) = cx.before.entities.get(name) else {
+            continue;
+        };
+        if is_view(entity) {
+            continue;
+        }
+        out.push(
+            Statement::new(format!("DROP TABLE {}", table(entity))).destructive(format!(
+                "drops table `{}` and every row in it",
+                entity.table
+            )),
+        );
+    }
+
+    // 5. Renames.
+    for name in &plan.altered {
+        let (Some(old), Some(new)) = (cx.old_entity(name), cx.after.entities.get(name)) else {
+            continue;
+        };
+        if is_view(new) {
+            continue;
+        }
+        if old.table != new.table {
+            out.push(Statement::new(format!(
+                "RENAME TABLE {} TO {}",
+                table(old),
+                table(new)
+            )));
+        }
+        for (field_name, field) in &new.fields {
+            let old_name = cx.old_field_name(name, field_name);
+            if let Some(old_field) = old.fields.get(old_name)
+                && old_field.column_name(old_name) != field.column_name(field_name)
+            {
+                out.push(Statement::new(format!(
+                    "ALTER TABLE {} RENAME COLUMN {} TO {}",
+                    table(new),
+                    quote(old_field.column_name(old_name)),
+                    quote(field.column_name(field_name))
+                )));
+            }
+        }
+    }
+
+    // 6. New tables, with their indexes.
+    for name in &plan.created {
+        let Some(entity) = cx.after.entities.get(name) else {
+            continue;
+        };
+        if is_view(entity) {
+            continue;
+        }
+        let mut create = Statement::new(create_table(cx, cx.after, name, entity));
+        if let Some(note) = cx.restore_note(&format!("table `{}`", entity.table)) {
+            create = create.note(note);
+        }
+        out.push(create);
+        for index in &entity.indexes {
+            if let Some(statement) = create_index(cx, cx.after, name, entity, index) {
+                out.push(statement);
+            }
+        }
+    }
+
+    // 7. Columns of tables that stay, and the columns of changed enums.
+    for name in plan.altered.clone() {
+        alter_columns(cx, &name, &plan, &mut out);
+    }
+
+    // 8. Keys, uniques, checks and indexes that appear on tables that stay.
+    for (name, kind) in plan.changes_of_altered(cx) {
+        let (Some(old), Some(new)) = (cx.old_entity(&name), cx.after.entities.get(&name)) else {
+            continue;
+        };
+        if is_view(new) {
+            continue;
+        }
+        match kind {
+            ChangeKind::AddIndex { index, .. } => {
+                if let Some(found) = new.indexes.iter().find(|i| &i.name == index)
+                    && let Some(statement) = create_index(cx, cx.after, &name, new, found)
+                {
+                    out.push(statement);
+                }
+            }
+            ChangeKind::AddUnique { fields, .. } => {
+                if let Some(unique) = new.uniques.iter().find(|u| &u.fields == fields) {
+                    let index = unique
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| columns_of(new, fields)[0].to_owned());
+                    out.push(Statement::new(format!(
+                        "CREATE UNIQUE INDEX {} ON {} ({})",
+                        quote(&index),
+                        table(new),
+                        key_parts(cx, cx.after, &name, new, fields)
+                    )));
+                }
+            }
+            ChangeKind::AddCheck { sql, .. } => {
+                if let Some(position) = new
+                    .checks
+                    .iter()
+                    .position(|c| crate::diff::sql_eq(&c.sql, sql))
+                    && let Some(text) = check_sql(cx, cx.after, &name, &new.checks[position].sql)
+                {
+                    out.push(Statement::new(format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({text})",
+                        table(new),
+                        quote(&check_name(new, position))
+                    )));
+                }
+            }
+            ChangeKind::ChangePrimaryKey { before, after, .. } => {
+                let mut steps = Vec::new();
+                if !before.is_empty() {
+                    steps.push("DROP PRIMARY KEY".to_owned());
+                }
+                if !after.is_empty() {
+                    steps.push(format!("ADD PRIMARY KEY ({})", column_list(new, after)));
+                }
+                let _ = old;
+                out.push(Statement::new(format!(
+                    "ALTER TABLE {} {}",
+                    table(new),
+                    steps.join(", ")
+                )));
+            }
+            _ => {}
+        }
+    }
+
+    // 9. Foreign keys, once every table and index exists.
+    for (entity_name, relation) in &plan.added_relations {
+        let Some(entity) = cx.after.entities.get(entity_name) else {
+            continue;
+        };
+        if let Some(statement) = add_foreign_key(cx, cx.after, entity_name, entity, relation) {
+            out.push(statement);
+        }
+    }
+
+    // 10. Views.
+    for name in view_order(cx.after, &plan.new_views) {
+        let view = &cx.after.entities[name];
+        if let Some(statement) = create_view(cx, cx.after, name, view) {
+            out.push(statement);
+        }
+    }
+
+    // 11. Table comments.
+    for name in &plan.altered {
+        let (Some(old), Some(new)) = (cx.old_entity(name), cx.after.entities.get(name)) else {
+            continue;
+        };
+        if !is_view(new) && old.comment != new.comment {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} COMMENT = {}",
+                table(new),
+                string_literal(new.comment.as_deref().unwrap_or(""), true)
+            )));
+        }
+        if new.row_level_security {
+            cx.lossy(format!("{name}: MySQL has no row-level security"));
+        }
+    }
+    Ok(out)
+}
+
+struct Plan {
+    created: Vec<String>,
+    dropped: Vec<String>,
+    altered: Vec<String>,
+    old_views: BTreeSet<String>,
+    new_views: BTreeSet<String>,
+    dropped_relations: Vec<(String, Relation)>,
+    added_relations: Vec<(String, Relation)>,
+    /// Enums whose values change: every column using one is modified.
+    changed_enums: BTreeSet<String>,
+}
+
+impl Plan {
+    fn new(cx: &mut Cx<'_>) -> Self {
+        let mut plan = Self {
+            created: Vec::new(),
+            dropped: Vec::new(),
+            altered: Vec::new(),
+            old_views: BTreeSet::new(),
+            new_views: BTreeSet::new(),
+            dropped_relations: Vec::new(),
+            added_relations: Vec::new(),
+            changed_enums: BTreeSet::new(),
+        };
+        let mut altered = BTreeSet::new();
+        for change in cx.changes {
+            match &change.kind {
+                ChangeKind::AddEntity { entity } => plan.created.push(entity.clone()),
+                ChangeKind::DropEntity { entity } => plan.dropped.push(entity.clone()),
+                ChangeKind::AddEnumValue { name, .. }
+                | ChangeKind::RemoveEnumValue { name, .. } => {
+                    plan.changed_enums.insert(name.clone());
+                }
+                kind => {
+                    if let Some(entity) = super::change_entity(kind) {
+                        altered.insert(entity.to_owned());
+                    }
+                }
+            }
+        }
+        for enum_name in &plan.changed_enums {
+            for (name, entity) in &cx.after.entities {
+                if !is_view(entity) && entity.fields.values().any(|f| uses_enum(f, enum_name)) {
+                    altered.insert(name.clone());
+                }
+            }
+        }
+        for name in altered {
+            if plan.created.contains(&name) {
+                continue;
+            }
+            let old_kind = cx.old_entity(&name).map(|e| e.kind);
+            let new_kind = cx.after.entities.get(&name).map(|e| e.kind);
+            if old_kind.is_some() && new_kind.is_some() && old_kind != new_kind {
+                plan.dropped.push(cx.old_entity_name(&name).to_owned());
+                plan.created.push(name);
+            } else if new_kind.is_some() {
+                plan.altered.push(name);
+            }
+        }
+
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        for name in plan.altered.iter() {
+            if let Some(old) = cx.old_entity(name)
+                && !is_view(old)
+            {
+                touched.insert(old.table.clone());
+            }
+        }
+        for name in &plan.dropped {
+            if let Some(entity) = cx.before.entities.get(name) {
+                touched.insert(entity.table.clone());
+            }
+        }
+        plan.old_views = views_using(cx.before, &touched);
+        for name in plan.altered.iter().chain(&plan.dropped) {
+            let old_name = cx.old_entity_name(name).to_owned();
+            if cx.before.entities.get(&old_name).is_some_and(is_view) {
+                plan.old_views.insert(old_name);
+            }
+        }
+        for (name, entity) in &cx.after.entities {
+            if !is_view(entity) {
+                continue;
+            }
+            let old_name = cx.old_entity_name(name).to_owned();
+            let recreated = plan.old_views.contains(&old_name) && !plan.dropped.contains(&old_name)
+                || plan.created.contains(name)
+                || plan.altered.contains(name);
+            if recreated {
+                plan.new_views.insert(name.clone());
+            }
+        }
+
+        for change in cx.changes {
+            match &change.kind {
+                ChangeKind::DropRelation {
+                    entity,
+                    fields,
+                    target,
+                } => {
+                    let old_name = cx.old_entity_name(entity).to_owned();
+                    let new_relations = cx
+                        .after
+                        .entities
+                        .get(entity)
+                        .map(|e| e.relations.clone())
+                        .unwrap_or_default();
+                    if let Some(relation) = cx.before.entities.get(&old_name).and_then(|e| {
+                        e.relations.iter().find(|r| {
+                            &r.fields == fields
+                                && &r.references.entity == target
+                                && !new_relations.contains(r)
+                        })
+                    }) {
+                        plan.dropped_relations.push((old_name, relation.clone()));
+                    }
+                }
+                ChangeKind::AddRelation {
+                    entity,
+                    fields,
+                    target,
+                } => {
+                    let old_relations = cx
+                        .old_entity(entity)
+                        .map(|e| e.relations.clone())
+                        .unwrap_or_default();
+                    if let Some(relation) = cx.after.entities.get(entity).and_then(|e| {
+                        e.relations.iter().find(|r| {
+                            &r.fields == fields
+                                && &r.references.entity == target
+                                && !old_relations.contains(r)
+                        })
+                    }) {
+                        plan.added_relations
+                            .push((entity.clone(), relation.clone()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for name in &plan.dropped {
+            if let Some(entity) = cx.before.entities.get(name)
+                && !is_view(entity)
+            {
+                for relation in &entity.relations {
+                    if !plan
+                        .dropped_relations
+                        .iter()
+                        .any(|(n, r)| n == name && r == relation)
+                    {
+                        plan.dropped_relations
+                            .push((name.clone(), relation.clone()));
+                    }
+                }
+            }
+        }
+        // Foreign keys into a changing primary key, or onto a column whose
+        // type changes, are dropped first and added again.
+        for change in cx.changes {
+            let (entity, fields): (&String, Vec<String>) = match &change.kind {
+                ChangeKind::ChangePrimaryKey { entity, before, .. } => (entity, before.clone()),
+                ChangeKind::AlterField { entity, field, .. } => (entity, vec![field.clone()]),
+                _ => continue,
+            };
+            let old_name = cx.old_entity_name(entity).to_owned();
+            for (other_name, other) in &cx.before.entities {
+                for relation in &other.relations {
+                    let into = relation.references.entity == old_name
+                        && relation
+                            .references
+                            .fields
+                            .iter()
+                            .any(|f| fields.contains(f));
+                    let from = other_name == &old_name
+                        && matches!(change.kind, ChangeKind::AlterField { .. })
+                        && relation.fields.iter().any(|f| fields.contains(f));
+                    if (into || from)
+                        && !plan
+                            .dropped_relations
+                            .iter()
+                            .any(|(n, r)| n == other_name && r == relation)
+                    {
+                        plan.dropped_relations
+                            .push((other_name.clone(), relation.clone()));
+                    }
+                }
+            }
+        }
+        for (name, relation) in plan.dropped_relations.clone() {
+            if plan.dropped.contains(&name) {
+                continue;
+            }
+            let new_name = cx
+                .after
+                .entities
+                .keys()
+                .find(|n| cx.old_entity_name(n) == name)
+                .cloned();
+            if let Some(new_name) = new_name
+                && let Some(entity) = cx.after.entities.get(&new_name)
+                && let Some(kept) = entity.relations.iter().find(|r| {
+                    r.fields == relation.fields && r.references.fields == relation.references.fields
+                })
+                && !plan
+                    .added_relations
+                    .iter()
+                    .any(|(n, r)| n == &new_name && r == kept)
+            {
+                plan.added_relations.push((new_name, kept.clone()));
+            }
+        }
+        for name in &plan.created {
+            if let Some(entity) = cx.after.entities.get(name)
+                && !is_view(entity)
+            {
+                for relation in &entity.relations {
+                    plan.added_relations.push((name.clone(), relation.clone()));
+                }
+            }
+        }
+        plan
+    }
+
+    fn changes_of_altered<'c>(&self, cx: &Cx<'c>) -> Vec<(String, &'c ChangeKind)> {
+        self.altered
+            .iter()
+            .flat_map(|name| {
+                cx.changes_of(name)
+                    .into_iter()
+                    .map(move |kind| (name.clone(), kind))
+            })
+            .collect()
+    }
+}
+
+fn uses_enum(field: &Field, name: &str) -> bool {
+    field.enum_name.as_deref() == Some(name)
+        || field.items.as_ref().is_some_and(|i| uses_enum(i, name))
+}
+
+/// A check's name: its own, or MySQL's pattern `<table>_chk_<n>`.
+fn check_name(entity: &Entity, position: usize) -> String {
+    if let Some(name) = &entity.checks[position].name {
+        return name.clone();
+    }
+    let number = entity.checks[..=position]
+        .iter()
+        .filter(|c| c.name.is_none())
+        .count();
+    format!("{}_chk_{number}", entity.table)
+}
+
+/// A foreign key's name: its own, or MySQL's pattern `<table>_ibfk_<n>`.
+fn relation_name(entity: &Entity, relation: &Relation) -> String {
+    relation.name.clone().unwrap_or_else(|| {
+        let number = entity
+            .relations
+            .iter()
+            .take_while(|r| *r != relation)
+            .filter(|r| r.name.is_none())
+            .count()
+            + 1;
+        format!("{}_ibfk_{number}", entity.table)
     })
+}
+
+fn columns_of<'e>(entity: &'e Entity, fields: &'e [String]) -> Vec<&'e str> {
+    fields
+        .iter()
+        .map(|f| {
+            entity
+                .fields
+                .get(f)
+                .map_or(f.as_str(), |field| field.column_name(f))
+        })
+        .collect()
+}
+
+fn column_list(entity: &Entity, fields: &[String]) -> String {
+    columns_of(entity, fields)
+        .into_iter()
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether MySQL keeps `field` as `TEXT`/`BLOB`/`JSON` (no plain index, no
+/// literal default).
+fn is_blob(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) -> bool {
+    let ty = column_type(cx, manifest, here, field).to_ascii_lowercase();
+    ty.contains("text") || ty.contains("blob") || ty == "json" || ty.starts_with("geometry")
+}
+
+/// Key parts for `fields`, with a prefix length on `TEXT`/`BLOB` columns.
+fn key_parts(
+    cx: &mut Cx<'_>,
+    manifest: &Manifest,
+    entity_name: &str,
+    entity: &Entity,
+    fields: &[String],
+) -> String {
+    fields
+        .iter()
+        .map(|f| {
+            let Some(field) = entity.fields.get(f) else {
+                return quote(f);
+            };
+            let here = object(entity_name, f);
+            if is_blob(cx, manifest, &here, field) {
+                cx.lossy(format!(
+                    "{here}: MySQL indexes only a prefix of a TEXT/BLOB column; the key uses its first {PREFIX_LENGTH} characters"
+                ));
+                format!("{}({PREFIX_LENGTH})", quote(field.column_name(f)))
+            } else {
+                quote(field.column_name(f))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn action(action: ReferentialAction) -> &'static str {
+    match action {
+        ReferentialAction::NoAction => "NO ACTION",
+        ReferentialAction::Restrict => "RESTRICT",
+        ReferentialAction::Cascade => "CASCADE",
+        ReferentialAction::SetNull => "SET NULL",
+        ReferentialAction::SetDefault => "SET DEFAULT",
+    }
+}
+
+fn create_table(cx: &mut Cx<'_>, manifest: &Manifest, name: &str, entity: &Entity) -> String {
+    let mut lines = Vec::new();
+    for (field_name, field) in &entity.fields {
+        lines.push(column_definition(
+            cx, manifest, name, entity, field_name, field,
+        ));
+    }
+    if !entity.primary_key.is_empty() {
+        lines.push(format!(
+            "PRIMARY KEY ({})",
+            key_parts(cx, manifest, name, entity, &entity.primary_key)
+        ));
+        if let Some(key_name) = &entity.primary_key_name
+            && !cx.same_engine(manifest)
+        {
+            cx.lossy(format!(
+                "{name}: MySQL names every primary key PRIMARY; `{key_name}` is not kept"
+            ));
+        }
+    }
+    for (field_name, field) in &entity.fields {
+        if field.unique {
+            lines.push(format!(
+                "UNIQUE KEY {} ({})",
+                quote(field.column_name(field_name)),
+                key_parts(cx, manifest, name, entity, std::slice::from_ref(field_name))
+            ));
+        }
+    }
+    for unique in &entity.uniques {
+        let index = unique
+            .name
+            .clone()
+            .unwrap_or_else(|| columns_of(entity, &unique.fields)[0].to_owned());
+        if !cx.same_engine(manifest) {
+            cx.lossy(format!(
+                "{name}: MySQL keeps the unique constraint on ({}) as unique index `{index}`",
+                unique.fields.join(", ")
+            ));
+        }
+        lines.push(format!(
+            "UNIQUE KEY {} ({})",
+            quote(&index),
+            key_parts(cx, manifest, name, entity, &unique.fields)
+        ));
+    }
+    for (position, check) in entity.checks.iter().enumerate() {
+        if let Some(text) = check_sql(cx, manifest, name, &check.sql) {
+            lines.push(format!(
+                "CONSTRAINT {} CHECK ({text})",
+                quote(&check_name(entity, position))
+            ));
+        }
+    }
+    let comment = entity
+        .comment
+        .as_ref()
+        .map(|c| format!(" COMMENT={}", string_literal(c, true)))
+        .unwrap_or_default();
+    if entity.row_level_security {
+        cx.lossy(format!("{name}: MySQL has no row-level security"));
+    }
+    format!(
+        "CREATE TABLE {} (\n    {}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4{comment}",
+        table(entity),
+        lines.join(",\n    ")
+    )
+}
+
+fn check_sql(cx: &mut Cx<'_>, manifest: &Manifest, entity: &str, sql: &str) -> Option<String> {
+    let text = expression(cx, manifest, sql, MYSQL_FUNCTIONS);
+    if text.is_none() {
+        cx.lossy(format!(
+            "{entity}: CHECK `{sql}` is written in {} SQL that MySQL does not read; left out",
+            Cx::source_target(manifest).map_or("another engine's", Target::name)
+        ));
+    }
+    text
+}
+
+/// A column as `CREATE TABLE`, `ADD COLUMN` or `MODIFY COLUMN` declares it.
+fn column_definition(
+    cx: &mut Cx<'_>,
+    manifest: &Manifest,
+    entity_name: &str,
+    entity: &Entity,
+    name: &str,
+    field: &Field,
+) -> String {
+    let here = object(entity_name, name);
+    let mut parts = vec![
+        quote(field.column_name(name)),
+        column_type(cx, manifest, &here, field),
+    ];
+    let computed = matches!(&field.generated, Some(Generated::Computed { .. }));
+    if let Some(Generated::Computed { sql, stored }) = &field.generated {
+        match expression(cx, manifest, sql, MYSQL_FUNCTIONS) {
+            Some(sql) => parts.push(format!(
+                "GENERATED ALWAYS AS ({sql}) {}",
+                if *stored { "STORED" } else { "VIRTUAL" }
+            )),
+            None => cx.lossy(format!(
+                "{here}: the generated expression `{sql}` is not MySQL SQL; the column is a plain column"
+            )),
+        }
+    }
+    if !computed {
+        parts.push(if field.nullable { "NULL" } else { "NOT NULL" }.into());
+    }
+    match &field.generated {
+        Some(Generated::Kind(kind)) => {
+            let in_key = entity.primary_key.first().is_some_and(|k| k == name)
+                || field.unique
+                || entity.indexes.iter().any(|i| {
+                    matches!(i.fields.first(), Some(IndexPart::Field { field, .. }) if field == name)
+                });
+            if field.ty.is_integer() && in_key {
+                parts.push("AUTO_INCREMENT".into());
+                if *kind != GeneratedKind::Autoincrement {
+                    cx.lossy(format!("{here}: `{kind}` becomes MySQL's AUTO_INCREMENT"));
+                }
+            } else {
+                cx.lossy(format!(
+                    "{here}: MySQL generates values only for an indexed integer column; `{kind}` is left out"
+                ));
+            }
+        }
+        Some(Generated::Computed { .. }) => {}
+        None => {
+            if let Some(default) = default_sql(cx, manifest, &here, field) {
+                parts.push(format!("DEFAULT {default}"));
+            }
+        }
+    }
+    if let Some(on_update) = &field.on_update {
+        match expression(cx, manifest, on_update, MYSQL_FUNCTIONS) {
+            Some(sql) => parts.push(format!("ON UPDATE {sql}")),
+            None => cx.lossy(format!(
+                "{here}: ON UPDATE `{on_update}` is not MySQL SQL; left out"
+            )),
+        }
+    }
+    if let Some(collation) = &field.collation {
+        if cx.same_engine(manifest) {
+            parts.push(format!("COLLATE {collation}"));
+        } else {
+            cx.lossy(format!(
+                "{here}: collation `{collation}` is not a MySQL collation; left out"
+            ));
+        }
+    }
+    if let Some(comment) = &field.comment {
+        parts.push(format!("COMMENT {}", string_literal(comment, true)));
+    }
+    parts.join(" ")
+}
+
+/// The MySQL type of `field`.
+fn column_type(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) -> String {
+    let Some(field) = portable_field(cx, manifest, here, field) else {
+        let native = field.native.as_deref().unwrap_or("?");
+        cx.lossy(format!(
+            "{here}: `{native}` has no mysql equivalent; stored as longtext"
+        ));
+        return "longtext".into();
+    };
+    let members = |name: Option<&str>| -> Option<String> {
+        let values = &manifest.enums.get(name?)?.values;
+        Some(
+            values
+                .iter()
+                .map(|v| string_literal(v, true))
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+    };
+    // A SET: its members from the enum (the native text is lower-cased).
+    if field.ty == FieldType::Array
+        && let Some(items) = &field.items
+        && items.ty == FieldType::Enum
+        && field
+            .native
+            .as_deref()
+            .is_some_and(|n| n.starts_with("set("))
+        && let Some(values) = members(items.enum_name.as_deref())
+    {
+        return format!("set({values})");
+    }
+    if field.native.is_some() {
+        return MysqlDialect.column_type(&field);
+    }
+    let enum_type = |name: Option<&str>| members(name).map(|values| format!("enum({values})"));
+    let same = cx.same_engine(manifest);
+    let lost = match field.ty {
+        FieldType::Enum => {
+            if let Some(ty) = enum_type(field.enum_name.as_deref()) {
+                if !same {
+                    cx.lossy(format!(
+                        "{here}: MySQL enums belong to their column; enum `{}` is written inline",
+                        field.enum_name.as_deref().unwrap_or("?")
+                    ));
+                }
+                return ty;
+            }
+            Some("an enum the manifest does not define is stored as varchar(255)")
+        }
+        FieldType::String if field.max_length.is_none() => {
+            Some("a string without a length is stored as varchar(255)")
+        }
+        FieldType::Decimal if field.precision.is_none() => {
+            cx.lossy(format!(
+                "{here}: a decimal without a precision is stored as decimal(65,30)"
+            ));
+            return "decimal(65,30)".into();
+        }
+        FieldType::Uuid => Some("MySQL has no uuid type; stored as char(36)"),
+        FieldType::Timestamptz if !same => {
+            Some("timestamptz is stored as MySQL TIMESTAMP (kept in UTC, from 1970 to 2038)")
+        }
+        FieldType::Interval => Some("MySQL has no interval type; stored as varchar(64)"),
+        FieldType::Array => Some("MySQL has no arrays; stored as json"),
+        FieldType::Object => Some("MySQL has no nested documents; stored as json"),
+        FieldType::ObjectId => Some("object ids are stored as char(24)"),
+        FieldType::Time | FieldType::Timestamp | FieldType::Float32 => None,
+        _ => None,
+    };
+    if let Some(lost) = lost {
+        cx.lossy(format!("{here}: {lost}"));
+    }
+    if field.ty == FieldType::Enum {
+        return "varchar(255)".into();
+    }
+    MysqlDialect.column_type(&field)
+}
+
+fn literal_sql(literal: &Literal) -> String {
+    match literal {
+        Literal::Bool(true) => "1".into(),
+        Literal::Bool(false) => "0".into(),
+        Literal::Int(value) => value.to_string(),
+        Literal::Float(value) => float_literal(*value),
+        Literal::String(text) => string_literal(text, true),
+        Literal::Array(items) => {
+            let json = serde_json::Value::Array(
+                items
+                    .iter()
+                    .map(|item| match item {
+                        Literal::Bool(v) => serde_json::Value::Bool(*v),
+                        Literal::Int(v) => serde_json::Value::from(*v),
+                        Literal::Float(v) => serde_json::Value::from(*v),
+                        Literal::String(v) => serde_json::Value::String(v.clone()),
+                        Literal::Array(_) => serde_json::Value::Null,
+                    })
+                    .collect(),
+            );
+            string_literal(&json.to_string(), true)
+        }
+    }
+}
+
+fn default_sql(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) -> Option<String> {
+    let blob = is_blob(cx, manifest, here, field);
+    match field.default.as_ref()? {
+        DefaultValue::Literal(literal) => {
+            // A set (array of enum values) default is its members joined.
+            let text = match (field.ty, literal) {
+                (FieldType::Array, Literal::String(_)) => literal_sql(literal),
+                (FieldType::Array, Literal::Array(items)) if field.native.is_some() => {
+                    string_literal(
+                        &items
+                            .iter()
+                            .map(|i| match i {
+                                Literal::String(s) => s.clone(),
+                                other => other.to_string(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        true,
+                    )
+                }
+                (FieldType::Array, _) => {
+                    cx.lossy(format!("{here}: the array default is stored as JSON text"));
+                    literal_sql(literal)
+                }
+                _ => literal_sql(literal),
+            };
+            Some(if blob { format!("({text})") } else { text })
+        }
+        DefaultValue::Sql { sql } => match expression(cx, manifest, sql, MYSQL_FUNCTIONS) {
+            Some(text) => {
+                let upper = text.trim().to_ascii_uppercase();
+                let bare = upper.starts_with("CURRENT_TIMESTAMP")
+                    || upper.starts_with("CURRENT_DATE")
+                    || upper.starts_with("CURRENT_TIME")
+                    || upper == "NULL"
+                    || text.trim().starts_with('\'')
+                    || text.trim().parse::<f64>().is_ok();
+                if field.ty == FieldType::Date
+                    && upper == "CURRENT_DATE"
+                    && !cx.same_engine(manifest)
+                {
+                    // MariaDB takes `curdate()` as a default expression.
+                    return Some("(curdate())".into());
+                }
+                Some(if bare && !blob {
+                    text
+                } else {
+                    format!("({text})")
+                })
+            }
+            None => {
+                cx.lossy(format!(
+                    "{here}: the default `{sql}` is not MySQL SQL; left out"
+                ));
+                None
+            }
+        },
+    }
+}
+
+fn create_index(
+    cx: &mut Cx<'_>,
+    manifest: &Manifest,
+    entity_name: &str,
+    entity: &Entity,
+    index: &Index,
+) -> Option<Statement> {
+    let here = format!("{entity_name}.{}", index.name);
+    let same = cx.same_engine(manifest);
+    let kind = match index
+        .method
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("fulltext") => "FULLTEXT ",
+        Some("spatial") => "SPATIAL ",
+        Some(other) if !same => {
+            cx.lossy(format!(
+                "{here}: MySQL has no `{other}` indexes; created as a plain index"
+            ));
+            ""
+        }
+        _ => "",
+    };
+    if index.predicate.is_some() {
+        if index.unique {
+            cx.lossy(format!(
+                "{here}: MySQL has no partial indexes; the unique index is left out"
+            ));
+            return None;
+        }
+        cx.lossy(format!(
+            "{here}: MySQL has no partial indexes; the index covers every row"
+        ));
+    }
+    if index.expire_after_seconds.is_some() {
+        cx.lossy(format!(
+            "{here}: MySQL does not expire rows; `expire_after_seconds` is left out"
+        ));
+    }
+    let mut parts = Vec::new();
+    for part in &index.fields {
+        match part {
+            IndexPart::Field {
+                field,
+                order,
+                collation,
+            } => {
+                let mut text = match entity.fields.get(field) {
+                    Some(_) if kind.is_empty() => key_parts(
+                        cx,
+                        manifest,
+                        entity_name,
+                        entity,
+                        std::slice::from_ref(field),
+                    ),
+                    Some(definition) => quote(definition.column_name(field)),
+                    None => quote(field),
+                };
+                if collation.is_some() {
+                    cx.lossy(format!("{here}: per-key collations are left out"));
+                }
+                if *order == Some(SortOrder::Desc) {
+                    text.push_str(" DESC");
+                }
+                parts.push(text);
+            }
+            IndexPart::Expression { sql, .. } => {
+                cx.lossy(format!(
+                    "{here}: MariaDB indexes no expressions (`{sql}`); the index is left out"
+                ));
+                return None;
+            }
+        }
+    }
+    Some(Statement::new(format!(
+        "CREATE {}{kind}INDEX {} ON {} ({})",
+        if index.unique { "UNIQUE " } else { "" },
+        quote(&index.name),
+        table(entity),
+        parts.join(", ")
+    )))
+}
+
+fn add_foreign_key(
+    cx: &mut Cx<'_>,
+    manifest: &Manifest,
+    entity_name: &str,
+    entity: &Entity,
+    relation: &Relation,
+) -> Option<Statement> {
+    let Some(target) = manifest.entities.get(&relation.references.entity) else {
+        cx.lossy(format!(
+            "{entity_name}: foreign key to `{}`, which is not an entity; left out",
+            relation.references.entity
+        ));
+        return None;
+    };
+    let name = relation_name(entity, relation);
+    let mut text = format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+        table(entity),
+        quote(&name),
+        column_list(entity, &relation.fields),
+        table(target),
+        column_list(target, &relation.references.fields)
+    );
+    // MySQL reports a missing action as RESTRICT: NO ACTION is written out.
+    for (label, value) in [
+        ("DELETE", relation.on_delete),
+        ("UPDATE", relation.on_update),
+    ] {
+        match value {
+            ReferentialAction::SetDefault => cx.lossy(format!(
+                "{entity_name}: InnoDB refuses ON {label} SET DEFAULT; foreign key `{name}` takes NO ACTION"
+            )),
+            other => text.push_str(&format!(" ON {label} {}", action(other))),
+        }
+    }
+    if relation.deferrable {
+        cx.lossy(format!(
+            "{entity_name}: MySQL checks foreign keys at once; `{name}` is not deferrable"
+        ));
+    }
+    // MySQL adds an index named after the foreign key when no index starts
+    // with its columns.
+    let covered = entity.primary_key.starts_with(&relation.fields)
+        || entity.indexes.iter().any(|index| {
+            index.predicate.is_none()
+                && index.fields.len() >= relation.fields.len()
+                && relation
+                    .fields
+                    .iter()
+                    .zip(&index.fields)
+                    .all(|(f, part)| matches!(part, IndexPart::Field { field, .. } if field == f))
+        })
+        || entity
+            .uniques
+            .iter()
+            .any(|u| u.fields.starts_with(&relation.fields))
+        || matches!(relation.fields.as_slice(), [single] if entity.fields.get(single).is_some_and(|f| f.unique));
+    if !covered {
+        cx.lossy(format!(
+            "{entity_name}: MySQL adds index `{name}` for its foreign key ({})",
+            relation.fields.join(", ")
+        ));
+    }
+    Some(Statement::new(text))
+}
+
+fn create_view(
+    cx: &mut Cx<'_>,
+    manifest: &Manifest,
+    name: &str,
+    view: &Entity,
+) -> Option<Statement> {
+    let Some(definition) = &view.definition else {
+        cx.lossy(format!(
+            "{name}: the view has no query in the manifest; not created"
+        ));
+        return None;
+    };
+    if !cx.same_engine(manifest) {
+        cx.lossy(format!(
+            "{name}: the view's query is written in {} SQL; not created on MySQL",
+            Cx::source_target(manifest).map_or("another engine's", Target::name)
+        ));
+        return None;
+    }
+    Some(Statement::new(format!(
+        "CREATE VIEW {} AS {}",
+        table(view),
+        definition.trim().trim_end_matches(';')
+    )))
+}
+
+fn alter_columns(cx: &mut Cx<'_>, name: &str, plan: &Plan, out: &mut Vec<Statement>) {
+    let (Some(old), Some(new)) = (cx.old_entity(name), cx.after.entities.get(name)) else {
+        return;
+    };
+    if is_view(new) {
+        return;
+    }
+    let qualified = table(new);
+    let mut modified = BTreeSet::new();
+    for kind in cx.changes_of(name) {
+        match kind {
+            ChangeKind::AddField { field, .. } => {
+                let Some(definition) = new.fields.get(field) else {
+                    continue;
+                };
+                let column = column_definition(cx, cx.after, name, new, field, definition);
+                let position = match new.fields.get_index_of(field) {
+                    Some(0) => " FIRST".to_owned(),
+                    Some(i) => new
+                        .fields
+                        .get_index(i - 1)
+                        .map(|(n, f)| format!(" AFTER {}", quote(f.column_name(n))))
+                        .unwrap_or_default(),
+                    None => String::new(),
+                };
+                let mut statement = Statement::new(format!(
+                    "ALTER TABLE {qualified} ADD COLUMN {column}{position}"
+                ));
+                if let Some(note) = cx.restore_note(&format!("column `{field}`")) {
+                    statement = statement.note(note);
+                }
+                out.push(statement);
+                if definition.unique {
+                    out.push(Statement::new(format!(
+                        "CREATE UNIQUE INDEX {} ON {qualified} ({})",
+                        quote(definition.column_name(field)),
+                        key_parts(cx, cx.after, name, new, std::slice::from_ref(field))
+                    )));
+                }
+            }
+            ChangeKind::DropField { field, .. } => {
+                let Some(old_field) = old.fields.get(field) else {
+                    continue;
+                };
+                out.push(
+                    Statement::new(format!(
+                        "ALTER TABLE {qualified} DROP COLUMN {}",
+                        quote(old_field.column_name(field))
+                    ))
+                    .destructive(format!("drops `{name}.{field}` and its values")),
+                );
+            }
+            ChangeKind::AlterField { field, .. } => {
+                modified.insert(field.clone());
+                let old_name = cx.old_field_name(name, field).to_owned();
+                let (Some(before), Some(after)) =
+                    (old.fields.get(&old_name), new.fields.get(field))
+                else {
+                    continue;
+                };
+                let reason = cx
+                    .changes
+                    .iter()
+                    .find(|c| std::ptr::eq(&c.kind, kind))
+                    .map(|c| (c.safety, c.reason.clone()));
+                let here = object(name, field);
+                if !before.nullable && after.nullable {
+                    // nothing to fill
+                } else if before.nullable
+                    && !after.nullable
+                    && let Some(DefaultValue::Literal(literal)) = &after.default
+                {
+                    out.push(
+                        Statement::new(format!(
+                            "UPDATE {qualified} SET {} = {} WHERE {} IS NULL",
+                            quote(before.column_name(&old_name)),
+                            literal_sql(literal),
+                            quote(before.column_name(&old_name))
+                        ))
+                        .note(format!(
+                            "`{here}` becomes NOT NULL: rows holding NULL take the default"
+                        )),
+                    );
+                }
+                let mut stripped = before.clone();
+                stripped.unique = after.unique;
+                if stripped != *after || before.column_name(&old_name) != after.column_name(field) {
+                    let definition = column_definition(cx, cx.after, name, new, field, after);
+                    let mut statement = Statement::new(format!(
+                        "ALTER TABLE {qualified} MODIFY COLUMN {definition}"
+                    ));
+                    if let Some((crate::diff::Safety::Destructive, reason)) = &reason {
+                        statement = statement.destructive(reason.clone());
+                    }
+                    out.push(statement);
+                }
+                if before.unique != after.unique {
+                    let index = quote(after.column_name(field));
+                    if after.unique {
+                        out.push(Statement::new(format!(
+                            "CREATE UNIQUE INDEX {index} ON {qualified} ({})",
+                            key_parts(cx, cx.after, name, new, std::slice::from_ref(field))
+                        )));
+                    } else {
+                        out.push(Statement::new(format!("DROP INDEX {index} ON {qualified}")));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Columns of an enum whose values change.
+    for (field_name, field) in &new.fields {
+        if modified.contains(field_name) {
+            continue;
+        }
+        if plan.changed_enums.iter().any(|e| uses_enum(field, e)) {
+            let definition = column_definition(cx, cx.after, name, new, field_name, field);
+            let removes = cx.changes.iter().any(|c| {
+                matches!(&c.kind, ChangeKind::RemoveEnumValue { name: e, .. } if uses_enum(field, e))
+            });
+            let mut statement = Statement::new(format!(
+                "ALTER TABLE {qualified} MODIFY COLUMN {definition}"
+            ));
+            if removes {
+                statement = statement.destructive(format!(
+                    "`{name}.{field_name}` loses enum values: rows holding them make the statement fail"
+                ));
+            }
+            out.push(statement);
+        }
+    }
 }
