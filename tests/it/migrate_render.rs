@@ -628,3 +628,49 @@ async fn mysql_chinook_round_trips_through_a_fresh_database() {
     );
     assert!(plan.lossy.is_empty(), "{:#?}", plan.lossy);
 }
+
+// ---------------------------------------------------------------------------
+// Across engines: pagila's manifest on SQLite and MySQL
+
+/// Every difference left after a cross-engine round trip is one of the
+/// plan's lossy conversions.
+fn assert_only_lossy(changes: &[Change], plan: &Plan, label: &str) {
+    let left = unexplained(changes, &plan.lossy);
+    assert!(
+        left.is_empty(),
+        "{label}: differences no lossy line explains:\n{}\n\nlossy:\n{}\n\nup:\n{}",
+        show(&left),
+        plan.lossy.join("\n"),
+        plan.up.to_sql()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_pagila_applies_to_sqlite_with_only_its_lossy_conversions() {
+    let Some((_source_db, source)) = pg_source("pagila_to_sqlite", &pagila_schema()).await else {
+        return;
+    };
+    let (plan, again, _dir, path) = tokio::task::spawn_blocking(move || {
+        let (plan, again, dir, path) = sqlite_round_trip(&source);
+        (plan, (source, again), dir, path)
+    })
+    .await
+    .unwrap();
+    let (source, again) = again;
+    let changes = diff(&source, &again);
+    assert_only_lossy(&changes, &plan, "pagila on sqlite");
+    insta::assert_snapshot!("pagila_on_sqlite_lossy", plan.lossy.join("\n"));
+    tokio::task::spawn_blocking(move || sqlite_down_leaves_nothing(&plan, &path))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_pagila_applies_to_mysql_with_only_its_lossy_conversions() {
+    let Some((_source_db, source)) = pg_source("pagila_to_mysql", &pagila_schema()).await else {
+        return;
+    };
+    let (plan, changes, _) = mysql_round_trip("pagila_from_pg", &source).await;
+    assert_only_lossy(&changes, &plan, "pagila on mysql");
+    insta::assert_snapshot!("pagila_on_mysql_lossy", plan.lossy.join("\n"));
+}

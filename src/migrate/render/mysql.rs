@@ -864,8 +864,10 @@ fn column_type(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) 
         FieldType::Enum => {
             if let Some(ty) = enum_type(field.enum_name.as_deref()) {
                 if !same {
+                    // MySQL introspection names a column's enum `<table>_<column>`.
+                    let (entity, column) = here.split_once('.').unwrap_or((here, ""));
                     cx.lossy(format!(
-                        "{here}: MySQL enums belong to their column; enum `{}` is written inline",
+                        "{here}: MySQL enums belong to their column; enum `{}` is written inline (and reads back as `{entity}_{column}`)",
                         field.enum_name.as_deref().unwrap_or("?")
                     ));
                 }
