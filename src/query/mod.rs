@@ -96,7 +96,9 @@ pub struct QueryError {
     pub message: String,
 }
 
+pub mod mongo;
 mod parse;
+pub mod sql;
 pub mod validate;
 mod value;
 

@@ -590,10 +590,10 @@ fn compare(path: &str, op: Op, value: Value) -> Filter {
 
 fn is_message(field: &Field) -> String {
     if field.ty == FieldType::Bool {
-        "`is` takes null, true or false".to_owned()
+        "takes `is` null, true or false".to_owned()
     } else {
         format!(
-            "`is` takes null (true/false only on bool fields, this is {})",
+            "takes `is` null only (true/false only on bool fields, this is {})",
             field.ty
         )
     }
@@ -673,6 +673,12 @@ fn shorthand(
         )?)));
     }
     let (op_name, operand) = text.split_once('.').unwrap_or((text, ""));
+    if op_name.is_empty() {
+        return Err(error(
+            at,
+            format!("`{path}` has no operator: write `{path}=op.value` (operators: {OPERATORS})"),
+        ));
+    }
     let op = Op::parse(op_name).ok_or_else(|| {
         error(
             at,
