@@ -1224,3 +1224,100 @@ fn mongo_documents_follow_the_filter() {
         r"/^\^\..*\$\|\(a\+\)\+$/s"
     );
 }
+
+// ---- execution: MySQL (MariaDB) ----
+
+const MYSQL_DDL: &[&str] = &[
+    "CREATE TABLE maker (id bigint AUTO_INCREMENT PRIMARY KEY, name varchar(40) NOT NULL)",
+    "CREATE TABLE item (
+      id bigint AUTO_INCREMENT PRIMARY KEY, name varchar(40) NOT NULL,
+      price decimal(10,2) NOT NULL, mood enum('happy','sad','it''s complicated'), tags json,
+      meta json, ref char(36), born date, at timestamp(6) NULL, local datetime(6), alarm time,
+      ok tinyint(1) NOT NULL DEFAULT 1, ratio double, small smallint, `blob` longblob,
+      `Label Text` varchar(100), maker_id bigint REFERENCES maker (id), address json)",
+    "CREATE TABLE pair (a int NOT NULL, b varchar(100) NOT NULL, PRIMARY KEY (a, b))",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_runs_on_mysql_and_returns_the_right_rows() {
+    use sqlx::{Connection as _, Row as _};
+    let Some(admin) = server_url("BAAS_TEST_MYSQL_URL") else {
+        return;
+    };
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "baas_t_query_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut connection = sqlx::MySqlConnection::connect(&admin).await.unwrap();
+    // The name is ours (letters, digits and underscores): safe to splice.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE `{name}`; USE `{name}`; SET time_zone = '+00:00'"
+    )))
+    .execute(&mut connection)
+    .await
+    .unwrap();
+    for ddl in MYSQL_DDL {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*ddl))
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    }
+    let manifest = shop();
+    let mut statements = Vec::new();
+    insert_items(
+        |values| statements.push(sql::insert(SqlDialect::Mysql, &manifest, "item", values)),
+        &manifest,
+    );
+    for (sql, values) in statements {
+        let result = sqlx::query_with(
+            sqlx::AssertSqlSafe(sql.clone()),
+            sea_query_sqlx::SqlxValues(values),
+        )
+        .execute(&mut connection)
+        .await
+        .unwrap_or_else(|e| panic!("{e}: {sql}"));
+        assert_eq!(result.rows_affected(), 1);
+    }
+    // No RETURNING on MySQL: the row is read back by key.
+    let (sql, values) = sql::select_by_key(SqlDialect::Mysql, &manifest, "item", &[Value::Int(1)]);
+    let row = sqlx::query_with(
+        sqlx::AssertSqlSafe(sql.clone()),
+        sea_query_sqlx::SqlxValues(values),
+    )
+    .fetch_one(&mut connection)
+    .await
+    .unwrap_or_else(|e| panic!("{e}: {sql}"));
+    assert_eq!(row.get::<String, _>(2), "4.99");
+    assert_eq!(row.get::<String, _>(3), "happy");
+    assert_eq!(row.get::<String, _>(7), "2024-02-29");
+    assert_eq!(row.get::<String, _>(8), "2024-04-30T23:00:00.000000Z");
+    assert_eq!(row.get::<String, _>(9), "2024-05-01T10:00:00.000000");
+    assert!(row.get::<bool, _>(11));
+
+    for (query, ids) in RUN_CASES {
+        let parsed = qs(
+            &manifest,
+            "item",
+            &format!("select=id&order=id&{}", decode_query(query)),
+        )
+        .unwrap();
+        sql::check_supported(SqlDialect::Mysql, &manifest, "item", &parsed).unwrap();
+        let (sql, values) = sql::select(SqlDialect::Mysql, &manifest, "item", &parsed);
+        let rows = sqlx::query_with(
+            sqlx::AssertSqlSafe(sql.clone()),
+            sea_query_sqlx::SqlxValues(values),
+        )
+        .fetch_all(&mut connection)
+        .await
+        .unwrap_or_else(|e| panic!("{e}: {sql}"));
+        let found: Vec<i64> = rows.iter().map(|row| row.get::<i64, _>(0)).collect();
+        assert_eq!(found, *ids, "{query}");
+    }
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE `{name}`")))
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    connection.close().await.unwrap();
+}
