@@ -1321,3 +1321,78 @@ async fn sql_runs_on_mysql_and_returns_the_right_rows() {
         .unwrap();
     connection.close().await.unwrap();
 }
+
+// ---- execution: MongoDB ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_filters_find_the_right_documents() {
+    use baas::query::mongo;
+    use mongodb::bson::{Document, doc};
+    let Some(url) = server_url("BAAS_TEST_MONGODB_URL") else {
+        return;
+    };
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "baas_t_query_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let client = mongodb::Client::with_uri_str(&url).await.unwrap();
+    let database = client.database(&name);
+    let collection = database.collection::<Document>("item");
+    let manifest = shop();
+    let entity = &manifest.entities["item"];
+    let mut documents = Vec::new();
+    insert_items(
+        |values| {
+            let mut document = doc! { "id": (documents.len() + 1) as i64 };
+            for (field_name, value) in values {
+                let field = &entity.fields[field_name];
+                document.insert(
+                    field.column_name(field_name),
+                    mongo::bson_value(field, value),
+                );
+            }
+            documents.push(document);
+        },
+        &manifest,
+    );
+    documents[0].insert("address", doc! { "city": "Paris", "zip": null });
+    collection.insert_many(documents).await.unwrap();
+
+    let mut cases: Vec<(&str, &[i64])> = RUN_CASES.to_vec();
+    cases.extend([
+        ("address.city=eq.Paris", &[1][..]),
+        ("name=like.wid*", &[]),
+        ("name=ilike.wid*", &[1]),
+        ("name=like.'; DROP*", &[3]),
+        ("meta=contains.{\"a\":1}", &[1]),
+    ]);
+    for (query, ids) in cases {
+        let parsed = qs(
+            &manifest,
+            "item",
+            &format!("select=id&order=id&{}", decode_query(query)),
+        )
+        .unwrap();
+        let filter = parsed
+            .filter
+            .as_ref()
+            .map(|filter| mongo::filter_document(&manifest, "item", filter))
+            .unwrap_or_default();
+        let mut cursor = collection
+            .find(filter.clone())
+            .sort(mongo::sort_document(&manifest, "item", &parsed.order))
+            .projection(
+                mongo::projection_document(&manifest, "item", parsed.select.as_deref()).unwrap(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{query}: {e}: {filter}"));
+        let mut found = Vec::new();
+        while cursor.advance().await.unwrap() {
+            found.push(cursor.deserialize_current().unwrap().get_i64("id").unwrap());
+        }
+        assert_eq!(found, ids, "{query}: {filter}");
+    }
+    database.drop().await.unwrap();
+}
