@@ -271,7 +271,7 @@ fn value_type(manifest: &Manifest, names: &TypeNames, field: &Field, input: bool
         | FieldType::Native => "string".into(),
     };
     if field.nullable && field.ty != FieldType::Json {
-        if base.contains(" | ") {
+        if is_union(&base) {
             format!("({base}) | null")
         } else {
             format!("{base} | null")
@@ -279,6 +279,21 @@ fn value_type(manifest: &Manifest, names: &TypeNames, field: &Field, input: bool
     } else {
         base
     }
+}
+
+/// Whether `ty` is a union at its top level (`string | number`, not
+/// `Array<string | null>`), so that it needs parentheses inside another.
+fn is_union(ty: &str) -> bool {
+    let mut depth = 0i32;
+    for c in ty.chars() {
+        match c {
+            '<' | '{' | '(' | '[' => depth += 1,
+            '>' | '}' | ')' | ']' => depth -= 1,
+            '|' if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The filter clause type of `field`: a value (eq) or the operators its
@@ -315,7 +330,7 @@ fn clause_type(manifest: &Manifest, names: &TypeNames, field: &Field) -> String 
         }
         _ => format!("OrderedOps<{value}>"),
     };
-    let value = if value.contains(" | ") {
+    let value = if is_union(&value) {
         format!("({value})")
     } else {
         value
