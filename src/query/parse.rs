@@ -668,6 +668,9 @@ fn shorthand(
     at: &str,
 ) -> Result<Filter, QueryError> {
     if let Some(rest) = text.strip_prefix("not.") {
+        if rest.starts_with("not.") {
+            return Err(error(at, format!("`{path}` has more than one `not`")));
+        }
         return Ok(Filter::Not(Box::new(shorthand(
             manifest, path, field, rest, quoted, at,
         )?)));
@@ -833,6 +836,10 @@ fn group_item(
     }
 }
 
+/// The deepest nesting of parentheses in shorthand (`or=(and(or(...)))`):
+/// parsing recurses per level, so the depth is bounded.
+const MAX_NESTING: usize = 16;
+
 /// Splits at commas outside parentheses and double quotes.
 fn split_top<'t>(text: &'t str, at: &str) -> Result<Vec<&'t str>, QueryError> {
     let mut items = Vec::new();
@@ -852,7 +859,15 @@ fn split_top<'t>(text: &'t str, at: &str) -> Result<Vec<&'t str>, QueryError> {
         }
         match c {
             '"' => in_quotes = true,
-            '(' => depth += 1,
+            '(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(error(
+                        at,
+                        format!("`{at}` nests groups deeper than {MAX_NESTING} levels"),
+                    ));
+                }
+            }
             ')' => {
                 depth = depth
                     .checked_sub(1)

@@ -254,6 +254,9 @@ fn query_strings_parse_into_one_filter_ast() {
         r#"where={"ok":{"gt":true}}"#,
         r#"where={"name":{}}"#,
         "where={not json",
+        "name=not.not.eq.a",
+        "or=(or(or(or(or(or(or(or(or(or(or(or(or(or(or(or(or(name.eq.a)))))))))))))))))",
+        "or=(or(or(or(or(or(or(or(or(or(or(or(or(or(or(or(or(or(name.eq.a))))))))))))))))))",
         "where=[1]",
     ];
     let mut out = String::new();
