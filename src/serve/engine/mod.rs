@@ -3,6 +3,11 @@
 //! ([`crate::query`]); they build bound statements and decode rows to JSON
 //! by field type (docs/api.md, "Wire values").
 
+pub mod mongo;
+pub mod mysql;
+pub mod postgres;
+mod sqlx_common;
+
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
