@@ -73,6 +73,9 @@ pub fn not_available(command: &'static str) -> anyhow::Result<ExitStatus> {
 /// The exit code an error deserves.
 pub fn exit_status(error: &anyhow::Error) -> ExitStatus {
     for cause in error.chain() {
+        if let Some(error) = cause.downcast_ref::<crate::migrate::MigrateError>() {
+            return error.exit_status();
+        }
         if let Some(error) = cause.downcast_ref::<IntrospectError>() {
             return match error {
                 IntrospectError::Connect { .. } => ExitStatus::CannotConnect,
@@ -97,6 +100,9 @@ pub fn exit_status(error: &anyhow::Error) -> ExitStatus {
 
 fn hint(error: &anyhow::Error) -> Option<String> {
     for cause in error.chain() {
+        if let Some(error) = cause.downcast_ref::<crate::migrate::MigrateError>() {
+            return error.hint();
+        }
         if let Some(usage) = cause.downcast_ref::<UsageError>() {
             return usage.hint.clone();
         }

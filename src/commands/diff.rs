@@ -146,7 +146,7 @@ async fn side(spec: &str, cx: &Context) -> anyhow::Result<Manifest> {
     Ok(result?.manifest)
 }
 
-fn safety_label(safety: Safety) -> &'static str {
+pub(crate) fn safety_label(safety: Safety) -> &'static str {
     match safety {
         Safety::Safe => "safe",
         Safety::NeedsReview => "review",
@@ -155,7 +155,7 @@ fn safety_label(safety: Safety) -> &'static str {
 }
 
 /// A short name for the change and the object it touches.
-fn describe(change: &Change) -> (String, String) {
+pub(crate) fn describe(change: &Change) -> (String, String) {
     let pair = |what: &str, object: String| (what.to_owned(), object);
     match &change.kind {
         ChangeKind::AddEnum { name } => pair("add enum", name.clone()),

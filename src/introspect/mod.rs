@@ -65,8 +65,25 @@ pub trait Introspector {
     ) -> impl Future<Output = Result<Introspection, IntrospectError>> + Send;
 }
 
-/// Introspects whatever `location` points at.
+/// Introspects whatever `location` points at. `baas migrate`'s own tables
+/// (`_baas_migrations`, and on MongoDB its lock collection) are bookkeeping,
+/// not part of the schema, and are left out.
 pub async fn introspect(
+    location: &SourceLocation,
+    options: &IntrospectOptions,
+    progress: &Progress,
+) -> Result<Introspection, IntrospectError> {
+    let mut introspection = read(location, options, progress).await?;
+    if location.engine().is_some() {
+        introspection.manifest.entities.retain(|_, entity| {
+            entity.table != crate::migrate::history::TABLE
+                && entity.table != crate::migrate::history::LOCK_COLLECTION
+        });
+    }
+    Ok(introspection)
+}
+
+async fn read(
     location: &SourceLocation,
     options: &IntrospectOptions,
     progress: &Progress,

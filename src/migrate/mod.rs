@@ -5,6 +5,13 @@
 //! - the folder (`migrations/NNNN_name/`), the `_baas_migrations` table, the
 //!   locks and the runner live beside it.
 
+pub mod error;
+pub mod folder;
+pub mod history;
 pub mod render;
+pub mod runner;
+pub mod split;
+
+pub use error::MigrateError;
 
 pub use render::{Plan, RenderError, Script, Statement, Target, render};

@@ -1,9 +1,23 @@
 //! `baas migrate`: plan, apply and inspect migrations.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::ExitStatus;
 use crate::context::Context;
+use crate::diagnostics::UsageError;
+use crate::diff::{Change, Safety};
+use crate::manifest;
+use crate::migrate::Target;
+use crate::settings::Environment;
+use crate::source::SourceLocation;
+use crate::ui::table;
+
+mod apply;
+mod down;
+mod plan;
+mod status;
+mod steps;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum MigrateCommand {
@@ -20,61 +34,242 @@ pub enum MigrateCommand {
 /// Options shared by every migrate command.
 #[derive(Debug, clap::Args)]
 pub struct MigrationsDir {
-    /// Folder holding the migrations
-    #[arg(long, default_value = "migrations", value_name = "DIR")]
-    pub dir: PathBuf,
+    /// Folder holding the migrations [default: `migrations` beside the manifest]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
+impl MigrationsDir {
+    /// The folder: `--dir` (from the working directory), or `migrations`
+    /// beside the manifest.
+    pub fn resolve(&self, cx: &Context) -> PathBuf {
+        match &self.dir {
+            Some(dir) => cx.cwd.join(dir),
+            None => manifest_dir(cx).join("migrations"),
+        }
+    }
+}
+
+/// Write the next migration from the changes in baas.toml.
+///
+/// Compares the working baas.toml with the snapshot of the newest migration
+/// (an empty schema when there is none) and writes `migrations/NNNN_NAME/`:
+/// `up.sql`, `down.sql` (MongoDB: `up.json`, `down.json`) and `baas.toml`,
+/// the manifest after the migration. Then bumps `[manifest] version` in
+/// baas.toml, changing nothing else in it. Destructive statements are marked
+/// `-- baas:destructive <reason>`; `migrate apply` asks before running them.
+/// With no changes, nothing is written.
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct PlanArgs {
-    /// Name of the migration, e.g. `add_author_bio`
+    /// Name of the migration, e.g. `add_author_bio` (letters, digits, `_`, `-`)
     #[arg(long)]
     pub name: String,
+    /// Engine to write the scripts for [default: `[source] engine` of the manifest]
+    #[arg(long, value_enum)]
+    pub dialect: Option<Dialect>,
     #[command(flatten)]
     pub migrations: MigrationsDir,
 }
 
+/// The engines migrations are written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dialect {
+    Postgres,
+    Mysql,
+    Sqlite,
+    Mongodb,
+}
+
+impl Dialect {
+    pub fn target(self) -> Target {
+        match self {
+            Self::Postgres => Target::Postgres,
+            Self::Mysql => Target::Mysql,
+            Self::Sqlite => Target::Sqlite,
+            Self::Mongodb => Target::Mongodb,
+        }
+    }
+}
+
+/// Apply pending migrations to a database.
+///
+/// Runs every migration not yet recorded in the database's `_baas_migrations`
+/// table, in order. On PostgreSQL and SQLite each migration runs in one
+/// transaction with its history row: a failure leaves the database exactly as
+/// it was. MySQL commits DDL at once: apply stops at the failing statement,
+/// says which statements already ran, and does not record the migration.
+/// A lock keeps two runners apart; the second one waits, then finds the work
+/// done. Statements marked `-- baas:destructive` are confirmed first (on a
+/// terminal, or with --yes).
+///
+/// Exit codes: 0 applied (or nothing to do), 2 refused (an applied migration
+/// was edited or is missing, a statement failed, destructive steps not
+/// confirmed), 3 cannot connect or the lock was not free in time.
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct ApplyArgs {
     /// Database to migrate [default: `[source] url` of the manifest]
-    #[arg(long, env = "BAAS_DATABASE_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "BAAS_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub url: Option<String>,
     /// Print what would run, change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Seconds to wait for another runner's lock
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
     #[command(flatten)]
     pub migrations: MigrationsDir,
 }
 
+/// Show which migrations are applied, pending or modified.
+///
+/// States: applied; pending (not yet in the database); modified (applied,
+/// but its up file changed since: `apply` refuses to run); missing-file
+/// (applied, but its folder is gone).
+///
+/// Exit codes: 0 when every migration is applied or pending, 1 when one is
+/// modified or missing-file, 3 cannot connect.
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct StatusArgs {
     /// Database to inspect [default: `[source] url` of the manifest]
-    #[arg(long, env = "BAAS_DATABASE_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "BAAS_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub url: Option<String>,
     #[command(flatten)]
     pub migrations: MigrationsDir,
 }
 
+/// Undo the last N applied migrations.
+///
+/// Runs the down scripts of the newest applied migrations, newest first, with
+/// the same care as `apply`: one transaction each where the engine allows,
+/// the lock, and confirmation of destructive statements.
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct DownArgs {
     /// How many applied migrations to undo
     #[arg(default_value_t = 1)]
     pub count: usize,
     /// Database to migrate [default: `[source] url` of the manifest]
-    #[arg(long, env = "BAAS_DATABASE_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "BAAS_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub url: Option<String>,
     /// Print what would run, change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Seconds to wait for another runner's lock
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
     #[command(flatten)]
     pub migrations: MigrationsDir,
 }
 
-pub fn run(command: MigrateCommand, _cx: &Context) -> anyhow::Result<ExitStatus> {
+pub async fn run(command: MigrateCommand, cx: &Context) -> anyhow::Result<ExitStatus> {
     match command {
-        MigrateCommand::Plan(_) => crate::diagnostics::not_available("migrate plan"),
-        MigrateCommand::Apply(_) => crate::diagnostics::not_available("migrate apply"),
-        MigrateCommand::Status(_) => crate::diagnostics::not_available("migrate status"),
-        MigrateCommand::Down(_) => crate::diagnostics::not_available("migrate down"),
+        MigrateCommand::Plan(args) => plan::run(args, cx),
+        MigrateCommand::Apply(args) => apply::run(args, cx).await,
+        MigrateCommand::Status(args) => status::run(args, cx).await,
+        MigrateCommand::Down(args) => down::run(args, cx).await,
+    }
+}
+
+/// The folder of the manifest.
+fn manifest_dir(cx: &Context) -> PathBuf {
+    cx.manifest_path
+        .parent()
+        .map_or_else(|| cx.cwd.clone(), Path::to_owned)
+}
+
+/// The database to work on: `--url` (or `BAAS_DATABASE_URL`), else the
+/// manifest's `[source] url` with `${VAR}` resolved (SQLite paths relative
+/// to the manifest).
+pub(crate) fn database(url: Option<&str>, cx: &Context) -> anyhow::Result<SourceLocation> {
+    if let Some(url) = url {
+        return Ok(SourceLocation::parse(url, &cx.cwd)?);
+    }
+    let path = &cx.manifest_path;
+    let text = std::fs::read_to_string(path).map_err(|source| manifest::LoadError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let header = match manifest::load::load_header(path, &text) {
+        Some(header) => header,
+        // Not a manifest: load it in full for the problems, with their lines.
+        None => manifest::load_file(path)?.manifest,
+    };
+    let no_url = || {
+        UsageError::new("no database to migrate")
+            .with_hint("pass --url (or set BAAS_DATABASE_URL), or set `[source] url` in baas.toml")
+    };
+    let url = header.source.and_then(|s| s.url).ok_or_else(no_url)?;
+    let directory = manifest_dir(cx);
+    let resolved = Environment::load(&directory)?
+        .interpolate(&url)
+        .map_err(|e| {
+            UsageError::new(format!("cannot resolve `[source] url`: {e}"))
+                .with_hint("set the variable in the environment or in .env beside baas.toml")
+        })?;
+    Ok(SourceLocation::parse(&resolved, &directory)?)
+}
+
+/// The changes as a table, destructive ones in red.
+pub(crate) fn changes_table(changes: &[Change], cx: &Context) -> String {
+    let mut rows = table::new(&["safety", "change", "object", "reason"]);
+    for change in changes {
+        let (what, object) = crate::commands::diff::describe(change);
+        let label = crate::commands::diff::safety_label(change.safety);
+        let label = if change.safety == Safety::Destructive && cx.printer.color() {
+            cx.printer.red(label)
+        } else {
+            label.to_owned()
+        };
+        rows.add_row(vec![label, what, object, change.reason.clone()]);
+    }
+    rows.to_string()
+}
+
+/// `{safe, needs_review, destructive}` counts.
+pub(crate) fn summary(changes: &[Change]) -> serde_json::Value {
+    let count = |safety: Safety| changes.iter().filter(|c| c.safety == safety).count();
+    serde_json::json!({
+        "safe": count(Safety::Safe),
+        "needs_review": count(Safety::NeedsReview),
+        "destructive": count(Safety::Destructive),
+    })
+}
+
+/// `3 change(s): 2 safe, 0 to review, 1 destructive`
+pub(crate) fn summary_line(changes: &[Change]) -> String {
+    let count = |safety: Safety| changes.iter().filter(|c| c.safety == safety).count();
+    format!(
+        "{} change(s): {} safe, {} to review, {} destructive",
+        changes.len(),
+        count(Safety::Safe),
+        count(Safety::NeedsReview),
+        count(Safety::Destructive)
+    )
+}
+
+/// A duration for progress lines: `12 ms`, `5.01 s`.
+pub(crate) fn human_duration(duration: Duration) -> String {
+    if duration.as_secs() >= 1 {
+        format!("{:.2} s", duration.as_secs_f64())
+    } else {
+        format!("{} ms", duration.as_millis())
     }
 }

@@ -1,0 +1,178 @@
+//! `baas migrate apply`: run the pending migrations.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::{ApplyArgs, database, human_duration, steps};
+use crate::ExitStatus;
+use crate::context::Context;
+use crate::migrate::folder::{self, Migration};
+use crate::migrate::history::{self, AppliedMigration, Conflict};
+use crate::migrate::runner::{Direction, Missing, Runner, Step};
+use crate::migrate::{MigrateError, Target};
+
+pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    let location = database(args.url.as_deref(), cx)?;
+    let dir = args.migrations.resolve(cx);
+    let missing = if args.dry_run {
+        Missing::Fail
+    } else {
+        Missing::Create
+    };
+    let mut runner = Runner::connect(&location, missing).await?;
+    let target = runner.target();
+    let migrations = folder::load(&dir, target).map_err(MigrateError::from)?;
+
+    // A first look, without the lock: what to confirm, or that there is nothing to do.
+    let applied = runner.applied().await?;
+    let pending = pending(&migrations, &applied)?;
+    if pending.is_empty() {
+        return nothing_to_do(cx, &location.to_string(), migrations.len());
+    }
+    let steps = prepare_all(&pending, target, runner.transactional())?;
+    if args.dry_run {
+        steps::print_dry_run(cx, &steps, target)?;
+        cx.printer.status(&format!(
+            "Dry run: {} migration(s) would be applied to `{location}`; nothing was changed",
+            steps.len()
+        ));
+        return Ok(ExitStatus::Success);
+    }
+    let mut confirmed = steps::confirm_destructive(cx, &steps, target)?;
+
+    let started = Instant::now();
+    let printer = &cx.printer;
+    runner
+        .lock(Duration::from_secs(args.lock_timeout), &|| {
+            printer.status("Waiting for another `baas migrate` to finish...");
+        })
+        .await?;
+    // Under the lock: another runner may have applied some meanwhile.
+    let result = locked(cx, &mut runner, &migrations, target, &mut confirmed).await;
+    let unlocked = runner.unlock().await;
+    let done = result?;
+    unlocked?;
+
+    if cx.printer.json_mode() {
+        let applied: Vec<_> = done
+            .iter()
+            .map(|d| json!({"number": d.number, "name": d.name, "execution_ms": d.elapsed.as_millis() as u64}))
+            .collect();
+        cx.printer
+            .json(&json!({ "ok": true, "database": location.to_string(), "applied": applied }))?;
+    } else if done.is_empty() {
+        cx.printer.success(
+            "Up to date",
+            &format!("another runner applied the pending migrations to `{location}`"),
+        );
+    } else {
+        cx.printer.success(
+            "Applied",
+            &format!(
+                "{} migration(s) to `{location}` in {}",
+                done.len(),
+                human_duration(started.elapsed())
+            ),
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+async fn locked(
+    cx: &Context,
+    runner: &mut Runner,
+    migrations: &[Migration],
+    target: Target,
+    confirmed: &mut std::collections::BTreeSet<u32>,
+) -> Result<Vec<steps::Done>, anyhow::Error> {
+    let applied = runner.applied().await?;
+    let pending = pending(migrations, &applied)?;
+    let steps = prepare_all(&pending, target, runner.transactional())?;
+    let unconfirmed: Vec<Step<'_>> = steps
+        .iter()
+        .filter(|s| {
+            !confirmed.contains(&s.migration.number())
+                && s.statements.iter().any(|st| st.destructive.is_some())
+        })
+        .cloned()
+        .collect();
+    confirmed.extend(steps::confirm_destructive(cx, &unconfirmed, target)?);
+    if !steps.is_empty() && !runner.transactional() {
+        let engine = if target == Target::Mongodb {
+            "MongoDB"
+        } else {
+            "MySQL"
+        };
+        cx.printer.status(&format!(
+            "note: {engine} cannot run a migration in a transaction; statements run one by one \
+             and a failure stops at the failing one"
+        ));
+    }
+    Ok(steps::run(cx, runner, &steps).await?)
+}
+
+fn prepare_all<'a>(
+    pending: &[&'a Migration],
+    target: Target,
+    transactional: bool,
+) -> Result<Vec<Step<'a>>, MigrateError> {
+    pending
+        .iter()
+        .map(|m| steps::prepare(m, Direction::Up, target, transactional))
+        .collect()
+}
+
+/// The pending migrations, or why the folder must not be applied.
+fn pending<'a>(
+    migrations: &'a [Migration],
+    applied: &[AppliedMigration],
+) -> Result<Vec<&'a Migration>, MigrateError> {
+    history::pending(migrations, applied).map_err(refusal)
+}
+
+pub(crate) fn refusal(conflict: Conflict) -> MigrateError {
+    match conflict {
+        Conflict::Modified(ids) => MigrateError::refused(
+            format!(
+                "applied migration(s) {} changed since they were applied (checksum mismatch)",
+                quoted(&ids)
+            ),
+            "an applied migration must not be edited: restore its files (e.g. `git checkout`) and \
+             put the new change in a new migration (`baas migrate plan`); `baas migrate status` \
+             shows which are modified",
+        ),
+        Conflict::MissingFile(ids) => MigrateError::refused(
+            format!(
+                "applied migration(s) {} have no folder in the migrations folder",
+                quoted(&ids)
+            ),
+            "restore the folders (e.g. from git), or check that --dir points at this database's migrations",
+        ),
+        Conflict::OutOfOrder { pending, applied } => MigrateError::refused(
+            format!("`{pending}` is pending, but the newer `{applied}` is already applied"),
+            "migrations apply in number order: renumber the pending one after the newest applied \
+             (rename its folder), then run apply again",
+        ),
+    }
+}
+
+fn quoted(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| format!("`{id}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn nothing_to_do(cx: &Context, database: &str, count: usize) -> anyhow::Result<ExitStatus> {
+    if cx.printer.json_mode() {
+        cx.printer
+            .json(&json!({ "ok": true, "database": database, "applied": [] }))?;
+    } else {
+        cx.printer.success(
+            "Up to date",
+            &format!("`{database}` has all {count} migration(s); nothing to apply"),
+        );
+    }
+    Ok(ExitStatus::Success)
+}

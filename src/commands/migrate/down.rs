@@ -1,0 +1,155 @@
+//! `baas migrate down`: undo the newest applied migrations.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::apply::refusal;
+use super::{DownArgs, database, human_duration, steps};
+use crate::ExitStatus;
+use crate::context::Context;
+use crate::diagnostics::UsageError;
+use crate::migrate::folder::{self, Migration};
+use crate::migrate::history::{self, AppliedMigration, Conflict, State};
+use crate::migrate::runner::{Direction, Missing, Runner, Step};
+use crate::migrate::{MigrateError, Target};
+
+pub async fn run(args: DownArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    if args.count == 0 {
+        return Err(UsageError::new("nothing to undo: the count is 0")
+            .with_hint("`baas migrate down` undoes the newest applied migration, `down 3` the newest three")
+            .into());
+    }
+    let location = database(args.url.as_deref(), cx)?;
+    let dir = args.migrations.resolve(cx);
+    let mut runner = Runner::connect(&location, Missing::Fail).await?;
+    let target = runner.target();
+    let migrations = folder::load(&dir, target).map_err(MigrateError::from)?;
+
+    let applied = runner.applied().await?;
+    let chosen = newest_applied(&migrations, &applied, args.count)?;
+    if chosen.is_empty() {
+        if cx.printer.json_mode() {
+            cx.printer.json(&json!({ "ok": true, "undone": [] }))?;
+        } else {
+            cx.printer.success(
+                "Nothing to undo",
+                &format!("`{location}` has no applied migration"),
+            );
+        }
+        return Ok(ExitStatus::Success);
+    }
+    let numbers: Vec<u32> = chosen.iter().map(|m| m.number()).collect();
+    let steps = prepare_all(&chosen, target, runner.transactional())?;
+    if args.dry_run {
+        steps::print_dry_run(cx, &steps, target)?;
+        cx.printer.status(&format!(
+            "Dry run: {} migration(s) would be undone on `{location}`; nothing was changed",
+            steps.len()
+        ));
+        return Ok(ExitStatus::Success);
+    }
+    steps::confirm_destructive(cx, &steps, target)?;
+
+    let started = Instant::now();
+    let printer = &cx.printer;
+    runner
+        .lock(Duration::from_secs(args.lock_timeout), &|| {
+            printer.status("Waiting for another `baas migrate` to finish...");
+        })
+        .await?;
+    let result = locked(cx, &mut runner, &migrations, &numbers, target).await;
+    let unlocked = runner.unlock().await;
+    let done = result?;
+    unlocked?;
+
+    if cx.printer.json_mode() {
+        let undone: Vec<_> = done
+            .iter()
+            .map(|d| json!({"number": d.number, "name": d.name, "execution_ms": d.elapsed.as_millis() as u64}))
+            .collect();
+        cx.printer
+            .json(&json!({ "ok": true, "database": location.to_string(), "undone": undone }))?;
+    } else {
+        cx.printer.success(
+            "Undid",
+            &format!(
+                "{} migration(s) on `{location}` in {}",
+                done.len(),
+                human_duration(started.elapsed())
+            ),
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Under the lock: undo those of `numbers` still applied, provided nothing
+/// newer was applied meanwhile.
+async fn locked(
+    cx: &Context,
+    runner: &mut Runner,
+    migrations: &[Migration],
+    numbers: &[u32],
+    target: Target,
+) -> anyhow::Result<Vec<steps::Done>> {
+    let applied = runner.applied().await?;
+    let still: Vec<&Migration> = migrations
+        .iter()
+        .rev()
+        .filter(|m| numbers.contains(&m.number()) && applied.iter().any(|a| a.number == m.number()))
+        .collect();
+    if let Some(oldest) = still.last()
+        && let Some(newer) = applied
+            .iter()
+            .find(|a| a.number > oldest.number() && !numbers.contains(&a.number))
+    {
+        return Err(MigrateError::refused(
+            format!(
+                "`{}` was applied while this command waited for the lock",
+                folder::folder_name(newer.number, &newer.name)
+            ),
+            "run `baas migrate status` and `baas migrate down` again",
+        )
+        .into());
+    }
+    let steps = prepare_all(&still, target, runner.transactional())?;
+    Ok(steps::run(cx, runner, &steps).await?)
+}
+
+/// The newest `count` applied migrations, newest first, each with its files
+/// as they were applied.
+fn newest_applied<'a>(
+    migrations: &'a [Migration],
+    applied: &[AppliedMigration],
+    count: usize,
+) -> Result<Vec<&'a Migration>, MigrateError> {
+    let rows = history::status(migrations, applied);
+    let mut chosen = Vec::new();
+    for row in rows
+        .iter()
+        .rev()
+        .filter(|r| r.state != State::Pending)
+        .take(count)
+    {
+        match row.state {
+            State::Modified => return Err(refusal(Conflict::Modified(vec![row.id()]))),
+            State::MissingFile => return Err(refusal(Conflict::MissingFile(vec![row.id()]))),
+            _ => {}
+        }
+        if let Some(migration) = migrations.iter().find(|m| m.number() == row.number) {
+            chosen.push(migration);
+        }
+    }
+    Ok(chosen)
+}
+
+fn prepare_all<'a>(
+    chosen: &[&'a Migration],
+    target: Target,
+    transactional: bool,
+) -> Result<Vec<Step<'a>>, MigrateError> {
+    chosen
+        .iter()
+        .map(|m| steps::prepare(m, Direction::Down, target, transactional))
+        .collect()
+}

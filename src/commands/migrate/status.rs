@@ -1,0 +1,79 @@
+//! `baas migrate status`: the migrations folder against `_baas_migrations`.
+
+use serde_json::json;
+
+use super::{StatusArgs, database};
+use crate::ExitStatus;
+use crate::context::Context;
+use crate::migrate::MigrateError;
+use crate::migrate::folder;
+use crate::migrate::history::{self, State};
+use crate::migrate::runner::{Missing, Runner};
+use crate::ui::table;
+
+pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    let location = database(args.url.as_deref(), cx)?;
+    let dir = args.migrations.resolve(cx);
+    let mut runner = Runner::connect(&location, Missing::Fail).await?;
+    let migrations = folder::load(&dir, runner.target()).map_err(MigrateError::from)?;
+    let applied = runner.applied().await?;
+    let rows = history::status(&migrations, &applied);
+    let count = |state: State| rows.iter().filter(|r| r.state == state).count();
+    let troubled = count(State::Modified) + count(State::MissingFile);
+    let status = if troubled > 0 {
+        ExitStatus::Found
+    } else {
+        ExitStatus::Success
+    };
+    if cx.printer.json_mode() {
+        cx.printer.json(&json!({
+            "ok": troubled == 0,
+            "database": location.to_string(),
+            "migrations": rows,
+            "summary": {
+                "applied": count(State::Applied),
+                "pending": count(State::Pending),
+                "modified": count(State::Modified),
+                "missing_file": count(State::MissingFile),
+            },
+        }))?;
+        return Ok(status);
+    }
+    if rows.is_empty() {
+        cx.printer.status(&format!(
+            "No migrations in `{}` and none applied to `{location}`; write one with `baas migrate plan --name NAME`",
+            cx.display_path(&dir)
+        ));
+        return Ok(status);
+    }
+    let mut output = table::new(&["number", "name", "state", "applied at"]);
+    for row in &rows {
+        let state = match row.state {
+            State::Modified | State::MissingFile if cx.printer.color() => {
+                cx.printer.red(row.state.as_str())
+            }
+            _ => row.state.as_str().to_owned(),
+        };
+        output.add_row(vec![
+            format!("{:04}", row.number),
+            row.name.clone(),
+            state,
+            row.applied_at.clone().unwrap_or_default(),
+        ]);
+    }
+    cx.printer.data(&format!("{output}\n"))?;
+    cx.printer.status(&format!(
+        "{} applied, {} pending, {} modified, {} missing-file on `{location}`",
+        count(State::Applied),
+        count(State::Pending),
+        count(State::Modified),
+        count(State::MissingFile)
+    ));
+    if count(State::Modified) > 0 {
+        cx.printer.warn(
+            "a modified migration was edited after it was applied: restore its files and put new \
+             changes in a new migration; `baas migrate apply` refuses to run until then",
+        );
+    }
+    Ok(status)
+}

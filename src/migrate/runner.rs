@@ -1,0 +1,226 @@
+//! Running migrations against a live database: the history table, the lock
+//! that keeps two runners apart, and one step (a migration's up or down
+//! script plus its history row) at a time.
+//!
+//! | engine | lock | one step |
+//! |---|---|---|
+//! | PostgreSQL | `pg_advisory_lock` on a connection of its own, held for the run | one transaction: statements + history row |
+//! | SQLite | `BEGIN IMMEDIATE` held for the run | a savepoint: statements + history row |
+//! | MySQL/MariaDB | `GET_LOCK` on a connection of its own | statement by statement (DDL commits at once), history row last |
+//! | MongoDB | a lock document with a fixed `_id` | command by command, history document last |
+//!
+//! Each engine lives in its own file; this one only dispatches.
+
+use std::time::Duration;
+
+use super::folder::Migration;
+use super::history::AppliedMigration;
+use super::split::FileStatement;
+use super::{MigrateError, Target};
+use crate::source::SourceLocation;
+
+mod mongo;
+mod mysql;
+mod postgres;
+mod sqlite;
+
+/// Which script of a migration a step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The up script, then the history row is written.
+    Up,
+    /// The down script, then the history row is removed.
+    Down,
+}
+
+/// One migration's script, ready to run.
+#[derive(Debug, Clone)]
+pub struct Step<'a> {
+    pub migration: &'a Migration,
+    pub direction: Direction,
+    pub statements: Vec<FileStatement>,
+}
+
+/// How a step failed.
+#[derive(Debug, Clone)]
+pub struct StepFailure {
+    /// The statement that failed; `None` when the history write did.
+    pub statement: Option<FileStatement>,
+    /// The server's message.
+    pub reason: String,
+    /// Statements that ran before the failure and were not undone (engines
+    /// without transactional DDL); 0 when everything was rolled back.
+    pub kept: usize,
+}
+
+/// A connection to the database being migrated.
+pub enum Runner {
+    Postgres(postgres::PostgresRunner),
+    Mysql(mysql::MysqlRunner),
+    Sqlite(sqlite::SqliteRunner),
+    Mongo(mongo::MongoRunner),
+}
+
+/// What the runner will do with a SQLite file that does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Create it (`apply`): a fresh database.
+    Create,
+    /// Report it as a connection error (`status`, `down`, dry runs).
+    Fail,
+}
+
+impl Runner {
+    /// Connects to the database at `location`.
+    pub async fn connect(
+        location: &SourceLocation,
+        missing: Missing,
+    ) -> Result<Self, MigrateError> {
+        match location {
+            SourceLocation::Postgres { url } => Ok(Self::Postgres(
+                postgres::PostgresRunner::connect(url).await?,
+            )),
+            SourceLocation::Mysql { url } => {
+                Ok(Self::Mysql(mysql::MysqlRunner::connect(url).await?))
+            }
+            SourceLocation::Sqlite { path } => {
+                Ok(Self::Sqlite(sqlite::SqliteRunner::open(path, missing)?))
+            }
+            SourceLocation::Mongodb { url } => {
+                Ok(Self::Mongo(mongo::MongoRunner::connect(url).await?))
+            }
+            SourceLocation::Http { .. } | SourceLocation::File { .. } => {
+                Err(MigrateError::refused(
+                    format!("`{location}` is not a database"),
+                    "migrations run against postgres://, mysql://, sqlite:// or mongodb:// URLs \
+                     (pass one with --url)",
+                ))
+            }
+        }
+    }
+
+    /// The engine the scripts must be written for.
+    pub fn target(&self) -> Target {
+        match self {
+            Self::Postgres(_) => Target::Postgres,
+            Self::Mysql(_) => Target::Mysql,
+            Self::Sqlite(_) => Target::Sqlite,
+            Self::Mongo(_) => Target::Mongodb,
+        }
+    }
+
+    /// Whether a step is all-or-nothing.
+    pub fn transactional(&self) -> bool {
+        matches!(self, Self::Postgres(_) | Self::Sqlite(_))
+    }
+
+    /// The history, oldest first; empty when the table does not exist yet.
+    pub async fn applied(&mut self) -> Result<Vec<AppliedMigration>, MigrateError> {
+        match self {
+            Self::Postgres(runner) => runner.applied().await,
+            Self::Mysql(runner) => runner.applied().await,
+            Self::Sqlite(runner) => runner.applied(),
+            Self::Mongo(runner) => runner.applied().await,
+        }
+    }
+
+    /// Takes the migration lock, waiting up to `timeout` (calling `waiting`
+    /// once if it has to wait), and creates the history table if missing.
+    pub async fn lock(
+        &mut self,
+        timeout: Duration,
+        waiting: &dyn Fn(),
+    ) -> Result<(), MigrateError> {
+        match self {
+            Self::Postgres(runner) => runner.lock(timeout, waiting).await,
+            Self::Mysql(runner) => runner.lock(timeout, waiting).await,
+            Self::Sqlite(runner) => runner.lock(timeout, waiting),
+            Self::Mongo(runner) => runner.lock(timeout, waiting).await,
+        }
+    }
+
+    /// Runs one step with its history change; returns how long the
+    /// statements took.
+    pub async fn run(&mut self, step: &Step<'_>) -> Result<Duration, StepFailure> {
+        match self {
+            Self::Postgres(runner) => runner.run(step).await,
+            Self::Mysql(runner) => runner.run(step).await,
+            Self::Sqlite(runner) => runner.run(step),
+            Self::Mongo(runner) => runner.run(step).await,
+        }
+    }
+
+    /// Releases the lock (and, on SQLite, commits the run).
+    pub async fn unlock(&mut self) -> Result<(), MigrateError> {
+        match self {
+            Self::Postgres(runner) => runner.unlock().await,
+            Self::Mysql(runner) => runner.unlock().await,
+            Self::Sqlite(runner) => runner.unlock(),
+            Self::Mongo(runner) => runner.unlock().await,
+        }
+    }
+}
+
+/// Milliseconds of `duration`, for the history row.
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A history value read from the database as a signed integer.
+fn unsigned(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
+/// The history row of `step` (for `Direction::Up`).
+struct Row<'a> {
+    number: i64,
+    name: &'a str,
+    checksum: &'a str,
+    version: Option<i64>,
+}
+
+impl<'a> Row<'a> {
+    fn of(migration: &'a Migration) -> Self {
+        Self {
+            number: i64::from(migration.number()),
+            name: &migration.dir.name,
+            checksum: &migration.checksum,
+            version: migration
+                .version
+                .map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+/// Waits between attempts at a lock, up to a timeout.
+struct LockWait<'a> {
+    started: std::time::Instant,
+    timeout: Duration,
+    waiting: &'a dyn Fn(),
+    announced: bool,
+}
+
+impl<'a> LockWait<'a> {
+    fn new(timeout: Duration, waiting: &'a dyn Fn()) -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            timeout,
+            waiting,
+            announced: false,
+        }
+    }
+
+    /// After a failed attempt: `false` when the time is up, otherwise
+    /// waits a moment (saying so the first time) for the next attempt.
+    async fn again(&mut self) -> bool {
+        if self.started.elapsed() >= self.timeout {
+            return false;
+        }
+        if !self.announced {
+            (self.waiting)();
+            self.announced = true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        true
+    }
+}

@@ -1,0 +1,212 @@
+//! MySQL and MariaDB: DDL commits at once, so a migration runs statement by
+//! statement, stops at the first failure, and is recorded only when every
+//! statement ran. The lock is `GET_LOCK` on a connection of its own; the
+//! server releases it when that connection ends.
+
+use std::time::{Duration, Instant};
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
+use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Row as _};
+use url::Url;
+
+use super::{Direction, LockWait, Row, Step, StepFailure, millis, unsigned};
+use crate::migrate::MigrateError;
+use crate::migrate::history::AppliedMigration;
+use crate::source::redact;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS _baas_migrations (
+    number INT NOT NULL PRIMARY KEY,
+    name VARCHAR(255) NOT NULL,
+    checksum CHAR(64) NOT NULL,
+    version BIGINT NULL,
+    applied_at DATETIME NOT NULL,
+    execution_ms BIGINT NOT NULL
+)";
+
+const READ_HISTORY: &str = "SELECT CAST(number AS SIGNED) AS number, name, checksum, version, \
+     DATE_FORMAT(applied_at, '%Y-%m-%dT%H:%i:%sZ') AS applied_at, execution_ms \
+     FROM _baas_migrations ORDER BY number";
+
+pub struct MysqlRunner {
+    target: String,
+    options: MySqlConnectOptions,
+    connection: MySqlConnection,
+    lock: Option<MySqlConnection>,
+    /// `GET_LOCK` names are server-wide: one per database.
+    lock_name: String,
+}
+
+impl MysqlRunner {
+    pub async fn connect(url: &Url) -> Result<Self, MigrateError> {
+        let target = redact(url.as_str());
+        let database = url.path().trim_start_matches('/').to_owned();
+        if database.is_empty() {
+            return Err(MigrateError::refused(
+                format!("`{target}` names no database"),
+                "put it in the path, e.g. `mysql://user@host:3306/shop`",
+            ));
+        }
+        let options =
+            MySqlConnectOptions::from_url(url).map_err(|error| MigrateError::Connect {
+                target: target.clone(),
+                reason: redact(&error.to_string()),
+            })?;
+        let connection = open(&options)
+            .await
+            .map_err(|reason| MigrateError::Connect {
+                target: target.clone(),
+                reason,
+            })?;
+        let mut lock_name = format!("baas_migrations.{database}");
+        lock_name.truncate(64);
+        Ok(Self {
+            target,
+            options,
+            connection,
+            lock: None,
+            lock_name,
+        })
+    }
+
+    pub async fn applied(&mut self) -> Result<Vec<AppliedMigration>, MigrateError> {
+        let exists: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name = '_baas_migrations'",
+        )
+        .fetch_one(&mut self.connection)
+        .await
+        .map_err(database_error)?;
+        if exists == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(READ_HISTORY)
+            .fetch_all(&mut self.connection)
+            .await
+            .map_err(database_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(AppliedMigration {
+                    number: u32::try_from(row.try_get::<i64, _>("number")?).unwrap_or_default(),
+                    name: row.try_get("name")?,
+                    checksum: row.try_get("checksum")?,
+                    version: row.try_get::<Option<i64>, _>("version")?.map(unsigned),
+                    applied_at: row.try_get("applied_at")?,
+                    execution_ms: unsigned(row.try_get("execution_ms")?),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(database_error)
+    }
+
+    pub async fn lock(
+        &mut self,
+        timeout: Duration,
+        waiting: &dyn Fn(),
+    ) -> Result<(), MigrateError> {
+        let mut lock = open(&self.options)
+            .await
+            .map_err(|reason| MigrateError::Connect {
+                target: self.target.clone(),
+                reason,
+            })?;
+        let mut wait = LockWait::new(timeout, waiting);
+        loop {
+            let acquired: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+                .bind(&self.lock_name)
+                .fetch_one(&mut lock)
+                .await
+                .map_err(database_error)?;
+            if acquired == Some(1) {
+                break;
+            }
+            if !wait.again().await {
+                return Err(MigrateError::LockTimeout {
+                    target: self.target.clone(),
+                    seconds: timeout.as_secs(),
+                });
+            }
+        }
+        self.lock = Some(lock);
+        sqlx::raw_sql(CREATE_HISTORY)
+            .execute(&mut self.connection)
+            .await
+            .map_err(database_error)?;
+        Ok(())
+    }
+
+    pub async fn run(&mut self, step: &Step<'_>) -> Result<Duration, StepFailure> {
+        let started = Instant::now();
+        for (ran, statement) in step.statements.iter().enumerate() {
+            if let Err(error) = sqlx::raw_sql(AssertSqlSafe(statement.text.clone()))
+                .execute(&mut self.connection)
+                .await
+            {
+                return Err(StepFailure {
+                    statement: Some(statement.clone()),
+                    reason: describe(&error),
+                    kept: ran,
+                });
+            }
+        }
+        let elapsed = started.elapsed();
+        let row = Row::of(step.migration);
+        let history = match step.direction {
+            Direction::Up => sqlx::query(
+                "INSERT INTO _baas_migrations (number, name, checksum, version, applied_at, execution_ms) \
+                 VALUES (?, ?, ?, ?, UTC_TIMESTAMP(), ?)",
+            )
+            .bind(row.number)
+            .bind(row.name)
+            .bind(row.checksum)
+            .bind(row.version)
+            .bind(millis(elapsed)),
+            Direction::Down => {
+                sqlx::query("DELETE FROM _baas_migrations WHERE number = ?").bind(row.number)
+            }
+        };
+        history
+            .execute(&mut self.connection)
+            .await
+            .map_err(|error| StepFailure {
+                statement: None,
+                reason: describe(&error),
+                kept: step.statements.len(),
+            })?;
+        Ok(elapsed)
+    }
+
+    pub async fn unlock(&mut self) -> Result<(), MigrateError> {
+        if let Some(mut lock) = self.lock.take() {
+            let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
+                .bind(&self.lock_name)
+                .execute(&mut lock)
+                .await;
+            let _ = lock.close().await;
+        }
+        Ok(())
+    }
+}
+
+async fn open(options: &MySqlConnectOptions) -> Result<MySqlConnection, String> {
+    tokio::time::timeout(CONNECT_TIMEOUT, MySqlConnection::connect_with(options))
+        .await
+        .map_err(|_| format!("no answer after {} s", CONNECT_TIMEOUT.as_secs()))?
+        .map_err(|error| describe(&error))
+}
+
+fn describe(error: &sqlx::Error) -> String {
+    let text = match error.as_database_error() {
+        Some(database) => match database.code() {
+            Some(code) => format!("{} [{code}]", database.message()),
+            None => database.message().to_owned(),
+        },
+        None => error.to_string(),
+    };
+    redact(&text)
+}
+
+fn database_error(error: sqlx::Error) -> MigrateError {
+    MigrateError::Database(describe(&error))
+}
