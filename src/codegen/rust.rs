@@ -63,6 +63,10 @@ struct FieldView {
     insert_attribute: Option<String>,
     update: String,
     update_attribute: Option<String>,
+    /// `T` of the filter field: the value type (the item type for arrays).
+    filter_value: String,
+    /// The `kind::` of the filter field.
+    filter_kind: &'static str,
 }
 
 /// `#[serde(a, b)]` of the given parts, or nothing.
@@ -133,7 +137,10 @@ fn context(manifest: &Manifest, origin: &Origin) -> Context {
                     let row_extra = field
                         .optional
                         .then(|| "default, skip_serializing_if = \"Option::is_none\"".to_owned());
+                    let (filter_value, filter_kind) = filter_type(manifest, &names, field);
                     FieldView {
+                        filter_value,
+                        filter_kind,
                         literal: literal(field_name),
                         comment: field.comment.as_deref().map(doc),
                         row,
@@ -212,6 +219,30 @@ fn literal(text: &str) -> String {
 /// Text for a `///` comment: one line per line.
 fn doc(text: &str) -> String {
     text.lines().collect::<Vec<_>>().join("\n/// ")
+}
+
+/// The value type and kind of a filter field (docs/api.md: no ordering on
+/// booleans, `like` only on strings, `contains` only on arrays and json).
+fn filter_type(manifest: &Manifest, names: &TypeNames, field: &Field) -> (String, &'static str) {
+    match field.ty {
+        FieldType::Bool => ("bool".into(), "Boolean"),
+        FieldType::String | FieldType::Text => ("String".into(), "Text"),
+        FieldType::Json => ("serde_json::Value".into(), "Json"),
+        FieldType::Array => {
+            let item = match &field.items {
+                Some(items) if items.nullable => {
+                    format!("Option<{}>", value_type(manifest, names, items))
+                }
+                Some(items) => value_type(manifest, names, items),
+                None => "serde_json::Value".into(),
+            };
+            (item, "List")
+        }
+        FieldType::Bytes | FieldType::Object | FieldType::Native => {
+            (value_type(manifest, names, field), "Equality")
+        }
+        _ => (value_type(manifest, names, field), "Ordered"),
+    }
 }
 
 /// The type of a primary-key part: its value type when `Key` is

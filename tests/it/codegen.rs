@@ -526,6 +526,19 @@ pub async fn main() -> Result<(), Error> {
         .expand("language")
         .list()
         .await?;
+    let typed = db
+        .from::<Film>()
+        .filter(
+            Film::rating()
+                .in_([MpaaRating::Pg, MpaaRating::Pg13])
+                .and(Film::rental_rate().gt("2"))
+                .or(Film::title().ilike("%love%").not())
+                .and(Film::special_features().contains(["Trailers"])),
+        )
+        .filter(Film::original_language_id().is_null())
+        .list()
+        .await?;
+    let _: Vec<FilmRow> = typed.data;
     let first: Option<&FilmRow> = films.data.first();
     let _rating: Option<Option<MpaaRating>> = first.map(|film| film.rating);
     let _count: u64 = db.from::<ActorInfo>().count().await?;
