@@ -4,10 +4,11 @@ use serde_json::json;
 
 use crate::ExitStatus;
 use crate::context::Context;
-use crate::diagnostics::{NotAvailable, UsageError};
+use crate::diagnostics::UsageError;
 use crate::diff::{Change, ChangeKind, Safety};
 use crate::introspect::{IntrospectOptions, introspect};
 use crate::manifest::{self, Manifest};
+use crate::migrate::render::Target;
 use crate::source::SourceLocation;
 use crate::ui::{Progress, table};
 
@@ -20,8 +21,9 @@ use crate::ui::{Progress, table};
 ///   baas diff --from postgres://app@localhost/shop      # database → baas.toml
 ///   baas diff --from old.toml --to baas.toml --format json
 ///
-/// Migration snapshots as sides, `--format sql` and `--rename` come with
-/// `baas migrate`.
+/// `--format sql` prints the script that carries the changes out;
+/// `--rename` says which drop + add pairs are renames. Migration snapshots
+/// as sides come with `baas migrate`.
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
     /// The "before" side: manifest path, migration folder or database URL [default: last migration snapshot]
@@ -70,18 +72,7 @@ impl SqlDialect {
 }
 
 pub async fn run(args: DiffArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
-    if matches!(args.format, DiffFormat::Sql) || args.dialect.is_some() {
-        return Err(NotAvailable {
-            command: "diff --format sql",
-        }
-        .into());
-    }
-    if !args.rename.is_empty() {
-        return Err(NotAvailable {
-            command: "diff --rename",
-        }
-        .into());
-    }
+    let renames = parse_renames(&args.rename)?;
     let Some(from) = args.from.as_deref() else {
         return Err(UsageError::new("no \"before\" side to compare")
             .with_hint(
@@ -95,7 +86,10 @@ pub async fn run(args: DiffArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         Some(to) => side(to, cx).await?,
         None => manifest::load_file(&cx.manifest_path)?.manifest,
     };
-    let changes = crate::diff::diff(&before, &after);
+    let changes = crate::diff::diff_with_renames(&before, &after, &renames);
+    if matches!(args.format, DiffFormat::Sql) || args.dialect.is_some() {
+        return print_sql(&args, &before, &after, &changes, cx);
+    }
     let count = |safety: Safety| changes.iter().filter(|c| c.safety == safety).count();
     if cx.printer.json_mode() || matches!(args.format, DiffFormat::Json) {
         cx.printer.json(&json!({
@@ -130,6 +124,75 @@ pub async fn run(args: DiffArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         count(Safety::NeedsReview),
         count(Safety::Destructive)
     ));
+    Ok(ExitStatus::Success)
+}
+
+/// `--rename old=new` pairs; each side is `entity` or `entity.field`.
+fn parse_renames(renames: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    renames
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((old, new)) if !old.trim().is_empty() && !new.trim().is_empty() => {
+                Ok((old.trim().to_owned(), new.trim().to_owned()))
+            }
+            _ => Err(
+                UsageError::new(format!("`--rename {pair}` is not `old=new`"))
+                    .with_hint(
+                        "name an entity (`--rename author=writer`) or a field \
+                         (`--rename film.title=film.name`)",
+                    )
+                    .into(),
+            ),
+        })
+        .collect()
+}
+
+/// `--format sql`: the up script for the dialect, lossy conversions on stderr.
+fn print_sql(
+    args: &DiffArgs,
+    before: &Manifest,
+    after: &Manifest,
+    changes: &[Change],
+    cx: &Context,
+) -> anyhow::Result<ExitStatus> {
+    let engine = |m: &Manifest| {
+        m.source
+            .as_ref()
+            .and_then(|source| Target::of_engine(source.engine))
+            .filter(|target| *target != Target::Mongodb)
+    };
+    let target = match args.dialect {
+        Some(SqlDialect::Postgres) => Target::Postgres,
+        Some(SqlDialect::Mysql) => Target::Mysql,
+        Some(SqlDialect::Sqlite) => Target::Sqlite,
+        None => match engine(after).or_else(|| engine(before)) {
+            Some(target) => target,
+            None => {
+                return Err(UsageError::new("no SQL dialect to write the changes in")
+                    .with_hint("pass --dialect postgres, mysql or sqlite")
+                    .into());
+            }
+        },
+    };
+    let plan = crate::migrate::render::render(target, before, after, changes)?;
+    if cx.printer.json_mode() {
+        cx.printer.json(&json!({
+            "dialect": target,
+            "up": plan.up.to_sql(),
+            "down": plan.down.to_sql(),
+            "lossy": plan.lossy,
+            "changes": changes,
+        }))?;
+        return Ok(ExitStatus::Success);
+    }
+    if plan.up.is_empty() {
+        cx.printer.status("No changes.");
+        return Ok(ExitStatus::Success);
+    }
+    cx.printer.data(&plan.up.to_sql())?;
+    for line in &plan.lossy {
+        cx.printer.warn(&format!("lossy on {target}: {line}"));
+    }
     Ok(ExitStatus::Success)
 }
 

@@ -5,16 +5,21 @@
 //! rename candidate.
 //!
 //! Equal things spelled differently are not changes: defaults, checks,
-//! generated columns and index predicates are compared as parsed SQL, and
-//! engine type names without case or spacing ([`normalize`]).
+//! generated columns and index predicates are compared as parsed SQL,
+//! engine type names without case, spacing or synonyms (`int4` is
+//! `integer`), a native type that only spells out the portable type's own
+//! is no type at all, and a constraint without a name matches the same
+//! constraint under the name the engine gave it ([`normalize`]).
 //!
-//! Not yet here (the diff issue continues): `renamed_from` and `--rename`.
+//! A drop and an add become a rename only when the manifest says so
+//! (`renamed_from = "old"` on the entity or field) or the caller does
+//! ([`diff_with_renames`], `baas diff --rename old=new`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::manifest::{Entity, Field, FieldType, Index, Manifest, Relation};
+use crate::manifest::{Entity, Field, FieldType, Index, Manifest, Relation, SourceEngine};
 
 mod normalize;
 
@@ -155,8 +160,64 @@ impl Change {
 /// Every change from `before` to `after`, in a stable order: enums, then
 /// entities by name, and within an entity fields before keys and indexes.
 pub fn diff(before: &Manifest, after: &Manifest) -> Vec<Change> {
+    diff_with_renames(before, after, &[])
+}
+
+/// [`diff`], with `renames` (old name → new name, each `entity` or
+/// `entity.field`; a new name without an entity keeps the old one's) taken
+/// as renames rather than drop + add, like `renamed_from` in the manifest.
+/// A pair whose old name still exists, or whose new name already did, is
+/// not a rename.
+pub fn diff_with_renames(
+    before: &Manifest,
+    after: &Manifest,
+    renames: &[(String, String)],
+) -> Vec<Change> {
+    let types = Engines {
+        before: before.source.as_ref().map(|s| s.engine),
+        after: after.source.as_ref().map(|s| s.engine),
+    };
     let mut changes = Vec::new();
     enums(before, after, &mut changes);
+
+    // Entity renames: new name → old name.
+    let mut entity_renames: std::collections::BTreeMap<&str, &str> =
+        std::collections::BTreeMap::new();
+    let is_rename = |from: &str, to: &str| {
+        before.entities.contains_key(from)
+            && !after.entities.contains_key(from)
+            && after.entities.contains_key(to)
+            && !before.entities.contains_key(to)
+    };
+    for (from, to) in renames {
+        if !from.contains('.') && !to.contains('.') && is_rename(from, to) {
+            entity_renames.insert(to.as_str(), from.as_str());
+        }
+    }
+    for (name, entity) in &after.entities {
+        if let Some(from) = entity.renamed_from.as_deref()
+            && is_rename(from, name)
+        {
+            entity_renames.entry(name.as_str()).or_insert(from);
+        }
+    }
+    let renamed_away: BTreeSet<&str> = entity_renames.values().copied().collect();
+
+    // Field renames of every entity on both sides: new entity name →
+    // (new field → old field).
+    let mut field_maps: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (name, new) in &after.entities {
+        let old_name = entity_renames.get(name.as_str()).copied().unwrap_or(name);
+        if let Some(old) = before.entities.get(old_name) {
+            let explicit = field_renames(old_name, name, renames);
+            field_maps.insert(name.clone(), field_rename_map(old, new, &explicit));
+        }
+    }
+    // `before` with renamed entities and fields called by their new names
+    // wherever keys, indexes and foreign keys refer to them, so that only
+    // the renames themselves are changes.
+    let before = &remap(before, &entity_renames, &field_maps);
+
     let names: BTreeSet<&String> = before
         .entities
         .keys()
@@ -165,8 +226,37 @@ pub fn diff(before: &Manifest, after: &Manifest) -> Vec<Change> {
     let mut dropped = Vec::new();
     let mut added = Vec::new();
     for name in names {
+        if renamed_away.contains(name.as_str()) {
+            continue;
+        }
+        if let Some(from) = entity_renames.get(name.as_str()) {
+            changes.push(Change::new(
+                ChangeKind::RenameEntity {
+                    from: (*from).to_owned(),
+                    to: name.clone(),
+                },
+                Safety::Safe,
+                format!("renames `{from}` to `{name}`; the rows are kept"),
+            ));
+            entity(
+                name,
+                &before.entities[*from],
+                &after.entities[name],
+                &field_maps[name.as_str()],
+                &types,
+                &mut changes,
+            );
+            continue;
+        }
         match (before.entities.get(name), after.entities.get(name)) {
-            (Some(old), Some(new)) => entity(name, old, new, &mut changes),
+            (Some(old), Some(new)) => entity(
+                name,
+                old,
+                new,
+                &field_maps[name.as_str()],
+                &types,
+                &mut changes,
+            ),
             (Some(_), None) => {
                 dropped.push(name);
                 changes.push(Change::new(
@@ -192,7 +282,11 @@ pub fn diff(before: &Manifest, after: &Manifest) -> Vec<Change> {
     }
     for from in &dropped {
         for to in &added {
-            if same_shape(&before.entities[*from].fields, &after.entities[*to].fields) {
+            if same_shape(
+                &before.entities[*from].fields,
+                &after.entities[*to].fields,
+                &types,
+            ) {
                 changes.push(Change::new(
                     ChangeKind::RenameEntityCandidate {
                         from: (*from).clone(),
@@ -205,6 +299,144 @@ pub fn diff(before: &Manifest, after: &Manifest) -> Vec<Change> {
         }
     }
     changes
+}
+
+/// The source engines of both sides, for comparing native types.
+struct Engines {
+    before: Option<SourceEngine>,
+    after: Option<SourceEngine>,
+}
+
+impl Engines {
+    fn native_before(&self, field: &Field) -> Option<String> {
+        normalize::effective_native(field, self.before)
+    }
+
+    fn native_after(&self, field: &Field) -> Option<String> {
+        normalize::effective_native(field, self.after)
+    }
+
+    /// Whether `old` (of `before`) and `new` (of `after`) are of the same
+    /// type, spelling aside.
+    fn same_type(&self, old: &Field, new: &Field) -> bool {
+        old.ty == new.ty
+            && old.max_length == new.max_length
+            && old.precision == new.precision
+            && old.scale == new.scale
+            && self.native_before(old) == self.native_after(new)
+            && old.enum_name == new.enum_name
+            && match (&old.items, &new.items) {
+                (Some(a), Some(b)) => self.same_type(a, b),
+                (a, b) => a == b,
+            }
+            && old.fields == new.fields
+    }
+}
+
+/// Field renames from `old` to `new`: new name → old name, from
+/// `explicit` pairs and `renamed_from`. A pair whose old name is still
+/// there, or whose new name already was, is not a rename.
+fn field_rename_map(
+    old: &Entity,
+    new: &Entity,
+    explicit: &[(String, String)],
+) -> BTreeMap<String, String> {
+    let is_rename = |from: &str, to: &str| {
+        old.fields.contains_key(from)
+            && !new.fields.contains_key(from)
+            && new.fields.contains_key(to)
+            && !old.fields.contains_key(to)
+    };
+    let mut map = BTreeMap::new();
+    for (from, to) in explicit {
+        if is_rename(from, to) {
+            map.insert(to.clone(), from.clone());
+        }
+    }
+    for (name, field) in &new.fields {
+        if let Some(from) = field.renamed_from.as_deref()
+            && is_rename(from, name)
+            && !map.values().any(|taken| taken == from)
+        {
+            map.entry(name.clone()).or_insert_with(|| from.to_owned());
+        }
+    }
+    map
+}
+
+/// `before` with the new names of renamed entities and fields in keys,
+/// index parts, uniques and foreign keys (field names themselves stay).
+fn remap(
+    before: &Manifest,
+    entity_renames: &BTreeMap<&str, &str>,
+    field_maps: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Manifest {
+    if entity_renames.is_empty() && field_maps.values().all(BTreeMap::is_empty) {
+        return before.clone();
+    }
+    // old entity name → (new entity name, old field → new field)
+    let mut by_old: BTreeMap<&str, (&str, BTreeMap<&str, &str>)> = BTreeMap::new();
+    for (new_name, map) in field_maps {
+        let old_name = entity_renames
+            .get(new_name.as_str())
+            .copied()
+            .unwrap_or(new_name.as_str());
+        let fields = map
+            .iter()
+            .map(|(to, from)| (from.as_str(), to.as_str()))
+            .collect();
+        by_old.insert(old_name, (new_name.as_str(), fields));
+    }
+    let mut out = before.clone();
+    for (old_name, entity) in &mut out.entities {
+        let rename = |fields: &mut Vec<String>, map: Option<&BTreeMap<&str, &str>>| {
+            if let Some(map) = map {
+                for field in fields.iter_mut() {
+                    if let Some(to) = map.get(field.as_str()) {
+                        *field = (*to).to_owned();
+                    }
+                }
+            }
+        };
+        let own = by_old.get(old_name.as_str()).map(|(_, map)| map);
+        rename(&mut entity.primary_key, own);
+        for unique in &mut entity.uniques {
+            rename(&mut unique.fields, own);
+        }
+        for index in &mut entity.indexes {
+            for part in &mut index.fields {
+                if let crate::manifest::IndexPart::Field { field, .. } = part
+                    && let Some(to) = own.and_then(|map| map.get(field.as_str()))
+                {
+                    *field = (*to).to_owned();
+                }
+            }
+        }
+        for relation in &mut entity.relations {
+            rename(&mut relation.fields, own);
+            let target = by_old.get(relation.references.entity.as_str());
+            rename(&mut relation.references.fields, target.map(|(_, map)| map));
+            if let Some((new_name, _)) = target
+                && entity_renames.get(new_name) == Some(&relation.references.entity.as_str())
+            {
+                relation.references.entity = (*new_name).to_owned();
+            }
+        }
+    }
+    out
+}
+
+/// The field renames of entity `from` (before) → `to` (after) in `renames`.
+fn field_renames(from: &str, to: &str, renames: &[(String, String)]) -> Vec<(String, String)> {
+    renames
+        .iter()
+        .filter_map(|(old, new)| {
+            let (old_entity, old_field) = old.split_once('.')?;
+            let (new_entity, new_field) = new.split_once('.').unwrap_or((old_entity, new.as_str()));
+            (old_entity == from && (new_entity == to || new_entity == from && old_entity == to))
+                .then(|| (old_field.to_owned(), new_field.to_owned()))
+        })
+        .collect()
 }
 
 fn enums(before: &Manifest, after: &Manifest, changes: &mut Vec<Change>) {
@@ -252,7 +484,16 @@ fn enums(before: &Manifest, after: &Manifest, changes: &mut Vec<Change>) {
     }
 }
 
-fn entity(name: &str, old: &Entity, new: &Entity, changes: &mut Vec<Change>) {
+fn entity(
+    name: &str,
+    old: &Entity,
+    new: &Entity,
+    field_renames: &BTreeMap<String, String>,
+    types: &Engines,
+    changes: &mut Vec<Change>,
+) {
+    let old = &normalize::uniques(old);
+    let new = &normalize::uniques(new);
     let mut what = Vec::new();
     if old.table != new.table {
         what.push(format!("table `{}` → `{}`", old.table, new.table));
@@ -287,11 +528,16 @@ fn entity(name: &str, old: &Entity, new: &Entity, changes: &mut Vec<Change>) {
         ));
     }
 
+    let renamed_away: BTreeSet<&str> = field_renames.values().map(String::as_str).collect();
+
     let mut dropped = Vec::new();
     let mut added = Vec::new();
     for (field_name, field) in &old.fields {
+        if renamed_away.contains(field_name.as_str()) {
+            continue;
+        }
         match new.fields.get(field_name) {
-            Some(after) => alter_field(name, field_name, field, after, changes),
+            Some(after) => alter_field(name, field_name, field, after, types, changes),
             None => {
                 dropped.push(field_name);
                 changes.push(Change::new(
@@ -307,6 +553,26 @@ fn entity(name: &str, old: &Entity, new: &Entity, changes: &mut Vec<Change>) {
     }
     for (field_name, field) in &new.fields {
         if old.fields.contains_key(field_name) {
+            continue;
+        }
+        if let Some(from) = field_renames.get(field_name.as_str()) {
+            changes.push(Change::new(
+                ChangeKind::RenameField {
+                    entity: name.to_owned(),
+                    from: (*from).to_owned(),
+                    to: field_name.clone(),
+                },
+                Safety::Safe,
+                format!("renames `{name}.{from}` to `{field_name}`; the values are kept"),
+            ));
+            alter_field(
+                name,
+                field_name,
+                &old.fields[from.as_str()],
+                field,
+                types,
+                changes,
+            );
             continue;
         }
         added.push(field_name);
@@ -331,7 +597,7 @@ fn entity(name: &str, old: &Entity, new: &Entity, changes: &mut Vec<Change>) {
     }
     for from in &dropped {
         for to in &added {
-            if same_type(&old.fields[*from], &new.fields[*to]) {
+            if types.same_type(&old.fields[*from], &new.fields[*to]) {
                 changes.push(Change::new(
                     ChangeKind::RenameFieldCandidate {
                         entity: name.to_owned(),
@@ -445,25 +711,25 @@ fn set_changes<T: PartialEq>(
     }
 }
 
-fn alter_field(entity: &str, name: &str, old: &Field, new: &Field, changes: &mut Vec<Change>) {
+fn alter_field(
+    entity: &str,
+    name: &str,
+    old: &Field,
+    new: &Field,
+    types: &Engines,
+    changes: &mut Vec<Change>,
+) {
     if old == new {
         return;
     }
-    let native_changed = normalize::native(&old.native) != normalize::native(&new.native);
+    let native_changed = types.native_before(old) != types.native_after(new);
     let mut what = Vec::new();
     let mut safety = Safety::Safe;
     let mut reasons = Vec::new();
-    let type_changed = old.ty != new.ty
-        || old.max_length != new.max_length
-        || old.precision != new.precision
-        || old.scale != new.scale
-        || native_changed
-        || old.enum_name != new.enum_name
-        || old.items != new.items
-        || old.fields != new.fields;
+    let type_changed = !types.same_type(old, new);
     if type_changed {
         what.push(format!("type {} → {}", old.type_label(), new.type_label()));
-        if !widens(old, new) {
+        if !widens(old, new, native_changed) {
             safety = Safety::Destructive;
             reasons.push(format!(
                 "{} → {} may not hold every existing value",
@@ -530,7 +796,7 @@ fn alter_field(entity: &str, name: &str, old: &Field, new: &Field, changes: &mut
 }
 
 /// Whether every value of `old`'s type fits `new`'s type.
-fn widens(old: &Field, new: &Field) -> bool {
+fn widens(old: &Field, new: &Field, native_changed: bool) -> bool {
     use FieldType::*;
     let rank = |ty: FieldType| match ty {
         Int16 => Some(1),
@@ -538,10 +804,7 @@ fn widens(old: &Field, new: &Field) -> bool {
         Int64 => Some(3),
         _ => None,
     };
-    if normalize::native(&old.native) != normalize::native(&new.native)
-        && old.ty == new.ty
-        && old.max_length == new.max_length
-    {
+    if native_changed && old.ty == new.ty && old.max_length == new.max_length {
         // Only the engine's spelling changed; the diff cannot judge it.
         return false;
     }
@@ -570,21 +833,15 @@ fn widens(old: &Field, new: &Field) -> bool {
     }
 }
 
-fn same_type(a: &Field, b: &Field) -> bool {
-    a.ty == b.ty
-        && a.max_length == b.max_length
-        && a.native == b.native
-        && a.enum_name == b.enum_name
-}
-
 fn same_shape(
     a: &indexmap::IndexMap<String, Field>,
     b: &indexmap::IndexMap<String, Field>,
+    types: &Engines,
 ) -> bool {
     a.len() == b.len()
         && a.iter()
             .zip(b)
-            .all(|((na, fa), (nb, fb))| na == nb && same_type(fa, fb))
+            .all(|((na, fa), (nb, fb))| na == nb && types.same_type(fa, fb))
 }
 
 fn indexes(entity: &str, old: &[Index], new: &[Index], changes: &mut Vec<Change>) {
@@ -643,8 +900,11 @@ fn add_index(entity: &str, index: &Index) -> Change {
 }
 
 fn relations(entity: &str, old: &[Relation], new: &[Relation], changes: &mut Vec<Change>) {
+    let contains = |list: &[Relation], relation: &Relation| {
+        list.iter().any(|r| normalize::relation_eq(r, relation))
+    };
     for relation in old {
-        if !new.contains(relation) {
+        if !contains(new, relation) {
             changes.push(Change::new(
                 ChangeKind::DropRelation {
                     entity: entity.to_owned(),
@@ -657,7 +917,7 @@ fn relations(entity: &str, old: &[Relation], new: &[Relation], changes: &mut Vec
         }
     }
     for relation in new {
-        if !old.contains(relation) {
+        if !contains(old, relation) {
             changes.push(Change::new(
                 ChangeKind::AddRelation {
                     entity: entity.to_owned(),

@@ -6,7 +6,12 @@ use sqlparser::ast::Expr;
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
 
-use crate::manifest::{DefaultValue, Generated, Index, IndexPart};
+use std::borrow::Cow;
+
+use crate::dialect::Dialect as _;
+use crate::manifest::{
+    DefaultValue, Entity, Field, FieldType, Generated, Index, IndexPart, Relation, SourceEngine,
+};
 
 /// Whether two SQL expressions say the same thing: parsed, with grouping
 /// parentheses dropped (the tree keeps the grouping), and the current-time
@@ -39,12 +44,32 @@ fn parse(text: &str) -> Option<Expr> {
     Some(ungroup(expr))
 }
 
-/// Drops grouping parentheses from the expressions that conditions and
-/// defaults are made of; the tree itself keeps the grouping.
+/// Drops what an engine adds when it prints an expression back: grouping
+/// parentheses (the tree keeps the grouping), casts (`(label)::text`,
+/// `0::numeric`), the quotes of an identifier, and PostgreSQL's
+/// `x = ANY (ARRAY[...])` for `x IN (...)`. Applied throughout the
+/// expression, function arguments included.
 fn ungroup(expr: Expr) -> Expr {
+    use sqlparser::ast::{
+        BinaryOperator, FunctionArg, FunctionArgExpr, FunctionArguments, InTarget, Value,
+    };
     let boxed = |e: Box<Expr>| Box::new(ungroup(*e));
     match expr {
         Expr::Nested(inner) => ungroup(*inner),
+        Expr::Cast { expr, .. } => ungroup(*expr),
+        Expr::Identifier(mut ident) => {
+            ident.quote_style = None;
+            Expr::Identifier(ident)
+        }
+        Expr::CompoundIdentifier(idents) => Expr::CompoundIdentifier(
+            idents
+                .into_iter()
+                .map(|mut ident| {
+                    ident.quote_style = None;
+                    ident
+                })
+                .collect(),
+        ),
         Expr::BinaryOp { left, op, right } => Expr::BinaryOp {
             left: boxed(left),
             op,
@@ -69,6 +94,86 @@ fn ungroup(expr: Expr) -> Expr {
             low: boxed(low),
             high: boxed(high),
         },
+        Expr::AnyOp {
+            left,
+            compare_op: BinaryOperator::Eq,
+            right,
+            ..
+        } if matches!(ungroup(*right.clone()), Expr::Array(_)) => {
+            let Expr::Array(array) = ungroup(*right) else {
+                unreachable!("matched above")
+            };
+            Expr::In {
+                expr: boxed(left),
+                target: InTarget::List(array.elem.into_iter().map(ungroup).collect()),
+                negated: false,
+                global: false,
+            }
+        }
+        Expr::In {
+            expr,
+            target: InTarget::List(list),
+            negated,
+            global,
+        } => Expr::In {
+            expr: boxed(expr),
+            target: InTarget::List(list.into_iter().map(ungroup).collect()),
+            negated,
+            global,
+        },
+        Expr::Like {
+            negated,
+            any,
+            expr,
+            pattern,
+            escape_char,
+        } => Expr::Like {
+            negated,
+            any,
+            expr: boxed(expr),
+            pattern: boxed(pattern),
+            escape_char,
+        },
+        Expr::ILike {
+            negated,
+            any,
+            expr,
+            pattern,
+            escape_char,
+        } => Expr::ILike {
+            negated,
+            any,
+            expr: boxed(expr),
+            pattern: boxed(pattern),
+            escape_char,
+        },
+        Expr::Array(mut array) => {
+            array.elem = array.elem.into_iter().map(ungroup).collect();
+            Expr::Array(array)
+        }
+        Expr::Function(mut function) => {
+            if let FunctionArguments::List(list) = &mut function.args {
+                for arg in &mut list.args {
+                    let expr = match arg {
+                        FunctionArg::Named { arg, .. }
+                        | FunctionArg::ExprNamed { arg, .. }
+                        | FunctionArg::Unnamed(arg) => arg,
+                    };
+                    if let FunctionArgExpr::Expr(inner) = expr {
+                        *inner = ungroup(std::mem::replace(inner, Expr::Value(Value::Null.into())));
+                    }
+                }
+            }
+            for part in &mut function.name.0 {
+                if let Some(ident) = part.as_ident().cloned() {
+                    let mut ident = ident;
+                    ident.quote_style = None;
+                    ident.value = ident.value.to_ascii_lowercase();
+                    *part = sqlparser::ast::ObjectNamePart::Identifier(ident);
+                }
+            }
+            Expr::Function(function)
+        }
         other => other,
     }
 }
@@ -109,9 +214,119 @@ pub fn native(text: &Option<String>) -> Option<String> {
     })
 }
 
+/// The usual synonyms of engine type names, in [`native`]'s form:
+/// `int4` → `integer`, `varchar(10)` → `character varying(10)`. Applied to
+/// both sides of a comparison, so a name and its synonym compare equal.
+fn synonym(native: &str) -> String {
+    let (base, rest) = match native.find('(') {
+        Some(open) => (&native[..open], &native[open..]),
+        None => (native, ""),
+    };
+    let base = match base.trim() {
+        "int2" | "smallint" => "smallint",
+        "int4" | "int" | "integer" => "integer",
+        "int8" | "bigint" => "bigint",
+        "float4" | "real" => "real",
+        "float8" | "double precision" | "double" => "double precision",
+        "bool" | "boolean" => "boolean",
+        "varchar" | "character varying" | "char varying" => "character varying",
+        "char" | "character" | "bpchar" => "character",
+        "decimal" | "numeric" => "numeric",
+        "timestamptz" | "timestamp with time zone" => "timestamp with time zone",
+        "timestamp" | "timestamp without time zone" => "timestamp without time zone",
+        "timetz" | "time with time zone" => "time with time zone",
+        "time" | "time without time zone" => "time without time zone",
+        "varbit" | "bit varying" => "bit varying",
+        other => other,
+    };
+    // `timestamp(3) with time zone`: the words after the modifier count too.
+    match rest.split_once(')') {
+        Some((modifier, tail)) if !tail.trim().is_empty() => {
+            let tail = tail.trim();
+            let base = match (base, tail) {
+                ("timestamp without time zone", "with time zone") => "timestamp with time zone",
+                ("time without time zone", "with time zone") => "time with time zone",
+                (base, _) => base,
+            };
+            format!("{base}{modifier})")
+        }
+        _ => format!("{base}{rest}"),
+    }
+}
+
+/// The native type of `field` as it matters for a comparison: lower-case,
+/// spacing and synonyms aside; `None` when it only spells out the portable
+/// type's canonical type on `engine` (on every SQL engine when the manifest
+/// names none), as `int4` does for `int32` on PostgreSQL.
+pub fn effective_native(field: &Field, engine: Option<SourceEngine>) -> Option<String> {
+    let written = synonym(&native(&field.native)?);
+    if field.ty == FieldType::Native {
+        return Some(written);
+    }
+    let mut bare = field.clone();
+    bare.native = None;
+    let canonicals: Vec<String> = match engine {
+        Some(SourceEngine::Postgres | SourceEngine::Supabase) => {
+            vec![crate::dialect::postgres::PostgresDialect.canonical_type(&bare)]
+        }
+        Some(SourceEngine::Mysql) => {
+            vec![crate::dialect::mysql::MysqlDialect.canonical_type(&bare)]
+        }
+        Some(SourceEngine::Sqlite) => vec![crate::dialect::SqliteDialect.canonical_type(&bare)],
+        _ => vec![
+            crate::dialect::postgres::PostgresDialect.canonical_type(&bare),
+            crate::dialect::mysql::MysqlDialect.canonical_type(&bare),
+            crate::dialect::SqliteDialect.canonical_type(&bare),
+        ],
+    };
+    let canonical = canonicals
+        .iter()
+        .any(|c| native(&Some(c.clone())).is_some_and(|c| synonym(&c) == written));
+    (!canonical).then_some(written)
+}
+
+/// `entity` with each unnamed one-field unique constraint said on its
+/// field (`unique = true`), the form introspection reads it back in.
+pub fn uniques(entity: &Entity) -> Cow<'_, Entity> {
+    let single = |u: &crate::manifest::Unique| u.name.is_none() && u.fields.len() == 1;
+    if !entity.uniques.iter().any(single) {
+        return Cow::Borrowed(entity);
+    }
+    let mut entity = entity.clone();
+    let (moved, kept): (Vec<_>, Vec<_>) = entity.uniques.drain(..).partition(single);
+    entity.uniques = kept;
+    for unique in moved {
+        if let Some(field) = entity.fields.get_mut(&unique.fields[0]) {
+            field.unique = true;
+        }
+    }
+    Cow::Owned(entity)
+}
+
+/// Two foreign keys are the same when all but their names match and one of
+/// them has no name (the engine named it).
+pub fn relation_eq(a: &Relation, b: &Relation) -> bool {
+    (a.name == b.name || a.name.is_none() || b.name.is_none())
+        && a.fields == b.fields
+        && a.references == b.references
+        && a.on_delete == b.on_delete
+        && a.on_update == b.on_update
+        && a.deferrable == b.deferrable
+}
+
 pub fn default_eq(a: &Option<DefaultValue>, b: &Option<DefaultValue>) -> bool {
+    use crate::manifest::Literal;
     match (a, b) {
         (Some(DefaultValue::Sql { sql: a }), Some(DefaultValue::Sql { sql: b })) => sql_eq(a, b),
+        // `0` and `0.00` (a decimal default as MySQL prints it).
+        (
+            Some(DefaultValue::Literal(Literal::Int(i))),
+            Some(DefaultValue::Literal(Literal::Float(f))),
+        )
+        | (
+            Some(DefaultValue::Literal(Literal::Float(f))),
+            Some(DefaultValue::Literal(Literal::Int(i))),
+        ) => (*i as f64) == *f,
         _ => a == b,
     }
 }
@@ -160,9 +375,55 @@ mod tests {
         assert!(!sql_eq("price > 0", "price >= 0"));
         // Grouping is kept by the tree, so different groupings differ.
         assert!(!sql_eq("(a + b) * c", "a + (b * c)"));
+        // What PostgreSQL adds when it prints an expression back.
+        assert!(sql_eq("lower(label)", "lower((label)::text)"));
+        assert!(sql_eq(
+            "price >= 0 AND price < 1000000",
+            "((price >= (0)::numeric) AND (price < (1000000)::numeric))"
+        ));
+        assert!(sql_eq(
+            "status IN ('a', 'b')",
+            "(status = ANY (ARRAY['a'::text, 'b'::text]))"
+        ));
+        assert!(sql_eq("\"price\" >= 0", "`price` >= 0"));
+        assert!(!sql_eq("lower(label)", "upper(label)"));
         assert_eq!(
             native(&Some("Character Varying( 10 )".into())),
             native(&Some("character varying(10)".into()))
         );
+    }
+
+    #[test]
+    fn type_synonyms_and_canonical_spellings_are_no_difference() {
+        let mut int = Field::new(FieldType::Int32);
+        int.native = Some("int4".into());
+        let postgres = Some(SourceEngine::Postgres);
+        assert_eq!(effective_native(&int, postgres), None);
+        int.native = Some("INTEGER".into());
+        assert_eq!(effective_native(&int, postgres), None);
+        let mut code = Field::new(FieldType::String);
+        code.max_length = Some(3);
+        code.native = Some("char(3)".into());
+        let mut other = code.clone();
+        other.native = Some("character(3)".into());
+        assert_eq!(
+            effective_native(&code, postgres),
+            effective_native(&other, postgres)
+        );
+        assert_eq!(
+            effective_native(&code, postgres).as_deref(),
+            Some("character(3)")
+        );
+        let mut stamp = Field::new(FieldType::Timestamptz);
+        stamp.native = Some("timestamptz(3)".into());
+        let mut spelled = stamp.clone();
+        spelled.native = Some("timestamp(3) with time zone".into());
+        assert_eq!(
+            effective_native(&stamp, postgres),
+            effective_native(&spelled, postgres)
+        );
+        let mut year = Field::new(FieldType::Int32);
+        year.native = Some("year".into());
+        assert_eq!(effective_native(&year, postgres).as_deref(), Some("year"));
     }
 }

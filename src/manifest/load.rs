@@ -261,6 +261,7 @@ const ENTITY_KEYS: &[&str] = &[
     "uniques",
     "checks",
     "relations",
+    "renamed_from",
 ];
 const FIELD_KEYS: &[&str] = &[
     "type",
@@ -280,6 +281,7 @@ const FIELD_KEYS: &[&str] = &[
     "native",
     "collation",
     "comment",
+    "renamed_from",
 ];
 const INDEX_KEYS: &[&str] = &[
     "name",
@@ -791,6 +793,7 @@ impl Reader {
                 "uniques" => entity.uniques = self.list(node, &child, Self::unique),
                 "checks" => entity.checks = self.list(node, &child, Self::check),
                 "relations" => entity.relations = self.list(node, &child, Self::relation),
+                "renamed_from" => entity.renamed_from = self.non_empty_string(node, &child),
                 _ => {}
             }
         }
@@ -880,6 +883,7 @@ impl Reader {
                 "native" => field.native = self.non_empty_string(node, &child),
                 "collation" => field.collation = self.non_empty_string(node, &child),
                 "comment" => field.comment = self.string(node, &child),
+                "renamed_from" => field.renamed_from = self.non_empty_string(node, &child),
                 _ => {}
             }
         }

@@ -313,6 +313,10 @@ pub struct Entity {
     pub checks: Vec<Check>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub relations: Vec<Relation>,
+    /// The entity's name before a rename: `diff` reports a rename (rows
+    /// kept) instead of a drop and a create.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 impl Entity {
@@ -334,6 +338,7 @@ impl Entity {
             uniques: Vec::new(),
             checks: Vec::new(),
             relations: Vec::new(),
+            renamed_from: None,
         }
     }
 
@@ -416,6 +421,10 @@ pub struct Field {
     pub collation: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The field's name before a rename: `diff` reports a rename (values
+    /// kept) instead of a drop and an add.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 impl Field {
@@ -439,6 +448,7 @@ impl Field {
             native: None,
             collation: None,
             comment: None,
+            renamed_from: None,
         }
     }
 

@@ -92,6 +92,7 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
     if let Some(definition) = &entity.definition {
         line(out, "definition", &block_string(definition));
     }
+    optional(out, "renamed_from", entity.renamed_from.as_deref());
 
     let _ = writeln!(out, "\n[{header}.fields]");
     for (field_name, field) in &entity.fields {
@@ -213,6 +214,9 @@ fn field_table(field: &Field) -> String {
     }
     if let Some(fields) = &field.fields {
         pairs.push(("fields", nested_fields(fields)));
+    }
+    if let Some(renamed_from) = &field.renamed_from {
+        pairs.push(("renamed_from", string(renamed_from)));
     }
     inline_table(&pairs)
 }

@@ -186,6 +186,30 @@ impl Checker<'_> {
                 );
             }
             self.field(field_name, field, &field_path);
+            if let Some(from) = &field.renamed_from
+                && entity.fields.contains_key(from)
+            {
+                self.push(
+                    ProblemKind::Duplicate,
+                    &key_path(&field_path, "renamed_from"),
+                    format!(
+                        "field `{field_name}` is renamed from `{from}`, but entity `{name}` still has a field `{from}`"
+                    ),
+                    Some(format!("remove `{from}`, or the `renamed_from`")),
+                );
+            }
+        }
+        if let Some(from) = &entity.renamed_from
+            && self.manifest.entities.contains_key(from)
+        {
+            self.push(
+                ProblemKind::Duplicate,
+                &key_path(path, "renamed_from"),
+                format!(
+                    "entity `{name}` is renamed from `{from}`, but entity `{from}` still exists"
+                ),
+                Some(format!("remove entity `{from}`, or the `renamed_from`")),
+            );
         }
         self.field_list(
             name,

@@ -118,7 +118,6 @@ fn unknown_flags_are_usage_errors() {
 fn commands_not_built_yet_say_so_and_exit_2() {
     let project = Project::new();
     let cases: &[&[&str]] = &[
-        &["diff", "--from", "a.toml", "--format", "sql"],
         &["migrate", "plan", "--name", "x"],
         &["migrate", "apply"],
         &["migrate", "status"],

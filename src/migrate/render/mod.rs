@@ -425,6 +425,14 @@ impl<'a> Cx<'a> {
             .map_or(field, String::as_str)
     }
 
+    /// `fields` of `entity` (named as in `after`) by their names in `before`.
+    pub fn old_fields(&self, entity: &str, fields: &[String]) -> Vec<String> {
+        fields
+            .iter()
+            .map(|f| self.old_field_name(entity, f).to_owned())
+            .collect()
+    }
+
     /// The engine whose types and SQL `manifest` carries; `None` when its
     /// source does not say (a hand-written manifest: trusted everywhere).
     pub fn source_of(manifest: &Manifest) -> Option<Option<Target>> {

@@ -137,10 +137,11 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 }
             }
             ChangeKind::DropUnique { fields, .. } => {
-                let unique = old.uniques.iter().find(|u| &u.fields == fields);
+                let old_fields = cx.old_fields(&name, fields);
+                let unique = old.uniques.iter().find(|u| u.fields == old_fields);
                 let index = unique
                     .and_then(|u| u.name.clone())
-                    .unwrap_or_else(|| columns_of(old, fields)[0].to_owned());
+                    .unwrap_or_else(|| columns_of(old, &old_fields)[0].to_owned());
                 out.push(Statement::new(format!(
                     "DROP INDEX {} ON {}",
                     quote(&index),
@@ -257,6 +258,12 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                         .name
                         .clone()
                         .unwrap_or_else(|| columns_of(new, fields)[0].to_owned());
+                    if Cx::source_target(cx.after) != Some(Target::Mysql) {
+                        cx.lossy(format!(
+                            "{name}: MySQL keeps the unique constraint on ({}) as unique index `{index}`",
+                            fields.join(", ")
+                        ));
+                    }
                     out.push(Statement::new(format!(
                         "CREATE UNIQUE INDEX {} ON {} ({})",
                         quote(&index),
@@ -443,10 +450,14 @@ impl Plan {
                         .get(entity)
                         .map(|e| e.relations.clone())
                         .unwrap_or_default();
+                    // The change names fields and target as they are called after
+                    // any rename.
+                    let old_fields = cx.old_fields(entity, fields);
+                    let old_target = cx.old_entity_name(target).to_owned();
                     if let Some(relation) = cx.before.entities.get(&old_name).and_then(|e| {
                         e.relations.iter().find(|r| {
-                            &r.fields == fields
-                                && &r.references.entity == target
+                            r.fields == old_fields
+                                && r.references.entity == old_target
                                 && !new_relations.contains(r)
                         })
                     }) {
@@ -701,7 +712,7 @@ fn create_table(cx: &mut Cx<'_>, manifest: &Manifest, name: &str, entity: &Entit
             .name
             .clone()
             .unwrap_or_else(|| columns_of(entity, &unique.fields)[0].to_owned());
-        if !cx.same_engine(manifest) {
+        if Cx::source_target(manifest) != Some(Target::Mysql) {
             cx.lossy(format!(
                 "{name}: MySQL keeps the unique constraint on ({}) as unique index `{index}`",
                 unique.fields.join(", ")
@@ -863,7 +874,7 @@ fn column_type(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) 
     let lost = match field.ty {
         FieldType::Enum => {
             if let Some(ty) = enum_type(field.enum_name.as_deref()) {
-                if !same {
+                if Cx::source_target(manifest) != Some(Target::Mysql) {
                     // MySQL introspection names a column's enum `<table>_<column>`.
                     let (entity, column) = here.split_once('.').unwrap_or((here, ""));
                     cx.lossy(format!(

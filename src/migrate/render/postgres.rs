@@ -274,10 +274,11 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 }
             }
             ChangeKind::DropUnique { fields, .. } => {
-                let unique = old.uniques.iter().find(|u| &u.fields == fields);
-                let constraint = unique
-                    .and_then(|u| u.name.clone())
-                    .unwrap_or_else(|| default_name(&old.table, &columns_of(old, fields), "key"));
+                let old_fields = cx.old_fields(&name, fields);
+                let unique = old.uniques.iter().find(|u| u.fields == old_fields);
+                let constraint = unique.and_then(|u| u.name.clone()).unwrap_or_else(|| {
+                    default_name(&old.table, &columns_of(old, &old_fields), "key")
+                });
                 out.push(Statement::new(format!(
                     "ALTER TABLE {} DROP CONSTRAINT {}",
                     table(old),
@@ -727,10 +728,14 @@ impl Plan {
                         .get(entity)
                         .map(|e| e.relations.clone())
                         .unwrap_or_default();
+                    // The change names fields and target as they are called after
+                    // any rename.
+                    let old_fields = cx.old_fields(entity, fields);
+                    let old_target = cx.old_entity_name(target).to_owned();
                     if let Some(relation) = cx.before.entities.get(&old_name).and_then(|e| {
                         e.relations.iter().find(|r| {
-                            &r.fields == fields
-                                && &r.references.entity == target
+                            r.fields == old_fields
+                                && r.references.entity == old_target
                                 && !new_relations.contains(r)
                         })
                     }) {
