@@ -56,6 +56,7 @@ pub async fn run(args: CheckArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let (against, before, fix) = match &args.url {
         Some(url) => {
             let location = SourceLocation::parse(url, &cx.cwd)?;
+            let shown = crate::commands::migrate::shown(&location, cx);
             let schemas = working
                 .source
                 .as_ref()
@@ -63,7 +64,7 @@ pub async fn run(args: CheckArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
                 .unwrap_or_default();
             let live = live_schema(&location, schemas, cx).await?;
             (
-                format!("the database `{location}`"),
+                format!("the database `{shown}`"),
                 live,
                 "plan and apply the missing migrations (`baas migrate apply`), or, if the database \
                  was changed by hand, bring it back or read it in with `baas introspect`",

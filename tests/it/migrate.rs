@@ -1043,3 +1043,76 @@ fn mysql_apply_stops_at_the_failing_statement_and_says_what_ran() {
         "1\n"
     );
 }
+
+// ---------------------------------------------------------------------------
+// End to end: a real schema planned from nothing, applied, checked
+
+/// Chinook (SQLite) → `introspect` → `plan` from an empty schema → `apply`
+/// on a fresh SQLite file → `check --url` is clean; the same manifest with
+/// its source switched to PostgreSQL plans and applies on a fresh database,
+/// and that database, read back and planned again, rebuilds a second one
+/// that `check --url` finds clean.
+#[test]
+fn chinook_plans_from_nothing_applies_and_checks_clean() {
+    let script =
+        std::fs::read_to_string(crate::support::corpus_file("sql/sqlite/Chinook_Sqlite.sql"))
+            .unwrap();
+    let dir = TempDir::new().unwrap();
+    Connection::open(dir.path().join("chinook.db"))
+        .unwrap()
+        .execute_batch(script.trim_start_matches('\u{feff}'))
+        .unwrap();
+    expect(dir.path(), &["introspect", "sqlite://chinook.db"], 0);
+    let (stdout, _) = expect(
+        dir.path(),
+        &["migrate", "plan", "--name", "init", "--json"],
+        0,
+    );
+    let body = json(&stdout);
+    assert_eq!(body["migration"]["number"], 1);
+    assert_eq!(body["summary"]["safe"], 11, "{stdout}");
+    let (_, stderr) = expect(
+        dir.path(),
+        &["migrate", "apply", "--url", "sqlite://fresh.db"],
+        0,
+    );
+    assert!(stderr.contains("Applied 1 migration(s)"), "{stderr}");
+    let (_, stderr) = expect(dir.path(), &["check", "--url", "sqlite://fresh.db"], 0);
+    assert!(stderr.contains("No drift"), "{stderr}");
+    expect(dir.path(), &["check"], 0);
+    expect(
+        dir.path(),
+        &["migrate", "status", "--url", "sqlite://fresh.db"],
+        0,
+    );
+
+    let Some(first) = Postgres::create("chinook") else {
+        return;
+    };
+    let Some(second) = Postgres::create("chinook_again") else {
+        return;
+    };
+    let manifest = std::fs::read_to_string(dir.path().join("baas.toml"))
+        .unwrap()
+        .replace("engine = \"sqlite\"", "engine = \"postgres\"")
+        .replace(
+            "url = \"sqlite://chinook.db\"",
+            &format!("url = \"{}\"", first.url()),
+        );
+    let pg = dir.path().join("pg");
+    std::fs::create_dir(&pg).unwrap();
+    std::fs::write(pg.join("baas.toml"), manifest).unwrap();
+    expect(&pg, &["migrate", "plan", "--name", "init"], 0);
+    expect(&pg, &["migrate", "apply"], 0);
+    assert_eq!(first.tables().lines().count(), 12, "{}", first.tables());
+
+    // PostgreSQL to PostgreSQL: no translation left, so no drift either.
+    let again = dir.path().join("again");
+    std::fs::create_dir(&again).unwrap();
+    expect(&again, &["introspect", &first.url()], 0);
+    expect(&again, &["migrate", "plan", "--name", "init"], 0);
+    expect(&again, &["migrate", "apply", "--url", &second.url()], 0);
+    let (_, stderr) = expect(&again, &["check", "--url", &second.url()], 0);
+    assert!(stderr.contains("No drift"), "{stderr}");
+    expect(&again, &["check", "--url", &first.url()], 0);
+}

@@ -14,6 +14,7 @@ use crate::migrate::{MigrateError, Target};
 
 pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let location = database(args.url.as_deref(), cx)?;
+    let shown = super::shown(&location, cx);
     let dir = args.migrations.resolve(cx);
     let missing = if args.dry_run {
         Missing::Fail
@@ -28,13 +29,13 @@ pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let applied = runner.applied().await?;
     let pending = pending(&migrations, &applied)?;
     if pending.is_empty() {
-        return nothing_to_do(cx, &location.to_string(), migrations.len());
+        return nothing_to_do(cx, &shown, migrations.len());
     }
     let steps = prepare_all(&pending, target, runner.transactional())?;
     if args.dry_run {
         steps::print_dry_run(cx, &steps, target)?;
         cx.printer.status(&format!(
-            "Dry run: {} migration(s) would be applied to `{location}`; nothing was changed",
+            "Dry run: {} migration(s) would be applied to `{shown}`; nothing was changed",
             steps.len()
         ));
         return Ok(ExitStatus::Success);
@@ -60,17 +61,17 @@ pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             .map(|d| json!({"number": d.number, "name": d.name, "execution_ms": d.elapsed.as_millis() as u64}))
             .collect();
         cx.printer
-            .json(&json!({ "ok": true, "database": location.to_string(), "applied": applied }))?;
+            .json(&json!({ "ok": true, "database": shown.clone(), "applied": applied }))?;
     } else if done.is_empty() {
         cx.printer.success(
             "Up to date",
-            &format!("another runner applied the pending migrations to `{location}`"),
+            &format!("another runner applied the pending migrations to `{shown}`"),
         );
     } else {
         cx.printer.success(
             "Applied",
             &format!(
-                "{} migration(s) to `{location}` in {}",
+                "{} migration(s) to `{shown}` in {}",
                 done.len(),
                 human_duration(started.elapsed())
             ),

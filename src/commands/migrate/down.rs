@@ -21,6 +21,7 @@ pub async fn run(args: DownArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             .into());
     }
     let location = database(args.url.as_deref(), cx)?;
+    let shown = super::shown(&location, cx);
     let dir = args.migrations.resolve(cx);
     let mut runner = Runner::connect(&location, Missing::Fail).await?;
     let target = runner.target();
@@ -34,7 +35,7 @@ pub async fn run(args: DownArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         } else {
             cx.printer.success(
                 "Nothing to undo",
-                &format!("`{location}` has no applied migration"),
+                &format!("`{shown}` has no applied migration"),
             );
         }
         return Ok(ExitStatus::Success);
@@ -44,7 +45,7 @@ pub async fn run(args: DownArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     if args.dry_run {
         steps::print_dry_run(cx, &steps, target)?;
         cx.printer.status(&format!(
-            "Dry run: {} migration(s) would be undone on `{location}`; nothing was changed",
+            "Dry run: {} migration(s) would be undone on `{shown}`; nothing was changed",
             steps.len()
         ));
         return Ok(ExitStatus::Success);
@@ -69,12 +70,12 @@ pub async fn run(args: DownArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             .map(|d| json!({"number": d.number, "name": d.name, "execution_ms": d.elapsed.as_millis() as u64}))
             .collect();
         cx.printer
-            .json(&json!({ "ok": true, "database": location.to_string(), "undone": undone }))?;
+            .json(&json!({ "ok": true, "database": shown.clone(), "undone": undone }))?;
     } else {
         cx.printer.success(
             "Undid",
             &format!(
-                "{} migration(s) on `{location}` in {}",
+                "{} migration(s) on `{shown}` in {}",
                 done.len(),
                 human_duration(started.elapsed())
             ),

@@ -227,6 +227,15 @@ pub(crate) fn database(url: Option<&str>, cx: &Context) -> anyhow::Result<Source
     Ok(SourceLocation::parse(&resolved, &directory)?)
 }
 
+/// The database as messages show it: a SQLite file relative to the working
+/// directory, a URL without its password.
+pub(crate) fn shown(location: &SourceLocation, cx: &Context) -> String {
+    match location {
+        SourceLocation::Sqlite { path } => cx.display_path(path),
+        _ => location.to_string(),
+    }
+}
+
 /// The changes as a table, destructive ones in red.
 pub(crate) fn changes_table(changes: &[Change], cx: &Context) -> String {
     let mut rows = table::new(&["safety", "change", "object", "reason"]);

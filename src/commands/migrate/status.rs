@@ -13,6 +13,7 @@ use crate::ui::table;
 
 pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let location = database(args.url.as_deref(), cx)?;
+    let shown = super::shown(&location, cx);
     let dir = args.migrations.resolve(cx);
     let mut runner = Runner::connect(&location, Missing::Fail).await?;
     let migrations = folder::load(&dir, runner.target()).map_err(MigrateError::from)?;
@@ -28,7 +29,7 @@ pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     if cx.printer.json_mode() {
         cx.printer.json(&json!({
             "ok": troubled == 0,
-            "database": location.to_string(),
+            "database": shown.clone(),
             "migrations": rows,
             "summary": {
                 "applied": count(State::Applied),
@@ -41,7 +42,7 @@ pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     }
     if rows.is_empty() {
         cx.printer.status(&format!(
-            "No migrations in `{}` and none applied to `{location}`; write one with `baas migrate plan --name NAME`",
+            "No migrations in `{}` and none applied to `{shown}`; write one with `baas migrate plan --name NAME`",
             cx.display_path(&dir)
         ));
         return Ok(status);
@@ -63,7 +64,7 @@ pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     }
     cx.printer.data(&format!("{output}\n"))?;
     cx.printer.status(&format!(
-        "{} applied, {} pending, {} modified, {} missing-file on `{location}`",
+        "{} applied, {} pending, {} modified, {} missing-file on `{shown}`",
         count(State::Applied),
         count(State::Pending),
         count(State::Modified),
