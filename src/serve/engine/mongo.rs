@@ -148,6 +148,54 @@ impl MongoEngine {
         values: &Values,
     ) -> Result<Row, EngineError> {
         let entity = entity(manifest, entity_name)?;
+        for name in values.keys() {
+            if !entity.fields.contains_key(name) {
+                return Err(internal(format!(
+                    "unknown field `{name}` of `{}`",
+                    entity.table
+                )));
+            }
+        }
+        // MongoDB has no sequences: a generated integer key takes the next
+        // value after the largest, retried when a concurrent insert took it.
+        let counted = entity.primary_key.iter().find(|name| {
+            !values.contains_key(*name)
+                && entity
+                    .fields
+                    .get(*name)
+                    .is_some_and(|field| field.ty.is_integer() && field.generated.is_some())
+        });
+        let mut attempts = 0;
+        loop {
+            let mut document = self.new_document(entity, values)?;
+            if let Some(name) = counted {
+                let column = entity.fields[name].column_name(name);
+                document.insert(column, self.next_key(entity, column).await?);
+            }
+            match self
+                .collection(entity)
+                .insert_one(&document)
+                .await
+                .map_err(|error| map_error(Some(entity), error))
+            {
+                Ok(inserted) => {
+                    if !document.contains_key("_id") {
+                        document.insert("_id", inserted.inserted_id);
+                    }
+                    return wire_row(entity, None, &document);
+                }
+                Err(EngineError::Conflict { fields })
+                    if counted.is_some_and(|name| fields.contains(name)) && attempts < 5 =>
+                {
+                    attempts += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// The document of an insert: the given values, then literal defaults.
+    fn new_document(&self, entity: &Entity, values: &Values) -> Result<Document, EngineError> {
         let mut document = Document::new();
         for (name, field) in &entity.fields {
             let value = match values.get(name) {
@@ -164,23 +212,25 @@ impl MongoEngine {
             };
             document.insert(field.column_name(name), value);
         }
-        for name in values.keys() {
-            if !entity.fields.contains_key(name) {
-                return Err(internal(format!(
-                    "unknown field `{name}` of `{}`",
-                    entity.table
-                )));
-            }
-        }
-        let inserted = self
+        Ok(document)
+    }
+
+    /// One more than the largest `column` in the collection (1 when empty).
+    async fn next_key(&self, entity: &Entity, column: &str) -> Result<Bson, EngineError> {
+        let last = self
             .collection(entity)
-            .insert_one(&document)
+            .find_one(doc! { column: { "$type": "number" } })
+            .sort(doc! { column: -1 })
+            .projection(doc! { column: 1 })
             .await
             .map_err(|error| map_error(Some(entity), error))?;
-        if !document.contains_key("_id") {
-            document.insert("_id", inserted.inserted_id);
-        }
-        wire_row(entity, None, &document)
+        let largest = match last.as_ref().and_then(|document| document.get(column)) {
+            Some(Bson::Int32(i)) => i64::from(*i),
+            Some(Bson::Int64(i)) => *i,
+            Some(Bson::Double(f)) => *f as i64,
+            _ => 0,
+        };
+        Ok(Bson::Int64(largest + 1))
     }
 
     async fn update_row(

@@ -23,6 +23,9 @@ use super::{EngineError, Row, Values};
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 use crate::query::{Filter, ListQuery, Op, Value};
 
+/// The fields a statement reads, in select-list order.
+pub(crate) type OutputFields<'a> = Vec<(&'a str, &'a Field)>;
+
 /// The two SQL engines served through sqlx.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flavor {
@@ -171,7 +174,7 @@ fn output_expr(flavor: Flavor, name: &str, field: &Field) -> Expr {
 fn output_fields<'a>(
     entity: &'a Entity,
     select: Option<&[String]>,
-) -> Result<Vec<(&'a str, &'a Field)>, EngineError> {
+) -> Result<OutputFields<'a>, EngineError> {
     if let Some(select) = select {
         for name in select {
             field(entity, name)?;
@@ -329,9 +332,7 @@ pub(crate) fn utc_datetime_text(text: &str) -> Result<String, String> {
         _ => return Err(bad()),
     };
     let rest = &rest[1..];
-    let time_end = rest
-        .find(|c: char| c == 'Z' || c == 'z' || c == '+' || c == '-')
-        .unwrap_or(rest.len());
+    let time_end = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
     let (time, zone) = rest.split_at(time_end);
     let (clock, fraction) = time.split_once('.').unwrap_or((time, ""));
     let mut clock_parts = clock.split(':');
@@ -564,7 +565,7 @@ pub(crate) fn select_fields<'a>(
     flavor: Flavor,
     entity: &'a Entity,
     select: Option<&[String]>,
-) -> Result<(SelectStatement, Vec<(&'a str, &'a Field)>), EngineError> {
+) -> Result<(SelectStatement, OutputFields<'a>), EngineError> {
     let fields = output_fields(entity, select)?;
     let mut statement = Query::select();
     statement.from(table_ref(entity));
@@ -584,7 +585,7 @@ pub(crate) fn list_statement<'a>(
     manifest: &Manifest,
     entity: &'a Entity,
     query: &ListQuery,
-) -> Result<(SelectStatement, Vec<(&'a str, &'a Field)>), EngineError> {
+) -> Result<(SelectStatement, OutputFields<'a>), EngineError> {
     let (mut statement, fields) = select_fields(flavor, entity, query.select.as_deref())?;
     if let Some(filter) = &query.filter {
         statement.cond_where(condition(flavor, manifest, entity, filter)?);
@@ -644,7 +645,7 @@ pub(crate) fn get_statement<'a>(
     manifest: &Manifest,
     entity: &'a Entity,
     key: &[Value],
-) -> Result<(SelectStatement, Vec<(&'a str, &'a Field)>), EngineError> {
+) -> Result<(SelectStatement, OutputFields<'a>), EngineError> {
     let (mut statement, fields) = select_fields(flavor, entity, None)?;
     statement.cond_where(key_condition(flavor, manifest, entity, key)?);
     Ok((statement, fields))
@@ -656,7 +657,7 @@ pub(crate) fn insert_statement<'a>(
     manifest: &Manifest,
     entity: &'a Entity,
     values: &Values,
-) -> Result<(sea_query::InsertStatement, Vec<(&'a str, &'a Field)>), EngineError> {
+) -> Result<(sea_query::InsertStatement, OutputFields<'a>), EngineError> {
     let mut statement = Query::insert();
     statement.into_table(table_ref(entity));
     let mut columns = Vec::with_capacity(values.len());
@@ -697,7 +698,7 @@ pub(crate) fn update_statement<'a>(
     entity: &'a Entity,
     key: &[Value],
     values: &Values,
-) -> Result<(sea_query::UpdateStatement, Vec<(&'a str, &'a Field)>), EngineError> {
+) -> Result<(sea_query::UpdateStatement, OutputFields<'a>), EngineError> {
     let mut statement = Query::update();
     statement.table(table_ref(entity));
     for (name, value) in values {
