@@ -56,7 +56,7 @@ use sea_query::{
     PostgresQueryBuilder, Query, QueryStatementBuilder, SqliteQueryBuilder, TableRef,
 };
 
-use crate::dialect::postgres::{canonical_type, quote_identifier};
+use crate::dialect::postgres::canonical_type;
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 
 use super::{Filter, ListQuery, Op, QueryError, Value};
@@ -747,13 +747,13 @@ impl Target<'_> {
                 };
                 match self.manifest.enums.get(name) {
                     Some(definition) => {
-                        let native = quote_identifier(definition.native.as_deref().unwrap_or(name));
+                        let native = quoted(definition.native.as_deref().unwrap_or(name));
                         match &definition.schema {
-                            Some(schema) => format!("{}.{native}", quote_identifier(schema)),
+                            Some(schema) => format!("{}.{native}", quoted(schema)),
                             None => native,
                         }
                     }
-                    None => quote_identifier(name),
+                    None => quoted(name),
                 }
             }
             FieldType::Array => match (&field.native, &field.items) {
@@ -769,6 +769,11 @@ impl Target<'_> {
             _ => canonical_type(field),
         }
     }
+}
+
+/// A PostgreSQL identifier, always quoted (a type may be named `order`).
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Values sqlx and rusqlite bind as themselves; NULL typed by the field.
@@ -958,6 +963,38 @@ mod tests {
         assert_eq!(
             utc_timestamp("2024-05-01T10:00:00Z").unwrap(),
             ("2024-05-01".to_owned(), "10:00:00".to_owned())
+        );
+    }
+
+    #[test]
+    fn identifiers_are_quoted_with_their_quotes_doubled() {
+        let mut manifest = Manifest::default();
+        let mut entity = Entity::new("we\"ird");
+        entity.primary_key = vec!["k".into()];
+        let mut field = Field::new(FieldType::Text);
+        field.column = Some("co\"l".into());
+        entity.fields.insert("k".into(), field);
+        let mut status = Field::new(FieldType::Enum);
+        status.enum_name = Some("order".into());
+        entity.fields.insert("status".into(), status);
+        manifest.enums.insert("order".into(), Default::default());
+        manifest.entities.insert("e".into(), entity);
+        let key = [Value::Text("x".into())];
+        let (sql, _) = select_by_key(SqlDialect::Postgres, &manifest, "e", &key);
+        assert_eq!(
+            sql,
+            r#"SELECT "co""l", CAST("status" AS text) FROM "we""ird" WHERE "co""l" = $1"#
+        );
+        let values = IndexMap::from([("status".to_owned(), Value::Text("a".into()))]);
+        let (sql, _) = update_by_key(SqlDialect::Postgres, &manifest, "e", &key, &values);
+        assert!(
+            sql.contains(r#"SET "status" = CAST($1 AS "order")"#),
+            "{sql}"
+        );
+        let (sql, _) = select_by_key(SqlDialect::Mysql, &manifest, "e", &key);
+        assert_eq!(
+            sql,
+            "SELECT `co\"l`, CAST(`status` AS CHAR) FROM `we\"ird` WHERE `co\"l` = ?"
         );
     }
 
