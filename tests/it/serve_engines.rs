@@ -1324,3 +1324,48 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
     );
     assert!(engine.health().await.is_ok());
 }
+
+/// Start-up at scale, through the library: introspect a live database, open
+/// the engine and answer a first list, timed. Not part of the suite (it
+/// needs a large schema): `BAAS_STARTUP_POSTGRES_URL=postgres://…/db cargo
+/// test --release --test it serve_engines::startup -- --ignored --nocapture`
+/// on the 1,000-table schema of `benches/introspect_postgres.sh`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs BAAS_STARTUP_POSTGRES_URL (a large schema)"]
+#[allow(clippy::print_stderr)]
+async fn startup_introspects_connects_and_lists_at_scale() {
+    use baas::introspect::postgres::PostgresIntrospector;
+    use baas::introspect::{IntrospectOptions, Introspector as _};
+    use std::time::Instant;
+
+    let url = std::env::var("BAAS_STARTUP_POSTGRES_URL").expect("BAAS_STARTUP_POSTGRES_URL");
+    let started = Instant::now();
+    let introspection = PostgresIntrospector::new(url::Url::parse(&url).unwrap())
+        .introspect(&IntrospectOptions::default(), &baas::ui::Progress::hidden())
+        .await
+        .unwrap();
+    let introspected = started.elapsed();
+    let manifest = Arc::new(introspection.manifest);
+    let engine = PostgresEngine::connect(&url, &manifest).await.unwrap();
+    let connected = started.elapsed();
+    engine.health().await.unwrap();
+    let first = manifest.entities.keys().next().unwrap().clone();
+    let mut list = query(None);
+    list.limit = 20;
+    engine.list(&manifest, &first, &list).await.unwrap();
+    let answered = started.elapsed();
+    // Every entity (tables and views) answers a list: the statements fit
+    // every introspected type.
+    list.limit = 1;
+    for name in manifest.entities.keys() {
+        engine
+            .list(&manifest, name, &list)
+            .await
+            .unwrap_or_else(|error| panic!("list `{name}`: {error:?}"));
+    }
+    let all = started.elapsed();
+    eprintln!(
+        "{} entities: introspect {introspected:?}, + engine connect {connected:?}, + first list `{first}` {answered:?}; every entity listed once {all:?}",
+        manifest.entities.len()
+    );
+}
