@@ -11,6 +11,7 @@ use crate::migrate::folder::{self, Migration};
 use crate::migrate::history::{self, AppliedMigration, Conflict};
 use crate::migrate::runner::{Direction, Missing, Runner, Step};
 use crate::migrate::{MigrateError, Target};
+use crate::source::SourceLocation;
 
 pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let location = database(args.url.as_deref(), cx)?;
@@ -21,6 +22,24 @@ pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     } else {
         Missing::Create
     };
+    if args.dry_run
+        && let SourceLocation::Sqlite { path } = &location
+        && !path.exists()
+    {
+        // A database to be created: everything is pending.
+        let migrations = folder::load(&dir, Target::Sqlite).map_err(MigrateError::from)?;
+        let pending: Vec<&Migration> = migrations.iter().collect();
+        if pending.is_empty() {
+            return nothing_to_do(cx, &shown, 0);
+        }
+        let steps = prepare_all(&pending, Target::Sqlite, true)?;
+        return dry_run(
+            cx,
+            &steps,
+            Target::Sqlite,
+            &format!("{shown} (to be created)"),
+        );
+    }
     let mut runner = Runner::connect(&location, missing).await?;
     let target = runner.target();
     let migrations = folder::load(&dir, target).map_err(MigrateError::from)?;
@@ -33,12 +52,7 @@ pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     }
     let steps = prepare_all(&pending, target, runner.transactional())?;
     if args.dry_run {
-        steps::print_dry_run(cx, &steps, target)?;
-        cx.printer.status(&format!(
-            "Dry run: {} migration(s) would be applied to `{shown}`; nothing was changed",
-            steps.len()
-        ));
-        return Ok(ExitStatus::Success);
+        return dry_run(cx, &steps, target, &shown);
     }
     let mut confirmed = steps::confirm_destructive(cx, &steps, target)?;
 
@@ -64,7 +78,7 @@ pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             .json(&json!({ "ok": true, "database": shown.clone(), "applied": applied }))?;
     } else if done.is_empty() {
         cx.printer.success(
-            "Up to date",
+            "Up to date:",
             &format!("another runner applied the pending migrations to `{shown}`"),
         );
     } else {
@@ -111,6 +125,20 @@ async fn locked(
         ));
     }
     Ok(steps::run(cx, runner, &steps).await?)
+}
+
+fn dry_run(
+    cx: &Context,
+    steps: &[Step<'_>],
+    target: Target,
+    shown: &str,
+) -> anyhow::Result<ExitStatus> {
+    steps::print_dry_run(cx, steps, target)?;
+    cx.printer.status(&format!(
+        "Dry run: {} migration(s) would be applied to `{shown}`; nothing was changed",
+        steps.len()
+    ));
+    Ok(ExitStatus::Success)
 }
 
 fn prepare_all<'a>(
@@ -171,7 +199,7 @@ fn nothing_to_do(cx: &Context, database: &str, count: usize) -> anyhow::Result<E
             .json(&json!({ "ok": true, "database": database, "applied": [] }))?;
     } else {
         cx.printer.success(
-            "Up to date",
+            "Up to date:",
             &format!("`{database}` has all {count} migration(s); nothing to apply"),
         );
     }
