@@ -354,6 +354,9 @@ fn strings<'j>(json: &'j serde_json::Value, at: &str) -> Result<Vec<&'j str>, Qu
 }
 
 fn select(entity: &Entity, names: &[&str]) -> Result<Vec<String>, QueryError> {
+    if names.is_empty() {
+        return Err(error("select", "`select` names no field"));
+    }
     for name in names {
         if name.is_empty() {
             return Err(error("select", "`select` has an empty field name"));

@@ -335,6 +335,7 @@ fn query_bodies_parse_like_query_strings() {
         (json!({"limit": MAX_LIMIT + 1}), "limit"),
         (json!({"limit": "ten"}), "limit"),
         (json!({"select": ["nope"]}), "select"),
+        (json!({"select": []}), "select"),
         (json!({"filter": {}}), "filter"),
         (json!({"count": 3}), "count"),
         (json!({"where": {"price": {"gt": "abc"}}}), "where.price.gt"),
