@@ -11,7 +11,8 @@
 #   startup      `baas serve --db URL` on the 1,000-table schema of
 #                benches/introspect_postgres.sh: time to the first
 #                /api/_health and to the first list answer
-# Throughput: oha (`cargo install oha`, cached) runs GET list with a filter
+# Throughput: oha (`cargo install oha`, cached; wrk from Debian when oha
+# does not install, or with BAAS_BENCH_WRK=1) runs GET list with a filter
 # and limit 20, GET by (random) id, and POST, at CONNECTIONS connections
 # for DURATION each, RUNS times after a warm-up; the median req/s and p99
 # are printed side by side.
@@ -32,7 +33,7 @@ connections="${BAAS_BENCH_CONNECTIONS:-32}"
 reloads="${BAAS_BENCH_RELOADS:-10}"
 starts="${BAAS_BENCH_STARTS:-5}"
 cache="${BAAS_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/baas-bench}"
-oha_version="1.14.0"
+oha_version="1.16.0"
 json_server_version="0.17.4"
 
 parts=("$@")
@@ -107,29 +108,41 @@ start_server() {
     fi
 }
 
-# throughput LABEL SCENARIO OHA_ARGS...: a warm-up, then RUNS measured runs.
+# throughput LABEL SCENARIO KIND URL: a warm-up, then RUNS measured runs of
+# one scenario; KIND is `get` (URL as is), `random` (URL + a random id from
+# 10000 to 99999) or `post` (URL with the body in $work/post.json).
 throughput() {
-    local label="$1" scenario="$2" run files=()
-    shift 2
-    "$oha" --no-tui -z 2s -c "$connections" "$@" >/dev/null
-    for run in $(seq "$runs"); do
-        "$oha" --no-tui --output-format json -z "$duration" -c "$connections" "$@" >"$work/oha.$run.json"
-        files+=("$work/oha.$run.json")
-    done
-    python3 benches/serve/measure.py oha "$results" "$label" "$scenario" "${files[@]}"
+    local label="$1" scenario="$2" kind="$3" url="$4" run files=() args=()
+    if [ "$loadgen" = oha ]; then
+        case "$kind" in
+            get) args=("$url") ;;
+            random) args=(--rand-regex-url "$(printf '%s' "$url" | sed 's/[.]/\\./g')[1-9][0-9]{4}") ;;
+            post) args=(-m POST -T application/json -D "$work/post.json" "$url") ;;
+        esac
+        "$oha" --no-tui -z 2s -c "$connections" "${args[@]}" >/dev/null
+        for run in $(seq "$runs"); do
+            "$oha" --no-tui --output-format json -z "$duration" -c "$connections" "${args[@]}" >"$work/load.$run.out"
+            files+=("$work/load.$run.out")
+        done
+    else
+        local path="/${url#http://*/}" origin="${url%%/"${url#http://*/}"}"
+        python3 benches/serve/measure.py wrk-script "$kind" "$path" "$work/post.json" >"$work/load.lua"
+        wrk -t 2 -c "$connections" -d 2s -s "$work/load.lua" "$origin" >/dev/null
+        for run in $(seq "$runs"); do
+            wrk -t 2 -c "$connections" -d "$duration" --latency -s "$work/load.lua" "$origin" >"$work/load.$run.out"
+            files+=("$work/load.$run.out")
+        done
+    fi
+    python3 benches/serve/measure.py "$loadgen" "$results" "$label" "$scenario" "${files[@]}"
 }
 
 # The three scenarios against one server: BASE, then the list, one-row and
 # insert paths (json-server's differ from baas's).
 scenarios() {
     local label="$1" base="$2" list="$3" one="$4" insert="$5"
-    throughput "$label" "GET list (filter, limit 20)" "$base$list"
-    throughput "$label" "GET by id (random)" --rand-regex-url "$(regex_escape "$base")${one}[1-9][0-9]{4}"
-    throughput "$label" "POST" -m POST -T application/json -D "$work/post.json" "$base$insert"
-}
-
-regex_escape() {
-    printf '%s' "$1" | sed 's/[.]/\\./g'
+    throughput "$label" "GET list (filter, limit 20)" get "$base$list"
+    throughput "$label" "GET by id (random)" random "$base$one"
+    throughput "$label" "POST" post "$base$insert"
 }
 
 check_count() {
@@ -152,10 +165,21 @@ case "$target" in
 esac
 baas="$target/release/baas"
 
+# oha, or wrk (Debian) when oha cannot be installed.
 oha="$cache/oha/bin/oha"
-if [ ! -x "$oha" ]; then
+loadgen=oha
+if [ -n "${BAAS_BENCH_WRK:-}" ]; then
+    loadgen=wrk
+elif [ ! -x "$oha" ]; then
     say "installing oha $oha_version into $cache/oha (cargo install, once)"
-    cargo install --quiet --locked --version "$oha_version" --root "$cache/oha" oha
+    if ! cargo install --quiet --locked --version "$oha_version" --root "$cache/oha" oha; then
+        say "oha did not install; using wrk"
+        loadgen=wrk
+    fi
+fi
+if [ "$loadgen" = wrk ] && ! command -v wrk >/dev/null 2>&1; then
+    say "installing wrk (apt-get)"
+    apt-get install -y -qq wrk >/dev/null
 fi
 
 json_server="$cache/json-server/node_modules/.bin/json-server"
@@ -281,6 +305,6 @@ if [ -s "$results" ]; then
     echo
 fi
 cat "$notes"
-echo "($(nproc) cores; oha $oha_version; json-server $json_server_version$(
+echo "($(nproc) cores; load $(cut -d" " -f1-3 /proc/loadavg); $loadgen; json-server $json_server_version$(
     if [ -n "$admin_url" ]; then printf '; %s' "$(psql -X -A -t -d "$admin_url" -c 'SHOW server_version')"; fi
 ))"

@@ -8,7 +8,7 @@
 #   bash tests/schemathesis.sh
 #
 # Environment:
-#   BAAS_SCHEMATHESIS_EXAMPLES  test cases per operation and phase (default 30)
+#   BAAS_SCHEMATHESIS_EXAMPLES  test cases per operation and phase (default 10)
 #   BAAS_SCHEMATHESIS_SEED      random seed (default 1; `random` for a new one)
 #   BAAS_BIN                    the baas binary to run (default: a debug build)
 # Exits non-zero on any failure; the server's log is printed then.
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-examples="${BAAS_SCHEMATHESIS_EXAMPLES:-30}"
+examples="${BAAS_SCHEMATHESIS_EXAMPLES:-10}"
 seed="${BAAS_SCHEMATHESIS_SEED:-1}"
 checks="not_a_server_error,status_code_conformance,content_type_conformance"
 checks="$checks,response_headers_conformance,response_schema_conformance"

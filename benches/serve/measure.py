@@ -6,6 +6,10 @@ asserts nothing.
     measure.py oha RESULTS LABEL SCENARIO FILE...
         reduce oha JSON outputs (one per run) to the median req/s and p99,
         appended as one line to RESULTS
+    measure.py wrk RESULTS LABEL SCENARIO FILE...
+        the same from wrk --latency outputs
+    measure.py wrk-script KIND PATH BODY_FILE
+        the wrk Lua script of a scenario (get, random, post), on stdout
     measure.py table RESULTS
         print RESULTS as a table: one row per scenario, one column pair per server
     measure.py hot-reload BASE MANIFEST RUNS
@@ -19,6 +23,7 @@ asserts nothing.
 
 import http.client
 import json
+import re
 import signal
 import statistics
 import subprocess
@@ -64,6 +69,49 @@ def oha(results, label, scenario, files):
             statuses[code] = statuses.get(code, 0) + count
         for error, count in (run.get("errorDistribution") or {}).items():
             errors[error] = errors.get(error, 0) + count
+    record(results, label, scenario, rates, p99s, statuses, errors)
+
+
+WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def wrk(results, label, scenario, files):
+    rates, p99s, statuses, errors = [], [], {"2xx": 0}, {}
+    for path in files:
+        with open(path) as file:
+            text = file.read()
+        rate = re.search(r"Requests/sec:\s+([0-9.]+)", text)
+        rates.append(float(rate.group(1)) if rate else 0.0)
+        p99 = re.search(r"^\s+99%\s+([0-9.]+)(us|ms|s|m)\s*$", text, re.M)
+        p99s.append(float(p99.group(1)) * WRK_UNITS[p99.group(2)] if p99 else float("nan"))
+        total = re.search(r"(\d+) requests in", text)
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+        bad_count = int(bad.group(1)) if bad else 0
+        if bad_count:
+            statuses["non-2xx"] = statuses.get("non-2xx", 0) + bad_count
+        statuses["2xx"] += (int(total.group(1)) if total else 0) - bad_count
+        socket_errors = re.search(r"Socket errors: (.*)", text)
+        if socket_errors:
+            errors[socket_errors.group(1)] = errors.get(socket_errors.group(1), 0) + 1
+    record(results, label, scenario, rates, p99s, statuses, errors)
+
+
+def wrk_script(kind, path, body_file):
+    if kind == "get":
+        print(f"wrk.path = {json.dumps(path)}")
+    elif kind == "random":
+        print(f"local prefix = {json.dumps(path)}")
+        print("request = function() return wrk.format(nil, prefix .. math.random(10000, 99999)) end")
+    elif kind == "post":
+        with open(body_file) as file:
+            body = file.read()
+        print('wrk.method = "POST"')
+        print(f"wrk.path = {json.dumps(path)}")
+        print(f"wrk.body = {json.dumps(body)}")
+        print('wrk.headers["Content-Type"] = "application/json"')
+
+
+def record(results, label, scenario, rates, p99s, statuses, errors):
     line = {
         "server": label,
         "scenario": scenario,
@@ -221,6 +269,10 @@ def main():
         sys.exit(0 if wait(args[0], float(args[1])) else 1)
     elif command == "oha":
         oha(args[0], args[1], args[2], args[3:])
+    elif command == "wrk":
+        wrk(args[0], args[1], args[2], args[3:])
+    elif command == "wrk-script":
+        wrk_script(args[0], args[1], args[2])
     elif command == "table":
         table(args[0])
     elif command == "hot-reload":
