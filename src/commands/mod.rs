@@ -26,7 +26,7 @@ pub async fn run(command: Command, cx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Migrate(command) => migrate::run(command, cx).await,
         Command::Check(args) => check::run(args, cx).await,
         Command::Codegen(args) => codegen::run(args, cx),
-        Command::Serve(args) => serve::run(args, cx),
+        Command::Serve(args) => serve::run(args, cx).await,
         Command::Completions(args) => completions::run(args, cx),
     }
 }

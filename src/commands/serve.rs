@@ -1,7 +1,17 @@
 //! `baas serve`: the REST API of the manifest.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
 use crate::ExitStatus;
 use crate::context::Context;
+use crate::manifest::{Manifest, SourceEngine};
+use crate::serve::engine::sqlite::{Refused, SqliteEngine};
+use crate::serve::reload::Reloader;
+use crate::serve::{AppState, Engine};
+use crate::settings::Environment;
+use crate::source::{SourceLocation, redact};
 
 /// Serve a REST API that follows the manifest, reloading when baas.toml changes.
 ///
@@ -27,6 +37,224 @@ pub struct ServeArgs {
     pub accept_data_loss: bool,
 }
 
-pub fn run(_args: ServeArgs, _cx: &Context) -> anyhow::Result<ExitStatus> {
-    crate::diagnostics::not_available("serve")
+/// What is served: a manifest, an engine, and what to watch.
+struct Served {
+    manifest: Manifest,
+    engine: Arc<dyn Engine>,
+    /// The manifest, as shown at start-up.
+    manifest_label: String,
+    /// The database, as shown at start-up (no password).
+    database_label: String,
+    /// The file to watch, with the dev database to migrate on reload.
+    watch: Option<(PathBuf, Option<Arc<SqliteEngine>>)>,
+}
+
+pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    let started = Instant::now();
+    init_logs();
+    let served = if args.example {
+        example(cx)?
+    } else if cx.manifest_path.is_file() {
+        manifest_file(&args, cx).await?
+    } else if let Some(url) = &args.db {
+        instant(url, cx).await?
+    } else {
+        return Err(crate::diagnostics::UsageError::new(format!(
+            "there is no manifest at `{}` and no database to serve",
+            cx.display_path(&cx.manifest_path)
+        ))
+        .with_hint(
+            "try `baas serve --example`, `baas serve --db postgres://...`, or `baas init` first",
+        )
+        .into());
+    };
+    let entity_count = served.manifest.entities.len();
+    let state = AppState::new(Arc::new(served.manifest), served.engine);
+    let _watch = match served.watch {
+        Some((path, dev)) => Some(
+            Reloader {
+                path,
+                state: state.clone(),
+                dev,
+                accept_data_loss: args.accept_data_loss,
+            }
+            .watch()?,
+        ),
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+    let address = listener.local_addr()?;
+    let printer = &cx.printer;
+    printer.success("Serving", &format!("http://{address}/api"));
+    printer.status(&format!("  manifest   {}", served.manifest_label));
+    printer.status(&format!("  database   {}", served.database_label));
+    printer.status(&format!("  entities   {entity_count}"));
+    printer.status(&format!(
+        "  ready in   {:.0} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    ));
+    axum::serve(listener, crate::serve::router(state))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    printer.status("Stopped");
+    Ok(ExitStatus::Success)
+}
+
+/// Logs on stderr: one line per request (method, path, status, latency,
+/// request id), reloads, and errors. `BAAS_LOG=warn` quiets requests.
+fn init_logs() {
+    let level = match std::env::var("BAAS_LOG").as_deref() {
+        Ok("error") => tracing::Level::ERROR,
+        Ok("warn") => tracing::Level::WARN,
+        Ok("debug") => tracing::Level::DEBUG,
+        Ok("trace") => tracing::Level::TRACE,
+        _ => tracing::Level::INFO,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_ansi(false)
+        .try_init();
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!(target: "baas::serve", "shutting down");
+}
+
+/// `--example`: the bundled manifest and rows in `.baas/example.sqlite3`.
+fn example(cx: &Context) -> anyhow::Result<Served> {
+    let manifest = crate::serve::example_manifest()?;
+    let path = cx.cwd.join(".baas").join("example.sqlite3");
+    // The example is disposable: it follows the bundled manifest whatever it loses.
+    let (engine, sync) = SqliteEngine::dev(&path, &manifest, true)?;
+    if sync.created {
+        engine.load_rows(&manifest, &crate::serve::example_rows()?)?;
+    }
+    Ok(Served {
+        manifest,
+        engine: Arc::new(engine),
+        manifest_label: "the bundled example (bookshop)".into(),
+        database_label: format!("{} (embedded SQLite)", cx.display_path(&path)),
+        watch: None,
+    })
+}
+
+/// A manifest file: its `[source]` database, `--db`, or the dev database.
+async fn manifest_file(args: &ServeArgs, cx: &Context) -> anyhow::Result<Served> {
+    let loaded = crate::manifest::load_file(&cx.manifest_path)?;
+    let manifest = loaded.manifest;
+    let folder = cx
+        .manifest_path
+        .parent()
+        .map_or_else(|| cx.cwd.clone(), Path::to_path_buf);
+    let manifest_label = cx.display_path(&cx.manifest_path);
+    let source_url = manifest.source.as_ref().and_then(|source| {
+        let live = matches!(
+            source.engine,
+            SourceEngine::Postgres
+                | SourceEngine::Mysql
+                | SourceEngine::Sqlite
+                | SourceEngine::Mongodb
+        );
+        source.url.clone().filter(|_| live)
+    });
+    let url = match (&args.db, source_url) {
+        (Some(url), _) => Some(url.clone()),
+        (None, Some(url)) => Some(Environment::load(&folder)?.interpolate(&url)?),
+        (None, None) => None,
+    };
+    if let Some(url) = url {
+        let engine = crate::serve::engine_for_url(&url, &manifest).await?;
+        return Ok(Served {
+            manifest,
+            engine,
+            manifest_label,
+            database_label: redact(&url),
+            watch: Some((cx.manifest_path.clone(), None)),
+        });
+    }
+    let path = folder.join(".baas").join("dev.sqlite3");
+    let (engine, sync) = match SqliteEngine::dev(&path, &manifest, args.accept_data_loss) {
+        Ok(done) => done,
+        Err(error) => return Err(refused_hint(error)),
+    };
+    if !sync.created {
+        for change in &sync.applied {
+            cx.printer
+                .status(&format!("  applied    {}", change.reason));
+        }
+    }
+    let engine = Arc::new(engine);
+    Ok(Served {
+        manifest,
+        engine: engine.clone(),
+        manifest_label,
+        database_label: format!(
+            "{} (embedded SQLite{})",
+            cx.display_path(&path),
+            if sync.created { ", created" } else { "" }
+        ),
+        watch: Some((cx.manifest_path.clone(), Some(engine))),
+    })
+}
+
+fn refused_hint(error: anyhow::Error) -> anyhow::Error {
+    match error.downcast::<Refused>() {
+        Ok(refused) => {
+            let lines: Vec<String> = refused
+                .changes
+                .iter()
+                .map(|c| format!("{:?}: {}", c.safety, c.reason))
+                .collect();
+            crate::diagnostics::UsageError::new(format!(
+                "the manifest changed in ways that would lose data in the dev database:\n  {}",
+                lines.join("\n  ")
+            ))
+            .with_hint(
+                "run again with `--accept-data-loss` to apply them, or delete `.baas/dev.sqlite3`",
+            )
+            .into()
+        }
+        Err(error) => error,
+    }
+}
+
+/// `--db URL` without a manifest: introspect and serve, writing nothing.
+async fn instant(url: &str, cx: &Context) -> anyhow::Result<Served> {
+    let location = SourceLocation::parse(url, &cx.cwd)?;
+    let introspection = crate::introspect::introspect(
+        &location,
+        &crate::introspect::IntrospectOptions::default(),
+        &crate::ui::Progress::hidden(),
+    )
+    .await?;
+    let manifest = introspection.manifest;
+    let engine = crate::serve::engine_for_url(url, &manifest).await?;
+    Ok(Served {
+        manifest,
+        engine,
+        manifest_label: "introspected (nothing written)".into(),
+        database_label: redact(url),
+        watch: None,
+    })
 }

@@ -1,3 +1,83 @@
 //! `baas serve`: the HTTP API of a manifest (docs/api.md).
+//!
+//! - [`app`]: the router, handlers, problem+json errors, request ids, logs
+//! - [`engine`]: the storage trait and one implementation per engine
+//! - [`expand`]: `expand=` for every engine, through `Engine::list`
+//! - [`reload`]: the manifest watcher and the atomic swap
 
+pub mod app;
 pub mod engine;
+pub mod expand;
+pub mod reload;
+
+use std::sync::Arc;
+
+pub use app::{AppState, State, router};
+pub use engine::sqlite::SqliteEngine;
+pub use engine::{Engine, EngineError};
+
+use crate::manifest::Manifest;
+use crate::source::SourceLocation;
+
+/// The example manifest of `baas serve --example`.
+pub const EXAMPLE_MANIFEST: &str = include_str!("../../templates/example/baas.toml");
+
+/// The example rows: `{"entity": [row, ...]}` in an order that satisfies
+/// the references.
+pub const EXAMPLE_ROWS: &str = include_str!("../../templates/example/rows.json");
+
+/// The example manifest, parsed.
+pub fn example_manifest() -> anyhow::Result<Manifest> {
+    crate::manifest::load_str(
+        std::path::Path::new("templates/example/baas.toml"),
+        EXAMPLE_MANIFEST.to_owned(),
+    )
+    .map(|loaded| loaded.manifest)
+    .map_err(|d| anyhow::anyhow!("the bundled example manifest does not load: {d}"))
+}
+
+/// The example rows, parsed.
+pub fn example_rows() -> anyhow::Result<serde_json::Value> {
+    serde_json::from_str(EXAMPLE_ROWS)
+        .map_err(|e| anyhow::anyhow!("the bundled example rows are not JSON: {e}"))
+}
+
+/// A router over `manifest` and `engine` (what tests and other engines use).
+pub fn router_for(manifest: Arc<Manifest>, engine: Arc<dyn Engine>) -> axum::Router {
+    router(AppState::new(manifest, engine))
+}
+
+/// The engine for a connection string: SQLite files, PostgreSQL, MySQL or
+/// MariaDB, MongoDB.
+pub async fn engine_for_url(url: &str, manifest: &Manifest) -> anyhow::Result<Arc<dyn Engine>> {
+    let cwd = std::env::current_dir()?;
+    let location = SourceLocation::parse(url, &cwd)?;
+    let redacted = crate::source::redact(url);
+    let connect = |error: EngineError| {
+        anyhow::Error::new(error).context(format!("cannot connect to `{redacted}`"))
+    };
+    Ok(match location {
+        SourceLocation::Sqlite { path } => Arc::new(SqliteEngine::open(&path)?),
+        SourceLocation::Postgres { .. } => Arc::new(
+            engine::postgres::PostgresEngine::connect(url, manifest)
+                .await
+                .map_err(connect)?,
+        ),
+        SourceLocation::Mysql { .. } => Arc::new(
+            engine::mysql::MysqlEngine::connect(url, manifest)
+                .await
+                .map_err(connect)?,
+        ),
+        SourceLocation::Mongodb { .. } => Arc::new(
+            engine::mongo::MongoEngine::connect(url, manifest)
+                .await
+                .map_err(connect)?,
+        ),
+        SourceLocation::Http { .. } | SourceLocation::File { .. } => {
+            return Err(crate::diagnostics::UsageError::new(format!(
+                "`{redacted}` is not a database: `baas serve --db` takes a postgres://, mysql://, mongodb:// or sqlite:// URL"
+            ))
+            .into());
+        }
+    })
+}

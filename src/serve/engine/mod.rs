@@ -6,6 +6,7 @@
 pub mod mongo;
 pub mod mysql;
 pub mod postgres;
+pub mod sqlite;
 mod sqlx_common;
 
 use std::sync::Arc;
@@ -44,6 +45,10 @@ pub enum EngineError {
     /// Anything else; never shown to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+    /// The query asks for something this engine cannot do (a dotted path
+    /// on SQL, `contains` with an object on SQLite): a 400 naming it.
+    #[error(transparent)]
+    Query(crate::query::QueryError),
 }
 
 /// One database serving one manifest. `manifest` is passed on every call so

@@ -1,0 +1,662 @@
+//! The SQLite engine: rusqlite connections in a small pool, each call run on
+//! the blocking thread pool; statements from the shared sea-query builders
+//! ([`crate::query::sql`]), rows decoded by field type to the wire values of
+//! docs/api.md. Also creates and migrates the embedded dev database.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use futures::future::BoxFuture;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+use serde_json::Value as Json;
+use tokio::sync::Semaphore;
+
+use super::{Engine, EngineError, ListResult, Row, Values};
+use crate::diff::{Change, Safety};
+use crate::manifest::{Entity, Field, FieldType, Manifest};
+use crate::query::sql::{self, SqlDialect};
+use crate::query::{ListQuery, Value};
+
+/// A pool of connections to one SQLite file.
+pub struct SqliteEngine {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+impl std::fmt::Debug for SqliteEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteEngine")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The table of the dev database that remembers the manifest it was last
+/// brought up to.
+const DEV_TABLE: &str = "_baas_dev";
+
+/// Connections per file: enough for readers on every core; writers queue
+/// on SQLite's own lock (WAL lets readers go on meanwhile).
+fn pool_size() -> usize {
+    std::thread::available_parallelism()
+        .map_or(4, |n| n.get())
+        .clamp(2, 8)
+}
+
+fn open(path: &Path, create: bool) -> rusqlite::Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )?;
+    connection.set_prepared_statement_cache_capacity(256);
+    Ok(connection)
+}
+
+impl SqliteEngine {
+    /// Opens an existing database file.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if !path.is_file() {
+            anyhow::bail!("there is no SQLite database at `{}`", path.display());
+        }
+        Self::open_or_create(path)
+    }
+
+    fn open_or_create(path: &Path) -> anyhow::Result<Self> {
+        let size = pool_size();
+        let mut connections = Vec::with_capacity(size);
+        for _ in 0..size {
+            connections.push(
+                open(path, true)
+                    .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", path.display()))?,
+            );
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            idle: Mutex::new(connections),
+            permits: Semaphore::new(size),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` on a pooled connection, on the blocking thread pool.
+    async fn with<T, F>(&self, work: F) -> Result<T, EngineError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, EngineError> + Send + 'static,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| EngineError::Internal(e.into()))?;
+        let mut connection = self
+            .idle
+            .lock()
+            .map_err(|_| EngineError::Internal(anyhow::anyhow!("the pool lock is poisoned")))?
+            .pop()
+            .ok_or_else(|| EngineError::Internal(anyhow::anyhow!("the pool is empty")))?;
+        let (connection, result) = tokio::task::spawn_blocking(move || {
+            let result = work(&mut connection);
+            (connection, result)
+        })
+        .await
+        .map_err(|e| EngineError::Internal(e.into()))?;
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(connection);
+        }
+        result
+    }
+
+    /// Runs `work` on a connection, outside the async world (start-up, reload).
+    fn blocking<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let mut connection = open(&self.path, false)?;
+        work(&mut connection)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The dev database
+
+/// What happened to the dev database when it was brought up to a manifest.
+#[derive(Debug, Default)]
+pub struct DevSync {
+    /// The database file did not exist and was created.
+    pub created: bool,
+    /// The changes applied.
+    pub applied: Vec<Change>,
+}
+
+/// The dev database cannot follow the manifest without losing data.
+#[derive(Debug, thiserror::Error)]
+#[error("the manifest change would lose data in the dev database ({} change(s) refused)", changes.len())]
+pub struct Refused {
+    pub changes: Vec<Change>,
+}
+
+impl SqliteEngine {
+    /// Opens (creating when missing) the dev database at `path` and brings
+    /// its tables up to `manifest`: created from scratch the first time,
+    /// else the diff from the manifest stored in it is applied, refusing
+    /// destructive or doubtful changes unless `accept_data_loss`.
+    pub fn dev(
+        path: &Path,
+        manifest: &Manifest,
+        accept_data_loss: bool,
+    ) -> anyhow::Result<(Self, DevSync)> {
+        let created = !path.exists();
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", parent.display()))?;
+        }
+        let engine = Self::open_or_create(path)?;
+        let applied = engine.migrate_dev(manifest, accept_data_loss)?;
+        Ok((engine, DevSync { created, applied }))
+    }
+
+    /// Brings the dev database from its stored manifest to `manifest`; the
+    /// changes applied (none when it is up to date).
+    pub fn migrate_dev(
+        &self,
+        manifest: &Manifest,
+        accept_data_loss: bool,
+    ) -> anyhow::Result<Vec<Change>> {
+        self.blocking(|connection| migrate_dev(connection, manifest, accept_data_loss))
+    }
+
+    /// Inserts `rows` (`{"entity": [{...}, ...], ...}`, in order) as given,
+    /// generated keys included; used for the example rows.
+    pub fn load_rows(&self, manifest: &Manifest, rows: &Json) -> anyhow::Result<usize> {
+        self.blocking(|connection| load_rows(connection, manifest, rows))
+    }
+}
+
+fn stored_manifest(connection: &Connection) -> anyhow::Result<Option<Manifest>> {
+    let exists: bool = connection.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [DEV_TABLE],
+        |row| row.get(0),
+    )?;
+    if !exists {
+        return Ok(None);
+    }
+    let text: Option<String> = connection
+        .query_row(
+            &format!("SELECT manifest FROM \"{DEV_TABLE}\" WHERE id = 1"),
+            [],
+            |row| row.get(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let loaded = crate::manifest::load_str(Path::new("_baas_dev"), text).map_err(|d| {
+        anyhow::anyhow!("the manifest stored in the dev database does not load: {d}")
+    })?;
+    Ok(Some(loaded.manifest))
+}
+
+fn migrate_dev(
+    connection: &mut Connection,
+    manifest: &Manifest,
+    accept_data_loss: bool,
+) -> anyhow::Result<Vec<Change>> {
+    let before = stored_manifest(connection)?.unwrap_or_else(|| Manifest {
+        version: 0,
+        ..Manifest::default()
+    });
+    let changes = crate::diff::diff(&before, manifest);
+    if changes.is_empty() {
+        return Ok(changes);
+    }
+    let risky: Vec<Change> = changes
+        .iter()
+        .filter(|c| c.safety != Safety::Safe)
+        .cloned()
+        .collect();
+    if !risky.is_empty() && !accept_data_loss {
+        return Err(Refused { changes: risky }.into());
+    }
+    let plan = crate::migrate::render(crate::migrate::Target::Sqlite, &before, manifest, &changes)?;
+    // A table rebuild (SQLite cannot alter columns) needs the references
+    // off (the script checks); they are checked once at the end instead.
+    // The pragma is a no-op inside a transaction, so it comes first.
+    connection.execute_batch("PRAGMA foreign_keys = OFF")?;
+    let result = apply_plan(connection, manifest, &plan);
+    connection.execute_batch("PRAGMA foreign_keys = ON")?;
+    result?;
+    Ok(changes)
+}
+
+fn apply_plan(
+    connection: &mut Connection,
+    manifest: &Manifest,
+    plan: &crate::migrate::Plan,
+) -> anyhow::Result<()> {
+    let transaction = connection.transaction()?;
+    for statement in &plan.up.statements {
+        transaction
+            .execute_batch(&statement.text)
+            .map_err(|e| anyhow::anyhow!("the dev database refused `{}`: {e}", statement.text))?;
+    }
+    transaction.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS \"{DEV_TABLE}\" (id INTEGER PRIMARY KEY CHECK (id = 1), manifest TEXT NOT NULL)"
+    ))?;
+    transaction.execute(
+        &format!("INSERT OR REPLACE INTO \"{DEV_TABLE}\" (id, manifest) VALUES (1, ?1)"),
+        [crate::manifest::to_toml(manifest)],
+    )?;
+    let broken: i64 =
+        transaction.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |row| {
+            row.get(0)
+        })?;
+    if broken > 0 {
+        anyhow::bail!("the change would leave {broken} row(s) referencing rows that do not exist");
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
+fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+fn load_rows(
+    connection: &mut Connection,
+    manifest: &Manifest,
+    rows: &Json,
+) -> anyhow::Result<usize> {
+    let Some(tables) = rows.as_object() else {
+        anyhow::bail!("the rows must be an object of entity name → array of rows");
+    };
+    let transaction = connection.transaction()?;
+    let mut count = 0;
+    for (name, list) in tables {
+        let entity = manifest
+            .entities
+            .get(name)
+            .ok_or_else(|| anyhow::anyhow!("the rows name an unknown entity `{name}`"))?;
+        for row in list.as_array().into_iter().flatten() {
+            let Some(object) = row.as_object() else {
+                anyhow::bail!("a row of `{name}` is not an object");
+            };
+            let mut columns = Vec::new();
+            let mut values = Vec::new();
+            for (field_name, value) in object {
+                let field = entity
+                    .fields
+                    .get(field_name)
+                    .ok_or_else(|| anyhow::anyhow!("`{name}` has no field `{field_name}`"))?;
+                columns.push(quote(field.column_name(field_name)));
+                values.push(json_to_sql(value));
+            }
+            let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES ({})",
+                quote(&entity.table),
+                columns.join(", "),
+                placeholders.join(", ")
+            );
+            transaction.execute(&sql, rusqlite::params_from_iter(values))?;
+            count += 1;
+        }
+    }
+    transaction.commit()?;
+    Ok(count)
+}
+
+fn json_to_sql(value: &Json) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match value {
+        Json::Null => V::Null,
+        Json::Bool(b) => V::Integer(i64::from(*b)),
+        Json::Number(n) => n
+            .as_i64()
+            .map_or_else(|| V::Real(n.as_f64().unwrap_or_default()), V::Integer),
+        Json::String(s) => V::Text(s.clone()),
+        other => V::Text(other.to_string()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Rows and errors
+
+/// Reads every row of `statement`; column `i` holds field `fields[i]`
+/// (the builders return one column per field, in manifest field order).
+fn read_rows(
+    statement: &mut rusqlite::Statement<'_>,
+    entity: &Entity,
+    fields: &[String],
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<Row>> {
+    let decoders: Vec<(&str, &Field)> = fields
+        .iter()
+        .filter_map(|name| {
+            entity
+                .fields
+                .get_key_value(name)
+                .map(|(n, f)| (n.as_str(), f))
+        })
+        .collect();
+    let mut rows = statement.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut map = Row::with_capacity(decoders.len());
+        for (index, (name, field)) in decoders.iter().enumerate() {
+            map.insert((*name).to_owned(), decode(field, row.get_ref(index)?));
+        }
+        out.push(map);
+    }
+    Ok(out)
+}
+
+/// A stored value as the wire value of its field's type (docs/api.md).
+pub fn decode(field: &Field, value: ValueRef<'_>) -> Json {
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    match (field.ty, value) {
+        (_, ValueRef::Null) => Json::Null,
+        (FieldType::Bool, ValueRef::Integer(i)) => Json::Bool(i != 0),
+        (FieldType::Bool, ValueRef::Real(f)) => Json::Bool(f != 0.0),
+        (FieldType::Bool, ValueRef::Text(t)) => {
+            Json::Bool(matches!(&*text(t).to_ascii_lowercase(), "1" | "true" | "t"))
+        }
+        (FieldType::Decimal, ValueRef::Text(t)) => Json::String(text(t)),
+        (FieldType::Decimal, ValueRef::Integer(i)) => Json::String(match field.scale {
+            Some(scale) if scale > 0 => format!("{i}.{}", "0".repeat(scale as usize)),
+            _ => i.to_string(),
+        }),
+        (FieldType::Decimal, ValueRef::Real(f)) => Json::String(match field.scale {
+            Some(scale) => format!("{f:.*}", scale as usize),
+            None => f.to_string(),
+        }),
+        (FieldType::Json | FieldType::Array | FieldType::Object, ValueRef::Text(t)) => {
+            let t = text(t);
+            serde_json::from_str(&t).unwrap_or(Json::String(t))
+        }
+        (FieldType::Bytes, ValueRef::Blob(b) | ValueRef::Text(b)) => {
+            Json::String(base64::engine::general_purpose::STANDARD.encode(b))
+        }
+        (FieldType::Timestamptz, ValueRef::Text(t)) => Json::String(timestamptz(&text(t))),
+        (FieldType::Timestamp, ValueRef::Text(t)) => Json::String(text(t).replacen(' ', "T", 1)),
+        (ty, ValueRef::Integer(i)) if ty.is_numeric() || ty == FieldType::Json => Json::from(i),
+        (ty, ValueRef::Real(f)) if ty.is_numeric() || ty == FieldType::Json => {
+            serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number)
+        }
+        (ty, ValueRef::Text(t)) if ty.is_integer() => {
+            let t = text(t);
+            t.parse::<i64>().map_or(Json::String(t), Json::from)
+        }
+        (_, ValueRef::Text(t)) => Json::String(text(t)),
+        (_, ValueRef::Integer(i)) => Json::String(i.to_string()),
+        (_, ValueRef::Real(f)) => Json::String(f.to_string()),
+        (_, ValueRef::Blob(b)) => Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
+    }
+}
+
+/// RFC 3339 with `Z` for UTC: `2024-01-02 03:04:05` (SQLite's
+/// `CURRENT_TIMESTAMP`, UTC) and `...+00:00` become `2024-01-02T03:04:05Z`.
+fn timestamptz(text: &str) -> String {
+    let mut out = text.replacen(' ', "T", 1);
+    if let Some(stem) = out
+        .strip_suffix("+00:00")
+        .or_else(|| out.strip_suffix("+0000"))
+    {
+        out = format!("{stem}Z");
+    }
+    let has_offset = out.ends_with('Z')
+        || out
+            .get(10..)
+            .is_some_and(|rest| rest.contains('+') || rest.contains('-'));
+    if !has_offset && out.len() >= 19 {
+        out.push('Z');
+    }
+    out
+}
+
+/// Maps a rusqlite failure; constraint messages name `table.column`.
+fn engine_error(entity: &Entity, error: rusqlite::Error) -> EngineError {
+    if let rusqlite::Error::SqliteFailure(failure, message) = &error {
+        match failure.extended_code {
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                let fields = message
+                    .as_deref()
+                    .and_then(|m| m.split_once(": "))
+                    .map(|(_, columns)| {
+                        columns
+                            .split(", ")
+                            .filter_map(|c| c.rsplit_once('.').map(|(_, column)| column))
+                            .map(|column| {
+                                entity
+                                    .field_by_column(column)
+                                    .map_or_else(|| column.to_owned(), |(name, _)| name.to_owned())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return EngineError::Conflict { fields };
+            }
+            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => return EngineError::Reference,
+            // `ON DELETE RESTRICT` fails as a trigger would.
+            _ if message
+                .as_deref()
+                .is_some_and(|m| m.contains("FOREIGN KEY constraint failed")) =>
+            {
+                return EngineError::Reference;
+            }
+            _ => {}
+        }
+        if matches!(
+            failure.code,
+            rusqlite::ErrorCode::CannotOpen
+                | rusqlite::ErrorCode::DatabaseBusy
+                | rusqlite::ErrorCode::DatabaseLocked
+        ) {
+            return EngineError::Unavailable(error.into());
+        }
+    }
+    EngineError::Internal(error.into())
+}
+
+fn entity_of<'a>(manifest: &'a Manifest, name: &str) -> Result<&'a Entity, EngineError> {
+    manifest
+        .entities
+        .get(name)
+        .ok_or_else(|| EngineError::Internal(anyhow::anyhow!("unknown entity `{name}`")))
+}
+
+// ---------------------------------------------------------------------------
+// The engine
+
+type Built = (
+    String,
+    rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>>,
+);
+
+fn built(statement: (String, sea_query::Values)) -> Built {
+    let (sql, values) = statement;
+    (sql, rusqlite::params_from_iter(sql::sqlite_params(&values)))
+}
+
+/// The names of the fields a statement returns, in column order.
+fn field_names(entity: &Entity, select: Option<&[String]>) -> Vec<String> {
+    sql::selected_fields(entity, select)
+        .into_iter()
+        .map(|(name, _)| name.to_owned())
+        .collect()
+}
+
+impl SqliteEngine {
+    /// Runs one row-returning statement built for `entity`.
+    async fn rows(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        statement: (String, sea_query::Values),
+        fields: Vec<String>,
+    ) -> Result<Vec<Row>, EngineError> {
+        let (sql, params) = built(statement);
+        let manifest = manifest.clone();
+        let entity = entity.to_owned();
+        self.with(move |connection| {
+            let entity = entity_of(&manifest, &entity)?;
+            let fail = |e| engine_error(entity, e);
+            let mut statement = connection.prepare_cached(&sql).map_err(fail)?;
+            read_rows(&mut statement, entity, &fields, params).map_err(fail)
+        })
+        .await
+    }
+}
+
+impl Engine for SqliteEngine {
+    fn list<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        query: &'a ListQuery,
+    ) -> BoxFuture<'a, Result<ListResult, EngineError>> {
+        Box::pin(async move {
+            sql::check_supported(SqlDialect::Sqlite, manifest, entity, query)
+                .map_err(EngineError::Query)?;
+            let target = entity_of(manifest, entity)?;
+            let fields = field_names(target, query.select.as_deref());
+            let (sql, params) = built(sql::select(SqlDialect::Sqlite, manifest, entity, query));
+            let count = query.count.then(|| {
+                built(sql::count(
+                    SqlDialect::Sqlite,
+                    manifest,
+                    entity,
+                    query.filter.as_ref(),
+                ))
+            });
+            let manifest = manifest.clone();
+            let entity = entity.to_owned();
+            self.with(move |connection| {
+                let entity = entity_of(&manifest, &entity)?;
+                let fail = |e| engine_error(entity, e);
+                let mut statement = connection.prepare_cached(&sql).map_err(fail)?;
+                let rows = read_rows(&mut statement, entity, &fields, params).map_err(fail)?;
+                let count = match count {
+                    Some((sql, params)) => {
+                        let mut statement = connection.prepare_cached(&sql).map_err(fail)?;
+                        let total: i64 = statement
+                            .query_row(params, |row| row.get(0))
+                            .map_err(fail)?;
+                        Some(total.max(0) as u64)
+                    }
+                    None => None,
+                };
+                Ok(ListResult { rows, count })
+            })
+            .await
+        })
+    }
+
+    fn get<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        key: &'a [Value],
+    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>> {
+        Box::pin(async move {
+            let fields = field_names(entity_of(manifest, entity)?, None);
+            let statement = sql::select_by_key(SqlDialect::Sqlite, manifest, entity, key);
+            Ok(self
+                .rows(manifest, entity, statement, fields)
+                .await?
+                .into_iter()
+                .next())
+        })
+    }
+
+    fn insert<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        values: &'a Values,
+    ) -> BoxFuture<'a, Result<Row, EngineError>> {
+        Box::pin(async move {
+            let fields = field_names(entity_of(manifest, entity)?, None);
+            let statement = sql::insert(SqlDialect::Sqlite, manifest, entity, values);
+            self.rows(manifest, entity, statement, fields)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| EngineError::Internal(anyhow::anyhow!("the insert returned no row")))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        key: &'a [Value],
+        values: &'a Values,
+    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>> {
+        Box::pin(async move {
+            let fields = field_names(entity_of(manifest, entity)?, None);
+            let statement = sql::update_by_key(SqlDialect::Sqlite, manifest, entity, key, values);
+            Ok(self
+                .rows(manifest, entity, statement, fields)
+                .await?
+                .into_iter()
+                .next())
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        key: &'a [Value],
+    ) -> BoxFuture<'a, Result<bool, EngineError>> {
+        Box::pin(async move {
+            let (sql, params) = built(sql::delete_by_key(
+                SqlDialect::Sqlite,
+                manifest,
+                entity,
+                key,
+            ));
+            let manifest = manifest.clone();
+            let entity = entity.to_owned();
+            self.with(move |connection| {
+                let entity = entity_of(&manifest, &entity)?;
+                let fail = |e| engine_error(entity, e);
+                let mut statement = connection.prepare_cached(&sql).map_err(fail)?;
+                Ok(statement.execute(params).map_err(fail)? > 0)
+            })
+            .await
+        })
+    }
+
+    fn health(&self) -> BoxFuture<'_, Result<(), EngineError>> {
+        Box::pin(async move {
+            self.with(|connection| {
+                connection
+                    .query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
+                    .map(|_| ())
+                    .map_err(|e| EngineError::Unavailable(e.into()))
+            })
+            .await
+        })
+    }
+}
