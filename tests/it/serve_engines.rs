@@ -648,6 +648,23 @@ async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
     page.offset = 0;
     let result = engine.list(manifest, "book", &page).await.unwrap();
     assert_eq!(result.rows[0]["isbn"], "555", "nulls first");
+    // Numbers sort as numbers, not as the text they are read as.
+    let mut by_price = query(None);
+    by_price.order = vec![
+        OrderBy {
+            field: "price".to_owned(),
+            descending: true,
+            nulls_first: None,
+        },
+        OrderBy {
+            field: "isbn".to_owned(),
+            descending: false,
+            nulls_first: None,
+        },
+    ];
+    let rows = engine.list(manifest, "book", &by_price).await.unwrap().rows;
+    let order: Vec<_> = rows.iter().map(|row| row["isbn"].clone()).collect();
+    assert_eq!(order, isbns(&["111", "333", "444", "555", "222"]));
     let all = engine.list(manifest, "book", &query(None)).await.unwrap();
     assert_eq!(all.count, None);
     assert_eq!(all.rows.len(), 5);

@@ -569,8 +569,13 @@ pub(crate) fn select_fields<'a>(
     let fields = output_fields(entity, select)?;
     let mut statement = Query::select();
     statement.from(table_ref(entity));
-    for (name, field) in &fields {
-        statement.expr(output_expr(flavor, name, field));
+    // Aliased apart from every column: in PostgreSQL, `ORDER BY "price"`
+    // would otherwise sort by the output `CAST("price" AS text)`.
+    for (index, (name, field)) in fields.iter().enumerate() {
+        statement.expr_as(
+            output_expr(flavor, name, field),
+            Alias::new(format!("_baas_{index}")),
+        );
     }
     if fields.is_empty() {
         statement.expr(Expr::cust("1"));
