@@ -112,7 +112,7 @@ pub fn run(args: CodegenArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         });
     }
     let wanted: BTreeSet<&str> = files.iter().map(|file| file.path.as_str()).collect();
-    for extra in generated_files(&out)? {
+    for extra in generated_files(&out, &files)? {
         if !wanted.contains(extra.as_str()) {
             reports.push(FileReport {
                 path: extra,
@@ -217,33 +217,45 @@ fn report(cx: &Context, summary: &Summary) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Files under `dir` that baas generated (their first bytes carry
-/// [`MARKER`]), as `/`-separated relative paths; build output and
-/// dependencies (`node_modules`, `dist`, `target`, dot-folders) are skipped.
-fn generated_files(dir: &Path) -> anyhow::Result<Vec<String>> {
+/// Files that baas generated (their first bytes carry [`MARKER`]) in the
+/// folders `files` are written to, with a file-name suffix (`ts`,
+/// `schema.json`, ...) that `files` use, as `/`-separated relative paths.
+/// Only those: `--out .` must not take another target's output, or the
+/// user's own files, for stale ones.
+fn generated_files(dir: &Path, files: &[OutputFile]) -> anyhow::Result<Vec<String>> {
+    let split = |path: &str| -> (String, String) {
+        let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let suffix = name.split_once('.').map_or("", |(_, suffix)| suffix);
+        (folder.to_owned(), suffix.to_owned())
+    };
+    let folders: BTreeSet<String> = files.iter().map(|file| split(&file.path).0).collect();
+    let suffixes: BTreeSet<String> = files.iter().map(|file| split(&file.path).1).collect();
     let mut out = Vec::new();
-    let mut stack = vec![(dir.to_owned(), String::new())];
-    while let Some((folder, prefix)) = stack.pop() {
-        let entries = match std::fs::read_dir(&folder) {
+    for folder in &folders {
+        let path = if folder.is_empty() {
+            dir.to_owned()
+        } else {
+            dir.join(folder)
+        };
+        let entries = match std::fs::read_dir(&path) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
             Err(error) => {
-                return Err(error)
-                    .with_context(|| format!("failed to read `{}`", folder.display()));
+                return Err(error).with_context(|| format!("failed to read `{}`", path.display()));
             }
         };
         for entry in entries {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let relative = format!("{prefix}{name}");
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                if !(name.starts_with('.')
-                    || matches!(name.as_str(), "node_modules" | "dist" | "target"))
-                {
-                    stack.push((entry.path(), format!("{relative}/")));
-                }
-            } else if kind.is_file() && is_generated(&entry.path()) {
+            let relative = if folder.is_empty() {
+                name
+            } else {
+                format!("{folder}/{name}")
+            };
+            if entry.file_type()?.is_file()
+                && suffixes.contains(&split(&relative).1)
+                && is_generated(&entry.path())
+            {
                 out.push(relative);
             }
         }

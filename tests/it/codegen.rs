@@ -701,6 +701,17 @@ fn check_exits_1_naming_stale_files_and_0_when_fresh() {
     assert!(out.join("mine.json").exists());
     assert!(out.join("book.schema.json").exists());
 
+    // Another target written into the project root leaves the TypeScript
+    // output (and everything else) alone.
+    let output = baas(dir.path())
+        .args(["codegen", "rust", "--out", "."])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(types.exists() && dir.path().join("src/lib.rs").exists());
+    assert!(dir.path().join("Cargo.toml").exists());
+    assert!(dir.path().join("baas.toml").exists());
+
     // A broken manifest: the usual diagnostics, exit 2.
     std::fs::write(
         dir.path().join("baas.toml"),
