@@ -343,7 +343,7 @@ mod pg {
 
     use baas::introspect::postgres::PostgresIntrospector;
     use baas::introspect::{IntrospectOptions, Introspector};
-    use baas::manifest::{Manifest, load_file};
+    use baas::manifest::Manifest;
     use baas::migrate::render::Script;
     use baas::ui::Progress;
     use sqlx::Connection as _;
@@ -580,7 +580,7 @@ mod my {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use baas::introspect::{IntrospectOptions, introspect};
-    use baas::manifest::{Manifest, load_file};
+    use baas::manifest::Manifest;
     use baas::migrate::render::Script;
     use baas::source::SourceLocation;
     use baas::ui::Progress;
@@ -962,4 +962,339 @@ async fn mysql_applies_every_diff_case_up_and_down() {
             &format!("{name} down"),
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// MongoDB
+
+#[test]
+fn mongodb_commands_for_a_case_snapshot() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/diff/entities_and_enums");
+    let (_, before, after) = fixture_case(&dir.join("before.toml"));
+    let plan = render(Target::Mongodb, &before, &after, &diff(&before, &after)).unwrap();
+    for statement in plan.up.statements.iter().chain(&plan.down.statements) {
+        let command: serde_json::Value = serde_json::from_str(&statement.text).unwrap();
+        assert!(command.is_object(), "{}", statement.text);
+    }
+    insta::assert_snapshot!("mongodb_entities_and_enums", plan_text(&plan));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongodb_collections_are_created_with_their_validator_and_indexes() {
+    use baas::introspect::mongo::MongoIntrospector;
+    let Some(base) = crate::support::server_url("BAAS_TEST_MONGODB_URL") else {
+        return;
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/diff/renames");
+    let (_, before, _) = fixture_case(&dir.join("before.toml"));
+    let plan = create_plan(Target::Mongodb, &before);
+    let name = format!("baas_r_mongo_{}", std::process::id());
+    let client = mongodb::Client::with_uri_str(&base).await.unwrap();
+    let database = client.database(&name);
+    for statement in &plan.up.statements {
+        let value: serde_json::Value = serde_json::from_str(&statement.text).unwrap();
+        let command = mongodb::bson::to_document(&value).unwrap();
+        database
+            .run_command(command)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", statement.text));
+    }
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&format!("/{name}"));
+    let again = MongoIntrospector::new(url.to_string())
+        .introspect(&IntrospectOptions::default(), &Progress::hidden())
+        .await
+        .unwrap()
+        .manifest;
+    for statement in &plan.down.statements {
+        let value: serde_json::Value = serde_json::from_str(&statement.text).unwrap();
+        database
+            .run_command(mongodb::bson::to_document(&value).unwrap())
+            .await
+            .unwrap();
+    }
+    let _ = database.drop().await;
+    let author = again
+        .entities
+        .get("author")
+        .unwrap_or_else(|| panic!("{:#?}", again.entities.keys().collect::<Vec<_>>()));
+    assert_eq!(
+        author
+            .fields
+            .keys()
+            .filter(|k| *k != "_id")
+            .collect::<Vec<_>>(),
+        ["id", "name", "email"]
+    );
+    assert!(author.fields["email"].nullable);
+    assert_eq!(author.fields["name"].max_length, Some(100));
+    assert!(author.indexes.iter().any(|i| i.name == "author_name_idx"));
+}
+
+// ---------------------------------------------------------------------------
+// Data survives
+
+fn manifest_from(text: &str) -> Manifest {
+    baas::manifest::load_str(Path::new("baas.toml"), text.to_owned())
+        .unwrap_or_else(|d| panic!("{}", baas::diagnostics::render_problems(&d, false)))
+        .manifest
+}
+
+const SQLITE_BEFORE: &str = r#"
+[manifest]
+format = 1
+version = 1
+
+[source]
+engine = "sqlite"
+
+[entities.parent]
+table = "parent"
+primary_key = ["id"]
+
+[entities.parent.fields]
+id = { type = "int64", generated = "rowid" }
+name = { type = "string", max_length = 50 }
+
+[entities.child]
+table = "child"
+primary_key = ["id"]
+
+[entities.child.fields]
+id = { type = "int64", generated = "rowid" }
+parent_id = { type = "int64", nullable = true }
+qty = { type = "int16" }
+note = { type = "text", nullable = true }
+
+[[entities.child.indexes]]
+name = "child_parent_idx"
+fields = ["parent_id"]
+
+[[entities.child.relations]]
+fields = ["parent_id"]
+references = { entity = "parent", fields = ["id"] }
+on_delete = "cascade"
+"#;
+
+/// The same tables, with `parent.name` and `child.qty` of wider types,
+/// `child.note` NOT NULL with a default, and `child`'s foreign key gone:
+/// both tables are rebuilt.
+const SQLITE_AFTER: &str = r#"
+[manifest]
+format = 1
+version = 2
+
+[source]
+engine = "sqlite"
+
+[entities.parent]
+table = "parent"
+primary_key = ["id"]
+
+[entities.parent.fields]
+id = { type = "int64", generated = "rowid" }
+name = { type = "text" }
+
+[entities.child]
+table = "child"
+primary_key = ["id"]
+
+[entities.child.fields]
+id = { type = "int64", generated = "rowid" }
+parent_id = { type = "int64", nullable = true }
+qty = { type = "int64" }
+note = { type = "text", default = "none" }
+
+[[entities.child.indexes]]
+name = "child_parent_idx"
+fields = ["parent_id"]
+"#;
+
+type ChildRow = (i64, Option<i64>, i64, Option<String>);
+
+fn sqlite_rows(connection: &Connection) -> (Vec<(i64, String)>, Vec<ChildRow>) {
+    let parents = connection
+        .prepare("SELECT id, name FROM parent ORDER BY id")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let children = connection
+        .prepare("SELECT id, parent_id, qty, note FROM child ORDER BY id")
+        .unwrap()
+        .query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    (parents, children)
+}
+
+/// A checksum of rows: SHA-256 of their debug text.
+fn checksum(rows: &impl std::fmt::Debug) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("{rows:?}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn sqlite_table_rebuilds_keep_every_row() {
+    let before = manifest_from(SQLITE_BEFORE);
+    let after = manifest_from(SQLITE_AFTER);
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("data.db");
+    let mut connection = Connection::open(&path).unwrap();
+    // Enforced, as `migrate apply` finds them on a connection of its own.
+    connection
+        .execute_batch("PRAGMA foreign_keys = ON")
+        .unwrap();
+    sqlite_apply(&mut connection, &create_plan(Target::Sqlite, &before).up);
+    {
+        let transaction = connection.transaction().unwrap();
+        for id in 1..=50 {
+            transaction
+                .execute(
+                    "INSERT INTO parent (id, name) VALUES (?1, ?2)",
+                    rusqlite::params![id, format!("parent {id}")],
+                )
+                .unwrap();
+        }
+        for id in 1..=2000_i64 {
+            let note = (id % 3 != 0).then(|| format!("note {id}"));
+            transaction
+                .execute(
+                    "INSERT INTO child (id, parent_id, qty, note) VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![id, id % 50 + 1, id % 300, note],
+                )
+                .unwrap();
+        }
+        transaction.commit().unwrap();
+    }
+    let (parents, children) = sqlite_rows(&connection);
+
+    let plan = render(Target::Sqlite, &before, &after, &diff(&before, &after)).unwrap();
+    let up = plan.up.to_sql();
+    assert!(up.contains("INSERT INTO \"_baas_new_parent\""), "{up}");
+    assert!(up.contains("INSERT INTO \"_baas_new_child\""), "{up}");
+    sqlite_apply(&mut connection, &plan.up);
+
+    // Every row is still there, as it was; the notes that were NULL took
+    // the new default (the column became NOT NULL with one). The parent's
+    // rebuild did not cascade into the children.
+    let (parents_after, children_after) = sqlite_rows(&connection);
+    assert_eq!(parents_after.len(), 50);
+    assert_eq!(checksum(&parents_after), checksum(&parents));
+    let expected: Vec<ChildRow> = children
+        .iter()
+        .map(|(id, parent, qty, note)| {
+            (
+                *id,
+                *parent,
+                *qty,
+                Some(note.clone().unwrap_or_else(|| "none".into())),
+            )
+        })
+        .collect();
+    assert_eq!(children_after.len(), 2000);
+    assert_eq!(checksum(&children_after), checksum(&expected));
+    let foreign_keys: bool = connection
+        .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+        .unwrap();
+    assert!(foreign_keys, "enforcement is back on after the migration");
+    let again = sqlite_introspect(&path).manifest;
+    assert!(
+        diff(&after, &again).is_empty(),
+        "{}",
+        show(&diff(&after, &again))
+    );
+
+    // And back: the foreign key returns, every row with it.
+    sqlite_apply(&mut connection, &plan.down);
+    let (parents_back, children_back) = sqlite_rows(&connection);
+    assert_eq!(checksum(&parents_back), checksum(&parents));
+    assert_eq!(checksum(&children_back), checksum(&expected));
+    let again = sqlite_introspect(&path).manifest;
+    assert!(
+        diff(&before, &again).is_empty(),
+        "{}",
+        show(&diff(&before, &again))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_type_widening_keeps_every_row() {
+    let before = manifest_from(
+        r#"
+[manifest]
+format = 1
+version = 1
+
+[entities.ledger]
+table = "ledger"
+primary_key = ["id"]
+
+[entities.ledger.fields]
+id = { type = "int32" }
+code = { type = "string", max_length = 20 }
+amount = { type = "int32" }
+"#,
+    );
+    let after = manifest_from(
+        r#"
+[manifest]
+format = 1
+version = 2
+
+[entities.ledger]
+table = "ledger"
+primary_key = ["id"]
+
+[entities.ledger.fields]
+id = { type = "int64" }
+code = { type = "string", max_length = 40 }
+amount = { type = "int64" }
+"#,
+    );
+    let Some(database) = pg::Database::create("widening").await else {
+        return;
+    };
+    database
+        .apply(&create_plan(Target::Postgres, &before).up)
+        .await;
+    database.psql(
+        "INSERT INTO ledger SELECT n, 'code-' || n, n * 7 - 2147483 FROM generate_series(1, 20000) AS n",
+    );
+    let fingerprint = "SELECT count(*)::text || ':' || md5(string_agg(id::text || '/' || code || '/' || amount::text, ',' ORDER BY id)) FROM ledger";
+    let mut connection = database.connect().await;
+    let before_rows: String = sqlx::query_scalar(fingerprint)
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+
+    let changes = diff(&before, &after);
+    assert!(
+        changes.iter().all(|c| c.safety == baas::diff::Safety::Safe),
+        "{}",
+        show(&changes)
+    );
+    let plan = render(Target::Postgres, &before, &after, &changes).unwrap();
+    assert!(plan.up.statements.iter().all(|s| !s.destructive));
+    database.apply(&plan.up).await;
+    let after_rows: String = sqlx::query_scalar(fingerprint)
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert!(after_rows.starts_with("20000:"), "{after_rows}");
+    assert_eq!(after_rows, before_rows);
+    let again = database.introspect().await;
+    assert!(
+        diff(&after, &again).is_empty(),
+        "{}",
+        show(&diff(&after, &again))
+    );
+    // A value only the wider types hold.
+    database
+        .psql("INSERT INTO ledger VALUES (3000000000, 'a-code-of-thirty-chars-or-so', 5000000000)");
 }

@@ -127,14 +127,12 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             continue;
         }
         match kind {
-            ChangeKind::DropIndex { index, .. } => {
-                if old.indexes.iter().any(|i| &i.name == index) {
-                    out.push(Statement::new(format!(
-                        "DROP INDEX {} ON {}",
-                        quote(index),
-                        table(old)
-                    )));
-                }
+            ChangeKind::DropIndex { index, .. } if old.indexes.iter().any(|i| &i.name == index) => {
+                out.push(Statement::new(format!(
+                    "DROP INDEX {} ON {}",
+                    quote(index),
+                    table(old)
+                )));
             }
             ChangeKind::DropUnique { fields, .. } => {
                 let old_fields = cx.old_fields(&name, fields);

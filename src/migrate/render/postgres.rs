@@ -1584,9 +1584,7 @@ fn alter_field(
             out.push(alter(format!("SET DEFAULT {default}")));
         }
     }
-    if !old_identity && new_identity
-        || (old_identity && new_identity && before.generated != after.generated)
-    {
+    if new_identity && (!old_identity || before.generated != after.generated) {
         let kind = if matches!(
             &after.generated,
             Some(Generated::Kind(GeneratedKind::IdentityAlways))

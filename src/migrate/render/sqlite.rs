@@ -591,7 +591,7 @@ fn note_entity_losses(cx: &mut Cx<'_>, name: &str, entity: &Entity) {
 
 /// The single field of the primary key, when it is to be SQLite's rowid
 /// (`INTEGER PRIMARY KEY`).
-fn rowid_field<'e>(entity: &'e Entity) -> Option<&'e str> {
+fn rowid_field(entity: &Entity) -> Option<&str> {
     if entity.without_rowid {
         return None;
     }
