@@ -739,6 +739,30 @@ fn sqlite_killed_mid_migration_is_never_half_applied() {
 }
 
 #[test]
+fn sqlite_baseline_is_refused_when_the_database_differs() {
+    let dir = project(MANIFEST);
+    let folder = migration(
+        dir.path(),
+        "0001_init",
+        "CREATE TABLE book (id INTEGER PRIMARY KEY, title TEXT NOT NULL);",
+        "DROP TABLE book;",
+    );
+    std::fs::write(folder.join("baas.toml"), MANIFEST).unwrap();
+    let database = dir.path().join("shop.db");
+    Connection::open(&database)
+        .unwrap()
+        .execute_batch("CREATE TABLE book (id INTEGER PRIMARY KEY)")
+        .unwrap();
+    let (_, stderr) = expect(dir.path(), &["migrate", "apply", "--baseline"], 2);
+    assert!(
+        stderr.contains("does not match the snapshot of `0001_init`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("book.title"), "{stderr}");
+    assert!(sqlite_history(&database).is_empty());
+}
+
+#[test]
 fn sqlite_two_runners_apply_each_migration_once() {
     let dir = project(MANIFEST);
     migration(dir.path(), "0001_book", BOOK_UP, BOOK_DOWN);
@@ -1071,6 +1095,15 @@ fn chinook_plans_from_nothing_applies_and_checks_clean() {
         0,
     );
     assert!(stderr.contains("Applied 1 migration(s)"), "{stderr}");
+    // The database it was read from has the schema already: record, don't run.
+    let (_, stderr) = expect(dir.path(), &["migrate", "apply", "--baseline"], 0);
+    assert!(
+        stderr.contains("0001_init: recorded as applied"),
+        "{stderr}"
+    );
+    assert_eq!(sqlite_history(&dir.path().join("chinook.db")).len(), 1);
+    let (_, stderr) = expect(dir.path(), &["migrate", "apply"], 0);
+    assert!(stderr.contains("nothing to apply"), "{stderr}");
     let (_, stderr) = expect(dir.path(), &["check", "--url", "sqlite://fresh.db"], 0);
     assert!(stderr.contains("No drift"), "{stderr}");
     expect(dir.path(), &["check"], 0);

@@ -50,6 +50,10 @@ pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     if pending.is_empty() {
         return nothing_to_do(cx, &shown, migrations.len());
     }
+    if args.baseline {
+        let timeout = Duration::from_secs(args.lock_timeout);
+        return baseline(cx, &mut runner, &location, &pending, &shown, timeout).await;
+    }
     let steps = prepare_all(&pending, target, runner.transactional())?;
     if args.dry_run {
         return dry_run(cx, &steps, target, &shown);
@@ -125,6 +129,118 @@ async fn locked(
         ));
     }
     Ok(steps::run(cx, runner, &steps).await?)
+}
+
+/// Records the pending migrations as applied without running them, for a
+/// database that already has their schema (the one baas.toml was read
+/// from). Refuses unless the database equals the newest one's snapshot.
+async fn baseline(
+    cx: &Context,
+    runner: &mut Runner,
+    location: &SourceLocation,
+    pending: &[&Migration],
+    shown: &str,
+    timeout: Duration,
+) -> anyhow::Result<ExitStatus> {
+    let Some(newest) = pending.last() else {
+        return nothing_to_do(cx, shown, 0);
+    };
+    let snapshot_path = newest.dir.snapshot_path();
+    if !snapshot_path.is_file() {
+        return Err(MigrateError::refused(
+            format!(
+                "`{}` has no `baas.toml` snapshot to compare the database with",
+                newest.id()
+            ),
+            "--baseline records migrations as applied only when the database already matches \
+             the newest snapshot; plan the migrations with `baas migrate plan`",
+        )
+        .into());
+    }
+    let snapshot = crate::manifest::load_file(&snapshot_path)?.manifest;
+    let options = crate::introspect::IntrospectOptions {
+        schemas: snapshot
+            .source
+            .as_ref()
+            .map(|s| s.schemas.clone())
+            .unwrap_or_default(),
+        ..Default::default()
+    };
+    let progress = crate::ui::Progress::new(cx.printer.progress_allowed(), "reading");
+    let live = crate::introspect::introspect(location, &options, &progress).await;
+    progress.finish();
+    let changes = crate::diff::diff(&live?.manifest, &snapshot);
+    if !changes.is_empty() {
+        cx.printer.status(&super::changes_table(&changes, cx));
+        return Err(MigrateError::refused(
+            format!(
+                "`{shown}` does not match the snapshot of `{}`: {}",
+                newest.id(),
+                super::summary_line(&changes)
+            ),
+            "--baseline is for a database that already has the migrations' schema; apply them \
+             instead, or bring the database in line first",
+        )
+        .into());
+    }
+    let printer = &cx.printer;
+    runner
+        .lock(timeout, &|| {
+            printer.status("Waiting for another `baas migrate` to finish...");
+        })
+        .await?;
+    let result = record(cx, runner, pending).await;
+    let unlocked = runner.unlock().await;
+    let recorded = result?;
+    unlocked?;
+    if cx.printer.json_mode() {
+        cx.printer
+            .json(&json!({ "ok": true, "database": shown, "baseline": recorded }))?;
+    } else {
+        cx.printer.success(
+            "Baselined",
+            &format!(
+                "{} migration(s) recorded as applied on `{shown}`; nothing was run",
+                recorded.len()
+            ),
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Under the lock: a history row for each migration still pending.
+async fn record(
+    cx: &Context,
+    runner: &mut Runner,
+    pending: &[&Migration],
+) -> Result<Vec<String>, MigrateError> {
+    let applied = runner.applied().await?;
+    let mut recorded = Vec::new();
+    for migration in pending {
+        if applied.iter().any(|a| a.number == migration.number()) {
+            continue;
+        }
+        let step = Step {
+            migration,
+            direction: Direction::Up,
+            statements: Vec::new(),
+        };
+        runner
+            .run(&step)
+            .await
+            .map_err(|failure| MigrateError::Failed {
+                message: format!(
+                    "`{}` could not be recorded: {}",
+                    migration.id(),
+                    failure.reason
+                ),
+                hint: "nothing was run; the migrations recorded before it stay recorded".into(),
+            })?;
+        cx.printer
+            .status(&format!("  {}: recorded as applied", migration.id()));
+        recorded.push(migration.id());
+    }
+    Ok(recorded)
 }
 
 fn dry_run(

@@ -101,7 +101,9 @@ impl Dialect {
 /// says which statements already ran, and does not record the migration.
 /// A lock keeps two runners apart; the second one waits, then finds the work
 /// done. Statements marked `-- baas:destructive` are confirmed first (on a
-/// terminal, or with --yes).
+/// terminal, or with --yes). For the database baas.toml was introspected
+/// from, which already has the schema, --baseline records the migrations as
+/// applied without running them.
 ///
 /// Exit codes: 0 applied (or nothing to do), 2 refused (an applied migration
 /// was edited or is missing, a statement failed, destructive steps not
@@ -120,6 +122,10 @@ pub struct ApplyArgs {
     /// Print what would run, change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Record the pending migrations as applied without running them, for a database that
+    /// already has their schema (refused unless it matches the newest snapshot)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub baseline: bool,
     /// Seconds to wait for another runner's lock
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub lock_timeout: u64,
