@@ -41,9 +41,11 @@
 //!   back with [`select_by_key`], taking the key from the inserted values or
 //!   `LAST_INSERT_ID()` for a generated key; after [`update_by_key`] the
 //!   same with the key.
-//! - `like` is case-sensitive on PostgreSQL; on SQLite only with `PRAGMA
-//!   case_sensitive_like = ON` and on MySQL only with a binary or `_cs`
-//!   collation (engine settings). `\` escapes `%` and `_` everywhere.
+//! - `like` is case-sensitive on PostgreSQL and SQLite (as `GLOB`), and on
+//!   MySQL only with a binary or `_cs` collation (the column's collation
+//!   decides). `\` escapes `%` and `_` everywhere.
+//! - MySQL sessions must run with `time_zone = '+00:00'` so that
+//!   `timestamp` columns read and compare in UTC.
 //! - Call [`check_supported`] before [`select`]/[`count`]: what a dialect
 //!   cannot do (dotted paths, some `contains` on SQLite) is a
 //!   [`QueryError`] there, and a condition that matches nothing in the
@@ -52,7 +54,7 @@
 use indexmap::IndexMap;
 use sea_query::extension::postgres::PgBinOper;
 use sea_query::{
-    Alias, Cond, Condition, Expr, ExprTrait, LikeExpr, MysqlQueryBuilder, NullOrdering, Order,
+    Alias, Cond, Condition, Expr, ExprTrait, MysqlQueryBuilder, NullOrdering, Order,
     PostgresQueryBuilder, Query, QueryStatementBuilder, SqliteQueryBuilder, TableRef,
 };
 
@@ -589,8 +591,9 @@ impl Target<'_> {
                     (SqlDialect::Mysql, _) => {
                         self.custom("LOWER(?) LIKE LOWER(?)", vec![column, Expr::val(pattern)])
                     }
+                    // GLOB is case-sensitive whatever `case_sensitive_like` says.
                     (SqlDialect::Sqlite, Op::Like) => {
-                        column.like(LikeExpr::new(pattern).escape('\\'))
+                        self.custom("? GLOB ?", vec![column, Expr::val(like_to_glob(&pattern))])
                     }
                     (SqlDialect::Sqlite, _) => self.custom(
                         "LOWER(?) LIKE LOWER(?) ESCAPE '\\'",
@@ -640,6 +643,36 @@ impl Target<'_> {
             }
         }
     }
+}
+
+/// A LIKE pattern (`%`, `_`, `\` escapes) as an SQLite GLOB pattern:
+/// `*`, `?`, and GLOB's own special characters in brackets.
+fn like_to_glob(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        let literal = match c {
+            '%' => {
+                out.push('*');
+                continue;
+            }
+            '_' => {
+                out.push('?');
+                continue;
+            }
+            '\\' => chars.next().unwrap_or('\\'),
+            c => c,
+        };
+        match literal {
+            '*' | '?' | '[' => {
+                out.push('[');
+                out.push(literal);
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn column_binary(column: Expr, op: PgBinOper, right: Expr) -> Expr {
@@ -996,6 +1029,12 @@ mod tests {
             sql,
             "SELECT `co\"l`, CAST(`status` AS CHAR) FROM `we\"ird` WHERE `co\"l` = ?"
         );
+    }
+
+    #[test]
+    fn like_patterns_become_case_sensitive_globs() {
+        assert_eq!(like_to_glob("50\\%_a*[b]?%"), "50%?a[*][[]b][?]*");
+        assert_eq!(like_to_glob("a\\_\\\\"), "a_\\");
     }
 
     #[test]

@@ -888,6 +888,13 @@ fn sql_runs_on_sqlite_and_returns_the_right_rows() {
             "{query}"
         );
     }
+    // `like` is case-sensitive, `ilike` is not.
+    assert_eq!(
+        sqlite_ids(&connection, &manifest, "name=like.wid*"),
+        [] as [i64; 0]
+    );
+    assert_eq!(sqlite_ids(&connection, &manifest, "name=like.Wid*"), [1]);
+    assert_eq!(sqlite_ids(&connection, &manifest, "name=ilike.wID*"), [1]);
     // Paging and order: nulls first, then by key.
     let ordered = qs(
         &manifest,
