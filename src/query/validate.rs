@@ -144,10 +144,59 @@ fn field_value(
             check_value(&item_name, items_field, item, &mut errors);
         }
     }
+    // Objects (and arrays of objects) with declared fields: the same rules
+    // one level down, errors named by path (`address.city`, `lines[0].sku`).
+    if let (Some(fields), serde_json::Value::Object(object)) = (&field.fields, json) {
+        check_object(manifest, name, fields, object, &mut errors);
+    }
+    if let (Some(items_field), serde_json::Value::Array(items)) = (field.items.as_deref(), json)
+        && let Some(fields) = &items_field.fields
+    {
+        for (index, item) in items.iter().enumerate() {
+            if let serde_json::Value::Object(object) = item {
+                let prefix = format!("{name}[{index}]");
+                check_object(manifest, &prefix, fields, object, &mut errors);
+            }
+        }
+    }
     if errors.is_empty() {
         Ok(value)
     } else {
         Err(errors)
+    }
+}
+
+fn check_object(
+    manifest: &Manifest,
+    prefix: &str,
+    fields: &IndexMap<String, Field>,
+    object: &serde_json::Map<String, serde_json::Value>,
+    errors: &mut Vec<FieldError>,
+) {
+    for key in object.keys() {
+        if !fields.contains_key(key) {
+            errors.push(FieldError {
+                field: format!("{prefix}.{key}"),
+                code: "unknown",
+                message: format!("`{key}` is not a field of `{prefix}`"),
+            });
+        }
+    }
+    for (name, field) in fields {
+        let path = format!("{prefix}.{name}");
+        match object.get(name) {
+            None if !field.is_optional_on_insert() => errors.push(FieldError {
+                field: path,
+                code: "required",
+                message: "is required".to_owned(),
+            }),
+            None => {}
+            Some(json) => {
+                if let Err(mut nested) = field_value(manifest, &path, field, json) {
+                    errors.append(&mut nested);
+                }
+            }
+        }
     }
 }
 

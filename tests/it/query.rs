@@ -554,6 +554,24 @@ fn bodies_report_every_field_error_with_its_code() {
     assert_eq!(values["blob"], Value::Bytes(b"hi".to_vec()));
     assert_eq!(values["tags"], Value::List(vec![Value::Text("a".into())]));
 
+    // Objects are validated field by field, named by path.
+    let nested = validate_body(
+        &manifest,
+        "item",
+        &json!({"name": "a", "price": "1", "address": {"zip": 75001, "country": "FR"}}),
+        WriteMode::Insert,
+    )
+    .unwrap_err();
+    let found: Vec<(&str, &str)> = nested.iter().map(|e| (e.field.as_str(), e.code)).collect();
+    assert_eq!(
+        found,
+        [
+            ("address.country", "unknown"),
+            ("address.city", "required"),
+            ("address.zip", "type")
+        ]
+    );
+
     let not_object = validate_body(&manifest, "item", &json!([1]), WriteMode::Insert).unwrap_err();
     assert_eq!(not_object[0].code, "type");
     // max_length counts characters, not bytes.
