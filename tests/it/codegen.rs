@@ -725,3 +725,160 @@ fn check_exits_1_naming_stale_files_and_0_when_fresh() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("baas.toml"));
 }
+
+/// create → list with a filter → update → delete through the generated
+/// client, compiled by tsc and run by node against `baas serve --example`.
+const SERVE_E2E: &str = r#"import { createClient, BaasError } from "./sdk/index.js";
+declare const process: { argv: string[] };
+
+function check(condition: boolean, message: string): void {
+  if (!condition) {
+    throw new Error(`check failed: ${message}`);
+  }
+}
+
+const url = process.argv[2] ?? "";
+const db = createClient({ url });
+
+const author = await db.from("author").create({ name: "Ursula" });
+check(typeof author.id === "number" && author.name === "Ursula", JSON.stringify(author));
+const book = await db.from("book").create({ title: "E2E Book", isbn: "e2e-1", author_id: author.id, price: "3.50", keywords: ["a", "b"] });
+check(book.genre === "fiction" && book.price === "3.50" && book.in_stock, JSON.stringify(book));
+
+const found = await db
+  .from("book")
+  .where({ title: { like: "E2E%" }, price: { lt: 4 }, in_stock: true })
+  .order("id.desc")
+  .limit(5)
+  .expand("author")
+  .list({ count: true });
+check(found.data.length === 1 && found.count === 1, JSON.stringify(found));
+check(found.data[0]?.author?.name === "Ursula", JSON.stringify(found.data[0]));
+
+const picked = await db.from("book").select("id", "title").where({ id: book.id }).list();
+check(JSON.stringify(Object.keys(picked.data[0] ?? {})) === '["id","title"]', JSON.stringify(picked));
+
+const updated = await db.from("book").update(book.id, { price: 4.25, pages: null });
+check(updated.price === "4.25" && updated.pages === null, JSON.stringify(updated));
+const got = await db.from("book").get(book.id);
+check(got.price === "4.25", JSON.stringify(got));
+const replaced = await db.from("author").replace(author.id, { name: "Ursula K.", bio: "wrote" });
+check(replaced.name === "Ursula K." && replaced.bio === "wrote", JSON.stringify(replaced));
+
+const count = await db.from("book").where({ or: [{ genre: "poetry" }, { id: book.id }] }).count();
+check(count >= 1, String(count));
+
+const tag = await db.from("tag").create({ label: "e2e-tag" });
+await db.from("book_tag").create({ book_id: book.id, tag_id: tag.id });
+const link = await db.from("book_tag").get([book.id, tag.id]);
+check(link.book_id === book.id, JSON.stringify(link));
+await db.from("book_tag").delete([book.id, tag.id]);
+
+const inStock = await db.from("book_in_stock").where({ id: book.id }).list();
+check(inStock.data.length === 1, JSON.stringify(inStock));
+
+await db.from("book").delete(book.id);
+try {
+  await db.from("book").get(book.id);
+  check(false, "a deleted row is still there");
+} catch (error) {
+  check(error instanceof BaasError && error.status === 404 && error.problem.type === "urn:baas:problem:not-found", String(error));
+}
+try {
+  await db.from("book").create({ title: "x".repeat(400), isbn: "e2e-2", author_id: author.id });
+  check(false, "an invalid body was accepted");
+} catch (error) {
+  check(error instanceof BaasError && error.status === 422 && (error.problem.errors ?? []).some((e) => e.field === "title"), String(error));
+}
+await db.from("author").delete(author.id);
+console.log("e2e: ok");
+// The document the server serves, for the test to compare.
+console.log(await (await fetch(`${url}/api/_openapi.json`)).text());
+"#;
+
+/// A `baas serve` child process, killed on drop.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_typescript_client_talks_to_a_running_server() {
+    let Some(tools) = tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/example/baas.toml");
+    let manifest = baas::manifest::load_file(&example).unwrap().manifest;
+    write(&manifest, Target::Ts, &dir.path().join("sdk"));
+    std::fs::write(dir.path().join("e2e.ts"), SERVE_E2E).unwrap();
+    std::fs::write(dir.path().join("package.json"), r#"{ "type": "module" }"#).unwrap();
+    let tsconfig = serde_json::json!({
+        "compilerOptions": {
+            "target": "ES2022", "module": "ES2022", "moduleResolution": "bundler",
+            "lib": ["ES2022", "DOM"], "types": [], "strict": true,
+            "noUncheckedIndexedAccess": true, "outDir": "build", "skipLibCheck": true,
+        },
+        "files": ["e2e.ts"],
+    });
+    std::fs::write(dir.path().join("tsconfig.json"), tsconfig.to_string()).unwrap();
+    let output = Command::new(&tools.tsc)
+        .args(["-p", "tsconfig.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _server = Served(
+        Command::new(env!("CARGO_BIN_EXE_baas"))
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env("HOME", dir.path())
+            .env_remove("BAAS_MANIFEST")
+            .env_remove("BAAS_DATABASE_URL")
+            .args(["serve", "--example", "--port", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "`baas serve` did not listen within 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = Command::new("node")
+        .arg("build/e2e.js")
+        .arg(format!("http://127.0.0.1:{port}"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("e2e: ok"),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // `baas serve` exposes the document `baas codegen openapi` writes.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (_, served) = stdout.split_once("e2e: ok\n").unwrap();
+    let served: serde_json::Value = serde_json::from_str(served).unwrap();
+    assert!(
+        served == baas::codegen::openapi::document(&manifest),
+        "/api/_openapi.json differs from `baas codegen openapi`"
+    );
+}
