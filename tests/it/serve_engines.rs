@@ -1386,3 +1386,148 @@ async fn startup_introspects_connects_and_lists_at_scale() {
         manifest.entities.len()
     );
 }
+
+// ---- the HTTP suite of tests/it/serve.rs on the server engines ----
+
+/// Loads the example rows through `engine` (typed by the manifest).
+async fn load_example_rows(engine: &dyn Engine, manifest: &Arc<Manifest>) {
+    let rows = baas::serve::example_rows().unwrap();
+    for (name, list) in rows.as_object().unwrap() {
+        let entity = &manifest.entities[name];
+        for row in list.as_array().unwrap() {
+            let mut typed = Values::new();
+            for (field_name, json) in row.as_object().unwrap() {
+                let field = &entity.fields[field_name];
+                let value = baas::query::value_from_json(field, json)
+                    .unwrap_or_else(|error| panic!("{name}.{field_name}: {error}"));
+                typed.insert(field_name.clone(), value);
+            }
+            engine
+                .insert(manifest, name, &typed)
+                .await
+                .unwrap_or_else(|error| panic!("loading {name} {row}: {error:?}"));
+        }
+    }
+}
+
+fn example() -> Arc<Manifest> {
+    Arc::new(baas::serve::example_manifest().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_suite_passes_on_postgres() {
+    let Some(database) = PostgresDatabase::create("pg_suite").await else {
+        return;
+    };
+    let manifest = example();
+    database
+        .run(&create_statements(Target::Postgres, &manifest))
+        .await;
+    let engine = Arc::new(
+        PostgresEngine::connect(&database.url(), &manifest)
+            .await
+            .unwrap(),
+    );
+    load_example_rows(&*engine, &manifest).await;
+    // Rows loaded with their ids leave the identity sequences behind.
+    let mut resets = Vec::new();
+    for entity in manifest.entities.values() {
+        for (name, field) in &entity.fields {
+            if field.generated.is_some() && field.ty.is_integer() {
+                let column = field.column_name(name);
+                resets.push(format!(
+                    "SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), (SELECT max(\"{column}\") FROM \"{table}\"))",
+                    table = entity.table
+                ));
+            }
+        }
+    }
+    database.run(&resets).await;
+    crate::serve::suite(baas::serve::router_for(manifest, engine), "postgres").await;
+    assert_eq!(database.scalar("SELECT count(*) FROM book").await, 11);
+    assert_eq!(database.scalar("SELECT count(*) FROM author").await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_suite_passes_on_mariadb() {
+    let Some(database) = MysqlDatabase::create("my_suite").await else {
+        return;
+    };
+    let manifest = example();
+    let mut statements = create_statements(Target::Mysql, &manifest);
+    // The renderer writes `timestamptz` as TIMESTAMP, whose range starts in
+    // 1970 on MariaDB; the example has a book published in 1968.
+    statements.push("ALTER TABLE book MODIFY published_at DATETIME(6) NULL".to_owned());
+    database.run(&statements).await;
+    let engine = Arc::new(
+        MysqlEngine::connect(&database.url(), &manifest)
+            .await
+            .unwrap(),
+    );
+    load_example_rows(&*engine, &manifest).await;
+    crate::serve::suite(baas::serve::router_for(manifest, engine), "mariadb").await;
+    assert_eq!(database.scalar("SELECT count(*) FROM book").await, 11);
+    assert_eq!(database.scalar("SELECT count(*) FROM author").await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_suite_passes_on_the_mongo_wire_server() {
+    let Some(database) = MongoDatabase::create("mongo_suite").await else {
+        return;
+    };
+    let manifest = example();
+    // No MongoDB renderer yet: the unique indexes the manifest declares
+    // (keys, unique fields and indexes), created from the manifest.
+    for entity in manifest
+        .entities
+        .values()
+        .filter(|entity| !entity.is_read_only())
+    {
+        let mut uniques: Vec<Vec<String>> = vec![entity.primary_key.clone()];
+        for (name, field) in &entity.fields {
+            if field.unique {
+                uniques.push(vec![field.column_name(name).to_owned()]);
+            }
+        }
+        for unique in &entity.uniques {
+            uniques.push(unique.fields.clone());
+        }
+        let indexes: Vec<_> = uniques
+            .iter()
+            .filter(|fields| !fields.is_empty())
+            .map(|fields| {
+                let mut key = mongodb::bson::Document::new();
+                for field in fields {
+                    key.insert(field.clone(), 1);
+                }
+                mongodb::bson::doc! { "key": key, "name": fields.join("_"), "unique": true }
+            })
+            .collect();
+        database
+            .database()
+            .run_command(mongodb::bson::doc! { "createIndexes": &entity.table, "indexes": indexes })
+            .await
+            .unwrap();
+    }
+    // The example's view, `SELECT id, title, price FROM book WHERE
+    // in_stock`, as a MongoDB view.
+    database
+        .database()
+        .run_command(mongodb::bson::doc! {
+            "create": "book_in_stock",
+            "viewOn": "book",
+            "pipeline": [
+                { "$match": { "in_stock": true } },
+                { "$project": { "id": 1, "title": 1, "price": 1 } },
+            ],
+        })
+        .await
+        .unwrap();
+    let engine = Arc::new(
+        MongoEngine::connect(&database.url, &manifest)
+            .await
+            .unwrap(),
+    );
+    load_example_rows(&*engine, &manifest).await;
+    crate::serve::suite(baas::serve::router_for(manifest, engine), "mongodb").await;
+}

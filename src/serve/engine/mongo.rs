@@ -18,7 +18,9 @@ use mongodb::options::{ClientOptions, ReturnDocument};
 use mongodb::{Client, Collection, Database};
 
 use super::{Engine, EngineError, ListResult, Row, Values};
-use crate::manifest::{DefaultValue, Entity, Field, FieldType, IndexPart, Literal, Manifest};
+use crate::manifest::{
+    DefaultValue, Entity, Field, FieldType, IndexPart, Literal, Manifest, ReferentialAction,
+};
 use crate::query::{Filter, ListQuery, Op, Value};
 
 /// `baas serve` on a MongoDB database (the database named in the URL).
@@ -156,6 +158,7 @@ impl MongoEngine {
                 )));
             }
         }
+        self.check_references(manifest, entity, values).await?;
         // MongoDB has no sequences: a generated integer key takes the next
         // value after the largest, retried when a concurrent insert took it.
         let counted = entity.primary_key.iter().find(|name| {
@@ -192,6 +195,96 @@ impl MongoEngine {
                 Err(error) => return Err(error),
             }
         }
+    }
+
+    /// MongoDB has no foreign keys: a relation whose fields are all given
+    /// (and not null) must find its target document, as SQL would check.
+    async fn check_references(
+        &self,
+        manifest: &Manifest,
+        entity: &Entity,
+        values: &Values,
+    ) -> Result<(), EngineError> {
+        for relation in &entity.relations {
+            let given: Option<Vec<&Value>> = relation
+                .fields
+                .iter()
+                .map(|name| {
+                    values
+                        .get(name)
+                        .filter(|value| !matches!(value, Value::Null))
+                })
+                .collect();
+            let Some(given) = given else { continue };
+            let Some(target) = manifest.entities.get(&relation.references.entity) else {
+                continue;
+            };
+            let mut filter = Document::new();
+            for (name, value) in relation.references.fields.iter().zip(given) {
+                let field = field(target, name)?;
+                filter.insert(path(name, field), to_bson(field, value));
+            }
+            let found = self
+                .collection(target)
+                .find_one(filter)
+                .projection(doc! { "_id": 1 })
+                .await
+                .map_err(|error| map_error(Some(target), error))?;
+            if found.is_none() {
+                return Err(EngineError::Reference);
+            }
+        }
+        Ok(())
+    }
+
+    /// Before deleting `row` of `entity_name`: rows that reference it are
+    /// deleted (`cascade`), unlinked (`set_null`), or stop the delete.
+    async fn apply_delete_actions(
+        &self,
+        manifest: &Manifest,
+        entity_name: &str,
+        row: &Row,
+    ) -> Result<(), EngineError> {
+        for source in manifest.entities.values() {
+            for relation in &source.relations {
+                if relation.references.entity != entity_name {
+                    continue;
+                }
+                let mut filter = Document::new();
+                for (name, target_name) in relation.fields.iter().zip(&relation.references.fields) {
+                    let field = field(source, name)?;
+                    let value = row.get(target_name).cloned().unwrap_or_default();
+                    filter.insert(path(name, field), to_bson(field, &json_to_value(&value)));
+                }
+                let collection = self.collection(source);
+                let outcome = match relation.on_delete {
+                    ReferentialAction::Cascade => collection.delete_many(filter).await.map(drop),
+                    ReferentialAction::SetNull => {
+                        let mut unset = Document::new();
+                        for name in &relation.fields {
+                            unset.insert(path(name, field(source, name)?), Bson::Null);
+                        }
+                        collection
+                            .update_many(filter, doc! { "$set": unset })
+                            .await
+                            .map(drop)
+                    }
+                    _ => {
+                        let found = collection
+                            .find_one(filter)
+                            .projection(doc! { "_id": 1 })
+                            .await
+                            .map_err(|error| map_error(Some(source), error))?;
+                        if found.is_some() {
+                            return Err(EngineError::Reference);
+                        }
+                        Ok(())
+                    }
+                };
+                outcome.map_err(|error| map_error(Some(source), error))?;
+            }
+        }
+        Ok(())
     }
 
     /// The document of an insert: the given values, then literal defaults.
@@ -244,6 +337,7 @@ impl MongoEngine {
             return self.get_row(manifest, entity_name, key).await;
         }
         let entity = entity(manifest, entity_name)?;
+        self.check_references(manifest, entity, values).await?;
         let mut set = Document::new();
         for (name, value) in values {
             let field = field(entity, name)?;
@@ -267,6 +361,11 @@ impl MongoEngine {
         key: &[Value],
     ) -> Result<bool, EngineError> {
         let entity = entity(manifest, entity_name)?;
+        let Some(row) = self.get_row(manifest, entity_name, key).await? else {
+            return Ok(false);
+        };
+        self.apply_delete_actions(manifest, entity_name, &row)
+            .await?;
         let deleted = self
             .collection(entity)
             .delete_one(key_document(entity, key)?)
@@ -421,14 +520,14 @@ fn to_bson(field: &Field, value: &Value) -> Bson {
         Value::Int(i) => match (field.ty, i32::try_from(*i)) {
             (FieldType::Int16 | FieldType::Int32, Ok(small)) => Bson::Int32(small),
             (FieldType::Float32 | FieldType::Float64, _) => Bson::Double(*i as f64),
-            (FieldType::Decimal, _) => decimal(&i.to_string()),
+            (FieldType::Decimal, _) => decimal(field, &i.to_string()),
             _ => Bson::Int64(*i),
         },
         Value::Float(f) => match field.ty {
-            FieldType::Decimal => decimal(&f.to_string()),
+            FieldType::Decimal => decimal(field, &f.to_string()),
             _ => Bson::Double(*f),
         },
-        Value::Decimal(text) => decimal(text),
+        Value::Decimal(text) => decimal(field, text),
         Value::Text(text) => match field.ty {
             FieldType::ObjectId => text
                 .parse::<ObjectId>()
@@ -444,7 +543,7 @@ fn to_bson(field: &Field, value: &Value) -> Bson {
             ),
             FieldType::Timestamptz => DateTime::parse_rfc3339_str(text)
                 .map_or_else(|_| Bson::String(text.clone()), Bson::DateTime),
-            FieldType::Decimal => decimal(text),
+            FieldType::Decimal => decimal(field, text),
             _ => Bson::String(text.clone()),
         },
         Value::Bytes(bytes) => Bson::Binary(Binary {
@@ -526,9 +625,25 @@ fn literal_to_bson(field: &Field, literal: &Literal) -> Bson {
     to_bson(field, &value)
 }
 
-fn decimal(text: &str) -> Bson {
+/// Decimal text as Decimal128, padded to the field's scale as SQL engines
+/// store it (`21.5` with scale 2 is `21.50`).
+fn decimal(field: &Field, text: &str) -> Bson {
+    let mut text = text.trim().to_owned();
+    if let Some(scale) = field.scale.and_then(|scale| usize::try_from(scale).ok())
+        && !text.contains(['e', 'E'])
+    {
+        let digits = text
+            .split_once('.')
+            .map_or(0, |(_, fraction)| fraction.len());
+        if digits < scale {
+            if digits == 0 && scale > 0 {
+                text.push('.');
+            }
+            text.extend(std::iter::repeat_n('0', scale - digits));
+        }
+    }
     text.parse::<Decimal128>()
-        .map_or_else(|_| Bson::String(text.to_owned()), Bson::Decimal128)
+        .map_or_else(|_| Bson::String(text.clone()), Bson::Decimal128)
 }
 
 /// `xxxxxxxx-xxxx-…` → 16 bytes.
