@@ -1221,3 +1221,32 @@ fn mongodb_applies_command_files_and_stops_at_a_failing_command() {
     );
     assert_eq!(json(&stdout)["migrations"][0]["state"], "pending");
 }
+
+#[test]
+fn mysql_two_runners_apply_each_migration_once() {
+    let Some(database) = Mysql::create("race") else {
+        return;
+    };
+    let url = database.url();
+    let dir = project(MANIFEST);
+    migration(
+        dir.path(),
+        "0001_book",
+        "CREATE TABLE book (id INT);\nSELECT SLEEP(1);",
+        "DROP TABLE book;",
+    );
+    migration(
+        dir.path(),
+        "0002_author",
+        "CREATE TABLE author (id INT);",
+        "DROP TABLE author;",
+    );
+    let (first, second) = apply_twice_at_once(dir.path(), &url);
+    assert_eq!(
+        database.query("SELECT number FROM _baas_migrations ORDER BY number"),
+        "1\n2\n",
+        "{first}\n{second}"
+    );
+    let both = format!("{first}{second}");
+    assert_eq!(both.matches("0001_book: applied").count(), 1, "{both}");
+}
