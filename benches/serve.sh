@@ -19,7 +19,8 @@
 #
 # Environment: BAAS_BENCH_ROWS (100000), BAAS_BENCH_DURATION (10s),
 # BAAS_BENCH_RUNS (3), BAAS_BENCH_CONNECTIONS (32), BAAS_BENCH_RELOADS (10),
-# BAAS_BENCH_STARTS (5), BAAS_BENCH_CACHE (where oha and json-server are
+# BAAS_BENCH_STARTS (5), BAAS_BIN (the baas to run; default: a release
+# build), BAAS_BENCH_KEEP (keep the work folder and its logs), BAAS_BENCH_CACHE (where oha and json-server are
 # installed; default ~/.cache/baas-bench). Postgres: $BAAS_TEST_POSTGRES_URL,
 # or a server started with tests/servers/start.sh (and stopped at the end).
 set -euo pipefail
@@ -86,7 +87,11 @@ cleanup() {
     if [ -n "$started" ]; then
         bash tests/servers/stop.sh >/dev/null 2>&1 || true
     fi
-    rm -rf "$work"
+    if [ -n "${BAAS_BENCH_KEEP:-}" ]; then
+        echo "benches/serve.sh: kept $work" >&2
+    else
+        rm -rf "$work"
+    fi
 }
 trap cleanup EXIT
 
@@ -156,14 +161,18 @@ check_count() {
 
 # --- tools -------------------------------------------------------------------
 
-say "building baas (release)"
-cargo build --release --locked --quiet --bin baas
-target="${CARGO_TARGET_DIR:-target}"
-case "$target" in
-    /*) ;;
-    *) target="$repo/$target" ;;
-esac
-baas="$target/release/baas"
+if [ -n "${BAAS_BIN:-}" ]; then
+    baas="$BAAS_BIN"
+else
+    say "building baas (release)"
+    cargo build --release --locked --quiet --bin baas
+    target="${CARGO_TARGET_DIR:-target}"
+    case "$target" in
+        /*) ;;
+        *) target="$repo/$target" ;;
+    esac
+    baas="$target/release/baas"
+fi
 
 # oha, or wrk (Debian) when oha cannot be installed.
 oha="$cache/oha/bin/oha"
@@ -225,6 +234,10 @@ if wants sqlite; then
 
     say "baas serve (embedded SQLite): hot reload"
     python3 benches/serve/measure.py hot-reload "$base" "$dir/baas.toml" "$reloads" | tee -a "$notes"
+    if ! grep -q "reloaded" "$work/baas-sqlite.log"; then
+        echo "benches/serve.sh: the server never reloaded; its log, without requests:" >&2
+        grep -v "request method" "$work/baas-sqlite.log" | tail -n 20 >&2
+    fi
     stop_server
 fi
 

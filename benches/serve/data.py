@@ -30,7 +30,8 @@ def row(i):
     rng = random.Random(i * 7919)
     words = " ".join(rng.choice(WORDS) for _ in range(2))
     description = None
-    if rng.random() < 0.8:
+    # Row 1 has every field set: the SQLite loader learns the storage from it.
+    if rng.random() < 0.8 or i == 1:
         description = f"A {words} thing from the {CATEGORIES[i % 10]} shelf, number {i}. " * 2
     return {
         "id": i,
@@ -40,7 +41,7 @@ def row(i):
         "price": f"{rng.uniform(1, 500):.2f}",
         "quantity": rng.randrange(0, 1000),
         "in_stock": rng.random() < 0.8,
-        "rating": round(rng.uniform(1, 5), 1) if rng.random() < 0.9 else None,
+        "rating": round(rng.uniform(1, 5), 1) if rng.random() < 0.9 or i == 1 else None,
         "description": description,
         "created_at": (EPOCH + datetime.timedelta(seconds=i * 17)).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
