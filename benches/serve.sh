@@ -124,9 +124,9 @@ throughput() {
             random) args=(--rand-regex-url "$(printf '%s' "$url" | sed 's/[.]/\\./g')[1-9][0-9]{4}") ;;
             post) args=(-m POST -T application/json -D "$work/post.json" "$url") ;;
         esac
-        "$oha" --no-tui -z 2s -c "$connections" "${args[@]}" >/dev/null
+        "$oha" --no-tui --wait-ongoing-requests-after-deadline -z 2s -c "$connections" "${args[@]}" >/dev/null
         for run in $(seq "$runs"); do
-            "$oha" --no-tui --output-format json -z "$duration" -c "$connections" "${args[@]}" >"$work/load.$run.out"
+            "$oha" --no-tui --wait-ongoing-requests-after-deadline --output-format json -z "$duration" -c "$connections" "${args[@]}" >"$work/load.$run.out"
             files+=("$work/load.$run.out")
         done
     else
@@ -232,7 +232,9 @@ if wants sqlite; then
     say "baas serve (embedded SQLite): throughput"
     scenarios baas-sqlite "$base" "/api/item?category=eq.toys&limit=20" "/api/item/" "/api/item"
 
-    say "baas serve (embedded SQLite): hot reload"
+    say "baas serve (embedded SQLite): hot reload (on a fresh start)"
+    stop_server
+    start_server baas-sqlite "$dir" "$base/api/_health" "$baas" serve --port "$port"
     python3 benches/serve/measure.py hot-reload "$base" "$dir/baas.toml" "$reloads" | tee -a "$notes"
     if ! grep -q "reloaded" "$work/baas-sqlite.log"; then
         echo "benches/serve.sh: the server never reloaded; its log, without requests:" >&2
