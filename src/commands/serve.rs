@@ -248,7 +248,11 @@ async fn instant(url: &str, cx: &Context) -> anyhow::Result<Served> {
         &crate::ui::Progress::hidden(),
     )
     .await?;
-    let manifest = introspection.manifest;
+    let mut manifest = introspection.manifest;
+    // baas's own bookkeeping tables (`_baas_dev`, `_baas_migrations`) are not API.
+    manifest
+        .entities
+        .retain(|_, entity| !entity.table.starts_with("_baas_"));
     let engine = crate::serve::engine_for_url(url, &manifest).await?;
     Ok(Served {
         manifest,
