@@ -1250,3 +1250,26 @@ fn mysql_two_runners_apply_each_migration_once() {
     let both = format!("{first}{second}");
     assert_eq!(both.matches("0001_book: applied").count(), 1, "{both}");
 }
+
+#[test]
+fn mongodb_plans_applies_and_checks_clean() {
+    let Some(server) = server_url("BAAS_TEST_MONGODB_URL") else {
+        return;
+    };
+    let url = server.replacen("/?", &format!("/baas_m_plan_{}?", std::process::id()), 1);
+    let dir = project(&format!(
+        "[manifest]\nformat = 1\nversion = 1\n\n[source]\nengine = \"mongodb\"\nurl = \"{url}\"\n\n\
+         [entities.books]\ntable = \"books\"\nprimary_key = [\"_id\"]\n\n\
+         [entities.books.fields]\n_id = {{ type = \"object_id\" }}\ntitle = {{ type = \"string\" }}\n\n\
+         [[entities.books.indexes]]\nname = \"title_1\"\nfields = [\"title\"]\n"
+    ));
+    expect(dir.path(), &["migrate", "plan", "--name", "init"], 0);
+    let folder = dir.path().join("migrations/0001_init");
+    let down = std::fs::read_to_string(folder.join("down.json")).unwrap();
+    assert!(down.contains("\"baas:destructive\""), "{down}");
+    expect(dir.path(), &["migrate", "apply"], 0);
+    let (_, stderr) = expect(dir.path(), &["check", "--url", &url], 0);
+    assert!(stderr.contains("No drift"), "{stderr}");
+    expect(dir.path(), &["migrate", "down", "--yes"], 0);
+    expect(dir.path(), &["check", "--url", &url], 1);
+}

@@ -180,7 +180,12 @@ fn script_text(script: &Script, target: Target, header: &str, lossy: &[String]) 
                 let command: serde_json::Value = serde_json::from_str(&statement.text)
                     .unwrap_or_else(|_| serde_json::Value::String(statement.text.clone()));
                 let mut document = serde_json::Map::new();
-                if let Some(comment) = &statement.comment {
+                // A destructive statement's comment is its reason.
+                if let Some(comment) = statement
+                    .comment
+                    .as_ref()
+                    .filter(|_| !statement.destructive)
+                {
                     document.insert("//".into(), comment.clone().into());
                 }
                 if statement.destructive {
