@@ -132,9 +132,9 @@ throughput() {
     else
         local path="/${url#http://*/}" origin="${url%%/"${url#http://*/}"}"
         python3 benches/serve/measure.py wrk-script "$kind" "$path" "$work/post.json" >"$work/load.lua"
-        wrk -t 2 -c "$connections" -d 2s -s "$work/load.lua" "$origin" >/dev/null
+        wrk -t 2 -c "$connections" --timeout 30s -d 2s -s "$work/load.lua" "$origin" >/dev/null
         for run in $(seq "$runs"); do
-            wrk -t 2 -c "$connections" -d "$duration" --latency -s "$work/load.lua" "$origin" >"$work/load.$run.out"
+            wrk -t 2 -c "$connections" --timeout 30s -d "$duration" --latency -s "$work/load.lua" "$origin" >"$work/load.$run.out"
             files+=("$work/load.$run.out")
         done
     fi
