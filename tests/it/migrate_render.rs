@@ -1298,3 +1298,108 @@ amount = { type = "int64" }
     database
         .psql("INSERT INTO ledger VALUES (3000000000, 'a-code-of-thirty-chars-or-so', 5000000000)");
 }
+
+// ---------------------------------------------------------------------------
+// Any manifest makes a SQLite database (what `baas serve` starts from)
+
+/// The manifests the importers make of the corpus, and this repository's
+/// example manifests.
+fn imported_manifests() -> Vec<(String, Manifest)> {
+    let corpus = crate::support::corpus();
+    let mut manifests: Vec<(String, Manifest)> = Vec::new();
+    let runtime = runtime();
+    use baas::parse::SourceFormat;
+    for (folder, format) in [
+        ("prisma", SourceFormat::Prisma),
+        ("openapi", SourceFormat::Openapi),
+        ("graphql", SourceFormat::Graphql),
+        ("jsonschema", SourceFormat::Jsonschema),
+    ] {
+        let options = IntrospectOptions {
+            format: Some(format),
+            ..IntrospectOptions::default()
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(corpus.join(folder))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let imported = runtime
+                .block_on(baas::parse::parse_file(&file, &options))
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            manifests.push((file.display().to_string(), imported.manifest));
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in [
+        "fixtures/manifests/bookshop.toml",
+        "fixtures/manifests/kitchen_sink.toml",
+    ] {
+        manifests.push((
+            file.to_owned(),
+            load_file(&root.join(file)).unwrap().manifest,
+        ));
+    }
+    manifests
+}
+
+#[test]
+fn every_imported_schema_creates_a_sqlite_database() {
+    for (name, manifest) in imported_manifests() {
+        let plan = create_plan(Target::Sqlite, &manifest);
+        let dir = TempDir::new().unwrap();
+        let path = dir.path().join("dev.db");
+        let mut connection = Connection::open(&path).unwrap();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            sqlite_apply(&mut connection, &plan.up)
+        }));
+        assert!(
+            result.is_ok(),
+            "{name}: the up script fails on SQLite:\n{}",
+            plan.up.to_sql()
+        );
+        let tables = sqlite_introspect(&path)
+            .manifest
+            .entities
+            .values()
+            .filter(|e| !e.is_read_only())
+            .count();
+        let expected = manifest
+            .entities
+            .values()
+            .filter(|e| !e.is_read_only())
+            .count();
+        assert_eq!(tables, expected, "{name}");
+        sqlite_apply(&mut connection, &plan.down);
+    }
+}
+
+#[test]
+fn every_imported_schema_creates_a_postgres_and_a_mysql_database() {
+    if crate::support::server_url("BAAS_TEST_POSTGRES_URL").is_none()
+        || crate::support::server_url("BAAS_TEST_MYSQL_URL").is_none()
+    {
+        return;
+    }
+    // The kitchen sink is a manifest of every key, not of one engine: a
+    // PostgreSQL source with SQLite's NOCASE collation and a CHECK naming a
+    // mixed-case column unquoted. SQLite takes it; the servers do not.
+    let manifests: Vec<_> = imported_manifests()
+        .into_iter()
+        .filter(|(name, _)| !name.ends_with("kitchen_sink.toml"))
+        .collect();
+    runtime().block_on(async {
+        for (name, manifest) in manifests {
+            let plan = create_plan(Target::Postgres, &manifest);
+            let database = pg::Database::create("imported").await.unwrap();
+            database.apply(&plan.up).await;
+            database.apply(&plan.down).await;
+            let plan = create_plan(Target::Mysql, &manifest);
+            let database = my::Database::create("imported").unwrap();
+            database.apply(&plan.up).await;
+            database.apply(&plan.down).await;
+            let _ = name;
+        }
+    });
+}

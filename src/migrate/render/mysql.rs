@@ -114,7 +114,7 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
         out.push(Statement::new(format!(
             "ALTER TABLE {} DROP FOREIGN KEY {}",
             table(entity),
-            quote(&relation_name(entity, relation))
+            quote(&relation_name(cx.before, entity, relation))
         )));
     }
 
@@ -598,17 +598,36 @@ fn check_name(entity: &Entity, position: usize) -> String {
 }
 
 /// A foreign key's name: its own, or MySQL's pattern `<table>_ibfk_<n>`.
-fn relation_name(entity: &Entity, relation: &Relation) -> String {
-    relation.name.clone().unwrap_or_else(|| {
-        let number = entity
-            .relations
-            .iter()
-            .take_while(|r| *r != relation)
-            .filter(|r| r.name.is_none())
-            .count()
-            + 1;
-        format!("{}_ibfk_{number}", entity.table)
-    })
+fn relation_name(manifest: &Manifest, entity: &Entity, relation: &Relation) -> String {
+    match &relation.name {
+        // Foreign-key names are per database in InnoDB: a name two tables
+        // use gets the table's name in front.
+        Some(name) => {
+            let uses = manifest
+                .entities
+                .values()
+                .flat_map(|e| &e.relations)
+                .filter(|r| r.name.as_ref() == Some(name))
+                .count();
+            if uses > 1 {
+                let mut prefixed = format!("{}_{name}", entity.table);
+                prefixed.truncate(64);
+                prefixed
+            } else {
+                name.clone()
+            }
+        }
+        None => {
+            let number = entity
+                .relations
+                .iter()
+                .take_while(|r| *r != relation)
+                .filter(|r| r.name.is_none())
+                .count()
+                + 1;
+            format!("{}_ibfk_{number}", entity.table)
+        }
+    }
 }
 
 fn columns_of<'e>(entity: &'e Entity, fields: &'e [String]) -> Vec<&'e str> {
@@ -1097,7 +1116,13 @@ fn add_foreign_key(
         ));
         return None;
     };
-    let name = relation_name(entity, relation);
+    let name = relation_name(manifest, entity, relation);
+    if relation.name.as_ref().is_some_and(|own| own != &name) {
+        cx.lossy(format!(
+            "{entity_name}: foreign-key names are per database in MySQL; `{}` is created as `{name}`",
+            relation.name.as_deref().unwrap_or_default()
+        ));
+    }
     let mut text = format!(
         "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
         table(entity),

@@ -209,9 +209,11 @@ fn is_known_type(manifest: &Manifest, native: &str) -> bool {
 /// The PostgreSQL type name of enum `name`, schema-qualified and quoted.
 fn enum_type_name(name: &str, enumeration: &crate::manifest::Enum) -> String {
     let own = enumeration.native.as_deref().unwrap_or(name);
-    let (schema, bare) = match own.split_once('.') {
-        Some((schema, bare)) => (Some(schema.to_owned()), bare),
-        None => (enumeration.schema.clone(), own),
+    // Introspection names an enum of another schema `schema.name` (and
+    // says the schema); any other dot is part of the name.
+    let (schema, bare) = match (&enumeration.schema, own.split_once('.')) {
+        (Some(schema), Some((prefix, bare))) if prefix == schema => (Some(schema.clone()), bare),
+        (schema, _) => (schema.clone(), own),
     };
     match schema {
         Some(schema) => format!("{}.{}", quote(&schema), quote(bare)),

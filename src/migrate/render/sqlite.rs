@@ -798,7 +798,12 @@ fn column_definition(
             )),
         }
     } else {
-        parts.push(column_type(cx, manifest, &here, field));
+        let declared = column_type(cx, manifest, &here, field);
+        parts.push(if entity.strict {
+            strict_type(cx, &here, field, declared)
+        } else {
+            declared
+        });
     }
     if !field.nullable {
         parts.push("NOT NULL".into());
@@ -873,6 +878,30 @@ fn column_type(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) 
         cx.lossy(format!("{here}: {lost}"));
     }
     SqliteDialect.column_type(&field)
+}
+
+/// The types a STRICT table accepts.
+const STRICT_TYPES: &[&str] = &["INT", "INTEGER", "REAL", "TEXT", "BLOB", "ANY"];
+
+/// `declared` for a STRICT table: as it is when SQLite takes it there, else
+/// the strict type of its affinity.
+fn strict_type(cx: &mut Cx<'_>, here: &str, field: &Field, declared: String) -> String {
+    let normalized = crate::dialect::sqlite::normalize_type(&declared);
+    if STRICT_TYPES.contains(&normalized.as_str()) {
+        return declared;
+    }
+    let strict = match field.ty {
+        FieldType::Int16 | FieldType::Int32 => "INT",
+        FieldType::Int64 | FieldType::Bool => "INTEGER",
+        FieldType::Float32 | FieldType::Float64 | FieldType::Decimal => "REAL",
+        FieldType::Bytes => "BLOB",
+        FieldType::Native | FieldType::Json => "ANY",
+        _ => "TEXT",
+    };
+    cx.lossy(format!(
+        "{here}: a STRICT table takes only INT, INTEGER, REAL, TEXT, BLOB and ANY; `{declared}` is declared {strict}"
+    ));
+    strict.to_owned()
 }
 
 /// A literal as SQLite writes it.
