@@ -1281,3 +1281,29 @@ fn hot_reload_swaps_the_manifest_without_failing_a_request() {
     );
     assert!(done > 10, "the client made only {done} requests");
 }
+
+/// A client that goes away mid-request drops the handler's future while its
+/// query still runs on the blocking pool: the connection must still go back
+/// to the pool, or the server ends up answering 500 "the pool is empty".
+#[tokio::test(flavor = "multi_thread")]
+async fn cancelled_requests_give_their_connections_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (router, _) = example_sqlite(dir.path());
+    for round in 0..64u64 {
+        // Poll the request once or a few times (the first poll starts the
+        // query on the blocking pool), then drop it, as a server does when
+        // the client disconnects.
+        let mut request = Box::pin(get(&router, "/api/book?count=exact"));
+        for _ in 0..=(round % 3) {
+            if futures::poll!(&mut request).is_ready() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        drop(request);
+    }
+    for _ in 0..32 {
+        let answer = get(&router, "/api/book?limit=1").await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+    }
+}

@@ -22,8 +22,11 @@ use crate::query::{ListQuery, Value};
 /// A pool of connections to one SQLite file.
 pub struct SqliteEngine {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-    permits: Semaphore,
+    // Shared with the blocking tasks: a connection goes back to the pool,
+    // and its permit is released, inside the task itself, so a request
+    // cancelled mid-query (the client went away) never loses a connection.
+    idle: Arc<Mutex<Vec<Connection>>>,
+    permits: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for SqliteEngine {
@@ -82,8 +85,8 @@ impl SqliteEngine {
         }
         Ok(Self {
             path: path.to_owned(),
-            idle: Mutex::new(connections),
-            permits: Semaphore::new(size),
+            idle: Arc::new(Mutex::new(connections)),
+            permits: Arc::new(Semaphore::new(size)),
         })
     }
 
@@ -97,9 +100,10 @@ impl SqliteEngine {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, EngineError> + Send + 'static,
     {
-        let _permit = self
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|e| EngineError::Internal(e.into()))?;
         let mut connection = self
@@ -108,16 +112,17 @@ impl SqliteEngine {
             .map_err(|_| EngineError::Internal(anyhow::anyhow!("the pool lock is poisoned")))?
             .pop()
             .ok_or_else(|| EngineError::Internal(anyhow::anyhow!("the pool is empty")))?;
-        let (connection, result) = tokio::task::spawn_blocking(move || {
+        let idle = Arc::clone(&self.idle);
+        tokio::task::spawn_blocking(move || {
             let result = work(&mut connection);
-            (connection, result)
+            if let Ok(mut idle) = idle.lock() {
+                idle.push(connection);
+            }
+            drop(permit);
+            result
         })
         .await
-        .map_err(|e| EngineError::Internal(e.into()))?;
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.push(connection);
-        }
-        result
+        .map_err(|e| EngineError::Internal(e.into()))?
     }
 
     /// Runs `work` on a connection, outside the async world (start-up, reload).
