@@ -37,10 +37,10 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the entities of the manifest, or one entity in detail')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check baas.toml and report every problem with its line and column')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two schemas (manifests, live databases, schema files) and classify every change')
-            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Plan, apply and inspect migrations [not in this build yet]')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Fail when the schema drifted (for CI) [not in this build yet]')
-            [CompletionResult]::new('codegen', 'codegen', [CompletionResultType]::ParameterValue, 'Generate typed clients and API documents from the manifest [not in this build yet]')
-            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve a REST API that follows the manifest, reloading when it changes [not in this build yet]')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Plan, apply and inspect migrations')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Fail when the schema drifted (for CI)')
+            [CompletionResult]::new('codegen', 'codegen', [CompletionResultType]::ParameterValue, 'Generate typed clients and API documents from the manifest')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve a REST API that follows the manifest, reloading when it changes')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -157,8 +157,9 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;migrate;plan' {
-            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Name of the migration, e.g. `add_author_bio`')
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Name of the migration, e.g. `add_author_bio` (letters, digits, `_`, `-`)')
+            [CompletionResult]::new('--dialect', '--dialect', [CompletionResultType]::ParameterName, 'Engine to write the scripts for [default: `[source] engine` of the manifest]')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
@@ -174,9 +175,11 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
         }
         'baas;migrate;apply' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Database to migrate [default: `[source] url` of the manifest]')
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for another runner''s lock')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would run, change nothing')
+            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Record the pending migrations as applied without running them, for a database that already has their schema (refused unless it matches the newest snapshot)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
@@ -191,7 +194,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
         }
         'baas;migrate;status' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Database to inspect [default: `[source] url` of the manifest]')
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
@@ -207,7 +210,8 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
         }
         'baas;migrate;down' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Database to migrate [default: `[source] url` of the manifest]')
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for another runner''s lock')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would run, change nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
@@ -247,7 +251,8 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
         }
         'baas;check' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Database to compare with the manifest [default: no database, compare with migrations]')
-            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which drift fails the check')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which drift fails the check; with `destructive`, other drift is only a warning')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
@@ -318,10 +323,10 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the entities of the manifest, or one entity in detail')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check baas.toml and report every problem with its line and column')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two schemas (manifests, live databases, schema files) and classify every change')
-            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Plan, apply and inspect migrations [not in this build yet]')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Fail when the schema drifted (for CI) [not in this build yet]')
-            [CompletionResult]::new('codegen', 'codegen', [CompletionResultType]::ParameterValue, 'Generate typed clients and API documents from the manifest [not in this build yet]')
-            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve a REST API that follows the manifest, reloading when it changes [not in this build yet]')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Plan, apply and inspect migrations')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Fail when the schema drifted (for CI)')
+            [CompletionResult]::new('codegen', 'codegen', [CompletionResultType]::ParameterValue, 'Generate typed clients and API documents from the manifest')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve a REST API that follows the manifest, reloading when it changes')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break

@@ -149,7 +149,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__check)
-            opts="-q -y -h -V --url --fail-on --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --url --fail-on --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -161,6 +161,10 @@ _baas() {
                     ;;
                 --fail-on)
                     COMPREPLY=($(compgen -W "destructive any" -- "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --manifest)
@@ -575,13 +579,17 @@ _baas() {
             return 0
             ;;
         baas__subcmd__migrate__subcmd__apply)
-            opts="-q -y -h -V --url --dry-run --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --url --dry-run --baseline --lock-timeout --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -601,13 +609,17 @@ _baas() {
             return 0
             ;;
         baas__subcmd__migrate__subcmd__down)
-            opts="-q -y -h -V --url --dry-run --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --url --dry-run --lock-timeout --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -711,7 +723,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__migrate__subcmd__plan)
-            opts="-q -y -h -V --name --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --name --dialect --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,6 +731,10 @@ _baas() {
             case "${prev}" in
                 --name)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dialect)
+                    COMPREPLY=($(compgen -W "postgres mysql sqlite mongodb" -- "${cur}"))
                     return 0
                     ;;
                 --dir)

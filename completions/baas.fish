@@ -36,10 +36,10 @@ complete -c baas -n "__fish_baas_needs_command" -f -a "introspect" -d 'Read a da
 complete -c baas -n "__fish_baas_needs_command" -f -a "show" -d 'Show the entities of the manifest, or one entity in detail'
 complete -c baas -n "__fish_baas_needs_command" -f -a "validate" -d 'Check baas.toml and report every problem with its line and column'
 complete -c baas -n "__fish_baas_needs_command" -f -a "diff" -d 'Compare two schemas (manifests, live databases, schema files) and classify every change'
-complete -c baas -n "__fish_baas_needs_command" -f -a "migrate" -d 'Plan, apply and inspect migrations [not in this build yet]'
-complete -c baas -n "__fish_baas_needs_command" -f -a "check" -d 'Fail when the schema drifted (for CI) [not in this build yet]'
-complete -c baas -n "__fish_baas_needs_command" -f -a "codegen" -d 'Generate typed clients and API documents from the manifest [not in this build yet]'
-complete -c baas -n "__fish_baas_needs_command" -f -a "serve" -d 'Serve a REST API that follows the manifest, reloading when it changes [not in this build yet]'
+complete -c baas -n "__fish_baas_needs_command" -f -a "migrate" -d 'Plan, apply and inspect migrations'
+complete -c baas -n "__fish_baas_needs_command" -f -a "check" -d 'Fail when the schema drifted (for CI)'
+complete -c baas -n "__fish_baas_needs_command" -f -a "codegen" -d 'Generate typed clients and API documents from the manifest'
+complete -c baas -n "__fish_baas_needs_command" -f -a "serve" -d 'Serve a REST API that follows the manifest, reloading when it changes'
 complete -c baas -n "__fish_baas_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c baas -n "__fish_baas_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c baas -n "__fish_baas_using_subcommand init" -l name -d 'Project name [default: the directory\'s name]' -r
@@ -119,8 +119,12 @@ complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_s
 complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -f -a "status" -d 'Show which migrations are applied, pending or modified since they were applied'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -f -a "down" -d 'Undo the last N applied migrations with their down scripts'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and not __fish_seen_subcommand_from plan apply status down help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l name -d 'Name of the migration, e.g. `add_author_bio`' -r
-complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l dir -d 'Folder holding the migrations' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l name -d 'Name of the migration, e.g. `add_author_bio` (letters, digits, `_`, `-`)' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l dialect -d 'Engine to write the scripts for [default: `[source] engine` of the manifest]' -r -f -a "postgres\t''
+mysql\t''
+sqlite\t''
+mongodb\t''"
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -s q -l quiet -d 'Print only errors and requested data'
@@ -129,9 +133,11 @@ complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subco
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -s V -l version -d 'Print version'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l url -d 'Database to migrate [default: `[source] url` of the manifest]' -r
-complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l dir -d 'Folder holding the migrations' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l lock-timeout -d 'Seconds to wait for another runner\'s lock' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l dry-run -d 'Print what would run, change nothing'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l baseline -d 'Record the pending migrations as applied without running them, for a database that already has their schema (refused unless it matches the newest snapshot)'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Print only errors and requested data'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
@@ -139,7 +145,7 @@ complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subco
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l url -d 'Database to inspect [default: `[source] url` of the manifest]' -r
-complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l dir -d 'Folder holding the migrations' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print only errors and requested data'
@@ -148,7 +154,8 @@ complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subco
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l url -d 'Database to migrate [default: `[source] url` of the manifest]' -r
-complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l dir -d 'Folder holding the migrations' -r -F
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l lock-timeout -d 'Seconds to wait for another runner\'s lock' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l dry-run -d 'Print what would run, change nothing'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
@@ -163,8 +170,9 @@ complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subco
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "down" -d 'Undo the last N applied migrations with their down scripts'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c baas -n "__fish_baas_using_subcommand check" -l url -d 'Database to compare with the manifest [default: no database, compare with migrations]' -r
-complete -c baas -n "__fish_baas_using_subcommand check" -l fail-on -d 'Which drift fails the check' -r -f -a "destructive\t'Fail only when drift includes destructive changes'
+complete -c baas -n "__fish_baas_using_subcommand check" -l fail-on -d 'Which drift fails the check; with `destructive`, other drift is only a warning' -r -f -a "destructive\t'Fail only when drift includes destructive changes'
 any\t'Fail on any drift'"
+complete -c baas -n "__fish_baas_using_subcommand check" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand check" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand check" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
 complete -c baas -n "__fish_baas_using_subcommand check" -s q -l quiet -d 'Print only errors and requested data'
@@ -205,10 +213,10 @@ complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subc
 complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "show" -d 'Show the entities of the manifest, or one entity in detail'
 complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "validate" -d 'Check baas.toml and report every problem with its line and column'
 complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "diff" -d 'Compare two schemas (manifests, live databases, schema files) and classify every change'
-complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "migrate" -d 'Plan, apply and inspect migrations [not in this build yet]'
-complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "check" -d 'Fail when the schema drifted (for CI) [not in this build yet]'
-complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "codegen" -d 'Generate typed clients and API documents from the manifest [not in this build yet]'
-complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "serve" -d 'Serve a REST API that follows the manifest, reloading when it changes [not in this build yet]'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "migrate" -d 'Plan, apply and inspect migrations'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "check" -d 'Fail when the schema drifted (for CI)'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "codegen" -d 'Generate typed clients and API documents from the manifest'
+complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "serve" -d 'Serve a REST API that follows the manifest, reloading when it changes'
 complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c baas -n "__fish_baas_using_subcommand help; and not __fish_seen_subcommand_from init introspect show validate diff migrate check codegen serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c baas -n "__fish_baas_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "plan" -d 'Write the next migration (`migrations/NNNN_name/`) from the changes in baas.toml'

@@ -67,14 +67,14 @@ pub enum Command {
     Validate(commands::validate::ValidateArgs),
     /// Compare two schemas (manifests, live databases, schema files) and classify every change
     Diff(commands::diff::DiffArgs),
-    /// Plan, apply and inspect migrations [not in this build yet]
+    /// Plan, apply and inspect migrations
     #[command(subcommand)]
     Migrate(commands::migrate::MigrateCommand),
-    /// Fail when the schema drifted (for CI) [not in this build yet]
+    /// Fail when the schema drifted (for CI)
     Check(commands::check::CheckArgs),
-    /// Generate typed clients and API documents from the manifest [not in this build yet]
+    /// Generate typed clients and API documents from the manifest
     Codegen(commands::codegen::CodegenArgs),
-    /// Serve a REST API that follows the manifest, reloading when it changes [not in this build yet]
+    /// Serve a REST API that follows the manifest, reloading when it changes
     Serve(commands::serve::ServeArgs),
     /// Print a shell completion script
     Completions(commands::completions::CompletionsArgs),

@@ -72,13 +72,21 @@ pub fn document(manifest: &Manifest) -> Value {
                 Value::Object(shape_schema(manifest, name, entity, shape)),
             );
         }
+        // `select=` narrows the rows of a list, so its items require nothing:
+        // the same properties as the row, none of them required.
+        let mut item = shape_schema(manifest, name, entity, Shape::Row);
+        item.remove("required");
+        item.insert(
+            "description".into(),
+            format!("A row of `{name}`; fields left out by `select` are absent").into(),
+        );
         schemas.insert(
             format!("{base}List"),
             json!({
                 "type": "object",
                 "description": format!("A page of `{name}` rows"),
                 "properties": {
-                    "data": { "type": "array", "items": component(&format!("{base}Row")) },
+                    "data": { "type": "array", "items": item },
                     "count": { "type": "integer", "minimum": 0, "description": "every matching row, when `count=exact` was asked for" },
                 },
                 "required": ["data"],

@@ -115,21 +115,6 @@ fn unknown_flags_are_usage_errors() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_exit_2() {
-    let project = Project::new();
-    let cases: &[&[&str]] = &[&["codegen", "ts"], &["serve"]];
-    for args in cases {
-        project
-            .baas()
-            .args(*args)
-            .assert()
-            .code(2)
-            .stdout("")
-            .stderr(contains("is not available yet"));
-    }
-}
-
-#[test]
 fn introspect_writes_a_manifest_that_validates_and_shows() {
     let project = Project::new();
     project.sqlite("shop.db", SMALL_SCHEMA);
