@@ -19,7 +19,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::manifest::{Entity, Field, FieldType, Index, Manifest, Relation, SourceEngine};
+use crate::manifest::{
+    Entity, Field, FieldType, Generated, Index, Manifest, Relation, SourceEngine,
+};
 
 mod normalize;
 
@@ -316,6 +318,34 @@ impl Engines {
         normalize::effective_native(field, self.after)
     }
 
+    /// Both sides come from known, different engines (a SQLite manifest
+    /// against a PostgreSQL database): their pinned native types cannot be
+    /// compared, only the portable types can.
+    fn across_engines(&self) -> bool {
+        matches!((self.before, self.after), (Some(a), Some(b)) if a != b)
+    }
+
+    /// Whether the pinned native types differ, where that can be told.
+    fn native_changed(&self, old: &Field, new: &Field) -> bool {
+        if self.across_engines() && old.ty != FieldType::Native && new.ty != FieldType::Native {
+            return false;
+        }
+        self.native_before(old) != self.native_after(new)
+    }
+
+    /// Whether two fields' values are produced the same way. Across engines
+    /// every auto-numbering kind (identity, serial, autoincrement, rowid) is
+    /// each engine's way of saying the same thing.
+    fn generated_eq(&self, old: &Field, new: &Field) -> bool {
+        if self.across_engines()
+            && let (Some(Generated::Kind(_)), Some(Generated::Kind(_))) =
+                (&old.generated, &new.generated)
+        {
+            return true;
+        }
+        normalize::generated_eq(&old.generated, &new.generated)
+    }
+
     /// Whether `old` (of `before`) and `new` (of `after`) are of the same
     /// type, spelling aside.
     fn same_type(&self, old: &Field, new: &Field) -> bool {
@@ -323,7 +353,7 @@ impl Engines {
             && old.max_length == new.max_length
             && old.precision == new.precision
             && old.scale == new.scale
-            && self.native_before(old) == self.native_after(new)
+            && !self.native_changed(old, new)
             && old.enum_name == new.enum_name
             && match (&old.items, &new.items) {
                 (Some(a), Some(b)) => self.same_type(a, b),
@@ -722,7 +752,7 @@ fn alter_field(
     if old == new {
         return;
     }
-    let native_changed = types.native_before(old) != types.native_after(new);
+    let native_changed = types.native_changed(old, new);
     let mut what = Vec::new();
     let mut safety = Safety::Safe;
     let mut reasons = Vec::new();
@@ -748,7 +778,7 @@ fn alter_field(
     if !normalize::default_eq(&old.default, &new.default) {
         what.push("default".to_owned());
     }
-    if !normalize::generated_eq(&old.generated, &new.generated) {
+    if !types.generated_eq(old, new) {
         what.push("generated".to_owned());
         safety = safety.max(Safety::NeedsReview);
         reasons.push("how the value is produced changes".to_owned());
