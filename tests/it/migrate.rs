@@ -1135,11 +1135,7 @@ fn chinook_plans_from_nothing_applies_and_checks_clean() {
     // Across engines: the SQLite manifest against the PostgreSQL database it
     // was applied to. Pinned native types (NVARCHAR(160)) and each engine's
     // way of numbering keys cannot be compared, the portable model can.
-    let (stdout, _) = expect(
-        dir.path(),
-        &["check", "--url", &first.url(), "--json"],
-        0,
-    );
+    let (stdout, _) = expect(dir.path(), &["check", "--url", &first.url(), "--json"], 0);
     assert_eq!(json(&stdout)["drift"], false, "{stdout}");
 
     // PostgreSQL to PostgreSQL: no translation left, so no drift either.
