@@ -18,7 +18,7 @@ use sqlparser::dialect::{Dialect as SqlparserDialect, GenericDialect, MySqlDiale
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::diff::{Change, ChangeKind};
-use crate::manifest::{Entity, EntityKind, Field, FieldType, Manifest, SourceEngine};
+use crate::manifest::{Entity, EntityKind, Field, FieldType, Manifest, Relation, SourceEngine};
 
 mod mongo;
 mod mysql;
@@ -364,7 +364,131 @@ pub(crate) struct Cx<'a> {
     field_renames: BTreeMap<(String, String), String>,
 }
 
+/// Foreign keys with the entity that holds them.
+pub(crate) type EntityRelations = Vec<(String, Relation)>;
+
 impl<'a> Cx<'a> {
+    /// The foreign keys the changes drop and add, as `(entity, relation)`:
+    /// dropped ones named as in `before`, added ones as in `after`. Every
+    /// foreign key of a `dropped` table is dropped too, first, so that the
+    /// tables can go in any order. Shared by the engines that change foreign
+    /// keys with `ALTER TABLE` (PostgreSQL, MySQL).
+    pub(crate) fn moved_relations(&self, dropped: &[String]) -> (EntityRelations, EntityRelations) {
+        let mut dropped_relations = EntityRelations::new();
+        let mut added_relations = EntityRelations::new();
+        for change in self.changes {
+            match &change.kind {
+                ChangeKind::DropRelation {
+                    entity,
+                    fields,
+                    target,
+                } => {
+                    let old_name = self.old_entity_name(entity).to_owned();
+                    let new_relations = self
+                        .after
+                        .entities
+                        .get(entity)
+                        .map(|e| e.relations.clone())
+                        .unwrap_or_default();
+                    // The change names fields and target as they are called after
+                    // any rename.
+                    let old_fields = self.old_fields(entity, fields);
+                    let old_target = self.old_entity_name(target).to_owned();
+                    if let Some(relation) = self.before.entities.get(&old_name).and_then(|e| {
+                        e.relations.iter().find(|r| {
+                            r.fields == old_fields
+                                && r.references.entity == old_target
+                                && !new_relations.contains(r)
+                        })
+                    }) {
+                        dropped_relations.push((old_name, relation.clone()));
+                    }
+                }
+                ChangeKind::AddRelation {
+                    entity,
+                    fields,
+                    target,
+                } => {
+                    let old_relations = self
+                        .old_entity(entity)
+                        .map(|e| e.relations.clone())
+                        .unwrap_or_default();
+                    if let Some(relation) = self.after.entities.get(entity).and_then(|e| {
+                        e.relations.iter().find(|r| {
+                            &r.fields == fields
+                                && &r.references.entity == target
+                                && !old_relations.contains(r)
+                        })
+                    }) {
+                        added_relations.push((entity.clone(), relation.clone()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // The foreign keys of dropped tables go first, so that the tables
+        // drop in any order.
+        for name in dropped {
+            if let Some(entity) = self.before.entities.get(name)
+                && !is_view(entity)
+            {
+                for relation in &entity.relations {
+                    if !dropped_relations
+                        .iter()
+                        .any(|(n, r)| n == name && r == relation)
+                    {
+                        dropped_relations.push((name.clone(), relation.clone()));
+                    }
+                }
+            }
+        }
+        (dropped_relations, added_relations)
+    }
+
+    /// Completes `added_relations`: a foreign key dropped only to let a key
+    /// or column change (its table stays, the relation is still in `after`)
+    /// is added again, and every `created` table gets its foreign keys.
+    pub(crate) fn restore_relations(
+        &self,
+        dropped: &[String],
+        created: &[String],
+        dropped_relations: &[(String, Relation)],
+        added_relations: &mut EntityRelations,
+    ) {
+        for (name, relation) in dropped_relations.iter().cloned() {
+            // Added again when the relation is still in `after` (same table).
+            if dropped.contains(&name) {
+                continue;
+            }
+            let new_name = self
+                .after
+                .entities
+                .keys()
+                .find(|n| self.old_entity_name(n) == name)
+                .cloned();
+            if let Some(new_name) = new_name
+                && let Some(entity) = self.after.entities.get(&new_name)
+                && let Some(kept) = entity.relations.iter().find(|r| {
+                    r.fields == relation.fields && r.references.fields == relation.references.fields
+                })
+                && !added_relations
+                    .iter()
+                    .any(|(n, r)| n == &new_name && r == kept)
+            {
+                added_relations.push((new_name, kept.clone()));
+            }
+        }
+        // New tables' foreign keys.
+        for name in created {
+            if let Some(entity) = self.after.entities.get(name)
+                && !is_view(entity)
+            {
+                for relation in &entity.relations {
+                    added_relations.push((name.clone(), relation.clone()));
+                }
+            }
+        }
+    }
     fn new(
         target: Target,
         before: &'a Manifest,

@@ -716,75 +716,7 @@ impl Plan {
         }
 
         // Foreign keys.
-        for change in cx.changes {
-            match &change.kind {
-                ChangeKind::DropRelation {
-                    entity,
-                    fields,
-                    target,
-                } => {
-                    let old_name = cx.old_entity_name(entity).to_owned();
-                    let new_relations = cx
-                        .after
-                        .entities
-                        .get(entity)
-                        .map(|e| e.relations.clone())
-                        .unwrap_or_default();
-                    // The change names fields and target as they are called after
-                    // any rename.
-                    let old_fields = cx.old_fields(entity, fields);
-                    let old_target = cx.old_entity_name(target).to_owned();
-                    if let Some(relation) = cx.before.entities.get(&old_name).and_then(|e| {
-                        e.relations.iter().find(|r| {
-                            r.fields == old_fields
-                                && r.references.entity == old_target
-                                && !new_relations.contains(r)
-                        })
-                    }) {
-                        plan.dropped_relations.push((old_name, relation.clone()));
-                    }
-                }
-                ChangeKind::AddRelation {
-                    entity,
-                    fields,
-                    target,
-                } => {
-                    let old_relations = cx
-                        .old_entity(entity)
-                        .map(|e| e.relations.clone())
-                        .unwrap_or_default();
-                    if let Some(relation) = cx.after.entities.get(entity).and_then(|e| {
-                        e.relations.iter().find(|r| {
-                            &r.fields == fields
-                                && &r.references.entity == target
-                                && !old_relations.contains(r)
-                        })
-                    }) {
-                        plan.added_relations
-                            .push((entity.clone(), relation.clone()));
-                    }
-                }
-                _ => {}
-            }
-        }
-        // The foreign keys of dropped tables go first, so that the tables
-        // drop in any order.
-        for name in &plan.dropped {
-            if let Some(entity) = cx.before.entities.get(name)
-                && !is_view(entity)
-            {
-                for relation in &entity.relations {
-                    if !plan
-                        .dropped_relations
-                        .iter()
-                        .any(|(n, r)| n == name && r == relation)
-                    {
-                        plan.dropped_relations
-                            .push((name.clone(), relation.clone()));
-                    }
-                }
-            }
-        }
+        (plan.dropped_relations, plan.added_relations) = cx.moved_relations(&plan.dropped);
         // Foreign keys that reference a primary key that changes are
         // dropped first and added again.
         for change in cx.changes {
@@ -806,40 +738,12 @@ impl Plan {
                 }
             }
         }
-        for (name, relation) in plan.dropped_relations.clone() {
-            // Added again when the relation is still in `after` (same table).
-            if plan.dropped.contains(&name) {
-                continue;
-            }
-            let new_name = cx
-                .after
-                .entities
-                .keys()
-                .find(|n| cx.old_entity_name(n) == name)
-                .cloned();
-            if let Some(new_name) = new_name
-                && let Some(entity) = cx.after.entities.get(&new_name)
-                && let Some(kept) = entity.relations.iter().find(|r| {
-                    r.fields == relation.fields && r.references.fields == relation.references.fields
-                })
-                && !plan
-                    .added_relations
-                    .iter()
-                    .any(|(n, r)| n == &new_name && r == kept)
-            {
-                plan.added_relations.push((new_name, kept.clone()));
-            }
-        }
-        // New tables' foreign keys.
-        for name in &plan.created {
-            if let Some(entity) = cx.after.entities.get(name)
-                && !is_view(entity)
-            {
-                for relation in &entity.relations {
-                    plan.added_relations.push((name.clone(), relation.clone()));
-                }
-            }
-        }
+        cx.restore_relations(
+            &plan.dropped,
+            &plan.created,
+            &plan.dropped_relations,
+            &mut plan.added_relations,
+        );
         plan
     }
 
