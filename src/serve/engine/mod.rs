@@ -97,3 +97,81 @@ pub trait Engine: Send + Sync + 'static {
     /// A cheap round trip to the database.
     fn health(&self) -> BoxFuture<'_, Result<(), EngineError>>;
 }
+
+/// Implements [`Engine`] for an engine type whose inherent async methods
+/// do the work: `list_rows`, `get_row`, `insert_row`, `update_row`,
+/// `delete_row` and `ping`, with the trait methods' arguments. The trait
+/// needs boxed futures (it is used as `dyn Engine`); this writes the boxing
+/// once instead of in every engine.
+macro_rules! engine_from_inherent_methods {
+    ($engine:ty) => {
+        impl $crate::serve::engine::Engine for $engine {
+            fn list<'a>(
+                &'a self,
+                manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
+                entity: &'a str,
+                query: &'a $crate::query::ListQuery,
+            ) -> futures::future::BoxFuture<
+                'a,
+                Result<$crate::serve::engine::ListResult, $crate::serve::engine::EngineError>,
+            > {
+                Box::pin(self.list_rows(manifest, entity, query))
+            }
+
+            fn get<'a>(
+                &'a self,
+                manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
+                entity: &'a str,
+                key: &'a [$crate::query::Value],
+            ) -> futures::future::BoxFuture<
+                'a,
+                Result<Option<$crate::serve::engine::Row>, $crate::serve::engine::EngineError>,
+            > {
+                Box::pin(self.get_row(manifest, entity, key))
+            }
+
+            fn insert<'a>(
+                &'a self,
+                manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
+                entity: &'a str,
+                values: &'a $crate::serve::engine::Values,
+            ) -> futures::future::BoxFuture<
+                'a,
+                Result<$crate::serve::engine::Row, $crate::serve::engine::EngineError>,
+            > {
+                Box::pin(self.insert_row(manifest, entity, values))
+            }
+
+            fn update<'a>(
+                &'a self,
+                manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
+                entity: &'a str,
+                key: &'a [$crate::query::Value],
+                values: &'a $crate::serve::engine::Values,
+            ) -> futures::future::BoxFuture<
+                'a,
+                Result<Option<$crate::serve::engine::Row>, $crate::serve::engine::EngineError>,
+            > {
+                Box::pin(self.update_row(manifest, entity, key, values))
+            }
+
+            fn delete<'a>(
+                &'a self,
+                manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
+                entity: &'a str,
+                key: &'a [$crate::query::Value],
+            ) -> futures::future::BoxFuture<'a, Result<bool, $crate::serve::engine::EngineError>>
+            {
+                Box::pin(self.delete_row(manifest, entity, key))
+            }
+
+            fn health(
+                &self,
+            ) -> futures::future::BoxFuture<'_, Result<(), $crate::serve::engine::EngineError>>
+            {
+                Box::pin(self.ping())
+            }
+        }
+    };
+}
+pub(crate) use engine_from_inherent_methods;

@@ -4,12 +4,10 @@
 //! (`object_id` ↔ ObjectId, `timestamptz` ↔ BSON date, `uuid` ↔ binary
 //! subtype 4, `decimal` ↔ Decimal128, `bytes` ↔ binary; docs/api.md).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use futures::TryStreamExt as _;
-use futures::future::BoxFuture;
 use indexmap::IndexMap;
 use mongodb::bson::spec::BinarySubtype;
 use mongodb::bson::{Binary, Bson, DateTime, Decimal128, Document, doc, oid::ObjectId};
@@ -17,7 +15,7 @@ use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, ReturnDocument};
 use mongodb::{Client, Collection, Database};
 
-use super::{Engine, EngineError, ListResult, Row, Values};
+use super::{EngineError, ListResult, Row, Values};
 use crate::manifest::{
     DefaultValue, Entity, Field, FieldType, IndexPart, Literal, Manifest, ReferentialAction,
 };
@@ -825,57 +823,7 @@ fn duplicate_fields(entity: &Entity, message: &str) -> Vec<String> {
         .collect()
 }
 
-impl Engine for MongoEngine {
-    fn list<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        query: &'a ListQuery,
-    ) -> BoxFuture<'a, Result<ListResult, EngineError>> {
-        Box::pin(self.list_rows(manifest, entity, query))
-    }
-
-    fn get<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        key: &'a [Value],
-    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>> {
-        Box::pin(self.get_row(manifest, entity, key))
-    }
-
-    fn insert<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        values: &'a Values,
-    ) -> BoxFuture<'a, Result<Row, EngineError>> {
-        Box::pin(self.insert_row(manifest, entity, values))
-    }
-
-    fn update<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        key: &'a [Value],
-        values: &'a Values,
-    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>> {
-        Box::pin(self.update_row(manifest, entity, key, values))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        key: &'a [Value],
-    ) -> BoxFuture<'a, Result<bool, EngineError>> {
-        Box::pin(self.delete_row(manifest, entity, key))
-    }
-
-    fn health(&self) -> BoxFuture<'_, Result<(), EngineError>> {
-        Box::pin(self.ping())
-    }
-}
+super::engine_from_inherent_methods!(MongoEngine);
 
 #[cfg(test)]
 mod tests {

@@ -4,16 +4,14 @@
 //! key (`LAST_INSERT_ID()` for an auto-increment key).
 
 use std::str::FromStr as _;
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use sea_query::MysqlQueryBuilder;
 use sea_query_sqlx::SqlxBinder as _;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions};
 
 use super::sqlx_common::{self as common, Flavor};
-use super::{Engine, EngineError, ListResult, Row, Values};
+use super::{EngineError, ListResult, Row, Values};
 use crate::manifest::{Entity, Manifest};
 use crate::query::{ListQuery, Value};
 
@@ -215,63 +213,18 @@ fn duplicate_key_name(message: &str) -> Option<&str> {
     Some(name.rsplit_once('.').map_or(name, |(_, name)| name))
 }
 
-impl Engine for MysqlEngine {
-    fn list<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        query: &'a ListQuery,
-    ) -> BoxFuture<'a, Result<ListResult, EngineError>> {
-        Box::pin(self.list_rows(manifest, entity, query))
-    }
-
-    fn get<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        key: &'a [Value],
-    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>> {
-        Box::pin(self.get_row(manifest, entity, key))
-    }
-
-    fn insert<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        values: &'a Values,
-    ) -> BoxFuture<'a, Result<Row, EngineError>> {
-        Box::pin(self.insert_row(manifest, entity, values))
-    }
-
-    fn update<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        key: &'a [Value],
-        values: &'a Values,
-    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>> {
-        Box::pin(self.update_row(manifest, entity, key, values))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        key: &'a [Value],
-    ) -> BoxFuture<'a, Result<bool, EngineError>> {
-        Box::pin(self.delete_row(manifest, entity, key))
-    }
-
-    fn health(&self) -> BoxFuture<'_, Result<(), EngineError>> {
-        Box::pin(async move {
-            sqlx::query("SELECT 1")
-                .execute(&self.pool)
-                .await
-                .map(drop)
-                .map_err(common::sqlx_error)
-        })
+impl MysqlEngine {
+    /// A cheap round trip to the database.
+    async fn ping(&self) -> Result<(), EngineError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(common::sqlx_error)
     }
 }
+
+super::engine_from_inherent_methods!(MysqlEngine);
 
 #[cfg(test)]
 mod tests {

@@ -3,16 +3,14 @@
 //! `RETURNING` for the row as stored.
 
 use std::str::FromStr as _;
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use sea_query::PostgresQueryBuilder;
 use sea_query_sqlx::SqlxBinder as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::sqlx_common::{self as common, Flavor};
-use super::{Engine, EngineError, ListResult, Row, Values};
+use super::{EngineError, ListResult, Row, Values};
 use crate::manifest::{Entity, Manifest};
 use crate::query::{ListQuery, Value};
 
@@ -195,63 +193,18 @@ fn key_columns(detail: &str) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-impl Engine for PostgresEngine {
-    fn list<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        query: &'a ListQuery,
-    ) -> BoxFuture<'a, Result<ListResult, EngineError>> {
-        Box::pin(self.list_rows(manifest, entity, query))
-    }
-
-    fn get<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        key: &'a [Value],
-    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>> {
-        Box::pin(self.get_row(manifest, entity, key))
-    }
-
-    fn insert<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        values: &'a Values,
-    ) -> BoxFuture<'a, Result<Row, EngineError>> {
-        Box::pin(self.insert_row(manifest, entity, values))
-    }
-
-    fn update<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        key: &'a [Value],
-        values: &'a Values,
-    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>> {
-        Box::pin(self.update_row(manifest, entity, key, values))
-    }
-
-    fn delete<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        key: &'a [Value],
-    ) -> BoxFuture<'a, Result<bool, EngineError>> {
-        Box::pin(self.delete_row(manifest, entity, key))
-    }
-
-    fn health(&self) -> BoxFuture<'_, Result<(), EngineError>> {
-        Box::pin(async move {
-            sqlx::query("SELECT 1")
-                .execute(&self.pool)
-                .await
-                .map(drop)
-                .map_err(common::sqlx_error)
-        })
+impl PostgresEngine {
+    /// A cheap round trip to the database.
+    async fn ping(&self) -> Result<(), EngineError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(common::sqlx_error)
     }
 }
+
+super::engine_from_inherent_methods!(PostgresEngine);
 
 #[cfg(test)]
 mod tests {
