@@ -7,9 +7,9 @@ use std::time::Instant;
 use crate::ExitStatus;
 use crate::context::Context;
 use crate::manifest::{Manifest, SourceEngine};
-use crate::serve::engine::sqlite::{Refused, SqliteEngine};
 use crate::serve::reload::Reloader;
-use crate::serve::{AppState, Engine};
+use crate::serve::store::sqlite::{Refused, SqliteStore};
+use crate::serve::{AppState, Store};
 use crate::settings::Environment;
 use crate::source::{SourceLocation, redact};
 
@@ -40,13 +40,13 @@ pub struct ServeArgs {
 /// What is served: a manifest, an engine, and what to watch.
 struct Served {
     manifest: Manifest,
-    engine: Arc<dyn Engine>,
+    engine: Arc<dyn Store>,
     /// The manifest, as shown at start-up.
     manifest_label: String,
     /// The database, as shown at start-up (no password).
     database_label: String,
     /// The file to watch, with the dev database to migrate on reload.
-    watch: Option<(PathBuf, Option<Arc<SqliteEngine>>)>,
+    watch: Option<(PathBuf, Option<Arc<SqliteStore>>)>,
 }
 
 pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
@@ -146,7 +146,7 @@ fn example(cx: &Context) -> anyhow::Result<Served> {
     let manifest = crate::serve::example_manifest()?;
     let path = cx.cwd.join(".baas").join("example.sqlite3");
     // The example is disposable: it follows the bundled manifest whatever it loses.
-    let (engine, sync) = SqliteEngine::dev(&path, &manifest, true)?;
+    let (engine, sync) = SqliteStore::dev(&path, &manifest, true)?;
     if sync.created {
         engine.load_rows(&manifest, &crate::serve::example_rows()?)?;
     }
@@ -184,7 +184,7 @@ async fn manifest_file(args: &ServeArgs, cx: &Context) -> anyhow::Result<Served>
         (None, None) => None,
     };
     if let Some(url) = url {
-        let engine = crate::serve::engine_for_url(&url, &manifest).await?;
+        let engine = crate::serve::store_for_url(&url, &manifest).await?;
         return Ok(Served {
             manifest,
             engine,
@@ -194,7 +194,7 @@ async fn manifest_file(args: &ServeArgs, cx: &Context) -> anyhow::Result<Served>
         });
     }
     let path = folder.join(".baas").join("dev.sqlite3");
-    let (engine, sync) = match SqliteEngine::dev(&path, &manifest, args.accept_data_loss) {
+    let (engine, sync) = match SqliteStore::dev(&path, &manifest, args.accept_data_loss) {
         Ok(done) => done,
         Err(error) => return Err(refused_hint(error)),
     };
@@ -253,7 +253,7 @@ async fn instant(url: &str, cx: &Context) -> anyhow::Result<Served> {
     manifest
         .entities
         .retain(|_, entity| !entity.table.starts_with("_baas_"));
-    let engine = crate::serve::engine_for_url(url, &manifest).await?;
+    let engine = crate::serve::store_for_url(url, &manifest).await?;
     Ok(Served {
         manifest,
         engine,

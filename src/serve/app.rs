@@ -26,7 +26,7 @@ use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 
-use super::engine::{Engine, EngineError, Row};
+use super::store::{Row, Store, StoreError};
 use crate::manifest::links::{Link, links};
 use crate::manifest::{Entity, Manifest};
 use crate::query::{self, ListQuery, QueryError, WriteMode};
@@ -37,13 +37,13 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// One manifest served by one engine, with what is derived from the manifest.
 pub struct State {
     pub manifest: Arc<Manifest>,
-    pub engine: Arc<dyn Engine>,
+    pub engine: Arc<dyn Store>,
     /// Every entity's links (`manifest::links`), computed once per manifest.
     pub links: BTreeMap<String, Vec<Link>>,
 }
 
 impl State {
-    pub fn new(manifest: Arc<Manifest>, engine: Arc<dyn Engine>) -> Self {
+    pub fn new(manifest: Arc<Manifest>, engine: Arc<dyn Store>) -> Self {
         let links = links(&manifest);
         Self {
             manifest,
@@ -60,7 +60,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(manifest: Arc<Manifest>, engine: Arc<dyn Engine>) -> Arc<Self> {
+    pub fn new(manifest: Arc<Manifest>, engine: Arc<dyn Store>) -> Arc<Self> {
         Arc::new(Self {
             current: RwLock::new(Arc::new(State::new(manifest, engine))),
         })
@@ -298,9 +298,9 @@ impl Problem {
     }
 
     /// Maps a database failure; 500s and 503s are logged, never shown.
-    pub fn engine(error: EngineError, ctx: &Ctx) -> Self {
+    pub fn engine(error: StoreError, ctx: &Ctx) -> Self {
         match error {
-            EngineError::Conflict { fields } => {
+            StoreError::Conflict { fields } => {
                 let detail = if fields.is_empty() {
                     "a row with the same unique value already exists".to_owned()
                 } else {
@@ -324,13 +324,13 @@ impl Problem {
                     .collect();
                 problem
             }
-            EngineError::Reference => Self::new(
+            StoreError::Reference => Self::new(
                 StatusCode::CONFLICT,
                 "reference",
                 "The change breaks a reference",
                 "the referenced row is missing, or rows still reference this one".into(),
             ),
-            EngineError::Unavailable(error) => {
+            StoreError::Unavailable(error) => {
                 tracing::error!(
                     request_id = ctx.request_id,
                     path = ctx.path,
@@ -344,8 +344,8 @@ impl Problem {
                     "the database cannot be reached".into(),
                 )
             }
-            EngineError::Query(error) => Self::bad_query(&error),
-            EngineError::Internal(error) => {
+            StoreError::Query(error) => Self::bad_query(&error),
+            StoreError::Internal(error) => {
                 tracing::error!(
                     request_id = ctx.request_id,
                     path = ctx.path,
@@ -570,7 +570,7 @@ async fn run_list(state: &State, name: &str, query: ListQuery, ctx: &Ctx) -> Ans
         .await
         .map_err(|e| match e {
             super::expand::ExpandError::Query(e) => Problem::bad_query(&e),
-            super::expand::ExpandError::Engine(e) => Problem::engine(e, ctx),
+            super::expand::ExpandError::Store(e) => Problem::engine(e, ctx),
         })?;
     for row in &mut result.rows {
         for field in &hidden {
@@ -644,7 +644,7 @@ async fn read(
         let key = key(&state, &name, &ctx)?;
         match state
             .engine
-            .get(&state.manifest, &name, &key)
+            .get(&state.manifest, &name, &key, None)
             .await
             .map_err(|e| Problem::engine(e, &ctx))?
         {
@@ -720,7 +720,7 @@ async fn change(
         // validation needs the stored row.
         let stored = state
             .engine
-            .get(&state.manifest, &name, &key)
+            .get(&state.manifest, &name, &key, None)
             .await
             .map_err(|e| Problem::engine(e, &ctx))?
             .ok_or_else(|| missing_row(&name, &ctx))?;
@@ -747,11 +747,11 @@ async fn change(
         }
         match state
             .engine
-            .update(&state.manifest, &name, &key, &values)
+            .update(&state.manifest, &name, &key, None, &values)
             .await
             .map_err(|e| Problem::engine(e, &ctx))?
         {
-            Some(row) => Ok(json_response(StatusCode::OK, &row)),
+            Some(updated) => Ok(json_response(StatusCode::OK, &updated.new)),
             None => Err(missing_row(&name, &ctx)),
         }
     }
@@ -770,9 +770,10 @@ async fn delete(
         let key = key(&state, &name, &ctx)?;
         if state
             .engine
-            .delete(&state.manifest, &name, &key)
+            .delete(&state.manifest, &name, &key, None)
             .await
             .map_err(|e| Problem::engine(e, &ctx))?
+            .is_some()
         {
             Ok(StatusCode::NO_CONTENT.into_response())
         } else {

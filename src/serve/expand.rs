@@ -1,5 +1,5 @@
 //! `expand=a,b.c`: nests related rows into the rows of a list, for every
-//! engine alike, through [`Engine::list`](super::engine::Engine::list) with
+//! engine alike, through [`Store::list`](super::store::Store::list) with
 //! an `in` filter (or an or-of-and filter for composite keys) over the
 //! link's fields. One query per link and level, whatever the number of rows.
 
@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value as Json;
 
 use super::app::State;
-use super::engine::{EngineError, Row};
+use super::store::{Row, StoreError};
 use crate::manifest::links::Link;
 use crate::manifest::{Entity, FieldType};
 use crate::query::{Filter, ListQuery, Op, OrderBy, QueryError, Value};
@@ -25,7 +25,7 @@ const BATCH: usize = 500;
 #[derive(Debug)]
 pub enum ExpandError {
     Query(QueryError),
-    Engine(EngineError),
+    Store(StoreError),
 }
 
 /// The query to run for `query` so its links can be expanded: the link
@@ -162,7 +162,7 @@ async fn fetch(state: &State, link: &Link, rows: &[Row]) -> Result<Vec<Row>, Exp
             .engine
             .list(&state.manifest, &link.to, &query)
             .await
-            .map_err(ExpandError::Engine)?;
+            .map_err(ExpandError::Store)?;
         out.extend(result.rows);
     }
     Ok(out)

@@ -2,19 +2,19 @@
 //!
 //! - [`app`]: the router, handlers, problem+json errors, request ids, logs
 //! - [`engine`]: the storage trait and one implementation per engine
-//! - [`expand`]: `expand=` for every engine, through `Engine::list`
+//! - [`expand`]: `expand=` for every engine, through `Store::list`
 //! - [`reload`]: the manifest watcher and the atomic swap
 
 pub mod app;
-pub mod engine;
 pub mod expand;
 pub mod reload;
+pub mod store;
 
 use std::sync::Arc;
 
 pub use app::{AppState, State, router};
-pub use engine::sqlite::SqliteEngine;
-pub use engine::{Engine, EngineError};
+pub use store::sqlite::SqliteStore;
+pub use store::{Store, StoreError};
 
 use crate::manifest::Manifest;
 use crate::source::SourceLocation;
@@ -43,33 +43,33 @@ pub fn example_rows() -> anyhow::Result<serde_json::Value> {
 }
 
 /// A router over `manifest` and `engine` (what tests and other engines use).
-pub fn router_for(manifest: Arc<Manifest>, engine: Arc<dyn Engine>) -> axum::Router {
+pub fn router_for(manifest: Arc<Manifest>, engine: Arc<dyn Store>) -> axum::Router {
     router(AppState::new(manifest, engine))
 }
 
 /// The engine for a connection string: SQLite files, PostgreSQL, MySQL or
 /// MariaDB, MongoDB.
-pub async fn engine_for_url(url: &str, manifest: &Manifest) -> anyhow::Result<Arc<dyn Engine>> {
+pub async fn store_for_url(url: &str, manifest: &Manifest) -> anyhow::Result<Arc<dyn Store>> {
     let cwd = std::env::current_dir()?;
     let location = SourceLocation::parse(url, &cwd)?;
     let redacted = crate::source::redact(url);
-    let connect = |error: EngineError| {
+    let connect = |error: StoreError| {
         anyhow::Error::new(error).context(format!("cannot connect to `{redacted}`"))
     };
     Ok(match location {
-        SourceLocation::Sqlite { path } => Arc::new(SqliteEngine::open(&path)?),
+        SourceLocation::Sqlite { path } => Arc::new(SqliteStore::open(&path)?),
         SourceLocation::Postgres { .. } => Arc::new(
-            engine::postgres::PostgresEngine::connect(url, manifest)
+            store::postgres::PostgresStore::connect(url, manifest)
                 .await
                 .map_err(connect)?,
         ),
         SourceLocation::Mysql { .. } => Arc::new(
-            engine::mysql::MysqlEngine::connect(url, manifest)
+            store::mysql::MysqlStore::connect(url, manifest)
                 .await
                 .map_err(connect)?,
         ),
         SourceLocation::Mongodb { .. } => Arc::new(
-            engine::mongo::MongoEngine::connect(url, manifest)
+            store::mongo::MongoStore::connect(url, manifest)
                 .await
                 .map_err(connect)?,
         ),

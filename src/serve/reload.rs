@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use notify_debouncer_mini::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
 
 use super::app::AppState;
-use super::engine::sqlite::{Refused, SqliteEngine};
+use super::store::sqlite::{Refused, SqliteStore};
 use crate::manifest::{Diagnostics, Manifest};
 
 /// How long the watcher waits for a burst of writes to end.
@@ -22,7 +22,7 @@ pub const DEBOUNCE: Duration = Duration::from_millis(50);
 pub struct Reloader {
     pub path: PathBuf,
     pub state: Arc<AppState>,
-    pub dev: Option<Arc<SqliteEngine>>,
+    pub dev: Option<Arc<SqliteStore>>,
     pub accept_data_loss: bool,
 }
 

@@ -920,7 +920,7 @@ pub async fn injection(router: &Router) {
 pub fn example_sqlite(dir: &Path) -> (Router, PathBuf) {
     let manifest = baas::serve::example_manifest().unwrap();
     let path = dir.join("example.sqlite3");
-    let (engine, sync) = baas::serve::SqliteEngine::dev(&path, &manifest, false).unwrap();
+    let (engine, sync) = baas::serve::SqliteStore::dev(&path, &manifest, false).unwrap();
     assert!(sync.created);
     engine
         .load_rows(&manifest, &baas::serve::example_rows().unwrap())
@@ -1009,14 +1009,14 @@ fn the_dev_database_follows_safe_changes_and_refuses_destructive_ones() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(".baas/dev.sqlite3");
     let manifest = baas::serve::example_manifest().unwrap();
-    let (engine, sync) = baas::serve::SqliteEngine::dev(&path, &manifest, false).unwrap();
+    let (engine, sync) = baas::serve::SqliteStore::dev(&path, &manifest, false).unwrap();
     assert!(sync.created && !sync.applied.is_empty());
     engine
         .load_rows(&manifest, &baas::serve::example_rows().unwrap())
         .unwrap();
     drop(engine);
     // Reopening with the same manifest changes nothing.
-    let (_, sync) = baas::serve::SqliteEngine::dev(&path, &manifest, false).unwrap();
+    let (_, sync) = baas::serve::SqliteStore::dev(&path, &manifest, false).unwrap();
     assert!(!sync.created && sync.applied.is_empty());
     // A new nullable field is safe: applied, rows kept.
     let mut added = manifest.clone();
@@ -1028,21 +1028,21 @@ fn the_dev_database_follows_safe_changes_and_refuses_destructive_ones() {
         .unwrap()
         .fields
         .insert("subtitle".into(), subtitle);
-    let (_, sync) = baas::serve::SqliteEngine::dev(&path, &added, false).unwrap();
+    let (_, sync) = baas::serve::SqliteStore::dev(&path, &added, false).unwrap();
     assert_eq!(sync.applied.len(), 1, "{:?}", sync.applied);
     assert_eq!(sqlite_count(&path, "book"), 5);
     // Dropping an entity loses rows: refused, unless accepted.
     let mut dropped = added.clone();
     dropped.entities.remove("book_tag");
-    let refused = baas::serve::SqliteEngine::dev(&path, &dropped, false).unwrap_err();
+    let refused = baas::serve::SqliteStore::dev(&path, &dropped, false).unwrap_err();
     assert!(
         refused
-            .downcast_ref::<baas::serve::engine::sqlite::Refused>()
+            .downcast_ref::<baas::serve::store::sqlite::Refused>()
             .is_some(),
         "{refused:#}"
     );
     assert_eq!(sqlite_count(&path, "book_tag"), 6);
-    baas::serve::SqliteEngine::dev(&path, &dropped, true).unwrap();
+    baas::serve::SqliteStore::dev(&path, &dropped, true).unwrap();
     let connection = rusqlite::Connection::open(&path).unwrap();
     let tables: i64 = connection
         .query_row(

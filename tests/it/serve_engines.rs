@@ -13,10 +13,10 @@ use baas::diff::diff;
 use baas::manifest::Manifest;
 use baas::migrate::render::{Target, render};
 use baas::query::{DEFAULT_LIMIT, Filter, ListQuery, Op, OrderBy, Value};
-use baas::serve::engine::mongo::MongoEngine;
-use baas::serve::engine::mysql::MysqlEngine;
-use baas::serve::engine::postgres::PostgresEngine;
-use baas::serve::engine::{Engine, EngineError, Values};
+use baas::serve::store::mongo::MongoStore;
+use baas::serve::store::mysql::MysqlStore;
+use baas::serve::store::postgres::PostgresStore;
+use baas::serve::store::{Store, StoreError, Values};
 use serde_json::json;
 use sqlx::Connection as _;
 
@@ -330,7 +330,7 @@ fn values(pairs: &[(&str, Value)]) -> Values {
 
 /// The `field` of every row `filter` lists, ordered by `order_by`.
 async fn listed(
-    engine: &dyn Engine,
+    engine: &dyn Store,
     manifest: &Arc<Manifest>,
     entity: &str,
     filter: Filter,
@@ -368,7 +368,7 @@ fn with(mut pairs: Vec<(&'static str, Value)>, more: &[(&'static str, Value)]) -
 
 /// Loads authors and books through the engine, then checks every operator,
 /// the wire values, writes and errors. `engine_name` only labels failures.
-async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
+async fn sql_scenario(engine: &dyn Store, manifest: &Arc<Manifest>) {
     // Inserts: generated keys and defaults come back.
     let ada = engine
         .insert(manifest, "author", &values(&[("name", text("Ada"))]))
@@ -446,7 +446,7 @@ async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
         "insert returns the row as stored"
     );
     let got = engine
-        .get(manifest, "book", &[Value::Int(1)])
+        .get(manifest, "book", &[Value::Int(1)], None)
         .await
         .unwrap()
         .unwrap();
@@ -498,7 +498,7 @@ async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
         assert_eq!(row["isbn"], isbn);
     }
     let defaults = engine
-        .get(manifest, "book", &[Value::Int(5)])
+        .get(manifest, "book", &[Value::Int(5)], None)
         .await
         .unwrap()
         .unwrap();
@@ -675,6 +675,7 @@ async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
             manifest,
             "book",
             &[Value::Int(2)],
+            None,
             &values(&[
                 ("title", text("The Book")),
                 ("rating", Value::Float(5.0)),
@@ -683,7 +684,8 @@ async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
         )
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .new;
     assert_eq!(updated["title"], "The Book");
     assert_eq!(updated["rating"], 5.0);
     assert_eq!(updated["tags"], serde_json::Value::Null);
@@ -693,6 +695,7 @@ async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
             manifest,
             "book",
             &[Value::Int(2)],
+            None,
             &values(&[("title", text("The Book"))]),
         )
         .await
@@ -707,6 +710,7 @@ async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
                 manifest,
                 "book",
                 &[Value::Int(99)],
+                None,
                 &values(&[("title", text("x"))])
             )
             .await
@@ -715,26 +719,28 @@ async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
     );
     assert!(
         engine
-            .get(manifest, "book", &[Value::Int(99)])
+            .get(manifest, "book", &[Value::Int(99)], None)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         engine
-            .delete(manifest, "book", &[Value::Int(5)])
+            .delete(manifest, "book", &[Value::Int(5)], None)
             .await
             .unwrap()
+            .is_some()
     );
     assert!(
         !engine
-            .delete(manifest, "book", &[Value::Int(5)])
+            .delete(manifest, "book", &[Value::Int(5)], None)
             .await
             .unwrap()
+            .is_some()
     );
     assert!(
         engine
-            .get(manifest, "book", &[Value::Int(5)])
+            .get(manifest, "book", &[Value::Int(5)], None)
             .await
             .unwrap()
             .is_none()
@@ -746,7 +752,7 @@ async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&conflict, EngineError::Conflict { fields } if fields == &["isbn"]),
+        matches!(&conflict, StoreError::Conflict { fields } if fields == &["isbn"]),
         "{conflict:?}"
     );
     let conflict = engine
@@ -754,12 +760,13 @@ async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
             manifest,
             "book",
             &[Value::Int(2)],
+            None,
             &values(&[("isbn", text("111"))]),
         )
         .await
         .unwrap_err();
     assert!(
-        matches!(&conflict, EngineError::Conflict { fields } if fields == &["isbn"]),
+        matches!(&conflict, StoreError::Conflict { fields } if fields == &["isbn"]),
         "{conflict:?}"
     );
     let conflict = engine
@@ -771,20 +778,20 @@ async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&conflict, EngineError::Conflict { fields } if fields == &["author_id"]),
+        matches!(&conflict, StoreError::Conflict { fields } if fields == &["author_id"]),
         "{conflict:?}"
     );
     let missing = engine
         .insert(manifest, "book", &values(&book("666", "Orphan", 404)))
         .await
         .unwrap_err();
-    assert!(matches!(missing, EngineError::Reference), "{missing:?}");
+    assert!(matches!(missing, StoreError::Reference), "{missing:?}");
     let referenced = engine
-        .delete(manifest, "author", &[Value::Int(1)])
+        .delete(manifest, "author", &[Value::Int(1)], None)
         .await
         .unwrap_err();
     assert!(
-        matches!(referenced, EngineError::Reference),
+        matches!(referenced, StoreError::Reference),
         "{referenced:?}"
     );
 
@@ -850,11 +857,13 @@ async fn sql_scenario(engine: &dyn Engine, manifest: &Arc<Manifest>) {
                 manifest,
                 "book",
                 &[row["book_id"].clone().as_i64().map(Value::Int).unwrap()],
+                None,
                 &values(&[("summary", text(&format!("{value}{value}")))]),
             )
             .await
             .unwrap()
-            .unwrap();
+            .unwrap()
+            .new;
         assert_eq!(patched["summary"], format!("{value}{value}"));
     }
     let all = engine
@@ -885,7 +894,7 @@ async fn postgres_engine_lists_filters_writes_and_maps_errors() {
     database
         .run(&create_statements(Target::Postgres, &manifest))
         .await;
-    let engine = PostgresEngine::connect(&database.url(), &manifest)
+    let engine = PostgresStore::connect(&database.url(), &manifest)
         .await
         .unwrap();
     sql_scenario(&engine, &manifest).await;
@@ -906,7 +915,7 @@ async fn mysql_engine_lists_filters_writes_and_maps_errors() {
     database
         .run(&create_statements(Target::Mysql, &manifest))
         .await;
-    let engine = MysqlEngine::connect(&database.url(), &manifest)
+    let engine = MysqlStore::connect(&database.url(), &manifest)
         .await
         .unwrap();
     sql_scenario(&engine, &manifest).await;
@@ -921,21 +930,21 @@ async fn mysql_engine_lists_filters_writes_and_maps_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_servers_are_unavailable() {
     let manifest = load(SQL_MANIFEST);
-    let error = PostgresEngine::connect("postgres://postgres@127.0.0.1:1/none", &manifest)
+    let error = PostgresStore::connect("postgres://postgres@127.0.0.1:1/none", &manifest)
         .await
         .unwrap_err();
-    assert!(matches!(error, EngineError::Unavailable(_)), "{error:?}");
-    let error = MysqlEngine::connect("mysql://root@127.0.0.1:1/none", &manifest)
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+    let error = MysqlStore::connect("mysql://root@127.0.0.1:1/none", &manifest)
         .await
         .unwrap_err();
-    assert!(matches!(error, EngineError::Unavailable(_)), "{error:?}");
-    let error = MongoEngine::connect(
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+    let error = MongoStore::connect(
         "mongodb://127.0.0.1:1/none?serverSelectionTimeoutMS=300",
         &manifest,
     )
     .await
     .unwrap_err();
-    assert!(matches!(error, EngineError::Unavailable(_)), "{error:?}");
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
 }
 
 // ---- MongoDB ----
@@ -988,9 +997,7 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
         .await
         .unwrap();
     let manifest = load(MONGO_MANIFEST);
-    let engine = MongoEngine::connect(&database.url, &manifest)
-        .await
-        .unwrap();
+    let engine = MongoStore::connect(&database.url, &manifest).await.unwrap();
 
     let base = |isbn: &str, title: &str| -> Vec<(&'static str, Value)> {
         vec![
@@ -1048,7 +1055,7 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
     );
     let id = text("65a1b2c3d4e5f60718293a4b");
     let got = engine
-        .get(&manifest, "book", std::slice::from_ref(&id))
+        .get(&manifest, "book", std::slice::from_ref(&id), None)
         .await
         .unwrap()
         .unwrap();
@@ -1226,11 +1233,13 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
             &manifest,
             "book",
             std::slice::from_ref(&id),
+            None,
             &values(&[("title", text("Rust, 2nd ed.")), ("rating", Value::Null)]),
         )
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .new;
     assert_eq!(updated["title"], "Rust, 2nd ed.");
     assert_eq!(updated["rating"], serde_json::Value::Null);
     assert_eq!(updated["isbn"], "111");
@@ -1241,6 +1250,7 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
                 &manifest,
                 "book",
                 std::slice::from_ref(&nobody),
+                None,
                 &values(&[("title", text("x"))])
             )
             .await
@@ -1252,7 +1262,7 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&conflict, EngineError::Conflict { fields } if fields == &["isbn"]),
+        matches!(&conflict, StoreError::Conflict { fields } if fields == &["isbn"]),
         "{conflict:?}"
     );
     let conflict = engine
@@ -1260,12 +1270,13 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
             &manifest,
             "book",
             std::slice::from_ref(&id),
+            None,
             &values(&[("isbn", text("222"))]),
         )
         .await
         .unwrap_err();
     assert!(
-        matches!(&conflict, EngineError::Conflict { fields } if fields == &["isbn"]),
+        matches!(&conflict, StoreError::Conflict { fields } if fields == &["isbn"]),
         "{conflict:?}"
     );
 
@@ -1311,19 +1322,21 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
 
     assert!(
         engine
-            .delete(&manifest, "book", std::slice::from_ref(&id))
+            .delete(&manifest, "book", std::slice::from_ref(&id), None)
             .await
             .unwrap()
+            .is_some()
     );
     assert!(
         !engine
-            .delete(&manifest, "book", std::slice::from_ref(&id))
+            .delete(&manifest, "book", std::slice::from_ref(&id), None)
             .await
             .unwrap()
+            .is_some()
     );
     assert!(
         engine
-            .get(&manifest, "book", &[id])
+            .get(&manifest, "book", &[id], None)
             .await
             .unwrap()
             .is_none()
@@ -1363,7 +1376,7 @@ async fn startup_introspects_connects_and_lists_at_scale() {
         .unwrap();
     let introspected = started.elapsed();
     let manifest = Arc::new(introspection.manifest);
-    let engine = PostgresEngine::connect(&url, &manifest).await.unwrap();
+    let engine = PostgresStore::connect(&url, &manifest).await.unwrap();
     let connected = started.elapsed();
     engine.health().await.unwrap();
     let first = manifest.entities.keys().next().unwrap().clone();
@@ -1390,7 +1403,7 @@ async fn startup_introspects_connects_and_lists_at_scale() {
 // ---- the HTTP suite of tests/it/serve.rs on the server engines ----
 
 /// Loads the example rows through `engine` (typed by the manifest).
-async fn load_example_rows(engine: &dyn Engine, manifest: &Arc<Manifest>) {
+async fn load_example_rows(engine: &dyn Store, manifest: &Arc<Manifest>) {
     let rows = baas::serve::example_rows().unwrap();
     for (name, list) in rows.as_object().unwrap() {
         let entity = &manifest.entities[name];
@@ -1424,7 +1437,7 @@ async fn http_suite_passes_on_postgres() {
         .run(&create_statements(Target::Postgres, &manifest))
         .await;
     let engine = Arc::new(
-        PostgresEngine::connect(&database.url(), &manifest)
+        PostgresStore::connect(&database.url(), &manifest)
             .await
             .unwrap(),
     );
@@ -1460,7 +1473,7 @@ async fn http_suite_passes_on_mariadb() {
     statements.push("ALTER TABLE book MODIFY published_at DATETIME(6) NULL".to_owned());
     database.run(&statements).await;
     let engine = Arc::new(
-        MysqlEngine::connect(&database.url(), &manifest)
+        MysqlStore::connect(&database.url(), &manifest)
             .await
             .unwrap(),
     );
@@ -1523,11 +1536,7 @@ async fn http_suite_passes_on_the_mongo_wire_server() {
         })
         .await
         .unwrap();
-    let engine = Arc::new(
-        MongoEngine::connect(&database.url, &manifest)
-            .await
-            .unwrap(),
-    );
+    let engine = Arc::new(MongoStore::connect(&database.url, &manifest).await.unwrap());
     load_example_rows(&*engine, &manifest).await;
     crate::serve::suite(baas::serve::router_for(manifest, engine), "mongodb").await;
 }

@@ -13,14 +13,14 @@ use rusqlite::{Connection, OpenFlags};
 use serde_json::Value as Json;
 use tokio::sync::Semaphore;
 
-use super::{Engine, EngineError, ListResult, Row, Values};
+use super::{ListResult, Row, Store, StoreError, Updated, Values};
 use crate::diff::{Change, Safety};
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 use crate::query::sql::{self, SqlDialect};
 use crate::query::{ListQuery, Value};
 
 /// A pool of connections to one SQLite file.
-pub struct SqliteEngine {
+pub struct SqliteStore {
     path: PathBuf,
     // Shared with the blocking tasks: a connection goes back to the pool,
     // and its permit is released, inside the task itself, so a request
@@ -29,9 +29,9 @@ pub struct SqliteEngine {
     permits: Arc<Semaphore>,
 }
 
-impl std::fmt::Debug for SqliteEngine {
+impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteEngine")
+        f.debug_struct("SqliteStore")
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
@@ -65,7 +65,7 @@ fn open(path: &Path, create: bool) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
-impl SqliteEngine {
+impl SqliteStore {
     /// Opens an existing database file.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         if !path.is_file() {
@@ -95,23 +95,23 @@ impl SqliteEngine {
     }
 
     /// Runs `work` on a pooled connection, on the blocking thread pool.
-    async fn with<T, F>(&self, work: F) -> Result<T, EngineError>
+    async fn with<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, EngineError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let permit = self
             .permits
             .clone()
             .acquire_owned()
             .await
-            .map_err(|e| EngineError::Internal(e.into()))?;
+            .map_err(|e| StoreError::Internal(e.into()))?;
         let mut connection = self
             .idle
             .lock()
-            .map_err(|_| EngineError::Internal(anyhow::anyhow!("the pool lock is poisoned")))?
+            .map_err(|_| StoreError::Internal(anyhow::anyhow!("the pool lock is poisoned")))?
             .pop()
-            .ok_or_else(|| EngineError::Internal(anyhow::anyhow!("the pool is empty")))?;
+            .ok_or_else(|| StoreError::Internal(anyhow::anyhow!("the pool is empty")))?;
         let idle = Arc::clone(&self.idle);
         tokio::task::spawn_blocking(move || {
             let result = work(&mut connection);
@@ -122,7 +122,7 @@ impl SqliteEngine {
             result
         })
         .await
-        .map_err(|e| EngineError::Internal(e.into()))?
+        .map_err(|e| StoreError::Internal(e.into()))?
     }
 
     /// Runs `work` on a connection, outside the async world (start-up, reload).
@@ -154,7 +154,7 @@ pub struct Refused {
     pub changes: Vec<Change>,
 }
 
-impl SqliteEngine {
+impl SqliteStore {
     /// Opens (creating when missing) the dev database at `path` and brings
     /// its tables up to `manifest`: created from scratch the first time,
     /// else the diff from the manifest stored in it is applied, refusing
@@ -438,7 +438,7 @@ fn timestamptz(text: &str) -> String {
 }
 
 /// Maps a rusqlite failure; constraint messages name `table.column`.
-fn engine_error(entity: &Entity, error: rusqlite::Error) -> EngineError {
+fn engine_error(entity: &Entity, error: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(failure, message) = &error {
         match failure.extended_code {
             rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
@@ -458,15 +458,15 @@ fn engine_error(entity: &Entity, error: rusqlite::Error) -> EngineError {
                             .collect()
                     })
                     .unwrap_or_default();
-                return EngineError::Conflict { fields };
+                return StoreError::Conflict { fields };
             }
-            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => return EngineError::Reference,
+            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => return StoreError::Reference,
             // `ON DELETE RESTRICT` fails as a trigger would.
             _ if message
                 .as_deref()
                 .is_some_and(|m| m.contains("FOREIGN KEY constraint failed")) =>
             {
-                return EngineError::Reference;
+                return StoreError::Reference;
             }
             _ => {}
         }
@@ -476,17 +476,17 @@ fn engine_error(entity: &Entity, error: rusqlite::Error) -> EngineError {
                 | rusqlite::ErrorCode::DatabaseBusy
                 | rusqlite::ErrorCode::DatabaseLocked
         ) {
-            return EngineError::Unavailable(error.into());
+            return StoreError::Unavailable(error.into());
         }
     }
-    EngineError::Internal(error.into())
+    StoreError::Internal(error.into())
 }
 
-fn entity_of<'a>(manifest: &'a Manifest, name: &str) -> Result<&'a Entity, EngineError> {
+fn entity_of<'a>(manifest: &'a Manifest, name: &str) -> Result<&'a Entity, StoreError> {
     manifest
         .entities
         .get(name)
-        .ok_or_else(|| EngineError::Internal(anyhow::anyhow!("unknown entity `{name}`")))
+        .ok_or_else(|| StoreError::Internal(anyhow::anyhow!("unknown entity `{name}`")))
 }
 
 // ---------------------------------------------------------------------------
@@ -510,7 +510,7 @@ fn field_names(entity: &Entity, select: Option<&[String]>) -> Vec<String> {
         .collect()
 }
 
-impl SqliteEngine {
+impl SqliteStore {
     /// Runs one row-returning statement built for `entity`.
     async fn rows(
         &self,
@@ -518,7 +518,7 @@ impl SqliteEngine {
         entity: &str,
         statement: (String, sea_query::Values),
         fields: Vec<String>,
-    ) -> Result<Vec<Row>, EngineError> {
+    ) -> Result<Vec<Row>, StoreError> {
         let (sql, params) = built(statement);
         let manifest = manifest.clone();
         let entity = entity.to_owned();
@@ -532,16 +532,16 @@ impl SqliteEngine {
     }
 }
 
-impl Engine for SqliteEngine {
+impl Store for SqliteStore {
     fn list<'a>(
         &'a self,
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         query: &'a ListQuery,
-    ) -> BoxFuture<'a, Result<ListResult, EngineError>> {
+    ) -> BoxFuture<'a, Result<ListResult, StoreError>> {
         Box::pin(async move {
             sql::check_supported(SqlDialect::Sqlite, manifest, entity, query)
-                .map_err(EngineError::Query)?;
+                .map_err(StoreError::Query)?;
             let target = entity_of(manifest, entity)?;
             let fields = field_names(target, query.select.as_deref());
             let (sql, params) = built(sql::select(SqlDialect::Sqlite, manifest, entity, query));
@@ -581,7 +581,8 @@ impl Engine for SqliteEngine {
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         key: &'a [Value],
-    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>> {
+        _scope: Option<&'a crate::query::Filter>,
+    ) -> BoxFuture<'a, Result<Option<Row>, StoreError>> {
         Box::pin(async move {
             let fields = field_names(entity_of(manifest, entity)?, None);
             let statement = sql::select_by_key(SqlDialect::Sqlite, manifest, entity, key);
@@ -598,7 +599,7 @@ impl Engine for SqliteEngine {
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         values: &'a Values,
-    ) -> BoxFuture<'a, Result<Row, EngineError>> {
+    ) -> BoxFuture<'a, Result<Row, StoreError>> {
         Box::pin(async move {
             let fields = field_names(entity_of(manifest, entity)?, None);
             let statement = sql::insert(SqlDialect::Sqlite, manifest, entity, values);
@@ -606,7 +607,7 @@ impl Engine for SqliteEngine {
                 .await?
                 .into_iter()
                 .next()
-                .ok_or_else(|| EngineError::Internal(anyhow::anyhow!("the insert returned no row")))
+                .ok_or_else(|| StoreError::Internal(anyhow::anyhow!("the insert returned no row")))
         })
     }
 
@@ -615,16 +616,21 @@ impl Engine for SqliteEngine {
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         key: &'a [Value],
+        _scope: Option<&'a crate::query::Filter>,
         values: &'a Values,
-    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>> {
+    ) -> BoxFuture<'a, Result<Option<Updated>, StoreError>> {
         Box::pin(async move {
+            let Some(old) = self.get(manifest, entity, key, None).await? else {
+                return Ok(None);
+            };
             let fields = field_names(entity_of(manifest, entity)?, None);
             let statement = sql::update_by_key(SqlDialect::Sqlite, manifest, entity, key, values);
             Ok(self
                 .rows(manifest, entity, statement, fields)
                 .await?
                 .into_iter()
-                .next())
+                .next()
+                .map(|new| Updated { old, new }))
         })
     }
 
@@ -633,8 +639,12 @@ impl Engine for SqliteEngine {
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         key: &'a [Value],
-    ) -> BoxFuture<'a, Result<bool, EngineError>> {
+        _scope: Option<&'a crate::query::Filter>,
+    ) -> BoxFuture<'a, Result<Option<Row>, StoreError>> {
         Box::pin(async move {
+            let Some(old) = self.get(manifest, entity, key, None).await? else {
+                return Ok(None);
+            };
             let (sql, params) = built(sql::delete_by_key(
                 SqlDialect::Sqlite,
                 manifest,
@@ -650,16 +660,17 @@ impl Engine for SqliteEngine {
                 Ok(statement.execute(params).map_err(fail)? > 0)
             })
             .await
+            .map(|deleted| deleted.then_some(old))
         })
     }
 
-    fn health(&self) -> BoxFuture<'_, Result<(), EngineError>> {
+    fn health(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             self.with(|connection| {
                 connection
                     .query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
                     .map(|_| ())
-                    .map_err(|e| EngineError::Unavailable(e.into()))
+                    .map_err(|e| StoreError::Unavailable(e.into()))
             })
             .await
         })

@@ -30,9 +30,16 @@ pub struct ListResult {
     pub count: Option<u64>,
 }
 
+/// A row before and after an update.
+#[derive(Debug, Clone)]
+pub struct Updated {
+    pub old: Row,
+    pub new: Row,
+}
+
 /// How a database operation failed, mapped to HTTP by the server.
 #[derive(Debug, thiserror::Error)]
-pub enum EngineError {
+pub enum StoreError {
     /// A unique or primary key violation; the fields when known.
     #[error("a row with the same unique value already exists")]
     Conflict { fields: Vec<String> },
@@ -54,20 +61,21 @@ pub enum EngineError {
 /// One database serving one manifest. `manifest` is passed on every call so
 /// a hot reload swaps it without rebuilding the engine; `entity` is a key of
 /// `manifest.entities`; `key` holds the primary key values in order.
-pub trait Engine: Send + Sync + 'static {
+pub trait Store: Send + Sync + 'static {
     fn list<'a>(
         &'a self,
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         query: &'a ListQuery,
-    ) -> BoxFuture<'a, Result<ListResult, EngineError>>;
+    ) -> BoxFuture<'a, Result<ListResult, StoreError>>;
 
     fn get<'a>(
         &'a self,
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         key: &'a [Value],
-    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>>;
+        scope: Option<&'a crate::query::Filter>,
+    ) -> BoxFuture<'a, Result<Option<Row>, StoreError>>;
 
     /// Inserts one row and returns it as stored (defaults, generated values).
     fn insert<'a>(
@@ -75,37 +83,41 @@ pub trait Engine: Send + Sync + 'static {
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         values: &'a Values,
-    ) -> BoxFuture<'a, Result<Row, EngineError>>;
+    ) -> BoxFuture<'a, Result<Row, StoreError>>;
 
-    /// Sets `values` on the row with `key`; `None` when there is no such row.
+    /// Sets `values` on the row with `key` that also matches `scope`;
+    /// `None` when there is no such row. Returns the row before and after.
     fn update<'a>(
         &'a self,
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         key: &'a [Value],
+        scope: Option<&'a crate::query::Filter>,
         values: &'a Values,
-    ) -> BoxFuture<'a, Result<Option<Row>, EngineError>>;
+    ) -> BoxFuture<'a, Result<Option<Updated>, StoreError>>;
 
-    /// `false` when there was no such row.
+    /// Deletes the row with `key` that also matches `scope`; returns it,
+    /// or `None` when there was no such row.
     fn delete<'a>(
         &'a self,
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         key: &'a [Value],
-    ) -> BoxFuture<'a, Result<bool, EngineError>>;
+        scope: Option<&'a crate::query::Filter>,
+    ) -> BoxFuture<'a, Result<Option<Row>, StoreError>>;
 
     /// A cheap round trip to the database.
-    fn health(&self) -> BoxFuture<'_, Result<(), EngineError>>;
+    fn health(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 }
 
-/// Implements [`Engine`] for an engine type whose inherent async methods
+/// Implements [`Store`] for an engine type whose inherent async methods
 /// do the work: `list_rows`, `get_row`, `insert_row`, `update_row`,
 /// `delete_row` and `ping`, with the trait methods' arguments. The trait
-/// needs boxed futures (it is used as `dyn Engine`); this writes the boxing
+/// needs boxed futures (it is used as `dyn Store`); this writes the boxing
 /// once instead of in every engine.
-macro_rules! engine_from_inherent_methods {
+macro_rules! store_from_inherent_methods {
     ($engine:ty) => {
-        impl $crate::serve::engine::Engine for $engine {
+        impl $crate::serve::store::Store for $engine {
             fn list<'a>(
                 &'a self,
                 manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
@@ -113,7 +125,7 @@ macro_rules! engine_from_inherent_methods {
                 query: &'a $crate::query::ListQuery,
             ) -> futures::future::BoxFuture<
                 'a,
-                Result<$crate::serve::engine::ListResult, $crate::serve::engine::EngineError>,
+                Result<$crate::serve::store::ListResult, $crate::serve::store::StoreError>,
             > {
                 Box::pin(self.list_rows(manifest, entity, query))
             }
@@ -123,21 +135,22 @@ macro_rules! engine_from_inherent_methods {
                 manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
                 entity: &'a str,
                 key: &'a [$crate::query::Value],
+                scope: Option<&'a $crate::query::Filter>,
             ) -> futures::future::BoxFuture<
                 'a,
-                Result<Option<$crate::serve::engine::Row>, $crate::serve::engine::EngineError>,
+                Result<Option<$crate::serve::store::Row>, $crate::serve::store::StoreError>,
             > {
-                Box::pin(self.get_row(manifest, entity, key))
+                Box::pin(self.get_row(manifest, entity, key, scope))
             }
 
             fn insert<'a>(
                 &'a self,
                 manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
                 entity: &'a str,
-                values: &'a $crate::serve::engine::Values,
+                values: &'a $crate::serve::store::Values,
             ) -> futures::future::BoxFuture<
                 'a,
-                Result<$crate::serve::engine::Row, $crate::serve::engine::EngineError>,
+                Result<$crate::serve::store::Row, $crate::serve::store::StoreError>,
             > {
                 Box::pin(self.insert_row(manifest, entity, values))
             }
@@ -147,12 +160,13 @@ macro_rules! engine_from_inherent_methods {
                 manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
                 entity: &'a str,
                 key: &'a [$crate::query::Value],
-                values: &'a $crate::serve::engine::Values,
+                scope: Option<&'a $crate::query::Filter>,
+                values: &'a $crate::serve::store::Values,
             ) -> futures::future::BoxFuture<
                 'a,
-                Result<Option<$crate::serve::engine::Row>, $crate::serve::engine::EngineError>,
+                Result<Option<$crate::serve::store::Updated>, $crate::serve::store::StoreError>,
             > {
-                Box::pin(self.update_row(manifest, entity, key, values))
+                Box::pin(self.update_row(manifest, entity, key, scope, values))
             }
 
             fn delete<'a>(
@@ -160,18 +174,20 @@ macro_rules! engine_from_inherent_methods {
                 manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
                 entity: &'a str,
                 key: &'a [$crate::query::Value],
-            ) -> futures::future::BoxFuture<'a, Result<bool, $crate::serve::engine::EngineError>>
-            {
-                Box::pin(self.delete_row(manifest, entity, key))
+                scope: Option<&'a $crate::query::Filter>,
+            ) -> futures::future::BoxFuture<
+                'a,
+                Result<Option<$crate::serve::store::Row>, $crate::serve::store::StoreError>,
+            > {
+                Box::pin(self.delete_row(manifest, entity, key, scope))
             }
 
             fn health(
                 &self,
-            ) -> futures::future::BoxFuture<'_, Result<(), $crate::serve::engine::EngineError>>
-            {
+            ) -> futures::future::BoxFuture<'_, Result<(), $crate::serve::store::StoreError>> {
                 Box::pin(self.ping())
             }
         }
     };
 }
-pub(crate) use engine_from_inherent_methods;
+pub(crate) use store_from_inherent_methods;

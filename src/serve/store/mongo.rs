@@ -15,7 +15,7 @@ use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, ReturnDocument};
 use mongodb::{Client, Collection, Database};
 
-use super::{EngineError, ListResult, Row, Values};
+use super::{ListResult, Row, StoreError, Updated, Values};
 use crate::manifest::{
     DefaultValue, Entity, Field, FieldType, IndexPart, Literal, Manifest, ReferentialAction,
 };
@@ -23,29 +23,29 @@ use crate::query::{Filter, ListQuery, Op, Value};
 
 /// `baas serve` on a MongoDB database (the database named in the URL).
 #[derive(Debug, Clone)]
-pub struct MongoEngine {
+pub struct MongoStore {
     database: Database,
 }
 
-impl MongoEngine {
+impl MongoStore {
     /// A client on `url`, checked with a `ping`. The URL must name the
     /// database (`mongodb://host/shop`).
-    pub async fn connect(url: &str, _manifest: &Manifest) -> Result<Self, EngineError> {
+    pub async fn connect(url: &str, _manifest: &Manifest) -> Result<Self, StoreError> {
         let mut options = ClientOptions::parse(url)
             .await
-            .map_err(|error| EngineError::Unavailable(error.into()))?;
+            .map_err(|error| StoreError::Unavailable(error.into()))?;
         options
             .server_selection_timeout
             .get_or_insert(Duration::from_secs(5));
         options.app_name = Some("baas serve".to_owned());
         options.max_pool_size = Some(8);
         let Some(name) = options.default_database.clone() else {
-            return Err(EngineError::Unavailable(anyhow::anyhow!(
+            return Err(StoreError::Unavailable(anyhow::anyhow!(
                 "the MongoDB URL names no database (`mongodb://host:port/DATABASE`)"
             )));
         };
-        let client = Client::with_options(options)
-            .map_err(|error| EngineError::Unavailable(error.into()))?;
+        let client =
+            Client::with_options(options).map_err(|error| StoreError::Unavailable(error.into()))?;
         let engine = Self {
             database: client.database(&name),
         };
@@ -53,7 +53,7 @@ impl MongoEngine {
         Ok(engine)
     }
 
-    async fn ping(&self) -> Result<(), EngineError> {
+    async fn ping(&self) -> Result<(), StoreError> {
         self.database
             .run_command(doc! { "ping": 1 })
             .await
@@ -70,7 +70,7 @@ impl MongoEngine {
         manifest: &Manifest,
         entity_name: &str,
         query: &ListQuery,
-    ) -> Result<ListResult, EngineError> {
+    ) -> Result<ListResult, StoreError> {
         let entity = entity(manifest, entity_name)?;
         let filter = match &query.filter {
             Some(filter) => filter_document(entity, filter)?,
@@ -129,7 +129,8 @@ impl MongoEngine {
         manifest: &Manifest,
         entity_name: &str,
         key: &[Value],
-    ) -> Result<Option<Row>, EngineError> {
+        _scope: Option<&crate::query::Filter>,
+    ) -> Result<Option<Row>, StoreError> {
         let entity = entity(manifest, entity_name)?;
         let document = self
             .collection(entity)
@@ -146,7 +147,7 @@ impl MongoEngine {
         manifest: &Manifest,
         entity_name: &str,
         values: &Values,
-    ) -> Result<Row, EngineError> {
+    ) -> Result<Row, StoreError> {
         let entity = entity(manifest, entity_name)?;
         for name in values.keys() {
             if !entity.fields.contains_key(name) {
@@ -185,7 +186,7 @@ impl MongoEngine {
                     }
                     return wire_row(entity, None, &document);
                 }
-                Err(EngineError::Conflict { fields })
+                Err(StoreError::Conflict { fields })
                     if counted.is_some_and(|name| fields.contains(name)) && attempts < 5 =>
                 {
                     attempts += 1;
@@ -202,7 +203,7 @@ impl MongoEngine {
         manifest: &Manifest,
         entity: &Entity,
         values: &Values,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), StoreError> {
         for relation in &entity.relations {
             let given: Option<Vec<&Value>> = relation
                 .fields
@@ -229,7 +230,7 @@ impl MongoEngine {
                 .await
                 .map_err(|error| map_error(Some(target), error))?;
             if found.is_none() {
-                return Err(EngineError::Reference);
+                return Err(StoreError::Reference);
             }
         }
         Ok(())
@@ -242,7 +243,7 @@ impl MongoEngine {
         manifest: &Manifest,
         entity_name: &str,
         row: &Row,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), StoreError> {
         for source in manifest.entities.values() {
             for relation in &source.relations {
                 if relation.references.entity != entity_name {
@@ -274,7 +275,7 @@ impl MongoEngine {
                             .await
                             .map_err(|error| map_error(Some(source), error))?;
                         if found.is_some() {
-                            return Err(EngineError::Reference);
+                            return Err(StoreError::Reference);
                         }
                         Ok(())
                     }
@@ -286,7 +287,7 @@ impl MongoEngine {
     }
 
     /// The document of an insert: the given values, then literal defaults.
-    fn new_document(&self, entity: &Entity, values: &Values) -> Result<Document, EngineError> {
+    fn new_document(&self, entity: &Entity, values: &Values) -> Result<Document, StoreError> {
         let mut document = Document::new();
         for (name, field) in &entity.fields {
             let value = match values.get(name) {
@@ -307,7 +308,7 @@ impl MongoEngine {
     }
 
     /// One more than the largest `column` in the collection (1 when empty).
-    async fn next_key(&self, entity: &Entity, column: &str) -> Result<Bson, EngineError> {
+    async fn next_key(&self, entity: &Entity, column: &str) -> Result<Bson, StoreError> {
         let last = self
             .collection(entity)
             .find_one(doc! { column: { "$type": "number" } })
@@ -329,12 +330,17 @@ impl MongoEngine {
         manifest: &Manifest,
         entity_name: &str,
         key: &[Value],
+        _scope: Option<&crate::query::Filter>,
         values: &Values,
-    ) -> Result<Option<Row>, EngineError> {
-        if values.is_empty() {
-            return self.get_row(manifest, entity_name, key).await;
-        }
+    ) -> Result<Option<Updated>, StoreError> {
         let entity = entity(manifest, entity_name)?;
+        if values.is_empty() {
+            let row = self.get_row(manifest, entity_name, key, None).await?;
+            return Ok(row.map(|row| Updated {
+                new: row.clone(),
+                old: row,
+            }));
+        }
         self.check_references(manifest, entity, values).await?;
         let mut set = Document::new();
         for (name, value) in values {
@@ -344,12 +350,20 @@ impl MongoEngine {
         let document = self
             .collection(entity)
             .find_one_and_update(key_document(entity, key)?, doc! { "$set": set })
-            .return_document(ReturnDocument::After)
+            .return_document(ReturnDocument::Before)
             .await
             .map_err(|error| map_error(Some(entity), error))?;
-        document
+        let Some(old) = document
             .map(|document| wire_row(entity, None, &document))
-            .transpose()
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        let new = self
+            .get_row(manifest, entity_name, key, None)
+            .await?
+            .ok_or_else(|| internal("the updated document is gone"))?;
+        Ok(Some(Updated { old, new }))
     }
 
     async fn delete_row(
@@ -357,10 +371,11 @@ impl MongoEngine {
         manifest: &Manifest,
         entity_name: &str,
         key: &[Value],
-    ) -> Result<bool, EngineError> {
+        _scope: Option<&crate::query::Filter>,
+    ) -> Result<Option<Row>, StoreError> {
         let entity = entity(manifest, entity_name)?;
-        let Some(row) = self.get_row(manifest, entity_name, key).await? else {
-            return Ok(false);
+        let Some(row) = self.get_row(manifest, entity_name, key, None).await? else {
+            return Ok(None);
         };
         self.apply_delete_actions(manifest, entity_name, &row)
             .await?;
@@ -369,15 +384,15 @@ impl MongoEngine {
             .delete_one(key_document(entity, key)?)
             .await
             .map_err(|error| map_error(Some(entity), error))?;
-        Ok(deleted.deleted_count > 0)
+        Ok((deleted.deleted_count > 0).then_some(row))
     }
 }
 
-fn internal(message: impl Into<String>) -> EngineError {
-    EngineError::Internal(anyhow::anyhow!(message.into()))
+fn internal(message: impl Into<String>) -> StoreError {
+    StoreError::Internal(anyhow::anyhow!(message.into()))
 }
 
-fn entity<'a>(manifest: &'a Manifest, name: &str) -> Result<&'a Entity, EngineError> {
+fn entity<'a>(manifest: &'a Manifest, name: &str) -> Result<&'a Entity, StoreError> {
     manifest
         .entities
         .get(name)
@@ -385,7 +400,7 @@ fn entity<'a>(manifest: &'a Manifest, name: &str) -> Result<&'a Entity, EngineEr
 }
 
 /// The field at `name`, a field name or a dotted path into object fields.
-fn field<'a>(entity: &'a Entity, name: &str) -> Result<&'a Field, EngineError> {
+fn field<'a>(entity: &'a Entity, name: &str) -> Result<&'a Field, StoreError> {
     entity
         .fields
         .get(name)
@@ -404,7 +419,7 @@ fn path(name: &str, field: &Field) -> String {
 }
 
 /// `{ _id: … }` for a key in `primary_key` order.
-fn key_document(entity: &Entity, key: &[Value]) -> Result<Document, EngineError> {
+fn key_document(entity: &Entity, key: &[Value]) -> Result<Document, StoreError> {
     if entity.primary_key.len() != key.len() || key.is_empty() {
         return Err(internal(format!(
             "`{}` has a key of {} fields, got {} values",
@@ -422,7 +437,7 @@ fn key_document(entity: &Entity, key: &[Value]) -> Result<Document, EngineError>
 }
 
 /// The BSON filter of a typed filter.
-pub(crate) fn filter_document(entity: &Entity, filter: &Filter) -> Result<Document, EngineError> {
+pub(crate) fn filter_document(entity: &Entity, filter: &Filter) -> Result<Document, StoreError> {
     Ok(match filter {
         Filter::And(parts) if parts.is_empty() => Document::new(),
         Filter::And(parts) => {
@@ -673,7 +688,7 @@ fn wire_row(
     entity: &Entity,
     select: Option<&[String]>,
     document: &Document,
-) -> Result<Row, EngineError> {
+) -> Result<Row, StoreError> {
     let mut row = Row::with_capacity(entity.fields.len());
     for (name, field) in &entity.fields {
         if select.is_some_and(|select| !select.iter().any(|selected| selected == name)) {
@@ -763,7 +778,7 @@ fn wire_value(field: Option<&Field>, value: &Bson) -> serde_json::Value {
 
 /// Driver error → engine error: duplicate key (11000) is a conflict
 /// naming the index's fields, network and server selection unavailable.
-fn map_error(entity: Option<&Entity>, error: mongodb::error::Error) -> EngineError {
+fn map_error(entity: Option<&Entity>, error: mongodb::error::Error) -> StoreError {
     let duplicate = match error.kind.as_ref() {
         ErrorKind::Write(WriteFailure::WriteError(write)) if write.code == 11000 => {
             Some(write.message.clone())
@@ -775,13 +790,13 @@ fn map_error(entity: Option<&Entity>, error: mongodb::error::Error) -> EngineErr
         let fields = entity
             .map(|entity| duplicate_fields(entity, &message))
             .unwrap_or_default();
-        return EngineError::Conflict { fields };
+        return StoreError::Conflict { fields };
     }
     match error.kind.as_ref() {
         ErrorKind::Io(_)
         | ErrorKind::ServerSelection { .. }
-        | ErrorKind::ConnectionPoolCleared { .. } => EngineError::Unavailable(error.into()),
-        _ => EngineError::Internal(error.into()),
+        | ErrorKind::ConnectionPoolCleared { .. } => StoreError::Unavailable(error.into()),
+        _ => StoreError::Internal(error.into()),
     }
 }
 
@@ -823,7 +838,7 @@ fn duplicate_fields(entity: &Entity, message: &str) -> Vec<String> {
         .collect()
 }
 
-super::engine_from_inherent_methods!(MongoEngine);
+super::store_from_inherent_methods!(MongoStore);
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@ use sea_query_sqlx::SqlxBinder as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::sqlx_common::{self as common, Flavor};
-use super::{EngineError, ListResult, Row, Values};
+use super::{ListResult, Row, StoreError, Updated, Values};
 use crate::manifest::{Entity, Manifest};
 use crate::query::{ListQuery, Value};
 
@@ -18,15 +18,15 @@ const FLAVOR: Flavor = Flavor::Postgres;
 
 /// `baas serve` on a PostgreSQL database.
 #[derive(Debug, Clone)]
-pub struct PostgresEngine {
+pub struct PostgresStore {
     pool: PgPool,
 }
 
-impl PostgresEngine {
+impl PostgresStore {
     /// A pool on `url` (opened lazily, checked with one connection now).
-    pub async fn connect(url: &str, _manifest: &Manifest) -> Result<Self, EngineError> {
+    pub async fn connect(url: &str, _manifest: &Manifest) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)
-            .map_err(|error| EngineError::Unavailable(error.into()))?
+            .map_err(|error| StoreError::Unavailable(error.into()))?
             // Timestamps without an offset are read and written as UTC.
             .options([("TimeZone", "UTC")])
             .application_name("baas serve");
@@ -46,7 +46,7 @@ impl PostgresEngine {
         manifest: &Manifest,
         entity: &str,
         query: &ListQuery,
-    ) -> Result<ListResult, EngineError> {
+    ) -> Result<ListResult, StoreError> {
         let entity = common::entity(manifest, entity)?;
         let (statement, fields) = common::list_statement(FLAVOR, manifest, entity, query)?;
         let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
@@ -78,7 +78,8 @@ impl PostgresEngine {
         manifest: &Manifest,
         entity: &str,
         key: &[Value],
-    ) -> Result<Option<Row>, EngineError> {
+        _scope: Option<&crate::query::Filter>,
+    ) -> Result<Option<Row>, StoreError> {
         let entity = common::entity(manifest, entity)?;
         let (statement, fields) = common::get_statement(FLAVOR, manifest, entity, key)?;
         let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
@@ -95,7 +96,7 @@ impl PostgresEngine {
         manifest: &Manifest,
         entity: &str,
         values: &Values,
-    ) -> Result<Row, EngineError> {
+    ) -> Result<Row, StoreError> {
         let entity = common::entity(manifest, entity)?;
         let (statement, fields) = common::insert_statement(FLAVOR, manifest, entity, values)?;
         let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
@@ -111,10 +112,17 @@ impl PostgresEngine {
         manifest: &Manifest,
         entity_name: &str,
         key: &[Value],
+        _scope: Option<&crate::query::Filter>,
         values: &Values,
-    ) -> Result<Option<Row>, EngineError> {
+    ) -> Result<Option<Updated>, StoreError> {
+        let Some(old) = self.get_row(manifest, entity_name, key, None).await? else {
+            return Ok(None);
+        };
         if values.is_empty() {
-            return self.get_row(manifest, entity_name, key).await;
+            return Ok(Some(Updated {
+                new: old.clone(),
+                old,
+            }));
         }
         let entity = common::entity(manifest, entity_name)?;
         let (statement, fields) = common::update_statement(FLAVOR, manifest, entity, key, values)?;
@@ -125,6 +133,7 @@ impl PostgresEngine {
             .map_err(|error| map_error(entity, error))?;
         row.map(|row| common::wire_row(&fields, common::read_cells(&row, &fields)?))
             .transpose()
+            .map(|new| new.map(|new| Updated { old, new }))
     }
 
     async fn delete_row(
@@ -132,7 +141,11 @@ impl PostgresEngine {
         manifest: &Manifest,
         entity: &str,
         key: &[Value],
-    ) -> Result<bool, EngineError> {
+        _scope: Option<&crate::query::Filter>,
+    ) -> Result<Option<Row>, StoreError> {
+        let Some(old) = self.get_row(manifest, entity, key, None).await? else {
+            return Ok(None);
+        };
         let entity = common::entity(manifest, entity)?;
         let statement = common::delete_statement(FLAVOR, manifest, entity, key)?;
         let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
@@ -140,13 +153,13 @@ impl PostgresEngine {
             .execute(&self.pool)
             .await
             .map_err(|error| map_error(entity, error))?;
-        Ok(done.rows_affected() > 0)
+        Ok((done.rows_affected() > 0).then_some(old))
     }
 }
 
 /// SQLSTATE → engine error: 23505 unique, 23503 foreign key, class 08 and
 /// shutdown codes unavailable.
-fn map_error(entity: &Entity, error: sqlx::Error) -> EngineError {
+fn map_error(entity: &Entity, error: sqlx::Error) -> StoreError {
     let Some(database) = error.as_database_error() else {
         return common::sqlx_error(error);
     };
@@ -166,15 +179,15 @@ fn map_error(entity: &Entity, error: sqlx::Error) -> EngineError {
             {
                 fields = common::fields_of_constraint(entity, constraint);
             }
-            EngineError::Conflict {
+            StoreError::Conflict {
                 fields: common::in_field_order(entity, fields),
             }
         }
-        "23503" => EngineError::Reference,
+        "23503" => StoreError::Reference,
         code if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03") => {
-            EngineError::Unavailable(error.into())
+            StoreError::Unavailable(error.into())
         }
-        _ => EngineError::Internal(error.into()),
+        _ => StoreError::Internal(error.into()),
     }
 }
 
@@ -193,9 +206,9 @@ fn key_columns(detail: &str) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-impl PostgresEngine {
+impl PostgresStore {
     /// A cheap round trip to the database.
-    async fn ping(&self) -> Result<(), EngineError> {
+    async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
@@ -204,7 +217,7 @@ impl PostgresEngine {
     }
 }
 
-super::engine_from_inherent_methods!(PostgresEngine);
+super::store_from_inherent_methods!(PostgresStore);
 
 #[cfg(test)]
 mod tests {

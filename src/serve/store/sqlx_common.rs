@@ -19,7 +19,7 @@ use sea_query::{
     SelectStatement, TableRef,
 };
 
-use super::{EngineError, Row, Values};
+use super::{Row, StoreError, Values};
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 use crate::query::{Filter, ListQuery, Op, Value};
 
@@ -35,18 +35,18 @@ pub(crate) enum Flavor {
 
 /// The entity named `entity`, or an internal error (the server checks names
 /// before calling the engine).
-pub(crate) fn entity<'a>(manifest: &'a Manifest, entity: &str) -> Result<&'a Entity, EngineError> {
+pub(crate) fn entity<'a>(manifest: &'a Manifest, entity: &str) -> Result<&'a Entity, StoreError> {
     manifest
         .entities
         .get(entity)
         .ok_or_else(|| internal(format!("unknown entity `{entity}`")))
 }
 
-pub(crate) fn internal(message: impl Into<String>) -> EngineError {
-    EngineError::Internal(anyhow::anyhow!(message.into()))
+pub(crate) fn internal(message: impl Into<String>) -> StoreError {
+    StoreError::Internal(anyhow::anyhow!(message.into()))
 }
 
-fn field<'a>(entity: &'a Entity, name: &str) -> Result<&'a Field, EngineError> {
+fn field<'a>(entity: &'a Entity, name: &str) -> Result<&'a Field, StoreError> {
     entity
         .fields
         .get(name)
@@ -71,7 +71,7 @@ fn column(name: &str, field: &Field) -> Expr {
 /// A type name from the manifest spliced into a cast: letters, digits, `_`,
 /// spaces, `.`, `"`, `(`, `)`, `,`, `[`, `]` only (no quote that could end a
 /// literal, no `;`, no `$` that sea-query would read as a placeholder).
-fn checked_type_name(name: &str) -> Result<&str, EngineError> {
+fn checked_type_name(name: &str) -> Result<&str, StoreError> {
     let fine = !name.is_empty()
         && name.chars().all(|c| {
             c.is_ascii_alphanumeric()
@@ -91,7 +91,7 @@ fn quote_postgres(identifier: &str) -> String {
 }
 
 /// The PostgreSQL type of a field, for casts of bound text values.
-fn postgres_type(manifest: &Manifest, field: &Field) -> Result<Option<String>, EngineError> {
+fn postgres_type(manifest: &Manifest, field: &Field) -> Result<Option<String>, StoreError> {
     if let Some(native) = &field.native {
         return Ok(Some(checked_type_name(native)?.to_owned()));
     }
@@ -174,7 +174,7 @@ fn output_expr(flavor: Flavor, name: &str, field: &Field) -> Expr {
 fn output_fields<'a>(
     entity: &'a Entity,
     select: Option<&[String]>,
-) -> Result<OutputFields<'a>, EngineError> {
+) -> Result<OutputFields<'a>, StoreError> {
     if let Some(select) = select {
         for name in select {
             field(entity, name)?;
@@ -194,7 +194,7 @@ fn param(
     manifest: &Manifest,
     field: &Field,
     value: &Value,
-) -> Result<Expr, EngineError> {
+) -> Result<Expr, StoreError> {
     if matches!(value, Value::Null) {
         return Ok(Expr::cust("NULL"));
     }
@@ -223,7 +223,7 @@ fn cast(value: Expr, type_name: &str) -> Expr {
     Expr::cust_with_exprs(format!("CAST($1 AS {type_name})"), [value])
 }
 
-fn postgres_param(manifest: &Manifest, field: &Field, value: &Value) -> Result<Expr, EngineError> {
+fn postgres_param(manifest: &Manifest, field: &Field, value: &Value) -> Result<Expr, StoreError> {
     Ok(match value {
         Value::Null => Expr::cust("NULL"),
         Value::Bool(b) => Expr::val(*b),
@@ -270,7 +270,7 @@ fn postgres_array(
     manifest: &Manifest,
     field: &Field,
     json: &serde_json::Value,
-) -> Result<Expr, EngineError> {
+) -> Result<Expr, StoreError> {
     let array_type = postgres_type(manifest, field)?.unwrap_or_else(|| "text[]".to_owned());
     Ok(Expr::cust_with_exprs(
         format!("CAST(ARRAY(SELECT jsonb_array_elements_text(CAST($1 AS jsonb))) AS {array_type})"),
@@ -278,7 +278,7 @@ fn postgres_array(
     ))
 }
 
-fn mysql_param(field: &Field, value: &Value) -> Result<Expr, EngineError> {
+fn mysql_param(field: &Field, value: &Value) -> Result<Expr, StoreError> {
     Ok(match value {
         Value::Null => Expr::cust("NULL"),
         Value::Bool(b) => Expr::val(*b),
@@ -413,17 +413,17 @@ pub(crate) fn condition(
     manifest: &Manifest,
     entity: &Entity,
     filter: &Filter,
-) -> Result<Condition, EngineError> {
+) -> Result<Condition, StoreError> {
     Ok(match filter {
         Filter::And(parts) => parts.iter().try_fold(Condition::all(), |all, part| {
-            Ok::<_, EngineError>(all.add(condition(flavor, manifest, entity, part)?))
+            Ok::<_, StoreError>(all.add(condition(flavor, manifest, entity, part)?))
         })?,
         Filter::Or(parts) => {
             if parts.is_empty() {
                 Condition::all().add(Expr::cust("1 = 0"))
             } else {
                 parts.iter().try_fold(Condition::any(), |any, part| {
-                    Ok::<_, EngineError>(any.add(condition(flavor, manifest, entity, part)?))
+                    Ok::<_, StoreError>(any.add(condition(flavor, manifest, entity, part)?))
                 })?
             }
         }
@@ -451,7 +451,7 @@ fn compare(
     field: &Field,
     op: Op,
     value: &Value,
-) -> Result<Expr, EngineError> {
+) -> Result<Expr, StoreError> {
     let lhs = compared(flavor, name, field, op);
     // Comparisons on enums and native types go through text in PostgreSQL:
     // the value is bound as plain text.
@@ -540,7 +540,7 @@ pub(crate) fn key_condition(
     manifest: &Manifest,
     entity: &Entity,
     key: &[Value],
-) -> Result<Condition, EngineError> {
+) -> Result<Condition, StoreError> {
     if entity.primary_key.is_empty() {
         return Err(internal(format!("`{}` has no primary key", entity.table)));
     }
@@ -565,7 +565,7 @@ pub(crate) fn select_fields<'a>(
     flavor: Flavor,
     entity: &'a Entity,
     select: Option<&[String]>,
-) -> Result<(SelectStatement, OutputFields<'a>), EngineError> {
+) -> Result<(SelectStatement, OutputFields<'a>), StoreError> {
     let fields = output_fields(entity, select)?;
     let mut statement = Query::select();
     statement.from(table_ref(entity));
@@ -590,7 +590,7 @@ pub(crate) fn list_statement<'a>(
     manifest: &Manifest,
     entity: &'a Entity,
     query: &ListQuery,
-) -> Result<(SelectStatement, OutputFields<'a>), EngineError> {
+) -> Result<(SelectStatement, OutputFields<'a>), StoreError> {
     let (mut statement, fields) = select_fields(flavor, entity, query.select.as_deref())?;
     if let Some(filter) = &query.filter {
         statement.cond_where(condition(flavor, manifest, entity, filter)?);
@@ -633,7 +633,7 @@ pub(crate) fn count_statement(
     manifest: &Manifest,
     entity: &Entity,
     filter: Option<&Filter>,
-) -> Result<SelectStatement, EngineError> {
+) -> Result<SelectStatement, StoreError> {
     let mut statement = Query::select();
     statement
         .from(table_ref(entity))
@@ -650,7 +650,7 @@ pub(crate) fn get_statement<'a>(
     manifest: &Manifest,
     entity: &'a Entity,
     key: &[Value],
-) -> Result<(SelectStatement, OutputFields<'a>), EngineError> {
+) -> Result<(SelectStatement, OutputFields<'a>), StoreError> {
     let (mut statement, fields) = select_fields(flavor, entity, None)?;
     statement.cond_where(key_condition(flavor, manifest, entity, key)?);
     Ok((statement, fields))
@@ -662,7 +662,7 @@ pub(crate) fn insert_statement<'a>(
     manifest: &Manifest,
     entity: &'a Entity,
     values: &Values,
-) -> Result<(sea_query::InsertStatement, OutputFields<'a>), EngineError> {
+) -> Result<(sea_query::InsertStatement, OutputFields<'a>), StoreError> {
     let mut statement = Query::insert();
     statement.into_table(table_ref(entity));
     let mut columns = Vec::with_capacity(values.len());
@@ -703,7 +703,7 @@ pub(crate) fn update_statement<'a>(
     entity: &'a Entity,
     key: &[Value],
     values: &Values,
-) -> Result<(sea_query::UpdateStatement, OutputFields<'a>), EngineError> {
+) -> Result<(sea_query::UpdateStatement, OutputFields<'a>), StoreError> {
     let mut statement = Query::update();
     statement.table(table_ref(entity));
     for (name, value) in values {
@@ -727,7 +727,7 @@ pub(crate) fn delete_statement(
     manifest: &Manifest,
     entity: &Entity,
     key: &[Value],
-) -> Result<sea_query::DeleteStatement, EngineError> {
+) -> Result<sea_query::DeleteStatement, StoreError> {
     let mut statement = Query::delete();
     statement
         .from_table(table_ref(entity))
@@ -753,7 +753,7 @@ pub(crate) enum Cell {
 }
 
 /// Reads the cells of `row` for `fields` (text, or bytes for `bytes`).
-pub(crate) fn read_cells<R>(row: &R, fields: &[(&str, &Field)]) -> Result<Vec<Cell>, EngineError>
+pub(crate) fn read_cells<R>(row: &R, fields: &[(&str, &Field)]) -> Result<Vec<Cell>, StoreError>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
@@ -777,7 +777,7 @@ where
 }
 
 /// Cells → a wire row keyed by field name.
-pub(crate) fn wire_row(fields: &[(&str, &Field)], cells: Vec<Cell>) -> Result<Row, EngineError> {
+pub(crate) fn wire_row(fields: &[(&str, &Field)], cells: Vec<Cell>) -> Result<Row, StoreError> {
     let mut row = Row::with_capacity(fields.len());
     for ((name, field), cell) in fields.iter().zip(cells) {
         let value = match cell {
@@ -887,14 +887,14 @@ pub(crate) fn fields_of_constraint(entity: &Entity, name: &str) -> Vec<String> {
 
 /// Error mapping shared by both engines: connection failures are
 /// `Unavailable`, the rest `Internal`.
-pub(crate) fn sqlx_error(error: sqlx::Error) -> EngineError {
+pub(crate) fn sqlx_error(error: sqlx::Error) -> StoreError {
     match error {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => EngineError::Unavailable(error.into()),
-        other => EngineError::Internal(other.into()),
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.into()),
+        other => StoreError::Internal(other.into()),
     }
 }
 

@@ -11,7 +11,7 @@ use sea_query_sqlx::SqlxBinder as _;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions};
 
 use super::sqlx_common::{self as common, Flavor};
-use super::{EngineError, ListResult, Row, Values};
+use super::{ListResult, Row, StoreError, Updated, Values};
 use crate::manifest::{Entity, Manifest};
 use crate::query::{ListQuery, Value};
 
@@ -19,16 +19,16 @@ const FLAVOR: Flavor = Flavor::Mysql;
 
 /// `baas serve` on a MySQL or MariaDB database.
 #[derive(Debug, Clone)]
-pub struct MysqlEngine {
+pub struct MysqlStore {
     pool: MySqlPool,
 }
 
-impl MysqlEngine {
+impl MysqlStore {
     /// A pool on `url` (opened lazily, checked with one connection now).
     /// sqlx sets the session time zone to UTC.
-    pub async fn connect(url: &str, _manifest: &Manifest) -> Result<Self, EngineError> {
+    pub async fn connect(url: &str, _manifest: &Manifest) -> Result<Self, StoreError> {
         let options = MySqlConnectOptions::from_str(url)
-            .map_err(|error| EngineError::Unavailable(error.into()))?;
+            .map_err(|error| StoreError::Unavailable(error.into()))?;
         let pool = MySqlPoolOptions::new()
             .max_connections(8)
             .min_connections(0)
@@ -43,7 +43,7 @@ impl MysqlEngine {
         manifest: &Manifest,
         entity: &str,
         query: &ListQuery,
-    ) -> Result<ListResult, EngineError> {
+    ) -> Result<ListResult, StoreError> {
         let entity = common::entity(manifest, entity)?;
         let (statement, fields) = common::list_statement(FLAVOR, manifest, entity, query)?;
         let (sql, values) = statement.build_sqlx(MysqlQueryBuilder);
@@ -75,7 +75,8 @@ impl MysqlEngine {
         manifest: &Manifest,
         entity: &str,
         key: &[Value],
-    ) -> Result<Option<Row>, EngineError> {
+        _scope: Option<&crate::query::Filter>,
+    ) -> Result<Option<Row>, StoreError> {
         let entity = common::entity(manifest, entity)?;
         let mut connection = self.pool.acquire().await.map_err(common::sqlx_error)?;
         read_back(&mut connection, manifest, entity, key).await
@@ -86,7 +87,7 @@ impl MysqlEngine {
         manifest: &Manifest,
         entity: &str,
         values: &Values,
-    ) -> Result<Row, EngineError> {
+    ) -> Result<Row, StoreError> {
         let entity = common::entity(manifest, entity)?;
         let (statement, _) = common::insert_statement(FLAVOR, manifest, entity, values)?;
         let (sql, bound) = statement.build_sqlx(MysqlQueryBuilder);
@@ -129,10 +130,14 @@ impl MysqlEngine {
         manifest: &Manifest,
         entity: &str,
         key: &[Value],
+        _scope: Option<&crate::query::Filter>,
         values: &Values,
-    ) -> Result<Option<Row>, EngineError> {
+    ) -> Result<Option<Updated>, StoreError> {
         let entity = common::entity(manifest, entity)?;
         let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
+        let Some(old) = read_back(&mut transaction, manifest, entity, key).await? else {
+            return Ok(None);
+        };
         if !values.is_empty() {
             let (statement, _) = common::update_statement(FLAVOR, manifest, entity, key, values)?;
             let (sql, bound) = statement.build_sqlx(MysqlQueryBuilder);
@@ -145,7 +150,7 @@ impl MysqlEngine {
         let key = common::key_after_update(entity, key, values);
         let row = read_back(&mut transaction, manifest, entity, &key).await?;
         transaction.commit().await.map_err(common::sqlx_error)?;
-        Ok(row)
+        Ok(row.map(|new| Updated { old, new }))
     }
 
     async fn delete_row(
@@ -153,15 +158,21 @@ impl MysqlEngine {
         manifest: &Manifest,
         entity: &str,
         key: &[Value],
-    ) -> Result<bool, EngineError> {
+        _scope: Option<&crate::query::Filter>,
+    ) -> Result<Option<Row>, StoreError> {
         let entity = common::entity(manifest, entity)?;
+        let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
+        let Some(old) = read_back(&mut transaction, manifest, entity, key).await? else {
+            return Ok(None);
+        };
         let statement = common::delete_statement(FLAVOR, manifest, entity, key)?;
         let (sql, values) = statement.build_sqlx(MysqlQueryBuilder);
         let done = sqlx::query_with(sqlx::AssertSqlSafe(sql), values)
-            .execute(&self.pool)
+            .execute(&mut *transaction)
             .await
             .map_err(|error| map_error(entity, error))?;
-        Ok(done.rows_affected() > 0)
+        transaction.commit().await.map_err(common::sqlx_error)?;
+        Ok((done.rows_affected() > 0).then_some(old))
     }
 }
 
@@ -171,7 +182,7 @@ async fn read_back(
     manifest: &Manifest,
     entity: &Entity,
     key: &[Value],
-) -> Result<Option<Row>, EngineError> {
+) -> Result<Option<Row>, StoreError> {
     let (statement, fields) = common::get_statement(FLAVOR, manifest, entity, key)?;
     let (sql, values) = statement.build_sqlx(MysqlQueryBuilder);
     let row = sqlx::query_with(sqlx::AssertSqlSafe(sql), values)
@@ -184,25 +195,25 @@ async fn read_back(
 
 /// Error numbers → engine errors: 1062 duplicate key, 1451/1452 foreign
 /// key, 2002/2003/2006/2013 and server shutdown unavailable.
-fn map_error(entity: &Entity, error: sqlx::Error) -> EngineError {
+fn map_error(entity: &Entity, error: sqlx::Error) -> StoreError {
     let Some(database) = error.as_database_error() else {
         return common::sqlx_error(error);
     };
     let Some(mysql) = database.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() else {
-        return EngineError::Internal(error.into());
+        return StoreError::Internal(error.into());
     };
     match mysql.number() {
         1062 | 1586 => {
             let fields = duplicate_key_name(mysql.message())
                 .map(|name| common::fields_of_constraint(entity, name))
                 .unwrap_or_default();
-            EngineError::Conflict {
+            StoreError::Conflict {
                 fields: common::in_field_order(entity, fields),
             }
         }
-        1451 | 1452 | 1216 | 1217 => EngineError::Reference,
-        1053 | 1077 | 2002 | 2003 | 2006 | 2013 => EngineError::Unavailable(error.into()),
-        _ => EngineError::Internal(error.into()),
+        1451 | 1452 | 1216 | 1217 => StoreError::Reference,
+        1053 | 1077 | 2002 | 2003 | 2006 | 2013 => StoreError::Unavailable(error.into()),
+        _ => StoreError::Internal(error.into()),
     }
 }
 
@@ -213,9 +224,9 @@ fn duplicate_key_name(message: &str) -> Option<&str> {
     Some(name.rsplit_once('.').map_or(name, |(_, name)| name))
 }
 
-impl MysqlEngine {
+impl MysqlStore {
     /// A cheap round trip to the database.
-    async fn ping(&self) -> Result<(), EngineError> {
+    async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
@@ -224,7 +235,7 @@ impl MysqlEngine {
     }
 }
 
-super::engine_from_inherent_methods!(MysqlEngine);
+super::store_from_inherent_methods!(MysqlStore);
 
 #[cfg(test)]
 mod tests {
