@@ -13,9 +13,17 @@ export INSTA_UPDATE=no
 # Tests that need a server fail, rather than skip, when it is missing.
 export CI="${CI:-true}"
 
+# One line per finished step, with the time since the start, so a long
+# build is never silent.
+step() {
+    echo "tests/run.sh: [${SECONDS}s] $*" >&2
+}
+
 # Compile and install the pinned test tools (TypeScript, openapi-spec-validator,
 # schemathesis: tests/tools/) while the servers start: none depends on another.
-cargo test --locked --all-targets --no-run 2>/tmp/baas-test-build.$$.log &
+# The build's own progress lines (`Compiling ...`) stream to stderr as they come.
+step "building the tests (cargo test --no-run) while the servers start"
+cargo test --locked --all-targets --no-run 2> >(sed -u 's/^/  build: /' >&2) &
 build=$!
 bash tests/tools/setup.sh >/dev/null 2>/tmp/baas-test-tools.$$.log &
 tools=$!
@@ -27,13 +35,13 @@ if ! servers=$(bash tests/servers/start.sh); then
 fi
 eval "$servers"
 trap 'bash tests/servers/stop.sh' EXIT
+step "test servers started"
 
 if ! wait "$build"; then
-    cat /tmp/baas-test-build.$$.log >&2
-    rm -f /tmp/baas-test-build.$$.log
+    echo "tests/run.sh: the test build failed (see the build lines above)" >&2
     exit 1
 fi
-rm -f /tmp/baas-test-build.$$.log
+step "tests built"
 if ! wait "$tools"; then
     cat /tmp/baas-test-tools.$$.log >&2
     rm -f /tmp/baas-test-tools.$$.log
@@ -41,10 +49,13 @@ if ! wait "$tools"; then
     exit 1
 fi
 rm -f /tmp/baas-test-tools.$$.log
+step "test tools installed; running the tests"
 
 cargo test --locked --all-targets
+step "tests passed; fuzzing the example server's OpenAPI document (schemathesis)"
 # The example server's OpenAPI document, fuzzed by schemathesis.
 bash tests/schemathesis.sh
+step "schemathesis passed"
 if command -v shellcheck >/dev/null 2>&1; then
     shellcheck install.sh tests/run.sh .ci/run benches/*.sh tests/servers/*.sh tests/tools/setup.sh tests/schemathesis.sh
 else

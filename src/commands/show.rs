@@ -22,7 +22,7 @@ pub fn run(args: ShowArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     match args.entity {
         None => {
             if cx.printer.json_mode() {
-                cx.printer.json(manifest)?;
+                cx.printer.json(&masked(manifest))?;
             } else {
                 cx.printer.data(&format!("{}\n", overview(manifest)))?;
             }
@@ -50,6 +50,38 @@ pub fn run(args: ShowArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// The manifest as `--json` prints it: a password written inline in
+/// `[source] url` is masked, as in every other output (`${VAR}` references
+/// are kept: they name the secret, not its value).
+fn masked(manifest: &Manifest) -> std::borrow::Cow<'_, Manifest> {
+    let Some(url) = manifest.source.as_ref().and_then(|s| s.url.as_deref()) else {
+        return std::borrow::Cow::Borrowed(manifest);
+    };
+    let redacted = crate::source::redact(url);
+    if redacted == url || password_is_reference(url) {
+        return std::borrow::Cow::Borrowed(manifest);
+    }
+    let mut copy = manifest.clone();
+    if let Some(source) = &mut copy.source {
+        source.url = Some(redacted);
+    }
+    std::borrow::Cow::Owned(copy)
+}
+
+/// Whether the password of `url` is a `${VAR}` reference (not a secret).
+fn password_is_reference(url: &str) -> bool {
+    let Some((_, after)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = after.split(['/', '?', '#']).next().unwrap_or_default();
+    let Some((userinfo, _)) = authority.rsplit_once('@') else {
+        return false;
+    };
+    userinfo.split_once(':').is_some_and(|(_, password)| {
+        password.starts_with("${") && password.ends_with('}') && password.matches('$').count() == 1
+    })
 }
 
 /// One row per entity, with counts.

@@ -99,10 +99,7 @@ pub async fn parse_file(
     path: &Path,
     options: &IntrospectOptions,
 ) -> Result<Introspection, IntrospectError> {
-    let read_error = |error: std::io::Error| IntrospectError::Connect {
-        target: path.display().to_string(),
-        reason: error.to_string(),
-    };
+    let read_error = |error: std::io::Error| unreadable(path, &error);
     if path.is_dir() {
         // A Prisma schema split over several files (`prismaSchemaFolder`).
         let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(path)
@@ -119,7 +116,7 @@ pub async fn parse_file(
         }
         let mut files = Vec::with_capacity(paths.len());
         for path in paths {
-            let text = std::fs::read_to_string(&path).map_err(read_error)?;
+            let text = read_text(&path)?;
             files.push(SourceFile {
                 path,
                 text: Arc::new(text),
@@ -127,7 +124,7 @@ pub async fn parse_file(
         }
         return prisma::parse(&files, options).map_err(IntrospectError::Invalid);
     }
-    let text = std::fs::read_to_string(path).map_err(read_error)?;
+    let text = read_text(path)?;
     let Some(format) = options.format.or_else(|| detect(path, &text)) else {
         return Err(IntrospectError::Unsupported(format!(
             "cannot tell the format of `{}`; pass --format (sql, prisma, jsonschema, openapi, graphql)",
@@ -148,10 +145,70 @@ pub async fn parse_file(
     result.map_err(IntrospectError::Invalid)
 }
 
+/// A schema file's text. A file that is missing, unreadable or not text is
+/// bad input (exit code 2), named with what is wrong: no database was
+/// involved, so it is never a connection failure.
+fn read_text(path: &Path) -> Result<String, IntrospectError> {
+    let bytes = std::fs::read(path).map_err(|error| unreadable(path, &error))?;
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(IntrospectError::Unsupported(format!(
+            "`{}` is not a schema file: it is binary (a NUL byte at offset {at}); \
+             pass a SQL, Prisma, JSON Schema, OpenAPI or GraphQL file, or `sqlite://` for a database",
+            path.display()
+        )));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        let at = error.utf8_error().valid_up_to();
+        let text = &error.as_bytes()[..at];
+        let line = text.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = text.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        IntrospectError::Unsupported(format!(
+            "`{}` is not UTF-8 text: invalid byte at {}:{line}:{column} (offset {at}); \
+             save the file as UTF-8",
+            path.display(),
+            path.display()
+        ))
+    })
+}
+
+/// The error for a schema file (or folder) that cannot be read.
+fn unreadable(path: &Path, error: &std::io::Error) -> IntrospectError {
+    let what = match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        std::io::ErrorKind::IsADirectory => "it is a folder".to_owned(),
+        _ => error.to_string(),
+    };
+    IntrospectError::Unsupported(format!("cannot read `{}`: {what}", path.display()))
+}
+
 /// Fetches a hosted schema document (Supabase / PostgREST, an OpenAPI URL).
 pub async fn fetch(
     url: &Url,
     options: &IntrospectOptions,
 ) -> Result<Introspection, IntrospectError> {
     supabase::fetch(url, options).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_files_are_bad_input_named_with_the_cause() {
+        let path = Path::new("schema.prisma");
+        for (kind, words) in [
+            (std::io::ErrorKind::PermissionDenied, "permission denied"),
+            (std::io::ErrorKind::NotFound, "no such file"),
+        ] {
+            let error = unreadable(path, &std::io::Error::from(kind));
+            assert!(
+                matches!(error, IntrospectError::Unsupported(_)),
+                "{error:?}"
+            );
+            let message = error.to_string();
+            assert!(message.contains("`schema.prisma`"), "{message}");
+            assert!(message.contains(words), "{message}");
+        }
+    }
 }

@@ -6,6 +6,7 @@ mod cli;
 mod codegen;
 mod completions;
 mod diff;
+mod hardening_cli;
 mod import_graphql;
 mod import_jsonschema;
 mod import_openapi;
