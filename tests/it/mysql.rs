@@ -2,99 +2,26 @@
 //! the real sakila and Chinook schemas loaded with the `mariadb` client, and
 //! a schema of our own for the features they lack.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use baas::introspect::{IntrospectOptions, Introspection, introspect};
+use baas::introspect::{IntrospectOptions, Introspection, introspect as introspect_location};
 use baas::manifest::{
     self, DefaultValue, EntityKind, FieldType, Generated, GeneratedKind, IndexPart, Literal,
     Manifest, ReferentialAction, SortOrder,
 };
 use baas::source::SourceLocation;
 use baas::ui::Progress;
-use url::Url;
 
-use crate::support::{assert_valid_and_round_trips, corpus_file, server_url};
+use crate::support::mysql::TempDatabase;
+use crate::support::{assert_valid_and_round_trips, corpus_file};
 
-/// A database of its own for one test, dropped when the test ends.
-struct Database {
-    admin: Url,
-    name: String,
-}
-
-impl Database {
-    fn create(label: &str) -> Option<Self> {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let admin = Url::parse(&server_url("BAAS_TEST_MYSQL_URL")?).unwrap();
-        let name = format!(
-            "baas_{label}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let database = Self { admin, name };
-        database.run(None, &format!("CREATE DATABASE `{}`", database.name));
-        Some(database)
-    }
-
-    fn url(&self) -> String {
-        let mut url = self.admin.clone();
-        url.set_path(&self.name);
-        url.to_string()
-    }
-
-    /// Runs SQL through the real `mariadb` client (it understands `DELIMITER`).
-    fn run(&self, database: Option<&str>, sql: &str) {
-        let mut command = Command::new("mariadb");
-        command
-            .arg("--protocol=TCP")
-            .arg(format!("--host={}", self.admin.host_str().unwrap()))
-            .arg(format!("--port={}", self.admin.port().unwrap_or(3306)))
-            .arg(format!("--user={}", self.admin.username()))
-            .arg("--default-character-set=utf8mb4");
-        if let Some(database) = database {
-            command.arg(database);
-        }
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the `mariadb` client (installed by tests/servers/start.sh)");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(sql.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "mariadb failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    fn load(&self, sql: &str) {
-        self.run(Some(&self.name), sql);
-    }
-
-    async fn introspect(&self) -> Introspection {
-        let location = SourceLocation::parse(&self.url(), std::path::Path::new("/")).unwrap();
-        introspect(
-            &location,
-            &IntrospectOptions::default(),
-            &Progress::hidden(),
-        )
-        .await
-        .unwrap()
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        self.run(None, &format!("DROP DATABASE IF EXISTS `{}`", self.name));
-    }
+async fn introspect(database: &TempDatabase) -> Introspection {
+    let location = SourceLocation::parse(&database.url(), std::path::Path::new("/")).unwrap();
+    introspect_location(
+        &location,
+        &IntrospectOptions::default(),
+        &Progress::hidden(),
+    )
+    .await
+    .unwrap()
 }
 
 /// A corpus script without the statements that pick its own database, so
@@ -150,7 +77,7 @@ fn relations(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sakila_schema_and_data_introspect_faithfully() {
-    let Some(database) = Database::create("sakila") else {
+    let Some(database) = TempDatabase::create("sakila") else {
         return;
     };
     database.load(&into_this_database(
@@ -161,7 +88,7 @@ async fn sakila_schema_and_data_introspect_faithfully() {
         &corpus("sql/mysql/sakila-data.sql"),
         "sakila",
     ));
-    let Introspection { manifest, ledger } = database.introspect().await;
+    let Introspection { manifest, ledger } = introspect(&database).await;
     assert_valid_and_round_trips(&manifest);
 
     let tables: Vec<&str> = manifest
@@ -548,7 +475,7 @@ async fn sakila_schema_and_data_introspect_faithfully() {
         .as_deref()
         .unwrap();
     assert!(definition.contains("`film_category`"), "{definition}");
-    assert!(!definition.contains(&database.name), "{definition}");
+    assert!(!definition.contains(database.name()), "{definition}");
 
     // Triggers and routines are not representable: the ledger says so.
     let entries = ledger.entries();
@@ -576,14 +503,14 @@ async fn sakila_schema_and_data_introspect_faithfully() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chinook_for_mysql_introspects_every_key() {
-    let Some(database) = Database::create("chinook") else {
+    let Some(database) = TempDatabase::create("chinook") else {
         return;
     };
     database.load(&into_this_database(
         &corpus("sql/mysql/Chinook_MySql.sql"),
         "Chinook",
     ));
-    let Introspection { manifest, ledger } = database.introspect().await;
+    let Introspection { manifest, ledger } = introspect(&database).await;
     assert_valid_and_round_trips(&manifest);
     assert!(ledger.is_empty(), "{:?}", ledger.entries());
     assert_eq!(manifest.entities.len(), 11);
@@ -689,7 +616,7 @@ async fn chinook_for_mysql_introspects_every_key() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn features_beyond_the_corpus_are_read_or_ledgered() {
-    let Some(database) = Database::create("features") else {
+    let Some(database) = TempDatabase::create("features") else {
         return;
     };
     database.load(
@@ -727,7 +654,7 @@ async fn features_beyond_the_corpus_are_read_or_ledgered() {
         CREATE VIEW published AS SELECT id, title, status FROM book WHERE status = 'published';
         ",
     );
-    let Introspection { manifest, ledger } = database.introspect().await;
+    let Introspection { manifest, ledger } = introspect(&database).await;
     assert_valid_and_round_trips(&manifest);
 
     let author = &manifest.entities["author"];
@@ -831,7 +758,7 @@ async fn features_beyond_the_corpus_are_read_or_ledgered() {
 
 #[test]
 fn the_binary_reads_mariadb_and_never_shows_a_password() {
-    let Some(database) = Database::create("cli") else {
+    let Some(database) = TempDatabase::create("cli") else {
         return;
     };
     database.load("CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(10));");
@@ -909,7 +836,7 @@ async fn import_dump(relative: &str) -> Introspection {
         std::path::Path::new("/"),
     )
     .unwrap();
-    introspect(
+    introspect_location(
         &location,
         &IntrospectOptions::default(),
         &Progress::hidden(),
@@ -920,14 +847,14 @@ async fn import_dump(relative: &str) -> Introspection {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sakila_dump_import_equals_live_introspection() {
-    let Some(database) = Database::create("sakila_dump") else {
+    let Some(database) = TempDatabase::create("sakila_dump") else {
         return;
     };
     database.load(&into_this_database(
         &corpus("sql/mysql/sakila-schema.sql"),
         "sakila",
     ));
-    let live = comparable(database.introspect().await.manifest);
+    let live = comparable(introspect(&database).await.manifest);
     let mut dump = comparable(import_dump("sql/mysql/sakila-schema.sql").await.manifest);
     // MariaDB skips MySQL 5.7+ executable comments (`/*!50705 ... */`), so it
     // has no `address.location` nor its spatial index; MySQL, for which the
@@ -956,14 +883,14 @@ async fn sakila_dump_import_equals_live_introspection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chinook_dump_import_equals_live_introspection() {
-    let Some(database) = Database::create("chinook_dump") else {
+    let Some(database) = TempDatabase::create("chinook_dump") else {
         return;
     };
     database.load(&into_this_database(
         &corpus("sql/mysql/Chinook_MySql.sql"),
         "Chinook",
     ));
-    let live = comparable(database.introspect().await.manifest);
+    let live = comparable(introspect(&database).await.manifest);
     let dump = import_dump("sql/mysql/Chinook_MySql.sql").await;
     assert!(dump.ledger.is_empty(), "{:?}", dump.ledger.entries());
     pretty_assertions_eq(&comparable(dump.manifest), &live);

@@ -3,10 +3,7 @@
 //! client, and a synthetic database with the features they lack. Each test
 //! gets a fresh database of its own and drops it at the end.
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use baas::introspect::postgres::PostgresIntrospector;
 use baas::introspect::{IntrospectError, IntrospectOptions, Introspection, Introspector};
@@ -16,134 +13,28 @@ use baas::manifest::{
     Index, IndexPart, Literal, Manifest, SortOrder, Unique,
 };
 use baas::ui::Progress;
-use sqlx::Connection as _;
 use url::Url;
 
+use crate::support::corpus_file;
+use crate::support::postgres::TempDatabase;
 use crate::support::{assert_valid_and_round_trips, ledger_kinds};
-use crate::support::{corpus_file, server_url};
 
-/// A database of its own for one test, dropped when the test ends.
-struct Database {
-    admin: Url,
-    name: String,
+/// Introspects `schemas` of the database (every schema when empty).
+async fn try_introspect(
+    database: &TempDatabase,
+    schemas: &[&str],
+) -> Result<Introspection, IntrospectError> {
+    let options = IntrospectOptions {
+        schemas: schemas.iter().map(|schema| (*schema).to_owned()).collect(),
+        ..IntrospectOptions::default()
+    };
+    PostgresIntrospector::new(database.parsed_url())
+        .introspect(&options, &Progress::hidden())
+        .await
 }
 
-impl Database {
-    /// Creates `baas_t_<label>_<pid>_<n>` through sqlx on the admin URL;
-    /// `None` when no test server runs (outside `tests/run.sh`).
-    async fn create(label: &str) -> Option<Self> {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let admin = Url::parse(&server_url("BAAS_TEST_POSTGRES_URL")?).unwrap();
-        let name = format!(
-            "baas_t_{label}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut connection = sqlx::PgConnection::connect(admin.as_str()).await.unwrap();
-        // The name is ours (letters, digits and underscores): safe to splice.
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut connection)
-            .await
-            .unwrap();
-        connection.close().await.unwrap();
-        Some(Self { admin, name })
-    }
-
-    fn url(&self) -> Url {
-        let mut url = self.admin.clone();
-        url.set_path(&self.name);
-        url
-    }
-
-    /// The URL with a password the trust-authenticated server ignores.
-    fn url_with_password(&self, password: &str) -> String {
-        let mut url = self.url();
-        url.set_password(Some(password)).unwrap();
-        url.to_string()
-    }
-
-    /// Runs an SQL script through the real `psql` client, stopping at the
-    /// first error.
-    fn psql(&self, script: &str) {
-        let mut child = Command::new("psql")
-            .args([
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-q",
-                "-X",
-                "-d",
-                self.url().as_str(),
-                "-f",
-                "-",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the `psql` client (installed with the postgresql package)");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "psql failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    fn psql_file(&self, path: &Path) {
-        let output = Command::new("psql")
-            .args([
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-q",
-                "-X",
-                "-d",
-                self.url().as_str(),
-                "-f",
-            ])
-            .arg(path)
-            .stdout(Stdio::null())
-            .output()
-            .expect("the `psql` client (installed with the postgresql package)");
-        assert!(
-            output.status.success(),
-            "psql -f {} failed: {}",
-            path.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    async fn try_introspect(&self, schemas: &[&str]) -> Result<Introspection, IntrospectError> {
-        let options = IntrospectOptions {
-            schemas: schemas.iter().map(|schema| (*schema).to_owned()).collect(),
-            ..IntrospectOptions::default()
-        };
-        PostgresIntrospector::new(self.url())
-            .introspect(&options, &Progress::hidden())
-            .await
-    }
-
-    async fn introspect(&self, schemas: &[&str]) -> Introspection {
-        self.try_introspect(schemas).await.unwrap()
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        // Best effort, and blocking: `Drop` cannot await.
-        let _ = Command::new("psql")
-            .args(["-q", "-X", "-d", self.admin.as_str(), "-c"])
-            .arg(format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ))
-            .output();
-    }
+async fn introspect(database: &TempDatabase, schemas: &[&str]) -> Introspection {
+    try_introspect(database, schemas).await.unwrap()
 }
 
 fn entity<'a>(manifest: &'a Manifest, name: &str) -> &'a Entity {
@@ -258,12 +149,12 @@ const PAGILA_VIEWS: [&str; 7] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pagila_introspects_faithfully() {
-    let Some(database) = Database::create("pagila").await else {
+    let Some(database) = TempDatabase::create_async("pagila").await else {
         return;
     };
     database.psql_file(&corpus_file("sql/postgres/pagila-schema.sql"));
     database.psql_file(&corpus_file("sql/postgres/pagila-data.sql"));
-    let introspection = database.introspect(&[]).await;
+    let introspection = introspect(&database, &[]).await;
     let manifest = &introspection.manifest;
     assert_valid_and_round_trips(manifest);
 
@@ -281,10 +172,7 @@ async fn pagila_introspects_faithfully() {
             .keys()
             .all(|name| !name.starts_with("payment_p"))
     );
-    assert_eq!(
-        manifest.project.name.as_deref(),
-        Some(database.name.as_str())
-    );
+    assert_eq!(manifest.project.name.as_deref(), Some(database.name()));
     let source = manifest.source.as_ref().unwrap();
     assert_eq!(source.engine, manifest::SourceEngine::Postgres);
     assert_eq!(
@@ -615,9 +503,9 @@ async fn pagila_introspects_faithfully() {
     assert!(!written.contains("pagilaHunter2"), "{written}");
     let expected_url = format!(
         "url = \"postgres://postgres:${{DATABASE_PASSWORD}}@{}:{}/{}\"",
-        database.admin.host_str().unwrap(),
-        database.admin.port().unwrap(),
-        database.name
+        database.host_and_port().0,
+        database.host_and_port().1,
+        database.name()
     );
     assert!(written.contains(&expected_url), "{written}");
     let loaded = manifest::load_str(Path::new("baas.toml"), written).unwrap();
@@ -653,11 +541,11 @@ fn chinook_script() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chinook_introspects_faithfully() {
-    let Some(database) = Database::create("chinook").await else {
+    let Some(database) = TempDatabase::create_async("chinook").await else {
         return;
     };
     database.psql(&chinook_script());
-    let introspection = database.introspect(&["public"]).await;
+    let introspection = introspect(&database, &["public"]).await;
     let manifest = &introspection.manifest;
     assert_valid_and_round_trips(manifest);
 
@@ -873,11 +761,11 @@ CREATE VIEW audit.recent AS SELECT id, level FROM audit.log;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn features_introspect_faithfully_across_two_schemas() {
-    let Some(database) = Database::create("features").await else {
+    let Some(database) = TempDatabase::create_async("features").await else {
         return;
     };
     database.psql(FEATURES);
-    let introspection = database.introspect(&["public", "audit"]).await;
+    let introspection = introspect(&database, &["public", "audit"]).await;
     let manifest = &introspection.manifest;
     assert_valid_and_round_trips(manifest);
 
@@ -1242,7 +1130,7 @@ async fn features_introspect_faithfully_across_two_schemas() {
 
     // The second schema alone: its names unqualified, the foreign key into
     // `public` reported rather than kept.
-    let audit = database.introspect(&["audit"]).await;
+    let audit = introspect(&database, &["audit"]).await;
     assert_valid_and_round_trips(&audit.manifest);
     assert_eq!(
         audit.manifest.entities.keys().collect::<Vec<_>>(),
@@ -1266,8 +1154,7 @@ async fn features_introspect_faithfully_across_two_schemas() {
     assert_eq!(audit.ledger.len(), 1);
 
     // A schema that does not exist is an error, not an empty manifest.
-    let error = database
-        .try_introspect(&["public", "nope"])
+    let error = try_introspect(&database, &["public", "nope"])
         .await
         .unwrap_err();
     assert!(

@@ -7,7 +7,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use baas::diff::diff;
 use baas::manifest::Manifest;
@@ -18,9 +17,10 @@ use baas::serve::store::mysql::MysqlStore;
 use baas::serve::store::postgres::PostgresStore;
 use baas::serve::store::{Store, StoreError, Values};
 use serde_json::json;
-use sqlx::Connection as _;
 
-use crate::support::server_url;
+use crate::support::mongo::TempDatabase as MongoDatabase;
+use crate::support::mysql::TempDatabase as MysqlDatabase;
+use crate::support::postgres::TempDatabase as PostgresDatabase;
 
 /// The SQL test schema: every portable type both SQL engines share.
 const SQL_MANIFEST: &str = r#"
@@ -95,204 +95,6 @@ fn load(text: &str) -> Arc<Manifest> {
             .unwrap_or_else(|diagnostics| panic!("test manifest is invalid: {diagnostics:?}"))
             .manifest,
     )
-}
-
-fn unique_name(label: &str) -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "baas_se_{label}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Runs `work` on a fresh thread with its own runtime: `Drop` cannot await.
-fn blocking(work: impl std::future::Future<Output = ()> + Send + 'static) {
-    let _ = std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(work);
-    })
-    .join();
-}
-
-/// A PostgreSQL database of its own, dropped at the end.
-struct PostgresDatabase {
-    admin: String,
-    name: String,
-}
-
-impl PostgresDatabase {
-    async fn create(label: &str) -> Option<Self> {
-        let admin = server_url("BAAS_TEST_POSTGRES_URL")?;
-        let name = unique_name(label);
-        let mut connection = sqlx::PgConnection::connect(&admin).await.unwrap();
-        // The name is ours (letters, digits and underscores): safe to splice.
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut connection)
-            .await
-            .unwrap();
-        connection.close().await.unwrap();
-        Some(Self { admin, name })
-    }
-
-    fn url(&self) -> String {
-        let mut url = url::Url::parse(&self.admin).unwrap();
-        url.set_path(&self.name);
-        url.to_string()
-    }
-
-    async fn run(&self, statements: &[String]) {
-        let mut connection = sqlx::PgConnection::connect(&self.url()).await.unwrap();
-        for statement in statements {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
-                .execute(&mut connection)
-                .await
-                .unwrap_or_else(|error| panic!("{error}\n{statement}"));
-        }
-        connection.close().await.unwrap();
-    }
-
-    async fn scalar(&self, sql: &'static str) -> i64 {
-        let mut connection = sqlx::PgConnection::connect(&self.url()).await.unwrap();
-        let (value,): (i64,) = sqlx::query_as(sql)
-            .fetch_one(&mut connection)
-            .await
-            .unwrap();
-        value
-    }
-}
-
-impl Drop for PostgresDatabase {
-    fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), self.name.clone());
-        blocking(async move {
-            if let Ok(mut connection) = sqlx::PgConnection::connect(&admin).await {
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                )))
-                .execute(&mut connection)
-                .await;
-            }
-        });
-    }
-}
-
-/// A MariaDB database of its own, dropped at the end.
-struct MysqlDatabase {
-    admin: String,
-    name: String,
-}
-
-impl MysqlDatabase {
-    async fn create(label: &str) -> Option<Self> {
-        let admin = server_url("BAAS_TEST_MYSQL_URL")?;
-        let name = unique_name(label);
-        let mut connection = sqlx::MySqlConnection::connect(&admin).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
-            .execute(&mut connection)
-            .await
-            .unwrap();
-        connection.close().await.unwrap();
-        Some(Self { admin, name })
-    }
-
-    fn url(&self) -> String {
-        let mut url = url::Url::parse(&self.admin).unwrap();
-        url.set_path(&self.name);
-        url.to_string()
-    }
-
-    async fn run(&self, statements: &[String]) {
-        let mut connection = sqlx::MySqlConnection::connect(&self.url()).await.unwrap();
-        for statement in statements {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
-                .execute(&mut connection)
-                .await
-                .unwrap_or_else(|error| panic!("{error}\n{statement}"));
-        }
-        connection.close().await.unwrap();
-    }
-
-    async fn scalar(&self, sql: &'static str) -> i64 {
-        let mut connection = sqlx::MySqlConnection::connect(&self.url()).await.unwrap();
-        let (value,): (i64,) = sqlx::query_as(sql)
-            .fetch_one(&mut connection)
-            .await
-            .unwrap();
-        value
-    }
-}
-
-impl Drop for MysqlDatabase {
-    fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), self.name.clone());
-        blocking(async move {
-            if let Ok(mut connection) = sqlx::MySqlConnection::connect(&admin).await {
-                // Connections of a failed test may hold metadata locks.
-                let ids: Vec<(u64,)> = sqlx::query_as(
-                    "SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()",
-                )
-                .bind(&name)
-                .fetch_all(&mut connection)
-                .await
-                .unwrap_or_default();
-                for (id,) in ids {
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("KILL {id}")))
-                        .execute(&mut connection)
-                        .await;
-                }
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS `{name}`"
-                )))
-                .execute(&mut connection)
-                .await;
-            }
-        });
-    }
-}
-
-/// A MongoDB database of its own, dropped at the end.
-struct MongoDatabase {
-    client: mongodb::Client,
-    base: String,
-    name: String,
-    url: String,
-}
-
-impl MongoDatabase {
-    async fn create(label: &str) -> Option<Self> {
-        let base = server_url("BAAS_TEST_MONGODB_URL")?;
-        let name = unique_name(label);
-        let mut url = url::Url::parse(&base).unwrap();
-        url.set_path(&format!("/{name}"));
-        let client = mongodb::Client::with_uri_str(&base).await.unwrap();
-        Some(Self {
-            client,
-            base,
-            name,
-            url: url.to_string(),
-        })
-    }
-
-    fn database(&self) -> mongodb::Database {
-        self.client.database(&self.name)
-    }
-}
-
-impl Drop for MongoDatabase {
-    fn drop(&mut self) {
-        // A client of its own: the test's may be tied to a runtime that is
-        // unwinding.
-        let (base, name) = (self.base.clone(), self.name.clone());
-        blocking(async move {
-            if let Ok(client) = mongodb::Client::with_uri_str(&base).await {
-                let _ = client.database(&name).drop().await;
-            }
-        });
-    }
 }
 
 // ---- query helpers ----
@@ -887,12 +689,12 @@ async fn sql_scenario(engine: &dyn Store, manifest: &Arc<Manifest>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_engine_lists_filters_writes_and_maps_errors() {
-    let Some(database) = PostgresDatabase::create("pg_engine").await else {
+    let Some(database) = PostgresDatabase::create_async("pg_engine").await else {
         return;
     };
     let manifest = load(SQL_MANIFEST);
     database
-        .run(&create_statements(Target::Postgres, &manifest))
+        .execute(&create_statements(Target::Postgres, &manifest))
         .await;
     let engine = PostgresStore::connect(&database.url(), &manifest)
         .await
@@ -908,12 +710,12 @@ async fn postgres_engine_lists_filters_writes_and_maps_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_engine_lists_filters_writes_and_maps_errors() {
-    let Some(database) = MysqlDatabase::create("my_engine").await else {
+    let Some(database) = MysqlDatabase::create_async("my_engine").await else {
         return;
     };
     let manifest = load(SQL_MANIFEST);
     database
-        .run(&create_statements(Target::Mysql, &manifest))
+        .execute(&create_statements(Target::Mysql, &manifest))
         .await;
     let engine = MysqlStore::connect(&database.url(), &manifest)
         .await
@@ -985,11 +787,12 @@ unique = true
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mongo_engine_lists_filters_writes_and_maps_errors() {
-    let Some(database) = MongoDatabase::create("mongo_engine").await else {
+    let Some(database) = MongoDatabase::create("mongo_engine") else {
         return;
     };
     database
-        .database()
+        .connect()
+        .await
         .run_command(mongodb::bson::doc! {
             "createIndexes": "book",
             "indexes": [{ "key": { "isbn": 1 }, "name": "isbn_1", "unique": true }],
@@ -997,7 +800,9 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
         .await
         .unwrap();
     let manifest = load(MONGO_MANIFEST);
-    let engine = MongoStore::connect(&database.url, &manifest).await.unwrap();
+    let engine = MongoStore::connect(database.url(), &manifest)
+        .await
+        .unwrap();
 
     let base = |isbn: &str, title: &str| -> Vec<(&'static str, Value)> {
         vec![
@@ -1062,7 +867,8 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
     assert_eq!(got, full, "get decodes the same document");
     // The BSON types are the native ones.
     let stored = database
-        .database()
+        .connect()
+        .await
         .collection::<mongodb::bson::Document>("book")
         .find_one(mongodb::bson::doc! { "isbn": "111" })
         .await
@@ -1342,7 +1148,8 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
             .is_none()
     );
     let left = database
-        .database()
+        .connect()
+        .await
         .collection::<mongodb::bson::Document>("book")
         .count_documents(mongodb::bson::doc! {})
         .await
@@ -1429,12 +1236,12 @@ fn example() -> Arc<Manifest> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_suite_passes_on_postgres() {
-    let Some(database) = PostgresDatabase::create("pg_suite").await else {
+    let Some(database) = PostgresDatabase::create_async("pg_suite").await else {
         return;
     };
     let manifest = example();
     database
-        .run(&create_statements(Target::Postgres, &manifest))
+        .execute(&create_statements(Target::Postgres, &manifest))
         .await;
     let engine = Arc::new(
         PostgresStore::connect(&database.url(), &manifest)
@@ -1455,7 +1262,7 @@ async fn http_suite_passes_on_postgres() {
             }
         }
     }
-    database.run(&resets).await;
+    database.execute(&resets).await;
     crate::serve::suite(baas::serve::router_for(manifest, engine), "postgres").await;
     assert_eq!(database.scalar("SELECT count(*) FROM book").await, 11);
     assert_eq!(database.scalar("SELECT count(*) FROM author").await, 3);
@@ -1463,7 +1270,7 @@ async fn http_suite_passes_on_postgres() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_suite_passes_on_mariadb() {
-    let Some(database) = MysqlDatabase::create("my_suite").await else {
+    let Some(database) = MysqlDatabase::create_async("my_suite").await else {
         return;
     };
     let manifest = example();
@@ -1471,7 +1278,7 @@ async fn http_suite_passes_on_mariadb() {
     // The renderer writes `timestamptz` as TIMESTAMP, whose range starts in
     // 1970 on MariaDB; the example has a book published in 1968.
     statements.push("ALTER TABLE book MODIFY published_at DATETIME(6) NULL".to_owned());
-    database.run(&statements).await;
+    database.execute(&statements).await;
     let engine = Arc::new(
         MysqlStore::connect(&database.url(), &manifest)
             .await
@@ -1485,7 +1292,7 @@ async fn http_suite_passes_on_mariadb() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_suite_passes_on_the_mongo_wire_server() {
-    let Some(database) = MongoDatabase::create("mongo_suite").await else {
+    let Some(database) = MongoDatabase::create("mongo_suite") else {
         return;
     };
     let manifest = example();
@@ -1517,7 +1324,8 @@ async fn http_suite_passes_on_the_mongo_wire_server() {
             })
             .collect();
         database
-            .database()
+            .connect()
+            .await
             .run_command(mongodb::bson::doc! { "createIndexes": &entity.table, "indexes": indexes })
             .await
             .unwrap();
@@ -1525,7 +1333,8 @@ async fn http_suite_passes_on_the_mongo_wire_server() {
     // The example's view, `SELECT id, title, price FROM book WHERE
     // in_stock`, as a MongoDB view.
     database
-        .database()
+        .connect()
+        .await
         .run_command(mongodb::bson::doc! {
             "create": "book_in_stock",
             "viewOn": "book",
@@ -1536,7 +1345,11 @@ async fn http_suite_passes_on_the_mongo_wire_server() {
         })
         .await
         .unwrap();
-    let engine = Arc::new(MongoStore::connect(&database.url, &manifest).await.unwrap());
+    let engine = Arc::new(
+        MongoStore::connect(database.url(), &manifest)
+            .await
+            .unwrap(),
+    );
     load_example_rows(&*engine, &manifest).await;
     crate::serve::suite(baas::serve::router_for(manifest, engine), "mongodb").await;
 }

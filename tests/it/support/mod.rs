@@ -1,6 +1,19 @@
-//! Shared helpers: the fixture corpus, temporary projects, the real binary.
+//! Shared helpers: the fixture corpus, temporary projects, the real binary,
+//! and a throwaway database per engine ([`postgres`], [`mysql`], [`mongo`],
+//! [`sqlite`]): created under a name no other test uses, dropped when the
+//! value is.
 
+use std::future::Future;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub mod mongo;
+pub mod mysql;
+pub mod postgres;
+pub mod sqlite;
 
 /// The shared real-world corpus (`../shared/fixtures` beside the clone, or
 /// `$BAAS_FIXTURES`). Panics with a clear message when it is absent: CI always
@@ -54,6 +67,110 @@ pub fn server_url(variable: &str) -> Option<String> {
             None
         }
     }
+}
+
+/// A database name no other test uses, now or in an earlier run:
+/// `baas_t_<label>_<pid>_<n>_<nanoseconds>`, of lowercase ASCII letters,
+/// digits and underscores only (so it is safe to splice into a statement as
+/// an identifier) and short enough for every engine (PostgreSQL stops at 63
+/// bytes).
+pub fn unique_name(label: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let label: String = label
+        .chars()
+        .take(20)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    format!(
+        "baas_t_{label}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Runs `future` on a thread of its own with a small runtime of its own, so
+/// that it works from a plain `#[test]` and from inside an async test alike
+/// (where blocking on the test's own runtime would panic). A panic in
+/// `future` is the caller's panic.
+pub fn block_on<F>(future: F) -> F::Output
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for a test helper")
+                    .block_on(future)
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// [`block_on`] for cleanup in `Drop`: never panics, and gives up quietly
+/// when the runtime cannot start or `future` panics.
+pub(crate) fn block_on_quietly<F>(future: F)
+where
+    F: Future<Output = ()> + Send,
+{
+    std::thread::scope(|scope| {
+        let _ = scope
+            .spawn(|| {
+                if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    runtime.block_on(future);
+                }
+            })
+            .join();
+    });
+}
+
+/// Runs a database's command-line client with `input` on its stdin
+/// (written from a thread of its own, so a client that answers while it
+/// reads cannot block on a full pipe), capturing stdout and stderr.
+pub(crate) fn run_client(command: &mut Command, input: Option<&str>, what: &str) -> Output {
+    let mut child = command
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {what}: {error}"));
+    std::thread::scope(|scope| {
+        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+            // A client that stops at an error closes its stdin early: what
+            // it printed says why.
+            scope.spawn(move || {
+                let _ = stdin.write_all(input.as_bytes());
+            });
+        }
+        child
+            .wait_with_output()
+            .unwrap_or_else(|error| panic!("{what} did not finish: {error}"))
+    })
+}
+
+/// The text of a client's output, for messages and comparisons.
+pub(crate) fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The real binary, run in `dir` with no colors, a private HOME and none of
