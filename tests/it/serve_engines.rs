@@ -534,11 +534,11 @@ async fn sql_scenario(engine: &dyn Store, manifest: &Arc<Manifest>) {
             .is_some()
     );
     assert!(
-        !engine
+        engine
             .delete(manifest, "book", &[Value::Int(5)], None)
             .await
             .unwrap()
-            .is_some()
+            .is_none()
     );
     assert!(
         engine
@@ -1134,11 +1134,11 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
             .is_some()
     );
     assert!(
-        !engine
+        engine
             .delete(&manifest, "book", std::slice::from_ref(&id), None)
             .await
             .unwrap()
-            .is_some()
+            .is_none()
     );
     assert!(
         engine
