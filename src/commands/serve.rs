@@ -2,11 +2,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::ExitStatus;
 use crate::context::Context;
 use crate::manifest::{Manifest, SourceEngine};
+use crate::serve::http::HttpOptions;
+use crate::serve::listen::ConnectionLimits;
 use crate::serve::reload::Reloader;
 use crate::serve::store::sqlite::{Refused, SqliteStore};
 use crate::serve::{AppState, Store};
@@ -35,6 +37,17 @@ pub struct ServeArgs {
     /// Apply destructive manifest changes to the embedded dev database on reload
     #[arg(long)]
     pub accept_data_loss: bool,
+    /// Seconds a client has to send a request's headers; idle keep-alive
+    /// connections close after it too [default: `[api] header_timeout_seconds`, else 10]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: Option<u64>,
+    /// Seconds a request may take [default: `[api] request_timeout_seconds`, else 30]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: Option<u64>,
+    /// Open connections at most; more are answered 503
+    /// [default: `[api] max_connections`, else 1024 or fewer under a low open-files limit]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
 }
 
 /// What is served: a manifest, an engine, and what to watch.
@@ -69,6 +82,7 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         .into());
     };
     let entity_count = served.manifest.entities.len();
+    let (mut http, limits) = options(&args, &served.manifest);
     let state = AppState::new(Arc::new(served.manifest), served.engine);
     let _watch = match served.watch {
         Some((path, dev)) => Some(
@@ -82,10 +96,9 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         ),
         None => None,
     };
-    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+    let listener = bind(&args).await?;
     let address = listener.local_addr()?;
+    http.bound = Some(address.ip());
     let printer = &cx.printer;
     printer.success("Serving", &format!("http://{address}/api"));
     printer.status(&format!("  manifest   {}", served.manifest_label));
@@ -95,11 +108,67 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         "  ready in   {:.0} ms",
         started.elapsed().as_secs_f64() * 1000.0
     ));
-    axum::serve(listener, crate::serve::router(state))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    if address.ip().is_unspecified() {
+        printer.warn(&format!(
+            "listening on every network interface ({address}): anyone who can reach this machine can read and write every row"
+        ));
+    }
+    let router = crate::serve::http::router_with(state, http);
+    crate::serve::listen::serve(listener, router, limits, shutdown()).await?;
     printer.status("Stopped");
     Ok(ExitStatus::Success)
+}
+
+/// The HTTP options and connection limits: flags, then `[api]`, then defaults.
+fn options(args: &ServeArgs, manifest: &Manifest) -> (HttpOptions, ConnectionLimits) {
+    let mut http = HttpOptions::from_manifest(manifest);
+    if let Some(seconds) = args.request_timeout {
+        http.request_timeout = Duration::from_secs(seconds);
+    }
+    let api = manifest.api.as_ref();
+    let mut limits = ConnectionLimits::default();
+    if let Some(seconds) = args
+        .header_timeout
+        .or_else(|| api.and_then(|api| api.header_timeout_seconds))
+    {
+        limits.header_timeout = Duration::from_secs(seconds);
+    }
+    if let Some(max) = args
+        .max_connections
+        .or_else(|| api.and_then(|api| api.max_connections))
+    {
+        limits.max_connections = usize::try_from(max).unwrap_or(usize::MAX);
+    }
+    (http, limits)
+}
+
+/// Binds the listening socket; a busy port or a bad address is the user's
+/// to fix (exit 2), with a hint.
+async fn bind(args: &ServeArgs) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .map_err(|error| {
+            let (what, hint) = match error.kind() {
+                std::io::ErrorKind::AddrInUse => (
+                    format!("port {} is already in use on {}", args.port, args.host),
+                    format!(
+                        "stop the other server, or pick another port: `baas serve --port {}`",
+                        args.port.saturating_add(1)
+                    ),
+                ),
+                std::io::ErrorKind::PermissionDenied => (
+                    format!("not allowed to listen on {}:{}", args.host, args.port),
+                    "ports below 1024 need privileges: try `--port 8080`".to_owned(),
+                ),
+                _ => (
+                    format!("cannot listen on {}:{}: {error}", args.host, args.port),
+                    "`--host` takes a local address such as 127.0.0.1, ::1 or 0.0.0.0".to_owned(),
+                ),
+            };
+            crate::diagnostics::UsageError::new(what)
+                .with_hint(hint)
+                .into()
+        })
 }
 
 /// Logs on stderr: one line per request (method, path, status, latency,

@@ -239,7 +239,15 @@ impl<'a> Node<'a> {
 }
 
 const ROOT_KEYS: &[&str] = &["manifest", "project", "source", "enums", "entities", "api"];
-const API_KEYS: &[&str] = &["base_url", "operations"];
+const API_KEYS: &[&str] = &[
+    "base_url",
+    "operations",
+    "cors_origins",
+    "hosts",
+    "header_timeout_seconds",
+    "request_timeout_seconds",
+    "max_connections",
+];
 const OPERATION_KEYS: &[&str] = &["method", "path", "id", "entity", "summary"];
 const MANIFEST_KEYS: &[&str] = &["format", "version"];
 const PROJECT_KEYS: &[&str] = &["name"];
@@ -424,6 +432,20 @@ impl Reader {
         }
     }
 
+    /// A whole number above zero.
+    fn positive(&mut self, node: Node<'_>, path: &str) -> Option<u64> {
+        let value = self.unsigned(node, path)?;
+        if value == 0 {
+            self.problem(Problem::new(
+                ProblemKind::InvalidValue,
+                path,
+                format!("`{}` must be at least 1", super::path::last(path)),
+            ));
+            return None;
+        }
+        Some(value)
+    }
+
     fn unsigned(&mut self, node: Node<'_>, path: &str) -> Option<u64> {
         match node.value() {
             Some(Value::Integer(i)) if *i.value() >= 0 => Some(*i.value() as u64),
@@ -597,6 +619,15 @@ impl Reader {
             match key {
                 "base_url" => api.base_url = self.non_empty_string(node, &path),
                 "operations" => api.operations = self.list(node, &path, Self::operation),
+                "cors_origins" => api.cors_origins = self.strings(node, &path).unwrap_or_default(),
+                "hosts" => api.hosts = self.strings(node, &path).unwrap_or_default(),
+                "header_timeout_seconds" => {
+                    api.header_timeout_seconds = self.positive(node, &path);
+                }
+                "request_timeout_seconds" => {
+                    api.request_timeout_seconds = self.positive(node, &path);
+                }
+                "max_connections" => api.max_connections = self.positive(node, &path),
                 _ => {}
             }
         }

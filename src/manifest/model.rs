@@ -39,6 +39,24 @@ pub struct Api {
     pub base_url: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<Operation>,
+    /// Browser origins allowed to call `baas serve` (`https://app.example.com`,
+    /// or `*`); localhost origins are always allowed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cors_origins: Vec<String>,
+    /// Host names `baas serve` answers to besides localhost and the bound
+    /// address (`Host` header checks against DNS rebinding; `*` for any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
+    /// Seconds a client has to send a request's headers (and an idle
+    /// keep-alive connection stays open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_timeout_seconds: Option<u64>,
+    /// Seconds a request may take, body and database work included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_timeout_seconds: Option<u64>,
+    /// Open connections at most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u64>,
 }
 
 /// One operation of an existing API (`GET /pets/{petId}`).

@@ -53,6 +53,21 @@ pub fn to_toml(manifest: &Manifest) -> String {
     if let Some(api) = &manifest.api {
         out.push_str("\n[api]\n");
         optional(&mut out, "base_url", api.base_url.as_deref());
+        if !api.cors_origins.is_empty() {
+            line(&mut out, "cors_origins", &strings(&api.cors_origins));
+        }
+        if !api.hosts.is_empty() {
+            line(&mut out, "hosts", &strings(&api.hosts));
+        }
+        for (key, value) in [
+            ("header_timeout_seconds", api.header_timeout_seconds),
+            ("request_timeout_seconds", api.request_timeout_seconds),
+            ("max_connections", api.max_connections),
+        ] {
+            if let Some(value) = value {
+                line(&mut out, key, &value.to_string());
+            }
+        }
         for operation in &api.operations {
             out.push_str("\n[[api.operations]]\n");
             line(&mut out, "method", &string(&operation.method));

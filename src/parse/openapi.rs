@@ -565,6 +565,7 @@ fn build(
         api: Some(Api {
             base_url: outline.base_url,
             operations,
+            ..Api::default()
         }),
     };
     Ok(Introspection { manifest, ledger })

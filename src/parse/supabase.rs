@@ -268,6 +268,7 @@ pub(crate) fn from_postgrest(
         api: Some(Api {
             base_url: Some(format!("{project}/rest/v1")),
             operations,
+            ..Api::default()
         }),
     };
     Ok(Introspection {

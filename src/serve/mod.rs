@@ -1,18 +1,30 @@
-//! `baas serve`: the HTTP API of a manifest (docs/api.md).
+//! `baas serve`: the HTTP API of a manifest (docs/api.md), on one kernel
+//! (DESIGN.md §5):
 //!
-//! - [`app`]: the router, handlers, problem+json errors, request ids, logs
-//! - [`engine`]: the storage trait and one implementation per engine
-//! - [`expand`]: `expand=` for every engine, through `Store::list`
-//! - [`reload`]: the manifest watcher and the atomic swap
+//! ```text
+//! http ─> kernel::Operation ─> policy ─> store (per tenant) ─> events
+//! ```
+//!
+//! - [`http`]: routes, request parsing, problems, discovery, OpenAPI
+//! - [`kernel`]: operations, the one path every request takes, `expand`
+//! - [`policy`]: who may do what (a scope filter per operation)
+//! - [`store`]: the storage trait, one executor per engine, the resolver
+//! - [`events`]: the change of every committed write, fanned out
+//! - [`state`]: the served manifest, swapped atomically by [`reload`]
 
-pub mod app;
-pub mod expand;
+pub mod events;
+pub mod http;
+pub mod kernel;
+pub mod listen;
+pub mod policy;
 pub mod reload;
+pub mod state;
 pub mod store;
 
 use std::sync::Arc;
 
-pub use app::{AppState, State, router};
+pub use http::router;
+pub use state::{AppState, State};
 pub use store::sqlite::SqliteStore;
 pub use store::{Store, StoreError};
 

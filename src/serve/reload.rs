@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use notify_debouncer_mini::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
 
-use super::app::AppState;
+use super::state::AppState;
 use super::store::sqlite::{Refused, SqliteStore};
 use crate::manifest::{Diagnostics, Manifest};
 

@@ -6,6 +6,7 @@
 pub mod mongo;
 pub mod mysql;
 pub mod postgres;
+pub mod resolver;
 pub mod sqlite;
 mod sqlx_common;
 

@@ -1,17 +1,18 @@
 //! `expand=a,b.c`: nests related rows into the rows of a list, for every
-//! engine alike, through [`Store::list`](super::store::Store::list) with
-//! an `in` filter (or an or-of-and filter for composite keys) over the
-//! link's fields. One query per link and level, whatever the number of rows.
+//! engine alike. Each level is a list sub-operation run through the kernel
+//! (so the policy narrows related rows as it narrows any list), with an
+//! `in` filter (or an or-of-and filter for composite keys) over the link's
+//! fields. One query per link and level, whatever the number of rows.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value as Json;
 
-use super::app::State;
-use super::store::{Row, StoreError};
+use super::{Action, Kernel, KernelError, Operation, Outcome, Schema};
 use crate::manifest::links::Link;
 use crate::manifest::{Entity, FieldType};
 use crate::query::{Filter, ListQuery, Op, OrderBy, QueryError, Value};
+use crate::serve::store::Row;
 
 /// The most related rows a to-many link nests per parent row.
 pub const MAX_RELATED: usize = 1000;
@@ -22,17 +23,11 @@ pub const MAX_DEPTH: usize = 3;
 /// Parent rows per related query, so that `in` lists stay small.
 const BATCH: usize = 500;
 
-#[derive(Debug)]
-pub enum ExpandError {
-    Query(QueryError),
-    Store(StoreError),
-}
-
 /// The query to run for `query` so its links can be expanded: the link
 /// fields are added to a narrowed `select`; the names of the added ones are
 /// returned, to be removed from the answer afterwards.
 pub fn with_link_fields(
-    state: &State,
+    schema: &Schema,
     entity: &str,
     query: &ListQuery,
 ) -> (ListQuery, Vec<String>) {
@@ -41,7 +36,7 @@ pub fn with_link_fields(
     };
     let mut select = select.clone();
     let mut hidden = Vec::new();
-    let links = state.links.get(entity);
+    let links = schema.links.get(entity);
     for path in &query.expand {
         let Some(link) = path
             .first()
@@ -67,18 +62,19 @@ struct Tree(BTreeMap<String, Tree>);
 
 /// Expands `paths` into `rows` of `entity`.
 pub async fn expand(
-    state: &State,
-    entity: &str,
+    kernel: &Kernel,
+    schema: &Schema,
+    parent: &Operation,
     paths: &[Vec<String>],
     rows: &mut [Row],
-) -> Result<(), ExpandError> {
+) -> Result<(), KernelError> {
     if paths.is_empty() {
         return Ok(());
     }
     let mut tree = Tree::default();
     for path in paths {
         if path.len() > MAX_DEPTH {
-            return Err(ExpandError::Query(QueryError {
+            return Err(KernelError::Query(QueryError {
                 at: "expand".into(),
                 message: format!("`{}` is deeper than {MAX_DEPTH} levels", path.join(".")),
             }));
@@ -88,16 +84,19 @@ pub async fn expand(
             node = node.0.entry(name.clone()).or_default();
         }
     }
-    expand_tree(state, entity, &tree, rows, "").await
+    let entity = parent.entity.as_str();
+    expand_tree(kernel, schema, parent, entity, &tree, rows, "").await
 }
 
 fn expand_tree<'a>(
-    state: &'a State,
+    kernel: &'a Kernel,
+    schema: &'a Schema,
+    parent: &'a Operation,
     entity: &'a str,
     tree: &'a Tree,
     rows: &'a mut [Row],
     prefix: &'a str,
-) -> futures::future::BoxFuture<'a, Result<(), ExpandError>> {
+) -> futures::future::BoxFuture<'a, Result<(), KernelError>> {
     Box::pin(async move {
         for (name, children) in &tree.0 {
             let path = if prefix.is_empty() {
@@ -105,18 +104,23 @@ fn expand_tree<'a>(
             } else {
                 format!("{prefix}.{name}")
             };
-            let link = state
-                .links
-                .get(entity)
-                .and_then(|links| links.iter().find(|l| &l.name == name))
-                .ok_or_else(|| {
-                    ExpandError::Query(QueryError {
-                        at: "expand".into(),
-                        message: format!("`{entity}` has no link `{name}` (in `{path}`)"),
-                    })
-                })?;
-            let mut related = fetch(state, link, rows).await?;
-            expand_tree(state, &link.to, children, &mut related, &path).await?;
+            let link = schema.link(entity, name).ok_or_else(|| {
+                KernelError::Query(QueryError {
+                    at: "expand".into(),
+                    message: format!("`{entity}` has no link `{name}` (in `{path}`)"),
+                })
+            })?;
+            let mut related = fetch(kernel, schema, parent, link, rows).await?;
+            expand_tree(
+                kernel,
+                schema,
+                parent,
+                &link.to,
+                children,
+                &mut related,
+                &path,
+            )
+            .await?;
             attach(link, rows, related);
         }
         Ok(())
@@ -124,8 +128,14 @@ fn expand_tree<'a>(
 }
 
 /// The rows of `link.to` whose `to_fields` match any parent's `from_fields`.
-async fn fetch(state: &State, link: &Link, rows: &[Row]) -> Result<Vec<Row>, ExpandError> {
-    let Some(target) = state.manifest.entities.get(&link.to) else {
+async fn fetch(
+    kernel: &Kernel,
+    schema: &Schema,
+    parent: &Operation,
+    link: &Link,
+    rows: &[Row],
+) -> Result<Vec<Row>, KernelError> {
+    let Some(target) = schema.manifest.entities.get(&link.to) else {
         return Ok(Vec::new());
     };
     let mut keys: Vec<Vec<&Json>> = rows
@@ -158,12 +168,23 @@ async fn fetch(state: &State, link: &Link, rows: &[Row]) -> Result<Vec<Row>, Exp
             count: false,
             expand: Vec::new(),
         };
-        let result = state
-            .engine
-            .list(&state.manifest, &link.to, &query)
-            .await
-            .map_err(ExpandError::Store)?;
-        out.extend(result.rows);
+        let mut operation = Operation::new(parent.principal.clone(), link.to.clone(), Action::List);
+        operation.tenant = parent.tenant.clone();
+        operation.query = Some(query);
+        match kernel.run(schema, operation).await {
+            Ok(Outcome::List(result)) => out.extend(result.rows),
+            // Rows the principal may not list are not nested: the link
+            // reads as empty (null, or []), as for a missing row.
+            Err(KernelError::Denied(_)) => {}
+            Err(error) => return Err(error),
+            Ok(other) => {
+                return Err(KernelError::Store(
+                    crate::serve::store::StoreError::Internal(anyhow::anyhow!(
+                        "a list sub-operation answered {other:?}"
+                    )),
+                ));
+            }
+        }
     }
     Ok(out)
 }

@@ -1,0 +1,140 @@
+//! What a handler reads from a request: its context for problems and logs
+//! ([`Ctx`]), its JSON body, and the key in its path.
+
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::extract::rejection::BytesRejection;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::Value as Json;
+
+use super::problem::{BODY_LIMIT, Problem};
+use crate::query;
+use crate::serve::kernel::Schema;
+
+/// The longest `x-request-id` a client may choose; a longer (or not
+/// printable ASCII) one is replaced by a generated id.
+pub const MAX_REQUEST_ID: usize = 128;
+
+/// What an error response needs from the request: its path and id.
+pub struct Ctx {
+    pub path: String,
+    pub request_id: String,
+    pub query: Option<String>,
+    /// The entity segment of `/api/{entity}/...`, percent-decoded.
+    pub entity: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let path = parts.uri.path().to_owned();
+        let entity = path
+            .strip_prefix("/api/")
+            .and_then(|rest| rest.split('/').next())
+            .filter(|segment| !segment.is_empty())
+            .map(|segment| query::percent_decode(segment).unwrap_or_else(|| segment.to_owned()));
+        Ok(Self {
+            request_id: request_id(&parts.headers),
+            query: parts.uri.query().map(str::to_owned),
+            entity,
+            path,
+        })
+    }
+}
+
+/// The request id the id layer set (or the client's, when acceptable).
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Whether a client's `x-request-id` may be echoed back: short, printable
+/// ASCII without quotes or angle brackets.
+pub fn acceptable_request_id(value: &[u8]) -> bool {
+    !value.is_empty()
+        && value.len() <= MAX_REQUEST_ID
+        && value
+            .iter()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\'' | b'&'))
+}
+
+/// The entity segment of the path, or a 400 naming a segment that is not
+/// valid percent-encoded UTF-8.
+pub fn entity_name(ctx: &Ctx) -> Result<String, Problem> {
+    let raw = ctx
+        .path
+        .strip_prefix("/api/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    query::percent_decode(raw).ok_or_else(|| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad-path",
+            "The path is not valid",
+            format!("the path segment `{raw}` is not valid percent-encoded UTF-8"),
+        )
+    })
+}
+
+/// The body as a JSON value: 413 over the limit, 400 when it is not JSON.
+pub fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Json, Problem> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::too_large()
+        } else {
+            Problem::bad_body(rejection.body_text())
+        }
+    })?;
+    if bytes.len() > BODY_LIMIT {
+        return Err(Problem::too_large());
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Problem::bad_body(format!("the body is not JSON: {e}")))
+}
+
+/// A JSON object body (POST, PUT, PATCH).
+pub fn object_body(body: Result<Bytes, BytesRejection>) -> Result<Json, Problem> {
+    let body = json_body(body)?;
+    if !body.is_object() {
+        let kind = match &body {
+            Json::Array(_) => "an array",
+            Json::String(_) => "a string",
+            Json::Number(_) => "a number",
+            Json::Bool(_) => "a boolean",
+            Json::Null => "null",
+            Json::Object(_) => "an object",
+        };
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad-body",
+            "The request body is not a JSON object",
+            format!(
+                "the body is {kind}; it must be a JSON object of field values (one row per request)"
+            ),
+        ));
+    }
+    Ok(body)
+}
+
+/// The `{id}` of the request, split into typed key values.
+pub fn key(schema: &Schema, name: &str, ctx: &Ctx) -> Result<Vec<query::Value>, Problem> {
+    let entity = schema
+        .manifest
+        .entities
+        .get(name)
+        .ok_or_else(|| Problem::not_found(format!("there is no entity `{name}`")))?;
+    if entity.primary_key.is_empty() {
+        return Err(Problem::not_found(format!(
+            "`{name}` has no primary key, so its rows have no address"
+        )));
+    }
+    // The raw segment, so that a percent-encoded `,` stays inside its value.
+    let raw = ctx.path.rsplit('/').next().unwrap_or_default();
+    query::parse_key(&schema.manifest, name, raw)
+        .map_err(|e| Problem::not_found(format!("no `{name}` has the key `{raw}`: {}", e.message)))
+}

@@ -1,0 +1,449 @@
+//! The serve kernel: every request of the API becomes one [`Operation`]
+//! and runs through the same three steps (DESIGN.md §5):
+//!
+//! ```text
+//! Operation ─> policy (may refuse, or narrow the rows with a scope filter)
+//!           ─> store (chosen by the resolver for the operation's tenant)
+//!           ─> events (a Change after every committed write)
+//! ```
+//!
+//! HTTP knows nothing of stores or policies: `serve::http` parses a request
+//! into an operation, calls [`Kernel::run`] and renders the [`Outcome`] or
+//! the [`KernelError`]. `expand` runs as sub-operations ([`expand`]), so a
+//! policy applies to related rows exactly as it does to the rows asked for.
+
+pub mod expand;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::events::{Change, ChangeKind, Events};
+use super::policy::{Decision, Policy, Principal};
+use super::store::resolver::StoreResolver;
+use super::store::{ListResult, Row, Store, StoreError, Values};
+use crate::manifest::links::Link;
+use crate::manifest::{Entity, Manifest};
+use crate::query::{self, FieldError, Filter, ListQuery, QueryError, Value, WriteMode};
+
+/// What an operation does to its entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Rows matching a filter (and their count).
+    List,
+    /// One row by its key.
+    View,
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::List => "list",
+            Self::View => "view",
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+        }
+    }
+
+    pub fn is_write(self) -> bool {
+        matches!(self, Self::Create | Self::Update | Self::Delete)
+    }
+}
+
+/// The input of a write: a JSON object of field values, validated by the
+/// kernel against the manifest (so a policy or a hook sees it whole).
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub json: Json,
+    pub mode: WriteMode,
+}
+
+/// One request to the data, whatever protocol it came from.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// Who asks ([`Principal::Anonymous`] until identity is configured).
+    pub principal: Arc<Principal>,
+    /// The tenant the operation runs for, when the deployment has tenants.
+    pub tenant: Option<String>,
+    /// A key of `manifest.entities`.
+    pub entity: String,
+    pub action: Action,
+    /// The primary key values, in order (view, update, delete).
+    pub key: Vec<Value>,
+    /// The list query (list); its filter is narrowed by the policy's scope.
+    pub query: Option<ListQuery>,
+    /// The body (create, update).
+    pub body: Option<Body>,
+}
+
+impl Operation {
+    /// An operation with no key, query or body yet.
+    pub fn new(principal: Arc<Principal>, entity: impl Into<String>, action: Action) -> Self {
+        Self {
+            principal,
+            tenant: None,
+            entity: entity.into(),
+            action,
+            key: Vec::new(),
+            query: None,
+            body: None,
+        }
+    }
+}
+
+/// What a successful operation gives back.
+#[derive(Debug)]
+pub enum Outcome {
+    List(ListResult),
+    /// The row viewed, created or updated (as stored now).
+    Row(Row),
+    Deleted,
+}
+
+/// Why an operation did not happen. Mapped to problems by `serve::http`.
+#[derive(Debug, thiserror::Error)]
+pub enum KernelError {
+    #[error("there is no entity `{0}`")]
+    UnknownEntity(String),
+    #[error("`{0}` is a view: it can be read, not written")]
+    ReadOnly(String),
+    #[error("`{0}` has no primary key, so its rows have no address")]
+    NoKey(String),
+    /// No row with that key (or none the policy lets this principal see).
+    #[error("no such row")]
+    NotFound,
+    /// The policy refused the operation (403).
+    #[error("{0}")]
+    Denied(String),
+    #[error(transparent)]
+    Query(QueryError),
+    /// The body does not fit the manifest (422), every field at once.
+    #[error("the body is not valid")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for KernelError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Query(error) => Self::Query(error),
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<QueryError> for KernelError {
+    fn from(error: QueryError) -> Self {
+        Self::Query(error)
+    }
+}
+
+/// The manifest an operation runs against, with what is derived from it
+/// once per manifest version.
+pub struct Schema {
+    pub manifest: Arc<Manifest>,
+    /// Every entity's links (`manifest::links`).
+    pub links: BTreeMap<String, Vec<Link>>,
+}
+
+impl Schema {
+    pub fn new(manifest: Arc<Manifest>) -> Self {
+        let links = crate::manifest::links::links(&manifest);
+        Self { manifest, links }
+    }
+
+    pub fn entity(&self, name: &str) -> Result<&Entity, KernelError> {
+        self.manifest
+            .entities
+            .get(name)
+            .ok_or_else(|| KernelError::UnknownEntity(name.to_owned()))
+    }
+
+    pub fn link(&self, entity: &str, name: &str) -> Option<&Link> {
+        self.links
+            .get(entity)
+            .and_then(|links| links.iter().find(|link| link.name == name))
+    }
+}
+
+/// Policy, stores and events: the parts every operation goes through. One
+/// per process; the manifest ([`Schema`]) is passed per operation so a hot
+/// reload swaps it without touching these.
+pub struct Kernel {
+    pub policy: Arc<dyn Policy>,
+    pub stores: Arc<dyn StoreResolver>,
+    pub events: Events,
+}
+
+impl Kernel {
+    pub fn new(policy: Arc<dyn Policy>, stores: Arc<dyn StoreResolver>) -> Self {
+        Self {
+            policy,
+            stores,
+            events: Events::default(),
+        }
+    }
+
+    /// Runs one operation: policy, store, then a [`Change`] for a write.
+    pub async fn run(&self, schema: &Schema, operation: Operation) -> Result<Outcome, KernelError> {
+        let entity = schema.entity(&operation.entity)?;
+        if operation.action.is_write() && entity.is_read_only() {
+            return Err(KernelError::ReadOnly(operation.entity));
+        }
+        if matches!(
+            operation.action,
+            Action::View | Action::Update | Action::Delete
+        ) && entity.primary_key.is_empty()
+        {
+            return Err(KernelError::NoKey(operation.entity));
+        }
+        let scope = match self.policy.decide(schema, &operation) {
+            Decision::Allow { scope } => scope,
+            Decision::Deny { reason } => return Err(KernelError::Denied(reason)),
+        };
+        let store = self.stores.resolve(operation.tenant.as_deref()).await?;
+        match operation.action {
+            Action::List => self.list(schema, &*store, operation, scope).await,
+            Action::View => {
+                let row = store
+                    .get(
+                        &schema.manifest,
+                        &operation.entity,
+                        &operation.key,
+                        scope.as_ref(),
+                    )
+                    .await?
+                    .ok_or(KernelError::NotFound)?;
+                Ok(Outcome::Row(row))
+            }
+            Action::Create => self.create(schema, &*store, operation).await,
+            Action::Update => self.update(schema, &*store, operation, scope).await,
+            Action::Delete => {
+                let old = store
+                    .delete(
+                        &schema.manifest,
+                        &operation.entity,
+                        &operation.key,
+                        scope.as_ref(),
+                    )
+                    .await?
+                    .ok_or(KernelError::NotFound)?;
+                self.publish(schema, &operation, ChangeKind::Delete, Some(old), None);
+                Ok(Outcome::Deleted)
+            }
+        }
+    }
+
+    async fn list(
+        &self,
+        schema: &Schema,
+        store: &dyn Store,
+        operation: Operation,
+        scope: Option<Filter>,
+    ) -> Result<Outcome, KernelError> {
+        let mut query = operation.query.clone().unwrap_or_else(default_query);
+        query.filter = and(query.filter.take(), scope);
+        let (store_query, hidden) = expand::with_link_fields(schema, &operation.entity, &query);
+        let mut result = store
+            .list(&schema.manifest, &operation.entity, &store_query)
+            .await?;
+        expand::expand(self, schema, &operation, &query.expand, &mut result.rows).await?;
+        for row in &mut result.rows {
+            for field in &hidden {
+                row.shift_remove(field);
+            }
+        }
+        Ok(Outcome::List(result))
+    }
+
+    async fn create(
+        &self,
+        schema: &Schema,
+        store: &dyn Store,
+        operation: Operation,
+    ) -> Result<Outcome, KernelError> {
+        let values = validate(schema, &operation, None)?;
+        let row = store
+            .insert(&schema.manifest, &operation.entity, &values)
+            .await?;
+        self.publish(schema, &operation, ChangeKind::Create, None, Some(&row));
+        Ok(Outcome::Row(row))
+    }
+
+    async fn update(
+        &self,
+        schema: &Schema,
+        store: &dyn Store,
+        operation: Operation,
+        scope: Option<Filter>,
+    ) -> Result<Outcome, KernelError> {
+        // Generated fields may be sent when they equal the stored value, so
+        // validation needs the stored row (read within the same scope).
+        let stored = store
+            .get(
+                &schema.manifest,
+                &operation.entity,
+                &operation.key,
+                scope.as_ref(),
+            )
+            .await?
+            .ok_or(KernelError::NotFound)?;
+        let mut values = validate(schema, &operation, Some(&stored))?;
+        if operation.body.as_ref().map(|b| b.mode) == Some(WriteMode::Replace) {
+            replace_omitted(schema.entity(&operation.entity)?, &mut values);
+        }
+        if values.is_empty() {
+            return Ok(Outcome::Row(stored));
+        }
+        let updated = store
+            .update(
+                &schema.manifest,
+                &operation.entity,
+                &operation.key,
+                scope.as_ref(),
+                &values,
+            )
+            .await?
+            .ok_or(KernelError::NotFound)?;
+        self.publish(
+            schema,
+            &operation,
+            ChangeKind::Update,
+            Some(updated.old),
+            Some(&updated.new),
+        );
+        Ok(Outcome::Row(updated.new))
+    }
+
+    /// Sends the change of a committed write to every subscriber.
+    fn publish(
+        &self,
+        schema: &Schema,
+        operation: &Operation,
+        kind: ChangeKind,
+        old: Option<Row>,
+        new: Option<&Row>,
+    ) {
+        let Some(entity) = schema.manifest.entities.get(&operation.entity) else {
+            return;
+        };
+        let key = new
+            .or(old.as_ref())
+            .map(|row| key_values(entity, row))
+            .unwrap_or_default();
+        self.events.publish(Change {
+            tenant: operation.tenant.clone(),
+            entity: operation.entity.clone(),
+            kind,
+            key,
+            old,
+            new: new.cloned(),
+        });
+    }
+}
+
+/// `a AND b`, either side optional; nested `And`s are flattened so a scope
+/// added to a filter never deepens it.
+pub fn and(left: Option<Filter>, right: Option<Filter>) -> Option<Filter> {
+    match (left, right) {
+        (None, other) | (other, None) => other,
+        (Some(left), Some(right)) => {
+            let mut terms = Vec::new();
+            for filter in [left, right] {
+                match filter {
+                    Filter::And(inner) => terms.extend(inner),
+                    other => terms.push(other),
+                }
+            }
+            Some(Filter::And(terms))
+        }
+    }
+}
+
+/// The body's typed values; on update, a read-only field sent with the
+/// value it already has is accepted (and dropped).
+fn validate(
+    schema: &Schema,
+    operation: &Operation,
+    stored: Option<&Row>,
+) -> Result<Values, KernelError> {
+    let Some(body) = &operation.body else {
+        return Err(KernelError::Invalid(vec![FieldError {
+            field: String::new(),
+            code: "type",
+            message: "the body must be a JSON object of field values".into(),
+        }]));
+    };
+    let manifest = &schema.manifest;
+    let first = query::validate_body(manifest, &operation.entity, &body.json, body.mode);
+    let Some(stored) = stored else {
+        return first.map_err(KernelError::Invalid);
+    };
+    first
+        .or_else(|errors| {
+            let (same, other): (Vec<_>, Vec<_>) = errors.into_iter().partition(|e| {
+                e.code == "read_only" && body.json.get(&e.field) == stored.get(&e.field)
+            });
+            if !other.is_empty() {
+                return Err(other);
+            }
+            let mut trimmed = body.json.clone();
+            if let Some(object) = trimmed.as_object_mut() {
+                for error in &same {
+                    object.remove(&error.field);
+                }
+            }
+            query::validate_body(manifest, &operation.entity, &trimmed, body.mode)
+        })
+        .map_err(KernelError::Invalid)
+}
+
+/// PUT replaces the row: a nullable field the body leaves out becomes null
+/// (fields with a default and generated fields keep their value).
+fn replace_omitted(entity: &Entity, values: &mut Values) {
+    for (name, field) in &entity.fields {
+        if field.nullable
+            && field.generated.is_none()
+            && field.default.is_none()
+            && !entity.primary_key.contains(name)
+            && !values.contains_key(name)
+        {
+            values.insert(name.clone(), Value::Null);
+        }
+    }
+    // Keep manifest field order, as validation does.
+    let order: Vec<&String> = entity.fields.keys().collect();
+    values.sort_by(|a, _, b, _| {
+        let position = |name: &String| order.iter().position(|n| *n == name);
+        position(a).cmp(&position(b))
+    });
+}
+
+/// A list of the first rows, for a list operation given no query.
+fn default_query() -> ListQuery {
+    ListQuery {
+        filter: None,
+        select: None,
+        order: Vec::new(),
+        limit: query::DEFAULT_LIMIT,
+        offset: 0,
+        count: false,
+        expand: Vec::new(),
+    }
+}
+
+/// The primary key of `row` as wire values, in key order.
+pub fn key_values(entity: &Entity, row: &Row) -> Vec<Json> {
+    entity
+        .primary_key
+        .iter()
+        .map(|field| row.get(field).cloned().unwrap_or(Json::Null))
+        .collect()
+}

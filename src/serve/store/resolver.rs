@@ -1,0 +1,47 @@
+//! Which store serves an operation: the resolver hands out the store of a
+//! tenant (or of the deployment, when there are no tenants). Today there is
+//! one database per `baas serve`; per-tenant stores plug in here.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use super::{Store, StoreError};
+
+/// Hands out the store for a tenant.
+pub trait StoreResolver: Send + Sync + 'static {
+    /// The store for `tenant` (`None`: no tenant, the deployment's own).
+    fn resolve<'a>(
+        &'a self,
+        tenant: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Arc<dyn Store>, StoreError>>;
+
+    /// The store of the deployment itself (health checks, no tenant).
+    fn default_store(&self) -> Arc<dyn Store>;
+}
+
+/// One database for every operation.
+pub struct Single(pub Arc<dyn Store>);
+
+impl StoreResolver for Single {
+    fn resolve<'a>(
+        &'a self,
+        tenant: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Arc<dyn Store>, StoreError>> {
+        Box::pin(async move {
+            match tenant {
+                None => Ok(self.0.clone()),
+                Some(tenant) => Err(StoreError::Query(crate::query::QueryError {
+                    at: "tenant".into(),
+                    message: format!(
+                        "this server has no tenants, so tenant `{tenant}` cannot be served"
+                    ),
+                })),
+            }
+        })
+    }
+
+    fn default_store(&self) -> Arc<dyn Store> {
+        self.0.clone()
+    }
+}
