@@ -131,6 +131,25 @@ impl SourceLocation {
         }
     }
 
+    /// The password of the connection string as written in it (still
+    /// percent-encoded), which `${DATABASE_PASSWORD}` in
+    /// [`Self::manifest_url`] stands for.
+    pub fn password(&self) -> Option<String> {
+        match self {
+            Self::Mongodb { url } => {
+                let marker = "\u{0}";
+                let replaced = replace_password(url, marker);
+                let start = replaced.find(marker)?;
+                let end = url.len() - (replaced.len() - start - marker.len());
+                url.get(start..end).map(str::to_owned)
+            }
+            Self::Postgres { url } | Self::Mysql { url } | Self::Http { url } => {
+                url.password().map(str::to_owned)
+            }
+            Self::Sqlite { .. } | Self::File { .. } => None,
+        }
+    }
+
     /// Whether the connection string carried a password.
     pub fn has_password(&self) -> bool {
         match self {
@@ -275,6 +294,7 @@ mod tests {
             location.manifest_url(input),
             "mongodb://app:${DATABASE_PASSWORD}@a:27017,b:27018/shop?replicaSet=rs"
         );
+        assert_eq!(location.password().as_deref(), Some("pw"));
     }
 
     #[test]
@@ -287,6 +307,12 @@ mod tests {
         assert_eq!(
             written,
             "postgres://app:${DATABASE_PASSWORD}@db:5432/shop?sslmode=require"
+        );
+        assert_eq!(location.password().as_deref(), Some("s3cr3t"));
+        // Resolving the reference with the password gives the URL back.
+        assert_eq!(
+            written.replace("${DATABASE_PASSWORD}", &location.password().unwrap()),
+            input
         );
         assert_eq!(
             location.to_string(),

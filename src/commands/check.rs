@@ -119,8 +119,11 @@ pub async fn run(args: CheckArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             .success("No drift:", &format!("{manifest_name} matches {against}"));
         return Ok(status);
     }
-    cx.printer
-        .data(&format!("{}\n", changes_table(&changes, cx)))?;
+    // `--quiet`: the exit code and the error line say it all.
+    if !cx.printer.quiet() {
+        cx.printer
+            .data(&format!("{}\n", changes_table(&changes, cx)))?;
+    }
     let line = format!(
         "drift between {against} and {manifest_name}: {}",
         summary_line(&changes)

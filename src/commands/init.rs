@@ -6,6 +6,7 @@ use crate::ExitStatus;
 use crate::context::Context;
 use crate::diagnostics::UsageError;
 use crate::manifest::{self, Manifest, Source, SourceEngine};
+use crate::settings::{self, DotenvWrite};
 use crate::source::SourceLocation;
 use crate::ui::prompt;
 
@@ -84,18 +85,21 @@ pub fn run(args: InitArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         }
     };
     manifest.project.name = Some(answers.name.clone());
-    let mut wrote_env = false;
+    let mut env_write = None;
     if let Some(url) = &answers.url {
         let location = SourceLocation::parse(url, &cx.cwd)?;
         let engine = location.engine().ok_or_else(|| {
             UsageError::new(format!("`{location}` is not a database connection string"))
                 .with_hint("use postgres://, mysql://, sqlite:// or mongodb://; schema files go to `baas introspect FILE`")
         })?;
-        let recorded = if location.has_password() {
-            wrote_env = write_env(&directory, "DATABASE_URL", url.trim(), cx)?;
-            "${DATABASE_URL}".to_owned()
-        } else {
-            url.trim().to_owned()
+        let recorded = match location.password() {
+            Some(password) => {
+                let write =
+                    settings::set_dotenv(&directory, settings::PASSWORD_VARIABLE, &password)?;
+                env_write = Some((write, password));
+                location.manifest_url(url)
+            }
+            None => url.trim().to_owned(),
         };
         manifest.source = Some(Source {
             engine,
@@ -112,11 +116,8 @@ pub fn run(args: InitArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         anyhow::Error::new(e).context(format!("failed to write `{}`", path.display()))
     })?;
     cx.printer.success("Created", &cx.display_path(path));
-    if wrote_env {
-        cx.printer.status(
-            "The connection string has a password, so it went to .env as DATABASE_URL and \
-             baas.toml refers to ${DATABASE_URL}. Keep .env out of git.",
-        );
+    if let Some((write, password)) = &env_write {
+        report_dotenv(cx, *write, &directory, password);
     }
     let next = match (&answers.url, answers.template) {
         (Some(_), _) => "Next: `baas introspect` reads the database into baas.toml.",
@@ -132,7 +133,7 @@ pub fn run(args: InitArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         cx.printer.json(&serde_json::json!({
             "ok": true,
             "manifest": path.display().to_string(),
-            "env_written": wrote_env,
+            "env_written": env_write.as_ref().is_some_and(|(w, _)| *w != DotenvWrite::Unchanged),
         }))?;
     }
     Ok(ExitStatus::Success)
@@ -154,10 +155,10 @@ fn wizard(default_name: &str) -> anyhow::Result<Answers> {
     let choice = prompt::select("What do you start from?", &choices, 0)?;
     let (template, url) = match choice {
         0 => {
-            let url = prompt::optional_input(
+            let url = prompt::required_input(
                 "Connection string (e.g. sqlite://app.db, postgres://user@host/db)",
             )?;
-            (Template::Empty, url)
+            (Template::Empty, Some(url))
         }
         1 => (Template::Bookshop, None),
         _ => (Template::Empty, None),
@@ -169,41 +170,23 @@ fn wizard(default_name: &str) -> anyhow::Result<Answers> {
     })
 }
 
-/// Adds `KEY=value` to `.env` unless it is already there. Returns whether it wrote.
-fn write_env(directory: &Path, key: &str, value: &str, cx: &Context) -> anyhow::Result<bool> {
-    let path = directory.join(".env");
-    let existing = std::fs::read_to_string(&path).unwrap_or_default();
-    let defined = existing.lines().any(|line| {
-        line.trim_start()
-            .strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    });
-    if defined {
-        cx.printer.warn(&format!(
-            "`{}` already defines {key}; left it as it is",
-            cx.display_path(&path)
-        ));
-        return Ok(false);
-    }
-    // Single quotes: dotenv reads them literally (no `$` expansion).
-    let quoted = if value.contains('\'') {
-        format!(
-            "\"{}\"",
-            value
-                .replace('\\', "\\\\")
-                .replace('"', "\\\"")
-                .replace('$', "\\$")
-        )
-    } else {
-        format!("'{value}'")
+/// Says where the password went (`init` and `introspect` say the same).
+pub(crate) fn report_dotenv(cx: &Context, write: DotenvWrite, directory: &Path, password: &str) {
+    let env = cx.display_path(&directory.join(".env"));
+    let variable = settings::PASSWORD_VARIABLE;
+    let what = match write {
+        DotenvWrite::Added => format!("went to `{env}` as {variable}"),
+        DotenvWrite::Unchanged => format!("is already in `{env}` as {variable}"),
+        DotenvWrite::Replaced => format!("replaced the value of {variable} in `{env}`"),
     };
-    let mut text = existing;
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
+    cx.printer.status(&format!(
+        "{} the connection string's password {what}; baas.toml refers to ${{{variable}}}. \
+         Keep .env out of git.",
+        cx.printer.cyan("note:")
+    ));
+    if std::env::var(variable).is_ok_and(|value| value != password) {
+        cx.printer.warn(&format!(
+            "{variable} is also set in the environment, which wins over `{env}`"
+        ));
     }
-    text.push_str(&format!("{key}={quoted}\n"));
-    std::fs::write(&path, text).map_err(|e| {
-        anyhow::Error::new(e).context(format!("failed to write `{}`", path.display()))
-    })?;
-    Ok(true)
 }

@@ -26,8 +26,8 @@ use crate::ui::{Progress, prompt, table};
 /// Without SOURCE, the `[source] url` of the existing manifest is read again.
 /// Anything the manifest cannot represent is listed in the fidelity ledger
 /// printed at the end. A password in a connection string is never written to
-/// baas.toml: it becomes `${DATABASE_PASSWORD}`, read from the environment or
-/// `.env` when needed.
+/// baas.toml: it goes to `.env` beside it (created readable by its owner
+/// only) as DATABASE_PASSWORD, and baas.toml refers to `${DATABASE_PASSWORD}`.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct IntrospectArgs {
@@ -107,12 +107,21 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
     };
 
     let out_dir = out_path.parent().unwrap_or(&cx.cwd).to_owned();
+    // The manifest's own `[source] url` stays as written when it names this
+    // database (`${DATABASE_PASSWORD}` and all).
+    let kept_url = existing
+        .as_ref()
+        .and_then(|(previous, _)| same_source_url(previous, &location, &out_dir));
     if let Some(source) = &mut manifest.source {
         // A live database is where the manifest connects from now on; a
         // schema file only describes one, and its importer knows the
         // database's URL when the file names it (`env("DATABASE_URL")`).
         if location.engine().is_some() {
-            source.url = Some(manifest_url(&location, &input, &out_dir));
+            source.url = Some(
+                kept_url
+                    .clone()
+                    .unwrap_or_else(|| manifest_url(&location, &input, &out_dir)),
+            );
         }
         if !args.schemas.is_empty() {
             source.schemas = args.schemas.clone();
@@ -141,13 +150,33 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
     let outcome = if args.dry_run {
         Outcome::DryRun
     } else {
+        // The manifest `init --url` wrote (no entities, this source) is
+        // filled in without asking.
+        let replaceable = kept_url.is_some()
+            && existing
+                .as_ref()
+                .is_some_and(|(_, text)| has_no_schema(&out_path, text));
         write_manifest(
             &out_path,
             &text,
             existing.as_ref().map(|(_, t)| t.as_str()),
             &args,
+            replaceable,
             cx,
         )?
+    };
+    // The password goes where `${DATABASE_PASSWORD}` is read from.
+    let password = match (&kept_url, location.engine(), args.dry_run) {
+        (None, Some(_), false) => location.password(),
+        _ => None,
+    };
+    let env_write = match &password {
+        Some(password) => Some(crate::settings::set_dotenv(
+            &out_dir,
+            crate::settings::PASSWORD_VARIABLE,
+            password,
+        )?),
+        None => None,
     };
 
     let lossy = !ledger.is_empty();
@@ -201,12 +230,8 @@ pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatu
                 &format!("{} already matches: {what}", cx.display_path(&out_path)),
             ),
         }
-        if location.has_password() {
-            cx.printer.status(&format!(
-                "{} the password was not written; baas.toml refers to ${{DATABASE_PASSWORD}} instead \
-                 (set it in the environment or in .env)",
-                cx.printer.cyan("note:")
-            ));
+        if let (Some(write), Some(password)) = (env_write, &password) {
+            crate::commands::init::report_dotenv(cx, write, &out_dir, password);
         }
     }
     Ok(if args.fail_on_lossy && lossy {
@@ -246,6 +271,21 @@ fn read_existing(path: &Path) -> anyhow::Result<Option<(Manifest, String)>> {
             Err(anyhow::Error::new(error).context(format!("failed to read `{}`", path.display())))
         }
     }
+}
+
+/// `previous`'s `[source] url` as written, when it resolves to `location`.
+fn same_source_url(previous: &Manifest, location: &SourceLocation, dir: &Path) -> Option<String> {
+    let url = previous.source.as_ref()?.url.clone()?;
+    let resolved = Environment::load(dir).ok()?.interpolate(&url).ok()?;
+    let named = SourceLocation::parse(&resolved, dir).ok()?;
+    (named == *location).then_some(url)
+}
+
+/// Whether the manifest `text` declares no entities and no enums (only its
+/// header, as `baas init` writes it).
+fn has_no_schema(path: &Path, text: &str) -> bool {
+    manifest::load_str(path, text.to_owned())
+        .is_ok_and(|loaded| loaded.manifest.entities.is_empty() && loaded.manifest.enums.is_empty())
 }
 
 /// The source to read: the argument, or the existing manifest's `[source] url`.
@@ -325,13 +365,14 @@ fn write_manifest(
     text: &str,
     existing: Option<&str>,
     args: &IntrospectArgs,
+    replaceable: bool,
     cx: &Context,
 ) -> anyhow::Result<Outcome> {
     if let Some(existing) = existing {
         if existing == text {
             return Ok(Outcome::Unchanged);
         }
-        if !args.force {
+        if !args.force && !replaceable {
             let question = format!(
                 "`{}` exists and differs; replace it?",
                 cx.display_path(path)

@@ -2,6 +2,10 @@
 
 use crate::ExitStatus;
 
+/// What to do when the database refuses for lack of a privilege.
+pub const DENIED_HINT: &str = "the role in the connection string lacks a privilege this needs: \
+     grant it (e.g. `GRANT CREATE ON SCHEMA public TO app`) or connect as a role that has it";
+
 /// A migration command could not do what it was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
@@ -20,6 +24,9 @@ pub enum MigrateError {
     /// The migrations folder is not readable as migrations (exit 2).
     #[error(transparent)]
     Folder(#[from] super::folder::FolderError),
+    /// The database refused: the role lacks a privilege this needs (exit 3).
+    #[error("{message}")]
+    Denied { message: String, hint: String },
     /// The database answered something unexpected (exit 4).
     #[error("{0}")]
     Database(String),
@@ -33,9 +40,19 @@ impl MigrateError {
         }
     }
 
+    /// A refusal for lack of a privilege, with the usual hint.
+    pub fn denied(reason: impl Into<String>) -> Self {
+        Self::Denied {
+            message: format!("the database refused: {}", reason.into()),
+            hint: DENIED_HINT.to_owned(),
+        }
+    }
+
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Self::Connect { .. } | Self::LockTimeout { .. } => ExitStatus::CannotConnect,
+            Self::Connect { .. } | Self::LockTimeout { .. } | Self::Denied { .. } => {
+                ExitStatus::CannotConnect
+            }
             Self::Refused { .. } | Self::Failed { .. } | Self::Folder(_) => ExitStatus::BadInput,
             Self::Database(_) => ExitStatus::Internal,
         }
@@ -53,7 +70,9 @@ impl MigrateError {
                  releases the lock by itself"
                     .into(),
             ),
-            Self::Refused { hint, .. } | Self::Failed { hint, .. } => Some(hint.clone()),
+            Self::Refused { hint, .. } | Self::Failed { hint, .. } | Self::Denied { hint, .. } => {
+                Some(hint.clone())
+            }
             Self::Folder(_) => Some(
                 "each migration is a folder `NNNN_name` under the migrations folder, with `up.sql` \
                  and `down.sql` (MongoDB: `up.json` and `down.json`) and a `baas.toml` snapshot"

@@ -51,6 +51,8 @@ pub struct StepFailure {
     /// Statements that ran before the failure and were not undone (engines
     /// without transactional DDL); 0 when everything was rolled back.
     pub kept: usize,
+    /// The database refused for lack of a privilege (not a mistake in the script).
+    pub denied: bool,
 }
 
 /// A connection to the database being migrated.

@@ -1,8 +1,9 @@
 //! The only place that writes to stdout and stderr.
 //!
-//! stdout carries data (manifests, JSON, SQL); everything for humans (status,
-//! tables, warnings, errors) goes to stderr, so `baas ... > file` and pipes get
-//! clean data.
+//! The same rule for every command: stdout carries data and tables (manifests,
+//! JSON, SQL, `show`, `migrate status`, `check`'s drift); prose and
+//! diagnostics (status lines, warnings, errors, progress) go to stderr, so
+//! `baas ... > file` and pipes get only the data.
 
 use std::io::{self, Write};
 
@@ -26,6 +27,11 @@ impl Printer {
     /// For errors before the command line is understood.
     pub fn fallback() -> Self {
         Self::new(false, false, false)
+    }
+
+    /// `--quiet`: only errors and the data asked for.
+    pub fn quiet(&self) -> bool {
+        self.quiet
     }
 
     pub fn json_mode(&self) -> bool {

@@ -32,13 +32,19 @@ pub fn input(question: &str, default: &str) -> anyhow::Result<String> {
         .interact_text()?)
 }
 
-/// Asks for optional text; an empty answer is `None`.
-pub fn optional_input(question: &str) -> anyhow::Result<Option<String>> {
+/// Asks for text that must not be blank: asks again until it is not.
+pub fn required_input(question: &str) -> anyhow::Result<String> {
     let answer = Input::<String>::with_theme(&ColorfulTheme::default())
         .with_prompt(question)
-        .allow_empty(true)
+        .validate_with(|answer: &String| {
+            if answer.trim().is_empty() {
+                Err("an answer is needed (Ctrl-C to stop)")
+            } else {
+                Ok(())
+            }
+        })
         .interact_text()?;
-    Ok(Some(answer.trim().to_owned()).filter(|a| !a.is_empty()))
+    Ok(answer.trim().to_owned())
 }
 
 /// Asks to pick one of `items`; returns its index.

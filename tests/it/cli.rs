@@ -371,12 +371,11 @@ fn passwords_never_reach_output_or_files() {
         .success();
     let manifest = project.read("baas.toml");
     assert!(!manifest.contains("hunter2secret"), "{manifest}");
-    assert!(manifest.contains("url = \"${DATABASE_URL}\""), "{manifest}");
     assert!(
-        project
-            .read(".env")
-            .contains("DATABASE_URL='postgres://app:hunter2secret@db.internal/shop'")
+        manifest.contains("url = \"postgres://app:${DATABASE_PASSWORD}@db.internal/shop\""),
+        "{manifest}"
     );
+    assert_eq!(project.read(".env"), "DATABASE_PASSWORD='hunter2secret'\n");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod cli_edges;
 mod codegen;
 mod completions;
 mod diff;

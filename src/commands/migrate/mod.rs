@@ -139,11 +139,18 @@ pub struct ApplyArgs {
 /// but its up file changed since: `apply` refuses to run); missing-file
 /// (applied, but its folder is gone).
 ///
+/// A SQLite file that does not exist yet is reported with every migration
+/// pending (`apply` creates it).
+///
 /// Exit codes: 0 when every migration is applied or pending, 1 when one is
-/// modified or missing-file, 3 cannot connect.
+/// modified or missing-file (or pending, with --fail-on pending), 3 cannot
+/// connect.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct StatusArgs {
+    /// Also exit with code 1 when a migration is pending (for CI: "is this database up to date?")
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub fail_on: Option<StatusFailOn>,
     /// Database to inspect [default: `[source] url` of the manifest]
     #[arg(
         long,
@@ -154,6 +161,19 @@ pub struct StatusArgs {
     pub url: Option<String>,
     #[command(flatten)]
     pub migrations: MigrationsDir,
+}
+
+/// What else makes `migrate status` exit with code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFailOn {
+    /// A migration not applied yet
+    Pending,
+}
+
+impl StatusArgs {
+    fn fail_on_pending(&self) -> bool {
+        self.fail_on == Some(StatusFailOn::Pending)
+    }
 }
 
 /// Undo the last N applied migrations.

@@ -5,23 +5,41 @@ use serde_json::json;
 use super::{StatusArgs, database};
 use crate::ExitStatus;
 use crate::context::Context;
-use crate::migrate::MigrateError;
 use crate::migrate::folder;
 use crate::migrate::history::{self, State};
 use crate::migrate::runner::{Missing, Runner};
+use crate::migrate::{MigrateError, Target};
+use crate::source::SourceLocation;
 use crate::ui::table;
 
 pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let location = database(args.url.as_deref(), cx)?;
     let shown = super::shown(&location, cx);
     let dir = args.migrations.resolve(cx);
-    let mut runner = Runner::connect(&location, Missing::Fail).await?;
-    let migrations = folder::load(&dir, runner.target()).map_err(MigrateError::from)?;
-    let applied = runner.applied().await?;
+    // A SQLite file `apply` would create: everything is pending.
+    let (migrations, applied, exists) = match &location {
+        SourceLocation::Sqlite { path } if !path.exists() => (
+            folder::load(&dir, Target::Sqlite).map_err(MigrateError::from)?,
+            Vec::new(),
+            false,
+        ),
+        _ => {
+            let mut runner = Runner::connect(&location, Missing::Fail).await?;
+            let migrations = folder::load(&dir, runner.target()).map_err(MigrateError::from)?;
+            let applied = runner.applied().await?;
+            (migrations, applied, true)
+        }
+    };
     let rows = history::status(&migrations, &applied);
     let count = |state: State| rows.iter().filter(|r| r.state == state).count();
     let troubled = count(State::Modified) + count(State::MissingFile);
-    let status = if troubled > 0 {
+    let failing = troubled
+        + if args.fail_on_pending() {
+            count(State::Pending)
+        } else {
+            0
+        };
+    let status = if failing > 0 {
         ExitStatus::Found
     } else {
         ExitStatus::Success
@@ -30,6 +48,7 @@ pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         cx.printer.json(&json!({
             "ok": troubled == 0,
             "database": shown.clone(),
+            "exists": exists,
             "migrations": rows,
             "summary": {
                 "applied": count(State::Applied),
@@ -64,11 +83,16 @@ pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     }
     cx.printer.data(&format!("{output}\n"))?;
     cx.printer.status(&format!(
-        "{} applied, {} pending, {} modified, {} missing-file on `{shown}`",
+        "{} applied, {} pending, {} modified, {} missing-file on `{shown}`{}",
         count(State::Applied),
         count(State::Pending),
         count(State::Modified),
-        count(State::MissingFile)
+        count(State::MissingFile),
+        if exists {
+            ""
+        } else {
+            " (not created yet: `baas migrate apply` creates it)"
+        }
     ));
     if count(State::Modified) > 0 {
         cx.printer.warn(

@@ -259,6 +259,21 @@ pub(crate) async fn run(
                         ids.join(", ")
                     ));
                 }
+                if failure.denied {
+                    // Not the script's fault: say what is left, not "fix it".
+                    let state = if failure.kept == 0 {
+                        format!("nothing of `{id}` was left in the database, and {history}")
+                    } else {
+                        format!(
+                            "statement(s) 1-{} of {file} ran and stay in the database, and {history}",
+                            failure.kept
+                        )
+                    };
+                    return Err(MigrateError::Denied {
+                        message: format!("the database refused: {message}"),
+                        hint: format!("{}; {state}", crate::migrate::error::DENIED_HINT),
+                    });
+                }
                 return Err(MigrateError::Failed { message, hint });
             }
         }

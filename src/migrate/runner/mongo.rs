@@ -139,6 +139,7 @@ impl MongoRunner {
                 statement: Some(statement.clone()),
                 reason,
                 kept: ran,
+                denied: false,
             };
             let command = serde_json::from_str::<serde_json::Value>(&statement.text)
                 .map_err(|e| e.to_string())
@@ -186,6 +187,7 @@ impl MongoRunner {
             statement: None,
             reason: describe(&error),
             kept: step.statements.len(),
+            denied: false,
         })?;
         Ok(elapsed)
     }

@@ -147,6 +147,7 @@ impl MysqlRunner {
                     statement: Some(statement.clone()),
                     reason: describe(&error),
                     kept: ran,
+                    denied: is_denied(&error),
                 });
             }
         }
@@ -173,6 +174,7 @@ impl MysqlRunner {
                 statement: None,
                 reason: describe(&error),
                 kept: step.statements.len(),
+                denied: is_denied(&error),
             })?;
         Ok(elapsed)
     }
@@ -208,5 +210,17 @@ fn describe(error: &sqlx::Error) -> String {
 }
 
 fn database_error(error: sqlx::Error) -> MigrateError {
+    if is_denied(&error) {
+        return MigrateError::denied(describe(&error));
+    }
     MigrateError::Database(describe(&error))
+}
+
+/// The server's "access denied" errors: to a database (1044), a table
+/// (1142), a column (1143), or for want of a privilege like SUPER (1227).
+fn is_denied(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|database| database.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+        .is_some_and(|mysql| matches!(mysql.number(), 1044 | 1142 | 1143 | 1227))
 }

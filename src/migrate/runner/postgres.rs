@@ -113,11 +113,9 @@ impl PostgresRunner {
                 });
             }
         }
+        // The history table is created by the first step, in its
+        // transaction: a run killed before it commits leaves nothing.
         self.lock = Some(lock);
-        sqlx::raw_sql(CREATE_HISTORY)
-            .execute(&mut self.connection)
-            .await
-            .map_err(database_error)?;
         Ok(())
     }
 
@@ -126,6 +124,7 @@ impl PostgresRunner {
             statement,
             reason: describe(&error),
             kept: 0,
+            denied: is_denied(&error),
         };
         let mut transaction = self
             .connection
@@ -144,6 +143,14 @@ impl PostgresRunner {
             }
         }
         let elapsed = started.elapsed();
+        if step.direction == Direction::Up
+            && let Err(error) = sqlx::raw_sql(CREATE_HISTORY)
+                .execute(&mut *transaction)
+                .await
+        {
+            let _ = transaction.rollback().await;
+            return Err(failure(None, error));
+        }
         let row = Row::of(step.migration);
         let history = match step.direction {
             Direction::Up => sqlx::query(
@@ -207,5 +214,16 @@ fn describe(error: &sqlx::Error) -> String {
 }
 
 fn database_error(error: sqlx::Error) -> MigrateError {
+    if is_denied(&error) {
+        return MigrateError::denied(describe(&error));
+    }
     MigrateError::Database(describe(&error))
+}
+
+/// `insufficient_privilege` (42501): the role may not do this.
+fn is_denied(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|database| database.code())
+        .is_some_and(|code| code == "42501")
 }

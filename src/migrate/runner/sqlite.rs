@@ -125,6 +125,7 @@ impl SqliteRunner {
                 statement,
                 reason: error.to_string(),
                 kept: 0,
+                denied: false,
             };
             // Without the run's transaction (never, through `Runner`), the
             // savepoint would be a transaction of its own: still atomic.
@@ -143,6 +144,7 @@ impl SqliteRunner {
                         statement: Some(statement.clone()),
                         reason,
                         kept: 0,
+                        denied: false,
                     });
                 }
             }
@@ -158,6 +160,7 @@ impl SqliteRunner {
                             after - violations_before
                         ),
                         kept: 0,
+                        denied: false,
                     });
                 }
                 Ok(_) => {}

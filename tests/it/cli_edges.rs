@@ -1,0 +1,534 @@
+//! The rough edges a new user hits first, through the real binary: secrets
+//! on disk, the `init` -> `introspect` path without a terminal, exit codes
+//! of database refusals, output streams, tables on odd terminals, and the
+//! flags CI needs. SQLite always; PostgreSQL (and MariaDB where it matters)
+//! on the test servers.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+use crate::support::{baas, server_url};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs `baas` in `dir`, asserts its exit code, returns (stdout, stderr).
+#[track_caller]
+fn expect(dir: &Path, args: &[&str], code: i32) -> (String, String) {
+    let output: Output = baas(dir).args(args).output().unwrap();
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "`baas {}` exited {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        args.join(" "),
+        output.status.code()
+    );
+    (stdout, stderr)
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap()
+}
+
+fn sqlite(path: &Path, sql: &str) {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+}
+
+/// Writes `migrations/<id>/` with `up.sql` and `down.sql`.
+fn migration(dir: &Path, id: &str, up: &str, down: &str) -> PathBuf {
+    let path = dir.join("migrations").join(id);
+    std::fs::create_dir_all(&path).unwrap();
+    std::fs::write(path.join("up.sql"), up).unwrap();
+    std::fs::write(path.join("down.sql"), down).unwrap();
+    path
+}
+
+const HEADER: &str = "[manifest]\nformat = 1\nversion = 1\n\n[project]\nname = \"shop\"\n";
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// A database of its own on the PostgreSQL test server, dropped at the end.
+struct Postgres {
+    admin: Url,
+    name: String,
+    roles: Vec<String>,
+}
+
+impl Postgres {
+    fn create(label: &str) -> Option<Self> {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let admin = Url::parse(&server_url("BAAS_TEST_POSTGRES_URL")?).unwrap();
+        let name = format!(
+            "baas_e_{label}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let database = Self {
+            admin,
+            name,
+            roles: Vec::new(),
+        };
+        database.psql(
+            database.admin.as_str(),
+            &format!("CREATE DATABASE \"{}\"", database.name),
+        );
+        Some(database)
+    }
+
+    fn url(&self) -> Url {
+        let mut url = self.admin.clone();
+        url.set_path(&self.name);
+        url
+    }
+
+    /// The URL with `user:password`.
+    fn url_as(&self, user: &str, password: &str) -> String {
+        let mut url = self.url();
+        url.set_username(user).unwrap();
+        url.set_password(Some(password)).unwrap();
+        url.to_string()
+    }
+
+    /// A login role with no privilege beyond connecting.
+    fn role(&mut self, name: &str) -> String {
+        let role = format!("{}_{name}", self.name);
+        self.psql(
+            self.admin.as_str(),
+            &format!("CREATE ROLE \"{role}\" LOGIN PASSWORD 'pw'"),
+        );
+        self.roles.push(role.clone());
+        role
+    }
+
+    fn psql(&self, url: &str, sql: &str) -> String {
+        let output = Command::new("psql")
+            .args([
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-X",
+                "-At",
+                "-d",
+                url,
+                "-c",
+                sql,
+            ])
+            .output()
+            .expect("the `psql` client");
+        assert!(output.status.success(), "psql: {}", text(&output.stderr));
+        text(&output.stdout)
+    }
+
+    fn query(&self, sql: &str) -> String {
+        self.psql(self.url().as_str(), sql)
+    }
+
+    fn has_table(&self, name: &str) -> bool {
+        self.query(&format!("SELECT to_regclass('{name}') IS NOT NULL"))
+            .trim()
+            == "t"
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let mut sql = vec![format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        )];
+        sql.extend(
+            self.roles
+                .iter()
+                .map(|r| format!("DROP ROLE IF EXISTS \"{r}\"")),
+        );
+        for statement in sql {
+            let _ = Command::new("psql")
+                .args(["-q", "-X", "-d", self.admin.as_str(), "-c", &statement])
+                .output();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Secrets on disk and the `init --url` -> `introspect` path
+
+#[test]
+fn init_url_then_introspect_needs_no_force_and_no_terminal_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    sqlite(
+        &dir.path().join("shop.db"),
+        "CREATE TABLE book (id INTEGER PRIMARY KEY, title TEXT NOT NULL);",
+    );
+    expect(dir.path(), &["init", "--url", "sqlite://shop.db"], 0);
+    let (_, stderr) = expect(dir.path(), &["introspect"], 0);
+    assert!(stderr.contains("Wrote baas.toml"), "{stderr}");
+    let manifest = read(dir.path(), "baas.toml");
+    assert!(manifest.contains("[entities.book]"), "{manifest}");
+    assert!(
+        manifest.contains("url = \"sqlite://shop.db\""),
+        "{manifest}"
+    );
+    let (_, stderr) = expect(dir.path(), &["introspect"], 0);
+    assert!(stderr.contains("Unchanged"), "{stderr}");
+    // Once it has entities, a different schema still needs --force.
+    sqlite(
+        &dir.path().join("shop.db"),
+        "CREATE TABLE author (id INTEGER PRIMARY KEY);",
+    );
+    let (_, stderr) = expect(dir.path(), &["introspect"], 2);
+    assert!(stderr.contains("--force"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn postgres_password_goes_to_a_private_env_file_and_introspect_keeps_working() {
+    let Some(database) = Postgres::create("secret") else {
+        return;
+    };
+    database.query("CREATE TABLE book (id int PRIMARY KEY, title text NOT NULL)");
+    let user = database.admin.username().to_owned();
+    let url = database.url_as(&user, "hunter2secret");
+    let dir = tempfile::tempdir().unwrap();
+    expect(dir.path(), &["init", "--url", &url], 0);
+    let manifest = read(dir.path(), "baas.toml");
+    assert!(!manifest.contains("hunter2secret"), "{manifest}");
+    assert!(manifest.contains(":${DATABASE_PASSWORD}@"), "{manifest}");
+    assert_eq!(
+        read(dir.path(), ".env"),
+        "DATABASE_PASSWORD='hunter2secret'\n"
+    );
+    assert_eq!(mode(&dir.path().join(".env")), 0o600);
+    // The documented path: no terminal, no --force.
+    expect(dir.path(), &["introspect"], 0);
+    let introspected = read(dir.path(), "baas.toml");
+    assert!(introspected.contains("[entities.book]"), "{introspected}");
+    assert!(
+        introspected.contains(":${DATABASE_PASSWORD}@"),
+        "{introspected}"
+    );
+    // Again, and with the URL spelled out: the same convention each time.
+    expect(dir.path(), &["introspect"], 0);
+    expect(dir.path(), &["introspect", &url], 0);
+    assert_eq!(read(dir.path(), "baas.toml"), introspected);
+    assert_eq!(
+        read(dir.path(), ".env"),
+        "DATABASE_PASSWORD='hunter2secret'\n"
+    );
+
+    // `introspect URL` in a new project writes the password the same way, so
+    // the next bare `introspect` finds it.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join(".env"), "OTHER=1\n").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(
+            other.path().join(".env"),
+            std::fs::Permissions::from_mode(0o640),
+        )
+        .unwrap();
+    }
+    let (stdout, stderr) = expect(other.path(), &["introspect", &url], 0);
+    assert!(!format!("{stdout}{stderr}").contains("hunter2secret"));
+    assert_eq!(
+        read(other.path(), ".env"),
+        "OTHER=1\nDATABASE_PASSWORD='hunter2secret'\n"
+    );
+    assert_eq!(mode(&other.path().join(".env")), 0o640, "mode changed");
+    expect(other.path(), &["introspect"], 0);
+    assert!(read(other.path(), "baas.toml").contains(":${DATABASE_PASSWORD}@"));
+}
+
+#[test]
+fn init_refuses_an_empty_connection_string() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in ["", "   "] {
+        let (_, stderr) = expect(dir.path(), &["init", "--url", url], 2);
+        assert!(stderr.contains("empty"), "{stderr}");
+        assert!(!dir.path().join("baas.toml").exists());
+    }
+}
+
+/// The wizard on a pseudo-terminal (`script`): a blank connection string is
+/// asked again, never written as an empty manifest.
+#[cfg(unix)]
+#[test]
+fn init_wizard_asks_again_for_a_blank_connection_string() {
+    let dir = tempfile::tempdir().unwrap();
+    let command = format!("{} init", shell_quote(env!("CARGO_BIN_EXE_baas")));
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env_remove("BAAS_MANIFEST")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux)");
+    let mut stdin = child.stdin.take().unwrap();
+    // Project name (default), first choice (a database), a blank answer,
+    // then a real one.
+    for keys in ["\r", "\r", "\r", "sqlite://shop.db\r"] {
+        std::thread::sleep(Duration::from_millis(700));
+        use std::io::Write as _;
+        stdin.write_all(keys.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let manifest = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap_or_default();
+    assert!(
+        manifest.contains("url = \"sqlite://shop.db\""),
+        "manifest:\n{manifest}\noutput:\n{}",
+        text(&output.stdout)
+    );
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+// ---------------------------------------------------------------------------
+// Database refusals and the history table
+
+#[test]
+fn postgres_permission_denied_is_a_refusal_with_its_cause() {
+    let Some(mut database) = Postgres::create("denied") else {
+        return;
+    };
+    let role = database.role("limited");
+    let url = database.url_as(&role, "pw");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), HEADER).unwrap();
+    migration(
+        dir.path(),
+        "0001_book",
+        "CREATE TABLE book (id int PRIMARY KEY);",
+        "DROP TABLE book;",
+    );
+    let (_, stderr) = expect(dir.path(), &["migrate", "apply", "--url", &url], 3);
+    assert!(stderr.contains("permission denied"), "{stderr}");
+    assert!(stderr.contains("GRANT"), "{stderr}");
+    assert!(!stderr.contains("bug"), "{stderr}");
+    assert!(!database.has_table("_baas_migrations"));
+}
+
+#[cfg(unix)]
+#[test]
+fn postgres_killed_first_apply_leaves_no_history_table() {
+    let Some(database) = Postgres::create("killfirst") else {
+        return;
+    };
+    let url = database.url().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), HEADER).unwrap();
+    migration(
+        dir.path(),
+        "0001_slow",
+        "CREATE TABLE first (x int);\nSELECT pg_sleep(3);\n",
+        "DROP TABLE first;",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baas"))
+        .args(["migrate", "apply", "--url", &url])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("HOME", dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    loop {
+        let line = lines.next().expect("apply ended early").unwrap();
+        if line.contains("0001_slow: running") {
+            break;
+        }
+    }
+    let started = Instant::now();
+    while !database
+        .query(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active' \
+             AND datname = current_database()",
+        )
+        .starts_with('1')
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "never slept");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let started = Instant::now();
+    while database
+        .query(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE application_name = 'baas migrate' AND datname = current_database()",
+        )
+        .trim()
+        != "0"
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "connection stayed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !database.has_table("_baas_migrations"),
+        "a killed first apply left `_baas_migrations` behind"
+    );
+    assert!(!database.has_table("first"));
+}
+
+// ---------------------------------------------------------------------------
+// `migrate status`
+
+#[test]
+fn sqlite_status_of_a_file_not_created_yet_lists_every_migration_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        format!("{HEADER}\n[source]\nengine = \"sqlite\"\nurl = \"sqlite://new.db\"\n"),
+    )
+    .unwrap();
+    migration(
+        dir.path(),
+        "0001_book",
+        "CREATE TABLE book (id INTEGER PRIMARY KEY);",
+        "DROP TABLE book;",
+    );
+    migration(
+        dir.path(),
+        "0002_author",
+        "CREATE TABLE author (id INTEGER PRIMARY KEY);",
+        "DROP TABLE author;",
+    );
+    let (stdout, stderr) = expect(dir.path(), &["migrate", "status"], 0);
+    assert!(
+        stdout.contains("0001") && stdout.contains("pending"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("2 pending"), "{stderr}");
+    assert!(
+        !dir.path().join("new.db").exists(),
+        "status created the file"
+    );
+    let (stdout, _) = expect(dir.path(), &["--json", "migrate", "status"], 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["summary"]["pending"], 2);
+    assert_eq!(report["exists"], false);
+    // CI asks "is it up to date?"
+    expect(
+        dir.path(),
+        &["migrate", "status", "--fail-on", "pending"],
+        1,
+    );
+    expect(dir.path(), &["migrate", "apply"], 0);
+    expect(
+        dir.path(),
+        &["migrate", "status", "--fail-on", "pending"],
+        0,
+    );
+}
+
+#[test]
+fn postgres_status_fails_on_pending_when_asked() {
+    let Some(database) = Postgres::create("pending") else {
+        return;
+    };
+    let url = database.url().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), HEADER).unwrap();
+    migration(
+        dir.path(),
+        "0001_book",
+        "CREATE TABLE book (id int PRIMARY KEY);",
+        "DROP TABLE book;",
+    );
+    expect(dir.path(), &["migrate", "status", "--url", &url], 0);
+    expect(
+        dir.path(),
+        &["migrate", "status", "--url", &url, "--fail-on", "pending"],
+        1,
+    );
+    expect(dir.path(), &["migrate", "apply", "--url", &url], 0);
+    expect(
+        dir.path(),
+        &["migrate", "status", "--url", &url, "--fail-on", "pending"],
+        0,
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+#[test]
+fn quiet_check_prints_no_table() {
+    let dir = tempfile::tempdir().unwrap();
+    expect(dir.path(), &["init", "--template", "bookshop"], 0);
+    let (stdout, stderr) = expect(dir.path(), &["check"], 1);
+    assert!(
+        stdout.contains("add entity"),
+        "the drift table is data: {stdout}"
+    );
+    assert!(stderr.contains("error:"), "{stderr}");
+    let (stdout, stderr) = expect(dir.path(), &["-q", "check"], 1);
+    assert_eq!(stdout, "", "-q printed the table");
+    assert!(
+        stderr.contains("drift"),
+        "the error still says why: {stderr}"
+    );
+}
+
+/// A pseudo-terminal that reports no size (what `script` gives without a
+/// terminal around it): tables keep their rows on one line each.
+#[cfg(unix)]
+#[test]
+fn tables_stay_readable_when_the_terminal_reports_no_size() {
+    let dir = tempfile::tempdir().unwrap();
+    expect(dir.path(), &["init", "--template", "bookshop"], 0);
+    let command = format!("{} show", shell_quote(env!("CARGO_BIN_EXE_baas")));
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("HOME", dir.path())
+        .env_remove("BAAS_MANIFEST")
+        .stdin(Stdio::null())
+        .output()
+        .expect("`script` (util-linux)");
+    let shown = text(&output.stdout);
+    assert!(
+        shown
+            .lines()
+            .any(|line| line.contains("entity") && line.contains("relations")),
+        "the header is cut into pieces:\n{shown}"
+    );
+    assert!(shown.lines().any(|line| line.contains("author")), "{shown}");
+}
+
+#[test]
+fn the_license_the_readme_links_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.contains("(`LICENSE`)"), "the README links LICENSE");
+    let license = std::fs::read_to_string(root.join("LICENSE")).expect("LICENSE exists");
+    assert!(license.starts_with("MIT License"), "{license}");
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("license = \"MIT\""));
+}
