@@ -21,7 +21,6 @@ mod infer;
 mod schema;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use mongodb::bson::{Bson, Document, doc, spec::BinarySubtype};
@@ -38,9 +37,6 @@ use crate::ui::Progress;
 
 /// Documents read per collection when `--sample` is not given.
 const DEFAULT_SAMPLE: usize = 1000;
-/// How long to look for a server before giving up, unless the URL says
-/// (`serverSelectionTimeoutMS`). The driver's own default is 30 s.
-const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
 /// Collections read at the same time.
 const CONCURRENT_COLLECTIONS: usize = 4;
 
@@ -63,6 +59,12 @@ impl Introspector for MongoIntrospector {
     ) -> Result<Introspection, IntrospectError> {
         let target = redact(&self.url);
         let driver_options = client_options(&self.url, &target).await?;
+        crate::settings::refuse_closed_ports(&crate::settings::mongodb_addresses(&driver_options))
+            .await
+            .map_err(|reason| IntrospectError::Connect {
+                target: target.clone(),
+                reason,
+            })?;
         let name = database_name(&driver_options, &target)?;
         let client =
             Client::with_options(driver_options).map_err(|error| connect_error(&target, &error))?;
@@ -151,12 +153,9 @@ async fn client_options(url: &str, target: &str) -> Result<ClientOptions, Intros
     let mut options = ClientOptions::parse(url)
         .await
         .map_err(|error| connect_error(target, &error))?;
-    options
-        .server_selection_timeout
-        .get_or_insert(SERVER_SELECTION_TIMEOUT);
-    options
-        .connect_timeout
-        .get_or_insert(SERVER_SELECTION_TIMEOUT);
+    let timeout = crate::settings::connect_timeout();
+    options.server_selection_timeout.get_or_insert(timeout);
+    options.connect_timeout.get_or_insert(timeout);
     options.app_name.get_or_insert_with(|| "baas".to_owned());
     Ok(options)
 }

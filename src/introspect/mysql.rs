@@ -8,10 +8,10 @@
 //! are reported); [`Flavor`] says which one answered.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use indexmap::IndexMap;
-use sqlx::mysql::{MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::{ConnectOptions as _, Connection as _};
 use sqlx::{FromRow, Row};
 use url::Url;
 
@@ -68,15 +68,24 @@ impl Introspector for MysqlIntrospector {
                 "`{target}` names no database; put it in the path, e.g. `mysql://user@host:3306/shop`"
             )));
         }
+        let connect_error = |reason: String| IntrospectError::Connect {
+            target: target.clone(),
+            reason: redact(&reason),
+        };
+        // One connection first, under the shared timeout: a refused one
+        // fails at once (the pool would retry it until its own timeout).
+        let options = MySqlConnectOptions::from_url(&self.url)
+            .map_err(|error| connect_error(error.to_string()))?;
+        let first =
+            crate::settings::within_connect_timeout(MySqlConnection::connect_with(&options))
+                .await
+                .map_err(|timed_out| connect_error(timed_out.to_string()))?
+                .map_err(|error| connect_error(error.to_string()))?;
+        let _ = first.close().await;
         let pool = MySqlPoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(self.url.as_str())
-            .await
-            .map_err(|error| IntrospectError::Connect {
-                target: target.clone(),
-                reason: redact(&error.to_string()),
-            })?;
+            .acquire_timeout(crate::settings::connect_timeout())
+            .connect_lazy_with(options);
         let catalog = read_catalog(&pool, &database).await;
         pool.close().await;
         let catalog = catalog.map_err(|error| IntrospectError::Catalog {

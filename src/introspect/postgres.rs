@@ -11,7 +11,6 @@
 //! maps keyed by object id (never a scan per table).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::Duration;
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
@@ -34,8 +33,6 @@ use crate::ui::Progress;
 const DEFAULT_SCHEMA: &str = "public";
 /// Connections reading the catalog at once: the first one, plus the pool's.
 const POOL_CONNECTIONS: u32 = 3;
-/// How long to wait for the server to accept a connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 const DATABASE: &str = include_str!("postgres/database.sql");
 const RELATIONS: &str = include_str!("postgres/relations.sql");
@@ -140,15 +137,13 @@ impl PostgresIntrospector {
             ])
             .disable_statement_logging();
         let connection =
-            tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
+            crate::settings::within_connect_timeout(PgConnection::connect_with(&options))
                 .await
-                .map_err(|_| {
-                    self.connect_error(format!("no answer after {} s", CONNECT_TIMEOUT.as_secs()))
-                })?
+                .map_err(|timed_out| self.connect_error(timed_out.to_string()))?
                 .map_err(|error| self.connect_error(describe(&error)))?;
         let pool = PgPoolOptions::new()
             .max_connections(POOL_CONNECTIONS)
-            .acquire_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(crate::settings::connect_timeout())
             .connect_lazy_with(options);
         Ok((connection, pool))
     }

@@ -532,3 +532,91 @@ fn the_license_the_readme_links_exists() {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("license = \"MIT\""));
 }
+
+// ---------------------------------------------------------------------------
+// One connect timeout for every engine and command
+
+/// A port where nothing listens (bound, then closed again).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// A port that accepts connections and never says a word (held open until
+/// the test ends).
+fn silent_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+/// Every command that connects, for a database URL.
+fn connecting_commands(url: &str) -> Vec<Vec<String>> {
+    let owned = |args: &[&str]| args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+    vec![
+        owned(&["introspect", url]),
+        owned(&["diff", "--from", url, "--to", "baas.toml"]),
+        owned(&["check", "--url", url]),
+        owned(&["migrate", "status", "--url", url]),
+        owned(&["migrate", "apply", "--url", url]),
+        // Without a manifest: serve reads the database's schema first.
+        owned(&[
+            "--manifest",
+            "none/baas.toml",
+            "serve",
+            "--db",
+            url,
+            "--port",
+            "0",
+        ]),
+    ]
+}
+
+/// Runs `args` and returns (exit code, seconds, stderr).
+fn timed(dir: &Path, args: &[String], timeout: &str) -> (Option<i32>, f64, String) {
+    let started = Instant::now();
+    let output = baas(dir)
+        .args(args)
+        .env("BAAS_CONNECT_TIMEOUT", timeout)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        started.elapsed().as_secs_f64(),
+        text(&output.stderr),
+    )
+}
+
+#[test]
+fn every_engine_fails_at_once_on_a_closed_port_and_waits_the_one_timeout_on_a_silent_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), HEADER).unwrap();
+    let (closed, silent) = (closed_port(), silent_port());
+    let mut slow = Vec::new();
+    for scheme in ["postgres://app@", "mysql://app@", "mongodb://"] {
+        for args in connecting_commands(&format!("{scheme}127.0.0.1:{closed}/shop")) {
+            let (code, seconds, stderr) = timed(dir.path(), &args, "20");
+            assert_eq!(code, Some(3), "{args:?}: {stderr}");
+            if seconds > 3.0 {
+                slow.push(format!("{args:?} took {seconds:.1} s to see a closed port"));
+            }
+        }
+        for args in connecting_commands(&format!("{scheme}127.0.0.1:{silent}/shop")) {
+            let (code, seconds, stderr) = timed(dir.path(), &args, "1");
+            assert_eq!(code, Some(3), "{args:?}: {stderr}");
+            if !(0.9..6.0).contains(&seconds) {
+                slow.push(format!(
+                    "{args:?} gave up on a silent server after {seconds:.1} s, not ~1 s"
+                ));
+            }
+        }
+    }
+    assert!(slow.is_empty(), "{}", slow.join("\n"));
+}

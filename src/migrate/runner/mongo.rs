@@ -16,7 +16,6 @@ use crate::migrate::MigrateError;
 use crate::migrate::history::{AppliedMigration, LOCK_COLLECTION, TABLE};
 use crate::source::redact;
 
-const TIMEOUT: Duration = Duration::from_secs(5);
 const LOCK_ID: &str = "baas_migrations";
 /// The server's code for a duplicate key.
 const DUPLICATE_KEY: i32 = 11000;
@@ -35,8 +34,15 @@ impl MongoRunner {
             reason: describe(&error),
         };
         let mut options = ClientOptions::parse(url).await.map_err(connect_error)?;
-        options.server_selection_timeout.get_or_insert(TIMEOUT);
-        options.connect_timeout.get_or_insert(TIMEOUT);
+        crate::settings::refuse_closed_ports(&crate::settings::mongodb_addresses(&options))
+            .await
+            .map_err(|reason| MigrateError::Connect {
+                target: target.clone(),
+                reason,
+            })?;
+        let timeout = crate::settings::connect_timeout();
+        options.server_selection_timeout.get_or_insert(timeout);
+        options.connect_timeout.get_or_insert(timeout);
         options
             .app_name
             .get_or_insert_with(|| "baas migrate".to_owned());

@@ -14,8 +14,6 @@ use crate::migrate::MigrateError;
 use crate::migrate::history::AppliedMigration;
 use crate::source::redact;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS _baas_migrations (
     number INT NOT NULL PRIMARY KEY,
     name VARCHAR(255) NOT NULL,
@@ -192,9 +190,9 @@ impl MysqlRunner {
 }
 
 async fn open(options: &MySqlConnectOptions) -> Result<MySqlConnection, String> {
-    tokio::time::timeout(CONNECT_TIMEOUT, MySqlConnection::connect_with(options))
+    crate::settings::within_connect_timeout(MySqlConnection::connect_with(options))
         .await
-        .map_err(|_| format!("no answer after {} s", CONNECT_TIMEOUT.as_secs()))?
+        .map_err(|timed_out| timed_out.to_string())?
         .map_err(|error| describe(&error))
 }
 

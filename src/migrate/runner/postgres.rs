@@ -14,7 +14,6 @@ use crate::migrate::MigrateError;
 use crate::migrate::history::AppliedMigration;
 use crate::source::redact;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The advisory lock key: "baasmigr" as bytes. Advisory locks are per
 /// database, so runners on different databases never wait for each other.
 const LOCK_KEY: i64 = 0x6261_6173_6d69_6772;
@@ -186,9 +185,9 @@ impl PostgresRunner {
 }
 
 async fn open(options: &PgConnectOptions) -> Result<PgConnection, String> {
-    tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(options))
+    crate::settings::within_connect_timeout(PgConnection::connect_with(options))
         .await
-        .map_err(|_| format!("no answer after {} s", CONNECT_TIMEOUT.as_secs()))?
+        .map_err(|timed_out| timed_out.to_string())?
         .map_err(|error| redact(&describe(&error)))
 }
 

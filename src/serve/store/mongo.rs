@@ -4,8 +4,6 @@
 //! (`object_id` ↔ ObjectId, `timestamptz` ↔ BSON date, `uuid` ↔ binary
 //! subtype 4, `decimal` ↔ Decimal128, `bytes` ↔ binary; docs/api.md).
 
-use std::time::Duration;
-
 use base64::Engine as _;
 use futures::TryStreamExt as _;
 use indexmap::IndexMap;
@@ -36,7 +34,10 @@ impl MongoStore {
             .map_err(|error| StoreError::Unavailable(error.into()))?;
         options
             .server_selection_timeout
-            .get_or_insert(Duration::from_secs(5));
+            .get_or_insert(crate::settings::connect_timeout());
+        crate::settings::refuse_closed_ports(&crate::settings::mongodb_addresses(&options))
+            .await
+            .map_err(|reason| StoreError::Unavailable(anyhow::anyhow!(reason)))?;
         options.app_name = Some("baas serve".to_owned());
         options.max_pool_size = Some(8);
         let Some(name) = options.default_database.clone() else {

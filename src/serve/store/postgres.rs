@@ -3,7 +3,6 @@
 //! `RETURNING` for the row as stored.
 
 use std::str::FromStr as _;
-use std::time::Duration;
 
 use sea_query::PostgresQueryBuilder;
 use sea_query_sqlx::SqlxBinder as _;
@@ -33,8 +32,16 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .min_connections(0)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with(options);
+            .acquire_timeout(crate::settings::connect_timeout())
+            .connect_lazy_with(options.clone());
+        // A refused connection fails at once, with its cause (the pool
+        // would retry it until the timeout).
+        let first =
+            crate::settings::within_connect_timeout(sqlx::ConnectOptions::connect(&options))
+                .await
+                .map_err(|timed_out| StoreError::Unavailable(timed_out.into()))?
+                .map_err(common::sqlx_error)?;
+        let _ = sqlx::Connection::close(first).await;
         // One connection now: an unreachable server is reported at start,
         // and the first request does not pay for the handshake.
         drop(pool.acquire().await.map_err(common::sqlx_error)?);
