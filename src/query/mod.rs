@@ -28,6 +28,22 @@ pub struct ListQuery {
 pub const DEFAULT_LIMIT: u64 = 100;
 pub const MAX_LIMIT: u64 = 1000;
 
+/// The largest `offset`: offsets are bound as 64-bit signed integers.
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
+
+// Limits of one request's filter (docs/api.md, "Limits"). Each sits below
+// what every engine accepts: SQLite's expression depth of 1000 and 32,766
+// bound variables, PostgreSQL's and MySQL's 65,535 bound parameters.
+
+/// Comparisons in one request's filter (`or=(a.eq.1,...)` counts each).
+pub const MAX_FILTER_TERMS: usize = 1000;
+/// Nesting of `and`/`or`/`not` groups in one filter.
+pub const MAX_FILTER_DEPTH: usize = 32;
+/// Items of one `in`/`nin`/`contains` list.
+pub const MAX_LIST_ITEMS: usize = 1000;
+/// Values bound by one statement (filter values and list items).
+pub const MAX_BOUND_VALUES: usize = 10_000;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrderBy {
     pub field: String,
@@ -94,6 +110,59 @@ pub struct QueryError {
     /// The parameter or field at fault (`where.rating`, `order`, `limit`).
     pub at: String,
     pub message: String,
+}
+
+/// Checks a client's filter against the limits above, walking it without
+/// recursion: a 400 naming the limit when one is passed.
+pub fn check_limits(filter: &Filter) -> Result<(), QueryError> {
+    let fail = |message: String| QueryError {
+        at: "filter".to_owned(),
+        message,
+    };
+    let (mut terms, mut values) = (0usize, 0usize);
+    let mut stack = vec![(filter, 1usize)];
+    while let Some((filter, depth)) = stack.pop() {
+        if depth > MAX_FILTER_DEPTH {
+            return Err(fail(format!(
+                "the filter nests groups deeper than {MAX_FILTER_DEPTH} levels (the limit per request)"
+            )));
+        }
+        match filter {
+            Filter::And(parts) | Filter::Or(parts) => {
+                stack.extend(parts.iter().map(|part| (part, depth + 1)));
+            }
+            Filter::Not(inner) => stack.push((inner, depth + 1)),
+            Filter::Compare { field, op, value } => {
+                terms += 1;
+                if terms > MAX_FILTER_TERMS {
+                    return Err(fail(format!(
+                        "the filter has more than {MAX_FILTER_TERMS} conditions (the limit per request)"
+                    )));
+                }
+                let items = match value {
+                    Value::List(items) => items.len(),
+                    Value::Json(serde_json::Value::Array(items)) => items.len(),
+                    _ => 1,
+                };
+                if items > MAX_LIST_ITEMS {
+                    return Err(QueryError {
+                        at: field.clone(),
+                        message: format!(
+                            "the `{}` list of `{field}` has {items} items; at most {MAX_LIST_ITEMS} are allowed",
+                            op.as_str()
+                        ),
+                    });
+                }
+                values += items;
+                if values > MAX_BOUND_VALUES {
+                    return Err(fail(format!(
+                        "the filter has more than {MAX_BOUND_VALUES} values (the limit per request)"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub mod mongo;

@@ -5,7 +5,8 @@
 //! - `select` names are unique and in **manifest field order**, whatever
 //!   order the client wrote them in;
 //! - `eq null` becomes `is null`, `neq null` becomes `not (is null)`;
-//! - shorthand `*` in `like`/`ilike` patterns becomes `%`;
+//! - `*` in `like`/`ilike` patterns becomes `%` (both forms; `\*` is a
+//!   literal `*`);
 //! - a field given several times is ANDed, as are `where`, shorthand and
 //!   `or`/`and` groups; an empty filter is `None`.
 
@@ -13,7 +14,10 @@ use crate::manifest::links::links_of;
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 
 use super::value::{enum_misfit, typed_json, typed_text};
-use super::{DEFAULT_LIMIT, Filter, ListQuery, MAX_LIMIT, Op, OrderBy, QueryError, Value};
+use super::{
+    DEFAULT_LIMIT, Filter, ListQuery, MAX_LIMIT, MAX_OFFSET, Op, OrderBy, QueryError, Value,
+    check_limits,
+};
 
 /// The largest `expand` depth (`a.b.c`).
 pub const MAX_EXPAND_DEPTH: usize = 3;
@@ -111,14 +115,7 @@ pub fn parse_query_string(
                 }
             }
             "limit" => query.limit = limit(text.trim().parse().ok(), text)?,
-            "offset" => {
-                query.offset = text.trim().parse().map_err(|_| {
-                    error(
-                        "offset",
-                        format!("`offset` must be a whole number, not `{text}`"),
-                    )
-                })?
-            }
+            "offset" => query.offset = offset(text.trim().parse().ok(), text)?,
             "count" => query.count = count_text(text)?,
             "expand" => {
                 let paths: Vec<&str> = split_top(text, "expand")?
@@ -157,6 +154,9 @@ pub fn parse_query_string(
         }
     }
     query.filter = and_all(filters);
+    if let Some(filter) = &query.filter {
+        check_limits(filter)?;
+    }
     Ok(query)
 }
 
@@ -195,14 +195,7 @@ pub fn parse_query_body(
                 }
             }
             "limit" => query.limit = limit(value.as_u64(), &value.to_string())?,
-            "offset" => {
-                query.offset = value.as_u64().ok_or_else(|| {
-                    error(
-                        "offset",
-                        format!("`offset` must be a whole number, not {value}"),
-                    )
-                })?
-            }
+            "offset" => query.offset = offset(value.as_u64(), &value.to_string())?,
             "count" => {
                 query.count = match value {
                     serde_json::Value::Bool(count) => *count,
@@ -225,6 +218,9 @@ pub fn parse_query_body(
             }
         }
     }
+    if let Some(filter) = &query.filter {
+        check_limits(filter)?;
+    }
     Ok(query)
 }
 
@@ -235,7 +231,9 @@ pub fn parse_filter_json(
     json: &serde_json::Value,
 ) -> Result<Filter, QueryError> {
     let entity = entity_of(manifest, entity_name)?;
-    filter_json(manifest, entity, json, "where")
+    let filter = filter_json(manifest, entity, json, "where")?;
+    check_limits(&filter)?;
+    Ok(filter)
 }
 
 /// The `{id}` path segment, **still percent-encoded**: split at `,` into
@@ -317,15 +315,46 @@ fn and_all(mut filters: Vec<Filter>) -> Option<Filter> {
 fn limit(parsed: Option<u64>, text: &str) -> Result<u64, QueryError> {
     match parsed {
         Some(limit) if limit <= MAX_LIMIT => Ok(limit),
-        Some(_) => Err(error(
+        _ => Err(error(
             "limit",
-            format!("`limit` must be at most {MAX_LIMIT}, not {text}"),
-        )),
-        None => Err(error(
-            "limit",
-            format!("`limit` must be a whole number, not `{text}`"),
+            format!("`limit` must be a whole number from 0 to {MAX_LIMIT}, not `{text}`"),
         )),
     }
+}
+
+/// Offsets are bound as 64-bit signed integers: a larger one is refused
+/// here, not by the driver.
+fn offset(parsed: Option<u64>, text: &str) -> Result<u64, QueryError> {
+    match parsed {
+        Some(offset) if offset <= MAX_OFFSET => Ok(offset),
+        _ => Err(error(
+            "offset",
+            format!("`offset` must be a whole number from 0 to {MAX_OFFSET}, not `{text}`"),
+        )),
+    }
+}
+
+/// A `like`/`ilike` pattern as the API writes it (docs/api.md): `*` is
+/// `%` in both the shorthand and the JSON form, `\*` is a literal `*`;
+/// `%`, `_` and `\` keep their LIKE meaning.
+fn api_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => out.push('%'),
+            '\\' => match chars.next() {
+                Some('*') => out.push('*'),
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push('\\'),
+            },
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn count_text(text: &str) -> Result<bool, QueryError> {
@@ -566,7 +595,7 @@ fn compare_json(
         }
         Op::Contains => contains_json(manifest, field, operand).map_err(&bad)?,
         Op::Like | Op::Ilike => match operand {
-            serde_json::Value::String(text) => Value::Text(text.clone()),
+            serde_json::Value::String(text) => Value::Text(api_pattern(text)),
             _ => return Err(bad("takes a string pattern".to_owned())),
         },
         _ => {
@@ -734,7 +763,7 @@ fn shorthand(
             }
             Value::List(values)
         }
-        Op::Like | Op::Ilike => Value::Text(plain(operand)?.replace('*', "%")),
+        Op::Like | Op::Ilike => Value::Text(api_pattern(&plain(operand)?)),
         Op::Contains => {
             let operand = plain(operand)?;
             if field.ty == FieldType::Array
@@ -922,5 +951,13 @@ mod tests {
         assert_eq!(unquote(r#""a\"b,c""#).unwrap(), r#"a"b,c"#);
         assert_eq!(percent_decode("a%2Cb%20c").unwrap(), "a,b c");
         assert!(percent_decode("%zz").is_none());
+    }
+
+    #[test]
+    fn stars_are_wildcards_unless_escaped() {
+        assert_eq!(api_pattern("*rust*"), "%rust%");
+        assert_eq!(api_pattern("a\\*b"), "a*b");
+        assert_eq!(api_pattern("50\\%"), "50\\%");
+        assert_eq!(api_pattern("end\\"), "end\\");
     }
 }

@@ -1,67 +1,69 @@
 //! The query AST as bound SQL, built with sea-query for PostgreSQL, MySQL
-//! and SQLite. Every client value is a bound parameter (`$n` / `?`);
+//! and SQLite: the only compiler of filters to SQL (the SQL stores run it,
+//! the tests run it). Every client value is a bound parameter (`$n` / `?`);
 //! identifiers come only from the manifest and are quoted by the builder.
 //!
 //! # The columns of a row
 //!
-//! `select`, `select_by_key` and the `RETURNING` lists of `insert` and
-//! `update_by_key` produce one column per field, in **manifest field
-//! order** (only the selected fields for `select`; [`selected_fields`]
-//! lists them), without aliases. Engines decode them by position. What
-//! each column holds:
+//! `select`, `select_by_key` and the `RETURNING` lists of `insert`,
+//! `update_by_key` and `delete_by_key` produce one column per field, in
+//! **manifest field order** (only the selected fields for `select`;
+//! [`selected_fields`] lists them). Stores decode them by position.
 //!
-//! | field type | PostgreSQL | MySQL | SQLite |
-//! |---|---|---|---|
-//! | bool | boolean | tinyint(1) | integer 0/1 |
-//! | int16/32/64 | int2/int4/int8 | integer | integer |
-//! | float32/64 | float4/float8 | float/double | real |
-//! | string, text | text/varchar/bpchar | text | text |
-//! | bytes | bytea | blob | blob |
-//! | json, object | jsonb (json when native) | JSON (text on MariaDB) | JSON text |
-//! | array | jsonb (`to_jsonb`, a JSON array) | JSON | JSON text |
-//! | decimal | text (exact) | text (`CAST AS CHAR`) | as stored (numeric affinity) |
-//! | date, time, interval, uuid, enum, object_id, native | text | text (`CAST AS CHAR`) | text |
-//! | timestamp | text `YYYY-MM-DDTHH:MM:SS[.f]` | same | as stored |
-//! | timestamptz | text in UTC, `...Z` | same, read with the session time zone, which must be `+00:00` | as stored (bound values are stored as UTC `...Z`) |
+//! - PostgreSQL and MySQL read every column back **as text** (raw bytes for
+//!   `bytes`), one decoding path for both drivers: PostgreSQL through
+//!   `CAST(x AS text)`, `to_char` for dates and timestamps (UTC for
+//!   timestamptz, `YYYY-MM-DD HH24:MI:SS.US`) and `to_jsonb` for native
+//!   arrays; MySQL through `CAST(x AS CHAR)` (the session time zone must be
+//!   `+00:00`). In a `SELECT` they are aliased `_baas_N`, so that `ORDER BY
+//!   "price"` sorts by the column, not by its text.
+//! - SQLite returns the stored values as they are.
 //!
 //! # Values
 //!
-//! PostgreSQL: values of types sqlx cannot send as themselves are bound as
-//! text and cast to the column's type (`CAST($1 AS numeric(8,2))`,
-//! `CAST($1 AS uuid)`, `CAST($1 AS "mpaa_rating")`, `CAST($1 AS jsonb)`,
-//! arrays as array literals `CAST($1 AS integer[])`), so decimals are stored
-//! exactly. MySQL: decimals as `CAST(? AS DECIMAL(p,s))`, timestamptz
+//! PostgreSQL: text values of types sqlx cannot send as themselves are cast
+//! to the column's type (`CAST($1 AS numeric)`, `CAST($1 AS uuid)`,
+//! `CAST($1 AS "mpaa_rating")`), JSON is bound as jsonb, native arrays are
+//! built from a JSON array (`jsonb_array_elements_text`). Comparisons on
+//! enums and native types compare text. A NUL character in a text or JSON
+//! value is refused (PostgreSQL cannot store it). MySQL: timestamptz
 //! converted to UTC `YYYY-MM-DD HH:MM:SS[.f]`, timestamps with a space,
-//! JSON/arrays as JSON text. SQLite: booleans as 0/1, JSON/arrays as JSON
-//! text, timestamptz as UTC `...Z` text ([`sqlite_params`] converts).
+//! JSON/arrays as JSON text, decimals compared as `DECIMAL(65,30)`. SQLite:
+//! booleans as 0/1, JSON/arrays as JSON text, timestamptz as UTC `...Z`
+//! text.
+//!
+//! # Conditions
+//!
+//! `and`/`or` groups are rendered as one flat template whatever their
+//! size (`(a) OR (b) OR ...`, parenthesised as a balanced tree so that
+//! SQLite's expression depth grows with the logarithm of the size): no
+//! recursion per term here or in sea-query (whose `Condition` folds into a
+//! left-deep tree). Recursion follows nesting only, which
+//! [`super::check_limits`] bounds.
 //!
 //! # Engine notes
 //!
-//! - MySQL has no `RETURNING`: after [`insert`] the engine reads the row
-//!   back with [`select_by_key`], taking the key from the inserted values or
-//!   `LAST_INSERT_ID()` for a generated key; after [`update_by_key`] the
-//!   same with the key.
-//! - `like` is case-sensitive on PostgreSQL and SQLite (as `GLOB`), and on
-//!   MySQL only with a binary or `_cs` collation (the column's collation
-//!   decides). `\` escapes `%` and `_` everywhere.
-//! - MySQL sessions must run with `time_zone = '+00:00'` so that
-//!   `timestamp` columns read and compare in UTC.
-//! - Call [`check_supported`] before [`select`]/[`count`]: what a dialect
-//!   cannot do (dotted paths, some `contains` on SQLite) is a
-//!   [`QueryError`] there, and a condition that matches nothing in the
-//!   builders.
+//! - MySQL has no `RETURNING`: after [`insert`] the store reads the row
+//!   back with [`select_by_key`]; updates and deletes read the old row
+//!   `FOR UPDATE` in their transaction.
+//! - `like` is case-sensitive everywhere: PostgreSQL `LIKE`, MySQL
+//!   `LIKE BINARY`, SQLite `GLOB`. `ilike` is PostgreSQL `ILIKE`, else
+//!   `LOWER(x) LIKE LOWER(p)`. `\` escapes `%`, `_` and `\`; a pattern
+//!   ending in a lone `\` matches a literal `\`.
+//! - What a dialect cannot do (dotted paths, some `contains` on SQLite) is a
+//!   [`QueryError`] from the builders ([`check_supported`] tells it first).
+
+use std::cell::RefCell;
 
 use indexmap::IndexMap;
-use sea_query::extension::postgres::PgBinOper;
 use sea_query::{
-    Alias, Cond, Condition, Expr, ExprTrait, MysqlQueryBuilder, NullOrdering, Order,
-    PostgresQueryBuilder, Query, QueryStatementBuilder, SqliteQueryBuilder, TableRef,
+    Alias, Expr, ExprTrait, LockType, MysqlQueryBuilder, NullOrdering, Order, PostgresQueryBuilder,
+    Query, QueryStatementBuilder, SqliteQueryBuilder, TableRef,
 };
 
-use crate::dialect::postgres::canonical_type;
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 
-use super::{Filter, ListQuery, Op, QueryError, Value};
+use super::{Filter, ListQuery, MAX_BOUND_VALUES, MAX_FILTER_DEPTH, Op, QueryError, Value};
 
 /// The SQL databases the builders target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,20 +73,77 @@ pub enum SqlDialect {
     Sqlite,
 }
 
-/// What the builders need for one entity.
+impl SqlDialect {
+    fn label(self) -> &'static str {
+        match self {
+            SqlDialect::Postgres => "PostgreSQL",
+            SqlDialect::Mysql => "MySQL",
+            SqlDialect::Sqlite => "SQLite",
+        }
+    }
+}
+
+/// A statement: SQL text and its bound values.
+pub type Statement = (String, sea_query::Values);
+
+fn error(at: impl Into<String>, message: impl Into<String>) -> QueryError {
+    QueryError {
+        at: at.into(),
+        message: message.into(),
+    }
+}
+
+/// What the builders need for one entity; the first problem met while
+/// building (a value PostgreSQL cannot store, an unsupported path) is kept
+/// and returned instead of the statement.
 struct Target<'m> {
     dialect: SqlDialect,
     manifest: &'m Manifest,
     entity: &'m Entity,
+    problem: RefCell<Option<QueryError>>,
 }
 
 impl<'m> Target<'m> {
-    fn new(dialect: SqlDialect, manifest: &'m Manifest, entity: &str) -> Option<Self> {
-        Some(Self {
+    fn new(dialect: SqlDialect, manifest: &'m Manifest, entity: &str) -> Result<Self, QueryError> {
+        let entity = manifest
+            .entities
+            .get(entity)
+            .ok_or_else(|| error("entity", format!("unknown entity `{entity}`")))?;
+        Ok(Self {
             dialect,
             manifest,
-            entity: manifest.entities.get(entity)?,
+            entity,
+            problem: RefCell::new(None),
         })
+    }
+
+    fn fail(&self, problem: QueryError) {
+        let mut slot = self.problem.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(problem);
+        }
+    }
+
+    /// The statement as text and values, or the first problem met.
+    fn finish<S: QueryStatementBuilder>(&self, statement: &S) -> Result<Statement, QueryError> {
+        if let Some(problem) = self.problem.borrow_mut().take() {
+            return Err(problem);
+        }
+        let built = match self.dialect {
+            SqlDialect::Postgres => statement.build_any(&PostgresQueryBuilder),
+            SqlDialect::Mysql => statement.build_any(&MysqlQueryBuilder),
+            SqlDialect::Sqlite => statement.build_any(&SqliteQueryBuilder),
+        };
+        if built.1.0.len() > MAX_BOUND_VALUES {
+            return Err(error(
+                "filter",
+                format!(
+                    "the request binds {} values; at most {MAX_BOUND_VALUES} are allowed per request",
+                    built.1.0.len()
+                ),
+            ));
+        }
+        Ok(built)
     }
 
     fn table(&self) -> TableRef {
@@ -111,26 +170,21 @@ impl<'m> Target<'m> {
         Expr::col((Alias::new(self.entity.table.as_str()), Alias::new(column)))
     }
 
-    fn build<S: QueryStatementBuilder>(&self, statement: &S) -> (String, sea_query::Values) {
-        match self.dialect {
-            SqlDialect::Postgres => statement.build_any(&PostgresQueryBuilder),
-            SqlDialect::Mysql => statement.build_any(&MysqlQueryBuilder),
-            SqlDialect::Sqlite => statement.build_any(&SqliteQueryBuilder),
-        }
-    }
-
     /// A custom expression: `?` stands for the next of `exprs` (rewritten
-    /// to `$n` for PostgreSQL). Templates are constants of this module.
-    fn custom(&self, template: &'static str, exprs: Vec<Expr>) -> Expr {
+    /// to `$n` for PostgreSQL). Templates hold no other `?` or `$`: they
+    /// are constants of this module, type names checked by
+    /// [`checked_type_name`], and the junctions of [`Self::junction`].
+    fn custom(&self, template: &str, exprs: Vec<Expr>) -> Expr {
         if self.dialect != SqlDialect::Postgres {
-            return Expr::cust_with_exprs(template, exprs);
+            return Expr::cust_with_exprs(template.to_owned(), exprs);
         }
-        let mut numbered = String::with_capacity(template.len() + 4);
+        let mut numbered = String::with_capacity(template.len() + 4 * exprs.len());
         let mut n = 0;
         for c in template.chars() {
             if c == '?' {
                 n += 1;
-                numbered.push_str(&format!("${n}"));
+                numbered.push('$');
+                numbered.push_str(&n.to_string());
             } else {
                 numbered.push(c);
             }
@@ -138,50 +192,42 @@ impl<'m> Target<'m> {
         Expr::cust_with_exprs(numbered, exprs)
     }
 
-    /// The select-list expression of one field (see the module table).
+    /// `parts` joined by `AND` (`all`) or `OR` as one flat expression.
+    fn junction(&self, all: bool, mut parts: Vec<Expr>) -> Expr {
+        match parts.len() {
+            0 if all => always(),
+            0 => never(),
+            1 => parts.pop().unwrap_or_else(always),
+            n => {
+                let mut template = String::with_capacity(n * 9);
+                balanced(&mut template, n, if all { " AND " } else { " OR " });
+                self.custom(&template, parts)
+            }
+        }
+    }
+
+    /// The select-list expression of one field (see the module docs).
     fn output(&self, name: &str, field: &Field) -> Expr {
         let column = self.column(name);
-        use FieldType as T;
-        match (self.dialect, field.ty) {
-            (SqlDialect::Postgres, T::Array) => self.custom("to_jsonb(?)", vec![column]),
-            (
-                SqlDialect::Postgres,
-                T::Decimal
-                | T::Uuid
-                | T::Date
-                | T::Time
-                | T::Interval
-                | T::Enum
-                | T::ObjectId
-                | T::Native,
-            ) => column.cast_as("text"),
-            (SqlDialect::Postgres, T::Timestamp) => {
-                self.custom("replace(CAST(? AS text), ' ', 'T')", vec![column])
-            }
-            (SqlDialect::Postgres, T::Timestamptz) => self.custom(
-                "replace(CAST(? AT TIME ZONE 'UTC' AS text), ' ', 'T') || 'Z'",
-                vec![column],
-            ),
-            (
-                SqlDialect::Mysql,
-                T::Decimal
-                | T::Uuid
-                | T::Date
-                | T::Time
-                | T::Interval
-                | T::Enum
-                | T::ObjectId
-                | T::Native,
-            ) => column.cast_as("CHAR"),
-            (SqlDialect::Mysql, T::Timestamp) => {
-                self.custom("REPLACE(CAST(? AS CHAR), ' ', 'T')", vec![column])
-            }
-            (SqlDialect::Mysql, T::Timestamptz) => self.custom(
-                "CONCAT(REPLACE(CAST(? AS CHAR), ' ', 'T'), 'Z')",
-                vec![column],
-            ),
-            _ => column,
+        if field.ty == FieldType::Bytes {
+            return column;
         }
+        let template = match (self.dialect, field.ty) {
+            (SqlDialect::Sqlite, _) => return column,
+            (SqlDialect::Postgres, FieldType::Timestamptz) => {
+                "to_char(? AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+            }
+            (SqlDialect::Postgres, FieldType::Timestamp) => {
+                "to_char(?, 'YYYY-MM-DD HH24:MI:SS.US')"
+            }
+            (SqlDialect::Postgres, FieldType::Date) => "to_char(?, 'YYYY-MM-DD')",
+            (SqlDialect::Postgres, FieldType::Array) if !postgres_array_is_json(field) => {
+                "CAST(to_jsonb(?) AS text)"
+            }
+            (SqlDialect::Postgres, _) => "CAST(? AS text)",
+            (SqlDialect::Mysql, _) => "CAST(? AS CHAR)",
+        };
+        self.custom(template, vec![column])
     }
 
     fn outputs(&self, fields: &[(&str, &Field)]) -> Vec<Expr> {
@@ -199,19 +245,66 @@ impl<'m> Target<'m> {
             .collect()
     }
 
-    fn key_condition(&self, key: &[Value]) -> Condition {
-        let mut condition = Cond::all();
-        for (name, value) in self.entity.primary_key.iter().zip(key) {
-            let Some(field) = self.entity.fields.get(name) else {
-                return Cond::all().add(never());
-            };
-            condition = condition.add(self.column(name).eq(self.bind(field, value)));
+    /// `pk1 = ? AND pk2 = ?` for a key in `primary_key` order, ANDed with
+    /// `scope` when given.
+    fn key_condition(&self, key: &[Value], scope: Option<&Filter>) -> Expr {
+        let primary_key = &self.entity.primary_key;
+        if primary_key.is_empty() || key.len() != primary_key.len() {
+            self.fail(error(
+                "id",
+                format!(
+                    "the key of `{}` has {} part(s), got {}",
+                    self.entity.table,
+                    primary_key.len(),
+                    key.len()
+                ),
+            ));
+            return never();
         }
-        if self.entity.primary_key.is_empty() || key.len() != self.entity.primary_key.len() {
-            condition = condition.add(never());
+        let mut parts: Vec<Expr> = primary_key
+            .iter()
+            .zip(key)
+            .map(|(name, value)| self.compare(name, Op::Eq, value))
+            .collect();
+        if let Some(scope) = scope {
+            parts.push(self.checked_condition(scope));
         }
-        condition
+        self.junction(true, parts)
     }
+
+    /// [`Self::condition`] after the checks that keep it bounded and
+    /// runnable on this dialect.
+    fn checked_condition(&self, filter: &Filter) -> Expr {
+        if let Err(problem) = check_depth(filter)
+            .and_then(|()| check_filter_supported(self.dialect, self.entity, filter))
+        {
+            self.fail(problem);
+            return never();
+        }
+        self.condition(filter)
+    }
+}
+
+/// `(?) OP (?) OP ...` for `n` parts, grouped as a balanced tree of at most
+/// eight parts per run; recursion depth is the logarithm of `n`.
+fn balanced(out: &mut String, n: usize, op: &str) {
+    if n <= 8 {
+        for index in 0..n {
+            if index > 0 {
+                out.push_str(op);
+            }
+            out.push_str("(?)");
+        }
+        return;
+    }
+    let half = n / 2;
+    out.push('(');
+    balanced(out, half, op);
+    out.push(')');
+    out.push_str(op);
+    out.push('(');
+    balanced(out, n - half, op);
+    out.push(')');
 }
 
 /// A condition that holds for no row.
@@ -222,6 +315,28 @@ fn never() -> Expr {
 /// A condition that holds for every row.
 fn always() -> Expr {
     Expr::cust("1 = 1")
+}
+
+/// Refuses a filter nested deeper than [`MAX_FILTER_DEPTH`] (the
+/// builders recurse per level), without recursing itself.
+fn check_depth(filter: &Filter) -> Result<(), QueryError> {
+    let mut stack = vec![(filter, 1usize)];
+    while let Some((filter, depth)) = stack.pop() {
+        if depth > MAX_FILTER_DEPTH {
+            return Err(error(
+                "filter",
+                format!("the filter nests deeper than {MAX_FILTER_DEPTH} levels"),
+            ));
+        }
+        match filter {
+            Filter::And(parts) | Filter::Or(parts) => {
+                stack.extend(parts.iter().map(|part| (part, depth + 1)));
+            }
+            Filter::Not(inner) => stack.push((inner, depth + 1)),
+            Filter::Compare { .. } => {}
+        }
+    }
+    Ok(())
 }
 
 /// The fields a `select` returns, in manifest field order: all of them, or
@@ -241,7 +356,7 @@ pub fn selected_fields<'m>(
 
 /// Refuses what `dialect` cannot run for this query: dotted paths into
 /// object fields (MongoDB only), and on SQLite `contains` with a JSON
-/// object operand.
+/// object operand. The builders check the same.
 pub fn check_supported(
     dialect: SqlDialect,
     manifest: &Manifest,
@@ -251,28 +366,30 @@ pub fn check_supported(
     let entity = manifest
         .entities
         .get(entity_name)
-        .ok_or_else(|| QueryError {
-            at: "entity".to_owned(),
-            message: format!("unknown entity `{entity_name}`"),
-        })?;
+        .ok_or_else(|| error("entity", format!("unknown entity `{entity_name}`")))?;
     for order in &query.order {
         if !entity.fields.contains_key(&order.field) {
-            return Err(QueryError {
-                at: "order".to_owned(),
-                message: format!(
-                    "ordering by a path into an object (`{}`) is not supported on {dialect:?}",
-                    order.field
+            return Err(error(
+                "order",
+                format!(
+                    "ordering by a path into an object (`{}`) is not supported on {}",
+                    order.field,
+                    dialect.label()
                 ),
-            });
+            ));
         }
     }
     match &query.filter {
-        Some(filter) => check_filter_supported(dialect, entity, filter),
+        Some(filter) => {
+            check_depth(filter)?;
+            check_filter_supported(dialect, entity, filter)
+        }
         None => Ok(()),
     }
 }
 
-/// [`check_supported`] for a filter alone.
+/// [`check_supported`] for a filter alone (recursion per nesting level:
+/// call it on filters whose depth is checked).
 pub fn check_filter_supported(
     dialect: SqlDialect,
     entity: &Entity,
@@ -285,24 +402,25 @@ pub fn check_filter_supported(
         Filter::Not(inner) => check_filter_supported(dialect, entity, inner),
         Filter::Compare { field, op, value } => {
             let Some(definition) = entity.fields.get(field) else {
-                return Err(QueryError {
-                    at: field.clone(),
-                    message: format!(
-                        "filtering on a path into an object (`{field}`) is not supported on {dialect:?}"
+                return Err(error(
+                    field.clone(),
+                    format!(
+                        "filtering on a path into an object (`{field}`) is not supported on {}",
+                        dialect.label()
                     ),
-                });
+                ));
             };
             if dialect == SqlDialect::Sqlite
                 && *op == Op::Contains
                 && definition.ty == FieldType::Json
                 && sqlite_items(value).is_none()
             {
-                return Err(QueryError {
-                    at: field.clone(),
-                    message: format!(
+                return Err(error(
+                    field.clone(),
+                    format!(
                         "`contains` on the json field `{field}` takes an array of scalars on SQLite"
                     ),
-                });
+                ));
             }
             Ok(())
         }
@@ -317,15 +435,24 @@ pub fn select(
     manifest: &Manifest,
     entity_name: &str,
     query: &ListQuery,
-) -> (String, sea_query::Values) {
-    let Some(target) = Target::new(dialect, manifest, entity_name) else {
-        return unknown_entity(dialect);
-    };
+) -> Result<Statement, QueryError> {
+    check_supported(dialect, manifest, entity_name, query)?;
+    let target = Target::new(dialect, manifest, entity_name)?;
     let fields = selected_fields(target.entity, query.select.as_deref());
     let mut statement = Query::select();
-    statement
-        .from(target.table())
-        .exprs(target.outputs(&fields));
+    statement.from(target.table());
+    if dialect == SqlDialect::Sqlite {
+        statement.exprs(target.outputs(&fields));
+    } else {
+        // Aliased apart from every column: in PostgreSQL, `ORDER BY "price"`
+        // would otherwise sort by the output `CAST("price" AS text)`.
+        for (index, output) in target.outputs(&fields).into_iter().enumerate() {
+            statement.expr_as(output, Alias::new(format!("_baas_{index}")));
+        }
+    }
+    if fields.is_empty() {
+        statement.expr(Expr::cust("1"));
+    }
     if let Some(filter) = &query.filter {
         statement.and_where(target.condition(filter));
     }
@@ -354,8 +481,14 @@ pub fn select(
             statement.order_by_expr(target.column(key), Order::Asc);
         }
     }
+    if query.offset > i64::MAX as u64 || query.limit > i64::MAX as u64 {
+        target.fail(error(
+            "offset",
+            format!("`offset` must be a whole number from 0 to {}", i64::MAX),
+        ));
+    }
     statement.limit(query.limit).offset(query.offset);
-    target.build(&statement)
+    target.finish(&statement)
 }
 
 /// `SELECT COUNT(*)` of the rows matching `filter` (no paging).
@@ -364,34 +497,37 @@ pub fn count(
     manifest: &Manifest,
     entity_name: &str,
     filter: Option<&Filter>,
-) -> (String, sea_query::Values) {
-    let Some(target) = Target::new(dialect, manifest, entity_name) else {
-        return unknown_entity(dialect);
-    };
+) -> Result<Statement, QueryError> {
+    let target = Target::new(dialect, manifest, entity_name)?;
     let mut statement = Query::select();
     statement.from(target.table()).expr(Expr::cust("COUNT(*)"));
     if let Some(filter) = filter {
-        statement.and_where(target.condition(filter));
+        statement.and_where(target.checked_condition(filter));
     }
-    target.build(&statement)
+    target.finish(&statement)
 }
 
-/// One row by primary key (`key` in `primary_key` order), all fields.
+/// One row by primary key (`key` in `primary_key` order) that also
+/// matches `scope`, all fields; `lock` reads it `FOR UPDATE` (PostgreSQL
+/// and MySQL; SQLite locks the whole database in a write transaction).
 pub fn select_by_key(
     dialect: SqlDialect,
     manifest: &Manifest,
     entity_name: &str,
     key: &[Value],
-) -> (String, sea_query::Values) {
-    let Some(target) = Target::new(dialect, manifest, entity_name) else {
-        return unknown_entity(dialect);
-    };
+    scope: Option<&Filter>,
+    lock: bool,
+) -> Result<Statement, QueryError> {
+    let target = Target::new(dialect, manifest, entity_name)?;
     let mut statement = Query::select();
     statement
         .from(target.table())
         .exprs(target.outputs(&target.all_fields()))
-        .cond_where(target.key_condition(key));
-    target.build(&statement)
+        .and_where(target.key_condition(key, scope));
+    if lock && dialect != SqlDialect::Sqlite {
+        statement.lock(LockType::Update);
+    }
+    target.finish(&statement)
 }
 
 /// `INSERT` of `values` (field name → value, as [`super::validate_body`]
@@ -402,246 +538,284 @@ pub fn insert(
     manifest: &Manifest,
     entity_name: &str,
     values: &IndexMap<String, Value>,
-) -> (String, sea_query::Values) {
-    let Some(target) = Target::new(dialect, manifest, entity_name) else {
-        return unknown_entity(dialect);
-    };
+) -> Result<Statement, QueryError> {
+    let target = Target::new(dialect, manifest, entity_name)?;
     let mut statement = Query::insert();
     statement.into_table(target.table());
     let mut columns = Vec::new();
     let mut exprs = Vec::new();
     for (name, value) in values {
         let Some(field) = target.entity.fields.get(name) else {
+            target.fail(error(name.as_str(), format!("unknown field `{name}`")));
             continue;
         };
         columns.push(Alias::new(field.column_name(name)));
-        exprs.push(target.bind(field, value));
+        exprs.push(target.bind(name, field, value));
     }
     if columns.is_empty() {
         statement.or_default_values();
     } else {
         statement.columns(columns);
-        // The lengths match by construction, so this cannot fail.
-        let _ = statement.values(exprs);
+        if let Err(problem) = statement.values(exprs) {
+            target.fail(error("body", problem.to_string()));
+        }
     }
     if dialect != SqlDialect::Mysql {
         statement.returning(Query::returning().exprs(target.outputs(&target.all_fields())));
     }
-    target.build(&statement)
+    target.finish(&statement)
 }
 
-/// `UPDATE ... SET` `values` on the row with `key`; `RETURNING` every field
-/// on PostgreSQL and SQLite. With no values it is [`select_by_key`] (an
-/// empty PATCH reads the row).
+/// `UPDATE ... SET` `values` on the row with `key` that matches `scope`;
+/// `RETURNING` every field on PostgreSQL and SQLite. With no values it is
+/// [`select_by_key`] (an empty PATCH reads the row).
 pub fn update_by_key(
     dialect: SqlDialect,
     manifest: &Manifest,
     entity_name: &str,
     key: &[Value],
+    scope: Option<&Filter>,
     values: &IndexMap<String, Value>,
-) -> (String, sea_query::Values) {
-    let Some(target) = Target::new(dialect, manifest, entity_name) else {
-        return unknown_entity(dialect);
-    };
+) -> Result<Statement, QueryError> {
+    let target = Target::new(dialect, manifest, entity_name)?;
     let mut sets = Vec::new();
     for (name, value) in values {
         let Some(field) = target.entity.fields.get(name) else {
+            target.fail(error(name.as_str(), format!("unknown field `{name}`")));
             continue;
         };
         sets.push((
             Alias::new(field.column_name(name)),
-            target.bind(field, value),
+            target.bind(name, field, value),
         ));
     }
     if sets.is_empty() {
-        return select_by_key(dialect, manifest, entity_name, key);
+        return select_by_key(dialect, manifest, entity_name, key, scope, false);
     }
     let mut statement = Query::update();
     statement
         .table(target.table())
         .values(sets)
-        .cond_where(target.key_condition(key));
+        .and_where(target.key_condition(key, scope));
     if dialect != SqlDialect::Mysql {
         statement.returning(Query::returning().exprs(target.outputs(&target.all_fields())));
     }
-    target.build(&statement)
+    target.finish(&statement)
 }
 
-/// `DELETE` of the row with `key`.
+/// `DELETE` of the row with `key` that matches `scope`; `RETURNING` every
+/// field on PostgreSQL and SQLite.
 pub fn delete_by_key(
     dialect: SqlDialect,
     manifest: &Manifest,
     entity_name: &str,
     key: &[Value],
-) -> (String, sea_query::Values) {
-    let Some(target) = Target::new(dialect, manifest, entity_name) else {
-        return unknown_entity(dialect);
-    };
+    scope: Option<&Filter>,
+) -> Result<Statement, QueryError> {
+    let target = Target::new(dialect, manifest, entity_name)?;
     let mut statement = Query::delete();
     statement
         .from_table(target.table())
-        .cond_where(target.key_condition(key));
-    target.build(&statement)
-}
-
-/// A statement for an entity the manifest does not have: selects nothing.
-fn unknown_entity(dialect: SqlDialect) -> (String, sea_query::Values) {
-    let mut statement = Query::select();
-    statement.expr(Expr::cust("1")).and_where(never());
-    Target {
-        dialect,
-        manifest: &EMPTY,
-        entity: &EMPTY_ENTITY,
+        .and_where(target.key_condition(key, scope));
+    if dialect != SqlDialect::Mysql {
+        statement.returning(Query::returning().exprs(target.outputs(&target.all_fields())));
     }
-    .build(&statement)
-}
-
-static EMPTY: std::sync::LazyLock<Manifest> = std::sync::LazyLock::new(Manifest::default);
-static EMPTY_ENTITY: std::sync::LazyLock<Entity> = std::sync::LazyLock::new(|| Entity::new(""));
-
-/// sea-query values as rusqlite parameters (booleans as 0/1, JSON as text).
-pub fn sqlite_params(values: &sea_query::Values) -> Vec<rusqlite::types::Value> {
-    use rusqlite::types::Value as S;
-    use sea_query::Value as V;
-    values
-        .0
-        .iter()
-        .map(|value| match value {
-            V::Bool(Some(b)) => S::Integer(i64::from(*b)),
-            V::TinyInt(Some(v)) => S::Integer(i64::from(*v)),
-            V::SmallInt(Some(v)) => S::Integer(i64::from(*v)),
-            V::Int(Some(v)) => S::Integer(i64::from(*v)),
-            V::BigInt(Some(v)) => S::Integer(*v),
-            V::TinyUnsigned(Some(v)) => S::Integer(i64::from(*v)),
-            V::SmallUnsigned(Some(v)) => S::Integer(i64::from(*v)),
-            V::Unsigned(Some(v)) => S::Integer(i64::from(*v)),
-            V::BigUnsigned(Some(v)) => match i64::try_from(*v) {
-                Ok(v) => S::Integer(v),
-                Err(_) => S::Text(v.to_string()),
-            },
-            V::Float(Some(v)) => S::Real(f64::from(*v)),
-            V::Double(Some(v)) => S::Real(*v),
-            V::String(Some(v)) => S::Text(v.clone()),
-            V::Char(Some(v)) => S::Text(v.to_string()),
-            V::Bytes(Some(v)) => S::Blob(v.clone()),
-            V::Json(Some(v)) => S::Text(v.to_string()),
-            _ => S::Null,
-        })
-        .collect()
+    target.finish(&statement)
 }
 
 // ---- filters ----
 
 impl Target<'_> {
+    /// Recursion per nesting level (bounded by [`check_depth`]), never per
+    /// term: a group is one flat junction.
     fn condition(&self, filter: &Filter) -> Expr {
         match filter {
-            Filter::And(filters) if filters.is_empty() => always(),
-            Filter::Or(filters) if filters.is_empty() => never(),
-            Filter::And(filters) => filters
-                .iter()
-                .fold(Cond::all(), |cond, f| cond.add(self.condition(f)))
-                .into(),
-            Filter::Or(filters) => filters
-                .iter()
-                .fold(Cond::any(), |cond, f| cond.add(self.condition(f)))
-                .into(),
-            Filter::Not(inner) => Cond::all().add(self.condition(inner)).not().into(),
+            Filter::And(filters) => {
+                let parts = filters.iter().map(|f| self.condition(f)).collect();
+                self.junction(true, parts)
+            }
+            Filter::Or(filters) => {
+                let parts = filters.iter().map(|f| self.condition(f)).collect();
+                self.junction(false, parts)
+            }
+            Filter::Not(inner) => {
+                let inner = self.condition(inner);
+                self.custom("NOT (?)", vec![inner])
+            }
             Filter::Compare { field, op, value } => self.compare(field, *op, value),
         }
     }
 
     fn compare(&self, name: &str, op: Op, value: &Value) -> Expr {
         let Some(field) = self.entity.fields.get(name) else {
+            self.fail(error(
+                name,
+                format!(
+                    "filtering on a path into an object (`{name}`) is not supported on {}",
+                    self.dialect.label()
+                ),
+            ));
             return never();
         };
-        let column = self.column(name);
+        let column = self.compared(name, field, op);
         match op {
-            Op::Eq => column.eq(self.bind(field, value)),
-            Op::Neq => column.ne(self.bind(field, value)),
-            Op::Gt => column.gt(self.bind(field, value)),
-            Op::Gte => column.gte(self.bind(field, value)),
-            Op::Lt => column.lt(self.bind(field, value)),
-            Op::Lte => column.lte(self.bind(field, value)),
+            Op::Eq => column.eq(self.operand(name, field, value)),
+            Op::Neq => column.ne(self.operand(name, field, value)),
+            Op::Gt => column.gt(self.operand(name, field, value)),
+            Op::Gte => column.gte(self.operand(name, field, value)),
+            Op::Lt => column.lt(self.operand(name, field, value)),
+            Op::Lte => column.lte(self.operand(name, field, value)),
             Op::In | Op::Nin => {
                 let items = match value {
                     Value::List(items) => items.as_slice(),
                     other => std::slice::from_ref(other),
                 };
+                let bound = items.iter().map(|v| self.operand(name, field, v));
                 match (op, items.is_empty()) {
+                    // `x IN ()` is not SQL: nothing is in the empty list.
                     (Op::In, true) => never(),
                     (_, true) => always(),
-                    (Op::In, false) => column.is_in(items.iter().map(|v| self.bind(field, v))),
-                    (_, false) => column.is_not_in(items.iter().map(|v| self.bind(field, v))),
+                    (Op::In, false) => column.is_in(bound),
+                    (_, false) => column.is_not_in(bound),
                 }
             }
             Op::Is => match value {
                 Value::Bool(true) => self.custom("? IS TRUE", vec![column]),
                 Value::Bool(false) => self.custom("? IS FALSE", vec![column]),
-                _ => column.is_null(),
+                Value::Null => column.is_null(),
+                _ => {
+                    self.fail(error(
+                        name,
+                        format!("`{name}` takes `is` null, true or false"),
+                    ));
+                    never()
+                }
             },
             Op::Like | Op::Ilike => {
-                let pattern = match value {
-                    Value::Text(text) => text.clone(),
-                    _ => return never(),
+                let Value::Text(text) = value else {
+                    self.fail(error(name, format!("`{name}` takes a string pattern")));
+                    return never();
                 };
-                match (self.dialect, op) {
-                    (SqlDialect::Postgres, Op::Like) => column.like(pattern),
-                    (SqlDialect::Postgres, _) => column.binary(PgBinOper::ILike, pattern),
-                    (SqlDialect::Mysql, Op::Like) => column.like(pattern),
-                    (SqlDialect::Mysql, _) => {
-                        self.custom("LOWER(?) LIKE LOWER(?)", vec![column, Expr::val(pattern)])
-                    }
+                self.refuse_nul(name, value);
+                let pattern = closed_pattern(text);
+                let template = match (self.dialect, op) {
+                    (SqlDialect::Postgres, Op::Like) => "? LIKE ?",
+                    (SqlDialect::Postgres, _) => "? ILIKE ?",
+                    (SqlDialect::Mysql, Op::Like) => "? LIKE BINARY ?",
+                    (SqlDialect::Mysql, _) => "LOWER(?) LIKE LOWER(?)",
                     // GLOB is case-sensitive whatever `case_sensitive_like` says.
                     (SqlDialect::Sqlite, Op::Like) => {
-                        self.custom("? GLOB ?", vec![column, Expr::val(like_to_glob(&pattern))])
+                        return self
+                            .custom("? GLOB ?", vec![column, Expr::val(like_to_glob(&pattern))]);
                     }
-                    (SqlDialect::Sqlite, _) => self.custom(
-                        "LOWER(?) LIKE LOWER(?) ESCAPE '\\'",
-                        vec![column, Expr::val(pattern)],
-                    ),
-                }
+                    (SqlDialect::Sqlite, _) => "LOWER(?) LIKE LOWER(?) ESCAPE '\\'",
+                };
+                self.custom(template, vec![column, Expr::val(pattern)])
             }
             Op::Contains => self.contains(name, field, value),
         }
     }
 
+    /// The left-hand side of a comparison on `field`.
+    fn compared(&self, name: &str, field: &Field, op: Op) -> Expr {
+        let column = self.column(name);
+        if self.dialect != SqlDialect::Postgres {
+            return column;
+        }
+        match field.ty {
+            FieldType::Json | FieldType::Object => self.custom("CAST(? AS jsonb)", vec![column]),
+            FieldType::Enum | FieldType::Native => self.custom("CAST(? AS text)", vec![column]),
+            FieldType::Uuid if matches!(op, Op::Like | Op::Ilike) => {
+                self.custom("CAST(? AS text)", vec![column])
+            }
+            _ => column,
+        }
+    }
+
+    /// The right-hand side of a comparison with `field`.
+    fn operand(&self, name: &str, field: &Field, value: &Value) -> Expr {
+        match (self.dialect, field.ty, value) {
+            (_, _, Value::Null) => Expr::cust("NULL"),
+            // Compared as text (see `compared`).
+            (SqlDialect::Postgres, FieldType::Enum | FieldType::Native, _) => {
+                self.refuse_nul(name, value);
+                Expr::val(text_of(value))
+            }
+            // A decimal string compared with a DECIMAL column would be
+            // compared as a double.
+            (SqlDialect::Mysql, FieldType::Decimal, _) => {
+                self.custom("CAST(? AS DECIMAL(65,30))", vec![Expr::val(text_of(value))])
+            }
+            _ => self.bind(name, field, value),
+        }
+    }
+
     fn contains(&self, name: &str, field: &Field, value: &Value) -> Expr {
+        let json = json_of(value);
         match self.dialect {
-            SqlDialect::Postgres if field.ty == FieldType::Array => column_binary(
-                self.column(name),
-                PgBinOper::Contains,
-                self.bind(field, value),
-            ),
-            SqlDialect::Postgres => self.custom(
-                "CAST(? AS jsonb) @> CAST(? AS jsonb)",
-                vec![self.column(name), Expr::val(json_of(value).to_string())],
-            ),
+            SqlDialect::Postgres => {
+                self.refuse_nul(name, value);
+                if field.ty == FieldType::Array && !postgres_array_is_json(field) {
+                    // Typed containment: `{1.50}` contains 1.5, timestamps
+                    // compare as instants. Both sides are cast to the
+                    // manifest's array type: `@>` needs one element type
+                    // (a `varchar(10)[]` column against `text[]` has none).
+                    let array = self.postgres_array(name, field, json);
+                    let array_type = self
+                        .postgres_type(name, field)
+                        .unwrap_or_else(|| "text[]".to_owned());
+                    let column = self.cast(self.column(name), &array_type);
+                    self.custom("? @> ?", vec![column, array])
+                } else {
+                    let column = self.custom("CAST(? AS jsonb)", vec![self.column(name)]);
+                    self.custom("? @> ?", vec![column, Expr::val(json)])
+                }
+            }
             SqlDialect::Mysql => self.custom(
                 "JSON_CONTAINS(?, ?)",
-                vec![self.column(name), Expr::val(json_of(value).to_string())],
+                vec![self.column(name), Expr::val(json.to_string())],
             ),
             SqlDialect::Sqlite => {
                 let Some(items) = sqlite_items(value) else {
+                    self.fail(error(
+                        name,
+                        format!(
+                            "`contains` on the json field `{name}` takes an array of scalars on SQLite"
+                        ),
+                    ));
                     return never();
                 };
-                let mut condition = Cond::all();
+                let mut parts = Vec::with_capacity(items.len() + 1);
                 if field.ty == FieldType::Json {
                     // An object's values are not its items.
-                    condition = condition.add(
+                    parts.push(
                         self.custom("json_type(?) = 'array'", vec![self.qualified_column(name)]),
                     );
                 }
-                items
-                    .iter()
-                    .fold(condition, |cond, item| {
-                        cond.add(self.custom(
-                            "EXISTS (SELECT 1 FROM json_each(?) WHERE json_each.value = ?)",
-                            vec![self.qualified_column(name), sqlite_item(item)],
-                        ))
-                    })
-                    .into()
+                for item in &items {
+                    parts.push(self.custom(
+                        "EXISTS (SELECT 1 FROM json_each(?) WHERE json_each.value = ?)",
+                        vec![self.qualified_column(name), sqlite_item(item)],
+                    ));
+                }
+                self.junction(true, parts)
             }
         }
+    }
+}
+
+/// A LIKE pattern whose last character is a lone escape (`abc\`): the
+/// escape is doubled, so the pattern matches a literal `\` there
+/// (PostgreSQL refuses the pattern otherwise).
+fn closed_pattern(pattern: &str) -> String {
+    let mut escaped = false;
+    for c in pattern.chars() {
+        escaped = !escaped && c == '\\';
+    }
+    if escaped {
+        format!("{pattern}\\")
+    } else {
+        pattern.to_owned()
     }
 }
 
@@ -673,10 +847,6 @@ fn like_to_glob(pattern: &str) -> String {
         }
     }
     out
-}
-
-fn column_binary(column: Expr, op: PgBinOper, right: Expr) -> Expr {
-    column.binary(op, right)
 }
 
 /// The scalars a SQLite `contains` looks for with `json_each`: the
@@ -727,81 +897,186 @@ fn json_of(value: &Value) -> serde_json::Value {
     }
 }
 
+/// Whether a value holds a NUL character in a text or JSON string.
+fn has_nul(value: &Value) -> bool {
+    fn json_has_nul(json: &serde_json::Value) -> bool {
+        match json {
+            serde_json::Value::String(text) => text.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().any(json_has_nul),
+            serde_json::Value::Object(object) => object
+                .iter()
+                .any(|(key, value)| key.contains('\0') || json_has_nul(value)),
+            _ => false,
+        }
+    }
+    match value {
+        Value::Text(text) | Value::Decimal(text) => text.contains('\0'),
+        Value::Json(json) => json_has_nul(json),
+        Value::List(items) => items.iter().any(has_nul),
+        _ => false,
+    }
+}
+
 // ---- binding ----
 
 impl Target<'_> {
+    /// PostgreSQL cannot store NUL in text or JSON: a 400 naming the field
+    /// instead of a database error.
+    fn refuse_nul(&self, name: &str, value: &Value) {
+        if self.dialect == SqlDialect::Postgres && has_nul(value) {
+            self.fail(error(
+                name,
+                format!(
+                    "`{name}` contains a NUL character (\\u0000), which PostgreSQL cannot store in text or JSON"
+                ),
+            ));
+        }
+    }
+
     /// `value` as a bound parameter for `field` (with a cast where the
     /// dialect needs one; see the module docs).
-    fn bind(&self, field: &Field, value: &Value) -> Expr {
+    fn bind(&self, name: &str, field: &Field, value: &Value) -> Expr {
+        if matches!(value, Value::Null) {
+            return Expr::cust("NULL");
+        }
         match self.dialect {
-            SqlDialect::Postgres => self.bind_postgres(field, value),
+            SqlDialect::Postgres => {
+                self.refuse_nul(name, value);
+                self.bind_postgres(name, field, value)
+            }
             SqlDialect::Mysql => bind_mysql(field, value),
             SqlDialect::Sqlite => bind_sqlite(field, value),
         }
     }
 
-    fn bind_postgres(&self, field: &Field, value: &Value) -> Expr {
-        use FieldType as T;
-        match field.ty {
-            T::Bool
-            | T::Int16
-            | T::Int32
-            | T::Int64
-            | T::Float32
-            | T::Float64
-            | T::Bytes
-            | T::String
-            | T::Text => plain(field, value),
-            T::Array => {
-                let text = match value {
-                    Value::Null => None,
-                    Value::List(items) => Some(pg_array_literal(items)),
-                    other => Some(json_of(other).to_string()),
-                };
-                Expr::val(text).cast_as(self.postgres_type(field))
+    fn bind_postgres(&self, name: &str, field: &Field, value: &Value) -> Expr {
+        match value {
+            Value::Null => Expr::cust("NULL"),
+            Value::Bool(b) => Expr::val(*b),
+            Value::Int(i) => Expr::val(*i),
+            Value::Float(f) => Expr::val(*f),
+            Value::Bytes(bytes) => Expr::val(bytes.clone()),
+            Value::Decimal(text) | Value::Text(text) => {
+                let bound = Expr::val(text.clone());
+                match field.ty {
+                    FieldType::String | FieldType::Text | FieldType::ObjectId => bound,
+                    _ => match self.postgres_type(name, field) {
+                        Some(type_name) => self.cast(bound, &type_name),
+                        None => bound,
+                    },
+                }
             }
-            T::Json | T::Object => {
-                let text = match value {
-                    Value::Null => None,
-                    other => Some(json_of(other).to_string()),
-                };
-                Expr::val(text).cast_as(self.postgres_type(field))
+            Value::Json(_) | Value::List(_) => {
+                let json = json_of(value);
+                if field.ty == FieldType::Array && !postgres_array_is_json(field) {
+                    self.postgres_array(name, field, json)
+                } else {
+                    let bound = Expr::val(json);
+                    match field.native.as_deref() {
+                        Some(native) if native.eq_ignore_ascii_case("json") => {
+                            self.cast(bound, "json")
+                        }
+                        _ => bound,
+                    }
+                }
             }
-            _ => Expr::val(text_of(value)).cast_as(self.postgres_type(field)),
         }
     }
 
-    /// The PostgreSQL type a bound text is cast to for `field`.
-    fn postgres_type(&self, field: &Field) -> String {
-        match field.ty {
+    /// `CAST(? AS type)`; `type_name` comes from [`Self::postgres_type`].
+    fn cast(&self, value: Expr, type_name: &str) -> Expr {
+        self.custom(&format!("CAST(? AS {type_name})"), vec![value])
+    }
+
+    /// A JSON array bound as one value and turned into a native array.
+    fn postgres_array(&self, name: &str, field: &Field, json: serde_json::Value) -> Expr {
+        let array_type = self
+            .postgres_type(name, field)
+            .unwrap_or_else(|| "text[]".to_owned());
+        self.custom(
+            &format!(
+                "CAST(ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))) AS {array_type})"
+            ),
+            vec![Expr::val(json)],
+        )
+    }
+
+    /// The PostgreSQL type a bound text is cast to for `field` (`None`:
+    /// bind it uncast).
+    fn postgres_type(&self, name: &str, field: &Field) -> Option<String> {
+        if let Some(native) = &field.native {
+            return self.checked_type_name(name, native.clone());
+        }
+        let text = match field.ty {
+            FieldType::Bool => "boolean",
+            FieldType::Int16 => "smallint",
+            FieldType::Int32 => "integer",
+            FieldType::Int64 => "bigint",
+            FieldType::Float32 => "real",
+            FieldType::Float64 => "double precision",
+            FieldType::Decimal => "numeric",
+            FieldType::String | FieldType::Text | FieldType::ObjectId => "text",
+            FieldType::Uuid => "uuid",
+            FieldType::Date => "date",
+            FieldType::Time => "time",
+            FieldType::Timestamp => "timestamp",
+            FieldType::Timestamptz => "timestamptz",
+            FieldType::Interval => "interval",
+            FieldType::Json | FieldType::Object => "jsonb",
+            FieldType::Bytes => "bytea",
             FieldType::Enum => {
-                let Some(name) = &field.enum_name else {
-                    return "text".to_owned();
+                let Some(enum_name) = &field.enum_name else {
+                    return Some("text".to_owned());
                 };
-                match self.manifest.enums.get(name) {
-                    Some(definition) => {
-                        let native = quoted(definition.native.as_deref().unwrap_or(name));
-                        match &definition.schema {
-                            Some(schema) => format!("{}.{native}", quoted(schema)),
-                            None => native,
-                        }
-                    }
-                    None => quoted(name),
-                }
+                let declared = self.manifest.enums.get(enum_name);
+                let type_name = declared
+                    .and_then(|declared| declared.native.as_deref())
+                    .unwrap_or(enum_name);
+                let quoted = match declared.and_then(|declared| declared.schema.as_deref()) {
+                    Some(schema) => format!("{}.{}", quoted(schema), quoted(type_name)),
+                    None => quoted(type_name),
+                };
+                return self.checked_type_name(name, quoted);
             }
-            FieldType::Array => match (&field.native, &field.items) {
-                (Some(native), _) if native.ends_with("[]") => native.clone(),
-                (_, Some(items)) => format!("{}[]", self.postgres_type(items)),
-                _ => "text[]".to_owned(),
-            },
-            FieldType::Json | FieldType::Object => match field.native.as_deref() {
-                Some("json") => "json".to_owned(),
-                _ => "jsonb".to_owned(),
-            },
-            FieldType::Native => field.native.clone().unwrap_or_else(|| "text".to_owned()),
-            _ => canonical_type(field),
+            FieldType::Array => {
+                let items = field.items.as_deref()?;
+                return self
+                    .postgres_type(name, items)
+                    .map(|items| format!("{items}[]"));
+            }
+            FieldType::Native => return None,
+        };
+        Some(text.to_owned())
+    }
+
+    /// A type name from the manifest spliced into a cast: letters, digits,
+    /// `_`, spaces, `.`, `"`, `(`, `)`, `,`, `[`, `]` only (no quote that
+    /// could end a literal, no `;`, no `?` or `$` that sea-query would read
+    /// as a placeholder).
+    fn checked_type_name(&self, name: &str, type_name: String) -> Option<String> {
+        let fine = !type_name.is_empty()
+            && type_name.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || matches!(c, '_' | ' ' | '.' | '"' | '(' | ')' | ',' | '[' | ']')
+            });
+        if fine {
+            Some(type_name)
+        } else {
+            self.fail(error(
+                name,
+                format!("the type `{type_name}` of `{name}` cannot be used in a cast"),
+            ));
+            None
         }
     }
+}
+
+/// Whether a PostgreSQL array field is stored as JSON rather than as a
+/// native array.
+fn postgres_array_is_json(field: &Field) -> bool {
+    field.native.as_deref().is_some_and(|native| {
+        native.eq_ignore_ascii_case("json") || native.eq_ignore_ascii_case("jsonb")
+    })
 }
 
 /// A PostgreSQL identifier, always quoted (a type may be named `order`).
@@ -809,24 +1084,17 @@ fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Values sqlx and rusqlite bind as themselves; NULL typed by the field.
+/// Values sqlx and rusqlite bind as themselves.
 fn plain(field: &Field, value: &Value) -> Expr {
-    use FieldType as T;
-    use sea_query::Value as V;
-    let bound = match (value, field.ty) {
-        (Value::Null, T::Bool) => V::Bool(None),
-        (Value::Null, T::Int16 | T::Int32 | T::Int64) => V::BigInt(None),
-        (Value::Null, T::Float32 | T::Float64) => V::Double(None),
-        (Value::Null, T::Bytes) => V::Bytes(None),
-        (Value::Null, _) => V::String(None),
-        (Value::Bool(b), _) => V::Bool(Some(*b)),
-        (Value::Int(i), T::Float32 | T::Float64) => V::Double(Some(*i as f64)),
-        (Value::Int(i), _) => V::BigInt(Some(*i)),
-        (Value::Float(f), _) => V::Double(Some(*f)),
-        (Value::Bytes(bytes), _) => V::Bytes(Some(bytes.clone())),
-        (other, _) => V::String(text_of(other)),
-    };
-    Expr::val(bound)
+    match (value, field.ty) {
+        (Value::Null, _) => Expr::cust("NULL"),
+        (Value::Bool(b), _) => Expr::val(*b),
+        (Value::Int(i), FieldType::Float32 | FieldType::Float64) => Expr::val(*i as f64),
+        (Value::Int(i), _) => Expr::val(*i),
+        (Value::Float(f), _) => Expr::val(*f),
+        (Value::Bytes(bytes), _) => Expr::val(bytes.clone()),
+        (other, _) => Expr::val(text_of(other)),
+    }
 }
 
 /// The text form of a value (JSON text for JSON and lists).
@@ -845,17 +1113,12 @@ fn bind_mysql(field: &Field, value: &Value) -> Expr {
     use FieldType as T;
     match (field.ty, value) {
         (_, Value::Null) => plain(field, value),
-        (T::Decimal, _) => {
-            let precision = Ord::min(field.precision.unwrap_or(65), 65);
-            let scale = Ord::min(Ord::min(field.scale.unwrap_or(30), 30), precision);
-            Expr::val(text_of(value)).cast_as(format!("DECIMAL({precision},{scale})"))
-        }
         (T::Timestamptz, Value::Text(text)) => Expr::val(
             utc_timestamp(text)
                 .map_or_else(|| text.clone(), |(date, time)| format!("{date} {time}")),
         ),
         (T::Timestamp, Value::Text(text)) => Expr::val(text.replacen('T', " ", 1)),
-        (T::Json | T::Object | T::Array, _) => Expr::val(json_of(value).to_string()),
+        (_, Value::Json(_) | Value::List(_)) => Expr::val(json_of(value).to_string()),
         _ => plain(field, value),
     }
 }
@@ -871,44 +1134,6 @@ fn bind_sqlite(field: &Field, value: &Value) -> Expr {
         (T::Json | T::Object | T::Array, _) => Expr::val(json_of(value).to_string()),
         _ => plain(field, value),
     }
-}
-
-/// A PostgreSQL array literal (`{1,2}`, `{"a","b \"c\""}`, `{NULL}`).
-fn pg_array_literal(items: &[Value]) -> String {
-    let mut out = String::from("{");
-    for (index, item) in items.iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        let text = match item {
-            Value::Null => {
-                out.push_str("NULL");
-                continue;
-            }
-            Value::List(inner) => {
-                out.push_str(&pg_array_literal(inner));
-                continue;
-            }
-            Value::Bytes(bytes) => {
-                let mut hex = String::from("\\x");
-                for byte in bytes {
-                    hex.push_str(&format!("{byte:02x}"));
-                }
-                hex
-            }
-            other => text_of(other).unwrap_or_default(),
-        };
-        out.push('"');
-        for c in text.chars() {
-            if c == '"' || c == '\\' {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-        out.push('"');
-    }
-    out.push('}');
-    out
 }
 
 /// An RFC 3339 timestamp (or a bare date) in UTC: (`YYYY-MM-DD`,
@@ -1013,21 +1238,23 @@ mod tests {
         manifest.enums.insert("order".into(), Default::default());
         manifest.entities.insert("e".into(), entity);
         let key = [Value::Text("x".into())];
-        let (sql, _) = select_by_key(SqlDialect::Postgres, &manifest, "e", &key);
+        let (sql, _) =
+            select_by_key(SqlDialect::Postgres, &manifest, "e", &key, None, false).unwrap();
         assert_eq!(
             sql,
-            r#"SELECT "co""l", CAST("status" AS text) FROM "we""ird" WHERE "co""l" = $1"#
+            r#"SELECT CAST("co""l" AS text), CAST("status" AS text) FROM "we""ird" WHERE "co""l" = $1"#
         );
         let values = IndexMap::from([("status".to_owned(), Value::Text("a".into()))]);
-        let (sql, _) = update_by_key(SqlDialect::Postgres, &manifest, "e", &key, &values);
+        let (sql, _) =
+            update_by_key(SqlDialect::Postgres, &manifest, "e", &key, None, &values).unwrap();
         assert!(
             sql.contains(r#"SET "status" = CAST($1 AS "order")"#),
             "{sql}"
         );
-        let (sql, _) = select_by_key(SqlDialect::Mysql, &manifest, "e", &key);
+        let (sql, _) = select_by_key(SqlDialect::Mysql, &manifest, "e", &key, None, true).unwrap();
         assert_eq!(
             sql,
-            "SELECT `co\"l`, CAST(`status` AS CHAR) FROM `we\"ird` WHERE `co\"l` = ?"
+            "SELECT CAST(`co\"l` AS CHAR), CAST(`status` AS CHAR) FROM `we\"ird` WHERE `co\"l` = ? FOR UPDATE"
         );
     }
 
@@ -1038,14 +1265,21 @@ mod tests {
     }
 
     #[test]
-    fn array_literals_quote_every_item() {
-        assert_eq!(
-            pg_array_literal(&[
-                Value::Text("a,b".into()),
-                Value::Text(r#"say "hi" \o/"#.into()),
-                Value::Null
-            ]),
-            r#"{"a,b","say \"hi\" \\o/",NULL}"#
-        );
+    fn a_lone_trailing_escape_matches_a_backslash() {
+        assert_eq!(closed_pattern("abc\\"), "abc\\\\");
+        assert_eq!(closed_pattern("abc\\\\"), "abc\\\\");
+        assert_eq!(closed_pattern("a\\%"), "a\\%");
+        assert_eq!(closed_pattern("\\\\\\"), "\\\\\\\\");
+    }
+
+    #[test]
+    fn junctions_are_balanced_and_flat() {
+        let mut template = String::new();
+        balanced(&mut template, 3, " OR ");
+        assert_eq!(template, "(?) OR (?) OR (?)");
+        let mut template = String::new();
+        balanced(&mut template, 20, " OR ");
+        assert_eq!(template.matches('?').count(), 20);
+        assert!(template.starts_with("(((?) OR"), "{template}");
     }
 }

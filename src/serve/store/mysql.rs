@@ -1,20 +1,19 @@
-//! The MySQL/MariaDB engine: a small sqlx pool, statements from
-//! [`super::sqlx_common`] built with sea-query's MySQL builder. MySQL has no
-//! `RETURNING`: writes run in a transaction that reads the row back by its
-//! key (`LAST_INSERT_ID()` for an auto-increment key).
+//! The MySQL/MariaDB store: a small sqlx pool, statements from the one SQL
+//! builder ([`crate::query::sql`]). MySQL has no `RETURNING`: writes run in
+//! a transaction that reads the old row `FOR UPDATE` and the new row back by
+//! its key (`LAST_INSERT_ID()` for an auto-increment key).
 
 use std::str::FromStr as _;
 
-use sea_query::MysqlQueryBuilder;
-use sea_query_sqlx::SqlxBinder as _;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions};
 
-use super::sqlx_common::{self as common, Flavor};
+use super::sqlx_common as common;
 use super::{ListResult, Row, StoreError, Updated, Values};
 use crate::manifest::{Entity, Manifest};
-use crate::query::{ListQuery, Value};
+use crate::query::sql::{self, SqlDialect};
+use crate::query::{Filter, ListQuery, Value};
 
-const FLAVOR: Flavor = Flavor::Mysql;
+const DIALECT: SqlDialect = SqlDialect::Mysql;
 
 /// `baas serve` on a MySQL or MariaDB database.
 #[derive(Debug, Clone)]
@@ -51,10 +50,12 @@ impl MysqlStore {
         entity: &str,
         query: &ListQuery,
     ) -> Result<ListResult, StoreError> {
-        let entity = common::entity(manifest, entity)?;
-        let (statement, fields) = common::list_statement(FLAVOR, manifest, entity, query)?;
-        let (sql, values) = statement.build_sqlx(MysqlQueryBuilder);
-        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), values)
+        let entity_name = entity;
+        let entity = common::entity(manifest, entity_name)?;
+        let fields = sql::selected_fields(entity, query.select.as_deref());
+        let (text, values) =
+            common::sqlx_statement(sql::select(DIALECT, manifest, entity_name, query))?;
+        let rows = sqlx::query_with(text, values)
             .fetch_all(&self.pool)
             .await
             .map_err(|error| map_error(entity, error))?;
@@ -63,10 +64,13 @@ impl MysqlStore {
             .map(|row| common::wire_row(&fields, common::read_cells(row, &fields)?))
             .collect::<Result<Vec<_>, _>>()?;
         let count = if query.count {
-            let statement =
-                common::count_statement(FLAVOR, manifest, entity, query.filter.as_ref())?;
-            let (sql, values) = statement.build_sqlx(MysqlQueryBuilder);
-            let (count,): (i64,) = sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
+            let (text, values) = common::sqlx_statement(sql::count(
+                DIALECT,
+                manifest,
+                entity_name,
+                query.filter.as_ref(),
+            ))?;
+            let (count,): (i64,) = sqlx::query_as_with(text, values)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|error| map_error(entity, error))?;
@@ -82,24 +86,23 @@ impl MysqlStore {
         manifest: &Manifest,
         entity: &str,
         key: &[Value],
-        _scope: Option<&crate::query::Filter>,
+        scope: Option<&Filter>,
     ) -> Result<Option<Row>, StoreError> {
-        let entity = common::entity(manifest, entity)?;
         let mut connection = self.pool.acquire().await.map_err(common::sqlx_error)?;
-        read_back(&mut connection, manifest, entity, key).await
+        read_back(&mut connection, manifest, entity, key, scope, false).await
     }
 
     async fn insert_row(
         &self,
         manifest: &Manifest,
-        entity: &str,
+        entity_name: &str,
         values: &Values,
     ) -> Result<Row, StoreError> {
-        let entity = common::entity(manifest, entity)?;
-        let (statement, _) = common::insert_statement(FLAVOR, manifest, entity, values)?;
-        let (sql, bound) = statement.build_sqlx(MysqlQueryBuilder);
+        let entity = common::entity(manifest, entity_name)?;
+        let (text, bound) =
+            common::sqlx_statement(sql::insert(DIALECT, manifest, entity_name, values))?;
         let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
-        let done = sqlx::query_with(sqlx::AssertSqlSafe(sql), bound)
+        let done = sqlx::query_with(text, bound)
             .execute(&mut *transaction)
             .await
             .map_err(|error| map_error(entity, error))?;
@@ -123,7 +126,7 @@ impl MysqlStore {
                 entity.table
             )));
         }
-        let row = read_back(&mut transaction, manifest, entity, &key)
+        let row = read_back(&mut transaction, manifest, entity_name, &key, None, false)
             .await?
             .ok_or_else(|| {
                 common::internal(format!("the row inserted into `{}` is gone", entity.table))
@@ -132,49 +135,61 @@ impl MysqlStore {
         Ok(row)
     }
 
+    /// The old row is read `FOR UPDATE`, changed and read back in one
+    /// transaction.
     async fn update_row(
         &self,
         manifest: &Manifest,
-        entity: &str,
+        entity_name: &str,
         key: &[Value],
-        _scope: Option<&crate::query::Filter>,
+        scope: Option<&Filter>,
         values: &Values,
     ) -> Result<Option<Updated>, StoreError> {
-        let entity = common::entity(manifest, entity)?;
+        let entity = common::entity(manifest, entity_name)?;
+        let write = sql::update_by_key(DIALECT, manifest, entity_name, key, scope, values);
         let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
-        let Some(old) = read_back(&mut transaction, manifest, entity, key).await? else {
+        let Some(old) =
+            read_back(&mut transaction, manifest, entity_name, key, scope, true).await?
+        else {
             return Ok(None);
         };
         if !values.is_empty() {
-            let (statement, _) = common::update_statement(FLAVOR, manifest, entity, key, values)?;
-            let (sql, bound) = statement.build_sqlx(MysqlQueryBuilder);
-            sqlx::query_with(sqlx::AssertSqlSafe(sql), bound)
+            let (text, bound) = common::sqlx_statement(write)?;
+            sqlx::query_with(text, bound)
                 .execute(&mut *transaction)
                 .await
                 .map_err(|error| map_error(entity, error))?;
         }
         // Affected rows do not tell "no such row" from "no change": read back.
         let key = common::key_after_update(entity, key, values);
-        let row = read_back(&mut transaction, manifest, entity, &key).await?;
+        let row = read_back(&mut transaction, manifest, entity_name, &key, None, false).await?;
         transaction.commit().await.map_err(common::sqlx_error)?;
         Ok(row.map(|new| Updated { old, new }))
     }
 
+    /// The row is read `FOR UPDATE` and deleted in one transaction.
     async fn delete_row(
         &self,
         manifest: &Manifest,
-        entity: &str,
+        entity_name: &str,
         key: &[Value],
-        _scope: Option<&crate::query::Filter>,
+        scope: Option<&Filter>,
     ) -> Result<Option<Row>, StoreError> {
-        let entity = common::entity(manifest, entity)?;
+        let entity = common::entity(manifest, entity_name)?;
+        let (text, values) = common::sqlx_statement(sql::delete_by_key(
+            DIALECT,
+            manifest,
+            entity_name,
+            key,
+            scope,
+        ))?;
         let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
-        let Some(old) = read_back(&mut transaction, manifest, entity, key).await? else {
+        let Some(old) =
+            read_back(&mut transaction, manifest, entity_name, key, scope, true).await?
+        else {
             return Ok(None);
         };
-        let statement = common::delete_statement(FLAVOR, manifest, entity, key)?;
-        let (sql, values) = statement.build_sqlx(MysqlQueryBuilder);
-        let done = sqlx::query_with(sqlx::AssertSqlSafe(sql), values)
+        let done = sqlx::query_with(text, values)
             .execute(&mut *transaction)
             .await
             .map_err(|error| map_error(entity, error))?;
@@ -183,16 +198,27 @@ impl MysqlStore {
     }
 }
 
-/// The row with `key`, on the given connection (inside a write's transaction).
+/// The row with `key` matching `scope`, on the given connection (inside a
+/// write's transaction); `lock` reads it `FOR UPDATE`.
 async fn read_back(
     connection: &mut MySqlConnection,
     manifest: &Manifest,
-    entity: &Entity,
+    entity_name: &str,
     key: &[Value],
+    scope: Option<&Filter>,
+    lock: bool,
 ) -> Result<Option<Row>, StoreError> {
-    let (statement, fields) = common::get_statement(FLAVOR, manifest, entity, key)?;
-    let (sql, values) = statement.build_sqlx(MysqlQueryBuilder);
-    let row = sqlx::query_with(sqlx::AssertSqlSafe(sql), values)
+    let entity = common::entity(manifest, entity_name)?;
+    let fields = sql::selected_fields(entity, None);
+    let (text, values) = common::sqlx_statement(sql::select_by_key(
+        DIALECT,
+        manifest,
+        entity_name,
+        key,
+        scope,
+        lock,
+    ))?;
+    let row = sqlx::query_with(text, values)
         .fetch_optional(connection)
         .await
         .map_err(|error| map_error(entity, error))?;

@@ -1,19 +1,19 @@
-//! The PostgreSQL engine: a small sqlx pool, statements from
-//! [`super::sqlx_common`] built with sea-query's PostgreSQL builder, and
-//! `RETURNING` for the row as stored.
+//! The PostgreSQL store: a small sqlx pool, statements from the one SQL
+//! builder ([`crate::query::sql`]), `RETURNING` for the row as stored and
+//! the row deleted, the old row of an update read `FOR UPDATE` in the
+//! update's transaction.
 
 use std::str::FromStr as _;
 
-use sea_query::PostgresQueryBuilder;
-use sea_query_sqlx::SqlxBinder as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::sqlx_common::{self as common, Flavor};
+use super::sqlx_common as common;
 use super::{ListResult, Row, StoreError, Updated, Values};
 use crate::manifest::{Entity, Manifest};
-use crate::query::{ListQuery, Value};
+use crate::query::sql::{self, SqlDialect};
+use crate::query::{Filter, ListQuery, Value};
 
-const FLAVOR: Flavor = Flavor::Postgres;
+const DIALECT: SqlDialect = SqlDialect::Postgres;
 
 /// `baas serve` on a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -54,10 +54,12 @@ impl PostgresStore {
         entity: &str,
         query: &ListQuery,
     ) -> Result<ListResult, StoreError> {
-        let entity = common::entity(manifest, entity)?;
-        let (statement, fields) = common::list_statement(FLAVOR, manifest, entity, query)?;
-        let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-        let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), values)
+        let entity_name = entity;
+        let entity = common::entity(manifest, entity_name)?;
+        let fields = sql::selected_fields(entity, query.select.as_deref());
+        let (text, values) =
+            common::sqlx_statement(sql::select(DIALECT, manifest, entity_name, query))?;
+        let rows = sqlx::query_with(text, values)
             .fetch_all(&self.pool)
             .await
             .map_err(|error| map_error(entity, error))?;
@@ -66,10 +68,13 @@ impl PostgresStore {
             .map(|row| common::wire_row(&fields, common::read_cells(row, &fields)?))
             .collect::<Result<Vec<_>, _>>()?;
         let count = if query.count {
-            let statement =
-                common::count_statement(FLAVOR, manifest, entity, query.filter.as_ref())?;
-            let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-            let (count,): (i64,) = sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
+            let (text, values) = common::sqlx_statement(sql::count(
+                DIALECT,
+                manifest,
+                entity_name,
+                query.filter.as_ref(),
+            ))?;
+            let (count,): (i64,) = sqlx::query_as_with(text, values)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|error| map_error(entity, error))?;
@@ -85,17 +90,11 @@ impl PostgresStore {
         manifest: &Manifest,
         entity: &str,
         key: &[Value],
-        _scope: Option<&crate::query::Filter>,
+        scope: Option<&Filter>,
     ) -> Result<Option<Row>, StoreError> {
+        let statement = sql::select_by_key(DIALECT, manifest, entity, key, scope, false);
         let entity = common::entity(manifest, entity)?;
-        let (statement, fields) = common::get_statement(FLAVOR, manifest, entity, key)?;
-        let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-        let row = sqlx::query_with(sqlx::AssertSqlSafe(sql), values)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|error| map_error(entity, error))?;
-        row.map(|row| common::wire_row(&fields, common::read_cells(&row, &fields)?))
-            .transpose()
+        fetch_row(&self.pool, entity, statement).await
     }
 
     async fn insert_row(
@@ -104,64 +103,69 @@ impl PostgresStore {
         entity: &str,
         values: &Values,
     ) -> Result<Row, StoreError> {
+        let statement = sql::insert(DIALECT, manifest, entity, values);
         let entity = common::entity(manifest, entity)?;
-        let (statement, fields) = common::insert_statement(FLAVOR, manifest, entity, values)?;
-        let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-        let row = sqlx::query_with(sqlx::AssertSqlSafe(sql), values)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|error| map_error(entity, error))?;
-        common::wire_row(&fields, common::read_cells(&row, &fields)?)
+        fetch_row(&self.pool, entity, statement)
+            .await?
+            .ok_or_else(|| common::internal("the insert returned no row"))
     }
 
+    /// The old row is read `FOR UPDATE` and changed in one transaction.
     async fn update_row(
         &self,
         manifest: &Manifest,
         entity_name: &str,
         key: &[Value],
-        _scope: Option<&crate::query::Filter>,
+        scope: Option<&Filter>,
         values: &Values,
     ) -> Result<Option<Updated>, StoreError> {
-        let Some(old) = self.get_row(manifest, entity_name, key, None).await? else {
+        let entity = common::entity(manifest, entity_name)?;
+        let read = sql::select_by_key(DIALECT, manifest, entity_name, key, scope, true);
+        let write = sql::update_by_key(DIALECT, manifest, entity_name, key, scope, values);
+        let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
+        let Some(old) = fetch_row(&mut *transaction, entity, read).await? else {
             return Ok(None);
         };
-        if values.is_empty() {
-            return Ok(Some(Updated {
-                new: old.clone(),
-                old,
-            }));
-        }
-        let entity = common::entity(manifest, entity_name)?;
-        let (statement, fields) = common::update_statement(FLAVOR, manifest, entity, key, values)?;
-        let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-        let row = sqlx::query_with(sqlx::AssertSqlSafe(sql), values)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|error| map_error(entity, error))?;
-        row.map(|row| common::wire_row(&fields, common::read_cells(&row, &fields)?))
-            .transpose()
-            .map(|new| new.map(|new| Updated { old, new }))
+        let new = if values.is_empty() {
+            Some(old.clone())
+        } else {
+            fetch_row(&mut *transaction, entity, write).await?
+        };
+        transaction.commit().await.map_err(common::sqlx_error)?;
+        Ok(new.map(|new| Updated { old, new }))
     }
 
+    /// One `DELETE ... RETURNING`: the deleted row.
     async fn delete_row(
         &self,
         manifest: &Manifest,
         entity: &str,
         key: &[Value],
-        _scope: Option<&crate::query::Filter>,
+        scope: Option<&Filter>,
     ) -> Result<Option<Row>, StoreError> {
-        let Some(old) = self.get_row(manifest, entity, key, None).await? else {
-            return Ok(None);
-        };
+        let statement = sql::delete_by_key(DIALECT, manifest, entity, key, scope);
         let entity = common::entity(manifest, entity)?;
-        let statement = common::delete_statement(FLAVOR, manifest, entity, key)?;
-        let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
-        let done = sqlx::query_with(sqlx::AssertSqlSafe(sql), values)
-            .execute(&self.pool)
-            .await
-            .map_err(|error| map_error(entity, error))?;
-        Ok((done.rows_affected() > 0).then_some(old))
+        fetch_row(&self.pool, entity, statement).await
     }
+}
+
+/// Runs a statement returning at most one row of every field of `entity`.
+async fn fetch_row<'c, E>(
+    executor: E,
+    entity: &Entity,
+    statement: Result<sql::Statement, crate::query::QueryError>,
+) -> Result<Option<Row>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
+{
+    let fields = sql::selected_fields(entity, None);
+    let (text, values) = common::sqlx_statement(statement)?;
+    let row = sqlx::query_with(text, values)
+        .fetch_optional(executor)
+        .await
+        .map_err(|error| map_error(entity, error))?;
+    row.map(|row| common::wire_row(&fields, common::read_cells(&row, &fields)?))
+        .transpose()
 }
 
 /// SQLSTATE → engine error: 23505 unique, 23503 foreign key, class 08 and

@@ -17,7 +17,7 @@ use super::{ListResult, Row, Store, StoreError, Updated, Values};
 use crate::diff::{Change, Safety};
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 use crate::query::sql::{self, SqlDialect};
-use crate::query::{ListQuery, Value};
+use crate::query::{Filter, ListQuery, Value};
 
 /// A pool of connections to one SQLite file.
 pub struct SqliteStore {
@@ -49,7 +49,18 @@ fn pool_size() -> usize {
         .clamp(2, 8)
 }
 
-fn open(path: &Path, create: bool) -> rusqlite::Result<Connection> {
+/// How a pool opens its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Journal {
+    /// baas's own dev database: switched to WAL (readers go on while one
+    /// writes).
+    Wal,
+    /// A user's file (`serve --db sqlite://file`): its journal mode is left
+    /// as found (WAL is persistent: switching would change the file for good).
+    AsFound,
+}
+
+fn open(path: &Path, create: bool, journal: Journal) -> rusqlite::Result<Connection> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -57,12 +68,24 @@ fn open(path: &Path, create: bool) -> rusqlite::Result<Connection> {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let connection = Connection::open_with_flags(path, flags)?;
+    strict_quotes(&connection)?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
-    connection.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-    )?;
+    if journal == Journal::Wal {
+        connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+    }
+    connection.execute_batch("PRAGMA foreign_keys = ON;")?;
     connection.set_prepared_statement_cache_capacity(256);
     Ok(connection)
+}
+
+/// Turns off SQLite's double-quoted string literals: an unknown
+/// `"column"` is then an error, not the string `'column'` (a manifest
+/// field missing from the table would otherwise read as its own name).
+pub fn strict_quotes(connection: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::config::DbConfig;
+    connection.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DML, false)?;
+    connection.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DDL, false)?;
+    Ok(())
 }
 
 impl SqliteStore {
@@ -71,15 +94,15 @@ impl SqliteStore {
         if !path.is_file() {
             anyhow::bail!("there is no SQLite database at `{}`", path.display());
         }
-        Self::open_or_create(path)
+        Self::open_or_create(path, Journal::AsFound)
     }
 
-    fn open_or_create(path: &Path) -> anyhow::Result<Self> {
+    fn open_or_create(path: &Path, journal: Journal) -> anyhow::Result<Self> {
         let size = pool_size();
         let mut connections = Vec::with_capacity(size);
         for _ in 0..size {
             connections.push(
-                open(path, true)
+                open(path, true, journal)
                     .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", path.display()))?,
             );
         }
@@ -130,7 +153,7 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&mut Connection) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        let mut connection = open(&self.path, false)?;
+        let mut connection = open(&self.path, false, Journal::AsFound)?;
         work(&mut connection)
     }
 }
@@ -169,7 +192,7 @@ impl SqliteStore {
             std::fs::create_dir_all(parent)
                 .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", parent.display()))?;
         }
-        let engine = Self::open_or_create(path)?;
+        let engine = Self::open_or_create(path, Journal::Wal)?;
         let applied = engine.migrate_dev(manifest, accept_data_loss)?;
         Ok((engine, DevSync { created, applied }))
     }
@@ -497,9 +520,42 @@ type Built = (
     rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>>,
 );
 
-fn built(statement: (String, sea_query::Values)) -> Built {
-    let (sql, values) = statement;
-    (sql, rusqlite::params_from_iter(sql::sqlite_params(&values)))
+/// A built statement as SQL and rusqlite parameters (a query the builder
+/// refused is a 400).
+fn built(statement: Result<sql::Statement, crate::query::QueryError>) -> Result<Built, StoreError> {
+    let (sql, values) = statement.map_err(StoreError::Query)?;
+    Ok((sql, rusqlite::params_from_iter(sqlite_params(&values))))
+}
+
+/// sea-query values as rusqlite parameters (booleans as 0/1, JSON as text).
+pub fn sqlite_params(values: &sea_query::Values) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value as S;
+    use sea_query::Value as V;
+    values
+        .0
+        .iter()
+        .map(|value| match value {
+            V::Bool(Some(b)) => S::Integer(i64::from(*b)),
+            V::TinyInt(Some(v)) => S::Integer(i64::from(*v)),
+            V::SmallInt(Some(v)) => S::Integer(i64::from(*v)),
+            V::Int(Some(v)) => S::Integer(i64::from(*v)),
+            V::BigInt(Some(v)) => S::Integer(*v),
+            V::TinyUnsigned(Some(v)) => S::Integer(i64::from(*v)),
+            V::SmallUnsigned(Some(v)) => S::Integer(i64::from(*v)),
+            V::Unsigned(Some(v)) => S::Integer(i64::from(*v)),
+            V::BigUnsigned(Some(v)) => match i64::try_from(*v) {
+                Ok(v) => S::Integer(v),
+                Err(_) => S::Text(v.to_string()),
+            },
+            V::Float(Some(v)) => S::Real(f64::from(*v)),
+            V::Double(Some(v)) => S::Real(*v),
+            V::String(Some(v)) => S::Text(v.clone()),
+            V::Char(Some(v)) => S::Text(v.to_string()),
+            V::Bytes(Some(v)) => S::Blob(v.clone()),
+            V::Json(Some(v)) => S::Text(v.to_string()),
+            _ => S::Null,
+        })
+        .collect()
 }
 
 /// The names of the fields a statement returns, in column order.
@@ -510,23 +566,34 @@ fn field_names(entity: &Entity, select: Option<&[String]>) -> Vec<String> {
         .collect()
 }
 
+/// The first row of a statement returning every field of `entity`.
+fn first_row(
+    connection: &Connection,
+    entity: &Entity,
+    (sql, params): Built,
+) -> Result<Option<Row>, StoreError> {
+    let fail = |e| engine_error(entity, e);
+    let fields = field_names(entity, None);
+    let mut statement = connection.prepare_cached(&sql).map_err(fail)?;
+    Ok(read_rows(&mut statement, entity, &fields, params)
+        .map_err(fail)?
+        .into_iter()
+        .next())
+}
+
 impl SqliteStore {
-    /// Runs one row-returning statement built for `entity`.
-    async fn rows(
+    /// Runs one statement returning at most one row of every field.
+    async fn row(
         &self,
         manifest: &Arc<Manifest>,
         entity: &str,
-        statement: (String, sea_query::Values),
-        fields: Vec<String>,
-    ) -> Result<Vec<Row>, StoreError> {
-        let (sql, params) = built(statement);
+        statement: Built,
+    ) -> Result<Option<Row>, StoreError> {
         let manifest = manifest.clone();
         let entity = entity.to_owned();
         self.with(move |connection| {
             let entity = entity_of(&manifest, &entity)?;
-            let fail = |e| engine_error(entity, e);
-            let mut statement = connection.prepare_cached(&sql).map_err(fail)?;
-            read_rows(&mut statement, entity, &fields, params).map_err(fail)
+            first_row(connection, entity, statement)
         })
         .await
     }
@@ -540,19 +607,19 @@ impl Store for SqliteStore {
         query: &'a ListQuery,
     ) -> BoxFuture<'a, Result<ListResult, StoreError>> {
         Box::pin(async move {
-            sql::check_supported(SqlDialect::Sqlite, manifest, entity, query)
-                .map_err(StoreError::Query)?;
             let target = entity_of(manifest, entity)?;
             let fields = field_names(target, query.select.as_deref());
-            let (sql, params) = built(sql::select(SqlDialect::Sqlite, manifest, entity, query));
-            let count = query.count.then(|| {
-                built(sql::count(
+            let (sql, params) = built(sql::select(SqlDialect::Sqlite, manifest, entity, query))?;
+            let count = if query.count {
+                Some(built(sql::count(
                     SqlDialect::Sqlite,
                     manifest,
                     entity,
                     query.filter.as_ref(),
-                ))
-            });
+                ))?)
+            } else {
+                None
+            };
             let manifest = manifest.clone();
             let entity = entity.to_owned();
             self.with(move |connection| {
@@ -581,16 +648,18 @@ impl Store for SqliteStore {
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         key: &'a [Value],
-        _scope: Option<&'a crate::query::Filter>,
+        scope: Option<&'a Filter>,
     ) -> BoxFuture<'a, Result<Option<Row>, StoreError>> {
         Box::pin(async move {
-            let fields = field_names(entity_of(manifest, entity)?, None);
-            let statement = sql::select_by_key(SqlDialect::Sqlite, manifest, entity, key);
-            Ok(self
-                .rows(manifest, entity, statement, fields)
-                .await?
-                .into_iter()
-                .next())
+            let statement = built(sql::select_by_key(
+                SqlDialect::Sqlite,
+                manifest,
+                entity,
+                key,
+                scope,
+                false,
+            ))?;
+            self.row(manifest, entity, statement).await
         })
     }
 
@@ -601,66 +670,81 @@ impl Store for SqliteStore {
         values: &'a Values,
     ) -> BoxFuture<'a, Result<Row, StoreError>> {
         Box::pin(async move {
-            let fields = field_names(entity_of(manifest, entity)?, None);
-            let statement = sql::insert(SqlDialect::Sqlite, manifest, entity, values);
-            self.rows(manifest, entity, statement, fields)
+            let statement = built(sql::insert(SqlDialect::Sqlite, manifest, entity, values))?;
+            self.row(manifest, entity, statement)
                 .await?
-                .into_iter()
-                .next()
                 .ok_or_else(|| StoreError::Internal(anyhow::anyhow!("the insert returned no row")))
         })
     }
 
+    /// The old row is read and changed in one write transaction (`BEGIN
+    /// IMMEDIATE`: no other writer in between).
     fn update<'a>(
         &'a self,
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         key: &'a [Value],
-        _scope: Option<&'a crate::query::Filter>,
+        scope: Option<&'a Filter>,
         values: &'a Values,
     ) -> BoxFuture<'a, Result<Option<Updated>, StoreError>> {
         Box::pin(async move {
-            let Some(old) = self.get(manifest, entity, key, None).await? else {
-                return Ok(None);
-            };
-            let fields = field_names(entity_of(manifest, entity)?, None);
-            let statement = sql::update_by_key(SqlDialect::Sqlite, manifest, entity, key, values);
-            Ok(self
-                .rows(manifest, entity, statement, fields)
-                .await?
-                .into_iter()
-                .next()
-                .map(|new| Updated { old, new }))
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        manifest: &'a Arc<Manifest>,
-        entity: &'a str,
-        key: &'a [Value],
-        _scope: Option<&'a crate::query::Filter>,
-    ) -> BoxFuture<'a, Result<Option<Row>, StoreError>> {
-        Box::pin(async move {
-            let Some(old) = self.get(manifest, entity, key, None).await? else {
-                return Ok(None);
-            };
-            let (sql, params) = built(sql::delete_by_key(
+            let read = built(sql::select_by_key(
                 SqlDialect::Sqlite,
                 manifest,
                 entity,
                 key,
-            ));
+                scope,
+                true,
+            ))?;
+            let write = built(sql::update_by_key(
+                SqlDialect::Sqlite,
+                manifest,
+                entity,
+                key,
+                scope,
+                values,
+            ))?;
+            let unchanged = values.is_empty();
             let manifest = manifest.clone();
             let entity = entity.to_owned();
             self.with(move |connection| {
                 let entity = entity_of(&manifest, &entity)?;
                 let fail = |e| engine_error(entity, e);
-                let mut statement = connection.prepare_cached(&sql).map_err(fail)?;
-                Ok(statement.execute(params).map_err(fail)? > 0)
+                let transaction = connection
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(fail)?;
+                let Some(old) = first_row(&transaction, entity, read)? else {
+                    return Ok(None);
+                };
+                let new = if unchanged {
+                    Some(old.clone())
+                } else {
+                    first_row(&transaction, entity, write)?
+                };
+                transaction.commit().map_err(fail)?;
+                Ok(new.map(|new| Updated { old, new }))
             })
             .await
-            .map(|deleted| deleted.then_some(old))
+        })
+    }
+
+    /// One `DELETE ... RETURNING`: the deleted row.
+    fn delete<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        key: &'a [Value],
+        scope: Option<&'a Filter>,
+    ) -> BoxFuture<'a, Result<Option<Row>, StoreError>> {
+        Box::pin(async move {
+            let statement = built(sql::delete_by_key(
+                SqlDialect::Sqlite,
+                manifest,
+                entity,
+                key,
+                scope,
+            ))?;
+            self.row(manifest, entity, statement).await
         })
     }
 
