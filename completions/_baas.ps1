@@ -48,7 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
         'baas;init' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Project name [default: the directory''s name]')
             [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'What to start from')
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Connection string of an existing database, recorded as `[source] url`')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Connection string of an existing database, recorded as `[source] url`')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Replace an existing manifest')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing manifest')
@@ -65,6 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;introspect' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'A database to read (the same as SOURCE; `--db` as in the other commands)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write the manifest [default: the --manifest path, ./baas.toml]')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the manifest [default: the --manifest path, ./baas.toml]')
             [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Database schema to read (repeatable; PostgreSQL) [default: public]')
@@ -119,11 +120,13 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;diff' {
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The "before" side: manifest path, migration folder or database URL [default: last migration snapshot]')
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The "after" side: manifest path, migration folder or database URL [default: the working manifest]')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The "before" side: manifest path, migration folder, database URL or schema file [default: the newest migration''s snapshot]')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The "after" side: manifest path, migration folder, database URL or schema file [default: the working manifest]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'A database as the "before" side (the same as --from URL)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (for JSON, use the global --json)')
             [CompletionResult]::new('--dialect', '--dialect', [CompletionResultType]::ParameterName, 'SQL dialect for `--format sql` [default: the manifest''s engine]')
             [CompletionResult]::new('--rename', '--rename', [CompletionResultType]::ParameterName, 'Treat a dropped and an added field or entity as a rename (repeatable), e.g. `--rename film.title=film.name`')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
@@ -174,7 +177,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;migrate;apply' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Database to migrate [default: `[source] url` of the manifest]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database to migrate [default: `[source] url` of the manifest]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for another runner''s lock')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
@@ -193,7 +196,8 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;migrate;status' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Database to inspect [default: `[source] url` of the manifest]')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Also exit with code 1 when a migration is pending (for CI: "is this database up to date?")')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database to inspect [default: `[source] url` of the manifest]')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
@@ -202,14 +206,14 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use colors (also when the NO_COLOR environment variable is set)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'baas;migrate;down' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Database to migrate [default: `[source] url` of the manifest]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database to migrate [default: `[source] url` of the manifest]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for another runner''s lock')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
@@ -250,8 +254,8 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;check' {
-            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Database to compare with the manifest [default: no database, compare with migrations]')
-            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which drift fails the check; with `destructive`, other drift is only a warning')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database to compare with the manifest [default: no database, compare with migrations]')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which drift fails the check; below that level, drift is only a warning')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
@@ -288,6 +292,9 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to listen on')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to bind')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database to serve [default: `[source] url` of the manifest, else the embedded SQLite file]')
+            [CompletionResult]::new('--header-timeout', '--header-timeout', [CompletionResultType]::ParameterName, 'Seconds a client has to send a request''s headers; idle keep-alive connections close after it too [default: `[api] header_timeout_seconds`, else 10]')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Seconds a request may take [default: `[api] request_timeout_seconds`, else 30]')
+            [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Open connections at most; more are answered 503 [default: `[api] max_connections`, else 1024 or fewer under a low open-files limit]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--example', '--example', [CompletionResultType]::ParameterName, 'Serve the bundled example manifest with example rows')
             [CompletionResult]::new('--accept-data-loss', '--accept-data-loss', [CompletionResultType]::ParameterName, 'Apply destructive manifest changes to the embedded dev database on reload')

@@ -149,18 +149,18 @@ _baas() {
             return 0
             ;;
         baas__subcmd__check)
-            opts="-q -y -h -V --url --fail-on --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --db --fail-on --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --url)
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --fail-on)
-                    COMPREPLY=($(compgen -W "destructive any" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "destructive needs-review any" -- "${cur}"))
                     return 0
                     ;;
                 --dir)
@@ -223,7 +223,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__diff)
-            opts="-q -y -h -V --from --to --format --dialect --rename --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --from --to --db --format --dialect --rename --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -237,8 +237,12 @@ _baas() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json sql" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table sql" -- "${cur}"))
                     return 0
                     ;;
                 --dialect)
@@ -246,6 +250,10 @@ _baas() {
                     return 0
                     ;;
                 --rename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -485,7 +493,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__init)
-            opts="-f -q -y -h -V --name --template --url --force --manifest --json --quiet --yes --no-color --help --version"
+            opts="-f -q -y -h -V --name --template --db --force --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -499,7 +507,7 @@ _baas() {
                     COMPREPLY=($(compgen -W "empty bookshop" -- "${cur}"))
                     return 0
                     ;;
-                --url)
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -515,12 +523,16 @@ _baas() {
             return 0
             ;;
         baas__subcmd__introspect)
-            opts="-o -f -q -y -h -V --out --dry-run --force --fail-on-lossy --schema --sample --format --dialect --strict --key --manifest --json --quiet --yes --no-color --help --version"
+            opts="-o -f -q -y -h -V --db --out --dry-run --force --fail-on-lossy --schema --sample --format --dialect --strict --key --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -579,13 +591,13 @@ _baas() {
             return 0
             ;;
         baas__subcmd__migrate__subcmd__apply)
-            opts="-q -y -h -V --url --dry-run --baseline --lock-timeout --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --db --dry-run --baseline --lock-timeout --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --url)
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -609,13 +621,13 @@ _baas() {
             return 0
             ;;
         baas__subcmd__migrate__subcmd__down)
-            opts="-q -y -h -V --url --dry-run --lock-timeout --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --db --dry-run --lock-timeout --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --url)
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -753,13 +765,17 @@ _baas() {
             return 0
             ;;
         baas__subcmd__migrate__subcmd__status)
-            opts="-q -y -h -V --url --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --fail-on --db --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --url)
+                --fail-on)
+                    COMPREPLY=($(compgen -W "pending" -- "${cur}"))
+                    return 0
+                    ;;
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -779,7 +795,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__serve)
-            opts="-p -q -y -h -V --port --host --db --example --accept-data-loss --manifest --json --quiet --yes --no-color --help --version"
+            opts="-p -q -y -h -V --port --host --db --example --accept-data-loss --header-timeout --request-timeout --max-connections --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -798,6 +814,18 @@ _baas() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -45,7 +45,7 @@ complete -c baas -n "__fish_baas_needs_command" -f -a "help" -d 'Print this mess
 complete -c baas -n "__fish_baas_using_subcommand init" -l name -d 'Project name [default: the directory\'s name]' -r
 complete -c baas -n "__fish_baas_using_subcommand init" -l template -d 'What to start from' -r -f -a "empty\t'Only the `[manifest]` and `[project]` tables'
 bookshop\t'A small bookshop: authors, books and reviews, with an enum, checks and relations'"
-complete -c baas -n "__fish_baas_using_subcommand init" -l url -d 'Connection string of an existing database, recorded as `[source] url`' -r
+complete -c baas -n "__fish_baas_using_subcommand init" -l db -d 'Connection string of an existing database, recorded as `[source] url`' -r
 complete -c baas -n "__fish_baas_using_subcommand init" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand init" -s f -l force -d 'Replace an existing manifest'
 complete -c baas -n "__fish_baas_using_subcommand init" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
@@ -54,6 +54,7 @@ complete -c baas -n "__fish_baas_using_subcommand init" -s y -l yes -d 'Answer y
 complete -c baas -n "__fish_baas_using_subcommand init" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
 complete -c baas -n "__fish_baas_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c baas -n "__fish_baas_using_subcommand init" -s V -l version -d 'Print version'
+complete -c baas -n "__fish_baas_using_subcommand introspect" -l db -d 'A database to read (the same as SOURCE; `--db` as in the other commands)' -r
 complete -c baas -n "__fish_baas_using_subcommand introspect" -s o -l out -d 'Where to write the manifest [default: the --manifest path, ./baas.toml]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand introspect" -l schema -d 'Database schema to read (repeatable; PostgreSQL) [default: public]' -r
 complete -c baas -n "__fish_baas_using_subcommand introspect" -l sample -d 'Documents to sample per collection to infer its fields (MongoDB)' -r
@@ -91,15 +92,16 @@ complete -c baas -n "__fish_baas_using_subcommand validate" -s y -l yes -d 'Answ
 complete -c baas -n "__fish_baas_using_subcommand validate" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
 complete -c baas -n "__fish_baas_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c baas -n "__fish_baas_using_subcommand validate" -s V -l version -d 'Print version'
-complete -c baas -n "__fish_baas_using_subcommand diff" -l from -d 'The "before" side: manifest path, migration folder or database URL [default: last migration snapshot]' -r
-complete -c baas -n "__fish_baas_using_subcommand diff" -l to -d 'The "after" side: manifest path, migration folder or database URL [default: the working manifest]' -r
-complete -c baas -n "__fish_baas_using_subcommand diff" -l format -d 'Output format' -r -f -a "table\t'A table for humans'
-json\t'The change list as JSON'
+complete -c baas -n "__fish_baas_using_subcommand diff" -l from -d 'The "before" side: manifest path, migration folder, database URL or schema file [default: the newest migration\'s snapshot]' -r
+complete -c baas -n "__fish_baas_using_subcommand diff" -l to -d 'The "after" side: manifest path, migration folder, database URL or schema file [default: the working manifest]' -r
+complete -c baas -n "__fish_baas_using_subcommand diff" -l db -d 'A database as the "before" side (the same as --from URL)' -r
+complete -c baas -n "__fish_baas_using_subcommand diff" -l format -d 'Output format (for JSON, use the global --json)' -r -f -a "table\t'A table for humans'
 sql\t'The SQL that would apply the changes'"
 complete -c baas -n "__fish_baas_using_subcommand diff" -l dialect -d 'SQL dialect for `--format sql` [default: the manifest\'s engine]' -r -f -a "postgres\t''
 mysql\t''
 sqlite\t''"
 complete -c baas -n "__fish_baas_using_subcommand diff" -l rename -d 'Treat a dropped and an added field or entity as a rename (repeatable), e.g. `--rename film.title=film.name`' -r
+complete -c baas -n "__fish_baas_using_subcommand diff" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand diff" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand diff" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
 complete -c baas -n "__fish_baas_using_subcommand diff" -s q -l quiet -d 'Print only errors and requested data'
@@ -132,7 +134,7 @@ complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subco
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -s V -l version -d 'Print version'
-complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l url -d 'Database to migrate [default: `[source] url` of the manifest]' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l db -d 'Database to migrate [default: `[source] url` of the manifest]' -r
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l lock-timeout -d 'Seconds to wait for another runner\'s lock' -r
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l manifest -d 'Path of the manifest to read or write' -r -F
@@ -144,16 +146,17 @@ complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subco
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
-complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l url -d 'Database to inspect [default: `[source] url` of the manifest]' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l fail-on -d 'Also exit with code 1 when a migration is pending (for CI: "is this database up to date?")' -r -f -a "pending\t'A migration not applied yet'"
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l db -d 'Database to inspect [default: `[source] url` of the manifest]' -r
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print only errors and requested data'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
-complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
-complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l url -d 'Database to migrate [default: `[source] url` of the manifest]' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l db -d 'Database to migrate [default: `[source] url` of the manifest]' -r
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l lock-timeout -d 'Seconds to wait for another runner\'s lock' -r
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l manifest -d 'Path of the manifest to read or write' -r -F
@@ -169,8 +172,9 @@ complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subco
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show which migrations are applied, pending or modified since they were applied'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "down" -d 'Undo the last N applied migrations with their down scripts'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c baas -n "__fish_baas_using_subcommand check" -l url -d 'Database to compare with the manifest [default: no database, compare with migrations]' -r
-complete -c baas -n "__fish_baas_using_subcommand check" -l fail-on -d 'Which drift fails the check; with `destructive`, other drift is only a warning' -r -f -a "destructive\t'Fail only when drift includes destructive changes'
+complete -c baas -n "__fish_baas_using_subcommand check" -l db -d 'Database to compare with the manifest [default: no database, compare with migrations]' -r
+complete -c baas -n "__fish_baas_using_subcommand check" -l fail-on -d 'Which drift fails the check; below that level, drift is only a warning' -r -f -a "destructive\t'Fail only when drift includes destructive changes'
+needs-review\t'Fail when drift includes destructive changes or changes to review'
 any\t'Fail on any drift'"
 complete -c baas -n "__fish_baas_using_subcommand check" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand check" -l manifest -d 'Path of the manifest to read or write' -r -F
@@ -192,6 +196,9 @@ complete -c baas -n "__fish_baas_using_subcommand codegen" -s V -l version -d 'P
 complete -c baas -n "__fish_baas_using_subcommand serve" -s p -l port -d 'Port to listen on' -r
 complete -c baas -n "__fish_baas_using_subcommand serve" -l host -d 'Address to bind' -r
 complete -c baas -n "__fish_baas_using_subcommand serve" -l db -d 'Database to serve [default: `[source] url` of the manifest, else the embedded SQLite file]' -r
+complete -c baas -n "__fish_baas_using_subcommand serve" -l header-timeout -d 'Seconds a client has to send a request\'s headers; idle keep-alive connections close after it too [default: `[api] header_timeout_seconds`, else 10]' -r
+complete -c baas -n "__fish_baas_using_subcommand serve" -l request-timeout -d 'Seconds a request may take [default: `[api] request_timeout_seconds`, else 30]' -r
+complete -c baas -n "__fish_baas_using_subcommand serve" -l max-connections -d 'Open connections at most; more are answered 503 [default: `[api] max_connections`, else 1024 or fewer under a low open-files limit]' -r
 complete -c baas -n "__fish_baas_using_subcommand serve" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand serve" -l example -d 'Serve the bundled example manifest with example rows'
 complete -c baas -n "__fish_baas_using_subcommand serve" -l accept-data-loss -d 'Apply destructive manifest changes to the embedded dev database on reload'

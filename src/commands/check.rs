@@ -15,9 +15,9 @@ use crate::ui::Progress;
 
 /// Fail when the schema drifted; made for CI.
 ///
-/// Without --url, checks that every change in baas.toml is planned: the
+/// Without --db, checks that every change in baas.toml is planned: the
 /// working manifest must equal the snapshot of the newest migration (no
-/// database needed). With --url, checks the live database against
+/// database needed). With --db, checks the live database against
 /// baas.toml (the `_baas_migrations` history table is not part of the
 /// schema). Drift is printed as a table, or as JSON with --json:
 /// {"drift": bool, "failed": bool, "changes": [...]}.
@@ -30,12 +30,13 @@ pub struct CheckArgs {
     /// Database to compare with the manifest [default: no database, compare with migrations]
     #[arg(
         long,
+        alias = "url",
         env = "BAAS_DATABASE_URL",
         value_name = "URL",
         hide_env_values = true
     )]
-    pub url: Option<String>,
-    /// Which drift fails the check; with `destructive`, other drift is only a warning
+    pub db: Option<String>,
+    /// Which drift fails the check; below that level, drift is only a warning
     #[arg(long, value_enum, default_value_t = FailOn::Any)]
     pub fail_on: FailOn,
     #[command(flatten)]
@@ -46,14 +47,27 @@ pub struct CheckArgs {
 pub enum FailOn {
     /// Fail only when drift includes destructive changes
     Destructive,
+    /// Fail when drift includes destructive changes or changes to review
+    #[value(alias = "needs_review", alias = "review")]
+    NeedsReview,
     /// Fail on any drift
     Any,
+}
+
+impl FailOn {
+    fn fails(self, safety: Safety) -> bool {
+        match self {
+            Self::Destructive => safety == Safety::Destructive,
+            Self::NeedsReview => safety >= Safety::NeedsReview,
+            Self::Any => true,
+        }
+    }
 }
 
 pub async fn run(args: CheckArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let working = manifest::load_file(&cx.manifest_path)?.manifest;
     let manifest_name = cx.display_path(&cx.manifest_path);
-    let (against, before, fix) = match &args.url {
+    let (against, before, fix) = match &args.db {
         Some(url) => {
             let location = SourceLocation::parse(url, &cx.cwd)?;
             let shown = crate::commands::migrate::shown(&location, cx);
@@ -96,7 +110,7 @@ pub async fn run(args: CheckArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let changes = crate::diff::diff(&before, &working);
     let failing: Vec<&Change> = changes
         .iter()
-        .filter(|c| matches!(args.fail_on, FailOn::Any) || c.safety == Safety::Destructive)
+        .filter(|c| args.fail_on.fails(c.safety))
         .collect();
     let failed = !failing.is_empty();
     let status = if failed {
@@ -135,8 +149,13 @@ pub async fn run(args: CheckArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             cx.printer.cyan("hint:")
         ));
     } else {
+        let option = match args.fail_on {
+            FailOn::Destructive => "destructive",
+            FailOn::NeedsReview => "needs-review",
+            FailOn::Any => "any",
+        };
         cx.printer.warn(&format!(
-            "{line}; none is destructive, so the check passes (--fail-on destructive)"
+            "{line}; none fails `--fail-on {option}`, so the check passes"
         ));
     }
     Ok(status)

@@ -14,25 +14,33 @@ use crate::ui::{Progress, table};
 
 /// Compare two schemas and classify every change as safe, needs-review or destructive.
 ///
-/// Each side is a manifest file (`*.toml`), a live database URL or a schema
-/// file (read as `baas introspect` reads it). By default the working
-/// baas.toml is the "after" side. Examples:
+/// Each side is a manifest file (`*.toml`), a migration folder
+/// (`migrations/0002_add_bio`, read through its `baas.toml` snapshot), a
+/// live database URL or a schema file (read as `baas introspect` reads it).
+/// By default "before" is the snapshot of the newest migration (an empty
+/// schema when there is none) and "after" is the working baas.toml, so a
+/// bare `baas diff` shows what `baas migrate plan` would write. Examples:
 ///
-///   baas diff --from postgres://app@localhost/shop      # database → baas.toml
-///   baas diff --from old.toml --to baas.toml --format json
+///   baas diff                                         # last migration → baas.toml
+///   baas diff --db postgres://app@localhost/shop      # database → baas.toml
+///   baas diff --from migrations/0001_init --to migrations/0002_add_bio
+///   baas --json diff --from old.toml
 ///
 /// `--format sql` prints the script that carries the changes out;
-/// `--rename` says which drop + add pairs are renames. Migration snapshots
-/// as sides come with `baas migrate`.
+/// `--rename` says which drop + add pairs are renames.
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct DiffArgs {
-    /// The "before" side: manifest path, migration folder or database URL [default: last migration snapshot]
+    /// The "before" side: manifest path, migration folder, database URL or schema file [default: the newest migration's snapshot]
     #[arg(long, value_name = "SCHEMA")]
     pub from: Option<String>,
-    /// The "after" side: manifest path, migration folder or database URL [default: the working manifest]
+    /// The "after" side: manifest path, migration folder, database URL or schema file [default: the working manifest]
     #[arg(long, value_name = "SCHEMA")]
     pub to: Option<String>,
-    /// Output format
+    /// A database as the "before" side (the same as --from URL)
+    #[arg(long, value_name = "URL", conflicts_with = "from")]
+    pub db: Option<String>,
+    /// Output format (for JSON, use the global --json)
     #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
     pub format: DiffFormat,
     /// SQL dialect for `--format sql` [default: the manifest's engine]
@@ -41,13 +49,16 @@ pub struct DiffArgs {
     /// Treat a dropped and an added field or entity as a rename (repeatable), e.g. `--rename film.title=film.name`
     #[arg(long, value_name = "OLD=NEW")]
     pub rename: Vec<String>,
+    #[command(flatten)]
+    pub migrations: crate::commands::migrate::MigrationsDir,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum DiffFormat {
     /// A table for humans
     Table,
-    /// The change list as JSON
+    /// The change list as JSON (the same as the global --json)
+    #[value(hide = true)]
     Json,
     /// The SQL that would apply the changes
     Sql,
@@ -73,32 +84,22 @@ impl SqlDialect {
 
 pub async fn run(args: DiffArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let renames = parse_renames(&args.rename)?;
-    let Some(from) = args.from.as_deref() else {
-        return Err(UsageError::new("no \"before\" side to compare")
-            .with_hint(
-                "pass --from with a manifest, a database URL or a schema file; \
-                 comparing with the last migration comes with `baas migrate`",
-            )
-            .into());
-    };
-    let before = side(from, cx).await?;
     let after = match args.to.as_deref() {
         Some(to) => side(to, cx).await?,
         None => manifest::load_file(&cx.manifest_path)?.manifest,
+    };
+    let before = match args.from.as_deref().or(args.db.as_deref()) {
+        Some(from) => side(from, cx).await?,
+        None => last_snapshot(&args, &after, cx)?,
     };
     let changes = crate::diff::diff_with_renames(&before, &after, &renames);
     if matches!(args.format, DiffFormat::Sql) || args.dialect.is_some() {
         return print_sql(&args, &before, &after, &changes, cx);
     }
-    let count = |safety: Safety| changes.iter().filter(|c| c.safety == safety).count();
     if cx.printer.json_mode() || matches!(args.format, DiffFormat::Json) {
         cx.printer.json(&json!({
             "changes": changes,
-            "summary": {
-                "safe": count(Safety::Safe),
-                "needs_review": count(Safety::NeedsReview),
-                "destructive": count(Safety::Destructive),
-            },
+            "summary": crate::commands::migrate::summary(&changes),
         }))?;
         return Ok(ExitStatus::Success);
     }
@@ -117,14 +118,31 @@ pub async fn run(args: DiffArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         ]);
     }
     cx.printer.data(&format!("{rows}\n"))?;
-    cx.printer.status(&format!(
-        "{} change(s): {} safe, {} to review, {} destructive",
-        changes.len(),
-        count(Safety::Safe),
-        count(Safety::NeedsReview),
-        count(Safety::Destructive)
-    ));
+    cx.printer
+        .status(&crate::commands::migrate::summary_line(&changes));
     Ok(ExitStatus::Success)
+}
+
+/// The default "before": the newest migration's snapshot, or an empty
+/// schema (with the working manifest's project and source) before the first.
+fn last_snapshot(args: &DiffArgs, working: &Manifest, cx: &Context) -> anyhow::Result<Manifest> {
+    let dir = args.migrations.resolve(cx);
+    crate::migrate::folder::list(&dir).map_err(crate::migrate::MigrateError::from)?;
+    Ok(match crate::migrate::folder::latest_snapshot(&dir)? {
+        Some((migration, snapshot)) => {
+            cx.printer.status(&format!(
+                "Comparing migration `{}` with {}",
+                migration.id(),
+                cx.display_path(&cx.manifest_path)
+            ));
+            snapshot
+        }
+        None => Manifest {
+            project: working.project.clone(),
+            source: working.source.clone(),
+            ..Manifest::default()
+        },
+    })
 }
 
 /// `--rename old=new` pairs; each side is `entity` or `entity.field`.
@@ -196,11 +214,26 @@ fn print_sql(
     Ok(ExitStatus::Success)
 }
 
-/// One side of the comparison: a manifest file, or anything `introspect` reads.
+/// One side of the comparison: a manifest file, a migration folder (its
+/// snapshot), or anything `introspect` reads.
 async fn side(spec: &str, cx: &Context) -> anyhow::Result<Manifest> {
     let path = cx.cwd.join(spec);
     if spec.ends_with(".toml") {
         return Ok(manifest::load_file(&path)?.manifest);
+    }
+    if path.is_dir() {
+        let snapshot = path.join("baas.toml");
+        if !snapshot.is_file() {
+            return Err(UsageError::new(format!(
+                "`{spec}` is a folder without a `baas.toml` snapshot"
+            ))
+            .with_hint(
+                "pass a migration folder (`migrations/0002_name`), a manifest file, \
+                 a database URL or a schema file",
+            )
+            .into());
+        }
+        return Ok(manifest::load_file(&snapshot)?.manifest);
     }
     let location = SourceLocation::parse(spec, &cx.cwd)?;
     let progress = Progress::new(cx.printer.progress_allowed(), "reading");
@@ -212,7 +245,7 @@ async fn side(spec: &str, cx: &Context) -> anyhow::Result<Manifest> {
 pub(crate) fn safety_label(safety: Safety) -> &'static str {
     match safety {
         Safety::Safe => "safe",
-        Safety::NeedsReview => "review",
+        Safety::NeedsReview => "needs-review",
         Safety::Destructive => "DESTRUCTIVE",
     }
 }

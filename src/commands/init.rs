@@ -22,7 +22,7 @@ pub const BOOKSHOP: &str = include_str!("../../templates/init/bookshop.toml");
 /// Examples:
 ///   baas init                                     # the wizard
 ///   baas init --name shop --template bookshop     # an example to play with
-///   baas init --url postgres://app@localhost/shop # then run `baas introspect`
+///   baas init --db postgres://app@localhost/shop  # then run `baas introspect`
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct InitArgs {
@@ -33,8 +33,8 @@ pub struct InitArgs {
     #[arg(long, value_enum)]
     pub template: Option<Template>,
     /// Connection string of an existing database, recorded as `[source] url`
-    #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
+    #[arg(long, alias = "url", value_name = "URL")]
+    pub db: Option<String>,
     /// Replace an existing manifest
     #[arg(long, short)]
     pub force: bool,
@@ -63,14 +63,14 @@ pub fn run(args: InitArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         .and_then(|n| n.to_str())
         .unwrap_or("app")
         .to_owned();
-    let no_flags = args.name.is_none() && args.template.is_none() && args.url.is_none();
+    let no_flags = args.name.is_none() && args.template.is_none() && args.db.is_none();
     let answers = if cx.interactive && no_flags {
         wizard(&default_name)?
     } else {
         Answers {
             name: args.name.unwrap_or(default_name),
             template: args.template.unwrap_or(Template::Empty),
-            url: args.url,
+            url: args.db,
         }
     };
     let directory = path.parent().unwrap_or(&cx.cwd).to_owned();

@@ -33,6 +33,9 @@ use crate::ui::{Progress, prompt, table};
 pub struct IntrospectArgs {
     /// Connection string or file to read [default: `[source] url` of the manifest]
     pub source: Option<String>,
+    /// A database to read (the same as SOURCE; `--db` as in the other commands)
+    #[arg(long, value_name = "URL", conflicts_with = "source")]
+    pub db: Option<String>,
     /// Where to write the manifest [default: the --manifest path, ./baas.toml]
     #[arg(long, short, value_name = "PATH")]
     pub out: Option<PathBuf>,
@@ -65,7 +68,10 @@ pub struct IntrospectArgs {
     pub key: Option<String>,
 }
 
-pub async fn run(args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+pub async fn run(mut args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    if args.source.is_none() {
+        args.source = args.db.take();
+    }
     let out_path = args
         .out
         .as_ref()

@@ -61,7 +61,7 @@ impl MigrateError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::Connect { .. } => Some(
-                "check that the database exists and that the URL is right (--url, \
+                "check that the database exists and that the URL is right (--db, \
                  BAAS_DATABASE_URL or `[source] url` of baas.toml)"
                     .into(),
             ),

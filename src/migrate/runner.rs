@@ -95,7 +95,7 @@ impl Runner {
                 Err(MigrateError::refused(
                     format!("`{location}` is not a database"),
                     "migrations run against postgres://, mysql://, sqlite:// or mongodb:// URLs \
-                     (pass one with --url)",
+                     (pass one with --db)",
                 ))
             }
         }

@@ -620,3 +620,258 @@ fn every_engine_fails_at_once_on_a_closed_port_and_waits_the_one_timeout_on_a_si
     }
     assert!(slow.is_empty(), "{}", slow.join("\n"));
 }
+
+// ---------------------------------------------------------------------------
+// `diff` sides, flags spelled one way, safety names
+
+const BOOK_MANIFEST: &str = r#"[manifest]
+format = 1
+version = 1
+
+[project]
+name = "shop"
+
+[source]
+engine = "sqlite"
+url = "sqlite://shop.db"
+
+[entities.book]
+table = "book"
+primary_key = ["id"]
+
+[entities.book.fields]
+id = { type = "int64" }
+title = { type = "text" }
+"#;
+
+#[test]
+fn diff_without_from_compares_with_the_last_migration_and_takes_migration_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), BOOK_MANIFEST).unwrap();
+    // No migrations yet: everything in baas.toml is new.
+    let (stdout, _) = expect(dir.path(), &["diff"], 0);
+    assert!(
+        stdout.contains("add entity") && stdout.contains("book"),
+        "{stdout}"
+    );
+    expect(dir.path(), &["migrate", "plan", "--name", "init"], 0);
+    let (_, stderr) = expect(dir.path(), &["diff"], 0);
+    assert!(stderr.contains("No changes"), "{stderr}");
+    let edited = read(dir.path(), "baas.toml").replace(
+        "title = { type = \"text\" }",
+        "title = { type = \"text\" }\nisbn = { type = \"text\", nullable = true }",
+    );
+    std::fs::write(dir.path().join("baas.toml"), edited).unwrap();
+    let (stdout, _) = expect(dir.path(), &["diff"], 0);
+    assert!(stdout.contains("book.isbn"), "{stdout}");
+    expect(dir.path(), &["migrate", "plan", "--name", "isbn"], 0);
+    // Migration folders as sides, either way round.
+    let (stdout, _) = expect(
+        dir.path(),
+        &[
+            "--json",
+            "diff",
+            "--from",
+            "migrations/0001_init",
+            "--to",
+            "migrations/0002_isbn",
+        ],
+        0,
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["changes"].as_array().unwrap().len(), 1, "{stdout}");
+    assert_eq!(report["changes"][0]["kind"], "add_field");
+    let (stdout, _) = expect(dir.path(), &["diff", "--from", "migrations/0002_isbn/"], 0);
+    assert_eq!(
+        stdout, "",
+        "the working manifest equals the newest snapshot"
+    );
+    let (_, stderr) = expect(dir.path(), &["diff", "--from", "migrations"], 2);
+    assert!(stderr.contains("snapshot"), "{stderr}");
+    // `--format json` still works, and says the same as `--json`.
+    let (json_format, _) = expect(
+        dir.path(),
+        &["diff", "--from", "migrations/0001_init", "--format", "json"],
+        0,
+    );
+    let (json_flag, _) = expect(
+        dir.path(),
+        &["--json", "diff", "--from", "migrations/0001_init"],
+        0,
+    );
+    assert_eq!(json_format, json_flag);
+}
+
+#[test]
+fn one_database_flag_and_one_name_per_safety_level() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), BOOK_MANIFEST).unwrap();
+    expect(dir.path(), &["migrate", "plan", "--name", "book"], 0);
+    // `--db` everywhere; the old `--url` still works.
+    expect(
+        dir.path(),
+        &["migrate", "apply", "--db", "sqlite://shop.db"],
+        0,
+    );
+    expect(
+        dir.path(),
+        &["migrate", "status", "--db", "sqlite://shop.db"],
+        0,
+    );
+    expect(
+        dir.path(),
+        &["migrate", "status", "--url", "sqlite://shop.db"],
+        0,
+    );
+    // (SQLite's rowid key reads back as generated: a change to review.)
+    let destructive = ["--fail-on", "destructive"];
+    expect(
+        dir.path(),
+        &[&["check", "--db", "sqlite://shop.db"][..], &destructive].concat(),
+        0,
+    );
+    expect(
+        dir.path(),
+        &[&["check", "--url", "sqlite://shop.db"][..], &destructive].concat(),
+        0,
+    );
+    expect(dir.path(), &["diff", "--db", "sqlite://shop.db"], 0);
+    expect(
+        dir.path(),
+        &["introspect", "--db", "sqlite://shop.db", "--dry-run"],
+        0,
+    );
+    for command in [
+        &["migrate", "apply"][..],
+        &["migrate", "status"],
+        &["migrate", "down"],
+        &["check"],
+    ] {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let (help, _) = expect(dir.path(), &args, 0);
+        assert!(help.contains("--db <URL>"), "{command:?}: {help}");
+        assert!(
+            !help.contains("--url"),
+            "{command:?} documents --url: {help}"
+        );
+    }
+    let other = tempfile::tempdir().unwrap();
+    expect(other.path(), &["init", "--db", "sqlite://x.db"], 0);
+    let (help, _) = expect(dir.path(), &["diff", "--help"], 0);
+    assert!(!help.contains("[possible values: table, json"), "{help}");
+
+    // A change to review: one name in the table, the summary and JSON.
+    let review = read(dir.path(), "baas.toml").replace(
+        "title = { type = \"text\" }",
+        "title = { type = \"text\" }\nisbn = { type = \"text\" }",
+    );
+    std::fs::write(dir.path().join("baas.toml"), review).unwrap();
+    let (stdout, stderr) = expect(dir.path(), &["diff", "--db", "sqlite://shop.db"], 0);
+    assert!(stdout.contains("needs-review"), "{stdout}");
+    assert!(stderr.contains(" needs-review, 0 destructive"), "{stderr}");
+    assert!(!format!("{stdout}{stderr}").contains("to review"));
+    let (stdout, _) = expect(
+        dir.path(),
+        &["--json", "diff", "--db", "sqlite://shop.db"],
+        0,
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        report["summary"]["needs-review"].as_u64().unwrap() >= 1,
+        "{stdout}"
+    );
+    assert!(report["summary"].get("needs_review").is_none(), "{stdout}");
+    assert!(
+        report["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["safety"] == "needs-review"),
+        "{stdout}"
+    );
+    // Every spelling is accepted as input.
+    for level in ["needs-review", "needs_review", "review"] {
+        expect(
+            dir.path(),
+            &["check", "--db", "sqlite://shop.db", "--fail-on", level],
+            1,
+        );
+    }
+    expect(
+        dir.path(),
+        &[
+            "check",
+            "--db",
+            "sqlite://shop.db",
+            "--fail-on",
+            "destructive",
+        ],
+        0,
+    );
+}
+
+#[test]
+fn down_with_more_than_applied_says_how_many_it_undid() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), BOOK_MANIFEST).unwrap();
+    migration(
+        dir.path(),
+        "0001_book",
+        "CREATE TABLE book (id INTEGER PRIMARY KEY, title TEXT NOT NULL);",
+        "DROP TABLE book;",
+    );
+    expect(dir.path(), &["migrate", "apply"], 0);
+    let (_, stderr) = expect(dir.path(), &["--yes", "migrate", "down", "5"], 0);
+    assert!(
+        stderr.contains("asked to undo 5 migration(s), but only 1 is applied"),
+        "{stderr}"
+    );
+    expect(dir.path(), &["migrate", "apply"], 0);
+    let (stdout, _) = expect(dir.path(), &["--yes", "--json", "migrate", "down", "5"], 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["requested"], 5);
+    assert_eq!(report["undone"].as_array().unwrap().len(), 1);
+}
+
+// ---------------------------------------------------------------------------
+// introspect -> migrate plan -> migrate apply on the same database
+
+#[track_caller]
+fn first_apply_points_to_baseline(dir: &Path, url: &str) {
+    expect(dir, &["introspect", url], 0);
+    expect(dir, &["migrate", "plan", "--name", "init"], 0);
+    let (_, stderr) = expect(dir, &["migrate", "apply", "--db", url], 2);
+    assert!(
+        stderr.contains("already has the schema of `0001_init`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--baseline"), "{stderr}");
+    assert!(!stderr.contains("fix up.sql"), "{stderr}");
+    expect(dir, &["migrate", "apply", "--db", url, "--baseline"], 0);
+    expect(
+        dir,
+        &["migrate", "status", "--db", url, "--fail-on", "pending"],
+        0,
+    );
+}
+
+#[test]
+fn sqlite_first_apply_on_the_introspected_database_points_to_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    sqlite(
+        &dir.path().join("shop.db"),
+        "CREATE TABLE book (id INTEGER PRIMARY KEY, title TEXT NOT NULL);",
+    );
+    first_apply_points_to_baseline(dir.path(), "sqlite://shop.db");
+}
+
+#[test]
+fn postgres_first_apply_on_the_introspected_database_points_to_baseline() {
+    let Some(database) = Postgres::create("baseline") else {
+        return;
+    };
+    database.query("CREATE TABLE book (id int PRIMARY KEY, title text NOT NULL)");
+    let dir = tempfile::tempdir().unwrap();
+    first_apply_points_to_baseline(dir.path(), database.url().as_str());
+}

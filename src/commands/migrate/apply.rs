@@ -14,7 +14,7 @@ use crate::migrate::{MigrateError, Target};
 use crate::source::SourceLocation;
 
 pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
-    let location = database(args.url.as_deref(), cx)?;
+    let location = database(args.db.as_deref(), cx)?;
     let shown = super::shown(&location, cx);
     let dir = args.migrations.resolve(cx);
     let missing = if args.dry_run {
@@ -70,7 +70,26 @@ pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     // Under the lock: another runner may have applied some meanwhile.
     let result = locked(cx, &mut runner, &migrations, target, &mut confirmed).await;
     let unlocked = runner.unlock().await;
-    let done = result?;
+    let done = match result {
+        Ok(done) => done,
+        // The first apply on the database baas.toml was read from: its
+        // tables are there already ("already exists"), and `--baseline`
+        // is what was meant.
+        Err(error)
+            if applied.is_empty()
+                && error
+                    .downcast_ref::<MigrateError>()
+                    .is_some_and(|e| matches!(e, MigrateError::Failed { .. })) =>
+        {
+            return Err(
+                match already_applied(cx, &location, &pending, &error).await {
+                    Some(refusal) => refusal.into(),
+                    None => error,
+                },
+            );
+        }
+        Err(error) => return Err(error),
+    };
     unlocked?;
 
     if cx.printer.json_mode() {
@@ -129,6 +148,60 @@ async fn locked(
         ));
     }
     Ok(steps::run(cx, runner, &steps).await?)
+}
+
+/// When the first migration failed on a database that already has its
+/// schema (the newest pending snapshot equals the live database, or the
+/// failing first migration's does), the refusal that says to use
+/// `--baseline`.
+async fn already_applied(
+    cx: &Context,
+    location: &SourceLocation,
+    pending: &[&Migration],
+    failure: &anyhow::Error,
+) -> Option<MigrateError> {
+    let first = pending.first()?;
+    let newest = pending.last()?;
+    let options = crate::introspect::IntrospectOptions::default();
+    let live = crate::introspect::introspect(location, &options, &crate::ui::Progress::hidden())
+        .await
+        .ok()?
+        .manifest;
+    if live.entities.is_empty() {
+        return None;
+    }
+    let matches = |migration: &Migration| {
+        let path = migration.dir.snapshot_path();
+        path.is_file()
+            && crate::manifest::load_file(&path)
+                .is_ok_and(|snapshot| crate::diff::diff(&live, &snapshot.manifest).is_empty())
+    };
+    let (which, all) = if matches(newest) {
+        (newest, true)
+    } else if matches(first) {
+        (first, false)
+    } else {
+        return None;
+    };
+    let shown = super::shown(location, cx);
+    let hint = if all {
+        "it is the database baas.toml was introspected from: record the migrations as applied \
+         without running them with `baas migrate apply --baseline` (it checks the schema first)"
+            .to_owned()
+    } else {
+        format!(
+            "it is the database baas.toml was introspected from: record `{}` as applied without \
+             running it (`baas migrate apply --baseline` with only it in the folder, then the rest)",
+            which.id()
+        )
+    };
+    Some(MigrateError::refused(
+        format!(
+            "`{shown}` already has the schema of `{}`, so running it failed ({failure})",
+            which.id()
+        ),
+        hint,
+    ))
 }
 
 /// Records the pending migrations as applied without running them, for a

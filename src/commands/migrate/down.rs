@@ -20,7 +20,7 @@ pub async fn run(args: DownArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             .with_hint("`baas migrate down` undoes the newest applied migration, `down 3` the newest three")
             .into());
     }
-    let location = database(args.url.as_deref(), cx)?;
+    let location = database(args.db.as_deref(), cx)?;
     let shown = super::shown(&location, cx);
     let dir = args.migrations.resolve(cx);
     let mut runner = Runner::connect(&location, Missing::Fail).await?;
@@ -39,6 +39,16 @@ pub async fn run(args: DownArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             );
         }
         return Ok(ExitStatus::Success);
+    }
+    if chosen.len() < args.count {
+        // Undo what there is, and say that it is less than asked.
+        cx.printer.warn(&format!(
+            "asked to undo {} migration(s), but only {} {} applied to `{shown}`: undoing {}",
+            args.count,
+            chosen.len(),
+            if chosen.len() == 1 { "is" } else { "are" },
+            if chosen.len() == 1 { "it" } else { "them" }
+        ));
     }
     let numbers: Vec<u32> = chosen.iter().map(|m| m.number()).collect();
     let steps = prepare_all(&chosen, target, runner.transactional())?;
@@ -69,8 +79,12 @@ pub async fn run(args: DownArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             .iter()
             .map(|d| json!({"number": d.number, "name": d.name, "execution_ms": d.elapsed.as_millis() as u64}))
             .collect();
-        cx.printer
-            .json(&json!({ "ok": true, "database": shown.clone(), "undone": undone }))?;
+        cx.printer.json(&json!({
+            "ok": true,
+            "database": shown.clone(),
+            "requested": args.count,
+            "undone": undone,
+        }))?;
     } else {
         cx.printer.success(
             "Undid",

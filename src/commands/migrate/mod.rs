@@ -114,11 +114,12 @@ pub struct ApplyArgs {
     /// Database to migrate [default: `[source] url` of the manifest]
     #[arg(
         long,
+        alias = "url",
         env = "BAAS_DATABASE_URL",
         value_name = "URL",
         hide_env_values = true
     )]
-    pub url: Option<String>,
+    pub db: Option<String>,
     /// Print what would run, change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -154,11 +155,12 @@ pub struct StatusArgs {
     /// Database to inspect [default: `[source] url` of the manifest]
     #[arg(
         long,
+        alias = "url",
         env = "BAAS_DATABASE_URL",
         value_name = "URL",
         hide_env_values = true
     )]
-    pub url: Option<String>,
+    pub db: Option<String>,
     #[command(flatten)]
     pub migrations: MigrationsDir,
 }
@@ -180,7 +182,9 @@ impl StatusArgs {
 ///
 /// Runs the down scripts of the newest applied migrations, newest first, with
 /// the same care as `apply`: one transaction each where the engine allows,
-/// the lock, and confirmation of destructive statements.
+/// the lock, and confirmation of destructive statements. When fewer than N
+/// are applied, it undoes those there are and says so (a warning, and
+/// `"requested"` next to `"undone"` in --json).
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct DownArgs {
@@ -190,11 +194,12 @@ pub struct DownArgs {
     /// Database to migrate [default: `[source] url` of the manifest]
     #[arg(
         long,
+        alias = "url",
         env = "BAAS_DATABASE_URL",
         value_name = "URL",
         hide_env_values = true
     )]
-    pub url: Option<String>,
+    pub db: Option<String>,
     /// Print what would run, change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -221,7 +226,7 @@ fn manifest_dir(cx: &Context) -> PathBuf {
         .map_or_else(|| cx.cwd.clone(), Path::to_owned)
 }
 
-/// The database to work on: `--url` (or `BAAS_DATABASE_URL`), else the
+/// The database to work on: `--db` (or `BAAS_DATABASE_URL`), else the
 /// manifest's `[source] url` with `${VAR}` resolved (SQLite paths relative
 /// to the manifest).
 pub(crate) fn database(url: Option<&str>, cx: &Context) -> anyhow::Result<SourceLocation> {
@@ -239,8 +244,9 @@ pub(crate) fn database(url: Option<&str>, cx: &Context) -> anyhow::Result<Source
         None => manifest::load_file(path)?.manifest,
     };
     let no_url = || {
-        UsageError::new("no database to migrate")
-            .with_hint("pass --url (or set BAAS_DATABASE_URL), or set `[source] url` in baas.toml")
+        UsageError::new("no database to migrate").with_hint(
+            "pass --db URL (or set BAAS_DATABASE_URL), or set `[source] url` in baas.toml",
+        )
     };
     let url = header.source.and_then(|s| s.url).ok_or_else(no_url)?;
     let directory = manifest_dir(cx);
@@ -278,21 +284,21 @@ pub(crate) fn changes_table(changes: &[Change], cx: &Context) -> String {
     rows.to_string()
 }
 
-/// `{safe, needs_review, destructive}` counts.
+/// `{safe, needs-review, destructive}` counts (the names `Safety` serializes to).
 pub(crate) fn summary(changes: &[Change]) -> serde_json::Value {
     let count = |safety: Safety| changes.iter().filter(|c| c.safety == safety).count();
     serde_json::json!({
         "safe": count(Safety::Safe),
-        "needs_review": count(Safety::NeedsReview),
+        "needs-review": count(Safety::NeedsReview),
         "destructive": count(Safety::Destructive),
     })
 }
 
-/// `3 change(s): 2 safe, 0 to review, 1 destructive`
+/// `3 change(s): 2 safe, 0 needs-review, 1 destructive`
 pub(crate) fn summary_line(changes: &[Change]) -> String {
     let count = |safety: Safety| changes.iter().filter(|c| c.safety == safety).count();
     format!(
-        "{} change(s): {} safe, {} to review, {} destructive",
+        "{} change(s): {} safe, {} needs-review, {} destructive",
         changes.len(),
         count(Safety::Safe),
         count(Safety::NeedsReview),

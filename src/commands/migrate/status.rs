@@ -13,7 +13,7 @@ use crate::source::SourceLocation;
 use crate::ui::table;
 
 pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
-    let location = database(args.url.as_deref(), cx)?;
+    let location = database(args.db.as_deref(), cx)?;
     let shown = super::shown(&location, cx);
     let dir = args.migrations.resolve(cx);
     // A SQLite file `apply` would create: everything is pending.
