@@ -5,17 +5,18 @@
 //! Most migrations here are written by hand, as users write and edit them;
 //! the planned ones come from the renderer.
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tempfile::TempDir;
-use url::Url;
 
-use crate::support::{baas, server_url};
+use crate::support::baas;
+use crate::support::mongo::TempDatabase as Mongo;
+use crate::support::mysql::TempDatabase as Mysql;
+use crate::support::postgres::TempDatabase as Postgres;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -133,162 +134,14 @@ fn introspected(dir: &Path, url: &str) -> String {
     stdout
 }
 
-/// A database of its own on the PostgreSQL test server, dropped at the end.
-struct Postgres {
-    admin: Url,
-    name: String,
-}
-
-impl Postgres {
-    fn create(label: &str) -> Option<Self> {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let admin = Url::parse(&server_url("BAAS_TEST_POSTGRES_URL")?).unwrap();
-        let name = format!(
-            "baas_m_{label}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let database = Self { admin, name };
-        database.psql_on(
-            database.admin.as_str(),
-            &format!("CREATE DATABASE \"{}\"", database.name),
-        );
-        Some(database)
+/// The rows of a PostgreSQL database's migration history (none when the
+/// table does not exist yet).
+fn pg_history(database: &Postgres) -> String {
+    let exists = database.query("SELECT to_regclass('_baas_migrations') IS NOT NULL");
+    if exists.trim() != "t" {
+        return String::new();
     }
-
-    fn url(&self) -> String {
-        let mut url = self.admin.clone();
-        url.set_path(&self.name);
-        url.to_string()
-    }
-
-    fn psql_on(&self, url: &str, sql: &str) -> String {
-        let output = Command::new("psql")
-            .args([
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-q",
-                "-X",
-                "-At",
-                "-d",
-                url,
-                "-c",
-                sql,
-            ])
-            .output()
-            .expect("the `psql` client (installed with the postgresql package)");
-        assert!(
-            output.status.success(),
-            "psql failed: {}",
-            text(&output.stderr)
-        );
-        text(&output.stdout)
-    }
-
-    /// Runs `sql` and returns its rows, one `a|b|c` line each.
-    fn query(&self, sql: &str) -> String {
-        self.psql_on(&self.url(), sql)
-    }
-
-    fn history(&self) -> String {
-        let exists = self.query("SELECT to_regclass('_baas_migrations') IS NOT NULL");
-        if exists.trim() != "t" {
-            return String::new();
-        }
-        self.query("SELECT number, name, checksum, version, execution_ms >= 0 FROM _baas_migrations ORDER BY number")
-    }
-
-    fn tables(&self) -> String {
-        self.query(
-            "SELECT table_name FROM information_schema.tables \
-             WHERE table_schema = 'public' ORDER BY 1",
-        )
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let _ = Command::new("psql")
-            .args(["-q", "-X", "-d", self.admin.as_str(), "-c"])
-            .arg(format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ))
-            .output();
-    }
-}
-
-/// A database of its own on the MariaDB test server, dropped at the end.
-struct Mysql {
-    admin: Url,
-    name: String,
-}
-
-impl Mysql {
-    fn create(label: &str) -> Option<Self> {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let admin = Url::parse(&server_url("BAAS_TEST_MYSQL_URL")?).unwrap();
-        let name = format!(
-            "baas_m_{label}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let database = Self { admin, name };
-        database.run(None, &format!("CREATE DATABASE `{}`", database.name));
-        Some(database)
-    }
-
-    fn url(&self) -> String {
-        let mut url = self.admin.clone();
-        url.set_path(&self.name);
-        url.to_string()
-    }
-
-    fn run(&self, database: Option<&str>, sql: &str) -> String {
-        let mut command = Command::new("mariadb");
-        command
-            .arg("--protocol=TCP")
-            .arg(format!("--host={}", self.admin.host_str().unwrap()))
-            .arg(format!("--port={}", self.admin.port().unwrap_or(3306)))
-            .arg(format!("--user={}", self.admin.username()))
-            .args(["--batch", "--skip-column-names"]);
-        if let Some(database) = database {
-            command.arg(database);
-        }
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the `mariadb` client (installed by tests/servers/start.sh)");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(sql.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "mariadb failed: {}",
-            text(&output.stderr)
-        );
-        text(&output.stdout)
-    }
-
-    fn query(&self, sql: &str) -> String {
-        self.run(Some(&self.name), sql)
-    }
-
-    fn tables(&self) -> String {
-        self.query("SHOW TABLES")
-    }
-}
-
-impl Drop for Mysql {
-    fn drop(&mut self) {
-        self.run(None, &format!("DROP DATABASE IF EXISTS `{}`", self.name));
-    }
+    database.query("SELECT number, name, checksum, version, execution_ms >= 0 FROM _baas_migrations ORDER BY number")
 }
 
 /// Starts `baas` in the background with stderr piped.
@@ -817,7 +670,7 @@ fn postgres_apply_status_down_and_refusals() {
     let Some(database) = Postgres::create("cycle") else {
         return;
     };
-    let url = database.url();
+    let url = database.url().to_owned();
     let dir = project(MANIFEST);
     let one = migration(
         dir.path(),
@@ -835,7 +688,7 @@ fn postgres_apply_status_down_and_refusals() {
     );
     let (_, stderr) = expect(dir.path(), &["migrate", "apply", "--url", &url], 0);
     assert!(stderr.contains("Applied 2 migration(s)"), "{stderr}");
-    let history = database.history();
+    let history = pg_history(&database);
     assert!(
         history.starts_with(&format!(
             "1|book|{}||t\n2|author|",
@@ -847,7 +700,7 @@ fn postgres_apply_status_down_and_refusals() {
 
     let (_, stderr) = expect(dir.path(), &["migrate", "apply", "--url", &url], 0);
     assert!(stderr.contains("nothing to apply"), "{stderr}");
-    assert_eq!(database.history(), history);
+    assert_eq!(pg_history(&database), history);
 
     std::fs::write(one.join("up.sql"), "CREATE TABLE book (id int);").unwrap();
     let (_, stderr) = expect(dir.path(), &["migrate", "apply", "--url", &url], 2);
@@ -874,7 +727,7 @@ fn postgres_failing_third_statement_changes_nothing() {
     let Some(database) = Postgres::create("third") else {
         return;
     };
-    let url = database.url();
+    let url = database.url().to_owned();
     let dir = project(MANIFEST);
     migration(
         dir.path(),
@@ -884,7 +737,7 @@ fn postgres_failing_third_statement_changes_nothing() {
     );
     expect(dir.path(), &["migrate", "apply", "--url", &url], 0);
     let schema = introspected(dir.path(), &url);
-    let history = database.history();
+    let history = pg_history(&database);
     migration(
         dir.path(),
         "0002_broken",
@@ -895,7 +748,7 @@ fn postgres_failing_third_statement_changes_nothing() {
     assert!(stderr.contains("statement 3 of 4"), "{stderr}");
     assert!(stderr.contains("23505"), "the server's SQLSTATE: {stderr}");
     assert_eq!(introspected(dir.path(), &url), schema);
-    assert_eq!(database.history(), history);
+    assert_eq!(pg_history(&database), history);
     assert_eq!(database.query("SELECT count(*) FROM book"), "1\n");
 }
 
@@ -904,7 +757,7 @@ fn postgres_killed_mid_migration_is_never_half_applied() {
     let Some(database) = Postgres::create("kill") else {
         return;
     };
-    let url = database.url();
+    let url = database.url().to_owned();
     let dir = project(MANIFEST);
     migration(
         dir.path(),
@@ -939,7 +792,7 @@ fn postgres_killed_mid_migration_is_never_half_applied() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let tables = database.tables();
-    let history = database.history();
+    let history = pg_history(&database);
     assert!(history.is_empty(), "recorded after a kill: {history}");
     assert!(!tables.contains("first"), "half applied: {tables}");
     // The lock died with the process: a new run applies it.
@@ -952,7 +805,7 @@ fn postgres_two_runners_apply_each_migration_once() {
     let Some(database) = Postgres::create("race") else {
         return;
     };
-    let url = database.url();
+    let url = database.url().to_owned();
     let dir = project(MANIFEST);
     migration(
         dir.path(),
@@ -979,7 +832,7 @@ fn postgres_check_url_clean_after_apply_and_drift_after_a_hand_edit() {
     let Some(database) = Postgres::create("check") else {
         return;
     };
-    let url = database.url();
+    let url = database.url().to_owned();
     let dir = project(MANIFEST);
     migration(
         dir.path(),
@@ -1010,7 +863,7 @@ fn mysql_apply_stops_at_the_failing_statement_and_says_what_ran() {
     let Some(database) = Mysql::create("cycle") else {
         return;
     };
-    let url = database.url();
+    let url = database.url().to_owned();
     let dir = project(MANIFEST);
     let one = migration(
         dir.path(),
@@ -1154,16 +1007,10 @@ fn chinook_plans_from_nothing_applies_and_checks_clean() {
 
 #[test]
 fn mongodb_applies_command_files_and_stops_at_a_failing_command() {
-    let Some(server) = server_url("BAAS_TEST_MONGODB_URL") else {
+    let Some(database) = Mongo::create("commands") else {
         return;
     };
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "baas_m_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let url = server.replacen("/?", &format!("/{name}?"), 1);
+    let url = database.url().to_owned();
     let dir = project("[manifest]\nformat = 1\nversion = 1\n");
     let folder = dir.path().join("migrations/0001_books");
     std::fs::create_dir_all(&folder).unwrap();
@@ -1232,7 +1079,7 @@ fn mysql_two_runners_apply_each_migration_once() {
     let Some(database) = Mysql::create("race") else {
         return;
     };
-    let url = database.url();
+    let url = database.url().to_owned();
     let dir = project(MANIFEST);
     migration(
         dir.path(),
@@ -1258,10 +1105,10 @@ fn mysql_two_runners_apply_each_migration_once() {
 
 #[test]
 fn mongodb_plans_applies_and_checks_clean() {
-    let Some(server) = server_url("BAAS_TEST_MONGODB_URL") else {
+    let Some(database) = Mongo::create("plan") else {
         return;
     };
-    let url = server.replacen("/?", &format!("/baas_m_plan_{}?", std::process::id()), 1);
+    let url = database.url().to_owned();
     let dir = project(&format!(
         "[manifest]\nformat = 1\nversion = 1\n\n[source]\nengine = \"mongodb\"\nurl = \"{url}\"\n\n\
          [entities.books]\ntable = \"books\"\nprimary_key = [\"_id\"]\n\n\

@@ -11,9 +11,9 @@ use baas::manifest::{Manifest, load_file};
 use baas::migrate::render::{Plan, SQLITE_FOREIGN_KEYS_OFF, Script, Target, render};
 use baas::ui::Progress;
 use rusqlite::Connection;
-use tempfile::TempDir;
 
 use crate::support::corpus_file;
+use crate::support::sqlite;
 
 /// An empty manifest of the same project and source as `manifest`.
 fn empty_like(manifest: &Manifest) -> Manifest {
@@ -201,13 +201,11 @@ fn sqlite_introspect(path: &Path) -> Introspection {
 }
 
 /// A database file built from a corpus script.
-fn sqlite_corpus(relative: &str) -> (TempDir, PathBuf) {
+fn sqlite_corpus(relative: &str) -> (sqlite::TempDatabase, PathBuf) {
     let script = std::fs::read_to_string(corpus_file(relative)).unwrap();
-    let dir = TempDir::new().unwrap();
-    let path = dir.path().join("source.db");
-    let connection = Connection::open(&path).unwrap();
-    connection.execute_batch(&script).unwrap();
-    (dir, path)
+    let database = sqlite::TempDatabase::with_script("source.db", &script);
+    let path = database.path().to_owned();
+    (database, path)
 }
 
 /// Runs `script` the way `migrate apply` does on SQLite: in one
@@ -244,15 +242,15 @@ fn sqlite_apply(connection: &mut Connection, script: &Script) {
 }
 
 /// Introspect `source`, create it on a fresh SQLite file, introspect that.
-fn sqlite_round_trip(source: &Manifest) -> (Plan, Manifest, TempDir, PathBuf) {
+fn sqlite_round_trip(source: &Manifest) -> (Plan, Manifest, sqlite::TempDatabase, PathBuf) {
     let plan = create_plan(Target::Sqlite, source);
-    let dir = TempDir::new().unwrap();
-    let path = dir.path().join("fresh.db");
-    let mut connection = Connection::open(&path).unwrap();
+    let database = sqlite::TempDatabase::create("fresh.db");
+    let path = database.path().to_owned();
+    let mut connection = database.connect();
     sqlite_apply(&mut connection, &plan.up);
     drop(connection);
     let again = sqlite_introspect(&path).manifest;
-    (plan, again, dir, path)
+    (plan, again, database, path)
 }
 
 fn sqlite_down_leaves_nothing(plan: &Plan, path: &Path) {
@@ -337,129 +335,43 @@ fn unexplained(changes: &[Change], lossy: &[String]) -> Vec<Change> {
 // PostgreSQL
 
 mod pg {
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
     use baas::introspect::postgres::PostgresIntrospector;
     use baas::introspect::{IntrospectOptions, Introspector};
     use baas::manifest::Manifest;
     use baas::migrate::render::Script;
     use baas::ui::Progress;
     use sqlx::Connection as _;
-    use url::Url;
 
-    use crate::support::server_url;
+    pub use crate::support::postgres::TempDatabase as Database;
 
-    /// A fresh database, dropped at the end of the test.
-    pub struct Database {
-        admin: Url,
-        pub name: String,
-    }
-
-    impl Database {
-        pub async fn create(label: &str) -> Option<Self> {
-            static COUNTER: AtomicUsize = AtomicUsize::new(0);
-            let admin = Url::parse(&server_url("BAAS_TEST_POSTGRES_URL")?).unwrap();
-            let name = format!(
-                "baas_r_{label}_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            );
-            let mut connection = sqlx::PgConnection::connect(admin.as_str()).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                .execute(&mut connection)
+    /// Runs `script` in one transaction, as `migrate apply` does.
+    pub async fn apply(database: &Database, script: &Script) {
+        let mut connection = database.connect().await;
+        let mut transaction = connection.begin().await.unwrap();
+        for statement in &script.statements {
+            if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.text.clone()))
+                .execute(&mut *transaction)
                 .await
-                .unwrap();
-            connection.close().await.unwrap();
-            Some(Self { admin, name })
-        }
-
-        pub fn url(&self) -> Url {
-            let mut url = self.admin.clone();
-            url.set_path(&self.name);
-            url
-        }
-
-        /// Runs a script through the real `psql` client.
-        pub fn psql(&self, script: &str) {
-            let mut child = Command::new("psql")
-                .args([
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-q",
-                    "-X",
-                    "-d",
-                    self.url().as_str(),
-                    "-f",
-                    "-",
-                ])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("the `psql` client");
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(script.as_bytes())
-                .unwrap();
-            let output = child.wait_with_output().unwrap();
-            assert!(
-                output.status.success(),
-                "psql failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-
-        pub async fn connect(&self) -> sqlx::PgConnection {
-            sqlx::PgConnection::connect(self.url().as_str())
-                .await
-                .unwrap()
-        }
-
-        /// Runs `script` in one transaction, as `migrate apply` does.
-        pub async fn apply(&self, script: &Script) {
-            let mut connection = self.connect().await;
-            let mut transaction = connection.begin().await.unwrap();
-            for statement in &script.statements {
-                if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.text.clone()))
-                    .execute(&mut *transaction)
-                    .await
-                {
-                    panic!("{error}\n{}\n\nin:\n{}", statement.text, script.to_sql());
-                }
+            {
+                panic!("{error}\n{}\n\nin:\n{}", statement.text, script.to_sql());
             }
-            transaction.commit().await.unwrap();
-            connection.close().await.unwrap();
         }
-
-        pub async fn introspect(&self) -> Manifest {
-            PostgresIntrospector::new(self.url())
-                .introspect(
-                    &IntrospectOptions {
-                        schemas: vec!["public".into()],
-                        ..IntrospectOptions::default()
-                    },
-                    &Progress::hidden(),
-                )
-                .await
-                .unwrap()
-                .manifest
-        }
+        transaction.commit().await.unwrap();
+        connection.close().await.unwrap();
     }
 
-    impl Drop for Database {
-        fn drop(&mut self) {
-            let _ = Command::new("psql")
-                .args(["-q", "-X", "-d", self.admin.as_str(), "-c"])
-                .arg(format!(
-                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                    self.name
-                ))
-                .output();
-        }
+    pub async fn introspect(database: &Database) -> Manifest {
+        PostgresIntrospector::new(database.parsed_url())
+            .introspect(
+                &IntrospectOptions {
+                    schemas: vec!["public".into()],
+                    ..IntrospectOptions::default()
+                },
+                &Progress::hidden(),
+            )
+            .await
+            .unwrap()
+            .manifest
     }
 }
 
@@ -494,9 +406,9 @@ fn pg_dump_object<'a>(script: &'a str, start: &str) -> &'a str {
 
 /// Loads `script` into a fresh database and introspects it.
 async fn pg_source(label: &str, script: &str) -> Option<(pg::Database, Manifest)> {
-    let database = pg::Database::create(label).await?;
+    let database = pg::Database::create_async(label).await?;
     database.psql(script);
-    let manifest = database.introspect().await;
+    let manifest = pg::introspect(&database).await;
     Some((database, manifest))
 }
 
@@ -504,15 +416,15 @@ async fn pg_source(label: &str, script: &str) -> Option<(pg::Database, Manifest)
 /// introspects it, runs the down script and checks that nothing is left.
 async fn pg_round_trip(label: &str, source: &Manifest, prelude: &str) -> (Plan, Vec<Change>) {
     let plan = create_plan(Target::Postgres, source);
-    let fresh = pg::Database::create(label).await.unwrap();
+    let fresh = pg::Database::create_async(label).await.unwrap();
     if !prelude.is_empty() {
         fresh.psql(prelude);
     }
-    fresh.apply(&plan.up).await;
-    let again = fresh.introspect().await;
+    pg::apply(&fresh, &plan.up).await;
+    let again = pg::introspect(&fresh).await;
     let changes = diff(source, &again);
-    fresh.apply(&plan.down).await;
-    let left = fresh.introspect().await;
+    pg::apply(&fresh, &plan.down).await;
+    let left = pg::introspect(&fresh).await;
     assert!(
         left.entities.is_empty() && left.enums.is_empty(),
         "the down script left {:?} {:?}",
@@ -575,116 +487,39 @@ async fn postgres_pagila_round_trips_through_a_fresh_database() {
 // MySQL (MariaDB)
 
 mod my {
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use baas::introspect::{IntrospectOptions, introspect};
+    use baas::introspect::{IntrospectOptions, introspect as introspect_location};
     use baas::manifest::Manifest;
     use baas::migrate::render::Script;
     use baas::source::SourceLocation;
     use baas::ui::Progress;
     use sqlx::Connection as _;
-    use url::Url;
 
-    use crate::support::server_url;
+    pub use crate::support::mysql::TempDatabase as Database;
 
-    pub struct Database {
-        admin: Url,
-        pub name: String,
+    /// Runs every statement in order (MySQL DDL commits as it goes).
+    pub async fn apply(database: &Database, script: &Script) {
+        let mut connection = database.connect().await;
+        for statement in &script.statements {
+            if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.text.clone()))
+                .execute(&mut connection)
+                .await
+            {
+                panic!("{error}\n{}\n\nin:\n{}", statement.text, script.to_sql());
+            }
+        }
+        connection.close().await.unwrap();
     }
 
-    impl Database {
-        pub fn create(label: &str) -> Option<Self> {
-            static COUNTER: AtomicUsize = AtomicUsize::new(0);
-            let admin = Url::parse(&server_url("BAAS_TEST_MYSQL_URL")?).unwrap();
-            let name = format!(
-                "baas_r_{label}_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            );
-            let database = Self { admin, name };
-            database.run(None, &format!("CREATE DATABASE `{}`", database.name));
-            Some(database)
-        }
-
-        pub fn url(&self) -> String {
-            let mut url = self.admin.clone();
-            url.set_path(&self.name);
-            url.to_string()
-        }
-
-        /// Runs SQL through the real `mariadb` client.
-        pub fn run(&self, database: Option<&str>, sql: &str) {
-            let mut command = Command::new("mariadb");
-            command
-                .arg("--protocol=TCP")
-                .arg(format!("--host={}", self.admin.host_str().unwrap()))
-                .arg(format!("--port={}", self.admin.port().unwrap_or(3306)))
-                .arg(format!("--user={}", self.admin.username()))
-                .arg("--default-character-set=utf8mb4");
-            if let Some(database) = database {
-                command.arg(database);
-            }
-            let mut child = command
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("the `mariadb` client");
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(sql.as_bytes())
-                .unwrap();
-            let output = child.wait_with_output().unwrap();
-            assert!(
-                output.status.success(),
-                "mariadb failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-
-        pub fn load(&self, sql: &str) {
-            self.run(Some(&self.name), sql);
-        }
-
-        pub async fn connect(&self) -> sqlx::MySqlConnection {
-            sqlx::MySqlConnection::connect(&self.url()).await.unwrap()
-        }
-
-        /// Runs every statement in order (MySQL DDL commits as it goes).
-        pub async fn apply(&self, script: &Script) {
-            let mut connection = self.connect().await;
-            for statement in &script.statements {
-                if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.text.clone()))
-                    .execute(&mut connection)
-                    .await
-                {
-                    panic!("{error}\n{}\n\nin:\n{}", statement.text, script.to_sql());
-                }
-            }
-            connection.close().await.unwrap();
-        }
-
-        pub async fn introspect(&self) -> Manifest {
-            let location = SourceLocation::parse(&self.url(), std::path::Path::new("/")).unwrap();
-            introspect(
-                &location,
-                &IntrospectOptions::default(),
-                &Progress::hidden(),
-            )
-            .await
-            .unwrap()
-            .manifest
-        }
-    }
-
-    impl Drop for Database {
-        fn drop(&mut self) {
-            self.run(None, &format!("DROP DATABASE IF EXISTS `{}`", self.name));
-        }
+    pub async fn introspect(database: &Database) -> Manifest {
+        let location = SourceLocation::parse(&database.url(), std::path::Path::new("/")).unwrap();
+        introspect_location(
+            &location,
+            &IntrospectOptions::default(),
+            &Progress::hidden(),
+        )
+        .await
+        .unwrap()
+        .manifest
     }
 
     /// A corpus script without the statements that pick its own database.
@@ -714,13 +549,13 @@ fn corpus_text(relative: &str) -> String {
 async fn mysql_round_trip(label: &str, source: &Manifest) -> (Plan, Vec<Change>, Manifest) {
     let plan = create_plan(Target::Mysql, source);
     let fresh = my::Database::create(label).unwrap();
-    fresh.apply(&plan.up).await;
-    let mut again = fresh.introspect().await;
+    my::apply(&fresh, &plan.up).await;
+    let mut again = my::introspect(&fresh).await;
     // The project is named after the database.
     again.project = source.project.clone();
     let changes = diff(source, &again);
-    fresh.apply(&plan.down).await;
-    let left = fresh.introspect().await;
+    my::apply(&fresh, &plan.down).await;
+    let left = my::introspect(&fresh).await;
     assert!(
         left.entities.is_empty(),
         "the down script left {:?}",
@@ -736,7 +571,7 @@ async fn mysql_source(
 ) -> Option<(my::Database, Manifest)> {
     let database = my::Database::create(label)?;
     database.load(&my::into_this_database(&corpus_text(relative), own_name));
-    let manifest = database.introspect().await;
+    let manifest = my::introspect(&database).await;
     Some((database, manifest))
 }
 
@@ -884,9 +719,9 @@ fn sqlite_applies_every_diff_case_up_and_down() {
         let create = create_plan(Target::Sqlite, &before);
         let changes = diff(&before, &after);
         let plan = render(Target::Sqlite, &before, &after, &changes).unwrap();
-        let dir = TempDir::new().unwrap();
-        let path = dir.path().join("case.db");
-        let mut connection = Connection::open(&path).unwrap();
+        let database = sqlite::TempDatabase::create("case.db");
+        let path = database.path().to_owned();
+        let mut connection = database.connect();
         sqlite_apply(&mut connection, &create.up);
         sqlite_apply(&mut connection, &plan.up);
         let lossy: Vec<String> = create.lossy.iter().chain(&plan.lossy).cloned().collect();
@@ -915,20 +750,20 @@ async fn postgres_applies_every_diff_case_up_and_down() {
         let create = create_plan(Target::Postgres, &before);
         let changes = diff(&before, &after);
         let plan = render(Target::Postgres, &before, &after, &changes).unwrap();
-        let database = pg::Database::create(&name).await.unwrap();
-        database.apply(&create.up).await;
-        database.apply(&plan.up).await;
+        let database = pg::Database::create_async(&name).await.unwrap();
+        pg::apply(&database, &create.up).await;
+        pg::apply(&database, &plan.up).await;
         let lossy: Vec<String> = create.lossy.iter().chain(&plan.lossy).cloned().collect();
         assert_holds(
             &after,
-            &database.introspect().await,
+            &pg::introspect(&database).await,
             &lossy,
             &format!("{name} up"),
         );
-        database.apply(&plan.down).await;
+        pg::apply(&database, &plan.down).await;
         assert_holds(
             &before,
-            &database.introspect().await,
+            &pg::introspect(&database).await,
             &lossy,
             &format!("{name} down"),
         );
@@ -945,19 +780,19 @@ async fn mysql_applies_every_diff_case_up_and_down() {
         let changes = diff(&before, &after);
         let plan = render(Target::Mysql, &before, &after, &changes).unwrap();
         let database = my::Database::create(&name).unwrap();
-        database.apply(&create.up).await;
-        database.apply(&plan.up).await;
+        my::apply(&database, &create.up).await;
+        my::apply(&database, &plan.up).await;
         let lossy: Vec<String> = create.lossy.iter().chain(&plan.lossy).cloned().collect();
         assert_holds(
             &after,
-            &database.introspect().await,
+            &my::introspect(&database).await,
             &lossy,
             &format!("{name} up"),
         );
-        database.apply(&plan.down).await;
+        my::apply(&database, &plan.down).await;
         assert_holds(
             &before,
-            &database.introspect().await,
+            &my::introspect(&database).await,
             &lossy,
             &format!("{name} down"),
         );
@@ -982,15 +817,13 @@ fn mongodb_commands_for_a_case_snapshot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mongodb_collections_are_created_with_their_validator_and_indexes() {
     use baas::introspect::mongo::MongoIntrospector;
-    let Some(base) = crate::support::server_url("BAAS_TEST_MONGODB_URL") else {
+    let Some(temp) = crate::support::mongo::TempDatabase::create("render") else {
         return;
     };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/diff/renames");
     let (_, before, _) = fixture_case(&dir.join("before.toml"));
     let plan = create_plan(Target::Mongodb, &before);
-    let name = format!("baas_r_mongo_{}", std::process::id());
-    let client = mongodb::Client::with_uri_str(&base).await.unwrap();
-    let database = client.database(&name);
+    let database = temp.connect().await;
     for statement in &plan.up.statements {
         let value: serde_json::Value = serde_json::from_str(&statement.text).unwrap();
         let command = mongodb::bson::to_document(&value).unwrap();
@@ -999,9 +832,7 @@ async fn mongodb_collections_are_created_with_their_validator_and_indexes() {
             .await
             .unwrap_or_else(|e| panic!("{e}\n{}", statement.text));
     }
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&format!("/{name}"));
-    let again = MongoIntrospector::new(url.to_string())
+    let again = MongoIntrospector::new(temp.url().to_owned())
         .introspect(&IntrospectOptions::default(), &Progress::hidden())
         .await
         .unwrap()
@@ -1013,7 +844,6 @@ async fn mongodb_collections_are_created_with_their_validator_and_indexes() {
             .await
             .unwrap();
     }
-    let _ = database.drop().await;
     let author = again
         .entities
         .get("author")
@@ -1143,9 +973,9 @@ fn checksum(rows: &impl std::fmt::Debug) -> String {
 fn sqlite_table_rebuilds_keep_every_row() {
     let before = manifest_from(SQLITE_BEFORE);
     let after = manifest_from(SQLITE_AFTER);
-    let dir = TempDir::new().unwrap();
-    let path = dir.path().join("data.db");
-    let mut connection = Connection::open(&path).unwrap();
+    let database = sqlite::TempDatabase::create("data.db");
+    let path = database.path().to_owned();
+    let mut connection = database.connect();
     // Enforced, as `migrate apply` finds them on a connection of its own.
     connection
         .execute_batch("PRAGMA foreign_keys = ON")
@@ -1257,12 +1087,10 @@ code = { type = "string", max_length = 40 }
 amount = { type = "int64" }
 "#,
     );
-    let Some(database) = pg::Database::create("widening").await else {
+    let Some(database) = pg::Database::create_async("widening").await else {
         return;
     };
-    database
-        .apply(&create_plan(Target::Postgres, &before).up)
-        .await;
+    pg::apply(&database, &create_plan(Target::Postgres, &before).up).await;
     database.psql(
         "INSERT INTO ledger SELECT n, 'code-' || n, n * 7 - 2147483 FROM generate_series(1, 20000) AS n",
     );
@@ -1281,14 +1109,14 @@ amount = { type = "int64" }
     );
     let plan = render(Target::Postgres, &before, &after, &changes).unwrap();
     assert!(plan.up.statements.iter().all(|s| !s.destructive));
-    database.apply(&plan.up).await;
+    pg::apply(&database, &plan.up).await;
     let after_rows: String = sqlx::query_scalar(fingerprint)
         .fetch_one(&mut connection)
         .await
         .unwrap();
     assert!(after_rows.starts_with("20000:"), "{after_rows}");
     assert_eq!(after_rows, before_rows);
-    let again = database.introspect().await;
+    let again = pg::introspect(&database).await;
     assert!(
         diff(&after, &again).is_empty(),
         "{}",
@@ -1348,9 +1176,9 @@ fn imported_manifests() -> Vec<(String, Manifest)> {
 fn every_imported_schema_creates_a_sqlite_database() {
     for (name, manifest) in imported_manifests() {
         let plan = create_plan(Target::Sqlite, &manifest);
-        let dir = TempDir::new().unwrap();
-        let path = dir.path().join("dev.db");
-        let mut connection = Connection::open(&path).unwrap();
+        let database = sqlite::TempDatabase::create("dev.db");
+        let path = database.path().to_owned();
+        let mut connection = database.connect();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             sqlite_apply(&mut connection, &plan.up)
         }));
@@ -1392,13 +1220,13 @@ fn every_imported_schema_creates_a_postgres_and_a_mysql_database() {
     runtime().block_on(async {
         for (name, manifest) in manifests {
             let plan = create_plan(Target::Postgres, &manifest);
-            let database = pg::Database::create("imported").await.unwrap();
-            database.apply(&plan.up).await;
-            database.apply(&plan.down).await;
+            let database = pg::Database::create_async("imported").await.unwrap();
+            pg::apply(&database, &plan.up).await;
+            pg::apply(&database, &plan.down).await;
             let plan = create_plan(Target::Mysql, &manifest);
             let database = my::Database::create("imported").unwrap();
-            database.apply(&plan.up).await;
-            database.apply(&plan.down).await;
+            my::apply(&database, &plan.up).await;
+            my::apply(&database, &plan.down).await;
             let _ = name;
         }
     });

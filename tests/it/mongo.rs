@@ -15,8 +15,6 @@
 //! query validators, wildcard/hidden/collated indexes) and checks the ledger.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use baas::introspect::mongo::MongoIntrospector;
 use baas::introspect::{IntrospectError, IntrospectOptions, Introspection, Introspector};
@@ -27,18 +25,19 @@ use baas::ui::Progress;
 use mongodb::bson::spec::BinarySubtype;
 use mongodb::bson::{Binary, Bson, DateTime, Decimal128, Document, doc};
 use mongodb::{Client, Database};
-use url::Url;
 
 use crate::support;
 use crate::support::baas;
+use crate::support::mongo::TempDatabase;
 
 const PRODUCTS: usize = 10;
 
-/// A fresh database on the test server, dropped when the test ends.
+/// A fresh database on the test server, dropped when the test ends, and a
+/// runtime and client for the sync tests to reach it with.
 struct Fixture {
     runtime: tokio::runtime::Runtime,
     client: Client,
-    name: String,
+    temp: TempDatabase,
     /// `mongodb://127.0.0.1:PORT/<name>?directConnection=true`
     url: String,
     /// Whether the server built the text index.
@@ -56,38 +55,24 @@ impl Fixture {
 
     /// A database with nothing in it yet.
     fn empty(test: &str) -> Option<Self> {
-        let base = support::server_url("BAAS_TEST_MONGODB_URL")?;
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "baas_{test}_{}_{nanos}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut url = Url::parse(&base).unwrap();
-        url.set_path(&format!("/{name}"));
+        let temp = TempDatabase::create(test)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .unwrap();
-        let client = runtime
-            .block_on(Client::with_uri_str(&base))
-            .expect("cannot reach the test MongoDB server");
+        let client = runtime.block_on(temp.client());
         Some(Self {
             runtime,
             client,
-            name,
-            url: url.to_string(),
+            url: temp.url().to_owned(),
+            temp,
             text_index: false,
         })
     }
 
     fn database(&self) -> Database {
-        self.client.database(&self.name)
+        self.client.database(self.temp.name())
     }
 
     fn introspect_with(
@@ -102,13 +87,6 @@ impl Fixture {
     fn introspect(&self) -> Introspection {
         self.introspect_with(&IntrospectOptions::default())
             .expect("introspection failed")
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let database = self.database();
-        let _ = self.runtime.block_on(async { database.drop().await });
     }
 }
 
@@ -822,10 +800,7 @@ fn manifest_is_deterministic_valid_and_round_trips() {
     assert_eq!(ledger(&first), ledger(&second));
 
     let manifest = &first.manifest;
-    assert_eq!(
-        manifest.project.name.as_deref(),
-        Some(fixture.name.as_str())
-    );
+    assert_eq!(manifest.project.name.as_deref(), Some(fixture.temp.name()));
     let source = manifest.source.as_ref().unwrap();
     assert_eq!(
         (source.engine, source.url.as_deref(), source.schemas.len()),
@@ -857,7 +832,7 @@ fn manifest_is_deterministic_valid_and_round_trips() {
 
     // The database name is unique per run; the snapshot shows a fixed one.
     // (It was taken on secantusdb, which cannot build the text index.)
-    let text = text.replace(&fixture.name, "baas_test");
+    let text = text.replace(fixture.temp.name(), "baas_test");
     insta::assert_snapshot!("mongo_manifest", text);
     let ledger_text: Vec<String> = ledger(&first)
         .into_iter()

@@ -7,7 +7,6 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use baas::manifest::{Field, FieldType, Manifest};
 use baas::query::sql::{self, SqlDialect};
@@ -18,7 +17,11 @@ use baas::query::{
 use indexmap::IndexMap;
 use serde_json::json;
 
-use crate::support::{project_fixtures, server_url};
+use crate::support::mongo::TempDatabase as MongoDatabase;
+use crate::support::mysql::TempDatabase as MysqlDatabase;
+use crate::support::postgres::TempDatabase as PostgresDatabase;
+use crate::support::project_fixtures;
+use crate::support::sqlite::TempDatabase as SqliteDatabase;
 
 const SHOP: &str = r#"
 [manifest]
@@ -886,9 +889,8 @@ fn decode_query(query: &str) -> String {
 #[test]
 fn sql_runs_on_sqlite_and_returns_the_right_rows() {
     let manifest = shop();
-    let dir = tempfile::tempdir().unwrap();
-    let connection = rusqlite::Connection::open(dir.path().join("query.sqlite3")).unwrap();
-    connection.execute_batch(SQLITE_DDL).unwrap();
+    let database = SqliteDatabase::with_script("query.sqlite3", SQLITE_DDL);
+    let connection = database.connect();
     let mut inserted = Vec::new();
     insert_items(
         |values| {
@@ -977,45 +979,20 @@ fn sql_runs_on_sqlite_and_returns_the_right_rows() {
 
 // ---- execution: PostgreSQL ----
 
+/// A PostgreSQL database of its own, and a pool on it.
 struct PgDatabase {
-    admin: String,
-    name: String,
     pool: sqlx::PgPool,
+    _database: PostgresDatabase,
 }
 
 impl PgDatabase {
     async fn create() -> Option<Self> {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let admin = server_url("BAAS_TEST_POSTGRES_URL")?;
-        let name = format!(
-            "baas_t_query_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-        // The name is ours (letters, digits and underscores): safe to splice.
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        let mut url = url::Url::parse(&admin).unwrap();
-        url.set_path(&name);
-        let pool = sqlx::PgPool::connect(url.as_str()).await.unwrap();
-        Some(Self { admin, name, pool })
-    }
-
-    async fn drop(self) {
-        self.pool.close().await;
-        let pool = sqlx::PgPool::connect(&self.admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE \"{}\" WITH (FORCE)",
-            self.name
-        )))
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
+        let database = PostgresDatabase::create_async("query").await?;
+        let pool = database.pool().await;
+        Some(Self {
+            pool,
+            _database: database,
+        })
     }
 
     async fn rows(
@@ -1242,7 +1219,7 @@ async fn sql_runs_on_postgres_with_exact_casts() {
         .rows(sql::count(SqlDialect::Postgres, &manifest, "item", None))
         .await;
     assert_eq!(sqlx::Row::get::<i64, _>(&rows[0], 0), 3);
-    database.drop().await;
+    database.pool.close().await;
 }
 
 // ---- MongoDB ----
@@ -1300,23 +1277,14 @@ const MYSQL_DDL: &[&str] = &[
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sql_runs_on_mysql_and_returns_the_right_rows() {
     use sqlx::{Connection as _, Row as _};
-    let Some(admin) = server_url("BAAS_TEST_MYSQL_URL") else {
+    let Some(database) = MysqlDatabase::create_async("query").await else {
         return;
     };
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "baas_t_query_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut connection = sqlx::MySqlConnection::connect(&admin).await.unwrap();
-    // The name is ours (letters, digits and underscores): safe to splice.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE `{name}`; USE `{name}`; SET time_zone = '+00:00'"
-    )))
-    .execute(&mut connection)
-    .await
-    .unwrap();
+    let mut connection = database.connect().await;
+    sqlx::raw_sql("SET time_zone = '+00:00'")
+        .execute(&mut connection)
+        .await
+        .unwrap();
     for ddl in MYSQL_DDL {
         sqlx::raw_sql(sqlx::AssertSqlSafe(*ddl))
             .execute(&mut connection)
@@ -1386,10 +1354,6 @@ async fn sql_runs_on_mysql_and_returns_the_right_rows() {
             .collect();
         assert_eq!(found, *ids, "{query}");
     }
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE `{name}`")))
-        .execute(&mut connection)
-        .await
-        .unwrap();
     connection.close().await.unwrap();
 }
 
@@ -1399,17 +1363,10 @@ async fn sql_runs_on_mysql_and_returns_the_right_rows() {
 async fn mongo_filters_find_the_right_documents() {
     use baas::query::mongo;
     use mongodb::bson::{Document, doc};
-    let Some(url) = server_url("BAAS_TEST_MONGODB_URL") else {
+    let Some(temp) = MongoDatabase::create("query") else {
         return;
     };
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "baas_t_query_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let client = mongodb::Client::with_uri_str(&url).await.unwrap();
-    let database = client.database(&name);
+    let database = temp.connect().await;
     let collection = database.collection::<Document>("item");
     let manifest = shop();
     let entity = &manifest.entities["item"];
@@ -1465,5 +1422,4 @@ async fn mongo_filters_find_the_right_documents() {
         }
         assert_eq!(found, ids, "{query}: {filter}");
     }
-    database.drop().await.unwrap();
 }
