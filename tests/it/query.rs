@@ -977,6 +977,64 @@ fn sql_runs_on_sqlite_and_returns_the_right_rows() {
     assert_eq!(sqlite_ids(&connection, &manifest, "name=like.'*"), [3]);
 }
 
+/// A flat `or` of thousands of terms: built on a small stack (no
+/// recursion per term, in baas or in sea-query's rendering) and run by
+/// SQLite, whose expression depth limit is 1000 (the groups are rendered as
+/// a balanced tree).
+#[test]
+fn thousands_of_terms_build_on_a_small_stack_and_run_on_sqlite() {
+    let manifest = shop();
+    let terms: Vec<Filter> = (0..9000)
+        .map(|n| Filter::Compare {
+            field: "id".into(),
+            op: Op::Eq,
+            value: Value::Int(n),
+        })
+        .collect();
+    let query = ListQuery {
+        filter: Some(Filter::Or(terms)),
+        ..qs(&manifest, "item", "select=id").unwrap()
+    };
+    let built = {
+        let manifest = manifest.clone();
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                [SqlDialect::Postgres, SqlDialect::Mysql, SqlDialect::Sqlite].map(|dialect| {
+                    let (sql, values) = sql::select(dialect, &manifest, "item", &query).unwrap();
+                    (
+                        sql.len(),
+                        values.0.len(),
+                        (dialect == SqlDialect::Sqlite).then_some((sql, values)),
+                    )
+                })
+            })
+            .unwrap()
+            .join()
+            .unwrap()
+    };
+    for (length, values, _) in &built {
+        assert!(*length > 9000 * 8, "{length}");
+        assert_eq!(*values, 9000 + 2);
+    }
+    let [_, _, (_, _, Some(sqlite))] = built else {
+        panic!("no SQLite statement");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let connection = rusqlite::Connection::open(dir.path().join("wide.sqlite3")).unwrap();
+    connection.execute_batch(SQLITE_DDL).unwrap();
+    connection
+        .execute_batch("INSERT INTO item (id, name, price) VALUES (3, 'a', 1), (9500, 'b', 2)")
+        .unwrap();
+    let rows = sqlite_rows(&connection, Ok(sqlite));
+    assert_eq!(rows, [vec![rusqlite::types::Value::Integer(3)]]);
+    // Through the parser, the same is a 400 naming the limit.
+    let items: Vec<String> = (0..1001).map(|n| format!("id.eq.{n}")).collect();
+    let error = qs(&manifest, "item", &format!("or=({})", items.join(","))).unwrap_err();
+    assert_eq!(error.at, "filter");
+    assert!(error.message.contains("1000"), "{}", error.message);
+}
+
 // ---- execution: PostgreSQL ----
 
 /// A PostgreSQL database of its own, and a pool on it.
