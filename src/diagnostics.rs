@@ -85,6 +85,12 @@ pub fn exit_status(error: &anyhow::Error) -> ExitStatus {
                 }
             };
         }
+        if let Some(
+            crate::serve::StoreError::Unavailable(_) | crate::serve::StoreError::Credentials(_),
+        ) = cause.downcast_ref::<crate::serve::StoreError>()
+        {
+            return ExitStatus::CannotConnect;
+        }
         if cause.is::<UsageError>()
             || cause.is::<NotAvailable>()
             || cause.is::<LoadError>()

@@ -69,7 +69,9 @@ pub async fn store_for_url(url: &str, manifest: &Manifest) -> anyhow::Result<Arc
         anyhow::Error::new(error).context(format!("cannot connect to `{redacted}`"))
     };
     Ok(match location {
-        SourceLocation::Sqlite { path } => Arc::new(SqliteStore::open(&path)?),
+        SourceLocation::Sqlite { path } => Arc::new(
+            SqliteStore::open(&path).map_err(|error| connect(StoreError::Unavailable(error)))?,
+        ),
         SourceLocation::Postgres { .. } => Arc::new(
             store::postgres::PostgresStore::connect(url, manifest)
                 .await

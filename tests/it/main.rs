@@ -13,6 +13,7 @@ mod import_jsonschema;
 mod import_openapi;
 mod import_prisma;
 mod import_sql;
+mod kernel;
 mod manifest;
 mod migrate;
 mod migrate_render;

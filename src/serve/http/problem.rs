@@ -173,6 +173,20 @@ impl Problem {
                 )
             }
             StoreError::Query(error) => Self::bad_query(&error),
+            StoreError::Credentials(error) => {
+                tracing::error!(
+                    request_id = ctx.request_id,
+                    path = ctx.path,
+                    "the database refused the credentials: {}",
+                    crate::source::redact(&format!("{error:#}"))
+                );
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "The database is unavailable",
+                    "the database refused the credentials the server connects with".into(),
+                )
+            }
             StoreError::Internal(error) => {
                 tracing::error!(
                     request_id = ctx.request_id,

@@ -50,6 +50,9 @@ pub enum StoreError {
     /// The database cannot be reached.
     #[error("the database cannot be reached")]
     Unavailable(#[source] anyhow::Error),
+    /// The database refused baas's credentials.
+    #[error("the database refused the credentials")]
+    Credentials(#[source] anyhow::Error),
     /// Anything else; never shown to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),

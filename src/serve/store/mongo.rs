@@ -797,6 +797,7 @@ fn map_error(entity: Option<&Entity>, error: mongodb::error::Error) -> StoreErro
         ErrorKind::Io(_)
         | ErrorKind::ServerSelection { .. }
         | ErrorKind::ConnectionPoolCleared { .. } => StoreError::Unavailable(error.into()),
+        ErrorKind::Authentication { .. } => StoreError::Credentials(error.into()),
         _ => StoreError::Internal(error.into()),
     }
 }

@@ -246,7 +246,7 @@ fn map_error(entity: &Entity, error: sqlx::Error) -> StoreError {
         }
         1451 | 1452 | 1216 | 1217 => StoreError::Reference,
         1053 | 1077 | 2002 | 2003 | 2006 | 2013 => StoreError::Unavailable(error.into()),
-        _ => StoreError::Internal(error.into()),
+        _ => common::sqlx_error(error),
     }
 }
 

@@ -198,7 +198,7 @@ fn map_error(entity: &Entity, error: sqlx::Error) -> StoreError {
         code if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03") => {
             StoreError::Unavailable(error.into())
         }
-        _ => StoreError::Internal(error.into()),
+        _ => common::sqlx_error(error),
     }
 }
 

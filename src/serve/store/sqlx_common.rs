@@ -215,6 +215,13 @@ pub(crate) fn sqlx_error(error: sqlx::Error) -> StoreError {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.into()),
+        // SQLSTATE class 28: invalid authorization (a wrong or rotated
+        // password, a role that may not log in).
+        sqlx::Error::Database(ref database)
+            if database.code().is_some_and(|code| code.starts_with("28")) =>
+        {
+            StoreError::Credentials(error.into())
+        }
         other => StoreError::Internal(other.into()),
     }
 }

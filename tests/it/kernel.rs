@@ -1,0 +1,619 @@
+//! The serve kernel: every request is one operation through policy, store
+//! and events. A test policy narrows rows with a scope and refuses some
+//! actions; the answers must show it on every route (list, view, update,
+//! delete, expand, count), and every committed write must publish one
+//! change with the row before and after.
+
+use std::sync::Arc;
+
+use baas::manifest::Manifest;
+use baas::serve::events::{ChangeKind, Received};
+use baas::serve::store::Store;
+use baas::serve::{AppState, router};
+use serde_json::json;
+
+use crate::serve::{call, get, raw};
+
+/// The example manifest and rows in a fresh SQLite file under `dir`.
+fn example_store(dir: &std::path::Path) -> (Arc<Manifest>, Arc<dyn Store>) {
+    let manifest = baas::serve::example_manifest().unwrap();
+    let path = dir.join("example.sqlite3");
+    let (store, _) = baas::serve::SqliteStore::dev(&path, &manifest, false).unwrap();
+    store
+        .load_rows(&manifest, &baas::serve::example_rows().unwrap())
+        .unwrap();
+    (Arc::new(manifest), Arc::new(store))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_committed_write_publishes_one_change_with_the_row_before_and_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, store) = example_store(dir.path());
+    let state = AppState::new(manifest, store);
+    let mut changes = state.kernel.events.subscribe();
+    let router = router(state);
+    let router = &router;
+
+    let created = call(
+        router,
+        "POST",
+        "/api/tag",
+        Some(json!({ "label": "new-label" })),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].clone();
+    let patched = call(
+        router,
+        "PATCH",
+        &format!("/api/tag/{id}"),
+        Some(json!({ "label": "renamed" })),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    // Refused and failed writes publish nothing.
+    call(
+        router,
+        "POST",
+        "/api/tag",
+        Some(json!({ "label": "renamed" })),
+    )
+    .await
+    .problem(409, "conflict");
+    call(
+        router,
+        "PATCH",
+        "/api/tag/999",
+        Some(json!({ "label": "x" })),
+    )
+    .await
+    .problem(404, "not-found");
+    let deleted = call(router, "DELETE", &format!("/api/tag/{id}"), None).await;
+    assert_eq!(deleted.status, 204);
+
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), changes.next()).await {
+            Ok(Received::Change(change)) => seen.push(change),
+            other => panic!("expected a change, got {other:?}"),
+        }
+    }
+    let kinds: Vec<ChangeKind> = seen.iter().map(|c| c.kind).collect();
+    assert_eq!(
+        kinds,
+        [ChangeKind::Create, ChangeKind::Update, ChangeKind::Delete]
+    );
+    assert!(
+        seen.iter()
+            .all(|c| c.entity == "tag" && c.key == vec![id.clone()])
+    );
+    assert_eq!(seen[0].old, None);
+    assert_eq!(seen[0].new.as_ref().unwrap()["label"], "new-label");
+    assert_eq!(seen[1].old.as_ref().unwrap()["label"], "new-label");
+    assert_eq!(seen[1].new.as_ref().unwrap()["label"], "renamed");
+    assert_eq!(seen[2].old.as_ref().unwrap()["label"], "renamed");
+    assert_eq!(seen[2].new, None);
+    // Nothing more: the refused writes published nothing.
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(200), changes.next())
+            .await
+            .is_err()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// HTTP guards and shapes
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_take_json_only_and_other_sites_cannot_call_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, store) = example_store(dir.path());
+    let router = router(AppState::new(manifest, store));
+    let router = &router;
+    let body = json!({ "label": "from-a-form" }).to_string().into_bytes();
+    // A "simple" cross-site request: text/plain needs no preflight.
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let mut request = axum::http::Request::builder()
+            .method("POST")
+            .uri("/api/tag")
+            .header("content-type", content_type)
+            .body(axum::body::Body::from(body.clone()))
+            .unwrap();
+        request.headers_mut().remove("x-request-id");
+        let answer = tower::ServiceExt::oneshot(router.clone(), request)
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 415, "{content_type}");
+    }
+    // No content type at all.
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/tag")
+        .body(axum::body::Body::from(body.clone()))
+        .unwrap();
+    let answer = tower::ServiceExt::oneshot(router.clone(), request)
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 415);
+    // Another origin, even with JSON.
+    raw(
+        router,
+        "POST",
+        "/api/tag",
+        Some(body.clone()),
+        &[("origin", "https://evil.example")],
+    )
+    .await
+    .problem(403, "origin");
+    raw(
+        router,
+        "GET",
+        "/api/tag",
+        None,
+        &[("origin", "https://evil.example")],
+    )
+    .await
+    .problem(403, "origin");
+    // DNS rebinding: a page on attacker.example resolved to 127.0.0.1.
+    raw(
+        router,
+        "GET",
+        "/api/tag",
+        None,
+        &[("host", "attacker.example:8080")],
+    )
+    .await
+    .problem(421, "unknown-host");
+    assert_eq!(
+        get(router, "/api/tag?label=eq.from-a-form")
+            .await
+            .data()
+            .len(),
+        0
+    );
+    // The same page from localhost works, and preflights are answered.
+    let local = raw(
+        router,
+        "POST",
+        "/api/tag",
+        Some(body.clone()),
+        &[
+            ("origin", "http://localhost:3000"),
+            ("host", "localhost:8080"),
+        ],
+    )
+    .await;
+    assert_eq!(local.status, 201, "{}", local.body);
+    let preflight = axum::http::Request::builder()
+        .method("OPTIONS")
+        .uri("/api/tag")
+        .header("origin", "http://localhost:3000")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let answer = tower::ServiceExt::oneshot(router.clone(), preflight)
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn request_ids_and_paths_never_reflect_arbitrary_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, store) = example_store(dir.path());
+    let router = router(AppState::new(manifest, store));
+    let router = &router;
+    let script = format!("<script>{}</script>", "x".repeat(10_000));
+    for id in [script.as_str(), "a\"b", &"y".repeat(129)] {
+        let answer = raw(router, "GET", "/api/_health", None, &[("x-request-id", id)]).await;
+        let echoed = answer.header("x-request-id").unwrap();
+        assert_ne!(echoed, id);
+        assert!(echoed.len() <= 128 && !echoed.contains('<'));
+    }
+    let fine = raw(
+        router,
+        "GET",
+        "/api/_health",
+        None,
+        &[("x-request-id", "trace-42")],
+    )
+    .await;
+    assert_eq!(fine.header("x-request-id"), Some("trace-42"));
+    // Invalid percent-encoding in a path: a problem document, not text.
+    get(router, "/api/%FF").await.problem(400, "bad-path");
+    get(router, "/api/book/%FF%FE")
+        .await
+        .problem(404, "not-found");
+    // An unknown entity gets the closest name.
+    let answer = get(router, "/api/bok").await;
+    answer.problem(404, "not-found");
+    assert!(answer.body["detail"].as_str().unwrap().contains("`book`"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_index_and_the_cached_openapi_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, store) = example_store(dir.path());
+    let state = AppState::new(manifest.clone(), store);
+    let router = router(state.clone());
+    let router = &router;
+    let index = get(router, "/api").await;
+    assert_eq!(index.status, 200);
+    let names: Vec<&str> = index.body["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        manifest
+            .entities
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(index.body["entities"][0]["href"], "/api/author");
+
+    let first = get(router, "/api/_openapi.json").await;
+    let etag = first.header("etag").unwrap().to_owned();
+    assert_eq!(
+        first.body,
+        baas::codegen::openapi::document(&manifest),
+        "the served document is the generated one"
+    );
+    let again = raw(
+        router,
+        "GET",
+        "/api/_openapi.json",
+        None,
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status, 304);
+    // A new manifest version is a new document and a new tag.
+    let mut changed = (*manifest).clone();
+    changed.entities.remove("tag");
+    changed.entities.remove("book_tag");
+    state.swap_manifest(Arc::new(changed));
+    let after = raw(
+        router,
+        "GET",
+        "/api/_openapi.json",
+        None,
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(after.status, 200);
+    assert_ne!(after.header("etag").unwrap(), etag);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_row_takes_select_and_expand_and_put_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, store) = example_store(dir.path());
+    let router = router(AppState::new(manifest, store));
+    let router = &router;
+    let row = get(router, "/api/book/1?select=id,title&expand=author").await;
+    assert_eq!(row.status, 200, "{}", row.body);
+    let keys: Vec<&String> = row.body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["id", "title", "author"]);
+    assert_eq!(row.body["author"]["id"], 1);
+    get(router, "/api/book/1?expand=publisher")
+        .await
+        .problem(400, "bad-query");
+    get(router, "/api/book/1?select=nope")
+        .await
+        .problem(400, "bad-query");
+    get(router, "/api/book/1?limit=5")
+        .await
+        .problem(400, "bad-query");
+
+    // PUT replaces: a nullable field left out becomes null.
+    let before = get(router, "/api/book/1").await;
+    assert!(!before.body["pages"].is_null(), "{}", before.body);
+    let put = call(
+        router,
+        "PUT",
+        "/api/book/1",
+        Some(json!({
+            "title": "Replaced",
+            "isbn": before.body["isbn"],
+            "author_id": 1,
+        })),
+    )
+    .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["title"], "Replaced");
+    assert_eq!(put.body["pages"], serde_json::Value::Null);
+    assert_eq!(put.body["metadata"], serde_json::Value::Null);
+    // Fields with a default keep their value.
+    assert_eq!(put.body["price"], before.body["price"]);
+}
+
+// ---------------------------------------------------------------------------
+// The real binary on a real port: slow clients, floods, start-up errors
+
+/// A running `baas serve`, killed on drop.
+struct Served {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Served {
+    fn start(dir: &std::path::Path, args: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .env("HOME", dir)
+            .env("BAAS_LOG", "warn")
+            .env_remove("BAAS_MANIFEST")
+            .env_remove("BAAS_DATABASE_URL")
+            .args(["serve", "--port", &port.to_string()])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let served = Self { child, port };
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(30) {
+            if served.health() == Some(200) {
+                return served;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("`baas serve` did not answer within 30 s");
+    }
+
+    fn connect(&self) -> std::net::TcpStream {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream
+    }
+
+    /// The status of `GET /api/_health` on a new connection, if any answer.
+    fn health(&self) -> Option<u16> {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .ok()?;
+        stream
+            .write_all(b"GET /api/_health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+            .ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        answer.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads until the server closes the connection; what it sent.
+fn read_until_closed(stream: &mut std::net::TcpStream) -> Option<String> {
+    use std::io::Read as _;
+    let mut answer = Vec::new();
+    match stream.read_to_end(&mut answer) {
+        Ok(_) => Some(String::from_utf8_lossy(&answer).into_owned()),
+        // A reset also means closed; a timeout means still held open.
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
+            Some(String::from_utf8_lossy(&answer).into_owned())
+        }
+        Err(_) => None,
+    }
+}
+
+#[test]
+fn half_sent_requests_are_cut_off_and_the_server_keeps_answering() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(dir.path(), &["--example", "--header-timeout", "1"]);
+    // Slow-loris: 300 connections that never finish their headers.
+    let mut slow: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| {
+            let mut stream = served.connect();
+            stream
+                .write_all(b"GET /api/_health HTTP/1.1\r\nhost: localhost\r\nx-slow: ")
+                .unwrap();
+            stream
+        })
+        .collect();
+    // The server still answers others meanwhile.
+    assert_eq!(served.health(), Some(200));
+    // Each slow connection is closed by the server after the header timeout
+    // (the read returns instead of timing out after 10 s).
+    let started = std::time::Instant::now();
+    for stream in &mut slow {
+        assert!(
+            read_until_closed(stream).is_some(),
+            "a half-sent request was still held open after {:?}",
+            started.elapsed()
+        );
+    }
+    // Idle keep-alive connections go the same way.
+    let mut idle = served.connect();
+    idle.write_all(b"GET /api/_health HTTP/1.1\r\nhost: localhost\r\n\r\n")
+        .unwrap();
+    let answer = read_until_closed(&mut idle).expect("an idle connection is closed");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(served.health(), Some(200));
+}
+
+#[test]
+fn connections_over_the_cap_get_a_503_problem_and_the_server_recovers() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(
+        dir.path(),
+        &[
+            "--example",
+            "--max-connections",
+            "20",
+            "--header-timeout",
+            "30",
+        ],
+    );
+    let held: Vec<std::net::TcpStream> = (0..20)
+        .map(|_| {
+            let mut stream = served.connect();
+            stream.write_all(b"GET /api/_health HTTP/1.1\r\n").unwrap();
+            stream
+        })
+        .collect();
+    // Let the server accept them all before the next one arrives.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut over = served.connect();
+    let answer = read_until_closed(&mut over).expect("the extra connection is answered and closed");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    let body = answer.split("\r\n\r\n").nth(1).unwrap();
+    let problem: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(problem["status"], 503);
+    drop(held);
+    let started = std::time::Instant::now();
+    while served.health() != Some(200) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the server did not recover after the held connections closed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_busy_port_is_a_usage_error_with_a_port_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["serve", "--example", "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("already in use"), "{stderr}");
+    assert!(stderr.contains("--port"), "{stderr}");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["serve", "--example", "--host", "203.0.113.7", "--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn serving_a_manifest_on_an_unreachable_database_exits_3_with_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), baas::serve::EXAMPLE_MANIFEST).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    for url in [
+        format!("postgres://app:secret-pw@127.0.0.1:{port}/app"),
+        format!("mysql://app:secret-pw@127.0.0.1:{port}/app"),
+        "sqlite://missing/nope.db".to_owned(),
+    ] {
+        let started = std::time::Instant::now();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args(["serve", "--port", "0", "--db", &url])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{url}: {stderr}");
+        assert!(!stderr.contains("secret-pw"), "{stderr}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(4),
+            "{url}: took {:?} to fail",
+            started.elapsed()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_that_refuses_the_login_is_a_503_problem_never_a_500() {
+    let Some(database) = crate::support::postgres::TempDatabase::create_async("refused").await
+    else {
+        return;
+    };
+    let role = format!("{}_role", database.name());
+    database
+        .execute(&[
+            format!("CREATE ROLE \"{role}\" LOGIN"),
+            format!("GRANT ALL ON SCHEMA public TO \"{role}\""),
+            "CREATE TABLE tag (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, label text NOT NULL)".into(),
+            format!("GRANT ALL ON tag TO \"{role}\""),
+        ])
+        .await;
+    let mut url = database.parsed_url();
+    url.set_username(&role).unwrap();
+    let manifest = baas::serve::example_manifest().unwrap();
+    let mut manifest = manifest;
+    manifest.entities.retain(|name, _| name == "tag");
+    let manifest = Arc::new(manifest);
+    let store = baas::serve::store_for_url(url.as_str(), &manifest)
+        .await
+        .unwrap();
+    let router = router(AppState::new(manifest.clone(), store));
+    assert_eq!(get(&router, "/api/tag").await.status, 200);
+    // The role may no longer log in, and its sessions are gone: the pool
+    // must reconnect and is refused.
+    database
+        .execute(&[
+            format!("ALTER ROLE \"{role}\" NOLOGIN"),
+            format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'"
+            ),
+        ])
+        .await;
+    for path in ["/api/tag", "/api/_health"] {
+        let answer = get(&router, path).await;
+        answer.problem(503, "unavailable");
+        assert!(
+            answer.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("refused the credentials"),
+            "{}",
+            answer.body
+        );
+    }
+    // At start-up the same refusal is a connect error, not a crash.
+    let error = baas::serve::store_for_url(url.as_str(), &manifest)
+        .await
+        .err()
+        .expect("a role that may not log in cannot serve");
+    assert!(format!("{error:#}").contains("cannot connect"), "{error:#}");
+    database
+        .execute(&[
+            format!("DROP OWNED BY \"{role}\""),
+            format!("DROP ROLE \"{role}\""),
+        ])
+        .await;
+}
