@@ -1264,6 +1264,7 @@ async fn http_suite_passes_on_postgres() {
     }
     database.execute(&resets).await;
     scoped_key_cases(&*engine, &manifest, "postgres").await;
+    crate::kernel::scoped_suite(manifest.clone(), engine.clone()).await;
     let router = baas::serve::router_for(manifest, engine);
     query_cases(&router, "postgres").await;
     crate::serve::suite(router, "postgres").await;
@@ -1289,6 +1290,7 @@ async fn http_suite_passes_on_mariadb() {
     );
     load_example_rows(&*engine, &manifest).await;
     scoped_key_cases(&*engine, &manifest, "mariadb").await;
+    crate::kernel::scoped_suite(manifest.clone(), engine.clone()).await;
     let router = baas::serve::router_for(manifest, engine);
     query_cases(&router, "mariadb").await;
     crate::serve::suite(router, "mariadb").await;
