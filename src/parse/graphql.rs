@@ -27,7 +27,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use super::SourceFile;
+use super::{MAX_NESTING, SourceFile};
 use crate::introspect::{IntrospectOptions, Introspection};
 use crate::ledger::Ledger;
 use crate::manifest::load::closest;
@@ -503,6 +503,7 @@ fn parse_document(text: &str) -> (Document, Vec<SdlError>) {
         tokens,
         position: 0,
         errors,
+        depth: 0,
     };
     let document = parser.document();
     (document, parser.errors)
@@ -518,9 +519,28 @@ struct SdlParser<'a> {
     tokens: Vec<Token>,
     position: usize,
     errors: Vec<SdlError>,
+    /// How many list types or values the parser is inside (each one a
+    /// recursive call).
+    depth: usize,
 }
 
 impl SdlParser<'_> {
+    /// Runs `inner` one level deeper, or fails at `open` past
+    /// [`MAX_NESTING`] levels rather than running out of stack.
+    fn nested<T>(&mut self, open: &Token, inner: impl FnOnce(&mut Self) -> Parsed<T>) -> Parsed<T> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.fail(error_with_help(
+                open.span.clone(),
+                format!("brackets nested more than {MAX_NESTING} deep"),
+                "no GraphQL schema needs this; check that this is the file you meant",
+            )));
+        }
+        self.depth += 1;
+        let result = inner(self);
+        self.depth -= 1;
+        result
+    }
+
     fn token(&self, index: usize) -> &Token {
         // The token list always ends with `Eof`.
         let last = self.tokens.len().saturating_sub(1);
@@ -1049,7 +1069,7 @@ impl SdlParser<'_> {
 
     fn type_ref(&mut self) -> Parsed<TypeRef> {
         let ty = if let Some(open) = self.eat_punct('[') {
-            let inner = self.type_ref()?;
+            let inner = self.nested(&open, Self::type_ref)?;
             let close = self.expect_punct(']', "`]` to close the list type")?;
             TypeRef::List(Box::new(inner), open.span.start..close.span.end)
         } else {
@@ -1107,25 +1127,33 @@ impl SdlParser<'_> {
             }
             TokenKind::Punct('[') => {
                 self.next();
-                while self.eat_punct(']').is_none() {
-                    if self.peek().kind == TokenKind::Eof {
-                        return Err(self.fail(error(token.span, "the list is not closed")));
+                self.nested(&token, |parser| {
+                    while parser.eat_punct(']').is_none() {
+                        if parser.peek().kind == TokenKind::Eof {
+                            return Err(
+                                parser.fail(error(token.span.clone(), "the list is not closed"))
+                            );
+                        }
+                        parser.value()?;
                     }
-                    self.value()?;
-                }
-                Ok(())
+                    Ok(())
+                })
             }
             TokenKind::Punct('{') => {
                 self.next();
-                while self.eat_punct('}').is_none() {
-                    if self.peek().kind == TokenKind::Eof {
-                        return Err(self.fail(error(token.span, "the object is not closed")));
+                self.nested(&token, |parser| {
+                    while parser.eat_punct('}').is_none() {
+                        if parser.peek().kind == TokenKind::Eof {
+                            return Err(
+                                parser.fail(error(token.span.clone(), "the object is not closed"))
+                            );
+                        }
+                        let field = parser.name("a field name in the object value")?;
+                        parser.expect_punct(':', &format!("`:` after `{}`", field.name))?;
+                        parser.value()?;
                     }
-                    let field = self.name("a field name in the object value")?;
-                    self.expect_punct(':', &format!("`:` after `{}`", field.name))?;
-                    self.value()?;
-                }
-                Ok(())
+                    Ok(())
+                })
             }
             _ => Err(self.expected("a value")),
         }

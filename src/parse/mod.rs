@@ -21,6 +21,14 @@ pub mod prisma;
 pub mod sql_ddl;
 pub mod supabase;
 
+/// How many problems of one schema file are reported; the rest are counted.
+pub const MAX_PROBLEMS: usize = 50;
+
+/// How deep brackets, nested types and `$ref` chains may go in a schema
+/// file. Every importer descends recursively; past this depth it stops with
+/// a problem at the position instead of running out of stack.
+pub const MAX_NESTING: usize = 128;
+
 /// The schema-file formats `baas introspect FILE` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SourceFormat {
@@ -59,8 +67,28 @@ impl SourceFile {
         Problem::new(kind, "", message.into()).with_span(Some(span))
     }
 
-    /// Diagnostics for this file.
-    pub fn diagnostics(&self, problems: Vec<Problem>) -> Diagnostics {
+    /// Diagnostics for this file: the first [`MAX_PROBLEMS`], then one
+    /// line saying how many more there are. A file of random text has a
+    /// problem every few bytes; showing each would cost time in proportion
+    /// to the file's size times their number, and help nobody.
+    pub fn diagnostics(&self, mut problems: Vec<Problem>) -> Diagnostics {
+        if problems.len() > MAX_PROBLEMS {
+            let more = problems.len() - MAX_PROBLEMS;
+            let span = problems[MAX_PROBLEMS].span.clone();
+            problems.truncate(MAX_PROBLEMS);
+            problems.push(
+                Problem::new(
+                    ProblemKind::SourceSyntax,
+                    "",
+                    format!(
+                        "and {more} more problem{} (only the first {MAX_PROBLEMS} are shown)",
+                        if more == 1 { "" } else { "s" }
+                    ),
+                )
+                .with_span(span)
+                .with_help("fix these and run again, or check that this is the file you meant"),
+            );
+        }
         Diagnostics::new(&self.path, self.text.clone(), problems)
     }
 }

@@ -22,8 +22,6 @@ use std::ops::Range;
 
 use super::SourceFile;
 use crate::introspect::{IntrospectOptions, Introspection};
-use crate::ledger::Ledger;
-use crate::manifest::diagnostics::line_column;
 use crate::manifest::{Diagnostics, Problem, ProblemKind};
 use crate::ui::Progress;
 
@@ -305,15 +303,40 @@ fn trivia_len(text: &str) -> usize {
 pub(crate) struct Skipped {
     pub span: Range<usize>,
     pub reason: String,
+    /// The statement is not SQL the parser knows (rather than SQL the
+    /// manifest cannot represent).
+    pub unparsable: bool,
 }
 
-/// Turns skipped statements into ledger entries, or into an error with `--strict`.
+/// Turns skipped statements into ledger entries, or into an error with
+/// `--strict`. When nothing was read (no entity, no enum) and some statement
+/// did not parse, the file is not SQL (random text, another format, another
+/// dialect): that is an error naming the first such statement, not an empty
+/// manifest.
 pub(crate) fn report_skipped(
     file: &SourceFile,
     skipped: Vec<Skipped>,
-    ledger: &mut Ledger,
+    introspection: &mut Introspection,
     strict: bool,
 ) -> Result<(), Diagnostics> {
+    let nothing_read =
+        introspection.manifest.entities.is_empty() && introspection.manifest.enums.is_empty();
+    if nothing_read && let Some(first) = skipped.iter().find(|s| s.unparsable) {
+        let problem = Problem::new(
+            ProblemKind::SourceSyntax,
+            "",
+            format!(
+                "nothing in this file reads as a SQL schema; the first statement that does not parse: {}",
+                first.reason
+            ),
+        )
+        .with_span(Some(first.span.start..first.span.start))
+        .with_help(
+            "check that this is the file you meant; for another format pass --format \
+             (prisma, jsonschema, openapi, graphql), for another SQL dialect --dialect",
+        );
+        return Err(file.diagnostics(vec![problem]));
+    }
     if strict && !skipped.is_empty() {
         let problems = skipped
             .into_iter()
@@ -325,15 +348,27 @@ pub(crate) fn report_skipped(
             .collect();
         return Err(file.diagnostics(problems));
     }
+    let name = file
+        .path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    // Lines are counted once over the file, not from its start per
+    // statement: a dump with many skipped statements stays linear.
+    let mut line = 1;
+    let mut counted_to = 0;
     for statement in skipped {
-        let (line, _) = line_column(&file.text, statement.span.start);
-        ledger.record(
-            format!(
-                "{}:{line}",
-                file.path
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-            ),
+        let at = statement.span.start.min(file.text.len());
+        if at < counted_to {
+            line = 1;
+            counted_to = 0;
+        }
+        line += file.text.as_bytes()[counted_to..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        counted_to = at;
+        introspection.ledger.record(
+            format!("{name}:{line}"),
             "skipped_statement",
             statement.reason,
         );
@@ -374,13 +409,16 @@ fn sqlite(
             skipped.push(Skipped {
                 span: statement.span.clone(),
                 reason: format!("SQLite rejected this statement: {error}"),
+                // SQLite says why, not whether it parsed: a file it reads
+                // nothing from is not SQL either way.
+                unparsable: true,
             });
         }
     }
     let mut introspection =
         crate::introspect::sqlite::introspect_connection(&connection, project, &Progress::hidden())
             .map_err(|e| fail(e.to_string()))?;
-    report_skipped(file, skipped, &mut introspection.ledger, options.strict)?;
+    report_skipped(file, skipped, &mut introspection, options.strict)?;
     Ok(introspection)
 }
 

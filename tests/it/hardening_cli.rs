@@ -185,3 +185,153 @@ fn run_sh_streams_the_build_progress_and_each_step() {
         assert!(stderr.contains(step), "no `{step}` line:\n{stderr}");
     }
 }
+
+/// `len` bytes of printable noise with the punctuation every importer
+/// reacts to (brackets, quotes, `@`, `;`), the same on every run.
+fn random_text(len: usize, seed: u64) -> String {
+    const ALPHABET: &[u8] =
+        b"abcdefghijklmnopqrstuvwxyz ABCXYZ{}()[]@=\"\n\t.,:;0123456789?!#$'*-/";
+    let mut random = crate::support::XorShift(seed);
+    (0..len)
+        .map(|_| ALPHABET[random.below(ALPHABET.len())] as char)
+        .collect()
+}
+
+/// The problems `--json` reports for `file` in `dir`, after checking the
+/// exit code is bad input.
+fn json_problems(dir: &std::path::Path, file: &str) -> Vec<serde_json::Value> {
+    let output = baas(dir)
+        .args(["--json", "introspect", file, "--dry-run"])
+        .assert()
+        .code(BAD_INPUT)
+        .get_output()
+        .clone();
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
+    value["problems"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("no problems in {value:#}"))
+}
+
+#[test]
+fn random_text_as_prisma_or_graphql_reports_a_bounded_number_of_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, seed) in [("garbage.prisma", 7), ("garbage.graphql", 11)] {
+        std::fs::write(dir.path().join(name), random_text(300_000, seed)).unwrap();
+        let problems = json_problems(dir.path(), name);
+        assert_eq!(problems.len(), 51, "{name}: {problems:#?}");
+        let last = problems[50]["message"].as_str().unwrap();
+        assert!(
+            last.starts_with("and ") && last.contains(" more problems"),
+            "{name}: {last}"
+        );
+        // The terminal rendering says the same.
+        baas(dir.path())
+            .args(["introspect", name, "--dry-run"])
+            .assert()
+            .code(BAD_INPUT)
+            .stderr(contains("more problems (only the first 50 are shown)"));
+    }
+}
+
+#[test]
+fn deeply_nested_prisma_and_graphql_fail_at_the_position_without_crashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let depth = 10_000;
+    let cases = [
+        (
+            "deep.prisma",
+            format!(
+                "model A {{\n  id String @id @default({}{})\n}}\n",
+                "dbgenerated(".repeat(depth),
+                ")".repeat(depth)
+            ),
+        ),
+        (
+            "list.prisma",
+            format!(
+                "model A {{\n  id String @id @default({}{})\n}}\n",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            ),
+        ),
+        (
+            "type.graphql",
+            format!(
+                "type A {{\n  id: {}ID{}\n}}\n",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            ),
+        ),
+        (
+            "value.graphql",
+            format!(
+                "type A {{\n  id: ID @x(a: {}1{})\n}}\n",
+                "{a: ".repeat(depth),
+                "}".repeat(depth)
+            ),
+        ),
+    ];
+    for (name, text) in cases {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let problems = json_problems(dir.path(), name);
+        let deep = problems
+            .iter()
+            .find(|p| {
+                p["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("nested more than 128 deep"))
+            })
+            .unwrap_or_else(|| panic!("{name}: {problems:#?}"));
+        assert_eq!(deep["line"], 2, "{name}: {deep:#}");
+        assert!(deep["column"].as_u64().unwrap() > 128, "{name}: {deep:#}");
+    }
+}
+
+#[test]
+fn random_text_as_a_sql_dump_is_an_error_naming_the_first_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    // Starts with a line of its own, so the first statement is at 2:1.
+    let text = format!("\n{}", random_text(2_000_000, 3).replace("--", "- "));
+    std::fs::write(dir.path().join("garbage.sql"), &text).unwrap();
+    for dialect in ["postgres", "mysql", "sqlite"] {
+        let output = baas(dir.path())
+            .args([
+                "introspect",
+                "garbage.sql",
+                "--dry-run",
+                "--dialect",
+                dialect,
+            ])
+            .assert()
+            .code(BAD_INPUT)
+            .get_output()
+            .clone();
+        let stderr = stderr_of(&output);
+        assert!(
+            stderr.contains("nothing in this file reads as a SQL schema"),
+            "{dialect}: {stderr}"
+        );
+        assert!(stderr.contains("garbage.sql:2:1"), "{dialect}: {stderr}");
+    }
+    // Real SQL among the noise is still read, the rest goes to the ledger.
+    std::fs::write(
+        dir.path().join("mixed.sql"),
+        format!(
+            "CREATE TABLE a (id int PRIMARY KEY);\n{}",
+            random_text(20_000, 5)
+        ),
+    )
+    .unwrap();
+    baas(dir.path())
+        .args([
+            "introspect",
+            "mixed.sql",
+            "--dry-run",
+            "--dialect",
+            "postgres",
+        ])
+        .assert()
+        .success();
+}

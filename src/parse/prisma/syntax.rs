@@ -8,6 +8,7 @@ use std::ops::Range;
 
 use super::lexer::{Token, TokenKind, tokenize};
 use crate::manifest::load::closest;
+use crate::parse::MAX_NESTING;
 
 /// One parsed file: its blocks in source order.
 #[derive(Debug, Clone, Default)]
@@ -747,6 +748,7 @@ impl Parser<'_> {
     /// `( [name:] expr, ... )`, possibly over several lines.
     fn arguments(&mut self) -> Parsed<(Vec<Argument>, Range<usize>)> {
         let open = self.next();
+        self.check_depth(&open)?;
         self.nesting += 1;
         let result = self.argument_list(&open);
         self.nesting -= 1;
@@ -790,6 +792,22 @@ impl Parser<'_> {
             value,
             span: start..end,
         })
+    }
+
+    /// Refuses to open one more bracket past [`MAX_NESTING`]: each level is
+    /// a recursive call, and the stack is not unlimited.
+    fn check_depth(&mut self, open: &Token) -> Parsed<()> {
+        if self.nesting < MAX_NESTING {
+            return Ok(());
+        }
+        let span = open.span.clone();
+        let failed = self.error_with_help(
+            span,
+            format!("brackets nested more than {MAX_NESTING} deep"),
+            "no Prisma schema needs this; check that this is the file you meant",
+        );
+        // The caller's recovery skips the rest of the line, brackets and all.
+        Err(failed)
     }
 
     /// Whether the token after the next one (skipping newlines in brackets) is `kind`.
@@ -847,6 +865,7 @@ impl Parser<'_> {
             }
             TokenKind::LeftBracket => {
                 self.next();
+                self.check_depth(&token)?;
                 self.nesting += 1;
                 let result = self.array_items(&token);
                 self.nesting -= 1;
@@ -901,6 +920,31 @@ mod tests {
         let (ast, errors) = parse(text);
         assert!(errors.is_empty(), "{errors:#?}");
         ast
+    }
+
+    #[test]
+    fn brackets_nested_past_the_limit_are_an_error_at_the_position() {
+        for (open, close) in [("dbgenerated(", ")"), ("[", "]")] {
+            let depth = 10_000;
+            let text = format!(
+                "model A {{\n  id String @id @default({}{})\n  name String\n}}\n",
+                open.repeat(depth),
+                close.repeat(depth)
+            );
+            let (ast, errors) = parse(&text);
+            assert_eq!(errors.len(), 1, "{errors:#?}");
+            assert!(
+                errors[0].message.contains("nested more than"),
+                "{errors:#?}"
+            );
+            // At the bracket that went one level too deep.
+            let at = "model A {\n  id String @id @default(".len() + (MAX_NESTING - 1) * open.len();
+            assert_eq!(&text[errors[0].span.clone()], &open[open.len() - 1..]);
+            assert_eq!(errors[0].span.start, at + open.len() - 1);
+            // The parser goes on after the broken line.
+            assert_eq!(ast.blocks[0].fields.len(), 1);
+            assert_eq!(ast.blocks[0].fields[0].name.name, "name");
+        }
     }
 
     #[test]

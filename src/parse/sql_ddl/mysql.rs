@@ -58,6 +58,7 @@ pub fn import(
                         skipped.push(Skipped {
                             span: statement.span.clone(),
                             reason,
+                            unparsable: false,
                         });
                     }
                 }
@@ -69,6 +70,7 @@ pub fn import(
                     skipped.push(Skipped {
                         span: statement.span.clone(),
                         reason: format!("could not parse this statement: {error}"),
+                        unparsable: true,
                     });
                 }
             }
@@ -90,7 +92,7 @@ pub fn import(
         &Hints::default(),
     );
     introspection.ledger.extend(ledger);
-    report_skipped(file, skipped, &mut introspection.ledger, options.strict)?;
+    report_skipped(file, skipped, &mut introspection, options.strict)?;
     Ok(introspection)
 }
 

@@ -70,6 +70,7 @@ pub fn import(
                 skipped.push(Skipped {
                     span: statement.span.clone(),
                     reason,
+                    unparsable: false,
                 });
             }
             continue;
@@ -84,6 +85,7 @@ pub fn import(
                         skipped.push(Skipped {
                             span: statement.span.clone(),
                             reason,
+                            unparsable: false,
                         });
                     }
                 }
@@ -91,6 +93,7 @@ pub fn import(
             Err(error) => skipped.push(Skipped {
                 span: statement.span.clone(),
                 reason: format!("could not parse this statement: {error}"),
+                unparsable: true,
             }),
         }
     }
@@ -104,7 +107,7 @@ pub fn import(
         &hints,
     );
     introspection.ledger.extend(ledger);
-    report_skipped(file, skipped, &mut introspection.ledger, options.strict)?;
+    report_skipped(file, skipped, &mut introspection, options.strict)?;
     Ok(introspection)
 }
 
