@@ -1,47 +1,135 @@
-//! The query AST as MongoDB documents: a filter, a sort and a projection,
-//! with values as BSON by field type ([`bson_value`]).
+//! The query AST as MongoDB documents, the only BSON builder: filters,
+//! keys, sorts, projections, and values as BSON by field type
+//! ([`bson_value`], also what the store writes). Pure: no I/O.
 //!
-//! Field paths: the first segment is the field's stored name
-//! ([`Field::column_name`]), further segments go into `object` fields
-//! (`address.city`). `like`/`ilike` become anchored `$regex` matches with
-//! the pattern's text escaped (`%` → `.*`, `_` → `.`, `\%`/`\_` literal);
-//! `is null` matches null and absent keys; `contains` on an array is
-//! `$all`. `in` with no values matches nothing, `nin` with none everything.
+//! Field paths: each segment is the stored name of its field
+//! ([`Field::column_name`]), nested segments through `object` fields
+//! (`address.city`).
+//!
+//! The documents give the rows SQL gives (docs/api.md, "Filter grammar"):
+//! - A comparison with a null or absent field matches nothing, as SQL's
+//!   `NULL` does: `neq`/`nin` exclude them (MongoDB's `$ne`/`$nin` alone
+//!   would not), and `not` is pushed down to the comparisons (De Morgan)
+//!   so that `not` of a comparison with a null field matches nothing
+//!   either. Only `is` matches null and absent fields.
+//! - `like`/`ilike` are regexes anchored at both ends (`^…\z`, so that a
+//!   trailing newline is not skipped as `$` would), with the pattern's
+//!   text escaped (`%` → `.*`, `_` → `.`, `\%`/`\_`/`\\` literal) and the
+//!   `s` option (`%` crosses newlines, as in SQL); `ilike` adds `i`.
+//! - `contains` on an array is `$all`; with a JSON object it is
+//!   containment, one condition per leaf path; `in` with no values
+//!   matches nothing, `nin` with none everything.
+//!
+//! An `and`/`or` of many terms is one `$and`/`$or` array built in a loop;
+//! only nesting recurses.
 
-use mongodb::bson::{self, Bson, Document, doc};
+use mongodb::bson::spec::BinarySubtype;
+use mongodb::bson::{self, Binary, Bson, Document, doc};
 
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 
 use super::{Filter, Op, OrderBy, Value};
 
-/// The `find` filter for `filter` over `entity`'s fields.
+/// The `find` filter for `filter` over `entity_name`'s fields.
 pub fn filter_document(manifest: &Manifest, entity_name: &str, filter: &Filter) -> Document {
     match manifest.entities.get(entity_name) {
-        Some(entity) => filter_of(entity, filter),
+        Some(entity) => condition(entity, filter, false),
         None => nothing(),
     }
 }
 
+/// The filter of one row: its key (`key` in `primary_key` order), ANDed
+/// with `scope` when given. `None` when the key does not fit the entity.
+pub fn key_document(
+    manifest: &Manifest,
+    entity_name: &str,
+    key: &[Value],
+    scope: Option<&Filter>,
+) -> Option<Document> {
+    let entity = manifest.entities.get(entity_name)?;
+    if entity.primary_key.is_empty() || entity.primary_key.len() != key.len() {
+        return None;
+    }
+    let mut document = Document::new();
+    for (name, value) in entity.primary_key.iter().zip(key) {
+        let field = entity.fields.get(name)?;
+        document.insert(stored_path(entity, name), bson_value(field, value));
+    }
+    Some(match scope {
+        Some(scope) => doc! { "$and": [document, condition(entity, scope, false)] },
+        None => document,
+    })
+}
+
 /// The `sort` document: the requested order, then the primary key
-/// ascending so that pages are stable.
+/// ascending (`_id` without one) so that pages are stable, as the SQL
+/// builder does. MongoDB sorts null and absent values first ascending and
+/// last descending; [`null_order_fields`] covers the other placements.
 pub fn sort_document(manifest: &Manifest, entity_name: &str, order: &[OrderBy]) -> Document {
     let mut sort = Document::new();
     let Some(entity) = manifest.entities.get(entity_name) else {
         return sort;
     };
-    for item in order {
+    for (index, item) in order.iter().enumerate() {
+        if moves_nulls(item) {
+            // Nulls first is the larger flag first: `true` sorts after `false`.
+            let first = item.nulls_first == Some(true);
+            sort.insert(null_flag(index), if first { -1 } else { 1 });
+        }
         sort.insert(
             stored_path(entity, &item.field),
             if item.descending { -1 } else { 1 },
         );
     }
-    for key in &entity.primary_key {
-        let path = stored_path(entity, key);
+    let keys: Vec<String> = if entity.primary_key.is_empty() {
+        vec!["_id".to_owned()]
+    } else {
+        entity
+            .primary_key
+            .iter()
+            .map(|key| stored_path(entity, key))
+            .collect()
+    };
+    for path in keys {
         if !sort.contains_key(&path) {
             sort.insert(path, 1);
         }
     }
     sort
+}
+
+/// The `$addFields` stage that [`sort_document`] needs when an order puts
+/// nulls where MongoDB does not (`asc.nullslast`, `desc.nullsfirst`): one
+/// flag per such field, true when the value is null or absent. `None`
+/// when a plain `find` sorts right. The flags are not fields of the
+/// entity: the rows are read by field name, so they never reach a client.
+pub fn null_order_fields(
+    manifest: &Manifest,
+    entity_name: &str,
+    order: &[OrderBy],
+) -> Option<Document> {
+    let entity = manifest.entities.get(entity_name)?;
+    let mut fields = Document::new();
+    for (index, item) in order.iter().enumerate() {
+        if moves_nulls(item) {
+            let path = format!("${}", stored_path(entity, &item.field));
+            fields.insert(
+                null_flag(index),
+                doc! { "$eq": [{ "$ifNull": [path, Bson::Null] }, Bson::Null] },
+            );
+        }
+    }
+    (!fields.is_empty()).then_some(fields)
+}
+
+/// Whether an order asks for nulls where MongoDB does not put them.
+fn moves_nulls(item: &OrderBy) -> bool {
+    item.nulls_first
+        .is_some_and(|first| first == item.descending)
+}
+
+fn null_flag(index: usize) -> String {
+    format!("__baas_nulls_{index}")
 }
 
 /// The `projection` document for `select` (`None` = every field, no
@@ -63,44 +151,100 @@ pub fn projection_document(
     Some(projection)
 }
 
-/// A typed value as BSON for `field`: object ids as ObjectId, decimals as
-/// Decimal128, timestamps as BSON dates (a timestamp without a zone is
-/// read as UTC), int16/int32 as Int32, bytes as generic binary, JSON as
-/// its BSON form; dates, times, uuids and other text as strings. Text
-/// that does not parse as the BSON type is kept as a string.
-pub fn bson_value(field: &Field, value: &Value) -> Bson {
-    match (field.ty, value) {
-        (_, Value::Null) => Bson::Null,
-        (_, Value::Bool(b)) => Bson::Boolean(*b),
-        (FieldType::Int16 | FieldType::Int32, Value::Int(int)) => match i32::try_from(*int) {
-            Ok(int) => Bson::Int32(int),
-            Err(_) => Bson::Int64(*int),
-        },
-        (_, Value::Int(int)) => Bson::Int64(*int),
-        (_, Value::Float(float)) => Bson::Double(*float),
-        (_, Value::Decimal(text)) => text
-            .parse::<bson::Decimal128>()
-            .map_or_else(|_| Bson::String(text.clone()), Bson::Decimal128),
-        (FieldType::ObjectId, Value::Text(text)) => bson::oid::ObjectId::parse_str(text)
-            .map_or_else(|_| Bson::String(text.clone()), Bson::ObjectId),
-        (FieldType::Timestamptz | FieldType::Timestamp, Value::Text(text)) => {
-            let rfc3339 = if field.ty == FieldType::Timestamp && text.len() > 10 {
-                format!("{text}Z")
-            } else if text.len() == 10 {
-                format!("{text}T00:00:00Z")
-            } else {
-                text.clone()
-            };
-            bson::DateTime::parse_rfc3339_str(rfc3339)
-                .map_or_else(|_| Bson::String(text.clone()), Bson::DateTime)
+/// `name` (or a dotted path into `object` fields) as a document path: each
+/// segment the stored name of its field, unknown segments as written.
+pub fn stored_path(entity: &Entity, path: &str) -> String {
+    if let Some(field) = entity.fields.get(path) {
+        return field.column_name(path).to_owned();
+    }
+    let mut out = String::with_capacity(path.len());
+    let mut fields = Some(&entity.fields);
+    for segment in path.split('.') {
+        let field = fields.and_then(|fields| fields.get(segment));
+        if !out.is_empty() {
+            out.push('.');
         }
-        (_, Value::Text(text)) => Bson::String(text.clone()),
-        (_, Value::Bytes(bytes)) => Bson::Binary(bson::Binary {
-            subtype: bson::spec::BinarySubtype::Generic,
+        out.push_str(field.map_or(segment, |field| field.column_name(segment)));
+        fields = field.and_then(|field| {
+            field
+                .fields
+                .as_ref()
+                .or_else(|| field.items.as_ref().and_then(|items| items.fields.as_ref()))
+        });
+    }
+    out
+}
+
+/// A typed value as BSON for `field`, as the store writes it and filters
+/// compare it: object ids as ObjectId, uuids as binary subtype 4,
+/// timestamptz as BSON dates, decimals as Decimal128 padded to the field's
+/// scale, int16/int32 as Int32, integers in float/decimal fields as such,
+/// bytes as generic binary, arrays and objects member by member (object
+/// members under their stored names); dates, times, timestamps without a
+/// zone and other text as strings. Text that does not parse as the BSON
+/// type is kept as a string.
+pub fn bson_value(field: &Field, value: &Value) -> Bson {
+    match value {
+        Value::Null => Bson::Null,
+        Value::Bool(b) => Bson::Boolean(*b),
+        Value::Int(i) => match (field.ty, i32::try_from(*i)) {
+            (FieldType::Int16 | FieldType::Int32, Ok(small)) => Bson::Int32(small),
+            (FieldType::Float32 | FieldType::Float64, _) => Bson::Double(*i as f64),
+            (FieldType::Decimal, _) => decimal(field, &i.to_string()),
+            _ => Bson::Int64(*i),
+        },
+        Value::Float(f) => match field.ty {
+            FieldType::Decimal => decimal(field, &f.to_string()),
+            _ => Bson::Double(*f),
+        },
+        Value::Decimal(text) => decimal(field, text),
+        Value::Text(text) => match field.ty {
+            FieldType::ObjectId => bson::oid::ObjectId::parse_str(text)
+                .map_or_else(|_| Bson::String(text.clone()), Bson::ObjectId),
+            FieldType::Uuid => uuid_bytes(text).map_or_else(
+                || Bson::String(text.clone()),
+                |bytes| {
+                    Bson::Binary(Binary {
+                        subtype: BinarySubtype::Uuid,
+                        bytes,
+                    })
+                },
+            ),
+            FieldType::Timestamptz => bson::DateTime::parse_rfc3339_str(text)
+                .map_or_else(|_| Bson::String(text.clone()), Bson::DateTime),
+            FieldType::Decimal => decimal(field, text),
+            _ => Bson::String(text.clone()),
+        },
+        Value::Bytes(bytes) => Bson::Binary(Binary {
+            subtype: BinarySubtype::Generic,
             bytes: bytes.clone(),
         }),
-        (_, Value::Json(json)) => Bson::try_from(json.clone()).unwrap_or(Bson::Null),
-        (_, Value::List(items)) => {
+        Value::Json(json) => match (field.ty, json) {
+            (FieldType::Array, serde_json::Value::Array(items)) => Bson::Array(
+                items
+                    .iter()
+                    .map(|item| match field.items.as_deref() {
+                        Some(item_field) => bson_value(item_field, &json_to_value(item)),
+                        None => json_to_bson(item),
+                    })
+                    .collect(),
+            ),
+            (FieldType::Object, serde_json::Value::Object(members)) => {
+                let mut document = Document::new();
+                for (name, member) in members {
+                    match field.fields.as_ref().and_then(|fields| fields.get(name)) {
+                        Some(member_field) => document.insert(
+                            member_field.column_name(name),
+                            bson_value(member_field, &json_to_value(member)),
+                        ),
+                        None => document.insert(name, json_to_bson(member)),
+                    };
+                }
+                Bson::Document(document)
+            }
+            _ => json_to_bson(json),
+        },
+        Value::List(items) => {
             let item_field = field.items.as_deref().unwrap_or(field);
             Bson::Array(
                 items
@@ -112,76 +256,159 @@ pub fn bson_value(field: &Field, value: &Value) -> Bson {
     }
 }
 
+/// A JSON value typed loosely, for members of arrays and objects.
+pub fn json_to_value(json: &serde_json::Value) -> Value {
+    match json {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(number) => match number.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(number.as_f64().unwrap_or_default()),
+        },
+        serde_json::Value::String(text) => Value::Text(text.clone()),
+        other => Value::Json(other.clone()),
+    }
+}
+
+/// JSON without a field type: its BSON form (a string when it has none).
+pub fn json_to_bson(json: &serde_json::Value) -> Bson {
+    Bson::try_from(json.clone()).unwrap_or_else(|_| Bson::String(json.to_string()))
+}
+
+/// Decimal text as Decimal128, padded to the field's scale as SQL engines
+/// store it (`21.5` with scale 2 is `21.50`).
+fn decimal(field: &Field, text: &str) -> Bson {
+    let mut text = text.trim().to_owned();
+    if let Some(scale) = field.scale.and_then(|scale| usize::try_from(scale).ok())
+        && !text.contains(['e', 'E'])
+    {
+        let digits = text
+            .split_once('.')
+            .map_or(0, |(_, fraction)| fraction.len());
+        if digits < scale {
+            if digits == 0 && scale > 0 {
+                text.push('.');
+            }
+            text.extend(std::iter::repeat_n('0', scale - digits));
+        }
+    }
+    text.parse::<bson::Decimal128>()
+        .map_or_else(|_| Bson::String(text.clone()), Bson::Decimal128)
+}
+
+/// `xxxxxxxx-xxxx-…` → 16 bytes.
+fn uuid_bytes(text: &str) -> Option<Vec<u8>> {
+    let hex: String = text.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    (0..16)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
 /// A filter that matches no document.
 fn nothing() -> Document {
     doc! { "_id": { "$in": [] } }
 }
 
-/// `name` (or `object.path`) with the first segment's stored name.
-fn stored_path(entity: &Entity, path: &str) -> String {
-    let (head, rest) = match path.split_once('.') {
-        Some((head, rest)) if !entity.fields.contains_key(path) => (head, Some(rest)),
-        _ => (path, None),
-    };
-    let stored = entity
-        .fields
-        .get(head)
-        .map_or(head, |field| field.column_name(head));
-    match rest {
-        Some(rest) => format!("{stored}.{rest}"),
-        None => stored.to_owned(),
-    }
-}
-
-fn filter_of(entity: &Entity, filter: &Filter) -> Document {
+/// `filter`, or its negation when `negated`, with SQL's three-valued
+/// logic: a comparison with a null or absent field is neither true nor
+/// false, so neither it nor its negation matches (only `is` is never
+/// unknown). Negation is pushed down by De Morgan, which holds in
+/// three-valued logic.
+fn condition(entity: &Entity, filter: &Filter, negated: bool) -> Document {
     match filter {
-        Filter::And(filters) if filters.is_empty() => Document::new(),
-        Filter::Or(filters) if filters.is_empty() => nothing(),
-        Filter::And(filters) => {
-            doc! { "$and": filters.iter().map(|f| filter_of(entity, f)).collect::<Vec<_>>() }
+        Filter::And(terms) | Filter::Or(terms) => {
+            // NOT (a AND b) = NOT a OR NOT b; NOT (a OR b) = NOT a AND NOT b.
+            let all = matches!(filter, Filter::And(_)) != negated;
+            match terms.as_slice() {
+                [] if all => Document::new(),
+                [] => nothing(),
+                [term] => condition(entity, term, negated),
+                terms => {
+                    let documents: Vec<Document> = terms
+                        .iter()
+                        .map(|term| condition(entity, term, negated))
+                        .collect();
+                    if all {
+                        doc! { "$and": documents }
+                    } else {
+                        doc! { "$or": documents }
+                    }
+                }
+            }
         }
-        Filter::Or(filters) => {
-            doc! { "$or": filters.iter().map(|f| filter_of(entity, f)).collect::<Vec<_>>() }
-        }
-        Filter::Not(inner) => doc! { "$nor": [filter_of(entity, inner)] },
+        Filter::Not(inner) => condition(entity, inner, !negated),
         Filter::Compare { field, op, value } => {
             let Some(definition) = entity.field_at_path(field) else {
                 return nothing();
             };
-            compare(&stored_path(entity, field), definition, *op, value)
+            let path = stored_path(entity, field);
+            match (negated, op) {
+                (false, _) => compare(&path, definition, *op, value),
+                // NOT (x = v) is x <> v and the other way round; the same
+                // for `in`/`nin`, empty lists included (NOT of nothing is
+                // everything).
+                (true, Op::Eq) => compare(&path, definition, Op::Neq, value),
+                (true, Op::Neq) => compare(&path, definition, Op::Eq, value),
+                (true, Op::In) => compare(&path, definition, Op::Nin, value),
+                (true, Op::Nin) => compare(&path, definition, Op::In, value),
+                (true, Op::Is) => doc! { "$nor": [compare(&path, definition, *op, value)] },
+                (true, _) => doc! { "$and": [
+                    single(&path, "$ne", Bson::Null),
+                    { "$nor": [compare(&path, definition, *op, value)] },
+                ] },
+            }
         }
     }
 }
 
+/// `{ path: { operator: operand } }`.
+fn single(path: &str, operator: &str, operand: Bson) -> Document {
+    let mut inner = Document::new();
+    inner.insert(operator, operand);
+    let mut outer = Document::new();
+    outer.insert(path, inner);
+    outer
+}
+
 fn compare(path: &str, field: &Field, op: Op, value: &Value) -> Document {
     let bson = |value: &Value| bson_value(field, value);
-    let operator = |name: &str, operand: Bson| {
-        let mut inner = Document::new();
-        inner.insert(name, operand);
-        let mut outer = Document::new();
-        outer.insert(path, inner);
-        outer
+    let list = |value: &Value| -> Vec<Bson> {
+        match value {
+            Value::List(items) => items.iter().map(bson).collect(),
+            other => vec![bson(other)],
+        }
     };
     match op {
-        Op::Eq => operator("$eq", bson(value)),
-        Op::Neq => operator("$ne", bson(value)),
-        Op::Gt => operator("$gt", bson(value)),
-        Op::Gte => operator("$gte", bson(value)),
-        Op::Lt => operator("$lt", bson(value)),
-        Op::Lte => operator("$lte", bson(value)),
-        Op::In | Op::Nin => {
-            let items = match value {
-                Value::List(items) => items.iter().map(bson).collect(),
-                other => vec![bson(other)],
-            };
-            match (op, items.is_empty()) {
-                (Op::In, true) => nothing(),
-                (_, true) => Document::new(),
-                (Op::In, false) => operator("$in", Bson::Array(items)),
-                (_, false) => operator("$nin", Bson::Array(items)),
+        Op::Eq => single(path, "$eq", bson(value)),
+        // `$ne`/`$nin` alone match null and absent fields; SQL's `<>` and
+        // `NOT IN` do not.
+        Op::Neq => single(path, "$nin", Bson::Array(vec![bson(value), Bson::Null])),
+        Op::Gt => single(path, "$gt", bson(value)),
+        Op::Gte => single(path, "$gte", bson(value)),
+        Op::Lt => single(path, "$lt", bson(value)),
+        Op::Lte => single(path, "$lte", bson(value)),
+        Op::In => {
+            let items = list(value);
+            if items.is_empty() {
+                nothing()
+            } else {
+                single(path, "$in", Bson::Array(items))
             }
         }
-        Op::Is => operator(
+        Op::Nin => {
+            let mut items = list(value);
+            if items.is_empty() {
+                Document::new()
+            } else {
+                items.push(Bson::Null);
+                single(path, "$nin", Bson::Array(items))
+            }
+        }
+        Op::Is => single(
+            path,
             "$eq",
             match value {
                 Value::Bool(b) => Bson::Boolean(*b),
@@ -192,43 +419,42 @@ fn compare(path: &str, field: &Field, op: Op, value: &Value) -> Document {
             let Value::Text(pattern) = value else {
                 return nothing();
             };
-            let options = if op == Op::Ilike { "is" } else { "s" };
-            operator(
+            single(
+                path,
                 "$regex",
                 Bson::RegularExpression(bson::Regex {
                     pattern: like_regex(pattern),
-                    options: options.to_owned(),
+                    options: if op == Op::Ilike { "is" } else { "s" }.to_owned(),
                 }),
             )
         }
         Op::Contains => match (field.ty, value) {
-            (FieldType::Array, Value::List(items)) => operator(
+            (FieldType::Array, Value::List(_)) => single(path, "$all", Bson::Array(list(value))),
+            (FieldType::Array, Value::Json(serde_json::Value::Array(items))) => {
+                let item_field = field.items.as_deref().unwrap_or(field);
+                let items = items
+                    .iter()
+                    .map(|item| bson_value(item_field, &json_to_value(item)))
+                    .collect();
+                single(path, "$all", Bson::Array(items))
+            }
+            (_, Value::Json(serde_json::Value::Array(items))) => single(
+                path,
                 "$all",
-                Bson::Array(
-                    items
-                        .iter()
-                        .map(|item| bson_value(field.items.as_deref().unwrap_or(field), item))
-                        .collect(),
-                ),
-            ),
-            (_, Value::Json(serde_json::Value::Array(items))) => operator(
-                "$all",
-                Bson::Array(
-                    items
-                        .iter()
-                        .map(|item| Bson::try_from(item.clone()).unwrap_or(Bson::Null))
-                        .collect(),
-                ),
+                Bson::Array(items.iter().map(json_to_bson).collect()),
             ),
             (_, Value::Json(serde_json::Value::Object(object))) => {
                 let mut all = Vec::new();
                 contains_object(path, object, &mut all);
                 match all.len() {
-                    0 => Document::new(),
+                    // Every object contains `{}`; nothing else does.
+                    0 => single(path, "$type", Bson::String("object".to_owned())),
+                    1 => all.remove(0),
                     _ => doc! { "$and": all },
                 }
             }
-            (_, other) => operator("$eq", bson(other)),
+            (_, Value::Json(scalar)) => single(path, "$eq", json_to_bson(scalar)),
+            (_, other) => single(path, "$eq", bson(other)),
         },
     }
 }
@@ -242,30 +468,25 @@ fn contains_object(
     for (key, value) in object {
         let here = format!("{path}.{key}");
         match value {
-            serde_json::Value::Object(inner) => contains_object(&here, inner, out),
+            serde_json::Value::Object(inner) if !inner.is_empty() => {
+                contains_object(&here, inner, out);
+            }
+            serde_json::Value::Object(_) => {
+                out.push(single(&here, "$type", Bson::String("object".to_owned())));
+            }
             serde_json::Value::Array(items) => {
-                let items: Vec<Bson> = items
-                    .iter()
-                    .map(|item| Bson::try_from(item.clone()).unwrap_or(Bson::Null))
-                    .collect();
-                let mut document = Document::new();
-                document.insert(here, doc! { "$all": items });
-                out.push(document);
+                let items = items.iter().map(json_to_bson).collect();
+                out.push(single(&here, "$all", Bson::Array(items)));
             }
-            scalar => {
-                let mut document = Document::new();
-                document.insert(
-                    here,
-                    doc! { "$eq": Bson::try_from(scalar.clone()).unwrap_or(Bson::Null) },
-                );
-                out.push(document);
-            }
+            scalar => out.push(single(&here, "$eq", json_to_bson(scalar))),
         }
     }
 }
 
-/// A LIKE pattern as an anchored regular expression: `%` → `.*`, `_` →
-/// `.`, `\x` → literal `x`, every other character escaped when special.
+/// A LIKE pattern as a regular expression anchored at both ends: `%` →
+/// `.*`, `_` → `.`, `\x` → literal `x` (a trailing `\` is itself), every
+/// other character literal (escaped when special). The end anchor is
+/// `\z`: `$` would also match before a final newline.
 pub fn like_regex(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 8);
     out.push('^');
@@ -274,40 +495,19 @@ pub fn like_regex(pattern: &str) -> String {
         match c {
             '%' => out.push_str(".*"),
             '_' => out.push('.'),
-            '\\' => {
-                if let Some(next) = chars.next() {
-                    push_literal(&mut out, next);
-                } else {
-                    push_literal(&mut out, '\\');
-                }
-            }
+            '\\' => push_literal(&mut out, chars.next().unwrap_or('\\')),
             c => push_literal(&mut out, c),
         }
     }
-    out.push('$');
+    out.push_str("\\z");
     out
 }
 
+/// One character matched literally: ASCII punctuation is escaped (an
+/// escaped punctuation character is literal in PCRE); letters, digits,
+/// spaces and non-ASCII are not (an escaped letter can be a class).
 fn push_literal(out: &mut String, c: char) {
-    if matches!(
-        c,
-        '\\' | '.'
-            | '+'
-            | '*'
-            | '?'
-            | '('
-            | ')'
-            | '|'
-            | '['
-            | ']'
-            | '{'
-            | '}'
-            | '^'
-            | '$'
-            | '#'
-            | '-'
-            | '/'
-    ) {
+    if c.is_ascii_punctuation() {
         out.push('\\');
     }
     out.push(c);
@@ -319,8 +519,20 @@ mod tests {
 
     #[test]
     fn like_patterns_become_anchored_escaped_regexes() {
-        assert_eq!(like_regex("a%b_c"), "^a.*b.c$");
-        assert_eq!(like_regex("50\\%.(x)"), "^50%\\.\\(x\\)$");
-        assert_eq!(like_regex("$^[a]"), "^\\$\\^\\[a\\]$");
+        assert_eq!(like_regex("a%b_c"), "^a.*b.c\\z");
+        assert_eq!(like_regex("50\\%.(x)"), "^50\\%\\.\\(x\\)\\z");
+        assert_eq!(like_regex("$^[a]"), "^\\$\\^\\[a\\]\\z");
+        assert_eq!(like_regex("a\\_\\\\b\\"), "^a\\_\\\\b\\\\\\z");
+        assert_eq!(like_regex("é z9"), "^é z9\\z");
+    }
+
+    #[test]
+    fn uuids_become_sixteen_bytes() {
+        assert_eq!(
+            uuid_bytes("0b9d7f3a-1c2e-4f5a-8b6c-7d8e9f0a1b2c").map(|bytes| bytes.len()),
+            Some(16)
+        );
+        assert_eq!(uuid_bytes("not a uuid"), None);
+        assert_eq!(uuid_bytes("0b9d7f3a-1c2e-4f5a-8b6c-7d8e9f0a1bzz"), None);
     }
 }

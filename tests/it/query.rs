@@ -1315,7 +1315,7 @@ fn mongo_documents_follow_the_filter() {
             .get("$regex")
             .unwrap()
             .to_string(),
-        r"/^\^\..*\$\|\(a\+\)\+$/s"
+        r"/^\^\..*\$\|\(a\+\)\+\z/s"
     );
 }
 

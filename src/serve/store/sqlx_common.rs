@@ -38,24 +38,6 @@ pub(crate) fn sqlx_statement(
     Ok((sqlx::AssertSqlSafe(sql), sea_query_sqlx::SqlxValues(values)))
 }
 
-/// A typed value as JSON (the MongoDB store's `like` operands).
-pub(crate) fn value_to_json(value: &Value) -> serde_json::Value {
-    match value {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => (*b).into(),
-        Value::Int(i) => (*i).into(),
-        Value::Float(f) => {
-            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
-        }
-        Value::Decimal(text) | Value::Text(text) => text.clone().into(),
-        Value::Bytes(bytes) => base64::engine::general_purpose::STANDARD
-            .encode(bytes)
-            .into(),
-        Value::Json(json) => json.clone(),
-        Value::List(items) => items.iter().map(value_to_json).collect(),
-    }
-}
-
 /// The key of a row after an update: the old key with any changed key
 /// fields replaced.
 pub(crate) fn key_after_update(entity: &Entity, key: &[Value], values: &Values) -> Vec<Value> {
