@@ -654,7 +654,10 @@ fn diff_without_from_compares_with_the_last_migration_and_takes_migration_folder
         stdout.contains("add entity") && stdout.contains("book"),
         "{stdout}"
     );
-    expect(dir.path(), &["migrate", "plan", "--name", "init"], 0);
+    // Tables are data on stdout, for `migrate plan` as for `diff`.
+    let (stdout, stderr) = expect(dir.path(), &["migrate", "plan", "--name", "init"], 0);
+    assert!(stdout.contains("add entity"), "{stdout}");
+    assert!(!stderr.contains("add entity"), "{stderr}");
     let (_, stderr) = expect(dir.path(), &["diff"], 0);
     assert!(stderr.contains("No changes"), "{stderr}");
     let edited = read(dir.path(), "baas.toml").replace(
@@ -874,4 +877,41 @@ fn postgres_first_apply_on_the_introspected_database_points_to_baseline() {
     database.query("CREATE TABLE book (id int PRIMARY KEY, title text NOT NULL)");
     let dir = tempfile::tempdir().unwrap();
     first_apply_points_to_baseline(dir.path(), database.url().as_str());
+}
+
+#[test]
+fn mariadb_permission_denied_is_a_refusal_with_its_cause() {
+    let Some(database) = crate::support::mysql::TempDatabase::create("denied") else {
+        return;
+    };
+    // A user that may read the database but not create tables in it.
+    let user = format!("{}_ro", database.name());
+    database.query(&format!(
+        "CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'; \
+         GRANT SELECT ON `{}`.* TO '{user}'@'%';",
+        database.name()
+    ));
+    struct DropUser<'a>(&'a crate::support::mysql::TempDatabase, String);
+    impl Drop for DropUser<'_> {
+        fn drop(&mut self) {
+            self.0
+                .query(&format!("DROP USER IF EXISTS '{}'@'%'", self.1));
+        }
+    }
+    let _cleanup = DropUser(&database, user.clone());
+    let mut url = Url::parse(&database.url()).unwrap();
+    url.set_username(&user).unwrap();
+    url.set_password(Some("pw")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), HEADER).unwrap();
+    migration(
+        dir.path(),
+        "0001_book",
+        "CREATE TABLE book (id int PRIMARY KEY);",
+        "DROP TABLE book;",
+    );
+    let (_, stderr) = expect(dir.path(), &["migrate", "apply", "--db", url.as_str()], 3);
+    assert!(stderr.contains("denied"), "{stderr}");
+    assert!(stderr.contains("GRANT"), "{stderr}");
+    assert!(!stderr.contains("bug"), "{stderr}");
 }

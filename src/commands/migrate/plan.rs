@@ -120,7 +120,11 @@ pub fn run(args: PlanArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         }))?;
         return Ok(ExitStatus::Success);
     }
-    cx.printer.status(&changes_table(&changes, cx));
+    // A table is data (stdout), as in `diff` and `check`; `-q` leaves it out.
+    if !cx.printer.quiet() {
+        cx.printer
+            .data(&format!("{}\n", changes_table(&changes, cx)))?;
+    }
     cx.printer
         .status(&format!("{} since {since}", summary_line(&changes)));
     for line in &plan.lossy {
