@@ -7,12 +7,10 @@
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use url::Url;
-
-use crate::support::{baas, server_url};
+use crate::support::baas;
+use crate::support::postgres::TempDatabase as Postgres;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -61,108 +59,6 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
-/// A database of its own on the PostgreSQL test server, dropped at the end.
-struct Postgres {
-    admin: Url,
-    name: String,
-    roles: Vec<String>,
-}
-
-impl Postgres {
-    fn create(label: &str) -> Option<Self> {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let admin = Url::parse(&server_url("BAAS_TEST_POSTGRES_URL")?).unwrap();
-        let name = format!(
-            "baas_e_{label}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let database = Self {
-            admin,
-            name,
-            roles: Vec::new(),
-        };
-        database.psql(
-            database.admin.as_str(),
-            &format!("CREATE DATABASE \"{}\"", database.name),
-        );
-        Some(database)
-    }
-
-    fn url(&self) -> Url {
-        let mut url = self.admin.clone();
-        url.set_path(&self.name);
-        url
-    }
-
-    /// The URL with `user:password`.
-    fn url_as(&self, user: &str, password: &str) -> String {
-        let mut url = self.url();
-        url.set_username(user).unwrap();
-        url.set_password(Some(password)).unwrap();
-        url.to_string()
-    }
-
-    /// A login role with no privilege beyond connecting.
-    fn role(&mut self, name: &str) -> String {
-        let role = format!("{}_{name}", self.name);
-        self.psql(
-            self.admin.as_str(),
-            &format!("CREATE ROLE \"{role}\" LOGIN PASSWORD 'pw'"),
-        );
-        self.roles.push(role.clone());
-        role
-    }
-
-    fn psql(&self, url: &str, sql: &str) -> String {
-        let output = Command::new("psql")
-            .args([
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-q",
-                "-X",
-                "-At",
-                "-d",
-                url,
-                "-c",
-                sql,
-            ])
-            .output()
-            .expect("the `psql` client");
-        assert!(output.status.success(), "psql: {}", text(&output.stderr));
-        text(&output.stdout)
-    }
-
-    fn query(&self, sql: &str) -> String {
-        self.psql(self.url().as_str(), sql)
-    }
-
-    fn has_table(&self, name: &str) -> bool {
-        self.query(&format!("SELECT to_regclass('{name}') IS NOT NULL"))
-            .trim()
-            == "t"
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let mut sql = vec![format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.name
-        )];
-        sql.extend(
-            self.roles
-                .iter()
-                .map(|r| format!("DROP ROLE IF EXISTS \"{r}\"")),
-        );
-        for statement in sql {
-            let _ = Command::new("psql")
-                .args(["-q", "-X", "-d", self.admin.as_str(), "-c", &statement])
-                .output();
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Secrets on disk and the `init --url` -> `introspect` path
 
@@ -200,7 +96,7 @@ fn postgres_password_goes_to_a_private_env_file_and_introspect_keeps_working() {
         return;
     };
     database.query("CREATE TABLE book (id int PRIMARY KEY, title text NOT NULL)");
-    let user = database.admin.username().to_owned();
+    let user = database.user().to_owned();
     let url = database.url_as(&user, "hunter2secret");
     let dir = tempfile::tempdir().unwrap();
     expect(dir.path(), &["init", "--url", &url], 0);
@@ -311,7 +207,7 @@ fn postgres_permission_denied_is_a_refusal_with_its_cause() {
     let Some(mut database) = Postgres::create("denied") else {
         return;
     };
-    let role = database.role("limited");
+    let role = database.role("limited", "pw");
     let url = database.url_as(&role, "pw");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("baas.toml"), HEADER).unwrap();
@@ -334,7 +230,7 @@ fn postgres_killed_first_apply_leaves_no_history_table() {
     let Some(database) = Postgres::create("killfirst") else {
         return;
     };
-    let url = database.url().to_string();
+    let url = database.url();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("baas.toml"), HEADER).unwrap();
     migration(
@@ -451,7 +347,7 @@ fn postgres_status_fails_on_pending_when_asked() {
     let Some(database) = Postgres::create("pending") else {
         return;
     };
-    let url = database.url().to_string();
+    let url = database.url();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("baas.toml"), HEADER).unwrap();
     migration(
@@ -876,7 +772,7 @@ fn postgres_first_apply_on_the_introspected_database_points_to_baseline() {
     };
     database.query("CREATE TABLE book (id int PRIMARY KEY, title text NOT NULL)");
     let dir = tempfile::tempdir().unwrap();
-    first_apply_points_to_baseline(dir.path(), database.url().as_str());
+    first_apply_points_to_baseline(dir.path(), &database.url());
 }
 
 #[test]

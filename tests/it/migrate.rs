@@ -137,8 +137,7 @@ fn introspected(dir: &Path, url: &str) -> String {
 /// The rows of a PostgreSQL database's migration history (none when the
 /// table does not exist yet).
 fn pg_history(database: &Postgres) -> String {
-    let exists = database.query("SELECT to_regclass('_baas_migrations') IS NOT NULL");
-    if exists.trim() != "t" {
+    if !database.has_table("_baas_migrations") {
         return String::new();
     }
     database.query("SELECT number, name, checksum, version, execution_ms >= 0 FROM _baas_migrations ORDER BY number")

@@ -2,7 +2,7 @@
 //! from the shared corpus, and a synthetic database that uses every feature
 //! the introspector reads.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use baas::introspect::sqlite::SqliteIntrospector;
@@ -13,15 +13,15 @@ use baas::manifest::{
     Index, IndexPart, Literal, Manifest, ReferentialAction, SortOrder, Unique,
 };
 use baas::ui::Progress;
-use rusqlite::Connection;
 use tempfile::TempDir;
 
 use crate::support;
 use crate::support::assert_valid_and_round_trips;
+use crate::support::sqlite::TempDatabase;
 
 /// A database built in a temporary directory, and what introspection made of it.
 struct Introspected {
-    _dir: TempDir,
+    _database: TempDatabase,
     introspection: Introspection,
 }
 
@@ -61,21 +61,12 @@ fn introspect(path: &Path) -> Result<Introspection, IntrospectError> {
     )
 }
 
-fn build(file: &str, script: &str) -> (TempDir, PathBuf) {
-    let dir = TempDir::new().unwrap();
-    let path = dir.path().join(file);
-    let connection = Connection::open(&path).unwrap();
-    connection.execute_batch(script).unwrap();
-    drop(connection);
-    (dir, path)
-}
-
 fn corpus_database(relative: &str, file: &str) -> Introspected {
     let script = std::fs::read_to_string(support::corpus_file(relative)).unwrap();
-    let (dir, path) = build(file, &script);
-    let introspection = introspect(&path).unwrap();
+    let database = TempDatabase::with_script(file, &script);
+    let introspection = introspect(database.path()).unwrap();
     Introspected {
-        _dir: dir,
+        _database: database,
         introspection,
     }
 }
@@ -738,12 +729,12 @@ const FTS5: &str = "CREATE VIRTUAL TABLE book_search USING fts5(title, body);";
 fn features() -> &'static (Introspected, bool) {
     static FEATURES_DB: OnceLock<(Introspected, bool)> = OnceLock::new();
     FEATURES_DB.get_or_init(|| {
-        let (dir, path) = build("features.sqlite3", FEATURES);
-        let has_fts5 = Connection::open(&path).unwrap().execute_batch(FTS5).is_ok();
-        let introspection = introspect(&path).unwrap();
+        let database = TempDatabase::with_script("features.sqlite3", FEATURES);
+        let has_fts5 = database.connect().execute_batch(FTS5).is_ok();
+        let introspection = introspect(database.path()).unwrap();
         (
             Introspected {
-                _dir: dir,
+                _database: database,
                 introspection,
             },
             has_fts5,

@@ -76,7 +76,20 @@ pub fn server_url(variable: &str) -> Option<String> {
 /// bytes).
 pub fn unique_name(label: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let label: String = label
+    let label = unique_label(label);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    format!(
+        "baas_t_{label}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// `label` as at most 20 lowercase ASCII letters, digits and underscores.
+pub(crate) fn unique_label(label: &str) -> String {
+    label
         .chars()
         .take(20)
         .map(|c| {
@@ -86,15 +99,7 @@ pub fn unique_name(label: &str) -> String {
                 '_'
             }
         })
-        .collect();
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.subsec_nanos());
-    format!(
-        "baas_t_{label}_{}_{}_{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+        .collect()
 }
 
 /// Runs `future` on a thread of its own with a small runtime of its own, so

@@ -9,7 +9,7 @@ use std::process::Command;
 use sqlx::Connection as _;
 use url::Url;
 
-use super::{block_on, block_on_quietly, run_client, server_url, text, unique_name};
+use super::{block_on, block_on_quietly, run_client, server_url, text, unique_label, unique_name};
 
 /// A database of its own for one test, created empty and dropped (with
 /// `WITH (FORCE)`, so connections a failed test left open do not keep it)
@@ -17,6 +17,9 @@ use super::{block_on, block_on_quietly, run_client, server_url, text, unique_nam
 pub struct TempDatabase {
     admin: Url,
     name: String,
+    /// Login roles made by [`TempDatabase::role`], dropped after the
+    /// database.
+    roles: Vec<String>,
 }
 
 impl TempDatabase {
@@ -26,7 +29,11 @@ impl TempDatabase {
         let admin = admin_url()?;
         let name = unique_name(label);
         block_on(execute_on(admin.clone(), create_statement(&name)));
-        Some(Self { admin, name })
+        Some(Self {
+            admin,
+            name,
+            roles: Vec::new(),
+        })
     }
 
     /// [`TempDatabase::create`] on the caller's runtime.
@@ -34,7 +41,11 @@ impl TempDatabase {
         let admin = admin_url()?;
         let name = unique_name(label);
         execute_on(admin.clone(), create_statement(&name)).await;
-        Some(Self { admin, name })
+        Some(Self {
+            admin,
+            name,
+            roles: Vec::new(),
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -58,6 +69,38 @@ impl TempDatabase {
         url.set_password(Some(password))
             .expect("a postgres:// URL takes a password");
         url.to_string()
+    }
+
+    /// The URL as `user` with `password`.
+    pub fn url_as(&self, user: &str, password: &str) -> String {
+        let mut url = self.parsed_url();
+        url.set_username(user)
+            .expect("a postgres:// URL takes a user name");
+        url.set_password(Some(password))
+            .expect("a postgres:// URL takes a password");
+        url.to_string()
+    }
+
+    /// The user the test server's URL logs in as.
+    pub fn user(&self) -> &str {
+        self.admin.username()
+    }
+
+    /// Creates a login role `<database>_<name>` with `password` and no
+    /// privilege beyond connecting; it is dropped with the database.
+    pub fn role(&mut self, name: &str, password: &str) -> String {
+        let mut role = format!("{}_{}", self.name, unique_label(name));
+        // PostgreSQL would cut a longer name silently.
+        role.truncate(63);
+        // Both parts are letters, digits and underscores; the password is
+        // quoted as an SQL string literal.
+        let statement = format!(
+            "CREATE ROLE \"{role}\" LOGIN PASSWORD '{}'",
+            password.replace('\'', "''")
+        );
+        block_on(execute_on(self.admin.clone(), statement));
+        self.roles.push(role.clone());
+        role
     }
 
     /// The server's host and port.
@@ -122,6 +165,15 @@ impl TempDatabase {
         self.psql_with(&["-f", path], None);
     }
 
+    /// Whether `table` (a name the test chose, possibly schema-qualified)
+    /// exists.
+    pub fn has_table(&self, table: &str) -> bool {
+        let literal = table.replace('\'', "''");
+        self.query(&format!("SELECT to_regclass('{literal}') IS NOT NULL"))
+            .trim()
+            == "t"
+    }
+
     /// The tables of the `public` schema, one per line, by name.
     pub fn tables(&self) -> String {
         self.query(
@@ -154,12 +206,22 @@ impl TempDatabase {
 impl Drop for TempDatabase {
     fn drop(&mut self) {
         let admin = self.admin.clone();
-        let statement = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let mut statements = vec![format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        )];
+        statements.extend(
+            self.roles
+                .iter()
+                .map(|role| format!("DROP ROLE IF EXISTS \"{role}\"")),
+        );
         block_on_quietly(async move {
             if let Ok(mut connection) = sqlx::PgConnection::connect(admin.as_str()).await {
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-                    .execute(&mut connection)
-                    .await;
+                for statement in statements {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                        .execute(&mut connection)
+                        .await;
+                }
                 let _ = connection.close().await;
             }
         });
