@@ -795,7 +795,7 @@ fn mariadb_permission_denied_is_a_refusal_with_its_cause() {
         }
     }
     let _cleanup = DropUser(&database, user.clone());
-    let mut url = Url::parse(&database.url()).unwrap();
+    let mut url = url::Url::parse(&database.url()).unwrap();
     url.set_username(&user).unwrap();
     url.set_password(Some("pw")).unwrap();
     let dir = tempfile::tempdir().unwrap();
