@@ -127,7 +127,9 @@ impl Runner {
     }
 
     /// Takes the migration lock, waiting up to `timeout` (calling `waiting`
-    /// once if it has to wait), and creates the history table if missing.
+    /// once if it has to wait), and creates the history table if missing
+    /// (PostgreSQL creates it in the first step's transaction instead, so a
+    /// run killed before that commits leaves no empty table behind).
     pub async fn lock(
         &mut self,
         timeout: Duration,
