@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::jsonschema::{Shape, shape_schema};
 use super::names::TypeNames;
 use crate::manifest::links::{Link, links};
-use crate::manifest::{Entity, FieldType, Manifest};
+use crate::manifest::{Entity, Manifest};
 
 /// Query parameters of the list route that are not fields.
 pub const RESERVED_PARAMETERS: &[&str] = &[
@@ -40,6 +40,11 @@ const PROBLEMS: &[(u16, &str, &str)] = &[
         "Validation",
         "the body fails validation, `errors` per field (`validation`)",
     ),
+    (
+        4,
+        "ClientError",
+        "any other refusal of the request: another site's origin (`origin`), an unknown host name (`unknown-host`), a body that is not JSON (`media-type`)",
+    ),
     (500, "Internal", "an unexpected failure (`internal`)"),
     (
         503,
@@ -59,6 +64,7 @@ pub fn document(manifest: &Manifest) -> Value {
     schemas.insert("Filter".into(), filter_schema());
     schemas.insert("FilterOperators".into(), filter_operators_schema());
     schemas.insert("QueryBody".into(), query_body_schema());
+    schemas.insert("FieldFilter".into(), field_filter_schema());
 
     for (name, entity) in &manifest.entities {
         let base = names.entity(name);
@@ -112,6 +118,7 @@ pub fn document(manifest: &Manifest) -> Value {
                 "200": { "description": "The server and its database are up", "content": { "application/json": { "schema": {
                     "type": "object", "properties": { "status": { "type": "string" } }, "required": ["status"] } } } },
                 "503": problem_ref(503),
+                "4XX": problem_ref(CLIENT_ERROR),
             },
         } }),
     );
@@ -121,7 +128,10 @@ pub fn document(manifest: &Manifest) -> Value {
             "operationId": "discovery",
             "summary": "Entities, fields, relations and permissions",
             "tags": ["meta"],
-            "responses": { "200": { "description": "The served model", "content": { "application/json": { "schema": { "type": "object" } } } } },
+            "responses": {
+                "200": { "description": "The served model", "content": { "application/json": { "schema": { "type": "object" } } } },
+                "4XX": problem_ref(CLIENT_ERROR),
+            },
         } }),
     );
     paths.insert(
@@ -130,7 +140,11 @@ pub fn document(manifest: &Manifest) -> Value {
             "operationId": "openapi",
             "summary": "This document",
             "tags": ["meta"],
-            "responses": { "200": { "description": "The OpenAPI 3.1 document", "content": { "application/json": { "schema": { "type": "object" } } } } },
+            "responses": {
+                "200": { "description": "The OpenAPI 3.1 document", "content": { "application/json": { "schema": { "type": "object" } } } },
+                "304": { "description": "Not modified: the document has the `ETag` given in `If-None-Match`" },
+                "4XX": problem_ref(CLIENT_ERROR),
+            },
         } }),
     );
 
@@ -139,7 +153,11 @@ pub fn document(manifest: &Manifest) -> Value {
         responses.insert(
             (*name).into(),
             json!({
-                "description": format!("{status}: {description}"),
+                "description": if *status == CLIENT_ERROR {
+                    format!("4XX: {description}")
+                } else {
+                    format!("{status}: {description}")
+                },
                 "content": { "application/problem+json": { "schema": component("Problem") } },
             }),
         );
@@ -159,10 +177,11 @@ pub fn document(manifest: &Manifest) -> Value {
         },
         "jsonSchemaDialect": super::jsonschema::DIALECT,
         "paths": paths,
+        "servers": [{ "url": "/", "description": "the `baas serve` that serves this document" }],
         "components": {
             "schemas": schemas,
+            "parameters": shared_parameters(),
             "responses": responses,
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
         },
     })
 }
@@ -178,6 +197,58 @@ pub fn encode_segment(segment: &str) -> String {
         }
     }
     out
+}
+
+/// The list parameters shared by every entity: component name, parameter.
+const SHARED_LIST_PARAMETERS: &[(&str, &str)] = &[
+    ("Where", "where"),
+    ("Or", "or"),
+    ("And", "and"),
+    ("Order", "order"),
+    ("Limit", "limit"),
+    ("Offset", "offset"),
+    ("Count", "count"),
+];
+
+fn parameter_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/parameters/{name}") })
+}
+
+/// `components.parameters`: the list parameters every entity shares.
+fn shared_parameters() -> Map<String, Value> {
+    let mut out = Map::new();
+    for (component_name, name) in SHARED_LIST_PARAMETERS {
+        let parameter = match *name {
+            "where" => json!({
+                "name": "where", "in": "query",
+                "description": "Filter, JSON form: `{\"field\": {\"op\": value}}` with `and`/`or`/`not` (docs/api.md, Filter grammar)",
+                "content": { "application/json": { "schema": component("Filter") } },
+            }),
+            "or" => json!({ "name": "or", "in": "query", "schema": { "type": "string" },
+                "description": "OR group, shorthand: `(rating.eq.G,rating.eq.PG)`" }),
+            "and" => json!({ "name": "and", "in": "query", "schema": { "type": "string" },
+                "description": "AND group, shorthand: `(a.gt.1,or(b.eq.2,c.is.null))`" }),
+            "order" => json!({ "name": "order", "in": "query", "schema": { "type": "string" },
+                "description": "Sort: `field[.asc|.desc][.nullsfirst|.nullslast]`, comma-separated" }),
+            "limit" => json!({ "name": "limit", "in": "query",
+                "schema": { "type": "integer", "minimum": 0, "maximum": 1000, "default": 100 } }),
+            "offset" => json!({ "name": "offset", "in": "query",
+                "schema": { "type": "integer", "minimum": 0, "maximum": i64::MAX, "default": 0 } }),
+            _ => {
+                json!({ "name": "count", "in": "query", "schema": { "type": "string", "enum": ["exact"] },
+                "description": "`exact` adds `count` (every matching row) to the envelope" })
+            }
+        };
+        out.insert((*component_name).into(), parameter);
+    }
+    out
+}
+
+fn field_filter_schema() -> Value {
+    json!({
+        "type": "string",
+        "description": "A filter on the field named by the parameter, shorthand: `op.value` or `not.op.value` (`eq.x`, `in.(a,b)`, `is.null`, `ilike.*x*` on text); the parameter's description is the field's type",
+    })
 }
 
 fn component(name: &str) -> Value {
@@ -198,33 +269,26 @@ fn responses(success: (&str, Value), errors: &[u16]) -> Value {
     for status in errors {
         out.insert(status.to_string(), problem_ref(*status));
     }
+    // Refusals any route may give (origin, host, media type, limits).
+    out.insert("4XX".into(), problem_ref(CLIENT_ERROR));
     Value::Object(out)
 }
+
+/// The status that stands for the `4XX` range in [`PROBLEMS`].
+const CLIENT_ERROR: u16 = 4;
 
 fn json_content(schema: Value) -> Value {
     json!({ "application/json": { "schema": schema } })
 }
 
 fn collection_item(name: &str, base: &str, entity: &Entity, entity_links: &[Link]) -> Value {
-    let mut parameters = vec![
-        json!({
-            "name": "where", "in": "query",
-            "description": "Filter, JSON form: `{\"field\": {\"op\": value}}` with `and`/`or`/`not` (docs/api.md, Filter grammar)",
-            "content": { "application/json": { "schema": component("Filter") } },
-        }),
-        json!({ "name": "or", "in": "query", "schema": { "type": "string" },
-                "description": "OR group, shorthand: `(rating.eq.G,rating.eq.PG)`" }),
-        json!({ "name": "and", "in": "query", "schema": { "type": "string" },
-                "description": "AND group, shorthand: `(a.gt.1,or(b.eq.2,c.is.null))`" }),
-        select_parameter(entity),
-        json!({ "name": "order", "in": "query", "schema": { "type": "string" },
-                "description": "Sort: `field[.asc|.desc][.nullsfirst|.nullslast]`, comma-separated" }),
-        json!({ "name": "limit", "in": "query",
-                "schema": { "type": "integer", "minimum": 0, "maximum": 1000, "default": 100 } }),
-        json!({ "name": "offset", "in": "query", "schema": { "type": "integer", "minimum": 0, "default": 0 } }),
-        json!({ "name": "count", "in": "query", "schema": { "type": "string", "enum": ["exact"] },
-                "description": "`exact` adds `count` (every matching row) to the envelope" }),
-    ];
+    // The list parameters every entity shares are components; only
+    // `select`, `expand` and the per-field filters are the entity's own.
+    let mut parameters: Vec<Value> = SHARED_LIST_PARAMETERS
+        .iter()
+        .map(|(component, _)| parameter_ref(component))
+        .collect();
+    parameters.insert(3, select_parameter(entity));
     if let Some(parameter) = expand_parameter(entity_links) {
         parameters.push(parameter);
     }
@@ -232,13 +296,10 @@ fn collection_item(name: &str, base: &str, entity: &Entity, entity_links: &[Link
         if RESERVED_PARAMETERS.contains(&field_name.as_str()) {
             continue;
         }
+        // The grammar is described once, on the `FieldFilter` schema.
         parameters.push(json!({
-            "name": field_name, "in": "query", "schema": { "type": "string" },
-            "description": format!(
-                "Filter `{field_name}` ({}), shorthand: `op.value` or `not.op.value` (`eq.x`, `in.(a,b)`, `is.null`{})",
-                field.type_label(),
-                if matches!(field.ty, FieldType::String | FieldType::Text) { ", `ilike.*x*`" } else { "" },
-            ),
+            "name": field_name, "in": "query", "schema": component("FieldFilter"),
+            "description": field.type_label(),
         }));
     }
     let mut item = Map::new();
