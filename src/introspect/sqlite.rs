@@ -114,6 +114,15 @@ fn open(path: &Path) -> Result<Connection, IntrospectError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags(path, flags)
         .map_err(|error| connect_error(error.to_string()))?;
+    // No double-quoted string literals: an unknown "column" is an error.
+    for option in [
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DML,
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DDL,
+    ] {
+        connection
+            .set_db_config(option, false)
+            .map_err(|error| connect_error(error.to_string()))?;
+    }
     // A writer may hold the file for a moment; wait for it rather than fail.
     connection
         .busy_timeout(std::time::Duration::from_secs(5))

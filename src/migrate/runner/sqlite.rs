@@ -56,6 +56,15 @@ impl SqliteRunner {
         }
         let connection =
             Connection::open_with_flags(path, flags).map_err(|e| connect_error(e.to_string()))?;
+        // No double-quoted string literals: an unknown "column" is an error.
+        for option in [
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DML,
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DDL,
+        ] {
+            connection
+                .set_db_config(option, false)
+                .map_err(|e| connect_error(e.to_string()))?;
+        }
         // Reading the schema now makes "file is not a database" a connection error.
         connection
             .query_row("SELECT count(*) FROM sqlite_schema", [], |row| {
