@@ -5,7 +5,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
-use crate::ui::Printer;
+use crate::diagnostics::UsageError;
+use crate::ui::{Printer, prompt};
 
 #[derive(Debug)]
 pub struct Context {
@@ -38,6 +39,21 @@ impl Context {
             yes: global.yes,
             interactive,
         })
+    }
+
+    /// Asks a yes/no question. Without a terminal: `yes` when `--yes` was
+    /// given, otherwise an error telling the user which flag to pass.
+    pub fn confirm(&self, question: &str, flag_hint: &str) -> anyhow::Result<bool> {
+        if self.yes {
+            return Ok(true);
+        }
+        if !self.interactive {
+            anyhow::bail!(
+                UsageError::new(format!("{question} (no terminal to ask on)"))
+                    .with_hint(flag_hint.to_owned())
+            );
+        }
+        prompt::yes_no(question)
     }
 
     /// The manifest path as the user would write it (relative when under the cwd).

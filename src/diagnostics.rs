@@ -12,9 +12,9 @@ use miette::{
 use serde_json::json;
 
 use crate::ExitStatus;
-use crate::introspect::IntrospectError;
 use crate::manifest::load::LoadError;
 use crate::manifest::{Diagnostics, Problem};
+use crate::source::IntrospectError;
 use crate::source::{LocationError, redact};
 use crate::ui::Printer;
 

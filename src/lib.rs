@@ -14,6 +14,7 @@
 //! [`run`] is the whole program: `main.rs` only maps its [`ExitStatus`] to a
 //! process exit code.
 
+pub mod backend;
 pub mod cli;
 pub mod codegen;
 pub mod commands;

@@ -1,13 +1,18 @@
 //! What the user pointed `baas` at: a connection string, a database file or a
 //! schema file. Parsing it never touches the network or the disk beyond peeking
 //! at a file's first bytes, and every way of printing it hides the password.
+//!
+//! Also what reading a source takes and gives, shared by the live
+//! introspectors (`introspect/`) and the schema-file parsers (`parse/`):
+//! [`IntrospectOptions`] in, an [`Introspection`] or an [`IntrospectError`] out.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use crate::manifest::SourceEngine;
+use crate::ledger::Ledger;
+use crate::manifest::{Manifest, SourceEngine};
 
 /// A parsed connection string or path.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +39,61 @@ pub enum SourceLocation {
     File {
         path: PathBuf,
     },
+}
+
+/// The schema-file formats `baas introspect FILE` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceFormat {
+    /// SQL DDL or a dump (PostgreSQL, MySQL, SQLite)
+    Sql,
+    /// A Prisma schema (`schema.prisma`, or a folder of them)
+    Prisma,
+    /// JSON Schema (draft-04 to 2020-12)
+    Jsonschema,
+    /// OpenAPI 3.0 / 3.1 or Swagger 2.0 (JSON or YAML)
+    Openapi,
+    /// GraphQL SDL
+    Graphql,
+}
+
+/// What an introspection produced.
+#[derive(Debug, Clone)]
+pub struct Introspection {
+    pub manifest: Manifest,
+    pub ledger: Ledger,
+}
+
+/// Knobs shared by all engines; each uses those that apply to it.
+#[derive(Debug, Clone, Default)]
+pub struct IntrospectOptions {
+    /// Schemas (Postgres) to read; empty means the engine's default.
+    pub schemas: Vec<String>,
+    /// Documents to sample per collection (MongoDB).
+    pub sample: Option<usize>,
+    /// The format of a schema file, when not detected from its name and content.
+    pub format: Option<SourceFormat>,
+    /// The SQL dialect of a dump, when not detected (`postgres`, `mysql`, `sqlite`).
+    pub dialect: Option<String>,
+    /// Fail on statements or constructs a schema file parser skips.
+    pub strict: bool,
+    /// API key of a hosted source (Supabase).
+    pub key: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntrospectError {
+    /// The database could not be reached or opened (exit code 3).
+    #[error("cannot connect to `{target}`: {reason}")]
+    Connect { target: String, reason: String },
+    /// The database answered, but a catalog query failed.
+    #[error("failed to read the catalog of `{target}`: {reason}")]
+    Catalog { target: String, reason: String },
+    /// `baas` has no introspector for this kind of input (yet).
+    #[error("{0}")]
+    Unsupported(String),
+    /// A schema file could not be read as its format; the problems say where.
+    #[error("{0}")]
+    Invalid(#[source] crate::manifest::Diagnostics),
 }
 
 /// The input could not be understood as a connection string or path.

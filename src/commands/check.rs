@@ -3,13 +3,14 @@
 use serde_json::json;
 
 use crate::ExitStatus;
-use crate::commands::migrate::{MigrationsDir, changes_table, summary, summary_line};
+use crate::backend::introspect;
+use crate::commands::shared::{MigrationsDir, changes_table, shown, summary, summary_line};
 use crate::context::Context;
 use crate::diff::{Change, Safety};
-use crate::introspect::{IntrospectOptions, introspect};
 use crate::manifest::{self, Manifest};
 use crate::migrate::MigrateError;
 use crate::migrate::folder;
+use crate::source::IntrospectOptions;
 use crate::source::SourceLocation;
 use crate::ui::Progress;
 
@@ -70,7 +71,7 @@ pub async fn run(args: CheckArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let (against, before, fix) = match &args.db {
         Some(url) => {
             let location = SourceLocation::parse(url, &cx.cwd)?;
-            let shown = crate::commands::migrate::shown(&location, cx);
+            let shown = shown(&location, cx);
             let schemas = working
                 .source
                 .as_ref()

@@ -3,12 +3,16 @@
 use serde_json::json;
 
 use crate::ExitStatus;
+use crate::backend::introspect;
+use crate::commands::shared::{
+    MigrationsDir, SqlDialect, describe, safety_label, summary, summary_line,
+};
 use crate::context::Context;
 use crate::diagnostics::UsageError;
-use crate::diff::{Change, ChangeKind, Safety};
-use crate::introspect::{IntrospectOptions, introspect};
+use crate::diff::Change;
 use crate::manifest::{self, Manifest};
 use crate::migrate::render::Target;
+use crate::source::IntrospectOptions;
 use crate::source::SourceLocation;
 use crate::ui::{Progress, table};
 
@@ -50,7 +54,7 @@ pub struct DiffArgs {
     #[arg(long, value_name = "OLD=NEW")]
     pub rename: Vec<String>,
     #[command(flatten)]
-    pub migrations: crate::commands::migrate::MigrationsDir,
+    pub migrations: MigrationsDir,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -62,24 +66,6 @@ pub enum DiffFormat {
     Json,
     /// The SQL that would apply the changes
     Sql,
-}
-
-/// SQL dialects `baas` renders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SqlDialect {
-    Postgres,
-    Mysql,
-    Sqlite,
-}
-
-impl SqlDialect {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Postgres => "postgres",
-            Self::Mysql => "mysql",
-            Self::Sqlite => "sqlite",
-        }
-    }
 }
 
 pub async fn run(args: DiffArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
@@ -99,7 +85,7 @@ pub async fn run(args: DiffArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     if cx.printer.json_mode() || matches!(args.format, DiffFormat::Json) {
         cx.printer.json(&json!({
             "changes": changes,
-            "summary": crate::commands::migrate::summary(&changes),
+            "summary": summary(&changes),
         }))?;
         return Ok(ExitStatus::Success);
     }
@@ -118,8 +104,7 @@ pub async fn run(args: DiffArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         ]);
     }
     cx.printer.data(&format!("{rows}\n"))?;
-    cx.printer
-        .status(&crate::commands::migrate::summary_line(&changes));
+    cx.printer.status(&summary_line(&changes));
     Ok(ExitStatus::Success)
 }
 
@@ -240,70 +225,4 @@ async fn side(spec: &str, cx: &Context) -> anyhow::Result<Manifest> {
     let result = introspect(&location, &IntrospectOptions::default(), &progress).await;
     progress.finish();
     Ok(result?.manifest)
-}
-
-pub(crate) fn safety_label(safety: Safety) -> &'static str {
-    match safety {
-        Safety::Safe => "safe",
-        Safety::NeedsReview => "needs-review",
-        Safety::Destructive => "DESTRUCTIVE",
-    }
-}
-
-/// A short name for the change and the object it touches.
-pub(crate) fn describe(change: &Change) -> (String, String) {
-    let pair = |what: &str, object: String| (what.to_owned(), object);
-    match &change.kind {
-        ChangeKind::AddEnum { name } => pair("add enum", name.clone()),
-        ChangeKind::DropEnum { name } => pair("drop enum", name.clone()),
-        ChangeKind::AddEnumValue { name, value } => {
-            pair("add enum value", format!("{name}.{value}"))
-        }
-        ChangeKind::RemoveEnumValue { name, value } => {
-            pair("remove enum value", format!("{name}.{value}"))
-        }
-        ChangeKind::AddEntity { entity } => pair("add entity", entity.clone()),
-        ChangeKind::DropEntity { entity } => pair("drop entity", entity.clone()),
-        ChangeKind::RenameEntityCandidate { from, to } => pair("rename?", format!("{from} → {to}")),
-        ChangeKind::RenameEntity { from, to } => pair("rename entity", format!("{from} → {to}")),
-        ChangeKind::AddField { entity, field } => pair("add field", format!("{entity}.{field}")),
-        ChangeKind::DropField { entity, field } => pair("drop field", format!("{entity}.{field}")),
-        ChangeKind::AlterField { entity, field, .. } => {
-            pair("alter field", format!("{entity}.{field}"))
-        }
-        ChangeKind::RenameFieldCandidate { entity, from, to } => {
-            pair("rename?", format!("{entity}.{from} → {entity}.{to}"))
-        }
-        ChangeKind::RenameField { entity, from, to } => {
-            pair("rename field", format!("{entity}.{from} → {entity}.{to}"))
-        }
-        ChangeKind::ChangePrimaryKey { entity, .. } => pair("primary key", entity.clone()),
-        ChangeKind::AddIndex { entity, index } => pair("add index", format!("{entity}.{index}")),
-        ChangeKind::DropIndex { entity, index } => pair("drop index", format!("{entity}.{index}")),
-        ChangeKind::AddRelation {
-            entity,
-            fields,
-            target,
-        } => pair(
-            "add relation",
-            format!("{entity}({}) → {target}", fields.join(", ")),
-        ),
-        ChangeKind::DropRelation {
-            entity,
-            fields,
-            target,
-        } => pair(
-            "drop relation",
-            format!("{entity}({}) → {target}", fields.join(", ")),
-        ),
-        ChangeKind::AddUnique { entity, fields } => {
-            pair("add unique", format!("{entity}({})", fields.join(", ")))
-        }
-        ChangeKind::DropUnique { entity, fields } => {
-            pair("drop unique", format!("{entity}({})", fields.join(", ")))
-        }
-        ChangeKind::AddCheck { entity, .. } => pair("add check", entity.clone()),
-        ChangeKind::DropCheck { entity, .. } => pair("drop check", entity.clone()),
-        ChangeKind::AlterEntity { entity, .. } => pair("alter entity", entity.clone()),
-    }
 }

@@ -6,14 +6,15 @@ use std::time::Instant;
 use serde_json::json;
 
 use crate::ExitStatus;
+use crate::backend;
 use crate::context::Context;
 use crate::diagnostics::UsageError;
-use crate::introspect::{self, IntrospectOptions, Introspection};
 use crate::ledger::Ledger;
 use crate::manifest::{self, Manifest};
 use crate::settings::Environment;
 use crate::source::SourceLocation;
-use crate::ui::{Progress, prompt, table};
+use crate::source::{IntrospectOptions, Introspection};
+use crate::ui::{Progress, table};
 
 /// Read a database or schema file into baas.toml.
 ///
@@ -56,10 +57,10 @@ pub struct IntrospectArgs {
     pub sample: usize,
     /// Format of a schema file [default: detected from its name and content]
     #[arg(long, value_enum)]
-    pub format: Option<crate::parse::SourceFormat>,
+    pub format: Option<crate::source::SourceFormat>,
     /// SQL dialect of a dump [default: detected]
     #[arg(long, value_enum)]
-    pub dialect: Option<crate::commands::diff::SqlDialect>,
+    pub dialect: Option<crate::commands::shared::SqlDialect>,
     /// Fail on statements a schema file importer would otherwise skip (with a ledger entry)
     #[arg(long)]
     pub strict: bool,
@@ -99,7 +100,7 @@ pub async fn run(mut args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitS
     };
     let progress = Progress::new(cx.printer.progress_allowed(), "reading catalog");
     let started = Instant::now();
-    let result = introspect::introspect(&location, &options, &progress).await;
+    let result = backend::introspect(&location, &options, &progress).await;
     progress.finish();
     let Introspection {
         mut manifest,
@@ -383,8 +384,7 @@ fn write_manifest(
                 "`{}` exists and differs; replace it?",
                 cx.display_path(path)
             );
-            if !prompt::confirm(
-                cx,
+            if !cx.confirm(
                 &question,
                 "pass --force to replace it, or --out to write elsewhere",
             )? {

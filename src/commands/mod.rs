@@ -9,6 +9,7 @@ pub mod init;
 pub mod introspect;
 pub mod migrate;
 pub mod serve;
+pub mod shared;
 pub mod show;
 pub mod validate;
 

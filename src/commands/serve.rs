@@ -311,9 +311,9 @@ fn refused_hint(error: anyhow::Error) -> anyhow::Error {
 /// `--db URL` without a manifest: introspect and serve, writing nothing.
 async fn instant(url: &str, cx: &Context) -> anyhow::Result<Served> {
     let location = SourceLocation::parse(url, &cx.cwd)?;
-    let introspection = crate::introspect::introspect(
+    let introspection = crate::backend::introspect(
         &location,
-        &crate::introspect::IntrospectOptions::default(),
+        &crate::source::IntrospectOptions::default(),
         &crate::ui::Progress::hidden(),
     )
     .await?;

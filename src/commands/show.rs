@@ -30,7 +30,7 @@ pub fn run(args: ShowArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         Some(name) => {
             let Some(entity) = manifest.entities.get(&name) else {
                 let names: Vec<&str> = manifest.entities.keys().map(String::as_str).collect();
-                let hint = match manifest::load::closest(&name, &names) {
+                let hint = match manifest::diagnostics::closest(&name, &names) {
                     Some(best) => format!("did you mean `{best}`? `baas show` lists them all"),
                     None => "`baas show` lists them all".to_owned(),
                 };

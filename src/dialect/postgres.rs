@@ -163,6 +163,33 @@ fn numeric_modifier(typmod: i32) -> Option<(i32, i32)> {
     Some((precision, scale))
 }
 
+/// The name PostgreSQL gives a constraint it names itself
+/// (`makeObjectName`): `table_column_label`, the longer of the two names cut
+/// first so that the whole fits in 63 bytes.
+pub fn default_name(table: &str, column: Option<&str>, label: &str) -> String {
+    const MAX_NAME_BYTES: usize = 63;
+    let overhead = label.len() + 1 + usize::from(column.is_some());
+    let available = MAX_NAME_BYTES.saturating_sub(overhead);
+    let (mut first, mut second) = (table.len(), column.map_or(0, str::len));
+    while first + second > available {
+        if first > second {
+            first -= 1;
+        } else {
+            second -= 1;
+        }
+    }
+    let clip = |text: &str, mut length: usize| {
+        while !text.is_char_boundary(length) {
+            length -= 1;
+        }
+        text[..length].to_owned()
+    };
+    match column {
+        Some(column) => format!("{}_{}_{label}", clip(table, first), clip(column, second)),
+        None => format!("{}_{label}", clip(table, first)),
+    }
+}
+
 /// `name` as PostgreSQL prints an identifier: bare when it is a plain
 /// lower-case word, else in double quotes. (PostgreSQL also quotes reserved
 /// words; a name that collides with one is printed quoted by `format_type()`
@@ -392,5 +419,29 @@ mod tests {
         assert_eq!(quote_identifier("bıgınt"), "\"bıgınt\"");
         assert_eq!(quote_identifier("1st"), "\"1st\"");
         assert_eq!(quote_identifier("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn default_constraint_names_are_cut_like_postgres_cuts_them() {
+        assert_eq!(default_name("film", None, "pkey"), "film_pkey");
+        assert_eq!(
+            default_name("authors", Some("email"), "key"),
+            "authors_email_key"
+        );
+        let long_table = "t".repeat(70);
+        assert_eq!(
+            default_name(&long_table, None, "pkey"),
+            format!("{}_pkey", "t".repeat(58))
+        );
+        // The longer name is cut first: 63 - 5 bytes for the two names.
+        assert_eq!(
+            default_name(&"a".repeat(40), Some(&"b".repeat(30)), "key"),
+            format!("{}_{}_key", "a".repeat(29), "b".repeat(29))
+        );
+        // Never inside a character.
+        assert_eq!(
+            default_name(&"é".repeat(40), None, "pkey"),
+            format!("{}_pkey", "é".repeat(29))
+        );
     }
 }

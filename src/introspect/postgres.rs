@@ -20,7 +20,7 @@ use sqlx::{ConnectOptions, Connection, Row};
 use url::Url;
 
 use super::{IntrospectError, IntrospectOptions, Introspection, Introspector};
-use crate::dialect::postgres::{builtin_field, pin_native};
+use crate::dialect::postgres::{builtin_field, default_name, pin_native};
 use crate::ledger::Ledger;
 use crate::manifest::{
     Check, DefaultValue, Entity, EntityKind, Enum, Field, FieldType, Generated, GeneratedKind,
@@ -1320,33 +1320,6 @@ fn referential_action(code: &str) -> ReferentialAction {
     }
 }
 
-/// The name PostgreSQL gives a constraint it names itself
-/// (`makeObjectName`): `table_column_label`, the longer of the two names cut
-/// first so that the whole fits in 63 bytes.
-pub(crate) fn default_name(table: &str, column: Option<&str>, label: &str) -> String {
-    const MAX_NAME_BYTES: usize = 63;
-    let overhead = label.len() + 1 + usize::from(column.is_some());
-    let available = MAX_NAME_BYTES.saturating_sub(overhead);
-    let (mut first, mut second) = (table.len(), column.map_or(0, str::len));
-    while first + second > available {
-        if first > second {
-            first -= 1;
-        } else {
-            second -= 1;
-        }
-    }
-    let clip = |text: &str, mut length: usize| {
-        while !text.is_char_boundary(length) {
-            length -= 1;
-        }
-        text[..length].to_owned()
-    };
-    match column {
-        Some(column) => format!("{}_{}_{label}", clip(table, first), clip(column, second)),
-        None => format!("{}_{label}", clip(table, first)),
-    }
-}
-
 /// `a`, `a and b`, `a, b and c`.
 fn and_list(items: &[String]) -> String {
     match items {
@@ -2553,30 +2526,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("db.example.com:5433/shop"), "{text}");
-    }
-
-    #[test]
-    fn default_constraint_names_are_cut_like_postgres_cuts_them() {
-        assert_eq!(default_name("film", None, "pkey"), "film_pkey");
-        assert_eq!(
-            default_name("authors", Some("email"), "key"),
-            "authors_email_key"
-        );
-        let long_table = "t".repeat(70);
-        assert_eq!(
-            default_name(&long_table, None, "pkey"),
-            format!("{}_pkey", "t".repeat(58))
-        );
-        // The longer name is cut first: 63 - 5 bytes for the two names.
-        assert_eq!(
-            default_name(&"a".repeat(40), Some(&"b".repeat(30)), "key"),
-            format!("{}_{}_key", "a".repeat(29), "b".repeat(29))
-        );
-        // Never inside a character.
-        assert_eq!(
-            default_name(&"é".repeat(40), None, "pkey"),
-            format!("{}_pkey", "é".repeat(29))
-        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use toml_edit::{Item, Table, TableLike, Value};
 
-use super::diagnostics::{Diagnostics, Problem, ProblemKind};
+use super::diagnostics::{Diagnostics, Problem, ProblemKind, closest};
 use super::model::*;
 use super::path::{index_path, key_path};
 
@@ -1246,16 +1246,6 @@ impl Reader {
             fields: fields?,
         })
     }
-}
-
-/// The allowed spelling closest to `word`, if it is close enough to be a typo.
-pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(word, c), *c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
 }
 
 #[cfg(test)]

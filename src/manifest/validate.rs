@@ -7,8 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use indexmap::IndexMap;
 
-use super::diagnostics::{Problem, ProblemKind};
-use super::load::closest;
+use super::diagnostics::{Problem, ProblemKind, closest};
 use super::model::*;
 use super::path::{index_path, key_path};
 

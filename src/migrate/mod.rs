@@ -11,6 +11,7 @@ pub mod history;
 pub mod render;
 pub mod runner;
 pub mod split;
+pub mod steps;
 
 pub use error::MigrateError;
 

@@ -28,13 +28,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::{MAX_NESTING, SourceFile};
-use crate::introspect::{IntrospectOptions, Introspection};
 use crate::ledger::Ledger;
-use crate::manifest::load::closest;
+use crate::manifest::diagnostics::closest;
 use crate::manifest::{
     CURRENT_FORMAT, Diagnostics, Entity, Enum, Field, FieldType, Manifest, Problem,
     ReferentialAction, Relation, RelationTarget, Source, SourceEngine,
 };
+use crate::source::{IntrospectOptions, Introspection};
 
 /// Reads an SDL file into a manifest.
 pub fn parse(

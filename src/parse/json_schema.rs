@@ -62,12 +62,12 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use super::SourceFile;
-use crate::introspect::{IntrospectOptions, Introspection};
 use crate::ledger::Ledger;
 use crate::manifest::{
     CURRENT_FORMAT, DefaultValue, Diagnostics, Entity, Enum, Field, FieldType, Literal, Manifest,
     Problem, Project, Source, SourceEngine,
 };
+use crate::source::{IntrospectOptions, Introspection};
 
 /// Reads a JSON Schema file into a manifest.
 pub fn parse(
@@ -1792,7 +1792,7 @@ impl<'a> Walker<'a> {
                     types.push(name.to_owned());
                 }
             } else {
-                let help = match crate::manifest::load::closest(name, TYPE_NAMES) {
+                let help = match crate::manifest::diagnostics::closest(name, TYPE_NAMES) {
                     Some(best) => format!("did you mean `{best}`?"),
                     None => format!("use one of: {}", TYPE_NAMES.join(", ")),
                 };

@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::introspect::{IntrospectError, IntrospectOptions, Introspection};
 use crate::manifest::{Diagnostics, Problem, ProblemKind};
+pub use crate::source::SourceFormat;
+use crate::source::{IntrospectError, IntrospectOptions, Introspection};
 
 pub mod graphql;
 pub mod json_schema;
@@ -28,21 +29,6 @@ pub const MAX_PROBLEMS: usize = 50;
 /// file. Every importer descends recursively; past this depth it stops with
 /// a problem at the position instead of running out of stack.
 pub const MAX_NESTING: usize = 128;
-
-/// The schema-file formats `baas introspect FILE` reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SourceFormat {
-    /// SQL DDL or a dump (PostgreSQL, MySQL, SQLite)
-    Sql,
-    /// A Prisma schema (`schema.prisma`, or a folder of them)
-    Prisma,
-    /// JSON Schema (draft-04 to 2020-12)
-    Jsonschema,
-    /// OpenAPI 3.0 / 3.1 or Swagger 2.0 (JSON or YAML)
-    Openapi,
-    /// GraphQL SDL
-    Graphql,
-}
 
 /// A schema file's text and where it came from.
 #[derive(Debug, Clone)]

@@ -37,10 +37,10 @@ use super::SourceFile;
 use super::json_schema::{
     Classified, Document, KeyRule, Pointer, Syntax, Walker, child, deserialize, read_document,
 };
-use crate::introspect::{IntrospectOptions, Introspection};
 use crate::manifest::{
     Api, CURRENT_FORMAT, Diagnostics, Manifest, Operation, Project, Source, SourceEngine,
 };
+use crate::source::{IntrospectOptions, Introspection};
 
 /// Reads an OpenAPI or Swagger file into a manifest.
 pub fn parse(

@@ -36,8 +36,8 @@ mod native;
 mod syntax;
 
 use super::SourceFile;
-use crate::introspect::{IntrospectOptions, Introspection};
 use crate::manifest::{Diagnostics, Problem, ProblemKind};
+use crate::source::{IntrospectOptions, Introspection};
 
 /// Reads the schema file(s) into a manifest. The files of a folder form one
 /// schema; problems are reported for the first file that has any, with a

@@ -21,8 +21,8 @@
 use std::ops::Range;
 
 use super::SourceFile;
-use crate::introspect::{IntrospectOptions, Introspection};
 use crate::manifest::{Diagnostics, Problem, ProblemKind};
+use crate::source::{IntrospectOptions, Introspection};
 use crate::ui::Progress;
 
 mod mysql;

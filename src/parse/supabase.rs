@@ -32,13 +32,13 @@ use url::Url;
 use super::SourceFile;
 use super::json_schema::{Syntax, default_fits, literal, locate, read_document};
 use crate::dialect::postgres::builtin_field;
-use crate::introspect::{IntrospectError, IntrospectOptions, Introspection};
 use crate::ledger::Ledger;
 use crate::manifest::{
     Api, CURRENT_FORMAT, DefaultValue, Diagnostics, Entity, Enum, Field, FieldType, Generated,
     GeneratedKind, Literal, Manifest, Operation, Project, ReferentialAction, Relation,
     RelationTarget, Source, SourceEngine,
 };
+use crate::source::{IntrospectError, IntrospectOptions, Introspection};
 
 /// How long one fetch may take, connection and body included.
 const TIMEOUT: Duration = Duration::from_secs(60);

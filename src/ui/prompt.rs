@@ -4,20 +4,10 @@
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Select};
 
-use crate::context::Context;
-
-/// Asks a yes/no question. Without a terminal: `yes` when `--yes` was given,
-/// otherwise an error telling the user which flag to pass.
-pub fn confirm(cx: &Context, question: &str, flag_hint: &str) -> anyhow::Result<bool> {
-    if cx.yes {
-        return Ok(true);
-    }
-    if !cx.interactive {
-        anyhow::bail!(
-            crate::diagnostics::UsageError::new(format!("{question} (no terminal to ask on)"))
-                .with_hint(flag_hint.to_owned())
-        );
-    }
+/// Asks a yes/no question on the terminal (the default is no). Callers
+/// decide first whether there is a terminal to ask on
+/// ([`crate::context::Context::confirm`]).
+pub fn yes_no(question: &str) -> anyhow::Result<bool> {
     Ok(Confirm::with_theme(&ColorfulTheme::default())
         .with_prompt(question)
         .default(false)

@@ -11,10 +11,11 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use baas::backend::introspect;
 use baas::codegen::jsonschema::{Shape, entity_schema};
 use baas::codegen::names::TypeNames;
 use baas::codegen::{Origin, Target, generate};
-use baas::introspect::{IntrospectOptions, introspect};
+use baas::introspect::IntrospectOptions;
 use baas::manifest::Manifest;
 use baas::source::SourceLocation;
 use baas::ui::Progress;

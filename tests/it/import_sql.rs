@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use baas::introspect::{IntrospectOptions, Introspection, introspect};
+use baas::backend::introspect;
+use baas::introspect::{IntrospectOptions, Introspection};
 use baas::manifest::{EntityKind, Manifest};
 use baas::source::SourceLocation;
 use baas::ui::Progress;

@@ -14,6 +14,7 @@ mod import_openapi;
 mod import_prisma;
 mod import_sql;
 mod kernel;
+mod layout;
 mod manifest;
 mod migrate;
 mod migrate_render;

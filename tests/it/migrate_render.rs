@@ -487,7 +487,8 @@ async fn postgres_pagila_round_trips_through_a_fresh_database() {
 // MySQL (MariaDB)
 
 mod my {
-    use baas::introspect::{IntrospectOptions, introspect as introspect_location};
+    use baas::backend::introspect as introspect_location;
+    use baas::introspect::IntrospectOptions;
     use baas::manifest::Manifest;
     use baas::migrate::render::Script;
     use baas::source::SourceLocation;

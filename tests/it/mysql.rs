@@ -2,7 +2,8 @@
 //! the real sakila and Chinook schemas loaded with the `mariadb` client, and
 //! a schema of our own for the features they lack.
 
-use baas::introspect::{IntrospectOptions, Introspection, introspect as introspect_location};
+use baas::backend::introspect as introspect_location;
+use baas::introspect::{IntrospectOptions, Introspection};
 use baas::manifest::{
     self, DefaultValue, EntityKind, FieldType, Generated, GeneratedKind, IndexPart, Literal,
     Manifest, ReferentialAction, SortOrder,

@@ -4,8 +4,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{ApplyArgs, database, human_duration, steps};
+use super::{ApplyArgs, steps};
 use crate::ExitStatus;
+use crate::commands::shared::{changes_table, database, human_duration, shown, summary_line};
 use crate::context::Context;
 use crate::migrate::folder::{self, Migration};
 use crate::migrate::history::{self, AppliedMigration, Conflict};
@@ -15,7 +16,7 @@ use crate::source::SourceLocation;
 
 pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let location = database(args.db.as_deref(), cx)?;
-    let shown = super::shown(&location, cx);
+    let shown = shown(&location, cx);
     let dir = args.migrations.resolve(cx);
     let missing = if args.dry_run {
         Missing::Fail
@@ -123,7 +124,7 @@ async fn locked(
     migrations: &[Migration],
     target: Target,
     confirmed: &mut std::collections::BTreeSet<u32>,
-) -> Result<Vec<steps::Done>, anyhow::Error> {
+) -> Result<Vec<crate::migrate::steps::Done>, anyhow::Error> {
     let applied = runner.applied().await?;
     let pending = pending(migrations, &applied)?;
     let steps = prepare_all(&pending, target, runner.transactional())?;
@@ -162,8 +163,8 @@ async fn already_applied(
 ) -> Option<MigrateError> {
     let first = pending.first()?;
     let newest = pending.last()?;
-    let options = crate::introspect::IntrospectOptions::default();
-    let live = crate::introspect::introspect(location, &options, &crate::ui::Progress::hidden())
+    let options = crate::source::IntrospectOptions::default();
+    let live = crate::backend::introspect(location, &options, &crate::ui::Progress::hidden())
         .await
         .ok()?
         .manifest;
@@ -183,7 +184,7 @@ async fn already_applied(
     } else {
         return None;
     };
-    let shown = super::shown(location, cx);
+    let shown = shown(location, cx);
     let hint = if all {
         "it is the database baas.toml was introspected from: record the migrations as applied \
          without running them with `baas migrate apply --baseline` (it checks the schema first)"
@@ -231,7 +232,7 @@ async fn baseline(
         .into());
     }
     let snapshot = crate::manifest::load_file(&snapshot_path)?.manifest;
-    let options = crate::introspect::IntrospectOptions {
+    let options = crate::source::IntrospectOptions {
         schemas: snapshot
             .source
             .as_ref()
@@ -240,16 +241,16 @@ async fn baseline(
         ..Default::default()
     };
     let progress = crate::ui::Progress::new(cx.printer.progress_allowed(), "reading");
-    let live = crate::introspect::introspect(location, &options, &progress).await;
+    let live = crate::backend::introspect(location, &options, &progress).await;
     progress.finish();
     let changes = crate::diff::diff(&live?.manifest, &snapshot);
     if !changes.is_empty() {
-        cx.printer.status(&super::changes_table(&changes, cx));
+        cx.printer.status(&changes_table(&changes, cx));
         return Err(MigrateError::refused(
             format!(
                 "`{shown}` does not match the snapshot of `{}`: {}",
                 newest.id(),
-                super::summary_line(&changes)
+                summary_line(&changes)
             ),
             "--baseline is for a database that already has the migrations' schema; apply them \
              instead, or bring the database in line first",
@@ -337,7 +338,7 @@ fn prepare_all<'a>(
 ) -> Result<Vec<Step<'a>>, MigrateError> {
     pending
         .iter()
-        .map(|m| steps::prepare(m, Direction::Up, target, transactional))
+        .map(|m| crate::migrate::steps::prepare(m, Direction::Up, target, transactional))
         .collect()
 }
 

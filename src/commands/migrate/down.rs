@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::apply::refusal;
-use super::{DownArgs, database, human_duration, steps};
+use super::{DownArgs, steps};
 use crate::ExitStatus;
+use crate::commands::shared::{database, human_duration, shown};
 use crate::context::Context;
 use crate::diagnostics::UsageError;
 use crate::migrate::folder::{self, Migration};
@@ -21,7 +22,7 @@ pub async fn run(args: DownArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             .into());
     }
     let location = database(args.db.as_deref(), cx)?;
-    let shown = super::shown(&location, cx);
+    let shown = shown(&location, cx);
     let dir = args.migrations.resolve(cx);
     let mut runner = Runner::connect(&location, Missing::Fail).await?;
     let target = runner.target();
@@ -106,7 +107,7 @@ async fn locked(
     migrations: &[Migration],
     numbers: &[u32],
     target: Target,
-) -> anyhow::Result<Vec<steps::Done>> {
+) -> anyhow::Result<Vec<crate::migrate::steps::Done>> {
     let applied = runner.applied().await?;
     let still: Vec<&Migration> = migrations
         .iter()
@@ -165,6 +166,6 @@ fn prepare_all<'a>(
 ) -> Result<Vec<Step<'a>>, MigrateError> {
     chosen
         .iter()
-        .map(|m| steps::prepare(m, Direction::Down, target, transactional))
+        .map(|m| crate::migrate::steps::prepare(m, Direction::Down, target, transactional))
         .collect()
 }

@@ -2,8 +2,9 @@
 
 use serde_json::json;
 
-use super::{PlanArgs, changes_table, summary, summary_line};
+use super::PlanArgs;
 use crate::ExitStatus;
+use crate::commands::shared::{changes_table, summary, summary_line};
 use crate::context::Context;
 use crate::diagnostics::UsageError;
 use crate::diff::Safety;

@@ -2,8 +2,9 @@
 
 use serde_json::json;
 
-use super::{StatusArgs, database};
+use super::StatusArgs;
 use crate::ExitStatus;
+use crate::commands::shared::{database, shown};
 use crate::context::Context;
 use crate::migrate::folder;
 use crate::migrate::history::{self, State};
@@ -14,7 +15,7 @@ use crate::ui::table;
 
 pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let location = database(args.db.as_deref(), cx)?;
-    let shown = super::shown(&location, cx);
+    let shown = shown(&location, cx);
     let dir = args.migrations.resolve(cx);
     // A SQLite file `apply` would create: everything is pending.
     let (migrations, applied, exists) = match &location {

@@ -1,63 +1,17 @@
-//! What `apply` and `down` share: reading the scripts to run, confirming
-//! destructive statements, printing a dry run, and running the steps with a
-//! progress line each.
+//! What `apply` and `down` share on the terminal: confirming destructive
+//! statements, printing a dry run, and a progress line for each step that
+//! [`crate::migrate::steps::run`] runs.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use serde_json::json;
 
-use super::human_duration;
+use crate::commands::shared::human_duration;
 use crate::context::Context;
-use crate::migrate::folder::{self, Migration};
 use crate::migrate::runner::{Direction, Runner, Step};
 use crate::migrate::split::{self, FileStatement};
+use crate::migrate::steps::{Done, Event, file_name};
 use crate::migrate::{MigrateError, Target};
-use crate::ui::prompt;
-
-/// Reads the script of `migration` for `direction`, refusing transaction
-/// control where the runner owns the transaction.
-pub(crate) fn prepare<'a>(
-    migration: &'a Migration,
-    direction: Direction,
-    target: Target,
-    transactional: bool,
-) -> Result<Step<'a>, MigrateError> {
-    let statements = match direction {
-        Direction::Up => migration.up_statements(target)?,
-        Direction::Down => migration.down_statements(target)?,
-    };
-    if transactional
-        && let Some(statement) = statements.iter().find(|s| split::is_transaction_control(s))
-    {
-        return Err(MigrateError::refused(
-            format!(
-                "{} of `{}` controls the transaction itself (line {}: `{}`)",
-                file_name(direction, target),
-                migration.id(),
-                statement.line,
-                statement.first_line()
-            ),
-            "baas runs each migration in a transaction of its own: remove BEGIN/COMMIT/ROLLBACK \
-             from the file",
-        ));
-    }
-    Ok(Step {
-        migration,
-        direction,
-        statements,
-    })
-}
-
-pub(crate) fn file_name(direction: Direction, target: Target) -> String {
-    folder::script_name(
-        match direction {
-            Direction::Up => "up",
-            Direction::Down => "down",
-        },
-        target,
-    )
-}
 
 /// Asks once for every destructive statement of `steps` (all of them listed
 /// first); returns the numbers of the migrations confirmed.
@@ -92,8 +46,7 @@ pub(crate) fn confirm_destructive(
         ));
     }
     let question = format!("Run {} destructive statement(s)?", lines.len());
-    if !prompt::confirm(
-        cx,
+    if !cx.confirm(
         &question,
         "pass --yes to run destructive statements without a terminal (review them first, or try --dry-run)",
     )? {
@@ -169,114 +122,30 @@ fn statement_json(statement: &FileStatement) -> serde_json::Value {
     })
 }
 
-/// A step that ran.
-pub(crate) struct Done {
-    pub number: u32,
-    pub name: String,
-    pub elapsed: Duration,
-}
-
-/// Runs `steps` in order with a progress line each; stops at the first
-/// failure with a report of what ran and what was undone.
+/// Runs `steps` in order ([`crate::migrate::steps::run`]) with a progress
+/// line each.
 pub(crate) async fn run(
     cx: &Context,
     runner: &mut Runner,
     steps: &[Step<'_>],
 ) -> Result<Vec<Done>, MigrateError> {
     let target = runner.target();
-    let verb = |direction| match direction {
-        Direction::Up => "applied",
-        Direction::Down => "undone",
-    };
-    let mut done = Vec::new();
-    for step in steps {
-        let id = step.migration.id();
-        cx.printer.status(&format!(
-            "  {id}: running {} statement(s) of {}...",
+    crate::migrate::steps::run(runner, steps, &mut |event| match event {
+        Event::Started(step) => cx.printer.status(&format!(
+            "  {}: running {} statement(s) of {}...",
+            step.migration.id(),
             step.statements.len(),
             file_name(step.direction, target)
-        ));
-        match runner.run(step).await {
-            Ok(elapsed) => {
-                cx.printer.status(&format!(
-                    "  {id}: {} in {}",
-                    verb(step.direction),
-                    human_duration(elapsed)
-                ));
-                done.push(Done {
-                    number: step.migration.number(),
-                    name: step.migration.dir.name.clone(),
-                    elapsed,
-                });
-            }
-            Err(failure) => {
-                let file = file_name(step.direction, target);
-                let total = step.statements.len();
-                let message = match &failure.statement {
-                    Some(statement) => format!(
-                        "`{id}` failed at statement {} of {total} ({file} line {}: `{}`): {}",
-                        statement.number,
-                        statement.line,
-                        statement.first_line(),
-                        failure.reason
-                    ),
-                    None => format!("`{id}` failed: {}", failure.reason),
-                };
-                let history = match step.direction {
-                    Direction::Up => "`_baas_migrations` does not record it",
-                    Direction::Down => "`_baas_migrations` still records it as applied",
-                };
-                let mut hint = if runner.transactional() {
-                    format!(
-                        "nothing of `{id}` is left in the database: its transaction was rolled back, \
-                         and {history}; fix {file} and run the command again"
-                    )
-                } else if failure.kept == 0 {
-                    format!(
-                        "no statement of `{id}` ran, and {history}; fix {file} and run the command again"
-                    )
-                } else {
-                    let engine = if target == Target::Mongodb {
-                        "MongoDB commands"
-                    } else {
-                        "MySQL DDL"
-                    };
-                    format!(
-                        "{engine} cannot be rolled back: statement(s) 1-{} of {file} ran and stay \
-                         in the database, and {history}. Undo them by hand (or run the rest by \
-                         hand), fix {file}, then run the command again",
-                        failure.kept
-                    )
-                };
-                if !done.is_empty() {
-                    let ids: Vec<String> = done
-                        .iter()
-                        .map(|d: &Done| folder::folder_name(d.number, &d.name))
-                        .collect();
-                    hint.push_str(&format!(
-                        ". Before it, this run {} {}",
-                        verb(step.direction),
-                        ids.join(", ")
-                    ));
-                }
-                if failure.denied {
-                    // Not the script's fault: say what is left, not "fix it".
-                    let state = if failure.kept == 0 {
-                        format!("nothing of `{id}` was left in the database, and {history}")
-                    } else {
-                        format!(
-                            "statement(s) 1-{} of {file} ran and stay in the database, and {history}",
-                            failure.kept
-                        )
-                    };
-                    return Err(MigrateError::Denied {
-                        message: format!("the database refused: {message}"),
-                        hint: format!("{}; {state}", crate::migrate::error::DENIED_HINT),
-                    });
-                }
-                return Err(MigrateError::Failed { message, hint });
-            }
-        }
-    }
-    Ok(done)
+        )),
+        Event::Finished(step, elapsed) => cx.printer.status(&format!(
+            "  {}: {} in {}",
+            step.migration.id(),
+            match step.direction {
+                Direction::Up => "applied",
+                Direction::Down => "undone",
+            },
+            human_duration(elapsed)
+        )),
+    })
+    .await
 }

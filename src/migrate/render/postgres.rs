@@ -38,7 +38,7 @@ fn table(entity: &Entity) -> String {
 fn default_name(table: &str, columns: &[&str], label: &str) -> String {
     let joined = columns.join("_");
     let column = (!columns.is_empty()).then_some(joined.as_str());
-    crate::introspect::postgres::default_name(table, column, label)
+    crate::dialect::postgres::default_name(table, column, label)
 }
 
 /// Functions PostgreSQL has that defaults, checks and index keys of other

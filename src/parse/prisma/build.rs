@@ -12,14 +12,14 @@ use indexmap::IndexMap;
 
 use super::native::{Native, NativeArgument, Provider, Scalar, native_field};
 use super::syntax::{Arity, Attribute, Block, BlockKind, Expr, FieldDecl, Ident, SchemaAst};
-use crate::introspect::Introspection;
 use crate::ledger::Ledger;
-use crate::manifest::load::closest;
+use crate::manifest::diagnostics::closest;
 use crate::manifest::{
     CURRENT_FORMAT, DefaultValue, Entity, EntityKind, Enum, Field, FieldType, Generated,
     GeneratedKind, Index, IndexPart, Literal, Manifest, ReferentialAction, Relation,
     RelationTarget, SortOrder, Source, SourceEngine, Unique,
 };
+use crate::source::Introspection;
 use crate::source::SourceLocation;
 
 /// A problem in file `file` (an index into the files given to [`build`]).

@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 use super::lexer::{Token, TokenKind, tokenize};
-use crate::manifest::load::closest;
+use crate::manifest::diagnostics::closest;
 use crate::parse::MAX_NESTING;
 
 /// One parsed file: its blocks in source order.

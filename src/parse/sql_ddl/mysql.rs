@@ -17,8 +17,6 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 use super::view_columns::{Engine, Hints, derive_views};
 use super::{Skipped, Statement, report_skipped};
-use crate::introspect::IntrospectOptions;
-use crate::introspect::Introspection;
 use crate::introspect::mysql::{
     Catalog, CheckRow, ColumnRow, Flavor, ForeignKeyRow, IndexRow, RoutineRow, TableRow,
     TriggerRow, ViewRow,
@@ -26,6 +24,8 @@ use crate::introspect::mysql::{
 use crate::ledger::Ledger;
 use crate::manifest::Diagnostics;
 use crate::parse::SourceFile;
+use crate::source::IntrospectOptions;
+use crate::source::Introspection;
 use crate::ui::Progress;
 
 /// Reads a MySQL dump into a manifest.

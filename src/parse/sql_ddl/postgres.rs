@@ -26,15 +26,16 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 use super::view_columns::{Engine, Hints, derive_views};
 use super::{Skipped, Statement, report_skipped};
+use crate::dialect::postgres::default_name;
 use crate::dialect::postgres::quote_identifier;
 use crate::introspect::postgres::{
     Catalog, ColumnRow, ConstraintRow, IndexRow, RelationRow, RoutineRow, SequenceRow, TriggerRow,
-    TypeRow, build, default_name,
+    TypeRow, build,
 };
-use crate::introspect::{IntrospectOptions, Introspection};
 use crate::ledger::Ledger;
 use crate::manifest::Diagnostics;
 use crate::parse::SourceFile;
+use crate::source::{IntrospectOptions, Introspection};
 use crate::ui::Progress;
 
 /// The schema whose objects keep their bare names (`pg_dump` qualifies all).
