@@ -18,6 +18,7 @@ pub mod backend;
 pub mod cli;
 pub mod codegen;
 pub mod commands;
+pub mod connect;
 pub mod context;
 pub mod diagnostics;
 pub mod dialect;

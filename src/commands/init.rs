@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::ExitStatus;
+use crate::commands::shared::report_dotenv;
 use crate::context::Context;
 use crate::diagnostics::UsageError;
 use crate::manifest::{self, Manifest, Source, SourceEngine};
@@ -168,25 +169,4 @@ fn wizard(default_name: &str) -> anyhow::Result<Answers> {
         template,
         url,
     })
-}
-
-/// Says where the password went (`init` and `introspect` say the same).
-pub(crate) fn report_dotenv(cx: &Context, write: DotenvWrite, directory: &Path, password: &str) {
-    let env = cx.display_path(&directory.join(".env"));
-    let variable = settings::PASSWORD_VARIABLE;
-    let what = match write {
-        DotenvWrite::Added => format!("went to `{env}` as {variable}"),
-        DotenvWrite::Unchanged => format!("is already in `{env}` as {variable}"),
-        DotenvWrite::Replaced => format!("replaced the value of {variable} in `{env}`"),
-    };
-    cx.printer.status(&format!(
-        "{} the connection string's password {what}; baas.toml refers to ${{{variable}}}. \
-         Keep .env out of git.",
-        cx.printer.cyan("note:")
-    ));
-    if std::env::var(variable).is_ok_and(|value| value != password) {
-        cx.printer.warn(&format!(
-            "{variable} is also set in the environment, which wins over `{env}`"
-        ));
-    }
 }

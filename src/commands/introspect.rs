@@ -238,7 +238,7 @@ pub async fn run(mut args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitS
             ),
         }
         if let (Some(write), Some(password)) = (env_write, &password) {
-            crate::commands::init::report_dotenv(cx, write, &out_dir, password);
+            crate::commands::shared::report_dotenv(cx, write, &out_dir, password);
         }
     }
     Ok(if args.fail_on_lossy && lossy {

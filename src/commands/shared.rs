@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::diagnostics::UsageError;
 use crate::diff::{Change, ChangeKind, Safety};
 use crate::manifest;
-use crate::settings::Environment;
+use crate::settings::{self, DotenvWrite, Environment};
 use crate::source::SourceLocation;
 use crate::ui::table;
 
@@ -209,5 +209,26 @@ pub(crate) fn describe(change: &Change) -> (String, String) {
         ChangeKind::AddCheck { entity, .. } => pair("add check", entity.clone()),
         ChangeKind::DropCheck { entity, .. } => pair("drop check", entity.clone()),
         ChangeKind::AlterEntity { entity, .. } => pair("alter entity", entity.clone()),
+    }
+}
+
+/// Says where the password went (`init` and `introspect` say the same).
+pub(crate) fn report_dotenv(cx: &Context, write: DotenvWrite, directory: &Path, password: &str) {
+    let env = cx.display_path(&directory.join(".env"));
+    let variable = settings::PASSWORD_VARIABLE;
+    let what = match write {
+        DotenvWrite::Added => format!("went to `{env}` as {variable}"),
+        DotenvWrite::Unchanged => format!("is already in `{env}` as {variable}"),
+        DotenvWrite::Replaced => format!("replaced the value of {variable} in `{env}`"),
+    };
+    cx.printer.status(&format!(
+        "{} the connection string's password {what}; baas.toml refers to ${{{variable}}}. \
+         Keep .env out of git.",
+        cx.printer.cyan("note:")
+    ));
+    if std::env::var(variable).is_ok_and(|value| value != password) {
+        cx.printer.warn(&format!(
+            "{variable} is also set in the environment, which wins over `{env}`"
+        ));
     }
 }

@@ -59,7 +59,7 @@ impl Introspector for MongoIntrospector {
     ) -> Result<Introspection, IntrospectError> {
         let target = redact(&self.url);
         let driver_options = client_options(&self.url, &target).await?;
-        crate::settings::refuse_closed_ports(&crate::settings::mongodb_addresses(&driver_options))
+        crate::connect::refuse_closed_ports(&crate::connect::mongodb_addresses(&driver_options))
             .await
             .map_err(|reason| IntrospectError::Connect {
                 target: target.clone(),
@@ -153,7 +153,7 @@ async fn client_options(url: &str, target: &str) -> Result<ClientOptions, Intros
     let mut options = ClientOptions::parse(url)
         .await
         .map_err(|error| connect_error(target, &error))?;
-    let timeout = crate::settings::connect_timeout();
+    let timeout = crate::connect::connect_timeout();
     options.server_selection_timeout.get_or_insert(timeout);
     options.connect_timeout.get_or_insert(timeout);
     options.app_name.get_or_insert_with(|| "baas".to_owned());

@@ -76,15 +76,14 @@ impl Introspector for MysqlIntrospector {
         // fails at once (the pool would retry it until its own timeout).
         let options = MySqlConnectOptions::from_url(&self.url)
             .map_err(|error| connect_error(error.to_string()))?;
-        let first =
-            crate::settings::within_connect_timeout(MySqlConnection::connect_with(&options))
-                .await
-                .map_err(|timed_out| connect_error(timed_out.to_string()))?
-                .map_err(|error| connect_error(error.to_string()))?;
+        let first = crate::connect::within_connect_timeout(MySqlConnection::connect_with(&options))
+            .await
+            .map_err(|timed_out| connect_error(timed_out.to_string()))?
+            .map_err(|error| connect_error(error.to_string()))?;
         let _ = first.close().await;
         let pool = MySqlPoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(crate::settings::connect_timeout())
+            .acquire_timeout(crate::connect::connect_timeout())
             .connect_lazy_with(options);
         let catalog = read_catalog(&pool, &database).await;
         pool.close().await;

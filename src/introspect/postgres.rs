@@ -137,13 +137,13 @@ impl PostgresIntrospector {
             ])
             .disable_statement_logging();
         let connection =
-            crate::settings::within_connect_timeout(PgConnection::connect_with(&options))
+            crate::connect::within_connect_timeout(PgConnection::connect_with(&options))
                 .await
                 .map_err(|timed_out| self.connect_error(timed_out.to_string()))?
                 .map_err(|error| self.connect_error(describe(&error)))?;
         let pool = PgPoolOptions::new()
             .max_connections(POOL_CONNECTIONS)
-            .acquire_timeout(crate::settings::connect_timeout())
+            .acquire_timeout(crate::connect::connect_timeout())
             .connect_lazy_with(options);
         Ok((connection, pool))
     }

@@ -34,13 +34,13 @@ impl MongoRunner {
             reason: describe(&error),
         };
         let mut options = ClientOptions::parse(url).await.map_err(connect_error)?;
-        crate::settings::refuse_closed_ports(&crate::settings::mongodb_addresses(&options))
+        crate::connect::refuse_closed_ports(&crate::connect::mongodb_addresses(&options))
             .await
             .map_err(|reason| MigrateError::Connect {
                 target: target.clone(),
                 reason,
             })?;
-        let timeout = crate::settings::connect_timeout();
+        let timeout = crate::connect::connect_timeout();
         options.server_selection_timeout.get_or_insert(timeout);
         options.connect_timeout.get_or_insert(timeout);
         options

@@ -190,7 +190,7 @@ impl MysqlRunner {
 }
 
 async fn open(options: &MySqlConnectOptions) -> Result<MySqlConnection, String> {
-    crate::settings::within_connect_timeout(MySqlConnection::connect_with(options))
+    crate::connect::within_connect_timeout(MySqlConnection::connect_with(options))
         .await
         .map_err(|timed_out| timed_out.to_string())?
         .map_err(|error| describe(&error))

@@ -185,7 +185,7 @@ impl PostgresRunner {
 }
 
 async fn open(options: &PgConnectOptions) -> Result<PgConnection, String> {
-    crate::settings::within_connect_timeout(PgConnection::connect_with(options))
+    crate::connect::within_connect_timeout(PgConnection::connect_with(options))
         .await
         .map_err(|timed_out| timed_out.to_string())?
         .map_err(|error| redact(&describe(&error)))
