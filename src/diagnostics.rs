@@ -12,40 +12,12 @@ use miette::{
 use serde_json::json;
 
 use crate::ExitStatus;
+pub use crate::error::UsageError;
 use crate::manifest::load::LoadError;
 use crate::manifest::{Diagnostics, Problem};
 use crate::source::IntrospectError;
 use crate::source::{LocationError, redact};
 use crate::ui::Printer;
-
-/// The user asked for something that cannot be done as asked (exit code 2).
-#[derive(Debug)]
-pub struct UsageError {
-    message: String,
-    hint: Option<String>,
-}
-
-impl UsageError {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-}
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for UsageError {}
 
 /// A command this build does not implement yet (exit code 2).
 #[derive(Debug)]
@@ -110,7 +82,7 @@ fn hint(error: &anyhow::Error) -> Option<String> {
             return error.hint();
         }
         if let Some(usage) = cause.downcast_ref::<UsageError>() {
-            return usage.hint.clone();
+            return usage.hint().map(str::to_owned);
         }
         if cause.is::<NotAvailable>() {
             return Some(

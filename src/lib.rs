@@ -23,6 +23,7 @@ pub mod context;
 pub mod diagnostics;
 pub mod dialect;
 pub mod diff;
+pub mod error;
 pub mod introspect;
 pub mod ledger;
 pub mod manifest;

@@ -26,17 +26,11 @@ impl Environment {
         let mut dotenv = HashMap::new();
         if path.is_file() {
             let entries = dotenvy::from_path_iter(&path).map_err(|e| {
-                crate::diagnostics::UsageError::new(format!(
-                    "cannot read `{}`: {e}",
-                    path.display()
-                ))
+                crate::error::UsageError::new(format!("cannot read `{}`: {e}", path.display()))
             })?;
             for entry in entries {
                 let (key, value) = entry.map_err(|e| {
-                    crate::diagnostics::UsageError::new(format!(
-                        "`{}` is malformed: {e}",
-                        path.display()
-                    ))
+                    crate::error::UsageError::new(format!("`{}` is malformed: {e}", path.display()))
                 })?;
                 dotenv.insert(key, value);
             }

@@ -88,7 +88,7 @@ pub async fn store_for_url(url: &str, manifest: &Manifest) -> anyhow::Result<Arc
                 .map_err(connect)?,
         ),
         SourceLocation::Http { .. } | SourceLocation::File { .. } => {
-            return Err(crate::diagnostics::UsageError::new(format!(
+            return Err(crate::error::UsageError::new(format!(
                 "`{redacted}` is not a database: `baas serve --db` takes a postgres://, mysql://, mongodb:// or sqlite:// URL"
             ))
             .into());

@@ -38,8 +38,8 @@ impl MongoStore {
             .map_err(|error| StoreError::Unavailable(error.into()))?;
         options
             .server_selection_timeout
-            .get_or_insert(crate::settings::connect_timeout());
-        crate::settings::refuse_closed_ports(&crate::settings::mongodb_addresses(&options))
+            .get_or_insert(crate::connect::connect_timeout());
+        crate::connect::refuse_closed_ports(&crate::connect::mongodb_addresses(&options))
             .await
             .map_err(|reason| StoreError::Unavailable(anyhow::anyhow!(reason)))?;
         options.app_name = Some("baas serve".to_owned());

@@ -30,15 +30,14 @@ impl MysqlStore {
         let pool = MySqlPoolOptions::new()
             .max_connections(8)
             .min_connections(0)
-            .acquire_timeout(crate::settings::connect_timeout())
+            .acquire_timeout(crate::connect::connect_timeout())
             .connect_lazy_with(options.clone());
         // A refused connection fails at once, with its cause (the pool
         // would retry it until the timeout).
-        let first =
-            crate::settings::within_connect_timeout(sqlx::ConnectOptions::connect(&options))
-                .await
-                .map_err(|timed_out| StoreError::Unavailable(timed_out.into()))?
-                .map_err(common::sqlx_error)?;
+        let first = crate::connect::within_connect_timeout(sqlx::ConnectOptions::connect(&options))
+            .await
+            .map_err(|timed_out| StoreError::Unavailable(timed_out.into()))?
+            .map_err(common::sqlx_error)?;
         let _ = sqlx::Connection::close(first).await;
         drop(pool.acquire().await.map_err(common::sqlx_error)?);
         Ok(Self { pool })
