@@ -1,5 +1,7 @@
-//! The SQLite engine: rusqlite connections in a small pool, each call run on
-//! the blocking thread pool; statements from the shared sea-query builders
+//! The SQLite engine: rusqlite connections in a small pool of readers plus
+//! one writer connection that writes queue for in-process (FIFO), each
+//! call run on the blocking thread pool; statements from the shared
+//! sea-query builders
 //! ([`crate::query::sql`]), rows decoded by field type to the wire values of
 //! docs/api.md. Also creates and migrates the embedded dev database.
 
@@ -19,7 +21,15 @@ use crate::manifest::{Entity, Field, FieldType, Manifest};
 use crate::query::sql::{self, SqlDialect};
 use crate::query::{Filter, ListQuery, Value};
 
-/// A pool of connections to one SQLite file.
+/// A pool of connections to one SQLite file: readers, and one writer.
+///
+/// Writes go through the one writer connection, queued in order on an
+/// async lock. SQLite lets one connection write at a time; with several
+/// writing connections the losers wait in SQLite's busy handler, which
+/// sleeps 1, 2, 5, 10, 15, 20, 25… ms between retries whatever the
+/// lock's holder is doing: a 0.4 ms insert then waits up to tens of
+/// milliseconds (p99 17 ms against a 0.37 ms median at 4 connections).
+/// Queued in-process, a writer starts the moment the previous one ends.
 pub struct SqliteStore {
     path: PathBuf,
     // Shared with the blocking tasks: a connection goes back to the pool,
@@ -27,6 +37,8 @@ pub struct SqliteStore {
     // cancelled mid-query (the client went away) never loses a connection.
     idle: Arc<Mutex<Vec<Connection>>>,
     permits: Arc<Semaphore>,
+    // The same for the writer: the guard is dropped inside the task.
+    writer: Arc<tokio::sync::Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -41,8 +53,8 @@ impl std::fmt::Debug for SqliteStore {
 /// brought up to.
 const DEV_TABLE: &str = "_baas_dev";
 
-/// Connections per file: enough for readers on every core; writers queue
-/// on SQLite's own lock (WAL lets readers go on meanwhile).
+/// Reading connections per file: enough for readers on every core (WAL
+/// lets them go on while the writer writes).
 fn pool_size() -> usize {
     std::thread::available_parallelism()
         .map_or(4, |n| n.get())
@@ -106,10 +118,13 @@ impl SqliteStore {
                     .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", path.display()))?,
             );
         }
+        let writer = open(path, true, journal)
+            .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", path.display()))?;
         Ok(Self {
             path: path.to_owned(),
             idle: Arc::new(Mutex::new(connections)),
             permits: Arc::new(Semaphore::new(size)),
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
         })
     }
 
@@ -146,6 +161,19 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Internal(e.into()))?
+    }
+
+    /// Runs `work` on the writer connection, after the writes queued
+    /// before it, on the blocking thread pool.
+    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let mut writer = Arc::clone(&self.writer).lock_owned().await;
+        tokio::task::spawn_blocking(move || work(&mut writer))
+            .await
+            .map_err(|e| StoreError::Internal(e.into()))?
     }
 
     /// Runs `work` on a connection, outside the async world (start-up, reload).
@@ -582,20 +610,26 @@ fn first_row(
 }
 
 impl SqliteStore {
-    /// Runs one statement returning at most one row of every field.
+    /// Runs one statement returning at most one row of every field, on a
+    /// reader or (`writes`) the writer.
     async fn row(
         &self,
         manifest: &Arc<Manifest>,
         entity: &str,
         statement: Built,
+        writes: bool,
     ) -> Result<Option<Row>, StoreError> {
         let manifest = manifest.clone();
         let entity = entity.to_owned();
-        self.with(move |connection| {
+        let work = move |connection: &mut Connection| {
             let entity = entity_of(&manifest, &entity)?;
             first_row(connection, entity, statement)
-        })
-        .await
+        };
+        if writes {
+            self.write(work).await
+        } else {
+            self.with(work).await
+        }
     }
 }
 
@@ -659,7 +693,7 @@ impl Store for SqliteStore {
                 scope,
                 false,
             ))?;
-            self.row(manifest, entity, statement).await
+            self.row(manifest, entity, statement, false).await
         })
     }
 
@@ -671,7 +705,7 @@ impl Store for SqliteStore {
     ) -> BoxFuture<'a, Result<Row, StoreError>> {
         Box::pin(async move {
             let statement = built(sql::insert(SqlDialect::Sqlite, manifest, entity, values))?;
-            self.row(manifest, entity, statement)
+            self.row(manifest, entity, statement, true)
                 .await?
                 .ok_or_else(|| StoreError::Internal(anyhow::anyhow!("the insert returned no row")))
         })
@@ -707,7 +741,7 @@ impl Store for SqliteStore {
             let unchanged = values.is_empty();
             let manifest = manifest.clone();
             let entity = entity.to_owned();
-            self.with(move |connection| {
+            self.write(move |connection| {
                 let entity = entity_of(&manifest, &entity)?;
                 let fail = |e| engine_error(entity, e);
                 let transaction = connection
@@ -744,7 +778,7 @@ impl Store for SqliteStore {
                 key,
                 scope,
             ))?;
-            self.row(manifest, entity, statement).await
+            self.row(manifest, entity, statement, true).await
         })
     }
 
