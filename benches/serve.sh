@@ -11,6 +11,14 @@
 #   startup      `baas serve --db URL` on the 1,000-table schema of
 #                benches/introspect_postgres.sh: time to the first
 #                /api/_health and to the first list answer
+#   cores        (not in the default set) core scaling on the embedded
+#                SQLite rows: the server pinned with taskset to 1, 2, 4 …
+#                cores (BAAS_BENCH_CORES, default powers of two up to
+#                nproc, and nproc), the load generator on the other cores
+#                when there are any; every run starts from the same copy
+#                of the database. With BAAS_BENCH_BASELINE=/path/to/baas
+#                that binary runs too, side by side (columns `base Nc` and
+#                `new Nc`).
 # Throughput: oha (`cargo install oha`, cached; wrk from Debian when oha
 # does not install, or with BAAS_BENCH_WRK=1) runs GET list with a filter
 # and limit 20, GET by (random) id, and POST, at CONNECTIONS connections
@@ -43,9 +51,9 @@ if [ ${#parts[@]} -eq 0 ]; then
 fi
 for part in "${parts[@]}"; do
     case "$part" in
-        sqlite | postgres | json-server | startup) ;;
+        sqlite | postgres | json-server | startup | cores) ;;
         *)
-            echo "benches/serve.sh: unknown part \`$part\` (sqlite, postgres, json-server, startup)" >&2
+            echo "benches/serve.sh: unknown part \`$part\` (sqlite, postgres, json-server, startup, cores)" >&2
             exit 2
             ;;
     esac
@@ -68,6 +76,8 @@ server=""
 databases=()
 started=""
 admin_url=""
+# A prefix for the load generator's command (`taskset -c …` in `cores`).
+loadgen_prefix=()
 
 stop_server() {
     if [ -n "$server" ]; then
@@ -124,17 +134,17 @@ throughput() {
             random) args=(--rand-regex-url "$(printf '%s' "$url" | sed 's/[.]/\\./g')[1-9][0-9]{4}") ;;
             post) args=(-m POST -T application/json -D "$work/post.json" "$url") ;;
         esac
-        "$oha" --no-tui --wait-ongoing-requests-after-deadline -z 2s -c "$connections" "${args[@]}" >/dev/null
+        "${loadgen_prefix[@]}" "$oha" --no-tui --wait-ongoing-requests-after-deadline -z 2s -c "$connections" "${args[@]}" >/dev/null
         for run in $(seq "$runs"); do
-            "$oha" --no-tui --wait-ongoing-requests-after-deadline --output-format json -z "$duration" -c "$connections" "${args[@]}" >"$work/load.$run.out"
+            "${loadgen_prefix[@]}" "$oha" --no-tui --wait-ongoing-requests-after-deadline --output-format json -z "$duration" -c "$connections" "${args[@]}" >"$work/load.$run.out"
             files+=("$work/load.$run.out")
         done
     else
         local path="/${url#http://*/}" origin="${url%%/"${url#http://*/}"}"
         python3 benches/serve/measure.py wrk-script "$kind" "$path" "$work/post.json" >"$work/load.lua"
-        wrk -t 2 -c "$connections" --timeout 30s -d 2s -s "$work/load.lua" "$origin" >/dev/null
+        "${loadgen_prefix[@]}" wrk -t 2 -c "$connections" --timeout 30s -d 2s -s "$work/load.lua" "$origin" >/dev/null
         for run in $(seq "$runs"); do
-            wrk -t 2 -c "$connections" --timeout 30s -d "$duration" --latency -s "$work/load.lua" "$origin" >"$work/load.$run.out"
+            "${loadgen_prefix[@]}" wrk -t 2 -c "$connections" --timeout 30s -d "$duration" --latency -s "$work/load.lua" "$origin" >"$work/load.$run.out"
             files+=("$work/load.$run.out")
         done
     fi
@@ -241,6 +251,68 @@ if wants sqlite; then
         grep -v "request method" "$work/baas-sqlite.log" | tail -n 20 >&2
     fi
     stop_server
+fi
+
+# --- core scaling (embedded SQLite) ------------------------------------------
+
+if wants cores; then
+    if ! command -v taskset >/dev/null 2>&1; then
+        echo "benches/serve.sh: the cores part needs taskset (util-linux)" >&2
+        exit 2
+    fi
+    total=$(nproc)
+    core_counts="${BAAS_BENCH_CORES:-}"
+    if [ -z "$core_counts" ]; then
+        n=1
+        while [ "$n" -lt "$total" ]; do
+            core_counts="$core_counts $n"
+            n=$((n * 2))
+        done
+        core_counts="$core_counts $total"
+    fi
+    binaries=("new=$baas")
+    if [ -n "${BAAS_BENCH_BASELINE:-}" ]; then
+        binaries=("base=$BAAS_BENCH_BASELINE" "${binaries[@]}")
+    fi
+    say "core scaling: loading $rows rows"
+    dir="$work/cores"
+    mkdir -p "$dir"
+    cp benches/serve/baas.toml "$dir/baas.toml"
+    port=$(free_port)
+    base="http://127.0.0.1:$port"
+    start_server baas-cores "$dir" "$base/api/_health" "$baas" serve --port "$port"
+    python3 benches/serve/data.py body |
+        curl -fsS -o /dev/null -X POST -H 'content-type: application/json' --data-binary @- "$base/api/item"
+    stop_server
+    python3 benches/serve/data.py sqlite "$dir/.baas/dev.sqlite3" "$rows"
+    # POST runs add rows: every server starts from this copy.
+    cp -a "$dir/.baas" "$work/cores.baas"
+    for cores in $core_counts; do
+        if [ "$cores" -gt "$total" ]; then
+            say "core scaling: skipping $cores cores (this machine has $total)"
+            continue
+        fi
+        server_cpus="0-$((cores - 1))"
+        if [ "$cores" -lt "$total" ]; then
+            loadgen_cpus="$cores-$((total - 1))"
+        else
+            loadgen_cpus="0-$((total - 1))"
+        fi
+        loadgen_prefix=(taskset -c "$loadgen_cpus")
+        for entry in "${binaries[@]}"; do
+            name="${entry%%=*}"
+            rm -rf "$dir/.baas"
+            cp -a "$work/cores.baas" "$dir/.baas"
+            start_server baas-cores "$dir" "$base/api/_health" \
+                taskset -c "$server_cpus" "${entry#*=}" serve --port "$port"
+            check_count baas-cores "$base/api/item?count=exact&limit=1" "$rows"
+            say "core scaling: $name on $cores core(s) (server on CPUs $server_cpus, load on $loadgen_cpus)"
+            scenarios "$name ${cores}c" "$base" "/api/item?category=eq.toys&limit=20" "/api/item/" "/api/item"
+            stop_server
+        done
+        echo "core scaling: server on CPUs $server_cpus, load generator on CPUs $loadgen_cpus for ${cores}c" >>"$notes"
+    done
+    loadgen_prefix=()
 fi
 
 # --- baas on Postgres --------------------------------------------------------
