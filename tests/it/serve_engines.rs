@@ -1504,6 +1504,7 @@ async fn http_suite_passes_on_the_mongo_wire_server() {
     );
     load_example_rows(&*engine, &manifest).await;
     scoped_key_cases(&*engine, &manifest, "mongodb").await;
+    crate::kernel::scoped_suite(manifest.clone(), engine.clone()).await;
     let router = baas::serve::router_for(manifest, engine);
     query_cases(&router, "mongodb").await;
     crate::serve::suite(router.clone(), "mongodb").await;
