@@ -15,6 +15,8 @@ pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
 
+mod tests;
+
 /// The shared real-world corpus (`../shared/fixtures` beside the clone, or
 /// `$BAAS_FIXTURES`). Panics with a clear message when it is absent: CI always
 /// has it, and a silently skipped fidelity test would prove nothing.

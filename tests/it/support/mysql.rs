@@ -127,7 +127,9 @@ impl Drop for TempDatabase {
             let Ok(mut connection) = sqlx::MySqlConnection::connect(admin.as_str()).await else {
                 return;
             };
-            let ids: Vec<(u64,)> = sqlx::query_as(
+            // `processlist.id` is a signed BIGINT on MariaDB: read as u64,
+            // every row failed to decode and nothing was killed.
+            let ids: Vec<(i64,)> = sqlx::query_as(
                 "SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()",
             )
             .bind(&name)
