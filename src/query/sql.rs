@@ -317,15 +317,20 @@ fn always() -> Expr {
     Expr::cust("1 = 1")
 }
 
-/// Refuses a filter nested deeper than [`MAX_FILTER_DEPTH`] (the
-/// builders recurse per level), without recursing itself.
+/// The deepest filter the builders take: a client's filter is held to
+/// [`MAX_FILTER_DEPTH`] when parsed; the server may wrap it (a rule's scope
+/// ANDed in), hence the room.
+const MAX_BUILD_DEPTH: usize = 2 * MAX_FILTER_DEPTH;
+
+/// Refuses a filter nested deeper than [`MAX_BUILD_DEPTH`] (the builders
+/// recurse per level), without recursing itself.
 fn check_depth(filter: &Filter) -> Result<(), QueryError> {
     let mut stack = vec![(filter, 1usize)];
     while let Some((filter, depth)) = stack.pop() {
-        if depth > MAX_FILTER_DEPTH {
+        if depth > MAX_BUILD_DEPTH {
             return Err(error(
                 "filter",
-                format!("the filter nests deeper than {MAX_FILTER_DEPTH} levels"),
+                format!("the filter nests deeper than {MAX_BUILD_DEPTH} levels"),
             ));
         }
         match filter {
@@ -1270,6 +1275,31 @@ mod tests {
         assert_eq!(closed_pattern("abc\\\\"), "abc\\\\");
         assert_eq!(closed_pattern("a\\%"), "a\\%");
         assert_eq!(closed_pattern("\\\\\\"), "\\\\\\\\");
+    }
+
+    #[test]
+    fn the_builders_refuse_a_filter_deeper_than_they_recurse() {
+        let mut manifest = Manifest::default();
+        let mut entity = Entity::new("t");
+        entity.primary_key = vec!["id".into()];
+        entity
+            .fields
+            .insert("id".into(), Field::new(FieldType::Int64));
+        manifest.entities.insert("t".into(), entity);
+        let mut filter = Filter::Compare {
+            field: "id".into(),
+            op: Op::Eq,
+            value: Value::Int(1),
+        };
+        for _ in 0..MAX_BUILD_DEPTH {
+            filter = Filter::Not(Box::new(filter));
+        }
+        let built = count(SqlDialect::Sqlite, &manifest, "t", Some(&filter));
+        assert_eq!(built.unwrap_err().at, "filter");
+        let Filter::Not(shallower) = filter else {
+            unreachable!()
+        };
+        assert!(count(SqlDialect::Sqlite, &manifest, "t", Some(&shallower)).is_ok());
     }
 
     #[test]
