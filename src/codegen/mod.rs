@@ -80,15 +80,46 @@ pub fn generate(
     target: Target,
     origin: &Origin,
 ) -> Result<Vec<OutputFile>, RenderError> {
-    match target {
-        Target::Ts => ts::generate(manifest, origin),
-        Target::Rust => rust::generate(manifest, origin),
-        Target::Openapi => Ok(vec![OutputFile {
+    let mut files = match target {
+        Target::Ts => ts::generate(manifest, origin)?,
+        Target::Rust => rust::generate(manifest, origin)?,
+        Target::Openapi => vec![OutputFile {
             path: "openapi.json".into(),
             content: openapi_file(manifest, origin),
-        }]),
-        Target::Jsonschema => Ok(jsonschema_files(manifest, origin)),
+        }],
+        Target::Jsonschema => jsonschema_files(manifest, origin),
+    };
+    for file in &mut files {
+        escape_hidden(file);
     }
+    Ok(files)
+}
+
+/// Writes every invisible or text-direction character (see
+/// [`crate::manifest::validate::is_hidden_character`]) as an escape. Names
+/// come from databases and schema files; `validate` refuses such characters,
+/// but a manifest may reach here without it, and in a comment or a string
+/// they would make the code read differently from what it does (rustc
+/// refuses them outright). Generated code never has them outside comments
+/// and string literals, where the escape is the same text (`\u{202e}` in
+/// Rust, `\u202e` in TypeScript and JSON; all are in the BMP).
+fn escape_hidden(file: &mut OutputFile) {
+    use crate::manifest::validate::is_hidden_character;
+    if !file.content.chars().any(is_hidden_character) {
+        return;
+    }
+    let rust = file.path.ends_with(".rs");
+    let mut out = String::with_capacity(file.content.len() + 16);
+    for c in file.content.chars() {
+        if !is_hidden_character(c) {
+            out.push(c);
+        } else if rust {
+            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        }
+    }
+    file.content = out;
 }
 
 /// `openapi.json`: [`openapi::document`] with the header as `x-generated`.
@@ -222,6 +253,49 @@ mod tests {
         let env = environment();
         for (name, _) in TEMPLATES {
             assert!(env.get_template(name).is_ok(), "{name}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod hidden_character_tests {
+    use super::*;
+
+    /// A manifest that skipped validation still generates code without raw
+    /// invisible or text-direction characters: escaped in every output.
+    #[test]
+    fn generated_files_escape_hidden_characters() {
+        let text = "[manifest]\nformat = 1\nversion = 1\n\n\
+                    [entities.book]\ntable = \"book\"\nprimary_key = [\"id\"]\n\
+                    comment = \"a b\u{202e}ook\"\n\n\
+                    [entities.book.fields]\nid = { type = \"int64\", comment = \"k\u{200b}ey\" }\n";
+        let manifest =
+            crate::manifest::load_str(std::path::Path::new("baas.toml"), text.to_owned())
+                .unwrap()
+                .manifest;
+        let origin = Origin {
+            manifest_path: "baas.toml".into(),
+            version: 1,
+        };
+        for target in [
+            Target::Ts,
+            Target::Rust,
+            Target::Openapi,
+            Target::Jsonschema,
+        ] {
+            let files = generate(&manifest, target, &origin).unwrap();
+            let all: String = files.iter().map(|f| f.content.as_str()).collect();
+            assert!(
+                !all.chars()
+                    .any(crate::manifest::validate::is_hidden_character),
+                "{target:?}"
+            );
+            let escaped = if target == Target::Rust {
+                "\\u{202e}"
+            } else {
+                "\\u202e"
+            };
+            assert!(all.contains(escaped), "{target:?} lost the comment");
         }
     }
 }

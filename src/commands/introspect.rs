@@ -142,6 +142,30 @@ pub async fn run(mut args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitS
         }
     }
     let problems = manifest::validate(&manifest);
+    if !problems.is_empty()
+        && problems
+            .iter()
+            .all(|p| p.kind == manifest::ProblemKind::InvalidName)
+    {
+        // The source itself has names baas refuses (invisible or
+        // text-direction characters): bad input, not a bug.
+        let list: Vec<String> = problems
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}: {}",
+                    manifest::validate::escape_hidden(&p.path),
+                    p.message
+                )
+            })
+            .collect();
+        return Err(UsageError::new(format!(
+            "`{location}` has names with invisible or text-direction characters:\n  {}",
+            list.join("\n  ")
+        ))
+        .with_hint("rename them in the source: baas does not write such names to SQL or code")
+        .into());
+    }
     if !problems.is_empty() {
         let list: Vec<String> = problems
             .iter()

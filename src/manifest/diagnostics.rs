@@ -24,6 +24,8 @@ pub enum ProblemKind {
     UnknownEnum,
     Duplicate,
     Mismatch,
+    /// A name with an invisible or text-direction character.
+    InvalidName,
     /// A schema file (SQL, Prisma, JSON Schema, OpenAPI, GraphQL) is malformed.
     SourceSyntax,
     /// A schema file uses something its importer does not support.
@@ -44,6 +46,7 @@ impl ProblemKind {
             Self::UnknownEnum => "manifest::unknown-enum",
             Self::Duplicate => "manifest::duplicate",
             Self::Mismatch => "manifest::mismatch",
+            Self::InvalidName => "manifest::invalid-name",
             Self::SourceSyntax => "source::syntax",
             Self::SourceUnsupported => "source::unsupported",
         }
@@ -51,7 +54,7 @@ impl ProblemKind {
 
     /// Whether the problem is best shown at the key rather than its value.
     pub fn points_at_key(self) -> bool {
-        matches!(self, Self::UnknownKey | Self::Duplicate)
+        matches!(self, Self::UnknownKey | Self::Duplicate | Self::InvalidName)
     }
 }
 

@@ -11,12 +11,56 @@ use super::diagnostics::{Problem, ProblemKind, closest};
 use super::model::*;
 use super::path::{index_path, key_path};
 
+/// Whether `c` is invisible or changes the direction of text: the bidi
+/// embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069), the
+/// direction marks (U+200E, U+200F, U+061C), and the zero-width characters
+/// (U+200B..U+200D, U+2060..U+2064, U+FEFF).
+pub fn is_hidden_character(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// `name` with every hidden character written as `\u{...}`, for messages.
+pub fn escape_hidden(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if is_hidden_character(c) {
+                format!("\\u{{{:04X}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn hidden_character_name(c: char) -> &'static str {
+    match c {
+        '\u{200B}' => "zero width space",
+        '\u{200C}' => "zero width non-joiner",
+        '\u{200D}' => "zero width joiner",
+        '\u{2060}' => "word joiner",
+        '\u{FEFF}' => "zero width no-break space",
+        '\u{200E}' | '\u{200F}' | '\u{061C}' => "a direction mark",
+        '\u{202A}'..='\u{202E}' => "a bidirectional embedding or override",
+        '\u{2066}'..='\u{2069}' => "a bidirectional isolate",
+        _ => "an invisible character",
+    }
+}
+
 /// Every problem in `manifest`, in file order (entities by name).
 pub fn validate(manifest: &Manifest) -> Vec<Problem> {
     let mut checker = Checker {
         manifest,
         problems: Vec::new(),
     };
+    checker.names();
     checker.enums();
     checker.entities();
     checker.api();
@@ -33,6 +77,66 @@ impl Checker<'_> {
         let mut problem = Problem::new(kind, path, message);
         problem.help = help;
         self.problems.push(problem);
+    }
+
+    /// Names with invisible or text-direction characters are refused: in
+    /// SQL, generated code and terminals they make text read differently
+    /// from what it is (`book\u{202e}` shows as one name and is another),
+    /// and rustc refuses them in the Rust SDK. No real schema needs them in
+    /// a name, so they are refused rather than escaped (table and column
+    /// names too: they are written to `up.sql` as they are).
+    fn names(&mut self) {
+        let check = |checker: &mut Self, what: &str, name: &str, path: &str| {
+            let Some(hidden) = name.chars().find(|c| is_hidden_character(*c)) else {
+                return;
+            };
+            checker.push(
+                ProblemKind::InvalidName,
+                path,
+                format!(
+                    "{what} `{}` contains U+{:04X} ({}), an invisible or text-direction character",
+                    escape_hidden(name),
+                    hidden as u32,
+                    hidden_character_name(hidden)
+                ),
+                Some(format!(
+                    "such characters make SQL and generated code read differently from what \
+                     they do; use `{}`",
+                    name.chars()
+                        .filter(|c| !is_hidden_character(*c))
+                        .collect::<String>()
+                )),
+            );
+        };
+        for (name, enumeration) in &self.manifest.enums {
+            let path = key_path("enums", name);
+            check(self, "enum", name, &path);
+            for (i, value) in enumeration.values.iter().enumerate() {
+                let at = index_path(&key_path(&path, "values"), i);
+                check(self, "enum value", value, &at);
+            }
+        }
+        for (name, entity) in &self.manifest.entities {
+            let path = key_path("entities", name);
+            check(self, "entity", name, &path);
+            if entity.table != *name {
+                check(self, "table", &entity.table, &key_path(&path, "table"));
+            }
+            let fields_path = key_path(&path, "fields");
+            for (field_name, field) in &entity.fields {
+                let field_path = key_path(&fields_path, field_name);
+                check(self, "field", field_name, &field_path);
+                if let Some(column) = &field.column {
+                    check(self, "column", column, &key_path(&field_path, "column"));
+                }
+            }
+            for (i, relation) in entity.relations.iter().enumerate() {
+                if let Some(relation_name) = &relation.name {
+                    let at = key_path(&index_path(&key_path(&path, "relations"), i), "name");
+                    check(self, "relation", relation_name, &at);
+                }
+            }
+        }
     }
 
     fn enums(&mut self) {

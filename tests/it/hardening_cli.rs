@@ -335,3 +335,61 @@ fn random_text_as_a_sql_dump_is_an_error_naming_the_first_statement() {
         .assert()
         .success();
 }
+
+/// A manifest whose entity and field names hide characters.
+fn manifest_with_hidden_names() -> String {
+    "[manifest]\nformat = 1\nversion = 1\n\n\
+     [entities.\"bo\u{202e}ok\"]\ntable = \"book\"\nprimary_key = [\"id\"]\n\n\
+     [entities.\"bo\u{202e}ok\".fields]\nid = { type = \"int64\" }\n\"ti\u{200b}tle\" = { type = \"string\" }\n"
+        .to_owned()
+}
+
+#[test]
+fn validate_refuses_names_with_bidi_or_zero_width_characters_at_their_position() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), manifest_with_hidden_names()).unwrap();
+    let output = baas(dir.path())
+        .arg("validate")
+        .assert()
+        .code(BAD_INPUT)
+        .get_output()
+        .clone();
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("U+202E"), "{stderr}");
+    assert!(stderr.contains("U+200B"), "{stderr}");
+    // Both at their key: `[entities."bo…ok"]` on line 5, `"ti…tle"` on line 11.
+    assert!(stderr.contains("baas.toml:5:"), "{stderr}");
+    assert!(stderr.contains("baas.toml:11:1"), "{stderr}");
+    // The message shows the name escaped, never the raw character.
+    assert!(stderr.contains("bo\\u{202E}ok"), "{stderr}");
+    // Codegen and migrations read the manifest through the same check.
+    for args in [
+        &["codegen", "rust", "--out", "sdk"][..],
+        &["codegen", "ts", "--out", "ts"],
+    ] {
+        baas(dir.path()).args(args).assert().code(BAD_INPUT);
+    }
+    assert!(!dir.path().join("sdk").exists());
+}
+
+#[test]
+fn introspecting_a_database_with_hidden_characters_in_names_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let connection = rusqlite::Connection::open(dir.path().join("app.db")).unwrap();
+    connection
+        .execute_batch(
+            "CREATE TABLE \"bo\u{202e}ok\" (id INTEGER PRIMARY KEY, \"ti\u{200b}tle\" TEXT);",
+        )
+        .unwrap();
+    drop(connection);
+    let output = baas(dir.path())
+        .args(["introspect", "app.db", "--dry-run"])
+        .assert()
+        .code(BAD_INPUT)
+        .get_output()
+        .clone();
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("invisible or text-direction"), "{stderr}");
+    assert!(!stderr.contains("bug in baas"), "{stderr}");
+    assert!(!stderr.contains('\u{202e}'), "{stderr}");
+}
