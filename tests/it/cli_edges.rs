@@ -777,27 +777,16 @@ fn postgres_first_apply_on_the_introspected_database_points_to_baseline() {
 
 #[test]
 fn mariadb_permission_denied_is_a_refusal_with_its_cause() {
-    let Some(database) = crate::support::mysql::TempDatabase::create("denied") else {
+    let Some(mut database) = crate::support::mysql::TempDatabase::create("denied") else {
         return;
     };
     // A user that may read the database but not create tables in it.
-    let user = format!("{}_ro", database.name());
+    let user = database.user("ro", "pw");
     database.query(&format!(
-        "CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'; \
-         GRANT SELECT ON `{}`.* TO '{user}'@'%';",
+        "GRANT SELECT ON `{}`.* TO '{user}'@'%';",
         database.name()
     ));
-    struct DropUser<'a>(&'a crate::support::mysql::TempDatabase, String);
-    impl Drop for DropUser<'_> {
-        fn drop(&mut self) {
-            self.0
-                .query(&format!("DROP USER IF EXISTS '{}'@'%'", self.1));
-        }
-    }
-    let _cleanup = DropUser(&database, user.clone());
-    let mut url = url::Url::parse(&database.url()).unwrap();
-    url.set_username(&user).unwrap();
-    url.set_password(Some("pw")).unwrap();
+    let url = database.url_as(&user, "pw");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("baas.toml"), HEADER).unwrap();
     migration(
@@ -806,7 +795,7 @@ fn mariadb_permission_denied_is_a_refusal_with_its_cause() {
         "CREATE TABLE book (id int PRIMARY KEY);",
         "DROP TABLE book;",
     );
-    let (_, stderr) = expect(dir.path(), &["migrate", "apply", "--db", url.as_str()], 3);
+    let (_, stderr) = expect(dir.path(), &["migrate", "apply", "--db", &url], 3);
     assert!(stderr.contains("denied"), "{stderr}");
     assert!(stderr.contains("GRANT"), "{stderr}");
     assert!(!stderr.contains("bug"), "{stderr}");

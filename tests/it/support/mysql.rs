@@ -7,7 +7,7 @@ use std::process::Command;
 use sqlx::Connection as _;
 use url::Url;
 
-use super::{block_on, block_on_quietly, run_client, server_url, text, unique_name};
+use super::{block_on, block_on_quietly, run_client, server_url, text, unique_label, unique_name};
 
 /// A database of its own for one test, created empty and dropped when this
 /// value is (after killing the connections a failed test left open: they
@@ -15,6 +15,8 @@ use super::{block_on, block_on_quietly, run_client, server_url, text, unique_nam
 pub struct TempDatabase {
     admin: Url,
     name: String,
+    /// Users made by [`TempDatabase::user`], dropped after the database.
+    users: Vec<String>,
 }
 
 impl TempDatabase {
@@ -24,7 +26,11 @@ impl TempDatabase {
         let admin = admin_url()?;
         let name = unique_name(label);
         block_on(create_on(admin.clone(), name.clone()));
-        Some(Self { admin, name })
+        Some(Self {
+            admin,
+            name,
+            users: Vec::new(),
+        })
     }
 
     /// [`TempDatabase::create`] on the caller's runtime.
@@ -32,7 +38,11 @@ impl TempDatabase {
         let admin = admin_url()?;
         let name = unique_name(label);
         create_on(admin.clone(), name.clone()).await;
-        Some(Self { admin, name })
+        Some(Self {
+            admin,
+            name,
+            users: Vec::new(),
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -44,6 +54,32 @@ impl TempDatabase {
         let mut url = self.admin.clone();
         url.set_path(&self.name);
         url.to_string()
+    }
+
+    /// The URL as `user` with `password`.
+    pub fn url_as(&self, user: &str, password: &str) -> String {
+        let mut url = Url::parse(&self.url()).expect("the server's URL parses");
+        url.set_username(user)
+            .expect("a mysql:// URL takes a user name");
+        url.set_password(Some(password))
+            .expect("a mysql:// URL takes a password");
+        url.to_string()
+    }
+
+    /// Creates a user `<database>_<name>`@`%` with `password` and no
+    /// privilege (grant what the test needs); it is dropped with the
+    /// database.
+    pub fn user(&mut self, name: &str, password: &str) -> String {
+        let user = format!("{}_{}", self.name, unique_label(name));
+        // Both parts are letters, digits and underscores; the password is
+        // quoted as an SQL string literal.
+        let password = password.replace('\\', "\\\\").replace('\'', "''");
+        block_on(execute_on(
+            self.admin.clone(),
+            format!("CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'"),
+        ));
+        self.users.push(user.clone());
+        user
     }
 
     pub async fn connect(&self) -> sqlx::MySqlConnection {
@@ -122,7 +158,7 @@ impl TempDatabase {
 
 impl Drop for TempDatabase {
     fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let (admin, name, users) = (self.admin.clone(), self.name.clone(), self.users.clone());
         block_on_quietly(async move {
             let Ok(mut connection) = sqlx::MySqlConnection::connect(admin.as_str()).await else {
                 return;
@@ -146,6 +182,13 @@ impl Drop for TempDatabase {
             )))
             .execute(&mut connection)
             .await;
+            for user in users {
+                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP USER IF EXISTS '{user}'@'%'"
+                )))
+                .execute(&mut connection)
+                .await;
+            }
             let _ = connection.close().await;
         });
     }
@@ -162,12 +205,16 @@ fn admin_url() -> Option<Url> {
 /// The name comes from [`unique_name`] (letters, digits, underscores): safe
 /// to splice.
 async fn create_on(admin: Url, name: String) {
+    execute_on(admin, format!("CREATE DATABASE `{name}`")).await;
+}
+
+async fn execute_on(admin: Url, statement: String) {
     let mut connection = sqlx::MySqlConnection::connect(admin.as_str())
         .await
         .unwrap_or_else(|error| panic!("cannot connect to the MariaDB test server: {error}"));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
         .execute(&mut connection)
         .await
-        .unwrap_or_else(|error| panic!("cannot create database `{name}`: {error}"));
+        .unwrap_or_else(|error| panic!("{error}\n{statement}"));
     let _ = connection.close().await;
 }

@@ -128,16 +128,45 @@ async fn mysql_database_is_gone_after_drop_though_a_transaction_holds_a_lock() {
     assert!(!mysql_has(&name).await, "{name} is still there");
 }
 
+/// How many accounts of that user name the MariaDB server has.
+async fn mysql_users(user: &str) -> i64 {
+    let admin = super::server_url("BAAS_TEST_MYSQL_URL").unwrap();
+    let mut connection = sqlx::MySqlConnection::connect(&admin).await.unwrap();
+    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM mysql.user WHERE user = ?")
+        .bind(user)
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    count
+}
+
 #[test]
-fn mysql_database_made_in_a_sync_test_is_gone_after_drop() {
-    let Some(database) = mysql::TempDatabase::create("support_sync") else {
+fn mysql_database_and_its_users_are_gone_after_drop_from_a_sync_test() {
+    let Some(mut database) = mysql::TempDatabase::create("support_sync") else {
         return;
     };
     let name = database.name().to_owned();
     assert!(block_on(mysql_has(&name)));
     assert_eq!(database.query("SELECT 'it''s'"), "it's\n");
+    let user = database.user("reader", r"it's a \ secret");
+    database.query(&format!("GRANT SELECT ON `{name}`.* TO '{user}'@'%'"));
+    // The user logs in with exactly that password.
+    let as_user = database.url_as(&user, r"it's a \ secret");
+    let (current,): (String,) = block_on(async {
+        let mut connection = sqlx::MySqlConnection::connect(&as_user).await.unwrap();
+        sqlx::query_as("SELECT CURRENT_USER()")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap()
+    });
+    assert_eq!(current, format!("{user}@%"));
     drop(database);
     assert!(!block_on(mysql_has(&name)), "{name} is still there");
+    assert_eq!(
+        block_on(mysql_users(&user)),
+        0,
+        "user {user} is still there"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
