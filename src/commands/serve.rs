@@ -58,8 +58,9 @@ struct Served {
     manifest_label: String,
     /// The database, as shown at start-up (no password).
     database_label: String,
-    /// The file to watch, with the dev database to migrate on reload.
-    watch: Option<(PathBuf, Option<Arc<SqliteStore>>)>,
+    /// The file to watch, with the dev database (and its file) to migrate
+    /// on reload.
+    watch: Option<(PathBuf, Option<(Arc<SqliteStore>, PathBuf)>)>,
 }
 
 pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
@@ -283,7 +284,7 @@ async fn manifest_file(args: &ServeArgs, cx: &Context) -> anyhow::Result<Served>
             cx.display_path(&path),
             if sync.created { ", created" } else { "" }
         ),
-        watch: Some((cx.manifest_path.clone(), Some(engine))),
+        watch: Some((cx.manifest_path.clone(), Some((engine, path)))),
     })
 }
 

@@ -2,7 +2,11 @@
 //! manifest is swapped in atomically (requests in flight finish on the old
 //! one); an invalid one is reported with `file:line:col` and the old one
 //! keeps serving. On the embedded dev database, the changes are applied
-//! first: safe ones at once, the others only with `--accept-data-loss`.
+//! first: safe ones at once, the others only with `--accept-data-loss`,
+//! and then only from a file that stayed unchanged for [`SETTLE`] (an
+//! editor or a script may write it in several steps, and a half-written
+//! file can be valid and lack a whole entity), after a backup of the dev
+//! database that the log names.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,12 +21,17 @@ use crate::manifest::{Diagnostics, Manifest};
 /// How long the watcher waits for a burst of writes to end.
 pub const DEBOUNCE: Duration = Duration::from_millis(50);
 
+/// How long a file must stay unchanged before a change that loses data in
+/// the dev database is applied.
+pub const SETTLE: Duration = Duration::from_millis(1500);
+
 /// What the watcher needs: the file, the state to swap, and the dev database
 /// to migrate (when serving the embedded one).
 pub struct Reloader {
     pub path: PathBuf,
     pub state: Arc<AppState>,
-    pub dev: Option<Arc<SqliteStore>>,
+    /// The dev database and its file.
+    pub dev: Option<(Arc<SqliteStore>, PathBuf)>,
     pub accept_data_loss: bool,
 }
 
@@ -101,7 +110,12 @@ impl Reloader {
                 return Some(text);
             }
         };
-        if self.apply(manifest).is_some() {
+        if **self.state.snapshot().manifest() == manifest {
+            // The same model (a save without changes, or the watcher's
+            // first event): nothing to reload.
+            return Some(text);
+        }
+        if self.apply(manifest, &text).is_some() {
             let since_save = saved
                 .and_then(|saved| SystemTime::now().duration_since(saved).ok())
                 .map_or_else(String::new, |d| {
@@ -118,9 +132,18 @@ impl Reloader {
     }
 
     /// Migrates the dev database (when there is one) and swaps `manifest` in.
-    fn apply(&self, manifest: Manifest) -> Option<()> {
-        if let Some(dev) = &self.dev {
-            match dev.migrate_dev(&manifest, self.accept_data_loss) {
+    fn apply(&self, manifest: Manifest, text: &str) -> Option<()> {
+        if let Some((dev, dev_path)) = &self.dev {
+            // Safe changes first; what would lose data is refused here.
+            let applied = match dev.migrate_dev(&manifest, false) {
+                Err(error)
+                    if self.accept_data_loss && error.downcast_ref::<Refused>().is_some() =>
+                {
+                    self.apply_destructive(dev, dev_path, &manifest, text)?
+                }
+                other => other,
+            };
+            match applied {
                 Ok(changes) => {
                     for change in &changes {
                         tracing::info!(target: "baas::serve", "applied to the dev database: {}", change.reason);
@@ -149,6 +172,66 @@ impl Reloader {
         self.state.swap_manifest(Arc::new(manifest));
         Some(())
     }
+
+    /// A change that loses data, with `--accept-data-loss`: applied only when
+    /// the file still reads the same after [`SETTLE`], and after a backup of
+    /// the dev database. `None` when the file moved on (its own event will
+    /// reload it).
+    fn apply_destructive(
+        &self,
+        dev: &SqliteStore,
+        dev_path: &Path,
+        manifest: &Manifest,
+        text: &str,
+    ) -> Option<anyhow::Result<Vec<crate::diff::Change>>> {
+        std::thread::sleep(SETTLE);
+        match std::fs::read_to_string(&self.path) {
+            Ok(again) if again == text => {}
+            _ => {
+                tracing::info!(
+                    target: "baas::serve",
+                    "`{}` changed again while a change that loses data waited to settle; waiting for the next save",
+                    self.path.display()
+                );
+                return None;
+            }
+        }
+        let backup = match backup(dev_path) {
+            Ok(backup) => backup,
+            Err(error) => {
+                return Some(Err(error.context(
+                    "the dev database could not be backed up before a change that loses data",
+                )));
+            }
+        };
+        tracing::warn!(
+            target: "baas::serve",
+            "applying a change that loses data to the dev database (--accept-data-loss); the database before it is saved at `{}`: to restore it, stop baas serve and copy that file over `{}`",
+            backup.display(),
+            dev_path.display()
+        );
+        Some(dev.migrate_dev(manifest, true))
+    }
+}
+
+/// Copies the dev database (a consistent snapshot, WAL included) next to it,
+/// under `.baas/backups/`, named by the time; the copy's path.
+fn backup(dev_path: &Path) -> anyhow::Result<PathBuf> {
+    let folder = dev_path
+        .parent()
+        .map_or_else(|| PathBuf::from("backups"), |p| p.join("backups"));
+    std::fs::create_dir_all(&folder)
+        .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", folder.display()))?;
+    let stamp = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let stem = dev_path
+        .file_stem()
+        .map_or_else(|| "dev".into(), |s| s.to_string_lossy().into_owned());
+    let target = folder.join(format!("{stem}-{stamp}.sqlite3"));
+    let connection = rusqlite::Connection::open(dev_path)?;
+    connection.execute("VACUUM INTO ?1", [target.to_string_lossy().as_ref()])?;
+    Ok(target)
 }
 
 /// One line per problem, `file:line:col: message`.

@@ -617,15 +617,24 @@ fn connections_over_the_cap_get_a_503_problem_and_the_server_recovers() {
             "30",
         ],
     );
+    // Twenty keep-alive connections, each proven accepted by an answer.
     let held: Vec<std::net::TcpStream> = (0..20)
         .map(|_| {
+            use std::io::Read as _;
             let mut stream = served.connect();
-            stream.write_all(b"GET /api/_health HTTP/1.1\r\n").unwrap();
+            stream
+                .write_all(b"GET /api/_health HTTP/1.1\r\nhost: localhost\r\n\r\n")
+                .unwrap();
+            let mut seen = Vec::new();
+            let mut buffer = [0u8; 512];
+            while !String::from_utf8_lossy(&seen).contains("\"ok\"") {
+                let n = stream.read(&mut buffer).unwrap();
+                assert!(n > 0, "closed before answering");
+                seen.extend_from_slice(&buffer[..n]);
+            }
             stream
         })
         .collect();
-    // Let the server accept them all before the next one arrives.
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let mut over = served.connect();
     let answer = read_until_closed(&mut over).expect("the extra connection is answered and closed");
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
@@ -762,4 +771,64 @@ async fn a_database_that_refuses_the_login_is_a_503_problem_never_a_500() {
             format!("DROP ROLE \"{role}\""),
         ])
         .await;
+}
+
+#[test]
+fn a_manifest_written_in_two_steps_never_drops_data_and_a_real_drop_is_backed_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest_path = dir.path().join("baas.toml");
+    let full = baas::serve::EXAMPLE_MANIFEST;
+    let cut = &full[..full.find("[entities.tag]").unwrap()];
+    std::fs::write(&manifest_path, full).unwrap();
+    let served = Served::start(dir.path(), &["--accept-data-loss"]);
+    let base = format!("http://127.0.0.1:{}", served.port);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let created = agent
+        .post(&format!("{base}/api/tag"))
+        .content_type("application/json")
+        .send(r#"{"label":"keep-me"}"#)
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let tags = |agent: &ureq::Agent| -> (u16, String) {
+        let mut answer = agent.get(&format!("{base}/api/tag")).call().unwrap();
+        (
+            answer.status().as_u16(),
+            answer.body_mut().read_to_string().unwrap_or_default(),
+        )
+    };
+
+    // A save in two steps: the first half is a valid manifest without
+    // `tag`; the rest follows 300 ms later.
+    std::fs::write(&manifest_path, cut).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::fs::write(&manifest_path, full).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let (status, body) = tags(&agent);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("keep-me"), "the rows survived: {body}");
+    assert!(!dir.path().join(".baas/backups").exists());
+
+    // A drop the user means: applied once the file settles, after a backup.
+    std::fs::write(&manifest_path, cut).unwrap();
+    let started = std::time::Instant::now();
+    while tags(&agent).0 != 404 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "the settled drop was never applied"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let backups: Vec<_> = std::fs::read_dir(dir.path().join(".baas/backups"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let backup = rusqlite::Connection::open(&backups[0]).unwrap();
+    let label: String = backup
+        .query_row("SELECT label FROM tag", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(label, "keep-me");
 }
