@@ -9,7 +9,7 @@ use crate::context::Context;
 use crate::manifest::{Manifest, SourceEngine};
 use crate::serve::http::HttpOptions;
 use crate::serve::listen::ConnectionLimits;
-use crate::serve::reload::Reloader;
+use crate::serve::reload::{DevDatabase, Reloader};
 use crate::serve::store::sqlite::{Refused, SqliteStore};
 use crate::serve::{AppState, Store};
 use crate::settings::Environment;
@@ -60,7 +60,7 @@ struct Served {
     database_label: String,
     /// The file to watch, with the dev database (and its file) to migrate
     /// on reload.
-    watch: Option<(PathBuf, Option<(Arc<SqliteStore>, PathBuf)>)>,
+    watch: Option<(PathBuf, Option<DevDatabase>)>,
 }
 
 pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {

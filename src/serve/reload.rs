@@ -25,13 +25,16 @@ pub const DEBOUNCE: Duration = Duration::from_millis(50);
 /// the dev database is applied.
 pub const SETTLE: Duration = Duration::from_millis(1500);
 
+/// The embedded dev database and its file.
+pub type DevDatabase = (Arc<SqliteStore>, PathBuf);
+
 /// What the watcher needs: the file, the state to swap, and the dev database
 /// to migrate (when serving the embedded one).
 pub struct Reloader {
     pub path: PathBuf,
     pub state: Arc<AppState>,
     /// The dev database and its file.
-    pub dev: Option<(Arc<SqliteStore>, PathBuf)>,
+    pub dev: Option<DevDatabase>,
     pub accept_data_loss: bool,
 }
 
