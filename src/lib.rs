@@ -3,13 +3,31 @@
 //! The pipeline, and where each part lives:
 //!
 //! ```text
-//!  introspect::{sqlite, ...}    (live databases)      ┐
-//!  source (what the user pointed at)                  ├─> manifest::Manifest (baas.toml)
-//!  ledger (what a source could not represent)         ┘        │
-//!                                  manifest::{load, validate, save}
-//!                                                              │
-//!                 commands::{show, validate, introspect, init, ...}  ─> ui (printer, tables, prompts)
+//!  source      what the user pointed at (URL, database file, schema file), and
+//!              what reading it takes and gives (IntrospectOptions -> Introspection)
+//!  backend     the one place a source picks its reader: an engine's introspector
+//!              or a schema-file parser
+//!    introspect::{postgres, mysql, sqlite, mongo}   live databases     ┐
+//!    parse::{sql_ddl, prisma, json_schema, openapi, graphql, supabase} ├─> manifest::Manifest
+//!    ledger      what a source could not represent                     ┘   (baas.toml)
+//!  manifest::{model, load, validate, save, diagnostics}                        │
+//!        ┌──────────────────────────────┬─────────────────────────────────────┤
+//!  diff (current, desired)          codegen::{ts, rust, openapi, ...}   serve: http -> kernel
+//!        │ Vec<Change>                                                   -> policy -> store
+//!  migrate::render (per engine, dialect:: rules)                         -> events; query
+//!        │ up/down scripts, migrations/NNNN_name/ (migrate::folder)      compiles filters
+//!  migrate::steps + migrate::runner (trait Migrate per engine: history, lock, one step)
+//!
+//!  commands::{init, introspect, show, validate, diff, check, migrate, codegen, serve}
+//!      thin: one file per command, what several share in commands::shared
+//!  cli (clap types), context (printer, cwd, manifest path), settings (.env, flags),
+//!  connect (the connect timeout every engine uses), error (UsageError),
+//!  diagnostics (errors -> terminal output and exit codes), ui (printer, tables, prompts)
 //! ```
+//!
+//! No module imports one that imports it back, except the clap front end
+//! (`cli` holds the commands' arguments, `commands` dispatches on `cli`, and
+//! `context` is built from its global flags); `tests/it/layout.rs` checks it.
 //!
 //! [`run`] is the whole program: `main.rs` only maps its [`ExitStatus`] to a
 //! process exit code.

@@ -9,9 +9,12 @@
 //! | MySQL/MariaDB | `GET_LOCK` on a connection of its own | statement by statement (DDL commits at once), history row last |
 //! | MongoDB | a lock document with a fixed `_id` | command by command, history document last |
 //!
-//! Each engine lives in its own file; this one only dispatches.
+//! Each engine implements [`Migrate`] in its own file; [`Runner`] picks one
+//! for a location.
 
 use std::time::Duration;
+
+use futures::future::LocalBoxFuture;
 
 use super::folder::Migration;
 use super::history::AppliedMigration;
@@ -55,13 +58,41 @@ pub struct StepFailure {
     pub denied: bool,
 }
 
-/// A connection to the database being migrated.
-pub enum Runner {
-    Postgres(postgres::PostgresRunner),
-    Mysql(mysql::MysqlRunner),
-    Sqlite(sqlite::SqliteRunner),
-    Mongo(mongo::MongoRunner),
+/// One engine's side of running migrations, modelled on sqlx's `Migrate`
+/// trait: the history table, the lock, the applied list, and one step at a
+/// time. Each engine implements it in its own file.
+pub trait Migrate: Send {
+    /// The engine the scripts must be written for.
+    fn target(&self) -> Target;
+
+    /// Whether a step is all-or-nothing.
+    fn transactional(&self) -> bool;
+
+    /// The history, oldest first; empty when the table does not exist yet.
+    fn applied(&mut self) -> LocalBoxFuture<'_, Result<Vec<AppliedMigration>, MigrateError>>;
+
+    /// Takes the migration lock, waiting up to `timeout` (calling `waiting`
+    /// once if it has to wait), and creates the history table if missing.
+    fn lock<'a>(
+        &'a mut self,
+        timeout: Duration,
+        waiting: &'a dyn Fn(),
+    ) -> LocalBoxFuture<'a, Result<(), MigrateError>>;
+
+    /// Runs one step (a migration's up script and its new history row, or
+    /// its down script and the row's removal); returns how long the
+    /// statements took.
+    fn run<'a>(
+        &'a mut self,
+        step: &'a Step<'_>,
+    ) -> LocalBoxFuture<'a, Result<Duration, StepFailure>>;
+
+    /// Releases the lock (and, on SQLite, commits the run).
+    fn unlock(&mut self) -> LocalBoxFuture<'_, Result<(), MigrateError>>;
 }
+
+/// A connection to the database being migrated: the engine's [`Migrate`].
+pub struct Runner(Box<dyn Migrate>);
 
 /// What the runner will do with a SQLite file that does not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,90 +109,58 @@ impl Runner {
         location: &SourceLocation,
         missing: Missing,
     ) -> Result<Self, MigrateError> {
-        match location {
-            SourceLocation::Postgres { url } => Ok(Self::Postgres(
-                postgres::PostgresRunner::connect(url).await?,
-            )),
-            SourceLocation::Mysql { url } => {
-                Ok(Self::Mysql(mysql::MysqlRunner::connect(url).await?))
+        let engine: Box<dyn Migrate> = match location {
+            SourceLocation::Postgres { url } => {
+                Box::new(postgres::PostgresRunner::connect(url).await?)
             }
-            SourceLocation::Sqlite { path } => {
-                Ok(Self::Sqlite(sqlite::SqliteRunner::open(path, missing)?))
-            }
-            SourceLocation::Mongodb { url } => {
-                Ok(Self::Mongo(mongo::MongoRunner::connect(url).await?))
-            }
+            SourceLocation::Mysql { url } => Box::new(mysql::MysqlRunner::connect(url).await?),
+            SourceLocation::Sqlite { path } => Box::new(sqlite::SqliteRunner::open(path, missing)?),
+            SourceLocation::Mongodb { url } => Box::new(mongo::MongoRunner::connect(url).await?),
             SourceLocation::Http { .. } | SourceLocation::File { .. } => {
-                Err(MigrateError::refused(
+                return Err(MigrateError::refused(
                     format!("`{location}` is not a database"),
                     "migrations run against postgres://, mysql://, sqlite:// or mongodb:// URLs \
                      (pass one with --db)",
-                ))
+                ));
             }
-        }
+        };
+        Ok(Self(engine))
     }
 
     /// The engine the scripts must be written for.
     pub fn target(&self) -> Target {
-        match self {
-            Self::Postgres(_) => Target::Postgres,
-            Self::Mysql(_) => Target::Mysql,
-            Self::Sqlite(_) => Target::Sqlite,
-            Self::Mongo(_) => Target::Mongodb,
-        }
+        self.0.target()
     }
 
     /// Whether a step is all-or-nothing.
     pub fn transactional(&self) -> bool {
-        matches!(self, Self::Postgres(_) | Self::Sqlite(_))
+        self.0.transactional()
     }
 
     /// The history, oldest first; empty when the table does not exist yet.
     pub async fn applied(&mut self) -> Result<Vec<AppliedMigration>, MigrateError> {
-        match self {
-            Self::Postgres(runner) => runner.applied().await,
-            Self::Mysql(runner) => runner.applied().await,
-            Self::Sqlite(runner) => runner.applied(),
-            Self::Mongo(runner) => runner.applied().await,
-        }
+        self.0.applied().await
     }
 
     /// Takes the migration lock, waiting up to `timeout` (calling `waiting`
-    /// once if it has to wait), and creates the history table if missing
-    /// (PostgreSQL creates it in the first step's transaction instead, so a
-    /// run killed before that commits leaves no empty table behind).
+    /// once if it has to wait), and creates the history table if missing.
     pub async fn lock(
         &mut self,
         timeout: Duration,
         waiting: &dyn Fn(),
     ) -> Result<(), MigrateError> {
-        match self {
-            Self::Postgres(runner) => runner.lock(timeout, waiting).await,
-            Self::Mysql(runner) => runner.lock(timeout, waiting).await,
-            Self::Sqlite(runner) => runner.lock(timeout, waiting),
-            Self::Mongo(runner) => runner.lock(timeout, waiting).await,
-        }
+        self.0.lock(timeout, waiting).await
     }
 
     /// Runs one step with its history change; returns how long the
     /// statements took.
     pub async fn run(&mut self, step: &Step<'_>) -> Result<Duration, StepFailure> {
-        match self {
-            Self::Postgres(runner) => runner.run(step).await,
-            Self::Mysql(runner) => runner.run(step).await,
-            Self::Sqlite(runner) => runner.run(step),
-            Self::Mongo(runner) => runner.run(step).await,
-        }
+        self.0.run(step).await
     }
 
     /// Releases the lock (and, on SQLite, commits the run).
     pub async fn unlock(&mut self) -> Result<(), MigrateError> {
-        match self {
-            Self::Postgres(runner) => runner.unlock().await,
-            Self::Mysql(runner) => runner.unlock().await,
-            Self::Sqlite(runner) => runner.unlock(),
-            Self::Mongo(runner) => runner.unlock().await,
-        }
+        self.0.unlock().await
     }
 }
 

@@ -11,9 +11,11 @@ use mongodb::bson::{Bson, DateTime, Document, doc};
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
 
+use futures::future::LocalBoxFuture;
+
 use super::{Direction, LockWait, Row, Step, StepFailure, millis, unsigned};
-use crate::migrate::MigrateError;
 use crate::migrate::history::{AppliedMigration, LOCK_COLLECTION, TABLE};
+use crate::migrate::{MigrateError, Target};
 use crate::source::redact;
 
 const LOCK_ID: &str = "baas_migrations";
@@ -235,4 +237,37 @@ fn describe(error: &mongodb::error::Error) -> String {
 
 fn database_error(error: mongodb::error::Error) -> MigrateError {
     MigrateError::Database(describe(&error))
+}
+
+impl super::Migrate for MongoRunner {
+    fn target(&self) -> Target {
+        Target::Mongodb
+    }
+
+    fn transactional(&self) -> bool {
+        false
+    }
+
+    fn applied(&mut self) -> LocalBoxFuture<'_, Result<Vec<AppliedMigration>, MigrateError>> {
+        Box::pin(MongoRunner::applied(self))
+    }
+
+    fn lock<'a>(
+        &'a mut self,
+        timeout: Duration,
+        waiting: &'a dyn Fn(),
+    ) -> LocalBoxFuture<'a, Result<(), MigrateError>> {
+        Box::pin(MongoRunner::lock(self, timeout, waiting))
+    }
+
+    fn run<'a>(
+        &'a mut self,
+        step: &'a Step<'_>,
+    ) -> LocalBoxFuture<'a, Result<Duration, StepFailure>> {
+        Box::pin(MongoRunner::run(self, step))
+    }
+
+    fn unlock(&mut self) -> LocalBoxFuture<'_, Result<(), MigrateError>> {
+        Box::pin(MongoRunner::unlock(self))
+    }
 }

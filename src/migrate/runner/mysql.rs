@@ -9,9 +9,11 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Row as _};
 use url::Url;
 
+use futures::future::LocalBoxFuture;
+
 use super::{Direction, LockWait, Row, Step, StepFailure, millis, unsigned};
-use crate::migrate::MigrateError;
 use crate::migrate::history::AppliedMigration;
+use crate::migrate::{MigrateError, Target};
 use crate::source::redact;
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS _baas_migrations (
@@ -221,4 +223,37 @@ fn is_denied(error: &sqlx::Error) -> bool {
         .as_database_error()
         .and_then(|database| database.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
         .is_some_and(|mysql| matches!(mysql.number(), 1044 | 1142 | 1143 | 1227))
+}
+
+impl super::Migrate for MysqlRunner {
+    fn target(&self) -> Target {
+        Target::Mysql
+    }
+
+    fn transactional(&self) -> bool {
+        false
+    }
+
+    fn applied(&mut self) -> LocalBoxFuture<'_, Result<Vec<AppliedMigration>, MigrateError>> {
+        Box::pin(MysqlRunner::applied(self))
+    }
+
+    fn lock<'a>(
+        &'a mut self,
+        timeout: Duration,
+        waiting: &'a dyn Fn(),
+    ) -> LocalBoxFuture<'a, Result<(), MigrateError>> {
+        Box::pin(MysqlRunner::lock(self, timeout, waiting))
+    }
+
+    fn run<'a>(
+        &'a mut self,
+        step: &'a Step<'_>,
+    ) -> LocalBoxFuture<'a, Result<Duration, StepFailure>> {
+        Box::pin(MysqlRunner::run(self, step))
+    }
+
+    fn unlock(&mut self) -> LocalBoxFuture<'_, Result<(), MigrateError>> {
+        Box::pin(MysqlRunner::unlock(self))
+    }
 }

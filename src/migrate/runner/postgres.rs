@@ -9,9 +9,11 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Row as _};
 use url::Url;
 
+use futures::future::LocalBoxFuture;
+
 use super::{Direction, LockWait, Row, Step, StepFailure, millis, unsigned};
-use crate::migrate::MigrateError;
 use crate::migrate::history::AppliedMigration;
+use crate::migrate::{MigrateError, Target};
 use crate::source::redact;
 
 /// The advisory lock key: "baasmigr" as bytes. Advisory locks are per
@@ -225,4 +227,37 @@ fn is_denied(error: &sqlx::Error) -> bool {
         .as_database_error()
         .and_then(|database| database.code())
         .is_some_and(|code| code == "42501")
+}
+
+impl super::Migrate for PostgresRunner {
+    fn target(&self) -> Target {
+        Target::Postgres
+    }
+
+    fn transactional(&self) -> bool {
+        true
+    }
+
+    fn applied(&mut self) -> LocalBoxFuture<'_, Result<Vec<AppliedMigration>, MigrateError>> {
+        Box::pin(PostgresRunner::applied(self))
+    }
+
+    fn lock<'a>(
+        &'a mut self,
+        timeout: Duration,
+        waiting: &'a dyn Fn(),
+    ) -> LocalBoxFuture<'a, Result<(), MigrateError>> {
+        Box::pin(PostgresRunner::lock(self, timeout, waiting))
+    }
+
+    fn run<'a>(
+        &'a mut self,
+        step: &'a Step<'_>,
+    ) -> LocalBoxFuture<'a, Result<Duration, StepFailure>> {
+        Box::pin(PostgresRunner::run(self, step))
+    }
+
+    fn unlock(&mut self) -> LocalBoxFuture<'_, Result<(), MigrateError>> {
+        Box::pin(PostgresRunner::unlock(self))
+    }
 }

@@ -13,9 +13,11 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, params};
 
+use futures::future::LocalBoxFuture;
+
 use super::{Direction, Missing, Row, Step, StepFailure, millis, unsigned};
-use crate::migrate::MigrateError;
 use crate::migrate::history::AppliedMigration;
+use crate::migrate::{MigrateError, Target};
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS _baas_migrations (
     number INTEGER PRIMARY KEY,
@@ -300,5 +302,40 @@ impl Drop for SqliteRunner {
         if self.locked && !self.connection.is_autocommit() {
             let _ = self.connection.execute_batch("COMMIT");
         }
+    }
+}
+
+impl super::Migrate for SqliteRunner {
+    fn target(&self) -> Target {
+        Target::Sqlite
+    }
+
+    fn transactional(&self) -> bool {
+        true
+    }
+
+    fn applied(&mut self) -> LocalBoxFuture<'_, Result<Vec<AppliedMigration>, MigrateError>> {
+        Box::pin(std::future::ready(SqliteRunner::applied(self)))
+    }
+
+    fn lock<'a>(
+        &'a mut self,
+        timeout: Duration,
+        waiting: &'a dyn Fn(),
+    ) -> LocalBoxFuture<'a, Result<(), MigrateError>> {
+        Box::pin(std::future::ready(SqliteRunner::lock(
+            self, timeout, waiting,
+        )))
+    }
+
+    fn run<'a>(
+        &'a mut self,
+        step: &'a Step<'_>,
+    ) -> LocalBoxFuture<'a, Result<Duration, StepFailure>> {
+        Box::pin(std::future::ready(SqliteRunner::run(self, step)))
+    }
+
+    fn unlock(&mut self) -> LocalBoxFuture<'_, Result<(), MigrateError>> {
+        Box::pin(std::future::ready(SqliteRunner::unlock(self)))
     }
 }
