@@ -64,6 +64,9 @@ enum FileState {
     /// A generated file on disk that the manifest no longer produces
     /// (removed when writing).
     Extra,
+    /// A file among the generated ones (same folder and suffix) without the
+    /// generated header: `--check` reports it, writing leaves it alone.
+    Foreign,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,11 +115,21 @@ pub fn run(args: CodegenArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         });
     }
     let wanted: BTreeSet<&str> = files.iter().map(|file| file.path.as_str()).collect();
-    for extra in generated_files(&out, &files)? {
-        if !wanted.contains(extra.as_str()) {
+    for (extra, generated) in generated_files(&out, &files)? {
+        // A headerless file counts only where code goes: `--out .` holds
+        // the project's own `package.json` and friends.
+        let code = !matches!(
+            extra.rsplit('/').next().and_then(|n| n.split_once('.')),
+            Some((_, "json" | "toml" | "md" | "lock"))
+        );
+        if !wanted.contains(extra.as_str()) && (generated || (args.check && code)) {
             reports.push(FileReport {
                 path: extra,
-                state: FileState::Extra,
+                state: if generated {
+                    FileState::Extra
+                } else {
+                    FileState::Foreign
+                },
             });
         }
     }
@@ -185,6 +198,7 @@ fn report(cx: &Context, summary: &Summary) -> anyhow::Result<()> {
                     FileState::Stale => "stale",
                     FileState::Missing => "missing",
                     FileState::Extra => "extra",
+                    FileState::Foreign => "extra (no generated header, not baas's)",
                     FileState::Unchanged => "unchanged",
                 };
                 cx.printer
@@ -217,12 +231,12 @@ fn report(cx: &Context, summary: &Summary) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Files that baas generated (their first bytes carry [`MARKER`]) in the
-/// folders `files` are written to, with a file-name suffix (`ts`,
-/// `schema.json`, ...) that `files` use, as `/`-separated relative paths.
-/// Only those: `--out .` must not take another target's output, or the
-/// user's own files, for stale ones.
-fn generated_files(dir: &Path, files: &[OutputFile]) -> anyhow::Result<Vec<String>> {
+/// Files in the folders `files` are written to, with a file-name suffix
+/// (`ts`, `schema.json`, ...) that `files` use, as `/`-separated relative
+/// paths, each with whether baas generated it (its first bytes carry
+/// [`MARKER`]). Only generated ones may be removed: `--out .` must not take
+/// another target's output, or the user's own files, for stale ones.
+fn generated_files(dir: &Path, files: &[OutputFile]) -> anyhow::Result<Vec<(String, bool)>> {
     let split = |path: &str| -> (String, String) {
         let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
         let suffix = name.split_once('.').map_or("", |(_, suffix)| suffix);
@@ -252,11 +266,9 @@ fn generated_files(dir: &Path, files: &[OutputFile]) -> anyhow::Result<Vec<Strin
             } else {
                 format!("{folder}/{name}")
             };
-            if entry.file_type()?.is_file()
-                && suffixes.contains(&split(&relative).1)
-                && is_generated(&entry.path())
-            {
-                out.push(relative);
+            if entry.file_type()?.is_file() && suffixes.contains(&split(&relative).1) {
+                let generated = is_generated(&entry.path());
+                out.push((relative, generated));
             }
         }
     }

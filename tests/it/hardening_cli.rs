@@ -393,3 +393,53 @@ fn introspecting_a_database_with_hidden_characters_in_names_is_bad_input() {
     assert!(!stderr.contains("bug in baas"), "{stderr}");
     assert!(!stderr.contains('\u{202e}'), "{stderr}");
 }
+
+#[test]
+fn typescript_sdk_insert_types_leave_out_generated_keys_and_the_package_needs_typescript() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/manifests/bookshop.toml"
+        ),
+        dir.path().join("baas.toml"),
+    )
+    .unwrap();
+    baas(dir.path())
+        .args(["codegen", "ts", "--out", "sdk"])
+        .assert()
+        .success();
+    let types = std::fs::read_to_string(dir.path().join("sdk/types.ts")).unwrap();
+    let insert = types
+        .split("export interface AuthorInsert {")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
+        .unwrap_or_else(|| panic!("no AuthorInsert:\n{types}"));
+    // `id` is an identity column: the server answers 422 when it is sent.
+    assert!(
+        !insert.contains("id?:") && !insert.contains("id:"),
+        "{insert}"
+    );
+    assert!(insert.contains("name: string;"), "{insert}");
+    let package: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("sdk/package.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        package["devDependencies"]["typescript"].is_string(),
+        "{package:#}"
+    );
+    // A file among the generated ones without their header is reported by
+    // --check (and left alone when writing).
+    std::fs::write(dir.path().join("sdk/old.ts"), "export const x = 1;\n").unwrap();
+    baas(dir.path())
+        .args(["codegen", "ts", "--out", "sdk", "--check"])
+        .assert()
+        .code(1)
+        .stderr(contains("old.ts"));
+    baas(dir.path())
+        .args(["codegen", "ts", "--out", "sdk"])
+        .assert()
+        .success();
+    assert!(dir.path().join("sdk/old.ts").exists());
+}
