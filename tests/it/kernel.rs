@@ -832,3 +832,219 @@ fn a_manifest_written_in_two_steps_never_drops_data_and_a_real_drop_is_backed_up
         .unwrap();
     assert_eq!(label, "keep-me");
 }
+
+// ---------------------------------------------------------------------------
+// Random filters over HTTP: only 200 or a 4xx problem, and the server stays up
+
+/// A small deterministic generator (xorshift64*), so a failure replays.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+const FIELDS: &[&str] = &[
+    "id",
+    "title",
+    "isbn",
+    "genre",
+    "price",
+    "in_stock",
+    "pages",
+    "metadata",
+    "keywords",
+    "author_id",
+    "published_at",
+    "nope",
+    "metadata.series",
+    "",
+];
+const OPERATORS: &[&str] = &[
+    "eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "like", "ilike", "is", "contains",
+    "between", "not.eq", "not.in",
+];
+const VALUES: &[&str] = &[
+    "1",
+    "-1",
+    "0",
+    "18446744073709551616",
+    "1e309",
+    "abc",
+    "",
+    "%00",
+    "a%00b",
+    "\\",
+    "ab\\",
+    "%FF%FE",
+    "*",
+    "**",
+    "null",
+    "true",
+    "fiction",
+    "(1,2,3)",
+    "()",
+    "(",
+    "'; DROP TABLE book;--",
+    "\u{202e}x",
+    "2024-13-45",
+    "9.999999999999999999999",
+    "[1,2]",
+    "{\"a\":1}",
+    "%5C%25",
+];
+
+/// A random shorthand term, or a random group up to `depth` levels.
+fn term(random: &mut Random, depth: usize) -> String {
+    if depth > 0 && random.below(4) == 0 {
+        let group = *random.pick(&["or", "and", "not.or", "not.and"]);
+        let count = 1 + random.below(4);
+        let terms: Vec<String> = (0..count).map(|_| term(random, depth - 1)).collect();
+        return format!("{group}({})", terms.join(","));
+    }
+    let value = match random.below(3) {
+        0 => {
+            let count = random.below(6);
+            let items: Vec<&str> = (0..count).map(|_| *random.pick(VALUES)).collect();
+            format!("({})", items.join(","))
+        }
+        _ => (*random.pick(VALUES)).to_owned(),
+    };
+    format!("{}.{}.{value}", random.pick(FIELDS), random.pick(OPERATORS))
+}
+
+/// A random JSON filter value.
+fn json_filter(random: &mut Random, depth: usize) -> serde_json::Value {
+    if depth > 0 && random.below(3) == 0 {
+        let group = *random.pick(&["and", "or", "not"]);
+        let items: Vec<serde_json::Value> = (0..1 + random.below(3))
+            .map(|_| json_filter(random, depth - 1))
+            .collect();
+        return if group == "not" {
+            json!({ "not": items[0] })
+        } else {
+            json!({ group: items })
+        };
+    }
+    let value = match random.below(7) {
+        0 => json!(null),
+        1 => json!(random.next() as i64),
+        2 => json!(f64::from_bits(random.next() & 0x7fef_ffff_ffff_ffff)),
+        3 => json!(*random.pick(VALUES)),
+        4 => json!([*random.pick(VALUES), random.below(100)]),
+        5 => json!({ "x": "\u{0000}" }),
+        _ => json!(true),
+    };
+    let operator = random.pick(OPERATORS).trim_start_matches("not.");
+    json!({ *random.pick(FIELDS): { operator: value } })
+}
+
+/// Sends `requests` random list requests (shorthand, `where` JSON, `_query`
+/// bodies, with huge breadth now and then) to `router`; every answer must
+/// be 200 or a 4xx problem, and `_health` must still answer at the end.
+pub async fn random_filters_never_break_the_server(
+    router: &axum::Router,
+    seed: u64,
+    requests: usize,
+) {
+    let mut random = Random(seed | 1);
+    for n in 0..requests {
+        let (method, uri, body) = match random.below(4) {
+            0 => {
+                let terms: Vec<String> = (0..1 + random.below(3))
+                    .map(|_| term(&mut random, 3))
+                    .collect();
+                let query: Vec<String> = terms
+                    .iter()
+                    .map(|t| match t.split_once('.') {
+                        Some((field, rest))
+                            if !t.starts_with("or(")
+                                && !t.starts_with("and(")
+                                && !t.starts_with("not.") =>
+                        {
+                            format!(
+                                "{}={}",
+                                crate::serve::encode(field),
+                                crate::serve::encode(rest)
+                            )
+                        }
+                        _ => format!("and={}", crate::serve::encode(&format!("({t})"))),
+                    })
+                    .collect();
+                ("GET", format!("/api/book?{}", query.join("&")), None)
+            }
+            1 => {
+                let filter = json_filter(&mut random, 4);
+                (
+                    "GET",
+                    format!(
+                        "/api/book?where={}",
+                        crate::serve::encode(&filter.to_string())
+                    ),
+                    None,
+                )
+            }
+            2 => {
+                let filter = json_filter(&mut random, 4);
+                let limit = random
+                    .pick(&[
+                        json!(1),
+                        json!(-1),
+                        json!(1001),
+                        json!("x"),
+                        json!(u64::MAX),
+                    ])
+                    .clone();
+                (
+                    "POST",
+                    "/api/book/_query".to_owned(),
+                    Some(json!({ "where": filter, "limit": limit })),
+                )
+            }
+            _ => {
+                // Breadth around and beyond the limits.
+                let count = *random.pick(&[999usize, 1000, 1001, 5000]);
+                let terms = vec!["id.eq.1"; count].join(",");
+                ("GET", format!("/api/book?or=({terms})"), None)
+            }
+        };
+        let answer = call(router, method, &uri, body).await;
+        let status = answer.status.as_u16();
+        assert!(
+            status == 200 || (400..500).contains(&status),
+            "request {n} (seed {seed}) {method} {}: {status} {}",
+            &uri[..uri.len().min(300)],
+            answer.body
+        );
+        if status != 200 {
+            answer.problem(
+                status,
+                answer.body["type"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_start_matches("urn:baas:problem:"),
+            );
+        }
+    }
+    assert_eq!(get(router, "/api/_health").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn random_filters_answer_200_or_a_4xx_problem_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest, store) = example_store(dir.path());
+    let router = router(AppState::new(manifest, store));
+    random_filters_never_break_the_server(&router, 0x5eed_0001, 400).await;
+}

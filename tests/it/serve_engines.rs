@@ -1408,6 +1408,7 @@ async fn http_suite_passes_on_postgres() {
     scoped_key_cases(&*engine, &manifest, "postgres").await;
     crate::kernel::scoped_suite(manifest.clone(), engine.clone()).await;
     let router = baas::serve::router_for(manifest, engine);
+    crate::kernel::random_filters_never_break_the_server(&router, 0x5eed_0002, 150).await;
     query_cases(&router, "postgres").await;
     crate::serve::suite(router.clone(), "postgres").await;
     engines_agree(&router, "postgres").await;
@@ -1435,6 +1436,7 @@ async fn http_suite_passes_on_mariadb() {
     scoped_key_cases(&*engine, &manifest, "mariadb").await;
     crate::kernel::scoped_suite(manifest.clone(), engine.clone()).await;
     let router = baas::serve::router_for(manifest, engine);
+    crate::kernel::random_filters_never_break_the_server(&router, 0x5eed_0002, 150).await;
     query_cases(&router, "mariadb").await;
     crate::serve::suite(router.clone(), "mariadb").await;
     engines_agree(&router, "mariadb").await;
@@ -1506,6 +1508,7 @@ async fn http_suite_passes_on_the_mongo_wire_server() {
     scoped_key_cases(&*engine, &manifest, "mongodb").await;
     crate::kernel::scoped_suite(manifest.clone(), engine.clone()).await;
     let router = baas::serve::router_for(manifest, engine);
+    crate::kernel::random_filters_never_break_the_server(&router, 0x5eed_0002, 150).await;
     query_cases(&router, "mongodb").await;
     crate::serve::suite(router.clone(), "mongodb").await;
     engines_agree(&router, "mongodb").await;
