@@ -101,6 +101,18 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let address = listener.local_addr()?;
     http.bound = Some(address.ip());
     let printer = &cx.printer;
+    if printer.json_mode() {
+        // One line a script can wait for (`--json`): the server is answering.
+        let ready = serde_json::json!({
+            "event": "ready",
+            "url": format!("http://{address}/api"),
+            "manifest": served.manifest_label,
+            "database": served.database_label,
+            "entities": entity_count,
+            "ready_ms": (started.elapsed().as_secs_f64() * 1000.0).round(),
+        });
+        printer.data(&format!("{ready}\n"))?;
+    }
     printer.success("Serving", &format!("http://{address}/api"));
     printer.status(&format!("  manifest   {}", served.manifest_label));
     printer.status(&format!("  database   {}", served.database_label));

@@ -1048,3 +1048,33 @@ async fn random_filters_answer_200_or_a_4xx_problem_on_sqlite() {
     let router = router(AppState::new(manifest, store));
     random_filters_never_break_the_server(&router, 0x5eed_0001, 400).await;
 }
+
+#[test]
+fn serve_json_prints_one_ready_event_on_stdout() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("BAAS_LOG", "warn")
+        .args(["--json", "serve", "--example", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let event: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(event["event"], "ready");
+    assert_eq!(event["entities"], 5);
+    let url = event["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/api"),
+        "{url}"
+    );
+}
