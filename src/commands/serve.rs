@@ -267,6 +267,7 @@ async fn manifest_file(args: &ServeArgs, cx: &Context) -> anyhow::Result<Served>
     };
     if let Some(url) = url {
         let engine = crate::serve::store_for_url(&url, &manifest).await?;
+        warn_on_drift(&url, &manifest, cx).await;
         return Ok(Served {
             manifest,
             engine,
@@ -319,6 +320,53 @@ fn refused_hint(error: anyhow::Error) -> anyhow::Error {
         }
         Err(error) => error,
     }
+}
+
+/// Compares the database with the manifest, as `baas check --db` would,
+/// and warns with what differs: a table or column the manifest has and the
+/// database lacks makes the requests that touch it fail.
+async fn warn_on_drift(url: &str, manifest: &Manifest, cx: &Context) {
+    let Ok(location) = SourceLocation::parse(url, &cx.cwd) else {
+        return;
+    };
+    let options = crate::source::IntrospectOptions {
+        schemas: manifest
+            .source
+            .as_ref()
+            .map(|source| source.schemas.clone())
+            .unwrap_or_default(),
+        ..crate::source::IntrospectOptions::default()
+    };
+    let live = match crate::backend::introspect(&location, &options, &crate::ui::Progress::hidden())
+        .await
+    {
+        Ok(introspection) => introspection.manifest,
+        Err(error) => {
+            cx.printer.warn(&format!(
+                "could not compare the database with the manifest: {}",
+                redact(&format!("{error:#}"))
+            ));
+            return;
+        }
+    };
+    let changes = crate::diff::diff(&live, manifest);
+    if changes.is_empty() {
+        return;
+    }
+    const SHOWN: usize = 20;
+    let mut lines: Vec<String> = changes
+        .iter()
+        .take(SHOWN)
+        .map(|change| format!("  {}", change.reason))
+        .collect();
+    if changes.len() > SHOWN {
+        lines.push(format!("  ... and {} more", changes.len() - SHOWN));
+    }
+    cx.printer.warn(&format!(
+        "the database differs from the manifest in {} place(s); requests that touch them will fail until it is migrated (`baas check --db` shows the drift, `baas migrate apply` applies planned migrations):\n{}",
+        changes.len(),
+        lines.join("\n")
+    ));
 }
 
 /// `--db URL` without a manifest: introspect and serve, writing nothing.

@@ -1078,3 +1078,42 @@ fn serve_json_prints_one_ready_event_on_stdout() {
         "{url}"
     );
 }
+
+#[test]
+fn serving_a_database_that_lacks_a_manifest_column_warns_with_the_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("shop.db");
+    let connection = rusqlite::Connection::open(&database).unwrap();
+    connection
+        .execute_batch("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        .unwrap();
+    drop(connection);
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        "[manifest]\nformat = 1\nversion = 1\n\n[entities.item]\ntable = \"item\"\nprimary_key = [\"id\"]\n\n[entities.item.fields]\nid = { type = \"int64\", generated = \"rowid\" }\nname = { type = \"text\" }\nreleased = { type = \"date\", nullable = true }\n",
+    )
+    .unwrap();
+    let url = format!("sqlite://{}", database.display());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("BAAS_LOG", "warn")
+        .args(["serve", "--port", "0", "--db", &url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let started = std::time::Instant::now();
+    while !seen.contains("Serving") && started.elapsed() < std::time::Duration::from_secs(30) {
+        use std::io::BufRead as _;
+        if stderr.read_line(&mut seen).unwrap_or(0) == 0 {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.contains("differs from the manifest"), "{seen}");
+    assert!(seen.contains("released"), "{seen}");
+}
