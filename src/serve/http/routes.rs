@@ -260,6 +260,26 @@ pub async fn put(
     change(app, caller, ctx, body, WriteMode::Replace).await
 }
 
+/// An update or delete of the row the path names: a view is 405 before its
+/// key is even read.
+fn keyed_write(
+    state: &State,
+    caller: &Caller,
+    ctx: &Ctx,
+    action: Action,
+) -> Result<Operation, Problem> {
+    let mut operation = operation(&state.schema, caller, ctx, action)?;
+    if state
+        .schema
+        .entity(&operation.entity)
+        .is_ok_and(Entity::is_read_only)
+    {
+        return Err(Problem::read_only(&operation.entity));
+    }
+    operation.key = request::key(&state.schema, &operation.entity, ctx)?;
+    Ok(operation)
+}
+
 async fn change(
     axum::extract::State(app): Shared,
     caller: Caller,
@@ -269,15 +289,7 @@ async fn change(
 ) -> Response {
     let state = app.snapshot();
     let answer = async {
-        let mut operation = operation(&state.schema, &caller, &ctx, Action::Update)?;
-        if state
-            .schema
-            .entity(&operation.entity)
-            .is_ok_and(Entity::is_read_only)
-        {
-            return Err(Problem::read_only(&operation.entity));
-        }
-        operation.key = request::key(&state.schema, &operation.entity, &ctx)?;
+        let mut operation = keyed_write(&state, &caller, &ctx, Action::Update)?;
         operation.body = Some(Body {
             json: request::object_body(body)?,
             mode,
@@ -294,15 +306,7 @@ async fn change(
 pub async fn delete(axum::extract::State(app): Shared, caller: Caller, ctx: Ctx) -> Response {
     let state = app.snapshot();
     let answer = async {
-        let mut operation = operation(&state.schema, &caller, &ctx, Action::Delete)?;
-        if state
-            .schema
-            .entity(&operation.entity)
-            .is_ok_and(Entity::is_read_only)
-        {
-            return Err(Problem::read_only(&operation.entity));
-        }
-        operation.key = request::key(&state.schema, &operation.entity, &ctx)?;
+        let operation = keyed_write(&state, &caller, &ctx, Action::Delete)?;
         run(&app, &state, operation, &ctx).await?;
         Ok(StatusCode::NO_CONTENT.into_response())
     }
