@@ -65,7 +65,7 @@ struct Served {
 
 pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
-    init_logs();
+    init_logs(cx.printer.json_mode());
     let served = if args.example {
         example(cx)?
     } else if cx.manifest_path.is_file() {
@@ -184,9 +184,9 @@ async fn bind(args: &ServeArgs) -> anyhow::Result<tokio::net::TcpListener> {
         })
 }
 
-/// Logs on stderr: one line per request (method, path, status, latency,
+/// Logs on stderr (JSON lines with `--json`): one line per request (method, path, status, latency,
 /// request id), reloads, and errors. `BAAS_LOG=warn` quiets requests.
-fn init_logs() {
+fn init_logs(json: bool) {
     let level = match std::env::var("BAAS_LOG").as_deref() {
         Ok("error") => tracing::Level::ERROR,
         Ok("warn") => tracing::Level::WARN,
@@ -194,11 +194,16 @@ fn init_logs() {
         Ok("trace") => tracing::Level::TRACE,
         _ => tracing::Level::INFO,
     };
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(level)
-        .with_ansi(false)
-        .try_init();
+        .with_ansi(false);
+    // `--json`: one JSON object per log line, for log collectors.
+    let _ = if json {
+        logs.json().try_init()
+    } else {
+        logs.try_init()
+    };
 }
 
 async fn shutdown() {

@@ -299,6 +299,17 @@ fn trivia_len(text: &str) -> usize {
     }
 }
 
+/// After this many statements that do not parse, with none that did, the
+/// file is taken for something that is not SQL and the rest is not read:
+/// random text cut into "statements" would otherwise be parsed for seconds
+/// only to end in the same error.
+pub(crate) const GIVE_UP_AFTER: usize = 200;
+
+/// Whether reading should stop: [`GIVE_UP_AFTER`] failures and no success.
+pub(crate) fn give_up(parsed: usize, skipped: &[Skipped]) -> bool {
+    parsed == 0 && skipped.len() >= GIVE_UP_AFTER && skipped.iter().all(|s| s.unparsable)
+}
+
 /// A statement the importer skipped: a ledger entry, or with `--strict` a problem.
 pub(crate) struct Skipped {
     pub span: Range<usize>,
@@ -390,6 +401,7 @@ fn sqlite(
     };
     let connection = rusqlite::Connection::open_in_memory().map_err(|e| fail(e.to_string()))?;
     let mut skipped = Vec::new();
+    let mut parsed = 0usize;
     for statement in statements {
         let head = statement.head(2);
         // Data and queries do not shape the schema; skipping them keeps large dumps fast.
@@ -413,6 +425,11 @@ fn sqlite(
                 // nothing from is not SQL either way.
                 unparsable: true,
             });
+            if give_up(parsed, &skipped) {
+                break;
+            }
+        } else {
+            parsed += 1;
         }
     }
     let mut introspection =

@@ -143,7 +143,8 @@ pub fn parse_query_string(
                     return Err(error(
                         field_path,
                         format!(
-                            "unknown field or parameter `{field_path}` (parameters: where, select, order, limit, offset, count, expand, or, and)"
+                            "unknown field or parameter `{field_path}`{} (parameters: where, select, order, limit, offset, count, expand, or, and)",
+                            did_you_mean(entity, field_path)
                         ),
                     ));
                 };
@@ -393,7 +394,10 @@ fn select(entity: &Entity, names: &[&str]) -> Result<Vec<String>, QueryError> {
         if !entity.fields.contains_key(*name) {
             return Err(error(
                 "select",
-                format!("unknown field `{name}` in `select`"),
+                format!(
+                    "unknown field `{name}` in `select`{}",
+                    did_you_mean(entity, name)
+                ),
             ));
         }
     }
@@ -428,9 +432,15 @@ fn order_item(entity: &Entity, text: &str) -> Result<OrderBy, QueryError> {
         }
     }
     let path = parts.join(".");
-    let field = entity
-        .field_at_path(&path)
-        .ok_or_else(|| error("order", format!("unknown field `{path}` in `order`")))?;
+    let field = entity.field_at_path(&path).ok_or_else(|| {
+        error(
+            "order",
+            format!(
+                "unknown field `{path}` in `order`{}",
+                did_you_mean(entity, &path)
+            ),
+        )
+    })?;
     if matches!(
         field.ty,
         FieldType::Json | FieldType::Array | FieldType::Object
@@ -524,7 +534,10 @@ fn filter_json(
             )?))),
             path => {
                 let Some(field) = entity.field_at_path(path) else {
-                    return Err(error(here, format!("unknown field `{path}`")));
+                    return Err(error(
+                        here,
+                        format!("unknown field `{path}`{}", did_you_mean(entity, path)),
+                    ));
                 };
                 match value {
                     serde_json::Value::Object(ops) => {
@@ -864,7 +877,13 @@ fn group_item(
             format!("`{item}` lacks an operator: write `{name}.op.value` (operators: {OPERATORS})"),
         ))
     } else {
-        Err(error(name, format!("unknown field `{name}` in `{at}`")))
+        Err(error(
+            name,
+            format!(
+                "unknown field `{name}` in `{at}`{}",
+                did_you_mean(entity, name)
+            ),
+        ))
     }
 }
 
@@ -935,6 +954,15 @@ fn unquote(text: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// `; did you mean `x`?` naming the entity's field closest to `name`, or
+/// nothing when none is close.
+pub(crate) fn did_you_mean(entity: &Entity, name: &str) -> String {
+    let names: Vec<&str> = entity.fields.keys().map(String::as_str).collect();
+    crate::manifest::diagnostics::closest(name, &names)
+        .map(|close| format!("; did you mean `{close}`?"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -72,7 +72,10 @@ pub fn validate_body(
             errors.push(fail(
                 key,
                 "unknown",
-                format!("`{key}` is not a field of `{entity_name}`"),
+                format!(
+                    "`{key}` is not a field of `{entity_name}`{}",
+                    super::parse::did_you_mean(entity, key)
+                ),
             ));
         }
     }

@@ -1050,24 +1050,22 @@ async fn random_filters_answer_200_or_a_4xx_problem_on_sqlite() {
 }
 
 #[test]
-fn serve_json_prints_one_ready_event_on_stdout() {
-    use std::io::BufRead as _;
+fn serve_json_prints_one_ready_event_on_stdout_and_json_logs_on_stderr() {
+    use std::io::{BufRead as _, Read as _, Write as _};
     let dir = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
-        .env("BAAS_LOG", "warn")
+        .env("BAAS_LOG", "info")
         .args(["--json", "serve", "--example", "--port", "0"])
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
     let event: serde_json::Value =
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
     assert_eq!(event["event"], "ready");
@@ -1077,6 +1075,29 @@ fn serve_json_prints_one_ready_event_on_stdout() {
         url.starts_with("http://127.0.0.1:") && url.ends_with("/api"),
         "{url}"
     );
+    let address = url.trim_start_matches("http://").trim_end_matches("/api");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .write_all(b"GET /api/_health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let request = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|line| line["fields"]["path"] == "/api/_health");
+    assert!(request.is_some(), "no JSON request log line in:\n{logs}");
 }
 
 #[test]

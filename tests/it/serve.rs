@@ -180,6 +180,7 @@ pub async fn suite(router: Router, engine: &str) {
     query_errors(&router).await;
     writes(&router).await;
     write_errors(&router).await;
+    reference_names(&router, engine).await;
     composite_keys(&router).await;
     views(&router).await;
     injection(&router).await;
@@ -775,6 +776,25 @@ pub async fn write_errors(router: &Router) {
     // Nothing of the failed writes was stored.
     let count = get(router, "/api/book?count=exact&limit=1").await;
     assert_eq!(count.body["count"], books_before);
+}
+
+/// A reference problem names the relation where the database names it
+/// (SQLite does not).
+pub async fn reference_names(router: &Router, engine: &str) {
+    let orphan = call(
+        router,
+        "POST",
+        "/api/book",
+        Some(json!({ "title": "Orphan", "isbn": "0", "author_id": 999 })),
+    )
+    .await;
+    orphan.problem(409, "reference");
+    let detail = orphan.body["detail"].as_str().unwrap();
+    assert_eq!(
+        detail.contains("book_author_fkey"),
+        engine != "sqlite",
+        "{engine}: {detail}"
+    );
 }
 
 pub async fn composite_keys(router: &Router) {

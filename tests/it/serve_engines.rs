@@ -587,13 +587,16 @@ async fn sql_scenario(engine: &dyn Store, manifest: &Arc<Manifest>) {
         .insert(manifest, "book", &values(&book("666", "Orphan", 404)))
         .await
         .unwrap_err();
-    assert!(matches!(missing, StoreError::Reference), "{missing:?}");
+    assert!(
+        matches!(missing, StoreError::Reference { .. }),
+        "{missing:?}"
+    );
     let referenced = engine
         .delete(manifest, "author", &[Value::Int(1)], None)
         .await
         .unwrap_err();
     assert!(
-        matches!(referenced, StoreError::Reference),
+        matches!(referenced, StoreError::Reference { .. }),
         "{referenced:?}"
     );
 

@@ -39,7 +39,11 @@ pub fn import(
     let mut skipped = Vec::new();
     let mut ledger = Ledger::new();
     let mut views = Vec::new();
+    let mut read = 0usize;
     for statement in statements {
+        if super::give_up(read, &skipped) {
+            break;
+        }
         // Rows do not shape the schema, and parsing megabytes of them is slow.
         if matches!(
             statement.head(1).as_str(),
@@ -50,6 +54,7 @@ pub fn import(
         let sql = unwrap_executable_comments(&statement.text);
         match Parser::parse_sql(&MySqlDialect {}, &sql) {
             Ok(parsed) => {
+                read += 1;
                 for ast in parsed {
                     if let Ast::CreateView(view) = &ast {
                         views.push((name_of(&view.name), (*view.query).clone()));

@@ -56,7 +56,11 @@ pub fn import(
     let mut ledger = Ledger::new();
     let mut views = Vec::new();
     let mut hints = Hints::default();
+    let mut read = 0usize;
     for statement in statements {
+        if super::give_up(read, &skipped) {
+            break;
+        }
         if is_housekeeping(statement) {
             continue;
         }
@@ -78,6 +82,7 @@ pub fn import(
         }
         match Parser::parse_sql(&PostgreSqlDialect {}, without_data_clause(statement)) {
             Ok(parsed) => {
+                read += 1;
                 for ast in parsed {
                     if let Ast::CreateView(view) = &ast {
                         views.push((split_name(&view.name).1, (*view.query).clone()));

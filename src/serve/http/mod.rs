@@ -23,9 +23,6 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
 
 pub use guard::HttpOptions;
 pub use problem::{BODY_LIMIT, FieldProblem, Problem};
@@ -67,71 +64,55 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
             options.clone(),
             guard::guard,
         ))
-        .layer(middleware::from_fn(log_request))
         .layer(options.cors())
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(middleware::from_fn(bound_request_id))
-        .layer(SetRequestIdLayer::x_request_id(MakeId::default()))
+        .layer(middleware::from_fn(identify_and_log))
 }
 
 /// Request ids: the start time of the process and a counter, in hex
 /// (unique per process run, cheap, sortable).
-#[derive(Clone)]
-struct MakeId {
+struct RequestIds {
     prefix: u64,
-    counter: Arc<AtomicU64>,
+    counter: AtomicU64,
 }
 
-impl Default for MakeId {
-    fn default() -> Self {
-        let prefix = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        Self {
-            prefix,
-            counter: Arc::new(AtomicU64::new(0)),
-        }
-    }
-}
-
-impl MakeId {
+impl RequestIds {
     fn next(&self) -> Option<HeaderValue> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
         HeaderValue::from_str(&format!("{:x}-{n:06x}", self.prefix)).ok()
     }
 }
 
-impl MakeRequestId for MakeId {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        self.next().map(RequestId::new)
-    }
-}
+static REQUEST_IDS: std::sync::LazyLock<RequestIds> = std::sync::LazyLock::new(|| RequestIds {
+    prefix: std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()),
+    counter: AtomicU64::new(0),
+});
 
-/// A client's `x-request-id` is echoed back only when it is short printable
-/// text; anything else is replaced by a generated id (the header is never a
-/// way to reflect arbitrary content into responses and logs).
-async fn bound_request_id(mut request: Request, next: Next) -> Response {
-    let acceptable = request
-        .headers()
-        .get("x-request-id")
-        .is_some_and(|v| request::acceptable_request_id(v.as_bytes()));
-    if !acceptable
-        && request.headers().contains_key("x-request-id")
-        && let Some(id) = REPLACEMENT_IDS.next()
-    {
-        request.headers_mut().insert("x-request-id", id);
-    }
-    next.run(request).await
-}
-
-static REPLACEMENT_IDS: std::sync::LazyLock<MakeId> = std::sync::LazyLock::new(MakeId::default);
-
-async fn log_request(request: Request, next: Next) -> Response {
+/// Gives every request an id and logs it in one line when it is answered.
+/// A client's `x-request-id` is kept only when it is short printable text;
+/// anything else is replaced by a generated id (the header is never a way
+/// to reflect arbitrary content into responses and logs). The answer
+/// carries the id.
+async fn identify_and_log(mut request: Request, next: Next) -> Response {
     let start = Instant::now();
+    let given = request
+        .headers()
+        .get(REQUEST_ID)
+        .filter(|v| request::acceptable_request_id(v.as_bytes()))
+        .cloned();
+    let id = match given {
+        Some(id) => Some(id),
+        None => REQUEST_IDS.next().inspect(|id| {
+            request.headers_mut().insert(REQUEST_ID, id.clone());
+        }),
+    };
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let id = request::request_id(request.headers());
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    if let Some(id) = &id {
+        response.headers_mut().insert(REQUEST_ID, id.clone());
+    }
     let status = response.status().as_u16();
     let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(
@@ -140,11 +121,13 @@ async fn log_request(request: Request, next: Next) -> Response {
         path,
         status,
         latency_ms = format_args!("{latency_ms:.3}"),
-        request_id = id,
+        request_id = id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or_default(),
         "request"
     );
     response
 }
+
+const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
 
 async fn not_found(ctx: Ctx) -> Response {
     let detail = format!("no route for `{}`", ctx.path);

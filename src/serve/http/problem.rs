@@ -152,11 +152,18 @@ impl Problem {
                     .collect();
                 problem
             }
-            StoreError::Reference => Self::new(
+            StoreError::Reference { relation } => Self::new(
                 StatusCode::CONFLICT,
                 "reference",
                 "The change breaks a reference",
-                "the referenced row is missing, or rows still reference this one".into(),
+                match relation {
+                    Some(relation) => format!(
+                        "the reference {relation} would break: the referenced row is missing, or rows still reference this one"
+                    ),
+                    None => {
+                        "the referenced row is missing, or rows still reference this one".into()
+                    }
+                },
             ),
             StoreError::Unavailable(error) => {
                 tracing::error!(

@@ -55,14 +55,14 @@ fn operation(
 
 /// 404 for an entity the manifest does not have, with the closest name.
 fn unknown_entity(schema: &Schema, name: &str) -> Problem {
-    let closest = schema
+    let names: Vec<&str> = schema
         .manifest
         .entities
         .keys()
-        .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| format!("; did you mean `{candidate}`?"))
+        .map(String::as_str)
+        .collect();
+    let closest = crate::manifest::diagnostics::closest(name, &names)
+        .map(|candidate| format!("; did you mean `{candidate}`?"))
         .unwrap_or_default();
     Problem::not_found(format!("there is no entity `{name}`{closest}"))
 }
@@ -133,17 +133,39 @@ fn list_answer(outcome: Outcome, count: bool) -> Answer {
 }
 
 /// `GET /api/{entity}/{id}`: one row; `select` and `expand` apply as on a
-/// list (the row is read as a one-row list filtered by its key, so the
-/// policy and expansion work exactly as there).
+/// list (expansion runs the same sub-operations, so the policy applies to
+/// related rows exactly as there).
 pub async fn read(axum::extract::State(app): Shared, caller: Caller, ctx: Ctx) -> Response {
     let state = app.snapshot();
     let answer = async {
         let mut operation = operation(&state.schema, &caller, &ctx, Action::View)?;
         operation.key = request::key(&state.schema, &operation.entity, &ctx)?;
-        let pairs: Vec<(String, String)> =
-            url::form_urlencoded::parse(ctx.query.as_deref().unwrap_or_default().as_bytes())
-                .into_owned()
-                .collect();
+        let outcome = match ctx.query.as_deref().filter(|q| !q.is_empty()) {
+            // The common case, nothing to shape: no query to parse.
+            None => run(&app, &state, operation, &ctx).await?,
+            Some(text) => return shaped_read(&app, &state, operation, text, &ctx).await,
+        };
+        let Outcome::Row(row) = outcome else {
+            return Err(Problem::internal());
+        };
+        Ok(json_response(StatusCode::OK, &row))
+    }
+    .await;
+    finish(&ctx, answer)
+}
+
+/// A row read with `select` and/or `expand` in its query string.
+async fn shaped_read(
+    app: &AppState,
+    state: &State,
+    operation: Operation,
+    text: &str,
+    ctx: &Ctx,
+) -> Answer {
+    {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(text.as_bytes())
+            .into_owned()
+            .collect();
         let shaping = query::parse_query_string(state.manifest(), &operation.entity, &pairs)
             .map_err(|e| Problem::bad_query(&e))?;
         if let Some(name) = single_row_misfit(&pairs) {
@@ -154,19 +176,13 @@ pub async fn read(axum::extract::State(app): Shared, caller: Caller, ctx: Ctx) -
                 ),
             }));
         }
-        let shaped = shaping.select.is_some() || !shaping.expand.is_empty();
-        let outcome = run(&app, &state, operation.clone(), &ctx).await?;
+        let outcome = run(app, state, operation.clone(), ctx).await?;
         let Outcome::Row(row) = outcome else {
             return Err(Problem::internal());
         };
-        if !shaped {
-            return Ok(json_response(StatusCode::OK, &row));
-        }
-        let row = shape(&app, &state, &operation, &shaping, row, &ctx).await?;
+        let row = shape(app, state, &operation, &shaping, row, ctx).await?;
         Ok(json_response(StatusCode::OK, &row))
     }
-    .await;
-    finish(&ctx, answer)
 }
 
 /// A list parameter other than `select`/`expand` given to a single row.

@@ -31,6 +31,41 @@ pub struct ListResult {
     pub count: Option<u64>,
 }
 
+/// A reference violation on `entity`'s side of the constraint named
+/// `constraint` (or of `relation` when the store knows it), described by the
+/// manifest's relation where it can be found.
+pub fn reference(entity: &crate::manifest::Entity, constraint: Option<&str>) -> StoreError {
+    let relation = constraint.map(|name| {
+        entity
+            .relations
+            .iter()
+            .find(|relation| relation.name.as_deref() == Some(name))
+            .map_or_else(
+                || format!("`{name}`"),
+                |relation| describe_relation(entity, relation),
+            )
+    });
+    StoreError::Reference { relation }
+}
+
+/// `name` (`table.a, b` -> `target`) of a manifest relation.
+pub fn describe_relation(
+    entity: &crate::manifest::Entity,
+    relation: &crate::manifest::Relation,
+) -> String {
+    let name = relation
+        .name
+        .as_deref()
+        .map(|name| format!("`{name}` "))
+        .unwrap_or_default();
+    format!(
+        "{name}(`{}.{}` -> `{}`)",
+        entity.table,
+        relation.fields.join(", "),
+        relation.references.entity
+    )
+}
+
 /// A row before and after an update.
 #[derive(Debug, Clone)]
 pub struct Updated {
@@ -44,9 +79,10 @@ pub enum StoreError {
     /// A unique or primary key violation; the fields when known.
     #[error("a row with the same unique value already exists")]
     Conflict { fields: Vec<String> },
-    /// A foreign key violation.
+    /// A foreign key violation; `relation` says which reference, when the
+    /// database names it (``book_author_fkey` (`book.author_id` -> `author`)`).
     #[error("the change breaks a reference between rows")]
-    Reference,
+    Reference { relation: Option<String> },
     /// The database cannot be reached.
     #[error("the database cannot be reached")]
     Unavailable(#[source] anyhow::Error),

@@ -250,7 +250,9 @@ impl MongoStore {
                 .await
                 .map_err(|error| map_error(Some(target), error))?;
             if found.is_none() {
-                return Err(StoreError::Reference);
+                return Err(StoreError::Reference {
+                    relation: Some(super::describe_relation(entity, relation)),
+                });
             }
         }
         Ok(())
@@ -279,7 +281,9 @@ impl MongoStore {
                 .await
                 .map_err(|error| map_error(Some(source), error))?;
             if found.is_some() {
-                return Err(StoreError::Reference);
+                return Err(StoreError::Reference {
+                    relation: Some(super::describe_relation(source, relation)),
+                });
             }
         }
         Ok(())

@@ -243,7 +243,7 @@ fn map_error(entity: &Entity, error: sqlx::Error) -> StoreError {
                 fields: common::in_field_order(entity, fields),
             }
         }
-        1451 | 1452 | 1216 | 1217 => StoreError::Reference,
+        1451 | 1452 | 1216 | 1217 => super::reference(entity, constraint_name(mysql.message())),
         1053 | 1077 | 2002 | 2003 | 2006 | 2013 => StoreError::Unavailable(error.into()),
         _ => common::sqlx_error(error),
     }
@@ -268,6 +268,12 @@ impl MysqlStore {
 }
 
 super::store_from_inherent_methods!(MysqlStore);
+
+/// The constraint a MySQL foreign-key error names: `CONSTRAINT `x` FOREIGN`.
+fn constraint_name(message: &str) -> Option<&str> {
+    let rest = &message[message.find("CONSTRAINT `")? + "CONSTRAINT `".len()..];
+    Some(&rest[..rest.find('`')?])
+}
 
 #[cfg(test)]
 mod tests {

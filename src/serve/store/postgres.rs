@@ -193,7 +193,7 @@ fn map_error(entity: &Entity, error: sqlx::Error) -> StoreError {
                 fields: common::in_field_order(entity, fields),
             }
         }
-        "23503" => StoreError::Reference,
+        "23503" => super::reference(entity, database.constraint()),
         code if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03") => {
             StoreError::Unavailable(error.into())
         }

@@ -511,13 +511,15 @@ fn engine_error(entity: &Entity, error: rusqlite::Error) -> StoreError {
                     .unwrap_or_default();
                 return StoreError::Conflict { fields };
             }
-            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => return StoreError::Reference,
+            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                return StoreError::Reference { relation: None };
+            }
             // `ON DELETE RESTRICT` fails as a trigger would.
             _ if message
                 .as_deref()
                 .is_some_and(|m| m.contains("FOREIGN KEY constraint failed")) =>
             {
-                return StoreError::Reference;
+                return StoreError::Reference { relation: None };
             }
             _ => {}
         }
