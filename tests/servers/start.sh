@@ -230,8 +230,11 @@ start_postgres() {
         log_tail "$RUN/postgres-initdb.log"
         die "initdb failed"
     fi
+    # A port can look free to a connect test and still be bound (by a
+    # client socket on an ephemeral port, say): after a clash, look above it.
+    local first=${BAAS_TEST_POSTGRES_PORT:-55432}
     for attempt in 1 2 3; do
-        port=$(free_port "${BAAS_TEST_POSTGRES_PORT:-55432}")
+        port=$(free_port "$first")
         log "starting PostgreSQL on 127.0.0.1:$port"
         if as_pg "$PG_BIN/pg_ctl" -w -t 60 -D "$dir/data" -l "$dir/postgres.log" \
             -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
@@ -239,7 +242,8 @@ start_postgres() {
             break
         fi
         if [ "$attempt" -lt 3 ] && port_clash "$dir/postgres.log"; then
-            log "port $port was taken meanwhile; retrying"
+            log "port $port was taken meanwhile; retrying above it"
+            first=$((port + 1))
             continue
         fi
         log_tail "$RUN/postgres-pg_ctl.log" 10
@@ -299,8 +303,11 @@ start_mysql() {
         chown -R mysql: "$dir"
     fi
     init_mysql_datadir "$dir" "${user[@]}"
+    # A port can look free to a connect test and still be bound (by a
+    # client socket on an ephemeral port, say): after a clash, look above it.
+    local first=${BAAS_TEST_MYSQL_PORT:-53306}
     for attempt in 1 2 3; do
-        port=$(free_port "${BAAS_TEST_MYSQL_PORT:-53306}")
+        port=$(free_port "$first")
         log "starting MariaDB on 127.0.0.1:$port"
         "$mariadbd" --no-defaults --datadir="$dir/data" "${user[@]}" \
             --port="$port" --bind-address=127.0.0.1 --socket="$dir/mysqld.sock" \
@@ -322,7 +329,8 @@ start_mysql() {
         done
         if kill -0 "$pid" 2>/dev/null && [ "$tries" -gt 0 ]; then break; fi
         if [ "$attempt" -lt 3 ] && port_clash "$dir/mariadbd.log"; then
-            log "port $port was taken meanwhile; retrying"
+            log "port $port was taken meanwhile; retrying above it"
+            first=$((port + 1))
             stop_pidfile "$RUN/mysql.pid" "$dir/" MariaDB
             continue
         fi
@@ -354,8 +362,11 @@ start_mongodb() {
     local dir=$RUN/mongodb attempt port pid
     mkdir -p "$dir"
     : >"$dir/secantusd.toml"
+    # A port can look free to a connect test and still be bound (by a
+    # client socket on an ephemeral port, say): after a clash, look above it.
+    local first=${BAAS_TEST_MONGODB_PORT:-57017}
     for attempt in 1 2 3; do
-        port=$(free_port "${BAAS_TEST_MONGODB_PORT:-57017}")
+        port=$(free_port "$first")
         log "starting secantusdb $SECANTUS_VERSION (MongoDB wire protocol) on 127.0.0.1:$port"
         # An empty --config stops it from reading ./secantusd.toml,
         # ~/.secantus/ or /etc/secantus/; TMPDIR keeps its :memory: scratch
@@ -367,7 +378,8 @@ start_mongodb() {
         echo "$pid" >"$RUN/mongodb.pid"
         if wait_tcp "$port" "$pid" 30; then break; fi
         if [ "$attempt" -lt 3 ] && port_clash "$dir/secantusd.log"; then
-            log "port $port was taken meanwhile; retrying"
+            log "port $port was taken meanwhile; retrying above it"
+            first=$((port + 1))
             stop_pidfile "$RUN/mongodb.pid" "$dir/" secantusdb
             continue
         fi
