@@ -558,7 +558,7 @@ pub async fn main() -> Result<(), Error> {
     let _link = db.from::<FilmActor>().get(&key).await?;
     let created = db
         .from::<Language>()
-        .create(&LanguageInsert { language_id: None, name: "Esperanto".into(), last_update: None })
+        .create(&LanguageInsert { name: "Esperanto".into(), last_update: None })
         .await?;
     db.from::<Language>()
         .update(&created.language_id, &LanguageUpdate { name: Some("Klingon".into()), ..Default::default() })
