@@ -7,7 +7,6 @@
 //! until `accept` failed for everybody, `_health` included.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -87,7 +86,7 @@ pub async fn serve(
         .keep_alive_interval(limits.header_timeout)
         .keep_alive_timeout(limits.header_timeout);
     let builder = Arc::new(builder);
-    let refused = Arc::new(AtomicU64::new(0));
+    let mut refused: u64 = 0;
     let mut last_warning: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
@@ -105,12 +104,12 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            let count = refused.fetch_add(1, Ordering::Relaxed) + 1;
+            refused += 1;
             if last_warning.is_none_or(|at| at.elapsed() > Duration::from_secs(5)) {
                 last_warning = Some(Instant::now());
                 tracing::warn!(
                     target: "baas::serve",
-                    "connection limit reached ({} open): refusing {peer} with 503 ({count} refused so far; raise `max_connections` in [api] if this load is expected)",
+                    "connection limit reached ({} open): refusing {peer} with 503 ({refused} refused so far; raise `max_connections` in [api] if this load is expected)",
                     limits.max_connections
                 );
             }

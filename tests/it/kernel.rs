@@ -485,74 +485,6 @@ async fn one_row_takes_select_and_expand_and_put_replaces_it() {
 // ---------------------------------------------------------------------------
 // The real binary on a real port: slow clients, floods, start-up errors
 
-/// A running `baas serve`, killed on drop.
-struct Served {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Served {
-    fn start(dir: &std::path::Path, args: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
-            .current_dir(dir)
-            .env("NO_COLOR", "1")
-            .env("HOME", dir)
-            .env("BAAS_LOG", "warn")
-            .env_remove("BAAS_MANIFEST")
-            .env_remove("BAAS_DATABASE_URL")
-            .args(["serve", "--port", &port.to_string()])
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let served = Self { child, port };
-        let started = std::time::Instant::now();
-        while started.elapsed() < std::time::Duration::from_secs(30) {
-            if served.health() == Some(200) {
-                return served;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        panic!("`baas serve` did not answer within 30 s");
-    }
-
-    fn connect(&self) -> std::net::TcpStream {
-        let stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .unwrap();
-        stream
-    }
-
-    /// The status of `GET /api/_health` on a new connection, if any answer.
-    fn health(&self) -> Option<u16> {
-        use std::io::{Read as _, Write as _};
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
-            .ok()?;
-        stream
-            .write_all(b"GET /api/_health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
-            .ok()?;
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).ok()?;
-        answer.split_whitespace().nth(1)?.parse().ok()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Reads until the server closes the connection; what it sent.
 fn read_until_closed(stream: &mut std::net::TcpStream) -> Option<String> {
     use std::io::Read as _;
@@ -571,7 +503,7 @@ fn read_until_closed(stream: &mut std::net::TcpStream) -> Option<String> {
 fn half_sent_requests_are_cut_off_and_the_server_keeps_answering() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
-    let served = Served::start(dir.path(), &["--example", "--header-timeout", "1"]);
+    let served = crate::serve::Server::start(dir.path(), &["--example", "--header-timeout", "1"]);
     // Slow-loris: 300 connections that never finish their headers.
     let mut slow: Vec<std::net::TcpStream> = (0..300)
         .map(|_| {
@@ -607,7 +539,7 @@ fn half_sent_requests_are_cut_off_and_the_server_keeps_answering() {
 fn connections_over_the_cap_get_a_503_problem_and_the_server_recovers() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
-    let served = Served::start(
+    let served = crate::serve::Server::start(
         dir.path(),
         &[
             "--example",
@@ -780,7 +712,7 @@ fn a_manifest_written_in_two_steps_never_drops_data_and_a_real_drop_is_backed_up
     let full = baas::serve::EXAMPLE_MANIFEST;
     let cut = &full[..full.find("[entities.tag]").unwrap()];
     std::fs::write(&manifest_path, full).unwrap();
-    let served = Served::start(dir.path(), &["--accept-data-loss"]);
+    let served = crate::serve::Server::start(dir.path(), &["--accept-data-loss"]);
     let base = format!("http://127.0.0.1:{}", served.port);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

@@ -1102,13 +1102,14 @@ fn free_port() -> u16 {
 }
 
 /// A running `baas serve`, killed on drop.
-struct Server {
+pub struct Server {
     child: std::process::Child,
+    pub port: u16,
     base: String,
 }
 
 impl Server {
-    fn start(dir: &Path, args: &[&str]) -> Self {
+    pub fn start(dir: &Path, args: &[&str]) -> Self {
         let port = free_port();
         // Like `support::baas`, as a plain child process.
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_baas"));
@@ -1126,6 +1127,7 @@ impl Server {
         let child = command.spawn().unwrap();
         let server = Self {
             child,
+            port,
             base: format!("http://127.0.0.1:{port}"),
         };
         let started = std::time::Instant::now();
@@ -1138,8 +1140,33 @@ impl Server {
         panic!("`baas serve` did not answer within 30 s");
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A raw connection to the server, reads timing out after 10 s.
+    pub fn connect(&self) -> std::net::TcpStream {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream
+    }
+
+    /// The status of `GET /api/_health` on a new connection, if any answer
+    /// (a raw request: the server may answer with a bare 503 or close).
+    pub fn health(&self) -> Option<u16> {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .ok()?;
+        stream
+            .write_all(b"GET /api/_health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+            .ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        answer.split_whitespace().nth(1)?.parse().ok()
     }
 
     fn get(&self, path: &str) -> (u16, Value) {

@@ -66,11 +66,6 @@ impl Events {
             receiver: self.sender.subscribe(),
         }
     }
-
-    /// How many subscribers there are now.
-    pub fn subscribers(&self) -> usize {
-        self.sender.receiver_count()
-    }
 }
 
 /// One subscriber's view of the channel.

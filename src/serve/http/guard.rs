@@ -24,7 +24,7 @@ use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::problem::Problem;
-use super::request::Ctx;
+use super::request::{Ctx, REQUEST_ID};
 use crate::manifest::Manifest;
 
 /// The HTTP options of a served API (`[api]` in the manifest, then flags).
@@ -146,10 +146,11 @@ fn host_name(host: &str) -> &str {
 /// not JSON; bounds each request's time.
 pub async fn guard(
     axum::extract::State(options): axum::extract::State<Arc<HttpOptions>>,
-    ctx: Ctx,
     request: Request,
     next: Next,
 ) -> Response {
+    // The problem context is built only for a refusal (a hot path).
+    let ctx = || Ctx::new(request.uri(), request.headers().get(REQUEST_ID));
     let headers = request.headers();
     if let Some(host) = headers.get(header::HOST) {
         let host = host.to_str().unwrap_or_default();
@@ -162,7 +163,7 @@ pub async fn guard(
                     "the request is for `{host}`; add the name to `[api] hosts` in baas.toml to serve it"
                 ),
             )
-            .respond(&ctx);
+            .respond(&ctx());
         }
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
@@ -186,10 +187,12 @@ pub async fn guard(
                     "requests from `{origin}` are refused; add it to `[api] cors_origins` in baas.toml to allow it"
                 ),
             )
-            .respond(&ctx);
+            .respond(&ctx());
         }
     }
-    if takes_json(request.method(), &ctx.path) && !is_json(headers.get(header::CONTENT_TYPE)) {
+    if takes_json(request.method(), request.uri().path())
+        && !is_json(headers.get(header::CONTENT_TYPE))
+    {
         let given = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -200,11 +203,15 @@ pub async fn guard(
             "The body must be JSON",
             format!("the request has {given}; send `content-type: application/json`"),
         )
-        .respond(&ctx);
+        .respond(&ctx());
     }
+    // Cheap copies (shared bytes), for the problem of a request that times out.
+    let uri = request.uri().clone();
+    let id = request.headers().get(REQUEST_ID).cloned();
     match tokio::time::timeout(options.request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
+            let ctx = Ctx::new(&uri, id.as_ref());
             tracing::warn!(
                 target: "baas::serve",
                 request_id = ctx.request_id,

@@ -26,7 +26,7 @@ use axum::routing::{get, post};
 
 pub use guard::HttpOptions;
 pub use problem::{BODY_LIMIT, FieldProblem, Problem};
-pub use request::Ctx;
+pub use request::{Ctx, REQUEST_ID};
 pub use routes::{encode_segment, key_text};
 
 use crate::serve::state::AppState;
@@ -126,8 +126,6 @@ async fn identify_and_log(mut request: Request, next: Next) -> Response {
     );
     response
 }
-
-const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
 
 async fn not_found(ctx: Ctx) -> Response {
     let detail = format!("no route for `{}`", ctx.path);

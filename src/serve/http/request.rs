@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::FromRequestParts;
 use axum::extract::rejection::BytesRejection;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
 use serde_json::Value as Json;
 
 use super::problem::{BODY_LIMIT, Problem};
@@ -25,32 +25,40 @@ pub struct Ctx {
     pub entity: Option<String>,
 }
 
+impl Ctx {
+    /// The context of a request with `uri` and the id header `id`.
+    pub fn new(uri: &Uri, id: Option<&HeaderValue>) -> Self {
+        let path = uri.path().to_owned();
+        let entity = entity_segment(&path)
+            .filter(|segment| !segment.is_empty())
+            .map(|segment| query::percent_decode(segment).unwrap_or_else(|| segment.to_owned()));
+        Self {
+            request_id: id
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+            query: uri.query().map(str::to_owned),
+            entity,
+            path,
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let path = parts.uri.path().to_owned();
-        let entity = path
-            .strip_prefix("/api/")
-            .and_then(|rest| rest.split('/').next())
-            .filter(|segment| !segment.is_empty())
-            .map(|segment| query::percent_decode(segment).unwrap_or_else(|| segment.to_owned()));
-        Ok(Self {
-            request_id: request_id(&parts.headers),
-            query: parts.uri.query().map(str::to_owned),
-            entity,
-            path,
-        })
+        Ok(Self::new(&parts.uri, parts.headers.get(REQUEST_ID)))
     }
 }
 
-/// The request id the id layer set (or the client's, when acceptable).
-pub fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
+/// The header that carries the request id.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The raw (percent-encoded) `{entity}` segment of `/api/{entity}/...`.
+fn entity_segment(path: &str) -> Option<&str> {
+    path.strip_prefix("/api/")
+        .and_then(|rest| rest.split('/').next())
 }
 
 /// Whether a client's `x-request-id` may be echoed back: short, printable
@@ -66,11 +74,7 @@ pub fn acceptable_request_id(value: &[u8]) -> bool {
 /// The entity segment of the path, or a 400 naming a segment that is not
 /// valid percent-encoded UTF-8.
 pub fn entity_name(ctx: &Ctx) -> Result<String, Problem> {
-    let raw = ctx
-        .path
-        .strip_prefix("/api/")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_default();
+    let raw = entity_segment(&ctx.path).unwrap_or_default();
     query::percent_decode(raw).ok_or_else(|| {
         Problem::new(
             StatusCode::BAD_REQUEST,

@@ -41,16 +41,6 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::List => "list",
-            Self::View => "view",
-            Self::Create => "create",
-            Self::Update => "update",
-            Self::Delete => "delete",
-        }
-    }
-
     pub fn is_write(self) -> bool {
         matches!(self, Self::Create | Self::Update | Self::Delete)
     }

@@ -5,7 +5,7 @@
 
 use std::str::FromStr as _;
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool};
 
 use super::sqlx_common as common;
 use super::{ListResult, Row, StoreError, Updated, Values};
@@ -27,19 +27,7 @@ impl MysqlStore {
     pub async fn connect(url: &str, _manifest: &Manifest) -> Result<Self, StoreError> {
         let options = MySqlConnectOptions::from_str(url)
             .map_err(|error| StoreError::Unavailable(error.into()))?;
-        let pool = MySqlPoolOptions::new()
-            .max_connections(8)
-            .min_connections(0)
-            .acquire_timeout(crate::connect::connect_timeout())
-            .connect_lazy_with(options.clone());
-        // A refused connection fails at once, with its cause (the pool
-        // would retry it until the timeout).
-        let first = crate::connect::within_connect_timeout(sqlx::ConnectOptions::connect(&options))
-            .await
-            .map_err(|timed_out| StoreError::Unavailable(timed_out.into()))?
-            .map_err(common::sqlx_error)?;
-        let _ = sqlx::Connection::close(first).await;
-        drop(pool.acquire().await.map_err(common::sqlx_error)?);
+        let pool = common::open_pool(options).await?;
         Ok(Self { pool })
     }
 

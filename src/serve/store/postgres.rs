@@ -5,7 +5,7 @@
 
 use std::str::FromStr as _;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool};
 
 use super::sqlx_common as common;
 use super::{ListResult, Row, StoreError, Updated, Values};
@@ -29,21 +29,7 @@ impl PostgresStore {
             // Timestamps without an offset are read and written as UTC.
             .options([("TimeZone", "UTC")])
             .application_name("baas serve");
-        let pool = PgPoolOptions::new()
-            .max_connections(8)
-            .min_connections(0)
-            .acquire_timeout(crate::connect::connect_timeout())
-            .connect_lazy_with(options.clone());
-        // A refused connection fails at once, with its cause (the pool
-        // would retry it until the timeout).
-        let first = crate::connect::within_connect_timeout(sqlx::ConnectOptions::connect(&options))
-            .await
-            .map_err(|timed_out| StoreError::Unavailable(timed_out.into()))?
-            .map_err(common::sqlx_error)?;
-        let _ = sqlx::Connection::close(first).await;
-        // One connection now: an unreachable server is reported at start,
-        // and the first request does not pay for the handshake.
-        drop(pool.acquire().await.map_err(common::sqlx_error)?);
+        let pool = common::open_pool(options).await?;
         Ok(Self { pool })
     }
 

@@ -190,6 +190,27 @@ pub(crate) fn fields_of_constraint(entity: &Entity, name: &str) -> Vec<String> {
 
 /// Error mapping shared by both engines: connection failures are
 /// `Unavailable`, the rest `Internal`.
+/// A pool of 8 on `options`, opened lazily, with one connection made now:
+/// a refused connection fails at once with its cause (the pool would retry
+/// it until its timeout), and the first request does not pay for the
+/// handshake.
+pub(crate) async fn open_pool<DB: sqlx::Database>(
+    options: <DB::Connection as sqlx::Connection>::Options,
+) -> Result<sqlx::Pool<DB>, StoreError> {
+    let pool = sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(8)
+        .min_connections(0)
+        .acquire_timeout(crate::connect::connect_timeout())
+        .connect_lazy_with(options.clone());
+    let first = crate::connect::within_connect_timeout(sqlx::ConnectOptions::connect(&options))
+        .await
+        .map_err(|timed_out| StoreError::Unavailable(timed_out.into()))?
+        .map_err(sqlx_error)?;
+    let _ = sqlx::Connection::close(first).await;
+    drop(pool.acquire().await.map_err(sqlx_error)?);
+    Ok(pool)
+}
+
 pub(crate) fn sqlx_error(error: sqlx::Error) -> StoreError {
     match error {
         sqlx::Error::Io(_)
