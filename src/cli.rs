@@ -1,11 +1,14 @@
-//! The command line: clap types only. Each command's own arguments live in
-//! its file under `commands/`, next to its `run`.
+//! The command line: the clap parser, assembled from the parts that live
+//! with their users. Each command's own arguments live in its file under
+//! `commands/`, next to its `run`; the subcommand enum lives with the
+//! dispatcher (`commands::Command`); the global flags live with the
+//! [`Context`](crate::context::Context) they configure. Nothing imports
+//! `cli` back, so the dependencies run one way: `cli -> commands -> context`.
 
-use std::path::PathBuf;
-
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory as _, Parser};
 
 use crate::commands;
+use crate::context::GlobalArgs;
 
 /// Schema-as-code for the database you already have.
 ///
@@ -26,56 +29,10 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: commands::Command,
 }
 
-/// Flags every command accepts.
-#[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
-    /// Path of the manifest to read or write
-    #[arg(
-        long,
-        global = true,
-        env = "BAAS_MANIFEST",
-        default_value = "baas.toml",
-        value_name = "PATH"
-    )]
-    pub manifest: PathBuf,
-    /// Print machine-readable JSON on stdout instead of tables and prose
-    #[arg(long, global = true)]
-    pub json: bool,
-    /// Print only errors and requested data
-    #[arg(long, short, global = true)]
-    pub quiet: bool,
-    /// Answer yes to every question (never prompt); needed for risky steps without a terminal
-    #[arg(long, short, global = true)]
-    pub yes: bool,
-    /// Never use colors (also when the NO_COLOR environment variable is set)
-    #[arg(long, global = true)]
-    pub no_color: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Create a baas.toml: interactively, or from flags
-    Init(commands::init::InitArgs),
-    /// Read a database or schema file into baas.toml
-    Introspect(commands::introspect::IntrospectArgs),
-    /// Show the entities of the manifest, or one entity in detail
-    Show(commands::show::ShowArgs),
-    /// Check baas.toml and report every problem with its line and column
-    Validate(commands::validate::ValidateArgs),
-    /// Compare two schemas (manifests, live databases, schema files) and classify every change
-    Diff(commands::diff::DiffArgs),
-    /// Plan, apply and inspect migrations
-    #[command(subcommand)]
-    Migrate(commands::migrate::MigrateCommand),
-    /// Fail when the schema drifted (for CI)
-    Check(commands::check::CheckArgs),
-    /// Generate typed clients and API documents from the manifest
-    Codegen(commands::codegen::CodegenArgs),
-    /// Serve a REST API that follows the manifest, reloading when it changes
-    Serve(commands::serve::ServeArgs),
-    /// Print a shell completion script
-    Completions(commands::completions::CompletionsArgs),
+/// The whole command line as a clap command (for completion scripts).
+pub fn command() -> clap::Command {
+    Cli::command()
 }

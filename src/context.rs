@@ -4,9 +4,36 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::cli::GlobalArgs;
+use clap::Args;
+
 use crate::diagnostics::UsageError;
 use crate::ui::{Printer, prompt};
+
+/// Flags every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Path of the manifest to read or write
+    #[arg(
+        long,
+        global = true,
+        env = "BAAS_MANIFEST",
+        default_value = "baas.toml",
+        value_name = "PATH"
+    )]
+    pub manifest: PathBuf,
+    /// Print machine-readable JSON on stdout instead of tables and prose
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only errors and requested data
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Answer yes to every question (never prompt); needed for risky steps without a terminal
+    #[arg(long, short, global = true)]
+    pub yes: bool,
+    /// Never use colors (also when the NO_COLOR environment variable is set)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
 
 #[derive(Debug)]
 pub struct Context {

@@ -20,14 +20,15 @@
 //!
 //!  commands::{init, introspect, show, validate, diff, check, migrate, codegen, serve}
 //!      thin: one file per command, what several share in commands::shared
-//!  cli (clap types), context (printer, cwd, manifest path), settings (.env, flags),
+//!  cli (the clap parser), context (global flags, printer, cwd, manifest path), settings (.env, flags),
 //!  connect (the connect timeout every engine uses), error (UsageError),
 //!  diagnostics (errors -> terminal output and exit codes), ui (printer, tables, prompts)
 //! ```
 //!
-//! No module imports one that imports it back, except the clap front end
-//! (`cli` holds the commands' arguments, `commands` dispatches on `cli`, and
-//! `context` is built from its global flags); `tests/it/layout.rs` checks it.
+//! No module imports one that imports it back: the front end runs one way,
+//! `cli` (the parser) -> `commands` (each command's arguments and `run`, the
+//! dispatcher's `Command`) -> `context` (global flags, printer);
+//! `tests/it/layout.rs` checks it.
 //!
 //! [`run`] is the whole program: `main.rs` only maps its [`ExitStatus`] to a
 //! process exit code.
@@ -90,7 +91,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
         Ok(runtime) => runtime,
         Err(error) => return diagnostics::report(&error.into(), &cx.printer),
     };
-    let result = runtime.block_on(commands::run(cli.command, &cx));
+    let result = runtime.block_on(commands::run(cli.command, &cx, cli::command));
     match result {
         Ok(status) => status,
         Err(error) => diagnostics::report(&error, &cx.printer),

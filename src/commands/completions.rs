@@ -1,6 +1,5 @@
 //! `baas completions`: shell completion scripts.
 
-use clap::CommandFactory as _;
 use clap_complete::Shell;
 
 use crate::ExitStatus;
@@ -20,16 +19,16 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
-/// The completion script for `shell`, as bytes.
-pub fn script(shell: Shell) -> Vec<u8> {
-    let mut command = crate::cli::Cli::command();
+/// The completion script for `shell` of the command line `app`
+/// (`cli::command()`), as bytes.
+pub fn script(shell: Shell, mut app: clap::Command) -> Vec<u8> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut command, "baas", &mut out);
+    clap_complete::generate(shell, &mut app, "baas", &mut out);
     out
 }
 
-pub fn run(args: CompletionsArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
-    let script = String::from_utf8(script(args.shell))?;
+pub fn run(args: CompletionsArgs, cx: &Context, app: clap::Command) -> anyhow::Result<ExitStatus> {
+    let script = String::from_utf8(script(args.shell, app))?;
     cx.printer.data(&script)?;
     Ok(ExitStatus::Success)
 }

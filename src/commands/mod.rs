@@ -13,11 +13,43 @@ pub mod shared;
 pub mod show;
 pub mod validate;
 
+use clap::Subcommand;
+
 use crate::ExitStatus;
-use crate::cli::Command;
 use crate::context::Context;
 
-pub async fn run(command: Command, cx: &Context) -> anyhow::Result<ExitStatus> {
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a baas.toml: interactively, or from flags
+    Init(init::InitArgs),
+    /// Read a database or schema file into baas.toml
+    Introspect(introspect::IntrospectArgs),
+    /// Show the entities of the manifest, or one entity in detail
+    Show(show::ShowArgs),
+    /// Check baas.toml and report every problem with its line and column
+    Validate(validate::ValidateArgs),
+    /// Compare two schemas (manifests, live databases, schema files) and classify every change
+    Diff(diff::DiffArgs),
+    /// Plan, apply and inspect migrations
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
+    /// Fail when the schema drifted (for CI)
+    Check(check::CheckArgs),
+    /// Generate typed clients and API documents from the manifest
+    Codegen(codegen::CodegenArgs),
+    /// Serve a REST API that follows the manifest, reloading when it changes
+    Serve(serve::ServeArgs),
+    /// Print a shell completion script
+    Completions(completions::CompletionsArgs),
+}
+
+/// Runs one command. `app` builds the whole command line (`cli::command`),
+/// which only the completion scripts need.
+pub async fn run(
+    command: Command,
+    cx: &Context,
+    app: fn() -> clap::Command,
+) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Init(args) => init::run(args, cx),
         Command::Introspect(args) => introspect::run(args, cx).await,
@@ -28,6 +60,6 @@ pub async fn run(command: Command, cx: &Context) -> anyhow::Result<ExitStatus> {
         Command::Check(args) => check::run(args, cx).await,
         Command::Codegen(args) => codegen::run(args, cx),
         Command::Serve(args) => serve::run(args, cx).await,
-        Command::Completions(args) => completions::run(args, cx),
+        Command::Completions(args) => completions::run(args, cx, app()),
     }
 }

@@ -6,7 +6,8 @@
 //! ```
 //!
 //! - [`http`]: routes, request parsing, problems, discovery, OpenAPI
-//! - [`kernel`]: operations, the one path every request takes, `expand`
+//! - [`operation`]: an operation, its principal and the manifest it runs on
+//! - [`kernel`]: the one path every operation takes, `expand`
 //! - [`policy`]: who may do what (a scope filter per operation)
 //! - [`store`]: the storage trait, one executor per engine, the resolver
 //! - [`events`]: the change of every committed write, fanned out
@@ -16,6 +17,7 @@ pub mod events;
 pub mod http;
 pub mod kernel;
 pub mod listen;
+pub mod operation;
 pub mod policy;
 pub mod reload;
 pub mod state;

@@ -18,7 +18,7 @@ fn checked_in_completion_scripts_are_up_to_date() {
     let update = std::env::var_os("BAAS_UPDATE_COMPLETIONS").is_some();
     let mut stale = Vec::new();
     for (shell, file) in SCRIPTS {
-        let generated = baas::commands::completions::script(*shell);
+        let generated = baas::commands::completions::script(*shell, baas::cli::command());
         let path = dir.join(file);
         if update {
             std::fs::write(&path, &generated).unwrap();
@@ -46,6 +46,6 @@ fn completions_command_prints_the_same_script() {
     assert!(output.status.success());
     assert_eq!(
         output.stdout,
-        baas::commands::completions::script(Shell::Bash)
+        baas::commands::completions::script(Shell::Bash, baas::cli::command())
     );
 }

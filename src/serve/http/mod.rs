@@ -4,9 +4,11 @@
 //!
 //! - [`routes`]: entity routes, each request one kernel operation
 //! - [`discovery`]: health, discovery, the OpenAPI document, the `/api` index
-//! - [`request`]: the request context, bodies, keys
+//! - [`ctx`]: the request context (path, id, entity) problems and logs use
+//! - [`request`]: bodies, the entity and the key of a path
 //! - [`problem`]: RFC 9457 problems
 
+pub mod ctx;
 pub mod discovery;
 pub mod guard;
 pub mod problem;
@@ -24,9 +26,9 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 
+pub use ctx::{Ctx, REQUEST_ID};
 pub use guard::HttpOptions;
 pub use problem::{BODY_LIMIT, FieldProblem, Problem};
-pub use request::{Ctx, REQUEST_ID};
 pub use routes::{encode_segment, key_text};
 
 use crate::serve::state::AppState;
@@ -99,7 +101,7 @@ async fn identify_and_log(mut request: Request, next: Next) -> Response {
     let given = request
         .headers()
         .get(REQUEST_ID)
-        .filter(|v| request::acceptable_request_id(v.as_bytes()))
+        .filter(|v| ctx::acceptable_request_id(v.as_bytes()))
         .cloned();
     let id = match given {
         Some(id) => Some(id),

@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::request::Ctx;
+use super::ctx::Ctx;
 use crate::query::QueryError;
 use crate::serve::kernel::KernelError;
 use crate::serve::store::StoreError;

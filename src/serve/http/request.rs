@@ -1,75 +1,17 @@
-//! What a handler reads from a request: its context for problems and logs
-//! ([`Ctx`]), its JSON body, and the key in its path.
+//! What a handler reads from a request: its JSON body, the entity and the
+//! key in its path. Its context for problems and logs ([`Ctx`]) lives in
+//! `ctx`, which `problem` needs too.
 
 use axum::body::Bytes;
-use axum::extract::FromRequestParts;
 use axum::extract::rejection::BytesRejection;
-use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
+use axum::http::StatusCode;
 use serde_json::Value as Json;
 
+use super::ctx::entity_segment;
+pub use super::ctx::{Ctx, REQUEST_ID};
 use super::problem::{BODY_LIMIT, Problem};
 use crate::query;
 use crate::serve::kernel::Schema;
-
-/// The longest `x-request-id` a client may choose; a longer (or not
-/// printable ASCII) one is replaced by a generated id.
-pub const MAX_REQUEST_ID: usize = 128;
-
-/// What an error response needs from the request: its path and id.
-pub struct Ctx {
-    pub path: String,
-    pub request_id: String,
-    pub query: Option<String>,
-    /// The entity segment of `/api/{entity}/...`, percent-decoded.
-    pub entity: Option<String>,
-}
-
-impl Ctx {
-    /// The context of a request with `uri` and the id header `id`.
-    pub fn new(uri: &Uri, id: Option<&HeaderValue>) -> Self {
-        let path = uri.path().to_owned();
-        let entity = entity_segment(&path)
-            .filter(|segment| !segment.is_empty())
-            .map(|segment| query::percent_decode(segment).unwrap_or_else(|| segment.to_owned()));
-        Self {
-            request_id: id
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned(),
-            query: uri.query().map(str::to_owned),
-            entity,
-            path,
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Ctx {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::new(&parts.uri, parts.headers.get(REQUEST_ID)))
-    }
-}
-
-/// The header that carries the request id.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The raw (percent-encoded) `{entity}` segment of `/api/{entity}/...`.
-fn entity_segment(path: &str) -> Option<&str> {
-    path.strip_prefix("/api/")
-        .and_then(|rest| rest.split('/').next())
-}
-
-/// Whether a client's `x-request-id` may be echoed back: short, printable
-/// ASCII without quotes or angle brackets.
-pub fn acceptable_request_id(value: &[u8]) -> bool {
-    !value.is_empty()
-        && value.len() <= MAX_REQUEST_ID
-        && value
-            .iter()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\'' | b'&'))
-}
 
 /// The entity segment of the path, or a 400 naming a segment that is not
 /// valid percent-encoded UTF-8.

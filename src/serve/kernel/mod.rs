@@ -14,78 +14,17 @@
 
 pub mod expand;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
 
 use super::events::{Change, ChangeKind, Events};
-use super::policy::{Decision, Policy, Principal};
+pub use super::operation::{Action, Body, Operation, Schema, UnknownEntity};
+use super::policy::{Decision, Policy};
 use super::store::resolver::StoreResolver;
 use super::store::{ListResult, Row, Store, StoreError, Values};
-use crate::manifest::links::Link;
-use crate::manifest::{Entity, Manifest};
+use crate::manifest::Entity;
 use crate::query::{self, FieldError, Filter, ListQuery, QueryError, Value, WriteMode};
-
-/// What an operation does to its entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    /// Rows matching a filter (and their count).
-    List,
-    /// One row by its key.
-    View,
-    Create,
-    Update,
-    Delete,
-}
-
-impl Action {
-    pub fn is_write(self) -> bool {
-        matches!(self, Self::Create | Self::Update | Self::Delete)
-    }
-}
-
-/// The input of a write: a JSON object of field values, validated by the
-/// kernel against the manifest (so a policy or a hook sees it whole).
-#[derive(Debug, Clone)]
-pub struct Body {
-    pub json: Json,
-    pub mode: WriteMode,
-}
-
-/// One request to the data, whatever protocol it came from.
-#[derive(Debug, Clone)]
-pub struct Operation {
-    /// Who asks ([`Principal::Anonymous`] until identity is configured).
-    pub principal: Arc<Principal>,
-    /// The tenant the operation runs for, when the deployment has tenants.
-    pub tenant: Option<String>,
-    /// A key of `manifest.entities`.
-    pub entity: String,
-    pub action: Action,
-    /// The primary key values, in order (view, update, delete).
-    pub key: Vec<Value>,
-    /// The list query (list); its filter is narrowed by the policy's scope.
-    pub query: Option<ListQuery>,
-    /// The body (create, update).
-    pub body: Option<Body>,
-}
-
-impl Operation {
-    /// An operation with no key, query or body yet.
-    pub fn new(principal: Arc<Principal>, entity: impl Into<String>, action: Action) -> Self {
-        Self {
-            principal,
-            tenant: None,
-            entity: entity.into(),
-            action,
-            key: Vec::new(),
-            query: None,
-            body: None,
-        }
-    }
-}
 
 /// What a successful operation gives back.
 #[derive(Debug)]
@@ -129,37 +68,15 @@ impl From<StoreError> for KernelError {
     }
 }
 
+impl From<UnknownEntity> for KernelError {
+    fn from(error: UnknownEntity) -> Self {
+        Self::UnknownEntity(error.0)
+    }
+}
+
 impl From<QueryError> for KernelError {
     fn from(error: QueryError) -> Self {
         Self::Query(error)
-    }
-}
-
-/// The manifest an operation runs against, with what is derived from it
-/// once per manifest version.
-pub struct Schema {
-    pub manifest: Arc<Manifest>,
-    /// Every entity's links (`manifest::links`).
-    pub links: BTreeMap<String, Vec<Link>>,
-}
-
-impl Schema {
-    pub fn new(manifest: Arc<Manifest>) -> Self {
-        let links = crate::manifest::links::links(&manifest);
-        Self { manifest, links }
-    }
-
-    pub fn entity(&self, name: &str) -> Result<&Entity, KernelError> {
-        self.manifest
-            .entities
-            .get(name)
-            .ok_or_else(|| KernelError::UnknownEntity(name.to_owned()))
-    }
-
-    pub fn link(&self, entity: &str, name: &str) -> Option<&Link> {
-        self.links
-            .get(entity)
-            .and_then(|links| links.iter().find(|link| link.name == name))
     }
 }
 

@@ -10,24 +10,9 @@
 
 use serde::Serialize;
 
-use super::kernel::{Operation, Schema};
+pub use super::operation::Principal;
+use super::operation::{Operation, Schema};
 use crate::query::Filter;
-
-/// Who sends an operation.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum Principal {
-    /// No credentials.
-    #[default]
-    Anonymous,
-    /// The service key: bypasses every rule.
-    Service,
-    /// A verified identity and its claims (`@auth.<claim>` in rules).
-    User {
-        id: Option<String>,
-        role: Option<String>,
-        claims: serde_json::Map<String, serde_json::Value>,
-    },
-}
 
 /// The policy's answer for one operation.
 #[derive(Debug, Clone, PartialEq)]

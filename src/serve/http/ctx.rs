@@ -1,0 +1,68 @@
+//! A request's context for problems and logs ([`Ctx`]): its path, its id,
+//! its query and the entity it names. A leaf of `http`: `problem` renders
+//! with it and `request` reads with it.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, Uri};
+
+use crate::query;
+
+/// The longest `x-request-id` a client may choose; a longer (or not
+/// printable ASCII) one is replaced by a generated id.
+pub const MAX_REQUEST_ID: usize = 128;
+
+/// What an error response needs from the request: its path and id.
+pub struct Ctx {
+    pub path: String,
+    pub request_id: String,
+    pub query: Option<String>,
+    /// The entity segment of `/api/{entity}/...`, percent-decoded.
+    pub entity: Option<String>,
+}
+
+impl Ctx {
+    /// The context of a request with `uri` and the id header `id`.
+    pub fn new(uri: &Uri, id: Option<&HeaderValue>) -> Self {
+        let path = uri.path().to_owned();
+        let entity = entity_segment(&path)
+            .filter(|segment| !segment.is_empty())
+            .map(|segment| query::percent_decode(segment).unwrap_or_else(|| segment.to_owned()));
+        Self {
+            request_id: id
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+            query: uri.query().map(str::to_owned),
+            entity,
+            path,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::new(&parts.uri, parts.headers.get(REQUEST_ID)))
+    }
+}
+
+/// The header that carries the request id.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The raw (percent-encoded) `{entity}` segment of `/api/{entity}/...`.
+pub(super) fn entity_segment(path: &str) -> Option<&str> {
+    path.strip_prefix("/api/")
+        .and_then(|rest| rest.split('/').next())
+}
+
+/// Whether a client's `x-request-id` may be echoed back: short, printable
+/// ASCII without quotes or angle brackets.
+pub fn acceptable_request_id(value: &[u8]) -> bool {
+    !value.is_empty()
+        && value.len() <= MAX_REQUEST_ID
+        && value
+            .iter()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\'' | b'&'))
+}
