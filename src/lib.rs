@@ -5,8 +5,8 @@
 //! ```text
 //!  source      what the user pointed at (URL, database file, schema file), and
 //!              what reading it takes and gives (IntrospectOptions -> Introspection)
-//!  backend     the one place a source picks its reader: an engine's introspector
-//!              or a schema-file parser
+//!  backend     the one place a database picks its backend (introspector, script
+//!              target, migration runner, store); schema files go to their parser
 //!    introspect::{postgres, mysql, sqlite, mongo}   live databases     ┐
 //!    parse::{sql_ddl, prisma, json_schema, openapi, graphql, supabase} ├─> manifest::Manifest
 //!    ledger      what a source could not represent                     ┘   (baas.toml)

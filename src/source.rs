@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 use crate::ledger::Ledger;
-use crate::manifest::{Manifest, SourceEngine};
+use crate::manifest::Manifest;
 
 /// A parsed connection string or path.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,17 +159,6 @@ impl SourceLocation {
             return Ok(Self::Sqlite { path });
         }
         Ok(Self::File { path })
-    }
-
-    /// The engine a manifest made from this location records in `[source]`.
-    pub fn engine(&self) -> Option<SourceEngine> {
-        match self {
-            Self::Sqlite { .. } => Some(SourceEngine::Sqlite),
-            Self::Postgres { .. } => Some(SourceEngine::Postgres),
-            Self::Mysql { .. } => Some(SourceEngine::Mysql),
-            Self::Mongodb { .. } => Some(SourceEngine::Mongodb),
-            Self::Http { .. } | Self::File { .. } => None,
-        }
     }
 
     /// The URL for a manifest's `[source] url`, never containing a password:

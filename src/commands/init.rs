@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::ExitStatus;
+use crate::backend::Backend;
 use crate::commands::shared::report_dotenv;
 use crate::context::Context;
 use crate::diagnostics::UsageError;
@@ -89,7 +90,7 @@ pub fn run(args: InitArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let mut env_write = None;
     if let Some(url) = &answers.url {
         let location = SourceLocation::parse(url, &cx.cwd)?;
-        let engine = location.engine().ok_or_else(|| {
+        let engine = Backend::of(&location).map(|backend| backend.engine()).ok_or_else(|| {
             UsageError::new(format!("`{location}` is not a database connection string"))
                 .with_hint("use postgres://, mysql://, sqlite:// or mongodb://; schema files go to `baas introspect FILE`")
         })?;

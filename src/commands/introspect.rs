@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use crate::ExitStatus;
-use crate::backend;
+use crate::backend::{self, Backend};
 use crate::context::Context;
 use crate::diagnostics::UsageError;
 use crate::ledger::Ledger;
@@ -123,7 +123,7 @@ pub async fn run(mut args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitS
         // A live database is where the manifest connects from now on; a
         // schema file only describes one, and its importer knows the
         // database's URL when the file names it (`env("DATABASE_URL")`).
-        if location.engine().is_some() {
+        if Backend::of(&location).is_some() {
             source.url = Some(
                 kept_url
                     .clone()
@@ -197,7 +197,7 @@ pub async fn run(mut args: IntrospectArgs, cx: &Context) -> anyhow::Result<ExitS
         )?
     };
     // The password goes where `${DATABASE_PASSWORD}` is read from.
-    let password = match (&kept_url, location.engine(), args.dry_run) {
+    let password = match (&kept_url, Backend::of(&location), args.dry_run) {
         (None, Some(_), false) => location.password(),
         _ => None,
     };

@@ -271,7 +271,7 @@ async fn manifest_file(args: &ServeArgs, cx: &Context) -> anyhow::Result<Served>
         (None, None) => None,
     };
     if let Some(url) = url {
-        let engine = crate::serve::store_for_url(&url, &manifest).await?;
+        let engine = crate::backend::store(&url, &manifest).await?;
         warn_on_drift(&url, &manifest, cx).await;
         return Ok(Served {
             manifest,
@@ -388,7 +388,7 @@ async fn instant(url: &str, cx: &Context) -> anyhow::Result<Served> {
     manifest
         .entities
         .retain(|_, entity| !entity.table.starts_with("_baas_"));
-    let engine = crate::serve::store_for_url(url, &manifest).await?;
+    let engine = crate::backend::store(url, &manifest).await?;
     Ok(Served {
         manifest,
         engine,

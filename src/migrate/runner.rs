@@ -9,8 +9,8 @@
 //! | MySQL/MariaDB | `GET_LOCK` on a connection of its own | statement by statement (DDL commits at once), history row last |
 //! | MongoDB | a lock document with a fixed `_id` | command by command, history document last |
 //!
-//! Each engine implements [`Migrate`] in its own file; [`Runner`] picks one
-//! for a location.
+//! Each engine implements [`Migrate`] in its own file; [`Runner`] wraps the
+//! one `backend::Backend::runner` picks for a database.
 
 use std::time::Duration;
 
@@ -20,12 +20,11 @@ use super::folder::Migration;
 use super::history::AppliedMigration;
 use super::split::FileStatement;
 use super::{MigrateError, Target};
-use crate::source::SourceLocation;
 
-mod mongo;
-mod mysql;
-mod postgres;
-mod sqlite;
+pub mod mongo;
+pub mod mysql;
+pub mod postgres;
+pub mod sqlite;
 
 /// Which script of a migration a step runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,27 +103,10 @@ pub enum Missing {
 }
 
 impl Runner {
-    /// Connects to the database at `location`.
-    pub async fn connect(
-        location: &SourceLocation,
-        missing: Missing,
-    ) -> Result<Self, MigrateError> {
-        let engine: Box<dyn Migrate> = match location {
-            SourceLocation::Postgres { url } => {
-                Box::new(postgres::PostgresRunner::connect(url).await?)
-            }
-            SourceLocation::Mysql { url } => Box::new(mysql::MysqlRunner::connect(url).await?),
-            SourceLocation::Sqlite { path } => Box::new(sqlite::SqliteRunner::open(path, missing)?),
-            SourceLocation::Mongodb { url } => Box::new(mongo::MongoRunner::connect(url).await?),
-            SourceLocation::Http { .. } | SourceLocation::File { .. } => {
-                return Err(MigrateError::refused(
-                    format!("`{location}` is not a database"),
-                    "migrations run against postgres://, mysql://, sqlite:// or mongodb:// URLs \
-                     (pass one with --db)",
-                ));
-            }
-        };
-        Ok(Self(engine))
+    /// A runner over one engine's [`Migrate`] (`backend::Backend::runner`
+    /// picks it).
+    pub fn new(engine: Box<dyn Migrate>) -> Self {
+        Self(engine)
     }
 
     /// The engine the scripts must be written for.

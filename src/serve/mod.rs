@@ -31,7 +31,6 @@ pub use store::sqlite::SqliteStore;
 pub use store::{Store, StoreError};
 
 use crate::manifest::Manifest;
-use crate::source::SourceLocation;
 
 /// The example manifest of `baas serve --example`.
 pub const EXAMPLE_MANIFEST: &str = include_str!("../../templates/example/baas.toml");
@@ -59,41 +58,4 @@ pub fn example_rows() -> anyhow::Result<serde_json::Value> {
 /// A router over `manifest` and `engine` (what tests and other engines use).
 pub fn router_for(manifest: Arc<Manifest>, engine: Arc<dyn Store>) -> axum::Router {
     router(AppState::new(manifest, engine))
-}
-
-/// The engine for a connection string: SQLite files, PostgreSQL, MySQL or
-/// MariaDB, MongoDB.
-pub async fn store_for_url(url: &str, manifest: &Manifest) -> anyhow::Result<Arc<dyn Store>> {
-    let cwd = std::env::current_dir()?;
-    let location = SourceLocation::parse(url, &cwd)?;
-    let redacted = crate::source::redact(url);
-    let connect = |error: StoreError| {
-        anyhow::Error::new(error).context(format!("cannot connect to `{redacted}`"))
-    };
-    Ok(match location {
-        SourceLocation::Sqlite { path } => Arc::new(
-            SqliteStore::open(&path).map_err(|error| connect(StoreError::Unavailable(error)))?,
-        ),
-        SourceLocation::Postgres { .. } => Arc::new(
-            store::postgres::PostgresStore::connect(url, manifest)
-                .await
-                .map_err(connect)?,
-        ),
-        SourceLocation::Mysql { .. } => Arc::new(
-            store::mysql::MysqlStore::connect(url, manifest)
-                .await
-                .map_err(connect)?,
-        ),
-        SourceLocation::Mongodb { .. } => Arc::new(
-            store::mongo::MongoStore::connect(url, manifest)
-                .await
-                .map_err(connect)?,
-        ),
-        SourceLocation::Http { .. } | SourceLocation::File { .. } => {
-            return Err(crate::error::UsageError::new(format!(
-                "`{redacted}` is not a database: `baas serve --db` takes a postgres://, mysql://, mongodb:// or sqlite:// URL"
-            ))
-            .into());
-        }
-    })
 }

@@ -664,9 +664,7 @@ async fn a_database_that_refuses_the_login_is_a_503_problem_never_a_500() {
     let mut manifest = manifest;
     manifest.entities.retain(|name, _| name == "tag");
     let manifest = Arc::new(manifest);
-    let store = baas::serve::store_for_url(url.as_str(), &manifest)
-        .await
-        .unwrap();
+    let store = baas::backend::store(url.as_str(), &manifest).await.unwrap();
     let router = router(AppState::new(manifest.clone(), store));
     assert_eq!(get(&router, "/api/tag").await.status, 200);
     // The role may no longer log in, and its sessions are gone: the pool
@@ -692,7 +690,7 @@ async fn a_database_that_refuses_the_login_is_a_503_problem_never_a_500() {
         );
     }
     // At start-up the same refusal is a connect error, not a crash.
-    let error = baas::serve::store_for_url(url.as_str(), &manifest)
+    let error = baas::backend::store(url.as_str(), &manifest)
         .await
         .err()
         .expect("a role that may not log in cannot serve");

@@ -41,7 +41,7 @@ pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             &format!("{shown} (to be created)"),
         );
     }
-    let mut runner = Runner::connect(&location, missing).await?;
+    let mut runner = crate::backend::runner(&location, missing).await?;
     let target = runner.target();
     let migrations = folder::load(&dir, target).map_err(MigrateError::from)?;
 

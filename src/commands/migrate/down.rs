@@ -24,7 +24,7 @@ pub async fn run(args: DownArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let location = database(args.db.as_deref(), cx)?;
     let shown = shown(&location, cx);
     let dir = args.migrations.resolve(cx);
-    let mut runner = Runner::connect(&location, Missing::Fail).await?;
+    let mut runner = crate::backend::runner(&location, Missing::Fail).await?;
     let target = runner.target();
     let migrations = folder::load(&dir, target).map_err(MigrateError::from)?;
 

@@ -8,7 +8,7 @@ use crate::commands::shared::{database, shown};
 use crate::context::Context;
 use crate::migrate::folder;
 use crate::migrate::history::{self, State};
-use crate::migrate::runner::{Missing, Runner};
+use crate::migrate::runner::Missing;
 use crate::migrate::{MigrateError, Target};
 use crate::source::SourceLocation;
 use crate::ui::table;
@@ -25,7 +25,7 @@ pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             false,
         ),
         _ => {
-            let mut runner = Runner::connect(&location, Missing::Fail).await?;
+            let mut runner = crate::backend::runner(&location, Missing::Fail).await?;
             let migrations = folder::load(&dir, runner.target()).map_err(MigrateError::from)?;
             let applied = runner.applied().await?;
             (migrations, applied, true)
