@@ -261,7 +261,8 @@ pub(crate) fn read_document(file: &SourceFile) -> Result<Document, Diagnostics> 
             })?
         }
         Syntax::Yaml => {
-            let parsed = yaml_serde::from_str::<yaml_serde::Value>(body).and_then(|mut value| {
+            let parsed = yaml_serde::from_str::<LenientYaml>(body).and_then(|value| {
+                let mut value = value.0;
                 value.apply_merge()?;
                 Ok(value)
             });
@@ -325,6 +326,120 @@ pub(crate) fn deserialize<T: serde::de::DeserializeOwned>(
     Err(file.diagnostics(vec![
         file.problem(point(text, offset), format!("{what}: {message}")),
     ]))
+}
+
+/// A YAML value read like [`yaml_serde::Value`], except that an integer
+/// outside the 64-bit range (`maximum: 99999999999999999999`) is taken as
+/// the nearest float, as a JSON parser takes it, instead of failing the
+/// whole document: a bound or an example that large says nothing a
+/// manifest keeps, and a schema file should not be refused for it.
+struct LenientYaml(yaml_serde::Value);
+
+impl<'de> serde::Deserialize<'de> for LenientYaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(LenientYamlVisitor)
+            .map(LenientYaml)
+    }
+}
+
+struct LenientYamlVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LenientYamlVisitor {
+    type Value = yaml_serde::Value;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("any YAML value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Number(i.into()))
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Number(u.into()))
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_i128<E>(self, i: i128) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Number((i as f64).into()))
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_u128<E>(self, u: u128) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Number((u as f64).into()))
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Number(f.into()))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::String(s))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(yaml_serde::Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut data: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(LenientYaml(item)) = data.next_element()? {
+            items.push(item);
+        }
+        Ok(yaml_serde::Value::Sequence(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut data: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error as _;
+        let mut mapping = yaml_serde::Mapping::new();
+        while let Some((LenientYaml(key), LenientYaml(value))) = data.next_entry()? {
+            if mapping.contains_key(&key) {
+                let shown = yaml_serde::to_string(&key).unwrap_or_default();
+                return Err(A::Error::custom(format!(
+                    "duplicate entry with key {}",
+                    shown.trim()
+                )));
+            }
+            mapping.insert(key, value);
+        }
+        Ok(yaml_serde::Value::Mapping(mapping))
+    }
+
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        use serde::de::VariantAccess as _;
+        let (tag, contents) = data.variant::<String>()?;
+        let LenientYaml(value) = contents.newtype_variant()?;
+        let tag = tag.trim_start_matches('!');
+        if tag.is_empty() {
+            return Ok(value);
+        }
+        Ok(yaml_serde::Value::Tagged(Box::new(
+            yaml_serde::value::TaggedValue {
+                tag: yaml_serde::value::Tag::new(tag),
+                value,
+            },
+        )))
+    }
 }
 
 /// `msg at line 3 column 7` → `msg` (the span says where).

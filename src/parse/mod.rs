@@ -79,7 +79,13 @@ impl SourceFile {
     }
 }
 
-/// Detects a file's format from its name, then its content.
+/// Detects a file's format from its name, then by parsing its content.
+///
+/// A JSON or YAML document is parsed and told apart by its top-level keys
+/// (`openapi` / `swagger`, or JSON Schema's keywords), wherever they are in
+/// the file: key order is free in JSON, so no prefix of the text can decide.
+/// Text in no known syntax is tried as Prisma, GraphQL and SQL in turn, and
+/// the first parser that reads it whole and finds a model wins.
 pub fn detect(path: &Path, text: &str) -> Option<SourceFormat> {
     let name = path.file_name()?.to_str()?.to_ascii_lowercase();
     let extension = path
@@ -92,18 +98,79 @@ pub fn detect(path: &Path, text: &str) -> Option<SourceFormat> {
         Some("graphql" | "graphqls" | "gql") => return Some(SourceFormat::Graphql),
         _ => {}
     }
-    let head: String = text.chars().take(4096).collect();
-    let has = |needle: &str| head.contains(needle);
-    if has("\"openapi\"")
-        || has("\"swagger\"")
-        || head
-            .lines()
-            .any(|l| l.starts_with("openapi:") || l.starts_with("swagger:"))
-    {
+    let probe = SourceFile {
+        path: path.to_owned(),
+        text: Arc::new(text.to_owned()),
+    };
+    match json_schema::read_document(&probe) {
+        Ok(document) => {
+            if let Some(format) = document_format(&name, &document.value) {
+                return Some(format);
+            }
+        }
+        Err(_) if json_schema::syntax_of(text) == json_schema::Syntax::Json => {
+            // Malformed JSON: name the format its keys say, anywhere in the
+            // text, so that the right parser reports where it breaks.
+            let has = |key: &str| text.contains(&format!("\"{key}\""));
+            if has("openapi") || has("swagger") {
+                return Some(SourceFormat::Openapi);
+            }
+            if name.ends_with(".schema.json") || has("$schema") || text.contains("json-schema.org")
+            {
+                return Some(SourceFormat::Jsonschema);
+            }
+            return None;
+        }
+        Err(_) => {}
+    }
+    detect_text(&probe)
+}
+
+/// The format of a parsed JSON or YAML document, from its top-level keys.
+fn document_format(name: &str, value: &serde_json::Value) -> Option<SourceFormat> {
+    let map = value.as_object()?;
+    if map.contains_key("openapi") || map.contains_key("swagger") {
         return Some(SourceFormat::Openapi);
     }
-    if name.ends_with(".schema.json") || has("\"$schema\"") || has("json-schema.org") {
+    const SCHEMA_KEYWORDS: &[&str] = &[
+        "$schema",
+        "$id",
+        "$ref",
+        "$defs",
+        "definitions",
+        "properties",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "enum",
+    ];
+    let typed = map
+        .get("type")
+        .is_some_and(|t| t.is_string() || t.is_array());
+    if name.ends_with(".schema.json")
+        || typed
+        || SCHEMA_KEYWORDS.iter().any(|key| map.contains_key(*key))
+    {
         return Some(SourceFormat::Jsonschema);
+    }
+    None
+}
+
+/// Text that is not a JSON or YAML document: the first of Prisma, GraphQL
+/// and SQL that parses it without a problem and finds something in it.
+fn detect_text(probe: &SourceFile) -> Option<SourceFormat> {
+    let options = IntrospectOptions::default();
+    let found = |result: Result<Introspection, Diagnostics>| {
+        result.is_ok_and(|i| !i.manifest.entities.is_empty() || !i.manifest.enums.is_empty())
+    };
+    if found(prisma::parse(std::slice::from_ref(probe), &options)) {
+        return Some(SourceFormat::Prisma);
+    }
+    if found(graphql::parse(probe, &options)) {
+        return Some(SourceFormat::Graphql);
+    }
+    if found(sql_ddl::parse(probe, &options)) {
+        return Some(SourceFormat::Sql);
     }
     None
 }

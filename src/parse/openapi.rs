@@ -35,7 +35,7 @@ use serde_json::Value;
 
 use super::SourceFile;
 use super::json_schema::{
-    Classified, Document, KeyRule, Pointer, Syntax, Walker, child, deserialize, read_document,
+    Classified, Document, KeyRule, Pointer, Walker, child, deserialize, read_document,
 };
 use crate::manifest::{
     Api, CURRENT_FORMAT, Diagnostics, Manifest, Operation, Project, Source, SourceEngine,
@@ -50,7 +50,7 @@ pub fn parse(
     let document = read_document(file)?;
     let version = version(file, &document)?;
     let outline = match version {
-        Version::V30 => match outline_v30(file, document.syntax) {
+        Version::V30 => match outline_v30(file, &document) {
             Ok(outline) => outline,
             Err(typed) => {
                 // serde loses the position inside the schemas openapiv3
@@ -158,10 +158,23 @@ const METHODS: &[&str] = &[
 // ---------------------------------------------------------------------------
 // OpenAPI 3.0, through `openapiv3`
 
-fn outline_v30(file: &SourceFile, syntax: Syntax) -> Result<Outline, Diagnostics> {
+fn outline_v30(file: &SourceFile, document: &Document) -> Result<Outline, Diagnostics> {
     use openapiv3::{ReferenceOr, StatusCode};
 
-    let api: openapiv3::OpenAPI = deserialize(file, syntax, "not a valid OpenAPI 3.0 document")?;
+    let api: openapiv3::OpenAPI =
+        match deserialize(file, document.syntax, "not a valid OpenAPI 3.0 document") {
+            Ok(api) => api,
+            // `openapiv3` keeps integer bounds as `i64`: a bound beyond it
+            // (`maximum: 99999999999999999999`) is the only thing it
+            // refuses that the document may hold. The outline never reads
+            // bounds (the schema walker does, from the value), so they are
+            // clamped for it; any other problem stays an error.
+            Err(problems) => {
+                let mut value = document.value.clone();
+                clamp_big_integers(&mut value);
+                serde_json::from_value(value).map_err(|_| problems)?
+            }
+        };
     let components = api.components.clone().unwrap_or_default();
     let base_url = api.servers.first().map(|server| {
         let mut url = server.url.clone();
@@ -222,6 +235,20 @@ fn outline_v30(file: &SourceFile, syntax: Syntax) -> Result<Outline, Diagnostics
         base_url,
         operations,
     })
+}
+
+/// Integral numbers outside the `i64` range become `i64::MAX` / `i64::MIN`.
+fn clamp_big_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) if number.as_i64().is_none() => {
+            if let Some(float) = number.as_f64().filter(|f| f.fract() == 0.0) {
+                *value = Value::from(if float > 0.0 { i64::MAX } else { i64::MIN });
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(clamp_big_integers),
+        Value::Object(map) => map.values_mut().for_each(clamp_big_integers),
+        _ => {}
+    }
 }
 
 /// The `$ref`s a request or response schema makes directly: `$ref: X`,

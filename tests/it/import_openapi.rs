@@ -942,3 +942,107 @@ fn an_openapi_url_is_fetched_and_read_as_a_spec() {
         SourceEngine::Openapi
     );
 }
+
+// ---------------------------------------------------------------------------
+// Format detection by parsing
+
+#[test]
+fn the_binary_detects_a_spec_whose_version_key_comes_after_the_first_kilobytes() {
+    // Keys sorted: `"openapi"` comes after `"components"`, well past 4 KiB.
+    let dir = tempfile::tempdir().unwrap();
+    let spec = support::corpus_file("openapi/twilio_messaging_v1.oas3.0.json");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    assert!(text.find("\"openapi\"").unwrap() > 4096);
+    let output = baas(dir.path())
+        .args(["introspect", "--dry-run"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("engine = \"openapi\""), "{stdout}");
+}
+
+#[test]
+fn formats_are_detected_by_their_keys_wherever_they_are() {
+    use baas::parse::{SourceFormat, detect};
+    // A long description first: no prefix of the text names the format.
+    let padding = "x".repeat(20_000);
+    let openapi = format!(
+        r#"{{"components": {{"schemas": {{"A": {{"description": "{padding}", "type": "object"}}}}}},
+            "info": {{"title": "t", "version": "1"}}, "openapi": "3.0.3", "paths": {{}}}}"#
+    );
+    assert_eq!(
+        detect(Path::new("api.json"), &openapi),
+        Some(SourceFormat::Openapi)
+    );
+    let yaml = format!(
+        "info:\n  description: {padding}\n  title: t\n  version: '1'\npaths: {{}}\nswagger: '2.0'\n"
+    );
+    assert_eq!(
+        detect(Path::new("api.yaml"), &yaml),
+        Some(SourceFormat::Openapi)
+    );
+    // JSON Schema without `$schema`: its keywords say what it is.
+    let schema = format!(
+        r#"{{"description": "{padding}", "properties": {{"a": {{"type": "string"}}}}, "type": "object"}}"#
+    );
+    assert_eq!(
+        detect(Path::new("thing.json"), &schema),
+        Some(SourceFormat::Jsonschema)
+    );
+    // Text with an unknown extension is tried with each text parser.
+    assert_eq!(
+        detect(
+            Path::new("schema.txt"),
+            "// users\nmodel User {\n  id Int @id\n  email String\n}\n"
+        ),
+        Some(SourceFormat::Prisma)
+    );
+    assert_eq!(
+        detect(
+            Path::new("schema.txt"),
+            "type Query { users: [User] }\ntype User { id: ID! name: String }\n"
+        ),
+        Some(SourceFormat::Graphql)
+    );
+    assert_eq!(
+        detect(
+            Path::new("dump.txt"),
+            "-- Name: users; Type: TABLE\nCREATE TABLE users (id integer PRIMARY KEY, name text);\n"
+        ),
+        Some(SourceFormat::Sql)
+    );
+    assert_eq!(detect(Path::new("notes.txt"), "hello: world\n"), None);
+}
+
+#[test]
+fn integers_beyond_64_bits_do_not_fail_the_import() {
+    for (name, text) in [
+        (
+            "big.yaml",
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    Account:\n      type: object\n      required: [id]\n      properties:\n        id: {type: integer, format: int64}\n        balance:\n          type: integer\n          maximum: 99999999999999999999999999\n          minimum: -99999999999999999999999\n          example: 123456789012345678901234567890\n",
+        ),
+        (
+            "big.json",
+            r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},
+                "components": {"schemas": {"Account": {"type": "object", "required": ["id"],
+                "properties": {"id": {"type": "integer", "format": "int64"},
+                "balance": {"type": "integer", "maximum": 99999999999999999999999999,
+                            "minimum": -99999999999999999999999}}}}}}"#,
+        ),
+        (
+            "big31.yaml",
+            "openapi: 3.1.0\ninfo: {title: t, version: '1'}\ncomponents:\n  schemas:\n    Account:\n      type: object\n      properties:\n        id: {type: integer}\n        balance: {type: integer, maximum: 18446744073709551616}\n",
+        ),
+    ] {
+        let introspection = import_text(name, text).unwrap_or_else(|d| {
+            panic!(
+                "{name} should import:\n{}",
+                baas::diagnostics::render_problems(&d, false)
+            )
+        });
+        let account = &introspection.manifest.entities["Account"];
+        assert_eq!(account.fields["balance"].ty, FieldType::Int64, "{name}");
+    }
+}
