@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 use crate::ExitStatus;
 use crate::context::Context;
 use crate::manifest::{Manifest, SourceEngine};
+use crate::migrate::sync::LosesData;
 use crate::serve::http::HttpOptions;
 use crate::serve::listen::ConnectionLimits;
 use crate::serve::reload::{DevDatabase, Reloader};
-use crate::serve::store::sqlite::{Refused, SqliteStore};
+use crate::serve::store::sqlite::SqliteStore;
 use crate::serve::{AppState, Store};
 use crate::settings::Environment;
 use crate::source::{SourceLocation, redact};
@@ -307,7 +308,7 @@ async fn manifest_file(args: &ServeArgs, cx: &Context) -> anyhow::Result<Served>
 }
 
 fn refused_hint(error: anyhow::Error) -> anyhow::Error {
-    match error.downcast::<Refused>() {
+    match error.downcast::<LosesData>() {
         Ok(refused) => {
             let lines: Vec<String> = refused
                 .changes

@@ -57,6 +57,17 @@ pub struct Migration {
 }
 
 impl Migration {
+    /// A migration that exists only in memory, `up` its script's text (the
+    /// dev database's syncs, `migrate::sync`).
+    pub fn in_memory(dir: MigrationDir, up: String, version: Option<u64>) -> Self {
+        Self {
+            dir,
+            checksum: checksum(up.as_bytes()),
+            up,
+            version,
+        }
+    }
+
     pub fn number(&self) -> u32 {
         self.dir.number
     }

@@ -4,6 +4,8 @@
 //!   for one engine (SQL for Postgres/MySQL/SQLite, commands for MongoDB).
 //! - the folder (`migrations/NNNN_name/`), the `_baas_migrations` table, the
 //!   locks and the runner live beside it.
+//! - [`sync`]: the same diff, render and runner without a folder, for the
+//!   embedded dev database of `baas serve`.
 
 pub mod error;
 pub mod folder;
@@ -12,6 +14,7 @@ pub mod render;
 pub mod runner;
 pub mod split;
 pub mod steps;
+pub mod sync;
 
 pub use error::MigrateError;
 

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant, SystemTime};
 use notify_debouncer_mini::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
 
 use super::state::AppState;
-use super::store::sqlite::{Refused, SqliteStore};
+use super::store::sqlite::SqliteStore;
 use crate::manifest::{Diagnostics, Manifest};
+use crate::migrate::sync::LosesData;
 
 /// How long the watcher waits for a burst of writes to end.
 pub const DEBOUNCE: Duration = Duration::from_millis(50);
@@ -138,9 +139,9 @@ impl Reloader {
     fn apply(&self, manifest: Manifest, text: &str) -> Option<()> {
         if let Some((dev, dev_path)) = &self.dev {
             // Safe changes first; what would lose data is refused here.
-            let applied = match dev.migrate_dev(&manifest, false) {
+            let applied = match dev.sync(&manifest, false) {
                 Err(error)
-                    if self.accept_data_loss && error.downcast_ref::<Refused>().is_some() =>
+                    if self.accept_data_loss && error.downcast_ref::<LosesData>().is_some() =>
                 {
                     self.apply_destructive(dev, dev_path, &manifest, text)?
                 }
@@ -153,7 +154,7 @@ impl Reloader {
                     }
                 }
                 Err(error) => {
-                    if let Some(refused) = error.downcast_ref::<Refused>() {
+                    if let Some(refused) = error.downcast_ref::<LosesData>() {
                         let lines: Vec<String> = refused
                             .changes
                             .iter()
@@ -213,7 +214,7 @@ impl Reloader {
             backup.display(),
             dev_path.display()
         );
-        Some(dev.migrate_dev(manifest, true))
+        Some(dev.sync(manifest, true))
     }
 }
 

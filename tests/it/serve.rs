@@ -1073,7 +1073,7 @@ fn the_dev_database_follows_safe_changes_and_refuses_destructive_ones() {
     let refused = baas::serve::SqliteStore::dev(&path, &dropped, false).unwrap_err();
     assert!(
         refused
-            .downcast_ref::<baas::serve::store::sqlite::Refused>()
+            .downcast_ref::<baas::migrate::sync::LosesData>()
             .is_some(),
         "{refused:#}"
     );
@@ -1088,6 +1088,63 @@ fn the_dev_database_follows_safe_changes_and_refuses_destructive_ones() {
         )
         .unwrap();
     assert_eq!(tables, 0);
+    // Each sync that changed the schema ran as one step of the migration
+    // runner: created, the new field, the drop.
+    assert_eq!(sqlite_count(&path, "_baas_migrations"), 3);
+}
+
+/// A sync whose script the database refuses leaves the tables, the rows,
+/// the runner's history and the stored manifest as they were, and the
+/// next sync still starts from the manifest the database really has.
+#[test]
+fn a_dev_database_sync_that_fails_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".baas/dev.sqlite3");
+    let manifest = baas::serve::example_manifest().unwrap();
+    let (engine, _) = baas::serve::SqliteStore::dev(&path, &manifest, false).unwrap();
+    engine
+        .load_rows(&manifest, &baas::serve::example_rows().unwrap())
+        .unwrap();
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute("UPDATE author SET name = 'same' WHERE id IN (1, 2)", [])
+        .unwrap();
+    let history = sqlite_count(&path, "_baas_migrations");
+    // A nullable field (safe) and a unique name (which two rows break), in
+    // one change: the index fails, so the new column must not stay either.
+    let mut changed = manifest.clone();
+    let author = changed.entities.get_mut("author").unwrap();
+    let mut nickname = baas::manifest::Field::new(baas::manifest::FieldType::String);
+    nickname.nullable = true;
+    author.fields.insert("nickname".into(), nickname);
+    author.fields.get_mut("name").unwrap().unique = true;
+    let error = engine.sync(&changed, true).unwrap_err();
+    assert!(
+        format!("{error:#}").contains("dev database refused"),
+        "{error:#}"
+    );
+    let columns: i64 = connection
+        .query_row(
+            "SELECT count(*) FROM pragma_table_info('author') WHERE name = 'nickname'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(columns, 0, "the failed step left its column behind");
+    assert_eq!(sqlite_count(&path, "_baas_migrations"), history);
+    assert_eq!(sqlite_count(&path, "author"), 3);
+    // The stored manifest is still the old one: the field alone applies.
+    changed
+        .entities
+        .get_mut("author")
+        .unwrap()
+        .fields
+        .get_mut("name")
+        .unwrap()
+        .unique = false;
+    let applied = engine.sync(&changed, false).unwrap();
+    assert_eq!(applied.len(), 1, "{applied:?}");
+    assert_eq!(sqlite_count(&path, "_baas_migrations"), history + 1);
 }
 
 // ---------------------------------------------------------------------------

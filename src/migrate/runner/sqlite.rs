@@ -84,141 +84,146 @@ impl SqliteRunner {
         })
     }
 
+    /// The connection the run holds: a caller that writes inside the run's
+    /// transaction (the dev database's snapshot, `migrate::sync`) uses it
+    /// between [`Self::lock`] and [`Self::unlock`].
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    // The methods below block; the `Migrate` impl calls them through
+    // `block_in_place`, `migrate::sync` directly (it runs off the async
+    // workers, or in a current-thread runtime where that would panic).
+
     pub fn applied(&mut self) -> Result<Vec<AppliedMigration>, MigrateError> {
-        tokio::task::block_in_place(|| read_history(&self.connection)).map_err(database_error)
+        read_history(&self.connection).map_err(database_error)
     }
 
     pub fn lock(&mut self, timeout: Duration, waiting: &dyn Fn()) -> Result<(), MigrateError> {
-        tokio::task::block_in_place(|| {
-            let connection = &self.connection;
-            self.foreign_keys = connection
-                .query_row("PRAGMA foreign_keys", [], |row| row.get::<_, bool>(0))
-                .map_err(database_error)?;
-            connection
-                .execute_batch("PRAGMA foreign_keys = OFF")
-                .map_err(database_error)?;
-            // First without waiting, to say so when another runner holds it.
-            connection
-                .busy_timeout(Duration::ZERO)
-                .map_err(database_error)?;
-            let first = connection.execute_batch("BEGIN IMMEDIATE");
-            connection.busy_timeout(timeout).map_err(database_error)?;
-            match first {
-                Ok(()) => {}
-                Err(error) if is_busy(&error) => {
-                    waiting();
-                    connection
-                        .execute_batch("BEGIN IMMEDIATE")
-                        .map_err(|error| {
-                            if is_busy(&error) {
-                                MigrateError::LockTimeout {
-                                    target: self.path.display().to_string(),
-                                    seconds: timeout.as_secs(),
-                                }
-                            } else {
-                                database_error(error)
+        let connection = &self.connection;
+        self.foreign_keys = connection
+            .query_row("PRAGMA foreign_keys", [], |row| row.get::<_, bool>(0))
+            .map_err(database_error)?;
+        connection
+            .execute_batch("PRAGMA foreign_keys = OFF")
+            .map_err(database_error)?;
+        // First without waiting, to say so when another runner holds it.
+        connection
+            .busy_timeout(Duration::ZERO)
+            .map_err(database_error)?;
+        let first = connection.execute_batch("BEGIN IMMEDIATE");
+        connection.busy_timeout(timeout).map_err(database_error)?;
+        match first {
+            Ok(()) => {}
+            Err(error) if is_busy(&error) => {
+                waiting();
+                connection
+                    .execute_batch("BEGIN IMMEDIATE")
+                    .map_err(|error| {
+                        if is_busy(&error) {
+                            MigrateError::LockTimeout {
+                                target: self.path.display().to_string(),
+                                seconds: timeout.as_secs(),
                             }
-                        })?;
-                }
-                Err(error) => return Err(database_error(error)),
+                        } else {
+                            database_error(error)
+                        }
+                    })?;
             }
-            self.locked = true;
-            connection
-                .execute_batch(CREATE_HISTORY)
-                .map_err(database_error)
-        })
+            Err(error) => return Err(database_error(error)),
+        }
+        self.locked = true;
+        connection
+            .execute_batch(CREATE_HISTORY)
+            .map_err(database_error)
     }
 
     pub fn run(&mut self, step: &Step<'_>) -> Result<Duration, StepFailure> {
-        tokio::task::block_in_place(|| {
-            let connection = &self.connection;
-            let failure = |statement, error: rusqlite::Error| StepFailure {
-                statement,
-                reason: error.to_string(),
-                kept: 0,
-                denied: false,
-            };
-            // Without the run's transaction (never, through `Runner`), the
-            // savepoint would be a transaction of its own: still atomic.
-            connection
-                .execute_batch("SAVEPOINT baas_step")
-                .map_err(|e| failure(None, e))?;
-            let undo = |connection: &Connection| {
-                let _ = connection.execute_batch("ROLLBACK TO baas_step; RELEASE baas_step");
-            };
-            let violations_before = violations(connection).map_err(|e| failure(None, e))?;
-            let started = Instant::now();
-            for statement in &step.statements {
-                if let Err(reason) = execute(connection, &statement.text) {
-                    undo(connection);
-                    return Err(StepFailure {
-                        statement: Some(statement.clone()),
-                        reason,
-                        kept: 0,
-                        denied: false,
-                    });
-                }
+        let connection = &self.connection;
+        let failure = |statement, error: rusqlite::Error| StepFailure {
+            statement,
+            reason: error.to_string(),
+            kept: 0,
+            denied: false,
+        };
+        // Without the run's transaction (never, through `Runner`), the
+        // savepoint would be a transaction of its own: still atomic.
+        connection
+            .execute_batch("SAVEPOINT baas_step")
+            .map_err(|e| failure(None, e))?;
+        let undo = |connection: &Connection| {
+            let _ = connection.execute_batch("ROLLBACK TO baas_step; RELEASE baas_step");
+        };
+        let violations_before = violations(connection).map_err(|e| failure(None, e))?;
+        let started = Instant::now();
+        for statement in &step.statements {
+            if let Err(reason) = execute(connection, &statement.text) {
+                undo(connection);
+                return Err(StepFailure {
+                    statement: Some(statement.clone()),
+                    reason,
+                    kept: 0,
+                    denied: false,
+                });
             }
-            let elapsed = started.elapsed();
-            match violations(connection) {
-                Ok(after) if after > violations_before => {
-                    undo(connection);
-                    return Err(StepFailure {
-                        statement: None,
-                        reason: format!(
-                            "it leaves {} row(s) whose foreign keys point nowhere \
-                             (see `PRAGMA foreign_key_check`)",
-                            after - violations_before
-                        ),
-                        kept: 0,
-                        denied: false,
-                    });
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    undo(connection);
-                    return Err(failure(None, error));
-                }
+        }
+        let elapsed = started.elapsed();
+        match violations(connection) {
+            Ok(after) if after > violations_before => {
+                undo(connection);
+                return Err(StepFailure {
+                    statement: None,
+                    reason: format!(
+                        "it leaves {} row(s) whose foreign keys point nowhere \
+                         (see `PRAGMA foreign_key_check`)",
+                        after - violations_before
+                    ),
+                    kept: 0,
+                    denied: false,
+                });
             }
-            let row = Row::of(step.migration);
-            let history = match step.direction {
-                Direction::Up => connection.execute(
-                    "INSERT INTO _baas_migrations (number, name, checksum, version, applied_at, execution_ms) \
-                     VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?5)",
-                    params![row.number, row.name, row.checksum, row.version, millis(elapsed)],
-                ),
-                Direction::Down => connection.execute(
-                    "DELETE FROM _baas_migrations WHERE number = ?1",
-                    params![row.number],
-                ),
-            };
-            if let Err(error) = history {
+            Ok(_) => {}
+            Err(error) => {
                 undo(connection);
                 return Err(failure(None, error));
             }
-            connection
-                .execute_batch("RELEASE baas_step")
-                .map_err(|e| failure(None, e))?;
-            Ok(elapsed)
-        })
+        }
+        let row = Row::of(step.migration);
+        let history = match step.direction {
+            Direction::Up => connection.execute(
+                "INSERT INTO _baas_migrations (number, name, checksum, version, applied_at, execution_ms) \
+                 VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?5)",
+                params![row.number, row.name, row.checksum, row.version, millis(elapsed)],
+            ),
+            Direction::Down => connection.execute(
+                "DELETE FROM _baas_migrations WHERE number = ?1",
+                params![row.number],
+            ),
+        };
+        if let Err(error) = history {
+            undo(connection);
+            return Err(failure(None, error));
+        }
+        connection
+            .execute_batch("RELEASE baas_step")
+            .map_err(|e| failure(None, e))?;
+        Ok(elapsed)
     }
 
     pub fn unlock(&mut self) -> Result<(), MigrateError> {
-        tokio::task::block_in_place(|| {
-            // A failure SQLite answers by rolling back the whole transaction
-            // (a full disk) leaves nothing to commit.
-            if std::mem::take(&mut self.locked) && !self.connection.is_autocommit() {
-                self.connection
-                    .execute_batch("COMMIT")
-                    .map_err(database_error)?;
-            }
-            if self.foreign_keys {
-                self.connection
-                    .execute_batch("PRAGMA foreign_keys = ON")
-                    .map_err(database_error)?;
-            }
-            Ok(())
-        })
+        // A failure SQLite answers by rolling back the whole transaction
+        // (a full disk) leaves nothing to commit.
+        if std::mem::take(&mut self.locked) && !self.connection.is_autocommit() {
+            self.connection
+                .execute_batch("COMMIT")
+                .map_err(database_error)?;
+        }
+        if self.foreign_keys {
+            self.connection
+                .execute_batch("PRAGMA foreign_keys = ON")
+                .map_err(database_error)?;
+        }
+        Ok(())
     }
 }
 
@@ -315,7 +320,9 @@ impl super::Migrate for SqliteRunner {
     }
 
     fn applied(&mut self) -> LocalBoxFuture<'_, Result<Vec<AppliedMigration>, MigrateError>> {
-        Box::pin(std::future::ready(SqliteRunner::applied(self)))
+        Box::pin(std::future::ready(tokio::task::block_in_place(|| {
+            SqliteRunner::applied(self)
+        })))
     }
 
     fn lock<'a>(
@@ -323,19 +330,23 @@ impl super::Migrate for SqliteRunner {
         timeout: Duration,
         waiting: &'a dyn Fn(),
     ) -> LocalBoxFuture<'a, Result<(), MigrateError>> {
-        Box::pin(std::future::ready(SqliteRunner::lock(
-            self, timeout, waiting,
-        )))
+        Box::pin(std::future::ready(tokio::task::block_in_place(|| {
+            SqliteRunner::lock(self, timeout, waiting)
+        })))
     }
 
     fn run<'a>(
         &'a mut self,
         step: &'a Step<'_>,
     ) -> LocalBoxFuture<'a, Result<Duration, StepFailure>> {
-        Box::pin(std::future::ready(SqliteRunner::run(self, step)))
+        Box::pin(std::future::ready(tokio::task::block_in_place(|| {
+            SqliteRunner::run(self, step)
+        })))
     }
 
     fn unlock(&mut self) -> LocalBoxFuture<'_, Result<(), MigrateError>> {
-        Box::pin(std::future::ready(SqliteRunner::unlock(self)))
+        Box::pin(std::future::ready(tokio::task::block_in_place(|| {
+            SqliteRunner::unlock(self)
+        })))
     }
 }

@@ -3,7 +3,8 @@
 //! call run on the blocking thread pool; statements from the shared
 //! sea-query builders
 //! ([`crate::query::sql`]), rows decoded by field type to the wire values of
-//! docs/api.md. Also creates and migrates the embedded dev database.
+//! docs/api.md. Also opens the embedded dev database, which the migration
+//! runner brings up to the manifest (`migrate::sync`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use serde_json::Value as Json;
 use tokio::sync::Semaphore;
 
 use super::{ListResult, Row, Store, StoreError, Updated, Values};
-use crate::diff::{Change, Safety};
+use crate::diff::Change;
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 use crate::query::sql::{self, SqlDialect};
 use crate::query::{Filter, ListQuery, Value};
@@ -48,10 +49,6 @@ impl std::fmt::Debug for SqliteStore {
             .finish_non_exhaustive()
     }
 }
-
-/// The table of the dev database that remembers the manifest it was last
-/// brought up to.
-const DEV_TABLE: &str = "_baas_dev";
 
 /// Reading connections per file: enough for readers on every core (WAL
 /// lets them go on while the writer writes).
@@ -198,18 +195,12 @@ pub struct DevSync {
     pub applied: Vec<Change>,
 }
 
-/// The dev database cannot follow the manifest without losing data.
-#[derive(Debug, thiserror::Error)]
-#[error("the manifest change would lose data in the dev database ({} change(s) refused)", changes.len())]
-pub struct Refused {
-    pub changes: Vec<Change>,
-}
-
 impl SqliteStore {
     /// Opens (creating when missing) the dev database at `path` and brings
-    /// its tables up to `manifest`: created from scratch the first time,
+    /// its tables up to `manifest` through the migration runner
+    /// ([`crate::migrate::sync`]): created from scratch the first time,
     /// else the diff from the manifest stored in it is applied, refusing
-    /// destructive or doubtful changes unless `accept_data_loss`.
+    /// changes that lose data (`migrate::sync::LosesData`) unless `accept_data_loss`.
     pub fn dev(
         path: &Path,
         manifest: &Manifest,
@@ -221,18 +212,14 @@ impl SqliteStore {
                 .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", parent.display()))?;
         }
         let engine = Self::open_or_create(path, Journal::Wal)?;
-        let applied = engine.migrate_dev(manifest, accept_data_loss)?;
+        let applied = engine.sync(manifest, accept_data_loss)?;
         Ok((engine, DevSync { created, applied }))
     }
 
     /// Brings the dev database from its stored manifest to `manifest`; the
     /// changes applied (none when it is up to date).
-    pub fn migrate_dev(
-        &self,
-        manifest: &Manifest,
-        accept_data_loss: bool,
-    ) -> anyhow::Result<Vec<Change>> {
-        self.blocking(|connection| migrate_dev(connection, manifest, accept_data_loss))
+    pub fn sync(&self, manifest: &Manifest, accept_data_loss: bool) -> anyhow::Result<Vec<Change>> {
+        crate::migrate::sync::sync(&self.path, manifest, accept_data_loss)
     }
 
     /// Inserts `rows` (`{"entity": [{...}, ...], ...}`, in order) as given,
@@ -240,96 +227,6 @@ impl SqliteStore {
     pub fn load_rows(&self, manifest: &Manifest, rows: &Json) -> anyhow::Result<usize> {
         self.blocking(|connection| load_rows(connection, manifest, rows))
     }
-}
-
-fn stored_manifest(connection: &Connection) -> anyhow::Result<Option<Manifest>> {
-    let exists: bool = connection.query_row(
-        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-        [DEV_TABLE],
-        |row| row.get(0),
-    )?;
-    if !exists {
-        return Ok(None);
-    }
-    let text: Option<String> = connection
-        .query_row(
-            &format!("SELECT manifest FROM \"{DEV_TABLE}\" WHERE id = 1"),
-            [],
-            |row| row.get(0),
-        )
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })?;
-    let Some(text) = text else {
-        return Ok(None);
-    };
-    let loaded = crate::manifest::load_str(Path::new("_baas_dev"), text).map_err(|d| {
-        anyhow::anyhow!("the manifest stored in the dev database does not load: {d}")
-    })?;
-    Ok(Some(loaded.manifest))
-}
-
-fn migrate_dev(
-    connection: &mut Connection,
-    manifest: &Manifest,
-    accept_data_loss: bool,
-) -> anyhow::Result<Vec<Change>> {
-    let before = stored_manifest(connection)?.unwrap_or_else(|| Manifest {
-        version: 0,
-        ..Manifest::default()
-    });
-    let changes = crate::diff::diff(&before, manifest);
-    if changes.is_empty() {
-        return Ok(changes);
-    }
-    let risky: Vec<Change> = changes
-        .iter()
-        .filter(|c| c.safety != Safety::Safe)
-        .cloned()
-        .collect();
-    if !risky.is_empty() && !accept_data_loss {
-        return Err(Refused { changes: risky }.into());
-    }
-    let plan = crate::migrate::render(crate::migrate::Target::Sqlite, &before, manifest, &changes)?;
-    // A table rebuild (SQLite cannot alter columns) needs the references
-    // off (the script checks); they are checked once at the end instead.
-    // The pragma is a no-op inside a transaction, so it comes first.
-    connection.execute_batch("PRAGMA foreign_keys = OFF")?;
-    let result = apply_plan(connection, manifest, &plan);
-    connection.execute_batch("PRAGMA foreign_keys = ON")?;
-    result?;
-    Ok(changes)
-}
-
-fn apply_plan(
-    connection: &mut Connection,
-    manifest: &Manifest,
-    plan: &crate::migrate::Plan,
-) -> anyhow::Result<()> {
-    let transaction = connection.transaction()?;
-    for statement in &plan.up.statements {
-        transaction
-            .execute_batch(&statement.text)
-            .map_err(|e| anyhow::anyhow!("the dev database refused `{}`: {e}", statement.text))?;
-    }
-    transaction.execute_batch(&format!(
-        "CREATE TABLE IF NOT EXISTS \"{DEV_TABLE}\" (id INTEGER PRIMARY KEY CHECK (id = 1), manifest TEXT NOT NULL)"
-    ))?;
-    transaction.execute(
-        &format!("INSERT OR REPLACE INTO \"{DEV_TABLE}\" (id, manifest) VALUES (1, ?1)"),
-        [crate::manifest::to_toml(manifest)],
-    )?;
-    let broken: i64 =
-        transaction.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |row| {
-            row.get(0)
-        })?;
-    if broken > 0 {
-        anyhow::bail!("the change would leave {broken} row(s) referencing rows that do not exist");
-    }
-    transaction.commit()?;
-    Ok(())
 }
 
 fn quote(identifier: &str) -> String {
