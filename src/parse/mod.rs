@@ -180,30 +180,16 @@ pub async fn parse_file(
     path: &Path,
     options: &IntrospectOptions,
 ) -> Result<Introspection, IntrospectError> {
-    let read_error = |error: std::io::Error| unreadable(path, &error);
     if path.is_dir() {
         // A Prisma schema split over several files (`prismaSchemaFolder`).
-        let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(path)
-            .map_err(read_error)?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "prisma"))
-            .collect();
-        paths.sort();
+        let paths = prisma_files(path).map_err(|error| unreadable(path, &error))?;
         if paths.is_empty() {
             return Err(IntrospectError::Unsupported(format!(
                 "`{}` is a folder without `.prisma` files; pass a schema file",
                 path.display()
             )));
         }
-        let mut files = Vec::with_capacity(paths.len());
-        for path in paths {
-            let text = read_text(&path)?;
-            files.push(SourceFile {
-                path,
-                text: Arc::new(text),
-            });
-        }
-        return prisma::parse(&files, options).map_err(IntrospectError::Invalid);
+        return prisma::parse(&read_all(&paths)?, options).map_err(IntrospectError::Invalid);
     }
     let text = read_text(path)?;
     let Some(format) = options.format.or_else(|| detect(path, &text)) else {
@@ -218,12 +204,82 @@ pub async fn parse_file(
     };
     let result = match format {
         SourceFormat::Sql => sql_ddl::parse(&file, options),
-        SourceFormat::Prisma => prisma::parse(std::slice::from_ref(&file), options),
+        SourceFormat::Prisma => parse_prisma_file(&file, options),
         SourceFormat::Jsonschema => json_schema::parse(&file, options),
         SourceFormat::Openapi => openapi::parse(&file, options),
         SourceFormat::Graphql => graphql::parse(&file, options),
     };
     result.map_err(IntrospectError::Invalid)
+}
+
+/// One file of a Prisma schema. A file that does not stand alone (its
+/// models name types declared in other files) is read with the `.prisma`
+/// files of its folder, as Prisma reads a schema folder, when that reads
+/// whole; otherwise the file's own problems are shown.
+fn parse_prisma_file(
+    file: &SourceFile,
+    options: &IntrospectOptions,
+) -> Result<Introspection, Diagnostics> {
+    let alone = prisma::parse(std::slice::from_ref(file), options);
+    let Err(problems) = alone else {
+        return alone;
+    };
+    let Some(folder) = file.path.parent() else {
+        return Err(problems);
+    };
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    let Ok(paths) = prisma_files(folder) else {
+        return Err(problems);
+    };
+    if paths.len() < 2 {
+        return Err(problems);
+    }
+    match read_all(&paths) {
+        Ok(files) => prisma::parse(&files, options).map_err(|_| problems),
+        Err(_) => Err(problems),
+    }
+}
+
+/// The `.prisma` files under `folder` and its subfolders (Prisma reads a
+/// schema folder recursively), sorted; hidden folders and `node_modules`
+/// are skipped.
+fn prisma_files(folder: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut found = Vec::new();
+    let mut pending = vec![(folder.to_owned(), 0usize)];
+    while let Some((dir, depth)) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if path.is_dir() {
+                if depth < 8 && !name.starts_with('.') && name != "node_modules" {
+                    pending.push((path, depth + 1));
+                }
+            } else if path.extension().is_some_and(|e| e == "prisma") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn read_all(paths: &[std::path::PathBuf]) -> Result<Vec<SourceFile>, IntrospectError> {
+    paths
+        .iter()
+        .map(|path| {
+            Ok(SourceFile {
+                path: path.clone(),
+                text: Arc::new(read_text(path)?),
+            })
+        })
+        .collect()
 }
 
 /// A schema file's text. A file that is missing, unreadable or not text is

@@ -1057,3 +1057,189 @@ fn introspect_of_a_malformed_prisma_schema_exits_2_with_its_location() {
             "fixtures/schemas/prisma/invalid/missing_brace.prisma:10:1",
         ));
 }
+
+// ---------------------------------------------------------------------------
+// Everything Prisma's grammar accepts
+
+#[test]
+fn block_comments_bare_field_lists_and_sort_arguments_are_read() {
+    let introspection = parse_text(
+        "schema.prisma",
+        r#"/* A schema with
+   a block comment first */
+datasource db {
+  provider = "postgresql" /* inline */
+  url      = env("DATABASE_URL")
+}
+
+model Product { /* after the brace */
+  id        Int      @id(sort: Desc) @default(autoincrement())
+  name      String   @unique(sort: Desc, length: 10) /* trailing
+  spanning two lines */
+  slug      String
+  createdAt DateTime @default(now())
+  ownerId   Int
+  owner     Owner    @relation(fields: ownerId, references: id)
+
+  /* a comment between attributes */
+  @@index(slug)
+  @@index(createdAt(sort: Desc))
+  @@index([name(sort: Desc), createdAt(sort: Asc)], map: "by_name")
+  @@unique(slug(length: 10), map: "slug_prefix")
+}
+
+model Owner {
+  id       Int       @id
+  products Product[]
+}
+"#,
+    )
+    .unwrap_or_else(|d| panic!("{}", baas::diagnostics::render_problems(&d, false)));
+    let manifest = &introspection.manifest;
+    let product = entity(manifest, "Product");
+    assert_eq!(
+        field_names(product),
+        ["id", "name", "slug", "createdAt", "ownerId"]
+    );
+    let indexes: Vec<(String, Vec<IndexPart>)> = product
+        .indexes
+        .iter()
+        .map(|i| (i.name.clone(), i.fields.clone()))
+        .collect();
+    let part = |field: &str, order| IndexPart::Field {
+        field: field.to_owned(),
+        order,
+        collation: None,
+    };
+    assert_eq!(
+        indexes,
+        [
+            ("Product_slug_idx".to_owned(), vec![part("slug", None)]),
+            (
+                "Product_createdAt_idx".to_owned(),
+                vec![part("createdAt", Some(SortOrder::Desc))]
+            ),
+            (
+                "by_name".to_owned(),
+                vec![part("name", Some(SortOrder::Desc)), part("createdAt", None)]
+            ),
+        ]
+    );
+    assert_eq!(product.uniques.len(), 1);
+    assert_eq!(product.uniques[0].fields, ["slug"]);
+    assert_eq!(product.relations.len(), 1);
+    assert_eq!(product.relations[0].fields, ["ownerId"]);
+    assert_eq!(product.relations[0].references.fields, ["id"]);
+    // What the manifest cannot say is named, not dropped.
+    let ledger = ledger_text(&introspection);
+    assert!(ledger.contains("`length:`"), "{ledger}");
+    assert!(ledger.contains("`sort:`"), "{ledger}");
+    assert_valid_and_round_trips(manifest);
+}
+
+#[test]
+fn an_unterminated_block_comment_is_an_error_at_its_start() {
+    let diagnostics = parse_text("schema.prisma", "model A {\n  id Int @id\n}\n/* open\n")
+        .err()
+        .expect("an unterminated comment is an error");
+    let rendered = baas::diagnostics::render_problems(&diagnostics, false);
+    assert!(rendered.contains("unterminated comment"), "{rendered}");
+    assert!(rendered.contains("schema.prisma:4:1"), "{rendered}");
+}
+
+#[test]
+fn decimal_defaults_written_as_strings_keep_their_value() {
+    let introspection = parse_text(
+        "schema.prisma",
+        r#"datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Price {
+  id      Int     @id
+  a       Decimal @default("2.00") @db.Decimal(10, 2)
+  b       Decimal @default("-0.5")
+  c       Decimal @default("12")
+  d       Decimal @default("12345678901234567890.123456789") @db.Decimal(40, 9)
+  e       Decimal @default(1.25)
+}
+"#,
+    )
+    .unwrap_or_else(|d| panic!("{}", baas::diagnostics::render_problems(&d, false)));
+    let manifest = &introspection.manifest;
+    let default = |name: &str| field(manifest, "Price", name).default.clone();
+    assert_eq!(
+        default("a"),
+        Some(DefaultValue::Literal(Literal::Float(2.0)))
+    );
+    assert_eq!(
+        default("b"),
+        Some(DefaultValue::Literal(Literal::Float(-0.5)))
+    );
+    assert_eq!(default("c"), Some(DefaultValue::Literal(Literal::Int(12))));
+    // More digits than a float keeps: the text as written.
+    assert_eq!(
+        default("d"),
+        Some(DefaultValue::Literal(Literal::String(
+            "12345678901234567890.123456789".to_owned()
+        )))
+    );
+    assert_eq!(
+        default("e"),
+        Some(DefaultValue::Literal(Literal::Float(1.25)))
+    );
+    assert_valid_and_round_trips(manifest);
+
+    // A string that is no number is still an error on a Decimal.
+    let diagnostics = parse_text(
+        "schema.prisma",
+        "model P {\n  id Int @id\n  a Decimal @default(\"cheap\")\n}\n",
+    )
+    .err()
+    .expect("a non-numeric string default on a Decimal is an error");
+    let rendered = baas::diagnostics::render_problems(&diagnostics, false);
+    assert!(rendered.contains("\"cheap\""), "{rendered}");
+}
+
+fn schema_folder() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/prisma/schema_folder")
+}
+
+fn assert_schema_folder_manifest(stdout: &str) {
+    for expected in [
+        "[entities.Post]",
+        "[entities.User]",
+        "[enums.Role]",
+        "references = { entity = \"User\", fields = [\"id\"] }",
+        "price = { type = \"decimal\", precision = 8, scale = 2, default = 2.5 }",
+        "engine = \"postgres\"",
+    ] {
+        assert!(stdout.contains(expected), "{expected} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn a_schema_folder_with_subfolders_imports_as_one_schema() {
+    let output = baas()
+        .args(["introspect", "--dry-run"])
+        .arg(schema_folder())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_schema_folder_manifest(&String::from_utf8(output.stdout).unwrap());
+}
+
+#[test]
+fn one_file_of_a_schema_folder_is_read_with_the_rest_of_its_folder() {
+    // `post.prisma` names `User`, declared in a sibling file.
+    let output = baas()
+        .args(["introspect", "--dry-run"])
+        .arg(schema_folder().join("models/post.prisma"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("[entities.Post]"), "{stdout}");
+    assert!(stdout.contains("[entities.User]"), "{stdout}");
+}

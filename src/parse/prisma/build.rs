@@ -1118,6 +1118,14 @@ impl<'a> Builder<'a> {
         };
         match expr {
             Expr::String(value, _) => {
+                // Prisma takes a `Decimal` default written as a string, which
+                // keeps digits a float would round: `@default("2.00")`.
+                if ty == FieldType::Decimal {
+                    return match decimal_literal(value) {
+                        Some(literal) => Some(literal),
+                        None => mismatch(self, &format!("the string \"{value}\"")),
+                    };
+                }
                 if ty.is_numeric() || matches!(ty, FieldType::Bool | FieldType::Enum) {
                     return mismatch(self, &format!("the string \"{value}\""));
                 }
@@ -1537,7 +1545,18 @@ impl<'a> Builder<'a> {
             );
             return None;
         };
-        let Expr::Array(items, _) = list else {
+        // Prisma reads a single field without brackets as a list of one:
+        // `@@index(slug)`, `@@index(slug(sort: Desc))`.
+        let single;
+        let items = match list {
+            Expr::Array(items, _) => items.as_slice(),
+            Expr::Ident(_) | Expr::Call { .. } => {
+                single = [list.clone()];
+                &single[..]
+            }
+            _ => &[][..],
+        };
+        if !matches!(list, Expr::Array(..) | Expr::Ident(_) | Expr::Call { .. }) {
             self.problem_with_help(
                 file,
                 list.span(),
@@ -1549,7 +1568,7 @@ impl<'a> Builder<'a> {
                 format!("write `@@{}([a, b])`", attribute.name),
             );
             return None;
-        };
+        }
         if items.is_empty() {
             self.problem(
                 file,
@@ -1808,7 +1827,19 @@ impl<'a> Builder<'a> {
         owner: &str,
         known: &[&str],
     ) -> Option<Vec<String>> {
-        let Expr::Array(items, span) = list else {
+        // A single name stands for a list of one, as in Prisma:
+        // `fields: authorId`.
+        let span = list.span();
+        let single;
+        let items = match list {
+            Expr::Array(items, _) => items.as_slice(),
+            Expr::Ident(_) => {
+                single = [list.clone()];
+                &single[..]
+            }
+            _ => &[][..],
+        };
+        if !matches!(list, Expr::Array(..) | Expr::Ident(_)) {
             self.problem_with_help(
                 file,
                 list.span(),
@@ -1816,7 +1847,7 @@ impl<'a> Builder<'a> {
                 "write the field names in brackets, e.g. `[authorId]`",
             );
             return None;
-        };
+        }
         if items.is_empty() {
             self.problem(file, span.clone(), "the list of fields is empty");
             return None;
@@ -2074,6 +2105,38 @@ impl<'a> Builder<'a> {
 }
 
 /// The relation name of a relation field (`@relation("x")` or `name:`).
+/// A decimal number written as a string: an integer, a float when a 64-bit
+/// float keeps every digit written (at most 15 significant digits, as the
+/// live introspection reads a `numeric` default), else the text itself.
+fn decimal_literal(text: &str) -> Option<Literal> {
+    let text = text.trim();
+    if let Ok(integer) = text.parse::<i64>() {
+        return Some(Literal::Int(integer));
+    }
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, Some(exponent)),
+        None => (unsigned, None),
+    };
+    let digits_only = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit());
+    let well_formed = match mantissa.split_once('.') {
+        Some((whole, fraction)) => {
+            (digits_only(whole) || whole.is_empty()) && digits_only(fraction)
+        }
+        None => digits_only(mantissa),
+    } && exponent
+        .is_none_or(|e| digits_only(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    if !well_formed {
+        return None;
+    }
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0');
+    match text.parse::<f64>() {
+        Ok(float) if float.is_finite() && significant.len() <= 15 => Some(Literal::Float(float)),
+        _ => Some(Literal::String(text.to_owned())),
+    }
+}
+
 fn relation_name(decl: &FieldDecl) -> Option<String> {
     decl.attributes
         .iter()

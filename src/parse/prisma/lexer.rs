@@ -109,6 +109,7 @@ impl Lexer<'_> {
                     self.bump();
                 }
                 '/' if self.peek_at(1) == Some('/') => self.comment(start),
+                '/' if self.peek_at(1) == Some('*') => self.block_comment(start),
                 '"' => self.string(start),
                 c if c.is_ascii_alphabetic() || c == '_' => {
                     while self
@@ -174,6 +175,33 @@ impl Lexer<'_> {
         self.position = line_end;
         if let Some(doc) = body.strip_prefix("///") {
             self.push(TokenKind::Doc(doc.trim().to_owned()), start);
+        }
+    }
+
+    /// `/* ... */`, which may span lines. A comment that spans lines ends
+    /// the line it starts on (it stands for one newline), so that a field
+    /// followed by such a comment still ends where its line does.
+    fn block_comment(&mut self, start: usize) {
+        let body_start = start + 2;
+        match self.text[body_start..].find("*/") {
+            Some(length) => {
+                let end = body_start + length + 2;
+                let newline = self.text[start..end].find('\n').map(|i| start + i);
+                self.position = end;
+                if let Some(at) = newline {
+                    self.tokens.push(Token {
+                        kind: TokenKind::Newline,
+                        span: at..at + 1,
+                    });
+                }
+            }
+            None => {
+                self.position = self.text.len();
+                self.error(
+                    start..start + 2,
+                    "unterminated comment: `/*` has no closing `*/`",
+                );
+            }
         }
     }
 
@@ -349,6 +377,18 @@ mod tests {
         assert_eq!(errors[1].span, 10..11);
         assert!(tokens.iter().any(|t| t.kind == TokenKind::Newline));
         assert_eq!(tokens[1].kind, TokenKind::Unknown);
+    }
+
+    #[test]
+    fn block_comments_are_skipped_and_end_their_line() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("a /* x */ b /* y\n z */ c /**/"),
+            vec![Ident, Ident, Newline, Ident, Eof]
+        );
+        let (_, errors) = tokenize("a /* open");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].span, 2..4);
     }
 
     #[test]
