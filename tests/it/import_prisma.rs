@@ -1140,8 +1140,7 @@ model Owner {
 #[test]
 fn an_unterminated_block_comment_is_an_error_at_its_start() {
     let diagnostics = parse_text("schema.prisma", "model A {\n  id Int @id\n}\n/* open\n")
-        .err()
-        .expect("an unterminated comment is an error");
+        .expect_err("an unterminated comment is an error");
     let rendered = baas::diagnostics::render_problems(&diagnostics, false);
     assert!(rendered.contains("unterminated comment"), "{rendered}");
     assert!(rendered.contains("schema.prisma:4:1"), "{rendered}");
@@ -1196,8 +1195,7 @@ model Price {
         "schema.prisma",
         "model P {\n  id Int @id\n  a Decimal @default(\"cheap\")\n}\n",
     )
-    .err()
-    .expect("a non-numeric string default on a Decimal is an error");
+    .expect_err("a non-numeric string default on a Decimal is an error");
     let rendered = baas::diagnostics::render_problems(&diagnostics, false);
     assert!(rendered.contains("\"cheap\""), "{rendered}");
 }
