@@ -49,6 +49,7 @@ pub mod manifest;
 pub mod migrate;
 pub mod parse;
 pub mod query;
+pub mod rules;
 pub mod serve;
 pub mod settings;
 pub mod source;

@@ -99,6 +99,7 @@ pub fn load_str(path: &Path, text: String) -> Result<LoadedManifest, Diagnostics
             problems.push(problem);
         }
     }
+    problems.extend(rule_problems(&manifest, &document, text.as_str()));
     if !problems.is_empty() {
         let spans = spans_of(&document);
         for problem in &mut problems {
@@ -119,6 +120,77 @@ pub fn load_str(path: &Path, text: String) -> Result<LoadedManifest, Diagnostics
         path: path.to_owned(),
         text,
     })
+}
+
+/// Rules that do not parse or do not fit the manifest, each pointing at
+/// the offending bytes inside the rule's string.
+fn rule_problems(
+    manifest: &Manifest,
+    document: &toml_edit::Document<&str>,
+    text: &str,
+) -> Vec<Problem> {
+    super::rules::problems(manifest)
+        .into_iter()
+        .map(|(entity, action, error)| {
+            let path = format!(
+                "{}.{}",
+                key_path(&key_path("entities", &entity), "rules"),
+                action.as_str()
+            );
+            let value = document
+                .as_table()
+                .get("entities")
+                .and_then(|item| item.get(&entity))
+                .and_then(|item| item.get("rules"))
+                .and_then(|item| item.get(action.as_str()));
+            let rule = entity_rule(manifest, &entity, action.as_str());
+            let span = value
+                .and_then(Item::span)
+                .map(|span| inner_span(text, span, rule, &error.span));
+            let problem = Problem::new(ProblemKind::InvalidValue, &path, error.message.clone())
+                .with_span(span);
+            match error.help {
+                Some(help) => problem.with_help(help),
+                None => problem,
+            }
+        })
+        .collect()
+}
+
+fn entity_rule<'m>(manifest: &'m Manifest, entity: &str, action: &str) -> &'m str {
+    manifest
+        .entities
+        .get(entity)
+        .and_then(|e| e.rules.get(action))
+        .unwrap_or_default()
+}
+
+/// The bytes of `inner` (a range of the rule's value) in the file, when
+/// the TOML string is written without escapes; else the whole value.
+fn inner_span(text: &str, value: Range<usize>, rule: &str, inner: &Range<usize>) -> Range<usize> {
+    let Some(raw) = text.get(value.clone()) else {
+        return value;
+    };
+    let mut open = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+        3
+    } else {
+        1
+    };
+    if open == 3 {
+        if raw[3..].starts_with("\r\n") {
+            open += 2;
+        } else if raw[3..].starts_with('\n') {
+            open += 1;
+        }
+    }
+    let start = value.start + open;
+    if text.get(start..start + rule.len()) != Some(rule) {
+        return value;
+    }
+    let end = (start + inner.end)
+        .max(start + inner.start + 1)
+        .min(value.end);
+    (start + inner.start).min(end)..end
 }
 
 /// Spans of every key and value of a parsed document.
@@ -270,6 +342,7 @@ const ENTITY_KEYS: &[&str] = &[
     "checks",
     "relations",
     "renamed_from",
+    "rules",
 ];
 const FIELD_KEYS: &[&str] = &[
     "type",
@@ -825,10 +898,27 @@ impl Reader {
                 "checks" => entity.checks = self.list(node, &child, Self::check),
                 "relations" => entity.relations = self.list(node, &child, Self::relation),
                 "renamed_from" => entity.renamed_from = self.non_empty_string(node, &child),
+                "rules" => entity.rules = self.rules(node, &child),
                 _ => {}
             }
         }
         Some(entity)
+    }
+
+    /// `[entities.X.rules]`: one string per action (checked by
+    /// [`rule_problems`] once the whole manifest is read).
+    fn rules(&mut self, node: Node<'_>, path: &str) -> Rules {
+        let mut rules = Rules::default();
+        let Some(table) = self.table(node, path) else {
+            return rules;
+        };
+        for (key, node) in self.entries(table, path, Rules::ACTIONS, "`rules`") {
+            let child = key_path(path, key);
+            if let Some(slot) = rules.slot(key) {
+                *slot = self.string(node, &child);
+            }
+        }
+        rules
     }
 
     fn fields(&mut self, node: Node<'_>, path: &str) -> IndexMap<String, Field> {

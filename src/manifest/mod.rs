@@ -3,6 +3,7 @@
 //! - [`model`]: the typed model ([`Manifest`], [`Entity`], [`Field`], ...)
 //! - [`load`]: TOML text → model, with a span for every key and value
 //! - [`validate`]: every problem at once, each with a location and a hint
+//! - [`rules`]: the language of `[entities.X.rules]`, parsed and checked at load
 //! - [`save`]: model → canonical TOML (same model, same bytes)
 //! - [`interpolate`]: `${VAR}` references, resolved only when used
 
@@ -12,6 +13,7 @@ pub mod links;
 pub mod load;
 pub mod model;
 pub mod path;
+pub mod rules;
 pub mod save;
 pub mod validate;
 

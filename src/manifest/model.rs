@@ -335,6 +335,66 @@ pub struct Entity {
     /// kept) instead of a drop and a create.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+    /// Who may do what with the rows (`[entities.X.rules]`), as written;
+    /// the language is [`crate::rules`].
+    #[serde(skip_serializing_if = "Rules::is_empty")]
+    pub rules: Rules,
+}
+
+/// The rule of each action of an entity, as written in `baas.toml`
+/// (`None`: no rule, which denies everyone but the service key when the
+/// manifest has `[auth]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Rules {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete: Option<String>,
+}
+
+impl Rules {
+    /// The action names, in the order of `[entities.X.rules]`.
+    pub const ACTIONS: &'static [&'static str] = &["list", "view", "create", "update", "delete"];
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// The rule of `action` (one of [`Self::ACTIONS`]).
+    pub fn get(&self, action: &str) -> Option<&str> {
+        match action {
+            "list" => self.list.as_deref(),
+            "view" => self.view.as_deref(),
+            "create" => self.create.as_deref(),
+            "update" => self.update.as_deref(),
+            "delete" => self.delete.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn slot(&mut self, action: &str) -> Option<&mut Option<String>> {
+        match action {
+            "list" => Some(&mut self.list),
+            "view" => Some(&mut self.view),
+            "create" => Some(&mut self.create),
+            "update" => Some(&mut self.update),
+            "delete" => Some(&mut self.delete),
+            _ => None,
+        }
+    }
+
+    /// `(action, rule)` of every written rule.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        Self::ACTIONS
+            .iter()
+            .filter_map(|action| self.get(action).map(|rule| (*action, rule)))
+    }
 }
 
 impl Entity {
@@ -357,6 +417,7 @@ impl Entity {
             checks: Vec::new(),
             relations: Vec::new(),
             renamed_from: None,
+            rules: Rules::default(),
         }
     }
 

@@ -166,6 +166,13 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
             line(out, "deferrable", "true");
         }
     }
+
+    if !entity.rules.is_empty() {
+        let _ = writeln!(out, "\n[{header}.rules]");
+        for (action, rule) in entity.rules.iter() {
+            line(out, action, &string(rule));
+        }
+    }
 }
 
 /// A field as one inline table, keys in the model's order.

@@ -65,6 +65,15 @@ pub enum Filter {
         op: Op,
         value: Value,
     },
+    /// At least one row of `entity` whose `to_fields` equal this row's
+    /// `from_fields` (pairwise) matches `filter`: a relation path of a rule
+    /// (`author.org_id = @auth.org`). Never parsed from a client's query.
+    Exists {
+        entity: String,
+        from_fields: Vec<String>,
+        to_fields: Vec<String>,
+        filter: Box<Filter>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -132,6 +141,10 @@ pub fn check_limits(filter: &Filter) -> Result<(), QueryError> {
                 stack.extend(parts.iter().map(|part| (part, depth + 1)));
             }
             Filter::Not(inner) => stack.push((inner, depth + 1)),
+            Filter::Exists { filter, .. } => {
+                terms += 1;
+                stack.push((filter, depth + 1));
+            }
             Filter::Compare { field, op, value } => {
                 terms += 1;
                 if terms > MAX_FILTER_TERMS {

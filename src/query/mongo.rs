@@ -38,6 +38,51 @@ pub fn filter_document(manifest: &Manifest, entity_name: &str, filter: &Filter) 
     }
 }
 
+/// Whether `filter` holds an EXISTS, which the store must resolve into
+/// keys ([`exists_keys`]) before building the document.
+pub fn has_exists(filter: &Filter) -> bool {
+    match filter {
+        Filter::And(parts) | Filter::Or(parts) => parts.iter().any(has_exists),
+        Filter::Not(inner) => has_exists(inner),
+        Filter::Exists { .. } => true,
+        Filter::Compare { .. } => false,
+    }
+}
+
+/// An EXISTS as a filter over the outer entity: its `from_fields` equal
+/// one of `keys` (the related documents' `to_fields`, pairwise), found by
+/// the store with a query of its own. No keys: no row.
+pub fn exists_keys(from_fields: &[String], keys: Vec<Vec<Value>>) -> Filter {
+    if let [field] = from_fields {
+        let values: Vec<Value> = keys.into_iter().filter_map(|mut key| key.pop()).collect();
+        if values.is_empty() {
+            return Filter::Or(Vec::new());
+        }
+        return Filter::Compare {
+            field: field.clone(),
+            op: Op::In,
+            value: Value::List(values),
+        };
+    }
+    Filter::Or(
+        keys.into_iter()
+            .map(|key| {
+                Filter::And(
+                    from_fields
+                        .iter()
+                        .zip(key)
+                        .map(|(field, value)| Filter::Compare {
+                            field: field.clone(),
+                            op: Op::Eq,
+                            value,
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// The filter of one row: its key (`key` in `primary_key` order), ANDed
 /// with `scope` when given. `None` when the key does not fit the entity.
 pub fn key_document(
@@ -340,6 +385,9 @@ fn condition(entity: &Entity, filter: &Filter, negated: bool) -> Document {
             }
         }
         Filter::Not(inner) => condition(entity, inner, !negated),
+        // The store replaces each EXISTS by the keys it matches before
+        // building ([`exists_keys`]); one left here matches nothing.
+        Filter::Exists { .. } => nothing(),
         Filter::Compare { field, op, value } => {
             let Some(definition) = entity.field_at_path(field) else {
                 return nothing();

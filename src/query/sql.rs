@@ -100,6 +100,11 @@ struct Target<'m> {
     dialect: SqlDialect,
     manifest: &'m Manifest,
     entity: &'m Entity,
+    /// The name the entity's table goes by in the statement: its alias
+    /// inside an EXISTS sub-query, else the table's name.
+    alias: Option<String>,
+    /// EXISTS sub-queries around this target (their aliases are numbered).
+    level: usize,
     problem: RefCell<Option<QueryError>>,
 }
 
@@ -113,6 +118,8 @@ impl<'m> Target<'m> {
             dialect,
             manifest,
             entity,
+            alias: None,
+            level: 0,
             problem: RefCell::new(None),
         })
     }
@@ -167,7 +174,8 @@ impl<'m> Target<'m> {
     fn qualified_column(&self, name: &str) -> Expr {
         let field = self.entity.fields.get(name);
         let column = field.map_or(name, |field| field.column_name(name));
-        Expr::col((Alias::new(self.entity.table.as_str()), Alias::new(column)))
+        let table = self.alias.as_deref().unwrap_or(&self.entity.table);
+        Expr::col((Alias::new(table), Alias::new(column)))
     }
 
     /// A custom expression: `?` stands for the next of `exprs` (rewritten
@@ -337,7 +345,9 @@ fn check_depth(filter: &Filter) -> Result<(), QueryError> {
             Filter::And(parts) | Filter::Or(parts) => {
                 stack.extend(parts.iter().map(|part| (part, depth + 1)));
             }
-            Filter::Not(inner) => stack.push((inner, depth + 1)),
+            Filter::Not(inner) | Filter::Exists { filter: inner, .. } => {
+                stack.push((inner, depth + 1));
+            }
             Filter::Compare { .. } => {}
         }
     }
@@ -405,6 +415,8 @@ pub fn check_filter_supported(
             .iter()
             .try_for_each(|f| check_filter_supported(dialect, entity, f)),
         Filter::Not(inner) => check_filter_supported(dialect, entity, inner),
+        // Checked against its own entity when built.
+        Filter::Exists { .. } => Ok(()),
         Filter::Compare { field, op, value } => {
             let Some(definition) = entity.fields.get(field) else {
                 return Err(error(
@@ -648,7 +660,61 @@ impl Target<'_> {
                 self.custom("NOT (?)", vec![inner])
             }
             Filter::Compare { field, op, value } => self.compare(field, *op, value),
+            Filter::Exists {
+                entity,
+                from_fields,
+                to_fields,
+                filter,
+            } => self.exists(entity, from_fields, to_fields, filter),
         }
+    }
+
+    /// `EXISTS (SELECT 1 FROM related AS _baas_rN WHERE _baas_rN.to =
+    /// outer.from AND filter)`: the related table gets an alias of its own,
+    /// so a relation of a table to itself reads the right rows.
+    fn exists(&self, entity: &str, from: &[String], to: &[String], filter: &Filter) -> Expr {
+        let Ok(mut inner) = Target::new(self.dialect, self.manifest, entity) else {
+            self.fail(error(
+                "filter",
+                format!("a rule follows a relation to `{entity}`, which is not an entity"),
+            ));
+            return never();
+        };
+        if from.len() != to.len() || from.is_empty() {
+            self.fail(error(
+                "filter",
+                format!("the relation to `{entity}` has no fields"),
+            ));
+            return never();
+        }
+        inner.level = self.level + 1;
+        let alias = format!("_baas_r{}", inner.level);
+        inner.alias = Some(alias.clone());
+        let mut parts: Vec<Expr> = from
+            .iter()
+            .zip(to)
+            .map(|(from, to)| inner.qualified_column(to).equals(self.outer_column(from)))
+            .collect();
+        parts.push(inner.checked_condition(filter));
+        let condition = inner.junction(true, parts);
+        if let Some(problem) = inner.problem.borrow_mut().take() {
+            self.fail(problem);
+            return never();
+        }
+        let mut select = Query::select();
+        select
+            .expr(Expr::cust("1"))
+            .from_as(inner.table(), Alias::new(alias))
+            .and_where(condition);
+        Expr::exists(select)
+    }
+
+    /// A column of this target's table named from inside a sub-query.
+    fn outer_column(&self, name: &str) -> (Alias, Alias) {
+        let field = self.entity.fields.get(name);
+        let column = field.map_or(name, |field| field.column_name(name));
+        let table = self.alias.as_deref().unwrap_or(&self.entity.table);
+        (Alias::new(table), Alias::new(column))
     }
 
     fn compare(&self, name: &str, op: Op, value: &Value) -> Expr {

@@ -95,12 +95,19 @@ pub struct Schema {
     pub manifest: Arc<Manifest>,
     /// Every entity's links (`manifest::links`).
     pub links: BTreeMap<String, Vec<Link>>,
+    /// Every entity's rules, checked once per manifest version.
+    pub rules: crate::rules::RuleSet,
 }
 
 impl Schema {
     pub fn new(manifest: Arc<Manifest>) -> Self {
         let links = links::links(&manifest);
-        Self { manifest, links }
+        let rules = crate::rules::RuleSet::new(&manifest, &links, false);
+        Self {
+            manifest,
+            links,
+            rules,
+        }
     }
 
     pub fn entity(&self, name: &str) -> Result<&Entity, UnknownEntity> {

@@ -10,7 +10,8 @@ use axum::body::Bytes;
 use sha2::Digest as _;
 
 use super::kernel::{Kernel, Schema};
-use super::policy::{Open, Policy};
+use super::policy::Policy;
+use super::policy::rules::Rules;
 use super::store::Store;
 use super::store::resolver::{Single, StoreResolver};
 use crate::manifest::Manifest;
@@ -88,9 +89,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// One store, the open policy (a manifest without `[auth]`).
+    /// One store, the manifest's rules (everything allowed without rules
+    /// and `[auth]`).
     pub fn new(manifest: Arc<Manifest>, store: Arc<dyn Store>) -> Arc<Self> {
-        Self::with(manifest, Arc::new(Open), Arc::new(Single(store)))
+        Self::with(manifest, Arc::new(Rules), Arc::new(Single(store)))
     }
 
     pub fn with(

@@ -22,6 +22,7 @@ mod mongo;
 mod mysql;
 mod postgres;
 mod query;
+mod rules;
 mod serve;
 mod serve_engines;
 mod sqlite;

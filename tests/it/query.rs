@@ -116,6 +116,7 @@ fn show(filter: &Filter) -> String {
         Filter::Compare { field, op, value } => {
             format!("{field} {} {}", op_name(*op), show_value(value))
         }
+        Filter::Exists { entity, filter, .. } => format!("EXISTS {entity} {}", show(filter)),
     }
 }
 

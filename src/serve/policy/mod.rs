@@ -4,9 +4,11 @@
 //! refuses it or allows it with a *scope*: a filter over the entity's
 //! fields that the store ANDs into the query (list) or the key condition
 //! (view, update, delete), so a row outside the scope is simply not found.
-//! Rules from the manifest compile to this filter; [`Open`] is the policy of
-//! a manifest without `[auth]`: everything is allowed, as the API has always
-//! been for local work.
+//! Rules from the manifest compile to this filter ([`rules::Rules`], the
+//! policy `baas serve` runs); [`Open`] allows everything, as a manifest
+//! without `[auth]` and rules always has for local work.
+
+pub mod rules;
 
 use serde::Serialize;
 

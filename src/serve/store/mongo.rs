@@ -70,6 +70,90 @@ impl MongoStore {
         self.database.collection(&entity.table)
     }
 
+    /// `filter` with each EXISTS (a rule's relation path) replaced by the
+    /// keys of the related documents it matches, as `find` cannot join;
+    /// `None` when it has none.
+    async fn resolved(
+        &self,
+        manifest: &Manifest,
+        entity_name: &str,
+        filter: Option<&Filter>,
+    ) -> Result<Option<Filter>, StoreError> {
+        match filter {
+            Some(filter) if mongo::has_exists(filter) => {
+                Ok(Some(self.resolve(manifest, entity_name, filter).await?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn resolve<'a>(
+        &'a self,
+        manifest: &'a Manifest,
+        entity_name: &'a str,
+        filter: &'a Filter,
+    ) -> futures::future::BoxFuture<'a, Result<Filter, StoreError>> {
+        Box::pin(async move {
+            Ok(match filter {
+                Filter::And(parts) | Filter::Or(parts) => {
+                    let mut resolved = Vec::with_capacity(parts.len());
+                    for part in parts {
+                        resolved.push(self.resolve(manifest, entity_name, part).await?);
+                    }
+                    if matches!(filter, Filter::And(_)) {
+                        Filter::And(resolved)
+                    } else {
+                        Filter::Or(resolved)
+                    }
+                }
+                Filter::Not(inner) => {
+                    Filter::Not(Box::new(self.resolve(manifest, entity_name, inner).await?))
+                }
+                Filter::Compare { .. } => filter.clone(),
+                Filter::Exists {
+                    entity: related,
+                    from_fields,
+                    to_fields,
+                    filter: inner,
+                } => {
+                    let source = entity(manifest, entity_name)?;
+                    let target = entity(manifest, related)?;
+                    let inner = self.resolve(manifest, related, inner).await?;
+                    let mut projection = Document::new();
+                    for name in to_fields {
+                        projection.insert(mongo::stored_path(target, name), 1);
+                    }
+                    let documents: Vec<Document> = self
+                        .collection(target)
+                        .find(mongo::filter_document(manifest, related, &inner))
+                        .projection(projection)
+                        .await
+                        .map_err(|error| map_error(Some(target), error))?
+                        .try_collect()
+                        .await
+                        .map_err(|error| map_error(Some(target), error))?;
+                    let mut keys = Vec::with_capacity(documents.len());
+                    for document in &documents {
+                        let row = wire_row(target, Some(to_fields.as_slice()), document)?;
+                        let key: Option<Vec<Value>> = from_fields
+                            .iter()
+                            .zip(to_fields)
+                            .map(|(from, to)| {
+                                let json = row.get(to)?;
+                                let value =
+                                    crate::query::value_from_json(field(source, from).ok()?, json)
+                                        .ok()?;
+                                (value != Value::Null).then_some(value)
+                            })
+                            .collect();
+                        keys.extend(key);
+                    }
+                    mongo::exists_keys(from_fields, keys)
+                }
+            })
+        })
+    }
+
     async fn list_rows(
         &self,
         manifest: &Manifest,
@@ -77,7 +161,10 @@ impl MongoStore {
         query: &ListQuery,
     ) -> Result<ListResult, StoreError> {
         let entity = entity(manifest, entity_name)?;
-        let filter = match &query.filter {
+        let resolved = self
+            .resolved(manifest, entity_name, query.filter.as_ref())
+            .await?;
+        let filter = match resolved.as_ref().or(query.filter.as_ref()) {
             Some(filter) => mongo::filter_document(manifest, entity_name, filter),
             None => Document::new(),
         };
@@ -149,6 +236,8 @@ impl MongoStore {
         scope: Option<&Filter>,
     ) -> Result<Option<Row>, StoreError> {
         let entity = entity(manifest, entity_name)?;
+        let resolved = self.resolved(manifest, entity_name, scope).await?;
+        let scope = resolved.as_ref().or(scope);
         let document = self
             .collection(entity)
             .find_one(key_document(manifest, entity_name, key, scope)?)
@@ -371,6 +460,8 @@ impl MongoStore {
         values: &Values,
     ) -> Result<Option<Updated>, StoreError> {
         let entity = entity(manifest, entity_name)?;
+        let resolved = self.resolved(manifest, entity_name, scope).await?;
+        let scope = resolved.as_ref().or(scope);
         if values.is_empty() {
             let row = self.get_row(manifest, entity_name, key, scope).await?;
             return Ok(row.map(|row| Updated {
@@ -420,6 +511,8 @@ impl MongoStore {
         scope: Option<&Filter>,
     ) -> Result<Option<Row>, StoreError> {
         let entity = entity(manifest, entity_name)?;
+        let resolved = self.resolved(manifest, entity_name, scope).await?;
+        let scope = resolved.as_ref().or(scope);
         let filter = key_document(manifest, entity_name, key, scope)?;
         if restricting(manifest, entity_name) {
             let Some(row) = self.get_row(manifest, entity_name, key, scope).await? else {
