@@ -10,7 +10,7 @@ use crate::manifest::{Manifest, SourceEngine};
 use crate::migrate::sync::LosesData;
 use crate::serve::http::HttpOptions;
 use crate::serve::listen::ConnectionLimits;
-use crate::serve::reload::{DevDatabase, Reloader};
+use crate::serve::reload::{AfterReload, DevDatabase, Reloader};
 use crate::serve::store::sqlite::SqliteStore;
 use crate::serve::{AppState, Store};
 use crate::settings::Environment;
@@ -62,6 +62,9 @@ struct Served {
     /// The file to watch, with the dev database (and its file) to migrate
     /// on reload.
     watch: Option<(PathBuf, Option<DevDatabase>)>,
+    /// The `[source] url` / `--db` database, compared with every manifest
+    /// a reload swaps in.
+    drift_url: Option<String>,
 }
 
 pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
@@ -93,6 +96,10 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
                 state: state.clone(),
                 dev,
                 accept_data_loss: args.accept_data_loss,
+                after_reload: served
+                    .drift_url
+                    .clone()
+                    .map(|url| drift_on_reload(url, cx.cwd.clone())),
             }
             .watch()?,
         ),
@@ -244,6 +251,7 @@ fn example(cx: &Context) -> anyhow::Result<Served> {
         manifest_label: "the bundled example (bookshop)".into(),
         database_label: format!("{} (embedded SQLite)", cx.display_path(&path)),
         watch: None,
+        drift_url: None,
     })
 }
 
@@ -280,6 +288,7 @@ async fn manifest_file(args: &ServeArgs, cx: &Context) -> anyhow::Result<Served>
             manifest_label,
             database_label: redact(&url),
             watch: Some((cx.manifest_path.clone(), None)),
+            drift_url: Some(url),
         });
     }
     let path = folder.join(".baas").join("dev.sqlite3");
@@ -304,6 +313,7 @@ async fn manifest_file(args: &ServeArgs, cx: &Context) -> anyhow::Result<Served>
             if sync.created { ", created" } else { "" }
         ),
         watch: Some((cx.manifest_path.clone(), Some((engine, path)))),
+        drift_url: None,
     })
 }
 
@@ -332,8 +342,50 @@ fn refused_hint(error: anyhow::Error) -> anyhow::Error {
 /// and warns with what differs: a table or column the manifest has and the
 /// database lacks makes the requests that touch it fail.
 async fn warn_on_drift(url: &str, manifest: &Manifest, cx: &Context) {
-    let Ok(location) = SourceLocation::parse(url, &cx.cwd) else {
-        return;
+    match drift(url, manifest, &cx.cwd).await {
+        Drift::None => {}
+        Drift::Unknown(message) | Drift::Found { message, .. } => cx.printer.warn(&message),
+    }
+}
+
+/// The drift check after a reload: the same comparison, as a log warning
+/// (a JSON log event with `--json`: `event = "drift"` and the number of
+/// differences).
+fn drift_on_reload(url: String, cwd: PathBuf) -> AfterReload {
+    Arc::new(move |manifest: Arc<Manifest>| {
+        let url = url.clone();
+        let cwd = cwd.clone();
+        Box::pin(async move {
+            match drift(&url, &manifest, &cwd).await {
+                Drift::None => {}
+                Drift::Unknown(message) => {
+                    tracing::warn!(target: "baas::serve", event = "drift", "{message}");
+                }
+                Drift::Found {
+                    differences,
+                    message,
+                } => {
+                    tracing::warn!(target: "baas::serve", event = "drift", differences, "{message}");
+                }
+            }
+        })
+    })
+}
+
+/// What comparing the database with the manifest found.
+enum Drift {
+    None,
+    /// The database could not be read; the message says why.
+    Unknown(String),
+    Found {
+        differences: usize,
+        message: String,
+    },
+}
+
+async fn drift(url: &str, manifest: &Manifest, cwd: &Path) -> Drift {
+    let Ok(location) = SourceLocation::parse(url, cwd) else {
+        return Drift::None;
     };
     let options = crate::source::IntrospectOptions {
         schemas: manifest
@@ -348,16 +400,15 @@ async fn warn_on_drift(url: &str, manifest: &Manifest, cx: &Context) {
     {
         Ok(introspection) => introspection.manifest,
         Err(error) => {
-            cx.printer.warn(&format!(
+            return Drift::Unknown(format!(
                 "could not compare the database with the manifest: {}",
                 redact(&format!("{error:#}"))
             ));
-            return;
         }
     };
     let changes = crate::diff::diff(&live, manifest);
     if changes.is_empty() {
-        return;
+        return Drift::None;
     }
     const SHOWN: usize = 20;
     let mut lines: Vec<String> = changes
@@ -368,11 +419,14 @@ async fn warn_on_drift(url: &str, manifest: &Manifest, cx: &Context) {
     if changes.len() > SHOWN {
         lines.push(format!("  ... and {} more", changes.len() - SHOWN));
     }
-    cx.printer.warn(&format!(
-        "the database differs from the manifest in {} place(s); requests that touch them will fail until it is migrated (`baas check --db` shows the drift, `baas migrate apply` applies planned migrations):\n{}",
-        changes.len(),
-        lines.join("\n")
-    ));
+    Drift::Found {
+        differences: changes.len(),
+        message: format!(
+            "the database differs from the manifest in {} place(s); requests that touch them will fail until it is migrated (`baas check --db` shows the drift, `baas migrate apply` applies planned migrations):\n{}",
+            changes.len(),
+            lines.join("\n")
+        ),
+    }
 }
 
 /// `--db URL` without a manifest: introspect and serve, writing nothing.
@@ -396,5 +450,6 @@ async fn instant(url: &str, cx: &Context) -> anyhow::Result<Served> {
         manifest_label: "introspected (nothing written)".into(),
         database_label: redact(url),
         watch: None,
+        drift_url: None,
     })
 }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use futures::future::BoxFuture;
 use notify_debouncer_mini::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
 
 use super::state::AppState;
@@ -29,6 +30,10 @@ pub const SETTLE: Duration = Duration::from_millis(1500);
 /// The embedded dev database and its file.
 pub type DevDatabase = (Arc<SqliteStore>, PathBuf);
 
+/// What runs after each reload that swapped a new manifest in, with that
+/// manifest (the drift check of a `[source] url` database).
+pub type AfterReload = Arc<dyn Fn(Arc<Manifest>) -> BoxFuture<'static, ()> + Send + Sync>;
+
 /// What the watcher needs: the file, the state to swap, and the dev database
 /// to migrate (when serving the embedded one).
 pub struct Reloader {
@@ -37,6 +42,9 @@ pub struct Reloader {
     /// The dev database and its file.
     pub dev: Option<DevDatabase>,
     pub accept_data_loss: bool,
+    /// Awaited after every reload that swapped a manifest in, before the
+    /// next reload starts.
+    pub after_reload: Option<AfterReload>,
 }
 
 /// Keeps the watcher alive; dropping it stops watching.
@@ -71,14 +79,19 @@ impl Reloader {
         tokio::spawn(async move {
             let mut last: Option<String> = None;
             while receiver.recv().await.is_some() {
-                let reloader = reloader.clone();
+                let serving = reloader.state.snapshot().manifest().clone();
                 let previous = last.clone();
-                match tokio::task::spawn_blocking(move || reloader.reload(previous.as_deref()))
-                    .await
-                {
+                let task = reloader.clone();
+                match tokio::task::spawn_blocking(move || task.reload(previous.as_deref())).await {
                     Ok(Some(text)) => last = Some(text),
                     Ok(None) => {}
                     Err(error) => tracing::error!("the reload task failed: {error}"),
+                }
+                let now = reloader.state.snapshot().manifest().clone();
+                if let Some(after) = &reloader.after_reload
+                    && !Arc::ptr_eq(&serving, &now)
+                {
+                    after(now).await;
                 }
             }
         });

@@ -1030,6 +1030,85 @@ fn serve_json_prints_one_ready_event_on_stdout_and_json_logs_on_stderr() {
     assert!(request.is_some(), "no JSON request log line in:\n{logs}");
 }
 
+/// A reload on a `[source] url` database compares it with the new
+/// manifest too: a field the database lacks is a drift warning in the log
+/// (with `--json`, a JSON event naming it), not a surprise at the first
+/// request that touches it.
+#[test]
+fn a_reload_that_adds_a_field_the_database_lacks_logs_the_drift() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let connection = rusqlite::Connection::open(dir.path().join("shop.db")).unwrap();
+    connection
+        .execute_batch("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        .unwrap();
+    drop(connection);
+    let manifest = |extra: &str| {
+        format!(
+            "[manifest]\nformat = 1\nversion = 1\n\n[source]\nengine = \"sqlite\"\nurl = \"sqlite://shop.db\"\n\n[entities.item]\ntable = \"item\"\nprimary_key = [\"id\"]\n\n[entities.item.fields]\nid = {{ type = \"int64\", generated = \"rowid\" }}\nname = {{ type = \"text\" }}\n{extra}"
+        )
+    };
+    let path = dir.path().join("baas.toml");
+    std::fs::write(&path, manifest("")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("BAAS_LOG", "info")
+        .args(["--json", "serve", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert!(ready.contains("\"ready\""), "{ready}");
+    let (lines, received) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Let the watcher start, then add a field the table does not have.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::fs::write(
+        &path,
+        manifest("released = { type = \"date\", nullable = true }\n"),
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut seen = Vec::new();
+    let mut drift = None;
+    while drift.is_none() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let Ok(line) = received.recv_timeout(left) else {
+            break;
+        };
+        if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line)
+            && event["fields"]["event"] == "drift"
+        {
+            drift = Some(event);
+        }
+        seen.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let drift =
+        drift.unwrap_or_else(|| panic!("no drift event after the reload:\n{}", seen.join("\n")));
+    assert_eq!(drift["level"], "WARN", "{drift}");
+    assert_eq!(drift["fields"]["differences"], 1, "{drift}");
+    let message = drift["fields"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("differs from the manifest") && message.contains("released"),
+        "{message}"
+    );
+}
+
 #[test]
 fn serving_a_database_that_lacks_a_manifest_column_warns_with_the_drift() {
     let dir = tempfile::tempdir().unwrap();
