@@ -89,6 +89,12 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let entity_count = served.manifest.entities.len();
     let (mut http, limits) = options(&args, &served.manifest);
     let state = AppState::new(Arc::new(served.manifest), served.engine);
+    if let Some((path, _)) = &served.watch {
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        state.use_manifest_dir(dir).map_err(|error| {
+            crate::diagnostics::UsageError::new(format!("{}: {error}", cx.display_path(path)))
+        })?;
+    }
     let _watch = match served.watch {
         Some((path, dev)) => Some(
             Reloader {

@@ -221,7 +221,7 @@ impl LoadedManifest {
 pub fn load_header(path: &Path, text: &str) -> Option<Manifest> {
     let body = text.match_indices('\n').map(|(i, _)| i + 1).find(|&i| {
         let line = &text[i..];
-        ["[enums", "[entities", "[[entities", "[api"]
+        ["[enums", "[entities", "[[entities", "[api", "[auth"]
             .iter()
             .any(|section| line.starts_with(section))
     });
@@ -310,7 +310,24 @@ impl<'a> Node<'a> {
     }
 }
 
-const ROOT_KEYS: &[&str] = &["manifest", "project", "source", "enums", "entities", "api"];
+const ROOT_KEYS: &[&str] = &[
+    "manifest", "project", "source", "enums", "entities", "api", "auth",
+];
+const AUTH_KEYS: &[&str] = &[
+    "jwt_secret",
+    "public_key",
+    "jwks",
+    "algorithms",
+    "issuer",
+    "audience",
+    "leeway_seconds",
+    "service_key",
+    "claims",
+    "users",
+    "rls",
+];
+const AUTH_CLAIMS_KEYS: &[&str] = &["id", "role", "tenant"];
+const AUTH_USERS_KEYS: &[&str] = &["entity", "email", "password"];
 const API_KEYS: &[&str] = &[
     "base_url",
     "operations",
@@ -619,6 +636,7 @@ impl Reader {
                 "enums" => manifest.enums = self.named(node, "enums", Self::enumeration),
                 "entities" => manifest.entities = self.named(node, "entities", Self::entity),
                 "api" => manifest.api = self.api(node),
+                "auth" => manifest.auth = self.auth(node),
                 _ => {}
             }
         }
@@ -1336,6 +1354,106 @@ impl Reader {
             fields: fields?,
         })
     }
+}
+
+/// `[auth]`.
+impl Reader {
+    fn auth(&mut self, node: Node<'_>) -> Option<Auth> {
+        let table = self.table(node, "auth")?;
+        let mut auth = Auth::default();
+        for (key, node) in self.entries(table, "auth", AUTH_KEYS, "`[auth]`") {
+            let path = key_path("auth", key);
+            match key {
+                "jwt_secret" => auth.jwt_secret = self.secret(node, &path, "JWT_SECRET"),
+                "service_key" => auth.service_key = self.secret(node, &path, "BAAS_SERVICE_KEY"),
+                "public_key" => auth.public_key = self.non_empty_string(node, &path),
+                "jwks" => auth.jwks = self.non_empty_string(node, &path),
+                "algorithms" => auth.algorithms = self.strings(node, &path).unwrap_or_default(),
+                "issuer" => auth.issuer = self.non_empty_string(node, &path),
+                "audience" => auth.audience = self.non_empty_string(node, &path),
+                "leeway_seconds" => auth.leeway_seconds = self.unsigned(node, &path),
+                "claims" => {
+                    if let Some(claims) = self.auth_claims(node, &path) {
+                        auth.claims = claims;
+                    }
+                }
+                "users" => auth.users = self.auth_users(node, &path),
+                "rls" => auth.rls = self.bool(node, &path).unwrap_or_default(),
+                _ => {}
+            }
+        }
+        Some(auth)
+    }
+
+    /// A secret: only as a whole `${NAME}` reference, so the value never
+    /// sits in the file. The message never repeats what was written.
+    fn secret(&mut self, node: Node<'_>, path: &str, example: &str) -> Option<String> {
+        let text = self.string(node, path)?;
+        if is_env_reference(&text) {
+            return Some(text);
+        }
+        let key = super::path::last(path);
+        self.problem(
+            Problem::new(
+                ProblemKind::InvalidValue,
+                path,
+                format!("`{key}` must be an environment reference like \"${{{example}}}\", not a value written in the file"),
+            )
+            .with_help(format!(
+                "secrets stay out of baas.toml: write `{key} = \"${{{example}}}\"` and set {example} in the environment or in .env"
+            )),
+        );
+        None
+    }
+
+    fn auth_claims(&mut self, node: Node<'_>, path: &str) -> Option<AuthClaims> {
+        let table = self.table(node, path)?;
+        let mut claims = AuthClaims::default();
+        for (key, node) in self.entries(table, path, AUTH_CLAIMS_KEYS, "`[auth] claims`") {
+            let child = key_path(path, key);
+            let Some(value) = self.non_empty_string(node, &child) else {
+                continue;
+            };
+            match key {
+                "id" => claims.id = value,
+                "role" => claims.role = value,
+                "tenant" => claims.tenant = value,
+                _ => {}
+            }
+        }
+        Some(claims)
+    }
+
+    fn auth_users(&mut self, node: Node<'_>, path: &str) -> Option<AuthUsers> {
+        let table = self.table(node, path)?;
+        let mut users = AuthUsers::default();
+        for (key, node) in self.entries(table, path, AUTH_USERS_KEYS, "`[auth] users`") {
+            let child = key_path(path, key);
+            let Some(value) = self.non_empty_string(node, &child) else {
+                continue;
+            };
+            match key {
+                "entity" => users.entity = value,
+                "email" => users.email = value,
+                "password" => users.password = value,
+                _ => {}
+            }
+        }
+        Some(users)
+    }
+}
+
+/// Whether `text` is exactly one `${NAME}` reference (no fallback, no
+/// surrounding text).
+pub fn is_env_reference(text: &str) -> bool {
+    text.strip_prefix("${")
+        .and_then(|rest| rest.strip_suffix('}'))
+        .is_some_and(|name| {
+            name.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ pub struct Manifest {
     /// that `serve` can proxy it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<Api>,
+    /// Who the callers of `baas serve` are (`[auth]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
 }
 
 /// An existing API: where it lives and what it offers.
@@ -59,6 +62,80 @@ pub struct Api {
     pub max_connections: Option<u64>,
 }
 
+/// `[auth]`: how `baas serve` knows who calls it (DESIGN.md §5b).
+///
+/// Secrets (`jwt_secret`, `service_key`) are kept as the `${ENV}` references
+/// written in the file and resolved only when the server starts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Auth {
+    /// The HS256 secret, as a `${ENV}` reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_secret: Option<String>,
+    /// A PEM public key file (RS256, ES256 or EdDSA).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// A JWKS file, or an `https://` URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<String>,
+    /// The accepted algorithms (`RS256`, ...); by default the key's own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub algorithms: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// Clock skew allowed on `exp` and `nbf` [default: 30].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leeway_seconds: Option<u64>,
+    /// The service key, as a `${ENV}` reference: bypasses every rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_key: Option<String>,
+    /// Which claims are `@auth.id`, `@auth.role` and `@auth.tenant`.
+    pub claims: AuthClaims,
+    /// Built-in users (`/api/_auth/...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users: Option<AuthUsers>,
+    /// Rules also as PostgreSQL row-level security policies.
+    pub rls: bool,
+}
+
+/// `[auth] claims`: the claim names behind `@auth.id`, `@auth.role` and
+/// `@auth.tenant` (a dotted path reaches into an object claim).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuthClaims {
+    pub id: String,
+    pub role: String,
+    pub tenant: String,
+}
+
+impl Default for AuthClaims {
+    fn default() -> Self {
+        Self {
+            id: "sub".into(),
+            role: "role".into(),
+            tenant: "tenant".into(),
+        }
+    }
+}
+
+/// `[auth] users`: the entity that holds the built-in users, and its fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuthUsers {
+    pub entity: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl Default for AuthUsers {
+    fn default() -> Self {
+        Self {
+            entity: "user".into(),
+            email: "email".into(),
+            password: "password_hash".into(),
+        }
+    }
+}
+
 /// One operation of an existing API (`GET /pets/{petId}`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Operation {
@@ -85,6 +162,7 @@ impl Default for Manifest {
             enums: BTreeMap::new(),
             entities: BTreeMap::new(),
             api: None,
+            auth: None,
         }
     }
 }

@@ -77,7 +77,51 @@ pub fn to_toml(manifest: &Manifest) -> String {
             optional(&mut out, "summary", operation.summary.as_deref());
         }
     }
+    if let Some(auth) = &manifest.auth {
+        auth_section(&mut out, auth);
+    }
     out
+}
+
+fn auth_section(out: &mut String, auth: &Auth) {
+    out.push_str("\n[auth]\n");
+    optional(out, "jwt_secret", auth.jwt_secret.as_deref());
+    optional(out, "public_key", auth.public_key.as_deref());
+    optional(out, "jwks", auth.jwks.as_deref());
+    if !auth.algorithms.is_empty() {
+        line(out, "algorithms", &strings(&auth.algorithms));
+    }
+    optional(out, "issuer", auth.issuer.as_deref());
+    optional(out, "audience", auth.audience.as_deref());
+    if let Some(seconds) = auth.leeway_seconds {
+        line(out, "leeway_seconds", &seconds.to_string());
+    }
+    optional(out, "service_key", auth.service_key.as_deref());
+    if auth.claims != AuthClaims::default() {
+        line(
+            out,
+            "claims",
+            &inline_table(&[
+                ("id", string(&auth.claims.id)),
+                ("role", string(&auth.claims.role)),
+                ("tenant", string(&auth.claims.tenant)),
+            ]),
+        );
+    }
+    if let Some(users) = &auth.users {
+        line(
+            out,
+            "users",
+            &inline_table(&[
+                ("entity", string(&users.entity)),
+                ("email", string(&users.email)),
+                ("password", string(&users.password)),
+            ]),
+        );
+    }
+    if auth.rls {
+        line(out, "rls", "true");
+    }
 }
 
 fn entity_section(out: &mut String, name: &str, entity: &Entity) {

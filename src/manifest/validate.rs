@@ -64,6 +64,7 @@ pub fn validate(manifest: &Manifest) -> Vec<Problem> {
     checker.enums();
     checker.entities();
     checker.api();
+    checker.auth();
     checker.problems
 }
 
@@ -720,4 +721,150 @@ pub fn counts(manifest: &Manifest) -> BTreeMap<&'static str, usize> {
     );
     counts.insert("enums", manifest.enums.len());
     counts
+}
+
+/// The JWT algorithms `[auth] algorithms` may name.
+pub const JWT_ALGORITHMS: &[&str] = &[
+    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+    "ES384", "EdDSA",
+];
+
+/// `[auth]`.
+impl Checker<'_> {
+    fn auth(&mut self) {
+        let Some(auth) = &self.manifest.auth else {
+            return;
+        };
+        let keys: Vec<&str> = [
+            ("jwt_secret", auth.jwt_secret.is_some()),
+            ("public_key", auth.public_key.is_some()),
+            ("jwks", auth.jwks.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, set)| set.then_some(key))
+        .collect();
+        match keys.as_slice() {
+            [] => self.push(
+                ProblemKind::MissingKey,
+                "auth",
+                "`[auth]` has no key to verify tokens with".into(),
+                Some(
+                    "add one of `jwt_secret = \"${JWT_SECRET}\"` (HS256), `public_key = \"keys/jwt.pub.pem\"` or `jwks = \"https://issuer/.well-known/jwks.json\"`"
+                        .into(),
+                ),
+            ),
+            [_] => {}
+            [_, second, ..] => self.push(
+                ProblemKind::InvalidValue,
+                &key_path("auth", second),
+                format!(
+                    "`[auth]` sets {}: tokens are verified with one kind of key",
+                    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+                ),
+                Some("keep one of `jwt_secret`, `public_key` or `jwks`".into()),
+            ),
+        }
+        let symmetric = auth.jwt_secret.is_some();
+        for (i, algorithm) in auth.algorithms.iter().enumerate() {
+            let path = index_path("auth.algorithms", i);
+            if !JWT_ALGORITHMS.contains(&algorithm.as_str()) {
+                self.push(
+                    ProblemKind::InvalidValue,
+                    &path,
+                    format!("unknown JWT algorithm `{algorithm}`"),
+                    Some(format!("use one of: {}", JWT_ALGORITHMS.join(", "))),
+                );
+            } else if algorithm.starts_with("HS") != symmetric && keys.len() == 1 {
+                let (why, help) = if symmetric {
+                    (
+                        "`jwt_secret` verifies HMAC tokens only",
+                        "use HS256, HS384 or HS512 with `jwt_secret`",
+                    )
+                } else {
+                    (
+                        "a public key never verifies HMAC tokens (that would let anyone who has the public key sign tokens)",
+                        "use RS256, ES256, EdDSA, ... with `public_key` or `jwks`",
+                    )
+                };
+                self.push(
+                    ProblemKind::InvalidValue,
+                    &path,
+                    format!("`{algorithm}` cannot be used here: {why}"),
+                    Some(help.into()),
+                );
+            }
+        }
+        if let Some(url) = &auth.jwks
+            && url.starts_with("http://")
+            && !url.starts_with("http://localhost")
+            && !url.starts_with("http://127.0.0.1")
+        {
+            self.push(
+                ProblemKind::InvalidValue,
+                "auth.jwks",
+                "`jwks` must be fetched over https (or from localhost)".into(),
+                Some("keys fetched in clear text can be replaced on the way".into()),
+            );
+        }
+        if let Some(users) = &auth.users {
+            self.auth_users(users, auth);
+        }
+    }
+
+    fn auth_users(&mut self, users: &AuthUsers, auth: &Auth) {
+        if auth.jwt_secret.is_none() && (auth.public_key.is_some() || auth.jwks.is_some()) {
+            self.push(
+                ProblemKind::InvalidValue,
+                "auth.users",
+                "built-in users need `jwt_secret`: baas signs the tokens of its users itself, and a public key cannot sign".into(),
+                Some("set `jwt_secret = \"${JWT_SECRET}\"` instead of `public_key`/`jwks`, or remove `users`".into()),
+            );
+        }
+        let Some(entity) = self.manifest.entities.get(&users.entity) else {
+            let names: Vec<&str> = self.manifest.entities.keys().map(String::as_str).collect();
+            let help = closest(&users.entity, &names).map(|best| format!("did you mean `{best}`?"));
+            self.push(
+                ProblemKind::UnknownEntity,
+                "auth.users.entity",
+                format!("`[auth] users` names unknown entity `{}`", users.entity),
+                help,
+            );
+            return;
+        };
+        if entity.is_read_only() || entity.primary_key.is_empty() {
+            self.push(
+                ProblemKind::InvalidValue,
+                "auth.users.entity",
+                format!(
+                    "the users entity `{}` must be a table with a primary key",
+                    users.entity
+                ),
+                None,
+            );
+        }
+        for (key, field) in [("email", &users.email), ("password", &users.password)] {
+            let path = key_path("auth.users", key);
+            match entity.fields.get(field) {
+                None => self.push(
+                    ProblemKind::UnknownField,
+                    &path,
+                    format!(
+                        "`[auth] users` names unknown field `{field}` of entity `{}`",
+                        users.entity
+                    ),
+                    Some(field_hint(field, &entity.fields)),
+                ),
+                Some(f) if !matches!(f.ty, FieldType::String | FieldType::Text) => self.push(
+                    ProblemKind::Mismatch,
+                    &path,
+                    format!(
+                        "`{}.{field}` must be a string or text field to hold the {key}",
+                        users.entity
+                    ),
+                    None,
+                ),
+                Some(_) => {}
+            }
+        }
+    }
 }

@@ -143,6 +143,7 @@ pub fn parse(
         enums,
         entities,
         api: None,
+        auth: None,
     };
     Ok(Introspection { manifest, ledger })
 }

@@ -594,6 +594,7 @@ fn build(
             operations,
             ..Api::default()
         }),
+        auth: None,
     };
     Ok(Introspection { manifest, ledger })
 }

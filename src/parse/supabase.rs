@@ -270,6 +270,7 @@ pub(crate) fn from_postgrest(
             operations,
             ..Api::default()
         }),
+        auth: None,
     };
     Ok(Introspection {
         manifest,

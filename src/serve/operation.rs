@@ -102,7 +102,8 @@ pub struct Schema {
 impl Schema {
     pub fn new(manifest: Arc<Manifest>) -> Self {
         let links = links::links(&manifest);
-        let rules = crate::rules::RuleSet::new(&manifest, &links, false);
+        // With `[auth]`, an action without a rule is refused (service key only).
+        let rules = crate::rules::RuleSet::new(&manifest, &links, manifest.auth.is_some());
         Self {
             manifest,
             links,

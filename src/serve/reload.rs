@@ -132,6 +132,13 @@ impl Reloader {
             // first event): nothing to reload.
             return Some(text);
         }
+        if let Err(error) = self.state.check_auth(&manifest) {
+            tracing::warn!(
+                "not reloaded: {}: {error}; still serving the previous manifest",
+                self.path.display()
+            );
+            return Some(text);
+        }
         if self.apply(manifest, &text).is_some() {
             let since_save = saved
                 .and_then(|saved| SystemTime::now().duration_since(saved).ok())

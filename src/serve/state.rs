@@ -4,6 +4,7 @@
 //! atomically by a hot reload; each request keeps the snapshot it started
 //! with).
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use axum::body::Bytes;
@@ -11,6 +12,7 @@ use sha2::Digest as _;
 
 use super::kernel::{Kernel, Schema};
 use super::policy::Policy;
+use super::policy::identity::{Identity, IdentityError};
 use super::policy::rules::Rules;
 use super::store::Store;
 use super::store::resolver::{Single, StoreResolver};
@@ -50,13 +52,24 @@ impl OpenApi {
 pub struct State {
     pub schema: Schema,
     openapi: tokio::sync::OnceCell<Arc<OpenApi>>,
+    /// The verifier of `[auth]` (`None` without one); an error when it
+    /// could not be built, and then every credential is refused.
+    pub identity: Result<Option<Arc<Identity>>, Arc<IdentityError>>,
 }
 
 impl State {
+    /// `manifest`, its `[auth]` files read relative to the current folder.
     pub fn new(manifest: Arc<Manifest>) -> Self {
+        Self::new_in(manifest, Path::new("."))
+    }
+
+    /// `manifest`, its `[auth]` files and `.env` read relative to `dir`.
+    pub fn new_in(manifest: Arc<Manifest>, dir: &Path) -> Self {
+        let identity = Identity::from_manifest(&manifest, dir).map_err(Arc::new);
         Self {
             schema: Schema::new(manifest),
             openapi: tokio::sync::OnceCell::new(),
+            identity,
         }
     }
 
@@ -86,6 +99,8 @@ impl State {
 pub struct AppState {
     pub kernel: Kernel,
     current: RwLock<Arc<State>>,
+    /// The manifest's folder: `[auth]` key files and `.env` are read there.
+    dir: RwLock<PathBuf>,
 }
 
 impl AppState {
@@ -105,7 +120,29 @@ impl AppState {
         Arc::new(Self {
             kernel: Kernel::new(policy, stores),
             current: RwLock::new(state),
+            dir: RwLock::new(PathBuf::from(".")),
         })
+    }
+
+    /// Reads `[auth]` files and `.env` relative to `dir` from now on, and
+    /// builds the current manifest's verifier again there; the error of a
+    /// broken `[auth]` (a secret unset, a key file missing).
+    pub fn use_manifest_dir(&self, dir: &Path) -> Result<(), Arc<IdentityError>> {
+        match self.dir.write() {
+            Ok(mut guard) => *guard = dir.to_owned(),
+            Err(poisoned) => *poisoned.into_inner() = dir.to_owned(),
+        }
+        let next = Arc::new(State::new_in(self.snapshot().manifest().clone(), dir));
+        next.identity.clone()?;
+        self.install(next);
+        Ok(())
+    }
+
+    fn dir(&self) -> PathBuf {
+        match self.dir.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// The state a request works on from start to end.
@@ -118,7 +155,17 @@ impl AppState {
 
     /// Serves `manifest` from now on.
     pub fn swap_manifest(&self, manifest: Arc<Manifest>) {
-        let next = Arc::new(State::new(manifest));
+        let next = Arc::new(State::new_in(manifest, &self.dir()));
+        self.install(next);
+    }
+
+    /// Whether `manifest`'s `[auth]` can be served (its secrets set, its
+    /// key files readable), before it is swapped in.
+    pub fn check_auth(&self, manifest: &Manifest) -> Result<(), IdentityError> {
+        Identity::from_manifest(manifest, &self.dir()).map(|_| ())
+    }
+
+    fn install(&self, next: Arc<State>) {
         prepare(&next);
         match self.current.write() {
             Ok(mut guard) => *guard = next,

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod auth;
 mod cli;
 mod cli_edges;
 mod codegen;

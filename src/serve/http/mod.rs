@@ -8,6 +8,7 @@
 //! - [`request`]: bodies, the entity and the key of a path
 //! - [`problem`]: RFC 9457 problems
 
+pub mod auth;
 pub mod ctx;
 pub mod discovery;
 pub mod guard;
@@ -43,6 +44,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// The whole API, ready to serve.
 pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
     let options = Arc::new(options);
+    let app = state.clone();
     let api = Router::new()
         .route("/api", get(discovery::index))
         .route("/api/", get(discovery::index))
@@ -62,6 +64,7 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
     api.layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(app, auth::identify))
         .layer(middleware::from_fn_with_state(
             options.clone(),
             guard::guard,

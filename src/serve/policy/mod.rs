@@ -10,6 +10,8 @@
 
 pub mod rules;
 
+pub mod identity;
+
 use serde::Serialize;
 
 pub use super::operation::Principal;

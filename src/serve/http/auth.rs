@@ -1,0 +1,96 @@
+//! The identity layer: sets each request's [`Caller`] from its
+//! credentials, per the served manifest's `[auth]` (read from the
+//! snapshot, so a hot reload of `[auth]` applies to the next request).
+//!
+//! No credentials: anonymous. The service key (`Authorization: Bearer
+//! <key>` or `apikey: <key>`): the service. A valid bearer JWT: its user.
+//! Anything else: 401 problem with `WWW-Authenticate: Bearer
+//! error="invalid_token"` (RFC 6750), never a 500. Without `[auth]`
+//! nothing is read and every request is anonymous.
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::Shared;
+use super::ctx::{Ctx, REQUEST_ID};
+use super::problem::Problem;
+use super::routes::Caller;
+use crate::serve::policy::Principal;
+use crate::serve::policy::identity::AuthFailure;
+
+/// Finds the principal of the request and records it for the handlers.
+pub async fn identify(
+    axum::extract::State(app): Shared,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let state = app.snapshot();
+    let identity = match &state.identity {
+        Ok(None) => return next.run(request).await,
+        Ok(Some(identity)) => identity.clone(),
+        Err(_) => {
+            // A broken `[auth]` (it was checked at start and at reload, so
+            // this is rare): no credential can be verified.
+            let has_credentials = request.headers().contains_key(header::AUTHORIZATION)
+                || request.headers().contains_key("apikey");
+            if has_credentials {
+                return refuse(
+                    &request,
+                    &AuthFailure {
+                        code: "invalid_token",
+                        detail: "the server cannot verify credentials: its `[auth]` is not usable"
+                            .into(),
+                        unavailable: true,
+                    },
+                );
+            }
+            request
+                .extensions_mut()
+                .insert(Caller(Arc::new(Principal::Anonymous)));
+            return next.run(request).await;
+        }
+    };
+    drop(state);
+    match identity.authenticate(request.headers()).await {
+        Ok(principal) => {
+            request.extensions_mut().insert(Caller(Arc::new(principal)));
+            next.run(request).await
+        }
+        Err(failure) => refuse(&request, &failure),
+    }
+}
+
+/// 401 (or 503 when the keys cannot be had) with the RFC 6750 challenge.
+fn refuse(request: &Request, failure: &AuthFailure) -> Response {
+    let ctx = Ctx::new(request.uri(), request.headers().get(REQUEST_ID));
+    let (status, kind, title) = if failure.unavailable {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "auth-unavailable",
+            "Credentials cannot be verified now",
+        )
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "The credentials are not valid",
+        )
+    };
+    let mut response = Problem::new(status, kind, title, failure.detail.clone()).respond(&ctx);
+    let challenge = format!("Bearer error=\"{}\"", failure.code);
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    if failure.unavailable {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    response
+}

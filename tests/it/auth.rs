@@ -1,0 +1,666 @@
+//! `[auth]` through HTTP on a real `baas serve`: bearer tokens (every
+//! attack answered 401, never 500), the service key, JWKS refresh, hot
+//! reload of `[auth]`, and the manifest checks of secrets.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+use crate::support;
+
+/// The HMAC secret of the test servers (32 bytes or more).
+const SECRET: &str = "test-secret-0123456789abcdef-0123456789";
+const SERVICE_KEY: &str = "test-service-key-fedcba9876543210";
+
+const ENTITIES: &str = r#"
+[entities.note]
+table = "note"
+primary_key = ["id"]
+
+[entities.note.fields]
+id = { type = "int64", generated = "identity" }
+owner = { type = "string" }
+body = { type = "string" }
+
+[entities.note.rules]
+list = "owner = @auth.id"
+view = "owner = @auth.id"
+"#;
+
+fn key_file(name: &str) -> PathBuf {
+    support::project_fixtures().join("auth").join(name)
+}
+
+fn key_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(key_file(name)).unwrap()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn manifest(auth: &str) -> String {
+    format!("[manifest]\nformat = 1\nversion = 1\n{ENTITIES}\n{auth}")
+}
+
+/// A `baas serve` with its environment and its log in a file.
+pub struct AuthServer {
+    child: std::process::Child,
+    base: String,
+    pub dir: tempfile::TempDir,
+    log: PathBuf,
+}
+
+impl AuthServer {
+    pub fn start(manifest_text: &str, env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("baas.toml"), manifest_text).unwrap();
+        Self::start_in(dir, env)
+    }
+
+    pub fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = dir.path().join("serve.log");
+        let log_file = std::fs::File::create(&log).unwrap();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_baas"));
+        command
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env("HOME", dir.path())
+            .env_remove("BAAS_MANIFEST")
+            .env_remove("BAAS_DATABASE_URL")
+            .env_remove("JWT_SECRET")
+            .env_remove("BAAS_SERVICE_KEY")
+            .env("BAAS_LOG", "debug")
+            .envs(env.iter().copied())
+            .args(["serve", "--port", &port.to_string()])
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file);
+        let child = command.spawn().unwrap();
+        let mut server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            dir,
+            log,
+        };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if ureq::get(&server.url("/api/_health")).call().is_ok() {
+                return server;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("`baas serve` exited with {status}:\n{}", server.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("`baas serve` did not answer within 30 s");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `GET path` with `headers`: the status, the body and the
+    /// `WWW-Authenticate` header.
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> (u16, Value, Option<String>) {
+        let mut request = agent().get(&self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        answer(request.call().unwrap())
+    }
+
+    /// `GET path` with `Authorization: Bearer token`.
+    pub fn get_with(&self, path: &str, token: &str) -> (u16, Value, Option<String>) {
+        self.get(path, &[("authorization", &format!("Bearer {token}"))])
+    }
+}
+
+impl Drop for AuthServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+pub fn answer(mut response: ureq::http::Response<ureq::Body>) -> (u16, Value, Option<String>) {
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        challenge,
+    )
+}
+
+fn claims(extra: Value) -> Value {
+    let mut claims = json!({ "sub": "user-1", "role": "member", "exp": now() + 600 });
+    if let (Some(claims), Value::Object(extra)) = (claims.as_object_mut(), extra) {
+        claims.extend(extra);
+    }
+    claims
+}
+
+fn hs256(secret: &[u8], claims: &Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret).unwrap(),
+    )
+    .unwrap()
+}
+
+fn signed(algorithm: Algorithm, key: &EncodingKey, kid: Option<&str>, claims: &Value) -> String {
+    let mut header = Header::new(algorithm);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, key).unwrap()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A token with `alg: none` and no signature.
+fn unsigned(claims: &Value) -> String {
+    format!(
+        "{}.{}.",
+        b64(br#"{"alg":"none","typ":"JWT"}"#),
+        b64(claims.to_string().as_bytes())
+    )
+}
+
+/// `token` with its payload replaced by `claims` (signature kept).
+fn tampered(token: &str, claims: &Value) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(claims.to_string().as_bytes()),
+        parts[2]
+    )
+}
+
+/// Asserts a 401 problem with the Bearer challenge.
+#[track_caller]
+fn assert_refused(what: &str, (status, body, challenge): (u16, Value, Option<String>)) {
+    assert_eq!(status, 401, "{what}: {body}");
+    assert_eq!(
+        challenge.as_deref(),
+        Some("Bearer error=\"invalid_token\""),
+        "{what}"
+    );
+    assert_eq!(body["status"], 401, "{what}: {body}");
+    assert!(body["detail"].is_string(), "{what}: {body}");
+}
+
+const HS_AUTH: &str = r#"
+[auth]
+jwt_secret = "${JWT_SECRET}"
+service_key = "${BAAS_SERVICE_KEY}"
+issuer = "https://issuer.test"
+audience = "baas-tests"
+leeway_seconds = 5
+"#;
+
+fn hs_server() -> AuthServer {
+    AuthServer::start(
+        &manifest(HS_AUTH),
+        &[("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)],
+    )
+}
+
+fn good_claims() -> Value {
+    claims(json!({ "iss": "https://issuer.test", "aud": "baas-tests" }))
+}
+
+#[test]
+fn token_attacks_on_an_hmac_secret_are_refused_with_401() {
+    let server = hs_server();
+    // The service key writes (no create rule: nobody else may).
+    for owner in ["user-1", "user-2"] {
+        let created = agent()
+            .post(&server.url("/api/note"))
+            .header("apikey", SERVICE_KEY)
+            .content_type("application/json")
+            .send(json!({ "owner": owner, "body": "hello" }).to_string())
+            .unwrap();
+        assert_eq!(created.status().as_u16(), 201);
+    }
+    let created = agent()
+        .post(&server.url("/api/note"))
+        .content_type("application/json")
+        .send(json!({ "owner": "user-1", "body": "x" }).to_string())
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 403, "anonymous may not create");
+    // The token's `sub` is `@auth.id`: the list shows that user's row only.
+    let valid = hs256(SECRET.as_bytes(), &good_claims());
+    let (status, body, _) = server.get_with("/api/note", &valid);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(body["data"][0]["owner"], "user-1", "{body}");
+    let (status, body, _) = server.get("/api/note", &[]);
+    assert_eq!(status, 200, "no credentials: anonymous");
+    assert_eq!(body["data"], json!([]), "anonymous sees no row");
+    let (status, body, _) = server.get("/api/note", &[("apikey", SERVICE_KEY)]);
+    assert_eq!(status, 200);
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(2), "{body}");
+
+    let rsa = EncodingKey::from_rsa_pem(&key_bytes("rsa.pem")).unwrap();
+    let oversized = hs256(
+        SECRET.as_bytes(),
+        &claims(
+            json!({ "iss": "https://issuer.test", "aud": "baas-tests", "pad": "x".repeat(9000) }),
+        ),
+    );
+    let attacks: Vec<(&str, String)> = vec![
+        ("unsigned (alg none)", unsigned(&good_claims())),
+        (
+            "wrong key",
+            hs256(b"another-secret-0123456789abcdef-0123", &good_claims()),
+        ),
+        (
+            "RS256 where the secret is HS256",
+            signed(Algorithm::RS256, &rsa, None, &good_claims()),
+        ),
+        (
+            "HS512 when only HS256 is configured",
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS512),
+                &good_claims(),
+                &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+            )
+            .unwrap(),
+        ),
+        (
+            "expired",
+            hs256(
+                SECRET.as_bytes(),
+                &claims(
+                    json!({ "iss": "https://issuer.test", "aud": "baas-tests", "exp": now() - 60 }),
+                ),
+            ),
+        ),
+        (
+            "not yet valid",
+            hs256(
+                SECRET.as_bytes(),
+                &claims(
+                    json!({ "iss": "https://issuer.test", "aud": "baas-tests", "nbf": now() + 3600 }),
+                ),
+            ),
+        ),
+        (
+            "no exp",
+            hs256(
+                SECRET.as_bytes(),
+                &json!({ "sub": "u", "iss": "https://issuer.test", "aud": "baas-tests" }),
+            ),
+        ),
+        (
+            "wrong audience",
+            hs256(
+                SECRET.as_bytes(),
+                &claims(json!({ "iss": "https://issuer.test", "aud": "other-app" })),
+            ),
+        ),
+        (
+            "wrong issuer",
+            hs256(
+                SECRET.as_bytes(),
+                &claims(json!({ "iss": "https://evil.test", "aud": "baas-tests" })),
+            ),
+        ),
+        (
+            "tampered payload",
+            tampered(
+                &valid,
+                &claims(
+                    json!({ "iss": "https://issuer.test", "aud": "baas-tests", "role": "admin" }),
+                ),
+            ),
+        ),
+        ("oversized", oversized),
+        ("garbage", "not-a-token".into()),
+        ("three garbage parts", "a.b.c".into()),
+        ("empty", String::new()),
+        ("not base64", "%%%.***.!!!".into()),
+    ];
+    for (what, token) in &attacks {
+        assert_refused(what, server.get_with("/api/note", token));
+        // The same on another route: the layer is in front of every one.
+        assert_refused(what, server.get_with("/api/note/1", token));
+    }
+    let (status, body, challenge) = server.get("/api/note", &[("authorization", "Basic dTpw")]);
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(
+        challenge.as_deref(),
+        Some("Bearer error=\"invalid_request\"")
+    );
+
+    // The service key, as a bearer token or as `apikey`; a wrong `apikey` is refused.
+    let (status, _, _) = server.get_with("/api/note", SERVICE_KEY);
+    assert_eq!(status, 200);
+    let (status, _, _) = server.get("/api/note", &[("apikey", SERVICE_KEY)]);
+    assert_eq!(status, 200);
+    assert_refused(
+        "wrong apikey",
+        server.get("/api/note", &[("apikey", "not-the-key")]),
+    );
+    let log = server.log();
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+#[test]
+fn public_keys_accept_their_own_algorithm_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("keys")).unwrap();
+    for name in ["rsa.pub.pem", "ec.pub.pem", "ed.pub.pem"] {
+        std::fs::copy(key_file(name), dir.path().join("keys").join(name)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        manifest("[auth]\npublic_key = \"keys/rsa.pub.pem\"\n"),
+    )
+    .unwrap();
+    let server = AuthServer::start_in(dir, &[]);
+    let rsa = EncodingKey::from_rsa_pem(&key_bytes("rsa.pem")).unwrap();
+    let (status, body, _) = server.get_with(
+        "/api/note",
+        &signed(Algorithm::RS256, &rsa, None, &claims(json!({}))),
+    );
+    assert_eq!(status, 200, "{body}");
+    // HS256 "signed" with the public key as the secret: the confusion attack.
+    let confused = hs256(&key_bytes("rsa.pub.pem"), &claims(json!({})));
+    assert_refused(
+        "HS256 with the public key as secret",
+        server.get_with("/api/note", &confused),
+    );
+    let other = EncodingKey::from_rsa_pem(&key_bytes("rsa2.pem")).unwrap();
+    assert_refused(
+        "another RSA key",
+        server.get_with(
+            "/api/note",
+            &signed(Algorithm::RS256, &other, None, &claims(json!({}))),
+        ),
+    );
+    assert_refused(
+        "PS256 when RS256 is the key's algorithm",
+        server.get_with(
+            "/api/note",
+            &signed(Algorithm::PS256, &rsa, None, &claims(json!({}))),
+        ),
+    );
+    assert_refused(
+        "alg none",
+        server.get_with("/api/note", &unsigned(&claims(json!({})))),
+    );
+
+    // EC and Ed25519 keys, swapped in by a hot reload of `[auth]`.
+    for (file, algorithm, private) in [
+        ("ec.pub.pem", Algorithm::ES256, "ec.pem"),
+        ("ed.pub.pem", Algorithm::EdDSA, "ed.pem"),
+    ] {
+        std::fs::write(
+            server.dir.path().join("baas.toml"),
+            manifest(&format!("[auth]\npublic_key = \"keys/{file}\"\n")),
+        )
+        .unwrap();
+        let key = match algorithm {
+            Algorithm::ES256 => EncodingKey::from_ec_pem(&key_bytes(private)).unwrap(),
+            _ => EncodingKey::from_ed_pem(&key_bytes(private)).unwrap(),
+        };
+        let token = signed(algorithm, &key, None, &claims(json!({})));
+        wait_for(&server, &token, 200);
+        let old = signed(Algorithm::RS256, &rsa, None, &claims(json!({})));
+        assert_refused(
+            "the previous key after the reload",
+            server.get_with("/api/note", &old),
+        );
+    }
+}
+
+/// Polls until `token` gets `status` (a reload takes a moment).
+#[track_caller]
+fn wait_for(server: &AuthServer, token: &str, status: u16) {
+    let started = Instant::now();
+    let mut last = None;
+    while started.elapsed() < Duration::from_secs(10) {
+        let answer = server.get_with("/api/note", token);
+        if answer.0 == status {
+            return;
+        }
+        last = Some(answer);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "never {status} after 10 s: {last:?}\nlog:\n{}",
+        server.log()
+    );
+}
+
+fn jwks(keys: &[(&str, Algorithm, &str)]) -> String {
+    let keys: Vec<Value> = keys
+        .iter()
+        .map(|(file, algorithm, kid)| {
+            let key = EncodingKey::from_rsa_pem(&key_bytes(file)).unwrap();
+            let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&key, *algorithm).unwrap();
+            jwk.common.key_id = Some((*kid).to_owned());
+            serde_json::to_value(jwk).unwrap()
+        })
+        .collect();
+    json!({ "keys": keys }).to_string()
+}
+
+#[test]
+fn jwks_unknown_kids_are_refused_until_the_set_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("jwks.json"),
+        jwks(&[("rsa.pem", Algorithm::RS256, "one")]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        manifest("[auth]\njwks = \"jwks.json\"\n"),
+    )
+    .unwrap();
+    let server = AuthServer::start_in(dir, &[]);
+    let one = EncodingKey::from_rsa_pem(&key_bytes("rsa.pem")).unwrap();
+    let two = EncodingKey::from_rsa_pem(&key_bytes("rsa2.pem")).unwrap();
+    let (status, body, _) = server.get_with(
+        "/api/note",
+        &signed(Algorithm::RS256, &one, Some("one"), &claims(json!({}))),
+    );
+    assert_eq!(status, 200, "{body}");
+    let token_two = signed(Algorithm::RS256, &two, Some("two"), &claims(json!({})));
+    assert_refused("unknown kid", server.get_with("/api/note", &token_two));
+    assert_refused(
+        "a known kid with another key's signature",
+        server.get_with(
+            "/api/note",
+            &signed(Algorithm::RS256, &two, Some("one"), &claims(json!({}))),
+        ),
+    );
+    let confused = hs256(&key_bytes("rsa.pub.pem"), &claims(json!({})));
+    assert_refused(
+        "HS256 against a key set",
+        server.get_with("/api/note", &confused),
+    );
+    // The issuer rotates: the set is read again for the unknown kid (at
+    // most once per interval, so a flood of unknown kids reads it once).
+    std::fs::write(
+        server.dir.path().join("jwks.json"),
+        jwks(&[
+            ("rsa.pem", Algorithm::RS256, "one"),
+            ("rsa2.pem", Algorithm::RS256, "two"),
+        ]),
+    )
+    .unwrap();
+    let started = Instant::now();
+    wait_for(&server, &token_two, 200);
+    assert!(started.elapsed() < Duration::from_secs(9));
+}
+
+#[test]
+fn a_secret_written_in_the_manifest_is_refused_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = manifest("[auth]\njwt_secret = \"hunter2-literal-secret\"\n");
+    std::fs::write(dir.path().join("baas.toml"), &text).unwrap();
+    let output = support::baas(dir.path()).arg("validate").output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string()
+        + &String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("jwt_secret"))
+        .unwrap()
+        + 1;
+    assert!(
+        stderr.contains(&format!("baas.toml:{line}:")),
+        "no line:col for the secret:\n{stderr}"
+    );
+    assert!(stderr.contains("${JWT_SECRET}"), "{stderr}");
+}
+
+#[test]
+fn auth_in_the_manifest_is_validated() {
+    let cases = [
+        ("[auth]\nissuer = \"x\"\n", "no key to verify tokens"),
+        (
+            "[auth]\njwt_secret = \"${S}\"\npublic_key = \"k.pem\"\n",
+            "one kind of key",
+        ),
+        (
+            "[auth]\npublic_key = \"k.pem\"\nalgorithms = [\"HS256\"]\n",
+            "never verifies HMAC",
+        ),
+        (
+            "[auth]\njwt_secret = \"${S}\"\nalgorithms = [\"RS999\"]\n",
+            "unknown JWT algorithm",
+        ),
+        (
+            "[auth]\njwt_secret = \"${S}\"\nservice_key = \"${K:-literal}\"\n",
+            "environment reference",
+        ),
+        (
+            "[auth]\npublic_key = \"k.pem\"\nusers = { entity = \"note\", email = \"body\", password = \"body\" }\n",
+            "need `jwt_secret`",
+        ),
+        (
+            "[auth]\njwt_secret = \"${S}\"\nusers = { entity = \"person\" }\n",
+            "unknown entity `person`",
+        ),
+        (
+            "[auth]\njwt_secret = \"${S}\"\nusers = { entity = \"note\", email = \"mail\" }\n",
+            "unknown field `mail`",
+        ),
+        (
+            "[auth]\njwt_secret = \"${S}\"\nrls = \"yes\"\n",
+            "`rls` must be",
+        ),
+        (
+            "[auth]\njwt_secret = \"${S}\"\ntoken = 1\n",
+            "unknown key `token`",
+        ),
+    ];
+    for (auth, expected) in cases {
+        let error = baas::manifest::load_str(Path::new("baas.toml"), manifest(auth))
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {auth}"));
+        let text = error.to_string()
+            + &error
+                .problems
+                .iter()
+                .map(|p| format!("{} {:?}\n", p.message, p.help))
+                .collect::<String>();
+        assert!(text.contains(expected), "{auth}: {text}");
+        assert!(
+            error.problems.iter().all(|p| p.span.is_some()),
+            "{auth}: a problem without a place"
+        );
+    }
+    // A valid `[auth]` survives a save and a load unchanged.
+    let text = manifest(
+        "[auth]\njwt_secret = \"${JWT_SECRET}\"\nissuer = \"i\"\naudience = \"a\"\nleeway_seconds = 10\nservice_key = \"${K}\"\nclaims = { id = \"uid\", role = \"app.role\", tenant = \"org\" }\nusers = { entity = \"note\", email = \"body\", password = \"body\" }\nrls = true\n",
+    );
+    let loaded = baas::manifest::load_str(Path::new("baas.toml"), text).unwrap();
+    let auth = loaded.manifest.auth.clone().unwrap();
+    assert_eq!(auth.claims.role, "app.role");
+    assert!(auth.rls);
+    let saved = baas::manifest::to_toml(&loaded.manifest);
+    let again = baas::manifest::load_str(Path::new("baas.toml"), saved).unwrap();
+    assert_eq!(again.manifest, loaded.manifest);
+}
+
+#[test]
+fn serve_refuses_to_start_when_a_secret_is_unset_and_reload_keeps_the_old_auth() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), manifest(HS_AUTH)).unwrap();
+    let output = support::baas(dir.path())
+        .env_remove("JWT_SECRET")
+        .env_remove("BAAS_SERVICE_KEY")
+        .args(["serve", "--port", "0"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("JWT_SECRET"), "{stderr}");
+
+    // Without `[auth]`, a bearer token is not looked at; adding `[auth]`
+    // by a hot reload verifies the next request's token.
+    let server = AuthServer::start(&manifest(""), &[("JWT_SECRET", SECRET)]);
+    let (status, _, _) = server.get_with("/api/note", "garbage");
+    assert_eq!(status, 200);
+    std::fs::write(
+        server.dir.path().join("baas.toml"),
+        manifest("[auth]\njwt_secret = \"${JWT_SECRET}\"\n"),
+    )
+    .unwrap();
+    wait_for(&server, "garbage", 401);
+    let valid = hs256(SECRET.as_bytes(), &claims(json!({})));
+    let (status, _, _) = server.get_with("/api/note", &valid);
+    assert_eq!(status, 200);
+    // An `[auth]` whose secret is unset is not swapped in: the previous one serves.
+    std::fs::write(
+        server.dir.path().join("baas.toml"),
+        manifest("[auth]\njwt_secret = \"${UNSET_SECRET_FOR_THIS_TEST}\"\n"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10)
+        && !server.log().contains("UNSET_SECRET_FOR_THIS_TEST")
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(server.log().contains("not reloaded"), "{}", server.log());
+    let (status, _, _) = server.get_with("/api/note", &valid);
+    assert_eq!(status, 200);
+    assert!(!server.log().contains(SECRET));
+}
