@@ -95,6 +95,15 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             crate::diagnostics::UsageError::new(format!("{}: {error}", cx.display_path(path)))
         })?;
     }
+    // Where the built-in users' sessions are kept: the served database.
+    let database = match (&served.drift_url, &served.watch) {
+        (Some(url), _) => SourceLocation::parse(url, &cx.cwd).ok(),
+        (None, Some((_, Some((_, path))))) => Some(SourceLocation::Sqlite { path: path.clone() }),
+        _ => None,
+    };
+    if let Some(database) = database {
+        let _ = state.database.set(database);
+    }
     let _watch = match served.watch {
         Some((path, dev)) => Some(
             Reloader {

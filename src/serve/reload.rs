@@ -79,7 +79,7 @@ impl Reloader {
         tokio::spawn(async move {
             let mut last: Option<String> = None;
             while receiver.recv().await.is_some() {
-                let serving = reloader.state.snapshot().manifest().clone();
+                let serving = reloader.state.snapshot().source_manifest().clone();
                 let previous = last.clone();
                 let task = reloader.clone();
                 match tokio::task::spawn_blocking(move || task.reload(previous.as_deref())).await {
@@ -87,7 +87,7 @@ impl Reloader {
                     Ok(None) => {}
                     Err(error) => tracing::error!("the reload task failed: {error}"),
                 }
-                let now = reloader.state.snapshot().manifest().clone();
+                let now = reloader.state.snapshot().source_manifest().clone();
                 if let Some(after) = &reloader.after_reload
                     && !Arc::ptr_eq(&serving, &now)
                 {
@@ -127,7 +127,7 @@ impl Reloader {
                 return Some(text);
             }
         };
-        if **self.state.snapshot().manifest() == manifest {
+        if **self.state.snapshot().source_manifest() == manifest {
             // The same model (a save without changes, or the watcher's
             // first event): nothing to reload.
             return Some(text);

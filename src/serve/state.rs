@@ -55,6 +55,9 @@ pub struct State {
     /// The verifier of `[auth]` (`None` without one); an error when it
     /// could not be built, and then every credential is refused.
     pub identity: Result<Option<Arc<Identity>>, Arc<IdentityError>>,
+    /// The manifest as written; `schema.manifest` is what the API serves
+    /// of it (without the built-in users' password field).
+    source: Arc<Manifest>,
 }
 
 impl State {
@@ -67,14 +70,23 @@ impl State {
     pub fn new_in(manifest: Arc<Manifest>, dir: &Path) -> Self {
         let identity = Identity::from_manifest(&manifest, dir).map_err(Arc::new);
         Self {
-            schema: Schema::new(manifest),
+            schema: Schema::new(served(&manifest)),
             openapi: tokio::sync::OnceCell::new(),
             identity,
+            source: manifest,
         }
     }
 
+    /// The manifest the API serves: every entity route, query, discovery
+    /// and the OpenAPI document read this one.
     pub fn manifest(&self) -> &Arc<Manifest> {
         &self.schema.manifest
+    }
+
+    /// The manifest as written in the file (the built-in users' password
+    /// field included): what the database is compared and migrated with.
+    pub fn source_manifest(&self) -> &Arc<Manifest> {
+        &self.source
     }
 
     /// The OpenAPI document, built once per manifest version (concurrent
@@ -95,12 +107,46 @@ impl State {
     }
 }
 
+/// What the API serves of `manifest`: the built-in users' password field
+/// is left out, so no route, filter, order, select, expand, discovery or
+/// OpenAPI document can read or write it (only `/api/_auth/...` do).
+fn served(manifest: &Arc<Manifest>) -> Arc<Manifest> {
+    let Some(users) = manifest.auth.as_ref().and_then(|auth| auth.users.as_ref()) else {
+        return manifest.clone();
+    };
+    let hides = manifest
+        .entities
+        .get(&users.entity)
+        .is_some_and(|entity| entity.fields.contains_key(&users.password));
+    if !hides {
+        return manifest.clone();
+    }
+    let mut served = (**manifest).clone();
+    if let Some(entity) = served.entities.get_mut(&users.entity) {
+        entity.fields.shift_remove(&users.password);
+        entity.indexes.retain(|index| {
+            !index.fields.iter().any(|part| {
+                matches!(part, crate::manifest::IndexPart::Field { field, .. } if *field == users.password)
+            })
+        });
+        entity
+            .uniques
+            .retain(|unique| !unique.fields.contains(&users.password));
+    }
+    Arc::new(served)
+}
+
 /// The state shared by every request.
 pub struct AppState {
     pub kernel: Kernel,
     current: RwLock<Arc<State>>,
     /// The manifest's folder: `[auth]` key files and `.env` are read there.
     dir: RwLock<PathBuf>,
+    /// The served database, where the built-in users' refresh tokens are
+    /// kept (set by `baas serve`).
+    pub database: std::sync::OnceLock<crate::source::SourceLocation>,
+    /// Whether the refresh-token table was made sure of.
+    pub tokens_ready: tokio::sync::OnceCell<()>,
 }
 
 impl AppState {
@@ -121,6 +167,8 @@ impl AppState {
             kernel: Kernel::new(policy, stores),
             current: RwLock::new(state),
             dir: RwLock::new(PathBuf::from(".")),
+            database: std::sync::OnceLock::new(),
+            tokens_ready: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -132,7 +180,10 @@ impl AppState {
             Ok(mut guard) => *guard = dir.to_owned(),
             Err(poisoned) => *poisoned.into_inner() = dir.to_owned(),
         }
-        let next = Arc::new(State::new_in(self.snapshot().manifest().clone(), dir));
+        let next = Arc::new(State::new_in(
+            self.snapshot().source_manifest().clone(),
+            dir,
+        ));
         next.identity.clone()?;
         self.install(next);
         Ok(())

@@ -65,6 +65,10 @@ impl AuthServer {
     }
 
     pub fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Self {
+        Self::start_with(dir, env, &[])
+    }
+
+    pub fn start_with(dir: tempfile::TempDir, env: &[(&str, &str)], args: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -84,6 +88,7 @@ impl AuthServer {
             .env("BAAS_LOG", "debug")
             .envs(env.iter().copied())
             .args(["serve", "--port", &port.to_string()])
+            .args(args)
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file);
         let child = command.spawn().unwrap();
@@ -663,4 +668,262 @@ fn serve_refuses_to_start_when_a_secret_is_unset_and_reload_keeps_the_old_auth()
     let (status, _, _) = server.get_with("/api/note", &valid);
     assert_eq!(status, 200);
     assert!(!server.log().contains(SECRET));
+}
+
+const USERS: &str = r#"
+[entities.account]
+table = "account"
+primary_key = ["id"]
+
+[entities.account.fields]
+id = { type = "int64", generated = "identity" }
+email = { type = "string", max_length = 254, unique = true }
+password_hash = { type = "string", max_length = 255, nullable = true }
+role = { type = "string", nullable = true }
+
+[entities.account.rules]
+list = "true"
+view = "true"
+
+[auth]
+jwt_secret = "${JWT_SECRET}"
+issuer = "https://baas.test"
+users = { entity = "account", email = "email", password = "password_hash" }
+"#;
+
+fn users_manifest() -> String {
+    format!("[manifest]\nformat = 1\nversion = 1\n{USERS}")
+}
+
+pub fn post_json(
+    server: &AuthServer,
+    path: &str,
+    body: Value,
+    token: Option<&str>,
+) -> (u16, Value) {
+    let mut request = agent()
+        .post(&server.url(path))
+        .content_type("application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", &format!("Bearer {token}"));
+    }
+    let (status, body, _) = answer(request.send(body.to_string()).unwrap());
+    (status, body)
+}
+
+/// Signs up, logs in, rotates and reuses refresh tokens, logs out; the
+/// password never comes back.
+fn users_flow(server: &AuthServer) {
+    let password = "correct horse battery";
+    let (status, body) = post_json(
+        server,
+        "/api/_auth/signup",
+        json!({ "email": "Ada@Example.com", "password": password }),
+        None,
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["user"]["email"], "ada@example.com", "{body}");
+    assert_eq!(body["expires_in"], 900);
+    assert!(body["user"].get("password_hash").is_none(), "{body}");
+    assert!(body["access_token"].is_string() && body["refresh_token"].is_string());
+
+    let (status, body) = post_json(
+        server,
+        "/api/_auth/signup",
+        json!({ "email": "ada@example.com", "password": "another password" }),
+        None,
+    );
+    assert_eq!(status, 409, "duplicate email: {body}");
+    let (status, body) = post_json(
+        server,
+        "/api/_auth/signup",
+        json!({ "email": "bob@example.com", "password": "short" }),
+        None,
+    );
+    assert_eq!(status, 422, "{body}");
+    for (email, wrong) in [
+        ("ada@example.com", "wrong password"),
+        ("nobody@example.com", password),
+    ] {
+        let (status, body) = post_json(
+            server,
+            "/api/_auth/login",
+            json!({ "email": email, "password": wrong }),
+            None,
+        );
+        assert_eq!(status, 401, "{body}");
+    }
+
+    let (status, login) = post_json(
+        server,
+        "/api/_auth/login",
+        json!({ "email": "ada@example.com", "password": password }),
+        None,
+    );
+    assert_eq!(status, 200, "{login}");
+    let access = login["access_token"].as_str().unwrap().to_owned();
+    let first = login["refresh_token"].as_str().unwrap().to_owned();
+
+    let (status, me, _) = server.get_with("/api/_auth/me", &access);
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["user"]["email"], "ada@example.com");
+    assert!(me["user"].get("password_hash").is_none(), "{me}");
+    let (status, _, challenge) = server.get("/api/_auth/me", &[]);
+    assert_eq!(status, 401);
+    assert_eq!(challenge.as_deref(), Some("Bearer"));
+
+    // The entity API never shows, filters or sorts by the password.
+    let (status, list, _) = server.get_with("/api/account", &access);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(1), "{list}");
+    assert!(!list.to_string().contains("password_hash"), "{list}");
+    assert!(!list.to_string().contains("argon2"), "{list}");
+    for probe in [
+        "/api/account?password_hash=like.*argon*",
+        "/api/account?order=password_hash",
+        "/api/account?select=password_hash",
+    ] {
+        let (status, body, _) = server.get_with(probe, &access);
+        assert_eq!(status, 400, "{probe}: {body}");
+    }
+    for document in ["/api/_discovery", "/api/_openapi.json"] {
+        let (status, body, _) = server.get_with(document, &access);
+        assert_eq!(status, 200);
+        assert!(!body.to_string().contains("password_hash"), "{document}");
+    }
+
+    // Rotation: each refresh token works once.
+    let (status, rotated) = post_json(
+        server,
+        "/api/_auth/refresh",
+        json!({ "refresh_token": first }),
+        None,
+    );
+    assert_eq!(status, 200, "{rotated}");
+    let second = rotated["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+    let (status, _, _) =
+        server.get_with("/api/_auth/me", rotated["access_token"].as_str().unwrap());
+    assert_eq!(status, 200);
+    // Reuse of the rotated token revokes the family: the newer one dies too.
+    let (status, body) = post_json(
+        server,
+        "/api/_auth/refresh",
+        json!({ "refresh_token": first }),
+        None,
+    );
+    assert_eq!(status, 401, "reuse: {body}");
+    let (status, body) = post_json(
+        server,
+        "/api/_auth/refresh",
+        json!({ "refresh_token": second }),
+        None,
+    );
+    assert_eq!(status, 401, "after reuse the family is revoked: {body}");
+
+    // Logout ends the session.
+    let (_, login) = post_json(
+        server,
+        "/api/_auth/login",
+        json!({ "email": "ada@example.com", "password": password }),
+        None,
+    );
+    let third = login["refresh_token"].as_str().unwrap().to_owned();
+    let (status, body) = post_json(
+        server,
+        "/api/_auth/logout",
+        json!({ "refresh_token": third }),
+        None,
+    );
+    assert_eq!(status, 204, "{body}");
+    let (status, _) = post_json(
+        server,
+        "/api/_auth/refresh",
+        json!({ "refresh_token": third }),
+        None,
+    );
+    assert_eq!(status, 401);
+    let (status, _) = post_json(
+        server,
+        "/api/_auth/refresh",
+        json!({ "refresh_token": "made-up" }),
+        None,
+    );
+    assert_eq!(status, 401);
+
+    let log = server.log();
+    for secret in [password, SECRET, &access, &first, &second, &third] {
+        assert!(!log.contains(secret), "the log shows a secret:\n{log}");
+    }
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+#[test]
+fn built_in_users_on_sqlite() {
+    let server = AuthServer::start(&users_manifest(), &[("JWT_SECRET", SECRET)]);
+    users_flow(&server);
+    // Refresh tokens are stored as hashes only.
+    let connection =
+        rusqlite::Connection::open(server.dir.path().join(".baas/dev.sqlite3")).unwrap();
+    let ids: Vec<String> = connection
+        .prepare("SELECT id FROM _baas_refresh_tokens")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter()
+            .all(|id| id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+    );
+}
+
+fn create_statements(target: baas::migrate::render::Target) -> Vec<String> {
+    let manifest = baas::manifest::load_str(Path::new("baas.toml"), users_manifest())
+        .unwrap()
+        .manifest;
+    let empty = baas::manifest::Manifest::default();
+    let changes = baas::diff::diff(&empty, &manifest);
+    baas::migrate::render::render(target, &empty, &manifest, &changes)
+        .unwrap()
+        .up
+        .statements
+        .into_iter()
+        .map(|s| s.text)
+        .collect()
+}
+
+fn served_on(url: &str) -> AuthServer {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), users_manifest()).unwrap();
+    AuthServer::start_with(dir, &[("JWT_SECRET", SECRET)], &["--db", url])
+}
+
+#[test]
+fn built_in_users_on_postgres() {
+    let Some(database) = crate::support::postgres::TempDatabase::create("auth_users") else {
+        return;
+    };
+    support::block_on(
+        database.execute(&create_statements(baas::migrate::render::Target::Postgres)),
+    );
+    users_flow(&served_on(&database.url()));
+}
+
+#[test]
+fn built_in_users_on_mariadb() {
+    let Some(database) = crate::support::mysql::TempDatabase::create("auth_users") else {
+        return;
+    };
+    support::block_on(database.execute(&create_statements(baas::migrate::render::Target::Mysql)));
+    users_flow(&served_on(&database.url()));
+}
+
+#[test]
+fn built_in_users_on_the_mongodb_wire_server() {
+    let Some(database) = crate::support::mongo::TempDatabase::create("auth_users") else {
+        return;
+    };
+    users_flow(&served_on(database.url()));
 }

@@ -15,6 +15,7 @@ pub mod guard;
 pub mod problem;
 pub mod request;
 pub mod routes;
+pub mod users;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,6 +52,11 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         .route("/api/_health", get(discovery::health))
         .route("/api/_discovery", get(discovery::discovery))
         .route("/api/_openapi.json", get(discovery::openapi))
+        .route("/api/_auth/signup", post(users::signup))
+        .route("/api/_auth/login", post(users::login))
+        .route("/api/_auth/refresh", post(users::refresh))
+        .route("/api/_auth/logout", post(users::logout))
+        .route("/api/_auth/me", get(users::me))
         .route("/api/{entity}", get(routes::list).post(routes::create))
         .route("/api/{entity}/_query", post(routes::query_body))
         .route(

@@ -133,6 +133,9 @@ pub struct Identity {
     claims: AuthClaims,
     /// The HMAC secret, for tokens baas signs itself (built-in users).
     signer: Option<EncodingKey>,
+    /// `iss` and `aud` of the tokens baas signs (as it checks them).
+    issuer: Option<String>,
+    audience: Option<String>,
 }
 
 impl std::fmt::Debug for Identity {
@@ -254,12 +257,22 @@ impl Identity {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp"]);
-        match &auth.audience {
-            Some(audience) => validation.set_audience(&[text("audience", audience)?]),
+        let audience = auth
+            .audience
+            .as_deref()
+            .map(|a| text("audience", a))
+            .transpose()?;
+        let issuer = auth
+            .issuer
+            .as_deref()
+            .map(|i| text("issuer", i))
+            .transpose()?;
+        match &audience {
+            Some(audience) => validation.set_audience(&[audience]),
             None => validation.validate_aud = false,
         }
-        if let Some(issuer) = &auth.issuer {
-            validation.set_issuer(&[text("issuer", issuer)?]);
+        if let Some(issuer) = &issuer {
+            validation.set_issuer(&[issuer]);
         }
         let service_key = match &auth.service_key {
             Some(reference) => Some(digest(secret("service_key", reference)?.as_bytes())),
@@ -271,7 +284,32 @@ impl Identity {
             service_key,
             claims: auth.claims.clone(),
             signer,
+            issuer,
+            audience,
         })
+    }
+
+    /// Which claims are `@auth.id`, `@auth.role` and `@auth.tenant`.
+    pub fn claim_names(&self) -> &AuthClaims {
+        &self.claims
+    }
+
+    /// Signs an access token for `subject` with `extra` claims, valid for
+    /// `seconds`, with the `iss` and `aud` this server checks; `None`
+    /// without an HMAC secret.
+    pub fn issue(&self, subject: &str, extra: Map<String, Json>, seconds: u64) -> Option<String> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let mut claims = extra;
+        claims.insert("sub".into(), Json::String(subject.to_owned()));
+        claims.insert("iat".into(), Json::from(now));
+        claims.insert("exp".into(), Json::from(now + seconds));
+        if let Some(issuer) = &self.issuer {
+            claims.insert("iss".into(), Json::String(issuer.clone()));
+        }
+        if let Some(audience) = &self.audience {
+            claims.insert("aud".into(), Json::String(audience.clone()));
+        }
+        self.sign(&claims)
     }
 
     /// Whether baas can sign tokens itself (an HMAC secret).
