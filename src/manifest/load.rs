@@ -336,6 +336,9 @@ const API_KEYS: &[&str] = &[
     "header_timeout_seconds",
     "request_timeout_seconds",
     "max_connections",
+    "rate_limit_per_ip",
+    "rate_limit_per_user",
+    "login_attempts_per_minute",
 ];
 const OPERATION_KEYS: &[&str] = &["method", "path", "id", "entity", "summary"];
 const MANIFEST_KEYS: &[&str] = &["format", "version"];
@@ -719,6 +722,11 @@ impl Reader {
                     api.request_timeout_seconds = self.positive(node, &path);
                 }
                 "max_connections" => api.max_connections = self.positive(node, &path),
+                "rate_limit_per_ip" => api.rate_limit_per_ip = self.positive(node, &path),
+                "rate_limit_per_user" => api.rate_limit_per_user = self.positive(node, &path),
+                "login_attempts_per_minute" => {
+                    api.login_attempts_per_minute = self.positive(node, &path);
+                }
                 _ => {}
             }
         }

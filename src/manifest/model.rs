@@ -60,6 +60,17 @@ pub struct Api {
     /// Open connections at most.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<u64>,
+    /// Requests per minute from one client address (unlimited when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_ip: Option<u64>,
+    /// Requests per minute of one signed-in user (unlimited when unset;
+    /// the service key is never limited).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_user: Option<u64>,
+    /// Sign-up and login attempts per minute, per client address and per
+    /// email [default: 10].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_attempts_per_minute: Option<u64>,
 }
 
 /// `[auth]`: how `baas serve` knows who calls it (DESIGN.md §5b).

@@ -63,6 +63,9 @@ pub fn to_toml(manifest: &Manifest) -> String {
             ("header_timeout_seconds", api.header_timeout_seconds),
             ("request_timeout_seconds", api.request_timeout_seconds),
             ("max_connections", api.max_connections),
+            ("rate_limit_per_ip", api.rate_limit_per_ip),
+            ("rate_limit_per_user", api.rate_limit_per_user),
+            ("login_attempts_per_minute", api.login_attempts_per_minute),
         ] {
             if let Some(value) = value {
                 line(&mut out, key, &value.to_string());

@@ -927,3 +927,178 @@ fn built_in_users_on_the_mongodb_wire_server() {
     };
     users_flow(&served_on(database.url()));
 }
+
+fn status_and_headers(
+    request: ureq::RequestBuilder<ureq::typestate::WithoutBody>,
+) -> (u16, ureq::http::HeaderMap) {
+    let response = request.call().unwrap();
+    (response.status().as_u16(), response.headers().clone())
+}
+
+#[test]
+fn brute_force_on_login_gets_429_and_no_secret_reaches_the_log() {
+    let text = users_manifest().replace("[auth]", "[auth]\nservice_key = \"${BAAS_SERVICE_KEY}\"");
+    let server = AuthServer::start(
+        &text,
+        &[("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)],
+    );
+    let password = "the real password 42";
+    let (status, session) = post_json(
+        &server,
+        "/api/_auth/signup",
+        json!({ "email": "carol@example.com", "password": password }),
+        None,
+    );
+    assert_eq!(status, 201, "{session}");
+    let access = session["access_token"].as_str().unwrap().to_owned();
+    let refresh = session["refresh_token"].as_str().unwrap().to_owned();
+    let (status, _, _) = server.get_with("/api/account", &access);
+    assert_eq!(status, 200);
+    let (status, _, _) = server.get("/api/account", &[("apikey", SERVICE_KEY)]);
+    assert_eq!(status, 200);
+    let (status, _, _) = server.get_with("/api/account", "eyJhbGciOiJub25lIn0.e30.");
+    assert_eq!(status, 401);
+
+    let mut limited = None;
+    for attempt in 1..=15 {
+        let guess = format!("guess-number-{attempt}");
+        let response = agent()
+            .post(&server.url("/api/_auth/login"))
+            .content_type("application/json")
+            .send(json!({ "email": "carol@example.com", "password": guess }).to_string())
+            .unwrap();
+        let status = response.status().as_u16();
+        if status == 429 {
+            let retry = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .expect("a 429 without Retry-After seconds");
+            assert!((1..=60).contains(&retry), "{retry}");
+            let (_, body, _) = answer(response);
+            assert_eq!(body["type"], "urn:baas:problem:rate-limited", "{body}");
+            limited = Some(attempt);
+            break;
+        }
+        assert_eq!(status, 401, "attempt {attempt}");
+    }
+    let limited = limited.expect("15 wrong passwords in a row were never limited");
+    assert!(limited <= 11, "limited only at attempt {limited}");
+    // Even the right password waits now.
+    let (status, _) = post_json(
+        &server,
+        "/api/_auth/login",
+        json!({ "email": "carol@example.com", "password": password }),
+        None,
+    );
+    assert_eq!(status, 429);
+
+    let log = server.log();
+    assert!(
+        log.contains("/api/_auth/login"),
+        "the requests are logged:\n{log}"
+    );
+    for secret in [
+        password,
+        SECRET,
+        SERVICE_KEY,
+        &access,
+        &refresh,
+        "guess-number-1",
+    ] {
+        assert!(!log.contains(secret), "the log shows a secret:\n{log}");
+    }
+}
+
+#[test]
+fn rate_limits_per_address_and_per_user_answer_429_with_retry_after() {
+    let per_user = format!("{}\n[api]\nrate_limit_per_user = 3\n", manifest(HS_AUTH));
+    let server = AuthServer::start(
+        &per_user,
+        &[("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)],
+    );
+    let token = |sub: &str| {
+        hs256(
+            SECRET.as_bytes(),
+            &claims(json!({ "sub": sub, "iss": "https://issuer.test", "aud": "baas-tests" })),
+        )
+    };
+    let first = token("user-1");
+    for _ in 0..3 {
+        assert_eq!(server.get_with("/api/note", &first).0, 200);
+    }
+    let response = agent()
+        .get(&server.url("/api/note"))
+        .header("authorization", &format!("Bearer {first}"))
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(
+        server.get_with("/api/note", &token("user-2")).0,
+        200,
+        "another user"
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            server.get_with("/api/note", SERVICE_KEY).0,
+            200,
+            "the service key is not limited"
+        );
+    }
+    drop(server);
+
+    let per_address = format!("{}\n[api]\nrate_limit_per_ip = 3\n", manifest(""));
+    let server = AuthServer::start(&per_address, &[]);
+    let statuses: Vec<u16> = (0..5).map(|_| server.get("/api/note", &[]).0).collect();
+    assert_eq!(&statuses[..3], &[200, 200, 200], "{statuses:?}");
+    assert_eq!(statuses[3], 429, "{statuses:?}");
+    assert_eq!(
+        server.get("/api/_health", &[]).0,
+        200,
+        "health is not limited"
+    );
+}
+
+#[test]
+fn every_answer_carries_the_security_headers() {
+    let server = AuthServer::start(&users_manifest(), &[("JWT_SECRET", SECRET)]);
+    let cases = [
+        ("/api/_health", None),
+        ("/api/account", None),
+        ("/api/no-such-route/x/y", None),
+        ("/api/account", Some("garbage")),
+        ("/api/_auth/me", None),
+    ];
+    for (path, token) in cases {
+        let mut request = agent().get(&server.url(path));
+        if let Some(token) = token {
+            request = request.header("authorization", &format!("Bearer {token}"));
+        }
+        let (status, headers) = status_and_headers(request);
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+        ] {
+            assert_eq!(
+                headers.get(name).and_then(|v| v.to_str().ok()),
+                Some(value),
+                "{path} ({status}): {name}"
+            );
+        }
+        assert!(
+            headers
+                .get("content-security-policy")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("frame-ancestors 'none'")),
+            "{path}"
+        );
+    }
+    let (_, headers) = status_and_headers(agent().get(&server.url("/api/_auth/me")));
+    assert_eq!(
+        headers.get("cache-control").and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+}

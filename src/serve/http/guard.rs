@@ -37,6 +37,11 @@ pub struct HttpOptions {
     /// The address the server is bound to, when it listens on a socket.
     pub bound: Option<IpAddr>,
     pub request_timeout: Duration,
+    /// Requests per minute per client address, per user, and sign-in
+    /// attempts per minute (`[api]`).
+    pub rate_limit_per_ip: Option<u32>,
+    pub rate_limit_per_user: Option<u32>,
+    pub login_attempts_per_minute: Option<u32>,
 }
 
 impl Default for HttpOptions {
@@ -46,6 +51,9 @@ impl Default for HttpOptions {
             hosts: Vec::new(),
             bound: None,
             request_timeout: Duration::from_secs(30),
+            rate_limit_per_ip: None,
+            rate_limit_per_user: None,
+            login_attempts_per_minute: None,
         }
     }
 }
@@ -60,6 +68,10 @@ impl HttpOptions {
             if let Some(seconds) = api.request_timeout_seconds {
                 options.request_timeout = Duration::from_secs(seconds);
             }
+            let per_minute = |n: Option<u64>| n.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+            options.rate_limit_per_ip = per_minute(api.rate_limit_per_ip);
+            options.rate_limit_per_user = per_minute(api.rate_limit_per_user);
+            options.login_attempts_per_minute = per_minute(api.login_attempts_per_minute);
         }
         options
     }

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod ctx;
 pub mod discovery;
+pub mod edge;
 pub mod guard;
 pub mod problem;
 pub mod request;
@@ -69,13 +70,24 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
+    let limits = Arc::new(edge::Limits::new(
+        options.rate_limit_per_ip,
+        options.rate_limit_per_user,
+        options.login_attempts_per_minute,
+    ));
     api.layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            limits.clone(),
+            edge::limit_user,
+        ))
         .layer(middleware::from_fn_with_state(app, auth::identify))
+        .layer(middleware::from_fn_with_state(limits, edge::limit_address))
         .layer(middleware::from_fn_with_state(
             options.clone(),
             guard::guard,
         ))
         .layer(options.cors())
+        .layer(middleware::from_fn(edge::security_headers))
         .layer(middleware::from_fn(identify_and_log))
 }
 

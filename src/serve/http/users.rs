@@ -24,6 +24,7 @@ use sha2::Digest as _;
 
 use super::Shared;
 use super::ctx::Ctx;
+use super::edge::{Limits, too_many};
 use super::problem::{Answer, Problem, finish, json_response};
 use super::request;
 use super::routes::Caller;
@@ -384,12 +385,23 @@ pub async fn signup(
 /// `POST /api/_auth/login`.
 pub async fn login(
     axum::extract::State(app): Shared,
+    limits: Option<axum::Extension<Arc<Limits>>>,
     ctx: Ctx,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let answer = async {
         let users = Users::of(&app).await?;
         let (email, password, _) = credentials(request::json_body(body)?)?;
+        // Per email too: a guess spread over many addresses is still limited.
+        if let Some(axum::Extension(limits)) = &limits
+            && let Err(wait) = limits.login_attempt(&email)
+        {
+            return Ok(too_many(
+                &ctx,
+                wait,
+                "too many sign-in attempts for this account",
+            ));
+        }
         let user = users.by_email(&email, &ctx).await?;
         let hash = user
             .as_ref()
