@@ -17,6 +17,8 @@
 //! for an anonymous caller, not the rows whose `author_id` is null; write
 //! `= null` to ask for null.
 
+pub mod rls;
+
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value as Json;

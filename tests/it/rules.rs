@@ -74,11 +74,54 @@ delete = "@auth.role = 'admin' || author.org_id = @auth.org"
 "#;
 
 pub fn manifest() -> Arc<Manifest> {
+    load(MANIFEST)
+}
+
+fn load(text: &str) -> Arc<Manifest> {
     Arc::new(
-        baas::manifest::load_str(Path::new("baas.toml"), MANIFEST.to_owned())
+        baas::manifest::load_str(Path::new("baas.toml"), text.to_owned())
             .unwrap_or_else(|diagnostics| panic!("{diagnostics:?}"))
             .manifest,
     )
+}
+
+/// An HMAC secret and a service key for the tests (in a `.env` file beside
+/// the manifest, so no test sets the process environment).
+const SECRET: &str = "rules-test-secret-of-at-least-thirty-two-bytes";
+const SERVICE_KEY: &str = "rules-test-service-key";
+
+/// [`MANIFEST`] with `[auth]`: identities come from bearer JWTs, and the
+/// actions without a rule (every org action, author writes) are refused.
+pub fn manifest_with_auth() -> Arc<Manifest> {
+    load(&format!(
+        "{MANIFEST}\n[auth]\njwt_secret = \"${{BAAS_RULES_TEST_SECRET}}\"\n\
+         service_key = \"${{BAAS_RULES_TEST_SERVICE_KEY}}\"\n"
+    ))
+}
+
+fn hs256(claims: &Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+/// `router` sending `Authorization: Bearer <credential>` on every request.
+fn bearer(router: Router, credential: &str) -> Router {
+    let value = axum::http::HeaderValue::from_str(&format!("Bearer {credential}")).unwrap();
+    router.layer(axum::middleware::map_request(
+        move |mut request: axum::extract::Request| {
+            let value = value.clone();
+            async move {
+                request
+                    .headers_mut()
+                    .insert(axum::http::header::AUTHORIZATION, value);
+                request
+            }
+        },
+    ))
 }
 
 fn create_statements(target: Target, manifest: &Manifest) -> Vec<String> {
@@ -137,6 +180,40 @@ fn user(id: &str, role: Option<&str>, org: i64) -> Principal {
 }
 
 impl Callers {
+    /// Callers with verified tokens and the service key, through the
+    /// identity layer of a manifest with `[auth]`.
+    fn with_tokens(manifest: &Arc<Manifest>, store: &Arc<dyn Store>, dir: &Path) -> Self {
+        std::fs::write(
+            dir.join(".env"),
+            format!("BAAS_RULES_TEST_SECRET={SECRET}\nBAAS_RULES_TEST_SERVICE_KEY={SERVICE_KEY}\n"),
+        )
+        .unwrap();
+        let state = baas::serve::AppState::new(manifest.clone(), store.clone());
+        state.use_manifest_dir(dir).unwrap();
+        let router = baas::serve::router(state);
+        let exp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 600;
+        let token = |claims: Value| {
+            let mut claims = claims;
+            claims["exp"] = json!(exp);
+            hs256(&claims)
+        };
+        Self {
+            anonymous: router.clone(),
+            ada: bearer(router.clone(), &token(json!({ "sub": "1", "org": 1 }))),
+            bob: bearer(router.clone(), &token(json!({ "sub": "2", "org": 2 }))),
+            admin: bearer(
+                router.clone(),
+                &token(json!({ "sub": "9", "role": "admin", "org": 3 })),
+            ),
+            service: bearer(router, SERVICE_KEY),
+        }
+    }
+
+    /// Callers set on the request directly (a manifest without `[auth]`).
     fn new(manifest: &Arc<Manifest>, store: &Arc<dyn Store>) -> Self {
         let state = baas::serve::AppState::new(manifest.clone(), store.clone());
         let as_caller = |principal: Principal| {
@@ -156,16 +233,67 @@ fn ids(answer: &crate::serve::Answer) -> Vec<Value> {
     answer.column("id")
 }
 
+/// The matrix on one store loaded with [`load_rows`], with `[auth]` and
+/// real tokens; then what `[auth]` adds: an action without a rule is
+/// refused to all but the service key.
+pub async fn matrix_with_tokens(store: Arc<dyn Store>) {
+    let manifest = manifest_with_auth();
+    let dir = tempfile::tempdir().unwrap();
+    let callers = Callers::with_tokens(&manifest, &store, dir.path());
+    matrix(&callers).await;
+    let Callers {
+        anonymous,
+        ada,
+        service,
+        ..
+    } = &callers;
+    get(anonymous, "/api/org").await.problem(403, "forbidden");
+    get(ada, "/api/org/1").await.problem(403, "forbidden");
+    let orgs = get(service, "/api/org?order=id").await;
+    assert_eq!(ids(&orgs), [json!(1), json!(2)]);
+    call(
+        ada,
+        "POST",
+        "/api/author",
+        Some(json!({ "id": 5, "name": "Eve", "org_id": 1 })),
+    )
+    .await
+    .problem(403, "forbidden");
+    // Expanding into an entity the caller may not read shows nothing of it.
+    let expanded = get(ada, "/api/author/1?expand=org").await;
+    assert_eq!(expanded.status, 200, "{}", expanded.body);
+    assert_eq!(expanded.body["org"], Value::Null, "{}", expanded.body);
+    let expanded = get(service, "/api/author/1?expand=org").await;
+    assert_eq!(expanded.body["org"]["name"], "one", "{}", expanded.body);
+    let permissions = get(ada, "/api/_discovery").await;
+    let org = permissions.body["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "org")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        org["permissions"],
+        json!({ "read": false, "create": false, "update": false, "delete": false })
+    );
+    // A forged token is refused before any rule runs.
+    let forged = bearer(
+        anonymous.clone(),
+        &format!("{}x", hs256(&json!({ "sub": "1" }))),
+    );
+    assert_eq!(get(&forged, "/api/post").await.status, 401);
+}
+
 /// The matrix on one store loaded with [`load_rows`].
-pub async fn matrix(manifest: Arc<Manifest>, store: Arc<dyn Store>) {
-    let callers = Callers::new(&manifest, &store);
+async fn matrix(callers: &Callers) {
     let Callers {
         anonymous,
         ada,
         bob,
         admin,
         service,
-    } = &callers;
+    } = callers;
 
     // list: published rows, plus the caller's own drafts.
     for (router, expected) in [
@@ -342,7 +470,15 @@ async fn the_rule_matrix_holds_on_sqlite() {
         baas::serve::SqliteStore::dev(&dir.path().join("rules.sqlite3"), &manifest, false).unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
     load_rows(&*store, &manifest).await;
-    matrix(manifest, store).await;
+    // Without `[auth]`: callers set on the request, rules still apply.
+    matrix(&Callers::new(&manifest, &store)).await;
+    // Again on fresh rows, with `[auth]` and tokens.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) =
+        baas::serve::SqliteStore::dev(&dir.path().join("rules.sqlite3"), &manifest, false).unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    load_rows(&*store, &manifest).await;
+    matrix_with_tokens(store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -360,7 +496,7 @@ async fn the_rule_matrix_holds_on_postgres() {
             .unwrap(),
     );
     load_rows(&*store, &manifest).await;
-    matrix(manifest, store).await;
+    matrix_with_tokens(store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -378,7 +514,7 @@ async fn the_rule_matrix_holds_on_mariadb() {
             .unwrap(),
     );
     load_rows(&*store, &manifest).await;
-    matrix(manifest, store).await;
+    matrix_with_tokens(store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -393,7 +529,7 @@ async fn the_rule_matrix_holds_on_the_mongo_wire_server() {
             .unwrap(),
     );
     load_rows(&*store, &manifest).await;
-    matrix(manifest, store).await;
+    matrix_with_tokens(store).await;
 }
 
 /// A rule that does not parse or names something the manifest lacks is a
@@ -442,4 +578,107 @@ fn rule_errors_point_into_baas_toml() {
     let saved = baas::manifest::to_toml(&manifest);
     let again = baas::manifest::load_str(Path::new("baas.toml"), saved).unwrap();
     assert_eq!(again.manifest, *manifest);
+}
+
+/// The rules as PostgreSQL row-level security: a client connected with a
+/// role of its own, having set the caller's claims, reads and writes what
+/// the API lets that caller read and write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rls_policies_let_a_sql_client_see_what_the_api_shows() {
+    use sqlx::{Connection as _, Row as _};
+
+    let Some(mut database) = PostgresDatabase::create_async("rules_rls").await else {
+        return;
+    };
+    let manifest = manifest();
+    database
+        .execute(&create_statements(Target::Postgres, &manifest))
+        .await;
+    let store: Arc<dyn Store> = Arc::new(
+        PostgresStore::connect(&database.url(), &manifest)
+            .await
+            .unwrap(),
+    );
+    load_rows(&*store, &manifest).await;
+    let role = database.role("api", "api-password");
+    let links = baas::manifest::links::links(&manifest);
+    let mut statements = Vec::new();
+    for (name, entity) in &manifest.entities {
+        let table = baas::rules::rls::table(entity);
+        statements.push(format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"));
+        statements.push(format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO \"{role}\""
+        ));
+        let claims = baas::rules::rls::ClaimNames::default();
+        for policy in baas::rules::rls::policies(&manifest, &links, name, &claims) {
+            statements.push(policy.create);
+        }
+    }
+    database.execute(&statements).await;
+    let mut client = sqlx::PgConnection::connect(&database.url_as(&role, "api-password"))
+        .await
+        .unwrap();
+
+    let callers = Callers::new(&manifest, &store);
+    let cases = [
+        (&callers.anonymous, None),
+        (&callers.ada, Some(json!({ "sub": "1", "org": 1 }))),
+        (&callers.bob, Some(json!({ "sub": "2", "org": 2 }))),
+        (
+            &callers.admin,
+            Some(json!({ "sub": "9", "role": "admin", "org": 3 })),
+        ),
+    ];
+    for (router, claims) in &cases {
+        let api = ids(&get(router, "/api/post?order=id").await);
+        let mut tx = client.begin().await.unwrap();
+        let claims_text = claims.as_ref().map(Value::to_string).unwrap_or_default();
+        sqlx::query("SELECT set_config('request.jwt.claims', $1, true)")
+            .bind(&claims_text)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let rows = sqlx::query("SELECT id FROM post ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        let sql: Vec<Value> = rows.iter().map(|r| json!(r.get::<i64, _>(0))).collect();
+        assert_eq!(sql, api, "claims {claims_text}");
+
+        // delete: the org rule through the relation path.
+        let deleted = sqlx::query("DELETE FROM post WHERE id = 4")
+            .execute(&mut *tx)
+            .await
+            .unwrap()
+            .rows_affected();
+        let admin_or_org_two = claims
+            .as_ref()
+            .is_some_and(|c| c["role"] == "admin" || c["org"] == 2);
+        assert_eq!(deleted, u64::from(admin_or_org_two), "claims {claims_text}");
+        tx.rollback().await.unwrap();
+
+        // create: only as oneself.
+        for author in [1, 2] {
+            let mut tx = client.begin().await.unwrap();
+            sqlx::query("SELECT set_config('request.jwt.claims', $1, true)")
+                .bind(&claims_text)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            let inserted = sqlx::query(
+                "INSERT INTO post (id, title, published, author_id) VALUES (20, 'x', false, $1)",
+            )
+            .bind(author)
+            .execute(&mut *tx)
+            .await;
+            let me = claims.as_ref().map(|c| c["sub"].clone());
+            let allowed = me == Some(json!(author.to_string()));
+            assert_eq!(
+                inserted.is_ok(),
+                allowed,
+                "claims {claims_text}, author {author}"
+            );
+            let _ = tx.rollback().await;
+        }
+    }
 }
