@@ -80,6 +80,9 @@ pub fn generate(
     target: Target,
     origin: &Origin,
 ) -> Result<Vec<OutputFile>, RenderError> {
+    // Clients see what the server serves (no password of built-in users).
+    let served = manifest.served();
+    let manifest = served.as_ref();
     let mut files = match target {
         Target::Ts => ts::generate(manifest, origin)?,
         Target::Rust => rust::generate(manifest, origin)?,

@@ -168,7 +168,7 @@ pub fn document(manifest: &Manifest) -> Value {
         .name
         .clone()
         .unwrap_or_else(|| "baas".into());
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": title,
@@ -183,7 +183,235 @@ pub fn document(manifest: &Manifest) -> Value {
             "parameters": shared_parameters(),
             "responses": responses,
         },
-    })
+    });
+    if let Some(auth) = &manifest.auth {
+        secure(&mut document, &names, auth);
+    }
+    document
+}
+
+/// The problems of a server with `[auth]`.
+const AUTH_PROBLEMS: &[(u16, &str, &str)] = &[
+    (
+        401,
+        "Unauthorized",
+        "the credentials are not valid (`unauthorized`); `WWW-Authenticate` says why",
+    ),
+    (
+        403,
+        "Forbidden",
+        "the rules refuse the operation (`forbidden`)",
+    ),
+    (
+        429,
+        "RateLimited",
+        "a rate limit was passed (`rate-limited`); `Retry-After` says when to try again",
+    ),
+];
+
+/// `[auth]`: security schemes (bearer JWT, the service key), 401/403/429
+/// on every entity operation, and the built-in users' routes.
+fn secure(document: &mut Value, names: &TypeNames, auth: &crate::manifest::Auth) {
+    let refs = |name: &str| json!({ "$ref": format!("#/components/responses/{name}") });
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let entity_route = !path.starts_with("/api/_");
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for operation in item.values_mut() {
+                let Some(responses) = operation
+                    .get_mut("responses")
+                    .and_then(Value::as_object_mut)
+                else {
+                    continue;
+                };
+                responses.insert("401".into(), refs("Unauthorized"));
+                responses.insert("429".into(), refs("RateLimited"));
+                if entity_route {
+                    responses.insert("403".into(), refs("Forbidden"));
+                }
+            }
+        }
+        if let Some(users) = &auth.users {
+            let row = component(&format!(
+                "{}{}",
+                names.entity(&users.entity),
+                Shape::Row.suffix()
+            ));
+            users_paths(paths, row, &refs);
+        }
+    }
+    let Some(components) = document
+        .get_mut("components")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if let Some(responses) = components
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    {
+        for (status, name, description) in AUTH_PROBLEMS {
+            responses.insert(
+                (*name).into(),
+                json!({
+                    "description": format!("{status}: {description}"),
+                    "content": { "application/problem+json": { "schema": component("Problem") } },
+                }),
+            );
+        }
+    }
+    let mut schemes = Map::new();
+    schemes.insert(
+        "bearer".into(),
+        json!({
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "`Authorization: Bearer <JWT>`: a token of the configured issuer (or of `/api/_auth/login`)",
+        }),
+    );
+    let mut security = vec![json!({}), json!({ "bearer": [] })];
+    if auth.service_key.is_some() {
+        schemes.insert(
+            "serviceKey".into(),
+            json!({
+                "type": "apiKey",
+                "in": "header",
+                "name": "apikey",
+                "description": "The service key (also accepted as `Authorization: Bearer <key>`): passes every rule",
+            }),
+        );
+        security.push(json!({ "serviceKey": [] }));
+    }
+    components.insert("securitySchemes".into(), Value::Object(schemes));
+    if let Some(schemas) = components.get_mut("schemas").and_then(Value::as_object_mut) {
+        schemas.insert(
+            "Credentials".into(),
+            json!({
+                "type": "object",
+                "properties": {
+                    "email": { "type": "string", "format": "email" },
+                    "password": { "type": "string", "minLength": 8, "maxLength": 1024 },
+                },
+                "required": ["email", "password"],
+            }),
+        );
+        schemas.insert(
+            "RefreshBody".into(),
+            json!({
+                "type": "object",
+                "properties": { "refresh_token": { "type": "string" } },
+                "required": ["refresh_token"],
+            }),
+        );
+    }
+    if let Some(object) = document.as_object_mut() {
+        // Anonymous callers are allowed too: the rules decide what they see.
+        object.insert("security".into(), Value::Array(security));
+    }
+}
+
+/// `/api/_auth/{signup,login,refresh,logout,me}`.
+fn users_paths(paths: &mut Map<String, Value>, row: Value, refs: &dyn Fn(&str) -> Value) {
+    let session = json!({
+        "type": "object",
+        "properties": {
+            "access_token": { "type": "string" },
+            "token_type": { "const": "bearer" },
+            "expires_in": { "type": "integer", "description": "seconds the access token is valid" },
+            "refresh_token": { "type": "string", "description": "good for one `refresh`" },
+            "user": row,
+        },
+        "required": ["access_token", "token_type", "expires_in", "refresh_token", "user"],
+    });
+    let post =
+        |id: &str, summary: &str, body: &str, success: (&str, Value), errors: &[(&str, Value)]| {
+            let mut responses = Map::new();
+            responses.insert(success.0.into(), success.1);
+            for (status, response) in errors {
+                responses.insert((*status).into(), response.clone());
+            }
+            responses.insert("4XX".into(), problem_ref(CLIENT_ERROR));
+            json!({ "post": {
+            "operationId": id,
+            "summary": summary,
+            "tags": ["auth"],
+            "security": [{}],
+            "requestBody": { "required": true, "content": json_content(component(body)) },
+            "responses": responses,
+        } })
+        };
+    let session_response = |description: &str| json!({ "description": description, "content": json_content(session.clone()) });
+    paths.insert(
+        "/api/_auth/signup".into(),
+        post(
+            "signup",
+            "Create an account and sign in",
+            "Credentials",
+            ("201", session_response("Signed up and in")),
+            &[
+                ("409", problem_ref(409)),
+                ("422", problem_ref(422)),
+                ("429", refs("RateLimited")),
+            ],
+        ),
+    );
+    paths.insert(
+        "/api/_auth/login".into(),
+        post(
+            "login",
+            "Sign in with email and password",
+            "Credentials",
+            ("200", session_response("Signed in")),
+            &[
+                ("401", refs("Unauthorized")),
+                ("422", problem_ref(422)),
+                ("429", refs("RateLimited")),
+            ],
+        ),
+    );
+    paths.insert(
+        "/api/_auth/refresh".into(),
+        post(
+            "refresh",
+            "Exchange a refresh token for a new session (the token is used up)",
+            "RefreshBody",
+            ("200", session_response("A new session")),
+            &[("401", refs("Unauthorized")), ("422", problem_ref(422))],
+        ),
+    );
+    paths.insert(
+        "/api/_auth/logout".into(),
+        post(
+            "logout",
+            "End the session of a refresh token",
+            "RefreshBody",
+            ("204", json!({ "description": "Signed out" })),
+            &[("422", problem_ref(422))],
+        ),
+    );
+    paths.insert(
+        "/api/_auth/me".into(),
+        json!({ "get": {
+            "operationId": "me",
+            "summary": "The signed-in user",
+            "tags": ["auth"],
+            "security": [{ "bearer": [] }],
+            "responses": {
+                "200": { "description": "The user", "content": json_content(json!({
+                    "type": "object", "properties": { "user": row_of(&session) }, "required": ["user"],
+                })) },
+                "401": refs("Unauthorized"),
+                "4XX": problem_ref(CLIENT_ERROR),
+            },
+        } }),
+    );
+}
+
+fn row_of(session: &Value) -> Value {
+    session["properties"]["user"].clone()
 }
 
 /// `{entity}` in a path: percent-encoded except unreserved characters.

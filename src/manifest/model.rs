@@ -193,6 +193,35 @@ impl Manifest {
     pub fn relation_count(&self) -> usize {
         self.entities.values().map(|e| e.relations.len()).sum()
     }
+
+    /// The manifest as the API serves it: without the password field of
+    /// the built-in users (`[auth] users`), so that no route, query,
+    /// discovery, OpenAPI document or generated client knows it.
+    pub fn served(&self) -> std::borrow::Cow<'_, Manifest> {
+        let Some(users) = self.auth.as_ref().and_then(|auth| auth.users.as_ref()) else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let hides = self
+            .entities
+            .get(&users.entity)
+            .is_some_and(|entity| entity.fields.contains_key(&users.password));
+        if !hides {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut served = self.clone();
+        if let Some(entity) = served.entities.get_mut(&users.entity) {
+            entity.fields.shift_remove(&users.password);
+            entity.indexes.retain(|index| {
+                !index.fields.iter().any(|part| {
+                    matches!(part, IndexPart::Field { field, .. } if *field == users.password)
+                })
+            });
+            entity
+                .uniques
+                .retain(|unique| !unique.fields.contains(&users.password));
+        }
+        std::borrow::Cow::Owned(served)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -107,33 +107,13 @@ impl State {
     }
 }
 
-/// What the API serves of `manifest`: the built-in users' password field
-/// is left out, so no route, filter, order, select, expand, discovery or
-/// OpenAPI document can read or write it (only `/api/_auth/...` do).
+/// What the API serves of `manifest` ([`Manifest::served`]), shared when
+/// it is the same.
 fn served(manifest: &Arc<Manifest>) -> Arc<Manifest> {
-    let Some(users) = manifest.auth.as_ref().and_then(|auth| auth.users.as_ref()) else {
-        return manifest.clone();
-    };
-    let hides = manifest
-        .entities
-        .get(&users.entity)
-        .is_some_and(|entity| entity.fields.contains_key(&users.password));
-    if !hides {
-        return manifest.clone();
+    match manifest.served() {
+        std::borrow::Cow::Borrowed(_) => manifest.clone(),
+        std::borrow::Cow::Owned(served) => Arc::new(served),
     }
-    let mut served = (**manifest).clone();
-    if let Some(entity) = served.entities.get_mut(&users.entity) {
-        entity.fields.shift_remove(&users.password);
-        entity.indexes.retain(|index| {
-            !index.fields.iter().any(|part| {
-                matches!(part, crate::manifest::IndexPart::Field { field, .. } if *field == users.password)
-            })
-        });
-        entity
-            .uniques
-            .retain(|unique| !unique.fields.contains(&users.password));
-    }
-    Arc::new(served)
 }
 
 /// The state shared by every request.

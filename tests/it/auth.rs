@@ -1102,3 +1102,92 @@ fn every_answer_carries_the_security_headers() {
         Some("no-store")
     );
 }
+
+#[test]
+fn the_openapi_document_describes_auth_and_hides_the_password() {
+    let text = users_manifest().replace("[auth]", "[auth]\nservice_key = \"${BAAS_SERVICE_KEY}\"");
+    let loaded = baas::manifest::load_str(Path::new("baas.toml"), text)
+        .unwrap()
+        .manifest;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), users_manifest()).unwrap();
+    support::baas(dir.path())
+        .args(["codegen", "openapi", "--out", "gen"])
+        .assert()
+        .success();
+    let generated: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("gen/openapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        !generated.to_string().contains("password_hash"),
+        "codegen shows the password field"
+    );
+    assert!(generated["paths"]["/api/_auth/login"]["post"].is_object());
+
+    let document = baas::codegen::openapi::document(&loaded.served());
+    assert!(!document.to_string().contains("password_hash"));
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["serviceKey"]["name"], "apikey");
+    assert_eq!(
+        document["security"],
+        json!([{}, { "bearer": [] }, { "serviceKey": [] }])
+    );
+    let list = &document["paths"]["/api/account"]["get"]["responses"];
+    for status in ["401", "403", "429"] {
+        assert!(list[status]["$ref"].is_string(), "{status}: {list}");
+    }
+    let login = &document["paths"]["/api/_auth/login"]["post"];
+    assert_eq!(
+        login["responses"]["401"]["$ref"],
+        "#/components/responses/Unauthorized"
+    );
+    assert_eq!(
+        login["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["user"]["$ref"],
+        "#/components/schemas/AccountRow"
+    );
+    // Every reference resolves.
+    let text = document.to_string();
+    for reference in text.split("\"$ref\":\"#/").skip(1) {
+        let pointer = format!("/{}", &reference[..reference.find('"').unwrap()]);
+        assert!(document.pointer(&pointer).is_some(), "dangling {pointer}");
+    }
+    // The document is valid OpenAPI (the validator the codegen tests use).
+    let setup = std::process::Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/setup.sh"))
+        .output()
+        .unwrap();
+    let validator = String::from_utf8_lossy(&setup.stdout)
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("OPENAPI_SPEC_VALIDATOR=")
+                .map(PathBuf::from)
+        });
+    match validator {
+        Some(validator) => {
+            let path = dir.path().join("auth-openapi.json");
+            std::fs::write(&path, document.to_string()).unwrap();
+            let output = std::process::Command::new(validator)
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        None if std::env::var_os("CI").is_some() => panic!("no OpenAPI validator"),
+        None => {}
+    }
+    // Without `[auth]` the document has none of it.
+    let open = baas::codegen::openapi::document(
+        &baas::manifest::load_str(Path::new("baas.toml"), manifest(""))
+            .unwrap()
+            .manifest,
+    );
+    assert!(open.get("security").is_none());
+    assert!(open["components"].get("securitySchemes").is_none());
+}
