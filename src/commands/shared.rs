@@ -209,6 +209,9 @@ pub(crate) fn describe(change: &Change) -> (String, String) {
         ChangeKind::AddCheck { entity, .. } => pair("add check", entity.clone()),
         ChangeKind::DropCheck { entity, .. } => pair("drop check", entity.clone()),
         ChangeKind::AlterEntity { entity, .. } => pair("alter entity", entity.clone()),
+        ChangeKind::AddObject { object } => pair("add", object.clone()),
+        ChangeKind::DropObject { object } => pair("drop", object.clone()),
+        ChangeKind::AlterObject { object } => pair("alter", object.clone()),
     }
 }
 

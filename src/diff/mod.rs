@@ -20,7 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::manifest::{
-    Entity, Field, FieldType, Generated, Index, Manifest, Relation, SourceEngine,
+    EngineObject, EngineObjects, Entity, Field, FieldType, Generated, Index, Manifest, ObjectKind,
+    Relation, SourceEngine,
 };
 
 mod normalize;
@@ -138,6 +139,18 @@ pub enum ChangeKind {
         entity: String,
         what: Vec<String>,
     },
+    /// An engine object (`[postgres]`) by its key: `extension pg_trgm`,
+    /// `function public.last_updated()`, `trigger t ON public.film`.
+    AddObject {
+        object: String,
+    },
+    DropObject {
+        object: String,
+    },
+    /// Its definition changed.
+    AlterObject {
+        object: String,
+    },
 }
 
 /// One change with its classification.
@@ -180,6 +193,7 @@ pub fn diff_with_renames(
         after: after.source.as_ref().map(|s| s.engine),
     };
     let mut changes = Vec::new();
+    engine_objects(&before.postgres, &after.postgres, &mut changes);
     enums(before, after, &mut changes);
 
     // Entity renames: new name → old name.
@@ -467,6 +481,92 @@ fn field_renames(from: &str, to: &str, renames: &[(String, String)]) -> Vec<(Str
                 .then(|| (old_field.to_owned(), new_field.to_owned()))
         })
         .collect()
+}
+
+/// Extensions and engine objects, by key; an object whose statement
+/// differs (spacing aside) or whose dependencies differ is altered.
+fn engine_objects(before: &EngineObjects, after: &EngineObjects, changes: &mut Vec<Change>) {
+    let names: BTreeSet<&String> = before
+        .extensions
+        .keys()
+        .chain(after.extensions.keys())
+        .collect();
+    for name in names {
+        let object = format!("extension {name}");
+        match (before.extensions.get(name), after.extensions.get(name)) {
+            (Some(old), Some(new)) => {
+                let version_changed = matches!(
+                    (&old.version, &new.version),
+                    (Some(a), Some(b)) if a != b
+                );
+                if old.schema != new.schema || version_changed {
+                    changes.push(Change::new(
+                        ChangeKind::AlterObject {
+                            object: object.clone(),
+                        },
+                        Safety::NeedsReview,
+                        format!("extension `{name}` changes schema or version"),
+                    ));
+                }
+            }
+            (Some(_), None) => changes.push(Change::new(
+                ChangeKind::DropObject { object },
+                Safety::Destructive,
+                format!("drops extension `{name}` and what it provides"),
+            )),
+            (None, Some(_)) => changes.push(Change::new(
+                ChangeKind::AddObject { object },
+                Safety::Safe,
+                format!("installs extension `{name}`"),
+            )),
+            (None, None) => {}
+        }
+    }
+    let old: BTreeMap<String, &EngineObject> =
+        before.objects.iter().map(|o| (o.key(), o)).collect();
+    let new: BTreeMap<String, &EngineObject> = after.objects.iter().map(|o| (o.key(), o)).collect();
+    for (key, object) in &old {
+        match new.get(key) {
+            Some(after) => {
+                if !normalize::statement_eq(&object.sql, &after.sql)
+                    || object.owned_by != after.owned_by
+                {
+                    changes.push(Change::new(
+                        ChangeKind::AlterObject {
+                            object: key.clone(),
+                        },
+                        Safety::NeedsReview,
+                        format!("{} `{}` changes", object.kind, object.name),
+                    ));
+                }
+            }
+            None => changes.push(Change::new(
+                ChangeKind::DropObject {
+                    object: key.clone(),
+                },
+                if object.kind == ObjectKind::Sequence {
+                    Safety::Destructive
+                } else {
+                    Safety::NeedsReview
+                },
+                format!(
+                    "drops {} `{}`; what still uses it must change first",
+                    object.kind, object.name
+                ),
+            )),
+        }
+    }
+    for (key, object) in &new {
+        if !old.contains_key(key) {
+            changes.push(Change::new(
+                ChangeKind::AddObject {
+                    object: key.clone(),
+                },
+                Safety::Safe,
+                format!("creates {} `{}`", object.kind, object.name),
+            ));
+        }
+    }
 }
 
 fn enums(before: &Manifest, after: &Manifest, changes: &mut Vec<Change>) {

@@ -178,6 +178,14 @@ fn ungroup(expr: Expr) -> Expr {
     }
 }
 
+/// Whether two whole statements (an engine object's `CREATE ...`) are the
+/// same, spacing and a final `;` aside. Bodies are compared as written:
+/// what a function does is its text.
+pub fn statement_eq(a: &str, b: &str) -> bool {
+    let trim = |text: &str| squeeze(text.trim().trim_end_matches(';'));
+    trim(a) == trim(b)
+}
+
 fn squeeze(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

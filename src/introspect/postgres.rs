@@ -27,6 +27,7 @@ use crate::manifest::{
     Index, IndexPart, Literal, Manifest, Project, ReferentialAction, Relation, RelationTarget,
     SortOrder, Source, SourceEngine, Unique,
 };
+use crate::manifest::{EngineObject, EngineObjects, Extension, ObjectKind};
 use crate::ui::Progress;
 
 /// The schema read when none is given.
@@ -46,6 +47,7 @@ const RULES: &str = include_str!("postgres/rules.sql");
 const POLICIES: &str = include_str!("postgres/policies.sql");
 const SEQUENCES: &str = include_str!("postgres/sequences.sql");
 const EXTENSIONS: &str = include_str!("postgres/extensions.sql");
+const DEPENDENCIES: &str = include_str!("postgres/dependencies.sql");
 
 /// Reads a PostgreSQL database over the network (sqlx).
 pub struct PostgresIntrospector {
@@ -255,6 +257,7 @@ pub(crate) struct Catalog {
     pub(crate) policies: Vec<PolicyRow>,
     pub(crate) sequences: Vec<SequenceRow>,
     pub(crate) extensions: Vec<ExtensionRow>,
+    pub(crate) dependencies: Vec<DependencyRow>,
 }
 
 /// A row type of one of the catalog queries.
@@ -311,6 +314,7 @@ async fn read_catalog(
         rules,
         policies,
         extensions,
+        dependencies,
     ) = tokio::try_join!(
         on_first,
         fetch::<TypeRow, _>(pool, TYPES, schemas),
@@ -323,6 +327,7 @@ async fn read_catalog(
         fetch::<RuleRow, _>(pool, RULES, schemas),
         fetch::<PolicyRow, _>(pool, POLICIES, schemas),
         fetch::<ExtensionRow, _>(pool, EXTENSIONS, schemas),
+        fetch::<DependencyRow, _>(pool, DEPENDENCIES, schemas),
     )?;
     let database = database.into_iter().next().unwrap_or_default();
     Ok(Catalog {
@@ -339,7 +344,28 @@ async fn read_catalog(
         policies,
         sequences,
         extensions,
+        dependencies,
     })
+}
+
+/// A function or domain of the schemas read that uses a function, a type
+/// or (through its row type) a relation.
+#[derive(Debug)]
+pub(crate) struct DependencyRow {
+    pub(crate) object: i64,
+    /// `function`, `type` or `relation`.
+    pub(crate) referenced_kind: String,
+    pub(crate) referenced: i64,
+}
+
+impl CatalogRow for DependencyRow {
+    fn decode(row: &PgRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            object: row.try_get("object")?,
+            referenced_kind: row.try_get("referenced_kind")?,
+            referenced: row.try_get("referenced")?,
+        })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -630,6 +656,8 @@ impl CatalogRow for IndexRow {
 pub(crate) struct TriggerRow {
     pub(crate) relation: i64,
     pub(crate) name: String,
+    /// The function it calls.
+    pub(crate) function: i64,
     pub(crate) definition: String,
 }
 
@@ -638,6 +666,7 @@ impl CatalogRow for TriggerRow {
         Ok(Self {
             relation: row.try_get("relation")?,
             name: row.try_get("name")?,
+            function: row.try_get("function")?,
             definition: row.try_get("definition")?,
         })
     }
@@ -645,20 +674,26 @@ impl CatalogRow for TriggerRow {
 
 #[derive(Debug)]
 pub(crate) struct RoutineRow {
+    pub(crate) oid: i64,
     pub(crate) schema: String,
     pub(crate) name: String,
     /// `f` function, `p` procedure, `a` aggregate, `w` window function.
     pub(crate) kind: String,
     pub(crate) arguments: String,
+    /// The statement that creates it; `None` for an aggregate of a kind
+    /// the catalog query does not print (ordered-set, moving, sort operator).
+    pub(crate) definition: Option<String>,
 }
 
 impl CatalogRow for RoutineRow {
     fn decode(row: &PgRow) -> sqlx::Result<Self> {
         Ok(Self {
+            oid: row.try_get("oid")?,
             schema: row.try_get("schema")?,
             name: row.try_get("name")?,
             kind: row.try_get("kind")?,
             arguments: row.try_get("arguments")?,
+            definition: row.try_get("definition")?,
         })
     }
 }
@@ -907,8 +942,13 @@ fn serial_columns(catalog: &Catalog, lookups: &Lookups<'_>) -> HashMap<(i64, i16
             let owned_here = sequence.ownership.as_deref() == Some("a")
                 && sequence.owner_relation == Some(column.relation)
                 && sequence.owner_column == Some(i32::from(column.position));
-            let unowned_alone = sequence.ownership.is_none() && columns.len() == 1;
-            if (owned_here || unowned_alone) && is_integer_type(&types, column.type_oid) {
+            // A sequence with options of its own, or that the column does
+            // not own, is carried as an engine object and the column keeps
+            // its `nextval(...)` default.
+            if owned_here
+                && sequence_options(sequence).is_none()
+                && is_integer_type(&types, column.type_oid)
+            {
                 serial.insert((column.relation, column.position), sequence_oid);
             }
         }
@@ -1157,6 +1197,7 @@ pub(crate) fn build(catalog: &Catalog, schemas: &[String], progress: &Progress) 
     }
 
     record_relations(catalog, &lookups, &mut ledger);
+    manifest.postgres = engine_objects(catalog, &lookups, &mut ledger);
     record_objects(catalog, &lookups, &mut ledger);
     record_sequences(catalog, &lookups, &mut ledger);
     record_types(catalog, &lookups, &resolver, &mut ledger);
@@ -1799,18 +1840,8 @@ fn record_relations(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledge
     }
 }
 
-/// Triggers, rules, policies, routines and extensions.
+/// Rules and policies.
 fn record_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger) {
-    for trigger in &catalog.triggers {
-        ledger.record(
-            lookups.object_name(trigger.relation),
-            "trigger",
-            format!(
-                "trigger `{}` is not represented: {}",
-                trigger.name, trigger.definition
-            ),
-        );
-    }
     for rule in &catalog.rules {
         ledger.record(
             lookups.object_name(rule.relation),
@@ -1853,60 +1884,228 @@ fn record_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             ),
         );
     }
+}
 
-    let mut routines: BTreeMap<&str, Vec<&RoutineRow>> = BTreeMap::new();
-    for routine in &catalog.routines {
-        routines.entry(&routine.schema).or_default().push(routine);
-    }
-    for (schema, mut list) in routines {
-        list.sort_by(|left, right| {
-            (&left.name, &left.arguments).cmp(&(&right.name, &right.arguments))
-        });
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for routine in &list {
-            let kind = match routine.kind.as_str() {
-                "p" => "procedure",
-                "a" => "aggregate",
-                "w" => "window function",
-                _ => "function",
-            };
-            *counts.entry(kind).or_default() += 1;
-        }
-        let counts: Vec<String> = counts
-            .iter()
-            .map(|(kind, count)| format!("{count} {kind}{}", if *count == 1 { "" } else { "s" }))
-            .collect();
-        const LISTED: usize = 50;
-        let mut names: Vec<String> = list
-            .iter()
-            .take(LISTED)
-            .map(|routine| format!("{}({})", routine.name, routine.arguments))
-            .collect();
-        if list.len() > LISTED {
-            names.push(format!("and {} more", list.len() - LISTED));
-        }
-        ledger.record(
-            schema,
-            "function",
-            format!(
-                "schema `{schema}` has {} that the manifest does not represent: {}",
-                counts.join(", "),
-                names.join(", ")
-            ),
-        );
-    }
-
+/// The `[postgres]` objects: extensions, and the functions, procedures,
+/// aggregates, triggers, domains and sequences of the schemas read (not
+/// those an extension made, nor a `serial` column's own sequence), each as
+/// the statement that creates it and what it uses.
+fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger) -> EngineObjects {
+    let mut objects = EngineObjects::default();
     for extension in &catalog.extensions {
-        ledger.record(
-            extension.name.as_str(),
-            "extension",
-            format!(
-                "extension `{}` {} (in schema `{}`) is not represented; types it provides are \
-                 written as `native`",
-                extension.name, extension.version, extension.schema
-            ),
+        objects.extensions.insert(
+            extension.name.clone(),
+            Extension {
+                schema: (extension.schema != lookups.naming.first)
+                    .then(|| extension.schema.clone()),
+                version: Some(extension.version.clone()),
+            },
         );
     }
+
+    // Keys of the objects carried, by object id (functions and domains).
+    let mut keys: HashMap<i64, String> = HashMap::new();
+    let mut routines: Vec<(&RoutineRow, ObjectKind, String)> = Vec::new();
+    for routine in &catalog.routines {
+        let identity = format!(
+            "{}({})",
+            qualified(&routine.schema, &routine.name),
+            routine.arguments
+        );
+        let kind = match routine.kind.as_str() {
+            "p" => ObjectKind::Procedure,
+            "a" => ObjectKind::Aggregate,
+            _ => ObjectKind::Function,
+        };
+        if routine.definition.is_none() {
+            ledger.record(
+                identity.as_str(),
+                "function",
+                format!(
+                    "aggregate `{identity}` is an ordered-set or moving aggregate, or has a sort \
+                     operator; the manifest does not carry it"
+                ),
+            );
+            continue;
+        }
+        keys.insert(routine.oid, format!("{kind} {identity}"));
+        routines.push((routine, kind, identity));
+    }
+    let domains: Vec<&TypeRow> = catalog
+        .types
+        .iter()
+        .filter(|ty| ty.kind == "d" && ty.defined_here)
+        .collect();
+    for ty in &domains {
+        keys.insert(
+            ty.oid,
+            format!("domain {}", qualified(&ty.schema, &ty.name)),
+        );
+    }
+    let mut uses: HashMap<i64, BTreeSet<String>> = HashMap::new();
+    for dependency in &catalog.dependencies {
+        let target = match dependency.referenced_kind.as_str() {
+            "relation" => lookups
+                .entity_names
+                .get(&dependency.referenced)
+                .map(|name| format!("entity {name}")),
+            _ => keys.get(&dependency.referenced).cloned(),
+        };
+        if let Some(target) = target
+            && dependency.referenced != dependency.object
+        {
+            uses.entry(dependency.object).or_default().insert(target);
+        }
+    }
+    let depends_on = |oid: i64| -> Vec<String> {
+        uses.get(&oid)
+            .map(|set| set.iter().cloned().collect())
+            .unwrap_or_default()
+    };
+
+    let mut list = Vec::new();
+    for sequence in standalone_sequences(catalog, lookups) {
+        let name = qualified(&sequence.schema, &sequence.name);
+        let mut sql = format!("CREATE SEQUENCE {name}");
+        if sequence.type_name != "bigint" {
+            sql.push_str(&format!(" AS {}", sequence.type_name));
+        }
+        if let Some(options) = sequence_options(sequence) {
+            sql.push(' ');
+            sql.push_str(&options);
+        }
+        let owned_by = match (sequence.owner_relation, sequence.owner_column) {
+            (Some(relation), Some(position)) => {
+                let table = lookups.relations.get(&relation);
+                let column = i16::try_from(position)
+                    .ok()
+                    .and_then(|position| lookups.column_rows.get(&(relation, position)));
+                match (table, column) {
+                    (Some(table), Some(column)) => Some(format!(
+                        "{}.{}",
+                        qualified(&table.schema, &table.name),
+                        quote_identifier(&column.name)
+                    )),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        list.push(EngineObject {
+            kind: ObjectKind::Sequence,
+            name,
+            sql,
+            depends_on: Vec::new(),
+            owned_by,
+        });
+    }
+    for ty in domains {
+        let mut sql = format!(
+            "CREATE DOMAIN {} AS {}",
+            qualified(&ty.schema, &ty.name),
+            ty.base_formatted.as_deref().unwrap_or("text")
+        );
+        if let Some(default) = &ty.default_sql {
+            sql.push_str(&format!(" DEFAULT {default}"));
+        }
+        if ty.not_null {
+            sql.push_str(" NOT NULL");
+        }
+        for check in ty.checks.iter().flatten() {
+            // `name: CHECK (...)`, as types.sql prints it.
+            if let Some((name, definition)) = check.split_once(": ") {
+                sql.push_str(&format!(
+                    " CONSTRAINT {} {definition}",
+                    quote_identifier(name)
+                ));
+            }
+        }
+        list.push(EngineObject {
+            kind: ObjectKind::Domain,
+            name: qualified(&ty.schema, &ty.name),
+            sql,
+            depends_on: depends_on(ty.oid),
+            owned_by: None,
+        });
+    }
+    for (routine, kind, identity) in routines {
+        list.push(EngineObject {
+            kind,
+            name: identity,
+            sql: routine
+                .definition
+                .as_deref()
+                .unwrap_or_default()
+                .trim_end()
+                .to_owned(),
+            depends_on: depends_on(routine.oid),
+            owned_by: None,
+        });
+    }
+    for trigger in &catalog.triggers {
+        let mut depends_on = Vec::new();
+        if let Some(name) = lookups.entity_names.get(&trigger.relation) {
+            depends_on.push(format!("entity {name}"));
+        }
+        if let Some(function) = keys.get(&trigger.function) {
+            depends_on.push(function.clone());
+        }
+        let Some(table) = lookups.relations.get(&trigger.relation) else {
+            continue;
+        };
+        list.push(EngineObject {
+            kind: ObjectKind::Trigger,
+            name: format!(
+                "{} ON {}",
+                quote_identifier(&trigger.name),
+                qualified(&table.schema, &table.name)
+            ),
+            sql: trigger.definition.clone(),
+            depends_on,
+            owned_by: None,
+        });
+    }
+    list.sort_by(|left, right| (left.kind, &left.name).cmp(&(right.kind, &right.name)));
+    objects.objects = list;
+    objects
+}
+
+/// `schema.name`, each quoted where PostgreSQL needs it.
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_identifier(schema), quote_identifier(name))
+}
+
+/// `name` quoted when it is not a plain lower-case identifier (as
+/// `quote_ident` does, keywords aside).
+fn quote_identifier(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+        && !matches!(
+            name,
+            "user" | "order" | "table" | "select" | "group" | "from" | "where" | "end" | "default"
+        );
+    if plain {
+        name.to_owned()
+    } else {
+        quote_identifier_always(name)
+    }
+}
+
+/// Sequences that belong to no `serial` or identity column.
+fn standalone_sequences<'c>(catalog: &'c Catalog, lookups: &Lookups<'_>) -> Vec<&'c SequenceRow> {
+    let serial: BTreeSet<i64> = lookups.serial_columns.values().copied().collect();
+    catalog
+        .sequences
+        .iter()
+        .filter(|sequence| {
+            sequence.ownership.as_deref() != Some("i") && !serial.contains(&sequence.oid)
+        })
+        .collect()
 }
 
 /// Sequences that are not simply the `serial` or identity column they
@@ -1915,22 +2114,6 @@ fn record_sequences(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledge
     let mut serial_of: HashMap<i64, (i64, i16)> = HashMap::new();
     for (column, sequence) in &lookups.serial_columns {
         serial_of.insert(*sequence, *column);
-    }
-    let mut callers: HashMap<i64, Vec<String>> = HashMap::new();
-    for column in &catalog.columns {
-        if let (Some(sequence), Some(sql)) = (column.default_sequence, &column.default_sql)
-            && lookups.entity_names.contains_key(&column.relation)
-            && !lookups
-                .serial_columns
-                .contains_key(&(column.relation, column.position))
-            && sql.contains("nextval")
-        {
-            callers.entry(sequence).or_default().push(format!(
-                "{}.{}",
-                lookups.object_name(column.relation),
-                column.name
-            ));
-        }
     }
     let column_label = |relation: i64, position: i32| -> String {
         let name = i16::try_from(position)
@@ -1969,25 +2152,8 @@ fn record_sequences(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledge
                 }
                 (!notes.is_empty()).then(|| format!("sequence `{object}` {}", notes.join(", and ")))
             }
-            (_, None) => {
-                let mut text = format!("sequence `{object}`");
-                if let Some(owner) = &owner {
-                    text.push_str(&format!(" (owned by `{owner}`)"));
-                }
-                text.push_str(" is not represented");
-                if let Some(callers) = callers.get(&sequence.oid) {
-                    let mut callers = callers.clone();
-                    callers.sort();
-                    text.push_str(&format!(
-                        "; the defaults of {} call it and are kept as SQL",
-                        quoted_list(&callers)
-                    ));
-                }
-                if let Some(options) = options {
-                    text.push_str(&format!("; options: {options}"));
-                }
-                Some(text)
-            }
+            // Carried as an engine object (see `engine_objects`).
+            (_, None) => None,
         };
         if let Some(message) = message {
             ledger.record(object, "sequence", message);
@@ -2045,7 +2211,8 @@ fn record_types(
             "no column uses it".to_owned()
         };
         match ty.kind.as_str() {
-            "d" if used || ty.defined_here => {
+            // Domains defined here are carried (see `engine_objects`).
+            "d" if used && !ty.defined_here => {
                 let mut definition = ty.base_formatted.clone().unwrap_or_default();
                 if ty.not_null {
                     definition.push_str(" NOT NULL");

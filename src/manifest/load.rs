@@ -311,7 +311,7 @@ impl<'a> Node<'a> {
 }
 
 const ROOT_KEYS: &[&str] = &[
-    "manifest", "project", "source", "enums", "entities", "api", "auth",
+    "manifest", "project", "source", "enums", "entities", "api", "auth", "postgres",
 ];
 const AUTH_KEYS: &[&str] = &[
     "jwt_secret",
@@ -328,6 +328,15 @@ const AUTH_KEYS: &[&str] = &[
 ];
 const AUTH_CLAIMS_KEYS: &[&str] = &["id", "role", "tenant"];
 const AUTH_USERS_KEYS: &[&str] = &["entity", "email", "password"];
+const ENGINE_OBJECT_SECTIONS: &[&str] = &[
+    "extensions",
+    "sequences",
+    "domains",
+    "functions",
+    "triggers",
+];
+const EXTENSION_KEYS: &[&str] = &["schema", "version"];
+const ENGINE_OBJECT_KEYS: &[&str] = &["name", "kind", "sql", "depends_on", "owned_by"];
 const API_KEYS: &[&str] = &[
     "base_url",
     "operations",
@@ -640,6 +649,7 @@ impl Reader {
                 "entities" => manifest.entities = self.named(node, "entities", Self::entity),
                 "api" => manifest.api = self.api(node),
                 "auth" => manifest.auth = self.auth(node),
+                "postgres" => manifest.postgres = self.engine_objects(node, "postgres"),
                 _ => {}
             }
         }
@@ -703,6 +713,109 @@ impl Reader {
                 .with_help(format!("add `format = {CURRENT_FORMAT}`")),
             );
         }
+    }
+
+    /// `[postgres]`: extensions and the arrays of engine objects.
+    fn engine_objects(&mut self, node: Node<'_>, path: &str) -> EngineObjects {
+        let mut objects = EngineObjects::default();
+        let Some(table) = self.table(node, path) else {
+            return objects;
+        };
+        let what = format!("`[{path}]`");
+        for (section, node) in self.entries(table, path, ENGINE_OBJECT_SECTIONS, &what) {
+            let child = key_path(path, section);
+            if section == "extensions" {
+                objects.extensions = self.named(node, &child, Self::extension);
+                continue;
+            }
+            let kind = match section {
+                "sequences" => ObjectKind::Sequence,
+                "domains" => ObjectKind::Domain,
+                "triggers" => ObjectKind::Trigger,
+                _ => ObjectKind::Function,
+            };
+            let list = self.list(node, &child, Self::engine_object);
+            for mut object in list {
+                if section != "functions" {
+                    if object.kind != ObjectKind::Function {
+                        self.problem(
+                            Problem::new(
+                                ProblemKind::UnknownKey,
+                                &child,
+                                format!("`kind` is only read in `[[{path}.functions]]`"),
+                            )
+                            .with_help("remove `kind`: the array says what the object is"),
+                        );
+                    }
+                    object.kind = kind;
+                } else if object.kind.section() != "functions" {
+                    self.problem(
+                        Problem::new(
+                            ProblemKind::InvalidValue,
+                            &child,
+                            format!("`{}` is not a kind of function", object.kind),
+                        )
+                        .with_help("use `function`, `procedure` or `aggregate`"),
+                    );
+                }
+                objects.objects.push(object);
+            }
+        }
+        objects
+    }
+
+    fn extension(&mut self, name: &str, node: Node<'_>, path: &str) -> Option<Extension> {
+        let table = self.table(node, path)?;
+        let mut extension = Extension::default();
+        let what = format!("extension `{name}`");
+        for (key, node) in self.entries(table, path, EXTENSION_KEYS, &what) {
+            let child = key_path(path, key);
+            match key {
+                "schema" => extension.schema = self.non_empty_string(node, &child),
+                "version" => extension.version = self.non_empty_string(node, &child),
+                _ => {}
+            }
+        }
+        Some(extension)
+    }
+
+    fn engine_object(&mut self, node: Node<'_>, path: &str) -> Option<EngineObject> {
+        let table = self.table(node, path)?;
+        let mut name = None;
+        let mut kind = ObjectKind::Function;
+        let mut sql = None;
+        let mut depends_on = Vec::new();
+        let mut owned_by = None;
+        for (key, node) in self.entries(table, path, ENGINE_OBJECT_KEYS, "an engine object") {
+            let child = key_path(path, key);
+            match key {
+                "name" => name = self.non_empty_string(node, &child),
+                "kind" => {
+                    if let Some(parsed) = self.choice(
+                        node,
+                        &child,
+                        ObjectKind::ALL,
+                        ObjectKind::parse,
+                        ProblemKind::InvalidValue,
+                    ) {
+                        kind = parsed;
+                    }
+                }
+                "sql" => sql = self.non_empty_string(node, &child),
+                "depends_on" => depends_on = self.strings(node, &child).unwrap_or_default(),
+                "owned_by" => owned_by = self.non_empty_string(node, &child),
+                _ => {}
+            }
+        }
+        let name = self.required(name, path, "name", "engine object", "\"public.f(integer)\"");
+        let sql = self.required(sql, path, "sql", "engine object", "\"CREATE ...\"");
+        Some(EngineObject {
+            kind,
+            name: name?,
+            sql: sql?,
+            depends_on,
+            owned_by,
+        })
     }
 
     fn api(&mut self, node: Node<'_>) -> Option<Api> {

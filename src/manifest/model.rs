@@ -33,6 +33,9 @@ pub struct Manifest {
     /// Who the callers of `baas serve` are (`[auth]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<Auth>,
+    /// `[postgres]`: PostgreSQL objects with no portable form.
+    #[serde(skip_serializing_if = "EngineObjects::is_empty")]
+    pub postgres: EngineObjects,
 }
 
 /// An existing API: where it lives and what it offers.
@@ -174,6 +177,7 @@ impl Default for Manifest {
             entities: BTreeMap::new(),
             api: None,
             auth: None,
+            postgres: EngineObjects::default(),
         }
     }
 }
@@ -398,6 +402,107 @@ string_enum! {
     pub enum SortOrder {
         Asc => "asc",
         Desc => "desc",
+    }
+}
+
+/// Objects of one engine that have no portable form (`[postgres]`):
+/// extensions, and functions, triggers, domains and sequences each kept as
+/// the statement that creates it, with what it needs. Plans create them in
+/// dependency order and `diff` compares them, so a database that holds them
+/// round-trips. See `docs/manifest.md`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EngineObjects {
+    /// Extensions by name (`pg_trgm`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extensions: BTreeMap<String, Extension>,
+    /// Every other object, in the order the source listed them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<EngineObject>,
+}
+
+impl EngineObjects {
+    pub fn is_empty(&self) -> bool {
+        self.extensions.is_empty() && self.objects.is_empty()
+    }
+
+    /// The object whose [`EngineObject::key`] is `key`.
+    pub fn object(&self, key: &str) -> Option<&EngineObject> {
+        self.objects.iter().find(|object| object.key() == key)
+    }
+}
+
+/// An installed extension.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Extension {
+    /// The schema its objects live in, when not the default one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The version installed where the manifest was read (informative: a
+    /// plan installs the server's default version).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+string_enum! {
+    /// What an [`EngineObject`] is; each kind has its own array in the
+    /// manifest (functions, procedures and aggregates share `functions`).
+    pub enum ObjectKind {
+        Sequence => "sequence",
+        Domain => "domain",
+        Function => "function",
+        Procedure => "procedure",
+        Aggregate => "aggregate",
+        Trigger => "trigger",
+    }
+}
+
+impl ObjectKind {
+    /// The manifest array holding this kind (`[[postgres.functions]]`).
+    pub fn section(self) -> &'static str {
+        match self {
+            Self::Sequence => "sequences",
+            Self::Domain => "domains",
+            Self::Function | Self::Procedure | Self::Aggregate => "functions",
+            Self::Trigger => "triggers",
+        }
+    }
+
+    /// The SQL keyword of `DROP <keyword> <name>`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Self::Sequence => "SEQUENCE",
+            Self::Domain => "DOMAIN",
+            Self::Function => "FUNCTION",
+            Self::Procedure => "PROCEDURE",
+            Self::Aggregate => "AGGREGATE",
+            Self::Trigger => "TRIGGER",
+        }
+    }
+}
+
+/// One engine object, kept as the statement that creates it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EngineObject {
+    pub kind: ObjectKind,
+    /// Its identity as SQL, schema-qualified: `public.group_concat(text)`
+    /// (functions with their argument types), `last_updated ON public.film`
+    /// (triggers), `public.year` (domains, sequences).
+    pub name: String,
+    /// The statement that creates it (`CREATE [OR REPLACE] ...`).
+    pub sql: String,
+    /// What must exist first: other objects by [`EngineObject::key`]
+    /// (`function public.last_updated()`) and entities as `entity <name>`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// Sequences: the column that owns it, as SQL (`public.film.film_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owned_by: Option<String>,
+}
+
+impl EngineObject {
+    /// `<kind> <name>`: how diffs, plans and `depends_on` name it.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.kind, self.name)
     }
 }
 

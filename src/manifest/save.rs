@@ -50,6 +50,8 @@ pub fn to_toml(manifest: &Manifest) -> String {
         entity_section(&mut out, name, entity);
     }
 
+    engine_objects(&mut out, "postgres", &manifest.postgres);
+
     if let Some(api) = &manifest.api {
         out.push_str("\n[api]\n");
         optional(&mut out, "base_url", api.base_url.as_deref());
@@ -124,6 +126,42 @@ fn auth_section(out: &mut String, auth: &Auth) {
     }
     if auth.rls {
         line(out, "rls", "true");
+    }
+}
+
+/// `[<engine>.extensions]` and one `[[<engine>.<section>]]` per object, in
+/// a fixed order of sections and the model's order within each.
+fn engine_objects(out: &mut String, engine: &str, objects: &EngineObjects) {
+    if !objects.extensions.is_empty() {
+        let _ = writeln!(out, "\n[{engine}.extensions]");
+        for (name, extension) in &objects.extensions {
+            let mut pairs = Vec::new();
+            if let Some(schema) = &extension.schema {
+                pairs.push(("schema", string(schema)));
+            }
+            if let Some(version) = &extension.version {
+                pairs.push(("version", string(version)));
+            }
+            line(out, &key(name), &inline_table(&pairs));
+        }
+    }
+    for section in ["sequences", "domains", "functions", "triggers"] {
+        for object in objects
+            .objects
+            .iter()
+            .filter(|o| o.kind.section() == section)
+        {
+            let _ = writeln!(out, "\n[[{engine}.{section}]]");
+            line(out, "name", &string(&object.name));
+            if section == "functions" && object.kind != ObjectKind::Function {
+                line(out, "kind", &string(object.kind.as_str()));
+            }
+            if !object.depends_on.is_empty() {
+                line(out, "depends_on", &strings(&object.depends_on));
+            }
+            optional(out, "owned_by", object.owned_by.as_deref());
+            line(out, "sql", &block_string(&object.sql));
+        }
     }
 }
 

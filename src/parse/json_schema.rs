@@ -144,6 +144,7 @@ pub fn parse(
         entities,
         api: None,
         auth: None,
+        ..Manifest::default()
     };
     Ok(Introspection { manifest, ledger })
 }

@@ -595,6 +595,7 @@ fn build(
             ..Api::default()
         }),
         auth: None,
+        ..Manifest::default()
     };
     Ok(Introspection { manifest, ledger })
 }

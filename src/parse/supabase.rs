@@ -271,6 +271,7 @@ pub(crate) fn from_postgrest(
             ..Api::default()
         }),
         auth: None,
+        ..Manifest::default()
     };
     Ok(Introspection {
         manifest,

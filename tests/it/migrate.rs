@@ -854,6 +854,54 @@ fn postgres_check_url_clean_after_apply_and_drift_after_a_hand_edit() {
     );
 }
 
+#[test]
+fn postgres_check_url_reports_each_engine_object_changed_by_hand() {
+    let Some(database) = Postgres::create("objects_drift") else {
+        return;
+    };
+    let url = database.url().to_owned();
+    database.psql(&crate::migrate_render::structure_sql());
+    let dir = project(MANIFEST);
+    expect(dir.path(), &["introspect", &url, "--force"], 0);
+    expect(dir.path(), &["check", "--url", &url], 0);
+    for (by_hand, object) in [
+        (
+            "CREATE OR REPLACE FUNCTION public.word_count(body text) RETURNS integer \
+             LANGUAGE sql IMMUTABLE AS $$ SELECT 0 $$",
+            "function public.word_count(body text)",
+        ),
+        (
+            "DROP TRIGGER users_set_updated_at ON public.users",
+            "trigger users_set_updated_at ON public.users",
+        ),
+        (
+            "ALTER DOMAIN public.slug DROP CONSTRAINT slug_format",
+            "domain public.slug",
+        ),
+        (
+            "ALTER SEQUENCE public.invoice_number_seq INCREMENT BY 5",
+            "sequence public.invoice_number_seq",
+        ),
+        ("CREATE EXTENSION hstore", "extension hstore"),
+        (
+            "CREATE PROCEDURE public.noop() LANGUAGE sql AS 'SELECT 1'",
+            "procedure public.noop()",
+        ),
+    ] {
+        database.query(by_hand);
+        let (stdout, _) = expect(dir.path(), &["check", "--url", &url, "--json"], 1);
+        let body = json(&stdout);
+        assert_eq!(body["drift"], true, "{by_hand}\n{stdout}");
+        assert!(
+            stdout.contains(&format!("\"{object}\"")),
+            "{by_hand}: `{object}` not reported\n{stdout}"
+        );
+        // The manifest catches up; the next change is on its own.
+        expect(dir.path(), &["introspect", &url, "--force"], 0);
+        expect(dir.path(), &["check", "--url", &url], 0);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // MySQL / MariaDB: no transactional DDL
 

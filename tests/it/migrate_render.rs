@@ -307,7 +307,10 @@ fn change_object(change: &Change) -> String {
     match (text("entity"), text("field").or_else(|| text("index"))) {
         (Some(entity), Some(part)) => format!("{entity}.{part}"),
         (Some(entity), None) => entity,
-        _ => text("name").or_else(|| text("to")).unwrap_or_default(),
+        _ => text("name")
+            .or_else(|| text("to"))
+            .or_else(|| text("object"))
+            .unwrap_or_default(),
     }
 }
 
@@ -394,16 +397,6 @@ fn pagila_schema() -> String {
     std::fs::read_to_string(corpus_file("sql/postgres/pagila-schema.sql")).unwrap()
 }
 
-/// The statement of one object of a `pg_dump` script, from `start` to the
-/// blank lines before its `ALTER ... OWNER TO`.
-fn pg_dump_object<'a>(script: &'a str, start: &str) -> &'a str {
-    let from = script
-        .find(start)
-        .unwrap_or_else(|| panic!("`{start}` is not in the dump"));
-    let length = script[from..].find("\n\n\nALTER ").unwrap();
-    &script[from..from + length]
-}
-
 /// Loads `script` into a fresh database and introspects it.
 async fn pg_source(label: &str, script: &str) -> Option<(pg::Database, Manifest)> {
     let database = pg::Database::create_async(label).await?;
@@ -426,12 +419,56 @@ async fn pg_round_trip(label: &str, source: &Manifest, prelude: &str) -> (Plan, 
     pg::apply(&fresh, &plan.down).await;
     let left = pg::introspect(&fresh).await;
     assert!(
-        left.entities.is_empty() && left.enums.is_empty(),
-        "the down script left {:?} {:?}",
+        left.entities.is_empty() && left.enums.is_empty() && left.postgres.is_empty(),
+        "the down script left {:?} {:?} {:?}",
         left.entities.keys().collect::<Vec<_>>(),
-        left.enums.keys().collect::<Vec<_>>()
+        left.enums.keys().collect::<Vec<_>>(),
+        left.postgres
     );
     (plan, changes)
+}
+
+/// `tests/fixtures/postgres/structure.sql`: a Rails-style schema dump
+/// with extensions, a domain, sequences, functions, an aggregate, triggers.
+pub(crate) fn structure_sql() -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/postgres/structure.sql"),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_structure_sql_round_trips_through_a_fresh_database() {
+    let Some((_source_db, source)) = pg_source("structure", &structure_sql()).await else {
+        return;
+    };
+    let keys: Vec<String> = source.postgres.objects.iter().map(|o| o.key()).collect();
+    for expected in [
+        "domain public.slug",
+        "sequence public.invoice_number_seq",
+        "function public.set_updated_at()",
+        "function public.word_count(body text)",
+        "aggregate public.lines(text)",
+        "trigger articles_set_updated_at ON public.articles",
+    ] {
+        assert!(
+            keys.iter().any(|k| k == expected),
+            "{expected} in {keys:#?}"
+        );
+    }
+    assert_eq!(
+        source.postgres.extensions.keys().collect::<Vec<_>>(),
+        ["citext", "pg_trgm", "pgcrypto"]
+    );
+    let (plan, changes) = pg_round_trip("structure_copy", &source, "").await;
+    assert!(
+        changes.is_empty(),
+        "{}\n{}",
+        show(&changes),
+        plan.up.to_sql()
+    );
+    assert!(plan.lossy.is_empty(), "{:#?}", plan.lossy);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -454,32 +491,17 @@ async fn postgres_pagila_round_trips_through_a_fresh_database() {
     let Some((_source_db, source)) = pg_source("pagila", &pagila_schema()).await else {
         return;
     };
-    // The manifest holds no functions: the aggregate two of pagila's views
-    // call exists in the database the migration runs on, as it would in
-    // pagila's own.
-    let schema = pagila_schema();
-    let functions = format!(
-        "{};\n{};\n",
-        pg_dump_object(&schema, "CREATE FUNCTION public._group_concat"),
-        pg_dump_object(&schema, "CREATE AGGREGATE public.group_concat")
-    );
-    let (plan, changes) = pg_round_trip("pagila_copy", &source, &functions).await;
-    // The one thing the manifest cannot carry: `film.release_year` is of
-    // pagila's domain `year`, which the manifest does not define.
-    assert_eq!(
-        plan.lossy,
-        [
-            "film.release_year: `year` is not a built-in PostgreSQL type (a domain?) and the manifest does not define it; written as `integer`"
-        ],
-    );
-    let objects: Vec<String> = changes.iter().map(change_object).collect();
-    assert_eq!(
-        objects,
-        ["film.release_year"],
+    // The manifest carries pagila's functions, aggregate, triggers and
+    // domain: the plan applies to an empty database with no manual step.
+    let (plan, changes) = pg_round_trip("pagila_copy", &source, "").await;
+    assert!(plan.lossy.is_empty(), "{:#?}", plan.lossy);
+    assert!(
+        changes.is_empty(),
         "{}\n{}",
         show(&changes),
         plan.up.to_sql()
     );
+    assert!(!source.postgres.objects.is_empty());
     assert!(unexplained(&changes, &plan.lossy).is_empty());
 }
 

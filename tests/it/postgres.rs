@@ -418,16 +418,42 @@ async fn pagila_introspects_faithfully() {
             .all(|index| !index.name.ends_with("_pkey"))
     );
 
-    // The ledger: triggers, the partitions, functions, domains and the
-    // sequences behind the serial columns.
+    // The ledger: the partitions and the sequences behind the serial
+    // columns. Triggers, functions, the aggregate and the domains are
+    // carried in `[postgres]`.
     let kinds = ledger_kinds(&introspection);
     let count = |kind: &str| kinds.iter().filter(|(_, k)| k == kind).count();
-    assert_eq!(count("trigger"), 15);
+    assert_eq!(count("trigger"), 0);
     assert_eq!(count("sequence"), 13);
     assert_eq!(count("partition"), 1);
-    assert_eq!(count("function"), 1);
-    assert_eq!(count("domain"), 2);
-    assert_eq!(introspection.ledger.len(), 32, "{kinds:#?}");
+    assert_eq!(count("function"), 0);
+    assert_eq!(count("domain"), 0);
+    assert_eq!(introspection.ledger.len(), 14, "{kinds:#?}");
+    let carried: Vec<String> = manifest
+        .postgres
+        .objects
+        .iter()
+        .map(|object| object.kind.to_string())
+        .collect();
+    let carried = |kind: &str| carried.iter().filter(|k| *k == kind).count();
+    assert_eq!(carried("trigger"), 15);
+    assert_eq!(carried("function"), 9);
+    assert_eq!(carried("aggregate"), 1);
+    assert_eq!(carried("domain"), 2);
+    let group_concat = manifest
+        .postgres
+        .object("aggregate public.group_concat(text)")
+        .expect("pagila's aggregate is carried");
+    assert_eq!(
+        group_concat.depends_on,
+        ["function public._group_concat(text, text)"]
+    );
+    assert!(
+        manifest
+            .postgres
+            .object("function public.rewards_report(min_monthly_purchases integer, min_dollar_amount_purchased numeric)")
+            .is_some_and(|f| f.depends_on.contains(&"entity customer".to_owned()))
+    );
     let partition = ledger_entry(&introspection, "partition", "payment");
     for month in 1..=7 {
         assert!(
@@ -446,28 +472,8 @@ async fn pagila_introspects_faithfully() {
         "{}",
         partition.message
     );
-    let trigger = ledger_entry(&introspection, "trigger", "film");
-    assert!(
-        trigger.message.contains("film_fulltext_trigger")
-            || trigger.message.contains("last_updated")
-    );
-    let functions = ledger_entry(&introspection, "function", "public");
-    assert!(
-        functions.message.contains("9 functions"),
-        "{}",
-        functions.message
-    );
-    assert!(
-        functions.message.contains("rewards_report("),
-        "{}",
-        functions.message
-    );
-    let domain = ledger_entry(&introspection, "domain", "year");
-    assert!(
-        domain.message.contains("VALUE >= 1901"),
-        "{}",
-        domain.message
-    );
+    let year = manifest.postgres.object("domain public.year").unwrap();
+    assert!(year.sql.contains("VALUE >= 1901"), "{}", year.sql);
 
     insta::assert_snapshot!("pagila_manifest", snapshot_text(manifest, "pagila"));
     insta::assert_json_snapshot!("pagila_ledger", introspection.ledger.entries());
@@ -498,7 +504,7 @@ async fn pagila_introspects_faithfully() {
     assert_eq!(report["counts"]["relations"], 18);
     assert_eq!(report["counts"]["enums"], 1);
     assert_eq!(report["lossy"], true);
-    assert_eq!(report["ledger"].as_array().unwrap().len(), 32);
+    assert_eq!(report["ledger"].as_array().unwrap().len(), 14);
     let written = std::fs::read_to_string(project.path().join("out/baas.toml")).unwrap();
     assert!(!written.contains("pagilaHunter2"), "{written}");
     let expected_url = format!(
@@ -1083,18 +1089,13 @@ async fn features_introspect_faithfully_across_two_schemas() {
         [
             ("bookings", "exclusion_constraint"),
             ("books", "index_options"),
-            ("books", "trigger"),
             ("editions", "index_options"),
-            ("email", "domain"),
             ("nothing", "empty_table"),
             ("place", "composite_type"),
-            ("public", "function"),
             ("reviews", "policy"),
             ("scratch", "storage_options"),
             ("scratch", "unlogged"),
-            ("shared_seq", "sequence"),
             ("special_books", "inheritance"),
-            ("standalone_seq", "sequence"),
         ]
         .map(|(object, kind)| (object.to_owned(), kind.to_owned()))
     );
@@ -1115,15 +1116,34 @@ async fn features_introspect_faithfully_across_two_schemas() {
     let policy = ledger_entry(&introspection, "policy", "reviews");
     assert!(policy.message.contains("reviews_visible"));
     assert!(policy.message.contains("USING (body IS NOT NULL)"));
-    let trigger = ledger_entry(&introspection, "trigger", "books");
-    assert!(trigger.message.contains("books_touch"));
-    let function = ledger_entry(&introspection, "function", "public");
-    assert!(function.message.contains("touch()"));
-    let shared = ledger_entry(&introspection, "sequence", "shared_seq");
-    assert!(
-        shared
-            .message
-            .contains("`books.legacy_id`, `reviews.legacy_id`")
+    // Carried, not lost: the trigger, its function, the domain and the
+    // sequences that belong to no serial column.
+    let keys: Vec<String> = manifest.postgres.objects.iter().map(|o| o.key()).collect();
+    assert_eq!(
+        keys,
+        [
+            "sequence public.shared_seq",
+            "sequence public.standalone_seq",
+            "domain public.email",
+            "function public.touch()",
+            "trigger books_touch ON public.books",
+        ]
+    );
+    let standalone = manifest
+        .postgres
+        .object("sequence public.standalone_seq")
+        .unwrap();
+    assert_eq!(
+        standalone.sql,
+        "CREATE SEQUENCE public.standalone_seq INCREMENT BY 5 START WITH 100"
+    );
+    let trigger = manifest
+        .postgres
+        .object("trigger books_touch ON public.books")
+        .unwrap();
+    assert_eq!(
+        trigger.depends_on,
+        ["entity books", "function public.touch()"]
     );
     insta::assert_json_snapshot!("features_ledger", introspection.ledger.entries());
     insta::assert_snapshot!("features_manifest", snapshot_text(manifest, "features"));

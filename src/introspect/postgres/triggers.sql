@@ -1,7 +1,9 @@
 -- User triggers (not the internal ones behind foreign keys) on the tables
--- and views of the requested schemas ($1), partitions left out.
+-- and views of the requested schemas ($1), partitions left out, with the
+-- function each calls.
 SELECT t.tgrelid::int8 AS relation,
        t.tgname::text AS name,
+       t.tgfoid::int8 AS function,
        pg_get_triggerdef(t.oid, true) AS definition
   FROM pg_trigger t
   JOIN pg_class c ON c.oid = t.tgrelid

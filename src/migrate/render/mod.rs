@@ -212,6 +212,19 @@ pub fn render(
 }
 
 fn render_script(cx: &mut Cx<'_>) -> Result<Script, RenderError> {
+    if cx.target != Target::Postgres {
+        // `[postgres]` objects exist only there.
+        for change in cx.changes {
+            if let ChangeKind::AddObject { object } | ChangeKind::AlterObject { object } =
+                &change.kind
+            {
+                cx.lossy(format!(
+                    "{object}: a PostgreSQL object; {} has no equivalent and it is left out",
+                    cx.target
+                ));
+            }
+        }
+    }
     let statements = match cx.target {
         Target::Postgres => postgres::render(cx)?,
         Target::Mysql => mysql::render(cx)?,
@@ -335,6 +348,9 @@ pub fn invert(changes: &[Change]) -> Vec<Change> {
                     entity: back(&entity),
                     what,
                 },
+                ChangeKind::AddObject { object } => ChangeKind::DropObject { object },
+                ChangeKind::DropObject { object } => ChangeKind::AddObject { object },
+                kind @ ChangeKind::AlterObject { .. } => kind,
             };
             Some(Change {
                 kind,

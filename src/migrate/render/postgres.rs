@@ -17,8 +17,8 @@ use crate::dialect::Dialect as _;
 use crate::dialect::postgres::PostgresDialect;
 use crate::diff::ChangeKind;
 use crate::manifest::{
-    DefaultValue, Entity, EntityKind, Field, FieldType, Generated, GeneratedKind, Index, IndexPart,
-    Literal, Manifest, ReferentialAction, Relation, SortOrder,
+    DefaultValue, EngineObject, Entity, EntityKind, Field, FieldType, Generated, GeneratedKind,
+    Index, IndexPart, Literal, Manifest, ObjectKind, ReferentialAction, Relation, SortOrder,
 };
 
 /// `name` as a PostgreSQL identifier.
@@ -200,6 +200,17 @@ fn is_known_type(manifest: &Manifest, native: &str) -> bool {
         return true;
     }
     let unquoted = without_modifiers.replace('"', "");
+    // A domain of the manifest, or (with extensions installed first) a type
+    // an extension may provide: the plan creates both before the tables.
+    let bare = unquoted.rsplit('.').next().unwrap_or(&unquoted);
+    if !manifest.postgres.extensions.is_empty()
+        || manifest.postgres.objects.iter().any(|object| {
+            object.kind == ObjectKind::Domain
+                && object.name.replace('"', "").rsplit('.').next() == Some(bare)
+        })
+    {
+        return true;
+    }
     manifest.enums.iter().any(|(name, e)| {
         let own = enum_type_name(name, e);
         own.replace('"', "").eq_ignore_ascii_case(&unquoted) || name.eq_ignore_ascii_case(&unquoted)
@@ -230,6 +241,7 @@ fn enum_type(manifest: &Manifest, name: &str) -> String {
 
 pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     let plan = Plan::new(cx);
+    let objects = ObjectPlan::new(cx);
     let mut out = Vec::new();
 
     // 1. Views that go away, change, or read a table that changes.
@@ -311,6 +323,9 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
         }
     }
 
+    // 3b. Engine objects that use tables, and go away or are made again.
+    objects.drops(cx, true, &mut out);
+
     // 4. Tables that go away.
     for name in &plan.dropped {
         let Some(entity) = cx.before.entities.get(name) else {
@@ -326,6 +341,9 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             )),
         );
     }
+
+    // 4b. The other engine objects that go away or are made again.
+    objects.drops(cx, false, &mut out);
 
     // 5. Schemas and enum types the new objects need.
     let mut schemas = BTreeSet::new();
@@ -406,6 +424,9 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             _ => {}
         }
     }
+
+    // 5b. Extensions, then the engine objects that need no table.
+    objects.creates(cx, 0, &mut out);
 
     // 6. Renames.
     for name in &plan.altered {
@@ -546,6 +567,9 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
         }
     }
 
+    // 11b. Engine objects that use tables, and sequence owners.
+    objects.creates(cx, 1, &mut out);
+
     // 12. Views, once every table they read exists.
     for name in view_order(cx.after, &plan.new_views) {
         let view = &cx.after.entities[name];
@@ -559,6 +583,9 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             }
         }
     }
+
+    // 12b. Engine objects that use views, and triggers.
+    objects.creates(cx, 2, &mut out);
 
     // 13. Table-level changes: comments and row-level security.
     for name in &plan.altered {
@@ -596,7 +623,236 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             )));
         }
     }
+    // 15. Extensions nothing uses any more.
+    objects.drop_extensions(cx, &mut out);
     Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// Engine objects (`[postgres]`)
+
+/// When an engine object can be created: 0 before the tables, 1 after the
+/// tables (it uses one, e.g. a function returning a table's rows), 2 after
+/// the views (it uses one, or is a trigger).
+fn object_level(manifest: &Manifest, object: &EngineObject, depth: usize) -> u8 {
+    let mut level = u8::from(object.kind == ObjectKind::Trigger) * 2;
+    for dependency in &object.depends_on {
+        if let Some(entity) = dependency.strip_prefix("entity ") {
+            let used = manifest.entities.get(entity);
+            level = level.max(if used.is_some_and(is_view) { 2 } else { 1 });
+        } else if depth < 32
+            && let Some(other) = manifest.postgres.object(dependency)
+        {
+            level = level.max(object_level(manifest, other, depth + 1));
+        }
+    }
+    level
+}
+
+/// The objects of `manifest` named by `keys`, each after the objects it
+/// depends on (then in manifest order; a cycle keeps manifest order).
+fn object_order<'m>(manifest: &'m Manifest, keys: &BTreeSet<String>) -> Vec<&'m EngineObject> {
+    let mut pending: Vec<&EngineObject> = manifest
+        .postgres
+        .objects
+        .iter()
+        .filter(|object| keys.contains(&object.key()))
+        .collect();
+    let mut ordered = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|object| {
+            !object.depends_on.iter().any(|dependency| {
+                pending
+                    .iter()
+                    .any(|other| other.key() == *dependency && other.key() != object.key())
+            })
+        });
+        ordered.push(pending.remove(ready.unwrap_or(0)));
+    }
+    ordered
+}
+
+/// Which engine objects and extensions the changes create and drop.
+struct ObjectPlan {
+    /// Keys of objects of `before` dropped (gone, or changed in a way
+    /// `CREATE OR REPLACE` cannot carry out).
+    dropped: BTreeSet<String>,
+    /// Keys of objects of `after` created (new, or changed).
+    created: BTreeSet<String>,
+    /// Sequences of `after` whose statement becomes `ALTER SEQUENCE`.
+    altered_sequences: BTreeSet<String>,
+    extensions_created: BTreeSet<String>,
+    extensions_dropped: BTreeSet<String>,
+    extensions_moved: BTreeSet<String>,
+}
+
+impl ObjectPlan {
+    fn new(cx: &Cx<'_>) -> Self {
+        let mut plan = Self {
+            dropped: BTreeSet::new(),
+            created: BTreeSet::new(),
+            altered_sequences: BTreeSet::new(),
+            extensions_created: BTreeSet::new(),
+            extensions_dropped: BTreeSet::new(),
+            extensions_moved: BTreeSet::new(),
+        };
+        for change in cx.changes {
+            match &change.kind {
+                ChangeKind::AddObject { object } => match object.strip_prefix("extension ") {
+                    Some(name) => {
+                        plan.extensions_created.insert(name.to_owned());
+                    }
+                    None => {
+                        plan.created.insert(object.clone());
+                    }
+                },
+                ChangeKind::DropObject { object } => match object.strip_prefix("extension ") {
+                    Some(name) => {
+                        plan.extensions_dropped.insert(name.to_owned());
+                    }
+                    None => {
+                        plan.dropped.insert(object.clone());
+                    }
+                },
+                ChangeKind::AlterObject { object } => {
+                    if let Some(name) = object.strip_prefix("extension ") {
+                        plan.extensions_moved.insert(name.to_owned());
+                        continue;
+                    }
+                    let Some(new) = cx.after.postgres.object(object) else {
+                        continue;
+                    };
+                    let replaceable = new
+                        .sql
+                        .trim_start()
+                        .get(..17)
+                        .is_some_and(|head| head.eq_ignore_ascii_case("CREATE OR REPLACE"));
+                    if new.kind == ObjectKind::Sequence {
+                        plan.altered_sequences.insert(object.clone());
+                    } else {
+                        if !replaceable {
+                            plan.dropped.insert(object.clone());
+                        }
+                        plan.created.insert(object.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        plan
+    }
+
+    /// Drops dependants first: those that use a table (`using_tables`),
+    /// before the tables go; then the others.
+    fn drops(&self, cx: &Cx<'_>, using_tables: bool, out: &mut Vec<Statement>) {
+        let mut order = object_order(cx.before, &self.dropped);
+        order.reverse();
+        for object in order {
+            if (object_level(cx.before, object, 0) > 0) != using_tables {
+                continue;
+            }
+            out.push(Statement::new(format!(
+                "DROP {} IF EXISTS {}",
+                object.kind.keyword(),
+                object.name
+            )));
+        }
+    }
+
+    fn creates(&self, cx: &Cx<'_>, level: u8, out: &mut Vec<Statement>) {
+        if level == 0 {
+            for name in &self.extensions_created {
+                let schema = cx
+                    .after
+                    .postgres
+                    .extensions
+                    .get(name)
+                    .and_then(|e| e.schema.as_deref())
+                    .map(|schema| format!(" WITH SCHEMA {}", quote(schema)))
+                    .unwrap_or_default();
+                out.push(Statement::new(format!(
+                    "CREATE EXTENSION IF NOT EXISTS {}{schema}",
+                    quote(name)
+                )));
+            }
+            for name in &self.extensions_moved {
+                if let Some(schema) = cx
+                    .after
+                    .postgres
+                    .extensions
+                    .get(name)
+                    .and_then(|e| e.schema.as_deref())
+                {
+                    out.push(Statement::new(format!(
+                        "ALTER EXTENSION {} SET SCHEMA {}",
+                        quote(name),
+                        quote(schema)
+                    )));
+                }
+            }
+        }
+        let objects: Vec<&EngineObject> = object_order(cx.after, &self.created)
+            .into_iter()
+            .filter(|object| object_level(cx.after, object, 0) == level)
+            .collect();
+        if objects
+            .iter()
+            .any(|object| matches!(object.kind, ObjectKind::Function | ObjectKind::Procedure))
+        {
+            // As pg_dump does: a function body may name tables created
+            // later in the script; it is checked when it runs.
+            out.push(Statement::new("SET check_function_bodies = false"));
+        }
+        for object in objects {
+            let mut statement = Statement::new(object.sql.trim().trim_end_matches(';').trim_end());
+            if let Some(note) = cx.restore_note(&format!("{} `{}`", object.kind, object.name)) {
+                statement = statement.note(note);
+            }
+            out.push(statement);
+        }
+        if level == 1 {
+            for key in &self.altered_sequences {
+                if let Some(object) = cx.after.postgres.object(key) {
+                    let text = object.sql.trim().trim_end_matches(';').trim_end();
+                    let altered = match text.get(..15) {
+                        Some(head) if head.eq_ignore_ascii_case("CREATE SEQUENCE") => {
+                            format!("ALTER SEQUENCE{}", &text[15..])
+                        }
+                        _ => continue,
+                    };
+                    out.push(Statement::new(altered));
+                }
+            }
+            let owners = cx.after.postgres.objects.iter().filter(|object| {
+                let key = object.key();
+                object.kind == ObjectKind::Sequence
+                    && (self.created.contains(&key) || self.altered_sequences.contains(&key))
+            });
+            for sequence in owners {
+                let before = cx.before.postgres.object(&sequence.key());
+                if before.is_some_and(|old| old.owned_by == sequence.owned_by) {
+                    continue;
+                }
+                if sequence.owned_by.is_none() && before.is_none() {
+                    continue;
+                }
+                out.push(Statement::new(format!(
+                    "ALTER SEQUENCE {} OWNED BY {}",
+                    sequence.name,
+                    sequence.owned_by.as_deref().unwrap_or("NONE")
+                )));
+            }
+        }
+    }
+
+    fn drop_extensions(&self, _cx: &Cx<'_>, out: &mut Vec<Statement>) {
+        for name in &self.extensions_dropped {
+            out.push(
+                Statement::new(format!("DROP EXTENSION IF EXISTS {}", quote(name)))
+                    .destructive(format!("drops extension `{name}` and what it provides")),
+            );
+        }
+    }
 }
 
 /// What happens to each entity and which constraints move.

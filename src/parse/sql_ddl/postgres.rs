@@ -671,6 +671,8 @@ impl Schema {
             })
             .unwrap_or_default();
         self.routines.push(RoutineRow {
+            oid: 0,
+            definition: Some(statement.text.trim().trim_end_matches(';').to_owned()),
             schema,
             name,
             kind: kind.to_owned(),
@@ -1438,6 +1440,7 @@ impl Schema {
             if let Some(relation) = find(&schema, &table) {
                 catalog.triggers.push(TriggerRow {
                     relation: relation.row.oid,
+                    function: -1,
                     name,
                     definition,
                 });

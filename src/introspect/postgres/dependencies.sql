@@ -1,0 +1,24 @@
+-- What the functions and domains of the requested schemas ($1) use among
+-- functions, types and relations: a row type stands for its relation. The
+-- Rust side keeps the references to objects the manifest carries.
+SELECT d.objid::int8 AS object,
+       CASE WHEN d.refclassid = 'pg_proc'::regclass THEN 'function'
+            WHEN t.typrelid <> 0 THEN 'relation'
+            ELSE 'type'
+       END AS referenced_kind,
+       coalesce(nullif(t.typrelid, 0), d.refobjid)::int8 AS referenced
+  FROM pg_depend d
+  LEFT JOIN pg_type t ON d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid
+ WHERE d.classid IN ('pg_proc'::regclass, 'pg_type'::regclass)
+   AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass)
+   AND d.deptype = 'n'
+   AND d.objid IN (SELECT p.oid
+                     FROM pg_proc p
+                     JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname = ANY ($1::text[])
+                    UNION ALL
+                   SELECT ty.oid
+                     FROM pg_type ty
+                     JOIN pg_namespace n ON n.oid = ty.typnamespace
+                    WHERE n.nspname = ANY ($1::text[])
+                      AND ty.typtype = 'd')
