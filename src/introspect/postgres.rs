@@ -942,10 +942,10 @@ fn serial_columns(catalog: &Catalog, lookups: &Lookups<'_>) -> HashMap<(i64, i16
             let owned_here = sequence.ownership.as_deref() == Some("a")
                 && sequence.owner_relation == Some(column.relation)
                 && sequence.owner_column == Some(i32::from(column.position));
-            // A sequence with options of its own, or that the column does
-            // not own, is carried as an engine object and the column keeps
-            // its `nextval(...)` default.
-            if owned_here
+            let unowned_alone = sequence.ownership.is_none() && columns.len() == 1;
+            // A sequence with options of its own is carried as an engine
+            // object and the column keeps its `nextval(...)` default.
+            if (owned_here || unowned_alone)
                 && sequence_options(sequence).is_none()
                 && is_integer_type(&types, column.type_oid)
             {
