@@ -1191,3 +1191,105 @@ fn the_openapi_document_describes_auth_and_hides_the_password() {
     assert!(open.get("security").is_none());
     assert!(open["components"].get("securitySchemes").is_none());
 }
+
+/// The TypeScript SDK's `auth` against a real server: sign up, me, refresh,
+/// sign out, a wrong password.
+const TS_AUTH_E2E: &str = r#"
+import { createClient, BaasError } from "./sdk/index.js";
+declare const process: { argv: string[] };
+declare const console: { log(text: string): void };
+
+const url = process.argv[2] ?? "";
+const db = createClient({ url });
+const fail = (message: string): never => {
+  throw new Error(message);
+};
+
+const session = await db.auth.signUp("dana@example.com", "a long password");
+if (session.user["email"] !== "dana@example.com") fail("signUp user: " + JSON.stringify(session));
+if ("password_hash" in session.user) fail("the password hash came back");
+const me = await db.auth.me<{ email: string }>();
+if (me.email !== "dana@example.com") fail("me: " + JSON.stringify(me));
+const rows = await db.from("account").list();
+if (rows.data.length !== 1) fail("list: " + JSON.stringify(rows));
+const first = session.refresh_token;
+const next = await db.auth.refresh();
+if (next.refresh_token === first) fail("the refresh token did not rotate");
+try {
+  await db.auth.refresh(first);
+  fail("a used refresh token worked");
+} catch (error) {
+  if (!(error instanceof BaasError) || error.status !== 401) throw error;
+}
+await db.auth.signOut();
+if (db.auth.token !== undefined) fail("signOut kept the token");
+try {
+  await db.auth.me();
+  fail("me after signOut");
+} catch (error) {
+  if (!(error instanceof BaasError) || error.status !== 401) throw error;
+}
+try {
+  await db.auth.signIn("dana@example.com", "the wrong password");
+  fail("a wrong password signed in");
+} catch (error) {
+  if (!(error instanceof BaasError) || error.status !== 401) throw error;
+}
+await db.auth.signIn("dana@example.com", "a long password");
+db.auth.setToken(undefined);
+console.log("ok");
+"#;
+
+#[test]
+fn the_typescript_sdk_signs_up_in_and_out() {
+    let setup = std::process::Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/setup.sh"))
+        .output()
+        .unwrap();
+    let Some(tsc) = String::from_utf8_lossy(&setup.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("TSC=").map(PathBuf::from))
+    else {
+        assert!(std::env::var_os("CI").is_none(), "no tsc");
+        return;
+    };
+    let server = AuthServer::start(&users_manifest(), &[("JWT_SECRET", SECRET)]);
+    let dir = server.dir.path();
+    support::baas(dir)
+        .args(["codegen", "ts", "--out", "sdk"])
+        .assert()
+        .success();
+    std::fs::write(dir.join("e2e.ts"), TS_AUTH_E2E).unwrap();
+    std::fs::write(dir.join("package.json"), r#"{ "type": "module" }"#).unwrap();
+    let tsconfig = json!({
+        "compilerOptions": {
+            "target": "ES2022", "module": "ES2022", "moduleResolution": "bundler",
+            "lib": ["ES2022", "DOM"], "types": [], "strict": true,
+            "noUncheckedIndexedAccess": true, "outDir": "build", "skipLibCheck": true,
+        },
+        "files": ["e2e.ts"],
+    });
+    std::fs::write(dir.join("tsconfig.json"), tsconfig.to_string()).unwrap();
+    let output = std::process::Command::new(&tsc)
+        .args(["-p", "tsconfig.json"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let output = std::process::Command::new("node")
+        .arg("build/e2e.js")
+        .arg(server.url(""))
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success() && String::from_utf8_lossy(&output.stdout).trim() == "ok",
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
