@@ -1293,3 +1293,88 @@ fn the_typescript_sdk_signs_up_in_and_out() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The Rust SDK's auth helpers against a real server.
+const RUST_AUTH_E2E: &str = r#"
+use serde_json::{json, Value};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let url = std::env::args().nth(1).expect("the server's url");
+    let db = sdk::Client::new(url);
+    let session: sdk::Session = db
+        .sign_up("erin@example.com", "a long password", json!({}))
+        .await
+        .expect("sign up");
+    assert_eq!(session.user["email"], "erin@example.com");
+    assert!(session.user.get("password_hash").is_none());
+    let signed_in = db.clone().with_token(session.access_token.clone());
+    let me: Value = signed_in.me().await.expect("me");
+    assert_eq!(me["email"], "erin@example.com");
+    let next: sdk::Session = db
+        .refresh_session(&session.refresh_token)
+        .await
+        .expect("refresh");
+    assert_ne!(next.refresh_token, session.refresh_token);
+    match db.refresh_session::<Value>(&session.refresh_token).await {
+        Err(sdk::Error::Problem(problem)) => assert_eq!(problem.status, 401),
+        other => panic!("a used refresh token: {other:?}"),
+    }
+    let again: sdk::Session = db
+        .sign_in("erin@example.com", "a long password")
+        .await
+        .expect("sign in");
+    db.sign_out(&again.refresh_token).await.expect("sign out");
+    assert!(db.refresh_session::<Value>(&again.refresh_token).await.is_err());
+    match db.sign_in::<Value>("erin@example.com", "wrong password").await {
+        Err(sdk::Error::Problem(problem)) => assert_eq!(problem.status, 401),
+        other => panic!("a wrong password: {other:?}"),
+    }
+    let mut anonymous = signed_in.clone();
+    anonymous.set_token(None);
+    assert!(anonymous.token().is_none());
+    assert!(anonymous.me::<Value>().await.is_err());
+    println!("ok");
+}
+"#;
+
+#[test]
+fn the_rust_sdk_signs_up_in_and_out() {
+    let server = AuthServer::start(&users_manifest(), &[("JWT_SECRET", SECRET)]);
+    let dir = server.dir.path();
+    support::baas(dir)
+        .args(["codegen", "rust", "--out", "sdk"])
+        .assert()
+        .success();
+    let cargo = std::fs::read_to_string(dir.join("sdk/Cargo.toml")).unwrap();
+    let package = cargo
+        .lines()
+        .find_map(|line| line.strip_prefix("name = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap()
+        .to_owned();
+    std::fs::create_dir_all(dir.join("e2e/src")).unwrap();
+    std::fs::write(
+        dir.join("e2e/Cargo.toml"),
+        format!(
+            "[package]\nname = \"e2e\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nsdk = {{ package = \"{package}\", path = \"../sdk\" }}\nserde_json = \"1\"\ntokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n[workspace]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("e2e/src/main.rs"), RUST_AUTH_E2E).unwrap();
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/codegen-check");
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--"])
+        .arg(server.url(""))
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .current_dir(dir.join("e2e"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success() && String::from_utf8_lossy(&output.stdout).trim() == "ok",
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
