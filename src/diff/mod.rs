@@ -640,6 +640,12 @@ fn entity(
     if old.definition != new.definition {
         what.push("view query".to_owned());
     }
+    if old.unlogged != new.unlogged {
+        what.push(if new.unlogged { "unlogged" } else { "logged" }.to_owned());
+    }
+    if old.storage_parameters != new.storage_parameters {
+        what.push("storage parameters".to_owned());
+    }
     if !what.is_empty() {
         let safety = if old.kind != new.kind {
             Safety::Destructive

@@ -320,6 +320,7 @@ pub fn relation_eq(a: &Relation, b: &Relation) -> bool {
         && a.on_delete == b.on_delete
         && a.on_update == b.on_update
         && a.deferrable == b.deferrable
+        && a.deferred == b.deferred
 }
 
 pub fn default_eq(a: &Option<DefaultValue>, b: &Option<DefaultValue>) -> bool {
@@ -369,6 +370,7 @@ pub fn index_eq(a: &Index, b: &Index) -> bool {
         && a.method.as_deref().map(str::to_ascii_lowercase)
             == b.method.as_deref().map(str::to_ascii_lowercase)
         && a.expire_after_seconds == b.expire_after_seconds
+        && a.options == b.options
 }
 
 #[cfg(test)]

@@ -762,6 +762,7 @@ fn add_indexes(manifest: &mut Manifest, catalog: &Catalog, ledger: &mut Ledger) 
             predicate: None,
             method,
             expire_after_seconds: None,
+            options: Default::default(),
         });
     }
 }
@@ -814,6 +815,7 @@ fn add_relations(
             on_delete: action(first.delete_rule.as_deref()),
             on_update: action(first.update_rule.as_deref()),
             deferrable: false,
+            deferred: false,
         });
     }
 }

@@ -27,7 +27,7 @@ use crate::manifest::{
     Index, IndexPart, Literal, Manifest, Project, ReferentialAction, Relation, RelationTarget,
     SortOrder, Source, SourceEngine, Unique,
 };
-use crate::manifest::{EngineObject, EngineObjects, Extension, ObjectKind};
+use crate::manifest::{EngineObject, EngineObjects, Extension, IndexOptions, ObjectKind};
 use crate::ui::Progress;
 
 /// The schema read when none is given.
@@ -1233,18 +1233,15 @@ fn build_entity(
             ),
         );
     }
-    if relation.persistence == "u" {
-        ledger.record(
-            object.as_str(),
-            "unlogged",
-            format!("`{table}` is an `UNLOGGED` table; the manifest cannot say so"),
-        );
-    }
-    if !relation.options.is_empty() {
+    entity.unlogged = relation.persistence == "u";
+    if entity.kind == EntityKind::Table {
+        entity.storage_parameters = relation.options.clone();
+    } else if !relation.options.is_empty() {
         let (kind, what) = match entity.kind {
             EntityKind::View => ("view_options", "view options"),
             _ => ("storage_options", "storage parameters"),
         };
+        // Views and materialized views.
         ledger.record(
             object.as_str(),
             kind,
@@ -1580,9 +1577,6 @@ fn foreign_key(
         return None;
     };
     let mut lost = Vec::new();
-    if constraint.deferred {
-        lost.push("is `INITIALLY DEFERRED` (the manifest says only `deferrable`)".to_owned());
-    }
     match constraint.match_type.as_str() {
         "f" => lost.push("is `MATCH FULL`".to_owned()),
         "p" => lost.push("is `MATCH PARTIAL`".to_owned()),
@@ -1613,6 +1607,7 @@ fn foreign_key(
         on_delete: referential_action(&constraint.on_delete),
         on_update: referential_action(&constraint.on_update),
         deferrable: constraint.deferrable,
+        deferred: constraint.deferred,
     })
 }
 
@@ -1628,9 +1623,30 @@ fn build_index(
     ledger: &mut Ledger,
 ) -> Option<Index> {
     let name = index.name.as_str();
-    let mut lost = index_features(index, lookups);
-    let mut fields = Vec::new();
+    let mut lost = Vec::new();
+    if !index.is_valid {
+        lost.push("is invalid (a failed `CREATE INDEX CONCURRENTLY`)".to_owned());
+    }
+    let mut options = IndexOptions {
+        nulls_not_distinct: index.nulls_not_distinct == Some(true),
+        storage_parameters: index.options.clone(),
+        ..IndexOptions::default()
+    };
     let key_count = usize::try_from(index.key_count).unwrap_or_default();
+    for position in index.columns.get(key_count..).unwrap_or_default() {
+        match lookups.column_rows.get(&(index.relation, *position)) {
+            Some(column) => options.include.push(column.name.clone()),
+            None => {
+                ledger.record(
+                    object,
+                    "index",
+                    format!("index `{name}` includes a column the catalog did not list; left out"),
+                );
+                return None;
+            }
+        }
+    }
+    let mut fields = Vec::new();
     for key in 0..key_count {
         let position = index.columns.get(key).copied().unwrap_or_default();
         let option = index.key_options.get(key).copied().unwrap_or_default();
@@ -1647,10 +1663,8 @@ fn build_index(
         if let (Some(false), Some(opclass)) =
             (index.default_opclasses.get(key), index.opclasses.get(key))
         {
-            lost.push(format!(
-                "uses operator class `{opclass}` for key {}",
-                key + 1
-            ));
+            options.operator_classes.resize(key, String::new());
+            options.operator_classes.push(opclass.clone());
         }
         let collation_oid = index.collations.get(key).copied().unwrap_or_default();
         if position == 0 {
@@ -1696,6 +1710,7 @@ fn build_index(
         predicate: index.predicate.clone(),
         method: (index.method != "btree").then(|| index.method.clone()),
         expire_after_seconds: None,
+        options,
     })
 }
 

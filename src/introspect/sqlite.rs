@@ -876,6 +876,7 @@ fn add_indexes(entity: &mut Entity, object: &CatalogObject, ddl: &TableDdl, ledg
             predicate,
             method: None,
             expire_after_seconds: None,
+            options: Default::default(),
         });
     }
 }
@@ -979,6 +980,7 @@ fn relations(
             on_delete: referential_action(&first.on_delete),
             on_update: referential_action(&first.on_update),
             deferrable,
+            deferred: false,
         });
     }
     relations

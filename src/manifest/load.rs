@@ -365,6 +365,8 @@ const ENTITY_KEYS: &[&str] = &[
     "without_rowid",
     "strict",
     "row_level_security",
+    "unlogged",
+    "with",
     "fields",
     "indexes",
     "uniques",
@@ -400,6 +402,10 @@ const INDEX_KEYS: &[&str] = &[
     "where",
     "method",
     "expire_after_seconds",
+    "operator_classes",
+    "include",
+    "nulls_not_distinct",
+    "with",
 ];
 const INDEX_PART_KEYS: &[&str] = &["field", "sql", "order", "collation"];
 const UNIQUE_KEYS: &[&str] = &["name", "fields"];
@@ -411,6 +417,7 @@ const RELATION_KEYS: &[&str] = &[
     "on_delete",
     "on_update",
     "deferrable",
+    "deferred",
 ];
 const TARGET_KEYS: &[&str] = &["entity", "fields"];
 const COMPUTED_KEYS: &[&str] = &["sql", "stored"];
@@ -1028,6 +1035,10 @@ impl Reader {
                 "definition" => entity.definition = self.non_empty_string(node, &child),
                 "without_rowid" => entity.without_rowid = self.bool(node, &child).unwrap_or(false),
                 "strict" => entity.strict = self.bool(node, &child).unwrap_or(false),
+                "unlogged" => entity.unlogged = self.bool(node, &child).unwrap_or(false),
+                "with" => {
+                    entity.storage_parameters = self.strings(node, &child).unwrap_or_default()
+                }
                 "row_level_security" => {
                     entity.row_level_security = self.bool(node, &child).unwrap_or(false)
                 }
@@ -1286,6 +1297,7 @@ impl Reader {
         let mut predicate = None;
         let mut method = None;
         let mut expire_after_seconds = None;
+        let mut options = IndexOptions::default();
         for (key, node) in self.entries(table, path, INDEX_KEYS, "an index") {
             let child = key_path(path, key);
             match key {
@@ -1295,6 +1307,16 @@ impl Reader {
                 "where" => predicate = self.non_empty_string(node, &child),
                 "method" => method = self.non_empty_string(node, &child),
                 "expire_after_seconds" => expire_after_seconds = self.unsigned(node, &child),
+                "operator_classes" => {
+                    options.operator_classes = self.strings(node, &child).unwrap_or_default()
+                }
+                "include" => options.include = self.strings(node, &child).unwrap_or_default(),
+                "nulls_not_distinct" => {
+                    options.nulls_not_distinct = self.bool(node, &child).unwrap_or(false)
+                }
+                "with" => {
+                    options.storage_parameters = self.strings(node, &child).unwrap_or_default()
+                }
                 _ => {}
             }
         }
@@ -1307,6 +1329,7 @@ impl Reader {
             predicate,
             method,
             expire_after_seconds,
+            options,
         })
     }
 
@@ -1413,6 +1436,7 @@ impl Reader {
         let mut on_delete = ReferentialAction::NoAction;
         let mut on_update = ReferentialAction::NoAction;
         let mut deferrable = false;
+        let mut deferred = false;
         for (key, node) in self.entries(table, path, RELATION_KEYS, "a relation") {
             let child = key_path(path, key);
             match key {
@@ -1435,6 +1459,7 @@ impl Reader {
                     }
                 }
                 "deferrable" => deferrable = self.bool(node, &child).unwrap_or(false),
+                "deferred" => deferred = self.bool(node, &child).unwrap_or(false),
                 _ => {}
             }
         }
@@ -1452,7 +1477,8 @@ impl Reader {
             references: references?,
             on_delete,
             on_update,
-            deferrable,
+            deferrable: deferrable || deferred,
+            deferred,
         })
     }
 

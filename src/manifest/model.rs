@@ -545,6 +545,12 @@ pub struct Entity {
     /// PostgreSQL row-level security is enabled on the table.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub row_level_security: bool,
+    /// A PostgreSQL `UNLOGGED` table (not crash-safe, not replicated).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unlogged: bool,
+    /// PostgreSQL storage parameters, `name=value` (`fillfactor=70`).
+    #[serde(rename = "with", skip_serializing_if = "Vec::is_empty")]
+    pub storage_parameters: Vec<String>,
     pub fields: IndexMap<String, Field>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<Index>,
@@ -634,6 +640,8 @@ impl Entity {
             without_rowid: false,
             strict: false,
             row_level_security: false,
+            unlogged: false,
+            storage_parameters: Vec::new(),
             fields: IndexMap::new(),
             indexes: Vec::new(),
             uniques: Vec::new(),
@@ -834,6 +842,28 @@ pub struct Index {
     /// Documents expire this many seconds after the indexed date (MongoDB TTL index).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expire_after_seconds: Option<u64>,
+    /// PostgreSQL details: operator classes, `INCLUDE`, `NULLS NOT
+    /// DISTINCT`, storage parameters.
+    #[serde(flatten)]
+    pub options: IndexOptions,
+}
+
+/// What a PostgreSQL index has beyond its keys; all empty by default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IndexOptions {
+    /// The operator class of each key part, by position (`gin_trgm_ops`),
+    /// `""` where it is the type's default; empty when all are.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub operator_classes: Vec<String>,
+    /// Fields stored in the index but not part of its key (`INCLUDE`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// A unique index where nulls are equal (`NULLS NOT DISTINCT`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub nulls_not_distinct: bool,
+    /// Storage parameters, `name=value` (`fillfactor=70`).
+    #[serde(rename = "with", skip_serializing_if = "Vec::is_empty")]
+    pub storage_parameters: Vec<String>,
 }
 
 /// One key part of an index: a field or an expression.
@@ -893,6 +923,9 @@ pub struct Relation {
     pub on_update: ReferentialAction,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub deferrable: bool,
+    /// Checked at commit by default (`DEFERRABLE INITIALLY DEFERRED`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deferred: bool,
 }
 
 fn is_no_action(action: &ReferentialAction) -> bool {

@@ -186,6 +186,12 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
     if entity.row_level_security {
         line(out, "row_level_security", "true");
     }
+    if entity.unlogged {
+        line(out, "unlogged", "true");
+    }
+    if !entity.storage_parameters.is_empty() {
+        line(out, "with", &strings(&entity.storage_parameters));
+    }
     if let Some(comment) = &entity.comment {
         line(out, "comment", &block_string(comment));
     }
@@ -213,6 +219,19 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
         optional(out, "method", index.method.as_deref());
         if let Some(seconds) = index.expire_after_seconds {
             line(out, "expire_after_seconds", &seconds.to_string());
+        }
+        let options = &index.options;
+        if !options.operator_classes.is_empty() {
+            line(out, "operator_classes", &strings(&options.operator_classes));
+        }
+        if !options.include.is_empty() {
+            line(out, "include", &strings(&options.include));
+        }
+        if options.nulls_not_distinct {
+            line(out, "nulls_not_distinct", "true");
+        }
+        if !options.storage_parameters.is_empty() {
+            line(out, "with", &strings(&options.storage_parameters));
         }
     }
 
@@ -247,7 +266,9 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
         if relation.on_update != ReferentialAction::NoAction {
             line(out, "on_update", &string(relation.on_update.as_str()));
         }
-        if relation.deferrable {
+        if relation.deferred {
+            line(out, "deferred", "true");
+        } else if relation.deferrable {
             line(out, "deferrable", "true");
         }
     }

@@ -1836,6 +1836,7 @@ impl<'a> SdlBuilder<'a> {
             on_delete: ReferentialAction::NoAction,
             on_update: ReferentialAction::NoAction,
             deferrable: false,
+            deferred: false,
         });
     }
 

@@ -1330,6 +1330,7 @@ impl<'a> Walker<'a> {
                 on_delete: crate::manifest::ReferentialAction::NoAction,
                 on_update: crate::manifest::ReferentialAction::NoAction,
                 deferrable: false,
+                deferred: false,
             });
         }
         Some(entity)

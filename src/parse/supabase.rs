@@ -386,6 +386,7 @@ impl Reader<'_> {
                         on_delete: ReferentialAction::NoAction,
                         on_update: ReferentialAction::NoAction,
                         deferrable: false,
+                        deferred: false,
                     });
                 } else {
                     self.ledger.record(

@@ -887,6 +887,27 @@ fn postgres_check_url_reports_each_engine_object_changed_by_hand() {
             "CREATE PROCEDURE public.noop() LANGUAGE sql AS 'SELECT 1'",
             "procedure public.noop()",
         ),
+        ("ALTER TABLE public.sessions SET LOGGED", "sessions"),
+        ("ALTER TABLE public.sessions RESET (fillfactor)", "sessions"),
+        (
+            "ALTER TABLE public.articles DROP CONSTRAINT fk_rails_3d31dad1cc, \
+             ADD CONSTRAINT fk_rails_3d31dad1cc FOREIGN KEY (user_id) REFERENCES public.users(id)",
+            "articles",
+        ),
+        (
+            "DROP INDEX public.index_users_on_lower_email_pattern; \
+             CREATE INDEX index_users_on_lower_email_pattern ON public.users (lower(email::text))",
+            "index_users_on_lower_email_pattern",
+        ),
+        (
+            "ALTER INDEX public.index_articles_on_user_id_including_title SET (fillfactor = 80)",
+            "index_articles_on_user_id_including_title",
+        ),
+        (
+            "DROP INDEX public.index_invoices_on_user_id_and_total; \
+             CREATE UNIQUE INDEX index_invoices_on_user_id_and_total ON public.invoices (user_id, total)",
+            "index_invoices_on_user_id_and_total",
+        ),
     ] {
         database.query(by_hand);
         let (stdout, _) = expect(dir.path(), &["check", "--url", &url, "--json"], 1);

@@ -461,6 +461,46 @@ async fn postgres_structure_sql_round_trips_through_a_fresh_database() {
         source.postgres.extensions.keys().collect::<Vec<_>>(),
         ["citext", "pg_trgm", "pgcrypto"]
     );
+    let articles = &source.entities["articles"];
+    let index = |name: &str| {
+        articles
+            .indexes
+            .iter()
+            .chain(&source.entities["users"].indexes)
+            .chain(&source.entities["invoices"].indexes)
+            .find(|i| i.name == name)
+            .unwrap_or_else(|| panic!("no index {name}"))
+    };
+    assert_eq!(
+        index("index_articles_on_title_trgm")
+            .options
+            .operator_classes,
+        ["gin_trgm_ops"]
+    );
+    assert_eq!(
+        index("index_articles_on_user_id_including_title").options,
+        baas::manifest::IndexOptions {
+            include: vec!["title".into()],
+            storage_parameters: vec!["fillfactor=90".into()],
+            ..Default::default()
+        }
+    );
+    assert!(
+        index("index_invoices_on_user_id_and_total")
+            .options
+            .nulls_not_distinct
+    );
+    assert!(source.entities["sessions"].unlogged);
+    assert_eq!(
+        source.entities["sessions"].storage_parameters,
+        ["fillfactor=70"]
+    );
+    assert!(
+        articles
+            .relations
+            .iter()
+            .all(|r| r.deferred && r.deferrable)
+    );
     let (plan, changes) = pg_round_trip("structure_copy", &source, "").await;
     assert!(
         changes.is_empty(),

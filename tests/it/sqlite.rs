@@ -916,6 +916,7 @@ fn features_indexes_expression_partial_desc_and_collation() {
                 predicate: Some("quantity > 0".into()),
                 method: None,
                 expire_after_seconds: None,
+                options: Default::default(),
             },
             Index {
                 name: "books_title_lower".into(),
@@ -927,6 +928,7 @@ fn features_indexes_expression_partial_desc_and_collation() {
                 predicate: None,
                 method: None,
                 expire_after_seconds: None,
+                options: Default::default(),
             },
             Index {
                 name: "books_title_nocase".into(),
@@ -939,6 +941,7 @@ fn features_indexes_expression_partial_desc_and_collation() {
                 predicate: None,
                 method: None,
                 expire_after_seconds: None,
+                options: Default::default(),
             },
         ]
     );
@@ -1135,6 +1138,7 @@ fn features_statements_sqlparser_cannot_parse_are_reported_and_read_as_far_as_po
             predicate: Some("high ISNULL".into()),
             method: None,
             expire_after_seconds: None,
+            options: Default::default(),
         }]
     );
 }

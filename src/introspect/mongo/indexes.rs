@@ -154,6 +154,7 @@ fn index(
         predicate: None,
         method: methods.into_iter().next(),
         expire_after_seconds: None,
+        options: Default::default(),
     };
     let mut unrepresented = Vec::new();
     for (option, value) in spec {

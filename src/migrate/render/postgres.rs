@@ -599,6 +599,39 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 comment_literal(new.comment.as_deref())
             )));
         }
+        if old.unlogged != new.unlogged && !is_view(new) {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} SET {}",
+                table(new),
+                if new.unlogged { "UNLOGGED" } else { "LOGGED" }
+            )));
+        }
+        if old.storage_parameters != new.storage_parameters && !is_view(new) {
+            let reset: Vec<&str> = old
+                .storage_parameters
+                .iter()
+                .map(|p| parameter_name(p))
+                .filter(|name| {
+                    !new.storage_parameters
+                        .iter()
+                        .any(|p| parameter_name(p) == *name)
+                })
+                .collect();
+            if !reset.is_empty() {
+                out.push(Statement::new(format!(
+                    "ALTER TABLE {} RESET ({})",
+                    table(new),
+                    reset.join(", ")
+                )));
+            }
+            if !new.storage_parameters.is_empty() {
+                out.push(Statement::new(format!(
+                    "ALTER TABLE {} SET ({})",
+                    table(new),
+                    new.storage_parameters.join(", ")
+                )));
+            }
+        }
         if old.row_level_security != new.row_level_security {
             out.push(Statement::new(format!(
                 "ALTER TABLE {} {} ROW LEVEL SECURITY",
@@ -1172,10 +1205,29 @@ fn create_table(cx: &mut Cx<'_>, manifest: &Manifest, name: &str, entity: &Entit
         }
     }
     format!(
-        "CREATE TABLE {} (\n    {}\n)",
+        "CREATE {}TABLE {} (\n    {}\n){}",
+        if entity.unlogged { "UNLOGGED " } else { "" },
         table(entity),
-        lines.join(",\n    ")
+        lines.join(",\n    "),
+        storage_clause(&entity.storage_parameters)
     )
+}
+
+/// ` WITH (fillfactor=70, ...)`, or nothing.
+fn storage_clause(parameters: &[String]) -> String {
+    if parameters.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({})", parameters.join(", "))
+    }
+}
+
+/// The name of a storage parameter (`fillfactor` of `fillfactor=70`).
+fn parameter_name(parameter: &str) -> &str {
+    parameter
+        .split_once('=')
+        .map_or(parameter, |(name, _)| name)
+        .trim()
 }
 
 fn check_sql(cx: &mut Cx<'_>, manifest: &Manifest, entity: &str, sql: &str) -> Option<String> {
@@ -1420,7 +1472,15 @@ fn create_index(
         ));
     }
     let mut parts = Vec::new();
-    for part in &index.fields {
+    for (position, part) in index.fields.iter().enumerate() {
+        // `gin_trgm_ops`: an identifier, possibly schema-qualified.
+        let operator_class = index
+            .options
+            .operator_classes
+            .get(position)
+            .filter(|class| !class.is_empty())
+            .map(|class| format!(" {class}"))
+            .unwrap_or_default();
         match part {
             IndexPart::Field {
                 field,
@@ -1439,6 +1499,7 @@ fn create_index(
                         cx.lossy(format!("{here}: collation `{collation}` is left out"));
                     }
                 }
+                text.push_str(&operator_class);
                 if *order == Some(SortOrder::Desc) {
                     text.push_str(" DESC");
                 }
@@ -1451,7 +1512,7 @@ fn create_index(
                     ));
                     return None;
                 };
-                let mut text = format!("({sql})");
+                let mut text = format!("({sql}){operator_class}");
                 if *order == Some(SortOrder::Desc) {
                     text.push_str(" DESC");
                 }
@@ -1471,13 +1532,24 @@ fn create_index(
         },
         None => String::new(),
     };
+    let include = if index.options.include.is_empty() {
+        String::new()
+    } else {
+        format!(" INCLUDE ({})", column_list(entity, &index.options.include))
+    };
+    let nulls = if index.options.nulls_not_distinct {
+        " NULLS NOT DISTINCT"
+    } else {
+        ""
+    };
     Some(Statement::new(format!(
-        "CREATE {}INDEX {} ON {}{} ({}){predicate}",
+        "CREATE {}INDEX {} ON {}{} ({}){include}{nulls}{}{predicate}",
         if index.unique { "UNIQUE " } else { "" },
         quote(&name),
         table(entity),
         method.map(|m| format!(" USING {m}")).unwrap_or_default(),
-        parts.join(", ")
+        parts.join(", "),
+        storage_clause(&index.options.storage_parameters)
     )))
 }
 
@@ -1509,7 +1581,9 @@ fn add_foreign_key(
     if relation.on_update != ReferentialAction::NoAction {
         text.push_str(&format!(" ON UPDATE {}", action(relation.on_update)));
     }
-    if relation.deferrable {
+    if relation.deferred {
+        text.push_str(" DEFERRABLE INITIALLY DEFERRED");
+    } else if relation.deferrable {
         text.push_str(" DEFERRABLE");
     }
     Some(Statement::new(text))

@@ -1520,6 +1520,7 @@ impl<'a> Builder<'a> {
                     predicate: None,
                     method,
                     expire_after_seconds: None,
+                    options: Default::default(),
                 });
             }
             other => self.unknown_attribute(file, attribute, other, "@@", BLOCK_ATTRIBUTES),
@@ -1813,6 +1814,7 @@ impl<'a> Builder<'a> {
                 on_delete,
                 on_update,
                 deferrable: false,
+                deferred: false,
             });
         }
         relations
