@@ -16,11 +16,22 @@
 //!   an object definition becomes a nested `object` field carrying that
 //!   definition's fields (the definition is also an entity of its own; the
 //!   embedded copy carries its types, not its comments, which stay on the
-//!   definition's entity). A reference that comes back to a schema being
-//!   expanded (a recursive type) becomes a `json` field with a ledger entry,
-//!   and so does a value nested deeper than a TOML reader takes. References to other files
-//!   become `json` with a ledger entry; references that resolve to nothing
-//!   are errors.
+//!   definition's entity). Copies are bounded so that the manifest stays in
+//!   proportion to the document: definitions that refer to each other in a
+//!   cycle never copy each other (the reference that closes the cycle is a
+//!   `json` field with a `recursive_ref` ledger entry, wherever the walk
+//!   starts), a definition referenced from several places is copied only
+//!   when small, and each entity and the whole document copy at most a
+//!   fixed number of fields (past it: `json`, `shared_ref`). Shapes are
+//!   built once, bottom up through the graph of references. A value nested
+//!   deeper than a TOML reader takes is `json` too. References to other
+//!   files (`address.schema.json#/$defs/X`, relative to the file naming
+//!   them) are read and resolved like internal ones; URLs and files that
+//!   cannot be read become `json` with a ledger entry; references that
+//!   resolve to nothing are errors.
+//! - **Roots.** A root that is an array of objects gives the entity of its
+//!   items; a root that is an enum gives `[enums.<name>]` and a ledger line;
+//!   any other root that describes a value gets a ledger line.
 //! - **Types.** `string` → `string` (`max_length` from `maxLength`), or by
 //!   `format`: `date-time` → `timestamptz`, `date`, `time`, `uuid`,
 //!   `duration` → `interval`, `byte`/`binary` → `bytes`; other formats
@@ -74,9 +85,13 @@ pub fn parse(
     file: &SourceFile,
     _options: &IntrospectOptions,
 ) -> Result<Introspection, Diagnostics> {
-    let document = read_document(file)?;
+    let mut document = read_document(file)?;
+    let external = graft_external(file, &mut document.value);
     let root = &document.value;
     let mut walker = Walker::new(file, document.syntax, root, KeyRule::RequiredId);
+    for (object, message) in external {
+        walker.note(&object, "external_ref", message);
+    }
 
     // The definitions, in document order.
     let mut definitions: Vec<(String, Pointer)> = Vec::new();
@@ -96,13 +111,40 @@ pub fn parse(
         }
     }
 
-    let root_entity = (!walker.flatten(root, &[]).properties.is_empty()).then(|| {
-        let taken: BTreeSet<String> = definitions
-            .iter()
-            .map(|(name, _)| name.to_lowercase())
-            .collect();
-        unique_name(&root_name(root, file), &taken)
-    });
+    let taken: BTreeSet<String> = definitions
+        .iter()
+        .map(|(name, _)| name.to_lowercase())
+        .collect();
+    // The root is an entity when it describes an object; a root that is an
+    // array of objects (a list of records) gives the entity of its items.
+    let mut root_pointer: Pointer = Vec::new();
+    let mut root_entity = (!walker.flatten(root, &[]).properties.is_empty())
+        .then(|| unique_name(&root_name(root, file), &taken));
+    if root_entity.is_none()
+        && root.get("type").and_then(Value::as_str) == Some("array")
+        && let Some(items) = root.get("items").filter(|items| items.is_object())
+        && !walker
+            .flatten(items, &["items".to_owned()])
+            .properties
+            .is_empty()
+    {
+        root_pointer = vec!["items".to_owned()];
+        root_entity = Some(unique_name(&root_name(root, file), &taken));
+    }
+    if root_entity.is_none() && describes_a_value(root) {
+        // A root that is an enum, a scalar or a union: what it is, said in
+        // the manifest (an enum) or in the ledger, never nothing.
+        let name = unique_name(&root_name(root, file), &taken);
+        if walker.classify(&[], &name) == Classified::Enum {
+            walker.note(
+                &name,
+                "not_an_entity",
+                format!(
+                    "the root schema is an enum: it is `[enums.{name}]`, and no entity is made of it"
+                ),
+            );
+        }
+    }
 
     let mut entity_pointers: Vec<(String, Pointer)> = Vec::new();
     for (name, pointer) in &definitions {
@@ -112,9 +154,10 @@ pub fn parse(
         }
     }
     if let Some(name) = &root_entity {
-        walker.declare_entity(&[], name);
-        entity_pointers.push((name.clone(), Vec::new()));
+        walker.declare_entity(&root_pointer, name);
+        entity_pointers.push((name.clone(), root_pointer.clone()));
     }
+    walker.prepare(&entity_pointers);
 
     let mut entities = BTreeMap::new();
     for (name, pointer) in &entity_pointers {
@@ -147,6 +190,170 @@ pub fn parse(
         ..Manifest::default()
     };
     Ok(Introspection { manifest, ledger })
+}
+
+/// Whether a schema says something of a value (a type, an enum, a union),
+/// rather than being only a container of definitions.
+fn describes_a_value(schema: &Value) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "type", "enum", "const", "oneOf", "anyOf", "allOf", "items", "$ref", "format",
+    ];
+    KEYWORDS.iter().any(|key| schema.get(*key).is_some())
+}
+
+/// Where documents that `$ref`s name by file are put inside the root, so
+/// that every reference becomes a pointer into one document.
+const EXTERNAL: &str = "$baas_external";
+
+/// How many other files one schema may pull in through `$ref`s.
+const MAX_EXTERNAL_FILES: usize = 64;
+
+/// Follows `$ref`s to other files (`address.schema.json`,
+/// `common.yaml#/definitions/Money`), read relative to the file that names
+/// them, transitively: each file read is put under [`EXTERNAL`] in `root`
+/// and the references (its own internal ones too) are rewritten to point
+/// there. URLs are not fetched. Returns a ledger entry `(object, message)`
+/// for each file that could not be read.
+pub(crate) fn graft_external(file: &SourceFile, root: &mut Value) -> Vec<(String, String)> {
+    let Value::Object(_) = root else {
+        return Vec::new();
+    };
+    let base = file
+        .path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let main = std::fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone());
+    // Canonical path → key under EXTERNAL ("" for the main document).
+    let mut keys: BTreeMap<std::path::PathBuf, String> = BTreeMap::new();
+    keys.insert(main.clone(), String::new());
+    let mut grafted: Map<String, Value> = Map::new();
+    let mut notes = Vec::new();
+    // (document, its folder, its key, its value)
+    let mut queue: Vec<(std::path::PathBuf, String, Value)> =
+        vec![(base.clone(), String::new(), std::mem::take(root))];
+    let mut main_value = None;
+    while let Some((folder, key, mut value)) = queue.pop() {
+        let mut found = Vec::new();
+        rewrite_references(&mut value, &key, &mut |reference: &str| {
+            let (path, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+            if path.is_empty() || path.contains("://") {
+                return None;
+            }
+            let target = folder.join(path);
+            let canonical = std::fs::canonicalize(&target).ok()?;
+            let target_key = match keys.get(&canonical) {
+                Some(existing) => existing.clone(),
+                None => {
+                    if keys.len() > MAX_EXTERNAL_FILES {
+                        return None;
+                    }
+                    let relative = canonical
+                        .strip_prefix(std::fs::canonicalize(&base).unwrap_or_else(|_| base.clone()))
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .unwrap_or_else(|_| canonical.to_string_lossy().into_owned());
+                    keys.insert(canonical.clone(), relative.clone());
+                    found.push((canonical, relative.clone()));
+                    relative
+                }
+            };
+            Some(external_reference(&target_key, fragment))
+        });
+        for (path, target_key) in found {
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(error) => {
+                    notes.push((
+                        target_key.clone(),
+                        format!(
+                            "`{}` could not be read ({error}); references to it are `json`",
+                            path.display()
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            let other = SourceFile {
+                path: path.clone(),
+                text: std::sync::Arc::new(text),
+            };
+            match read_document(&other) {
+                Ok(document) => {
+                    let folder = path
+                        .parent()
+                        .map(std::path::Path::to_path_buf)
+                        .unwrap_or_default();
+                    queue.push((folder, target_key, document.value));
+                }
+                Err(_) => notes.push((
+                    target_key.clone(),
+                    format!(
+                        "`{}` is not a JSON or YAML document; references to it are `json`",
+                        path.display()
+                    ),
+                )),
+            }
+        }
+        if key.is_empty() {
+            main_value = Some(value);
+        } else {
+            grafted.insert(key, value);
+        }
+    }
+    *root = main_value.unwrap_or_default();
+    if !grafted.is_empty()
+        && let Value::Object(map) = root
+    {
+        map.insert(EXTERNAL.to_owned(), Value::Object(grafted));
+    }
+    notes
+}
+
+/// `#/$baas_external/<key><fragment>`.
+fn external_reference(key: &str, fragment: &str) -> String {
+    let mut pointer = vec![EXTERNAL.to_owned(), key.to_owned()];
+    if let Some(inner) = internal_pointer(&format!("#{fragment}")) {
+        pointer.extend(inner);
+    }
+    format!("#{}", pointer_text(&pointer))
+}
+
+/// Rewrites every `$ref` string under `value`: a reference to another file
+/// as `external` says (left alone when it says `None`), and, in a grafted
+/// document (`key` not empty), a reference internal to it so that it points
+/// inside the graft.
+fn rewrite_references(
+    value: &mut Value,
+    key: &str,
+    external: &mut dyn FnMut(&str) -> Option<String>,
+) {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                for (name, child) in map.iter_mut() {
+                    if name == "$ref"
+                        && let Value::String(reference) = child
+                    {
+                        if let Some(fragment) = reference.strip_prefix('#') {
+                            if !key.is_empty() {
+                                *reference = external_reference(key, fragment);
+                            }
+                        } else if let Some(rewritten) = external(reference) {
+                            *reference = rewritten;
+                        }
+                    } else if !matches!(
+                        name.as_str(),
+                        "enum" | "const" | "default" | "example" | "examples"
+                    ) {
+                        stack.push(child);
+                    }
+                }
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            _ => {}
+        }
+    }
 }
 
 /// The root entity's name: a one-word `title`, else the file's stem.
@@ -1008,7 +1215,42 @@ pub(crate) struct Walker<'a> {
     active: Vec<String>,
     /// entity → keyword → field paths, for one `constraint` entry per entity.
     constraints: BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+    /// Entity (by pointer text) → its strongly connected component in the
+    /// graph of references between entities ([`Walker::prepare`]).
+    component_of: BTreeMap<String, usize>,
+    /// The components whose entities refer to each other (or to themselves).
+    cyclic: BTreeSet<usize>,
+    /// The entities whose shapes are being built, innermost last, with the
+    /// number of field nodes copied into each so far.
+    shaping: Vec<(String, usize)>,
+    /// How many `$ref`s name each schema (by pointer text).
+    uses: BTreeMap<String, usize>,
+    /// Field nodes copied so far in the whole document.
+    copied: usize,
 }
+
+/// An entity referenced from another is copied into it (a nested `object`)
+/// when its shape has at most this many field nodes, or at most
+/// [`EMBED_LIMIT`] when it is referenced from one place only (a copy that
+/// is made once); otherwise it is referenced as `json` (it is an entity of
+/// its own, and the ledger says so).
+const SHARED_EMBED_LIMIT: usize = 64;
+
+/// The largest shape copied at all (see [`SHARED_EMBED_LIMIT`]).
+const EMBED_LIMIT: usize = 512;
+
+/// At most this many field nodes are copied into one entity from the
+/// entities it references; past it, references are `json`. With
+/// [`EMBED_LIMIT`] this bounds the manifest to a size in proportion to
+/// the document, however the definitions refer to each other.
+const ENTITY_BUDGET: usize = 2048;
+
+/// At most this many field nodes are copied in the whole document: past
+/// it, every further reference to an entity is `json`. Copies make the
+/// manifest easier to use, not more faithful (the entity is there too), so
+/// a document of thousands of definitions stops copying before its
+/// manifest outgrows the memory of a laptop.
+const DOCUMENT_BUDGET: usize = 200_000;
 
 /// How deep schemas may nest (through properties, items, `allOf` and
 /// `$ref`) before the rest is recorded as `json`.
@@ -1086,6 +1328,142 @@ impl<'a> Walker<'a> {
             truncated: false,
             active: Vec::new(),
             constraints: BTreeMap::new(),
+            component_of: BTreeMap::new(),
+            cyclic: BTreeSet::new(),
+            shaping: Vec::new(),
+            uses: BTreeMap::new(),
+            copied: 0,
+        }
+    }
+
+    /// Prepares the entities (declared, named `(name, pointer)`) for
+    /// building, so that the work and the manifest stay in proportion to the
+    /// document however its definitions refer to each other:
+    ///
+    /// - references between entities form a graph; entities in one cycle of
+    ///   it (a strongly connected component) never copy each other: such a
+    ///   reference is cut (`json`, ledger entry), wherever the walk starts;
+    /// - every other reference goes down that graph, so the shapes are built
+    ///   here from the bottom up, each once, and copied from the cache.
+    pub(crate) fn prepare(&mut self, entities: &[(String, Pointer)]) {
+        let keys: Vec<String> = entities.iter().map(|(_, p)| pointer_text(p)).collect();
+        let index: BTreeMap<&str, usize> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| (key.as_str(), i))
+            .collect();
+        let edges: Vec<Vec<usize>> = entities
+            .iter()
+            .map(|(_, pointer)| {
+                self.entity_references(pointer)
+                    .iter()
+                    .filter_map(|key| index.get(key.as_str()).copied())
+                    .collect()
+            })
+            .collect();
+        self.uses = count_references(self.root);
+        let components = strongly_connected(&edges);
+        for (number, component) in components.iter().enumerate() {
+            let looped = component.len() > 1
+                || component
+                    .first()
+                    .is_some_and(|&node| edges[node].contains(&node));
+            if looped {
+                self.cyclic.insert(number);
+            }
+            for &node in component {
+                self.component_of.insert(keys[node].clone(), number);
+            }
+        }
+        // Components come out referenced-first: build in that order.
+        for component in &components {
+            for &node in component {
+                let (name, pointer) = &entities[node];
+                self.shape(pointer, name);
+            }
+        }
+    }
+
+    /// The entities (pointer texts) the schema at `pointer` would copy: those
+    /// it refers to through its own subschemas and the non-entity schemas it
+    /// references, except the references its own properties make to entities
+    /// with a key (those become relations, not copies).
+    fn entity_references(&self, pointer: &[String]) -> BTreeSet<String> {
+        /// What a value is to the entity being scanned.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Role {
+            /// The entity's schema, or one merged into it.
+            Entity,
+            /// One of its properties, or a one-schema wrapper of it.
+            Property,
+            Other,
+        }
+        let mut found = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        let Some(start) = self.at(pointer) else {
+            return found;
+        };
+        let mut stack = vec![(start, Role::Entity)];
+        while let Some((value, role)) = stack.pop() {
+            match value {
+                Value::Object(map) => {
+                    for (key, child) in map {
+                        match key.as_str() {
+                            "$ref" => {
+                                let Some(target) = child.as_str().and_then(internal_pointer) else {
+                                    continue;
+                                };
+                                let target_key = pointer_text(&target);
+                                if let Some(entity) = self.entities.get(&target_key) {
+                                    let relation =
+                                        role == Role::Property && self.targets.contains_key(entity);
+                                    if !relation {
+                                        found.insert(target_key);
+                                    }
+                                } else if seen.insert(target_key)
+                                    && let Some(schema) = self.at(&target)
+                                {
+                                    stack.push((schema, role));
+                                }
+                            }
+                            "definitions" | "$defs" | "enum" | "const" | "default" | "example"
+                            | "examples" => {}
+                            "properties" if role == Role::Entity => {
+                                if let Value::Object(properties) = child {
+                                    stack.extend(properties.values().map(|p| (p, Role::Property)));
+                                }
+                            }
+                            "allOf" | "oneOf" | "anyOf" if role != Role::Other => {
+                                if let Value::Array(items) = child {
+                                    let inner = if key == "allOf" { role } else { Role::Property };
+                                    let inner = if role == Role::Entity && key != "allOf" {
+                                        Role::Other
+                                    } else {
+                                        inner
+                                    };
+                                    stack.extend(items.iter().map(|item| (item, inner)));
+                                }
+                            }
+                            _ => stack.push((child, Role::Other)),
+                        }
+                    }
+                }
+                Value::Array(items) => stack.extend(items.iter().map(|item| (item, Role::Other))),
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// Whether a reference to entity `key` from the entity being built closes
+    /// a cycle of references (both are in one cyclic component).
+    fn closes_cycle(&self, key: &str) -> bool {
+        let Some((current, _)) = self.shaping.last() else {
+            return false;
+        };
+        match (self.component_of.get(key), self.component_of.get(current)) {
+            (Some(target), Some(here)) => target == here && self.cyclic.contains(target),
+            _ => false,
         }
     }
 
@@ -1396,6 +1774,7 @@ impl<'a> Walker<'a> {
         let schema = self.at(pointer)?;
         let outer_truncated = std::mem::replace(&mut self.truncated, false);
         self.active.push(key.clone());
+        self.shaping.push((key.clone(), 0));
         let scope = Scope::entity(name);
         let flat = self.flatten(schema, pointer);
         self.record_keywords(&flat.keywords, !flat.properties.is_empty(), &scope, None);
@@ -1431,6 +1810,7 @@ impl<'a> Walker<'a> {
             }
         }
         self.active.pop();
+        self.shaping.pop();
         // A key field that a property of its own turned into something else.
         references.retain(|(field, _)| fields.contains_key(field));
         let shape = if fields.is_empty() {
@@ -1720,11 +2100,46 @@ impl<'a> Walker<'a> {
                 field.comment = None;
                 return Prop::Reference { entity, field };
             }
-            if self.active.contains(&key) {
+            if self.active.contains(&key) || self.closes_cycle(&key) {
                 return Prop::Field(self.recursive(scope, &text));
             }
             return Prop::Field(match self.shape(&target_pointer, &entity) {
                 Some(shape) => {
+                    let size = shape_size(&shape.fields);
+                    let used = self.shaping.last().map_or(0, |(_, used)| *used);
+                    let shared = self.uses.get(&key).copied().unwrap_or(0) > 1;
+                    let limit = if shared {
+                        SHARED_EMBED_LIMIT
+                    } else {
+                        EMBED_LIMIT
+                    };
+                    if self.copied + size > DOCUMENT_BUDGET {
+                        self.note(
+                            &scope.object(),
+                            "shared_ref",
+                            format!(
+                                "`$ref` `{text}` names entity `{entity}`; the document copies \
+                                 more than {DOCUMENT_BUDGET} fields already, so the value is \
+                                 recorded as `json`"
+                            ),
+                        );
+                        return Prop::Field(Field::new(FieldType::Json));
+                    }
+                    if size > limit || used + size > ENTITY_BUDGET {
+                        self.note(
+                            &scope.object(),
+                            "shared_ref",
+                            format!(
+                                "`$ref` `{text}` names entity `{entity}` ({size} fields), too \
+                                 large to copy here; the value is recorded as `json`"
+                            ),
+                        );
+                        return Prop::Field(Field::new(FieldType::Json));
+                    }
+                    if let Some((_, used)) = self.shaping.last_mut() {
+                        *used += size;
+                    }
+                    self.copied += size;
                     // The copy carries types, not the definition's comments:
                     // those stay on its entity.
                     let mut fields = shape.fields;
@@ -2112,6 +2527,104 @@ impl<'a> Walker<'a> {
             }
         }
     }
+}
+
+/// How many `$ref`s in the document name each schema (by pointer text).
+fn count_references(root: &Value) -> BTreeMap<String, usize> {
+    let mut uses = BTreeMap::new();
+    let mut stack = vec![root];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    match key.as_str() {
+                        "$ref" => {
+                            if let Some(target) = child.as_str().and_then(internal_pointer) {
+                                *uses.entry(pointer_text(&target)).or_insert(0) += 1;
+                            }
+                        }
+                        "enum" | "const" | "default" | "example" | "examples" => {}
+                        _ => stack.push(child),
+                    }
+                }
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    uses
+}
+
+/// How many field nodes a shape holds, nested ones included.
+fn shape_size(fields: &IndexMap<String, Field>) -> usize {
+    fn size(field: &Field) -> usize {
+        1 + field.items.as_deref().map_or(0, size)
+            + field
+                .fields
+                .as_ref()
+                .map_or(0, |fields| fields.values().map(size).sum())
+    }
+    fields.values().map(size).sum()
+}
+
+/// The strongly connected components of a graph given as adjacency lists,
+/// each a list of nodes, in an order where a component comes after every
+/// component it has edges to (Tarjan's algorithm, without recursion: a
+/// chain of thousands of references must not exhaust the stack).
+fn strongly_connected(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    const UNSEEN: usize = usize::MAX;
+    let count = edges.len();
+    let mut order = vec![UNSEEN; count];
+    let mut low = vec![0; count];
+    let mut on_stack = vec![false; count];
+    let mut stack = Vec::new();
+    let mut components = Vec::new();
+    let mut next = 0;
+    for start in 0..count {
+        if order[start] != UNSEEN {
+            continue;
+        }
+        // (node, index of the next edge to follow)
+        let mut calls = vec![(start, 0usize)];
+        order[start] = next;
+        low[start] = next;
+        next += 1;
+        stack.push(start);
+        on_stack[start] = true;
+        while let Some(&mut (node, ref mut edge)) = calls.last_mut() {
+            if let Some(&target) = edges[node].get(*edge) {
+                *edge += 1;
+                if order[target] == UNSEEN {
+                    order[target] = next;
+                    low[target] = next;
+                    next += 1;
+                    stack.push(target);
+                    on_stack[target] = true;
+                    calls.push((target, 0));
+                } else if on_stack[target] {
+                    low[node] = low[node].min(order[target]);
+                }
+                continue;
+            }
+            calls.pop();
+            if let Some(&(parent, _)) = calls.last() {
+                low[parent] = low[parent].min(low[node]);
+            }
+            if low[node] == order[node] {
+                let mut component = Vec::new();
+                while let Some(member) = stack.pop() {
+                    on_stack[member] = false;
+                    component.push(member);
+                    if member == node {
+                        break;
+                    }
+                }
+                component.sort_unstable();
+                components.push(component);
+            }
+        }
+    }
+    components
 }
 
 fn strip_comments(fields: &mut IndexMap<String, Field>) {

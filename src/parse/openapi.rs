@@ -537,6 +537,7 @@ fn build(
     for (name, pointer) in &entity_pointers {
         walker.allow_references_to(pointer, name);
     }
+    walker.prepare(&entity_pointers);
     let mut entities = std::collections::BTreeMap::new();
     for (name, pointer) in &entity_pointers {
         if let Some(entity) = walker.entity(pointer, name) {

@@ -723,3 +723,185 @@ fn the_binary_imports_a_schema_and_reports_a_broken_one_at_its_line() {
     assert!(stderr.contains("broken.schema.json:3:32"), "{stderr}");
     assert!(stderr.contains("`type` must be"), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------
+// Roots that are not objects, references to other files, scale
+
+#[test]
+fn a_root_that_is_an_enum_gives_the_enum_and_says_so() {
+    let colors = import_text(
+        "color.schema.json",
+        r#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "Color",
+            "type": "string", "enum": ["red", "green", "blue"]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        colors.manifest.enums["Color"].values,
+        ["red", "green", "blue"]
+    );
+    assert!(colors.manifest.entities.is_empty());
+    assert!(
+        has_entry(&colors, "Color", "not_an_entity"),
+        "{}",
+        ledger_text(&colors)
+    );
+    // A scalar root: no enum, no entity, but a ledger line.
+    let scalar = import_text(
+        "count.schema.json",
+        r#"{"$schema": "http://json-schema.org/draft-07/schema#", "type": "integer"}"#,
+    )
+    .unwrap();
+    assert!(scalar.manifest.entities.is_empty());
+    assert!(
+        !scalar.ledger.is_empty(),
+        "a scalar root must be named in the ledger"
+    );
+}
+
+#[test]
+fn a_root_that_is_an_array_of_objects_gives_the_entity_of_its_items() {
+    let people = import_text(
+        "people.schema.json",
+        r#"{"$schema": "http://json-schema.org/draft-07/schema#", "type": "array",
+            "items": {"type": "object", "required": ["id"],
+                      "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}}"#,
+    )
+    .unwrap();
+    assert_eq!(entity_names(&people.manifest), ["people"]);
+    assert_eq!(people.manifest.entities["people"].primary_key, ["id"]);
+    assert_valid_and_round_trips(&people.manifest);
+}
+
+#[test]
+fn references_to_sibling_files_are_followed_relative_to_the_file() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/jsonschema/siblings/order.schema.json");
+    let order = import_path(&path);
+    let manifest = &order.manifest;
+    for name in ["shipping", "billing"] {
+        let address = field(manifest, "Order", name);
+        assert_eq!(address.ty, FieldType::Object, "{name}");
+        assert_eq!(nested_names(address), ["street", "country"]);
+        assert_eq!(nested(address, "street").max_length, Some(120));
+        // The sibling's own `#/$defs/...` resolves inside the sibling.
+        assert_eq!(nested(address, "country").ty, FieldType::String);
+    }
+    let total = field(manifest, "Order", "total");
+    assert_eq!(nested_names(total), ["amount", "currency"]);
+    // `../address.schema.json` from `common/` is the same file.
+    assert_eq!(nested(total, "currency").max_length, Some(2));
+    let status = field(manifest, "Order", "status");
+    assert_eq!(status.ty, FieldType::Enum);
+    assert_eq!(
+        manifest.enums[status.enum_name.as_deref().unwrap()].values,
+        ["open", "paid"]
+    );
+    // A file that is not there: `json`, named in the ledger.
+    assert_eq!(field(manifest, "Order", "gift").ty, FieldType::Json);
+    assert!(
+        has_entry(&order, "Order.gift", "external_ref"),
+        "{}",
+        ledger_text(&order)
+    );
+}
+
+/// A FHIR-like schema of `count` definitions: data types that contain
+/// data types, an `Extension` every type carries and that can hold every
+/// type, resources that contain resources and data types.
+fn mutually_recursive_schema(count: usize) -> String {
+    let mut random = support::XorShift(0x9e37_79b9_7f4a_7c15);
+    let types = count / 10;
+    let mut definitions = Vec::new();
+    let reference = |name: String| format!("{{\"$ref\": \"#/definitions/{name}\"}}");
+    let element = |mut properties: Vec<String>| {
+        properties.push("\"id\": {\"type\": \"string\"}".to_owned());
+        properties.push(
+            "\"extension\": {\"type\": \"array\", \"items\": {\"$ref\": \"#/definitions/Extension\"}}"
+                .to_owned(),
+        );
+        format!(
+            "{{\"type\": \"object\", \"properties\": {{{}}}}}",
+            properties.join(", ")
+        )
+    };
+    let values: Vec<String> = (0..types)
+        .map(|t| format!("\"value{t}\": {}", reference(format!("Type{t}"))))
+        .collect();
+    definitions.push(format!("\"Extension\": {}", element(values)));
+    for t in 0..types {
+        let properties: Vec<String> = (0..2 + random.below(6))
+            .map(|p| match random.below(3) {
+                0 => format!(
+                    "\"f{p}\": {}",
+                    reference(format!("Type{}", random.below(types)))
+                ),
+                1 => format!(
+                    "\"f{p}\": {{\"type\": \"array\", \"items\": {}}}",
+                    reference(format!("Type{}", random.below(types)))
+                ),
+                _ => format!("\"f{p}\": {{\"type\": \"string\"}}"),
+            })
+            .collect();
+        definitions.push(format!("\"Type{t}\": {}", element(properties)));
+    }
+    let resources = count - types - 1;
+    for r in 0..resources {
+        let properties: Vec<String> = (0..8 + random.below(16))
+            .map(|p| match random.below(4) {
+                0 => format!(
+                    "\"f{p}\": {}",
+                    reference(format!("Type{}", random.below(types)))
+                ),
+                1 => format!(
+                    "\"f{p}\": {{\"type\": \"array\", \"items\": {}}}",
+                    reference(format!("Resource{}", random.below(resources)))
+                ),
+                2 => format!(
+                    "\"f{p}\": {}",
+                    reference(format!("Resource{}", random.below(resources)))
+                ),
+                _ => format!("\"f{p}\": {{\"type\": \"integer\"}}"),
+            })
+            .collect();
+        definitions.push(format!("\"Resource{r}\": {}", element(properties)));
+    }
+    format!("{{\"definitions\": {{{}}}}}", definitions.join(",\n"))
+}
+
+fn field_nodes(manifest: &Manifest) -> usize {
+    fn size(field: &Field) -> usize {
+        1 + field.items.as_deref().map_or(0, size)
+            + field
+                .fields
+                .as_ref()
+                .map_or(0, |fields| fields.values().map(size).sum())
+    }
+    manifest
+        .entities
+        .values()
+        .flat_map(|entity| entity.fields.values())
+        .map(size)
+        .sum()
+}
+
+#[test]
+fn mutual_recursion_between_many_definitions_is_bounded_and_cut_in_the_ledger() {
+    // Expanding every reference in place grows without bound here (each
+    // resource reaches hundreds of others, each type every other type).
+    let text = mutually_recursive_schema(600);
+    let properties = text.matches("\"f").count() + 2 * 600;
+    let imported = import_text("fhir-like.schema.json", &text).unwrap();
+    let manifest = &imported.manifest;
+    assert_eq!(manifest.entities.len(), 600);
+    let nodes = field_nodes(manifest);
+    assert!(
+        nodes <= properties * 64,
+        "{nodes} field nodes for {properties} properties"
+    );
+    // Cycles are cut with a ledger line at the reference that closes them.
+    assert!(has_entry(&imported, "Type0.extension", "recursive_ref"));
+    assert!(has_entry(&imported, "Extension.value0", "recursive_ref"));
+    // Everything is still there: each definition is its own entity.
+    assert!(manifest.entities["Extension"].fields.len() > 60);
+    assert_valid_and_round_trips(manifest);
+}
