@@ -729,6 +729,9 @@ pub const JWT_ALGORITHMS: &[&str] = &[
     "ES384", "EdDSA",
 ];
 
+/// The largest `[auth] leeway_seconds`.
+pub const MAX_LEEWAY_SECONDS: u64 = 3600;
+
 /// `[auth]`.
 impl Checker<'_> {
     fn auth(&mut self) {
@@ -793,6 +796,20 @@ impl Checker<'_> {
                     Some(help.into()),
                 );
             }
+        }
+        if auth
+            .leeway_seconds
+            .is_some_and(|leeway| leeway > MAX_LEEWAY_SECONDS)
+        {
+            self.push(
+                ProblemKind::InvalidValue,
+                "auth.leeway_seconds",
+                format!("`leeway_seconds` is at most {MAX_LEEWAY_SECONDS} (an hour)"),
+                Some(
+                    "the leeway only absorbs clock skew; tokens live as long as their `exp` says"
+                        .into(),
+                ),
+            );
         }
         if let Some(url) = &auth.jwks
             && url.starts_with("http://")
@@ -865,6 +882,31 @@ impl Checker<'_> {
                 ),
                 Some(_) => {}
             }
+        }
+        // Two accounts must never share an email: the database decides
+        // when two sign-ups race.
+        let email = &users.email;
+        let unique = entity.fields.get(email).is_some_and(|f| f.unique)
+            || entity.primary_key == [email.clone()]
+            || entity.uniques.iter().any(|u| u.fields == [email.clone()])
+            || entity.indexes.iter().any(|index| {
+                index.unique
+                    && index.predicate.is_none()
+                    && matches!(index.fields.as_slice(), [IndexPart::Field { field, .. }] if field == email)
+            });
+        if entity.fields.contains_key(email) && !unique {
+            self.push(
+                ProblemKind::InvalidValue,
+                "auth.users.email",
+                format!(
+                    "`{}.{email}` must be unique to hold the accounts' emails",
+                    users.entity
+                ),
+                Some(format!(
+                    "add `unique = true` to the field `{email}` of `{}`",
+                    users.entity
+                )),
+            );
         }
     }
 }

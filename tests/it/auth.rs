@@ -361,6 +361,21 @@ fn token_attacks_on_an_hmac_secret_are_refused_with_401() {
         // The same on another route: the layer is in front of every one.
         assert_refused(what, server.get_with("/api/note/1", token));
     }
+    // Mutations of a valid token (any byte, anywhere): 401 or, when the
+    // change is not seen by the decoder (a base64 padding bit), 200; never
+    // anything else.
+    let mut random = support::XorShift(0x5eed_1234);
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ";
+    for _ in 0..300 {
+        let mut bytes = valid.clone().into_bytes();
+        for _ in 0..=random.below(3) {
+            let at = random.below(bytes.len());
+            bytes[at] = alphabet[random.below(alphabet.len())];
+        }
+        let token = String::from_utf8(bytes).unwrap();
+        let (status, body, _) = server.get_with("/api/note", token.trim());
+        assert!(matches!(status, 200 | 401), "{status} for {token}: {body}");
+    }
     let (status, body, challenge) = server.get("/api/note", &[("authorization", "Basic dTpw")]);
     assert_eq!(status, 401, "{body}");
     assert_eq!(
@@ -574,7 +589,7 @@ fn auth_in_the_manifest_is_validated() {
             "environment reference",
         ),
         (
-            "[auth]\npublic_key = \"k.pem\"\nusers = { entity = \"note\", email = \"body\", password = \"body\" }\n",
+            "[auth]\npublic_key = \"k.pem\"\nusers = { entity = \"note\", email = \"owner\", password = \"body\" }\n",
             "need `jwt_secret`",
         ),
         (
@@ -586,12 +601,20 @@ fn auth_in_the_manifest_is_validated() {
             "unknown field `mail`",
         ),
         (
+            "[auth]\njwt_secret = \"${S}\"\nleeway_seconds = 99999999999\n",
+            "at most 3600",
+        ),
+        (
             "[auth]\njwt_secret = \"${S}\"\nrls = \"yes\"\n",
             "`rls` must be",
         ),
         (
             "[auth]\njwt_secret = \"${S}\"\ntoken = 1\n",
             "unknown key `token`",
+        ),
+        (
+            "[auth]\njwt_secret = \"${S}\"\nusers = { entity = \"note\", email = \"owner\", password = \"body\" }\n",
+            "must be unique",
         ),
     ];
     for (auth, expected) in cases {
@@ -612,7 +635,11 @@ fn auth_in_the_manifest_is_validated() {
     }
     // A valid `[auth]` survives a save and a load unchanged.
     let text = manifest(
-        "[auth]\njwt_secret = \"${JWT_SECRET}\"\nissuer = \"i\"\naudience = \"a\"\nleeway_seconds = 10\nservice_key = \"${K}\"\nclaims = { id = \"uid\", role = \"app.role\", tenant = \"org\" }\nusers = { entity = \"note\", email = \"body\", password = \"body\" }\nrls = true\n",
+        "[auth]\njwt_secret = \"${JWT_SECRET}\"\nissuer = \"i\"\naudience = \"a\"\nleeway_seconds = 10\nservice_key = \"${K}\"\nclaims = { id = \"uid\", role = \"app.role\", tenant = \"org\" }\nusers = { entity = \"note\", email = \"owner\", password = \"body\" }\nrls = true\n",
+    )
+    .replace(
+        "owner = { type = \"string\" }",
+        "owner = { type = \"string\", unique = true }",
     );
     let loaded = baas::manifest::load_str(Path::new("baas.toml"), text).unwrap();
     let auth = loaded.manifest.auth.clone().unwrap();
@@ -877,6 +904,45 @@ fn built_in_users_on_sqlite() {
         ids.iter()
             .all(|id| id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
     );
+
+    // An expired refresh token is refused; a sign-in clears expired ones away.
+    let hash = |token: &str| {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(token.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    for token in ["expired-one", "expired-two"] {
+        connection
+            .execute(
+                "INSERT INTO _baas_refresh_tokens (id, family, user_id, used, expires_at) VALUES (?1, ?2, '1', 0, 1)",
+                [hash(token), format!("family-{token}")],
+            )
+            .unwrap();
+    }
+    let (status, body) = post_json(
+        &server,
+        "/api/_auth/refresh",
+        json!({ "refresh_token": "expired-one" }),
+        None,
+    );
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = post_json(
+        &server,
+        "/api/_auth/login",
+        json!({ "email": "ada@example.com", "password": "correct horse battery" }),
+        None,
+    );
+    assert_eq!(status, 200);
+    let left: i64 = connection
+        .query_row(
+            "SELECT count(*) FROM _baas_refresh_tokens WHERE expires_at < 1000",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0, "expired tokens were not cleared");
 }
 
 fn create_statements(target: baas::migrate::render::Target) -> Vec<String> {

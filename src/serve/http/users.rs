@@ -543,7 +543,11 @@ impl Tokens {
         let token = random_token()?;
         let family = match family {
             Some(family) => family,
-            None => token_id(&random_token()?),
+            None => {
+                // A new sign-in clears a few expired tokens away.
+                self.sweep_expired().await;
+                token_id(&random_token()?)
+            }
         };
         let expires = now().saturating_add(i64::try_from(REFRESH_TOKEN_SECONDS).unwrap_or(0));
         let values: Values = [
@@ -621,6 +625,34 @@ impl Tokens {
             return Err(reused());
         }
         Ok((user_id, family))
+    }
+
+    /// Deletes up to 100 expired tokens (of any session); failures only
+    /// leave them for the next time.
+    async fn sweep_expired(&self) {
+        let Ok(query) = query::parse_query_body(
+            &self.manifest,
+            TOKENS_TABLE,
+            &json!({ "where": { "expires_at": { "lt": now() } }, "select": ["id"], "limit": 100 }),
+        ) else {
+            return;
+        };
+        let Ok(result) = self.store.list(&self.manifest, TOKENS_TABLE, &query).await else {
+            return;
+        };
+        for row in result.rows {
+            if let Some(id) = row.get("id").and_then(Json::as_str) {
+                let _ = self
+                    .store
+                    .delete(
+                        &self.manifest,
+                        TOKENS_TABLE,
+                        &[Value::Text(id.to_owned())],
+                        None,
+                    )
+                    .await;
+            }
+        }
     }
 
     /// Deletes every token of `family`.
