@@ -145,8 +145,13 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         started.elapsed().as_secs_f64() * 1000.0
     ));
     if address.ip().is_unspecified() {
+        let who = if state.snapshot().source_manifest().auth.is_some() {
+            "anyone who can reach this machine can call the API ([auth] and the rules decide what they may do)"
+        } else {
+            "anyone who can reach this machine can read and write every row"
+        };
         printer.warn(&format!(
-            "listening on every network interface ({address}): anyone who can reach this machine can read and write every row"
+            "listening on every network interface ({address}): {who}"
         ));
     }
     let router = crate::serve::http::router_with(state, http);

@@ -1444,3 +1444,93 @@ fn the_rust_sdk_signs_up_in_and_out() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A JWKS over HTTP on loopback: serves `body`, counts the requests.
+struct JwksHost {
+    url: String,
+    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl JwksHost {
+    fn start(body: String) -> Self {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+        let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = fetches.clone();
+        std::thread::spawn(move || {
+            // Bounded: a test never needs more than a few fetches.
+            for stream in listener.incoming().take(50) {
+                let Ok(mut stream) = stream else { continue };
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Self { url, fetches }
+    }
+
+    fn fetches(&self) -> usize {
+        self.fetches.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[test]
+fn a_jwks_url_is_cached_and_fetched_again_at_a_bounded_rate() {
+    let host = JwksHost::start(jwks(&[("rsa.pem", Algorithm::RS256, "one")]));
+    let server = AuthServer::start(
+        &manifest(&format!("[auth]\njwks = \"{}\"\n", host.url)),
+        &[],
+    );
+    let one = EncodingKey::from_rsa_pem(&key_bytes("rsa.pem")).unwrap();
+    let two = EncodingKey::from_rsa_pem(&key_bytes("rsa2.pem")).unwrap();
+    let token = signed(Algorithm::RS256, &one, Some("one"), &claims(json!({})));
+    for _ in 0..3 {
+        let (status, body, _) = server.get_with("/api/note", &token);
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(host.fetches(), 1, "the key set is cached");
+    let unknown = |kid: &str| signed(Algorithm::RS256, &two, Some(kid), &claims(json!({})));
+    assert_refused("unknown kid", server.get_with("/api/note", &unknown("x")));
+    assert_eq!(
+        host.fetches(),
+        1,
+        "not again within the interval of the first fetch"
+    );
+    std::thread::sleep(Duration::from_millis(5200));
+    assert_refused("unknown kid", server.get_with("/api/note", &unknown("v")));
+    assert_eq!(host.fetches(), 2, "an unknown kid fetches the set again");
+    for kid in ["y", "z", "w"] {
+        assert_refused("unknown kid", server.get_with("/api/note", &unknown(kid)));
+    }
+    assert_eq!(host.fetches(), 2, "at most one fetch per interval");
+    assert_eq!(server.get_with("/api/note", &token).0, 200);
+
+    // Keys that cannot be fetched at all: 503 with Retry-After, not 401 or 500.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let unreachable = AuthServer::start(
+        &manifest(&format!(
+            "[auth]\njwks = \"http://127.0.0.1:{port}/jwks.json\"\n"
+        )),
+        &[],
+    );
+    let response = agent()
+        .get(&unreachable.url("/api/note"))
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(
+        unreachable.get("/api/note", &[]).0,
+        200,
+        "anonymous still served"
+    );
+}
