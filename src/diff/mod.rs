@@ -640,6 +640,9 @@ fn entity(
     if old.definition != new.definition {
         what.push("view query".to_owned());
     }
+    if old.collation != new.collation {
+        what.push("collation".to_owned());
+    }
     if old.unlogged != new.unlogged {
         what.push(if new.unlogged { "unlogged" } else { "logged" }.to_owned());
     }

@@ -99,6 +99,9 @@ impl Introspector for MysqlIntrospector {
 #[derive(Debug, Default)]
 pub struct Catalog {
     pub flavor: Option<Flavor>,
+    /// The collation `DEFAULT CHARSET=utf8mb4` gives on this server: a table
+    /// or column with it says nothing in the manifest.
+    pub default_collation: Option<String>,
     pub tables: Vec<TableRow>,
     pub columns: Vec<ColumnRow>,
     pub indexes: Vec<IndexRow>,
@@ -117,6 +120,8 @@ pub struct TableRow {
     pub engine: Option<String>,
     pub comment: Option<String>,
     pub options: Option<String>,
+    /// The table's default collation (`NULL` for views).
+    pub collation: Option<String>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -231,6 +236,14 @@ async fn read_catalog(pool: &MySqlPool, database: &str) -> Result<Catalog, sqlx:
             Flavor::Mariadb => Ok(Vec::new()),
         }
     };
+    let default_collation: Option<String> = sqlx::query(
+        "SELECT CAST(DEFAULT_COLLATE_NAME AS CHAR) FROM information_schema.CHARACTER_SETS \
+         WHERE CHARACTER_SET_NAME = 'utf8mb4'",
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(|row| row.try_get(0))
+    .transpose()?;
     let (
         tables,
         columns,
@@ -254,6 +267,7 @@ async fn read_catalog(pool: &MySqlPool, database: &str) -> Result<Catalog, sqlx:
     )?;
     Ok(Catalog {
         flavor: Some(flavor),
+        default_collation,
         tables,
         columns,
         indexes,
@@ -335,6 +349,10 @@ pub fn build(catalog: &Catalog, database: &str, progress: &Progress) -> Introspe
         entity.kind = kind;
         if kind == EntityKind::Table {
             entity.comment = table.comment.clone().filter(|c| !c.is_empty());
+            entity.collation = table
+                .collation
+                .clone()
+                .filter(|collation| Some(collation) != catalog.default_collation.as_ref());
             if let Some(engine) = table.engine.as_deref()
                 && !engine.eq_ignore_ascii_case("InnoDB")
             {
@@ -381,6 +399,13 @@ pub fn build(catalog: &Catalog, database: &str, progress: &Progress) -> Introspe
                 &mut manifest.enums,
                 &mut ledger,
             );
+            // A column's collation when it is not its table's.
+            if kind == EntityKind::Table
+                && let Some(collation) = &column.collation
+                && table.collation.as_ref() != Some(collation)
+            {
+                field.collation = Some(collation.clone());
+            }
             if kind == EntityKind::View {
                 // The server reports the underlying columns' defaults; a view has none.
                 field.default = None;

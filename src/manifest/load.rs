@@ -365,6 +365,7 @@ const ENTITY_KEYS: &[&str] = &[
     "without_rowid",
     "strict",
     "row_level_security",
+    "collation",
     "unlogged",
     "with",
     "fields",
@@ -1036,6 +1037,7 @@ impl Reader {
                 "without_rowid" => entity.without_rowid = self.bool(node, &child).unwrap_or(false),
                 "strict" => entity.strict = self.bool(node, &child).unwrap_or(false),
                 "unlogged" => entity.unlogged = self.bool(node, &child).unwrap_or(false),
+                "collation" => entity.collation = self.non_empty_string(node, &child),
                 "with" => {
                     entity.storage_parameters = self.strings(node, &child).unwrap_or_default()
                 }

@@ -545,6 +545,10 @@ pub struct Entity {
     /// PostgreSQL row-level security is enabled on the table.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub row_level_security: bool,
+    /// The table's default collation, when not the engine's default one
+    /// (MySQL: it also names the character set, `latin1_swedish_ci`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
     /// A PostgreSQL `UNLOGGED` table (not crash-safe, not replicated).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unlogged: bool,
@@ -640,6 +644,7 @@ impl Entity {
             without_rowid: false,
             strict: false,
             row_level_security: false,
+            collation: None,
             unlogged: false,
             storage_parameters: Vec::new(),
             fields: IndexMap::new(),

@@ -186,6 +186,7 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
     if entity.row_level_security {
         line(out, "row_level_security", "true");
     }
+    optional(out, "collation", entity.collation.as_deref());
     if entity.unlogged {
         line(out, "unlogged", "true");
     }

@@ -639,6 +639,65 @@ async fn mysql_source(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_character_sets_and_collations_round_trip_and_a_change_is_drift() {
+    let Some(database) = my::Database::create("collations") else {
+        return;
+    };
+    database.load(
+        "CREATE TABLE legacy (\
+             id INT PRIMARY KEY, \
+             name VARCHAR(40) NOT NULL, \
+             code VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_general_cs NOT NULL\
+         ) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;\n\
+         CREATE TABLE modern (\
+             id INT PRIMARY KEY, \
+             token VARCHAR(64) COLLATE utf8mb4_bin NOT NULL, \
+             label VARCHAR(40) CHARACTER SET utf8mb3 NOT NULL, \
+             body TEXT\
+         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;",
+    );
+    let source = my::introspect(&database).await;
+    let legacy = &source.entities["legacy"];
+    assert_eq!(legacy.collation.as_deref(), Some("latin1_swedish_ci"));
+    assert_eq!(legacy.fields["name"].collation, None);
+    assert_eq!(
+        legacy.fields["code"].collation.as_deref(),
+        Some("latin1_general_cs")
+    );
+    let modern = &source.entities["modern"];
+    assert_eq!(modern.collation, None);
+    assert_eq!(
+        modern.fields["token"].collation.as_deref(),
+        Some("utf8mb4_bin")
+    );
+    assert_eq!(
+        modern.fields["label"].collation.as_deref(),
+        Some("utf8mb3_general_ci")
+    );
+    assert_eq!(modern.fields["body"].collation, None);
+
+    let (plan, changes, _) = mysql_round_trip("collations_copy", &source).await;
+    assert!(
+        changes.is_empty(),
+        "{}\n{}",
+        show(&changes),
+        plan.up.to_sql()
+    );
+
+    // Changed by hand: the column's collation (case sensitivity), then the
+    // table's character set.
+    database
+        .query("ALTER TABLE modern MODIFY token VARCHAR(64) COLLATE utf8mb4_general_ci NOT NULL");
+    let changed = my::introspect(&database).await;
+    let objects: Vec<String> = diff(&source, &changed).iter().map(change_object).collect();
+    assert_eq!(objects, ["modern.token"]);
+    database.query("ALTER TABLE legacy DEFAULT CHARSET=utf8mb4");
+    let changed = my::introspect(&database).await;
+    let objects: Vec<String> = diff(&source, &changed).iter().map(change_object).collect();
+    assert!(objects.contains(&"legacy".to_owned()), "{objects:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_sakila_round_trips_through_a_fresh_database() {
     let Some((_source_db, source)) =
         mysql_source("sakila", "sql/mysql/sakila-schema.sql", "sakila").await

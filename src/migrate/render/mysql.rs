@@ -333,6 +333,29 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 string_literal(new.comment.as_deref().unwrap_or(""), true)
             )));
         }
+        if !is_view(new) && old.collation != new.collation {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} {}",
+                table(new),
+                table_charset(new)
+            )));
+            // Text columns without a collation of their own follow the
+            // table's new one (a new default alone changes no column).
+            for (field_name, field) in &new.fields {
+                if field.collation.is_none()
+                    && matches!(
+                        field.ty,
+                        FieldType::String | FieldType::Text | FieldType::Enum
+                    )
+                {
+                    let definition = column_definition(cx, cx.after, name, new, field_name, field);
+                    out.push(Statement::new(format!(
+                        "ALTER TABLE {} MODIFY COLUMN {definition}",
+                        table(new)
+                    )));
+                }
+            }
+        }
         if new.row_level_security {
             cx.lossy(format!("{name}: MySQL has no row-level security"));
         }
@@ -666,10 +689,30 @@ fn create_table(cx: &mut Cx<'_>, manifest: &Manifest, name: &str, entity: &Entit
         cx.lossy(format!("{name}: MySQL has no row-level security"));
     }
     format!(
-        "CREATE TABLE {} (\n    {}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4{comment}",
+        "CREATE TABLE {} (\n    {}\n) ENGINE=InnoDB {}{comment}",
         table(entity),
-        lines.join(",\n    ")
+        lines.join(",\n    "),
+        table_charset(entity)
     )
+}
+
+/// The character set a collation belongs to: its name up to the first `_`
+/// (`utf8mb4_bin` → `utf8mb4`, `latin1_swedish_ci` → `latin1`).
+fn charset_of(collation: &str) -> &str {
+    collation.split('_').next().unwrap_or(collation)
+}
+
+/// `DEFAULT CHARSET=... [COLLATE=...]` of a table: its own collation, else
+/// utf8mb4 with the server's default collation for it (what introspection
+/// leaves unsaid).
+fn table_charset(entity: &Entity) -> String {
+    match &entity.collation {
+        Some(collation) => format!(
+            "DEFAULT CHARSET={} COLLATE={collation}",
+            charset_of(collation)
+        ),
+        None => "DEFAULT CHARSET=utf8mb4".to_owned(),
+    }
 }
 
 fn check_sql(cx: &mut Cx<'_>, manifest: &Manifest, entity: &str, sql: &str) -> Option<String> {
@@ -697,6 +740,20 @@ fn column_definition(
         quote(field.column_name(name)),
         column_type(cx, manifest, &here, field),
     ];
+    // Right after the type: the character set and collation, when the
+    // column's differ from its table's.
+    if let Some(collation) = &field.collation {
+        if cx.same_engine(manifest) {
+            parts.push(format!(
+                "CHARACTER SET {} COLLATE {collation}",
+                charset_of(collation)
+            ));
+        } else {
+            cx.lossy(format!(
+                "{here}: collation `{collation}` is not a MySQL collation; left out"
+            ));
+        }
+    }
     let computed = matches!(&field.generated, Some(Generated::Computed { .. }));
     if let Some(Generated::Computed { sql, stored }) = &field.generated {
         match expression(cx, manifest, sql, MYSQL_FUNCTIONS) {
@@ -743,15 +800,6 @@ fn column_definition(
             None => cx.lossy(format!(
                 "{here}: ON UPDATE `{on_update}` is not MySQL SQL; left out"
             )),
-        }
-    }
-    if let Some(collation) = &field.collation {
-        if cx.same_engine(manifest) {
-            parts.push(format!("COLLATE {collation}"));
-        } else {
-            cx.lossy(format!(
-                "{here}: collation `{collation}` is not a MySQL collation; left out"
-            ));
         }
     }
     if let Some(comment) = &field.comment {

@@ -200,13 +200,19 @@ impl Schema {
                     engine: Some(engine.unwrap_or_else(|| "InnoDB".to_owned())),
                     comment: comment.or_else(|| create.comment.as_ref().map(comment_text)),
                     options: None,
+                    collation: Some(table_collation(&create.table_options)),
                 });
                 let mut primary = Vec::new();
                 for column in &create.columns {
                     let mut row = column_row(&name, &column.name.value, &column.data_type);
                     let mut extra = Vec::new();
+                    let mut charset = None;
                     for option in &column.options {
                         match &option.option {
+                            ColumnOption::Collation(collation) => {
+                                row.collation = Some(collation.to_string())
+                            }
+                            ColumnOption::CharacterSet(set) => charset = Some(set.to_string()),
                             ColumnOption::NotNull => row.is_nullable = "NO".to_owned(),
                             ColumnOption::Null => row.is_nullable = "YES".to_owned(),
                             ColumnOption::Default(expr) => {
@@ -260,6 +266,13 @@ impl Schema {
                         }
                     }
                     row.extra = Some(extra.join(" "));
+                    let national = column.data_type.to_string().to_ascii_uppercase();
+                    if row.collation.is_none() {
+                        row.collation = charset.as_deref().map(default_collation).or_else(|| {
+                            (national.starts_with("NVARCHAR") || national.starts_with("NCHAR"))
+                                .then(|| "utf8mb3_general_ci".to_owned())
+                        });
+                    }
                     table.columns.push(row);
                 }
                 if !primary.is_empty() {
@@ -329,6 +342,7 @@ impl Schema {
                         engine: None,
                         comment: None,
                         options: None,
+                        collation: None,
                     }),
                     ..Table::default()
                 });
@@ -459,6 +473,7 @@ impl Schema {
     fn into_catalog(self, database: &str) -> Catalog {
         let mut catalog = Catalog {
             flavor: Some(Flavor::Mariadb),
+            default_collation: Some(DEFAULT_COLLATION.to_owned()),
             views: self.views,
             triggers: self.triggers,
             routines: self.routines,
@@ -727,6 +742,47 @@ fn index_parts(columns: &[IndexColumn]) -> Vec<(String, bool, Option<i64>)> {
             }
         })
         .collect()
+}
+
+/// The collation MariaDB gives a table: its `COLLATE`, else its character
+/// set's default one, else utf8mb4's (see [`DEFAULT_COLLATION`]).
+fn table_collation(options: &CreateTableOptions) -> String {
+    let list = match options {
+        CreateTableOptions::Plain(list)
+        | CreateTableOptions::With(list)
+        | CreateTableOptions::Options(list) => list.as_slice(),
+        _ => &[],
+    };
+    let mut charset = None;
+    for option in list {
+        if let SqlOption::KeyValue { key, value } = option {
+            let key = key.to_string().to_ascii_uppercase();
+            let value = value.to_string().trim_matches(['\'', '"', '`']).to_owned();
+            if key.ends_with("COLLATE") {
+                return value;
+            }
+            if key.ends_with("CHARSET") || key.ends_with("CHARACTER SET") {
+                charset = Some(value);
+            }
+        }
+    }
+    charset.map_or_else(
+        || DEFAULT_COLLATION.to_owned(),
+        |set| default_collation(&set),
+    )
+}
+
+/// What `DEFAULT CHARSET=utf8mb4` means on MariaDB.
+const DEFAULT_COLLATION: &str = "utf8mb4_general_ci";
+
+/// The default collation of a character set on MariaDB.
+fn default_collation(charset: &str) -> String {
+    match charset.to_ascii_lowercase().as_str() {
+        "utf8" | "utf8mb3" => "utf8mb3_general_ci".to_owned(),
+        "latin1" => "latin1_swedish_ci".to_owned(),
+        "binary" => "binary".to_owned(),
+        other => format!("{other}_general_ci"),
+    }
 }
 
 fn table_options(options: &CreateTableOptions) -> (Option<String>, Option<String>) {
