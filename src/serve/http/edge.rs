@@ -201,3 +201,30 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_attempts_are_limited_per_email() {
+        let limits = Limits::new(None, None, Some(2));
+        assert!(limits.login_attempt("a@example.com").is_ok());
+        assert!(limits.login_attempt("a@example.com").is_ok());
+        let wait = limits.login_attempt("a@example.com").unwrap_err();
+        // A burst of 2 per minute: the next attempt is about 30 s away.
+        assert!(
+            wait > Duration::from_secs(20) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert!(
+            limits.login_attempt("b@example.com").is_ok(),
+            "another email"
+        );
+        // Dropping idle keys never forgets a key that is still limited.
+        for _ in 0..SWEEP_EVERY {
+            limits.sweep();
+        }
+        assert!(limits.login_attempt("a@example.com").is_err());
+    }
+}
