@@ -8,6 +8,7 @@ pub mod diff;
 pub mod init;
 pub mod introspect;
 pub mod migrate;
+pub mod rules;
 pub mod serve;
 pub mod shared;
 pub mod show;
@@ -35,6 +36,9 @@ pub enum Command {
     Migrate(migrate::MigrateCommand),
     /// Fail when the schema drifted (for CI)
     Check(check::CheckArgs),
+    /// Test the rules of baas.toml against a table of cases
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
     /// Generate typed clients and API documents from the manifest
     Codegen(codegen::CodegenArgs),
     /// Serve a REST API that follows the manifest, reloading when it changes
@@ -58,6 +62,7 @@ pub async fn run(
         Command::Diff(args) => diff::run(args, cx).await,
         Command::Migrate(command) => migrate::run(command, cx).await,
         Command::Check(args) => check::run(args, cx).await,
+        Command::Rules(command) => rules::run(command, cx).await,
         Command::Codegen(args) => codegen::run(args, cx),
         Command::Serve(args) => serve::run(args, cx).await,
         Command::Completions(args) => completions::run(args, cx, app()),

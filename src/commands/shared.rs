@@ -212,6 +212,16 @@ pub(crate) fn describe(change: &Change) -> (String, String) {
         ChangeKind::AddObject { object } => pair("add", object.clone()),
         ChangeKind::DropObject { object } => pair("drop", object.clone()),
         ChangeKind::AlterObject { object } => pair("alter", object.clone()),
+        ChangeKind::AddPolicy { entity, name } => pair("add policy", format!("{entity}.{name}")),
+        ChangeKind::DropPolicy { entity, name } => pair("drop policy", format!("{entity}.{name}")),
+        ChangeKind::SetRowSecurity { entity, enabled } => pair(
+            if *enabled {
+                "enable row security"
+            } else {
+                "disable row security"
+            },
+            entity.clone(),
+        ),
     }
 }
 

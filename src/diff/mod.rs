@@ -25,6 +25,7 @@ use crate::manifest::{
 };
 
 mod normalize;
+mod policies;
 
 pub use normalize::{default_eq, sql_eq};
 
@@ -150,6 +151,21 @@ pub enum ChangeKind {
     /// Its definition changed.
     AlterObject {
         object: String,
+    },
+    /// A row-level security policy made from a rule (`[auth] rls = true`
+    /// on PostgreSQL), named `baas_<action>_<hash>`.
+    AddPolicy {
+        entity: String,
+        name: String,
+    },
+    DropPolicy {
+        entity: String,
+        name: String,
+    },
+    /// Row-level security turned on (or off) for the rules.
+    SetRowSecurity {
+        entity: String,
+        enabled: bool,
     },
 }
 
@@ -314,6 +330,7 @@ pub fn diff_with_renames(
             }
         }
     }
+    policies::policies(before, after, &mut changes);
     changes
 }
 

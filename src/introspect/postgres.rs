@@ -1182,7 +1182,15 @@ pub(crate) fn build(catalog: &Catalog, schemas: &[String], progress: &Progress) 
     entities.sort_by(|left, right| left.0.cmp(right.0));
     progress.set_length(entities.len() as u64);
     for (name, relation) in entities {
-        let entity = build_entity(relation, &lookups, &mut resolver, &mut ledger);
+        let mut entity = build_entity(relation, &lookups, &mut resolver, &mut ledger);
+        // Policies made from rules (`[auth] rls = true`) are known by name.
+        entity.policies = catalog
+            .policies
+            .iter()
+            .filter(|policy| policy.relation == relation.oid && is_rule_policy(&policy.name))
+            .map(|policy| policy.name.clone())
+            .collect();
+        entity.policies.sort();
         progress.inc(1);
         if entity.fields.is_empty() && entity.kind == EntityKind::Table {
             // `CREATE TABLE t ()` is valid SQL; an entity needs a field.
@@ -1855,6 +1863,11 @@ fn record_relations(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledge
     }
 }
 
+/// A row-level security policy `migrate` made from a rule.
+fn is_rule_policy(name: &str) -> bool {
+    name.starts_with("baas_")
+}
+
 /// Rules and policies.
 fn record_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger) {
     for rule in &catalog.rules {
@@ -1868,6 +1881,9 @@ fn record_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
         );
     }
     for policy in &catalog.policies {
+        if is_rule_policy(&policy.name) && lookups.entity_names.contains_key(&policy.relation) {
+            continue;
+        }
         let command = match policy.command.as_str() {
             "r" => "SELECT",
             "a" => "INSERT",

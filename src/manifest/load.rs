@@ -375,6 +375,7 @@ const ENTITY_KEYS: &[&str] = &[
     "relations",
     "renamed_from",
     "rules",
+    "policies",
 ];
 const FIELD_KEYS: &[&str] = &[
     "type",
@@ -1051,6 +1052,7 @@ impl Reader {
                 "relations" => entity.relations = self.list(node, &child, Self::relation),
                 "renamed_from" => entity.renamed_from = self.non_empty_string(node, &child),
                 "rules" => entity.rules = self.rules(node, &child),
+                "policies" => entity.policies = self.strings(node, &child).unwrap_or_default(),
                 _ => {}
             }
         }

@@ -572,6 +572,10 @@ pub struct Entity {
     /// the language is [`crate::rules`].
     #[serde(skip_serializing_if = "Rules::is_empty")]
     pub rules: Rules,
+    /// The `baas_` row-level security policies a database has on the table
+    /// (introspected; made from `rules` with `[auth] rls = true`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
 }
 
 /// The rule of each action of an entity, as written in `baas.toml`
@@ -654,6 +658,7 @@ impl Entity {
             relations: Vec::new(),
             renamed_from: None,
             rules: Rules::default(),
+            policies: Vec::new(),
         }
     }
 

@@ -200,6 +200,9 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
         line(out, "definition", &block_string(definition));
     }
     optional(out, "renamed_from", entity.renamed_from.as_deref());
+    if !entity.policies.is_empty() {
+        line(out, "policies", &strings(&entity.policies));
+    }
 
     let _ = writeln!(out, "\n[{header}.fields]");
     for (field_name, field) in &entity.fields {

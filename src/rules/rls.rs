@@ -60,6 +60,18 @@ impl Default for ClaimNames {
     }
 }
 
+/// The claim names of `manifest`'s `[auth] claims` (the defaults without).
+pub fn claim_names(manifest: &Manifest) -> ClaimNames {
+    match &manifest.auth {
+        Some(auth) => ClaimNames {
+            id: auth.claims.id.clone(),
+            role: auth.claims.role.clone(),
+            tenant: auth.claims.tenant.clone(),
+        },
+        None => ClaimNames::default(),
+    }
+}
+
 /// One policy as it is created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {

@@ -13,6 +13,7 @@
 //! - [`events`]: the change of every committed write, fanned out
 //! - [`state`]: the served manifest, swapped atomically by [`reload`]
 
+pub mod cases;
 pub mod events;
 pub mod http;
 pub mod kernel;

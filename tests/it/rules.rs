@@ -682,3 +682,317 @@ async fn rls_policies_let_a_sql_client_see_what_the_api_shows() {
         }
     }
 }
+
+/// `[auth] rls = true`: `migrate plan` (the diff from nothing, rendered for
+/// PostgreSQL) enables row-level security and creates a policy per rule;
+/// the database introspected afterwards has no policy drift, and a changed
+/// rule is a policy dropped and one created. A server whose role does not
+/// own the tables passes each caller's claims per transaction, so the
+/// database's policies agree with the API's rules.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rls_is_planned_checked_for_drift_and_fed_the_claims_on_postgres() {
+    use baas::diff::ChangeKind;
+    use baas::introspect::postgres::PostgresIntrospector;
+    use baas::introspect::{IntrospectOptions, Introspector as _};
+
+    let Some(mut database) = PostgresDatabase::create_async("rules_rls_plan").await else {
+        return;
+    };
+    let text = format!(
+        "{MANIFEST}\n[auth]\njwt_secret = \"${{BAAS_RULES_TEST_SECRET}}\"\n\
+         service_key = \"${{BAAS_RULES_TEST_SERVICE_KEY}}\"\nrls = true\n"
+    );
+    let manifest = load(&text);
+    let statements = create_statements(Target::Postgres, &manifest);
+    let script = statements.join(";\n");
+    for table in ["org", "author", "post"] {
+        assert!(
+            script.contains(&format!(
+                "ALTER TABLE \"{table}\" ENABLE ROW LEVEL SECURITY"
+            )),
+            "{script}"
+        );
+    }
+    assert_eq!(script.matches("CREATE POLICY").count(), 7, "{script}");
+    database.execute(&statements).await;
+
+    let policy_changes = |before: &Manifest, after: &Manifest| -> Vec<String> {
+        diff(before, after)
+            .into_iter()
+            .filter_map(|change| match change.kind {
+                ChangeKind::AddPolicy { entity, name } => Some(format!("+{entity}.{name}")),
+                ChangeKind::DropPolicy { entity, name } => Some(format!("-{entity}.{name}")),
+                ChangeKind::SetRowSecurity { entity, enabled } => {
+                    Some(format!("{entity} rls {enabled}"))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let introspected = PostgresIntrospector::new(database.parsed_url())
+        .introspect(&IntrospectOptions::default(), &baas::ui::Progress::hidden())
+        .await
+        .unwrap()
+        .manifest;
+    assert_eq!(introspected.entities["post"].policies.len(), 5);
+    assert!(introspected.entities["post"].row_level_security);
+    assert_eq!(
+        policy_changes(&introspected, &manifest),
+        Vec::<String>::new()
+    );
+    // The database lost a policy, and a rule changed: both are drift.
+    let changed = load(&text.replace(
+        "list   = \"published = true || author_id = @auth.id\"",
+        "list   = \"published = true\"",
+    ));
+    let drift = policy_changes(&introspected, &changed);
+    assert_eq!(drift.len(), 2, "{drift:?}");
+    assert!(drift[0].starts_with("-post.baas_list_") && drift[1].starts_with("+post.baas_list_"));
+
+    // The server as a role that does not own the tables: RLS applies to
+    // it, with the claims it sets per transaction.
+    let store: Arc<dyn Store> = Arc::new(
+        PostgresStore::connect(&database.url(), &manifest)
+            .await
+            .unwrap(),
+    );
+    load_rows(&*store, &manifest).await;
+    let role = database.role("server", "server-password");
+    database
+        .execute(&[format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON org, author, post TO \"{role}\""
+        )])
+        .await;
+    let restricted: Arc<dyn Store> = Arc::new(
+        PostgresStore::connect(&database.url_as(&role, "server-password"), &manifest)
+            .await
+            .unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let callers = Callers::with_tokens(&manifest, &restricted, dir.path());
+    let list = get(&callers.ada, "/api/post?order=id").await;
+    assert_eq!(ids(&list), [json!(1), json!(2), json!(4)], "{}", list.body);
+    let list = get(&callers.anonymous, "/api/post?order=id").await;
+    assert_eq!(ids(&list), [json!(1), json!(4)], "{}", list.body);
+    let created = call(
+        &callers.ada,
+        "POST",
+        "/api/post",
+        Some(json!({ "id": 10, "title": "x", "published": false, "author_id": 1 })),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        call(&callers.bob, "DELETE", "/api/post/3", None)
+            .await
+            .status,
+        204
+    );
+    // Without claims (the policies' view of an anonymous caller) the
+    // server's role sees the published rows only: RLS is really on.
+    let query = baas::query::ListQuery {
+        filter: None,
+        select: None,
+        order: Vec::new(),
+        limit: 100,
+        offset: 0,
+        count: false,
+        expand: Vec::new(),
+    };
+    let rows = restricted
+        .list(&manifest, "post", &query)
+        .await
+        .unwrap()
+        .rows;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+}
+
+/// The cases of `baas rules test`: the matrix's answers, as a file.
+fn case_file(extra: &str) -> String {
+    let rows = r#"rows = { org = [{ id = 1, name = "one" }, { id = 2, name = "two" }], author = [{ id = 1, name = "Ada", org_id = 1 }, { id = 2, name = "Bob", org_id = 2 }] }"#;
+    let ada = r#"claims = { sub = "1", org = 1 }"#;
+    let bob = r#"claims = { sub = "2", org = 2 }"#;
+    let draft = r#"row = { id = 2, title = "draft", published = false, author_id = 1 }"#;
+    let cases = [
+        (
+            "anonymous views a published post",
+            "view",
+            "",
+            r#"row = { id = 1, title = "news", published = true, author_id = 1 }"#,
+            "",
+            "allow",
+        ),
+        ("anonymous lists a draft", "list", "", draft, "", "deny"),
+        (
+            "the author lists her draft",
+            "list",
+            ada,
+            draft,
+            "",
+            "allow",
+        ),
+        (
+            "another user views the draft",
+            "view",
+            bob,
+            draft,
+            "",
+            "deny",
+        ),
+        (
+            "the author renames her draft",
+            "update",
+            ada,
+            draft,
+            r#"body = { title = "renamed" }"#,
+            "allow",
+        ),
+        (
+            "the author gives her draft away",
+            "update",
+            ada,
+            draft,
+            r#"body = { author_id = 2 }"#,
+            "deny",
+        ),
+        (
+            "another user edits the draft",
+            "update",
+            bob,
+            draft,
+            r#"body = { title = "mine" }"#,
+            "deny",
+        ),
+        (
+            "the author posts as herself",
+            "create",
+            ada,
+            "",
+            r#"body = { id = 9, title = "t", published = false, author_id = 1 }"#,
+            "allow",
+        ),
+        (
+            "a user posts as another",
+            "create",
+            bob,
+            "",
+            r#"body = { id = 9, title = "t", published = false, author_id = 1 }"#,
+            "deny",
+        ),
+        (
+            "anonymous posts",
+            "create",
+            "",
+            "",
+            r#"body = { id = 9, title = "t", published = false, author_id = 1 }"#,
+            "deny",
+        ),
+        (
+            "the org deletes its post",
+            "delete",
+            ada,
+            draft,
+            "",
+            "allow",
+        ),
+        (
+            "another org deletes the post",
+            "delete",
+            bob,
+            draft,
+            "",
+            "deny",
+        ),
+        (
+            "the service key deletes",
+            "delete",
+            "service = true",
+            draft,
+            "",
+            "allow",
+        ),
+    ];
+    let mut text = String::new();
+    for (name, action, who, row, body, expect) in cases {
+        text.push_str(&format!(
+            "[[case]]\nname = \"{name}\"\nentity = \"post\"\naction = \"{action}\"\n{who}\n{row}\n{body}\n{rows}\nexpect = \"{expect}\"\n\n"
+        ));
+    }
+    text.push_str(extra);
+    text
+}
+
+/// `baas rules test`: the cases pass on the rules (SQLite) and on the
+/// PostgreSQL policies; a wrong expectation fails with exit 1, and so does
+/// a case on which the rules and the policies disagree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_test_runs_the_cases_on_the_rules_and_on_postgres() {
+    let Some(database) = PostgresDatabase::create_async("rules_cli").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{MANIFEST}\n[auth]\njwt_secret = \"${{BAAS_RULES_TEST_SECRET}}\"\n\
+         service_key = \"${{BAAS_RULES_TEST_SERVICE_KEY}}\"\nrls = true\n"
+    );
+    std::fs::write(dir.path().join("baas.toml"), &text).unwrap();
+    std::fs::write(dir.path().join("rules.test.toml"), case_file("")).unwrap();
+    database
+        .execute(&create_statements(Target::Postgres, &load(&text)))
+        .await;
+
+    let run = |args: &[&str]| {
+        let output = crate::support::baas(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stdout, stderr)
+    };
+    let (code, stdout, stderr) = run(&["rules", "test"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert_eq!(stdout.matches("ok ").count(), 13, "{stdout}");
+
+    let url = database.url();
+    let (code, stdout, stderr) = run(&["--json", "rules", "test", "--url", &url]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let cases = report["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 13);
+    assert!(
+        cases
+            .iter()
+            .all(|c| c["postgres"] == c["rules"] || c["postgres"] == "n/a"),
+        "{report}"
+    );
+    assert_eq!(cases[12]["postgres"], "n/a");
+
+    // A wrong expectation fails.
+    std::fs::write(
+        dir.path().join("wrong.toml"),
+        case_file("").replace(
+            "name = \"anonymous lists a draft\"\nentity = \"post\"\naction = \"list\"\n\n",
+            "name = \"anonymous lists a draft\"\nentity = \"post\"\naction = \"list\"\nclaims = { sub = \"1\" }\n",
+        ),
+    )
+    .unwrap();
+    let (code, stdout, _) = run(&["rules", "test", "wrong.toml"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL anonymous lists a draft"), "{stdout}");
+
+    // An admin may delete a draft it cannot see through the API's delete
+    // rule; PostgreSQL also asks the SELECT policies of a DELETE's rows:
+    // the two disagree, and the case fails although the rules allow it.
+    let admin = "[[case]]\nname = \"an admin deletes a draft\"\nentity = \"post\"\naction = \"delete\"\n\
+                 claims = { sub = \"9\", role = \"admin\" }\n\
+                 row = { id = 2, title = \"draft\", published = false, author_id = 1 }\n\
+                 rows = { org = [{ id = 1, name = \"one\" }], author = [{ id = 1, name = \"Ada\", org_id = 1 }] }\n\
+                 expect = \"allow\"\n";
+    std::fs::write(dir.path().join("admin.toml"), admin).unwrap();
+    let (code, stdout, _) = run(&["rules", "test", "admin.toml"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let (code, stdout, _) = run(&["rules", "test", "admin.toml", "--url", &url]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("rules allow, postgres deny"), "{stdout}");
+}

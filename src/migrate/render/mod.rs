@@ -351,6 +351,18 @@ pub fn invert(changes: &[Change]) -> Vec<Change> {
                 ChangeKind::AddObject { object } => ChangeKind::DropObject { object },
                 ChangeKind::DropObject { object } => ChangeKind::AddObject { object },
                 kind @ ChangeKind::AlterObject { .. } => kind,
+                ChangeKind::AddPolicy { entity, name } => ChangeKind::DropPolicy {
+                    entity: back(&entity),
+                    name,
+                },
+                ChangeKind::DropPolicy { entity, name } => ChangeKind::AddPolicy {
+                    entity: back(&entity),
+                    name,
+                },
+                ChangeKind::SetRowSecurity { entity, enabled } => ChangeKind::SetRowSecurity {
+                    entity: back(&entity),
+                    enabled: !enabled,
+                },
             };
             Some(Change {
                 kind,

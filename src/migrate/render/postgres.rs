@@ -244,6 +244,20 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     let objects = ObjectPlan::new(cx);
     let mut out = Vec::new();
 
+    // 0. Row-level security policies that go away (they may read columns
+    // that change or go).
+    for change in cx.changes {
+        if let ChangeKind::DropPolicy { entity, name } = &change.kind
+            && let Some(old) = cx.old_entity(entity)
+        {
+            out.push(Statement::new(format!(
+                "DROP POLICY IF EXISTS {} ON {}",
+                quote(name),
+                table(old)
+            )));
+        }
+    }
+
     // 1. Views that go away, change, or read a table that changes.
     let mut drop_views: Vec<&str> = view_order(cx.before, &plan.old_views);
     drop_views.reverse();
@@ -645,7 +659,38 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
         }
     }
 
-    // 14. Enum types nothing uses any more.
+    // 14. Row-level security and the policies made from rules, last: a
+    // policy may read any table.
+    let mut made = None;
+    for change in cx.changes {
+        match &change.kind {
+            ChangeKind::SetRowSecurity { entity, enabled } => {
+                if let Some(new) = cx.after.entities.get(entity) {
+                    out.push(Statement::new(format!(
+                        "ALTER TABLE {} {} ROW LEVEL SECURITY",
+                        table(new),
+                        if *enabled { "ENABLE" } else { "DISABLE" }
+                    )));
+                }
+            }
+            ChangeKind::AddPolicy { entity, name } => {
+                let links = made.get_or_insert_with(|| crate::manifest::links::links(cx.after));
+                let claims = crate::rules::rls::claim_names(cx.after);
+                let policy = crate::rules::rls::policies(cx.after, links, entity, &claims)
+                    .into_iter()
+                    .find(|policy| &policy.name == name);
+                match policy {
+                    Some(policy) => out.push(Statement::new(policy.create)),
+                    None => cx.lossy(format!(
+                        "the row-level security policy `{name}` of `{entity}` is not made from its rules any more and is not recreated"
+                    )),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // 15. Enum types nothing uses any more.
     for change in cx.changes {
         if let ChangeKind::DropEnum { name } = &change.kind
             && let Some(enumeration) = cx.before.enums.get(name)

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::events::{Change, ChangeKind, Events};
+use super::operation::Principal;
 pub use super::operation::{Action, Body, Operation, Schema, UnknownEntity};
 use super::policy::{Decision, Policy};
 use super::store::resolver::StoreResolver;
@@ -100,6 +101,27 @@ impl Kernel {
 
     /// Runs one operation: policy, store, then a [`Change`] for a write.
     pub async fn run(&self, schema: &Schema, operation: Operation) -> Result<Outcome, KernelError> {
+        // `[auth] rls`: the PostgreSQL store passes the caller's claims to
+        // the database's policies.
+        if schema.manifest.auth.as_ref().is_some_and(|auth| auth.rls) {
+            let claims: Arc<str> = match &*operation.principal {
+                Principal::User { claims, .. } => {
+                    serde_json::to_string(claims).unwrap_or_default().into()
+                }
+                _ => Arc::from(""),
+            };
+            return super::store::postgres::CLAIMS
+                .scope(claims, self.run_operation(schema, operation))
+                .await;
+        }
+        self.run_operation(schema, operation).await
+    }
+
+    async fn run_operation(
+        &self,
+        schema: &Schema,
+        operation: Operation,
+    ) -> Result<Outcome, KernelError> {
         let entity = schema.entity(&operation.entity)?;
         if operation.action.is_write() && entity.is_read_only() {
             return Err(KernelError::ReadOnly(operation.entity));

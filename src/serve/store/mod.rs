@@ -8,7 +8,7 @@ pub mod mysql;
 pub mod postgres;
 pub mod resolver;
 pub mod sqlite;
-mod sqlx_common;
+pub(crate) mod sqlx_common;
 
 use std::sync::Arc;
 

@@ -4,8 +4,10 @@
 //! update's transaction.
 
 use std::str::FromStr as _;
+use std::sync::Arc;
 
-use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
+use sqlx::{PgTransaction, Postgres, pool::PoolConnection};
 
 use super::sqlx_common as common;
 use super::{ListResult, Row, StoreError, Updated, Values};
@@ -14,6 +16,57 @@ use crate::query::sql::{self, SqlDialect};
 use crate::query::{Filter, ListQuery, Value};
 
 const DIALECT: SqlDialect = SqlDialect::Postgres;
+
+tokio::task_local! {
+    /// The caller's claims, as JSON, for the row-level security policies
+    /// made from rules: set by the kernel around an operation when the
+    /// manifest has `[auth] rls = true` (empty for anonymous).
+    pub static CLAIMS: Arc<str>;
+}
+
+/// A connection for one operation: with claims to pass, a transaction
+/// that has set them (`set_config('request.jwt.claims', $1, true)`, the
+/// bound form of `SET LOCAL`, so they end with it); else a pooled
+/// connection.
+enum Session {
+    Plain(PoolConnection<Postgres>),
+    Claims(PgTransaction<'static>),
+}
+
+impl Session {
+    async fn open(pool: &PgPool) -> Result<Self, StoreError> {
+        let Ok(claims) = CLAIMS.try_with(Arc::clone) else {
+            let connection = pool.acquire().await.map_err(common::sqlx_error)?;
+            return Ok(Self::Plain(connection));
+        };
+        let mut transaction = pool.begin().await.map_err(common::sqlx_error)?;
+        set_claims(&mut transaction, &claims).await?;
+        Ok(Self::Claims(transaction))
+    }
+
+    fn connection(&mut self) -> &mut PgConnection {
+        match self {
+            Self::Plain(connection) => connection,
+            Self::Claims(transaction) => transaction,
+        }
+    }
+
+    async fn finish(self) -> Result<(), StoreError> {
+        if let Self::Claims(transaction) = self {
+            transaction.commit().await.map_err(common::sqlx_error)?;
+        }
+        Ok(())
+    }
+}
+
+async fn set_claims(connection: &mut PgConnection, claims: &str) -> Result<(), StoreError> {
+    sqlx::query("SELECT set_config('request.jwt.claims', $1, true)")
+        .bind(claims)
+        .execute(connection)
+        .await
+        .map_err(common::sqlx_error)?;
+    Ok(())
+}
 
 /// `baas serve` on a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -44,8 +97,9 @@ impl PostgresStore {
         let fields = sql::selected_fields(entity, query.select.as_deref());
         let (text, values) =
             common::sqlx_statement(sql::select(DIALECT, manifest, entity_name, query))?;
+        let mut session = Session::open(&self.pool).await?;
         let rows = sqlx::query_with(text, values)
-            .fetch_all(&self.pool)
+            .fetch_all(session.connection())
             .await
             .map_err(|error| map_error(entity, error))?;
         let rows = rows
@@ -60,13 +114,14 @@ impl PostgresStore {
                 query.filter.as_ref(),
             ))?;
             let (count,): (i64,) = sqlx::query_as_with(text, values)
-                .fetch_one(&self.pool)
+                .fetch_one(session.connection())
                 .await
                 .map_err(|error| map_error(entity, error))?;
             Some(u64::try_from(count).unwrap_or_default())
         } else {
             None
         };
+        session.finish().await?;
         Ok(ListResult { rows, count })
     }
 
@@ -79,7 +134,10 @@ impl PostgresStore {
     ) -> Result<Option<Row>, StoreError> {
         let statement = sql::select_by_key(DIALECT, manifest, entity, key, scope, false);
         let entity = common::entity(manifest, entity)?;
-        fetch_row(&self.pool, entity, statement).await
+        let mut session = Session::open(&self.pool).await?;
+        let row = fetch_row(session.connection(), entity, statement).await?;
+        session.finish().await?;
+        Ok(row)
     }
 
     async fn insert_row(
@@ -90,9 +148,12 @@ impl PostgresStore {
     ) -> Result<Row, StoreError> {
         let statement = sql::insert(DIALECT, manifest, entity, values);
         let entity = common::entity(manifest, entity)?;
-        fetch_row(&self.pool, entity, statement)
+        let mut session = Session::open(&self.pool).await?;
+        let row = fetch_row(session.connection(), entity, statement)
             .await?
-            .ok_or_else(|| common::internal("the insert returned no row"))
+            .ok_or_else(|| common::internal("the insert returned no row"))?;
+        session.finish().await?;
+        Ok(row)
     }
 
     /// The old row is read `FOR UPDATE` and changed in one transaction.
@@ -108,6 +169,9 @@ impl PostgresStore {
         let read = sql::select_by_key(DIALECT, manifest, entity_name, key, scope, true);
         let write = sql::update_by_key(DIALECT, manifest, entity_name, key, scope, values);
         let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
+        if let Ok(claims) = CLAIMS.try_with(Arc::clone) {
+            set_claims(&mut transaction, &claims).await?;
+        }
         let Some(old) = fetch_row(&mut *transaction, entity, read).await? else {
             return Ok(None);
         };
@@ -130,7 +194,10 @@ impl PostgresStore {
     ) -> Result<Option<Row>, StoreError> {
         let statement = sql::delete_by_key(DIALECT, manifest, entity, key, scope);
         let entity = common::entity(manifest, entity)?;
-        fetch_row(&self.pool, entity, statement).await
+        let mut session = Session::open(&self.pool).await?;
+        let row = fetch_row(session.connection(), entity, statement).await?;
+        session.finish().await?;
+        Ok(row)
     }
 }
 
