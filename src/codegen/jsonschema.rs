@@ -219,6 +219,12 @@ pub fn field_schema(manifest: &Manifest, field: &Field, shape: Shape) -> Map<Str
                 if !required.is_empty() {
                     put("required", Value::Array(required));
                 }
+            } else if let Some(values) = &field.items {
+                // A map: `items` is the shape of its values.
+                put(
+                    "additionalProperties",
+                    Value::Object(field_schema(manifest, values, shape)),
+                );
             }
         }
     }

@@ -255,7 +255,14 @@ fn value_type(manifest: &Manifest, names: &TypeNames, field: &Field, input: bool
                     .collect();
                 format!("{{ {} }}", members.join("; "))
             }
-            _ => "{ [key: string]: JsonValue }".into(),
+            _ => match &field.items {
+                // A map: `items` is the shape of its values.
+                Some(values) => format!(
+                    "{{ [key: string]: {} }}",
+                    value_type(manifest, names, values, input)
+                ),
+                None => "{ [key: string]: JsonValue }".into(),
+            },
         },
         FieldType::Decimal
         | FieldType::String

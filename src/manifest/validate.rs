@@ -535,11 +535,12 @@ impl Checker<'_> {
             ty == FieldType::Enum,
             "enum",
         );
+        // `items` of an object without `fields` is a map's value shape.
         misplaced(
             self,
             "items",
             field.items.is_some(),
-            ty == FieldType::Array,
+            ty == FieldType::Array || (ty == FieldType::Object && field.fields.is_none()),
             "array",
         );
         misplaced(

@@ -41,6 +41,16 @@ impl DocumentStats {
     }
 }
 
+impl DocumentStats {
+    /// Adds what `other` saw to this.
+    fn absorb(&mut self, other: &DocumentStats) {
+        self.count += other.count;
+        for (key, stats) in &other.fields {
+            self.fields.entry(key.clone()).or_default().absorb(stats);
+        }
+    }
+}
+
 /// The values seen at one place: a document key, or the elements of arrays.
 #[derive(Debug, Default)]
 struct ValueStats {
@@ -55,6 +65,21 @@ struct ValueStats {
 }
 
 impl ValueStats {
+    /// Adds what `other` saw to this.
+    fn absorb(&mut self, other: &ValueStats) {
+        self.count += other.count;
+        self.nulls += other.nulls;
+        for (kind, count) in &other.kinds {
+            *self.kinds.entry(*kind).or_default() += count;
+        }
+        if let Some(documents) = &other.documents {
+            self.documents.get_or_insert_default().absorb(documents);
+        }
+        if let Some(elements) = &other.elements {
+            self.elements.get_or_insert_default().absorb(elements);
+        }
+    }
+
     fn add(&mut self, value: &Bson) {
         self.count += 1;
         let Some(kind) = BsonKind::of(value) else {
@@ -159,6 +184,32 @@ impl Inference<'_> {
         }
         match field.ty {
             FieldType::Object => {
+                if let Some(documents) = stats.documents.as_deref()
+                    && let Some(values) = map_values(documents)
+                {
+                    // Keys that are data (ids, language codes): one map
+                    // whose values have the shape all of them share.
+                    let items = self.value_field(&values, &format!("{path}.*"));
+                    let examples: Vec<String> = documents
+                        .fields
+                        .keys()
+                        .take(3)
+                        .map(|key| format!("`{key}`"))
+                        .collect();
+                    self.record(
+                        path,
+                        "map",
+                        format!(
+                            "`{path}` has {} keys that hold values of one shape ({}, ...): \
+                             recorded as a map from key to {}, not as a field per key",
+                            documents.fields.len(),
+                            examples.join(", "),
+                            items.ty
+                        ),
+                    );
+                    field.items = Some(Box::new(items));
+                    return field;
+                }
                 let fields = stats
                     .documents
                     .as_deref()
@@ -190,6 +241,76 @@ impl Inference<'_> {
     }
 }
 
+/// A document with at least this many keys that all look like data
+/// (numbers, ids, codes) is a map.
+const MAP_MIN_DATA_KEYS: usize = 8;
+
+/// A document with at least this many keys, each present in few of the
+/// documents, is a map even when its keys look like names.
+const MAP_MIN_SPARSE_KEYS: usize = 32;
+
+/// When the documents at one place are an object keyed by data (user ids,
+/// language codes, dates: many keys whose values have one shape), the
+/// values of all its keys together; `None` for a record with named fields.
+fn map_values(documents: &DocumentStats) -> Option<ValueStats> {
+    let keys = documents.fields.len();
+    if keys < MAP_MIN_DATA_KEYS {
+        return None;
+    }
+    let data_keys = documents.fields.keys().all(|key| looks_like_data(key));
+    // Named fields appear in most documents; keys that are data each in a few.
+    let presence: u64 = documents.fields.values().map(|stats| stats.count).sum();
+    let sparse = presence * 2 < documents.count.max(1) * keys as u64;
+    if !(data_keys || (keys >= MAP_MIN_SPARSE_KEYS && sparse)) {
+        return None;
+    }
+    // One shape: the same kinds (nulls aside) under every key.
+    let mut shapes = documents.fields.values().map(|stats| {
+        stats
+            .kinds
+            .keys()
+            .map(|kind| kind.field().ty)
+            .collect::<std::collections::BTreeSet<_>>()
+    });
+    let first = shapes.next()?;
+    if first.len() != 1 || shapes.any(|shape| shape != first) {
+        return None;
+    }
+    let mut values = ValueStats::default();
+    for stats in documents.fields.values() {
+        values.absorb(stats);
+    }
+    Some(values)
+}
+
+/// Whether a key reads as a value rather than a name: a number, a hex id
+/// (an ObjectId, a hash), a UUID, a date, or a language or country code
+/// (`en`, `pt-BR`, `zh_Hans`).
+fn looks_like_data(key: &str) -> bool {
+    let digits = key.chars().filter(char::is_ascii_digit).count();
+    if !key.is_empty() && digits == key.len() {
+        return true;
+    }
+    let hex = key.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    if key.len() >= 8 && hex && digits > 0 {
+        return true;
+    }
+    if digits * 2 >= key.len()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_digit() || "-_:.T".contains(c))
+    {
+        return true;
+    }
+    let mut parts = key.split(['-', '_']);
+    let language = parts.next().unwrap_or_default();
+    (2..=3).contains(&language.len())
+        && language.chars().all(|c| c.is_ascii_lowercase())
+        && parts.all(|part| {
+            (2..=4).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+}
+
 /// `part` of `total` as a whole percentage, never rounded to 0% or 100%.
 fn percent(part: u64, total: u64) -> String {
     if total == 0 {
@@ -208,6 +329,69 @@ mod tests {
     use mongodb::bson::doc;
 
     use super::*;
+
+    #[test]
+    fn objects_keyed_by_data_are_one_map_field() {
+        let mut documents = Vec::new();
+        for user in 0..20 {
+            let mut scores = Document::new();
+            for other in 0..5 {
+                let id = format!("{:024x}", 0x64a1_0000_u64 + (user * 7 + other) as u64);
+                scores.insert(id, doc! { "score": other, "at": "2024-01-01" });
+            }
+            documents.push(doc! {
+                "_id": user,
+                "scores": scores,
+                "title": { "en": "Hello", "fr": "Bonjour", "de": "Hallo", "es": "Hola",
+                           "it": "Ciao", "pt-BR": "Olá", "nl": "Hallo", "zh_Hans": "你好" },
+                "address": { "street": "Main", "city": "Oslo", "zip": "0150" },
+            });
+        }
+        let mut stats = DocumentStats::default();
+        for document in &documents {
+            stats.add(document);
+        }
+        let mut ledger = Ledger::new();
+        let fields = fields("users", &stats, &mut ledger);
+        let scores = &fields["scores"];
+        assert_eq!(scores.ty, FieldType::Object);
+        assert!(scores.fields.is_none());
+        let value = scores.items.as_deref().unwrap();
+        assert_eq!(value.ty, FieldType::Object);
+        let value_fields = value.fields.as_ref().unwrap();
+        assert_eq!(value_fields.keys().collect::<Vec<_>>(), ["score", "at"]);
+        assert!(!value_fields["score"].optional);
+        let title = &fields["title"];
+        assert_eq!(
+            title.items.as_deref().map(|f| f.ty),
+            Some(FieldType::String)
+        );
+        // A record with named fields stays a record.
+        let address = &fields["address"];
+        assert!(address.items.is_none());
+        assert_eq!(address.fields.as_ref().unwrap().len(), 3);
+        let maps: Vec<String> = ledger
+            .entries()
+            .into_iter()
+            .filter(|e| e.kind == "map")
+            .map(|e| e.object.clone())
+            .collect();
+        assert_eq!(maps, ["users.scores", "users.title"]);
+    }
+
+    #[test]
+    fn few_or_named_keys_are_not_a_map() {
+        assert!(looks_like_data("42"));
+        assert!(looks_like_data("64a1f0c2e4b0a1b2c3d4e5f6"));
+        assert!(looks_like_data("2024-01-31"));
+        assert!(looks_like_data("pt-BR"));
+        assert!(!looks_like_data("street"));
+        assert!(!looks_like_data("createdAt"));
+        let mut stats = DocumentStats::default();
+        stats.add(&doc! { "a": { "1": 1, "2": 2, "3": 3 } });
+        let fields = fields("t", &stats, &mut Ledger::new());
+        assert_eq!(fields["a"].fields.as_ref().unwrap().len(), 3);
+    }
 
     #[test]
     fn percentages_never_round_to_nothing_or_everything() {
