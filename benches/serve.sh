@@ -6,6 +6,10 @@
 # PARTs (default: all of them, in this order):
 #   sqlite       100,000 rows in the embedded default (.baas/dev.sqlite3);
 #                throughput, then hot-reload latency on the same server
+#   auth         the same rows and the same GET list, with `[auth]`, a row
+#                rule on the list (`in_stock = true || category =
+#                @auth.category`) and a verified HS256 JWT on every
+#                request, beside the open API's figures (oha only)
 #   postgres     the same rows in the test Postgres, `baas serve --db URL`
 #   json-server  the same rows in a db.json served by json-server 0.17.4
 #   startup      `baas serve --db URL` on the 1,000-table schema of
@@ -47,13 +51,13 @@ json_server_version="0.17.4"
 
 parts=("$@")
 if [ ${#parts[@]} -eq 0 ]; then
-    parts=(sqlite postgres json-server startup)
+    parts=(sqlite auth postgres json-server startup)
 fi
 for part in "${parts[@]}"; do
     case "$part" in
-        sqlite | postgres | json-server | startup | cores) ;;
+        sqlite | auth | postgres | json-server | startup | cores) ;;
         *)
-            echo "benches/serve.sh: unknown part \`$part\` (sqlite, postgres, json-server, startup, cores)" >&2
+            echo "benches/serve.sh: unknown part \`$part\` (sqlite, auth, postgres, json-server, startup, cores)" >&2
             exit 2
             ;;
     esac
@@ -78,6 +82,8 @@ started=""
 admin_url=""
 # A prefix for the load generator's command (`taskset -c …` in `cores`).
 loadgen_prefix=()
+# Extra oha arguments for every request (`-H 'authorization: …'` in `auth`).
+loadgen_headers=()
 
 stop_server() {
     if [ -n "$server" ]; then
@@ -130,7 +136,7 @@ throughput() {
     local label="$1" scenario="$2" kind="$3" url="$4" run files=() args=()
     if [ "$loadgen" = oha ]; then
         case "$kind" in
-            get) args=("$url") ;;
+            get) args=("${loadgen_headers[@]}" "$url") ;;
             random) args=(--rand-regex-url "$(printf '%s' "$url" | sed 's/[.]/\\./g')[1-9][0-9]{4}") ;;
             post) args=(-m POST -T application/json -D "$work/post.json" "$url") ;;
         esac
@@ -251,6 +257,55 @@ if wants sqlite; then
         grep -v "request method" "$work/baas-sqlite.log" | tail -n 20 >&2
     fi
     stop_server
+fi
+
+# --- baas with [auth] and a row rule (embedded SQLite) -----------------------
+
+if wants auth; then
+    if [ "$loadgen" != oha ]; then
+        say "auth: skipped (its header needs oha; wrk is in use)"
+    else
+        say "baas serve with [auth] and a list rule (embedded SQLite): loading $rows rows"
+        dir="$work/auth"
+        mkdir -p "$dir"
+        secret="bench-secret-bench-secret-bench-secret-0123456789"
+        {
+            cat benches/serve/baas.toml
+            printf '\n[entities.item.rules]\nlist = "in_stock = true || category = @auth.category"\n'
+            printf 'view = "true"\ncreate = "true"\n'
+            # shellcheck disable=SC2016 # the reference is for baas, not the shell
+            printf '\n[auth]\njwt_secret = "${BAAS_BENCH_JWT_SECRET}"\n'
+        } >"$dir/baas.toml"
+        port=$(free_port)
+        base="http://127.0.0.1:$port"
+        start_server baas-auth "$dir" "$base/api/_health" env BAAS_BENCH_JWT_SECRET="$secret" "$baas" serve --port "$port"
+        python3 benches/serve/data.py body |
+            curl -fsS -o /dev/null -X POST -H 'content-type: application/json' --data-binary @- "$base/api/item"
+        stop_server
+        python3 benches/serve/data.py sqlite "$dir/.baas/dev.sqlite3" "$rows"
+        start_server baas-auth "$dir" "$base/api/_health" env BAAS_BENCH_JWT_SECRET="$secret" "$baas" serve --port "$port"
+        # An HS256 token (claims: sub, category, exp in an hour), made here.
+        token=$(python3 - "$secret" <<'PY'
+import base64, hashlib, hmac, json, sys, time
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+claims = b64(json.dumps({"sub": "1", "category": "toys", "exp": int(time.time()) + 3600}).encode())
+signature = hmac.new(sys.argv[1].encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest()
+print(f"{header}.{claims}.{b64(signature)}")
+PY
+        )
+        status=$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $token" "$base/api/item?limit=1")
+        if [ "$status" != 200 ]; then
+            echo "benches/serve.sh: the token was refused ($status)" >&2
+            exit 1
+        fi
+        say "baas serve with [auth]: throughput (GET list, verified JWT, row rule)"
+        loadgen_headers=(-H "authorization: Bearer $token")
+        throughput baas-auth "GET list (filter, limit 20)" get "$base/api/item?category=eq.toys&limit=20"
+        loadgen_headers=()
+        stop_server
+    fi
 fi
 
 # --- core scaling (embedded SQLite) ------------------------------------------
