@@ -35,6 +35,9 @@ pub struct RuleSet {
     /// Whether the manifest has `[auth]`: an action without a rule is then
     /// refused (the service key aside).
     pub deny_missing: bool,
+    /// Whether some rule reads `@query` (the HTTP layer then passes the
+    /// query-string parameters).
+    pub uses_query: bool,
     entities: HashMap<String, EntityRules>,
 }
 
@@ -79,8 +82,13 @@ impl RuleSet {
             }
             entities.insert(name.clone(), compiled);
         }
+        let uses_query = manifest
+            .entities
+            .values()
+            .any(|entity| entity.rules.iter().any(|(_, text)| text.contains("@query")));
         Self {
             deny_missing,
+            uses_query,
             entities,
         }
     }

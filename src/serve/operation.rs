@@ -72,6 +72,9 @@ pub struct Operation {
     pub query: Option<ListQuery>,
     /// The body (create, update).
     pub body: Option<Body>,
+    /// The query-string parameters, for rules that read `@query` (left
+    /// empty when none does).
+    pub params: Vec<(String, String)>,
 }
 
 impl Operation {
@@ -85,6 +88,7 @@ impl Operation {
             key: Vec::new(),
             query: None,
             body: None,
+            params: Vec::new(),
         }
     }
 }

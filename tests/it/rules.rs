@@ -996,3 +996,22 @@ async fn rules_test_runs_the_cases_on_the_rules_and_on_postgres() {
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("rules allow, postgres deny"), "{stdout}");
 }
+
+/// `@query` reads the request's query-string parameters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_reads_the_query_string() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = load(&MANIFEST.replace(
+        "list   = \"published = true || author_id = @auth.id\"",
+        "list   = \"published = true || @query.limit = '2'\"",
+    ));
+    let (store, _) =
+        baas::serve::SqliteStore::dev(&dir.path().join("rules.sqlite3"), &manifest, false).unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    load_rows(&*store, &manifest).await;
+    let router = baas::serve::router(baas::serve::AppState::new(manifest, store));
+    let two = get(&router, "/api/post?order=id&limit=2").await;
+    assert_eq!(ids(&two), [json!(1), json!(2)], "{}", two.body);
+    let three = get(&router, "/api/post?order=id&limit=3").await;
+    assert_eq!(ids(&three), [json!(1), json!(4)], "{}", three.body);
+}

@@ -50,7 +50,14 @@ fn operation(
     if !schema.manifest.entities.contains_key(&name) {
         return Err(unknown_entity(schema, &name));
     }
-    Ok(Operation::new(caller.0.clone(), name, action))
+    let mut operation = Operation::new(caller.0.clone(), name, action);
+    if schema.rules.uses_query {
+        operation.params =
+            url::form_urlencoded::parse(ctx.query.as_deref().unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect();
+    }
+    Ok(operation)
 }
 
 /// 404 for an entity the manifest does not have, with the closest name.

@@ -95,7 +95,7 @@ impl Rules {
 
 impl Policy for Rules {
     fn decide(&self, schema: &Schema, operation: &Operation) -> Decision {
-        self.decide_with(schema, operation, &[])
+        self.decide_with(schema, operation, &operation.params)
     }
 
     fn permissions(&self, schema: &Schema, principal: &Principal, entity: &str) -> Permissions {
