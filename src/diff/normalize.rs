@@ -51,15 +51,115 @@ fn parse(text: &str) -> Option<Expr> {
 /// expression, function arguments included.
 fn ungroup(expr: Expr) -> Expr {
     use sqlparser::ast::{
-        BinaryOperator, FunctionArg, FunctionArgExpr, FunctionArguments, InTarget, Value,
+        BinaryOperator, FunctionArg, FunctionArgExpr, FunctionArguments, InTarget, UnaryOperator,
+        Value,
     };
     let boxed = |e: Box<Expr>| Box::new(ungroup(*e));
     match expr {
         Expr::Nested(inner) => ungroup(*inner),
         Expr::Cast { expr, .. } => ungroup(*expr),
+        // `DATE '2024-01-01'` is `'2024-01-01'::date` printed back.
+        Expr::TypedString(typed) => ungroup(Expr::Value(typed.value)),
+        // PostgreSQL prints `'-1'::integer` for `-1`, and `'5'` where a
+        // number was cast: a literal that is a number is that number.
+        Expr::Value(value) => match &value.value {
+            Value::SingleQuotedString(text) if is_number(text) => {
+                Expr::Value(Value::Number(text.clone(), false).into())
+            }
+            _ => Expr::Value(value),
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } if matches!(ungroup(*expr.clone()), Expr::Value(ref v) if matches!(v.value, Value::Number(..))) => {
+            match ungroup(*expr) {
+                Expr::Value(value) => match value.value {
+                    Value::Number(text, long) => {
+                        Expr::Value(Value::Number(format!("-{text}"), long).into())
+                    }
+                    other => Expr::Value(other.into()),
+                },
+                other => other,
+            }
+        }
+        // Unquoted names fold to lower case (PostgreSQL prints them so).
         Expr::Identifier(mut ident) => {
+            if ident.quote_style.is_none() {
+                ident.value = ident.value.to_ascii_lowercase();
+            }
             ident.quote_style = None;
             Expr::Identifier(ident)
+        }
+        // PostgreSQL expands `x BETWEEN a AND b` to `x >= a AND x <= b`.
+        Expr::Between {
+            expr,
+            negated: false,
+            low,
+            high,
+        } => Expr::BinaryOp {
+            left: Box::new(Expr::BinaryOp {
+                left: boxed(expr.clone()),
+                op: BinaryOperator::GtEq,
+                right: boxed(low),
+            }),
+            op: BinaryOperator::And,
+            right: Box::new(Expr::BinaryOp {
+                left: boxed(expr),
+                op: BinaryOperator::LtEq,
+                right: boxed(high),
+            }),
+        },
+        // ... and prints `LIKE` as `~~`.
+        Expr::BinaryOp {
+            left,
+            op:
+                op @ (BinaryOperator::PGLikeMatch
+                | BinaryOperator::PGNotLikeMatch
+                | BinaryOperator::PGILikeMatch
+                | BinaryOperator::PGNotILikeMatch),
+            right,
+        } => {
+            let negated = matches!(
+                op,
+                BinaryOperator::PGNotLikeMatch | BinaryOperator::PGNotILikeMatch
+            );
+            let (expr, pattern) = (boxed(left), boxed(right));
+            if matches!(
+                op,
+                BinaryOperator::PGLikeMatch | BinaryOperator::PGNotLikeMatch
+            ) {
+                Expr::Like {
+                    negated,
+                    any: false,
+                    expr,
+                    pattern,
+                    escape_char: None,
+                }
+            } else {
+                Expr::ILike {
+                    negated,
+                    any: false,
+                    expr,
+                    pattern,
+                    escape_char: None,
+                }
+            }
+        }
+        // ... and `x NOT IN (...)` as `x <> ALL (ARRAY[...])`.
+        Expr::AllOp {
+            left,
+            compare_op: BinaryOperator::NotEq,
+            right,
+        } if matches!(ungroup(*right.clone()), Expr::Array(_)) => {
+            let Expr::Array(array) = ungroup(*right) else {
+                unreachable!("matched above")
+            };
+            Expr::In {
+                expr: boxed(left),
+                target: InTarget::List(array.elem.into_iter().map(ungroup).collect()),
+                negated: true,
+                global: false,
+            }
         }
         Expr::CompoundIdentifier(idents) => Expr::CompoundIdentifier(
             idents
@@ -184,6 +284,15 @@ fn ungroup(expr: Expr) -> Expr {
 pub fn statement_eq(a: &str, b: &str) -> bool {
     let trim = |text: &str| squeeze(text.trim().trim_end_matches(';'));
     trim(a) == trim(b)
+}
+
+/// `12`, `-3`, `4.50`: a decimal number and nothing else.
+fn is_number(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.chars().filter(|c| *c == '.').count() <= 1
+        && digits.chars().any(|c| c.is_ascii_digit())
 }
 
 fn squeeze(text: &str) -> String {
@@ -376,6 +485,40 @@ pub fn index_eq(a: &Index, b: &Index) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dump_and_pg_get_expr_spell_the_same_expression_alike() {
+        // Written by hand (or by another tool) | printed by PostgreSQL.
+        for (written, printed) in [
+            (
+                "rating BETWEEN 1 AND 5",
+                "((rating >= 1) AND (rating <= 5))",
+            ),
+            ("code LIKE 'A%'", "((code)::text ~~ 'A%'::text)"),
+            ("code ILIKE 'a%'", "((code)::text ~~* 'a%'::text)"),
+            ("code NOT LIKE 'x%'", "((code)::text !~~ 'x%'::text)"),
+            (
+                "status NOT IN ('a', 'b')",
+                "((status)::text <> ALL ((ARRAY['a'::character varying, 'b'::character varying])::text[]))",
+            ),
+            ("balance >= -1", "(balance >= '-1'::integer)"),
+            (
+                "starts_on >= DATE '2020-01-01'",
+                "(starts_on >= '2020-01-01'::date)",
+            ),
+            ("Price > 0", "(price > (0)::numeric)"),
+            ("lower(Email)", "lower((email)::text)"),
+        ] {
+            assert!(sql_eq(written, printed), "{written} | {printed}");
+        }
+        // Not the same: a quoted name keeps its case, bounds differ.
+        assert!(!sql_eq("\"Price\" > 0", "price > 0"));
+        assert!(!sql_eq(
+            "rating BETWEEN 1 AND 5",
+            "rating >= 1 AND rating <= 6"
+        ));
+        assert!(!sql_eq("code LIKE 'A%'", "code NOT LIKE 'A%'"));
+    }
 
     #[test]
     fn spellings_of_the_same_sql_are_equal() {
