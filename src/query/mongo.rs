@@ -58,11 +58,20 @@ pub fn exists_keys(from_fields: &[String], keys: Vec<Vec<Value>>) -> Filter {
         if values.is_empty() {
             return Filter::Or(Vec::new());
         }
-        return Filter::Compare {
-            field: field.clone(),
-            op: Op::In,
-            value: Value::List(values),
-        };
+        // `NOT EXISTS` holds for a row without the relation (a null key):
+        // the null test keeps the negation two-valued, as in SQL.
+        return Filter::And(vec![
+            Filter::Not(Box::new(Filter::Compare {
+                field: field.clone(),
+                op: Op::Is,
+                value: Value::Null,
+            })),
+            Filter::Compare {
+                field: field.clone(),
+                op: Op::In,
+                value: Value::List(values),
+            },
+        ]);
     }
     Filter::Or(
         keys.into_iter()

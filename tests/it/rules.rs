@@ -1015,3 +1015,43 @@ async fn a_rule_reads_the_query_string() {
     let three = get(&router, "/api/post?order=id&limit=3").await;
     assert_eq!(ids(&three), [json!(1), json!(4)], "{}", three.body);
 }
+
+/// `!(author.org_id = 1)` is NOT EXISTS: a post without an author passes
+/// it on SQL, and on the Mongo-wire server too (where the relation is
+/// resolved into keys first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_negated_relation_path_lets_rows_without_the_relation_through() {
+    let text = MANIFEST
+        .replace(
+            "author_id = { type = \"int64\" }",
+            "author_id = { type = \"int64\", nullable = true }",
+        )
+        .replace(
+            "list   = \"published = true || author_id = @auth.id\"",
+            "list   = \"!(author.org_id = 1)\"",
+        );
+    let manifest = load(&text);
+    let orphan = |store: Arc<dyn Store>, manifest: Arc<Manifest>| async move {
+        load_rows(&*store, &manifest).await;
+        let mut values = Values::new();
+        values.insert("id".into(), baas::query::Value::Int(5));
+        values.insert("title".into(), baas::query::Value::Text("orphan".into()));
+        values.insert("published".into(), baas::query::Value::Bool(false));
+        values.insert("author_id".into(), baas::query::Value::Null);
+        store.insert(&manifest, "post", &values).await.unwrap();
+        let router = baas::serve::router(baas::serve::AppState::new(manifest, store));
+        ids(&get(&router, "/api/post?order=id").await)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (sqlite, _) =
+        baas::serve::SqliteStore::dev(&dir.path().join("rules.sqlite3"), &manifest, false).unwrap();
+    let expected = [json!(3), json!(4), json!(5)];
+    assert_eq!(orphan(Arc::new(sqlite), manifest.clone()).await, expected);
+    let Some(database) = MongoDatabase::create("rules_not_exists") else {
+        return;
+    };
+    let mongo = MongoStore::connect(database.url(), &manifest)
+        .await
+        .unwrap();
+    assert_eq!(orphan(Arc::new(mongo), manifest.clone()).await, expected);
+}
