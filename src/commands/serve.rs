@@ -69,6 +69,7 @@ struct Served {
 
 pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
+    crate::memory::return_freed_memory_promptly();
     init_logs(cx.printer.json_mode());
     let served = if args.example {
         example(cx)?
