@@ -54,6 +54,8 @@ pub enum SourceFormat {
     Openapi,
     /// GraphQL SDL
     Graphql,
+    /// Documents: a json-server `db.json`, or NDJSON / mongoexport output
+    Data,
 }
 
 /// What an introspection produced.

@@ -389,6 +389,58 @@ fn build(catalog: &Catalog) -> Introspection {
     Introspection { manifest, ledger }
 }
 
+/// A manifest inferred from documents read from a file rather than a
+/// server (`baas introspect db.json`, `docs.ndjson`): one entity per
+/// collection, typed by the same inference as sampling. A collection whose
+/// documents all carry `_id` (mongoexport) or `id` (json-server) is keyed
+/// by it; otherwise by an `_id` the server makes.
+pub fn infer_documents(project: &str, collections: &[(String, Vec<Document>)]) -> Introspection {
+    let mut ledger = Ledger::new();
+    let mut manifest = Manifest {
+        format: CURRENT_FORMAT,
+        version: 1,
+        project: Project {
+            name: Some(project.to_owned()),
+        },
+        source: Some(Source {
+            engine: SourceEngine::Mongodb,
+            url: None,
+            schemas: Vec::new(),
+        }),
+        ..Manifest::default()
+    };
+    for (name, documents) in collections {
+        let mut stats = infer::DocumentStats::default();
+        for document in documents {
+            stats.add(document);
+        }
+        let mut entity = Entity::new(name);
+        entity.fields = infer::fields(name, &stats, &mut ledger);
+        let key = ["_id", "id"].into_iter().find(|key| {
+            entity.fields.get(*key).is_some_and(|field| {
+                !field.optional
+                    && !field.nullable
+                    && !matches!(
+                        field.ty,
+                        FieldType::Json | FieldType::Object | FieldType::Array
+                    )
+            })
+        });
+        match key {
+            Some(key) => entity.primary_key = vec![key.to_owned()],
+            None => {
+                let mut fields = indexmap::IndexMap::with_capacity(entity.fields.len() + 1);
+                fields.insert("_id".to_owned(), Field::new(FieldType::ObjectId));
+                fields.extend(std::mem::take(&mut entity.fields));
+                entity.fields = fields;
+                entity.primary_key = vec!["_id".to_owned()];
+            }
+        }
+        manifest.entities.insert(name.clone(), entity);
+    }
+    Introspection { manifest, ledger }
+}
+
 fn build_collection(
     collection: &CollectionRead,
     enums: &mut BTreeMap<String, crate::manifest::Enum>,

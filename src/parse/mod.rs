@@ -15,6 +15,7 @@ use crate::manifest::{Diagnostics, Problem, ProblemKind};
 pub use crate::source::SourceFormat;
 use crate::source::{IntrospectError, IntrospectOptions, Introspection};
 
+pub mod data;
 pub mod graphql;
 pub mod json_schema;
 pub mod openapi;
@@ -93,6 +94,7 @@ pub fn detect(path: &Path, text: &str) -> Option<SourceFormat> {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match extension.as_deref() {
+        Some("ndjson" | "jsonl") => return Some(SourceFormat::Data),
         Some("sql" | "ddl") => return Some(SourceFormat::Sql),
         Some("prisma") => return Some(SourceFormat::Prisma),
         Some("graphql" | "graphqls" | "gql") => return Some(SourceFormat::Graphql),
@@ -153,6 +155,9 @@ fn document_format(name: &str, value: &serde_json::Value) -> Option<SourceFormat
     {
         return Some(SourceFormat::Jsonschema);
     }
+    if data::is_collections(value) {
+        return Some(SourceFormat::Data);
+    }
     None
 }
 
@@ -194,7 +199,7 @@ pub async fn parse_file(
     let text = read_text(path)?;
     let Some(format) = options.format.or_else(|| detect(path, &text)) else {
         return Err(IntrospectError::Unsupported(format!(
-            "cannot tell the format of `{}`; pass --format (sql, prisma, jsonschema, openapi, graphql)",
+            "cannot tell the format of `{}`; pass --format (sql, prisma, jsonschema, openapi, graphql, data)",
             path.display()
         )));
     };
@@ -208,6 +213,7 @@ pub async fn parse_file(
         SourceFormat::Jsonschema => json_schema::parse(&file, options),
         SourceFormat::Openapi => openapi::parse(&file, options),
         SourceFormat::Graphql => graphql::parse(&file, options),
+        SourceFormat::Data => data::parse(&file, options),
     };
     result.map_err(IntrospectError::Invalid)
 }

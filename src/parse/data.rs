@@ -1,0 +1,179 @@
+//! Data files → [`crate::manifest::Manifest`], inferred from the documents
+//! they hold the way MongoDB sampling infers a collection
+//! ([`crate::introspect::mongo::infer_documents`]):
+//!
+//! - **json-server** (`db.json`): a JSON object whose keys are collections
+//!   and whose values are arrays of objects. A key holding one object
+//!   (json-server's singular resource) is a collection of that one
+//!   document; any other value is left out with a ledger entry.
+//! - **NDJSON** (`.ndjson`, `.jsonl`; what `mongoexport` writes): one
+//!   document per line, in MongoDB Extended JSON (`{"$oid": ...}`,
+//!   `{"$date": ...}`, canonical or relaxed), one collection named after
+//!   the file.
+
+use mongodb::bson::{Bson, Document};
+use serde_json::Value;
+
+use super::SourceFile;
+use crate::manifest::Diagnostics;
+use crate::source::{IntrospectOptions, Introspection};
+
+/// Whether a parsed JSON document is a json-server database: an object
+/// whose lists all hold objects, at least one of them not empty (other
+/// values are left out with a ledger entry).
+pub(crate) fn is_collections(value: &Value) -> bool {
+    let Some(map) = value.as_object() else {
+        return false;
+    };
+    let mut has_documents = false;
+    for value in map.values() {
+        if let Value::Array(items) = value {
+            if !items.iter().all(Value::is_object) {
+                return false;
+            }
+            has_documents |= !items.is_empty();
+        }
+    }
+    has_documents
+}
+
+/// Whether the file is one document per line, by its name.
+pub(crate) fn is_lines(file: &SourceFile) -> bool {
+    file.path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "ndjson" | "jsonl"))
+}
+
+/// Reads a json-server database or an NDJSON file.
+pub fn parse(
+    file: &SourceFile,
+    _options: &IntrospectOptions,
+) -> Result<Introspection, Diagnostics> {
+    let stem = file
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".to_owned());
+    let mut skipped = Vec::new();
+    let collections = if is_lines(file) {
+        vec![(stem.clone(), lines(file)?)]
+    } else {
+        let value: Value =
+            serde_json::from_str(file.text.trim_start_matches('\u{feff}')).map_err(|error| {
+                let offset =
+                    line_offset(&file.text, error.line()) + error.column().saturating_sub(1);
+                file.diagnostics(vec![file.problem(
+                    super::json_schema::point(&file.text, offset),
+                    format!("invalid JSON: {error}"),
+                )])
+            })?;
+        let Value::Object(map) = value else {
+            return Err(file.diagnostics(vec![file.problem(
+                super::json_schema::point(&file.text, 0),
+                "a data file is an object of collections (`{\"posts\": [...]}`)",
+            )]));
+        };
+        let mut collections = Vec::new();
+        for (name, value) in map {
+            let documents: Vec<Value> = match value {
+                Value::Array(items) => items,
+                Value::Object(_) => vec![value],
+                other => {
+                    skipped.push((name, kind(&other)));
+                    continue;
+                }
+            };
+            let mut converted = Vec::with_capacity(documents.len());
+            for document in documents {
+                match document_of(document) {
+                    Some(document) => converted.push(document),
+                    None => {
+                        skipped.push((name.clone(), "a list with values that are not objects"));
+                        converted.clear();
+                        break;
+                    }
+                }
+            }
+            if !converted.is_empty() {
+                collections.push((name, converted));
+            }
+        }
+        collections
+    };
+    let mut introspection = crate::introspect::mongo::infer_documents(&stem, &collections);
+    for (name, what) in skipped {
+        introspection.ledger.record(
+            name.as_str(),
+            "not_a_collection",
+            format!("`{name}` is {what}, not a list of documents; it is left out"),
+        );
+    }
+    Ok(introspection)
+}
+
+/// The documents of an NDJSON file; a line that is not a JSON object is an
+/// error at that line.
+fn lines(file: &SourceFile) -> Result<Vec<Document>, Diagnostics> {
+    let mut documents = Vec::new();
+    let mut problems = Vec::new();
+    let mut offset = 0;
+    for line in file.text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let parsed = serde_json::from_str::<Value>(text.trim_start_matches('\u{feff}'));
+        match parsed.ok().and_then(document_of) {
+            Some(document) => documents.push(document),
+            None => problems.push(file.problem(
+                start..start + line.trim_end().len(),
+                "expected one JSON object (a document) on this line",
+            )),
+        }
+        if problems.len() > super::MAX_PROBLEMS {
+            break;
+        }
+    }
+    if problems.is_empty() {
+        Ok(documents)
+    } else {
+        Err(file.diagnostics(problems))
+    }
+}
+
+/// A JSON object as a BSON document, reading MongoDB Extended JSON.
+fn document_of(value: Value) -> Option<Document> {
+    if !value.is_object() {
+        return None;
+    }
+    match Bson::try_from(value.clone()) {
+        Ok(Bson::Document(document)) => Some(document),
+        // Not valid Extended JSON (`{"$oid": 12}`): the plain values.
+        _ => match mongodb::bson::to_bson(&value) {
+            Ok(Bson::Document(document)) => Some(document),
+            _ => None,
+        },
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Byte offset of 1-based `line`.
+fn line_offset(text: &str, line: usize) -> usize {
+    text.split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum()
+}

@@ -1,0 +1,158 @@
+//! Data files: a json-server `db.json` and NDJSON as mongoexport writes it
+//! (MongoDB Extended JSON) infer a manifest the way MongoDB sampling does,
+//! including objects keyed by data recorded as maps.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use baas::introspect::{IntrospectOptions, Introspection};
+use baas::manifest::{FieldType, SourceEngine};
+use baas::parse::{SourceFile, SourceFormat, data, detect};
+
+use crate::support::{assert_valid_and_round_trips, baas, ledger_kinds};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/data")
+        .join(name)
+}
+
+fn import(path: &Path, text: &str) -> Introspection {
+    let file = SourceFile {
+        path: path.to_owned(),
+        text: Arc::new(text.to_owned()),
+    };
+    data::parse(&file, &IntrospectOptions::default()).unwrap_or_else(|d| {
+        panic!(
+            "{} should import:\n{}",
+            path.display(),
+            baas::diagnostics::render_problems(&d, false)
+        )
+    })
+}
+
+#[test]
+fn a_json_server_database_gives_one_entity_per_collection() {
+    let path = fixture("db.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(detect(&path, &text), Some(SourceFormat::Data));
+    let imported = import(&path, &text);
+    let manifest = &imported.manifest;
+    assert_eq!(
+        manifest.source.as_ref().map(|s| s.engine),
+        Some(SourceEngine::Mongodb)
+    );
+    let names: Vec<&str> = manifest.entities.keys().map(String::as_str).collect();
+    assert_eq!(names, ["comments", "posts", "profile"]);
+    let posts = &manifest.entities["posts"];
+    assert_eq!(posts.primary_key, ["id"]);
+    assert_eq!(posts.fields["views"].ty, FieldType::Int32);
+    assert!(posts.fields["tags"].optional);
+    // json-server's singular resource: a collection of one document.
+    assert_eq!(manifest.entities["profile"].primary_key, ["_id"]);
+    assert_eq!(
+        ledger_kinds(&imported),
+        [("version".to_owned(), "not_a_collection".to_owned())]
+    );
+    assert_valid_and_round_trips(manifest);
+}
+
+#[test]
+fn ndjson_from_mongoexport_reads_extended_json_types() {
+    let path = fixture("users.ndjson");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(detect(&path, &text), Some(SourceFormat::Data));
+    let imported = import(&path, &text);
+    let users = &imported.manifest.entities["users"];
+    assert_eq!(users.primary_key, ["_id"]);
+    let types: Vec<(&str, FieldType)> = users
+        .fields
+        .iter()
+        .map(|(name, field)| (name.as_str(), field.ty))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("_id", FieldType::ObjectId),
+            ("name", FieldType::String),
+            ("joined", FieldType::Timestamptz),
+            ("balance", FieldType::Decimal),
+            ("age", FieldType::Int32),
+        ]
+    );
+    assert_valid_and_round_trips(&imported.manifest);
+}
+
+#[test]
+fn objects_keyed_by_ids_become_one_map_field_that_validates_and_generates() {
+    // 30 documents, each with scores keyed by other users' ids and a title
+    // keyed by language: one map field each, not a field per key.
+    let mut lines = String::new();
+    for user in 0..30 {
+        let scores: Vec<String> = (0..4)
+            .map(|other| {
+                format!(
+                    "\"{:024x}\": {{\"score\": {other}, \"seen\": true}}",
+                    0x64a1_0000_u64 + (user * 11 + other) as u64
+                )
+            })
+            .collect();
+        lines.push_str(&format!(
+            "{{\"_id\": {user}, \"scores\": {{{}}}, \"title\": {{\"en\": \"a\", \"fr\": \"b\", \"de\": \"c\", \"es\": \"d\", \"it\": \"e\", \"nl\": \"f\", \"pt-BR\": \"g\", \"sv\": \"h\"}}}}\n",
+            scores.join(", ")
+        ));
+    }
+    let imported = import(Path::new("players.jsonl"), &lines);
+    let players = &imported.manifest.entities["players"];
+    let scores = &players.fields["scores"];
+    assert_eq!(scores.ty, FieldType::Object);
+    assert!(scores.fields.is_none());
+    let value = scores.items.as_deref().expect("a map has a value shape");
+    assert_eq!(value.ty, FieldType::Object);
+    assert_eq!(value.fields.as_ref().unwrap().len(), 2);
+    let title = &players.fields["title"];
+    assert_eq!(
+        title.items.as_deref().map(|f| f.ty),
+        Some(FieldType::String)
+    );
+    assert!(
+        ledger_kinds(&imported)
+            .iter()
+            .any(|(object, kind)| object == "players.scores" && kind == "map")
+    );
+    assert_valid_and_round_trips(&imported.manifest);
+
+    // The generated TypeScript types say it is a map.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("players.jsonl"), &lines).unwrap();
+    let output = baas(dir.path())
+        .args(["introspect", "players.jsonl", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let output = baas(dir.path())
+        .args(["codegen", "ts", "--out", "gen"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let generated: String = std::fs::read_dir(dir.path().join("gen"))
+        .unwrap()
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+        .collect();
+    assert!(
+        generated.contains("scores: { [key: string]: { score: number; seen: boolean } }"),
+        "{generated}"
+    );
+}
+
+#[test]
+fn a_line_that_is_not_a_document_is_an_error_at_its_line() {
+    let file = SourceFile {
+        path: PathBuf::from("docs.ndjson"),
+        text: Arc::new("{\"a\": 1}\n[1, 2]\n{\"a\": 2}\n{broken\n".to_owned()),
+    };
+    let diagnostics = data::parse(&file, &IntrospectOptions::default()).unwrap_err();
+    let rendered = baas::diagnostics::render_problems(&diagnostics, false);
+    assert!(rendered.contains("docs.ndjson:2:1"), "{rendered}");
+    assert!(rendered.contains("docs.ndjson:4:1"), "{rendered}");
+}
