@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two schemas (manifests, live databases, schema files) and classify every change')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Plan, apply and inspect migrations')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Fail when the schema drifted (for CI)')
+            [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Test the rules of baas.toml against a table of cases')
             [CompletionResult]::new('codegen', 'codegen', [CompletionResultType]::ParameterValue, 'Generate typed clients and API documents from the manifest')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve a REST API that follows the manifest, reloading when it changes')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -270,6 +271,48 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'baas;rules' {
+            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use colors (also when the NO_COLOR environment variable is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run a table of cases (claims, action, row or body, expected allow or deny) against the rules, and against PostgreSQL''s policies with --url')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'baas;rules;test' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'A PostgreSQL database whose policies (`[auth] rls = true`, applied by `migrate apply`) must agree with the rules')
+            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use colors (also when the NO_COLOR environment variable is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'baas;rules;help' {
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run a table of cases (claims, action, row or body, expected allow or deny) against the rules, and against PostgreSQL''s policies with --url')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'baas;rules;help;test' {
+            break
+        }
+        'baas;rules;help;help' {
+            break
+        }
         'baas;codegen' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Directory to write into [default: generated/<target>]')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory to write into [default: generated/<target>]')
@@ -332,6 +375,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two schemas (manifests, live databases, schema files) and classify every change')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Plan, apply and inspect migrations')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Fail when the schema drifted (for CI)')
+            [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Test the rules of baas.toml against a table of cases')
             [CompletionResult]::new('codegen', 'codegen', [CompletionResultType]::ParameterValue, 'Generate typed clients and API documents from the manifest')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve a REST API that follows the manifest, reloading when it changes')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -373,6 +417,13 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;help;check' {
+            break
+        }
+        'baas;help;rules' {
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run a table of cases (claims, action, row or body, expected allow or deny) against the rules, and against PostgreSQL''s policies with --url')
+            break
+        }
+        'baas;help;rules;test' {
             break
         }
         'baas;help;codegen' {

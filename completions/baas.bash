@@ -40,6 +40,9 @@ _baas() {
             baas,migrate)
                 cmd="baas__subcmd__migrate"
                 ;;
+            baas,rules)
+                cmd="baas__subcmd__rules"
+                ;;
             baas,serve)
                 cmd="baas__subcmd__serve"
                 ;;
@@ -73,6 +76,9 @@ _baas() {
             baas__subcmd__help,migrate)
                 cmd="baas__subcmd__help__subcmd__migrate"
                 ;;
+            baas__subcmd__help,rules)
+                cmd="baas__subcmd__help__subcmd__rules"
+                ;;
             baas__subcmd__help,serve)
                 cmd="baas__subcmd__help__subcmd__serve"
                 ;;
@@ -93,6 +99,9 @@ _baas() {
                 ;;
             baas__subcmd__help__subcmd__migrate,status)
                 cmd="baas__subcmd__help__subcmd__migrate__subcmd__status"
+                ;;
+            baas__subcmd__help__subcmd__rules,test)
+                cmd="baas__subcmd__help__subcmd__rules__subcmd__test"
                 ;;
             baas__subcmd__migrate,apply)
                 cmd="baas__subcmd__migrate__subcmd__apply"
@@ -124,6 +133,18 @@ _baas() {
             baas__subcmd__migrate__subcmd__help,status)
                 cmd="baas__subcmd__migrate__subcmd__help__subcmd__status"
                 ;;
+            baas__subcmd__rules,help)
+                cmd="baas__subcmd__rules__subcmd__help"
+                ;;
+            baas__subcmd__rules,test)
+                cmd="baas__subcmd__rules__subcmd__test"
+                ;;
+            baas__subcmd__rules__subcmd__help,help)
+                cmd="baas__subcmd__rules__subcmd__help__subcmd__help"
+                ;;
+            baas__subcmd__rules__subcmd__help,test)
+                cmd="baas__subcmd__rules__subcmd__help__subcmd__test"
+                ;;
             *)
                 ;;
         esac
@@ -131,7 +152,7 @@ _baas() {
 
     case "${cmd}" in
         baas)
-            opts="-q -y -h -V --manifest --json --quiet --yes --no-color --help --version init introspect show validate diff migrate check codegen serve completions help"
+            opts="-q -y -h -V --manifest --json --quiet --yes --no-color --help --version init introspect show validate diff migrate check rules codegen serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -269,7 +290,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__help)
-            opts="init introspect show validate diff migrate check codegen serve completions help"
+            opts="init introspect show validate diff migrate check rules codegen serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -437,6 +458,34 @@ _baas() {
             return 0
             ;;
         baas__subcmd__help__subcmd__migrate__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__rules)
+            opts="test"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__rules__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -780,6 +829,88 @@ _baas() {
                     return 0
                     ;;
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__rules)
+            opts="-q -y -h -V --manifest --json --quiet --yes --no-color --help --version test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__rules__subcmd__help)
+            opts="test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__rules__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__rules__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__rules__subcmd__test)
+            opts="-q -y -h -V --url --manifest --json --quiet --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
