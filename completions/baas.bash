@@ -599,7 +599,7 @@ _baas() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "sql prisma jsonschema openapi graphql" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "sql prisma jsonschema openapi graphql data" -- "${cur}"))
                     return 0
                     ;;
                 --dialect)

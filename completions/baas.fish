@@ -63,7 +63,8 @@ complete -c baas -n "__fish_baas_using_subcommand introspect" -l format -d 'Form
 prisma\t'A Prisma schema (`schema.prisma`, or a folder of them)'
 jsonschema\t'JSON Schema (draft-04 to 2020-12)'
 openapi\t'OpenAPI 3.0 / 3.1 or Swagger 2.0 (JSON or YAML)'
-graphql\t'GraphQL SDL'"
+graphql\t'GraphQL SDL'
+data\t'Documents: a json-server `db.json`, or NDJSON / mongoexport output'"
 complete -c baas -n "__fish_baas_using_subcommand introspect" -l dialect -d 'SQL dialect of a dump [default: detected]' -r -f -a "postgres\t''
 mysql\t''
 sqlite\t''"
