@@ -136,10 +136,14 @@ impl Backend {
     }
 }
 
+/// The prefix of the tables and collections baas keeps for itself.
+pub const BOOKKEEPING_PREFIX: &str = "_baas_";
+
 /// Introspects whatever `location` points at: a database with its
 /// backend's introspector, a schema file or document with its parser.
-/// `baas migrate`'s own tables (`_baas_migrations`, and on MongoDB its lock
-/// collection) are bookkeeping, not part of the schema, and are left out.
+/// baas's own tables and collections (every name starting `_baas_`: the
+/// migration history and its MongoDB lock, the built-in users' refresh
+/// tokens, ...) are bookkeeping, not part of the schema, and are left out.
 pub async fn introspect(
     location: &SourceLocation,
     options: &IntrospectOptions,
@@ -148,10 +152,10 @@ pub async fn introspect(
     match (Backend::of(location), location) {
         (Some(backend), _) => {
             let mut introspection = backend.introspect(options, progress).await?;
-            introspection.manifest.entities.retain(|_, entity| {
-                entity.table != crate::migrate::history::TABLE
-                    && entity.table != crate::migrate::history::LOCK_COLLECTION
-            });
+            introspection
+                .manifest
+                .entities
+                .retain(|_, entity| !entity.table.starts_with(BOOKKEEPING_PREFIX));
             Ok(introspection)
         }
         (None, SourceLocation::Http { url }) => crate::parse::fetch(url, options).await,

@@ -463,7 +463,7 @@ async fn instant(url: &str, cx: &Context) -> anyhow::Result<Served> {
     // baas's own bookkeeping tables (`_baas_dev`, `_baas_migrations`) are not API.
     manifest
         .entities
-        .retain(|_, entity| !entity.table.starts_with("_baas_"));
+        .retain(|_, entity| !entity.table.starts_with(crate::backend::BOOKKEEPING_PREFIX));
     let engine = crate::backend::store(url, &manifest).await?;
     Ok(Served {
         manifest,
