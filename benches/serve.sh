@@ -82,7 +82,8 @@ started=""
 admin_url=""
 # A prefix for the load generator's command (`taskset -c …` in `cores`).
 loadgen_prefix=()
-# Extra oha arguments for every request (`-H 'authorization: …'` in `auth`).
+# Extra load-generator arguments for every request (`-H 'authorization: …'`
+# in `auth`; oha and wrk both take `-H`).
 loadgen_headers=()
 
 stop_server() {
@@ -148,9 +149,9 @@ throughput() {
     else
         local path="/${url#http://*/}" origin="${url%%/"${url#http://*/}"}"
         python3 benches/serve/measure.py wrk-script "$kind" "$path" "$work/post.json" >"$work/load.lua"
-        "${loadgen_prefix[@]}" wrk -t 2 -c "$connections" --timeout 30s -d 2s -s "$work/load.lua" "$origin" >/dev/null
+        "${loadgen_prefix[@]}" wrk -t 2 -c "$connections" --timeout 30s -d 2s "${loadgen_headers[@]}" -s "$work/load.lua" "$origin" >/dev/null
         for run in $(seq "$runs"); do
-            "${loadgen_prefix[@]}" wrk -t 2 -c "$connections" --timeout 30s -d "$duration" --latency -s "$work/load.lua" "$origin" >"$work/load.$run.out"
+            "${loadgen_prefix[@]}" wrk -t 2 -c "$connections" --timeout 30s -d "$duration" --latency "${loadgen_headers[@]}" -s "$work/load.lua" "$origin" >"$work/load.$run.out"
             files+=("$work/load.$run.out")
         done
     fi
@@ -262,50 +263,46 @@ fi
 # --- baas with [auth] and a row rule (embedded SQLite) -----------------------
 
 if wants auth; then
-    if [ "$loadgen" != oha ]; then
-        say "auth: skipped (its header needs oha; wrk is in use)"
-    else
-        say "baas serve with [auth] and a list rule (embedded SQLite): loading $rows rows"
-        dir="$work/auth"
-        mkdir -p "$dir"
-        secret="bench-secret-bench-secret-bench-secret-0123456789"
-        {
-            cat benches/serve/baas.toml
-            printf '\n[entities.item.rules]\nlist = "in_stock = true || category = @auth.category"\n'
-            printf 'view = "true"\ncreate = "true"\n'
-            # shellcheck disable=SC2016 # the reference is for baas, not the shell
-            printf '\n[auth]\njwt_secret = "${BAAS_BENCH_JWT_SECRET}"\n'
-        } >"$dir/baas.toml"
-        port=$(free_port)
-        base="http://127.0.0.1:$port"
-        start_server baas-auth "$dir" "$base/api/_health" env BAAS_BENCH_JWT_SECRET="$secret" "$baas" serve --port "$port"
-        python3 benches/serve/data.py body |
-            curl -fsS -o /dev/null -X POST -H 'content-type: application/json' --data-binary @- "$base/api/item"
-        stop_server
-        python3 benches/serve/data.py sqlite "$dir/.baas/dev.sqlite3" "$rows"
-        start_server baas-auth "$dir" "$base/api/_health" env BAAS_BENCH_JWT_SECRET="$secret" "$baas" serve --port "$port"
-        # An HS256 token (claims: sub, category, exp in an hour), made here.
-        token=$(python3 - "$secret" <<'PY'
+    say "baas serve with [auth] and a list rule (embedded SQLite): loading $rows rows"
+    dir="$work/auth"
+    mkdir -p "$dir"
+    secret="bench-secret-bench-secret-bench-secret-0123456789"
+    {
+        cat benches/serve/baas.toml
+        printf '\n[entities.item.rules]\nlist = "in_stock = true || category = @auth.category"\n'
+        printf 'view = "true"\ncreate = "true"\n'
+        # shellcheck disable=SC2016 # the reference is for baas, not the shell
+        printf '\n[auth]\njwt_secret = "${BAAS_BENCH_JWT_SECRET}"\n'
+    } >"$dir/baas.toml"
+    port=$(free_port)
+    base="http://127.0.0.1:$port"
+    start_server baas-auth "$dir" "$base/api/_health" env BAAS_BENCH_JWT_SECRET="$secret" "$baas" serve --port "$port"
+    python3 benches/serve/data.py body |
+        curl -fsS -o /dev/null -X POST -H 'content-type: application/json' --data-binary @- "$base/api/item"
+    stop_server
+    python3 benches/serve/data.py sqlite "$dir/.baas/dev.sqlite3" "$rows"
+    start_server baas-auth "$dir" "$base/api/_health" env BAAS_BENCH_JWT_SECRET="$secret" "$baas" serve --port "$port"
+    # An HS256 token (claims: sub, category, exp in an hour), made here.
+    token=$(python3 - "$secret" <<'PY'
 import base64, hashlib, hmac, json, sys, time
 def b64(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
 claims = b64(json.dumps({"sub": "1", "category": "toys", "exp": int(time.time()) + 3600}).encode())
 signature = hmac.new(sys.argv[1].encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest()
 print(f"{header}.{claims}.{b64(signature)}")
 PY
-        )
-        status=$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $token" "$base/api/item?limit=1")
-        if [ "$status" != 200 ]; then
-            echo "benches/serve.sh: the token was refused ($status)" >&2
-            exit 1
-        fi
-        say "baas serve with [auth]: throughput (GET list, verified JWT, row rule)"
-        loadgen_headers=(-H "authorization: Bearer $token")
-        throughput baas-auth "GET list (filter, limit 20)" get "$base/api/item?category=eq.toys&limit=20"
-        loadgen_headers=()
-        stop_server
+    )
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $token" "$base/api/item?limit=1")
+    if [ "$status" != 200 ]; then
+        echo "benches/serve.sh: the token was refused ($status)" >&2
+        exit 1
     fi
+    say "baas serve with [auth]: throughput (GET list, verified JWT, row rule)"
+    loadgen_headers=(-H "authorization: Bearer $token")
+    throughput baas-auth "GET list (filter, limit 20)" get "$base/api/item?category=eq.toys&limit=20"
+    loadgen_headers=()
+    stop_server
 fi
 
 # --- core scaling (embedded SQLite) ------------------------------------------
