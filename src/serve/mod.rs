@@ -20,6 +20,7 @@ pub mod kernel;
 pub mod listen;
 pub mod operation;
 pub mod policy;
+pub mod realtime;
 pub mod reload;
 pub mod state;
 pub mod store;

@@ -24,6 +24,7 @@ mod mongo;
 mod mysql;
 mod postgres;
 mod query;
+mod realtime;
 mod rules;
 mod serve;
 mod serve_engines;

@@ -7,6 +7,9 @@
 //! many it missed ([`Received::Lagged`]) instead of making the writer wait
 //! or memory grow.
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -14,6 +17,9 @@ use super::store::Row;
 
 /// Changes kept for subscribers that have not read them yet.
 pub const CAPACITY: usize = 4096;
+
+/// Events kept for resuming subscribers ([`Events::resume`]).
+pub const HISTORY: usize = 1024;
 
 /// The kind of write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -40,24 +46,87 @@ pub struct Change {
     pub new: Option<Row>,
 }
 
+/// A published change and its id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// Increasing within the process (see the module docs).
+    pub id: u64,
+    pub change: Change,
+}
+
+impl std::ops::Deref for Event {
+    type Target = Change;
+
+    fn deref(&self) -> &Change {
+        &self.change
+    }
+}
+
 /// The in-process change channel.
 #[derive(Debug, Clone)]
 pub struct Events {
-    sender: broadcast::Sender<std::sync::Arc<Change>>,
+    sender: broadcast::Sender<Arc<Event>>,
+    /// The next id and the last [`HISTORY`] events; the lock also orders
+    /// sending, so subscribers receive ids in increasing order.
+    log: Arc<Mutex<Log>>,
+}
+
+#[derive(Debug)]
+struct Log {
+    next: u64,
+    recent: VecDeque<Arc<Event>>,
 }
 
 impl Default for Events {
     fn default() -> Self {
         let (sender, _) = broadcast::channel(CAPACITY);
-        Self { sender }
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| u64::try_from(d.as_micros()).unwrap_or(1));
+        Self {
+            sender,
+            log: Arc::new(Mutex::new(Log {
+                next: start.max(1),
+                recent: VecDeque::with_capacity(HISTORY),
+            })),
+        }
     }
 }
 
+/// Where a resuming subscriber starts ([`Events::resume`]).
+pub struct Resumed {
+    /// The kept events after the one the subscriber saw last.
+    pub backlog: Vec<Arc<Event>>,
+    /// Whether events it has not seen are no longer kept (or the id is
+    /// not one of this process): it has to read the data again.
+    pub gap: bool,
+    /// Changes published from now on (after the backlog).
+    pub subscription: Subscription,
+}
+
 impl Events {
-    /// Sends `change` to every current subscriber; with none it is dropped.
+    fn log(&self) -> std::sync::MutexGuard<'_, Log> {
+        match self.log.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Sends `change` to every current subscriber; with none it is dropped
+    /// (and kept in the history only).
     pub fn publish(&self, change: Change) {
+        let mut log = self.log();
+        let event = Arc::new(Event {
+            id: log.next,
+            change,
+        });
+        log.next += 1;
+        if log.recent.len() == HISTORY {
+            log.recent.pop_front();
+        }
+        log.recent.push_back(event.clone());
         // An error only means nobody is subscribed.
-        let _ = self.sender.send(std::sync::Arc::new(change));
+        let _ = self.sender.send(event);
     }
 
     /// Changes published from now on.
@@ -66,17 +135,43 @@ impl Events {
             receiver: self.sender.subscribe(),
         }
     }
+
+    /// Changes after the event `last` (a `Last-Event-ID`): the kept ones,
+    /// then those published from now on, with none lost or repeated in
+    /// between.
+    pub fn resume(&self, last: u64) -> Resumed {
+        let log = self.log();
+        let subscription = self.subscribe();
+        let oldest = log.recent.front().map_or(log.next, |event| event.id);
+        // `last` is the id before the oldest kept one at the earliest, and
+        // one this process gave at the latest.
+        let known = last.checked_add(1).is_some_and(|after| after >= oldest) && last < log.next;
+        let backlog = if known {
+            log.recent
+                .iter()
+                .filter(|event| event.id > last)
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Resumed {
+            backlog,
+            gap: !known,
+            subscription,
+        }
+    }
 }
 
 /// One subscriber's view of the channel.
 pub struct Subscription {
-    receiver: broadcast::Receiver<std::sync::Arc<Change>>,
+    receiver: broadcast::Receiver<Arc<Event>>,
 }
 
 /// What [`Subscription::next`] gives.
 #[derive(Debug)]
 pub enum Received {
-    Change(std::sync::Arc<Change>),
+    Change(Arc<Event>),
     /// The subscriber was too slow: this many changes were dropped for it.
     Lagged(u64),
     /// The server is shutting down.
@@ -141,5 +236,56 @@ mod tests {
             Received::Change(c) => assert_eq!(c.key, vec![serde_json::json!(extra)]),
             other => panic!("expected the oldest kept change, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn ids_increase_and_a_resume_gives_the_kept_events_after_the_last_seen() {
+        let events = Events::default();
+        let mut live = events.subscribe();
+        for n in 0..3 {
+            events.publish(change(n));
+        }
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            match live.next().await {
+                Received::Change(event) => ids.push(event.id),
+                other => panic!("expected a change, got {other:?}"),
+            }
+        }
+        assert!(ids.windows(2).all(|pair| pair[1] == pair[0] + 1), "{ids:?}");
+
+        let mut resumed = events.resume(ids[0]);
+        assert!(!resumed.gap);
+        let backlog: Vec<u64> = resumed.backlog.iter().map(|event| event.id).collect();
+        assert_eq!(backlog, ids[1..]);
+        events.publish(change(3));
+        match resumed.subscription.next().await {
+            Received::Change(event) => assert_eq!(event.id, ids[2] + 1),
+            other => panic!("expected the next change, got {other:?}"),
+        }
+        // Up to date: nothing kept is after it, and nothing is missing.
+        let current = events.resume(ids[2] + 1);
+        assert!(!current.gap && current.backlog.is_empty());
+        // An id of an earlier run, and one this process never gave.
+        assert!(events.resume(1).gap);
+        assert!(events.resume(ids[2] + 100).gap);
+    }
+
+    #[test]
+    fn the_history_is_bounded_and_an_id_before_it_is_a_gap() {
+        let events = Events::default();
+        for n in 0..(HISTORY as i64 + 5) {
+            events.publish(change(n));
+        }
+        let first = events.resume(0).backlog.len();
+        assert_eq!(first, 0, "a gap gives no backlog");
+        let log = events.log();
+        assert_eq!(log.recent.len(), HISTORY);
+        let oldest = log.recent[0].id;
+        drop(log);
+        assert!(events.resume(oldest - 2).gap);
+        let resumed = events.resume(oldest - 1);
+        assert!(!resumed.gap);
+        assert_eq!(resumed.backlog.len(), HISTORY);
     }
 }

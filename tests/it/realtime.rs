@@ -1,0 +1,508 @@
+//! Realtime (`GET /api/_realtime`, server-sent events) through a real
+//! `baas serve` on SQLite, PostgreSQL, MariaDB and the MongoDB-wire
+//! server: writes through the API reach subscribers; with rules a
+//! subscriber never receives a row its list rule hides (other users' drafts,
+//! anonymous callers); entity/key and filter subscriptions; resuming with
+//! `Last-Event-ID` (and a reset for a gap); bad subscriptions are 400
+//! before any stream starts.
+
+use std::io::BufRead as _;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::auth::AuthServer;
+
+const SECRET: &str = "realtime-test-secret-of-at-least-thirty-two-bytes";
+const SERVICE_KEY: &str = "realtime-test-service-key";
+
+/// The rule matrix's manifest (posts: `list = published = true ||
+/// author_id = @auth.id`) with `[auth]`.
+fn manifest() -> String {
+    format!(
+        "{}\n[auth]\njwt_secret = \"${{JWT_SECRET}}\"\nservice_key = \"${{BAAS_SERVICE_KEY}}\"\n",
+        crate::rules::MANIFEST
+    )
+}
+
+fn token(sub: &str, org: i64) -> String {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({ "sub": sub, "org": org, "exp": exp }),
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+fn start(args: &[&str]) -> AuthServer {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), manifest()).unwrap();
+    AuthServer::start_with(
+        dir,
+        &[
+            ("JWT_SECRET", SECRET),
+            ("BAAS_SERVICE_KEY", SERVICE_KEY),
+            ("BAAS_REALTIME_HEARTBEAT_MS", "200"),
+        ],
+        args,
+    )
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+struct Message {
+    event: String,
+    id: Option<String>,
+    data: Value,
+}
+
+/// What a stream reader thread reports.
+#[derive(Debug)]
+enum Read {
+    Message(Message),
+    Heartbeat,
+}
+
+/// A client reading one SSE stream on a thread of its own.
+struct Subscriber {
+    status: u16,
+    content_type: String,
+    messages: mpsc::Receiver<Read>,
+    /// The problem of a refused subscription.
+    problem: Value,
+}
+
+impl Subscriber {
+    fn open(server: &AuthServer, query: &str, bearer: Option<&str>, last: Option<&str>) -> Self {
+        let mut request = agent().get(&server.url(&format!("/api/_realtime?{query}")));
+        if let Some(bearer) = bearer {
+            request = request.header("authorization", &format!("Bearer {bearer}"));
+        }
+        if let Some(last) = last {
+            request = request.header("last-event-id", last);
+        }
+        let mut response = request.call().unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let (sender, messages) = mpsc::channel();
+        if status != 200 {
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            return Self {
+                status,
+                content_type,
+                messages,
+                problem: serde_json::from_str(&text).unwrap_or(Value::Null),
+            };
+        }
+        std::thread::spawn(move || {
+            let reader = std::io::BufReader::new(response.into_body().into_reader());
+            let (mut event, mut id, mut data) = (String::new(), None, String::new());
+            for line in reader.lines() {
+                let Ok(line) = line else { return };
+                if line.is_empty() {
+                    if !data.is_empty() || !event.is_empty() {
+                        let message = Message {
+                            event: std::mem::take(&mut event),
+                            id: id.take(),
+                            data: serde_json::from_str(&std::mem::take(&mut data))
+                                .unwrap_or(Value::Null),
+                        };
+                        if sender.send(Read::Message(message)).is_err() {
+                            return;
+                        }
+                    }
+                } else if line.starts_with(':') {
+                    if sender.send(Read::Heartbeat).is_err() {
+                        return;
+                    }
+                } else if let Some(value) = line.strip_prefix("event:") {
+                    event = value.trim().to_owned();
+                } else if let Some(value) = line.strip_prefix("id:") {
+                    id = Some(value.trim().to_owned());
+                } else if let Some(value) = line.strip_prefix("data:") {
+                    data.push_str(value.strip_prefix(' ').unwrap_or(value));
+                }
+            }
+        });
+        Self {
+            status,
+            content_type,
+            messages,
+            problem: Value::Null,
+        }
+    }
+
+    /// The next event (heartbeats skipped), failing after 10 s.
+    fn next(&self) -> Message {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.messages.recv_timeout(left) {
+                Ok(Read::Message(message)) => return message,
+                Ok(Read::Heartbeat) => {}
+                Err(error) => panic!("no event within 10 s: {error}"),
+            }
+        }
+    }
+
+    /// Events up to and including the one for the post titled `last`.
+    fn until(&self, last: &str) -> Vec<Message> {
+        let mut seen = Vec::new();
+        loop {
+            let message = self.next();
+            let done = message.data["row"]["title"] == last;
+            seen.push(message);
+            if done {
+                return seen;
+            }
+        }
+    }
+}
+
+/// `(type, post id, row visible, old visible)` of each event.
+fn summary(messages: &[Message]) -> Vec<(String, i64, bool, bool)> {
+    messages
+        .iter()
+        .map(|m| {
+            assert_eq!(m.event, m.data["type"], "{m:?}");
+            assert_eq!(m.id.as_deref(), Some(m.data["id"].to_string().as_str()));
+            let key = m.data["key"][0].as_i64().unwrap_or_default();
+            (
+                m.event.clone(),
+                key,
+                !m.data["row"].is_null(),
+                !m.data["old"].is_null(),
+            )
+        })
+        .collect()
+}
+
+fn send(server: &AuthServer, method: &str, path: &str, bearer: &str, body: Option<Value>) {
+    let url = server.url(path);
+    let agent = agent();
+    let authorization = format!("Bearer {bearer}");
+    let mut response = match body {
+        Some(body) => agent
+            .run(
+                ureq::http::Request::builder()
+                    .method(method)
+                    .uri(&url)
+                    .header("authorization", &authorization)
+                    .header("content-type", "application/json")
+                    .body(body.to_string())
+                    .unwrap(),
+            )
+            .unwrap(),
+        None => agent
+            .run(
+                ureq::http::Request::builder()
+                    .method(method)
+                    .uri(&url)
+                    .header("authorization", &authorization)
+                    .body(())
+                    .unwrap(),
+            )
+            .unwrap(),
+    };
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {text}\n{}",
+        server.log()
+    );
+}
+
+fn post(id: i64, title: &str, published: bool, author: i64) -> Value {
+    json!({ "id": id, "title": title, "published": published, "author_id": author })
+}
+
+/// The whole realtime contract on one served database.
+fn realtime_flow(server: &AuthServer) {
+    let (ada, bob) = (token("1", 1), token("2", 2));
+    // Bad subscriptions: 400 (403 for an entity the caller may not list)
+    // before any stream starts.
+    for (query, status) in [
+        ("", 400),
+        ("subscribe=nope", 400),
+        ("subscribe=post/abc", 400),
+        ("subscribe=post&post.where=%7B%22nope%22%3A1%7D", 400),
+        ("subscribe=post&author.where=%7B%7D", 400),
+        ("subscribe=post&post.where=not-json", 400),
+        ("subscribe=org", 403),
+    ] {
+        let refused = Subscriber::open(server, query, None, None);
+        assert_eq!(refused.status, status, "{query}: {:?}", refused.problem);
+        assert!(
+            refused.problem["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("urn:baas:problem:")),
+            "{query}: {:?}",
+            refused.problem
+        );
+    }
+
+    let anonymous = Subscriber::open(server, "subscribe=post", None, None);
+    assert_eq!(anonymous.status, 200);
+    assert!(anonymous.content_type.starts_with("text/event-stream"));
+    let as_ada = Subscriber::open(server, "subscribe=post,author", Some(&ada), None);
+    let as_bob = Subscriber::open(server, "subscribe=post", Some(&bob), None);
+    let ada_post_1 = Subscriber::open(server, "subscribe=post/1", Some(&ada), None);
+    let where_a = Subscriber::open(
+        server,
+        "subscribe=post&post.where=%7B%22title%22%3A%7B%22like%22%3A%22A%25%22%7D%7D",
+        Some(&ada),
+        None,
+    );
+    let service = Subscriber::open(server, "subscribe=org", Some(SERVICE_KEY), None);
+    // A heartbeat comes while nothing happens.
+    match anonymous.messages.recv_timeout(Duration::from_secs(10)) {
+        Ok(Read::Heartbeat) => {}
+        other => panic!("expected a heartbeat first, got {other:?}"),
+    }
+
+    for (id, name) in [(1, "one"), (2, "two")] {
+        let org = json!({ "id": id, "name": name });
+        send(server, "POST", "/api/org", SERVICE_KEY, Some(org));
+    }
+    for (id, name, org) in [(1, "Ada", 1), (2, "Bob", 2)] {
+        let author = json!({ "id": id, "name": name, "org_id": org });
+        send(server, "POST", "/api/author", SERVICE_KEY, Some(author));
+    }
+    // Ada's draft, Bob's public post and Bob's draft.
+    send(
+        server,
+        "POST",
+        "/api/post",
+        &ada,
+        Some(post(1, "A draft", false, 1)),
+    );
+    send(
+        server,
+        "POST",
+        "/api/post",
+        &bob,
+        Some(post(2, "B public", true, 2)),
+    );
+    send(
+        server,
+        "POST",
+        "/api/post",
+        &bob,
+        Some(post(3, "B draft", false, 2)),
+    );
+    // Ada publishes, then unpublishes, then deletes her post.
+    let publish = json!({ "published": true });
+    send(server, "PATCH", "/api/post/1", &ada, Some(publish));
+    let retract = json!({ "published": false, "title": "A again" });
+    send(server, "PATCH", "/api/post/1", &ada, Some(retract));
+    send(server, "DELETE", "/api/post/1", &ada, None);
+    // Bob changes his draft; a last public post everyone sees ends the run.
+    let edit = json!({ "title": "B draft 2" });
+    send(server, "PATCH", "/api/post/3", &bob, Some(edit));
+    send(
+        server,
+        "POST",
+        "/api/post",
+        &bob,
+        Some(post(9, "Z end", true, 2)),
+    );
+
+    let s = |kind: &str, key: i64, row: bool, old: bool| (kind.to_owned(), key, row, old);
+    // Anonymous: published rows only; post 1 comes into view (no old row)
+    // and leaves it (no new row); drafts never.
+    let seen = anonymous.until("Z end");
+    assert_eq!(
+        summary(&seen),
+        [
+            s("create", 2, true, false),
+            s("update", 1, true, false),
+            s("update", 1, false, true),
+            s("create", 9, true, false),
+        ],
+        "{seen:#?}"
+    );
+    let first_anonymous_id = seen[0].id.clone().unwrap();
+    // Ada: her own rows whatever their state, Bob's public ones.
+    let seen = as_ada.until("Z end");
+    let posts: Vec<_> = seen
+        .iter()
+        .filter(|m| m.data["entity"] == "post")
+        .cloned()
+        .collect();
+    assert_eq!(
+        summary(&posts),
+        [
+            s("create", 1, true, false),
+            s("create", 2, true, false),
+            s("update", 1, true, true),
+            s("update", 1, true, true),
+            s("delete", 1, false, true),
+            s("create", 9, true, false),
+        ],
+        "{seen:#?}"
+    );
+    let authors: Vec<_> = seen
+        .iter()
+        .filter(|m| m.data["entity"] == "author")
+        .collect();
+    assert_eq!(authors.len(), 2, "{seen:#?}");
+    assert_eq!(posts[2].data["old"]["published"], false);
+    assert_eq!(posts[2].data["row"]["published"], true);
+    assert_eq!(posts[3].data["old"]["title"], "A draft");
+    assert_eq!(posts[3].data["row"]["title"], "A again");
+    assert_eq!(posts[3].data["row"]["published"], false);
+    assert_eq!(posts[4].data["old"]["title"], "A again");
+    // Bob: Ada's post only while it is published.
+    let seen = as_bob.until("Z end");
+    assert_eq!(
+        summary(&seen),
+        [
+            s("create", 2, true, false),
+            s("create", 3, true, false),
+            s("update", 1, true, false),
+            s("update", 1, false, true),
+            s("update", 3, true, true),
+            s("create", 9, true, false),
+        ],
+        "{seen:#?}"
+    );
+    // Every row Bob receives is one his list rule lets through.
+    let listable = |row: &Value| row.is_null() || row["published"] == true || row["author_id"] == 2;
+    assert!(
+        seen.iter()
+            .all(|m| listable(&m.data["row"]) && listable(&m.data["old"])),
+        "{seen:#?}"
+    );
+    // One row by its key: post 1 only.
+    let mut keyed = Vec::new();
+    for _ in 0..4 {
+        keyed.push(ada_post_1.next());
+    }
+    assert_eq!(
+        summary(&keyed),
+        [
+            s("create", 1, true, false),
+            s("update", 1, true, true),
+            s("update", 1, true, true),
+            s("delete", 1, false, true),
+        ],
+        "{keyed:#?}"
+    );
+    // A filter: titles starting with `A` (as the row is before and after).
+    let mut filtered = Vec::new();
+    for _ in 0..4 {
+        filtered.push(where_a.next());
+    }
+    assert_eq!(
+        summary(&filtered),
+        [
+            s("create", 1, true, false),
+            s("update", 1, true, true),
+            s("update", 1, true, true),
+            s("delete", 1, false, true),
+        ],
+        "{filtered:#?}"
+    );
+    // The service key follows orgs (no rule applies to it).
+    let org = service.next();
+    assert_eq!(
+        (org.event.as_str(), &org.data["row"]["name"]),
+        ("create", &json!("one"))
+    );
+
+    // Resuming after the first event anonymous saw: the rest, replayed.
+    let resumed = Subscriber::open(server, "subscribe=post", None, Some(&first_anonymous_id));
+    let replayed = resumed.until("Z end");
+    assert_eq!(
+        summary(&replayed),
+        [
+            s("update", 1, true, false),
+            s("update", 1, false, true),
+            s("create", 9, true, false),
+        ],
+        "{replayed:#?}"
+    );
+    // An id this server never gave: a reset, then live events.
+    let reset = Subscriber::open(server, "subscribe=post", None, Some("1"));
+    let first = reset.next();
+    assert_eq!(first.event, "reset", "{first:?}");
+    assert_eq!(first.data["last_event_id"], "1");
+    send(
+        server,
+        "POST",
+        "/api/post",
+        &bob,
+        Some(post(10, "After reset", true, 2)),
+    );
+    let next = reset.next();
+    assert_eq!(next.data["row"]["title"], "After reset", "{next:?}");
+}
+
+#[test]
+fn realtime_on_sqlite() {
+    realtime_flow(&start(&[]));
+}
+
+fn create_statements(target: baas::migrate::render::Target) -> Vec<String> {
+    let manifest = baas::manifest::load_str(std::path::Path::new("baas.toml"), manifest())
+        .unwrap()
+        .manifest;
+    let empty = baas::manifest::Manifest::default();
+    let changes = baas::diff::diff(&empty, &manifest);
+    baas::migrate::render::render(target, &empty, &manifest, &changes)
+        .unwrap()
+        .up
+        .statements
+        .into_iter()
+        .map(|s| s.text)
+        .collect()
+}
+
+#[test]
+fn realtime_on_postgres() {
+    let Some(database) = crate::support::postgres::TempDatabase::create("realtime") else {
+        return;
+    };
+    crate::support::block_on(
+        database.execute(&create_statements(baas::migrate::render::Target::Postgres)),
+    );
+    realtime_flow(&start(&["--db", &database.url()]));
+}
+
+#[test]
+fn realtime_on_mariadb() {
+    let Some(database) = crate::support::mysql::TempDatabase::create("realtime") else {
+        return;
+    };
+    crate::support::block_on(
+        database.execute(&create_statements(baas::migrate::render::Target::Mysql)),
+    );
+    realtime_flow(&start(&["--db", &database.url()]));
+}
+
+#[test]
+fn realtime_on_the_mongodb_wire_server() {
+    let Some(database) = crate::support::mongo::TempDatabase::create("realtime") else {
+        return;
+    };
+    realtime_flow(&start(&["--db", database.url()]));
+}
