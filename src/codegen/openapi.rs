@@ -135,6 +135,28 @@ pub fn document(manifest: &Manifest) -> Value {
         } }),
     );
     paths.insert(
+        "/api/_realtime".into(),
+        json!({ "get": {
+            "operationId": "realtime",
+            "summary": "Changes as server-sent events (docs/api.md, Realtime)",
+            "tags": ["meta"],
+            "parameters": [
+                { "name": "subscribe", "in": "query", "required": true,
+                  "description": "Entities to follow, `entity` or `entity/{id}`, separated by `,`",
+                  "schema": { "type": "string" } },
+                { "name": "Last-Event-ID", "in": "header", "required": false,
+                  "description": "Resume after this event id",
+                  "schema": { "type": "string" } },
+            ],
+            "responses": {
+                "200": { "description": "An SSE stream: events `create`, `update` and `delete` whose data is `{id, type, entity, key, row, old}`; `reset` when a resume is not possible; `close` before a slow client is disconnected",
+                    "content": { "text/event-stream": { "schema": { "type": "string" } } } },
+                "400": problem_ref(400),
+                "4XX": problem_ref(CLIENT_ERROR),
+            },
+        } }),
+    );
+    paths.insert(
         "/api/_openapi.json".into(),
         json!({ "get": {
             "operationId": "openapi",
