@@ -176,7 +176,8 @@ pub async fn sse(
     // An entity the caller may not list at all is refused now (403), not
     // streamed empty.
     for topic in &request.topics {
-        let operation = Operation::new(caller.0.clone(), topic.entity.clone(), Action::List);
+        let mut operation = Operation::new(caller.0.clone(), topic.entity.clone(), Action::List);
+        operation.params = pairs.clone();
         if let Decision::Deny { reason } = app.kernel.policy.decide(&state.schema, &operation) {
             return Problem::kernel(KernelError::Denied(reason), &ctx).respond(&ctx);
         }
@@ -209,6 +210,7 @@ pub async fn sse(
         app,
         principal: caller.0,
         request,
+        params: pairs,
         backlog: backlog.into(),
         reset,
         subscription,
@@ -235,6 +237,8 @@ struct Stream {
     app: Arc<AppState>,
     principal: Arc<Principal>,
     request: Request,
+    /// The query string, for rules that read `@query`.
+    params: Vec<(String, String)>,
     backlog: VecDeque<Arc<Event>>,
     /// The `Last-Event-ID` that could not be resumed from.
     reset: Option<String>,
@@ -319,7 +323,11 @@ impl Stream {
         {
             return None;
         }
-        let operation = Operation::new(self.principal.clone(), event.entity.clone(), Action::List);
+        let mut operation =
+            Operation::new(self.principal.clone(), event.entity.clone(), Action::List);
+        if schema.rules.uses_query {
+            operation.params = self.params.clone();
+        }
         let scope = match self.app.kernel.policy.decide(schema, &operation) {
             Decision::Allow { scope } => scope,
             Decision::Deny { .. } => return None,
