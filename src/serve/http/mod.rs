@@ -14,6 +14,7 @@ pub mod discovery;
 pub mod edge;
 pub mod guard;
 pub mod problem;
+pub mod realtime;
 pub mod request;
 pub mod routes;
 pub mod users;
@@ -58,7 +59,7 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         .route("/api/_auth/refresh", post(users::refresh))
         .route("/api/_auth/logout", post(users::logout))
         .route("/api/_auth/me", get(users::me))
-        .route("/api/_realtime", get(crate::serve::realtime::sse))
+        .route("/api/_realtime", get(realtime::sse))
         .route("/api/{entity}", get(routes::list).post(routes::create))
         .route("/api/{entity}/_query", post(routes::query_body))
         .route(

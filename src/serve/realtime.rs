@@ -1,3 +1,5 @@
+//! Realtime's row matcher (the SSE route is [`crate::serve::http::realtime`]).
+//!
 //! A [`Filter`] evaluated over one row in memory, with the semantics of the
 //! SQL and BSON builders (docs/api.md, "Filters"): SQL's three-valued
 //! logic, so a comparison with a null (or absent) field is unknown, `not`

@@ -10,7 +10,7 @@
 //! Who sees what: at every event the policy of the manifest served at that
 //! moment (a hot reload applies to open streams) decides the subscriber's
 //! `list` on the entity; its scope and the subscription's filter are
-//! evaluated over the row in memory ([`matches`]). `row` is the row after
+//! evaluated over the row in memory ([`crate::serve::realtime`]). `row` is the row after
 //! the write when it is visible, `old` the row before when it was visible;
 //! a change where neither is visible is not sent. So an update that moves
 //! a row out of the subscriber's view arrives with `row: null` and the old
@@ -27,8 +27,6 @@
 //! Heartbeat comments keep the connection open (every 15 s;
 //! `BAAS_REALTIME_HEARTBEAT_MS` changes it).
 
-pub mod matches;
-
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -39,17 +37,18 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 
-use super::events::{ChangeKind, Event, Received, Subscription};
-use super::http::Shared;
-use super::http::ctx::Ctx;
-use super::http::problem::Problem;
-use super::http::routes::Caller;
-use super::kernel::KernelError;
-use super::operation::{Action, Operation, Principal};
-use super::policy::Decision;
-use super::state::AppState;
+use super::Shared;
+use super::ctx::Ctx;
+use super::problem::Problem;
+use super::routes::Caller;
 use crate::manifest::Manifest;
 use crate::query::{self, Filter, QueryError, Value};
+use crate::serve::events::{ChangeKind, Event, Received, Subscription};
+use crate::serve::kernel::KernelError;
+use crate::serve::operation::{Action, Operation, Principal};
+use crate::serve::policy::Decision;
+use crate::serve::realtime as matches;
+use crate::serve::state::AppState;
 
 /// The default interval of heartbeat comments.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
