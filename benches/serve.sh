@@ -286,7 +286,7 @@ if wants auth; then
     token=$(python3 - "$secret" <<'PY'
 import base64, hashlib, hmac, json, sys, time
 def b64(data):
-return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
 claims = b64(json.dumps({"sub": "1", "category": "toys", "exp": int(time.time()) + 3600}).encode())
 signature = hmac.new(sys.argv[1].encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest()
