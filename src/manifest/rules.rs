@@ -175,6 +175,19 @@ pub struct RowRef {
     pub field: String,
 }
 
+impl RowRef {
+    /// The type of the field this path ends at, for a rule of `entity`.
+    pub fn field_type(&self, manifest: &Manifest, entity: &str) -> Option<FieldType> {
+        let entity = self.hops.last().map_or(entity, |hop| hop.entity.as_str());
+        manifest
+            .entities
+            .get(entity)?
+            .fields
+            .get(&self.field)
+            .map(|field| field.ty)
+    }
+}
+
 /// One relation followed: rows of `entity` whose `to_fields` equal the
 /// `from_fields` of the row before.
 #[derive(Debug, Clone, PartialEq)]
@@ -727,7 +740,7 @@ impl Checker<'_> {
                     )
                     .help("compare it: `@body.tags:length <= 5`")),
                     (OperandKind::Row(row), None) => {
-                        let ty = self.row_field_type(row);
+                        let ty = row.field_type(self.manifest, self.entity_name);
                         if ty == Some(FieldType::Bool) {
                             Ok(())
                         } else {
@@ -805,7 +818,7 @@ impl Checker<'_> {
                     if let OperandKind::Row(row) = &side.kind
                         && matches!(op, CmpOp::Like | CmpOp::NotLike)
                         && !matches!(
-                            self.row_field_type(row),
+                            row.field_type(self.manifest, self.entity_name),
                             Some(
                                 FieldType::String
                                     | FieldType::Text
@@ -823,19 +836,6 @@ impl Checker<'_> {
                 Ok(())
             }
         }
-    }
-
-    fn row_field_type(&self, row: &RowRef) -> Option<FieldType> {
-        let entity_name = row
-            .hops
-            .last()
-            .map_or(self.entity_name, |h| h.entity.as_str());
-        self.manifest
-            .entities
-            .get(entity_name)?
-            .fields
-            .get(&row.field)
-            .map(|f| f.ty)
     }
 
     fn operand(&self, operand: &mut Operand) -> Result<(), RuleError> {

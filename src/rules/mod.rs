@@ -217,38 +217,32 @@ struct Evaluator<'a> {
 }
 
 impl Evaluator<'_> {
+    /// `&&` (`any` false) or `||` (`any` true) of `terms`: a constant that
+    /// decides (false for `&&`, true for `||`) wins at once, the other
+    /// constant drops out, and the filters left over rows are joined.
+    fn junction(&self, terms: &[Expr], any: bool) -> Verdict {
+        let mut scopes = Vec::new();
+        for term in terms {
+            match self.expr(term) {
+                Verdict::Scope(filter) => scopes.push(filter),
+                Verdict::True if any => return Verdict::True,
+                Verdict::False if !any => return Verdict::False,
+                Verdict::True | Verdict::False => {}
+            }
+        }
+        match scopes.len() {
+            0 if any => Verdict::False,
+            0 => Verdict::True,
+            1 => Verdict::Scope(scopes.remove(0)),
+            _ if any => Verdict::Scope(Filter::Or(scopes)),
+            _ => Verdict::Scope(Filter::And(scopes)),
+        }
+    }
+
     fn expr(&self, expr: &Expr) -> Verdict {
         match expr {
-            Expr::And(terms) => {
-                let mut scopes = Vec::new();
-                for term in terms {
-                    match self.expr(term) {
-                        Verdict::False => return Verdict::False,
-                        Verdict::True => {}
-                        Verdict::Scope(filter) => scopes.push(filter),
-                    }
-                }
-                match scopes.len() {
-                    0 => Verdict::True,
-                    1 => Verdict::Scope(scopes.remove(0)),
-                    _ => Verdict::Scope(Filter::And(scopes)),
-                }
-            }
-            Expr::Or(terms) => {
-                let mut scopes = Vec::new();
-                for term in terms {
-                    match self.expr(term) {
-                        Verdict::True => return Verdict::True,
-                        Verdict::False => {}
-                        Verdict::Scope(filter) => scopes.push(filter),
-                    }
-                }
-                match scopes.len() {
-                    0 => Verdict::False,
-                    1 => Verdict::Scope(scopes.remove(0)),
-                    _ => Verdict::Scope(Filter::Or(scopes)),
-                }
-            }
+            Expr::And(terms) => self.junction(terms, false),
+            Expr::Or(terms) => self.junction(terms, true),
             Expr::Not(inner) => self.expr(inner).not(),
             Expr::Truth(operand) => match self.operand(operand) {
                 Val::Const { json, .. } => Verdict::from_bool(truthy(&json)),

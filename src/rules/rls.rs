@@ -326,19 +326,6 @@ impl Renderer<'_> {
         format!("{qualifier}.{}", quote(column))
     }
 
-    fn field_type(&self, row: &RowRef) -> Option<FieldType> {
-        let entity = row
-            .hops
-            .last()
-            .map_or(self.entity_name, |h| h.entity.as_str());
-        self.manifest
-            .entities
-            .get(entity)?
-            .fields
-            .get(&row.field)
-            .map(|f| f.ty)
-    }
-
     /// `condition(column)` over the row's field, inside one EXISTS per
     /// relation followed.
     fn row_sql(&self, row: &RowRef, condition: impl FnOnce(&str) -> String) -> String {
@@ -394,12 +381,12 @@ impl Renderer<'_> {
                 }
             }
             (Sql::Row(row), other) => {
-                let ty = self.field_type(&row);
+                let ty = row.field_type(self.manifest, self.entity_name);
                 let condition = |column: &str| row_condition(column, ty, op, &other);
                 self.row_sql(&row, condition)
             }
             (other, Sql::Row(row)) => {
-                let ty = self.field_type(&row);
+                let ty = row.field_type(self.manifest, self.entity_name);
                 let op = op.flipped();
                 self.row_sql(&row, |column| row_condition(column, ty, op, &other))
             }
