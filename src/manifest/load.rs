@@ -221,9 +221,16 @@ impl LoadedManifest {
 pub fn load_header(path: &Path, text: &str) -> Option<Manifest> {
     let body = text.match_indices('\n').map(|(i, _)| i + 1).find(|&i| {
         let line = &text[i..];
-        ["[enums", "[entities", "[[entities", "[api", "[auth"]
-            .iter()
-            .any(|section| line.starts_with(section))
+        [
+            "[enums",
+            "[entities",
+            "[[entities",
+            "[api",
+            "[auth",
+            "[tenancy",
+        ]
+        .iter()
+        .any(|section| line.starts_with(section))
     });
     let header_later = |rest: &str| {
         ["\n[manifest]", "\n[project]", "\n[source]"]
@@ -311,7 +318,16 @@ impl<'a> Node<'a> {
 }
 
 const ROOT_KEYS: &[&str] = &[
-    "manifest", "project", "source", "enums", "entities", "api", "auth", "postgres",
+    "manifest", "project", "source", "enums", "entities", "api", "auth", "postgres", "tenancy",
+];
+const TENANCY_KEYS: &[&str] = &[
+    "strategy",
+    "resolve",
+    "registry",
+    "url",
+    "column",
+    "max_pools",
+    "idle_seconds",
 ];
 const AUTH_KEYS: &[&str] = &[
     "jwt_secret",
@@ -659,6 +675,7 @@ impl Reader {
                 "api" => manifest.api = self.api(node),
                 "auth" => manifest.auth = self.auth(node),
                 "postgres" => manifest.postgres = self.engine_objects(node, "postgres"),
+                "tenancy" => manifest.tenancy = self.tenancy(node),
                 _ => {}
             }
         }
@@ -853,6 +870,93 @@ impl Reader {
             }
         }
         Some(api)
+    }
+
+    fn tenancy(&mut self, node: Node<'_>) -> Option<Tenancy> {
+        let table = self.table(node, "tenancy")?;
+        let mut tenancy = Tenancy::default();
+        for (key, node) in self.entries(table, "tenancy", TENANCY_KEYS, "`[tenancy]`") {
+            let path = key_path("tenancy", key);
+            match key {
+                "strategy" => {
+                    if let Some(strategy) = self.choice(
+                        node,
+                        &path,
+                        TenancyStrategy::ALL,
+                        TenancyStrategy::parse,
+                        ProblemKind::InvalidValue,
+                    ) {
+                        tenancy.strategy = strategy;
+                    }
+                }
+                "resolve" => tenancy.resolve = self.tenant_sources(node, &path),
+                "registry" => tenancy.registry = self.url_reference(node, &path),
+                "url" => tenancy.url = self.url_reference(node, &path),
+                "column" => tenancy.column = self.non_empty_string(node, &path),
+                "max_pools" => tenancy.max_pools = self.positive(node, &path),
+                "idle_seconds" => tenancy.idle_seconds = self.positive(node, &path),
+                _ => {}
+            }
+        }
+        Some(tenancy)
+    }
+
+    /// `[tenancy] resolve`: each entry one of [`TenantSource::FORMS`].
+    fn tenant_sources(&mut self, node: Node<'_>, path: &str) -> Vec<String> {
+        let Some(elements) = node.elements() else {
+            self.expected(path, node, "an array of strings");
+            return Vec::new();
+        };
+        if elements.is_empty() {
+            self.problem(
+                Problem::new(
+                    ProblemKind::InvalidValue,
+                    path,
+                    "`resolve` lists no way to name a tenant".to_owned(),
+                )
+                .with_help(
+                    "leave `resolve` out for the default, or list e.g. [\"header:x-tenant\"]",
+                ),
+            );
+        }
+        let mut out = Vec::with_capacity(elements.len());
+        for (i, element) in elements.into_iter().enumerate() {
+            let child = index_path(path, i);
+            self.record(&child, element);
+            let Some(text) = self.string(element, &child) else {
+                continue;
+            };
+            if TenantSource::parse(&text).is_none() {
+                self.problem(
+                    Problem::new(
+                        ProblemKind::InvalidValue,
+                        &child,
+                        format!("`{text}` is not a way to name a tenant"),
+                    )
+                    .with_help(format!(
+                        "write one of: {} (e.g. \"header:x-tenant\", \"claim:tenant\")",
+                        TenantSource::FORMS.join(", ")
+                    )),
+                );
+                continue;
+            }
+            out.push(text);
+        }
+        out
+    }
+
+    /// A connection string that may hold `${ENV}` references (written
+    /// well-formed).
+    fn url_reference(&mut self, node: Node<'_>, path: &str) -> Option<String> {
+        let url = self.non_empty_string(node, path)?;
+        if let Err(error) = super::interpolate::check(&url) {
+            self.problem(
+                Problem::new(ProblemKind::InvalidValue, path, error.to_string())
+                    .with_help("write environment references as `${NAME}`"),
+            );
+            return None;
+        }
+        Some(url)
     }
 
     fn operation(&mut self, node: Node<'_>, path: &str) -> Option<Operation> {

@@ -36,6 +36,93 @@ pub struct Manifest {
     /// `[postgres]`: PostgreSQL objects with no portable form.
     #[serde(skip_serializing_if = "EngineObjects::is_empty")]
     pub postgres: EngineObjects,
+    /// `[tenancy]`: one database, schema, file or tenant column per tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenancy: Option<Tenancy>,
+}
+
+/// `[tenancy]` (DESIGN.md §5b): where each tenant's rows live, how a
+/// request names its tenant, and where the registry of tenants is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Tenancy {
+    pub strategy: TenancyStrategy,
+    /// How a request names its tenant, tried in order (`header:x-tenant`,
+    /// `claim:tenant`, `subdomain`, `path`); [`Tenancy::DEFAULT_RESOLVE`]
+    /// when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resolve: Vec<String>,
+    /// The registry database (`_baas_tenants`), as a URL or `${ENV}`
+    /// reference [default: `.baas/registry.sqlite3`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    /// The server the tenants' schemas or databases are made on, as a
+    /// `${ENV}` reference [default: `[source] url`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The tenant column (`strategy = "row"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// Tenant pools open at once at most; the least recently used one is
+    /// closed to open another [default: 100].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_pools: Option<u64>,
+    /// Seconds an unused tenant pool stays open [default: 300].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_seconds: Option<u64>,
+}
+
+impl Tenancy {
+    /// How a request names its tenant when `resolve` is not given.
+    pub const DEFAULT_RESOLVE: &'static [&'static str] =
+        &["claim:tenant", "header:x-tenant", "path"];
+
+    /// The resolve list in effect, parsed (entries that do not parse were
+    /// reported by validation and are left out).
+    pub fn sources(&self) -> Vec<TenantSource> {
+        let given: Vec<&str> = if self.resolve.is_empty() {
+            Self::DEFAULT_RESOLVE.to_vec()
+        } else {
+            self.resolve.iter().map(String::as_str).collect()
+        };
+        given.into_iter().filter_map(TenantSource::parse).collect()
+    }
+}
+
+/// One way a request names its tenant (`[tenancy] resolve`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantSource {
+    /// A request header (`header:x-tenant`), lower-case.
+    Header(String),
+    /// A claim of the verified JWT (`claim:tenant`; a dotted path reaches
+    /// into an object claim). Trusted over every other source.
+    Claim(String),
+    /// The first label of the `Host` name (`acme.api.example.com`).
+    Subdomain,
+    /// The path prefix `/t/{tenant}/api/...`.
+    Path,
+}
+
+impl TenantSource {
+    /// The spellings accepted, for messages.
+    pub const FORMS: &'static [&'static str] = &["header:NAME", "claim:NAME", "subdomain", "path"];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let valid_name = |name: &str| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        };
+        match text.split_once(':') {
+            Some(("header", name)) if valid_name(name) && !name.contains('.') => {
+                Some(Self::Header(name.to_ascii_lowercase()))
+            }
+            Some(("claim", name)) if valid_name(name) => Some(Self::Claim(name.to_owned())),
+            None if text == "subdomain" => Some(Self::Subdomain),
+            None if text == "path" => Some(Self::Path),
+            _ => None,
+        }
+    }
 }
 
 /// An existing API: where it lives and what it offers.
@@ -178,6 +265,7 @@ impl Default for Manifest {
             api: None,
             auth: None,
             postgres: EngineObjects::default(),
+            tenancy: None,
         }
     }
 }
@@ -280,6 +368,22 @@ macro_rules! string_enum {
             }
         }
     };
+}
+
+string_enum! {
+    /// Where a tenant's rows live (`[tenancy] strategy`).
+    #[derive(Default)]
+    pub enum TenancyStrategy {
+        /// A PostgreSQL schema per tenant.
+        Schema => "schema",
+        /// A database per tenant (PostgreSQL, MySQL/MariaDB, MongoDB).
+        Database => "database",
+        /// A SQLite file per tenant under `.baas/tenants/` (the default).
+        #[default]
+        File => "file",
+        /// One database; a tenant column on every entity.
+        Row => "row",
+    }
 }
 
 string_enum! {

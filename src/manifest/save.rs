@@ -85,7 +85,29 @@ pub fn to_toml(manifest: &Manifest) -> String {
     if let Some(auth) = &manifest.auth {
         auth_section(&mut out, auth);
     }
+    if let Some(tenancy) = &manifest.tenancy {
+        tenancy_section(&mut out, tenancy);
+    }
     out
+}
+
+fn tenancy_section(out: &mut String, tenancy: &Tenancy) {
+    out.push_str("\n[tenancy]\n");
+    line(out, "strategy", &string(tenancy.strategy.as_str()));
+    if !tenancy.resolve.is_empty() {
+        line(out, "resolve", &strings(&tenancy.resolve));
+    }
+    optional(out, "registry", tenancy.registry.as_deref());
+    optional(out, "url", tenancy.url.as_deref());
+    optional(out, "column", tenancy.column.as_deref());
+    for (key, value) in [
+        ("max_pools", tenancy.max_pools),
+        ("idle_seconds", tenancy.idle_seconds),
+    ] {
+        if let Some(value) = value {
+            line(out, key, &value.to_string());
+        }
+    }
 }
 
 fn auth_section(out: &mut String, auth: &Auth) {

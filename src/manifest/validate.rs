@@ -65,6 +65,7 @@ pub fn validate(manifest: &Manifest) -> Vec<Problem> {
     checker.entities();
     checker.api();
     checker.auth();
+    checker.tenancy();
     checker.problems
 }
 
@@ -735,6 +736,118 @@ pub const MAX_LEEWAY_SECONDS: u64 = 3600;
 
 /// `[auth]`.
 impl Checker<'_> {
+    /// `[tenancy]`: the strategy fits the engine, and the tables stay in
+    /// the tenant's place (no entity pinned to a schema of its own; the
+    /// tenant column on every entity for `row`).
+    fn tenancy(&mut self) {
+        let Some(tenancy) = &self.manifest.tenancy else {
+            return;
+        };
+        let engine = self.manifest.source.as_ref().map(|source| source.engine);
+        let strategy = tenancy.strategy;
+        let fits: &[SourceEngine] = match strategy {
+            TenancyStrategy::Schema => &[SourceEngine::Postgres],
+            TenancyStrategy::Database => &[
+                SourceEngine::Postgres,
+                SourceEngine::Mysql,
+                SourceEngine::Mongodb,
+            ],
+            TenancyStrategy::File => &[SourceEngine::Sqlite],
+            TenancyStrategy::Row => &[],
+        };
+        let live = |engine: SourceEngine| {
+            matches!(
+                engine,
+                SourceEngine::Postgres
+                    | SourceEngine::Mysql
+                    | SourceEngine::Sqlite
+                    | SourceEngine::Mongodb
+            )
+        };
+        if let Some(engine) = engine
+            && live(engine)
+            && !fits.is_empty()
+            && !fits.contains(&engine)
+        {
+            let engines: Vec<&str> = fits.iter().map(|e| e.as_str()).collect();
+            self.push(
+                ProblemKind::InvalidValue,
+                "tenancy.strategy",
+                format!(
+                    "strategy `{strategy}` does not work on `{engine}`: it needs {}",
+                    engines.join(" or ")
+                ),
+                Some(match engine {
+                    SourceEngine::Postgres => {
+                        "on PostgreSQL use \"schema\", \"database\" or \"row\"".into()
+                    }
+                    SourceEngine::Sqlite => "on SQLite use \"file\" or \"row\"".into(),
+                    _ => "use \"database\" or \"row\"".into(),
+                }),
+            );
+        }
+        if matches!(
+            strategy,
+            TenancyStrategy::Schema | TenancyStrategy::Database
+        ) && tenancy.url.is_none()
+            && self
+                .manifest
+                .source
+                .as_ref()
+                .is_none_or(|s| s.url.is_none())
+        {
+            self.push(
+                ProblemKind::MissingKey,
+                "tenancy",
+                format!("strategy `{strategy}` needs a server to make the tenants on"),
+                Some("set `[source] url` or `[tenancy] url = \"${TENANTS_URL}\"`".into()),
+            );
+        }
+        if strategy == TenancyStrategy::Schema {
+            for (name, entity) in &self.manifest.entities {
+                if let Some(schema) = &entity.schema {
+                    self.push(
+                        ProblemKind::InvalidValue,
+                        &key_path(&key_path("entities", name), "schema"),
+                        format!(
+                            "entity `{name}` is pinned to schema `{schema}`, but with `strategy = \"schema\"` every table lives in its tenant's schema"
+                        ),
+                        Some("remove `schema` from the entity".into()),
+                    );
+                }
+            }
+        }
+        match (&tenancy.column, strategy) {
+            (None, TenancyStrategy::Row) => self.push(
+                ProblemKind::MissingKey,
+                "tenancy",
+                "strategy `row` needs the name of the tenant column".into(),
+                Some("add `column = \"tenant_id\"` (a string field of every entity)".into()),
+            ),
+            (Some(_), TenancyStrategy::Row) | (None, _) => {}
+            (Some(_), other) => self.push(
+                ProblemKind::InvalidValue,
+                "tenancy.column",
+                format!("`column` applies to strategy `row`, not `{other}`"),
+                Some("remove `column`, or set `strategy = \"row\"`".into()),
+            ),
+        }
+        if let (Some(column), TenancyStrategy::Row) = (&tenancy.column, strategy) {
+            for (name, entity) in &self.manifest.entities {
+                if !entity.fields.contains_key(column) {
+                    self.push(
+                        ProblemKind::UnknownField,
+                        &key_path("entities", name),
+                        format!("entity `{name}` has no tenant column `{column}`"),
+                        Some(format!(
+                            "add `{column} = {{ type = \"string\" }}` to `[entities.{name}.fields]`"
+                        )),
+                    );
+                }
+            }
+        }
+    }
+
     fn auth(&mut self) {
         let Some(auth) = &self.manifest.auth else {
             return;

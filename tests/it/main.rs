@@ -29,3 +29,4 @@ mod rules;
 mod serve;
 mod serve_engines;
 mod sqlite;
+mod tenancy;
