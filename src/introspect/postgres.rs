@@ -725,6 +725,9 @@ pub(crate) struct PolicyRow {
     pub(crate) roles: Vec<String>,
     pub(crate) using_sql: Option<String>,
     pub(crate) check_sql: Option<String>,
+    /// Its comment holds its fingerprint (`rules::rls::FINGERPRINT`): as
+    /// `migrate` made it.
+    pub(crate) intact: bool,
 }
 
 impl CatalogRow for PolicyRow {
@@ -737,6 +740,7 @@ impl CatalogRow for PolicyRow {
             roles: row.try_get("roles")?,
             using_sql: row.try_get("using_sql")?,
             check_sql: row.try_get("check_sql")?,
+            intact: row.try_get("intact")?,
         })
     }
 }
@@ -1183,11 +1187,14 @@ pub(crate) fn build(catalog: &Catalog, schemas: &[String], progress: &Progress) 
     progress.set_length(entities.len() as u64);
     for (name, relation) in entities {
         let mut entity = build_entity(relation, &lookups, &mut resolver, &mut ledger);
-        // Policies made from rules (`[auth] rls = true`) are known by name.
+        // Policies made from rules (`[auth] rls = true`) are known by name;
+        // one changed by hand since is not the rule's any more.
         entity.policies = catalog
             .policies
             .iter()
-            .filter(|policy| policy.relation == relation.oid && is_rule_policy(&policy.name))
+            .filter(|policy| {
+                policy.relation == relation.oid && is_rule_policy(&policy.name) && policy.intact
+            })
             .map(|policy| policy.name.clone())
             .collect();
         entity.policies.sort();

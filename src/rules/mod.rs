@@ -106,6 +106,22 @@ impl RuleSet {
             .and_then(|rules| rules.rules[index(action)].as_ref())
     }
 
+    /// The rows of `entity` the caller can read: those its list or its view
+    /// rule lets through (an action without a rule is open without
+    /// `[auth]`, closed with it). An update or a delete reaches only these
+    /// rows (a hidden row is not found), as PostgreSQL applies a table's
+    /// SELECT policies to the rows an UPDATE or a DELETE reads: the API and
+    /// row-level security agree by construction.
+    pub fn readable(&self, manifest: &Manifest, entity: &str, request: &Request<'_>) -> Verdict {
+        [RuleAction::List, RuleAction::View]
+            .into_iter()
+            .map(|action| {
+                self.verdict(manifest, entity, action, request)
+                    .unwrap_or(Verdict::from_bool(!self.deny_missing))
+            })
+            .fold(Verdict::False, Verdict::or)
+    }
+
     /// The verdict of `entity`'s `action` rule for one request; `None` when
     /// the entity has no rule for it.
     pub fn verdict(
@@ -191,6 +207,24 @@ impl Verdict {
 
     fn from_bool(value: bool) -> Self {
         if value { Verdict::True } else { Verdict::False }
+    }
+
+    /// Both verdicts: the rows that pass `self` and `other`.
+    pub fn and(self, other: Self) -> Self {
+        match (self, other) {
+            (Verdict::False, _) | (_, Verdict::False) => Verdict::False,
+            (Verdict::True, verdict) | (verdict, Verdict::True) => verdict,
+            (Verdict::Scope(a), Verdict::Scope(b)) => Verdict::Scope(Filter::And(vec![a, b])),
+        }
+    }
+
+    /// Either verdict: the rows that pass `self` or `other`.
+    pub fn or(self, other: Self) -> Self {
+        match (self, other) {
+            (Verdict::True, _) | (_, Verdict::True) => Verdict::True,
+            (Verdict::False, verdict) | (verdict, Verdict::False) => verdict,
+            (Verdict::Scope(a), Verdict::Scope(b)) => Verdict::Scope(Filter::Or(vec![a, b])),
+        }
     }
 }
 

@@ -79,6 +79,31 @@ pub struct Policy {
     pub name: String,
     /// `CREATE POLICY ...`.
     pub create: String,
+    /// The table, as `CREATE POLICY` names it.
+    pub table: String,
+}
+
+/// A fingerprint of the policy `p` (a `pg_policy` row) as the database
+/// stores it: its command, roles and expression trees, which an `ALTER
+/// POLICY` or a policy dropped and made again by hand changes. `migrate`
+/// writes it into the policy's comment when it creates the policy;
+/// introspection (src/introspect/postgres/policies.sql, the same
+/// expression) takes a `baas_` policy whose comment does not match for one
+/// the rules did not make, so `check` and `diff` report it.
+pub const FINGERPRINT: &str = "'baas:' || md5(concat_ws('|', p.polcmd::text,      p.polpermissive::text, p.polroles::text, coalesce(p.polqual::text, ''),      coalesce(p.polwithcheck::text, '')))";
+
+impl Policy {
+    /// The statement that records the fingerprint of the policy just
+    /// created ([`FINGERPRINT`]) in its comment.
+    pub fn fingerprint(&self) -> String {
+        let name = literal(&self.name);
+        let table = literal(&self.table);
+        format!(
+            "DO $baas$ BEGIN EXECUTE format('COMMENT ON POLICY %I ON %s IS %L', {name}, {table}, \
+             (SELECT {FINGERPRINT} FROM pg_policy p WHERE p.polrelid = {table}::regclass \
+             AND p.polname = {name})); END $baas$"
+        )
+    }
 }
 
 fn quote(name: &str) -> String {
@@ -152,6 +177,7 @@ pub fn policies(
         out.push(Policy {
             create: format!("CREATE POLICY {} {body}", quote(&name)),
             name,
+            table: table(entity),
         });
     }
     out

@@ -442,6 +442,11 @@ async fn matrix(callers: &Callers) {
     call(ada, "DELETE", "/api/post/3", None)
         .await
         .problem(404, "not-found");
+    // The admin's delete rule holds for every post, but a draft it cannot
+    // read is not found, as PostgreSQL's SELECT policies hide it.
+    call(admin, "DELETE", "/api/post/2", None)
+        .await
+        .problem(404, "not-found");
     assert_eq!(call(bob, "DELETE", "/api/post/3", None).await.status, 204);
     assert_eq!(call(admin, "DELETE", "/api/post/4", None).await.status, 204);
     assert_eq!(call(ada, "DELETE", "/api/post/11", None).await.status, 204);
@@ -981,20 +986,189 @@ async fn rules_test_runs_the_cases_on_the_rules_and_on_postgres() {
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("FAIL anonymous lists a draft"), "{stdout}");
 
-    // An admin may delete a draft it cannot see through the API's delete
-    // rule; PostgreSQL also asks the SELECT policies of a DELETE's rows:
-    // the two disagree, and the case fails although the rules allow it.
+    // An admin's delete rule lets it delete any post, but not one it
+    // cannot read: the API finds no such row, as PostgreSQL's SELECT
+    // policies hide it from the DELETE.
     let admin = "[[case]]\nname = \"an admin deletes a draft\"\nentity = \"post\"\naction = \"delete\"\n\
                  claims = { sub = \"9\", role = \"admin\" }\n\
                  row = { id = 2, title = \"draft\", published = false, author_id = 1 }\n\
                  rows = { org = [{ id = 1, name = \"one\" }], author = [{ id = 1, name = \"Ada\", org_id = 1 }] }\n\
-                 expect = \"allow\"\n";
+                 expect = \"deny\"\n";
     std::fs::write(dir.path().join("admin.toml"), admin).unwrap();
-    let (code, stdout, _) = run(&["rules", "test", "admin.toml"]);
-    assert_eq!(code, Some(0), "{stdout}");
     let (code, stdout, _) = run(&["rules", "test", "admin.toml", "--url", &url]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("rules deny, postgres deny"), "{stdout}");
+}
+
+/// The whole rule matrix (anonymous, a user, another user, an admin, the
+/// service key × list, view, create, update, delete × the caller's own and
+/// others' rows) as `rules test` cases, with the answers the HTTP matrix
+/// gets: the rules and PostgreSQL's policies agree on every one. Then a
+/// policy edited by hand in the database: `rules test --url` fails on the
+/// cases where it disagrees, and `baas check --db` reports it as drift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_test_agrees_with_row_level_security_on_the_whole_matrix() {
+    let Some(database) = PostgresDatabase::create_async("rules_matrix_cli").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{MANIFEST}\n[auth]\njwt_secret = \"${{BAAS_RULES_TEST_SECRET}}\"\n\
+         service_key = \"${{BAAS_RULES_TEST_SERVICE_KEY}}\"\nrls = true\n"
+    );
+    std::fs::write(dir.path().join("baas.toml"), &text).unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("BAAS_RULES_TEST_SECRET={SECRET}\nBAAS_RULES_TEST_SERVICE_KEY={SERVICE_KEY}\n"),
+    )
+    .unwrap();
+    database
+        .execute(&create_statements(Target::Postgres, &load(&text)))
+        .await;
+
+    let rows = [
+        (
+            "Ada's draft",
+            "{ id = 2, title = \"d\", published = false, author_id = 1 }",
+        ),
+        (
+            "Bob's draft",
+            "{ id = 3, title = \"d\", published = false, author_id = 2 }",
+        ),
+        (
+            "Bob's news",
+            "{ id = 4, title = \"n\", published = true, author_id = 2 }",
+        ),
+    ];
+    // Per caller: list, view, update, delete of each row above (a = allow),
+    // then create as author 1 and as author 2.
+    let callers = [
+        ("anonymous", "", ["dda", "dda", "ddd", "ddd"], "dd"),
+        (
+            "Ada",
+            "claims = { sub = \"1\", org = 1 }",
+            ["ada", "ada", "add", "add"],
+            "ad",
+        ),
+        (
+            "Bob",
+            "claims = { sub = \"2\", org = 2 }",
+            ["daa", "daa", "daa", "daa"],
+            "da",
+        ),
+        (
+            "an admin",
+            "claims = { sub = \"9\", role = \"admin\", org = 3 }",
+            ["dda", "dda", "ddd", "dda"],
+            "dd",
+        ),
+        (
+            "the service key",
+            "service = true",
+            ["aaa", "aaa", "aaa", "aaa"],
+            "aa",
+        ),
+    ];
+    let context = r#"rows = { org = [{ id = 1, name = "one" }, { id = 2, name = "two" }], author = [{ id = 1, name = "Ada", org_id = 1 }, { id = 2, name = "Bob", org_id = 2 }] }"#;
+    let word = |c: u8| if c == b'a' { "allow" } else { "deny" };
+    let mut file = String::new();
+    let mut case = |name: String, action: &str, who: &str, row: &str, body: &str, expect| {
+        file.push_str(&format!(
+            "[[case]]\nname = \"{name}\"\nentity = \"post\"\naction = \"{action}\"\n{who}\n{row}\n{body}\n{context}\nexpect = \"{expect}\"\n\n"
+        ));
+    };
+    for (caller, who, answers, creates) in callers {
+        for (action, answers) in ["list", "view", "update", "delete"]
+            .into_iter()
+            .zip(answers)
+        {
+            for ((row_name, row), answer) in rows.iter().zip(answers.bytes()) {
+                let body = if action == "update" {
+                    "body = { title = \"renamed\" }"
+                } else {
+                    ""
+                };
+                let row = format!("row = {row}");
+                case(
+                    format!("{caller} {action}s {row_name}"),
+                    action,
+                    who,
+                    &row,
+                    body,
+                    word(answer),
+                );
+            }
+        }
+        for (author, answer) in [1, 2].into_iter().zip(creates.bytes()) {
+            let body = format!(
+                "body = {{ id = 9, title = \"t\", published = false, author_id = {author} }}"
+            );
+            case(
+                format!("{caller} posts as author {author}"),
+                "create",
+                who,
+                "",
+                &body,
+                word(answer),
+            );
+        }
+    }
+    std::fs::write(dir.path().join("matrix.toml"), &file).unwrap();
+
+    let run = |args: &[&str]| {
+        let output = crate::support::baas(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stdout, stderr)
+    };
+    let url = database.url();
+    let (code, stdout, stderr) = run(&["--json", "rules", "test", "matrix.toml", "--url", &url]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let cases = report["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 70, "{report}");
+    for case in cases {
+        assert_eq!(case["passed"], true, "{case}");
+        let service = case["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("the service key");
+        let expected = if service {
+            json!("n/a")
+        } else {
+            case["rules"].clone()
+        };
+        assert_eq!(case["postgres"], expected, "{case}");
+    }
+    let (code, stdout, stderr) = run(&["check", "--db", &url]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+
+    // The list policy edited by hand: everyone may read every post.
+    let list_policy = database.query(
+        "SELECT polname FROM pg_policy WHERE polname LIKE 'baas_list_%' \
+         AND polrelid = 'post'::regclass",
+    );
+    let list_policy = list_policy.trim();
+    assert!(list_policy.starts_with("baas_list_"), "{list_policy}");
+    database
+        .execute(&[format!(
+            "ALTER POLICY \"{list_policy}\" ON post USING (true)"
+        )])
+        .await;
+    let (code, stdout, _) = run(&["rules", "test", "matrix.toml", "--url", &url]);
     assert_eq!(code, Some(1), "{stdout}");
-    assert!(stdout.contains("rules allow, postgres deny"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL anonymous lists Ada's draft (list post): expected deny, rules deny, postgres allow"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ok   Ada lists Ada's draft"), "{stdout}");
+    let (code, stdout, stderr) = run(&["check", "--db", &url]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    let report = format!("{stdout}{stderr}");
+    assert!(report.contains(list_policy), "{report}");
 }
 
 /// `@query` reads the request's query-string parameters.

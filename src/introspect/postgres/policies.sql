@@ -7,7 +7,11 @@ SELECT p.polrelid::int8 AS relation,
                FROM unnest(p.polroles) AS r (role)
               ORDER BY 1) AS roles,
        pg_get_expr(p.polqual, p.polrelid, true) AS using_sql,
-       pg_get_expr(p.polwithcheck, p.polrelid, true) AS check_sql
+       pg_get_expr(p.polwithcheck, p.polrelid, true) AS check_sql,
+       -- crate::rules::rls::FINGERPRINT, which migrate writes in the comment
+       coalesce(obj_description(p.oid, 'pg_policy') = 'baas:' || md5(concat_ws('|', p.polcmd::text,
+                p.polpermissive::text, p.polroles::text, coalesce(p.polqual::text, ''),
+                coalesce(p.polwithcheck::text, ''))), false) AS intact
   FROM pg_policy p
   JOIN pg_class c ON c.oid = p.polrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -680,7 +680,19 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                     .into_iter()
                     .find(|policy| &policy.name == name);
                 match policy {
-                    Some(policy) => out.push(Statement::new(policy.create)),
+                    Some(policy) => {
+                        // One edited by hand keeps its name: made again.
+                        if cx.before.entities.contains_key(entity) {
+                            out.push(Statement::new(format!(
+                                "DROP POLICY IF EXISTS {} ON {}",
+                                quote(name),
+                                policy.table
+                            )));
+                        }
+                        let fingerprint = policy.fingerprint();
+                        out.push(Statement::new(policy.create));
+                        out.push(Statement::new(fingerprint));
+                    }
                     None => cx.lossy(format!(
                         "the row-level security policy `{name}` of `{entity}` is not made from its rules any more and is not recreated"
                     )),

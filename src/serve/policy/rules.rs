@@ -1,10 +1,12 @@
 //! The policy of `[entities.X.rules]` ([`crate::rules`] evaluates them).
 //!
 //! Semantics (DESIGN.md §5b): a list returns the rows its rule lets through
-//! (200); a row outside the view/update/delete rule is not found (404); a
-//! refused create is 403. With `[auth]` in the manifest an action without
-//! a rule is refused to everyone but the service key; without `[auth]` it
-//! is open, as the API has always been. The service key passes every rule.
+//! (200); a row outside the view/update/delete rule is not found (404), and
+//! so is a row the caller cannot read (neither the list nor the view rule
+//! lets it through) on update and delete; a refused create is 403. With
+//! `[auth]` in the manifest an action without a rule is refused to everyone
+//! but the service key; without `[auth]` it is open, as the API has always
+//! been. The service key passes every rule.
 
 use super::{Decision, Permissions, Policy, Principal};
 use crate::query::Filter;
@@ -74,6 +76,13 @@ impl Rules {
                 Decision::Allow { scope: None }
             };
         };
+        // An update or a delete reaches only the rows the caller can read.
+        let verdict = match operation.action {
+            Action::Update | Action::Delete => {
+                verdict.and(rules.readable(&schema.manifest, &operation.entity, &request))
+            }
+            _ => verdict,
+        };
         match (verdict, operation.action) {
             (Verdict::True, _) => Decision::Allow { scope: None },
             (_, Action::Create) => Decision::Deny {
@@ -121,11 +130,13 @@ impl Policy for Rules {
             Some(Ok(expr)) => may_hold(expr, &request),
             Some(Err(_)) => false,
         };
+        let read = may(RuleAction::List) || may(RuleAction::View);
         Permissions {
-            read: shape.read && (may(RuleAction::List) || may(RuleAction::View)),
+            read: shape.read && read,
             create: shape.create && create,
-            update: shape.update && may(RuleAction::Update),
-            delete: shape.delete && may(RuleAction::Delete),
+            // An update or a delete reaches only rows the caller can read.
+            update: shape.update && read && may(RuleAction::Update),
+            delete: shape.delete && read && may(RuleAction::Delete),
         }
     }
 }
