@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Test the rules of baas.toml against a table of cases')
             [CompletionResult]::new('codegen', 'codegen', [CompletionResultType]::ParameterValue, 'Generate typed clients and API documents from the manifest')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve a REST API that follows the manifest, reloading when it changes')
+            [CompletionResult]::new('studio', 'studio', [CompletionResultType]::ParameterValue, 'Open the studio (the web admin page of `baas serve`) in the browser')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -341,6 +342,25 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--example', '--example', [CompletionResultType]::ParameterName, 'Serve the bundled example manifest with example rows')
             [CompletionResult]::new('--accept-data-loss', '--accept-data-loss', [CompletionResultType]::ParameterName, 'Apply destructive manifest changes to the embedded dev database on reload')
+            [CompletionResult]::new('--no-studio', '--no-studio', [CompletionResultType]::ParameterName, 'Do not serve the studio (the web admin page at `/_studio`, where `/` redirects)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use colors (also when the NO_COLOR environment variable is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'baas;studio' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port of the running server')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port of the running server')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address of the running server')
+            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
+            [CompletionResult]::new('--no-open', '--no-open', [CompletionResultType]::ParameterName, 'Only print the URL; do not start a browser')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
@@ -378,6 +398,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Test the rules of baas.toml against a table of cases')
             [CompletionResult]::new('codegen', 'codegen', [CompletionResultType]::ParameterValue, 'Generate typed clients and API documents from the manifest')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve a REST API that follows the manifest, reloading when it changes')
+            [CompletionResult]::new('studio', 'studio', [CompletionResultType]::ParameterValue, 'Open the studio (the web admin page of `baas serve`) in the browser')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -430,6 +451,9 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;help;serve' {
+            break
+        }
+        'baas;help;studio' {
             break
         }
         'baas;help;completions' {

@@ -49,6 +49,9 @@ _baas() {
             baas,show)
                 cmd="baas__subcmd__show"
                 ;;
+            baas,studio)
+                cmd="baas__subcmd__studio"
+                ;;
             baas,validate)
                 cmd="baas__subcmd__validate"
                 ;;
@@ -84,6 +87,9 @@ _baas() {
                 ;;
             baas__subcmd__help,show)
                 cmd="baas__subcmd__help__subcmd__show"
+                ;;
+            baas__subcmd__help,studio)
+                cmd="baas__subcmd__help__subcmd__studio"
                 ;;
             baas__subcmd__help,validate)
                 cmd="baas__subcmd__help__subcmd__validate"
@@ -152,7 +158,7 @@ _baas() {
 
     case "${cmd}" in
         baas)
-            opts="-q -y -h -V --manifest --json --quiet --yes --no-color --help --version init introspect show validate diff migrate check rules codegen serve completions help"
+            opts="-q -y -h -V --manifest --json --quiet --yes --no-color --help --version init introspect show validate diff migrate check rules codegen serve studio completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -290,7 +296,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__help)
-            opts="init introspect show validate diff migrate check rules codegen serve completions help"
+            opts="init introspect show validate diff migrate check rules codegen serve studio completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,6 +520,20 @@ _baas() {
             return 0
             ;;
         baas__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__studio)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -926,7 +946,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__serve)
-            opts="-p -q -y -h -V --port --host --db --example --accept-data-loss --header-timeout --request-timeout --max-connections --manifest --json --quiet --yes --no-color --help --version"
+            opts="-p -q -y -h -V --port --host --db --example --accept-data-loss --header-timeout --request-timeout --max-connections --no-studio --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -978,6 +998,36 @@ _baas() {
                 return 0
             fi
             case "${prev}" in
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__studio)
+            opts="-p -q -y -h -V --port --host --no-open --manifest --json --quiet --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --manifest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -12,6 +12,7 @@ pub mod rules;
 pub mod serve;
 pub mod shared;
 pub mod show;
+pub mod studio;
 pub mod validate;
 
 use clap::Subcommand;
@@ -43,6 +44,8 @@ pub enum Command {
     Codegen(codegen::CodegenArgs),
     /// Serve a REST API that follows the manifest, reloading when it changes
     Serve(serve::ServeArgs),
+    /// Open the studio (the web admin page of `baas serve`) in the browser
+    Studio(studio::StudioArgs),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
 }
@@ -65,6 +68,7 @@ pub async fn run(
         Command::Rules(command) => rules::run(command, cx).await,
         Command::Codegen(args) => codegen::run(args, cx),
         Command::Serve(args) => serve::run(args, cx).await,
+        Command::Studio(args) => studio::run(args, cx),
         Command::Completions(args) => completions::run(args, cx, app()),
     }
 }

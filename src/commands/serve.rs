@@ -49,6 +49,9 @@ pub struct ServeArgs {
     /// [default: `[api] max_connections`, else 1024 or fewer under a low open-files limit]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: Option<u64>,
+    /// Do not serve the studio (the web admin page at `/_studio`, where `/` redirects)
+    #[arg(long)]
+    pub no_studio: bool,
 }
 
 /// What is served: a manifest, an engine, and what to watch.
@@ -138,6 +141,9 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         printer.data(&format!("{ready}\n"))?;
     }
     printer.success("Serving", &format!("http://{address}/api"));
+    if !args.no_studio {
+        printer.status(&format!("  studio     http://{address}/_studio/"));
+    }
     printer.status(&format!("  manifest   {}", served.manifest_label));
     printer.status(&format!("  database   {}", served.database_label));
     printer.status(&format!("  entities   {entity_count}"));
@@ -164,6 +170,7 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
 /// The HTTP options and connection limits: flags, then `[api]`, then defaults.
 fn options(args: &ServeArgs, manifest: &Manifest) -> (HttpOptions, ConnectionLimits) {
     let mut http = HttpOptions::from_manifest(manifest);
+    http.studio = !args.no_studio;
     if let Some(seconds) = args.request_timeout {
         http.request_timeout = Duration::from_secs(seconds);
     }

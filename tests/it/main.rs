@@ -29,4 +29,5 @@ mod rules;
 mod serve;
 mod serve_engines;
 mod sqlite;
+mod studio;
 mod tenancy;

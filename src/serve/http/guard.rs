@@ -42,6 +42,8 @@ pub struct HttpOptions {
     pub rate_limit_per_ip: Option<u32>,
     pub rate_limit_per_user: Option<u32>,
     pub login_attempts_per_minute: Option<u32>,
+    /// Serve the studio at `/_studio` (`baas serve --no-studio` turns it off).
+    pub studio: bool,
 }
 
 impl Default for HttpOptions {
@@ -54,6 +56,7 @@ impl Default for HttpOptions {
             rate_limit_per_ip: None,
             rate_limit_per_user: None,
             login_attempts_per_minute: None,
+            studio: true,
         }
     }
 }

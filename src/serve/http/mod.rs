@@ -7,6 +7,7 @@
 //! - [`ctx`]: the request context (path, id, entity) problems and logs use
 //! - [`request`]: bodies, the entity and the key of a path
 //! - [`problem`]: RFC 9457 problems
+//! - [`studio`]: the web admin page at `/_studio`
 
 pub mod auth;
 pub mod ctx;
@@ -17,6 +18,7 @@ pub mod problem;
 pub mod realtime;
 pub mod request;
 pub mod routes;
+pub mod studio;
 pub mod users;
 
 use std::sync::Arc;
@@ -69,6 +71,7 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
                 .put(routes::put)
                 .delete(routes::delete),
         )
+        .merge(studio::routes(options.studio))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);

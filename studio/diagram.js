@@ -1,0 +1,201 @@
+// The relation diagram, drawn here as SVG: the whole manifest (a force
+// layout up to a few hundred entities, a grid of connected groups beyond)
+// or one entity's neighbourhood; zoom and pan with the wheel, a drag, the
+// buttons or the keyboard (arrows, + and -).
+
+import { model } from './api.js';
+import { h, fill, uid } from './dom.js';
+
+const NODE_H = 26;
+const widthOf = (name) => 16 + name.length * 7.2;
+
+function graph() {
+  const edges = [];
+  for (const entity of model.byName.values()) {
+    for (const relation of entity.detail.relations || []) {
+      if (model.byName.has(relation.references.entity)) edges.push([entity.name, relation.references.entity]);
+    }
+  }
+  return edges;
+}
+
+function neighbourhood(focus, edges, depth) {
+  const keep = new Set([focus]);
+  let frontier = [focus];
+  for (let d = 0; d < depth; d += 1) {
+    const next = [];
+    for (const [a, b] of edges) {
+      if (frontier.includes(a) && !keep.has(b)) { keep.add(b); next.push(b); }
+      if (frontier.includes(b) && !keep.has(a)) { keep.add(a); next.push(a); }
+    }
+    frontier = next;
+  }
+  return keep;
+}
+
+/** Positions {name: {x, y}}: groups of related entities kept together. */
+function layout(names, edges) {
+  const adjacent = new Map(names.map((n) => [n, []]));
+  for (const [a, b] of edges) { adjacent.get(a)?.push(b); adjacent.get(b)?.push(a); }
+  // Connected groups, biggest first, each in breadth-first order.
+  const seen = new Set();
+  const groups = [];
+  for (const start of [...names].sort((a, b) => adjacent.get(b).length - adjacent.get(a).length)) {
+    if (seen.has(start)) continue;
+    const group = [];
+    const queue = [start];
+    seen.add(start);
+    while (queue.length) {
+      const n = queue.shift();
+      group.push(n);
+      for (const m of adjacent.get(n)) if (!seen.has(m)) { seen.add(m); queue.push(m); }
+    }
+    groups.push(group);
+  }
+  groups.sort((a, b) => b.length - a.length);
+  const order = groups.flat();
+  const columns = Math.max(1, Math.ceil(Math.sqrt(order.length * 1.5)));
+  const pos = {};
+  order.forEach((name, i) => { pos[name] = { x: (i % columns) * 200, y: Math.floor(i / columns) * 90 }; });
+  if (names.length > 300) return pos;
+  // A force layout from the grid: relations pull, every pair pushes.
+  const k = 140;
+  let heat = 60;
+  const moved = edges.filter(([a, b]) => pos[a] && pos[b] && a !== b);
+  for (let round = 0; round < 160; round += 1) {
+    const shift = Object.fromEntries(names.map((n) => [n, { x: 0, y: 0 }]));
+    for (let i = 0; i < names.length; i += 1) {
+      for (let j = i + 1; j < names.length; j += 1) {
+        const a = pos[names[i]]; const b = pos[names[j]];
+        let dx = a.x - b.x; let dy = (a.y - b.y) * 1.6;
+        const d2 = Math.max(dx * dx + dy * dy, 1);
+        const force = (k * k) / d2;
+        dx *= force; dy *= force;
+        shift[names[i]].x += dx; shift[names[i]].y += dy;
+        shift[names[j]].x -= dx; shift[names[j]].y -= dy;
+      }
+    }
+    for (const [an, bn] of moved) {
+      const a = pos[an]; const b = pos[bn];
+      const dx = a.x - b.x; const dy = a.y - b.y;
+      const d = Math.max(Math.hypot(dx, dy), 1);
+      const pull = d / k;
+      shift[an].x -= dx * pull; shift[an].y -= dy * pull;
+      shift[bn].x += dx * pull; shift[bn].y += dy * pull;
+    }
+    // Gravity keeps unrelated groups from drifting apart.
+    let cx = 0; let cy = 0;
+    for (const n of names) { cx += pos[n].x; cy += pos[n].y; }
+    cx /= names.length; cy /= names.length;
+    for (const n of names) {
+      shift[n].x -= (pos[n].x - cx) * 0.08;
+      shift[n].y -= (pos[n].y - cy) * 0.12;
+    }
+    for (const n of names) {
+      const s = shift[n];
+      const length = Math.max(Math.hypot(s.x, s.y), 0.01);
+      pos[n].x += (s.x / length) * Math.min(length, heat);
+      pos[n].y += (s.y / length) * Math.min(length, heat);
+    }
+    heat *= 0.97;
+  }
+  return pos;
+}
+
+export async function diagramPage(root, { params }) {
+  const edges = graph();
+  const focus = params.get('focus');
+  const depth = Number(params.get('depth')) || 1;
+  const names = focus && model.byName.has(focus)
+    ? [...neighbourhood(focus, edges, depth)]
+    : [...model.byName.keys()];
+  const set = new Set(names);
+  const shownEdges = edges.filter(([a, b]) => set.has(a) && set.has(b));
+  const pos = layout(names, shownEdges);
+  let minX = Infinity; let minY = Infinity; let maxX = -Infinity; let maxY = -Infinity;
+  for (const n of names) {
+    minX = Math.min(minX, pos[n].x); minY = Math.min(minY, pos[n].y);
+    maxX = Math.max(maxX, pos[n].x + widthOf(n)); maxY = Math.max(maxY, pos[n].y + NODE_H);
+  }
+  if (!names.length) { minX = 0; minY = 0; maxX = 100; maxY = 100; }
+  const fit = { x: minX - 40, y: minY - 40, w: maxX - minX + 80, h: maxY - minY + 80 };
+  let view = { ...fit };
+
+  const svg = h('svg:svg', { class: 'diagram', tabindex: 0, role: 'group', 'aria-label': `Relation diagram, ${names.length} entities, ${shownEdges.length} relations. Arrow keys pan, plus and minus zoom.` },
+    h('svg:defs', {}, h('svg:marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, h('svg:path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrowhead' }))));
+  const center = (n) => ({ x: pos[n].x + widthOf(n) / 2, y: pos[n].y + NODE_H / 2 });
+  const lines = h('svg:g', { class: 'edges' });
+  for (const [a, b] of shownEdges) {
+    const from = center(a); const to = center(b);
+    if (a === b) {
+      lines.append(h('svg:path', { d: `M ${from.x} ${pos[a].y} c 20 -30 50 -30 ${widthOf(a) / 2} 0`, class: 'edge' }));
+      continue;
+    }
+    // End the line at the target box's border.
+    const dx = to.x - from.x; const dy = to.y - from.y;
+    const scale = Math.min(Math.abs((widthOf(b) / 2) / (dx || 1e-6)), Math.abs((NODE_H / 2) / (dy || 1e-6)), 1);
+    lines.append(h('svg:line', { x1: from.x, y1: from.y, x2: to.x - dx * scale, y2: to.y - dy * scale, class: 'edge', 'marker-end': 'url(#arrow)' }));
+  }
+  const nodes = h('svg:g', { class: 'nodes' });
+  for (const n of names) {
+    const entity = model.byName.get(n);
+    nodes.append(h('svg:a', { href: `#/diagram?focus=${encodeURIComponent(n)}&depth=${depth}`, class: `node ${n === focus ? 'focus' : ''} ${entity.kind}`, 'aria-label': `${n}: show its neighbourhood` },
+      h('svg:rect', { x: pos[n].x, y: pos[n].y, width: widthOf(n), height: NODE_H, rx: 5 }),
+      h('svg:text', { x: pos[n].x + 8, y: pos[n].y + 17 }, n)));
+  }
+  svg.append(lines, nodes);
+  const apply = () => svg.setAttribute('viewBox', `${view.x} ${view.y} ${view.w} ${view.h}`);
+  const zoom = (factor, cx = view.x + view.w / 2, cy = view.y + view.h / 2) => {
+    view = { x: cx - (cx - view.x) * factor, y: cy - (cy - view.y) * factor, w: view.w * factor, h: view.h * factor };
+    apply();
+  };
+  const pan = (fx, fy) => { view.x += view.w * fx; view.y += view.h * fy; apply(); };
+  apply();
+  svg.addEventListener('wheel', (event) => {
+    event.preventDefault();
+    const box = svg.getBoundingClientRect();
+    const scale = Math.max(view.w / box.width, view.h / box.height);
+    const cx = view.x + (event.clientX - box.left) * scale;
+    const cy = view.y + (event.clientY - box.top) * scale;
+    zoom(event.deltaY > 0 ? 1.15 : 1 / 1.15, cx, cy);
+  }, { passive: false });
+  let drag = null;
+  svg.addEventListener('pointerdown', (event) => {
+    if (event.target.closest('a')) return;
+    drag = { x: event.clientX, y: event.clientY };
+    svg.setPointerCapture(event.pointerId);
+  });
+  svg.addEventListener('pointermove', (event) => {
+    if (!drag) return;
+    const box = svg.getBoundingClientRect();
+    const scale = Math.max(view.w / box.width, view.h / box.height);
+    view.x -= (event.clientX - drag.x) * scale; view.y -= (event.clientY - drag.y) * scale;
+    drag = { x: event.clientX, y: event.clientY };
+    apply();
+  });
+  svg.addEventListener('pointerup', () => { drag = null; });
+  svg.addEventListener('keydown', (event) => {
+    const keys = { ArrowLeft: () => pan(-0.1, 0), ArrowRight: () => pan(0.1, 0), ArrowUp: () => pan(0, -0.1), ArrowDown: () => pan(0, 0.1), '+': () => zoom(1 / 1.25), '=': () => zoom(1 / 1.25), '-': () => zoom(1.25), 0: () => { view = { ...fit }; apply(); } };
+    if (keys[event.key] && event.target === svg) { event.preventDefault(); keys[event.key](); }
+  });
+
+  const focusId = uid('focus');
+  const depthId = uid('depth');
+  const choose = h('form', { class: 'toolbar', onsubmit: (event) => {
+    event.preventDefault();
+    const name = event.target.elements.focus.value;
+    location.hash = name ? `#/diagram?focus=${encodeURIComponent(name)}&depth=${event.target.elements.depth.value}` : '#/diagram';
+  } },
+  h('label', { for: focusId }, 'Focus on '),
+  h('select', { id: focusId, name: 'focus' }, h('option', { value: '' }, '(the whole manifest)'), [...model.byName.keys()].map((n) => h('option', { value: n, selected: n === focus }, n))),
+  h('label', { for: depthId }, ' depth '),
+  h('select', { id: depthId, name: 'depth' }, [1, 2, 3].map((d) => h('option', { value: d, selected: d === depth }, d))),
+  h('button', { type: 'submit' }, 'Show'),
+  h('button', { type: 'button', onclick: () => zoom(1 / 1.25) }, 'Zoom in'),
+  h('button', { type: 'button', onclick: () => zoom(1.25) }, 'Zoom out'),
+  h('button', { type: 'button', onclick: () => { view = { ...fit }; apply(); } }, 'Fit'));
+  fill(root, h('h1', {}, focus ? `Relations of ${focus}` : 'Relation diagram'),
+    focus ? h('p', {}, h('a', { href: `#/schema/${encodeURIComponent(focus)}` }, `Schema of ${focus}`), ' · ', h('a', { href: `#/data/${encodeURIComponent(focus)}` }, `Data of ${focus}`)) : null,
+    choose, svg);
+  return null;
+}

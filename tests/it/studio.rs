@@ -1,0 +1,281 @@
+//! The studio (`/_studio`): how its files are served (policy, caching,
+//! gzip, the `/` redirect, `--no-studio`), `baas studio`, and the
+//! end-to-end flows in a real headless Chromium (tests/studio/*.mjs, run
+//! with node and playwright-core from `tests/tools/setup.sh`).
+
+use std::io::Read as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
+
+use crate::serve::Server;
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+async fn get(router: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::builder().uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = router
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn example(options: baas::serve::http::HttpOptions) -> (tempfile::TempDir, Router) {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = baas::serve::example_manifest().unwrap();
+    let (engine, _) =
+        baas::serve::SqliteStore::dev(&dir.path().join("example.sqlite3"), &manifest, false)
+            .unwrap();
+    let state = baas::serve::AppState::new(Arc::new(manifest), Arc::new(engine));
+    (dir, baas::serve::http::router_with(state, options))
+}
+
+/// The `/_studio/v/{version}/{file}` URLs the page names.
+fn asset_urls(page: &str) -> Vec<String> {
+    page.split('"')
+        .filter(|part| part.starts_with("/_studio/v/"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_page_is_revalidated_and_its_files_are_immutable_gzipped_and_scriptable_only_from_here()
+{
+    let (_dir, router) = example(Default::default());
+    let page = get(&router, "/_studio/", &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
+    assert_eq!(page.header("cache-control"), "no-cache");
+    let policy = page.header("content-security-policy");
+    for part in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(policy.contains(part), "{policy}");
+    }
+    assert!(!policy.contains("unsafe"), "{policy}");
+    assert!(
+        !page.text().contains("<script>") && !page.text().contains(" style="),
+        "inline code would be refused by the policy"
+    );
+    let etag = page.header("etag").to_owned();
+    let again = get(&router, "/_studio", &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+
+    let urls = asset_urls(&page.text());
+    assert!(urls.iter().any(|u| u.ends_with("/app.js")), "{urls:?}");
+    for url in &urls {
+        let plain = get(&router, url, &[]).await;
+        assert_eq!(plain.status, StatusCode::OK, "{url}");
+        assert_eq!(
+            plain.header("cache-control"),
+            "public, max-age=31536000, immutable",
+            "{url}"
+        );
+        let expected = match url.rsplit('.').next() {
+            Some("js") => "text/javascript; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            Some("svg") => "image/svg+xml",
+            other => panic!("unexpected file {other:?}"),
+        };
+        assert_eq!(plain.header("content-type"), expected, "{url}");
+        assert_eq!(plain.header("content-encoding"), "", "{url}");
+        let packed = get(&router, url, &[("accept-encoding", "br, gzip")]).await;
+        if packed.header("content-encoding") == "gzip" {
+            let mut unpacked = Vec::new();
+            flate2::read::GzDecoder::new(&packed.body[..])
+                .read_to_end(&mut unpacked)
+                .unwrap();
+            assert_eq!(unpacked, plain.body, "{url}");
+            assert!(packed.body.len() < plain.body.len());
+        } else {
+            assert!(url.ends_with(".svg"), "{url} is not gzipped");
+        }
+        let refused = get(&router, url, &[("accept-encoding", "gzip;q=0")]).await;
+        assert_eq!(refused.header("content-encoding"), "", "{url}");
+    }
+    // A file of another version is served but not kept.
+    let old = urls[0].replacen("/v/", "/v/0ld", 1);
+    assert_eq!(
+        get(&router, &old, &[]).await.header("cache-control"),
+        "no-cache"
+    );
+    let missing = get(&router, "/_studio/v/x/nothing.js", &[]).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_root_redirects_to_the_studio_unless_it_is_turned_off() {
+    let (_dir, router) = example(Default::default());
+    let root = get(&router, "/", &[]).await;
+    assert_eq!(root.status, StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(root.header("location"), "/_studio/");
+
+    let options = baas::serve::http::HttpOptions {
+        studio: false,
+        ..Default::default()
+    };
+    let (_dir, router) = example(options);
+    for path in ["/", "/_studio/", "/_studio/schema.json"] {
+        let answer = get(&router, path, &[]).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(answer.header("content-type"), "application/problem+json");
+    }
+    assert_eq!(get(&router, "/api/book", &[]).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_schema_document_has_what_discovery_leaves_out() {
+    let (_dir, router) = example(Default::default());
+    let answer = get(&router, "/_studio/schema.json", &[]).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let schema: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    let book = &schema["entities"]["book"];
+    assert_eq!(book["relations"][0]["references"]["entity"], "author");
+    assert_eq!(book["indexes"][0]["name"], "book_title_idx");
+    assert_eq!(schema["enums"]["genre"]["values"][2], "poetry");
+    assert_eq!(schema["auth"], serde_json::Value::Null);
+    assert_eq!(
+        schema["entities"]["book_in_stock"]["kind"], "view",
+        "{schema}"
+    );
+}
+
+#[test]
+fn studio_command_prints_the_url_and_says_when_no_server_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--example"]);
+    let port = server.port.to_string();
+    let output = crate::support::baas(dir.path())
+        .args(["studio", "--no-open", "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("http://127.0.0.1:{port}/_studio/\n")
+    );
+    drop(server);
+    let output = crate::support::baas(dir.path())
+        .args(["studio", "--no-open", "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("baas serve"),
+        "{output:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// In the browser
+
+/// Paths of node, the installed packages and Chromium, from
+/// `tests/tools/setup.sh` (which installs them; once per test run).
+fn tools() -> Option<(String, String)> {
+    static TOOLS: std::sync::OnceLock<Option<(String, String)>> = std::sync::OnceLock::new();
+    TOOLS
+        .get_or_init(|| {
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/setup.sh");
+            let output = std::process::Command::new("bash")
+                .arg(script)
+                .output()
+                .ok()?;
+            let text = String::from_utf8_lossy(&output.stdout);
+            let value = |name: &str| {
+                text.lines()
+                    .find_map(|line| line.strip_prefix(&format!("{name}=")))
+                    .map(str::to_owned)
+            };
+            let (modules, chromium) = (value("NODE_MODULES")?, value("CHROMIUM")?);
+            Path::new(&chromium)
+                .is_file()
+                .then_some((modules, chromium))
+        })
+        .clone()
+}
+
+/// Runs `tests/studio/{script}` against `url`; its screenshots go to
+/// `target/studio/{name}` (the path is printed).
+#[allow(clippy::print_stderr)]
+fn browser(script: &str, url: &str, env: &[(&str, &str)]) {
+    let Some((modules, chromium)) = tools() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "node, playwright-core or chromium is missing (tests/tools/setup.sh installs them)"
+        );
+        eprintln!("skipped: no chromium (tests/tools/setup.sh installs it)");
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let artefacts = root
+        .join("target/studio")
+        .join(script.trim_end_matches(".mjs"));
+    let _ = std::fs::remove_dir_all(&artefacts);
+    let output = std::process::Command::new("node")
+        .arg(root.join("tests/studio").join(script))
+        .env("BAAS_URL", url)
+        .env("NODE_MODULES", modules)
+        .env("CHROMIUM", chromium)
+        .env("ARTEFACTS", &artefacts)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("{stdout}{stderr}screenshots: {}", artefacts.display());
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{stdout}\n{stderr}"
+    );
+}
+
+#[test]
+fn studio_flow_on_the_example_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--example"]);
+    browser("example.mjs", &server.url(""), &[]);
+}
