@@ -21,7 +21,8 @@
 //!  commands::{init, introspect, show, validate, diff, check, migrate, codegen, serve}
 //!      thin: one file per command, what several share in commands::shared
 //!  cli (the clap parser), context (global flags, printer, cwd, manifest path), settings (.env, flags),
-//!  connect (the connect timeout every engine uses), error (UsageError), memory (the
+//!  connect (the connect timeout every engine uses), error (UsageError), hooks (the
+//!  `[[hooks]]` JavaScript sandbox the kernel calls), memory (the
 //!  allocator tuned to return freed pages),
 //!  diagnostics (errors -> terminal output and exit codes), ui (printer, tables, prompts)
 //! ```
@@ -44,6 +45,7 @@ pub mod diagnostics;
 pub mod dialect;
 pub mod diff;
 pub mod error;
+pub mod hooks;
 pub mod introspect;
 pub mod ledger;
 pub mod manifest;

@@ -99,6 +99,20 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             crate::diagnostics::UsageError::new(format!("{}: {error}", cx.display_path(path)))
         })?;
     }
+    // `[[hooks]]`: their files are read and checked next to the manifest.
+    let hooks_dir = served
+        .watch
+        .as_ref()
+        .and_then(|(path, _)| path.parent())
+        .unwrap_or_else(|| Path::new("."));
+    let hooks = crate::hooks::HookSet::load(state.snapshot().source_manifest(), hooks_dir)
+        .map_err(|problems| {
+            crate::diagnostics::UsageError::new(format!(
+                "the hooks cannot be loaded:\n{}",
+                problems.join("\n")
+            ))
+        })?;
+    state.kernel.hooks.install(hooks);
     // Where the built-in users' sessions are kept: the served database.
     let database = match (&served.drift_url, &served.watch) {
         (Some(url), _) => SourceLocation::parse(url, &cx.cwd).ok(),

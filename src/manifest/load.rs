@@ -228,6 +228,7 @@ pub fn load_header(path: &Path, text: &str) -> Option<Manifest> {
             "[api",
             "[auth",
             "[tenancy",
+            "[[hooks",
         ]
         .iter()
         .any(|section| line.starts_with(section))
@@ -319,6 +320,7 @@ impl<'a> Node<'a> {
 
 const ROOT_KEYS: &[&str] = &[
     "manifest", "project", "source", "enums", "entities", "api", "auth", "postgres", "tenancy",
+    "hooks",
 ];
 const TENANCY_KEYS: &[&str] = &[
     "strategy",
@@ -329,6 +331,7 @@ const TENANCY_KEYS: &[&str] = &[
     "max_pools",
     "idle_seconds",
 ];
+const HOOK_KEYS: &[&str] = &["on", "run", "timeout_ms", "memory_mb"];
 const AUTH_KEYS: &[&str] = &[
     "jwt_secret",
     "public_key",
@@ -676,6 +679,7 @@ impl Reader {
                 "auth" => manifest.auth = self.auth(node),
                 "postgres" => manifest.postgres = self.engine_objects(node, "postgres"),
                 "tenancy" => manifest.tenancy = self.tenancy(node),
+                "hooks" => manifest.hooks = self.list(node, "hooks", Self::hook),
                 _ => {}
             }
         }
@@ -1695,6 +1699,32 @@ impl Reader {
             }
         }
         Some(users)
+    }
+}
+
+/// `[[hooks]]`.
+impl Reader {
+    fn hook(&mut self, node: Node<'_>, path: &str) -> Option<Hook> {
+        let table = self.table(node, path)?;
+        let (mut on, mut run, mut timeout_ms, mut memory_mb) = (None, None, None, None);
+        for (key, node) in self.entries(table, path, HOOK_KEYS, "`[[hooks]]`") {
+            let child = key_path(path, key);
+            match key {
+                "on" => on = self.non_empty_string(node, &child),
+                "run" => run = self.non_empty_string(node, &child),
+                "timeout_ms" => timeout_ms = self.positive(node, &child),
+                "memory_mb" => memory_mb = self.positive(node, &child),
+                _ => {}
+            }
+        }
+        let on = self.required(on, path, "on", "a hook", "\"post.create.before\"");
+        let run = self.required(run, path, "run", "a hook", "\"hooks/post.js\"");
+        Some(Hook {
+            on: on?,
+            run: run?,
+            timeout_ms,
+            memory_mb,
+        })
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Manifest {
     /// `[tenancy]`: one database, schema, file or tenant column per tenant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenancy: Option<Tenancy>,
+    /// `[[hooks]]`: JavaScript run around the API's writes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<Hook>,
 }
 
 /// `[tenancy]` (DESIGN.md §5b): where each tenant's rows live, how a
@@ -123,6 +126,22 @@ impl TenantSource {
             _ => None,
         }
     }
+}
+
+/// One `[[hooks]]` entry: a JavaScript file run before or after a write.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hook {
+    /// `entity.action.before|after`, `*` for any entity or action
+    /// (`post.create.before`, `*.delete.after`).
+    pub on: String,
+    /// The file, relative to baas.toml.
+    pub run: String,
+    /// The time limit of one call, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// The memory limit of one call, in MiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u64>,
 }
 
 /// An existing API: where it lives and what it offers.
@@ -253,6 +272,81 @@ pub struct Operation {
     pub summary: Option<String>,
 }
 
+/// When a hook runs: before or after the write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HookPhase {
+    Before,
+    After,
+}
+
+/// The writes a hook runs around, read from its `on`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookTrigger {
+    /// `None` for `*` (any entity).
+    pub entity: Option<String>,
+    /// `create`, `update` or `delete`; `None` for `*`.
+    pub action: Option<String>,
+    pub phase: HookPhase,
+}
+
+/// The actions a hook can run around.
+pub const HOOK_ACTIONS: &[&str] = &["create", "update", "delete"];
+
+impl Hook {
+    /// Reads `on` (`entity.action.before|after`); what is wrong with it.
+    pub fn trigger(&self) -> Result<HookTrigger, String> {
+        let shape = "`on` is `entity.action.before` or `entity.action.after` (`*` for any entity or action)";
+        let mut parts = self.on.rsplitn(3, '.');
+        let (Some(phase), Some(action), Some(entity)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!("`{}` is not a hook event: {shape}", self.on));
+        };
+        let phase = match phase {
+            "before" => HookPhase::Before,
+            "after" => HookPhase::After,
+            other => {
+                return Err(format!(
+                    "`{other}` is not a hook phase in `{}`: use `before` or `after`",
+                    self.on
+                ));
+            }
+        };
+        let action = match action {
+            "*" => None,
+            action if HOOK_ACTIONS.contains(&action) => Some(action.to_owned()),
+            other => {
+                return Err(format!(
+                    "`{other}` is not an action hooks run around in `{}`: use {} or `*`",
+                    self.on,
+                    HOOK_ACTIONS
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        };
+        if entity.is_empty() {
+            return Err(format!("`{}` is not a hook event: {shape}", self.on));
+        }
+        Ok(HookTrigger {
+            entity: (entity != "*").then(|| entity.to_owned()),
+            action,
+            phase,
+        })
+    }
+}
+
+impl HookTrigger {
+    /// Whether the hook runs for `action` on `entity` in `phase`.
+    pub fn matches(&self, entity: &str, action: &str, phase: HookPhase) -> bool {
+        self.phase == phase
+            && self.entity.as_deref().is_none_or(|e| e == entity)
+            && self.action.as_deref().is_none_or(|a| a == action)
+    }
+}
+
 impl Default for Manifest {
     fn default() -> Self {
         Self {
@@ -266,6 +360,7 @@ impl Default for Manifest {
             auth: None,
             postgres: EngineObjects::default(),
             tenancy: None,
+            hooks: Vec::new(),
         }
     }
 }

@@ -88,6 +88,19 @@ pub fn to_toml(manifest: &Manifest) -> String {
     if let Some(tenancy) = &manifest.tenancy {
         tenancy_section(&mut out, tenancy);
     }
+    for hook in &manifest.hooks {
+        out.push_str("\n[[hooks]]\n");
+        line(&mut out, "on", &string(&hook.on));
+        line(&mut out, "run", &string(&hook.run));
+        for (key, value) in [
+            ("timeout_ms", hook.timeout_ms),
+            ("memory_mb", hook.memory_mb),
+        ] {
+            if let Some(value) = value {
+                line(&mut out, key, &value.to_string());
+            }
+        }
+    }
     out
 }
 

@@ -66,6 +66,7 @@ pub fn validate(manifest: &Manifest) -> Vec<Problem> {
     checker.api();
     checker.auth();
     checker.tenancy();
+    checker.hooks();
     checker.problems
 }
 
@@ -1021,6 +1022,65 @@ impl Checker<'_> {
                     users.entity
                 )),
             );
+        }
+    }
+}
+
+/// The largest `[[hooks]] timeout_ms` (a hook holds a worker that long).
+const MAX_HOOK_TIMEOUT_MS: u64 = 60_000;
+/// The largest `[[hooks]] memory_mb`.
+const MAX_HOOK_MEMORY_MB: u64 = 1024;
+
+/// `[[hooks]]`.
+impl Checker<'_> {
+    fn hooks(&mut self) {
+        for (i, hook) in self.manifest.hooks.iter().enumerate() {
+            let path = index_path("hooks", i);
+            match hook.trigger() {
+                Err(message) => self.push(
+                    ProblemKind::InvalidValue,
+                    &key_path(&path, "on"),
+                    message,
+                    Some("for example `on = \"post.create.before\"`".into()),
+                ),
+                Ok(trigger) => {
+                    if let Some(entity) = &trigger.entity
+                        && !self.manifest.entities.contains_key(entity)
+                    {
+                        let names: Vec<&str> =
+                            self.manifest.entities.keys().map(String::as_str).collect();
+                        self.push(
+                            ProblemKind::UnknownEntity,
+                            &key_path(&path, "on"),
+                            format!("the hook runs on `{entity}`, which is no entity"),
+                            closest(entity, &names).map(|name| format!("did you mean `{name}`?")),
+                        );
+                    }
+                }
+            }
+            if hook.run.starts_with('/') || hook.run.split(['/', '\\']).any(|part| part == "..") {
+                self.push(
+                    ProblemKind::InvalidValue,
+                    &key_path(&path, "run"),
+                    format!("`{}` must be a path inside the manifest's folder", hook.run),
+                    Some("write it relative to baas.toml, like `run = \"hooks/post.js\"`".into()),
+                );
+            }
+            for (key, value, max) in [
+                ("timeout_ms", hook.timeout_ms, MAX_HOOK_TIMEOUT_MS),
+                ("memory_mb", hook.memory_mb, MAX_HOOK_MEMORY_MB),
+            ] {
+                if let Some(value) = value
+                    && value > max
+                {
+                    self.push(
+                        ProblemKind::InvalidValue,
+                        &key_path(&path, key),
+                        format!("`{key} = {value}` is more than the largest allowed, {max}"),
+                        None,
+                    );
+                }
+            }
         }
     }
 }

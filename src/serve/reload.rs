@@ -17,6 +17,7 @@ use notify_debouncer_mini::{DebounceEventResult, new_debouncer, notify::Recursiv
 
 use super::state::AppState;
 use super::store::sqlite::SqliteStore;
+use crate::hooks::HookSet;
 use crate::manifest::{Diagnostics, Manifest};
 use crate::migrate::sync::LosesData;
 
@@ -47,9 +48,12 @@ pub struct Reloader {
     pub after_reload: Option<AfterReload>,
 }
 
+type Debouncer =
+    notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>;
+
 /// Keeps the watcher alive; dropping it stops watching.
 pub struct Watch {
-    _debouncer: notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>,
+    _debouncer: Arc<std::sync::Mutex<Debouncer>>,
 }
 
 impl Reloader {
@@ -61,10 +65,10 @@ impl Reloader {
         let file_name = target.file_name().map(ToOwned::to_owned);
         let mut debouncer = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| {
             let Ok(events) = result else { return };
-            if events
-                .iter()
-                .any(|event| event.path.file_name().map(ToOwned::to_owned) == file_name)
-            {
+            if events.iter().any(|event| {
+                event.path.file_name().map(ToOwned::to_owned) == file_name
+                    || is_hook_file(&event.path)
+            }) {
                 let _ = sender.send(());
             }
         })?;
@@ -75,7 +79,11 @@ impl Reloader {
         debouncer
             .watcher()
             .watch(&folder, RecursiveMode::NonRecursive)?;
+        let debouncer = Arc::new(std::sync::Mutex::new(debouncer));
+        let mut watched = vec![folder];
+        watch_hook_folders(&debouncer, &mut watched, &self.state);
         let reloader = Arc::new(self);
+        let hook_watcher = debouncer.clone();
         tokio::spawn(async move {
             let mut last: Option<String> = None;
             while receiver.recv().await.is_some() {
@@ -87,6 +95,7 @@ impl Reloader {
                     Ok(None) => {}
                     Err(error) => tracing::error!("the reload task failed: {error}"),
                 }
+                watch_hook_folders(&hook_watcher, &mut watched, &reloader.state);
                 let now = reloader.state.snapshot().source_manifest().clone();
                 if let Some(after) = &reloader.after_reload
                     && !Arc::ptr_eq(&serving, &now)
@@ -115,6 +124,7 @@ impl Reloader {
             }
         };
         if previous == Some(text.as_str()) {
+            self.reload_hooks(&self.state.snapshot().source_manifest().clone());
             return Some(text);
         }
         let saved = std::fs::metadata(&self.path)
@@ -128,8 +138,9 @@ impl Reloader {
             }
         };
         if **self.state.snapshot().source_manifest() == manifest {
-            // The same model (a save without changes, or the watcher's
-            // first event): nothing to reload.
+            // The same model (a save without changes, the watcher's first
+            // event, or a hook file saved): only the hooks may have changed.
+            self.reload_hooks(&manifest);
             return Some(text);
         }
         if let Err(error) = self.state.check_auth(&manifest) {
@@ -139,7 +150,11 @@ impl Reloader {
             );
             return Some(text);
         }
+        let Some(hooks) = self.load_hooks(&manifest) else {
+            return Some(text);
+        };
         if self.apply(manifest, &text).is_some() {
+            self.install_hooks(hooks);
             let since_save = saved
                 .and_then(|saved| SystemTime::now().duration_since(saved).ok())
                 .map_or_else(String::new, |d| {
@@ -235,6 +250,81 @@ impl Reloader {
             dev_path.display()
         );
         Some(dev.sync(manifest, true))
+    }
+}
+
+// ── `[[hooks]]` (`crate::hooks`): the hook files reload with the manifest;
+// one that does not load is reported and the previous hooks keep running.
+impl Reloader {
+    fn hooks_dir(&self) -> &Path {
+        self.path.parent().unwrap_or_else(|| Path::new("."))
+    }
+
+    /// `manifest`'s hooks, or `None` after reporting why they cannot load.
+    fn load_hooks(&self, manifest: &Manifest) -> Option<HookSet> {
+        match HookSet::load(manifest, self.hooks_dir()) {
+            Ok(hooks) => Some(hooks),
+            Err(problems) => {
+                tracing::warn!(
+                    "not reloaded: a hook does not load; still running the previous hooks and manifest:\n{}",
+                    problems.join("\n")
+                );
+                None
+            }
+        }
+    }
+
+    /// Reads the hook files of the served `manifest` again; swaps them in
+    /// when they changed and load.
+    fn reload_hooks(&self, manifest: &Manifest) {
+        if manifest.hooks.is_empty() && self.state.kernel.hooks.current().is_empty() {
+            return;
+        }
+        if let Some(hooks) = self.load_hooks(manifest) {
+            self.install_hooks(hooks);
+        }
+    }
+
+    fn install_hooks(&self, hooks: HookSet) {
+        if *self.state.kernel.hooks.current() == hooks {
+            return;
+        }
+        self.state.kernel.hooks.install(hooks);
+        tracing::info!(target: "baas::serve", "reloaded the hooks of `{}`", self.path.display());
+    }
+}
+
+/// Whether `path` may be a hook file (a change there reloads the hooks).
+fn is_hook_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext == "js" || ext == "mjs" || ext == "cjs")
+}
+
+/// Watches the folders of the hooks served that are not watched yet.
+fn watch_hook_folders(
+    debouncer: &std::sync::Mutex<Debouncer>,
+    watched: &mut Vec<PathBuf>,
+    state: &AppState,
+) {
+    for folder in state.kernel.hooks.current().folders() {
+        let absolute = std::path::absolute(&folder).unwrap_or_else(|_| folder.clone());
+        if watched
+            .iter()
+            .any(|w| std::path::absolute(w).ok().as_ref() == Some(&absolute))
+        {
+            continue;
+        }
+        let mut guard = match debouncer.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match guard.watcher().watch(&folder, RecursiveMode::NonRecursive) {
+            Ok(()) => watched.push(folder),
+            Err(error) => tracing::warn!(
+                "cannot watch the hook folder `{}`: {error}; its hooks reload with the manifest only",
+                folder.display()
+            ),
+        }
     }
 }
 

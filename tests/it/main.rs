@@ -9,6 +9,7 @@ mod codegen;
 mod completions;
 mod diff;
 mod hardening_cli;
+mod hooks;
 mod import_data;
 mod import_graphql;
 mod import_jsonschema;

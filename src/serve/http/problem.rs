@@ -116,6 +116,25 @@ impl Problem {
         problem
     }
 
+    /// A before-hook's refusal (its message, its status) or failure.
+    pub fn hook(error: &crate::hooks::HookError) -> Self {
+        use crate::hooks::HookError;
+        let status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        match error {
+            HookError::Rejected { .. } | HookError::Thrown { .. } => Self::new(
+                status,
+                "hook-rejected",
+                "Refused by a hook",
+                error.to_string(),
+            ),
+            _ => {
+                tracing::warn!(target: "baas::hooks", "{error}");
+                Self::new(status, "hook-failed", "A hook failed", error.to_string())
+            }
+        }
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -260,6 +279,7 @@ impl Problem {
                     .collect(),
             ),
             KernelError::Store(error) => Self::store(error, ctx),
+            KernelError::Hook(error) => Self::hook(&error),
         }
     }
 }

@@ -24,7 +24,7 @@ pub use super::operation::{Action, Body, Operation, Schema, UnknownEntity};
 use super::policy::{Decision, Policy};
 use super::store::resolver::StoreResolver;
 use super::store::{ListResult, Row, Store, StoreError, Values};
-use crate::manifest::Entity;
+use crate::manifest::{Entity, HookPhase};
 use crate::query::{self, FieldError, Filter, ListQuery, QueryError, Value, WriteMode};
 
 /// What a successful operation gives back.
@@ -58,6 +58,9 @@ pub enum KernelError {
     Invalid(Vec<FieldError>),
     #[error(transparent)]
     Store(StoreError),
+    /// A before-hook refused the write, or failed (`crate::hooks`).
+    #[error(transparent)]
+    Hook(crate::hooks::HookError),
 }
 
 impl From<StoreError> for KernelError {
@@ -88,6 +91,8 @@ pub struct Kernel {
     pub policy: Arc<dyn Policy>,
     pub stores: Arc<dyn StoreResolver>,
     pub events: Events,
+    /// `[[hooks]]` being served (installed by `baas serve` and its reload).
+    pub hooks: Arc<crate::hooks::Hooks>,
 }
 
 impl Kernel {
@@ -96,6 +101,7 @@ impl Kernel {
             policy,
             stores,
             events: Events::default(),
+            hooks: Arc::default(),
         }
     }
 
@@ -155,6 +161,21 @@ impl Kernel {
             Action::Create => self.create(schema, &*store, operation).await,
             Action::Update => self.update(schema, &*store, operation, scope).await,
             Action::Delete => {
+                let mut operation = operation;
+                let mut scope = scope;
+                if self.has_hooks(&operation, HookPhase::Before) {
+                    let stored = store
+                        .get(
+                            &schema.manifest,
+                            &operation.entity,
+                            &operation.key,
+                            scope.as_ref(),
+                        )
+                        .await?
+                        .ok_or(KernelError::NotFound)?;
+                    self.before_hooks(schema, &mut operation, Some(&stored), &mut scope)
+                        .await?;
+                }
                 let old = store
                     .delete(
                         &schema.manifest,
@@ -196,8 +217,11 @@ impl Kernel {
         &self,
         schema: &Schema,
         store: &dyn Store,
-        operation: Operation,
+        mut operation: Operation,
     ) -> Result<Outcome, KernelError> {
+        let mut scope = None;
+        self.before_hooks(schema, &mut operation, None, &mut scope)
+            .await?;
         let values = validate(schema, &operation, None)?;
         let row = store
             .insert(&schema.manifest, &operation.entity, &values)
@@ -210,8 +234,8 @@ impl Kernel {
         &self,
         schema: &Schema,
         store: &dyn Store,
-        operation: Operation,
-        scope: Option<Filter>,
+        mut operation: Operation,
+        mut scope: Option<Filter>,
     ) -> Result<Outcome, KernelError> {
         // Generated fields may be sent when they equal the stored value, so
         // validation needs the stored row (read within the same scope).
@@ -224,6 +248,8 @@ impl Kernel {
             )
             .await?
             .ok_or(KernelError::NotFound)?;
+        self.before_hooks(schema, &mut operation, Some(&stored), &mut scope)
+            .await?;
         let mut values = validate(schema, &operation, Some(&stored))?;
         if operation.body.as_ref().map(|b| b.mode) == Some(WriteMode::Replace) {
             replace_omitted(schema.entity(&operation.entity)?, &mut values);
@@ -263,6 +289,7 @@ impl Kernel {
         let Some(entity) = schema.manifest.entities.get(&operation.entity) else {
             return;
         };
+        self.after_hooks(schema, operation, kind, old.as_ref(), new);
         let key = new
             .or(old.as_ref())
             .map(|row| key_values(entity, row))
@@ -275,6 +302,167 @@ impl Kernel {
             old,
             new: new.cloned(),
         });
+    }
+}
+
+// ── hooks (`crate::hooks`): before a write, may change its body or refuse
+// it; after a committed write, told of it (their errors are only logged).
+impl Kernel {
+    fn has_hooks(&self, operation: &Operation, phase: HookPhase) -> bool {
+        let Some(action) = hook_action(operation.action) else {
+            return false;
+        };
+        let hooks = self.hooks.current();
+        hooks
+            .matching(&operation.entity, action, phase)
+            .next()
+            .is_some()
+    }
+
+    /// Runs the before-hooks of `operation` in manifest order, each seeing
+    /// the body the previous one returned. When they changed the body, the
+    /// policy judges the operation again with it (a hook cannot write
+    /// what the caller's rules forbid), and `scope` is its new scope.
+    async fn before_hooks(
+        &self,
+        schema: &Schema,
+        operation: &mut Operation,
+        old: Option<&Row>,
+        scope: &mut Option<Filter>,
+    ) -> Result<(), KernelError> {
+        let Some(action) = hook_action(operation.action) else {
+            return Ok(());
+        };
+        let hooks = self.hooks.current();
+        let mut changed = false;
+        for script in hooks.matching(&operation.entity, action, HookPhase::Before) {
+            let event = serde_json::json!({
+                "entity": operation.entity,
+                "action": action,
+                "phase": "before",
+                "key": hook_key(schema, operation, old),
+                "body": operation.body.as_ref().map(|body| &body.json),
+                "old": old,
+                "auth": hook_auth(&operation.principal),
+                "tenant": operation.tenant,
+            });
+            let returned = self
+                .hooks
+                .call(script, &event)
+                .await
+                .map_err(KernelError::Hook)?;
+            match (returned, operation.body.as_mut()) {
+                (None, _) | (Some(_), None) => {}
+                (Some(json @ Json::Object(_)), Some(body)) => {
+                    changed |= body.json != json;
+                    body.json = json;
+                }
+                (Some(other), Some(_)) => {
+                    return Err(KernelError::Hook(crate::hooks::HookError::Returned {
+                        hook: script.run.clone(),
+                        what: json_kind(&other).into(),
+                    }));
+                }
+            }
+        }
+        if changed {
+            match self.policy.decide(schema, operation) {
+                Decision::Allow { scope: again } => *scope = again,
+                Decision::Deny { reason } => return Err(KernelError::Denied(reason)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts the after-hooks of a committed write; the response does not
+    /// wait for them.
+    fn after_hooks(
+        &self,
+        schema: &Schema,
+        operation: &Operation,
+        kind: ChangeKind,
+        old: Option<&Row>,
+        new: Option<&Row>,
+    ) {
+        let action = match kind {
+            ChangeKind::Create => "create",
+            ChangeKind::Update => "update",
+            ChangeKind::Delete => "delete",
+        };
+        let hooks = self.hooks.current();
+        let scripts: Vec<_> = hooks
+            .matching(&operation.entity, action, HookPhase::After)
+            .cloned()
+            .collect();
+        if scripts.is_empty() {
+            return;
+        }
+        let event = serde_json::json!({
+            "entity": operation.entity,
+            "action": action,
+            "phase": "after",
+            "key": hook_key(schema, operation, new.or(old)),
+            "row": new,
+            "old": old,
+            "auth": hook_auth(&operation.principal),
+            "tenant": operation.tenant,
+        });
+        let engine = self.hooks.clone();
+        tokio::spawn(async move {
+            for script in scripts {
+                if let Err(error) = engine.call(&script, &event).await {
+                    tracing::warn!(
+                        target: "baas::hooks",
+                        "{} ({}): {}; the write stays committed",
+                        script.run,
+                        script.on,
+                        crate::hooks::describe(&error)
+                    );
+                }
+            }
+        });
+    }
+}
+
+/// The action name hooks use (`None` for reads: hooks run around writes).
+fn hook_action(action: Action) -> Option<&'static str> {
+    match action {
+        Action::Create => Some("create"),
+        Action::Update => Some("update"),
+        Action::Delete => Some("delete"),
+        Action::List | Action::View => None,
+    }
+}
+
+/// The key of the row written as wire values (`null` before a create).
+fn hook_key(schema: &Schema, operation: &Operation, row: Option<&Row>) -> Json {
+    match (schema.manifest.entities.get(&operation.entity), row) {
+        (Some(entity), Some(row)) => Json::Array(key_values(entity, row)),
+        _ => Json::Null,
+    }
+}
+
+/// Who writes, as hooks see it: `null` when anonymous.
+fn hook_auth(principal: &Principal) -> Json {
+    match principal {
+        Principal::Anonymous => Json::Null,
+        Principal::Service => serde_json::json!({ "service": true }),
+        Principal::User { id, role, claims } => serde_json::json!({
+            "id": id,
+            "role": role,
+            "claims": claims,
+        }),
+    }
+}
+
+fn json_kind(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
     }
 }
 
