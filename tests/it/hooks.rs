@@ -380,15 +380,15 @@ fn hook_reload_keeps_the_old_hook_on_a_syntax_error() {
         "function hook(event) {\n  return { ...event.body, slug: \"v3\" ;\n}\n",
     )
     .unwrap();
-    let log = wait_for_log(&server, "a hook does not load");
-    assert!(log.contains("hooks/post.js:2:"), "{log}");
+    // (An editor's save may first show an empty file: also refused.)
+    let log = wait_for_log(&server, "hooks/post.js:2:");
+    assert!(log.contains("a hook does not load"), "{log}");
     let (status, body) = create(&server, 2, "Two");
     assert_eq!((status, &body["slug"]), (201, &json!("v2")), "{body}");
 
     // A static import is a syntax error of a script: refused the same way.
     std::fs::write(&file, "import fs from \"fs\";\nfunction hook(event) {}\n").unwrap();
-    let log = wait_for_log(&server, "hooks/post.js:1:");
-    assert!(log.matches("a hook does not load").count() >= 2, "{log}");
+    wait_for_log(&server, "hooks/post.js:1:");
     let (status, body) = create(&server, 3, "Three");
     assert_eq!((status, &body["slug"]), (201, &json!("v2")), "{body}");
 }
