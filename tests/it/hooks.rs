@@ -472,3 +472,106 @@ fn hooks_in_the_manifest_are_checked_and_saved_back() {
         assert!(line >= 11, "{message}: line {line}");
     }
 }
+
+/// The sandbox without a server: what escapes a limit or a refusal when
+/// the hook tries to (catching the interrupt, recursion without end, a
+/// status that is no client error), and async hooks.
+#[test]
+fn the_sandbox_holds_when_a_hook_fights_it() {
+    use baas::hooks::{HookError, HookSet, Hooks};
+
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        // The interrupt cannot be caught: the loop goes on after a catch
+        // and is stopped again.
+        (
+            "catch_loop",
+            "function hook() { for (;;) { try { for (;;) {} } catch (e) {} } }",
+        ),
+        (
+            "catch_bomb",
+            "function hook() { const a = []; for (;;) { try { a.push('x'.repeat(1 << 20)); } catch (e) {} } }",
+        ),
+        (
+            "recurse",
+            "function hook() { const f = (n) => f(n + 1) + 1; return f(0); }",
+        ),
+        ("status", "function hook() { reject('no', 999); }"),
+        ("thrown_string", "function hook() { throw 'plain string'; }"),
+        (
+            "async",
+            "async function hook(event) { const v = await Promise.resolve(event.body.n * 2); return { n: v }; }",
+        ),
+        ("never", "function hook() { return new Promise(() => {}); }"),
+    ];
+    let mut manifest = String::from(
+        "[manifest]\nformat = 1\nversion = 1\n\n[entities.post]\ntable = \"post\"\n[entities.post.fields]\nid = { type = \"int64\" }\n",
+    );
+    std::fs::create_dir_all(dir.path().join("hooks")).unwrap();
+    for (name, source) in cases {
+        std::fs::write(dir.path().join(format!("hooks/{name}.js")), source).unwrap();
+        manifest.push_str(&format!(
+            "\n[[hooks]]\non = \"post.create.before\"\nrun = \"hooks/{name}.js\"\ntimeout_ms = 200\nmemory_mb = 8\n"
+        ));
+    }
+    let manifest = baas::manifest::load_str(Path::new("baas.toml"), manifest)
+        .unwrap()
+        .manifest;
+    let set = HookSet::load(&manifest, dir.path()).unwrap();
+    let scripts: Vec<_> = set
+        .matching("post", "create", baas::manifest::HookPhase::Before)
+        .cloned()
+        .collect();
+    let hooks = Hooks::default();
+    let event = json!({ "body": { "n": 21 } });
+    let results: Vec<_> = scripts
+        .iter()
+        .map(|script| {
+            let started = Instant::now();
+            let result = crate::support::block_on(hooks.call(script, &event));
+            (script.run.clone(), result, started.elapsed())
+        })
+        .collect();
+    let by_name = |name: &str| {
+        results
+            .iter()
+            .find(|(run, ..)| run == &format!("hooks/{name}.js"))
+            .unwrap()
+    };
+    let (_, result, took) = by_name("catch_loop");
+    assert!(
+        matches!(result, Err(HookError::Timeout { ms: 200, .. })),
+        "{result:?}"
+    );
+    assert!(*took < Duration::from_secs(5), "{took:?}");
+    let (_, result, _) = by_name("catch_bomb");
+    assert!(
+        matches!(
+            result,
+            Err(HookError::Memory { mb: 8, .. } | HookError::Timeout { .. })
+        ),
+        "{result:?}"
+    );
+    let (_, result, _) = by_name("recurse");
+    assert!(
+        matches!(result, Err(HookError::Thrown { message, .. }) if message.contains("stack")),
+        "{result:?}"
+    );
+    let (_, result, _) = by_name("status");
+    assert!(
+        matches!(result, Err(HookError::Rejected { status: 422, .. })),
+        "{result:?}"
+    );
+    let (_, result, _) = by_name("thrown_string");
+    assert!(
+        matches!(result, Err(HookError::Thrown { message, .. }) if message == "plain string"),
+        "{result:?}"
+    );
+    let (_, result, _) = by_name("async");
+    assert_eq!(result, &Ok(Some(json!({ "n": 42 }))));
+    let (_, result, _) = by_name("never");
+    assert!(
+        matches!(result, Err(HookError::Thrown { message, .. }) if message.contains("never settles")),
+        "{result:?}"
+    );
+}
