@@ -15,8 +15,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use rquickjs::{
-    CatchResultExt, CaughtError, Context, Ctx, Function, Object, Promise, Runtime, Value,
-    context::EvalOptions,
+    CatchResultExt, CaughtError, Context, Ctx, Exception, Function, Object, Promise, Runtime,
+    Value, context::EvalOptions,
 };
 use serde_json::Value as Json;
 
@@ -170,11 +170,11 @@ fn call_in<'js>(
         .catch(ctx)?;
     let hook: Value = ctx.globals().get("hook").catch(ctx)?;
     let Some(hook) = hook.as_function().cloned() else {
-        return Err(CaughtError::Error(rquickjs::Error::new_from_js_message(
-            "hook",
-            "function",
+        return Err(Exception::throw_message(
+            ctx,
             "the file defines no `function hook(event)`",
-        )));
+        ))
+        .catch(ctx);
     };
     let Some(event) = event else {
         return Ok(None);
@@ -194,13 +194,11 @@ fn call_in<'js>(
 /// Runs the job queue until `promise` settles (an `async function hook`).
 fn settle<'js>(ctx: &Ctx<'js>, promise: &Promise<'js>) -> Result<Value<'js>, CaughtError<'js>> {
     match promise.finish::<Value>() {
-        Err(rquickjs::Error::WouldBlock) => {
-            Err(CaughtError::Error(rquickjs::Error::new_from_js_message(
-                "promise",
-                "value",
-                "the hook's promise never settles (it waits on nothing a hook can complete)",
-            )))
-        }
+        Err(rquickjs::Error::WouldBlock) => Err(Exception::throw_message(
+            ctx,
+            "the hook's promise never settles (it waits on nothing a hook can complete)",
+        ))
+        .catch(ctx),
         other => other.catch(ctx),
     }
 }

@@ -569,6 +569,16 @@ fn the_sandbox_holds_when_a_hook_fights_it() {
     );
     let (_, result, _) = by_name("async");
     assert_eq!(result, &Ok(Some(json!({ "n": 42 }))));
+    // A file that defines no hook does not load, and says so.
+    std::fs::write(dir.path().join("hooks/none.js"), "var hook = 1;\n").unwrap();
+    let mut without = manifest.clone();
+    without.hooks.truncate(1);
+    without.hooks[0].run = "hooks/none.js".into();
+    let problems = HookSet::load(&without, dir.path()).unwrap_err();
+    assert_eq!(
+        problems,
+        ["hooks/none.js: the file defines no `function hook(event)`"]
+    );
     let (_, result, _) = by_name("never");
     assert!(
         matches!(result, Err(HookError::Thrown { message, .. }) if message.contains("never settles")),
