@@ -22,7 +22,8 @@
 //!      thin: one file per command, what several share in commands::shared
 //!  cli (the clap parser), context (global flags, printer, cwd, manifest path), settings (.env, flags),
 //!  connect (the connect timeout every engine uses), error (UsageError), hooks (the
-//!  `[[hooks]]` JavaScript sandbox the kernel calls), memory (the
+//!  `[[hooks]]` JavaScript sandbox the kernel calls), realtime (the PostgreSQL
+//!  triggers of `[realtime] external`), memory (the
 //!  allocator tuned to return freed pages),
 //!  diagnostics (errors -> terminal output and exit codes), ui (printer, tables, prompts)
 //! ```
@@ -53,6 +54,7 @@ pub mod memory;
 pub mod migrate;
 pub mod parse;
 pub mod query;
+pub mod realtime;
 pub mod rules;
 pub mod serve;
 pub mod settings;

@@ -119,6 +119,7 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         (None, Some((_, Some((_, path))))) => Some(SourceLocation::Sqlite { path: path.clone() }),
         _ => None,
     };
+    let external = external_changes(&state, database.as_ref(), cx).await?;
     if let Some(database) = database {
         let _ = state.database.set(database);
     }
@@ -161,6 +162,9 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     printer.status(&format!("  manifest   {}", served.manifest_label));
     printer.status(&format!("  database   {}", served.database_label));
     printer.status(&format!("  entities   {entity_count}"));
+    if let Some(line) = external {
+        printer.status(&format!("  realtime   {line}"));
+    }
     printer.status(&format!(
         "  ready in   {:.0} ms",
         started.elapsed().as_secs_f64() * 1000.0
@@ -179,6 +183,45 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     crate::serve::listen::serve(listener, router, limits, shutdown()).await?;
     printer.status("Stopped");
     Ok(ExitStatus::Success)
+}
+
+/// `[realtime] external = true`: listens for the changes the database's
+/// triggers announce (PostgreSQL); what it does, for the start-up lines.
+async fn external_changes(
+    state: &Arc<AppState>,
+    database: Option<&SourceLocation>,
+    cx: &Context,
+) -> anyhow::Result<Option<String>> {
+    let manifest = state.snapshot().source_manifest().clone();
+    if !manifest.realtime.as_ref().is_some_and(|r| r.external) {
+        return Ok(None);
+    }
+    let Some(SourceLocation::Postgres { url }) = database else {
+        cx.printer.warn(
+            "[realtime] external = true needs a PostgreSQL database: only writes made through this server are sent to realtime subscribers",
+        );
+        return Ok(None);
+    };
+    let current = state.clone();
+    crate::serve::events::external::External {
+        url: url.to_string(),
+        events: state.kernel.events.clone(),
+        manifest: Arc::new(move || current.snapshot().manifest().clone()),
+        store: state.kernel.stores.default_store(),
+    }
+    .start()
+    .await
+    .map_err(|error| {
+        anyhow::anyhow!(
+            "cannot listen for database changes ([realtime] external = true) on {}: {}",
+            redact(url.as_str()),
+            redact(&error.to_string())
+        )
+    })?;
+    Ok(Some(format!(
+        "changes made outside baas (LISTEN {})",
+        crate::realtime::CHANNEL
+    )))
 }
 
 /// The HTTP options and connection limits: flags, then `[api]`, then defaults.

@@ -209,7 +209,12 @@ pub fn diff_with_renames(
         after: after.source.as_ref().map(|s| s.engine),
     };
     let mut changes = Vec::new();
-    engine_objects(&before.postgres, &after.postgres, &mut changes);
+    // `[realtime] external`: its triggers are engine objects like the others.
+    engine_objects(
+        &crate::realtime::with_objects(before).postgres,
+        &crate::realtime::with_objects(after).postgres,
+        &mut changes,
+    );
     enums(before, after, &mut changes);
 
     // Entity renames: new name → old name.

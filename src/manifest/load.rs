@@ -320,7 +320,7 @@ impl<'a> Node<'a> {
 
 const ROOT_KEYS: &[&str] = &[
     "manifest", "project", "source", "enums", "entities", "api", "auth", "postgres", "tenancy",
-    "hooks",
+    "hooks", "realtime",
 ];
 const TENANCY_KEYS: &[&str] = &[
     "strategy",
@@ -332,6 +332,7 @@ const TENANCY_KEYS: &[&str] = &[
     "idle_seconds",
 ];
 const HOOK_KEYS: &[&str] = &["on", "run", "timeout_ms", "memory_mb"];
+const REALTIME_KEYS: &[&str] = &["external"];
 const AUTH_KEYS: &[&str] = &[
     "jwt_secret",
     "public_key",
@@ -680,6 +681,7 @@ impl Reader {
                 "postgres" => manifest.postgres = self.engine_objects(node, "postgres"),
                 "tenancy" => manifest.tenancy = self.tenancy(node),
                 "hooks" => manifest.hooks = self.list(node, "hooks", Self::hook),
+                "realtime" => manifest.realtime = self.realtime(node),
                 _ => {}
             }
         }
@@ -1642,6 +1644,19 @@ impl Reader {
             }
         }
         Some(auth)
+    }
+
+    fn realtime(&mut self, node: Node<'_>) -> Option<Realtime> {
+        let table = self.table(node, "realtime")?;
+        let mut realtime = Realtime::default();
+        for (key, node) in self.entries(table, "realtime", REALTIME_KEYS, "`[realtime]`") {
+            if key == "external" {
+                realtime.external = self
+                    .bool(node, &key_path("realtime", key))
+                    .unwrap_or_default();
+            }
+        }
+        Some(realtime)
     }
 
     /// A secret: only as a whole `${NAME}` reference, so the value never

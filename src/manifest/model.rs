@@ -42,6 +42,9 @@ pub struct Manifest {
     /// `[[hooks]]`: JavaScript run around the API's writes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<Hook>,
+    /// `[realtime]`: where realtime changes come from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realtime: Option<Realtime>,
 }
 
 /// `[tenancy]` (DESIGN.md §5b): where each tenant's rows live, how a
@@ -142,6 +145,15 @@ pub struct Hook {
     /// The memory limit of one call, in MiB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_mb: Option<u64>,
+}
+
+/// `[realtime]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Realtime {
+    /// PostgreSQL: `migrate plan` installs triggers that NOTIFY every
+    /// write, so writes made outside baas (and through other `baas serve`
+    /// processes on the database) reach realtime subscribers.
+    pub external: bool,
 }
 
 /// An existing API: where it lives and what it offers.
@@ -361,6 +373,7 @@ impl Default for Manifest {
             postgres: EngineObjects::default(),
             tenancy: None,
             hooks: Vec::new(),
+            realtime: None,
         }
     }
 }

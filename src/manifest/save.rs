@@ -101,6 +101,10 @@ pub fn to_toml(manifest: &Manifest) -> String {
             }
         }
     }
+    if let Some(realtime) = &manifest.realtime {
+        out.push_str("\n[realtime]\n");
+        line(&mut out, "external", &realtime.external.to_string());
+    }
     out
 }
 

@@ -506,3 +506,192 @@ fn realtime_on_the_mongodb_wire_server() {
     };
     realtime_flow(&start(&["--db", database.url()]));
 }
+
+/// The manifest with `[realtime] external = true`.
+fn external_manifest() -> String {
+    format!("{}\n[realtime]\nexternal = true\n", manifest())
+}
+
+fn start_external(database: &str) -> AuthServer {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), external_manifest()).unwrap();
+    AuthServer::start_with(
+        dir,
+        &[
+            ("JWT_SECRET", SECRET),
+            ("BAAS_SERVICE_KEY", SERVICE_KEY),
+            ("BAAS_REALTIME_HEARTBEAT_MS", "200"),
+        ],
+        &["--db", database],
+    )
+}
+
+/// `baas check --db URL` on the external manifest: its exit code and output.
+fn check(database: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), external_manifest()).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env_remove("BAAS_DATABASE_URL")
+        .args(["check", "--db", database])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+/// `[realtime] external = true` on PostgreSQL: the plan installs the
+/// triggers (and `check` sees one go missing); writes made with plain SQL
+/// reach subscribers through the same rules as API writes; two `baas
+/// serve` processes on one database see each other's writes exactly once.
+#[test]
+fn external_writes_and_other_processes_reach_subscribers_on_postgres() {
+    let Some(database) = crate::support::postgres::TempDatabase::create("realtime_external") else {
+        return;
+    };
+    let manifest = baas::manifest::load_str(std::path::Path::new("baas.toml"), external_manifest())
+        .unwrap()
+        .manifest;
+    let empty = baas::manifest::Manifest::default();
+    let changes = baas::diff::diff(&empty, &manifest);
+    let statements: Vec<String> = baas::migrate::render::render(
+        baas::migrate::render::Target::Postgres,
+        &empty,
+        &manifest,
+        &changes,
+    )
+    .unwrap()
+    .up
+    .statements
+    .into_iter()
+    .map(|s| s.text)
+    .collect();
+    let triggers = statements
+        .iter()
+        .filter(|s| s.contains("CREATE TRIGGER baas_realtime"))
+        .count();
+    assert_eq!(triggers, 3, "one trigger per table:\n{statements:#?}");
+    crate::support::block_on(database.execute(&statements));
+    let url = database.url();
+    let (code, output) = check(&url);
+    assert_eq!(code, 0, "no drift once migrated:\n{output}");
+
+    let first = start_external(&url);
+    let second = start_external(&url);
+    assert!(
+        first.log().contains("LISTEN baas_realtime"),
+        "{}",
+        first.log()
+    );
+    let bob = token("2", 2);
+    let anonymous = Subscriber::open(&first, "subscribe=post", None, None);
+    let as_bob = Subscriber::open(&first, "subscribe=post", Some(&bob), None);
+    let on_second = Subscriber::open(&second, "subscribe=post", None, None);
+    assert_eq!(
+        (anonymous.status, as_bob.status, on_second.status),
+        (200, 200, 200)
+    );
+
+    // Outside baas: plain SQL on a connection of its own.
+    let sql = |statements: &[&str]| {
+        let owned: Vec<String> = statements.iter().map(|s| (*s).to_owned()).collect();
+        crate::support::block_on(database.execute(&owned));
+    };
+    sql(&[
+        "INSERT INTO org (id, name) VALUES (1, 'one'), (2, 'two')",
+        "INSERT INTO author (id, name, org_id) VALUES (1, 'Ada', 1), (2, 'Bob', 2)",
+        "INSERT INTO post (id, title, published, author_id) VALUES (1, 'A draft', false, 1)",
+        "INSERT INTO post (id, title, published, author_id) VALUES (2, 'A public', true, 1)",
+        "UPDATE post SET title = 'A public 2' WHERE id = 2",
+        "DELETE FROM post WHERE id = 2",
+        "INSERT INTO post (id, title, published, author_id) VALUES (4, 'A marker', true, 1)",
+    ]);
+    let s = |kind: &str, key: i64, row: bool, old: bool| (kind.to_owned(), key, row, old);
+    // Every subscriber, on either process: the public rows only, each once
+    // (never Ada's draft).
+    for (subscriber, server) in [
+        (&anonymous, &first),
+        (&as_bob, &first),
+        (&on_second, &second),
+    ] {
+        let seen = subscriber.until("A marker");
+        assert_eq!(
+            summary(&seen),
+            [
+                s("create", 2, true, false),
+                s("update", 2, true, true),
+                s("delete", 2, false, true),
+                s("create", 4, true, false),
+            ],
+            "{seen:#?}\n{}",
+            server.log()
+        );
+        assert_eq!(seen[1].data["old"]["title"], "A public");
+        assert_eq!(seen[1].data["row"]["title"], "A public 2");
+        assert_eq!(seen[2].data["old"]["title"], "A public 2");
+    }
+
+    // Through process 2's API: Bob's draft, then a public post.
+    send(
+        &second,
+        "POST",
+        "/api/post",
+        &bob,
+        Some(post(3, "B draft", false, 2)),
+    );
+    send(
+        &second,
+        "POST",
+        "/api/post",
+        &bob,
+        Some(post(9, "Z end", true, 2)),
+    );
+    // Process 1's subscribers see them once, Bob his own draft too.
+    let seen = anonymous.until("Z end");
+    assert_eq!(summary(&seen), [s("create", 9, true, false)], "{seen:#?}");
+    let seen = as_bob.until("Z end");
+    assert_eq!(
+        summary(&seen),
+        [s("create", 3, true, false), s("create", 9, true, false)],
+        "{seen:#?}"
+    );
+    // Process 2's subscriber: its own API writes once (no echo from NOTIFY).
+    let seen = on_second.until("Z end");
+    assert_eq!(
+        summary(&seen),
+        [s("create", 9, true, false)],
+        "{seen:#?}\n{}",
+        second.log()
+    );
+    // Nothing more arrives after the last write (a duplicate would).
+    send(
+        &first,
+        "POST",
+        "/api/post",
+        &bob,
+        Some(post(10, "Z end 2", true, 2)),
+    );
+    let after = on_second.until("Z end 2");
+    assert_eq!(
+        summary(&after),
+        [s("create", 10, true, false)],
+        "{after:#?}"
+    );
+    let after = anonymous.until("Z end 2");
+    assert_eq!(
+        summary(&after),
+        [s("create", 10, true, false)],
+        "{after:#?}"
+    );
+
+    // A trigger dropped by hand is drift.
+    sql(&["DROP TRIGGER baas_realtime ON post"]);
+    let (code, output) = check(&url);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("baas_realtime"), "{output}");
+}

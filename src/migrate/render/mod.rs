@@ -192,6 +192,11 @@ pub fn render(
     after: &Manifest,
     changes: &[Change],
 ) -> Result<Plan, RenderError> {
+    // `[realtime] external`: the triggers it derives are rendered as engine objects.
+    let (before, after) = (
+        &*crate::realtime::with_objects(before),
+        &*crate::realtime::with_objects(after),
+    );
     let mut up_cx = Cx::new(target, before, after, changes, false);
     let up = render_script(&mut up_cx)?;
     let inverse = invert(changes);

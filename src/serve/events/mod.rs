@@ -7,6 +7,8 @@
 //! many it missed ([`Received::Lagged`]) instead of making the writer wait
 //! or memory grow.
 
+pub mod external;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 

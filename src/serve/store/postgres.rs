@@ -81,7 +81,8 @@ impl PostgresStore {
             .map_err(|error| StoreError::Unavailable(error.into()))?
             // Timestamps without an offset are read and written as UTC.
             .options([("TimeZone", "UTC")])
-            .application_name("baas serve");
+            // The realtime triggers tell this process's writes by it.
+            .application_name(crate::realtime::origin());
         let pool = common::open_pool(options).await?;
         Ok(Self { pool })
     }
