@@ -174,7 +174,8 @@ fn detect_text(probe: &SourceFile) -> Option<SourceFormat> {
     if found(graphql::parse(probe, &options)) {
         return Some(SourceFormat::Graphql);
     }
-    if found(sql_ddl::parse(probe, &options)) {
+    // SQL in no particular dialect is still SQL: its import asks for one.
+    if sql_ddl::reads_as_sql(probe) {
         return Some(SourceFormat::Sql);
     }
     None

@@ -24,17 +24,30 @@ use super::SourceFile;
 use crate::manifest::{Diagnostics, Problem, ProblemKind};
 use crate::source::{IntrospectOptions, Introspection};
 use crate::ui::Progress;
+use detect::Detected;
 
+mod detect;
 mod mysql;
 mod postgres;
 mod view_columns;
 
 /// The SQL dialects a dump can be written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SqlDialect {
     Postgres,
     Mysql,
     Sqlite,
+}
+
+impl SqlDialect {
+    /// The name `--dialect` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Mysql => "mysql",
+            Self::Sqlite => "sqlite",
+        }
+    }
 }
 
 /// Reads a SQL dump or DDL script into a manifest.
@@ -43,8 +56,34 @@ pub fn parse(file: &SourceFile, options: &IntrospectOptions) -> Result<Introspec
         Some("postgres") => SqlDialect::Postgres,
         Some("mysql") => SqlDialect::Mysql,
         Some("sqlite") => SqlDialect::Sqlite,
-        _ => detect_dialect(&file.text),
+        _ => match detect::detect(&file.text) {
+            Detected::Dialect(dialect, _) => dialect,
+            Detected::Ambiguous(candidates) => {
+                // Text that is no SQL at all gets the parser's own error;
+                // SQL that any of the three could have written is not guessed.
+                parse_as(file, SqlDialect::Postgres, options)?;
+                return Err(ambiguous(file, &candidates));
+            }
+        },
     };
+    parse_as(file, dialect, options)
+}
+
+/// Whether `text` reads as SQL DDL in some dialect (format detection).
+pub fn reads_as_sql(file: &SourceFile) -> bool {
+    let dialect = match detect::detect(&file.text) {
+        Detected::Dialect(dialect, _) => dialect,
+        Detected::Ambiguous(_) => SqlDialect::Postgres,
+    };
+    parse_as(file, dialect, &IntrospectOptions::default())
+        .is_ok_and(|i| !i.manifest.entities.is_empty() || !i.manifest.enums.is_empty())
+}
+
+fn parse_as(
+    file: &SourceFile,
+    dialect: SqlDialect,
+    options: &IntrospectOptions,
+) -> Result<Introspection, Diagnostics> {
     let statements = split(&file.text, dialect);
     let project = file
         .path
@@ -57,54 +96,25 @@ pub fn parse(file: &SourceFile, options: &IntrospectOptions) -> Result<Introspec
     }
 }
 
-/// Guesses the dialect from tell-tale constructs; PostgreSQL when unsure.
-pub fn detect_dialect(text: &str) -> SqlDialect {
-    let head: String = text.chars().take(200_000).collect();
-    let upper = head.to_ascii_uppercase();
-    let count = |needles: &[&str]| {
-        needles
-            .iter()
-            .filter(|needle| upper.contains(*needle))
-            .count()
-    };
-    let mut postgres = count(&[
-        "POSTGRESQL DATABASE DUMP",
-        "SET SEARCH_PATH",
-        "::",
-        "FROM STDIN",
-        "CREATE EXTENSION",
-        "$$",
-        " SERIAL",
-    ]);
-    // A psql meta-command (`\c db`) is as good as a signature.
-    if head
-        .lines()
-        .any(|line| line.starts_with("\\c ") || line.starts_with("\\connect "))
-    {
-        postgres += 3;
-    }
-    let mysql = count(&[
-        "ENGINE=",
-        "AUTO_INCREMENT",
-        "DELIMITER ",
-        "/*!",
-        "UNSIGNED",
-        "`",
-    ]);
-    let sqlite = count(&[
-        "AUTOINCREMENT",
-        "PRAGMA ",
-        "WITHOUT ROWID",
-        "CREATE TABLE [",
-        "SQLITE",
-    ]);
-    if mysql > postgres && mysql >= sqlite {
-        SqlDialect::Mysql
-    } else if sqlite > postgres {
-        SqlDialect::Sqlite
-    } else {
-        SqlDialect::Postgres
-    }
+/// The problem of a script that PostgreSQL, MySQL and SQLite would each
+/// read, differently.
+fn ambiguous(file: &SourceFile, candidates: &[SqlDialect]) -> Diagnostics {
+    let names: Vec<&str> = candidates.iter().map(|d| d.name()).collect();
+    let problem = Problem::new(
+        ProblemKind::SourceUnsupported,
+        "",
+        format!(
+            "cannot tell which SQL dialect this script is written in: nothing in it is particular to {} \
+             (and the same DDL gives other types and keys in each)",
+            names.join(" or ")
+        ),
+    )
+    .with_span(Some(0..0))
+    .with_help(format!(
+        "pass --dialect {} to say which database wrote it",
+        names.join("|")
+    ));
+    file.diagnostics(vec![problem])
 }
 
 /// One statement of a script: its text (without the delimiter) and where it is.
@@ -404,6 +414,22 @@ fn sqlite(
     let mut parsed = 0usize;
     for statement in statements {
         let head = statement.head(2);
+        if head == "INSERT INTO"
+            && let Some(virtual_table) = virtual_table_of_dump(&connection, statement)
+        {
+            // The shell's `.dump` writes a virtual table as a row of the
+            // schema table; creating it gives the same table (the shadow
+            // tables the dump creates next already exist then).
+            match connection.execute_batch(&virtual_table) {
+                Ok(()) => parsed += 1,
+                Err(error) => skipped.push(Skipped {
+                    span: statement.span.clone(),
+                    reason: format!("SQLite rejected this virtual table: {error}"),
+                    unparsable: false,
+                }),
+            }
+            continue;
+        }
         // Data and queries do not shape the schema; skipping them keeps large dumps fast.
         let data = [
             "INSERT", "REPLACE", "SELECT", "UPDATE", "DELETE", "VALUES", "WITH",
@@ -437,6 +463,38 @@ fn sqlite(
             .map_err(|e| fail(e.to_string()))?;
     report_skipped(file, skipped, &mut introspection, options.strict)?;
     Ok(introspection)
+}
+
+/// `INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql) VALUES
+/// ('table',...,'CREATE VIRTUAL TABLE ...')`, as the SQLite shell dumps a
+/// virtual table under `PRAGMA writable_schema=ON`: the `CREATE` statement.
+fn virtual_table_of_dump(
+    connection: &rusqlite::Connection,
+    statement: &Statement,
+) -> Option<String> {
+    let target = head_words(&statement.text, 3);
+    let target = target
+        .rsplit(' ')
+        .next()?
+        .trim_matches(['"', '\'', '`', '[', ']']);
+    if !matches!(
+        target,
+        "SQLITE_SCHEMA" | "SQLITE_MASTER" | "MAIN.SQLITE_SCHEMA" | "MAIN.SQLITE_MASTER"
+    ) {
+        return None;
+    }
+    let values = statement.text.to_ascii_uppercase().find("VALUES")?;
+    // SQLite reads the row's literals; the dump's own statement text.
+    let sql: String = connection
+        .query_row(
+            &format!("SELECT column5 FROM ({})", &statement.text[values..]),
+            [],
+            |row| row.get(0),
+        )
+        .ok()?;
+    head_words(&sql, 3)
+        .starts_with("CREATE VIRTUAL TABLE")
+        .then_some(sql)
 }
 
 #[cfg(test)]
@@ -511,21 +569,5 @@ mod tests {
         let sql = "-- header\n\n  CREATE TABLE a (x int);";
         let statements = split(sql, SqlDialect::Postgres);
         assert_eq!(&sql[statements[0].span.clone()], "CREATE TABLE a (x int)");
-    }
-
-    #[test]
-    fn detects_dialects_by_their_habits() {
-        assert_eq!(
-            detect_dialect("CREATE TABLE `a` (id int) ENGINE=InnoDB;"),
-            SqlDialect::Mysql
-        );
-        assert_eq!(
-            detect_dialect("CREATE TABLE [a] (id INTEGER PRIMARY KEY AUTOINCREMENT);"),
-            SqlDialect::Sqlite
-        );
-        assert_eq!(
-            detect_dialect("-- PostgreSQL database dump\nSET search_path = public;"),
-            SqlDialect::Postgres
-        );
     }
 }

@@ -579,3 +579,243 @@ async fn view_columns_that_cannot_be_typed_are_ledgered_not_guessed() {
         1
     );
 }
+
+/// A schema with what SQLite reads its own way: a rowid alias, type names
+/// it maps by affinity, an inline foreign key, FTS virtual tables.
+const SQLITE_APP: &str = "\
+CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age SMALLINT, score BIGINT, active BOOL DEFAULT 1, created DATETIME);
+CREATE TABLE posts (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER REFERENCES users(id) ON DELETE CASCADE, body VARCHAR(200), price DECIMAL(10,2));
+CREATE VIRTUAL TABLE docs USING fts5(title, body);
+CREATE VIRTUAL TABLE docs4 USING fts4(title, body);
+CREATE INDEX posts_user ON posts(user_id);
+INSERT INTO users VALUES(1,'::1 `x` $$ ENGINE=InnoDB',3,4,1,NULL);
+INSERT INTO posts(user_id, body) VALUES(1, 'AUTO_INCREMENT :: SERIAL');
+";
+
+/// [`SQLITE_APP`] as the SQLite shell's `.dump` (3.40) writes it: virtual
+/// tables as rows of `sqlite_schema` under `writable_schema`, their shadow
+/// tables as plain `CREATE TABLE IF NOT EXISTS`, data whose text looks like
+/// other dialects' syntax.
+const SQLITE_APP_DUMP: &str = "\
+PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age SMALLINT, score BIGINT, active BOOL DEFAULT 1, created DATETIME);
+INSERT INTO users VALUES(1,'::1 `x` $$ ENGINE=InnoDB',3,4,1,NULL);
+CREATE TABLE posts (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER REFERENCES users(id) ON DELETE CASCADE, body VARCHAR(200), price DECIMAL(10,2));
+INSERT INTO posts VALUES(1,1,'AUTO_INCREMENT :: SERIAL',NULL);
+PRAGMA writable_schema=ON;
+INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)VALUES('table','docs','docs',0,'CREATE VIRTUAL TABLE docs USING fts5(title, body)');
+CREATE TABLE IF NOT EXISTS 'docs_data'(id INTEGER PRIMARY KEY, block BLOB);
+CREATE TABLE IF NOT EXISTS 'docs_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS 'docs_content'(id INTEGER PRIMARY KEY, c0, c1);
+CREATE TABLE IF NOT EXISTS 'docs_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
+CREATE TABLE IF NOT EXISTS 'docs_config'(k PRIMARY KEY, v) WITHOUT ROWID;
+INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)VALUES('table','docs4','docs4',0,'CREATE VIRTUAL TABLE docs4 USING fts4(title, body)');
+CREATE TABLE IF NOT EXISTS 'docs4_content'(docid INTEGER PRIMARY KEY, 'c0title', 'c1body');
+CREATE TABLE IF NOT EXISTS 'docs4_segments'(blockid INTEGER PRIMARY KEY, block BLOB);
+CREATE TABLE IF NOT EXISTS 'docs4_segdir'(level INTEGER,idx INTEGER,start_block INTEGER,leaves_end_block INTEGER,end_block INTEGER,root BLOB,PRIMARY KEY(level, idx));
+CREATE TABLE IF NOT EXISTS 'docs4_docsize'(docid INTEGER PRIMARY KEY, size BLOB);
+CREATE TABLE IF NOT EXISTS 'docs4_stat'(id INTEGER PRIMARY KEY, value BLOB);
+DELETE FROM sqlite_sequence;
+INSERT INTO sqlite_sequence VALUES('posts',1);
+CREATE INDEX posts_user ON posts(user_id);
+PRAGMA writable_schema=OFF;
+COMMIT;
+";
+
+/// The manifest and ledger of a live SQLite database made by `script`, and
+/// the path of its file (kept while `dir` lives).
+async fn live_sqlite_in(dir: &Path, script: &str) -> (Introspection, std::path::PathBuf) {
+    let database = dir.join("live.db");
+    let connection = rusqlite::Connection::open(&database).unwrap();
+    connection.execute_batch(script).unwrap();
+    drop(connection);
+    (
+        import(&database, &IntrospectOptions::default()).await,
+        database,
+    )
+}
+
+/// `(object, kind)` of each ledger entry.
+fn ledger_pairs(introspection: &Introspection) -> Vec<(String, String)> {
+    introspection
+        .ledger
+        .entries()
+        .iter()
+        .map(|e| (e.object.clone(), e.kind.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn sqlite_shell_dumps_are_detected_and_read_as_sqlite_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (live, database) = live_sqlite_in(dir.path(), SQLITE_APP).await;
+    let mut dumps = vec![("written.sql", SQLITE_APP_DUMP.to_owned())];
+    // The shell's own `.dump` of the same database, when it is installed.
+    if let Ok(output) = std::process::Command::new("sqlite3")
+        .arg(&database)
+        .arg(".dump")
+        .output()
+    {
+        assert!(output.status.success());
+        dumps.push(("shell.sql", String::from_utf8(output.stdout).unwrap()));
+    }
+    for (name, text) in dumps {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let dump = import(&path, &IntrospectOptions::default()).await;
+        assert_eq!(
+            dump.manifest.source.as_ref().unwrap().engine,
+            baas::manifest::SourceEngine::Sqlite,
+            "{name}"
+        );
+        assert_eq!(
+            without_provenance(dump.manifest.clone()),
+            without_provenance(live.manifest.clone()),
+            "{name}: dump import and live introspection differ"
+        );
+        assert_eq!(ledger_pairs(&dump), ledger_pairs(&live), "{name}");
+        assert_eq!(
+            ledger_pairs(&dump),
+            [
+                ("docs".to_owned(), "virtual_table".to_owned()),
+                ("docs4".to_owned(), "virtual_table".to_owned())
+            ],
+            "{name}"
+        );
+        let manifest = &dump.manifest;
+        assert_eq!(
+            manifest.entities.keys().collect::<Vec<_>>(),
+            ["posts", "users"],
+            "{name}: shadow tables are left out with their virtual table"
+        );
+        let users = &manifest.entities["users"];
+        assert_eq!(users.fields["id"].ty, baas::manifest::FieldType::Int64);
+        assert_eq!(
+            users.fields["id"].generated,
+            Some(baas::manifest::Generated::Kind(
+                baas::manifest::GeneratedKind::Rowid
+            ))
+        );
+        assert_eq!(users.fields["score"].ty, baas::manifest::FieldType::Int64);
+        assert_eq!(users.fields["age"].ty, baas::manifest::FieldType::Int16);
+        assert_eq!(users.fields["active"].ty, baas::manifest::FieldType::Bool);
+        let posts = &manifest.entities["posts"];
+        assert_eq!(posts.relations.len(), 1, "{name}");
+        assert_eq!(posts.relations[0].references.entity, "users");
+        assert_eq!(
+            posts.relations[0].on_delete,
+            baas::manifest::ReferentialAction::Cascade
+        );
+    }
+}
+
+#[tokio::test]
+async fn sqlite_shell_dump_of_chinook_imports_like_the_database() {
+    let Ok(version) = std::process::Command::new("sqlite3")
+        .arg("--version")
+        .output()
+    else {
+        // Without the shell there is no `.dump` to read; the dump written
+        // by hand above covers its format.
+        assert!(std::env::var_os("CI").is_none() || cfg!(not(unix)));
+        return;
+    };
+    assert!(version.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let script = std::fs::read_to_string(corpus_file("sql/sqlite/Chinook_Sqlite.sql")).unwrap();
+    let (live, database) = live_sqlite_in(dir.path(), &script).await;
+    let output = std::process::Command::new("sqlite3")
+        .arg(&database)
+        .arg(".dump")
+        .output()
+        .unwrap();
+    let path = dir.path().join("chinook_dump.sql");
+    std::fs::write(&path, &output.stdout).unwrap();
+    let dump = import(&path, &IntrospectOptions::default()).await;
+    assert_eq!(dump.manifest.entities.len(), 11);
+    assert_eq!(
+        without_provenance(dump.manifest),
+        without_provenance(live.manifest)
+    );
+    assert_eq!(dump.ledger, live.ledger);
+}
+
+#[test]
+fn plain_ddl_any_dialect_would_read_asks_for_the_dialect() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("schema.sql"),
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL);\n\
+         CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));\n",
+    )
+    .unwrap();
+    let output = crate::support::baas(dir.path())
+        .args(["introspect", "schema.sql", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "bad input, not a guess");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot tell which SQL dialect"), "{stderr}");
+    assert!(
+        stderr.contains("--dialect postgres|mysql|sqlite"),
+        "{stderr}"
+    );
+    // Told, each reads it its own way: a rowid alias on SQLite, a 32-bit
+    // integer on PostgreSQL.
+    for (dialect, id) in [
+        ("sqlite", "id = { type = \"int64\", generated = \"rowid\" }"),
+        ("postgres", "id = { type = \"int32\" }"),
+    ] {
+        let output = crate::support::baas(dir.path())
+            .args([
+                "introspect",
+                "schema.sql",
+                "--dry-run",
+                "--dialect",
+                dialect,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{dialect}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let toml = String::from_utf8(output.stdout).unwrap();
+        assert!(toml.contains(id), "{dialect}: {toml}");
+    }
+}
+
+#[tokio::test]
+async fn every_corpus_dump_is_detected_as_the_dialect_that_wrote_it() {
+    for (script, engine) in [
+        (
+            "sql/sqlite/Chinook_Sqlite.sql",
+            baas::manifest::SourceEngine::Sqlite,
+        ),
+        (
+            "sql/sqlite/northwind-sqlite-create.sql",
+            baas::manifest::SourceEngine::Sqlite,
+        ),
+        (
+            "sql/mysql/Chinook_MySql.sql",
+            baas::manifest::SourceEngine::Mysql,
+        ),
+        (
+            "sql/mysql/sakila-schema.sql",
+            baas::manifest::SourceEngine::Mysql,
+        ),
+        (
+            "sql/postgres/Chinook_PostgreSql.sql",
+            baas::manifest::SourceEngine::Postgres,
+        ),
+        (
+            "sql/postgres/pagila-schema.sql",
+            baas::manifest::SourceEngine::Postgres,
+        ),
+    ] {
+        let imported = import(&corpus_file(script), &IntrospectOptions::default()).await;
+        assert_eq!(imported.manifest.source.unwrap().engine, engine, "{script}");
+    }
+}
