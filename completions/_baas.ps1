@@ -343,6 +343,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('--example', '--example', [CompletionResultType]::ParameterName, 'Serve the bundled example manifest with example rows')
             [CompletionResult]::new('--accept-data-loss', '--accept-data-loss', [CompletionResultType]::ParameterName, 'Apply destructive manifest changes to the embedded dev database on reload')
             [CompletionResult]::new('--no-studio', '--no-studio', [CompletionResultType]::ParameterName, 'Do not serve the studio (the web admin page at `/_studio`, where `/` redirects)')
+            [CompletionResult]::new('--postgrest', '--postgrest', [CompletionResultType]::ParameterName, 'Also serve the PostgREST-compatible profile, at `/rest/v1` [default: `[api] postgrest`]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and requested data')

@@ -225,6 +225,7 @@ complete -c baas -n "__fish_baas_using_subcommand serve" -l manifest -d 'Path of
 complete -c baas -n "__fish_baas_using_subcommand serve" -l example -d 'Serve the bundled example manifest with example rows'
 complete -c baas -n "__fish_baas_using_subcommand serve" -l accept-data-loss -d 'Apply destructive manifest changes to the embedded dev database on reload'
 complete -c baas -n "__fish_baas_using_subcommand serve" -l no-studio -d 'Do not serve the studio (the web admin page at `/_studio`, where `/` redirects)'
+complete -c baas -n "__fish_baas_using_subcommand serve" -l postgrest -d 'Also serve the PostgREST-compatible profile, at `/rest/v1` [default: `[api] postgrest`]'
 complete -c baas -n "__fish_baas_using_subcommand serve" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
 complete -c baas -n "__fish_baas_using_subcommand serve" -s q -l quiet -d 'Print only errors and requested data'
 complete -c baas -n "__fish_baas_using_subcommand serve" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'

@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// Do not serve the studio (the web admin page at `/_studio`, where `/` redirects)
     #[arg(long)]
     pub no_studio: bool,
+    /// Also serve the PostgREST-compatible profile, at `/rest/v1`
+    /// [default: `[api] postgrest`]
+    #[arg(long)]
+    pub postgrest: bool,
 }
 
 /// What is served: a manifest, an engine, and what to watch.
@@ -230,6 +234,9 @@ fn options(args: &ServeArgs, manifest: &Manifest) -> (HttpOptions, ConnectionLim
     http.studio = !args.no_studio;
     if let Some(seconds) = args.request_timeout {
         http.request_timeout = Duration::from_secs(seconds);
+    }
+    if args.postgrest && http.postgrest.is_none() {
+        http.postgrest = Some(crate::manifest::POSTGREST_PATH.to_owned());
     }
     let api = manifest.api.as_ref();
     let mut limits = ConnectionLimits::default();

@@ -368,6 +368,7 @@ const API_KEYS: &[&str] = &[
     "rate_limit_per_ip",
     "rate_limit_per_user",
     "login_attempts_per_minute",
+    "postgrest",
 ];
 const OPERATION_KEYS: &[&str] = &["method", "path", "id", "entity", "summary"];
 const MANIFEST_KEYS: &[&str] = &["format", "version"];
@@ -558,6 +559,31 @@ impl Reader {
             Some(Value::Boolean(b)) => Some(*b.value()),
             _ => {
                 self.expected(path, node, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    /// `true` (the default mount path), `false` (off) or a path that
+    /// starts with `/` (`[api] postgrest`).
+    fn mount_path(&mut self, node: Node<'_>, path: &str) -> Option<String> {
+        match node.value() {
+            Some(Value::Boolean(b)) => b.value().then(|| super::model::POSTGREST_PATH.to_owned()),
+            Some(Value::String(s))
+                if s.value().starts_with('/')
+                    && s.value().len() > 1
+                    && !s.value().ends_with('/')
+                    && !s.value().starts_with("/api/")
+                    && s.value() != "/api" =>
+            {
+                Some(s.value().clone())
+            }
+            _ => {
+                self.expected(
+                    path,
+                    node,
+                    "`true`, `false` or a path such as \"/rest/v1\" (not under `/api`, no trailing `/`)",
+                );
                 None
             }
         }
@@ -872,6 +898,7 @@ impl Reader {
                 "login_attempts_per_minute" => {
                     api.login_attempts_per_minute = self.positive(node, &path);
                 }
+                "postgrest" => api.postgrest = self.mount_path(node, &path),
                 _ => {}
             }
         }

@@ -192,7 +192,14 @@ pub struct Api {
     /// email [default: 10].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login_attempts_per_minute: Option<u64>,
+    /// Where `baas serve` mounts the PostgREST-compatible profile
+    /// (`postgrest = true` is `/rest/v1`; a string is the path); off when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postgrest: Option<String>,
 }
+
+/// The path of the PostgREST-compatible profile when `[api] postgrest = true`.
+pub const POSTGREST_PATH: &str = "/rest/v1";
 
 /// `[auth]`: how `baas serve` knows who calls it (DESIGN.md §5b).
 ///

@@ -73,6 +73,11 @@ pub fn to_toml(manifest: &Manifest) -> String {
                 line(&mut out, key, &value.to_string());
             }
         }
+        match api.postgrest.as_deref() {
+            Some(super::model::POSTGREST_PATH) => line(&mut out, "postgrest", "true"),
+            Some(path) => line(&mut out, "postgrest", &string(path)),
+            None => {}
+        }
         for operation in &api.operations {
             out.push_str("\n[[api.operations]]\n");
             line(&mut out, "method", &string(&operation.method));

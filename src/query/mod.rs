@@ -92,6 +92,10 @@ pub enum Op {
     /// `value` is `Null` or `Bool`.
     Is,
     Contains,
+    /// POSIX-style regular expression match (`~`), case-sensitive.
+    Match,
+    /// Case-insensitive `Match` (`~*`).
+    Imatch,
 }
 
 /// A value typed by the field it is compared with or stored in.
@@ -190,3 +194,14 @@ pub use parse::{
 };
 pub use validate::{FieldError, WriteMode, validate_body};
 pub use value::{check_enum, value_from_json, value_from_text};
+
+/// The regular expression of `match`/`imatch` on engines without one of
+/// their own (SQLite's `REGEXP`, the realtime matcher): `(?i)` makes it
+/// case-insensitive.
+pub fn regex_of(pattern: &str, insensitive: bool) -> Option<regex::Regex> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(insensitive)
+        .size_limit(1 << 20)
+        .build()
+        .ok()
+}

@@ -472,16 +472,22 @@ fn compare(path: &str, field: &Field, op: Op, value: &Value) -> Document {
                 _ => Bson::Null,
             },
         ),
-        Op::Like | Op::Ilike => {
+        Op::Like | Op::Ilike | Op::Match | Op::Imatch => {
             let Value::Text(pattern) = value else {
                 return nothing();
+            };
+            let (pattern, options) = match op {
+                Op::Like => (like_regex(pattern), "s"),
+                Op::Ilike => (like_regex(pattern), "is"),
+                Op::Match => (pattern.clone(), ""),
+                _ => (pattern.clone(), "i"),
             };
             single(
                 path,
                 "$regex",
                 Bson::RegularExpression(bson::Regex {
-                    pattern: like_regex(pattern),
-                    options: if op == Op::Ilike { "is" } else { "s" }.to_owned(),
+                    pattern,
+                    options: options.to_owned(),
                 }),
             )
         }

@@ -51,6 +51,8 @@ impl Op {
             Op::Ilike => "ilike",
             Op::Is => "is",
             Op::Contains => "contains",
+            Op::Match => "match",
+            Op::Imatch => "imatch",
         }
     }
 
@@ -67,13 +69,29 @@ impl Op {
             "like" => Op::Like,
             "ilike" => Op::Ilike,
             "is" => Op::Is,
-            "contains" => Op::Contains,
+            "contains" | "cs" => Op::Contains,
+            "match" => Op::Match,
+            "imatch" => Op::Imatch,
             _ => return None,
         })
     }
 }
 
-const OPERATORS: &str = "eq, neq, gt, gte, lt, lte, in, nin, like, ilike, is, contains";
+const OPERATORS: &str =
+    "eq, neq, gt, gte, lt, lte, in, nin, like, ilike, match, imatch, is, isdistinct, contains (cs)";
+
+/// PostgREST operators baas does not serve, with why.
+fn unsupported(op_name: &str) -> Option<&'static str> {
+    Some(match op_name {
+        "fts" | "plfts" | "phfts" | "wfts" => {
+            "full-text search operators (fts, plfts, phfts, wfts) are not supported; use `ilike` or `match`"
+        }
+        "cd" | "ov" | "sl" | "sr" | "nxr" | "nxl" | "adj" => {
+            "range and containment operators other than `cs` (cd, ov, sl, sr, nxr, nxl, adj) are not supported"
+        }
+        _ => return None,
+    })
+}
 
 /// The query-string parameters of `GET /api/{entity}` (already
 /// percent-decoded pairs, in order). Reserved names (`where`, `select`,
@@ -611,6 +629,10 @@ fn compare_json(
             serde_json::Value::String(text) => Value::Text(api_pattern(text)),
             _ => return Err(bad("takes a string pattern".to_owned())),
         },
+        Op::Match | Op::Imatch => match operand {
+            serde_json::Value::String(text) => regex_value(text).map_err(&bad)?,
+            _ => return Err(bad("takes a regular expression".to_owned())),
+        },
         _ => {
             if operand.is_null() {
                 return match op {
@@ -623,6 +645,17 @@ fn compare_json(
         }
     };
     Ok(compare(path, op, value))
+}
+
+/// A `match`/`imatch` pattern: refused here when it is not a regular
+/// expression (or too large), not by the database.
+fn regex_value(text: &str) -> Result<Value, String> {
+    if super::regex_of(text, false).is_none() {
+        return Err(format!(
+            "has a pattern that is not a valid regular expression: `{text}`"
+        ));
+    }
+    Ok(Value::Text(text.to_owned()))
 }
 
 fn compare(path: &str, op: Op, value: Value) -> Filter {
@@ -683,7 +716,9 @@ fn check_op(path: &str, field: &Field, op: Op, at: &str) -> Result<(), QueryErro
         Op::Gt | Op::Gte | Op::Lt | Op::Lte => {
             !structured && !matches!(ty, FieldType::Bool | FieldType::Bytes)
         }
-        Op::Like | Op::Ilike => matches!(ty, FieldType::String | FieldType::Text),
+        Op::Like | Op::Ilike | Op::Match | Op::Imatch => {
+            matches!(ty, FieldType::String | FieldType::Text)
+        }
         Op::Is => true,
         Op::Contains => matches!(ty, FieldType::Array | FieldType::Json),
     };
@@ -726,6 +761,21 @@ fn shorthand(
             at,
             format!("`{path}` has no operator: write `{path}=op.value` (operators: {OPERATORS})"),
         ));
+    }
+    if let Some(why) = unsupported(op_name) {
+        return Err(error(at, format!("`{path}`: {why}")));
+    }
+    if op_name == "isdistinct" {
+        // `IS DISTINCT FROM`: null-safe inequality.
+        check_op(path, field, Op::Neq, at)?;
+        let equal = shorthand(manifest, path, field, &format!("eq.{operand}"), quoted, at)?;
+        return Ok(match equal {
+            Filter::Compare { op: Op::Is, .. } => Filter::Not(Box::new(equal)),
+            equal => Filter::Or(vec![
+                compare(path, Op::Is, Value::Null),
+                Filter::Not(Box::new(equal)),
+            ]),
+        });
     }
     let op = Op::parse(op_name).ok_or_else(|| {
         error(
@@ -777,6 +827,7 @@ fn shorthand(
             Value::List(values)
         }
         Op::Like | Op::Ilike => Value::Text(api_pattern(&plain(operand)?)),
+        Op::Match | Op::Imatch => regex_value(&plain(operand)?).map_err(&bad)?,
         Op::Contains => {
             let operand = plain(operand)?;
             if field.ty == FieldType::Array

@@ -784,6 +784,29 @@ impl Target<'_> {
                 self.custom(template, vec![column, Expr::val(pattern)])
             }
             Op::Contains => self.contains(name, field, value),
+            Op::Match | Op::Imatch => {
+                let Value::Text(pattern) = value else {
+                    self.fail(error(name, format!("`{name}` takes a regular expression")));
+                    return never();
+                };
+                self.refuse_nul(name, value);
+                let insensitive = op == Op::Imatch;
+                match self.dialect {
+                    SqlDialect::Postgres => self.custom(
+                        if insensitive { "? ~* ?" } else { "? ~ ?" },
+                        vec![column, Expr::val(pattern.clone())],
+                    ),
+                    // PCRE (MariaDB) and ICU (MySQL) read the inline flag;
+                    // SQLite's `regexp` is baas's own (store::sqlite).
+                    SqlDialect::Mysql | SqlDialect::Sqlite => {
+                        let flag = if insensitive { "(?i)" } else { "(?-i)" };
+                        self.custom(
+                            "? REGEXP ?",
+                            vec![column, Expr::val(format!("{flag}{pattern}"))],
+                        )
+                    }
+                }
+            }
         }
     }
 

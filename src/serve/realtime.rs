@@ -181,6 +181,12 @@ fn compare(
             })
         }
         Op::Contains => Some(contains(json, &wire(operand))),
+        Op::Match | Op::Imatch => {
+            let (Value::Text(pattern), Json::String(text)) = (operand, json) else {
+                return Some(false);
+            };
+            crate::query::regex_of(pattern, op == Op::Imatch).map(|re| re.is_match(text))
+        }
         Op::Is => None,
     }
 }

@@ -24,6 +24,7 @@ mod migrate_render;
 mod mongo;
 mod mysql;
 mod postgres;
+mod postgrest;
 mod query;
 mod realtime;
 mod rules;

@@ -44,6 +44,9 @@ pub struct HttpOptions {
     pub login_attempts_per_minute: Option<u32>,
     /// Serve the studio at `/_studio` (`baas serve --no-studio` turns it off).
     pub studio: bool,
+    /// Where the PostgREST-compatible profile is mounted (`[api] postgrest`
+    /// or `--postgrest`), when it is.
+    pub postgrest: Option<String>,
 }
 
 impl Default for HttpOptions {
@@ -57,6 +60,7 @@ impl Default for HttpOptions {
             rate_limit_per_user: None,
             login_attempts_per_minute: None,
             studio: true,
+            postgrest: None,
         }
     }
 }
@@ -75,6 +79,7 @@ impl HttpOptions {
             options.rate_limit_per_ip = per_minute(api.rate_limit_per_ip);
             options.rate_limit_per_user = per_minute(api.rate_limit_per_user);
             options.login_attempts_per_minute = per_minute(api.login_attempts_per_minute);
+            options.postgrest.clone_from(&api.postgrest);
         }
         options
     }
@@ -205,8 +210,11 @@ pub async fn guard(
             .respond(&ctx());
         }
     }
-    if takes_json(request.method(), request.uri().path())
-        && !is_json(headers.get(header::CONTENT_TYPE))
+    if takes_json(
+        request.method(),
+        request.uri().path(),
+        options.postgrest.as_deref(),
+    ) && !is_json(headers.get(header::CONTENT_TYPE))
     {
         let given = headers
             .get(header::CONTENT_TYPE)
@@ -248,10 +256,16 @@ pub async fn guard(
     }
 }
 
-/// Requests whose body is JSON: writes and `_query`.
-fn takes_json(method: &Method, path: &str) -> bool {
+/// Requests whose body is JSON: writes and `_query`, on both profiles.
+fn takes_json(method: &Method, path: &str, postgrest: Option<&str>) -> bool {
     match *method {
-        Method::POST | Method::PUT | Method::PATCH => path.starts_with("/api/"),
+        Method::POST | Method::PUT | Method::PATCH => {
+            path.starts_with("/api/")
+                || postgrest.is_some_and(|prefix| {
+                    path.strip_prefix(prefix)
+                        .is_some_and(|rest| rest.starts_with('/'))
+                })
+        }
         _ => false,
     }
 }

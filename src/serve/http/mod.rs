@@ -14,6 +14,7 @@ pub mod ctx;
 pub mod discovery;
 pub mod edge;
 pub mod guard;
+pub mod postgrest;
 pub mod problem;
 pub mod realtime;
 pub mod request;
@@ -71,7 +72,12 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
                 .put(routes::put)
                 .delete(routes::delete),
         )
-        .merge(studio::routes(options.studio))
+        .merge(studio::routes(options.studio));
+    let api = match &options.postgrest {
+        Some(prefix) => api.merge(postgrest::routes(prefix)),
+        None => api,
+    };
+    let api = api
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);

@@ -60,6 +60,54 @@ pub fn with_link_fields(
 #[derive(Debug, Default)]
 struct Tree(BTreeMap<String, Tree>);
 
+impl Tree {
+    /// Every link of the tree as a [`Nest`] with nothing narrowed.
+    fn nests(&self) -> Vec<Nest> {
+        self.0
+            .iter()
+            .map(|(name, children)| Nest {
+                children: children.nests(),
+                ..Nest::link(name)
+            })
+            .collect()
+    }
+}
+
+/// One link to nest into rows, with what is asked of its related rows:
+/// `expand` nests whole links; the PostgREST profile's embedded resources
+/// also filter, order and window them (per parent row).
+#[derive(Debug, Clone)]
+pub struct Nest {
+    /// The link's name ([`Link::name`]).
+    pub link: String,
+    /// The key the related rows are put under in each parent row.
+    pub key: String,
+    /// Only the related rows matching this filter are nested.
+    pub filter: Option<Filter>,
+    /// The order of a to-many link's rows (key order after it).
+    pub order: Vec<OrderBy>,
+    /// Per parent row: related rows skipped, then kept at most.
+    pub offset: usize,
+    pub limit: Option<usize>,
+    /// Links of the related rows, nested into them in turn.
+    pub children: Vec<Nest>,
+}
+
+impl Nest {
+    /// The whole link, under its own name.
+    pub fn link(name: &str) -> Self {
+        Self {
+            link: name.to_owned(),
+            key: name.to_owned(),
+            filter: None,
+            order: Vec::new(),
+            offset: 0,
+            limit: None,
+            children: Vec::new(),
+        }
+    }
+}
+
 /// Expands `paths` into `rows` of `entity`.
 pub async fn expand(
     kernel: &Kernel,
@@ -85,54 +133,65 @@ pub async fn expand(
         }
     }
     let entity = parent.entity.as_str();
-    expand_tree(kernel, schema, parent, entity, &tree, rows, "").await
+    nest(kernel, schema, parent, entity, &tree.nests(), rows, "").await
 }
 
-fn expand_tree<'a>(
+/// Nests `nests` into `rows` of `entity`, each level one list
+/// sub-operation per link (so the policy narrows related rows as any list).
+pub fn nest<'a>(
     kernel: &'a Kernel,
     schema: &'a Schema,
     parent: &'a Operation,
     entity: &'a str,
-    tree: &'a Tree,
+    nests: &'a [Nest],
     rows: &'a mut [Row],
     prefix: &'a str,
 ) -> futures::future::BoxFuture<'a, Result<(), KernelError>> {
     Box::pin(async move {
-        for (name, children) in &tree.0 {
+        for nest_of in nests {
+            let name = &nest_of.link;
             let path = if prefix.is_empty() {
                 name.clone()
             } else {
                 format!("{prefix}.{name}")
             };
+            if path.split('.').count() > MAX_DEPTH {
+                return Err(KernelError::Query(QueryError {
+                    at: "expand".into(),
+                    message: format!("`{path}` is deeper than {MAX_DEPTH} levels"),
+                }));
+            }
             let link = schema.link(entity, name).ok_or_else(|| {
                 KernelError::Query(QueryError {
                     at: "expand".into(),
                     message: format!("`{entity}` has no link `{name}` (in `{path}`)"),
                 })
             })?;
-            let mut related = fetch(kernel, schema, parent, link, rows).await?;
-            expand_tree(
+            let mut related = fetch(kernel, schema, parent, link, nest_of, rows).await?;
+            nest(
                 kernel,
                 schema,
                 parent,
                 &link.to,
-                children,
+                &nest_of.children,
                 &mut related,
                 &path,
             )
             .await?;
-            attach(link, rows, related);
+            attach(link, nest_of, rows, related);
         }
         Ok(())
     })
 }
 
-/// The rows of `link.to` whose `to_fields` match any parent's `from_fields`.
+/// The rows of `link.to` whose `to_fields` match any parent's `from_fields`
+/// (and the nest's filter).
 async fn fetch(
     kernel: &Kernel,
     schema: &Schema,
     parent: &Operation,
     link: &Link,
+    nest: &Nest,
     rows: &[Row],
 ) -> Result<Vec<Row>, KernelError> {
     let Some(target) = schema.manifest.entities.get(&link.to) else {
@@ -153,10 +212,18 @@ async fn fetch(
     keys.dedup();
     let mut out = Vec::new();
     for batch in keys.chunks(BATCH) {
-        let filter = key_filter(target, &link.to_fields, batch);
-        let order = order_of(target);
+        let filter = super::and(
+            Some(key_filter(target, &link.to_fields, batch)),
+            nest.filter.clone(),
+        );
+        let mut order = nest.order.clone();
+        order.extend(
+            order_of(target)
+                .into_iter()
+                .filter(|key| !nest.order.iter().any(|o| o.field == key.field)),
+        );
         let query = ListQuery {
-            filter: Some(filter),
+            filter,
             select: None,
             order,
             limit: if link.many {
@@ -256,8 +323,9 @@ fn typed(entity: &Entity, field: &str, value: &Json) -> Value {
     }
 }
 
-/// Puts each parent's related rows under the link's name.
-fn attach(link: &Link, rows: &mut [Row], related: Vec<Row>) {
+/// Puts each parent's related rows under the nest's key (a to-many link's
+/// rows windowed by the nest's offset and limit).
+fn attach(link: &Link, nest: &Nest, rows: &mut [Row], related: Vec<Row>) {
     let key_of = |row: &Row, fields: &[String]| -> Option<String> {
         let values: Option<Vec<&Json>> = fields
             .iter()
@@ -278,7 +346,8 @@ fn attach(link: &Link, rows: &mut [Row], related: Vec<Row>) {
                 found
                     .map(|rows| {
                         rows.iter()
-                            .take(MAX_RELATED)
+                            .skip(nest.offset)
+                            .take(nest.limit.unwrap_or(MAX_RELATED).min(MAX_RELATED))
                             .cloned()
                             .map(Json::Object)
                             .collect()
@@ -290,7 +359,7 @@ fn attach(link: &Link, rows: &mut [Row], related: Vec<Row>) {
                 .and_then(|rows| rows.first().cloned())
                 .map_or(Json::Null, Json::Object)
         };
-        row.insert(link.name.clone(), value);
+        row.insert(nest.key.clone(), value);
     }
 }
 

@@ -84,7 +84,33 @@ fn open(path: &Path, create: bool, journal: Journal) -> rusqlite::Result<Connect
     }
     connection.execute_batch("PRAGMA foreign_keys = ON;")?;
     connection.set_prepared_statement_cache_capacity(256);
+    regexp(&connection)?;
     Ok(connection)
+}
+
+/// `x REGEXP pattern` (the `match`/`imatch` filters): SQLite has the
+/// operator but no function behind it. A null operand gives null; the
+/// pattern was checked when the filter was parsed.
+pub fn regexp(connection: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    connection.create_scalar_function(
+        "regexp",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |context| {
+            let pattern: Option<String> = context.get(0)?;
+            let text: Option<String> = context.get(1)?;
+            let (Some(pattern), Some(text)) = (pattern, text) else {
+                return Ok(None);
+            };
+            let regex = crate::query::regex_of(&pattern, false).ok_or_else(|| {
+                rusqlite::Error::UserFunctionError(
+                    format!("not a regular expression: {pattern}").into(),
+                )
+            })?;
+            Ok(Some(regex.is_match(&text)))
+        },
+    )
 }
 
 /// Turns off SQLite's double-quoted string literals: an unknown

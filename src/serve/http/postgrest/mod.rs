@@ -1,0 +1,329 @@
+//! The PostgREST-compatible profile (docs/postgrest.md): a second HTTP
+//! front end over the same kernel, mounted at `[api] postgrest` (by
+//! default `/rest/v1`), speaking PostgREST's wire rules so that
+//! `@supabase/postgrest-js` and `supabase-js` work unchanged: bare JSON
+//! arrays, `select` with renames and embedded resources, `Prefer`,
+//! `Range`/`Content-Range`, single-object answers, filtered bulk writes
+//! and PostgREST's error body.
+//!
+//! - [`select`]: the `select` grammar
+//! - [`plan`]: a read resolved against the manifest's links
+//! - [`error`]: `{code, message, details, hint}` errors
+
+pub mod error;
+pub mod plan;
+pub mod select;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+
+use self::error::PgError;
+use super::Ctx;
+use super::routes::Caller;
+use crate::query::MAX_LIMIT;
+use crate::serve::kernel::{Action, Operation, Outcome};
+use crate::serve::state::{AppState, State};
+use crate::serve::store::Row;
+
+/// The media type of a single-object answer.
+pub const OBJECT: &str = "application/vnd.pgrst.object+json";
+
+/// The profile's routes under `prefix` (`/rest/v1`).
+pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
+    Router::new()
+        .route(prefix, get(root))
+        .route(&format!("{prefix}/"), get(root))
+        .route(&format!("{prefix}/rpc/{{function}}"), any(rpc))
+        .route(&format!("{prefix}/{{table}}"), get(read))
+}
+
+/// `GET /rest/v1/`: the OpenAPI description of the served entities.
+async fn root(state: super::Shared, headers: HeaderMap) -> Response {
+    super::discovery::openapi(state, headers).await
+}
+
+/// `/rest/v1/rpc/{function}`: baas serves no database functions.
+async fn rpc(Path(function): Path<String>) -> Response {
+    PgError::new(
+        StatusCode::NOT_FOUND,
+        "PGRST202",
+        format!("Could not find the function public.{function} in the schema cache"),
+    )
+    .hint("baas serves entities only: database functions (rpc) are not served")
+    .respond()
+}
+
+/// The query string as decoded pairs, in order.
+pub(crate) fn pairs(ctx: &Ctx) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(ctx.query.as_deref().unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// The entity named by the path, or PostgREST's 404.
+pub(crate) fn entity<'s>(state: &'s State, table: &str) -> Result<&'s str, PgError> {
+    let manifest = state.manifest();
+    match manifest.entities.get_key_value(table) {
+        Some((name, _)) => Ok(name.as_str()),
+        None => {
+            let names: Vec<&str> = manifest.entities.keys().map(String::as_str).collect();
+            Err(PgError::unknown_table(table, &names))
+        }
+    }
+}
+
+/// What the `Prefer` headers ask for.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Prefer {
+    pub count: bool,
+    pub returning: Returning,
+    pub merge: Option<bool>,
+    pub missing_default: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Returning {
+    #[default]
+    Minimal,
+    Representation,
+    HeadersOnly,
+}
+
+impl Prefer {
+    pub fn of(headers: &HeaderMap) -> Self {
+        let mut prefer = Self::default();
+        let tokens = headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim);
+        for token in tokens {
+            match token {
+                "count=exact" | "count=planned" | "count=estimated" => prefer.count = true,
+                "return=representation" => prefer.returning = Returning::Representation,
+                "return=minimal" => prefer.returning = Returning::Minimal,
+                "return=headers-only" => prefer.returning = Returning::HeadersOnly,
+                "resolution=merge-duplicates" => prefer.merge = Some(true),
+                "resolution=ignore-duplicates" => prefer.merge = Some(false),
+                "missing=default" => prefer.missing_default = true,
+                _ => {}
+            }
+        }
+        prefer
+    }
+}
+
+/// Whether the client asks for one object (`.single()`).
+pub(crate) fn wants_object(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case(OBJECT))
+        })
+}
+
+/// `Range: 0-9` (items): the offset and, when bounded, the limit.
+fn range(headers: &HeaderMap) -> Result<Option<(u64, Option<u64>)>, PgError> {
+    let Some(value) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let value = value.trim();
+    let value = value.strip_prefix("items=").unwrap_or(value);
+    let bad = || {
+        PgError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "PGRST103",
+            "Requested range not satisfiable",
+        )
+        .details(format!(
+            "the range `{value}` is not `first-last` or `first-`"
+        ))
+    };
+    let (first, last) = value.split_once('-').ok_or_else(bad)?;
+    let first: u64 = first.trim().parse().map_err(|_| bad())?;
+    let last = match last.trim() {
+        "" => None,
+        text => {
+            let last: u64 = text.parse().map_err(|_| bad())?;
+            if last < first {
+                return Err(bad());
+            }
+            Some(last - first + 1)
+        }
+    };
+    Ok(Some((first, last)))
+}
+
+/// Runs a plan's read; the rows shaped as asked, and the count when asked.
+pub(crate) async fn run_read(
+    app: &AppState,
+    state: &State,
+    caller: &Caller,
+    ctx: &Ctx,
+    level: &plan::Level,
+    window: (u64, u64),
+    count: bool,
+) -> Result<(Vec<Row>, Option<u64>), PgError> {
+    let schema = &state.schema;
+    let principal = &caller.0;
+    let shape = level.shape(&app.kernel, schema, principal)?;
+    let mut operation = Operation::new(principal.clone(), level.entity.clone(), Action::List);
+    operation.params = pairs(ctx);
+    operation.query = Some(crate::query::ListQuery {
+        filter: shape.filter,
+        select: level.fields(),
+        order: shape.order,
+        limit: window.1,
+        offset: window.0,
+        count,
+        expand: Vec::new(),
+    });
+    let parent = operation.clone();
+    let outcome = app
+        .kernel
+        .run(schema, operation)
+        .await
+        .map_err(|e| PgError::kernel(e, principal, ctx))?;
+    let Outcome::List(mut result) = outcome else {
+        return Err(PgError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "PGRST000",
+            "the list answered no rows",
+        ));
+    };
+    if level.is_plain() {
+        return Ok((result.rows, result.count));
+    }
+    let nests = level.nests(&app.kernel, schema, principal)?;
+    crate::serve::kernel::expand::nest(
+        &app.kernel,
+        schema,
+        &parent,
+        &level.entity,
+        &nests,
+        &mut result.rows,
+        "",
+    )
+    .await
+    .map_err(|e| PgError::kernel(e, principal, ctx))?;
+    let rows = result
+        .rows
+        .into_iter()
+        .filter_map(|row| level.output(row))
+        .collect();
+    Ok((rows, result.count))
+}
+
+/// `GET /rest/v1/{table}` (and `HEAD`).
+async fn read(
+    axum::extract::State(app): super::Shared,
+    caller: Caller,
+    ctx: Ctx,
+    Path(table): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let state = app.snapshot();
+    let answer = async {
+        let entity = entity(&state, &table)?;
+        let pairs = pairs(&ctx);
+        let items = match pairs.iter().rev().find(|(k, _)| k == "select") {
+            Some((_, text)) => select::parse(text)?,
+            None => vec![select::Item::Star],
+        };
+        let level = plan::plan(&state.schema, entity, items, &pairs)?;
+        let prefer = Prefer::of(&headers);
+        let (offset, limit) = match (level.offset, level.limit, range(&headers)?) {
+            (None, None, Some((offset, limit))) => (offset, limit),
+            (offset, limit, _) => (offset.unwrap_or(0), limit),
+        };
+        let window = (
+            offset.min(crate::query::MAX_OFFSET),
+            limit.unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
+        );
+        let (rows, count) =
+            run_read(&app, &state, &caller, &ctx, &level, window, prefer.count).await?;
+        rows_answer(&headers, rows, offset, count, StatusCode::OK)
+    }
+    .await;
+    answer.unwrap_or_else(PgError::respond)
+}
+
+/// `Content-Range` of `rows` read from `offset`: `0-9/100`, `*/0`.
+fn content_range(offset: u64, rows: usize, count: Option<u64>) -> String {
+    let total = count.map_or_else(|| "*".to_owned(), |c| c.to_string());
+    if rows == 0 {
+        format!("*/{total}")
+    } else {
+        format!("{offset}-{}/{total}", offset + rows as u64 - 1)
+    }
+}
+
+/// The answer of rows: an array, or one object when asked (406 unless
+/// exactly one), `Content-Range`, and 206 when a count shows more rows.
+pub(crate) fn rows_answer(
+    headers: &HeaderMap,
+    mut rows: Vec<Row>,
+    offset: u64,
+    count: Option<u64>,
+    status: StatusCode,
+) -> Result<Response, PgError> {
+    let single = wants_object(headers);
+    if single && rows.len() != 1 {
+        return Err(PgError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "PGRST116",
+            "JSON object requested, multiple (or no) rows returned",
+        )
+        .details(format!("The result contains {} rows", rows.len())));
+    }
+    let status = match count {
+        Some(total) if offset > total => {
+            return Err(PgError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "PGRST103",
+                "Requested range not satisfiable",
+            )
+            .details(format!(
+                "An offset of {offset} was requested, but there are only {total} rows."
+            )));
+        }
+        Some(total) if status == StatusCode::OK && (rows.len() as u64) < total => {
+            StatusCode::PARTIAL_CONTENT
+        }
+        _ => status,
+    };
+    let range = content_range(offset, rows.len(), count);
+    let (body, media) = if single {
+        (
+            serde_json::to_vec(&rows.pop().unwrap_or_default()),
+            "application/vnd.pgrst.object+json; charset=utf-8",
+        )
+    } else {
+        (serde_json::to_vec(&rows), "application/json; charset=utf-8")
+    };
+    let body = body.map_err(|e| {
+        PgError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "PGRST000",
+            format!("cannot write the answer: {e}"),
+        )
+    })?;
+    let mut response = (status, body).into_response();
+    let out = response.headers_mut();
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    if let Ok(value) = HeaderValue::from_str(&range) {
+        out.insert(header::CONTENT_RANGE, value);
+    }
+    Ok(response)
+}

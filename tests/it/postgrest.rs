@@ -1,0 +1,346 @@
+//! The PostgREST-compatible profile (docs/postgrest.md) at `/rest/v1`,
+//! through the router on the embedded SQLite engine with the example
+//! manifest and rows: PostgREST's wire rules call by call (bare arrays,
+//! `select` with renames and embeddings, `Prefer`, `Range`, single
+//! objects, bulk writes, its error body).
+
+use std::sync::Arc;
+
+use axum::Router;
+use serde_json::{Value, json};
+
+use crate::serve::{Answer, raw};
+
+/// The example on SQLite, served with the profile at `/rest/v1`.
+fn example(dir: &std::path::Path) -> Router {
+    let manifest = baas::serve::example_manifest().unwrap();
+    let path = dir.join("example.sqlite3");
+    let (engine, _) = baas::serve::SqliteStore::dev(&path, &manifest, false).unwrap();
+    engine
+        .load_rows(&manifest, &baas::serve::example_rows().unwrap())
+        .unwrap();
+    let state = baas::serve::AppState::new(Arc::new(manifest), Arc::new(engine));
+    baas::serve::http::router_with(
+        state,
+        baas::serve::http::HttpOptions {
+            postgrest: Some("/rest/v1".into()),
+            ..Default::default()
+        },
+    )
+}
+
+async fn get(router: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
+    raw(router, "GET", uri, None, headers).await
+}
+
+/// Asserts PostgREST's error body: `code`, `message`, `details`, `hint`.
+#[track_caller]
+fn pg_error(answer: &Answer, status: u16, code: &str) {
+    assert_eq!(answer.status.as_u16(), status, "{}", answer.body);
+    assert_eq!(answer.body["code"], code, "{}", answer.body);
+    assert!(answer.body["message"].is_string(), "{}", answer.body);
+    let object = answer.body.as_object().unwrap();
+    assert!(object.contains_key("details") && object.contains_key("hint"));
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+}
+
+fn ids(answer: &Answer) -> Vec<i64> {
+    answer
+        .body
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {}", answer.body))
+        .iter()
+        .map(|row| row["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_are_bare_arrays_with_content_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = example(dir.path());
+    let all = get(&router, "/rest/v1/book", &[]).await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert_eq!(ids(&all), [1, 2, 3, 4, 5]);
+    assert_eq!(all.header("content-range"), Some("0-4/*"));
+    assert_eq!(all.body[0]["price"], "8.99");
+
+    let star = get(
+        &router,
+        "/rest/v1/book?select=*&id=gte.4&order=id.desc",
+        &[],
+    )
+    .await;
+    assert_eq!(ids(&star), [5, 4]);
+    assert_eq!(star.body[0].as_object().unwrap().len(), 11);
+
+    // A window by query string, or by `Range` when there is none; a count
+    // makes a partial window a 206.
+    let page = get(
+        &router,
+        "/rest/v1/book?select=id&order=id&limit=2&offset=1",
+        &[("prefer", "count=exact")],
+    )
+    .await;
+    assert_eq!(page.status, 206);
+    assert_eq!(page.body, json!([{"id": 2}, {"id": 3}]));
+    assert_eq!(page.header("content-range"), Some("1-2/5"));
+    let ranged = get(
+        &router,
+        "/rest/v1/book?select=id&order=id",
+        &[("range", "3-9")],
+    )
+    .await;
+    assert_eq!(ids(&ranged), [4, 5]);
+    assert_eq!(ranged.header("content-range"), Some("3-4/*"));
+    let whole = get(
+        &router,
+        "/rest/v1/book?select=id",
+        &[("prefer", "count=planned")],
+    )
+    .await;
+    assert_eq!(whole.status, 200);
+    assert_eq!(whole.header("content-range"), Some("0-4/5"));
+    let none = get(
+        &router,
+        "/rest/v1/book?title=eq.nothing",
+        &[("prefer", "count=exact")],
+    )
+    .await;
+    assert_eq!((none.status.as_u16(), none.body.clone()), (200, json!([])));
+    assert_eq!(none.header("content-range"), Some("*/0"));
+    let beyond = get(
+        &router,
+        "/rest/v1/book?offset=9",
+        &[("prefer", "count=exact")],
+    )
+    .await;
+    pg_error(&beyond, 416, "PGRST103");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn select_renames_casts_and_keeps_the_order_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = example(dir.path());
+    let answer = get(
+        &router,
+        "/rest/v1/book?select=name:title,%20id,pages::text&id=eq.1",
+        &[],
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        serde_json::to_string(&answer.body).unwrap(),
+        r#"[{"name":"A Wizard of Earthsea","id":1,"pages":"183"}]"#
+    );
+    pg_error(
+        &get(&router, "/rest/v1/book?select=nope", &[]).await,
+        400,
+        "42703",
+    );
+    pg_error(
+        &get(&router, "/rest/v1/book?select=id,", &[]).await,
+        400,
+        "PGRST100",
+    );
+    pg_error(
+        &get(&router, "/rest/v1/book?nope=eq.1", &[]).await,
+        400,
+        "42703",
+    );
+    pg_error(
+        &get(&router, "/rest/v1/book?id=zz.1", &[]).await,
+        400,
+        "PGRST100",
+    );
+    let missing = get(&router, "/rest/v1/bok", &[]).await;
+    pg_error(&missing, 404, "PGRST205");
+    assert_eq!(
+        missing.body["hint"],
+        "Perhaps you meant the table 'public.book'"
+    );
+    pg_error(
+        &get(&router, "/rest/v1/rpc/hello", &[]).await,
+        404,
+        "PGRST202",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_follow_postgrest_operators() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = example(dir.path());
+    let cases: &[(&str, &[i64])] = &[
+        ("id=eq.2", &[2]),
+        ("id=neq.2", &[1, 3, 4, 5]),
+        ("pages=gt.200", &[2, 4]),
+        ("pages=gte.260", &[2, 4]),
+        ("pages=lt.183", &[3]),
+        ("pages=lte.183", &[1, 3]),
+        ("title=like.*Earth*", &[1]),
+        ("title=ilike.*CITIES*", &[3]),
+        ("id=in.(1,3,9)", &[1, 3]),
+        ("pages=is.null", &[5]),
+        ("pages=not.is.null", &[1, 2, 3, 4]),
+        ("in_stock=is.false", &[3]),
+        ("id=not.in.(1,2)", &[3, 4, 5]),
+        ("or=(id.eq.1,pages.is.null)", &[1, 5]),
+        ("and=(id.gt.1,or(genre.eq.poetry,pages.lt.200))", &[3, 5]),
+        ("genre=eq.fiction&pages=lt.200", &[1, 3]),
+        ("keywords=cs.{magic}", &[1]),
+        ("title=match.^The", &[2]),
+        ("title=imatch.^the", &[2]),
+        ("pages=isdistinct.183", &[2, 3, 4, 5]),
+    ];
+    for (query, expected) in cases {
+        let answer = get(
+            &router,
+            &format!("/rest/v1/book?select=id&order=id&{query}"),
+            &[],
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{query}: {}", answer.body);
+        assert_eq!(ids(&answer), *expected, "{query}");
+    }
+    for unsupported in ["title=fts.wizard", "title=plfts.a", "keywords=ov.{a}"] {
+        let answer = get(&router, &format!("/rest/v1/book?{unsupported}"), &[]).await;
+        pg_error(&answer, 400, "PGRST100");
+        assert!(
+            answer.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("not supported"),
+            "{unsupported}: {}",
+            answer.body
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn embeds_follow_relations_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = example(dir.path());
+    let to_one = get(
+        &router,
+        "/rest/v1/book?select=title,writer:author(name)&id=lt.3&order=id",
+        &[],
+    )
+    .await;
+    assert_eq!(to_one.status, 200, "{}", to_one.body);
+    assert_eq!(
+        to_one.body,
+        json!([
+            {"title": "A Wizard of Earthsea", "writer": {"name": "Ursula K. Le Guin"}},
+            {"title": "The Left Hand of Darkness", "writer": {"name": "Ursula K. Le Guin"}},
+        ])
+    );
+    // By the key field, by the foreign key's name; spread.
+    for select in ["author_id(name)", "author!book_author_fkey(name)"] {
+        let answer = get(
+            &router,
+            &format!("/rest/v1/book?select=id,{select}&id=eq.3"),
+            &[],
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{select}: {}", answer.body);
+        assert_eq!(
+            answer.body[0].as_object().unwrap().values().nth(1).unwrap()["name"],
+            "Italo Calvino",
+            "{select}"
+        );
+    }
+    let spread = get(
+        &router,
+        "/rest/v1/book?select=id,...author(name)&id=eq.3",
+        &[],
+    )
+    .await;
+    assert_eq!(spread.body, json!([{"id": 3, "name": "Italo Calvino"}]));
+
+    // To many, with a filter, an order and a window per parent.
+    let to_many = get(
+        &router,
+        "/rest/v1/author?select=name,book(title)&book.order=title.desc&book.limit=1&book.pages=gt.170&order=id",
+        &[],
+    )
+    .await;
+    assert_eq!(to_many.status, 200, "{}", to_many.body);
+    assert_eq!(
+        to_many.body,
+        json!([
+            {"name": "Ursula K. Le Guin", "book": [{"title": "The Left Hand of Darkness"}]},
+            {"name": "Italo Calvino", "book": [{"title": "If on a winter's night a traveler"}]},
+            {"name": "Wisława Szymborska", "book": []},
+        ])
+    );
+    // `!inner` drops the parents with no matching row, and the count too.
+    let inner = get(
+        &router,
+        "/rest/v1/author?select=id,book!inner(id)&book.title=ilike.*cities*",
+        &[("prefer", "count=exact")],
+    )
+    .await;
+    assert_eq!(
+        inner.body,
+        json!([{"id": 2, "book": [{"id": 3}]}]),
+        "{}",
+        inner.body
+    );
+    assert_eq!(inner.header("content-range"), Some("0-0/1"));
+    // Nested two levels, through the composite-key entity.
+    let nested = get(
+        &router,
+        "/rest/v1/tag?select=label,book_tag(book(title))&id=eq.2",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        nested.body,
+        json!([{"label": "award-winner", "book_tag": [{"book": {"title": "The Left Hand of Darkness"}}]}]),
+        "{}",
+        nested.body
+    );
+    pg_error(
+        &get(&router, "/rest/v1/book?select=id,nope(id)", &[]).await,
+        400,
+        "PGRST200",
+    );
+    pg_error(
+        &get(&router, "/rest/v1/author?select=...book(id)", &[]).await,
+        400,
+        "PGRST119",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn single_objects_are_406_unless_one_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = example(dir.path());
+    let accept = [("accept", "application/vnd.pgrst.object+json")];
+    let one = get(&router, "/rest/v1/book?select=id,title&id=eq.3", &accept).await;
+    assert_eq!(one.status, 200);
+    assert_eq!(one.body, json!({"id": 3, "title": "Invisible Cities"}));
+    assert_eq!(
+        one.header("content-type"),
+        Some("application/vnd.pgrst.object+json; charset=utf-8")
+    );
+    for query in ["id=gt.1", "id=eq.99"] {
+        let answer = get(&router, &format!("/rest/v1/book?{query}"), &accept).await;
+        pg_error(&answer, 406, "PGRST116");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_profile_is_off_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let (router, _) = crate::serve::example_sqlite(dir.path());
+    let answer = get(&router, "/rest/v1/book", &[]).await;
+    assert_eq!(answer.status, 404);
+    let other = tempfile::tempdir().unwrap();
+    let root = get(&example(other.path()), "/rest/v1/", &[]).await;
+    assert_eq!(root.status, 200);
+    assert!(root.body["openapi"].is_string(), "{}", root.body);
+    let _: Value = root.body;
+}
