@@ -345,6 +345,8 @@ const AUTH_KEYS: &[&str] = &[
     "claims",
     "users",
     "rls",
+    "service_role",
+    "user_role",
 ];
 const AUTH_CLAIMS_KEYS: &[&str] = &["id", "role", "tenant"];
 const AUTH_USERS_KEYS: &[&str] = &["entity", "email", "password"];
@@ -1667,6 +1669,8 @@ impl Reader {
                 }
                 "users" => auth.users = self.auth_users(node, &path),
                 "rls" => auth.rls = self.bool(node, &path).unwrap_or_default(),
+                "service_role" => auth.service_role = self.role_name(node, &path),
+                "user_role" => auth.user_role = self.role_name(node, &path),
                 _ => {}
             }
         }
@@ -1704,6 +1708,27 @@ impl Reader {
                 "secrets stay out of baas.toml: write `{key} = \"${{{example}}}\"` and set {example} in the environment or in .env"
             )),
         );
+        None
+    }
+
+    /// A PostgreSQL role name: letters, digits and `_`, not starting with a
+    /// digit, at most 63 bytes (the server switches to it by name).
+    fn role_name(&mut self, node: Node<'_>, path: &str) -> Option<String> {
+        let text = self.non_empty_string(node, path)?;
+        let valid = text.len() <= 63
+            && !text.starts_with(|c: char| c.is_ascii_digit())
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if valid {
+            return Some(text);
+        }
+        self.problem(Problem::new(
+            ProblemKind::InvalidValue,
+            path,
+            format!(
+                "`{}` must be a PostgreSQL role name (letters, digits and `_`, at most 63 bytes), not `{text}`",
+                super::path::last(path)
+            ),
+        ));
         None
     }
 

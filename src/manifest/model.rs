@@ -236,6 +236,14 @@ pub struct Auth {
     pub users: Option<AuthUsers>,
     /// Rules also as PostgreSQL row-level security policies.
     pub rls: bool,
+    /// PostgreSQL: the role the server switches to (`SET LOCAL ROLE`) for
+    /// the service key's operations, one with `BYPASSRLS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_role: Option<String>,
+    /// PostgreSQL: the role the server switches to for every other
+    /// caller's operations, one held to the policies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_role: Option<String>,
 }
 
 /// `[auth] claims`: the claim names behind `@auth.id`, `@auth.role` and

@@ -171,6 +171,8 @@ fn auth_section(out: &mut String, auth: &Auth) {
     if auth.rls {
         line(out, "rls", "true");
     }
+    optional(out, "service_role", auth.service_role.as_deref());
+    optional(out, "user_role", auth.user_role.as_deref());
 }
 
 /// `[<engine>.extensions]` and one `[[<engine>.<section>]]` per object, in

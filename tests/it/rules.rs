@@ -812,6 +812,162 @@ async fn rls_is_planned_checked_for_drift_and_fed_the_claims_on_postgres() {
     assert_eq!(rows.len(), 2, "{rows:?}");
 }
 
+/// `[auth] service_role` and `user_role`: a server connected with a role
+/// that owns nothing and may read no table switches, per transaction, to
+/// a `BYPASSRLS` role for the service key and to a role held to the
+/// policies for everyone else. The service key sees every row, a user her
+/// own and the published ones, and a `psql` session as the server's login
+/// with the user role and a user's claims sees exactly what the API lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_switches_to_the_service_and_user_roles_under_rls() {
+    let Some(mut database) = PostgresDatabase::create_async("rules_roles").await else {
+        return;
+    };
+    let service_role = database.role("svc", "unused-password");
+    let user_role = database.role("usr", "unused-password");
+    let login = database.role("srv", "srv-password");
+    let text = format!(
+        "{MANIFEST}\n[auth]\njwt_secret = \"${{BAAS_RULES_TEST_SECRET}}\"\n\
+         service_key = \"${{BAAS_RULES_TEST_SERVICE_KEY}}\"\nrls = true\n\
+         service_role = \"{service_role}\"\nuser_role = \"{user_role}\"\n"
+    );
+    let manifest = load(&text);
+    database
+        .execute(&create_statements(Target::Postgres, &manifest))
+        .await;
+    let owner: Arc<dyn Store> = Arc::new(
+        PostgresStore::connect(&database.url(), &load(MANIFEST))
+            .await
+            .unwrap(),
+    );
+    load_rows(&*owner, &manifest).await;
+    database
+        .execute(&[
+            format!("ALTER ROLE \"{service_role}\" NOLOGIN BYPASSRLS"),
+            format!("ALTER ROLE \"{user_role}\" NOLOGIN"),
+            format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON org, author, post \
+                 TO \"{service_role}\", \"{user_role}\""
+            ),
+            // As PostgREST's authenticator: it inherits nothing, and may
+            // only switch to the two roles.
+            format!("ALTER ROLE \"{login}\" NOINHERIT"),
+            format!("GRANT \"{service_role}\", \"{user_role}\" TO \"{login}\""),
+        ])
+        .await;
+    let server: Arc<dyn Store> = Arc::new(
+        PostgresStore::connect(&database.url_as(&login, "srv-password"), &manifest)
+            .await
+            .unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let callers = Callers::with_tokens(&manifest, &server, dir.path());
+
+    let all = get(&callers.service, "/api/post?order=id").await;
+    assert_eq!(
+        ids(&all),
+        [json!(1), json!(2), json!(3), json!(4)],
+        "{}",
+        all.body
+    );
+    assert_eq!(get(&callers.service, "/api/org?order=id").await.status, 200);
+    let ada = get(&callers.ada, "/api/post?order=id").await;
+    assert_eq!(ids(&ada), [json!(1), json!(2), json!(4)], "{}", ada.body);
+    let anonymous = get(&callers.anonymous, "/api/post?order=id").await;
+    assert_eq!(ids(&anonymous), [json!(1), json!(4)], "{}", anonymous.body);
+    // The service key writes what no user's policy allows.
+    let created = call(
+        &callers.service,
+        "POST",
+        "/api/post",
+        Some(json!({ "id": 10, "title": "x", "published": false, "author_id": 2 })),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        call(&callers.service, "DELETE", "/api/post/10", None)
+            .await
+            .status,
+        204
+    );
+
+    // The server's login alone may read nothing: the role switch is what
+    // lets it work at all.
+    let query = baas::query::ListQuery {
+        filter: None,
+        select: None,
+        order: Vec::new(),
+        limit: 100,
+        offset: 0,
+        count: false,
+        expand: Vec::new(),
+    };
+    assert!(server.list(&manifest, "post", &query).await.is_err());
+
+    // psql as the server's login, with the user role and Ada's claims.
+    let output = std::process::Command::new("psql")
+        .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d"])
+        .arg(database.url_as(&login, "srv-password"))
+        .args(["-c", &format!(
+            "SET ROLE \"{user_role}\"; SET request.jwt.claims = '{{\"sub\": \"1\", \"org\": 1}}'; \
+             SELECT string_agg(id::text, ',' ORDER BY id) FROM post"
+        )])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let listed: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .split(',')
+        .map(|id| json!(id.parse::<i64>().unwrap()))
+        .collect();
+    assert_eq!(listed, ids(&ada));
+}
+
+/// `[auth] service_role` and `user_role` are role names the server
+/// switches to by name: anything but a plain identifier is refused when
+/// the manifest is loaded.
+#[test]
+fn database_roles_must_be_plain_identifiers() {
+    for (value, valid) in [
+        ("baas_service", true),
+        ("Service2", true),
+        ("svc\\\" ; DROP TABLE post; --", false),
+        ("2fast", false),
+        ("with space", false),
+        ("x".repeat(64).as_str(), false),
+    ] {
+        let text = format!(
+            "{MANIFEST}\n[auth]\njwt_secret = \"${{BAAS_RULES_TEST_SECRET}}\"\nservice_role = \"{value}\"\n"
+        );
+        match baas::manifest::load_str(Path::new("baas.toml"), text) {
+            Ok(loaded) => {
+                assert!(valid, "{value} was accepted");
+                let auth = loaded.manifest.auth.clone().unwrap();
+                assert_eq!(auth.service_role.as_deref(), Some(value));
+                // Saved and loaded again unchanged.
+                let saved = baas::manifest::to_toml(&loaded.manifest);
+                assert!(
+                    saved.contains(&format!("service_role = \"{value}\"")),
+                    "{saved}"
+                );
+            }
+            Err(diagnostics) => {
+                assert!(!valid, "{value}: {diagnostics:?}");
+                let problem = &diagnostics.problems[0];
+                assert!(
+                    problem.message.contains("PostgreSQL role name"),
+                    "{problem:?}"
+                );
+                assert!(problem.span.is_some(), "{problem:?}");
+            }
+        }
+    }
+}
+
 /// The cases of `baas rules test`: the matrix's answers, as a file.
 fn case_file(extra: &str) -> String {
     let rows = r#"rows = { org = [{ id = 1, name = "one" }, { id = 2, name = "two" }], author = [{ id = 1, name = "Ada", org_id = 1 }, { id = 2, name = "Bob", org_id = 2 }] }"#;

@@ -107,17 +107,15 @@ impl Kernel {
 
     /// Runs one operation: policy, store, then a [`Change`] for a write.
     pub async fn run(&self, schema: &Schema, operation: Operation) -> Result<Outcome, KernelError> {
-        // `[auth] rls`: the PostgreSQL store passes the caller's claims to
-        // the database's policies.
-        if schema.manifest.auth.as_ref().is_some_and(|auth| auth.rls) {
-            let claims: Arc<str> = match &*operation.principal {
-                Principal::User { claims, .. } => {
-                    serde_json::to_string(claims).unwrap_or_default().into()
-                }
-                _ => Arc::from(""),
-            };
-            return super::store::postgres::CLAIMS
-                .scope(claims, self.run_operation(schema, operation))
+        // `[auth] rls` or database roles: the PostgreSQL store passes the
+        // caller's claims and role to the database's policies.
+        if let Some(session) =
+            schema.manifest.auth.as_ref().and_then(|auth| {
+                crate::serve::policy::identity::db_session(auth, &operation.principal)
+            })
+        {
+            return super::store::postgres::SESSION
+                .scope(session, self.run_operation(schema, operation))
                 .await;
         }
         self.run_operation(schema, operation).await

@@ -731,6 +731,30 @@ fn fetch(url: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("GET {url}: {e}"))
 }
 
+/// What the PostgreSQL store tells the database about `principal` per
+/// transaction (`[auth] rls`, `service_role`, `user_role`); `None` when
+/// the manifest asks for none of it.
+pub fn db_session(
+    auth: &Auth,
+    principal: &Principal,
+) -> Option<crate::serve::store::postgres::DbSession> {
+    if !auth.rls && auth.service_role.is_none() && auth.user_role.is_none() {
+        return None;
+    }
+    let (claims, role) = match principal {
+        Principal::User { claims, .. } => (
+            serde_json::to_string(claims).unwrap_or_default(),
+            &auth.user_role,
+        ),
+        Principal::Service => (String::new(), &auth.service_role),
+        _ => (String::new(), &auth.user_role),
+    };
+    Some(crate::serve::store::postgres::DbSession {
+        claims: claims.into(),
+        role: role.as_deref().map(Into::into),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,15 +18,28 @@ use crate::query::{Filter, ListQuery, Value};
 const DIALECT: SqlDialect = SqlDialect::Postgres;
 
 tokio::task_local! {
-    /// The caller's claims, as JSON, for the row-level security policies
-    /// made from rules: set by the kernel around an operation when the
-    /// manifest has `[auth] rls = true` (empty for anonymous).
-    pub static CLAIMS: Arc<str>;
+    /// What the database is told about the caller, per transaction: set by
+    /// the kernel around an operation when the manifest has `[auth] rls =
+    /// true` or database roles.
+    pub static SESSION: DbSession;
 }
 
-/// A connection for one operation: with claims to pass, a transaction
-/// that has set them (`set_config('request.jwt.claims', $1, true)`, the
-/// bound form of `SET LOCAL`, so they end with it); else a pooled
+/// The caller, as the database's row-level security policies see it.
+#[derive(Debug, Clone)]
+pub struct DbSession {
+    /// The caller's claims, as JSON (empty for anonymous and the service
+    /// key).
+    pub claims: Arc<str>,
+    /// The role the transaction switches to (`[auth] service_role` for the
+    /// service key, `[auth] user_role` for everyone else): a name from
+    /// the manifest, checked when it was loaded, never from a request.
+    pub role: Option<Arc<str>>,
+}
+
+/// A connection for one operation: with a [`DbSession`], a transaction
+/// that has set the claims (`set_config('request.jwt.claims', $1, true)`,
+/// the bound form of `SET LOCAL`) and the role (`set_config('role', $2,
+/// true)`, `SET LOCAL ROLE`), so both end with it; else a pooled
 /// connection.
 enum Session {
     Plain(PoolConnection<Postgres>),
@@ -35,12 +48,12 @@ enum Session {
 
 impl Session {
     async fn open(pool: &PgPool) -> Result<Self, StoreError> {
-        let Ok(claims) = CLAIMS.try_with(Arc::clone) else {
+        let Ok(session) = SESSION.try_with(DbSession::clone) else {
             let connection = pool.acquire().await.map_err(common::sqlx_error)?;
             return Ok(Self::Plain(connection));
         };
         let mut transaction = pool.begin().await.map_err(common::sqlx_error)?;
-        set_claims(&mut transaction, &claims).await?;
+        enter(&mut transaction, &session).await?;
         Ok(Self::Claims(transaction))
     }
 
@@ -59,9 +72,19 @@ impl Session {
     }
 }
 
-async fn set_claims(connection: &mut PgConnection, claims: &str) -> Result<(), StoreError> {
-    sqlx::query("SELECT set_config('request.jwt.claims', $1, true)")
-        .bind(claims)
+/// Sets the session's claims and role for the rest of the transaction.
+async fn enter(connection: &mut PgConnection, session: &DbSession) -> Result<(), StoreError> {
+    let query = match &session.role {
+        Some(role) => sqlx::query(
+            "SELECT set_config('request.jwt.claims', $1, true), set_config('role', $2, true)",
+        )
+        .bind(&*session.claims)
+        .bind(&**role),
+        None => {
+            sqlx::query("SELECT set_config('request.jwt.claims', $1, true)").bind(&*session.claims)
+        }
+    };
+    query
         .execute(connection)
         .await
         .map_err(common::sqlx_error)?;
@@ -170,8 +193,8 @@ impl PostgresStore {
         let read = sql::select_by_key(DIALECT, manifest, entity_name, key, scope, true);
         let write = sql::update_by_key(DIALECT, manifest, entity_name, key, scope, values);
         let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
-        if let Ok(claims) = CLAIMS.try_with(Arc::clone) {
-            set_claims(&mut transaction, &claims).await?;
+        if let Ok(session) = SESSION.try_with(DbSession::clone) {
+            enter(&mut transaction, &session).await?;
         }
         let Some(old) = fetch_row(&mut *transaction, entity, read).await? else {
             return Ok(None);
