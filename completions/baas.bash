@@ -52,6 +52,9 @@ _baas() {
             baas,studio)
                 cmd="baas__subcmd__studio"
                 ;;
+            baas,tenants)
+                cmd="baas__subcmd__tenants"
+                ;;
             baas,validate)
                 cmd="baas__subcmd__validate"
                 ;;
@@ -91,6 +94,9 @@ _baas() {
             baas__subcmd__help,studio)
                 cmd="baas__subcmd__help__subcmd__studio"
                 ;;
+            baas__subcmd__help,tenants)
+                cmd="baas__subcmd__help__subcmd__tenants"
+                ;;
             baas__subcmd__help,validate)
                 cmd="baas__subcmd__help__subcmd__validate"
                 ;;
@@ -108,6 +114,24 @@ _baas() {
                 ;;
             baas__subcmd__help__subcmd__rules,test)
                 cmd="baas__subcmd__help__subcmd__rules__subcmd__test"
+                ;;
+            baas__subcmd__help__subcmd__tenants,activate)
+                cmd="baas__subcmd__help__subcmd__tenants__subcmd__activate"
+                ;;
+            baas__subcmd__help__subcmd__tenants,create)
+                cmd="baas__subcmd__help__subcmd__tenants__subcmd__create"
+                ;;
+            baas__subcmd__help__subcmd__tenants,deactivate)
+                cmd="baas__subcmd__help__subcmd__tenants__subcmd__deactivate"
+                ;;
+            baas__subcmd__help__subcmd__tenants,drop)
+                cmd="baas__subcmd__help__subcmd__tenants__subcmd__drop"
+                ;;
+            baas__subcmd__help__subcmd__tenants,list)
+                cmd="baas__subcmd__help__subcmd__tenants__subcmd__list"
+                ;;
+            baas__subcmd__help__subcmd__tenants,show)
+                cmd="baas__subcmd__help__subcmd__tenants__subcmd__show"
                 ;;
             baas__subcmd__migrate,apply)
                 cmd="baas__subcmd__migrate__subcmd__apply"
@@ -151,6 +175,48 @@ _baas() {
             baas__subcmd__rules__subcmd__help,test)
                 cmd="baas__subcmd__rules__subcmd__help__subcmd__test"
                 ;;
+            baas__subcmd__tenants,activate)
+                cmd="baas__subcmd__tenants__subcmd__activate"
+                ;;
+            baas__subcmd__tenants,create)
+                cmd="baas__subcmd__tenants__subcmd__create"
+                ;;
+            baas__subcmd__tenants,deactivate)
+                cmd="baas__subcmd__tenants__subcmd__deactivate"
+                ;;
+            baas__subcmd__tenants,drop)
+                cmd="baas__subcmd__tenants__subcmd__drop"
+                ;;
+            baas__subcmd__tenants,help)
+                cmd="baas__subcmd__tenants__subcmd__help"
+                ;;
+            baas__subcmd__tenants,list)
+                cmd="baas__subcmd__tenants__subcmd__list"
+                ;;
+            baas__subcmd__tenants,show)
+                cmd="baas__subcmd__tenants__subcmd__show"
+                ;;
+            baas__subcmd__tenants__subcmd__help,activate)
+                cmd="baas__subcmd__tenants__subcmd__help__subcmd__activate"
+                ;;
+            baas__subcmd__tenants__subcmd__help,create)
+                cmd="baas__subcmd__tenants__subcmd__help__subcmd__create"
+                ;;
+            baas__subcmd__tenants__subcmd__help,deactivate)
+                cmd="baas__subcmd__tenants__subcmd__help__subcmd__deactivate"
+                ;;
+            baas__subcmd__tenants__subcmd__help,drop)
+                cmd="baas__subcmd__tenants__subcmd__help__subcmd__drop"
+                ;;
+            baas__subcmd__tenants__subcmd__help,help)
+                cmd="baas__subcmd__tenants__subcmd__help__subcmd__help"
+                ;;
+            baas__subcmd__tenants__subcmd__help,list)
+                cmd="baas__subcmd__tenants__subcmd__help__subcmd__list"
+                ;;
+            baas__subcmd__tenants__subcmd__help,show)
+                cmd="baas__subcmd__tenants__subcmd__help__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -158,7 +224,7 @@ _baas() {
 
     case "${cmd}" in
         baas)
-            opts="-q -y -h -V --manifest --json --quiet --yes --no-color --help --version init introspect show validate diff migrate check rules codegen serve studio completions help"
+            opts="-q -y -h -V --manifest --json --quiet --yes --no-color --help --version init introspect show validate diff migrate check rules tenants codegen serve studio completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,7 +362,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__help)
-            opts="init introspect show validate diff migrate check rules codegen serve studio completions help"
+            opts="init introspect show validate diff migrate check rules tenants codegen serve studio completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -536,6 +602,104 @@ _baas() {
         baas__subcmd__help__subcmd__studio)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__tenants)
+            opts="create list show deactivate activate drop"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__tenants__subcmd__activate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__tenants__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__tenants__subcmd__deactivate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__tenants__subcmd__drop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__tenants__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__tenants__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1025,6 +1189,272 @@ _baas() {
                     return 0
                     ;;
                 --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants)
+            opts="-q -y -h -V --manifest --json --quiet --yes --no-color --help --version create list show deactivate activate drop help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__activate)
+            opts="-q -y -h -V --dir --manifest --json --quiet --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__create)
+            opts="-q -y -h -V --name --dir --manifest --json --quiet --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__deactivate)
+            opts="-q -y -h -V --dir --manifest --json --quiet --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__drop)
+            opts="-q -y -h -V --dir --manifest --json --quiet --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__help)
+            opts="create list show deactivate activate drop help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__help__subcmd__activate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__help__subcmd__deactivate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__help__subcmd__drop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__list)
+            opts="-q -y -h -V --dir --manifest --json --quiet --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__tenants__subcmd__show)
+            opts="-q -y -h -V --dir --manifest --json --quiet --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -18,6 +18,7 @@
 //!        │ up/down scripts, migrations/NNNN_name/ (migrate::folder)      compiles filters
 //!  migrate::steps + migrate::runner (trait Migrate per engine: history, lock, one step)
 //!
+//!  tenancy     [tenancy]: the registry, provisioning, a store per tenant (its resolver)
 //!  commands::{init, introspect, show, validate, diff, check, migrate, codegen, serve}
 //!      thin: one file per command, what several share in commands::shared
 //!  cli (the clap parser), context (global flags, printer, cwd, manifest path), settings (.env, flags),
@@ -59,6 +60,7 @@ pub mod rules;
 pub mod serve;
 pub mod settings;
 pub mod source;
+pub mod tenancy;
 pub mod ui;
 
 use std::ffi::OsString;

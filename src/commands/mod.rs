@@ -13,6 +13,7 @@ pub mod serve;
 pub mod shared;
 pub mod show;
 pub mod studio;
+pub mod tenants;
 pub mod validate;
 
 use clap::Subcommand;
@@ -40,6 +41,9 @@ pub enum Command {
     /// Test the rules of baas.toml against a table of cases
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Make, list, deactivate and drop the tenants of a manifest with [tenancy]
+    #[command(subcommand)]
+    Tenants(tenants::TenantsCommand),
     /// Generate typed clients and API documents from the manifest
     Codegen(codegen::CodegenArgs),
     /// Serve a REST API that follows the manifest, reloading when it changes
@@ -66,6 +70,7 @@ pub async fn run(
         Command::Migrate(command) => migrate::run(command, cx).await,
         Command::Check(args) => check::run(args, cx).await,
         Command::Rules(command) => rules::run(command, cx).await,
+        Command::Tenants(command) => tenants::run(command, cx).await,
         Command::Codegen(args) => codegen::run(args, cx),
         Command::Serve(args) => serve::run(args, cx).await,
         Command::Studio(args) => studio::run(args, cx),

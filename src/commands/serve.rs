@@ -96,7 +96,25 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     };
     let entity_count = served.manifest.entities.len();
     let (mut http, limits) = options(&args, &served.manifest);
-    let state = AppState::new(Arc::new(served.manifest), served.engine);
+    let manifest = Arc::new(served.manifest);
+    let migrations = cx
+        .manifest_path
+        .parent()
+        .map_or_else(|| cx.cwd.clone(), Path::to_path_buf)
+        .join("migrations");
+    let state = match crate::tenancy::Tenants::open(&manifest, &cx.manifest_path, migrations)
+        .map_err(crate::tenancy::TenancyError::into_error)?
+    {
+        Some(tenants) => AppState::with(
+            manifest,
+            Arc::new(crate::serve::policy::rules::Rules),
+            Arc::new(crate::tenancy::resolver::TenantResolver::new(
+                Arc::new(tenants),
+                served.engine,
+            )),
+        ),
+        None => AppState::new(manifest, served.engine),
+    };
     if let Some((path, _)) = &served.watch {
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
         state.use_manifest_dir(dir).map_err(|error| {

@@ -81,3 +81,557 @@ fn tenancy_strategy_must_fit_the_engine() {
         "{rendered}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Provisioning and isolation over HTTP (a real `baas serve`).
+
+use std::io::BufRead as _;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::auth::{AuthServer, agent};
+use crate::support::baas;
+
+const SECRET: &str = "tenancy-test-secret-that-is-long-enough";
+const SERVICE_KEY: &str = "tenancy-service-key";
+
+/// A manifest with `[tenancy]` (`source` and `strategy` given), `[auth]`
+/// and two related entities every rule opens (tenancy alone must isolate).
+fn tenant_manifest(source: &str, strategy: &str) -> String {
+    format!(
+        r#"{HEADER}
+{source}
+[tenancy]
+strategy = "{strategy}"
+resolve = ["claim:tenant", "header:x-tenant", "path"]
+
+[auth]
+jwt_secret = "${{JWT_SECRET}}"
+service_key = "${{BAAS_SERVICE_KEY}}"
+
+[entities.author]
+table = "author"
+primary_key = ["id"]
+
+[entities.author.fields]
+id = {{ type = "int64", generated = "identity" }}
+name = {{ type = "string" }}
+
+[entities.author.rules]
+list = "true"
+view = "true"
+create = "true"
+update = "true"
+delete = "true"
+
+[entities.note]
+table = "note"
+primary_key = ["id"]
+
+[entities.note.fields]
+id = {{ type = "int64", generated = "identity" }}
+title = {{ type = "string" }}
+author_id = {{ type = "int64", nullable = true }}
+
+[[entities.note.relations]]
+name = "note_author_id_fkey"
+fields = ["author_id"]
+references = {{ entity = "author", fields = ["id"] }}
+
+[entities.note.rules]
+list = "true"
+view = "true"
+create = "true"
+update = "true"
+delete = "true"
+"#
+    )
+}
+
+fn token(tenant: Option<&str>) -> String {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let mut claims = json!({ "sub": "user-1", "exp": exp });
+    if let Some(tenant) = tenant {
+        claims["tenant"] = json!(tenant);
+    }
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+/// Who sends a request, and which tenant it names outside the token.
+#[derive(Clone, Copy)]
+enum As<'a> {
+    /// The service key, naming a tenant by header.
+    Service(&'a str),
+    /// A token for a tenant (or none), plus an optional `x-tenant` header.
+    User(Option<&'a str>, Option<&'a str>),
+}
+
+fn send(
+    server: &AsServer,
+    method: &str,
+    path: &str,
+    who: As<'_>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let url = server.0.url(path);
+    let mut request = ureq::http::Request::builder().method(method).uri(&url);
+    match who {
+        As::Service(tenant) => {
+            request = request
+                .header("apikey", SERVICE_KEY)
+                .header("x-tenant", tenant);
+        }
+        As::User(claim, header) => {
+            request = request.header("authorization", format!("Bearer {}", token(claim)));
+            if let Some(header) = header {
+                request = request.header("x-tenant", header);
+            }
+        }
+    }
+    let response = match body {
+        Some(body) => agent().run(
+            request
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .unwrap(),
+        ),
+        None => agent().run(request.body(()).unwrap()),
+    }
+    .unwrap();
+    let status = response.status().as_u16();
+    let text = response.into_body().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+struct AsServer(AuthServer);
+
+fn titles(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .map(|row| row["title"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Makes tenant `slug` with the CLI in `dir`.
+fn create_tenant(dir: &Path, env: &[(&str, &str)], slug: &str) -> Value {
+    let output = baas(dir)
+        .envs(env.iter().copied())
+        .args(["tenants", "create", slug, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "tenants create {slug}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Two tenants with a note (id 1 in each) and an author each; no request
+/// scoped to `acme` may read, write, count, expand or subscribe to
+/// `globex`'s rows, whatever header or path it forges.
+fn assert_isolated(server: &AsServer, dir: &Path, env: &[(&str, &str)]) {
+    for tenant in ["acme", "globex"] {
+        let (status, author) = send(
+            server,
+            "POST",
+            "/api/author",
+            As::Service(tenant),
+            Some(json!({ "name": format!("{tenant} author") })),
+        );
+        assert_eq!(status, 201, "{author}");
+        let (status, note) = send(
+            server,
+            "POST",
+            "/api/note",
+            As::Service(tenant),
+            Some(json!({ "title": format!("{tenant} secret"), "author_id": author["id"] })),
+        );
+        assert_eq!(status, 201, "{note}");
+        assert_eq!(note["id"], 1, "each tenant numbers its own rows: {note}");
+    }
+    let acme = As::User(Some("acme"), None);
+
+    // Read and count: only acme's rows.
+    let (status, list) = send(server, "GET", "/api/note?count=exact", acme, None);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(titles(&list), ["acme secret"]);
+    assert_eq!(list["count"], 1);
+    let (status, row) = send(server, "GET", "/api/note/1?expand=author", acme, None);
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row["title"], "acme secret");
+    assert_eq!(row["author"]["name"], "acme author", "{row}");
+
+    // Forged header or path naming globex with acme's token: 403.
+    for (path, header) in [
+        ("/api/note", Some("globex")),
+        ("/t/globex/api/note", None),
+        ("/t/globex/api/note/1", Some("globex")),
+    ] {
+        let (status, problem) = send(server, "GET", path, As::User(Some("acme"), header), None);
+        assert_eq!(status, 403, "{path}: {problem}");
+        assert_eq!(
+            problem["type"]
+                .as_str()
+                .map(|t| t.ends_with("tenant-mismatch")),
+            Some(true),
+            "{problem}"
+        );
+        assert!(!problem.to_string().contains("globex secret"));
+    }
+    let (status, _) = send(
+        server,
+        "PATCH",
+        "/api/note/1",
+        As::User(Some("acme"), Some("globex")),
+        Some(json!({ "title": "hijacked" })),
+    );
+    assert_eq!(status, 403);
+    let (status, _) = send(server, "DELETE", "/t/globex/api/note/1", acme, None);
+    assert_eq!(status, 403);
+    // The path naming the token's own tenant is fine.
+    let (status, list) = send(server, "GET", "/t/acme/api/note", acme, None);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(titles(&list), ["acme secret"]);
+
+    // A token without a tenant claim may not pick one by header.
+    let (status, _) = send(
+        server,
+        "GET",
+        "/api/note",
+        As::User(None, Some("globex")),
+        None,
+    );
+    assert_eq!(status, 403);
+
+    // Writes land in acme only.
+    let (status, _) = send(
+        server,
+        "PATCH",
+        "/api/note/1",
+        acme,
+        Some(json!({ "title": "acme edited" })),
+    );
+    assert_eq!(status, 200);
+    let (status, _) = send(
+        server,
+        "POST",
+        "/api/note",
+        acme,
+        Some(json!({ "title": "acme second" })),
+    );
+    assert_eq!(status, 201);
+    let (status, list) = send(
+        server,
+        "GET",
+        "/api/note?count=exact",
+        As::Service("globex"),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(titles(&list), ["globex secret"]);
+    assert_eq!(list["count"], 1);
+
+    // Realtime: acme's subscriber sees acme's change and never globex's
+    // (globex's write is published first, so a leak would arrive first).
+    let events = subscribe(server, &token(Some("acme")));
+    send(
+        server,
+        "POST",
+        "/api/note",
+        As::Service("globex"),
+        Some(json!({ "title": "globex live" })),
+    );
+    send(
+        server,
+        "POST",
+        "/api/note",
+        As::Service("acme"),
+        Some(json!({ "title": "acme live" })),
+    );
+    let first = events
+        .recv_timeout(Duration::from_secs(10))
+        .expect("an event for acme");
+    assert_eq!(first["row"]["title"], "acme live", "{first}");
+
+    // Unknown, inactive, or no tenant at all.
+    let (status, problem) = send(server, "GET", "/api/note", As::Service("nosuch"), None);
+    assert_eq!(status, 404, "{problem}");
+    let (status, _) = send(
+        server,
+        "GET",
+        "/api/note",
+        As::User(Some("nosuch"), None),
+        None,
+    );
+    assert_eq!(status, 404);
+    let output = baas(dir)
+        .envs(env.iter().copied())
+        .args(["tenants", "deactivate", "globex"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (status, _) = send(server, "GET", "/api/note", As::Service("globex"), None);
+    assert_eq!(status, 404, "a deactivated tenant is not served");
+    let (status, problem) = send(server, "GET", "/api/note", As::User(None, None), None);
+    assert_eq!(status, 400, "an entity route needs a tenant: {problem}");
+    let (status, _) = send(server, "GET", "/api/_health", As::User(None, None), None);
+    assert_eq!(status, 200);
+}
+
+/// The data of each `create` event of an SSE subscription to `note`.
+fn subscribe(server: &AsServer, bearer: &str) -> mpsc::Receiver<Value> {
+    let response = agent()
+        .get(&server.0.url("/api/_realtime?subscribe=note"))
+        .header("authorization", &format!("Bearer {bearer}"))
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let reader = std::io::BufReader::new(response.into_body().into_reader());
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            if let Some(data) = line.strip_prefix("data:")
+                && let Ok(value) = serde_json::from_str::<Value>(data.trim())
+                && value["type"] == "create"
+                && sender.send(value).is_err()
+            {
+                return;
+            }
+        }
+    });
+    receiver
+}
+
+#[test]
+fn file_tenants_are_isolated_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), tenant_manifest("", "file")).unwrap();
+    let env = [("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)];
+    for slug in ["acme", "globex"] {
+        let record = create_tenant(dir.path(), &env, slug);
+        assert_eq!(record["state"], "active", "{record}");
+        assert!(
+            dir.path()
+                .join(format!(".baas/tenants/{slug}.sqlite3"))
+                .is_file()
+        );
+    }
+    let path = dir.path().to_owned();
+    let server = AsServer(AuthServer::start_in(dir, &env));
+    assert_isolated(&server, &path, &env);
+}
+
+fn run_ok(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
+    let output = baas(dir)
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "baas {args:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+const PG_SOURCE: &str = "\n[source]\nengine = \"postgres\"\nurl = \"${TENANTS_DB}\"\n";
+
+/// A database with a login role that has a password and may create
+/// schemas; its URL (with the password) and the password.
+fn pg_with_password(
+    label: &str,
+) -> Option<(crate::support::postgres::TempDatabase, String, String)> {
+    let mut db = crate::support::postgres::TempDatabase::create(label)?;
+    let password = "Tenancy-Pw-4711-secret";
+    let role = db.role("app", password);
+    db.query(&format!(
+        "GRANT CREATE ON DATABASE \"{}\" TO \"{role}\"",
+        db.name()
+    ));
+    let url = db.url_as(&role, password);
+    Some((db, url, password.to_owned()))
+}
+
+fn schema_exists(db: &crate::support::postgres::TempDatabase, schema: &str) -> bool {
+    db.query(&format!(
+        "SELECT count(*) FROM pg_namespace WHERE nspname = '{schema}'"
+    ))
+    .trim()
+        == "1"
+}
+
+#[test]
+fn schema_tenants_are_isolated_over_http_and_no_password_leaks() {
+    let Some((db, url, password)) = pg_with_password("tenancy_schema") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        tenant_manifest(PG_SOURCE, "schema"),
+    )
+    .unwrap();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url.as_str()),
+    ];
+    let mut said = run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    for slug in ["acme", "globex"] {
+        let record = create_tenant(dir.path(), &env, slug);
+        assert_eq!(record["location"], format!("${{TENANTS_DB}}#schema={slug}"));
+        assert!(db.has_table(&format!("{slug}.note")), "{slug}.note");
+        assert!(db.has_table(&format!("{slug}._baas_migrations")));
+    }
+    assert!(!db.has_table("public.note"), "nothing lands in public");
+    said.push_str(&run_ok(dir.path(), &env, &["tenants", "list", "--json"]));
+    said.push_str(&run_ok(dir.path(), &env, &["tenants", "show", "acme"]));
+    let path = dir.path().to_owned();
+    let server = AsServer(AuthServer::start_in(dir, &env));
+    assert_isolated(&server, &path, &env);
+    let registry = std::fs::read(path.join(".baas/registry.sqlite3")).unwrap();
+    let log = server.0.log();
+    for (what, text) in [
+        ("the CLI output", said),
+        ("the server log", log),
+        (
+            "the registry",
+            String::from_utf8_lossy(&registry).into_owned(),
+        ),
+    ] {
+        assert!(!text.contains(&password), "{what} holds the password");
+    }
+}
+
+#[test]
+fn a_failing_migration_leaves_no_half_tenant_and_an_existing_schema_is_never_taken() {
+    let Some((db, url, _)) = pg_with_password("tenancy_fail") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        tenant_manifest(PG_SOURCE, "schema"),
+    )
+    .unwrap();
+    let env = [("TENANTS_DB", url.as_str())];
+    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    let broken = dir.path().join("migrations/0002_broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(
+        broken.join("up.sql"),
+        "CREATE TABLE half_done (id integer);\nSELECT * FROM no_such_table;\n",
+    )
+    .unwrap();
+    std::fs::write(broken.join("down.sql"), "DROP TABLE half_done;\n").unwrap();
+    let output = baas(dir.path())
+        .envs(env)
+        .args(["tenants", "create", "acme"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("0002_broken"), "{stderr}");
+    assert!(
+        !schema_exists(&db, "acme"),
+        "the half-made schema is dropped"
+    );
+    let list = run_ok(dir.path(), &env, &["tenants", "list", "--json"]);
+    assert!(
+        list.contains("\"tenants\": []") || list.contains("\"tenants\":[]"),
+        "{list}"
+    );
+
+    // A schema that was there before is refused and left alone.
+    std::fs::remove_dir_all(&broken).unwrap();
+    db.query("CREATE SCHEMA taken; CREATE TABLE taken.keep (id integer)");
+    let output = baas(dir.path())
+        .envs(env)
+        .args(["tenants", "create", "taken"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        db.has_table("taken.keep"),
+        "an existing schema is never dropped"
+    );
+    let list = run_ok(dir.path(), &env, &["tenants", "list", "--json"]);
+    assert!(!list.contains("taken"), "{list}");
+    // The slug is free again: a good create succeeds now.
+    create_tenant(dir.path(), &env, "acme");
+    assert!(db.has_table("acme.note"));
+    // Drop asks first; with --yes it removes the schema and the row.
+    let output = baas(dir.path())
+        .envs(env)
+        .args(["tenants", "drop", "acme"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "no terminal to ask on");
+    assert!(schema_exists(&db, "acme"));
+    run_ok(dir.path(), &env, &["tenants", "drop", "acme", "--yes"]);
+    assert!(!schema_exists(&db, "acme"));
+}
+
+#[test]
+fn a_failing_migration_leaves_no_tenant_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), tenant_manifest("", "file")).unwrap();
+    run_ok(
+        dir.path(),
+        &[],
+        &["migrate", "plan", "--name", "init", "--dialect", "sqlite"],
+    );
+    let broken = dir.path().join("migrations/0002_broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(
+        broken.join("up.sql"),
+        "CREATE TABLE half_done (id integer);\nINSERT INTO no_such_table VALUES (1);\n",
+    )
+    .unwrap();
+    std::fs::write(broken.join("down.sql"), "DROP TABLE half_done;\n").unwrap();
+    let output = baas(dir.path())
+        .args(["tenants", "create", "acme"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(!dir.path().join(".baas/tenants/acme.sqlite3").exists());
+    let list = run_ok(dir.path(), &[], &["tenants", "list", "--json"]);
+    assert!(!list.contains("acme"), "{list}");
+    for bad in ["Acme", "public", "a-b", "x;drop"] {
+        let output = baas(dir.path())
+            .args(["tenants", "create", bad])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+    }
+}

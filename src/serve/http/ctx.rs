@@ -19,6 +19,8 @@ pub struct Ctx {
     pub query: Option<String>,
     /// The entity segment of `/api/{entity}/...`, percent-decoded.
     pub entity: Option<String>,
+    /// The tenant the request is for (set by `http::tenant`).
+    pub tenant: Option<String>,
 }
 
 impl Ctx {
@@ -36,6 +38,7 @@ impl Ctx {
             query: uri.query().map(str::to_owned),
             entity,
             path,
+            tenant: None,
         }
     }
 }
@@ -44,9 +47,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::new(&parts.uri, parts.headers.get(REQUEST_ID)))
+        let mut ctx = Self::new(&parts.uri, parts.headers.get(REQUEST_ID));
+        ctx.tenant = parts
+            .extensions
+            .get::<RequestTenant>()
+            .map(|tenant| tenant.0.clone());
+        Ok(ctx)
     }
 }
+
+/// The tenant of a request, once `http::tenant` resolved it.
+#[derive(Debug, Clone)]
+pub struct RequestTenant(pub String);
 
 /// The header that carries the request id.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

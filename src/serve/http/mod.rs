@@ -20,6 +20,7 @@ pub mod realtime;
 pub mod request;
 pub mod routes;
 pub mod studio;
+pub mod tenant;
 pub mod users;
 
 use std::sync::Arc;
@@ -32,6 +33,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
+use tower::Layer as _;
 
 pub use ctx::{Ctx, REQUEST_ID};
 pub use guard::HttpOptions;
@@ -86,7 +88,9 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         options.rate_limit_per_user,
         options.login_attempts_per_minute,
     ));
-    api.layer(DefaultBodyLimit::max(BODY_LIMIT))
+    let api = api
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(app.clone(), tenant::resolve))
         .layer(middleware::from_fn_with_state(
             limits.clone(),
             edge::limit_user,
@@ -99,7 +103,10 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         ))
         .layer(options.cors())
         .layer(middleware::from_fn(edge::security_headers))
-        .layer(middleware::from_fn(identify_and_log))
+        .layer(middleware::from_fn(identify_and_log));
+    // `/t/{tenant}/api/...` is stripped to `/api/...` before routing (a
+    // layer on the router itself runs after routing).
+    Router::new().fallback_service(middleware::map_request(tenant::strip_path_prefix).layer(api))
 }
 
 /// Request ids: the start time of the process and a counter, in hex

@@ -208,6 +208,7 @@ pub async fn sse(
     let stream = Stream {
         app,
         principal: caller.0,
+        tenant: ctx.tenant.clone(),
         request,
         params: pairs,
         backlog: backlog.into(),
@@ -235,6 +236,8 @@ pub async fn sse(
 struct Stream {
     app: Arc<AppState>,
     principal: Arc<Principal>,
+    /// The tenant subscribed to: only its changes are sent.
+    tenant: Option<String>,
     request: Request,
     /// The query string, for rules that read `@query`.
     params: Vec<(String, String)>,
@@ -287,9 +290,8 @@ impl Stream {
     /// The SSE event of `event` for this subscriber, if it may see any of
     /// it.
     fn deliver(&self, event: &Event) -> Option<SseEvent> {
-        // Tenants are not chosen on this route yet: changes of a tenant
-        // are for that tenant's subscribers only.
-        if event.tenant.is_some() {
+        // A tenant's changes are for that tenant's subscribers only.
+        if event.tenant != self.tenant {
             return None;
         }
         let state = self.app.snapshot();

@@ -51,6 +51,7 @@ fn operation(
         return Err(unknown_entity(schema, &name));
     }
     let mut operation = Operation::new(caller.0.clone(), name, action);
+    operation.tenant.clone_from(&ctx.tenant);
     if schema.rules.uses_query {
         operation.params =
             url::form_urlencoded::parse(ctx.query.as_deref().unwrap_or_default().as_bytes())

@@ -428,7 +428,7 @@ impl Identity {
 }
 
 /// A claim by name, or by a dotted path into object claims.
-fn claim<'a>(claims: &'a Map<String, Json>, name: &str) -> Option<&'a Json> {
+pub fn claim<'a>(claims: &'a Map<String, Json>, name: &str) -> Option<&'a Json> {
     if let Some(value) = claims.get(name) {
         return Some(value);
     }

@@ -1,6 +1,6 @@
 //! Which store serves an operation: the resolver hands out the store of a
-//! tenant (or of the deployment, when there are no tenants). Today there is
-//! one database per `baas serve`; per-tenant stores plug in here.
+//! tenant (or of the deployment, when there are no tenants). [`Single`]
+//! serves one database; `tenancy::resolver` serves a store per tenant.
 
 use std::sync::Arc;
 
@@ -18,6 +18,26 @@ pub trait StoreResolver: Send + Sync + 'static {
 
     /// The store of the deployment itself (health checks, no tenant).
     fn default_store(&self) -> Arc<dyn Store>;
+
+    /// Whether requests for `tenant` are served (asked before any work, so
+    /// an unknown tenant is a 404 whatever the route).
+    fn admit<'a>(&'a self, tenant: &'a str) -> BoxFuture<'a, Result<(), Refusal>> {
+        let _ = tenant;
+        Box::pin(async { Err(Refusal::NoTenants) })
+    }
+}
+
+/// Why requests for a tenant are not served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The deployment has no tenants.
+    NoTenants,
+    /// No such tenant (or its provisioning did not finish).
+    Unknown,
+    /// The tenant is deactivated.
+    Inactive,
+    /// Its registry or database cannot be reached now.
+    Unavailable(String),
 }
 
 /// One database for every operation.

@@ -1,0 +1,243 @@
+//! `baas tenants`: make, list, show, deactivate and drop the tenants of a
+//! manifest with `[tenancy]` (the work is in [`crate::tenancy`]).
+
+use serde_json::json;
+
+use crate::ExitStatus;
+use crate::commands::shared::MigrationsDir;
+use crate::context::Context;
+use crate::tenancy::{Place, Slug, TenancyError, TenantRecord, Tenants, provision};
+use crate::ui::table;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum TenantsCommand {
+    /// Make a tenant: its file, schema or database, with every migration applied (all or nothing)
+    Create(CreateArgs),
+    /// List the tenants of the registry
+    List(MigrationsDir),
+    /// Show one tenant
+    Show(SlugArgs),
+    /// Stop serving a tenant (its rows are kept)
+    Deactivate(SlugArgs),
+    /// Serve a deactivated tenant again
+    Activate(SlugArgs),
+    /// Drop a tenant with all its rows (asks first, or --yes)
+    Drop(SlugArgs),
+}
+
+/// Make a tenant.
+///
+/// Registers the slug, makes its place (a SQLite file under
+/// `.baas/tenants/`, or a PostgreSQL schema named after it), applies every
+/// migration of the migrations folder (a SQLite tenant without migrations
+/// gets the manifest's tables), then marks it ready. On any failure the
+/// place is removed and the registry row with it: nothing is left behind.
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct CreateArgs {
+    /// The tenant's slug: a lower-case letter, then lower-case letters, digits or `_`
+    pub slug: String,
+    /// A display name
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub migrations: MigrationsDir,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SlugArgs {
+    /// The tenant's slug
+    pub slug: String,
+    #[command(flatten)]
+    pub migrations: MigrationsDir,
+}
+
+pub async fn run(command: TenantsCommand, cx: &Context) -> anyhow::Result<ExitStatus> {
+    match command {
+        TenantsCommand::Create(args) => create(args, cx).await,
+        TenantsCommand::List(migrations) => list(&open(cx, &migrations)?, cx),
+        TenantsCommand::Show(args) => show(args, cx),
+        TenantsCommand::Deactivate(args) => set_active(args, cx, false),
+        TenantsCommand::Activate(args) => set_active(args, cx, true),
+        TenantsCommand::Drop(args) => drop(args, cx).await,
+    }
+}
+
+/// The tenants of the manifest; refused without `[tenancy]`.
+fn open(cx: &Context, migrations: &MigrationsDir) -> anyhow::Result<Tenants> {
+    let manifest = crate::manifest::load_file(&cx.manifest_path)?.manifest;
+    Tenants::open(&manifest, &cx.manifest_path, migrations.resolve(cx))
+        .map_err(TenancyError::into_error)?
+        .ok_or_else(|| {
+            crate::error::UsageError::new(format!(
+                "`{}` has no `[tenancy]` section",
+                cx.display_path(&cx.manifest_path)
+            ))
+            .with_hint(
+                "add `[tenancy]` with `strategy = \"file\"` (SQLite) or `\"schema\"` (PostgreSQL)",
+            )
+            .into()
+        })
+}
+
+fn slug(text: &str) -> anyhow::Result<Slug> {
+    Slug::parse(text).map_err(TenancyError::into_error)
+}
+
+async fn create(args: CreateArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    let tenants = open(cx, &args.migrations)?;
+    let slug = slug(&args.slug)?;
+    let started = std::time::Instant::now();
+    let record = provision::create(&tenants, &slug, args.name.as_deref())
+        .await
+        .map_err(TenancyError::into_error)?;
+    let elapsed = started.elapsed();
+    if cx.printer.json_mode() {
+        let mut value = record_json(&record);
+        value["provision_ms"] = json!(elapsed.as_secs_f64() * 1000.0);
+        cx.printer.json(&value)?;
+    } else {
+        cx.printer.success(
+            "Created",
+            &format!(
+                "tenant `{slug}` at `{}` in {:.0} ms",
+                Place::parse(&record.location).shown(),
+                elapsed.as_secs_f64() * 1000.0
+            ),
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn list(tenants: &Tenants, cx: &Context) -> anyhow::Result<ExitStatus> {
+    let records = tenants.registry.list().map_err(TenancyError::into_error)?;
+    if cx.printer.json_mode() {
+        let rows: Vec<_> = records.iter().map(record_json).collect();
+        cx.printer.json(&json!({ "tenants": rows }))?;
+        return Ok(ExitStatus::Success);
+    }
+    if records.is_empty() {
+        cx.printer
+            .status("No tenants yet: make one with `baas tenants create SLUG`");
+        return Ok(ExitStatus::Success);
+    }
+    let mut out = table::new(&["slug", "name", "state", "version", "location"]);
+    for record in &records {
+        out.add_row(vec![
+            record.slug.clone(),
+            record.name.clone().unwrap_or_default(),
+            state(record).to_owned(),
+            record
+                .schema_version
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            Place::parse(&record.location).shown(),
+        ]);
+    }
+    cx.printer.data(&format!("{out}\n"))?;
+    Ok(ExitStatus::Success)
+}
+
+fn show(args: SlugArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    let tenants = open(cx, &args.migrations)?;
+    let record = tenants
+        .record(&slug(&args.slug)?)
+        .map_err(TenancyError::into_error)?;
+    if cx.printer.json_mode() {
+        cx.printer.json(&record_json(&record))?;
+    } else {
+        let value = record_json(&record);
+        let mut text = String::new();
+        if let Some(object) = value.as_object() {
+            for (key, value) in object {
+                let shown = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                text.push_str(&format!("{key:<15} {shown}\n"));
+            }
+        }
+        cx.printer.data(&text)?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn set_active(args: SlugArgs, cx: &Context, active: bool) -> anyhow::Result<ExitStatus> {
+    let tenants = open(cx, &args.migrations)?;
+    let slug = slug(&args.slug)?;
+    let record = tenants.record(&slug).map_err(TenancyError::into_error)?;
+    if !tenants
+        .registry
+        .set_active(slug.as_str(), active)
+        .map_err(TenancyError::into_error)?
+    {
+        return Err(crate::error::UsageError::new(format!(
+            "tenant `{slug}` is {}: it cannot be {}",
+            state(&record),
+            if active { "activated" } else { "deactivated" }
+        ))
+        .with_hint(format!(
+            "finish or clean it up with `baas tenants drop {slug} --yes`"
+        ))
+        .into());
+    }
+    let verb = if active { "Activated" } else { "Deactivated" };
+    if cx.printer.json_mode() {
+        let record = tenants.record(&slug).map_err(TenancyError::into_error)?;
+        cx.printer.json(&record_json(&record))?;
+    } else {
+        cx.printer.success(verb, &format!("tenant `{slug}`"));
+    }
+    Ok(ExitStatus::Success)
+}
+
+async fn drop(args: SlugArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    let tenants = open(cx, &args.migrations)?;
+    let slug = slug(&args.slug)?;
+    let record = tenants.record(&slug).map_err(TenancyError::into_error)?;
+    let question = format!(
+        "Drop tenant `{slug}` and every row at `{}`?",
+        Place::parse(&record.location).shown()
+    );
+    if !cx.confirm(&question, "pass --yes to drop a tenant without a terminal")? {
+        cx.printer.status("Nothing was dropped");
+        return Ok(ExitStatus::Success);
+    }
+    let dropped = provision::drop(&tenants, &slug)
+        .await
+        .map_err(TenancyError::into_error)?;
+    if cx.printer.json_mode() {
+        cx.printer
+            .json(&json!({ "dropped": record_json(&dropped) }))?;
+    } else {
+        cx.printer.success("Dropped", &format!("tenant `{slug}`"));
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn state(record: &TenantRecord) -> &'static str {
+    match (record.ready, record.active) {
+        (false, _) => "provisioning",
+        (true, true) => "active",
+        (true, false) => "inactive",
+    }
+}
+
+/// A record as JSON, its location shown without any password.
+fn record_json(record: &TenantRecord) -> serde_json::Value {
+    let pool_options: serde_json::Value =
+        serde_json::from_str(&record.pool_options).unwrap_or_else(|_| json!({}));
+    json!({
+        "id": record.id,
+        "slug": record.slug,
+        "name": record.name,
+        "state": state(record),
+        "active": record.active,
+        "schema_version": record.schema_version,
+        "location": Place::parse(&record.location).shown(),
+        "pool_options": pool_options,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    })
+}

@@ -1,0 +1,221 @@
+//! Where a tenant's rows live ([`Place`]), the location the registry keeps
+//! for it, and the connection string it is reached with.
+//!
+//! | strategy | place | location in the registry |
+//! |---|---|---|
+//! | `file` | `.baas/tenants/{slug}.sqlite3` | that path, relative to the manifest |
+//! | `schema` | schema `{slug}` on the server | `${DATABASE_URL}#schema={slug}` |
+//!
+//! The server stays the `${ENV}` reference written in baas.toml: a location
+//! never carries a password. A schema tenant's connections set
+//! `search_path` to its schema (`options=-csearch_path=...`), so the
+//! manifest's unqualified tables, the migrations and `_baas_migrations`
+//! are all the tenant's own.
+
+use std::path::PathBuf;
+
+use url::Url;
+
+use super::{Slug, TenancyError, Tenants};
+use crate::manifest::TenancyStrategy;
+use crate::source::{SourceLocation, redact};
+
+/// Where one tenant's rows live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A SQLite file, relative to the manifest's folder.
+    File { path: PathBuf },
+    /// A PostgreSQL schema on `server` (an `${ENV}` reference or a URL
+    /// without a password).
+    Schema { server: String, schema: String },
+}
+
+const SCHEMA_MARK: &str = "#schema=";
+
+impl Place {
+    /// The place a new tenant `slug` gets under the deployment's strategy.
+    pub fn new(tenants: &Tenants, slug: &Slug) -> Result<Self, TenancyError> {
+        match tenants.strategy {
+            TenancyStrategy::File => Ok(Self::File {
+                path: PathBuf::from(".baas")
+                    .join("tenants")
+                    .join(format!("{slug}.sqlite3")),
+            }),
+            TenancyStrategy::Schema => {
+                let Some(server) = tenants.server.clone() else {
+                    return Err(TenancyError::refused(
+                        "strategy `schema` has no server to make the schema on",
+                        "set `[source] url` or `[tenancy] url` in baas.toml",
+                    ));
+                };
+                refuse_written_password(&server)?;
+                Ok(Self::Schema {
+                    server,
+                    schema: slug.to_string(),
+                })
+            }
+            other => Err(TenancyError::refused(
+                format!("strategy `{other}` cannot provision tenants in this build"),
+                "use strategy \"file\" (SQLite) or \"schema\" (PostgreSQL)",
+            )),
+        }
+    }
+
+    /// The place a registry location names.
+    pub fn parse(location: &str) -> Self {
+        match location.rsplit_once(SCHEMA_MARK) {
+            Some((server, schema)) => Self::Schema {
+                server: server.to_owned(),
+                schema: schema.to_owned(),
+            },
+            None => Self::File {
+                path: PathBuf::from(location),
+            },
+        }
+    }
+
+    /// What the registry keeps.
+    pub fn location(&self) -> String {
+        match self {
+            Self::File { path } => path.display().to_string(),
+            Self::Schema { server, schema } => format!("{server}{SCHEMA_MARK}{schema}"),
+        }
+    }
+
+    /// The database to connect to, its `${ENV}` references resolved.
+    pub fn connection(&self, tenants: &Tenants) -> Result<SourceLocation, TenancyError> {
+        match self {
+            Self::File { path } => Ok(SourceLocation::Sqlite {
+                path: tenants.dir.join(path),
+            }),
+            Self::Schema { server, schema } => {
+                let mut url = server_url(tenants, server)?;
+                url.query_pairs_mut()
+                    .append_pair("options[search_path]", schema);
+                Ok(SourceLocation::Postgres { url })
+            }
+        }
+    }
+
+    /// Makes the empty place; refused when it exists already (it is never
+    /// taken over, nor removed by a failed provisioning).
+    pub async fn create(&self, tenants: &Tenants) -> Result<(), TenancyError> {
+        match self {
+            Self::File { path } => {
+                let path = tenants.dir.join(path);
+                if path.exists() {
+                    return Err(TenancyError::refused(
+                        format!("`{}` exists already", path.display()),
+                        "move the file away, or pick another slug",
+                    ));
+                }
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|error| {
+                        TenancyError::Database(format!(
+                            "cannot create `{}`: {error}",
+                            parent.display()
+                        ))
+                    })?;
+                }
+                Ok(())
+            }
+            Self::Schema { server, schema } => {
+                super::postgres::create_schema(&server_url(tenants, server)?, schema).await
+            }
+        }
+    }
+
+    /// Removes the place and everything in it (nothing when it is gone).
+    pub async fn destroy(&self, tenants: &Tenants) -> Result<(), TenancyError> {
+        match self {
+            Self::File { path } => {
+                let path = tenants.dir.join(path);
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    match std::fs::remove_file(&file) {
+                        Ok(()) => {}
+                        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(error) => {
+                            return Err(TenancyError::Database(format!(
+                                "cannot remove `{}`: {error}",
+                                PathBuf::from(file).display()
+                            )));
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Self::Schema { server, schema } => {
+                super::postgres::drop_schema(&server_url(tenants, server)?, schema).await
+            }
+        }
+    }
+
+    /// The location as shown to people: no password even if one was
+    /// written.
+    pub fn shown(&self) -> String {
+        redact(&self.location())
+    }
+}
+
+/// `server` with its `${ENV}` references resolved, as a URL.
+fn server_url(tenants: &Tenants, server: &str) -> Result<Url, TenancyError> {
+    let resolved = tenants.env.interpolate(server).map_err(|error| {
+        TenancyError::refused(
+            format!("the tenants' server `{server}`: {error}"),
+            "set the variable in the environment or in .env",
+        )
+    })?;
+    Url::parse(&resolved).map_err(|error| {
+        TenancyError::refused(
+            format!(
+                "the tenants' server `{}` is not a URL: {error}",
+                redact(&resolved)
+            ),
+            "write it as `postgres://user:${PASSWORD}@host/database`",
+        )
+    })
+}
+
+/// A server written with its password in clear would put the password in
+/// the registry: refused (DESIGN.md §5b, credentials as env references).
+fn refuse_written_password(server: &str) -> Result<(), TenancyError> {
+    let written = Url::parse(server)
+        .ok()
+        .and_then(|url| url.password().map(str::to_owned))
+        .is_some_and(|password| !password.contains("${") && !password.contains("%7B"));
+    if written {
+        return Err(TenancyError::refused(
+            format!(
+                "the tenants' server `{}` has its password written in baas.toml",
+                redact(server)
+            ),
+            "write the server as `${DATABASE_URL}` (or the password as `${DATABASE_PASSWORD}`) and set it in the environment or .env",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_round_trip_and_keep_env_references() {
+        for place in [
+            Place::File {
+                path: PathBuf::from(".baas/tenants/acme.sqlite3"),
+            },
+            Place::Schema {
+                server: "${DATABASE_URL}".into(),
+                schema: "acme".into(),
+            },
+        ] {
+            assert_eq!(Place::parse(&place.location()), place);
+        }
+        assert!(refuse_written_password("postgres://u:secret@h/db").is_err());
+        assert!(refuse_written_password("postgres://u:${PW}@h/db").is_ok());
+        assert!(refuse_written_password("${DATABASE_URL}").is_ok());
+    }
+}

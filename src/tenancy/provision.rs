@@ -1,0 +1,170 @@
+//! Making and removing tenants, all or nothing, and bringing one tenant's
+//! place up to the migrations folder.
+//!
+//! `create` registers the slug as "provisioning" first, then makes the
+//! place and applies every migration, then marks the row ready. A failure
+//! on the way removes the place (only when this run made it) and the row;
+//! a process killed on the way leaves a row that is not ready, which
+//! `list` shows and `drop` cleans up, so the registry never loses track
+//! of a schema or file it made.
+
+use std::time::Duration;
+
+use super::{Place, Slug, TenancyError, TenantRecord, Tenants};
+use crate::backend::Backend;
+use crate::migrate::folder::{self, Migration};
+use crate::migrate::history::{self, Conflict};
+use crate::migrate::runner::{Direction, Missing};
+use crate::migrate::{MigrateError, Target};
+
+/// How long a tenant's migration waits for another runner's lock.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Provisions tenant `slug`: its place, all migrations, its registry row.
+pub async fn create(
+    tenants: &Tenants,
+    slug: &Slug,
+    name: Option<&str>,
+) -> Result<TenantRecord, TenancyError> {
+    let place = Place::new(tenants, slug)?;
+    if !tenants
+        .registry
+        .begin(slug.as_str(), name, &place.location())?
+    {
+        let existing = tenants.record(slug)?;
+        if existing.ready {
+            return Err(TenancyError::Exists(slug.to_string()));
+        }
+        return Err(TenancyError::refused(
+            format!("tenant `{slug}` is being provisioned, or its provisioning was interrupted"),
+            format!(
+                "wait for the other `baas tenants create` to finish, or clean it up with `baas tenants drop {slug} --yes`"
+            ),
+        ));
+    }
+    let mut made = false;
+    let result = async {
+        place.create(tenants).await?;
+        made = true;
+        migrate(tenants, &place).await
+    }
+    .await;
+    match result {
+        Ok(applied) => {
+            tenants.registry.finish(slug.as_str(), applied.version)?;
+            tenants.record(slug)
+        }
+        Err(error) => {
+            if made && let Err(cleanup) = place.destroy(tenants).await {
+                tracing::warn!(
+                    target: "baas::tenancy",
+                    tenant = slug.as_str(),
+                    "could not remove the place of the failed tenant: {cleanup}"
+                );
+                // The row stays (not ready) so that `drop` can finish the job.
+                return Err(error);
+            }
+            tenants.registry.remove(slug.as_str())?;
+            Err(error)
+        }
+    }
+}
+
+/// Removes tenant `slug`: its place with every row in it, then its
+/// registry row (also a provisioning that never finished).
+pub async fn drop(tenants: &Tenants, slug: &Slug) -> Result<TenantRecord, TenancyError> {
+    let record = tenants.record(slug)?;
+    Place::parse(&record.location).destroy(tenants).await?;
+    tenants.registry.remove(slug.as_str())?;
+    Ok(record)
+}
+
+/// What [`migrate`] did to one tenant.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// The migrations applied now, by id.
+    pub applied: Vec<String>,
+    /// The newest migration's number after the run (`None` without a
+    /// migrations folder).
+    pub version: Option<i64>,
+}
+
+/// Brings the tenant at `place` up to the migrations folder, under the
+/// runner's lock; a SQLite tenant of a deployment without migrations is
+/// brought up to the manifest instead (as the dev database is).
+pub async fn migrate(tenants: &Tenants, place: &Place) -> Result<Applied, TenancyError> {
+    let location = place.connection(tenants)?;
+    let Some(backend) = Backend::of(&location) else {
+        return Err(TenancyError::Database(format!(
+            "`{}` is not a database",
+            place.shown()
+        )));
+    };
+    let target = backend.target();
+    let migrations = folder::load(&tenants.migrations, target).map_err(MigrateError::from)?;
+    if migrations.is_empty() {
+        return match (target, &location) {
+            (Target::Sqlite, crate::source::SourceLocation::Sqlite { path }) => {
+                crate::migrate::sync::sync(path, &tenants.manifest, false)
+                    .map_err(|error| TenancyError::Database(format!("{error:#}")))?;
+                Ok(Applied::default())
+            }
+            _ => Err(TenancyError::refused(
+                format!(
+                    "there are no migrations in `{}` to make a tenant's tables with",
+                    tenants.migrations.display()
+                ),
+                "write them first with `baas migrate plan --name init`",
+            )),
+        };
+    }
+    let mut runner = backend.runner(Missing::Create).await?;
+    runner.lock(LOCK_TIMEOUT, &|| {}).await?;
+    let result = async {
+        let done = runner.applied().await?;
+        let pending = history::pending(&migrations, &done).map_err(conflict)?;
+        let steps = pending
+            .iter()
+            .map(|m| {
+                crate::migrate::steps::prepare(m, Direction::Up, target, runner.transactional())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let ran = crate::migrate::steps::run(&mut runner, &steps, &mut |_| {}).await?;
+        Ok::<_, TenancyError>(ran)
+    }
+    .await;
+    let unlocked = runner.unlock().await;
+    let ran = result?;
+    unlocked?;
+    Ok(Applied {
+        applied: ran
+            .iter()
+            .map(|done| format!("{:04}_{}", done.number, done.name))
+            .collect(),
+        version: migrations.last().map(|m: &Migration| i64::from(m.number())),
+    })
+}
+
+fn conflict(conflict: Conflict) -> TenancyError {
+    let (message, hint) = match conflict {
+        Conflict::Modified(ids) => (
+            format!(
+                "applied migration(s) {} changed since they were applied",
+                ids.join(", ")
+            ),
+            "restore their files; put new changes in a new migration",
+        ),
+        Conflict::MissingFile(ids) => (
+            format!(
+                "applied migration(s) {} have no folder any more",
+                ids.join(", ")
+            ),
+            "restore the folders from version control",
+        ),
+        Conflict::OutOfOrder { pending, applied } => (
+            format!("`{pending}` is pending but the newer `{applied}` is applied"),
+            "renumber the pending migration after the applied ones",
+        ),
+    };
+    TenancyError::refused(message, hint)
+}

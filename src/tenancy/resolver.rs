@@ -1,0 +1,108 @@
+//! The kernel's store resolver for a tenanted deployment: the tenant's
+//! registry row says where its rows are, and [`Pools`] keeps its store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+use super::pools::{self, Pools};
+use super::{Place, Tenants};
+use crate::backend::Backend;
+use crate::query::QueryError;
+use crate::serve::store::resolver::{Refusal, StoreResolver};
+use crate::serve::store::{Store, StoreError};
+
+/// Hands out the store of the tenant an operation runs for.
+pub struct TenantResolver {
+    tenants: Arc<Tenants>,
+    pools: Pools,
+    /// The deployment's own store (health, built-in users).
+    default: Arc<dyn Store>,
+}
+
+impl TenantResolver {
+    pub fn new(tenants: Arc<Tenants>, default: Arc<dyn Store>) -> Self {
+        let tenancy = tenants.manifest.tenancy.clone().unwrap_or_default();
+        let cap = tenancy.max_pools.map_or(pools::DEFAULT_CAP, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        });
+        let idle = tenancy
+            .idle_seconds
+            .map_or(pools::DEFAULT_IDLE, Duration::from_secs);
+        Self {
+            tenants,
+            pools: Pools::new(cap, idle),
+            default,
+        }
+    }
+
+    pub fn pools(&self) -> &Pools {
+        &self.pools
+    }
+
+    fn record(&self, tenant: &str) -> Result<super::TenantRecord, Refusal> {
+        match self.tenants.registry.get(tenant) {
+            Ok(Some(record)) if record.serves() => Ok(record),
+            Ok(Some(record)) if record.ready => Err(Refusal::Inactive),
+            Ok(_) => Err(Refusal::Unknown),
+            Err(error) => Err(Refusal::Unavailable(error.to_string())),
+        }
+    }
+}
+
+fn not_served(tenant: &str) -> StoreError {
+    StoreError::Query(QueryError {
+        at: "tenant".into(),
+        message: format!("there is no tenant `{tenant}`"),
+    })
+}
+
+impl StoreResolver for TenantResolver {
+    fn resolve<'a>(
+        &'a self,
+        tenant: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Arc<dyn Store>, StoreError>> {
+        Box::pin(async move {
+            let Some(tenant) = tenant else {
+                return Err(StoreError::Query(QueryError {
+                    at: "tenant".into(),
+                    message: "this API serves tenants: name the tenant of the request (see `[tenancy] resolve` in baas.toml)".into(),
+                }));
+            };
+            let record = match self.record(tenant) {
+                Ok(record) => record,
+                Err(Refusal::Unavailable(reason)) => {
+                    return Err(StoreError::Unavailable(anyhow::anyhow!(reason)));
+                }
+                Err(_) => {
+                    self.pools.close(tenant);
+                    return Err(not_served(tenant));
+                }
+            };
+            self.pools
+                .get(tenant, &record.location, || async {
+                    let place = Place::parse(&record.location);
+                    let location = place
+                        .connection(&self.tenants)
+                        .map_err(|error| StoreError::Unavailable(error.into()))?;
+                    let Some(backend) = Backend::of(&location) else {
+                        return Err(StoreError::Internal(anyhow::anyhow!(
+                            "tenant `{tenant}` has no database at `{}`",
+                            place.shown()
+                        )));
+                    };
+                    backend.store(&self.tenants.manifest).await
+                })
+                .await
+        })
+    }
+
+    fn admit<'a>(&'a self, tenant: &'a str) -> BoxFuture<'a, Result<(), Refusal>> {
+        Box::pin(async move { self.record(tenant).map(|_| ()) })
+    }
+
+    fn default_store(&self) -> Arc<dyn Store> {
+        self.default.clone()
+    }
+}
