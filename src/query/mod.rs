@@ -24,6 +24,21 @@ pub struct ListQuery {
     pub expand: Vec<Vec<String>>,
 }
 
+impl ListQuery {
+    /// The first `limit` rows matching `filter`, all fields, in no order.
+    pub fn matching(filter: Filter, limit: u64) -> Self {
+        Self {
+            filter: Some(filter),
+            select: None,
+            order: Vec::new(),
+            limit,
+            offset: 0,
+            count: false,
+            expand: Vec::new(),
+        }
+    }
+}
+
 /// The default and the largest `limit`.
 pub const DEFAULT_LIMIT: u64 = 100;
 pub const MAX_LIMIT: u64 = 1000;

@@ -344,3 +344,237 @@ async fn the_profile_is_off_unless_asked_for() {
     assert!(root.body["openapi"].is_string(), "{}", root.body);
     let _: Value = root.body;
 }
+
+async fn send(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Answer {
+    raw(
+        router,
+        method,
+        uri,
+        body.map(|b| b.to_string().into_bytes()),
+        headers,
+    )
+    .await
+}
+
+const REPRESENTATION: (&str, &str) = ("prefer", "return=representation");
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inserts_one_or_many_with_the_answer_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = example(dir.path());
+    // Minimal by default: 201, no body.
+    let minimal = send(
+        &router,
+        "POST",
+        "/rest/v1/author",
+        Some(json!({"name": "A"})),
+        &[],
+    )
+    .await;
+    assert_eq!(minimal.status, 201, "{}", minimal.body);
+    assert_eq!(minimal.body, Value::Null);
+    // Headers only: where the row is.
+    let located = send(
+        &router,
+        "POST",
+        "/rest/v1/author",
+        Some(json!({"name": "B"})),
+        &[("prefer", "return=headers-only")],
+    )
+    .await;
+    assert_eq!(located.status, 201);
+    assert_eq!(located.header("location"), Some("/author?id=eq.5"));
+    // An array: every row, shaped by `select` (with an embedding).
+    let many = send(
+        &router,
+        "POST",
+        "/rest/v1/book?select=title,author(name)",
+        Some(json!([
+            {"title": "T1", "isbn": "i-1", "author_id": 4},
+            {"title": "T2", "isbn": "i-2", "author_id": 5},
+        ])),
+        &[REPRESENTATION],
+    )
+    .await;
+    assert_eq!(many.status, 201, "{}", many.body);
+    assert_eq!(
+        many.body,
+        json!([
+            {"title": "T1", "author": {"name": "A"}},
+            {"title": "T2", "author": {"name": "B"}},
+        ])
+    );
+    // `.single()` on an insert of one row: the object.
+    let single = send(
+        &router,
+        "POST",
+        "/rest/v1/tag",
+        Some(json!({"label": "new"})),
+        &[
+            REPRESENTATION,
+            ("accept", "application/vnd.pgrst.object+json"),
+        ],
+    )
+    .await;
+    assert_eq!(single.body, json!({"id": 4, "label": "new"}));
+    // `columns` keeps only the named keys.
+    let columns = send(
+        &router,
+        "POST",
+        "/rest/v1/tag?columns=label",
+        Some(json!({"label": "c", "id": 99})),
+        &[REPRESENTATION],
+    )
+    .await;
+    assert_eq!(columns.body, json!([{"id": 5, "label": "c"}]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upserts_merge_or_ignore_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = example(dir.path());
+    let merged = send(
+        &router,
+        "POST",
+        "/rest/v1/tag?on_conflict=label",
+        Some(json!([{"label": "classic"}, {"label": "fresh"}])),
+        &[(
+            "prefer",
+            "return=representation,resolution=merge-duplicates",
+        )],
+    )
+    .await;
+    assert_eq!(merged.status, 201, "{}", merged.body);
+    assert_eq!(
+        merged.body,
+        json!([{"id": 1, "label": "classic"}, {"id": 4, "label": "fresh"}])
+    );
+    let updated = send(
+        &router,
+        "POST",
+        "/rest/v1/author",
+        Some(json!({"id": 2, "name": "I. Calvino"})),
+        &[
+            ("prefer", "return=representation"),
+            ("prefer", "resolution=merge-duplicates"),
+        ],
+    )
+    .await;
+    assert_eq!(updated.body[0]["name"], "I. Calvino", "{}", updated.body);
+    assert_eq!(updated.body[0]["born_on"], "1923-10-15");
+    let ignored = send(
+        &router,
+        "POST",
+        "/rest/v1/tag?on_conflict=label",
+        Some(json!([{"label": "classic"}, {"label": "other"}])),
+        &[(
+            "prefer",
+            "return=representation,resolution=ignore-duplicates",
+        )],
+    )
+    .await;
+    assert_eq!(ignored.body, json!([{"id": 5, "label": "other"}]));
+    // Without a resolution, a duplicate is PostgreSQL's 23505 as 409.
+    let conflict = send(
+        &router,
+        "POST",
+        "/rest/v1/tag",
+        Some(json!({"label": "classic"})),
+        &[],
+    )
+    .await;
+    pg_error(&conflict, 409, "23505");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filtered_updates_and_deletes_touch_every_matching_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = example(dir.path());
+    let updated = send(
+        &router,
+        "PATCH",
+        "/rest/v1/book?author_id=eq.1&select=id,in_stock",
+        Some(json!({"in_stock": false})),
+        &[REPRESENTATION],
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(
+        updated.body,
+        json!([{"id": 1, "in_stock": false}, {"id": 2, "in_stock": false}])
+    );
+    let minimal = send(
+        &router,
+        "PATCH",
+        "/rest/v1/book?id=eq.3",
+        Some(json!({"pages": 166})),
+        &[("prefer", "count=exact")],
+    )
+    .await;
+    assert_eq!(minimal.status, 204);
+    assert_eq!(minimal.header("content-range"), Some("*/1"));
+    let stock = get(
+        &router,
+        "/rest/v1/book?select=id&in_stock=is.false&order=id",
+        &[],
+    )
+    .await;
+    assert_eq!(ids(&stock), [1, 2, 3]);
+
+    // Without a filter: refused, as PostgreSQL's safe update does.
+    for method in ["PATCH", "DELETE"] {
+        let body = (method == "PATCH").then(|| json!({"pages": 1}));
+        let answer = send(&router, method, "/rest/v1/book", body, &[]).await;
+        pg_error(&answer, 400, "21000");
+    }
+    let invalid = send(
+        &router,
+        "PATCH",
+        "/rest/v1/book?id=eq.1",
+        Some(json!({"pages": "many"})),
+        &[],
+    )
+    .await;
+    pg_error(&invalid, 400, "22P02");
+
+    let deleted = send(
+        &router,
+        "DELETE",
+        "/rest/v1/book_tag?tag_id=eq.3&select=book_id",
+        None,
+        &[REPRESENTATION],
+    )
+    .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert_eq!(
+        deleted.body,
+        json!([{"book_id": 3}, {"book_id": 4}, {"book_id": 5}])
+    );
+    let gone = send(
+        &router,
+        "DELETE",
+        "/rest/v1/book_tag?tag_id=eq.3",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(gone.status, 204);
+    // A reference that would break: 409 23503.
+    let referenced = send(&router, "DELETE", "/rest/v1/author?id=eq.1", None, &[]).await;
+    pg_error(&referenced, 409, "23503");
+    let not_json = send(
+        &router,
+        "POST",
+        "/rest/v1/tag",
+        None,
+        &[("content-type", "application/json")],
+    )
+    .await;
+    pg_error(&not_json, 400, "PGRST102");
+}

@@ -43,18 +43,23 @@ pub fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Json, Problem> {
         .map_err(|e| Problem::bad_body(format!("the body is not JSON: {e}")))
 }
 
+/// What kind of JSON value `value` is, for messages ("an array").
+pub fn json_kind(value: &Json) -> &'static str {
+    match value {
+        Json::Array(_) => "an array",
+        Json::String(_) => "a string",
+        Json::Number(_) => "a number",
+        Json::Bool(_) => "a boolean",
+        Json::Null => "null",
+        Json::Object(_) => "an object",
+    }
+}
+
 /// A JSON object body (POST, PUT, PATCH).
 pub fn object_body(body: Result<Bytes, BytesRejection>) -> Result<Json, Problem> {
     let body = json_body(body)?;
     if !body.is_object() {
-        let kind = match &body {
-            Json::Array(_) => "an array",
-            Json::String(_) => "a string",
-            Json::Number(_) => "a number",
-            Json::Bool(_) => "a boolean",
-            Json::Null => "null",
-            Json::Object(_) => "an object",
-        };
+        let kind = json_kind(&body);
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,
             "bad-body",

@@ -301,7 +301,7 @@ fn key_filter(target: &Entity, fields: &[String], keys: &[Vec<&Json>]) -> Filter
 }
 
 /// A wire value as the typed value of `field` (key fields: numbers, text).
-fn typed(entity: &Entity, field: &str, value: &Json) -> Value {
+pub(crate) fn typed(entity: &Entity, field: &str, value: &Json) -> Value {
     let ty = entity.fields.get(field).map(|f| f.ty);
     match (ty, value) {
         (_, Json::Null) => Value::Null,

@@ -12,6 +12,7 @@
 //! the [`KernelError`]. `expand` runs as sub-operations ([`expand`]), so a
 //! policy applies to related rows exactly as it does to the rows asked for.
 
+pub mod bulk;
 pub mod expand;
 
 use std::sync::Arc;

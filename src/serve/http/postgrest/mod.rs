@@ -13,6 +13,7 @@
 pub mod error;
 pub mod plan;
 pub mod select;
+mod write;
 
 use std::sync::Arc;
 
@@ -39,7 +40,13 @@ pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
         .route(prefix, get(root))
         .route(&format!("{prefix}/"), get(root))
         .route(&format!("{prefix}/rpc/{{function}}"), any(rpc))
-        .route(&format!("{prefix}/{{table}}"), get(read))
+        .route(
+            &format!("{prefix}/{{table}}"),
+            get(read)
+                .post(write::insert)
+                .patch(write::update)
+                .delete(write::delete),
+        )
 }
 
 /// `GET /rest/v1/`: the OpenAPI description of the served entities.
@@ -195,34 +202,48 @@ pub(crate) async fn run_read(
         .run(schema, operation)
         .await
         .map_err(|e| PgError::kernel(e, principal, ctx))?;
-    let Outcome::List(mut result) = outcome else {
+    let Outcome::List(result) = outcome else {
         return Err(PgError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "PGRST000",
             "the list answered no rows",
         ));
     };
+    let rows = shape_rows(app, state, &parent, ctx, level, result.rows).await?;
+    Ok((rows, result.count))
+}
+
+/// Rows of `level`'s entity as the client asked for them: embedded
+/// resources nested (sub-operations of `parent`), fields picked, renamed.
+pub(crate) async fn shape_rows(
+    app: &AppState,
+    state: &State,
+    parent: &Operation,
+    ctx: &Ctx,
+    level: &plan::Level,
+    mut rows: Vec<Row>,
+) -> Result<Vec<Row>, PgError> {
     if level.is_plain() {
-        return Ok((result.rows, result.count));
+        return Ok(rows);
     }
+    let schema = &state.schema;
+    let principal = &parent.principal;
     let nests = level.nests(&app.kernel, schema, principal)?;
     crate::serve::kernel::expand::nest(
         &app.kernel,
         schema,
-        &parent,
+        parent,
         &level.entity,
         &nests,
-        &mut result.rows,
+        &mut rows,
         "",
     )
     .await
     .map_err(|e| PgError::kernel(e, principal, ctx))?;
-    let rows = result
-        .rows
+    Ok(rows
         .into_iter()
         .filter_map(|row| level.output(row))
-        .collect();
-    Ok((rows, result.count))
+        .collect())
 }
 
 /// `GET /rest/v1/{table}` (and `HEAD`).
