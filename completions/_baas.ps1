@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('codegen', 'codegen', [CompletionResultType]::ParameterValue, 'Generate typed clients and API documents from the manifest')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve a REST API that follows the manifest, reloading when it changes')
             [CompletionResult]::new('studio', 'studio', [CompletionResultType]::ParameterValue, 'Open the studio (the web admin page of `baas serve`) in the browser')
+            [CompletionResult]::new('webhooks', 'webhooks', [CompletionResultType]::ParameterValue, 'List, retry and purge webhook deliveries')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -518,6 +519,92 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'baas;webhooks' {
+            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use colors (also when the NO_COLOR environment variable is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List deliveries, newest first, with how many are in each state')
+            [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Deliver again now, attempts reset: the given deliveries, or every dead one')
+            [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete delivered deliveries (and dead ones with --dead)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'baas;webhooks;list' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database whose outbox to read [default: `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Only deliveries in this state')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many deliveries')
+            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use colors (also when the NO_COLOR environment variable is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'baas;webhooks;retry' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database whose outbox to read [default: `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]')
+            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
+            [CompletionResult]::new('--all-dead', '--all-dead', [CompletionResultType]::ParameterName, 'Every dead delivery')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use colors (also when the NO_COLOR environment variable is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'baas;webhooks;purge' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database whose outbox to read [default: `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]')
+            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
+            [CompletionResult]::new('--dead', '--dead', [CompletionResultType]::ParameterName, 'Delete the dead deliveries too')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every question (never prompt); needed for risky steps without a terminal')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never use colors (also when the NO_COLOR environment variable is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'baas;webhooks;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List deliveries, newest first, with how many are in each state')
+            [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Deliver again now, attempts reset: the given deliveries, or every dead one')
+            [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete delivered deliveries (and dead ones with --dead)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'baas;webhooks;help;list' {
+            break
+        }
+        'baas;webhooks;help;retry' {
+            break
+        }
+        'baas;webhooks;help;purge' {
+            break
+        }
+        'baas;webhooks;help;help' {
+            break
+        }
         'baas;completions' {
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
@@ -545,6 +632,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('codegen', 'codegen', [CompletionResultType]::ParameterValue, 'Generate typed clients and API documents from the manifest')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve a REST API that follows the manifest, reloading when it changes')
             [CompletionResult]::new('studio', 'studio', [CompletionResultType]::ParameterValue, 'Open the studio (the web admin page of `baas serve`) in the browser')
+            [CompletionResult]::new('webhooks', 'webhooks', [CompletionResultType]::ParameterValue, 'List, retry and purge webhook deliveries')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -627,6 +715,21 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;help;studio' {
+            break
+        }
+        'baas;help;webhooks' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List deliveries, newest first, with how many are in each state')
+            [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Deliver again now, attempts reset: the given deliveries, or every dead one')
+            [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete delivered deliveries (and dead ones with --dead)')
+            break
+        }
+        'baas;help;webhooks;list' {
+            break
+        }
+        'baas;help;webhooks;retry' {
+            break
+        }
+        'baas;help;webhooks;purge' {
             break
         }
         'baas;help;completions' {

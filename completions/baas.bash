@@ -58,6 +58,9 @@ _baas() {
             baas,validate)
                 cmd="baas__subcmd__validate"
                 ;;
+            baas,webhooks)
+                cmd="baas__subcmd__webhooks"
+                ;;
             baas__subcmd__help,check)
                 cmd="baas__subcmd__help__subcmd__check"
                 ;;
@@ -100,6 +103,9 @@ _baas() {
             baas__subcmd__help,validate)
                 cmd="baas__subcmd__help__subcmd__validate"
                 ;;
+            baas__subcmd__help,webhooks)
+                cmd="baas__subcmd__help__subcmd__webhooks"
+                ;;
             baas__subcmd__help__subcmd__migrate,apply)
                 cmd="baas__subcmd__help__subcmd__migrate__subcmd__apply"
                 ;;
@@ -132,6 +138,15 @@ _baas() {
                 ;;
             baas__subcmd__help__subcmd__tenants,show)
                 cmd="baas__subcmd__help__subcmd__tenants__subcmd__show"
+                ;;
+            baas__subcmd__help__subcmd__webhooks,list)
+                cmd="baas__subcmd__help__subcmd__webhooks__subcmd__list"
+                ;;
+            baas__subcmd__help__subcmd__webhooks,purge)
+                cmd="baas__subcmd__help__subcmd__webhooks__subcmd__purge"
+                ;;
+            baas__subcmd__help__subcmd__webhooks,retry)
+                cmd="baas__subcmd__help__subcmd__webhooks__subcmd__retry"
                 ;;
             baas__subcmd__migrate,apply)
                 cmd="baas__subcmd__migrate__subcmd__apply"
@@ -217,6 +232,30 @@ _baas() {
             baas__subcmd__tenants__subcmd__help,show)
                 cmd="baas__subcmd__tenants__subcmd__help__subcmd__show"
                 ;;
+            baas__subcmd__webhooks,help)
+                cmd="baas__subcmd__webhooks__subcmd__help"
+                ;;
+            baas__subcmd__webhooks,list)
+                cmd="baas__subcmd__webhooks__subcmd__list"
+                ;;
+            baas__subcmd__webhooks,purge)
+                cmd="baas__subcmd__webhooks__subcmd__purge"
+                ;;
+            baas__subcmd__webhooks,retry)
+                cmd="baas__subcmd__webhooks__subcmd__retry"
+                ;;
+            baas__subcmd__webhooks__subcmd__help,help)
+                cmd="baas__subcmd__webhooks__subcmd__help__subcmd__help"
+                ;;
+            baas__subcmd__webhooks__subcmd__help,list)
+                cmd="baas__subcmd__webhooks__subcmd__help__subcmd__list"
+                ;;
+            baas__subcmd__webhooks__subcmd__help,purge)
+                cmd="baas__subcmd__webhooks__subcmd__help__subcmd__purge"
+                ;;
+            baas__subcmd__webhooks__subcmd__help,retry)
+                cmd="baas__subcmd__webhooks__subcmd__help__subcmd__retry"
+                ;;
             *)
                 ;;
         esac
@@ -224,7 +263,7 @@ _baas() {
 
     case "${cmd}" in
         baas)
-            opts="-q -y -h -V --manifest --json --quiet --yes --no-color --help --version init introspect show validate diff migrate check rules tenants codegen serve studio completions help"
+            opts="-q -y -h -V --manifest --json --quiet --yes --no-color --help --version init introspect show validate diff migrate check rules tenants codegen serve studio webhooks completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -362,7 +401,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__help)
-            opts="init introspect show validate diff migrate check rules tenants codegen serve studio completions help"
+            opts="init introspect show validate diff migrate check rules tenants codegen serve studio webhooks completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -714,6 +753,62 @@ _baas() {
         baas__subcmd__help__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__webhooks)
+            opts="list retry purge"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__webhooks__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__webhooks__subcmd__purge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__help__subcmd__webhooks__subcmd__retry)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1476,6 +1571,168 @@ _baas() {
                 return 0
             fi
             case "${prev}" in
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__webhooks)
+            opts="-q -y -h -V --manifest --json --quiet --yes --no-color --help --version list retry purge help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__webhooks__subcmd__help)
+            opts="list retry purge help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__webhooks__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__webhooks__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__webhooks__subcmd__help__subcmd__purge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__webhooks__subcmd__help__subcmd__retry)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__webhooks__subcmd__list)
+            opts="-q -y -h -V --db --state --limit --manifest --json --quiet --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -W "pending delivered dead" -- "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__webhooks__subcmd__purge)
+            opts="-q -y -h -V --db --dead --manifest --json --quiet --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        baas__subcmd__webhooks__subcmd__retry)
+            opts="-q -y -h -V --db --all-dead --manifest --json --quiet --yes --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --manifest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

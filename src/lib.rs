@@ -62,6 +62,7 @@ pub mod settings;
 pub mod source;
 pub mod tenancy;
 pub mod ui;
+pub mod webhooks;
 
 use std::ffi::OsString;
 

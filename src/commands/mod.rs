@@ -15,6 +15,7 @@ pub mod show;
 pub mod studio;
 pub mod tenants;
 pub mod validate;
+pub mod webhooks;
 
 use clap::Subcommand;
 
@@ -50,6 +51,9 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Open the studio (the web admin page of `baas serve`) in the browser
     Studio(studio::StudioArgs),
+    /// List, retry and purge webhook deliveries
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
 }
@@ -74,6 +78,7 @@ pub async fn run(
         Command::Codegen(args) => codegen::run(args, cx),
         Command::Serve(args) => serve::run(args, cx).await,
         Command::Studio(args) => studio::run(args, cx),
+        Command::Webhooks(command) => webhooks::run(command, cx).await,
         Command::Completions(args) => completions::run(args, cx, app()),
     }
 }

@@ -143,7 +143,8 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     };
     let external = external_changes(&state, database.as_ref(), cx).await?;
     if let Some(database) = database {
-        let _ = state.database.set(database);
+        let _ = state.database.set(database.clone());
+        start_webhooks(&state, database, cx).await?;
     }
     let _watch = match served.watch {
         Some((path, dev)) => Some(
@@ -244,6 +245,29 @@ async fn external_changes(
         "changes made outside baas (LISTEN {})",
         crate::realtime::CHANNEL
     )))
+}
+
+/// Delivers `[[webhooks]]` from the served database's outbox, woken by
+/// every committed write.
+async fn start_webhooks(
+    state: &Arc<AppState>,
+    database: SourceLocation,
+    cx: &Context,
+) -> anyhow::Result<()> {
+    let dir = cx.manifest_path.parent().unwrap_or_else(|| Path::new("."));
+    let env = Environment::load(dir)?;
+    let current = {
+        let state = Arc::clone(state);
+        Arc::new(move || state.snapshot().source_manifest().clone())
+    };
+    let wake = crate::webhooks::start(database, current, env).await?;
+    let mut changes = state.kernel.events.subscribe();
+    tokio::spawn(async move {
+        while !matches!(changes.next().await, crate::serve::events::Received::Closed) {
+            wake.notify_one();
+        }
+    });
+    Ok(())
 }
 
 /// The HTTP options and connection limits: flags, then `[api]`, then defaults.

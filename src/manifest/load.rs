@@ -320,7 +320,15 @@ impl<'a> Node<'a> {
 
 const ROOT_KEYS: &[&str] = &[
     "manifest", "project", "source", "enums", "entities", "api", "auth", "postgres", "tenancy",
-    "hooks", "realtime",
+    "hooks", "realtime", "webhooks",
+];
+const WEBHOOK_KEYS: &[&str] = &[
+    "name",
+    "on",
+    "url",
+    "secret",
+    "max_attempts",
+    "timeout_seconds",
 ];
 const TENANCY_KEYS: &[&str] = &[
     "strategy",
@@ -710,6 +718,7 @@ impl Reader {
                 "tenancy" => manifest.tenancy = self.tenancy(node),
                 "hooks" => manifest.hooks = self.list(node, "hooks", Self::hook),
                 "realtime" => manifest.realtime = self.realtime(node),
+                "webhooks" => manifest.webhooks = self.list(node, "webhooks", Self::webhook),
                 _ => {}
             }
         }
@@ -1791,6 +1800,54 @@ impl Reader {
             run: run?,
             timeout_ms,
             memory_mb,
+        })
+    }
+}
+
+/// `[[webhooks]]`.
+impl Reader {
+    fn webhook(&mut self, node: Node<'_>, path: &str) -> Option<Webhook> {
+        let table = self.table(node, path)?;
+        let (mut name, mut on, mut url, mut secret) = (None, None, None, None);
+        let (mut max_attempts, mut timeout_seconds) = (None, None);
+        for (key, node) in self.entries(table, path, WEBHOOK_KEYS, "`[[webhooks]]`") {
+            let child = key_path(path, key);
+            match key {
+                "name" => name = self.non_empty_string(node, &child),
+                // `on = "post.create"` is one pattern.
+                "on" => {
+                    on = if node.value().is_some_and(Value::is_str) {
+                        self.non_empty_string(node, &child).map(|one| vec![one])
+                    } else {
+                        self.strings(node, &child)
+                    }
+                }
+                "url" => url = self.non_empty_string(node, &child),
+                "secret" => secret = self.secret(node, &child, "WEBHOOK_SECRET"),
+                "max_attempts" => {
+                    max_attempts = self
+                        .positive(node, &child)
+                        .and_then(|value| u32::try_from(value).ok());
+                }
+                "timeout_seconds" => timeout_seconds = self.positive(node, &child),
+                _ => {}
+            }
+        }
+        let on = self.required(on, path, "on", "a webhook", "[\"post.create\"]");
+        let url = self.required(
+            url,
+            path,
+            "url",
+            "a webhook",
+            "\"https://example.com/hook\"",
+        );
+        Some(Webhook {
+            name,
+            on: on?,
+            url: url?,
+            secret,
+            max_attempts,
+            timeout_seconds,
         })
     }
 }

@@ -45,6 +45,56 @@ pub struct Manifest {
     /// `[realtime]`: where realtime changes come from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realtime: Option<Realtime>,
+    /// `[[webhooks]]`: writes delivered to other systems through the outbox.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<Webhook>,
+}
+
+/// One `[[webhooks]]` entry: the writes it is told about (`on`), where they
+/// are posted and how they are signed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Webhook {
+    /// Its name in the outbox and in `baas webhooks list` [default: the URL].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `entity.action` patterns: `post.create`, `post.*`, `*.delete`, `*`.
+    pub on: Vec<String>,
+    pub url: String,
+    /// The signing secret, as a `${ENV}` reference (never the value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Attempts before a delivery is dead [default: 8].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// Seconds one attempt may take [default: 10].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+}
+
+impl Webhook {
+    /// Attempts before a delivery is dead when `max_attempts` is not set.
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+    /// Seconds per attempt when `timeout_seconds` is not set.
+    pub const DEFAULT_TIMEOUT_SECONDS: u64 = 10;
+
+    /// The name rows of the outbox carry.
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.url)
+    }
+
+    /// Whether a write of `action` (`create`, `update`, `delete`) to
+    /// `entity` is one this webhook is told about.
+    pub fn matches(&self, entity: &str, action: &str) -> bool {
+        self.on.iter().any(|pattern| {
+            if pattern == "*" {
+                return true;
+            }
+            let Some((on_entity, on_action)) = pattern.rsplit_once('.') else {
+                return false;
+            };
+            (on_entity == "*" || on_entity == entity) && (on_action == "*" || on_action == action)
+        })
+    }
 }
 
 /// `[tenancy]` (DESIGN.md §5b): where each tenant's rows live, how a
@@ -389,6 +439,7 @@ impl Default for Manifest {
             tenancy: None,
             hooks: Vec::new(),
             realtime: None,
+            webhooks: Vec::new(),
         }
     }
 }

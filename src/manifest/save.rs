@@ -110,7 +110,24 @@ pub fn to_toml(manifest: &Manifest) -> String {
         out.push_str("\n[realtime]\n");
         line(&mut out, "external", &realtime.external.to_string());
     }
+    for webhook in &manifest.webhooks {
+        webhook_section(&mut out, webhook);
+    }
     out
+}
+
+fn webhook_section(out: &mut String, webhook: &Webhook) {
+    out.push_str("\n[[webhooks]]\n");
+    optional(out, "name", webhook.name.as_deref());
+    line(out, "on", &strings(&webhook.on));
+    line(out, "url", &string(&webhook.url));
+    optional(out, "secret", webhook.secret.as_deref());
+    if let Some(attempts) = webhook.max_attempts {
+        line(out, "max_attempts", &attempts.to_string());
+    }
+    if let Some(seconds) = webhook.timeout_seconds {
+        line(out, "timeout_seconds", &seconds.to_string());
+    }
 }
 
 fn tenancy_section(out: &mut String, tenancy: &Tenancy) {

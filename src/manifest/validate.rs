@@ -67,6 +67,7 @@ pub fn validate(manifest: &Manifest) -> Vec<Problem> {
     checker.auth();
     checker.tenancy();
     checker.hooks();
+    checker.webhooks();
     checker.problems
 }
 
@@ -845,6 +846,74 @@ impl Checker<'_> {
                         )),
                     );
                 }
+            }
+        }
+    }
+
+    /// `[[webhooks]]`: patterns name entities and actions that exist, URLs
+    /// are http(s), names are unique (the outbox refers to them).
+    fn webhooks(&mut self) {
+        const ACTIONS: &[&str] = &["create", "update", "delete", "*"];
+        let mut names = HashSet::new();
+        for (i, webhook) in self.manifest.webhooks.iter().enumerate() {
+            let path = index_path("webhooks", i);
+            for (j, pattern) in webhook.on.iter().enumerate() {
+                let at = index_path(&key_path(&path, "on"), j);
+                if pattern == "*" {
+                    continue;
+                }
+                let Some((entity, action)) = pattern.rsplit_once('.') else {
+                    self.push(
+                        ProblemKind::InvalidValue,
+                        &at,
+                        format!("`{pattern}` is not an `entity.action` pattern"),
+                        Some(
+                            "write `\"post.create\"`, `\"post.*\"`, `\"*.delete\"` or `\"*\"`"
+                                .into(),
+                        ),
+                    );
+                    continue;
+                };
+                if !ACTIONS.contains(&action) {
+                    let help = match closest(action, ACTIONS) {
+                        Some(best) => format!("did you mean `{entity}.{best}`?"),
+                        None => "the actions are create, update, delete and *".into(),
+                    };
+                    self.push(
+                        ProblemKind::InvalidValue,
+                        &at,
+                        format!("unknown action `{action}` in `{pattern}`"),
+                        Some(help),
+                    );
+                }
+                if entity != "*" && !self.manifest.entities.contains_key(entity) {
+                    let known: Vec<&str> =
+                        self.manifest.entities.keys().map(String::as_str).collect();
+                    self.push(
+                        ProblemKind::UnknownEntity,
+                        &at,
+                        format!("`{pattern}` names no entity of the manifest (`{entity}`)"),
+                        closest(entity, &known).map(|best| format!("did you mean `{best}`?")),
+                    );
+                }
+            }
+            if !(webhook.url.starts_with("http://") || webhook.url.starts_with("https://"))
+                || url::Url::parse(&webhook.url).is_err()
+            {
+                self.push(
+                    ProblemKind::InvalidValue,
+                    &key_path(&path, "url"),
+                    format!("`{}` is not an http:// or https:// URL", webhook.url),
+                    None,
+                );
+            }
+            if !names.insert(webhook.name()) {
+                self.push(
+                    ProblemKind::Duplicate,
+                    &path,
+                    format!("two webhooks are called `{}`", webhook.name()),
+                    Some("give each a distinct `name`".into()),
+                );
             }
         }
     }

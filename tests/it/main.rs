@@ -33,3 +33,4 @@ mod serve_engines;
 mod sqlite;
 mod studio;
 mod tenancy;
+mod webhooks;

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! Operation ─> policy (may refuse, or narrow the rows with a scope filter)
-//!           ─> store (chosen by the resolver for the operation's tenant)
+//!           ─> store (chosen by the resolver for the operation's tenant;
+//!              a write records its webhook deliveries in its transaction)
 //!           ─> events (a Change after every committed write)
 //! ```
 //!
@@ -24,9 +25,10 @@ use super::operation::Principal;
 pub use super::operation::{Action, Body, Operation, Schema, UnknownEntity};
 use super::policy::{Decision, Policy};
 use super::store::resolver::StoreResolver;
-use super::store::{ListResult, Row, Store, StoreError, Values};
+use super::store::{ListResult, Outbox, Row, Store, StoreError, Values};
 use crate::manifest::{Entity, HookPhase};
 use crate::query::{self, FieldError, Filter, ListQuery, QueryError, Value, WriteMode};
+use crate::webhooks::outbox::Write;
 
 /// What a successful operation gives back.
 #[derive(Debug)]
@@ -175,12 +177,14 @@ impl Kernel {
                     self.before_hooks(schema, &mut operation, Some(&stored), &mut scope)
                         .await?;
                 }
+                let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Delete);
                 let old = store
-                    .delete(
+                    .delete_with_outbox(
                         &schema.manifest,
                         &operation.entity,
                         &operation.key,
                         scope.as_ref(),
+                        &outbox,
                     )
                     .await?
                     .ok_or(KernelError::NotFound)?;
@@ -222,8 +226,9 @@ impl Kernel {
         self.before_hooks(schema, &mut operation, None, &mut scope)
             .await?;
         let values = validate(schema, &operation, None)?;
+        let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Create);
         let row = store
-            .insert(&schema.manifest, &operation.entity, &values)
+            .insert_with_outbox(&schema.manifest, &operation.entity, &values, &outbox)
             .await?;
         self.publish(schema, &operation, ChangeKind::Create, None, Some(&row));
         Ok(Outcome::Row(row))
@@ -256,13 +261,15 @@ impl Kernel {
         if values.is_empty() {
             return Ok(Outcome::Row(stored));
         }
+        let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Update);
         let updated = store
-            .update(
+            .update_with_outbox(
                 &schema.manifest,
                 &operation.entity,
                 &operation.key,
                 scope.as_ref(),
                 &values,
+                &outbox,
             )
             .await?
             .ok_or(KernelError::NotFound)?;

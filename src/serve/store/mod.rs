@@ -16,6 +16,7 @@ use futures::future::BoxFuture;
 
 use crate::manifest::Manifest;
 use crate::query::{ListQuery, Value};
+pub use crate::webhooks::outbox::Outbox;
 
 /// A row as the API returns it: field name → wire value, in field order.
 pub type Row = serde_json::Map<String, serde_json::Value>;
@@ -123,7 +124,9 @@ pub trait Store: Send + Sync + 'static {
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         values: &'a Values,
-    ) -> BoxFuture<'a, Result<Row, StoreError>>;
+    ) -> BoxFuture<'a, Result<Row, StoreError>> {
+        self.insert_with_outbox(manifest, entity, values, Outbox::none())
+    }
 
     /// Sets `values` on the row with `key` that also matches `scope`;
     /// `None` when there is no such row. Returns the row before and after.
@@ -134,7 +137,9 @@ pub trait Store: Send + Sync + 'static {
         key: &'a [Value],
         scope: Option<&'a crate::query::Filter>,
         values: &'a Values,
-    ) -> BoxFuture<'a, Result<Option<Updated>, StoreError>>;
+    ) -> BoxFuture<'a, Result<Option<Updated>, StoreError>> {
+        self.update_with_outbox(manifest, entity, key, scope, values, Outbox::none())
+    }
 
     /// Deletes the row with `key` that also matches `scope`; returns it,
     /// or `None` when there was no such row.
@@ -144,6 +149,40 @@ pub trait Store: Send + Sync + 'static {
         entity: &'a str,
         key: &'a [Value],
         scope: Option<&'a crate::query::Filter>,
+    ) -> BoxFuture<'a, Result<Option<Row>, StoreError>> {
+        self.delete_with_outbox(manifest, entity, key, scope, Outbox::none())
+    }
+
+    /// [`Store::insert`], recording the deliveries of `outbox` (webhooks)
+    /// with the row in the write's own transaction: both are committed or
+    /// neither (SQL engines; see the MongoDB store for its fallback).
+    fn insert_with_outbox<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        values: &'a Values,
+        outbox: &'a Outbox,
+    ) -> BoxFuture<'a, Result<Row, StoreError>>;
+
+    /// [`Store::update`], recording `outbox` as [`Store::insert_with_outbox`] does.
+    fn update_with_outbox<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        key: &'a [Value],
+        scope: Option<&'a crate::query::Filter>,
+        values: &'a Values,
+        outbox: &'a Outbox,
+    ) -> BoxFuture<'a, Result<Option<Updated>, StoreError>>;
+
+    /// [`Store::delete`], recording `outbox` as [`Store::insert_with_outbox`] does.
+    fn delete_with_outbox<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        key: &'a [Value],
+        scope: Option<&'a crate::query::Filter>,
+        outbox: &'a Outbox,
     ) -> BoxFuture<'a, Result<Option<Row>, StoreError>>;
 
     /// A cheap round trip to the database.
@@ -152,7 +191,8 @@ pub trait Store: Send + Sync + 'static {
 
 /// Implements [`Store`] for an engine type whose inherent async methods
 /// do the work: `list_rows`, `get_row`, `insert_row`, `update_row`,
-/// `delete_row` and `ping`, with the trait methods' arguments. The trait
+/// `delete_row` (these three with the outbox) and `ping`, with the trait
+/// methods' arguments. The trait
 /// needs boxed futures (it is used as `dyn Store`); this writes the boxing
 /// once instead of in every engine.
 macro_rules! store_from_inherent_methods {
@@ -183,43 +223,46 @@ macro_rules! store_from_inherent_methods {
                 Box::pin(self.get_row(manifest, entity, key, scope))
             }
 
-            fn insert<'a>(
+            fn insert_with_outbox<'a>(
                 &'a self,
                 manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
                 entity: &'a str,
                 values: &'a $crate::serve::store::Values,
+                outbox: &'a $crate::serve::store::Outbox,
             ) -> futures::future::BoxFuture<
                 'a,
                 Result<$crate::serve::store::Row, $crate::serve::store::StoreError>,
             > {
-                Box::pin(self.insert_row(manifest, entity, values))
+                Box::pin(self.insert_row(manifest, entity, values, outbox))
             }
 
-            fn update<'a>(
+            fn update_with_outbox<'a>(
                 &'a self,
                 manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
                 entity: &'a str,
                 key: &'a [$crate::query::Value],
                 scope: Option<&'a $crate::query::Filter>,
                 values: &'a $crate::serve::store::Values,
+                outbox: &'a $crate::serve::store::Outbox,
             ) -> futures::future::BoxFuture<
                 'a,
                 Result<Option<$crate::serve::store::Updated>, $crate::serve::store::StoreError>,
             > {
-                Box::pin(self.update_row(manifest, entity, key, scope, values))
+                Box::pin(self.update_row(manifest, entity, key, scope, values, outbox))
             }
 
-            fn delete<'a>(
+            fn delete_with_outbox<'a>(
                 &'a self,
                 manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
                 entity: &'a str,
                 key: &'a [$crate::query::Value],
                 scope: Option<&'a $crate::query::Filter>,
+                outbox: &'a $crate::serve::store::Outbox,
             ) -> futures::future::BoxFuture<
                 'a,
                 Result<Option<$crate::serve::store::Row>, $crate::serve::store::StoreError>,
             > {
-                Box::pin(self.delete_row(manifest, entity, key, scope))
+                Box::pin(self.delete_row(manifest, entity, key, scope, outbox))
             }
 
             fn health(

@@ -16,12 +16,13 @@ use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, ReturnDocument};
 use mongodb::{Client, Collection, Database};
 
-use super::{ListResult, Row, StoreError, Updated, Values};
+use super::{ListResult, Outbox, Row, StoreError, Updated, Values};
 use crate::manifest::{
     DefaultValue, Entity, Field, FieldType, IndexPart, Literal, Manifest, ReferentialAction,
     Relation,
 };
 use crate::query::{Filter, ListQuery, Value, mongo};
+use crate::webhooks::outbox::{self, Entry, Write};
 
 /// `baas serve` on a MongoDB database (the database named in the URL).
 #[derive(Debug, Clone)]
@@ -253,6 +254,7 @@ impl MongoStore {
         manifest: &Manifest,
         entity_name: &str,
         values: &Values,
+        outbox: &Outbox,
     ) -> Result<Row, StoreError> {
         let entity = entity(manifest, entity_name)?;
         for name in values.keys() {
@@ -290,7 +292,11 @@ impl MongoStore {
                     if !document.contains_key("_id") {
                         document.insert("_id", inserted.inserted_id);
                     }
-                    return wire_row(entity, None, &document);
+                    let row = wire_row(entity, None, &document)?;
+                    let entries =
+                        outbox.entries(entity_name, entity, Write::Create, None, Some(&row));
+                    self.record_outbox(&entries).await?;
+                    return Ok(row);
                 }
                 Err(StoreError::Conflict { fields })
                     if counted.is_some_and(|name| fields.contains(name)) && attempts < 5 =>
@@ -300,6 +306,24 @@ impl MongoStore {
                 Err(error) => return Err(error),
             }
         }
+    }
+
+    /// Records webhook deliveries in the outbox collection, right after the
+    /// write: the write is one single-document command, which MongoDB does
+    /// not let a later insert join without a multi-document transaction
+    /// (a replica set; the MongoDB-wire servers baas is tested on have
+    /// none). A process killed between the two loses those deliveries
+    /// (docs/webhooks.md).
+    async fn record_outbox(&self, entries: &[Entry]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.database
+            .collection::<Document>(outbox::TABLE)
+            .insert_many(entries.iter().map(crate::webhooks::queue::document))
+            .await
+            .map(drop)
+            .map_err(|error| internal(format!("recording webhook deliveries: {error}")))
     }
 
     /// MongoDB has no foreign keys: a relation whose fields are all given
@@ -458,6 +482,7 @@ impl MongoStore {
         key: &[Value],
         scope: Option<&Filter>,
         values: &Values,
+        outbox: &Outbox,
     ) -> Result<Option<Updated>, StoreError> {
         let entity = entity(manifest, entity_name)?;
         let resolved = self.resolved(manifest, entity_name, scope).await?;
@@ -491,10 +516,19 @@ impl MongoStore {
         for (column, value) in set {
             after.insert(column, value);
         }
-        Ok(Some(Updated {
+        let updated = Updated {
             old: wire_row(entity, None, &before)?,
             new: wire_row(entity, None, &after)?,
-        }))
+        };
+        let entries = outbox.entries(
+            entity_name,
+            entity,
+            Write::Update,
+            Some(&updated.old),
+            Some(&updated.new),
+        );
+        self.record_outbox(&entries).await?;
+        Ok(Some(updated))
     }
 
     /// Rows that reference the row stop the delete (`restrict`, `no
@@ -509,6 +543,7 @@ impl MongoStore {
         entity_name: &str,
         key: &[Value],
         scope: Option<&Filter>,
+        outbox: &Outbox,
     ) -> Result<Option<Row>, StoreError> {
         let entity = entity(manifest, entity_name)?;
         let resolved = self.resolved(manifest, entity_name, scope).await?;
@@ -531,6 +566,8 @@ impl MongoStore {
         let row = wire_row(entity, None, &deleted)?;
         self.apply_delete_actions(manifest, entity_name, &row)
             .await?;
+        let entries = outbox.entries(entity_name, entity, Write::Delete, Some(&row), None);
+        self.record_outbox(&entries).await?;
         Ok(Some(row))
     }
 }

@@ -8,10 +8,11 @@ use std::str::FromStr as _;
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool};
 
 use super::sqlx_common as common;
-use super::{ListResult, Row, StoreError, Updated, Values};
+use super::{ListResult, Outbox, Row, StoreError, Updated, Values};
 use crate::manifest::{Entity, Manifest};
 use crate::query::sql::{self, SqlDialect};
 use crate::query::{Filter, ListQuery, Value};
+use crate::webhooks::outbox::{Entry, Write};
 
 const DIALECT: SqlDialect = SqlDialect::Mysql;
 
@@ -84,6 +85,7 @@ impl MysqlStore {
         manifest: &Manifest,
         entity_name: &str,
         values: &Values,
+        outbox: &Outbox,
     ) -> Result<Row, StoreError> {
         let entity = common::entity(manifest, entity_name)?;
         let (text, bound) =
@@ -118,6 +120,8 @@ impl MysqlStore {
             .ok_or_else(|| {
                 common::internal(format!("the row inserted into `{}` is gone", entity.table))
             })?;
+        let entries = outbox.entries(entity_name, entity, Write::Create, None, Some(&row));
+        record_outbox(&mut transaction, &entries).await?;
         transaction.commit().await.map_err(common::sqlx_error)?;
         Ok(row)
     }
@@ -131,6 +135,7 @@ impl MysqlStore {
         key: &[Value],
         scope: Option<&Filter>,
         values: &Values,
+        outbox: &Outbox,
     ) -> Result<Option<Updated>, StoreError> {
         let entity = common::entity(manifest, entity_name)?;
         let write = sql::update_by_key(DIALECT, manifest, entity_name, key, scope, values);
@@ -150,6 +155,10 @@ impl MysqlStore {
         // Affected rows do not tell "no such row" from "no change": read back.
         let key = common::key_after_update(entity, key, values);
         let row = read_back(&mut transaction, manifest, entity_name, &key, None, false).await?;
+        if let Some(new) = &row {
+            let entries = outbox.entries(entity_name, entity, Write::Update, Some(&old), Some(new));
+            record_outbox(&mut transaction, &entries).await?;
+        }
         transaction.commit().await.map_err(common::sqlx_error)?;
         Ok(row.map(|new| Updated { old, new }))
     }
@@ -161,6 +170,7 @@ impl MysqlStore {
         entity_name: &str,
         key: &[Value],
         scope: Option<&Filter>,
+        outbox: &Outbox,
     ) -> Result<Option<Row>, StoreError> {
         let entity = common::entity(manifest, entity_name)?;
         let (text, values) = common::sqlx_statement(sql::delete_by_key(
@@ -180,6 +190,10 @@ impl MysqlStore {
             .execute(&mut *transaction)
             .await
             .map_err(|error| map_error(entity, error))?;
+        if done.rows_affected() > 0 {
+            let entries = outbox.entries(entity_name, entity, Write::Delete, Some(&old), None);
+            record_outbox(&mut transaction, &entries).await?;
+        }
         transaction.commit().await.map_err(common::sqlx_error)?;
         Ok((done.rows_affected() > 0).then_some(old))
     }
@@ -253,6 +267,20 @@ impl MysqlStore {
             .map(drop)
             .map_err(common::sqlx_error)
     }
+}
+
+/// Records webhook deliveries inside the write's transaction.
+async fn record_outbox(
+    connection: &mut MySqlConnection,
+    entries: &[Entry],
+) -> Result<(), StoreError> {
+    if let Some((text, values)) = common::outbox_statement(DIALECT, entries) {
+        sqlx::query_with(text, values)
+            .execute(connection)
+            .await
+            .map_err(common::outbox_error)?;
+    }
+    Ok(())
 }
 
 super::store_from_inherent_methods!(MysqlStore);

@@ -10,10 +10,11 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
 use sqlx::{PgTransaction, Postgres, pool::PoolConnection};
 
 use super::sqlx_common as common;
-use super::{ListResult, Row, StoreError, Updated, Values};
+use super::{ListResult, Outbox, Row, StoreError, Updated, Values};
 use crate::manifest::{Entity, Manifest};
 use crate::query::sql::{self, SqlDialect};
 use crate::query::{Filter, ListQuery, Value};
+use crate::webhooks::outbox::{Entry, Write};
 
 const DIALECT: SqlDialect = SqlDialect::Postgres;
 
@@ -39,7 +40,8 @@ pub struct DbSession {
 /// A connection for one operation: with a [`DbSession`], a transaction
 /// that has set the claims (`set_config('request.jwt.claims', $1, true)`,
 /// the bound form of `SET LOCAL`) and the role (`set_config('role', $2,
-/// true)`, `SET LOCAL ROLE`), so both end with it; else a pooled
+/// true)`, `SET LOCAL ROLE`), so both end with it; a transaction too when a
+/// write records webhook deliveries with its row; else a pooled
 /// connection.
 enum Session {
     Plain(PoolConnection<Postgres>),
@@ -48,12 +50,21 @@ enum Session {
 
 impl Session {
     async fn open(pool: &PgPool) -> Result<Self, StoreError> {
-        let Ok(session) = SESSION.try_with(DbSession::clone) else {
+        Self::open_for(pool, Outbox::none()).await
+    }
+
+    /// A session for a write that records `outbox` (a transaction when
+    /// it is not empty).
+    async fn open_for(pool: &PgPool, outbox: &Outbox) -> Result<Self, StoreError> {
+        let session = SESSION.try_with(DbSession::clone).ok();
+        if session.is_none() && outbox.is_empty() {
             let connection = pool.acquire().await.map_err(common::sqlx_error)?;
             return Ok(Self::Plain(connection));
-        };
+        }
         let mut transaction = pool.begin().await.map_err(common::sqlx_error)?;
-        enter(&mut transaction, &session).await?;
+        if let Some(session) = session {
+            enter(&mut transaction, &session).await?;
+        }
         Ok(Self::Claims(transaction))
     }
 
@@ -167,15 +178,18 @@ impl PostgresStore {
     async fn insert_row(
         &self,
         manifest: &Manifest,
-        entity: &str,
+        entity_name: &str,
         values: &Values,
+        outbox: &Outbox,
     ) -> Result<Row, StoreError> {
-        let statement = sql::insert(DIALECT, manifest, entity, values);
-        let entity = common::entity(manifest, entity)?;
-        let mut session = Session::open(&self.pool).await?;
+        let statement = sql::insert(DIALECT, manifest, entity_name, values);
+        let entity = common::entity(manifest, entity_name)?;
+        let mut session = Session::open_for(&self.pool, outbox).await?;
         let row = fetch_row(session.connection(), entity, statement)
             .await?
             .ok_or_else(|| common::internal("the insert returned no row"))?;
+        let entries = outbox.entries(entity_name, entity, Write::Create, None, Some(&row));
+        record_outbox(session.connection(), &entries).await?;
         session.finish().await?;
         Ok(row)
     }
@@ -188,6 +202,7 @@ impl PostgresStore {
         key: &[Value],
         scope: Option<&Filter>,
         values: &Values,
+        outbox: &Outbox,
     ) -> Result<Option<Updated>, StoreError> {
         let entity = common::entity(manifest, entity_name)?;
         let read = sql::select_by_key(DIALECT, manifest, entity_name, key, scope, true);
@@ -204,6 +219,10 @@ impl PostgresStore {
         } else {
             fetch_row(&mut *transaction, entity, write).await?
         };
+        if let Some(new) = &new {
+            let entries = outbox.entries(entity_name, entity, Write::Update, Some(&old), Some(new));
+            record_outbox(&mut transaction, &entries).await?;
+        }
         transaction.commit().await.map_err(common::sqlx_error)?;
         Ok(new.map(|new| Updated { old, new }))
     }
@@ -212,14 +231,19 @@ impl PostgresStore {
     async fn delete_row(
         &self,
         manifest: &Manifest,
-        entity: &str,
+        entity_name: &str,
         key: &[Value],
         scope: Option<&Filter>,
+        outbox: &Outbox,
     ) -> Result<Option<Row>, StoreError> {
-        let statement = sql::delete_by_key(DIALECT, manifest, entity, key, scope);
-        let entity = common::entity(manifest, entity)?;
-        let mut session = Session::open(&self.pool).await?;
+        let statement = sql::delete_by_key(DIALECT, manifest, entity_name, key, scope);
+        let entity = common::entity(manifest, entity_name)?;
+        let mut session = Session::open_for(&self.pool, outbox).await?;
         let row = fetch_row(session.connection(), entity, statement).await?;
+        if let Some(old) = &row {
+            let entries = outbox.entries(entity_name, entity, Write::Delete, Some(old), None);
+            record_outbox(session.connection(), &entries).await?;
+        }
         session.finish().await?;
         Ok(row)
     }
@@ -302,6 +326,17 @@ impl PostgresStore {
             .map(drop)
             .map_err(common::sqlx_error)
     }
+}
+
+/// Records webhook deliveries inside the write's transaction.
+async fn record_outbox(connection: &mut PgConnection, entries: &[Entry]) -> Result<(), StoreError> {
+    if let Some((text, values)) = common::outbox_statement(DIALECT, entries) {
+        sqlx::query_with(text, values)
+            .execute(connection)
+            .await
+            .map_err(common::outbox_error)?;
+    }
+    Ok(())
 }
 
 super::store_from_inherent_methods!(PostgresStore);

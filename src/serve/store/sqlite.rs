@@ -16,11 +16,12 @@ use rusqlite::{Connection, OpenFlags};
 use serde_json::Value as Json;
 use tokio::sync::Semaphore;
 
-use super::{ListResult, Row, Store, StoreError, Updated, Values};
+use super::{ListResult, Outbox, Row, Store, StoreError, Updated, Values};
 use crate::diff::Change;
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 use crate::query::sql::{self, SqlDialect};
 use crate::query::{Filter, ListQuery, Value};
+use crate::webhooks::outbox::{Entry, Write, insert_statement};
 
 /// A pool of connections to one SQLite file: readers, and one writer.
 ///
@@ -556,6 +557,54 @@ impl SqliteStore {
             self.with(work).await
         }
     }
+
+    /// Runs one write returning at most one row of every field on the
+    /// writer, recording the deliveries of `outbox` for it in the same
+    /// transaction.
+    async fn write_row(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        statement: Built,
+        outbox: &Outbox,
+        write: Write,
+    ) -> Result<Option<Row>, StoreError> {
+        if outbox.is_empty() {
+            return self.row(manifest, entity, statement, true).await;
+        }
+        let manifest = manifest.clone();
+        let entity_name = entity.to_owned();
+        let outbox = outbox.clone();
+        self.write(move |connection| {
+            let entity = entity_of(&manifest, &entity_name)?;
+            let fail = |e| engine_error(entity, e);
+            let transaction = connection
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(fail)?;
+            let row = first_row(&transaction, entity, statement)?;
+            if let Some(row) = &row {
+                let (old, new) = match write {
+                    Write::Delete => (Some(row), None),
+                    _ => (None, Some(row)),
+                };
+                let entries = outbox.entries(&entity_name, entity, write, old, new);
+                record_outbox(&transaction, &entries).map_err(fail)?;
+            }
+            transaction.commit().map_err(fail)?;
+            Ok(row)
+        })
+        .await
+    }
+}
+
+/// Records webhook deliveries in the outbox, inside the write's transaction.
+fn record_outbox(connection: &Connection, entries: &[Entry]) -> rusqlite::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let (sql, values) = insert_statement(SqlDialect::Sqlite, entries);
+    connection.execute(&sql, rusqlite::params_from_iter(sqlite_params(&values)))?;
+    Ok(())
 }
 
 impl Store for SqliteStore {
@@ -622,15 +671,16 @@ impl Store for SqliteStore {
         })
     }
 
-    fn insert<'a>(
+    fn insert_with_outbox<'a>(
         &'a self,
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         values: &'a Values,
+        outbox: &'a Outbox,
     ) -> BoxFuture<'a, Result<Row, StoreError>> {
         Box::pin(async move {
             let statement = built(sql::insert(SqlDialect::Sqlite, manifest, entity, values))?;
-            self.row(manifest, entity, statement, true)
+            self.write_row(manifest, entity, statement, outbox, Write::Create)
                 .await?
                 .ok_or_else(|| StoreError::Internal(anyhow::anyhow!("the insert returned no row")))
         })
@@ -638,13 +688,14 @@ impl Store for SqliteStore {
 
     /// The old row is read and changed in one write transaction (`BEGIN
     /// IMMEDIATE`: no other writer in between).
-    fn update<'a>(
+    fn update_with_outbox<'a>(
         &'a self,
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         key: &'a [Value],
         scope: Option<&'a Filter>,
         values: &'a Values,
+        outbox: &'a Outbox,
     ) -> BoxFuture<'a, Result<Option<Updated>, StoreError>> {
         Box::pin(async move {
             let read = built(sql::select_by_key(
@@ -665,9 +716,10 @@ impl Store for SqliteStore {
             ))?;
             let unchanged = values.is_empty();
             let manifest = manifest.clone();
-            let entity = entity.to_owned();
+            let entity_name = entity.to_owned();
+            let outbox = outbox.clone();
             self.write(move |connection| {
-                let entity = entity_of(&manifest, &entity)?;
+                let entity = entity_of(&manifest, &entity_name)?;
                 let fail = |e| engine_error(entity, e);
                 let transaction = connection
                     .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -680,6 +732,11 @@ impl Store for SqliteStore {
                 } else {
                     first_row(&transaction, entity, write)?
                 };
+                if let Some(new) = &new {
+                    let entries =
+                        outbox.entries(&entity_name, entity, Write::Update, Some(&old), Some(new));
+                    record_outbox(&transaction, &entries).map_err(fail)?;
+                }
                 transaction.commit().map_err(fail)?;
                 Ok(new.map(|new| Updated { old, new }))
             })
@@ -688,12 +745,13 @@ impl Store for SqliteStore {
     }
 
     /// One `DELETE ... RETURNING`: the deleted row.
-    fn delete<'a>(
+    fn delete_with_outbox<'a>(
         &'a self,
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         key: &'a [Value],
         scope: Option<&'a Filter>,
+        outbox: &'a Outbox,
     ) -> BoxFuture<'a, Result<Option<Row>, StoreError>> {
         Box::pin(async move {
             let statement = built(sql::delete_by_key(
@@ -703,7 +761,8 @@ impl Store for SqliteStore {
                 key,
                 scope,
             ))?;
-            self.row(manifest, entity, statement, true).await
+            self.write_row(manifest, entity, statement, outbox, Write::Delete)
+                .await
         })
     }
 

@@ -15,6 +15,7 @@ use super::{Row, StoreError, Values};
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 use crate::query::Value;
 use crate::query::sql::Statement;
+use crate::webhooks::outbox;
 
 /// The entity named `entity`, or an internal error (the server checks names
 /// before calling the store).
@@ -227,6 +228,27 @@ pub(crate) fn sqlx_error(error: sqlx::Error) -> StoreError {
         }
         other => StoreError::Internal(other.into()),
     }
+}
+
+/// The statement recording webhook deliveries (one multi-row `INSERT`
+/// into the outbox), run by the store on a write's own connection inside
+/// its transaction; `None` when there is nothing to record.
+pub(crate) fn outbox_statement(
+    dialect: crate::query::sql::SqlDialect,
+    entries: &[outbox::Entry],
+) -> Option<(sqlx::AssertSqlSafe<String>, sea_query_sqlx::SqlxValues)> {
+    if entries.is_empty() {
+        return None;
+    }
+    let (text, values) = outbox::insert_statement(dialect, entries);
+    Some((
+        sqlx::AssertSqlSafe(text),
+        sea_query_sqlx::SqlxValues(values),
+    ))
+}
+
+pub(crate) fn outbox_error(error: sqlx::Error) -> StoreError {
+    internal(format!("recording webhook deliveries: {error}"))
 }
 
 /// Fields in manifest order (for deterministic error lists).
