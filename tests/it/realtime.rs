@@ -235,6 +235,18 @@ fn post(id: i64, title: &str, published: bool, author: i64) -> Value {
     json!({ "id": id, "title": title, "published": published, "author_id": author })
 }
 
+/// Two orgs and their authors, Ada (1) and Bob (2), through the service key.
+fn orgs_and_authors(server: &AuthServer) {
+    for (id, name) in [(1, "one"), (2, "two")] {
+        let org = json!({ "id": id, "name": name });
+        send(server, "POST", "/api/org", SERVICE_KEY, Some(org));
+    }
+    for (id, name, org) in [(1, "Ada", 1), (2, "Bob", 2)] {
+        let author = json!({ "id": id, "name": name, "org_id": org });
+        send(server, "POST", "/api/author", SERVICE_KEY, Some(author));
+    }
+}
+
 /// The whole realtime contract on one served database.
 fn realtime_flow(server: &AuthServer) {
     let (ada, bob) = (token("1", 1), token("2", 2));
@@ -279,14 +291,7 @@ fn realtime_flow(server: &AuthServer) {
         other => panic!("expected a heartbeat first, got {other:?}"),
     }
 
-    for (id, name) in [(1, "one"), (2, "two")] {
-        let org = json!({ "id": id, "name": name });
-        send(server, "POST", "/api/org", SERVICE_KEY, Some(org));
-    }
-    for (id, name, org) in [(1, "Ada", 1), (2, "Bob", 2)] {
-        let author = json!({ "id": id, "name": name, "org_id": org });
-        send(server, "POST", "/api/author", SERVICE_KEY, Some(author));
-    }
+    orgs_and_authors(server);
     // Ada's draft, Bob's public post and Bob's draft.
     send(
         server,
@@ -694,4 +699,262 @@ fn external_writes_and_other_processes_reach_subscribers_on_postgres() {
     let (code, output) = check(&url);
     assert_eq!(code, 1, "{output}");
     assert!(output.contains("baas_realtime"), "{output}");
+}
+
+/// A WebSocket client of `/api/_realtime/ws`.
+struct WsClient {
+    socket: tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>,
+}
+
+/// What a WebSocket client reads next.
+#[derive(Debug)]
+enum WsRead {
+    Json(Value),
+    Closed(u16, String),
+}
+
+impl WsClient {
+    fn open(server: &AuthServer, bearer: Option<&str>) -> Self {
+        use tungstenite::client::IntoClientRequest as _;
+        let url = server.url("/api/_realtime/ws").replacen("http", "ws", 1);
+        let mut request = url.into_client_request().unwrap();
+        if let Some(bearer) = bearer {
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {bearer}").parse().unwrap());
+        }
+        let (socket, _) = tungstenite::connect(request).unwrap();
+        if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+            stream
+                .set_read_timeout(Some(Duration::from_millis(100)))
+                .unwrap();
+        }
+        Self { socket }
+    }
+
+    fn send(&mut self, message: &Value) {
+        self.send_text(&message.to_string());
+    }
+
+    fn send_text(&mut self, text: &str) {
+        self.socket
+            .send(tungstenite::Message::Text(text.to_owned().into()))
+            .unwrap();
+    }
+
+    /// The next JSON message or the close frame (pings skipped), failing
+    /// after 10 s.
+    fn read(&mut self) -> WsRead {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no message within 10 s"
+            );
+            match self.socket.read() {
+                Ok(tungstenite::Message::Text(text)) => {
+                    return WsRead::Json(serde_json::from_str(text.as_str()).unwrap());
+                }
+                Ok(tungstenite::Message::Close(frame)) => {
+                    return match frame {
+                        Some(frame) => WsRead::Closed(frame.code.into(), frame.reason.to_string()),
+                        None => WsRead::Closed(0, String::new()),
+                    };
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(error))
+                    if matches!(
+                        error.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(error) => panic!("the WebSocket failed: {error}"),
+            }
+        }
+    }
+
+    fn json(&mut self) -> Value {
+        match self.read() {
+            WsRead::Json(value) => value,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    /// `(type, post id, row visible, old visible)` of the next `n` events.
+    fn events(&mut self, n: usize) -> Vec<(String, i64, bool, bool)> {
+        (0..n)
+            .map(|_| {
+                let m = self.json();
+                (
+                    m["type"].as_str().unwrap_or_default().to_owned(),
+                    m["key"][0].as_i64().unwrap_or_default(),
+                    !m["row"].is_null(),
+                    !m["old"].is_null(),
+                )
+            })
+            .collect()
+    }
+
+    /// Sends `message` and expects the session to end with `code`: an
+    /// error message first, then the close frame.
+    fn refused(&mut self, message: &str, code: u16) -> String {
+        self.send_text(message);
+        let error = self.json();
+        assert_eq!(error["type"], "error", "{message}: {error}");
+        assert_eq!(error["code"], code, "{message}: {error}");
+        match self.read() {
+            WsRead::Closed(got, reason) => {
+                assert_eq!(got, code, "{message}: {reason}");
+                assert!(!reason.is_empty(), "{message}: a close reason");
+            }
+            other => panic!("{message}: expected the close frame, got {other:?}"),
+        }
+        error["detail"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// The WebSocket route: subscribe and unsubscribe messages, the rules and
+/// a filter per subscriber, resuming with `last_event_id` (and a reset for
+/// a gap), and close codes for bad or refused messages.
+fn websocket_flow(server: &AuthServer) {
+    let (ada, bob) = (token("1", 1), token("2", 2));
+    // A plain GET is not a handshake.
+    let mut plain = agent()
+        .get(&server.url("/api/_realtime/ws"))
+        .call()
+        .unwrap();
+    assert_eq!(plain.status().as_u16(), 426);
+    let problem: Value = serde_json::from_str(&plain.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(problem["type"], "urn:baas:problem:upgrade-required");
+
+    let mut as_ada = WsClient::open(server, Some(&ada));
+    as_ada.send(&json!({ "subscribe": ["post"] }));
+    assert_eq!(
+        as_ada.json(),
+        json!({ "type": "subscribed", "subscribe": ["post"] })
+    );
+    let mut anonymous = WsClient::open(server, None);
+    anonymous.send(&json!({
+        "subscribe": ["post"],
+        "where": { "post": { "title": { "like": "A%" } } },
+    }));
+    assert_eq!(anonymous.json()["type"], "subscribed");
+
+    orgs_and_authors(server);
+    send(
+        server,
+        "POST",
+        "/api/post",
+        &ada,
+        Some(post(1, "A draft", false, 1)),
+    );
+    send(
+        server,
+        "POST",
+        "/api/post",
+        &bob,
+        Some(post(2, "B public", true, 2)),
+    );
+    let publish = json!({ "published": true });
+    send(server, "PATCH", "/api/post/1", &ada, Some(publish));
+    send(
+        server,
+        "POST",
+        "/api/post",
+        &bob,
+        Some(post(9, "A end", true, 2)),
+    );
+
+    let s = |kind: &str, key: i64, row: bool, old: bool| (kind.to_owned(), key, row, old);
+    assert_eq!(
+        as_ada.events(4),
+        [
+            s("create", 1, true, false),
+            s("create", 2, true, false),
+            s("update", 1, true, true),
+            s("create", 9, true, false),
+        ]
+    );
+    // Anonymous: never the draft, and only titles starting with `A`.
+    let update = anonymous.json();
+    assert_eq!(
+        (&update["type"], &update["key"], &update["old"]),
+        (&json!("update"), &json!([1]), &Value::Null),
+        "{update}"
+    );
+    assert_eq!(anonymous.events(1), [s("create", 9, true, false)]);
+
+    // Unsubscribed from posts, Ada receives the author that follows and
+    // not the post written before it.
+    as_ada.send(&json!({ "unsubscribe": ["post"] }));
+    assert_eq!(
+        as_ada.json(),
+        json!({ "type": "subscribed", "subscribe": [] })
+    );
+    as_ada.send(&json!({ "subscribe": ["author"] }));
+    assert_eq!(as_ada.json()["subscribe"], json!(["author"]));
+    send(
+        server,
+        "POST",
+        "/api/post",
+        &bob,
+        Some(post(10, "A after", true, 2)),
+    );
+    let author = json!({ "id": 3, "name": "Cy", "org_id": 1 });
+    send(server, "POST", "/api/author", SERVICE_KEY, Some(author));
+    let next = as_ada.json();
+    assert_eq!(
+        (&next["entity"], &next["type"]),
+        (&json!("author"), &json!("create")),
+        "{next}"
+    );
+
+    // Resuming after the update: the posts after it, then live ones.
+    let mut resumed = WsClient::open(server, None);
+    resumed.send(&json!({ "subscribe": ["post"], "last_event_id": update["id"].to_string() }));
+    assert_eq!(resumed.json()["type"], "subscribed");
+    assert_eq!(
+        resumed.events(2),
+        [s("create", 9, true, false), s("create", 10, true, false)]
+    );
+    let mut gap = WsClient::open(server, None);
+    gap.send(&json!({ "subscribe": ["post"], "last_event_id": 1 }));
+    assert_eq!(gap.json()["type"], "subscribed");
+    let reset = gap.json();
+    assert_eq!(
+        (&reset["type"], &reset["reason"]),
+        (&json!("reset"), &json!("gap")),
+        "{reset}"
+    );
+
+    // Bad or refused messages end the session with a code and a reason.
+    let detail = WsClient::open(server, None).refused("not json", 4400);
+    assert!(detail.contains("JSON"), "{detail}");
+    let detail = WsClient::open(server, None).refused(r#"{"subscribe":["nope"]}"#, 4400);
+    assert!(detail.contains("no entity `nope`"), "{detail}");
+    let detail = WsClient::open(server, None).refused(r#"{"subscribe":"post"}"#, 4400);
+    assert!(detail.contains("array"), "{detail}");
+    let detail = WsClient::open(server, None).refused(r#"{"unsubscribe":["post"]}"#, 4400);
+    assert!(detail.contains("nothing is subscribed"), "{detail}");
+    WsClient::open(server, None).refused(r#"{"subscribe":["org"]}"#, 4403);
+    let mut twice = WsClient::open(server, None);
+    twice.send(&json!({ "subscribe": ["post"] }));
+    assert_eq!(twice.json()["type"], "subscribed");
+    let detail = twice.refused(r#"{"subscribe":["author"],"last_event_id":"5"}"#, 4400);
+    assert!(detail.contains("first"), "{detail}");
+}
+
+#[test]
+fn websocket_on_sqlite() {
+    websocket_flow(&start(&[]));
+}
+
+#[test]
+fn websocket_on_postgres() {
+    let Some(database) = crate::support::postgres::TempDatabase::create("realtime_ws") else {
+        return;
+    };
+    crate::support::block_on(
+        database.execute(&create_statements(baas::migrate::render::Target::Postgres)),
+    );
+    websocket_flow(&start(&["--db", &database.url()]));
 }

@@ -65,6 +65,7 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         .route("/api/_auth/logout", post(users::logout))
         .route("/api/_auth/me", get(users::me))
         .route("/api/_realtime", get(realtime::sse))
+        .route("/api/_realtime/ws", get(realtime::ws))
         .route("/api/{entity}", get(routes::list).post(routes::create))
         .route("/api/{entity}/_query", post(routes::query_body))
         .route(

@@ -1,4 +1,5 @@
-//! Realtime over server-sent events: `GET /api/_realtime` (docs/api.md,
+//! Realtime over server-sent events, `GET /api/_realtime`, and over a
+//! WebSocket, `GET /api/_realtime/ws` ([`ws`]; docs/api.md,
 //! "Realtime").
 //!
 //! A client subscribes to entities (`?subscribe=book,author/3`), each with
@@ -32,6 +33,8 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -64,6 +67,8 @@ fn heartbeat() -> Duration {
 /// One entity (or one row of it) a client subscribed to.
 #[derive(Debug, Clone)]
 struct Topic {
+    /// As subscribed (`book`, `author/3`): what `unsubscribe` names.
+    text: String,
     entity: String,
     key: Option<Vec<Value>>,
 }
@@ -115,6 +120,7 @@ fn parse(manifest: &Manifest, pairs: &[(String, String)]) -> Result<Request, Pro
                 None => None,
             };
             request.topics.push(Topic {
+                text: item.to_owned(),
                 entity: entity.to_owned(),
                 key,
             });
@@ -156,6 +162,53 @@ fn parse(manifest: &Manifest, pairs: &[(String, String)]) -> Result<Request, Pro
     Ok(request)
 }
 
+/// The query string as pairs.
+fn query_pairs(ctx: &Ctx) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(ctx.query.as_deref().unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// Refuses (403) an entity of `request` the caller may not list at all:
+/// refused before anything is streamed, not streamed empty.
+fn refuse_unlisted(
+    app: &AppState,
+    principal: &Arc<Principal>,
+    request: &Request,
+    params: &[(String, String)],
+) -> Result<(), KernelError> {
+    let state = app.snapshot();
+    for topic in &request.topics {
+        let mut operation = Operation::new(principal.clone(), topic.entity.clone(), Action::List);
+        operation.params = params.to_vec();
+        if let Decision::Deny { reason } = app.kernel.policy.decide(&state.schema, &operation) {
+            return Err(KernelError::Denied(reason));
+        }
+    }
+    Ok(())
+}
+
+/// Where a stream starts: the kept events after `last` (a
+/// `Last-Event-ID`), the id to announce a reset for when they are no
+/// longer kept, and the live changes.
+fn start(app: &AppState, last: Option<&str>) -> (Vec<Arc<Event>>, Option<String>, Subscription) {
+    let events = &app.kernel.events;
+    match last.map(str::trim).filter(|text| !text.is_empty()) {
+        None => (Vec::new(), None, events.subscribe()),
+        Some(text) => match text.parse::<u64>() {
+            Ok(id) => {
+                let resumed = events.resume(id);
+                (
+                    resumed.backlog,
+                    resumed.gap.then(|| text.to_owned()),
+                    resumed.subscription,
+                )
+            }
+            Err(_) => (Vec::new(), Some(text.to_owned()), events.subscribe()),
+        },
+    }
+}
+
 /// `GET /api/_realtime`: the SSE stream of the changes subscribed to.
 pub async fn sse(
     axum::extract::State(app): Shared,
@@ -163,48 +216,16 @@ pub async fn sse(
     ctx: Ctx,
     headers: HeaderMap,
 ) -> Response {
-    let state = app.snapshot();
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(ctx.query.as_deref().unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
-    let request = match parse(state.manifest(), &pairs) {
+    let pairs = query_pairs(&ctx);
+    let request = match parse(app.snapshot().manifest(), &pairs) {
         Ok(request) => request,
         Err(problem) => return problem.respond(&ctx),
     };
-    // An entity the caller may not list at all is refused now (403), not
-    // streamed empty.
-    for topic in &request.topics {
-        let mut operation = Operation::new(caller.0.clone(), topic.entity.clone(), Action::List);
-        operation.params = pairs.clone();
-        if let Decision::Deny { reason } = app.kernel.policy.decide(&state.schema, &operation) {
-            return Problem::kernel(KernelError::Denied(reason), &ctx).respond(&ctx);
-        }
+    if let Err(error) = refuse_unlisted(&app, &caller.0, &request, &pairs) {
+        return Problem::kernel(error, &ctx).respond(&ctx);
     }
-    drop(state);
-    let last = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|text| !text.is_empty());
-    let (backlog, reset, subscription) = match last {
-        None => (Vec::new(), None, app.kernel.events.subscribe()),
-        Some(text) => match text.parse::<u64>() {
-            Ok(id) => {
-                let resumed = app.kernel.events.resume(id);
-                (
-                    resumed.backlog,
-                    resumed.gap.then(|| text.to_owned()),
-                    resumed.subscription,
-                )
-            }
-            Err(_) => (
-                Vec::new(),
-                Some(text.to_owned()),
-                app.kernel.events.subscribe(),
-            ),
-        },
-    };
+    let last = headers.get("last-event-id").and_then(|v| v.to_str().ok());
+    let (backlog, reset, subscription) = start(&app, last);
     let stream = Stream {
         app,
         principal: caller.0,
@@ -217,7 +238,7 @@ pub async fn sse(
         done: false,
     };
     let events = futures::stream::unfold(stream, |mut stream| async move {
-        let event = stream.next().await?;
+        let event = stream.next().await?.sse();
         Some((Ok::<_, Infallible>(event), stream))
     });
     let mut response = Sse::new(events)
@@ -230,6 +251,306 @@ pub async fn sse(
     );
     *response.status_mut() = StatusCode::OK;
     response
+}
+
+/// What a stream sends next, whatever carries it.
+enum Out {
+    /// A change: its id, type and `{id, type, entity, key, row, old}`.
+    Change {
+        id: u64,
+        kind: &'static str,
+        data: Json,
+    },
+    /// The events after the client's last id are gone.
+    Reset(Json),
+    /// The client fell behind and is disconnected.
+    Close(Json),
+}
+
+impl Out {
+    fn sse(self) -> SseEvent {
+        match self {
+            Self::Change { id, kind, data } => SseEvent::default()
+                .id(id.to_string())
+                .event(kind)
+                .data(data.to_string()),
+            Self::Reset(data) => SseEvent::default().event("reset").data(data.to_string()),
+            Self::Close(data) => SseEvent::default().event("close").data(data.to_string()),
+        }
+    }
+
+    /// The WebSocket text message: the SSE data, with `type` saying what
+    /// it is (`create`, `update`, `delete`, `reset`, `close`).
+    fn message(self) -> String {
+        let (kind, mut data) = match self {
+            Self::Change { data, .. } => return data.to_string(),
+            Self::Reset(data) => ("reset", data),
+            Self::Close(data) => ("close", data),
+        };
+        if let Some(object) = data.as_object_mut() {
+            object.insert("type".into(), json!(kind));
+        }
+        data.to_string()
+    }
+}
+
+/// WebSocket close codes (4000-4999 are the application's).
+mod close {
+    /// The server is shutting down.
+    pub const GOING_AWAY: u16 = 1001;
+    /// A binary message.
+    pub const UNSUPPORTED: u16 = 1003;
+    /// The client fell behind; it may come back with `last_event_id`.
+    pub const SLOW_CONSUMER: u16 = 1013;
+    /// A message or subscription that is not valid (as a 400 problem).
+    pub const BAD_MESSAGE: u16 = 4400;
+    /// An entity the caller may not list (as a 403 problem).
+    pub const DENIED: u16 = 4403;
+}
+
+/// `GET /api/_realtime/ws`: the same changes over a WebSocket, subscribed
+/// to with messages (docs/api.md, "Realtime over WebSocket").
+pub async fn ws(
+    axum::extract::State(app): Shared,
+    caller: Caller,
+    ctx: Ctx,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => {
+            return Problem::new(
+                StatusCode::UPGRADE_REQUIRED,
+                "upgrade-required",
+                "A WebSocket handshake is required",
+                format!(
+                    "{rejection}; connect with a WebSocket client, or use `GET /api/_realtime` (server-sent events)"
+                ),
+            )
+            .respond(&ctx);
+        }
+    };
+    let params = query_pairs(&ctx);
+    let tenant = ctx.tenant.clone();
+    upgrade.on_upgrade(move |socket| {
+        Session {
+            app,
+            principal: caller.0,
+            tenant,
+            params,
+            stream: None,
+        }
+        .run(socket)
+    })
+}
+
+/// One WebSocket client.
+struct Session {
+    app: Arc<AppState>,
+    principal: Arc<Principal>,
+    /// The tenant of the handshake: only its changes are sent.
+    tenant: Option<String>,
+    params: Vec<(String, String)>,
+    /// Started by the first `subscribe`.
+    stream: Option<Stream>,
+}
+
+/// Why a session ends: the close code and the reason.
+struct Closing(u16, String);
+
+impl Session {
+    async fn run(mut self, mut socket: WebSocket) {
+        let mut ticker = tokio::time::interval(heartbeat());
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.reset();
+        let closing = loop {
+            let outgoing = async {
+                match self.stream.as_mut() {
+                    Some(stream) => stream.next().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(WsMessage::Text(text))) => match self.receive(text.as_str()) {
+                        Ok(reply) => {
+                            if socket.send(WsMessage::Text(reply.to_string().into())).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(Closing(code, detail)) => {
+                            let error = json!({ "type": "error", "code": code, "detail": detail });
+                            let _ = socket.send(WsMessage::Text(error.to_string().into())).await;
+                            break Closing(code, detail);
+                        }
+                    },
+                    Some(Ok(WsMessage::Binary(_))) => break Closing(
+                        close::UNSUPPORTED,
+                        "messages are JSON text: {\"subscribe\": [...]}".into(),
+                    ),
+                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(_)) => {}
+                },
+                out = outgoing => match out {
+                    Some(out) => {
+                        let slow = matches!(out, Out::Close(_));
+                        if socket.send(WsMessage::Text(out.message().into())).await.is_err() {
+                            return;
+                        }
+                        if slow {
+                            break Closing(
+                                close::SLOW_CONSUMER,
+                                "slow consumer: reconnect and subscribe with last_event_id".into(),
+                            );
+                        }
+                    }
+                    None => break Closing(close::GOING_AWAY, "the server is shutting down".into()),
+                },
+                _ = ticker.tick() => {
+                    if socket.send(WsMessage::Ping(Default::default())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        };
+        let Closing(code, reason) = closing;
+        // A close reason is at most 123 bytes.
+        let mut end = reason.len().min(123);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        let frame = CloseFrame {
+            code,
+            reason: reason[..end].to_owned().into(),
+        };
+        let _ = socket.send(WsMessage::Close(Some(frame))).await;
+    }
+
+    /// Handles one client message; the reply, or why the session ends.
+    fn receive(&mut self, text: &str) -> Result<Json, Closing> {
+        let bad = |detail: String| Closing(close::BAD_MESSAGE, detail);
+        let message: Json = serde_json::from_str(text)
+            .map_err(|e| bad(format!("a message must be a JSON object: {e}")))?;
+        let Some(object) = message.as_object() else {
+            return Err(bad("a message must be a JSON object".into()));
+        };
+        if let Some(unknown) = object.keys().find(|key| {
+            !["subscribe", "unsubscribe", "where", "last_event_id"].contains(&key.as_str())
+        }) {
+            return Err(bad(format!(
+                "`{unknown}` is not a realtime message field (`subscribe`, `where`, `last_event_id`, `unsubscribe`)"
+            )));
+        }
+        let names = |value: &Json, what: &str| -> Result<Vec<String>, Closing> {
+            value
+                .as_array()
+                .and_then(|items| {
+                    items
+                        .iter()
+                        .map(|item| item.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .ok_or_else(|| {
+                    bad(format!(
+                        "`{what}` must be an array of strings: [\"book\", \"author/3\"]"
+                    ))
+                })
+        };
+        match (object.get("subscribe"), object.get("unsubscribe")) {
+            (Some(subscribe), None) => {
+                let items = names(subscribe, "subscribe")?;
+                let mut pairs = vec![("subscribe".to_owned(), items.join(","))];
+                if let Some(filters) = object.get("where") {
+                    let filters = filters.as_object().ok_or_else(|| {
+                        bad(
+                            "`where` must be an object of filters by entity: {\"book\": {...}}"
+                                .into(),
+                        )
+                    })?;
+                    for (entity, filter) in filters {
+                        pairs.push((format!("{entity}.where"), filter.to_string()));
+                    }
+                }
+                let request = parse(self.app.snapshot().manifest(), &pairs)
+                    .map_err(|problem| bad(problem.detail))?;
+                refuse_unlisted(&self.app, &self.principal, &request, &self.params)
+                    .map_err(|error| Closing(close::DENIED, error.to_string()))?;
+                let last = match object.get("last_event_id") {
+                    None | Some(Json::Null) => None,
+                    Some(Json::String(text)) => Some(text.clone()),
+                    Some(Json::Number(number)) => Some(number.to_string()),
+                    Some(_) => return Err(bad("`last_event_id` must be an event id".into())),
+                };
+                match self.stream.as_mut() {
+                    Some(_) if last.is_some() => {
+                        return Err(bad(
+                            "`last_event_id` goes with the first `subscribe` only".into()
+                        ));
+                    }
+                    Some(stream) => {
+                        stream.request.topics.extend(request.topics);
+                        stream.request.filters.extend(request.filters);
+                    }
+                    None => {
+                        let (backlog, reset, subscription) = start(&self.app, last.as_deref());
+                        self.stream = Some(Stream {
+                            app: self.app.clone(),
+                            principal: self.principal.clone(),
+                            tenant: self.tenant.clone(),
+                            request,
+                            params: self.params.clone(),
+                            backlog: backlog.into(),
+                            reset,
+                            subscription,
+                            done: false,
+                        });
+                    }
+                }
+            }
+            (None, Some(unsubscribe)) => {
+                if object.contains_key("where") || object.contains_key("last_event_id") {
+                    return Err(bad(
+                        "`unsubscribe` takes no `where` or `last_event_id`".into()
+                    ));
+                }
+                let items = names(unsubscribe, "unsubscribe")?;
+                let Some(stream) = self.stream.as_mut() else {
+                    return Err(bad("nothing is subscribed to yet".into()));
+                };
+                let topics = &mut stream.request.topics;
+                for item in &items {
+                    let before = topics.len();
+                    topics.retain(|topic| topic.text != item.trim());
+                    if topics.len() == before {
+                        return Err(bad(format!("`{item}` is not subscribed to")));
+                    }
+                }
+                let kept: Vec<String> = topics.iter().map(|t| t.entity.clone()).collect();
+                stream
+                    .request
+                    .filters
+                    .retain(|(entity, _)| kept.contains(entity));
+            }
+            _ => {
+                return Err(bad(
+                    "a message has either `subscribe` (with `where`, `last_event_id`) or `unsubscribe`".into(),
+                ));
+            }
+        }
+        let topics: Vec<&str> = self
+            .stream
+            .as_ref()
+            .map(|stream| {
+                stream
+                    .request
+                    .topics
+                    .iter()
+                    .map(|t| t.text.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(json!({ "type": "subscribed", "subscribe": topics }))
+    }
 }
 
 /// One client's stream.
@@ -249,7 +570,7 @@ struct Stream {
 }
 
 impl Stream {
-    async fn next(&mut self) -> Option<SseEvent> {
+    async fn next(&mut self) -> Option<Out> {
         if self.done {
             return None;
         }
@@ -259,7 +580,7 @@ impl Stream {
                 "last_event_id": last,
                 "detail": "the events after this id are no longer kept (or the id is not one of this server's): read the data again; changes from now on follow",
             });
-            return Some(SseEvent::default().event("reset").data(data.to_string()));
+            return Some(Out::Reset(data));
         }
         while let Some(event) = self.backlog.pop_front() {
             if let Some(sse) = self.deliver(&event) {
@@ -280,16 +601,15 @@ impl Stream {
                         "missed": missed,
                         "detail": format!("the client fell {missed} changes behind and was disconnected; reconnect with Last-Event-ID to resume"),
                     });
-                    return Some(SseEvent::default().event("close").data(data.to_string()));
+                    return Some(Out::Close(data));
                 }
                 Received::Closed => return None,
             }
         }
     }
 
-    /// The SSE event of `event` for this subscriber, if it may see any of
-    /// it.
-    fn deliver(&self, event: &Event) -> Option<SseEvent> {
+    /// What this subscriber receives of `event`, if it may see any of it.
+    fn deliver(&self, event: &Event) -> Option<Out> {
         // A tenant's changes are for that tenant's subscribers only.
         if event.tenant != self.tenant {
             return None;
@@ -373,11 +693,10 @@ impl Stream {
             "row": row,
             "old": old,
         });
-        Some(
-            SseEvent::default()
-                .id(event.id.to_string())
-                .event(kind)
-                .data(data.to_string()),
-        )
+        Some(Out::Change {
+            id: event.id,
+            kind,
+            data,
+        })
     }
 }
