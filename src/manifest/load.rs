@@ -378,6 +378,7 @@ const API_KEYS: &[&str] = &[
     "rate_limit_per_ip",
     "rate_limit_per_user",
     "login_attempts_per_minute",
+    "trusted_proxies",
     "postgrest",
 ];
 const OPERATION_KEYS: &[&str] = &["method", "path", "id", "entity", "summary"];
@@ -908,6 +909,15 @@ impl Reader {
                 "rate_limit_per_user" => api.rate_limit_per_user = self.positive(node, &path),
                 "login_attempts_per_minute" => {
                     api.login_attempts_per_minute = self.positive(node, &path);
+                }
+                "trusted_proxies" => {
+                    let proxies = self.strings(node, &path).unwrap_or_default();
+                    for proxy in &proxies {
+                        if let Err(message) = super::model::parse_network(proxy) {
+                            self.problem(Problem::new(ProblemKind::InvalidValue, &path, message));
+                        }
+                    }
+                    api.trusted_proxies = proxies;
                 }
                 "postgrest" => api.postgrest = self.mount_path(node, &path),
                 _ => {}

@@ -242,6 +242,11 @@ pub struct Api {
     /// email [default: 10].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login_attempts_per_minute: Option<u64>,
+    /// Proxies (addresses or `address/prefix` networks) whose
+    /// `X-Forwarded-For` or `Forwarded` header names the client address
+    /// the per-address limits count; no other peer's header is read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trusted_proxies: Vec<String>,
     /// Where `baas serve` mounts the PostgREST-compatible profile
     /// (`postgrest = true` is `/rest/v1`; a string is the path); off when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -250,6 +255,28 @@ pub struct Api {
 
 /// The path of the PostgREST-compatible profile when `[api] postgrest = true`.
 pub const POSTGREST_PATH: &str = "/rest/v1";
+
+/// An address or an `address/prefix` network of `[api] trusted_proxies`:
+/// the network's address and prefix length.
+pub fn parse_network(text: &str) -> Result<(std::net::IpAddr, u8), String> {
+    let (address, prefix) = match text.split_once('/') {
+        Some((address, prefix)) => (address, Some(prefix)),
+        None => (text, None),
+    };
+    let address: std::net::IpAddr = address
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not an IP address or an address/prefix network"))?;
+    let bits = if address.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        None => bits,
+        Some(prefix) => match prefix.trim().parse::<u8>() {
+            Ok(prefix) if prefix <= bits => prefix,
+            _ => return Err(format!("`{text}`: the prefix length must be 0 to {bits}")),
+        },
+    };
+    Ok((address, prefix))
+}
 
 /// `[auth]`: how `baas serve` knows who calls it (DESIGN.md §5b).
 ///

@@ -61,6 +61,9 @@ pub fn to_toml(manifest: &Manifest) -> String {
         if !api.hosts.is_empty() {
             line(&mut out, "hosts", &strings(&api.hosts));
         }
+        if !api.trusted_proxies.is_empty() {
+            line(&mut out, "trusted_proxies", &strings(&api.trusted_proxies));
+        }
         for (key, value) in [
             ("header_timeout_seconds", api.header_timeout_seconds),
             ("request_timeout_seconds", api.request_timeout_seconds),

@@ -1127,6 +1127,62 @@ fn rate_limits_per_address_and_per_user_answer_429_with_retry_after() {
     );
 }
 
+/// `[api] trusted_proxies`: a forwarding header sent by a peer that is not
+/// a trusted proxy is ignored, so a client that makes up a new
+/// `X-Forwarded-For` (or `Forwarded`) per request is still one address and
+/// still limited. Trusted (after a hot reload, which the limits follow),
+/// the proxy's clients are counted one by one, each under the address the
+/// proxy saw: a made-up address at the left of the chain changes nothing.
+#[test]
+fn rate_limits_count_the_client_behind_a_trusted_proxy_only() {
+    let text = format!(
+        "{}\n[api]\nrate_limit_per_ip = 3\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+        manifest("")
+    );
+    let server = AuthServer::start(&text, &[]);
+    let statuses: Vec<u16> = (0..5)
+        .map(|i| {
+            let spoofed = format!("203.0.113.{i}");
+            let forwarded = format!("for={spoofed}");
+            server
+                .get(
+                    "/api/note",
+                    &[("x-forwarded-for", &spoofed), ("forwarded", &forwarded)],
+                )
+                .0
+        })
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+
+    // The test's own address (loopback) becomes a trusted proxy.
+    std::fs::write(
+        server.dir.path().join("baas.toml"),
+        text.replace("10.0.0.0/8", "127.0.0.1"),
+    )
+    .unwrap();
+    let client = |hops: &str| server.get("/api/note", &[("x-forwarded-for", hops)]).0;
+    let started = Instant::now();
+    while client("198.51.100.1") != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the reload never trusted the proxy:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(client("198.51.100.1"), 200);
+    assert_eq!(client("198.51.100.1"), 200);
+    assert_eq!(client("198.51.100.1"), 429, "the client's fourth request");
+    // The client puts a made-up address in front: the proxy appended the
+    // real one, and that is what counts.
+    assert_eq!(client("192.0.2.77, 198.51.100.1"), 429);
+    assert_eq!(client("198.51.100.2"), 200, "another client");
+    let forwarded = server
+        .get("/api/note", &[("forwarded", "for=\"[2001:db8::1]:4711\"")])
+        .0;
+    assert_eq!(forwarded, 200, "a Forwarded client");
+}
+
 #[test]
 fn every_answer_carries_the_security_headers() {
     let server = AuthServer::start(&users_manifest(), &[("JWT_SECRET", SECRET)]);

@@ -37,11 +37,6 @@ pub struct HttpOptions {
     /// The address the server is bound to, when it listens on a socket.
     pub bound: Option<IpAddr>,
     pub request_timeout: Duration,
-    /// Requests per minute per client address, per user, and sign-in
-    /// attempts per minute (`[api]`).
-    pub rate_limit_per_ip: Option<u32>,
-    pub rate_limit_per_user: Option<u32>,
-    pub login_attempts_per_minute: Option<u32>,
     /// Serve the studio at `/_studio` (`baas serve --no-studio` turns it off).
     pub studio: bool,
     /// Where the PostgREST-compatible profile is mounted (`[api] postgrest`
@@ -56,9 +51,6 @@ impl Default for HttpOptions {
             hosts: Vec::new(),
             bound: None,
             request_timeout: Duration::from_secs(30),
-            rate_limit_per_ip: None,
-            rate_limit_per_user: None,
-            login_attempts_per_minute: None,
             studio: true,
             postgrest: None,
         }
@@ -75,10 +67,6 @@ impl HttpOptions {
             if let Some(seconds) = api.request_timeout_seconds {
                 options.request_timeout = Duration::from_secs(seconds);
             }
-            let per_minute = |n: Option<u64>| n.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-            options.rate_limit_per_ip = per_minute(api.rate_limit_per_ip);
-            options.rate_limit_per_user = per_minute(api.rate_limit_per_user);
-            options.login_attempts_per_minute = per_minute(api.login_attempts_per_minute);
             options.postgrest.clone_from(&api.postgrest);
         }
         options

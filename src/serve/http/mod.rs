@@ -84,20 +84,13 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
-    let limits = Arc::new(edge::Limits::new(
-        options.rate_limit_per_ip,
-        options.rate_limit_per_user,
-        options.login_attempts_per_minute,
-    ));
+    let edge = Arc::new(edge::Edge::new(app.clone()));
     let api = api
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(app.clone(), tenant::resolve))
-        .layer(middleware::from_fn_with_state(
-            limits.clone(),
-            edge::limit_user,
-        ))
+        .layer(middleware::from_fn(edge::limit_user))
         .layer(middleware::from_fn_with_state(app, auth::identify))
-        .layer(middleware::from_fn_with_state(limits, edge::limit_address))
+        .layer(middleware::from_fn_with_state(edge, edge::limit_address))
         .layer(middleware::from_fn_with_state(
             options.clone(),
             guard::guard,
