@@ -279,11 +279,178 @@ fn ungroup(expr: Expr) -> Expr {
 }
 
 /// Whether two whole statements (an engine object's `CREATE ...`) are the
-/// same, spacing and a final `;` aside. Bodies are compared as written:
-/// what a function does is its text.
+/// same as the server would keep them. A dump and the live catalog print
+/// one object differently: `pg_dump` writes `CREATE FUNCTION ... AS $_$`,
+/// `pg_get_functiondef` `CREATE OR REPLACE FUNCTION ... AS $function$` with
+/// its clauses on their own lines and in another order, and a domain's
+/// `CHECK (((VALUE > 0)))` comes back as `CHECK (VALUE > 0)`. So spacing,
+/// `OR REPLACE`, dollar-quote tags, the order of a routine's clauses and the
+/// grouping inside `CHECK (...)` are not differences. Bodies are compared
+/// as written: what a function does is its text.
 pub fn statement_eq(a: &str, b: &str) -> bool {
-    let trim = |text: &str| squeeze(text.trim().trim_end_matches(';'));
-    trim(a) == trim(b)
+    canonical_statement(a) == canonical_statement(b)
+}
+
+/// [`statement_eq`]'s form of a statement.
+fn canonical_statement(text: &str) -> String {
+    let text = text.trim().trim_end_matches(';');
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    // Where the routine's clauses start (after its argument list) and where
+    // its body starts: the words between are sorted.
+    let mut clauses_from = None;
+    let mut body_at = None;
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => {
+                let end = skip_quoted(bytes, i, b'\'');
+                out.push_str(&text[i..end]);
+                i = end;
+            }
+            b'$' => {
+                let tag_end = text[i + 1..]
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .map(|n| i + 1 + n);
+                match tag_end {
+                    Some(end) if bytes[end] == b'$' => {
+                        let tag = &text[i..=end];
+                        let close = text[end + 1..]
+                            .find(tag)
+                            .map_or(text.len(), |n| end + 1 + n);
+                        body_at.get_or_insert(out.len());
+                        out.push_str("$$");
+                        out.push_str(&text[end + 1..close]);
+                        out.push_str("$$");
+                        i = (close + tag.len()).min(text.len());
+                    }
+                    _ => {
+                        out.push('$');
+                        i += 1;
+                    }
+                }
+            }
+            b'(' => {
+                let word_before = out.trim_end().rsplit(|c: char| !c.is_alphanumeric()).next();
+                if word_before.is_some_and(|w| w.eq_ignore_ascii_case("CHECK")) {
+                    let close = closing_paren(bytes, i);
+                    let inner = &text[i + 1..close.saturating_sub(1).max(i + 1)];
+                    // A domain's check names its value `VALUE`, a keyword
+                    // sqlparser does not take for a name.
+                    let parsed =
+                        parse(&inner.replace("VALUE", "\"VALUE\"")).or_else(|| parse(inner));
+                    match parsed {
+                        Some(expr) => out.push_str(&format!("({})", grouped(&expr))),
+                        None => out.push_str(&text[i..close]),
+                    }
+                    i = close;
+                    continue;
+                }
+                depth += 1;
+                out.push('(');
+                i += 1;
+            }
+            b')' => {
+                depth = depth.saturating_sub(1);
+                out.push(')');
+                i += 1;
+                if depth == 0 && clauses_from.is_none() {
+                    clauses_from = Some(out.len());
+                }
+            }
+            _ => {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    let routine = ["CREATE FUNCTION ", "CREATE PROCEDURE "]
+        .iter()
+        .any(|head| {
+            without_or_replace(&squeeze(&out))
+                .to_ascii_uppercase()
+                .starts_with(head)
+        });
+    match (clauses_from, body_at) {
+        (Some(from), Some(to)) if routine && from <= to => {
+            // The clauses between the argument list and the body, in any order.
+            let mut clauses: Vec<&str> = out[from..to].split_whitespace().collect();
+            clauses.sort_unstable();
+            format!(
+                "{} {} {}",
+                without_or_replace(&squeeze(&out[..from])),
+                clauses.join(" "),
+                squeeze(&out[to..])
+            )
+        }
+        _ => without_or_replace(&squeeze(&out)),
+    }
+}
+
+/// `CREATE OR REPLACE x` as `CREATE x` (words already single-spaced).
+fn without_or_replace(text: &str) -> String {
+    const OR_REPLACE: &str = "CREATE OR REPLACE ";
+    if text.len() >= OR_REPLACE.len() && text[..OR_REPLACE.len()].eq_ignore_ascii_case(OR_REPLACE) {
+        format!("CREATE {}", &text[OR_REPLACE.len()..])
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Index just past the quoted token that starts at `i` (a doubled quote
+/// is an escaped one).
+fn skip_quoted(bytes: &[u8], i: usize, quote: u8) -> usize {
+    let mut j = i + 1;
+    while j < bytes.len() {
+        if bytes[j] == quote {
+            if bytes.get(j + 1) == Some(&quote) {
+                j += 2;
+                continue;
+            }
+            return j + 1;
+        }
+        j += 1;
+    }
+    bytes.len()
+}
+
+/// An expression printed with every operation in parentheses, so that two
+/// texts are equal exactly when the trees are (spans, which sqlparser's
+/// `Debug` shows, aside).
+fn grouped(expr: &Expr) -> String {
+    match expr {
+        Expr::BinaryOp { left, op, right } => {
+            format!("({} {op} {})", grouped(left), grouped(right))
+        }
+        Expr::UnaryOp { op, expr } => format!("({op} {})", grouped(expr)),
+        other => other.to_string(),
+    }
+}
+
+/// Index just past the `)` that closes the `(` at `open` (quotes skipped).
+fn closing_paren(bytes: &[u8], open: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' | b'"' => {
+                i = skip_quoted(bytes, i, bytes[i]);
+                continue;
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len()
 }
 
 /// `12`, `-3`, `4.50`: a decimal number and nothing else.

@@ -914,3 +914,51 @@ fn pretty_assertions_eq(dump: &Manifest, live: &Manifest) {
         );
     }
 }
+
+#[tokio::test]
+async fn mysqldump_output_imports_to_the_manifest_of_the_live_database() {
+    let Some(database) = TempDatabase::create_async("dump_sakila").await else {
+        return;
+    };
+    database.load(&into_this_database(
+        &corpus("sql/mysql/sakila-schema.sql"),
+        "sakila",
+    ));
+    let live = introspect(&database).await;
+    let url = url::Url::parse(&database.url()).unwrap();
+    let mut command = std::process::Command::new("mariadb-dump");
+    command
+        .arg("--protocol=TCP")
+        .arg(format!("--host={}", url.host_str().unwrap_or("127.0.0.1")))
+        .arg(format!("--port={}", url.port().unwrap_or(3306)))
+        .arg(format!("--user={}", url.username()))
+        .args(["--no-data", "--routines", "--triggers"]);
+    if let Some(password) = url.password() {
+        command.arg(format!("--password={password}"));
+    }
+    let output = command.arg(database.name()).output().expect("mariadb-dump");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sakila.sql");
+    std::fs::write(&path, &output.stdout).unwrap();
+    let location =
+        SourceLocation::parse(&path.display().to_string(), std::path::Path::new("/")).unwrap();
+    let dump = introspect_location(
+        &location,
+        &IntrospectOptions::default(),
+        &Progress::hidden(),
+    )
+    .await
+    .unwrap();
+    let changes = baas::diff::diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "the dump differs: {changes:#?}");
+    // View queries are the server's own text, not a re-rendering.
+    assert_eq!(
+        dump.manifest.entities["customer_list"].definition,
+        live.manifest.entities["customer_list"].definition
+    );
+}

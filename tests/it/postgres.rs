@@ -1226,3 +1226,108 @@ async fn unreachable_server_is_a_connect_error_that_never_shows_the_password() {
         assert!(!project.path().join("baas.toml").exists());
     }
 }
+
+/// Spellings a dump and the live catalog disagree on: unquoted names
+/// folded, typed defaults, an index of the partitioned table alone
+/// (`ON ONLY`), a domain's check, a routine's result type.
+const DUMP_SPELLINGS: &str = "\
+CREATE TABLE People (Id integer PRIMARY KEY, \"MixedCase\" text DEFAULT 'x'::text, Name varchar(20) DEFAULT 'bob'::character varying, n numeric DEFAULT '1.50'::numeric, d date DEFAULT '2020-01-01'::date, arr text[] DEFAULT '{}'::text[], j jsonb DEFAULT '{}'::jsonb, neg integer DEFAULT '-1'::integer);
+CREATE TABLE m (t date NOT NULL, v int) PARTITION BY RANGE (t);
+CREATE TABLE m1 PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+CREATE INDEX m_v ON m (v);
+CREATE DOMAIN pos AS integer CONSTRAINT pos_check CHECK (VALUE > 0 AND (VALUE < 100 OR VALUE = 1000));
+CREATE FUNCTION everyone() RETURNS SETOF People LANGUAGE sql STABLE AS $$ SELECT * FROM People $$;
+";
+
+/// `pg_dump` of `database` with `options`, as text.
+fn pg_dump(database: &TempDatabase, options: &[&str]) -> String {
+    let output = std::process::Command::new("pg_dump")
+        .args(options)
+        .arg(database.url())
+        .output()
+        .expect("pg_dump (installed with the postgresql client)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn pg_dump_output_imports_to_the_manifest_of_the_live_database() {
+    let Some(pagila) = TempDatabase::create_async("dump_pagila").await else {
+        return;
+    };
+    pagila.psql_file(&corpus_file("sql/postgres/pagila-schema.sql"));
+    let Some(spellings) = TempDatabase::create_async("dump_spellings").await else {
+        return;
+    };
+    spellings.psql(DUMP_SPELLINGS);
+    let dir = tempfile::tempdir().unwrap();
+    for (label, database) in [("pagila", &pagila), ("spellings", &spellings)] {
+        let live = introspect(database, &[]).await;
+        for options in [
+            &["--schema-only"][..],
+            &["--schema-only", "--clean"],
+            &["--schema-only", "--clean", "--if-exists"],
+        ] {
+            let path = dir.path().join(format!("{label}.sql"));
+            std::fs::write(&path, pg_dump(database, options)).unwrap();
+            let location =
+                baas::source::SourceLocation::parse(&path.display().to_string(), Path::new("/"))
+                    .unwrap();
+            let dump = baas::backend::introspect(
+                &location,
+                &IntrospectOptions::default(),
+                &Progress::hidden(),
+            )
+            .await
+            .unwrap();
+            let changes = baas::diff::diff(&live.manifest, &dump.manifest);
+            assert!(
+                changes.is_empty(),
+                "{label} {options:?}: the dump differs from the database: {changes:#?}"
+            );
+            let entries = dump.ledger.entries();
+            let skipped: Vec<&&LedgerEntry> = entries
+                .iter()
+                .filter(|e| e.kind == "skipped_statement")
+                .collect();
+            assert!(skipped.is_empty(), "{label} {options:?}: {skipped:#?}");
+            assert_eq!(
+                dump.ledger.entries().len(),
+                live.ledger.entries().len(),
+                "{label} {options:?}"
+            );
+        }
+    }
+    let dump = {
+        let path = dir.path().join("spellings.sql");
+        std::fs::write(&path, pg_dump(&spellings, &["--schema-only"])).unwrap();
+        let location =
+            baas::source::SourceLocation::parse(&path.display().to_string(), Path::new("/"))
+                .unwrap();
+        baas::backend::introspect(
+            &location,
+            &IntrospectOptions::default(),
+            &Progress::hidden(),
+        )
+        .await
+        .unwrap()
+        .manifest
+    };
+    let people = entity(&dump, "people");
+    assert!(people.fields.contains_key("id") && people.fields.contains_key("MixedCase"));
+    assert_eq!(
+        entity(&dump, "m").indexes[0].name,
+        "m_v",
+        "the ON ONLY index"
+    );
+    let live = introspect(&spellings, &[]).await.manifest;
+    assert_eq!(
+        people.fields["j"].default,
+        entity(&live, "people").fields["j"].default,
+        "a typed default reads as the server prints it"
+    );
+}

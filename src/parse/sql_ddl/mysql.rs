@@ -59,7 +59,7 @@ pub fn import(
                     if let Ast::CreateView(view) = &ast {
                         views.push((name_of(&view.name), (*view.query).clone()));
                     }
-                    if let Err(reason) = schema.apply(ast) {
+                    if let Err(reason) = schema.apply(ast, &sql) {
                         skipped.push(Skipped {
                             span: statement.span.clone(),
                             reason,
@@ -188,7 +188,7 @@ impl Schema {
 
     /// Applies one parsed statement. `Err` is a statement that changes the
     /// schema in a way this importer cannot follow.
-    fn apply(&mut self, ast: Ast) -> Result<(), String> {
+    fn apply(&mut self, ast: Ast, text: &str) -> Result<(), String> {
         match ast {
             Ast::CreateTable(create) => {
                 let name = name_of(&create.name);
@@ -346,7 +346,10 @@ impl Schema {
                     }),
                     ..Table::default()
                 });
-                let mut definition = view.query.to_string();
+                // The query as the dump writes it is the server's own text;
+                // sqlparser's rendering of it is not.
+                let mut definition =
+                    view_query_text(text).unwrap_or_else(|| view.query.to_string());
                 if let Some(database) = &self.database {
                     definition = definition.replace(&format!("{database}."), "");
                 }
@@ -1002,6 +1005,63 @@ fn column_row(table: &str, column: &str, data_type: &DataType) -> ColumnRow {
     row.data_type = data_type;
     row.column_type = column_type;
     row
+}
+
+/// The query of `CREATE ... VIEW name [(columns)] AS query` as written,
+/// without the charset introducers (`_utf8mb4' '`) `mysqldump` adds and the
+/// server's `VIEW_DEFINITION` does not show.
+fn view_query_text(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut seen_view = false;
+    let mut query_at = None;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'`' | b'\'' | b'"') => i = super::skip_quoted(bytes, i, quote),
+            c if c.is_ascii_alphabetic() => {
+                let end = text[i..]
+                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                    .map_or(text.len(), |n| i + n);
+                let word = &text[i..end];
+                if word.eq_ignore_ascii_case("VIEW") {
+                    seen_view = true;
+                } else if seen_view && word.eq_ignore_ascii_case("AS") {
+                    query_at = Some(end);
+                    break;
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    let query = text[query_at?..].trim();
+    let bytes = query.as_bytes();
+    let mut out = String::with_capacity(query.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'`' | b'\'' | b'"') => {
+                let end = super::skip_quoted(bytes, i, quote);
+                out.push_str(&query[i..end]);
+                i = end;
+            }
+            b'_' if i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_') => {
+                let end = query[i + 1..]
+                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                    .map_or(query.len(), |n| i + 1 + n);
+                if bytes.get(end) != Some(&b'\'') {
+                    out.push_str(&query[i..end]);
+                }
+                i = end;
+            }
+            _ => {
+                let c = query[i..].chars().next().unwrap_or(' ');
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]

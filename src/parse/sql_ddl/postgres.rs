@@ -33,7 +33,7 @@ use crate::introspect::postgres::{
     TypeRow, build,
 };
 use crate::ledger::Ledger;
-use crate::manifest::Diagnostics;
+use crate::manifest::{Diagnostics, Extension};
 use crate::parse::SourceFile;
 use crate::source::{IntrospectOptions, Introspection};
 use crate::ui::Progress;
@@ -57,9 +57,14 @@ pub fn import(
     let mut views = Vec::new();
     let mut hints = Hints::default();
     let mut read = 0usize;
+    let mut extensions = Vec::new();
     for statement in statements {
         if super::give_up(read, &skipped) {
             break;
+        }
+        if let Some(extension) = extension_of(statement) {
+            extensions.push(extension);
+            continue;
         }
         if is_housekeeping(statement) {
             continue;
@@ -80,7 +85,7 @@ pub fn import(
             }
             continue;
         }
-        match Parser::parse_sql(&PostgreSqlDialect {}, without_data_clause(statement)) {
+        match Parser::parse_sql(&PostgreSqlDialect {}, &readable_text(statement)) {
             Ok(parsed) => {
                 read += 1;
                 for ast in parsed {
@@ -113,8 +118,56 @@ pub fn import(
         &hints,
     );
     introspection.ledger.extend(ledger);
+    for (name, extension) in extensions {
+        introspection
+            .manifest
+            .postgres
+            .extensions
+            .insert(name, extension);
+    }
     report_skipped(file, skipped, &mut introspection, options.strict)?;
     Ok(introspection)
+}
+
+/// `CREATE EXTENSION [IF NOT EXISTS] name [WITH] [SCHEMA s] ...`: the
+/// extension as live introspection records it (its version is the server's
+/// business: a dump does not say it).
+fn extension_of(statement: &Statement) -> Option<(String, Extension)> {
+    if statement.head(2) != "CREATE EXTENSION" {
+        return None;
+    }
+    let name_of = |word: &str| {
+        if word.starts_with('"') {
+            word.trim_matches('"').replace("\"\"", "\"")
+        } else {
+            word.to_ascii_lowercase()
+        }
+    };
+    let words: Vec<&str> = statement.text.split_whitespace().skip(2).collect();
+    let rest = match words.as_slice() {
+        [i, n, e, rest @ ..]
+            if i.eq_ignore_ascii_case("IF")
+                && n.eq_ignore_ascii_case("NOT")
+                && e.eq_ignore_ascii_case("EXISTS") =>
+        {
+            rest
+        }
+        rest => rest,
+    };
+    let (name, options) = rest.split_first()?;
+    let schema = options
+        .iter()
+        .position(|w| w.eq_ignore_ascii_case("SCHEMA"))
+        .and_then(|at| options.get(at + 1))
+        .map(|w| name_of(w))
+        .filter(|schema| schema != FIRST_SCHEMA);
+    Some((
+        name_of(name),
+        Extension {
+            schema,
+            version: None,
+        },
+    ))
 }
 
 /// `CREATE AGGREGATE name(...) (..., STYPE = type, ...)`: the aggregate's
@@ -146,6 +199,32 @@ fn aggregate_state_type(statement: &Statement) -> Option<(String, String)> {
         .trim()
         .to_lowercase();
     Some((name, state))
+}
+
+/// A statement as sqlparser reads it: a `CREATE INDEX ... ON ONLY parent`
+/// (the index of a partitioned table alone, as `pg_dump` writes it; the
+/// server lists it as the parent's index) without `ONLY`, a materialized
+/// view without its data clause.
+fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
+    let head = statement.head(3);
+    if head.starts_with("CREATE INDEX") || head.starts_with("CREATE UNIQUE INDEX") {
+        let upper = statement.text.to_ascii_uppercase();
+        let mut at = 0;
+        // The first ` ON ` outside quotes is the table's.
+        while let Some(found) = upper[at..].find(" ON ").map(|n| at + n) {
+            let before = &statement.text[..found];
+            if before.matches('"').count() % 2 == 0 {
+                let rest = statement.text[found + 4..].trim_start();
+                if rest.len() > 5 && rest[..5].eq_ignore_ascii_case("ONLY ") {
+                    return format!("{} ON {}", before, &rest[5..]).into();
+                }
+                break;
+            }
+            at = found + 4;
+        }
+        return statement.text.as_str().into();
+    }
+    without_data_clause(statement).into()
 }
 
 /// A `CREATE MATERIALIZED VIEW` without its final `WITH [NO] DATA`, which
@@ -216,6 +295,36 @@ fn is_housekeeping(statement: &Statement) -> bool {
         || (head.starts_with("ALTER INDEX") && upper.contains(" ATTACH PARTITION "))
 }
 
+/// A name as the server stores it: unquoted names fold to lower case,
+/// quoted ones keep theirs.
+fn folded(ident: &sqlparser::ast::Ident) -> String {
+    if ident.quote_style.is_none() {
+        ident.value.to_ascii_lowercase()
+    } else {
+        ident.value.clone()
+    }
+}
+
+/// A routine's statement as the server prints it: argument and result
+/// types of the first schema unqualified (the routine's own name and its
+/// body as written).
+fn routine_definition(text: &str) -> String {
+    let text = text.trim().trim_end_matches(';');
+    let body = text
+        .find('$')
+        .or_else(|| text.to_ascii_uppercase().find(" AS '"))
+        .unwrap_or(text.len());
+    match text[..body].find('(') {
+        Some(open) => format!(
+            "{}{}{}",
+            &text[..open],
+            unqualify(&text[open..body]),
+            &text[body..]
+        ),
+        None => text.to_owned(),
+    }
+}
+
 /// `(schema, name)` of a possibly qualified name.
 fn split_name(object: &ObjectName) -> (String, String) {
     let parts: Vec<String> = object
@@ -223,7 +332,7 @@ fn split_name(object: &ObjectName) -> (String, String) {
         .iter()
         .map(|part| {
             part.as_ident()
-                .map_or_else(|| part.to_string(), |ident| ident.value.clone())
+                .map_or_else(|| part.to_string(), |ident| folded(ident))
         })
         .collect();
     match parts.as_slice() {
@@ -262,7 +371,61 @@ fn unqualify(sql: &str) -> String {
 }
 
 fn expr_text(expr: &Expr) -> String {
-    unqualify(&expr.to_string())
+    lower_case_casts(&unqualify(&expr.to_string()))
+}
+
+/// `'{}'::JSONB` as the server prints it, `'{}'::jsonb`: sqlparser writes
+/// type names in capitals, the server in lower case.
+fn lower_case_casts(sql: &str) -> String {
+    const MORE: &[&str] = &["VARYING", "WITH", "WITHOUT", "TIME", "ZONE", "PRECISION"];
+    let mut out = String::with_capacity(sql.len());
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"') => {
+                let end = super::skip_quoted(bytes, i, quote);
+                out.push_str(&sql[i..end]);
+                i = end;
+            }
+            b':' if bytes.get(i + 1) == Some(&b':') => {
+                out.push_str("::");
+                i += 2;
+                let mut first = true;
+                loop {
+                    let end = sql[i..]
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .map_or(sql.len(), |n| i + n);
+                    let word = &sql[i..end];
+                    if word.is_empty() || !(first || MORE.contains(&word)) {
+                        break;
+                    }
+                    out.push_str(&word.to_ascii_lowercase());
+                    first = false;
+                    i = end;
+                    // One space, then maybe another word of the same type.
+                    let after = &sql[i..];
+                    let next = after.trim_start_matches(' ');
+                    let next_word: String = next
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if after.starts_with(' ') && MORE.contains(&next_word.as_str()) {
+                        out.push(' ');
+                        i += after.len() - next.len();
+                    } else {
+                        break;
+                    }
+                }
+            }
+            _ => {
+                let c = sql[i..].chars().next().unwrap_or(' ');
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    out
 }
 
 fn action_code(action: Option<ReferentialAction>) -> String {
@@ -281,7 +444,7 @@ fn key_columns(columns: &[IndexColumn]) -> Vec<String> {
     columns
         .iter()
         .map(|column| match &column.column.expr {
-            Expr::Identifier(ident) => ident.value.clone(),
+            Expr::Identifier(ident) => folded(ident),
             other => other.to_string(),
         })
         .collect()
@@ -341,27 +504,24 @@ impl Constraint {
     fn from_table_constraint(constraint: &TableConstraint) -> Option<Self> {
         Some(match constraint {
             TableConstraint::PrimaryKey(key) => Self::new(
-                key.name.as_ref().map(|n| n.value.clone()),
+                key.name.as_ref().map(|n| folded(n)),
                 "p",
                 key_columns(&key.columns),
             ),
             TableConstraint::Unique(key) => Self::new(
-                key.name.as_ref().map(|n| n.value.clone()),
+                key.name.as_ref().map(|n| folded(n)),
                 "u",
                 key_columns(&key.columns),
             ),
             TableConstraint::ForeignKey(key) => {
                 let mut constraint = Self::new(
-                    key.name.as_ref().map(|n| n.value.clone()),
+                    key.name.as_ref().map(|n| folded(n)),
                     "f",
-                    key.columns.iter().map(|c| c.value.clone()).collect(),
+                    key.columns.iter().map(|c| folded(c)).collect(),
                 );
                 constraint.referenced = Some(split_name(&key.foreign_table));
-                constraint.referenced_columns = key
-                    .referred_columns
-                    .iter()
-                    .map(|c| c.value.clone())
-                    .collect();
+                constraint.referenced_columns =
+                    key.referred_columns.iter().map(|c| folded(c)).collect();
                 constraint.on_delete = action_code(key.on_delete);
                 constraint.on_update = action_code(key.on_update);
                 if let Some(characteristics) = &key.characteristics {
@@ -373,11 +533,8 @@ impl Constraint {
                 constraint
             }
             TableConstraint::Check(check) => {
-                let mut constraint = Self::new(
-                    check.name.as_ref().map(|n| n.value.clone()),
-                    "c",
-                    Vec::new(),
-                );
+                let mut constraint =
+                    Self::new(check.name.as_ref().map(|n| folded(n)), "c", Vec::new());
                 constraint.check_sql = Some(expr_text(&check.expr));
                 constraint.no_inherit = check.no_inherit;
                 constraint
@@ -580,6 +737,9 @@ impl Schema {
             .filter(|t| !matches!(t, Token::Whitespace(_)))
             .collect();
         let word = |i: usize| match tokens.get(i) {
+            Some(Token::Word(word)) if word.quote_style.is_none() => {
+                Some(word.value.to_ascii_lowercase())
+            }
             Some(Token::Word(word)) => Some(word.value.clone()),
             _ => None,
         };
@@ -672,7 +832,11 @@ impl Schema {
             .unwrap_or_default();
         self.routines.push(RoutineRow {
             oid: 0,
-            definition: Some(statement.text.trim().trim_end_matches(';').to_owned()),
+            definition: Some(if kind == "a" {
+                statement.text.trim().trim_end_matches(';').to_owned()
+            } else {
+                routine_definition(&statement.text)
+            }),
             schema,
             name,
             kind: kind.to_owned(),
@@ -787,12 +951,13 @@ impl Schema {
                     .constraints
                     .iter()
                     .filter_map(|constraint| match constraint {
+                        // `name: CHECK (...)`, as the catalog query gives it.
                         TableConstraint::Check(check) => Some(format!(
-                            "{} CHECK ({})",
+                            "{}: CHECK ({})",
                             check
                                 .name
                                 .as_ref()
-                                .map_or_else(|| format!("{bare}_check"), |n| n.value.clone()),
+                                .map_or_else(|| format!("{bare}_check"), |n| folded(n)),
                             expr_text(&check.expr)
                         )),
                         _ => None,
@@ -892,7 +1057,7 @@ impl Schema {
                     };
                     let position = i16::try_from(index + 1).unwrap_or(i16::MAX);
                     let serial_default = serial.map(|(_, formatted)| {
-                        let sequence = default_name(&table, Some(&column.name.value), "seq");
+                        let sequence = default_name(&table, Some(&folded(&column.name)), "seq");
                         let oid = self.oid();
                         self.sequences.push(SequenceRow {
                             oid,
@@ -927,7 +1092,7 @@ impl Schema {
                     let mut row = ColumnRow {
                         relation: relation.row.oid,
                         position,
-                        name: column.name.value.clone(),
+                        name: folded(&column.name),
                         type_oid,
                         typmod,
                         type_name,
@@ -943,7 +1108,7 @@ impl Schema {
                         comment: None,
                     };
                     for option in &column.options {
-                        let named = option.name.as_ref().map(|n| n.value.clone());
+                        let named = option.name.as_ref().map(|n| folded(n));
                         match &option.option {
                             ColumnOption::NotNull => row.not_null = true,
                             ColumnOption::Null => row.not_null = false,
@@ -969,11 +1134,8 @@ impl Schema {
                                 let mut constraint =
                                     Constraint::new(named, "f", vec![row.name.clone()]);
                                 constraint.referenced = Some(split_name(&key.foreign_table));
-                                constraint.referenced_columns = key
-                                    .referred_columns
-                                    .iter()
-                                    .map(|c| c.value.clone())
-                                    .collect();
+                                constraint.referenced_columns =
+                                    key.referred_columns.iter().map(|c| folded(c)).collect();
                                 constraint.on_delete = action_code(key.on_delete);
                                 constraint.on_update = action_code(key.on_update);
                                 relation.constraints.push(constraint);
@@ -1032,6 +1194,21 @@ impl Schema {
             }
             Ast::AlterTable(alter) => {
                 let Some(relation) = self.relation_mut(&alter.name) else {
+                    // `pg_dump --clean`'s preamble drops what the dump then
+                    // creates: before the table exists it changes nothing.
+                    let only_drops = alter.operations.iter().all(|operation| {
+                        matches!(
+                            operation,
+                            AlterTableOperation::DropConstraint { .. }
+                                | AlterTableOperation::AlterColumn {
+                                    op: AlterColumnOperation::DropDefault,
+                                    ..
+                                }
+                        )
+                    });
+                    if alter.if_exists || only_drops {
+                        return Ok(());
+                    }
                     return Err(format!("ALTER TABLE of unknown table `{}`", alter.name));
                 };
                 for operation in alter.operations {
@@ -1050,7 +1227,7 @@ impl Schema {
                             let Some(column) = relation
                                 .columns
                                 .iter_mut()
-                                .find(|c| c.name == column_name.value)
+                                .find(|c| c.name == folded(&column_name))
                             else {
                                 return Err(format!(
                                     "ALTER COLUMN of unknown column `{column_name}`"
@@ -1103,7 +1280,7 @@ impl Schema {
                         Expr::Identifier(ident) => relation
                             .columns
                             .iter()
-                            .find(|c| c.name == ident.value)
+                            .find(|c| c.name == folded(ident))
                             .map(|c| c.position),
                         _ => None,
                     };
@@ -1126,7 +1303,7 @@ impl Schema {
                         relation
                             .columns
                             .iter()
-                            .find(|c| c.name == included.value)
+                            .find(|c| c.name == folded(included))
                             .map_or(0, |c| c.position),
                     );
                 }
@@ -1195,10 +1372,9 @@ impl Schema {
                     }
                     CommentObject::Column => {
                         let mut parts = object_name.0.clone();
-                        let column = parts.pop().map(|p| {
-                            p.as_ident()
-                                .map_or_else(|| p.to_string(), |i| i.value.clone())
-                        });
+                        let column = parts
+                            .pop()
+                            .map(|p| p.as_ident().map_or_else(|| p.to_string(), |i| folded(i)));
                         let table = ObjectName(parts);
                         if let (Some(column), Some(relation)) = (column, self.relation_mut(&table))
                             && let Some(row) =
@@ -1284,10 +1460,10 @@ impl Schema {
     /// `OWNED BY table.column`.
     fn own_sequence(&mut self, sequence: i64, owner: &ObjectName) {
         let mut parts = owner.0.clone();
-        let Some(column) = parts.pop().map(|p| {
-            p.as_ident()
-                .map_or_else(|| p.to_string(), |i| i.value.clone())
-        }) else {
+        let Some(column) = parts
+            .pop()
+            .map(|p| p.as_ident().map_or_else(|| p.to_string(), |i| folded(i)))
+        else {
             return;
         };
         let (schema, table) = split_name(&ObjectName(parts));
