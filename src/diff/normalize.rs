@@ -746,4 +746,23 @@ mod tests {
         year.native = Some("year".into());
         assert_eq!(effective_native(&year, postgres).as_deref(), Some("year"));
     }
+
+    #[test]
+    fn a_dumped_object_equals_the_catalog_s_print_of_it() {
+        let catalog = "CREATE OR REPLACE FUNCTION public.f(a integer)\n RETURNS SETOF integer\n LANGUAGE sql\n IMMUTABLE SECURITY DEFINER\nAS $function$ SELECT a $function$";
+        let dump = "CREATE FUNCTION public.f(a integer) RETURNS SETOF integer\n    LANGUAGE sql SECURITY DEFINER IMMUTABLE\n    AS $_$ SELECT a $_$;";
+        assert!(statement_eq(catalog, dump));
+        assert!(!statement_eq(
+            catalog,
+            &dump.replace("SELECT a", "SELECT a + 1")
+        ));
+        assert!(!statement_eq(catalog, &dump.replace("IMMUTABLE", "STABLE")));
+        let catalog = "CREATE DOMAIN public.year AS integer CONSTRAINT year_check CHECK (VALUE >= 1901 AND VALUE <= 2155)";
+        let dump = "CREATE DOMAIN public.year AS integer\n\tCONSTRAINT year_check CHECK (((VALUE >= 1901) AND (VALUE <= 2155)));";
+        assert!(statement_eq(catalog, dump));
+        assert!(!statement_eq(
+            "CREATE DOMAIN d AS integer CHECK ((VALUE > 1 OR VALUE < 0) AND VALUE <> 5)",
+            "CREATE DOMAIN d AS integer CHECK (VALUE > 1 OR (VALUE < 0 AND VALUE <> 5))"
+        ));
+    }
 }

@@ -213,7 +213,7 @@ fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
         // The first ` ON ` outside quotes is the table's.
         while let Some(found) = upper[at..].find(" ON ").map(|n| at + n) {
             let before = &statement.text[..found];
-            if before.matches('"').count() % 2 == 0 {
+            if before.matches('"').count().is_multiple_of(2) {
                 let rest = statement.text[found + 4..].trim_start();
                 if rest.len() > 5 && rest[..5].eq_ignore_ascii_case("ONLY ") {
                     return format!("{} ON {}", before, &rest[5..]).into();
@@ -330,10 +330,7 @@ fn split_name(object: &ObjectName) -> (String, String) {
     let parts: Vec<String> = object
         .0
         .iter()
-        .map(|part| {
-            part.as_ident()
-                .map_or_else(|| part.to_string(), |ident| folded(ident))
-        })
+        .map(|part| part.as_ident().map_or_else(|| part.to_string(), folded))
         .collect();
     match parts.as_slice() {
         [.., schema, name] => (schema.clone(), name.clone()),
@@ -504,24 +501,23 @@ impl Constraint {
     fn from_table_constraint(constraint: &TableConstraint) -> Option<Self> {
         Some(match constraint {
             TableConstraint::PrimaryKey(key) => Self::new(
-                key.name.as_ref().map(|n| folded(n)),
+                key.name.as_ref().map(folded),
                 "p",
                 key_columns(&key.columns),
             ),
             TableConstraint::Unique(key) => Self::new(
-                key.name.as_ref().map(|n| folded(n)),
+                key.name.as_ref().map(folded),
                 "u",
                 key_columns(&key.columns),
             ),
             TableConstraint::ForeignKey(key) => {
                 let mut constraint = Self::new(
-                    key.name.as_ref().map(|n| folded(n)),
+                    key.name.as_ref().map(folded),
                     "f",
-                    key.columns.iter().map(|c| folded(c)).collect(),
+                    key.columns.iter().map(folded).collect(),
                 );
                 constraint.referenced = Some(split_name(&key.foreign_table));
-                constraint.referenced_columns =
-                    key.referred_columns.iter().map(|c| folded(c)).collect();
+                constraint.referenced_columns = key.referred_columns.iter().map(folded).collect();
                 constraint.on_delete = action_code(key.on_delete);
                 constraint.on_update = action_code(key.on_update);
                 if let Some(characteristics) = &key.characteristics {
@@ -533,8 +529,7 @@ impl Constraint {
                 constraint
             }
             TableConstraint::Check(check) => {
-                let mut constraint =
-                    Self::new(check.name.as_ref().map(|n| folded(n)), "c", Vec::new());
+                let mut constraint = Self::new(check.name.as_ref().map(folded), "c", Vec::new());
                 constraint.check_sql = Some(expr_text(&check.expr));
                 constraint.no_inherit = check.no_inherit;
                 constraint
@@ -957,7 +952,7 @@ impl Schema {
                             check
                                 .name
                                 .as_ref()
-                                .map_or_else(|| format!("{bare}_check"), |n| folded(n)),
+                                .map_or_else(|| format!("{bare}_check"), folded),
                             expr_text(&check.expr)
                         )),
                         _ => None,
@@ -1108,7 +1103,7 @@ impl Schema {
                         comment: None,
                     };
                     for option in &column.options {
-                        let named = option.name.as_ref().map(|n| folded(n));
+                        let named = option.name.as_ref().map(folded);
                         match &option.option {
                             ColumnOption::NotNull => row.not_null = true,
                             ColumnOption::Null => row.not_null = false,
@@ -1135,7 +1130,7 @@ impl Schema {
                                     Constraint::new(named, "f", vec![row.name.clone()]);
                                 constraint.referenced = Some(split_name(&key.foreign_table));
                                 constraint.referenced_columns =
-                                    key.referred_columns.iter().map(|c| folded(c)).collect();
+                                    key.referred_columns.iter().map(folded).collect();
                                 constraint.on_delete = action_code(key.on_delete);
                                 constraint.on_update = action_code(key.on_update);
                                 relation.constraints.push(constraint);
@@ -1374,7 +1369,7 @@ impl Schema {
                         let mut parts = object_name.0.clone();
                         let column = parts
                             .pop()
-                            .map(|p| p.as_ident().map_or_else(|| p.to_string(), |i| folded(i)));
+                            .map(|p| p.as_ident().map_or_else(|| p.to_string(), folded));
                         let table = ObjectName(parts);
                         if let (Some(column), Some(relation)) = (column, self.relation_mut(&table))
                             && let Some(row) =
@@ -1462,7 +1457,7 @@ impl Schema {
         let mut parts = owner.0.clone();
         let Some(column) = parts
             .pop()
-            .map(|p| p.as_ident().map_or_else(|| p.to_string(), |i| folded(i)))
+            .map(|p| p.as_ident().map_or_else(|| p.to_string(), folded))
         else {
             return;
         };
