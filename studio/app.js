@@ -57,7 +57,7 @@ function sidebar() {
   const items = [];
   for (const entity of model.discovery.entities) {
     if (filter && !entity.name.toLowerCase().includes(filter)) continue;
-    items.push(h('li', {}, h('a', { href: `#/data/${encodeURIComponent(entity.name)}` }, entity.name, entity.kind === 'view' ? h('span', { class: 'tag' }, 'view') : null)));
+    items.push(h('li', {}, h('a', { href: `#/data/${encodeURIComponent(entity.name)}` }, entity.name, entity.kind !== 'table' ? h('span', { class: 'tag' }, 'view') : null)));
   }
   list.append(...items);
 }

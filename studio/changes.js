@@ -21,7 +21,7 @@ function badge() {
 /** (Re)subscribes to every readable table of the current manifest. */
 export function startChanges() {
   if (controller) controller.abort();
-  const names = model.discovery.entities.filter((e) => e.kind !== 'view' && e.permissions.read).map((e) => e.name);
+  const names = model.discovery.entities.filter((e) => e.kind === 'table' && e.permissions.read).map((e) => e.name);
   if (!names.length) { status = 'nothing to follow'; return; }
   controller = new AbortController();
   const path = `/api/_realtime?subscribe=${names.map(encodeURIComponent).join(',')}`;

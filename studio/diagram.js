@@ -33,11 +33,8 @@ function neighbourhood(focus, edges, depth) {
   return keep;
 }
 
-/** Positions {name: {x, y}}: groups of related entities kept together. */
-function layout(names, edges) {
-  const adjacent = new Map(names.map((n) => [n, []]));
-  for (const [a, b] of edges) { adjacent.get(a)?.push(b); adjacent.get(b)?.push(a); }
-  // Connected groups, biggest first, each in breadth-first order.
+/** Connected groups of entities, biggest first, each in breadth-first order. */
+function groupsOf(names, adjacent) {
   const seen = new Set();
   const groups = [];
   for (const start of [...names].sort((a, b) => adjacent.get(b).length - adjacent.get(a).length)) {
@@ -52,52 +49,79 @@ function layout(names, edges) {
     }
     groups.push(group);
   }
-  groups.sort((a, b) => b.length - a.length);
-  const order = groups.flat();
-  const columns = Math.max(1, Math.ceil(Math.sqrt(order.length * 1.5)));
-  const pos = {};
-  order.forEach((name, i) => { pos[name] = { x: (i % columns) * 200, y: Math.floor(i / columns) * 90 }; });
-  if (names.length > 300) return pos;
-  // A force layout from the grid: relations pull, every pair pushes.
-  const k = 140;
-  let heat = 60;
-  const moved = edges.filter(([a, b]) => pos[a] && pos[b] && a !== b);
-  for (let round = 0; round < 160; round += 1) {
-    const shift = Object.fromEntries(names.map((n) => [n, { x: 0, y: 0 }]));
-    for (let i = 0; i < names.length; i += 1) {
-      for (let j = i + 1; j < names.length; j += 1) {
-        const a = pos[names[i]]; const b = pos[names[j]];
-        let dx = a.x - b.x; let dy = (a.y - b.y) * 1.6;
+  return groups.sort((a, b) => b.length - a.length);
+}
+
+/** A force layout of one connected group: relations pull, every pair pushes. */
+function force(group, edges, pos) {
+  const k = 110;
+  let heat = 80;
+  const inside = new Set(group);
+  const pulls = edges.filter(([a, b]) => a !== b && inside.has(a) && inside.has(b));
+  group.forEach((n, i) => {
+    const angle = (2 * Math.PI * i) / group.length;
+    const radius = 40 * Math.sqrt(group.length);
+    pos[n] = { x: radius * Math.cos(angle), y: radius * Math.sin(angle) };
+  });
+  for (let round = 0; round < 200; round += 1) {
+    const shift = new Map(group.map((n) => [n, { x: 0, y: 0 }]));
+    for (let i = 0; i < group.length; i += 1) {
+      for (let j = i + 1; j < group.length; j += 1) {
+        const a = pos[group[i]]; const b = pos[group[j]];
+        let dx = a.x - b.x; let dy = (a.y - b.y) * 2;
         const d2 = Math.max(dx * dx + dy * dy, 1);
-        const force = (k * k) / d2;
-        dx *= force; dy *= force;
-        shift[names[i]].x += dx; shift[names[i]].y += dy;
-        shift[names[j]].x -= dx; shift[names[j]].y -= dy;
+        const push = (k * k) / d2;
+        dx *= push; dy *= push;
+        shift.get(group[i]).x += dx; shift.get(group[i]).y += dy;
+        shift.get(group[j]).x -= dx; shift.get(group[j]).y -= dy;
       }
     }
-    for (const [an, bn] of moved) {
+    for (const [an, bn] of pulls) {
       const a = pos[an]; const b = pos[bn];
       const dx = a.x - b.x; const dy = a.y - b.y;
-      const d = Math.max(Math.hypot(dx, dy), 1);
-      const pull = d / k;
-      shift[an].x -= dx * pull; shift[an].y -= dy * pull;
-      shift[bn].x += dx * pull; shift[bn].y += dy * pull;
+      const pull = Math.max(Math.hypot(dx, dy), 1) / k;
+      shift.get(an).x -= dx * pull; shift.get(an).y -= dy * pull;
+      shift.get(bn).x += dx * pull; shift.get(bn).y += dy * pull;
     }
-    // Gravity keeps unrelated groups from drifting apart.
-    let cx = 0; let cy = 0;
-    for (const n of names) { cx += pos[n].x; cy += pos[n].y; }
-    cx /= names.length; cy /= names.length;
-    for (const n of names) {
-      shift[n].x -= (pos[n].x - cx) * 0.08;
-      shift[n].y -= (pos[n].y - cy) * 0.12;
-    }
-    for (const n of names) {
-      const s = shift[n];
+    for (const n of group) {
+      const s = shift.get(n);
       const length = Math.max(Math.hypot(s.x, s.y), 0.01);
       pos[n].x += (s.x / length) * Math.min(length, heat);
       pos[n].y += (s.y / length) * Math.min(length, heat);
     }
-    heat *= 0.97;
+    heat = Math.max(heat * 0.97, 2);
+  }
+}
+
+/**
+ * Positions {name: {x, y}}: each connected group laid out on its own (a
+ * force layout up to 300 entities, a grid beyond), then the groups packed
+ * in rows, biggest first, so that unrelated entities never spread the
+ * related ones apart.
+ */
+function layout(names, edges) {
+  const adjacent = new Map(names.map((n) => [n, []]));
+  for (const [a, b] of edges) { adjacent.get(a)?.push(b); adjacent.get(b)?.push(a); }
+  const pos = {};
+  const boxes = groupsOf(names, adjacent).map((group) => {
+    if (group.length > 1 && group.length <= 300) force(group, edges, pos);
+    else {
+      const columns = Math.ceil(Math.sqrt(group.length * 2));
+      group.forEach((n, i) => { pos[n] = { x: (i % columns) * 200, y: Math.floor(i / columns) * 70 }; });
+    }
+    const minX = Math.min(...group.map((n) => pos[n].x));
+    const minY = Math.min(...group.map((n) => pos[n].y));
+    for (const n of group) { pos[n].x -= minX; pos[n].y -= minY; }
+    return { group, w: Math.max(...group.map((n) => pos[n].x + widthOf(n))), h: Math.max(...group.map((n) => pos[n].y + NODE_H)) };
+  });
+  const area = boxes.reduce((sum, b) => sum + (b.w + 40) * (b.h + 40), 0);
+  const rowWidth = Math.max(boxes[0]?.w || 0, Math.sqrt(area) * 1.6);
+  let x = 0; let y = 0; let rowHeight = 0;
+  for (const box of boxes) {
+    if (x > 0 && x + box.w > rowWidth) { x = 0; y += rowHeight + 40; rowHeight = 0; }
+    for (const n of box.group) { pos[n].x += x; pos[n].y += y; }
+    x += box.w + 40;
+    rowHeight = Math.max(rowHeight, box.h);
   }
   return pos;
 }

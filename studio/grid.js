@@ -50,7 +50,7 @@ export function fieldInput(field, value, attrs) {
     select.value = text;
     return select;
   }
-  if (['json', 'array', 'object'].includes(field.type) || field.type === 'text') {
+  if (['json', 'array', 'object'].includes(field.type)) {
     return h('textarea', { ...attrs, rows: 3, spellcheck: 'false' }, text);
   }
   return h('input', { ...attrs, type: 'text', value: text, inputmode: field.type.startsWith('int') ? 'numeric' : undefined, maxlength: field.max_length ? undefined : undefined });
@@ -134,9 +134,9 @@ export async function gridPage(root, { arg, params }) {
     return null;
   }
   const s = state(entity, params);
-  const writable = entity.kind !== 'view' && entity.primary_key.length > 0;
+  const writable = entity.kind === 'table' && entity.primary_key.length > 0;
   const can = {
-    create: entity.kind !== 'view' && entity.permissions.create !== false,
+    create: entity.kind === 'table' && entity.permissions.create !== false,
     update: writable && entity.permissions.update !== false,
     delete: writable && entity.permissions.delete !== false,
   };
@@ -187,7 +187,7 @@ export async function gridPage(root, { arg, params }) {
   const message = h('p', { class: 'error', role: 'alert' });
 
   fill(root, 
-    h('div', { class: 'title' }, h('h1', {}, entity.name, entity.kind === 'view' ? h('span', { class: 'tag' }, 'view, read-only') : null),
+    h('div', { class: 'title' }, h('h1', {}, entity.name, entity.kind !== 'table' ? h('span', { class: 'tag' }, `${entity.kind.replace('_', ' ')}, read-only`) : null),
       h('a', { href: `#/schema/${encodeURIComponent(entity.name)}` }, 'Schema'), newButton),
     h('div', { class: 'toolbar' }, filterForm, columns, expand, size),
     chips, message, formBox, h('div', { class: 'scroll' }, table), pager);

@@ -279,3 +279,30 @@ fn studio_flow_on_the_example_in_chromium() {
     let server = Server::start(dir.path(), &["--example"]);
     browser("example.mjs", &server.url(""), &[]);
 }
+
+#[test]
+fn studio_follows_a_manifest_change_without_a_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("baas.toml");
+    std::fs::write(&manifest, baas::serve::EXAMPLE_MANIFEST).unwrap();
+    let server = Server::start(dir.path(), &[]);
+    browser(
+        "reload.mjs",
+        &server.url(""),
+        &[("BAAS_MANIFEST", manifest.to_str().unwrap())],
+    );
+}
+
+#[test]
+fn studio_flow_on_pagila_in_chromium() {
+    let Some(database) = crate::support::postgres::TempDatabase::create("studio_pagila") else {
+        return;
+    };
+    database.psql_file(&crate::support::corpus_file(
+        "sql/postgres/pagila-schema.sql",
+    ));
+    database.psql_file(&crate::support::corpus_file("sql/postgres/pagila-data.sql"));
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--db", &database.url()]);
+    browser("pagila.mjs", &server.url(""), &[]);
+}
