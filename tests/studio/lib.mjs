@@ -46,7 +46,8 @@ export async function page(context) {
     // failed resource: those are expected (validation errors).
     if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) tab.errors.push(message.text());
   });
-  tab.setDefaultTimeout(15000);
+  // Generous: the machine may be busy building.
+  tab.setDefaultTimeout(30000);
   return tab;
 }
 
