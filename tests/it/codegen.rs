@@ -34,19 +34,7 @@ struct Tools {
 fn tools() -> Option<&'static Tools> {
     static TOOLS: OnceLock<Result<Tools, String>> = OnceLock::new();
     let result = TOOLS.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/setup.sh");
-        let output = Command::new("bash")
-            .arg(&script)
-            .output()
-            .map_err(|error| format!("cannot run `{}`: {error}", script.display()))?;
-        if !output.status.success() {
-            return Err(format!(
-                "`{}` failed:\n{}",
-                script.display(),
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stdout = crate::support::tools_output()?;
         let path = |name: &str| {
             stdout
                 .lines()

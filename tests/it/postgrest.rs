@@ -578,3 +578,90 @@ async fn filtered_updates_and_deletes_touch_every_matching_row() {
     .await;
     pg_error(&not_json, 400, "PGRST102");
 }
+
+// ---------------------------------------------------------------------------
+// The real clients: tests/postgrest/client.cjs with `@supabase/postgrest-js`
+// and `@supabase/supabase-js` from tests/tools/setup.sh.
+
+/// `tests/tools/node_modules`, installed by setup.sh once per run; `None`
+/// (with a note) when it cannot be had outside CI.
+#[allow(clippy::print_stderr)]
+fn node_modules() -> Option<&'static std::path::Path> {
+    static MODULES: std::sync::OnceLock<Result<std::path::PathBuf, String>> =
+        std::sync::OnceLock::new();
+    let result = MODULES.get_or_init(|| {
+        crate::support::tools_output()?
+            .lines()
+            .find_map(|line| line.strip_prefix("NODE_MODULES="))
+            .map(std::path::PathBuf::from)
+            .ok_or_else(|| "setup.sh printed no NODE_MODULES".to_owned())
+    });
+    match result {
+        Ok(path) => Some(path),
+        Err(error) if std::env::var_os("CI").is_some() => panic!("{error}"),
+        Err(error) => {
+            eprintln!("skipping: {error}");
+            None
+        }
+    }
+}
+
+/// Runs the client program against `base` (`http://127.0.0.1:PORT`).
+fn run_clients(base: &str, modules: &std::path::Path) {
+    let program =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/postgrest/client.cjs");
+    let output = std::process::Command::new("node")
+        .arg(&program)
+        .env("BAAS_URL", base)
+        .env("NODE_PATH", modules)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the PostgREST clients failed against {base}:\n{stderr}\nanswers:\n{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(
+        stderr.contains("calls answered as PostgREST documents"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_real_clients_work_on_sqlite() {
+    let Some(modules) = node_modules() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::serve::Server::start(dir.path(), &["--example", "--postgrest"]);
+    run_clients(&server.url(""), modules);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_clients_work_on_postgres() {
+    let Some(modules) = node_modules() else {
+        return;
+    };
+    let Some(database) = crate::support::postgres::TempDatabase::create_async("pg_postgrest").await
+    else {
+        return;
+    };
+    let manifest = Arc::new(baas::serve::example_manifest().unwrap());
+    let engine = crate::serve_engines::example_on_postgres(&database, &manifest).await;
+    let router = baas::serve::http::router_with(
+        baas::serve::AppState::new(manifest, engine),
+        baas::serve::http::HttpOptions {
+            postgrest: Some("/rest/v1".into()),
+            ..Default::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let modules = modules.to_owned();
+    tokio::task::spawn_blocking(move || run_clients(&base, &modules))
+        .await
+        .unwrap();
+    server.abort();
+}

@@ -1375,25 +1375,20 @@ async fn load_example_rows(engine: &dyn Store, manifest: &Arc<Manifest>) {
     }
 }
 
-fn example() -> Arc<Manifest> {
-    Arc::new(baas::serve::example_manifest().unwrap())
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn http_suite_passes_on_postgres() {
-    let Some(database) = PostgresDatabase::create_async("pg_suite").await else {
-        return;
-    };
-    let manifest = example();
+/// The example's tables and rows in `database`, and a store over them.
+pub(crate) async fn example_on_postgres(
+    database: &PostgresDatabase,
+    manifest: &Arc<Manifest>,
+) -> Arc<PostgresStore> {
     database
-        .execute(&create_statements(Target::Postgres, &manifest))
+        .execute(&create_statements(Target::Postgres, manifest))
         .await;
     let engine = Arc::new(
-        PostgresStore::connect(&database.url(), &manifest)
+        PostgresStore::connect(&database.url(), manifest)
             .await
             .unwrap(),
     );
-    load_example_rows(&*engine, &manifest).await;
+    load_example_rows(&*engine, manifest).await;
     // Rows loaded with their ids leave the identity sequences behind.
     let mut resets = Vec::new();
     for entity in manifest.entities.values() {
@@ -1408,6 +1403,20 @@ async fn http_suite_passes_on_postgres() {
         }
     }
     database.execute(&resets).await;
+    engine
+}
+
+fn example() -> Arc<Manifest> {
+    Arc::new(baas::serve::example_manifest().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_suite_passes_on_postgres() {
+    let Some(database) = PostgresDatabase::create_async("pg_suite").await else {
+        return;
+    };
+    let manifest = example();
+    let engine = example_on_postgres(&database, &manifest).await;
     scoped_key_cases(&*engine, &manifest, "postgres").await;
     crate::kernel::scoped_suite(manifest.clone(), engine.clone()).await;
     let router = baas::serve::router_for(manifest, engine);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the tools the tests run on generated code, pinned:
-#   - TypeScript (package.json, package-lock.json) into tests/tools/node_modules
+#   - TypeScript, the studio's browser tools and the PostgREST clients
+#     (package.json, package-lock.json) into tests/tools/node_modules
 #   - openapi-spec-validator (requirements.txt) into tests/tools/.venv
 #   - playwright-core and axe-core (package.json) for the studio's browser
 #     tests, which drive Debian's `chromium` (installed with apt-get when

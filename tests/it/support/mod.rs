@@ -325,3 +325,27 @@ pub fn ledger_text(introspection: &baas::introspect::Introspection) -> String {
         .map(|e| format!("{} | {} | {}\n", e.object, e.kind, e.message))
         .collect()
 }
+
+/// What `tests/tools/setup.sh` prints (`NAME=path` lines), run once per
+/// test binary; the error says why it could not run.
+pub fn tools_output() -> Result<&'static str, String> {
+    static OUTPUT: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    OUTPUT
+        .get_or_init(|| {
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/setup.sh");
+            let output = std::process::Command::new("bash")
+                .arg(&script)
+                .output()
+                .map_err(|error| format!("cannot run `{}`: {error}", script.display()))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "`{}` failed:\n{}",
+                    script.display(),
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        })
+        .as_deref()
+        .map_err(Clone::clone)
+}
