@@ -5,7 +5,8 @@
 #
 # PARTs (default: all of them, in this order):
 #   sqlite       100,000 rows in the embedded default (.baas/dev.sqlite3);
-#                throughput, then hot-reload latency on the same server
+#                throughput (and the GET list again through the PostgREST
+#                profile at /rest/v1), then hot-reload latency on the same server
 #   auth         the same rows and the same GET list, with `[auth]`, a row
 #                rule on the list (`in_stock = true || category =
 #                @auth.category`) and a verified HS256 JWT on every
@@ -243,11 +244,14 @@ if wants sqlite; then
         curl -fsS -o /dev/null -X POST -H 'content-type: application/json' --data-binary @- "$base/api/item"
     stop_server
     python3 benches/serve/data.py sqlite "$dir/.baas/dev.sqlite3" "$rows"
-    start_server baas-sqlite "$dir" "$base/api/_health" "$baas" serve --port "$port"
+    start_server baas-sqlite "$dir" "$base/api/_health" "$baas" serve --port "$port" --postgrest
     check_count baas-sqlite "$base/api/item?count=exact&limit=1" "$rows"
 
     say "baas serve (embedded SQLite): throughput"
     scenarios baas-sqlite "$base" "/api/item?category=eq.toys&limit=20" "/api/item/" "/api/item"
+    # The same list through the PostgREST profile (docs/postgrest.md): a
+    # bare array and Content-Range instead of the envelope, same kernel.
+    throughput baas-sqlite "GET list via /rest/v1 (same query)" get "$base/rest/v1/item?category=eq.toys&limit=20"
 
     say "baas serve (embedded SQLite): hot reload (on a fresh start)"
     stop_server
