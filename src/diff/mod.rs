@@ -211,8 +211,8 @@ pub fn diff_with_renames(
     let mut changes = Vec::new();
     // `[realtime] external`: its triggers are engine objects like the others.
     engine_objects(
-        &crate::realtime::with_objects(before).postgres,
-        &crate::realtime::with_objects(after).postgres,
+        &crate::realtime::with_objects(before, after).postgres,
+        &crate::realtime::with_objects(after, before).postgres,
         &mut changes,
     );
     enums(before, after, &mut changes);

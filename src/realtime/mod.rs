@@ -162,8 +162,14 @@ pub fn objects(manifest: &Manifest) -> Vec<EngineObject> {
 }
 
 /// `manifest` with the [`objects`] it asks for among its `[postgres]`
-/// objects (one written in the manifest under the same key wins).
-pub fn with_objects(manifest: &Manifest) -> Cow<'_, Manifest> {
+/// objects (one written in the manifest under the same key wins), when it
+/// is compared with `other`: a manifest without a source engine compared
+/// with a database of another engine (the dev SQLite file) asks for none.
+pub fn with_objects<'m>(manifest: &'m Manifest, other: &Manifest) -> Cow<'m, Manifest> {
+    let other_engine = other.source.as_ref().map(|source| source.engine);
+    if manifest.source.is_none() && other_engine.is_some_and(|e| e != SourceEngine::Postgres) {
+        return Cow::Borrowed(manifest);
+    }
     let derived = objects(manifest);
     if derived.is_empty() {
         return Cow::Borrowed(manifest);
@@ -278,8 +284,23 @@ fields.id = {{ type = "int64", column = "user_id" }}
             user.sql
         );
         assert!(objects(&sample(false)).is_empty());
-        assert!(matches!(with_objects(&sample(false)), Cow::Borrowed(_)));
-        assert_eq!(with_objects(&manifest).postgres.objects.len(), 3);
+        let empty = Manifest::default();
+        assert!(matches!(
+            with_objects(&sample(false), &empty),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(with_objects(&manifest, &empty).postgres.objects.len(), 3);
+        // Compared with a SQLite database, a manifest without an engine asks
+        // for no PostgreSQL triggers.
+        let sqlite = Manifest {
+            source: Some(crate::manifest::Source {
+                engine: SourceEngine::Sqlite,
+                url: None,
+                schemas: Vec::new(),
+            }),
+            ..Manifest::default()
+        };
+        assert!(matches!(with_objects(&manifest, &sqlite), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -194,8 +194,8 @@ pub fn render(
 ) -> Result<Plan, RenderError> {
     // `[realtime] external`: the triggers it derives are rendered as engine objects.
     let (before, after) = (
-        &*crate::realtime::with_objects(before),
-        &*crate::realtime::with_objects(after),
+        &*crate::realtime::with_objects(before, after),
+        &*crate::realtime::with_objects(after, before),
     );
     let mut up_cx = Cx::new(target, before, after, changes, false);
     let up = render_script(&mut up_cx)?;
