@@ -1183,6 +1183,80 @@ fn rate_limits_count_the_client_behind_a_trusted_proxy_only() {
     assert_eq!(forwarded, 200, "a Forwarded client");
 }
 
+/// A realtime stream opened with a token ends when the token expires,
+/// with a last `close` event that says so; the service key's stream does
+/// not.
+#[test]
+fn an_sse_stream_ends_when_its_token_expires() {
+    use std::io::Read as _;
+
+    let server = AuthServer::start(
+        &manifest(HS_AUTH),
+        &[("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)],
+    );
+    let expires = now() + 2;
+    let token = hs256(
+        SECRET.as_bytes(),
+        &claims(json!({ "iss": "https://issuer.test", "aud": "baas-tests", "exp": expires })),
+    );
+    let opened = Instant::now();
+    let response = agent()
+        .get(&server.url("/api/_realtime?subscribe=note"))
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let mut body = String::new();
+    response
+        .into_body()
+        .into_reader()
+        .read_to_string(&mut body)
+        .unwrap();
+    let took = opened.elapsed();
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(now() >= expires, "ended before the token expired: {body}");
+    let last = body
+        .split("\n\n")
+        .filter(|event| !event.trim().is_empty())
+        .last()
+        .unwrap_or_default();
+    assert!(last.contains("event: close"), "{body}");
+    assert!(last.contains("\"reason\":\"token-expired\""), "{body}");
+
+    // The service key has no token to expire: its stream stays open.
+    let mut service =
+        std::net::TcpStream::connect(server.url("").trim_start_matches("http://")).unwrap();
+    std::io::Write::write_all(
+        &mut service,
+        format!(
+            "GET /api/_realtime?subscribe=note HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {SERVICE_KEY}\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    service
+        .set_read_timeout(Some(Duration::from_secs(4)))
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buffer = [0; 4096];
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        match service.read(&mut buffer) {
+            Ok(0) => panic!(
+                "the service key's stream ended: {}",
+                String::from_utf8_lossy(&seen)
+            ),
+            Ok(n) => seen.extend_from_slice(&buffer[..n]),
+            Err(_) => break,
+        }
+    }
+    assert!(
+        String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&seen)
+    );
+}
+
 #[test]
 fn every_answer_carries_the_security_headers() {
     let server = AuthServer::start(&users_manifest(), &[("JWT_SECRET", SECRET)]);

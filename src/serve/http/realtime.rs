@@ -237,10 +237,12 @@ pub async fn sse(
         subscription,
         done: false,
     };
+    let expires = token_expiry(&stream.principal);
     let events = futures::stream::unfold(stream, |mut stream| async move {
         let event = stream.next().await?.sse();
         Some((Ok::<_, Infallible>(event), stream))
     });
+    let events = until_expiry(events, expires);
     let mut response = Sse::new(events)
         .keep_alive(KeepAlive::new().interval(heartbeat()).text("heartbeat"))
         .into_response();
@@ -251,6 +253,49 @@ pub async fn sse(
     );
     *response.status_mut() = StatusCode::OK;
     response
+}
+
+/// When the caller's token expires (its `exp`), for a signed-in user.
+fn token_expiry(principal: &Principal) -> Option<std::time::SystemTime> {
+    let Principal::User { claims, .. } = principal else {
+        return None;
+    };
+    let exp = claims.get("exp").and_then(Json::as_u64)?;
+    Some(std::time::UNIX_EPOCH + Duration::from_secs(exp))
+}
+
+/// `events` until `expires`; then a last `close` event saying the token
+/// expired, and the end of the stream (a stream that ended first ends as
+/// it did).
+fn until_expiry<S>(
+    events: S,
+    expires: Option<std::time::SystemTime>,
+) -> futures::stream::BoxStream<'static, Result<SseEvent, Infallible>>
+where
+    S: futures::Stream<Item = Result<SseEvent, Infallible>> + Send + 'static,
+{
+    use futures::StreamExt as _;
+    let Some(expires) = expires else {
+        return events.boxed();
+    };
+    let left = expires
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    let deadline = tokio::time::Instant::now() + left;
+    let expired = futures::stream::once(async move {
+        (tokio::time::Instant::now() >= deadline).then(|| {
+            let data = json!({
+                "reason": "token-expired",
+                "detail": "the access token of this stream expired; reconnect with a new one and Last-Event-ID to resume",
+            });
+            Ok(SseEvent::default().event("close").data(data.to_string()))
+        })
+    })
+    .filter_map(std::future::ready);
+    events
+        .take_until(tokio::time::sleep_until(deadline))
+        .chain(expired)
+        .boxed()
 }
 
 /// What a stream sends next, whatever carries it.
