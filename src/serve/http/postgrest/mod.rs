@@ -186,7 +186,9 @@ pub(crate) async fn run_read(
     let principal = &caller.0;
     let shape = level.shape(&app.kernel, schema, principal)?;
     let mut operation = Operation::new(principal.clone(), level.entity.clone(), Action::List);
-    operation.params = pairs(ctx);
+    if schema.rules.uses_query {
+        operation.params = pairs(ctx);
+    }
     operation.query = Some(crate::query::ListQuery {
         filter: shape.filter,
         select: level.fields(),

@@ -202,7 +202,9 @@ pub async fn insert(
         };
         let mut written = Vec::new();
         let mut parent = Operation::new(caller.0.clone(), entity.clone(), Action::Create);
-        parent.params = pairs.clone();
+        if state.schema.rules.uses_query {
+            parent.params = pairs.clone();
+        }
         for mut item in objects(body)? {
             if let (Some(columns), Some(object)) = (&columns, item.as_object_mut()) {
                 object.retain(|key, _| columns.contains(key));
@@ -387,7 +389,9 @@ async fn bulk(
             None => MAX_BULK,
         };
         let mut operation = Operation::new(caller.0.clone(), entity.clone(), action);
-        operation.params = pairs.clone();
+        if state.schema.rules.uses_query {
+            operation.params = pairs.clone();
+        }
         operation.query = Some(query);
         operation.body = body.map(|json| Body {
             json,
