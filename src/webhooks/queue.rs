@@ -37,6 +37,15 @@ pub struct Claimed {
     pub attempts: u32,
 }
 
+/// A failed attempt to record.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub id: String,
+    pub error: String,
+    /// When to try again; `None`: the delivery is dead.
+    pub next_attempt_at: Option<i64>,
+}
+
 /// One row of the outbox, as `baas webhooks list` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Delivery {
@@ -165,6 +174,13 @@ impl Queue {
     fn open_sqlite(path: &Path) -> anyhow::Result<Self> {
         let connection = rusqlite::Connection::open(PathBuf::from(path))?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        // As the dev database's own connections do: in WAL mode a commit
+        // need not wait for the disk (the write-ahead log keeps it safe
+        // from a crashed process).
+        let journal: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+        if journal.eq_ignore_ascii_case("wal") {
+            connection.execute_batch("PRAGMA synchronous = NORMAL")?;
+        }
         Ok(Self::Sqlite(Arc::new(Mutex::new(connection))))
     }
 
@@ -393,48 +409,60 @@ impl Queue {
         })
     }
 
-    /// Records a failed attempt of `id`: due again at `next_attempt_at`, or
-    /// dead when `None`.
-    pub async fn failed(
-        &self,
-        id: &str,
-        error: &str,
-        next_attempt_at: Option<i64>,
-    ) -> anyhow::Result<()> {
-        let (state, next) = match next_attempt_at {
-            Some(at) => ("pending", at),
-            None => ("dead", now_ms()),
-        };
+    /// Records failed attempts, in one transaction: each due again at its
+    /// `next_attempt_at`, or dead when that is `None`.
+    pub async fn failed(&self, failures: &[Failure]) -> anyhow::Result<()> {
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
         let text = format!(
             "UPDATE {TABLE} SET state = ?, next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?"
         );
+        let rows: Vec<(&'static str, i64, String, String)> = failures
+            .iter()
+            .map(|failure| match failure.next_attempt_at {
+                Some(at) => ("pending", at, failure.error.clone(), failure.id.clone()),
+                None => ("dead", now, failure.error.clone(), failure.id.clone()),
+            })
+            .collect();
         on_sqlx!(self, pool, sql => {
-            sqlx::query(sqlx::AssertSqlSafe(sql(&text)))
-                .bind(state)
-                .bind(next)
-                .bind(error)
-                .bind(id)
-                .execute(pool)
-                .await
-                .map_err(sql_error("recording a failed delivery"))?;
+            let text = sql(&text);
+            let mut transaction = pool.begin().await.map_err(sql_error("recording failed deliveries"))?;
+            for (state, next, error, id) in &rows {
+                sqlx::query(sqlx::AssertSqlSafe(text.as_str()))
+                    .bind(*state)
+                    .bind(*next)
+                    .bind(error)
+                    .bind(id)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(sql_error("recording failed deliveries"))?;
+            }
+            transaction.commit().await.map_err(sql_error("recording failed deliveries"))?;
             Ok(())
         },
-        Self::Sqlite(connection) => {
-            let (error, id) = (error.to_owned(), id.to_owned());
-            Self::sqlite(connection, move |connection| {
-                connection.execute(&text, rusqlite::params![state, next, error, id])?;
-                Ok(())
-            }).await
-        },
+        Self::Sqlite(connection) => Self::sqlite(connection, move |connection| {
+            let transaction = connection.transaction()?;
+            {
+                let mut statement = transaction.prepare_cached(&text)?;
+                for (state, next, error, id) in rows {
+                    statement.execute(rusqlite::params![state, next, error, id])?;
+                }
+            }
+            transaction.commit()
+        }).await,
         Self::Mongo(database) => {
-            database
-                .collection::<Document>(TABLE)
-                .update_one(
-                    doc! { "_id": id },
-                    doc! { "$set": { "state": state, "next_attempt_at": next, "lease_until": Bson::Null, "last_error": error } },
-                )
-                .await
-                .with_context(|| format!("recording a failed delivery in `{TABLE}`"))?;
+            let collection = database.collection::<Document>(TABLE);
+            for (state, next, error, id) in rows {
+                collection
+                    .update_one(
+                        doc! { "_id": id },
+                        doc! { "$set": { "state": state, "next_attempt_at": next, "lease_until": Bson::Null, "last_error": error } },
+                    )
+                    .await
+                    .with_context(|| format!("recording a failed delivery in `{TABLE}`"))?;
+            }
             Ok(())
         })
     }

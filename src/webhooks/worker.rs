@@ -11,13 +11,13 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::outbox::now_ms;
-use super::queue::{Claimed, Queue};
+use super::queue::{Claimed, Failure, Queue};
 use super::sign;
 use crate::manifest::{Manifest, Webhook};
 use crate::settings::Environment;
 
 /// Deliveries claimed per round (and posted at once).
-const BATCH: usize = 64;
+const BATCH: usize = 128;
 /// How long an idle worker waits before looking again (writes from other
 /// processes and retries coming due are only seen by looking).
 const IDLE_POLL: Duration = Duration::from_millis(200);
@@ -58,7 +58,7 @@ impl Worker {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent("baas-webhooks")
-            .max_idle_connections_per_host(64)
+            .max_idle_connections_per_host(128)
             .build()
             .into();
         loop {
@@ -97,6 +97,7 @@ impl Worker {
             })
         });
         let mut delivered = Vec::new();
+        let mut failures = Vec::new();
         for attempt in futures::future::join_all(attempts).await {
             let (delivery, webhook, outcome) = attempt?;
             match outcome {
@@ -107,7 +108,11 @@ impl Worker {
                         delivery.webhook
                     );
                     tracing::warn!(target: "baas::webhooks", id = %delivery.id, "{error}: the delivery is dead");
-                    self.queue.failed(&delivery.id, &error, None).await?;
+                    failures.push(Failure {
+                        id: delivery.id,
+                        error,
+                        next_attempt_at: None,
+                    });
                 }
                 Outcome::Failed(error) => {
                     let max = webhook
@@ -124,10 +129,15 @@ impl Worker {
                         dead = next.is_none(),
                         "webhook delivery failed: {error}"
                     );
-                    self.queue.failed(&delivery.id, &error, next).await?;
+                    failures.push(Failure {
+                        id: delivery.id,
+                        error,
+                        next_attempt_at: next,
+                    });
                 }
             }
         }
+        self.queue.failed(&failures).await?;
         self.queue.delivered(&delivered).await?;
         Ok(count)
     }
