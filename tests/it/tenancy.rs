@@ -635,3 +635,69 @@ fn a_failing_migration_leaves_no_tenant_file() {
         assert_eq!(output.status.code(), Some(2), "{bad}");
     }
 }
+
+#[test]
+fn more_tenants_than_the_pool_cap_keep_being_served_and_a_dead_one_fails_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = tenant_manifest("", "file").replace(
+        "resolve = [",
+        "max_pools = 2\nidle_seconds = 60\nresolve = [",
+    );
+    std::fs::write(dir.path().join("baas.toml"), text).unwrap();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("DEAD_DB", "postgres://nobody@127.0.0.1:9/none"),
+    ];
+    let slugs = ["t1", "t2", "t3", "t4", "t5"];
+    for slug in slugs {
+        create_tenant(dir.path(), &env, slug);
+    }
+    // t5's database "stops": its registry row now points at a server that
+    // refuses connections.
+    let registry = rusqlite::Connection::open(dir.path().join(".baas/registry.sqlite3")).unwrap();
+    registry
+        .execute(
+            "UPDATE _baas_tenants SET location = '${DEAD_DB}#schema=t5' WHERE slug = 't5'",
+            [],
+        )
+        .unwrap();
+    let server = AsServer(AuthServer::start_in(dir, &env));
+    for round in 0..3 {
+        for slug in &slugs[..4] {
+            let title = format!("{slug} round {round}");
+            let (status, body) = send(
+                &server,
+                "POST",
+                "/api/note",
+                As::Service(slug),
+                Some(json!({ "title": title })),
+            );
+            assert_eq!(status, 201, "{slug}: {body}");
+            let (status, list) = send(
+                &server,
+                "GET",
+                "/api/note?count=exact",
+                As::User(Some(slug), None),
+                None,
+            );
+            assert_eq!(status, 200, "{slug}: {list}");
+            assert_eq!(
+                list["count"],
+                round + 1,
+                "{slug} sees its own rows only: {list}"
+            );
+        }
+    }
+    for attempt in 0..3 {
+        let (status, problem) = send(&server, "GET", "/api/note", As::Service("t5"), None);
+        assert_eq!(status, 503, "attempt {attempt}: {problem}");
+        let (status, _) = send(&server, "GET", "/api/note", As::Service("t1"), None);
+        assert_eq!(status, 200, "the other tenants are served");
+    }
+    let log = server.0.log();
+    assert!(
+        log.contains("circuit open"),
+        "the breaker answered the later attempts:\n{log}"
+    );
+}
