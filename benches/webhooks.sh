@@ -31,8 +31,8 @@ bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 
 work="$(mktemp -d)"
 cleanup() {
-    [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null || true
-    [ -n "${receiver_pid:-}" ] && kill "$receiver_pid" 2>/dev/null || true
+    if [ -n "${serve_pid:-}" ]; then kill "$serve_pid" 2>/dev/null || true; fi
+    if [ -n "${receiver_pid:-}" ]; then kill "$receiver_pid" 2>/dev/null || true; fi
     wait 2>/dev/null || true
     if [ -n "${BAAS_BENCH_KEEP:-}" ]; then
         echo "work folder kept: $work"
