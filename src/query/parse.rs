@@ -409,7 +409,7 @@ fn select(entity: &Entity, names: &[&str]) -> Result<Vec<String>, QueryError> {
         if name.is_empty() {
             return Err(error("select", "`select` has an empty field name"));
         }
-        if !entity.fields.contains_key(*name) {
+        if *name != "*" && !entity.fields.contains_key(*name) {
             return Err(error(
                 "select",
                 format!(
@@ -419,10 +419,12 @@ fn select(entity: &Entity, names: &[&str]) -> Result<Vec<String>, QueryError> {
             ));
         }
     }
+    // `*` is every field, as in PostgREST's `select=*`.
+    let every = names.contains(&"*");
     Ok(entity
         .fields
         .keys()
-        .filter(|key| names.contains(&key.as_str()))
+        .filter(|key| every || names.contains(&key.as_str()))
         .cloned()
         .collect())
 }
