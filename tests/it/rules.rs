@@ -1385,3 +1385,124 @@ async fn a_negated_relation_path_lets_rows_without_the_relation_through() {
         .unwrap();
     assert_eq!(orphan(Arc::new(mongo), manifest.clone()).await, expected);
 }
+
+/// The PostgREST profile with `[auth]`, called as Supabase's clients call
+/// it: the project key as `apikey` on every request (the service key, or a
+/// JWT such as an anon key) and the user's token as `Authorization:
+/// Bearer`; the bearer decides who asks, and the rules hold on `/rest/v1`
+/// as on `/api`, bulk writes included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgrest_profile_reads_supabase_credentials_and_keeps_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = manifest_with_auth();
+    let (store, _) =
+        baas::serve::SqliteStore::dev(&dir.path().join("rules.sqlite3"), &manifest, false).unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    load_rows(&*store, &manifest).await;
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("BAAS_RULES_TEST_SECRET={SECRET}\nBAAS_RULES_TEST_SERVICE_KEY={SERVICE_KEY}\n"),
+    )
+    .unwrap();
+    let state = baas::serve::AppState::new(manifest, store);
+    state.use_manifest_dir(dir.path()).unwrap();
+    let router = baas::serve::http::router_with(
+        state,
+        baas::serve::http::HttpOptions {
+            postgrest: Some("/rest/v1".into()),
+            ..Default::default()
+        },
+    );
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let anon_key = hs256(&json!({ "role": "anon", "exp": exp }));
+    let ada = format!(
+        "Bearer {}",
+        hs256(&json!({ "sub": "1", "org": 1, "exp": exp }))
+    );
+    let forged = format!(
+        "Bearer {}",
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &json!({ "sub": "2", "org": 2, "exp": exp }),
+            &jsonwebtoken::EncodingKey::from_secret(b"another-secret-of-at-least-thirty-two-bytes")
+                .unwrap(),
+        )
+        .unwrap()
+    );
+    let list = |headers: Vec<(&'static str, String)>| {
+        let router = router.clone();
+        async move {
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            crate::serve::raw(
+                &router,
+                "GET",
+                "/rest/v1/post?select=id&order=id",
+                None,
+                &headers,
+            )
+            .await
+        }
+    };
+    let ids_of = |answer: &crate::serve::Answer| -> Vec<i64> {
+        assert_eq!(answer.status.as_u16(), 200, "{}", answer.body);
+        answer
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["id"].as_i64().unwrap())
+            .collect()
+    };
+    // The anon key alone: no user, so published posts only.
+    let anon = list(vec![("apikey", anon_key.clone())]).await;
+    assert_eq!(ids_of(&anon), [1, 4]);
+    // The anon key beside Ada's token: Ada's rows too.
+    let as_ada = list(vec![
+        ("apikey", anon_key.clone()),
+        ("authorization", ada.clone()),
+    ])
+    .await;
+    assert_eq!(ids_of(&as_ada), [1, 2, 4]);
+    // The service key as `apikey`: every row; beside a user's token, the user.
+    let service = list(vec![("apikey", SERVICE_KEY.to_owned())]).await;
+    assert_eq!(ids_of(&service), [1, 2, 3, 4]);
+    let service_and_ada = list(vec![
+        ("apikey", SERVICE_KEY.to_owned()),
+        ("authorization", ada.clone()),
+    ])
+    .await;
+    assert_eq!(ids_of(&service_and_ada), [1, 2, 4]);
+    // Attacks: a made-up `apikey`, a token signed with another secret in
+    // either header: 401, never a row.
+    for headers in [
+        vec![("apikey", "not-the-key".to_owned())],
+        vec![
+            ("apikey", "not-the-key".to_owned()),
+            ("authorization", ada.clone()),
+        ],
+        vec![
+            ("apikey", anon_key.clone()),
+            ("authorization", forged.clone()),
+        ],
+        vec![("apikey", forged["Bearer ".len()..].to_owned())],
+    ] {
+        let answer = list(headers.clone()).await;
+        assert_eq!(answer.status.as_u16(), 401, "{headers:?}: {}", answer.body);
+    }
+    // A filtered bulk delete as Ada reaches only what her rules let her
+    // delete: Bob's draft (hidden from her) stays.
+    let headers = [
+        ("apikey", anon_key.as_str()),
+        ("authorization", ada.as_str()),
+    ];
+    let deleted =
+        crate::serve::raw(&router, "DELETE", "/rest/v1/post?id=gte.2", None, &headers).await;
+    assert!(deleted.status.is_success(), "{}", deleted.body);
+    let left = list(vec![("apikey", SERVICE_KEY.to_owned())]).await;
+    assert_eq!(ids_of(&left), [1, 3, 4]);
+}

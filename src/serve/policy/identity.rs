@@ -330,15 +330,16 @@ impl Identity {
         &self,
         headers: &axum::http::HeaderMap,
     ) -> Result<Principal, AuthFailure> {
-        let apikey = headers.get("apikey");
+        // Supabase's clients send the project's key as `apikey` on every
+        // request and the signed-in user's token (or the same key) as
+        // `Authorization: Bearer`: the bearer says who is asking, and an
+        // `apikey` beside it must be the service key or a valid token too.
         let authorization = headers.get(axum::http::header::AUTHORIZATION);
-        if let Some(apikey) = apikey {
-            if self.is_service_key(apikey.as_bytes()) {
-                return Ok(Principal::Service);
+        if let Some(apikey) = headers.get("apikey") {
+            let apikey = self.key_or_token(apikey.as_bytes(), "apikey").await?;
+            if authorization.is_none() {
+                return Ok(apikey);
             }
-            return Err(AuthFailure::token(
-                "the `apikey` header is not the service key",
-            ));
         }
         let Some(authorization) = authorization else {
             return Ok(Principal::Anonymous);
@@ -360,11 +361,23 @@ impl Identity {
                 ));
             }
         };
-        if self.is_service_key(token) {
+        self.key_or_token(token, "bearer token").await
+    }
+
+    /// The service key, or the user of a valid JWT (`what` names the
+    /// header in the refusal).
+    async fn key_or_token(&self, credential: &[u8], what: &str) -> Result<Principal, AuthFailure> {
+        if self.is_service_key(credential) {
             return Ok(Principal::Service);
         }
-        let token =
-            std::str::from_utf8(token).map_err(|_| AuthFailure::token("the token is not a JWT"))?;
+        if credential.len() > MAX_TOKEN_BYTES {
+            return Err(AuthFailure::token(format!(
+                "the {what} is longer than {MAX_TOKEN_BYTES} bytes"
+            )));
+        }
+        let token = std::str::from_utf8(credential).map_err(|_| {
+            AuthFailure::token(format!("the {what} is neither the service key nor a JWT"))
+        })?;
         self.verify(token).await
     }
 
