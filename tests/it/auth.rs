@@ -949,15 +949,7 @@ fn create_statements(target: baas::migrate::render::Target) -> Vec<String> {
     let manifest = baas::manifest::load_str(Path::new("baas.toml"), users_manifest())
         .unwrap()
         .manifest;
-    let empty = baas::manifest::Manifest::default();
-    let changes = baas::diff::diff(&empty, &manifest);
-    baas::migrate::render::render(target, &empty, &manifest, &changes)
-        .unwrap()
-        .up
-        .statements
-        .into_iter()
-        .map(|s| s.text)
-        .collect()
+    crate::support::create_statements(target, &manifest)
 }
 
 fn served_on(url: &str) -> AuthServer {

@@ -471,15 +471,7 @@ fn create_statements(target: baas::migrate::render::Target) -> Vec<String> {
     let manifest = baas::manifest::load_str(std::path::Path::new("baas.toml"), manifest())
         .unwrap()
         .manifest;
-    let empty = baas::manifest::Manifest::default();
-    let changes = baas::diff::diff(&empty, &manifest);
-    baas::migrate::render::render(target, &empty, &manifest, &changes)
-        .unwrap()
-        .up
-        .statements
-        .into_iter()
-        .map(|s| s.text)
-        .collect()
+    crate::support::create_statements(target, &manifest)
 }
 
 #[test]
@@ -562,20 +554,8 @@ fn external_writes_and_other_processes_reach_subscribers_on_postgres() {
     let manifest = baas::manifest::load_str(std::path::Path::new("baas.toml"), external_manifest())
         .unwrap()
         .manifest;
-    let empty = baas::manifest::Manifest::default();
-    let changes = baas::diff::diff(&empty, &manifest);
-    let statements: Vec<String> = baas::migrate::render::render(
-        baas::migrate::render::Target::Postgres,
-        &empty,
-        &manifest,
-        &changes,
-    )
-    .unwrap()
-    .up
-    .statements
-    .into_iter()
-    .map(|s| s.text)
-    .collect();
+    let statements =
+        crate::support::create_statements(baas::migrate::render::Target::Postgres, &manifest);
     let triggers = statements
         .iter()
         .filter(|s| s.contains("CREATE TRIGGER baas_realtime"))

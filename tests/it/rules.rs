@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use baas::diff::diff;
 use baas::manifest::Manifest;
-use baas::migrate::render::{Target, render};
+use baas::migrate::render::Target;
 use baas::serve::http::routes::Caller;
 use baas::serve::policy::Principal;
 use baas::serve::store::mongo::MongoStore;
@@ -21,6 +21,7 @@ use baas::serve::store::{Store, Values};
 use serde_json::{Value, json};
 
 use crate::serve::{call, get};
+use crate::support::create_statements;
 use crate::support::mongo::TempDatabase as MongoDatabase;
 use crate::support::mysql::TempDatabase as MysqlDatabase;
 use crate::support::postgres::TempDatabase as PostgresDatabase;
@@ -122,13 +123,6 @@ fn bearer(router: Router, credential: &str) -> Router {
             }
         },
     ))
-}
-
-fn create_statements(target: Target, manifest: &Manifest) -> Vec<String> {
-    let empty = Manifest::default();
-    let plan = render(target, &empty, manifest, &diff(&empty, manifest))
-        .unwrap_or_else(|error| panic!("render for {target:?}: {error}"));
-    plan.up.statements.into_iter().map(|s| s.text).collect()
 }
 
 async fn load_rows(store: &dyn Store, manifest: &Arc<Manifest>) {

@@ -1150,13 +1150,7 @@ fn a_dev_database_sync_that_fails_changes_nothing() {
 // ---------------------------------------------------------------------------
 // The real binary
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::support::free_port;
 
 /// A running `baas serve`, killed on drop.
 pub struct Server {

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::support::free_port;
+
 const SECRET: &str = "webhook-test-secret";
 
 const MANIFEST: &str = r#"
@@ -33,14 +35,6 @@ fn manifest(port: u16) -> String {
     format!(
         "{MANIFEST}\n[[webhooks]]\nname = \"posts\"\non = [\"post.*\"]\nurl = \"http://127.0.0.1:{port}/hook\"\nsecret = \"${{HOOK_SECRET}}\"\nmax_attempts = 3\ntimeout_seconds = 2\n"
     )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 // ---------------------------------------------------------------------------
@@ -435,15 +429,7 @@ fn create_statements(target: baas::migrate::render::Target) -> Vec<String> {
     let manifest = baas::manifest::load_str(Path::new("baas.toml"), MANIFEST.to_owned())
         .unwrap()
         .manifest;
-    let empty = baas::manifest::Manifest::default();
-    let changes = baas::diff::diff(&empty, &manifest);
-    baas::migrate::render::render(target, &empty, &manifest, &changes)
-        .unwrap()
-        .up
-        .statements
-        .into_iter()
-        .map(|s| s.text)
-        .collect()
+    crate::support::create_statements(target, &manifest)
 }
 
 #[test]

@@ -349,3 +349,29 @@ pub fn tools_output() -> Result<&'static str, String> {
         .as_deref()
         .map_err(Clone::clone)
 }
+
+/// The statements that create `manifest` on an empty database of `target`,
+/// from the migration renderer (what `baas migrate` would run).
+pub fn create_statements(
+    target: baas::migrate::render::Target,
+    manifest: &baas::manifest::Manifest,
+) -> Vec<String> {
+    let empty = baas::manifest::Manifest::default();
+    let changes = baas::diff::diff(&empty, manifest);
+    baas::migrate::render::render(target, &empty, manifest, &changes)
+        .unwrap_or_else(|error| panic!("render for {target:?}: {error}"))
+        .up
+        .statements
+        .into_iter()
+        .map(|statement| statement.text)
+        .collect()
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
