@@ -66,6 +66,11 @@ pub fn document(manifest: &Manifest) -> Value {
     schemas.insert("QueryBody".into(), query_body_schema());
     schemas.insert("FieldFilter".into(), field_filter_schema());
 
+    schemas.insert(
+        "RealtimeEvent".into(),
+        realtime_event_schema(manifest, &names),
+    );
+
     for (name, entity) in &manifest.entities {
         let base = names.entity(name);
         let entity_links = all_links.get(name).map(Vec::as_slice).unwrap_or_default();
@@ -142,15 +147,18 @@ pub fn document(manifest: &Manifest) -> Value {
             "tags": ["meta"],
             "parameters": [
                 { "name": "subscribe", "in": "query", "required": true,
-                  "description": "Entities to follow, `entity` or `entity/{id}`, separated by `,`",
+                  "description": "Entities to follow, `entity` or `entity/{id}`, separated by `,`; each entity may take a filter in the grammar of `where` as a parameter `{entity}.where`",
                   "schema": { "type": "string" } },
                 { "name": "Last-Event-ID", "in": "header", "required": false,
                   "description": "Resume after this event id",
                   "schema": { "type": "string" } },
             ],
             "responses": {
-                "200": { "description": "An SSE stream: events `create`, `update` and `delete` whose data is `{id, type, entity, key, row, old}`; `reset` when a resume is not possible; `close` before a slow client is disconnected",
-                    "content": { "text/event-stream": { "schema": { "type": "string" } } } },
+                "200": { "description": "An SSE stream: events `create`, `update` and `delete` whose data is a `RealtimeEvent` (`{id, type, entity, key, row, old}`); `reset` (`{reason, last_event_id}`) when a resume is not possible; `close` (`{reason}`) before the server ends the stream (a slow client, an expired token); `:heartbeat` comments",
+                    "content": { "text/event-stream": {
+                        "schema": { "type": "string", "description": "`id:`, `event:` and `data:` lines; the data of a change is a `RealtimeEvent` in JSON" },
+                        "x-event-data": component("RealtimeEvent"),
+                    } } },
                 "400": problem_ref(400),
                 "4XX": problem_ref(CLIENT_ERROR),
             },
@@ -685,6 +693,31 @@ fn row_item(name: &str, base: &str, entity: &Entity) -> Value {
             "tags": [name],
             "responses": responses(("204", json!({ "description": "Deleted" })), &[400, 404, 409, 500, 503]),
         },
+    })
+}
+
+/// The data of a realtime change event (docs/api.md, Realtime): `row` and
+/// `old` are rows of the entity named, or null when absent or not visible.
+fn realtime_event_schema(manifest: &Manifest, names: &TypeNames) -> Value {
+    let rows: Vec<Value> = manifest
+        .entities
+        .keys()
+        .map(|name| component(&format!("{}Row", names.entity(name))))
+        .chain(std::iter::once(json!({ "type": "null" })))
+        .collect();
+    let entities: Vec<&String> = manifest.entities.keys().collect();
+    json!({
+        "type": "object",
+        "description": "A committed change, as `GET /api/_realtime` sends it",
+        "properties": {
+            "id": { "type": "integer", "description": "the event id, for `Last-Event-ID`" },
+            "type": { "type": "string", "enum": ["create", "update", "delete"] },
+            "entity": { "type": "string", "enum": entities },
+            "key": { "type": "array", "description": "the primary key values, in key order" },
+            "row": { "description": "the row after the write, when visible to the subscriber", "anyOf": rows },
+            "old": { "description": "the row before the write (update, delete), when visible to the subscriber", "anyOf": rows },
+        },
+        "required": ["id", "type", "entity", "key", "row", "old"],
     })
 }
 

@@ -554,6 +554,27 @@ pub async fn main() -> Result<(), Error> {
     db.from::<Language>().delete(&created.language_id).await?;
     let _order = db.from::<OrderDetails>().get(&(1, 2)).await?;
     let _m = db.from::<Match2>().get(&("a".to_owned(), 2)).await?;
+    use futures_util::StreamExt as _;
+    let changes = db
+        .from::<Film>()
+        .filter(Film::rating().eq(MpaaRating::Pg))
+        .subscribe()
+        .last_event_id(7)
+        .retry(std::time::Duration::from_millis(200))
+        .stream();
+    let mut changes = Box::pin(changes);
+    if let Some(item) = changes.next().await {
+        match item? {
+            Realtime::Change(change) => {
+                let _: ChangeKind = change.kind;
+                let _: Option<FilmRow> = change.row;
+                let _: Option<FilmRow> = change.old;
+                let _: u64 = change.id;
+            }
+            Realtime::Reset { last_event_id } => drop(last_event_id),
+        }
+    }
+    let _one = db.from::<Language>().subscribe_row(&1).stream();
     Ok(())
 }
 "#;

@@ -938,3 +938,357 @@ fn websocket_on_postgres() {
     );
     websocket_flow(&start(&["--db", &database.url()]));
 }
+
+/// The generated TypeScript client's `subscribe()` (fetch-stream path: the
+/// Node here has no `EventSource`), run by node against `baas serve` with
+/// rules: typed events, only the rows the subscriber's list rule allows, a
+/// dropped connection resumed with `Last-Event-ID` (writes made while it was
+/// down arrive), `lastEventId` resuming a later subscription, `onReset` for
+/// an id no longer kept, and a refused subscription stopping with a 400.
+const TS_SUBSCRIBE: &str = r#"import { createClient, BaasError, type ChangeEvent, type PostRow } from "./sdk/index.js";
+declare const process: { argv: string[]; exit(code: number): never };
+
+function check(condition: boolean, message: string): void {
+  if (!condition) {
+    console.log(`check failed: ${message}`);
+    process.exit(1);
+  }
+}
+
+const [url = "", serviceKey = "", ada = ""] = process.argv.slice(2);
+const admin = createClient({ url, token: serviceKey });
+
+// Every stream request the subscriber makes; the first can be dropped and
+// the second held until the test lets it through.
+const requests: { lastEventId: string | null; abort: AbortController }[] = [];
+let release: () => void = () => {};
+const gate = new Promise<void>((resolve) => {
+  release = resolve;
+});
+let connected: () => void = () => {};
+const firstConnection = new Promise<void>((resolve) => {
+  connected = resolve;
+});
+const recording: typeof fetch = async (input, init) => {
+  const headers = new Headers(init?.headers);
+  const abort = new AbortController();
+  init?.signal?.addEventListener("abort", () => abort.abort());
+  requests.push({ lastEventId: headers.get("last-event-id"), abort });
+  if (requests.length === 2) {
+    await gate;
+  }
+  const response = await fetch(input, { ...init, signal: abort.signal });
+  if (requests.length === 1) {
+    connected();
+  }
+  return response;
+};
+
+const events: ChangeEvent<PostRow>[] = [];
+const errors: unknown[] = [];
+function waitFor(count: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = () => {
+      if (events.length >= count) {
+        resolve();
+      } else if (Date.now() - started > 10000) {
+        reject(new Error(`waited for ${count} events, got ${JSON.stringify(events)}`));
+      } else {
+        setTimeout(poll, 10);
+      }
+    };
+    poll();
+  });
+}
+
+const user = createClient({ url, token: ada, fetch: recording });
+const subscription = user.subscribe("post", {
+  filter: { title: { like: "T%" } },
+  retryMs: 100,
+  onEvent: (event) => {
+    // Typed: `row` is a PostRow (or null), `type` a union.
+    const title: string | undefined = event.row?.title;
+    // @ts-expect-error: a post has no `nope` field
+    void event.row?.nope;
+    check(title === undefined || title.startsWith("T"), JSON.stringify(event));
+    events.push(event);
+  },
+  onError: (error) => errors.push(error),
+});
+await firstConnection;
+
+await admin.from("org").create({ id: 1, name: "one" });
+await admin.from("author").create({ id: 1, name: "Ada", org_id: 1 });
+await admin.from("author").create({ id: 2, name: "Bob", org_id: 1 });
+await admin.from("post").create({ id: 1, title: "T public", published: true, author_id: 2 });
+await admin.from("post").create({ id: 2, title: "T Bob's draft", published: false, author_id: 2 });
+await admin.from("post").create({ id: 3, title: "T Ada's draft", published: false, author_id: 1 });
+await admin.from("post").create({ id: 4, title: "Filtered out", published: true, author_id: 1 });
+await waitFor(2);
+check(JSON.stringify(events.map((e) => [e.type, e.key[0]])) === '[["create",1],["create",3]]', JSON.stringify(events));
+const first = events[0];
+check(first !== undefined && first.type === "create" && first.row.title === "T public" && first.old === null, JSON.stringify(first));
+
+// The connection drops; writes happen before the client reconnects.
+requests[0]?.abort.abort();
+await admin.from("post").create({ id: 5, title: "T while away", published: true, author_id: 2 });
+await admin.from("post").update(1, { title: "T public, edited" });
+await admin.from("post").delete(3);
+release();
+await waitFor(5);
+check(requests.length === 2, `${requests.length} stream requests`);
+check(requests[1]?.lastEventId === String(events[1]?.id), `reconnected with ${requests[1]?.lastEventId}, last id ${events[1]?.id}`);
+check(JSON.stringify(events.map((e) => [e.type, e.key[0]])) === '[["create",1],["create",3],["create",5],["update",1],["delete",3]]', JSON.stringify(events));
+const update = events[3];
+check(update !== undefined && update.type === "update" && update.row?.title === "T public, edited" && update.old?.title === "T public", JSON.stringify(update));
+const deleted = events[4];
+check(deleted !== undefined && deleted.type === "delete" && deleted.row === null && deleted.old.id === 3, JSON.stringify(deleted));
+check(subscription.lastEventId === String(deleted?.id), `lastEventId ${subscription.lastEventId}`);
+check(errors.length === 1, `errors: ${errors.map(String).join("; ")}`);
+subscription.close();
+check(!subscription.active, "closed but active");
+
+// A later subscription resumes from an id kept by the server.
+const replayed: ChangeEvent<PostRow>[] = [];
+const resumed = user.subscribe("post", { lastEventId: events[1]?.id, key: 1, onEvent: (event) => replayed.push(event) });
+const started = Date.now();
+while (replayed.length < 1 && Date.now() - started < 10000) {
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
+resumed.close();
+check(replayed.length === 1 && replayed[0]?.type === "update" && replayed[0]?.key[0] === 1, JSON.stringify(replayed));
+
+// An id the server does not know: onReset.
+const reset = await new Promise<string>((resolve) => {
+  const gone = user.subscribe("post", {
+    lastEventId: "1",
+    onEvent: () => {},
+    onReset: (why) => {
+      gone.close();
+      resolve(`${why.reason} ${why.last_event_id}`);
+    },
+  });
+});
+check(reset === "gap 1", reset);
+
+// A refused subscription stops with the problem.
+const refusal = await new Promise<unknown>((resolve) => {
+  user.subscribe("post", { filter: { nope: 1 } as never, onEvent: () => {}, onError: resolve });
+});
+check(refusal instanceof BaasError && refusal.status === 400, String(refusal));
+console.log("subscribe: ok");
+process.exit(0);
+"#;
+
+#[test]
+fn the_typescript_client_subscribes_and_resumes_after_a_reconnect() {
+    let tsc = match crate::support::tools_output() {
+        Ok(stdout) => stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("TSC="))
+            .map(std::path::PathBuf::from)
+            .expect("setup.sh printed no TSC"),
+        Err(error) if std::env::var_os("CI").is_none() => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("skipping: {error}");
+            }
+            return;
+        }
+        Err(error) => panic!("{error}"),
+    };
+    let server = start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = baas::manifest::load_file(&server.dir.path().join("baas.toml"))
+        .unwrap()
+        .manifest;
+    let origin = baas::codegen::Origin {
+        manifest_path: "baas.toml".into(),
+        version: manifest.version,
+    };
+    for file in baas::codegen::generate(&manifest, baas::codegen::Target::Ts, &origin).unwrap() {
+        let path = dir.path().join("sdk").join(&file.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, file.content).unwrap();
+    }
+    std::fs::write(dir.path().join("subscribe.ts"), TS_SUBSCRIBE).unwrap();
+    std::fs::write(dir.path().join("package.json"), r#"{ "type": "module" }"#).unwrap();
+    let tsconfig = json!({
+        "compilerOptions": {
+            "target": "ES2022", "module": "ES2022", "moduleResolution": "bundler",
+            "lib": ["ES2022", "DOM"], "types": [], "strict": true,
+            "noUncheckedIndexedAccess": true, "outDir": "build", "skipLibCheck": true,
+        },
+        "files": ["subscribe.ts"],
+    });
+    std::fs::write(dir.path().join("tsconfig.json"), tsconfig.to_string()).unwrap();
+    let output = std::process::Command::new(&tsc)
+        .args(["-p", "tsconfig.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let output = std::process::Command::new("node")
+        .arg("build/subscribe.js")
+        .args([&server.url(""), SERVICE_KEY, &token("1", 1)])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("subscribe: ok"),
+        "{stdout}{}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
+    );
+}
+
+/// A WebSocket handshake on `path` with `protocols` offered: the socket
+/// and the selected subprotocol, or the refusal's status and body.
+fn ws_handshake(
+    server: &AuthServer,
+    path: &str,
+    protocols: Option<&str>,
+) -> Result<(WsClient, Option<String>), (u16, String)> {
+    use tungstenite::client::IntoClientRequest as _;
+    let url = server.url(path).replacen("http", "ws", 1);
+    let mut request = url.into_client_request().unwrap();
+    if let Some(protocols) = protocols {
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", protocols.parse().unwrap());
+    }
+    match tungstenite::connect(request) {
+        Ok((socket, response)) => {
+            if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+                stream
+                    .set_read_timeout(Some(Duration::from_millis(100)))
+                    .unwrap();
+            }
+            let selected = response
+                .headers()
+                .get("sec-websocket-protocol")
+                .map(|v| v.to_str().unwrap().to_owned());
+            Ok((WsClient { socket }, selected))
+        }
+        Err(tungstenite::Error::Http(response)) => Err((
+            response.status().as_u16(),
+            String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned(),
+        )),
+        Err(error) => panic!("handshake on {path}: {error}"),
+    }
+}
+
+/// Browsers cannot set `Authorization` on a WebSocket: the token is taken
+/// from the subprotocol `baas.bearer.<token>` (the server selects `baas`)
+/// or from `access_token` on the WebSocket route only, refused when bad or
+/// sent twice, and never written to the log (which is at debug level).
+#[test]
+fn websocket_takes_a_browser_token_and_never_logs_it() {
+    let server = start(&[]);
+    orgs_and_authors(&server);
+    let ada = token("1", 1);
+    let forged = format!("{}x", token("2", 2));
+    let by_query = ws_handshake(
+        &server,
+        &format!("/api/_realtime/ws?access_token={ada}&x=1"),
+        None,
+    );
+    let by_protocol = ws_handshake(
+        &server,
+        "/api/_realtime/ws",
+        Some(&format!("baas, baas.bearer.{ada}")),
+    );
+    let anonymous = ws_handshake(&server, "/api/_realtime/ws", Some("baas"));
+    let mut clients = Vec::new();
+    for (how, handshake) in [
+        ("query", by_query),
+        ("protocol", by_protocol),
+        ("anonymous", anonymous),
+    ] {
+        let (mut client, selected) = handshake.unwrap_or_else(|e| panic!("{how}: {e:?}"));
+        if how != "query" {
+            assert_eq!(selected.as_deref(), Some("baas"), "{how}");
+        }
+        client.send(&json!({ "subscribe": ["post"] }));
+        assert_eq!(client.json()["type"], "subscribed", "{how}");
+        clients.push((how, client));
+    }
+    // Ada's draft: only a session that is Ada sees it.
+    send(
+        &server,
+        "POST",
+        "/api/post",
+        SERVICE_KEY,
+        Some(post(1, "draft", false, 1)),
+    );
+    send(
+        &server,
+        "POST",
+        "/api/post",
+        SERVICE_KEY,
+        Some(post(2, "public", true, 2)),
+    );
+    for (how, client) in &mut clients {
+        let expected = if *how == "anonymous" {
+            vec![2]
+        } else {
+            vec![1, 2]
+        };
+        let got: Vec<i64> = client
+            .events(expected.len())
+            .into_iter()
+            .map(|(_, id, _, _)| id)
+            .collect();
+        assert_eq!(got, expected, "{how}");
+    }
+    // A bad token is refused as on every route; both ways at once is a 400.
+    let (status, body) = ws_handshake(
+        &server,
+        &format!("/api/_realtime/ws?access_token={forged}"),
+        None,
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = ws_handshake(
+        &server,
+        "/api/_realtime/ws",
+        Some(&format!("baas.bearer.{forged}")),
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert_eq!(status, 401);
+    let (status, body) = ws_handshake(
+        &server,
+        &format!("/api/_realtime/ws?access_token={ada}"),
+        Some(&format!("baas.bearer.{ada}")),
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("not both"), "{body}");
+    // Not on the SSE route (an EventSource-less client sends the header).
+    let sse = Subscriber::open(
+        &server,
+        &format!("subscribe=post&access_token={ada}"),
+        None,
+        None,
+    );
+    assert_eq!(sse.status, 400, "{:?}", sse.problem);
+    drop(clients);
+    let log = server.log();
+    assert!(
+        log.contains("/api/_realtime/ws"),
+        "requests are logged:\n{log}"
+    );
+    for secret in [&ada, &forged] {
+        let signature = secret.rsplit('.').next().unwrap();
+        assert!(!log.contains(signature), "a token is in the log:\n{log}");
+    }
+}

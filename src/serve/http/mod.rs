@@ -90,6 +90,7 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         .layer(middleware::from_fn_with_state(app.clone(), tenant::resolve))
         .layer(middleware::from_fn(edge::limit_user))
         .layer(middleware::from_fn_with_state(app, auth::identify))
+        .layer(middleware::from_fn(realtime::ws_credentials))
         .layer(middleware::from_fn_with_state(edge, edge::limit_address))
         .layer(middleware::from_fn_with_state(
             options.clone(),

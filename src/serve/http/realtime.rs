@@ -353,6 +353,96 @@ mod close {
     pub const DENIED: u16 = 4403;
 }
 
+/// The WebSocket subprotocol the server selects: a browser that offers
+/// subprotocols fails the handshake unless one is selected.
+pub const WS_PROTOCOL: &str = "baas";
+
+/// The prefix of the subprotocol that carries a token.
+const WS_BEARER_PROTOCOL: &str = "baas.bearer.";
+
+/// The query parameter that carries a token on the WebSocket route.
+const WS_TOKEN_PARAM: &str = "access_token";
+
+/// Browser credentials on the WebSocket route only (a browser cannot set
+/// `Authorization` on a WebSocket): a subprotocol `baas.bearer.<token>` or
+/// a query parameter `access_token=<token>` becomes `Authorization: Bearer
+/// <token>` before the identity layer reads it, and the parameter is taken
+/// out of the query string (rules that read `@query` do not see it; the
+/// request log has the path only). A request that already has
+/// `Authorization` keeps it; both ways at once is a 400.
+pub async fn ws_credentials(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.uri().path() != "/api/_realtime/ws" {
+        return next.run(request).await;
+    }
+    let from_protocol = request
+        .headers()
+        .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .find_map(|item| item.trim().strip_prefix(WS_BEARER_PROTOCOL))
+        .map(str::to_owned);
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    let mut from_query = None;
+    let kept: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .filter(|(name, value)| {
+            let token = name == WS_TOKEN_PARAM;
+            if token {
+                from_query = Some(value.clone());
+            }
+            !token
+        })
+        .collect();
+    let in_query = from_query.is_some();
+    let token = match (from_protocol, from_query) {
+        (None, None) => return next.run(request).await,
+        (Some(_), Some(_)) => {
+            let ctx = Ctx::new(request.uri(), None);
+            return bad(
+                WS_TOKEN_PARAM,
+                "send the token once: as the subprotocol `baas.bearer.<token>` or as `access_token`, not both",
+            )
+            .respond(&ctx);
+        }
+        (Some(token), None) | (None, Some(token)) => token,
+    };
+    if in_query && set_query(&mut request, &kept).is_err() {
+        let ctx = Ctx::new(request.uri(), None);
+        return bad(WS_TOKEN_PARAM, "the query string cannot be read").respond(&ctx);
+    }
+    let headers = request.headers_mut();
+    if !headers.contains_key(axum::http::header::AUTHORIZATION)
+        && let Ok(value) = axum::http::HeaderValue::from_str(&format!("Bearer {token}"))
+    {
+        headers.insert(axum::http::header::AUTHORIZATION, value);
+    }
+    next.run(request).await
+}
+
+/// Rewrites the request's query string to the pairs `kept`.
+fn set_query(
+    request: &mut axum::extract::Request,
+    kept: &[(String, String)],
+) -> Result<(), axum::http::Error> {
+    let encoded = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(kept)
+        .finish();
+    let path = request.uri().path().to_owned();
+    let path_and_query = if encoded.is_empty() {
+        path
+    } else {
+        format!("{path}?{encoded}")
+    };
+    let mut parts = request.uri().clone().into_parts();
+    parts.path_and_query = Some(path_and_query.parse()?);
+    *request.uri_mut() = axum::http::Uri::from_parts(parts)?;
+    Ok(())
+}
+
 /// `GET /api/_realtime/ws`: the same changes over a WebSocket, subscribed
 /// to with messages (docs/api.md, "Realtime over WebSocket").
 pub async fn ws(
@@ -377,7 +467,7 @@ pub async fn ws(
     };
     let params = query_pairs(&ctx);
     let tenant = ctx.tenant.clone();
-    upgrade.on_upgrade(move |socket| {
+    upgrade.protocols([WS_PROTOCOL]).on_upgrade(move |socket| {
         Session {
             app,
             principal: caller.0,
