@@ -197,6 +197,33 @@ pub struct Hop {
     pub to_fields: Vec<String>,
 }
 
+/// Whether `:length` means something on a field of type `ty`: characters
+/// of a string or text, items of an array or of a json array.
+pub fn has_length(ty: FieldType) -> bool {
+    matches!(
+        ty,
+        FieldType::String | FieldType::Text | FieldType::Array | FieldType::Json
+    )
+}
+
+/// Whether two fields of these types compare with `= != > >= < <=` alike
+/// on every engine: the same scalar type, two numbers, or two texts.
+pub fn comparable(a: FieldType, b: FieldType) -> bool {
+    let scalar = |ty: FieldType| {
+        !matches!(
+            ty,
+            FieldType::Json
+                | FieldType::Object
+                | FieldType::Array
+                | FieldType::Bytes
+                | FieldType::Native
+                | FieldType::Interval
+        )
+    };
+    let text = |ty: FieldType| matches!(ty, FieldType::String | FieldType::Text);
+    scalar(a) && scalar(b) && (a == b || (a.is_numeric() && b.is_numeric()) || (text(a) && text(b)))
+}
+
 // ---- lexer ----
 
 #[derive(Debug, Clone, PartialEq)]
@@ -770,12 +797,7 @@ impl Checker<'_> {
                     }
                 }
                 let is_row = |o: &Operand| matches!(o.kind, OperandKind::Row(_));
-                if is_row(left) && is_row(right) {
-                    return Err(RuleError::new(
-                        left.span.start..right.span.end,
-                        "a rule compares a field with a value, not two fields",
-                    ));
-                }
+                self.row_sides(left, *op, right)?;
                 if let OperandKind::List(_) = left.kind {
                     return Err(RuleError::new(
                         left.span.clone(),
@@ -838,14 +860,95 @@ impl Checker<'_> {
         }
     }
 
+    /// A comparison with a field of the row on each side (`end_at >
+    /// start_at`), or with the length of one (`tags:length > 0`): the
+    /// types must compare alike on every engine, and two fields must be of
+    /// one row (the entity's own, or one reached by the same path).
+    fn row_sides(&self, left: &Operand, op: CmpOp, right: &Operand) -> Result<(), RuleError> {
+        let length = |o: &Operand| {
+            matches!(o.kind, OperandKind::Row(_)) && o.modifier == Some(Modifier::Length)
+        };
+        fn row(operand: &Operand) -> Option<&RowRef> {
+            match &operand.kind {
+                OperandKind::Row(row) => Some(row),
+                _ => None,
+            }
+        }
+        let span = left.span.start..right.span.end;
+        if (length(left) || length(right))
+            && !matches!(
+                op,
+                CmpOp::Eq | CmpOp::Neq | CmpOp::Gt | CmpOp::Gte | CmpOp::Lt | CmpOp::Lte
+            )
+        {
+            return Err(RuleError::new(
+                span,
+                format!(
+                    "the length of a field compares with = != > >= < <=, not {}",
+                    op.as_str()
+                ),
+            ));
+        }
+        for (side, other) in [(left, right), (right, left)] {
+            if length(side)
+                && let OperandKind::Literal(value) = &other.kind
+                && !value.is_number()
+            {
+                return Err(RuleError::new(
+                    other.span.clone(),
+                    "a length is a number: compare it with a number",
+                ));
+            }
+        }
+        let (Some(a), Some(b)) = (row(left), row(right)) else {
+            return Ok(());
+        };
+        if a.hops != b.hops {
+            return Err(RuleError::new(
+                span,
+                "the two fields of a comparison must be of one row: both of this entity, or both reached by the same relation path",
+            ));
+        }
+        let ty = |o: &Operand, row: &RowRef| {
+            if o.modifier == Some(Modifier::Length) {
+                Some(FieldType::Int64)
+            } else {
+                row.field_type(self.manifest, self.entity_name)
+            }
+        };
+        let (ta, tb) = (ty(left, a), ty(right, b));
+        if let (Some(ta), Some(tb)) = (ta, tb)
+            && !comparable(ta, tb)
+        {
+            let name = |o: &Operand, row: &RowRef, ty: FieldType| {
+                if o.modifier == Some(Modifier::Length) {
+                    format!("the length of `{}` is a number", row.field)
+                } else {
+                    format!("`{}` is {}", row.field, ty.as_str())
+                }
+            };
+            return Err(RuleError::new(
+                span,
+                format!(
+                    "these two cannot be compared: {} and {}",
+                    name(left, a, ta),
+                    name(right, b, tb)
+                ),
+            )
+            .help("two fields compare when both are numbers, both texts, or of one type (not json, object, array, bytes, interval or native)"));
+        }
+        Ok(())
+    }
+
     fn operand(&self, operand: &mut Operand) -> Result<(), RuleError> {
         let span = operand.span.clone();
         match (&operand.kind, operand.modifier) {
+            (OperandKind::Path(_), Some(Modifier::Length)) => {}
             (OperandKind::Path(_), Some(modifier)) => {
                 return Err(RuleError::new(
                     span,
                     format!(
-                        "`:{}` applies to @auth, @body and @query values, not to fields of the row",
+                        "`:{}` applies to @auth, @body and @query values; a field of the row takes only `:length`",
                         modifier.as_str()
                     ),
                 ));
@@ -900,6 +1003,20 @@ impl Checker<'_> {
             }
             OperandKind::Path(path) => {
                 let row = self.resolve(path, &span)?;
+                if operand.modifier == Some(Modifier::Length) {
+                    let ty = row.field_type(self.manifest, self.entity_name);
+                    if let Some(ty) = ty.filter(|ty| !has_length(*ty)) {
+                        return Err(RuleError::new(
+                            span,
+                            format!(
+                                "`:length` counts the characters of a text or the items of an array, and `{}` is {}",
+                                row.field,
+                                ty.as_str()
+                            ),
+                        )
+                        .help("`:length` fits string, text, array and json fields"));
+                    }
+                }
                 operand.kind = OperandKind::Row(row);
             }
             _ => {}
@@ -1169,7 +1286,43 @@ references = { entity = "author", fields = ["id"] }
                 RuleAction::List,
                 "title = author_id",
                 0..17,
-                "not two fields",
+                "cannot be compared: `title` is string and `author_id` is int64",
+            ),
+            (
+                RuleAction::List,
+                "author.org_id = author_id",
+                0..25,
+                "must be of one row",
+            ),
+            (
+                RuleAction::List,
+                "author_id:length > 1",
+                0..16,
+                "`author_id` is int64",
+            ),
+            (
+                RuleAction::List,
+                "title:length ~ '1'",
+                0..18,
+                "compares with = != > >= < <=",
+            ),
+            (
+                RuleAction::List,
+                "title:length = 'x'",
+                15..18,
+                "compare it with a number",
+            ),
+            (
+                RuleAction::List,
+                "title:length = published",
+                0..24,
+                "the length of `title` is a number and `published` is bool",
+            ),
+            (
+                RuleAction::List,
+                "title:isset",
+                0..11,
+                "takes only `:length`",
             ),
             (
                 RuleAction::List,
@@ -1178,7 +1331,6 @@ references = { entity = "author", fields = ["id"] }
                 "not a text field",
             ),
             (RuleAction::List, "title > null", 8..12, "only be compared"),
-            (RuleAction::List, "title:length = 1", 0..12, "not to fields"),
         ];
         for (action, text, span, message) in cases {
             let error = checked(*action, text).unwrap_err();
@@ -1193,5 +1345,13 @@ references = { entity = "author", fields = ["id"] }
             .is_ok()
         );
         assert!(checked(RuleAction::List, "published || title ~ 'x'").is_ok());
+        for fine in [
+            "title:length <= 80 && id > author_id",
+            "author.org.name:length > 1",
+            "author.id = author.org_id",
+            "id = title:length",
+        ] {
+            assert!(checked(RuleAction::Delete, fine).is_ok(), "{fine}");
+        }
     }
 }

@@ -89,6 +89,52 @@ pub enum Filter {
         to_fields: Vec<String>,
         filter: Box<Filter>,
     },
+    /// `left op right` where a side is computed from the row: a field
+    /// compared with another field of the same row (`end_at > start_at`),
+    /// or the length of a field (`tags:length > 0`). `op` is one of `eq`,
+    /// `neq`, `gt`, `gte`, `lt`, `lte`; as with [`Filter::Compare`], a null
+    /// side makes the comparison unknown (SQL's three-valued logic). Built
+    /// by rules from names checked against the manifest; never parsed from
+    /// a client's query.
+    Relate {
+        left: Term,
+        op: Op,
+        right: Term,
+    },
+}
+
+/// A side of a [`Filter::Relate`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Term {
+    /// The value of a field of the row.
+    Field(String),
+    /// The length of a field of the row: characters of a string or text,
+    /// items of an array, items of a json field holding an array (null for
+    /// any other json value, and for a null field).
+    Length(String),
+    /// A value (a number, compared with a length).
+    Value(Value),
+}
+
+impl std::fmt::Display for Term {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Term::Field(name) => write!(f, "`{name}`"),
+            Term::Length(name) => write!(f, "the length of `{name}`"),
+            Term::Value(_) => f.write_str("a value"),
+        }
+    }
+}
+
+impl Term {
+    /// The field this side reads, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Term::Field(name) | Term::Length(name) => Some(name),
+            Term::Value(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -164,6 +210,10 @@ pub fn check_limits(filter: &Filter) -> Result<(), QueryError> {
                 terms += 1;
                 stack.push((filter, depth + 1));
             }
+            Filter::Relate { .. } => {
+                terms += 1;
+                values += 1;
+            }
             Filter::Compare { field, op, value } => {
                 terms += 1;
                 if terms > MAX_FILTER_TERMS {
@@ -195,6 +245,68 @@ pub fn check_limits(filter: &Filter) -> Result<(), QueryError> {
         }
     }
     Ok(())
+}
+
+/// A [`Filter::Relate`] over `entity`: fields of its own (no paths),
+/// lengths of fields that have one, two sides that compare alike
+/// ([`crate::manifest::rules::comparable`]), a comparison operator. The SQL
+/// and BSON builders and the realtime matcher hold it to the same.
+pub fn check_relate(
+    entity: &crate::manifest::Entity,
+    left: &Term,
+    op: Op,
+    right: &Term,
+) -> Result<(), QueryError> {
+    use crate::manifest::rules::{comparable, has_length};
+    if !matches!(op, Op::Eq | Op::Neq | Op::Gt | Op::Gte | Op::Lt | Op::Lte) {
+        return Err(QueryError {
+            at: "filter".to_owned(),
+            message: format!(
+                "a comparison of two fields or of a length takes = != > >= < <=, not `{}`",
+                op.as_str()
+            ),
+        });
+    }
+    let ty = |term: &Term| -> Result<Option<crate::manifest::FieldType>, QueryError> {
+        let Some(name) = term.field() else {
+            return Ok(match term {
+                Term::Value(Value::Int(_) | Value::Float(_)) => {
+                    Some(crate::manifest::FieldType::Float64)
+                }
+                _ => None,
+            });
+        };
+        let Some(field) = entity.fields.get(name) else {
+            return Err(QueryError {
+                at: name.to_owned(),
+                message: format!("`{}` has no field `{name}`", entity.table),
+            });
+        };
+        if let Term::Length(_) = term {
+            if !has_length(field.ty) {
+                return Err(QueryError {
+                    at: name.to_owned(),
+                    message: format!(
+                        "`{name}` is {}, which has no length (string, text, array and json fields have one)",
+                        field.ty.as_str()
+                    ),
+                });
+            }
+            return Ok(Some(crate::manifest::FieldType::Int64));
+        }
+        Ok(Some(field.ty))
+    };
+    match (ty(left)?, ty(right)?) {
+        (Some(a), Some(b)) if comparable(a, b) => Ok(()),
+        _ => Err(QueryError {
+            at: left
+                .field()
+                .or(right.field())
+                .unwrap_or("filter")
+                .to_owned(),
+            message: format!("{left} and {right} cannot be compared"),
+        }),
+    }
 }
 
 pub mod mongo;

@@ -28,7 +28,7 @@ use mongodb::bson::{self, Binary, Bson, Document, doc};
 
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 
-use super::{Filter, Op, OrderBy, Value};
+use super::{Filter, Op, OrderBy, Term, Value};
 
 /// The `find` filter for `filter` over `entity_name`'s fields.
 pub fn filter_document(manifest: &Manifest, entity_name: &str, filter: &Filter) -> Document {
@@ -45,7 +45,7 @@ pub fn has_exists(filter: &Filter) -> bool {
         Filter::And(parts) | Filter::Or(parts) => parts.iter().any(has_exists),
         Filter::Not(inner) => has_exists(inner),
         Filter::Exists { .. } => true,
-        Filter::Compare { .. } => false,
+        Filter::Compare { .. } | Filter::Relate { .. } => false,
     }
 }
 
@@ -397,6 +397,7 @@ fn condition(entity: &Entity, filter: &Filter, negated: bool) -> Document {
         // The store replaces each EXISTS by the keys it matches before
         // building ([`exists_keys`]); one left here matches nothing.
         Filter::Exists { .. } => nothing(),
+        Filter::Relate { left, op, right } => relate(entity, left, *op, right, negated),
         Filter::Compare { field, op, value } => {
             let Some(definition) = entity.field_at_path(field) else {
                 return nothing();
@@ -418,6 +419,69 @@ fn condition(entity: &Entity, filter: &Filter, negated: bool) -> Document {
                 ] },
             }
         }
+    }
+}
+
+/// `left op right` (or its negation) as an `$expr`: a null or absent side
+/// matches nothing either way, as SQL's NULL; with both sides set, NOT (a >
+/// b) is a <= b.
+fn relate(entity: &Entity, left: &Term, op: Op, right: &Term, negated: bool) -> Document {
+    if super::check_relate(entity, left, op, right).is_err() {
+        return nothing();
+    }
+    let op = match (negated, op) {
+        (false, op) => op,
+        (true, Op::Eq) => Op::Neq,
+        (true, Op::Neq) => Op::Eq,
+        (true, Op::Gt) => Op::Lte,
+        (true, Op::Gte) => Op::Lt,
+        (true, Op::Lt) => Op::Gte,
+        (true, _) => Op::Gt,
+    };
+    let operator = match op {
+        Op::Eq => "$eq",
+        Op::Neq => "$ne",
+        Op::Gt => "$gt",
+        Op::Gte => "$gte",
+        Op::Lt => "$lt",
+        _ => "$lte",
+    };
+    let (left, right) = (expression(entity, left), expression(entity, right));
+    let set = |side: &Bson| doc! { "$ne": [{ "$ifNull": [side.clone(), Bson::Null] }, Bson::Null] };
+    let mut comparison = Document::new();
+    comparison.insert(operator, vec![left.clone(), right.clone()]);
+    doc! { "$expr": { "$and": [set(&left), set(&right), comparison] } }
+}
+
+/// One side of [`relate`] as an aggregation expression: `$path`, the
+/// length of a string (code points, as SQL's `char_length`) or of an array
+/// (null for other values), or a literal number.
+fn expression(entity: &Entity, term: &Term) -> Bson {
+    match term {
+        Term::Field(name) => Bson::String(format!("${}", stored_path(entity, name))),
+        Term::Length(name) => {
+            let path = Bson::String(format!("${}", stored_path(entity, name)));
+            let text = entity
+                .fields
+                .get(name)
+                .is_some_and(|field| matches!(field.ty, FieldType::String | FieldType::Text));
+            if text {
+                Bson::Document(doc! { "$cond": [
+                    { "$eq": [{ "$type": path.clone() }, "string"] },
+                    { "$strLenCP": path },
+                    Bson::Null,
+                ] })
+            } else {
+                Bson::Document(doc! { "$cond": [
+                    { "$isArray": path.clone() },
+                    { "$size": path },
+                    Bson::Null,
+                ] })
+            }
+        }
+        Term::Value(Value::Int(int)) => Bson::Document(doc! { "$literal": *int }),
+        Term::Value(Value::Float(float)) => Bson::Document(doc! { "$literal": *float }),
+        Term::Value(_) => Bson::Null,
     }
 }
 

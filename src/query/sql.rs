@@ -63,7 +63,7 @@ use sea_query::{
 
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 
-use super::{Filter, ListQuery, MAX_BOUND_VALUES, MAX_FILTER_DEPTH, Op, QueryError, Value};
+use super::{Filter, ListQuery, MAX_BOUND_VALUES, MAX_FILTER_DEPTH, Op, QueryError, Term, Value};
 
 /// The SQL databases the builders target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -348,7 +348,7 @@ fn check_depth(filter: &Filter) -> Result<(), QueryError> {
             Filter::Not(inner) | Filter::Exists { filter: inner, .. } => {
                 stack.push((inner, depth + 1));
             }
-            Filter::Compare { .. } => {}
+            Filter::Compare { .. } | Filter::Relate { .. } => {}
         }
     }
     Ok(())
@@ -417,6 +417,7 @@ pub fn check_filter_supported(
         Filter::Not(inner) => check_filter_supported(dialect, entity, inner),
         // Checked against its own entity when built.
         Filter::Exists { .. } => Ok(()),
+        Filter::Relate { left, op, right } => super::check_relate(entity, left, *op, right),
         Filter::Compare { field, op, value } => {
             let Some(definition) = entity.fields.get(field) else {
                 return Err(error(
@@ -660,6 +661,7 @@ impl Target<'_> {
                 self.custom("NOT (?)", vec![inner])
             }
             Filter::Compare { field, op, value } => self.compare(field, *op, value),
+            Filter::Relate { left, op, right } => self.relate(left, *op, right),
             Filter::Exists {
                 entity,
                 from_fields,
@@ -807,6 +809,42 @@ impl Target<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// `left op right` over computed sides (checked by [`super::check_relate`]):
+    /// NULL when a side is null, as any comparison.
+    fn relate(&self, left: &Term, op: Op, right: &Term) -> Expr {
+        if let Err(problem) = super::check_relate(self.entity, left, op, right) {
+            self.fail(problem);
+            return never();
+        }
+        let (left, right) = (self.term(left), self.term(right));
+        match op {
+            Op::Eq => left.eq(right),
+            Op::Neq => left.ne(right),
+            Op::Gt => left.gt(right),
+            Op::Gte => left.gte(right),
+            Op::Lt => left.lt(right),
+            _ => left.lte(right),
+        }
+    }
+
+    /// One side of [`Self::relate`]: a column or its length
+    /// ([`term_template`]), or a bound number.
+    fn term(&self, term: &Term) -> Expr {
+        let field = term
+            .field()
+            .and_then(|name| Some((name, self.entity.fields.get(name)?)));
+        match (term, field) {
+            (Term::Field(_) | Term::Length(_), Some((name, field))) => {
+                let template = term_template(self.dialect, field, matches!(term, Term::Length(_)));
+                let columns = template.matches('?').map(|_| self.column(name)).collect();
+                self.custom(template, columns)
+            }
+            (Term::Value(Value::Int(int)), _) => Expr::val(*int),
+            (Term::Value(Value::Float(float)), _) => Expr::val(*float),
+            _ => never(),
         }
     }
 
@@ -1161,6 +1199,37 @@ impl Target<'_> {
                 format!("the type `{type_name}` of `{name}` cannot be used in a cast"),
             ));
             None
+        }
+    }
+}
+
+/// One side of a [`Filter::Relate`] on `dialect`, `?` standing for the
+/// field's column: the column as comparisons read it (PostgreSQL compares
+/// enums and native types as text), or with `length` its length:
+/// characters of a text, items of an array or of a json array (NULL for
+/// other json values). Row-level security policies (`rules::rls`) render
+/// the same SQL.
+pub fn term_template(dialect: SqlDialect, field: &Field, length: bool) -> &'static str {
+    if !length {
+        return match (dialect, field.ty) {
+            (SqlDialect::Postgres, FieldType::Enum | FieldType::Native) => "CAST(? AS text)",
+            _ => "?",
+        };
+    }
+    let json_array = field.ty == FieldType::Json
+        || (field.ty == FieldType::Array
+            && (dialect != SqlDialect::Postgres || postgres_array_is_json(field)));
+    match (dialect, json_array) {
+        (SqlDialect::Postgres, false) if field.ty == FieldType::Array => "cardinality(?)",
+        (SqlDialect::Postgres, false) => "char_length(?)",
+        (SqlDialect::Postgres, true) => {
+            "(CASE WHEN jsonb_typeof(CAST(? AS jsonb)) = 'array' THEN jsonb_array_length(CAST(? AS jsonb)) END)"
+        }
+        (SqlDialect::Mysql, false) => "CHAR_LENGTH(?)",
+        (SqlDialect::Mysql, true) => "(CASE WHEN JSON_TYPE(?) = 'ARRAY' THEN JSON_LENGTH(?) END)",
+        (SqlDialect::Sqlite, false) => "length(?)",
+        (SqlDialect::Sqlite, true) => {
+            "(CASE WHEN json_type(?) = 'array' THEN json_array_length(?) END)"
         }
     }
 }

@@ -27,7 +27,7 @@ use crate::manifest::links::Link;
 pub use crate::manifest::rules::RuleAction;
 use crate::manifest::rules::{CmpOp, Expr, Modifier, Operand, OperandKind, RowRef};
 use crate::manifest::{Field, FieldType, Manifest};
-use crate::query::{Filter, Op, Value};
+use crate::query::{Filter, Op, Term, Value};
 
 /// Every entity's rules, checked against one manifest version.
 #[derive(Debug, Default)]
@@ -239,6 +239,8 @@ enum Val {
     },
     /// A field of the row (or of a related row).
     Row(RowRef),
+    /// The length of a field of the row (`tags:length`).
+    Length(RowRef),
     /// `@body.x:unchanged`.
     Unchanged(String),
 }
@@ -282,6 +284,8 @@ impl Evaluator<'_> {
                 Val::Const { json, .. } => Verdict::from_bool(truthy(&json)),
                 Val::Row(row) => self.row_compare(&row, CmpOp::Eq, &Json::Bool(true), true, false),
                 Val::Unchanged(field) => self.unchanged(&field),
+                // Refused when the rule was checked.
+                Val::Length(_) => Verdict::False,
             },
             Expr::Compare { left, op, right } => {
                 let (left, right) = (self.operand(left), self.operand(right));
@@ -304,6 +308,16 @@ impl Evaluator<'_> {
                     (Val::Const { json, literal, now }, Val::Row(row)) => {
                         self.row_compare(&row, op.flipped(), &json, literal, now)
                     }
+                    (Val::Length(row), Val::Const { json, .. }) => {
+                        self.length_compare(&row, *op, &json)
+                    }
+                    (Val::Const { json, .. }, Val::Length(row)) => {
+                        self.length_compare(&row, op.flipped(), &json)
+                    }
+                    (
+                        left @ (Val::Row(_) | Val::Length(_)),
+                        right @ (Val::Row(_) | Val::Length(_)),
+                    ) => self.relate(left, *op, right),
                     // Refused when the rule was checked.
                     _ => Verdict::False,
                 }
@@ -381,6 +395,8 @@ impl Evaluator<'_> {
                         .and_then(|body| body.get(&row.field))
                         .cloned()
                         .unwrap_or(Json::Null)
+                } else if operand.modifier == Some(Modifier::Length) {
+                    return Val::Length(row.clone());
                 } else {
                     return Val::Row(row.clone());
                 }
@@ -398,6 +414,55 @@ impl Evaluator<'_> {
             _ => value,
         };
         constant(value)
+    }
+
+    /// `field:length op value`: a number known now compared with the
+    /// length of a field of the row; anything else holds for no row.
+    fn length_compare(&self, row: &RowRef, op: CmpOp, value: &Json) -> Verdict {
+        let number = match value {
+            Json::Number(number) => number.clone(),
+            // A claim or a query parameter may carry the number as text.
+            Json::String(text) => match serde_json::from_str::<serde_json::Number>(text.trim()) {
+                Ok(number) => number,
+                Err(_) => return Verdict::False,
+            },
+            _ => return Verdict::False,
+        };
+        let value = match number.as_i64() {
+            Some(int) => Value::Int(int),
+            None => match number.as_f64() {
+                Some(float) => Value::Float(float),
+                None => return Verdict::False,
+            },
+        };
+        let Some(op) = filter_op(op) else {
+            return Verdict::False;
+        };
+        let filter = Filter::Relate {
+            left: Term::Length(row.field.clone()),
+            op,
+            right: Term::Value(value),
+        };
+        Verdict::Scope(wrap_hops(row, filter))
+    }
+
+    /// Two fields of one row compared (`end_at > start_at`), or their
+    /// lengths; the rule checker saw that both are of one row.
+    fn relate(&self, left: Val, op: CmpOp, right: Val) -> Verdict {
+        let term = |val: Val| match val {
+            Val::Row(row) => Some((Term::Field(row.field.clone()), row)),
+            Val::Length(row) => Some((Term::Length(row.field.clone()), row)),
+            _ => None,
+        };
+        let (Some((left, row)), Some((right, other)), Some(op)) =
+            (term(left), term(right), filter_op(op))
+        else {
+            return Verdict::False;
+        };
+        if row.hops != other.hops {
+            return Verdict::False;
+        }
+        Verdict::Scope(wrap_hops(&row, Filter::Relate { left, op, right }))
     }
 
     /// `@body.field:unchanged` on update: the body leaves the field out, or
@@ -487,13 +552,8 @@ impl Evaluator<'_> {
                     let Some(value) = typed(field, value, now) else {
                         return Verdict::False;
                     };
-                    let op = match op {
-                        CmpOp::Eq => Op::Eq,
-                        CmpOp::Neq => Op::Neq,
-                        CmpOp::Gt => Op::Gt,
-                        CmpOp::Gte => Op::Gte,
-                        CmpOp::Lt => Op::Lt,
-                        _ => Op::Lte,
+                    let Some(op) = filter_op(op) else {
+                        return Verdict::False;
                     };
                     compare(op, value)
                 }
@@ -501,6 +561,19 @@ impl Evaluator<'_> {
         };
         Verdict::Scope(wrap_hops(row, filter))
     }
+}
+
+/// The filter operator of a comparison (`None` for `in` and `~`).
+fn filter_op(op: CmpOp) -> Option<Op> {
+    Some(match op {
+        CmpOp::Eq => Op::Eq,
+        CmpOp::Neq => Op::Neq,
+        CmpOp::Gt => Op::Gt,
+        CmpOp::Gte => Op::Gte,
+        CmpOp::Lt => Op::Lt,
+        CmpOp::Lte => Op::Lte,
+        CmpOp::In | CmpOp::Like | CmpOp::NotLike => return None,
+    })
 }
 
 /// `filter` over the last entity of `row`'s path, as a filter over the
@@ -902,6 +975,72 @@ delete = "@auth.role = 'admin' || author.org_id = @auth.org || author_id = null"
         assert_eq!(
             verdict(RuleAction::Delete, None, None),
             Verdict::Scope(null_author)
+        );
+    }
+
+    #[test]
+    fn lengths_and_two_fields_become_relate_filters() {
+        let text = MANIFEST
+            .replace(
+                "list = \"published || author_id = @auth.id\"",
+                "list = \"title:length <= @auth.max && id != author_id\"",
+            )
+            .replace(
+                "view = \"created_at < @now && title ~ 'a'\"",
+                "view = \"!(author.id > author.org_id) || 3 < title:length\"",
+            );
+        let manifest = crate::manifest::load_str(std::path::Path::new("baas.toml"), text)
+            .unwrap()
+            .manifest;
+        let links = crate::manifest::links::links(&manifest);
+        let rules = RuleSet::new(&manifest, &links, true);
+        let claims = json!({ "max": "80" });
+        let request = Request {
+            id: Some("1"),
+            claims: claims.as_object(),
+            ..Request::default()
+        };
+        let relate = |left: Term, op: Op, right: Term| Filter::Relate { left, op, right };
+        assert_eq!(
+            rules.verdict(&manifest, "post", RuleAction::List, &request),
+            Some(Verdict::Scope(Filter::And(vec![
+                relate(
+                    Term::Length("title".into()),
+                    Op::Lte,
+                    Term::Value(Value::Int(80))
+                ),
+                relate(
+                    Term::Field("id".into()),
+                    Op::Neq,
+                    Term::Field("author_id".into())
+                ),
+            ])))
+        );
+        assert_eq!(
+            rules.verdict(&manifest, "post", RuleAction::View, &request),
+            Some(Verdict::Scope(Filter::Or(vec![
+                Filter::Not(Box::new(Filter::Exists {
+                    entity: "author".into(),
+                    from_fields: vec!["author_id".into()],
+                    to_fields: vec!["id".into()],
+                    filter: Box::new(relate(
+                        Term::Field("id".into()),
+                        Op::Gt,
+                        Term::Field("org_id".into())
+                    )),
+                })),
+                relate(
+                    Term::Length("title".into()),
+                    Op::Gt,
+                    Term::Value(Value::Int(3))
+                ),
+            ])))
+        );
+        // A missing number holds for no row.
+        let anonymous = Request::default();
+        assert_eq!(
+            rules.verdict(&manifest, "post", RuleAction::List, &anonymous),
+            Some(Verdict::False)
         );
     }
 

@@ -36,6 +36,7 @@ use sha2::Digest as _;
 use crate::manifest::links::Link;
 use crate::manifest::rules::{CmpOp, Expr, Modifier, Operand, OperandKind, RowRef, RuleAction};
 use crate::manifest::{Entity, FieldType, Manifest};
+use crate::query::sql;
 
 /// The claims setting a session carries (`request.jwt.claims`, as
 /// PostgREST and Supabase name it).
@@ -206,6 +207,11 @@ enum Sql {
     Unknown,
     /// A list of the above (`in (...)`).
     List(Vec<Sql>),
+    /// A number computed from constants (the length of a claim); may be
+    /// SQL NULL.
+    Number(String),
+    /// The length of a field of the row (`tags:length`).
+    RowLength(RowRef),
 }
 
 impl Renderer<'_> {
@@ -238,6 +244,8 @@ impl Renderer<'_> {
                 .into(),
                 (Sql::Test(sql), _) => sql,
                 (Sql::Unknown | Sql::List(_), _) => "true".into(),
+                // Refused when the rule was checked.
+                (Sql::Number(_) | Sql::RowLength(_), _) => "false".into(),
             },
             Expr::Compare { left, op, right } => {
                 let (left, right) = (self.operand(left), self.operand(right));
@@ -320,18 +328,12 @@ impl Renderer<'_> {
                 "({claim} IS NOT NULL AND {claim} <> 'null'::jsonb)"
             )),
             (Some(Modifier::Isset), _) => Sql::Unknown,
-            (Some(Modifier::Length), Sql::Claim(claim)) => Sql::Value {
-                sql: format!(
-                    "(CASE jsonb_typeof({claim}) WHEN 'array' THEN jsonb_array_length({claim}) \
-                     WHEN 'string' THEN length({claim} #>> '{{}}') WHEN 'object' THEN \
-                     (SELECT count(*) FROM jsonb_object_keys({claim}))::int END)"
-                ),
-                null: false,
-            },
-            (Some(Modifier::Length), Sql::Row(row)) if row.hops.is_empty() => Sql::Value {
-                sql: format!("length(({})::text)", self.column(&row.field, None)),
-                null: false,
-            },
+            (Some(Modifier::Length), Sql::Claim(claim)) => Sql::Number(format!(
+                "(CASE jsonb_typeof({claim}) WHEN 'array' THEN jsonb_array_length({claim}) \
+                 WHEN 'string' THEN char_length({claim} #>> '{{}}') WHEN 'object' THEN \
+                 (SELECT count(*) FROM jsonb_object_keys({claim}))::int END)"
+            )),
+            (Some(Modifier::Length), Sql::Row(row)) => Sql::RowLength(row),
             (Some(Modifier::Length), _) => Sql::Unknown,
         }
     }
@@ -390,9 +392,91 @@ impl Renderer<'_> {
         format!("{opened}{}{}", condition(&column), ")".repeat(closing))
     }
 
+    /// The SQL of a field of the row (or its length) as the API's filter
+    /// compares it ([`sql::term_template`]), `column` naming its column.
+    fn term(&self, row: &RowRef, length: bool, column: &str) -> String {
+        let entity = row
+            .hops
+            .last()
+            .map_or(self.entity_name, |hop| hop.entity.as_str());
+        let field = self
+            .manifest
+            .entities
+            .get(entity)
+            .and_then(|entity| entity.fields.get(&row.field));
+        match field {
+            Some(field) => {
+                sql::term_template(sql::SqlDialect::Postgres, field, length).replace('?', column)
+            }
+            None => "NULL".into(),
+        }
+    }
+
+    /// Two fields of one row compared, or a length with a field: `a op b`,
+    /// NULL when a side is null, as the API's filter has it.
+    fn relate(&self, left: (RowRef, bool), op: CmpOp, right: (RowRef, bool)) -> String {
+        if left.0.hops != right.0.hops {
+            return "false".into();
+        }
+        let ((a, a_length), (b, b_length)) = (left, right);
+        let (a_column, b_column) = self.columns(&a, &b.field);
+        let condition = format!(
+            "{} {} {}",
+            self.term(&a, a_length, &a_column),
+            sql_op(op),
+            self.term(&b, b_length, &b_column)
+        );
+        self.row_sql(&a, |_| condition)
+    }
+
+    /// The columns of `row`'s field and of `other` (a field of the same
+    /// entity), as [`Self::row_sql`] names them.
+    fn columns(&self, row: &RowRef, other: &str) -> (String, String) {
+        let Some(last) = row.hops.len().checked_sub(1) else {
+            return (self.column(&row.field, None), self.column(other, None));
+        };
+        let alias = format!("_baas_r{}", last + 1);
+        match self.manifest.entities.get(&row.hops[last].entity) {
+            Some(entity) => (
+                self.column(&row.field, Some((&alias, entity))),
+                self.column(other, Some((&alias, entity))),
+            ),
+            None => ("NULL".into(), "NULL".into()),
+        }
+    }
+
+    /// The length of a field compared with a number known per request: no
+    /// row when the number is missing (as the API), NULL when the field
+    /// is.
+    fn length_condition(&self, row: &RowRef, op: CmpOp, value: &Sql) -> String {
+        let number = match value {
+            Sql::Number(sql) => sql.clone(),
+            Sql::Value { sql, null: false } if sql.parse::<f64>().is_ok() => sql.clone(),
+            Sql::Claim(claim) => format!(
+                "(CASE jsonb_typeof({claim}) WHEN 'number' THEN ({claim} #>> '{{}}')::numeric \
+                 WHEN 'string' THEN CASE WHEN btrim({claim} #>> '{{}}') ~ '^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$' \
+                 THEN btrim({claim} #>> '{{}}')::numeric END END)"
+            ),
+            _ => return "false".into(),
+        };
+        let (column, _) = self.columns(row, &row.field);
+        let length = self.term(row, true, &column);
+        let condition = format!(
+            "CASE WHEN {number} IS NULL THEN false ELSE {length} {} {number} END",
+            sql_op(op)
+        );
+        self.row_sql(row, |_| condition)
+    }
+
     fn compare(&self, left: Sql, op: CmpOp, right: Sql) -> String {
         match (left, right) {
             (Sql::Unknown, _) | (_, Sql::Unknown) => "true".into(),
+            (Sql::Row(a), Sql::Row(b)) => self.relate((a, false), op, (b, false)),
+            (Sql::Row(a), Sql::RowLength(b)) => self.relate((a, false), op, (b, true)),
+            (Sql::RowLength(a), Sql::Row(b)) => self.relate((a, true), op, (b, false)),
+            (Sql::RowLength(a), Sql::RowLength(b)) => self.relate((a, true), op, (b, true)),
+            (Sql::RowLength(row), other) => self.length_condition(&row, op, &other),
+            (other, Sql::RowLength(row)) => self.length_condition(&row, op.flipped(), &other),
             (Sql::Test(test), other) | (other, Sql::Test(test)) => {
                 // `@body.x:isset = true` and the like: a boolean compared.
                 let value = match &other {
@@ -429,6 +513,7 @@ fn as_text(sql: &Sql) -> Option<String> {
         Sql::Value { sql, null: false } if sql.starts_with('\'') => Some(sql.clone()),
         Sql::Value { sql, null: false } if sql == "now()" => Some("(now())::text".into()),
         Sql::Value { sql, null: false } => Some(literal(sql)),
+        Sql::Number(sql) => Some(format!("({sql})::text")),
         _ => None,
     }
 }
@@ -592,6 +677,7 @@ fn constant_condition(left: &Sql, op: CmpOp, right: &Sql) -> String {
                     "(CASE WHEN jsonb_typeof({claim}) = 'number' THEN ({claim} #>> '{{}}')::numeric END)"
                 )),
                 Sql::Value { sql, null: false } if sql.parse::<f64>().is_ok() => Some(sql.clone()),
+                Sql::Number(sql) => Some(sql.clone()),
                 _ => None,
             };
             let (a, b) = match (numeric(left), numeric(right)) {

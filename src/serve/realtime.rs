@@ -18,8 +18,8 @@ use std::cmp::Ordering;
 
 use serde_json::Value as Json;
 
-use crate::manifest::{Entity, Field};
-use crate::query::{Filter, Op, Value};
+use crate::manifest::{Entity, Field, FieldType};
+use crate::query::{Filter, Op, Term, Value};
 
 /// The filter names a relation path, which cannot be decided from the row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,56 @@ fn truth(
         Filter::Not(inner) => truth(entity, inner, row)?.map(|b| !b),
         Filter::Exists { .. } => return Err(Undecided),
         Filter::Compare { field, op, value } => compare(entity, field, *op, value, row),
+        Filter::Relate { left, op, right } => relate(entity, left, *op, right, row),
     })
+}
+
+/// Two fields of the row, or a length, compared: unknown when a side is
+/// null or absent (or the two cannot be ordered), as in SQL.
+fn relate(
+    entity: &Entity,
+    left: &Term,
+    op: Op,
+    right: &Term,
+    row: &serde_json::Map<String, Json>,
+) -> Option<bool> {
+    if crate::query::check_relate(entity, left, op, right).is_err() {
+        return Some(false);
+    }
+    let ordering = order(&side(entity, left, row)?, &side(entity, right, row)?)?;
+    Some(match op {
+        Op::Eq => ordering.is_eq(),
+        Op::Neq => ordering.is_ne(),
+        Op::Gt => ordering.is_gt(),
+        Op::Gte => ordering.is_ge(),
+        Op::Lt => ordering.is_lt(),
+        _ => ordering.is_le(),
+    })
+}
+
+/// One side of [`relate`]; `None` when null or absent. A length counts
+/// the characters of a string field, the items of an array or json array.
+fn side(entity: &Entity, term: &Term, row: &serde_json::Map<String, Json>) -> Option<Value> {
+    let count = |n: usize| Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    match term {
+        Term::Field(name) => {
+            let (field, json) = lookup(entity, name, row);
+            json.filter(|json| !json.is_null())
+                .map(|json| typed(field, json))
+        }
+        Term::Length(name) => {
+            let text = entity
+                .fields
+                .get(name)
+                .is_some_and(|field| matches!(field.ty, FieldType::String | FieldType::Text));
+            match (text, row.get(name)?) {
+                (true, Json::String(value)) => Some(count(value.chars().count())),
+                (false, Json::Array(items)) => Some(count(items.len())),
+                _ => None,
+            }
+        }
+        Term::Value(value) => Some(value.clone()),
+    }
 }
 
 /// The row's value at `name`: a field, or a dotted path into an object

@@ -117,6 +117,7 @@ fn show(filter: &Filter) -> String {
             format!("{field} {} {}", op_name(*op), show_value(value))
         }
         Filter::Exists { entity, filter, .. } => format!("EXISTS {entity} {}", show(filter)),
+        Filter::Relate { left, op, right } => format!("{left} {} {right}", op_name(*op)),
     }
 }
 

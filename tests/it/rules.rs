@@ -1500,3 +1500,441 @@ async fn the_postgrest_profile_reads_supabase_credentials_and_keeps_the_rules() 
     let left = list(vec![("apikey", SERVICE_KEY.to_owned())]).await;
     assert_eq!(ids_of(&left), [1, 3, 4]);
 }
+
+/// Events whose rules compare two fields of a row and lengths of fields:
+/// a string, an array and a json field. Rows (owner, reviewer, start →
+/// end, tags, links):
+/// 1 "standup"    1, 2     10 → 11, [a]     null          public
+/// 2 "retro"      1, 1     10 → 11, []      [x, y]        public (links)
+/// 3 "backwards"  2, null  12 → 11, [x, y]  null          ends before it starts
+/// 4 "open ended" 2, 2     10 → null, [z]   {a, b}        no end
+/// 5 "empty"      2, 2     10 → 11, []      [only]        too few tags and links
+pub const EVENTS: &str = r#"
+[manifest]
+format = 1
+version = 1
+
+[entities.event]
+table = "event"
+primary_key = ["id"]
+[entities.event.fields]
+id = { type = "int64" }
+title = { type = "string" }
+tags = { type = "array", items = { type = "string" }, nullable = true }
+links = { type = "json", nullable = true }
+owner = { type = "int64" }
+reviewer = { type = "int64", nullable = true }
+start_at = { type = "timestamptz" }
+end_at = { type = "timestamptz", nullable = true }
+[entities.event.rules]
+list   = "owner = @auth.id || (end_at > start_at && (tags:length > 0 || links:length >= 2))"
+view   = "owner = @auth.id || (!(end_at <= start_at) && !(tags:length < 1 && links:length < 2))"
+create = "owner = @auth.id && title:length <= 12 && end_at > start_at"
+update = "owner = @auth.id && reviewer != owner && @body.title:length <= 12"
+delete = "@auth.id != null && !(title:length < 6) && reviewer = owner"
+
+[auth]
+jwt_secret = "${BAAS_RULES_TEST_SECRET}"
+service_key = "${BAAS_RULES_TEST_SERVICE_KEY}"
+"#;
+
+fn event_rows() -> Value {
+    let at = |hour: i64| json!(format!("2026-01-01T{hour:02}:00:00Z"));
+    json!([
+        { "id": 1, "title": "standup", "owner": 1, "reviewer": 2, "start_at": at(10), "end_at": at(11), "tags": ["a"], "links": null },
+        { "id": 2, "title": "retro", "owner": 1, "reviewer": 1, "start_at": at(10), "end_at": at(11), "tags": [], "links": ["x", "y"] },
+        { "id": 3, "title": "backwards", "owner": 2, "reviewer": null, "start_at": at(12), "end_at": at(11), "tags": ["x", "y"], "links": null },
+        { "id": 4, "title": "open ended", "owner": 2, "reviewer": 2, "start_at": at(10), "end_at": null, "tags": ["z"], "links": { "a": 1, "b": 2 } },
+        { "id": 5, "title": "empty", "owner": 2, "reviewer": 2, "start_at": at(10), "end_at": at(11), "tags": [], "links": ["only"] },
+    ])
+}
+
+/// The event rules through HTTP on one store: lists, views, creates,
+/// updates and deletes decided by two fields of a row and by lengths,
+/// with null fields (no end, no reviewer, links that are not an array)
+/// holding neither a comparison nor its negation.
+async fn event_matrix(store: Arc<dyn Store>) {
+    let manifest = load(EVENTS);
+    for row in event_rows().as_array().unwrap() {
+        let mut values = Values::new();
+        for (name, json) in row.as_object().unwrap() {
+            let field = &manifest.entities["event"].fields[name];
+            values.insert(
+                name.clone(),
+                baas::query::value_from_json(field, json).unwrap(),
+            );
+        }
+        store.insert(&manifest, "event", &values).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let Callers {
+        anonymous,
+        ada,
+        bob,
+        admin,
+        service,
+    } = &Callers::with_tokens(&manifest, &store, dir.path());
+
+    for (router, expected) in [
+        (anonymous, vec![1, 2]),
+        (ada, vec![1, 2]),
+        (bob, vec![1, 2, 3, 4, 5]),
+        (admin, vec![1, 2]),
+        (service, vec![1, 2, 3, 4, 5]),
+    ] {
+        let list = get(router, "/api/event?order=id&count=exact").await;
+        assert_eq!(list.status, 200, "{}", list.body);
+        let expected: Vec<Value> = expected.into_iter().map(Value::from).collect();
+        assert_eq!(ids(&list), expected, "{}", list.body);
+        assert_eq!(list.body["count"], expected.len(), "{}", list.body);
+    }
+    // view, the list rule with negations: event 4, whose end is null,
+    // holds neither `end_at <= start_at` nor its negation.
+    for (id, status) in [(1, 200), (2, 200), (3, 404), (4, 404), (5, 404)] {
+        let answer = get(anonymous, &format!("/api/event/{id}")).await;
+        assert_eq!(answer.status, status, "event {id}: {}", answer.body);
+    }
+
+    // create: the body's title length and its two timestamps.
+    let event = |id: i64, title: &str, owner: i64, end: &str| {
+        Some(json!({
+            "id": id, "title": title, "owner": owner,
+            "start_at": "2026-02-01T10:00:00Z", "end_at": end,
+        }))
+    };
+    let later = "2026-02-01T11:00:00Z";
+    let earlier = "2026-02-01T09:00:00Z";
+    for (body, who) in [
+        (event(10, "a title far too long", 1, later), "a long title"),
+        (event(10, "planning", 1, earlier), "an end before the start"),
+        (event(10, "planning", 2, later), "another owner"),
+    ] {
+        let refused = call(ada, "POST", "/api/event", body).await;
+        assert_eq!(refused.status, 403, "{who}: {}", refused.body);
+    }
+    let created = call(ada, "POST", "/api/event", event(10, "planning", 1, later)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+
+    // update: the stored reviewer differs from the owner (a null reviewer
+    // does not), and the new title is short enough.
+    let rename = |title: &str| Some(json!({ "title": title }));
+    let renamed = call(ada, "PATCH", "/api/event/1", rename("daily")).await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    for (router, id) in [(ada, 2), (bob, 3), (bob, 4)] {
+        let refused = call(router, "PATCH", &format!("/api/event/{id}"), rename("x")).await;
+        assert_eq!(refused.status, 404, "event {id}: {}", refused.body);
+    }
+    let long = call(ada, "PATCH", "/api/event/1", rename("a title far too long")).await;
+    assert_eq!(long.status, 404, "{}", long.body);
+
+    // delete: `!(title:length < 6)` and `reviewer = owner`.
+    for (router, id) in [(ada, 2), (bob, 3), (bob, 5), (anonymous, 4)] {
+        let refused = call(router, "DELETE", &format!("/api/event/{id}"), None).await;
+        assert_eq!(refused.status, 404, "event {id}: {}", refused.body);
+    }
+    assert_eq!(call(bob, "DELETE", "/api/event/4", None).await.status, 204);
+
+    let left = get(service, "/api/event?order=id").await;
+    assert_eq!(
+        ids(&left),
+        [json!(1), json!(2), json!(3), json!(5), json!(10)]
+    );
+    assert_eq!(left.data()[0]["title"], "daily", "{}", left.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_comparisons_and_lengths_hold_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = load(EVENTS);
+    let (store, _) =
+        baas::serve::SqliteStore::dev(&dir.path().join("events.sqlite3"), &manifest, false)
+            .unwrap();
+    event_matrix(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_comparisons_and_lengths_hold_on_postgres() {
+    let Some(database) = PostgresDatabase::create_async("rules_events").await else {
+        return;
+    };
+    let manifest = load(EVENTS);
+    database
+        .execute(&create_statements(Target::Postgres, &manifest))
+        .await;
+    let store = PostgresStore::connect(&database.url(), &manifest)
+        .await
+        .unwrap();
+    event_matrix(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_comparisons_and_lengths_hold_on_mariadb() {
+    let Some(database) = MysqlDatabase::create_async("rules_events").await else {
+        return;
+    };
+    let manifest = load(EVENTS);
+    database
+        .execute(&create_statements(Target::Mysql, &manifest))
+        .await;
+    let store = MysqlStore::connect(&database.url(), &manifest)
+        .await
+        .unwrap();
+    event_matrix(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_comparisons_and_lengths_hold_on_the_mongo_wire_server() {
+    let Some(database) = MongoDatabase::create("rules_events") else {
+        return;
+    };
+    let manifest = load(EVENTS);
+    let store = MongoStore::connect(database.url(), &manifest)
+        .await
+        .unwrap();
+    event_matrix(Arc::new(store)).await;
+}
+
+/// The event rules (two fields of a row, lengths of a string, an array
+/// and a json field) as `rules test` cases: the rules and PostgreSQL's
+/// policies agree on each, allowed and denied, including rows whose
+/// compared fields are null.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_test_agrees_with_row_level_security_on_field_comparisons_and_lengths() {
+    let Some(database) = PostgresDatabase::create_async("rules_events_cli").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{EVENTS}rls = true\n");
+    std::fs::write(dir.path().join("baas.toml"), &text).unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("BAAS_RULES_TEST_SECRET={SECRET}\nBAAS_RULES_TEST_SERVICE_KEY={SERVICE_KEY}\n"),
+    )
+    .unwrap();
+    database
+        .execute(&create_statements(Target::Postgres, &load(&text)))
+        .await;
+
+    let rows: Vec<String> = event_rows()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let fields: Vec<String> = row
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(_, value)| !value.is_null())
+                .map(|(name, value)| format!("{name} = {}", toml_value(value)))
+                .collect();
+            format!("{{ {} }}", fields.join(", "))
+        })
+        .collect();
+    let (ada, bob) = (
+        "claims = { sub = \"1\" }".to_owned(),
+        "claims = { sub = \"2\" }".to_owned(),
+    );
+    let anonymous = String::new();
+    let body = |title: &str, owner: i64, end: &str| {
+        format!(
+            "body = {{ id = 10, title = \"{title}\", owner = {owner}, start_at = \"2026-02-01T10:00:00Z\", end_at = \"{end}\" }}"
+        )
+    };
+    // (name, action, who, row index, body, expected)
+    let cases: Vec<(&str, &str, &String, Option<usize>, String, &str)> = vec![
+        (
+            "anonymous lists a public event",
+            "list",
+            &anonymous,
+            Some(0),
+            String::new(),
+            "allow",
+        ),
+        (
+            "anonymous lists an event public by its links",
+            "list",
+            &anonymous,
+            Some(1),
+            String::new(),
+            "allow",
+        ),
+        (
+            "anonymous lists a backwards event",
+            "list",
+            &anonymous,
+            Some(2),
+            String::new(),
+            "deny",
+        ),
+        (
+            "anonymous lists an event without an end",
+            "list",
+            &anonymous,
+            Some(3),
+            String::new(),
+            "deny",
+        ),
+        (
+            "anonymous lists an event without tags or links",
+            "list",
+            &anonymous,
+            Some(4),
+            String::new(),
+            "deny",
+        ),
+        (
+            "the owner lists her backwards event",
+            "list",
+            &bob,
+            Some(2),
+            String::new(),
+            "allow",
+        ),
+        (
+            "anonymous views a public event",
+            "view",
+            &anonymous,
+            Some(0),
+            String::new(),
+            "allow",
+        ),
+        (
+            "anonymous views an event without tags or links",
+            "view",
+            &anonymous,
+            Some(4),
+            String::new(),
+            "deny",
+        ),
+        (
+            "anonymous views an event without an end",
+            "view",
+            &anonymous,
+            Some(3),
+            String::new(),
+            "deny",
+        ),
+        (
+            "the owner creates a short event",
+            "create",
+            &ada,
+            None,
+            body("planning", 1, "2026-02-01T11:00:00Z"),
+            "allow",
+        ),
+        (
+            "the owner creates a long title",
+            "create",
+            &ada,
+            None,
+            body("a title far too long", 1, "2026-02-01T11:00:00Z"),
+            "deny",
+        ),
+        (
+            "the owner creates an event ending first",
+            "create",
+            &ada,
+            None,
+            body("planning", 1, "2026-02-01T09:00:00Z"),
+            "deny",
+        ),
+        (
+            "the owner renames an event reviewed by another",
+            "update",
+            &ada,
+            Some(0),
+            "body = { title = \"daily\" }".into(),
+            "allow",
+        ),
+        (
+            "the owner renames an event she reviews",
+            "update",
+            &ada,
+            Some(1),
+            "body = { title = \"daily\" }".into(),
+            "deny",
+        ),
+        (
+            "the owner renames an event without a reviewer",
+            "update",
+            &bob,
+            Some(2),
+            "body = { title = \"daily\" }".into(),
+            "deny",
+        ),
+        (
+            "the owner deletes an event with a long title she reviews",
+            "delete",
+            &bob,
+            Some(3),
+            String::new(),
+            "allow",
+        ),
+        (
+            "the owner deletes an event with a short title",
+            "delete",
+            &bob,
+            Some(4),
+            String::new(),
+            "deny",
+        ),
+        (
+            "the owner deletes an event without a reviewer",
+            "delete",
+            &bob,
+            Some(2),
+            String::new(),
+            "deny",
+        ),
+    ];
+    let mut file = String::new();
+    for (name, action, who, row, body, expect) in &cases {
+        let row = row
+            .map(|index| format!("row = {}", rows[index]))
+            .unwrap_or_default();
+        file.push_str(&format!(
+            "[[case]]\nname = \"{name}\"\nentity = \"event\"\naction = \"{action}\"\n{who}\n{row}\n{body}\nexpect = \"{expect}\"\n\n"
+        ));
+    }
+    std::fs::write(dir.path().join("events.toml"), &file).unwrap();
+    let output = crate::support::baas(dir.path())
+        .args([
+            "--json",
+            "rules",
+            "test",
+            "events.toml",
+            "--url",
+            &database.url(),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let results = report["cases"].as_array().unwrap();
+    assert_eq!(results.len(), cases.len(), "{report}");
+    for case in results {
+        assert_eq!(case["passed"], true, "{case}");
+        assert_eq!(case["postgres"], case["rules"], "{case}");
+    }
+}
+
+/// A JSON value written as TOML (rows of `rules test` cases).
+fn toml_value(value: &Value) -> String {
+    match value {
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(toml_value).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(members) => format!(
+            "{{ {} }}",
+            members
+                .iter()
+                .map(|(name, value)| format!("{name} = {}", toml_value(value)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}

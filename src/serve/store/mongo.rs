@@ -110,7 +110,7 @@ impl MongoStore {
                 Filter::Not(inner) => {
                     Filter::Not(Box::new(self.resolve(manifest, entity_name, inner).await?))
                 }
-                Filter::Compare { .. } => filter.clone(),
+                Filter::Compare { .. } | Filter::Relate { .. } => filter.clone(),
                 Filter::Exists {
                     entity: related,
                     from_fields,
