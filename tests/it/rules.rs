@@ -1741,7 +1741,8 @@ async fn rules_test_agrees_with_row_level_security_on_field_comparisons_and_leng
         )
     };
     // (name, action, who, row index, body, expected)
-    let cases: Vec<(&str, &str, &String, Option<usize>, String, &str)> = vec![
+    type Case<'a> = (&'a str, &'a str, &'a String, Option<usize>, String, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "anonymous lists a public event",
             "list",
