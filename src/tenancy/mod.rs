@@ -10,8 +10,9 @@
 //! - [`registry`]: the `_baas_tenants` table (the embedded
 //!   `.baas/registry.sqlite3` by default).
 //! - [`place`]: where a tenant's rows live (a SQLite file, a PostgreSQL
-//!   schema), its stored location and how to connect to it; PostgreSQL's
-//!   part is in [`postgres`].
+//!   schema, a database), its stored location and how to connect to it;
+//!   the servers' part (making and dropping schemas and databases) is in
+//!   [`server`].
 //! - [`provision`]: create (all or nothing), drop, and migrations per tenant.
 //! - [`pools`]: one store per tenant, opened lazily once, capped with
 //!   least-recently-used and idle eviction.
@@ -23,10 +24,10 @@
 
 pub mod place;
 pub mod pools;
-pub mod postgres;
 pub mod provision;
 pub mod registry;
 pub mod resolver;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 

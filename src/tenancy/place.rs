@@ -5,17 +5,23 @@
 //! |---|---|---|
 //! | `file` | `.baas/tenants/{slug}.sqlite3` | that path, relative to the manifest |
 //! | `schema` | schema `{slug}` on the server | `${DATABASE_URL}#schema={slug}` |
+//! | `database` | database `{server's database}_{slug}` | `${DATABASE_URL}#database=app_acme` |
 //!
 //! The server stays the `${ENV}` reference written in baas.toml: a location
 //! never carries a password. A schema tenant's connections set
 //! `search_path` to its schema (`options=-csearch_path=...`), so the
 //! manifest's unqualified tables, the migrations and `_baas_migrations`
-//! are all the tenant's own.
+//! are all the tenant's own. A database tenant's connection string is
+//! the server's with the database name swapped (PostgreSQL, MySQL/MariaDB
+//! and MongoDB alike); its name is the server's database name and the slug
+//! (`app` + `acme` = `app_acme`), so two deployments sharing a server do
+//! not collide, or the slug alone when the server names no database.
 
 use std::path::PathBuf;
 
 use url::Url;
 
+use super::server::{self, Engine};
 use super::{Slug, TenancyError, Tenants};
 use crate::manifest::TenancyStrategy;
 use crate::source::{SourceLocation, redact};
@@ -28,9 +34,17 @@ pub enum Place {
     /// A PostgreSQL schema on `server` (an `${ENV}` reference or a URL
     /// without a password).
     Schema { server: String, schema: String },
+    /// A database of its own on `server` (PostgreSQL, MySQL/MariaDB or
+    /// MongoDB), reached by swapping the database name of `server`.
+    Database { server: String, database: String },
 }
 
 const SCHEMA_MARK: &str = "#schema=";
+const DATABASE_MARK: &str = "#database=";
+
+/// The longest database name every engine takes (PostgreSQL cuts longer
+/// names silently, MySQL refuses more than 64).
+const MAX_DATABASE_NAME: usize = 63;
 
 impl Place {
     /// The place a new tenant `slug` gets under the deployment's strategy.
@@ -54,23 +68,61 @@ impl Place {
                     schema: slug.to_string(),
                 })
             }
-            other => Err(TenancyError::refused(
-                format!("strategy `{other}` cannot provision tenants in this build"),
-                "use strategy \"file\" (SQLite) or \"schema\" (PostgreSQL)",
+            TenancyStrategy::Database => {
+                let Some(server) = tenants.server.clone() else {
+                    return Err(TenancyError::refused(
+                        "strategy `database` has no server to make the database on",
+                        "set `[source] url` or `[tenancy] url` in baas.toml",
+                    ));
+                };
+                refuse_written_password(&server)?;
+                let resolved = resolve(tenants, &server)?;
+                if Engine::of(&resolved).is_none() {
+                    return Err(TenancyError::refused(
+                        format!(
+                            "the tenants' server `{}` is not a PostgreSQL, MySQL or MongoDB URL",
+                            redact(&resolved)
+                        ),
+                        "strategy `database` makes databases on postgres://, mysql:// or mongodb:// servers",
+                    ));
+                }
+                let database = match server::database_of(&resolved) {
+                    "" => slug.to_string(),
+                    base => format!("{base}_{slug}"),
+                };
+                if database.len() > MAX_DATABASE_NAME {
+                    return Err(TenancyError::refused(
+                        format!(
+                            "tenant `{slug}`'s database would be `{database}`, longer than {MAX_DATABASE_NAME} characters"
+                        ),
+                        "pick a shorter slug, or a server URL naming a shorter database",
+                    ));
+                }
+                Ok(Self::Database { server, database })
+            }
+            TenancyStrategy::Row => Err(TenancyError::refused(
+                "strategy `row` keeps every tenant in the one database: there is no place to make",
+                "a `row` tenant is registered with `baas tenants create`, which makes no database",
             )),
         }
     }
 
     /// The place a registry location names.
     pub fn parse(location: &str) -> Self {
-        match location.rsplit_once(SCHEMA_MARK) {
-            Some((server, schema)) => Self::Schema {
+        if let Some((server, schema)) = location.rsplit_once(SCHEMA_MARK) {
+            return Self::Schema {
                 server: server.to_owned(),
                 schema: schema.to_owned(),
-            },
-            None => Self::File {
-                path: PathBuf::from(location),
-            },
+            };
+        }
+        if let Some((server, database)) = location.rsplit_once(DATABASE_MARK) {
+            return Self::Database {
+                server: server.to_owned(),
+                database: database.to_owned(),
+            };
+        }
+        Self::File {
+            path: PathBuf::from(location),
         }
     }
 
@@ -79,6 +131,9 @@ impl Place {
         match self {
             Self::File { path } => path.display().to_string(),
             Self::Schema { server, schema } => format!("{server}{SCHEMA_MARK}{schema}"),
+            Self::Database { server, database } => {
+                format!("{server}{DATABASE_MARK}{database}")
+            }
         }
     }
 
@@ -93,6 +148,15 @@ impl Place {
                 url.query_pairs_mut()
                     .append_pair("options[search_path]", schema);
                 Ok(SourceLocation::Postgres { url })
+            }
+            Self::Database { server, database } => {
+                let resolved = server::with_database(&resolve(tenants, server)?, database);
+                SourceLocation::parse(&resolved, &tenants.dir).map_err(|error| {
+                    TenancyError::refused(
+                        format!("tenant database `{}`: {error}", redact(&resolved)),
+                        "check the tenants' server URL in baas.toml",
+                    )
+                })
             }
         }
     }
@@ -120,7 +184,11 @@ impl Place {
                 Ok(())
             }
             Self::Schema { server, schema } => {
-                super::postgres::create_schema(&server_url(tenants, server)?, schema).await
+                server::create_schema(&server_url(tenants, server)?, schema).await
+            }
+            Self::Database { server, database } => {
+                let (engine, resolved) = engine_of(tenants, server)?;
+                server::create_database(engine, &resolved, database).await
             }
         }
     }
@@ -147,7 +215,11 @@ impl Place {
                 Ok(())
             }
             Self::Schema { server, schema } => {
-                super::postgres::drop_schema(&server_url(tenants, server)?, schema).await
+                server::drop_schema(&server_url(tenants, server)?, schema).await
+            }
+            Self::Database { server, database } => {
+                let (engine, resolved) = engine_of(tenants, server)?;
+                server::drop_database(engine, &resolved, database).await
             }
         }
     }
@@ -159,14 +231,34 @@ impl Place {
     }
 }
 
-/// `server` with its `${ENV}` references resolved, as a URL.
-fn server_url(tenants: &Tenants, server: &str) -> Result<Url, TenancyError> {
-    let resolved = tenants.env.interpolate(server).map_err(|error| {
+/// `server` with its `${ENV}` references resolved.
+fn resolve(tenants: &Tenants, server: &str) -> Result<String, TenancyError> {
+    tenants.env.interpolate(server).map_err(|error| {
         TenancyError::refused(
             format!("the tenants' server `{server}`: {error}"),
             "set the variable in the environment or in .env",
         )
-    })?;
+    })
+}
+
+/// `server` resolved, with the engine its scheme names.
+fn engine_of(tenants: &Tenants, server: &str) -> Result<(Engine, String), TenancyError> {
+    let resolved = resolve(tenants, server)?;
+    match Engine::of(&resolved) {
+        Some(engine) => Ok((engine, resolved)),
+        None => Err(TenancyError::refused(
+            format!(
+                "the tenants' server `{}` is not a PostgreSQL, MySQL or MongoDB URL",
+                redact(&resolved)
+            ),
+            "strategy `database` makes databases on postgres://, mysql:// or mongodb:// servers",
+        )),
+    }
+}
+
+/// `server` with its `${ENV}` references resolved, as a URL.
+fn server_url(tenants: &Tenants, server: &str) -> Result<Url, TenancyError> {
+    let resolved = resolve(tenants, server)?;
     Url::parse(&resolved).map_err(|error| {
         TenancyError::refused(
             format!(
@@ -210,6 +302,10 @@ mod tests {
             Place::Schema {
                 server: "${DATABASE_URL}".into(),
                 schema: "acme".into(),
+            },
+            Place::Database {
+                server: "${DATABASE_URL}".into(),
+                database: "app_acme".into(),
             },
         ] {
             assert_eq!(Place::parse(&place.location()), place);

@@ -33,4 +33,5 @@ mod serve_engines;
 mod sqlite;
 mod studio;
 mod tenancy;
+mod tenancy_db;
 mod webhooks;

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use baas::manifest::{self, TenancyStrategy, TenantSource, load_str};
 
-const HEADER: &str = "[manifest]\nformat = 1\nversion = 1\n\n[project]\nname = \"shop\"\n";
+pub(crate) const HEADER: &str =
+    "[manifest]\nformat = 1\nversion = 1\n\n[project]\nname = \"shop\"\n";
 
 fn problems(text: &str) -> String {
     let error = load_str(Path::new("baas.toml"), text.to_owned()).unwrap_err();
@@ -94,12 +95,12 @@ use serde_json::{Value, json};
 use crate::auth::{AuthServer, agent};
 use crate::support::baas;
 
-const SECRET: &str = "tenancy-test-secret-that-is-long-enough";
-const SERVICE_KEY: &str = "tenancy-service-key";
+pub(crate) const SECRET: &str = "tenancy-test-secret-that-is-long-enough";
+pub(crate) const SERVICE_KEY: &str = "tenancy-service-key";
 
 /// A manifest with `[tenancy]` (`source` and `strategy` given), `[auth]`
 /// and two related entities every rule opens (tenancy alone must isolate).
-fn tenant_manifest(source: &str, strategy: &str) -> String {
+pub(crate) fn tenant_manifest(source: &str, strategy: &str) -> String {
     format!(
         r#"{HEADER}
 {source}
@@ -150,7 +151,7 @@ delete = "true"
     )
 }
 
-fn token(tenant: Option<&str>) -> String {
+pub(crate) fn token(tenant: Option<&str>) -> String {
     let exp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -170,14 +171,14 @@ fn token(tenant: Option<&str>) -> String {
 
 /// Who sends a request, and which tenant it names outside the token.
 #[derive(Clone, Copy)]
-enum As<'a> {
+pub(crate) enum As<'a> {
     /// The service key, naming a tenant by header.
     Service(&'a str),
     /// A token for a tenant (or none), plus an optional `x-tenant` header.
     User(Option<&'a str>, Option<&'a str>),
 }
 
-fn send(
+pub(crate) fn send(
     server: &AsServer,
     method: &str,
     path: &str,
@@ -214,9 +215,9 @@ fn send(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-struct AsServer(AuthServer);
+pub(crate) struct AsServer(pub(crate) AuthServer);
 
-fn titles(body: &Value) -> Vec<String> {
+pub(crate) fn titles(body: &Value) -> Vec<String> {
     body["data"]
         .as_array()
         .unwrap_or(&Vec::new())
@@ -226,7 +227,7 @@ fn titles(body: &Value) -> Vec<String> {
 }
 
 /// Makes tenant `slug` with the CLI in `dir`.
-fn create_tenant(dir: &Path, env: &[(&str, &str)], slug: &str) -> Value {
+pub(crate) fn create_tenant(dir: &Path, env: &[(&str, &str)], slug: &str) -> Value {
     let output = baas(dir)
         .envs(env.iter().copied())
         .args(["tenants", "create", slug, "--json"])
@@ -243,7 +244,7 @@ fn create_tenant(dir: &Path, env: &[(&str, &str)], slug: &str) -> Value {
 /// Two tenants with a note (id 1 in each) and an author each; no request
 /// scoped to `acme` may read, write, count, expand or subscribe to
 /// `globex`'s rows, whatever header or path it forges.
-fn assert_isolated(server: &AsServer, dir: &Path, env: &[(&str, &str)]) {
+pub(crate) fn assert_isolated(server: &AsServer, dir: &Path, env: &[(&str, &str)]) {
     for tenant in ["acme", "globex"] {
         let (status, author) = send(
             server,
@@ -397,7 +398,7 @@ fn assert_isolated(server: &AsServer, dir: &Path, env: &[(&str, &str)]) {
 }
 
 /// The data of each `create` event of an SSE subscription to `note`.
-fn subscribe(server: &AsServer, bearer: &str) -> mpsc::Receiver<Value> {
+pub(crate) fn subscribe(server: &AsServer, bearer: &str) -> mpsc::Receiver<Value> {
     let response = agent()
         .get(&server.0.url("/api/_realtime?subscribe=note"))
         .header("authorization", &format!("Bearer {bearer}"))
@@ -440,7 +441,7 @@ fn file_tenants_are_isolated_over_http() {
     assert_isolated(&server, &path, &env);
 }
 
-fn run_ok(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
+pub(crate) fn run_ok(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
     let output = baas(dir)
         .envs(env.iter().copied())
         .args(args)
@@ -459,11 +460,11 @@ fn run_ok(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
     )
 }
 
-const PG_SOURCE: &str = "\n[source]\nengine = \"postgres\"\nurl = \"${TENANTS_DB}\"\n";
+pub(crate) const PG_SOURCE: &str = "\n[source]\nengine = \"postgres\"\nurl = \"${TENANTS_DB}\"\n";
 
 /// A database with a login role that has a password and may create
 /// schemas; its URL (with the password) and the password.
-fn pg_with_password(
+pub(crate) fn pg_with_password(
     label: &str,
 ) -> Option<(crate::support::postgres::TempDatabase, String, String)> {
     let mut db = crate::support::postgres::TempDatabase::create(label)?;
