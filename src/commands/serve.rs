@@ -102,14 +102,15 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         .parent()
         .map_or_else(|| cx.cwd.clone(), Path::to_path_buf)
         .join("migrations");
-    let state = match crate::tenancy::Tenants::open(&manifest, &cx.manifest_path, migrations)
+    let tenants = crate::tenancy::Tenants::open(&manifest, &cx.manifest_path, migrations)
         .map_err(crate::tenancy::TenancyError::into_error)?
-    {
+        .map(Arc::new);
+    let state = match &tenants {
         Some(tenants) => AppState::with(
             manifest,
             Arc::new(crate::serve::policy::rules::Rules),
             Arc::new(crate::tenancy::resolver::TenantResolver::new(
-                Arc::new(tenants),
+                Arc::clone(tenants),
                 served.engine,
             )),
         ),
@@ -145,6 +146,9 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     if let Some(database) = database {
         let _ = state.database.set(database.clone());
         start_webhooks(&state, database, cx).await?;
+    }
+    if let Some(tenants) = tenants {
+        start_tenant_webhooks(&state, tenants, cx)?;
     }
     let _watch = match served.watch {
         Some((path, dev)) => Some(
@@ -267,6 +271,38 @@ async fn start_webhooks(
             wake.notify_one();
         }
     });
+    Ok(())
+}
+
+/// Delivers `[[webhooks]]` from each served tenant's own outbox.
+fn start_tenant_webhooks(
+    state: &Arc<AppState>,
+    tenants: Arc<crate::tenancy::Tenants>,
+    cx: &Context,
+) -> anyhow::Result<()> {
+    let dir = cx.manifest_path.parent().unwrap_or_else(|| Path::new("."));
+    let env = Environment::load(dir)?;
+    let current = {
+        let state = Arc::clone(state);
+        Arc::new(move || state.snapshot().source_manifest().clone())
+    };
+    let served = Arc::new(move || {
+        let records = tenants
+            .registry
+            .list()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        records
+            .into_iter()
+            .filter(crate::tenancy::TenantRecord::serves)
+            .map(|record| {
+                let location = crate::tenancy::Place::parse(&record.location)
+                    .connection(&tenants)
+                    .map_err(|e| anyhow::anyhow!("tenant `{}`: {e}", record.slug))?;
+                Ok((record.slug, location))
+            })
+            .collect()
+    });
+    crate::webhooks::start_tenants(served, current, env);
     Ok(())
 }
 

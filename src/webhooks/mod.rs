@@ -10,6 +10,7 @@ pub mod queue;
 pub mod sign;
 pub mod worker;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ pub async fn start(
             manifest,
             env,
             wake: Arc::clone(&wake),
+            tenant: None,
         }
         .spawn();
         return Ok(wake);
@@ -59,6 +61,7 @@ pub async fn start(
                     manifest,
                     env,
                     wake: later,
+                    tenant: None,
                 }
                 .spawn();
             }
@@ -68,4 +71,73 @@ pub async fn start(
         }
     });
     Ok(wake)
+}
+
+/// How often the tenants are listed again.
+const TENANT_SCAN: Duration = Duration::from_secs(1);
+
+/// The served tenants of a deployment and where each one's database is
+/// (read from the tenant registry by the caller).
+pub type ServedTenants =
+    Arc<dyn Fn() -> anyhow::Result<Vec<(String, SourceLocation)>> + Send + Sync>;
+
+/// Delivers the outboxes of a tenanted deployment's tenants: each tenant's
+/// writes record their deliveries in the tenant's own database (in the
+/// write's transaction), so a worker per served tenant delivers them, with
+/// the tenant's slug in [`sign::TENANT_HEADER`]. The tenants are listed
+/// every [`TENANT_SCAN`]: a new one gets a worker, one deactivated or
+/// dropped loses it. Tenant workers are not woken by writes: they look
+/// every 200 ms. Nothing runs while the manifest has no `[[webhooks]]`.
+pub fn start_tenants(tenants: ServedTenants, manifest: CurrentManifest, env: Environment) {
+    let env = Arc::new(env);
+    tokio::spawn(async move {
+        let mut running: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+        loop {
+            if !manifest().webhooks.is_empty() {
+                match tenants() {
+                    Ok(served) => {
+                        running.retain(|slug, worker| {
+                            let keep = served.iter().any(|(served, _)| served == slug);
+                            if !keep {
+                                worker.abort();
+                            }
+                            keep
+                        });
+                        for (slug, location) in served {
+                            if running.contains_key(&slug) {
+                                continue;
+                            }
+                            let opened = match queue::Queue::open(&location).await {
+                                Ok(queue) => queue.ensure().await.map(|()| queue),
+                                Err(error) => Err(error),
+                            };
+                            match opened {
+                                Ok(queue) => {
+                                    let worker = Worker {
+                                        queue,
+                                        manifest: Arc::clone(&manifest),
+                                        env: Arc::clone(&env),
+                                        wake: Arc::new(Notify::new()),
+                                        tenant: Some(slug.clone()),
+                                    }
+                                    .spawn();
+                                    running.insert(slug, worker);
+                                }
+                                Err(error) => tracing::warn!(
+                                    target: "baas::webhooks",
+                                    "the webhook outbox of tenant `{slug}` cannot be opened (tried again in {} s): {error:#}",
+                                    TENANT_SCAN.as_secs()
+                                ),
+                            }
+                        }
+                    }
+                    Err(error) => tracing::warn!(
+                        target: "baas::webhooks",
+                        "the tenants cannot be listed for webhook delivery: {error:#}"
+                    ),
+                }
+            }
+            tokio::time::sleep(TENANT_SCAN).await;
+        }
+    });
 }

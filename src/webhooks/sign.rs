@@ -16,6 +16,8 @@ pub const TIMESTAMP_HEADER: &str = "x-baas-timestamp";
 pub const EVENT_ID_HEADER: &str = "x-baas-event-id";
 /// The header carrying `entity.action`.
 pub const EVENT_HEADER: &str = "x-baas-event";
+/// The tenant whose write it was (a tenanted deployment's tenant outboxes).
+pub const TENANT_HEADER: &str = "x-baas-tenant";
 
 /// `sha256=` and the hex HMAC-SHA256 of `timestamp.body` under `secret`.
 pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {

@@ -38,6 +38,8 @@ pub struct Worker {
     pub env: Arc<Environment>,
     /// Notified after a write that may have added deliveries.
     pub wake: Arc<Notify>,
+    /// The tenant whose outbox this is (sent as [`sign::TENANT_HEADER`]).
+    pub tenant: Option<String>,
 }
 
 /// How one attempt went.
@@ -88,9 +90,10 @@ impl Worker {
                 .find(|webhook| webhook.name() == delivery.webhook)
                 .cloned();
             let (agent, env) = (agent.clone(), Arc::clone(&self.env));
+            let tenant = self.tenant.clone();
             tokio::task::spawn_blocking(move || {
                 let outcome = match &webhook {
-                    Some(webhook) => post(&agent, &env, webhook, &delivery),
+                    Some(webhook) => post(&agent, &env, webhook, &delivery, tenant.as_deref()),
                     None => Outcome::Unknown,
                 };
                 (delivery, webhook, outcome)
@@ -174,7 +177,13 @@ pub fn backoff_ms(attempts: u32) -> i64 {
 }
 
 /// One attempt: POST the payload, signed when the webhook has a secret.
-fn post(agent: &ureq::Agent, env: &Environment, webhook: &Webhook, delivery: &Claimed) -> Outcome {
+fn post(
+    agent: &ureq::Agent,
+    env: &Environment,
+    webhook: &Webhook,
+    delivery: &Claimed,
+    tenant: Option<&str>,
+) -> Outcome {
     let timestamp = now_ms() / 1_000;
     let body = delivery.payload.as_bytes();
     let timeout = Duration::from_secs(
@@ -191,6 +200,9 @@ fn post(agent: &ureq::Agent, env: &Environment, webhook: &Webhook, delivery: &Cl
         .header(sign::EVENT_ID_HEADER, &delivery.id)
         .header(sign::EVENT_HEADER, &delivery.event)
         .header(sign::TIMESTAMP_HEADER, timestamp.to_string());
+    if let Some(tenant) = tenant {
+        request = request.header(sign::TENANT_HEADER, tenant);
+    }
     if let Some(reference) = &webhook.secret {
         // The message names the reference, never the value.
         let secret = match env.interpolate(reference) {

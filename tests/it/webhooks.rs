@@ -50,6 +50,8 @@ struct Seen {
     bad_signatures: u32,
     /// Answer 500 to everything.
     failing: bool,
+    /// The `x-baas-tenant` header of each delivered event, when sent.
+    tenants: BTreeMap<String, String>,
 }
 
 /// A webhook receiver on a fixed port, started and stopped at will.
@@ -173,6 +175,10 @@ async fn receive(
     if seen.failing {
         *seen.refused.entry(id).or_default() += 1;
         return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    let tenant = header("x-baas-tenant");
+    if !tenant.is_empty() {
+        seen.tenants.insert(id.clone(), tenant);
     }
     seen.delivered.entry(id).or_insert((0, payload)).0 += 1;
     axum::http::StatusCode::OK
@@ -548,4 +554,85 @@ fn webhooks_round_trip_through_the_canonical_manifest() {
         .unwrap()
         .manifest;
     assert_eq!(again, loaded, "{saved}");
+}
+
+/// With `[tenancy]` (file strategy), each tenant's writes record their
+/// deliveries in the tenant's own database: the server delivers every
+/// served tenant's outbox, naming the tenant in `x-baas-tenant`, including
+/// a tenant made while it runs.
+#[test]
+fn tenant_outboxes_are_delivered_with_their_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut receiver = Receiver::new();
+    receiver.start();
+    let manifest = manifest(receiver.port).replacen(
+        "\n[entities.post]",
+        "\n[tenancy]\nstrategy = \"file\"\nresolve = [\"header:x-tenant\"]\n\n[entities.post]",
+        1,
+    );
+    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
+    let create = |slug: &str| {
+        let output = crate::support::baas(dir.path())
+            .args(["tenants", "create", slug])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "tenants create {slug}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    create("acme");
+    create("globex");
+    let server = Serve::start(dir.path(), &[]);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let post = |tenant: &str, id: i64| {
+        let response = agent
+            .post(&format!("{}/api/post", server.base))
+            .header("x-tenant", tenant)
+            .content_type("application/json")
+            .send(json!({ "id": id, "title": format!("{tenant} {id}") }).to_string())
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 201, "{tenant}");
+    };
+    post("acme", 1);
+    post("globex", 1);
+    post("globex", 2);
+    // A tenant made while the server runs is delivered too.
+    create("initech");
+    std::thread::sleep(Duration::from_millis(1500));
+    post("initech", 7);
+    receiver.wait_for("a delivery per tenant write", |seen| {
+        seen.delivered.len() == 4
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let seen = receiver.seen.lock().unwrap();
+    let mut by_tenant: Vec<(String, String)> = seen
+        .delivered
+        .iter()
+        .map(|(id, (times, payload))| {
+            assert_eq!(*times, 1, "{payload}");
+            let title = payload["row"]["title"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            (seen.tenants.get(id).cloned().unwrap_or_default(), title)
+        })
+        .collect();
+    by_tenant.sort();
+    let expected: Vec<(String, String)> = [
+        ("acme", "acme 1"),
+        ("globex", "globex 1"),
+        ("globex", "globex 2"),
+        ("initech", "initech 7"),
+    ]
+    .iter()
+    .map(|(tenant, title)| ((*tenant).to_owned(), (*title).to_owned()))
+    .collect();
+    assert_eq!(by_tenant, expected, "{seen:?}");
+    drop(seen);
+    server.kill9();
 }
