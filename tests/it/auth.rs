@@ -1249,6 +1249,52 @@ fn an_sse_stream_ends_when_its_token_expires() {
     );
 }
 
+/// The WebSocket route ends with the token too: a `close` message with
+/// reason `token-expired`, then close code 4401; the service key's
+/// session stays open.
+#[test]
+fn a_websocket_session_ends_when_its_token_expires() {
+    use crate::realtime::{WsClient, WsRead};
+
+    let server = AuthServer::start(
+        &manifest(HS_AUTH),
+        &[("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)],
+    );
+    let subscribe = json!({ "subscribe": ["note"] });
+    let expires = now() + 2;
+    let token = hs256(
+        SECRET.as_bytes(),
+        &claims(json!({ "iss": "https://issuer.test", "aud": "baas-tests", "exp": expires })),
+    );
+    let opened = Instant::now();
+    let mut session = WsClient::open(&server, Some(&token));
+    session.send(&subscribe);
+    let WsRead::Json(subscribed) = session.read() else {
+        panic!("no answer to subscribe");
+    };
+    assert_eq!(subscribed["type"], "subscribed", "{subscribed}");
+    let WsRead::Json(last) = session.read() else {
+        panic!("no close message before the close frame");
+    };
+    assert!(now() >= expires, "ended before the token expired: {last}");
+    assert!(opened.elapsed() < Duration::from_secs(10));
+    assert_eq!(last["type"], "close", "{last}");
+    assert_eq!(last["reason"], "token-expired", "{last}");
+    match session.read() {
+        WsRead::Closed(code, reason) => {
+            assert_eq!(code, 4401, "{reason}");
+            assert!(reason.contains("token-expired"), "{reason}");
+        }
+        other => panic!("expected the close frame, got {other:?}"),
+    }
+
+    // The service key has no token to expire: its session stays open.
+    let mut service = WsClient::open(&server, Some(SERVICE_KEY));
+    service.send(&subscribe);
+    assert!(matches!(service.read(), WsRead::Json(_)));
+    assert_eq!(service.read_within(Duration::from_secs(3)), None);
+}
+
 #[test]
 fn every_answer_carries_the_security_headers() {
     let server = AuthServer::start(&users_manifest(), &[("JWT_SECRET", SECRET)]);

@@ -682,19 +682,19 @@ fn external_writes_and_other_processes_reach_subscribers_on_postgres() {
 }
 
 /// A WebSocket client of `/api/_realtime/ws`.
-struct WsClient {
+pub struct WsClient {
     socket: tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>,
 }
 
 /// What a WebSocket client reads next.
-#[derive(Debug)]
-enum WsRead {
+#[derive(Debug, PartialEq)]
+pub enum WsRead {
     Json(Value),
     Closed(u16, String),
 }
 
 impl WsClient {
-    fn open(server: &AuthServer, bearer: Option<&str>) -> Self {
+    pub fn open(server: &AuthServer, bearer: Option<&str>) -> Self {
         use tungstenite::client::IntoClientRequest as _;
         let url = server.url("/api/_realtime/ws").replacen("http", "ws", 1);
         let mut request = url.into_client_request().unwrap();
@@ -712,7 +712,7 @@ impl WsClient {
         Self { socket }
     }
 
-    fn send(&mut self, message: &Value) {
+    pub fn send(&mut self, message: &Value) {
         self.send_text(&message.to_string());
     }
 
@@ -724,22 +724,27 @@ impl WsClient {
 
     /// The next JSON message or the close frame (pings skipped), failing
     /// after 10 s.
-    fn read(&mut self) -> WsRead {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    pub fn read(&mut self) -> WsRead {
+        self.read_within(Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("no message within 10 s"))
+    }
+
+    /// The next JSON message or the close frame within `limit`.
+    pub fn read_within(&mut self, limit: Duration) -> Option<WsRead> {
+        let deadline = std::time::Instant::now() + limit;
         loop {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no message within 10 s"
-            );
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
             match self.socket.read() {
                 Ok(tungstenite::Message::Text(text)) => {
-                    return WsRead::Json(serde_json::from_str(text.as_str()).unwrap());
+                    return Some(WsRead::Json(serde_json::from_str(text.as_str()).unwrap()));
                 }
                 Ok(tungstenite::Message::Close(frame)) => {
-                    return match frame {
+                    return Some(match frame {
                         Some(frame) => WsRead::Closed(frame.code.into(), frame.reason.to_string()),
                         None => WsRead::Closed(0, String::new()),
-                    };
+                    });
                 }
                 Ok(_) => {}
                 Err(tungstenite::Error::Io(error))

@@ -100,6 +100,15 @@ pub fn manifest_with_auth() -> Arc<Manifest> {
     ))
 }
 
+/// An `exp` claim `seconds` from now.
+fn expires_in(seconds: u64) -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + seconds
+}
+
 fn hs256(claims: &Value) -> String {
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -185,11 +194,7 @@ impl Callers {
         let state = baas::serve::AppState::new(manifest.clone(), store.clone());
         state.use_manifest_dir(dir).unwrap();
         let router = baas::serve::router(state);
-        let exp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            + 600;
+        let exp = expires_in(600);
         let token = |claims: Value| {
             let mut claims = claims;
             claims["exp"] = json!(exp);
@@ -1407,11 +1412,7 @@ async fn the_postgrest_profile_reads_supabase_credentials_and_keeps_the_rules() 
             ..Default::default()
         },
     );
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 600;
+    let exp = expires_in(600);
     let anon_key = hs256(&json!({ "role": "anon", "exp": exp }));
     let ada = format!(
         "Bearer {}",
@@ -1938,4 +1939,52 @@ fn toml_value(value: &Value) -> String {
         ),
         other => other.to_string(),
     }
+}
+
+/// Realtime delivers only the events the subscriber's list rule lets
+/// through when it compares two fields and lengths: the matcher decides
+/// them over each row in memory. A short-lived token ends the stream, so
+/// the whole stream can be read.
+#[test]
+fn realtime_obeys_field_comparisons_and_lengths() {
+    use std::io::Read as _;
+
+    let server = crate::auth::AuthServer::start(
+        EVENTS,
+        &[
+            ("BAAS_RULES_TEST_SECRET", SECRET),
+            ("BAAS_RULES_TEST_SERVICE_KEY", SERVICE_KEY),
+        ],
+    );
+    let exp = expires_in(4);
+    // Someone who owns no event: only the public ones.
+    let token = hs256(&json!({ "sub": "9", "exp": exp }));
+    let response = crate::auth::agent()
+        .get(&server.url("/api/_realtime?subscribe=event"))
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    for row in event_rows().as_array().unwrap() {
+        let (status, body) =
+            crate::auth::post_json(&server, "/api/event", row.clone(), Some(SERVICE_KEY));
+        assert_eq!(status, 201, "{body}");
+    }
+    let mut stream = String::new();
+    response
+        .into_body()
+        .into_reader()
+        .read_to_string(&mut stream)
+        .unwrap();
+    let created: Vec<Value> = stream
+        .split("\n\n")
+        .filter(|event| event.contains("event: create"))
+        .filter_map(|event| {
+            let data = event.lines().find_map(|line| line.strip_prefix("data:"))?;
+            let data: Value = serde_json::from_str(data.trim()).ok()?;
+            Some(data["row"]["id"].clone())
+        })
+        .collect();
+    assert_eq!(created, [json!(1), json!(2)], "{stream}");
+    assert!(stream.contains("token-expired"), "{stream}");
 }

@@ -25,7 +25,9 @@
 //! stream goes on live: the client must read the data again. A subscriber
 //! that falls behind the change channel gets `event: close` with the
 //! reason and the stream ends (memory never grows for a slow client).
-//! Heartbeat comments keep the connection open (every 15 s;
+//! A stream opened with a JWT ends when the token expires: `event: close`
+//! (on the WebSocket a `close` message, then close code 4401) with reason
+//! `token-expired`. Heartbeat comments keep the connection open (every 15 s;
 //! `BAAS_REALTIME_HEARTBEAT_MS` changes it).
 
 use std::collections::VecDeque;
@@ -282,20 +284,39 @@ where
         .duration_since(std::time::SystemTime::now())
         .unwrap_or_default();
     let deadline = tokio::time::Instant::now() + left;
-    let expired = futures::stream::once(async move {
-        (tokio::time::Instant::now() >= deadline).then(|| {
-            let data = json!({
-                "reason": "token-expired",
-                "detail": "the access token of this stream expired; reconnect with a new one and Last-Event-ID to resume",
-            });
-            Ok(SseEvent::default().event("close").data(data.to_string()))
-        })
+    let last = futures::stream::once(async move {
+        (tokio::time::Instant::now() >= deadline)
+            .then(|| Ok(Out::Close(expired("Last-Event-ID")).sse()))
     })
     .filter_map(std::future::ready);
     events
         .take_until(tokio::time::sleep_until(deadline))
-        .chain(expired)
+        .chain(last)
         .boxed()
+}
+
+/// The last message of a stream whose token expired; `resume` names how
+/// the client resumes (`Last-Event-ID`, `last_event_id`).
+fn expired(resume: &str) -> Json {
+    json!({
+        "reason": "token-expired",
+        "detail": format!(
+            "the access token of this stream expired; reconnect with a new one and {resume} to resume"
+        ),
+    })
+}
+
+/// When `expires` comes, as an instant of tokio's clock (never for `None`).
+async fn expiry(expires: Option<std::time::SystemTime>) {
+    match expires {
+        Some(expires) => {
+            let left = expires
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            tokio::time::sleep(left).await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// What a stream sends next, whatever carries it.
@@ -349,6 +370,9 @@ mod close {
     pub const SLOW_CONSUMER: u16 = 1013;
     /// A message or subscription that is not valid (as a 400 problem).
     pub const BAD_MESSAGE: u16 = 4400;
+    /// The caller's token expired (as a 401 problem); it may come back
+    /// with a new one and `last_event_id`.
+    pub const TOKEN_EXPIRED: u16 = 4401;
     /// An entity the caller may not list (as a 403 problem).
     pub const DENIED: u16 = 4403;
 }
@@ -498,6 +522,10 @@ impl Session {
         let mut ticker = tokio::time::interval(heartbeat());
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticker.reset();
+        // A signed-in caller's session ends when its token does, as the
+        // SSE stream does: a `close` message, then the close frame.
+        let expiry = expiry(token_expiry(&self.principal));
+        tokio::pin!(expiry);
         let closing = loop {
             let outgoing = async {
                 match self.stream.as_mut() {
@@ -541,6 +569,11 @@ impl Session {
                     }
                     None => break Closing(close::GOING_AWAY, "the server is shutting down".into()),
                 },
+                () = &mut expiry => {
+                    let message = Out::Close(expired("last_event_id")).message();
+                    let _ = socket.send(WsMessage::Text(message.into())).await;
+                    break Closing(close::TOKEN_EXPIRED, "token-expired: reconnect with a new token".into());
+                }
                 _ = ticker.tick() => {
                     if socket.send(WsMessage::Ping(Default::default())).await.is_err() {
                         return;
