@@ -220,20 +220,27 @@ async fn external_changes(
     cx: &Context,
 ) -> anyhow::Result<Option<String>> {
     let manifest = state.snapshot().source_manifest().clone();
-    if !manifest.realtime.as_ref().is_some_and(|r| r.external) {
-        return Ok(None);
-    }
+    let external = manifest.realtime.as_ref().is_some_and(|r| r.external);
     let Some(SourceLocation::Postgres { url }) = database else {
-        cx.printer.warn(
-            "[realtime] external = true needs a PostgreSQL database: only writes made through this server are sent to realtime subscribers",
-        );
+        if external {
+            cx.printer.warn(
+                "[realtime] external = true needs a PostgreSQL database: only writes made through this server are sent to realtime subscribers",
+            );
+        }
         return Ok(None);
     };
+    // On PostgreSQL the listener follows reloads of `[realtime] external`.
     let current = state.clone();
+    let wanted = state.clone();
     crate::serve::events::external::External {
         url: url.to_string(),
         events: state.kernel.events.clone(),
         manifest: Arc::new(move || current.snapshot().manifest().clone()),
+        wanted: Arc::new(move || {
+            let snapshot = wanted.snapshot();
+            let realtime = snapshot.source_manifest().realtime.as_ref();
+            realtime.is_some_and(|r| r.external)
+        }),
         store: state.kernel.stores.default_store(),
     }
     .start()
@@ -245,10 +252,12 @@ async fn external_changes(
             redact(&error.to_string())
         )
     })?;
-    Ok(Some(format!(
-        "changes made outside baas (LISTEN {})",
-        crate::realtime::CHANNEL
-    )))
+    Ok(external.then(|| {
+        format!(
+            "changes made outside baas (LISTEN {})",
+            crate::realtime::CHANNEL
+        )
+    }))
 }
 
 /// Delivers `[[webhooks]]` from the served database's outbox, woken by

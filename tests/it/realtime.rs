@@ -1297,3 +1297,97 @@ fn websocket_takes_a_browser_token_and_never_logs_it() {
         assert!(!log.contains(signature), "a token is in the log:\n{log}");
     }
 }
+
+/// The listener follows hot reloads of `[realtime] external` on
+/// PostgreSQL: started with it off (the triggers are in the database), a
+/// plain-SQL write is not sent; turned on by editing baas.toml, it is;
+/// turned off again, it no longer is (API writes are sent throughout).
+#[test]
+fn the_external_listener_follows_hot_reload_on_postgres() {
+    let Some(database) = crate::support::postgres::TempDatabase::create("realtime_follow") else {
+        return;
+    };
+    let manifest = baas::manifest::load_str(std::path::Path::new("baas.toml"), external_manifest())
+        .unwrap()
+        .manifest;
+    let statements =
+        crate::support::create_statements(baas::migrate::render::Target::Postgres, &manifest);
+    crate::support::block_on(database.execute(&statements));
+    let url = database.url();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), crate::realtime::manifest()).unwrap();
+    let server = AuthServer::start_with(
+        dir,
+        &[
+            ("JWT_SECRET", SECRET),
+            ("BAAS_SERVICE_KEY", SERVICE_KEY),
+            ("BAAS_REALTIME_HEARTBEAT_MS", "200"),
+        ],
+        &["--db", &url],
+    );
+    let log_has = |text: &str| {
+        let started = std::time::Instant::now();
+        while !server.log().contains(text) {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no `{text}` in the log:\n{}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    assert!(
+        !server.log().contains("LISTEN baas_realtime"),
+        "{}",
+        server.log()
+    );
+    let subscriber = Subscriber::open(&server, "subscribe=post", None, None);
+    assert_eq!(subscriber.status, 200);
+    let sql = |statement: &str| {
+        crate::support::block_on(database.execute(&[statement.to_owned()]));
+    };
+    sql("INSERT INTO org (id, name) VALUES (1, 'one')");
+    sql("INSERT INTO author (id, name, org_id) VALUES (1, 'Ada', 1)");
+    let api = |id: i64, title: &str| {
+        send(
+            &server,
+            "POST",
+            "/api/post",
+            SERVICE_KEY,
+            Some(post(id, title, true, 1)),
+        );
+    };
+    let s = |kind: &str, key: i64| (kind.to_owned(), key, true, false);
+
+    // A change from outside would be sent well within 500 ms (it is read
+    // again through the store, so it may come after a later API write).
+    let pause = || std::thread::sleep(Duration::from_millis(500));
+    sql("INSERT INTO post (id, title, published, author_id) VALUES (1, 'outside, off', true, 1)");
+    pause();
+    api(2, "marker 1");
+    assert_eq!(summary(&subscriber.until("marker 1")), [s("create", 2)]);
+
+    std::fs::write(server.dir.path().join("baas.toml"), external_manifest()).unwrap();
+    // Logged once the LISTEN is in place.
+    log_has("[realtime] external is on");
+    sql("INSERT INTO post (id, title, published, author_id) VALUES (3, 'outside, on', true, 1)");
+    assert_eq!(
+        summary(&subscriber.until("outside, on")),
+        [s("create", 3)],
+        "{}",
+        server.log()
+    );
+
+    std::fs::write(
+        server.dir.path().join("baas.toml"),
+        crate::realtime::manifest(),
+    )
+    .unwrap();
+    log_has("[realtime] external is off");
+    sql(
+        "INSERT INTO post (id, title, published, author_id) VALUES (5, 'outside, off again', true, 1)",
+    );
+    pause();
+    api(6, "marker 3");
+    assert_eq!(summary(&subscriber.until("marker 3")), [s("create", 6)]);
+}

@@ -12,7 +12,8 @@
 //! an update or delete is the trigger's `to_jsonb(OLD)`, by field name.
 //!
 //! The listening connection is reopened when it drops (notifications sent
-//! while it was down are lost: a warning says so).
+//! while it was down are lost: a warning says so). It follows hot reloads:
+//! turning `[realtime] external` on starts listening, off stops it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,28 +28,88 @@ use crate::serve::store::{Row, Store};
 /// The served manifest at the moment a notification arrives.
 pub type CurrentManifest = Arc<dyn Fn() -> Arc<Manifest> + Send + Sync>;
 
+/// Whether the served manifest asks for `[realtime] external` now.
+pub type Wanted = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// How often a reload of `[realtime] external` is looked for.
+const FOLLOW: Duration = Duration::from_millis(250);
+
 /// A listener on one database.
 pub struct External {
     pub url: String,
     pub events: Events,
     pub manifest: CurrentManifest,
+    /// `[realtime] external` of the manifest served now: the listener
+    /// follows hot reloads (on: it starts listening; off: it stops).
+    pub wanted: Wanted,
     /// The store rows are read again through.
     pub store: Arc<dyn Store>,
 }
 
 impl External {
-    /// Connects and starts listening: an error when the first connection
-    /// fails (the server should say so at start-up); later drops reconnect.
+    /// Starts following `[realtime] external`: when it is on now, the
+    /// first connection is made here (an error when it fails: the server
+    /// should say so at start-up); later drops reconnect, and a reload
+    /// that turns it on or off starts or stops the listening.
     pub async fn start(self) -> Result<tokio::task::JoinHandle<()>, sqlx::Error> {
-        let mut listener = PgListener::connect(&self.url).await?;
-        listener.listen(CHANNEL).await?;
-        Ok(tokio::spawn(self.run(listener)))
+        let first = if (self.wanted)() {
+            Some(self.connect().await?)
+        } else {
+            None
+        };
+        Ok(tokio::spawn(Arc::new(self).follow(first)))
     }
 
-    async fn run(self, mut listener: PgListener) {
+    async fn connect(&self) -> Result<PgListener, sqlx::Error> {
+        let mut listener = PgListener::connect(&self.url).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(listener)
+    }
+
+    /// Listens while `wanted` holds (a task of its own, ended when it no
+    /// longer holds: its connection closes with it).
+    async fn follow(self: Arc<Self>, first: Option<PgListener>) {
+        let mut listening =
+            first.map(|listener| tokio::spawn(Arc::clone(&self).run(Some(listener))));
+        loop {
+            tokio::time::sleep(FOLLOW).await;
+            match (listening.is_some(), (self.wanted)()) {
+                (false, true) => {
+                    listening = Some(tokio::spawn(Arc::clone(&self).run(None)));
+                }
+                (true, false) => {
+                    if let Some(task) = listening.take() {
+                        task.abort();
+                    }
+                    tracing::info!(
+                        target: "baas::realtime",
+                        "[realtime] external is off: no longer listening for changes made outside baas"
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn run(self: Arc<Self>, mut listener: Option<PgListener>) {
         let mut failures: u32 = 0;
         loop {
-            match listener.try_recv().await {
+            let received = match listener.as_mut() {
+                Some(listener) => listener.try_recv().await,
+                None => match self.connect().await {
+                    Ok(connected) => {
+                        tracing::info!(
+                            target: "baas::realtime",
+                            "[realtime] external is on: listening for changes made outside baas (LISTEN {CHANNEL})"
+                        );
+                        listener = Some(connected);
+                        failures = 0;
+                        continue;
+                    }
+                    Err(error) => Err(error),
+                },
+            };
+            match received {
                 Ok(Some(notification)) => {
                     failures = 0;
                     self.receive(notification.payload()).await;
