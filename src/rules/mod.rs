@@ -173,10 +173,12 @@ impl Request<'_> {
                 .cloned()
                 .unwrap_or(Json::Null)
         };
-        let mut value = match (first.as_str(), self.id, self.role) {
-            ("id", Some(id), _) => Json::from(id),
-            ("role", _, Some(role)) => Json::from(role),
-            (name, _, _) => claim(name),
+        // `@auth.id` and `@auth.role` are the claims `[auth] claims` names
+        // (read into `id` and `role`), never a claim called `id` or `role`.
+        let mut value = match first.as_str() {
+            "id" => self.id.map_or(Json::Null, Json::from),
+            "role" => self.role.map_or(Json::Null, Json::from),
+            name => claim(name),
         };
         for step in rest {
             value = value.get(step).cloned().unwrap_or(Json::Null);

@@ -178,24 +178,12 @@ pub fn principal(manifest: &Manifest, case: &Case) -> Principal {
     let Some(claims) = &case.claims else {
         return Principal::Anonymous;
     };
-    let names = crate::rules::rls::claim_names(manifest);
-    let read = |name: &str| {
-        let mut parts = name.split('.');
-        let mut value = claims.get(parts.next()?)?;
-        for part in parts {
-            value = value.as_object()?.get(part)?;
-        }
-        match value {
-            Json::String(s) => Some(s.clone()),
-            Json::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    };
-    Principal::User {
-        id: read(&names.id),
-        role: read(&names.role),
-        claims: claims.clone(),
-    }
+    let names = manifest
+        .auth
+        .as_ref()
+        .map(|auth| auth.claims.clone())
+        .unwrap_or_default();
+    super::policy::identity::principal_of(&names, claims.clone())
 }
 
 /// The entities of `rows` with the ones others reference first, so each

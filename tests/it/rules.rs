@@ -1166,20 +1166,11 @@ async fn rules_test_agrees_with_row_level_security_on_the_whole_matrix() {
     let Some(database) = PostgresDatabase::create_async("rules_matrix_cli").await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let text = format!(
+    let manifest = format!(
         "{MANIFEST}\n[auth]\njwt_secret = \"${{BAAS_RULES_TEST_SECRET}}\"\n\
-         service_key = \"${{BAAS_RULES_TEST_SERVICE_KEY}}\"\nrls = true\n"
+         service_key = \"${{BAAS_RULES_TEST_SERVICE_KEY}}\"\n"
     );
-    std::fs::write(dir.path().join("baas.toml"), &text).unwrap();
-    std::fs::write(
-        dir.path().join(".env"),
-        format!("BAAS_RULES_TEST_SECRET={SECRET}\nBAAS_RULES_TEST_SERVICE_KEY={SERVICE_KEY}\n"),
-    )
-    .unwrap();
-    database
-        .execute(&create_statements(Target::Postgres, &load(&text)))
-        .await;
+    let dir = rls_project(&database, &manifest).await;
 
     let rows = [
         (
@@ -1701,21 +1692,6 @@ async fn field_comparisons_and_lengths_hold_on_the_mongo_wire_server() {
 /// compared fields are null.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rules_test_agrees_with_row_level_security_on_field_comparisons_and_lengths() {
-    let Some(database) = PostgresDatabase::create_async("rules_events_cli").await else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let text = format!("{EVENTS}rls = true\n");
-    std::fs::write(dir.path().join("baas.toml"), &text).unwrap();
-    std::fs::write(
-        dir.path().join(".env"),
-        format!("BAAS_RULES_TEST_SECRET={SECRET}\nBAAS_RULES_TEST_SERVICE_KEY={SERVICE_KEY}\n"),
-    )
-    .unwrap();
-    database
-        .execute(&create_statements(Target::Postgres, &load(&text)))
-        .await;
-
     let rows: Vec<String> = event_rows()
         .as_array()
         .unwrap()
@@ -1898,13 +1874,43 @@ async fn rules_test_agrees_with_row_level_security_on_field_comparisons_and_leng
             "[[case]]\nname = \"{name}\"\nentity = \"event\"\naction = \"{action}\"\n{who}\n{row}\n{body}\nexpect = \"{expect}\"\n\n"
         ));
     }
-    std::fs::write(dir.path().join("events.toml"), &file).unwrap();
+    rules_test_agrees_on_postgres("rules_events_cli", EVENTS, &file, cases.len()).await;
+}
+
+/// A project directory for `manifest` (whose `[auth]` is last) with `rls =
+/// true` added, the test secrets in its `.env`, and its tables made in
+/// `database`.
+async fn rls_project(database: &PostgresDatabase, manifest: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{manifest}rls = true\n");
+    std::fs::write(dir.path().join("baas.toml"), &text).unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("BAAS_RULES_TEST_SECRET={SECRET}\nBAAS_RULES_TEST_SERVICE_KEY={SERVICE_KEY}\n"),
+    )
+    .unwrap();
+    database
+        .execute(&create_statements(Target::Postgres, &load(&text)))
+        .await;
+    dir
+}
+
+/// Runs `baas rules test --url` with the `count` cases of `file` over
+/// `manifest` (with `rls = true` added to its `[auth]`) on a fresh
+/// PostgreSQL database: every case passes, and the rules and the policies
+/// give each the same answer.
+async fn rules_test_agrees_on_postgres(label: &str, manifest: &str, file: &str, count: usize) {
+    let Some(database) = PostgresDatabase::create_async(label).await else {
+        return;
+    };
+    let dir = rls_project(&database, manifest).await;
+    std::fs::write(dir.path().join("cases.toml"), file).unwrap();
     let output = crate::support::baas(dir.path())
         .args([
             "--json",
             "rules",
             "test",
-            "events.toml",
+            "cases.toml",
             "--url",
             &database.url(),
         ])
@@ -1915,7 +1921,7 @@ async fn rules_test_agrees_with_row_level_security_on_field_comparisons_and_leng
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
     let results = report["cases"].as_array().unwrap();
-    assert_eq!(results.len(), cases.len(), "{report}");
+    assert_eq!(results.len(), count, "{report}");
     for case in results {
         assert_eq!(case["passed"], true, "{case}");
         assert_eq!(case["postgres"], case["rules"], "{case}");
@@ -1987,4 +1993,117 @@ fn realtime_obeys_field_comparisons_and_lengths() {
         .collect();
     assert_eq!(created, [json!(1), json!(2)], "{stream}");
     assert!(stream.contains("token-expired"), "{stream}");
+}
+
+/// Notes whose list rule reads `@auth.id`, `@auth.role`, `@auth.tenant`
+/// and a claim of its own, under `[auth] claims` names of its own.
+const NOTES: &str = r#"
+[manifest]
+format = 1
+version = 1
+
+[entities.note]
+table = "note"
+primary_key = ["id"]
+[entities.note.fields]
+id = { type = "int64" }
+owner = { type = "string" }
+org = { type = "string" }
+level = { type = "int64" }
+[entities.note.rules]
+list = "owner = @auth.id || @auth.role = 'auditor' || (org = @auth.tenant && level <= @auth.clearance)"
+
+[auth]
+jwt_secret = "${BAAS_RULES_TEST_SECRET}"
+claims = { id = "uid", role = "app.role", tenant = "org" }
+"#;
+
+/// `[auth] claims` names the claims behind `@auth.id`, `@auth.role` and
+/// `@auth.tenant` (a dotted name reaches into an object claim); any other
+/// claim is `@auth.<claim>`. Verified tokens through HTTP on SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_map_to_auth_id_role_tenant_and_any_claim() {
+    let manifest = load(NOTES);
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) =
+        baas::serve::SqliteStore::dev(&dir.path().join("notes.sqlite3"), &manifest, false).unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    for (id, owner, org, level) in [
+        (1, "u1", "acme", 1),
+        (2, "u2", "acme", 3),
+        (3, "u3", "acme", 2),
+        (4, "u4", "other", 1),
+    ] {
+        let mut values = Values::new();
+        values.insert("id".into(), baas::query::Value::Int(id));
+        values.insert("owner".into(), baas::query::Value::Text(owner.into()));
+        values.insert("org".into(), baas::query::Value::Text(org.into()));
+        values.insert("level".into(), baas::query::Value::Int(level));
+        store.insert(&manifest, "note", &values).await.unwrap();
+    }
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("BAAS_RULES_TEST_SECRET={SECRET}\n"),
+    )
+    .unwrap();
+    let state = baas::serve::AppState::new(manifest.clone(), store);
+    state.use_manifest_dir(dir.path()).unwrap();
+    let router = baas::serve::router(state);
+    let exp = expires_in(600);
+    for (claims, expected) in [
+        (json!({ "uid": "u2" }), vec![2]),
+        // `sub` is not the id claim of this manifest.
+        (json!({ "sub": "u2" }), vec![]),
+        (json!({ "app": { "role": "auditor" } }), vec![1, 2, 3, 4]),
+        (json!({ "role": "auditor" }), vec![]),
+        (json!({ "org": "acme", "clearance": 2 }), vec![1, 3]),
+        (json!({ "org": "acme" }), vec![]),
+        (
+            json!({ "uid": "u4", "org": "acme", "clearance": 1 }),
+            vec![1, 4],
+        ),
+    ] {
+        let mut claims = claims;
+        claims["exp"] = json!(exp);
+        let caller = bearer(router.clone(), &hs256(&claims));
+        let list = get(&caller, "/api/note?order=id").await;
+        assert_eq!(list.status, 200, "{claims}: {}", list.body);
+        let expected: Vec<Value> = expected.into_iter().map(Value::from).collect();
+        assert_eq!(ids(&list), expected, "{claims}");
+    }
+}
+
+/// `rules test --url` with `[auth] claims` names: the rules and the
+/// policies read `@auth.role` and `@auth.tenant` through the same claims,
+/// so a claim merely called `role` or `tenant` grants nothing on either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_test_agrees_with_row_level_security_on_claim_names() {
+    let row = "row = { id = 3, owner = \"u3\", org = \"acme\", level = 2 }";
+    let cases = [
+        ("the owner", "{ uid = \"u3\" }", "allow"),
+        (
+            "a `sub` that is not the id claim",
+            "{ sub = \"u3\" }",
+            "deny",
+        ),
+        (
+            "the tenant's cleared reader",
+            "{ org = \"acme\", clearance = 2 }",
+            "allow",
+        ),
+        (
+            "a claim called tenant",
+            "{ tenant = \"acme\", clearance = 2 }",
+            "deny",
+        ),
+        ("an auditor", "{ app = { role = \"auditor\" } }", "allow"),
+        ("a claim called role", "{ role = \"auditor\" }", "deny"),
+    ];
+    let mut file = String::new();
+    for (name, claims, expect) in cases {
+        file.push_str(&format!(
+            "[[case]]\nname = \"{name}\"\nentity = \"note\"\naction = \"list\"\nclaims = {claims}\n{row}\nexpect = \"{expect}\"\n\n"
+        ));
+    }
+    rules_test_agrees_on_postgres("rules_claims_cli", NOTES, &file, cases.len()).await;
 }

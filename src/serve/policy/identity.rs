@@ -423,21 +423,31 @@ impl Identity {
     }
 
     /// The principal of verified claims.
-    pub fn principal(&self, mut claims: Map<String, Json>) -> Principal {
-        let text = |value: Option<&Json>| match value {
-            Some(Json::String(s)) => Some(s.clone()),
-            Some(Json::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
-        let id = text(claim(&claims, &self.claims.id));
-        let role = text(claim(&claims, &self.claims.role));
-        if self.claims.tenant != "tenant"
-            && let Some(tenant) = claim(&claims, &self.claims.tenant).cloned()
-        {
-            claims.insert("tenant".into(), tenant);
-        }
-        Principal::User { id, role, claims }
+    pub fn principal(&self, claims: Map<String, Json>) -> Principal {
+        principal_of(&self.claims, claims)
     }
+}
+
+/// The principal of verified `claims`, read through the `[auth] claims`
+/// names: `@auth.id` and `@auth.role` are the named claims only, and
+/// `@auth.tenant` is the named claim (a claim called `tenant` does not
+/// stand in for it when another is named), as the row-level security
+/// policies read them.
+pub fn principal_of(names: &AuthClaims, mut claims: Map<String, Json>) -> Principal {
+    let text = |value: Option<&Json>| match value {
+        Some(Json::String(s)) => Some(s.clone()),
+        Some(Json::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let id = text(claim(&claims, &names.id));
+    let role = text(claim(&claims, &names.role));
+    if names.tenant != "tenant" {
+        match claim(&claims, &names.tenant).cloned() {
+            Some(tenant) => claims.insert("tenant".into(), tenant),
+            None => claims.remove("tenant"),
+        };
+    }
+    Principal::User { id, role, claims }
 }
 
 /// A claim by name, or by a dotted path into object claims.
