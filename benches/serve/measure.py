@@ -164,6 +164,14 @@ def table(results):
                     ratios.append(f"{scenario}: {ours['rps'] / theirs['rps']:.1f}x")
             if ratios:
                 print(f"{server} / json-server req/s: " + ", ".join(ratios))
+    # The authenticated list (a verified JWT and a row rule) against the
+    # same list on the open API: the floor is 85% of its throughput.
+    for scenario in scenarios:
+        ours, theirs = cell.get(("baas-auth", scenario)), cell.get(("baas-sqlite", scenario))
+        if ours and theirs and theirs["rps"] > 0:
+            share = ours["rps"] / theirs["rps"]
+            verdict = "meets" if share >= 0.85 else "BELOW"
+            print(f"baas-auth / baas-sqlite req/s, {scenario}: {share:.0%} (floor 85%: {verdict})")
     if any(not all(c.startswith("2") for c in line["statuses"]) or not line["statuses"] for line in lines):
         print("* some answers were not 2xx (see the log above)")
 

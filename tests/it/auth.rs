@@ -1295,6 +1295,89 @@ fn a_websocket_session_ends_when_its_token_expires() {
     assert_eq!(service.read_within(Duration::from_secs(3)), None);
 }
 
+/// `[auth] leeway_seconds` forgives a clock a few seconds off, no more: a
+/// token that expired 2 s ago or becomes valid in 2 s passes with a leeway
+/// of 5 s; one that expired 30 s ago does not.
+#[test]
+fn the_leeway_forgives_a_few_seconds_of_clock_skew_only() {
+    let server = hs_server();
+    let token = |extra: Value| {
+        let mut claims = good_claims();
+        if let (Some(claims), Value::Object(extra)) = (claims.as_object_mut(), extra) {
+            claims.extend(extra);
+        }
+        hs256(SECRET.as_bytes(), &claims)
+    };
+    for (what, extra) in [
+        ("expired 2 s ago", json!({ "exp": now() - 2 })),
+        ("valid in 2 s", json!({ "nbf": now() + 2 })),
+    ] {
+        let (status, body, _) = server.get_with("/api/note", &token(extra));
+        assert_eq!(status, 200, "{what}: {body}");
+    }
+    assert_refused(
+        "expired 30 s ago",
+        server.get_with("/api/note", &token(json!({ "exp": now() - 30 }))),
+    );
+    assert_refused(
+        "valid in 30 s",
+        server.get_with("/api/note", &token(json!({ "nbf": now() + 30 }))),
+    );
+}
+
+/// `[api] cors_origins` through a served manifest: a named origin is
+/// answered (preflight included) with its own `Access-Control-Allow-Origin`;
+/// any other site is refused before it reaches the data.
+#[test]
+fn configured_cors_origins_are_answered_and_others_refused() {
+    let text = format!(
+        "{}\n[api]\ncors_origins = [\"https://app.example.com\"]\n",
+        manifest(HS_AUTH)
+    );
+    let server = AuthServer::start(
+        &text,
+        &[("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)],
+    );
+    let origin = |value: &str| {
+        let request = agent()
+            .get(&server.url("/api/note"))
+            .header("origin", value);
+        let response = request.call().unwrap();
+        let allowed = response
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (response.status().as_u16(), allowed)
+    };
+    assert_eq!(
+        origin("https://app.example.com"),
+        (200, Some("https://app.example.com".to_owned()))
+    );
+    assert_eq!(origin("https://evil.example").0, 403);
+    assert_eq!(origin("https://app.example.com.evil.example").0, 403);
+    let preflight = agent()
+        .run(
+            ureq::http::Request::builder()
+                .method("OPTIONS")
+                .uri(server.url("/api/note"))
+                .header("origin", "https://app.example.com")
+                .header("access-control-request-method", "POST")
+                .header(
+                    "access-control-request-headers",
+                    "authorization, content-type",
+                )
+                .body(())
+                .unwrap(),
+        )
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+}
+
 #[test]
 fn every_answer_carries_the_security_headers() {
     let server = AuthServer::start(&users_manifest(), &[("JWT_SECRET", SECRET)]);
