@@ -566,6 +566,24 @@ fn rule_errors_point_into_baas_toml() {
             "42:51",
             "unknown modifier `:same`",
         ),
+        (
+            r#"list   = "published = true || author_id = @auth.id""#,
+            r#"list   = "published = true || author_id:length > 1""#,
+            "39:31",
+            "`:length` counts the characters of a text or the items of an array, and `author_id` is int64",
+        ),
+        (
+            r#"view   = "published = true || author_id = @auth.id""#,
+            r#"view   = "published = true || author.org_id = author_id""#,
+            "40:31",
+            "must be of one row",
+        ),
+        (
+            r#"view   = "published = true || author_id = @auth.id""#,
+            r#"view   = "published = true || title > published""#,
+            "40:31",
+            "cannot be compared: `title` is string and `published` is bool",
+        ),
     ];
     for (from, to, at, message) in cases {
         assert!(MANIFEST.contains(from), "{from}");
@@ -1585,6 +1603,46 @@ async fn event_matrix(store: Arc<dyn Store>) {
     for (id, status) in [(1, 200), (2, 200), (3, 404), (4, 404), (5, 404)] {
         let answer = get(anonymous, &format!("/api/event/{id}")).await;
         assert_eq!(answer.status, status, "event {id}: {}", answer.body);
+    }
+    // The PostgREST profile plans its own queries and keeps the rule.
+    let state = baas::serve::AppState::new(manifest.clone(), store.clone());
+    state.use_manifest_dir(dir.path()).unwrap();
+    let postgrest = baas::serve::http::router_with(
+        state,
+        baas::serve::http::HttpOptions {
+            postgrest: Some("/rest/v1".into()),
+            ..Default::default()
+        },
+    );
+    let bob_token = format!(
+        "Bearer {}",
+        hs256(&json!({ "sub": "2", "exp": expires_in(600) }))
+    );
+    for (headers, expected) in [
+        (vec![], vec![1, 2]),
+        (
+            vec![("authorization", bob_token.as_str())],
+            vec![1, 2, 3, 4, 5],
+        ),
+    ] {
+        let answer = crate::serve::raw(
+            &postgrest,
+            "GET",
+            "/rest/v1/event?select=id&order=id",
+            None,
+            &headers,
+        )
+        .await;
+        assert_eq!(answer.status.as_u16(), 200, "{}", answer.body);
+        let got: Vec<Value> = answer
+            .body
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", answer.body))
+            .iter()
+            .map(|row| row["id"].clone())
+            .collect();
+        let expected: Vec<Value> = expected.into_iter().map(Value::from).collect();
+        assert_eq!(got, expected, "{}", answer.body);
     }
 
     // create: the body's title length and its two timestamps.
