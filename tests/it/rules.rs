@@ -2069,7 +2069,7 @@ owner = { type = "string" }
 org = { type = "string" }
 level = { type = "int64" }
 [entities.note.rules]
-list = "owner = @auth.id || @auth.role = 'auditor' || (org = @auth.tenant && level <= @auth.clearance)"
+list = "owner = @auth.id || @auth.role = 'auditor' || (org = @auth.tenant && level <= @auth.clearance) || @auth.groups:length >= 3"
 
 [auth]
 jwt_secret = "${BAAS_RULES_TEST_SECRET}"
@@ -2120,6 +2120,8 @@ async fn claims_map_to_auth_id_role_tenant_and_any_claim() {
             json!({ "uid": "u4", "org": "acme", "clearance": 1 }),
             vec![1, 4],
         ),
+        (json!({ "groups": ["a", "b", "c"] }), vec![1, 2, 3, 4]),
+        (json!({ "groups": ["a", "b"] }), vec![]),
     ] {
         let mut claims = claims;
         claims["exp"] = json!(exp);
@@ -2156,6 +2158,12 @@ async fn rules_test_agrees_with_row_level_security_on_claim_names() {
         ),
         ("an auditor", "{ app = { role = \"auditor\" } }", "allow"),
         ("a claim called role", "{ role = \"auditor\" }", "deny"),
+        (
+            "three groups",
+            "{ groups = [\"a\", \"b\", \"c\"] }",
+            "allow",
+        ),
+        ("two groups", "{ groups = [\"a\", \"b\"] }", "deny"),
     ];
     let mut file = String::new();
     for (name, claims, expect) in cases {
