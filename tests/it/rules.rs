@@ -2173,3 +2173,41 @@ async fn rules_test_agrees_with_row_level_security_on_claim_names() {
     }
     rules_test_agrees_on_postgres("rules_claims_cli", NOTES, &file, cases.len()).await;
 }
+
+/// `baas rules test` on a file it cannot use exits 2 (DESIGN.md's
+/// unexpected failure) and says what is wrong and where; a missing file
+/// too.
+#[test]
+fn rules_test_exits_2_on_a_malformed_case_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), MANIFEST).unwrap();
+    let files = [
+        ("syntax.toml", "this is = = not toml\n", "line 1, column 6"),
+        (
+            "action.toml",
+            "[[case]]\nname = \"x\"\nentity = \"post\"\naction = \"fly\"\nexpect = \"allow\"\n",
+            "case 1 `action` must be list, view, create, update or delete",
+        ),
+        ("empty.toml", "", "no `[[case]]` tables"),
+    ];
+    for (name, text, message) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let output = crate::support::baas(dir.path())
+            .args(["rules", "test", name])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(name) && stderr.contains(message),
+            "{name}: {stderr}"
+        );
+    }
+    let output = crate::support::baas(dir.path())
+        .args(["rules", "test", "missing.toml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot read `missing.toml`"), "{stderr}");
+}
