@@ -221,6 +221,9 @@ async fn external_changes(
 ) -> anyhow::Result<Option<String>> {
     let manifest = state.snapshot().source_manifest().clone();
     let external = manifest.realtime.as_ref().is_some_and(|r| r.external);
+    if let Some(SourceLocation::Mongodb { url }) = database {
+        return mongo_changes(state, url, external, cx).await;
+    }
     let Some(SourceLocation::Postgres { url }) = database else {
         if external {
             cx.printer.warn(
@@ -258,6 +261,41 @@ async fn external_changes(
             crate::realtime::CHANNEL
         )
     }))
+}
+
+/// `[realtime] external` on MongoDB: the change stream of the served
+/// database, where the server has them (said once when it has not).
+async fn mongo_changes(
+    state: &Arc<AppState>,
+    url: &str,
+    external: bool,
+    cx: &Context,
+) -> anyhow::Result<Option<String>> {
+    use crate::serve::events::mongo;
+    let database = mongo::open(url).await?;
+    if let Err(why) = mongo::supports_change_streams(&database).await {
+        if external {
+            cx.printer.warn(&format!(
+                "[realtime] external = true: {why}; only writes made through this server are sent to realtime subscribers"
+            ));
+        }
+        return Ok(None);
+    }
+    let current = state.clone();
+    let wanted = state.clone();
+    mongo::MongoChanges {
+        database,
+        events: state.kernel.events.clone(),
+        manifest: Arc::new(move || current.snapshot().manifest().clone()),
+        wanted: Arc::new(move || {
+            let snapshot = wanted.snapshot();
+            let realtime = snapshot.source_manifest().realtime.as_ref();
+            realtime.is_some_and(|r| r.external)
+        }),
+        store: state.kernel.stores.default_store(),
+    }
+    .start();
+    Ok(external.then(|| "changes made outside baas (the MongoDB change stream)".to_owned()))
 }
 
 /// Delivers `[[webhooks]]` from the served database's outbox, woken by

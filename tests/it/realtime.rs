@@ -1391,3 +1391,145 @@ fn the_external_listener_follows_hot_reload_on_postgres() {
     api(6, "marker 3");
     assert_eq!(summary(&subscriber.until("marker 3")), [s("create", 6)]);
 }
+
+/// `[realtime] external = true` on the MongoDB-wire server (it reports a
+/// replica set, so it has change streams): documents written with the
+/// driver, outside baas, reach subscribers (created, updated, deleted;
+/// under the list rule for an anonymous subscriber), and writes through
+/// the API are sent exactly once.
+#[test]
+fn mongodb_change_streams_send_writes_made_outside_baas() {
+    let Some(database) = crate::support::mongo::TempDatabase::create("realtime_stream") else {
+        return;
+    };
+    // The post's key is the document's `_id`; the others keep their own.
+    let text = external_manifest().replacen(
+        "[entities.post.fields]\nid = { type = \"int64\" }",
+        "[entities.post.fields]\nid = { type = \"int64\", column = \"_id\" }",
+        1,
+    );
+    assert!(text.contains("column = \"_id\""), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), text).unwrap();
+    let server = AuthServer::start_with(
+        dir,
+        &[
+            ("JWT_SECRET", SECRET),
+            ("BAAS_SERVICE_KEY", SERVICE_KEY),
+            ("BAAS_REALTIME_HEARTBEAT_MS", "200"),
+        ],
+        &["--db", database.url()],
+    );
+    let log_has = |text: &str| {
+        let started = std::time::Instant::now();
+        while !server.log().contains(text) {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no `{text}` in the log:\n{}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    log_has("the MongoDB change stream");
+    log_has("[realtime] external is on");
+    let service = Subscriber::open(&server, "subscribe=post", Some(SERVICE_KEY), None);
+    let anonymous = Subscriber::open(&server, "subscribe=post", None, None);
+    assert_eq!((service.status, anonymous.status), (200, 200));
+    orgs_and_authors(&server);
+    use mongodb::bson::doc;
+    // Outside baas: the driver, on a client of its own.
+    crate::support::block_on(async {
+        let posts = database
+            .connect()
+            .await
+            .collection::<mongodb::bson::Document>("post");
+        let draft =
+            doc! { "_id": 1_i64, "title": "outside draft", "published": false, "author_id": 1_i64 };
+        posts.insert_one(draft).await.unwrap();
+        let public =
+            doc! { "_id": 2_i64, "title": "outside public", "published": true, "author_id": 1_i64 };
+        posts.insert_one(public).await.unwrap();
+        posts
+            .update_one(
+                doc! { "_id": 2_i64 },
+                doc! { "$set": { "title": "outside public 2" } },
+            )
+            .await
+            .unwrap();
+        posts.delete_one(doc! { "_id": 1_i64 }).await.unwrap();
+    });
+    send(
+        &server,
+        "POST",
+        "/api/post",
+        SERVICE_KEY,
+        Some(post(3, "API marker", true, 2)),
+    );
+    let s = |kind: &str, key: i64, row: bool, old: bool| (kind.to_owned(), key, row, old);
+    // The API write is sent at commit, the outside ones as the change
+    // stream reports them: all five, the outside ones in order.
+    let seen: Vec<Message> = (0..5).map(|_| service.next()).collect();
+    let mut summary = summary(&seen);
+    let api = summary
+        .iter()
+        .position(|e| e.1 == 3)
+        .unwrap_or_else(|| panic!("{seen:#?}"));
+    summary.remove(api);
+    assert_eq!(
+        summary,
+        [
+            s("create", 1, true, false),
+            s("create", 2, true, false),
+            s("update", 2, true, true),
+            s("delete", 1, false, true),
+        ],
+        "{seen:#?}\n{}",
+        server.log()
+    );
+    let update = seen.iter().find(|m| m.data["type"] == "update").unwrap();
+    assert_eq!(
+        update.data["row"]["title"], "outside public 2",
+        "{update:?}"
+    );
+    // Anonymous: the published post only (the draft's delete carries the
+    // key only, which the list rule cannot show).
+    let seen: Vec<Message> = (0..3).map(|_| anonymous.next()).collect();
+    let mut keys: Vec<(String, i64)> = summary_keys(&seen);
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            ("create".into(), 2),
+            ("create".into(), 3),
+            ("update".into(), 2)
+        ],
+        "{seen:#?}"
+    );
+    // Nothing twice: one more API write is the next event.
+    send(
+        &server,
+        "POST",
+        "/api/post",
+        SERVICE_KEY,
+        Some(post(4, "API marker 2", true, 2)),
+    );
+    let after = service.until("API marker 2");
+    assert_eq!(
+        summary_keys(&after),
+        [("create".to_owned(), 4)],
+        "{after:#?}"
+    );
+}
+
+fn summary_keys(messages: &[Message]) -> Vec<(String, i64)> {
+    messages
+        .iter()
+        .map(|m| {
+            (
+                m.event.clone(),
+                m.data["key"][0].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}

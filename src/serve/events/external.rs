@@ -145,70 +145,75 @@ impl External {
             return;
         }
         let manifest = (self.manifest)();
-        if let Some(change) = self.change(&manifest, notification).await {
+        if let Some(change) = change(&*self.store, &manifest, notification).await {
             self.events.publish(change);
         }
     }
+}
 
-    /// The change `notification` announces, for an entity `manifest` serves.
-    async fn change(&self, manifest: &Arc<Manifest>, notification: Notification) -> Option<Change> {
-        let entity = manifest.entities.get(&notification.entity)?;
-        let kind = match notification.op {
-            Operation::Insert => ChangeKind::Create,
-            Operation::Update => ChangeKind::Update,
-            Operation::Delete => ChangeKind::Delete,
-        };
-        let old = notification.old.as_ref().map(|row| by_field(entity, row));
-        let new = match kind {
-            ChangeKind::Delete => None,
-            ChangeKind::Create | ChangeKind::Update => {
-                let reread = self.reread(manifest, &notification).await;
-                reread.or_else(|| notification.new.as_ref().map(|row| by_field(entity, row)))
-            }
-        };
-        let old = match (old, kind) {
-            (Some(old), _) => Some(old),
-            // Too large for NOTIFY: only the key is known.
-            (None, ChangeKind::Update | ChangeKind::Delete) => Some(key_row(entity, &notification)),
-            (None, ChangeKind::Create) => None,
-        };
-        Some(Change {
-            tenant: None,
-            entity: notification.entity,
-            kind,
-            key: notification.key,
-            old,
-            new,
+/// The change `notification` announces, for an entity `manifest` serves;
+/// the row after a create or update read again through `store`.
+pub(super) async fn change(
+    store: &dyn Store,
+    manifest: &Arc<Manifest>,
+    notification: Notification,
+) -> Option<Change> {
+    let entity = manifest.entities.get(&notification.entity)?;
+    let kind = match notification.op {
+        Operation::Insert => ChangeKind::Create,
+        Operation::Update => ChangeKind::Update,
+        Operation::Delete => ChangeKind::Delete,
+    };
+    let old = notification.old.as_ref().map(|row| by_field(entity, row));
+    let new = match kind {
+        ChangeKind::Delete => None,
+        ChangeKind::Create | ChangeKind::Update => {
+            let reread = reread(store, manifest, &notification).await;
+            reread.or_else(|| notification.new.as_ref().map(|row| by_field(entity, row)))
+        }
+    };
+    let old = match (old, kind) {
+        (Some(old), _) => Some(old),
+        // Too large for NOTIFY (or no pre-image): only the key is known.
+        (None, ChangeKind::Update | ChangeKind::Delete) => Some(key_row(entity, &notification)),
+        (None, ChangeKind::Create) => None,
+    };
+    Some(Change {
+        tenant: None,
+        entity: notification.entity,
+        kind,
+        key: notification.key,
+        old,
+        new,
+    })
+}
+
+/// The row as the API reads it now (`None` when gone or unreadable).
+async fn reread(
+    store: &dyn Store,
+    manifest: &Arc<Manifest>,
+    notification: &Notification,
+) -> Option<Row> {
+    let entity = manifest.entities.get(&notification.entity)?;
+    let key = entity
+        .primary_key
+        .iter()
+        .zip(&notification.key)
+        .map(|(name, value)| {
+            let field = entity.fields.get(name)?;
+            crate::query::value_from_json(field, value).ok()
         })
-    }
-
-    /// The row as the API reads it now (`None` when gone or unreadable).
-    async fn reread(&self, manifest: &Arc<Manifest>, notification: &Notification) -> Option<Row> {
-        let entity = manifest.entities.get(&notification.entity)?;
-        let key = entity
-            .primary_key
-            .iter()
-            .zip(&notification.key)
-            .map(|(name, value)| {
-                let field = entity.fields.get(name)?;
-                crate::query::value_from_json(field, value).ok()
-            })
-            .collect::<Option<Vec<_>>>()?;
-        match self
-            .store
-            .get(manifest, &notification.entity, &key, None)
-            .await
-        {
-            Ok(row) => row,
-            Err(error) => {
-                tracing::warn!(
-                    target: "baas::realtime",
-                    "cannot read `{}` {:?} after a database change: {error}",
-                    notification.entity,
-                    notification.key
-                );
-                None
-            }
+        .collect::<Option<Vec<_>>>()?;
+    match store.get(manifest, &notification.entity, &key, None).await {
+        Ok(row) => row,
+        Err(error) => {
+            tracing::warn!(
+                target: "baas::realtime",
+                "cannot read `{}` {:?} after a database change: {error}",
+                notification.entity,
+                notification.key
+            );
+            None
         }
     }
 }

@@ -8,6 +8,7 @@
 //! or memory grow.
 
 pub mod external;
+pub mod mongo;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -24,7 +25,7 @@ pub const CAPACITY: usize = 4096;
 pub const HISTORY: usize = 1024;
 
 /// The kind of write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
     Create,
