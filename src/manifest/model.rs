@@ -115,7 +115,7 @@ pub struct Tenancy {
     /// `${ENV}` reference [default: `[source] url`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// The tenant column (`strategy = "row"`).
+    /// The tenant column (`strategy = "row"`) [default: `tenant_id`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
     /// Tenant pools open at once at most; the least recently used one is
@@ -128,6 +128,16 @@ pub struct Tenancy {
 }
 
 impl Tenancy {
+    /// The tenant column of `strategy = "row"` when `column` is not given.
+    pub const DEFAULT_COLUMN: &'static str = "tenant_id";
+
+    /// The tenant column every entity carries, with `strategy = "row"`
+    /// only.
+    pub fn row_column(&self) -> Option<&str> {
+        (self.strategy == TenancyStrategy::Row)
+            .then(|| self.column.as_deref().unwrap_or(Self::DEFAULT_COLUMN))
+    }
+
     /// How a request names its tenant when `resolve` is not given.
     pub const DEFAULT_RESOLVE: &'static [&'static str] =
         &["claim:tenant", "header:x-tenant", "path"];

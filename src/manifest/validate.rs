@@ -819,22 +819,15 @@ impl Checker<'_> {
                 }
             }
         }
-        match (&tenancy.column, strategy) {
-            (None, TenancyStrategy::Row) => self.push(
-                ProblemKind::MissingKey,
-                "tenancy",
-                "strategy `row` needs the name of the tenant column".into(),
-                Some("add `column = \"tenant_id\"` (a string field of every entity)".into()),
-            ),
-            (Some(_), TenancyStrategy::Row) | (None, _) => {}
-            (Some(_), other) => self.push(
+        if tenancy.column.is_some() && strategy != TenancyStrategy::Row {
+            self.push(
                 ProblemKind::InvalidValue,
                 "tenancy.column",
-                format!("`column` applies to strategy `row`, not `{other}`"),
+                format!("`column` applies to strategy `row`, not `{strategy}`"),
                 Some("remove `column`, or set `strategy = \"row\"`".into()),
-            ),
+            );
         }
-        if let (Some(column), TenancyStrategy::Row) = (&tenancy.column, strategy) {
+        if let Some(column) = tenancy.row_column() {
             for (name, entity) in &self.manifest.entities {
                 if !entity.fields.contains_key(column) {
                     self.push(

@@ -6,6 +6,7 @@
 //! | `file` | `.baas/tenants/{slug}.sqlite3` | that path, relative to the manifest |
 //! | `schema` | schema `{slug}` on the server | `${DATABASE_URL}#schema={slug}` |
 //! | `database` | database `{server's database}_{slug}` | `${DATABASE_URL}#database=app_acme` |
+//! | `row` | the deployment's tables, rows whose tenant column is `{slug}` | `#row=tenant_id` |
 //!
 //! The server stays the `${ENV}` reference written in baas.toml: a location
 //! never carries a password. A schema tenant's connections set
@@ -37,10 +38,15 @@ pub enum Place {
     /// A database of its own on `server` (PostgreSQL, MySQL/MariaDB or
     /// MongoDB), reached by swapping the database name of `server`.
     Database { server: String, database: String },
+    /// The deployment's own tables, the rows whose `column` names the
+    /// tenant (`strategy = "row"`): nothing to make, connect to or migrate
+    /// apart from the deployment's database.
+    Row { column: String },
 }
 
 const SCHEMA_MARK: &str = "#schema=";
 const DATABASE_MARK: &str = "#database=";
+const ROW_MARK: &str = "#row=";
 
 /// The longest database name every engine takes (PostgreSQL cuts longer
 /// names silently, MySQL refuses more than 64).
@@ -100,15 +106,25 @@ impl Place {
                 }
                 Ok(Self::Database { server, database })
             }
-            TenancyStrategy::Row => Err(TenancyError::refused(
-                "strategy `row` keeps every tenant in the one database: there is no place to make",
-                "a `row` tenant is registered with `baas tenants create`, which makes no database",
-            )),
+            TenancyStrategy::Row => Ok(Self::Row {
+                column: tenants
+                    .manifest
+                    .tenancy
+                    .as_ref()
+                    .and_then(|tenancy| tenancy.row_column())
+                    .unwrap_or(crate::manifest::Tenancy::DEFAULT_COLUMN)
+                    .to_owned(),
+            }),
         }
     }
 
     /// The place a registry location names.
     pub fn parse(location: &str) -> Self {
+        if let Some(column) = location.strip_prefix(ROW_MARK) {
+            return Self::Row {
+                column: column.to_owned(),
+            };
+        }
         if let Some((server, schema)) = location.rsplit_once(SCHEMA_MARK) {
             return Self::Schema {
                 server: server.to_owned(),
@@ -134,6 +150,7 @@ impl Place {
             Self::Database { server, database } => {
                 format!("{server}{DATABASE_MARK}{database}")
             }
+            Self::Row { column } => format!("{ROW_MARK}{column}"),
         }
     }
 
@@ -155,6 +172,21 @@ impl Place {
                     TenancyError::refused(
                         format!("tenant database `{}`: {error}", redact(&resolved)),
                         "check the tenants' server URL in baas.toml",
+                    )
+                })
+            }
+            Self::Row { .. } => {
+                let Some(server) = &tenants.server else {
+                    return Err(TenancyError::refused(
+                        "strategy `row` has no database to serve the tenants from",
+                        "set `[source] url` in baas.toml",
+                    ));
+                };
+                let resolved = resolve(tenants, server)?;
+                SourceLocation::parse(&resolved, &tenants.dir).map_err(|error| {
+                    TenancyError::refused(
+                        format!("the database `{}`: {error}", redact(&resolved)),
+                        "check `[source] url` in baas.toml",
                     )
                 })
             }
@@ -190,6 +222,7 @@ impl Place {
                 let (engine, resolved) = engine_of(tenants, server)?;
                 server::create_database(engine, &resolved, database).await
             }
+            Self::Row { .. } => Ok(()),
         }
     }
 
@@ -221,6 +254,8 @@ impl Place {
                 let (engine, resolved) = engine_of(tenants, server)?;
                 server::drop_database(engine, &resolved, database).await
             }
+            // The rows stay: they share tables with every other tenant's.
+            Self::Row { .. } => Ok(()),
         }
     }
 
@@ -306,6 +341,9 @@ mod tests {
             Place::Database {
                 server: "${DATABASE_URL}".into(),
                 database: "app_acme".into(),
+            },
+            Place::Row {
+                column: "tenant_id".into(),
             },
         ] {
             assert_eq!(Place::parse(&place.location()), place);

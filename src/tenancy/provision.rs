@@ -93,6 +93,11 @@ pub struct Applied {
 /// runner's lock; a SQLite tenant of a deployment without migrations is
 /// brought up to the manifest instead (as the dev database is).
 pub async fn migrate(tenants: &Tenants, place: &Place) -> Result<Applied, TenancyError> {
+    // Row tenants live in the deployment's own tables: `baas migrate
+    // apply` migrates them all at once.
+    if matches!(place, Place::Row { .. }) {
+        return Ok(Applied::default());
+    }
     let location = place.connection(tenants)?;
     let Some(backend) = Backend::of(&location) else {
         return Err(TenancyError::Database(format!(

@@ -80,6 +80,11 @@ impl StoreResolver for TenantResolver {
                     return Err(not_served(tenant));
                 }
             };
+            // Row tenants share the deployment's store; the kernel keeps
+            // each to its rows.
+            if matches!(Place::parse(&record.location), Place::Row { .. }) {
+                return Ok(self.default.clone());
+            }
             self.pools
                 .get(tenant, &record.location, || async {
                     let place = Place::parse(&record.location);

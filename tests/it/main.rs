@@ -34,4 +34,5 @@ mod sqlite;
 mod studio;
 mod tenancy;
 mod tenancy_db;
+mod tenancy_row;
 mod webhooks;

@@ -15,6 +15,7 @@
 
 pub mod bulk;
 pub mod expand;
+mod tenant;
 
 use std::sync::Arc;
 
@@ -140,8 +141,11 @@ impl Kernel {
         {
             return Err(KernelError::NoKey(operation.entity));
         }
+        // `[tenancy] strategy = "row"`: the tenant's rows only, as a rule.
+        let mut operation = operation;
+        let tenant_scope = tenant::confine(schema, &mut operation)?;
         let scope = match self.policy.decide(schema, &operation) {
-            Decision::Allow { scope } => scope,
+            Decision::Allow { scope } => and(scope, tenant_scope),
             Decision::Deny { reason } => return Err(KernelError::Denied(reason)),
         };
         let store = self.stores.resolve(operation.tenant.as_deref()).await?;
@@ -372,8 +376,9 @@ impl Kernel {
             }
         }
         if changed {
+            let tenant_scope = tenant::confine(schema, operation)?;
             match self.policy.decide(schema, operation) {
-                Decision::Allow { scope: again } => *scope = again,
+                Decision::Allow { scope: again } => *scope = and(again, tenant_scope),
                 Decision::Deny { reason } => return Err(KernelError::Denied(reason)),
             }
         }

@@ -1,0 +1,76 @@
+//! `[tenancy] strategy = "row"`: every tenant's rows share the tables, told
+//! apart by the tenant column (`tenant_id` unless `column` says), and the
+//! kernel confines each operation to its tenant as a rule would, on every
+//! engine:
+//!
+//! - list, view, update and delete see only rows whose column is the
+//!   operation's tenant (a scope ANDed with the policy's, so a client's
+//!   filter, `count`, `expand` and bulk writes cannot reach past it);
+//! - create stamps the column with the tenant;
+//! - a body naming another tenant in the column (or null) is refused with
+//!   403, on create and update alike: a row never moves between tenants.
+//!
+//! Realtime events carry the operation's tenant and reach that tenant's
+//! subscribers only (`serve::http::realtime`).
+
+use serde_json::Value as Json;
+
+use super::{Action, KernelError, Operation, Schema};
+use crate::query::{Filter, Op, QueryError};
+
+/// Stamps and checks the body of `operation` and returns the scope that
+/// keeps it in its tenant's rows; `None` without `strategy = "row"`.
+pub(super) fn confine(
+    schema: &Schema,
+    operation: &mut Operation,
+) -> Result<Option<Filter>, KernelError> {
+    let Some(column) = schema
+        .manifest
+        .tenancy
+        .as_ref()
+        .and_then(|tenancy| tenancy.row_column())
+    else {
+        return Ok(None);
+    };
+    let entity = schema.entity(&operation.entity)?;
+    if !entity.fields.contains_key(column) {
+        // Validation puts the column on every entity; a manifest that
+        // somehow lacks it serves nothing rather than every tenant's rows.
+        return Err(KernelError::Denied(format!(
+            "`{}` has no tenant column `{column}`",
+            operation.entity
+        )));
+    }
+    let Some(tenant) = operation.tenant.clone() else {
+        return Err(KernelError::Query(QueryError {
+            at: "tenant".into(),
+            message: "this API serves tenants: name the tenant of the request (see `[tenancy] resolve` in baas.toml)".into(),
+        }));
+    };
+    if let Some(object) = operation
+        .body
+        .as_mut()
+        .and_then(|body| body.json.as_object_mut())
+    {
+        match object.get(column) {
+            None => {}
+            Some(Json::String(named)) if *named == tenant => {}
+            Some(_) => {
+                return Err(KernelError::Denied(format!(
+                    "`{column}` is the tenant column: this request is for tenant `{tenant}` and may not name another"
+                )));
+            }
+        }
+        if operation.action == Action::Create {
+            object.insert(column.to_owned(), Json::String(tenant.clone()));
+        }
+    }
+    if operation.action == Action::Create {
+        return Ok(None);
+    }
+    Ok(Some(Filter::Compare {
+        field: column.to_owned(),
+        op: Op::Eq,
+        value: super::expand::typed(entity, column, &Json::String(tenant)),
+    }))
+}

@@ -1,0 +1,299 @@
+//! `strategy = "row"`: every tenant in the same tables, told apart by the
+//! tenant column, which the kernel enforces like a rule on every engine. The
+//! attacks: a token for one tenant with a header naming another, a body
+//! naming another tenant, a filter on the tenant column, an expand into
+//! another tenant's row, another tenant's row by key, and realtime.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::tenancy::{
+    As, AsServer, SECRET, SERVICE_KEY, create_tenant, run_ok, send, subscribe, tenant_manifest,
+    titles, token,
+};
+
+/// The test manifest with `strategy = "row"` and a `tenant_id` column on
+/// both entities.
+fn row_manifest(source: &str) -> String {
+    tenant_manifest(source, "row")
+        .replace(
+            "name = { type = \"string\" }\n",
+            "name = { type = \"string\" }\ntenant_id = { type = \"string\" }\n",
+        )
+        .replace(
+            "title = { type = \"string\" }\n",
+            "title = { type = \"string\" }\ntenant_id = { type = \"string\" }\n",
+        )
+}
+
+fn encoded(filter: &Value) -> String {
+    url::form_urlencoded::byte_serialize(filter.to_string().as_bytes()).collect()
+}
+
+fn assert_row_isolated(server: &AsServer) {
+    let mut authors = std::collections::BTreeMap::new();
+    let mut notes = std::collections::BTreeMap::new();
+    for tenant in ["acme", "globex"] {
+        let (status, author) = send(
+            server,
+            "POST",
+            "/api/author",
+            As::Service(tenant),
+            Some(json!({ "name": format!("{tenant} author") })),
+        );
+        assert_eq!(status, 201, "{author}");
+        assert_eq!(author["tenant_id"], tenant, "create stamps the tenant");
+        let (status, note) = send(
+            server,
+            "POST",
+            "/api/note",
+            As::Service(tenant),
+            Some(json!({ "title": format!("{tenant} secret"), "author_id": author["id"] })),
+        );
+        assert_eq!(status, 201, "{note}");
+        authors.insert(tenant, author["id"].clone());
+        notes.insert(tenant, note["id"].as_i64().unwrap());
+    }
+    let acme = As::User(Some("acme"), None);
+
+    // A body naming another tenant: 403, for the service key too (it names
+    // its tenant by header, the body may not contradict it).
+    for who in [acme, As::Service("acme")] {
+        let (status, problem) = send(
+            server,
+            "POST",
+            "/api/note",
+            who,
+            Some(json!({ "title": "smuggled", "tenant_id": "globex" })),
+        );
+        assert_eq!(status, 403, "{problem}");
+    }
+    let (status, problem) = send(
+        server,
+        "POST",
+        "/api/note",
+        acme,
+        Some(json!({ "title": "null tenant", "tenant_id": null })),
+    );
+    assert_eq!(status, 403, "{problem}");
+    // Naming its own tenant is fine.
+    let (status, own) = send(
+        server,
+        "POST",
+        "/api/note",
+        acme,
+        Some(json!({ "title": "acme own", "tenant_id": "acme" })),
+    );
+    assert_eq!(status, 201, "{own}");
+    let own_id = own["id"].as_i64().unwrap();
+    // A row may not be moved to another tenant.
+    let (status, _) = send(
+        server,
+        "PATCH",
+        &format!("/api/note/{own_id}"),
+        acme,
+        Some(json!({ "tenant_id": "globex" })),
+    );
+    assert_eq!(status, 403);
+
+    // Lists and counts: acme's rows only, whatever the filter says.
+    let (status, list) = send(server, "GET", "/api/note?count=exact", acme, None);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(titles(&list), ["acme secret", "acme own"]);
+    assert_eq!(list["count"], 2);
+    for query in [
+        "tenant_id=neq.acme".to_owned(),
+        "tenant_id=eq.globex".to_owned(),
+        format!(
+            "where={}",
+            encoded(&json!({ "or": [{ "tenant_id": "globex" }, { "title": { "like": "%" } }] }))
+        ),
+    ] {
+        let (status, list) = send(
+            server,
+            "GET",
+            &format!("/api/note?count=exact&{query}"),
+            acme,
+            None,
+        );
+        assert_eq!(status, 200, "{query}: {list}");
+        assert!(
+            !list.to_string().contains("globex secret"),
+            "{query}: {list}"
+        );
+    }
+
+    // Another tenant's row by key: not found, for every action.
+    let globex_note = notes["globex"];
+    for method in ["GET", "PATCH", "DELETE"] {
+        let body = (method == "PATCH").then(|| json!({ "title": "hijacked" }));
+        let (status, problem) = send(
+            server,
+            method,
+            &format!("/api/note/{globex_note}"),
+            acme,
+            body,
+        );
+        assert_eq!(status, 404, "{method}: {problem}");
+    }
+    // Expand into another tenant's row: acme's note pointing at globex's
+    // author reads as having none.
+    let (status, pointing) = send(
+        server,
+        "POST",
+        "/api/note",
+        acme,
+        Some(json!({ "title": "acme pointing", "author_id": authors["globex"] })),
+    );
+    assert_eq!(status, 201, "{pointing}");
+    let (status, row) = send(
+        server,
+        "GET",
+        &format!("/api/note/{}?expand=author", pointing["id"]),
+        acme,
+        None,
+    );
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row["author"], Value::Null, "{row}");
+    assert!(!row.to_string().contains("globex author"), "{row}");
+    let (status, row) = send(
+        server,
+        "GET",
+        &format!("/api/note/{}?expand=author", notes["acme"]),
+        acme,
+        None,
+    );
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row["author"]["name"], "acme author", "{row}");
+
+    // A forged header or path with acme's token: 403.
+    for (path, header) in [("/api/note", Some("globex")), ("/t/globex/api/note", None)] {
+        let (status, problem) = send(server, "GET", path, As::User(Some("acme"), header), None);
+        assert_eq!(status, 403, "{path}: {problem}");
+    }
+
+    // globex still has exactly its own row, untouched.
+    let (status, list) = send(
+        server,
+        "GET",
+        "/api/note?count=exact",
+        As::Service("globex"),
+        None,
+    );
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(titles(&list), ["globex secret"]);
+    assert_eq!(list["count"], 1);
+
+    // Realtime: acme's subscriber sees acme's change and never globex's.
+    let events = subscribe(server, &token(Some("acme")));
+    send(
+        server,
+        "POST",
+        "/api/note",
+        As::Service("globex"),
+        Some(json!({ "title": "globex live" })),
+    );
+    send(
+        server,
+        "POST",
+        "/api/note",
+        As::Service("acme"),
+        Some(json!({ "title": "acme live" })),
+    );
+    let first = events
+        .recv_timeout(Duration::from_secs(10))
+        .expect("an event for acme");
+    assert_eq!(first["row"]["title"], "acme live", "{first}");
+
+    // An unknown tenant is 404, no tenant at all 400.
+    let (status, _) = send(server, "GET", "/api/note", As::Service("nosuch"), None);
+    assert_eq!(status, 404);
+    let (status, _) = send(server, "GET", "/api/note", As::User(None, None), None);
+    assert_eq!(status, 400);
+}
+
+fn make_tenants(dir: &Path, env: &[(&str, &str)]) {
+    for slug in ["acme", "globex"] {
+        let record = create_tenant(dir, env, slug);
+        assert_eq!(record["state"], "active", "{record}");
+        assert_eq!(record["location"], "#row=tenant_id", "{record}");
+    }
+}
+
+#[test]
+fn row_tenants_are_isolated_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), row_manifest("")).unwrap();
+    let env = [("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)];
+    make_tenants(dir.path(), &env);
+    let server = AsServer(crate::auth::AuthServer::start_in(dir, &env));
+    assert_row_isolated(&server);
+}
+
+#[test]
+fn row_tenants_are_isolated_on_postgres() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("tenancy_row") else {
+        return;
+    };
+    let url = db.url();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        row_manifest(crate::tenancy::PG_SOURCE),
+    )
+    .unwrap();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url.as_str()),
+    ];
+    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    run_ok(dir.path(), &env, &["migrate", "apply"]);
+    make_tenants(dir.path(), &env);
+    let server = AsServer(crate::auth::AuthServer::start_in(dir, &env));
+    assert_row_isolated(&server);
+    assert!(db.has_table("public.note"), "one set of tables for all");
+}
+
+#[test]
+fn row_tenants_are_isolated_on_mysql() {
+    let Some(db) = crate::support::mysql::TempDatabase::create("tenancy_row") else {
+        return;
+    };
+    let url = db.url();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        row_manifest("\n[source]\nengine = \"mysql\"\nurl = \"${TENANTS_DB}\"\n"),
+    )
+    .unwrap();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url.as_str()),
+    ];
+    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    run_ok(dir.path(), &env, &["migrate", "apply"]);
+    make_tenants(dir.path(), &env);
+    let server = AsServer(crate::auth::AuthServer::start_in(dir, &env));
+    assert_row_isolated(&server);
+}
+
+#[test]
+fn row_strategy_defaults_its_column_and_names_an_entity_without_it() {
+    let text = row_manifest("").replace("tenant_id = { type = \"string\" }\n", "");
+    let error =
+        baas::manifest::load_str(Path::new("baas.toml"), text).expect_err("no tenant column");
+    let rendered = baas::diagnostics::render_problems(&error, false);
+    assert!(
+        rendered.contains("entity `author` has no tenant column `tenant_id`"),
+        "{rendered}"
+    );
+    let loaded = baas::manifest::load_str(Path::new("baas.toml"), row_manifest("")).unwrap();
+    assert_eq!(
+        loaded.manifest.tenancy.unwrap().row_column(),
+        Some("tenant_id")
+    );
+}
