@@ -341,6 +341,14 @@ fn start_tenant_webhooks(
         records
             .into_iter()
             .filter(crate::tenancy::TenantRecord::serves)
+            // Row tenants write to the deployment's own outbox, which
+            // `start_webhooks` delivers once for all of them.
+            .filter(|record| {
+                !matches!(
+                    crate::tenancy::Place::parse(&record.location),
+                    crate::tenancy::Place::Row { .. }
+                )
+            })
             .map(|record| {
                 let location = crate::tenancy::Place::parse(&record.location)
                     .connection(&tenants)
