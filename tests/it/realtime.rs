@@ -1533,3 +1533,135 @@ fn summary_keys(messages: &[Message]) -> Vec<(String, i64)> {
         })
         .collect()
 }
+
+/// A program using the generated Rust client's `subscribe()` stream: a
+/// filtered subscription receives typed create/update/delete events of the
+/// rows it selects (not the others), and a resume from an id the server
+/// never gave yields `Realtime::Reset`.
+const RUST_SUBSCRIBE: &str = r#"use bookshop_example_client::*;
+use futures_util::StreamExt as _;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let url = std::env::args().nth(1).unwrap();
+    let db = Client::new(url);
+    let mut changes = Box::pin(
+        db.from::<Author>()
+            .filter(Author::name().like("R%"))
+            .subscribe()
+            .retry(std::time::Duration::from_millis(100))
+            .stream(),
+    );
+    // Let the stream open before writing.
+    let first = tokio::time::timeout(std::time::Duration::from_millis(300), changes.next()).await;
+    assert!(first.is_err(), "nothing yet: {first:?}");
+    let a = db.from::<Author>().create(&AuthorInsert { name: "Rust".into(), bio: None, born_on: None }).await?;
+    let _skip = db.from::<Author>().create(&AuthorInsert { name: "Not shown".into(), bio: None, born_on: None }).await?;
+    db.from::<Author>().update(&a.id, &AuthorUpdate { name: Some("Rusty".into()), ..Default::default() }).await?;
+    db.from::<Author>().delete(&a.id).await?;
+    for _ in 0..3 {
+        let item = tokio::time::timeout(std::time::Duration::from_secs(5), changes.next()).await.expect("an event").expect("open")?;
+        match item {
+            Realtime::Change(change) => println!("{:?} {} row={:?} old={:?}", change.kind, change.id, change.row.map(|r| r.name), change.old.map(|r| r.name)),
+            Realtime::Reset { last_event_id } => println!("reset {last_event_id}"),
+        }
+    }
+    // A resume from an id the server does not know: a reset.
+    let mut gone = Box::pin(db.from::<Author>().subscribe().last_event_id(1).stream());
+    match gone.next().await {
+        Some(Ok(Realtime::Reset { last_event_id })) => println!("reset {last_event_id}"),
+        other => panic!("{other:?}"),
+    }
+    println!("rust stream: ok");
+    Ok(())
+}
+"#;
+
+#[allow(clippy::print_stderr)]
+#[test]
+fn the_rust_client_streams_typed_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/example/baas.toml");
+    let manifest = baas::manifest::load_file(&example).unwrap().manifest;
+    let origin = baas::codegen::Origin {
+        manifest_path: "baas.toml".into(),
+        version: manifest.version,
+    };
+    let sdk = dir.path().join("sdk");
+    for file in baas::codegen::generate(&manifest, baas::codegen::Target::Rust, &origin).unwrap() {
+        let path = sdk.join(&file.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, file.content).unwrap();
+    }
+    let cargo_toml = sdk.join("Cargo.toml");
+    let mut text = std::fs::read_to_string(&cargo_toml).unwrap();
+    assert!(
+        text.contains("name = \"bookshop_example_client\""),
+        "{text}"
+    );
+    text.push_str("\n[dev-dependencies]\ntokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"time\"] }\n");
+    std::fs::write(&cargo_toml, text).unwrap();
+    std::fs::create_dir_all(sdk.join("examples")).unwrap();
+    std::fs::write(sdk.join("examples/smoke.rs"), RUST_SUBSCRIBE).unwrap();
+    // The crates come from the same folder as the codegen check's.
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/codegen-check");
+    let started = std::time::Instant::now();
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            "smoke",
+            "--message-format",
+            "short",
+        ])
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .current_dir(&sdk)
+        .output()
+        .unwrap();
+    eprintln!(
+        "cargo build of the Rust SDK's example: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let server = AuthServer::start_with(tempfile::tempdir().unwrap(), &[], &["--example"]);
+    let output = std::process::Command::new(target.join("debug/examples/smoke"))
+        .arg(server.url(""))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        server.log()
+    );
+    let lines: Vec<String> = stdout
+        .lines()
+        .map(|line| {
+            // Drop the event ids.
+            let mut words: Vec<&str> = line.split(' ').collect();
+            if words.len() > 2 && words[1].chars().all(|c| c.is_ascii_digit()) {
+                words.remove(1);
+            }
+            words.join(" ")
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "Create row=Some(\"Rust\") old=None",
+            "Update row=Some(\"Rusty\") old=Some(\"Rust\")",
+            "Delete row=None old=Some(\"Rusty\")",
+            "reset 1",
+            "rust stream: ok",
+        ],
+        "{stdout}"
+    );
+}
