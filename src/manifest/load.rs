@@ -380,8 +380,30 @@ const API_KEYS: &[&str] = &[
     "login_attempts_per_minute",
     "trusted_proxies",
     "postgrest",
+    "upstream",
 ];
-const OPERATION_KEYS: &[&str] = &["method", "path", "id", "entity", "summary"];
+const OPERATION_KEYS: &[&str] = &[
+    "method",
+    "path",
+    "id",
+    "entity",
+    "summary",
+    "action",
+    "query",
+    "pagination",
+    "rows",
+    "error",
+];
+const PAGINATION_KEYS: &[&str] = &["style", "limit", "offset", "page", "cursor", "next"];
+const UPSTREAM_KEYS: &[&str] = &[
+    "timeout_seconds",
+    "max_concurrency",
+    "retries",
+    "max_pages",
+    "expose_errors",
+    "credentials",
+];
+const CREDENTIALS_KEYS: &[&str] = &["in", "name", "value"];
 const MANIFEST_KEYS: &[&str] = &["format", "version"];
 const PROJECT_KEYS: &[&str] = &["name"];
 const SOURCE_KEYS: &[&str] = &["engine", "url", "schemas"];
@@ -920,6 +942,7 @@ impl Reader {
                     api.trusted_proxies = proxies;
                 }
                 "postgrest" => api.postgrest = self.mount_path(node, &path),
+                "upstream" => api.upstream = self.upstream(node, &path),
                 _ => {}
             }
         }
@@ -1020,6 +1043,11 @@ impl Reader {
         let mut id = None;
         let mut entity = None;
         let mut summary = None;
+        let mut action = None;
+        let mut query = Vec::new();
+        let mut pagination = None;
+        let mut rows = None;
+        let mut error = None;
         for (key, node) in self.entries(table, path, OPERATION_KEYS, "an API operation") {
             let child = key_path(path, key);
             match key {
@@ -1028,6 +1056,33 @@ impl Reader {
                 "id" => id = self.non_empty_string(node, &child),
                 "entity" => entity = self.non_empty_string(node, &child),
                 "summary" => summary = self.string(node, &child),
+                "action" => {
+                    action = self.choice(
+                        node,
+                        &child,
+                        OperationAction::ALL,
+                        OperationAction::parse,
+                        ProblemKind::InvalidValue,
+                    );
+                }
+                "query" => query = self.strings(node, &child).unwrap_or_default(),
+                "pagination" => pagination = self.pagination(node, &child),
+                "rows" => rows = self.non_empty_string(node, &child),
+                "error" => {
+                    error = self.string(node, &child);
+                    if let Some(pointer) = &error
+                        && !pointer.starts_with('/')
+                    {
+                        self.problem(
+                            Problem::new(
+                                ProblemKind::InvalidValue,
+                                &child,
+                                format!("`{pointer}` is not a JSON pointer"),
+                            )
+                            .with_help("write a pointer into the error body, such as \"/message\""),
+                        );
+                    }
+                }
                 _ => {}
             }
         }
@@ -1039,6 +1094,124 @@ impl Reader {
             id,
             entity,
             summary,
+            action,
+            query,
+            pagination,
+            rows,
+            error,
+        })
+    }
+
+    /// `pagination = { style = "offset", limit = "limit", offset = "offset" }`.
+    fn pagination(&mut self, node: Node<'_>, path: &str) -> Option<Pagination> {
+        let table = self.table(node, path)?;
+        let mut style = None;
+        let mut names: [Option<String>; 5] = Default::default();
+        for (key, node) in self.entries(table, path, PAGINATION_KEYS, "a pagination") {
+            let child = key_path(path, key);
+            match key {
+                "style" => {
+                    style = self.choice(
+                        node,
+                        &child,
+                        PaginationStyle::ALL,
+                        PaginationStyle::parse,
+                        ProblemKind::InvalidValue,
+                    );
+                }
+                _ => {
+                    if let Some(slot) = PAGINATION_KEYS[1..]
+                        .iter()
+                        .position(|name| *name == key)
+                        .and_then(|i| names.get_mut(i))
+                    {
+                        *slot = self.non_empty_string(node, &child);
+                    }
+                }
+            }
+        }
+        let style = self.required(style, path, "style", "pagination", "\"offset\"")?;
+        let [limit, offset, page, cursor, next] = names;
+        Some(Pagination {
+            style,
+            limit,
+            offset,
+            page,
+            cursor,
+            next,
+        })
+    }
+
+    /// `[api.upstream]`.
+    fn upstream(&mut self, node: Node<'_>, path: &str) -> Option<Upstream> {
+        let table = self.table(node, path)?;
+        let mut upstream = Upstream::default();
+        for (key, node) in self.entries(table, path, UPSTREAM_KEYS, "`[api.upstream]`") {
+            let child = key_path(path, key);
+            match key {
+                "timeout_seconds" => upstream.timeout_seconds = self.positive(node, &child),
+                "max_concurrency" => upstream.max_concurrency = self.positive(node, &child),
+                "retries" => upstream.retries = self.unsigned(node, &child),
+                "max_pages" => upstream.max_pages = self.positive(node, &child),
+                "expose_errors" => {
+                    upstream.expose_errors = self.bool(node, &child).unwrap_or(false);
+                }
+                "credentials" => upstream.credentials = self.credentials(node, &child),
+                _ => {}
+            }
+        }
+        Some(upstream)
+    }
+
+    /// `credentials = { in = "header", name = "X-API-Key", value = "${KEY}" }`.
+    fn credentials(&mut self, node: Node<'_>, path: &str) -> Option<Credentials> {
+        let table = self.table(node, path)?;
+        let mut location = None;
+        let mut name = None;
+        let mut value = None;
+        for (key, node) in self.entries(table, path, CREDENTIALS_KEYS, "credentials") {
+            let child = key_path(path, key);
+            match key {
+                "in" => {
+                    location = self.choice(
+                        node,
+                        &child,
+                        CredentialsIn::ALL,
+                        CredentialsIn::parse,
+                        ProblemKind::InvalidValue,
+                    );
+                }
+                "name" => name = self.non_empty_string(node, &child),
+                "value" => value = self.secret(node, &child, "UPSTREAM_TOKEN"),
+                _ => {}
+            }
+        }
+        let location = self.required(location, path, "in", "credentials", "\"bearer\"")?;
+        let needs_name = matches!(location, CredentialsIn::Header | CredentialsIn::Query);
+        if needs_name && name.is_none() {
+            self.problem(
+                Problem::new(
+                    ProblemKind::MissingKey,
+                    path,
+                    format!("credentials `in = \"{location}\"` need a `name`"),
+                )
+                .with_help("name the header or query parameter: `name = \"X-API-Key\"`"),
+            );
+        }
+        if location != CredentialsIn::Forward && value.is_none() && !table.contains_key("value") {
+            self.problem(
+                Problem::new(
+                    ProblemKind::MissingKey,
+                    path,
+                    format!("credentials `in = \"{location}\"` need a `value`"),
+                )
+                .with_help("write `value = \"${UPSTREAM_TOKEN}\"` and set it in the environment"),
+            );
+        }
+        Some(Credentials {
+            location,
+            name,
+            value,
         })
     }
 

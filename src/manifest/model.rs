@@ -261,6 +261,47 @@ pub struct Api {
     /// (`postgrest = true` is `/rest/v1`; a string is the path); off when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postgrest: Option<String>,
+    /// How `baas serve` calls the API when it serves it (`[source] engine = "http"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<Upstream>,
+}
+
+/// `[api.upstream]`: how the HTTP store calls the upstream API.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Upstream {
+    /// Seconds one upstream call may take, retries excluded [default: 10].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    /// Upstream calls in flight at most [default: 64].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<u64>,
+    /// Retries of an idempotent call (GET, PUT, DELETE) that failed to
+    /// connect or answered 502/503/504 [default: 2].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u64>,
+    /// Upstream pages read at most to filter a list locally [default: 10].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_pages: Option<u64>,
+    /// Show the upstream's error message in problems (off: only its status).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub expose_errors: bool,
+    /// The credentials sent upstream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
+}
+
+/// `credentials = { in = "header", name = "X-API-Key", value = "${KEY}" }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Credentials {
+    #[serde(rename = "in")]
+    pub location: CredentialsIn,
+    /// The header or query parameter name (`header`, `query`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The secret as an `${ENV}` reference (`bearer`, `header`, `query`;
+    /// `basic` takes `${USER}:${PASSWORD}`); unused by `forward`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// The path of the PostgREST-compatible profile when `[api] postgrest = true`.
@@ -371,7 +412,7 @@ impl Default for AuthUsers {
 }
 
 /// One operation of an existing API (`GET /pets/{petId}`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Operation {
     /// Upper-case HTTP method.
     pub method: String,
@@ -384,6 +425,40 @@ pub struct Operation {
     pub entity: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// What it does to `entity` when baas serves the API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<OperationAction>,
+    /// The query parameters it declares, paging ones excluded: the filters
+    /// the upstream applies itself.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub query: Vec<String>,
+    /// How a list operation pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagination: Option<Pagination>,
+    /// The key of a list response's rows (`data`); absent: the body is the array.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<String>,
+    /// A JSON pointer to the message in its error bodies (`/detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// `pagination = { style = "offset", limit = "limit", offset = "offset" }`:
+/// the style and the names of its parameters (`next`: the response key or
+/// pointer holding the next cursor).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pagination {
+    pub style: PaginationStyle,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// When a hook runs: before or after the write.
@@ -598,6 +673,40 @@ string_enum! {
 }
 
 string_enum! {
+    /// What an upstream operation does (`[[api.operations]] action`).
+    pub enum OperationAction {
+        List => "list",
+        Get => "get",
+        Create => "create",
+        Update => "update",
+        Replace => "replace",
+        Delete => "delete",
+    }
+}
+
+string_enum! {
+    /// How an upstream list pages: `limit`/`offset`, `page`/`per_page`, a
+    /// cursor from the previous page, or the `Link: <...>; rel="next"` header.
+    pub enum PaginationStyle {
+        Offset => "offset",
+        Page => "page",
+        Cursor => "cursor",
+        Link => "link",
+    }
+}
+
+string_enum! {
+    /// Where upstream credentials go.
+    pub enum CredentialsIn {
+        Forward => "forward",
+        Bearer => "bearer",
+        Basic => "basic",
+        Header => "header",
+        Query => "query",
+    }
+}
+
+string_enum! {
     /// The kind of thing a manifest was read from.
     pub enum SourceEngine {
         Postgres => "postgres",
@@ -610,6 +719,8 @@ string_enum! {
         Openapi => "openapi",
         Graphql => "graphql",
         Supabase => "supabase",
+        /// An upstream REST API served through baas (`[api]` operations).
+        Http => "http",
     }
 }
 

@@ -81,6 +81,9 @@ pub fn to_toml(manifest: &Manifest) -> String {
             Some(path) => line(&mut out, "postgrest", &string(path)),
             None => {}
         }
+        if let Some(upstream) = &api.upstream {
+            upstream_section(&mut out, upstream);
+        }
         for operation in &api.operations {
             out.push_str("\n[[api.operations]]\n");
             line(&mut out, "method", &string(&operation.method));
@@ -88,6 +91,7 @@ pub fn to_toml(manifest: &Manifest) -> String {
             optional(&mut out, "id", operation.id.as_deref());
             optional(&mut out, "entity", operation.entity.as_deref());
             optional(&mut out, "summary", operation.summary.as_deref());
+            operation_serving(&mut out, operation);
         }
     }
     if let Some(auth) = &manifest.auth {
@@ -568,6 +572,63 @@ fn escape_into(out: &mut String, c: char, multiline: bool) {
             let _ = write!(out, "\\u{:04X}", c as u32);
         }
         c => out.push(c),
+    }
+}
+
+/// What an operation tells the HTTP store: action, query parameters,
+/// pagination, rows key and error pointer.
+fn operation_serving(out: &mut String, operation: &super::model::Operation) {
+    optional(
+        out,
+        "action",
+        operation.action.map(|action| action.as_str()),
+    );
+    if !operation.query.is_empty() {
+        line(out, "query", &strings(&operation.query));
+    }
+    if let Some(pagination) = &operation.pagination {
+        let mut parts = vec![format!("style = {}", string(pagination.style.as_str()))];
+        for (key, value) in [
+            ("limit", &pagination.limit),
+            ("offset", &pagination.offset),
+            ("page", &pagination.page),
+            ("cursor", &pagination.cursor),
+            ("next", &pagination.next),
+        ] {
+            if let Some(value) = value {
+                parts.push(format!("{key} = {}", string(value)));
+            }
+        }
+        line(out, "pagination", &format!("{{ {} }}", parts.join(", ")));
+    }
+    optional(out, "rows", operation.rows.as_deref());
+    optional(out, "error", operation.error.as_deref());
+}
+
+/// `[api.upstream]`.
+fn upstream_section(out: &mut String, upstream: &super::model::Upstream) {
+    out.push_str("\n[api.upstream]\n");
+    for (key, value) in [
+        ("timeout_seconds", upstream.timeout_seconds),
+        ("max_concurrency", upstream.max_concurrency),
+        ("retries", upstream.retries),
+        ("max_pages", upstream.max_pages),
+    ] {
+        if let Some(value) = value {
+            line(out, key, &value.to_string());
+        }
+    }
+    if upstream.expose_errors {
+        line(out, "expose_errors", "true");
+    }
+    if let Some(credentials) = &upstream.credentials {
+        let mut parts = vec![format!("in = {}", string(credentials.location.as_str()))];
+        for (key, value) in [("name", &credentials.name), ("value", &credentials.value)] {
+            if let Some(value) = value {
+                parts.push(format!("{key} = {}", string(value)));
+            }
+        }
+        line(out, "credentials", &format!("{{ {} }}", parts.join(", ")));
     }
 }
 

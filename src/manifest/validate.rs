@@ -246,6 +246,19 @@ impl Checker<'_> {
                     None,
                 );
             }
+            if let Some(action) = operation.action
+                && operation.entity.is_none()
+            {
+                self.push(
+                    ProblemKind::MissingKey,
+                    &path,
+                    format!(
+                        "API operation `{} {}` has `action = \"{action}\"` but no `entity`",
+                        operation.method, operation.path
+                    ),
+                    Some("name the entity it serves: `entity = \"...\"`".into()),
+                );
+            }
             if let Some(entity) = &operation.entity
                 && !self.manifest.entities.contains_key(entity)
             {

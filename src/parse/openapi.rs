@@ -29,7 +29,12 @@
 //!   by their defaults, or 2.0 `schemes[0]://host` + `basePath` (`https`
 //!   when no scheme is given). Every operation is listed with its upper-case
 //!   method, path, `operationId` and `summary`, and the entity its request
-//!   body and success responses refer to, when they refer to exactly one.
+//!   body and success responses refer to, when they refer to exactly one
+//!   (the rows' entity when its responses name one). What serving the API
+//!   through baas needs (action, query parameters, pagination, rows key,
+//!   error pointer) is read by [`serving`].
+
+mod serving;
 
 use serde_json::Value;
 
@@ -573,8 +578,10 @@ fn build(
             id: operation.id,
             entity,
             summary: operation.summary,
+            ..Operation::default()
         });
     }
+    serving::annotate(root, version, &walker, &mut operations);
 
     let (enums, ledger) = walker.finish()?;
     let manifest = Manifest {

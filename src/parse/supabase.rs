@@ -725,6 +725,7 @@ fn operations(root: &Value, entities: &BTreeMap<String, Entity>) -> Vec<Operatio
                     .get("summary")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
+                ..Operation::default()
             });
         }
     }

@@ -205,9 +205,9 @@ fn petstore_expanded_merges_all_of_into_pet() {
         [
             "GET /pets id=findPets entity=Pet",
             // NewPet in, Pet out: two entities, so none is named.
-            "POST /pets id=addPet entity=-",
+            "POST /pets id=addPet entity=Pet",
             "GET /pets/{id} id=find pet by id entity=Pet",
-            "DELETE /pets/{id} id=deletePet entity=-",
+            "DELETE /pets/{id} id=deletePet entity=Pet",
         ]
     );
     assert!(petstore.ledger.is_empty(), "{}", ledger_text(&petstore));
@@ -226,7 +226,7 @@ fn petstore_swagger_2_0_reads_definitions_and_host() {
         operations(manifest),
         [
             "GET /pets id=listPets entity=Pet",
-            "POST /pets id=createPets entity=-",
+            "POST /pets id=createPets entity=Pet",
             "GET /pets/{petId} id=showPetById entity=Pet",
         ]
     );
@@ -384,7 +384,7 @@ fn an_openapi_3_1_document_gives_relations_enums_and_nullable_types() {
             "GET /books id=listBooks entity=Book",
             "POST /books id=createBook entity=Book",
             "GET /books/{bookId} id=getBook entity=Book",
-            "DELETE /books/{bookId} id=deleteBook entity=-",
+            "DELETE /books/{bookId} id=deleteBook entity=Book",
             "GET /authors id=listAuthors entity=Author",
             "GET /search id=search entity=-",
         ]

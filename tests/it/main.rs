@@ -35,4 +35,5 @@ mod studio;
 mod tenancy;
 mod tenancy_db;
 mod tenancy_row;
+mod upstream;
 mod webhooks;

@@ -1,0 +1,433 @@
+//! What `baas serve` needs to call the API an OpenAPI document describes
+//! (`[source] engine = "http"`): per operation, its action on an entity
+//! (list/get/create/update/replace/delete), the query parameters it
+//! declares, how a list pages, where a list response keeps its rows, and
+//! where an error body keeps its message.
+//!
+//! - **Action.** Only operations whose path parameters the store can fill
+//!   are mapped: a collection path with no parameter (`GET` list, `POST`
+//!   create) or that path plus one trailing `{key}` segment (`GET` get,
+//!   `PATCH`/`POST` update, `PUT` replace, `DELETE` delete). The first
+//!   operation found for an entity and action wins.
+//! - **Rows.** A success response that is an array holds the rows itself;
+//!   an object with one array-of-objects property (`{data: [...]}`,
+//!   `{services: [...], meta: {...}}`) keeps them under that key. The
+//!   entity of a list whose items are not a named schema is the entity of
+//!   the `get` on the same path.
+//! - **Pagination.** A `Link` response header or a next-page URL in the
+//!   body (`next_page_url`, `next`) is `link`; otherwise `offset`/`skip`
+//!   is `offset`, `page` is `page`, `cursor`/`after`/`page_token` is
+//!   `cursor` (with the next cursor's pointer when the body has one). The
+//!   page-size parameter (`limit`, `per_page`, `page_size`...) goes with it.
+//! - **Errors.** The first error response whose schema has `detail`,
+//!   `message`, `error` or `errors[].message` gives the pointer.
+
+use serde_json::Value;
+
+use super::{Version, resolve};
+use crate::manifest::{Operation, OperationAction, Pagination, PaginationStyle};
+use crate::parse::json_schema::Walker;
+
+/// Fills `action`, `query`, `pagination`, `rows` and `error` of the
+/// operations, and their `entity` where the rows name it. Reads come
+/// first: a list is a `GET` on a collection answering an array or a
+/// wrapper of one, a get is a `GET` on `collection/{key}`; writes are
+/// mapped only onto a resource that can be read back, with its entity.
+pub(super) fn annotate(
+    root: &Value,
+    version: Version,
+    walker: &Walker<'_>,
+    operations: &mut [Operation],
+) {
+    let shapes: Vec<Option<Shape>> = operations
+        .iter()
+        .map(|operation| {
+            let item = root.get("paths")?.get(&operation.path)?;
+            let raw = item.get(operation.method.to_ascii_lowercase())?;
+            Some(Shape::read(root, version, walker, item, raw))
+        })
+        .collect();
+    // Reads: entity by path.
+    let mut gets: Vec<(String, String)> = Vec::new();
+    let mut lists: Vec<(String, Option<String>)> = Vec::new();
+    for (operation, shape) in operations.iter().zip(&shapes) {
+        let Some(shape) = shape.as_ref().filter(|_| operation.method == "GET") else {
+            continue;
+        };
+        let parameters = path_parameters(&operation.path);
+        if collection_of(&operation.path).is_some() && parameters == 1 {
+            if let Some(entity) = shape.row_entity.clone().or(operation.entity.clone()) {
+                gets.push((operation.path.clone(), entity));
+            }
+        } else if parameters == 0 && shape.is_list {
+            lists.push((operation.path.clone(), shape.row_entity.clone()));
+        }
+    }
+    let get_entity = |path: &str| {
+        gets.iter()
+            .find(|(item, _)| item == path)
+            .map(|(_, entity)| entity.clone())
+    };
+    let list_entity = |path: &str| {
+        lists
+            .iter()
+            .find(|(collection, _)| collection == path)
+            .map(|(_, entity)| {
+                entity.clone().or_else(|| {
+                    gets.iter()
+                        .find(|(item, _)| collection_of(item) == Some(path))
+                        .map(|(_, entity)| entity.clone())
+                })
+            })
+    };
+    let mut taken: Vec<(String, OperationAction)> = Vec::new();
+    for (operation, shape) in operations.iter_mut().zip(shapes) {
+        let Some(shape) = shape else {
+            continue;
+        };
+        let item = collection_of(&operation.path).is_some();
+        let (action, entity) = match (operation.method.as_str(), item) {
+            ("GET", false) => (
+                OperationAction::List,
+                list_entity(&operation.path).flatten(),
+            ),
+            ("POST", false) => (
+                OperationAction::Create,
+                list_entity(&operation.path).flatten(),
+            ),
+            ("GET", true) => (OperationAction::Get, get_entity(&operation.path)),
+            ("PATCH" | "POST", true) => (OperationAction::Update, get_entity(&operation.path)),
+            ("PUT", true) => (OperationAction::Replace, get_entity(&operation.path)),
+            ("DELETE", true) => (OperationAction::Delete, get_entity(&operation.path)),
+            _ => (OperationAction::List, None),
+        };
+        operation.query = shape.query.clone();
+        operation.error = shape.error.clone();
+        if action == OperationAction::List && entity.is_some() {
+            operation.pagination = shape.pagination.clone();
+            operation.rows = shape.rows.clone();
+        }
+        if let Some(entity) = entity {
+            operation.entity = Some(entity.clone());
+            let key = (entity, action);
+            if !taken.contains(&key) {
+                taken.push(key);
+                operation.action = Some(action);
+            }
+        }
+    }
+}
+
+/// For `/pets/{id}`, `/pets`; `None` when the last segment is no parameter.
+fn collection_of(path: &str) -> Option<&str> {
+    let (collection, last) = path.trim_end_matches('/').rsplit_once('/')?;
+    (last.starts_with('{') && last.ends_with('}') && !collection.is_empty()).then_some(collection)
+}
+
+fn path_parameters(path: &str) -> usize {
+    path.split('/')
+        .filter(|segment| segment.starts_with('{') && segment.ends_with('}'))
+        .count()
+}
+
+/// What one operation's parameters and responses say.
+#[derive(Debug, Default)]
+struct Shape {
+    /// The success response is an array, or a wrapper of one.
+    is_list: bool,
+    row_entity: Option<String>,
+    rows: Option<String>,
+    query: Vec<String>,
+    pagination: Option<Pagination>,
+    error: Option<String>,
+}
+
+const OFFSET: &[&str] = &["offset", "skip", "start"];
+const PAGE: &[&str] = &["page", "pagenumber"];
+const CURSOR: &[&str] = &[
+    "cursor",
+    "after",
+    "pagetoken",
+    "startingafter",
+    "continuation",
+];
+const SIZE: &[&str] = &[
+    "limit",
+    "perpage",
+    "pagesize",
+    "size",
+    "maxresults",
+    "count",
+    "first",
+];
+const NEXT_URL: &[&str] = &["next_page_url", "nextpageurl", "next", "next_url"];
+const NEXT_CURSOR: &[&str] = &[
+    "next_cursor",
+    "nextcursor",
+    "next_page_token",
+    "nextpagetoken",
+    "cursor",
+];
+
+/// `page_size`, `PageSize` and `page-size` alike.
+fn normal(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+impl Shape {
+    fn read(
+        root: &Value,
+        version: Version,
+        walker: &Walker<'_>,
+        item: &Value,
+        raw: &Value,
+    ) -> Self {
+        let mut shape = Shape::default();
+        let parameters = [item.get("parameters"), raw.get("parameters")]
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_array)
+            .flatten()
+            .map(|parameter| resolve(root, parameter));
+        let mut names: Vec<String> = Vec::new();
+        for parameter in parameters {
+            if parameter.get("in").and_then(Value::as_str) == Some("query")
+                && let Some(name) = parameter.get("name").and_then(Value::as_str)
+                && !names.iter().any(|known| known == name)
+            {
+                names.push(name.to_owned());
+            }
+        }
+        let find = |set: &[&str]| {
+            names
+                .iter()
+                .find(|name| set.contains(&normal(name).as_str()))
+                .cloned()
+        };
+        let mut link_header = false;
+        let mut next_url = None;
+        let mut next_cursor = None;
+        if let Some(Value::Object(responses)) = raw.get("responses") {
+            for (status, response) in responses {
+                let response = resolve(root, response);
+                let schema = response_schema(version, response);
+                if status.starts_with('2') {
+                    if let Some(Value::Object(headers)) = response.get("headers") {
+                        link_header |= headers.keys().any(|name| name.eq_ignore_ascii_case("link"));
+                    }
+                    if !shape.is_list
+                        && shape.row_entity.is_none()
+                        && let Some(schema) = schema
+                    {
+                        shape.rows_of(root, walker, schema);
+                        if let Some(properties) = object_properties(root, schema) {
+                            next_url =
+                                next_url.or_else(|| find_pointer(root, properties, NEXT_URL));
+                            next_cursor =
+                                next_cursor.or_else(|| find_pointer(root, properties, NEXT_CURSOR));
+                        }
+                    }
+                } else if shape.error.is_none()
+                    && let Some(schema) = schema
+                {
+                    shape.error = error_pointer(root, schema);
+                }
+            }
+        }
+        let size = find(SIZE);
+        let pagination = |style, page: Option<String>, offset, cursor, next| Pagination {
+            style,
+            limit: size.clone(),
+            offset,
+            page,
+            cursor,
+            next,
+        };
+        let offset = find(OFFSET);
+        let page = find(PAGE);
+        let cursor = find(CURSOR);
+        shape.pagination = if link_header || (next_url.is_some() && offset.is_none()) {
+            Some(pagination(
+                PaginationStyle::Link,
+                page.clone(),
+                None,
+                None,
+                next_url.filter(|_| !link_header),
+            ))
+        } else if offset.is_some() {
+            Some(pagination(
+                PaginationStyle::Offset,
+                None,
+                offset,
+                None,
+                None,
+            ))
+        } else if page.is_some() {
+            Some(pagination(PaginationStyle::Page, page, None, None, None))
+        } else if cursor.is_some() {
+            Some(pagination(
+                PaginationStyle::Cursor,
+                None,
+                None,
+                cursor,
+                next_cursor,
+            ))
+        } else {
+            None
+        };
+        let paging: Vec<&String> = shape
+            .pagination
+            .iter()
+            .flat_map(|p| [&p.limit, &p.offset, &p.page, &p.cursor])
+            .flatten()
+            .collect();
+        shape.query = names
+            .iter()
+            .filter(|name| !paging.contains(name))
+            .cloned()
+            .collect();
+        shape
+    }
+
+    /// The row entity and rows key of a success response's schema.
+    fn rows_of(&mut self, root: &Value, walker: &Walker<'_>, schema: &Value) {
+        let entity_of = |schema: &Value| {
+            schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|reference| walker.entity_of_reference(reference))
+                .map(str::to_owned)
+        };
+        let resolved = resolve(root, schema);
+        if let Some(items) = array_items(resolved) {
+            self.row_entity = entity_of(items);
+            self.rows = None;
+            self.is_list = true;
+            return;
+        }
+        if let Some(properties) = object_properties(root, schema) {
+            let arrays: Vec<(&String, &Value)> = properties
+                .iter()
+                .filter_map(|(name, property)| {
+                    let items = array_items(resolve(root, property))?;
+                    let items_resolved = resolve(root, items);
+                    (items_resolved.get("properties").is_some() || entity_of(items).is_some())
+                        .then_some((name, items))
+                })
+                .collect();
+            // A row whose one array property is a child list is still a
+            // row: a wrapper has no scalar key besides paging metadata.
+            let has_id = properties.contains_key("id");
+            if let [(name, items)] = arrays.as_slice()
+                && !has_id
+            {
+                self.rows = Some((*name).clone());
+                self.row_entity = entity_of(items);
+                self.is_list = true;
+                return;
+            }
+        }
+        self.row_entity = entity_of(schema);
+    }
+}
+
+fn response_schema(version: Version, response: &Value) -> Option<&Value> {
+    if version == Version::V20 {
+        return response.get("schema");
+    }
+    let Some(Value::Object(content)) = response.get("content") else {
+        return None;
+    };
+    content
+        .iter()
+        .find(|(media, _)| media.contains("json"))
+        .or_else(|| content.iter().next())
+        .and_then(|(_, media)| media.get("schema"))
+}
+
+fn array_items(schema: &Value) -> Option<&Value> {
+    let is_array = match schema.get("type") {
+        Some(Value::String(kind)) => kind == "array",
+        Some(Value::Array(kinds)) => kinds.iter().any(|kind| kind == "array"),
+        _ => false,
+    };
+    is_array.then(|| schema.get("items")).flatten()
+}
+
+/// The properties of an object schema (through `$ref` and a one-element `allOf`).
+fn object_properties<'v>(
+    root: &'v Value,
+    schema: &'v Value,
+) -> Option<&'v serde_json::Map<String, Value>> {
+    let schema = resolve(root, schema);
+    if let Some(Value::Object(properties)) = schema.get("properties") {
+        return Some(properties);
+    }
+    match schema.get("allOf") {
+        Some(Value::Array(parts)) if parts.len() == 1 => {
+            parts.first().and_then(|part| object_properties(root, part))
+        }
+        _ => None,
+    }
+}
+
+/// A pointer to the first property named in `names`, at the top or one
+/// object level down (`/meta/next_page_url`).
+fn find_pointer(
+    root: &Value,
+    properties: &serde_json::Map<String, Value>,
+    names: &[&str],
+) -> Option<String> {
+    let named = |properties: &serde_json::Map<String, Value>| {
+        properties
+            .keys()
+            .find(|key| names.contains(&key.to_ascii_lowercase().as_str()))
+            .cloned()
+    };
+    if let Some(key) = named(properties) {
+        return Some(format!("/{key}"));
+    }
+    properties.iter().find_map(|(outer, property)| {
+        let inner = object_properties(root, property)?;
+        named(inner).map(|key| format!("/{outer}/{key}"))
+    })
+}
+
+/// Where an error body keeps its message.
+fn error_pointer(root: &Value, schema: &Value) -> Option<String> {
+    let properties = object_properties(root, schema)?;
+    for key in ["detail", "message", "error_description"] {
+        if properties.contains_key(key) {
+            return Some(format!("/{key}"));
+        }
+    }
+    if let Some(error) = properties.get("error") {
+        return match object_properties(root, error) {
+            Some(inner) if inner.contains_key("message") => Some("/error/message".to_owned()),
+            Some(_) => None,
+            None => Some("/error".to_owned()),
+        };
+    }
+    let errors = properties.get("errors")?;
+    let items = array_items(resolve(root, errors))?;
+    object_properties(root, items)?
+        .contains_key("message")
+        .then(|| "/errors/0/message".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_collection_is_the_path_before_a_trailing_parameter() {
+        assert_eq!(collection_of("/pets/{petId}"), Some("/pets"));
+        assert_eq!(collection_of("/pets"), None);
+        assert_eq!(collection_of("/{id}"), None);
+        assert_eq!(path_parameters("/a/{b}/c/{d}"), 2);
+        assert_eq!(normal("Page_Size"), "pagesize");
+    }
+}
