@@ -183,6 +183,8 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
         'baas;migrate;apply' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database to migrate [default: `[source] url` of the manifest]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for another runner''s lock')
+            [CompletionResult]::new('--tenants', '--tenants', [CompletionResultType]::ParameterName, 'Work on the tenants of the registry instead of one database: `all`, or slugs separated by commas')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many tenants to work on at once (with --tenants)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would run, change nothing')
@@ -202,6 +204,8 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
         'baas;migrate;status' {
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Also exit with code 1 when a migration is pending (for CI: "is this database up to date?")')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database to inspect [default: `[source] url` of the manifest]')
+            [CompletionResult]::new('--tenants', '--tenants', [CompletionResultType]::ParameterName, 'Work on the tenants of the registry instead of one database: `all`, or slugs separated by commas')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many tenants to work on at once (with --tenants)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
@@ -219,6 +223,8 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
         'baas;migrate;down' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database to migrate [default: `[source] url` of the manifest]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for another runner''s lock')
+            [CompletionResult]::new('--tenants', '--tenants', [CompletionResultType]::ParameterName, 'Work on the tenants of the registry instead of one database: `all`, or slugs separated by commas')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many tenants to work on at once (with --tenants)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would run, change nothing')
@@ -260,6 +266,8 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
         'baas;check' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database to compare with the manifest [default: no database, compare with migrations]')
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which drift fails the check; below that level, drift is only a warning')
+            [CompletionResult]::new('--tenants', '--tenants', [CompletionResultType]::ParameterName, 'Work on the tenants of the registry instead of one database: `all`, or slugs separated by commas')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many tenants to work on at once (with --tenants)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
@@ -338,7 +346,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;tenants;create' {
-            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A display name')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A display name (with one slug)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')

@@ -281,7 +281,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__check)
-            opts="-q -y -h -V --db --fail-on --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --db --fail-on --tenants --concurrency --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -293,6 +293,14 @@ _baas() {
                     ;;
                 --fail-on)
                     COMPREPLY=($(compgen -W "destructive needs-review any" -- "${cur}"))
+                    return 0
+                    ;;
+                --tenants)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --dir)
@@ -919,7 +927,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__migrate__subcmd__apply)
-            opts="-q -y -h -V --db --dry-run --baseline --lock-timeout --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --db --dry-run --baseline --lock-timeout --tenants --concurrency --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -930,6 +938,14 @@ _baas() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenants)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -949,7 +965,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__migrate__subcmd__down)
-            opts="-q -y -h -V --db --dry-run --lock-timeout --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --db --dry-run --lock-timeout --tenants --concurrency --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -960,6 +976,14 @@ _baas() {
                     return 0
                     ;;
                 --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenants)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1093,7 +1117,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__migrate__subcmd__status)
-            opts="-q -y -h -V --fail-on --db --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --fail-on --db --tenants --concurrency --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1104,6 +1128,14 @@ _baas() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenants)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -141,6 +141,8 @@ complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subco
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from plan" -s V -l version -d 'Print version'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l db -d 'Database to migrate [default: `[source] url` of the manifest]' -r
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l lock-timeout -d 'Seconds to wait for another runner\'s lock' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l tenants -d 'Work on the tenants of the registry instead of one database: `all`, or slugs separated by commas' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l concurrency -d 'How many tenants to work on at once (with --tenants)' -r
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -l dry-run -d 'Print what would run, change nothing'
@@ -153,6 +155,8 @@ complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subco
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l fail-on -d 'Also exit with code 1 when a migration is pending (for CI: "is this database up to date?")' -r -f -a "pending\t'A migration not applied yet'"
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l db -d 'Database to inspect [default: `[source] url` of the manifest]' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l tenants -d 'Work on the tenants of the registry instead of one database: `all`, or slugs separated by commas' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l concurrency -d 'How many tenants to work on at once (with --tenants)' -r
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
@@ -163,6 +167,8 @@ complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subco
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l db -d 'Database to migrate [default: `[source] url` of the manifest]' -r
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l lock-timeout -d 'Seconds to wait for another runner\'s lock' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l tenants -d 'Work on the tenants of the registry instead of one database: `all`, or slugs separated by commas' -r
+complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l concurrency -d 'How many tenants to work on at once (with --tenants)' -r
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand migrate; and __fish_seen_subcommand_from down" -l dry-run -d 'Print what would run, change nothing'
@@ -181,6 +187,8 @@ complete -c baas -n "__fish_baas_using_subcommand check" -l db -d 'Database to c
 complete -c baas -n "__fish_baas_using_subcommand check" -l fail-on -d 'Which drift fails the check; below that level, drift is only a warning' -r -f -a "destructive\t'Fail only when drift includes destructive changes'
 needs-review\t'Fail when drift includes destructive changes or changes to review'
 any\t'Fail on any drift'"
+complete -c baas -n "__fish_baas_using_subcommand check" -l tenants -d 'Work on the tenants of the registry instead of one database: `all`, or slugs separated by commas' -r
+complete -c baas -n "__fish_baas_using_subcommand check" -l concurrency -d 'How many tenants to work on at once (with --tenants)' -r
 complete -c baas -n "__fish_baas_using_subcommand check" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand check" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand check" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
@@ -222,7 +230,7 @@ complete -c baas -n "__fish_baas_using_subcommand tenants; and not __fish_seen_s
 complete -c baas -n "__fish_baas_using_subcommand tenants; and not __fish_seen_subcommand_from create list show deactivate activate drop help" -f -a "activate" -d 'Serve a deactivated tenant again'
 complete -c baas -n "__fish_baas_using_subcommand tenants; and not __fish_seen_subcommand_from create list show deactivate activate drop help" -f -a "drop" -d 'Drop a tenant with all its rows (asks first, or --yes)'
 complete -c baas -n "__fish_baas_using_subcommand tenants; and not __fish_seen_subcommand_from create list show deactivate activate drop help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from create" -l name -d 'A display name' -r
+complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from create" -l name -d 'A display name (with one slug)' -r
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from create" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from create" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from create" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'

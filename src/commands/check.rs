@@ -4,7 +4,10 @@ use serde_json::json;
 
 use crate::ExitStatus;
 use crate::backend::introspect;
-use crate::commands::shared::{MigrationsDir, changes_table, shown, summary, summary_line};
+use crate::commands::shared::{
+    MigrationsDir, TenantsArgs, changes_table, open_tenants, selected_tenants, shown, summary,
+    summary_line,
+};
 use crate::context::Context;
 use crate::diff::{Change, Safety};
 use crate::manifest::{self, Manifest};
@@ -12,6 +15,7 @@ use crate::migrate::MigrateError;
 use crate::migrate::folder;
 use crate::source::IntrospectOptions;
 use crate::source::SourceLocation;
+use crate::tenancy::fanout;
 use crate::ui::Progress;
 
 /// Fail when the schema drifted; made for CI.
@@ -22,6 +26,11 @@ use crate::ui::Progress;
 /// baas.toml (the `_baas_migrations` history table is not part of the
 /// schema). Drift is printed as a table, or as JSON with --json:
 /// {"drift": bool, "failed": bool, "changes": [...]}.
+///
+/// With --tenants (`all`, or `a,b`), checks the live schema of every tenant
+/// named against baas.toml, N at a time (--concurrency), and names the
+/// tenants that drifted (someone changed one by hand); --json prints an
+/// array, one object per tenant.
 ///
 /// Exit codes: 0 clean, 1 drift, 2 bad input (a manifest or migration that
 /// does not load), 3 cannot connect.
@@ -40,6 +49,8 @@ pub struct CheckArgs {
     /// Which drift fails the check; below that level, drift is only a warning
     #[arg(long, value_enum, default_value_t = FailOn::Any)]
     pub fail_on: FailOn,
+    #[command(flatten)]
+    pub tenants: TenantsArgs,
     #[command(flatten)]
     pub migrations: MigrationsDir,
 }
@@ -66,6 +77,9 @@ impl FailOn {
 }
 
 pub async fn run(args: CheckArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    if let Some(selection) = &args.tenants.tenants {
+        return tenants(&args, selection, cx).await;
+    }
     let working = manifest::load_file(&cx.manifest_path)?.manifest;
     let manifest_name = cx.display_path(&cx.manifest_path);
     let (against, before, fix) = match &args.db {
@@ -177,4 +191,135 @@ async fn live_schema(
     progress.finish();
     // `_baas_migrations` is left out by the introspector.
     Ok(result?.manifest)
+}
+
+/// `check --tenants`: every tenant's live schema against baas.toml.
+async fn tenants(args: &CheckArgs, selection: &str, cx: &Context) -> anyhow::Result<ExitStatus> {
+    let tenants = open_tenants(cx, args.migrations.resolve(cx))?;
+    let records = selected_tenants(&tenants, selection)?;
+    let progress = Progress::new(cx.printer.progress_allowed(), "reading tenants");
+    progress.set_length(records.len() as u64);
+    let drifts = fanout::drift(
+        &tenants,
+        records,
+        usize::from(args.tenants.concurrency),
+        &|drift| {
+            progress.set_message(drift.record.slug.clone());
+            progress.inc(1);
+        },
+    )
+    .await;
+    progress.finish();
+    let failing = |changes: &[Change]| changes.iter().any(|c| args.fail_on.fails(c.safety));
+    if cx.printer.json_mode() {
+        let rows: Vec<_> = drifts
+            .iter()
+            .map(|drift| match &drift.result {
+                Ok(changes) => json!({
+                    "tenant": drift.record.slug,
+                    "drift": !changes.is_empty(),
+                    "failed": failing(changes),
+                    "changes": changes,
+                    "summary": summary(changes),
+                }),
+                Err(error) => json!({
+                    "tenant": drift.record.slug,
+                    "error": error.to_string(),
+                }),
+            })
+            .collect();
+        cx.printer.json(&rows)?;
+    } else {
+        for drift in &drifts {
+            match &drift.result {
+                Ok(changes) if changes.is_empty() => {}
+                Ok(changes) => {
+                    cx.printer.status(&format!(
+                        "tenant `{}`: {}",
+                        drift.record.slug,
+                        summary_line(changes)
+                    ));
+                    if !cx.printer.quiet() {
+                        cx.printer
+                            .data(&format!("{}\n", changes_table(changes, cx)))?;
+                    }
+                }
+                Err(error) => cx.printer.stderr(&format!(
+                    "{} tenant `{}`: {error}",
+                    cx.printer.red("failed:"),
+                    drift.record.slug
+                )),
+            }
+        }
+    }
+    let named = |keep: &dyn Fn(&fanout::Drift) -> bool| -> Vec<String> {
+        drifts
+            .iter()
+            .filter(|d| keep(d))
+            .map(|d| format!("`{}`", d.record.slug))
+            .collect()
+    };
+    let unread = named(&|d| d.result.is_err());
+    let drifted = named(&|d| d.result.as_ref().is_ok_and(|c| failing(c)));
+    let warned = named(&|d| {
+        d.result
+            .as_ref()
+            .is_ok_and(|c| !c.is_empty() && !failing(c))
+    });
+    let total = drifts.len();
+    if !unread.is_empty() && cx.printer.json_mode() {
+        // One JSON document on stdout (the array); the error on stderr.
+        cx.printer.stderr(&format!(
+            "error: {} of {total} tenant(s) could not be read: {}",
+            unread.len(),
+            unread.join(", ")
+        ));
+        return Ok(ExitStatus::CannotConnect);
+    }
+    if !unread.is_empty() {
+        return Err(MigrateError::Connect {
+            target: format!("tenant(s) {}", unread.join(", ").replace('`', "")),
+            reason: format!(
+                "{} of {total} tenant(s) could not be read{}",
+                unread.len(),
+                if drifted.is_empty() {
+                    String::new()
+                } else {
+                    format!("; drift in {}", drifted.join(", "))
+                }
+            ),
+        }
+        .into());
+    }
+    if !warned.is_empty() && !cx.printer.json_mode() {
+        cx.printer.warn(&format!(
+            "drift in {} below `--fail-on`, so it passes",
+            warned.join(", ")
+        ));
+    }
+    if drifted.is_empty() {
+        if !cx.printer.json_mode() {
+            cx.printer.success(
+                "No drift:",
+                &format!(
+                    "{total} tenant(s) match {}",
+                    cx.display_path(&cx.manifest_path)
+                ),
+            );
+        }
+        return Ok(ExitStatus::Success);
+    }
+    if !cx.printer.json_mode() {
+        cx.printer.stderr(&format!(
+            "{} drift in {} of {total} tenant(s): {}\n\n{} a tenant's schema was changed by hand \
+             (or a migration was not applied to it): bring it back, or run `baas migrate apply \
+             --tenants {}`",
+            cx.printer.red("error:"),
+            drifted.len(),
+            drifted.join(", "),
+            cx.printer.cyan("hint:"),
+            drifted.join(",").replace('`', "")
+        ));
+    }
+    Ok(ExitStatus::Found)
 }

@@ -245,3 +245,52 @@ pub(crate) fn report_dotenv(cx: &Context, write: DotenvWrite, directory: &Path, 
         ));
     }
 }
+
+/// `--tenants` and `--concurrency`: the commands that work on one database
+/// can work on the tenants of the registry instead.
+#[derive(Debug, clap::Args)]
+pub struct TenantsArgs {
+    /// Work on the tenants of the registry instead of one database: `all`, or slugs separated by commas
+    #[arg(long, value_name = "all|SLUG,...", conflicts_with = "db")]
+    pub tenants: Option<String>,
+    /// How many tenants to work on at once (with --tenants)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u16).range(1..=256)
+    )]
+    pub concurrency: u16,
+}
+
+/// The tenants of the manifest (its `[tenancy]`, registry and migrations
+/// folder `migrations`); refused without `[tenancy]`.
+pub(crate) fn open_tenants(
+    cx: &Context,
+    migrations: PathBuf,
+) -> anyhow::Result<crate::tenancy::Tenants> {
+    let manifest = manifest::load_file(&cx.manifest_path)?.manifest;
+    crate::tenancy::Tenants::open(&manifest, &cx.manifest_path, migrations)
+        .map_err(crate::tenancy::TenancyError::into_error)?
+        .ok_or_else(|| {
+            UsageError::new(format!(
+                "`{}` has no `[tenancy]` section",
+                cx.display_path(&cx.manifest_path)
+            ))
+            .with_hint(
+                "add `[tenancy]` with `strategy = \"file\"` (SQLite) or `\"schema\"` (PostgreSQL)",
+            )
+            .into()
+        })
+}
+
+/// The tenants `--tenants` names, refused (before any is touched) when one
+/// is unknown or not provisioned.
+pub(crate) fn selected_tenants(
+    tenants: &crate::tenancy::Tenants,
+    text: &str,
+) -> anyhow::Result<Vec<crate::tenancy::TenantRecord>> {
+    use crate::tenancy::{TenancyError, fanout};
+    let selection = fanout::Selection::parse(text).map_err(TenancyError::into_error)?;
+    fanout::select(tenants, &selection).map_err(TenancyError::into_error)
+}

@@ -32,12 +32,15 @@ pub enum TenantsCommand {
 /// migration of the migrations folder (a SQLite tenant without migrations
 /// gets the manifest's tables), then marks it ready. On any failure the
 /// place is removed and the registry row with it: nothing is left behind.
+/// Several slugs make several tenants, one after the other, stopping at the
+/// first that fails (those made before it stay).
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct CreateArgs {
     /// The tenant's slug: a lower-case letter, then lower-case letters, digits or `_`
-    pub slug: String,
-    /// A display name
+    #[arg(required = true, value_name = "SLUG")]
+    pub slugs: Vec<String>,
+    /// A display name (with one slug)
     #[arg(long)]
     pub name: Option<String>,
     #[command(flatten)]
@@ -65,19 +68,7 @@ pub async fn run(command: TenantsCommand, cx: &Context) -> anyhow::Result<ExitSt
 
 /// The tenants of the manifest; refused without `[tenancy]`.
 fn open(cx: &Context, migrations: &MigrationsDir) -> anyhow::Result<Tenants> {
-    let manifest = crate::manifest::load_file(&cx.manifest_path)?.manifest;
-    Tenants::open(&manifest, &cx.manifest_path, migrations.resolve(cx))
-        .map_err(TenancyError::into_error)?
-        .ok_or_else(|| {
-            crate::error::UsageError::new(format!(
-                "`{}` has no `[tenancy]` section",
-                cx.display_path(&cx.manifest_path)
-            ))
-            .with_hint(
-                "add `[tenancy]` with `strategy = \"file\"` (SQLite) or `\"schema\"` (PostgreSQL)",
-            )
-            .into()
-        })
+    crate::commands::shared::open_tenants(cx, migrations.resolve(cx))
 }
 
 fn slug(text: &str) -> anyhow::Result<Slug> {
@@ -86,25 +77,43 @@ fn slug(text: &str) -> anyhow::Result<Slug> {
 
 async fn create(args: CreateArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let tenants = open(cx, &args.migrations)?;
-    let slug = slug(&args.slug)?;
-    let started = std::time::Instant::now();
-    let record = provision::create(&tenants, &slug, args.name.as_deref())
-        .await
-        .map_err(TenancyError::into_error)?;
-    let elapsed = started.elapsed();
+    if args.slugs.len() > 1 && args.name.is_some() {
+        return Err(crate::error::UsageError::new("--name names one tenant, not several")
+            .with_hint("create the tenant with a name on its own: `baas tenants create SLUG --name NAME`")
+            .into());
+    }
+    let slugs = args
+        .slugs
+        .iter()
+        .map(|text| slug(text))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut created = Vec::new();
+    for slug in &slugs {
+        let started = std::time::Instant::now();
+        let record = provision::create(&tenants, slug, args.name.as_deref())
+            .await
+            .map_err(TenancyError::into_error)?;
+        let elapsed = started.elapsed();
+        if cx.printer.json_mode() {
+            let mut value = record_json(&record);
+            value["provision_ms"] = json!(elapsed.as_secs_f64() * 1000.0);
+            created.push(value);
+        } else {
+            cx.printer.success(
+                "Created",
+                &format!(
+                    "tenant `{slug}` at `{}` in {:.0} ms",
+                    Place::parse(&record.location).shown(),
+                    elapsed.as_secs_f64() * 1000.0
+                ),
+            );
+        }
+    }
     if cx.printer.json_mode() {
-        let mut value = record_json(&record);
-        value["provision_ms"] = json!(elapsed.as_secs_f64() * 1000.0);
-        cx.printer.json(&value)?;
-    } else {
-        cx.printer.success(
-            "Created",
-            &format!(
-                "tenant `{slug}` at `{}` in {:.0} ms",
-                Place::parse(&record.location).shown(),
-                elapsed.as_secs_f64() * 1000.0
-            ),
-        );
+        match <[serde_json::Value; 1]>::try_from(created) {
+            Ok([one]) => cx.printer.json(&one)?,
+            Err(several) => cx.printer.json(&json!({ "tenants": several }))?,
+        }
     }
     Ok(ExitStatus::Success)
 }

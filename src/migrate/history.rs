@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::MigrateError;
 use super::folder::Migration;
 
 /// The history table (a collection on MongoDB).
@@ -149,4 +150,68 @@ pub fn pending<'a>(
         });
     }
     Ok(pending)
+}
+
+impl Conflict {
+    /// The refusal `apply` and `down` give for it (exit 2).
+    pub fn into_error(self) -> MigrateError {
+        match self {
+            Conflict::Modified(ids) => MigrateError::refused(
+                format!(
+                    "applied migration(s) {} changed since they were applied (checksum mismatch)",
+                    quoted(&ids)
+                ),
+                "an applied migration must not be edited: restore its files (e.g. `git checkout`) and \
+             put the new change in a new migration (`baas migrate plan`); `baas migrate status` \
+             shows which are modified",
+            ),
+            Conflict::MissingFile(ids) => MigrateError::refused(
+                format!(
+                    "applied migration(s) {} have no folder in the migrations folder",
+                    quoted(&ids)
+                ),
+                "restore the folders (e.g. from git), or check that --dir points at this database's migrations",
+            ),
+            Conflict::OutOfOrder { pending, applied } => MigrateError::refused(
+                format!("`{pending}` is pending, but the newer `{applied}` is already applied"),
+                "migrations apply in number order: renumber the pending one after the newest applied \
+             (rename its folder), then run apply again",
+            ),
+        }
+    }
+}
+
+fn quoted(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| format!("`{id}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The newest `count` applied migrations, newest first, each with its
+/// files as they were applied; refused when one of them was edited or has
+/// no folder any more.
+pub fn newest_applied<'a>(
+    files: &'a [Migration],
+    applied: &[AppliedMigration],
+    count: usize,
+) -> Result<Vec<&'a Migration>, Conflict> {
+    let rows = status(files, applied);
+    let mut chosen = Vec::new();
+    for row in rows
+        .iter()
+        .rev()
+        .filter(|r| r.state != State::Pending)
+        .take(count)
+    {
+        match row.state {
+            State::Modified => return Err(Conflict::Modified(vec![row.id()])),
+            State::MissingFile => return Err(Conflict::MissingFile(vec![row.id()])),
+            _ => {}
+        }
+        if let Some(migration) = files.iter().find(|m| m.number() == row.number) {
+            chosen.push(migration);
+        }
+    }
+    Ok(chosen)
 }

@@ -4,7 +4,7 @@
 //!
 //! | engine | lock | one step |
 //! |---|---|---|
-//! | PostgreSQL | `pg_advisory_lock` on a connection of its own, held for the run | one transaction: statements + history row |
+//! | PostgreSQL | `pg_advisory_lock` keyed by database and schema, on a connection of its own, held for the run | one transaction: statements + history row |
 //! | SQLite | `BEGIN IMMEDIATE` held for the run | a savepoint: statements + history row |
 //! | MySQL/MariaDB | `GET_LOCK` on a connection of its own | statement by statement (DDL commits at once), history row last |
 //! | MongoDB | a lock document with a fixed `_id` | command by command, history document last |

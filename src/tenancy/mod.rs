@@ -14,6 +14,7 @@
 //!   the servers' part (making and dropping schemas and databases) is in
 //!   [`server`].
 //! - [`provision`]: create (all or nothing), drop, and migrations per tenant.
+//! - [`fanout`]: `migrate apply|status|down` and `check` over many tenants.
 //! - [`pools`]: one store per tenant, opened lazily once, capped with
 //!   least-recently-used and idle eviction.
 //! - [`resolver`]: the kernel's [`crate::serve::store::resolver::StoreResolver`]
@@ -22,6 +23,7 @@
 //! A location in the registry never holds a password: the server is kept
 //! as the `${ENV}` reference written in baas.toml and resolved when used.
 
+pub mod fanout;
 pub mod place;
 pub mod pools;
 pub mod provision;

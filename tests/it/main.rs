@@ -34,6 +34,7 @@ mod sqlite;
 mod studio;
 mod tenancy;
 mod tenancy_db;
+mod tenancy_fanout;
 mod tenancy_row;
 mod upstream;
 mod webhooks;

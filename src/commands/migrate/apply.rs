@@ -13,8 +13,29 @@ use crate::migrate::history::{self, AppliedMigration, Conflict};
 use crate::migrate::runner::{Direction, Missing, Runner, Step};
 use crate::migrate::{MigrateError, Target};
 use crate::source::SourceLocation;
+use crate::tenancy::fanout::Work;
 
 pub async fn run(args: ApplyArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    if let Some(selection) = &args.tenants.tenants {
+        if args.baseline {
+            return Err(crate::diagnostics::UsageError::new(
+                "--baseline works on one database, not with --tenants",
+            )
+            .with_hint("baseline each tenant's database with `--db URL`")
+            .into());
+        }
+        let request = super::tenants::Request {
+            tenants: &args.tenants,
+            selection,
+            dir: args.migrations.resolve(cx),
+            work: Work::Apply {
+                dry_run: args.dry_run,
+            },
+            lock_timeout: Duration::from_secs(args.lock_timeout),
+            fail_on_pending: false,
+        };
+        return super::tenants::run(request, cx).await;
+    }
     let location = database(args.db.as_deref(), cx)?;
     let shown = shown(&location, cx);
     let dir = args.migrations.resolve(cx);
@@ -351,36 +372,7 @@ fn pending<'a>(
 }
 
 pub(crate) fn refusal(conflict: Conflict) -> MigrateError {
-    match conflict {
-        Conflict::Modified(ids) => MigrateError::refused(
-            format!(
-                "applied migration(s) {} changed since they were applied (checksum mismatch)",
-                quoted(&ids)
-            ),
-            "an applied migration must not be edited: restore its files (e.g. `git checkout`) and \
-             put the new change in a new migration (`baas migrate plan`); `baas migrate status` \
-             shows which are modified",
-        ),
-        Conflict::MissingFile(ids) => MigrateError::refused(
-            format!(
-                "applied migration(s) {} have no folder in the migrations folder",
-                quoted(&ids)
-            ),
-            "restore the folders (e.g. from git), or check that --dir points at this database's migrations",
-        ),
-        Conflict::OutOfOrder { pending, applied } => MigrateError::refused(
-            format!("`{pending}` is pending, but the newer `{applied}` is already applied"),
-            "migrations apply in number order: renumber the pending one after the newest applied \
-             (rename its folder), then run apply again",
-        ),
-    }
-}
-
-fn quoted(ids: &[String]) -> String {
-    ids.iter()
-        .map(|id| format!("`{id}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    conflict.into_error()
 }
 
 fn nothing_to_do(cx: &Context, database: &str, count: usize) -> anyhow::Result<ExitStatus> {

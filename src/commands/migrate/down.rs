@@ -11,7 +11,7 @@ use crate::commands::shared::{database, human_duration, shown};
 use crate::context::Context;
 use crate::diagnostics::UsageError;
 use crate::migrate::folder::{self, Migration};
-use crate::migrate::history::{self, AppliedMigration, Conflict, State};
+use crate::migrate::history::{self, AppliedMigration};
 use crate::migrate::runner::{Direction, Missing, Runner, Step};
 use crate::migrate::{MigrateError, Target};
 
@@ -20,6 +20,20 @@ pub async fn run(args: DownArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         return Err(UsageError::new("nothing to undo: the count is 0")
             .with_hint("`baas migrate down` undoes the newest applied migration, `down 3` the newest three")
             .into());
+    }
+    if let Some(selection) = &args.tenants.tenants {
+        let request = super::tenants::Request {
+            tenants: &args.tenants,
+            selection,
+            dir: args.migrations.resolve(cx),
+            work: crate::tenancy::fanout::Work::Down {
+                count: args.count,
+                dry_run: args.dry_run,
+            },
+            lock_timeout: Duration::from_secs(args.lock_timeout),
+            fail_on_pending: false,
+        };
+        return super::tenants::run(request, cx).await;
     }
     let location = database(args.db.as_deref(), cx)?;
     let shown = shown(&location, cx);
@@ -139,24 +153,7 @@ fn newest_applied<'a>(
     applied: &[AppliedMigration],
     count: usize,
 ) -> Result<Vec<&'a Migration>, MigrateError> {
-    let rows = history::status(migrations, applied);
-    let mut chosen = Vec::new();
-    for row in rows
-        .iter()
-        .rev()
-        .filter(|r| r.state != State::Pending)
-        .take(count)
-    {
-        match row.state {
-            State::Modified => return Err(refusal(Conflict::Modified(vec![row.id()]))),
-            State::MissingFile => return Err(refusal(Conflict::MissingFile(vec![row.id()]))),
-            _ => {}
-        }
-        if let Some(migration) = migrations.iter().find(|m| m.number() == row.number) {
-            chosen.push(migration);
-        }
-    }
-    Ok(chosen)
+    history::newest_applied(migrations, applied, count).map_err(refusal)
 }
 
 fn prepare_all<'a>(

@@ -1,7 +1,7 @@
 //! `baas migrate`: plan, apply and inspect migrations.
 
 use crate::ExitStatus;
-use crate::commands::shared::MigrationsDir;
+use crate::commands::shared::{MigrationsDir, TenantsArgs};
 use crate::context::Context;
 use crate::migrate::Target;
 
@@ -10,6 +10,7 @@ mod down;
 mod plan;
 mod status;
 mod steps;
+mod tenants;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum MigrateCommand {
@@ -78,9 +79,15 @@ impl Dialect {
 /// from, which already has the schema, --baseline records the migrations as
 /// applied without running them.
 ///
+/// With --tenants, applies to every tenant named (`all`, or `a,b`), N at a
+/// time (--concurrency), each under a lock of its own; a tenant that fails
+/// does not stop the others. A table (a JSON array with --json) says what
+/// each tenant got; a rerun applies only what is still pending.
+///
 /// Exit codes: 0 applied (or nothing to do), 2 refused (an applied migration
 /// was edited or is missing, a statement failed, destructive steps not
-/// confirmed), 3 cannot connect or the lock was not free in time.
+/// confirmed; with --tenants: a tenant failed, the error names them), 3
+/// cannot connect or the lock was not free in time.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct ApplyArgs {
@@ -104,6 +111,8 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub lock_timeout: u64,
     #[command(flatten)]
+    pub tenants: TenantsArgs,
+    #[command(flatten)]
     pub migrations: MigrationsDir,
 }
 
@@ -115,6 +124,9 @@ pub struct ApplyArgs {
 ///
 /// A SQLite file that does not exist yet is reported with every migration
 /// pending (`apply` creates it).
+///
+/// With --tenants, reads every tenant named (`all`, or `a,b`) and shows
+/// one row per tenant (a JSON array with --json).
 ///
 /// Exit codes: 0 when every migration is applied or pending, 1 when one is
 /// modified or missing-file (or pending, with --fail-on pending), 3 cannot
@@ -134,6 +146,8 @@ pub struct StatusArgs {
         hide_env_values = true
     )]
     pub db: Option<String>,
+    #[command(flatten)]
+    pub tenants: TenantsArgs,
     #[command(flatten)]
     pub migrations: MigrationsDir,
 }
@@ -157,7 +171,8 @@ impl StatusArgs {
 /// the same care as `apply`: one transaction each where the engine allows,
 /// the lock, and confirmation of destructive statements. When fewer than N
 /// are applied, it undoes those there are and says so (a warning, and
-/// `"requested"` next to `"undone"` in --json).
+/// `"requested"` next to `"undone"` in --json). With --tenants, undoes the
+/// newest N on every tenant named, as `apply --tenants` applies.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct DownArgs {
@@ -179,6 +194,8 @@ pub struct DownArgs {
     /// Seconds to wait for another runner's lock
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub lock_timeout: u64,
+    #[command(flatten)]
+    pub tenants: TenantsArgs,
     #[command(flatten)]
     pub migrations: MigrationsDir,
 }

@@ -14,6 +14,17 @@ use crate::source::SourceLocation;
 use crate::ui::table;
 
 pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    if let Some(selection) = &args.tenants.tenants {
+        let request = super::tenants::Request {
+            tenants: &args.tenants,
+            selection,
+            dir: args.migrations.resolve(cx),
+            work: crate::tenancy::fanout::Work::Status,
+            lock_timeout: std::time::Duration::ZERO,
+            fail_on_pending: args.fail_on_pending(),
+        };
+        return super::tenants::run(request, cx).await;
+    }
     let location = database(args.db.as_deref(), cx)?;
     let shown = shown(&location, cx);
     let dir = args.migrations.resolve(cx);

@@ -1,7 +1,10 @@
 //! PostgreSQL: each step is one transaction with its history row, so a
 //! failure (or a killed process) leaves the database and `_baas_migrations`
 //! exactly as before. The lock is a session advisory lock on a connection
-//! of its own, released by the server when that connection ends.
+//! of its own, released by the server when that connection ends. Its key is
+//! made from the schema the history table lives in (the first schema of
+//! the connection's `search_path`): advisory locks are per database, and
+//! several tenants' schemas in one database must not wait for each other.
 
 use std::time::{Duration, Instant};
 
@@ -16,9 +19,22 @@ use crate::migrate::history::AppliedMigration;
 use crate::migrate::{MigrateError, Target};
 use crate::source::redact;
 
-/// The advisory lock key: "baasmigr" as bytes. Advisory locks are per
+/// The advisory lock key of the migrations of `schema`: "baasmigr" as
+/// bytes, mixed with the schema's name (FNV-1a), so that runners on other
+/// schemas of the same database take other locks. Advisory locks are per
 /// database, so runners on different databases never wait for each other.
-const LOCK_KEY: i64 = 0x6261_6173_6d69_6772;
+fn lock_key(schema: &str) -> i64 {
+    const BASE: u64 = 0x6261_6173_6d69_6772;
+    let hash = schema
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    i64::from_ne_bytes((BASE ^ hash).to_ne_bytes())
+}
+
+/// The schema unqualified names are created in: where `_baas_migrations` is.
+const LOCK_SCHEMA: &str = "SELECT coalesce(current_schema(), current_setting('search_path'))";
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS _baas_migrations (
     number integer PRIMARY KEY,
@@ -37,7 +53,8 @@ pub struct PostgresRunner {
     target: String,
     options: PgConnectOptions,
     connection: PgConnection,
-    lock: Option<PgConnection>,
+    /// The lock's connection and key while it is held.
+    lock: Option<(PgConnection, i64)>,
 }
 
 impl PostgresRunner {
@@ -97,10 +114,15 @@ impl PostgresRunner {
                 target: self.target.clone(),
                 reason,
             })?;
+        let schema: String = sqlx::query_scalar(LOCK_SCHEMA)
+            .fetch_one(&mut lock)
+            .await
+            .map_err(database_error)?;
+        let key = lock_key(&schema);
         let mut wait = LockWait::new(timeout, waiting);
         loop {
             let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                .bind(LOCK_KEY)
+                .bind(key)
                 .fetch_one(&mut lock)
                 .await
                 .map_err(database_error)?;
@@ -116,7 +138,7 @@ impl PostgresRunner {
         }
         // The history table is created by the first step, in its
         // transaction: a run killed before it commits leaves nothing.
-        self.lock = Some(lock);
+        self.lock = Some((lock, key));
         Ok(())
     }
 
@@ -175,9 +197,9 @@ impl PostgresRunner {
     }
 
     pub async fn unlock(&mut self) -> Result<(), MigrateError> {
-        if let Some(mut lock) = self.lock.take() {
+        if let Some((mut lock, key)) = self.lock.take() {
             let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(LOCK_KEY)
+                .bind(key)
                 .execute(&mut lock)
                 .await;
             let _ = lock.close().await;
