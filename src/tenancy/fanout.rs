@@ -61,6 +61,12 @@ impl Selection {
 /// provisionings that did not finish; naming one is refused, as is an
 /// unknown slug, before any tenant is touched.
 pub fn select(tenants: &Tenants, selection: &Selection) -> Result<Vec<TenantRecord>, TenancyError> {
+    if tenants.strategy == TenancyStrategy::Row {
+        return Err(TenancyError::refused(
+            "with strategy `row` every tenant's rows are in one database: there is nothing to fan out",
+            "run the command without --tenants: it works on that database",
+        ));
+    }
     match selection {
         Selection::All => Ok(tenants
             .registry
