@@ -131,6 +131,8 @@ if [ -z "${BAAS_TEST_POSTGRES_URL:-}" ]; then
     started=1
 fi
 admin_url="$BAAS_TEST_POSTGRES_URL"
+# No NOTICEs (DROP ... CASCADE says what it drops) on the terminal.
+export PGOPTIONS="-c client_min_messages=warning"
 psql -X -q -d "$admin_url" -c "CREATE DATABASE $database" >/dev/null
 url=$(python3 - "$admin_url" "$database" <<'PY'
 import sys, urllib.parse as u
@@ -257,7 +259,7 @@ start_server() {
     shift 3
     (cd "$where" && exec "$@") >"$work/$name.log" 2>&1 &
     server=$!
-    until curl -fsS -o /dev/null "http://127.0.0.1:$port/api/_health"; do
+    until curl -fs -o /dev/null "http://127.0.0.1:$port/api/_health"; do
         tries=$((tries + 1))
         if [ "$tries" -gt 600 ]; then
             echo "benches/tenants.sh: $name did not start; its log:" >&2
