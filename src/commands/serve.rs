@@ -142,7 +142,7 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         (None, Some((_, Some((_, path))))) => Some(SourceLocation::Sqlite { path: path.clone() }),
         _ => None,
     };
-    let external = external_changes(&state, database.as_ref(), cx).await?;
+    let external = external_changes(&state, database.as_ref(), tenants.clone(), cx).await?;
     if let Some(database) = database {
         let _ = state.database.set(database.clone());
         start_webhooks(&state, database, cx).await?;
@@ -217,6 +217,7 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
 async fn external_changes(
     state: &Arc<AppState>,
     database: Option<&SourceLocation>,
+    tenants: Option<Arc<crate::tenancy::Tenants>>,
     cx: &Context,
 ) -> anyhow::Result<Option<String>> {
     let manifest = state.snapshot().source_manifest().clone();
@@ -244,7 +245,8 @@ async fn external_changes(
             let realtime = snapshot.source_manifest().realtime.as_ref();
             realtime.is_some_and(|r| r.external)
         }),
-        store: state.kernel.stores.default_store(),
+        stores: state.kernel.stores.clone(),
+        tenant_of: schema_tenants(tenants),
     }
     .start()
     .await
@@ -261,6 +263,21 @@ async fn external_changes(
             crate::realtime::CHANNEL
         )
     }))
+}
+
+/// With `[tenancy] strategy = "schema"`: the served tenant whose schema is
+/// the one named (a schema tenant's slug is its schema's name).
+fn schema_tenants(
+    tenants: Option<Arc<crate::tenancy::Tenants>>,
+) -> crate::serve::events::external::TenantOf {
+    use crate::tenancy::Place;
+    let tenants = tenants.filter(|t| t.strategy == crate::manifest::TenancyStrategy::Schema);
+    Arc::new(move |schema: &str| {
+        let tenants = tenants.as_ref()?;
+        let record = tenants.registry.get(schema).ok()??;
+        let owns = matches!(Place::parse(&record.location), Place::Schema { schema: ref s, .. } if s == schema);
+        (owns && record.serves()).then_some(record.slug)
+    })
 }
 
 /// `[realtime] external` on MongoDB: the change stream of the served

@@ -85,12 +85,12 @@ BEGIN
     key_data := key_data || jsonb_build_array(row_data -> TG_ARGV[i]);
   END LOOP;
   payload := jsonb_build_object('entity', TG_ARGV[0], 'op', lower(TG_OP), 'key', key_data,
-    'origin', current_setting('application_name'),
+    'origin', current_setting('application_name'), 'schema', TG_TABLE_SCHEMA,
     'new', CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END,
     'old', CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END)::text;
   IF octet_length(payload) > 7900 THEN
     payload := jsonb_build_object('entity', TG_ARGV[0], 'op', lower(TG_OP), 'key', key_data,
-      'origin', current_setting('application_name'), 'reread', true)::text;
+      'origin', current_setting('application_name'), 'schema', TG_TABLE_SCHEMA, 'reread', true)::text;
   END IF;
   PERFORM pg_notify('{CHANNEL}', payload);
   RETURN NULL;
@@ -215,6 +215,10 @@ pub struct Notification {
     /// The `application_name` of the writing session.
     #[serde(default)]
     pub origin: String,
+    /// The schema of the written table (a schema tenant's, with
+    /// `[tenancy] strategy = "schema"`).
+    #[serde(default)]
+    pub schema: Option<String>,
     /// The rows by column name (`to_jsonb`), absent when `reread`.
     #[serde(default)]
     pub new: Option<serde_json::Map<String, serde_json::Value>>,

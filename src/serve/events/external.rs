@@ -23,6 +23,7 @@ use sqlx::postgres::PgListener;
 use super::{Change, ChangeKind, Events};
 use crate::manifest::{Entity, Manifest};
 use crate::realtime::{CHANNEL, Notification, Operation};
+use crate::serve::store::resolver::StoreResolver;
 use crate::serve::store::{Row, Store};
 
 /// The served manifest at the moment a notification arrives.
@@ -30,6 +31,9 @@ pub type CurrentManifest = Arc<dyn Fn() -> Arc<Manifest> + Send + Sync>;
 
 /// Whether the served manifest asks for `[realtime] external` now.
 pub type Wanted = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// The tenant whose schema a notification names, if any.
+pub type TenantOf = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// How often a reload of `[realtime] external` is looked for.
 const FOLLOW: Duration = Duration::from_millis(250);
@@ -42,8 +46,10 @@ pub struct External {
     /// `[realtime] external` of the manifest served now: the listener
     /// follows hot reloads (on: it starts listening; off: it stops).
     pub wanted: Wanted,
-    /// The store rows are read again through.
-    pub store: Arc<dyn Store>,
+    /// The stores rows are read again through (a tenant's for its writes).
+    pub stores: Arc<dyn StoreResolver>,
+    /// Schema tenants: the tenant a written table's schema belongs to.
+    pub tenant_of: TenantOf,
 }
 
 impl External {
@@ -145,7 +151,23 @@ impl External {
             return;
         }
         let manifest = (self.manifest)();
-        if let Some(change) = change(&*self.store, &manifest, notification).await {
+        let tenant = notification
+            .schema
+            .as_deref()
+            .and_then(|schema| (self.tenant_of)(schema));
+        let store = match self.stores.resolve(tenant.as_deref()).await {
+            Ok(store) => store,
+            Err(error) => {
+                tracing::warn!(
+                    target: "baas::realtime",
+                    "a change of tenant `{}` made outside baas is not sent: {error}",
+                    tenant.as_deref().unwrap_or_default()
+                );
+                return;
+            }
+        };
+        if let Some(mut change) = change(&*store, &manifest, notification).await {
+            change.tenant = tenant;
             self.events.publish(change);
         }
     }

@@ -314,6 +314,7 @@ impl MongoChanges {
             op,
             key: vec![json_of(key)],
             origin: String::new(),
+            schema: None,
             // What was written, should the row be gone when read again.
             new: event.full_document.and_then(|document| {
                 match Bson::Document(document).into_relaxed_extjson() {
