@@ -381,6 +381,7 @@ const API_KEYS: &[&str] = &[
     "trusted_proxies",
     "postgrest",
     "upstream",
+    "unfiltered_writes",
 ];
 const OPERATION_KEYS: &[&str] = &[
     "method",
@@ -943,6 +944,9 @@ impl Reader {
                 }
                 "postgrest" => api.postgrest = self.mount_path(node, &path),
                 "upstream" => api.upstream = self.upstream(node, &path),
+                "unfiltered_writes" => {
+                    api.unfiltered_writes = self.bool(node, &path).unwrap_or_default();
+                }
                 _ => {}
             }
         }

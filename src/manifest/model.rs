@@ -264,6 +264,11 @@ pub struct Api {
     /// How `baas serve` calls the API when it serves it (`[source] engine = "http"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream: Option<Upstream>,
+    /// Filtered bulk updates and deletes (`PATCH`/`DELETE` of a list, on
+    /// `/api` and the PostgREST profile) may run without a filter, on every
+    /// row; refused when unset (docs/api.md, "Writing many rows").
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unfiltered_writes: bool,
 }
 
 /// `[api.upstream]`: how the HTTP store calls the upstream API.

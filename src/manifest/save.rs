@@ -81,6 +81,9 @@ pub fn to_toml(manifest: &Manifest) -> String {
             Some(path) => line(&mut out, "postgrest", &string(path)),
             None => {}
         }
+        if api.unfiltered_writes {
+            line(&mut out, "unfiltered_writes", "true");
+        }
         if let Some(upstream) = &api.upstream {
             upstream_section(&mut out, upstream);
         }

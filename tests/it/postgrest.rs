@@ -665,3 +665,282 @@ async fn the_real_clients_work_on_postgres() {
         .unwrap();
     server.abort();
 }
+
+// ---------------------------------------------------------------------------
+// The same operations on the native profile (`/api`, docs/api.md):
+// embedding by relation name in `select`, filtered bulk writes.
+
+/// The native profile's embedding and filtered bulk writes on `router`
+/// (any engine), over rows it creates and removes again: leaves the
+/// example rows as it found them.
+pub async fn native_many_rows(router: &Router, engine: &str) {
+    use crate::serve::call;
+    let author = call(
+        router,
+        "POST",
+        "/api/author",
+        Some(json!({"name": "Bulk Writer"})),
+    )
+    .await;
+    assert_eq!(author.status, 201, "{engine}: {}", author.body);
+    let author_id = author.body["id"].as_i64().unwrap();
+    let mut book_ids = Vec::new();
+    for (n, pages) in [(1, 10), (2, 20), (3, 30)] {
+        let book = call(
+            router,
+            "POST",
+            "/api/book",
+            Some(json!({
+                "title": format!("Bulk {n}"),
+                "isbn": format!("bulk-{engine}-{n}"),
+                "pages": pages,
+                "author_id": author_id,
+            })),
+        )
+        .await;
+        assert_eq!(book.status, 201, "{engine}: {}", book.body);
+        book_ids.push(book.body["id"].as_i64().unwrap());
+    }
+
+    // Embedding by relation name, both ways, with a filter and an order on
+    // the embedded rows; and the same rows as `expand` nests them.
+    let embedded = call(
+        router,
+        "GET",
+        &format!("/api/book?select=title,writer:author(name)&author_id=eq.{author_id}&order=id&limit=2&count=exact"),
+        None,
+    )
+    .await;
+    assert_eq!(embedded.status, 200, "{engine}: {}", embedded.body);
+    assert_eq!(
+        embedded.body,
+        json!({"data": [
+            {"title": "Bulk 1", "writer": {"name": "Bulk Writer"}},
+            {"title": "Bulk 2", "writer": {"name": "Bulk Writer"}},
+        ], "count": 3}),
+        "{engine}"
+    );
+    let to_many = call(
+        router,
+        "GET",
+        &format!("/api/author?select=name,book(title,pages)&id=eq.{author_id}&book.pages=gte.20&book.order=pages.desc"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        to_many.body,
+        json!({"data": [{"name": "Bulk Writer", "book": [
+            {"title": "Bulk 3", "pages": 30},
+            {"title": "Bulk 2", "pages": 20},
+        ]}]}),
+        "{engine}"
+    );
+    let one = format!("/api/book/{}", book_ids[0]);
+    let by_select = call(router, "GET", &format!("{one}?select=id,author(*)"), None).await;
+    let by_expand = call(
+        router,
+        "GET",
+        &format!("{one}?select=id&expand=author"),
+        None,
+    )
+    .await;
+    assert_eq!(by_select.status, 200, "{engine}: {}", by_select.body);
+    assert_eq!(by_select.body, by_expand.body, "{engine}");
+    assert_eq!(by_select.body["author"]["name"], "Bulk Writer", "{engine}");
+    call(router, "GET", "/api/book?select=title,nothing(name)", None)
+        .await
+        .problem(400, "bad-query");
+
+    // A filtered bulk update: every matching row, the rows as updated.
+    let updated = call(
+        router,
+        "PATCH",
+        &format!("/api/book?author_id=eq.{author_id}&pages=gte.20&select=title,in_stock"),
+        Some(json!({"in_stock": false})),
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{engine}: {}", updated.body);
+    let mut titles = updated.column("title");
+    titles.sort_by_key(|t| t.to_string());
+    assert_eq!(titles, [json!("Bulk 2"), json!("Bulk 3")], "{engine}");
+    assert!(
+        updated
+            .column("in_stock")
+            .iter()
+            .all(|v| v == &json!(false)),
+        "{engine}: {}",
+        updated.body
+    );
+    let stock = call(
+        router,
+        "GET",
+        &format!("/api/book?author_id=eq.{author_id}&in_stock=eq.true&select=title"),
+        None,
+    )
+    .await;
+    assert_eq!(stock.column("title"), [json!("Bulk 1")], "{engine}");
+    // An invalid body is refused before any row changes.
+    call(
+        router,
+        "PATCH",
+        &format!("/api/book?author_id=eq.{author_id}"),
+        Some(json!({"pages": "many"})),
+    )
+    .await
+    .problem(422, "validation");
+    // Without a filter: refused (no `[api] unfiltered_writes`).
+    call(router, "PATCH", "/api/book", Some(json!({"pages": 1})))
+        .await
+        .problem(400, "bad-query");
+    call(router, "DELETE", "/api/book", None)
+        .await
+        .problem(400, "bad-query");
+    call(router, "DELETE", "/api/book_in_stock?id=eq.1", None)
+        .await
+        .problem(405, "read-only");
+    // A delete that would break a reference: nothing deleted.
+    call(
+        router,
+        "DELETE",
+        &format!("/api/author?id=eq.{author_id}"),
+        None,
+    )
+    .await
+    .problem(409, "reference");
+
+    let deleted = call(
+        router,
+        "DELETE",
+        &format!("/api/book?author_id=eq.{author_id}&select=title"),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, 200, "{engine}: {}", deleted.body);
+    assert_eq!(deleted.data().len(), 3, "{engine}: {}", deleted.body);
+    let left = call(
+        router,
+        "GET",
+        &format!("/api/book?author_id=eq.{author_id}"),
+        None,
+    )
+    .await;
+    assert!(left.data().is_empty(), "{engine}: {}", left.body);
+    let gone = call(router, "DELETE", &format!("/api/author/{author_id}"), None).await;
+    assert_eq!(gone.status, 204, "{engine}: {}", gone.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_native_profile_embeds_and_writes_many_rows_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    native_many_rows(&example(dir.path()), "sqlite").await;
+}
+
+/// `[api] unfiltered_writes = true` lets a bulk write run without a filter,
+/// on both profiles.
+#[tokio::test(flavor = "multi_thread")]
+async fn unfiltered_writes_are_allowed_only_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut manifest = baas::serve::example_manifest().unwrap();
+    manifest
+        .api
+        .get_or_insert_with(Default::default)
+        .unfiltered_writes = true;
+    let (engine, _) =
+        baas::serve::SqliteStore::dev(&dir.path().join("u.sqlite3"), &manifest, false).unwrap();
+    engine
+        .load_rows(&manifest, &baas::serve::example_rows().unwrap())
+        .unwrap();
+    let state = baas::serve::AppState::new(Arc::new(manifest), Arc::new(engine));
+    let router = baas::serve::http::router_with(
+        state,
+        baas::serve::http::HttpOptions {
+            postgrest: Some("/rest/v1".into()),
+            ..Default::default()
+        },
+    );
+    let native = crate::serve::call(&router, "PATCH", "/api/book", Some(json!({"pages": 7}))).await;
+    assert_eq!(native.status, 200, "{}", native.body);
+    assert_eq!(native.data().len(), 5);
+    let profile = send(&router, "DELETE", "/rest/v1/book_tag", None, &[]).await;
+    assert_eq!(profile.status, 204, "{}", profile.body);
+    let tags = get(&router, "/rest/v1/book_tag", &[]).await;
+    assert_eq!(tags.body, json!([]));
+}
+
+/// Rules judge every row of a native bulk write: a user changes and
+/// deletes only the rows their rules allow; the others stay as they were.
+#[tokio::test(flavor = "multi_thread")]
+async fn native_bulk_writes_apply_the_rules_per_row() {
+    use crate::rules::{SECRET, SERVICE_KEY};
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = crate::rules::manifest_with_auth();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("BAAS_RULES_TEST_SECRET={SECRET}\nBAAS_RULES_TEST_SERVICE_KEY={SERVICE_KEY}\n"),
+    )
+    .unwrap();
+    let (store, _) =
+        baas::serve::SqliteStore::dev(&dir.path().join("r.sqlite3"), &manifest, false).unwrap();
+    crate::rules::load_rows(&store, &manifest).await;
+    let state = baas::serve::AppState::new(manifest, Arc::new(store));
+    state.use_manifest_dir(dir.path()).unwrap();
+    let router = baas::serve::router(state);
+    let exp = crate::rules::expires_in(600);
+    let ada = format!(
+        "Bearer {}",
+        crate::rules::hs256(&json!({"sub": "1", "org": 1, "exp": exp}))
+    );
+    let as_ada = [("authorization", ada.as_str())];
+    let body = |json: Value| Some(json.to_string().into_bytes());
+    // Ada sees posts 1, 2 and 4 and may update her own: 1 and 2.
+    let updated = raw(
+        &router,
+        "PATCH",
+        "/api/post?id=gte.1&select=id",
+        body(json!({"title": "edited"})),
+        &as_ada,
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.column("id"), [json!(1), json!(2)]);
+    let service_key = format!("Bearer {SERVICE_KEY}");
+    let service = [("authorization", service_key.as_str())];
+    let titles = raw(
+        &router,
+        "GET",
+        "/api/post?order=id&select=title",
+        None,
+        &service,
+    )
+    .await;
+    assert_eq!(
+        titles.column("title"),
+        [
+            json!("edited"),
+            json!("edited"),
+            json!("Bob's draft"),
+            json!("Bob's news")
+        ]
+    );
+    // She may delete the posts of her org's authors: 2, not Bob's 4 (nor
+    // his draft 3, which she cannot even see).
+    let deleted = raw(
+        &router,
+        "DELETE",
+        "/api/post?id=gte.2&select=id",
+        None,
+        &as_ada,
+    )
+    .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert_eq!(deleted.column("id"), [json!(2)]);
+    let left = raw(
+        &router,
+        "GET",
+        "/api/post?order=id&select=id",
+        None,
+        &service,
+    )
+    .await;
+    assert_eq!(left.column("id"), [json!(1), json!(3), json!(4)]);
+}

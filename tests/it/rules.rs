@@ -88,8 +88,8 @@ fn load(text: &str) -> Arc<Manifest> {
 
 /// An HMAC secret and a service key for the tests (in a `.env` file beside
 /// the manifest, so no test sets the process environment).
-const SECRET: &str = "rules-test-secret-of-at-least-thirty-two-bytes";
-const SERVICE_KEY: &str = "rules-test-service-key";
+pub(crate) const SECRET: &str = "rules-test-secret-of-at-least-thirty-two-bytes";
+pub(crate) const SERVICE_KEY: &str = "rules-test-service-key";
 
 /// [`MANIFEST`] with `[auth]`: identities come from bearer JWTs, and the
 /// actions without a rule (every org action, author writes) are refused.
@@ -101,7 +101,7 @@ pub fn manifest_with_auth() -> Arc<Manifest> {
 }
 
 /// An `exp` claim `seconds` from now.
-fn expires_in(seconds: u64) -> u64 {
+pub(crate) fn expires_in(seconds: u64) -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -109,7 +109,7 @@ fn expires_in(seconds: u64) -> u64 {
         + seconds
 }
 
-fn hs256(claims: &Value) -> String {
+pub(crate) fn hs256(claims: &Value) -> String {
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         claims,
@@ -134,7 +134,7 @@ fn bearer(router: Router, credential: &str) -> Router {
     ))
 }
 
-async fn load_rows(store: &dyn Store, manifest: &Arc<Manifest>) {
+pub(crate) async fn load_rows(store: &dyn Store, manifest: &Arc<Manifest>) {
     let rows = json!({
         "org": [{ "id": 1, "name": "one" }, { "id": 2, "name": "two" }],
         "author": [

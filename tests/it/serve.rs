@@ -271,7 +271,7 @@ pub async fn fixed_routes(router: &Router) {
 
     get(router, "/api/nothing").await.problem(404, "not-found");
     get(router, "/nowhere").await.problem(404, "not-found");
-    call(router, "DELETE", "/api/book", None)
+    call(router, "PUT", "/api/book", Some(serde_json::json!({})))
         .await
         .problem(405, "method-not-allowed");
 }

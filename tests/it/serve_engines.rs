@@ -1424,6 +1424,7 @@ async fn http_suite_passes_on_postgres() {
     query_cases(&router, "postgres").await;
     crate::serve::suite(router.clone(), "postgres").await;
     engines_agree(&router, "postgres").await;
+    crate::postgrest::native_many_rows(&router, "postgres").await;
     assert_eq!(database.scalar("SELECT count(*) FROM book").await, 11);
     assert_eq!(database.scalar("SELECT count(*) FROM author").await, 3);
 }
@@ -1452,6 +1453,7 @@ async fn http_suite_passes_on_mariadb() {
     query_cases(&router, "mariadb").await;
     crate::serve::suite(router.clone(), "mariadb").await;
     engines_agree(&router, "mariadb").await;
+    crate::postgrest::native_many_rows(&router, "mariadb").await;
     assert_eq!(database.scalar("SELECT count(*) FROM book").await, 11);
     assert_eq!(database.scalar("SELECT count(*) FROM author").await, 3);
 }
@@ -1524,6 +1526,7 @@ async fn http_suite_passes_on_the_mongo_wire_server() {
     query_cases(&router, "mongodb").await;
     crate::serve::suite(router.clone(), "mongodb").await;
     engines_agree(&router, "mongodb").await;
+    crate::postgrest::native_many_rows(&router, "mongodb").await;
 }
 
 // ---------------------------------------------------------------------------

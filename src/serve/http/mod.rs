@@ -14,6 +14,7 @@ pub mod ctx;
 pub mod discovery;
 pub mod edge;
 pub mod guard;
+pub mod many;
 pub mod postgrest;
 pub mod problem;
 pub mod realtime;
@@ -66,11 +67,17 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         .route("/api/_auth/me", get(users::me))
         .route("/api/_realtime", get(realtime::sse))
         .route("/api/_realtime/ws", get(realtime::ws))
-        .route("/api/{entity}", get(routes::list).post(routes::create))
+        .route(
+            "/api/{entity}",
+            get(many::list)
+                .post(routes::create)
+                .patch(many::update)
+                .delete(many::delete),
+        )
         .route("/api/{entity}/_query", post(routes::query_body))
         .route(
             "/api/{entity}/{id}",
-            get(routes::read)
+            get(many::read)
                 .patch(routes::patch)
                 .put(routes::put)
                 .delete(routes::delete),

@@ -40,7 +40,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
 }
 
 /// An operation on the entity named by the request's path.
-fn operation(
+pub(super) fn operation(
     schema: &Schema,
     caller: &Caller,
     ctx: &Ctx,
@@ -125,7 +125,7 @@ pub async fn query_body(
     finish(&ctx, answer)
 }
 
-fn list_answer(outcome: Outcome, count: bool) -> Answer {
+pub(super) fn list_answer(outcome: Outcome, count: bool) -> Answer {
     let Outcome::List(result) = outcome else {
         return Err(Problem::internal());
     };

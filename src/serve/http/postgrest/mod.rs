@@ -27,7 +27,8 @@ use self::error::PgError;
 use super::Ctx;
 use super::routes::Caller;
 use crate::query::MAX_LIMIT;
-use crate::serve::kernel::{Action, Operation, Outcome};
+use crate::serve::kernel::{Action, KernelError, Operation, Outcome};
+use crate::serve::operation::Principal;
 use crate::serve::state::{AppState, State};
 use crate::serve::store::Row;
 
@@ -82,6 +83,16 @@ pub(crate) fn entity<'s>(state: &'s State, table: &str) -> Result<&'s str, PgErr
             Err(PgError::unknown_table(table, &names))
         }
     }
+}
+
+/// Whether `[api] unfiltered_writes` lets a bulk update or delete run
+/// without a filter (on every row).
+pub(crate) fn unfiltered_writes(state: &State) -> bool {
+    state
+        .manifest()
+        .api
+        .as_ref()
+        .is_some_and(|api| api.unfiltered_writes)
 }
 
 /// What the `Prefer` headers ask for.
@@ -172,23 +183,43 @@ fn range(headers: &HeaderMap) -> Result<Option<(u64, Option<u64>)>, PgError> {
     Ok(Some((first, last)))
 }
 
+/// Why a planned read failed: the plan (a PostgREST error) or the kernel
+/// (mapped by each profile to its own error body).
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    Plan(PgError),
+    Kernel(KernelError),
+}
+
+impl From<PgError> for ReadError {
+    fn from(error: PgError) -> Self {
+        Self::Plan(error)
+    }
+}
+
+impl ReadError {
+    /// The profile's error body.
+    pub(crate) fn into_pg(self, principal: &Principal, ctx: &Ctx) -> PgError {
+        match self {
+            Self::Plan(error) => error,
+            Self::Kernel(error) => PgError::kernel(error, principal, ctx),
+        }
+    }
+}
+
 /// Runs a plan's read; the rows shaped as asked, and the count when asked.
 pub(crate) async fn run_read(
     app: &AppState,
     state: &State,
-    caller: &Caller,
-    ctx: &Ctx,
+    operation: Operation,
     level: &plan::Level,
     window: (u64, u64),
     count: bool,
-) -> Result<(Vec<Row>, Option<u64>), PgError> {
+) -> Result<(Vec<Row>, Option<u64>), ReadError> {
     let schema = &state.schema;
-    let principal = &caller.0;
-    let shape = level.shape(&app.kernel, schema, principal)?;
-    let mut operation = Operation::new(principal.clone(), level.entity.clone(), Action::List);
-    if schema.rules.uses_query {
-        operation.params = pairs(ctx);
-    }
+    let shape = level.shape(&app.kernel, schema, &operation.principal)?;
+    let mut operation = operation;
+    operation.action = Action::List;
     operation.query = Some(crate::query::ListQuery {
         filter: shape.filter,
         select: level.fields(),
@@ -203,15 +234,15 @@ pub(crate) async fn run_read(
         .kernel
         .run(schema, operation)
         .await
-        .map_err(|e| PgError::kernel(e, principal, ctx))?;
+        .map_err(ReadError::Kernel)?;
     let Outcome::List(result) = outcome else {
-        return Err(PgError::new(
+        return Err(ReadError::Plan(PgError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "PGRST000",
             "the list answered no rows",
-        ));
+        )));
     };
-    let rows = shape_rows(app, state, &parent, ctx, level, result.rows).await?;
+    let rows = shape_rows(app, state, &parent, level, result.rows).await?;
     Ok((rows, result.count))
 }
 
@@ -221,10 +252,9 @@ pub(crate) async fn shape_rows(
     app: &AppState,
     state: &State,
     parent: &Operation,
-    ctx: &Ctx,
     level: &plan::Level,
     mut rows: Vec<Row>,
-) -> Result<Vec<Row>, PgError> {
+) -> Result<Vec<Row>, ReadError> {
     if level.is_plain() {
         return Ok(rows);
     }
@@ -241,7 +271,7 @@ pub(crate) async fn shape_rows(
         "",
     )
     .await
-    .map_err(|e| PgError::kernel(e, principal, ctx))?;
+    .map_err(ReadError::Kernel)?;
     Ok(rows
         .into_iter()
         .filter_map(|row| level.output(row))
@@ -274,8 +304,14 @@ async fn read(
             offset.min(crate::query::MAX_OFFSET),
             limit.unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
         );
-        let (rows, count) =
-            run_read(&app, &state, &caller, &ctx, &level, window, prefer.count).await?;
+        let mut operation = Operation::new(caller.0.clone(), entity.to_owned(), Action::List);
+        operation.tenant.clone_from(&ctx.tenant);
+        if state.schema.rules.uses_query {
+            operation.params = pairs.clone();
+        }
+        let (rows, count) = run_read(&app, &state, operation, &level, window, prefer.count)
+            .await
+            .map_err(|e| e.into_pg(&caller.0, &ctx))?;
         rows_answer(&headers, rows, offset, count, StatusCode::OK)
     }
     .await;

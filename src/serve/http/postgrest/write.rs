@@ -121,7 +121,9 @@ async fn answer(
     match prefer.returning {
         Returning::Representation => {
             let level = returned(state, &parent.entity, &pairs)?;
-            let rows = shape_rows(app, state, parent, ctx, &level, rows).await?;
+            let rows = shape_rows(app, state, parent, &level, rows)
+                .await
+                .map_err(|e| e.into_pg(&parent.principal, ctx))?;
             let status = if created {
                 StatusCode::CREATED
             } else {
@@ -202,6 +204,7 @@ pub async fn insert(
         };
         let mut written = Vec::new();
         let mut parent = Operation::new(caller.0.clone(), entity.clone(), Action::Create);
+        parent.tenant.clone_from(&ctx.tenant);
         if state.schema.rules.uses_query {
             parent.params = pairs.clone();
         }
@@ -360,7 +363,7 @@ async fn bulk(
             .filter(|(k, _)| !NOT_FILTERS.contains(&k.as_str()) && !k.contains('.'))
             .cloned()
             .collect();
-        if filters.is_empty() {
+        if filters.is_empty() && !super::unfiltered_writes(&state) {
             let verb = if action == Action::Update {
                 "UPDATE"
             } else {
@@ -371,7 +374,7 @@ async fn bulk(
                 "21000",
                 format!("{verb} requires a WHERE clause"),
             )
-            .hint("add a filter (`?id=eq.1`); to change every row, filter on something every row matches"));
+            .hint("add a filter (`?id=eq.1`), or allow writes without one with `[api] unfiltered_writes = true`"));
         }
         let prefer = Prefer::of(&headers);
         let mut window: Vec<(String, String)> = filters;
@@ -389,6 +392,7 @@ async fn bulk(
             None => MAX_BULK,
         };
         let mut operation = Operation::new(caller.0.clone(), entity.clone(), action);
+        operation.tenant.clone_from(&ctx.tenant);
         if state.schema.rules.uses_query {
             operation.params = pairs.clone();
         }
