@@ -12,6 +12,7 @@
 
 use super::Dialect;
 use crate::manifest::{Field, FieldType};
+use crate::query::sql::{civil_from_days, days_from_civil};
 
 /// `VARHDRSZ`: PostgreSQL stores a length type modifier with the size of a
 /// varlena header added.
@@ -442,6 +443,225 @@ mod tests {
         assert_eq!(
             default_name(&"é".repeat(40), None, "pkey"),
             format!("{}_pkey", "é".repeat(29))
+        );
+    }
+}
+
+/// A partition bound (`FOR VALUES FROM ('2024-01-01 01:00:00+01') TO
+/// (...)`) with each quoted time stamp that carries an offset moved to UTC
+/// (`'2024-01-01 00:00:00+00'`), as `pg_get_expr` prints it on a UTC
+/// session: `pg_dump` prints the bounds of a `timestamptz` key in the time
+/// zone of its own session.
+pub fn partition_bound_in_utc(bound: &str) -> String {
+    map_quoted(bound, |literal| {
+        let stamp = TimeStamp::parse(literal)?;
+        stamp.offset_minutes?;
+        Some(format!("{}+00", stamp.utc()))
+    })
+}
+
+/// The form in which two partition bounds compare: words in lower case and
+/// single-spaced outside quotes, and each quoted time stamp in UTC without
+/// its offset, its midnight or its zero fraction (`'2024-01-01'` on a
+/// `timestamp` key is printed back `'2024-01-01 00:00:00'`).
+pub fn partition_bound_key(bound: &str) -> String {
+    let quoted = map_quoted(bound, |literal| {
+        let stamp = TimeStamp::parse(literal)?;
+        let utc = stamp.utc();
+        Some(utc.strip_suffix(" 00:00:00").unwrap_or(&utc).to_owned())
+    });
+    let mut out = String::with_capacity(quoted.len());
+    let mut in_quote = false;
+    let mut space = false;
+    for c in quoted.chars() {
+        if c == '\'' {
+            in_quote = !in_quote;
+        }
+        if !in_quote && c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() && !out.ends_with(['(', ',']) && !matches!(c, '(' | ')' | ',') {
+            out.push(' ');
+        }
+        space = false;
+        out.push(if in_quote { c } else { c.to_ascii_lowercase() });
+    }
+    out
+}
+
+/// `text` with the content of each single-quoted literal replaced by
+/// `change`'s answer, when it has one.
+fn map_quoted(text: &str, change: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('\'') {
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        // A doubled quote inside a literal is an escaped one.
+        let mut close = None;
+        let bytes = after.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'\'' {
+                if bytes.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                close = Some(i);
+                break;
+            }
+            i += 1;
+        }
+        let Some(close) = close else {
+            out.push_str(after);
+            return out;
+        };
+        let literal = &after[..close];
+        match change(literal) {
+            Some(changed) => out.push_str(&changed),
+            None => out.push_str(literal),
+        }
+        out.push('\'');
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `YYYY-MM-DD[ HH:MM:SS[.fraction]][±HH[:MM]]`.
+struct TimeStamp {
+    days: i64,
+    seconds: i64,
+    fraction: String,
+    offset_minutes: Option<i64>,
+}
+
+impl TimeStamp {
+    fn parse(text: &str) -> Option<Self> {
+        let number = |s: &str| -> Option<i64> {
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        let (date, time) = match text.split_once(' ') {
+            Some((date, time)) => (date, Some(time)),
+            None => (text, None),
+        };
+        let mut parts = date.splitn(3, '-');
+        let (year, month, day) = (
+            number(parts.next()?)?,
+            number(parts.next()?)?,
+            number(parts.next()?)?,
+        );
+        if date.len() != 10 || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+            return None;
+        }
+        let (mut seconds, mut fraction, mut offset_minutes) = (0, String::new(), None);
+        if let Some(time) = time {
+            let (clock, offset) = match time.find(['+', '-']) {
+                Some(at) => (&time[..at], Some(&time[at..])),
+                None => (time, None),
+            };
+            let (clock, frac) = match clock.split_once('.') {
+                Some((clock, frac)) => (clock, number(frac).map(|_| frac)?),
+                None => (clock, ""),
+            };
+            let hms: Vec<&str> = clock.split(':').collect();
+            let [h, m, s] = hms.as_slice() else {
+                return None;
+            };
+            seconds = number(h)? * 3600 + number(m)? * 60 + number(s)?;
+            fraction = frac.trim_end_matches('0').to_owned();
+            if let Some(offset) = offset {
+                let sign = if offset.starts_with('-') { -1 } else { 1 };
+                let (hours, minutes) = match offset[1..].split_once(':') {
+                    Some((h, m)) => (number(h)?, number(m)?),
+                    None => (number(&offset[1..])?, 0),
+                };
+                offset_minutes = Some(sign * (hours * 60 + minutes));
+            }
+        }
+        Some(Self {
+            days: days_from_civil(year, month, day),
+            seconds,
+            fraction,
+            offset_minutes,
+        })
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS[.fraction]` in UTC.
+    fn utc(&self) -> String {
+        let total = self.days * 86_400 + self.seconds - self.offset_minutes.unwrap_or(0) * 60;
+        let (days, seconds) = (total.div_euclid(86_400), total.rem_euclid(86_400));
+        let (year, month, day) = civil_from_days(days);
+        let mut text = format!(
+            "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60
+        );
+        if !self.fraction.is_empty() {
+            text.push('.');
+            text.push_str(&self.fraction);
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod partition_bound_tests {
+    use super::*;
+
+    #[test]
+    fn bounds_in_another_time_zone_are_moved_to_utc() {
+        assert_eq!(
+            partition_bound_in_utc(
+                "FOR VALUES FROM ('2022-03-01 00:00:00+00') TO ('2022-04-01 01:00:00+01')"
+            ),
+            "FOR VALUES FROM ('2022-03-01 00:00:00+00') TO ('2022-04-01 00:00:00+00')"
+        );
+        assert_eq!(
+            partition_bound_in_utc("FOR VALUES FROM ('2024-01-01 02:30:00-05:30') TO (MAXVALUE)"),
+            "FOR VALUES FROM ('2024-01-01 08:00:00+00') TO (MAXVALUE)"
+        );
+        assert_eq!(
+            partition_bound_in_utc("FOR VALUES FROM ('2024-01-01 00:30:00+01') TO ('x')"),
+            "FOR VALUES FROM ('2023-12-31 23:30:00+00') TO ('x')"
+        );
+        assert_eq!(
+            partition_bound_in_utc("FOR VALUES IN ('it''s', '2024-01-01')"),
+            "FOR VALUES IN ('it''s', '2024-01-01')"
+        );
+    }
+
+    #[test]
+    fn bounds_compare_as_the_server_prints_them() {
+        for (written, printed) in [
+            (
+                "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+                "FOR VALUES FROM ('2024-01-01 00:00:00') TO ('2025-01-01 00:00:00')",
+            ),
+            (
+                "FOR VALUES WITH (MODULUS 2, REMAINDER 0)",
+                "FOR VALUES WITH (modulus 2, remainder 0)",
+            ),
+            ("default", "DEFAULT"),
+            ("FOR VALUES IN ( 'a' ,'b' )", "FOR VALUES IN ('a', 'b')"),
+        ] {
+            assert_eq!(
+                partition_bound_key(written),
+                partition_bound_key(printed),
+                "{written}"
+            );
+        }
+        assert_ne!(
+            partition_bound_key("FOR VALUES IN ('A')"),
+            partition_bound_key("FOR VALUES IN ('a')")
+        );
+        assert_ne!(
+            partition_bound_key("FOR VALUES FROM (1) TO (10)"),
+            partition_bound_key("FOR VALUES FROM (1) TO (11)")
         );
     }
 }

@@ -19,9 +19,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::dialect::postgres::partition_bound_key;
 use crate::manifest::{
     EngineObject, EngineObjects, Entity, Field, FieldType, Generated, Index, Manifest, ObjectKind,
-    Relation, SourceEngine,
+    Partition, Relation, SourceEngine,
 };
 
 mod normalize;
@@ -671,10 +672,31 @@ fn entity(
     if old.storage_parameters != new.storage_parameters {
         what.push("storage parameters".to_owned());
     }
+    let partitions = partition_changes(old, new);
+    if !partition_key_eq(&old.partition_by, &new.partition_by) {
+        what.push(match (&old.partition_by, &new.partition_by) {
+            (Some(before), Some(after)) => format!("partitioned by {before} → {after}"),
+            (None, Some(after)) => format!("partitioned by {after}"),
+            _ => "not partitioned".to_owned(),
+        });
+    }
+    for change in &partitions {
+        what.push(change.to_string());
+    }
     if !what.is_empty() {
-        let safety = if old.kind != new.kind {
+        let safety = if old.kind != new.kind
+            || partitions
+                .iter()
+                .any(|c| matches!(c, PartitionChange::Dropped(_)))
+        {
             Safety::Destructive
-        } else if old.table != new.table || old.schema != new.schema {
+        } else if old.table != new.table
+            || old.schema != new.schema
+            || !partition_key_eq(&old.partition_by, &new.partition_by)
+            || partitions
+                .iter()
+                .any(|c| matches!(c, PartitionChange::Repartitioned(_)))
+        {
             Safety::NeedsReview
         } else {
             Safety::Safe
@@ -1089,5 +1111,66 @@ fn relations(entity: &str, old: &[Relation], new: &[Relation], changes: &mut Vec
                 "a foreign key fails if existing rows reference missing rows",
             ));
         }
+    }
+}
+
+/// How the partitions of a table differ between two manifests, partition
+/// by partition (by schema and table name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartitionChange {
+    Added(String),
+    Dropped(String),
+    /// Its bound or the partition it belongs to changed: detached and
+    /// attached again, rows kept.
+    Rebound(String),
+    /// Its own partition key changed: not done in place.
+    Repartitioned(String),
+}
+
+impl std::fmt::Display for PartitionChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Added(name) => write!(f, "partition `{name}` added"),
+            Self::Dropped(name) => write!(f, "partition `{name}` dropped"),
+            Self::Rebound(name) => write!(f, "partition `{name}` bound"),
+            Self::Repartitioned(name) => write!(f, "partition `{name}` partition key"),
+        }
+    }
+}
+
+/// The partition changes from `old` to `new`: drops first (sub-partitions
+/// before their parents), then the others in `new`'s order (parents first).
+pub fn partition_changes(old: &Entity, new: &Entity) -> Vec<PartitionChange> {
+    let same = |a: &Partition, b: &Partition| a.table == b.table && a.schema == b.schema;
+    let mut changes = Vec::new();
+    for before in old.partitions.iter().rev() {
+        if !new.partitions.iter().any(|after| same(before, after)) {
+            changes.push(PartitionChange::Dropped(before.table.clone()));
+        }
+    }
+    for after in &new.partitions {
+        match old.partitions.iter().find(|before| same(before, after)) {
+            None => changes.push(PartitionChange::Added(after.table.clone())),
+            Some(before) => {
+                if !partition_key_eq(&before.partition_by, &after.partition_by) {
+                    changes.push(PartitionChange::Repartitioned(after.table.clone()));
+                } else if before.of != after.of
+                    || partition_bound_key(&before.bound) != partition_bound_key(&after.bound)
+                {
+                    changes.push(PartitionChange::Rebound(after.table.clone()));
+                }
+            }
+        }
+    }
+    changes
+}
+
+/// Two partition keys are the same apart from case and spacing
+/// (`RANGE (t)` and `range(t)`).
+pub fn partition_key_eq(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => partition_bound_key(a) == partition_bound_key(b),
+        (None, None) => true,
+        _ => false,
     }
 }

@@ -272,6 +272,17 @@ fn ungroup(expr: Expr) -> Expr {
                     *part = sqlparser::ast::ObjectNamePart::Identifier(ident);
                 }
             }
+            // `public.gen_random_uuid()` is how the server prints a function
+            // of the first schema that a built-in of the same name hides,
+            // and how a dump writes every function: the qualification is
+            // spelling, not another function.
+            if function.name.0.len() == 2
+                && function.name.0[0]
+                    .as_ident()
+                    .is_some_and(|schema| schema.value == "public")
+            {
+                function.name.0.remove(0);
+            }
             Expr::Function(function)
         }
         other => other,

@@ -24,8 +24,8 @@ use crate::dialect::postgres::{builtin_field, default_name, pin_native};
 use crate::ledger::Ledger;
 use crate::manifest::{
     Check, DefaultValue, Entity, EntityKind, Enum, Field, FieldType, Generated, GeneratedKind,
-    Index, IndexPart, Literal, Manifest, Project, ReferentialAction, Relation, RelationTarget,
-    SortOrder, Source, SourceEngine, Unique,
+    Index, IndexPart, Literal, Manifest, Partition, Project, ReferentialAction, Relation,
+    RelationTarget, SortOrder, Source, SourceEngine, Unique,
 };
 use crate::manifest::{EngineObject, EngineObjects, Extension, IndexOptions, ObjectKind};
 use crate::ui::Progress;
@@ -1211,7 +1211,7 @@ pub(crate) fn build(catalog: &Catalog, schemas: &[String], progress: &Progress) 
         manifest.entities.insert(name.clone(), entity);
     }
 
-    record_relations(catalog, &lookups, &mut ledger);
+    record_relations(catalog, &lookups, &mut manifest, &mut ledger);
     manifest.postgres = engine_objects(catalog, &lookups, &mut ledger);
     record_objects(catalog, &lookups, &mut ledger);
     record_sequences(catalog, &lookups, &mut ledger);
@@ -1249,6 +1249,7 @@ fn build_entity(
         );
     }
     entity.unlogged = relation.persistence == "u";
+    entity.partition_by = relation.partition_key.clone();
     if entity.kind == EntityKind::Table {
         entity.storage_parameters = relation.options.clone();
     } else if !relation.options.is_empty() {
@@ -1729,58 +1730,49 @@ fn build_index(
     })
 }
 
-/// Partitions, table inheritance and foreign tables.
-fn record_relations(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger) {
-    // Partitions (and partitions of partitions) under the entity they belong to.
-    let mut partitions: BTreeMap<String, (i64, Vec<&RelationRow>)> = BTreeMap::new();
+/// Partitions (on the entity they belong to), table inheritance and
+/// foreign tables.
+fn record_relations(
+    catalog: &Catalog,
+    lookups: &Lookups<'_>,
+    manifest: &mut Manifest,
+    ledger: &mut Ledger,
+) {
+    // Partitions (and partitions of partitions) under the entity they
+    // belong to, each with its depth below it.
+    let mut partitions: BTreeMap<String, Vec<(usize, &RelationRow)>> = BTreeMap::new();
     for relation in catalog.relations.iter().filter(|r| r.is_partition) {
         let mut ancestor = relation;
+        let mut depth = 0;
         for _ in 0..MAX_TYPE_DEPTH {
             match ancestor
                 .parents
                 .first()
                 .and_then(|parent| lookups.relations.get(parent))
             {
-                Some(parent) if ancestor.is_partition => ancestor = parent,
+                Some(parent) if ancestor.is_partition => {
+                    ancestor = parent;
+                    depth += 1;
+                }
                 _ => break,
             }
         }
-        let key = lookups.object_name(ancestor.oid);
+        let Some(entity) = lookups.entity_names.get(&ancestor.oid) else {
+            continue;
+        };
         partitions
-            .entry(key)
-            .or_insert_with(|| (ancestor.oid, Vec::new()))
-            .1
-            .push(relation);
+            .entry(entity.clone())
+            .or_default()
+            .push((depth, relation));
     }
-    for (object, (parent, mut children)) in partitions {
-        children
-            .sort_by(|left, right| (&left.schema, &left.name).cmp(&(&right.schema, &right.name)));
-        let names: Vec<String> = children
-            .iter()
-            .map(|child| {
-                let name = lookups.naming.name(&child.schema, &child.name);
-                let details: Vec<String> = child
-                    .partition_bound
-                    .iter()
-                    .cloned()
-                    .chain(
-                        child
-                            .partition_key
-                            .iter()
-                            .map(|key| format!("partitioned by {key}")),
-                    )
-                    .collect();
-                if details.is_empty() {
-                    format!("`{name}`")
-                } else {
-                    format!("`{name}` ({})", details.join(", "))
-                }
-            })
-            .collect();
+    for (entity_name, mut children) in partitions {
+        children.sort_by(|(left_depth, left), (right_depth, right)| {
+            (left_depth, &left.schema, &left.name).cmp(&(right_depth, &right.schema, &right.name))
+        });
         let mut foreign_keys = 0;
         let mut indexes = 0;
         let mut checks = 0;
-        for child in &children {
+        for (_, child) in &children {
             for constraint in lookups.constraints.get(&child.oid).into_iter().flatten() {
                 match constraint.kind.as_str() {
                     "f" => foreign_keys += 1,
@@ -1796,12 +1788,6 @@ fn record_relations(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledge
                 .filter(|index| !index.backs_constraint && !index.is_inherited)
                 .count();
         }
-        let key = lookups
-            .relations
-            .get(&parent)
-            .and_then(|parent| parent.partition_key.as_deref())
-            .map(|key| format!(" by {key}"))
-            .unwrap_or_default();
         let mut own = Vec::new();
         for (count, what) in [
             (foreign_keys, "foreign key"),
@@ -1815,21 +1801,39 @@ fn record_relations(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledge
                 _ => own.push(format!("{count} {what}s")),
             }
         }
-        let own = if own.is_empty() {
-            String::new()
-        } else {
-            format!("; their own {} are not represented", and_list(&own))
+        if !own.is_empty() {
+            ledger.record(
+                entity_name.as_str(),
+                "partition",
+                format!(
+                    "the partitions of `{entity_name}` have {} of their own (not made on the \
+                     partitioned table), which the manifest does not carry",
+                    and_list(&own)
+                ),
+            );
+        }
+        let Some(entity) = manifest.entities.get_mut(&entity_name) else {
+            continue;
         };
-        ledger.record(
-            object.as_str(),
-            "partition",
-            format!(
-                "`{object}` is partitioned{key} into {} partition(s) that are not entities \
-                 (the manifest lists the parent once): {}{own}",
-                names.len(),
-                names.join(", ")
-            ),
-        );
+        let entity_schema = entity.schema.clone();
+        entity.partitions = children
+            .iter()
+            .map(|(depth, child)| {
+                let of = (*depth > 1)
+                    .then(|| child.parents.first())
+                    .flatten()
+                    .and_then(|parent| lookups.relations.get(parent))
+                    .map(|parent| parent.name.clone());
+                let schema = lookups.naming.schema(&child.schema);
+                Partition {
+                    table: child.name.clone(),
+                    schema: (schema != entity_schema).then_some(schema).flatten(),
+                    of,
+                    bound: child.partition_bound.clone().unwrap_or_default(),
+                    partition_by: child.partition_key.clone(),
+                }
+            })
+            .collect();
     }
 
     for relation in &catalog.relations {

@@ -423,6 +423,8 @@ const ENTITY_KEYS: &[&str] = &[
     "collation",
     "unlogged",
     "with",
+    "partition_by",
+    "partitions",
     "fields",
     "indexes",
     "uniques",
@@ -467,6 +469,7 @@ const INDEX_KEYS: &[&str] = &[
 const INDEX_PART_KEYS: &[&str] = &["field", "sql", "order", "collation"];
 const UNIQUE_KEYS: &[&str] = &["name", "fields"];
 const CHECK_KEYS: &[&str] = &["name", "sql"];
+const PARTITION_KEYS: &[&str] = &["table", "schema", "of", "bound", "partition_by"];
 const RELATION_KEYS: &[&str] = &[
     "name",
     "fields",
@@ -1380,6 +1383,8 @@ impl Reader {
                 "row_level_security" => {
                     entity.row_level_security = self.bool(node, &child).unwrap_or(false)
                 }
+                "partition_by" => entity.partition_by = self.non_empty_string(node, &child),
+                "partitions" => entity.partitions = self.list(node, &child, Self::partition),
                 "fields" => entity.fields = self.fields(node, &child),
                 "indexes" => entity.indexes = self.list(node, &child, Self::index),
                 "uniques" => entity.uniques = self.list(node, &child, Self::unique),
@@ -1765,6 +1770,39 @@ impl Reader {
         }
         let sql = self.required(sql, path, "sql", "check constraint", "\"price >= 0\"")?;
         Some(Check { name, sql })
+    }
+
+    fn partition(&mut self, node: Node<'_>, path: &str) -> Option<Partition> {
+        let table = self.table(node, path)?;
+        let mut name = None;
+        let mut bound = None;
+        let mut partition = Partition {
+            table: String::new(),
+            schema: None,
+            of: None,
+            bound: String::new(),
+            partition_by: None,
+        };
+        for (key, node) in self.entries(table, path, PARTITION_KEYS, "a partition") {
+            let child = key_path(path, key);
+            match key {
+                "table" => name = self.non_empty_string(node, &child),
+                "schema" => partition.schema = self.non_empty_string(node, &child),
+                "of" => partition.of = self.non_empty_string(node, &child),
+                "bound" => bound = self.non_empty_string(node, &child),
+                "partition_by" => partition.partition_by = self.non_empty_string(node, &child),
+                _ => {}
+            }
+        }
+        partition.table = self.required(name, path, "table", "partition", "\"events_2024\"")?;
+        partition.bound = self.required(
+            bound,
+            path,
+            "bound",
+            "partition",
+            "\"FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')\"",
+        )?;
+        Some(partition)
     }
 
     fn relation(&mut self, node: Node<'_>, path: &str) -> Option<Relation> {

@@ -986,6 +986,14 @@ pub struct Entity {
     /// PostgreSQL storage parameters, `name=value` (`fillfactor=70`).
     #[serde(rename = "with", skip_serializing_if = "Vec::is_empty")]
     pub storage_parameters: Vec<String>,
+    /// PostgreSQL declarative partitioning: the partition key as
+    /// `pg_get_partkeydef` prints it (`RANGE (created_at)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition_by: Option<String>,
+    /// The partitions of a partitioned table, each after the partition it
+    /// belongs to when it is a sub-partition.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<Partition>,
     pub fields: IndexMap<String, Field>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<Index>,
@@ -1082,6 +1090,8 @@ impl Entity {
             collation: None,
             unlogged: false,
             storage_parameters: Vec::new(),
+            partition_by: None,
+            partitions: Vec::new(),
             fields: IndexMap::new(),
             indexes: Vec::new(),
             uniques: Vec::new(),
@@ -1342,6 +1352,26 @@ pub struct Unique {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub fields: Vec<String>,
+}
+
+/// A partition of a PostgreSQL partitioned table (`CREATE TABLE table
+/// PARTITION OF parent bound`). Its columns are its parent's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Partition {
+    pub table: String,
+    /// Its schema, when not its parent's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The partition it is a sub-partition of (its `table`); `None`: a
+    /// partition of the entity's table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub of: Option<String>,
+    /// `FOR VALUES FROM (...) TO (...)`, `FOR VALUES IN (...)`, `FOR
+    /// VALUES WITH (modulus m, remainder r)` or `DEFAULT`.
+    pub bound: String,
+    /// Its own partition key, when it is partitioned again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

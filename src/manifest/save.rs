@@ -266,6 +266,7 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
     if !entity.storage_parameters.is_empty() {
         line(out, "with", &strings(&entity.storage_parameters));
     }
+    optional(out, "partition_by", entity.partition_by.as_deref());
     if let Some(comment) = &entity.comment {
         line(out, "comment", &block_string(comment));
     }
@@ -310,6 +311,15 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
         if !options.storage_parameters.is_empty() {
             line(out, "with", &strings(&options.storage_parameters));
         }
+    }
+
+    for partition in &entity.partitions {
+        let _ = writeln!(out, "\n[[{header}.partitions]]");
+        line(out, "table", &string(&partition.table));
+        optional(out, "schema", partition.schema.as_deref());
+        optional(out, "of", partition.of.as_deref());
+        line(out, "bound", &string(&partition.bound));
+        optional(out, "partition_by", partition.partition_by.as_deref());
     }
 
     for unique in &entity.uniques {

@@ -525,10 +525,17 @@ async fn hand_written_postgres_ddl_gets_the_names_and_rules_the_server_would_giv
         .iter()
         .map(|e| (e.object.as_str(), e.kind.as_str()))
         .collect();
+    // The partition is carried on its partitioned table, with the bound
+    // as the server prints it.
+    let m = &manifest.entities["m"];
+    assert_eq!(m.partition_by.as_deref(), Some("RANGE (t)"));
+    assert_eq!(m.partitions.len(), 1);
+    assert_eq!(m.partitions[0].table, "m1");
     assert_eq!(
-        kinds,
-        [("m", "partition"), ("schema.sql:8", "skipped_statement")]
+        m.partitions[0].bound,
+        "FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')"
     );
+    assert_eq!(kinds, [("schema.sql:8", "skipped_statement")]);
 
     let strict = IntrospectOptions {
         strict: true,

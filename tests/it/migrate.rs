@@ -914,6 +914,25 @@ fn postgres_check_url_reports_each_engine_object_changed_by_hand() {
              CREATE UNIQUE INDEX index_invoices_on_user_id_and_total ON public.invoices (user_id, total)",
             "index_invoices_on_user_id_and_total",
         ),
+        // Partitioning: a partition added, one dropped, one attached with
+        // another bound, a sub-partition added.
+        (
+            "CREATE TABLE public.events_2026 PARTITION OF public.events \
+             FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+            "events",
+        ),
+        ("DROP TABLE public.events_default", "events"),
+        (
+            "ALTER TABLE public.events DETACH PARTITION public.events_2025; \
+             ALTER TABLE public.events ATTACH PARTITION public.events_2025 \
+             FOR VALUES FROM ('2025-01-01') TO ('2025-07-01')",
+            "events",
+        ),
+        (
+            "CREATE TABLE public.events_2024_login PARTITION OF public.events_2024 \
+             FOR VALUES IN ('login')",
+            "events",
+        ),
     ] {
         database.query(by_hand);
         let (stdout, _) = expect(dir.path(), &["check", "--url", &url, "--json"], 1);

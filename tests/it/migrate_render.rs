@@ -501,6 +501,60 @@ async fn postgres_structure_sql_round_trips_through_a_fresh_database() {
             .iter()
             .all(|r| r.deferred && r.deferrable)
     );
+    // Partitioning: the key, every partition (sub-partitions after the
+    // partition they belong to) and the index made on the parent alone.
+    let events = &source.entities["events"];
+    assert_eq!(events.partition_by.as_deref(), Some("RANGE (occurred_at)"));
+    let partitions: Vec<(&str, Option<&str>, &str, Option<&str>)> = events
+        .partitions
+        .iter()
+        .map(|p| {
+            (
+                p.table.as_str(),
+                p.of.as_deref(),
+                p.bound.as_str(),
+                p.partition_by.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        partitions,
+        [
+            (
+                "events_2024",
+                None,
+                "FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2025-01-01 00:00:00+00')",
+                Some("LIST (kind)")
+            ),
+            (
+                "events_2025",
+                None,
+                "FOR VALUES FROM ('2025-01-01 00:00:00+00') TO ('2026-01-01 00:00:00+00')",
+                None
+            ),
+            ("events_default", None, "DEFAULT", None),
+            ("events_2024_other", Some("events_2024"), "DEFAULT", None),
+            (
+                "events_2024_signup",
+                Some("events_2024"),
+                "FOR VALUES IN ('signup')",
+                None
+            ),
+        ]
+    );
+    assert_eq!(
+        events.indexes.iter().map(|i| &i.name).collect::<Vec<_>>(),
+        ["index_events_on_user_id"]
+    );
+    assert_eq!(
+        source.entities["api_keys"].partition_by.as_deref(),
+        Some("HASH (id)")
+    );
+    assert!(
+        !source.entities.contains_key("events_2024")
+            && !source.entities.contains_key("api_keys_p0"),
+        "partitions are not entities"
+    );
     let (plan, changes) = pg_round_trip("structure_copy", &source, "").await;
     assert!(
         changes.is_empty(),

@@ -228,6 +228,19 @@ fn render_script(cx: &mut Cx<'_>) -> Result<Script, RenderError> {
                     cx.target
                 ));
             }
+            if let ChangeKind::AddEntity { entity } = &change.kind
+                && let Some(key) = cx
+                    .after
+                    .entities
+                    .get(entity)
+                    .and_then(|e| e.partition_by.as_deref())
+            {
+                cx.lossy(format!(
+                    "`{entity}` is partitioned by {key} on PostgreSQL; on {} it is one table \
+                     and its partitions are left out",
+                    cx.target
+                ));
+            }
         }
     }
     let statements = match cx.target {

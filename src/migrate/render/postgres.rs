@@ -18,7 +18,8 @@ use crate::dialect::postgres::PostgresDialect;
 use crate::diff::ChangeKind;
 use crate::manifest::{
     DefaultValue, EngineObject, Entity, EntityKind, Field, FieldType, Generated, GeneratedKind,
-    Index, IndexPart, Literal, Manifest, ObjectKind, ReferentialAction, Relation, SortOrder,
+    Index, IndexPart, Literal, Manifest, ObjectKind, Partition, ReferentialAction, Relation,
+    SortOrder,
 };
 
 /// `name` as a PostgreSQL identifier.
@@ -491,6 +492,11 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             create = create.note(note);
         }
         out.push(create);
+        // Its partitions, parents first; then the indexes below, which
+        // PostgreSQL makes on every partition too.
+        for partition in &entity.partitions {
+            out.push(create_partition(entity, partition));
+        }
         out.extend(comments(entity, None));
         if entity.row_level_security {
             out.push(Statement::new(format!(
@@ -505,9 +511,15 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
         }
     }
 
-    // 8. Columns of tables that stay.
+    // 8. Columns of tables that stay, and their partitions.
     for name in plan.altered.clone() {
         alter_columns(cx, &name, &mut out);
+        if let (Some(old), Some(new)) = (cx.old_entity(&name), cx.after.entities.get(&name))
+            && !is_view(new)
+        {
+            let (old, new) = (old.clone(), new.clone());
+            alter_partitions(cx, &old, &new, &mut out);
+        }
     }
 
     // 9. Enum values that go away: a new type, and the columns moved to it.
@@ -1262,12 +1274,114 @@ fn create_table(cx: &mut Cx<'_>, manifest: &Manifest, name: &str, entity: &Entit
         }
     }
     format!(
-        "CREATE {}TABLE {} (\n    {}\n){}",
+        "CREATE {}TABLE {} (\n    {}\n){}{}",
         if entity.unlogged { "UNLOGGED " } else { "" },
         table(entity),
         lines.join(",\n    "),
+        partition_clause(entity.partition_by.as_deref()),
         storage_clause(&entity.storage_parameters)
     )
+}
+
+/// ` PARTITION BY RANGE (t)`, or nothing.
+fn partition_clause(key: Option<&str>) -> String {
+    key.map(|key| format!(" PARTITION BY {key}"))
+        .unwrap_or_default()
+}
+
+/// The table of a partition of `entity`.
+fn partition_table(entity: &Entity, partition: &Partition) -> String {
+    match partition.schema.as_ref().or(entity.schema.as_ref()) {
+        Some(schema) => format!("{}.{}", quote(schema), quote(&partition.table)),
+        None => quote(&partition.table),
+    }
+}
+
+/// The table `partition` is a partition of: the entity's, or the
+/// partition it names in `of`.
+fn partition_parent(entity: &Entity, partition: &Partition) -> String {
+    match partition
+        .of
+        .as_ref()
+        .and_then(|of| entity.partitions.iter().find(|p| &p.table == of))
+    {
+        Some(parent) => partition_table(entity, parent),
+        None => table(entity),
+    }
+}
+
+/// `CREATE TABLE partition PARTITION OF parent bound [PARTITION BY key]`.
+fn create_partition(entity: &Entity, partition: &Partition) -> Statement {
+    Statement::new(format!(
+        "CREATE TABLE {} PARTITION OF {} {}{}",
+        partition_table(entity, partition),
+        partition_parent(entity, partition),
+        partition.bound,
+        partition_clause(partition.partition_by.as_deref())
+    ))
+}
+
+/// The statements that take the partitions of a table that stays from
+/// `old` to `new`: sub-partitions dropped before their parents, the others
+/// created parents first, a changed bound detached and attached again
+/// (rows kept).
+fn alter_partitions(cx: &mut Cx<'_>, old: &Entity, new: &Entity, out: &mut Vec<Statement>) {
+    use crate::diff::{PartitionChange, partition_changes, partition_key_eq};
+    if !partition_key_eq(&old.partition_by, &new.partition_by) {
+        cx.lossy(format!(
+            "`{}` is partitioned differently ({} → {}); a table's partitioning cannot change in \
+             place: it is left as it is",
+            new.table,
+            old.partition_by.as_deref().unwrap_or("not partitioned"),
+            new.partition_by.as_deref().unwrap_or("not partitioned")
+        ));
+        return;
+    }
+    let find =
+        |entity: &Entity, name: &str| entity.partitions.iter().find(|p| p.table == name).cloned();
+    for change in partition_changes(old, new) {
+        match change {
+            PartitionChange::Dropped(name) => {
+                if let Some(partition) = find(old, &name) {
+                    out.push(
+                        Statement::new(format!(
+                            "DROP TABLE IF EXISTS {}",
+                            partition_table(old, &partition)
+                        ))
+                        .destructive(format!(
+                            "drops partition `{name}` of `{}` and every row in it",
+                            old.table
+                        )),
+                    );
+                }
+            }
+            PartitionChange::Added(name) => {
+                if let Some(partition) = find(new, &name) {
+                    out.push(create_partition(new, &partition));
+                }
+            }
+            PartitionChange::Rebound(name) => {
+                if let (Some(before), Some(after)) = (find(old, &name), find(new, &name)) {
+                    out.push(Statement::new(format!(
+                        "ALTER TABLE {} DETACH PARTITION {}",
+                        partition_parent(old, &before),
+                        partition_table(old, &before)
+                    )));
+                    out.push(Statement::new(format!(
+                        "ALTER TABLE {} ATTACH PARTITION {} {}",
+                        partition_parent(new, &after),
+                        partition_table(new, &after),
+                        after.bound
+                    )));
+                }
+            }
+            PartitionChange::Repartitioned(name) => cx.lossy(format!(
+                "partition `{name}` of `{}` is partitioned differently; a table's partitioning \
+                 cannot change in place: it is left as it is",
+                new.table
+            )),
+        }
+    }
 }
 
 /// ` WITH (fillfactor=70, ...)`, or nothing.

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ArrayElemTypeDef, ColumnOption, CommentObject,
-    DataType, DeferrableInitial, Expr, GeneratedAs, IndexColumn, ObjectName, OrderBySort,
-    ReferentialAction, SequenceOptions, Statement as Ast, TableConstraint,
+    CreateTableOptions, DataType, DeferrableInitial, Expr, GeneratedAs, IndexColumn, ObjectName,
+    OrderBySort, ReferentialAction, SequenceOptions, SqlOption, Statement as Ast, TableConstraint,
     UserDefinedTypeRepresentation,
 };
 use sqlparser::dialect::PostgreSqlDialect;
@@ -26,11 +26,11 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 use super::view_columns::{Engine, Hints, derive_views};
 use super::{Skipped, Statement, report_skipped};
-use crate::dialect::postgres::default_name;
 use crate::dialect::postgres::quote_identifier;
+use crate::dialect::postgres::{default_name, partition_bound_in_utc};
 use crate::introspect::postgres::{
-    Catalog, ColumnRow, ConstraintRow, IndexRow, RelationRow, RoutineRow, SequenceRow, TriggerRow,
-    TypeRow, build,
+    Catalog, ColumnRow, ConstraintRow, DependencyRow, IndexRow, RelationRow, RoutineRow,
+    SequenceRow, TriggerRow, TypeRow, build,
 };
 use crate::ledger::Ledger;
 use crate::manifest::{Diagnostics, Extension};
@@ -72,7 +72,21 @@ pub fn import(
         if let Some((name, state)) = aggregate_state_type(statement) {
             hints.aggregates.insert(name, state);
         }
-        if schema.note_routine(statement) || schema.attach_partition(statement) {
+        if let Some((name, result)) = function_result_type(statement) {
+            hints
+                .functions
+                .entry(name)
+                .and_modify(|known| {
+                    if known.as_ref() != Some(&result) {
+                        *known = None;
+                    }
+                })
+                .or_insert(Some(result));
+        }
+        if schema.note_routine(statement)
+            || schema.attach_partition(statement)
+            || schema.attach_index(statement)
+        {
             continue;
         }
         if let Some(result) = schema.alter_sequence(statement) {
@@ -201,6 +215,80 @@ fn aggregate_state_type(statement: &Statement) -> Option<(String, String)> {
     Some((name, state))
 }
 
+/// `CREATE [OR REPLACE] FUNCTION name(...) RETURNS type ...`: the
+/// function's lower-case name and its result type, when it returns one
+/// value (not `SETOF` or `TABLE`).
+fn function_result_type(statement: &Statement) -> Option<(String, String)> {
+    const CLAUSES: &[&str] = &[
+        "LANGUAGE",
+        "AS",
+        "IMMUTABLE",
+        "STABLE",
+        "VOLATILE",
+        "STRICT",
+        "CALLED",
+        "RETURNS",
+        "SECURITY",
+        "EXTERNAL",
+        "PARALLEL",
+        "COST",
+        "ROWS",
+        "SET",
+        "WINDOW",
+        "LEAKPROOF",
+        "NOT",
+        "SUPPORT",
+        "TRANSFORM",
+        "BEGIN",
+        "RETURN",
+    ];
+    let head = statement.head(4);
+    if !(head.starts_with("CREATE FUNCTION") || head.starts_with("CREATE OR REPLACE FUNCTION")) {
+        return None;
+    }
+    let text = statement.text.as_str();
+    let open = text.find('(')?;
+    let name = text[..open]
+        .split_whitespace()
+        .last()?
+        .rsplit('.')
+        .next()?
+        .trim_matches('"')
+        .to_lowercase();
+    // Past the argument list.
+    let mut depth = 0;
+    let mut close = None;
+    for (offset, c) in text[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(open + offset + 1);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut words = text[close?..].split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("RETURNS") {
+        return None;
+    }
+    let result: Vec<&str> = words
+        .take_while(|word| !CLAUSES.iter().any(|c| word.eq_ignore_ascii_case(c)))
+        .collect();
+    let result = result.join(" ").to_lowercase();
+    let result = result
+        .strip_prefix("pg_catalog.")
+        .unwrap_or(&result)
+        .to_owned();
+    if result.is_empty() || result.starts_with("setof") || result.starts_with("table") {
+        return None;
+    }
+    Some((name, result))
+}
+
 /// A statement as sqlparser reads it: a `CREATE INDEX ... ON ONLY parent`
 /// (the index of a partitioned table alone, as `pg_dump` writes it; the
 /// server lists it as the parent's index) without `ONLY`, a materialized
@@ -291,8 +379,6 @@ fn is_housekeeping(statement: &Statement) -> bool {
         || head.starts_with("COMMENT ON EXTENSION")
         || head.starts_with("COMMENT ON SCHEMA")
         || head.starts_with("COMMENT ON DATABASE")
-        // A partition's copy of its parent's index.
-        || (head.starts_with("ALTER INDEX") && upper.contains(" ATTACH PARTITION "))
 }
 
 /// A name as the server stores it: unquoted names fold to lower case,
@@ -365,6 +451,41 @@ fn unqualify(sql: &str) -> String {
         i += next;
     }
     out
+}
+
+/// A partition key as `pg_get_partkeydef` prints it: `RANGE (t)` for
+/// sqlparser's `RANGE(t)`.
+fn partition_key(text: &str) -> String {
+    match text.split_once('(') {
+        Some((method, rest)) => format!("{} ({rest}", method.trim().to_ascii_uppercase()),
+        None => text.to_owned(),
+    }
+}
+
+/// A storage parameter as `reloptions` keeps it: `name=value`, the name
+/// in lower case, the value without its quotes (`fillfactor = '70'` is
+/// `fillfactor=70`).
+fn storage_parameter(name: &str, value: &Expr) -> String {
+    let value = match value {
+        Expr::Value(value) => match &value.value {
+            sqlparser::ast::Value::SingleQuotedString(text) => text.clone(),
+            other => other.to_string(),
+        },
+        other => other.to_string(),
+    };
+    format!("{}={value}", name.to_ascii_lowercase())
+}
+
+/// An index's `WITH (name = value)` item as [`storage_parameter`].
+fn reloption(expr: &Expr) -> String {
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: sqlparser::ast::BinaryOperator::Eq,
+            right,
+        } => storage_parameter(&left.to_string(), right),
+        other => other.to_string(),
+    }
 }
 
 fn expr_text(expr: &Expr) -> String {
@@ -456,7 +577,7 @@ struct Schema {
     sequences: Vec<SequenceRow>,
     /// `(sequence oid, owner schema, owner table, owner column)`.
     owned_by: Vec<(i64, String, String, String)>,
-    triggers: Vec<(String, String, String, String)>,
+    triggers: Vec<DumpTrigger>,
     routines: Vec<RoutineRow>,
 }
 
@@ -465,6 +586,16 @@ struct Relation {
     columns: Vec<ColumnRow>,
     constraints: Vec<Constraint>,
     indexes: Vec<IndexRow>,
+}
+
+/// A `CREATE TRIGGER` of the dump.
+struct DumpTrigger {
+    /// The table it is on (schema, name).
+    table: (String, String),
+    name: String,
+    definition: String,
+    /// The function it executes (schema, name).
+    function: Option<(String, String)>,
 }
 
 struct Constraint {
@@ -650,7 +781,12 @@ impl Schema {
     /// A built-in type from its SQL spelling (`CHARACTER VARYING(45)`).
     fn builtin_type(&mut self, text: &str) -> (i64, i32, String) {
         let lower = text.to_ascii_lowercase();
-        let lower = lower.strip_prefix("pg_catalog.").unwrap_or(&lower);
+        // A type of the first schema that the dump does not create (an
+        // extension's, `public.citext`) prints bare, as the server prints it.
+        let lower = lower
+            .strip_prefix("pg_catalog.")
+            .or_else(|| lower.strip_prefix(&format!("{FIRST_SCHEMA}.")))
+            .unwrap_or(&lower);
         let (base, args) = match (lower.find('('), lower.find(')')) {
             (Some(open), Some(close)) if open < close => (
                 format!("{} {}", &lower[..open], &lower[close + 1..]),
@@ -791,8 +927,28 @@ impl Schema {
                     .collect::<Vec<_>>()
                     .join(" "),
             );
-            self.triggers
-                .push((table_schema, table_name, name, definition));
+            // ... EXECUTE FUNCTION|PROCEDURE [schema.]function(...)
+            let function = (next..tokens.len())
+                .find(|&j| is(j, "EXECUTE") && (is(j + 1, "FUNCTION") || is(j + 1, "PROCEDURE")))
+                .and_then(|execute| {
+                    let mut parts = vec![word(execute + 2)?];
+                    let mut j = execute + 3;
+                    while matches!(tokens.get(j), Some(Token::Period)) {
+                        parts.push(word(j + 1)?);
+                        j += 2;
+                    }
+                    match parts.as_slice() {
+                        [.., schema, name] => Some((schema.clone(), name.clone())),
+                        [name] => Some((FIRST_SCHEMA.to_owned(), name.clone())),
+                        [] => None,
+                    }
+                });
+            self.triggers.push(DumpTrigger {
+                table: (table_schema, table_name),
+                name,
+                definition,
+                function,
+            });
             return true;
         }
         // The argument list as written, between the first parentheses.
@@ -825,8 +981,9 @@ impl Schema {
                 )
             })
             .unwrap_or_default();
+        let oid = self.oid();
         self.routines.push(RoutineRow {
-            oid: 0,
+            oid,
             definition: Some(if kind == "a" {
                 statement.text.trim().trim_end_matches(';').to_owned()
             } else {
@@ -865,6 +1022,38 @@ impl Schema {
         true
     }
 
+    /// `ALTER INDEX parent_index ATTACH PARTITION child_index`: the index
+    /// of a partition is its partitioned table's, not one of its own.
+    fn attach_index(&mut self, statement: &Statement) -> bool {
+        if statement.head(2) != "ALTER INDEX" {
+            return false;
+        }
+        let words: Vec<&str> = statement
+            .text
+            .trim_end_matches(';')
+            .split_whitespace()
+            .collect();
+        let [_, _, _, attach, partition, child] = words.as_slice() else {
+            return false;
+        };
+        if !attach.eq_ignore_ascii_case("ATTACH") || !partition.eq_ignore_ascii_case("PARTITION") {
+            return false;
+        }
+        let Ok(child) = Parser::new(&PostgreSqlDialect {})
+            .try_with_sql(child)
+            .and_then(|mut parser| parser.parse_object_name(false))
+        else {
+            return false;
+        };
+        let (schema, name) = split_name(&child);
+        for relation in self.relations.iter_mut().filter(|r| r.row.schema == schema) {
+            for index in relation.indexes.iter_mut().filter(|i| i.name == name) {
+                index.is_inherited = true;
+            }
+        }
+        true
+    }
+
     fn make_partition(
         &mut self,
         parent: &(String, String),
@@ -889,7 +1078,12 @@ impl Schema {
             relation.row.is_partition = true;
             relation.row.parents = vec![parent_oid];
             relation.row.parent_names = vec![parent_name];
-            relation.row.partition_bound = bound.map(|b| unqualify(&b));
+            // `pg_get_expr` prints `WITH (modulus 2, remainder 0)` in lower case.
+            relation.row.partition_bound = bound.map(|b| {
+                partition_bound_in_utc(&unqualify(&b))
+                    .replace("(MODULUS ", "(modulus ")
+                    .replace(", REMAINDER ", ", remainder ")
+            });
         }
     }
 
@@ -1030,9 +1224,20 @@ impl Schema {
                 relation.row.partition_key = create
                     .partition_by
                     .as_ref()
-                    .map(|key| unqualify(&key.to_string()));
+                    .map(|key| partition_key(&unqualify(&key.to_string())));
                 if create.unlogged {
                     relation.row.persistence = "u".to_owned();
+                }
+                if let CreateTableOptions::With(options) = &create.table_options {
+                    relation.row.options = options
+                        .iter()
+                        .map(|option| match option {
+                            SqlOption::KeyValue { key, value } => {
+                                storage_parameter(&key.to_string(), value)
+                            }
+                            other => other.to_string(),
+                        })
+                        .collect();
                 }
                 let table = relation.row.name.clone();
                 for (index, column) in create.columns.iter().enumerate() {
@@ -1329,7 +1534,7 @@ impl Schema {
                     backs_constraint: false,
                     is_inherited: false,
                     nulls_not_distinct: Some(index.nulls_distinct == Some(false)),
-                    options: index.with.iter().map(ToString::to_string).collect(),
+                    options: index.with.iter().map(reloption).collect(),
                     collations: vec![0; index.columns.len()],
                     collation_names: vec![String::new(); index.columns.len()],
                     default_opclasses: opclasses.iter().map(Option::is_none).collect(),
@@ -1607,14 +1812,41 @@ impl Schema {
                 });
             }
         }
-        for (schema, table, name, definition) in triggers {
-            if let Some(relation) = find(&schema, &table) {
+        // A function by schema and name (the first of its overloads).
+        let function = |schema: &str, name: &str| {
+            routines
+                .iter()
+                .find(|r| r.kind == "f" && r.schema == schema && r.name == name)
+                .map(|r| r.oid)
+        };
+        for trigger in triggers {
+            let (schema, table) = &trigger.table;
+            if let Some(relation) = find(schema, table) {
                 catalog.triggers.push(TriggerRow {
                     relation: relation.row.oid,
-                    function: -1,
-                    name,
-                    definition,
+                    function: trigger
+                        .function
+                        .as_ref()
+                        .and_then(|(schema, name)| function(schema, name))
+                        .unwrap_or(-1),
+                    name: trigger.name,
+                    definition: trigger.definition,
                 });
+            }
+        }
+        // An aggregate uses its support functions (`SFUNC = f`, ...).
+        for aggregate in routines.iter().filter(|r| r.kind == "a") {
+            let Some(definition) = &aggregate.definition else {
+                continue;
+            };
+            for (schema, name) in aggregate_support_functions(definition) {
+                if let Some(oid) = function(&schema, &name) {
+                    catalog.dependencies.push(DependencyRow {
+                        object: aggregate.oid,
+                        referenced_kind: "function".to_owned(),
+                        referenced: oid,
+                    });
+                }
             }
         }
         for relation in relations {
@@ -1626,6 +1858,55 @@ impl Schema {
         catalog.routines = routines;
         catalog
     }
+}
+
+/// The functions an aggregate's definition names as its support functions
+/// (`SFUNC = public.f`, `FINALFUNC = g`, ...), as (schema, name).
+fn aggregate_support_functions(definition: &str) -> Vec<(String, String)> {
+    const SUPPORT: &[&str] = &[
+        "SFUNC",
+        "FINALFUNC",
+        "COMBINEFUNC",
+        "SERIALFUNC",
+        "DESERIALFUNC",
+        "MSFUNC",
+        "MINVFUNC",
+        "MFINALFUNC",
+    ];
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, definition).tokenize() else {
+        return Vec::new();
+    };
+    let tokens: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let name = |token: Option<&&Token>| match token {
+        Some(Token::Word(word)) if word.quote_style.is_none() => {
+            Some(word.value.to_ascii_lowercase())
+        }
+        Some(Token::Word(word)) => Some(word.value.clone()),
+        _ => None,
+    };
+    let mut found = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let Token::Word(word) = token else { continue };
+        if !SUPPORT.iter().any(|s| word.value.eq_ignore_ascii_case(s))
+            || !matches!(tokens.get(i + 1), Some(Token::Eq))
+        {
+            continue;
+        }
+        let Some(first) = name(tokens.get(i + 2)) else {
+            continue;
+        };
+        if matches!(tokens.get(i + 3), Some(Token::Period)) {
+            if let Some(second) = name(tokens.get(i + 4)) {
+                found.push((first, second));
+            }
+        } else {
+            found.push((FIRST_SCHEMA.to_owned(), first));
+        }
+    }
+    found
 }
 
 /// `nextval('public.s'::regclass)` → `nextval('s'::regclass)`, as the

@@ -48,6 +48,9 @@ pub enum Engine {
 pub struct Hints {
     /// User aggregates (lower-case name) and their state type (`STYPE`).
     pub aggregates: HashMap<String, String>,
+    /// User functions (lower-case name) and their result type; `None`
+    /// when functions of that name return different types.
+    pub functions: HashMap<String, Option<String>>,
 }
 
 /// Derives the fields of `views` (name and query, in dump order) into the
@@ -501,8 +504,11 @@ impl Context<'_> {
                         matches!(first.ty, FieldType::Text | FieldType::String).then(text)
                     }
                     other => {
-                        let state = self.hints.aggregates.get(other)?;
-                        postgres_type_name(state).map(nullable)
+                        let result = match self.hints.aggregates.get(other) {
+                            Some(state) => state,
+                            None => self.hints.functions.get(other)?.as_ref()?,
+                        };
+                        postgres_type_name(result).map(nullable)
                     }
                 }
             }
