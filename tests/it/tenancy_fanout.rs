@@ -413,6 +413,29 @@ fn fan_out_over_file_tenants_names_a_broken_one_resumes_and_finds_drift() {
         .execute_batch("CREATE TABLE tag (mine integer)")
         .unwrap();
 
+    // A dry run says what each would run and changes nothing.
+    let rows = json(&run_ok(
+        dir,
+        &[],
+        &[
+            "migrate",
+            "apply",
+            "--tenants",
+            "all",
+            "--dry-run",
+            "--json",
+        ],
+    ));
+    for slug in ["acme", "globex", "initech"] {
+        assert_eq!(done(&rows, slug), ["0002_tag"], "{slug}");
+    }
+    assert!(versions(dir, &[]).iter().all(|(_, v)| *v == Some(1)));
+    // An unknown tenant is refused before any is touched.
+    let output = run(dir, &[], &["migrate", "apply", "--tenants", "acme,nobody"]);
+    assert_eq!(output.status.code(), Some(2), "{}", said(&output));
+    assert!(said(&output).contains("there is no tenant `nobody`"));
+    assert!(versions(dir, &[]).iter().all(|(_, v)| *v == Some(1)));
+
     let output = run(dir, &[], &["migrate", "apply", "--tenants", "all"]);
     assert_eq!(output.status.code(), Some(2), "{}", said(&output));
     let text = said(&output);

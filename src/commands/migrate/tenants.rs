@@ -121,44 +121,56 @@ fn print(cx: &Context, work: &Work, outcomes: &[Outcome]) -> anyhow::Result<()> 
     if outcomes.is_empty() {
         return Ok(());
     }
-    let done = verb(work).1;
-    let mut output = table::new(&["tenant", "result", done, "pending", "version", "time"]);
+    let status = matches!(work, Work::Status);
+    // `status`: how many are applied and which are pending; the others:
+    // what this run did (or would) and how many are still pending.
+    let headers = if status {
+        ["tenant", "state", "applied", "pending", "version", "time"]
+    } else {
+        [
+            "tenant",
+            "result",
+            verb(work).1,
+            "pending",
+            "version",
+            "time",
+        ]
+    };
+    let mut output = table::new(&headers);
+    let red = |text: &str| {
+        if cx.printer.color() {
+            cx.printer.red(text)
+        } else {
+            text.to_owned()
+        }
+    };
     for outcome in outcomes {
         let (result, listed, pending, version) = match &outcome.result {
             Ok(report) => {
                 let result = if !report.modified.is_empty() || !report.missing_file.is_empty() {
-                    let text = format!(
+                    red(&format!(
                         "{} modified, {} missing-file",
                         report.modified.len(),
                         report.missing_file.len()
-                    );
-                    if cx.printer.color() {
-                        cx.printer.red(&text)
-                    } else {
-                        text
-                    }
-                } else if matches!(work, Work::Status) {
-                    format!("{} applied", report.applied)
-                } else if report.done.is_empty() {
-                    "up to date".to_owned()
-                } else {
+                    ))
+                } else if status || !report.done.is_empty() {
                     "ok".to_owned()
+                } else {
+                    "up to date".to_owned()
+                };
+                let (listed, pending) = if status {
+                    (report.applied.to_string(), report.pending.join(", "))
+                } else {
+                    (report.done.join(", "), report.pending.len().to_string())
                 };
                 (
                     result,
-                    report.done.join(", "),
-                    report.pending.len().to_string(),
+                    listed,
+                    pending,
                     report.version.map(|v| v.to_string()).unwrap_or_default(),
                 )
             }
-            Err(_) => {
-                let failed = if cx.printer.color() {
-                    cx.printer.red("failed")
-                } else {
-                    "failed".to_owned()
-                };
-                (failed, String::new(), String::new(), String::new())
-            }
+            Err(_) => (red("failed"), String::new(), String::new(), String::new()),
         };
         output.add_row(vec![
             outcome.record.slug.clone(),
@@ -246,14 +258,13 @@ fn finish(
         .collect();
     let done: usize = reports.iter().map(|r| r.done.len()).sum();
     let pending: usize = reports.iter().map(|r| r.pending.len()).sum();
-    let troubled = reports
-        .iter()
-        .filter(|r| {
-            !r.modified.is_empty()
-                || !r.missing_file.is_empty()
-                || (request.fail_on_pending && !r.pending.is_empty())
-        })
-        .count();
+    let broken = |r: &&&fanout::Report| !r.modified.is_empty() || !r.missing_file.is_empty();
+    let troubled = reports.iter().filter(broken).count();
+    let failing = troubled
+        + reports
+            .iter()
+            .filter(|r| !broken(r) && request.fail_on_pending && !r.pending.is_empty())
+            .count();
     let total = outcomes.len();
     if total == 0 {
         cx.printer
@@ -261,33 +272,44 @@ fn finish(
         return Ok(ExitStatus::Success);
     }
     let ok = total - failed.len();
-    let line = match &request.work {
-        Work::Apply { dry_run: false } => format!(
-            "{done} migration(s) applied over {ok} of {total} tenant(s) in {}",
-            human_duration(elapsed)
+    let elapsed = human_duration(elapsed);
+    let (label, line) = match &request.work {
+        Work::Apply { dry_run: false } => (
+            "Applied",
+            format!("{done} migration(s) over {ok} of {total} tenant(s) in {elapsed}"),
         ),
-        Work::Apply { dry_run: true } => format!(
-            "Dry run: {done} migration(s) would be applied over {total} tenant(s); nothing was changed"
+        Work::Down { dry_run: false, .. } => (
+            "Undid",
+            format!("{done} migration(s) over {ok} of {total} tenant(s) in {elapsed}"),
         ),
-        Work::Down { dry_run: false, .. } => format!(
-            "{done} migration(s) undone over {ok} of {total} tenant(s) in {}",
-            human_duration(elapsed)
+        Work::Apply { dry_run: true } => (
+            "Dry run:",
+            format!(
+                "{done} migration(s) would be applied over {total} tenant(s); nothing was changed"
+            ),
         ),
-        Work::Down { dry_run: true, .. } => format!(
-            "Dry run: {done} migration(s) would be undone over {total} tenant(s); nothing was changed"
+        Work::Down { dry_run: true, .. } => (
+            "Dry run:",
+            format!(
+                "{done} migration(s) would be undone over {total} tenant(s); nothing was changed"
+            ),
         ),
-        Work::Status => format!(
-            "{ok} of {total} tenant(s) read: {pending} migration(s) pending, {troubled} tenant(s) with a modified or missing migration"
+        Work::Status => (
+            "Read",
+            format!(
+                "{ok} of {total} tenant(s): {pending} migration(s) pending, {troubled} tenant(s) with a modified or missing migration"
+            ),
         ),
     };
     if failed.is_empty() {
-        cx.printer.success("Done:", &line);
-        return Ok(if troubled > 0 {
+        cx.printer.success(label, &line);
+        return Ok(if failing > 0 {
             ExitStatus::Found
         } else {
             ExitStatus::Success
         });
     }
+    let line = format!("{label} {line}");
     cx.printer.status(&line);
     let names = failed
         .iter()
