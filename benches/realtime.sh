@@ -11,8 +11,9 @@
 # (benches/realtime_load.mjs: raw sockets, no parsing on the unsampled
 # subscribers), so the generator stays cheap next to the server on a
 # 2-core machine. Write-to-delivery latency is measured on SAMPLED
-# subscribers (every event they receive: now - the row's send time); every
-# subscriber's events are counted. Printed: the achieved write rate, the
+# subscribers (every event they receive: now - the row's send time); the
+# others count bytes (a subscriber short of a sampled one's is short of
+# events). Printed: the achieved write rate, the
 # events delivered, p50/p90/p99/max latency, the writes' own latency, the
 # CPU seconds of the server and of the generator, and the server's
 # resident memory (VmRSS) idle, with the subscribers connected, and its
@@ -116,7 +117,7 @@ server_cpu = float(sys.argv[6]) - float(sys.argv[5])
 d = done
 print(f"subscribers        {d['subscribers']} connected in {connected['seconds']:.1f} s (latency sampled on {d['sampled']})")
 print(f"writes             {d['writes']} in {d['write_seconds']:.1f} s ({d['write_rate']:.0f}/s, schedule late p99 {d['schedule_late_p99_ms']:.1f} ms), {d['failed']} failed; POST p50 {d['post_p50_ms']:.1f} ms, p99 {d['post_p99_ms']:.1f} ms")
-print(f"events             {d['events']} of {d['events_expected']} ({d['short_subscribers']} subscribers short, {d['closes']} closed as slow)")
+print(f"events             {d['events']} of {d['events_expected']} on the sampled subscribers; {d['short_subscribers']} subscribers short of events, {d['closes']} sampled ones closed as slow; {d['megabytes']:.0f} MB received in all")
 print(f"write-to-delivery  p50 {d['p50_ms']:.1f} ms  p90 {d['p90_ms']:.1f} ms  p99 {d['p99_ms']:.1f} ms  max {d['max_ms']:.1f} ms  (floor: p99 < 50 ms)")
 print(f"CPU                server {server_cpu:.1f} s, generator {d['generator_cpu_s']:.1f} s over the writes and 2 s after")
 print(f"server RSS         {idle:.0f} MiB idle, {with_subscribers:.0f} MiB with the subscribers, peak {peak:.0f} MiB")

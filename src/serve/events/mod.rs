@@ -55,6 +55,57 @@ pub struct Event {
     /// Increasing within the process (see the module docs).
     pub id: u64,
     pub change: Change,
+    /// Its realtime data, rendered once per form and shared by every
+    /// subscriber who is sent that form (see [`Rendered`]).
+    #[serde(skip)]
+    pub rendered: Rendered,
+}
+
+/// The JSON data of an event as subscribers are sent it, by form: which
+/// of `row` and `old` are visible, under which served manifest (a reload
+/// between two subscribers renders again). A handful of forms at most.
+#[derive(Default)]
+pub struct Rendered(Mutex<Vec<(usize, u8, Arc<str>)>>);
+
+impl Rendered {
+    /// The data of form `(manifest, form)`, rendered by `render` the first
+    /// time it is asked for.
+    pub fn get_or_render(
+        &self,
+        manifest: usize,
+        form: u8,
+        render: impl FnOnce() -> String,
+    ) -> Arc<str> {
+        let mut forms = match self.0.lock() {
+            Ok(forms) => forms,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((_, _, data)) = forms.iter().find(|(m, f, _)| *m == manifest && *f == form) {
+            return Arc::clone(data);
+        }
+        let data: Arc<str> = render().into();
+        forms.push((manifest, form, Arc::clone(&data)));
+        data
+    }
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rendered")
+    }
+}
+
+/// A copy renders again (the cache is not part of the event's value).
+impl Clone for Rendered {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Rendered {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl std::ops::Deref for Event {
@@ -122,6 +173,7 @@ impl Events {
         let event = Arc::new(Event {
             id: log.next,
             change,
+            rendered: Rendered::default(),
         });
         log.next += 1;
         if log.recent.len() == HISTORY {

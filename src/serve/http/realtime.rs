@@ -321,11 +321,12 @@ async fn expiry(expires: Option<std::time::SystemTime>) {
 
 /// What a stream sends next, whatever carries it.
 enum Out {
-    /// A change: its id, type and `{id, type, entity, key, row, old}`.
+    /// A change: its id, type and `{id, type, entity, key, row, old}`
+    /// (rendered once for every subscriber sent the same).
     Change {
         id: u64,
         kind: &'static str,
-        data: Json,
+        data: Arc<str>,
     },
     /// The events after the client's last id are gone.
     Reset(Json),
@@ -339,7 +340,7 @@ impl Out {
             Self::Change { id, kind, data } => SseEvent::default()
                 .id(id.to_string())
                 .event(kind)
-                .data(data.to_string()),
+                .data(&*data),
             Self::Reset(data) => SseEvent::default().event("reset").data(data.to_string()),
             Self::Close(data) => SseEvent::default().event("close").data(data.to_string()),
         }
@@ -831,21 +832,18 @@ impl Stream {
                     .map(|(_, filter)| filter),
             )
             .collect();
-        let visible = |row: Option<&crate::serve::store::Row>| {
-            let row = row?;
-            let object: serde_json::Map<String, Json> = row
-                .iter()
-                .filter(|(name, _)| entity.fields.contains_key(*name))
-                .map(|(name, value)| (name.clone(), value.clone()))
-                .collect();
-            filters
-                .iter()
-                .all(|filter| matches::matches(entity, filter, &object) == Ok(true))
-                .then_some(object)
+        // Whether a row passes the rule's scope and the subscription's
+        // filters (the fields of the entity only are read).
+        let passes = |row: Option<&crate::serve::store::Row>| {
+            row.is_some_and(|row| {
+                filters
+                    .iter()
+                    .all(|filter| matches::matches(entity, filter, row) == Ok(true))
+            })
         };
-        let row = visible(event.new.as_ref());
-        let old = visible(event.old.as_ref());
-        if row.is_none() && old.is_none() {
+        let row_visible = passes(event.new.as_ref());
+        let old_visible = passes(event.old.as_ref());
+        if !row_visible && !old_visible {
             return None;
         }
         let kind = match event.kind {
@@ -853,13 +851,28 @@ impl Stream {
             ChangeKind::Update => "update",
             ChangeKind::Delete => "delete",
         };
-        let data = json!({
-            "id": event.id,
-            "type": kind,
-            "entity": event.entity,
-            "key": event.key,
-            "row": row,
-            "old": old,
+        // Every subscriber sent the same form of this event shares one
+        // rendering (under the manifest served now).
+        let form = u8::from(row_visible) | (u8::from(old_visible) << 1);
+        let manifest = Arc::as_ptr(&schema.manifest) as usize;
+        let data = event.rendered.get_or_render(manifest, form, || {
+            let shown = |row: Option<&crate::serve::store::Row>, visible: bool| {
+                row.filter(|_| visible).map(|row| {
+                    row.iter()
+                        .filter(|(name, _)| entity.fields.contains_key(*name))
+                        .map(|(name, value)| (name.clone(), value.clone()))
+                        .collect::<serde_json::Map<String, Json>>()
+                })
+            };
+            json!({
+                "id": event.id,
+                "type": kind,
+                "entity": event.entity,
+                "key": event.key,
+                "row": shown(event.new.as_ref(), row_visible),
+                "old": shown(event.old.as_ref(), old_visible),
+            })
+            .to_string()
         });
         Some(Out::Change {
             id: event.id,
