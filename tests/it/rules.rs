@@ -2211,3 +2211,220 @@ fn rules_test_exits_2_on_a_malformed_case_file() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot read `missing.toml`"), "{stderr}");
 }
+
+/// [`MANIFEST`] whose update rule does not pin the author with
+/// `:unchanged`, and excludes a title: the row as updated must pass it too
+/// (PostgreSQL's `WITH CHECK`), a relation path included.
+const NEW_ROW_RULE: &str =
+    "update = \"author_id = @auth.id && title != 'locked' && author.org_id = @auth.org\"";
+
+fn new_row_manifest() -> Arc<Manifest> {
+    load(&MANIFEST.replace(
+        "update = \"author_id = @auth.id && @body.author_id:unchanged\"",
+        NEW_ROW_RULE,
+    ))
+}
+
+/// Ada owns post 2: moving it to Bob, or to a title the rule excludes, is
+/// refused with 403 and writes nothing; renaming it is allowed. The same
+/// through the PostgREST profile's filtered PATCH (`sqlite` only: the
+/// profile runs the same kernel update on every engine).
+async fn the_row_as_updated_must_pass_the_update_rule(store: Arc<dyn Store>, postgrest: bool) {
+    let manifest = new_row_manifest();
+    load_rows(&*store, &manifest).await;
+    let callers = Callers::new(&manifest, &store);
+    let stored = || async { get(&callers.service, "/api/post/2").await.body };
+    let before = stored().await;
+    for body in [
+        json!({ "author_id": 2 }),
+        json!({ "title": "locked" }),
+        json!({ "author_id": 2, "title": "moved" }),
+    ] {
+        let answer = call(&callers.ada, "PATCH", "/api/post/2", Some(body.clone())).await;
+        assert_eq!(answer.status, 403, "{body}: {}", answer.body);
+        assert_eq!(stored().await, before, "{body} was written");
+        let answer = call(
+            &callers.ada,
+            "PUT",
+            "/api/post/2",
+            Some({
+                let mut row = before.clone();
+                for (name, value) in body.as_object().unwrap() {
+                    row[name] = value.clone();
+                }
+                row
+            }),
+        )
+        .await;
+        assert_eq!(answer.status, 403, "PUT {body}: {}", answer.body);
+        assert_eq!(stored().await, before, "PUT {body} was written");
+    }
+    // Bob cannot reach Ada's draft at all: not found, as before.
+    let answer = call(
+        &callers.bob,
+        "PATCH",
+        "/api/post/2",
+        Some(json!({ "author_id": 2 })),
+    )
+    .await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    let answer = call(
+        &callers.ada,
+        "PATCH",
+        "/api/post/2",
+        Some(json!({ "title": "renamed" })),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(stored().await["title"], "renamed");
+    // The service key passes every rule.
+    let answer = call(
+        &callers.service,
+        "PATCH",
+        "/api/post/2",
+        Some(json!({ "title": "locked" })),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    if !postgrest {
+        return;
+    }
+    call(
+        &callers.service,
+        "PATCH",
+        "/api/post/2",
+        Some(json!({ "title": "d" })),
+    )
+    .await;
+    let state = baas::serve::AppState::new(manifest.clone(), store.clone());
+    let rest = baas::serve::http::router_with(
+        state,
+        baas::serve::http::HttpOptions {
+            postgrest: Some("/rest/v1".into()),
+            ..Default::default()
+        },
+    )
+    .layer(axum::Extension(Caller(Arc::new(user("1", None, 1)))));
+    let before = stored().await;
+    let answer = call(
+        &rest,
+        "PATCH",
+        "/rest/v1/post?id=eq.2",
+        Some(json!({ "author_id": 2 })),
+    )
+    .await;
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert_eq!(stored().await, before);
+    // An upsert that updates (merge-duplicates) is an update too.
+    let upsert =
+        serde_json::to_vec(&json!([{ "id": 2, "title": "d", "published": false, "author_id": 2 }]))
+            .unwrap();
+    let answer = crate::serve::raw(
+        &rest,
+        "POST",
+        "/rest/v1/post",
+        Some(upsert),
+        &[("prefer", "resolution=merge-duplicates")],
+    )
+    .await;
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert_eq!(stored().await, before);
+    let answer = call(
+        &rest,
+        "PATCH",
+        "/rest/v1/post?author_id=eq.1",
+        Some(json!({ "title": "bulk" })),
+    )
+    .await;
+    assert!(answer.status.is_success(), "{}", answer.body);
+    assert_eq!(stored().await["title"], "bulk");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_into_a_row_the_rule_refuses_is_403_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = new_row_manifest();
+    let (store, _) =
+        baas::serve::SqliteStore::dev(&dir.path().join("rules.sqlite3"), &manifest, false).unwrap();
+    the_row_as_updated_must_pass_the_update_rule(Arc::new(store), true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_into_a_row_the_rule_refuses_is_403_on_postgres() {
+    let Some(database) = PostgresDatabase::create_async("rules_new_row").await else {
+        return;
+    };
+    let manifest = new_row_manifest();
+    database
+        .execute(&create_statements(Target::Postgres, &manifest))
+        .await;
+    let store = PostgresStore::connect(&database.url(), &manifest)
+        .await
+        .unwrap();
+    the_row_as_updated_must_pass_the_update_rule(Arc::new(store), false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_into_a_row_the_rule_refuses_is_403_on_mariadb() {
+    let Some(database) = MysqlDatabase::create_async("rules_new_row").await else {
+        return;
+    };
+    let manifest = new_row_manifest();
+    database
+        .execute(&create_statements(Target::Mysql, &manifest))
+        .await;
+    let store = MysqlStore::connect(&database.url(), &manifest)
+        .await
+        .unwrap();
+    the_row_as_updated_must_pass_the_update_rule(Arc::new(store), false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_into_a_row_the_rule_refuses_is_403_on_the_mongo_wire_server() {
+    let Some(database) = MongoDatabase::create("rules_new_row") else {
+        return;
+    };
+    let manifest = new_row_manifest();
+    let store = MongoStore::connect(database.url(), &manifest)
+        .await
+        .unwrap();
+    the_row_as_updated_must_pass_the_update_rule(Arc::new(store), false).await;
+}
+
+/// `rules test --url` on the update rule's new-row cases: the API (its
+/// check of the row as updated) and the policy's `WITH CHECK` give each
+/// case the same answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_test_agrees_with_row_level_security_on_the_row_as_updated() {
+    let manifest = format!(
+        "{}\n[auth]\njwt_secret = \"${{BAAS_RULES_TEST_SECRET}}\"\n\
+         service_key = \"${{BAAS_RULES_TEST_SERVICE_KEY}}\"\n",
+        MANIFEST.replace(
+            "update = \"author_id = @auth.id && @body.author_id:unchanged\"",
+            NEW_ROW_RULE,
+        )
+    );
+    let context = r#"rows = { org = [{ id = 1, name = "one" }, { id = 2, name = "two" }], author = [{ id = 1, name = "Ada", org_id = 1 }, { id = 2, name = "Bob", org_id = 2 }] }"#;
+    let cases = [
+        ("Ada hands her draft to Bob", "{ author_id = 2 }", "deny"),
+        ("Ada locks her draft", "{ title = \"locked\" }", "deny"),
+        ("Ada renames her draft", "{ title = \"renamed\" }", "allow"),
+        (
+            "Ada keeps herself as the author",
+            "{ author_id = 1 }",
+            "allow",
+        ),
+    ];
+    let file: String = cases
+        .iter()
+        .map(|(name, body, expect)| {
+            format!(
+                "[[case]]\nname = \"{name}\"\nentity = \"post\"\naction = \"update\"\n\
+                 claims = {{ sub = \"1\", org = 1 }}\n\
+                 row = {{ id = 2, title = \"d\", published = false, author_id = 1 }}\n\
+                 body = {body}\n{context}\nexpect = \"{expect}\"\n\n"
+            )
+        })
+        .collect();
+    rules_test_agrees_on_postgres("rules_new_row_cli", &manifest, &file, cases.len()).await;
+}

@@ -199,6 +199,12 @@ impl Problem {
                 )
             }
             StoreError::Query(error) => Self::bad_query(&error),
+            StoreError::Refused => Self::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                StoreError::Refused.to_string(),
+            ),
             StoreError::Credentials(error) => {
                 tracing::error!(
                     request_id = ctx.request_id,

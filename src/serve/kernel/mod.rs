@@ -71,6 +71,7 @@ impl From<StoreError> for KernelError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Query(error) => Self::Query(error),
+            StoreError::Refused => Self::Denied(StoreError::Refused.to_string()),
             other => Self::Store(other),
         }
     }
@@ -265,6 +266,9 @@ impl Kernel {
         if values.is_empty() {
             return Ok(Outcome::Row(stored));
         }
+        // The row as updated must pass the update rule too, as PostgreSQL's
+        // `WITH CHECK` (after the hooks: they may have changed the body).
+        let check = self.policy.check(schema, &operation);
         let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Update);
         let updated = store
             .update_with_outbox(
@@ -272,6 +276,7 @@ impl Kernel {
                 &operation.entity,
                 &operation.key,
                 scope.as_ref(),
+                check.as_ref(),
                 &values,
                 &outbox,
             )

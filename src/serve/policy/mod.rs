@@ -40,6 +40,12 @@ pub struct Permissions {
 pub trait Policy: Send + Sync + 'static {
     fn decide(&self, schema: &Schema, operation: &Operation) -> Decision;
 
+    /// For an update the policy allowed: the filter the row as updated
+    /// must match (PostgreSQL's `WITH CHECK`), or `None` for any row.
+    fn check(&self, _schema: &Schema, _operation: &Operation) -> Option<Filter> {
+        None
+    }
+
     /// What `principal` may do with `entity` at all (before any row is
     /// looked at), for discovery and the studio.
     fn permissions(&self, schema: &Schema, principal: &Principal, entity: &str) -> Permissions;

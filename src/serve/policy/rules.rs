@@ -107,6 +107,37 @@ impl Policy for Rules {
         self.decide_with(schema, operation, &operation.params)
     }
 
+    /// The update rule's row conditions for this request (`@auth`,
+    /// `@body`, `@query` and `@now` already decided): what the row as
+    /// updated must match, as the `WITH CHECK` of the rule's policy
+    /// ([`crate::rules::rls`]) demands of it. Not the read rules: the
+    /// policy has the update rule alone.
+    fn check(&self, schema: &Schema, operation: &Operation) -> Option<Filter> {
+        let rules = &schema.rules;
+        if operation.action != Action::Update
+            || rules.is_open()
+            || *operation.principal == Principal::Service
+        {
+            return None;
+        }
+        let request = Request {
+            body: operation.body.as_ref().map(|body| &body.json),
+            query: &operation.params,
+            now: now_seconds(),
+            ..request(&operation.principal)
+        };
+        match rules.verdict(
+            &schema.manifest,
+            &operation.entity,
+            RuleAction::Update,
+            &request,
+        )? {
+            Verdict::True => None,
+            Verdict::False => Some(Filter::Or(Vec::new())),
+            Verdict::Scope(filter) => Some(filter),
+        }
+    }
+
     fn permissions(&self, schema: &Schema, principal: &Principal, entity: &str) -> Permissions {
         let shape = super::Open.permissions(schema, principal, entity);
         let rules = &schema.rules;

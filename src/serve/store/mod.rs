@@ -67,6 +67,31 @@ pub fn describe_relation(
     )
 }
 
+/// The statement that reads the row an update made back through `check`
+/// (the update rule's row conditions), in the update's transaction: no row
+/// means the new row does not pass, and the transaction is rolled back.
+/// `None` without a check.
+pub(crate) fn check_statement(
+    dialect: crate::query::sql::SqlDialect,
+    manifest: &Manifest,
+    entity_name: &str,
+    key: &[Value],
+    values: &Values,
+    check: Option<&crate::query::Filter>,
+) -> Option<Result<crate::query::sql::Statement, crate::query::QueryError>> {
+    let check = check?;
+    let entity = manifest.entities.get(entity_name)?;
+    let key = sqlx_common::key_after_update(entity, key, values);
+    Some(crate::query::sql::select_by_key(
+        dialect,
+        manifest,
+        entity_name,
+        &key,
+        Some(check),
+        false,
+    ))
+}
+
 /// A row before and after an update.
 #[derive(Debug, Clone)]
 pub struct Updated {
@@ -90,6 +115,10 @@ pub enum StoreError {
     /// The database refused baas's credentials.
     #[error("the database refused the credentials")]
     Credentials(#[source] anyhow::Error),
+    /// The row an update would make does not satisfy the update rule
+    /// (`check`): nothing was written (403).
+    #[error("the row as updated would not satisfy the update rule")]
+    Refused,
     /// Anything else; never shown to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -138,7 +167,7 @@ pub trait Store: Send + Sync + 'static {
         scope: Option<&'a crate::query::Filter>,
         values: &'a Values,
     ) -> BoxFuture<'a, Result<Option<Updated>, StoreError>> {
-        self.update_with_outbox(manifest, entity, key, scope, values, Outbox::none())
+        self.update_with_outbox(manifest, entity, key, scope, None, values, Outbox::none())
     }
 
     /// Deletes the row with `key` that also matches `scope`; returns it,
@@ -165,12 +194,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Row, StoreError>>;
 
     /// [`Store::update`], recording `outbox` as [`Store::insert_with_outbox`] does.
+    /// When `check` is given, the row as updated must match it (the update
+    /// rule's row conditions, as PostgreSQL's `WITH CHECK`), or nothing is
+    /// written and the answer is [`StoreError::Refused`].
+    #[allow(clippy::too_many_arguments)]
     fn update_with_outbox<'a>(
         &'a self,
         manifest: &'a Arc<Manifest>,
         entity: &'a str,
         key: &'a [Value],
         scope: Option<&'a crate::query::Filter>,
+        check: Option<&'a crate::query::Filter>,
         values: &'a Values,
         outbox: &'a Outbox,
     ) -> BoxFuture<'a, Result<Option<Updated>, StoreError>>;
@@ -242,13 +276,14 @@ macro_rules! store_from_inherent_methods {
                 entity: &'a str,
                 key: &'a [$crate::query::Value],
                 scope: Option<&'a $crate::query::Filter>,
+                check: Option<&'a $crate::query::Filter>,
                 values: &'a $crate::serve::store::Values,
                 outbox: &'a $crate::serve::store::Outbox,
             ) -> futures::future::BoxFuture<
                 'a,
                 Result<Option<$crate::serve::store::Updated>, $crate::serve::store::StoreError>,
             > {
-                Box::pin(self.update_row(manifest, entity, key, scope, values, outbox))
+                Box::pin(self.update_row(manifest, entity, key, scope, check, values, outbox))
             }
 
             fn delete_with_outbox<'a>(

@@ -475,12 +475,23 @@ impl MongoStore {
     /// is what the server changed, and the document after is that one with
     /// the `$set` applied (top-level keys only, so it is exact), with no
     /// second read another writer could change in between.
+    ///
+    /// `check` (the update rule's row conditions) is decided in memory on
+    /// the document after, its relation paths resolved to keys first: on
+    /// the document as read just before the write (a refused row is never
+    /// written), and again on the document the write changed when another
+    /// writer changed it in between; refused then, the fields set are put
+    /// back (if no one changed them since). So a refused row may be
+    /// visible for that moment, in that race only: without a replica set
+    /// there is no multi-document transaction to hold both.
+    #[allow(clippy::too_many_arguments)]
     async fn update_row(
         &self,
         manifest: &Manifest,
         entity_name: &str,
         key: &[Value],
         scope: Option<&Filter>,
+        check: Option<&Filter>,
         values: &Values,
         outbox: &Outbox,
     ) -> Result<Option<Updated>, StoreError> {
@@ -500,21 +511,56 @@ impl MongoStore {
             let field = field(entity, name)?;
             set.insert(field.column_name(name), mongo::bson_value(field, value));
         }
+        let check = match check {
+            Some(check) => Some(
+                self.resolved(manifest, entity_name, Some(check))
+                    .await?
+                    .unwrap_or_else(|| check.clone()),
+            ),
+            None => None,
+        };
+        let apply = |before: &Document| {
+            let mut after = before.clone();
+            for (column, value) in &set {
+                after.insert(column.clone(), value.clone());
+            }
+            after
+        };
+        let passes = |after: &Document| -> Result<bool, StoreError> {
+            let Some(check) = &check else {
+                return Ok(true);
+            };
+            let row = wire_row(entity, None, after)?;
+            // Undecided cannot be: the relation paths were resolved.
+            Ok(crate::serve::realtime::matches(entity, check, &row).unwrap_or(false))
+        };
+        let filter = key_document(manifest, entity_name, key, scope)?;
+        let read = match &check {
+            Some(_) => self
+                .collection(entity)
+                .find_one(filter.clone())
+                .await
+                .map_err(|error| map_error(Some(entity), error))?,
+            None => None,
+        };
+        if let Some(read) = &read
+            && !passes(&apply(read))?
+        {
+            return Err(StoreError::Refused);
+        }
         let before = self
             .collection(entity)
-            .find_one_and_update(
-                key_document(manifest, entity_name, key, scope)?,
-                doc! { "$set": set.clone() },
-            )
+            .find_one_and_update(filter, doc! { "$set": set.clone() })
             .return_document(ReturnDocument::Before)
             .await
             .map_err(|error| map_error(Some(entity), error))?;
         let Some(before) = before else {
             return Ok(None);
         };
-        let mut after = before.clone();
-        for (column, value) in set {
-            after.insert(column, value);
+        let after = apply(&before);
+        if read.as_ref() != Some(&before) && !passes(&after)? {
+            self.restore(entity, &before, &set).await?;
+            return Err(StoreError::Refused);
         }
         let updated = Updated {
             old: wire_row(entity, None, &before)?,
@@ -529,6 +575,45 @@ impl MongoStore {
         );
         self.record_outbox(&entries).await?;
         Ok(Some(updated))
+    }
+
+    /// Puts back the fields of `set` as `before` had them, on the document
+    /// of `before` if they still hold the values `set` gave them.
+    async fn restore(
+        &self,
+        entity: &Entity,
+        before: &Document,
+        set: &Document,
+    ) -> Result<(), StoreError> {
+        let mut filter = doc! { "_id": before.get("_id").cloned().unwrap_or(Bson::Null) };
+        let mut back = Document::new();
+        let mut gone = Document::new();
+        for (column, value) in set {
+            filter.insert(column.clone(), value.clone());
+            match before.get(column) {
+                Some(old) => {
+                    back.insert(column.clone(), old.clone());
+                }
+                None => {
+                    gone.insert(column.clone(), "");
+                }
+            }
+        }
+        let mut update = Document::new();
+        if !back.is_empty() {
+            update.insert("$set", back);
+        }
+        if !gone.is_empty() {
+            update.insert("$unset", gone);
+        }
+        if update.is_empty() {
+            return Ok(());
+        }
+        self.collection(entity)
+            .update_one(filter, update)
+            .await
+            .map_err(|error| map_error(Some(entity), error))?;
+        Ok(())
     }
 
     /// Rows that reference the row stop the delete (`restrict`, `no

@@ -128,12 +128,14 @@ impl MysqlStore {
 
     /// The old row is read `FOR UPDATE`, changed and read back in one
     /// transaction.
+    #[allow(clippy::too_many_arguments)]
     async fn update_row(
         &self,
         manifest: &Manifest,
         entity_name: &str,
         key: &[Value],
         scope: Option<&Filter>,
+        check: Option<&Filter>,
         values: &Values,
         outbox: &Outbox,
     ) -> Result<Option<Updated>, StoreError> {
@@ -155,6 +157,15 @@ impl MysqlStore {
         // Affected rows do not tell "no such row" from "no change": read back.
         let key = common::key_after_update(entity, key, values);
         let row = read_back(&mut transaction, manifest, entity_name, &key, None, false).await?;
+        // Dropped uncommitted, the transaction rolls back.
+        if row.is_some()
+            && check.is_some()
+            && read_back(&mut transaction, manifest, entity_name, &key, check, false)
+                .await?
+                .is_none()
+        {
+            return Err(StoreError::Refused);
+        }
         if let Some(new) = &row {
             let entries = outbox.entries(entity_name, entity, Write::Update, Some(&old), Some(new));
             record_outbox(&mut transaction, &entries).await?;

@@ -195,17 +195,20 @@ impl PostgresStore {
     }
 
     /// The old row is read `FOR UPDATE` and changed in one transaction.
+    #[allow(clippy::too_many_arguments)]
     async fn update_row(
         &self,
         manifest: &Manifest,
         entity_name: &str,
         key: &[Value],
         scope: Option<&Filter>,
+        check: Option<&Filter>,
         values: &Values,
         outbox: &Outbox,
     ) -> Result<Option<Updated>, StoreError> {
         let entity = common::entity(manifest, entity_name)?;
         let read = sql::select_by_key(DIALECT, manifest, entity_name, key, scope, true);
+        let checked = super::check_statement(DIALECT, manifest, entity_name, key, values, check);
         let write = sql::update_by_key(DIALECT, manifest, entity_name, key, scope, values);
         let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
         if let Ok(session) = SESSION.try_with(DbSession::clone) {
@@ -219,6 +222,15 @@ impl PostgresStore {
         } else {
             fetch_row(&mut *transaction, entity, write).await?
         };
+        // Dropped uncommitted, the transaction rolls back.
+        if new.is_some()
+            && let Some(checked) = checked
+            && fetch_row(&mut *transaction, entity, checked)
+                .await?
+                .is_none()
+        {
+            return Err(StoreError::Refused);
+        }
         if let Some(new) = &new {
             let entries = outbox.entries(entity_name, entity, Write::Update, Some(&old), Some(new));
             record_outbox(&mut transaction, &entries).await?;
@@ -295,6 +307,8 @@ fn map_error(entity: &Entity, error: sqlx::Error) -> StoreError {
             }
         }
         "23503" => super::reference(entity, database.constraint()),
+        // A policy's `WITH CHECK` refused the row written (`[auth] rls`).
+        "42501" if database.message().contains("row-level security") => StoreError::Refused,
         code if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03") => {
             StoreError::Unavailable(error.into())
         }

@@ -694,6 +694,7 @@ impl Store for SqliteStore {
         entity: &'a str,
         key: &'a [Value],
         scope: Option<&'a Filter>,
+        check: Option<&'a Filter>,
         values: &'a Values,
         outbox: &'a Outbox,
     ) -> BoxFuture<'a, Result<Option<Updated>, StoreError>> {
@@ -714,6 +715,10 @@ impl Store for SqliteStore {
                 scope,
                 values,
             ))?;
+            let checked =
+                super::check_statement(SqlDialect::Sqlite, manifest, entity, key, values, check)
+                    .map(built)
+                    .transpose()?;
             let unchanged = values.is_empty();
             let manifest = manifest.clone();
             let entity_name = entity.to_owned();
@@ -732,6 +737,13 @@ impl Store for SqliteStore {
                 } else {
                     first_row(&transaction, entity, write)?
                 };
+                // Dropped uncommitted, the transaction rolls back.
+                if new.is_some()
+                    && let Some(checked) = checked
+                    && first_row(&transaction, entity, checked)?.is_none()
+                {
+                    return Err(StoreError::Refused);
+                }
                 if let Some(new) = &new {
                     let entries =
                         outbox.entries(&entity_name, entity, Write::Update, Some(&old), Some(new));
