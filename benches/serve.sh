@@ -131,15 +131,26 @@ start_server() {
     fi
 }
 
+# The random ids of `GET by id`: every id of one number of digits that the
+# loaded rows all have (10000-99999 for 100,000 rows, 10-99 for 500, 1-9
+# below 10), so none is missing (a 404 would be measured as a failure).
+id_digits=$((${#rows} - 1))
+if [ "$id_digits" -eq 0 ]; then
+    id_regex="[1-$rows]" id_low=1 id_high="$rows"
+else
+    id_regex="[1-9][0-9]{$((id_digits - 1))}"
+    id_low=$((10 ** (id_digits - 1))) id_high=$((10 ** id_digits - 1))
+fi
+
 # throughput LABEL SCENARIO KIND URL: a warm-up, then RUNS measured runs of
-# one scenario; KIND is `get` (URL as is), `random` (URL + a random id from
-# 10000 to 99999) or `post` (URL with the body in $work/post.json).
+# one scenario; KIND is `get` (URL as is), `random` (URL + a random id of
+# the loaded rows, as above) or `post` (URL with the body in $work/post.json).
 throughput() {
     local label="$1" scenario="$2" kind="$3" url="$4" run files=() args=()
     if [ "$loadgen" = oha ]; then
         case "$kind" in
             get) args=("${loadgen_headers[@]}" "$url") ;;
-            random) args=(--rand-regex-url "$(printf '%s' "$url" | sed 's/[.]/\\./g')[1-9][0-9]{4}") ;;
+            random) args=(--rand-regex-url "$(printf '%s' "$url" | sed 's/[.]/\\./g')$id_regex") ;;
             post) args=(-m POST -T application/json -D "$work/post.json" "$url") ;;
         esac
         "${loadgen_prefix[@]}" "$oha" --no-tui --wait-ongoing-requests-after-deadline -z 2s -c "$connections" "${args[@]}" >/dev/null
@@ -149,7 +160,7 @@ throughput() {
         done
     else
         local path="/${url#http://*/}" origin="${url%%/"${url#http://*/}"}"
-        python3 benches/serve/measure.py wrk-script "$kind" "$path" "$work/post.json" >"$work/load.lua"
+        python3 benches/serve/measure.py wrk-script "$kind" "$path" "$work/post.json" "$id_low" "$id_high" >"$work/load.lua"
         "${loadgen_prefix[@]}" wrk -t 2 -c "$connections" --timeout 30s -d 2s "${loadgen_headers[@]}" -s "$work/load.lua" "$origin" >/dev/null
         for run in $(seq "$runs"); do
             "${loadgen_prefix[@]}" wrk -t 2 -c "$connections" --timeout 30s -d "$duration" --latency "${loadgen_headers[@]}" -s "$work/load.lua" "$origin" >"$work/load.$run.out"

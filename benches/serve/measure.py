@@ -8,7 +8,7 @@ asserts nothing.
         appended as one line to RESULTS
     measure.py wrk RESULTS LABEL SCENARIO FILE...
         the same from wrk --latency outputs
-    measure.py wrk-script KIND PATH BODY_FILE
+    measure.py wrk-script KIND PATH BODY_FILE LOW HIGH
         the wrk Lua script of a scenario (get, random, post), on stdout
     measure.py table RESULTS
         print RESULTS as a table: one row per scenario, one column pair per server
@@ -96,12 +96,12 @@ def wrk(results, label, scenario, files):
     record(results, label, scenario, rates, p99s, statuses, errors)
 
 
-def wrk_script(kind, path, body_file):
+def wrk_script(kind, path, body_file, low, high):
     if kind == "get":
         print(f"wrk.path = {json.dumps(path)}")
     elif kind == "random":
         print(f"local prefix = {json.dumps(path)}")
-        print("request = function() return wrk.format(nil, prefix .. math.random(10000, 99999)) end")
+        print(f"request = function() return wrk.format(nil, prefix .. math.random({low}, {high})) end")
     elif kind == "post":
         with open(body_file) as file:
             body = file.read()
@@ -280,7 +280,7 @@ def main():
     elif command == "wrk":
         wrk(args[0], args[1], args[2], args[3:])
     elif command == "wrk-script":
-        wrk_script(args[0], args[1], args[2])
+        wrk_script(args[0], args[1], args[2], int(args[3]), int(args[4]))
     elif command == "table":
         table(args[0])
     elif command == "hot-reload":
