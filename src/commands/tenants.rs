@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::ExitStatus;
 use crate::commands::shared::MigrationsDir;
 use crate::context::Context;
-use crate::tenancy::{Place, Slug, TenancyError, TenantRecord, Tenants, provision};
+use crate::tenancy::{Place, Slug, TenancyError, Tenants, provision, record_json};
 use crate::ui::table;
 
 #[derive(Debug, clap::Subcommand)]
@@ -135,7 +135,7 @@ fn list(tenants: &Tenants, cx: &Context) -> anyhow::Result<ExitStatus> {
         out.add_row(vec![
             record.slug.clone(),
             record.name.clone().unwrap_or_default(),
-            state(record).to_owned(),
+            record.state().to_owned(),
             record
                 .schema_version
                 .map(|v| v.to_string())
@@ -175,27 +175,12 @@ fn show(args: SlugArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
 fn set_active(args: SlugArgs, cx: &Context, active: bool) -> anyhow::Result<ExitStatus> {
     let tenants = open(cx, &args.migrations)?;
     let slug = slug(&args.slug)?;
-    let record = tenants.record(&slug).map_err(TenancyError::into_error)?;
-    if !tenants
-        .registry
-        .set_active(slug.as_str(), active)
-        .map_err(TenancyError::into_error)?
-    {
-        return Err(crate::error::UsageError::new(format!(
-            "tenant `{slug}` is {}: it cannot be {}",
-            state(&record),
-            if active { "activated" } else { "deactivated" }
-        ))
-        .with_hint(format!(
-            "finish or clean it up with `baas tenants drop {slug} --yes`"
-        ))
-        .into());
-    }
-    let verb = if active { "Activated" } else { "Deactivated" };
+    let record =
+        provision::set_active(&tenants, &slug, active).map_err(TenancyError::into_error)?;
     if cx.printer.json_mode() {
-        let record = tenants.record(&slug).map_err(TenancyError::into_error)?;
         cx.printer.json(&record_json(&record))?;
     } else {
+        let verb = if active { "Activated" } else { "Deactivated" };
         cx.printer.success(verb, &format!("tenant `{slug}`"));
     }
     Ok(ExitStatus::Success)
@@ -223,30 +208,4 @@ async fn drop(args: SlugArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         cx.printer.success("Dropped", &format!("tenant `{slug}`"));
     }
     Ok(ExitStatus::Success)
-}
-
-fn state(record: &TenantRecord) -> &'static str {
-    match (record.ready, record.active) {
-        (false, _) => "provisioning",
-        (true, true) => "active",
-        (true, false) => "inactive",
-    }
-}
-
-/// A record as JSON, its location shown without any password.
-fn record_json(record: &TenantRecord) -> serde_json::Value {
-    let pool_options: serde_json::Value =
-        serde_json::from_str(&record.pool_options).unwrap_or_else(|_| json!({}));
-    json!({
-        "id": record.id,
-        "slug": record.slug,
-        "name": record.name,
-        "state": state(record),
-        "active": record.active,
-        "schema_version": record.schema_version,
-        "location": Place::parse(&record.location).shown(),
-        "pool_options": pool_options,
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-    })
 }

@@ -23,6 +23,7 @@
 //! A location in the registry never holds a password: the server is kept
 //! as the `${ENV}` reference written in baas.toml and resolved when used.
 
+pub mod admin;
 pub mod fanout;
 pub mod place;
 pub mod pools;
@@ -213,6 +214,25 @@ impl Tenants {
             .get(slug.as_str())?
             .ok_or_else(|| TenancyError::Unknown(slug.to_string()))
     }
+}
+
+/// A record as `baas tenants --json` and `/api/_tenants` show it: its
+/// location without any password.
+pub fn record_json(record: &TenantRecord) -> serde_json::Value {
+    let pool_options: serde_json::Value =
+        serde_json::from_str(&record.pool_options).unwrap_or_else(|_| serde_json::json!({}));
+    serde_json::json!({
+        "id": record.id,
+        "slug": record.slug,
+        "name": record.name,
+        "state": record.state(),
+        "active": record.active,
+        "schema_version": record.schema_version,
+        "location": Place::parse(&record.location).shown(),
+        "pool_options": pool_options,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    })
 }
 
 /// The registry's SQLite file from `registry = "..."` (a path, a

@@ -79,6 +79,27 @@ pub async fn drop(tenants: &Tenants, slug: &Slug) -> Result<TenantRecord, Tenanc
     Ok(record)
 }
 
+/// Turns serving `slug` on or off; refused for a tenant whose
+/// provisioning did not finish.
+pub fn set_active(
+    tenants: &Tenants,
+    slug: &Slug,
+    active: bool,
+) -> Result<TenantRecord, TenancyError> {
+    let record = tenants.record(slug)?;
+    if !tenants.registry.set_active(slug.as_str(), active)? {
+        return Err(TenancyError::refused(
+            format!(
+                "tenant `{slug}` is {}: it cannot be {}",
+                record.state(),
+                if active { "activated" } else { "deactivated" }
+            ),
+            format!("finish or clean it up with `baas tenants drop {slug} --yes`"),
+        ));
+    }
+    tenants.record(slug)
+}
+
 /// What [`migrate`] did to one tenant.
 #[derive(Debug, Clone, Default)]
 pub struct Applied {

@@ -59,6 +59,15 @@ impl TenantRecord {
     pub fn serves(&self) -> bool {
         self.active && self.ready
     }
+
+    /// `provisioning`, `active` or `inactive`.
+    pub fn state(&self) -> &'static str {
+        match (self.ready, self.active) {
+            (false, _) => "provisioning",
+            (true, true) => "active",
+            (true, false) => "inactive",
+        }
+    }
 }
 
 /// The registry database.

@@ -10,7 +10,7 @@ use super::pools::{self, Pools};
 use super::{Place, Tenants};
 use crate::backend::Backend;
 use crate::query::QueryError;
-use crate::serve::store::resolver::{Refusal, StoreResolver};
+use crate::serve::store::resolver::{Refusal, StoreResolver, TenantAdmin};
 use crate::serve::store::{Store, StoreError};
 
 /// Hands out the store of the tenant an operation runs for.
@@ -39,6 +39,10 @@ impl TenantResolver {
 
     pub fn pools(&self) -> &Pools {
         &self.pools
+    }
+
+    pub fn tenants(&self) -> &Arc<Tenants> {
+        &self.tenants
     }
 
     fn record(&self, tenant: &str) -> Result<super::TenantRecord, Refusal> {
@@ -109,5 +113,9 @@ impl StoreResolver for TenantResolver {
 
     fn default_store(&self) -> Arc<dyn Store> {
         self.default.clone()
+    }
+
+    fn admin(&self) -> Option<&dyn TenantAdmin> {
+        Some(self)
     }
 }

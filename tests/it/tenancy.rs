@@ -174,6 +174,8 @@ pub(crate) fn token(tenant: Option<&str>) -> String {
 pub(crate) enum As<'a> {
     /// The service key, naming a tenant by header.
     Service(&'a str),
+    /// The service key, naming no tenant.
+    Key,
     /// A token for a tenant (or none), plus an optional `x-tenant` header.
     User(Option<&'a str>, Option<&'a str>),
 }
@@ -192,6 +194,9 @@ pub(crate) fn send(
             request = request
                 .header("apikey", SERVICE_KEY)
                 .header("x-tenant", tenant);
+        }
+        As::Key => {
+            request = request.header("apikey", SERVICE_KEY);
         }
         As::User(claim, header) => {
             request = request.header("authorization", format!("Bearer {}", token(claim)));
@@ -441,6 +446,20 @@ fn file_tenants_are_isolated_over_http() {
     assert_isolated(&server, &path, &env);
 }
 
+/// Adds `migrations/0002_broken`: it makes a table, then runs `failing`;
+/// its folder.
+pub(crate) fn break_migrations(dir: &Path, failing: &str) -> std::path::PathBuf {
+    let broken = dir.join("migrations/0002_broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(
+        broken.join("up.sql"),
+        format!("CREATE TABLE half_done (id integer);\n{failing}\n"),
+    )
+    .unwrap();
+    std::fs::write(broken.join("down.sql"), "DROP TABLE half_done;\n").unwrap();
+    broken
+}
+
 pub(crate) fn run_ok(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
     let output = baas(dir)
         .envs(env.iter().copied())
@@ -542,14 +561,7 @@ fn a_failing_migration_leaves_no_half_tenant_and_an_existing_schema_is_never_tak
     .unwrap();
     let env = [("TENANTS_DB", url.as_str())];
     run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
-    let broken = dir.path().join("migrations/0002_broken");
-    std::fs::create_dir_all(&broken).unwrap();
-    std::fs::write(
-        broken.join("up.sql"),
-        "CREATE TABLE half_done (id integer);\nSELECT * FROM no_such_table;\n",
-    )
-    .unwrap();
-    std::fs::write(broken.join("down.sql"), "DROP TABLE half_done;\n").unwrap();
+    let broken = break_migrations(dir.path(), "SELECT * FROM no_such_table;");
     let output = baas(dir.path())
         .envs(env)
         .args(["tenants", "create", "acme"])
@@ -612,14 +624,7 @@ fn a_failing_migration_leaves_no_tenant_file() {
         &[],
         &["migrate", "plan", "--name", "init", "--dialect", "sqlite"],
     );
-    let broken = dir.path().join("migrations/0002_broken");
-    std::fs::create_dir_all(&broken).unwrap();
-    std::fs::write(
-        broken.join("up.sql"),
-        "CREATE TABLE half_done (id integer);\nINSERT INTO no_such_table VALUES (1);\n",
-    )
-    .unwrap();
-    std::fs::write(broken.join("down.sql"), "DROP TABLE half_done;\n").unwrap();
+    break_migrations(dir.path(), "INSERT INTO no_such_table VALUES (1);");
     let output = baas(dir.path())
         .args(["tenants", "create", "acme"])
         .output()

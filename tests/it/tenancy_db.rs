@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use crate::support::baas;
 use crate::tenancy::{
-    As, AsServer, HEADER, SECRET, SERVICE_KEY, assert_isolated, create_tenant, run_ok, send,
-    tenant_manifest, titles,
+    As, AsServer, HEADER, SECRET, SERVICE_KEY, assert_isolated, break_migrations, create_tenant,
+    run_ok, send, tenant_manifest, titles,
 };
 
 /// The text of everything the CLI, the server and the registry said, none
@@ -44,15 +44,6 @@ fn no_tenants(dir: &Path, env: &[(&str, &str)]) {
     let list = run_ok(dir, env, &["tenants", "list", "--json"]);
     let list: Value = serde_json::from_str(&list).unwrap();
     assert_eq!(list["tenants"], json!([]), "{list}");
-}
-
-/// A migration that fails halfway, after making a table.
-fn break_migrations(dir: &Path, up: &str, down: &str, extension: &str) -> std::path::PathBuf {
-    let broken = dir.join("migrations/0002_broken");
-    std::fs::create_dir_all(&broken).unwrap();
-    std::fs::write(broken.join(format!("up.{extension}")), up).unwrap();
-    std::fs::write(broken.join(format!("down.{extension}")), down).unwrap();
-    broken
 }
 
 // ---- PostgreSQL ----
@@ -107,12 +98,7 @@ fn postgres_database_tenants_are_isolated_dropped_and_never_leak_the_password() 
     let mut said = run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
 
     // A migration failing halfway leaves neither a database nor a row.
-    let broken = break_migrations(
-        dir.path(),
-        "CREATE TABLE half_done (id integer);\nSELECT * FROM no_such_table;\n",
-        "DROP TABLE half_done;\n",
-        "sql",
-    );
+    let broken = break_migrations(dir.path(), "SELECT * FROM no_such_table;");
     let stderr = create_fails(dir.path(), &env, "broken");
     assert!(stderr.contains("0002_broken"), "{stderr}");
     assert!(!stderr.contains(password), "{stderr}");
@@ -218,12 +204,7 @@ fn mysql_database_tenants_are_isolated_and_a_failed_one_leaves_nothing() {
         ("TENANTS_DB", url.as_str()),
     ];
     run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
-    let broken = break_migrations(
-        dir.path(),
-        "CREATE TABLE half_done (id integer);\nSELECT * FROM no_such_table;\n",
-        "DROP TABLE half_done;\n",
-        "sql",
-    );
+    let broken = break_migrations(dir.path(), "SELECT * FROM no_such_table;");
     let stderr = create_fails(dir.path(), &env, "broken");
     assert!(stderr.contains("0002_broken"), "{stderr}");
     assert!(!mysql_database_exists(&db, &names[2]));

@@ -297,3 +297,155 @@ fn row_strategy_defaults_its_column_and_names_an_entity_without_it() {
         Some("tenant_id")
     );
 }
+
+// ---- /api/_tenants ----
+
+#[test]
+fn the_tenants_api_provisions_with_the_service_key_only_and_leaves_nothing_on_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), tenant_manifest("", "file")).unwrap();
+    let env = [("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)];
+    run_ok(
+        dir.path(),
+        &env,
+        &["migrate", "plan", "--name", "init", "--dialect", "sqlite"],
+    );
+    let path = dir.path().to_owned();
+    let server = AsServer(crate::auth::AuthServer::start_in(dir, &env));
+    let acme = json!({ "slug": "acme", "name": "Acme Inc." });
+
+    // No rights: 403 for anonymous callers and users alike.
+    for who in [As::User(Some("acme"), None), As::User(None, None)] {
+        for (method, body) in [("GET", None), ("POST", Some(acme.clone()))] {
+            let (status, problem) = send(&server, method, "/api/_tenants", who, body);
+            assert_eq!(status, 403, "{method}: {problem}");
+            assert_eq!(problem["status"], 403, "a problem: {problem}");
+        }
+    }
+    assert!(!path.join(".baas/tenants/acme.sqlite3").exists());
+
+    let (status, record) = send(
+        &server,
+        "POST",
+        "/api/_tenants",
+        As::Key,
+        Some(acme.clone()),
+    );
+    assert_eq!(status, 201, "{record}");
+    assert_eq!(record["state"], "active");
+    assert_eq!(record["name"], "Acme Inc.");
+    assert_eq!(record["schema_version"], 1, "{record}");
+    assert!(path.join(".baas/tenants/acme.sqlite3").is_file());
+    // Served at once.
+    let (status, note) = send(
+        &server,
+        "POST",
+        "/api/note",
+        As::Service("acme"),
+        Some(json!({ "title": "first" })),
+    );
+    assert_eq!(status, 201, "{note}");
+
+    for (body, expected) in [
+        (acme.clone(), 409),
+        (json!({ "slug": "Bad-Slug" }), 400),
+        (json!({ "slug": "system" }), 400),
+        (json!({ "slug": "ok", "owner": "x" }), 400),
+        (json!({ "name": "no slug" }), 400),
+    ] {
+        let (status, problem) = send(&server, "POST", "/api/_tenants", As::Key, Some(body));
+        assert_eq!(status, expected, "{problem}");
+        assert!(
+            problem["type"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("urn:baas:problem:"),
+            "{problem}"
+        );
+    }
+
+    // A file that is there already is never taken over.
+    std::fs::write(path.join(".baas/tenants/taken.sqlite3"), b"keep").unwrap();
+    let (status, problem) = send(
+        &server,
+        "POST",
+        "/api/_tenants",
+        As::Key,
+        Some(json!({ "slug": "taken" })),
+    );
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(
+        std::fs::read(path.join(".baas/tenants/taken.sqlite3")).unwrap(),
+        b"keep"
+    );
+
+    // A migration failing halfway: 422, and neither a file nor a row.
+    let broken = crate::tenancy::break_migrations(&path, "INSERT INTO no_such_table VALUES (1);");
+    let (status, problem) = send(
+        &server,
+        "POST",
+        "/api/_tenants",
+        As::Key,
+        Some(json!({ "slug": "broken" })),
+    );
+    assert_eq!(status, 422, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("0002_broken"),
+        "{problem}"
+    );
+    assert!(!path.join(".baas/tenants/broken.sqlite3").exists());
+    std::fs::remove_dir_all(&broken).unwrap();
+
+    let (status, list) = send(&server, "GET", "/api/_tenants", As::Key, None);
+    assert_eq!(status, 200, "{list}");
+    let slugs: Vec<&str> = list["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["acme"]);
+    let (status, shown) = send(&server, "GET", "/api/_tenants/acme", As::Key, None);
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["location"], ".baas/tenants/acme.sqlite3");
+    let (status, _) = send(&server, "GET", "/api/_tenants/nosuch", As::Key, None);
+    assert_eq!(status, 404);
+
+    // Deactivate, activate, drop.
+    let (status, record) = send(
+        &server,
+        "POST",
+        "/api/_tenants/acme/deactivate",
+        As::Key,
+        Some(json!({})),
+    );
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["state"], "inactive");
+    let (status, _) = send(&server, "GET", "/api/note", As::Service("acme"), None);
+    assert_eq!(status, 404, "a deactivated tenant is not served");
+    let (status, record) = send(
+        &server,
+        "POST",
+        "/api/_tenants/acme/activate",
+        As::Key,
+        Some(json!({})),
+    );
+    assert_eq!(status, 200, "{record}");
+    let (status, list) = send(&server, "GET", "/api/note", As::Service("acme"), None);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(titles(&list), ["first"]);
+    let (status, _) = send(
+        &server,
+        "DELETE",
+        "/api/_tenants/acme",
+        As::User(Some("acme"), None),
+        None,
+    );
+    assert_eq!(status, 403);
+    let (status, dropped) = send(&server, "DELETE", "/api/_tenants/acme", As::Key, None);
+    assert_eq!(status, 200, "{dropped}");
+    assert_eq!(dropped["dropped"]["slug"], "acme");
+    assert!(!path.join(".baas/tenants/acme.sqlite3").exists());
+    let (status, _) = send(&server, "GET", "/api/note", As::Service("acme"), None);
+    assert_eq!(status, 404, "a dropped tenant is not served");
+}

@@ -22,6 +22,7 @@ pub mod request;
 pub mod routes;
 pub mod studio;
 pub mod tenant;
+pub mod tenants_api;
 pub mod users;
 
 use std::sync::Arc;
@@ -67,6 +68,18 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         .route("/api/_auth/me", get(users::me))
         .route("/api/_realtime", get(realtime::sse))
         .route("/api/_realtime/ws", get(realtime::ws))
+        .route(
+            "/api/_tenants",
+            get(tenants_api::list).post(tenants_api::create),
+        )
+        .route(
+            "/api/_tenants/{slug}",
+            get(tenants_api::one).delete(tenants_api::one),
+        )
+        .route(
+            "/api/_tenants/{slug}/{action}",
+            post(tenants_api::set_active),
+        )
         .route(
             "/api/{entity}",
             get(many::list)

@@ -65,6 +65,10 @@ pub async fn resolve(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // The tenants' administration is for no tenant (the service key's).
+    if is_tenants_api(request.uri().path()) {
+        return next.run(request).await;
+    }
     let state = app.snapshot();
     let Some(tenancy) = state.manifest().tenancy.as_ref() else {
         if request.extensions().get::<PathTenant>().is_some() {
@@ -221,6 +225,12 @@ pub async fn resolve(
             ),
         ),
     }
+}
+
+/// `/api/_tenants` and below.
+fn is_tenants_api(path: &str) -> bool {
+    path.strip_prefix("/api/_tenants")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// A tenant name as echoed in a problem: short and printable.

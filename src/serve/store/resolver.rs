@@ -25,6 +25,41 @@ pub trait StoreResolver: Send + Sync + 'static {
         let _ = tenant;
         Box::pin(async { Err(Refusal::NoTenants) })
     }
+
+    /// The tenants' administration (`/api/_tenants`); `None` without
+    /// tenants.
+    fn admin(&self) -> Option<&dyn TenantAdmin> {
+        None
+    }
+}
+
+/// What `/api/_tenants` asks of a tenanted deployment (the same
+/// provisioning as `baas tenants`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantCommand {
+    List,
+    Show(String),
+    Create { slug: String, name: Option<String> },
+    Activate(String),
+    Deactivate(String),
+    Drop(String),
+}
+
+/// Why a [`TenantCommand`] was not done: an HTTP status, the problem type
+/// and what to tell the caller (never a password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantRefusal {
+    pub status: u16,
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+/// Runs [`TenantCommand`]s: the tenants as JSON, or a refusal.
+pub trait TenantAdmin: Send + Sync {
+    fn run(
+        &self,
+        command: TenantCommand,
+    ) -> BoxFuture<'_, Result<serde_json::Value, TenantRefusal>>;
 }
 
 /// Why requests for a tenant are not served.
