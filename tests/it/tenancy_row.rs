@@ -138,6 +138,31 @@ fn assert_row_isolated(server: &AsServer) {
         );
         assert_eq!(status, 404, "{method}: {problem}");
     }
+    // Filtered bulk writes reach acme's rows only: a filter naming globex's
+    // row or the tenant column writes nothing of globex's.
+    for query in ["title=eq.globex%20secret", "tenant_id=neq.acme"] {
+        let (status, written) = send(
+            server,
+            "PATCH",
+            &format!("/api/note?{query}"),
+            acme,
+            Some(json!({ "title": "bulk hijacked" })),
+        );
+        assert_eq!(status, 200, "{query}: {written}");
+        assert_eq!(written["data"], json!([]), "{query}: {written}");
+        let (status, deleted) = send(server, "DELETE", &format!("/api/note?{query}"), acme, None);
+        assert_eq!(status, 200, "{query}: {deleted}");
+        assert_eq!(deleted["data"], json!([]), "{query}: {deleted}");
+    }
+    let (status, written) = send(
+        server,
+        "PATCH",
+        "/api/note?title=like.*secret",
+        acme,
+        Some(json!({ "tenant_id": "globex" })),
+    );
+    assert_eq!(status, 403, "a bulk write may not move rows: {written}");
+
     // Expand into another tenant's row: acme's note pointing at globex's
     // author reads as having none.
     let (status, pointing) = send(
