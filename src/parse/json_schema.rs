@@ -205,6 +205,10 @@ fn describes_a_value(schema: &Value) -> bool {
 /// that every reference becomes a pointer into one document.
 const EXTERNAL: &str = "$baas_external";
 
+/// How many `$ref`s a named schema that only points elsewhere is followed
+/// through to find what it names.
+const MAX_ALIASES: usize = 8;
+
 /// How many other files one schema may pull in through `$ref`s.
 const MAX_EXTERNAL_FILES: usize = 64;
 
@@ -307,6 +311,23 @@ pub(crate) fn graft_external(file: &SourceFile, root: &mut Value) -> Vec<(String
         map.insert(EXTERNAL.to_owned(), Value::Object(grafted));
     }
     notes
+}
+
+/// A `$ref` as its file wrote it: `common.yaml#/components/schemas/X` for
+/// the `#/$baas_external/common.yaml/components/schemas/X` it was rewritten
+/// to when the file was grafted.
+fn shown_reference(reference: &str) -> String {
+    let prefix = format!("#/{EXTERNAL}/");
+    let Some(rest) = reference.strip_prefix(&prefix) else {
+        return reference.to_owned();
+    };
+    let (key, fragment) = rest.split_once('/').unwrap_or((rest, ""));
+    let file = key.replace("~1", "/").replace("~0", "~");
+    if fragment.is_empty() {
+        file
+    } else {
+        format!("{file}#/{fragment}")
+    }
 }
 
 /// `#/$baas_external/<key><fragment>`.
@@ -1555,6 +1576,26 @@ impl<'a> Walker<'a> {
         let flat = self.flatten(schema, pointer);
         if !flat.properties.is_empty() {
             self.declare_entity(pointer, name);
+            // A named schema that only points elsewhere (`Pet: {$ref:
+            // pet.yaml}`, an OpenAPI file split in several): a `$ref` to
+            // where it points names this entity too.
+            let mut alias = schema;
+            for _ in 0..MAX_ALIASES {
+                let Some(target) = alias
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(internal_pointer)
+                else {
+                    break;
+                };
+                self.entities
+                    .entry(pointer_text(&target))
+                    .or_insert_with(|| name.to_owned());
+                match self.at(&target) {
+                    Some(next) => alias = next,
+                    None => break,
+                }
+            }
             return Classified::Entity;
         }
         let (types, null_type) = self.types(&flat, pointer);
@@ -2161,6 +2202,7 @@ impl<'a> Walker<'a> {
     }
 
     fn recursive(&mut self, scope: &Scope, reference: &str) -> Field {
+        let reference = shown_reference(reference);
         self.note(
             &scope.object(),
             "recursive_ref",

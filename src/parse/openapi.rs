@@ -40,7 +40,8 @@ use serde_json::Value;
 
 use super::SourceFile;
 use super::json_schema::{
-    Classified, Document, KeyRule, Pointer, Walker, child, deserialize, read_document,
+    Classified, Document, KeyRule, Pointer, Walker, child, deserialize, graft_external,
+    read_document,
 };
 use crate::manifest::{
     Api, CURRENT_FORMAT, Diagnostics, Manifest, Operation, Project, Source, SourceEngine,
@@ -52,8 +53,12 @@ pub fn parse(
     file: &SourceFile,
     _options: &IntrospectOptions,
 ) -> Result<Introspection, Diagnostics> {
-    let document = read_document(file)?;
+    let mut document = read_document(file)?;
     let version = version(file, &document)?;
+    // `$ref`s to other files (`pet.yaml`, `common.yaml#/components/schemas/
+    // Money`) are read relative to the file that names them and grafted in,
+    // so every reference is a pointer into one document.
+    let external = graft_external(file, &mut document.value);
     let outline = match version {
         Version::V30 => match outline_v30(file, &document) {
             Ok(outline) => outline,
@@ -62,7 +67,7 @@ pub fn parse(
                 // buffers; the schema walker points at the value itself, so
                 // its problems are shown when it finds any.
                 let outline = outline_value(&document.value, version);
-                return match build(file, &document, version, outline) {
+                return match build(file, &document, version, outline, &external) {
                     Err(walked) => Err(walked),
                     Ok(_) => Err(typed),
                 };
@@ -70,7 +75,7 @@ pub fn parse(
         },
         Version::V31 | Version::V20 => outline_value(&document.value, version),
     };
-    build(file, &document, version, outline)
+    build(file, &document, version, outline, &external)
 }
 
 /// The major versions, which differ in where schemas live and how
@@ -501,9 +506,13 @@ fn build(
     document: &Document,
     version: Version,
     outline: Outline,
+    external: &[(String, String)],
 ) -> Result<Introspection, Diagnostics> {
     let root = &document.value;
     let mut walker = Walker::new(file, document.syntax, root, KeyRule::ScalarId);
+    for (object, message) in external {
+        walker.note(object, "external_ref", message.clone());
+    }
     let schemas_at: Pointer = match version {
         Version::V20 => vec!["definitions".to_owned()],
         Version::V30 | Version::V31 => vec!["components".to_owned(), "schemas".to_owned()],

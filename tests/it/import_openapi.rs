@@ -1046,3 +1046,128 @@ fn integers_beyond_64_bits_do_not_fail_the_import() {
         assert_eq!(account.fields["balance"].ty, FieldType::Int64, "{name}");
     }
 }
+
+/// A spec split over files as real ones are: `$ref`s to a sibling file
+/// (`./schemas/pet.yaml`), to a schema inside another file
+/// (`common.yaml#/components/schemas/Owner`), from that file back to the
+/// first one (a cycle between files) and to itself (a cycle between
+/// schemas), and to a file that is not there.
+#[test]
+fn openapi_refs_to_other_files_are_followed_relative_to_the_file_that_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("schemas")).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "api.yaml",
+        r##"openapi: 3.0.3
+info: {title: Pets, version: "1"}
+paths:
+  /pets:
+    get:
+      operationId: listPets
+      responses:
+        "200":
+          description: the pets
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "./schemas/pet.yaml"}}
+  /owners/{id}:
+    get:
+      operationId: getOwner
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+      responses:
+        "200":
+          description: an owner
+          content:
+            application/json:
+              schema: {$ref: "common.yaml#/components/schemas/Owner"}
+components:
+  schemas:
+    Pet: {$ref: "./schemas/pet.yaml"}
+    Owner: {$ref: "common.yaml#/components/schemas/Owner"}
+"##,
+    );
+    write(
+        "schemas/pet.yaml",
+        r##"type: object
+required: [id, name]
+properties:
+  id: {type: integer, format: int64}
+  name: {type: string}
+  tag: {$ref: "../common.yaml#/components/schemas/Tag"}
+  owner: {$ref: "../common.yaml#/components/schemas/Owner"}
+  vet: {$ref: "../missing.yaml#/components/schemas/Vet"}
+"##,
+    );
+    write(
+        "common.yaml",
+        r##"components:
+  schemas:
+    Tag: {type: string, enum: [cat, dog]}
+    Owner:
+      type: object
+      required: [id]
+      properties:
+        id: {type: integer}
+        favourite: {$ref: "./schemas/pet.yaml"}
+        address: {$ref: "#/components/schemas/Address"}
+    Address:
+      type: object
+      properties:
+        street: {type: string}
+        previous: {$ref: "#/components/schemas/Address"}
+"##,
+    );
+    let introspection = import_path(&dir.path().join("api.yaml"));
+    let manifest = &introspection.manifest;
+    assert_eq!(entity_names(manifest), ["Owner", "Pet"]);
+    // The other files' schemas are the entities their aliases name: a
+    // reference to them is a relation, in both directions of the cycle.
+    assert_eq!(
+        relations(manifest),
+        [
+            (
+                "Owner".into(),
+                "favourite_id".into(),
+                "Pet".into(),
+                "id".into()
+            ),
+            ("Pet".into(), "owner_id".into(), "Owner".into(), "id".into()),
+        ]
+    );
+    assert_eq!(
+        field(manifest, "Pet", "tag").enum_name.as_deref(),
+        Some("Pet_tag")
+    );
+    assert_eq!(manifest.enums["Pet_tag"].values, ["cat", "dog"]);
+    assert_eq!(
+        operations(manifest),
+        [
+            "GET /pets id=listPets entity=Pet",
+            "GET /owners/{id} id=getOwner entity=Owner"
+        ]
+    );
+    // The cycle between schemas is cut with a ledger line that names the
+    // reference as its file wrote it.
+    let ledger = ledger_text(&introspection);
+    assert!(
+        has_entry(&introspection, "Owner.address.previous", "recursive_ref"),
+        "{ledger}"
+    );
+    assert!(
+        ledger.contains("`common.yaml#/components/schemas/Address`"),
+        "{ledger}"
+    );
+    // A file that is not there: the ledger says so; the property is `json`.
+    assert_eq!(field(manifest, "Pet", "vet").ty, FieldType::Json);
+    assert!(
+        has_entry(&introspection, "Pet.vet", "external_ref"),
+        "{ledger}"
+    );
+    assert!(
+        ledger.contains("`../missing.yaml#/components/schemas/Vet`"),
+        "{ledger}"
+    );
+    assert_valid_and_round_trips(manifest);
+}
