@@ -9,6 +9,9 @@
 #
 #   bash benches/introspect_postgres.sh [RUNS]
 #
+# BAAS_BIN=path/to/baas measures that binary instead of building a release
+# one (a debug build, to check that the script still works).
+#
 # Uses the server in $BAAS_TEST_POSTGRES_URL, or starts one with
 # tests/servers/start.sh (and stops it at the end).
 set -euo pipefail
@@ -39,8 +42,12 @@ fi
 admin_url="$BAAS_TEST_POSTGRES_URL"
 url="${admin_url%/*}/$database"
 
-cargo build --release --locked --quiet --bin baas
-baas="${CARGO_TARGET_DIR:-target}/release/baas"
+if [ -n "${BAAS_BIN:-}" ]; then
+    baas="$BAAS_BIN"
+else
+    cargo build --release --locked --quiet --bin baas
+    baas="${CARGO_TARGET_DIR:-target}/release/baas"
+fi
 
 psql -X -q -d "$admin_url" -c "CREATE DATABASE $database" >/dev/null
 
