@@ -944,3 +944,111 @@ async fn native_bulk_writes_apply_the_rules_per_row() {
     .await;
     assert_eq!(left.column("id"), [json!(1), json!(3), json!(4)]);
 }
+
+/// The labels of the tags whose label starts with `tx-`, in order.
+async fn tx_labels(router: &Router) -> Value {
+    get(
+        router,
+        "/rest/v1/tag?label=like.tx-*&select=label&order=label",
+        &[],
+    )
+    .await
+    .body
+}
+
+/// Bulk writes are one transaction on the SQL engines (a failing row
+/// leaves no row of the request behind) and row by row on MongoDB; an
+/// invalid row is refused before any row is written, on every engine.
+/// Leaves the rows as it found them.
+pub async fn bulk_writes_are_one_transaction(
+    manifest: Arc<baas::manifest::Manifest>,
+    store: Arc<dyn baas::serve::Store>,
+    engine: &str,
+) {
+    let router = baas::serve::http::router_with(
+        baas::serve::AppState::new(manifest, store),
+        baas::serve::http::HttpOptions {
+            postgrest: Some("/rest/v1".into()),
+            ..Default::default()
+        },
+    );
+    let long = "x".repeat(41);
+    let invalid = send(
+        &router,
+        "POST",
+        "/rest/v1/tag",
+        Some(json!([{"label": "tx-a"}, {"label": long}, {"label": "tx-z"}])),
+        &[],
+    )
+    .await;
+    pg_error(&invalid, 400, "22001");
+    assert_eq!(tx_labels(&router).await, json!([]), "{engine}");
+
+    // A duplicate in the batch fails at the third row, in the database.
+    let duplicate = send(
+        &router,
+        "POST",
+        "/rest/v1/tag",
+        Some(json!([{"label": "tx-b"}, {"label": "tx-c"}, {"label": "tx-b"}])),
+        &[],
+    )
+    .await;
+    pg_error(&duplicate, 409, "23505");
+    let left = tx_labels(&router).await;
+    if engine == "mongodb" {
+        assert_eq!(left, json!([{"label": "tx-b"}, {"label": "tx-c"}]));
+    } else {
+        assert_eq!(
+            left,
+            json!([]),
+            "{engine}: the rows before the failure stay"
+        );
+    }
+    send(&router, "DELETE", "/rest/v1/tag?label=like.tx-*", None, &[]).await;
+
+    // A bulk update whose second row fails leaves the first as it was.
+    let created = send(
+        &router,
+        "POST",
+        "/rest/v1/tag",
+        Some(json!([{"label": "tx-d"}, {"label": "tx-e"}])),
+        &[],
+    )
+    .await;
+    assert_eq!(created.status, 201, "{engine}: {}", created.body);
+    let same = send(
+        &router,
+        "PATCH",
+        "/rest/v1/tag?label=like.tx-*&order=label",
+        Some(json!({"label": "tx-same"})),
+        &[],
+    )
+    .await;
+    pg_error(&same, 409, "23505");
+    let left = tx_labels(&router).await;
+    if engine == "mongodb" {
+        assert_eq!(left, json!([{"label": "tx-e"}, {"label": "tx-same"}]));
+    } else {
+        assert_eq!(
+            left,
+            json!([{"label": "tx-d"}, {"label": "tx-e"}]),
+            "{engine}: the first update stays"
+        );
+    }
+    // A bulk write that succeeds is committed whole.
+    let deleted = send(&router, "DELETE", "/rest/v1/tag?label=like.tx-*", None, &[]).await;
+    assert_eq!(deleted.status, 204, "{engine}: {}", deleted.body);
+    assert_eq!(tx_labels(&router).await, json!([]), "{engine}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bulk_writes_are_one_transaction_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = baas::serve::example_manifest().unwrap();
+    let (engine, _) =
+        baas::serve::SqliteStore::dev(&dir.path().join("tx.sqlite3"), &manifest, false).unwrap();
+    engine
+        .load_rows(&manifest, &baas::serve::example_rows().unwrap())
+        .unwrap();
+    bulk_writes_are_one_transaction(Arc::new(manifest), Arc::new(engine), "sqlite").await;
+}

@@ -1419,6 +1419,8 @@ async fn http_suite_passes_on_postgres() {
     let engine = example_on_postgres(&database, &manifest).await;
     scoped_key_cases(&*engine, &manifest, "postgres").await;
     crate::kernel::scoped_suite(manifest.clone(), engine.clone()).await;
+    crate::postgrest::bulk_writes_are_one_transaction(manifest.clone(), engine.clone(), "postgres")
+        .await;
     let router = baas::serve::router_for(manifest, engine);
     crate::kernel::random_filters_never_break_the_server(&router, 0x5eed_0002, 150).await;
     query_cases(&router, "postgres").await;
@@ -1448,6 +1450,8 @@ async fn http_suite_passes_on_mariadb() {
     load_example_rows(&*engine, &manifest).await;
     scoped_key_cases(&*engine, &manifest, "mariadb").await;
     crate::kernel::scoped_suite(manifest.clone(), engine.clone()).await;
+    crate::postgrest::bulk_writes_are_one_transaction(manifest.clone(), engine.clone(), "mariadb")
+        .await;
     let router = baas::serve::router_for(manifest, engine);
     crate::kernel::random_filters_never_break_the_server(&router, 0x5eed_0002, 150).await;
     query_cases(&router, "mariadb").await;
@@ -1521,6 +1525,8 @@ async fn http_suite_passes_on_the_mongo_wire_server() {
     load_example_rows(&*engine, &manifest).await;
     scoped_key_cases(&*engine, &manifest, "mongodb").await;
     crate::kernel::scoped_suite(manifest.clone(), engine.clone()).await;
+    crate::postgrest::bulk_writes_are_one_transaction(manifest.clone(), engine.clone(), "mongodb")
+        .await;
     let router = baas::serve::router_for(manifest, engine);
     crate::kernel::random_filters_never_break_the_server(&router, 0x5eed_0002, 150).await;
     query_cases(&router, "mongodb").await;

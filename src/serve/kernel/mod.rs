@@ -292,8 +292,33 @@ impl Kernel {
         Ok(Outcome::Row(updated.new))
     }
 
-    /// Sends the change of a committed write to every subscriber.
+    /// Sends the change of a committed write to every subscriber (inside
+    /// a bulk transaction: once it commits).
     fn publish(
+        &self,
+        schema: &Schema,
+        operation: &Operation,
+        kind: ChangeKind,
+        old: Option<Row>,
+        new: Option<&Row>,
+    ) {
+        let deferred = bulk::DEFERRED.try_with(|deferred| {
+            if let Ok(mut deferred) = deferred.lock() {
+                deferred.push(bulk::Deferred {
+                    operation: operation.clone(),
+                    kind,
+                    old: old.clone(),
+                    new: new.cloned(),
+                });
+            }
+        });
+        if deferred.is_ok() {
+            return;
+        }
+        self.publish_now(schema, operation, kind, old, new);
+    }
+
+    fn publish_now(
         &self,
         schema: &Schema,
         operation: &Operation,

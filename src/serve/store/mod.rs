@@ -99,6 +99,61 @@ pub struct Updated {
     pub new: Row,
 }
 
+tokio::task_local! {
+    /// The bulk transaction the writes of this task join ([`Bulk::scope`]).
+    static BULK: Arc<dyn std::any::Any + Send + Sync>;
+}
+
+/// A transaction held open across the writes of one bulk operation (the
+/// rows of one request's insert, update or delete): the writes a store
+/// makes inside [`Bulk::scope`] join it, [`Bulk::commit`] commits them all,
+/// and a `Bulk` dropped without a commit rolls them all back.
+pub struct Bulk {
+    /// The engine's transaction, which its writes find in the task's scope.
+    state: Arc<dyn std::any::Any + Send + Sync>,
+    commit: Box<dyn FnOnce() -> BoxFuture<'static, Result<(), StoreError>> + Send + Sync>,
+}
+
+impl Bulk {
+    /// A bulk transaction whose writes find `state` (of the engine's own
+    /// type) through [`joined`], and that `commit` commits.
+    pub(crate) fn new(
+        state: Arc<dyn std::any::Any + Send + Sync>,
+        commit: impl FnOnce() -> BoxFuture<'static, Result<(), StoreError>> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            state,
+            commit: Box::new(commit),
+        }
+    }
+
+    /// Runs `work` with the store's writes joining this transaction.
+    pub async fn scope<F: std::future::Future>(&self, work: F) -> F::Output {
+        BULK.scope(self.state.clone(), work).await
+    }
+
+    /// Commits every write made in [`Bulk::scope`].
+    pub async fn commit(self) -> Result<(), StoreError> {
+        let Self { state, commit } = self;
+        // The engine's commit may need to be the state's last owner.
+        drop(state);
+        commit().await
+    }
+}
+
+/// The bulk transaction of this task, when it is an engine's `T`.
+pub(crate) fn joined<T: std::any::Any + Send + Sync>() -> Option<Arc<T>> {
+    BULK.try_with(|state| state.clone().downcast::<T>().ok())
+        .ok()
+        .flatten()
+}
+
+/// Whether this task is inside a bulk transaction already (a bulk write
+/// nested in another joins the outer one).
+pub(crate) fn in_bulk() -> bool {
+    BULK.try_with(|_| ()).is_ok()
+}
+
 /// How a database operation failed, mapped to HTTP by the server.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -221,11 +276,18 @@ pub trait Store: Send + Sync + 'static {
 
     /// A cheap round trip to the database.
     fn health(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Opens one transaction for the writes of a bulk operation ([`Bulk`]);
+    /// `None` when the engine writes row by row (or the task is in a bulk
+    /// transaction already, which the writes then join).
+    fn begin(&self) -> BoxFuture<'_, Result<Option<Bulk>, StoreError>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// Implements [`Store`] for an engine type whose inherent async methods
 /// do the work: `list_rows`, `get_row`, `insert_row`, `update_row`,
-/// `delete_row` (these three with the outbox) and `ping`, with the trait
+/// `delete_row` (these three with the outbox), `ping` and `begin_bulk`, with the trait
 /// methods' arguments. The trait
 /// needs boxed futures (it is used as `dyn Store`); this writes the boxing
 /// once instead of in every engine.
@@ -304,6 +366,15 @@ macro_rules! store_from_inherent_methods {
                 &self,
             ) -> futures::future::BoxFuture<'_, Result<(), $crate::serve::store::StoreError>> {
                 Box::pin(self.ping())
+            }
+
+            fn begin(
+                &self,
+            ) -> futures::future::BoxFuture<
+                '_,
+                Result<Option<$crate::serve::store::Bulk>, $crate::serve::store::StoreError>,
+            > {
+                Box::pin(self.begin_bulk())
             }
         }
     };

@@ -59,6 +59,14 @@ impl MongoStore {
         Ok(engine)
     }
 
+    /// No bulk transaction: the MongoDB-wire servers baas is tested on
+    /// have no multi-document transactions, so a bulk write is row by row
+    /// (docs/api.md, "Writing many rows").
+    #[allow(clippy::unused_async)]
+    async fn begin_bulk(&self) -> Result<Option<super::Bulk>, StoreError> {
+        Ok(None)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.database
             .run_command(doc! { "ping": 1 })

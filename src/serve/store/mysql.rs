@@ -23,6 +23,11 @@ pub struct MysqlStore {
 }
 
 impl MysqlStore {
+    /// One transaction for the writes of a bulk operation.
+    async fn begin_bulk(&self) -> Result<Option<super::Bulk>, StoreError> {
+        common::begin_bulk(&self.pool).await
+    }
+
     /// A pool on `url` (opened lazily, checked with one connection now).
     /// sqlx sets the session time zone to UTC.
     pub async fn connect(url: &str, _manifest: &Manifest) -> Result<Self, StoreError> {
@@ -90,9 +95,9 @@ impl MysqlStore {
         let entity = common::entity(manifest, entity_name)?;
         let (text, bound) =
             common::sqlx_statement(sql::insert(DIALECT, manifest, entity_name, values))?;
-        let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
+        let mut transaction = common::WriteTx::begin(&self.pool).await?;
         let done = sqlx::query_with(text, bound)
-            .execute(&mut *transaction)
+            .execute(transaction.connection())
             .await
             .map_err(|error| map_error(entity, error))?;
         let key = entity
@@ -115,14 +120,21 @@ impl MysqlStore {
                 entity.table
             )));
         }
-        let row = read_back(&mut transaction, manifest, entity_name, &key, None, false)
-            .await?
-            .ok_or_else(|| {
-                common::internal(format!("the row inserted into `{}` is gone", entity.table))
-            })?;
+        let row = read_back(
+            transaction.connection(),
+            manifest,
+            entity_name,
+            &key,
+            None,
+            false,
+        )
+        .await?
+        .ok_or_else(|| {
+            common::internal(format!("the row inserted into `{}` is gone", entity.table))
+        })?;
         let entries = outbox.entries(entity_name, entity, Write::Create, None, Some(&row));
-        record_outbox(&mut transaction, &entries).await?;
-        transaction.commit().await.map_err(common::sqlx_error)?;
+        record_outbox(transaction.connection(), &entries).await?;
+        transaction.commit().await?;
         Ok(row)
     }
 
@@ -141,36 +153,58 @@ impl MysqlStore {
     ) -> Result<Option<Updated>, StoreError> {
         let entity = common::entity(manifest, entity_name)?;
         let write = sql::update_by_key(DIALECT, manifest, entity_name, key, scope, values);
-        let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
-        let Some(old) =
-            read_back(&mut transaction, manifest, entity_name, key, scope, true).await?
+        let mut transaction = common::WriteTx::begin(&self.pool).await?;
+        let Some(old) = read_back(
+            transaction.connection(),
+            manifest,
+            entity_name,
+            key,
+            scope,
+            true,
+        )
+        .await?
         else {
             return Ok(None);
         };
         if !values.is_empty() {
             let (text, bound) = common::sqlx_statement(write)?;
             sqlx::query_with(text, bound)
-                .execute(&mut *transaction)
+                .execute(transaction.connection())
                 .await
                 .map_err(|error| map_error(entity, error))?;
         }
         // Affected rows do not tell "no such row" from "no change": read back.
         let key = common::key_after_update(entity, key, values);
-        let row = read_back(&mut transaction, manifest, entity_name, &key, None, false).await?;
+        let row = read_back(
+            transaction.connection(),
+            manifest,
+            entity_name,
+            &key,
+            None,
+            false,
+        )
+        .await?;
         // Dropped uncommitted, the transaction rolls back.
         if row.is_some()
             && check.is_some()
-            && read_back(&mut transaction, manifest, entity_name, &key, check, false)
-                .await?
-                .is_none()
+            && read_back(
+                transaction.connection(),
+                manifest,
+                entity_name,
+                &key,
+                check,
+                false,
+            )
+            .await?
+            .is_none()
         {
             return Err(StoreError::Refused);
         }
         if let Some(new) = &row {
             let entries = outbox.entries(entity_name, entity, Write::Update, Some(&old), Some(new));
-            record_outbox(&mut transaction, &entries).await?;
+            record_outbox(transaction.connection(), &entries).await?;
         }
-        transaction.commit().await.map_err(common::sqlx_error)?;
+        transaction.commit().await?;
         Ok(row.map(|new| Updated { old, new }))
     }
 
@@ -191,21 +225,28 @@ impl MysqlStore {
             key,
             scope,
         ))?;
-        let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
-        let Some(old) =
-            read_back(&mut transaction, manifest, entity_name, key, scope, true).await?
+        let mut transaction = common::WriteTx::begin(&self.pool).await?;
+        let Some(old) = read_back(
+            transaction.connection(),
+            manifest,
+            entity_name,
+            key,
+            scope,
+            true,
+        )
+        .await?
         else {
             return Ok(None);
         };
         let done = sqlx::query_with(text, values)
-            .execute(&mut *transaction)
+            .execute(transaction.connection())
             .await
             .map_err(|error| map_error(entity, error))?;
         if done.rows_affected() > 0 {
             let entries = outbox.entries(entity_name, entity, Write::Delete, Some(&old), None);
-            record_outbox(&mut transaction, &entries).await?;
+            record_outbox(transaction.connection(), &entries).await?;
         }
-        transaction.commit().await.map_err(common::sqlx_error)?;
+        transaction.commit().await?;
         Ok((done.rows_affected() > 0).then_some(old))
     }
 }

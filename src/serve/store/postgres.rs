@@ -46,6 +46,8 @@ pub struct DbSession {
 enum Session {
     Plain(PoolConnection<Postgres>),
     Claims(PgTransaction<'static>),
+    /// A savepoint of the task's bulk transaction ([`super::Bulk`]).
+    Bulk(tokio::sync::OwnedMutexGuard<common::Held<Postgres>>),
 }
 
 impl Session {
@@ -56,6 +58,9 @@ impl Session {
     /// A session for a write that records `outbox` (a transaction when
     /// it is not empty).
     async fn open_for(pool: &PgPool, outbox: &Outbox) -> Result<Self, StoreError> {
+        if let Some(bulk) = Self::bulk().await? {
+            return Ok(bulk);
+        }
         let session = SESSION.try_with(DbSession::clone).ok();
         if session.is_none() && outbox.is_empty() {
             let connection = pool.acquire().await.map_err(common::sqlx_error)?;
@@ -68,18 +73,45 @@ impl Session {
         Ok(Self::Claims(transaction))
     }
 
+    /// A transaction for a write: its own, or a savepoint of the bulk
+    /// transaction.
+    async fn transaction(pool: &PgPool) -> Result<Self, StoreError> {
+        if let Some(bulk) = Self::bulk().await? {
+            return Ok(bulk);
+        }
+        let mut transaction = pool.begin().await.map_err(common::sqlx_error)?;
+        if let Ok(session) = SESSION.try_with(DbSession::clone) {
+            enter(&mut transaction, &session).await?;
+        }
+        Ok(Self::Claims(transaction))
+    }
+
+    /// A savepoint of the task's bulk transaction, with the caller's
+    /// claims set (they are per transaction), if there is one.
+    async fn bulk() -> Result<Option<Self>, StoreError> {
+        let Some(mut held) = common::bulk_write::<Postgres>().await? else {
+            return Ok(None);
+        };
+        if let Ok(session) = SESSION.try_with(DbSession::clone) {
+            enter(held.connection(), &session).await?;
+        }
+        Ok(Some(Self::Bulk(held)))
+    }
+
     fn connection(&mut self) -> &mut PgConnection {
         match self {
             Self::Plain(connection) => connection,
             Self::Claims(transaction) => transaction,
+            Self::Bulk(held) => held.connection(),
         }
     }
 
     async fn finish(self) -> Result<(), StoreError> {
-        if let Self::Claims(transaction) = self {
-            transaction.commit().await.map_err(common::sqlx_error)?;
+        match self {
+            Self::Plain(_) => Ok(()),
+            Self::Claims(transaction) => transaction.commit().await.map_err(common::sqlx_error),
+            Self::Bulk(mut held) => held.release().await,
         }
-        Ok(())
     }
 }
 
@@ -210,22 +242,19 @@ impl PostgresStore {
         let read = sql::select_by_key(DIALECT, manifest, entity_name, key, scope, true);
         let checked = super::check_statement(DIALECT, manifest, entity_name, key, values, check);
         let write = sql::update_by_key(DIALECT, manifest, entity_name, key, scope, values);
-        let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
-        if let Ok(session) = SESSION.try_with(DbSession::clone) {
-            enter(&mut transaction, &session).await?;
-        }
-        let Some(old) = fetch_row(&mut *transaction, entity, read).await? else {
+        let mut session = Session::transaction(&self.pool).await?;
+        let Some(old) = fetch_row(session.connection(), entity, read).await? else {
             return Ok(None);
         };
         let new = if values.is_empty() {
             Some(old.clone())
         } else {
-            fetch_row(&mut *transaction, entity, write).await?
+            fetch_row(session.connection(), entity, write).await?
         };
         // Dropped uncommitted, the transaction rolls back.
         if new.is_some()
             && let Some(checked) = checked
-            && fetch_row(&mut *transaction, entity, checked)
+            && fetch_row(session.connection(), entity, checked)
                 .await?
                 .is_none()
         {
@@ -233,9 +262,9 @@ impl PostgresStore {
         }
         if let Some(new) = &new {
             let entries = outbox.entries(entity_name, entity, Write::Update, Some(&old), Some(new));
-            record_outbox(&mut transaction, &entries).await?;
+            record_outbox(session.connection(), &entries).await?;
         }
-        transaction.commit().await.map_err(common::sqlx_error)?;
+        session.finish().await?;
         Ok(new.map(|new| Updated { old, new }))
     }
 
@@ -332,6 +361,11 @@ fn key_columns(detail: &str) -> Vec<&str> {
 }
 
 impl PostgresStore {
+    /// One transaction for the writes of a bulk operation.
+    async fn begin_bulk(&self) -> Result<Option<super::Bulk>, StoreError> {
+        common::begin_bulk(&self.pool).await
+    }
+
     /// A cheap round trip to the database.
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")

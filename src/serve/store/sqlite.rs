@@ -188,16 +188,46 @@ impl SqliteStore {
     }
 
     /// Runs `work` on the writer connection, after the writes queued
-    /// before it, on the blocking thread pool.
+    /// before it, on the blocking thread pool; inside a bulk write, on the
+    /// writer its transaction holds.
     async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        if let Some(bulk) = super::joined::<SqliteBulk>() {
+            return bulk.write(work).await;
+        }
         let mut writer = Arc::clone(&self.writer).lock_owned().await;
         tokio::task::spawn_blocking(move || work(&mut writer))
             .await
             .map_err(|e| StoreError::Internal(e.into()))?
+    }
+
+    /// One transaction for the writes of a bulk operation: the writer
+    /// connection, held (other writes queue behind it) in `BEGIN
+    /// IMMEDIATE` until the commit.
+    async fn begin_bulk(&self) -> Result<Option<super::Bulk>, StoreError> {
+        if super::in_bulk() {
+            return Ok(None);
+        }
+        let writer = Arc::clone(&self.writer).lock_owned().await;
+        // Made in the blocking task, so that a request dropped meanwhile
+        // still rolls the transaction back (`SqliteBulk`'s drop).
+        let bulk = tokio::task::spawn_blocking(move || {
+            writer
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(|e| StoreError::Internal(e.into()))?;
+            Ok::<_, StoreError>(Arc::new(SqliteBulk {
+                writer: Mutex::new(Some(writer)),
+            }))
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.into()))??;
+        let state = bulk.clone();
+        Ok(Some(super::Bulk::new(state, move || {
+            Box::pin(async move { bulk.commit().await })
+        })))
     }
 
     /// Runs `work` on a connection, outside the async world (start-up, reload).
@@ -207,6 +237,102 @@ impl SqliteStore {
     ) -> anyhow::Result<T> {
         let mut connection = open(&self.path, false, Journal::AsFound)?;
         work(&mut connection)
+    }
+}
+
+/// The writer connection of a bulk write, in its transaction; rolled back
+/// when dropped uncommitted (a failed row, a request gone away).
+struct SqliteBulk {
+    writer: Mutex<Option<tokio::sync::OwnedMutexGuard<Connection>>>,
+}
+
+impl SqliteBulk {
+    fn take(&self) -> Result<tokio::sync::OwnedMutexGuard<Connection>, StoreError> {
+        self.writer
+            .lock()
+            .ok()
+            .and_then(|mut writer| writer.take())
+            .ok_or_else(|| StoreError::Internal(anyhow::anyhow!("the bulk transaction is busy")))
+    }
+
+    /// Runs `work` on the transaction's connection, on the blocking thread
+    /// pool; the connection goes back inside the task itself.
+    async fn write<T, F>(self: Arc<Self>, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let mut writer = self.take()?;
+        tokio::task::spawn_blocking(move || {
+            let result = work(&mut writer);
+            if let Ok(mut slot) = self.writer.lock() {
+                *slot = Some(writer);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.into()))?
+    }
+
+    async fn commit(self: Arc<Self>) -> Result<(), StoreError> {
+        let writer = self.take()?;
+        tokio::task::spawn_blocking(move || {
+            let result = writer.execute_batch("COMMIT");
+            if result.is_err() {
+                let _ = writer.execute_batch("ROLLBACK");
+            }
+            result.map_err(|e| StoreError::Internal(e.into()))
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.into()))?
+    }
+}
+
+impl Drop for SqliteBulk {
+    fn drop(&mut self) {
+        if let Ok(slot) = self.writer.get_mut()
+            && let Some(writer) = slot.take()
+        {
+            // A short statement; the writer stays locked until it is done.
+            let _ = writer.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// A write's transaction on the writer: its own (`BEGIN IMMEDIATE`), or
+/// a savepoint inside a bulk write's transaction.
+enum WriteTx<'c> {
+    Own(rusqlite::Transaction<'c>),
+    Nested(rusqlite::Savepoint<'c>),
+}
+
+impl WriteTx<'_> {
+    fn begin(connection: &mut Connection) -> rusqlite::Result<WriteTx<'_>> {
+        if connection.is_autocommit() {
+            connection
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map(WriteTx::Own)
+        } else {
+            connection.savepoint().map(WriteTx::Nested)
+        }
+    }
+
+    fn commit(self) -> rusqlite::Result<()> {
+        match self {
+            Self::Own(transaction) => transaction.commit(),
+            Self::Nested(savepoint) => savepoint.commit(),
+        }
+    }
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            Self::Own(transaction) => transaction,
+            Self::Nested(savepoint) => savepoint,
+        }
     }
 }
 
@@ -578,9 +704,7 @@ impl SqliteStore {
         self.write(move |connection| {
             let entity = entity_of(&manifest, &entity_name)?;
             let fail = |e| engine_error(entity, e);
-            let transaction = connection
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(fail)?;
+            let transaction = WriteTx::begin(connection).map_err(fail)?;
             let row = first_row(&transaction, entity, statement)?;
             if let Some(row) = &row {
                 let (old, new) = match write {
@@ -726,9 +850,7 @@ impl Store for SqliteStore {
             self.write(move |connection| {
                 let entity = entity_of(&manifest, &entity_name)?;
                 let fail = |e| engine_error(entity, e);
-                let transaction = connection
-                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                    .map_err(fail)?;
+                let transaction = WriteTx::begin(connection).map_err(fail)?;
                 let Some(old) = first_row(&transaction, entity, read)? else {
                     return Ok(None);
                 };
@@ -776,6 +898,10 @@ impl Store for SqliteStore {
             self.write_row(manifest, entity, statement, outbox, Write::Delete)
                 .await
         })
+    }
+
+    fn begin(&self) -> BoxFuture<'_, Result<Option<super::Bulk>, StoreError>> {
+        Box::pin(self.begin_bulk())
     }
 
     fn health(&self) -> BoxFuture<'_, Result<(), StoreError>> {

@@ -8,6 +8,8 @@
 //! by the manifest's field type: one decoding path for both engines, and
 //! no sqlx type features needed.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use indexmap::IndexMap;
 
@@ -262,6 +264,140 @@ pub(crate) fn in_field_order(entity: &Entity, mut names: Vec<String>) -> Vec<Str
     names.sort_by_key(|name| order.get(name.as_str()).copied().unwrap_or(usize::MAX));
     names.dedup();
     names
+}
+
+/// The bulk transaction of a sqlx pool (PostgreSQL, MySQL), shared by the
+/// writes of one bulk operation ([`super::Bulk`]). Each write runs in a
+/// savepoint of it, so a write that fails (and that the kernel may skip,
+/// as a duplicate ignored) does not spoil the transaction for the next
+/// ones: PostgreSQL refuses every statement after an error until the
+/// savepoint is rolled back.
+pub(crate) struct SqlxBulk<DB: sqlx::Database> {
+    held: Arc<tokio::sync::Mutex<Held<DB>>>,
+}
+
+/// The open transaction of a bulk write, and whether a write left its
+/// savepoint open (it failed before releasing it).
+pub(crate) struct Held<DB: sqlx::Database> {
+    transaction: sqlx::Transaction<'static, DB>,
+    savepoint: bool,
+}
+
+impl<DB: sqlx::Database> Held<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    /// The transaction's connection.
+    pub(crate) fn connection(&mut self) -> &mut DB::Connection {
+        &mut self.transaction
+    }
+
+    /// Rolls back what a failed write left, then opens a savepoint for the
+    /// next write.
+    async fn enter(&mut self) -> Result<(), StoreError> {
+        self.close_failed().await?;
+        sqlx::Executor::execute(&mut *self.transaction, "SAVEPOINT baas_write")
+            .await
+            .map_err(sqlx_error)?;
+        self.savepoint = true;
+        Ok(())
+    }
+
+    /// Keeps what the write did.
+    pub(crate) async fn release(&mut self) -> Result<(), StoreError> {
+        sqlx::Executor::execute(&mut *self.transaction, "RELEASE SAVEPOINT baas_write")
+            .await
+            .map_err(sqlx_error)?;
+        self.savepoint = false;
+        Ok(())
+    }
+
+    async fn close_failed(&mut self) -> Result<(), StoreError> {
+        if self.savepoint {
+            sqlx::Executor::execute(&mut *self.transaction, "ROLLBACK TO SAVEPOINT baas_write")
+                .await
+                .map_err(sqlx_error)?;
+            self.release().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens a bulk transaction on `pool` (`None` inside one already).
+pub(crate) async fn begin_bulk<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+) -> Result<Option<super::Bulk>, StoreError>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    if super::in_bulk() {
+        return Ok(None);
+    }
+    let transaction = pool.begin().await.map_err(sqlx_error)?;
+    let held = Arc::new(tokio::sync::Mutex::new(Held {
+        transaction,
+        savepoint: false,
+    }));
+    let state = Arc::new(SqlxBulk { held: held.clone() });
+    Ok(Some(super::Bulk::new(state, move || {
+        Box::pin(async move {
+            let mut held = Arc::try_unwrap(held)
+                .map_err(|_| internal("a bulk transaction is still in use at its commit"))?
+                .into_inner();
+            held.close_failed().await?;
+            held.transaction.commit().await.map_err(sqlx_error)
+        })
+    })))
+}
+
+/// The bulk transaction of this task for a write, inside a fresh
+/// savepoint; `None` outside a bulk operation.
+pub(crate) async fn bulk_write<DB: sqlx::Database>()
+-> Result<Option<tokio::sync::OwnedMutexGuard<Held<DB>>>, StoreError>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let Some(bulk) = super::joined::<SqlxBulk<DB>>() else {
+        return Ok(None);
+    };
+    let mut held = bulk.held.clone().lock_owned().await;
+    held.enter().await?;
+    Ok(Some(held))
+}
+
+/// A write's transaction: its own, or a savepoint of the task's bulk
+/// transaction.
+pub(crate) enum WriteTx<DB: sqlx::Database> {
+    Own(sqlx::Transaction<'static, DB>),
+    Bulk(tokio::sync::OwnedMutexGuard<Held<DB>>),
+}
+
+impl<DB: sqlx::Database> WriteTx<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    pub(crate) async fn begin(pool: &sqlx::Pool<DB>) -> Result<Self, StoreError> {
+        match bulk_write::<DB>().await? {
+            Some(held) => Ok(Self::Bulk(held)),
+            None => Ok(Self::Own(pool.begin().await.map_err(sqlx_error)?)),
+        }
+    }
+
+    pub(crate) fn connection(&mut self) -> &mut DB::Connection {
+        match self {
+            Self::Own(transaction) => transaction,
+            Self::Bulk(held) => held.connection(),
+        }
+    }
+
+    /// Commits the write's own transaction, or releases its savepoint (the
+    /// bulk transaction commits them all at its end).
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Self::Own(transaction) => transaction.commit().await.map_err(sqlx_error),
+            Self::Bulk(mut held) => held.release().await,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -202,37 +202,63 @@ pub async fn insert(
                 .map(|e| e.primary_key.clone())
                 .unwrap_or_default(),
         };
-        let mut written = Vec::new();
         let mut parent = Operation::new(caller.0.clone(), entity.clone(), Action::Create);
         parent.tenant.clone_from(&ctx.tenant);
         if state.schema.rules.uses_query {
             parent.params = pairs.clone();
         }
+        let mut operations = Vec::new();
         for mut item in objects(body)? {
             if let (Some(columns), Some(object)) = (&columns, item.as_object_mut()) {
                 object.retain(|key, _| columns.contains(key));
             }
             let mut operation = parent.clone();
             operation.body = Some(Body {
-                json: item.clone(),
+                json: item,
                 mode: WriteMode::Insert,
             });
-            if let Some(merge) = prefer.merge
-                && let Some(handled) =
-                    resolve(&app, &state, &parent, &ctx, &on_conflict, &item, merge).await?
-            {
-                written.extend(handled);
-                continue;
-            }
-            match app.kernel.run(&state.schema, operation).await {
-                Ok(Outcome::Row(row)) => written.push(row),
-                Ok(_) => {}
-                // A duplicate on another unique field: ignored when asked.
-                Err(KernelError::Store(StoreError::Conflict { .. }))
-                    if prefer.merge == Some(false) => {}
-                Err(error) => return Err(PgError::kernel(error, &caller.0, &ctx)),
-            }
+            operations.push(operation);
         }
+        let fail = |e| PgError::kernel(e, &caller.0, &ctx);
+        // Every row judged before any is written (an upsert's rows may be
+        // updates: those are judged as they are written).
+        if prefer.merge.is_none() {
+            app.kernel
+                .check_creates(&state.schema, &operations)
+                .map_err(fail)?;
+        }
+        // All the rows in one transaction where the engine has them.
+        let work = async {
+            let mut written = Vec::new();
+            for operation in operations {
+                let item = operation
+                    .body
+                    .as_ref()
+                    .map(|body| body.json.clone())
+                    .unwrap_or_default();
+                if let Some(merge) = prefer.merge
+                    && let Some(handled) =
+                        resolve(&app, &state, &parent, &ctx, &on_conflict, &item, merge).await?
+                {
+                    written.extend(handled);
+                    continue;
+                }
+                match app.kernel.run(&state.schema, operation).await {
+                    Ok(Outcome::Row(row)) => written.push(row),
+                    Ok(_) => {}
+                    // A duplicate on another unique field: ignored when asked.
+                    Err(KernelError::Store(StoreError::Conflict { .. }))
+                        if prefer.merge == Some(false) => {}
+                    Err(error) => return Err(fail(error)),
+                }
+            }
+            Ok(written)
+        };
+        let written = app
+            .kernel
+            .in_transaction(&state.schema, ctx.tenant.as_deref(), work)
+            .await
+            .map_err(fail)??;
         answer(&app, &state, &parent, &ctx, &headers, prefer, written, true).await
     }
     .await;
