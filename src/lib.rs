@@ -37,6 +37,7 @@
 //! [`run`] is the whole program: `main.rs` only maps its [`ExitStatus`] to a
 //! process exit code.
 
+pub mod admin;
 pub mod backend;
 pub mod cli;
 pub mod codegen;

@@ -2,6 +2,7 @@
 // OpenAPI document, `_auth`, `_realtime` and `/_studio/schema.json`.
 
 const SESSION = 'baas-studio-session';
+const TENANT = 'baas-studio-tenant';
 
 /** Credentials of this tab: {kind: 'service', key} or {kind: 'user', token, email}. */
 export function session() {
@@ -13,12 +14,34 @@ export function setSession(value) {
   else sessionStorage.removeItem(SESSION);
 }
 
+/** The tenant the studio works on ([tenancy]), for this tab. */
+export function tenant() {
+  return sessionStorage.getItem(TENANT) || '';
+}
+
+export function setTenant(slug) {
+  if (slug) sessionStorage.setItem(TENANT, slug);
+  else sessionStorage.removeItem(TENANT);
+}
+
 function headers(extra) {
   const out = { accept: 'application/json', ...extra };
   const current = session();
   if (current?.kind === 'service') out.authorization = `Bearer ${current.key}`;
   if (current?.kind === 'user') out.authorization = `Bearer ${current.token}`;
+  const name = model.schema?.tenancy?.header;
+  if (name && tenant()) out[name] = tenant();
   return out;
+}
+
+/**
+ * The URL of an API path for the chosen tenant: a server that names
+ * tenants by path only gets `/t/{tenant}/api/...`.
+ */
+function at(path) {
+  const tenancy = model.schema?.tenancy;
+  if (!tenancy || tenancy.header || !tenancy.path || !tenant() || !path.startsWith('/api/')) return path;
+  return `/t/${encodeURIComponent(tenant())}${path}`;
 }
 
 /** An answer that is not 2xx: `problem` is the RFC 9457 body when there is one. */
@@ -36,12 +59,40 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A user's access token lasts minutes: on a 401 the session's refresh
+ * token is traded for a new one, once. Resolves to whether it was.
+ */
+let refreshing = null;
+function refreshed() {
+  // One exchange at a time: a refresh token presented twice ends the session.
+  if (!refreshing) refreshing = exchange().catch(() => false).finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+async function exchange() {
+  const current = session();
+  if (current?.kind !== 'user' || !current.refresh) return false;
+  const response = await fetch('/api/_auth/refresh', {
+    method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, cache: 'no-store',
+    body: JSON.stringify({ refresh_token: current.refresh }),
+  });
+  if (!response.ok) return false;
+  const answer = await response.json();
+  setSession({ ...current, token: answer.access_token, refresh: answer.refresh_token });
+  return true;
+}
+
 /** fetch + JSON: resolves to the body (null for 204), rejects with ApiError. */
 export async function call(method, path, body, options = {}) {
-  const init = { method, headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }), cache: 'no-store' };
-  if (body !== undefined) init.body = JSON.stringify(body);
-  if (options.signal) init.signal = options.signal;
-  const response = await fetch(path, init);
+  const send = () => {
+    const init = { method, headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }), cache: 'no-store' };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    if (options.signal) init.signal = options.signal;
+    return fetch(at(path), init);
+  };
+  let response = await send();
+  if (response.status === 401 && !path.startsWith('/api/_auth/') && await refreshed()) response = await send();
   if (response.status === 204) return null;
   const text = await response.text();
   let value = null;
@@ -54,7 +105,7 @@ export async function call(method, path, body, options = {}) {
 export async function raw(method, path, body) {
   const extra = body ? { 'content-type': 'application/json' } : {};
   const start = performance.now();
-  const response = await fetch(path, { method, headers: headers(extra), body: body || undefined, cache: 'no-store' });
+  const response = await fetch(at(path), { method, headers: headers(extra), body: body || undefined, cache: 'no-store' });
   const text = await response.text();
   return { status: response.status, statusText: response.statusText, headers: [...response.headers], text, ms: performance.now() - start };
 }
@@ -82,7 +133,18 @@ export async function loadModel() {
   model.discovery = discovery;
   model.schema = schema;
   model.byName = new Map(discovery.entities.map((e) => [e.name, { ...e, detail: schema.entities[e.name] || {} }]));
+  model.ledger = null;
   return model;
+}
+
+/**
+ * The fidelity ledger of the live schema by entity (`/_studio/ledger.json`,
+ * the administrator's), read once per manifest version; null for others.
+ */
+export function ledger() {
+  if (!model.schema.administrator) return Promise.resolve(null);
+  if (!model.ledger) model.ledger = call('GET', '/_studio/ledger.json').catch((error) => ({ error: error.message }));
+  return model.ledger;
 }
 
 /**
@@ -119,7 +181,7 @@ export async function stream(path, onEvent, signal, onState = () => {}) {
   while (!signal.aborted) {
     try {
       const extra = last ? { 'last-event-id': last } : {};
-      const response = await fetch(path, { headers: { ...headers(extra), accept: 'text/event-stream' }, signal, cache: 'no-store' });
+      const response = await fetch(at(path), { headers: { ...headers(extra), accept: 'text/event-stream' }, signal, cache: 'no-store' });
       if (!response.ok) {
         let problem = null;
         try { problem = await response.json(); } catch { /* not JSON */ }

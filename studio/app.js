@@ -8,6 +8,7 @@ import { schemaPage } from './schema.js';
 import { diagramPage } from './diagram.js';
 import { explorerPage } from './explorer.js';
 import { changesPage, startChanges } from './changes.js';
+import { migrationsPage } from './migrations.js';
 
 const main = document.getElementById('main');
 const RELOAD_POLL_MS = 1000;
@@ -27,7 +28,7 @@ async function render({ reload = false } = {}) {
   if (current?.leave) current.leave();
   current = null;
   markNav(page, arg);
-  const pages = { data: gridPage, schema: schemaPage, diagram: diagramPage, api: explorerPage, changes: changesPage, login: loginPage };
+  const pages = { data: gridPage, schema: schemaPage, diagram: diagramPage, api: explorerPage, changes: changesPage, login: loginPage, migrations: migrationsPage };
   const view = pages[page] || homePage;
   try {
     current = await view(main, { arg, params, reload });
@@ -148,7 +149,7 @@ async function loginPage(root) {
       event.preventDefault();
       try {
         const answer = await call('POST', '/api/_auth/login', { email: email.value, password: password.value });
-        setSession({ kind: 'user', token: answer.access_token, email: email.value });
+        setSession({ kind: 'user', token: answer.access_token, refresh: answer.refresh_token, email: answer.user?.email || email.value });
       } catch (e) { error.textContent = e.message; return; }
       await signedIn(email.value);
     } }, h('h2', {}, 'User'), h('label', { for: 'login-email' }, 'Email'), email, h('label', { for: 'login-password' }, 'Password'), password, error, h('button', { type: 'submit' }, 'Sign in')));
@@ -159,6 +160,7 @@ async function loginPage(root) {
 
 async function signedIn(who) {
   toast(`Signed in as ${who}`);
+  counts.clear();
   await loadModel();
   showSession();
   sidebar();
@@ -166,7 +168,14 @@ async function signedIn(who) {
   location.hash = '#/';
 }
 
+/** The administrator's pages are offered to the administrator only. */
+function showAdmin() {
+  const admin = Boolean(model.schema.administrator);
+  document.getElementById('nav-migrations').hidden = !(admin && model.schema.migrations);
+}
+
 function showSession() {
+  showAdmin();
   const box = clear(document.getElementById('session'));
   if (!model.schema.auth) return;
   const current = session();
@@ -175,7 +184,24 @@ function showSession() {
     return;
   }
   box.append(h('span', { class: 'muted' }, current.kind === 'service' ? 'service key' : current.email), ' ',
-    h('button', { type: 'button', class: 'link', onclick: async () => { setSession(null); await loadModel(); showSession(); sidebar(); startChanges(); render(); } }, 'Sign out'));
+    h('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out'));
+}
+
+/** Forgets the credentials (and, for a user, ends the session on the server). */
+async function signOut() {
+  const current = session();
+  if (current?.kind === 'user' && current.refresh) {
+    await call('POST', '/api/_auth/logout', { refresh_token: current.refresh }).catch(() => {});
+  }
+  setSession(null);
+  counts.clear();
+  await loadModel();
+  showSession();
+  sidebar();
+  startChanges();
+  toast('Signed out');
+  location.hash = '#/';
+  render();
 }
 
 /** Hot reload: when the served manifest changes, the model and the page follow. */
@@ -183,6 +209,7 @@ async function follow() {
   try {
     if (await manifestChanged()) {
       await loadModel();
+      showAdmin();
       sidebar();
       startChanges();
       document.body.dataset.manifest = model.etag || '';

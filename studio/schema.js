@@ -1,7 +1,8 @@
 // The schema of one entity: fields, types, keys, relations (both ways),
-// indexes, uniques, checks, rules and the view's query.
+// indexes, uniques, checks, rules, the view's query and, for the
+// administrator, the fidelity ledger's notes on the entity and its fields.
 
-import { model } from './api.js';
+import { ledger, model } from './api.js';
 import { h, fill, show } from './dom.js';
 
 function typeLabel(field) {
@@ -65,5 +66,24 @@ export async function schemaPage(root, { arg }) {
     table('Rules', ['Action', 'Rule'], Object.entries(detail.rules || {}).map(([action, rule]) => [action, h('code', {}, rule)])),
     detail.definition ? [h('h2', {}, 'Query of the view'), h('pre', {}, detail.definition)] : null,
   );
+  if (model.schema.administrator) {
+    const notes = h('section', { 'aria-label': 'Ledger notes', 'aria-busy': 'true', id: 'ledger' }, h('h2', {}, 'Ledger notes'), h('p', { class: 'muted' }, 'Reading the live schema…'));
+    root.append(notes);
+    ledger().then((filed) => {
+      notes.setAttribute('aria-busy', 'false');
+      if (!filed || filed.error) {
+        fill(notes, h('h2', {}, 'Ledger notes'), h('p', { class: 'muted' }, `Not available: ${filed?.error || 'no answer'}`));
+        return;
+      }
+      const mine = filed.entities[entity.name] || { entity: [], fields: {} };
+      const rows = [
+        ...mine.entity.map((e) => ['(the entity)', e.kind, e.message]),
+        ...Object.entries(mine.fields).flatMap(([field, entries]) => entries.map((e) => [field, e.kind, e.message])),
+      ];
+      fill(notes, h('h2', {}, 'Ledger notes'),
+        rows.length ? table('What the source has that the manifest does not hold', ['Field', 'Kind', 'Note'], rows)
+          : h('p', { class: 'muted' }, 'None: the manifest holds everything the source has here.'));
+    });
+  }
   return null;
 }

@@ -102,7 +102,7 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         .parent()
         .map_or_else(|| cx.cwd.clone(), Path::to_path_buf)
         .join("migrations");
-    let tenants = crate::tenancy::Tenants::open(&manifest, &cx.manifest_path, migrations)
+    let tenants = crate::tenancy::Tenants::open(&manifest, &cx.manifest_path, migrations.clone())
         .map_err(crate::tenancy::TenancyError::into_error)?
         .map(Arc::new);
     let state = match &tenants {
@@ -141,6 +141,21 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         (Some(url), _) => SourceLocation::parse(url, &cx.cwd).ok(),
         (None, Some((_, Some((_, path))))) => Some(SourceLocation::Sqlite { path: path.clone() }),
         _ => None,
+    };
+    // The studio's migrations page and ledger read the served database (or
+    // the one `--db` introspected).
+    let admin = match (&database, &args.db) {
+        (Some(location), _) if served.drift_url.is_none() => {
+            Some(crate::admin::ServedDatabase::new(location.clone(), migrations).dev())
+        }
+        (Some(location), _) => Some(crate::admin::ServedDatabase::new(
+            location.clone(),
+            migrations,
+        )),
+        (None, Some(url)) => SourceLocation::parse(url, &cx.cwd)
+            .ok()
+            .map(|location| crate::admin::ServedDatabase::new(location, migrations)),
+        (None, None) => None,
     };
     let external = external_changes(&state, database.as_ref(), tenants.clone(), cx).await?;
     if let Some(database) = database {
@@ -206,7 +221,12 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             "listening on every network interface ({address}): {who}"
         ));
     }
-    let router = crate::serve::http::router_with(state, http);
+    let mut router = crate::serve::http::router_with(state, http);
+    if let Some(admin) = admin {
+        router = router.layer(axum::Extension(crate::serve::http::studio::AdminHandle(
+            Arc::new(admin),
+        )));
+    }
     crate::serve::listen::serve(listener, router, limits, shutdown()).await?;
     printer.status("Stopped");
     Ok(ExitStatus::Success)

@@ -211,6 +211,179 @@ fn studio_command_prints_the_url_and_says_when_no_server_answers() {
 }
 
 // ---------------------------------------------------------------------------
+// The administrator's answers: migrations and the ledger
+
+const SHOP: &str = r#"[manifest]
+format = 1
+version = 1
+
+[project]
+name = "shop"
+
+[source]
+engine = "sqlite"
+url = "sqlite://shop.db"
+
+[entities.book]
+table = "book"
+primary_key = ["id"]
+
+[entities.book.fields]
+id = { type = "int64" }
+title = { type = "text" }
+
+[entities.book.rules]
+list = "true"
+
+[auth]
+jwt_secret = "${JWT_SECRET}"
+service_key = "${BAAS_SERVICE_KEY}"
+"#;
+
+const SERVICE_KEY: &str = "studio-service-key-0123456789";
+const JWT_SECRET: &str = "studio-jwt-secret-0123456789abcdef";
+
+/// `GET path` with an optional bearer: (status, JSON body).
+fn get_as(server: &Server, path: &str, bearer: Option<&str>) -> (u16, serde_json::Value) {
+    let mut request = crate::auth::agent().get(&server.url(path));
+    if let Some(bearer) = bearer {
+        request = request.header("authorization", &format!("Bearer {bearer}"));
+    }
+    let (status, body, _) = crate::auth::answer(request.call().unwrap());
+    (status, body)
+}
+
+fn user_token() -> String {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &serde_json::json!({ "sub": "1", "exp": exp }),
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+#[track_caller]
+fn cli(dir: &Path, args: &[&str]) {
+    let output = crate::support::baas(dir).args(args).output().unwrap();
+    assert!(output.status.success(), "baas {args:?}: {output:?}");
+}
+
+/// One applied migration, one planned after it, a table and a trigger made
+/// by hand: `/api/_migrations` shows each migration's state and checksums
+/// and the drift both ways; the ledger names the trigger on its entity; an
+/// edited applied migration is `modified`; only the service key may look.
+#[test]
+fn the_migrations_answer_has_states_checksums_and_drift_for_the_service_key_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), SHOP).unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("JWT_SECRET={JWT_SECRET}\nBAAS_SERVICE_KEY={SERVICE_KEY}\n"),
+    )
+    .unwrap();
+    cli(dir.path(), &["migrate", "plan", "--name", "init"]);
+    cli(dir.path(), &["migrate", "apply", "--yes"]);
+    let working = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        working.replace(
+            "title = { type = \"text\" }",
+            "title = { type = \"text\" }\nprice = { type = \"float64\", nullable = true }",
+        ),
+    )
+    .unwrap();
+    cli(dir.path(), &["migrate", "plan", "--name", "add_price"]);
+    let shop = rusqlite::Connection::open(dir.path().join("shop.db")).unwrap();
+    shop.execute_batch(
+        "CREATE TABLE scratch (id INTEGER PRIMARY KEY);
+         CREATE TRIGGER book_touch AFTER INSERT ON book BEGIN SELECT 1; END;",
+    )
+    .unwrap();
+    drop(shop);
+    let server = Server::start(dir.path(), &[]);
+
+    for path in ["/api/_migrations", "/_studio/ledger.json"] {
+        let (status, body) = get_as(&server, path, None);
+        assert_eq!(status, 401, "{path}: {body}");
+        let (status, body) = get_as(&server, path, Some(&user_token()));
+        assert_eq!(status, 403, "{path}: {body}");
+        assert_eq!(body["type"], "urn:baas:problem:forbidden", "{body}");
+    }
+
+    let (status, report) = get_as(&server, "/api/_migrations", Some(SERVICE_KEY));
+    assert_eq!(status, 200, "{report}");
+    let up = |id: &str| {
+        baas::migrate::folder::checksum(
+            &std::fs::read(dir.path().join("migrations").join(id).join("up.sql")).unwrap(),
+        )
+    };
+    let first = &report["migrations"][0];
+    assert_eq!(first["id"], "0001_init", "{report}");
+    assert_eq!(first["state"], "applied", "{report}");
+    assert_eq!(first["checksum"], up("0001_init"), "{report}");
+    assert_eq!(first["applied_checksum"], first["checksum"], "{report}");
+    assert!(first["applied_at"].is_string(), "{report}");
+    let second = &report["migrations"][1];
+    assert_eq!(second["id"], "0002_add_price", "{report}");
+    assert_eq!(second["state"], "pending", "{report}");
+    assert_eq!(second["checksum"], up("0002_add_price"), "{report}");
+    assert_eq!(second["applied_checksum"], serde_json::Value::Null);
+    assert_eq!(report["summary"]["applied"], 1, "{report}");
+    assert_eq!(report["summary"]["pending"], 1, "{report}");
+    assert!(
+        report["database"].as_str().unwrap().contains("shop.db"),
+        "{report}"
+    );
+    let reasons: Vec<&str> = report["drift"]["changes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no changes: {report}"))
+        .iter()
+        .filter_map(|change| change["reason"].as_str())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("price")),
+        "the pending field is not drift: {reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("scratch")),
+        "the table made by hand is not drift: {reasons:?}"
+    );
+
+    let (status, ledger) = get_as(&server, "/_studio/ledger.json", Some(SERVICE_KEY));
+    assert_eq!(status, 200, "{ledger}");
+    let kinds: Vec<&str> = ledger["entities"]["book"]["entity"]
+        .as_array()
+        .unwrap_or_else(|| panic!("nothing about book: {ledger}"))
+        .iter()
+        .filter_map(|entry| entry["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"trigger"), "{ledger}");
+
+    // An applied migration edited afterwards.
+    let applied = dir.path().join("migrations/0001_init/up.sql");
+    let text = std::fs::read_to_string(&applied).unwrap();
+    std::fs::write(&applied, format!("{text}\n-- edited\n")).unwrap();
+    let (_, report) = get_as(&server, "/api/_migrations", Some(SERVICE_KEY));
+    let first = &report["migrations"][0];
+    assert_eq!(first["state"], "modified", "{report}");
+    assert_ne!(first["checksum"], first["applied_checksum"], "{report}");
+}
+
+#[test]
+fn a_server_without_a_known_database_says_the_migrations_are_not_available() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--example"]);
+    let (status, body) = get_as(&server, "/api/_migrations", None);
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["type"], "urn:baas:problem:not-available", "{body}");
+}
+
+// ---------------------------------------------------------------------------
 // In the browser
 
 /// Paths of node, the installed packages and Chromium, from
@@ -305,4 +478,112 @@ fn studio_flow_on_pagila_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &["--db", &database.url()]);
     browser("pagila.mjs", &server.url(""), &[]);
+}
+
+/// The example with `[auth]`: built-in users (`account`), notes each user
+/// owns (`note`, rules on the owner), the service key.
+const AUTH: &str = r#"
+[entities.account]
+table = "account"
+primary_key = ["id"]
+
+[entities.account.fields]
+id = { type = "int64", generated = "identity" }
+email = { type = "string", max_length = 254, unique = true }
+password_hash = { type = "string", max_length = 255, nullable = true }
+
+[entities.account.rules]
+list = "id = @auth.id"
+view = "id = @auth.id"
+
+[entities.note]
+table = "note"
+primary_key = ["id"]
+
+[entities.note.fields]
+id = { type = "int64", generated = "identity" }
+owner_id = { type = "int64" }
+body = { type = "text" }
+
+[[entities.note.relations]]
+name = "note_owner_fkey"
+fields = ["owner_id"]
+references = { entity = "account", fields = ["id"] }
+
+[entities.note.rules]
+list = "owner_id = @auth.id"
+view = "owner_id = @auth.id"
+create = "@body.owner_id = @auth.id"
+update = "owner_id = @auth.id"
+delete = "owner_id = @auth.id"
+
+[auth]
+jwt_secret = "${JWT_SECRET}"
+service_key = "${BAAS_SERVICE_KEY}"
+users = { entity = "account", email = "email", password = "password_hash" }
+"#;
+
+fn post_as(
+    server: &Server,
+    path: &str,
+    body: serde_json::Value,
+    bearer: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let mut request = crate::auth::agent()
+        .post(&server.url(path))
+        .content_type("application/json");
+    if let Some(bearer) = bearer {
+        request = request.header("authorization", &format!("Bearer {bearer}"));
+    }
+    let (status, body, _) = crate::auth::answer(request.send(body.to_string()).unwrap());
+    (status, body)
+}
+
+#[test]
+fn studio_sign_in_with_a_user_or_the_service_key_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        format!("{}{AUTH}", baas::serve::EXAMPLE_MANIFEST),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("JWT_SECRET={JWT_SECRET}\nBAAS_SERVICE_KEY={SERVICE_KEY}\n"),
+    )
+    .unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let password = "correct horse battery";
+    let mut ids = Vec::new();
+    for email in ["ada@example.com", "bob@example.com"] {
+        let (status, session) = post_as(
+            &server,
+            "/api/_auth/signup",
+            serde_json::json!({ "email": email, "password": password }),
+            None,
+        );
+        assert_eq!(status, 201, "{session}");
+        ids.push(session["user"]["id"].clone());
+    }
+    // Ada owns two notes, Bob one.
+    for (owner, body) in [(&ids[0], "ada 1"), (&ids[0], "ada 2"), (&ids[1], "bob 1")] {
+        let (status, note) = post_as(
+            &server,
+            "/api/note",
+            serde_json::json!({ "owner_id": owner, "body": body }),
+            Some(SERVICE_KEY),
+        );
+        assert_eq!(status, 201, "{note}");
+    }
+    browser(
+        "auth.mjs",
+        &server.url(""),
+        &[
+            ("SERVICE_KEY", SERVICE_KEY),
+            ("USER_EMAIL", "Ada@Example.com"),
+            ("USER_PASSWORD", password),
+            ("USER_NOTES", "2"),
+            ("ALL_NOTES", "3"),
+        ],
+    );
 }

@@ -129,4 +129,23 @@ await run('pagila', async (tab) => {
   for (const name of ['film', 'language', 'film_actor', 'inventory']) check(around.includes(name), `${name} is not around film: ${around}`);
   await shot(tab, 'diagram-film');
   await accessible(tab, 'the diagram');
+
+  // The migrations page (no [auth]: every caller is the administrator) and
+  // the ledger's notes on payment, as /_studio/ledger.json files them.
+  await tab.goto(`${BASE}/_studio/#/migrations`);
+  await tab.locator('#migration-summary').waitFor();
+  check((await tab.locator('#migration-summary').innerText()).startsWith('0 applied, 0 pending'), 'pagila has migrations');
+  await tab.locator('#no-drift').waitFor();
+  await shot(tab, 'migrations');
+  await accessible(tab, 'the migrations page');
+  const filed = (await api(tab, '/_studio/ledger.json')).body;
+  const mine = filed.entities.payment || { entity: [], fields: {} };
+  const notes = mine.entity.length + Object.values(mine.fields).flat().length;
+  await tab.goto(`${BASE}/_studio/#/schema/payment`);
+  await tab.locator('#ledger[aria-busy=false]').waitFor();
+  const lines = await tab.locator('#ledger tbody tr').count();
+  check(lines === notes, `${lines} ledger notes shown on payment, ${notes} in the ledger`);
+  for (const entry of mine.entity) await tab.locator('#ledger td', { hasText: entry.message }).first().waitFor();
+  await shot(tab, 'schema-payment-ledger');
+  await accessible(tab, 'the schema of payment with ledger notes');
 });

@@ -6,11 +6,7 @@ use super::StatusArgs;
 use crate::ExitStatus;
 use crate::commands::shared::{database, shown};
 use crate::context::Context;
-use crate::migrate::folder;
 use crate::migrate::history::{self, State};
-use crate::migrate::runner::Missing;
-use crate::migrate::{MigrateError, Target};
-use crate::source::SourceLocation;
 use crate::ui::table;
 
 pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
@@ -29,19 +25,11 @@ pub async fn run(args: StatusArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let shown = shown(&location, cx);
     let dir = args.migrations.resolve(cx);
     // A SQLite file `apply` would create: everything is pending.
-    let (migrations, applied, exists) = match &location {
-        SourceLocation::Sqlite { path } if !path.exists() => (
-            folder::load(&dir, Target::Sqlite).map_err(MigrateError::from)?,
-            Vec::new(),
-            false,
-        ),
-        _ => {
-            let mut runner = crate::backend::runner(&location, Missing::Fail).await?;
-            let migrations = folder::load(&dir, runner.target()).map_err(MigrateError::from)?;
-            let applied = runner.applied().await?;
-            (migrations, applied, true)
-        }
-    };
+    let crate::admin::History {
+        migrations,
+        applied,
+        exists,
+    } = crate::admin::history(&location, &dir).await?;
     let rows = history::status(&migrations, &applied);
     let count = |state: State| rows.iter().filter(|r| r.state == state).count();
     let troubled = count(State::Modified) + count(State::MissingFile);

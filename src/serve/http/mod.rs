@@ -95,6 +95,7 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
                 .put(routes::put)
                 .delete(routes::delete),
         )
+        .merge(studio::admin_routes())
         .merge(studio::routes(options.studio));
     let api = match &options.postgrest {
         Some(prefix) => api.merge(postgrest::routes(prefix)),

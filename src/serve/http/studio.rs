@@ -12,11 +12,21 @@
 //! served manifest's entities in full (relations, indexes, uniques, checks,
 //! comments), which discovery leaves out.
 //!
+//! Two answers need the served database's engine (its migration runner and
+//! introspector), which the HTTP layer cannot reach: `GET /api/_migrations`
+//! (migrations applied and pending with their checksums, and the drift of
+//! the live schema from the manifest) and `GET /_studio/ledger.json` (the
+//! fidelity ledger of the live schema, by entity and field). `baas serve`
+//! gives them an [`Admin`] as a request extension ([`AdminHandle`]); both
+//! are for the service key only (for everyone without `[auth]`).
+//!
 //! Every studio answer carries a strict Content-Security-Policy: scripts,
 //! styles and connections from this origin only, no inline code, no frames.
 
 use std::io::Write as _;
 use std::sync::LazyLock;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Path;
@@ -26,11 +36,16 @@ use axum::routing::get;
 use serde_json::{Value as Json, json};
 use sha2::{Digest as _, Sha256};
 
+use futures::future::BoxFuture;
+
 use super::Shared;
-use super::problem::json_response;
+use super::ctx::Ctx;
+use super::problem::{Problem, finish, json_response};
 use super::routes::Caller;
+use crate::ledger::{Ledger, LedgerEntry};
+use crate::manifest::{Manifest, TenantSource};
 use crate::serve::operation::Principal;
-use crate::serve::state::AppState;
+use crate::serve::state::{AppState, State};
 
 /// Where the studio is served.
 pub const PATH: &str = "/_studio";
@@ -91,6 +106,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "changes.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../studio/changes.js"),
+    ),
+    (
+        "migrations.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../studio/migrations.js"),
     ),
     (
         "favicon.svg",
@@ -180,7 +200,14 @@ pub fn routes(enabled: bool) -> Router<std::sync::Arc<AppState>> {
         .route(PATH, get(page))
         .route("/_studio/", get(page))
         .route("/_studio/schema.json", get(schema))
+        .route("/_studio/ledger.json", get(ledger))
         .route("/_studio/v/{version}/{file}", get(file))
+}
+
+/// The administrator's routes of the API (served with or without the
+/// studio): `GET /api/_migrations`.
+pub fn admin_routes() -> Router<std::sync::Arc<AppState>> {
+    Router::new().route("/api/_migrations", get(migrations))
 }
 
 async fn page(headers: HeaderMap) -> Response {
@@ -302,8 +329,14 @@ fn studio_headers(mut response: Response) -> Response {
 /// `GET /_studio/schema.json`: what the schema view shows that discovery
 /// does not: each entity as the served manifest has it (the built-in users'
 /// password field is not in it), the enums, and which parts of the
-/// platform are configured. Rules are shown to the service key only.
-async fn schema(axum::extract::State(app): Shared, caller: Caller) -> Response {
+/// platform are configured (`tenancy`: how the studio names a tenant), and
+/// whether the caller is the administrator. Rules are shown to the service
+/// key only.
+async fn schema(
+    axum::extract::State(app): Shared,
+    caller: Caller,
+    extension: Option<axum::Extension<AdminHandle>>,
+) -> Response {
     let state = app.snapshot();
     let manifest = state.manifest();
     let service = matches!(*caller.0, Principal::Service);
@@ -332,6 +365,23 @@ async fn schema(axum::extract::State(app): Shared, caller: Caller) -> Response {
                 "service_key": auth.service_key.is_some(),
                 "users": auth.users.is_some(),
             })),
+            // Whether the caller may read the administrator's answers
+            // (migrations, the ledger, tenants): the studio shows those
+            // pages only then.
+            "administrator": administrator(&state, &caller).is_ok(),
+            // Whether the server knows its database (`/api/_migrations`).
+            "migrations": extension.is_some(),
+            "tenancy": manifest.tenancy.as_ref().map(|tenancy| {
+                let sources = tenancy.sources();
+                json!({
+                    "strategy": tenancy.strategy,
+                    "header": sources.iter().find_map(|source| match source {
+                        TenantSource::Header(name) => Some(name.clone()),
+                        _ => None,
+                    }),
+                    "path": sources.contains(&TenantSource::Path),
+                })
+            }),
             "enums": manifest.enums,
             "entities": entities,
         }),
@@ -342,9 +392,247 @@ async fn schema(axum::extract::State(app): Shared, caller: Caller) -> Response {
     response
 }
 
+/// What the administrator's answers read from the served database, given
+/// by `baas serve` (which owns the engines); errors are one sentence, with
+/// no password in it.
+pub trait Admin: Send + Sync {
+    /// `GET /api/_migrations`: the migrations folder against the database's
+    /// history (`baas migrate status --json`'s rows, each with the checksum
+    /// of its up file and the one applied), and the drift of the live
+    /// schema from `manifest` (`baas check --db`'s changes).
+    fn migrations<'a>(&'a self, manifest: &'a Manifest) -> BoxFuture<'a, Result<Json, String>>;
+
+    /// The fidelity ledger of the live schema (what it has that the
+    /// manifest cannot hold), as introspection records it.
+    fn ledger<'a>(&'a self, manifest: &'a Manifest) -> BoxFuture<'a, Result<Ledger, String>>;
+}
+
+/// The [`Admin`] of a server, as a request extension.
+#[derive(Clone)]
+pub struct AdminHandle(pub Arc<dyn Admin>);
+
+/// The served database's [`Admin`], or why there is none.
+fn admin_of(extension: Option<axum::Extension<AdminHandle>>) -> Result<Arc<dyn Admin>, Problem> {
+    extension
+        .map(|axum::Extension(handle)| handle.0)
+        .ok_or_else(|| {
+            Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-available",
+            "Not available",
+            "this server does not know its database (`baas serve --example`, or a server built \
+             without one), so it has no migrations to show"
+                .into(),
+        )
+        })
+}
+
+/// The service key may read the administrator's answers; without `[auth]`
+/// everyone may (as everyone may do everything).
+fn administrator(state: &State, caller: &Caller) -> Result<(), Problem> {
+    if state.source_manifest().auth.is_none() {
+        return Ok(());
+    }
+    match *caller.0 {
+        Principal::Service => Ok(()),
+        Principal::Anonymous => Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "The credentials are not valid",
+            "this answer is for the service key: send it as `Authorization: Bearer <key>`".into(),
+        )),
+        Principal::User { .. } => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            "this answer is for the service key, not for a user".into(),
+        )),
+    }
+}
+
+/// The database could not be read: 503, with the reason.
+fn unavailable(reason: String) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "The database cannot be read",
+        reason,
+    )
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `GET /api/_migrations` (docs/studio.md).
+async fn migrations(
+    axum::extract::State(app): Shared,
+    caller: Caller,
+    ctx: Ctx,
+    extension: Option<axum::Extension<AdminHandle>>,
+) -> Response {
+    let state = app.snapshot();
+    let answer = async {
+        administrator(&state, &caller)?;
+        let admin = admin_of(extension)?;
+        let report = admin
+            .migrations(state.source_manifest())
+            .await
+            .map_err(unavailable)?;
+        Ok(no_store(json_response(StatusCode::OK, &report)))
+    }
+    .await;
+    finish(&ctx, answer)
+}
+
+/// `GET /_studio/ledger.json`: the ledger's lines by the entity (and field)
+/// they are about: `{"entities": {name: {"entity": [...], "fields":
+/// {field: [...]}}}, "other": [...]}`.
+async fn ledger(
+    axum::extract::State(app): Shared,
+    caller: Caller,
+    ctx: Ctx,
+    extension: Option<axum::Extension<AdminHandle>>,
+) -> Response {
+    let state = app.snapshot();
+    let answer = async {
+        administrator(&state, &caller)?;
+        let admin = admin_of(extension)?;
+        let ledger = admin
+            .ledger(state.source_manifest())
+            .await
+            .map_err(unavailable)?;
+        Ok(no_store(json_response(
+            StatusCode::OK,
+            &ledger_by_entity(state.manifest(), &ledger),
+        )))
+    }
+    .await;
+    finish(&ctx, answer)
+}
+
+/// Files each ledger line under the entity it names (by its table,
+/// `schema.table` or its name) and, for `table.column`, under the field;
+/// lines about nothing the manifest serves are `other`.
+pub fn ledger_by_entity(manifest: &Manifest, ledger: &Ledger) -> Json {
+    let mut entities = serde_json::Map::new();
+    let mut other: Vec<&LedgerEntry> = Vec::new();
+    for entry in ledger.entries() {
+        let found = manifest.entities.iter().find_map(|(name, entity)| {
+            let qualified = entity
+                .schema
+                .as_ref()
+                .map(|schema| format!("{schema}.{}", entity.table));
+            let names = [
+                Some(entity.table.as_str()),
+                qualified.as_deref(),
+                Some(name),
+            ];
+            names.into_iter().flatten().find_map(|prefix| {
+                if entry.object == prefix {
+                    return Some((name, entity, None));
+                }
+                let column = entry.object.strip_prefix(prefix)?.strip_prefix('.')?;
+                let field = entity
+                    .fields
+                    .iter()
+                    .find(|(field, f)| f.column.as_deref().unwrap_or(field) == column)
+                    .map(|(field, _)| field.as_str());
+                Some((name, entity, Some(field.unwrap_or(column))))
+            })
+        });
+        let Some((name, _, field)) = found else {
+            other.push(entry);
+            continue;
+        };
+        let slot = entities
+            .entry(name.clone())
+            .or_insert_with(|| json!({ "entity": [], "fields": {} }));
+        let list = match field {
+            None => slot.get_mut("entity"),
+            Some(field) => slot
+                .get_mut("fields")
+                .and_then(Json::as_object_mut)
+                .map(|fields| fields.entry(field).or_insert_with(|| json!([]))),
+        };
+        if let Some(Json::Array(list)) = list {
+            list.push(json!(entry));
+        }
+    }
+    json!({ "entities": entities, "other": other })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/studio.md states the size of the files, gzipped: within 2%.
+    #[test]
+    fn the_docs_state_the_gzipped_size() {
+        let docs = include_str!("../../../docs/studio.md");
+        let (plain, packed) = size();
+        let stated = docs
+            .split("**")
+            .find_map(|part| part.strip_suffix(" kB gzipped"))
+            .and_then(|number| number.parse::<f64>().ok())
+            .expect("docs/studio.md states `**N kB gzipped**`");
+        let actual = packed as f64 / 1000.0;
+        assert!(
+            (stated - actual).abs() <= actual * 0.02,
+            "docs/studio.md says {stated} kB gzipped; the files are {:.1} kB, {actual:.1} kB \
+             gzipped ({} files)",
+            plain as f64 / 1000.0,
+            FILES.len()
+        );
+    }
+
+    #[test]
+    fn ledger_lines_are_filed_under_their_entity_and_field() {
+        let manifest = crate::manifest::load_str(
+            std::path::Path::new("baas.toml"),
+            r#"
+[manifest]
+format = 1
+version = 1
+
+[entities.film]
+table = "films"
+schema = "catalog"
+primary_key = ["id"]
+[entities.film.fields]
+id = { type = "int64" }
+title = { type = "string", column = "film_title" }
+"#
+            .to_owned(),
+        )
+        .expect("manifest")
+        .manifest;
+        let mut ledger = Ledger::new();
+        ledger.record("films", "trigger", "a trigger");
+        ledger.record("catalog.films.film_title", "collation", "a collation");
+        ledger.record(
+            "film.rating",
+            "domain",
+            "a domain on a column the manifest lacks",
+        );
+        ledger.record("films_archive", "partition", "about another table");
+        ledger.record("filmsx", "trigger", "a table whose name starts the same");
+        let filed = ledger_by_entity(&manifest, &ledger);
+        let film = &filed["entities"]["film"];
+        assert_eq!(film["entity"][0]["kind"], "trigger", "{filed}");
+        assert_eq!(film["fields"]["title"][0]["kind"], "collation", "{filed}");
+        assert_eq!(film["fields"]["rating"][0]["kind"], "domain", "{filed}");
+        let other: Vec<&str> = filed["other"]
+            .as_array()
+            .expect("other")
+            .iter()
+            .filter_map(|e| e["object"].as_str())
+            .collect();
+        assert_eq!(other, ["films_archive", "filmsx"], "{filed}");
+    }
 
     #[test]
     fn every_file_the_page_names_is_embedded() {
