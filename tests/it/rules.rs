@@ -835,6 +835,8 @@ async fn rls_is_planned_checked_for_drift_and_fed_the_claims_on_postgres() {
 /// policies for everyone else. The service key sees every row, a user her
 /// own and the published ones, and a `psql` session as the server's login
 /// with the user role and a user's claims sees exactly what the API lists.
+/// An update whose new row the update policy's `WITH CHECK` refuses is a
+/// 403 (the database refuses it before the API's own check).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_switches_to_the_service_and_user_roles_under_rls() {
     let Some(mut database) = PostgresDatabase::create_async("rules_roles").await else {
@@ -844,9 +846,13 @@ async fn the_server_switches_to_the_service_and_user_roles_under_rls() {
     let user_role = database.role("usr", "unused-password");
     let login = database.role("srv", "srv-password");
     let text = format!(
-        "{MANIFEST}\n[auth]\njwt_secret = \"${{BAAS_RULES_TEST_SECRET}}\"\n\
+        "{}\n[auth]\njwt_secret = \"${{BAAS_RULES_TEST_SECRET}}\"\n\
          service_key = \"${{BAAS_RULES_TEST_SERVICE_KEY}}\"\nrls = true\n\
-         service_role = \"{service_role}\"\nuser_role = \"{user_role}\"\n"
+         service_role = \"{service_role}\"\nuser_role = \"{user_role}\"\n",
+        MANIFEST.replace(
+            "update = \"author_id = @auth.id && @body.author_id:unchanged\"",
+            NEW_ROW_RULE,
+        )
     );
     let manifest = load(&text);
     database
@@ -907,6 +913,26 @@ async fn the_server_switches_to_the_service_and_user_roles_under_rls() {
             .status,
         204
     );
+
+    // The update policy's WITH CHECK refuses the row as updated: 403.
+    let before = get(&callers.service, "/api/post/2").await.body;
+    let locked = call(
+        &callers.ada,
+        "PATCH",
+        "/api/post/2",
+        Some(json!({ "title": "locked" })),
+    )
+    .await;
+    assert_eq!(locked.status, 403, "{}", locked.body);
+    assert_eq!(get(&callers.service, "/api/post/2").await.body, before);
+    let renamed = call(
+        &callers.ada,
+        "PATCH",
+        "/api/post/2",
+        Some(json!({ "title": "renamed" })),
+    )
+    .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
 
     // The server's login alone may read nothing: the role switch is what
     // lets it work at all.
