@@ -9,10 +9,12 @@
 //! | `row` | the deployment's tables, rows whose tenant column is `{slug}` | `#row=tenant_id` |
 //!
 //! The server stays the `${ENV}` reference written in baas.toml: a location
-//! never carries a password. A schema tenant's connections set
-//! `search_path` to its schema (`options=-csearch_path=...`), so the
-//! manifest's unqualified tables, the migrations and `_baas_migrations`
-//! are all the tenant's own. A database tenant's connection string is
+//! never carries a password. A schema tenant's migrations connect with
+//! `search_path` set to its schema (`options=-csearch_path=...`), so the
+//! manifest's unqualified tables and `_baas_migrations` are the tenant's
+//! own; the server serves all schema tenants of one server from one pool,
+//! each transaction entering the tenant's schema
+//! (`set_config('search_path', ...)`). A database tenant's connection string is
 //! the server's with the database name swapped (PostgreSQL, MySQL/MariaDB
 //! and MongoDB alike); its name is the server's database name and the slug
 //! (`app` + `acme` = `app_acme`), so two deployments sharing a server do
@@ -151,6 +153,18 @@ impl Place {
                 format!("{server}{DATABASE_MARK}{database}")
             }
             Self::Row { column } => format!("{ROW_MARK}{column}"),
+        }
+    }
+
+    /// A schema tenant's server (its `${ENV}` references resolved, no
+    /// `search_path` yet) and schema: the tenants of one server share its
+    /// pool. `None` for the other places.
+    pub fn schema_server(&self, tenants: &Tenants) -> Option<Result<(Url, &str), TenancyError>> {
+        match self {
+            Self::Schema { server, schema } => {
+                Some(server_url(tenants, server).map(|url| (url, schema.as_str())))
+            }
+            _ => None,
         }
     }
 

@@ -1,7 +1,8 @@
 //! The kernel's store resolver for a tenanted deployment: the tenant's
 //! registry row says where its rows are, and [`Pools`] keeps its store.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -10,6 +11,7 @@ use super::pools::{self, Pools};
 use super::{Place, Tenants};
 use crate::backend::Backend;
 use crate::query::QueryError;
+use crate::serve::store::postgres::PostgresStore;
 use crate::serve::store::resolver::{Refusal, StoreResolver, TenantAdmin};
 use crate::serve::store::{Store, StoreError};
 
@@ -19,6 +21,10 @@ pub struct TenantResolver {
     pools: Pools,
     /// The deployment's own store (health, built-in users).
     default: Arc<dyn Store>,
+    /// One pool per PostgreSQL server of schema tenants, by its URL: a
+    /// schema tenant's store is that pool entering its schema per
+    /// transaction, so a thousand tenants need no thousand pools.
+    servers: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<PostgresStore>>>>,
 }
 
 impl TenantResolver {
@@ -34,7 +40,28 @@ impl TenantResolver {
             tenants,
             pools: Pools::new(cap, idle),
             default,
+            servers: Mutex::default(),
         }
+    }
+
+    /// The store of schema `schema` on the server at `url`, over the
+    /// server's shared pool (opened by the first of its tenants).
+    async fn schema_store(
+        &self,
+        url: &url::Url,
+        schema: &str,
+    ) -> Result<Arc<dyn Store>, StoreError> {
+        let cell = self
+            .servers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(url.to_string())
+            .or_default()
+            .clone();
+        let server = cell
+            .get_or_try_init(|| PostgresStore::connect(url.as_str(), &self.tenants.manifest))
+            .await?;
+        Ok(Arc::new(server.in_schema(schema)))
     }
 
     pub fn pools(&self) -> &Pools {
@@ -92,6 +119,11 @@ impl StoreResolver for TenantResolver {
             self.pools
                 .get(tenant, &record.location, || async {
                     let place = Place::parse(&record.location);
+                    if let Some(server) = place.schema_server(&self.tenants) {
+                        let (url, schema) =
+                            server.map_err(|error| StoreError::Unavailable(error.into()))?;
+                        return self.schema_store(&url, schema).await;
+                    }
                     let location = place
                         .connection(&self.tenants)
                         .map_err(|error| StoreError::Unavailable(error.into()))?;

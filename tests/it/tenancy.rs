@@ -548,6 +548,85 @@ fn schema_tenants_are_isolated_over_http_and_no_password_leaks() {
     }
 }
 
+/// Schema tenants on one server share its pool: serving twenty of them
+/// opens no more connections than serving one, and each still sees only
+/// its own schema (the schema is entered per transaction).
+#[test]
+fn schema_tenants_share_one_pool_and_stay_isolated() {
+    let Some((db, url, _)) = pg_with_password("tenancy_shared_pool") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        tenant_manifest(PG_SOURCE, "schema"),
+    )
+    .unwrap();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url.as_str()),
+    ];
+    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    let slugs: Vec<String> = (1..=20).map(|n| format!("s{n:02}")).collect();
+    let mut create = vec!["tenants", "create"];
+    create.extend(slugs.iter().map(String::as_str));
+    run_ok(dir.path(), &env, &create);
+    let server = AsServer(AuthServer::start_in(dir, &env));
+    for (n, slug) in slugs.iter().enumerate() {
+        // Tenant n gets n + 1 rows.
+        for row in 0..=n {
+            let (status, body) = send(
+                &server,
+                "POST",
+                "/api/note",
+                As::Service(slug),
+                Some(json!({ "title": format!("{slug} {row}") })),
+            );
+            assert_eq!(status, 201, "{slug}: {body}");
+        }
+    }
+    for (n, slug) in slugs.iter().enumerate() {
+        let (status, list) = send(
+            &server,
+            "GET",
+            "/api/note?count=exact",
+            As::Service(slug),
+            None,
+        );
+        assert_eq!(status, 200, "{slug}: {list}");
+        assert_eq!(list["count"], n + 1, "{slug} sees its own rows: {list}");
+        assert!(
+            list["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|row| row["title"].as_str().unwrap().starts_with(slug.as_str())),
+            "{slug}: {list}"
+        );
+        assert_eq!(
+            db.query(&format!("SELECT count(*) FROM {slug}.note"))
+                .trim(),
+            (n + 1).to_string(),
+            "{slug}'s rows are in its schema"
+        );
+    }
+    let backends: usize = db
+        .query(&format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            db.name()
+        ))
+        .trim()
+        .parse()
+        .unwrap();
+    // One pool of at most 8 for the tenants and one for the deployment's
+    // own store; a pool per tenant would hold at least 20.
+    assert!(
+        backends <= 16,
+        "{backends} connections for 20 schema tenants"
+    );
+}
+
 #[test]
 fn a_failing_migration_leaves_no_half_tenant_and_an_existing_schema_is_never_taken() {
     let Some((db, url, _)) = pg_with_password("tenancy_fail") else {

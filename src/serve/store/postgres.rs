@@ -37,9 +37,10 @@ pub struct DbSession {
     pub role: Option<Arc<str>>,
 }
 
-/// A connection for one operation: with a [`DbSession`], a transaction
-/// that has set the claims (`set_config('request.jwt.claims', $1, true)`,
-/// the bound form of `SET LOCAL`) and the role (`set_config('role', $2,
+/// A connection for one operation: in a schema tenant's store, or with a
+/// [`DbSession`], a transaction that has entered the tenant's schema (its
+/// `search_path`) and set the claims (`set_config('request.jwt.claims',
+/// $1, true)`, the bound form of `SET LOCAL`) and the role (`set_config('role', $2,
 /// true)`, `SET LOCAL ROLE`), so both end with it; a transaction too when a
 /// write records webhook deliveries with its row; else a pooled
 /// connection.
@@ -51,50 +52,48 @@ enum Session {
 }
 
 impl Session {
-    async fn open(pool: &PgPool) -> Result<Self, StoreError> {
-        Self::open_for(pool, Outbox::none()).await
+    async fn open(store: &PostgresStore) -> Result<Self, StoreError> {
+        Self::open_for(store, Outbox::none()).await
     }
 
     /// A session for a write that records `outbox` (a transaction when
     /// it is not empty).
-    async fn open_for(pool: &PgPool, outbox: &Outbox) -> Result<Self, StoreError> {
-        if let Some(bulk) = Self::bulk().await? {
+    async fn open_for(store: &PostgresStore, outbox: &Outbox) -> Result<Self, StoreError> {
+        if let Some(bulk) = Self::bulk(store).await? {
             return Ok(bulk);
         }
         let session = SESSION.try_with(DbSession::clone).ok();
-        if session.is_none() && outbox.is_empty() {
-            let connection = pool.acquire().await.map_err(common::sqlx_error)?;
+        if session.is_none() && outbox.is_empty() && store.search_path.is_none() {
+            let connection = store.pool.acquire().await.map_err(common::sqlx_error)?;
             return Ok(Self::Plain(connection));
         }
-        let mut transaction = pool.begin().await.map_err(common::sqlx_error)?;
-        if let Some(session) = session {
-            enter(&mut transaction, &session).await?;
-        }
-        Ok(Self::Claims(transaction))
+        Ok(Self::Claims(store.begin_with(session.as_ref()).await?))
     }
 
     /// A transaction for a write: its own, or a savepoint of the bulk
     /// transaction.
-    async fn transaction(pool: &PgPool) -> Result<Self, StoreError> {
-        if let Some(bulk) = Self::bulk().await? {
+    async fn transaction(store: &PostgresStore) -> Result<Self, StoreError> {
+        if let Some(bulk) = Self::bulk(store).await? {
             return Ok(bulk);
         }
-        let mut transaction = pool.begin().await.map_err(common::sqlx_error)?;
-        if let Ok(session) = SESSION.try_with(DbSession::clone) {
-            enter(&mut transaction, &session).await?;
-        }
-        Ok(Self::Claims(transaction))
+        let session = SESSION.try_with(DbSession::clone).ok();
+        Ok(Self::Claims(store.begin_with(session.as_ref()).await?))
     }
 
-    /// A savepoint of the task's bulk transaction, with the caller's
-    /// claims set (they are per transaction), if there is one.
-    async fn bulk() -> Result<Option<Self>, StoreError> {
+    /// A savepoint of the task's bulk transaction, in the store's schema
+    /// and with the caller's claims set (they are per transaction), if
+    /// there is one.
+    async fn bulk(store: &PostgresStore) -> Result<Option<Self>, StoreError> {
         let Some(mut held) = common::bulk_write::<Postgres>().await? else {
             return Ok(None);
         };
-        if let Ok(session) = SESSION.try_with(DbSession::clone) {
-            enter(held.connection(), &session).await?;
-        }
+        let session = SESSION.try_with(DbSession::clone).ok();
+        enter(
+            held.connection(),
+            store.search_path.as_deref(),
+            session.as_ref(),
+        )
+        .await?;
         Ok(Some(Self::Bulk(held)))
     }
 
@@ -115,18 +114,35 @@ impl Session {
     }
 }
 
-/// Sets the session's claims and role for the rest of the transaction.
-async fn enter(connection: &mut PgConnection, session: &DbSession) -> Result<(), StoreError> {
-    let query = match &session.role {
-        Some(role) => sqlx::query(
-            "SELECT set_config('request.jwt.claims', $1, true), set_config('role', $2, true)",
-        )
-        .bind(&*session.claims)
-        .bind(&**role),
-        None => {
-            sqlx::query("SELECT set_config('request.jwt.claims', $1, true)").bind(&*session.claims)
+/// Sets, for the rest of the transaction and in one round trip, the
+/// schema a tenant's statements resolve in and the session's claims and
+/// role. Every value is bound.
+async fn enter(
+    connection: &mut PgConnection,
+    search_path: Option<&str>,
+    session: Option<&DbSession>,
+) -> Result<(), StoreError> {
+    let claims = session.map(|session| &*session.claims);
+    let role = session.and_then(|session| session.role.as_deref());
+    let text = match (search_path.is_some(), claims.is_some(), role.is_some()) {
+        (false, false, _) => return Ok(()),
+        (true, false, _) => "SELECT set_config('search_path', $1, true)",
+        (false, true, false) => "SELECT set_config('request.jwt.claims', $1, true)",
+        (false, true, true) => {
+            "SELECT set_config('request.jwt.claims', $1, true), set_config('role', $2, true)"
+        }
+        (true, true, false) => {
+            "SELECT set_config('search_path', $1, true), set_config('request.jwt.claims', $2, true)"
+        }
+        (true, true, true) => {
+            "SELECT set_config('search_path', $1, true), \
+             set_config('request.jwt.claims', $2, true), set_config('role', $3, true)"
         }
     };
+    let query = [search_path, claims, role]
+        .into_iter()
+        .flatten()
+        .fold(sqlx::query(text), |query, value| query.bind(value));
     query
         .execute(connection)
         .await
@@ -138,6 +154,10 @@ async fn enter(connection: &mut PgConnection, session: &DbSession) -> Result<(),
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// A schema tenant's `search_path` (its quoted schema name), set per
+    /// transaction: the tenants of one server share its pool, so serving a
+    /// thousand schemas opens no more connections than serving one.
+    search_path: Option<Arc<str>>,
 }
 
 impl PostgresStore {
@@ -150,7 +170,28 @@ impl PostgresStore {
             // The realtime triggers tell this process's writes by it.
             .application_name(crate::realtime::origin());
         let pool = common::open_pool(options).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            search_path: None,
+        })
+    }
+
+    /// This store's pool, serving the tables of `schema` (a schema tenant).
+    pub fn in_schema(&self, schema: &str) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            search_path: Some(quote_identifier(schema).into()),
+        }
+    }
+
+    /// A transaction that has entered the store's schema and `session`.
+    async fn begin_with(
+        &self,
+        session: Option<&DbSession>,
+    ) -> Result<PgTransaction<'static>, StoreError> {
+        let mut transaction = self.pool.begin().await.map_err(common::sqlx_error)?;
+        enter(&mut transaction, self.search_path.as_deref(), session).await?;
+        Ok(transaction)
     }
 
     async fn list_rows(
@@ -164,7 +205,7 @@ impl PostgresStore {
         let fields = sql::selected_fields(entity, query.select.as_deref());
         let (text, values) =
             common::sqlx_statement(sql::select(DIALECT, manifest, entity_name, query))?;
-        let mut session = Session::open(&self.pool).await?;
+        let mut session = Session::open(self).await?;
         let rows = sqlx::query_with(text, values)
             .fetch_all(session.connection())
             .await
@@ -201,7 +242,7 @@ impl PostgresStore {
     ) -> Result<Option<Row>, StoreError> {
         let statement = sql::select_by_key(DIALECT, manifest, entity, key, scope, false);
         let entity = common::entity(manifest, entity)?;
-        let mut session = Session::open(&self.pool).await?;
+        let mut session = Session::open(self).await?;
         let row = fetch_row(session.connection(), entity, statement).await?;
         session.finish().await?;
         Ok(row)
@@ -216,7 +257,7 @@ impl PostgresStore {
     ) -> Result<Row, StoreError> {
         let statement = sql::insert(DIALECT, manifest, entity_name, values);
         let entity = common::entity(manifest, entity_name)?;
-        let mut session = Session::open_for(&self.pool, outbox).await?;
+        let mut session = Session::open_for(self, outbox).await?;
         let row = fetch_row(session.connection(), entity, statement)
             .await?
             .ok_or_else(|| common::internal("the insert returned no row"))?;
@@ -242,7 +283,7 @@ impl PostgresStore {
         let read = sql::select_by_key(DIALECT, manifest, entity_name, key, scope, true);
         let checked = super::check_statement(DIALECT, manifest, entity_name, key, values, check);
         let write = sql::update_by_key(DIALECT, manifest, entity_name, key, scope, values);
-        let mut session = Session::transaction(&self.pool).await?;
+        let mut session = Session::transaction(self).await?;
         let Some(old) = fetch_row(session.connection(), entity, read).await? else {
             return Ok(None);
         };
@@ -279,7 +320,7 @@ impl PostgresStore {
     ) -> Result<Option<Row>, StoreError> {
         let statement = sql::delete_by_key(DIALECT, manifest, entity_name, key, scope);
         let entity = common::entity(manifest, entity_name)?;
-        let mut session = Session::open_for(&self.pool, outbox).await?;
+        let mut session = Session::open_for(self, outbox).await?;
         let row = fetch_row(session.connection(), entity, statement).await?;
         if let Some(old) = &row {
             let entries = outbox.entries(entity_name, entity, Write::Delete, Some(old), None);
@@ -374,6 +415,12 @@ impl PostgresStore {
             .map(drop)
             .map_err(common::sqlx_error)
     }
+}
+
+/// `name` as a PostgreSQL identifier, in double quotes (a `search_path`
+/// entry).
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Records webhook deliveries inside the write's transaction.
