@@ -15,8 +15,8 @@ use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-use super::view_columns::{Engine, Hints, derive_views};
-use super::{Skipped, Statement, report_skipped};
+use super::view_columns::{Hints, derive_views};
+use super::{Skipped, SqlDialect, Statement, report_skipped};
 use crate::introspect::mysql::{
     Catalog, CheckRow, ColumnRow, Flavor, ForeignKeyRow, IndexRow, RoutineRow, TableRow,
     TriggerRow, ViewRow,
@@ -93,7 +93,7 @@ pub fn import(
         &mut introspection.manifest,
         &mut ledger,
         &views,
-        Engine::Mariadb,
+        SqlDialect::Mysql,
         &Hints::default(),
     );
     introspection.ledger.extend(ledger);

@@ -24,8 +24,8 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-use super::view_columns::{Engine, Hints, derive_views};
-use super::{Skipped, Statement, report_skipped};
+use super::view_columns::{Hints, derive_views};
+use super::{Skipped, SqlDialect, Statement, report_skipped};
 use crate::dialect::postgres::quote_identifier;
 use crate::dialect::postgres::{default_name, partition_bound_in_utc};
 use crate::introspect::postgres::{
@@ -128,7 +128,7 @@ pub fn import(
         &mut introspection.manifest,
         &mut ledger,
         &views,
-        Engine::Postgres,
+        SqlDialect::Postgres,
         &hints,
     );
     introspection.ledger.extend(ledger);

@@ -32,16 +32,10 @@ use sqlparser::ast::{
     TableFactor, TableWithJoins, Value,
 };
 
+use super::SqlDialect;
 use crate::dialect::postgres::builtin_field;
 use crate::ledger::Ledger;
 use crate::manifest::{Field, FieldType, IndexPart, Manifest};
-
-/// The server whose typing rules apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Postgres,
-    Mariadb,
-}
 
 /// What a dump says besides its tables that view typing needs.
 #[derive(Debug, Clone, Default)]
@@ -60,7 +54,7 @@ pub fn derive_views(
     manifest: &mut Manifest,
     ledger: &mut Ledger,
     views: &[(String, Query)],
-    engine: Engine,
+    engine: SqlDialect,
     hints: &Hints,
 ) {
     for (name, query) in views {
@@ -129,7 +123,7 @@ struct Source {
 }
 
 struct Context<'a> {
-    engine: Engine,
+    engine: SqlDialect,
     manifest: &'a Manifest,
     hints: &'a Hints,
 }
@@ -240,8 +234,10 @@ impl Context<'_> {
                     .entities
                     .values()
                     .find(|e| match self.engine {
-                        Engine::Postgres => e.table == table,
-                        Engine::Mariadb => e.table.eq_ignore_ascii_case(&table),
+                        SqlDialect::Postgres => e.table == table,
+                        SqlDialect::Mysql | SqlDialect::Sqlite => {
+                            e.table.eq_ignore_ascii_case(&table)
+                        }
                     })?;
                 if entity.fields.is_empty() {
                     return None;
@@ -292,7 +288,7 @@ impl Context<'_> {
     /// names to lower case.
     fn ident(&self, ident: &Ident) -> String {
         match (self.engine, ident.quote_style) {
-            (Engine::Postgres, None) => ident.value.to_lowercase(),
+            (SqlDialect::Postgres, None) => ident.value.to_lowercase(),
             _ => ident.value.clone(),
         }
     }
@@ -303,8 +299,8 @@ impl Context<'_> {
 
     fn same(&self, a: &str, b: &str) -> bool {
         match self.engine {
-            Engine::Postgres => a == b,
-            Engine::Mariadb => a.eq_ignore_ascii_case(b),
+            SqlDialect::Postgres => a == b,
+            SqlDialect::Mysql | SqlDialect::Sqlite => a.eq_ignore_ascii_case(b),
         }
     }
 
@@ -315,14 +311,14 @@ impl Context<'_> {
             (_, Expr::CompoundIdentifier(parts)) => {
                 parts.last().map(|i| self.ident(i)).unwrap_or_default()
             }
-            (Engine::Postgres, Expr::Function(function)) => {
+            (SqlDialect::Postgres, Expr::Function(function)) => {
                 self.last(&function.name).unwrap_or_default()
             }
-            (Engine::Postgres, Expr::Cast { expr, .. } | Expr::Nested(expr)) => {
+            (SqlDialect::Postgres, Expr::Cast { expr, .. } | Expr::Nested(expr)) => {
                 self.default_name(expr)
             }
-            (Engine::Postgres, _) => "?column?".to_owned(),
-            (Engine::Mariadb, _) => expr.to_string(),
+            (SqlDialect::Postgres, _) => "?column?".to_owned(),
+            (SqlDialect::Mysql | SqlDialect::Sqlite, _) => expr.to_string(),
         }
     }
 
@@ -338,8 +334,8 @@ impl Context<'_> {
         column.comment = None;
         column.nullable = match self.engine {
             // Views report `attnotnull = false` for every column.
-            Engine::Postgres => true,
-            Engine::Mariadb => field.nullable || outer,
+            SqlDialect::Postgres => true,
+            SqlDialect::Mysql | SqlDialect::Sqlite => field.nullable || outer,
         };
         column
     }
@@ -371,8 +367,8 @@ impl Context<'_> {
             Expr::CompoundIdentifier(parts) => self.reference(parts, sources),
             Expr::Nested(inner) => self.expr(inner, sources),
             _ => match self.engine {
-                Engine::Postgres => self.postgres(expr, sources),
-                Engine::Mariadb => self.mariadb(expr, sources),
+                SqlDialect::Postgres => self.postgres(expr, sources),
+                SqlDialect::Mysql | SqlDialect::Sqlite => self.mariadb(expr, sources),
             },
         }
     }
