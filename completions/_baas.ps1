@@ -492,6 +492,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             [CompletionResult]::new('--header-timeout', '--header-timeout', [CompletionResultType]::ParameterName, 'Seconds a client has to send a request''s headers; idle keep-alive connections close after it too [default: `[api] header_timeout_seconds`, else 10]')
             [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Seconds a request may take [default: `[api] request_timeout_seconds`, else 30]')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Open connections at most; more are answered 503 [default: `[api] max_connections`, else 1024 or fewer under a low open-files limit]')
+            [CompletionResult]::new('--upstream', '--upstream', [CompletionResultType]::ParameterName, 'Serve the manifest''s API by calling the upstream API at this base URL [default: `[source] url` with `engine = "http"`, else `[api] base_url`]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--example', '--example', [CompletionResultType]::ParameterName, 'Serve the bundled example manifest with example rows')
             [CompletionResult]::new('--accept-data-loss', '--accept-data-loss', [CompletionResultType]::ParameterName, 'Apply destructive manifest changes to the embedded dev database on reload')

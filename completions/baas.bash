@@ -1237,7 +1237,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__serve)
-            opts="-p -q -y -h -V --port --host --db --example --accept-data-loss --header-timeout --request-timeout --max-connections --no-studio --postgrest --manifest --json --quiet --yes --no-color --help --version"
+            opts="-p -q -y -h -V --port --host --db --example --accept-data-loss --header-timeout --request-timeout --max-connections --no-studio --postgrest --upstream --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1268,6 +1268,10 @@ _baas() {
                     return 0
                     ;;
                 --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upstream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -301,6 +301,7 @@ complete -c baas -n "__fish_baas_using_subcommand serve" -l db -d 'Database to s
 complete -c baas -n "__fish_baas_using_subcommand serve" -l header-timeout -d 'Seconds a client has to send a request\'s headers; idle keep-alive connections close after it too [default: `[api] header_timeout_seconds`, else 10]' -r
 complete -c baas -n "__fish_baas_using_subcommand serve" -l request-timeout -d 'Seconds a request may take [default: `[api] request_timeout_seconds`, else 30]' -r
 complete -c baas -n "__fish_baas_using_subcommand serve" -l max-connections -d 'Open connections at most; more are answered 503 [default: `[api] max_connections`, else 1024 or fewer under a low open-files limit]' -r
+complete -c baas -n "__fish_baas_using_subcommand serve" -l upstream -d 'Serve the manifest\'s API by calling the upstream API at this base URL [default: `[source] url` with `engine = "http"`, else `[api] base_url`]' -r
 complete -c baas -n "__fish_baas_using_subcommand serve" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand serve" -l example -d 'Serve the bundled example manifest with example rows'
 complete -c baas -n "__fish_baas_using_subcommand serve" -l accept-data-loss -d 'Apply destructive manifest changes to the embedded dev database on reload'

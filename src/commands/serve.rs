@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// [default: `[api] postgrest`]
     #[arg(long)]
     pub postgrest: bool,
+    /// Serve the manifest's API by calling the upstream API at this base URL
+    /// [default: `[source] url` with `engine = "http"`, else `[api] base_url`]
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
 }
 
 /// What is served: a manifest, an engine, and what to watch.
@@ -72,6 +76,8 @@ struct Served {
     /// The `[source] url` / `--db` database, compared with every manifest
     /// a reload swaps in.
     drift_url: Option<String>,
+    /// Served through the upstream-API store.
+    upstream: bool,
 }
 
 pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
@@ -226,6 +232,9 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         router = router.layer(axum::Extension(crate::serve::http::studio::AdminHandle(
             Arc::new(admin),
         )));
+    }
+    if served.upstream {
+        router = router.layer(axum::middleware::from_fn(crate::serve::store::http::scope));
     }
     crate::serve::listen::serve(listener, router, limits, shutdown()).await?;
     printer.status("Stopped");
@@ -514,6 +523,7 @@ fn example(cx: &Context) -> anyhow::Result<Served> {
         database_label: format!("{} (embedded SQLite)", cx.display_path(&path)),
         watch: None,
         drift_url: None,
+        upstream: false,
     })
 }
 
@@ -526,6 +536,9 @@ async fn manifest_file(args: &ServeArgs, cx: &Context) -> anyhow::Result<Served>
         .parent()
         .map_or_else(|| cx.cwd.clone(), Path::to_path_buf);
     let manifest_label = cx.display_path(&cx.manifest_path);
+    if let Some(served) = upstream(args, cx, &manifest, &folder, &manifest_label)? {
+        return Ok(served);
+    }
     let source_url = manifest.source.as_ref().and_then(|source| {
         let live = matches!(
             source.engine,
@@ -551,6 +564,7 @@ async fn manifest_file(args: &ServeArgs, cx: &Context) -> anyhow::Result<Served>
             database_label: redact(&url),
             watch: Some((cx.manifest_path.clone(), None)),
             drift_url: Some(url),
+            upstream: false,
         });
     }
     let path = folder.join(".baas").join("dev.sqlite3");
@@ -576,7 +590,53 @@ async fn manifest_file(args: &ServeArgs, cx: &Context) -> anyhow::Result<Served>
         ),
         watch: Some((cx.manifest_path.clone(), Some((engine, path)))),
         drift_url: None,
+        upstream: false,
     })
+}
+
+/// `--upstream URL` or `[source] engine = "http"`: the API the manifest
+/// describes, called through the upstream-API store.
+fn upstream(
+    args: &ServeArgs,
+    cx: &Context,
+    manifest: &Manifest,
+    folder: &Path,
+    manifest_label: &str,
+) -> anyhow::Result<Option<Served>> {
+    let source = manifest.source.as_ref();
+    let http = source.is_some_and(|source| source.engine == SourceEngine::Http);
+    if args.upstream.is_none() && !http {
+        return Ok(None);
+    }
+    let env = Environment::load(folder)?;
+    let base = match &args.upstream {
+        Some(url) => url.clone(),
+        None => match source
+            .and_then(|source| source.url.clone())
+            .or_else(|| manifest.api.as_ref().and_then(|api| api.base_url.clone()))
+        {
+            Some(url) => env.interpolate(&url)?,
+            None => {
+                return Err(crate::diagnostics::UsageError::new(
+                    "the manifest names no upstream API to serve".to_owned(),
+                )
+                .with_hint("pass `--upstream http://host:port/base`, or set `[source] url`")
+                .into());
+            }
+        },
+    };
+    let resolve = |reference: &str| env.interpolate(reference).map_err(anyhow::Error::from);
+    let engine = crate::serve::store::http::HttpStore::new(manifest, &base, &resolve)
+        .map_err(|error| crate::diagnostics::UsageError::new(format!("{error:#}")))?;
+    Ok(Some(Served {
+        manifest: manifest.clone(),
+        engine: Arc::new(engine),
+        manifest_label: manifest_label.to_owned(),
+        database_label: format!("{} (upstream API)", redact(&base)),
+        watch: Some((cx.manifest_path.clone(), None)),
+        drift_url: None,
+        upstream: true,
+    }))
 }
 
 fn refused_hint(error: anyhow::Error) -> anyhow::Error {
@@ -713,5 +773,6 @@ async fn instant(url: &str, cx: &Context) -> anyhow::Result<Served> {
         database_label: redact(url),
         watch: None,
         drift_url: None,
+        upstream: false,
     })
 }

@@ -205,6 +205,20 @@ impl Problem {
                 "Forbidden",
                 StoreError::Refused.to_string(),
             ),
+            StoreError::Upstream { status, detail } => {
+                tracing::warn!(
+                    request_id = ctx.request_id,
+                    path = ctx.path,
+                    "upstream: {detail}"
+                );
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                Self::new(
+                    status,
+                    "upstream",
+                    "The upstream API answered an error",
+                    detail,
+                )
+            }
             StoreError::Credentials(error) => {
                 tracing::error!(
                     request_id = ctx.request_id,

@@ -3,6 +3,7 @@
 //! ([`crate::query`]); they build bound statements and decode rows to JSON
 //! by field type (docs/api.md, "Wire values").
 
+pub mod http;
 pub mod mongo;
 pub mod mysql;
 pub mod postgres;
@@ -181,6 +182,10 @@ pub enum StoreError {
     /// on SQL, `contains` with an object on SQLite): a 400 naming it.
     #[error(transparent)]
     Query(crate::query::QueryError),
+    /// An upstream API (the HTTP store) answered an error or none: its
+    /// status is kept; `detail` never holds a credential.
+    #[error("{detail}")]
+    Upstream { status: u16, detail: String },
 }
 
 /// One database serving one manifest. `manifest` is passed on every call so

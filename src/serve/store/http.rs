@@ -1,0 +1,1175 @@
+//! The store of an upstream REST API (`[source] engine = "http"`, or
+//! `baas serve --upstream URL`): list/get/create/update/delete call the
+//! operations the OpenAPI import mapped (`[[api.operations]] action`).
+//!
+//! - **Client.** One pooled hyper client (HTTP/1.1 keep-alive, TLS through
+//!   rustls), a timeout per call, retries with backoff on idempotent calls
+//!   (GET, PUT, DELETE) that could not connect or got 502/503/504, a cap on
+//!   calls in flight (a semaphore) and a circuit breaker that answers 503 at
+//!   once while the upstream keeps failing.
+//! - **Queries.** A filter, order and page are passed on when the list
+//!   operation declares matching parameters (baas's own `where`/`order`, or
+//!   a parameter named like the field for an equality); otherwise baas
+//!   reads at most `max_pages` upstream pages and filters, orders and pages
+//!   them itself, and says so in the `X-Baas-Filtered` response header
+//!   (`local; complete=true|false`).
+//! - **Errors.** An upstream error keeps its status; its body is shown only
+//!   with `[api.upstream] expose_errors = true`.
+//! - **Credentials.** The caller's `Authorization` (`in = "forward"`) or a
+//!   configured secret; neither is ever logged.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderValue, Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Map, Value as Json};
+use tokio::sync::Semaphore;
+
+use super::{ListResult, Outbox, Row, StoreError, Updated, Values};
+use crate::manifest::{
+    CredentialsIn, Entity, Manifest, Operation, OperationAction, PaginationStyle,
+};
+use crate::query::{Filter, ListQuery, Op, OrderBy, Value};
+
+/// The response header saying a list was filtered by baas.
+pub const FILTERED_HEADER: &str = "x-baas-filtered";
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_CONCURRENCY: usize = 64;
+const DEFAULT_RETRIES: u64 = 2;
+const DEFAULT_MAX_PAGES: u64 = 10;
+/// Rows asked for per upstream page when baas reads pages itself.
+const LOCAL_PAGE: u64 = 100;
+/// Consecutive failures that open the circuit.
+const BREAKER_FAILURES: u32 = 5;
+const BREAKER_MIN: Duration = Duration::from_secs(1);
+const BREAKER_MAX: Duration = Duration::from_secs(30);
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// What the HTTP layer hands the store for one request: the caller's
+/// `Authorization` (for `in = "forward"`), and where the store notes that
+/// it filtered a list itself.
+#[derive(Debug, Default)]
+pub struct Caller {
+    pub authorization: Option<HeaderValue>,
+    pub filtered: Mutex<Option<String>>,
+}
+
+tokio::task_local! {
+    static CALLER: Arc<Caller>;
+}
+
+/// Middleware of a server in upstream mode: scopes [`Caller`] around the
+/// request and adds [`FILTERED_HEADER`] when the store filtered locally.
+pub async fn scope(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let caller = Arc::new(Caller {
+        authorization: request.headers().get(header::AUTHORIZATION).cloned(),
+        filtered: Mutex::new(None),
+    });
+    let mut response = CALLER.scope(caller.clone(), next.run(request)).await;
+    let note = caller.filtered.lock().ok().and_then(|mut note| note.take());
+    if let Some(note) = note
+        && let Ok(value) = HeaderValue::from_str(&note)
+    {
+        response.headers_mut().insert(FILTERED_HEADER, value);
+    }
+    response
+}
+
+fn caller() -> Option<Arc<Caller>> {
+    CALLER.try_with(Arc::clone).ok()
+}
+
+/// Where and how credentials go upstream, resolved from the environment.
+#[derive(Clone)]
+enum Credential {
+    Forward,
+    Header(String, HeaderValue),
+    Query(String, String),
+}
+
+/// The upstream store.
+pub struct HttpStore {
+    client: Client<Connector, Full<Bytes>>,
+    base: String,
+    timeout: Duration,
+    retries: u64,
+    max_pages: u64,
+    expose_errors: bool,
+    credential: Option<Credential>,
+    permits: Semaphore,
+    breaker: Mutex<Breaker>,
+}
+
+#[derive(Debug, Default)]
+struct Breaker {
+    failures: u32,
+    open_until: Option<Instant>,
+    pause: Duration,
+}
+
+/// An upstream answer: status, headers we read, body.
+struct Answer {
+    status: StatusCode,
+    link: Option<String>,
+    body: Bytes,
+}
+
+impl HttpStore {
+    /// A store for `manifest`'s upstream at `base` (no trailing `/`);
+    /// `env` resolves `${VAR}` in the credentials.
+    pub fn new(
+        manifest: &Manifest,
+        base: &str,
+        env: &dyn Fn(&str) -> anyhow::Result<String>,
+    ) -> anyhow::Result<Self> {
+        let parsed = url::Url::parse(base).map_err(|error| {
+            anyhow::anyhow!(
+                "the upstream base URL `{base}` is not an absolute URL ({error}): pass `--upstream http://host:port` or set `[source] url`"
+            )
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            anyhow::bail!("the upstream base URL `{base}` is not http:// or https://");
+        }
+        let upstream = manifest
+            .api
+            .as_ref()
+            .and_then(|api| api.upstream.clone())
+            .unwrap_or_default();
+        let credential = match &upstream.credentials {
+            None => None,
+            Some(credentials) => {
+                let value = match &credentials.value {
+                    Some(reference) => env(reference)?,
+                    None => String::new(),
+                };
+                let name = credentials.name.clone().unwrap_or_default();
+                let header_value = |text: String| {
+                    HeaderValue::from_str(&text).map(|mut value| {
+                        value.set_sensitive(true);
+                        value
+                    })
+                };
+                Some(match credentials.location {
+                    CredentialsIn::Forward => Credential::Forward,
+                    CredentialsIn::Bearer => Credential::Header(
+                        header::AUTHORIZATION.to_string(),
+                        header_value(format!("Bearer {value}"))?,
+                    ),
+                    CredentialsIn::Basic => {
+                        use base64::Engine as _;
+                        let encoded = base64::engine::general_purpose::STANDARD.encode(value);
+                        Credential::Header(
+                            header::AUTHORIZATION.to_string(),
+                            header_value(format!("Basic {encoded}"))?,
+                        )
+                    }
+                    CredentialsIn::Header => Credential::Header(name, header_value(value)?),
+                    CredentialsIn::Query => Credential::Query(name, value),
+                })
+            }
+        };
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(256)
+            .build(connector);
+        let concurrency = upstream
+            .max_concurrency
+            .map_or(DEFAULT_CONCURRENCY, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            })
+            .min(Semaphore::MAX_PERMITS);
+        Ok(Self {
+            client,
+            base: base.trim_end_matches('/').to_owned(),
+            timeout: upstream
+                .timeout_seconds
+                .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+            retries: upstream.retries.unwrap_or(DEFAULT_RETRIES),
+            max_pages: upstream.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
+            expose_errors: upstream.expose_errors,
+            credential,
+            permits: Semaphore::new(concurrency),
+            breaker: Mutex::new(Breaker::default()),
+        })
+    }
+
+    // -- calls -------------------------------------------------------------
+
+    /// One upstream call, with the cap, the breaker, the timeout and the
+    /// retries of idempotent methods.
+    async fn call(
+        &self,
+        method: Method,
+        url: url::Url,
+        body: Option<&Json>,
+    ) -> Result<Answer, StoreError> {
+        self.admit()?;
+        let _permit = tokio::time::timeout(self.timeout, self.permits.acquire())
+            .await
+            .map_err(|_| {
+                upstream_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many upstream calls are in flight".to_owned(),
+                )
+            })?
+            .map_err(|_| {
+                StoreError::Internal(anyhow::anyhow!("the upstream semaphore is closed"))
+            })?;
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::PUT | Method::DELETE | Method::HEAD
+        );
+        let bytes = match body {
+            Some(body) => {
+                Bytes::from(serde_json::to_vec(body).map_err(|e| StoreError::Internal(e.into()))?)
+            }
+            None => Bytes::new(),
+        };
+        let mut attempt = 0;
+        loop {
+            let outcome = self
+                .once(&method, &url, body.is_some(), bytes.clone())
+                .await;
+            let retry = match &outcome {
+                Err(Failure::Connect(_)) => true,
+                Ok(answer) => matches!(answer.status.as_u16(), 502..=504),
+                Err(_) => false,
+            };
+            if idempotent && retry && attempt < self.retries {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;
+                continue;
+            }
+            let failed = match &outcome {
+                Ok(answer) => answer.status.is_server_error(),
+                Err(_) => true,
+            };
+            self.record(failed);
+            return outcome.map_err(|failure| failure.into_error(&method, &url, self.timeout));
+        }
+    }
+
+    async fn once(
+        &self,
+        method: &Method,
+        url: &url::Url,
+        json: bool,
+        body: Bytes,
+    ) -> Result<Answer, Failure> {
+        let mut url = url.clone();
+        let mut request = Request::builder().method(method.clone());
+        match &self.credential {
+            Some(Credential::Header(name, value)) => {
+                request = request.header(name.as_str(), value.clone());
+            }
+            Some(Credential::Query(name, value)) => {
+                url.query_pairs_mut().append_pair(name, value);
+            }
+            Some(Credential::Forward) => {
+                if let Some(value) = caller().and_then(|caller| caller.authorization.clone()) {
+                    request = request.header(header::AUTHORIZATION, value);
+                }
+            }
+            None => {}
+        }
+        request = request
+            .uri(url.as_str())
+            .header(header::ACCEPT, "application/json");
+        if json {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        let request = request
+            .body(Full::new(body))
+            .map_err(|error| Failure::Other(error.to_string()))?;
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(|error| {
+                if error.is_connect() {
+                    Failure::Connect(error.to_string())
+                } else {
+                    Failure::Other(error.to_string())
+                }
+            })?;
+            let status = response.status();
+            let link = response
+                .headers()
+                .get(header::LINK)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|error| Failure::Other(error.to_string()))?
+                .to_bytes();
+            Ok(Answer { status, link, body })
+        };
+        tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| Failure::Timeout)?
+    }
+
+    /// Refuses at once while the circuit is open.
+    fn admit(&self) -> Result<(), StoreError> {
+        let Ok(breaker) = self.breaker.lock() else {
+            return Ok(());
+        };
+        match breaker.open_until {
+            Some(until) if Instant::now() < until => Err(upstream_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the upstream API keeps failing: calls are paused for {} s",
+                    until
+                        .saturating_duration_since(Instant::now())
+                        .as_secs()
+                        .max(1)
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn record(&self, failed: bool) {
+        let Ok(mut breaker) = self.breaker.lock() else {
+            return;
+        };
+        if !failed {
+            *breaker = Breaker::default();
+            return;
+        }
+        breaker.failures += 1;
+        if breaker.failures >= BREAKER_FAILURES {
+            breaker.pause = (breaker.pause * 2).clamp(BREAKER_MIN, BREAKER_MAX);
+            breaker.open_until = Some(Instant::now() + breaker.pause);
+            breaker.failures = 0;
+        }
+    }
+
+    /// A JSON answer, or the problem an error status or a bad body is.
+    fn json(&self, operation: &Operation, answer: &Answer) -> Result<Json, StoreError> {
+        if !answer.status.is_success() {
+            return Err(self.error_of(operation, answer));
+        }
+        if answer.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Json::Null);
+        }
+        serde_json::from_slice(&answer.body).map_err(|error| {
+            upstream_error(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "the upstream `{} {}` answered a body that is not JSON ({error})",
+                    operation.method, operation.path
+                ),
+            )
+        })
+    }
+
+    fn error_of(&self, operation: &Operation, answer: &Answer) -> StoreError {
+        let mut detail = format!(
+            "the upstream `{} {}` answered {}",
+            operation.method, operation.path, answer.status
+        );
+        if self.expose_errors {
+            let body: Option<Json> = serde_json::from_slice(&answer.body).ok();
+            let message = operation
+                .error
+                .as_deref()
+                .and_then(|pointer| body.as_ref()?.pointer(pointer))
+                .and_then(Json::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| {
+                    String::from_utf8_lossy(&answer.body)
+                        .chars()
+                        .take(500)
+                        .collect()
+                });
+            detail.push_str(": ");
+            detail.push_str(&message);
+        }
+        upstream_error(answer.status, detail)
+    }
+
+    // -- operations --------------------------------------------------------
+
+    fn url(&self, operation: &Operation, key: Option<&[Value]>) -> Result<url::Url, StoreError> {
+        let mut path = operation.path.clone();
+        if let Some(key) = key
+            && let (Some(open), Some(close)) = (path.rfind('{'), path.rfind('}'))
+            && open < close
+        {
+            let text: Vec<String> = key.iter().map(key_text).collect();
+            path.replace_range(open..=close, &encode_segment(&text.join(",")));
+        }
+        url::Url::parse(&format!("{}{path}", self.base))
+            .map_err(|error| StoreError::Internal(anyhow::anyhow!("bad upstream URL: {error}")))
+    }
+
+    async fn fetch_row(
+        &self,
+        manifest: &Manifest,
+        entity: &str,
+        key: &[Value],
+    ) -> Result<Option<Row>, StoreError> {
+        let operation = find(manifest, entity, &[OperationAction::Get])?;
+        let answer = self
+            .call(Method::GET, self.url(operation, Some(key))?, None)
+            .await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let json = self.json(operation, &answer)?;
+        Ok(Some(row_of(entity_of(manifest, entity)?, &json)?))
+    }
+
+    async fn list_rows(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        query: &ListQuery,
+    ) -> Result<ListResult, StoreError> {
+        let operation = find(manifest, entity, &[OperationAction::List])?;
+        let definition = entity_of(manifest, entity)?;
+        if let Some(url) = self.passed_on(operation, query)? {
+            let answer = self.call(Method::GET, url, None).await?;
+            let json = self.json(operation, &answer)?;
+            let rows = rows_of(definition, operation, &json)?;
+            let count = query
+                .count
+                .then(|| json.get("count").and_then(Json::as_u64))
+                .flatten();
+            let rows = rows.into_iter().map(|row| select(row, query)).collect();
+            return Ok(ListResult { rows, count });
+        }
+        self.list_locally(definition, operation, query).await
+    }
+
+    /// The URL of one upstream call answering `query` whole, when the
+    /// operation can take its filter, order and page.
+    fn passed_on(
+        &self,
+        operation: &Operation,
+        query: &ListQuery,
+    ) -> Result<Option<url::Url>, StoreError> {
+        let declares = |name: &str| operation.query.iter().any(|known| known == name);
+        let baas = declares("where") && declares("order");
+        let mut url = self.url(operation, None)?;
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        if let Some(filter) = &query.filter {
+            if baas {
+                let Some(json) = filter_json(filter) else {
+                    return Ok(None);
+                };
+                pairs.push(("where".to_owned(), json.to_string()));
+            } else {
+                let Some(equalities) = equalities(filter) else {
+                    return Ok(None);
+                };
+                for (field, value) in equalities {
+                    if !declares(&field) {
+                        return Ok(None);
+                    }
+                    pairs.push((field, key_text(&value)));
+                }
+            }
+        }
+        if !query.order.is_empty() {
+            if !baas {
+                return Ok(None);
+            }
+            let order: Vec<String> = query.order.iter().map(order_text).collect();
+            pairs.push(("order".to_owned(), order.join(",")));
+        }
+        if query.count {
+            if !baas {
+                return Ok(None);
+            }
+            pairs.push(("count".to_owned(), "exact".to_owned()));
+        }
+        match &operation.pagination {
+            Some(pagination) => {
+                let size = pagination.limit.clone();
+                match pagination.style {
+                    PaginationStyle::Offset => {
+                        if let Some(size) = size {
+                            pairs.push((size, query.limit.to_string()));
+                        }
+                        if let Some(offset) = &pagination.offset {
+                            pairs.push((offset.clone(), query.offset.to_string()));
+                        }
+                    }
+                    PaginationStyle::Page => {
+                        let Some(size) = size else {
+                            return Ok(None);
+                        };
+                        if query.limit == 0 || !query.offset.is_multiple_of(query.limit) {
+                            return Ok(None);
+                        }
+                        pairs.push((size, query.limit.to_string()));
+                        if let Some(page) = &pagination.page {
+                            pairs
+                                .push((page.clone(), (query.offset / query.limit + 1).to_string()));
+                        }
+                    }
+                    PaginationStyle::Cursor | PaginationStyle::Link => {
+                        let Some(size) = size else {
+                            return Ok(None);
+                        };
+                        if query.offset != 0 {
+                            return Ok(None);
+                        }
+                        pairs.push((size, query.limit.to_string()));
+                    }
+                }
+            }
+            // No paging parameters: one answer is every row, paged by baas.
+            None => return Ok(None),
+        }
+        url.query_pairs_mut().extend_pairs(pairs);
+        Ok(Some(url))
+    }
+
+    /// Reads up to `max_pages` pages and filters, orders and pages them here.
+    async fn list_locally(
+        &self,
+        entity: &Entity,
+        operation: &Operation,
+        query: &ListQuery,
+    ) -> Result<ListResult, StoreError> {
+        let mut rows: Vec<Row> = Vec::new();
+        let mut complete = false;
+        let mut seen_pages: Vec<u64> = Vec::new();
+        let mut next_url: Option<url::Url> = None;
+        let mut cursor: Option<String> = None;
+        for page in 0..self.max_pages {
+            let url = match next_url.take() {
+                Some(url) => url,
+                None => {
+                    let mut url = self.url(operation, None)?;
+                    if let Some(pagination) = &operation.pagination {
+                        let mut pairs = url.query_pairs_mut();
+                        if let Some(size) = &pagination.limit {
+                            pairs.append_pair(size, &LOCAL_PAGE.to_string());
+                        }
+                        match pagination.style {
+                            PaginationStyle::Offset => {
+                                if let Some(offset) = &pagination.offset {
+                                    pairs.append_pair(offset, &(page * LOCAL_PAGE).to_string());
+                                }
+                            }
+                            PaginationStyle::Page => {
+                                if let Some(name) = &pagination.page {
+                                    pairs.append_pair(name, &(page + 1).to_string());
+                                }
+                            }
+                            PaginationStyle::Cursor => {
+                                if let (Some(name), Some(cursor)) = (&pagination.cursor, &cursor) {
+                                    pairs.append_pair(name, cursor);
+                                }
+                            }
+                            PaginationStyle::Link => {}
+                        }
+                    }
+                    url
+                }
+            };
+            let answer = self.call(Method::GET, url.clone(), None).await?;
+            let json = self.json(operation, &answer)?;
+            let page_rows = rows_of(entity, operation, &json)?;
+            // A page that repeats the previous one is a loop: stop there.
+            let fingerprint = fingerprint(&answer.body);
+            if seen_pages.contains(&fingerprint) {
+                break;
+            }
+            seen_pages.push(fingerprint);
+            let count = page_rows.len() as u64;
+            rows.extend(page_rows);
+            let Some(pagination) = &operation.pagination else {
+                complete = true;
+                break;
+            };
+            let more = match pagination.style {
+                PaginationStyle::Offset | PaginationStyle::Page => {
+                    pagination.limit.is_some() && count >= LOCAL_PAGE
+                }
+                PaginationStyle::Cursor => {
+                    cursor = pagination
+                        .next
+                        .as_deref()
+                        .and_then(|pointer| json.pointer(pointer))
+                        .and_then(scalar_text)
+                        .filter(|text| !text.is_empty());
+                    cursor.is_some() && count > 0
+                }
+                PaginationStyle::Link => {
+                    let next = match &pagination.next {
+                        Some(pointer) => json
+                            .pointer(pointer)
+                            .and_then(Json::as_str)
+                            .map(str::to_owned),
+                        None => answer.link.as_deref().and_then(next_link),
+                    };
+                    next_url = next.and_then(|next| url.join(&next).ok());
+                    next_url.is_some() && count > 0
+                }
+            };
+            if !more {
+                complete = true;
+                break;
+            }
+        }
+        let mut kept = Vec::with_capacity(rows.len());
+        for row in rows {
+            let keep = match &query.filter {
+                None => true,
+                Some(filter) => {
+                    crate::serve::realtime::matches(entity, filter, &row).unwrap_or(false)
+                }
+            };
+            if keep {
+                kept.push(row);
+            }
+        }
+        sort(&mut kept, &query.order);
+        let count = query.count.then_some(kept.len() as u64);
+        let rows = kept
+            .into_iter()
+            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
+            .map(|row| select(row, query))
+            .collect();
+        if let Some(caller) = caller()
+            && let Ok(mut note) = caller.filtered.lock()
+        {
+            *note = Some(format!("local; complete={complete}"));
+        }
+        Ok(ListResult { rows, count })
+    }
+
+    async fn get_row(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        key: &[Value],
+        scope: Option<&Filter>,
+    ) -> Result<Option<Row>, StoreError> {
+        let row = self.fetch_row(manifest, entity, key).await?;
+        Ok(row.filter(|row| in_scope(manifest, entity, scope, row)))
+    }
+
+    async fn insert_row(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        values: &Values,
+        _outbox: &Outbox,
+    ) -> Result<Row, StoreError> {
+        let operation = find(manifest, entity, &[OperationAction::Create])?;
+        let body = body_of(values);
+        let answer = self
+            .call(Method::POST, self.url(operation, None)?, Some(&body))
+            .await?;
+        if answer.status == StatusCode::CONFLICT {
+            return Err(StoreError::Conflict { fields: Vec::new() });
+        }
+        let json = self.json(operation, &answer)?;
+        let definition = entity_of(manifest, entity)?;
+        match json {
+            Json::Null => row_of(definition, &body),
+            json => row_of(definition, &json),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn update_row(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        key: &[Value],
+        scope: Option<&Filter>,
+        check: Option<&Filter>,
+        values: &Values,
+        _outbox: &Outbox,
+    ) -> Result<Option<Updated>, StoreError> {
+        let Some(old) = self.get_row(manifest, entity, key, scope).await? else {
+            return Ok(None);
+        };
+        // The update rule's row conditions, on the row as it would become
+        // (checked before the upstream is written: it has no transaction).
+        if check.is_some() {
+            let mut after = old.clone();
+            if let Json::Object(changes) = body_of(values) {
+                after.extend(changes);
+            }
+            if !in_scope(manifest, entity, check, &after) {
+                return Err(StoreError::Refused);
+            }
+        }
+        let operation = find(
+            manifest,
+            entity,
+            &[OperationAction::Update, OperationAction::Replace],
+        )?;
+        let mut body = body_of(values);
+        if operation.action == Some(OperationAction::Replace)
+            && let Json::Object(changes) = &body
+        {
+            let mut whole = old.clone();
+            whole.extend(changes.clone());
+            body = Json::Object(whole);
+        }
+        let method = Method::from_bytes(operation.method.as_bytes()).unwrap_or(Method::PATCH);
+        let answer = self
+            .call(method, self.url(operation, Some(key))?, Some(&body))
+            .await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let json = self.json(operation, &answer)?;
+        let definition = entity_of(manifest, entity)?;
+        let new = match json {
+            Json::Object(_) => row_of(definition, &json)?,
+            _ => {
+                let mut merged = old.clone();
+                if let Json::Object(changes) = body {
+                    merged.extend(changes);
+                }
+                merged
+            }
+        };
+        Ok(Some(Updated { old, new }))
+    }
+
+    async fn delete_row(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        key: &[Value],
+        scope: Option<&Filter>,
+        _outbox: &Outbox,
+    ) -> Result<Option<Row>, StoreError> {
+        let Some(old) = self.get_row(manifest, entity, key, scope).await? else {
+            return Ok(None);
+        };
+        let operation = find(manifest, entity, &[OperationAction::Delete])?;
+        let answer = self
+            .call(Method::DELETE, self.url(operation, Some(key))?, None)
+            .await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        self.json(operation, &answer)?;
+        Ok(Some(old))
+    }
+
+    /// No transactions upstream: bulk writes are made one by one.
+    async fn begin_bulk(&self) -> Result<Option<super::Bulk>, StoreError> {
+        Ok(None)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.admit()
+    }
+}
+
+super::store_from_inherent_methods!(HttpStore);
+
+/// Why a call got no answer.
+enum Failure {
+    Connect(String),
+    Timeout,
+    Other(String),
+}
+
+impl Failure {
+    fn into_error(self, method: &Method, url: &url::Url, timeout: Duration) -> StoreError {
+        // The URL without its query: a query credential stays out of messages.
+        let mut shown = url.clone();
+        shown.set_query(None);
+        match self {
+            Failure::Connect(error) => upstream_error(
+                StatusCode::BAD_GATEWAY,
+                format!("the upstream API cannot be reached (`{method} {shown}`: {error})"),
+            ),
+            Failure::Timeout => upstream_error(
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "the upstream API did not answer `{method} {shown}` within {} s",
+                    timeout.as_secs_f64()
+                ),
+            ),
+            Failure::Other(error) => upstream_error(
+                StatusCode::BAD_GATEWAY,
+                format!("the upstream call `{method} {shown}` failed: {error}"),
+            ),
+        }
+    }
+}
+
+fn upstream_error(status: StatusCode, detail: String) -> StoreError {
+    StoreError::Upstream {
+        status: status.as_u16(),
+        detail,
+    }
+}
+
+fn entity_of<'m>(manifest: &'m Manifest, entity: &str) -> Result<&'m Entity, StoreError> {
+    manifest
+        .entities
+        .get(entity)
+        .ok_or_else(|| StoreError::Internal(anyhow::anyhow!("unknown entity `{entity}`")))
+}
+
+/// The mapped operation of `entity` for the first of `actions` it has.
+fn find<'m>(
+    manifest: &'m Manifest,
+    entity: &str,
+    actions: &[OperationAction],
+) -> Result<&'m Operation, StoreError> {
+    let operations = manifest
+        .api
+        .as_ref()
+        .map(|api| api.operations.as_slice())
+        .unwrap_or_default();
+    actions
+        .iter()
+        .find_map(|action| {
+            operations
+                .iter()
+                .find(|op| op.entity.as_deref() == Some(entity) && op.action == Some(*action))
+        })
+        .ok_or_else(|| {
+            upstream_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!(
+                    "the upstream API has no `{}` operation for `{entity}` ([[api.operations]] with entity = \"{entity}\" and action = \"{}\")",
+                    actions.first().map_or("", |a| a.as_str()),
+                    actions.first().map_or("", |a| a.as_str()),
+                ),
+            )
+        })
+}
+
+/// Whether `row` passes the rules' scope (an undecidable one does not).
+fn in_scope(manifest: &Manifest, entity: &str, scope: Option<&Filter>, row: &Row) -> bool {
+    match (scope, manifest.entities.get(entity)) {
+        (None, _) => true,
+        (Some(filter), Some(entity)) => {
+            crate::serve::realtime::matches(entity, filter, row).unwrap_or(false)
+        }
+        (Some(_), None) => false,
+    }
+}
+
+/// One upstream object as a row of `entity`: its fields in manifest order.
+fn row_of(entity: &Entity, json: &Json) -> Result<Row, StoreError> {
+    let Json::Object(object) = json else {
+        return Err(upstream_error(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "the upstream answered {} where a row object was expected",
+                kind(json)
+            ),
+        ));
+    };
+    let mut row = Map::with_capacity(entity.fields.len());
+    for (name, field) in &entity.fields {
+        match object.get(name) {
+            Some(value) => {
+                row.insert(name.clone(), value.clone());
+            }
+            None if field.optional => {}
+            None => {
+                row.insert(name.clone(), Json::Null);
+            }
+        }
+    }
+    Ok(row)
+}
+
+/// The rows of a list answer: the array itself, or the one under `rows`.
+fn rows_of(entity: &Entity, operation: &Operation, json: &Json) -> Result<Vec<Row>, StoreError> {
+    let array = match (&operation.rows, json) {
+        (Some(key), Json::Object(object)) => object.get(key),
+        (None, Json::Array(_)) => Some(json),
+        _ => None,
+    };
+    let Some(Json::Array(items)) = array else {
+        return Err(upstream_error(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "the upstream `{} {}` answered {} where a list of rows{} was expected",
+                operation.method,
+                operation.path,
+                kind(json),
+                operation
+                    .rows
+                    .as_deref()
+                    .map(|key| format!(" under `{key}`"))
+                    .unwrap_or_default()
+            ),
+        ));
+    };
+    items.iter().map(|item| row_of(entity, item)).collect()
+}
+
+fn kind(json: &Json) -> &'static str {
+    match json {
+        Json::Null => "nothing",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+fn select(mut row: Row, query: &ListQuery) -> Row {
+    if let Some(fields) = &query.select {
+        row.retain(|name, _| fields.iter().any(|field| field == name));
+    }
+    row
+}
+
+/// Orders rows by JSON value, nulls last unless asked otherwise.
+fn sort(rows: &mut [Row], order: &[OrderBy]) {
+    if order.is_empty() {
+        return;
+    }
+    rows.sort_by(|a, b| {
+        for by in order {
+            let left = a.get(&by.field).unwrap_or(&Json::Null);
+            let right = b.get(&by.field).unwrap_or(&Json::Null);
+            let nulls_first = by.nulls_first.unwrap_or(by.descending);
+            let ordering = match (left.is_null(), right.is_null()) {
+                (true, true) => std::cmp::Ordering::Equal,
+                (true, false) => {
+                    if nulls_first {
+                        std::cmp::Ordering::Less
+                    } else {
+                        std::cmp::Ordering::Greater
+                    }
+                }
+                (false, true) => {
+                    if nulls_first {
+                        std::cmp::Ordering::Greater
+                    } else {
+                        std::cmp::Ordering::Less
+                    }
+                }
+                (false, false) => {
+                    let ordering = compare(left, right);
+                    if by.descending {
+                        ordering.reverse()
+                    } else {
+                        ordering
+                    }
+                }
+            };
+            if ordering != std::cmp::Ordering::Equal {
+                return ordering;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+}
+
+fn compare(left: &Json, right: &Json) -> std::cmp::Ordering {
+    match (left, right) {
+        (Json::Number(a), Json::Number(b)) => a
+            .as_f64()
+            .partial_cmp(&b.as_f64())
+            .unwrap_or(std::cmp::Ordering::Equal),
+        (Json::String(a), Json::String(b)) => match (a.parse::<f64>(), b.parse::<f64>()) {
+            // Decimals travel as strings.
+            (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+            _ => a.cmp(b),
+        },
+        (Json::Bool(a), Json::Bool(b)) => a.cmp(b),
+        _ => left.to_string().cmp(&right.to_string()),
+    }
+}
+
+/// A typed value in its wire form (docs/api.md, "Wire values").
+fn wire(value: &Value) -> Json {
+    use base64::Engine as _;
+    match value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        Value::Decimal(text) | Value::Text(text) => Json::String(text.clone()),
+        Value::Bytes(bytes) => {
+            Json::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+        }
+        Value::Json(json) => json.clone(),
+        Value::List(items) => Json::Array(items.iter().map(wire).collect()),
+    }
+}
+
+fn body_of(values: &Values) -> Json {
+    Json::Object(
+        values
+            .iter()
+            .map(|(name, value)| (name.clone(), wire(value)))
+            .collect(),
+    )
+}
+
+/// A key or query value as text.
+fn key_text(value: &Value) -> String {
+    match wire(value) {
+        Json::String(text) => text,
+        other => other.to_string(),
+    }
+}
+
+fn scalar_text(json: &Json) -> Option<String> {
+    match json {
+        Json::String(text) => Some(text.clone()),
+        Json::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn encode_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b',') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn order_text(by: &OrderBy) -> String {
+    let mut text = by.field.clone();
+    if by.descending {
+        text.push_str(".desc");
+    }
+    match by.nulls_first {
+        Some(true) => text.push_str(".nullsfirst"),
+        Some(false) => text.push_str(".nullslast"),
+        None => {}
+    }
+    text
+}
+
+/// The filter in the JSON form of baas's `where`; `None` when it holds
+/// what that form cannot say (relation paths and field comparisons of rules).
+fn filter_json(filter: &Filter) -> Option<Json> {
+    let list = |parts: &[Filter]| parts.iter().map(filter_json).collect::<Option<Vec<_>>>();
+    Some(match filter {
+        Filter::And(parts) => serde_json::json!({ "and": list(parts)? }),
+        Filter::Or(parts) => serde_json::json!({ "or": list(parts)? }),
+        Filter::Not(inner) => serde_json::json!({ "not": filter_json(inner)? }),
+        Filter::Compare { field, op, value } => {
+            let op = serde_json::to_value(op).ok()?;
+            let op = op.as_str()?;
+            serde_json::json!({ field.as_str(): { op: wire(value) } })
+        }
+        _ => return None,
+    })
+}
+
+/// `field = value` pairs when the filter is only a conjunction of equalities.
+fn equalities(filter: &Filter) -> Option<Vec<(String, Value)>> {
+    match filter {
+        Filter::Compare {
+            field,
+            op: Op::Eq,
+            value,
+        } if !matches!(value, Value::Null | Value::List(_)) => {
+            Some(vec![(field.clone(), value.clone())])
+        }
+        Filter::And(parts) => {
+            let mut out = Vec::new();
+            for part in parts {
+                out.extend(equalities(part)?);
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// The `rel="next"` target of a `Link` header.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let next = params.split(';').any(|param| {
+            param
+                .trim()
+                .replace(' ', "")
+                .eq_ignore_ascii_case("rel=\"next\"")
+                || param.trim().eq_ignore_ascii_case("rel=next")
+        });
+        next.then(|| {
+            target
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
+fn fingerprint(body: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_link_is_read_from_a_link_header() {
+        let header = r#"</api/v2.0/projects?page=1&page_size=10>; rel="prev" , </api/v2.0/projects?page=3&page_size=10>; rel="next""#;
+        assert_eq!(
+            next_link(header).as_deref(),
+            Some("/api/v2.0/projects?page=3&page_size=10")
+        );
+        assert_eq!(next_link(r#"<a>; rel="prev""#), None);
+    }
+
+    #[test]
+    fn key_segments_are_percent_encoded() {
+        assert_eq!(encode_segment("a b/c"), "a%20b%2Fc");
+        assert_eq!(encode_segment("1,2"), "1,2");
+    }
+
+    #[test]
+    fn only_equalities_pass_as_plain_parameters() {
+        let eq = |field: &str, value: i64| Filter::Compare {
+            field: field.to_owned(),
+            op: Op::Eq,
+            value: Value::Int(value),
+        };
+        assert_eq!(
+            equalities(&Filter::And(vec![eq("a", 1), eq("b", 2)])).map(|e| e.len()),
+            Some(2)
+        );
+        assert!(equalities(&Filter::Or(vec![eq("a", 1)])).is_none());
+        let json = filter_json(&Filter::Not(Box::new(eq("a", 1)))).unwrap();
+        assert_eq!(json, serde_json::json!({"not": {"a": {"eq": 1}}}));
+    }
+}
