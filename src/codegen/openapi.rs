@@ -217,7 +217,56 @@ pub fn document(manifest: &Manifest) -> Value {
     if let Some(auth) = &manifest.auth {
         secure(&mut document, &names, auth);
     }
+    if let Some(tenancy) = &manifest.tenancy {
+        tenanted(&mut document, tenancy);
+    }
     document
+}
+
+/// `[tenancy]`: the tenant header as a parameter of every entity route
+/// (`components.parameters.Tenant`), and `x-baas-tenancy` saying every way
+/// a request may name its tenant (a token's claim wins; `/t/{tenant}/api`).
+fn tenanted(document: &mut Value, tenancy: &crate::manifest::Tenancy) {
+    let wire = tenancy.wire();
+    if let Some(object) = document.as_object_mut() {
+        object.insert("x-baas-tenancy".into(), wire.clone());
+    }
+    let Some(header) = wire.get("header").and_then(Value::as_str) else {
+        return;
+    };
+    if let Some(parameters) = document
+        .pointer_mut("/components/parameters")
+        .and_then(Value::as_object_mut)
+    {
+        parameters.insert(
+            "Tenant".into(),
+            json!({
+                "name": header,
+                "in": "header",
+                "required": false,
+                "description": "The tenant of the request (a token's tenant claim, when it has one, must name the same)",
+                "schema": { "type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$" },
+            }),
+        );
+    }
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        if path.starts_with("/api/_") {
+            continue;
+        }
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        if let Some(list) = item
+            .entry("parameters")
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+        {
+            list.push(parameter_ref("Tenant"));
+        }
+    }
 }
 
 /// The problems of a server with `[auth]`.

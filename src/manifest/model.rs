@@ -133,6 +133,33 @@ impl Tenancy {
 
     /// The tenant column every entity carries, with `strategy = "row"`
     /// only.
+    /// How a client names its tenant, for discovery and the OpenAPI
+    /// document: `{"strategy", "header"?, "claim"?, "subdomain", "path"?}`.
+    pub fn wire(&self) -> serde_json::Value {
+        let sources = self.sources();
+        let mut out = serde_json::Map::new();
+        out.insert("strategy".into(), self.strategy.as_str().into());
+        for source in &sources {
+            match source {
+                TenantSource::Header(name) if !out.contains_key("header") => {
+                    out.insert("header".into(), name.as_str().into());
+                }
+                TenantSource::Claim(name) if !out.contains_key("claim") => {
+                    out.insert("claim".into(), name.as_str().into());
+                }
+                TenantSource::Path => {
+                    out.insert("path".into(), "/t/{tenant}/api".into());
+                }
+                _ => {}
+            }
+        }
+        out.insert(
+            "subdomain".into(),
+            sources.contains(&TenantSource::Subdomain).into(),
+        );
+        serde_json::Value::Object(out)
+    }
+
     pub fn row_column(&self) -> Option<&str> {
         (self.strategy == TenancyStrategy::Row)
             .then(|| self.column.as_deref().unwrap_or(Self::DEFAULT_COLUMN))

@@ -474,3 +474,47 @@ fn the_tenants_api_provisions_with_the_service_key_only_and_leaves_nothing_on_fa
     let (status, _) = send(&server, "GET", "/api/note", As::Service("acme"), None);
     assert_eq!(status, 404, "a dropped tenant is not served");
 }
+
+// ---- discovery and OpenAPI ----
+
+#[test]
+fn openapi_and_discovery_name_the_tenant_header_on_every_entity_route() {
+    let loaded =
+        baas::manifest::load_str(Path::new("baas.toml"), tenant_manifest("", "file")).unwrap();
+    let document = baas::codegen::openapi::document(&loaded.manifest);
+    assert_eq!(
+        document["components"]["parameters"]["Tenant"]["name"],
+        "x-tenant"
+    );
+    assert_eq!(document["x-baas-tenancy"]["claim"], "tenant");
+    assert_eq!(document["x-baas-tenancy"]["path"], "/t/{tenant}/api");
+    let paths = document["paths"].as_object().unwrap();
+    let mut entity_routes = 0;
+    for (path, item) in paths {
+        let named = item["parameters"].as_array().is_some_and(|list| {
+            list.iter()
+                .any(|p| p["$ref"] == "#/components/parameters/Tenant")
+        });
+        assert_eq!(named, !path.starts_with("/api/_"), "{path}: {item}");
+        entity_routes += usize::from(named);
+    }
+    assert!(entity_routes >= 4, "{entity_routes}");
+    // Without [tenancy], no tenant parameter.
+    let plain = tenant_manifest("", "file").replace("[tenancy]\nstrategy = \"file\"\nresolve = [\"claim:tenant\", \"header:x-tenant\", \"path\"]\n", "");
+    let loaded = baas::manifest::load_str(Path::new("baas.toml"), plain).unwrap();
+    let document = baas::codegen::openapi::document(&loaded.manifest);
+    assert!(document["components"]["parameters"].get("Tenant").is_none());
+    assert!(document.get("x-baas-tenancy").is_none());
+
+    // Discovery says how to name the tenant.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), tenant_manifest("", "file")).unwrap();
+    let env = [("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)];
+    let server = AsServer(crate::auth::AuthServer::start_in(dir, &env));
+    let (status, discovery) = send(&server, "GET", "/api/_discovery", As::Key, None);
+    assert_eq!(status, 200, "{discovery}");
+    assert_eq!(
+        discovery["tenancy"],
+        json!({ "strategy": "file", "claim": "tenant", "header": "x-tenant", "path": "/t/{tenant}/api", "subdomain": false })
+    );
+}

@@ -144,5 +144,10 @@ pub fn discovery_document(state: &State, policy: &dyn Policy, principal: &Princi
             })
         })
         .collect();
-    json!({ "version": manifest.version, "entities": entities })
+    let mut document = json!({ "version": manifest.version, "entities": entities });
+    // How to name the tenant of a request, when the server has tenants.
+    if let (Some(tenancy), Some(object)) = (&manifest.tenancy, document.as_object_mut()) {
+        object.insert("tenancy".into(), tenancy.wire());
+    }
+    document
 }
