@@ -9,6 +9,7 @@ import { diagramPage } from './diagram.js';
 import { explorerPage } from './explorer.js';
 import { changesPage, startChanges } from './changes.js';
 import { migrationsPage } from './migrations.js';
+import { tenantsPage, tenantSwitch } from './tenants.js';
 
 const main = document.getElementById('main');
 const RELOAD_POLL_MS = 1000;
@@ -28,7 +29,7 @@ async function render({ reload = false } = {}) {
   if (current?.leave) current.leave();
   current = null;
   markNav(page, arg);
-  const pages = { data: gridPage, schema: schemaPage, diagram: diagramPage, api: explorerPage, changes: changesPage, login: loginPage, migrations: migrationsPage };
+  const pages = { data: gridPage, schema: schemaPage, diagram: diagramPage, api: explorerPage, changes: changesPage, login: loginPage, migrations: migrationsPage, tenants: tenantsPage };
   const view = pages[page] || homePage;
   try {
     current = await view(main, { arg, params, reload });
@@ -172,6 +173,9 @@ async function signedIn(who) {
 function showAdmin() {
   const admin = Boolean(model.schema.administrator);
   document.getElementById('nav-migrations').hidden = !(admin && model.schema.migrations);
+  // `/api/_tenants` is the service key's only.
+  document.getElementById('nav-tenants').hidden = !(model.schema.tenancy && session()?.kind === 'service');
+  tenantSwitch(document.getElementById('tenant-switch'), () => { counts.clear(); render(); });
 }
 
 function showSession() {

@@ -587,3 +587,55 @@ fn studio_sign_in_with_a_user_or_the_service_key_in_chromium() {
         ],
     );
 }
+
+#[test]
+fn studio_tenants_page_and_switcher_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        r#"[manifest]
+format = 1
+version = 1
+
+[entities.item]
+table = "item"
+primary_key = ["id"]
+
+[entities.item.fields]
+id = { type = "int64", generated = "identity" }
+label = { type = "string" }
+
+[tenancy]
+strategy = "file"
+
+[auth]
+jwt_secret = "${JWT_SECRET}"
+service_key = "${BAAS_SERVICE_KEY}"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("JWT_SECRET={JWT_SECRET}\nBAAS_SERVICE_KEY={SERVICE_KEY}\n"),
+    )
+    .unwrap();
+    cli(dir.path(), &["tenants", "create", "acme"]);
+    cli(dir.path(), &["tenants", "create", "globex"]);
+    let server = Server::start(dir.path(), &[]);
+    let request = crate::auth::agent()
+        .post(&server.url("/api/item"))
+        .header("authorization", &format!("Bearer {SERVICE_KEY}"))
+        .header("x-tenant", "acme")
+        .content_type("application/json");
+    let (status, body, _) = crate::auth::answer(
+        request
+            .send(serde_json::json!({ "label": "only in acme" }).to_string())
+            .unwrap(),
+    );
+    assert_eq!(status, 201, "{body}");
+    browser(
+        "tenants.mjs",
+        &server.url(""),
+        &[("SERVICE_KEY", SERVICE_KEY)],
+    );
+}

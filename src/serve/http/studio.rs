@@ -113,6 +113,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../studio/migrations.js"),
     ),
     (
+        "tenants.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../studio/tenants.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../../../studio/favicon.svg"),
