@@ -767,6 +767,13 @@ fn shorthand(
     if let Some(why) = unsupported(op_name) {
         return Err(error(at, format!("`{path}`: {why}")));
     }
+    if let Some((base, any)) = op_name
+        .strip_suffix("(any)")
+        .map(|base| (base, true))
+        .or_else(|| op_name.strip_suffix("(all)").map(|base| (base, false)))
+    {
+        return modified(manifest, path, field, base, any, operand, at);
+    }
     if op_name == "isdistinct" {
         // `IS DISTINCT FROM`: null-safe inequality.
         check_op(path, field, Op::Neq, at)?;
@@ -917,7 +924,7 @@ fn group_item(
         let path = segments[..split].join(".");
         let next = segments[split];
         if let Some(field) = entity.field_at_path(&path)
-            && (next == "not" || Op::parse(next).is_some())
+            && (next == "not" || Op::parse(unmodified(next)).is_some())
         {
             let rest = segments[split..].join(".");
             return shorthand(manifest, &path, field, &rest, true, &path);
@@ -945,9 +952,87 @@ fn group_item(
 const MAX_NESTING: usize = 16;
 
 /// Splits at commas outside parentheses and double quotes.
+/// An operator name without its `(any)`/`(all)` modifier.
+fn unmodified(op_name: &str) -> &str {
+    op_name
+        .strip_suffix("(any)")
+        .or_else(|| op_name.strip_suffix("(all)"))
+        .unwrap_or(op_name)
+}
+
+/// The operators the `(any)`/`(all)` modifiers apply to (PostgREST's).
+const MODIFIABLE: &[&str] = &[
+    "eq", "like", "ilike", "gt", "gte", "lt", "lte", "match", "imatch",
+];
+
+/// `field=op(any).{a,b}` (the operator holds for one of the values: an
+/// `or` of comparisons) or `op(all)` (for every value: an `and`). An
+/// empty list is false for `any` and true for `all`, as in SQL.
+fn modified(
+    manifest: &Manifest,
+    path: &str,
+    field: &Field,
+    base: &str,
+    any: bool,
+    operand: &str,
+    at: &str,
+) -> Result<Filter, QueryError> {
+    let modifier = if any { "any" } else { "all" };
+    if !MODIFIABLE.contains(&base) {
+        return Err(error(
+            at,
+            format!(
+                "`{path}`: the `({modifier})` modifier applies to {}, not `{base}`",
+                MODIFIABLE.join(", ")
+            ),
+        ));
+    }
+    let inner = operand
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .ok_or_else(|| {
+            error(
+                at,
+                format!(
+                    "`{path}`: `{base}({modifier})` takes a list: `{base}({modifier}).{{a,b}}`"
+                ),
+            )
+        })?;
+    let mut terms = Vec::new();
+    if !inner.is_empty() {
+        for item in split_top(inner, at)? {
+            let item = if item.starts_with('"') {
+                unquote(item).ok_or_else(|| {
+                    error(
+                        at,
+                        format!("`{path}` has an unterminated quote in `{item}`"),
+                    )
+                })?
+            } else {
+                item.to_owned()
+            };
+            terms.push(shorthand(
+                manifest,
+                path,
+                field,
+                &format!("{base}.{item}"),
+                false,
+                at,
+            )?);
+        }
+    }
+    Ok(if any {
+        Filter::Or(terms)
+    } else {
+        Filter::And(terms)
+    })
+}
+
 fn split_top<'t>(text: &'t str, at: &str) -> Result<Vec<&'t str>, QueryError> {
     let mut items = Vec::new();
     let mut depth = 0usize;
+    // A `{a,b}` list (of `cs` or an `(any)` modifier) is one item.
+    let mut braces = 0usize;
     let mut in_quotes = false;
     let mut escaped = false;
     let mut start = 0;
@@ -977,7 +1062,9 @@ fn split_top<'t>(text: &'t str, at: &str) -> Result<Vec<&'t str>, QueryError> {
                     .checked_sub(1)
                     .ok_or_else(|| error(at, format!("unbalanced `)` in `{text}`")))?
             }
-            ',' if depth == 0 => {
+            '{' => braces += 1,
+            '}' => braces = braces.saturating_sub(1),
+            ',' if depth == 0 && braces == 0 => {
                 items.push(&text[start..index]);
                 start = index + 1;
             }

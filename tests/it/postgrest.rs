@@ -218,6 +218,73 @@ async fn filters_follow_postgrest_operators() {
     }
 }
 
+/// `op(any).{a,b}` / `op(all).{a,b}`: the operator over the list, OR-ed or
+/// AND-ed, on `router` (any engine over the example rows).
+pub async fn any_and_all_modifiers(router: &Router) {
+    let cases: &[(&str, &[i64])] = &[
+        ("id=eq(any).{1,3,9}", &[1, 3]),
+        ("title=like(any).{*Earth*,*Cities*}", &[1, 3]),
+        ("title=like(all).{*a*,*of*}", &[1, 2, 5]),
+        ("title=ilike(any).{%22*cities*%22,%22*SAND*%22}", &[3, 5]),
+        ("pages=gt(any).{300,250}", &[2, 4]),
+        ("pages=lt(all).{200,170}", &[3]),
+        ("pages=gte(all).{183,260}", &[2, 4]),
+        ("title=match(any).{^The,Cities$}", &[2, 3]),
+        ("id=not.eq(any).{1,2}", &[3, 4, 5]),
+        ("or=(id.eq(any).{1,2},pages.is.null)", &[1, 2, 5]),
+        ("id=eq(any).{}", &[]),
+        ("id=eq(all).{}", &[1, 2, 3, 4, 5]),
+    ];
+    for (query, expected) in cases {
+        let answer = get(
+            router,
+            &format!("/rest/v1/book?select=id&order=id&{query}"),
+            &[],
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{query}: {}", answer.body);
+        assert_eq!(ids(&answer), *expected, "{query}");
+    }
+    for (wrong, says) in [
+        ("id=in(any).{1}", "modifier applies to"),
+        ("id=eq(any).1", "takes a list"),
+        ("id=eq(all).{1,x}", "must be an integer"),
+    ] {
+        let answer = get(router, &format!("/rest/v1/book?{wrong}"), &[]).await;
+        pg_error(&answer, 400, "PGRST100");
+        let message = answer.body["message"].as_str().unwrap();
+        assert!(message.contains(says), "{wrong}: {}", answer.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn any_and_all_modifiers_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    any_and_all_modifiers(&example(dir.path())).await;
+}
+
+/// The example on PostgreSQL, served with the profile at `/rest/v1`.
+async fn example_on_postgres(database: &crate::support::postgres::TempDatabase) -> Router {
+    let manifest = Arc::new(baas::serve::example_manifest().unwrap());
+    let engine = crate::serve_engines::example_on_postgres(database, &manifest).await;
+    baas::serve::http::router_with(
+        baas::serve::AppState::new(manifest, engine),
+        baas::serve::http::HttpOptions {
+            postgrest: Some("/rest/v1".into()),
+            ..Default::default()
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn any_and_all_modifiers_on_postgres() {
+    let Some(database) = crate::support::postgres::TempDatabase::create_async("pg_pgrst_any").await
+    else {
+        return;
+    };
+    any_and_all_modifiers(&example_on_postgres(&database).await).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn embeds_follow_relations_both_ways() {
     let dir = tempfile::tempdir().unwrap();
@@ -647,15 +714,7 @@ async fn the_real_clients_work_on_postgres() {
     else {
         return;
     };
-    let manifest = Arc::new(baas::serve::example_manifest().unwrap());
-    let engine = crate::serve_engines::example_on_postgres(&database, &manifest).await;
-    let router = baas::serve::http::router_with(
-        baas::serve::AppState::new(manifest, engine),
-        baas::serve::http::HttpOptions {
-            postgrest: Some("/rest/v1".into()),
-            ..Default::default()
-        },
-    );
+    let router = example_on_postgres(&database).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(listener, router).await });

@@ -92,6 +92,8 @@ async function reads() {
     ['contains', (q) => q.contains('keywords', ['magic']), [1]],
     ['isdistinct', (q) => q.filter('pages', 'isdistinct', 183), [2, 3, 4, 5]],
     ['filter', (q) => q.filter('id', 'in', '(4,5)'), [4, 5]],
+    ['like any', (q) => q.filter('title', 'like(any)', '{%Earth%,%Cities%}'), [1, 3]],
+    ['lt all', (q) => q.filter('pages', 'lt(all)', '{200,170}'), [3]],
   ];
   for (const [name, apply, expected] of filters) {
     await call(`filter ${name}`, apply(rest.from('book').select('id').order('id')), (a) => {
