@@ -63,8 +63,21 @@ impl Session {
             return Ok(bulk);
         }
         let session = SESSION.try_with(DbSession::clone).ok();
-        if session.is_none() && outbox.is_empty() && store.search_path.is_none() {
-            let connection = store.pool.acquire().await.map_err(common::sqlx_error)?;
+        if session.is_none() && outbox.is_empty() {
+            let mut connection = store.pool.acquire().await.map_err(common::sqlx_error)?;
+            // A schema tenant's plain statement needs no transaction: the
+            // connection enters the tenant's schema for the session (one
+            // round trip instead of BEGIN, SET LOCAL and COMMIT). Every
+            // use of a shared pool's connection enters its own schema
+            // first, here or in a transaction, so none runs in the schema
+            // its previous user left.
+            if let Some(path) = &store.search_path {
+                sqlx::query("SELECT set_config('search_path', $1, false)")
+                    .bind(&**path)
+                    .execute(&mut *connection)
+                    .await
+                    .map_err(common::sqlx_error)?;
+            }
             return Ok(Self::Plain(connection));
         }
         Ok(Self::Claims(store.begin_with(session.as_ref()).await?))
