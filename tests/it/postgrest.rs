@@ -502,6 +502,45 @@ async fn inserts_one_or_many_with_the_answer_asked_for() {
     assert_eq!(columns.body, json!([{"id": 5, "label": "c"}]));
 }
 
+/// A field one object of a bulk insert leaves out takes its default, even
+/// when another object names it, with `Prefer: missing=default` and
+/// without it (baas always inserts as `missing=default`; PostgREST without
+/// it would write NULL there).
+#[tokio::test(flavor = "multi_thread")]
+async fn bulk_inserts_give_left_out_fields_their_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = example(dir.path());
+    for (n, prefer) in [
+        "return=representation",
+        "return=representation,missing=default",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let answer = send(
+            &router,
+            "POST",
+            "/rest/v1/book?select=title,genre,in_stock",
+            Some(json!([
+                {"title": format!("D{n}a"), "isbn": format!("d{n}-a"), "author_id": 1,
+                 "genre": "poetry", "in_stock": false},
+                {"title": format!("D{n}b"), "isbn": format!("d{n}-b"), "author_id": 1},
+            ])),
+            &[("prefer", prefer)],
+        )
+        .await;
+        assert_eq!(answer.status, 201, "{prefer}: {}", answer.body);
+        assert_eq!(
+            answer.body,
+            json!([
+                {"title": format!("D{n}a"), "genre": "poetry", "in_stock": false},
+                {"title": format!("D{n}b"), "genre": "fiction", "in_stock": true},
+            ]),
+            "{prefer}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn upserts_merge_or_ignore_duplicates() {
     let dir = tempfile::tempdir().unwrap();
