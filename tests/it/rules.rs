@@ -2454,3 +2454,44 @@ async fn rules_test_agrees_with_row_level_security_on_the_row_as_updated() {
         .collect();
     rules_test_agrees_on_postgres("rules_new_row_cli", &manifest, &file, cases.len()).await;
 }
+
+/// An update the update rule allows but that would hide the row from the
+/// one making it: PostgreSQL asks its SELECT policies of the row an UPDATE
+/// reads back, and the API asks the read rules of the row as updated.
+#[tokio::test]
+async fn rules_test_agrees_with_row_level_security_on_an_update_that_hides_the_row() {
+    let manifest = format!(
+        "{}\n[auth]\njwt_secret = \"${{BAAS_RULES_TEST_SECRET}}\"\n\
+         service_key = \"${{BAAS_RULES_TEST_SERVICE_KEY}}\"\n",
+        MANIFEST.replace(
+            "update = \"author_id = @auth.id && @body.author_id:unchanged\"",
+            "update = \"author.org_id = @auth.org\"",
+        )
+    );
+    let context = r#"rows = { org = [{ id = 1, name = "one" }], author = [{ id = 1, name = "Ada", org_id = 1 }, { id = 3, name = "Cy", org_id = 1 }] }"#;
+    let cases = [
+        (
+            "Ada hands her draft to Cy and can no longer read it",
+            "{ author_id = 3 }",
+            "deny",
+        ),
+        (
+            "Ada hands her post to Cy and publishes it",
+            "{ author_id = 3, published = true }",
+            "allow",
+        ),
+        ("Ada renames her draft", "{ title = \"renamed\" }", "allow"),
+    ];
+    let file: String = cases
+        .iter()
+        .map(|(name, body, expect)| {
+            format!(
+                "[[case]]\nname = \"{name}\"\nentity = \"post\"\naction = \"update\"\n\
+                 claims = {{ sub = \"1\", org = 1 }}\n\
+                 row = {{ id = 2, title = \"d\", published = false, author_id = 1 }}\n\
+                 body = {body}\n{context}\nexpect = \"{expect}\"\n\n"
+            )
+        })
+        .collect();
+    rules_test_agrees_on_postgres("rules_hiding_update", &manifest, &file, cases.len()).await;
+}

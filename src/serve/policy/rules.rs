@@ -108,10 +108,11 @@ impl Policy for Rules {
     }
 
     /// The update rule's row conditions for this request (`@auth`,
-    /// `@body`, `@query` and `@now` already decided): what the row as
-    /// updated must match, as the `WITH CHECK` of the rule's policy
-    /// ([`crate::rules::rls`]) demands of it. Not the read rules: the
-    /// policy has the update rule alone.
+    /// `@body`, `@query` and `@now` already decided) and the read rules
+    /// (list or view): what the row as updated must match, as the
+    /// `WITH CHECK` of the rule's policy ([`crate::rules::rls`]) and the
+    /// SELECT policies PostgreSQL asks of a row an UPDATE reads back
+    /// demand of it. An update cannot hide a row from the one making it.
     fn check(&self, schema: &Schema, operation: &Operation) -> Option<Filter> {
         let rules = &schema.rules;
         if operation.action != Action::Update
@@ -126,12 +127,15 @@ impl Policy for Rules {
             now: now_seconds(),
             ..request(&operation.principal)
         };
-        match rules.verdict(
-            &schema.manifest,
-            &operation.entity,
-            RuleAction::Update,
-            &request,
-        )? {
+        let verdict = rules
+            .verdict(
+                &schema.manifest,
+                &operation.entity,
+                RuleAction::Update,
+                &request,
+            )?
+            .and(rules.readable(&schema.manifest, &operation.entity, &request));
+        match verdict {
             Verdict::True => None,
             Verdict::False => Some(Filter::Or(Vec::new())),
             Verdict::Scope(filter) => Some(filter),
