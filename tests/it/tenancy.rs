@@ -460,6 +460,25 @@ pub(crate) fn break_migrations(dir: &Path, failing: &str) -> std::path::PathBuf 
     broken
 }
 
+/// File tenants are SQLite files: `migrate plan` needs no `--dialect` for
+/// a manifest that has them and no `[source]`.
+#[test]
+fn migrate_plan_writes_sqlite_for_file_tenants_without_a_source() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), tenant_manifest("", "file")).unwrap();
+    let env = [("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)];
+    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    let up = std::fs::read_to_string(dir.path().join("migrations/0001_init/up.sql")).unwrap();
+    assert!(up.contains("CREATE TABLE"), "{up}");
+    create_tenant(dir.path(), &env, "acme");
+    let status = run_ok(
+        dir.path(),
+        &env,
+        &["migrate", "status", "--tenants", "all", "--json"],
+    );
+    assert!(!status.contains("missing-file"), "{status}");
+}
+
 pub(crate) fn run_ok(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
     let output = baas(dir)
         .envs(env.iter().copied())

@@ -12,6 +12,15 @@ use crate::manifest::{self, Manifest};
 use crate::migrate::folder::{self, MigrationDir};
 use crate::migrate::{MigrateError, Script, Target};
 
+/// A manifest with no `[source]` whose tenants are SQLite files: its
+/// migrations can only be SQLite's.
+fn file_tenants_only(manifest: &crate::manifest::Manifest) -> bool {
+    manifest.source.is_none()
+        && manifest.tenancy.as_ref().is_some_and(|tenancy| {
+            matches!(tenancy.strategy, crate::manifest::TenancyStrategy::File)
+        })
+}
+
 pub fn run(args: PlanArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     if !folder::valid_name(&args.name) {
         return Err(
@@ -28,6 +37,7 @@ pub fn run(args: PlanArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             .source
             .as_ref()
             .and_then(|s| Target::of_engine(s.engine))
+            .or_else(|| file_tenants_only(&after).then_some(Target::Sqlite))
             .ok_or_else(|| {
                 let engine = after
                     .source
