@@ -263,17 +263,12 @@ async fn external_changes(
         return Ok(None);
     };
     // On PostgreSQL the listener follows reloads of `[realtime] external`.
-    let current = state.clone();
-    let wanted = state.clone();
+    let (manifest, wanted) = followed(state);
     crate::serve::events::external::External {
         url: url.to_string(),
         events: state.kernel.events.clone(),
-        manifest: Arc::new(move || current.snapshot().manifest().clone()),
-        wanted: Arc::new(move || {
-            let snapshot = wanted.snapshot();
-            let realtime = snapshot.source_manifest().realtime.as_ref();
-            realtime.is_some_and(|r| r.external)
-        }),
+        manifest,
+        wanted,
         stores: state.kernel.stores.clone(),
         tenant_of: schema_tenants(tenants),
     }
@@ -292,6 +287,27 @@ async fn external_changes(
             crate::realtime::CHANNEL
         )
     }))
+}
+
+/// What a listener for changes made outside baas asks on each change: the
+/// manifest served now, and whether `[realtime] external` is still on
+/// (both follow hot reloads).
+fn followed(
+    state: &Arc<AppState>,
+) -> (
+    crate::serve::events::external::CurrentManifest,
+    crate::serve::events::external::Wanted,
+) {
+    let current = state.clone();
+    let wanted = state.clone();
+    (
+        Arc::new(move || current.snapshot().manifest().clone()),
+        Arc::new(move || {
+            let snapshot = wanted.snapshot();
+            let realtime = snapshot.source_manifest().realtime.as_ref();
+            realtime.is_some_and(|r| r.external)
+        }),
+    )
 }
 
 /// With `[tenancy] strategy = "schema"`: the served tenant whose schema is
@@ -327,17 +343,12 @@ async fn mongo_changes(
         }
         return Ok(None);
     }
-    let current = state.clone();
-    let wanted = state.clone();
+    let (manifest, wanted) = followed(state);
     mongo::MongoChanges {
         database,
         events: state.kernel.events.clone(),
-        manifest: Arc::new(move || current.snapshot().manifest().clone()),
-        wanted: Arc::new(move || {
-            let snapshot = wanted.snapshot();
-            let realtime = snapshot.source_manifest().realtime.as_ref();
-            realtime.is_some_and(|r| r.external)
-        }),
+        manifest,
+        wanted,
         store: state.kernel.stores.default_store(),
     }
     .start();
