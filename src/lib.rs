@@ -63,6 +63,7 @@ pub mod settings;
 pub mod source;
 pub mod tenancy;
 pub mod ui;
+pub mod upstream;
 pub mod webhooks;
 
 use std::ffi::OsString;

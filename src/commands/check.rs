@@ -27,6 +27,12 @@ use crate::ui::Progress;
 /// schema). Drift is printed as a table, or as JSON with --json:
 /// {"drift": bool, "failed": bool, "changes": [...]}.
 ///
+/// For a manifest imported from an API document (OpenAPI, GraphQL) or
+/// served from an upstream (`[source] engine = "http"`), --url takes the
+/// document's URL or file: what the upstream changed since baas.toml was
+/// made (entities, fields and types, operations) is the drift, "add" being
+/// what the upstream added.
+///
 /// With --tenants (`all`, or `a,b`), checks the live schema of every tenant
 /// named against baas.toml, N at a time (--concurrency), and names the
 /// tenants that drifted (someone changed one by hand); --json prints an
@@ -82,22 +88,37 @@ pub async fn run(args: CheckArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     }
     let working = manifest::load_file(&cx.manifest_path)?.manifest;
     let manifest_name = cx.display_path(&cx.manifest_path);
-    let (against, before, fix) = match &args.db {
+    let (against, changes, fix) = match &args.db {
         Some(url) => {
             let location = SourceLocation::parse(url, &cx.cwd)?;
-            let shown = shown(&location, cx);
-            let schemas = working
-                .source
-                .as_ref()
-                .map(|s| s.schemas.clone())
-                .unwrap_or_default();
-            let live = live_schema(&location, schemas, cx).await?;
-            (
-                format!("the database `{shown}`"),
-                live,
-                "plan and apply the missing migrations (`baas migrate apply`), or, if the database \
+            if crate::backend::Backend::of(&location).is_none()
+                && crate::upstream::drift::is_api_manifest(&working)
+            {
+                // The document of the upstream API the manifest serves.
+                let spec = live_schema(&location, Vec::new(), cx).await?;
+                (
+                    format!("the upstream document `{}`", shown(&location, cx)),
+                    crate::upstream::drift::drift(&working, &spec),
+                    "the upstream API changed: read its document in again (`baas introspect \
+                     URL`), or change baas.toml to match it",
+                )
+            } else {
+                let shown = shown(&location, cx);
+                let schemas = working
+                    .source
+                    .as_ref()
+                    .map(|s| s.schemas.clone())
+                    .unwrap_or_default();
+                let live = live_schema(&location, schemas, cx).await?;
+                (
+                    format!("the database `{shown}`"),
+                    // The database is "before": the changes are what it takes
+                    // to get to baas.toml.
+                    crate::diff::diff(&live, &working),
+                    "plan and apply the missing migrations (`baas migrate apply`), or, if the database \
                  was changed by hand, bring it back or read it in with `baas introspect`",
-            )
+                )
+            }
         }
         None => {
             let dir = args.migrations.resolve(cx);
@@ -105,24 +126,24 @@ pub async fn run(args: CheckArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             match folder::latest_snapshot(&dir)? {
                 Some((migration, snapshot)) => (
                     format!("migration `{}`", migration.id()),
-                    snapshot,
+                    crate::diff::diff(&snapshot, &working),
                     "plan the changes: `baas migrate plan --name NAME`",
                 ),
                 None => (
                     format!("`{}` (no migrations yet)", cx.display_path(&dir)),
-                    Manifest {
-                        project: working.project.clone(),
-                        source: working.source.clone(),
-                        ..Manifest::default()
-                    },
+                    crate::diff::diff(
+                        &Manifest {
+                            project: working.project.clone(),
+                            source: working.source.clone(),
+                            ..Manifest::default()
+                        },
+                        &working,
+                    ),
                     "plan the changes: `baas migrate plan --name NAME`",
                 ),
             }
         }
     };
-    // The database (or last migration) is "before": the changes are what
-    // it takes to get to baas.toml.
-    let changes = crate::diff::diff(&before, &working);
     let failing: Vec<&Change> = changes
         .iter()
         .filter(|c| args.fail_on.fails(c.safety))

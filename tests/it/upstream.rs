@@ -261,7 +261,11 @@ struct Served {
 
 impl Served {
     fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let port = support::free_port();
+        Self::start_on(support::free_port(), dir, args, env)
+    }
+
+    /// [`Served::start`] on a given port (an upstream restarted where it was).
+    fn start_on(port: u16, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let log = dir.join(format!("serve-{port}.log"));
         let mut command = Command::new(env!("CARGO_BIN_EXE_baas"));
         command
@@ -615,4 +619,120 @@ fn upstream_failures_are_problems_within_the_timeout_and_the_server_stays_up() {
         "{problem}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+// ---------------------------------------------------------------------------
+// `baas check --url SPEC`: drift between baas.toml and the upstream's document
+
+/// The bundled example manifest written as `dir/baas.toml`, `edit`ed first.
+fn write_example(dir: &Path, edit: impl FnOnce(&mut Manifest)) {
+    let mut example = baas::serve::example_manifest().unwrap();
+    edit(&mut example);
+    std::fs::write(dir.join("baas.toml"), manifest::to_toml(&example)).unwrap();
+}
+
+fn check(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = support::baas(dir).arg("check").args(args).output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_url_reports_what_the_upstream_changed_in_its_document() {
+    let upstream_dir = tempfile::tempdir().unwrap();
+    write_example(upstream_dir.path(), |_| {});
+    let port = support::free_port();
+    let upstream = Served::start_on(port, upstream_dir.path(), &[], &[]);
+    let spec = format!("{}/api/_openapi.json", upstream.base);
+    let dir = tempfile::tempdir().unwrap();
+    support::baas(dir.path())
+        .args(["introspect", &spec, "--yes"])
+        .assert()
+        .success();
+    let (code, stdout, stderr) = check(dir.path(), &["--url", &spec]);
+    assert_eq!(
+        code, 0,
+        "no drift while nothing changed:\n{stdout}\n{stderr}"
+    );
+    assert!(stderr.contains("No drift"), "{stderr}");
+    // The document saved as a file is read the same way.
+    let (_, _, document) = upstream.get("/api/_openapi.json");
+    std::fs::write(dir.path().join("spec.json"), document.to_string()).unwrap();
+    let (code, _, stderr) = check(dir.path(), &["--url", "spec.json"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    // The upstream gains `tag.color`, loses `author.bio`, and is restarted
+    // where it was.
+    drop(upstream);
+    write_example(upstream_dir.path(), |example| {
+        let tag = example.entities.get_mut("tag").unwrap();
+        let mut color = manifest::Field::new(manifest::FieldType::String);
+        color.nullable = true;
+        tag.fields.insert("color".to_owned(), color);
+        let author = example.entities.get_mut("author").unwrap();
+        assert!(author.fields.shift_remove("bio").is_some());
+    });
+    std::fs::remove_dir_all(upstream_dir.path().join(".baas")).unwrap();
+    let _upstream = Served::start_on(port, upstream_dir.path(), &[], &[]);
+
+    let (code, stdout, stderr) = check(dir.path(), &["--url", &spec, "--json"]);
+    assert_eq!(code, 1, "drift is exit 1:\n{stdout}\n{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["drift"], true, "{report}");
+    let changes = report["changes"].as_array().unwrap();
+    let has = |kind: &str, entity: &str, field: &str| {
+        changes
+            .iter()
+            .any(|c| c["kind"] == kind && c["entity"] == entity && c["field"] == field)
+    };
+    let (tag, author) = entity_names(dir.path());
+    assert!(has("add_field", &tag, "color"), "{report:#}");
+    assert!(has("drop_field", &author, "bio"), "{report:#}");
+    let dropped = changes.iter().find(|c| c["kind"] == "drop_field").unwrap();
+    assert_eq!(dropped["safety"], "destructive", "{dropped}");
+    // The list operations' declared query parameters follow the fields.
+    assert!(
+        changes.iter().any(|c| c["kind"] == "alter_object"
+            && c["object"] == "operation GET /api/author"
+            && c["reason"].as_str().unwrap().contains("removed: bio")),
+        "{report:#}"
+    );
+    // The table names the same changes.
+    let (code, stdout, stderr) = check(dir.path(), &["--url", &spec]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains(&format!("{tag}.color")), "{stdout}");
+    assert!(stderr.contains("the upstream document"), "{stderr}");
+    // Below `--fail-on destructive`? No: a dropped field is destructive.
+    assert_eq!(
+        check(dir.path(), &["--url", &spec, "--fail-on", "destructive"]).0,
+        1
+    );
+    // An upstream that cannot be reached is exit 3.
+    let closed = format!(
+        "http://127.0.0.1:{}/api/_openapi.json",
+        support::free_port()
+    );
+    assert_eq!(check(dir.path(), &["--url", &closed]).0, 3);
+}
+
+/// The imported names of the example's `tag` and `author` entities.
+fn entity_names(dir: &Path) -> (String, String) {
+    let manifest = manifest::load_file(&dir.join("baas.toml"))
+        .unwrap()
+        .manifest;
+    let named = |table: &str| {
+        manifest
+            .api
+            .as_ref()
+            .unwrap()
+            .operations
+            .iter()
+            .find(|op| op.path == format!("/api/{table}") && op.method == "GET")
+            .and_then(|op| op.entity.clone())
+            .unwrap()
+    };
+    (named("tag"), named("author"))
 }
