@@ -100,6 +100,7 @@ pub fn load_str(path: &Path, text: String) -> Result<LoadedManifest, Diagnostics
         }
     }
     problems.extend(rule_problems(&manifest, &document, text.as_str()));
+    problems.extend(admin_rule_problem(&manifest, &document, text.as_str()));
     if !problems.is_empty() {
         let spans = spans_of(&document);
         for problem in &mut problems {
@@ -155,6 +156,30 @@ fn rule_problems(
             }
         })
         .collect()
+}
+
+/// `[tenancy] admin`: a rule about the caller alone, pointing at the
+/// offending bytes inside its string.
+fn admin_rule_problem(
+    manifest: &Manifest,
+    document: &toml_edit::Document<&str>,
+    text: &str,
+) -> Option<Problem> {
+    let rule = manifest.tenancy.as_ref()?.admin.as_deref()?;
+    let error = super::rules::check_caller_rule(rule).err()?;
+    let value = document
+        .as_table()
+        .get("tenancy")
+        .and_then(|item| item.get("admin"));
+    let span = value
+        .and_then(Item::span)
+        .map(|span| inner_span(text, span, rule, &error.span));
+    let problem =
+        Problem::new(ProblemKind::InvalidValue, "tenancy.admin", error.message).with_span(span);
+    Some(match error.help {
+        Some(help) => problem.with_help(help),
+        None => problem,
+    })
 }
 
 fn entity_rule<'m>(manifest: &'m Manifest, entity: &str, action: &str) -> &'m str {
@@ -338,6 +363,7 @@ const TENANCY_KEYS: &[&str] = &[
     "column",
     "max_pools",
     "idle_seconds",
+    "admin",
 ];
 const HOOK_KEYS: &[&str] = &["on", "run", "timeout_ms", "memory_mb"];
 const REALTIME_KEYS: &[&str] = &["external"];
@@ -979,6 +1005,7 @@ impl Reader {
                 "column" => tenancy.column = self.non_empty_string(node, &path),
                 "max_pools" => tenancy.max_pools = self.positive(node, &path),
                 "idle_seconds" => tenancy.idle_seconds = self.positive(node, &path),
+                "admin" => tenancy.admin = self.non_empty_string(node, &path),
                 _ => {}
             }
         }

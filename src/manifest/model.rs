@@ -125,6 +125,11 @@ pub struct Tenancy {
     /// Seconds an unused tenant pool stays open [default: 300].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idle_seconds: Option<u64>,
+    /// Who besides the service key administers the platform
+    /// (`/api/_tenants`, `/api/_system`): a rule about the caller alone
+    /// (`@auth.role = 'admin'`), in the rules' grammar.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin: Option<String>,
 }
 
 impl Tenancy {

@@ -745,6 +745,56 @@ pub fn check(
     Ok(expr)
 }
 
+/// Parses `text` as a rule about the caller alone (`[tenancy] admin`):
+/// `@auth` claims, `@now` and literals; no field of a row, `@body` or
+/// `@query`, since it is asked before any entity is.
+pub fn check_caller_rule(text: &str) -> Result<Expr, RuleError> {
+    let expr = parse(text)?;
+    caller_only(&expr)?;
+    Ok(expr)
+}
+
+fn caller_only(expr: &Expr) -> Result<(), RuleError> {
+    match expr {
+        Expr::And(terms) | Expr::Or(terms) => terms.iter().try_for_each(caller_only),
+        Expr::Not(inner) => caller_only(inner),
+        Expr::Truth(operand) => caller_operand(operand),
+        Expr::Compare { left, right, .. } => {
+            caller_operand(left)?;
+            caller_operand(right)
+        }
+    }
+}
+
+fn caller_operand(operand: &Operand) -> Result<(), RuleError> {
+    let span = operand.span.clone();
+    match (&operand.kind, operand.modifier) {
+        (OperandKind::Auth(_), None | Some(Modifier::Isset)) => Ok(()),
+        (OperandKind::Literal(_) | OperandKind::Now, None) => Ok(()),
+        (OperandKind::List(items), None) => items.iter().try_for_each(caller_operand),
+        (OperandKind::Auth(_), Some(modifier)) => Err(RuleError::new(
+            span,
+            format!("`:{}` does not apply here: write `@auth.<claim>:isset` or compare the claim", modifier.as_str()),
+        )),
+        (OperandKind::Literal(_) | OperandKind::Now | OperandKind::List(_), Some(modifier)) => {
+            Err(RuleError::new(
+                span,
+                format!("`:{}` applies to @auth values", modifier.as_str()),
+            ))
+        }
+        (OperandKind::Path(_) | OperandKind::Row(_), _) => Err(RuleError::new(
+            span,
+            "the admin rule is about the caller, not a row: it cannot name a field",
+        )
+        .help("compare claims of the caller, e.g. `@auth.role = 'admin'`")),
+        (OperandKind::Body(_) | OperandKind::Query(_), _) => Err(RuleError::new(
+            span,
+            "the admin rule is about the caller: it reads `@auth` claims and `@now`, not `@body` or `@query`",
+        )
+        .help("compare claims of the caller, e.g. `@auth.role = 'admin'`")),
+    }
+}
+
 struct Checker<'a> {
     manifest: &'a Manifest,
     links: &'a std::collections::BTreeMap<String, Vec<Link>>,

@@ -157,6 +157,7 @@ fn tenancy_section(out: &mut String, tenancy: &Tenancy) {
             line(out, key, &value.to_string());
         }
     }
+    optional(out, "admin", tenancy.admin.as_deref());
 }
 
 fn auth_section(out: &mut String, auth: &Auth) {

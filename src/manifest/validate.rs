@@ -832,6 +832,14 @@ impl Checker<'_> {
                 }
             }
         }
+        if tenancy.admin.is_some() && self.manifest.auth.is_none() {
+            self.push(
+                ProblemKind::InvalidValue,
+                "tenancy.admin",
+                "`admin` is a rule about the signed-in caller, and without `[auth]` no caller signs in".into(),
+                Some("add `[auth]` (with a `service_key`), or remove `admin`".into()),
+            );
+        }
         if tenancy.column.is_some() && strategy != TenancyStrategy::Row {
             self.push(
                 ProblemKind::InvalidValue,

@@ -145,6 +145,20 @@ impl RuleSet {
     }
 }
 
+/// Whether a rule about the caller alone (checked by
+/// [`crate::manifest::rules::check_caller_rule`]: no row, body or query)
+/// holds for `request`.
+pub fn caller_rule_holds(manifest: &Manifest, expr: &Expr, request: &Request<'_>) -> bool {
+    let verdict = Evaluator {
+        manifest,
+        entity: "",
+        action: RuleAction::View,
+        request,
+    }
+    .expr(expr);
+    verdict == Verdict::True
+}
+
 /// What a rule sees of one request.
 #[derive(Debug, Default)]
 pub struct Request<'a> {

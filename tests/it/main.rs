@@ -36,5 +36,6 @@ mod tenancy;
 mod tenancy_db;
 mod tenancy_fanout;
 mod tenancy_row;
+mod tenancy_system;
 mod upstream;
 mod webhooks;

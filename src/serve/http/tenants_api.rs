@@ -1,5 +1,6 @@
 //! `/api/_tenants`: the tenants of a tenanted deployment over HTTP, for the
-//! service key only, with the provisioning `baas tenants` uses (the work is
+//! platform's administrators ([`platform_admin`]: the service key, or a user
+//! the `[tenancy] admin` rule lets through), with the provisioning `baas tenants` uses (the work is
 //! behind [`crate::serve::store::resolver::TenantAdmin`]):
 //!
 //! | request | does |
@@ -10,7 +11,8 @@
 //! | `POST /api/_tenants/{slug}/deactivate`, `/activate` | stops or resumes serving it |
 //! | `DELETE /api/_tenants/{slug}` | drops it with its rows: `{"dropped": {...}}` |
 //!
-//! Errors are problems: 403 without the service key, 404 for an unknown
+//! Errors are problems: 401 without credentials, 403 for anyone but an
+//! administrator, 404 for an unknown
 //! tenant (or a server without tenants), 400 for a bad slug, 409 for one
 //! that exists, 422 when a migration fails (nothing is left behind), 503
 //! when the registry or the tenant's server cannot be reached.
@@ -27,10 +29,93 @@ use super::ctx::Ctx;
 use super::problem::{Problem, finish, json_response};
 use super::request::json_body;
 use super::routes::Caller;
+use crate::manifest::{Manifest, TenantSource};
 use crate::serve::policy::Principal;
 use crate::serve::store::resolver::TenantCommand;
 
-/// Runs `command` for the service key and answers with `status`.
+/// The tenant a platform administrator's token may name (or name none).
+pub const SYSTEM: &str = "system";
+
+/// Whether `caller` administers the platform (`/api/_tenants`,
+/// `/api/_system`): the service key, or a signed-in user whose token the
+/// `[tenancy] admin` rule lets through and names no tenant but
+/// [`SYSTEM`] (an administrator of one tenant is not the platform's).
+/// 401 for an anonymous caller, 403 for anyone else.
+pub(super) fn platform_admin(manifest: &Manifest, caller: &Principal) -> Result<(), Problem> {
+    let refused = |detail: &str| {
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Only the platform's administrators manage tenants",
+            detail.to_owned(),
+        )
+    };
+    let rule = manifest
+        .tenancy
+        .as_ref()
+        .and_then(|tenancy| tenancy.admin.as_deref());
+    let (id, role, claims) = match caller {
+        Principal::Service => return Ok(()),
+        Principal::Anonymous => {
+            return Err(Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Sign in to manage tenants",
+                match rule {
+                    Some(_) => "send the service key, or the token of a user `[tenancy] admin` lets through",
+                    None => "send the service key (`apikey` or `Authorization: Bearer`)",
+                }
+                .into(),
+            ));
+        }
+        Principal::User { id, role, claims } => (id, role, claims),
+    };
+    let Some(rule) = rule else {
+        return Err(refused(
+            "send the service key (`apikey` or `Authorization: Bearer`) to manage tenants: baas.toml has no `[tenancy] admin` rule",
+        ));
+    };
+    let mut tenant_claims: Vec<String> = manifest
+        .tenancy
+        .iter()
+        .flat_map(|tenancy| tenancy.sources())
+        .filter_map(|source| match source {
+            TenantSource::Claim(name) => Some(name),
+            _ => None,
+        })
+        .collect();
+    if let Some(auth) = &manifest.auth {
+        tenant_claims.push(auth.claims.tenant.clone());
+    }
+    let names_a_tenant = tenant_claims.iter().any(|name| {
+        crate::serve::policy::identity::claim(claims, name)
+            .is_some_and(|value| !value.is_null() && value.as_str() != Some(SYSTEM))
+    });
+    if names_a_tenant {
+        return Err(refused(
+            "the token is for a tenant: only a token for no tenant (or for `system`) administers the platform",
+        ));
+    }
+    let holds = crate::manifest::rules::check_caller_rule(rule).is_ok_and(|expr| {
+        let request = crate::rules::Request {
+            id: id.as_deref(),
+            role: role.as_deref(),
+            claims: Some(claims),
+            now: crate::rules::now_seconds(),
+            ..crate::rules::Request::default()
+        };
+        crate::rules::caller_rule_holds(manifest, &expr, &request)
+    });
+    if holds {
+        Ok(())
+    } else {
+        Err(refused(
+            "the `[tenancy] admin` rule does not let this user through",
+        ))
+    }
+}
+
+/// Runs `command` for an administrator and answers with `status`.
 async fn answer(
     app: &crate::serve::state::AppState,
     caller: &Caller,
@@ -39,15 +124,7 @@ async fn answer(
     status: StatusCode,
 ) -> Response {
     let answer = async {
-        if *caller.0 != Principal::Service {
-            return Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Only the service key manages tenants",
-                "send the service key (`apikey` or `Authorization: Bearer`) to manage tenants"
-                    .into(),
-            ));
-        }
+        platform_admin(app.snapshot().manifest(), &caller.0)?;
         let Some(admin) = app.kernel.stores.admin() else {
             return Err(Problem::not_found(
                 "this server has no tenants (baas.toml has no `[tenancy]`)",
