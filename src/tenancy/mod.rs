@@ -8,7 +8,7 @@
 //! ```
 //!
 //! - [`registry`]: the `_baas_tenants` table (the embedded
-//!   `.baas/registry.sqlite3` by default).
+//!   `.baas/registry.sqlite3` by default, or a PostgreSQL database).
 //! - [`place`]: where a tenant's rows live (a SQLite file, a PostgreSQL
 //!   schema, a database), its stored location and how to connect to it;
 //!   the servers' part (making and dropping schemas and databases) is in
@@ -163,7 +163,7 @@ pub struct Tenants {
     /// The server tenants are made on, as written (`${DATABASE_URL}`).
     pub server: Option<String>,
     pub env: Environment,
-    pub registry: Registry,
+    pub registry: Box<dyn Registry>,
     /// The migrations folder applied to every new tenant.
     pub migrations: PathBuf,
     pub manifest: Manifest,
@@ -186,11 +186,7 @@ impl Tenants {
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let env = Environment::load(&dir)
             .map_err(|error| TenancyError::refused(error.to_string(), "fix `.env`"))?;
-        let registry_path = match &tenancy.registry {
-            None => dir.join(".baas").join("registry.sqlite3"),
-            Some(text) => registry_path(&env, text, &dir)?,
-        };
-        let registry = Registry::open(&registry_path)?;
+        let registry = registry::open(&env, tenancy.registry.as_deref(), &dir)?;
         let server = tenancy.url.clone().or_else(|| {
             manifest
                 .source
@@ -233,27 +229,6 @@ pub fn record_json(record: &TenantRecord) -> serde_json::Value {
         "created_at": record.created_at,
         "updated_at": record.updated_at,
     })
-}
-
-/// The registry's SQLite file from `registry = "..."` (a path, a
-/// `sqlite://` URL, or a `${ENV}` reference to one).
-fn registry_path(env: &Environment, text: &str, dir: &Path) -> Result<PathBuf, TenancyError> {
-    let resolved = env.interpolate(text).map_err(|error| {
-        TenancyError::refused(
-            format!("`[tenancy] registry`: {error}"),
-            "set the variable in the environment or in .env",
-        )
-    })?;
-    match crate::source::SourceLocation::parse(&resolved, dir) {
-        Ok(crate::source::SourceLocation::Sqlite { path }) => Ok(path),
-        _ => Err(TenancyError::refused(
-            format!(
-                "`[tenancy] registry` is `{}`: the registry is kept in a SQLite file",
-                crate::source::redact(&resolved)
-            ),
-            "leave `registry` out for `.baas/registry.sqlite3`, or name a `sqlite://` file",
-        )),
-    }
 }
 
 #[cfg(test)]

@@ -319,14 +319,19 @@ fn server_url(tenants: &Tenants, server: &str) -> Result<Url, TenancyError> {
     })
 }
 
+/// Whether `written` (as in baas.toml) is a URL with a password in
+/// clear rather than an `${ENV}` reference.
+pub(super) fn has_written_password(written: &str) -> bool {
+    Url::parse(written)
+        .ok()
+        .and_then(|url| url.password().map(str::to_owned))
+        .is_some_and(|password| !password.contains("${") && !password.contains("%7B"))
+}
+
 /// A server written with its password in clear would put the password in
 /// the registry: refused (DESIGN.md §5b, credentials as env references).
 fn refuse_written_password(server: &str) -> Result<(), TenancyError> {
-    let written = Url::parse(server)
-        .ok()
-        .and_then(|url| url.password().map(str::to_owned))
-        .is_some_and(|password| !password.contains("${") && !password.contains("%7B"));
-    if written {
+    if has_written_password(server) {
         return Err(TenancyError::refused(
             format!(
                 "the tenants' server `{}` has its password written in baas.toml",

@@ -29,7 +29,7 @@ pub async fn create(
     let place = Place::new(tenants, slug)?;
     if !tenants
         .registry
-        .begin(slug.as_str(), name, &place.location())?
+        .begin(slug.as_str(), name, &place.location(), "{}")?
     {
         let existing = tenants.record(slug)?;
         if existing.ready {

@@ -1,37 +1,28 @@
-//! The tenant registry: the `_baas_tenants` table of a SQLite file (the
-//! embedded `.baas/registry.sqlite3` by default), one row per tenant.
+//! The tenant registry: the `_baas_tenants` table, one row per tenant, in
+//! the embedded `.baas/registry.sqlite3` by default ([`sqlite`]) or in the
+//! PostgreSQL database `[tenancy] registry` names ([`postgres`]), which
+//! several `baas serve` processes can share.
 //!
-//! A row is written first with `ready = 0` while its tenant is being
+//! A row is written first with `ready` false while its tenant is being
 //! provisioned and marked ready when its place exists and is migrated, so
 //! a provisioning that was killed halfway is found (and cleaned up) by the
-//! next `create` of the same slug instead of leaving a half tenant.
+//! next `create` of the same slug instead of leaving a half tenant. The
+//! slug is unique in the table: of two creations of one slug at the same
+//! time (two processes, two servers) only one registers it.
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::Duration;
+mod postgres;
+mod sqlite;
 
-use rusqlite::{Connection, OptionalExtension as _, params};
+use std::path::Path;
+
 use serde::Serialize;
 
 use super::TenancyError;
+use crate::settings::Environment;
+use crate::source::redact;
 
-const CREATE: &str = "CREATE TABLE IF NOT EXISTS _baas_tenants (
-    id INTEGER PRIMARY KEY,
-    slug TEXT NOT NULL UNIQUE,
-    name TEXT,
-    location TEXT NOT NULL,
-    pool_options TEXT NOT NULL DEFAULT '{}',
-    active INTEGER NOT NULL DEFAULT 0,
-    ready INTEGER NOT NULL DEFAULT 0,
-    schema_version INTEGER,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-)";
-
-const COLUMNS: &str = "id, slug, name, location, pool_options, active, ready, schema_version, \
-     created_at, updated_at";
-
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+pub use postgres::PostgresRegistry;
+pub use sqlite::SqliteRegistry;
 
 /// One tenant as registered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,157 +61,92 @@ impl TenantRecord {
     }
 }
 
-/// The registry database.
-pub struct Registry {
-    path: PathBuf,
-    connection: Mutex<Connection>,
-}
+/// The operations on `_baas_tenants`, whichever database keeps it.
+///
+/// The calls are blocking (they are short, keyed by the unique slug): the
+/// SQLite registry is a local file, and the PostgreSQL one runs its
+/// queries on a runtime of its own, so they can be made from a request's
+/// task and from synchronous code alike.
+pub trait Registry: Send + Sync {
+    /// Where the registry is, as shown to people (no password).
+    fn shown(&self) -> String;
 
-impl Registry {
-    /// Opens (creating when missing) the registry at `path`.
-    pub fn open(path: &Path) -> Result<Self, TenancyError> {
-        let fail = |reason: String| TenancyError::Registry {
-            path: path.display().to_string(),
-            reason,
-        };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
-        }
-        let connection = Connection::open(path).map_err(|e| fail(e.to_string()))?;
-        connection
-            .busy_timeout(Duration::from_secs(5))
-            .map_err(|e| fail(e.to_string()))?;
-        connection
-            .pragma_update(None, "journal_mode", "wal")
-            .map_err(|e| fail(e.to_string()))?;
-        connection
-            .execute_batch(CREATE)
-            .map_err(|e| fail(e.to_string()))?;
-        Ok(Self {
-            path: path.to_owned(),
-            connection: Mutex::new(connection),
-        })
-    }
+    /// The tenant `slug`.
+    fn get(&self, slug: &str) -> Result<Option<TenantRecord>, TenancyError>;
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn with<T>(
-        &self,
-        work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, TenancyError> {
-        let connection = match self.connection.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        work(&connection).map_err(|error| TenancyError::Registry {
-            path: self.path.display().to_string(),
-            reason: error.to_string(),
-        })
-    }
-
-    pub fn get(&self, slug: &str) -> Result<Option<TenantRecord>, TenancyError> {
-        self.with(|c| {
-            c.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM _baas_tenants WHERE slug = ?1"
-            ))?
-            .query_row([slug], record)
-            .optional()
-        })
-    }
+    /// The tenant whose id is `id`.
+    fn get_by_id(&self, id: i64) -> Result<Option<TenantRecord>, TenancyError>;
 
     /// Every tenant, by slug.
-    pub fn list(&self) -> Result<Vec<TenantRecord>, TenancyError> {
-        self.with(|c| {
-            c.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM _baas_tenants ORDER BY slug"
-            ))?
-            .query_map([], record)?
-            .collect()
-        })
-    }
+    fn list(&self) -> Result<Vec<TenantRecord>, TenancyError>;
 
-    /// Registers `slug` as being provisioned (not ready, not active).
-    /// `false` when a row with that slug exists already.
-    pub fn begin(
+    /// Registers `slug` as being provisioned (not ready, not active), with
+    /// its pool options (a JSON object). `false` when a row with that slug
+    /// exists already, also one another process wrote a moment before.
+    fn begin(
         &self,
         slug: &str,
         name: Option<&str>,
         location: &str,
-    ) -> Result<bool, TenancyError> {
-        self.with(|c| {
-            let inserted = c.execute(
-                &format!(
-                    "INSERT INTO _baas_tenants (slug, name, location, created_at, updated_at) \
-                     VALUES (?1, ?2, ?3, {NOW}, {NOW}) ON CONFLICT (slug) DO NOTHING"
-                ),
-                params![slug, name, location],
-            )?;
-            Ok(inserted == 1)
-        })
-    }
+        pool_options: &str,
+    ) -> Result<bool, TenancyError>;
 
     /// Marks `slug` provisioned and active at `schema_version`.
-    pub fn finish(&self, slug: &str, schema_version: Option<i64>) -> Result<(), TenancyError> {
-        self.with(|c| {
-            c.execute(
-                &format!(
-                    "UPDATE _baas_tenants SET ready = 1, active = 1, schema_version = ?2, \
-                     updated_at = {NOW} WHERE slug = ?1"
-                ),
-                params![slug, schema_version],
-            )
-            .map(|_| ())
-        })
-    }
+    fn finish(&self, slug: &str, schema_version: Option<i64>) -> Result<(), TenancyError>;
 
     /// Records the newest migration applied to `slug`.
-    pub fn set_version(&self, slug: &str, schema_version: Option<i64>) -> Result<(), TenancyError> {
-        self.with(|c| {
-            c.execute(
-                &format!(
-                    "UPDATE _baas_tenants SET schema_version = ?2, updated_at = {NOW} WHERE slug = ?1"
-                ),
-                params![slug, schema_version],
-            )
-            .map(|_| ())
-        })
-    }
+    fn set_version(&self, slug: &str, schema_version: Option<i64>) -> Result<(), TenancyError>;
 
-    /// Turns serving `slug` on or off; `false` when there is no such tenant.
-    pub fn set_active(&self, slug: &str, active: bool) -> Result<bool, TenancyError> {
-        self.with(|c| {
-            let changed = c.execute(
-                &format!(
-                    "UPDATE _baas_tenants SET active = ?2, updated_at = {NOW} WHERE slug = ?1 AND ready = 1"
-                ),
-                params![slug, active],
-            )?;
-            Ok(changed == 1)
-        })
-    }
+    /// Turns serving `slug` on or off; `false` when there is no such
+    /// provisioned tenant.
+    fn set_active(&self, slug: &str, active: bool) -> Result<bool, TenancyError>;
 
     /// Removes `slug`'s row; `false` when there was none.
-    pub fn remove(&self, slug: &str) -> Result<bool, TenancyError> {
-        self.with(|c| {
-            let removed = c.execute("DELETE FROM _baas_tenants WHERE slug = ?1", [slug])?;
-            Ok(removed == 1)
-        })
-    }
+    fn remove(&self, slug: &str) -> Result<bool, TenancyError>;
 }
 
-fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<TenantRecord> {
-    Ok(TenantRecord {
-        id: row.get(0)?,
-        slug: row.get(1)?,
-        name: row.get(2)?,
-        location: row.get(3)?,
-        pool_options: row.get(4)?,
-        active: row.get(5)?,
-        ready: row.get(6)?,
-        schema_version: row.get(7)?,
-        created_at: row.get(8)?,
-        updated_at: row.get(9)?,
-    })
+/// Opens the registry `[tenancy] registry` names (`written`, `None` for
+/// the embedded `.baas/registry.sqlite3` under `dir`): a SQLite path or
+/// `sqlite://` URL, or a `postgres://` URL, each possibly an `${ENV}`
+/// reference. A password written in clear in baas.toml is refused.
+pub fn open(
+    env: &Environment,
+    written: Option<&str>,
+    dir: &Path,
+) -> Result<Box<dyn Registry>, TenancyError> {
+    let Some(written) = written else {
+        return Ok(Box::new(SqliteRegistry::open(
+            &dir.join(".baas").join("registry.sqlite3"),
+        )?));
+    };
+    if super::place::has_written_password(written) {
+        return Err(TenancyError::refused(
+            format!(
+                "`[tenancy] registry` `{}` has its password written in baas.toml",
+                redact(written)
+            ),
+            "write it as `${REGISTRY_URL}` (or the password as `${REGISTRY_PASSWORD}`) and set it in the environment or .env",
+        ));
+    }
+    let resolved = env.interpolate(written).map_err(|error| {
+        TenancyError::refused(
+            format!("`[tenancy] registry`: {error}"),
+            "set the variable in the environment or in .env",
+        )
+    })?;
+    match crate::source::SourceLocation::parse(&resolved, dir) {
+        Ok(crate::source::SourceLocation::Sqlite { path }) => {
+            Ok(Box::new(SqliteRegistry::open(&path)?))
+        }
+        Ok(crate::source::SourceLocation::Postgres { url }) => {
+            Ok(Box::new(PostgresRegistry::open(&url)?))
+        }
+        _ => Err(TenancyError::refused(
+            format!(
+                "`[tenancy] registry` is `{}`: the registry is kept in a SQLite file or a PostgreSQL database",
+                redact(&resolved)
+            ),
+            "leave `registry` out for `.baas/registry.sqlite3`, or name a `sqlite://` file or a `postgres://` database",
+        )),
+    }
 }

@@ -427,11 +427,40 @@ pub(crate) fn subscribe(server: &AsServer, bearer: &str) -> mpsc::Receiver<Value
     receiver
 }
 
-#[test]
-fn file_tenants_are_isolated_over_http() {
+/// `manifest` with `[tenancy] registry = "${REGISTRY_URL}"`.
+pub(crate) fn with_registry(manifest: &str) -> String {
+    manifest.replacen(
+        "resolve = [",
+        "registry = \"${REGISTRY_URL}\"\nresolve = [",
+        1,
+    )
+}
+
+/// The slugs in a PostgreSQL registry, as `slug:state` lines.
+fn registered(db: &crate::support::postgres::TempDatabase) -> String {
+    db.query(
+        "SELECT slug || ':' || CASE WHEN ready AND active THEN 'active' ELSE 'other' END \
+         FROM _baas_tenants ORDER BY slug",
+    )
+    .trim()
+    .to_owned()
+}
+
+/// Two file tenants, isolated over HTTP; with `registry`, the registry is
+/// kept in that PostgreSQL database instead of `.baas/registry.sqlite3`.
+fn file_tenants_isolated(registry: Option<&crate::support::postgres::TempDatabase>) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("baas.toml"), tenant_manifest("", "file")).unwrap();
-    let env = [("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)];
+    let manifest = tenant_manifest("", "file");
+    let manifest = match registry {
+        Some(_) => with_registry(&manifest),
+        None => manifest,
+    };
+    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
+    let registry_url = registry.map(|db| db.url()).unwrap_or_default();
+    let mut env = vec![("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)];
+    if registry.is_some() {
+        env.push(("REGISTRY_URL", registry_url.as_str()));
+    }
     for slug in ["acme", "globex"] {
         let record = create_tenant(dir.path(), &env, slug);
         assert_eq!(record["state"], "active", "{record}");
@@ -441,9 +470,26 @@ fn file_tenants_are_isolated_over_http() {
                 .is_file()
         );
     }
+    if let Some(db) = registry {
+        assert!(!dir.path().join(".baas/registry.sqlite3").exists());
+        assert_eq!(registered(db), "acme:active\nglobex:active");
+    }
     let path = dir.path().to_owned();
     let server = AsServer(AuthServer::start_in(dir, &env));
     assert_isolated(&server, &path, &env);
+}
+
+#[test]
+fn file_tenants_are_isolated_over_http() {
+    file_tenants_isolated(None);
+}
+
+#[test]
+fn file_tenants_are_isolated_over_http_with_a_postgres_registry() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("tenancy_pg_registry") else {
+        return;
+    };
+    file_tenants_isolated(Some(&db));
 }
 
 /// Adds `migrations/0002_broken`: it makes a table, then runs `failing`;
@@ -646,22 +692,30 @@ fn schema_tenants_share_one_pool_and_stay_isolated() {
     );
 }
 
-#[test]
-fn a_failing_migration_leaves_no_half_tenant_and_an_existing_schema_is_never_taken() {
+/// With `registry_in_db`, the registry is a `_baas_tenants` table of the
+/// tenants' own database.
+fn failing_schema_tenant_leaves_nothing(registry_in_db: bool) {
     let Some((db, url, _)) = pg_with_password("tenancy_fail") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("baas.toml"),
-        tenant_manifest(PG_SOURCE, "schema"),
-    )
-    .unwrap();
-    let env = [("TENANTS_DB", url.as_str())];
-    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    let manifest = tenant_manifest(PG_SOURCE, "schema");
+    let manifest = if registry_in_db {
+        with_registry(&manifest)
+    } else {
+        manifest
+    };
+    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
+    let registry_url = db.url();
+    let mut env = vec![("TENANTS_DB", url.as_str())];
+    if registry_in_db {
+        env.push(("REGISTRY_URL", registry_url.as_str()));
+    }
+    let env = env.as_slice();
+    run_ok(dir.path(), env, &["migrate", "plan", "--name", "init"]);
     let broken = break_migrations(dir.path(), "SELECT * FROM no_such_table;");
     let output = baas(dir.path())
-        .envs(env)
+        .envs(env.iter().copied())
         .args(["tenants", "create", "acme"])
         .output()
         .unwrap();
@@ -672,7 +726,7 @@ fn a_failing_migration_leaves_no_half_tenant_and_an_existing_schema_is_never_tak
         !schema_exists(&db, "acme"),
         "the half-made schema is dropped"
     );
-    let list = run_ok(dir.path(), &env, &["tenants", "list", "--json"]);
+    let list = run_ok(dir.path(), env, &["tenants", "list", "--json"]);
     assert!(
         list.contains("\"tenants\": []") || list.contains("\"tenants\":[]"),
         "{list}"
@@ -682,7 +736,7 @@ fn a_failing_migration_leaves_no_half_tenant_and_an_existing_schema_is_never_tak
     std::fs::remove_dir_all(&broken).unwrap();
     db.query("CREATE SCHEMA taken; CREATE TABLE taken.keep (id integer)");
     let output = baas(dir.path())
-        .envs(env)
+        .envs(env.iter().copied())
         .args(["tenants", "create", "taken"])
         .output()
         .unwrap();
@@ -696,21 +750,155 @@ fn a_failing_migration_leaves_no_half_tenant_and_an_existing_schema_is_never_tak
         db.has_table("taken.keep"),
         "an existing schema is never dropped"
     );
-    let list = run_ok(dir.path(), &env, &["tenants", "list", "--json"]);
+    let list = run_ok(dir.path(), env, &["tenants", "list", "--json"]);
     assert!(!list.contains("taken"), "{list}");
     // The slug is free again: a good create succeeds now.
-    create_tenant(dir.path(), &env, "acme");
+    create_tenant(dir.path(), env, "acme");
     assert!(db.has_table("acme.note"));
     // Drop asks first; with --yes it removes the schema and the row.
     let output = baas(dir.path())
-        .envs(env)
+        .envs(env.iter().copied())
         .args(["tenants", "drop", "acme"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "no terminal to ask on");
     assert!(schema_exists(&db, "acme"));
-    run_ok(dir.path(), &env, &["tenants", "drop", "acme", "--yes"]);
+    run_ok(dir.path(), env, &["tenants", "drop", "acme", "--yes"]);
     assert!(!schema_exists(&db, "acme"));
+    if registry_in_db {
+        assert_eq!(registered(&db), "", "the registry follows");
+        assert!(!dir.path().join(".baas/registry.sqlite3").exists());
+    }
+}
+
+#[test]
+fn a_failing_migration_leaves_no_half_tenant_and_an_existing_schema_is_never_taken() {
+    failing_schema_tenant_leaves_nothing(false);
+}
+
+#[test]
+fn a_failing_migration_leaves_no_half_tenant_with_a_postgres_registry() {
+    failing_schema_tenant_leaves_nothing(true);
+}
+
+/// Two `baas serve` over one PostgreSQL registry: a tenant made through
+/// one is served by the other, the same slug made through both at once is
+/// registered once (the other gets 409), and a deactivation through one
+/// stops the other serving it.
+#[test]
+fn two_servers_sharing_a_postgres_registry_see_each_others_tenants() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("tenancy_shared_registry") else {
+        return;
+    };
+    let url = db.url();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url.as_str()),
+        ("REGISTRY_URL", url.as_str()),
+    ];
+    let manifest = with_registry(&tenant_manifest(PG_SOURCE, "schema"));
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    for dir in &dirs {
+        std::fs::write(dir.path().join("baas.toml"), &manifest).unwrap();
+    }
+    run_ok(dirs[0].path(), &env, &["migrate", "plan", "--name", "init"]);
+    let up = dirs[0].path().join("migrations/0001_init");
+    let copy = dirs[1].path().join("migrations/0001_init");
+    std::fs::create_dir_all(&copy).unwrap();
+    for file in ["up.sql", "down.sql"] {
+        std::fs::copy(up.join(file), copy.join(file)).unwrap();
+    }
+    let [first, second] = dirs;
+    let (a, b) = (
+        AsServer(AuthServer::start_in(first, &env)),
+        AsServer(AuthServer::start_in(second, &env)),
+    );
+    let (status, record) = send(
+        &a,
+        "POST",
+        "/api/_tenants",
+        As::Key,
+        Some(json!({ "slug": "acme" })),
+    );
+    assert_eq!(status, 201, "{record}");
+    let (status, note) = send(
+        &b,
+        "POST",
+        "/api/note",
+        As::Service("acme"),
+        Some(json!({ "title": "written through b" })),
+    );
+    assert_eq!(status, 201, "b serves a's tenant: {note}");
+    let (status, list) = send(&a, "GET", "/api/note", As::Service("acme"), None);
+    assert_eq!(
+        (status, titles(&list)),
+        (200, vec!["written through b".to_owned()])
+    );
+    let (status, listed) = send(&b, "GET", "/api/_tenants", As::Key, None);
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["tenants"][0]["slug"], "acme", "{listed}");
+
+    // The same slug through both servers at once: registered once.
+    let body = json!({ "slug": "globex" });
+    let statuses = std::thread::scope(|scope| {
+        let both = [&a, &b].map(|server| {
+            let body = body.clone();
+            scope.spawn(move || send(server, "POST", "/api/_tenants", As::Key, Some(body)))
+        });
+        both.map(|thread| thread.join().unwrap())
+    });
+    let mut codes: Vec<u16> = statuses.iter().map(|(status, _)| *status).collect();
+    codes.sort_unstable();
+    assert_eq!(codes, [201, 409], "{statuses:?}");
+    let refused = &statuses
+        .iter()
+        .find(|(status, _)| *status == 409)
+        .unwrap()
+        .1;
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("globex"),
+        "{refused}"
+    );
+    assert_eq!(registered(&db), "acme:active\nglobex:active");
+    assert!(db.has_table("globex.note"));
+
+    // Deactivated through b: a stops serving it.
+    let (status, body) = send(
+        &b,
+        "POST",
+        "/api/_tenants/acme/deactivate",
+        As::Key,
+        Some(json!({})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = send(&a, "GET", "/api/note", As::Service("acme"), None);
+    assert_eq!(status, 404, "{body}");
+}
+
+/// A registry URL written with its password is refused, and the password
+/// is not repeated.
+#[test]
+fn a_registry_written_with_its_password_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = tenant_manifest("", "file").replacen(
+        "resolve = [",
+        "registry = \"postgres://app:Reg-Pw-0815@127.0.0.1:9/registry\"\nresolve = [",
+        1,
+    );
+    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
+    let output = baas(dir.path()).args(["tenants", "list"]).output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("registry"), "{said}");
+    assert!(!said.contains("Reg-Pw-0815"), "{said}");
 }
 
 #[test]
