@@ -143,7 +143,11 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         })?;
     state.kernel.hooks.install(hooks);
     // Where the built-in users' sessions are kept: the served database.
+    // Upstream mode: the upstream has none of baas's; the outbox file does.
     let database = match (&served.drift_url, &served.watch) {
+        (_, Some((path, _))) if served.upstream => Some(SourceLocation::Sqlite {
+            path: crate::serve::store::http::outbox_path(path.parent().unwrap_or(&cx.cwd)),
+        }),
         (Some(url), _) => SourceLocation::parse(url, &cx.cwd).ok(),
         (None, Some((_, Some((_, path))))) => Some(SourceLocation::Sqlite { path: path.clone() }),
         _ => None,
@@ -151,6 +155,7 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     // The studio's migrations page and ledger read the served database (or
     // the one `--db` introspected).
     let admin = match (&database, &args.db) {
+        _ if served.upstream => None,
         (Some(location), _) if served.drift_url.is_none() => {
             Some(crate::admin::ServedDatabase::new(location.clone(), migrations).dev())
         }
@@ -638,7 +643,14 @@ fn upstream(
     };
     let resolve = |reference: &str| env.interpolate(reference).map_err(anyhow::Error::from);
     let engine = crate::serve::store::http::HttpStore::new(manifest, &base, &resolve)
-        .map_err(|error| crate::diagnostics::UsageError::new(format!("{error:#}")))?;
+        .map_err(|error| crate::diagnostics::UsageError::new(format!("{error:#}")))?
+        .with_outbox(crate::serve::store::http::outbox_path(folder));
+    // The webhook worker opens the outbox file before any write does.
+    let outbox = crate::serve::store::http::outbox_path(folder);
+    if let Some(parent) = outbox.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|error| anyhow::anyhow!("cannot create `{}`: {error}", parent.display()))?;
+    }
     Ok(Some(Served {
         manifest: manifest.clone(),
         engine: Arc::new(engine),

@@ -264,6 +264,13 @@ impl Served {
         Self::start_on(support::free_port(), dir, args, env)
     }
 
+    /// [`Served::start`] with the studio.
+    fn start_with_studio(dir: &Path, args: &[&str]) -> Self {
+        let mut args = args.to_vec();
+        args.push("--with-studio");
+        Self::start_on(support::free_port(), dir, &args, &[])
+    }
+
     /// [`Served::start`] on a given port (an upstream restarted where it was).
     fn start_on(port: u16, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let log = dir.join(format!("serve-{port}.log"));
@@ -275,8 +282,12 @@ impl Served {
             .env("BAAS_LOG", "debug")
             .env_remove("BAAS_MANIFEST")
             .env_remove("BAAS_DATABASE_URL")
-            .args(["serve", "--no-studio", "--port", &port.to_string()])
-            .args(args)
+            .args(["serve", "--port", &port.to_string()])
+            .args(args.iter().filter(|arg| **arg != "--with-studio"));
+        if !args.contains(&"--with-studio") {
+            command.arg("--no-studio");
+        }
+        command
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());
         for (name, value) in env {
@@ -735,4 +746,474 @@ fn entity_names(dir: &Path) -> (String, String) {
             .unwrap()
     };
     (named("tag"), named("author"))
+}
+
+// ---------------------------------------------------------------------------
+// Everything else works on the upstream store: rules, hooks, webhooks,
+// realtime, expand, hot reload, the studio
+
+/// A `baas serve --example` upstream and a `baas serve --upstream` of the
+/// manifest imported from its document, `edit`ed first (the directory is
+/// passed for hook files). `via` is where the served one calls (the
+/// upstream itself, or a proxy in front of it).
+struct Pair {
+    upstream: Served,
+    served: Served,
+    dir: tempfile::TempDir,
+    _upstream_dir: tempfile::TempDir,
+}
+
+fn pair(
+    via: Option<&dyn Fn(&str) -> String>,
+    edit: impl FnOnce(&mut Manifest, &Path),
+    env: &[(&str, &str)],
+) -> Pair {
+    let upstream_dir = tempfile::tempdir().unwrap();
+    let upstream = Served::start(upstream_dir.path(), &["--example"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = format!("{}/api/_openapi.json", upstream.base);
+    support::baas(dir.path())
+        .args(["introspect", &spec, "--yes"])
+        .assert()
+        .success();
+    let path = dir.path().join("baas.toml");
+    let mut manifest = manifest::load_file(&path).unwrap().manifest;
+    edit(&mut manifest, dir.path());
+    std::fs::write(&path, manifest::to_toml(&manifest)).unwrap();
+    let base = match via {
+        Some(via) => via(&upstream.base),
+        None => upstream.base.clone(),
+    };
+    let served = Served::start(dir.path(), &["--upstream", base.as_str()], env);
+    Pair {
+        upstream,
+        served,
+        dir,
+        _upstream_dir: upstream_dir,
+    }
+}
+
+/// The upstream generates `tag` ids (its document marks them read-only).
+fn generated_tag_ids(manifest: &mut Manifest) {
+    if let Some(id) = manifest
+        .entities
+        .get_mut("TagRow")
+        .and_then(|tag| tag.fields.get_mut("id"))
+    {
+        id.generated = Some(manifest::Generated::Kind(manifest::GeneratedKind::Identity));
+    }
+}
+
+#[test]
+fn rules_narrow_lists_and_refuse_writes_on_an_upstream() {
+    let pair = pair(
+        None,
+        |manifest, _| {
+            generated_tag_ids(manifest);
+            let tag = manifest.entities.get_mut("TagRow").unwrap();
+            tag.rules.list = Some("label != 'classic'".to_owned());
+            tag.rules.view = Some("label != 'classic'".to_owned());
+            tag.rules.create = Some("label != 'forbidden'".to_owned());
+        },
+        &[],
+    );
+    let (_, _, direct) = pair.upstream.get("/api/tag?limit=100");
+    let labels = |body: &Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|row| row["label"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(labels(&direct).contains(&"classic".to_owned()), "{direct}");
+    let (status, _, body) = pair.served.get("/api/TagRow?limit=100");
+    assert_eq!(status, 200, "{body}");
+    let served = labels(&body);
+    assert!(!served.contains(&"classic".to_owned()), "{body}");
+    assert_eq!(served.len() + 1, labels(&direct).len(), "{body}");
+    let hidden = direct["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["label"] == "classic")
+        .unwrap()["id"]
+        .clone();
+    assert_eq!(pair.served.get(&format!("/api/TagRow/{hidden}")).0, 404);
+    let (status, _, problem) =
+        pair.served
+            .send("POST", "/api/TagRow", Some(json!({"label": "forbidden"})));
+    assert_eq!(status, 403, "{problem}");
+    let (_, _, after) = pair.upstream.get("/api/tag?label=eq.forbidden");
+    assert_eq!(
+        after["data"],
+        json!([]),
+        "the refused write reached the upstream"
+    );
+}
+
+#[test]
+fn a_before_hook_changes_the_body_the_upstream_receives() {
+    let pair = pair(
+        None,
+        |manifest, dir| {
+            generated_tag_ids(manifest);
+            std::fs::create_dir_all(dir.join("hooks")).unwrap();
+            std::fs::write(
+                dir.join("hooks/tag.js"),
+                "function hook(event) {\n  return { ...event.body, label: event.body.label.toUpperCase() };\n}\n",
+            )
+            .unwrap();
+            manifest.hooks.push(manifest::Hook {
+                on: "TagRow.create.before".to_owned(),
+                run: "hooks/tag.js".to_owned(),
+                timeout_ms: None,
+                memory_mb: None,
+            });
+        },
+        &[],
+    );
+    let (status, _, created) =
+        pair.served
+            .send("POST", "/api/TagRow", Some(json!({"label": "shouted"})));
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["label"], "SHOUTED");
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(
+        pair.upstream.get(&format!("/api/tag/{id}")).2["label"],
+        "SHOUTED",
+        "the hook's body reached the upstream"
+    );
+}
+
+/// Receives webhook posts on a local port; returns its URL and the bodies.
+fn webhook_receiver() -> (String, std::sync::mpsc::Receiver<Value>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (sender, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let app = axum::Router::new().route(
+                "/hook",
+                axum::routing::post(move |body: axum::body::Bytes| {
+                    let sender = sender.clone();
+                    async move {
+                        let _ = sender.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                        "ok"
+                    }
+                }),
+            );
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (url, received)
+}
+
+#[test]
+fn webhooks_are_delivered_for_writes_made_through_an_upstream() {
+    let (url, received) = webhook_receiver();
+    let pair = pair(
+        None,
+        |manifest, _| {
+            generated_tag_ids(manifest);
+            manifest.webhooks.push(manifest::Webhook {
+                name: Some("tags".to_owned()),
+                on: vec!["TagRow.create".to_owned(), "TagRow.delete".to_owned()],
+                url: url.clone(),
+                secret: Some("${HOOK_SECRET}".to_owned()),
+                max_attempts: None,
+                timeout_seconds: None,
+            });
+        },
+        &[("HOOK_SECRET", "webhook-secret-for-the-upstream-test")],
+    );
+    let (status, _, created) =
+        pair.served
+            .send("POST", "/api/TagRow", Some(json!({"label": "hooked"})));
+    assert_eq!(status, 201, "{created}");
+    let event = received
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap_or_else(|_| panic!("no delivery:\n{}", pair.served.log()));
+    assert_eq!(event["type"], "create", "{event}");
+    assert_eq!(event["entity"], "TagRow", "{event}");
+    assert_eq!(event["row"]["label"], "hooked", "{event}");
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(
+        pair.served
+            .send("DELETE", &format!("/api/TagRow/{id}"), None)
+            .0,
+        204
+    );
+    let event = received.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert_eq!(event["type"], "delete", "{event}");
+    assert_eq!(event["old"]["id"], id, "{event}");
+    assert!(pair.dir.path().join(".baas/outbox.sqlite3").is_file());
+    // `baas webhooks list` reads the same outbox.
+    let output = support::baas(pair.dir.path())
+        .args(["webhooks", "list", "--db", "sqlite://.baas/outbox.sqlite3"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(listed.contains("TagRow.create"), "{listed}");
+}
+
+#[test]
+fn realtime_subscribers_see_writes_made_through_an_upstream() {
+    use std::io::BufRead;
+    let pair = pair(None, |manifest, _| generated_tag_ids(manifest), &[]);
+    let response = ureq::get(&format!(
+        "{}/api/_realtime?subscribe=TagRow",
+        pair.served.base
+    ))
+    .call()
+    .unwrap();
+    let (sender, events) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let reader = std::io::BufReader::new(response.into_body().into_reader());
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            if let Some(data) = line.strip_prefix("data:")
+                && sender.send(data.trim().to_owned()).is_err()
+            {
+                return;
+            }
+        }
+    });
+    // The subscription is open once the stream answered; write after.
+    std::thread::sleep(Duration::from_millis(200));
+    let (status, _, created) =
+        pair.served
+            .send("POST", "/api/TagRow", Some(json!({"label": "live"})));
+    assert_eq!(status, 201, "{created}");
+    let started = Instant::now();
+    loop {
+        let data = events
+            .recv_timeout(Duration::from_secs(10))
+            .expect("no realtime event");
+        let event: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
+        if event["type"] == "create" {
+            assert_eq!(event["entity"], "TagRow", "{event}");
+            assert_eq!(event["row"]["label"], "live", "{event}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
+
+/// A proxy in front of an upstream that logs every call (`GET /api/author/3`)
+/// and answers a list-by-ids call (`?ids=1,2`) as a filter the baas
+/// upstream understands (`?id=in.(1,2)`).
+fn counting_proxy(upstream: &str) -> (String, Arc<Mutex<Vec<String>>>) {
+    let calls: Arc<Mutex<Vec<String>>> = Arc::default();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream.to_owned();
+    let log = calls.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let app = axum::Router::new().fallback(
+                move |method: axum::http::Method, uri: axum::http::Uri, body: axum::body::Bytes| {
+                    let upstream = upstream.clone();
+                    let log = log.clone();
+                    async move {
+                        let path_and_query = uri.path_and_query().unwrap().to_string();
+                        log.lock()
+                            .unwrap()
+                            .push(format!("{method} {path_and_query}"));
+                        let forwarded = match path_and_query.split_once("ids=") {
+                            Some((head, tail)) => {
+                                let (ids, rest) = tail.split_once('&').unwrap_or((tail, ""));
+                                let ids = ids.replace("%2C", ",");
+                                format!("{head}id=in.({ids})&{rest}")
+                            }
+                            None => path_and_query,
+                        };
+                        let url = format!("{upstream}{forwarded}");
+                        let (status, text) = tokio::task::spawn_blocking(move || {
+                            let agent: ureq::Agent = ureq::Agent::config_builder()
+                                .http_status_as_error(false)
+                                .build()
+                                .into();
+                            let request = ureq::http::Request::builder()
+                                .method(method.as_str())
+                                .uri(&url)
+                                .header("content-type", "application/json")
+                                .body(body.to_vec())
+                                .unwrap();
+                            let mut response = agent.run(request).unwrap();
+                            (
+                                response.status().as_u16(),
+                                response.body_mut().read_to_string().unwrap_or_default(),
+                            )
+                        })
+                        .await
+                        .unwrap();
+                        (
+                            axum::http::StatusCode::from_u16(status).unwrap(),
+                            [(axum::http::header::CONTENT_TYPE, "application/json")],
+                            text,
+                        )
+                    }
+                },
+            );
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (base, calls)
+}
+
+use std::sync::{Arc, Mutex};
+
+/// `BookRow.author_id` refers to `AuthorRow` (the document of a baas
+/// upstream has no `$ref` for it), and the lists declare no `where`, so
+/// baas cannot pass a key filter on.
+fn books_by_author(manifest: &mut Manifest, ids_parameter: bool) {
+    manifest
+        .entities
+        .get_mut("BookRow")
+        .unwrap()
+        .relations
+        .push(manifest::Relation {
+            name: None,
+            fields: vec!["author_id".to_owned()],
+            references: manifest::RelationTarget {
+                entity: "AuthorRow".to_owned(),
+                fields: vec!["id".to_owned()],
+            },
+            on_delete: manifest::ReferentialAction::NoAction,
+            on_update: manifest::ReferentialAction::NoAction,
+            deferrable: false,
+            deferred: false,
+        });
+    for operation in &mut manifest.api.as_mut().unwrap().operations {
+        operation
+            .query
+            .retain(|name| name != "where" && name != "order");
+        if ids_parameter && operation.path == "/api/author" && operation.method == "GET" {
+            operation.query.push("ids".to_owned());
+        }
+    }
+}
+
+#[test]
+fn expand_reads_related_upstream_rows_by_ids_or_by_bounded_gets() {
+    let proxy: std::cell::RefCell<Option<Arc<Mutex<Vec<String>>>>> = Default::default();
+    let via = |base: &str| {
+        let (url, calls) = counting_proxy(base);
+        *proxy.borrow_mut() = Some(calls);
+        url
+    };
+    let pair = pair(
+        Some(&via),
+        |manifest, _| books_by_author(manifest, false),
+        &[],
+    );
+    let calls = proxy.borrow().clone().unwrap();
+    let (_, _, direct) = pair.upstream.get("/api/book?limit=100");
+    let mut authors: Vec<i64> = direct["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|book| book["author_id"].as_i64().unwrap())
+        .collect();
+    authors.sort_unstable();
+    authors.dedup();
+    assert!(authors.len() > 1, "{direct}");
+
+    calls.lock().unwrap().clear();
+    let (status, _, body) = pair.served.get("/api/BookRow?limit=100&expand=author");
+    assert_eq!(status, 200, "{body}");
+    for book in body["data"].as_array().unwrap() {
+        assert_eq!(book["author"]["id"], book["author_id"], "{book}");
+    }
+    let made = calls.lock().unwrap().clone();
+    let gets = made
+        .iter()
+        .filter(|call| call.starts_with("GET /api/author/"))
+        .count();
+    assert_eq!(gets, authors.len(), "one get per author: {made:#?}");
+    assert!(
+        !made.iter().any(|call| call.starts_with("GET /api/author?")),
+        "no list of every author: {made:#?}"
+    );
+
+    // With a list-by-ids parameter: one call for all the authors.
+    drop(pair.served);
+    let path = pair.dir.path().join("baas.toml");
+    let mut manifest = manifest::load_file(&path).unwrap().manifest;
+    books_by_author(&mut manifest, true);
+    manifest
+        .entities
+        .get_mut("BookRow")
+        .unwrap()
+        .relations
+        .pop();
+    std::fs::write(&path, manifest::to_toml(&manifest)).unwrap();
+    let proxied = {
+        let (url, calls) = counting_proxy(&pair.upstream.base);
+        *proxy.borrow_mut() = Some(calls);
+        url
+    };
+    let calls = proxy.borrow().clone().unwrap();
+    let served = Served::start(pair.dir.path(), &["--upstream", &proxied], &[]);
+    let (status, _, again) = served.get("/api/BookRow?limit=100&expand=author");
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["data"], body["data"]);
+    let made = calls.lock().unwrap().clone();
+    let author_calls: Vec<&String> = made
+        .iter()
+        .filter(|call| call.starts_with("GET /api/author"))
+        .collect();
+    assert_eq!(author_calls.len(), 1, "{made:#?}");
+    assert!(author_calls[0].contains("ids="), "{made:#?}");
+}
+
+#[test]
+fn the_manifest_reloads_and_the_studio_serves_an_upstream() {
+    let pair = pair(None, |manifest, _| generated_tag_ids(manifest), &[]);
+    let (_, _, before) = pair.served.get("/api/TagRow?limit=100");
+    let count = before["data"].as_array().unwrap().len();
+    // A rule added while serving hides a row without a restart.
+    let path = pair.dir.path().join("baas.toml");
+    let mut manifest = manifest::load_file(&path).unwrap().manifest;
+    manifest.entities.get_mut("TagRow").unwrap().rules.list = Some("label != 'classic'".to_owned());
+    std::fs::write(&path, manifest::to_toml(&manifest)).unwrap();
+    let started = Instant::now();
+    loop {
+        let (status, _, body) = pair.served.get("/api/TagRow?limit=100");
+        assert_eq!(status, 200, "{body}");
+        if body["data"].as_array().unwrap().len() + 1 == count {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the reload was not seen:\n{}",
+            pair.served.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let studio = Served::start_with_studio(pair.dir.path(), &["--upstream", &pair.upstream.base]);
+    let mut page = ureq::get(&format!("{}/_studio/", studio.base))
+        .call()
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.body_mut().read_to_string().unwrap().contains("<html"));
+    let (status, _, schema) = studio.get("/_studio/schema.json");
+    assert_eq!(status, 200, "{schema}");
+    assert!(schema.to_string().contains("TagRow"), "{schema}");
+    let (status, _, rows) = studio.get("/api/TagRow?limit=5");
+    assert_eq!(status, 200, "{rows}");
 }

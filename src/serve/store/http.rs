@@ -35,6 +35,7 @@ use crate::manifest::{
     CredentialsIn, Entity, Manifest, Operation, OperationAction, PaginationStyle,
 };
 use crate::query::{Filter, ListQuery, Op, OrderBy, Value};
+use crate::webhooks::outbox::Write;
 
 /// The response header saying a list was filtered by baas.
 pub const FILTERED_HEADER: &str = "x-baas-filtered";
@@ -45,6 +46,11 @@ const DEFAULT_RETRIES: u64 = 2;
 const DEFAULT_MAX_PAGES: u64 = 10;
 /// Rows asked for per upstream page when baas reads pages itself.
 const LOCAL_PAGE: u64 = 100;
+/// Keys read at most by one list-by-ids call or by gets (`expand` asks
+/// for fewer at a time).
+const MAX_BY_KEY: usize = 100;
+/// Gets in flight at once when a list by keys is read one key at a time.
+const GETS_IN_FLIGHT: usize = 8;
 /// Consecutive failures that open the circuit.
 const BREAKER_FAILURES: u32 = 5;
 const BREAKER_MIN: Duration = Duration::from_secs(1);
@@ -108,6 +114,22 @@ pub struct HttpStore {
     credential: Option<Credential>,
     permits: Semaphore,
     breaker: Mutex<Breaker>,
+    /// The local outbox of `[[webhooks]]` ([`outbox_path`]), opened on the
+    /// first write that has a delivery to record.
+    outbox: Option<Sidecar>,
+}
+
+/// The SQLite file beside the manifest that keeps the webhook outbox (and
+/// the built-in users' sessions) of a server in upstream mode: the
+/// upstream has no database of baas's to hold them.
+pub fn outbox_path(folder: &std::path::Path) -> std::path::PathBuf {
+    folder.join(".baas").join("outbox.sqlite3")
+}
+
+/// The outbox file and its connection, opened once.
+struct Sidecar {
+    path: std::path::PathBuf,
+    connection: tokio::sync::OnceCell<Arc<Mutex<rusqlite::Connection>>>,
 }
 
 #[derive(Debug, Default)]
@@ -205,7 +227,75 @@ impl HttpStore {
             credential,
             permits: Semaphore::new(concurrency),
             breaker: Mutex::new(Breaker::default()),
+            outbox: None,
         })
+    }
+
+    /// Records the deliveries of `[[webhooks]]` in the SQLite file at
+    /// `path` ([`outbox_path`]), where the webhook worker reads them.
+    pub fn with_outbox(mut self, path: std::path::PathBuf) -> Self {
+        self.outbox = Some(Sidecar {
+            path,
+            connection: tokio::sync::OnceCell::new(),
+        });
+        self
+    }
+
+    /// Records one write's deliveries, after the upstream made it: the
+    /// upstream has no transaction to share, so a crash between its answer
+    /// and this insert loses them (documented).
+    async fn record_deliveries(
+        &self,
+        manifest: &Manifest,
+        entity: &str,
+        outbox: &Outbox,
+        write: crate::webhooks::outbox::Write,
+        old: Option<&Row>,
+        new: Option<&Row>,
+    ) -> Result<(), StoreError> {
+        if outbox.is_empty() {
+            return Ok(());
+        }
+        let Some(sidecar) = &self.outbox else {
+            return Ok(());
+        };
+        let entries = outbox.entries(entity, entity_of(manifest, entity)?, write, old, new);
+        let fail = |error: anyhow::Error| {
+            StoreError::Internal(error.context(format!(
+                "cannot record the webhook deliveries in `{}`",
+                sidecar.path.display()
+            )))
+        };
+        let connection = sidecar
+            .connection
+            .get_or_try_init(|| {
+                let path = sidecar.path.clone();
+                async move {
+                    tokio::task::spawn_blocking(move || open_outbox(&path))
+                        .await
+                        .map_err(anyhow::Error::from)?
+                }
+            })
+            .await
+            .map_err(fail)?
+            .clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let connection = connection
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the outbox connection lock is poisoned"))?;
+            let (sql, values) = crate::webhooks::outbox::insert_statement(
+                crate::query::sql::SqlDialect::Sqlite,
+                &entries,
+            );
+            connection.execute(
+                &sql,
+                rusqlite::params_from_iter(super::sqlite::sqlite_params(&values)),
+            )?;
+            Ok(())
+        })
+        .await
+        .map_err(|error| fail(error.into()))?
+        .map_err(fail)
     }
 
     // -- calls -------------------------------------------------------------
@@ -454,7 +544,68 @@ impl HttpStore {
             let rows = rows.into_iter().map(|row| select(row, query)).collect();
             return Ok(ListResult { rows, count });
         }
+        if let Some(rows) = self
+            .by_keys(manifest, entity, definition, operation, query)
+            .await?
+        {
+            return Ok(finish_locally(definition, rows, query, true));
+        }
         self.list_locally(definition, operation, query).await
+    }
+
+    /// The rows of a list whose filter names their keys (`id in (..)`, as
+    /// `expand` asks for the rows it nests): one call with the keys where
+    /// the list operation declares a list-by-ids parameter (`ids`,
+    /// `id_in`...), else one `get` per key, a few at a time. `None` when
+    /// the filter names no keys or too many.
+    async fn by_keys(
+        &self,
+        manifest: &Manifest,
+        entity: &str,
+        definition: &Entity,
+        operation: &Operation,
+        query: &ListQuery,
+    ) -> Result<Option<Vec<Row>>, StoreError> {
+        let [key] = definition.primary_key.as_slice() else {
+            return Ok(None);
+        };
+        let Some(keys) = query.filter.as_ref().and_then(|f| key_list(f, key)) else {
+            return Ok(None);
+        };
+        if keys.len() > MAX_BY_KEY {
+            return Ok(None);
+        }
+        if keys.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        if let Some(parameter) = ids_parameter(operation, key) {
+            let mut url = self.url(operation, None)?;
+            {
+                let text: Vec<String> = keys.iter().map(key_text).collect();
+                let mut pairs = url.query_pairs_mut();
+                pairs.append_pair(parameter, &text.join(","));
+                if let Some(size) = operation.pagination.as_ref().and_then(|p| p.limit.as_ref()) {
+                    pairs.append_pair(size, &keys.len().to_string());
+                }
+            }
+            let answer = self.call(Method::GET, url, None).await?;
+            let json = self.json(operation, &answer)?;
+            return Ok(Some(rows_of(definition, operation, &json)?));
+        }
+        if find(manifest, entity, &[OperationAction::Get]).is_err() {
+            return Ok(None);
+        }
+        use futures::StreamExt as _;
+        let fetched: Vec<Result<Option<Row>, StoreError>> = futures::stream::iter(keys)
+            .map(|key| async move { self.fetch_row(manifest, entity, &[key]).await })
+            .buffer_unordered(GETS_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut rows = Vec::with_capacity(fetched.len());
+        for row in fetched {
+            rows.extend(row?);
+        }
+        Ok(Some(rows))
     }
 
     /// The URL of one upstream call answering `query` whole, when the
@@ -631,32 +782,7 @@ impl HttpStore {
                 break;
             }
         }
-        let mut kept = Vec::with_capacity(rows.len());
-        for row in rows {
-            let keep = match &query.filter {
-                None => true,
-                Some(filter) => {
-                    crate::serve::realtime::matches(entity, filter, &row).unwrap_or(false)
-                }
-            };
-            if keep {
-                kept.push(row);
-            }
-        }
-        sort(&mut kept, &query.order);
-        let count = query.count.then_some(kept.len() as u64);
-        let rows = kept
-            .into_iter()
-            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
-            .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
-            .map(|row| select(row, query))
-            .collect();
-        if let Some(caller) = caller()
-            && let Ok(mut note) = caller.filtered.lock()
-        {
-            *note = Some(format!("local; complete={complete}"));
-        }
-        Ok(ListResult { rows, count })
+        Ok(finish_locally(entity, rows, query, complete))
     }
 
     async fn get_row(
@@ -675,7 +801,7 @@ impl HttpStore {
         manifest: &Arc<Manifest>,
         entity: &str,
         values: &Values,
-        _outbox: &Outbox,
+        outbox: &Outbox,
     ) -> Result<Row, StoreError> {
         let operation = find(manifest, entity, &[OperationAction::Create])?;
         let body = body_of(values);
@@ -687,10 +813,13 @@ impl HttpStore {
         }
         let json = self.json(operation, &answer)?;
         let definition = entity_of(manifest, entity)?;
-        match json {
-            Json::Null => row_of(definition, &body),
-            json => row_of(definition, &json),
-        }
+        let row = match json {
+            Json::Null => row_of(definition, &body)?,
+            json => row_of(definition, &json)?,
+        };
+        self.record_deliveries(manifest, entity, outbox, Write::Create, None, Some(&row))
+            .await?;
+        Ok(row)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -702,7 +831,7 @@ impl HttpStore {
         scope: Option<&Filter>,
         check: Option<&Filter>,
         values: &Values,
-        _outbox: &Outbox,
+        outbox: &Outbox,
     ) -> Result<Option<Updated>, StoreError> {
         let Some(old) = self.get_row(manifest, entity, key, scope).await? else {
             return Ok(None);
@@ -750,6 +879,15 @@ impl HttpStore {
                 merged
             }
         };
+        self.record_deliveries(
+            manifest,
+            entity,
+            outbox,
+            Write::Update,
+            Some(&old),
+            Some(&new),
+        )
+        .await?;
         Ok(Some(Updated { old, new }))
     }
 
@@ -759,7 +897,7 @@ impl HttpStore {
         entity: &str,
         key: &[Value],
         scope: Option<&Filter>,
-        _outbox: &Outbox,
+        outbox: &Outbox,
     ) -> Result<Option<Row>, StoreError> {
         let Some(old) = self.get_row(manifest, entity, key, scope).await? else {
             return Ok(None);
@@ -772,6 +910,8 @@ impl HttpStore {
             return Ok(None);
         }
         self.json(operation, &answer)?;
+        self.record_deliveries(manifest, entity, outbox, Write::Delete, Some(&old), None)
+            .await?;
         Ok(Some(old))
     }
 
@@ -786,6 +926,91 @@ impl HttpStore {
 }
 
 super::store_from_inherent_methods!(HttpStore);
+
+/// Filters, orders and pages rows read from the upstream, and notes in
+/// [`FILTERED_HEADER`] that baas did (`complete`: every upstream row was read).
+fn finish_locally(
+    entity: &Entity,
+    rows: Vec<Row>,
+    query: &ListQuery,
+    complete: bool,
+) -> ListResult {
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        let keep = match &query.filter {
+            None => true,
+            Some(filter) => crate::serve::realtime::matches(entity, filter, &row).unwrap_or(false),
+        };
+        if keep {
+            kept.push(row);
+        }
+    }
+    sort(&mut kept, &query.order);
+    let count = query.count.then_some(kept.len() as u64);
+    let rows = kept
+        .into_iter()
+        .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
+        .map(|row| select(row, query))
+        .collect();
+    if let Some(caller) = caller()
+        && let Ok(mut note) = caller.filtered.lock()
+    {
+        *note = Some(format!("local; complete={complete}"));
+    }
+    ListResult { rows, count }
+}
+
+/// The keys a filter restricts its rows to: `key in (..)`, alone or in a
+/// conjunction (the rest is applied after).
+fn key_list(filter: &Filter, key: &str) -> Option<Vec<Value>> {
+    match filter {
+        Filter::Compare {
+            field,
+            op: Op::In,
+            value: Value::List(values),
+        } if field == key => Some(values.clone()),
+        Filter::Compare {
+            field,
+            op: Op::Eq,
+            value,
+        } if field == key && !matches!(value, Value::Null | Value::List(_)) => {
+            Some(vec![value.clone()])
+        }
+        Filter::And(parts) => parts.iter().find_map(|part| key_list(part, key)),
+        _ => None,
+    }
+}
+
+/// A list operation's list-by-ids parameter (`ids=1,2,3`): `ids`, or the
+/// key's name as `<key>s`, `<key>_in`, `<key>__in`, `<key>[]`.
+fn ids_parameter<'o>(operation: &'o Operation, key: &str) -> Option<&'o str> {
+    let names = [
+        "ids".to_owned(),
+        format!("{key}s"),
+        format!("{key}_in"),
+        format!("{key}__in"),
+        format!("{key}[]"),
+    ];
+    operation
+        .query
+        .iter()
+        .find(|name| names.iter().any(|known| known.eq_ignore_ascii_case(name)))
+        .map(String::as_str)
+}
+
+/// Opens (creating) the outbox file and its table.
+fn open_outbox(path: &std::path::Path) -> anyhow::Result<Arc<Mutex<rusqlite::Connection>>> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let connection = rusqlite::Connection::open(path)?;
+    connection.busy_timeout(Duration::from_secs(5))?;
+    for statement in crate::webhooks::outbox::create_table(crate::query::sql::SqlDialect::Sqlite) {
+        connection.execute_batch(statement)?;
+    }
+    Ok(Arc::new(Mutex::new(connection)))
+}
 
 /// Why a call got no answer.
 enum Failure {
