@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Benchmark of the upstream-API store (issue "Existing APIs as a source",
+# Speed): what `baas serve --upstream` adds over calling the upstream
+# directly. Prints figures, asserts nothing.
+#
+#   bash benches/upstream.sh
+#
+# The upstream is `baas serve --example` (the bookshop, embedded SQLite);
+# a second `baas serve --upstream URL` serves the manifest imported from
+# its /api/_openapi.json. wrk runs GET by id and GET list (limit 20) at
+# CONNECTIONS connections for DURATION, RUNS times after a 2 s warm-up,
+# against (a) the upstream directly, the floor, and (b) the same request
+# through baas. The median run's p50, p99 and req/s are printed, with the
+# p50 added by the upstream store beside the target (< 1 ms).
+#
+# The two servers and wrk share the machine's cores: on a small machine
+# the figures of (b) include the upstream's own work under the same load.
+#
+# Environment: BAAS_BIN (the baas to run; default: a release build),
+# BAAS_BENCH_DURATION (10s), BAAS_BENCH_RUNS (3), BAAS_BENCH_CONNECTIONS
+# (32), BAAS_BENCH_KEEP (keep the work folder and the servers' logs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+duration="${BAAS_BENCH_DURATION:-10s}"
+runs="${BAAS_BENCH_RUNS:-3}"
+connections="${BAAS_BENCH_CONNECTIONS:-32}"
+say() { echo "== $*" >&2; }
+
+work=$(mktemp -d /tmp/baas-bench-upstream.XXXXXX)
+servers=()
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+    local pid
+    for pid in "${servers[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ -n "${BAAS_BENCH_KEEP:-}" ]; then
+        echo "benches/upstream.sh: kept $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start NAME DIR BASE COMMAND...: runs COMMAND in DIR in the background
+# (log in $work/NAME.log) and waits until BASE/api/_health answers.
+start() {
+    local name="$1" dir="$2" base="$3" tries=0
+    shift 3
+    (cd "$dir" && exec "$@") >"$work/$name.log" 2>&1 &
+    servers+=($!)
+    until curl -fsS -o /dev/null "$base/api/_health" 2>/dev/null; do
+        tries=$((tries + 1))
+        if [ "$tries" -gt 600 ]; then
+            echo "benches/upstream.sh: $name did not answer; its log:" >&2
+            tail -n 30 "$work/$name.log" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+}
+
+if [ -n "${BAAS_BIN:-}" ]; then
+    baas="$BAAS_BIN"
+else
+    say "building baas (release)"
+    cargo build --release --locked --quiet --bin baas
+    target="${CARGO_TARGET_DIR:-target}"
+    case "$target" in
+        /*) ;;
+        *) target="$repo/$target" ;;
+    esac
+    baas="$target/release/baas"
+fi
+if ! command -v wrk >/dev/null 2>&1; then
+    say "installing wrk (apt-get)"
+    apt-get install -y -qq wrk >/dev/null
+fi
+
+# --- the upstream and baas in front of it -----------------------------------
+
+mkdir -p "$work/upstream" "$work/served"
+upstream_port=$(free_port)
+upstream="http://127.0.0.1:$upstream_port"
+say "upstream: baas serve --example on $upstream"
+start upstream "$work/upstream" "$upstream" \
+    env BAAS_LOG=warn "$baas" serve --example --no-studio --port "$upstream_port"
+
+say "importing $upstream/api/_openapi.json"
+(cd "$work/served" && "$baas" introspect "$upstream/api/_openapi.json" --yes >/dev/null 2>&1)
+# The imported name of the `book` entity (the entity of `GET /api/book`).
+entity=$(python3 - "$work/served/baas.toml" <<'PY'
+import sys, tomllib
+with open(sys.argv[1], "rb") as f:
+    manifest = tomllib.load(f)
+for operation in manifest.get("api", {}).get("operations", []):
+    if operation.get("method") == "GET" and operation.get("path") == "/api/book":
+        print(operation["entity"])
+        break
+PY
+)
+if [ -z "$entity" ]; then
+    echo "benches/upstream.sh: the import mapped no list of /api/book" >&2
+    exit 1
+fi
+served_port=$(free_port)
+served="http://127.0.0.1:$served_port"
+say "served: baas serve --upstream $upstream on $served (entity \`$entity\`)"
+start served "$work/served" "$served" \
+    env BAAS_LOG=warn "$baas" serve --upstream "$upstream" --no-studio --port "$served_port"
+
+for url in "$upstream/api/book/1" "$served/api/$entity/1"; do
+    if ! curl -fsS -o /dev/null "$url"; then
+        echo "benches/upstream.sh: $url does not answer 200" >&2
+        exit 1
+    fi
+done
+
+# --- load --------------------------------------------------------------------
+
+# measure LABEL URL: prints `p50_ms p99_ms req_per_s` of the median run
+# (by req/s) of RUNS wrk runs after a warm-up.
+measure() {
+    local label="$1" url="$2" run
+    say "$label: $url"
+    wrk -t 2 -c "$connections" -d 2s --timeout 30s "$url" >/dev/null
+    for run in $(seq "$runs"); do
+        wrk -t 2 -c "$connections" -d "$duration" --timeout 30s --latency "$url" >"$work/wrk.$run.out"
+    done
+    python3 - "$work"/wrk.*.out <<'PY'
+import re, sys
+def ms(text):
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+runs = []
+for path in sys.argv[1:]:
+    text = open(path).read()
+    p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+    p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if errors:
+        sys.exit(f"benches/upstream.sh: {errors.group(1)} failed responses in {path}")
+    runs.append((rate, p50, p99))
+runs.sort()
+rate, p50, p99 = runs[len(runs) // 2]
+print(f"{p50:.3f} {p99:.3f} {rate:.0f}")
+PY
+    rm -f "$work"/wrk.*.out
+}
+
+declare -A figures
+figures[direct_one]=$(measure "GET by id, upstream directly" "$upstream/api/book/1")
+figures[served_one]=$(measure "GET by id, through baas" "$served/api/$entity/1")
+figures[direct_list]=$(measure "GET list, upstream directly" "$upstream/api/book?limit=20")
+figures[served_list]=$(measure "GET list, through baas" "$served/api/$entity?limit=20")
+
+# --- figures -----------------------------------------------------------------
+
+echo
+echo "Upstream store overhead: $connections connections, $duration per run, median of $runs runs after a 2 s warm-up"
+python3 - "${figures[direct_one]}" "${figures[served_one]}" "${figures[direct_list]}" "${figures[served_list]}" <<'PY'
+import sys
+rows = [tuple(map(float, arg.split())) for arg in sys.argv[1:]]
+print(f"{'scenario':<12} {'path':<24} {'p50 ms':>9} {'p99 ms':>9} {'req/s':>9} {'added p50':>10}  target")
+for index, scenario in enumerate(["GET by id", "GET list"]):
+    direct, served = rows[2 * index], rows[2 * index + 1]
+    print(f"{scenario:<12} {'(a) upstream directly':<24} {direct[0]:>9.3f} {direct[1]:>9.3f} {direct[2]:>9.0f}")
+    added = served[0] - direct[0]
+    print(f"{scenario:<12} {'(b) through baas':<24} {served[0]:>9.3f} {served[1]:>9.3f} {served[2]:>9.0f} {added:>+9.3f}ms  < 1 ms")
+PY
+echo "($(nproc) cores; load $(cut -d" " -f1-3 /proc/loadavg); wrk; $("$baas" --version 2>/dev/null || echo baas))"
