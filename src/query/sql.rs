@@ -516,9 +516,30 @@ pub fn count(
     entity_name: &str,
     filter: Option<&Filter>,
 ) -> Result<Statement, QueryError> {
+    of_matching(dialect, manifest, entity_name, filter, "COUNT(*)")
+}
+
+/// `SELECT 1` of each row matching `filter` (no paging, no order): the
+/// statement a planner's row estimate is asked of.
+pub fn matching(
+    dialect: SqlDialect,
+    manifest: &Manifest,
+    entity_name: &str,
+    filter: Option<&Filter>,
+) -> Result<Statement, QueryError> {
+    of_matching(dialect, manifest, entity_name, filter, "1")
+}
+
+fn of_matching(
+    dialect: SqlDialect,
+    manifest: &Manifest,
+    entity_name: &str,
+    filter: Option<&Filter>,
+    output: &'static str,
+) -> Result<Statement, QueryError> {
     let target = Target::new(dialect, manifest, entity_name)?;
     let mut statement = Query::select();
-    statement.from(target.table()).expr(Expr::cust("COUNT(*)"));
+    statement.from(target.table()).expr(Expr::cust(output));
     if let Some(filter) = filter {
         statement.and_where(target.checked_condition(filter));
     }

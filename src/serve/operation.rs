@@ -75,6 +75,21 @@ pub struct Operation {
     /// The query-string parameters, for rules that read `@query` (left
     /// empty when none does).
     pub params: Vec<(String, String)>,
+    /// How a list counts its rows when its query asks for a count.
+    pub counting: Counting,
+}
+
+/// How a list's count is made (PostgREST's `Prefer: count=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Counting {
+    /// Every matching row counted.
+    #[default]
+    Exact,
+    /// The database planner's estimate where the engine has one (exact
+    /// elsewhere).
+    Planned,
+    /// Exact up to `threshold` rows, the planner's estimate above it.
+    Estimated { threshold: u64 },
 }
 
 impl Operation {
@@ -89,6 +104,7 @@ impl Operation {
             query: None,
             body: None,
             params: Vec::new(),
+            counting: Counting::Exact,
         }
     }
 }

@@ -1150,3 +1150,135 @@ async fn bulk_writes_are_one_transaction_on_sqlite() {
         .unwrap();
     bulk_writes_are_one_transaction(Arc::new(manifest), Arc::new(engine), "sqlite").await;
 }
+
+/// One table of numbered rows, for counts.
+const COUNTED: &str = r#"
+[manifest]
+format = 1
+version = 1
+
+[project]
+name = "counted"
+
+[entities.item]
+table = "item"
+primary_key = ["id"]
+
+[entities.item.fields]
+id = { type = "int64" }
+n = { type = "int32" }
+"#;
+
+fn counted_router(store: Arc<dyn baas::serve::Store>) -> Router {
+    let manifest = baas::manifest::load_str(std::path::Path::new("baas.toml"), COUNTED.into())
+        .unwrap()
+        .manifest;
+    baas::serve::http::router_with(
+        baas::serve::AppState::new(Arc::new(manifest), store),
+        baas::serve::http::HttpOptions {
+            postgrest: Some("/rest/v1".into()),
+            ..Default::default()
+        },
+    )
+}
+
+/// The total of `Content-Range` for `uri` with `Prefer: count=<count>`
+/// (one row read).
+async fn total(router: &Router, uri: &str, count: &str) -> u64 {
+    let prefer = format!("count={count}");
+    let answer = get(router, uri, &[("prefer", &prefer)]).await;
+    assert!(answer.status.is_success(), "{uri}: {}", answer.body);
+    let range = answer.header("content-range").unwrap_or_default();
+    range
+        .rsplit_once('/')
+        .and_then(|(_, total)| total.parse().ok())
+        .unwrap_or_else(|| panic!("{uri} ({count}): Content-Range `{range}` has no number"))
+}
+
+/// `count=planned` is PostgreSQL's estimate (the table's `reltuples` as
+/// of its last ANALYZE when unfiltered, the plan's rows when filtered),
+/// `count=estimated` exact up to 1,000 rows and planned above.
+#[tokio::test(flavor = "multi_thread")]
+async fn planned_and_estimated_counts_ask_the_postgres_planner() {
+    let Some(database) =
+        crate::support::postgres::TempDatabase::create_async("pg_pgrst_count").await
+    else {
+        return;
+    };
+    // 100 rows analyzed (n 0..9, ten each), then 1,400 rows of n = 42
+    // the statistics do not know of.
+    database
+        .execute(&[
+            "CREATE TABLE item (id bigint PRIMARY KEY, n integer NOT NULL) WITH (autovacuum_enabled = false)".into(),
+            "INSERT INTO item SELECT i, i % 10 FROM generate_series(1, 100) AS i".into(),
+            "ANALYZE item".into(),
+            "INSERT INTO item SELECT i, 42 FROM generate_series(101, 1500) AS i".into(),
+        ])
+        .await;
+    let store = baas::serve::store::postgres::PostgresStore::connect(
+        &database.url(),
+        &baas::manifest::Manifest::default(),
+    )
+    .await
+    .unwrap();
+    let router = counted_router(Arc::new(store));
+    let all = "/rest/v1/item?select=id&limit=1";
+    assert_eq!(total(&router, all, "exact").await, 1500);
+    assert_eq!(total(&router, all, "planned").await, 100);
+    assert_eq!(total(&router, all, "estimated").await, 100);
+    // Filtered: the plan's estimate, the filter bound as in the read.
+    let new = "/rest/v1/item?select=id&limit=1&n=eq.42";
+    assert_eq!(total(&router, new, "exact").await, 1400);
+    let planned = total(&router, new, "planned").await;
+    assert!(
+        planned < 100,
+        "the planner cannot know of n = 42: {planned}"
+    );
+    assert_eq!(total(&router, new, "estimated").await, planned);
+    // At most 1,000 rows: `estimated` is exact.
+    let few = "/rest/v1/item?select=id&limit=1&n=eq.3";
+    assert_eq!(total(&router, few, "estimated").await, 10);
+    let mixed = "/rest/v1/item?select=id&limit=1&or=(n.eq.3,id.gt.1400)";
+    assert_eq!(total(&router, mixed, "estimated").await, 110);
+    // An estimate short of an offset still answers the rows there.
+    let far = get(
+        &router,
+        "/rest/v1/item?select=id&n=eq.42&order=id&offset=500&limit=2",
+        &[("prefer", "count=planned")],
+    )
+    .await;
+    assert_eq!(far.body, json!([{"id": 601}, {"id": 602}]));
+    assert_eq!(far.status, 200, "{:?}", far.header("content-range"));
+}
+
+/// `count=planned` on MariaDB is `EXPLAIN`'s rows: a full scan of the
+/// table for a filter on a column without an index.
+#[tokio::test(flavor = "multi_thread")]
+async fn planned_counts_ask_the_mariadb_optimizer() {
+    let Some(database) = crate::support::mysql::TempDatabase::create_async("my_pgrst_count").await
+    else {
+        return;
+    };
+    let values: Vec<String> = (1..=200).map(|i| format!("({i}, {})", i % 10)).collect();
+    database
+        .execute(&[
+            "CREATE TABLE item (id bigint PRIMARY KEY, n integer NOT NULL)".into(),
+            format!("INSERT INTO item VALUES {}", values.join(", ")),
+            "ANALYZE TABLE item".into(),
+        ])
+        .await;
+    let store = baas::serve::store::mysql::MysqlStore::connect(
+        &database.url(),
+        &baas::manifest::Manifest::default(),
+    )
+    .await
+    .unwrap();
+    let router = counted_router(Arc::new(store));
+    let few = "/rest/v1/item?select=id&limit=1&n=eq.3";
+    assert_eq!(total(&router, few, "exact").await, 20);
+    assert_eq!(total(&router, few, "estimated").await, 20);
+    let planned = total(&router, few, "planned").await;
+    assert!(planned > 20, "EXPLAIN estimates the scan: {planned}");
+    let all = total(&router, "/rest/v1/item?select=id&limit=1", "planned").await;
+    assert!((100..=400).contains(&all), "EXPLAIN of the table: {all}");
+}

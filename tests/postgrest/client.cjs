@@ -122,9 +122,12 @@ async function reads() {
     assert.equal(a.count, 5);
     assert.deepEqual(ids(a.data), [1, 2]);
   });
+  // The planner's estimate: a whole number (exactly 5 where the engine has
+  // no planner, e.g. SQLite); 206 when it is more than the rows answered.
   await call('count planned', rest.from('book').select('*', { count: 'planned' }), (a) => {
-    ok(a);
-    assert.equal(a.count, 5);
+    assert.ok(Number.isInteger(a.count) && a.count >= 0, `count ${a.count}`);
+    ok(a, a.count > 5 ? 206 : 200);
+    assert.equal(a.data.length, 5);
   });
   await call('count head', rest.from('book').select('*', { count: 'exact', head: true }).eq('genre', 'fiction'), (a) => {
     ok(a);

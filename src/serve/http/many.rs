@@ -108,7 +108,9 @@ pub async fn list(app: Shared, caller: Caller, ctx: Ctx) -> Response {
             operation,
             &level,
             (window.offset, window.limit),
-            window.count,
+            window
+                .count
+                .then_some(crate::serve::kernel::Counting::Exact),
         )
         .await
         .map_err(|e| read_problem(e, &ctx))?;

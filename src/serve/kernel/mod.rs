@@ -23,7 +23,7 @@ use serde_json::Value as Json;
 
 use super::events::{Change, ChangeKind, Events};
 use super::operation::Principal;
-pub use super::operation::{Action, Body, Operation, Schema, UnknownEntity};
+pub use super::operation::{Action, Body, Counting, Operation, Schema, UnknownEntity};
 use super::policy::{Decision, Policy};
 use super::store::resolver::StoreResolver;
 use super::store::{ListResult, Outbox, Row, Store, StoreError, Values};
@@ -208,10 +208,28 @@ impl Kernel {
     ) -> Result<Outcome, KernelError> {
         let mut query = operation.query.clone().unwrap_or_else(default_query);
         query.filter = and(query.filter.take(), scope);
-        let (store_query, hidden) = expand::with_link_fields(schema, &operation.entity, &query);
-        let mut result = store
-            .list(&schema.manifest, &operation.entity, &store_query)
-            .await?;
+        let (mut store_query, hidden) = expand::with_link_fields(schema, &operation.entity, &query);
+        let manifest = &schema.manifest;
+        let entity = &operation.entity;
+        // `Prefer: count=planned`: the planner's estimate instead of a
+        // count, where the engine has one.
+        let planned = if query.count && operation.counting == Counting::Planned {
+            store.estimate(manifest, entity, &store_query).await?
+        } else {
+            None
+        };
+        store_query.count &= planned.is_none();
+        let mut result = store.list(manifest, entity, &store_query).await?;
+        if planned.is_some() {
+            result.count = planned;
+        }
+        // `count=estimated`: exact up to the threshold, planned above.
+        if let Counting::Estimated { threshold } = operation.counting
+            && result.count.is_some_and(|count| count > threshold)
+            && let Some(estimate) = store.estimate(manifest, entity, &store_query).await?
+        {
+            result.count = Some(estimate);
+        }
         expand::expand(self, schema, &operation, &query.expand, &mut result.rows).await?;
         for row in &mut result.rows {
             for field in &hidden {

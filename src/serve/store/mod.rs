@@ -282,6 +282,20 @@ pub trait Store: Send + Sync + 'static {
     /// A cheap round trip to the database.
     fn health(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 
+    /// The database planner's estimate of the rows `query`'s filter
+    /// matches (no paging), for PostgREST's `Prefer: count=planned`;
+    /// `None` when the engine has no planner to ask (the count is then
+    /// exact).
+    fn estimate<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        query: &'a ListQuery,
+    ) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
+        let _ = (manifest, entity, query);
+        Box::pin(async { Ok(None) })
+    }
+
     /// Opens one transaction for the writes of a bulk operation ([`Bulk`]);
     /// `None` when the engine writes row by row (or the task is in a bulk
     /// transaction already, which the writes then join).
@@ -293,11 +307,29 @@ pub trait Store: Send + Sync + 'static {
 /// Implements [`Store`] for an engine type whose inherent async methods
 /// do the work: `list_rows`, `get_row`, `insert_row`, `update_row`,
 /// `delete_row` (these three with the outbox), `ping` and `begin_bulk`, with the trait
-/// methods' arguments. The trait
+/// methods' arguments; with `, estimate`, `estimate_rows` too. The trait
 /// needs boxed futures (it is used as `dyn Store`); this writes the boxing
 /// once instead of in every engine.
 macro_rules! store_from_inherent_methods {
     ($engine:ty) => {
+        $crate::serve::store::store_from_inherent_methods!($engine, {});
+    };
+    ($engine:ty, estimate) => {
+        $crate::serve::store::store_from_inherent_methods!($engine, {
+            fn estimate<'a>(
+                &'a self,
+                manifest: &'a std::sync::Arc<$crate::manifest::Manifest>,
+                entity: &'a str,
+                query: &'a $crate::query::ListQuery,
+            ) -> futures::future::BoxFuture<
+                'a,
+                Result<Option<u64>, $crate::serve::store::StoreError>,
+            > {
+                Box::pin(self.estimate_rows(manifest, entity, query))
+            }
+        });
+    };
+    ($engine:ty, { $($extra:tt)* }) => {
         impl $crate::serve::store::Store for $engine {
             fn list<'a>(
                 &'a self,
@@ -381,6 +413,8 @@ macro_rules! store_from_inherent_methods {
             > {
                 Box::pin(self.begin_bulk())
             }
+
+            $($extra)*
         }
     };
 }

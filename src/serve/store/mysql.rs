@@ -74,6 +74,59 @@ impl MysqlStore {
         Ok(ListResult { rows, count })
     }
 
+    /// The optimizer's row estimate of `query`'s filter: `rows` of
+    /// `EXPLAIN` for the matching rows, the same bound filter (times
+    /// `filtered` where MySQL gives it).
+    async fn estimate_rows(
+        &self,
+        manifest: &Manifest,
+        entity_name: &str,
+        query: &ListQuery,
+    ) -> Result<Option<u64>, StoreError> {
+        use sqlx::Row as _;
+        let entity = common::entity(manifest, entity_name)?;
+        let (text, values) = common::sqlx_statement(sql::matching(
+            DIALECT,
+            manifest,
+            entity_name,
+            query.filter.as_ref(),
+        ))?;
+        let explain = sqlx::AssertSqlSafe(format!("EXPLAIN {}", text.0));
+        let rows = sqlx::query_with(explain, values)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|error| map_error(entity, error))?;
+        // The first line is the entity's own table (later ones are the
+        // subqueries of `!inner` embeddings).
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        // Decoded by the column's type (MySQL and MariaDB differ).
+        let number = |name: &str| -> Option<f64> {
+            if let Ok(Some(value)) = row.try_get::<Option<u64>, _>(name) {
+                return Some(value as f64);
+            }
+            if let Ok(Some(value)) = row.try_get::<Option<i64>, _>(name) {
+                return Some(value as f64);
+            }
+            if let Ok(Some(value)) = row.try_get::<Option<f32>, _>(name) {
+                return Some(f64::from(value));
+            }
+            if let Ok(Some(value)) = row.try_get::<Option<f64>, _>(name) {
+                return Some(value);
+            }
+            row.try_get::<Option<String>, _>(name)
+                .ok()
+                .flatten()
+                .and_then(|text| text.trim().parse().ok())
+        };
+        let Some(estimate) = number("rows") else {
+            return Ok(None);
+        };
+        let filtered = number("filtered").unwrap_or(100.0);
+        Ok(Some((estimate * filtered / 100.0).round() as u64))
+    }
+
     async fn get_row(
         &self,
         manifest: &Manifest,
@@ -335,7 +388,7 @@ async fn record_outbox(
     Ok(())
 }
 
-super::store_from_inherent_methods!(MysqlStore);
+super::store_from_inherent_methods!(MysqlStore, estimate);
 
 /// The constraint a MySQL foreign-key error names: `CONSTRAINT `x` FOREIGN`.
 fn constraint_name(message: &str) -> Option<&str> {

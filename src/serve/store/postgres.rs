@@ -246,6 +246,61 @@ impl PostgresStore {
         Ok(ListResult { rows, count })
     }
 
+    /// The planner's row estimate of `query`'s filter: the table's
+    /// `pg_class.reltuples` (as of its last ANALYZE or VACUUM) when
+    /// unfiltered, else the `Plan Rows` of `EXPLAIN (FORMAT JSON)` of the
+    /// matching rows, the same bound filter.
+    async fn estimate_rows(
+        &self,
+        manifest: &Manifest,
+        entity_name: &str,
+        query: &ListQuery,
+    ) -> Result<Option<u64>, StoreError> {
+        let entity = common::entity(manifest, entity_name)?;
+        let mut session = Session::open(self).await?;
+        let mut estimate = None;
+        if query.filter.is_none() {
+            let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+            let name = match &entity.schema {
+                Some(schema) => format!("{}.{}", quote(schema), quote(&entity.table)),
+                None => quote(&entity.table),
+            };
+            // -1: never analyzed; the plan then estimates from the pages.
+            let tuples: Option<(f32,)> =
+                sqlx::query_as("SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)")
+                    .bind(name)
+                    .fetch_optional(session.connection())
+                    .await
+                    .map_err(|error| map_error(entity, error))?;
+            estimate = tuples
+                .filter(|(tuples,)| *tuples >= 0.0)
+                .map(|(tuples,)| tuples.round() as u64);
+        }
+        if estimate.is_none() {
+            let (text, values) = common::sqlx_statement(sql::matching(
+                DIALECT,
+                manifest,
+                entity_name,
+                query.filter.as_ref(),
+            ))?;
+            let explain = sqlx::AssertSqlSafe(format!("EXPLAIN (FORMAT JSON) {}", text.0));
+            let row = sqlx::query_with(explain, values)
+                .fetch_one(session.connection())
+                .await
+                .map_err(|error| map_error(entity, error))?;
+            let plan: String = sqlx::Row::try_get_unchecked(&row, 0)
+                .map_err(|error| common::internal(format!("reading the plan: {error}")))?;
+            let plan: serde_json::Value = serde_json::from_str(&plan)
+                .map_err(|error| common::internal(format!("reading the plan: {error}")))?;
+            estimate = plan
+                .pointer("/0/Plan/Plan Rows")
+                .and_then(serde_json::Value::as_f64)
+                .map(|rows| rows.round() as u64);
+        }
+        session.finish().await?;
+        Ok(estimate)
+    }
+
     async fn get_row(
         &self,
         manifest: &Manifest,
@@ -447,7 +502,7 @@ async fn record_outbox(connection: &mut PgConnection, entries: &[Entry]) -> Resu
     Ok(())
 }
 
-super::store_from_inherent_methods!(PostgresStore);
+super::store_from_inherent_methods!(PostgresStore, estimate);
 
 #[cfg(test)]
 mod tests {

@@ -27,7 +27,7 @@ use self::error::PgError;
 use super::Ctx;
 use super::routes::Caller;
 use crate::query::MAX_LIMIT;
-use crate::serve::kernel::{Action, KernelError, Operation, Outcome};
+use crate::serve::kernel::{Action, Counting, KernelError, Operation, Outcome};
 use crate::serve::operation::Principal;
 use crate::serve::state::{AppState, State};
 use crate::serve::store::Row;
@@ -95,10 +95,16 @@ pub(crate) fn unfiltered_writes(state: &State) -> bool {
         .is_some_and(|api| api.unfiltered_writes)
 }
 
+/// `count=estimated` counts exactly up to this many rows and asks the
+/// planner above it: the most rows one read answers, as PostgREST uses its
+/// `db-max-rows`.
+pub(crate) const ESTIMATED_EXACT_UP_TO: u64 = MAX_LIMIT;
+
 /// What the `Prefer` headers ask for.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Prefer {
-    pub count: bool,
+    /// `count=exact|planned|estimated`.
+    pub count: Option<Counting>,
     pub returning: Returning,
     pub merge: Option<bool>,
     pub missing_default: bool,
@@ -123,7 +129,13 @@ impl Prefer {
             .map(str::trim);
         for token in tokens {
             match token {
-                "count=exact" | "count=planned" | "count=estimated" => prefer.count = true,
+                "count=exact" => prefer.count = Some(Counting::Exact),
+                "count=planned" => prefer.count = Some(Counting::Planned),
+                "count=estimated" => {
+                    prefer.count = Some(Counting::Estimated {
+                        threshold: ESTIMATED_EXACT_UP_TO,
+                    });
+                }
                 "return=representation" => prefer.returning = Returning::Representation,
                 "return=minimal" => prefer.returning = Returning::Minimal,
                 "return=headers-only" => prefer.returning = Returning::HeadersOnly,
@@ -214,7 +226,7 @@ pub(crate) async fn run_read(
     operation: Operation,
     level: &plan::Level,
     window: (u64, u64),
-    count: bool,
+    count: Option<Counting>,
 ) -> Result<(Vec<Row>, Option<u64>), ReadError> {
     let schema = &state.schema;
     let shape = level.shape(&app.kernel, schema, &operation.principal)?;
@@ -226,9 +238,10 @@ pub(crate) async fn run_read(
         order: shape.order,
         limit: window.1,
         offset: window.0,
-        count,
+        count: count.is_some(),
         expand: Vec::new(),
     });
+    operation.counting = count.unwrap_or_default();
     let parent = operation.clone();
     let outcome = app
         .kernel
@@ -347,7 +360,8 @@ pub(crate) fn rows_answer(
         .details(format!("The result contains {} rows", rows.len())));
     }
     let status = match count {
-        Some(total) if offset > total => {
+        // (An estimate may fall short of rows that are there.)
+        Some(total) if offset > total && rows.is_empty() => {
             return Err(PgError::new(
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 "PGRST103",

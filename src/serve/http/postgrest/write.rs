@@ -129,7 +129,7 @@ async fn answer(
             } else {
                 StatusCode::OK
             };
-            rows_answer(headers, rows, 0, prefer.count.then_some(written), status)
+            rows_answer(headers, rows, 0, prefer.count.map(|_| written), status)
         }
         Returning::Minimal | Returning::HeadersOnly => {
             let status = if created {
@@ -138,7 +138,7 @@ async fn answer(
                 StatusCode::NO_CONTENT
             };
             let mut response = status.into_response();
-            let total = if prefer.count {
+            let total = if prefer.count.is_some() {
                 written.to_string()
             } else {
                 "*".to_owned()
