@@ -1282,6 +1282,18 @@ const MAX_DEPTH: usize = 96;
 /// manifest loader's at 128), so deeper values are recorded as `json`.
 const MAX_NESTING: usize = 48;
 
+/// A `readOnly` integer key is made by the API, as an identity column is.
+fn generated_key(schema: &Value, field: &Field) -> Option<crate::manifest::Generated> {
+    let read_only = schema.get("readOnly").and_then(Value::as_bool) == Some(true);
+    let integer = matches!(
+        field.ty,
+        FieldType::Int16 | FieldType::Int32 | FieldType::Int64
+    );
+    (read_only && integer).then_some(crate::manifest::Generated::Kind(
+        crate::manifest::GeneratedKind::Identity,
+    ))
+}
+
 /// Keywords that constrain values in ways the manifest cannot say.
 const CONSTRAINTS: &[&str] = &[
     "pattern",
@@ -1833,6 +1845,7 @@ impl<'a> Walker<'a> {
                     if primary_key.as_deref() == Some(property.as_str()) {
                         field.optional = false;
                         field.nullable = false;
+                        field.generated = generated_key(schema, &field);
                     }
                     fields.insert(property.clone(), field);
                 }

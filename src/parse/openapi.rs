@@ -48,6 +48,84 @@ use crate::manifest::{
 };
 use crate::source::{IntrospectOptions, Introspection};
 
+/// A relative server URL (`servers: [{url: "/"}]`, `/api/v3`) resolved
+/// against the URL the document was read from, as a client of the document
+/// would: `/` of `http://host:8080/api/_openapi.json` is `http://host:8080`.
+pub(crate) fn resolve_base_url(manifest: &mut Manifest, document: &url::Url) {
+    let Some(api) = manifest.api.as_mut() else {
+        return;
+    };
+    let Some(base) = api.base_url.as_deref() else {
+        return;
+    };
+    if url::Url::parse(base).is_ok() {
+        return;
+    }
+    if let Ok(mut resolved) = document.join(base) {
+        // Credentials in the address were for fetching the document.
+        let _ = resolved.set_username("");
+        let _ = resolved.set_password(None);
+        api.base_url = Some(resolved.as_str().trim_end_matches('/').to_owned());
+    }
+}
+
+/// The enums of folded resource forms are dropped (nothing uses them any
+/// more), and those named after a renamed entity (`BookRow_genre`) follow
+/// it (`book_genre`).
+fn rename_enums(
+    enums: &mut std::collections::BTreeMap<String, crate::manifest::Enum>,
+    entities: &mut std::collections::BTreeMap<String, crate::manifest::Entity>,
+    folded: &[(String, String)],
+    renames: &[(String, String)],
+) {
+    enums.retain(|name, _| {
+        !folded
+            .iter()
+            .any(|(form, _)| name.starts_with(&format!("{form}_")))
+    });
+    let mut moved: Vec<(String, String)> = Vec::new();
+    for (from, to) in renames {
+        let prefix = format!("{from}_");
+        let names: Vec<String> = enums
+            .keys()
+            .filter(|name| name.starts_with(&prefix))
+            .cloned()
+            .collect();
+        for name in names {
+            let new = format!("{to}_{}", &name[prefix.len()..]);
+            if enums.contains_key(&new) {
+                continue;
+            }
+            if let Some(definition) = enums.remove(&name) {
+                enums.insert(new.clone(), definition);
+                moved.push((name, new));
+            }
+        }
+    }
+    fn follow(field: &mut crate::manifest::Field, moved: &[(String, String)]) {
+        if let Some(name) = &field.enum_name
+            && let Some((_, new)) = moved.iter().find(|(old, _)| old == name)
+        {
+            field.enum_name = Some(new.clone());
+        }
+        if let Some(items) = &mut field.items {
+            follow(items, moved);
+        }
+        for inner in field
+            .fields
+            .iter_mut()
+            .flat_map(|fields| fields.values_mut())
+        {
+            follow(inner, moved);
+        }
+    }
+    for entity in entities.values_mut() {
+        for field in entity.fields.values_mut() {
+            follow(field, &moved);
+        }
+    }
+}
+
 /// Reads an OpenAPI or Swagger file into a manifest.
 pub fn parse(
     file: &SourceFile,
@@ -561,6 +639,7 @@ fn build(
     walker.distinct_tables(&mut entities);
 
     let mut operations = Vec::new();
+    let mut uses: Vec<Vec<String>> = Vec::new();
     for operation in outline.operations {
         if !operation.path.starts_with('/') {
             walker.note(
@@ -581,6 +660,7 @@ fn build(
             [one] => Some(one.clone()),
             _ => None,
         };
+        uses.push(named);
         operations.push(Operation {
             method: operation.method,
             path: operation.path,
@@ -591,8 +671,29 @@ fn build(
         });
     }
     serving::annotate(root, version, &walker, &mut operations);
+    let (renames, folded) = serving::fold_variants(&mut entities, &mut operations, &uses);
+    for (form, row) in &folded {
+        walker.note(
+            form,
+            "resource_form",
+            format!(
+                "`{form}` is a form of `{row}` that its operations send or answer; it is not an \
+                 entity of its own"
+            ),
+        );
+    }
+    for (from, to) in &renames {
+        walker.note(
+            from,
+            "renamed",
+            format!("the rows of `{from}` are the entity `{to}`, named after its collection"),
+        );
+    }
 
-    let (enums, ledger) = walker.finish()?;
+    let (mut enums, ledger) = walker.finish()?;
+    if !folded.is_empty() || !renames.is_empty() {
+        rename_enums(&mut enums, &mut entities, &folded, &renames);
+    }
     let manifest = Manifest {
         format: CURRENT_FORMAT,
         version: 1,

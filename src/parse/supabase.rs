@@ -74,7 +74,10 @@ pub async fn fetch(
     let result = if endpoint.postgrest {
         from_postgrest(&file, &endpoint.project)
     } else {
-        super::openapi::parse(&file, options)
+        super::openapi::parse(&file, options).map(|mut introspection| {
+            super::openapi::resolve_base_url(&mut introspection.manifest, url);
+            introspection
+        })
     };
     result.map_err(IntrospectError::Invalid)
 }

@@ -44,8 +44,10 @@ pub fn drift(manifest: &Manifest, upstream: &Manifest) -> Vec<Change> {
     let served = manifest.api.as_ref();
     let now = upstream.api.as_ref();
     let base = |api: Option<&crate::manifest::Api>| api.and_then(|api| api.base_url.clone());
+    // A relative one (a document read from a file) says nothing of where.
     if let (Some(before), Some(after)) = (base(served), base(now))
         && before != after
+        && url::Url::parse(&after).is_ok()
     {
         changes.push(Change {
             kind: ChangeKind::AlterObject {

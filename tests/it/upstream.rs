@@ -377,23 +377,37 @@ fn a_baas_upstream_is_read_written_and_filtered_through_the_http_store() {
         .args(["introspect", &spec, "--yes"])
         .assert()
         .success();
-    // The spec marks `id` read-only, which the import leaves out (ledger):
-    // say here that the upstream generates it.
+    // The spec's insert form marks `id` read-only: the import makes it
+    // generated, so creates need no id; and its relative server URL is
+    // the upstream's address.
     let manifest_path = dir.path().join("baas.toml");
-    let mut manifest = manifest::load_file(&manifest_path).unwrap().manifest;
-    let id = manifest
-        .entities
-        .get_mut("TagRow")
-        .unwrap()
-        .fields
-        .get_mut("id")
-        .unwrap();
-    id.generated = Some(manifest::Generated::Kind(manifest::GeneratedKind::Identity));
-    std::fs::write(&manifest_path, manifest::to_toml(&manifest)).unwrap();
+    let manifest = manifest::load_file(&manifest_path).unwrap().manifest;
+    assert_eq!(
+        manifest.entities["tag"].fields["id"].generated,
+        Some(manifest::Generated::Kind(manifest::GeneratedKind::Identity))
+    );
+    assert_eq!(
+        manifest.api.as_ref().unwrap().base_url.as_deref(),
+        Some(upstream.base.as_str())
+    );
+    // The entities are named as in the upstream's own manifest.
+    let names: Vec<&String> = manifest.entities.keys().collect();
+    for name in ["author", "book", "book_tag", "tag"] {
+        assert!(manifest.entities.contains_key(name), "{names:?}");
+    }
+    assert!(
+        !names.iter().any(|name| name.starts_with("Tag")
+            || name.starts_with("Author")
+            || name.starts_with("BookTag")
+            || name.starts_with("BookRow")
+            || name.starts_with("BookInsert")
+            || name.starts_with("BookList")),
+        "{names:?}"
+    );
     let served = Served::start(dir.path(), &["--upstream", &upstream.base], &[]);
 
     // Reads passed on: filter, order, page and count.
-    let path = "/api/BookRow?order=price.desc&limit=2&offset=1&count=exact&in_stock=eq.true";
+    let path = "/api/book?order=price.desc&limit=2&offset=1&count=exact&in_stock=eq.true";
     let (status, filtered, body) = served.get(path);
     let (_, _, direct) =
         upstream.get("/api/book?order=price.desc&limit=2&offset=1&count=exact&in_stock=eq.true");
@@ -401,15 +415,14 @@ fn a_baas_upstream_is_read_written_and_filtered_through_the_http_store() {
     assert_eq!(filtered, None, "a filter the upstream takes is passed on");
     assert_eq!(ids(&body), ids(&direct));
     assert_eq!(body["count"], direct["count"]);
-    let (status, _, row) = served.get("/api/BookRow/1");
+    let (status, _, row) = served.get("/api/book/1");
     assert_eq!(status, 200, "{row}");
     assert_eq!(row["title"], upstream.get("/api/book/1").2["title"]);
-    let (status, _, missing) = served.get("/api/BookRow/99999");
+    let (status, _, missing) = served.get("/api/book/99999");
     assert_eq!(status, 404, "{missing}");
 
     // Writes.
-    let (status, _, created) =
-        served.send("POST", "/api/TagRow", Some(json!({"label": "upstream"})));
+    let (status, _, created) = served.send("POST", "/api/tag", Some(json!({"label": "upstream"})));
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_i64().unwrap();
     assert_eq!(
@@ -418,7 +431,7 @@ fn a_baas_upstream_is_read_written_and_filtered_through_the_http_store() {
     );
     let (status, _, changed) = served.send(
         "PATCH",
-        &format!("/api/TagRow/{id}"),
+        &format!("/api/tag/{id}"),
         Some(json!({"label": "renamed"})),
     );
     assert_eq!(status, 200, "{changed}");
@@ -427,11 +440,11 @@ fn a_baas_upstream_is_read_written_and_filtered_through_the_http_store() {
         upstream.get(&format!("/api/tag/{id}")).2["label"],
         "renamed"
     );
-    let (status, _, _) = served.send("DELETE", &format!("/api/TagRow/{id}"), None);
+    let (status, _, _) = served.send("DELETE", &format!("/api/tag/{id}"), None);
     assert_eq!(status, 204);
     assert_eq!(upstream.get(&format!("/api/tag/{id}")).0, 404);
     assert_eq!(
-        served.send("DELETE", &format!("/api/TagRow/{id}"), None).0,
+        served.send("DELETE", &format!("/api/tag/{id}"), None).0,
         404
     );
 
@@ -447,7 +460,7 @@ fn a_baas_upstream_is_read_written_and_filtered_through_the_http_store() {
     std::fs::write(&manifest_path, manifest::to_toml(&manifest)).unwrap();
     let served = Served::start(dir.path(), &["--upstream", &upstream.base], &[]);
     let (status, filtered, body) =
-        served.get("/api/BookRow?order=price.desc&limit=2&offset=1&count=exact&in_stock=eq.true");
+        served.get("/api/book?order=price.desc&limit=2&offset=1&count=exact&in_stock=eq.true");
     assert_eq!(status, 200, "{body}");
     assert_eq!(filtered.as_deref(), Some("local; complete=true"));
     assert_eq!(ids(&body), ids(&direct));
@@ -793,24 +806,12 @@ fn pair(
     }
 }
 
-/// The upstream generates `tag` ids (its document marks them read-only).
-fn generated_tag_ids(manifest: &mut Manifest) {
-    if let Some(id) = manifest
-        .entities
-        .get_mut("TagRow")
-        .and_then(|tag| tag.fields.get_mut("id"))
-    {
-        id.generated = Some(manifest::Generated::Kind(manifest::GeneratedKind::Identity));
-    }
-}
-
 #[test]
 fn rules_narrow_lists_and_refuse_writes_on_an_upstream() {
     let pair = pair(
         None,
         |manifest, _| {
-            generated_tag_ids(manifest);
-            let tag = manifest.entities.get_mut("TagRow").unwrap();
+            let tag = manifest.entities.get_mut("tag").unwrap();
             tag.rules.list = Some("label != 'classic'".to_owned());
             tag.rules.view = Some("label != 'classic'".to_owned());
             tag.rules.create = Some("label != 'forbidden'".to_owned());
@@ -827,7 +828,7 @@ fn rules_narrow_lists_and_refuse_writes_on_an_upstream() {
             .collect()
     };
     assert!(labels(&direct).contains(&"classic".to_owned()), "{direct}");
-    let (status, _, body) = pair.served.get("/api/TagRow?limit=100");
+    let (status, _, body) = pair.served.get("/api/tag?limit=100");
     assert_eq!(status, 200, "{body}");
     let served = labels(&body);
     assert!(!served.contains(&"classic".to_owned()), "{body}");
@@ -839,10 +840,10 @@ fn rules_narrow_lists_and_refuse_writes_on_an_upstream() {
         .find(|row| row["label"] == "classic")
         .unwrap()["id"]
         .clone();
-    assert_eq!(pair.served.get(&format!("/api/TagRow/{hidden}")).0, 404);
+    assert_eq!(pair.served.get(&format!("/api/tag/{hidden}")).0, 404);
     let (status, _, problem) =
         pair.served
-            .send("POST", "/api/TagRow", Some(json!({"label": "forbidden"})));
+            .send("POST", "/api/tag", Some(json!({"label": "forbidden"})));
     assert_eq!(status, 403, "{problem}");
     let (_, _, after) = pair.upstream.get("/api/tag?label=eq.forbidden");
     assert_eq!(
@@ -857,7 +858,6 @@ fn a_before_hook_changes_the_body_the_upstream_receives() {
     let pair = pair(
         None,
         |manifest, dir| {
-            generated_tag_ids(manifest);
             std::fs::create_dir_all(dir.join("hooks")).unwrap();
             std::fs::write(
                 dir.join("hooks/tag.js"),
@@ -865,7 +865,7 @@ fn a_before_hook_changes_the_body_the_upstream_receives() {
             )
             .unwrap();
             manifest.hooks.push(manifest::Hook {
-                on: "TagRow.create.before".to_owned(),
+                on: "tag.create.before".to_owned(),
                 run: "hooks/tag.js".to_owned(),
                 timeout_ms: None,
                 memory_mb: None,
@@ -875,7 +875,7 @@ fn a_before_hook_changes_the_body_the_upstream_receives() {
     );
     let (status, _, created) =
         pair.served
-            .send("POST", "/api/TagRow", Some(json!({"label": "shouted"})));
+            .send("POST", "/api/tag", Some(json!({"label": "shouted"})));
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["label"], "SHOUTED");
     let id = created["id"].as_i64().unwrap();
@@ -921,10 +921,9 @@ fn webhooks_are_delivered_for_writes_made_through_an_upstream() {
     let pair = pair(
         None,
         |manifest, _| {
-            generated_tag_ids(manifest);
             manifest.webhooks.push(manifest::Webhook {
                 name: Some("tags".to_owned()),
-                on: vec!["TagRow.create".to_owned(), "TagRow.delete".to_owned()],
+                on: vec!["tag.create".to_owned(), "tag.delete".to_owned()],
                 url: url.clone(),
                 secret: Some("${HOOK_SECRET}".to_owned()),
                 max_attempts: None,
@@ -935,18 +934,18 @@ fn webhooks_are_delivered_for_writes_made_through_an_upstream() {
     );
     let (status, _, created) =
         pair.served
-            .send("POST", "/api/TagRow", Some(json!({"label": "hooked"})));
+            .send("POST", "/api/tag", Some(json!({"label": "hooked"})));
     assert_eq!(status, 201, "{created}");
     let event = received
         .recv_timeout(Duration::from_secs(20))
         .unwrap_or_else(|_| panic!("no delivery:\n{}", pair.served.log()));
     assert_eq!(event["type"], "create", "{event}");
-    assert_eq!(event["entity"], "TagRow", "{event}");
+    assert_eq!(event["entity"], "tag", "{event}");
     assert_eq!(event["row"]["label"], "hooked", "{event}");
     let id = created["id"].as_i64().unwrap();
     assert_eq!(
         pair.served
-            .send("DELETE", &format!("/api/TagRow/{id}"), None)
+            .send("DELETE", &format!("/api/tag/{id}"), None)
             .0,
         204
     );
@@ -960,19 +959,16 @@ fn webhooks_are_delivered_for_writes_made_through_an_upstream() {
         .output()
         .unwrap();
     let listed = String::from_utf8_lossy(&output.stdout);
-    assert!(listed.contains("TagRow.create"), "{listed}");
+    assert!(listed.contains("tag.create"), "{listed}");
 }
 
 #[test]
 fn realtime_subscribers_see_writes_made_through_an_upstream() {
     use std::io::BufRead;
-    let pair = pair(None, |manifest, _| generated_tag_ids(manifest), &[]);
-    let response = ureq::get(&format!(
-        "{}/api/_realtime?subscribe=TagRow",
-        pair.served.base
-    ))
-    .call()
-    .unwrap();
+    let pair = pair(None, |_, _| {}, &[]);
+    let response = ureq::get(&format!("{}/api/_realtime?subscribe=tag", pair.served.base))
+        .call()
+        .unwrap();
     let (sender, events) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let reader = std::io::BufReader::new(response.into_body().into_reader());
@@ -987,9 +983,9 @@ fn realtime_subscribers_see_writes_made_through_an_upstream() {
     });
     // The subscription is open once the stream answered; write after.
     std::thread::sleep(Duration::from_millis(200));
-    let (status, _, created) =
-        pair.served
-            .send("POST", "/api/TagRow", Some(json!({"label": "live"})));
+    let (status, _, created) = pair
+        .served
+        .send("POST", "/api/tag", Some(json!({"label": "live"})));
     assert_eq!(status, 201, "{created}");
     let started = Instant::now();
     loop {
@@ -998,7 +994,7 @@ fn realtime_subscribers_see_writes_made_through_an_upstream() {
             .expect("no realtime event");
         let event: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
         if event["type"] == "create" {
-            assert_eq!(event["entity"], "TagRow", "{event}");
+            assert_eq!(event["entity"], "tag", "{event}");
             assert_eq!(event["row"]["label"], "live", "{event}");
             break;
         }
@@ -1076,20 +1072,20 @@ fn counting_proxy(upstream: &str) -> (String, Arc<Mutex<Vec<String>>>) {
 
 use std::sync::{Arc, Mutex};
 
-/// `BookRow.author_id` refers to `AuthorRow` (the document of a baas
+/// `book.author_id` refers to `author` (the document of a baas
 /// upstream has no `$ref` for it), and the lists declare no `where`, so
 /// baas cannot pass a key filter on.
 fn books_by_author(manifest: &mut Manifest, ids_parameter: bool) {
     manifest
         .entities
-        .get_mut("BookRow")
+        .get_mut("book")
         .unwrap()
         .relations
         .push(manifest::Relation {
             name: None,
             fields: vec!["author_id".to_owned()],
             references: manifest::RelationTarget {
-                entity: "AuthorRow".to_owned(),
+                entity: "author".to_owned(),
                 fields: vec!["id".to_owned()],
             },
             on_delete: manifest::ReferentialAction::NoAction,
@@ -1133,7 +1129,7 @@ fn expand_reads_related_upstream_rows_by_ids_or_by_bounded_gets() {
     assert!(authors.len() > 1, "{direct}");
 
     calls.lock().unwrap().clear();
-    let (status, _, body) = pair.served.get("/api/BookRow?limit=100&expand=author");
+    let (status, _, body) = pair.served.get("/api/book?limit=100&expand=author");
     assert_eq!(status, 200, "{body}");
     for book in body["data"].as_array().unwrap() {
         assert_eq!(book["author"]["id"], book["author_id"], "{book}");
@@ -1154,12 +1150,7 @@ fn expand_reads_related_upstream_rows_by_ids_or_by_bounded_gets() {
     let path = pair.dir.path().join("baas.toml");
     let mut manifest = manifest::load_file(&path).unwrap().manifest;
     books_by_author(&mut manifest, true);
-    manifest
-        .entities
-        .get_mut("BookRow")
-        .unwrap()
-        .relations
-        .pop();
+    manifest.entities.get_mut("book").unwrap().relations.pop();
     std::fs::write(&path, manifest::to_toml(&manifest)).unwrap();
     let proxied = {
         let (url, calls) = counting_proxy(&pair.upstream.base);
@@ -1168,7 +1159,7 @@ fn expand_reads_related_upstream_rows_by_ids_or_by_bounded_gets() {
     };
     let calls = proxy.borrow().clone().unwrap();
     let served = Served::start(pair.dir.path(), &["--upstream", &proxied], &[]);
-    let (status, _, again) = served.get("/api/BookRow?limit=100&expand=author");
+    let (status, _, again) = served.get("/api/book?limit=100&expand=author");
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["data"], body["data"]);
     let made = calls.lock().unwrap().clone();
@@ -1182,17 +1173,17 @@ fn expand_reads_related_upstream_rows_by_ids_or_by_bounded_gets() {
 
 #[test]
 fn the_manifest_reloads_and_the_studio_serves_an_upstream() {
-    let pair = pair(None, |manifest, _| generated_tag_ids(manifest), &[]);
-    let (_, _, before) = pair.served.get("/api/TagRow?limit=100");
+    let pair = pair(None, |_, _| {}, &[]);
+    let (_, _, before) = pair.served.get("/api/tag?limit=100");
     let count = before["data"].as_array().unwrap().len();
     // A rule added while serving hides a row without a restart.
     let path = pair.dir.path().join("baas.toml");
     let mut manifest = manifest::load_file(&path).unwrap().manifest;
-    manifest.entities.get_mut("TagRow").unwrap().rules.list = Some("label != 'classic'".to_owned());
+    manifest.entities.get_mut("tag").unwrap().rules.list = Some("label != 'classic'".to_owned());
     std::fs::write(&path, manifest::to_toml(&manifest)).unwrap();
     let started = Instant::now();
     loop {
-        let (status, _, body) = pair.served.get("/api/TagRow?limit=100");
+        let (status, _, body) = pair.served.get("/api/tag?limit=100");
         assert_eq!(status, 200, "{body}");
         if body["data"].as_array().unwrap().len() + 1 == count {
             break;
@@ -1213,7 +1204,7 @@ fn the_manifest_reloads_and_the_studio_serves_an_upstream() {
     assert!(page.body_mut().read_to_string().unwrap().contains("<html"));
     let (status, _, schema) = studio.get("/_studio/schema.json");
     assert_eq!(status, 200, "{schema}");
-    assert!(schema.to_string().contains("TagRow"), "{schema}");
-    let (status, _, rows) = studio.get("/api/TagRow?limit=5");
+    assert!(schema.to_string().contains("tag"), "{schema}");
+    let (status, _, rows) = studio.get("/api/tag?limit=5");
     assert_eq!(status, 200, "{rows}");
 }

@@ -118,6 +118,140 @@ pub(super) fn annotate(
     }
 }
 
+/// Name pairs: (old, new) or (form, entity).
+pub(super) type Pairs = Vec<(String, String)>;
+
+/// The forms of one resource a document describes as schemas of their own
+/// (baas's own: `BookRow`, `BookInsert`, `BookUpdate`, `BookList`) are one
+/// entity: a schema named `<stem>Insert`, `<stem>Create`, `<stem>Update`,
+/// `<stem>Patch` or `<stem>List` that an operation on the collection of
+/// the rows' entity (`<stem>Row` or `<stem>`) uses is folded into it, and
+/// the rows' entity is named after the collection (`/api/book` → `book`)
+/// when the collection's last segment is the stem in snake case (else the
+/// stem). A `readOnly` key of the insert form is generated on the entity.
+/// `uses[i]` are the entities operation `i` names in its bodies.
+/// Returns the renames (old name → new name) and the folded forms.
+pub(super) fn fold_variants(
+    entities: &mut std::collections::BTreeMap<String, crate::manifest::Entity>,
+    operations: &mut [Operation],
+    uses: &[Vec<String>],
+) -> (Pairs, Pairs) {
+    const FORMS: &[&str] = &["Insert", "Create", "Update", "Patch", "List"];
+    // The rows' entity of each collection, from its list or get.
+    let mut collections: Vec<(String, String)> = Vec::new();
+    for operation in operations.iter() {
+        let (Some(entity), Some(action)) = (&operation.entity, operation.action) else {
+            continue;
+        };
+        let collection = match action {
+            OperationAction::List => operation.path.trim_end_matches('/'),
+            OperationAction::Get => match collection_of(&operation.path) {
+                Some(collection) => collection,
+                None => continue,
+            },
+            _ => continue,
+        };
+        if !collections.iter().any(|(path, _)| path == collection) {
+            collections.push((collection.to_owned(), entity.clone()));
+        }
+    }
+    let mut renames = Vec::new();
+    let mut folded: Vec<(String, String)> = Vec::new();
+    for (collection, row) in &collections {
+        let stem = row
+            .strip_suffix("Row")
+            .filter(|s| !s.is_empty())
+            .unwrap_or(row);
+        let on_collection = |path: &str| {
+            path.trim_end_matches('/') == collection || collection_of(path) == Some(collection)
+        };
+        let mut forms: Vec<String> = Vec::new();
+        for (operation, used) in operations.iter().zip(uses) {
+            if !on_collection(&operation.path) {
+                continue;
+            }
+            for name in used {
+                let is_form = name
+                    .strip_prefix(stem)
+                    .is_some_and(|suffix| FORMS.contains(&suffix));
+                if is_form && entities.contains_key(name) && !forms.contains(name) {
+                    forms.push(name.clone());
+                }
+            }
+        }
+        if forms.is_empty() {
+            continue;
+        }
+        // The key the insert form marks read-only is made upstream.
+        for form in &forms {
+            let Some(generated) = entities.get(form).and_then(|entity| {
+                let key = entity.primary_key.first()?;
+                Some((key.clone(), entity.fields.get(key)?.generated.clone()?))
+            }) else {
+                continue;
+            };
+            if let Some(field) = entities
+                .get_mut(row)
+                .and_then(|entity| entity.fields.get_mut(&generated.0))
+            {
+                field.generated.get_or_insert(generated.1);
+            }
+        }
+        for form in forms {
+            entities.remove(&form);
+            folded.push((form, row.clone()));
+        }
+        let segment = collection.rsplit('/').next().unwrap_or_default();
+        let name = if snake(stem) == segment.to_ascii_lowercase() {
+            segment.to_owned()
+        } else {
+            stem.to_owned()
+        };
+        if name != *row && !entities.contains_key(&name) {
+            renames.push((row.clone(), name));
+        }
+    }
+    let renamed = |name: &str| -> String {
+        let row = folded
+            .iter()
+            .find(|(form, _)| form == name)
+            .map_or(name, |(_, row)| row.as_str());
+        renames
+            .iter()
+            .find(|(from, _)| from == row)
+            .map_or_else(|| row.to_owned(), |(_, to)| to.clone())
+    };
+    for (from, to) in &renames {
+        if let Some(mut entity) = entities.remove(from) {
+            entity.table = to.clone();
+            entities.insert(to.clone(), entity);
+        }
+    }
+    for entity in entities.values_mut() {
+        for relation in &mut entity.relations {
+            relation.references.entity = renamed(&relation.references.entity);
+        }
+    }
+    for operation in operations.iter_mut() {
+        if let Some(entity) = &operation.entity {
+            operation.entity = Some(renamed(entity));
+        }
+    }
+    (renames, folded)
+}
+
+/// `BookTag` → `book_tag`.
+fn snake(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (index, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && index > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 /// For `/pets/{id}`, `/pets`; `None` when the last segment is no parameter.
 fn collection_of(path: &str) -> Option<&str> {
     let (collection, last) = path.trim_end_matches('/').rsplit_once('/')?;
