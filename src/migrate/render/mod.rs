@@ -23,6 +23,7 @@ use crate::manifest::{Entity, EntityKind, Field, FieldType, Manifest, Relation, 
 mod mongo;
 mod mysql;
 mod postgres;
+mod sql;
 mod sqlite;
 
 /// The engine a script is written for.
@@ -636,6 +637,14 @@ impl<'a> Cx<'a> {
             .collect()
     }
 
+    /// The safety and reason of the change `kind` (one of this script's).
+    pub fn reason_of(&self, kind: &ChangeKind) -> Option<(crate::diff::Safety, String)> {
+        self.changes
+            .iter()
+            .find(|c| std::ptr::eq(&c.kind, kind))
+            .map(|c| (c.safety, c.reason.clone()))
+    }
+
     /// The comment of a statement that recreates `what` in a down script.
     pub fn restore_note(&self, what: &str) -> Option<String> {
         self.restoring.then(|| {
@@ -841,7 +850,7 @@ pub(crate) fn expression(
     cx: &Cx<'_>,
     manifest: &Manifest,
     sql: &str,
-    functions: &[&str],
+    functions: &dyn Fn(&str) -> bool,
 ) -> Option<String> {
     if cx.same_engine(manifest) {
         return Some(sql.to_owned());
@@ -876,8 +885,7 @@ pub(crate) fn expression(
         .windows(2)
         .any(|pair| match pair {
             [Token::Word(word), Token::LParen] => {
-                word.quote_style.is_none()
-                    && !functions.contains(&word.value.to_ascii_lowercase().as_str())
+                word.quote_style.is_none() && !functions(&word.value.to_ascii_lowercase())
             }
             _ => false,
         });

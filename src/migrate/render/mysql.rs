@@ -19,9 +19,10 @@
 
 use std::collections::BTreeSet;
 
+use super::sql::{AlterConstraints, DdlRenderer, TablePlan, action, columns_of, uses_enum};
 use super::{
-    Cx, RenderError, Statement, Target, expression, float_literal, is_view, object, portable_field,
-    string_literal, view_order, views_using,
+    Cx, RenderError, Statement, Target, float_literal, is_view, object, portable_field,
+    string_literal,
 };
 use crate::dialect::Dialect as _;
 use crate::dialect::mysql::MysqlDialect;
@@ -43,23 +44,11 @@ fn table(entity: &Entity) -> String {
 /// The characters of a `TEXT`/`BLOB` column an index covers.
 const PREFIX_LENGTH: u32 = 255;
 
+/// Functions MySQL has beyond the shared ones.
 const MYSQL_FUNCTIONS: &[&str] = &[
-    "abs",
-    "coalesce",
     "ifnull",
-    "nullif",
-    "length",
     "char_length",
     "character_length",
-    "lower",
-    "upper",
-    "trim",
-    "ltrim",
-    "rtrim",
-    "substr",
-    "substring",
-    "replace",
-    "round",
     "floor",
     "ceil",
     "least",
@@ -73,50 +62,268 @@ const MYSQL_FUNCTIONS: &[&str] = &[
     "json_valid",
     "left",
     "right",
-    "cast",
-    "in",
-    "like",
-    "between",
-    "exists",
-    "and",
-    "or",
-    "not",
-    "is",
-    "null",
-    "case",
-    "when",
-    "then",
-    "else",
-    "end",
     "regexp",
 ];
 
+/// The MySQL and MariaDB renderer: what it writes unlike the other SQL
+/// engines.
+pub(super) struct MysqlRenderer;
+
+impl DdlRenderer for MysqlRenderer {
+    fn name(&self) -> &'static str {
+        "MySQL"
+    }
+
+    fn quote(&self, name: &str) -> String {
+        quote(name)
+    }
+
+    fn functions(&self) -> &'static [&'static str] {
+        MYSQL_FUNCTIONS
+    }
+
+    fn create_table(
+        &self,
+        cx: &mut Cx<'_>,
+        manifest: &Manifest,
+        name: &str,
+        entity: &Entity,
+    ) -> String {
+        let mut lines = Vec::new();
+        for (field_name, field) in &entity.fields {
+            lines.push(column_definition(
+                cx, manifest, name, entity, field_name, field,
+            ));
+        }
+        if !entity.primary_key.is_empty() {
+            lines.push(format!(
+                "PRIMARY KEY ({})",
+                key_parts(cx, manifest, name, entity, &entity.primary_key)
+            ));
+            if let Some(key_name) = &entity.primary_key_name
+                && !cx.same_engine(manifest)
+            {
+                cx.lossy(format!(
+                    "{name}: MySQL names every primary key PRIMARY; `{key_name}` is not kept"
+                ));
+            }
+        }
+        for (field_name, field) in &entity.fields {
+            if field.unique {
+                lines.push(format!(
+                    "UNIQUE KEY {} ({})",
+                    quote(field.column_name(field_name)),
+                    key_parts(cx, manifest, name, entity, std::slice::from_ref(field_name))
+                ));
+            }
+        }
+        for unique in &entity.uniques {
+            let index = unique
+                .name
+                .clone()
+                .unwrap_or_else(|| columns_of(entity, &unique.fields)[0].to_owned());
+            if Cx::source_target(manifest) != Some(Target::Mysql) {
+                cx.lossy(format!(
+                    "{name}: MySQL keeps the unique constraint on ({}) as unique index `{index}`",
+                    unique.fields.join(", ")
+                ));
+            }
+            lines.push(format!(
+                "UNIQUE KEY {} ({})",
+                quote(&index),
+                key_parts(cx, manifest, name, entity, &unique.fields)
+            ));
+        }
+        lines.extend(MysqlRenderer.check_constraints(cx, manifest, name, entity));
+        let comment = entity
+            .comment
+            .as_ref()
+            .map(|c| format!(" COMMENT={}", string_literal(c, true)))
+            .unwrap_or_default();
+        if entity.row_level_security {
+            cx.lossy(format!("{name}: MySQL has no row-level security"));
+        }
+        format!(
+            "CREATE TABLE {} (\n    {}\n) ENGINE=InnoDB {}{comment}",
+            table(entity),
+            lines.join(",\n    "),
+            table_charset(entity)
+        )
+    }
+
+    fn create_index(
+        &self,
+        cx: &mut Cx<'_>,
+        manifest: &Manifest,
+        entity_name: &str,
+        entity: &Entity,
+        index: &Index,
+    ) -> Option<Statement> {
+        let here = format!("{entity_name}.{}", index.name);
+        let same = cx.same_engine(manifest);
+        let kind = match index
+            .method
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("fulltext") => "FULLTEXT ",
+            Some("spatial") => "SPATIAL ",
+            Some(other) if !same => {
+                cx.lossy(format!(
+                    "{here}: MySQL has no `{other}` indexes; created as a plain index"
+                ));
+                ""
+            }
+            _ => "",
+        };
+        if index.predicate.is_some() {
+            if index.unique {
+                cx.lossy(format!(
+                    "{here}: MySQL has no partial indexes; the unique index is left out"
+                ));
+                return None;
+            }
+            cx.lossy(format!(
+                "{here}: MySQL has no partial indexes; the index covers every row"
+            ));
+        }
+        if index.expire_after_seconds.is_some() {
+            cx.lossy(format!(
+                "{here}: MySQL does not expire rows; `expire_after_seconds` is left out"
+            ));
+        }
+        let mut parts = Vec::new();
+        for part in &index.fields {
+            match part {
+                IndexPart::Field {
+                    field,
+                    order,
+                    collation,
+                } => {
+                    let mut text = match entity.fields.get(field) {
+                        Some(_) if kind.is_empty() => key_parts(
+                            cx,
+                            manifest,
+                            entity_name,
+                            entity,
+                            std::slice::from_ref(field),
+                        ),
+                        Some(definition) => quote(definition.column_name(field)),
+                        None => quote(field),
+                    };
+                    if collation.is_some() {
+                        cx.lossy(format!("{here}: per-key collations are left out"));
+                    }
+                    if *order == Some(SortOrder::Desc) {
+                        text.push_str(" DESC");
+                    }
+                    parts.push(text);
+                }
+                IndexPart::Expression { sql, .. } => {
+                    cx.lossy(format!(
+                        "{here}: MariaDB indexes no expressions (`{sql}`); the index is left out"
+                    ));
+                    return None;
+                }
+            }
+        }
+        Some(Statement::new(format!(
+            "CREATE {}{kind}INDEX {} ON {} ({})",
+            if index.unique { "UNIQUE " } else { "" },
+            quote(&index.name),
+            table(entity),
+            parts.join(", ")
+        )))
+    }
+
+    fn view_query_separator(&self) -> &'static str {
+        " "
+    }
+}
+
+impl AlterConstraints for MysqlRenderer {
+    fn relation_name(&self, manifest: &Manifest, entity: &Entity, relation: &Relation) -> String {
+        relation_name(manifest, entity, relation)
+    }
+
+    fn check_name(&self, entity: &Entity, position: usize) -> String {
+        check_name(entity, position)
+    }
+
+    fn add_foreign_key(
+        &self,
+        cx: &mut Cx<'_>,
+        manifest: &Manifest,
+        entity_name: &str,
+        entity: &Entity,
+        relation: &Relation,
+    ) -> Option<Statement> {
+        MysqlRenderer.referenced(cx, manifest, entity_name, relation)?;
+        let name = relation_name(manifest, entity, relation);
+        if relation.name.as_ref().is_some_and(|own| own != &name) {
+            cx.lossy(format!(
+                "{entity_name}: foreign-key names are per database in MySQL; `{}` is created as `{name}`",
+                relation.name.as_deref().unwrap_or_default()
+            ));
+        }
+        let mut text =
+            MysqlRenderer.foreign_key_clause(cx, manifest, entity_name, entity, relation, &name)?;
+        // MySQL reports a missing action as RESTRICT: NO ACTION is written out.
+        for (label, value) in [
+            ("DELETE", relation.on_delete),
+            ("UPDATE", relation.on_update),
+        ] {
+            match value {
+                ReferentialAction::SetDefault => cx.lossy(format!(
+                    "{entity_name}: InnoDB refuses ON {label} SET DEFAULT; foreign key `{name}` takes NO ACTION"
+                )),
+                other => text.push_str(&format!(" ON {label} {}", action(other))),
+            }
+        }
+        if relation.deferrable {
+            cx.lossy(format!(
+                "{entity_name}: MySQL checks foreign keys at once; `{name}` is not deferrable"
+            ));
+        }
+        // MySQL adds an index named after the foreign key when no index starts
+        // with its columns.
+        let covered = entity.primary_key.starts_with(&relation.fields)
+            || entity.indexes.iter().any(|index| {
+                index.predicate.is_none()
+                    && index.fields.len() >= relation.fields.len()
+                    && relation.fields.iter().zip(&index.fields).all(
+                        |(f, part)| matches!(part, IndexPart::Field { field, .. } if field == f),
+                    )
+            })
+            || entity
+                .uniques
+                .iter()
+                .any(|u| u.fields.starts_with(&relation.fields))
+            || matches!(relation.fields.as_slice(), [single] if entity.fields.get(single).is_some_and(|f| f.unique));
+        if !covered {
+            cx.lossy(format!(
+                "{entity_name}: MySQL adds index `{name}` for its foreign key ({})",
+                relation.fields.join(", ")
+            ));
+        }
+        Some(Statement::new(text))
+    }
+
+    fn drop_foreign_key_clause(&self) -> &'static str {
+        "DROP FOREIGN KEY"
+    }
+}
+
 pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
-    let plan = Plan::new(cx);
+    let (plan, changed_enums) = plan(cx);
     let mut out = Vec::new();
 
     // 1. Views that go away, change, or read a table that changes.
-    let mut drop_views: Vec<&str> = view_order(cx.before, &plan.old_views);
-    drop_views.reverse();
-    for name in drop_views {
-        let view = &cx.before.entities[name];
-        out.push(Statement::new(format!(
-            "DROP VIEW IF EXISTS {}",
-            table(view)
-        )));
-    }
+    MysqlRenderer.drop_views(cx, &plan.old_views, &mut out);
 
     // 2. Foreign keys that go away, or that block a drop.
-    for (entity_name, relation) in &plan.dropped_relations {
-        let Some(entity) = cx.before.entities.get(entity_name) else {
-            continue;
-        };
-        out.push(Statement::new(format!(
-            "ALTER TABLE {} DROP FOREIGN KEY {}",
-            table(entity),
-            quote(&relation_name(cx.before, entity, relation))
-        )));
-    }
+    MysqlRenderer.drop_foreign_keys(cx, &plan.dropped_relations, &mut out);
 
     // 3. Indexes, uniques, checks and keys that go away from tables that stay.
     for (name, kind) in plan.changes_of_altered(cx) {
@@ -147,37 +354,14 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 )));
             }
             ChangeKind::DropCheck { sql, .. } => {
-                if let Some(position) = old
-                    .checks
-                    .iter()
-                    .position(|c| crate::diff::sql_eq(&c.sql, sql))
-                {
-                    out.push(Statement::new(format!(
-                        "ALTER TABLE {} DROP CONSTRAINT {}",
-                        table(old),
-                        quote(&check_name(old, position))
-                    )));
-                }
+                out.extend(MysqlRenderer.drop_check(old, sql));
             }
             _ => {}
         }
     }
 
     // 4. Tables that go away.
-    for name in &plan.dropped {
-        let Some(entity) = cx.before.entities.get(name) else {
-            continue;
-        };
-        if is_view(entity) {
-            continue;
-        }
-        out.push(
-            Statement::new(format!("DROP TABLE {}", table(entity))).destructive(format!(
-                "drops table `{}` and every row in it",
-                entity.table
-            )),
-        );
-    }
+    MysqlRenderer.drop_tables(cx, &plan.dropped, &mut out);
 
     // 5. Renames.
     for name in &plan.altered {
@@ -194,44 +378,15 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 table(new)
             )));
         }
-        for (field_name, field) in &new.fields {
-            let old_name = cx.old_field_name(name, field_name);
-            if let Some(old_field) = old.fields.get(old_name)
-                && old_field.column_name(old_name) != field.column_name(field_name)
-            {
-                out.push(Statement::new(format!(
-                    "ALTER TABLE {} RENAME COLUMN {} TO {}",
-                    table(new),
-                    quote(old_field.column_name(old_name)),
-                    quote(field.column_name(field_name))
-                )));
-            }
-        }
+        MysqlRenderer.rename_columns(cx, name, old, new, &mut out);
     }
 
     // 6. New tables, with their indexes.
-    for name in &plan.created {
-        let Some(entity) = cx.after.entities.get(name) else {
-            continue;
-        };
-        if is_view(entity) {
-            continue;
-        }
-        let mut create = Statement::new(create_table(cx, cx.after, name, entity));
-        if let Some(note) = cx.restore_note(&format!("table `{}`", entity.table)) {
-            create = create.note(note);
-        }
-        out.push(create);
-        for index in &entity.indexes {
-            if let Some(statement) = create_index(cx, cx.after, name, entity, index) {
-                out.push(statement);
-            }
-        }
-    }
+    MysqlRenderer.create_tables(cx, &plan.created, &mut out);
 
     // 7. Columns of tables that stay, and the columns of changed enums.
     for name in plan.altered.clone() {
-        alter_columns(cx, &name, &plan, &mut out);
+        alter_columns(cx, &name, &changed_enums, &mut out);
     }
 
     // 8. Keys, uniques, checks and indexes that appear on tables that stay.
@@ -245,7 +400,8 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
         match kind {
             ChangeKind::AddIndex { index, .. } => {
                 if let Some(found) = new.indexes.iter().find(|i| &i.name == index)
-                    && let Some(statement) = create_index(cx, cx.after, &name, new, found)
+                    && let Some(statement) =
+                        MysqlRenderer.create_index(cx, cx.after, &name, new, found)
                 {
                     out.push(statement);
                 }
@@ -271,18 +427,7 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 }
             }
             ChangeKind::AddCheck { sql, .. } => {
-                if let Some(position) = new
-                    .checks
-                    .iter()
-                    .position(|c| crate::diff::sql_eq(&c.sql, sql))
-                    && let Some(text) = check_sql(cx, cx.after, &name, &new.checks[position].sql)
-                {
-                    out.push(Statement::new(format!(
-                        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({text})",
-                        table(new),
-                        quote(&check_name(new, position))
-                    )));
-                }
+                out.extend(MysqlRenderer.add_check(cx, &name, new, sql));
             }
             ChangeKind::ChangePrimaryKey { before, after, .. } => {
                 let mut steps = Vec::new();
@@ -290,7 +435,10 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                     steps.push("DROP PRIMARY KEY".to_owned());
                 }
                 if !after.is_empty() {
-                    steps.push(format!("ADD PRIMARY KEY ({})", column_list(new, after)));
+                    steps.push(format!(
+                        "ADD PRIMARY KEY ({})",
+                        MysqlRenderer.column_list(new, after)
+                    ));
                 }
                 let _ = old;
                 out.push(Statement::new(format!(
@@ -304,22 +452,10 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     }
 
     // 9. Foreign keys, once every table and index exists.
-    for (entity_name, relation) in &plan.added_relations {
-        let Some(entity) = cx.after.entities.get(entity_name) else {
-            continue;
-        };
-        if let Some(statement) = add_foreign_key(cx, cx.after, entity_name, entity, relation) {
-            out.push(statement);
-        }
-    }
+    MysqlRenderer.add_foreign_keys(cx, &plan.added_relations, &mut out);
 
     // 10. Views.
-    for name in view_order(cx.after, &plan.new_views) {
-        let view = &cx.after.entities[name];
-        if let Some(statement) = create_view(cx, cx.after, name, view) {
-            out.push(statement);
-        }
-    }
+    MysqlRenderer.create_views(cx, &plan.new_views, &mut out);
 
     // 11. Table comments.
     for name in &plan.altered {
@@ -363,157 +499,71 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     Ok(out)
 }
 
-struct Plan {
-    created: Vec<String>,
-    dropped: Vec<String>,
-    altered: Vec<String>,
-    old_views: BTreeSet<String>,
-    new_views: BTreeSet<String>,
-    dropped_relations: Vec<(String, Relation)>,
-    added_relations: Vec<(String, Relation)>,
-    /// Enums whose values change: every column using one is modified.
-    changed_enums: BTreeSet<String>,
-}
-
-impl Plan {
-    fn new(cx: &mut Cx<'_>) -> Self {
-        let mut plan = Self {
-            created: Vec::new(),
-            dropped: Vec::new(),
-            altered: Vec::new(),
-            old_views: BTreeSet::new(),
-            new_views: BTreeSet::new(),
-            dropped_relations: Vec::new(),
-            added_relations: Vec::new(),
-            changed_enums: BTreeSet::new(),
-        };
-        let mut altered = BTreeSet::new();
-        for change in cx.changes {
-            match &change.kind {
-                ChangeKind::AddEntity { entity } => plan.created.push(entity.clone()),
-                ChangeKind::DropEntity { entity } => plan.dropped.push(entity.clone()),
-                ChangeKind::AddEnumValue { name, .. }
-                | ChangeKind::RemoveEnumValue { name, .. } => {
-                    plan.changed_enums.insert(name.clone());
-                }
-                kind => {
-                    if let Some(entity) = super::change_entity(kind) {
-                        altered.insert(entity.to_owned());
-                    }
-                }
-            }
+/// The order of work, and the enums whose values change (every column
+/// using one is modified).
+fn plan(cx: &Cx<'_>) -> (TablePlan, BTreeSet<String>) {
+    let mut changed_enums = BTreeSet::new();
+    for change in cx.changes {
+        if let ChangeKind::AddEnumValue { name, .. } | ChangeKind::RemoveEnumValue { name, .. } =
+            &change.kind
+        {
+            changed_enums.insert(name.clone());
         }
-        for enum_name in &plan.changed_enums {
-            for (name, entity) in &cx.after.entities {
-                if !is_view(entity) && entity.fields.values().any(|f| uses_enum(f, enum_name)) {
-                    altered.insert(name.clone());
-                }
-            }
-        }
-        for name in altered {
-            if plan.created.contains(&name) {
-                continue;
-            }
-            let old_kind = cx.old_entity(&name).map(|e| e.kind);
-            let new_kind = cx.after.entities.get(&name).map(|e| e.kind);
-            if old_kind.is_some() && new_kind.is_some() && old_kind != new_kind {
-                plan.dropped.push(cx.old_entity_name(&name).to_owned());
-                plan.created.push(name);
-            } else if new_kind.is_some() {
-                plan.altered.push(name);
-            }
-        }
-
-        let mut touched: BTreeSet<String> = BTreeSet::new();
-        for name in plan.altered.iter() {
-            if let Some(old) = cx.old_entity(name)
-                && !is_view(old)
-            {
-                touched.insert(old.table.clone());
-            }
-        }
-        for name in &plan.dropped {
-            if let Some(entity) = cx.before.entities.get(name) {
-                touched.insert(entity.table.clone());
-            }
-        }
-        plan.old_views = views_using(cx.before, &touched);
-        for name in plan.altered.iter().chain(&plan.dropped) {
-            let old_name = cx.old_entity_name(name).to_owned();
-            if cx.before.entities.get(&old_name).is_some_and(is_view) {
-                plan.old_views.insert(old_name);
-            }
-        }
+    }
+    let mut enum_tables = BTreeSet::new();
+    for enum_name in &changed_enums {
         for (name, entity) in &cx.after.entities {
-            if !is_view(entity) {
-                continue;
-            }
-            let old_name = cx.old_entity_name(name).to_owned();
-            let recreated = plan.old_views.contains(&old_name) && !plan.dropped.contains(&old_name)
-                || plan.created.contains(name)
-                || plan.altered.contains(name);
-            if recreated {
-                plan.new_views.insert(name.clone());
+            if !is_view(entity) && entity.fields.values().any(|f| uses_enum(f, enum_name)) {
+                enum_tables.insert(name.clone());
             }
         }
+    }
+    let mut plan = TablePlan::new(cx, enum_tables);
 
-        (plan.dropped_relations, plan.added_relations) = cx.moved_relations(&plan.dropped);
-        // Foreign keys into a changing primary key, or onto a column whose
-        // type changes, are dropped first and added again.
-        for change in cx.changes {
-            let (entity, fields): (&String, Vec<String>) = match &change.kind {
-                ChangeKind::ChangePrimaryKey { entity, before, .. } => (entity, before.clone()),
-                ChangeKind::AlterField { entity, field, .. } => (entity, vec![field.clone()]),
-                _ => continue,
-            };
-            let old_name = cx.old_entity_name(entity).to_owned();
-            for (other_name, other) in &cx.before.entities {
-                for relation in &other.relations {
-                    let into = relation.references.entity == old_name
-                        && relation
-                            .references
-                            .fields
-                            .iter()
-                            .any(|f| fields.contains(f));
-                    let from = other_name == &old_name
-                        && matches!(change.kind, ChangeKind::AlterField { .. })
-                        && relation.fields.iter().any(|f| fields.contains(f));
-                    if (into || from)
-                        && !plan
-                            .dropped_relations
-                            .iter()
-                            .any(|(n, r)| n == other_name && r == relation)
-                    {
-                        plan.dropped_relations
-                            .push((other_name.clone(), relation.clone()));
-                    }
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    for name in plan.altered.iter() {
+        if let Some(old) = cx.old_entity(name)
+            && !is_view(old)
+        {
+            touched.insert(old.table.clone());
+        }
+    }
+    for name in &plan.dropped {
+        if let Some(entity) = cx.before.entities.get(name) {
+            touched.insert(entity.table.clone());
+        }
+    }
+    plan.find_views(cx, &touched);
+
+    plan.find_relations(cx);
+    // Foreign keys into a changing primary key, or onto a column whose
+    // type changes, are dropped first and added again.
+    for change in cx.changes {
+        let (entity, fields): (&String, Vec<String>) = match &change.kind {
+            ChangeKind::ChangePrimaryKey { entity, before, .. } => (entity, before.clone()),
+            ChangeKind::AlterField { entity, field, .. } => (entity, vec![field.clone()]),
+            _ => continue,
+        };
+        let old_name = cx.old_entity_name(entity).to_owned();
+        for (other_name, other) in &cx.before.entities {
+            for relation in &other.relations {
+                let into = relation.references.entity == old_name
+                    && relation
+                        .references
+                        .fields
+                        .iter()
+                        .any(|f| fields.contains(f));
+                let from = other_name == &old_name
+                    && matches!(change.kind, ChangeKind::AlterField { .. })
+                    && relation.fields.iter().any(|f| fields.contains(f));
+                if into || from {
+                    plan.drop_relation(other_name, relation);
                 }
             }
         }
-        cx.restore_relations(
-            &plan.dropped,
-            &plan.created,
-            &plan.dropped_relations,
-            &mut plan.added_relations,
-        );
-        plan
     }
-
-    fn changes_of_altered<'c>(&self, cx: &Cx<'c>) -> Vec<(String, &'c ChangeKind)> {
-        self.altered
-            .iter()
-            .flat_map(|name| {
-                cx.changes_of(name)
-                    .into_iter()
-                    .map(move |kind| (name.clone(), kind))
-            })
-            .collect()
-    }
-}
-
-fn uses_enum(field: &Field, name: &str) -> bool {
-    field.enum_name.as_deref() == Some(name)
-        || field.items.as_ref().is_some_and(|i| uses_enum(i, name))
+    plan.restore_relations(cx);
+    (plan, changed_enums)
 }
 
 /// A check's name: its own, or MySQL's pattern `<table>_chk_<n>`.
@@ -561,26 +611,6 @@ fn relation_name(manifest: &Manifest, entity: &Entity, relation: &Relation) -> S
     }
 }
 
-fn columns_of<'e>(entity: &'e Entity, fields: &'e [String]) -> Vec<&'e str> {
-    fields
-        .iter()
-        .map(|f| {
-            entity
-                .fields
-                .get(f)
-                .map_or(f.as_str(), |field| field.column_name(f))
-        })
-        .collect()
-}
-
-fn column_list(entity: &Entity, fields: &[String]) -> String {
-    columns_of(entity, fields)
-        .into_iter()
-        .map(quote)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Whether MySQL keeps `field` as `TEXT`/`BLOB`/`JSON` (no plain index, no
 /// literal default).
 fn is_blob(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) -> bool {
@@ -616,86 +646,6 @@ fn key_parts(
         .join(", ")
 }
 
-fn action(action: ReferentialAction) -> &'static str {
-    match action {
-        ReferentialAction::NoAction => "NO ACTION",
-        ReferentialAction::Restrict => "RESTRICT",
-        ReferentialAction::Cascade => "CASCADE",
-        ReferentialAction::SetNull => "SET NULL",
-        ReferentialAction::SetDefault => "SET DEFAULT",
-    }
-}
-
-fn create_table(cx: &mut Cx<'_>, manifest: &Manifest, name: &str, entity: &Entity) -> String {
-    let mut lines = Vec::new();
-    for (field_name, field) in &entity.fields {
-        lines.push(column_definition(
-            cx, manifest, name, entity, field_name, field,
-        ));
-    }
-    if !entity.primary_key.is_empty() {
-        lines.push(format!(
-            "PRIMARY KEY ({})",
-            key_parts(cx, manifest, name, entity, &entity.primary_key)
-        ));
-        if let Some(key_name) = &entity.primary_key_name
-            && !cx.same_engine(manifest)
-        {
-            cx.lossy(format!(
-                "{name}: MySQL names every primary key PRIMARY; `{key_name}` is not kept"
-            ));
-        }
-    }
-    for (field_name, field) in &entity.fields {
-        if field.unique {
-            lines.push(format!(
-                "UNIQUE KEY {} ({})",
-                quote(field.column_name(field_name)),
-                key_parts(cx, manifest, name, entity, std::slice::from_ref(field_name))
-            ));
-        }
-    }
-    for unique in &entity.uniques {
-        let index = unique
-            .name
-            .clone()
-            .unwrap_or_else(|| columns_of(entity, &unique.fields)[0].to_owned());
-        if Cx::source_target(manifest) != Some(Target::Mysql) {
-            cx.lossy(format!(
-                "{name}: MySQL keeps the unique constraint on ({}) as unique index `{index}`",
-                unique.fields.join(", ")
-            ));
-        }
-        lines.push(format!(
-            "UNIQUE KEY {} ({})",
-            quote(&index),
-            key_parts(cx, manifest, name, entity, &unique.fields)
-        ));
-    }
-    for (position, check) in entity.checks.iter().enumerate() {
-        if let Some(text) = check_sql(cx, manifest, name, &check.sql) {
-            lines.push(format!(
-                "CONSTRAINT {} CHECK ({text})",
-                quote(&check_name(entity, position))
-            ));
-        }
-    }
-    let comment = entity
-        .comment
-        .as_ref()
-        .map(|c| format!(" COMMENT={}", string_literal(c, true)))
-        .unwrap_or_default();
-    if entity.row_level_security {
-        cx.lossy(format!("{name}: MySQL has no row-level security"));
-    }
-    format!(
-        "CREATE TABLE {} (\n    {}\n) ENGINE=InnoDB {}{comment}",
-        table(entity),
-        lines.join(",\n    "),
-        table_charset(entity)
-    )
-}
-
 /// The character set a collation belongs to: its name up to the first `_`
 /// (`utf8mb4_bin` → `utf8mb4`, `latin1_swedish_ci` → `latin1`).
 fn charset_of(collation: &str) -> &str {
@@ -713,17 +663,6 @@ fn table_charset(entity: &Entity) -> String {
         ),
         None => "DEFAULT CHARSET=utf8mb4".to_owned(),
     }
-}
-
-fn check_sql(cx: &mut Cx<'_>, manifest: &Manifest, entity: &str, sql: &str) -> Option<String> {
-    let text = expression(cx, manifest, sql, MYSQL_FUNCTIONS);
-    if text.is_none() {
-        cx.lossy(format!(
-            "{entity}: CHECK `{sql}` is written in {} SQL that MySQL does not read; left out",
-            Cx::source_target(manifest).map_or("another engine's", Target::name)
-        ));
-    }
-    text
 }
 
 /// A column as `CREATE TABLE`, `ADD COLUMN` or `MODIFY COLUMN` declares it.
@@ -755,16 +694,13 @@ fn column_definition(
         }
     }
     let computed = matches!(&field.generated, Some(Generated::Computed { .. }));
-    if let Some(Generated::Computed { sql, stored }) = &field.generated {
-        match expression(cx, manifest, sql, MYSQL_FUNCTIONS) {
-            Some(sql) => parts.push(format!(
-                "GENERATED ALWAYS AS ({sql}) {}",
-                if *stored { "STORED" } else { "VIRTUAL" }
-            )),
-            None => cx.lossy(format!(
-                "{here}: the generated expression `{sql}` is not MySQL SQL; the column is a plain column"
-            )),
-        }
+    if let Some(Generated::Computed { stored, .. }) = &field.generated
+        && let Some(sql) = MysqlRenderer.computed_expression(cx, manifest, &here, field)
+    {
+        parts.push(format!(
+            "GENERATED ALWAYS AS ({sql}) {}",
+            if *stored { "STORED" } else { "VIRTUAL" }
+        ));
     }
     if !computed {
         parts.push(if field.nullable { "NULL" } else { "NOT NULL" }.into());
@@ -795,7 +731,7 @@ fn column_definition(
         }
     }
     if let Some(on_update) = &field.on_update {
-        match expression(cx, manifest, on_update, MYSQL_FUNCTIONS) {
+        match MysqlRenderer.expression(cx, manifest, on_update) {
             Some(sql) => parts.push(format!("ON UPDATE {sql}")),
             None => cx.lossy(format!(
                 "{here}: ON UPDATE `{on_update}` is not MySQL SQL; left out"
@@ -941,222 +877,41 @@ fn default_sql(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) 
             };
             Some(if blob { format!("({text})") } else { text })
         }
-        DefaultValue::Sql { sql } => match expression(cx, manifest, sql, MYSQL_FUNCTIONS) {
-            Some(text) => {
-                let upper = text.trim().to_ascii_uppercase();
-                let bare = upper.starts_with("CURRENT_TIMESTAMP")
-                    || upper.starts_with("CURRENT_DATE")
-                    || upper.starts_with("CURRENT_TIME")
-                    || upper == "NULL"
-                    || text.trim().starts_with('\'')
-                    || text.trim().parse::<f64>().is_ok();
-                if field.ty == FieldType::Date
-                    && upper == "CURRENT_DATE"
-                    && !cx.same_engine(manifest)
-                {
-                    // MariaDB takes `curdate()` as a default expression.
-                    return Some("(curdate())".into());
+        DefaultValue::Sql { sql } => {
+            match MysqlRenderer.default_expression(cx, manifest, here, sql) {
+                Some(text) => {
+                    let upper = text.trim().to_ascii_uppercase();
+                    let bare = upper.starts_with("CURRENT_TIMESTAMP")
+                        || upper.starts_with("CURRENT_DATE")
+                        || upper.starts_with("CURRENT_TIME")
+                        || upper == "NULL"
+                        || text.trim().starts_with('\'')
+                        || text.trim().parse::<f64>().is_ok();
+                    if field.ty == FieldType::Date
+                        && upper == "CURRENT_DATE"
+                        && !cx.same_engine(manifest)
+                    {
+                        // MariaDB takes `curdate()` as a default expression.
+                        return Some("(curdate())".into());
+                    }
+                    Some(if bare && !blob {
+                        text
+                    } else {
+                        format!("({text})")
+                    })
                 }
-                Some(if bare && !blob {
-                    text
-                } else {
-                    format!("({text})")
-                })
+                None => None,
             }
-            None => {
-                cx.lossy(format!(
-                    "{here}: the default `{sql}` is not MySQL SQL; left out"
-                ));
-                None
-            }
-        },
+        }
     }
 }
 
-fn create_index(
+fn alter_columns(
     cx: &mut Cx<'_>,
-    manifest: &Manifest,
-    entity_name: &str,
-    entity: &Entity,
-    index: &Index,
-) -> Option<Statement> {
-    let here = format!("{entity_name}.{}", index.name);
-    let same = cx.same_engine(manifest);
-    let kind = match index
-        .method
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("fulltext") => "FULLTEXT ",
-        Some("spatial") => "SPATIAL ",
-        Some(other) if !same => {
-            cx.lossy(format!(
-                "{here}: MySQL has no `{other}` indexes; created as a plain index"
-            ));
-            ""
-        }
-        _ => "",
-    };
-    if index.predicate.is_some() {
-        if index.unique {
-            cx.lossy(format!(
-                "{here}: MySQL has no partial indexes; the unique index is left out"
-            ));
-            return None;
-        }
-        cx.lossy(format!(
-            "{here}: MySQL has no partial indexes; the index covers every row"
-        ));
-    }
-    if index.expire_after_seconds.is_some() {
-        cx.lossy(format!(
-            "{here}: MySQL does not expire rows; `expire_after_seconds` is left out"
-        ));
-    }
-    let mut parts = Vec::new();
-    for part in &index.fields {
-        match part {
-            IndexPart::Field {
-                field,
-                order,
-                collation,
-            } => {
-                let mut text = match entity.fields.get(field) {
-                    Some(_) if kind.is_empty() => key_parts(
-                        cx,
-                        manifest,
-                        entity_name,
-                        entity,
-                        std::slice::from_ref(field),
-                    ),
-                    Some(definition) => quote(definition.column_name(field)),
-                    None => quote(field),
-                };
-                if collation.is_some() {
-                    cx.lossy(format!("{here}: per-key collations are left out"));
-                }
-                if *order == Some(SortOrder::Desc) {
-                    text.push_str(" DESC");
-                }
-                parts.push(text);
-            }
-            IndexPart::Expression { sql, .. } => {
-                cx.lossy(format!(
-                    "{here}: MariaDB indexes no expressions (`{sql}`); the index is left out"
-                ));
-                return None;
-            }
-        }
-    }
-    Some(Statement::new(format!(
-        "CREATE {}{kind}INDEX {} ON {} ({})",
-        if index.unique { "UNIQUE " } else { "" },
-        quote(&index.name),
-        table(entity),
-        parts.join(", ")
-    )))
-}
-
-fn add_foreign_key(
-    cx: &mut Cx<'_>,
-    manifest: &Manifest,
-    entity_name: &str,
-    entity: &Entity,
-    relation: &Relation,
-) -> Option<Statement> {
-    let Some(target) = manifest.entities.get(&relation.references.entity) else {
-        cx.lossy(format!(
-            "{entity_name}: foreign key to `{}`, which is not an entity; left out",
-            relation.references.entity
-        ));
-        return None;
-    };
-    let name = relation_name(manifest, entity, relation);
-    if relation.name.as_ref().is_some_and(|own| own != &name) {
-        cx.lossy(format!(
-            "{entity_name}: foreign-key names are per database in MySQL; `{}` is created as `{name}`",
-            relation.name.as_deref().unwrap_or_default()
-        ));
-    }
-    let mut text = format!(
-        "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
-        table(entity),
-        quote(&name),
-        column_list(entity, &relation.fields),
-        table(target),
-        column_list(target, &relation.references.fields)
-    );
-    // MySQL reports a missing action as RESTRICT: NO ACTION is written out.
-    for (label, value) in [
-        ("DELETE", relation.on_delete),
-        ("UPDATE", relation.on_update),
-    ] {
-        match value {
-            ReferentialAction::SetDefault => cx.lossy(format!(
-                "{entity_name}: InnoDB refuses ON {label} SET DEFAULT; foreign key `{name}` takes NO ACTION"
-            )),
-            other => text.push_str(&format!(" ON {label} {}", action(other))),
-        }
-    }
-    if relation.deferrable {
-        cx.lossy(format!(
-            "{entity_name}: MySQL checks foreign keys at once; `{name}` is not deferrable"
-        ));
-    }
-    // MySQL adds an index named after the foreign key when no index starts
-    // with its columns.
-    let covered = entity.primary_key.starts_with(&relation.fields)
-        || entity.indexes.iter().any(|index| {
-            index.predicate.is_none()
-                && index.fields.len() >= relation.fields.len()
-                && relation
-                    .fields
-                    .iter()
-                    .zip(&index.fields)
-                    .all(|(f, part)| matches!(part, IndexPart::Field { field, .. } if field == f))
-        })
-        || entity
-            .uniques
-            .iter()
-            .any(|u| u.fields.starts_with(&relation.fields))
-        || matches!(relation.fields.as_slice(), [single] if entity.fields.get(single).is_some_and(|f| f.unique));
-    if !covered {
-        cx.lossy(format!(
-            "{entity_name}: MySQL adds index `{name}` for its foreign key ({})",
-            relation.fields.join(", ")
-        ));
-    }
-    Some(Statement::new(text))
-}
-
-fn create_view(
-    cx: &mut Cx<'_>,
-    manifest: &Manifest,
     name: &str,
-    view: &Entity,
-) -> Option<Statement> {
-    let Some(definition) = &view.definition else {
-        cx.lossy(format!(
-            "{name}: the view has no query in the manifest; not created"
-        ));
-        return None;
-    };
-    if !cx.same_engine(manifest) {
-        cx.lossy(format!(
-            "{name}: the view's query is written in {} SQL; not created on MySQL",
-            Cx::source_target(manifest).map_or("another engine's", Target::name)
-        ));
-        return None;
-    }
-    Some(Statement::new(format!(
-        "CREATE VIEW {} AS {}",
-        table(view),
-        definition.trim().trim_end_matches(';')
-    )))
-}
-
-fn alter_columns(cx: &mut Cx<'_>, name: &str, plan: &Plan, out: &mut Vec<Statement>) {
+    changed_enums: &BTreeSet<String>,
+    out: &mut Vec<Statement>,
+) {
     let (Some(old), Some(new)) = (cx.old_entity(name), cx.after.entities.get(name)) else {
         return;
     };
@@ -1181,13 +936,7 @@ fn alter_columns(cx: &mut Cx<'_>, name: &str, plan: &Plan, out: &mut Vec<Stateme
                         .unwrap_or_default(),
                     None => String::new(),
                 };
-                let mut statement = Statement::new(format!(
-                    "ALTER TABLE {qualified} ADD COLUMN {column}{position}"
-                ));
-                if let Some(note) = cx.restore_note(&format!("column `{field}`")) {
-                    statement = statement.note(note);
-                }
-                out.push(statement);
+                out.push(MysqlRenderer.add_column(cx, new, field, &format!("{column}{position}")));
                 if definition.unique {
                     out.push(Statement::new(format!(
                         "CREATE UNIQUE INDEX {} ON {qualified} ({})",
@@ -1200,13 +949,7 @@ fn alter_columns(cx: &mut Cx<'_>, name: &str, plan: &Plan, out: &mut Vec<Stateme
                 let Some(old_field) = old.fields.get(field) else {
                     continue;
                 };
-                out.push(
-                    Statement::new(format!(
-                        "ALTER TABLE {qualified} DROP COLUMN {}",
-                        quote(old_field.column_name(field))
-                    ))
-                    .destructive(format!("drops `{name}.{field}` and its values")),
-                );
+                out.push(MysqlRenderer.drop_column(name, new, field, old_field));
             }
             ChangeKind::AlterField { field, .. } => {
                 modified.insert(field.clone());
@@ -1216,11 +959,7 @@ fn alter_columns(cx: &mut Cx<'_>, name: &str, plan: &Plan, out: &mut Vec<Stateme
                 else {
                     continue;
                 };
-                let reason = cx
-                    .changes
-                    .iter()
-                    .find(|c| std::ptr::eq(&c.kind, kind))
-                    .map(|c| (c.safety, c.reason.clone()));
+                let reason = cx.reason_of(kind);
                 let here = object(name, field);
                 if !before.nullable && after.nullable {
                     // nothing to fill
@@ -1272,7 +1011,7 @@ fn alter_columns(cx: &mut Cx<'_>, name: &str, plan: &Plan, out: &mut Vec<Stateme
         if modified.contains(field_name) {
             continue;
         }
-        if plan.changed_enums.iter().any(|e| uses_enum(field, e)) {
+        if changed_enums.iter().any(|e| uses_enum(field, e)) {
             let definition = column_definition(cx, cx.after, name, new, field_name, field);
             let removes = cx.changes.iter().any(|c| {
                 matches!(&c.kind, ChangeKind::RemoveEnumValue { name: e, .. } if uses_enum(field, e))

@@ -9,17 +9,17 @@
 
 use std::collections::BTreeSet;
 
+use super::sql::{AlterConstraints, DdlRenderer, TablePlan, action, columns_of, uses_enum};
 use super::{
-    Cx, RenderError, Statement, Target, expression, float_literal, index_name, is_view, object,
-    portable_field, string_literal, view_order, views_using,
+    Cx, RenderError, Statement, float_literal, index_name, is_view, object, portable_field,
+    string_literal,
 };
 use crate::dialect::Dialect as _;
 use crate::dialect::postgres::PostgresDialect;
 use crate::diff::ChangeKind;
 use crate::manifest::{
     DefaultValue, EngineObject, Entity, EntityKind, Field, FieldType, Generated, GeneratedKind,
-    Index, IndexPart, Literal, Manifest, ObjectKind, Partition, ReferentialAction, Relation,
-    SortOrder,
+    Index, Literal, Manifest, ObjectKind, Partition, ReferentialAction, Relation,
 };
 
 /// `name` as a PostgreSQL identifier.
@@ -42,25 +42,12 @@ fn default_name(table: &str, columns: &[&str], label: &str) -> String {
     crate::dialect::postgres::default_name(table, column, label)
 }
 
-/// Functions PostgreSQL has that defaults, checks and index keys of other
-/// engines commonly call (and SQL words that look like calls).
+/// Functions PostgreSQL has beyond the shared ones that defaults, checks
+/// and index keys of other engines commonly call.
 const POSTGRES_FUNCTIONS: &[&str] = &[
-    "abs",
-    "coalesce",
-    "nullif",
-    "length",
     "char_length",
     "character_length",
     "octet_length",
-    "lower",
-    "upper",
-    "trim",
-    "ltrim",
-    "rtrim",
-    "substr",
-    "substring",
-    "replace",
-    "round",
     "floor",
     "ceil",
     "least",
@@ -72,25 +59,220 @@ const POSTGRES_FUNCTIONS: &[&str] = &[
     "position",
     "left",
     "right",
-    "cast",
-    "in",
-    "like",
-    "between",
-    "exists",
-    "and",
-    "or",
-    "not",
-    "is",
-    "null",
-    "case",
-    "when",
-    "then",
-    "else",
-    "end",
     "any",
     "all",
     "array",
 ];
+
+/// The PostgreSQL renderer: what it writes unlike the other SQL engines.
+pub(super) struct PostgresRenderer;
+
+impl DdlRenderer for PostgresRenderer {
+    fn name(&self) -> &'static str {
+        "PostgreSQL"
+    }
+
+    fn quote(&self, name: &str) -> String {
+        quote(name)
+    }
+
+    fn functions(&self) -> &'static [&'static str] {
+        POSTGRES_FUNCTIONS
+    }
+
+    fn table(&self, entity: &Entity) -> String {
+        table(entity)
+    }
+
+    fn create_table(
+        &self,
+        cx: &mut Cx<'_>,
+        manifest: &Manifest,
+        name: &str,
+        entity: &Entity,
+    ) -> String {
+        let mut lines = Vec::new();
+        for (field_name, field) in &entity.fields {
+            lines.push(column_definition(
+                cx, manifest, name, entity, field_name, field,
+            ));
+        }
+        if !entity.primary_key.is_empty() {
+            let constraint = entity
+                .primary_key_name
+                .as_ref()
+                .map(|n| format!("CONSTRAINT {} ", quote(n)))
+                .unwrap_or_default();
+            lines.push(format!(
+                "{constraint}PRIMARY KEY ({})",
+                PostgresRenderer.column_list(entity, &entity.primary_key)
+            ));
+        }
+        for unique in &entity.uniques {
+            let constraint = unique
+                .name
+                .as_ref()
+                .map(|n| format!("CONSTRAINT {} ", quote(n)))
+                .unwrap_or_default();
+            lines.push(format!(
+                "{constraint}UNIQUE ({})",
+                PostgresRenderer.column_list(entity, &unique.fields)
+            ));
+        }
+        lines.extend(PostgresRenderer.check_constraints(cx, manifest, name, entity));
+        format!(
+            "CREATE {}TABLE {} (\n    {}\n){}{}",
+            if entity.unlogged { "UNLOGGED " } else { "" },
+            table(entity),
+            lines.join(",\n    "),
+            partition_clause(entity.partition_by.as_deref()),
+            storage_clause(&entity.storage_parameters)
+        )
+    }
+
+    fn create_index(
+        &self,
+        cx: &mut Cx<'_>,
+        manifest: &Manifest,
+        entity_name: &str,
+        entity: &Entity,
+        index: &Index,
+    ) -> Option<Statement> {
+        let here = format!("{entity_name}.{}", index.name);
+        let name = index_name(manifest, entity_name, index);
+        if name != index.name {
+            cx.lossy(format!(
+                "{here}: index names are per schema in PostgreSQL; created as `{name}`"
+            ));
+        }
+        let same = cx.same_engine(manifest);
+        let method = match &index.method {
+            Some(method) if same => Some(method.clone()),
+            Some(method) => {
+                let known = ["btree", "hash", "gin", "gist", "brin", "spgist"];
+                if known.contains(&method.to_ascii_lowercase().as_str()) {
+                    Some(method.to_ascii_lowercase())
+                } else {
+                    cx.lossy(format!(
+                        "{here}: PostgreSQL has no `{method}` indexes; created as a btree index"
+                    ));
+                    None
+                }
+            }
+            None => None,
+        };
+        if index.expire_after_seconds.is_some() {
+            cx.lossy(format!(
+                "{here}: PostgreSQL does not expire rows; `expire_after_seconds` is left out"
+            ));
+        }
+        let parts = PostgresRenderer.index_parts(cx, manifest, &here, entity, index, true)?;
+        let predicate = PostgresRenderer.index_predicate(cx, manifest, &here, index)?;
+        let include = if index.options.include.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " INCLUDE ({})",
+                PostgresRenderer.column_list(entity, &index.options.include)
+            )
+        };
+        let nulls = if index.options.nulls_not_distinct {
+            " NULLS NOT DISTINCT"
+        } else {
+            ""
+        };
+        Some(Statement::new(format!(
+            "CREATE {}INDEX {} ON {}{} ({}){include}{nulls}{}{predicate}",
+            if index.unique { "UNIQUE " } else { "" },
+            quote(&name),
+            table(entity),
+            method.map(|m| format!(" USING {m}")).unwrap_or_default(),
+            parts.join(", "),
+            storage_clause(&index.options.storage_parameters)
+        )))
+    }
+
+    fn view_keyword(&self, view: &Entity) -> &'static str {
+        if view.kind == EntityKind::MaterializedView {
+            "MATERIALIZED VIEW"
+        } else {
+            "VIEW"
+        }
+    }
+
+    /// Its partitions, parents first (the indexes that follow are made on
+    /// every partition too), its comments and its row-level security.
+    fn after_table(
+        &self,
+        _cx: &mut Cx<'_>,
+        _name: &str,
+        entity: &Entity,
+        out: &mut Vec<Statement>,
+    ) {
+        for partition in &entity.partitions {
+            out.push(create_partition(entity, partition));
+        }
+        out.extend(comments(entity, None));
+        if entity.row_level_security {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} ENABLE ROW LEVEL SECURITY",
+                table(entity)
+            )));
+        }
+    }
+
+    /// Its comments and indexes (a materialized view has them).
+    fn after_view(&self, cx: &mut Cx<'_>, name: &str, view: &Entity, out: &mut Vec<Statement>) {
+        out.extend(comments(view, None));
+        for index in &view.indexes {
+            if let Some(statement) = PostgresRenderer.create_index(cx, cx.after, name, view, index)
+            {
+                out.push(statement);
+            }
+        }
+    }
+}
+
+impl AlterConstraints for PostgresRenderer {
+    fn relation_name(&self, _manifest: &Manifest, entity: &Entity, relation: &Relation) -> String {
+        relation_name(entity, relation)
+    }
+
+    fn check_name(&self, entity: &Entity, position: usize) -> String {
+        check_name(entity, position)
+    }
+
+    fn add_foreign_key(
+        &self,
+        cx: &mut Cx<'_>,
+        manifest: &Manifest,
+        entity_name: &str,
+        entity: &Entity,
+        relation: &Relation,
+    ) -> Option<Statement> {
+        let name = relation_name(entity, relation);
+        let mut text = PostgresRenderer.foreign_key_clause(
+            cx,
+            manifest,
+            entity_name,
+            entity,
+            relation,
+            &name,
+        )?;
+        if relation.on_delete != ReferentialAction::NoAction {
+            text.push_str(&format!(" ON DELETE {}", action(relation.on_delete)));
+        }
+        if relation.on_update != ReferentialAction::NoAction {
+            text.push_str(&format!(" ON UPDATE {}", action(relation.on_update)));
+        }
+        if relation.deferred {
+            text.push_str(" DEFERRABLE INITIALLY DEFERRED");
+        } else if relation.deferrable {
+            text.push_str(" DEFERRABLE");
+        }
+        Some(Statement::new(text))
+    }
+}
 
 /// PostgreSQL's own type names (`format_type` spellings, without modifiers).
 const BUILTIN_TYPES: &[&str] = &[
@@ -241,7 +423,7 @@ fn enum_type(manifest: &Manifest, name: &str) -> String {
 }
 
 pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
-    let plan = Plan::new(cx);
+    let (plan, swapped_enums) = plan(cx);
     let objects = ObjectPlan::new(cx);
     let mut out = Vec::new();
 
@@ -260,32 +442,10 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     }
 
     // 1. Views that go away, change, or read a table that changes.
-    let mut drop_views: Vec<&str> = view_order(cx.before, &plan.old_views);
-    drop_views.reverse();
-    for name in drop_views {
-        let view = &cx.before.entities[name];
-        let what = if view.kind == EntityKind::MaterializedView {
-            "MATERIALIZED VIEW"
-        } else {
-            "VIEW"
-        };
-        out.push(Statement::new(format!(
-            "DROP {what} IF EXISTS {}",
-            table(view)
-        )));
-    }
+    PostgresRenderer.drop_views(cx, &plan.old_views, &mut out);
 
     // 2. Foreign keys that go away, or that block a drop.
-    for (entity_name, relation) in &plan.dropped_relations {
-        let Some(entity) = cx.before.entities.get(entity_name) else {
-            continue;
-        };
-        out.push(Statement::new(format!(
-            "ALTER TABLE {} DROP CONSTRAINT {}",
-            table(entity),
-            quote(&relation_name(entity, relation))
-        )));
-    }
+    PostgresRenderer.drop_foreign_keys(cx, &plan.dropped_relations, &mut out);
 
     // 3. Indexes, uniques, checks and keys that go away from tables that stay.
     for (name, kind) in plan.changes_of_altered(cx) {
@@ -315,17 +475,7 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 )));
             }
             ChangeKind::DropCheck { sql, .. } => {
-                let position = old
-                    .checks
-                    .iter()
-                    .position(|c| crate::diff::sql_eq(&c.sql, sql));
-                if let Some(position) = position {
-                    out.push(Statement::new(format!(
-                        "ALTER TABLE {} DROP CONSTRAINT {}",
-                        table(old),
-                        quote(&check_name(old, position))
-                    )));
-                }
+                out.extend(PostgresRenderer.drop_check(old, sql));
             }
             ChangeKind::ChangePrimaryKey { before, .. } if !before.is_empty() => {
                 out.push(Statement::new(format!(
@@ -342,20 +492,7 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     objects.drops(cx, true, &mut out);
 
     // 4. Tables that go away.
-    for name in &plan.dropped {
-        let Some(entity) = cx.before.entities.get(name) else {
-            continue;
-        };
-        if is_view(entity) {
-            continue;
-        }
-        out.push(
-            Statement::new(format!("DROP TABLE {}", table(entity))).destructive(format!(
-                "drops table `{}` and every row in it",
-                entity.table
-            )),
-        );
-    }
+    PostgresRenderer.drop_tables(cx, &plan.dropped, &mut out);
 
     // 4b. The other engine objects that go away or are made again.
     objects.drops(cx, false, &mut out);
@@ -410,7 +547,7 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                     )));
                 }
             }
-            ChangeKind::AddEnumValue { name, value } if !plan.swapped_enums.contains(name) => {
+            ChangeKind::AddEnumValue { name, value } if !swapped_enums.contains(name) => {
                 let Some(enumeration) = cx.after.enums.get(name) else {
                     continue;
                 };
@@ -464,52 +601,11 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 quote(&new.table)
             )));
         }
-        for (field_name, field) in &new.fields {
-            let old_name = cx.old_field_name(name, field_name);
-            if let Some(old_field) = old.fields.get(old_name)
-                && old_field.column_name(old_name) != field.column_name(field_name)
-            {
-                out.push(Statement::new(format!(
-                    "ALTER TABLE {} RENAME COLUMN {} TO {}",
-                    table(new),
-                    quote(old_field.column_name(old_name)),
-                    quote(field.column_name(field_name))
-                )));
-            }
-        }
+        PostgresRenderer.rename_columns(cx, name, old, new, &mut out);
     }
 
     // 7. New tables.
-    for name in &plan.created {
-        let Some(entity) = cx.after.entities.get(name) else {
-            continue;
-        };
-        if is_view(entity) {
-            continue;
-        }
-        let mut create = Statement::new(create_table(cx, cx.after, name, entity));
-        if let Some(note) = cx.restore_note(&format!("table `{}`", entity.table)) {
-            create = create.note(note);
-        }
-        out.push(create);
-        // Its partitions, parents first; then the indexes below, which
-        // PostgreSQL makes on every partition too.
-        for partition in &entity.partitions {
-            out.push(create_partition(entity, partition));
-        }
-        out.extend(comments(entity, None));
-        if entity.row_level_security {
-            out.push(Statement::new(format!(
-                "ALTER TABLE {} ENABLE ROW LEVEL SECURITY",
-                table(entity)
-            )));
-        }
-        for index in &entity.indexes {
-            if let Some(statement) = create_index(cx, cx.after, name, entity, index) {
-                out.push(statement);
-            }
-        }
-    }
+    PostgresRenderer.create_tables(cx, &plan.created, &mut out);
 
     // 8. Columns of tables that stay, and their partitions.
     for name in plan.altered.clone() {
@@ -523,7 +619,7 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     }
 
     // 9. Enum values that go away: a new type, and the columns moved to it.
-    for name in &plan.swapped_enums {
+    for name in &swapped_enums {
         swap_enum(cx, name, &mut out);
     }
 
@@ -539,7 +635,8 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
         match kind {
             ChangeKind::AddIndex { index, .. } => {
                 if let Some(found) = new.indexes.iter().find(|i| &i.name == index)
-                    && let Some(statement) = create_index(cx, cx.after, &name, new, found)
+                    && let Some(statement) =
+                        PostgresRenderer.create_index(cx, cx.after, &name, new, found)
                 {
                     out.push(statement);
                 }
@@ -553,30 +650,19 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                         "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
                         table(new),
                         quote(&constraint),
-                        column_list(new, fields)
+                        PostgresRenderer.column_list(new, fields)
                     )));
                 }
             }
             ChangeKind::AddCheck { sql, .. } => {
-                if let Some(position) = new
-                    .checks
-                    .iter()
-                    .position(|c| crate::diff::sql_eq(&c.sql, sql))
-                    && let Some(text) = check_sql(cx, cx.after, &name, &new.checks[position].sql)
-                {
-                    out.push(Statement::new(format!(
-                        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({text})",
-                        table(new),
-                        quote(&check_name(new, position))
-                    )));
-                }
+                out.extend(PostgresRenderer.add_check(cx, &name, new, sql));
             }
             ChangeKind::ChangePrimaryKey { after, .. } if !after.is_empty() => {
                 out.push(Statement::new(format!(
                     "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})",
                     table(new),
                     quote(&primary_key_name(new)),
-                    column_list(new, after)
+                    PostgresRenderer.column_list(new, after)
                 )));
             }
             _ => {}
@@ -584,31 +670,13 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     }
 
     // 11. Foreign keys, once every table exists.
-    for (entity_name, relation) in &plan.added_relations {
-        let Some(entity) = cx.after.entities.get(entity_name) else {
-            continue;
-        };
-        if let Some(statement) = add_foreign_key(cx, cx.after, entity_name, entity, relation) {
-            out.push(statement);
-        }
-    }
+    PostgresRenderer.add_foreign_keys(cx, &plan.added_relations, &mut out);
 
     // 11b. Engine objects that use tables, and sequence owners.
     objects.creates(cx, 1, &mut out);
 
     // 12. Views, once every table they read exists.
-    for name in view_order(cx.after, &plan.new_views) {
-        let view = &cx.after.entities[name];
-        if let Some(statement) = create_view(cx, cx.after, name, view) {
-            out.push(statement);
-            out.extend(comments(view, None));
-            for index in &view.indexes {
-                if let Some(statement) = create_index(cx, cx.after, name, view, index) {
-                    out.push(statement);
-                }
-            }
-        }
-    }
+    PostgresRenderer.create_views(cx, &plan.new_views, &mut out);
 
     // 12b. Engine objects that use views, and triggers.
     objects.creates(cx, 2, &mut out);
@@ -958,169 +1026,70 @@ impl ObjectPlan {
 }
 
 /// What happens to each entity and which constraints move.
-struct Plan {
-    created: Vec<String>,
-    dropped: Vec<String>,
-    /// Tables (and views) that stay, changed in place.
-    altered: Vec<String>,
-    /// Views of `before` dropped first (and created again when they stay).
-    old_views: BTreeSet<String>,
-    /// Views of `after` created last.
-    new_views: BTreeSet<String>,
-    /// Foreign keys dropped first: (entity in `before`, relation).
-    dropped_relations: Vec<(String, Relation)>,
-    /// Foreign keys added last: (entity in `after`, relation).
-    added_relations: Vec<(String, Relation)>,
-    /// Enums that lose a value: swapped for a new type.
-    swapped_enums: BTreeSet<String>,
-}
+/// The order of work, and the enums that lose a value (each swapped for a
+/// new type).
+fn plan(cx: &Cx<'_>) -> (TablePlan, BTreeSet<String>) {
+    let mut swapped_enums = BTreeSet::new();
+    for change in cx.changes {
+        if let ChangeKind::RemoveEnumValue { name, .. } = &change.kind {
+            swapped_enums.insert(name.clone());
+        }
+    }
+    let mut plan = TablePlan::new(cx, BTreeSet::new());
 
-impl Plan {
-    fn new(cx: &mut Cx<'_>) -> Self {
-        let mut plan = Self {
-            created: Vec::new(),
-            dropped: Vec::new(),
-            altered: Vec::new(),
-            old_views: BTreeSet::new(),
-            new_views: BTreeSet::new(),
-            dropped_relations: Vec::new(),
-            added_relations: Vec::new(),
-            swapped_enums: BTreeSet::new(),
+    // Tables whose columns change under a view.
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    for name in &plan.altered {
+        let Some(old) = cx.old_entity(name) else {
+            continue;
         };
-        let mut altered = BTreeSet::new();
-        for change in cx.changes {
-            match &change.kind {
-                ChangeKind::AddEntity { entity } => plan.created.push(entity.clone()),
-                ChangeKind::DropEntity { entity } => plan.dropped.push(entity.clone()),
-                ChangeKind::RemoveEnumValue { name, .. } => {
-                    plan.swapped_enums.insert(name.clone());
-                }
-                kind => {
-                    if let Some(entity) = super::change_entity(kind) {
-                        altered.insert(entity.to_owned());
-                    }
-                }
-            }
+        let changes_columns = cx.changes_of(name).iter().any(|kind| {
+            matches!(
+                kind,
+                ChangeKind::AlterField { .. }
+                    | ChangeKind::DropField { .. }
+                    | ChangeKind::RenameField { .. }
+                    | ChangeKind::RenameEntity { .. }
+                    | ChangeKind::AlterEntity { .. }
+            )
+        });
+        if changes_columns && !is_view(old) {
+            touched.insert(old.table.clone());
         }
-        // A table that becomes a view (or the other way round) is dropped
-        // and created.
-        for name in altered {
-            let old_kind = cx.old_entity(&name).map(|e| e.kind);
-            let new_kind = cx.after.entities.get(&name).map(|e| e.kind);
-            if old_kind.is_some() && new_kind.is_some() && old_kind != new_kind {
-                plan.dropped.push(cx.old_entity_name(&name).to_owned());
-                plan.created.push(name);
-            } else if new_kind.is_some() {
-                plan.altered.push(name);
-            }
+    }
+    for name in &plan.dropped {
+        if let Some(entity) = cx.before.entities.get(name) {
+            touched.insert(entity.table.clone());
         }
-
-        // Tables whose columns change under a view.
-        let mut touched: BTreeSet<String> = BTreeSet::new();
-        for name in &plan.altered {
-            let Some(old) = cx.old_entity(name) else {
-                continue;
-            };
-            let changes_columns = cx.changes_of(name).iter().any(|kind| {
-                matches!(
-                    kind,
-                    ChangeKind::AlterField { .. }
-                        | ChangeKind::DropField { .. }
-                        | ChangeKind::RenameField { .. }
-                        | ChangeKind::RenameEntity { .. }
-                        | ChangeKind::AlterEntity { .. }
-                )
-            });
-            if changes_columns && !is_view(old) {
-                touched.insert(old.table.clone());
-            }
-        }
-        for name in &plan.dropped {
-            if let Some(entity) = cx.before.entities.get(name) {
+    }
+    for enum_name in &swapped_enums {
+        for entity in cx.before.entities.values() {
+            if entity.fields.values().any(|f| uses_enum(f, enum_name)) {
                 touched.insert(entity.table.clone());
             }
         }
-        for enum_name in &plan.swapped_enums {
-            for entity in cx.before.entities.values() {
-                if entity.fields.values().any(|f| uses_enum(f, enum_name)) {
-                    touched.insert(entity.table.clone());
-                }
-            }
-        }
-        plan.old_views = views_using(cx.before, &touched);
-        for name in plan.altered.iter().chain(&plan.dropped) {
-            let old_name = cx.old_entity_name(name).to_owned();
-            if cx.before.entities.get(&old_name).is_some_and(is_view) {
-                plan.old_views.insert(old_name);
-            }
-        }
-        for name in &plan.dropped {
-            if cx.before.entities.get(name).is_some_and(is_view) {
-                plan.old_views.insert(name.clone());
-            }
-        }
-        // Views created again: those dropped that stay, and new ones.
-        for (name, entity) in &cx.after.entities {
-            if !is_view(entity) {
-                continue;
-            }
-            let old_name = cx.old_entity_name(name).to_owned();
-            let recreated = plan.old_views.contains(&old_name) && !plan.dropped.contains(&old_name)
-                || plan.created.contains(name);
-            let changed = plan.altered.contains(name);
-            if recreated || changed {
-                plan.new_views.insert(name.clone());
-            }
-        }
+    }
+    plan.find_views(cx, &touched);
 
-        // Foreign keys.
-        (plan.dropped_relations, plan.added_relations) = cx.moved_relations(&plan.dropped);
-        // Foreign keys that reference a primary key that changes are
-        // dropped first and added again.
-        for change in cx.changes {
-            if let ChangeKind::ChangePrimaryKey { entity, before, .. } = &change.kind {
-                let old_name = cx.old_entity_name(entity).to_owned();
-                for (other_name, other) in &cx.before.entities {
-                    for relation in &other.relations {
-                        if relation.references.entity == old_name
-                            && &relation.references.fields == before
-                            && !plan
-                                .dropped_relations
-                                .iter()
-                                .any(|(n, r)| n == other_name && r == relation)
-                        {
-                            plan.dropped_relations
-                                .push((other_name.clone(), relation.clone()));
-                        }
+    plan.find_relations(cx);
+    // Foreign keys that reference a primary key that changes are dropped
+    // first and added again.
+    for change in cx.changes {
+        if let ChangeKind::ChangePrimaryKey { entity, before, .. } = &change.kind {
+            let old_name = cx.old_entity_name(entity).to_owned();
+            for (other_name, other) in &cx.before.entities {
+                for relation in &other.relations {
+                    if relation.references.entity == old_name
+                        && &relation.references.fields == before
+                    {
+                        plan.drop_relation(other_name, relation);
                     }
                 }
             }
         }
-        cx.restore_relations(
-            &plan.dropped,
-            &plan.created,
-            &plan.dropped_relations,
-            &mut plan.added_relations,
-        );
-        plan
     }
-
-    /// `(entity, change)` for the entities changed in place.
-    fn changes_of_altered<'c>(&self, cx: &Cx<'c>) -> Vec<(String, &'c ChangeKind)> {
-        self.altered
-            .iter()
-            .flat_map(|name| {
-                cx.changes_of(name)
-                    .into_iter()
-                    .map(move |kind| (name.clone(), kind))
-            })
-            .collect()
-    }
-}
-
-fn uses_enum(field: &Field, name: &str) -> bool {
-    field.enum_name.as_deref() == Some(name)
-        || field.items.as_ref().is_some_and(|i| uses_enum(i, name))
+    plan.restore_relations(cx);
+    (plan, swapped_enums)
 }
 
 fn enum_values(values: &[String]) -> String {
@@ -1160,26 +1129,6 @@ fn relation_name(entity: &Entity, relation: &Relation) -> String {
     relation.name.clone().unwrap_or_else(|| {
         default_name(&entity.table, &columns_of(entity, &relation.fields), "fkey")
     })
-}
-
-fn columns_of<'e>(entity: &'e Entity, fields: &'e [String]) -> Vec<&'e str> {
-    fields
-        .iter()
-        .map(|f| {
-            entity
-                .fields
-                .get(f)
-                .map_or(f.as_str(), |field| field.column_name(f))
-        })
-        .collect()
-}
-
-fn column_list(entity: &Entity, fields: &[String]) -> String {
-    columns_of(entity, fields)
-        .into_iter()
-        .map(quote)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn qualified_index(entity: &Entity, name: &str) -> String {
@@ -1224,63 +1173,6 @@ fn comments(entity: &Entity, field: Option<&str>) -> Vec<Statement> {
         }
     }
     out
-}
-
-fn action(action: ReferentialAction) -> &'static str {
-    match action {
-        ReferentialAction::NoAction => "NO ACTION",
-        ReferentialAction::Restrict => "RESTRICT",
-        ReferentialAction::Cascade => "CASCADE",
-        ReferentialAction::SetNull => "SET NULL",
-        ReferentialAction::SetDefault => "SET DEFAULT",
-    }
-}
-
-fn create_table(cx: &mut Cx<'_>, manifest: &Manifest, name: &str, entity: &Entity) -> String {
-    let mut lines = Vec::new();
-    for (field_name, field) in &entity.fields {
-        lines.push(column_definition(
-            cx, manifest, name, entity, field_name, field,
-        ));
-    }
-    if !entity.primary_key.is_empty() {
-        let constraint = entity
-            .primary_key_name
-            .as_ref()
-            .map(|n| format!("CONSTRAINT {} ", quote(n)))
-            .unwrap_or_default();
-        lines.push(format!(
-            "{constraint}PRIMARY KEY ({})",
-            column_list(entity, &entity.primary_key)
-        ));
-    }
-    for unique in &entity.uniques {
-        let constraint = unique
-            .name
-            .as_ref()
-            .map(|n| format!("CONSTRAINT {} ", quote(n)))
-            .unwrap_or_default();
-        lines.push(format!(
-            "{constraint}UNIQUE ({})",
-            column_list(entity, &unique.fields)
-        ));
-    }
-    for (position, check) in entity.checks.iter().enumerate() {
-        if let Some(text) = check_sql(cx, manifest, name, &check.sql) {
-            lines.push(format!(
-                "CONSTRAINT {} CHECK ({text})",
-                quote(&check_name(entity, position))
-            ));
-        }
-    }
-    format!(
-        "CREATE {}TABLE {} (\n    {}\n){}{}",
-        if entity.unlogged { "UNLOGGED " } else { "" },
-        table(entity),
-        lines.join(",\n    "),
-        partition_clause(entity.partition_by.as_deref()),
-        storage_clause(&entity.storage_parameters)
-    )
 }
 
 /// ` PARTITION BY RANGE (t)`, or nothing.
@@ -1401,17 +1293,6 @@ fn parameter_name(parameter: &str) -> &str {
         .trim()
 }
 
-fn check_sql(cx: &mut Cx<'_>, manifest: &Manifest, entity: &str, sql: &str) -> Option<String> {
-    let text = expression(cx, manifest, sql, POSTGRES_FUNCTIONS);
-    if text.is_none() {
-        cx.lossy(format!(
-            "{entity}: CHECK `{sql}` is written in {} SQL that PostgreSQL does not read; left out",
-            Cx::source_target(manifest).map_or("another engine's", Target::name)
-        ));
-    }
-    text
-}
-
 /// A column as `CREATE TABLE` or `ADD COLUMN` declares it.
 fn column_definition(
     cx: &mut Cx<'_>,
@@ -1469,19 +1350,14 @@ fn column_definition(
             ));
         }
         Some(Generated::Kind(GeneratedKind::Serial)) => {}
-        Some(Generated::Computed { sql, stored }) => {
-            match expression(cx, manifest, sql, POSTGRES_FUNCTIONS) {
-                Some(sql) => {
-                    if !stored {
-                        cx.lossy(format!(
-                            "{here}: PostgreSQL before 18 has only stored generated columns; stored"
-                        ));
-                    }
-                    parts.push(format!("GENERATED ALWAYS AS ({sql}) STORED"));
+        Some(Generated::Computed { stored, .. }) => {
+            if let Some(sql) = PostgresRenderer.computed_expression(cx, manifest, &here, field) {
+                if !stored {
+                    cx.lossy(format!(
+                        "{here}: PostgreSQL before 18 has only stored generated columns; stored"
+                    ));
                 }
-                None => cx.lossy(format!(
-                    "{here}: the generated expression `{sql}` is not PostgreSQL SQL; the column is a plain column"
-                )),
+                parts.push(format!("GENERATED ALWAYS AS ({sql}) STORED"));
             }
         }
         None => {
@@ -1595,200 +1471,8 @@ fn default_sql(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) 
             (FieldType::Bool, Literal::Int(1)) => "true".into(),
             _ => literal_sql(literal),
         }),
-        DefaultValue::Sql { sql } => match expression(cx, manifest, sql, POSTGRES_FUNCTIONS) {
-            Some(sql) => Some(sql),
-            None => {
-                cx.lossy(format!(
-                    "{here}: the default `{sql}` is not PostgreSQL SQL; left out"
-                ));
-                None
-            }
-        },
+        DefaultValue::Sql { sql } => PostgresRenderer.default_expression(cx, manifest, here, sql),
     }
-}
-
-fn create_index(
-    cx: &mut Cx<'_>,
-    manifest: &Manifest,
-    entity_name: &str,
-    entity: &Entity,
-    index: &Index,
-) -> Option<Statement> {
-    let here = format!("{entity_name}.{}", index.name);
-    let name = index_name(manifest, entity_name, index);
-    if name != index.name {
-        cx.lossy(format!(
-            "{here}: index names are per schema in PostgreSQL; created as `{name}`"
-        ));
-    }
-    let same = cx.same_engine(manifest);
-    let method = match &index.method {
-        Some(method) if same => Some(method.clone()),
-        Some(method) => {
-            let known = ["btree", "hash", "gin", "gist", "brin", "spgist"];
-            if known.contains(&method.to_ascii_lowercase().as_str()) {
-                Some(method.to_ascii_lowercase())
-            } else {
-                cx.lossy(format!(
-                    "{here}: PostgreSQL has no `{method}` indexes; created as a btree index"
-                ));
-                None
-            }
-        }
-        None => None,
-    };
-    if index.expire_after_seconds.is_some() {
-        cx.lossy(format!(
-            "{here}: PostgreSQL does not expire rows; `expire_after_seconds` is left out"
-        ));
-    }
-    let mut parts = Vec::new();
-    for (position, part) in index.fields.iter().enumerate() {
-        // `gin_trgm_ops`: an identifier, possibly schema-qualified.
-        let operator_class = index
-            .options
-            .operator_classes
-            .get(position)
-            .filter(|class| !class.is_empty())
-            .map(|class| format!(" {class}"))
-            .unwrap_or_default();
-        match part {
-            IndexPart::Field {
-                field,
-                order,
-                collation,
-            } => {
-                let column = entity
-                    .fields
-                    .get(field)
-                    .map_or(field.as_str(), |f| f.column_name(field));
-                let mut text = quote(column);
-                if let Some(collation) = collation {
-                    if same {
-                        text.push_str(&format!(" COLLATE {}", quote(collation)));
-                    } else {
-                        cx.lossy(format!("{here}: collation `{collation}` is left out"));
-                    }
-                }
-                text.push_str(&operator_class);
-                if *order == Some(SortOrder::Desc) {
-                    text.push_str(" DESC");
-                }
-                parts.push(text);
-            }
-            IndexPart::Expression { sql, order } => {
-                let Some(sql) = expression(cx, manifest, sql, POSTGRES_FUNCTIONS) else {
-                    cx.lossy(format!(
-                        "{here}: the key `{sql}` is not PostgreSQL SQL; the index is left out"
-                    ));
-                    return None;
-                };
-                let mut text = format!("({sql}){operator_class}");
-                if *order == Some(SortOrder::Desc) {
-                    text.push_str(" DESC");
-                }
-                parts.push(text);
-            }
-        }
-    }
-    let predicate = match &index.predicate {
-        Some(predicate) => match expression(cx, manifest, predicate, POSTGRES_FUNCTIONS) {
-            Some(sql) => format!(" WHERE {sql}"),
-            None => {
-                cx.lossy(format!(
-                    "{here}: the predicate `{predicate}` is not PostgreSQL SQL; the index is left out"
-                ));
-                return None;
-            }
-        },
-        None => String::new(),
-    };
-    let include = if index.options.include.is_empty() {
-        String::new()
-    } else {
-        format!(" INCLUDE ({})", column_list(entity, &index.options.include))
-    };
-    let nulls = if index.options.nulls_not_distinct {
-        " NULLS NOT DISTINCT"
-    } else {
-        ""
-    };
-    Some(Statement::new(format!(
-        "CREATE {}INDEX {} ON {}{} ({}){include}{nulls}{}{predicate}",
-        if index.unique { "UNIQUE " } else { "" },
-        quote(&name),
-        table(entity),
-        method.map(|m| format!(" USING {m}")).unwrap_or_default(),
-        parts.join(", "),
-        storage_clause(&index.options.storage_parameters)
-    )))
-}
-
-fn add_foreign_key(
-    cx: &mut Cx<'_>,
-    manifest: &Manifest,
-    entity_name: &str,
-    entity: &Entity,
-    relation: &Relation,
-) -> Option<Statement> {
-    let Some(target) = manifest.entities.get(&relation.references.entity) else {
-        cx.lossy(format!(
-            "{entity_name}: foreign key to `{}`, which is not an entity; left out",
-            relation.references.entity
-        ));
-        return None;
-    };
-    let mut text = format!(
-        "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
-        table(entity),
-        quote(&relation_name(entity, relation)),
-        column_list(entity, &relation.fields),
-        table(target),
-        column_list(target, &relation.references.fields)
-    );
-    if relation.on_delete != ReferentialAction::NoAction {
-        text.push_str(&format!(" ON DELETE {}", action(relation.on_delete)));
-    }
-    if relation.on_update != ReferentialAction::NoAction {
-        text.push_str(&format!(" ON UPDATE {}", action(relation.on_update)));
-    }
-    if relation.deferred {
-        text.push_str(" DEFERRABLE INITIALLY DEFERRED");
-    } else if relation.deferrable {
-        text.push_str(" DEFERRABLE");
-    }
-    Some(Statement::new(text))
-}
-
-fn create_view(
-    cx: &mut Cx<'_>,
-    manifest: &Manifest,
-    name: &str,
-    view: &Entity,
-) -> Option<Statement> {
-    let Some(definition) = &view.definition else {
-        cx.lossy(format!(
-            "{name}: the view has no query in the manifest; not created"
-        ));
-        return None;
-    };
-    if !cx.same_engine(manifest) {
-        cx.lossy(format!(
-            "{name}: the view's query is written in {} SQL; not created on PostgreSQL",
-            Cx::source_target(manifest).map_or("another engine's", Target::name)
-        ));
-        return None;
-    }
-    let what = if view.kind == EntityKind::MaterializedView {
-        "MATERIALIZED VIEW"
-    } else {
-        "VIEW"
-    };
-    Some(Statement::new(format!(
-        "CREATE {what} {} AS\n{}",
-        table(view),
-        definition.trim().trim_end_matches(';')
-    )))
 }
 
 /// The `ALTER TABLE` statements of the field changes of `name`.
@@ -1799,7 +1483,6 @@ fn alter_columns(cx: &mut Cx<'_>, name: &str, out: &mut Vec<Statement>) {
     if is_view(new) {
         return;
     }
-    let qualified = table(new);
     for kind in cx.changes_of(name) {
         match kind {
             ChangeKind::AddField { field, .. } => {
@@ -1807,25 +1490,14 @@ fn alter_columns(cx: &mut Cx<'_>, name: &str, out: &mut Vec<Statement>) {
                     continue;
                 };
                 let column = column_definition(cx, cx.after, name, new, field, definition);
-                let mut statement =
-                    Statement::new(format!("ALTER TABLE {qualified} ADD COLUMN {column}"));
-                if let Some(note) = cx.restore_note(&format!("column `{field}`")) {
-                    statement = statement.note(note);
-                }
-                out.push(statement);
+                out.push(PostgresRenderer.add_column(cx, new, field, &column));
                 out.extend(comments(new, Some(field)));
             }
             ChangeKind::DropField { field, .. } => {
                 let Some(old_field) = old.fields.get(field) else {
                     continue;
                 };
-                out.push(
-                    Statement::new(format!(
-                        "ALTER TABLE {qualified} DROP COLUMN {}",
-                        quote(old_field.column_name(field))
-                    ))
-                    .destructive(format!("drops `{name}.{field}` and its values")),
-                );
+                out.push(PostgresRenderer.drop_column(name, new, field, old_field));
             }
             ChangeKind::AlterField { field, .. } => {
                 let old_name = cx.old_field_name(name, field).to_owned();
@@ -1834,11 +1506,7 @@ fn alter_columns(cx: &mut Cx<'_>, name: &str, out: &mut Vec<Statement>) {
                 else {
                     continue;
                 };
-                let reason = cx
-                    .changes
-                    .iter()
-                    .find(|c| std::ptr::eq(&c.kind, kind))
-                    .map(|c| (c.safety, c.reason.clone()));
+                let reason = cx.reason_of(kind);
                 alter_field(cx, name, new, field, before, after, reason, out);
             }
             _ => {}

@@ -17,17 +17,17 @@
 
 use std::collections::BTreeSet;
 
+use super::sql::{DdlRenderer, action, uses_enum};
 use super::{
-    Cx, RenderError, SQLITE_FOREIGN_KEYS_OFF, SQLITE_FOREIGN_KEYS_ON, Statement, Target,
-    float_literal, index_name, is_view, object, portable_field, string_literal, view_order,
-    views_using,
+    Cx, RenderError, SQLITE_FOREIGN_KEYS_OFF, SQLITE_FOREIGN_KEYS_ON, Statement, float_literal,
+    index_name, is_view, object, portable_field, string_literal, views_using,
 };
 use crate::dialect::Dialect as _;
 use crate::dialect::sqlite::SqliteDialect;
 use crate::diff::ChangeKind;
 use crate::manifest::{
     DefaultValue, Entity, Field, FieldType, Generated, GeneratedKind, Index, IndexPart, Literal,
-    Manifest, ReferentialAction, SortOrder,
+    Manifest, ReferentialAction,
 };
 
 /// `name` as an SQLite identifier.
@@ -67,15 +67,7 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             old_views.insert(name.clone());
         }
     }
-    let mut drop_views: Vec<&str> = view_order(cx.before, &old_views);
-    drop_views.reverse();
-    for name in drop_views {
-        let view = &cx.before.entities[name];
-        out.push(Statement::new(format!(
-            "DROP VIEW IF EXISTS {}",
-            quote(&view.table)
-        )));
-    }
+    SqliteRenderer.drop_views(cx, &old_views, &mut out);
 
     // Indexes that go away from tables that stay (a rebuilt or dropped
     // table takes its indexes with it).
@@ -120,40 +112,10 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     }
 
     // Tables that go away.
-    for name in &plan.dropped {
-        let Some(entity) = cx.before.entities.get(name) else {
-            continue;
-        };
-        if is_view(entity) {
-            continue;
-        }
-        out.push(
-            Statement::new(format!("DROP TABLE {}", quote(&entity.table))).destructive(format!(
-                "drops table `{}` and every row in it",
-                entity.table
-            )),
-        );
-    }
+    SqliteRenderer.drop_tables(cx, &plan.dropped, &mut out);
 
     // New tables.
-    for name in &plan.created {
-        let Some(entity) = cx.after.entities.get(name) else {
-            continue;
-        };
-        if is_view(entity) {
-            continue;
-        }
-        let mut create = Statement::new(create_table(cx, cx.after, name, entity, &entity.table));
-        if let Some(note) = cx.restore_note(&format!("table `{}`", entity.table)) {
-            create = create.note(note);
-        }
-        out.push(create);
-        for index in &entity.indexes {
-            if let Some(statement) = create_index(cx, cx.after, name, entity, index) {
-                out.push(statement);
-            }
-        }
-    }
+    SqliteRenderer.create_tables(cx, &plan.created, &mut out);
 
     // In-place column changes.
     for name in &plan.altered {
@@ -168,27 +130,13 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                         continue;
                     };
                     let column = column_definition(cx, cx.after, name, new, field, definition);
-                    let mut statement = Statement::new(format!(
-                        "ALTER TABLE {} ADD COLUMN {column}",
-                        quote(&new.table)
-                    ));
-                    if let Some(note) = cx.restore_note(&format!("column `{field}`")) {
-                        statement = statement.note(note);
-                    }
-                    out.push(statement);
+                    out.push(SqliteRenderer.add_column(cx, new, field, &column));
                 }
                 ChangeKind::DropField { field, .. } => {
                     let Some(old_field) = old.and_then(|o| o.fields.get(field)) else {
                         continue;
                     };
-                    out.push(
-                        Statement::new(format!(
-                            "ALTER TABLE {} DROP COLUMN {}",
-                            quote(&new.table),
-                            quote(old_field.column_name(field))
-                        ))
-                        .destructive(format!("drops `{name}.{field}` and its values")),
-                    );
+                    out.push(SqliteRenderer.drop_column(name, new, field, old_field));
                 }
                 _ => {}
             }
@@ -205,7 +153,7 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
         if let ChangeKind::AddIndex { entity, index } = kind
             && let Some(new) = cx.after.entities.get(entity)
             && let Some(found) = new.indexes.iter().find(|i| &i.name == index)
-            && let Some(statement) = create_index(cx, cx.after, entity, new, found)
+            && let Some(statement) = SqliteRenderer.create_index(cx, cx.after, entity, new, found)
         {
             out.push(statement);
         }
@@ -237,12 +185,7 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             new_views.insert(name.clone());
         }
     }
-    for name in view_order(cx.after, &new_views) {
-        let view = &cx.after.entities[name];
-        if let Some(statement) = create_view(cx, cx.after, name, view) {
-            out.push(statement);
-        }
-    }
+    SqliteRenderer.create_views(cx, &new_views, &mut out);
 
     if plan.needs_foreign_keys_off && !out.is_empty() {
         let mut wrapped = vec![
@@ -362,12 +305,6 @@ impl EntityPlan {
     }
 }
 
-fn uses_enum(field: &Field, name: &str) -> bool {
-    field.enum_name.as_deref() == Some(name)
-        || field.items.as_ref().is_some_and(|i| uses_enum(i, name))
-}
-
-/// Whether the changes of table `name` need a rebuild.
 fn needs_rebuild(cx: &Cx<'_>, name: &str) -> bool {
     let (Some(old), Some(new)) = (cx.old_entity(name), cx.after.entities.get(name)) else {
         return false;
@@ -553,7 +490,7 @@ fn rebuild(cx: &mut Cx<'_>, name: &str, out: &mut Vec<Statement>) {
         quote(&new.table)
     )));
     for index in &new.indexes {
-        if let Some(statement) = create_index(cx, cx.after, name, new, index) {
+        if let Some(statement) = SqliteRenderer.create_index(cx, cx.after, name, new, index) {
             out.push(statement);
         }
     }
@@ -625,7 +562,7 @@ fn create_table(
         ));
     }
     if rowid.is_none() && !entity.primary_key.is_empty() {
-        let columns = column_list(entity, &entity.primary_key);
+        let columns = SqliteRenderer.column_list(entity, &entity.primary_key);
         lines.push(format!(
             "{}PRIMARY KEY ({columns})",
             constraint_name(entity.primary_key_name.as_deref())
@@ -635,21 +572,15 @@ fn create_table(
         lines.push(format!(
             "{}UNIQUE ({})",
             constraint_name(unique.name.as_deref()),
-            column_list(entity, &unique.fields)
+            SqliteRenderer.column_list(entity, &unique.fields)
         ));
     }
-    let source = Cx::source_target(manifest);
     for check in &entity.checks {
-        match check_sql(cx, manifest, &check.sql) {
-            Some(sql) => lines.push(format!(
+        if let Some(sql) = SqliteRenderer.check_sql(cx, manifest, name, &check.sql) {
+            lines.push(format!(
                 "{}CHECK ({sql})",
                 constraint_name(check.name.as_deref())
-            )),
-            None => cx.lossy(format!(
-                "{name}: CHECK `{}` is written in {} SQL that SQLite does not read; left out",
-                check.sql,
-                source.map_or("another engine's", Target::name)
-            )),
+            ));
         }
     }
     for (field_name, field) in &entity.fields {
@@ -658,19 +589,15 @@ fn create_table(
         }
     }
     for relation in &entity.relations {
-        let Some(target) = manifest.entities.get(&relation.references.entity) else {
-            cx.lossy(format!(
-                "{name}: foreign key to `{}`, which is not an entity; left out",
-                relation.references.entity
-            ));
+        let Some(target) = SqliteRenderer.referenced(cx, manifest, name, relation) else {
             continue;
         };
         let mut line = format!(
             "{}FOREIGN KEY ({}) REFERENCES {} ({})",
             constraint_name(relation.name.as_deref()),
-            column_list(entity, &relation.fields),
+            SqliteRenderer.column_list(entity, &relation.fields),
             quote(&target.table),
-            column_list(target, &relation.references.fields)
+            SqliteRenderer.column_list(target, &relation.references.fields)
         );
         if relation.on_delete != ReferentialAction::NoAction {
             line.push_str(&format!(" ON DELETE {}", action(relation.on_delete)));
@@ -705,32 +632,6 @@ fn create_table(
 fn constraint_name(name: Option<&str>) -> String {
     name.map(|n| format!("CONSTRAINT {} ", quote(n)))
         .unwrap_or_default()
-}
-
-/// The columns of `fields` (field names of `entity`), quoted.
-fn column_list(entity: &Entity, fields: &[String]) -> String {
-    fields
-        .iter()
-        .map(|f| {
-            quote(
-                entity
-                    .fields
-                    .get(f)
-                    .map_or(f.as_str(), |field| field.column_name(f)),
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn action(action: ReferentialAction) -> &'static str {
-    match action {
-        ReferentialAction::NoAction => "NO ACTION",
-        ReferentialAction::Restrict => "RESTRICT",
-        ReferentialAction::Cascade => "CASCADE",
-        ReferentialAction::SetNull => "SET NULL",
-        ReferentialAction::SetDefault => "SET DEFAULT",
-    }
 }
 
 /// The `CHECK (column IN (...))` that stands for an enum.
@@ -809,15 +710,14 @@ fn column_definition(
         parts.push("NOT NULL".into());
     }
     match &field.generated {
-        Some(Generated::Computed { sql, stored }) => match expression(cx, manifest, sql) {
-            Some(sql) => parts.push(format!(
-                "GENERATED ALWAYS AS ({sql}) {}",
-                if *stored { "STORED" } else { "VIRTUAL" }
-            )),
-            None => cx.lossy(format!(
-                "{here}: the generated expression `{sql}` is not SQLite SQL; the column is a plain column"
-            )),
-        },
+        Some(Generated::Computed { stored, .. }) => {
+            if let Some(sql) = SqliteRenderer.computed_expression(cx, manifest, &here, field) {
+                parts.push(format!(
+                    "GENERATED ALWAYS AS ({sql}) {}",
+                    if *stored { "STORED" } else { "VIRTUAL" }
+                ));
+            }
+        }
         Some(Generated::Kind(kind)) if !rowid => cx.lossy(format!(
             "{here}: SQLite generates values only for an INTEGER PRIMARY KEY; `{kind}` is left out"
         )),
@@ -940,16 +840,15 @@ fn default_sql(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) 
             }
             Some(literal_sql(literal))
         }
-        DefaultValue::Sql { sql } => match expression(cx, manifest, sql) {
-            Some(sql) if is_current_time(&sql) => Some(sql),
-            Some(sql) => Some(format!("({sql})")),
-            None => {
-                cx.lossy(format!(
-                    "{here}: the default `{sql}` is not SQLite SQL; left out"
-                ));
-                None
-            }
-        },
+        DefaultValue::Sql { sql } => SqliteRenderer
+            .default_expression(cx, manifest, here, sql)
+            .map(|sql| {
+                if is_current_time(&sql) {
+                    sql
+                } else {
+                    format!("({sql})")
+                }
+            }),
     }
 }
 
@@ -957,27 +856,9 @@ fn is_current_time(sql: &str) -> bool {
     ["CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME"].contains(&sql)
 }
 
-/// An SQL expression of `manifest` as SQLite reads it.
-fn expression(cx: &Cx<'_>, manifest: &Manifest, sql: &str) -> Option<String> {
-    super::expression(cx, manifest, sql, SQLITE_FUNCTIONS)
-}
-
-/// Functions SQLite has (and SQL words that look like calls).
+/// Functions SQLite has beyond the shared ones.
 const SQLITE_FUNCTIONS: &[&str] = &[
-    "abs",
-    "coalesce",
     "ifnull",
-    "nullif",
-    "length",
-    "lower",
-    "upper",
-    "trim",
-    "ltrim",
-    "rtrim",
-    "substr",
-    "substring",
-    "replace",
-    "round",
     "min",
     "max",
     "date",
@@ -994,137 +875,70 @@ const SQLITE_FUNCTIONS: &[&str] = &[
     "printf",
     "format",
     "typeof",
-    "cast",
-    "in",
-    "like",
     "glob",
-    "between",
-    "exists",
-    "and",
-    "or",
-    "not",
-    "is",
-    "null",
-    "case",
-    "when",
-    "then",
-    "else",
-    "end",
 ];
 
-fn check_sql(cx: &Cx<'_>, manifest: &Manifest, sql: &str) -> Option<String> {
-    expression(cx, manifest, sql)
-}
+/// The SQLite renderer: what it writes unlike the other SQL engines.
+pub(super) struct SqliteRenderer;
 
-fn create_index(
-    cx: &mut Cx<'_>,
-    manifest: &Manifest,
-    entity_name: &str,
-    entity: &Entity,
-    index: &Index,
-) -> Option<Statement> {
-    let here = format!("{entity_name}.{}", index.name);
-    let name = index_name(manifest, entity_name, index);
-    if name != index.name {
-        cx.lossy(format!(
-            "{here}: index names are per database in SQLite; created as `{name}`"
-        ));
+impl DdlRenderer for SqliteRenderer {
+    fn name(&self) -> &'static str {
+        "SQLite"
     }
-    if let Some(method) = &index.method
-        && !cx.same_engine(manifest)
-    {
-        cx.lossy(format!(
-            "{here}: SQLite has no `{method}` indexes; created as a plain index"
-        ));
+
+    fn quote(&self, name: &str) -> String {
+        quote(name)
     }
-    if index.expire_after_seconds.is_some() {
-        cx.lossy(format!(
-            "{here}: SQLite does not expire rows; `expire_after_seconds` is left out"
-        ));
+
+    fn functions(&self) -> &'static [&'static str] {
+        SQLITE_FUNCTIONS
     }
-    let mut parts = Vec::new();
-    for part in &index.fields {
-        match part {
-            IndexPart::Field {
-                field,
-                order,
-                collation,
-            } => {
-                let column = entity
-                    .fields
-                    .get(field)
-                    .map_or(field.as_str(), |f| f.column_name(field));
-                let mut text = quote(column);
-                if let Some(collation) = collation {
-                    if cx.same_engine(manifest) {
-                        text.push_str(&format!(" COLLATE {}", quote(collation)));
-                    } else {
-                        cx.lossy(format!("{here}: collation `{collation}` is left out"));
-                    }
-                }
-                if *order == Some(SortOrder::Desc) {
-                    text.push_str(" DESC");
-                }
-                parts.push(text);
-            }
-            IndexPart::Expression { sql, order } => {
-                let Some(sql) = expression(cx, manifest, sql) else {
-                    cx.lossy(format!(
-                        "{here}: the key `{sql}` is not SQLite SQL; the index is left out"
-                    ));
-                    return None;
-                };
-                let mut text = format!("({sql})");
-                if *order == Some(SortOrder::Desc) {
-                    text.push_str(" DESC");
-                }
-                parts.push(text);
-            }
+
+    fn create_table(
+        &self,
+        cx: &mut Cx<'_>,
+        manifest: &Manifest,
+        name: &str,
+        entity: &Entity,
+    ) -> String {
+        create_table(cx, manifest, name, entity, &entity.table)
+    }
+
+    fn create_index(
+        &self,
+        cx: &mut Cx<'_>,
+        manifest: &Manifest,
+        entity_name: &str,
+        entity: &Entity,
+        index: &Index,
+    ) -> Option<Statement> {
+        let here = format!("{entity_name}.{}", index.name);
+        let name = index_name(manifest, entity_name, index);
+        if name != index.name {
+            cx.lossy(format!(
+                "{here}: index names are per database in SQLite; created as `{name}`"
+            ));
         }
+        if let Some(method) = &index.method
+            && !cx.same_engine(manifest)
+        {
+            cx.lossy(format!(
+                "{here}: SQLite has no `{method}` indexes; created as a plain index"
+            ));
+        }
+        if index.expire_after_seconds.is_some() {
+            cx.lossy(format!(
+                "{here}: SQLite does not expire rows; `expire_after_seconds` is left out"
+            ));
+        }
+        let parts = SqliteRenderer.index_parts(cx, manifest, &here, entity, index, false)?;
+        let predicate = SqliteRenderer.index_predicate(cx, manifest, &here, index)?;
+        Some(Statement::new(format!(
+            "CREATE {}INDEX {} ON {} ({}){predicate}",
+            if index.unique { "UNIQUE " } else { "" },
+            quote(&name),
+            quote(&entity.table),
+            parts.join(", ")
+        )))
     }
-    let predicate = match &index.predicate {
-        Some(predicate) => match expression(cx, manifest, predicate) {
-            Some(sql) => format!(" WHERE {sql}"),
-            None => {
-                cx.lossy(format!(
-                    "{here}: the predicate `{predicate}` is not SQLite SQL; the index is left out"
-                ));
-                return None;
-            }
-        },
-        None => String::new(),
-    };
-    Some(Statement::new(format!(
-        "CREATE {}INDEX {} ON {} ({}){predicate}",
-        if index.unique { "UNIQUE " } else { "" },
-        quote(&name),
-        quote(&entity.table),
-        parts.join(", ")
-    )))
-}
-
-fn create_view(
-    cx: &mut Cx<'_>,
-    manifest: &Manifest,
-    name: &str,
-    view: &Entity,
-) -> Option<Statement> {
-    let Some(definition) = &view.definition else {
-        cx.lossy(format!(
-            "{name}: the view has no query in the manifest; not created"
-        ));
-        return None;
-    };
-    if !cx.same_engine(manifest) {
-        cx.lossy(format!(
-            "{name}: the view's query is written in {} SQL; not created on SQLite",
-            Cx::source_target(manifest).map_or("another engine's", Target::name)
-        ));
-        return None;
-    }
-    Some(Statement::new(format!(
-        "CREATE VIEW {} AS\n{}",
-        quote(&view.table),
-        definition.trim().trim_end_matches(';')
-    )))
 }
