@@ -1282,3 +1282,72 @@ async fn planned_counts_ask_the_mariadb_optimizer() {
     let all = total(&router, "/rest/v1/item?select=id&limit=1", "planned").await;
     assert!((100..=400).contains(&all), "EXPLAIN of the table: {all}");
 }
+
+/// `Preference-Applied` names the preferences honoured, in PostgREST's
+/// order: `count` on reads; `resolution` and `missing` on inserts;
+/// `return` and `count` on writes; nothing it ignores.
+#[tokio::test(flavor = "multi_thread")]
+async fn preference_applied_lists_what_was_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = example(dir.path());
+    let applied = |answer: &Answer| answer.header("preference-applied").map(str::to_owned);
+    let plain = get(&router, "/rest/v1/book?select=id", &[]).await;
+    assert_eq!(applied(&plain), None);
+    let counted = get(
+        &router,
+        "/rest/v1/book?select=id",
+        &[(
+            "prefer",
+            "count=planned, return=representation, tx=rollback",
+        )],
+    )
+    .await;
+    assert_eq!(counted.status, 200, "{}", counted.body);
+    assert_eq!(applied(&counted).as_deref(), Some("count=planned"));
+
+    let upsert = send(
+        &router,
+        "POST",
+        "/rest/v1/tag?on_conflict=label&select=label",
+        Some(json!([{"label": "applied"}])),
+        &[
+            ("prefer", "count=exact,return=representation"),
+            (
+                "prefer",
+                "missing=default, resolution=merge-duplicates, handling=strict",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(upsert.status, 201, "{}", upsert.body);
+    assert_eq!(
+        applied(&upsert).as_deref(),
+        Some("resolution=merge-duplicates, missing=default, return=representation, count=exact")
+    );
+    let minimal = send(
+        &router,
+        "PATCH",
+        "/rest/v1/tag?label=eq.applied",
+        Some(json!({"label": "applied-too"})),
+        &[("prefer", "return=minimal, missing=default")],
+    )
+    .await;
+    assert_eq!(minimal.status, 204, "{}", minimal.body);
+    assert_eq!(applied(&minimal).as_deref(), Some("return=minimal"));
+    let deleted = send(
+        &router,
+        "DELETE",
+        "/rest/v1/tag?label=eq.applied-too",
+        None,
+        &[("prefer", "return=headers-only,count=exact")],
+    )
+    .await;
+    assert_eq!(deleted.header("content-range"), Some("*/1"));
+    assert_eq!(
+        applied(&deleted).as_deref(),
+        Some("return=headers-only, count=exact")
+    );
+    let refused = get(&router, "/rest/v1/nothing", &[("prefer", "count=exact")]).await;
+    pg_error(&refused, 404, "PGRST205");
+    assert_eq!(applied(&refused), None);
+}

@@ -105,7 +105,8 @@ pub(crate) const ESTIMATED_EXACT_UP_TO: u64 = MAX_LIMIT;
 pub(crate) struct Prefer {
     /// `count=exact|planned|estimated`.
     pub count: Option<Counting>,
-    pub returning: Returning,
+    /// `return=`; [`Returning::Minimal`] when not asked.
+    pub returning: Option<Returning>,
     pub merge: Option<bool>,
     pub missing_default: bool,
 }
@@ -136,9 +137,9 @@ impl Prefer {
                         threshold: ESTIMATED_EXACT_UP_TO,
                     });
                 }
-                "return=representation" => prefer.returning = Returning::Representation,
-                "return=minimal" => prefer.returning = Returning::Minimal,
-                "return=headers-only" => prefer.returning = Returning::HeadersOnly,
+                "return=representation" => prefer.returning = Some(Returning::Representation),
+                "return=minimal" => prefer.returning = Some(Returning::Minimal),
+                "return=headers-only" => prefer.returning = Some(Returning::HeadersOnly),
                 "resolution=merge-duplicates" => prefer.merge = Some(true),
                 "resolution=ignore-duplicates" => prefer.merge = Some(false),
                 "missing=default" => prefer.missing_default = true,
@@ -147,7 +148,58 @@ impl Prefer {
         }
         prefer
     }
+
+    /// What a write answers with.
+    pub fn returning(&self) -> Returning {
+        self.returning.unwrap_or_default()
+    }
+
+    /// `Preference-Applied`: the preferences an operation of `action`
+    /// honoured, in PostgREST's order (reads honour only `count`; only
+    /// inserts `resolution` and `missing`).
+    pub fn applied(&self, action: Action) -> Option<HeaderValue> {
+        let mut applied = Vec::new();
+        if action == Action::Create {
+            match self.merge {
+                Some(true) => applied.push("resolution=merge-duplicates"),
+                Some(false) => applied.push("resolution=ignore-duplicates"),
+                None => {}
+            }
+            if self.missing_default {
+                applied.push("missing=default");
+            }
+        }
+        if action.is_write() {
+            match self.returning {
+                Some(Returning::Representation) => applied.push("return=representation"),
+                Some(Returning::Minimal) => applied.push("return=minimal"),
+                Some(Returning::HeadersOnly) => applied.push("return=headers-only"),
+                None => {}
+            }
+        }
+        match self.count {
+            Some(Counting::Exact) => applied.push("count=exact"),
+            Some(Counting::Planned) => applied.push("count=planned"),
+            Some(Counting::Estimated { .. }) => applied.push("count=estimated"),
+            None => {}
+        }
+        if applied.is_empty() {
+            return None;
+        }
+        HeaderValue::from_str(&applied.join(", ")).ok()
+    }
+
+    /// `response` with its `Preference-Applied` for `action`.
+    pub fn tell(&self, action: Action, mut response: Response) -> Response {
+        if let Some(applied) = self.applied(action) {
+            response.headers_mut().insert(PREFERENCE_APPLIED, applied);
+        }
+        response
+    }
 }
+
+/// The response header naming the preferences honoured.
+const PREFERENCE_APPLIED: &str = "preference-applied";
 
 /// Whether the client asks for one object (`.single()`).
 pub(crate) fn wants_object(headers: &HeaderMap) -> bool {
@@ -325,7 +377,8 @@ async fn read(
         let (rows, count) = run_read(&app, &state, operation, &level, window, prefer.count)
             .await
             .map_err(|e| e.into_pg(&caller.0, &ctx))?;
-        rows_answer(&headers, rows, offset, count, StatusCode::OK)
+        let answer = rows_answer(&headers, rows, offset, count, StatusCode::OK)?;
+        Ok::<_, PgError>(prefer.tell(Action::List, answer))
     }
     .await;
     answer.unwrap_or_else(PgError::respond)

@@ -118,7 +118,7 @@ async fn answer(
 ) -> Result<Response, PgError> {
     let written = rows.len() as u64;
     let pairs = pairs(ctx);
-    match prefer.returning {
+    let response = match prefer.returning() {
         Returning::Representation => {
             let level = returned(state, &parent.entity, &pairs)?;
             let rows = shape_rows(app, state, parent, &level, rows)
@@ -129,7 +129,7 @@ async fn answer(
             } else {
                 StatusCode::OK
             };
-            rows_answer(headers, rows, 0, prefer.count.map(|_| written), status)
+            rows_answer(headers, rows, 0, prefer.count.map(|_| written), status)?
         }
         Returning::Minimal | Returning::HeadersOnly => {
             let status = if created {
@@ -147,14 +147,15 @@ async fn answer(
                 response.headers_mut().insert(header::CONTENT_RANGE, value);
             }
             if created
-                && prefer.returning == Returning::HeadersOnly
+                && prefer.returning() == Returning::HeadersOnly
                 && let Some(location) = location(state, &parent.entity, &rows)
             {
                 response.headers_mut().insert(header::LOCATION, location);
             }
-            Ok(response)
+            response
         }
-    }
+    };
+    Ok(prefer.tell(parent.action, response))
 }
 
 /// `Location: /book?id=eq.7` of the one row created.
