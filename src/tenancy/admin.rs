@@ -18,6 +18,13 @@ impl TenantAdmin for TenantResolver {
     fn run(&self, command: TenantCommand) -> BoxFuture<'_, Result<Json, TenantRefusal>> {
         Box::pin(async move { self.command(command).await.map_err(refusal) })
     }
+
+    fn registry_store(
+        &self,
+    ) -> BoxFuture<'_, Result<Arc<dyn crate::serve::store::Store>, crate::serve::store::StoreError>>
+    {
+        Box::pin(TenantResolver::registry_store(self))
+    }
 }
 
 impl TenantResolver {

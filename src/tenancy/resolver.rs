@@ -25,6 +25,8 @@ pub struct TenantResolver {
     /// schema tenant's store is that pool entering its schema per
     /// transaction, so a thousand tenants need no thousand pools.
     servers: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<PostgresStore>>>>,
+    /// The registry's own store (`/api/_system`), opened by its first use.
+    registry: tokio::sync::OnceCell<Arc<dyn Store>>,
 }
 
 impl TenantResolver {
@@ -41,6 +43,7 @@ impl TenantResolver {
             pools: Pools::new(cap, idle),
             default,
             servers: Mutex::default(),
+            registry: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -70,6 +73,19 @@ impl TenantResolver {
 
     pub fn tenants(&self) -> &Arc<Tenants> {
         &self.tenants
+    }
+
+    /// The store of the registry's file, served as tenant `system`.
+    pub async fn registry_store(&self) -> Result<Arc<dyn Store>, StoreError> {
+        self.registry
+            .get_or_try_init(|| async {
+                let store =
+                    crate::serve::store::sqlite::SqliteStore::open(self.tenants.registry.path())
+                        .map_err(StoreError::Unavailable)?;
+                Ok(Arc::new(store) as Arc<dyn Store>)
+            })
+            .await
+            .cloned()
     }
 
     fn record(&self, tenant: &str) -> Result<super::TenantRecord, Refusal> {

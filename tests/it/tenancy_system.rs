@@ -238,3 +238,198 @@ fn without_an_admin_rule_the_tenants_api_stays_service_key_only() {
     let (status, _) = call(&server, "GET", "/api/_tenants", Who::Key, None);
     assert_eq!(status, 200);
 }
+
+/// Tenants acme, globex and initech (deactivated); acme's location holds
+/// a password written there by hand, which no response may show.
+#[test]
+fn the_registry_is_served_as_tenant_system_to_admins_only() {
+    let server = server_with_tenants(&admin_manifest());
+    let admin = admin_token();
+    let (status, _) = call(
+        &server,
+        "POST",
+        "/api/_tenants",
+        Who::Key,
+        Some(json!({ "slug": "initech", "name": "Initech" })),
+    );
+    assert_eq!(status, 201);
+    let (status, _) = call(
+        &server,
+        "POST",
+        "/api/_tenants/initech/deactivate",
+        Who::Key,
+        Some(json!({})),
+    );
+    assert_eq!(status, 200);
+    let password = "Registry-Pw-9931";
+    rusqlite::Connection::open(server.dir.path().join(".baas/registry.sqlite3"))
+        .unwrap()
+        .execute(
+            "UPDATE _baas_tenants SET location = ?1 WHERE slug = 'acme'",
+            [format!("postgres://app:{password}@db/app#schema=acme")],
+        )
+        .unwrap();
+    let mut seen = String::new();
+
+    // Filters, order, paging and count, as on any entity.
+    let (status, list) = call(
+        &server,
+        "GET",
+        "/api/_system/tenants?active=eq.true&order=slug.desc&count=exact",
+        Who::Bearer(&admin),
+        None,
+    );
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(slugs(&list), ["globex", "acme"]);
+    assert_eq!(list["count"], 2);
+    seen.push_str(&list.to_string());
+    let (status, list) = call(
+        &server,
+        "GET",
+        "/api/_system/tenants?order=slug&limit=1&offset=1&select=*",
+        Who::Key,
+        None,
+    );
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(slugs(&list), ["globex"]);
+    seen.push_str(&list.to_string());
+    let (status, list) = call(
+        &server,
+        "POST",
+        "/api/_system/tenants/_query",
+        Who::Bearer(&admin),
+        Some(json!({ "where": { "active": { "eq": false } } })),
+    );
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(slugs(&list), ["initech"]);
+    let row = &list["data"][0];
+    assert_eq!(row["name"], "Initech");
+    for key in [
+        "id",
+        "slug",
+        "active",
+        "ready",
+        "schema_version",
+        "created_at",
+        "updated_at",
+    ] {
+        assert!(row.get(key).is_some(), "{key}: {row}");
+    }
+    let (status, all) = call(
+        &server,
+        "GET",
+        "/api/_system/tenants?slug=eq.acme",
+        Who::Key,
+        None,
+    );
+    assert_eq!(status, 200);
+    let acme = all["data"][0]["id"].clone();
+    let (status, row) = call(
+        &server,
+        "GET",
+        &format!("/api/_system/tenants/{acme}"),
+        Who::Bearer(&admin),
+        None,
+    );
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row["slug"], "acme");
+    seen.push_str(&row.to_string());
+
+    // The location is no field: not shown, not selectable, not filterable.
+    for path in [
+        "/api/_system/tenants?select=location",
+        "/api/_system/tenants?location=like.*Pw*",
+        "/api/_system/tenants?order=pool_options",
+    ] {
+        let (status, problem) = call(&server, "GET", path, Who::Key, None);
+        assert_eq!(status, 400, "{path}: {problem}");
+        seen.push_str(&problem.to_string());
+    }
+    assert!(!seen.contains("location\":"), "{seen}");
+    assert!(
+        !seen.contains(password),
+        "a response shows the password: {seen}"
+    );
+    assert!(!seen.contains("postgres://"), "{seen}");
+
+    // Anonymous 401; another role, a tenant's admin, a tenant's user 403.
+    let editor = signed(SECRET, 600, json!({ "role": "editor" }));
+    let tenant_admin = signed(SECRET, 600, json!({ "role": "admin", "tenant": "acme" }));
+    let user = crate::tenancy::token(Some("acme"));
+    for (who, expected) in [
+        (Who::Anonymous, 401),
+        (Who::Bearer(&editor), 403),
+        (Who::Bearer(&tenant_admin), 403),
+        (Who::Bearer(&user), 403),
+    ] {
+        for path in ["/api/_system/tenants", "/t/acme/api/_system/tenants"] {
+            let (status, problem) = call(&server, "GET", path, who, None);
+            assert_eq!(status, expected, "{path}: {problem}");
+            assert!(problem.get("data").is_none(), "{problem}");
+        }
+    }
+
+    // Writes: name and active only; create and delete are /api/_tenants'.
+    let (status, row) = call(
+        &server,
+        "PATCH",
+        &format!("/api/_system/tenants/{acme}"),
+        Who::Bearer(&admin),
+        Some(json!({ "name": "Acme Corp", "active": false })),
+    );
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row["name"], "Acme Corp");
+    assert_eq!(row["active"], false);
+    let (status, _) = call(
+        &server,
+        "GET",
+        "/api/note",
+        Who::Bearer(&crate::tenancy::token(Some("acme"))),
+        None,
+    );
+    assert_eq!(
+        status, 404,
+        "a tenant deactivated through /api/_system is not served"
+    );
+    for (method, path, body, expected) in [
+        (
+            "PATCH",
+            format!("/api/_system/tenants/{acme}"),
+            Some(json!({ "slug": "hijack" })),
+            403,
+        ),
+        (
+            "PATCH",
+            format!("/api/_system/tenants/{acme}"),
+            Some(json!({ "location": "sqlite://elsewhere" })),
+            403,
+        ),
+        (
+            "POST",
+            "/api/_system/tenants".to_owned(),
+            Some(json!({ "slug": "evil" })),
+            405,
+        ),
+        ("DELETE", format!("/api/_system/tenants/{acme}"), None, 405),
+        (
+            "PUT",
+            format!("/api/_system/tenants/{acme}"),
+            Some(json!({})),
+            405,
+        ),
+    ] {
+        let (status, problem) = call(&server, method, &path, Who::Key, body);
+        assert_eq!(status, expected, "{method} {path}: {problem}");
+    }
+    let (status, list) = call(&server, "GET", "/api/_tenants", Who::Key, None);
+    assert_eq!(status, 200);
+    assert_eq!(slugs(&list), ["acme", "globex", "initech"]);
+    let (status, editor_patch) = call(
+        &server,
+        "PATCH",
+        &format!("/api/_system/tenants/{acme}"),
+        Who::Bearer(&editor),
+        Some(json!({ "active": true })),
+    );
+    assert_eq!(status, 403, "{editor_patch}");
+}

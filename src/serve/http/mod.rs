@@ -21,6 +21,7 @@ pub mod realtime;
 pub mod request;
 pub mod routes;
 pub mod studio;
+pub mod system;
 pub mod tenant;
 pub mod tenants_api;
 pub mod users;
@@ -79,6 +80,11 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         .route(
             "/api/_tenants/{slug}/{action}",
             post(tenants_api::set_active),
+        )
+        .route(
+            "/api/_system/{*rest}",
+            axum::routing::any(system::serve)
+                .layer(axum::Extension(Arc::new(system::Cache::default()))),
         )
         .route(
             "/api/{entity}",

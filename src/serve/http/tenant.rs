@@ -65,8 +65,8 @@ pub async fn resolve(
     mut request: Request,
     next: Next,
 ) -> Response {
-    // The tenants' administration is for no tenant (the service key's).
-    if is_tenants_api(request.uri().path()) {
+    // The tenants' administration is for no tenant (the platform's).
+    if is_platform_api(request.uri().path()) {
         return next.run(request).await;
     }
     let state = app.snapshot();
@@ -227,10 +227,12 @@ pub async fn resolve(
     }
 }
 
-/// `/api/_tenants` and below.
-fn is_tenants_api(path: &str) -> bool {
-    path.strip_prefix("/api/_tenants")
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+/// `/api/_tenants`, `/api/_system` and below: the platform's own routes.
+fn is_platform_api(path: &str) -> bool {
+    ["/api/_tenants", "/api/_system"].iter().any(|prefix| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
 }
 
 /// A tenant name as echoed in a problem: short and printable.

@@ -60,6 +60,9 @@ pub trait TenantAdmin: Send + Sync {
         &self,
         command: TenantCommand,
     ) -> BoxFuture<'_, Result<serde_json::Value, TenantRefusal>>;
+
+    /// The registry's store, served at `/api/_system` (opened once).
+    fn registry_store(&self) -> BoxFuture<'_, Result<Arc<dyn Store>, StoreError>>;
 }
 
 /// Why requests for a tenant are not served.
