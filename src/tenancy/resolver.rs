@@ -75,17 +75,46 @@ impl TenantResolver {
         &self.tenants
     }
 
-    /// The store of the registry's file, served as tenant `system`.
+    /// The store of the registry's database, served as tenant `system`
+    /// (`/api/_system`).
     pub async fn registry_store(&self) -> Result<Arc<dyn Store>, StoreError> {
         self.registry
             .get_or_try_init(|| async {
-                let store =
-                    crate::serve::store::sqlite::SqliteStore::open(self.tenants.registry.path())
-                        .map_err(StoreError::Unavailable)?;
-                Ok(Arc::new(store) as Arc<dyn Store>)
+                let location = self
+                    .registry_location()
+                    .map_err(|message| StoreError::Unavailable(anyhow::anyhow!(message)))?;
+                let Some(backend) = Backend::of(&location) else {
+                    return Err(StoreError::Unavailable(anyhow::anyhow!(
+                        "the tenant registry is not in a database"
+                    )));
+                };
+                let manifest = crate::serve::http::system::manifest(&self.tenants.manifest);
+                backend.store(&manifest).await
             })
             .await
             .cloned()
+    }
+
+    /// Where `[tenancy] registry` is (as `registry::open` reads it).
+    fn registry_location(&self) -> Result<crate::source::SourceLocation, String> {
+        let written = self
+            .tenants
+            .manifest
+            .tenancy
+            .as_ref()
+            .and_then(|tenancy| tenancy.registry.as_deref());
+        let Some(written) = written else {
+            return Ok(crate::source::SourceLocation::Sqlite {
+                path: self.tenants.dir.join(".baas").join("registry.sqlite3"),
+            });
+        };
+        let resolved = self
+            .tenants
+            .env
+            .interpolate(written)
+            .map_err(|error| format!("`[tenancy] registry`: {error}"))?;
+        crate::source::SourceLocation::parse(&resolved, &self.tenants.dir)
+            .map_err(|error| crate::source::redact(&error.to_string()))
     }
 
     fn record(&self, tenant: &str) -> Result<super::TenantRecord, Refusal> {
