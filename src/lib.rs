@@ -5,6 +5,7 @@
 //! ```text
 //!  source      what the user pointed at (URL, database file, schema file), and
 //!              what reading it takes and gives (IntrospectOptions -> Introspection)
+//!  database    which database (SqlDialect): the values the modules below match on
 //!  backend     the one place a database picks its backend (introspector, script
 //!              target, migration runner, store); schema files go to their parser
 //!    introspect::{postgres, mysql, sqlite, mongo}   live databases     ┐
@@ -44,6 +45,7 @@ pub mod codegen;
 pub mod commands;
 pub mod connect;
 pub mod context;
+pub mod database;
 pub mod diagnostics;
 pub mod dialect;
 pub mod diff;

@@ -32,22 +32,7 @@ impl MigrationsDir {
 }
 
 /// SQL dialects `baas` renders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SqlDialect {
-    Postgres,
-    Mysql,
-    Sqlite,
-}
-
-impl SqlDialect {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Postgres => "postgres",
-            Self::Mysql => "mysql",
-            Self::Sqlite => "sqlite",
-        }
-    }
-}
+pub use crate::database::SqlDialect;
 
 /// The folder of the manifest.
 fn manifest_dir(cx: &Context) -> PathBuf {

@@ -32,23 +32,7 @@ mod postgres;
 mod view_columns;
 
 /// The SQL dialects a dump can be written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SqlDialect {
-    Postgres,
-    Mysql,
-    Sqlite,
-}
-
-impl SqlDialect {
-    /// The name `--dialect` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Postgres => "postgres",
-            Self::Mysql => "mysql",
-            Self::Sqlite => "sqlite",
-        }
-    }
-}
+pub use crate::database::SqlDialect;
 
 /// Reads a SQL dump or DDL script into a manifest.
 pub fn parse(file: &SourceFile, options: &IntrospectOptions) -> Result<Introspection, Diagnostics> {

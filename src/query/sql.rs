@@ -66,22 +66,7 @@ use crate::manifest::{Entity, Field, FieldType, Manifest};
 use super::{Filter, ListQuery, MAX_BOUND_VALUES, MAX_FILTER_DEPTH, Op, QueryError, Term, Value};
 
 /// The SQL databases the builders target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SqlDialect {
-    Postgres,
-    Mysql,
-    Sqlite,
-}
-
-impl SqlDialect {
-    fn label(self) -> &'static str {
-        match self {
-            SqlDialect::Postgres => "PostgreSQL",
-            SqlDialect::Mysql => "MySQL",
-            SqlDialect::Sqlite => "SQLite",
-        }
-    }
-}
+pub use crate::database::SqlDialect;
 
 /// A statement: SQL text and its bound values.
 pub type Statement = (String, sea_query::Values);
