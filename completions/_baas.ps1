@@ -347,6 +347,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
         }
         'baas;tenants;create' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A display name (with one slug)')
+            [CompletionResult]::new('--pool-size', '--pool-size', [CompletionResultType]::ParameterName, 'Connections the tenant''s pool holds at most, 1 to 100 [default: 8] (database tenants)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')

@@ -1375,13 +1375,17 @@ _baas() {
             return 0
             ;;
         baas__subcmd__tenants__subcmd__create)
-            opts="-q -y -h -V --name --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --name --pool-size --dir --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pool-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -231,6 +231,7 @@ complete -c baas -n "__fish_baas_using_subcommand tenants; and not __fish_seen_s
 complete -c baas -n "__fish_baas_using_subcommand tenants; and not __fish_seen_subcommand_from create list show deactivate activate drop help" -f -a "drop" -d 'Drop a tenant with all its rows (asks first, or --yes)'
 complete -c baas -n "__fish_baas_using_subcommand tenants; and not __fish_seen_subcommand_from create list show deactivate activate drop help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from create" -l name -d 'A display name (with one slug)' -r
+complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from create" -l pool-size -d 'Connections the tenant\'s pool holds at most, 1 to 100 [default: 8] (database tenants)' -r
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from create" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from create" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from create" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'

@@ -119,18 +119,28 @@ impl Backend {
 
     /// Opens the engine's store for serving `manifest`.
     pub async fn store(&self, manifest: &Manifest) -> Result<Arc<dyn Store>, StoreError> {
+        self.store_sized(manifest, None).await
+    }
+
+    /// [`Backend::store`] with a pool of `size` connections at most (a
+    /// tenant's pool options; SQLite keeps its own reader count).
+    pub async fn store_sized(
+        &self,
+        _manifest: &Manifest,
+        size: Option<u32>,
+    ) -> Result<Arc<dyn Store>, StoreError> {
         Ok(match self {
             Self::Sqlite { path } => {
                 Arc::new(store::sqlite::SqliteStore::open(path).map_err(StoreError::Unavailable)?)
             }
             Self::Postgres { url } => {
-                Arc::new(store::postgres::PostgresStore::connect(url.as_str(), manifest).await?)
+                Arc::new(store::postgres::PostgresStore::connect_sized(url.as_str(), size).await?)
             }
             Self::Mysql { url } => {
-                Arc::new(store::mysql::MysqlStore::connect(url.as_str(), manifest).await?)
+                Arc::new(store::mysql::MysqlStore::connect_sized(url.as_str(), size).await?)
             }
             Self::Mongodb { url } => {
-                Arc::new(store::mongo::MongoStore::connect(url, manifest).await?)
+                Arc::new(store::mongo::MongoStore::connect_sized(url.as_str(), size).await?)
             }
         })
     }

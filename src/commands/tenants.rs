@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::ExitStatus;
 use crate::commands::shared::MigrationsDir;
 use crate::context::Context;
-use crate::tenancy::{Place, Slug, TenancyError, Tenants, provision, record_json};
+use crate::tenancy::{Place, PoolOptions, Slug, TenancyError, Tenants, provision, record_json};
 use crate::ui::table;
 
 #[derive(Debug, clap::Subcommand)]
@@ -43,6 +43,9 @@ pub struct CreateArgs {
     /// A display name (with one slug)
     #[arg(long)]
     pub name: Option<String>,
+    /// Connections the tenant's pool holds at most, 1 to 100 [default: 8] (database tenants)
+    #[arg(long, value_name = "N")]
+    pub pool_size: Option<u64>,
     #[command(flatten)]
     pub migrations: MigrationsDir,
 }
@@ -87,10 +90,11 @@ async fn create(args: CreateArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
         .iter()
         .map(|text| slug(text))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let pool = PoolOptions::with_pool_size(args.pool_size).map_err(TenancyError::into_error)?;
     let mut created = Vec::new();
     for slug in &slugs {
         let started = std::time::Instant::now();
-        let record = provision::create(&tenants, slug, args.name.as_deref())
+        let record = provision::create(&tenants, slug, args.name.as_deref(), pool)
             .await
             .map_err(TenancyError::into_error)?;
         let elapsed = started.elapsed();

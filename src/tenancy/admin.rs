@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value as Json, json};
 
 use super::resolver::TenantResolver;
-use super::{Slug, TenancyError, Tenants, provision, record_json};
+use super::{PoolOptions, Slug, TenancyError, Tenants, provision, record_json};
 use crate::serve::store::resolver::{TenantAdmin, TenantCommand, TenantRefusal};
 use crate::source::redact;
 
@@ -36,10 +36,15 @@ impl TenantResolver {
                 Ok(json!({ "tenants": records.iter().map(record_json).collect::<Vec<_>>() }))
             }
             TenantCommand::Show(slug) => Ok(record_json(&tenants.record(&Slug::parse(&slug)?)?)),
-            TenantCommand::Create { slug, name } => {
+            TenantCommand::Create {
+                slug,
+                name,
+                pool_size,
+            } => {
                 let slug = Slug::parse(&slug)?;
+                let pool = PoolOptions::with_pool_size(pool_size)?;
                 let record = on_a_thread(tenants, move |tenants| async move {
-                    provision::create(&tenants, &slug, name.as_deref()).await
+                    provision::create(&tenants, &slug, name.as_deref(), pool).await
                 })
                 .await?;
                 Ok(record_json(&record))

@@ -38,7 +38,7 @@ use crate::manifest::{Manifest, TenancyStrategy};
 use crate::settings::Environment;
 
 pub use place::Place;
-pub use registry::{Registry, TenantRecord};
+pub use registry::{PoolOptions, Registry, TenantRecord};
 
 /// Why a tenancy operation did not happen.
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use super::{Place, Slug, TenancyError, TenantRecord, Tenants};
+use super::{Place, PoolOptions, Slug, TenancyError, TenantRecord, Tenants};
 use crate::backend::Backend;
 use crate::migrate::folder::{self, Migration};
 use crate::migrate::history::{self, Conflict};
@@ -20,16 +20,27 @@ use crate::migrate::{MigrateError, Target};
 /// How long a tenant's migration waits for another runner's lock.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Provisions tenant `slug`: its place, all migrations, its registry row.
+/// Provisions tenant `slug`: its place, all migrations, its registry row
+/// (with its pool options).
 pub async fn create(
     tenants: &Tenants,
     slug: &Slug,
     name: Option<&str>,
+    pool: PoolOptions,
 ) -> Result<TenantRecord, TenancyError> {
     let place = Place::new(tenants, slug)?;
+    if pool.pool_size.is_some() && !matches!(place, Place::Database { .. }) {
+        return Err(TenancyError::refused(
+            format!(
+                "tenant `{slug}` would have no pool of its own to size: strategy `{}` serves its tenants from the deployment's connections",
+                tenants.strategy.as_str()
+            ),
+            "a pool size applies to `strategy = \"database\"` tenants; leave it out",
+        ));
+    }
     if !tenants
         .registry
-        .begin(slug.as_str(), name, &place.location(), "{}")?
+        .begin(slug.as_str(), name, &place.location(), &pool.to_json())?
     {
         let existing = tenants.record(slug)?;
         if existing.ready {

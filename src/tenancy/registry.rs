@@ -45,7 +45,49 @@ pub struct TenantRecord {
     pub updated_at: String,
 }
 
+/// The options of a tenant's connections, kept as a JSON object in the
+/// registry's `pool_options` (`{"pool_size": 4}`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PoolOptions {
+    /// Connections its pool holds at most [default: 8].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_size: Option<u32>,
+}
+
+impl PoolOptions {
+    /// The largest pool a tenant may ask for.
+    pub const MAX_POOL_SIZE: u32 = 100;
+
+    /// `pool_size` checked: 1 to [`PoolOptions::MAX_POOL_SIZE`].
+    pub fn with_pool_size(pool_size: Option<u64>) -> Result<Self, TenancyError> {
+        match pool_size {
+            None => Ok(Self::default()),
+            Some(size @ 1..=100) => Ok(Self {
+                pool_size: u32::try_from(size).ok(),
+            }),
+            Some(size) => Err(TenancyError::refused(
+                format!(
+                    "a pool size of {size} is out of range: a tenant's pool holds 1 to {} connections",
+                    Self::MAX_POOL_SIZE
+                ),
+                "leave it out for the default of 8",
+            )),
+        }
+    }
+
+    /// As the registry keeps it.
+    pub fn to_json(self) -> String {
+        serde_json::to_string(&self).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
+
 impl TenantRecord {
+    /// Its pool options (the defaults when the column holds something
+    /// else than such an object).
+    pub fn pool(&self) -> PoolOptions {
+        serde_json::from_str(&self.pool_options).unwrap_or_default()
+    }
+
     /// Served: provisioned and active.
     pub fn serves(&self) -> bool {
         self.active && self.ready

@@ -178,7 +178,9 @@ impl StoreResolver for TenantResolver {
                             place.shown()
                         )));
                     };
-                    backend.store(&self.tenants.manifest).await
+                    backend
+                        .store_sized(&self.tenants.manifest, record.pool().pool_size)
+                        .await
                 })
                 .await
         })

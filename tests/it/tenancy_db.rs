@@ -346,3 +346,149 @@ fn mongo_database_tenants_are_isolated_and_dropped() {
             .unwrap();
     });
 }
+
+/// `tenants create --pool-size 2`: the registry keeps it, `tenants show`
+/// says it, and however many requests wait at once the server holds no
+/// more than 2 connections to the tenant's database (the default pool
+/// would open 8). Out of range or on a tenant with no pool of its own, it
+/// is refused.
+#[test]
+fn a_database_tenant_with_pool_size_two_never_holds_more_than_two_connections() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("tenancy_pool") else {
+        return;
+    };
+    let tenant_db = format!("{}_small", db.name());
+    let _cleanup = PgTenantDatabases(&db, vec![tenant_db.clone(), format!("{}_sized", db.name())]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        tenant_manifest(crate::tenancy::PG_SOURCE, "database"),
+    )
+    .unwrap();
+    let url = db.url();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url.as_str()),
+    ];
+    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    for size in ["0", "101"] {
+        let output = baas(dir.path())
+            .envs(env)
+            .args(["tenants", "create", "small", "--pool-size", size])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "--pool-size {size}");
+    }
+    no_tenants(dir.path(), &env);
+    run_ok(
+        dir.path(),
+        &env,
+        &["tenants", "create", "small", "--pool-size", "2"],
+    );
+    let shown = run_ok(dir.path(), &env, &["tenants", "show", "small", "--json"]);
+    let shown: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["pool_options"], json!({ "pool_size": 2 }), "{shown}");
+    let text = run_ok(dir.path(), &env, &["tenants", "show", "small"]);
+    assert!(text.contains("\"pool_size\":2"), "{text}");
+
+    let server = AsServer(crate::auth::AuthServer::start_in(dir, &env));
+    let (status, body) = send(
+        &server,
+        "POST",
+        "/api/note",
+        As::Service("small"),
+        Some(json!({ "title": "one" })),
+    );
+    assert_eq!(status, 201, "{body}");
+    // Every request waits on a lock held for a while, each holding a
+    // connection of the pool meanwhile.
+    let mut tenant_url = db.parsed_url();
+    tenant_url.set_path(&tenant_db);
+    let mut locker = std::process::Command::new("psql")
+        .args([
+            tenant_url.as_str(),
+            "-c",
+            "BEGIN; LOCK TABLE note IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT;",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let held = format!(
+        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
+         WHERE d.datname = '{tenant_db}' AND l.mode = 'AccessExclusiveLock' AND l.granted"
+    );
+    let started = std::time::Instant::now();
+    while db.query(&held).trim() == "0" {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let backends = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '{tenant_db}' \
+         AND application_name LIKE 'baas serve%'"
+    );
+    let (most, statuses) = std::thread::scope(|scope| {
+        let requests: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| send(&server, "GET", "/api/note", As::Service("small"), None).0)
+            })
+            .collect();
+        let mut most = 0;
+        let sampling = std::time::Instant::now();
+        while sampling.elapsed() < std::time::Duration::from_millis(1200) {
+            let now: usize = db.query(&backends).trim().parse().unwrap();
+            most = most.max(now);
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let statuses: Vec<u16> = requests.into_iter().map(|r| r.join().unwrap()).collect();
+        (most, statuses)
+    });
+    locker.wait().unwrap();
+    assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
+    assert!(
+        most >= 1,
+        "the requests were waiting on the tenant's database"
+    );
+    assert!(most <= 2, "{most} connections to a tenant with pool size 2");
+
+    // The same through /api/_tenants.
+    for bad in [json!(0), json!(101), json!("2")] {
+        let (status, body) = send(
+            &server,
+            "POST",
+            "/api/_tenants",
+            As::Key,
+            Some(json!({ "slug": "sized", "pool_size": bad })),
+        );
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let (status, record) = send(
+        &server,
+        "POST",
+        "/api/_tenants",
+        As::Key,
+        Some(json!({ "slug": "sized", "pool_size": 3 })),
+    );
+    assert_eq!(status, 201, "{record}");
+    assert_eq!(
+        record["pool_options"],
+        json!({ "pool_size": 3 }),
+        "{record}"
+    );
+}
+
+/// A pool size is refused for tenants that have no pool of their own.
+#[test]
+fn a_pool_size_is_refused_for_file_tenants() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), tenant_manifest("", "file")).unwrap();
+    let output = baas(dir.path())
+        .args(["tenants", "create", "acme", "--pool-size", "2"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("database"), "{stderr}");
+    no_tenants(dir.path(), &[]);
+    assert!(!dir.path().join(".baas/tenants/acme.sqlite3").exists());
+}

@@ -149,7 +149,8 @@ pub async fn list(axum::extract::State(app): Shared, caller: Caller, ctx: Ctx) -
     answer(&app, &caller, &ctx, Ok(TenantCommand::List), StatusCode::OK).await
 }
 
-/// `POST /api/_tenants` with `{"slug": "acme", "name": "Acme"}`.
+/// `POST /api/_tenants` with `{"slug": "acme", "name": "Acme"}` (and
+/// optionally `"pool_size": 4`).
 pub async fn create(
     axum::extract::State(app): Shared,
     caller: Caller,
@@ -163,15 +164,26 @@ pub async fn create(
             .map(|object| {
                 object
                     .keys()
-                    .filter(|key| !matches!(key.as_str(), "slug" | "name"))
+                    .filter(|key| !matches!(key.as_str(), "slug" | "name" | "pool_size"))
                     .collect()
             })
             .unwrap_or_default();
         if let Some(key) = unknown.first() {
             return Err(Problem::bad_body(format!(
-                "`{key}` is not a field of a tenant: send `slug` and optionally `name`"
+                "`{key}` is not a field of a tenant: send `slug` and optionally `name` and `pool_size`"
             )));
         }
+        let pool_size = match json.get("pool_size") {
+            None | Some(Json::Null) => None,
+            Some(value) => match value.as_u64() {
+                Some(size @ 1..=100) => Some(size),
+                _ => {
+                    return Err(Problem::bad_body(
+                        "`pool_size` is the number of connections of the tenant's pool (1 to 100)",
+                    ));
+                }
+            },
+        };
         let Some(slug) = field("slug") else {
             return Err(Problem::bad_body(
                 "send `{\"slug\": \"acme\"}` (a string), optionally with `\"name\"`",
@@ -180,6 +192,7 @@ pub async fn create(
         Ok(TenantCommand::Create {
             slug,
             name: field("name"),
+            pool_size,
         })
     });
     answer(&app, &caller, &ctx, command, StatusCode::CREATED).await

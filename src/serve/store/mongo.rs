@@ -34,6 +34,12 @@ impl MongoStore {
     /// A client on `url`, checked with a `ping`. The URL must name the
     /// database (`mongodb://host/shop`).
     pub async fn connect(url: &str, _manifest: &Manifest) -> Result<Self, StoreError> {
+        Self::connect_sized(url, None).await
+    }
+
+    /// [`MongoStore::connect`] with a pool of `size` connections at most
+    /// (a tenant's pool options; the default when `None`).
+    pub async fn connect_sized(url: &str, size: Option<u32>) -> Result<Self, StoreError> {
         let mut options = ClientOptions::parse(url)
             .await
             .map_err(|error| StoreError::Unavailable(error.into()))?;
@@ -44,7 +50,7 @@ impl MongoStore {
             .await
             .map_err(|reason| StoreError::Unavailable(anyhow::anyhow!(reason)))?;
         options.app_name = Some("baas serve".to_owned());
-        options.max_pool_size = Some(8);
+        options.max_pool_size = Some(size.unwrap_or(super::sqlx_common::DEFAULT_POOL_SIZE).max(1));
         let Some(name) = options.default_database.clone() else {
             return Err(StoreError::Unavailable(anyhow::anyhow!(
                 "the MongoDB URL names no database (`mongodb://host:port/DATABASE`)"

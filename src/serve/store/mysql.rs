@@ -31,9 +31,15 @@ impl MysqlStore {
     /// A pool on `url` (opened lazily, checked with one connection now).
     /// sqlx sets the session time zone to UTC.
     pub async fn connect(url: &str, _manifest: &Manifest) -> Result<Self, StoreError> {
+        Self::connect_sized(url, None).await
+    }
+
+    /// [`MysqlStore::connect`] with a pool of `size` connections at most
+    /// (a tenant's pool options; the default when `None`).
+    pub async fn connect_sized(url: &str, size: Option<u32>) -> Result<Self, StoreError> {
         let options = MySqlConnectOptions::from_str(url)
             .map_err(|error| StoreError::Unavailable(error.into()))?;
-        let pool = common::open_pool(options).await?;
+        let pool = common::open_pool(options, size).await?;
         Ok(Self { pool })
     }
 

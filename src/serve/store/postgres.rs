@@ -176,13 +176,19 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// A pool on `url` (opened lazily, checked with one connection now).
     pub async fn connect(url: &str, _manifest: &Manifest) -> Result<Self, StoreError> {
+        Self::connect_sized(url, None).await
+    }
+
+    /// [`PostgresStore::connect`] with a pool of `size` connections at most
+    /// (a tenant's pool options; the default when `None`).
+    pub async fn connect_sized(url: &str, size: Option<u32>) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|error| StoreError::Unavailable(error.into()))?
             // Timestamps without an offset are read and written as UTC.
             .options([("TimeZone", "UTC")])
             // The realtime triggers tell this process's writes by it.
             .application_name(crate::realtime::origin());
-        let pool = common::open_pool(options).await?;
+        let pool = common::open_pool(options, size).await?;
         Ok(Self {
             pool,
             search_path: None,

@@ -39,7 +39,12 @@ pub trait StoreResolver: Send + Sync + 'static {
 pub enum TenantCommand {
     List,
     Show(String),
-    Create { slug: String, name: Option<String> },
+    Create {
+        slug: String,
+        name: Option<String>,
+        /// Connections the tenant's pool holds at most.
+        pool_size: Option<u64>,
+    },
     Activate(String),
     Deactivate(String),
     Drop(String),

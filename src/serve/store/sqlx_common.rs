@@ -191,17 +191,21 @@ pub(crate) fn fields_of_constraint(entity: &Entity, name: &str) -> Vec<String> {
     }
 }
 
-/// Error mapping shared by both engines: connection failures are
-/// `Unavailable`, the rest `Internal`.
-/// A pool of 8 on `options`, opened lazily, with one connection made now:
+/// The connections a store's pool holds at most, unless the tenant's
+/// registry row says otherwise.
+pub const DEFAULT_POOL_SIZE: u32 = 8;
+
+/// A pool of `size` connections at most ([`DEFAULT_POOL_SIZE`] when
+/// `None`) on `options`, opened lazily, with one connection made now:
 /// a refused connection fails at once with its cause (the pool would retry
 /// it until its timeout), and the first request does not pay for the
 /// handshake.
 pub(crate) async fn open_pool<DB: sqlx::Database>(
     options: <DB::Connection as sqlx::Connection>::Options,
+    size: Option<u32>,
 ) -> Result<sqlx::Pool<DB>, StoreError> {
     let pool = sqlx::pool::PoolOptions::<DB>::new()
-        .max_connections(8)
+        .max_connections(size.unwrap_or(DEFAULT_POOL_SIZE).max(1))
         .min_connections(0)
         .acquire_timeout(crate::connect::connect_timeout())
         .connect_lazy_with(options.clone());
