@@ -150,6 +150,20 @@ impl Reloader {
             );
             return Some(text);
         }
+        match tenancy_reload(self.state.snapshot().source_manifest(), &manifest) {
+            Ok(restart) => {
+                for line in restart {
+                    tracing::warn!("{}: {line}", self.path.display());
+                }
+            }
+            Err(reason) => {
+                tracing::warn!(
+                    "not reloaded: {}: {reason}; still serving the previous manifest (restart `baas serve` to apply it)",
+                    self.path.display()
+                );
+                return Some(text);
+            }
+        }
         let Some(hooks) = self.load_hooks(&manifest) else {
             return Some(text);
         };
@@ -292,6 +306,65 @@ impl Reloader {
         self.state.kernel.hooks.install(hooks);
         tracing::info!(target: "baas::serve", "reloaded the hooks of `{}`", self.path.display());
     }
+}
+
+// ── `[tenancy]`: `resolve`, `admin` and `column` are read per request from
+// the served manifest, so they follow a reload; where the tenants are
+// (`strategy`, `registry`, `url`) is fixed when `baas serve` starts, and a
+// change there keeps the previous manifest serving. The pool settings
+// apply at the next start (said, and the rest of the change reloads).
+
+/// Whether the `[tenancy]` of `next` can replace `serving`'s live: `Err`
+/// with the reason when it cannot, else what waits for a restart.
+fn tenancy_reload(serving: &Manifest, next: &Manifest) -> Result<Vec<String>, String> {
+    let (before, after) = match (&serving.tenancy, &next.tenancy) {
+        (None, None) => return Ok(Vec::new()),
+        (Some(_), None) => {
+            return Err("`[tenancy]` was removed: a server of tenants cannot stop serving tenants while it runs".into());
+        }
+        (None, Some(_)) => {
+            return Err(
+                "`[tenancy]` was added: a server starts serving tenants when it starts".into(),
+            );
+        }
+        (Some(before), Some(after)) => (before, after),
+    };
+    let fixed = [
+        (
+            "strategy",
+            Some(before.strategy.as_str().to_owned()),
+            Some(after.strategy.as_str().to_owned()),
+        ),
+        ("registry", before.registry.clone(), after.registry.clone()),
+        ("url", before.url.clone(), after.url.clone()),
+    ];
+    for (key, was, is) in fixed {
+        if was != is {
+            let shown = |value: Option<String>| {
+                value.map_or_else(
+                    || "(not set)".to_owned(),
+                    |v| format!("`{}`", crate::source::redact(&v)),
+                )
+            };
+            return Err(format!(
+                "`[tenancy] {key}` changed from {} to {}: where the tenants are is fixed while the server runs",
+                shown(was),
+                shown(is)
+            ));
+        }
+    }
+    let mut restart = Vec::new();
+    for (key, was, is) in [
+        ("max_pools", before.max_pools, after.max_pools),
+        ("idle_seconds", before.idle_seconds, after.idle_seconds),
+    ] {
+        if was != is {
+            restart.push(format!(
+                "`[tenancy] {key}` applies when `baas serve` starts again; the rest of the change is served now"
+            ));
+        }
+    }
+    Ok(restart)
 }
 
 /// Whether `path` may be a hook file (a change there reloads the hooks).

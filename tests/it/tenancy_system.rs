@@ -433,3 +433,82 @@ fn the_registry_is_served_as_tenant_system_to_admins_only() {
     );
     assert_eq!(status, 403, "{editor_patch}");
 }
+
+/// Polls `check` for up to ten seconds (a reload follows a save within
+/// milliseconds; the rest is slack for a loaded machine).
+fn eventually(mut check: impl FnMut() -> bool) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(10) {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+fn get_header(server: &AuthServer, path: &str, header: (&str, &str)) -> u16 {
+    let (status, _, _) = server.get(path, &[("apikey", SERVICE_KEY), header]);
+    status
+}
+
+#[test]
+fn tenancy_reloads_live_and_a_strategy_change_keeps_the_old_one_serving() {
+    let text = tenant_manifest("", "file");
+    let server = server_with_tenants(&text);
+    let manifest = server.dir.path().join("baas.toml");
+    assert_eq!(get_header(&server, "/api/note", ("x-tenant", "acme")), 200);
+    let admin = admin_token();
+    let (status, _) = call(&server, "GET", "/api/_tenants", Who::Bearer(&admin), None);
+    assert_eq!(status, 403);
+
+    // A strategy change cannot apply live: the old manifest keeps serving
+    // (its header still names the tenant, the new one does not) and the
+    // log says why.
+    let moved = text
+        .replace(
+            "strategy = \"file\"",
+            "strategy = \"schema\"\nurl = \"${TENANTS_URL}\"",
+        )
+        .replace("\"header:x-tenant\"", "\"header:x-org\"");
+    std::fs::write(&manifest, &moved).unwrap();
+    assert!(
+        eventually(|| server
+            .log()
+            .contains("`[tenancy] strategy` changed from `file` to `schema`")),
+        "{}",
+        server.log()
+    );
+    assert!(server.log().contains("still serving the previous manifest"));
+    assert_eq!(get_header(&server, "/api/note", ("x-tenant", "acme")), 200);
+    assert_eq!(get_header(&server, "/api/note", ("x-org", "acme")), 400);
+
+    // A new header and an admin rule apply on the next requests.
+    let live = text
+        .replace("\"header:x-tenant\"", "\"header:x-org\"")
+        .replace(
+            "resolve = [",
+            &format!("admin = \"{ADMIN_RULE}\"\nresolve = ["),
+        );
+    std::fs::write(&manifest, &live).unwrap();
+    assert!(
+        eventually(|| get_header(&server, "/api/note", ("x-org", "acme")) == 200),
+        "{}",
+        server.log()
+    );
+    assert_eq!(
+        get_header(&server, "/api/note", ("x-tenant", "acme")),
+        400,
+        "the old header names no tenant any more"
+    );
+    let (status, list) = call(&server, "GET", "/api/_tenants", Who::Bearer(&admin), None);
+    assert_eq!(status, 200, "{list}");
+    let (status, _) = call(
+        &server,
+        "GET",
+        "/api/_system/tenants",
+        Who::Bearer(&admin),
+        None,
+    );
+    assert_eq!(status, 200);
+}
