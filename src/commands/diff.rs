@@ -165,9 +165,7 @@ fn print_sql(
             .filter(|target| *target != Target::Mongodb)
     };
     let target = match args.dialect {
-        Some(SqlDialect::Postgres) => Target::Postgres,
-        Some(SqlDialect::Mysql) => Target::Mysql,
-        Some(SqlDialect::Sqlite) => Target::Sqlite,
+        Some(dialect) => Target::from(dialect),
         None => match engine(after).or_else(|| engine(before)) {
             Some(target) => target,
             None => {

@@ -3,7 +3,6 @@
 use crate::ExitStatus;
 use crate::commands::shared::{MigrationsDir, TenantsArgs};
 use crate::context::Context;
-use crate::migrate::Target;
 
 mod apply;
 mod down;
@@ -47,24 +46,7 @@ pub struct PlanArgs {
 }
 
 /// The engines migrations are written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Dialect {
-    Postgres,
-    Mysql,
-    Sqlite,
-    Mongodb,
-}
-
-impl Dialect {
-    pub fn target(self) -> Target {
-        match self {
-            Self::Postgres => Target::Postgres,
-            Self::Mysql => Target::Mysql,
-            Self::Sqlite => Target::Sqlite,
-            Self::Mongodb => Target::Mongodb,
-        }
-    }
-}
+pub use crate::database::Database as Dialect;
 
 /// Apply pending migrations to a database.
 ///

@@ -32,7 +32,7 @@ pub fn run(args: PlanArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let loaded = manifest::load_file(&cx.manifest_path)?;
     let after = loaded.manifest;
     let target = match args.dialect {
-        Some(dialect) => dialect.target(),
+        Some(dialect) => dialect,
         None => after
             .source
             .as_ref()

@@ -18,7 +18,7 @@ use sqlparser::dialect::{Dialect as SqlparserDialect, GenericDialect, MySqlDiale
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::diff::{Change, ChangeKind};
-use crate::manifest::{Entity, EntityKind, Field, FieldType, Manifest, Relation, SourceEngine};
+use crate::manifest::{Entity, EntityKind, Field, FieldType, Manifest, Relation};
 
 mod mongo;
 mod mysql;
@@ -26,45 +26,9 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-/// The engine a script is written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Target {
-    Postgres,
-    Mysql,
-    Sqlite,
-    Mongodb,
-}
-
-impl Target {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Postgres => "postgres",
-            Self::Mysql => "mysql",
-            Self::Sqlite => "sqlite",
-            Self::Mongodb => "mongodb",
-        }
-    }
-
-    /// The target whose native types and SQL a manifest read from `engine`
-    /// carries; `None` for sources without an engine of their own (OpenAPI,
-    /// GraphQL, ...).
-    pub fn of_engine(engine: SourceEngine) -> Option<Self> {
-        match engine {
-            SourceEngine::Postgres | SourceEngine::Supabase => Some(Self::Postgres),
-            SourceEngine::Mysql => Some(Self::Mysql),
-            SourceEngine::Sqlite => Some(Self::Sqlite),
-            SourceEngine::Mongodb => Some(Self::Mongodb),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// The engine a script is written for: a [`crate::database::Database`]
+/// (the name the migration code has always used for it).
+pub use crate::database::Database as Target;
 
 /// One statement (SQL text, or a MongoDB command as JSON text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
