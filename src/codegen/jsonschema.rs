@@ -9,7 +9,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::manifest::{Entity, Field, FieldType, Manifest};
+use crate::manifest::{DefaultValue, Entity, Field, FieldType, Manifest};
 
 /// The JSON Schema dialect of every schema here.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -86,6 +86,13 @@ pub fn shape_schema(
         if is_generated && shape != Shape::Row {
             schema.insert("readOnly".into(), true.into());
         }
+        // What the server writes when an insert leaves the field out, so a
+        // client (or baas importing this document) knows it may.
+        if let (Shape::Insert, Some(DefaultValue::Literal(literal))) = (shape, &field.default)
+            && let Ok(value) = serde_json::to_value(literal)
+        {
+            schema.insert("default".into(), value);
+        }
         properties.insert(field_name.clone(), Value::Object(schema));
         let is_required = match shape {
             Shape::Row => !field.optional,
@@ -132,6 +139,7 @@ pub fn field_schema(manifest: &Manifest, field: &Field, shape: Shape) -> Map<Str
             } else {
                 put("type", json!(["string", "number"]));
             }
+            put("format", "decimal".into());
             put("description", "decimal, as a string (\"4.99\")".into());
         }
         FieldType::String | FieldType::Text => {

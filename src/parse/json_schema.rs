@@ -2842,6 +2842,7 @@ fn string_field(keywords: &Map<String, Value>) -> Field {
         Some("uuid") => FieldType::Uuid,
         Some("duration") => FieldType::Interval,
         Some("byte" | "binary") => FieldType::Bytes,
+        Some("decimal") => FieldType::Decimal,
         _ => FieldType::String,
     };
     let mut field = Field::new(ty);

@@ -442,6 +442,24 @@ fn a_baas_upstream_is_read_written_and_filtered_through_the_http_store() {
     );
     let (status, _, _) = served.send("DELETE", &format!("/api/tag/{id}"), None);
     assert_eq!(status, 204);
+    // A create with only what the insert form requires: the defaults the
+    // document names are the upstream's, a decimal stays a decimal, and a
+    // field the form lets out is the upstream's to fill.
+    let book = &manifest.entities["book"].fields;
+    assert_eq!(book["price"].ty, manifest::FieldType::Decimal);
+    assert!(book["in_stock"].default.is_some(), "{:?}", book["in_stock"]);
+    assert!(book["metadata"].optional, "{:?}", book["metadata"]);
+    let (status, _, created) = served.send(
+        "POST",
+        "/api/book",
+        Some(json!({"title": "Minimal", "isbn": "000-upstream", "author_id": 1})),
+    );
+    assert_eq!(status, 201, "{created}");
+    let stored = upstream.get(&format!("/api/book/{}", created["id"])).2;
+    assert_eq!(stored["in_stock"], true, "{stored}");
+    assert_eq!(stored["genre"], "fiction", "{stored}");
+    let gone = served.send("DELETE", &format!("/api/book/{}", created["id"]), None);
+    assert_eq!(gone.0, 204);
     assert_eq!(upstream.get(&format!("/api/tag/{id}")).0, 404);
     assert_eq!(
         served.send("DELETE", &format!("/api/tag/{id}"), None).0,

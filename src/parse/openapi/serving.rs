@@ -197,6 +197,33 @@ pub(super) fn fold_variants(
                 field.generated.get_or_insert(generated.1);
             }
         }
+        // What the insert form lets a client leave out, the upstream fills
+        // in: its default when the form names one, else the field may be
+        // absent from an insert (and from the rows, for all baas knows).
+        for form in forms.iter().filter(|form| {
+            ["Insert", "Create"]
+                .iter()
+                .any(|suffix| form.strip_prefix(stem) == Some(suffix))
+        }) {
+            let Some(sent) = entities.get(form).map(|entity| entity.fields.clone()) else {
+                continue;
+            };
+            let Some(rows) = entities.get_mut(row) else {
+                continue;
+            };
+            for (name, field) in rows.fields.iter_mut() {
+                let Some(sent) = sent.get(name) else {
+                    continue;
+                };
+                if field.is_optional_on_insert() || !sent.is_optional_on_insert() {
+                    continue;
+                }
+                match &sent.default {
+                    Some(default) => field.default = Some(default.clone()),
+                    None => field.optional = true,
+                }
+            }
+        }
         for form in forms {
             entities.remove(&form);
             folded.push((form, row.clone()));
