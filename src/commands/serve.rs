@@ -621,7 +621,17 @@ fn upstream(
 ) -> anyhow::Result<Option<Served>> {
     let source = manifest.source.as_ref();
     let http = source.is_some_and(|source| source.engine == SourceEngine::Http);
-    if args.upstream.is_none() && !http {
+    // A GraphQL manifest is served from its upstream once it names one; an
+    // SDL file alone still gets the embedded database.
+    let graphql = source.is_some_and(|source| source.engine == SourceEngine::Graphql);
+    let graphql_upstream = graphql
+        && (args.upstream.is_some()
+            || source.is_some_and(|source| source.url.is_some())
+            || manifest
+                .api
+                .as_ref()
+                .is_some_and(|api| api.base_url.is_some()));
+    if args.upstream.is_none() && !http && !graphql_upstream {
         return Ok(None);
     }
     let env = Environment::load(folder)?;
@@ -642,18 +652,28 @@ fn upstream(
         },
     };
     let resolve = |reference: &str| env.interpolate(reference).map_err(anyhow::Error::from);
-    let engine = crate::serve::store::http::HttpStore::new(manifest, &base, &resolve)
-        .map_err(|error| crate::diagnostics::UsageError::new(format!("{error:#}")))?
-        .with_outbox(crate::serve::store::http::outbox_path(folder));
-    // The webhook worker opens the outbox file before any write does.
     let outbox = crate::serve::store::http::outbox_path(folder);
+    let engine: Arc<dyn crate::serve::store::Store> = if graphql {
+        Arc::new(
+            crate::serve::store::graphql::GraphqlStore::new(manifest, &base, &resolve)
+                .map_err(|error| crate::diagnostics::UsageError::new(format!("{error:#}")))?
+                .with_outbox(outbox.clone()),
+        )
+    } else {
+        Arc::new(
+            crate::serve::store::http::HttpStore::new(manifest, &base, &resolve)
+                .map_err(|error| crate::diagnostics::UsageError::new(format!("{error:#}")))?
+                .with_outbox(outbox.clone()),
+        )
+    };
+    // The webhook worker opens the outbox file before any write does.
     if let Some(parent) = outbox.parent() {
         std::fs::create_dir_all(parent)
             .map_err(|error| anyhow::anyhow!("cannot create `{}`: {error}", parent.display()))?;
     }
     Ok(Some(Served {
         manifest: manifest.clone(),
-        engine: Arc::new(engine),
+        engine,
         manifest_label: manifest_label.to_owned(),
         database_label: format!("{} (upstream API)", redact(&base)),
         watch: Some((cx.manifest_path.clone(), None)),

@@ -420,6 +420,20 @@ const OPERATION_KEYS: &[&str] = &[
     "pagination",
     "rows",
     "error",
+    "graphql",
+];
+const GRAPHQL_OPERATION_KEYS: &[&str] = &[
+    "operation",
+    "field",
+    "arguments",
+    "returns",
+    "key",
+    "input",
+    "input_fields",
+    "filter",
+    "connection",
+    "result",
+    "paths",
 ];
 const PAGINATION_KEYS: &[&str] = &["style", "limit", "offset", "page", "cursor", "next"];
 const UPSTREAM_KEYS: &[&str] = &[
@@ -1082,6 +1096,7 @@ impl Reader {
         let mut pagination = None;
         let mut rows = None;
         let mut error = None;
+        let mut graphql = None;
         for (key, node) in self.entries(table, path, OPERATION_KEYS, "an API operation") {
             let child = key_path(path, key);
             match key {
@@ -1102,6 +1117,7 @@ impl Reader {
                 "query" => query = self.strings(node, &child).unwrap_or_default(),
                 "pagination" => pagination = self.pagination(node, &child),
                 "rows" => rows = self.non_empty_string(node, &child),
+                "graphql" => graphql = self.graphql_operation(node, &child),
                 "error" => {
                     error = self.string(node, &child);
                     if let Some(pointer) = &error
@@ -1133,7 +1149,102 @@ impl Reader {
             pagination,
             rows,
             error,
+            graphql,
         })
+    }
+
+    /// `[api.operations.graphql]`: the root field of a GraphQL upstream;
+    /// `key`, `input` and `filter` must name one of its `arguments`.
+    fn graphql_operation(&mut self, node: Node<'_>, path: &str) -> Option<GraphqlOperation> {
+        let table = self.table(node, path)?;
+        let mut operation = None;
+        let mut field = None;
+        let mut arguments = IndexMap::new();
+        let mut named: [Option<String>; 5] = Default::default();
+        let mut input_fields = Vec::new();
+        let mut connection = false;
+        let mut paths = IndexMap::new();
+        let what = "`[api.operations.graphql]`";
+        for (key, node) in self.entries(table, path, GRAPHQL_OPERATION_KEYS, what) {
+            let child = key_path(path, key);
+            match key {
+                "operation" => {
+                    operation = self.choice(
+                        node,
+                        &child,
+                        GraphqlOperationType::ALL,
+                        GraphqlOperationType::parse,
+                        ProblemKind::InvalidValue,
+                    );
+                }
+                "field" => field = self.non_empty_string(node, &child),
+                "arguments" => arguments = self.string_map(node, &child),
+                "input_fields" => input_fields = self.strings(node, &child).unwrap_or_default(),
+                "connection" => connection = self.bool(node, &child).unwrap_or(false),
+                "paths" => paths = self.string_map(node, &child),
+                _ => {
+                    let slot = ["key", "input", "filter", "result", "returns"]
+                        .iter()
+                        .position(|name| *name == key)
+                        .and_then(|i| named.get_mut(i));
+                    if let Some(slot) = slot {
+                        *slot = self.non_empty_string(node, &child);
+                    }
+                }
+            }
+        }
+        let [key, input, filter, result, returns] = named;
+        for (slot, value) in [("key", &key), ("input", &input), ("filter", &filter)] {
+            if let Some(name) = value
+                && !arguments.contains_key(name)
+            {
+                let names: Vec<&str> = arguments.keys().map(String::as_str).collect();
+                let help = match closest(name, &names) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!(
+                        "list it in `arguments` with its GraphQL type: `arguments = {{ {name} = \"ID!\" }}`"
+                    ),
+                };
+                self.problem(
+                    Problem::new(
+                        ProblemKind::InvalidValue,
+                        &key_path(path, slot),
+                        format!("`{slot} = \"{name}\"` is not one of the field's `arguments`"),
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+        let operation = self.required(operation, path, "operation", what, "\"query\"");
+        let field = self.required(field, path, "field", what, "\"books\"");
+        let returns = self.required(returns, path, "returns", what, "\"[Book!]!\"");
+        Some(GraphqlOperation {
+            operation: operation?,
+            field: field?,
+            arguments,
+            returns: returns?,
+            key,
+            input,
+            input_fields,
+            filter,
+            connection,
+            result,
+            paths,
+        })
+    }
+
+    /// A table of strings (`{ first = "Int", after = "String" }`), in order.
+    fn string_map(&mut self, node: Node<'_>, path: &str) -> IndexMap<String, String> {
+        let mut out = IndexMap::new();
+        let Some(table) = self.table(node, path) else {
+            return out;
+        };
+        for (key, node) in self.entries(table, path, &[], "") {
+            if let Some(value) = self.non_empty_string(node, &key_path(path, key)) {
+                out.insert(key.to_owned(), value);
+            }
+        }
+        out
     }
 
     /// `pagination = { style = "offset", limit = "limit", offset = "offset" }`.

@@ -478,6 +478,54 @@ pub struct Operation {
     /// A JSON pointer to the message in its error bodies (`/detail`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The GraphQL form of the operation (`[api.operations.graphql]`): the
+    /// root field a GraphQL upstream is called through (`method = "POST"`,
+    /// `path` the endpoint's path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graphql: Option<GraphqlOperation>,
+}
+
+/// `[api.operations.graphql]`: a query or mutation field of a GraphQL
+/// upstream. Paging names `pagination`'s `limit`/`offset` (offset style) or
+/// `limit`/`cursor` (cursor style, `connection = true`); filters are the
+/// operation's `query` names.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GraphqlOperation {
+    /// `query` or `mutation`.
+    pub operation: GraphqlOperationType,
+    /// The root field (`books`, `createBook`).
+    pub field: String,
+    /// Its arguments and their GraphQL types, in declaration order
+    /// (`first = "Int"`, `input = "CreateBookInput!"`).
+    pub arguments: IndexMap<String, String>,
+    /// The type it answers (`BookConnection!`, `Boolean!`): a built-in
+    /// scalar takes no selection.
+    pub returns: String,
+    /// The argument taking the key (get, update, delete).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The argument taking the row as an input object (create, update);
+    /// absent: the row's fields are arguments of their own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// The fields of `input`'s type: the row fields sent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub input_fields: Vec<String>,
+    /// The argument taking an input object of filters (`where`); the
+    /// filterable fields are the operation's `query`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// The answer is a Relay connection (`edges { node }`, `pageInfo`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub connection: bool,
+    /// The field of a mutation's payload that holds the row (`book`);
+    /// absent: the answer is the row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// Entity fields read through a path of the GraphQL type
+    /// (`author_id = "author.id"`); the others are fields of the same name.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub paths: IndexMap<String, String>,
 }
 
 /// `pagination = { style = "offset", limit = "limit", offset = "offset" }`:
@@ -729,6 +777,34 @@ string_enum! {
         Page => "page",
         Cursor => "cursor",
         Link => "link",
+    }
+}
+
+impl GraphqlOperation {
+    /// Root field `field` of `operation`, answering `returns`, with no
+    /// arguments yet.
+    pub fn new(operation: GraphqlOperationType, field: &str, returns: &str) -> Self {
+        Self {
+            operation,
+            field: field.to_owned(),
+            arguments: IndexMap::new(),
+            returns: returns.to_owned(),
+            key: None,
+            input: None,
+            input_fields: Vec::new(),
+            filter: None,
+            connection: false,
+            result: None,
+            paths: IndexMap::new(),
+        }
+    }
+}
+
+string_enum! {
+    /// The root type of a GraphQL operation.
+    pub enum GraphqlOperationType {
+        Query => "query",
+        Mutation => "mutation",
     }
 }
 

@@ -95,6 +95,9 @@ pub fn to_toml(manifest: &Manifest) -> String {
             optional(&mut out, "entity", operation.entity.as_deref());
             optional(&mut out, "summary", operation.summary.as_deref());
             operation_serving(&mut out, operation);
+            if let Some(graphql) = &operation.graphql {
+                graphql_section(&mut out, graphql);
+            }
         }
     }
     if let Some(auth) = &manifest.auth {
@@ -617,6 +620,37 @@ fn operation_serving(out: &mut String, operation: &super::model::Operation) {
     }
     optional(out, "rows", operation.rows.as_deref());
     optional(out, "error", operation.error.as_deref());
+}
+
+/// `[api.operations.graphql]`, after the operation it belongs to.
+fn graphql_section(out: &mut String, graphql: &super::model::GraphqlOperation) {
+    let map = |entries: &indexmap::IndexMap<String, String>| {
+        let pairs: Vec<(String, String)> = entries
+            .iter()
+            .map(|(name, value)| (key(name), string(value)))
+            .collect();
+        let pairs: Vec<(&str, String)> =
+            pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        inline_table(&pairs)
+    };
+    out.push_str("\n[api.operations.graphql]\n");
+    line(out, "operation", &string(graphql.operation.as_str()));
+    line(out, "field", &string(&graphql.field));
+    line(out, "arguments", &map(&graphql.arguments));
+    line(out, "returns", &string(&graphql.returns));
+    optional(out, "key", graphql.key.as_deref());
+    optional(out, "input", graphql.input.as_deref());
+    if !graphql.input_fields.is_empty() {
+        line(out, "input_fields", &strings(&graphql.input_fields));
+    }
+    optional(out, "filter", graphql.filter.as_deref());
+    if graphql.connection {
+        line(out, "connection", "true");
+    }
+    optional(out, "result", graphql.result.as_deref());
+    if !graphql.paths.is_empty() {
+        line(out, "paths", &map(&graphql.paths));
+    }
 }
 
 /// `[api.upstream]`.

@@ -27,12 +27,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
+use indexmap::IndexMap;
+
 use super::{MAX_NESTING, SourceFile};
 use crate::ledger::Ledger;
 use crate::manifest::diagnostics::closest;
 use crate::manifest::{
-    CURRENT_FORMAT, Diagnostics, Entity, Enum, Field, FieldType, Manifest, Problem,
-    ReferentialAction, Relation, RelationTarget, Source, SourceEngine,
+    Api, CURRENT_FORMAT, Diagnostics, Entity, Enum, Field, FieldType, GraphqlOperation,
+    GraphqlOperationType, Manifest, Operation, OperationAction, Pagination, PaginationStyle,
+    Problem, ReferentialAction, Relation, RelationTarget, Source, SourceEngine,
 };
 use crate::source::{IntrospectOptions, Introspection};
 
@@ -60,6 +63,240 @@ pub fn parse(
         })
         .collect();
     Err(file.diagnostics(problems))
+}
+
+/// The introspection query a live endpoint is asked (types, fields with
+/// their arguments, input fields, enum values, interfaces, union members).
+const INTROSPECTION_QUERY: &str = "query baas_introspection { __schema { \
+    queryType { name } mutationType { name } subscriptionType { name } \
+    types { kind name description \
+      fields(includeDeprecated: true) { name description args { name type { ...TypeRef } } type { ...TypeRef } } \
+      inputFields { name type { ...TypeRef } } \
+      enumValues(includeDeprecated: true) { name description } \
+      interfaces { name } possibleTypes { name } } } } \
+    fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name \
+      ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }";
+
+/// Whether an `http(s)://` address is a GraphQL endpoint (its path ends
+/// with `graphql`: `/graphql`, `/api/graphql`, `/v1/graphql`).
+pub fn is_endpoint(url: &url::Url) -> bool {
+    url.path()
+        .trim_end_matches('/')
+        .to_ascii_lowercase()
+        .ends_with("graphql")
+}
+
+/// Reads a live GraphQL endpoint by its introspection query: the schema
+/// it answers is printed as SDL and imported as a file would be; the
+/// manifest's `[api] base_url` is the endpoint's origin and every
+/// operation's `path` its path, so `baas serve` calls it back.
+pub async fn fetch(
+    url: &url::Url,
+    options: &IntrospectOptions,
+) -> Result<Introspection, crate::source::IntrospectError> {
+    use crate::source::IntrospectError;
+    let shown = crate::source::redact(url.as_str());
+    let target = url.to_string();
+    let connect = |reason: String| IntrospectError::Connect {
+        target: shown.clone(),
+        reason,
+    };
+    let body = tokio::task::spawn_blocking(move || {
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .user_agent(concat!("baas/", env!("CARGO_PKG_VERSION")))
+            .build();
+        let agent = ureq::Agent::new_with_config(config);
+        let request = serde_json::json!({ "query": INTROSPECTION_QUERY }).to_string();
+        let mut response = agent
+            .post(&target)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json")
+            .send(request.as_str())
+            .map_err(|error| error.to_string())?;
+        let status = response.status();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .map_err(|error| format!("failed to read the answer: {error}"))?;
+        if !status.is_success() {
+            return Err(format!("the endpoint answered HTTP {status}"));
+        }
+        Ok(text)
+    })
+    .await
+    .map_err(|error| connect(format!("the request task failed: {error}")))?
+    .map_err(connect)?;
+    let json: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|error| connect(format!("the answer is not JSON ({error})")))?;
+    let Some(schema) = json.pointer("/data/__schema") else {
+        let message = json
+            .pointer("/errors/0/message")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("no `data.__schema`");
+        return Err(connect(format!(
+            "the introspection query was refused: {message}"
+        )));
+    };
+    let file = SourceFile {
+        path: std::path::PathBuf::from(format!("{shown} (introspection, as SDL)")),
+        text: std::sync::Arc::new(print_schema(schema)),
+    };
+    let mut introspection = parse(&file, options).map_err(IntrospectError::Invalid)?;
+    let mut origin = url.clone();
+    origin.set_path("");
+    origin.set_query(None);
+    origin.set_fragment(None);
+    let _ = origin.set_password(None);
+    let _ = origin.set_username("");
+    let path = url.path().to_owned();
+    let api = introspection.manifest.api.get_or_insert_with(Api::default);
+    api.base_url = Some(origin.as_str().trim_end_matches('/').to_owned());
+    for operation in &mut api.operations {
+        operation.path = path.clone();
+    }
+    Ok(introspection)
+}
+
+/// The SDL of an introspection result (`data.__schema`).
+fn print_schema(schema: &serde_json::Value) -> String {
+    use serde_json::Value as Json;
+    use std::fmt::Write as _;
+    let name_of = |value: Option<&Json>| {
+        value
+            .and_then(|v| v.get("name"))
+            .and_then(Json::as_str)
+            .map(str::to_owned)
+    };
+    fn type_ref(value: &Json) -> String {
+        let inner = || value.get("ofType").map(type_ref).unwrap_or_default();
+        match value.get("kind").and_then(Json::as_str) {
+            Some("NON_NULL") => format!("{}!", inner()),
+            Some("LIST") => format!("[{}]", inner()),
+            _ => value
+                .get("name")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
+    let description = |out: &mut String, value: &Json, indent: &str| {
+        if let Some(text) = value.get("description").and_then(Json::as_str)
+            && !text.is_empty()
+        {
+            let quoted = serde_json::to_string(text).unwrap_or_default();
+            let _ = writeln!(out, "{indent}{quoted}");
+        }
+    };
+    let list = |value: &Json, key: &str| -> Vec<Json> {
+        value
+            .get(key)
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut out = String::new();
+    let roots: Vec<(&str, Option<String>)> = vec![
+        ("query", name_of(schema.get("queryType"))),
+        ("mutation", name_of(schema.get("mutationType"))),
+        ("subscription", name_of(schema.get("subscriptionType"))),
+    ];
+    let roots: Vec<String> = roots
+        .into_iter()
+        .filter_map(|(operation, name)| Some(format!("{operation}: {}", name?)))
+        .collect();
+    let _ = writeln!(out, "schema {{ {} }}\n", roots.join(" "));
+    for ty in list(schema, "types") {
+        let Some(name) = ty.get("name").and_then(Json::as_str) else {
+            continue;
+        };
+        if name.starts_with("__") || BUILT_IN_SCALARS.contains(&name) {
+            continue;
+        }
+        description(&mut out, &ty, "");
+        let names = |key: &str| -> Vec<String> {
+            list(&ty, key)
+                .iter()
+                .filter_map(|item| item.get("name").and_then(Json::as_str).map(str::to_owned))
+                .collect()
+        };
+        match ty.get("kind").and_then(Json::as_str).unwrap_or_default() {
+            "SCALAR" => {
+                let _ = writeln!(out, "scalar {name}\n");
+            }
+            "UNION" => {
+                let _ = writeln!(
+                    out,
+                    "union {name} = {}\n",
+                    names("possibleTypes").join(" | ")
+                );
+            }
+            "ENUM" => {
+                let _ = writeln!(out, "enum {name} {{");
+                for value in list(&ty, "enumValues") {
+                    description(&mut out, &value, "  ");
+                    let _ = writeln!(out, "  {}", name_of(Some(&value)).unwrap_or_default());
+                }
+                out.push_str("}\n\n");
+            }
+            "INPUT_OBJECT" => {
+                let _ = writeln!(out, "input {name} {{");
+                for field in list(&ty, "inputFields") {
+                    let _ = writeln!(
+                        out,
+                        "  {}: {}",
+                        name_of(Some(&field)).unwrap_or_default(),
+                        field.get("type").map(type_ref).unwrap_or_default()
+                    );
+                }
+                out.push_str("}\n\n");
+            }
+            kind @ ("OBJECT" | "INTERFACE") => {
+                let keyword = if kind == "OBJECT" {
+                    "type"
+                } else {
+                    "interface"
+                };
+                let interfaces = names("interfaces");
+                let implements = if interfaces.is_empty() {
+                    String::new()
+                } else {
+                    format!(" implements {}", interfaces.join(" & "))
+                };
+                let _ = writeln!(out, "{keyword} {name}{implements} {{");
+                for field in list(&ty, "fields") {
+                    description(&mut out, &field, "  ");
+                    let arguments: Vec<String> = list(&field, "args")
+                        .iter()
+                        .map(|argument| {
+                            format!(
+                                "{}: {}",
+                                name_of(Some(argument)).unwrap_or_default(),
+                                argument.get("type").map(type_ref).unwrap_or_default()
+                            )
+                        })
+                        .collect();
+                    let arguments = if arguments.is_empty() {
+                        String::new()
+                    } else {
+                        format!("({})", arguments.join(", "))
+                    };
+                    let _ = writeln!(
+                        out,
+                        "  {}{arguments}: {}",
+                        name_of(Some(&field)).unwrap_or_default(),
+                        field.get("type").map(type_ref).unwrap_or_default()
+                    );
+                }
+                out.push_str("}\n\n");
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A problem at a byte range, with an optional hint.
@@ -392,6 +629,15 @@ impl TypeRef {
         }
     }
 
+    /// The type as GraphQL writes it (`[Book!]!`), for variable declarations.
+    fn render(&self) -> String {
+        match self {
+            TypeRef::Named(ident) => ident.name.clone(),
+            TypeRef::List(inner, _) => format!("[{}]", inner.render()),
+            TypeRef::NonNull(inner, _) => format!("{}!", inner.render()),
+        }
+    }
+
     /// `(nullable, type without the outer `!`)`.
     fn nullability(&self) -> (bool, &TypeRef) {
         match self {
@@ -418,6 +664,7 @@ struct FieldDef {
 #[derive(Debug, Clone)]
 struct InputValue {
     name: Ident,
+    ty: TypeRef,
 }
 
 #[derive(Debug, Clone)]
@@ -1015,12 +1262,12 @@ impl SdlParser<'_> {
             self.description();
             let name = self.name(&format!("an {what} name or `{close}`"))?;
             self.expect_punct(':', &format!("`:` after {what} `{}`", name.name))?;
-            self.type_ref()?;
+            let ty = self.type_ref()?;
             if self.eat_punct('=').is_some() {
                 self.value()?;
             }
             self.directives()?;
-            values.push(InputValue { name });
+            values.push(InputValue { name, ty });
         }
     }
 
@@ -1192,6 +1439,9 @@ struct SdlBuilder<'a> {
     roles: BTreeMap<&'a str, Role>,
     errors: Vec<SdlError>,
     ledger: Ledger,
+    /// Per entity, the foreign keys made from a reference (`author_id`)
+    /// and where the GraphQL type holds them (`author.id`).
+    paths: BTreeMap<String, IndexMap<String, String>>,
 }
 
 fn build(document: &Document) -> (Introspection, Vec<SdlError>) {
@@ -1200,6 +1450,7 @@ fn build(document: &Document) -> (Introspection, Vec<SdlError>) {
         roles: BTreeMap::new(),
         errors: Vec::new(),
         ledger: Ledger::new(),
+        paths: BTreeMap::new(),
     };
     builder.merge(document);
     let roots = builder.roots(document);
@@ -1217,6 +1468,7 @@ fn build(document: &Document) -> (Introspection, Vec<SdlError>) {
     builder.enums(&mut manifest);
     builder.entities(&mut manifest);
     builder.record_others(document, &roots);
+    builder.operations(&mut manifest, &roots);
     builder.validate(&manifest);
     (
         Introspection {
@@ -1823,6 +2075,10 @@ impl<'a> SdlBuilder<'a> {
                     return;
                 }
                 entity.fields.insert(name.clone(), key_field);
+                self.paths
+                    .entry(owner.to_owned())
+                    .or_default()
+                    .insert(name.clone(), format!("{base}.{}", key.name.name));
                 name
             }
         };
@@ -2016,6 +2272,319 @@ impl<'a> SdlBuilder<'a> {
                 Definition::Type(_) => {}
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Root fields → the operations a GraphQL upstream is served through
+
+/// The path every GraphQL operation is posted to, unless the endpoint the
+/// schema was read from says otherwise.
+pub const DEFAULT_ENDPOINT_PATH: &str = "/graphql";
+
+const LIMIT_ARGUMENTS: &[&str] = &["first", "limit", "take", "pageSize", "page_size"];
+const OFFSET_ARGUMENTS: &[&str] = &["offset", "skip"];
+const CREATE_PREFIXES: &[&str] = &["create", "add", "insert", "new"];
+const UPDATE_PREFIXES: &[&str] = &["update", "edit", "patch", "modify"];
+const DELETE_PREFIXES: &[&str] = &["delete", "remove", "destroy"];
+
+impl<'a> SdlBuilder<'a> {
+    /// `[[api.operations]]` with their GraphQL form: per entity, the query
+    /// fields that list and get it and the mutation fields that create,
+    /// update and delete it (the first of each, in the schema's order).
+    fn operations(&mut self, manifest: &mut Manifest, roots: &BTreeMap<&'a str, &'a str>) {
+        let mut operations: Vec<Operation> = Vec::new();
+        for (root, kind) in roots {
+            let operation_type = match *kind {
+                "query" => GraphqlOperationType::Query,
+                "mutation" => GraphqlOperationType::Mutation,
+                _ => continue,
+            };
+            let Some(merged) = self.types.get(root).cloned() else {
+                continue;
+            };
+            for field in &merged.fields {
+                let found = match operation_type {
+                    GraphqlOperationType::Query => self.query_operation(field, manifest),
+                    GraphqlOperationType::Mutation => self.mutation_operation(field, manifest),
+                };
+                let Some(mut operation) = found else {
+                    continue;
+                };
+                let taken = operations.iter().any(|other| {
+                    other.entity == operation.entity && other.action == operation.action
+                });
+                if taken {
+                    continue;
+                }
+                if let (Some(entity), Some(graphql)) = (&operation.entity, &mut operation.graphql)
+                    && let Some(paths) = self.paths.get(entity)
+                {
+                    graphql.paths = paths.clone();
+                }
+                operations.push(operation);
+            }
+        }
+        if operations.is_empty() {
+            return;
+        }
+        for operation in &operations {
+            self.upstream_keys(manifest, operation);
+        }
+        operations.sort_by(|a, b| (&a.entity, a.action).cmp(&(&b.entity, b.action)));
+        manifest.api.get_or_insert_with(Api::default).operations = operations;
+    }
+
+    /// A create whose input has no key field: the upstream assigns the
+    /// key, so the API does not ask for it (`optional`).
+    fn upstream_keys(&mut self, manifest: &mut Manifest, operation: &Operation) {
+        let (Some(entity_name), Some(graphql)) = (&operation.entity, &operation.graphql) else {
+            return;
+        };
+        if operation.action != Some(OperationAction::Create) {
+            return;
+        }
+        let Some(entity) = manifest.entities.get_mut(entity_name) else {
+            return;
+        };
+        let sent: Vec<&String> = match &graphql.input {
+            Some(_) => graphql.input_fields.iter().collect(),
+            None => graphql.arguments.keys().collect(),
+        };
+        for key in entity.primary_key.clone() {
+            if sent.iter().any(|name| **name == key) {
+                continue;
+            }
+            if let Some(field) = entity.fields.get_mut(&key) {
+                field.optional = true;
+                self.ledger.record(
+                    format!("{entity_name}.{key}"),
+                    "upstream_key",
+                    format!(
+                        "`{}` takes no `{key}`: the upstream assigns it, so `{key}` is optional on insert",
+                        graphql.field
+                    ),
+                );
+            }
+        }
+    }
+
+    fn arguments(field: &FieldDef) -> IndexMap<String, String> {
+        field
+            .arguments
+            .iter()
+            .map(|argument| (argument.name.name.clone(), argument.ty.render()))
+            .collect()
+    }
+
+    fn operation(
+        entity: &str,
+        action: OperationAction,
+        field: &FieldDef,
+        graphql: GraphqlOperation,
+    ) -> Operation {
+        Operation {
+            method: "POST".to_owned(),
+            path: DEFAULT_ENDPOINT_PATH.to_owned(),
+            entity: Some(entity.to_owned()),
+            summary: field.description.clone(),
+            action: Some(action),
+            graphql: Some(graphql),
+            ..Operation::default()
+        }
+    }
+
+    fn graphql(operation: GraphqlOperationType, field: &FieldDef) -> GraphqlOperation {
+        let mut graphql = GraphqlOperation::new(operation, &field.name.name, &field.ty.render());
+        graphql.arguments = Self::arguments(field);
+        graphql
+    }
+
+    /// The argument that takes `entity`'s key: one named like the key
+    /// field, else the only `ID` argument.
+    fn key_argument(&self, field: &FieldDef, entity: &Entity) -> Option<String> {
+        let key = entity.primary_key.first()?;
+        if let Some(argument) = field.arguments.iter().find(|a| &a.name.name == key) {
+            return Some(argument.name.name.clone());
+        }
+        let ids: Vec<&InputValue> = field
+            .arguments
+            .iter()
+            .filter(|a| {
+                a.ty.named().name == "ID" && !matches!(a.ty.nullability().1, TypeRef::List(..))
+            })
+            .collect();
+        match ids.as_slice() {
+            [one] => Some(one.name.name.clone()),
+            _ => None,
+        }
+    }
+
+    /// `books(...)`: a list (plain, offset-paged or a Relay connection);
+    /// `book(id:)`: a get.
+    fn query_operation(&self, field: &FieldDef, manifest: &Manifest) -> Option<Operation> {
+        let (_, inner) = field.ty.nullability();
+        let target = field.ty.named().name.as_str();
+        let role = self.roles.get(target).copied();
+        let is_list = matches!(inner, TypeRef::List(..));
+        let (entity_name, connection) = match role {
+            Some(Role::Entity) => (target, false),
+            Some(Role::Connection) if !is_list => (self.connection_node(target)?, true),
+            _ => return None,
+        };
+        let entity = manifest.entities.get(entity_name)?;
+        let mut graphql = Self::graphql(GraphqlOperationType::Query, field);
+        if !is_list && !connection {
+            graphql.key = Some(self.key_argument(field, entity)?);
+            return Some(Self::operation(
+                entity_name,
+                OperationAction::Get,
+                field,
+                graphql,
+            ));
+        }
+        graphql.connection = connection;
+        let has = |name: &str| field.arguments.iter().any(|a| a.name.name == name);
+        let limit = LIMIT_ARGUMENTS
+            .iter()
+            .find(|name| has(name))
+            .map(|n| (*n).to_owned());
+        let pagination = if connection {
+            limit.clone().map(|limit| Pagination {
+                style: PaginationStyle::Cursor,
+                limit: Some(limit),
+                offset: None,
+                page: None,
+                cursor: has("after").then(|| "after".to_owned()),
+                next: Some("/pageInfo/endCursor".to_owned()),
+            })
+        } else {
+            let offset = OFFSET_ARGUMENTS
+                .iter()
+                .find(|name| has(name))
+                .map(|n| (*n).to_owned());
+            match (limit.clone(), offset) {
+                (Some(limit), Some(offset)) => Some(Pagination {
+                    style: PaginationStyle::Offset,
+                    limit: Some(limit),
+                    offset: Some(offset),
+                    page: None,
+                    cursor: None,
+                    next: None,
+                }),
+                _ => None,
+            }
+        };
+        let mut query = Vec::new();
+        for argument in &field.arguments {
+            let name = argument.name.name.as_str();
+            if PAGINATION_ARGUMENTS.contains(&name)
+                || LIMIT_ARGUMENTS.contains(&name)
+                || OFFSET_ARGUMENTS.contains(&name)
+            {
+                continue;
+            }
+            let ty = argument.ty.named().name.as_str();
+            match self.types.get(ty).map(|m| m.definition.kind) {
+                Some(TypeKind::Input) if graphql.filter.is_none() => {
+                    let fields = self.input_fields(ty);
+                    let matching: Vec<String> = fields
+                        .into_iter()
+                        .filter(|name| entity.fields.contains_key(name))
+                        .collect();
+                    if !matching.is_empty() {
+                        graphql.filter = Some(name.to_owned());
+                        query = matching;
+                    }
+                }
+                _ if graphql.filter.is_none()
+                    && entity.fields.contains_key(name)
+                    && !matches!(argument.ty.nullability().1, TypeRef::List(..)) =>
+                {
+                    query.push(name.to_owned());
+                }
+                _ => {}
+            }
+        }
+        let mut operation = Self::operation(entity_name, OperationAction::List, field, graphql);
+        operation.pagination = pagination;
+        operation.query = query;
+        Some(operation)
+    }
+
+    fn input_fields(&self, input: &str) -> Vec<String> {
+        self.types
+            .get(input)
+            .map(|merged| {
+                merged
+                    .definition
+                    .inputs
+                    .iter()
+                    .map(|value| value.name.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `createBook(input:)`, `updateBook(id:, input:)`, `deleteBook(id:)`
+    /// (the row as one input object or as arguments of its own; the answer
+    /// the row, a payload holding it, or for a delete anything).
+    fn mutation_operation(&self, field: &FieldDef, manifest: &Manifest) -> Option<Operation> {
+        let name = field.name.name.as_str();
+        let (action, rest) = [
+            (OperationAction::Create, CREATE_PREFIXES),
+            (OperationAction::Update, UPDATE_PREFIXES),
+            (OperationAction::Delete, DELETE_PREFIXES),
+        ]
+        .into_iter()
+        .find_map(|(action, prefixes)| {
+            prefixes.iter().find_map(|prefix| {
+                let rest = name.strip_prefix(prefix)?;
+                let rest = rest.strip_prefix('_').unwrap_or(rest);
+                (!rest.is_empty()).then_some((action, rest))
+            })
+        })?;
+        let returned = field.ty.named().name.as_str();
+        let entity_name = manifest
+            .entities
+            .keys()
+            .find(|entity| entity.eq_ignore_ascii_case(rest))
+            .map(String::as_str)
+            .or_else(|| {
+                (self.roles.get(returned) == Some(&Role::Entity)
+                    && manifest.entities.contains_key(returned))
+                .then_some(returned)
+            })?;
+        let entity = manifest.entities.get(entity_name)?;
+        let mut graphql = Self::graphql(GraphqlOperationType::Mutation, field);
+        if returned != entity_name
+            && let Some(payload) = self.types.get(returned)
+            && payload.definition.kind == TypeKind::Object
+        {
+            graphql.result = payload
+                .fields
+                .iter()
+                .find(|f| {
+                    f.ty.named().name == entity_name
+                        && !matches!(f.ty.nullability().1, TypeRef::List(..))
+                })
+                .map(|f| f.name.name.clone());
+        }
+        if action != OperationAction::Create {
+            graphql.key = Some(self.key_argument(field, entity)?);
+        }
+        if action != OperationAction::Delete {
+            let input = field.arguments.iter().find(|argument| {
+                self.types
+                    .get(argument.ty.named().name.as_str())
+                    .is_some_and(|m| m.definition.kind == TypeKind::Input)
+            });
+            if let Some(input) = input {
+                graphql.input = Some(input.name.name.clone());
+                graphql.input_fields = self.input_fields(&input.ty.named().name);
+            }
+        }
+        Some(Self::operation(entity_name, action, field, graphql))
     }
 }
 

@@ -326,11 +326,15 @@ fn unreadable(path: &Path, error: &std::io::Error) -> IntrospectError {
     IntrospectError::Unsupported(format!("cannot read `{}`: {what}", path.display()))
 }
 
-/// Fetches a hosted schema document (Supabase / PostgREST, an OpenAPI URL).
+/// Fetches a hosted schema document (Supabase / PostgREST, an OpenAPI URL),
+/// or a GraphQL endpoint's schema by its introspection query.
 pub async fn fetch(
     url: &Url,
     options: &IntrospectOptions,
 ) -> Result<Introspection, IntrospectError> {
+    if graphql::is_endpoint(url) {
+        return graphql::fetch(url, options).await;
+    }
     supabase::fetch(url, options).await
 }
 

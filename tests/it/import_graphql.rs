@@ -382,6 +382,7 @@ fn every_sdl_construct_is_mapped_or_ledgered() {
             ("Author", "directive"),
             ("Author.nickname", "directive"),
             ("Book.anchor", "reference"),
+            ("Book.id", "upstream_key"),
             ("Book.related", "polymorphic_reference"),
             ("Book.reviews", "field_arguments"),
             ("BookInput", "input_type"),

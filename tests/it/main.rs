@@ -38,4 +38,5 @@ mod tenancy_fanout;
 mod tenancy_row;
 mod tenancy_system;
 mod upstream;
+mod upstream_graphql;
 mod webhooks;

@@ -692,7 +692,7 @@ async fn filtered_updates_and_deletes_touch_every_matching_row() {
 /// `tests/tools/node_modules`, installed by setup.sh once per run; `None`
 /// (with a note) when it cannot be had outside CI.
 #[allow(clippy::print_stderr)]
-fn node_modules() -> Option<&'static std::path::Path> {
+pub(crate) fn node_modules() -> Option<&'static std::path::Path> {
     static MODULES: std::sync::OnceLock<Result<std::path::PathBuf, String>> =
         std::sync::OnceLock::new();
     let result = MODULES.get_or_init(|| {

@@ -253,14 +253,14 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 /// A `baas serve` in `dir`, its stderr kept in `dir/serve.log`, killed on drop.
-struct Served {
+pub(crate) struct Served {
     child: Child,
     base: String,
     log: std::path::PathBuf,
 }
 
 impl Served {
-    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         Self::start_on(support::free_port(), dir, args, env)
     }
 
@@ -315,7 +315,12 @@ impl Served {
     }
 
     /// Status, `X-Baas-Filtered` header and JSON body.
-    fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Option<String>, Value) {
+    pub(crate) fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Option<String>, Value) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
@@ -342,11 +347,11 @@ impl Served {
         )
     }
 
-    fn get(&self, path: &str) -> (u16, Option<String>, Value) {
+    pub(crate) fn get(&self, path: &str) -> (u16, Option<String>, Value) {
         self.send("GET", path, None)
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }

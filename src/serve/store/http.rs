@@ -48,7 +48,7 @@ const DEFAULT_MAX_PAGES: u64 = 10;
 const LOCAL_PAGE: u64 = 100;
 /// Keys read at most by one list-by-ids call or by gets (`expand` asks
 /// for fewer at a time).
-const MAX_BY_KEY: usize = 100;
+pub(crate) const MAX_BY_KEY: usize = 100;
 /// Gets in flight at once when a list by keys is read one key at a time.
 const GETS_IN_FLIGHT: usize = 8;
 /// Consecutive failures that open the circuit.
@@ -91,7 +91,7 @@ pub async fn scope(
     response
 }
 
-fn caller() -> Option<Arc<Caller>> {
+pub(crate) fn caller() -> Option<Arc<Caller>> {
     CALLER.try_with(Arc::clone).ok()
 }
 
@@ -140,10 +140,10 @@ struct Breaker {
 }
 
 /// An upstream answer: status, headers we read, body.
-struct Answer {
-    status: StatusCode,
-    link: Option<String>,
-    body: Bytes,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) link: Option<String>,
+    pub(crate) body: Bytes,
 }
 
 impl HttpStore {
@@ -244,7 +244,7 @@ impl HttpStore {
     /// Records one write's deliveries, after the upstream made it: the
     /// upstream has no transaction to share, so a crash between its answer
     /// and this insert loses them (documented).
-    async fn record_deliveries(
+    pub(crate) async fn record_deliveries(
         &self,
         manifest: &Manifest,
         entity: &str,
@@ -298,6 +298,21 @@ impl HttpStore {
         .map_err(fail)
     }
 
+    /// The base URL, without a trailing `/`.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Upstream pages read at most for one list.
+    pub(crate) fn max_pages(&self) -> u64 {
+        self.max_pages
+    }
+
+    /// Whether problems carry the upstream's own error message.
+    pub(crate) fn expose_errors(&self) -> bool {
+        self.expose_errors
+    }
+
     // -- calls -------------------------------------------------------------
 
     /// One upstream call, with the cap, the breaker, the timeout and the
@@ -307,6 +322,22 @@ impl HttpStore {
         method: Method,
         url: url::Url,
         body: Option<&Json>,
+    ) -> Result<Answer, StoreError> {
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::PUT | Method::DELETE | Method::HEAD
+        );
+        self.call_as(method, url, body, idempotent).await
+    }
+
+    /// [`HttpStore::call`], saying whether the call may be retried (a
+    /// GraphQL query is posted, yet idempotent).
+    pub(crate) async fn call_as(
+        &self,
+        method: Method,
+        url: url::Url,
+        body: Option<&Json>,
+        idempotent: bool,
     ) -> Result<Answer, StoreError> {
         self.admit()?;
         let _permit = tokio::time::timeout(self.timeout, self.permits.acquire())
@@ -320,10 +351,6 @@ impl HttpStore {
             .map_err(|_| {
                 StoreError::Internal(anyhow::anyhow!("the upstream semaphore is closed"))
             })?;
-        let idempotent = matches!(
-            method,
-            Method::GET | Method::PUT | Method::DELETE | Method::HEAD
-        );
         let bytes = match body {
             Some(body) => {
                 Bytes::from(serde_json::to_vec(body).map_err(|e| StoreError::Internal(e.into()))?)
@@ -414,7 +441,7 @@ impl HttpStore {
     }
 
     /// Refuses at once while the circuit is open.
-    fn admit(&self) -> Result<(), StoreError> {
+    pub(crate) fn admit(&self) -> Result<(), StoreError> {
         let Ok(breaker) = self.breaker.lock() else {
             return Ok(());
         };
@@ -595,16 +622,10 @@ impl HttpStore {
         if find(manifest, entity, &[OperationAction::Get]).is_err() {
             return Ok(None);
         }
-        use futures::StreamExt as _;
-        let fetched: Vec<Result<Option<Row>, StoreError>> = futures::stream::iter(keys)
-            .map(|key| async move { self.fetch_row(manifest, entity, &[key]).await })
-            .buffer_unordered(GETS_IN_FLIGHT)
-            .collect()
-            .await;
-        let mut rows = Vec::with_capacity(fetched.len());
-        for row in fetched {
-            rows.extend(row?);
-        }
+        let rows = each_key(keys, |key| async move {
+            self.fetch_row(manifest, entity, &[key]).await
+        })
+        .await?;
         Ok(Some(rows))
     }
 
@@ -929,7 +950,7 @@ super::store_from_inherent_methods!(HttpStore);
 
 /// Filters, orders and pages rows read from the upstream, and notes in
 /// [`FILTERED_HEADER`] that baas did (`complete`: every upstream row was read).
-fn finish_locally(
+pub(crate) fn finish_locally(
     entity: &Entity,
     rows: Vec<Row>,
     query: &ListQuery,
@@ -963,7 +984,7 @@ fn finish_locally(
 
 /// The keys a filter restricts its rows to: `key in (..)`, alone or in a
 /// conjunction (the rest is applied after).
-fn key_list(filter: &Filter, key: &str) -> Option<Vec<Value>> {
+pub(crate) fn key_list(filter: &Filter, key: &str) -> Option<Vec<Value>> {
     match filter {
         Filter::Compare {
             field,
@@ -1044,14 +1065,37 @@ impl Failure {
     }
 }
 
-fn upstream_error(status: StatusCode, detail: String) -> StoreError {
+/// The rows `fetch` reads for `keys`, one call per key, a few at a time
+/// (no row for a key that has none).
+pub(crate) async fn each_key<F, Fut>(keys: Vec<Value>, fetch: F) -> Result<Vec<Row>, StoreError>
+where
+    F: Fn(Value) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<Row>, StoreError>>,
+{
+    use futures::StreamExt as _;
+    let fetched: Vec<Result<Option<Row>, StoreError>> = futures::stream::iter(keys)
+        .map(fetch)
+        .buffer_unordered(GETS_IN_FLIGHT)
+        .collect()
+        .await;
+    let mut rows = Vec::with_capacity(fetched.len());
+    for row in fetched {
+        rows.extend(row?);
+    }
+    Ok(rows)
+}
+
+pub(crate) fn upstream_error(status: StatusCode, detail: String) -> StoreError {
     StoreError::Upstream {
         status: status.as_u16(),
         detail,
     }
 }
 
-fn entity_of<'m>(manifest: &'m Manifest, entity: &str) -> Result<&'m Entity, StoreError> {
+pub(crate) fn entity_of<'m>(
+    manifest: &'m Manifest,
+    entity: &str,
+) -> Result<&'m Entity, StoreError> {
     manifest
         .entities
         .get(entity)
@@ -1059,7 +1103,7 @@ fn entity_of<'m>(manifest: &'m Manifest, entity: &str) -> Result<&'m Entity, Sto
 }
 
 /// The mapped operation of `entity` for the first of `actions` it has.
-fn find<'m>(
+pub(crate) fn find<'m>(
     manifest: &'m Manifest,
     entity: &str,
     actions: &[OperationAction],
@@ -1089,7 +1133,12 @@ fn find<'m>(
 }
 
 /// Whether `row` passes the rules' scope (an undecidable one does not).
-fn in_scope(manifest: &Manifest, entity: &str, scope: Option<&Filter>, row: &Row) -> bool {
+pub(crate) fn in_scope(
+    manifest: &Manifest,
+    entity: &str,
+    scope: Option<&Filter>,
+    row: &Row,
+) -> bool {
     match (scope, manifest.entities.get(entity)) {
         (None, _) => true,
         (Some(filter), Some(entity)) => {
@@ -1151,7 +1200,7 @@ fn rows_of(entity: &Entity, operation: &Operation, json: &Json) -> Result<Vec<Ro
     items.iter().map(|item| row_of(entity, item)).collect()
 }
 
-fn kind(json: &Json) -> &'static str {
+pub(crate) fn kind(json: &Json) -> &'static str {
     match json {
         Json::Null => "nothing",
         Json::Bool(_) => "a boolean",
@@ -1162,7 +1211,7 @@ fn kind(json: &Json) -> &'static str {
     }
 }
 
-fn select(mut row: Row, query: &ListQuery) -> Row {
+pub(crate) fn select(mut row: Row, query: &ListQuery) -> Row {
     if let Some(fields) = &query.select {
         row.retain(|name, _| fields.iter().any(|field| field == name));
     }
@@ -1229,7 +1278,7 @@ fn compare(left: &Json, right: &Json) -> std::cmp::Ordering {
 }
 
 /// A typed value in its wire form (docs/api.md, "Wire values").
-fn wire(value: &Value) -> Json {
+pub(crate) fn wire(value: &Value) -> Json {
     use base64::Engine as _;
     match value {
         Value::Null => Json::Null,
@@ -1314,7 +1363,7 @@ fn filter_json(filter: &Filter) -> Option<Json> {
 }
 
 /// `field = value` pairs when the filter is only a conjunction of equalities.
-fn equalities(filter: &Filter) -> Option<Vec<(String, Value)>> {
+pub(crate) fn equalities(filter: &Filter) -> Option<Vec<(String, Value)>> {
     match filter {
         Filter::Compare {
             field,
@@ -1355,7 +1404,7 @@ fn next_link(header: &str) -> Option<String> {
     })
 }
 
-fn fingerprint(body: &[u8]) -> u64 {
+pub(crate) fn fingerprint(body: &[u8]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     body.hash(&mut hasher);

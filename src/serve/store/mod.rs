@@ -3,6 +3,7 @@
 //! ([`crate::query`]); they build bound statements and decode rows to JSON
 //! by field type (docs/api.md, "Wire values").
 
+pub mod graphql;
 pub mod http;
 pub mod mongo;
 pub mod mysql;

@@ -1,0 +1,841 @@
+//! The store of an upstream GraphQL API (`[source] engine = "graphql"`
+//! with an upstream URL, or `baas serve --upstream URL` on such a
+//! manifest): list/get/create/update/delete post the query and mutation
+//! fields the SDL import mapped (`[api.operations.graphql]`).
+//!
+//! - **Calls.** Through the REST store's client ([`HttpStore`]): pooled
+//!   connections, a timeout per call, retries with backoff (queries only:
+//!   they are idempotent even though they are posted), the cap on calls in
+//!   flight, the circuit breaker and the credentials.
+//! - **Documents.** Built from the manifest: one variable per argument,
+//!   declared with the type the schema gives it, the values bound as
+//!   variables and never written into the document; the selection is the
+//!   entity's fields (`paths` reach into nested objects).
+//! - **Queries.** A filter made of equalities on fields the list field
+//!   takes as arguments (or as fields of its filter input object) is passed
+//!   on, and so is the page: Relay connections are read cursor by cursor,
+//!   offset lists by `limit`/`offset`, at most `max_pages` calls. Anything
+//!   else (other operators, order, count) is applied by baas over at most
+//!   `max_pages` pages, with the `X-Baas-Filtered` header the REST store
+//!   sets.
+//! - **Errors.** An answer with `errors` is a problem even with status 200
+//!   (its `extensions.code` picks the status: `BAD_USER_INPUT` 422,
+//!   `NOT_FOUND` 404, `UNAUTHENTICATED` 401, `FORBIDDEN` 403, `CONFLICT`
+//!   409, else 502); another status is kept; the upstream's message is
+//!   shown only with `[api.upstream] expose_errors = true`.
+//! - **Webhooks.** Deliveries of writes made through baas are recorded in
+//!   the REST store's local outbox file once the upstream answered.
+
+use std::sync::Arc;
+
+use axum::http::{Method, StatusCode};
+use indexmap::IndexMap;
+use serde_json::{Map, Value as Json};
+
+use super::http::{
+    HttpStore, MAX_BY_KEY, each_key, entity_of, equalities, find, fingerprint, finish_locally,
+    in_scope, key_list, kind, select, upstream_error, wire,
+};
+use super::{ListResult, Outbox, Row, StoreError, Updated, Values};
+use crate::manifest::{
+    Entity, FieldType, GraphqlOperation, GraphqlOperationType, Manifest, Operation,
+    OperationAction, PaginationStyle,
+};
+use crate::query::{Filter, ListQuery, Value};
+use crate::webhooks::outbox::Write;
+
+/// Rows asked for per upstream page.
+const PAGE: u64 = 100;
+const BUILT_IN_SCALARS: &[&str] = &["ID", "String", "Int", "Float", "Boolean"];
+
+/// The GraphQL upstream store.
+pub struct GraphqlStore {
+    http: HttpStore,
+}
+
+/// One root field to call: its operation and GraphQL form.
+#[derive(Clone, Copy)]
+struct Call<'m> {
+    operation: &'m Operation,
+    graphql: &'m GraphqlOperation,
+}
+
+impl<'m> Call<'m> {
+    fn of(
+        manifest: &'m Manifest,
+        entity: &str,
+        action: OperationAction,
+    ) -> Result<Self, StoreError> {
+        let operation = find(manifest, entity, &[action])?;
+        let graphql = operation.graphql.as_ref().ok_or_else(|| {
+            StoreError::Internal(anyhow::anyhow!(
+                "the `{action}` operation of `{entity}` has no `[api.operations.graphql]` form"
+            ))
+        })?;
+        Ok(Self { operation, graphql })
+    }
+
+    /// `query books` / `mutation createBook`, for messages.
+    fn label(&self) -> String {
+        format!("{} {}", self.graphql.operation, self.graphql.field)
+    }
+}
+
+/// How a list field pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Paging {
+    Relay,
+    Offset,
+    /// One answer holds every row.
+    Whole,
+}
+
+impl GraphqlStore {
+    /// A store for `manifest`'s upstream at `base` (the endpoint is `base`
+    /// followed by each operation's `path`); `env` resolves `${VAR}` in the
+    /// credentials.
+    pub fn new(
+        manifest: &Manifest,
+        base: &str,
+        env: &dyn Fn(&str) -> anyhow::Result<String>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            http: HttpStore::new(manifest, base, env)?,
+        })
+    }
+
+    /// Records the deliveries of `[[webhooks]]` in the SQLite file at
+    /// `path`, as the REST store does ([`HttpStore::with_outbox`]).
+    pub fn with_outbox(self, path: std::path::PathBuf) -> Self {
+        Self {
+            http: self.http.with_outbox(path),
+        }
+    }
+
+    /// Posts `call`'s field with `variables` (each one of its arguments):
+    /// the value of `data.<field>`, or the problem the answer is.
+    async fn run(
+        &self,
+        call: Call<'_>,
+        variables: Map<String, Json>,
+        selection: Option<String>,
+    ) -> Result<Json, StoreError> {
+        let document = document(call.graphql, &variables, selection)?;
+        let url = url::Url::parse(&format!("{}{}", self.http.base(), call.operation.path))
+            .map_err(|error| StoreError::Internal(anyhow::anyhow!("bad upstream URL: {error}")))?;
+        let body = serde_json::json!({ "query": document, "variables": variables });
+        let idempotent = call.graphql.operation == GraphqlOperationType::Query;
+        let answer = self
+            .http
+            .call_as(Method::POST, url, Some(&body), idempotent)
+            .await?;
+        let json: Option<Json> = serde_json::from_slice(&answer.body).ok();
+        let message = json
+            .as_ref()
+            .and_then(|json| json.pointer("/errors/0/message"))
+            .and_then(Json::as_str)
+            .map(str::to_owned);
+        if !answer.status.is_success() {
+            let mut detail = format!(
+                "the upstream GraphQL `{}` answered {}",
+                call.label(),
+                answer.status
+            );
+            if self.http.expose_errors() {
+                let text = message.unwrap_or_else(|| {
+                    String::from_utf8_lossy(&answer.body)
+                        .chars()
+                        .take(500)
+                        .collect()
+                });
+                detail.push_str(": ");
+                detail.push_str(&text);
+            }
+            return Err(upstream_error(answer.status, detail));
+        }
+        let Some(mut json) = json else {
+            return Err(upstream_error(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "the upstream GraphQL `{}` answered a body that is not JSON",
+                    call.label()
+                ),
+            ));
+        };
+        if let Some(errors) = json.get("errors").and_then(Json::as_array)
+            && !errors.is_empty()
+        {
+            let code = json
+                .pointer("/errors/0/extensions/code")
+                .and_then(Json::as_str)
+                .unwrap_or_default();
+            let status = match code {
+                "BAD_USER_INPUT" => StatusCode::UNPROCESSABLE_ENTITY,
+                "NOT_FOUND" => StatusCode::NOT_FOUND,
+                "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+                "FORBIDDEN" => StatusCode::FORBIDDEN,
+                "CONFLICT" => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_GATEWAY,
+            };
+            let mut detail = format!("the upstream GraphQL `{}` answered an error", call.label());
+            if !code.is_empty() {
+                detail.push_str(&format!(" ({code})"));
+            }
+            if self.http.expose_errors()
+                && let Some(message) = message
+            {
+                detail.push_str(": ");
+                detail.push_str(&message);
+            }
+            return Err(upstream_error(status, detail));
+        }
+        match json
+            .get_mut("data")
+            .and_then(|data| data.get_mut(&call.graphql.field))
+        {
+            Some(value) => Ok(value.take()),
+            None => Err(upstream_error(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "the upstream GraphQL `{}` answered no `data.{}`",
+                    call.label(),
+                    call.graphql.field
+                ),
+            )),
+        }
+    }
+
+    /// [`GraphqlStore::run`], where an upstream `NOT_FOUND` error is no row.
+    async fn run_keyed(
+        &self,
+        call: Call<'_>,
+        variables: Map<String, Json>,
+        selection: Option<String>,
+    ) -> Result<Json, StoreError> {
+        match self.run(call, variables, selection).await {
+            Err(StoreError::Upstream { status: 404, .. }) => Ok(Json::Null),
+            other => other,
+        }
+    }
+
+    /// Runs a mutation that selects `entity`'s row: the row (out of its
+    /// payload), or what else it answered (`null` when the upstream says
+    /// `NOT_FOUND`).
+    async fn mutate(
+        &self,
+        call: Call<'_>,
+        entity: &Entity,
+        variables: Map<String, Json>,
+    ) -> Result<Json, StoreError> {
+        let selection = mutation_selection(entity, call.graphql);
+        let json = self.run_keyed(call, variables, selection).await?;
+        Ok(result_of(call.graphql, json))
+    }
+
+    /// Reads pages of `call` with `arguments` (filters): from row
+    /// `start` on, `want` rows at most (all when `None`), in at most
+    /// `max_pages` calls. Also says whether every row was read.
+    async fn pages(
+        &self,
+        call: Call<'_>,
+        entity: &Entity,
+        arguments: &Map<String, Json>,
+        start: u64,
+        want: Option<u64>,
+    ) -> Result<(Vec<Row>, bool), StoreError> {
+        let pagination = call.operation.pagination.as_ref();
+        let limit_name = pagination.and_then(|p| p.limit.clone());
+        let paging = match pagination {
+            _ if call.graphql.connection => Paging::Relay,
+            Some(p) if p.style == PaginationStyle::Offset && p.limit.is_some() => Paging::Offset,
+            _ => Paging::Whole,
+        };
+        let selection = list_selection(entity, call.graphql);
+        // Relay and whole lists skip `start` rows here.
+        let (mut offset, skip) = match paging {
+            Paging::Offset => (start, 0),
+            Paging::Relay | Paging::Whole => (0, start),
+        };
+        let total = want.map(|want| want.saturating_add(skip));
+        let mut rows: Vec<Row> = Vec::new();
+        let mut complete = false;
+        let mut cursor: Option<Json> = None;
+        let mut seen: Vec<u64> = Vec::new();
+        for _ in 0..self.http.max_pages() {
+            let remaining = total.map(|total| total.saturating_sub(rows.len() as u64));
+            if remaining == Some(0) {
+                break;
+            }
+            let size = remaining.unwrap_or(PAGE).min(PAGE);
+            let mut variables = arguments.clone();
+            if let Some(limit) = &limit_name
+                && paging != Paging::Whole
+            {
+                variables.insert(limit.clone(), Json::from(size));
+            }
+            match paging {
+                Paging::Offset => {
+                    if let Some(name) = pagination.and_then(|p| p.offset.clone()) {
+                        variables.insert(name, Json::from(offset));
+                    }
+                }
+                Paging::Relay => {
+                    if let (Some(name), Some(cursor)) =
+                        (pagination.and_then(|p| p.cursor.clone()), &cursor)
+                    {
+                        variables.insert(name, cursor.clone());
+                    }
+                }
+                Paging::Whole => {}
+            }
+            let json = self.run(call, variables, Some(selection.clone())).await?;
+            let page = list_rows_of(call, entity, &json)?;
+            // A page that repeats an earlier one is a loop: stop there.
+            let print = fingerprint(serde_json::to_string(&page).unwrap_or_default().as_bytes());
+            if !page.is_empty() && seen.contains(&print) {
+                break;
+            }
+            seen.push(print);
+            let count = page.len() as u64;
+            rows.extend(page);
+            let more = match paging {
+                Paging::Whole => false,
+                Paging::Offset => count >= size && count > 0,
+                Paging::Relay => {
+                    let next = json.pointer("/pageInfo/hasNextPage") == Some(&Json::Bool(true));
+                    cursor = json
+                        .pointer("/pageInfo/endCursor")
+                        .filter(|end| !end.is_null())
+                        .cloned();
+                    next && cursor.is_some() && count > 0
+                }
+            };
+            offset += count;
+            if !more {
+                complete = true;
+                break;
+            }
+        }
+        let rows = rows
+            .into_iter()
+            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+            .take(want.map_or(usize::MAX, |w| usize::try_from(w).unwrap_or(usize::MAX)))
+            .collect();
+        Ok((rows, complete))
+    }
+
+    async fn list_rows(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        query: &ListQuery,
+    ) -> Result<ListResult, StoreError> {
+        let call = Call::of(manifest, entity, OperationAction::List)?;
+        let definition = entity_of(manifest, entity)?;
+        // A list of keys (`expand`'s batches): one get per key.
+        if let [key] = definition.primary_key.as_slice()
+            && let Some(keys) = query.filter.as_ref().and_then(|f| key_list(f, key))
+            && keys.len() <= MAX_BY_KEY
+            && find(manifest, entity, &[OperationAction::Get]).is_ok()
+        {
+            let rows = each_key(keys, |key| async move {
+                self.fetch_row(manifest, entity, &[key]).await
+            })
+            .await?;
+            return Ok(finish_locally(definition, rows, query, true));
+        }
+        if let Some(arguments) = passed_on(call, query) {
+            let (rows, _) = self
+                .pages(
+                    call,
+                    definition,
+                    &arguments,
+                    query.offset,
+                    Some(query.limit),
+                )
+                .await?;
+            let rows = rows.into_iter().map(|row| select(row, query)).collect();
+            return Ok(ListResult { rows, count: None });
+        }
+        let (rows, complete) = self.pages(call, definition, &Map::new(), 0, None).await?;
+        Ok(finish_locally(definition, rows, query, complete))
+    }
+
+    async fn fetch_row(
+        &self,
+        manifest: &Manifest,
+        entity: &str,
+        key: &[Value],
+    ) -> Result<Option<Row>, StoreError> {
+        let call = Call::of(manifest, entity, OperationAction::Get)?;
+        let definition = entity_of(manifest, entity)?;
+        let variables = key_variables(call, key)?;
+        let json = self
+            .run_keyed(
+                call,
+                variables,
+                Some(row_selection(definition, call.graphql)),
+            )
+            .await?;
+        if json.is_null() {
+            return Ok(None);
+        }
+        Ok(Some(row_of(definition, call.graphql, &json)?))
+    }
+
+    async fn get_row(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        key: &[Value],
+        scope: Option<&Filter>,
+    ) -> Result<Option<Row>, StoreError> {
+        let row = self.fetch_row(manifest, entity, key).await?;
+        Ok(row.filter(|row| in_scope(manifest, entity, scope, row)))
+    }
+
+    async fn insert_row(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        values: &Values,
+        outbox: &Outbox,
+    ) -> Result<Row, StoreError> {
+        let call = Call::of(manifest, entity, OperationAction::Create)?;
+        let definition = entity_of(manifest, entity)?;
+        let variables = input_variables(call.graphql, values);
+        let json = self.mutate(call, definition, variables).await?;
+        if !json.is_object() {
+            return Err(upstream_error(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "the upstream GraphQL `{}` answered {} where the new row was expected",
+                    call.label(),
+                    kind(&json)
+                ),
+            ));
+        }
+        let row = row_of(definition, call.graphql, &json)?;
+        self.http
+            .record_deliveries(manifest, entity, outbox, Write::Create, None, Some(&row))
+            .await?;
+        Ok(row)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn update_row(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        key: &[Value],
+        scope: Option<&Filter>,
+        check: Option<&Filter>,
+        values: &Values,
+        outbox: &Outbox,
+    ) -> Result<Option<Updated>, StoreError> {
+        let Some(old) = self.get_row(manifest, entity, key, scope).await? else {
+            return Ok(None);
+        };
+        let mut merged = old.clone();
+        merged.extend(
+            values
+                .iter()
+                .map(|(name, value)| (name.clone(), wire(value))),
+        );
+        // The update rule's row conditions, on the row as it would become
+        // (checked before the upstream is written: it has no transaction).
+        if check.is_some() && !in_scope(manifest, entity, check, &merged) {
+            return Err(StoreError::Refused);
+        }
+        let call = Call::of(manifest, entity, OperationAction::Update)?;
+        let definition = entity_of(manifest, entity)?;
+        let mut variables = key_variables(call, key)?;
+        variables.extend(input_variables(call.graphql, values));
+        let new = match self.mutate(call, definition, variables).await? {
+            Json::Null | Json::Bool(false) => return Ok(None),
+            json @ Json::Object(_) => row_of(definition, call.graphql, &json)?,
+            _ => merged,
+        };
+        self.http
+            .record_deliveries(
+                manifest,
+                entity,
+                outbox,
+                Write::Update,
+                Some(&old),
+                Some(&new),
+            )
+            .await?;
+        Ok(Some(Updated { old, new }))
+    }
+
+    async fn delete_row(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        key: &[Value],
+        scope: Option<&Filter>,
+        outbox: &Outbox,
+    ) -> Result<Option<Row>, StoreError> {
+        let Some(old) = self.get_row(manifest, entity, key, scope).await? else {
+            return Ok(None);
+        };
+        let call = Call::of(manifest, entity, OperationAction::Delete)?;
+        let definition = entity_of(manifest, entity)?;
+        let variables = key_variables(call, key)?;
+        match self.mutate(call, definition, variables).await? {
+            Json::Null | Json::Bool(false) => Ok(None),
+            _ => {
+                self.http
+                    .record_deliveries(manifest, entity, outbox, Write::Delete, Some(&old), None)
+                    .await?;
+                Ok(Some(old))
+            }
+        }
+    }
+
+    /// No transactions upstream: bulk writes are made one by one.
+    async fn begin_bulk(&self) -> Result<Option<super::Bulk>, StoreError> {
+        Ok(None)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.http.admit()
+    }
+}
+
+super::store_from_inherent_methods!(GraphqlStore);
+
+/// The filter and page of `query` as arguments of the list field, when it
+/// takes them all: equalities on the fields it declares (`query`), no
+/// order and no count.
+fn passed_on(call: Call<'_>, query: &ListQuery) -> Option<Map<String, Json>> {
+    if query.count || !query.order.is_empty() {
+        return None;
+    }
+    let mut filters = Map::new();
+    if let Some(filter) = &query.filter {
+        for (field, value) in equalities(filter)? {
+            if !call.operation.query.contains(&field) || filters.contains_key(&field) {
+                return None;
+            }
+            filters.insert(field, wire(&value));
+        }
+    }
+    Some(match &call.graphql.filter {
+        Some(argument) if !filters.is_empty() => {
+            let mut arguments = Map::new();
+            arguments.insert(argument.clone(), Json::Object(filters));
+            arguments
+        }
+        _ => filters,
+    })
+}
+
+/// `{ id: "1" }`: the key argument of a get, update or delete.
+fn key_variables(call: Call<'_>, key: &[Value]) -> Result<Map<String, Json>, StoreError> {
+    let (Some(name), [value]) = (&call.graphql.key, key) else {
+        return Err(upstream_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!(
+                "the upstream GraphQL `{}` takes no single key argument (`key` in its `[api.operations.graphql]`)",
+                call.label()
+            ),
+        ));
+    };
+    let mut variables = Map::new();
+    variables.insert(name.clone(), wire(value));
+    Ok(variables)
+}
+
+/// The row's values as the mutation's arguments: one input object
+/// (`input`, holding the fields its type declares) or arguments of their
+/// own. A field the upstream does not take is not sent.
+fn input_variables(graphql: &GraphqlOperation, values: &Values) -> Map<String, Json> {
+    let taken: Vec<&str> = match &graphql.input {
+        Some(_) => graphql.input_fields.iter().map(String::as_str).collect(),
+        None => graphql
+            .arguments
+            .keys()
+            .map(String::as_str)
+            .filter(|name| Some(*name) != graphql.key.as_deref())
+            .collect(),
+    };
+    let mut object = Map::new();
+    for (field, value) in values {
+        if let Some(name) = input_name(graphql, &taken, field) {
+            object.insert(name.to_owned(), wire(value));
+        }
+    }
+    match &graphql.input {
+        Some(input) => {
+            let mut variables = Map::new();
+            variables.insert(input.clone(), Json::Object(object));
+            variables
+        }
+        None => object,
+    }
+}
+
+/// The name under which the upstream takes entity field `field`: the same
+/// name, its camelCase form (`author_id` → `authorId`), or the first
+/// segment of its path (`author` for `author.id`).
+fn input_name<'t>(graphql: &GraphqlOperation, taken: &[&'t str], field: &str) -> Option<&'t str> {
+    let camel = camel_case(field);
+    let base = graphql
+        .paths
+        .get(field)
+        .and_then(|path| path.split('.').next());
+    taken
+        .iter()
+        .copied()
+        .find(|name| *name == field || *name == camel || Some(*name) == base)
+}
+
+fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' && !out.is_empty() {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `query baas($first: Int, $after: String) { books(first: $first, after: $after) { ... } }`:
+/// one variable per argument given, typed as the schema declares it.
+fn document(
+    graphql: &GraphqlOperation,
+    variables: &Map<String, Json>,
+    selection: Option<String>,
+) -> Result<String, StoreError> {
+    let mut declared = Vec::with_capacity(variables.len());
+    let mut passed = Vec::with_capacity(variables.len());
+    for name in variables.keys() {
+        let ty = graphql.arguments.get(name).ok_or_else(|| {
+            StoreError::Internal(anyhow::anyhow!(
+                "`{}` has no argument `{name}` in its `[api.operations.graphql] arguments`",
+                graphql.field
+            ))
+        })?;
+        declared.push(format!("${name}: {ty}"));
+        passed.push(format!("{name}: ${name}"));
+    }
+    let mut text = format!("{} baas", graphql.operation);
+    if !declared.is_empty() {
+        text.push_str(&format!("({})", declared.join(", ")));
+    }
+    text.push_str(&format!(" {{ {}", graphql.field));
+    if !passed.is_empty() {
+        text.push_str(&format!("({})", passed.join(", ")));
+    }
+    if let Some(selection) = selection {
+        text.push(' ');
+        text.push_str(&selection);
+    }
+    text.push_str(" }");
+    Ok(text)
+}
+
+/// `{ id title author { id } }`: the entity's fields, through `paths`.
+fn row_selection(entity: &Entity, graphql: &GraphqlOperation) -> String {
+    #[derive(Default)]
+    struct Node(IndexMap<String, Node>);
+    fn render(node: &Node) -> String {
+        let parts: Vec<String> = node
+            .0
+            .iter()
+            .map(|(name, child)| {
+                if child.0.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{name} {}", render(child))
+                }
+            })
+            .collect();
+        format!("{{ {} }}", parts.join(" "))
+    }
+    let mut root = Node::default();
+    for name in entity.fields.keys() {
+        let path = graphql.paths.get(name).unwrap_or(name);
+        let mut node = &mut root;
+        for segment in path.split('.') {
+            node = node.0.entry(segment.to_owned()).or_default();
+        }
+    }
+    render(&root)
+}
+
+fn list_selection(entity: &Entity, graphql: &GraphqlOperation) -> String {
+    let row = row_selection(entity, graphql);
+    if graphql.connection {
+        format!("{{ edges {{ node {row} }} pageInfo {{ hasNextPage endCursor }} }}")
+    } else {
+        row
+    }
+}
+
+/// What a mutation selects: the row, the row inside its payload, or
+/// nothing when it answers a built-in scalar (a delete's `Boolean`).
+fn mutation_selection(entity: &Entity, graphql: &GraphqlOperation) -> Option<String> {
+    let returned = graphql
+        .returns
+        .trim_matches(|c| matches!(c, '[' | ']' | '!'));
+    if let Some(result) = &graphql.result {
+        return Some(format!("{{ {result} {} }}", row_selection(entity, graphql)));
+    }
+    if BUILT_IN_SCALARS.contains(&returned) {
+        return None;
+    }
+    Some(row_selection(entity, graphql))
+}
+
+/// The row of a mutation's answer: inside its payload, or the answer.
+fn result_of(graphql: &GraphqlOperation, json: Json) -> Json {
+    match (&graphql.result, json) {
+        (Some(result), Json::Object(mut payload)) => payload.remove(result).unwrap_or(Json::Null),
+        (_, json) => json,
+    }
+}
+
+/// The rows of a list field's answer: the list, or a connection's nodes.
+fn list_rows_of(call: Call<'_>, entity: &Entity, json: &Json) -> Result<Vec<Row>, StoreError> {
+    let items = if call.graphql.connection {
+        json.get("edges").and_then(Json::as_array).map(|edges| {
+            edges
+                .iter()
+                .map(|edge| edge.get("node").cloned().unwrap_or(Json::Null))
+                .collect::<Vec<_>>()
+        })
+    } else {
+        json.as_array().cloned()
+    };
+    let Some(items) = items else {
+        return Err(upstream_error(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "the upstream GraphQL `{}` answered {} where a list of rows{} was expected",
+                call.label(),
+                kind(json),
+                if call.graphql.connection {
+                    " (a connection's `edges`)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    };
+    items
+        .iter()
+        .map(|item| row_of(entity, call.graphql, item))
+        .collect()
+}
+
+/// One upstream object as a row of `entity`: its fields in manifest
+/// order, read through `paths`.
+fn row_of(entity: &Entity, graphql: &GraphqlOperation, json: &Json) -> Result<Row, StoreError> {
+    if !json.is_object() {
+        return Err(upstream_error(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "the upstream GraphQL `{}` answered {} where a row object was expected",
+                graphql.field,
+                kind(json)
+            ),
+        ));
+    }
+    let mut row = Map::with_capacity(entity.fields.len());
+    for (name, field) in &entity.fields {
+        let path = graphql.paths.get(name).unwrap_or(name);
+        let value = path
+            .split('.')
+            .try_fold(json, |value, segment| value.get(segment));
+        match value {
+            // JSON numbers of float fields keep their type (`6` is `6.0`).
+            Some(Json::Number(number))
+                if matches!(field.ty, FieldType::Float32 | FieldType::Float64) =>
+            {
+                let value = number
+                    .as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(Json::Null, Json::Number);
+                row.insert(name.clone(), value);
+            }
+            Some(value) => {
+                row.insert(name.clone(), value.clone());
+            }
+            None if field.optional => {}
+            None => {
+                row.insert(name.clone(), Json::Null);
+            }
+        }
+    }
+    Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Field;
+
+    fn graphql(operation: GraphqlOperationType, field: &str) -> GraphqlOperation {
+        GraphqlOperation::new(operation, field, "Book")
+    }
+
+    #[test]
+    fn values_are_variables_and_never_part_of_the_document() {
+        let mut books = graphql(GraphqlOperationType::Query, "books");
+        books.arguments.insert("title".into(), "String".into());
+        let mut variables = Map::new();
+        variables.insert("title".into(), Json::from("\") { hacked } #"));
+        let text = document(&books, &variables, Some("{ id }".into())).unwrap();
+        assert_eq!(
+            text,
+            "query baas($title: String) { books(title: $title) { id } }"
+        );
+        variables.insert("nope".into(), Json::from(1));
+        assert!(document(&books, &variables, None).is_err());
+    }
+
+    #[test]
+    fn paths_nest_the_selection_and_read_the_row() {
+        let mut entity = Entity::new("Person");
+        for name in ["id", "homeworld_id"] {
+            entity
+                .fields
+                .insert(name.into(), Field::new(FieldType::String));
+        }
+        let mut people = graphql(GraphqlOperationType::Query, "person");
+        people
+            .paths
+            .insert("homeworld_id".into(), "homeworld.id".into());
+        assert_eq!(row_selection(&entity, &people), "{ id homeworld { id } }");
+        let row = row_of(
+            &entity,
+            &people,
+            &serde_json::json!({"id": "p1", "homeworld": {"id": "h9"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            Json::Object(row),
+            serde_json::json!({"id": "p1", "homeworld_id": "h9"})
+        );
+        let mut taken = vec!["homeworldId"];
+        assert_eq!(
+            input_name(&people, &taken, "homeworld_id"),
+            Some("homeworldId")
+        );
+        taken = vec!["homeworld"];
+        assert_eq!(
+            input_name(&people, &taken, "homeworld_id"),
+            Some("homeworld")
+        );
+        assert_eq!(input_name(&people, &taken, "id"), None);
+    }
+}

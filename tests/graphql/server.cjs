@@ -1,0 +1,148 @@
+// A small GraphQL server (graphql-yoga) for the GraphQL upstream tests:
+// books (a Relay connection with a filter input, at most 10 a page) and
+// authors (offset paging, a name argument), their mutations, and errors.
+//
+//   PORT=4000 NODE_PATH=tests/tools/node_modules node tests/graphql/server.cjs
+//
+// Prints `listening PORT` once it accepts connections. The schema is
+// schema.graphql beside this file. Besides /graphql it answers
+// /status500/graphql with a 500 and /slow/graphql after 3 s, so that the
+// tests can point baas at a failing or slow upstream; the mutation
+// createBook refuses a negative price with a GraphQL error
+// (extensions.code BAD_USER_INPUT, HTTP 200).
+'use strict';
+
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const { createSchema, createYoga } = require('graphql-yoga');
+const { GraphQLError } = require('graphql');
+
+const PAGE = 10;
+const GENRES = ['FICTION', 'SCIENCE', 'HISTORY'];
+
+const authors = [
+  { id: '1', name: 'Ursula' },
+  { id: '2', name: 'Carl' },
+  { id: '3', name: 'Mary' },
+];
+const books = [];
+for (let i = 1; i <= 25; i += 1) {
+  books.push({
+    id: String(i),
+    title: `Book ${i}`,
+    genre: GENRES[i % 3],
+    price: i * 1.5,
+    authorId: String((i % 3) + 1),
+  });
+}
+let nextBook = books.length + 1;
+let nextAuthor = authors.length + 1;
+
+const byId = (rows, id) => rows.find((row) => row.id === String(id)) || null;
+
+function badInput(message) {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+const resolvers = {
+  Query: {
+    books(_, { where, first, after }) {
+      let rows = books.filter(
+        (book) =>
+          (!where || where.genre == null || book.genre === where.genre) &&
+          (!where || where.authorId == null || book.authorId === String(where.authorId)),
+      );
+      let start = 0;
+      if (after != null) {
+        start = rows.findIndex((book) => book.id === after) + 1;
+        if (start === 0) throw badInput(`unknown cursor ${after}`);
+      }
+      const size = Math.min(first == null ? PAGE : first, PAGE);
+      const page = rows.slice(start, start + size);
+      return {
+        edges: page.map((node) => ({ cursor: node.id, node })),
+        pageInfo: {
+          hasNextPage: start + size < rows.length,
+          endCursor: page.length ? page[page.length - 1].id : null,
+        },
+      };
+    },
+    book: (_, { id }) => byId(books, id),
+    authors(_, { name, limit, offset }) {
+      const rows = authors.filter((author) => name == null || author.name === name);
+      const start = offset || 0;
+      return rows.slice(start, limit == null ? undefined : start + limit);
+    },
+    author: (_, { id }) => byId(authors, id),
+  },
+  Mutation: {
+    createBook(_, { input }) {
+      if (input.price != null && input.price < 0) throw badInput('price must not be negative');
+      if (!byId(authors, input.authorId)) throw badInput(`no author ${input.authorId}`);
+      const book = { id: String(nextBook), price: null, ...input, authorId: String(input.authorId) };
+      nextBook += 1;
+      books.push(book);
+      return book;
+    },
+    updateBook(_, { id, input }) {
+      const book = byId(books, id);
+      if (!book) return null;
+      if (input.price != null && input.price < 0) throw badInput('price must not be negative');
+      for (const [key, value] of Object.entries(input)) {
+        if (value !== undefined) book[key] = key === 'authorId' ? String(value) : value;
+      }
+      return book;
+    },
+    deleteBook(_, { id }) {
+      const index = books.findIndex((book) => book.id === String(id));
+      if (index < 0) return false;
+      books.splice(index, 1);
+      return true;
+    },
+    createAuthor(_, { name }) {
+      const author = { id: String(nextAuthor), name };
+      nextAuthor += 1;
+      authors.push(author);
+      return author;
+    },
+    updateAuthor(_, { id, name }) {
+      const author = byId(authors, id);
+      if (author && name != null) author.name = name;
+      return author;
+    },
+    deleteAuthor(_, { id }) {
+      const index = authors.findIndex((author) => author.id === String(id));
+      return index < 0 ? null : authors.splice(index, 1)[0];
+    },
+  },
+  Book: { author: (book) => byId(authors, book.authorId) },
+  Author: { books: (author) => books.filter((book) => book.authorId === author.id) },
+};
+
+const yoga = createYoga({
+  schema: createSchema({
+    typeDefs: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
+    resolvers,
+  }),
+  graphqlEndpoint: '/graphql',
+  logging: false,
+});
+
+const server = http.createServer((request, response) => {
+  if (request.url.startsWith('/status500/')) {
+    response.writeHead(500, { 'content-type': 'application/json' });
+    response.end('{"errors":[{"message":"database password is hunter2"}]}');
+    return;
+  }
+  if (request.url.startsWith('/slow/')) {
+    request.url = request.url.slice('/slow'.length);
+    setTimeout(() => yoga(request, response), 3000);
+    return;
+  }
+  yoga(request, response);
+});
+
+server.listen(Number(process.env.PORT || 4000), '127.0.0.1', () => {
+  console.log(`listening ${server.address().port}`);
+});

@@ -1,0 +1,423 @@
+//! GraphQL upstreams: what the SDL import (and the introspection of a live
+//! endpoint) keeps for serving (per entity the query and mutation fields,
+//! their arguments, paging and filters), and `baas serve` in front of a
+//! real GraphQL server (graphql-yoga, tests/graphql/server.cjs): reads,
+//! filters passed on and applied locally, paging over Relay cursors and
+//! offsets, writes, and upstream failures as problems.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use baas::introspect::IntrospectOptions;
+use baas::manifest::{self, GraphqlOperationType, Manifest, OperationAction, PaginationStyle};
+use baas::parse::SourceFile;
+use serde_json::{Value, json};
+
+use crate::support;
+use crate::upstream::Served;
+
+fn app_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/graphql")
+}
+
+fn import_sdl(path: &Path) -> baas::introspect::Introspection {
+    let file = SourceFile {
+        path: path.to_owned(),
+        text: Arc::new(std::fs::read_to_string(path).unwrap()),
+    };
+    baas::parse::graphql::parse(&file, &IntrospectOptions::default()).unwrap_or_else(|d| {
+        panic!(
+            "{} should import:\n{}",
+            path.display(),
+            baas::diagnostics::render_problems(&d, false)
+        )
+    })
+}
+
+/// The `[api]` part of the manifest's TOML: the operations as written.
+fn api_text(manifest: &Manifest) -> String {
+    let text = manifest::to_toml(manifest);
+    let start = text.find("\n[api]").expect("an [api] section");
+    text[start..].trim_start().to_owned()
+}
+
+#[test]
+fn the_sdl_import_keeps_list_get_and_mutation_fields_per_entity() {
+    let introspection = import_sdl(&app_dir().join("schema.graphql"));
+    let manifest = &introspection.manifest;
+    support::assert_valid_and_round_trips(manifest);
+    insta::assert_snapshot!("graphql_app_operations", api_text(manifest));
+    let operations = &manifest.api.as_ref().unwrap().operations;
+    let find = |entity: &str, action: OperationAction| {
+        operations
+            .iter()
+            .find(|op| op.entity.as_deref() == Some(entity) && op.action == Some(action))
+            .unwrap_or_else(|| panic!("no {action} of {entity}"))
+    };
+    // Books: a Relay connection with a filter input object.
+    let books = find("Book", OperationAction::List);
+    let graphql = books.graphql.as_ref().unwrap();
+    assert!(graphql.connection);
+    assert_eq!(graphql.filter.as_deref(), Some("where"));
+    assert_eq!(books.query, ["genre", "authorId"]);
+    let pagination = books.pagination.as_ref().unwrap();
+    assert_eq!(pagination.style, PaginationStyle::Cursor);
+    assert_eq!(
+        (pagination.limit.as_deref(), pagination.cursor.as_deref()),
+        (Some("first"), Some("after"))
+    );
+    // Authors: a plain list paged by limit/offset, filtered by an argument.
+    let authors = find("Author", OperationAction::List);
+    assert_eq!(authors.query, ["name"]);
+    assert_eq!(
+        authors.pagination.as_ref().unwrap().style,
+        PaginationStyle::Offset
+    );
+    let create = find("Book", OperationAction::Create)
+        .graphql
+        .as_ref()
+        .unwrap();
+    assert_eq!(create.operation, GraphqlOperationType::Mutation);
+    assert_eq!(create.input.as_deref(), Some("input"));
+    assert_eq!(create.input_fields, ["title", "genre", "price", "authorId"]);
+    let delete = find("Book", OperationAction::Delete)
+        .graphql
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        (delete.key.as_deref(), delete.returns.as_str()),
+        (Some("id"), "Boolean!")
+    );
+    // The upstream assigns keys: the create inputs take none.
+    for entity in manifest.entities.values() {
+        assert!(entity.fields["id"].optional, "{}", entity.table);
+    }
+}
+
+#[test]
+fn a_reference_without_its_own_key_field_is_read_through_a_path() {
+    let introspection = import_sdl(&support::corpus_file("graphql/swapi.schema.graphql"));
+    let operations = &introspection.manifest.api.as_ref().unwrap().operations;
+    let person = operations
+        .iter()
+        .find(|op| {
+            op.entity.as_deref() == Some("Person") && op.action == Some(OperationAction::Get)
+        })
+        .expect("a get of Person");
+    let graphql = person.graphql.as_ref().unwrap();
+    assert_eq!(graphql.field, "person");
+    assert_eq!(graphql.key.as_deref(), Some("id"));
+    assert_eq!(
+        graphql.paths.get("homeworld_id").map(String::as_str),
+        Some("homeworld.id")
+    );
+    let films = operations
+        .iter()
+        .find(|op| op.entity.as_deref() == Some("Film") && op.action == Some(OperationAction::List))
+        .expect("a list of Film");
+    assert!(films.graphql.as_ref().unwrap().connection);
+}
+
+const OPERATION: &str = r#"[manifest]
+format = 1
+version = 1
+
+[source]
+engine = "graphql"
+
+[entities.Book]
+table = "Book"
+primary_key = ["id"]
+
+[entities.Book.fields]
+id = { type = "string" }
+
+[[api.operations]]
+method = "POST"
+path = "/graphql"
+entity = "Book"
+action = "get"
+
+[api.operations.graphql]
+operation = "query"
+field = "book"
+arguments = { id = "ID!" }
+returns = "Book"
+key = "id"
+"#;
+
+#[test]
+fn bad_graphql_operation_keys_are_reported_at_their_line_and_column() {
+    manifest::load_str(Path::new("baas.toml"), OPERATION.to_owned()).unwrap();
+    for (from, to, expected) in [
+        (
+            r#"key = "id""#,
+            r#"key = "ident""#,
+            "not one of the field's `arguments`",
+        ),
+        (
+            r#"operation = "query""#,
+            r#"operation = "subscription""#,
+            "`subscription`",
+        ),
+        ("returns = \"Book\"\n", "", "has no `returns`"),
+        (
+            r#"field = "book""#,
+            "field = \"book\"\nselect = \"id\"",
+            "unknown key `select`",
+        ),
+        (
+            r#"arguments = { id = "ID!" }"#,
+            r#"arguments = { id = 1 }"#,
+            "string",
+        ),
+    ] {
+        assert!(OPERATION.contains(from), "{from}");
+        let text = OPERATION.replacen(from, to, 1);
+        let diagnostics = match manifest::load_str(Path::new("baas.toml"), text) {
+            Ok(_) => panic!("`{to}` should be refused"),
+            Err(diagnostics) => diagnostics,
+        };
+        let rendered = baas::diagnostics::render_problems(&diagnostics, false);
+        assert!(rendered.contains(expected), "{to}: {rendered}");
+        assert!(
+            diagnostics.problems.iter().all(|p| p.span.is_some()),
+            "{to}: {rendered}"
+        );
+        assert!(
+            rendered.contains("baas.toml:"),
+            "{to}: no position in {rendered}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A real GraphQL server
+
+/// tests/graphql/server.cjs on a free port, killed on drop.
+struct GraphqlServer {
+    child: Child,
+    base: String,
+}
+
+impl GraphqlServer {
+    fn start(modules: &Path) -> Self {
+        let port = support::free_port();
+        let mut child = Command::new("node")
+            .arg(app_dir().join("server.cjs"))
+            .env("PORT", port.to_string())
+            .env("NODE_PATH", modules)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node runs");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        assert!(line.starts_with("listening"), "the server said: {line}");
+        Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for GraphqlServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ids(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data in {body}"))
+        .iter()
+        .map(|row| row["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn range(numbers: impl IntoIterator<Item = u32>) -> Vec<String> {
+    numbers.into_iter().map(|n| n.to_string()).collect()
+}
+
+/// `[api.upstream]` settings written into the manifest at `path`.
+fn set_upstream(path: &Path, upstream: manifest::Upstream) {
+    let mut manifest = manifest::load_file(path).unwrap().manifest;
+    manifest.api.as_mut().unwrap().upstream = Some(upstream);
+    std::fs::write(path, manifest::to_toml(&manifest)).unwrap();
+}
+
+#[test]
+fn a_graphql_server_is_introspected_read_written_and_filtered_through_baas() {
+    let Some(modules) = crate::postgrest::node_modules() else {
+        return;
+    };
+    let upstream = GraphqlServer::start(modules);
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = format!("{}/graphql", upstream.base);
+    support::baas(dir.path())
+        .args(["introspect", &endpoint, "--yes"])
+        .assert()
+        .success();
+    let manifest_path = dir.path().join("baas.toml");
+    let live = manifest::load_file(&manifest_path).unwrap().manifest;
+    // The live schema maps as its SDL file does; the endpoint is kept.
+    let file = import_sdl(&app_dir().join("schema.graphql")).manifest;
+    let api = live.api.as_ref().unwrap();
+    assert_eq!(api.base_url.as_deref(), Some(upstream.base.as_str()));
+    assert_eq!(api.operations, file.api.as_ref().unwrap().operations);
+    assert_eq!(live.entities, file.entities);
+
+    let served = Served::start(dir.path(), &[], &[]);
+    // Reads passed on: the first page, one row, no row.
+    let (status, filtered, body) = served.get("/api/Book?limit=3");
+    assert_eq!((status, filtered), (200, None), "{body}");
+    assert_eq!(ids(&body), range(1..=3));
+    let (status, _, row) = served.get("/api/Book/4");
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(
+        row,
+        json!({"id": "4", "title": "Book 4", "genre": "SCIENCE", "price": 6.0, "authorId": "2"})
+    );
+    assert_eq!(served.get("/api/Book/999").0, 404);
+    // A page across the connection's 10-row pages (cursor after cursor),
+    // and a filter it takes.
+    let (status, filtered, body) = served.get("/api/Book?limit=12&offset=9");
+    assert_eq!((status, filtered), (200, None), "{body}");
+    assert_eq!(ids(&body), range(10..=21));
+    let (status, filtered, body) = served.get("/api/Book?genre=eq.SCIENCE&limit=12&offset=1");
+    assert_eq!((status, filtered), (200, None), "{body}");
+    assert_eq!(ids(&body), range((4..=25).step_by(3)));
+    let (_, filtered, body) = served.get("/api/Author?name=eq.Carl");
+    assert_eq!(filtered, None);
+    assert_eq!(ids(&body), ["2"]);
+    let (_, _, body) = served.get("/api/Author?limit=2&offset=1");
+    assert_eq!(ids(&body), ["2", "3"]);
+    // What the upstream cannot take is applied by baas over every page.
+    let (status, filtered, body) =
+        served.get("/api/Book?order=price.desc&limit=2&count=exact&price=gt.3");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    assert_eq!(ids(&body), ["25", "24"]);
+    assert_eq!(body["count"], 23);
+    let (_, _, body) = served.get("/api/Book?expand=author&id=eq.5");
+    assert_eq!(body["data"][0]["author"]["name"], "Mary", "{body}");
+
+    // Writes: an input object (books), arguments of their own (authors).
+    let (status, _, created) = served.send(
+        "POST",
+        "/api/Book",
+        Some(json!({"title": "New", "genre": "FICTION", "price": 2.5, "authorId": "1"})),
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(served.get(&format!("/api/Book/{id}")).2["title"], "New");
+    let (status, _, changed) = served.send(
+        "PATCH",
+        &format!("/api/Book/{id}"),
+        Some(json!({"title": "Renamed"})),
+    );
+    assert_eq!(
+        (status, &changed["title"]),
+        (200, &json!("Renamed")),
+        "{changed}"
+    );
+    assert_eq!(
+        served.send("DELETE", &format!("/api/Book/{id}"), None).0,
+        204
+    );
+    assert_eq!(served.get(&format!("/api/Book/{id}")).0, 404);
+    assert_eq!(
+        served.send("DELETE", &format!("/api/Book/{id}"), None).0,
+        404
+    );
+    let (status, _, author) = served.send("POST", "/api/Author", Some(json!({"name": "Zed"})));
+    assert_eq!(status, 201, "{author}");
+    let author_path = format!("/api/Author/{}", author["id"].as_str().unwrap());
+    let (status, _, renamed) = served.send("PATCH", &author_path, Some(json!({"name": "Zoe"})));
+    assert_eq!(
+        (status, &renamed["name"]),
+        (200, &json!("Zoe")),
+        "{renamed}"
+    );
+    assert_eq!(served.send("DELETE", &author_path, None).0, 204);
+    assert_eq!(served.get(&author_path).0, 404);
+
+    // A GraphQL error answered with 200 is a problem; its message stays
+    // upstream unless expose_errors.
+    let negative = json!({"title": "Bad", "genre": "FICTION", "price": -1, "authorId": "1"});
+    let (status, _, problem) = served.send("POST", "/api/Book", Some(negative.clone()));
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["type"], "urn:baas:problem:upstream");
+    assert!(
+        !problem.to_string().contains("negative"),
+        "the upstream message leaked: {problem}"
+    );
+    drop(served);
+
+    // Bounded reads, exposed errors, and failing upstreams.
+    set_upstream(
+        &manifest_path,
+        manifest::Upstream {
+            timeout_seconds: Some(1),
+            retries: Some(0),
+            max_pages: Some(2),
+            expose_errors: true,
+            ..manifest::Upstream::default()
+        },
+    );
+    let served = Served::start(dir.path(), &[], &[]);
+    let (_, filtered, body) = served.get("/api/Book?order=id.desc&limit=100");
+    assert_eq!(filtered.as_deref(), Some("local; complete=false"));
+    assert_eq!(body["data"].as_array().unwrap().len(), 20, "{body}");
+    let (status, _, problem) = served.send("POST", "/api/Book", Some(negative));
+    assert_eq!(status, 422, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("price must not be negative"),
+        "{problem}"
+    );
+
+    let failing = format!("{}/status500", upstream.base);
+    let broken = Served::start(dir.path(), &["--upstream", &failing], &[]);
+    let (status, _, problem) = broken.get("/api/Book");
+    assert_eq!(status, 500, "{problem}");
+    assert_eq!(problem["type"], "urn:baas:problem:upstream");
+    drop(broken);
+
+    let slow = format!("{}/slow", upstream.base);
+    let slow = Served::start(dir.path(), &["--upstream", &slow], &[]);
+    let started = Instant::now();
+    let (status, _, problem) = slow.get("/api/Book/1");
+    assert_eq!(status, 504, "{problem}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(slow.get("/api/_health").0, 200, "the server stays up");
+    drop(slow);
+
+    let closed = format!("http://127.0.0.1:{}", support::free_port());
+    let refused = Served::start(dir.path(), &["--upstream", &closed], &[]);
+    let (status, _, problem) = refused.get("/api/Author");
+    assert_eq!(status, 502, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be reached"),
+        "{problem}"
+    );
+    assert_eq!(refused.get("/api/_health").0, 200, "the server stays up");
+    assert_eq!(served.get("/api/Book/2").0, 200);
+    let log = served.log();
+    assert!(!log.contains("hunter2"), "{log}");
+}
