@@ -21,7 +21,9 @@
 #
 # Environment: BAAS_BENCH_SUBSCRIBERS (1000), BAAS_BENCH_RATE (200),
 # BAAS_BENCH_DURATION (10), BAAS_BENCH_SAMPLED (50), BAAS_BIN (the baas to
-# run; default: a release build), BAAS_BENCH_KEEP (keep the work folder).
+# run; default: a release build), BAAS_BENCH_KEEP (keep the work folder);
+# the server's BAAS_REALTIME_BATCH_MS (its batch window, 10 ms) passes
+# through.
 # A smoke run with a debug build:
 #   BAAS_BIN=target/debug/baas BAAS_BENCH_SUBSCRIBERS=100 BAAS_BENCH_RATE=50 bash benches/realtime.sh
 set -euo pipefail
@@ -119,6 +121,7 @@ print(f"subscribers        {d['subscribers']} connected in {connected['seconds']
 print(f"writes             {d['writes']} in {d['write_seconds']:.1f} s ({d['write_rate']:.0f}/s, schedule late p99 {d['schedule_late_p99_ms']:.1f} ms), {d['failed']} failed; POST p50 {d['post_p50_ms']:.1f} ms, p99 {d['post_p99_ms']:.1f} ms")
 print(f"events             {d['events']} of {d['events_expected']} on the sampled subscribers; {d['short_subscribers']} subscribers short of events, {d['closes']} sampled ones closed as slow; {d['megabytes']:.0f} MB received in all")
 print(f"write-to-delivery  p50 {d['p50_ms']:.1f} ms  p90 {d['p90_ms']:.1f} ms  p99 {d['p99_ms']:.1f} ms  max {d['max_ms']:.1f} ms  (floor: p99 < 50 ms)")
-print(f"CPU                server {server_cpu:.1f} s, generator {d['generator_cpu_s']:.1f} s over the writes and 2 s after")
+deliveries = d['writes'] * d['subscribers']
+print(f"CPU                server {server_cpu:.1f} s ({server_cpu / deliveries * 1e6:.1f} us per delivery of {deliveries}), generator {d['generator_cpu_s']:.1f} s over the writes and 2 s after")
 print(f"server RSS         {idle:.0f} MiB idle, {with_subscribers:.0f} MiB with the subscribers, peak {peak:.0f} MiB")
 PY

@@ -6,13 +6,22 @@
 //! subscriber that falls more than [`CAPACITY`] changes behind is told how
 //! many it missed ([`Received::Lagged`]) instead of making the writer wait
 //! or memory grow.
+//!
+//! Realtime streams read the same changes in [`Batch`]es
+//! ([`Events::batches`]): one task gathers the changes published within
+//! [`batch_window`] of the last batch it sent and sends them together, so
+//! a thousand subscribers wake, filter and write once per batch instead of
+//! once per change. A change after a quiet spell is sent at once; under a
+//! steady stream of writes it waits at most one window.
 
 pub mod external;
 pub mod mongo;
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
+use axum::body::Bytes;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -23,6 +32,29 @@ pub const CAPACITY: usize = 4096;
 
 /// Events kept for resuming subscribers ([`Events::resume`]).
 pub const HISTORY: usize = 1024;
+
+/// Batches kept for realtime subscribers that have not read them yet
+/// ([`Events::batches`]); one that falls further behind is told so.
+pub const BATCH_CAPACITY: usize = 1024;
+
+/// The most changes one [`Batch`] carries.
+pub const BATCH_MAX: usize = 64;
+
+/// The default [`batch_window`].
+pub const BATCH_WINDOW: Duration = Duration::from_millis(10);
+
+/// The least time between two realtime batches: `BAAS_REALTIME_BATCH_MS`
+/// in the environment (`0`: a batch as soon as a change comes, with the
+/// changes already waiting), else [`BATCH_WINDOW`].
+pub fn batch_window() -> Duration {
+    std::env::var("BAAS_REALTIME_BATCH_MS")
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map_or(BATCH_WINDOW, Duration::from_millis)
+}
+
+/// Changes sent to realtime subscribers together, in id order.
+pub type Batch = Arc<[Arc<Event>]>;
 
 /// The kind of write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -61,30 +93,32 @@ pub struct Event {
     pub rendered: Rendered,
 }
 
-/// The JSON data of an event as subscribers are sent it, by form: which
-/// of `row` and `old` are visible, under which served manifest (a reload
-/// between two subscribers renders again). A handful of forms at most.
+/// The realtime rendering of an event (its SSE frame, whose `data:` line
+/// the WebSocket sends too) by form: which of `row` and `old` are
+/// visible, under which served manifest (a reload between two subscribers
+/// renders again). A handful of forms at most; every subscriber sent the
+/// same form shares one buffer.
 #[derive(Default)]
-pub struct Rendered(Mutex<Vec<(usize, u8, Arc<str>)>>);
+pub struct Rendered(Mutex<Vec<(usize, u8, Bytes)>>);
 
 impl Rendered {
-    /// The data of form `(manifest, form)`, rendered by `render` the first
-    /// time it is asked for.
+    /// The rendering of form `(manifest, form)`, made by `render` the
+    /// first time it is asked for.
     pub fn get_or_render(
         &self,
         manifest: usize,
         form: u8,
-        render: impl FnOnce() -> String,
-    ) -> Arc<str> {
+        render: impl FnOnce() -> Bytes,
+    ) -> Bytes {
         let mut forms = match self.0.lock() {
             Ok(forms) => forms,
             Err(poisoned) => poisoned.into_inner(),
         };
         if let Some((_, _, data)) = forms.iter().find(|(m, f, _)| *m == manifest && *f == form) {
-            return Arc::clone(data);
+            return data.clone();
         }
-        let data: Arc<str> = render().into();
-        forms.push((manifest, form, Arc::clone(&data)));
+        let data = render();
+        forms.push((manifest, form, data.clone()));
         data
     }
 }
@@ -123,6 +157,12 @@ pub struct Events {
     /// The next id and the last [`HISTORY`] events; the lock also orders
     /// sending, so subscribers receive ids in increasing order.
     log: Arc<Mutex<Log>>,
+    /// The batches of realtime streams, and whether the task that gathers
+    /// them has started (with the first [`Events::batches`]).
+    batches: broadcast::Sender<Batch>,
+    gathering: Arc<OnceLock<()>>,
+    /// The least time between two batches ([`batch_window`]).
+    window: Duration,
 }
 
 #[derive(Debug)]
@@ -143,19 +183,22 @@ impl Default for Events {
                 next: start.max(1),
                 recent: VecDeque::with_capacity(HISTORY),
             })),
+            batches: broadcast::channel(BATCH_CAPACITY).0,
+            gathering: Arc::new(OnceLock::new()),
+            window: batch_window(),
         }
     }
 }
 
 /// Where a resuming subscriber starts ([`Events::resume`]).
-pub struct Resumed {
+pub struct Resumed<S = Subscription> {
     /// The kept events after the one the subscriber saw last.
     pub backlog: Vec<Arc<Event>>,
     /// Whether events it has not seen are no longer kept (or the id is
     /// not one of this process): it has to read the data again.
     pub gap: bool,
     /// Changes published from now on (after the backlog).
-    pub subscription: Subscription,
+    pub subscription: S,
 }
 
 impl Events {
@@ -191,12 +234,57 @@ impl Events {
         }
     }
 
+    /// Changes published from now on, in batches (see the module docs);
+    /// the first call starts the task that gathers them (on the current
+    /// tokio runtime).
+    pub fn batches(&self) -> Batches {
+        let log = self.log();
+        self.following(&log)
+    }
+
+    /// [`Events::batches`] under the history's lock: every change with an
+    /// id before `log.next` was published before, and is skipped.
+    fn following(&self, log: &Log) -> Batches {
+        self.gathering.get_or_init(|| {
+            let receiver = self.sender.subscribe();
+            tokio::spawn(gather(receiver, self.batches.clone(), self.window));
+        });
+        Batches {
+            receiver: self.batches.subscribe(),
+            last: log.next.saturating_sub(1),
+        }
+    }
+
     /// Changes after the event `last` (a `Last-Event-ID`): the kept ones,
     /// then those published from now on, with none lost or repeated in
     /// between.
     pub fn resume(&self, last: u64) -> Resumed {
         let log = self.log();
         let subscription = self.subscribe();
+        let (backlog, gap) = Self::kept_after(&log, last);
+        Resumed {
+            backlog,
+            gap,
+            subscription,
+        }
+    }
+
+    /// [`Events::resume`] in batches: the kept events after `last`, then
+    /// the batches of the changes published from now on.
+    pub fn resume_batches(&self, last: u64) -> Resumed<Batches> {
+        let log = self.log();
+        let subscription = self.following(&log);
+        let (backlog, gap) = Self::kept_after(&log, last);
+        Resumed {
+            backlog,
+            gap,
+            subscription,
+        }
+    }
+
+    /// The kept events after `last`, and whether some after it are no
+    /// longer kept (or `last` is not an id of this process).
+    fn kept_after(log: &Log, last: u64) -> (Vec<Arc<Event>>, bool) {
         let oldest = log.recent.front().map_or(log.next, |event| event.id);
         // `last` is the id before the oldest kept one at the earliest, and
         // one this process gave at the latest.
@@ -210,10 +298,90 @@ impl Events {
         } else {
             Vec::new()
         };
-        Resumed {
-            backlog,
-            gap: !known,
-            subscription,
+        (backlog, !known)
+    }
+}
+
+/// The task behind [`Events::batches`]: sends what `receiver` gets in
+/// batches, at most one per `window` (a change after a quiet spell goes
+/// at once, with the changes already waiting).
+async fn gather(
+    mut receiver: broadcast::Receiver<Arc<Event>>,
+    batches: broadcast::Sender<Batch>,
+    window: Duration,
+) {
+    use broadcast::error::{RecvError, TryRecvError};
+    let mut sent: Option<tokio::time::Instant> = None;
+    loop {
+        let first = match receiver.recv().await {
+            Ok(event) => event,
+            // Subscribers see the gap in the ids and are told.
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return,
+        };
+        if let Some(due) = sent.map(|sent| sent + window)
+            && due > tokio::time::Instant::now()
+        {
+            tokio::time::sleep_until(due).await;
+        }
+        let mut batch = vec![first];
+        while batch.len() < BATCH_MAX {
+            match receiver.try_recv() {
+                Ok(event) => batch.push(event),
+                Err(TryRecvError::Lagged(_)) => {}
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
+        sent = Some(tokio::time::Instant::now());
+        // An error only means no realtime stream is open.
+        let _ = batches.send(batch.into());
+    }
+}
+
+/// A realtime stream's view of the changes, in batches
+/// ([`Events::batches`]).
+pub struct Batches {
+    receiver: broadcast::Receiver<Batch>,
+    /// The id of the last change received (or skipped as already seen).
+    last: u64,
+}
+
+/// What [`Batches::next`] gives.
+#[derive(Debug)]
+pub enum Gathered {
+    /// The batch's changes from index `from` on (those before were seen).
+    Changes { batch: Batch, from: usize },
+    /// The subscriber was too slow: this many changes were dropped for it.
+    Lagged(u64),
+    /// The server is shutting down.
+    Closed,
+}
+
+impl Batches {
+    /// The subscriber has seen every change up to the id `last` (the end
+    /// of its backlog).
+    pub fn seen(&mut self, last: u64) {
+        self.last = self.last.max(last);
+    }
+
+    pub async fn next(&mut self) -> Gathered {
+        loop {
+            let batch = match self.receiver.recv().await {
+                Ok(batch) => batch,
+                // The next batch received shows how many were missed.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return Gathered::Closed,
+            };
+            let from = batch.partition_point(|event| event.id <= self.last);
+            let (Some(first), Some(end)) = (batch.get(from), batch.last()) else {
+                continue;
+            };
+            let missed = first.id - self.last - 1;
+            self.last = end.id;
+            if missed > 0 {
+                return Gathered::Lagged(missed);
+            }
+            return Gathered::Changes { batch, from };
         }
     }
 }
@@ -324,6 +492,68 @@ mod tests {
         // An id of an earlier run, and one this process never gave.
         assert!(events.resume(1).gap);
         assert!(events.resume(ids[2] + 100).gap);
+    }
+
+    fn ids(gathered: Gathered) -> Vec<u64> {
+        match gathered {
+            Gathered::Changes { batch, from } => batch[from..].iter().map(|e| e.id).collect(),
+            other => panic!("expected changes, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn changes_published_together_arrive_in_one_batch_and_none_twice_after_a_resume() {
+        let events = Events {
+            window: Duration::from_millis(20),
+            ..Events::default()
+        };
+        let mut live = events.batches();
+        events.publish(change(0));
+        let first = ids(live.next().await);
+        assert_eq!(first.len(), 1);
+        // Within the window of the last batch: gathered into one.
+        for n in 1..=5 {
+            events.publish(change(n));
+        }
+        let started = std::time::Instant::now();
+        let burst = ids(live.next().await);
+        assert_eq!(burst, (first[0] + 1..=first[0] + 5).collect::<Vec<_>>());
+        assert!(started.elapsed() < Duration::from_secs(1));
+        // A resume from the middle of the burst: the kept events after it,
+        // then only later changes (the burst's batch is not sent again).
+        let mut resumed = events.resume_batches(burst[1]);
+        assert!(!resumed.gap);
+        let backlog: Vec<u64> = resumed.backlog.iter().map(|e| e.id).collect();
+        assert_eq!(backlog, burst[2..]);
+        events.publish(change(6));
+        assert_eq!(ids(resumed.subscription.next().await), [burst[4] + 1]);
+        // A new follower skips what was published before it.
+        let mut fresh = events.batches();
+        events.publish(change(7));
+        assert_eq!(ids(fresh.next().await), [burst[4] + 2]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_follower_that_falls_behind_is_told_how_many_changes_it_missed() {
+        let (sender, receiver) = broadcast::channel::<Batch>(2);
+        let mut follower = Batches { receiver, last: 0 };
+        let event = |id: u64| {
+            Arc::new(Event {
+                id,
+                change: change(0),
+                rendered: Rendered::default(),
+            })
+        };
+        sender.send(vec![event(1), event(2)].into()).unwrap();
+        assert_eq!(ids(follower.next().await), [1, 2]);
+        for id in 3..=6 {
+            sender.send(vec![event(id)].into()).unwrap();
+        }
+        // Batches 3 and 4 were dropped for it: two changes.
+        match follower.next().await {
+            Gathered::Lagged(missed) => assert_eq!(missed, 2),
+            other => panic!("expected a lag report, got {other:?}"),
+        }
     }
 
     #[test]

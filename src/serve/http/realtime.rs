@@ -19,6 +19,12 @@
 //! A scope with a relation path (an EXISTS over another entity) cannot be
 //! decided from the row: such rows are not sent (denied).
 //!
+//! Speed: streams read the changes in batches
+//! ([`crate::serve::events::Events::batches`]): per batch a stream reads
+//! the served manifest and decides each entity's rule once, and writes
+//! the visible changes as one body chunk; each change's SSE frame is
+//! rendered once per form and shared (no copy for a single change).
+//!
 //! Resuming: `Last-Event-ID` replays the kept events after it
 //! ([`crate::serve::events::HISTORY`]); when they are no longer kept (or
 //! the id is not one of this process) an `event: reset` says so and the
@@ -35,10 +41,10 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 
@@ -48,8 +54,9 @@ use super::problem::Problem;
 use super::routes::Caller;
 use crate::manifest::Manifest;
 use crate::query::{self, Filter, QueryError, Value};
-use crate::serve::events::{ChangeKind, Event, Received, Subscription};
+use crate::serve::events::{Batches, ChangeKind, Event, Gathered};
 use crate::serve::kernel::KernelError;
+use crate::serve::operation::Schema;
 use crate::serve::operation::{Action, Operation, Principal};
 use crate::serve::policy::Decision;
 use crate::serve::realtime as matches;
@@ -192,21 +199,21 @@ fn refuse_unlisted(
 
 /// Where a stream starts: the kept events after `last` (a
 /// `Last-Event-ID`), the id to announce a reset for when they are no
-/// longer kept, and the live changes.
-fn start(app: &AppState, last: Option<&str>) -> (Vec<Arc<Event>>, Option<String>, Subscription) {
+/// longer kept, and the live changes (in batches).
+fn start(app: &AppState, last: Option<&str>) -> (Vec<Arc<Event>>, Option<String>, Batches) {
     let events = &app.kernel.events;
     match last.map(str::trim).filter(|text| !text.is_empty()) {
-        None => (Vec::new(), None, events.subscribe()),
+        None => (Vec::new(), None, events.batches()),
         Some(text) => match text.parse::<u64>() {
             Ok(id) => {
-                let resumed = events.resume(id);
+                let resumed = events.resume_batches(id);
                 (
                     resumed.backlog,
                     resumed.gap.then(|| text.to_owned()),
                     resumed.subscription,
                 )
             }
-            Err(_) => (Vec::new(), Some(text.to_owned()), events.subscribe()),
+            Err(_) => (Vec::new(), Some(text.to_owned()), events.batches()),
         },
     }
 }
@@ -234,27 +241,99 @@ pub async fn sse(
         tenant: ctx.tenant.clone(),
         request,
         params: pairs,
-        backlog: backlog.into(),
+        backlog,
         reset,
         subscription,
         done: false,
+        pending: VecDeque::new(),
     };
-    let expires = token_expiry(&stream.principal);
-    let events = futures::stream::unfold(stream, |mut stream| async move {
-        let event = stream.next().await?.sse();
-        Some((Ok::<_, Infallible>(event), stream))
+    let expires = Box::pin(expiry(token_expiry(&stream.principal)));
+    let every = heartbeat();
+    let body = Body {
+        stream,
+        expires,
+        every,
+        tick: Box::pin(tokio::time::sleep(every)),
+        sent: false,
+        ended: false,
+    };
+    let chunks = futures::stream::unfold(body, |mut body| async move {
+        let chunk = body.chunk().await?;
+        Some((Ok::<_, Infallible>(chunk), body))
     });
-    let events = until_expiry(events, expires);
-    let mut response = Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(heartbeat()).text("heartbeat"))
-        .into_response();
+    let mut response = axum::body::Body::from_stream(chunks).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    );
     // Proxies must not buffer the stream.
-    response.headers_mut().insert(
+    headers.insert(
         "x-accel-buffering",
         axum::http::HeaderValue::from_static("no"),
     );
     *response.status_mut() = StatusCode::OK;
     response
+}
+
+/// An SSE response body: each chunk is everything there is to send at
+/// that moment (the visible changes of one batch written at once), a
+/// heartbeat comment after a quiet interval, or the last `close` when the
+/// token expires.
+struct Body {
+    stream: Stream,
+    expires: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
+    every: Duration,
+    tick: std::pin::Pin<Box<tokio::time::Sleep>>,
+    /// Whether anything was sent since the last tick.
+    sent: bool,
+    ended: bool,
+}
+
+impl Body {
+    async fn chunk(&mut self) -> Option<Bytes> {
+        if self.ended {
+            return None;
+        }
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut self.expires => {
+                    self.ended = true;
+                    return Some(Out::Close(expired("Last-Event-ID")).frame());
+                }
+                outs = self.stream.next_batch() => {
+                    self.sent = true;
+                    return Some(frames(outs?));
+                }
+                () = &mut self.tick => {
+                    self.tick.as_mut().reset(tokio::time::Instant::now() + self.every);
+                    if !std::mem::take(&mut self.sent) {
+                        return Some(Bytes::from_static(b": heartbeat\n\n"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The SSE frames of `outs` as one chunk (no copy for a single change).
+fn frames(mut outs: Vec<Out>) -> Bytes {
+    if outs.len() == 1
+        && let Some(out) = outs.pop()
+    {
+        return out.frame();
+    }
+    let frames: Vec<Bytes> = outs.into_iter().map(Out::frame).collect();
+    let mut chunk = Vec::with_capacity(frames.iter().map(Bytes::len).sum());
+    for frame in &frames {
+        chunk.extend_from_slice(frame);
+    }
+    chunk.into()
 }
 
 /// When the caller's token expires (its `exp`), for a signed-in user.
@@ -264,35 +343,6 @@ fn token_expiry(principal: &Principal) -> Option<std::time::SystemTime> {
     };
     let exp = claims.get("exp").and_then(Json::as_u64)?;
     Some(std::time::UNIX_EPOCH + Duration::from_secs(exp))
-}
-
-/// `events` until `expires`; then a last `close` event saying the token
-/// expired, and the end of the stream (a stream that ended first ends as
-/// it did).
-fn until_expiry<S>(
-    events: S,
-    expires: Option<std::time::SystemTime>,
-) -> futures::stream::BoxStream<'static, Result<SseEvent, Infallible>>
-where
-    S: futures::Stream<Item = Result<SseEvent, Infallible>> + Send + 'static,
-{
-    use futures::StreamExt as _;
-    let Some(expires) = expires else {
-        return events.boxed();
-    };
-    let left = expires
-        .duration_since(std::time::SystemTime::now())
-        .unwrap_or_default();
-    let deadline = tokio::time::Instant::now() + left;
-    let last = futures::stream::once(async move {
-        (tokio::time::Instant::now() >= deadline)
-            .then(|| Ok(Out::Close(expired("Last-Event-ID")).sse()))
-    })
-    .filter_map(std::future::ready);
-    events
-        .take_until(tokio::time::sleep_until(deadline))
-        .chain(last)
-        .boxed()
 }
 
 /// The last message of a stream whose token expired; `resume` names how
@@ -321,28 +371,27 @@ async fn expiry(expires: Option<std::time::SystemTime>) {
 
 /// What a stream sends next, whatever carries it.
 enum Out {
-    /// A change: its id, type and `{id, type, entity, key, row, old}`
-    /// (rendered once for every subscriber sent the same).
-    Change {
-        id: u64,
-        kind: &'static str,
-        data: Arc<str>,
-    },
+    /// A change: its SSE frame (`id`, `event` and `data` lines: `{id,
+    /// type, entity, key, row, old}`), rendered once for every subscriber
+    /// sent the same.
+    Change(Bytes),
     /// The events after the client's last id are gone.
     Reset(Json),
     /// The client fell behind and is disconnected.
     Close(Json),
 }
 
+/// The SSE frame of a change.
+fn change_frame(id: u64, kind: &str, data: &str) -> Bytes {
+    format!("id: {id}\nevent: {kind}\ndata: {data}\n\n").into()
+}
+
 impl Out {
-    fn sse(self) -> SseEvent {
+    fn frame(self) -> Bytes {
         match self {
-            Self::Change { id, kind, data } => SseEvent::default()
-                .id(id.to_string())
-                .event(kind)
-                .data(&*data),
-            Self::Reset(data) => SseEvent::default().event("reset").data(data.to_string()),
-            Self::Close(data) => SseEvent::default().event("close").data(data.to_string()),
+            Self::Change(frame) => frame,
+            Self::Reset(data) => format!("event: reset\ndata: {data}\n\n").into(),
+            Self::Close(data) => format!("event: close\ndata: {data}\n\n").into(),
         }
     }
 
@@ -350,7 +399,13 @@ impl Out {
     /// it is (`create`, `update`, `delete`, `reset`, `close`).
     fn message(self) -> String {
         let (kind, mut data) = match self {
-            Self::Change { data, .. } => return data.to_string(),
+            Self::Change(frame) => {
+                let text = String::from_utf8_lossy(&frame);
+                let data = text
+                    .split_once("\ndata: ")
+                    .map_or("", |(_, data)| data.trim_end_matches('\n'));
+                return data.to_owned();
+            }
             Self::Reset(data) => ("reset", data),
             Self::Close(data) => ("close", data),
         };
@@ -668,10 +723,11 @@ impl Session {
                             tenant: self.tenant.clone(),
                             request,
                             params: self.params.clone(),
-                            backlog: backlog.into(),
+                            backlog,
                             reset,
                             subscription,
                             done: false,
+                            pending: VecDeque::new(),
                         });
                     }
                 }
@@ -731,60 +787,115 @@ struct Stream {
     request: Request,
     /// The query string, for rules that read `@query`.
     params: Vec<(String, String)>,
-    backlog: VecDeque<Arc<Event>>,
+    /// The kept events after the client's `Last-Event-ID`, sent first.
+    backlog: Vec<Arc<Event>>,
     /// The `Last-Event-ID` that could not be resumed from.
     reset: Option<String>,
-    subscription: Subscription,
+    subscription: Batches,
     done: bool,
+    /// What the last batch gave that [`Stream::next`] has not yet.
+    pending: VecDeque<Out>,
 }
 
+/// The rule's decision on listing an entity, made once per batch: `None`
+/// when denied, else the scope.
+type Listed = Option<Option<Filter>>;
+
 impl Stream {
-    async fn next(&mut self) -> Option<Out> {
+    /// Everything there is to send now (never empty): the reset, the kept
+    /// events, or the visible changes of the next batch; `None` when the
+    /// stream ends. Cancel-safe: nothing is taken before it is returned.
+    async fn next_batch(&mut self) -> Option<Vec<Out>> {
+        if !self.pending.is_empty() {
+            return Some(self.pending.drain(..).collect());
+        }
         if self.done {
             return None;
         }
+        let mut outs = Vec::new();
         if let Some(last) = self.reset.take() {
             let data = json!({
                 "reason": "gap",
                 "last_event_id": last,
                 "detail": "the events after this id are no longer kept (or the id is not one of this server's): read the data again; changes from now on follow",
             });
-            return Some(Out::Reset(data));
+            outs.push(Out::Reset(data));
         }
-        while let Some(event) = self.backlog.pop_front() {
-            if let Some(sse) = self.deliver(&event) {
-                return Some(sse);
-            }
+        let backlog = std::mem::take(&mut self.backlog);
+        self.deliver_all(&backlog, &mut outs);
+        if !outs.is_empty() {
+            return Some(outs);
         }
         loop {
             match self.subscription.next().await {
-                Received::Change(event) => {
-                    if let Some(sse) = self.deliver(&event) {
-                        return Some(sse);
+                Gathered::Changes { batch, from } => {
+                    self.deliver_all(&batch[from..], &mut outs);
+                    if !outs.is_empty() {
+                        return Some(outs);
                     }
                 }
-                Received::Lagged(missed) => {
+                Gathered::Lagged(missed) => {
                     self.done = true;
                     let data = json!({
                         "reason": "slow-consumer",
                         "missed": missed,
                         "detail": format!("the client fell {missed} changes behind and was disconnected; reconnect with Last-Event-ID to resume"),
                     });
-                    return Some(Out::Close(data));
+                    return Some(vec![Out::Close(data)]);
                 }
-                Received::Closed => return None,
+                Gathered::Closed => return None,
             }
         }
     }
 
+    /// The next thing to send, one at a time (the WebSocket's messages).
+    async fn next(&mut self) -> Option<Out> {
+        if self.pending.is_empty() {
+            let outs = self.next_batch().await?;
+            self.pending.extend(outs);
+        }
+        self.pending.pop_front()
+    }
+
+    /// What this subscriber receives of `events`, under the manifest and
+    /// rules served now (read once for them all; a rule is decided once
+    /// per entity).
+    fn deliver_all(&self, events: &[Arc<Event>], outs: &mut Vec<Out>) {
+        if events.is_empty() {
+            return;
+        }
+        let state = self.app.snapshot();
+        let mut listed: Vec<(&str, Listed)> = Vec::new();
+        for event in events {
+            if let Some(out) = self.deliver(&state.schema, &mut listed, event) {
+                outs.push(out);
+            }
+        }
+    }
+
+    /// The rule's decision on listing `entity` (see [`Listed`]).
+    fn listed(&self, schema: &Schema, entity: &str) -> Listed {
+        let mut operation = Operation::new(self.principal.clone(), entity.to_owned(), Action::List);
+        if schema.rules.uses_query {
+            operation.params = self.params.clone();
+        }
+        match self.app.kernel.policy.decide(schema, &operation) {
+            Decision::Allow { scope } => Some(scope),
+            Decision::Deny { .. } => None,
+        }
+    }
+
     /// What this subscriber receives of `event`, if it may see any of it.
-    fn deliver(&self, event: &Event) -> Option<Out> {
+    fn deliver<'e>(
+        &self,
+        schema: &Schema,
+        listed: &mut Vec<(&'e str, Listed)>,
+        event: &'e Event,
+    ) -> Option<Out> {
         // A tenant's changes are for that tenant's subscribers only.
         if event.tenant != self.tenant {
             return None;
         }
-        let state = self.app.snapshot();
-        let schema = &state.schema;
         let entity = schema.manifest.entities.get(&event.entity)?;
         let key_matches = |topic: &Topic| match &topic.key {
             None => true,
@@ -813,15 +924,14 @@ impl Stream {
         {
             return None;
         }
-        let mut operation =
-            Operation::new(self.principal.clone(), event.entity.clone(), Action::List);
-        if schema.rules.uses_query {
-            operation.params = self.params.clone();
-        }
-        let scope = match self.app.kernel.policy.decide(schema, &operation) {
-            Decision::Allow { scope } => scope,
-            Decision::Deny { .. } => return None,
+        let at = match listed.iter().position(|(name, _)| *name == event.entity) {
+            Some(at) => at,
+            None => {
+                listed.push((&event.entity, self.listed(schema, &event.entity)));
+                listed.len() - 1
+            }
         };
+        let scope = listed[at].1.as_ref()?;
         let filters: Vec<&Filter> = scope
             .iter()
             .chain(
@@ -855,7 +965,7 @@ impl Stream {
         // rendering (under the manifest served now).
         let form = u8::from(row_visible) | (u8::from(old_visible) << 1);
         let manifest = Arc::as_ptr(&schema.manifest) as usize;
-        let data = event.rendered.get_or_render(manifest, form, || {
+        let frame = event.rendered.get_or_render(manifest, form, || {
             let shown = |row: Option<&crate::serve::store::Row>, visible: bool| {
                 row.filter(|_| visible).map(|row| {
                     row.iter()
@@ -864,20 +974,16 @@ impl Stream {
                         .collect::<serde_json::Map<String, Json>>()
                 })
             };
-            json!({
+            let data = json!({
                 "id": event.id,
                 "type": kind,
                 "entity": event.entity,
                 "key": event.key,
                 "row": shown(event.new.as_ref(), row_visible),
                 "old": shown(event.old.as_ref(), old_visible),
-            })
-            .to_string()
+            });
+            change_frame(event.id, kind, &data.to_string())
         });
-        Some(Out::Change {
-            id: event.id,
-            kind,
-            data,
-        })
+        Some(Out::Change(frame))
     }
 }
