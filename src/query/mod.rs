@@ -65,6 +65,52 @@ pub struct OrderBy {
     pub descending: bool,
     /// `Some(true)` nulls first, `Some(false)` nulls last, `None` engine default.
     pub nulls_first: Option<bool>,
+    /// `order=data->a->>b`: a value inside the json field `field`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<JsonPath>,
+}
+
+/// A value inside a json field, in PostgREST's arrow syntax:
+/// `data->address->>city`, `data->tags->0`. The field is a manifest field
+/// of type json (or object); the keys are client text, always bound as
+/// values by the builders, never written into a statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JsonPath {
+    pub field: String,
+    /// The keys and array indexes below the field, outermost first (at
+    /// least one, at most [`MAX_PATH_STEPS`]).
+    pub steps: Vec<Step>,
+    /// `->>` before the last step: the value as text (a string unquoted,
+    /// other values as JSON text, JSON null as null); `->`: the JSON value.
+    pub text: bool,
+}
+
+/// One step of a [`JsonPath`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    /// A key of an object (nothing on an array or a scalar).
+    Key(String),
+    /// An item of an array, from 0 (nothing on an object or a scalar).
+    Index(u32),
+}
+
+/// The most steps in one [`JsonPath`].
+pub const MAX_PATH_STEPS: usize = 16;
+
+impl std::fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.field)?;
+        for (index, step) in self.steps.iter().enumerate() {
+            let last = index + 1 == self.steps.len();
+            f.write_str(if last && self.text { "->>" } else { "->" })?;
+            match step {
+                Step::Key(key) => f.write_str(key)?,
+                Step::Index(item) => write!(f, "{item}")?,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A boolean filter over one entity's fields.
@@ -100,6 +146,19 @@ pub enum Filter {
         left: Term,
         op: Op,
         right: Term,
+    },
+    /// `path op value` where `path` reads into a json field. With `->>`
+    /// (`path.text`) the value is text (`Value::Text`, a list of them for
+    /// `in`/`nin`, `Null` for `is`) and compares as text; with `->` it is a
+    /// JSON scalar (`Value::Json`, a list of them) and compares as
+    /// PostgreSQL's jsonb does: numbers as numbers, strings as strings,
+    /// false before true, and values of different JSON types in the order
+    /// null < string < number < boolean < array < object. A missing key
+    /// is SQL's NULL (unknown; only `is` matches it).
+    Json {
+        path: JsonPath,
+        op: Op,
+        value: Value,
     },
 }
 
@@ -214,6 +273,28 @@ pub fn check_limits(filter: &Filter) -> Result<(), QueryError> {
                 terms += 1;
                 values += 1;
             }
+            Filter::Json { path, value, .. } => {
+                terms += 1;
+                let items = match value {
+                    Value::List(items) => items.len(),
+                    _ => 1,
+                };
+                if items > MAX_LIST_ITEMS {
+                    return Err(QueryError {
+                        at: path.to_string(),
+                        message: format!(
+                            "the list of `{path}` has {items} items; at most {MAX_LIST_ITEMS} are allowed"
+                        ),
+                    });
+                }
+                // The builders bind the path's steps with every use.
+                values += items * (1 + path.steps.len());
+                if terms > MAX_FILTER_TERMS || values > MAX_BOUND_VALUES {
+                    return Err(fail(format!(
+                        "the filter has more than {MAX_FILTER_TERMS} conditions or {MAX_BOUND_VALUES} values (the limits per request)"
+                    )));
+                }
+            }
             Filter::Compare { field, op, value } => {
                 terms += 1;
                 if terms > MAX_FILTER_TERMS {
@@ -309,6 +390,7 @@ pub fn check_relate(
     }
 }
 
+pub mod json;
 pub mod mongo;
 mod parse;
 pub mod sql;
@@ -321,6 +403,15 @@ pub use parse::{
 };
 pub use validate::{FieldError, WriteMode, validate_body};
 pub use value::{check_enum, value_from_json, value_from_text};
+
+/// `; did you mean `x`?` naming the entity's field closest to `name`, or
+/// nothing when none is close.
+pub(crate) fn did_you_mean(entity: &crate::manifest::Entity, name: &str) -> String {
+    let names: Vec<&str> = entity.fields.keys().map(String::as_str).collect();
+    crate::manifest::diagnostics::closest(name, &names)
+        .map(|close| format!("; did you mean `{close}`?"))
+        .unwrap_or_default()
+}
 
 /// The regular expression of `match`/`imatch` on engines without one of
 /// their own (SQLite's `REGEXP`, the realtime matcher): `(?i)` makes it

@@ -28,7 +28,7 @@ use mongodb::bson::{self, Binary, Bson, Document, doc};
 
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 
-use super::{Filter, Op, OrderBy, Term, Value};
+use super::{Filter, JsonPath, Op, OrderBy, Step, Term, Value};
 
 /// The `find` filter for `filter` over `entity_name`'s fields.
 pub fn filter_document(manifest: &Manifest, entity_name: &str, filter: &Filter) -> Document {
@@ -45,7 +45,7 @@ pub fn has_exists(filter: &Filter) -> bool {
         Filter::And(parts) | Filter::Or(parts) => parts.iter().any(has_exists),
         Filter::Not(inner) => has_exists(inner),
         Filter::Exists { .. } => true,
-        Filter::Compare { .. } | Filter::Relate { .. } => false,
+        Filter::Compare { .. } | Filter::Relate { .. } | Filter::Json { .. } => false,
     }
 }
 
@@ -130,10 +130,10 @@ pub fn sort_document(manifest: &Manifest, entity_name: &str, order: &[OrderBy]) 
             let first = item.nulls_first == Some(true);
             sort.insert(null_flag(index), if first { -1 } else { 1 });
         }
-        sort.insert(
-            stored_path(entity, &item.field),
-            if item.descending { -1 } else { 1 },
-        );
+        let Some(path) = order_path(entity, item) else {
+            continue;
+        };
+        sort.insert(path, if item.descending { -1 } else { 1 });
     }
     let keys: Vec<String> = if entity.primary_key.is_empty() {
         vec!["_id".to_owned()]
@@ -165,8 +165,10 @@ pub fn null_order_fields(
     let entity = manifest.entities.get(entity_name)?;
     let mut fields = Document::new();
     for (index, item) in order.iter().enumerate() {
-        if moves_nulls(item) {
-            let path = format!("${}", stored_path(entity, &item.field));
+        if moves_nulls(item)
+            && let Some(path) = order_path(entity, item)
+        {
+            let path = format!("${path}");
             fields.insert(
                 null_flag(index),
                 doc! { "$eq": [{ "$ifNull": [path, Bson::Null] }, Bson::Null] },
@@ -174,6 +176,33 @@ pub fn null_order_fields(
         }
     }
     (!fields.is_empty()).then_some(fields)
+}
+
+/// The document path an order sorts by; `None` for a JSON path MongoDB
+/// cannot address ([`json_path`]).
+fn order_path(entity: &Entity, item: &OrderBy) -> Option<String> {
+    match &item.path {
+        Some(path) => json_path(entity, path),
+        None => Some(stored_path(entity, &item.field)),
+    }
+}
+
+/// A JSON path as a document path: `data.address.city`, `data.tags.0`.
+/// `None` when a key holds a `.` or starts with `$` (MongoDB would read
+/// it as more steps or an operator) or is empty.
+pub fn json_path(entity: &Entity, path: &JsonPath) -> Option<String> {
+    let mut out = stored_path(entity, &path.field);
+    for step in &path.steps {
+        out.push('.');
+        match step {
+            Step::Key(key) if key.is_empty() || key.contains('.') || key.starts_with('$') => {
+                return None;
+            }
+            Step::Key(key) => out.push_str(key),
+            Step::Index(index) => out.push_str(&index.to_string()),
+        }
+    }
+    Some(out)
 }
 
 /// Whether an order asks for nulls where MongoDB does not put them.
@@ -398,6 +427,10 @@ fn condition(entity: &Entity, filter: &Filter, negated: bool) -> Document {
         // building ([`exists_keys`]); one left here matches nothing.
         Filter::Exists { .. } => nothing(),
         Filter::Relate { left, op, right } => relate(entity, left, *op, right, negated),
+        Filter::Json { path, op, value } => match json_path(entity, path) {
+            Some(at) => json_condition(&at, path.text, *op, value, negated),
+            None => nothing(),
+        },
         Filter::Compare { field, op, value } => {
             let Some(definition) = entity.field_at_path(field) else {
                 return nothing();
@@ -483,6 +516,137 @@ fn expression(entity: &Entity, term: &Term) -> Bson {
         Term::Value(Value::Float(float)) => Bson::Document(doc! { "$literal": *float }),
         Term::Value(_) => Bson::Null,
     }
+}
+
+/// The BSON types of jsonb ranks (see [`super::json::rank`]).
+const RANK_TYPES: [&[&str]; 6] = [
+    &["null"],
+    &["string"],
+    &["double", "int", "long", "decimal"],
+    &["bool"],
+    &["array"],
+    &["object"],
+];
+
+/// `path op value` inside a json field (or its negation). `->` values
+/// compare as jsonb: MongoDB's own comparisons hold within a type, and
+/// the types ranked above (`gt`, `gte`) or below (`lt`, `lte`) the
+/// operand's are matched by type. `->>` compares text: a string, or for
+/// `eq`/`neq`/`in`/`nin` also the number or boolean the text spells.
+fn json_condition(at: &str, text: bool, op: Op, value: &Value, negated: bool) -> Document {
+    if op == Op::Is {
+        // `->` is null when missing; `->>` also when JSON null.
+        let is_null = if text {
+            single(at, "$eq", Bson::Null)
+        } else {
+            single(at, "$exists", Bson::Boolean(false))
+        };
+        return if negated {
+            doc! { "$nor": [is_null] }
+        } else {
+            is_null
+        };
+    }
+    let op = match (negated, op) {
+        (false, op) => op,
+        (true, Op::Eq) => Op::Neq,
+        (true, Op::Neq) => Op::Eq,
+        (true, Op::In) => Op::Nin,
+        (true, Op::Nin) => Op::In,
+        (true, Op::Gt) if !text => Op::Lte,
+        (true, Op::Gte) if !text => Op::Lt,
+        (true, Op::Lt) if !text => Op::Gte,
+        (true, Op::Lte) if !text => Op::Gt,
+        (true, op) => {
+            // NOT of a text comparison: a value present that fails it.
+            let inner = json_condition(at, text, op, value, false);
+            return doc! { "$and": [single(at, "$ne", Bson::Null), { "$nor": [inner] }] };
+        }
+    };
+    let items = match value {
+        Value::List(items) => items.as_slice(),
+        other => std::slice::from_ref(other),
+    };
+    if text {
+        let text_field = Field::new(FieldType::Text);
+        let spelled =
+            |items: &[Value]| -> Value { Value::List(items.iter().flat_map(spellings).collect()) };
+        return match op {
+            Op::Eq => compare(at, &text_field, Op::In, &spelled(items)),
+            Op::Neq => compare(at, &text_field, Op::Nin, &spelled(items)),
+            Op::In | Op::Nin => compare(at, &text_field, op, &spelled(items)),
+            op => compare(at, &text_field, op, value),
+        };
+    }
+    let equal = |item: &Value| -> Document {
+        match item {
+            Value::Json(serde_json::Value::Null) => {
+                single(at, "$type", Bson::String("null".into()))
+            }
+            Value::Json(json) => single(at, "$eq", json_to_bson(json)),
+            _ => nothing(),
+        }
+    };
+    match op {
+        Op::Eq => equal(value),
+        Op::In if items.is_empty() => nothing(),
+        Op::In => doc! { "$or": items.iter().map(equal).collect::<Vec<_>>() },
+        Op::Neq | Op::Nin if items.is_empty() => Document::new(),
+        Op::Neq | Op::Nin => doc! { "$and": [
+            single(at, "$exists", Bson::Boolean(true)),
+            { "$nor": items.iter().map(equal).collect::<Vec<_>>() },
+        ] },
+        _ => {
+            let Value::Json(json) = value else {
+                return nothing();
+            };
+            let rank = usize::from(super::json::rank(json));
+            let others: Vec<usize> = if matches!(op, Op::Gt | Op::Gte) {
+                (rank + 1..RANK_TYPES.len()).collect()
+            } else {
+                (0..rank).collect()
+            };
+            let mut any: Vec<Document> = others
+                .into_iter()
+                .flat_map(|other| RANK_TYPES[other])
+                .map(|name| single(at, "$type", Bson::String((*name).to_owned())))
+                .collect();
+            let within = match (json, op) {
+                // Null is one value: `>= null` and `<= null` hold for it.
+                (serde_json::Value::Null, Op::Gte | Op::Lte) => Some(equal(value)),
+                (serde_json::Value::Null, _) => None,
+                (_, Op::Gt) => Some(single(at, "$gt", json_to_bson(json))),
+                (_, Op::Gte) => Some(single(at, "$gte", json_to_bson(json))),
+                (_, Op::Lt) => Some(single(at, "$lt", json_to_bson(json))),
+                _ => Some(single(at, "$lte", json_to_bson(json))),
+            };
+            any.extend(within);
+            match any.len() {
+                0 => nothing(),
+                1 => any.remove(0),
+                _ => doc! { "$or": any },
+            }
+        }
+    }
+}
+
+/// The values whose `->>` text is `value`: the string, and the number or
+/// boolean it spells exactly (`30`, `true`).
+fn spellings(value: &Value) -> Vec<Value> {
+    let Value::Text(text) = value else {
+        return vec![value.clone()];
+    };
+    let mut out = vec![value.clone()];
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(text)
+        && (json.is_number() || json.is_boolean())
+    {
+        // Only the exact spelling: `30.0` is not the text of 30.
+        let canonical: String = json.to_string();
+        if canonical.as_str() == text.as_str() {
+            out.push(json_to_value(&json));
+        }
+    }
+    out
 }
 
 /// `{ path: { operator: operand } }`.

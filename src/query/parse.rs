@@ -15,8 +15,8 @@ use crate::manifest::{Entity, Field, FieldType, Manifest};
 
 use super::value::{enum_misfit, typed_json, typed_text};
 use super::{
-    DEFAULT_LIMIT, Filter, ListQuery, MAX_LIMIT, MAX_OFFSET, Op, OrderBy, QueryError, Value,
-    check_limits,
+    DEFAULT_LIMIT, Filter, JsonPath, ListQuery, MAX_LIMIT, MAX_OFFSET, Op, OrderBy, QueryError,
+    Value, check_limits, did_you_mean,
 };
 
 /// The largest `expand` depth (`a.b.c`).
@@ -157,6 +157,10 @@ pub fn parse_query_string(
                 filters.push(group(manifest, entity, key == "or", inner, key)?);
             }
             field_path => {
+                if let Some((path, _)) = super::json::parse_path(entity, field_path, field_path)? {
+                    filters.push(path_shorthand(&path, text, false, field_path)?);
+                    continue;
+                }
                 let Some(field) = entity.field_at_path(field_path) else {
                     return Err(error(
                         field_path,
@@ -452,6 +456,14 @@ fn order_item(entity: &Entity, text: &str) -> Result<OrderBy, QueryError> {
         }
     }
     let path = parts.join(".");
+    if let Some((json_path, _)) = super::json::parse_path(entity, &path, "order")? {
+        return Ok(OrderBy {
+            field: json_path.field.clone(),
+            descending,
+            nulls_first,
+            path: Some(json_path),
+        });
+    }
     let field = entity.field_at_path(&path).ok_or_else(|| {
         error(
             "order",
@@ -474,6 +486,7 @@ fn order_item(entity: &Entity, text: &str) -> Result<OrderBy, QueryError> {
         field: path,
         descending,
         nulls_first,
+        path: None,
     })
 }
 
@@ -553,6 +566,25 @@ fn filter_json(
                 manifest, entity, value, &here,
             )?))),
             path => {
+                if let Some((json_path, _)) = super::json::parse_path(entity, path, &here)? {
+                    match value {
+                        serde_json::Value::Object(ops) if !ops.is_empty() => {
+                            for (op_name, operand) in ops {
+                                let at = format!("{here}.{op_name}");
+                                let op = path_op(&json_path, op_name, &at)?;
+                                clauses.push(path_json(&json_path, op, operand, &at)?);
+                            }
+                        }
+                        serde_json::Value::Object(_) => {
+                            return Err(error(
+                                here,
+                                format!("`{path}` has no operator (operators: {OPERATORS})"),
+                            ));
+                        }
+                        operand => clauses.push(path_json(&json_path, Op::Eq, operand, &here)?),
+                    }
+                    continue;
+                }
                 let Some(field) = entity.field_at_path(path) else {
                     return Err(error(
                         here,
@@ -627,14 +659,7 @@ fn compare_json(
             Value::List(values)
         }
         Op::Contains => contains_json(manifest, field, operand).map_err(&bad)?,
-        Op::Like | Op::Ilike => match operand {
-            serde_json::Value::String(text) => Value::Text(api_pattern(text)),
-            _ => return Err(bad("takes a string pattern".to_owned())),
-        },
-        Op::Match | Op::Imatch => match operand {
-            serde_json::Value::String(text) => regex_value(text).map_err(&bad)?,
-            _ => return Err(bad("takes a regular expression".to_owned())),
-        },
+        Op::Like | Op::Ilike | Op::Match | Op::Imatch => pattern_json(op, operand).map_err(&bad)?,
         _ => {
             if operand.is_null() {
                 return match op {
@@ -647,6 +672,19 @@ fn compare_json(
         }
     };
     Ok(compare(path, op, value))
+}
+
+/// The JSON operand of `like`/`ilike` (a pattern) or `match`/`imatch` (a
+/// regular expression): a string.
+fn pattern_json(op: Op, operand: &serde_json::Value) -> Result<Value, String> {
+    match (op, operand) {
+        (Op::Like | Op::Ilike, serde_json::Value::String(text)) => {
+            Ok(Value::Text(api_pattern(text)))
+        }
+        (Op::Like | Op::Ilike, _) => Err("takes a string pattern".to_owned()),
+        (_, serde_json::Value::String(text)) => regex_value(text),
+        _ => Err("takes a regular expression".to_owned()),
+    }
 }
 
 /// A `match`/`imatch` pattern: refused here when it is not a regular
@@ -738,24 +776,21 @@ fn check_op(path: &str, field: &Field, op: Op, at: &str) -> Result<(), QueryErro
     }
 }
 
-// ---- shorthand ----
+/// The start of a shorthand value: `not.` and the rest, or the
+/// operator's name and its operand.
+enum Head<'t> {
+    Not(&'t str),
+    Op(&'t str, &'t str),
+}
 
-/// `field=op.value` / `field=not.op.value` for one field.
-fn shorthand(
-    manifest: &Manifest,
-    path: &str,
-    field: &Field,
-    text: &str,
-    quoted: bool,
-    at: &str,
-) -> Result<Filter, QueryError> {
+/// Splits `text` (the value of `path=...`) at its head: one `not.` at
+/// most, an operator that is there and served.
+fn head<'t>(path: &str, text: &'t str, at: &str) -> Result<Head<'t>, QueryError> {
     if let Some(rest) = text.strip_prefix("not.") {
         if rest.starts_with("not.") {
             return Err(error(at, format!("`{path}` has more than one `not`")));
         }
-        return Ok(Filter::Not(Box::new(shorthand(
-            manifest, path, field, rest, quoted, at,
-        )?)));
+        return Ok(Head::Not(rest));
     }
     let (op_name, operand) = text.split_once('.').unwrap_or((text, ""));
     if op_name.is_empty() {
@@ -767,6 +802,244 @@ fn shorthand(
     if let Some(why) = unsupported(op_name) {
         return Err(error(at, format!("`{path}`: {why}")));
     }
+    Ok(Head::Op(op_name, operand))
+}
+
+/// A value as written in the query string; inside a group (`or=(...)`,
+/// `quoted`) it may be in double quotes.
+fn group_text(path: &str, text: &str, quoted: bool, at: &str) -> Result<String, QueryError> {
+    if quoted && text.starts_with('"') {
+        unquote(text).ok_or_else(|| {
+            error(
+                at,
+                format!("`{path}` has an unterminated quote in `{text}`"),
+            )
+        })
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+/// The items of an `in`/`nin` list: `(a,b)` → `a`, `b`; `()` → none.
+fn list_items<'t>(
+    path: &str,
+    op_name: &str,
+    operand: &'t str,
+    at: &str,
+) -> Result<Vec<&'t str>, QueryError> {
+    let inner = operand
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .ok_or_else(|| {
+            error(
+                at,
+                format!("`{path}` `{op_name}` takes a list: `{op_name}.(a,b)`"),
+            )
+        })?;
+    if inner.is_empty() {
+        return Ok(Vec::new());
+    }
+    split_top(inner, at)
+}
+
+// ---- JSON paths ----
+
+/// The operators a JSON path takes: `->>` (text) compares, matches
+/// patterns and tests null; `->` (JSON) compares and tests null.
+fn path_op(path: &JsonPath, op_name: &str, at: &str) -> Result<Op, QueryError> {
+    let op = Op::parse(op_name).ok_or_else(|| {
+        error(
+            at,
+            format!("unknown operator `{op_name}` on `{path}` (operators: {OPERATORS})"),
+        )
+    })?;
+    let fits = match op {
+        Op::Eq | Op::Neq | Op::Gt | Op::Gte | Op::Lt | Op::Lte | Op::In | Op::Nin | Op::Is => true,
+        Op::Like | Op::Ilike | Op::Match | Op::Imatch => path.text,
+        Op::Contains => false,
+    };
+    if fits {
+        return Ok(op);
+    }
+    let why = if op == Op::Contains {
+        "containment inside a json field is not supported; compare a value at a path".to_owned()
+    } else {
+        format!(
+            "`->` reads a JSON value; match text with `->>` (`{}`)",
+            JsonPath {
+                text: true,
+                ..path.clone()
+            }
+        )
+    };
+    Err(error(
+        at,
+        format!(
+            "operator `{}` does not apply to `{path}`: {why}",
+            op.as_str()
+        ),
+    ))
+}
+
+/// The operand of a `->` comparison written in the query string: JSON
+/// text (`30`, `"Paris"`, `true`, `null`), a scalar.
+fn path_scalar(path: &JsonPath, text: &str, at: &str) -> Result<Value, QueryError> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|_| {
+        error(
+            at,
+            format!(
+                "`{path}` compares JSON values and `{text}` is not one: write a string in double quotes (`\"{text}\"`), or compare text with `->>`"
+            ),
+        )
+    })?;
+    scalar_at_path(path, json, at)
+}
+
+fn scalar_at_path(path: &JsonPath, json: serde_json::Value, at: &str) -> Result<Value, QueryError> {
+    if json.is_object() || json.is_array() {
+        return Err(error(
+            at,
+            format!(
+                "`{path}` compares a JSON scalar (a number, string, true, false or null), not an object or array"
+            ),
+        ));
+    }
+    if let serde_json::Value::String(text) = &json
+        && text.contains('\0')
+    {
+        return Err(error(
+            at,
+            format!("`{path}` is compared with a NUL character"),
+        ));
+    }
+    Ok(Value::Json(json))
+}
+
+fn path_compare(path: &JsonPath, op: Op, value: Value) -> Filter {
+    Filter::Json {
+        path: path.clone(),
+        op,
+        value,
+    }
+}
+
+/// `path=op.value` / `path=not.op.value` in the query string.
+fn path_shorthand(
+    path: &JsonPath,
+    text: &str,
+    quoted: bool,
+    at: &str,
+) -> Result<Filter, QueryError> {
+    let (op_name, operand) = match head(&path.to_string(), text, at)? {
+        Head::Not(rest) => {
+            return Ok(Filter::Not(Box::new(path_shorthand(
+                path, rest, quoted, at,
+            )?)));
+        }
+        Head::Op(op_name, operand) => (op_name, operand),
+    };
+    if op_name == "isdistinct" || op_name.ends_with("(any)") || op_name.ends_with("(all)") {
+        return Err(error(
+            at,
+            format!("`{op_name}` is not supported on the JSON path `{path}`"),
+        ));
+    }
+    let op = path_op(path, op_name, at)?;
+    let bad = |message: String| error(at, format!("`{path}` {message}"));
+    let name = path.to_string();
+    let plain = |text: &str| group_text(&name, text, quoted, at);
+    let value = match op {
+        Op::Is => match operand {
+            "null" => Value::Null,
+            _ => return Err(bad("takes `is` null only".to_owned())),
+        },
+        Op::In | Op::Nin => {
+            let mut values = Vec::new();
+            for item in list_items(&name, op_name, operand, at)? {
+                values.push(if path.text {
+                    Value::Text(plain(item)?)
+                } else {
+                    path_scalar(path, item, at)?
+                });
+            }
+            Value::List(values)
+        }
+        Op::Like | Op::Ilike => Value::Text(api_pattern(&plain(operand)?)),
+        Op::Match | Op::Imatch => regex_value(&plain(operand)?).map_err(&bad)?,
+        // JSON text is never unquoted: `"Paris"` is the JSON string.
+        _ if !path.text => path_scalar(path, operand, at)?,
+        _ => Value::Text(plain(operand)?),
+    };
+    Ok(path_compare(path, op, value))
+}
+
+/// `{"data->>city": {"eq": "Paris"}}` in the JSON form: with `->>` the
+/// operand is text (a string; a number or boolean stands for its JSON
+/// text), with `->` a JSON scalar.
+fn path_json(
+    path: &JsonPath,
+    op: Op,
+    operand: &serde_json::Value,
+    at: &str,
+) -> Result<Filter, QueryError> {
+    let bad = |message: String| error(at, format!("`{path}` {message}"));
+    let one = |json: &serde_json::Value| -> Result<Value, QueryError> {
+        if !path.text {
+            return scalar_at_path(path, json.clone(), at);
+        }
+        match json {
+            serde_json::Value::String(text) => Ok(Value::Text(text.clone())),
+            serde_json::Value::Number(_) | serde_json::Value::Bool(_) => {
+                Ok(Value::Text(json.to_string()))
+            }
+            _ => Err(bad("compares text: give a string".to_owned())),
+        }
+    };
+    let value = match op {
+        Op::Is => match operand {
+            serde_json::Value::Null => Value::Null,
+            _ => return Err(bad("takes `is` null only".to_owned())),
+        },
+        Op::In | Op::Nin => {
+            let Some(items) = operand.as_array() else {
+                return Err(bad(format!("`{}` takes an array of values", op.as_str())));
+            };
+            Value::List(items.iter().map(one).collect::<Result<_, _>>()?)
+        }
+        Op::Like | Op::Ilike | Op::Match | Op::Imatch => pattern_json(op, operand).map_err(&bad)?,
+        // `eq null` on text is `is null`, as for fields.
+        Op::Eq | Op::Neq if path.text && operand.is_null() => {
+            let is_null = path_compare(path, Op::Is, Value::Null);
+            return Ok(if op == Op::Eq {
+                is_null
+            } else {
+                Filter::Not(Box::new(is_null))
+            });
+        }
+        _ => one(operand)?,
+    };
+    Ok(path_compare(path, op, value))
+}
+
+// ---- shorthand ----
+
+/// `field=op.value` / `field=not.op.value` for one field.
+fn shorthand(
+    manifest: &Manifest,
+    path: &str,
+    field: &Field,
+    text: &str,
+    quoted: bool,
+    at: &str,
+) -> Result<Filter, QueryError> {
+    let (op_name, operand) = match head(path, text, at)? {
+        Head::Not(rest) => {
+            return Ok(Filter::Not(Box::new(shorthand(
+                manifest, path, field, rest, quoted, at,
+            )?)));
+        }
+        Head::Op(op_name, operand) => (op_name, operand),
+    };
     if let Some((base, any)) = op_name
         .strip_suffix("(any)")
         .map(|base| (base, true))
@@ -802,14 +1075,7 @@ fn shorthand(
             .map_err(|misfit| bad(misfit.message))?;
         Ok(value)
     };
-    // Inside a group (`or=(...)`) a value may be quoted.
-    let plain = |text: &str| -> Result<String, QueryError> {
-        if quoted && text.starts_with('"') {
-            unquote(text).ok_or_else(|| bad(format!("has an unterminated quote in `{text}`")))
-        } else {
-            Ok(text.to_owned())
-        }
-    };
+    let plain = |text: &str| group_text(path, text, quoted, at);
     let value = match op {
         Op::Is => match operand {
             "null" => Value::Null,
@@ -817,21 +1083,15 @@ fn shorthand(
             _ => return Err(bad(is_message(field))),
         },
         Op::In | Op::Nin => {
-            let inner = operand
-                .strip_prefix('(')
-                .and_then(|t| t.strip_suffix(')'))
-                .ok_or_else(|| bad(format!("`{op_name}` takes a list: `{op_name}.(a,b)`")))?;
             let mut values = Vec::new();
-            if !inner.is_empty() {
-                for item in split_top(inner, at)? {
-                    let item = if item.starts_with('"') {
-                        unquote(item)
-                            .ok_or_else(|| bad(format!("has an unterminated quote in `{item}`")))?
-                    } else {
-                        item.to_owned()
-                    };
-                    values.push(scalar(&item)?);
-                }
+            for item in list_items(path, op_name, operand, at)? {
+                let item = if item.starts_with('"') {
+                    unquote(item)
+                        .ok_or_else(|| bad(format!("has an unterminated quote in `{item}`")))?
+                } else {
+                    item.to_owned()
+                };
+                values.push(scalar(&item)?);
             }
             Value::List(values)
         }
@@ -923,6 +1183,15 @@ fn group_item(
     for split in 1..segments.len() {
         let path = segments[..split].join(".");
         let next = segments[split];
+        if super::json::is_path(&path) && (next == "not" || Op::parse(next).is_some()) {
+            // A quoted key may hold a dot: a prefix that does not parse is
+            // not the path yet.
+            if let Ok(Some((json_path, _))) = super::json::parse_path(entity, &path, &path) {
+                let rest = segments[split..].join(".");
+                return path_shorthand(&json_path, &rest, true, &path);
+            }
+            continue;
+        }
         if let Some(field) = entity.field_at_path(&path)
             && (next == "not" || Op::parse(unmodified(next)).is_some())
         {
@@ -931,6 +1200,14 @@ fn group_item(
         }
     }
     let name = segments.first().copied().unwrap_or(item);
+    if super::json::is_path(name) {
+        // The path itself is at fault (or lacks its operator).
+        super::json::parse_path(entity, name, name)?;
+        return Err(error(
+            name,
+            format!("`{item}` lacks an operator: write `{name}.op.value` (operators: {OPERATORS})"),
+        ));
+    }
     if entity.field_at_path(name).is_some() {
         Err(error(
             name,
@@ -1094,15 +1371,6 @@ fn unquote(text: &str) -> Option<String> {
         }
     }
     Some(out)
-}
-
-/// `; did you mean `x`?` naming the entity's field closest to `name`, or
-/// nothing when none is close.
-pub(crate) fn did_you_mean(entity: &Entity, name: &str) -> String {
-    let names: Vec<&str> = entity.fields.keys().map(String::as_str).collect();
-    crate::manifest::diagnostics::closest(name, &names)
-        .map(|close| format!("; did you mean `{close}`?"))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

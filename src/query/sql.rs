@@ -63,7 +63,10 @@ use sea_query::{
 
 use crate::manifest::{Entity, Field, FieldType, Manifest};
 
-use super::{Filter, ListQuery, MAX_BOUND_VALUES, MAX_FILTER_DEPTH, Op, QueryError, Term, Value};
+use super::{
+    Filter, JsonPath, ListQuery, MAX_BOUND_VALUES, MAX_FILTER_DEPTH, Op, QueryError, Step, Term,
+    Value,
+};
 
 /// The SQL databases the builders target.
 pub use crate::database::SqlDialect;
@@ -300,6 +303,18 @@ fn balanced(out: &mut String, n: usize, op: &str) {
     out.push(')');
 }
 
+/// `left op right` for `eq`, `neq`, `gt`, `gte`, `lt` and (any other) `lte`.
+fn comparison(left: Expr, op: Op, right: Expr) -> Expr {
+    match op {
+        Op::Eq => left.eq(right),
+        Op::Neq => left.ne(right),
+        Op::Gt => left.gt(right),
+        Op::Gte => left.gte(right),
+        Op::Lt => left.lt(right),
+        _ => left.lte(right),
+    }
+}
+
 /// A condition that holds for no row.
 fn never() -> Expr {
     Expr::cust("1 = 0")
@@ -333,7 +348,7 @@ fn check_depth(filter: &Filter) -> Result<(), QueryError> {
             Filter::Not(inner) | Filter::Exists { filter: inner, .. } => {
                 stack.push((inner, depth + 1));
             }
-            Filter::Compare { .. } | Filter::Relate { .. } => {}
+            Filter::Compare { .. } | Filter::Relate { .. } | Filter::Json { .. } => {}
         }
     }
     Ok(())
@@ -368,6 +383,10 @@ pub fn check_supported(
         .get(entity_name)
         .ok_or_else(|| error("entity", format!("unknown entity `{entity_name}`")))?;
     for order in &query.order {
+        if let Some(path) = &order.path {
+            check_path(entity, path)?;
+            continue;
+        }
         if !entity.fields.contains_key(&order.field) {
             return Err(error(
                 "order",
@@ -403,6 +422,7 @@ pub fn check_filter_supported(
         // Checked against its own entity when built.
         Filter::Exists { .. } => Ok(()),
         Filter::Relate { left, op, right } => super::check_relate(entity, left, *op, right),
+        Filter::Json { path, .. } => check_path(entity, path),
         Filter::Compare { field, op, value } => {
             let Some(definition) = entity.fields.get(field) else {
                 return Err(error(
@@ -427,6 +447,20 @@ pub fn check_filter_supported(
             }
             Ok(())
         }
+    }
+}
+
+/// A JSON path reads into a json (or object) field of the entity.
+fn check_path(entity: &Entity, path: &JsonPath) -> Result<(), QueryError> {
+    match entity.fields.get(&path.field) {
+        Some(field) if matches!(field.ty, FieldType::Json | FieldType::Object) => Ok(()),
+        _ => Err(error(
+            path.field.clone(),
+            format!(
+                "`{path}` reads into `{}`, which is not a json field",
+                path.field
+            ),
+        )),
     }
 }
 
@@ -465,19 +499,31 @@ pub fn select(
         } else {
             Order::Asc
         };
-        let column = target.column(&order.field);
+        let mut keys = match &order.path {
+            Some(path) => target.json_order(path),
+            None => vec![target.column(&order.field)],
+        }
+        .into_iter();
+        let Some(column) = keys.next() else {
+            continue;
+        };
         match order.nulls_first {
             Some(first) => statement.order_by_expr_with_nulls(
                 column,
-                direction,
+                direction.clone(),
                 if first {
                     NullOrdering::First
                 } else {
                     NullOrdering::Last
                 },
             ),
-            None => statement.order_by_expr(column, direction),
+            None => statement.order_by_expr(column, direction.clone()),
         };
+        // Values of one JSON type sort by the keys after the first (which
+        // places missing values, the nulls).
+        for key in keys {
+            statement.order_by_expr(key, direction.clone());
+        }
     }
     for key in &target.entity.primary_key {
         if !query.order.iter().any(|order| &order.field == key) {
@@ -667,6 +713,7 @@ impl Target<'_> {
                 self.custom("NOT (?)", vec![inner])
             }
             Filter::Compare { field, op, value } => self.compare(field, *op, value),
+            Filter::Json { path, op, value } => self.json_compare(path, *op, value),
             Filter::Relate { left, op, right } => self.relate(left, *op, right),
             Filter::Exists {
                 entity,
@@ -737,6 +784,12 @@ impl Target<'_> {
             return never();
         };
         let column = self.compared(name, field, op);
+        self.compare_with(name, column, field, op, value)
+    }
+
+    /// `column op value`, `column` read as `field` is (its type binds the
+    /// value).
+    fn compare_with(&self, name: &str, column: Expr, field: &Field, op: Op, value: &Value) -> Expr {
         match op {
             Op::Eq => column.eq(self.operand(name, field, value)),
             Op::Neq => column.ne(self.operand(name, field, value)),
@@ -825,15 +878,7 @@ impl Target<'_> {
             self.fail(problem);
             return never();
         }
-        let (left, right) = (self.term(left), self.term(right));
-        match op {
-            Op::Eq => left.eq(right),
-            Op::Neq => left.ne(right),
-            Op::Gt => left.gt(right),
-            Op::Gte => left.gte(right),
-            Op::Lt => left.lt(right),
-            _ => left.lte(right),
-        }
+        comparison(self.term(left), op, self.term(right))
     }
 
     /// One side of [`Self::relate`]: a column or its length
@@ -938,6 +983,295 @@ impl Target<'_> {
                 }
                 self.junction(true, parts)
             }
+        }
+    }
+}
+
+// ---- JSON paths ----
+
+/// The JSON kinds a `->` comparison tells apart, with their place in
+/// jsonb's order (see [`super::json::order`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Null = 0,
+    String = 1,
+    Number = 2,
+    Boolean = 3,
+}
+
+/// A path as SQLite's and MySQL's path language writes it: `$."key"[0]`,
+/// every key quoted (`"` and `\` escaped), so no key reads as a wildcard,
+/// a range or a second step. The text is bound, never spliced.
+pub fn path_text(steps: &[Step]) -> String {
+    let mut out = String::from("$");
+    for step in steps {
+        match step {
+            Step::Key(key) => {
+                out.push_str(".\"");
+                for c in key.chars() {
+                    if matches!(c, '"' | '\\') {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push('"');
+            }
+            Step::Index(index) => {
+                out.push('[');
+                out.push_str(&index.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+/// The jsonb rank of a JSON type name of SQLite (`json_type`) and MySQL
+/// (`JSON_TYPE`, upper case): `CASE ... END` over one `?`.
+const SQLITE_RANK: &str = "(CASE json_type(?, ?) WHEN 'null' THEN 0 WHEN 'text' THEN 1 \
+    WHEN 'integer' THEN 2 WHEN 'real' THEN 2 WHEN 'true' THEN 3 WHEN 'false' THEN 3 \
+    WHEN 'array' THEN 4 WHEN 'object' THEN 5 END)";
+const MYSQL_RANK: &str = "(CASE JSON_TYPE(JSON_EXTRACT(?, ?)) WHEN 'NULL' THEN 0 \
+    WHEN 'STRING' THEN 1 WHEN 'INTEGER' THEN 2 WHEN 'UNSIGNED INTEGER' THEN 2 \
+    WHEN 'DOUBLE' THEN 2 WHEN 'DECIMAL' THEN 2 WHEN 'BOOLEAN' THEN 3 WHEN 'ARRAY' THEN 4 \
+    WHEN 'OBJECT' THEN 5 END)";
+/// A number at the path as a DOUBLE, NULL for any other type (no cast
+/// of a string is tried: MySQL warns, and in a write's WHERE fails).
+const MYSQL_NUMBER: &str = "(CASE WHEN JSON_TYPE(JSON_EXTRACT(?, ?)) IN ('INTEGER', \
+    'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL') THEN CAST(JSON_UNQUOTE(JSON_EXTRACT(?, ?)) AS DOUBLE) END)";
+
+impl Target<'_> {
+    /// The column of the path's field and the path (as bound values) for
+    /// one use in a template: `[column, step...]` for PostgreSQL,
+    /// `[column, path text]` for the others.
+    fn path_exprs(&self, path: &JsonPath) -> Vec<Expr> {
+        let column = self.column(&path.field);
+        if self.dialect != SqlDialect::Postgres {
+            return vec![column, Expr::val(path_text(&path.steps))];
+        }
+        let mut exprs = vec![column];
+        for step in &path.steps {
+            exprs.push(match step {
+                Step::Key(key) => Expr::val(key.clone()),
+                Step::Index(index) => Expr::val(i32::try_from(*index).unwrap_or(i32::MAX)),
+            });
+        }
+        exprs
+    }
+
+    /// `template` with `uses` copies of the path's column and steps.
+    fn path_template(&self, template: &str, path: &JsonPath, uses: usize) -> Expr {
+        let exprs = (0..uses).flat_map(|_| self.path_exprs(path)).collect();
+        self.custom(template, exprs)
+    }
+
+    /// PostgreSQL: `CAST(col AS jsonb) -> $1 -> $2` (`->>` last with
+    /// `text`), the steps bound as text keys and integer indexes.
+    fn postgres_path(&self, path: &JsonPath, text: bool) -> Expr {
+        // The casts keep the statement's text apart from one whose steps
+        // are of other kinds: a prepared statement is cached by its text,
+        // with the types of its first parameters.
+        let mut template = String::from("(CAST(? AS jsonb)");
+        for (index, step) in path.steps.iter().enumerate() {
+            let last = index + 1 == path.steps.len();
+            template.push_str(if last && text { " ->> " } else { " -> " });
+            template.push_str(match step {
+                Step::Key(_) => "CAST(? AS text)",
+                Step::Index(_) => "CAST(? AS integer)",
+            });
+        }
+        template.push(')');
+        self.path_template(&template, path, 1)
+    }
+
+    /// The value at the path as text, as PostgreSQL's `->>` gives it: a
+    /// string unquoted, JSON null as NULL, other values as JSON text.
+    fn json_text(&self, path: &JsonPath) -> Expr {
+        match self.dialect {
+            SqlDialect::Postgres => self.postgres_path(path, true),
+            SqlDialect::Sqlite => self.path_template(
+                "(CASE json_type(?, ?) WHEN 'null' THEN NULL WHEN 'true' THEN 'true' \
+                 WHEN 'false' THEN 'false' ELSE CAST(json_extract(?, ?) AS TEXT) END)",
+                path,
+                2,
+            ),
+            SqlDialect::Mysql => self.path_template(
+                "(CASE JSON_TYPE(JSON_EXTRACT(?, ?)) WHEN 'NULL' THEN NULL \
+                 ELSE JSON_UNQUOTE(JSON_EXTRACT(?, ?)) END)",
+                path,
+                2,
+            ),
+        }
+    }
+
+    /// SQLite and MySQL: the jsonb rank of the value's type (NULL when
+    /// the path is missing).
+    fn json_rank(&self, path: &JsonPath) -> Expr {
+        let template = if self.dialect == SqlDialect::Mysql {
+            MYSQL_RANK
+        } else {
+            SQLITE_RANK
+        };
+        self.path_template(template, path, 1)
+    }
+
+    /// SQLite and MySQL: the value at the path as SQL, for comparing with
+    /// a value of `kind` (meaningful where the rank is that kind's).
+    fn json_scalar(&self, path: &JsonPath, kind: Kind) -> Expr {
+        let (template, uses) = match (self.dialect, kind) {
+            (SqlDialect::Mysql, Kind::Number) => (MYSQL_NUMBER, 2),
+            (SqlDialect::Mysql, Kind::String) => {
+                ("CAST(JSON_UNQUOTE(JSON_EXTRACT(?, ?)) AS BINARY)", 1)
+            }
+            (SqlDialect::Mysql, _) => ("(JSON_UNQUOTE(JSON_EXTRACT(?, ?)) = 'true')", 1),
+            _ => ("json_extract(?, ?)", 1),
+        };
+        self.path_template(template, path, uses)
+    }
+
+    /// A JSON scalar operand bound for comparing with [`Self::json_scalar`].
+    fn json_operand(&self, json: &serde_json::Value) -> (Kind, Expr) {
+        use serde_json::Value as Json;
+        match json {
+            Json::Null => (Kind::Null, Expr::cust("NULL")),
+            Json::Bool(b) => (Kind::Boolean, Expr::val(i64::from(*b))),
+            Json::Number(n) => (
+                Kind::Number,
+                match n.as_i64() {
+                    Some(int) => Expr::val(int),
+                    None => Expr::val(n.as_f64().unwrap_or_default()),
+                },
+            ),
+            Json::String(text) if self.dialect == SqlDialect::Mysql => (
+                Kind::String,
+                self.custom("CAST(? AS BINARY)", vec![Expr::val(text.clone())]),
+            ),
+            Json::String(text) => (Kind::String, Expr::val(text.clone())),
+            // Refused by the parser: containers are not compared.
+            Json::Array(_) | Json::Object(_) => (Kind::Null, never()),
+        }
+    }
+
+    /// `path op value` ([`Filter::Json`]).
+    fn json_compare(&self, path: &JsonPath, op: Op, value: &Value) -> Expr {
+        if let Err(problem) = check_path(self.entity, path) {
+            self.fail(problem);
+            return never();
+        }
+        if path.text {
+            let text = Field::new(FieldType::Text);
+            let name = path.to_string();
+            return self.compare_with(&name, self.json_text(path), &text, op, value);
+        }
+        let items = match value {
+            Value::List(items) => items.as_slice(),
+            other => std::slice::from_ref(other),
+        };
+        match op {
+            Op::Is => {
+                let value = match self.dialect {
+                    SqlDialect::Postgres => self.postgres_path(path, false),
+                    _ => self.json_rank(path),
+                };
+                value.is_null()
+            }
+            Op::In | Op::Nin => {
+                if items.is_empty() {
+                    return if op == Op::In { never() } else { always() };
+                }
+                let equal: Vec<Expr> = items
+                    .iter()
+                    .map(|item| self.json_relation(path, Op::Eq, item))
+                    .collect();
+                let any = self.junction(false, equal);
+                if op == Op::In {
+                    return any;
+                }
+                let present = self.json_present(path);
+                self.custom("(? AND NOT (?))", vec![present, any])
+            }
+            _ => self.json_relation(path, op, value),
+        }
+    }
+
+    /// `(value at path) IS NOT NULL`.
+    fn json_present(&self, path: &JsonPath) -> Expr {
+        let value = match self.dialect {
+            SqlDialect::Postgres => self.postgres_path(path, false),
+            _ => self.json_rank(path),
+        };
+        value.is_not_null()
+    }
+
+    /// `=`, `<>`, `>`, `>=`, `<`, `<=` of the value at the path and one
+    /// JSON scalar, in jsonb's order: PostgreSQL compares jsonb; SQLite
+    /// and MySQL compare the type's rank, then values of one type.
+    fn json_relation(&self, path: &JsonPath, op: Op, value: &Value) -> Expr {
+        let Value::Json(json) = value else {
+            self.fail(error(
+                path.to_string(),
+                format!("`{path}` compares a JSON value"),
+            ));
+            return never();
+        };
+        if self.dialect == SqlDialect::Postgres {
+            let left = self.postgres_path(path, false);
+            let right = self.custom("CAST(? AS jsonb)", vec![Expr::val(json.to_string())]);
+            return comparison(left, op, right);
+        }
+        let symbol = match op {
+            Op::Eq => "=",
+            Op::Neq => "<>",
+            Op::Gt => ">",
+            Op::Gte => ">=",
+            Op::Lt => "<",
+            _ => "<=",
+        };
+        let (kind, operand) = self.json_operand(json);
+        let rank = kind as u8;
+        if kind == Kind::Null {
+            // Null is the first type: only the ranks compare.
+            return self.custom(&format!("? {symbol} {rank}"), vec![self.json_rank(path)]);
+        }
+        let scalar = self.json_scalar(path, kind);
+        match op {
+            Op::Eq => self.custom(
+                &format!("(? = {rank} AND ? = ?)"),
+                vec![self.json_rank(path), scalar, operand],
+            ),
+            Op::Neq => self.custom(
+                &format!("(? IS NOT NULL AND NOT (? = {rank} AND ? = ?))"),
+                vec![self.json_rank(path), self.json_rank(path), scalar, operand],
+            ),
+            _ => {
+                let across = if matches!(op, Op::Gt | Op::Gte) {
+                    ">"
+                } else {
+                    "<"
+                };
+                self.custom(
+                    &format!("(? {across} {rank} OR (? = {rank} AND ? {symbol} ?))"),
+                    vec![self.json_rank(path), self.json_rank(path), scalar, operand],
+                )
+            }
+        }
+    }
+
+    /// The keys an `order` by a path sorts on: PostgreSQL the jsonb (or
+    /// the `->>` text); SQLite and MySQL the type's rank, then the value
+    /// (MySQL: numbers, then the text as bytes).
+    fn json_order(&self, path: &JsonPath) -> Vec<Expr> {
+        if path.text {
+            return vec![self.json_text(path)];
+        }
+        match self.dialect {
+            SqlDialect::Postgres => vec![self.postgres_path(path, false)],
+            SqlDialect::Sqlite => vec![self.json_rank(path), self.json_scalar(path, Kind::Number)],
+            SqlDialect::Mysql => vec![
+                self.json_rank(path),
+                self.json_scalar(path, Kind::Number),
+                self.json_scalar(path, Kind::String),
+            ],
         }
     }
 }

@@ -74,7 +74,7 @@ pub fn validate_body(
                 "unknown",
                 format!(
                     "`{key}` is not a field of `{entity_name}`{}",
-                    super::parse::did_you_mean(entity, key)
+                    super::did_you_mean(entity, key)
                 ),
             ));
         }

@@ -67,7 +67,64 @@ fn truth(
         Filter::Exists { .. } => return Err(Undecided),
         Filter::Compare { field, op, value } => compare(entity, field, *op, value, row),
         Filter::Relate { left, op, right } => relate(entity, left, *op, right, row),
+        Filter::Json { path, op, value } => json_path(path, *op, value, row),
     })
+}
+
+/// A value inside a json field compared ([`Filter::Json`]): `->>` as text,
+/// `->` in jsonb's order; a missing value is unknown except to `is`.
+fn json_path(
+    path: &crate::query::JsonPath,
+    op: Op,
+    operand: &Value,
+    row: &serde_json::Map<String, Json>,
+) -> Option<bool> {
+    use crate::query::json;
+    let value = json::read(path, row.get(&path.field));
+    if op == Op::Is {
+        return Some(value.is_none());
+    }
+    let items = match operand {
+        Value::List(items) => items.as_slice(),
+        other => std::slice::from_ref(other),
+    };
+    if op == Op::In && items.is_empty() {
+        return Some(false);
+    }
+    if op == Op::Nin && items.is_empty() {
+        return Some(true);
+    }
+    let value = value?;
+    let ordering = |item: &Value| match item {
+        Value::Json(item) => Some(json::order(&value, item)),
+        Value::Text(item) => value.as_str().map(|text| text.cmp(item.as_str())),
+        _ => None,
+    };
+    match op {
+        Op::Eq => ordering(operand).map(Ordering::is_eq),
+        Op::Neq => ordering(operand).map(Ordering::is_ne),
+        Op::Gt => ordering(operand).map(Ordering::is_gt),
+        Op::Gte => ordering(operand).map(Ordering::is_ge),
+        Op::Lt => ordering(operand).map(Ordering::is_lt),
+        Op::Lte => ordering(operand).map(Ordering::is_le),
+        Op::In | Op::Nin => {
+            let found = items
+                .iter()
+                .any(|item| ordering(item) == Some(Ordering::Equal));
+            Some(found == (op == Op::In))
+        }
+        Op::Like | Op::Ilike | Op::Match | Op::Imatch => {
+            let (Value::Text(pattern), Json::String(text)) = (operand, &value) else {
+                return Some(false);
+            };
+            match op {
+                Op::Like => Some(like(text, pattern)),
+                Op::Ilike => Some(like(&text.to_lowercase(), &pattern.to_lowercase())),
+                _ => crate::query::regex_of(pattern, op == Op::Imatch).map(|re| re.is_match(text)),
+            }
+        }
+        Op::Contains | Op::Is => Some(false),
+    }
 }
 
 /// Two fields of the row, or a length, compared: unknown when a side is

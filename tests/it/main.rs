@@ -25,6 +25,7 @@ mod mongo;
 mod mysql;
 mod postgres;
 mod postgrest;
+mod postgrest_jsonpath;
 mod query;
 mod realtime;
 mod rules;

@@ -118,6 +118,9 @@ fn show(filter: &Filter) -> String {
         }
         Filter::Exists { entity, filter, .. } => format!("EXISTS {entity} {}", show(filter)),
         Filter::Relate { left, op, right } => format!("{left} {} {right}", op_name(*op)),
+        Filter::Json { path, op, value } => {
+            format!("{path} {} {}", op_name(*op), show_value(value))
+        }
     }
 }
 

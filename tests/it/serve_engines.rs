@@ -75,7 +75,7 @@ references = { entity = "author", fields = ["author_id"] }
 
 /// The statements that create `manifest` on `target`, from the migration
 /// renderer (the schema `baas migrate` would create).
-fn create_statements(target: Target, manifest: &Manifest) -> Vec<String> {
+pub fn create_statements(target: Target, manifest: &Manifest) -> Vec<String> {
     let empty = Manifest {
         project: manifest.project.clone(),
         ..Manifest::default()
@@ -89,7 +89,7 @@ fn create_statements(target: Target, manifest: &Manifest) -> Vec<String> {
         .collect()
 }
 
-fn load(text: &str) -> Arc<Manifest> {
+pub fn load(text: &str) -> Arc<Manifest> {
     Arc::new(
         baas::manifest::load_str(Path::new("baas.toml"), text.to_owned())
             .unwrap_or_else(|diagnostics| panic!("test manifest is invalid: {diagnostics:?}"))
@@ -143,6 +143,7 @@ async fn listed(
         field: "isbn".to_owned(),
         descending: false,
         nulls_first: None,
+        path: None,
     }];
     let result = engine
         .list(manifest, entity, &list)
@@ -436,6 +437,7 @@ async fn sql_scenario(engine: &dyn Store, manifest: &Arc<Manifest>) {
         field: "rating".to_owned(),
         descending: true,
         nulls_first: Some(false),
+        path: None,
     }];
     page.limit = 2;
     page.offset = 1;
@@ -457,11 +459,13 @@ async fn sql_scenario(engine: &dyn Store, manifest: &Arc<Manifest>) {
             field: "price".to_owned(),
             descending: true,
             nulls_first: None,
+            path: None,
         },
         OrderBy {
             field: "isbn".to_owned(),
             descending: false,
             nulls_first: None,
+            path: None,
         },
     ];
     let rows = engine.list(manifest, "book", &by_price).await.unwrap().rows;
@@ -1026,6 +1030,7 @@ async fn mongo_engine_lists_filters_writes_and_maps_errors() {
         field: "isbn".to_owned(),
         descending: true,
         nulls_first: None,
+        path: None,
     }];
     page.limit = 2;
     page.offset = 1;

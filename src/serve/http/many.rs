@@ -24,22 +24,27 @@ use crate::serve::kernel::bulk::MAX_BULK;
 use crate::serve::kernel::{Action, Body, Outcome};
 use crate::serve::store::ListResult;
 
-/// Whether the query string may hold an embedding (`(` in `select`): a
-/// cheap test, so a plain list goes its usual way at once.
+/// Whether the query string may hold an embedding (`(` in `select`) or a
+/// JSON path (`->`): a cheap test, so a plain list goes its usual way at
+/// once.
 fn may_embed(ctx: &Ctx) -> bool {
-    ctx.query
-        .as_deref()
-        .is_some_and(|q| q.contains('(') || q.contains("%28"))
+    ctx.query.as_deref().is_some_and(|q| {
+        q.contains('(')
+            || q.contains("%28")
+            || q.contains("->")
+            || q.contains("-%3E")
+            || q.contains("-%3e")
+    })
 }
 
-/// The `select` value, when it embeds related rows.
+/// The `select` value, when it embeds related rows or reads JSON paths.
 fn embedding(pairs: &[(String, String)]) -> Option<&str> {
     pairs
         .iter()
         .rev()
         .find(|(k, _)| k == "select")
         .map(|(_, v)| v.as_str())
-        .filter(|v| v.contains('('))
+        .filter(|v| v.contains('(') || v.contains("->"))
 }
 
 /// A planning error of the shared `select` grammar, as a native problem.

@@ -265,6 +265,7 @@ fn order_of(entity: &Entity) -> Vec<OrderBy> {
             field: field.clone(),
             descending: false,
             nulls_first: None,
+            path: None,
         })
         .collect()
 }

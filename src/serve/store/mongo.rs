@@ -124,7 +124,9 @@ impl MongoStore {
                 Filter::Not(inner) => {
                     Filter::Not(Box::new(self.resolve(manifest, entity_name, inner).await?))
                 }
-                Filter::Compare { .. } | Filter::Relate { .. } => filter.clone(),
+                Filter::Compare { .. } | Filter::Relate { .. } | Filter::Json { .. } => {
+                    filter.clone()
+                }
                 Filter::Exists {
                     entity: related,
                     from_fields,

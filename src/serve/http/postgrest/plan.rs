@@ -102,7 +102,10 @@ fn resolve(
     for item in &items {
         match item {
             Item::Star => {}
-            Item::Field { name, .. } => {
+            Item::Field { name, path, .. } => {
+                if let (Some(path), Some(field)) = (path, definition.fields.get(name)) {
+                    crate::query::json::check_field(name, field, path).map_err(PgError::parse)?;
+                }
                 if !definition.fields.contains_key(name) {
                     return Err(PgError::new(
                         StatusCode::BAD_REQUEST,
@@ -342,12 +345,8 @@ impl Level {
                         }
                     }
                 }
-                Item::Field { name, alias, text } => {
-                    let mut value = row.get(name).cloned().unwrap_or(Json::Null);
-                    if *text && !value.is_null() && !value.is_string() {
-                        value = Json::String(value.to_string());
-                    }
-                    out.insert(alias.clone().unwrap_or_else(|| name.clone()), value);
+                Item::Field { .. } => {
+                    out.insert(item.key().unwrap_or_default(), item.value(&row));
                 }
                 Item::Embed(_) => {
                     let nested = embeds.next()?;
@@ -378,11 +377,8 @@ impl Level {
                             out.extend(fields);
                         } else {
                             for item in &nested.level.items {
-                                if let Item::Field { name, alias, .. } = item {
-                                    out.insert(
-                                        alias.clone().unwrap_or_else(|| name.clone()),
-                                        Json::Null,
-                                    );
+                                if let Some(key) = item.key() {
+                                    out.insert(key, Json::Null);
                                 }
                             }
                         }

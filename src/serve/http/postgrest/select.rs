@@ -1,8 +1,9 @@
 //! PostgREST's `select` grammar: `*`, `field`, `alias:field`,
-//! `field::text`, and embedded resources
-//! `[alias:][...]name[!hint...](items)`, nested.
+//! `field::text`, JSON paths `[alias:]field->key->0->>key`, and embedded
+//! resources `[alias:][...]name[!hint...](items)`, nested.
 
 use super::error::PgError;
+use crate::query::JsonPath;
 
 /// The deepest nesting of embedded resources in one `select`.
 const MAX_NESTING: usize = 8;
@@ -17,8 +18,49 @@ pub enum Item {
         alias: Option<String>,
         /// `::text`: the value as a string.
         text: bool,
+        /// `name->a->>b`: the value inside the json field `name`, read
+        /// from the row in memory ([`crate::query::json::read`]).
+        path: Option<JsonPath>,
     },
     Embed(Embed),
+}
+
+impl Item {
+    /// The key a field is returned under: its alias, else the last step
+    /// of its path (PostgREST names `data->address->>city` `city`), else
+    /// its name.
+    pub fn key(&self) -> Option<String> {
+        match self {
+            Item::Field {
+                alias: Some(alias), ..
+            } => Some(alias.clone()),
+            Item::Field {
+                path: Some(path), ..
+            } => Some(crate::query::json::output_name(path)),
+            Item::Field { name, .. } => Some(name.clone()),
+            Item::Star | Item::Embed(_) => None,
+        }
+    }
+
+    /// The value of a field item in `row` (the row's fields by name):
+    /// the field, or what its path reads; `::text` turns it into a string.
+    pub fn value(&self, row: &crate::serve::store::Row) -> serde_json::Value {
+        use serde_json::Value as Json;
+        let Item::Field {
+            name, text, path, ..
+        } = self
+        else {
+            return Json::Null;
+        };
+        let mut value = match path {
+            Some(path) => crate::query::json::read(path, row.get(name)).unwrap_or(Json::Null),
+            None => row.get(name).cloned().unwrap_or(Json::Null),
+        };
+        if *text && !value.is_null() && !value.is_string() {
+            value = Json::String(value.to_string());
+        }
+        value
+    }
 }
 
 /// `alias:name!hint(items)`: the rows of a related entity.
@@ -111,7 +153,8 @@ impl Parser<'_> {
         }
     }
 
-    /// A name: letters, digits, `_`, `$`, `-` or a double-quoted string.
+    /// A name: letters, digits, `_`, `$`, `-` (not `->`) or a
+    /// double-quoted string.
     fn name(&mut self) -> Result<String, PgError> {
         if self.eat("\"") {
             let rest = &self.text[self.at..];
@@ -124,8 +167,12 @@ impl Parser<'_> {
         }
         let rest = &self.text[self.at..];
         let end = rest
-            .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '$' | '-')))
-            .unwrap_or(rest.len());
+            .char_indices()
+            .find(|(index, c)| {
+                !(c.is_alphanumeric() || matches!(c, '_' | '$' | '-'))
+                    || rest[*index..].starts_with("->")
+            })
+            .map_or(rest.len(), |(index, _)| index);
         if end == 0 {
             return Err(self.fail("a name is expected"));
         }
@@ -194,11 +241,7 @@ impl Parser<'_> {
         if spread || !hints.is_empty() {
             return Err(self.fail("an embedded resource takes its fields in parentheses"));
         }
-        if self.text[self.at..].starts_with("->") {
-            return Err(PgError::unsupported(format!(
-                "JSON paths in `select` (`{name}->...`) are not supported; select `{name}` whole"
-            )));
-        }
+        let path = self.path(&name)?;
         let text = if self.eat("::") {
             let cast = self.name()?;
             match cast.as_str() {
@@ -213,7 +256,55 @@ impl Parser<'_> {
         } else {
             false
         };
-        Ok(Item::Field { name, alias, text })
+        Ok(Item::Field {
+            name,
+            alias,
+            text,
+            path,
+        })
+    }
+
+    /// `->key->0->>key` after a field name, if any: keys run to the next
+    /// arrow, `,`, `)`, `(` or `:` unless double-quoted.
+    fn path(&mut self, name: &str) -> Result<Option<JsonPath>, PgError> {
+        let start = self.at;
+        while self.text[self.at..].starts_with("->") {
+            self.at += if self.text[self.at..].starts_with("->>") {
+                3
+            } else {
+                2
+            };
+            let rest = &self.text[self.at..];
+            let length = if rest.starts_with('"') {
+                let mut escaped = false;
+                rest.char_indices()
+                    .skip(1)
+                    .find(|(_, c)| {
+                        let close = !escaped && *c == '"';
+                        escaped = !escaped && *c == '\\';
+                        close
+                    })
+                    .map_or(rest.len(), |(index, _)| index + 1)
+            } else {
+                rest.char_indices()
+                    .find(|(index, c)| {
+                        matches!(c, ',' | ')' | '(' | ':') || rest[*index..].starts_with("->")
+                    })
+                    .map_or(rest.len(), |(index, _)| index)
+            };
+            self.at += length;
+        }
+        if self.at == start {
+            return Ok(None);
+        }
+        let written = &self.text[start..self.at];
+        let (steps, text) = crate::query::json::parse_steps(written)
+            .map_err(|why| self.fail(&format!("the JSON path `{name}{written}` {why}")))?;
+        Ok(Some(JsonPath {
+            field: name.to_owned(),
+            steps,
+            text,
+        }))
     }
 }
 
@@ -226,6 +317,7 @@ mod tests {
             name: name.into(),
             alias: alias.map(Into::into),
             text: false,
+            path: None,
         }
     }
 
@@ -252,9 +344,47 @@ mod tests {
     }
 
     #[test]
+    fn parses_json_paths_with_aliases_and_quoted_keys() {
+        use crate::query::Step;
+        let items = parse(r#"id,data->address->>city,town:data->>"a,b\"c",data->tags->0"#).unwrap();
+        assert_eq!(items.len(), 4);
+        let Item::Field {
+            name,
+            path: Some(path),
+            ..
+        } = &items[1]
+        else {
+            panic!("{items:?}")
+        };
+        assert_eq!(name, "data");
+        assert_eq!(
+            path.steps,
+            [Step::Key("address".into()), Step::Key("city".into())]
+        );
+        assert!(path.text);
+        assert_eq!(items[1].key().as_deref(), Some("city"));
+        assert_eq!(items[2].key().as_deref(), Some("town"));
+        let Item::Field {
+            path: Some(path), ..
+        } = &items[2]
+        else {
+            panic!("{items:?}")
+        };
+        assert_eq!(path.steps, [Step::Key("a,b\"c".into())]);
+        assert_eq!(items[3].key().as_deref(), Some("0"));
+        let row: crate::serve::store::Row = serde_json::from_value(serde_json::json!({
+            "data": {"address": {"city": "Paris"}, "tags": ["x"], "a,b\"c": 1}
+        }))
+        .unwrap();
+        assert_eq!(items[1].value(&row), serde_json::json!("Paris"));
+        assert_eq!(items[2].value(&row), serde_json::json!("1"));
+        assert_eq!(items[3].value(&row), serde_json::json!("x"));
+    }
+
+    #[test]
     fn refuses_what_it_cannot_serve() {
         for bad in [
-            "a(", "a)", "a!inner", "a->b", "a::int", "count()", "a,,b", "a:",
+            "a(", "a)", "a!inner", "a->", "a->>b->c", "a->\"b", "a::int", "count()", "a,,b", "a:",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
