@@ -1351,3 +1351,79 @@ async fn preference_applied_lists_what_was_honoured() {
     pg_error(&refused, 404, "PGRST205");
     assert_eq!(applied(&refused), None);
 }
+
+/// `GET uri` with `Accept: accept`: the status, `Content-Type` and body.
+async fn text(router: &Router, uri: &str, accept: &str) -> (u16, String, String) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let request = axum::http::Request::builder()
+        .uri(uri)
+        .header("accept", accept)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let media = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, media, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+/// `Accept: text/csv` answers CSV with a header row, RFC 4180 quoting and
+/// empty nulls; an Accept of nothing served is 406 `PGRST107`.
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_answer_csv_when_asked_and_406_for_other_media() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = example(dir.path());
+    let created = send(
+        &router,
+        "POST",
+        "/rest/v1/tag",
+        Some(json!([{"label": "csv, \"quoted\"\nnext"}, {"label": "csv plain"}])),
+        &[],
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let (status, media, body) = text(
+        &router,
+        "/rest/v1/tag?select=name:label&label=like.csv*&order=label",
+        "text/csv",
+    )
+    .await;
+    assert_eq!((status, media.as_str()), (200, "text/csv; charset=utf-8"));
+    assert_eq!(body, "name\ncsv plain\n\"csv, \"\"quoted\"\"\nnext\"");
+
+    let (_, _, body) = text(
+        &router,
+        "/rest/v1/book?select=id,pages,metadata,title&id=in.(4,5)&order=id",
+        "application/xml;q=0.9, text/csv",
+    )
+    .await;
+    assert_eq!(
+        body,
+        "id,pages,metadata,title\n\
+         4,260,\"{\"\"translator\"\":\"\"William Weaver\"\"}\",If on a winter's night a traveler\n\
+         5,,,View with a Grain of Sand"
+    );
+    // The preferred type served wins; `*/*` is JSON.
+    let (status, media, _) = text(&router, "/rest/v1/book", "text/html, */*;q=0.8").await;
+    assert_eq!(
+        (status, media.as_str()),
+        (200, "application/json; charset=utf-8")
+    );
+    let (status, media, body) = text(&router, "/rest/v1/book", "application/xml, text/html").await;
+    assert_eq!(
+        (status, media.as_str()),
+        (406, "application/json; charset=utf-8")
+    );
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["code"], "PGRST107", "{error}");
+    assert_eq!(
+        error["message"],
+        "None of these media types are available: application/xml, text/html"
+    );
+}

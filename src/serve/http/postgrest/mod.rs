@@ -9,7 +9,9 @@
 //! - [`select`]: the `select` grammar
 //! - [`plan`]: a read resolved against the manifest's links
 //! - [`error`]: `{code, message, details, hint}` errors
+//! - `csv`: answers of rows as CSV (`Accept: text/csv`)
 
+mod csv;
 pub mod error;
 pub mod plan;
 pub mod select;
@@ -201,18 +203,64 @@ impl Prefer {
 /// The response header naming the preferences honoured.
 const PREFERENCE_APPLIED: &str = "preference-applied";
 
-/// Whether the client asks for one object (`.single()`).
-pub(crate) fn wants_object(headers: &HeaderMap) -> bool {
-    headers
+/// What an answer of rows is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Media {
+    /// A JSON array (`application/json`, the default).
+    Json,
+    /// One JSON object (`.single()`).
+    Object,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// The media type `Accept` prefers (by `q`, then in the order given)
+/// among those served; 406 `PGRST107` when it accepts none of them.
+pub(crate) fn media(headers: &HeaderMap) -> Result<Media, PgError> {
+    let mut ranges: Vec<(String, f32)> = Vec::new();
+    let values = headers
         .get_all(header::ACCEPT)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case(OBJECT))
-        })
+        .filter_map(|v| v.to_str().ok());
+    for range in values.flat_map(|v| v.split(',')) {
+        let mut parts = range.split(';');
+        let name = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        if name.is_empty() {
+            continue;
+        }
+        let q = parts
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse().ok())
+            .unwrap_or(1.0);
+        ranges.push((name, q));
+    }
+    if ranges.is_empty() {
+        return Ok(Media::Json);
+    }
+    let mut preferred = ranges.clone();
+    preferred.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (name, q) in &preferred {
+        let media = match name.as_str() {
+            _ if *q <= 0.0 => continue,
+            "application/json" | "application/vnd.pgrst.array+json" | "application/*" | "*/*" => {
+                Media::Json
+            }
+            OBJECT => Media::Object,
+            "text/csv" => Media::Csv,
+            _ => continue,
+        };
+        return Ok(media);
+    }
+    let names: Vec<&str> = ranges.iter().map(|(name, _)| name.as_str()).collect();
+    Err(PgError::new(
+        StatusCode::NOT_ACCEPTABLE,
+        "PGRST107",
+        format!(
+            "None of these media types are available: {}",
+            names.join(", ")
+        ),
+    )
+    .hint("baas answers application/json, application/vnd.pgrst.object+json and text/csv"))
 }
 
 /// `Range: 0-9` (items): the offset and, when bounded, the limit.
@@ -403,7 +451,8 @@ pub(crate) fn rows_answer(
     count: Option<u64>,
     status: StatusCode,
 ) -> Result<Response, PgError> {
-    let single = wants_object(headers);
+    let media = media(headers)?;
+    let single = media == Media::Object;
     if single && rows.len() != 1 {
         return Err(PgError::new(
             StatusCode::NOT_ACCEPTABLE,
@@ -430,13 +479,16 @@ pub(crate) fn rows_answer(
         _ => status,
     };
     let range = content_range(offset, rows.len(), count);
-    let (body, media) = if single {
-        (
+    let (body, media) = match media {
+        Media::Object => (
             serde_json::to_vec(&rows.pop().unwrap_or_default()),
             "application/vnd.pgrst.object+json; charset=utf-8",
-        )
-    } else {
-        (serde_json::to_vec(&rows), "application/json; charset=utf-8")
+        ),
+        Media::Json => (serde_json::to_vec(&rows), "application/json; charset=utf-8"),
+        Media::Csv => (
+            Ok(csv::write(&rows).into_bytes()),
+            "text/csv; charset=utf-8",
+        ),
     };
     let body = body.map_err(|e| {
         PgError::new(
