@@ -242,12 +242,8 @@ async fn one(
 ) -> Result<Report, TenancyError> {
     let backend = backend(tenants, record)?;
     let migrations = folders.of(backend.target());
-    let missing = match fan_out.work {
-        Work::Apply { dry_run: false } => Missing::Create,
-        _ => Missing::Fail,
-    };
-    let mut runner = backend.runner(missing).await?;
     if !fan_out.work.changes() {
+        let mut runner = backend.runner(Missing::Fail).await?;
         let applied = runner.applied().await?;
         let done = match fan_out.work {
             Work::Apply { .. } => history::pending(migrations, &applied)
@@ -264,26 +260,42 @@ async fn one(
         };
         return Ok(report(migrations, &applied, done));
     }
+    let report = change(&backend, migrations, fan_out, &record.slug).await?;
+    tenants.registry.set_version(&record.slug, report.version)?;
+    Ok(report)
+}
+
+/// Applies (or undoes) `fan_out`'s migrations on the database of tenant
+/// `tenant` under the tenant's lock, and reads its history after: what
+/// provisioning runs on a new tenant and the fan-out on each one (the
+/// registry is the caller's).
+pub(super) async fn change(
+    backend: &Backend,
+    migrations: &[Migration],
+    fan_out: &FanOut,
+    tenant: &str,
+) -> Result<Report, TenancyError> {
+    let missing = match fan_out.work {
+        Work::Apply { .. } => Missing::Create,
+        _ => Missing::Fail,
+    };
+    let mut runner = backend.runner(missing).await?;
     runner
         .lock(fan_out.lock_timeout, &|| {
             tracing::info!(
                 target: "baas::tenancy",
-                tenant = record.slug.as_str(),
+                tenant,
                 "waiting for another `baas migrate` on this tenant"
             );
         })
         .await?;
     let result = locked(&mut runner, migrations, fan_out).await;
-    // Whatever happened, the registry follows the history (a failing
-    // migration may come after others that this run applied).
     let applied = runner.applied().await;
     let unlocked = runner.unlock().await;
     let done = result?;
     unlocked?;
     let applied = applied?;
-    let report = report(migrations, &applied, done);
-    tenants.registry.set_version(&record.slug, report.version)?;
-    Ok(report)
+    Ok(report(migrations, &applied, done))
 }
 
 /// Under the tenant's lock: what is pending now (another runner may have

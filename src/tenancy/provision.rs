@@ -10,11 +10,10 @@
 
 use std::time::Duration;
 
+use super::fanout::{FanOut, Work};
 use super::{Place, PoolOptions, Slug, TenancyError, TenantRecord, Tenants};
 use crate::backend::Backend;
 use crate::migrate::folder::{self, Migration};
-use crate::migrate::history::{self, Conflict};
-use crate::migrate::runner::{Direction, Missing};
 use crate::migrate::{MigrateError, Target};
 
 /// How long a tenant's migration waits for another runner's lock.
@@ -57,7 +56,7 @@ pub async fn create(
     let result = async {
         place.create(tenants).await?;
         made = true;
-        migrate(tenants, &place).await
+        migrate(tenants, slug.as_str(), &place).await
     }
     .await;
     match result {
@@ -121,10 +120,14 @@ pub struct Applied {
     pub version: Option<i64>,
 }
 
-/// Brings the tenant at `place` up to the migrations folder, under the
-/// runner's lock; a SQLite tenant of a deployment without migrations is
+/// Brings tenant `tenant` at `place` up to the migrations folder, under
+/// its lock as the fan-out does ([`super::fanout::change`]); a SQLite tenant of a deployment without migrations is
 /// brought up to the manifest instead (as the dev database is).
-pub async fn migrate(tenants: &Tenants, place: &Place) -> Result<Applied, TenancyError> {
+pub async fn migrate(
+    tenants: &Tenants,
+    tenant: &str,
+    place: &Place,
+) -> Result<Applied, TenancyError> {
     // Row tenants live in the deployment's own tables: `baas migrate
     // apply` migrates them all at once.
     if matches!(place, Place::Row { .. }) {
@@ -155,53 +158,16 @@ pub async fn migrate(tenants: &Tenants, place: &Place) -> Result<Applied, Tenanc
             )),
         };
     }
-    let mut runner = backend.runner(Missing::Create).await?;
-    runner.lock(LOCK_TIMEOUT, &|| {}).await?;
-    let result = async {
-        let done = runner.applied().await?;
-        let pending = history::pending(&migrations, &done).map_err(conflict)?;
-        let steps = pending
-            .iter()
-            .map(|m| {
-                crate::migrate::steps::prepare(m, Direction::Up, target, runner.transactional())
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let ran = crate::migrate::steps::run(&mut runner, &steps, &mut |_| {}).await?;
-        Ok::<_, TenancyError>(ran)
-    }
-    .await;
-    let unlocked = runner.unlock().await;
-    let ran = result?;
-    unlocked?;
-    Ok(Applied {
-        applied: ran
-            .iter()
-            .map(|done| format!("{:04}_{}", done.number, done.name))
-            .collect(),
-        version: migrations.last().map(|m: &Migration| i64::from(m.number())),
-    })
-}
-
-fn conflict(conflict: Conflict) -> TenancyError {
-    let (message, hint) = match conflict {
-        Conflict::Modified(ids) => (
-            format!(
-                "applied migration(s) {} changed since they were applied",
-                ids.join(", ")
-            ),
-            "restore their files; put new changes in a new migration",
-        ),
-        Conflict::MissingFile(ids) => (
-            format!(
-                "applied migration(s) {} have no folder any more",
-                ids.join(", ")
-            ),
-            "restore the folders from version control",
-        ),
-        Conflict::OutOfOrder { pending, applied } => (
-            format!("`{pending}` is pending but the newer `{applied}` is applied"),
-            "renumber the pending migration after the applied ones",
-        ),
+    // A new tenant has no rows to lose: every migration is confirmed.
+    let fan_out = FanOut {
+        work: Work::Apply { dry_run: false },
+        lock_timeout: LOCK_TIMEOUT,
+        concurrency: 1,
+        confirmed: migrations.iter().map(Migration::number).collect(),
     };
-    TenancyError::refused(message, hint)
+    let report = super::fanout::change(&backend, &migrations, &fan_out, tenant).await?;
+    Ok(Applied {
+        applied: report.done,
+        version: report.version,
+    })
 }
