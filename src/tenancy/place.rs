@@ -85,7 +85,7 @@ impl Place {
                 };
                 refuse_written_password(&server)?;
                 let resolved = resolve(tenants, &server)?;
-                if Engine::of(&resolved).is_none() {
+                if server::engine(&resolved).is_none() {
                     return Err(TenancyError::refused(
                         format!(
                             "the tenants' server `{}` is not a PostgreSQL, MySQL or MongoDB URL",
@@ -293,7 +293,7 @@ fn resolve(tenants: &Tenants, server: &str) -> Result<String, TenancyError> {
 /// `server` resolved, with the engine its scheme names.
 fn engine_of(tenants: &Tenants, server: &str) -> Result<(Engine, String), TenancyError> {
     let resolved = resolve(tenants, server)?;
-    match Engine::of(&resolved) {
+    match server::engine(&resolved) {
         Some(engine) => Ok((engine, resolved)),
         None => Err(TenancyError::refused(
             format!(

@@ -72,25 +72,28 @@ pub async fn drop_schema(server: &Url, schema: &str) -> Result<(), TenancyError>
     .await
 }
 
-/// The engines a tenant database can be made on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Postgres,
-    Mysql,
-    Mongodb,
+/// The engine of a tenant database: a [`crate::database::Database`] with a
+/// server to make databases on (PostgreSQL, MySQL, MongoDB; SQLite tenants
+/// are files, and [`engine`] never names SQLite).
+pub use crate::database::Database as Engine;
+
+/// The engine of a server's connection string, by its scheme.
+pub fn engine(server: &str) -> Option<Engine> {
+    let scheme = server.split_once("://")?.0.to_ascii_lowercase();
+    match scheme.as_str() {
+        "postgres" | "postgresql" => Some(Engine::Postgres),
+        "mysql" | "mariadb" => Some(Engine::Mysql),
+        "mongodb" | "mongodb+srv" => Some(Engine::Mongodb),
+        _ => None,
+    }
 }
 
-impl Engine {
-    /// The engine of a server's connection string, by its scheme.
-    pub fn of(server: &str) -> Option<Self> {
-        let scheme = server.split_once("://")?.0.to_ascii_lowercase();
-        match scheme.as_str() {
-            "postgres" | "postgresql" => Some(Self::Postgres),
-            "mysql" | "mariadb" => Some(Self::Mysql),
-            "mongodb" | "mongodb+srv" => Some(Self::Mongodb),
-            _ => None,
-        }
-    }
+/// SQLite has no server: a database cannot be made or dropped on one.
+fn no_server(server: &str) -> TenancyError {
+    TenancyError::refused(
+        format!("`{}` is not a database server", redact(server)),
+        "strategy `database` makes databases on postgres://, mysql:// or mongodb:// servers",
+    )
 }
 
 /// The `(start, end)` byte range of the database name in a connection
@@ -170,6 +173,7 @@ pub async fn create_database(
             }
             Ok(())
         }
+        Engine::Sqlite => Err(no_server(server)),
     }
 }
 
@@ -206,6 +210,7 @@ pub async fn drop_database(
                 .await
                 .map_err(|error| mongo_failed(server, &what, &error))
         }
+        Engine::Sqlite => Err(no_server(server)),
     }
 }
 
@@ -280,9 +285,9 @@ mod tests {
             assert_eq!(database_of(server), name, "{server}");
             assert_eq!(with_database(server, "app_acme"), swapped, "{server}");
         }
-        assert_eq!(Engine::of("postgresql://h/x"), Some(Engine::Postgres));
-        assert_eq!(Engine::of("mariadb://h/x"), Some(Engine::Mysql));
-        assert_eq!(Engine::of("mongodb+srv://h/x"), Some(Engine::Mongodb));
-        assert_eq!(Engine::of("sqlite://x.db"), None);
+        assert_eq!(engine("postgresql://h/x"), Some(Engine::Postgres));
+        assert_eq!(engine("mariadb://h/x"), Some(Engine::Mysql));
+        assert_eq!(engine("mongodb+srv://h/x"), Some(Engine::Mongodb));
+        assert_eq!(engine("sqlite://x.db"), None);
     }
 }
