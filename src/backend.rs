@@ -21,7 +21,13 @@ use crate::serve::store::{self, Store, StoreError};
 use crate::source::{IntrospectError, IntrospectOptions, Introspection, SourceLocation};
 use crate::ui::Progress;
 
-/// A database baas can introspect, migrate and serve.
+/// A database baas can introspect, migrate and serve, with where it is.
+///
+/// Which database it is, without the location, is a
+/// [`crate::database::Database`] ([`Backend::target`]): the value the
+/// modules this one imports match on (they cannot import this module back).
+/// [`Backend::engine`] is the [`SourceEngine`] a manifest records, a wider
+/// kind that also names schema-file formats.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Backend {
     Sqlite {
