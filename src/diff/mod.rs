@@ -21,14 +21,14 @@ use serde::Serialize;
 
 use crate::dialect::postgres::partition_bound_key;
 use crate::manifest::{
-    EngineObject, EngineObjects, Entity, Field, FieldType, Generated, Index, Manifest, ObjectKind,
-    Partition, Relation, SourceEngine,
+    Check, EngineObject, EngineObjects, Entity, Field, FieldType, Generated, Index, Manifest,
+    ObjectKind, Partition, Relation, SourceEngine,
 };
 
 mod normalize;
 mod policies;
 
-pub use normalize::{default_eq, sql_eq};
+pub use normalize::{default_eq, index_eq, relation_eq, sql_eq};
 
 /// How risky a change is for the data already in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -693,9 +693,12 @@ fn entity(
         } else if old.table != new.table
             || old.schema != new.schema
             || !partition_key_eq(&old.partition_by, &new.partition_by)
-            || partitions
-                .iter()
-                .any(|c| matches!(c, PartitionChange::Repartitioned(_)))
+            || partitions.iter().any(|c| {
+                matches!(
+                    c,
+                    PartitionChange::Repartitioned(_) | PartitionChange::Own { review: true, .. }
+                )
+            })
         {
             Safety::NeedsReview
         } else {
@@ -1125,6 +1128,13 @@ pub enum PartitionChange {
     Rebound(String),
     /// Its own partition key changed: not done in place.
     Repartitioned(String),
+    /// Its own indexes, checks or foreign keys differ: what differs, and
+    /// whether an addition may fail on existing rows.
+    Own {
+        partition: String,
+        what: Vec<String>,
+        review: bool,
+    },
 }
 
 impl std::fmt::Display for PartitionChange {
@@ -1134,6 +1144,9 @@ impl std::fmt::Display for PartitionChange {
             Self::Dropped(name) => write!(f, "partition `{name}` dropped"),
             Self::Rebound(name) => write!(f, "partition `{name}` bound"),
             Self::Repartitioned(name) => write!(f, "partition `{name}` partition key"),
+            Self::Own {
+                partition, what, ..
+            } => write!(f, "partition `{partition}`: {}", what.join(", ")),
         }
     }
 }
@@ -1159,10 +1172,85 @@ pub fn partition_changes(old: &Entity, new: &Entity) -> Vec<PartitionChange> {
                 {
                     changes.push(PartitionChange::Rebound(after.table.clone()));
                 }
+                if let Some(own) = own_changes(before, after) {
+                    changes.push(own);
+                }
             }
         }
     }
     changes
+}
+
+/// How the indexes, checks and foreign keys of a partition's own differ
+/// from `before` to `after`, or `None` when they are the same (apart from
+/// spelling).
+fn own_changes(before: &Partition, after: &Partition) -> Option<PartitionChange> {
+    let mut what = Vec::new();
+    let mut review = false;
+    for index in &before.indexes {
+        match after.indexes.iter().find(|i| i.name == index.name) {
+            Some(other) if normalize::index_eq(other, index) => {}
+            Some(_) => {
+                what.push(format!("index `{}` changed", index.name));
+                review |= index.unique;
+            }
+            None => what.push(format!("index `{}` dropped", index.name)),
+        }
+    }
+    for index in &after.indexes {
+        if !before.indexes.iter().any(|i| i.name == index.name) {
+            what.push(format!("index `{}` added", index.name));
+            review |= index.unique;
+        }
+    }
+    let check_label = |check: &Check| {
+        check
+            .name
+            .as_ref()
+            .map_or_else(|| format!("`{}`", check.sql), |name| format!("`{name}`"))
+    };
+    for (from, to, verb) in [
+        (&before.checks, &after.checks, "dropped"),
+        (&after.checks, &before.checks, "added"),
+    ] {
+        for check in from {
+            if !to.iter().any(|c| own_check_eq(c, check)) {
+                what.push(format!("check {} {verb}", check_label(check)));
+                review |= verb == "added";
+            }
+        }
+    }
+    let relation_label = |relation: &Relation| match &relation.name {
+        Some(name) => format!("`{name}`"),
+        None => format!(
+            "({}) → `{}`",
+            relation.fields.join(", "),
+            relation.references.entity
+        ),
+    };
+    for (from, to, verb) in [
+        (&before.relations, &after.relations, "dropped"),
+        (&after.relations, &before.relations, "added"),
+    ] {
+        for relation in from {
+            if !to.iter().any(|r| normalize::relation_eq(r, relation)) {
+                what.push(format!("foreign key {} {verb}", relation_label(relation)));
+                review |= verb == "added";
+            }
+        }
+    }
+    (!what.is_empty()).then(|| PartitionChange::Own {
+        partition: after.table.clone(),
+        what,
+        review,
+    })
+}
+
+/// Two checks of a partition are the same: the same name (when both have
+/// one) and the same expression apart from spelling.
+pub fn own_check_eq(a: &Check, b: &Check) -> bool {
+    (a.name.is_none() || b.name.is_none() || a.name == b.name)
+        && normalize::Sql(a.sql.clone()) == normalize::Sql(b.sql.clone())
 }
 
 /// Two partition keys are the same apart from case and spacing

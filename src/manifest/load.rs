@@ -509,7 +509,16 @@ const INDEX_KEYS: &[&str] = &[
 const INDEX_PART_KEYS: &[&str] = &["field", "sql", "order", "collation"];
 const UNIQUE_KEYS: &[&str] = &["name", "fields"];
 const CHECK_KEYS: &[&str] = &["name", "sql"];
-const PARTITION_KEYS: &[&str] = &["table", "schema", "of", "bound", "partition_by"];
+const PARTITION_KEYS: &[&str] = &[
+    "table",
+    "schema",
+    "of",
+    "bound",
+    "partition_by",
+    "indexes",
+    "checks",
+    "relations",
+];
 const RELATION_KEYS: &[&str] = &[
     "name",
     "fields",
@@ -1914,13 +1923,7 @@ impl Reader {
         let table = self.table(node, path)?;
         let mut name = None;
         let mut bound = None;
-        let mut partition = Partition {
-            table: String::new(),
-            schema: None,
-            of: None,
-            bound: String::new(),
-            partition_by: None,
-        };
+        let mut partition = Partition::new(String::new(), String::new());
         for (key, node) in self.entries(table, path, PARTITION_KEYS, "a partition") {
             let child = key_path(path, key);
             match key {
@@ -1929,6 +1932,9 @@ impl Reader {
                 "of" => partition.of = self.non_empty_string(node, &child),
                 "bound" => bound = self.non_empty_string(node, &child),
                 "partition_by" => partition.partition_by = self.non_empty_string(node, &child),
+                "indexes" => partition.indexes = self.list(node, &child, Self::index),
+                "checks" => partition.checks = self.list(node, &child, Self::check),
+                "relations" => partition.relations = self.list(node, &child, Self::relation),
                 _ => {}
             }
         }

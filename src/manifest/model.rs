@@ -1480,6 +1480,51 @@ pub struct Partition {
     /// Its own partition key, when it is partitioned again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition_by: Option<String>,
+    /// Indexes made on this partition alone (not one of its parent's,
+    /// which PostgreSQL makes on every partition).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+    /// Check constraints of this partition alone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    /// Foreign keys of this partition alone, from its parent's fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub relations: Vec<Relation>,
+}
+
+impl Partition {
+    /// A partition `table` of its entity's table, with `bound` and nothing
+    /// of its own.
+    pub fn new(table: impl Into<String>, bound: impl Into<String>) -> Self {
+        Self {
+            table: table.into(),
+            schema: None,
+            of: None,
+            bound: bound.into(),
+            partition_by: None,
+            indexes: Vec::new(),
+            checks: Vec::new(),
+            relations: Vec::new(),
+        }
+    }
+
+    /// Whether it has indexes, checks or foreign keys of its own.
+    pub fn has_own_objects(&self) -> bool {
+        !(self.indexes.is_empty() && self.checks.is_empty() && self.relations.is_empty())
+    }
+
+    /// This partition as a table of its own: its table and schema, the
+    /// fields of `parent` (the entity it belongs to) and its own indexes,
+    /// checks and foreign keys.
+    pub fn as_entity(&self, parent: &Entity) -> Entity {
+        let mut entity = Entity::new(self.table.as_str());
+        entity.schema = self.schema.clone().or_else(|| parent.schema.clone());
+        entity.fields = parent.fields.clone();
+        entity.indexes = self.indexes.clone();
+        entity.checks = self.checks.clone();
+        entity.relations = self.relations.clone();
+        entity
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -287,7 +287,41 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
         line(out, &key(field_name), &field_table(field));
     }
 
-    for index in &entity.indexes {
+    write_indexes(out, &header, &entity.indexes);
+
+    for partition in &entity.partitions {
+        let _ = writeln!(out, "\n[[{header}.partitions]]");
+        line(out, "table", &string(&partition.table));
+        optional(out, "schema", partition.schema.as_deref());
+        optional(out, "of", partition.of.as_deref());
+        line(out, "bound", &string(&partition.bound));
+        optional(out, "partition_by", partition.partition_by.as_deref());
+        let partition_header = format!("{header}.partitions");
+        write_indexes(out, &partition_header, &partition.indexes);
+        write_checks(out, &partition_header, &partition.checks);
+        write_relations(out, &partition_header, &partition.relations);
+    }
+
+    for unique in &entity.uniques {
+        let _ = writeln!(out, "\n[[{header}.uniques]]");
+        optional(out, "name", unique.name.as_deref());
+        line(out, "fields", &strings(&unique.fields));
+    }
+
+    write_checks(out, &header, &entity.checks);
+
+    write_relations(out, &header, &entity.relations);
+
+    if !entity.rules.is_empty() {
+        let _ = writeln!(out, "\n[{header}.rules]");
+        for (action, rule) in entity.rules.iter() {
+            line(out, action, &string(rule));
+        }
+    }
+}
+
+fn write_indexes(out: &mut String, header: &str, indexes: &[Index]) {
+    for index in indexes {
         let _ = writeln!(out, "\n[[{header}.indexes]]");
         line(out, "name", &string(&index.name));
         let parts: Vec<String> = index.fields.iter().map(index_part).collect();
@@ -316,29 +350,18 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
             line(out, "with", &strings(&options.storage_parameters));
         }
     }
+}
 
-    for partition in &entity.partitions {
-        let _ = writeln!(out, "\n[[{header}.partitions]]");
-        line(out, "table", &string(&partition.table));
-        optional(out, "schema", partition.schema.as_deref());
-        optional(out, "of", partition.of.as_deref());
-        line(out, "bound", &string(&partition.bound));
-        optional(out, "partition_by", partition.partition_by.as_deref());
-    }
-
-    for unique in &entity.uniques {
-        let _ = writeln!(out, "\n[[{header}.uniques]]");
-        optional(out, "name", unique.name.as_deref());
-        line(out, "fields", &strings(&unique.fields));
-    }
-
-    for check in &entity.checks {
+fn write_checks(out: &mut String, header: &str, checks: &[Check]) {
+    for check in checks {
         let _ = writeln!(out, "\n[[{header}.checks]]");
         optional(out, "name", check.name.as_deref());
         line(out, "sql", &block_string(&check.sql));
     }
+}
 
-    for relation in &entity.relations {
+fn write_relations(out: &mut String, header: &str, relations: &[Relation]) {
+    for relation in relations {
         let _ = writeln!(out, "\n[[{header}.relations]]");
         optional(out, "name", relation.name.as_deref());
         line(out, "fields", &strings(&relation.fields));
@@ -361,13 +384,6 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
             line(out, "deferred", "true");
         } else if relation.deferrable {
             line(out, "deferrable", "true");
-        }
-    }
-
-    if !entity.rules.is_empty() {
-        let _ = writeln!(out, "\n[{header}.rules]");
-        for (action, rule) in entity.rules.iter() {
-            line(out, action, &string(rule));
         }
     }
 }

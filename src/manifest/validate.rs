@@ -199,12 +199,30 @@ impl Checker<'_> {
             }
             self.entity(name, entity, &path);
             let mut local = HashSet::new();
-            for (i, index) in entity.indexes.iter().enumerate() {
+            let own = entity.indexes.iter().enumerate().map(|(i, index)| {
                 let at = key_path(&index_path(&key_path(&path, "indexes"), i), "name");
+                (entity.schema.as_deref(), index, at)
+            });
+            let of_partitions = entity
+                .partitions
+                .iter()
+                .enumerate()
+                .flat_map(|(i, partition)| {
+                    let partition_path = index_path(&key_path(&path, "partitions"), i);
+                    let schema = partition.schema.as_deref().or(entity.schema.as_deref());
+                    partition.indexes.iter().enumerate().map(move |(j, index)| {
+                        let at = key_path(
+                            &index_path(&key_path(&partition_path, "indexes"), j),
+                            "name",
+                        );
+                        (schema, index, at)
+                    })
+                });
+            for (schema, index, at) in own.chain(of_partitions) {
                 let other = if per_table_index_names {
                     (!local.insert(index.name.as_str())).then_some(name.as_str())
                 } else {
-                    index_names.insert((entity.schema.as_deref(), index.name.as_str()), name)
+                    index_names.insert((schema, index.name.as_str()), name)
                 };
                 if let Some(other) = other {
                     self.push(
@@ -347,23 +365,32 @@ impl Checker<'_> {
             );
         }
         for (i, index) in entity.indexes.iter().enumerate() {
-            let at = index_path(&key_path(path, "indexes"), i);
-            if index.fields.is_empty() {
-                self.push(
-                    ProblemKind::InvalidValue,
-                    &key_path(&at, "fields"),
-                    format!("index `{}` has no fields", index.name),
-                    None,
+            self.index(
+                name,
+                entity,
+                index,
+                &index_path(&key_path(path, "indexes"), i),
+            );
+        }
+        // A partition's own indexes, checks and foreign keys are on its
+        // parent's fields.
+        for (i, partition) in entity.partitions.iter().enumerate() {
+            let at = index_path(&key_path(path, "partitions"), i);
+            for (j, index) in partition.indexes.iter().enumerate() {
+                self.index(
+                    name,
+                    entity,
+                    index,
+                    &index_path(&key_path(&at, "indexes"), j),
                 );
             }
-            for (j, part) in index.fields.iter().enumerate() {
-                // Index keys may name nested document fields (`dimensions.unit`).
-                if let IndexPart::Field { field, .. } = part
-                    && entity.field_at_path(field).is_none()
-                {
-                    let part_path = index_path(&key_path(&at, "fields"), j);
-                    self.known_field(name, entity, field, &part_path, "index");
-                }
+            for (j, relation) in partition.relations.iter().enumerate() {
+                self.relation(
+                    name,
+                    entity,
+                    relation,
+                    &index_path(&key_path(&at, "relations"), j),
+                );
             }
         }
         for (i, unique) in entity.uniques.iter().enumerate() {
@@ -397,6 +424,26 @@ impl Checker<'_> {
                 );
             }
             self.relation(name, entity, relation, &relation_path);
+        }
+    }
+
+    fn index(&mut self, name: &str, entity: &Entity, index: &Index, at: &str) {
+        if index.fields.is_empty() {
+            self.push(
+                ProblemKind::InvalidValue,
+                &key_path(at, "fields"),
+                format!("index `{}` has no fields", index.name),
+                None,
+            );
+        }
+        for (j, part) in index.fields.iter().enumerate() {
+            // Index keys may name nested document fields (`dimensions.unit`).
+            if let IndexPart::Field { field, .. } = part
+                && entity.field_at_path(field).is_none()
+            {
+                let part_path = index_path(&key_path(at, "fields"), j);
+                self.known_field(name, entity, field, &part_path, "index");
+            }
         }
     }
 

@@ -914,6 +914,21 @@ fn postgres_check_url_reports_each_engine_object_changed_by_hand() {
              CREATE UNIQUE INDEX index_invoices_on_user_id_and_total ON public.invoices (user_id, total)",
             "index_invoices_on_user_id_and_total",
         ),
+        // A partition's own index dropped, one made, its own check and
+        // foreign key dropped.
+        ("DROP INDEX public.index_events_2025_on_kind", "events"),
+        (
+            "CREATE INDEX index_events_default_on_kind ON public.events_default (kind)",
+            "events",
+        ),
+        (
+            "ALTER TABLE public.events_2025 DROP CONSTRAINT events_2025_id_positive",
+            "events",
+        ),
+        (
+            "ALTER TABLE public.events_default DROP CONSTRAINT fk_events_default_user",
+            "events",
+        ),
         // Partitioning: a partition added, one dropped, one attached with
         // another bound, a sub-partition added.
         (

@@ -546,6 +546,38 @@ async fn postgres_structure_sql_round_trips_through_a_fresh_database() {
         events.indexes.iter().map(|i| &i.name).collect::<Vec<_>>(),
         ["index_events_on_user_id"]
     );
+    // What partitions have of their own; the parent's index and foreign
+    // key, which PostgreSQL copies to every partition, are not repeated.
+    let names = |names: Vec<&str>| names.join(" ");
+    let own: Vec<String> = events
+        .partitions
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: indexes [{}] checks [{}] foreign keys [{}]",
+                p.table,
+                names(p.indexes.iter().map(|i| i.name.as_str()).collect()),
+                names(p.checks.iter().filter_map(|c| c.name.as_deref()).collect()),
+                names(
+                    p.relations
+                        .iter()
+                        .filter_map(|r| r.name.as_deref())
+                        .collect()
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(
+        own,
+        [
+            "events_2024: indexes [] checks [] foreign keys []",
+            "events_2025: indexes [index_events_2025_on_kind] checks [events_2025_id_positive] \
+             foreign keys []",
+            "events_default: indexes [] checks [] foreign keys [fk_events_default_user]",
+            "events_2024_other: indexes [] checks [] foreign keys []",
+            "events_2024_signup: indexes [] checks [] foreign keys []",
+        ]
+    );
     assert_eq!(
         source.entities["api_keys"].partition_by.as_deref(),
         Some("HASH (id)")
@@ -1406,4 +1438,81 @@ fn every_imported_schema_creates_a_postgres_and_a_mysql_database() {
             let _ = name;
         }
     });
+}
+
+/// A plan between two manifests that differ only in what partitions have
+/// of their own: indexes dropped, rebuilt and made, checks and foreign keys
+/// dropped and added. Applied, the database reads back as the new manifest;
+/// the down script gives the old one back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_plan_changes_what_partitions_have_of_their_own() {
+    use baas::manifest::{Check, Index, IndexPart, Relation, RelationTarget};
+    let Some((database, before)) = pg_source("partition_own", &structure_sql()).await else {
+        return;
+    };
+    let mut after = before.clone();
+    let events = after.entities.get_mut("events").unwrap();
+    let partition = |events: &mut baas::manifest::Entity, table: &str| {
+        let found = events.partitions.iter().position(|p| p.table == table);
+        found.unwrap_or_else(|| panic!("no partition {table}"))
+    };
+    // events_2025: its index rebuilt on another key, its check dropped.
+    let at = partition(events, "events_2025");
+    events.partitions[at].indexes[0].fields = vec![IndexPart::field("user_id")];
+    events.partitions[at].checks.clear();
+    // events_default: its foreign key dropped; a unique index and a check.
+    let at = partition(events, "events_default");
+    events.partitions[at].relations.clear();
+    events.partitions[at].indexes.push(Index {
+        unique: true,
+        ..index("index_events_default_on_id", "id")
+    });
+    events.partitions[at].checks.push(Check {
+        name: Some("events_default_kind_set".into()),
+        sql: "(kind)::text <> ''::text".into(),
+    });
+    // A sub-partition's own foreign key.
+    let at = partition(events, "events_2024_signup");
+    events.partitions[at].relations.push(Relation {
+        name: Some("fk_signup_user".into()),
+        fields: vec!["user_id".into()],
+        references: RelationTarget {
+            entity: "users".into(),
+            fields: vec!["id".into()],
+        },
+        ..before.entities["events"].relations[0].clone()
+    });
+    assert!(baas::manifest::validate(&after).is_empty());
+
+    let changes = diff(&before, &after);
+    assert_eq!(changes.len(), 1, "{}", show(&changes));
+    assert_eq!(
+        changes[0].reason,
+        "`events`: partition `events_2025`: index `index_events_2025_on_kind` changed, check \
+         `events_2025_id_positive` dropped, partition `events_default`: index \
+         `index_events_default_on_id` added, check `events_default_kind_set` added, foreign key \
+         `fk_events_default_user` dropped, partition `events_2024_signup`: foreign key \
+         `fk_signup_user` added"
+    );
+    let plan = render(Target::Postgres, &before, &after, &changes).unwrap();
+    pg::apply(&database, &plan.up).await;
+    let changed = pg::introspect(&database).await;
+    let left = diff(&after, &changed);
+    assert!(left.is_empty(), "{}\n{}", show(&left), plan.up.to_sql());
+    pg::apply(&database, &plan.down).await;
+    let back = pg::introspect(&database).await;
+    let left = diff(&before, &back);
+    assert!(left.is_empty(), "{}\n{}", show(&left), plan.down.to_sql());
+}
+
+fn index(name: &str, field: &str) -> baas::manifest::Index {
+    baas::manifest::Index {
+        name: name.into(),
+        fields: vec![baas::manifest::IndexPart::field(field)],
+        unique: false,
+        predicate: None,
+        method: None,
+        expire_after_seconds: None,
+        options: Default::default(),
+    }
 }

@@ -184,7 +184,7 @@ async fn pagila_introspects_faithfully() {
     }
 
     // Every foreign key. Those declared on the partitions of `payment` are
-    // not relations of any entity (the ledger counts them).
+    // the partitions' own (below).
     assert_eq!(
         relations(manifest),
         vec![
@@ -419,17 +419,61 @@ async fn pagila_introspects_faithfully() {
             .all(|index| !index.name.ends_with("_pkey"))
     );
 
-    // The ledger: the partitions and the sequences behind the serial
-    // columns. Triggers, functions, the aggregate and the domains are
-    // carried in `[postgres]`.
+    // Each partition of `payment` but the last carries its own two
+    // `idx_fk_` indexes, its `_customer_id_idx` index and its three foreign
+    // keys; the primary key attached to the parent's stays the parent's.
+    let payment = entity(manifest, "payment");
+    assert_eq!(payment.partitions.len(), 7);
+    let last = &payment.partitions[6];
+    assert_eq!(last.table, "payment_p2022_07");
+    assert!(!last.has_own_objects());
+    for partition in &payment.partitions[..6] {
+        let table = partition.table.as_str();
+        let indexes: Vec<&str> = partition.indexes.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(
+            indexes,
+            [
+                format!("idx_fk_{table}_customer_id"),
+                format!("idx_fk_{table}_staff_id"),
+                format!("{table}_customer_id_idx"),
+            ],
+            "{table}"
+        );
+        let keys: Vec<String> = partition
+            .relations
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}({}) -> {}",
+                    r.name.as_deref().unwrap_or("?"),
+                    r.fields.join(","),
+                    r.references.entity
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                format!("{table}_customer_id_fkey(customer_id) -> customer"),
+                format!("{table}_rental_id_fkey(rental_id) -> rental"),
+                format!("{table}_staff_id_fkey(staff_id) -> staff"),
+            ],
+            "{table}"
+        );
+        assert!(partition.checks.is_empty(), "{table}");
+    }
+
+    // The ledger: the sequences behind the serial columns. Triggers,
+    // functions, the aggregate and the domains are carried in `[postgres]`,
+    // the partitions' own indexes and foreign keys on the partitions.
     let kinds = ledger_kinds(&introspection);
     let count = |kind: &str| kinds.iter().filter(|(_, k)| k == kind).count();
     assert_eq!(count("trigger"), 0);
     assert_eq!(count("sequence"), 13);
-    assert_eq!(count("partition"), 1);
+    assert_eq!(count("partition"), 0);
     assert_eq!(count("function"), 0);
     assert_eq!(count("domain"), 0);
-    assert_eq!(introspection.ledger.len(), 14, "{kinds:#?}");
+    assert_eq!(introspection.ledger.len(), 13, "{kinds:#?}");
     let carried: Vec<String> = manifest
         .postgres
         .objects
@@ -480,12 +524,6 @@ async fn pagila_introspects_faithfully() {
         "{:#?}",
         payment.partitions
     );
-    let partition = ledger_entry(&introspection, "partition", "payment");
-    assert!(
-        partition.message.contains("18 foreign keys"),
-        "{}",
-        partition.message
-    );
     let year = manifest.postgres.object("domain public.year").unwrap();
     assert!(year.sql.contains("VALUE >= 1901"), "{}", year.sql);
 
@@ -518,7 +556,7 @@ async fn pagila_introspects_faithfully() {
     assert_eq!(report["counts"]["relations"], 18);
     assert_eq!(report["counts"]["enums"], 1);
     assert_eq!(report["lossy"], true);
-    assert_eq!(report["ledger"].as_array().unwrap().len(), 14);
+    assert_eq!(report["ledger"].as_array().unwrap().len(), 13);
     let written = std::fs::read_to_string(project.path().join("out/baas.toml")).unwrap();
     assert!(!written.contains("pagilaHunter2"), "{written}");
     let expected_url = format!(
@@ -1351,4 +1389,86 @@ async fn pg_dump_output_imports_to_the_manifest_of_the_live_database() {
         entity(&live, "people").fields["j"].default,
         "a typed default reads as the server prints it"
     );
+}
+
+/// A partition's own indexes, checks and foreign keys are read and checked
+/// like an entity's: an unknown field or target is reported at its line and
+/// column, an index name taken by an entity's index is a duplicate, and a
+/// valid manifest survives a save and a load unchanged.
+#[test]
+fn partition_own_objects_are_validated_at_their_place_and_round_trip() {
+    let manifest = |own: &str| {
+        format!(
+            "[manifest]\nformat = 1\nversion = 1\n\n[entities.users]\n[entities.users.fields]\nid = {{ type = \
+             \"int64\" }}\n\n[entities.events]\nprimary_key = [\"id\", \"at\"]\npartition_by = \
+             \"RANGE (at)\"\n\n[entities.events.fields]\nid = {{ type = \"int64\" }}\nat = {{ type \
+             = \"timestamptz\" }}\nuser_id = {{ type = \"int64\", nullable = true }}\n\n\
+             [[entities.events.indexes]]\nname = \"events_at\"\nfields = [\"at\"]\n\n\
+             [[entities.events.partitions]]\ntable = \"events_2025\"\nbound = \"FOR VALUES FROM \
+             ('2025-01-01') TO ('2026-01-01')\"\n{own}"
+        )
+    };
+    let valid = manifest(
+        "\n[[entities.events.partitions.indexes]]\nname = \"events_2025_user\"\nfields = \
+         [\"user_id\"]\n\n[[entities.events.partitions.checks]]\nname = \"positive\"\nsql = \"id > \
+         0\"\n\n[[entities.events.partitions.relations]]\nfields = [\"user_id\"]\nreferences = { \
+         entity = \"users\", fields = [\"id\"] }\n",
+    );
+    let loaded = baas::manifest::load_str(Path::new("baas.toml"), valid)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .manifest;
+    let partition = &loaded.entities["events"].partitions[0];
+    assert_eq!(
+        (
+            partition.indexes.len(),
+            partition.checks.len(),
+            partition.relations.len()
+        ),
+        (1, 1, 1)
+    );
+    let saved = baas::manifest::to_toml(&loaded);
+    let again = baas::manifest::load_str(Path::new("baas.toml"), saved.clone())
+        .unwrap_or_else(|e| panic!("{e}\n{saved}"))
+        .manifest;
+    assert_eq!(again, loaded, "{saved}");
+
+    // Each problem is placed at the last occurrence of `place` (1-based
+    // line:column).
+    for (own, expected, place) in [
+        (
+            "\n[[entities.events.partitions.indexes]]\nname = \"x\"\nfields = [\"usr_id\"]\n",
+            "index of entity `events` names unknown field `usr_id`",
+            "\"usr_id\"",
+        ),
+        (
+            "\n[[entities.events.partitions.relations]]\nfields = [\"user_id\"]\nreferences = { \
+             entity = \"user\", fields = [\"id\"] }\n",
+            "references unknown entity `user`",
+            "\"user\"",
+        ),
+        (
+            "\n[[entities.events.partitions.indexes]]\nname = \"events_at\"\nfields = [\"id\"]\n",
+            "index name `events_at` is used twice",
+            "name = \"events_at\"",
+        ),
+        (
+            "\n[[entities.events.partitions.checks]]\nname = \"c\"\n",
+            "check constraint has no `sql`",
+            "[[entities.events.partitions.checks]]",
+        ),
+    ] {
+        let text = manifest(own);
+        let offset = text.rfind(place).unwrap();
+        let line = text[..offset].matches('\n').count() + 1;
+        let column = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1) + 1;
+        let error = baas::manifest::load_str(Path::new("baas.toml"), text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {own}"));
+        let shown = error.to_string();
+        assert!(shown.contains(expected), "{own}: {shown}");
+        assert!(
+            shown.contains(&format!("at {line}:{column}")),
+            "{own}: not at {line}:{column}: {shown}"
+        );
+    }
 }

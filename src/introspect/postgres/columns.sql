@@ -1,6 +1,7 @@
--- Columns of the tables, views and materialized views of the requested
--- schemas ($1) (not of partitions: they repeat their parent's), with their
--- defaults, the sequence a default calls, and comments.
+-- Columns of the tables, partitions, views and materialized views of the
+-- requested schemas ($1) (a partition's columns name the keys of its own
+-- indexes and constraints), with their defaults, the sequence a default calls,
+-- and comments.
 SELECT a.attrelid::int8 AS relation,
        a.attnum AS position,
        a.attname::text AS name,
@@ -37,7 +38,6 @@ SELECT a.attrelid::int8 AS relation,
          ON d.classoid = 'pg_class'::regclass AND d.objoid = a.attrelid AND d.objsubid = a.attnum
  WHERE n.nspname = ANY ($1::text[])
    AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-   AND NOT c.relispartition
    AND a.attnum > 0
    AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum

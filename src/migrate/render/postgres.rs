@@ -447,6 +447,9 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     // 2. Foreign keys that go away, or that block a drop.
     PostgresRenderer.drop_foreign_keys(cx, &plan.dropped_relations, &mut out);
 
+    // The foreign keys of partitions that would block a drop.
+    drop_partition_foreign_keys(cx, &plan.dropped, &mut out);
+
     // 3. Indexes, uniques, checks and keys that go away from tables that stay.
     for (name, kind) in plan.changes_of_altered(cx) {
         let Some(old) = cx.old_entity(&name) else {
@@ -604,8 +607,22 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
         PostgresRenderer.rename_columns(cx, name, old, new, &mut out);
     }
 
-    // 7. New tables.
+    // 7. New tables; then what their partitions have of their own, the
+    // foreign keys waiting in `later` until every table exists.
     PostgresRenderer.create_tables(cx, &plan.created, &mut out);
+    let mut later = Vec::new();
+    let after = cx.after;
+    for name in &plan.created {
+        let Some(entity) = after.entities.get(name) else {
+            continue;
+        };
+        if is_view(entity) {
+            continue;
+        }
+        for partition in &entity.partitions {
+            partition_objects(cx, name, entity, partition, None, &mut out, &mut later);
+        }
+    }
 
     // 8. Columns of tables that stay, and their partitions.
     for name in plan.altered.clone() {
@@ -614,7 +631,7 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             && !is_view(new)
         {
             let (old, new) = (old.clone(), new.clone());
-            alter_partitions(cx, &old, &new, &mut out);
+            alter_partitions(cx, &name, &old, &new, &mut out, &mut later);
         }
     }
 
@@ -671,6 +688,9 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
 
     // 11. Foreign keys, once every table exists.
     PostgresRenderer.add_foreign_keys(cx, &plan.added_relations, &mut out);
+
+    // The foreign keys of partitions.
+    out.append(&mut later);
 
     // 11b. Engine objects that use tables, and sequence owners.
     objects.creates(cx, 1, &mut out);
@@ -1213,11 +1233,118 @@ fn create_partition(entity: &Entity, partition: &Partition) -> Statement {
     ))
 }
 
+/// The foreign keys of partitions that belong to a table of `dropped` or
+/// reference one: dropped before the tables, which drop in any order.
+fn drop_partition_foreign_keys(cx: &Cx<'_>, dropped: &[String], out: &mut Vec<Statement>) {
+    for (name, entity) in &cx.before.entities {
+        for partition in &entity.partitions {
+            let own = partition.as_entity(entity);
+            for relation in &own.relations {
+                if dropped.contains(name) || dropped.contains(&relation.references.entity) {
+                    out.push(Statement::new(format!(
+                        "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
+                        table(&own),
+                        quote(&relation_name(&own, relation))
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// The indexes and checks `partition` of `entity` has of its own, after
+/// the partition is made, and its foreign keys in `later` (once every
+/// table exists). With `before` (the partition in the old manifest), only
+/// what differs from it, what it alone has dropped first.
+fn partition_objects(
+    cx: &mut Cx<'_>,
+    entity_name: &str,
+    entity: &Entity,
+    partition: &Partition,
+    before: Option<(&Entity, &Partition)>,
+    out: &mut Vec<Statement>,
+    later: &mut Vec<Statement>,
+) {
+    use crate::diff::{index_eq, own_check_eq, relation_eq};
+    let own = partition.as_entity(entity);
+    let old = before.map(|(entity, partition)| partition.as_entity(entity));
+    let empty = Entity::new("");
+    let old = old.as_ref().unwrap_or(&empty);
+    let here = format!("{entity_name}.{}", partition.table);
+    for (position, check) in old.checks.iter().enumerate() {
+        if !own.checks.iter().any(|c| own_check_eq(c, check)) {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
+                table(old),
+                quote(&check_name(old, position))
+            )));
+        }
+    }
+    for relation in &old.relations {
+        if !own.relations.iter().any(|r| relation_eq(r, relation)) {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
+                table(old),
+                quote(&relation_name(old, relation))
+            )));
+        }
+    }
+    for index in &old.indexes {
+        if !own
+            .indexes
+            .iter()
+            .any(|i| i.name == index.name && index_eq(i, index))
+        {
+            out.push(Statement::new(format!(
+                "DROP INDEX IF EXISTS {}",
+                qualified_index(old, &index.name)
+            )));
+        }
+    }
+    for index in &own.indexes {
+        if !old
+            .indexes
+            .iter()
+            .any(|i| i.name == index.name && index_eq(i, index))
+            && let Some(statement) =
+                PostgresRenderer.create_index(cx, cx.after, entity_name, &own, index)
+        {
+            out.push(statement);
+        }
+    }
+    for (position, check) in own.checks.iter().enumerate() {
+        if !old.checks.iter().any(|c| own_check_eq(c, check))
+            && let Some(text) = PostgresRenderer.check_sql(cx, cx.after, &here, &check.sql)
+        {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({text})",
+                table(&own),
+                quote(&check_name(&own, position))
+            )));
+        }
+    }
+    for relation in &own.relations {
+        if !old.relations.iter().any(|r| relation_eq(r, relation))
+            && let Some(statement) =
+                PostgresRenderer.add_foreign_key(cx, cx.after, &here, &own, relation)
+        {
+            later.push(statement);
+        }
+    }
+}
+
 /// The statements that take the partitions of a table that stays from
 /// `old` to `new`: sub-partitions dropped before their parents, the others
 /// created parents first, a changed bound detached and attached again
 /// (rows kept).
-fn alter_partitions(cx: &mut Cx<'_>, old: &Entity, new: &Entity, out: &mut Vec<Statement>) {
+fn alter_partitions(
+    cx: &mut Cx<'_>,
+    name: &str,
+    old: &Entity,
+    new: &Entity,
+    out: &mut Vec<Statement>,
+    later: &mut Vec<Statement>,
+) {
     use crate::diff::{PartitionChange, partition_changes, partition_key_eq};
     if !partition_key_eq(&old.partition_by, &new.partition_by) {
         cx.lossy(format!(
@@ -1231,6 +1358,7 @@ fn alter_partitions(cx: &mut Cx<'_>, old: &Entity, new: &Entity, out: &mut Vec<S
     }
     let find =
         |entity: &Entity, name: &str| entity.partitions.iter().find(|p| p.table == name).cloned();
+    let entity_name = name;
     for change in partition_changes(old, new) {
         match change {
             PartitionChange::Dropped(name) => {
@@ -1250,6 +1378,14 @@ fn alter_partitions(cx: &mut Cx<'_>, old: &Entity, new: &Entity, out: &mut Vec<S
             PartitionChange::Added(name) => {
                 if let Some(partition) = find(new, &name) {
                     out.push(create_partition(new, &partition));
+                    partition_objects(cx, entity_name, new, &partition, None, out, later);
+                }
+            }
+            PartitionChange::Own { partition, .. } => {
+                if let (Some(before), Some(after)) = (find(old, &partition), find(new, &partition))
+                {
+                    let before = (old, &before);
+                    partition_objects(cx, entity_name, new, &after, Some(before), out, later);
                 }
             }
             PartitionChange::Rebound(name) => {

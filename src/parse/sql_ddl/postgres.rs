@@ -1060,11 +1060,16 @@ impl Schema {
         child: &ObjectName,
         bound: Option<String>,
     ) {
-        let parent_oid = self
+        let parent_relation = self
             .relations
             .iter()
-            .find(|r| r.row.schema == parent.0 && r.row.name == parent.1)
-            .map(|r| r.row.oid);
+            .find(|r| r.row.schema == parent.0 && r.row.name == parent.1);
+        let parent_oid = parent_relation.map(|r| r.row.oid);
+        // `CREATE TABLE child PARTITION OF parent` lists no columns: they
+        // are its parent's, which its own indexes and constraints name.
+        let parent_columns = parent_relation
+            .map(|r| r.columns.clone())
+            .unwrap_or_default();
         let parent_name = if parent.0 == FIRST_SCHEMA {
             quote_identifier(&parent.1)
         } else {
@@ -1076,6 +1081,13 @@ impl Schema {
         };
         if let (Some(parent_oid), Some(relation)) = (parent_oid, self.relation_mut(child)) {
             relation.row.is_partition = true;
+            if relation.columns.is_empty() {
+                let oid = relation.row.oid;
+                relation.columns = parent_columns;
+                for column in &mut relation.columns {
+                    column.relation = oid;
+                }
+            }
             relation.row.parents = vec![parent_oid];
             relation.row.parent_names = vec![parent_name];
             // `pg_get_expr` prints `WITH (modulus 2, remainder 0)` in lower case.
