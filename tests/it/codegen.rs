@@ -903,3 +903,101 @@ fn the_typescript_client_talks_to_a_running_server() {
         "/api/_openapi.json differs from `baas codegen openapi`"
     );
 }
+
+/// The generated client's `tenant` option and `forTenant`, by header and
+/// by path prefix, against a server of file tenants: each client sees
+/// only its tenant's rows.
+const TENANT_E2E: &str = r#"import { createClient } from "./sdk/index.js";
+import { createClient as createByPath } from "./sdk_path/index.js";
+declare const process: { argv: string[] };
+
+function check(condition: boolean, message: string): void {
+  if (!condition) {
+    throw new Error(`check failed: ${message}`);
+  }
+}
+
+const url = process.argv[2] ?? "";
+const headers = { apikey: process.argv[3] ?? "" };
+const acme = createClient({ url, headers, tenant: "acme" });
+const globex = acme.forTenant("globex");
+await acme.from("note").create({ title: "acme note" });
+await globex.from("note").create({ title: "globex note" });
+const titles = async (rows: Promise<{ data: { title: string }[] }>) => JSON.stringify((await rows).data.map((r) => r.title));
+check((await titles(acme.from("note").list())) === '["acme note"]', "acme by header");
+check((await titles(globex.from("note").list())) === '["globex note"]', "globex by header");
+const byPath = createByPath({ url, headers, tenant: "globex" });
+check((await titles(byPath.from("note").list())) === '["globex note"]', "globex by path");
+check((await titles(byPath.forTenant("acme").from("note").list())) === '["acme note"]', "acme by path");
+console.log("tenant e2e: ok");
+"#;
+
+#[test]
+fn the_typescript_client_names_its_tenant_by_header_or_path() {
+    let Some(tools) = tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let text = crate::tenancy::tenant_manifest("", "file");
+    std::fs::write(dir.path().join("baas.toml"), &text).unwrap();
+    let env = [
+        ("JWT_SECRET", crate::tenancy::SECRET),
+        ("BAAS_SERVICE_KEY", crate::tenancy::SERVICE_KEY),
+    ];
+    crate::tenancy::run_ok(
+        dir.path(),
+        &env,
+        &["migrate", "plan", "--name", "init", "--dialect", "sqlite"],
+    );
+    for slug in ["acme", "globex"] {
+        crate::tenancy::create_tenant(dir.path(), &env, slug);
+    }
+    let load = |text: String| {
+        baas::manifest::load_str(Path::new("baas.toml"), text)
+            .unwrap()
+            .manifest
+    };
+    let client = dir.path().join("client");
+    write(&load(text.clone()), Target::Ts, &client.join("sdk"));
+    let by_path = text.replace(
+        "resolve = [\"claim:tenant\", \"header:x-tenant\", \"path\"]",
+        "resolve = [\"path\"]",
+    );
+    write(&load(by_path), Target::Ts, &client.join("sdk_path"));
+    let generated = std::fs::read_to_string(client.join("sdk/client.ts")).unwrap();
+    assert!(generated.contains("headers[\"x-tenant\"]"), "{generated}");
+    std::fs::write(client.join("e2e.ts"), TENANT_E2E).unwrap();
+    std::fs::write(client.join("package.json"), r#"{ "type": "module" }"#).unwrap();
+    let tsconfig = serde_json::json!({
+        "compilerOptions": {
+            "target": "ES2022", "module": "ES2022", "moduleResolution": "bundler",
+            "lib": ["ES2022", "DOM"], "types": [], "strict": true,
+            "noUncheckedIndexedAccess": true, "outDir": "build", "skipLibCheck": true,
+        },
+        "files": ["e2e.ts"],
+    });
+    std::fs::write(client.join("tsconfig.json"), tsconfig.to_string()).unwrap();
+    let output = Command::new(&tools.tsc)
+        .args(["-p", "tsconfig.json"])
+        .current_dir(&client)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let server = crate::auth::AuthServer::start_in(dir, &env);
+    let output = Command::new("node")
+        .arg("build/e2e.js")
+        .arg(server.url(""))
+        .arg(crate::tenancy::SERVICE_KEY)
+        .current_dir(&client)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success()
+            && String::from_utf8_lossy(&output.stdout).contains("tenant e2e: ok"),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
