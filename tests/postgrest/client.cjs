@@ -187,6 +187,25 @@ async function reads() {
   await call('rpc', rest.rpc('hello'), (a) => {
     isError(a, 404, 'PGRST202');
   });
+  await call('json path select and text filter', rest.from('book').select('id, metadata->>series').eq('metadata->>series', 'Earthsea'), (a) => {
+    ok(a);
+    assert.deepEqual(a.data, [{ id: 1, series: 'Earthsea' }]);
+  });
+  await call('json path array index, alias, not is null', rest.from('book').select('id, first:metadata->awards->0').not('metadata->awards', 'is', null), (a) => {
+    ok(a);
+    assert.deepEqual(a.data, [{ id: 2, first: 'Hugo' }]);
+  });
+  await call('json path compared as json', rest.from('book').select('id').gt('metadata->volume', 0), (a) => {
+    ok(a);
+    assert.deepEqual(ids(a.data), [1]);
+  });
+  await call('json path order', rest.from('book').select('id').order('metadata->>series', { ascending: false, nullsFirst: false }).order('id').limit(2), (a) => {
+    ok(a);
+    assert.deepEqual(ids(a.data), [1, 2]);
+  });
+  await call('json path into a non-json column', rest.from('book').select('id').eq('title->>x', 'y'), (a) => {
+    isError(a, 400, 'PGRST100');
+  });
 }
 
 async function writes() {
