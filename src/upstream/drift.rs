@@ -6,8 +6,9 @@
 //! upstream has and baas.toml does not, "drop field" one baas.toml serves
 //! and the upstream no longer has. Only what an import can know is
 //! compared: entities with their fields, types, keys and relations, enums,
-//! the operations (by method and path, with their action, entity, query
-//! parameters, pagination, rows key and error pointer) and the base URL.
+//! the operations (by method and path, or GraphQL root field, with their
+//! action, entity, query parameters, pagination, rows key, error pointer
+//! and GraphQL signature) and the base URL.
 //! Rules, comments and the like are baas's own and never drift.
 //!
 //! Operations are reported as `add_object` / `drop_object` /
@@ -64,7 +65,7 @@ pub fn drift(manifest: &Manifest, upstream: &Manifest) -> Vec<Change> {
         api.map(|api| api.operations.as_slice())
             .unwrap_or_default()
             .iter()
-            .map(|op| ((op.path.clone(), op.method.clone()), op.clone()))
+            .map(|op| ((op.path.clone(), operation_name(op)), op.clone()))
             .collect()
     };
     let before = operations(served);
@@ -187,6 +188,36 @@ fn reworded(mut change: Change) -> Change {
 }
 
 /// How one operation changed, in words; empty when it did not.
+/// An operation's method, or for a GraphQL one (all posted to one path)
+/// its root field: `query books`.
+fn operation_name(operation: &Operation) -> String {
+    match &operation.graphql {
+        Some(graphql) => format!("{} {}", graphql.operation, graphql.field),
+        None => operation.method.clone(),
+    }
+}
+
+/// A GraphQL field's signature: `books(where: BookFilter, first: Int): BookConnection!`
+/// and the input fields it takes.
+fn graphql_text(operation: &Operation) -> Option<String> {
+    let graphql = operation.graphql.as_ref()?;
+    let arguments: Vec<String> = graphql
+        .arguments
+        .iter()
+        .map(|(name, ty)| format!("{name}: {ty}"))
+        .collect();
+    let mut text = format!(
+        "{}({}): {}",
+        graphql.field,
+        arguments.join(", "),
+        graphql.returns
+    );
+    if !graphql.input_fields.is_empty() {
+        text.push_str(&format!(" input {{ {} }}", graphql.input_fields.join(", ")));
+    }
+    Some(text)
+}
+
 fn operation_changes(old: &Operation, new: &Operation) -> Vec<String> {
     let mut what = Vec::new();
     let shown = |value: Option<String>| value.unwrap_or_else(|| "none".to_owned());
@@ -208,6 +239,7 @@ fn operation_changes(old: &Operation, new: &Operation) -> Vec<String> {
     );
     compare("rows", old.rows.clone(), new.rows.clone());
     compare("error", old.error.clone(), new.error.clone());
+    compare("graphql", graphql_text(old), graphql_text(new));
     let added: Vec<&str> = new
         .query
         .iter()

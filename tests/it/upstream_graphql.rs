@@ -273,6 +273,24 @@ fn a_graphql_server_is_introspected_read_written_and_filtered_through_baas() {
     assert_eq!(api.operations, file.api.as_ref().unwrap().operations);
     assert_eq!(live.entities, file.entities);
 
+    // No drift against the endpoint; a field whose signature changed is.
+    support::baas(dir.path())
+        .args(["check", "--url", &endpoint])
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(&manifest_path).unwrap();
+    let drifted = text.replacen(r#"returns = "Book!""#, r#"returns = "BookPayload!""#, 1);
+    assert_ne!(text, drifted);
+    std::fs::write(&manifest_path, &drifted).unwrap();
+    let output = support::baas(dir.path())
+        .args(["check", "--url", &endpoint])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("mutation createBook"), "{stdout}");
+    std::fs::write(&manifest_path, &text).unwrap();
+
     let served = Served::start(dir.path(), &[], &[]);
     // Reads passed on: the first page, one row, no row.
     let (status, filtered, body) = served.get("/api/Book?limit=3");
