@@ -1193,7 +1193,7 @@ fn group_item(
             continue;
         }
         if let Some(field) = entity.field_at_path(&path)
-            && (next == "not" || Op::parse(unmodified(next)).is_some())
+            && (next == "not" || next == "isdistinct" || Op::parse(unmodified(next)).is_some())
         {
             let rest = segments[split..].join(".");
             return shorthand(manifest, &path, field, &rest, true, &path);

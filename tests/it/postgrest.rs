@@ -1427,3 +1427,52 @@ async fn lists_answer_csv_when_asked_and_406_for_other_media() {
         "None of these media types are available: application/xml, text/html"
     );
 }
+
+/// Every operator inside `or=(...)`/`and=(...)` groups, `isdistinct` and
+/// `not.` forms too, nested, on `router` (any engine over the example).
+pub async fn operators_inside_groups(router: &Router) {
+    let cases: &[(&str, &[i64])] = &[
+        ("and=(pages.isdistinct.183,genre.eq.fiction)", &[2, 3, 4]),
+        ("or=(pages.not.isdistinct.183,id.eq.5)", &[1, 5]),
+        ("or=(title.imatch.^the,keywords.cs.{poems})", &[2, 5]),
+        (
+            "or=(not.and(id.lt.3,pages.isdistinct.183),id.eq.1)",
+            &[1, 3, 4, 5],
+        ),
+        ("and=(id.not.in.(1,2),title.not.like.*Cities*)", &[4, 5]),
+        (
+            "or=(in_stock.is.false,and(pages.not.is.null,pages.gte.260))",
+            &[2, 3, 4],
+        ),
+        (
+            "and=(or(pages.isdistinct.304,id.eq.2),title.ilike.*the*)",
+            &[2],
+        ),
+    ];
+    for (query, expected) in cases {
+        let answer = get(
+            router,
+            &format!("/rest/v1/book?select=id&order=id&{query}"),
+            &[],
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{query}: {}", answer.body);
+        assert_eq!(ids(&answer), *expected, "{query}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operators_inside_groups_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    operators_inside_groups(&example(dir.path())).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operators_inside_groups_on_postgres() {
+    let Some(database) =
+        crate::support::postgres::TempDatabase::create_async("pg_pgrst_groups").await
+    else {
+        return;
+    };
+    operators_inside_groups(&example_on_postgres(&database).await).await;
+}
