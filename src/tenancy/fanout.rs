@@ -145,6 +145,11 @@ pub struct Report {
     pub modified: Vec<String>,
     /// Applied, but without a folder.
     pub missing_file: Vec<String>,
+    /// Steps that brought the tenant up to the manifest directly (a file
+    /// tenant made without a migrations folder), by id: they have no
+    /// folder by design, and are not missing ones.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub synced: Vec<String>,
     /// The newest applied migration's number.
     pub version: Option<i64>,
 }
@@ -349,6 +354,9 @@ async fn locked(
 
 fn report(migrations: &[Migration], applied: &[AppliedMigration], done: Vec<String>) -> Report {
     let rows = history::status(migrations, applied);
+    let synced = |row: &&history::StatusRow| {
+        row.state == State::MissingFile && row.name == crate::migrate::sync::STEP_NAME
+    };
     let of = |state: State| -> Vec<String> {
         rows.iter()
             .filter(|r| r.state == state)
@@ -360,7 +368,16 @@ fn report(migrations: &[Migration], applied: &[AppliedMigration], done: Vec<Stri
         applied: applied.len(),
         pending: of(State::Pending),
         modified: of(State::Modified),
-        missing_file: of(State::MissingFile),
+        missing_file: rows
+            .iter()
+            .filter(|r| r.state == State::MissingFile && !synced(r))
+            .map(history::StatusRow::id)
+            .collect(),
+        synced: rows
+            .iter()
+            .filter(synced)
+            .map(history::StatusRow::id)
+            .collect(),
         version: applied.iter().map(|a| i64::from(a.number)).max(),
     }
 }

@@ -525,6 +525,27 @@ fn migrate_plan_writes_sqlite_for_file_tenants_without_a_source() {
     assert!(!status.contains("missing-file"), "{status}");
 }
 
+/// A file tenant made without a migrations folder gets the manifest's
+/// tables directly: `migrate status --tenants` says so instead of calling
+/// the step a migration whose folder is missing.
+#[test]
+fn a_file_tenant_made_without_migrations_is_synced_not_missing_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), tenant_manifest("", "file")).unwrap();
+    create_tenant(dir.path(), &[], "acme");
+    let status = run_ok(
+        dir.path(),
+        &[],
+        &["migrate", "status", "--tenants", "all", "--json"],
+    );
+    let rows: Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(rows[0]["tenant"], "acme", "{status}");
+    assert_eq!(rows[0]["missing_file"], json!([]), "{status}");
+    assert_eq!(rows[0]["synced"], json!(["0001_dev_sync"]), "{status}");
+    let table = run_ok(dir.path(), &[], &["migrate", "status", "--tenants", "all"]);
+    assert!(table.contains("synced from the manifest"), "{table}");
+}
+
 pub(crate) fn run_ok(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
     let output = baas(dir)
         .envs(env.iter().copied())

@@ -153,6 +153,8 @@ fn print(cx: &Context, work: &Work, outcomes: &[Outcome]) -> anyhow::Result<()> 
                         report.modified.len(),
                         report.missing_file.len()
                     ))
+                } else if status && !report.synced.is_empty() {
+                    "synced from the manifest".to_owned()
                 } else if status || !report.done.is_empty() {
                     "ok".to_owned()
                 } else {
