@@ -247,6 +247,43 @@ fn template_value(value: Value) -> minijinja::Value {
     }
 }
 
+#[derive(serde::Serialize)]
+pub(crate) struct TenancyView {
+    /// The tenant header's name as a string literal of the language, when `resolve` has one.
+    header: Option<String>,
+    /// Whether the tenant goes in the path (`/t/{tenant}/api`), when
+    /// `resolve` has no header but the path.
+    path: bool,
+    /// How the tenant is sent, for the option's comment.
+    how: String,
+}
+
+/// How a generated client names its tenant: the first header of
+/// `resolve`, else the path prefix; `None` when neither is there (a
+/// token's claim or the subdomain names it).
+pub(crate) fn tenancy_view(
+    manifest: &Manifest,
+    literal: fn(&str) -> String,
+) -> Option<TenancyView> {
+    use crate::manifest::TenantSource;
+    let sources = manifest.tenancy.as_ref()?.sources();
+    if let Some(name) = sources.iter().find_map(|source| match source {
+        TenantSource::Header(name) => Some(name),
+        _ => None,
+    }) {
+        return Some(TenancyView {
+            header: Some(literal(name)),
+            path: false,
+            how: format!("as the `{name}` header"),
+        });
+    }
+    sources.contains(&TenantSource::Path).then(|| TenancyView {
+        header: None,
+        path: true,
+        how: "as the path prefix `/t/{tenant}/api`".into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,9 @@ struct Context {
     version: u64,
     enums: Vec<EnumView>,
     entities: Vec<EntityView>,
+    /// How the client names its tenant (`[tenancy]` with a header or the
+    /// path in `resolve`).
+    tenancy: Option<super::TenancyView>,
 }
 
 #[derive(Serialize)]
@@ -196,6 +199,7 @@ fn context(manifest: &Manifest, origin: &Origin) -> Context {
         version: manifest.version,
         enums,
         entities,
+        tenancy: super::tenancy_view(manifest, literal),
     }
 }
 

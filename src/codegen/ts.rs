@@ -25,41 +25,7 @@ struct Context {
     entities: Vec<EntityView>,
     /// How the client names its tenant (`[tenancy]` with a header or the
     /// path in `resolve`).
-    tenancy: Option<TenancyView>,
-}
-
-#[derive(Serialize)]
-struct TenancyView {
-    /// The tenant header's name as a string literal, when `resolve` has one.
-    header: Option<String>,
-    /// Whether the tenant goes in the path (`/t/{tenant}/api`), when
-    /// `resolve` has no header but the path.
-    path: bool,
-    /// How the tenant is sent, for the option's comment.
-    how: String,
-}
-
-/// How a generated client names its tenant: the first header of
-/// `resolve`, else the path prefix; `None` when neither is there (a
-/// token's claim or the subdomain names it).
-fn tenancy_view(manifest: &Manifest) -> Option<TenancyView> {
-    use crate::manifest::TenantSource;
-    let sources = manifest.tenancy.as_ref()?.sources();
-    if let Some(name) = sources.iter().find_map(|source| match source {
-        TenantSource::Header(name) => Some(name),
-        _ => None,
-    }) {
-        return Some(TenancyView {
-            header: Some(literal(name)),
-            path: false,
-            how: format!("as the `{name}` header"),
-        });
-    }
-    sources.contains(&TenantSource::Path).then(|| TenancyView {
-        header: None,
-        path: true,
-        how: "as the path prefix `/t/{tenant}/api`".into(),
-    })
+    tenancy: Option<super::TenancyView>,
 }
 
 #[derive(Serialize)]
@@ -216,7 +182,7 @@ fn context(manifest: &Manifest, origin: &Origin) -> Context {
         version: manifest.version,
         enums,
         entities,
-        tenancy: tenancy_view(manifest),
+        tenancy: super::tenancy_view(manifest, literal),
     }
 }
 

@@ -932,24 +932,34 @@ check((await titles(byPath.forTenant("acme").from("note").list())) === '["acme n
 console.log("tenant e2e: ok");
 "#;
 
-#[test]
-fn the_typescript_client_names_its_tenant_by_header_or_path() {
-    let Some(tools) = tools() else { return };
+/// The server's secrets in the tenant client tests.
+const TENANT_ENV: [(&str, &str); 2] = [
+    ("JWT_SECRET", crate::tenancy::SECRET),
+    ("BAAS_SERVICE_KEY", crate::tenancy::SERVICE_KEY),
+];
+
+/// A folder with the tenancy tests' manifest (resolved by claim, header
+/// or path) and two file tenants, `acme` and `globex`; and the manifest.
+fn two_file_tenants() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let text = crate::tenancy::tenant_manifest("", "file");
     std::fs::write(dir.path().join("baas.toml"), &text).unwrap();
-    let env = [
-        ("JWT_SECRET", crate::tenancy::SECRET),
-        ("BAAS_SERVICE_KEY", crate::tenancy::SERVICE_KEY),
-    ];
     crate::tenancy::run_ok(
         dir.path(),
-        &env,
+        &TENANT_ENV,
         &["migrate", "plan", "--name", "init", "--dialect", "sqlite"],
     );
     for slug in ["acme", "globex"] {
-        crate::tenancy::create_tenant(dir.path(), &env, slug);
+        crate::tenancy::create_tenant(dir.path(), &TENANT_ENV, slug);
     }
+    (dir, text)
+}
+
+#[test]
+fn the_typescript_client_names_its_tenant_by_header_or_path() {
+    let Some(tools) = tools() else { return };
+    let (dir, text) = two_file_tenants();
+    let env = TENANT_ENV;
     let load = |text: String| {
         baas::manifest::load_str(Path::new("baas.toml"), text)
             .unwrap()
@@ -1000,4 +1010,112 @@ fn the_typescript_client_names_its_tenant_by_header_or_path() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The Rust client's tenant option, against live file tenants: the
+/// arguments are the server's URL, its service key and a label.
+const RUST_TENANT_E2E: &str = r#"use shop_client::*;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let mut args = std::env::args().skip(1);
+    let (url, key, label) = (args.next().unwrap(), args.next().unwrap(), args.next().unwrap());
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("apikey", key.parse().unwrap());
+    let http = reqwest::Client::builder().default_headers(headers).build()?;
+    let acme = Client::new(url).with_http_client(http).with_tenant("acme");
+    let globex = acme.for_tenant("globex");
+    assert_eq!(globex.tenant(), Some("globex"));
+    let note = |title: String| NoteInsert { title, author_id: None };
+    acme.from::<Note>().create(&note(format!("acme {label}"))).await?;
+    globex.from::<Note>().create(&note(format!("globex {label}"))).await?;
+    for (client, tenant) in [(&acme, "acme"), (&globex, "globex")] {
+        let titles: Vec<String> = client.from::<Note>().list().await?.data.into_iter().map(|row| row.title).collect();
+        assert!(!titles.is_empty() && titles.iter().all(|title| title.starts_with(tenant)), "{tenant}: {titles:?}");
+    }
+    println!("rust tenant e2e: ok");
+    Ok(())
+}
+"#;
+
+#[test]
+fn the_rust_client_names_its_tenant_by_header_or_path() {
+    let (dir, text) = two_file_tenants();
+    let env = TENANT_ENV;
+    let by_header = text.replace(
+        "resolve = [\"claim:tenant\", \"header:x-tenant\", \"path\"]",
+        "resolve = [\"claim:tenant\", \"header:x-tenant\"]",
+    );
+    let by_path = text.replace(
+        "resolve = [\"claim:tenant\", \"header:x-tenant\", \"path\"]",
+        "resolve = [\"path\"]",
+    );
+    let client = dir.path().join("client");
+    let server = crate::auth::AuthServer::start_in(dir, &env);
+    for (label, text, sent) in [
+        ("header", by_header, "\"x-tenant\""),
+        ("path", by_path, "/t/{}"),
+    ] {
+        let manifest = baas::manifest::load_str(Path::new("baas.toml"), text)
+            .unwrap()
+            .manifest;
+        let sdk = client.join(label);
+        write(&manifest, Target::Rust, &sdk);
+        let generated = std::fs::read_to_string(sdk.join("src/lib.rs")).unwrap();
+        assert!(generated.contains(sent), "{label}: {generated}");
+        let cargo_toml = sdk.join("Cargo.toml");
+        let mut manifest_text = std::fs::read_to_string(&cargo_toml).unwrap();
+        manifest_text.push_str(
+            "\n[dev-dependencies]\ntokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }\n",
+        );
+        std::fs::write(&cargo_toml, manifest_text).unwrap();
+        std::fs::create_dir_all(sdk.join("examples")).unwrap();
+        std::fs::write(sdk.join("examples/tenant.rs"), RUST_TENANT_E2E).unwrap();
+        let output = Command::new(build_rust_example(&sdk, "tenant"))
+            .arg(server.url(""))
+            .arg(crate::tenancy::SERVICE_KEY)
+            .arg(label)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success()
+                && String::from_utf8_lossy(&output.stdout).contains("rust tenant e2e: ok"),
+            "{label}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// Builds example `name` of the generated Rust crate in `sdk` (in the
+/// codegen check's target folder, whose crates are already built) and
+/// returns the binary's path.
+#[allow(clippy::print_stderr)]
+pub(crate) fn build_rust_example(sdk: &Path, name: &str) -> std::path::PathBuf {
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/codegen-check");
+    let started = std::time::Instant::now();
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            name,
+            "--message-format",
+            "short",
+        ])
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .current_dir(sdk)
+        .output()
+        .unwrap();
+    eprintln!(
+        "cargo build of the Rust SDK's example `{name}`: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    target.join("debug/examples").join(name)
 }

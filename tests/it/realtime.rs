@@ -1609,34 +1609,9 @@ fn the_rust_client_streams_typed_changes() {
     std::fs::write(&cargo_toml, text).unwrap();
     std::fs::create_dir_all(sdk.join("examples")).unwrap();
     std::fs::write(sdk.join("examples/smoke.rs"), RUST_SUBSCRIBE).unwrap();
-    // The crates come from the same folder as the codegen check's.
-    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/codegen-check");
-    let started = std::time::Instant::now();
-    let output = std::process::Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "--example",
-            "smoke",
-            "--message-format",
-            "short",
-        ])
-        .env("CARGO_TARGET_DIR", &target)
-        .env_remove("RUSTFLAGS")
-        .current_dir(&sdk)
-        .output()
-        .unwrap();
-    eprintln!(
-        "cargo build of the Rust SDK's example: {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let smoke = crate::codegen::build_rust_example(&sdk, "smoke");
     let server = AuthServer::start_with(tempfile::tempdir().unwrap(), &[], &["--example"]);
-    let output = std::process::Command::new(target.join("debug/examples/smoke"))
+    let output = std::process::Command::new(smoke)
         .arg(server.url(""))
         .output()
         .unwrap();
