@@ -22,7 +22,7 @@
 # Environment: BAAS_BENCH_SUBSCRIBERS (1000), BAAS_BENCH_RATE (200),
 # BAAS_BENCH_DURATION (10), BAAS_BENCH_SAMPLED (50), BAAS_BIN (the baas to
 # run; default: a release build), BAAS_BENCH_KEEP (keep the work folder);
-# the server's BAAS_REALTIME_BATCH_MS (its batch window, 10 ms) passes
+# the server's BAAS_REALTIME_BATCH_MS (its batch window, 20 ms) passes
 # through.
 # A smoke run with a debug build:
 #   BAAS_BIN=target/debug/baas BAAS_BENCH_SUBSCRIBERS=100 BAAS_BENCH_RATE=50 bash benches/realtime.sh
