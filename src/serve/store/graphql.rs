@@ -436,12 +436,7 @@ impl GraphqlStore {
         let Some(old) = self.get_row(manifest, entity, key, scope).await? else {
             return Ok(None);
         };
-        let mut merged = old.clone();
-        merged.extend(
-            values
-                .iter()
-                .map(|(name, value)| (name.clone(), wire(value))),
-        );
+        let merged = super::http::changed(&old, values);
         // The update rule's row conditions, on the row as it would become
         // (checked before the upstream is written: it has no transaction).
         if check.is_some() && !in_scope(manifest, entity, check, &merged) {

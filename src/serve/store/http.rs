@@ -859,28 +859,20 @@ impl HttpStore {
         };
         // The update rule's row conditions, on the row as it would become
         // (checked before the upstream is written: it has no transaction).
-        if check.is_some() {
-            let mut after = old.clone();
-            if let Json::Object(changes) = body_of(values) {
-                after.extend(changes);
-            }
-            if !in_scope(manifest, entity, check, &after) {
-                return Err(StoreError::Refused);
-            }
+        let after = changed(&old, values);
+        if check.is_some() && !in_scope(manifest, entity, check, &after) {
+            return Err(StoreError::Refused);
         }
         let operation = find(
             manifest,
             entity,
             &[OperationAction::Update, OperationAction::Replace],
         )?;
-        let mut body = body_of(values);
-        if operation.action == Some(OperationAction::Replace)
-            && let Json::Object(changes) = &body
-        {
-            let mut whole = old.clone();
-            whole.extend(changes.clone());
-            body = Json::Object(whole);
-        }
+        let body = if operation.action == Some(OperationAction::Replace) {
+            Json::Object(after.clone())
+        } else {
+            body_of(values)
+        };
         let method = Method::from_bytes(operation.method.as_bytes()).unwrap_or(Method::PATCH);
         let answer = self
             .call(method, self.url(operation, Some(key))?, Some(&body))
@@ -892,13 +884,7 @@ impl HttpStore {
         let definition = entity_of(manifest, entity)?;
         let new = match json {
             Json::Object(_) => row_of(definition, &json)?,
-            _ => {
-                let mut merged = old.clone();
-                if let Json::Object(changes) = body {
-                    merged.extend(changes);
-                }
-                merged
-            }
+            _ => after,
         };
         self.record_deliveries(
             manifest,
@@ -1292,6 +1278,17 @@ pub(crate) fn wire(value: &Value) -> Json {
         Value::Json(json) => json.clone(),
         Value::List(items) => Json::Array(items.iter().map(wire).collect()),
     }
+}
+
+/// `old` with the changes of an update: the row as it would become.
+pub(crate) fn changed(old: &Row, values: &Values) -> Row {
+    let mut row = old.clone();
+    row.extend(
+        values
+            .iter()
+            .map(|(name, value)| (name.clone(), wire(value))),
+    );
+    row
 }
 
 fn body_of(values: &Values) -> Json {
