@@ -193,18 +193,9 @@ pub fn document(manifest: &Manifest) -> Value {
         );
     }
 
-    let title = manifest
-        .project
-        .name
-        .clone()
-        .unwrap_or_else(|| "baas".into());
     let mut document = json!({
         "openapi": "3.1.0",
-        "info": {
-            "title": title,
-            "version": manifest.version.to_string(),
-            "description": "The REST API `baas serve` answers for this manifest (docs/api.md).",
-        },
+        "info": info(manifest, "The REST API `baas serve` answers for this manifest (docs/api.md)."),
         "jsonSchemaDialect": super::jsonschema::DIALECT,
         "paths": paths,
         "servers": [{ "url": "/", "description": "the `baas serve` that serves this document" }],
@@ -221,6 +212,16 @@ pub fn document(manifest: &Manifest) -> Value {
         tenanted(&mut document, tenancy);
     }
     document
+}
+
+/// `info`: the project's name (or `baas`) and the manifest's version.
+pub fn info(manifest: &Manifest, description: &str) -> Value {
+    let title = manifest
+        .project
+        .name
+        .clone()
+        .unwrap_or_else(|| "baas".into());
+    json!({ "title": title, "version": manifest.version.to_string(), "description": description })
 }
 
 /// `[tenancy]`: the tenant header as a parameter of every entity route

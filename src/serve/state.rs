@@ -30,8 +30,12 @@ impl OpenApi {
     /// Builds the document: CPU work proportional to the manifest, so it
     /// runs on the blocking pool, never on a request thread.
     fn build(manifest: &Manifest) -> Self {
-        let document = crate::codegen::openapi::document(manifest);
-        let body = serde_json::to_vec(&document).unwrap_or_default();
+        Self::of(&crate::codegen::openapi::document(manifest))
+    }
+
+    /// `document` serialized, with its validator.
+    pub fn of(document: &serde_json::Value) -> Self {
+        let body = serde_json::to_vec(document).unwrap_or_default();
         let digest = sha2::Sha256::digest(&body);
         let etag = format!(
             "\"{}\"",
@@ -52,6 +56,8 @@ impl OpenApi {
 pub struct State {
     pub schema: Schema,
     openapi: tokio::sync::OnceCell<Arc<OpenApi>>,
+    /// The PostgREST profile's document (one profile per process).
+    postgrest_openapi: tokio::sync::OnceCell<Arc<OpenApi>>,
     /// The verifier of `[auth]` (`None` without one); an error when it
     /// could not be built, and then every credential is refused.
     pub identity: Result<Option<Arc<Identity>>, Arc<IdentityError>>,
@@ -72,6 +78,7 @@ impl State {
         Self {
             schema: Schema::new(served(&manifest)),
             openapi: tokio::sync::OnceCell::new(),
+            postgrest_openapi: tokio::sync::OnceCell::new(),
             identity,
             source: manifest,
         }
@@ -100,6 +107,25 @@ impl State {
                     // The build panicked (a bug): build it here rather than
                     // answer nothing.
                     Err(_) => Arc::new(OpenApi::build(&self.schema.manifest)),
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// The PostgREST profile's document, made by `build` from the served
+    /// manifest once per manifest version, as [`State::openapi`].
+    pub async fn postgrest_openapi(
+        &self,
+        build: impl Fn(&Manifest) -> serde_json::Value + Clone + Send + 'static,
+    ) -> Arc<OpenApi> {
+        self.postgrest_openapi
+            .get_or_init(|| async {
+                let manifest = self.schema.manifest.clone();
+                let again = build.clone();
+                match tokio::task::spawn_blocking(move || OpenApi::of(&build(&manifest))).await {
+                    Ok(document) => Arc::new(document),
+                    Err(_) => Arc::new(OpenApi::of(&again(&self.schema.manifest))),
                 }
             })
             .await

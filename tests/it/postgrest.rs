@@ -412,6 +412,178 @@ async fn the_profile_is_off_unless_asked_for() {
     let _: Value = root.body;
 }
 
+/// The named parameters of an operation (`$ref`s resolved).
+fn parameter_names(document: &Value, operation: &Value) -> Vec<(String, String)> {
+    operation["parameters"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no parameters: {operation}"))
+        .iter()
+        .map(|parameter| match parameter["$ref"].as_str() {
+            Some(reference) => {
+                let name = reference.rsplit('/').next().unwrap();
+                document["components"]["parameters"][name].clone()
+            }
+            None => parameter.clone(),
+        })
+        .map(|p| {
+            (
+                p["in"].as_str().unwrap().to_owned(),
+                p["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_root_describes_the_profile_in_its_own_openapi_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = example(dir.path());
+    let root = get(&router, "/rest/v1/", &[]).await;
+    assert_eq!(root.status, 200, "{}", root.body);
+    assert_eq!(
+        root.header("content-type"),
+        Some("application/openapi+json; charset=utf-8")
+    );
+    let document = root.body.clone();
+    // A valid OpenAPI 3.0 document, as the `openapiv3` crate reads it.
+    let parsed: openapiv3::OpenAPI = serde_json::from_value(document.clone())
+        .unwrap_or_else(|e| panic!("not an OpenAPI 3.0 document: {e}"));
+    assert_eq!(parsed.openapi, "3.0.3");
+    assert_eq!(parsed.servers[0].url, "/rest/v1");
+
+    // Each entity once, at PostgREST's path, and nothing of `/api`.
+    let mut paths: Vec<&str> = parsed.paths.paths.keys().map(String::as_str).collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "/",
+            "/author",
+            "/book",
+            "/book_in_stock",
+            "/book_tag",
+            "/rpc/{function}",
+            "/tag"
+        ]
+    );
+    let book = &document["paths"]["/book"];
+    for method in ["get", "post", "patch", "delete"] {
+        assert!(book[method].is_object(), "{method}");
+    }
+    let view = &document["paths"]["/book_in_stock"];
+    assert!(view["get"].is_object() && view["post"].is_null() && view["patch"].is_null());
+
+    // Reads: PostgREST's parameters, a filter per column in its grammar.
+    let read = parameter_names(&document, &book["get"]);
+    for (place, name) in [
+        ("query", "select"),
+        ("query", "order"),
+        ("query", "limit"),
+        ("query", "offset"),
+        ("header", "Range"),
+        ("header", "Range-Unit"),
+        ("header", "Prefer"),
+        ("query", "title"),
+        ("query", "metadata"),
+        ("query", "author_id"),
+    ] {
+        assert!(
+            read.contains(&(place.to_owned(), name.to_owned())),
+            "{place} {name}: {read:?}"
+        );
+    }
+    let title = book["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "title")
+        .unwrap();
+    let pattern = regex::Regex::new(title["schema"]["pattern"].as_str().unwrap()).unwrap();
+    for good in [
+        "eq.x",
+        "not.ilike.*a*",
+        "in.(a,b)",
+        "is.null",
+        "like(any).{a*,b*}",
+    ] {
+        assert!(pattern.is_match(good), "{good}");
+    }
+    for bad in ["fts.word", "x", "eq"] {
+        assert!(!pattern.is_match(bad), "{bad}");
+    }
+    let description = title["description"].as_str().unwrap();
+    assert!(description.contains("ilike") && description.contains("isdistinct"));
+    // Writes: `on_conflict`, `columns` and `Prefer` on inserts; filters on
+    // bulk updates and deletes.
+    let insert = parameter_names(&document, &book["post"]);
+    for name in ["on_conflict", "columns", "Prefer"] {
+        assert!(insert.iter().any(|(_, n)| n == name), "{name}: {insert:?}");
+    }
+    let prefer = document["components"]["parameters"]["preferInsert"]["description"]
+        .as_str()
+        .unwrap();
+    for token in [
+        "return=representation",
+        "resolution=merge-duplicates",
+        "missing=default",
+    ] {
+        assert!(prefer.contains(token), "{prefer}");
+    }
+    for method in ["patch", "delete"] {
+        let names = parameter_names(&document, &book[method]);
+        assert!(names.iter().any(|(_, n)| n == "title"), "{method}");
+        assert!(
+            book[method]["description"]
+                .as_str()
+                .unwrap()
+                .contains("21000")
+        );
+    }
+
+    // Answers: bare arrays with `Content-Range`; PostgREST's error body.
+    let ok = &book["get"]["responses"]["200"];
+    assert_eq!(ok["content"]["application/json"]["schema"]["type"], "array");
+    assert_eq!(
+        ok["content"]["application/json"]["schema"]["items"]["$ref"],
+        "#/components/schemas/BookRow"
+    );
+    assert_eq!(ok["headers"]["Content-Range"]["required"], true);
+    assert!(book["get"]["responses"]["206"].is_object());
+    assert_eq!(
+        document["components"]["schemas"]["Error"]["required"],
+        json!(["code", "message", "details", "hint"])
+    );
+    let row = &document["components"]["schemas"]["BookRow"]["properties"];
+    assert_eq!(row["pages"]["nullable"], true);
+    assert!(row["id"]["description"].as_str().unwrap().contains("<pk/>"));
+    assert!(
+        row["author_id"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("<fk table='author' column='id'/>")
+    );
+    assert_eq!(
+        document["paths"]["/rpc/{function}"]["post"]["responses"]["404"]["$ref"],
+        "#/components/responses/NoFunction"
+    );
+
+    // Served once per manifest version, with an `ETag`.
+    let etag = root.header("etag").unwrap().to_owned();
+    let again = get(&router, "/rest/v1", &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status, 304);
+
+    // The native document is untouched, and the mount path is the server's.
+    let native = get(&router, "/api/_openapi.json", &[]).await;
+    assert_eq!(native.body["openapi"], "3.1.0");
+    assert!(native.body["paths"]["/api/book"].is_object());
+    let manifest = baas::serve::example_manifest().unwrap();
+    let mounted = baas::serve::http::postgrest::openapi::document(&manifest, "/db/v1");
+    assert_eq!(mounted["servers"][0]["url"], "/db/v1");
+
+    // openapi-spec-validator agrees.
+    crate::support::assert_valid_openapi(&document, dir.path());
+}
+
 async fn send(
     router: &Router,
     method: &str,

@@ -10,7 +10,7 @@ use super::problem::{Problem, finish, json_response};
 use super::request::Ctx;
 use super::routes::{Caller, encode_segment};
 use crate::serve::policy::{Policy, Principal};
-use crate::serve::state::State;
+use crate::serve::state::{OpenApi, State};
 
 pub async fn health(axum::extract::State(app): Shared, ctx: Ctx) -> Response {
     let store = app.kernel.stores.default_store();
@@ -33,6 +33,15 @@ pub async fn discovery(axum::extract::State(app): Shared, caller: Caller) -> Res
 /// `ETag` (a matching `If-None-Match` answers 304).
 pub async fn openapi(axum::extract::State(app): Shared, headers: HeaderMap) -> Response {
     let document = app.snapshot().openapi().await;
+    document_answer(&document, &headers, "application/json")
+}
+
+/// A built document as `media`, with its `ETag` (304 on a match).
+pub(crate) fn document_answer(
+    document: &OpenApi,
+    headers: &HeaderMap,
+    media: &'static str,
+) -> Response {
     let etag = HeaderValue::from_str(&document.etag).ok();
     let matches = headers
         .get(header::IF_NONE_MATCH)
@@ -46,10 +55,7 @@ pub async fn openapi(axum::extract::State(app): Shared, headers: HeaderMap) -> R
     } else {
         (
             StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
+            [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
             document.body.clone(),
         )
             .into_response()

@@ -350,6 +350,30 @@ pub fn tools_output() -> Result<&'static str, String> {
         .map_err(Clone::clone)
 }
 
+/// Checks `document` with `openapi-spec-validator` (from
+/// `tests/tools/setup.sh`), written into `dir`; without the tools, passes
+/// unless under `CI`.
+pub fn assert_valid_openapi(document: &serde_json::Value, dir: &Path) {
+    let tools = match tools_output() {
+        Ok(tools) => tools,
+        Err(error) if std::env::var_os("CI").is_some() => panic!("{error}"),
+        Err(_) => return,
+    };
+    let validator = tools
+        .lines()
+        .find_map(|line| line.strip_prefix("OPENAPI_SPEC_VALIDATOR="))
+        .expect("setup.sh printed no OPENAPI_SPEC_VALIDATOR");
+    let path = dir.join("openapi-to-validate.json");
+    std::fs::write(&path, document.to_string()).unwrap();
+    let output = Command::new(validator).arg(&path).output().unwrap();
+    assert!(
+        output.status.success(),
+        "openapi-spec-validator: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The statements that create `manifest` on an empty database of `target`,
 /// from the migration renderer (what `baas migrate` would run).
 pub fn create_statements(

@@ -9,10 +9,12 @@
 //! - [`select`]: the `select` grammar
 //! - [`plan`]: a read resolved against the manifest's links
 //! - [`error`]: `{code, message, details, hint}` errors
+//! - [`openapi`]: the profile's OpenAPI description, served at its root
 //! - `csv`: answers of rows as CSV (`Accept: text/csv`)
 
 mod csv;
 pub mod error;
+pub mod openapi;
 pub mod plan;
 pub mod select;
 mod write;
@@ -39,9 +41,14 @@ pub const OBJECT: &str = "application/vnd.pgrst.object+json";
 
 /// The profile's routes under `prefix` (`/rest/v1`).
 pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
+    let mount = prefix.to_owned();
+    let root = get(move |state: super::Shared, headers: HeaderMap| {
+        let mount = mount.clone();
+        async move { root(state, headers, mount).await }
+    });
     Router::new()
-        .route(prefix, get(root))
-        .route(&format!("{prefix}/"), get(root))
+        .route(prefix, root.clone())
+        .route(&format!("{prefix}/"), root)
         .route(&format!("{prefix}/rpc/{{function}}"), any(rpc))
         .route(
             &format!("{prefix}/{{table}}"),
@@ -52,9 +59,18 @@ pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
         )
 }
 
-/// `GET /rest/v1/`: the OpenAPI description of the served entities.
-async fn root(state: super::Shared, headers: HeaderMap) -> Response {
-    super::discovery::openapi(state, headers).await
+/// `GET /rest/v1/`: the profile's OpenAPI description of the served
+/// entities ([`openapi`]), mounted at `prefix`.
+async fn root(
+    axum::extract::State(app): super::Shared,
+    headers: HeaderMap,
+    prefix: String,
+) -> Response {
+    let document = app
+        .snapshot()
+        .postgrest_openapi(move |manifest| openapi::document(manifest, &prefix))
+        .await;
+    super::discovery::document_answer(&document, &headers, openapi::MEDIA)
 }
 
 /// `/rest/v1/rpc/{function}`: baas serves no database functions.
