@@ -289,12 +289,18 @@ fn function_result_type(statement: &Statement) -> Option<(String, String)> {
     Some((name, result))
 }
 
-/// A statement as sqlparser reads it: a `CREATE INDEX ... ON ONLY parent`
+/// A statement as sqlparser reads it: an identity column's options without
+/// `SEQUENCE NAME` (see [`identity_sequence_name`]), a `CREATE INDEX ... ON ONLY parent`
 /// (the index of a partitioned table alone, as `pg_dump` writes it; the
 /// server lists it as the parent's index) without `ONLY`, a materialized
 /// view without its data clause.
 fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
     let head = statement.head(3);
+    if head.starts_with("ALTER TABLE")
+        && let Some((text, _)) = identity_sequence_name(&statement.text)
+    {
+        return text.into();
+    }
     if head.starts_with("CREATE INDEX") || head.starts_with("CREATE UNIQUE INDEX") {
         let upper = statement.text.to_ascii_uppercase();
         let mut at = 0;
@@ -337,6 +343,42 @@ fn without_data_clause(statement: &Statement) -> &str {
             .unwrap_or(0);
     }
     text[..end].trim_end()
+}
+
+/// `ADD GENERATED ... AS IDENTITY (SEQUENCE NAME name ...)` as `pg_dump`
+/// writes an identity column: the text without `SEQUENCE NAME name`, which
+/// sqlparser does not read, and the name. `None` without that clause.
+fn identity_sequence_name(text: &str) -> Option<(String, ObjectName)> {
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, text)
+        .tokenize()
+        .ok()?;
+    let keyword = |token: Option<&Token>, word: &str| matches!(token, Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word));
+    let solid =
+        |from: usize| (from..tokens.len()).find(|&i| !matches!(tokens[i], Token::Whitespace(_)));
+    let start = (0..tokens.len()).find(|&i| {
+        keyword(tokens.get(i), "SEQUENCE")
+            && solid(i + 1).is_some_and(|next| keyword(tokens.get(next), "NAME"))
+    })?;
+    let mut end = solid(solid(start + 1)? + 1)?;
+    let mut parts = Vec::new();
+    while let Some(Token::Word(word)) = tokens.get(end) {
+        parts.push(sqlparser::ast::Ident {
+            value: word.value.clone(),
+            quote_style: word.quote_style,
+            span: sqlparser::tokenizer::Span::empty(),
+        });
+        if !matches!(tokens.get(end + 1), Some(Token::Period)) {
+            end += 1;
+            break;
+        }
+        end += 2;
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let mut rest: String = tokens[..start].iter().map(ToString::to_string).collect();
+    rest.extend(tokens[end..].iter().map(ToString::to_string));
+    Some((rest, ObjectName::from(parts)))
 }
 
 /// Session settings, data, ownership, privileges and other statements that
@@ -546,6 +588,15 @@ fn lower_case_casts(sql: &str) -> String {
     out
 }
 
+/// `attidentity`: `a` for `GENERATED ALWAYS`, `d` for `BY DEFAULT`.
+fn identity_code(generated_as: Option<GeneratedAs>) -> String {
+    match generated_as {
+        Some(GeneratedAs::Always) => "a",
+        _ => "d",
+    }
+    .to_owned()
+}
+
 fn action_code(action: Option<ReferentialAction>) -> String {
     match action {
         Some(ReferentialAction::Restrict) => "r",
@@ -586,6 +637,19 @@ struct Relation {
     columns: Vec<ColumnRow>,
     constraints: Vec<Constraint>,
     indexes: Vec<IndexRow>,
+}
+
+/// An identity column whose sequence is still to be made.
+struct IdentitySequence {
+    relation: i64,
+    schema: String,
+    table: String,
+    column: String,
+    position: i16,
+    type_name: String,
+    /// `SEQUENCE NAME`, when the dump gives it.
+    sequence: Option<String>,
+    options: Vec<SequenceOptions>,
 }
 
 /// A `CREATE TRIGGER` of the dump.
@@ -1175,54 +1239,7 @@ impl Schema {
                 ..
             } => {
                 let (schema, bare) = split_name(&name);
-                let mut row = SequenceRow {
-                    oid: self.oid(),
-                    schema,
-                    name: bare,
-                    type_name: "bigint".to_owned(),
-                    start: 1,
-                    increment: 1,
-                    minimum: 1,
-                    maximum: i64::MAX,
-                    cache: 1,
-                    cycle: false,
-                    owner_relation: None,
-                    owner_column: None,
-                    ownership: None,
-                };
-                let number = |expr: &Expr| expr.to_string().replace(' ', "").parse::<i64>().ok();
-                let mut explicit_max = false;
-                for option in &sequence_options {
-                    match option {
-                        SequenceOptions::DataType(data_type) => {
-                            row.type_name = self.builtin_type(&data_type.to_string()).2;
-                        }
-                        SequenceOptions::IncrementBy(expr, _) => {
-                            row.increment = number(expr).unwrap_or(1)
-                        }
-                        SequenceOptions::MinValue(Some(expr)) => {
-                            row.minimum = number(expr).unwrap_or(1)
-                        }
-                        SequenceOptions::MaxValue(Some(expr)) => {
-                            explicit_max = true;
-                            row.maximum = number(expr).unwrap_or(i64::MAX);
-                        }
-                        SequenceOptions::StartWith(expr, _) => {
-                            row.start = number(expr).unwrap_or(1)
-                        }
-                        SequenceOptions::Cache(expr) => row.cache = number(expr).unwrap_or(1),
-                        SequenceOptions::Cycle(cycle) => row.cycle = *cycle,
-                        SequenceOptions::OwnedBy(Some(owner)) => self.own_sequence(row.oid, owner),
-                        _ => {}
-                    }
-                }
-                if !explicit_max {
-                    row.maximum = match row.type_name.as_str() {
-                        "smallint" => i64::from(i16::MAX),
-                        "integer" => i64::from(i32::MAX),
-                        _ => i64::MAX,
-                    };
-                }
+                let row = self.sequence_row(schema, bare, &sequence_options, "bigint");
                 self.sequences.push(row);
                 Ok(())
             }
@@ -1252,6 +1269,7 @@ impl Schema {
                         .collect();
                 }
                 let table = relation.row.name.clone();
+                let mut identities = Vec::new();
                 for (index, column) in create.columns.iter().enumerate() {
                     // `serial` is shorthand for an integer column owning a
                     // sequence that its default calls.
@@ -1366,19 +1384,26 @@ impl Schema {
                             ColumnOption::Generated {
                                 generated_as,
                                 generation_expr,
+                                sequence_options,
                                 ..
-                            } => match (generation_expr, generated_as) {
-                                (Some(expr), _) => {
+                            } => match generation_expr {
+                                Some(expr) => {
                                     row.generated = "s".to_owned();
                                     row.default_sql = Some(expr_text(expr));
                                 }
-                                (None, GeneratedAs::Always) => {
-                                    row.identity = "a".to_owned();
+                                None => {
+                                    row.identity = identity_code(Some(*generated_as));
                                     row.not_null = true;
-                                }
-                                (None, _) => {
-                                    row.identity = "d".to_owned();
-                                    row.not_null = true;
+                                    identities.push(IdentitySequence {
+                                        relation: relation.row.oid,
+                                        schema: relation.row.schema.clone(),
+                                        table: table.clone(),
+                                        column: row.name.clone(),
+                                        position,
+                                        type_name: row.type_name.clone(),
+                                        sequence: None,
+                                        options: sequence_options.clone().unwrap_or_default(),
+                                    });
                                 }
                             },
                             _ => {}
@@ -1399,6 +1424,9 @@ impl Schema {
                 let partition_of = create.partition_of.clone();
                 let bound = create.for_values.as_ref().map(ToString::to_string);
                 self.relations.push(relation);
+                for identity in identities {
+                    self.identity_sequence(identity);
+                }
                 if let Some(parent) = partition_of {
                     self.make_partition(&split_name(&parent), &create.name, bound);
                 }
@@ -1423,6 +1451,7 @@ impl Schema {
                     }
                     return Err(format!("ALTER TABLE of unknown table `{}`", alter.name));
                 };
+                let mut identities = Vec::new();
                 for operation in alter.operations {
                     match operation {
                         AlterTableOperation::AddConstraint { constraint, .. } => {
@@ -1452,6 +1481,24 @@ impl Schema {
                                 AlterColumnOperation::DropDefault => column.default_sql = None,
                                 AlterColumnOperation::SetNotNull => column.not_null = true,
                                 AlterColumnOperation::DropNotNull => column.not_null = false,
+                                AlterColumnOperation::AddGenerated {
+                                    generated_as,
+                                    sequence_options,
+                                } => {
+                                    column.identity = identity_code(generated_as);
+                                    column.not_null = true;
+                                    identities.push(IdentitySequence {
+                                        relation: relation.row.oid,
+                                        schema: relation.row.schema.clone(),
+                                        table: relation.row.name.clone(),
+                                        column: column.name.clone(),
+                                        position: column.position,
+                                        type_name: column.type_name.clone(),
+                                        sequence: identity_sequence_name(text)
+                                            .map(|(_, name)| split_name(&name).1),
+                                        options: sequence_options.unwrap_or_default(),
+                                    });
+                                }
                                 other => {
                                     return Err(format!(
                                         "ALTER COLUMN `{column_name}` {other} is not followed by the importer"
@@ -1472,6 +1519,9 @@ impl Schema {
                             ));
                         }
                     }
+                }
+                for identity in identities {
+                    self.identity_sequence(identity);
                 }
                 Ok(())
             }
@@ -1624,6 +1674,77 @@ impl Schema {
                 Err(format!("`{head}…` is not followed by the importer"))
             }
         }
+    }
+
+    /// The row of a sequence made with `options`; `type_name` is its type
+    /// unless an `AS` option says another.
+    fn sequence_row(
+        &mut self,
+        schema: String,
+        name: String,
+        options: &[SequenceOptions],
+        type_name: &str,
+    ) -> SequenceRow {
+        let mut row = SequenceRow {
+            oid: self.oid(),
+            schema,
+            name,
+            type_name: type_name.to_owned(),
+            start: 1,
+            increment: 1,
+            minimum: 1,
+            maximum: i64::MAX,
+            cache: 1,
+            cycle: false,
+            owner_relation: None,
+            owner_column: None,
+            ownership: None,
+        };
+        let number = |expr: &Expr| expr.to_string().replace(' ', "").parse::<i64>().ok();
+        let mut explicit_max = false;
+        for option in options {
+            match option {
+                SequenceOptions::DataType(data_type) => {
+                    row.type_name = self.builtin_type(&data_type.to_string()).2;
+                }
+                SequenceOptions::IncrementBy(expr, _) => row.increment = number(expr).unwrap_or(1),
+                SequenceOptions::MinValue(Some(expr)) => row.minimum = number(expr).unwrap_or(1),
+                SequenceOptions::MaxValue(Some(expr)) => {
+                    explicit_max = true;
+                    row.maximum = number(expr).unwrap_or(i64::MAX);
+                }
+                SequenceOptions::StartWith(expr, _) => row.start = number(expr).unwrap_or(1),
+                SequenceOptions::Cache(expr) => row.cache = number(expr).unwrap_or(1),
+                SequenceOptions::Cycle(cycle) => row.cycle = *cycle,
+                SequenceOptions::OwnedBy(Some(owner)) => self.own_sequence(row.oid, owner),
+                _ => {}
+            }
+        }
+        if !explicit_max {
+            row.maximum = match row.type_name.as_str() {
+                "smallint" => i64::from(i16::MAX),
+                "integer" => i64::from(i32::MAX),
+                _ => i64::MAX,
+            };
+        }
+        row
+    }
+
+    /// The sequence of an identity column, as the server makes it: named
+    /// `sequence` (else `table_column_seq`), of the column's type.
+    fn identity_sequence(&mut self, identity: IdentitySequence) {
+        let name = identity
+            .sequence
+            .unwrap_or_else(|| default_name(&identity.table, Some(&identity.column), "seq"));
+        let type_name = match identity.type_name.as_str() {
+            "smallint" | "integer" => identity.type_name.as_str(),
+            _ => "bigint",
+        };
+        let mut row = self.sequence_row(identity.schema, name, &identity.options, type_name);
+        row.owner_relation = Some(identity.relation);
+        row.owner_column = Some(i32::from(identity.position));
+        row.ownership = Some("i".to_owned());
+        self.sequences.push(row);
     }
 
     /// `ALTER SEQUENCE name OWNED BY table.column` (sqlparser does not read
