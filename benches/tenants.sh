@@ -24,6 +24,10 @@
 #              Needs the tenants of `fanout` (run it first, or alone: it
 #              makes them).
 #
+# BAAS_BENCH_REGISTRY chooses where the registry is: `sqlite` (default,
+# the embedded .baas/registry.sqlite3) or `postgres` (a database of its
+# own on the same server, `[tenancy] registry = "${REGISTRY_URL}"`).
+#
 # Environment: BAAS_BIN (the baas to run; default: the release build of
 # this checkout, built when missing), BAAS_BENCH_TENANTS (1000),
 # BAAS_BENCH_PROVISIONS (10), BAAS_BENCH_ROWS (rows per tenant, 20),
@@ -41,6 +45,14 @@ provisions="${BAAS_BENCH_PROVISIONS:-10}"
 rows="${BAAS_BENCH_ROWS:-20}"
 connections="${BAAS_BENCH_CONNECTIONS:-32}"
 duration="${BAAS_BENCH_DURATION:-10s}"
+registry="${BAAS_BENCH_REGISTRY:-sqlite}"
+case "$registry" in
+    sqlite | postgres) ;;
+    *)
+        echo "benches/tenants.sh: BAAS_BENCH_REGISTRY is \`$registry\`: sqlite or postgres" >&2
+        exit 2
+        ;;
+esac
 
 parts=("$@")
 if [ ${#parts[@]} -eq 0 ]; then
@@ -86,6 +98,7 @@ cleanup() {
     else
         if [ -n "$admin_url" ]; then
             psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+            psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS ${database}_registry WITH (FORCE)" >/dev/null 2>&1 || true
         fi
         rm -rf "$work"
     fi
@@ -134,13 +147,24 @@ admin_url="$BAAS_TEST_POSTGRES_URL"
 # No NOTICEs (DROP ... CASCADE says what it drops) on the terminal.
 export PGOPTIONS="-c client_min_messages=warning"
 psql -X -q -d "$admin_url" -c "CREATE DATABASE $database" >/dev/null
-url=$(python3 - "$admin_url" "$database" <<'PY'
+# database_url NAME: the admin URL naming database NAME instead.
+database_url() {
+    python3 - "$admin_url" "$1" <<'PY'
 import sys, urllib.parse as u
 parts = u.urlsplit(sys.argv[1])
 print(u.urlunsplit(parts._replace(path="/" + sys.argv[2])))
 PY
-)
+}
+url=$(database_url "$database")
 export TENANTS_DB="$url"
+registry_line=""
+if [ "$registry" = postgres ]; then
+    psql -X -q -d "$admin_url" -c "CREATE DATABASE ${database}_registry" >/dev/null
+    REGISTRY_URL=$(database_url "${database}_registry")
+    export REGISTRY_URL
+    # shellcheck disable=SC2016 # the reference is for baas, not the shell
+    registry_line='registry = "${REGISTRY_URL}"\n'
+fi
 
 # The bookshop example with schema-per-tenant tenancy, its first migration
 # planned; `dir` is the deployment every part uses.
@@ -150,7 +174,7 @@ mkdir -p "$dir"
     cat templates/init/bookshop.toml
     # shellcheck disable=SC2016 # the reference is for baas, not the shell
     printf '\n[source]\nengine = "postgres"\nurl = "${TENANTS_DB}"\n'
-    printf '\n[tenancy]\nstrategy = "schema"\nresolve = ["header:x-tenant"]\nmax_pools = 100\n'
+    printf '\n[tenancy]\nstrategy = "schema"\nresolve = ["header:x-tenant"]\nmax_pools = 100\n%b' "$registry_line"
 } >"$dir/baas.toml"
 (cd "$dir" && "$baas" --quiet migrate plan --name init)
 
@@ -339,6 +363,7 @@ SQL
 
     ms() { awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000 }'; }
     printf '%-38s %10s %10s %10s %8s %10s\n' "GET /api/book/{id}, $connections conn" "p50 ms" "p99 ms" "req/s" "errors" "RSS MB" >&2
+    echo "  (registry: $registry)" >&2
     printf '%-38s %10s %10s %10s %8s %10s\n' "random tenant of $tenants (pool cap 100)" "$(ms "$t_p50")" "$(ms "$t_p99")" "$t_rps" "$t_errors" \
         "$(awk -v v="$rss" 'BEGIN { printf "%.1f", v / 1024 }')"
     printf '%-38s %10s %10s %10s %8s %10s\n' "  target" "" "< 15" "" "0" ""

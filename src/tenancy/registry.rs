@@ -10,11 +10,13 @@
 //! slug is unique in the table: of two creations of one slug at the same
 //! time (two processes, two servers) only one registers it.
 
+mod cache;
 mod postgres;
 mod sqlite;
 
 use std::path::Path;
 
+use futures::future::BoxFuture;
 use serde::Serialize;
 
 use super::TenancyError;
@@ -107,14 +109,34 @@ impl TenantRecord {
 ///
 /// The calls are blocking (they are short, keyed by the unique slug): the
 /// SQLite registry is a local file, and the PostgreSQL one runs its
-/// queries on a runtime of its own, so they can be made from a request's
-/// task and from synchronous code alike.
+/// queries on a runtime of its own, so they can be made from synchronous
+/// code and the CLI. A request asks with [`Registry::lookup`], which does
+/// not hold its thread.
 pub trait Registry: Send + Sync {
     /// Where the registry is, as shown to people (no password).
     fn shown(&self) -> String;
 
-    /// The tenant `slug`.
+    /// The tenant `slug`, as the registry has it now.
     fn get(&self, slug: &str) -> Result<Option<TenantRecord>, TenancyError>;
+
+    /// The tenant `slug` for a request: what [`Registry::get`] answers,
+    /// without blocking the caller's thread, and from the registry's cache
+    /// where it keeps one (the PostgreSQL registry, while its change
+    /// notifications are received). The SQLite registry is a local file
+    /// read in microseconds: it is read every time.
+    fn lookup<'a>(
+        &'a self,
+        slug: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TenantRecord>, TenancyError>> {
+        Box::pin(async move { self.get(slug) })
+    }
+
+    /// Forgets what is cached of `slug` (`None`: of every tenant): the
+    /// registry's table was written other than through these calls (a
+    /// PATCH of `/api/_system`).
+    fn forget(&self, slug: Option<&str>) {
+        let _ = slug;
+    }
 
     /// The tenant whose id is `id`.
     fn get_by_id(&self, id: i64) -> Result<Option<TenantRecord>, TenancyError>;

@@ -117,8 +117,12 @@ impl TenantResolver {
             .map_err(|error| crate::source::redact(&error.to_string()))
     }
 
-    fn record(&self, tenant: &str) -> Result<super::TenantRecord, Refusal> {
-        match self.tenants.registry.get(tenant) {
+    /// The registry's row of `tenant`, when it is served ([`Registry::lookup`]:
+    /// cached by a PostgreSQL registry, never holding the request's thread).
+    ///
+    /// [`Registry::lookup`]: super::Registry::lookup
+    async fn record(&self, tenant: &str) -> Result<super::TenantRecord, Refusal> {
+        match self.tenants.registry.lookup(tenant).await {
             Ok(Some(record)) if record.serves() => Ok(record),
             Ok(Some(record)) if record.ready => Err(Refusal::Inactive),
             Ok(_) => Err(Refusal::Unknown),
@@ -146,7 +150,7 @@ impl StoreResolver for TenantResolver {
                     message: "this API serves tenants: name the tenant of the request (see `[tenancy] resolve` in baas.toml)".into(),
                 }));
             };
-            let record = match self.record(tenant) {
+            let record = match self.record(tenant).await {
                 Ok(record) => record,
                 Err(Refusal::Unavailable(reason)) => {
                     return Err(StoreError::Unavailable(anyhow::anyhow!(reason)));
@@ -187,7 +191,11 @@ impl StoreResolver for TenantResolver {
     }
 
     fn admit<'a>(&'a self, tenant: &'a str) -> BoxFuture<'a, Result<(), Refusal>> {
-        Box::pin(async move { self.record(tenant).map(|_| ()) })
+        Box::pin(async move { self.record(tenant).await.map(|_| ()) })
+    }
+
+    fn forget_tenants(&self) {
+        self.tenants.registry.forget(None);
     }
 
     fn default_store(&self) -> Arc<dyn Store> {

@@ -802,22 +802,23 @@ fn a_failing_migration_leaves_no_half_tenant_with_a_postgres_registry() {
     failing_schema_tenant_leaves_nothing(true);
 }
 
-/// Two `baas serve` over one PostgreSQL registry: a tenant made through
-/// one is served by the other, the same slug made through both at once is
-/// registered once (the other gets 409), and a deactivation through one
-/// stops the other serving it.
-#[test]
-fn two_servers_sharing_a_postgres_registry_see_each_others_tenants() {
-    let Some(db) = crate::support::postgres::TempDatabase::create("tenancy_shared_registry") else {
-        return;
-    };
-    let url = db.url();
-    let env = [
+/// The environment of the deployments over one PostgreSQL database
+/// `url`, which keeps the schema tenants and the registry.
+fn shared_env(url: &str) -> [(&str, &str); 4] {
+    [
         ("JWT_SECRET", SECRET),
         ("BAAS_SERVICE_KEY", SERVICE_KEY),
-        ("TENANTS_DB", url.as_str()),
-        ("REGISTRY_URL", url.as_str()),
-    ];
+        ("TENANTS_DB", url),
+        ("REGISTRY_URL", url),
+    ]
+}
+
+/// Two `baas serve` of one schema-tenancy deployment, each in a folder of
+/// its own with the same migrations, sharing one PostgreSQL registry (in
+/// `db`, with the tenants).
+fn two_servers_on_one_registry(db: &crate::support::postgres::TempDatabase) -> [AsServer; 2] {
+    let url = db.url();
+    let env = shared_env(&url);
     let manifest = with_registry(&tenant_manifest(PG_SOURCE, "schema"));
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     for dir in &dirs {
@@ -830,11 +831,18 @@ fn two_servers_sharing_a_postgres_registry_see_each_others_tenants() {
     for file in ["up.sql", "down.sql"] {
         std::fs::copy(up.join(file), copy.join(file)).unwrap();
     }
-    let [first, second] = dirs;
-    let (a, b) = (
-        AsServer(AuthServer::start_in(first, &env)),
-        AsServer(AuthServer::start_in(second, &env)),
-    );
+    dirs.map(|dir| AsServer(AuthServer::start_in(dir, &env)))
+}
+
+/// Two `baas serve` over one PostgreSQL registry: a tenant made through
+/// one is served by the other, and the same slug made through both at
+/// once is registered once (the other gets 409).
+#[test]
+fn two_servers_sharing_a_postgres_registry_see_each_others_tenants() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("tenancy_shared_registry") else {
+        return;
+    };
+    let [a, b] = two_servers_on_one_registry(&db);
     let (status, record) = send(
         &a,
         "POST",
@@ -886,10 +894,114 @@ fn two_servers_sharing_a_postgres_registry_see_each_others_tenants() {
     );
     assert_eq!(registered(&db), "acme:active\nglobex:active");
     assert!(db.has_table("globex.note"));
+}
 
-    // Deactivated through b: a stops serving it.
+/// `status` of `GET /api/note` for `tenant` on `server`, asked every 20 ms
+/// until it is `wanted`; how long that took, `None` past `within`.
+fn answered_within(
+    server: &AsServer,
+    tenant: &str,
+    wanted: u16,
+    within: Duration,
+) -> Option<Duration> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < within {
+        let (status, _) = send(server, "GET", "/api/note", As::Service(tenant), None);
+        if status == wanted {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// A server keeps the rows of a PostgreSQL registry it looked up, and
+/// stops serving a tenant at once when any process deactivates or drops
+/// it: through the other server, the CLI, or `/api/_system` (no waiting
+/// for the cache's 5 s TTL: the registry announces its writes). Asserted
+/// well under that TTL, so a server that only expired its entries fails.
+#[test]
+fn a_tenant_deactivated_or_dropped_through_one_server_is_refused_by_the_other_at_once() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("tenancy_registry_cache") else {
+        return;
+    };
+    let url = db.url();
+    let env = shared_env(&url);
+    let [a, b] = two_servers_on_one_registry(&db);
+    let bound = Duration::from_millis(2500);
+    let mut ids = std::collections::HashMap::new();
+    for slug in ["acme", "globex"] {
+        let (status, record) = send(
+            &a,
+            "POST",
+            "/api/_tenants",
+            As::Key,
+            Some(json!({ "slug": slug })),
+        );
+        assert_eq!(status, 201, "{record}");
+        ids.insert(slug, record["id"].clone());
+    }
+    // b looks both up: its first lookup starts listening to the
+    // registry's announcements (a session whose last statement is LISTEN),
+    // and it keeps what it reads from then on ...
+    let listening = || {
+        db.query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'")
+            .trim()
+            .to_owned()
+    };
+    let start = std::time::Instant::now();
+    loop {
+        for slug in ["acme", "globex"] {
+            let (status, body) = send(&b, "GET", "/api/note", As::Service(slug), None);
+            assert_eq!(status, 200, "{slug}: {body}");
+        }
+        if listening() == "1" {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "b does not listen to the registry"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for slug in ["acme", "globex"] {
+        let (status, body) = send(&b, "GET", "/api/note", As::Service(slug), None);
+        assert_eq!(status, 200, "{slug}: {body}");
+    }
+    // ... and keeps serving them while the registry cannot even be read.
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut locker = runtime.block_on(db.connect());
+        runtime.block_on(async {
+            sqlx::raw_sql("BEGIN; LOCK TABLE _baas_tenants IN ACCESS EXCLUSIVE MODE")
+                .execute(&mut locker)
+                .await
+                .unwrap();
+        });
+        let (sender, receiver) = mpsc::channel();
+        let served = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let _ = sender.send(send(&b, "GET", "/api/note", As::Service("acme"), None));
+            });
+            let served = receiver.recv_timeout(Duration::from_secs(3));
+            runtime.block_on(async {
+                sqlx::raw_sql("ROLLBACK")
+                    .execute(&mut locker)
+                    .await
+                    .unwrap();
+            });
+            served
+        });
+        let (status, body) = served.expect("a tenant looked up before is served from the cache");
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // Deactivated through a: a refuses at once, b within the bound.
     let (status, body) = send(
-        &b,
+        &a,
         "POST",
         "/api/_tenants/acme/deactivate",
         As::Key,
@@ -898,6 +1010,46 @@ fn two_servers_sharing_a_postgres_registry_see_each_others_tenants() {
     assert_eq!(status, 200, "{body}");
     let (status, body) = send(&a, "GET", "/api/note", As::Service("acme"), None);
     assert_eq!(status, 404, "{body}");
+    let took = answered_within(&b, "acme", 404, bound);
+    assert!(
+        took.is_some(),
+        "b still serves acme {bound:?} after a deactivated it"
+    );
+
+    // Activated again by the CLI (a third process): served by both.
+    run_ok(a.0.dir.path(), &env, &["tenants", "activate", "acme"]);
+    for server in [&a, &b] {
+        assert!(
+            answered_within(server, "acme", 200, bound).is_some(),
+            "acme is active again"
+        );
+    }
+
+    // Deactivated with a PATCH of /api/_system through b: b refuses at
+    // once, a within the bound.
+    let (status, body) = send(
+        &b,
+        "PATCH",
+        &format!("/api/_system/tenants/{}", ids["globex"]),
+        As::Key,
+        Some(json!({ "active": false })),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = send(&b, "GET", "/api/note", As::Service("globex"), None);
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        answered_within(&a, "globex", 404, bound).is_some(),
+        "a still serves globex"
+    );
+
+    // Dropped through b: a refuses within the bound.
+    let (status, body) = send(&b, "DELETE", "/api/_tenants/acme", As::Key, None);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        answered_within(&a, "acme", 404, bound).is_some(),
+        "a still serves the dropped acme"
+    );
+    assert!(!db.has_table("acme.note"));
 }
 
 /// A registry URL written with its password is refused, and the password

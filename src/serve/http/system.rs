@@ -212,6 +212,9 @@ async fn forward(
         .oneshot(Request::from_parts(parts, body))
         .await
         .unwrap_or_else(|never| match never {});
+    if method == Method::PATCH {
+        app.kernel.stores.forget_tenants();
+    }
     Ok(response)
 }
 

@@ -26,6 +26,10 @@ pub trait StoreResolver: Send + Sync + 'static {
         Box::pin(async { Err(Refusal::NoTenants) })
     }
 
+    /// The tenants' registry was written around the resolver (a PATCH of
+    /// `/api/_system`): what it keeps of the tenants is forgotten.
+    fn forget_tenants(&self) {}
+
     /// The tenants' administration (`/api/_tenants`); `None` without
     /// tenants.
     fn admin(&self) -> Option<&dyn TenantAdmin> {

@@ -6,15 +6,28 @@
 //!
 //! The registry's calls are blocking ([`Registry`]): its queries run on a
 //! small runtime of its own and the caller waits for the answer, so that a
-//! call works the same from a request's task, a synchronous callback or
-//! the CLI.
+//! call works the same from a synchronous callback or the CLI.
+//!
+//! A request's lookup ([`Registry::lookup`]) awaits the same query
+//! instead, and is answered from a [`Cache`] whenever it can: a trigger on
+//! `_baas_tenants` sends the slug of every row written (by any process,
+//! by hand too) on the channel `baas_tenants`, and the server that looks
+//! tenants up listens there and forgets that slug at once. Its own writes
+//! forget theirs before they return. Nothing is cached while the listening
+//! connection is down, and an entry is read again after [`CACHE_TTL`]
+//! whatever happens.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use futures::future::BoxFuture;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions as _, Row as _};
 use url::Url;
 
+use super::cache::Cache;
 use super::{Registry, TenancyError, TenantRecord};
 use crate::source::redact;
 
@@ -36,6 +49,45 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS _baas_tenants (
 /// `hashtext('baas registry')`-like constant for the creation lock.
 const CREATE_LOCK: i64 = 0x6261_6173_7265_6769;
 
+/// The channel the registry's writes are announced on, the payload being
+/// the slug written (empty: the table was truncated).
+const CHANNEL: &str = "baas_tenants";
+
+/// Whether the trigger that announces the writes is there.
+const HAS_TRIGGER: &str = "SELECT EXISTS (SELECT 1 FROM pg_trigger \
+     WHERE tgrelid = '_baas_tenants'::regclass AND tgname = '_baas_tenants_notify')";
+
+/// The trigger's function and the triggers (a row written; the table
+/// truncated), made once, in the table's schema.
+const NOTIFY: [&str; 3] = [
+    "CREATE OR REPLACE FUNCTION _baas_tenants_notify() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM pg_notify('baas_tenants', '');
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM pg_notify('baas_tenants', OLD.slug);
+    END IF;
+    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.slug IS DISTINCT FROM OLD.slug) THEN
+        PERFORM pg_notify('baas_tenants', NEW.slug);
+    END IF;
+    RETURN NULL;
+END
+$fn$",
+    "CREATE TRIGGER _baas_tenants_notify AFTER INSERT OR UPDATE OR DELETE ON _baas_tenants \
+     FOR EACH ROW EXECUTE FUNCTION _baas_tenants_notify()",
+    "CREATE TRIGGER _baas_tenants_notify_truncate AFTER TRUNCATE ON _baas_tenants \
+     FOR EACH STATEMENT EXECUTE FUNCTION _baas_tenants_notify()",
+];
+
+/// How long a cached registry row is trusted at most, notifications or
+/// not (a listening connection that died without a word).
+pub const CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// The longest wait between two attempts to listen again.
+const MAX_LISTEN_BACKOFF: Duration = Duration::from_secs(30);
+
 /// The time as the SQLite registry writes it (a macro, to build the
 /// statements with `concat!`).
 macro_rules! now {
@@ -54,8 +106,9 @@ macro_rules! select {
     };
 }
 
-/// Connections the registry keeps open at most.
-const POOL_SIZE: u32 = 4;
+/// Connections the registry keeps open at most (one of them listening,
+/// in a server).
+const POOL_SIZE: u32 = 5;
 
 /// The registry in a PostgreSQL database.
 pub struct PostgresRegistry {
@@ -63,6 +116,12 @@ pub struct PostgresRegistry {
     /// `None` only while dropping.
     runtime: Option<tokio::runtime::Runtime>,
     pool: Option<PgPool>,
+    /// Whether its writes are announced (the trigger could be made): the
+    /// cache is used only then.
+    announced: bool,
+    cache: Arc<Cache>,
+    /// Whether the listening task was started (by the first lookup).
+    listening: AtomicBool,
 }
 
 impl PostgresRegistry {
@@ -100,18 +159,44 @@ impl PostgresRegistry {
             })
             .await;
             match made {
-                Ok(Ok(())) => Ok(pool),
+                Ok(Ok(())) => Ok((announce(&pool).await, pool)),
                 Ok(Err(error)) => Err(error.to_string()),
                 Err(timed_out) => Err(format!("cannot connect: {timed_out}")),
             }
         })
         .map_err(fail)?
         .map_err(|reason| fail(redact(&reason)))?;
+        let (announced, pool) = opened;
+        if let Err(reason) = &announced {
+            tracing::warn!(
+                target: "baas::tenancy",
+                registry = %shown,
+                "the registry's writes are not announced ({}): every request reads the registry",
+                redact(reason)
+            );
+        }
         Ok(Self {
             shown,
             runtime: Some(runtime),
-            pool: Some(opened),
+            pool: Some(pool),
+            announced: announced.is_ok(),
+            cache: Arc::new(Cache::new(CACHE_TTL)),
+            listening: AtomicBool::new(false),
         })
+    }
+
+    /// Starts listening to the registry's announcements (once).
+    fn listen(&self) {
+        if !self.announced || self.listening.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let (Some(runtime), Some(pool)) = (&self.runtime, &self.pool) {
+            runtime.spawn(listen(
+                pool.clone(),
+                Arc::clone(&self.cache),
+                self.shown.clone(),
+            ));
+        }
     }
 
     /// Runs `work` with the pool on the registry's runtime and waits.
@@ -131,6 +216,118 @@ impl PostgresRegistry {
         wait(runtime, work(pool.clone()))
             .map_err(fail)?
             .map_err(|error| fail(error.to_string()))
+    }
+
+    /// [`PostgresRegistry::run`] for a write of `slug`'s row: what is
+    /// cached of it is forgotten once the write is done (a lookup that
+    /// read the row before keeps nothing).
+    fn write<T, F, Fut>(&self, slug: &str, work: F) -> Result<T, TenancyError>
+    where
+        T: Send + 'static,
+        F: FnOnce(PgPool, String) -> Fut,
+        Fut: Future<Output = Result<T, sqlx::Error>> + Send + 'static,
+    {
+        let owned = slug.to_owned();
+        let result = self.run(|pool| work(pool, owned));
+        self.cache.forget(Some(slug));
+        result
+    }
+
+    /// Reads `slug`'s row on the registry's runtime, awaiting it there
+    /// (the caller's thread is not held).
+    async fn read(&self, slug: &str) -> Result<Option<TenantRecord>, TenancyError> {
+        let fail = |reason: String| TenancyError::Registry {
+            path: self.shown.clone(),
+            reason: redact(&reason),
+        };
+        let (Some(runtime), Some(pool)) = (&self.runtime, &self.pool) else {
+            return Err(fail("it is closed".into()));
+        };
+        runtime
+            .spawn(by_slug(pool.clone(), slug.to_owned()))
+            .await
+            .map_err(|_| fail("its runtime stopped".into()))?
+            .map_err(|error| fail(error.to_string()))
+    }
+}
+
+async fn by_slug(pool: PgPool, slug: String) -> Result<Option<TenantRecord>, sqlx::Error> {
+    let row = sqlx::query(select!("WHERE slug = $1"))
+        .bind(slug)
+        .fetch_optional(&pool)
+        .await?;
+    row.as_ref().map(record).transpose()
+}
+
+/// Makes the trigger that announces the registry's writes when it is
+/// missing; the reason when it cannot (the registry's user may not make
+/// functions or triggers there).
+async fn announce(pool: &PgPool) -> Result<(), String> {
+    let made = crate::connect::within_connect_timeout(async {
+        let mut transaction = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CREATE_LOCK)
+            .execute(&mut *transaction)
+            .await?;
+        let there: bool = sqlx::query_scalar(HAS_TRIGGER)
+            .fetch_one(&mut *transaction)
+            .await?;
+        if !there {
+            for statement in NOTIFY {
+                sqlx::query(statement).execute(&mut *transaction).await?;
+            }
+        }
+        transaction.commit().await
+    })
+    .await;
+    match made {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(timed_out) => Err(format!("cannot connect: {timed_out}")),
+    }
+}
+
+/// Listens to the registry's announcements for as long as the registry is
+/// open: each forgets its slug in `cache`; the cache is used only while
+/// the listening connection is up (a lost connection may have lost
+/// announcements: everything is forgotten then).
+async fn listen(pool: PgPool, cache: Arc<Cache>, shown: String) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let listener = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        }
+        .await;
+        let error = match listener {
+            Ok(mut listener) => {
+                cache.set_live(true);
+                backoff = Duration::from_secs(1);
+                loop {
+                    match listener.try_recv().await {
+                        Ok(Some(notification)) => match notification.payload() {
+                            "" => cache.forget(None),
+                            slug => cache.forget(Some(slug)),
+                        },
+                        // Reconnected: what was said meanwhile is lost.
+                        Ok(None) => cache.forget(None),
+                        Err(error) => break error,
+                    }
+                }
+            }
+            Err(error) => error,
+        };
+        cache.set_live(false);
+        tracing::warn!(
+            target: "baas::tenancy",
+            registry = %shown,
+            "not listening to the registry's changes ({}); every request reads the registry until listening again in {} s",
+            redact(&error.to_string()),
+            backoff.as_secs()
+        );
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_LISTEN_BACKOFF);
     }
 }
 
@@ -186,13 +383,27 @@ impl Registry for PostgresRegistry {
 
     fn get(&self, slug: &str) -> Result<Option<TenantRecord>, TenancyError> {
         let slug = slug.to_owned();
-        self.run(|pool| async move {
-            let row = sqlx::query(select!("WHERE slug = $1"))
-                .bind(slug)
-                .fetch_optional(&pool)
-                .await?;
-            row.as_ref().map(record).transpose()
+        self.run(|pool| by_slug(pool, slug))
+    }
+
+    fn lookup<'a>(
+        &'a self,
+        slug: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TenantRecord>, TenancyError>> {
+        Box::pin(async move {
+            self.listen();
+            if let Some(cached) = self.cache.get(slug) {
+                return Ok(cached);
+            }
+            let stamp = self.cache.stamp();
+            let record = self.read(slug).await?;
+            self.cache.put(slug, record.clone(), stamp);
+            Ok(record)
         })
+    }
+
+    fn forget(&self, slug: Option<&str>) {
+        self.cache.forget(slug);
     }
 
     fn get_by_id(&self, id: i64) -> Result<Option<TenantRecord>, TenancyError> {
@@ -221,13 +432,12 @@ impl Registry for PostgresRegistry {
         location: &str,
         pool_options: &str,
     ) -> Result<bool, TenancyError> {
-        let (slug, name, location, pool_options) = (
-            slug.to_owned(),
+        let (name, location, pool_options) = (
             name.map(str::to_owned),
             location.to_owned(),
             pool_options.to_owned(),
         );
-        self.run(|pool| async move {
+        self.write(slug, |pool, slug| async move {
             let inserted = sqlx::query(concat!(
                 "INSERT INTO _baas_tenants ",
                 "(slug, name, location, pool_options, created_at, updated_at) ",
@@ -248,8 +458,7 @@ impl Registry for PostgresRegistry {
     }
 
     fn finish(&self, slug: &str, schema_version: Option<i64>) -> Result<(), TenancyError> {
-        let slug = slug.to_owned();
-        self.run(|pool| async move {
+        self.write(slug, |pool, slug| async move {
             sqlx::query(concat!(
                 "UPDATE _baas_tenants SET ready = true, active = true, schema_version = $2, ",
                 "updated_at = ",
@@ -265,8 +474,7 @@ impl Registry for PostgresRegistry {
     }
 
     fn set_version(&self, slug: &str, schema_version: Option<i64>) -> Result<(), TenancyError> {
-        let slug = slug.to_owned();
-        self.run(|pool| async move {
+        self.write(slug, |pool, slug| async move {
             sqlx::query(concat!(
                 "UPDATE _baas_tenants SET schema_version = $2, updated_at = ",
                 now!(),
@@ -281,8 +489,7 @@ impl Registry for PostgresRegistry {
     }
 
     fn set_active(&self, slug: &str, active: bool) -> Result<bool, TenancyError> {
-        let slug = slug.to_owned();
-        self.run(|pool| async move {
+        self.write(slug, |pool, slug| async move {
             let changed = sqlx::query(concat!(
                 "UPDATE _baas_tenants SET active = $2, updated_at = ",
                 now!(),
@@ -297,8 +504,7 @@ impl Registry for PostgresRegistry {
     }
 
     fn remove(&self, slug: &str) -> Result<bool, TenancyError> {
-        let slug = slug.to_owned();
-        self.run(|pool| async move {
+        self.write(slug, |pool, slug| async move {
             let removed = sqlx::query("DELETE FROM _baas_tenants WHERE slug = $1")
                 .bind(slug)
                 .execute(&pool)
