@@ -200,11 +200,16 @@ impl HttpStore {
                 })
             }
         };
+        // Small requests and answers on kept-alive connections: no Nagle
+        // delay between baas and the upstream.
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_webpki_roots()
             .https_or_http()
             .enable_http1()
-            .build();
+            .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(256)
@@ -340,17 +345,21 @@ impl HttpStore {
         idempotent: bool,
     ) -> Result<Answer, StoreError> {
         self.admit()?;
-        let _permit = tokio::time::timeout(self.timeout, self.permits.acquire())
-            .await
-            .map_err(|_| {
-                upstream_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "too many upstream calls are in flight".to_owned(),
-                )
-            })?
-            .map_err(|_| {
-                StoreError::Internal(anyhow::anyhow!("the upstream semaphore is closed"))
-            })?;
+        // A free permit is taken at once; only a wait for one is timed.
+        let _permit = match self.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => tokio::time::timeout(self.timeout, self.permits.acquire())
+                .await
+                .map_err(|_| {
+                    upstream_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "too many upstream calls are in flight".to_owned(),
+                    )
+                })?
+                .map_err(|_| {
+                    StoreError::Internal(anyhow::anyhow!("the upstream semaphore is closed"))
+                })?,
+        };
         let bytes = match body {
             Some(body) => {
                 Bytes::from(serde_json::to_vec(body).map_err(|e| StoreError::Internal(e.into()))?)
@@ -388,14 +397,14 @@ impl HttpStore {
         json: bool,
         body: Bytes,
     ) -> Result<Answer, Failure> {
-        let mut url = url.clone();
+        let mut url = std::borrow::Cow::Borrowed(url);
         let mut request = Request::builder().method(method.clone());
         match &self.credential {
             Some(Credential::Header(name, value)) => {
                 request = request.header(name.as_str(), value.clone());
             }
             Some(Credential::Query(name, value)) => {
-                url.query_pairs_mut().append_pair(name, value);
+                url.to_mut().query_pairs_mut().append_pair(name, value);
             }
             Some(Credential::Forward) => {
                 if let Some(value) = caller().and_then(|caller| caller.authorization.clone()) {
@@ -406,9 +415,12 @@ impl HttpStore {
         }
         request = request
             .uri(url.as_str())
-            .header(header::ACCEPT, "application/json");
+            .header(header::ACCEPT, HeaderValue::from_static("application/json"));
         if json {
-            request = request.header(header::CONTENT_TYPE, "application/json");
+            request = request.header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
         }
         let request = request
             .body(Full::new(body))
@@ -549,7 +561,7 @@ impl HttpStore {
             return Ok(None);
         }
         let json = self.json(operation, &answer)?;
-        Ok(Some(row_of(entity_of(manifest, entity)?, &json)?))
+        Ok(Some(row_of(entity_of(manifest, entity)?, json)?))
     }
 
     async fn list_rows(
@@ -563,12 +575,15 @@ impl HttpStore {
         if let Some(url) = self.passed_on(operation, query)? {
             let answer = self.call(Method::GET, url, None).await?;
             let json = self.json(operation, &answer)?;
-            let rows = rows_of(definition, operation, &json)?;
             let count = query
                 .count
                 .then(|| json.get("count").and_then(Json::as_u64))
                 .flatten();
-            let rows = rows.into_iter().map(|row| select(row, query)).collect();
+            let rows = rows_of(definition, operation, json)?;
+            let rows = match &query.select {
+                None => rows,
+                Some(_) => rows.into_iter().map(|row| select(row, query)).collect(),
+            };
             return Ok(ListResult { rows, count });
         }
         if let Some(rows) = self
@@ -617,7 +632,7 @@ impl HttpStore {
             }
             let answer = self.call(Method::GET, url, None).await?;
             let json = self.json(operation, &answer)?;
-            return Ok(Some(rows_of(definition, operation, &json)?));
+            return Ok(Some(rows_of(definition, operation, json)?));
         }
         if find(manifest, entity, &[OperationAction::Get]).is_err() {
             return Ok(None);
@@ -760,40 +775,46 @@ impl HttpStore {
             };
             let answer = self.call(Method::GET, url.clone(), None).await?;
             let json = self.json(operation, &answer)?;
-            let page_rows = rows_of(entity, operation, &json)?;
             // A page that repeats the previous one is a loop: stop there.
             let fingerprint = fingerprint(&answer.body);
             if seen_pages.contains(&fingerprint) {
                 break;
             }
             seen_pages.push(fingerprint);
-            let count = page_rows.len() as u64;
-            rows.extend(page_rows);
             let Some(pagination) = &operation.pagination else {
+                rows.extend(rows_of(entity, operation, json)?);
                 complete = true;
                 break;
             };
+            // The next page's cursor or link, read before the rows are
+            // taken out of the answer.
+            let next = match pagination.style {
+                PaginationStyle::Offset | PaginationStyle::Page => None,
+                PaginationStyle::Cursor => pagination
+                    .next
+                    .as_deref()
+                    .and_then(|pointer| json.pointer(pointer))
+                    .and_then(scalar_text),
+                PaginationStyle::Link => match &pagination.next {
+                    Some(pointer) => json
+                        .pointer(pointer)
+                        .and_then(Json::as_str)
+                        .map(str::to_owned),
+                    None => answer.link.as_deref().and_then(next_link),
+                },
+            };
+            let page_rows = rows_of(entity, operation, json)?;
+            let count = page_rows.len() as u64;
+            rows.extend(page_rows);
             let more = match pagination.style {
                 PaginationStyle::Offset | PaginationStyle::Page => {
                     pagination.limit.is_some() && count >= LOCAL_PAGE
                 }
                 PaginationStyle::Cursor => {
-                    cursor = pagination
-                        .next
-                        .as_deref()
-                        .and_then(|pointer| json.pointer(pointer))
-                        .and_then(scalar_text)
-                        .filter(|text| !text.is_empty());
+                    cursor = next.filter(|text| !text.is_empty());
                     cursor.is_some() && count > 0
                 }
                 PaginationStyle::Link => {
-                    let next = match &pagination.next {
-                        Some(pointer) => json
-                            .pointer(pointer)
-                            .and_then(Json::as_str)
-                            .map(str::to_owned),
-                        None => answer.link.as_deref().and_then(next_link),
-                    };
                     next_url = next.and_then(|next| url.join(&next).ok());
                     next_url.is_some() && count > 0
                 }
@@ -835,8 +856,8 @@ impl HttpStore {
         let json = self.json(operation, &answer)?;
         let definition = entity_of(manifest, entity)?;
         let row = match json {
-            Json::Null => row_of(definition, &body)?,
-            json => row_of(definition, &json)?,
+            Json::Null => row_of(definition, body)?,
+            json => row_of(definition, json)?,
         };
         self.record_deliveries(manifest, entity, outbox, Write::Create, None, Some(&row))
             .await?;
@@ -883,7 +904,7 @@ impl HttpStore {
         let json = self.json(operation, &answer)?;
         let definition = entity_of(manifest, entity)?;
         let new = match json {
-            Json::Object(_) => row_of(definition, &json)?,
+            json @ Json::Object(_) => row_of(definition, json)?,
             _ => after,
         };
         self.record_deliveries(
@@ -1135,21 +1156,29 @@ pub(crate) fn in_scope(
 }
 
 /// One upstream object as a row of `entity`: its fields in manifest order.
-fn row_of(entity: &Entity, json: &Json) -> Result<Row, StoreError> {
-    let Json::Object(object) = json else {
+/// The object is taken as it is when it already is that row (the fields,
+/// in order, and nothing else: another baas's answer); otherwise its
+/// values are moved into a new row, never copied.
+fn row_of(entity: &Entity, json: Json) -> Result<Row, StoreError> {
+    let Json::Object(mut object) = json else {
         return Err(upstream_error(
             StatusCode::BAD_GATEWAY,
             format!(
                 "the upstream answered {} where a row object was expected",
-                kind(json)
+                kind(&json)
             ),
         ));
     };
+    let same = object.len() == entity.fields.len()
+        && object.keys().zip(entity.fields.keys()).all(|(a, b)| a == b);
+    if same {
+        return Ok(object);
+    }
     let mut row = Map::with_capacity(entity.fields.len());
     for (name, field) in &entity.fields {
-        match object.get(name) {
+        match object.swap_remove(name) {
             Some(value) => {
-                row.insert(name.clone(), value.clone());
+                row.insert(name.clone(), value);
             }
             None if field.optional => {}
             None => {
@@ -1161,29 +1190,33 @@ fn row_of(entity: &Entity, json: &Json) -> Result<Row, StoreError> {
 }
 
 /// The rows of a list answer: the array itself, or the one under `rows`.
-fn rows_of(entity: &Entity, operation: &Operation, json: &Json) -> Result<Vec<Row>, StoreError> {
+fn rows_of(entity: &Entity, operation: &Operation, json: Json) -> Result<Vec<Row>, StoreError> {
     let array = match (&operation.rows, json) {
-        (Some(key), Json::Object(object)) => object.get(key),
-        (None, Json::Array(_)) => Some(json),
-        _ => None,
+        (Some(key), Json::Object(mut object)) => match object.swap_remove(key) {
+            Some(Json::Array(items)) => Ok(items),
+            Some(other) => Err(other),
+            None => Err(Json::Object(object)),
+        },
+        (None, Json::Array(items)) => Ok(items),
+        (_, other) => Err(other),
     };
-    let Some(Json::Array(items)) = array else {
-        return Err(upstream_error(
+    let items = array.map_err(|json| {
+        upstream_error(
             StatusCode::BAD_GATEWAY,
             format!(
                 "the upstream `{} {}` answered {} where a list of rows{} was expected",
                 operation.method,
                 operation.path,
-                kind(json),
+                kind(&json),
                 operation
                     .rows
                     .as_deref()
                     .map(|key| format!(" under `{key}`"))
                     .unwrap_or_default()
             ),
-        ));
-    };
-    items.iter().map(|item| row_of(entity, item)).collect()
+        )
+    })?;
+    items.into_iter().map(|item| row_of(entity, item)).collect()
 }
 
 pub(crate) fn kind(json: &Json) -> &'static str {
