@@ -22,13 +22,13 @@ use serde::Serialize;
 use crate::dialect::postgres::partition_bound_key;
 use crate::manifest::{
     Check, EngineObject, EngineObjects, Entity, Field, FieldType, Generated, Index, Manifest,
-    ObjectKind, Partition, Relation, SourceEngine,
+    ObjectKind, Partition, Relation, SourceEngine, Unique,
 };
 
 mod normalize;
 mod policies;
 
-pub use normalize::{default_eq, index_eq, relation_eq, sql_eq};
+pub use normalize::{default_eq, exclusion_eq, index_eq, relation_eq, sql_eq};
 
 /// How risky a change is for the data already in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -1187,6 +1187,39 @@ pub fn partition_changes(old: &Entity, new: &Entity) -> Vec<PartitionChange> {
 fn own_changes(before: &Partition, after: &Partition) -> Option<PartitionChange> {
     let mut what = Vec::new();
     let mut review = false;
+    if before.primary_key != after.primary_key
+        || (!after.primary_key.is_empty() && before.primary_key_name != after.primary_key_name)
+    {
+        what.push(
+            match (before.primary_key.is_empty(), after.primary_key.is_empty()) {
+                (true, _) => format!("primary key ({}) added", after.primary_key.join(", ")),
+                (_, true) => "primary key dropped".to_owned(),
+                _ => format!("primary key ({}) changed", after.primary_key.join(", ")),
+            },
+        );
+        review |= !after.primary_key.is_empty();
+    }
+    let mut lists = OwnLists {
+        what: &mut what,
+        review: &mut review,
+    };
+    lists.compare(
+        "unique",
+        &before.uniques,
+        &after.uniques,
+        own_unique_eq,
+        |unique| match &unique.name {
+            Some(name) => format!("`{name}`"),
+            None => format!("({})", unique.fields.join(", ")),
+        },
+    );
+    lists.compare(
+        "exclusion",
+        &before.exclusions,
+        &after.exclusions,
+        normalize::exclusion_eq,
+        |exclusion| format!("`{}`", exclusion.name),
+    );
     for index in &before.indexes {
         match after.indexes.iter().find(|i| i.name == index.name) {
             Some(other) if normalize::index_eq(other, index) => {}
@@ -1203,42 +1236,36 @@ fn own_changes(before: &Partition, after: &Partition) -> Option<PartitionChange>
             review |= index.unique;
         }
     }
-    let check_label = |check: &Check| {
-        check
-            .name
-            .as_ref()
-            .map_or_else(|| format!("`{}`", check.sql), |name| format!("`{name}`"))
+    let mut lists = OwnLists {
+        what: &mut what,
+        review: &mut review,
     };
-    for (from, to, verb) in [
-        (&before.checks, &after.checks, "dropped"),
-        (&after.checks, &before.checks, "added"),
-    ] {
-        for check in from {
-            if !to.iter().any(|c| own_check_eq(c, check)) {
-                what.push(format!("check {} {verb}", check_label(check)));
-                review |= verb == "added";
-            }
-        }
-    }
-    let relation_label = |relation: &Relation| match &relation.name {
-        Some(name) => format!("`{name}`"),
-        None => format!(
-            "({}) → `{}`",
-            relation.fields.join(", "),
-            relation.references.entity
-        ),
-    };
-    for (from, to, verb) in [
-        (&before.relations, &after.relations, "dropped"),
-        (&after.relations, &before.relations, "added"),
-    ] {
-        for relation in from {
-            if !to.iter().any(|r| normalize::relation_eq(r, relation)) {
-                what.push(format!("foreign key {} {verb}", relation_label(relation)));
-                review |= verb == "added";
-            }
-        }
-    }
+    lists.compare(
+        "check",
+        &before.checks,
+        &after.checks,
+        own_check_eq,
+        |check| {
+            check
+                .name
+                .as_ref()
+                .map_or_else(|| format!("`{}`", check.sql), |name| format!("`{name}`"))
+        },
+    );
+    lists.compare(
+        "foreign key",
+        &before.relations,
+        &after.relations,
+        normalize::relation_eq,
+        |relation| match &relation.name {
+            Some(name) => format!("`{name}`"),
+            None => format!(
+                "({}) → `{}`",
+                relation.fields.join(", "),
+                relation.references.entity
+            ),
+        },
+    );
     (!what.is_empty()).then(|| PartitionChange::Own {
         partition: after.table.clone(),
         what,
@@ -1246,11 +1273,46 @@ fn own_changes(before: &Partition, after: &Partition) -> Option<PartitionChange>
     })
 }
 
+/// What differs between two lists of a partition's own objects.
+struct OwnLists<'a> {
+    what: &'a mut Vec<String>,
+    /// An addition may fail on existing rows.
+    review: &'a mut bool,
+}
+
+impl OwnLists<'_> {
+    /// Says which of `before` are dropped and which of `after` are added
+    /// (`same` finds an object's counterpart, `label` names it).
+    fn compare<T>(
+        &mut self,
+        kind: &str,
+        before: &[T],
+        after: &[T],
+        same: impl Fn(&T, &T) -> bool,
+        label: impl Fn(&T) -> String,
+    ) {
+        for (from, to, verb) in [(before, after, "dropped"), (after, before, "added")] {
+            for object in from {
+                if !to.iter().any(|other| same(other, object)) {
+                    self.what.push(format!("{kind} {} {verb}", label(object)));
+                    *self.review |= verb == "added";
+                }
+            }
+        }
+    }
+}
+
 /// Two checks of a partition are the same: the same name (when both have
 /// one) and the same expression apart from spelling.
 pub fn own_check_eq(a: &Check, b: &Check) -> bool {
     (a.name.is_none() || b.name.is_none() || a.name == b.name)
         && normalize::Sql(a.sql.clone()) == normalize::Sql(b.sql.clone())
+}
+
+/// Two unique constraints of a partition are the same: the same fields,
+/// and the same name when both have one.
+pub fn own_unique_eq(a: &Unique, b: &Unique) -> bool {
+    a.fields == b.fields && (a.name.is_none() || b.name.is_none() || a.name == b.name)
 }
 
 /// Two partition keys are the same apart from case and spacing

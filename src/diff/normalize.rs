@@ -10,7 +10,8 @@ use std::borrow::Cow;
 
 use crate::dialect::Dialect as _;
 use crate::manifest::{
-    DefaultValue, Entity, Field, FieldType, Generated, Index, IndexPart, Relation, SourceEngine,
+    DefaultValue, Entity, Exclusion, Field, FieldType, Generated, Index, IndexPart, Relation,
+    SourceEngine,
 };
 
 /// Whether two SQL expressions say the same thing: parsed, with grouping
@@ -475,6 +476,46 @@ fn is_number(text: &str) -> bool {
 
 fn squeeze(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether two exclusion constraints are the same: the same name, and
+/// definitions that say the same thing (expressions and the predicate
+/// compared as [`sql_eq`] does: a dump's `WHERE ((x))` is the server's
+/// `WHERE (x)`).
+pub fn exclusion_eq(a: &Exclusion, b: &Exclusion) -> bool {
+    a.name == b.name
+        && match (exclusion_form(&a.sql), exclusion_form(&b.sql)) {
+            (Some(left), Some(right)) => left == right,
+            _ => squeeze(&a.sql) == squeeze(&b.sql),
+        }
+}
+
+/// An `EXCLUDE ...` definition parsed, its expressions without grouping.
+fn exclusion_form(sql: &str) -> Option<sqlparser::ast::ExcludeConstraint> {
+    use sqlparser::ast::{AlterTableOperation, Statement, TableConstraint};
+    let statements = Parser::parse_sql(
+        &sqlparser::dialect::PostgreSqlDialect {},
+        &format!("ALTER TABLE t ADD {sql}"),
+    )
+    .ok()?;
+    let [Statement::AlterTable(alter)] = statements.as_slice() else {
+        return None;
+    };
+    let [
+        AlterTableOperation::AddConstraint {
+            constraint: TableConstraint::Exclude(exclude),
+            ..
+        },
+    ] = alter.operations.as_slice()
+    else {
+        return None;
+    };
+    let mut exclude = exclude.clone();
+    exclude.where_clause = exclude.where_clause.map(|e| Box::new(ungroup(*e)));
+    for element in &mut exclude.elements {
+        element.column.column.expr = ungroup(element.column.column.expr.clone());
+    }
+    Some(exclude)
 }
 
 /// SQL text whose equality is [`sql_eq`].

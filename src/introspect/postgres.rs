@@ -23,9 +23,9 @@ use super::{IntrospectError, IntrospectOptions, Introspection, Introspector};
 use crate::dialect::postgres::{builtin_field, default_name, pin_native};
 use crate::ledger::Ledger;
 use crate::manifest::{
-    Check, DefaultValue, Entity, EntityKind, Enum, Field, FieldType, Generated, GeneratedKind,
-    Index, IndexPart, Literal, Manifest, Partition, Project, ReferentialAction, Relation,
-    RelationTarget, SortOrder, Source, SourceEngine, Unique,
+    Check, DefaultValue, Entity, EntityKind, Enum, Exclusion, Field, FieldType, Generated,
+    GeneratedKind, Index, IndexPart, Literal, Manifest, Partition, Project, ReferentialAction,
+    Relation, RelationTarget, SortOrder, Source, SourceEngine, Unique,
 };
 use crate::manifest::{EngineObject, EngineObjects, Extension, IndexOptions, ObjectKind};
 use crate::ui::Progress;
@@ -1393,23 +1393,7 @@ fn add_constraint(
 ) {
     let table = relation.name.as_str();
     let name = constraint.name.as_str();
-    if let Some(comment) = &constraint.comment {
-        ledger.record(
-            object,
-            "comment",
-            format!("the comment on constraint `{name}` is not represented: {comment:?}"),
-        );
-    }
-    if !constraint.validated {
-        ledger.record(
-            object,
-            "not_valid",
-            format!(
-                "constraint `{name}` is `NOT VALID` (existing rows were not checked); the \
-                 manifest cannot say so"
-            ),
-        );
-    }
+    record_constraint_notes(object, constraint, ledger);
     let columns = if constraint.kind == "c" {
         Some(Vec::new())
     } else {
@@ -1484,6 +1468,29 @@ fn add_constraint(
         ),
         // Constraint triggers are reported with the triggers.
         _ => {}
+    }
+}
+
+/// A constraint's comment, and that it is `NOT VALID`: the manifest cannot
+/// say either.
+fn record_constraint_notes(object: &str, constraint: &ConstraintRow, ledger: &mut Ledger) {
+    let name = constraint.name.as_str();
+    if let Some(comment) = &constraint.comment {
+        ledger.record(
+            object,
+            "comment",
+            format!("the comment on constraint `{name}` is not represented: {comment:?}"),
+        );
+    }
+    if !constraint.validated {
+        ledger.record(
+            object,
+            "not_valid",
+            format!(
+                "constraint `{name}` is `NOT VALID` (existing rows were not checked); the \
+                 manifest cannot say so"
+            ),
+        );
     }
 }
 
@@ -1721,13 +1728,15 @@ fn build_index(
     })
 }
 
-/// What a partition has of its own: its foreign keys, its local checks
-/// and its indexes that are not a copy of one of its parent's (those stay
-/// the parent's: PostgreSQL makes them on every partition). Its primary
-/// key and unique constraints are its parent's.
-fn partition_objects(child: &RelationRow, lookups: &Lookups<'_>, ledger: &mut Ledger) -> Entity {
+/// What a partition has of its own: its primary key (when its parent has
+/// none), unique and exclusion constraints, foreign keys, local checks
+/// and the indexes that are not a copy of one of its parent's. What
+/// PostgreSQL copies from the parent (its keys, constraints and indexes,
+/// each attached to the parent's) stays the parent's.
+fn partition_objects(child: &RelationRow, lookups: &Lookups<'_>, ledger: &mut Ledger) -> Partition {
     let object = lookups.object_name(child.oid);
     let mut own = Entity::new(child.name.as_str());
+    let mut exclusions = Vec::new();
     let mut constraints: Vec<&ConstraintRow> = lookups
         .constraints
         .get(&child.oid)
@@ -1735,13 +1744,22 @@ fn partition_objects(child: &RelationRow, lookups: &Lookups<'_>, ledger: &mut Le
         .flatten()
         .copied()
         .filter(|constraint| match constraint.kind.as_str() {
-            "f" => true,
+            // Those cloned from the parent are not read (conparentid).
+            "p" | "u" | "x" | "f" => true,
             "c" => constraint.is_local,
             _ => false,
         })
         .collect();
     constraints.sort_by(|left, right| left.name.cmp(&right.name));
     for constraint in constraints {
+        if constraint.kind == "x" {
+            record_constraint_notes(&object, constraint, ledger);
+            exclusions.push(Exclusion {
+                name: constraint.name.clone(),
+                sql: constraint.definition.clone().unwrap_or_default(),
+            });
+            continue;
+        }
         add_constraint(&mut own, &object, child, constraint, lookups, ledger);
     }
     let mut indexes: Vec<&IndexRow> = lookups
@@ -1758,7 +1776,19 @@ fn partition_objects(child: &RelationRow, lookups: &Lookups<'_>, ledger: &mut Le
             own.indexes.push(index);
         }
     }
-    own
+    Partition {
+        primary_key: own.primary_key,
+        primary_key_name: own.primary_key_name,
+        uniques: own.uniques,
+        exclusions,
+        indexes: own.indexes,
+        checks: own.checks,
+        relations: own.relations,
+        ..Partition::new(
+            child.name.clone(),
+            child.partition_bound.clone().unwrap_or_default(),
+        )
+    }
 }
 
 /// Partitions (on the entity they belong to), table inheritance and
@@ -1807,7 +1837,6 @@ fn record_relations(
         entity.partitions = children
             .iter()
             .map(|(depth, child)| {
-                let own = partition_objects(child, lookups, ledger);
                 let of = (*depth > 1)
                     .then(|| child.parents.first())
                     .flatten()
@@ -1818,13 +1847,7 @@ fn record_relations(
                     schema: (schema != entity_schema).then_some(schema).flatten(),
                     of,
                     partition_by: child.partition_key.clone(),
-                    indexes: own.indexes,
-                    checks: own.checks,
-                    relations: own.relations,
-                    ..Partition::new(
-                        child.name.clone(),
-                        child.partition_bound.clone().unwrap_or_default(),
-                    )
+                    ..partition_objects(child, lookups, ledger)
                 }
             })
             .collect();

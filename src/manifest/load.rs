@@ -509,12 +509,17 @@ const INDEX_KEYS: &[&str] = &[
 const INDEX_PART_KEYS: &[&str] = &["field", "sql", "order", "collation"];
 const UNIQUE_KEYS: &[&str] = &["name", "fields"];
 const CHECK_KEYS: &[&str] = &["name", "sql"];
+const EXCLUSION_KEYS: &[&str] = &["name", "sql"];
 const PARTITION_KEYS: &[&str] = &[
     "table",
     "schema",
     "of",
     "bound",
     "partition_by",
+    "primary_key",
+    "primary_key_name",
+    "uniques",
+    "exclusions",
     "indexes",
     "checks",
     "relations",
@@ -1919,6 +1924,29 @@ impl Reader {
         Some(Check { name, sql })
     }
 
+    fn exclusion(&mut self, node: Node<'_>, path: &str) -> Option<Exclusion> {
+        let table = self.table(node, path)?;
+        let mut name = None;
+        let mut sql = None;
+        for (key, node) in self.entries(table, path, EXCLUSION_KEYS, "an exclusion constraint") {
+            let child = key_path(path, key);
+            match key {
+                "name" => name = self.non_empty_string(node, &child),
+                "sql" => sql = self.non_empty_string(node, &child),
+                _ => {}
+            }
+        }
+        let name = self.required(name, path, "name", "exclusion constraint", "\"no_overlap\"")?;
+        let sql = self.required(
+            sql,
+            path,
+            "sql",
+            "exclusion constraint",
+            "\"EXCLUDE USING gist (room_id WITH =, during WITH &&)\"",
+        )?;
+        Some(Exclusion { name, sql })
+    }
+
     fn partition(&mut self, node: Node<'_>, path: &str) -> Option<Partition> {
         let table = self.table(node, path)?;
         let mut name = None;
@@ -1932,6 +1960,14 @@ impl Reader {
                 "of" => partition.of = self.non_empty_string(node, &child),
                 "bound" => bound = self.non_empty_string(node, &child),
                 "partition_by" => partition.partition_by = self.non_empty_string(node, &child),
+                "primary_key" => {
+                    partition.primary_key = self.strings(node, &child).unwrap_or_default()
+                }
+                "primary_key_name" => {
+                    partition.primary_key_name = self.non_empty_string(node, &child)
+                }
+                "uniques" => partition.uniques = self.list(node, &child, Self::unique),
+                "exclusions" => partition.exclusions = self.list(node, &child, Self::exclusion),
                 "indexes" => partition.indexes = self.list(node, &child, Self::index),
                 "checks" => partition.checks = self.list(node, &child, Self::check),
                 "relations" => partition.relations = self.list(node, &child, Self::relation),

@@ -1480,6 +1480,19 @@ pub struct Partition {
     /// Its own partition key, when it is partitioned again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition_by: Option<String>,
+    /// Its own primary key, when its parent has none (a table attached
+    /// with the key it had).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub primary_key: Vec<String>,
+    /// The name of its own primary key, when not `<table>_pkey`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_key_name: Option<String>,
+    /// Unique constraints of this partition alone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uniques: Vec<Unique>,
+    /// Exclusion constraints of this partition alone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<Exclusion>,
     /// Indexes made on this partition alone (not one of its parent's,
     /// which PostgreSQL makes on every partition).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -1502,29 +1515,50 @@ impl Partition {
             of: None,
             bound: bound.into(),
             partition_by: None,
+            primary_key: Vec::new(),
+            primary_key_name: None,
+            uniques: Vec::new(),
+            exclusions: Vec::new(),
             indexes: Vec::new(),
             checks: Vec::new(),
             relations: Vec::new(),
         }
     }
 
-    /// Whether it has indexes, checks or foreign keys of its own.
+    /// Whether it has keys, constraints, indexes or foreign keys of its own.
     pub fn has_own_objects(&self) -> bool {
-        !(self.indexes.is_empty() && self.checks.is_empty() && self.relations.is_empty())
+        !(self.primary_key.is_empty()
+            && self.uniques.is_empty()
+            && self.exclusions.is_empty()
+            && self.indexes.is_empty()
+            && self.checks.is_empty()
+            && self.relations.is_empty())
     }
 
     /// This partition as a table of its own: its table and schema, the
-    /// fields of `parent` (the entity it belongs to) and its own indexes,
-    /// checks and foreign keys.
+    /// fields of `parent` (the entity it belongs to) and its own primary
+    /// key, unique constraints, indexes, checks and foreign keys.
     pub fn as_entity(&self, parent: &Entity) -> Entity {
         let mut entity = Entity::new(self.table.as_str());
         entity.schema = self.schema.clone().or_else(|| parent.schema.clone());
         entity.fields = parent.fields.clone();
+        entity.primary_key = self.primary_key.clone();
+        entity.primary_key_name = self.primary_key_name.clone();
+        entity.uniques = self.uniques.clone();
         entity.indexes = self.indexes.clone();
         entity.checks = self.checks.clone();
         entity.relations = self.relations.clone();
         entity
     }
+}
+
+/// A PostgreSQL exclusion constraint: `sql` is its definition as
+/// `pg_get_constraintdef` prints it (`EXCLUDE USING gist (room_id WITH =,
+/// during WITH &&)`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exclusion {
+    pub name: String,
+    pub sql: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -296,17 +296,27 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
         optional(out, "of", partition.of.as_deref());
         line(out, "bound", &string(&partition.bound));
         optional(out, "partition_by", partition.partition_by.as_deref());
+        if !partition.primary_key.is_empty() {
+            line(out, "primary_key", &strings(&partition.primary_key));
+        }
+        optional(
+            out,
+            "primary_key_name",
+            partition.primary_key_name.as_deref(),
+        );
         let partition_header = format!("{header}.partitions");
+        write_uniques(out, &partition_header, &partition.uniques);
+        for exclusion in &partition.exclusions {
+            let _ = writeln!(out, "\n[[{partition_header}.exclusions]]");
+            line(out, "name", &string(&exclusion.name));
+            line(out, "sql", &block_string(&exclusion.sql));
+        }
         write_indexes(out, &partition_header, &partition.indexes);
         write_checks(out, &partition_header, &partition.checks);
         write_relations(out, &partition_header, &partition.relations);
     }
 
-    for unique in &entity.uniques {
-        let _ = writeln!(out, "\n[[{header}.uniques]]");
-        optional(out, "name", unique.name.as_deref());
-        line(out, "fields", &strings(&unique.fields));
-    }
+    write_uniques(out, &header, &entity.uniques);
 
     write_checks(out, &header, &entity.checks);
 
@@ -349,6 +359,14 @@ fn write_indexes(out: &mut String, header: &str, indexes: &[Index]) {
         if !options.storage_parameters.is_empty() {
             line(out, "with", &strings(&options.storage_parameters));
         }
+    }
+}
+
+fn write_uniques(out: &mut String, header: &str, uniques: &[Unique]) {
+    for unique in uniques {
+        let _ = writeln!(out, "\n[[{header}.uniques]]");
+        optional(out, "name", unique.name.as_deref());
+        line(out, "fields", &strings(&unique.fields));
     }
 }
 

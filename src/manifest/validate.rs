@@ -376,6 +376,22 @@ impl Checker<'_> {
         // parent's fields.
         for (i, partition) in entity.partitions.iter().enumerate() {
             let at = index_path(&key_path(path, "partitions"), i);
+            self.field_list(
+                name,
+                entity,
+                &partition.primary_key,
+                &key_path(&at, "primary_key"),
+                "primary key",
+            );
+            for (j, unique) in partition.uniques.iter().enumerate() {
+                self.field_list(
+                    name,
+                    entity,
+                    &unique.fields,
+                    &key_path(&index_path(&key_path(&at, "uniques"), j), "fields"),
+                    "unique constraint",
+                );
+            }
             for (j, index) in partition.indexes.iter().enumerate() {
                 self.index(
                     name,

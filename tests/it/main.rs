@@ -23,6 +23,7 @@ mod migrate;
 mod migrate_render;
 mod mongo;
 mod mysql;
+mod partitions;
 mod postgres;
 mod postgrest;
 mod postgrest_jsonpath;

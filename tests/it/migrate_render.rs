@@ -337,7 +337,7 @@ fn unexplained(changes: &[Change], lossy: &[String]) -> Vec<Change> {
 // ---------------------------------------------------------------------------
 // PostgreSQL
 
-mod pg {
+pub(crate) mod pg {
     use baas::introspect::postgres::PostgresIntrospector;
     use baas::introspect::{IntrospectOptions, Introspector};
     use baas::manifest::Manifest;

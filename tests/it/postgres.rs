@@ -33,7 +33,7 @@ async fn try_introspect(
         .await
 }
 
-async fn introspect(database: &TempDatabase, schemas: &[&str]) -> Introspection {
+pub(crate) async fn introspect(database: &TempDatabase, schemas: &[&str]) -> Introspection {
     try_introspect(database, schemas).await.unwrap()
 }
 
@@ -1305,6 +1305,22 @@ fn pg_dump(database: &TempDatabase, options: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// `pg_dump` of `database` with `options`, imported as a dump file.
+pub(crate) async fn read_dump(database: &TempDatabase, options: &[&str]) -> Introspection {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("{}.sql", database.name()));
+    std::fs::write(&path, pg_dump(database, options)).unwrap();
+    let location =
+        baas::source::SourceLocation::parse(&path.display().to_string(), Path::new("/")).unwrap();
+    baas::backend::introspect(
+        &location,
+        &IntrospectOptions::default(),
+        &Progress::hidden(),
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn pg_dump_output_imports_to_the_manifest_of_the_live_database() {
     let Some(pagila) = TempDatabase::create_async("dump_pagila").await else {
@@ -1319,7 +1335,6 @@ async fn pg_dump_output_imports_to_the_manifest_of_the_live_database() {
         return;
     };
     structure.psql(&crate::migrate_render::structure_sql());
-    let dir = tempfile::tempdir().unwrap();
     for (label, database) in [
         ("structure", &structure),
         ("pagila", &pagila),
@@ -1331,18 +1346,7 @@ async fn pg_dump_output_imports_to_the_manifest_of_the_live_database() {
             &["--schema-only", "--clean"],
             &["--schema-only", "--clean", "--if-exists"],
         ] {
-            let path = dir.path().join(format!("{label}.sql"));
-            std::fs::write(&path, pg_dump(database, options)).unwrap();
-            let location =
-                baas::source::SourceLocation::parse(&path.display().to_string(), Path::new("/"))
-                    .unwrap();
-            let dump = baas::backend::introspect(
-                &location,
-                &IntrospectOptions::default(),
-                &Progress::hidden(),
-            )
-            .await
-            .unwrap();
+            let dump = read_dump(database, options).await;
             let changes = baas::diff::diff(&live.manifest, &dump.manifest);
             assert!(
                 changes.is_empty(),
@@ -1361,21 +1365,7 @@ async fn pg_dump_output_imports_to_the_manifest_of_the_live_database() {
             );
         }
     }
-    let dump = {
-        let path = dir.path().join("spellings.sql");
-        std::fs::write(&path, pg_dump(&spellings, &["--schema-only"])).unwrap();
-        let location =
-            baas::source::SourceLocation::parse(&path.display().to_string(), Path::new("/"))
-                .unwrap();
-        baas::backend::introspect(
-            &location,
-            &IntrospectOptions::default(),
-            &Progress::hidden(),
-        )
-        .await
-        .unwrap()
-        .manifest
-    };
+    let dump = read_dump(&spellings, &["--schema-only"]).await.manifest;
     let people = entity(&dump, "people");
     assert!(people.fields.contains_key("id") && people.fields.contains_key("MixedCase"));
     assert_eq!(
@@ -1409,7 +1399,11 @@ fn partition_own_objects_are_validated_at_their_place_and_round_trip() {
         )
     };
     let valid = manifest(
-        "\n[[entities.events.partitions.indexes]]\nname = \"events_2025_user\"\nfields = \
+        "primary_key = [\"id\"]\nprimary_key_name = \"events_2025_pk\"\n\n\
+         [[entities.events.partitions.uniques]]\nname = \"events_2025_user_key\"\nfields = \
+         [\"user_id\"]\n\n[[entities.events.partitions.exclusions]]\nname = \"no_overlap\"\nsql \
+         = \"EXCLUDE USING gist (user_id WITH =)\"\n\n\
+         [[entities.events.partitions.indexes]]\nname = \"events_2025_user\"\nfields = \
          [\"user_id\"]\n\n[[entities.events.partitions.checks]]\nname = \"positive\"\nsql = \"id > \
          0\"\n\n[[entities.events.partitions.relations]]\nfields = [\"user_id\"]\nreferences = { \
          entity = \"users\", fields = [\"id\"] }\n",
@@ -1425,6 +1419,20 @@ fn partition_own_objects_are_validated_at_their_place_and_round_trip() {
             partition.relations.len()
         ),
         (1, 1, 1)
+    );
+    assert_eq!(
+        (
+            partition.primary_key.as_slice(),
+            partition.primary_key_name.as_deref(),
+            partition.uniques[0].fields.as_slice(),
+            partition.exclusions[0].sql.as_str()
+        ),
+        (
+            &["id".to_owned()][..],
+            Some("events_2025_pk"),
+            &["user_id".to_owned()][..],
+            "EXCLUDE USING gist (user_id WITH =)"
+        )
     );
     let saved = baas::manifest::to_toml(&loaded);
     let again = baas::manifest::load_str(Path::new("baas.toml"), saved.clone())
@@ -1455,6 +1463,21 @@ fn partition_own_objects_are_validated_at_their_place_and_round_trip() {
             "\n[[entities.events.partitions.checks]]\nname = \"c\"\n",
             "check constraint has no `sql`",
             "[[entities.events.partitions.checks]]",
+        ),
+        (
+            "primary_key = [\"idd\"]\n",
+            "primary key of entity `events` names unknown field `idd`",
+            "\"idd\"",
+        ),
+        (
+            "\n[[entities.events.partitions.uniques]]\nfields = [\"code\"]\n",
+            "unique constraint of entity `events` names unknown field `code`",
+            "\"code\"",
+        ),
+        (
+            "\n[[entities.events.partitions.exclusions]]\nname = \"x\"\n",
+            "exclusion constraint has no `sql`",
+            "[[entities.events.partitions.exclusions]]",
         ),
     ] {
         let text = manifest(own);

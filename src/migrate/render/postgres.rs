@@ -19,7 +19,7 @@ use crate::dialect::postgres::PostgresDialect;
 use crate::diff::ChangeKind;
 use crate::manifest::{
     DefaultValue, EngineObject, Entity, EntityKind, Field, FieldType, Generated, GeneratedKind,
-    Index, Literal, Manifest, ObjectKind, Partition, ReferentialAction, Relation,
+    Index, Literal, Manifest, ObjectKind, Partition, ReferentialAction, Relation, Unique,
 };
 
 /// `name` as a PostgreSQL identifier.
@@ -1265,12 +1265,45 @@ fn partition_objects(
     out: &mut Vec<Statement>,
     later: &mut Vec<Statement>,
 ) {
-    use crate::diff::{index_eq, own_check_eq, relation_eq};
+    use crate::diff::{exclusion_eq, index_eq, own_check_eq, own_unique_eq, relation_eq};
     let own = partition.as_entity(entity);
     let old = before.map(|(entity, partition)| partition.as_entity(entity));
     let empty = Entity::new("");
     let old = old.as_ref().unwrap_or(&empty);
+    let old_exclusions = before.map_or(&[][..], |(_, p)| p.exclusions.as_slice());
     let here = format!("{entity_name}.{}", partition.table);
+    let unique_name = |entity: &Entity, unique: &Unique| {
+        unique.name.clone().unwrap_or_else(|| {
+            default_name(&entity.table, &columns_of(entity, &unique.fields), "key")
+        })
+    };
+    let drop_constraint = |entity: &Entity, name: &str| {
+        Statement::new(format!(
+            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
+            table(entity),
+            quote(name)
+        ))
+    };
+    // The primary key is the same when its fields and name are.
+    let same_key =
+        old.primary_key == own.primary_key && primary_key_name(old) == primary_key_name(&own);
+    for exclusion in old_exclusions {
+        if !partition
+            .exclusions
+            .iter()
+            .any(|e| exclusion_eq(e, exclusion))
+        {
+            out.push(drop_constraint(old, &exclusion.name));
+        }
+    }
+    for unique in &old.uniques {
+        if !own.uniques.iter().any(|u| own_unique_eq(u, unique)) {
+            out.push(drop_constraint(old, &unique_name(old, unique)));
+        }
+    }
+    if !old.primary_key.is_empty() && !same_key {
+        out.push(drop_constraint(old, &primary_key_name(old)));
+    }
     for (position, check) in old.checks.iter().enumerate() {
         if !own.checks.iter().any(|c| own_check_eq(c, check)) {
             out.push(Statement::new(format!(
@@ -1298,6 +1331,34 @@ fn partition_objects(
             out.push(Statement::new(format!(
                 "DROP INDEX IF EXISTS {}",
                 qualified_index(old, &index.name)
+            )));
+        }
+    }
+    if !own.primary_key.is_empty() && !same_key {
+        out.push(Statement::new(format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})",
+            table(&own),
+            quote(&primary_key_name(&own)),
+            PostgresRenderer.column_list(&own, &own.primary_key)
+        )));
+    }
+    for unique in &own.uniques {
+        if !old.uniques.iter().any(|u| own_unique_eq(u, unique)) {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+                table(&own),
+                quote(&unique_name(&own, unique)),
+                PostgresRenderer.column_list(&own, &unique.fields)
+            )));
+        }
+    }
+    for exclusion in &partition.exclusions {
+        if !old_exclusions.iter().any(|e| exclusion_eq(e, exclusion)) {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                table(&own),
+                quote(&exclusion.name),
+                exclusion.sql
             )));
         }
     }

@@ -674,6 +674,12 @@ struct Constraint {
     deferred: bool,
     check_sql: Option<String>,
     no_inherit: bool,
+    /// An exclusion constraint's definition, as `pg_get_constraintdef`
+    /// prints it.
+    definition: Option<String>,
+    /// A partition's copy of its parent's (its index is attached to the
+    /// parent's): the server does not list it as the partition's own.
+    inherited: bool,
 }
 
 impl Constraint {
@@ -690,6 +696,8 @@ impl Constraint {
             deferred: false,
             check_sql: None,
             no_inherit: false,
+            definition: None,
+            inherited: false,
         }
     }
 
@@ -727,6 +735,23 @@ impl Constraint {
                 let mut constraint = Self::new(check.name.as_ref().map(folded), "c", Vec::new());
                 constraint.check_sql = Some(expr_text(&check.expr));
                 constraint.no_inherit = check.no_inherit;
+                constraint
+            }
+            TableConstraint::Exclude(exclude) => {
+                let columns = exclude
+                    .elements
+                    .iter()
+                    .map(|element| match &element.column.column.expr {
+                        Expr::Identifier(ident) => folded(ident),
+                        _ => String::new(),
+                    })
+                    .collect();
+                let mut constraint = Self::new(exclude.name.as_ref().map(folded), "x", columns);
+                let unnamed = sqlparser::ast::ExcludeConstraint {
+                    name: None,
+                    ..exclude.clone()
+                };
+                constraint.definition = Some(unqualify(&unnamed.to_string()));
                 constraint
             }
             _ => return None,
@@ -1113,6 +1138,14 @@ impl Schema {
         for relation in self.relations.iter_mut().filter(|r| r.row.schema == schema) {
             for index in relation.indexes.iter_mut().filter(|i| i.name == name) {
                 index.is_inherited = true;
+            }
+            // The index of a key or exclusion constraint has its name.
+            for constraint in relation
+                .constraints
+                .iter_mut()
+                .filter(|c| matches!(c.kind, "p" | "u" | "x") && c.name.as_deref() == Some(&name))
+            {
+                constraint.inherited = true;
             }
         }
         true
@@ -1880,7 +1913,7 @@ impl Schema {
                 });
             }
             let table = relation.row.name.as_str();
-            for constraint in &relation.constraints {
+            for constraint in relation.constraints.iter().filter(|c| !c.inherited) {
                 let positions = |relation: &Relation, names: &[String]| -> Vec<i16> {
                     names
                         .iter()
@@ -1900,6 +1933,7 @@ impl Schema {
                         "p" => default_name(table, None, "pkey"),
                         "u" => default_name(table, Some(&constraint.columns.join("_")), "key"),
                         "f" => default_name(table, Some(&constraint.columns.join("_")), "fkey"),
+                        "x" => default_name(table, Some(&constraint.columns.join("_")), "excl"),
                         _ => default_name(table, None, "check"),
                     });
                 let referenced = constraint
@@ -1940,7 +1974,7 @@ impl Schema {
                     is_local: true,
                     index_oid: 0,
                     check_sql: constraint.check_sql.clone(),
-                    definition: None,
+                    definition: constraint.definition.clone(),
                     comment: None,
                 });
             }
