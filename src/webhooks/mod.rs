@@ -3,8 +3,10 @@
 //! outbox table `_baas_outbox` in its own transaction ([`outbox`]); the
 //! [`worker`] posts them, signed ([`sign`]), at least once, with retries and
 //! a dead-letter state; [`queue`] is the outbox as the worker and
-//! `baas webhooks` read and change it.
+//! `baas webhooks` read and change it; [`mongo`] decides whether a
+//! MongoDB server records them in the write's transaction too.
 
+pub mod mongo;
 pub mod outbox;
 pub mod queue;
 pub mod sign;
@@ -35,6 +37,7 @@ pub async fn start(
     if !manifest().webhooks.is_empty() {
         let queue = queue::Queue::open(&location).await?;
         queue.ensure().await?;
+        announce(&queue).await;
         Worker {
             queue,
             manifest,
@@ -56,6 +59,7 @@ pub async fn start(
         };
         match opened {
             Ok(queue) => {
+                announce(&queue).await;
                 Worker {
                     queue,
                     manifest,
@@ -71,6 +75,21 @@ pub async fn start(
         }
     });
     Ok(wake)
+}
+
+/// Says in one log line where the served database's writes record their
+/// deliveries: in the write's transaction (SQL engines, and MongoDB
+/// servers with transactions), or right after the write (a warning).
+async fn announce(queue: &queue::Queue) {
+    let mode = match queue {
+        queue::Queue::Mongo(database) => mongo::outbox_mode(database).await,
+        _ => outbox::OutboxMode::Transaction,
+    };
+    if mode.in_transaction() {
+        tracing::info!(target: "baas::webhooks", "{mode}");
+    } else {
+        tracing::warn!(target: "baas::webhooks", "{mode}");
+    }
 }
 
 /// How often the tenants are listed again.

@@ -115,6 +115,35 @@ impl Outbox {
     }
 }
 
+/// Where a write records its deliveries (said once when `baas serve`
+/// starts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxMode {
+    /// In one transaction with the write: both commit or neither.
+    Transaction,
+    /// Right after the write, by the same request (a MongoDB server with
+    /// no transactions, for the reason given).
+    AfterWrite { why: String },
+}
+
+impl OutboxMode {
+    pub fn in_transaction(&self) -> bool {
+        matches!(self, Self::Transaction)
+    }
+}
+
+impl std::fmt::Display for OutboxMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Transaction => f.write_str("webhook outbox: in the write's transaction"),
+            Self::AfterWrite { why } => write!(
+                f,
+                "webhook outbox: right after the write (server has no transactions: {why})"
+            ),
+        }
+    }
+}
+
 /// One delivery to record: its id is the event id the receiver sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {

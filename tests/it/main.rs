@@ -42,3 +42,4 @@ mod tenancy_system;
 mod upstream;
 mod upstream_graphql;
 mod webhooks;
+mod webhooks_mongo;

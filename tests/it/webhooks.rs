@@ -16,9 +16,9 @@ use serde_json::{Value, json};
 
 use crate::support::free_port;
 
-const SECRET: &str = "webhook-test-secret";
+pub(crate) const SECRET: &str = "webhook-test-secret";
 
-const MANIFEST: &str = r#"
+pub(crate) const MANIFEST: &str = r#"
 [manifest]
 format = 1
 version = 1
@@ -31,7 +31,7 @@ id = { type = "int64" }
 title = { type = "string" }
 "#;
 
-fn manifest(port: u16) -> String {
+pub(crate) fn manifest(port: u16) -> String {
     format!(
         "{MANIFEST}\n[[webhooks]]\nname = \"posts\"\non = [\"post.*\"]\nurl = \"http://127.0.0.1:{port}/hook\"\nsecret = \"${{HOOK_SECRET}}\"\nmax_attempts = 3\ntimeout_seconds = 2\n"
     )
@@ -41,13 +41,13 @@ fn manifest(port: u16) -> String {
 // The receiver
 
 #[derive(Debug, Default)]
-struct Seen {
+pub(crate) struct Seen {
     /// Accepted deliveries by event id: (times, body).
-    delivered: BTreeMap<String, (u32, Value)>,
+    pub(crate) delivered: BTreeMap<String, (u32, Value)>,
     /// Requests answered 500 (while failing), by event id.
     refused: BTreeMap<String, u32>,
     /// Requests whose signature or timestamp did not check out.
-    bad_signatures: u32,
+    pub(crate) bad_signatures: u32,
     /// Answer 500 to everything.
     failing: bool,
     /// The `x-baas-tenant` header of each delivered event, when sent.
@@ -55,9 +55,9 @@ struct Seen {
 }
 
 /// A webhook receiver on a fixed port, started and stopped at will.
-struct Receiver {
-    port: u16,
-    seen: Arc<Mutex<Seen>>,
+pub(crate) struct Receiver {
+    pub(crate) port: u16,
+    pub(crate) seen: Arc<Mutex<Seen>>,
     running: Option<(
         tokio::sync::oneshot::Sender<()>,
         std::thread::JoinHandle<()>,
@@ -65,7 +65,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             port: free_port(),
             seen: Arc::default(),
@@ -73,7 +73,7 @@ impl Receiver {
         }
     }
 
-    fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready) = std::sync::mpsc::channel();
         let seen = Arc::clone(&self.seen);
@@ -116,7 +116,7 @@ impl Receiver {
     }
 
     /// Waits until `done` holds of what was seen (panics after 40 s).
-    fn wait_for(&self, what: &str, done: impl Fn(&Seen) -> bool) {
+    pub(crate) fn wait_for(&self, what: &str, done: impl Fn(&Seen) -> bool) {
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(40) {
             if done(&self.seen.lock().unwrap()) {
@@ -188,13 +188,18 @@ async fn receive(
 // The server
 
 /// `baas serve` in `dir`, its log in `serve.log` there.
-struct Serve {
+pub(crate) struct Serve {
     child: std::process::Child,
     base: String,
 }
 
 impl Serve {
-    fn start(dir: &Path, args: &[&str]) -> Self {
+    pub(crate) fn start(dir: &Path, args: &[&str]) -> Self {
+        Self::start_logging(dir, args, "warn")
+    }
+
+    /// [`Serve::start`] with `BAAS_LOG=level`.
+    pub(crate) fn start_logging(dir: &Path, args: &[&str], level: &str) -> Self {
         let port = free_port();
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -208,7 +213,7 @@ impl Serve {
             .env_remove("BAAS_MANIFEST")
             .env_remove("BAAS_DATABASE_URL")
             .env("HOOK_SECRET", SECRET)
-            .env("BAAS_LOG", "warn")
+            .env("BAAS_LOG", level)
             .args(["serve", "--port", &port.to_string()])
             .args(args)
             .stdout(std::process::Stdio::null())
@@ -236,12 +241,12 @@ impl Serve {
     }
 
     /// SIGKILL: no shutdown of any kind.
-    fn kill9(mut self) {
+    pub(crate) fn kill9(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> u16 {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<Value>) -> u16 {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
@@ -271,7 +276,7 @@ impl Drop for Serve {
 }
 
 /// `baas webhooks ARGS --json` in `dir`.
-fn webhooks_cli(dir: &Path, args: &[&str]) -> Value {
+pub(crate) fn webhooks_cli(dir: &Path, args: &[&str]) -> Value {
     let output = crate::support::baas(dir)
         .arg("--json")
         .arg("webhooks")
@@ -286,7 +291,7 @@ fn webhooks_cli(dir: &Path, args: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-fn types(seen: &Seen) -> BTreeMap<String, usize> {
+pub(crate) fn types(seen: &Seen) -> BTreeMap<String, usize> {
     let mut types = BTreeMap::new();
     for (_, payload) in seen.delivered.values() {
         *types

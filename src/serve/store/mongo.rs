@@ -5,16 +5,23 @@
 //! `timestamptz` ↔ BSON date, `uuid` ↔ binary subtype 4, `decimal` ↔
 //! Decimal128, `bytes` ↔ binary; docs/api.md). Key operations take a
 //! scope filter ANDed with the key; updates and deletes are one
-//! `findOneAnd…` command each.
+//! `findOneAnd…` command each. A write that webhooks are told about runs
+//! in one transaction with its outbox documents where the server has
+//! transactions ([`crate::webhooks::mongo`]); other writes have none.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use futures::TryStreamExt as _;
 use indexmap::IndexMap;
 use mongodb::bson::spec::BinarySubtype;
 use mongodb::bson::{Bson, Document, doc, oid::ObjectId};
-use mongodb::error::{ErrorKind, WriteFailure};
+use mongodb::error::{
+    ErrorKind, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT, WriteFailure,
+};
 use mongodb::options::{ClientOptions, ReturnDocument};
-use mongodb::{Client, Collection, Database};
+use mongodb::{Client, ClientSession, Collection, Database};
 
 use super::{ListResult, Outbox, Row, StoreError, Updated, Values};
 use crate::manifest::{
@@ -22,12 +29,57 @@ use crate::manifest::{
     Relation,
 };
 use crate::query::{Filter, ListQuery, Value, mongo};
-use crate::webhooks::outbox::{self, Entry, Write};
+use crate::webhooks::outbox::{self, Entry, OutboxMode, Write};
+
+/// `$action` (a driver action) made in `$session` (an
+/// `Option<&mut ClientSession>`) when there is one.
+macro_rules! within {
+    ($action:expr, $session:expr) => {
+        match $session {
+            Some(session) => $action.session(session),
+            None => $action,
+        }
+    };
+}
+
+/// Runs `$write` (a future made with `$session`, an
+/// `Option<&mut ClientSession>`) as [`MongoStore::transaction`] decides:
+/// on its own, or in a transaction that commits with it, made again from
+/// the start after a transient error. A macro, not a function taking a
+/// closure: the future stays a concrete type, which the `Send` bound of
+/// the store's futures needs.
+macro_rules! transacted {
+    ($store:expr, $outbox:expr, |$session:ident| $write:expr) => {
+        match $store.transaction($outbox).await? {
+            None => {
+                let $session: Option<&mut ClientSession> = None;
+                $write.await
+            }
+            Some(mut transaction) => loop {
+                transaction.start().await?;
+                let outcome = {
+                    let $session = Some(&mut transaction.session);
+                    $write.await
+                };
+                if let Some(done) = transaction.finish(outcome).await {
+                    break done;
+                }
+            },
+        }
+    };
+}
+
+/// How long a write's transaction is tried again after a transient error
+/// (a write conflict with another transaction, a lost connection).
+const RETRY_FOR: Duration = Duration::from_secs(5);
 
 /// `baas serve` on a MongoDB database (the database named in the URL).
 #[derive(Debug, Clone)]
 pub struct MongoStore {
     database: Database,
+    /// Where a write's webhook deliveries are recorded: decided once, at
+    /// the first write that has some.
+    outbox_mode: Arc<tokio::sync::OnceCell<OutboxMode>>,
 }
 
 impl MongoStore {
@@ -60,14 +112,15 @@ impl MongoStore {
             Client::with_options(options).map_err(|error| StoreError::Unavailable(error.into()))?;
         let engine = Self {
             database: client.database(&name),
+            outbox_mode: Arc::default(),
         };
         engine.ping().await?;
         Ok(engine)
     }
 
-    /// No bulk transaction: the MongoDB-wire servers baas is tested on
-    /// have no multi-document transactions, so a bulk write is row by row
-    /// (docs/api.md, "Writing many rows").
+    /// No bulk transaction: a bulk write is row by row (docs/api.md,
+    /// "Writing many rows"), each row's write with its own deliveries (in
+    /// one transaction with them where the server has transactions).
     #[allow(clippy::unused_async)]
     async fn begin_bulk(&self) -> Result<Option<super::Bulk>, StoreError> {
         Ok(None)
@@ -281,7 +334,6 @@ impl MongoStore {
                 )));
             }
         }
-        self.check_references(manifest, entity, values).await?;
         // MongoDB has no sequences: a generated integer key takes the next
         // value after the largest, retried when a concurrent insert took it.
         let counted = entity.primary_key.iter().find(|name| {
@@ -293,53 +345,113 @@ impl MongoStore {
         });
         let mut attempts = 0;
         loop {
-            let mut document = self.new_document(entity, values)?;
-            if let Some(name) = counted {
-                let column = entity.fields[name].column_name(name);
-                document.insert(column, self.next_key(entity, column).await?);
-            }
-            match self
-                .collection(entity)
-                .insert_one(&document)
-                .await
-                .map_err(|error| map_error(Some(entity), error))
-            {
-                Ok(inserted) => {
-                    if !document.contains_key("_id") {
-                        document.insert("_id", inserted.inserted_id);
-                    }
-                    let row = wire_row(entity, None, &document)?;
-                    let entries =
-                        outbox.entries(entity_name, entity, Write::Create, None, Some(&row));
-                    self.record_outbox(&entries).await?;
-                    return Ok(row);
-                }
+            let inserted = transacted!(self, outbox, |session| self.insert_once(
+                manifest,
+                entity_name,
+                values,
+                counted,
+                outbox,
+                session
+            ));
+            match inserted {
                 Err(StoreError::Conflict { fields })
                     if counted.is_some_and(|name| fields.contains(name)) && attempts < 5 =>
                 {
                     attempts += 1;
                 }
-                Err(error) => return Err(error),
+                inserted => return inserted,
             }
         }
     }
 
-    /// Records webhook deliveries in the outbox collection, right after the
-    /// write: the write is one single-document command, which MongoDB does
-    /// not let a later insert join without a multi-document transaction
-    /// (a replica set; the MongoDB-wire servers baas is tested on have
-    /// none). A process killed between the two loses those deliveries
-    /// (docs/webhooks.md).
-    async fn record_outbox(&self, entries: &[Entry]) -> Result<(), StoreError> {
+    /// One attempt at an insert (`counted`: the generated integer key to
+    /// number), with its deliveries, in `session` when there is one.
+    async fn insert_once(
+        &self,
+        manifest: &Manifest,
+        entity_name: &str,
+        values: &Values,
+        counted: Option<&String>,
+        outbox: &Outbox,
+        mut session: Option<&mut ClientSession>,
+    ) -> Result<Row, StoreError> {
+        let entity = entity(manifest, entity_name)?;
+        self.check_references(manifest, entity, values, session.as_deref_mut())
+            .await?;
+        let mut document = self.new_document(entity, values)?;
+        if let Some(name) = counted {
+            let column = entity.fields[name].column_name(name);
+            document.insert(
+                column,
+                self.next_key(entity, column, session.as_deref_mut())
+                    .await?,
+            );
+        }
+        let collection = self.collection(entity);
+        let inserted = within!(collection.insert_one(&document), session.as_deref_mut())
+            .await
+            .map_err(|error| map_error(Some(entity), error))?;
+        if !document.contains_key("_id") {
+            document.insert("_id", inserted.inserted_id);
+        }
+        let row = wire_row(entity, None, &document)?;
+        let entries = outbox.entries(entity_name, entity, Write::Create, None, Some(&row));
+        self.record_outbox(&entries, session).await?;
+        Ok(row)
+    }
+
+    /// Where this server records a write's deliveries (decided once).
+    pub async fn outbox_mode(&self) -> &OutboxMode {
+        self.outbox_mode
+            .get_or_init(|| crate::webhooks::mongo::outbox_mode(&self.database))
+            .await
+    }
+
+    /// The transaction a write with `outbox`'s deliveries is made in:
+    /// `None` without deliveries (the fast path) or on a server with no
+    /// transactions.
+    async fn transaction(&self, outbox: &Outbox) -> Result<Option<WriteTransaction>, StoreError> {
+        if outbox.is_empty() || !self.outbox_mode().await.in_transaction() {
+            return Ok(None);
+        }
+        let session = self
+            .database
+            .client()
+            .start_session()
+            .await
+            .map_err(|error| map_error(None, error))?;
+        Ok(Some(WriteTransaction {
+            session,
+            started: Instant::now(),
+            pause: Duration::from_millis(2),
+        }))
+    }
+
+    /// Records webhook deliveries in the outbox collection: in the write's
+    /// transaction (`session`) where the server has them; otherwise right
+    /// after the write, as MongoDB does not let a later insert join a
+    /// single-document write without one, so a process killed between the
+    /// two loses those deliveries (docs/webhooks.md).
+    async fn record_outbox(
+        &self,
+        entries: &[Entry],
+        session: Option<&mut ClientSession>,
+    ) -> Result<(), StoreError> {
         if entries.is_empty() {
             return Ok(());
         }
-        self.database
-            .collection::<Document>(outbox::TABLE)
-            .insert_many(entries.iter().map(crate::webhooks::queue::document))
-            .await
-            .map(drop)
-            .map_err(|error| internal(format!("recording webhook deliveries: {error}")))
+        let outbox = self.database.collection::<Document>(outbox::TABLE);
+        within!(
+            outbox.insert_many(entries.iter().map(crate::webhooks::queue::document)),
+            session
+        )
+        .await
+        .map(drop)
+        // The driver's error is kept: its labels say whether the
+        // transaction is worth another try.
+        .map_err(|error| {
+            StoreError::Internal(anyhow::Error::new(error).context("recording webhook deliveries"))
+        })
     }
 
     /// MongoDB has no foreign keys: a relation whose fields are all given
@@ -349,6 +461,7 @@ impl MongoStore {
         manifest: &Manifest,
         entity: &Entity,
         values: &Values,
+        mut session: Option<&mut ClientSession>,
     ) -> Result<(), StoreError> {
         for relation in &entity.relations {
             let given: Option<Vec<&Value>> = relation
@@ -372,12 +485,13 @@ impl MongoStore {
                     mongo::bson_value(field, value),
                 );
             }
-            let found = self
-                .collection(target)
-                .find_one(filter)
-                .projection(doc! { "_id": 1 })
-                .await
-                .map_err(|error| map_error(Some(target), error))?;
+            let collection = self.collection(target);
+            let found = within!(
+                collection.find_one(filter).projection(doc! { "_id": 1 }),
+                session.as_deref_mut()
+            )
+            .await
+            .map_err(|error| map_error(Some(target), error))?;
             if found.is_none() {
                 return Err(StoreError::Reference {
                     relation: Some(super::describe_relation(entity, relation)),
@@ -395,6 +509,7 @@ impl MongoStore {
         manifest: &Manifest,
         entity_name: &str,
         row: &Row,
+        mut session: Option<&mut ClientSession>,
     ) -> Result<(), StoreError> {
         for (source, relation) in referencing(manifest, entity_name) {
             if matches!(
@@ -403,12 +518,14 @@ impl MongoStore {
             ) {
                 continue;
             }
-            let found = self
-                .collection(source)
-                .find_one(referencing_filter(source, relation, row)?)
-                .projection(doc! { "_id": 1 })
-                .await
-                .map_err(|error| map_error(Some(source), error))?;
+            let collection = self.collection(source);
+            let filter = referencing_filter(source, relation, row)?;
+            let found = within!(
+                collection.find_one(filter).projection(doc! { "_id": 1 }),
+                session.as_deref_mut()
+            )
+            .await
+            .map_err(|error| map_error(Some(source), error))?;
             if found.is_some() {
                 return Err(StoreError::Reference {
                     relation: Some(super::describe_relation(source, relation)),
@@ -425,21 +542,28 @@ impl MongoStore {
         manifest: &Manifest,
         entity_name: &str,
         row: &Row,
+        mut session: Option<&mut ClientSession>,
     ) -> Result<(), StoreError> {
         for (source, relation) in referencing(manifest, entity_name) {
             let filter = referencing_filter(source, relation, row)?;
             let collection = self.collection(source);
             let outcome = match relation.on_delete {
-                ReferentialAction::Cascade => collection.delete_many(filter).await.map(drop),
+                ReferentialAction::Cascade => {
+                    within!(collection.delete_many(filter), session.as_deref_mut())
+                        .await
+                        .map(drop)
+                }
                 ReferentialAction::SetNull => {
                     let mut unset = Document::new();
                     for name in &relation.fields {
                         unset.insert(mongo::stored_path(source, name), Bson::Null);
                     }
-                    collection
-                        .update_many(filter, doc! { "$set": unset })
-                        .await
-                        .map(drop)
+                    within!(
+                        collection.update_many(filter, doc! { "$set": unset }),
+                        session.as_deref_mut()
+                    )
+                    .await
+                    .map(drop)
                 }
                 _ => Ok(()),
             };
@@ -470,14 +594,22 @@ impl MongoStore {
     }
 
     /// One more than the largest `column` in the collection (1 when empty).
-    async fn next_key(&self, entity: &Entity, column: &str) -> Result<Bson, StoreError> {
-        let last = self
-            .collection(entity)
-            .find_one(doc! { column: { "$type": "number" } })
-            .sort(doc! { column: -1 })
-            .projection(doc! { column: 1 })
-            .await
-            .map_err(|error| map_error(Some(entity), error))?;
+    async fn next_key(
+        &self,
+        entity: &Entity,
+        column: &str,
+        session: Option<&mut ClientSession>,
+    ) -> Result<Bson, StoreError> {
+        let collection = self.collection(entity);
+        let last = within!(
+            collection
+                .find_one(doc! { column: { "$type": "number" } })
+                .sort(doc! { column: -1 })
+                .projection(doc! { column: 1 }),
+            session
+        )
+        .await
+        .map_err(|error| map_error(Some(entity), error))?;
         let largest = match last.as_ref().and_then(|document| document.get(column)) {
             Some(Bson::Int32(i)) => i64::from(*i),
             Some(Bson::Int64(i)) => *i,
@@ -497,9 +629,10 @@ impl MongoStore {
     /// the document as read just before the write (a refused row is never
     /// written), and again on the document the write changed when another
     /// writer changed it in between; refused then, the fields set are put
-    /// back (if no one changed them since). So a refused row may be
-    /// visible for that moment, in that race only: without a replica set
-    /// there is no multi-document transaction to hold both.
+    /// back (if no one changed them since), or the transaction (a write
+    /// with webhooks, on a server with transactions) is aborted. So
+    /// without a transaction a refused row may be visible for that moment,
+    /// in that race only.
     #[allow(clippy::too_many_arguments)]
     async fn update_row(
         &self,
@@ -521,7 +654,6 @@ impl MongoStore {
                 old: row,
             }));
         }
-        self.check_references(manifest, entity, values).await?;
         let mut set = Document::new();
         for (name, value) in values {
             let field = field(entity, name)?;
@@ -535,26 +667,56 @@ impl MongoStore {
             ),
             None => None,
         };
+        let write = UpdateWrite {
+            manifest,
+            entity_name,
+            entity,
+            filter: key_document(manifest, entity_name, key, scope)?,
+            check: check.as_ref(),
+            values,
+            set,
+            outbox,
+        };
+        transacted!(self, outbox, |session| self.update_once(&write, session))
+    }
+
+    /// One attempt at an update, with its deliveries, in `session` when
+    /// there is one.
+    async fn update_once(
+        &self,
+        write: &UpdateWrite<'_>,
+        mut session: Option<&mut ClientSession>,
+    ) -> Result<Option<Updated>, StoreError> {
+        let UpdateWrite {
+            manifest,
+            entity_name,
+            entity,
+            ref filter,
+            check,
+            values,
+            ref set,
+            outbox,
+        } = *write;
+        self.check_references(manifest, entity, values, session.as_deref_mut())
+            .await?;
         let apply = |before: &Document| {
             let mut after = before.clone();
-            for (column, value) in &set {
+            for (column, value) in set {
                 after.insert(column.clone(), value.clone());
             }
             after
         };
         let passes = |after: &Document| -> Result<bool, StoreError> {
-            let Some(check) = &check else {
+            let Some(check) = check else {
                 return Ok(true);
             };
             let row = wire_row(entity, None, after)?;
             // Undecided cannot be: the relation paths were resolved.
             Ok(crate::serve::realtime::matches(entity, check, &row).unwrap_or(false))
         };
-        let filter = key_document(manifest, entity_name, key, scope)?;
-        let read = match &check {
-            Some(_) => self
-                .collection(entity)
-                .find_one(filter.clone())
+        let collection = self.collection(entity);
+        let read = match check {
+            Some(_) => within!(collection.find_one(filter.clone()), session.as_deref_mut())
                 .await
                 .map_err(|error| map_error(Some(entity), error))?,
             None => None,
@@ -564,18 +726,23 @@ impl MongoStore {
         {
             return Err(StoreError::Refused);
         }
-        let before = self
-            .collection(entity)
-            .find_one_and_update(filter, doc! { "$set": set.clone() })
-            .return_document(ReturnDocument::Before)
-            .await
-            .map_err(|error| map_error(Some(entity), error))?;
+        let before = within!(
+            collection
+                .find_one_and_update(filter.clone(), doc! { "$set": set.clone() })
+                .return_document(ReturnDocument::Before),
+            session.as_deref_mut()
+        )
+        .await
+        .map_err(|error| map_error(Some(entity), error))?;
         let Some(before) = before else {
             return Ok(None);
         };
         let after = apply(&before);
         if read.as_ref() != Some(&before) && !passes(&after)? {
-            self.restore(entity, &before, &set).await?;
+            // In a transaction, its abort puts the fields back.
+            if session.is_none() {
+                self.restore(entity, &before, set).await?;
+            }
             return Err(StoreError::Refused);
         }
         let updated = Updated {
@@ -589,7 +756,7 @@ impl MongoStore {
             Some(&updated.old),
             Some(&updated.new),
         );
-        self.record_outbox(&entries).await?;
+        self.record_outbox(&entries, session).await?;
         Ok(Some(updated))
     }
 
@@ -646,31 +813,157 @@ impl MongoStore {
         scope: Option<&Filter>,
         outbox: &Outbox,
     ) -> Result<Option<Row>, StoreError> {
-        let entity = entity(manifest, entity_name)?;
         let resolved = self.resolved(manifest, entity_name, scope).await?;
         let scope = resolved.as_ref().or(scope);
         let filter = key_document(manifest, entity_name, key, scope)?;
+        transacted!(self, outbox, |session| self.delete_once(
+            manifest,
+            entity_name,
+            &filter,
+            outbox,
+            session
+        ))
+    }
+
+    /// One attempt at a delete of the row `filter` finds, with its
+    /// deliveries, in `session` when there is one.
+    async fn delete_once(
+        &self,
+        manifest: &Manifest,
+        entity_name: &str,
+        filter: &Document,
+        outbox: &Outbox,
+        mut session: Option<&mut ClientSession>,
+    ) -> Result<Option<Row>, StoreError> {
+        let entity = entity(manifest, entity_name)?;
+        let collection = self.collection(entity);
         if restricting(manifest, entity_name) {
-            let Some(row) = self.get_row(manifest, entity_name, key, scope).await? else {
+            let found = within!(collection.find_one(filter.clone()), session.as_deref_mut())
+                .await
+                .map_err(|error| map_error(Some(entity), error))?;
+            let Some(found) = found else {
                 return Ok(None);
             };
-            self.check_restrictions(manifest, entity_name, &row).await?;
+            let row = wire_row(entity, None, &found)?;
+            self.check_restrictions(manifest, entity_name, &row, session.as_deref_mut())
+                .await?;
         }
-        let deleted = self
-            .collection(entity)
-            .find_one_and_delete(filter)
-            .await
-            .map_err(|error| map_error(Some(entity), error))?;
+        let deleted = within!(
+            collection.find_one_and_delete(filter.clone()),
+            session.as_deref_mut()
+        )
+        .await
+        .map_err(|error| map_error(Some(entity), error))?;
         let Some(deleted) = deleted else {
             return Ok(None);
         };
         let row = wire_row(entity, None, &deleted)?;
-        self.apply_delete_actions(manifest, entity_name, &row)
+        self.apply_delete_actions(manifest, entity_name, &row, session.as_deref_mut())
             .await?;
         let entries = outbox.entries(entity_name, entity, Write::Delete, Some(&row), None);
-        self.record_outbox(&entries).await?;
+        self.record_outbox(&entries, session).await?;
         Ok(Some(row))
     }
+}
+
+/// An update as [`MongoStore::update_once`] makes it: the row's filter
+/// (key and scope), the update rule's conditions, and the `$set` of the
+/// values.
+struct UpdateWrite<'a> {
+    manifest: &'a Manifest,
+    entity_name: &'a str,
+    entity: &'a Entity,
+    filter: Document,
+    check: Option<&'a Filter>,
+    values: &'a Values,
+    set: Document,
+    outbox: &'a Outbox,
+}
+
+/// The session of a write and its deliveries (see [`transacted`]).
+struct WriteTransaction {
+    session: ClientSession,
+    started: Instant,
+    /// The wait before the next attempt.
+    pause: Duration,
+}
+
+impl WriteTransaction {
+    async fn start(&mut self) -> Result<(), StoreError> {
+        self.session
+            .start_transaction()
+            .await
+            .map_err(|error| map_error(None, error))
+    }
+
+    /// Ends an attempt that came to `outcome`: committed when it
+    /// succeeded, aborted when it failed. `None` when it is worth another
+    /// attempt (a transient error within [`RETRY_FOR`]; after a pause).
+    async fn finish<T>(&mut self, outcome: Result<T, StoreError>) -> Option<Result<T, StoreError>> {
+        let outcome = match outcome {
+            Ok(value) => self.commit().await.map(|()| value),
+            Err(error) => {
+                // The server may have ended it already (a failed
+                // statement aborts the transaction): nothing to undo.
+                let _ = self.session.abort_transaction().await;
+                Err(error)
+            }
+        };
+        match outcome {
+            Err(error) if transient(&error) && self.started.elapsed() < RETRY_FOR => {
+                tracing::debug!(
+                    target: "baas::webhooks",
+                    "a write's transaction is made again after a transient error: {:#}",
+                    anyhow::Error::from(error)
+                );
+                tokio::time::sleep(jittered(self.pause)).await;
+                self.pause = (self.pause * 2).min(Duration::from_millis(100));
+                None
+            }
+            outcome => Some(outcome),
+        }
+    }
+
+    /// Commits, again when the server's answer was lost
+    /// (`UnknownTransactionCommitResult`: committing twice is harmless).
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        let mut tries = 0;
+        loop {
+            match self.session.commit_transaction().await {
+                Ok(()) => return Ok(()),
+                Err(error)
+                    if error.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) && tries < 3 =>
+                {
+                    tries += 1;
+                }
+                Err(error) => return Err(map_error(None, error)),
+            }
+        }
+    }
+}
+
+/// Whether a failed write's transaction may succeed if made again from
+/// the start (the driver's `TransientTransactionError` label: a write
+/// conflict, a lost connection).
+fn transient(error: &StoreError) -> bool {
+    let (StoreError::Internal(error) | StoreError::Unavailable(error)) = error else {
+        return false;
+    };
+    error
+        .downcast_ref::<mongodb::error::Error>()
+        .is_some_and(|error| error.contains_label(TRANSIENT_TRANSACTION_ERROR))
+}
+
+/// `pause` scaled by a random factor between 0.5 and 1, so writers that
+/// conflicted do not come back in step.
+fn jittered(pause: Duration) -> Duration {
+    let mut byte = [0u8; 1];
+    let factor = if getrandom::fill(&mut byte).is_ok() {
+        0.5 + f64::from(byte[0]) / 510.0
+    } else {
+        0.75
+    };
+    pause.mul_f64(factor)
 }
 
 /// The relations of every entity that reference `entity_name`.
