@@ -876,6 +876,53 @@ fn rules_narrow_lists_and_refuse_writes_on_an_upstream() {
     );
 }
 
+/// An order by a JSON path (`metadata->>series`) orders by the value at
+/// the path, not by the whole field: passed on to an upstream whose list
+/// takes baas's `order`, and applied by baas to one whose list does not.
+#[test]
+fn a_json_path_orders_by_the_value_at_the_path_passed_on_or_locally() {
+    let Pair {
+        upstream,
+        served,
+        dir,
+        _upstream_dir,
+    } = pair(None, |_, _| {}, &[]);
+    // The example's books: metadata {series, volume} (1), {awards} (2),
+    // null (3, 5), {translator} (4); ordered as whole objects they would
+    // come 4, 1, 2 (by their JSON text), which none of these orders gives.
+    let orders = [
+        ("metadata->volume.desc.nullslast,id", vec![1, 2, 3, 4, 5]),
+        ("metadata->>series.nullsfirst,id", vec![2, 3, 4, 5, 1]),
+        ("metadata->awards->0.desc.nullslast,id", vec![2, 1, 3, 4, 5]),
+    ];
+    let path = |order: &str| format!("/api/book?select=id&order={}", order.replace('>', "%3E"));
+    for (order, expected) in &orders {
+        let (status, _, direct) = upstream.get(&path(order));
+        assert_eq!(status, 200, "{direct}");
+        assert_eq!(&ids(&direct), expected, "the upstream itself, {order}");
+        let (status, filtered, body) = served.get(&path(order));
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(filtered, None, "{order} is passed on");
+        assert_eq!(&ids(&body), expected, "passed on: {order}");
+    }
+    drop(served);
+    let manifest_path = dir.path().join("baas.toml");
+    let mut manifest = manifest::load_file(&manifest_path).unwrap().manifest;
+    for operation in &mut manifest.api.as_mut().unwrap().operations {
+        operation
+            .query
+            .retain(|name| name != "where" && name != "order");
+    }
+    std::fs::write(&manifest_path, manifest::to_toml(&manifest)).unwrap();
+    let served = Served::start(dir.path(), &["--upstream", &upstream.base], &[]);
+    for (order, expected) in &orders {
+        let (status, filtered, body) = served.get(&path(order));
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+        assert_eq!(&ids(&body), expected, "ordered by baas: {order}");
+    }
+}
+
 #[test]
 fn a_before_hook_changes_the_body_the_upstream_receives() {
     let pair = pair(

@@ -1237,15 +1237,30 @@ pub(crate) fn select(mut row: Row, query: &ListQuery) -> Row {
     row
 }
 
-/// Orders rows by JSON value, nulls last unless asked otherwise.
+/// What a row is ordered by for `by`: its field, or the value at the
+/// field's JSON path (`order=metadata->>series`; none when the path
+/// leads nowhere).
+fn sort_value<'r>(row: &'r Row, by: &OrderBy) -> std::borrow::Cow<'r, Json> {
+    use std::borrow::Cow;
+    match &by.path {
+        None => Cow::Borrowed(row.get(&by.field).unwrap_or(&Json::Null)),
+        Some(path) => {
+            Cow::Owned(crate::query::json::read(path, row.get(&path.field)).unwrap_or(Json::Null))
+        }
+    }
+}
+
+/// Orders rows by JSON value, nulls last unless asked otherwise; a JSON
+/// path orders by the value at the path, as jsonb does (text with `->>`).
 fn sort(rows: &mut [Row], order: &[OrderBy]) {
     if order.is_empty() {
         return;
     }
     rows.sort_by(|a, b| {
         for by in order {
-            let left = a.get(&by.field).unwrap_or(&Json::Null);
-            let right = b.get(&by.field).unwrap_or(&Json::Null);
+            let left = sort_value(a, by);
+            let right = sort_value(b, by);
+            let (left, right) = (left.as_ref(), right.as_ref());
             let nulls_first = by.nulls_first.unwrap_or(by.descending);
             let ordering = match (left.is_null(), right.is_null()) {
                 (true, true) => std::cmp::Ordering::Equal,
@@ -1264,7 +1279,10 @@ fn sort(rows: &mut [Row], order: &[OrderBy]) {
                     }
                 }
                 (false, false) => {
-                    let ordering = compare(left, right);
+                    let ordering = match by.path {
+                        Some(_) => crate::query::json::order(left, right),
+                        None => compare(left, right),
+                    };
                     if by.descending {
                         ordering.reverse()
                     } else {
@@ -1362,8 +1380,13 @@ fn encode_segment(text: &str) -> String {
     out
 }
 
+/// One item of baas's `order` parameter: the field, or its JSON path
+/// (`metadata->>series`), then the direction and the nulls.
 fn order_text(by: &OrderBy) -> String {
-    let mut text = by.field.clone();
+    let mut text = match &by.path {
+        Some(path) => path.to_string(),
+        None => by.field.clone(),
+    };
     if by.descending {
         text.push_str(".desc");
     }
