@@ -548,7 +548,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;webhooks;list' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database whose outbox to read [default: `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database whose outbox to read [default: `.baas/outbox.sqlite3` for an upstream API''s manifest, else `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Only deliveries in this state')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many deliveries')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
@@ -565,7 +565,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;webhooks;retry' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database whose outbox to read [default: `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database whose outbox to read [default: `.baas/outbox.sqlite3` for an upstream API''s manifest, else `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--all-dead', '--all-dead', [CompletionResultType]::ParameterName, 'Every dead delivery')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
@@ -581,7 +581,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
             break
         }
         'baas;webhooks;purge' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database whose outbox to read [default: `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database whose outbox to read [default: `.baas/outbox.sqlite3` for an upstream API''s manifest, else `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
             [CompletionResult]::new('--dead', '--dead', [CompletionResultType]::ParameterName, 'Delete the dead deliveries too')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')

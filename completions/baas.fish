@@ -335,7 +335,7 @@ complete -c baas -n "__fish_baas_using_subcommand webhooks; and not __fish_seen_
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and not __fish_seen_subcommand_from list retry purge help" -f -a "retry" -d 'Deliver again now, attempts reset: the given deliveries, or every dead one'
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and not __fish_seen_subcommand_from list retry purge help" -f -a "purge" -d 'Delete delivered deliveries (and dead ones with --dead)'
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and not __fish_seen_subcommand_from list retry purge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from list" -l db -d 'The database whose outbox to read [default: `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]' -r
+complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from list" -l db -d 'The database whose outbox to read [default: `.baas/outbox.sqlite3` for an upstream API\'s manifest, else `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]' -r
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from list" -l state -d 'Only deliveries in this state' -r -f -a "pending\t''
 delivered\t''
 dead\t''"
@@ -347,7 +347,7 @@ complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subc
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from list" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from retry" -l db -d 'The database whose outbox to read [default: `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]' -r
+complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from retry" -l db -d 'The database whose outbox to read [default: `.baas/outbox.sqlite3` for an upstream API\'s manifest, else `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]' -r
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from retry" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from retry" -l all-dead -d 'Every dead delivery'
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from retry" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
@@ -356,7 +356,7 @@ complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subc
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from retry" -l no-color -d 'Never use colors (also when the NO_COLOR environment variable is set)'
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from retry" -s h -l help -d 'Print help'
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from retry" -s V -l version -d 'Print version'
-complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from purge" -l db -d 'The database whose outbox to read [default: `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]' -r
+complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from purge" -l db -d 'The database whose outbox to read [default: `.baas/outbox.sqlite3` for an upstream API\'s manifest, else `[source] url` of the manifest, else the embedded `.baas/dev.sqlite3`]' -r
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from purge" -l manifest -d 'Path of the manifest to read or write' -r -F
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from purge" -l dead -d 'Delete the dead deliveries too'
 complete -c baas -n "__fish_baas_using_subcommand webhooks; and __fish_seen_subcommand_from purge" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'

@@ -25,8 +25,9 @@ pub enum WebhooksCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct DatabaseArgs {
-    /// The database whose outbox to read [default: `[source] url` of the
-    /// manifest, else the embedded `.baas/dev.sqlite3`]
+    /// The database whose outbox to read [default: `.baas/outbox.sqlite3`
+    /// for an upstream API's manifest, else `[source] url` of the manifest,
+    /// else the embedded `.baas/dev.sqlite3`]
     #[arg(long, env = "BAAS_DATABASE_URL", value_name = "URL")]
     db: Option<String>,
 }
@@ -72,8 +73,15 @@ pub async fn run(command: WebhooksCommand, cx: &Context) -> anyhow::Result<ExitS
     }
 }
 
-/// The outbox of `--db`, else of `[source] url`, else of the dev database.
+/// The outbox of `--db`; else, for a manifest of an upstream API, the
+/// outbox file `baas serve` keeps beside it; else of `[source] url`, else
+/// of the dev database.
 async fn queue(args: &DatabaseArgs, cx: &Context) -> anyhow::Result<Queue> {
+    if args.db.is_none()
+        && let Some(path) = upstream_outbox(cx)?
+    {
+        return Queue::open(&SourceLocation::Sqlite { path }).await;
+    }
     let location = match super::shared::database(args.db.as_deref(), cx) {
         Ok(location) => location,
         Err(error) => {
@@ -86,6 +94,47 @@ async fn queue(args: &DatabaseArgs, cx: &Context) -> anyhow::Result<Queue> {
         }
     };
     Queue::open(&location).await
+}
+
+/// The outbox file of a manifest served from an upstream API
+/// (`[source] engine = "http"`, or an OpenAPI or GraphQL import served with
+/// `--upstream`): `.baas/outbox.sqlite3` beside the manifest, where the
+/// upstream store records its deliveries. `None` for another manifest, or
+/// an OpenAPI or GraphQL one without that file (served from the embedded
+/// database); an error for an `http` one that has none yet.
+fn upstream_outbox(cx: &Context) -> anyhow::Result<Option<std::path::PathBuf>> {
+    use crate::manifest::SourceEngine;
+    let Ok(text) = std::fs::read_to_string(&cx.manifest_path) else {
+        return Ok(None);
+    };
+    let Some(engine) = crate::manifest::load::load_header(&cx.manifest_path, &text)
+        .and_then(|header| header.source)
+        .map(|source| source.engine)
+    else {
+        return Ok(None);
+    };
+    if !matches!(
+        engine,
+        SourceEngine::Http | SourceEngine::Graphql | SourceEngine::Openapi
+    ) {
+        return Ok(None);
+    }
+    let dir = cx.manifest_path.parent().unwrap_or(Path::new("."));
+    let path = crate::serve::store::http::outbox_path(dir);
+    if path.is_file() {
+        return Ok(Some(path));
+    }
+    if engine == SourceEngine::Http {
+        return Err(UsageError::new(format!(
+            "there is no webhook outbox at `{}` yet",
+            cx.display_path(&path)
+        ))
+        .with_hint(
+            "`baas serve` makes it beside baas.toml when the manifest has `[[webhooks]]`; or pass --db URL",
+        )
+        .into());
+    }
+    Ok(None)
 }
 
 async fn list(args: ListArgs, cx: &Context) -> anyhow::Result<ExitStatus> {

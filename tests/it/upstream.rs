@@ -1030,6 +1030,51 @@ fn webhooks_are_delivered_for_writes_made_through_an_upstream() {
         .unwrap();
     let listed = String::from_utf8_lossy(&output.stdout);
     assert!(listed.contains("tag.create"), "{listed}");
+    // And by default: the manifest is an upstream API's, so its outbox is
+    // the file beside it, for list, retry and purge alike.
+    // (The worker marks a delivery delivered once the receiver answered.)
+    let started = Instant::now();
+    loop {
+        let output = support::baas(pair.dir.path())
+            .args(["webhooks", "list", "--json"])
+            .output()
+            .unwrap();
+        let listed: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+            panic!(
+                "webhooks list without --db: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        if listed["counts"]["delivered"] == 2 || started.elapsed() > Duration::from_secs(10) {
+            assert_eq!(listed["counts"]["delivered"], 2, "{listed}");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let output = support::baas(pair.dir.path())
+        .args(["webhooks", "purge", "--json"])
+        .output()
+        .unwrap();
+    let purged: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    assert_eq!(purged["purged"], 2, "{purged}");
+    // `[source] engine = "http"` with no outbox yet: said so, not another
+    // database read instead.
+    drop(pair.served);
+    let manifest_path = pair.dir.path().join("baas.toml");
+    let mut manifest = manifest::load_file(&manifest_path).unwrap().manifest;
+    manifest.source.as_mut().unwrap().engine = manifest::SourceEngine::Http;
+    std::fs::write(&manifest_path, manifest::to_toml(&manifest)).unwrap();
+    std::fs::remove_file(pair.dir.path().join(".baas/outbox.sqlite3")).unwrap();
+    let output = support::baas(pair.dir.path())
+        .args(["webhooks", "list"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no webhook outbox at `.baas/outbox.sqlite3`"),
+        "{stderr}"
+    );
 }
 
 #[test]
