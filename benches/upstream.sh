@@ -11,7 +11,9 @@
 # CONNECTIONS connections for DURATION, RUNS times after a 2 s warm-up,
 # against (a) the upstream directly, the floor, and (b) the same request
 # through baas. The median run's p50, p99 and req/s are printed, with the
-# p50 added by the upstream store beside the target (< 1 ms).
+# p50 added by the upstream store beside the target (< 1 ms), and the CPU
+# time per request of the server wrk calls (for (b), baas's own: on a
+# shared machine the added latency is mostly that CPU waiting its turn).
 #
 # The two servers and wrk share the machine's cores: on a small machine
 # the figures of (b) include the upstream's own work under the same load.
@@ -126,22 +128,33 @@ done
 
 # --- load --------------------------------------------------------------------
 
-# measure LABEL URL: prints `p50_ms p99_ms req_per_s` of the median run
-# (by req/s) of RUNS wrk runs after a warm-up.
+# cpu_ticks PID: the CPU time (user + system, in clock ticks) PID used so far.
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# measure LABEL URL PID: prints `p50_ms p99_ms req_per_s cpu_us` of the
+# median run (by req/s) of RUNS wrk runs after a warm-up; cpu_us is the
+# CPU time PID (the server that answers wrk) spent per request over all
+# the runs, a figure less at the mercy of the machine's other load.
 measure() {
-    local label="$1" url="$2" run
+    local label="$1" url="$2" pid="$3" run before after
     say "$label: $url"
     wrk -t 2 -c "$connections" -d 2s --timeout 30s "$url" >/dev/null
+    before=$(cpu_ticks "$pid")
     for run in $(seq "$runs"); do
         wrk -t 2 -c "$connections" -d "$duration" --timeout 30s --latency "$url" >"$work/wrk.$run.out"
     done
-    python3 - "$work"/wrk.*.out <<'PY'
+    after=$(cpu_ticks "$pid")
+    python3 - "$((after - before))" "$(getconf CLK_TCK)" "$work"/wrk.*.out <<'PY'
 import re, sys
 def ms(text):
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+ticks, hz = int(sys.argv[1]), int(sys.argv[2])
+total = 0
 runs = []
-for path in sys.argv[1:]:
+for path in sys.argv[3:]:
     text = open(path).read()
     p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
     p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
@@ -149,19 +162,22 @@ for path in sys.argv[1:]:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     if errors:
         sys.exit(f"benches/upstream.sh: {errors.group(1)} failed responses in {path}")
+    total += int(re.search(r"(\d+) requests in", text).group(1))
     runs.append((rate, p50, p99))
 runs.sort()
 rate, p50, p99 = runs[len(runs) // 2]
-print(f"{p50:.3f} {p99:.3f} {rate:.0f}")
+print(f"{p50:.3f} {p99:.3f} {rate:.0f} {ticks / hz / max(total, 1) * 1e6:.1f}")
 PY
     rm -f "$work"/wrk.*.out
 }
 
 declare -A figures
-figures[direct_one]=$(measure "GET by id, upstream directly" "$upstream/api/book/1")
-figures[served_one]=$(measure "GET by id, through baas" "$served/api/$entity/1")
-figures[direct_list]=$(measure "GET list, upstream directly" "$upstream/api/book?limit=20")
-figures[served_list]=$(measure "GET list, through baas" "$served/api/$entity?limit=20")
+upstream_pid="${servers[0]}"
+served_pid="${servers[1]}"
+figures[direct_one]=$(measure "GET by id, upstream directly" "$upstream/api/book/1" "$upstream_pid")
+figures[served_one]=$(measure "GET by id, through baas" "$served/api/$entity/1" "$served_pid")
+figures[direct_list]=$(measure "GET list, upstream directly" "$upstream/api/book?limit=20" "$upstream_pid")
+figures[served_list]=$(measure "GET list, through baas" "$served/api/$entity?limit=20" "$served_pid")
 
 # --- figures -----------------------------------------------------------------
 
@@ -170,11 +186,12 @@ echo "Upstream store overhead: $connections connections, $duration per run, medi
 python3 - "${figures[direct_one]}" "${figures[served_one]}" "${figures[direct_list]}" "${figures[served_list]}" <<'PY'
 import sys
 rows = [tuple(map(float, arg.split())) for arg in sys.argv[1:]]
-print(f"{'scenario':<12} {'path':<24} {'p50 ms':>9} {'p99 ms':>9} {'req/s':>9} {'added p50':>10}  target")
+print(f"{'scenario':<12} {'path':<24} {'p50 ms':>9} {'p99 ms':>9} {'req/s':>9} {'CPU us/req':>11} {'added p50':>10}  target")
 for index, scenario in enumerate(["GET by id", "GET list"]):
     direct, served = rows[2 * index], rows[2 * index + 1]
-    print(f"{scenario:<12} {'(a) upstream directly':<24} {direct[0]:>9.3f} {direct[1]:>9.3f} {direct[2]:>9.0f}")
+    print(f"{scenario:<12} {'(a) upstream directly':<24} {direct[0]:>9.3f} {direct[1]:>9.3f} {direct[2]:>9.0f} {direct[3]:>11.1f}")
     added = served[0] - direct[0]
-    print(f"{scenario:<12} {'(b) through baas':<24} {served[0]:>9.3f} {served[1]:>9.3f} {served[2]:>9.0f} {added:>+9.3f}ms  < 1 ms")
+    print(f"{scenario:<12} {'(b) through baas':<24} {served[0]:>9.3f} {served[1]:>9.3f} {served[2]:>9.0f} {served[3]:>11.1f} {added:>+9.3f}ms  < 1 ms")
+print("CPU us/req: of the server wrk calls (a: the upstream; b: baas in front of it, without the upstream's own)")
 PY
 echo "($(nproc) cores; load $(cut -d" " -f1-3 /proc/loadavg); wrk; $("$baas" --version 2>/dev/null || echo baas))"
