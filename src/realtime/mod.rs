@@ -15,14 +15,26 @@
 //! and create them like the ones written in the manifest, so a missing or
 //! extra trigger is drift.
 //!
-//! Pure: no database access here (`serve::events::external` listens).
+//! Schema tenants (`[tenancy] strategy = "schema"`) are the exception: the
+//! migrations run in each tenant's schema, where the objects must name that
+//! schema, so they are not part of the migrations. Each tenant gets its own
+//! function and triggers in its schema ([`tenant_objects`]), made by
+//! [`postgres::install`] when the tenant is provisioned and on every
+//! `migrate apply --tenants`, and compared by `check --tenants`
+//! ([`for_tenant_schema`]).
+//!
+//! Pure apart from [`postgres`] (`serve::events::external` listens).
+
+pub mod postgres;
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::manifest::{EngineObject, EntityKind, Manifest, ObjectKind, SourceEngine};
+use crate::manifest::{
+    EngineObject, EntityKind, Manifest, ObjectKind, SourceEngine, TenancyStrategy,
+};
 
 /// The NOTIFY channel.
 pub const CHANNEL: &str = "baas_realtime";
@@ -39,6 +51,15 @@ pub fn external(manifest: &Manifest) -> bool {
             .source
             .as_ref()
             .is_none_or(|source| source.engine == SourceEngine::Postgres)
+}
+
+/// Whether `manifest` serves schema tenants: its triggers are each
+/// tenant's ([`tenant_objects`]), none of the migrations'.
+fn schema_tenancy(manifest: &Manifest) -> bool {
+    manifest
+        .tenancy
+        .as_ref()
+        .is_some_and(|tenancy| tenancy.strategy == TenancyStrategy::Schema)
 }
 
 /// The schema unqualified names live in (the introspection's search path).
@@ -108,12 +129,36 @@ $function$"
 
 /// The engine objects `[realtime] external = true` asks for: the function,
 /// then one trigger per table (views and tables without a key are left
-/// out: a view has no row triggers, and a change needs a key).
+/// out: a view has no row triggers, and a change needs a key). None for
+/// schema tenants: see [`tenant_objects`].
 pub fn objects(manifest: &Manifest) -> Vec<EngineObject> {
+    if !external(manifest) || schema_tenancy(manifest) {
+        return Vec::new();
+    }
+    objects_in(manifest, first_schema(manifest))
+}
+
+/// The objects of [`objects`] in schema tenant `schema`: the function in
+/// that schema, a trigger on each of its tables, written as
+/// `pg_get_triggerdef` prints them on a connection whose `search_path` is
+/// the tenant's (as the tenant's migrations and introspection have it).
+pub fn tenant_objects(manifest: &Manifest, schema: &str) -> Vec<EngineObject> {
     if !external(manifest) {
         return Vec::new();
     }
-    let first = first_schema(manifest);
+    objects_in(manifest, schema)
+}
+
+/// `manifest` as schema tenant `schema`'s tables should be: with the
+/// tenant's [`tenant_objects`] among its `[postgres]` objects (what
+/// `check --tenants` compares a tenant with).
+pub fn for_tenant_schema<'m>(manifest: &'m Manifest, schema: &str) -> Cow<'m, Manifest> {
+    with_derived(manifest, tenant_objects(manifest, schema))
+}
+
+/// The function and one trigger per table, unqualified names living in
+/// `first`.
+fn objects_in(manifest: &Manifest, first: &str) -> Vec<EngineObject> {
     let function = function(first);
     let mut objects = Vec::new();
     for (name, entity) in &manifest.entities {
@@ -170,7 +215,12 @@ pub fn with_objects<'m>(manifest: &'m Manifest, other: &Manifest) -> Cow<'m, Man
     if manifest.source.is_none() && other_engine.is_some_and(|e| e != SourceEngine::Postgres) {
         return Cow::Borrowed(manifest);
     }
-    let derived = objects(manifest);
+    with_derived(manifest, objects(manifest))
+}
+
+/// `manifest` with `derived` among its `[postgres]` objects (one written
+/// in the manifest under the same key wins).
+fn with_derived(manifest: &Manifest, derived: Vec<EngineObject>) -> Cow<'_, Manifest> {
     if derived.is_empty() {
         return Cow::Borrowed(manifest);
     }
@@ -305,6 +355,59 @@ fields.id = {{ type = "int64", column = "user_id" }}
             ..Manifest::default()
         };
         assert!(matches!(with_objects(&manifest, &sqlite), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn schema_tenants_have_their_objects_in_their_own_schema_and_none_in_migrations() {
+        let text = r#"
+[manifest]
+format = 1
+version = 1
+
+[source]
+engine = "postgres"
+url = "${DATABASE_URL}"
+
+[tenancy]
+strategy = "schema"
+
+[realtime]
+external = true
+
+[entities.book]
+table = "book"
+primary_key = ["id"]
+fields.id = { type = "int64" }
+"#;
+        let manifest = crate::manifest::load_str(std::path::Path::new("baas.toml"), text.into())
+            .expect("manifest")
+            .manifest;
+        assert!(objects(&manifest).is_empty());
+        assert!(matches!(
+            with_objects(&manifest, &Manifest::default()),
+            Cow::Borrowed(_)
+        ));
+        let tenant = tenant_objects(&manifest, "acme");
+        let keys: Vec<String> = tenant.iter().map(EngineObject::key).collect();
+        assert_eq!(
+            keys,
+            [
+                "function acme.baas_realtime_notify()",
+                "trigger baas_realtime ON acme.book",
+            ]
+        );
+        // As `pg_get_triggerdef` prints it in the tenant's `search_path`.
+        assert!(
+            tenant[1].sql.ends_with(
+                "ON book FOR EACH ROW EXECUTE FUNCTION baas_realtime_notify('book', 'id')"
+            ),
+            "{}",
+            tenant[1].sql
+        );
+        assert_eq!(
+            for_tenant_schema(&manifest, "acme").postgres.objects.len(),
+            2
+        );
     }
 
     #[test]

@@ -267,6 +267,10 @@ async fn one(
     }
     let report = change(&backend, migrations, fan_out, &record.slug).await?;
     tenants.registry.set_version(&record.slug, report.version)?;
+    if matches!(fan_out.work, Work::Apply { .. }) {
+        let place = Place::parse(&record.location);
+        super::realtime::install(tenants, &record.slug, &place).await?;
+    }
     Ok(report)
 }
 
@@ -404,7 +408,8 @@ pub async fn drift(
             let result = live(tenants, &record).await.map(|live| {
                 // The tenant is "before": the changes are what it takes to
                 // get to the manifest.
-                crate::diff::diff(&live, &tenants.manifest)
+                let place = Place::parse(&record.location);
+                crate::diff::diff(&live, &super::realtime::expected(tenants, &place))
             });
             let drift = Drift { record, result };
             finished(&drift);

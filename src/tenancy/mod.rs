@@ -14,6 +14,7 @@
 //!   the servers' part (making and dropping schemas and databases) is in
 //!   [`server`].
 //! - [`provision`]: create (all or nothing), drop, and migrations per tenant.
+//! - [`realtime`]: the triggers of `[realtime] external` in schema tenants.
 //! - [`fanout`]: `migrate apply|status|down` and `check` over many tenants.
 //! - [`pools`]: one store per tenant, opened lazily once, capped with
 //!   least-recently-used and idle eviction.
@@ -28,6 +29,7 @@ pub mod fanout;
 pub mod place;
 pub mod pools;
 pub mod provision;
+pub mod realtime;
 pub mod registry;
 pub mod resolver;
 pub mod server;

@@ -166,6 +166,7 @@ pub async fn migrate(
         confirmed: migrations.iter().map(Migration::number).collect(),
     };
     let report = super::fanout::change(&backend, &migrations, &fan_out, tenant).await?;
+    super::realtime::install(tenants, tenant, place).await?;
     Ok(Applied {
         applied: report.done,
         version: report.version,

@@ -29,6 +29,7 @@ mod postgrest;
 mod postgrest_jsonpath;
 mod query;
 mod realtime;
+mod realtime_tenants;
 mod rules;
 mod serve;
 mod serve_engines;

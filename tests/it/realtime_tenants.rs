@@ -1,0 +1,239 @@
+//! `[realtime] external = true` with tenants on PostgreSQL: writes made
+//! outside baas (plain SQL through sqlx) in a tenant's schema or database
+//! reach that tenant's realtime subscribers, and never another tenant's.
+//! Schema tenants get the triggers from provisioning (`tenants create` and
+//! `/api/_tenants`) and `migrate apply --tenants`; `check --tenants` sees a
+//! dropped one.
+
+use std::io::BufRead as _;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::Connection as _;
+
+use crate::auth::{AuthServer, agent};
+use crate::support::baas;
+use crate::tenancy::{As, AsServer, PG_SOURCE, SECRET, SERVICE_KEY, send, tenant_manifest, token};
+
+/// The data of every event of one SSE subscription to `note`.
+struct Events(mpsc::Receiver<Value>);
+
+impl Events {
+    fn open(server: &AsServer, tenant: &str) -> Self {
+        let response = agent()
+            .get(&server.0.url("/api/_realtime?subscribe=note"))
+            .header("authorization", &format!("Bearer {}", token(Some(tenant))))
+            .call()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "subscribe as {tenant}");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            let reader = std::io::BufReader::new(response.into_body().into_reader());
+            for line in reader.lines() {
+                let Ok(line) = line else { return };
+                if let Some(data) = line.strip_prefix("data:")
+                    && let Ok(value) = serde_json::from_str::<Value>(data.trim())
+                    && value.get("type").is_some()
+                    && sender.send(value).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        Self(receiver)
+    }
+
+    /// The next event, failing after 10 s.
+    fn next(&self, log: &dyn Fn() -> String) -> Value {
+        match self.0.recv_timeout(Duration::from_secs(10)) {
+            Ok(event) => event,
+            Err(error) => panic!("no event within 10 s ({error}):\n{}", log()),
+        }
+    }
+
+    /// `(type, title)` of the events up to the one whose row is titled
+    /// `last`.
+    fn until(&self, last: &str, log: &dyn Fn() -> String) -> Vec<(String, String)> {
+        let mut seen = Vec::new();
+        loop {
+            let event = self.next(log);
+            let title = event["row"]["title"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            seen.push((
+                event["type"].as_str().unwrap_or_default().to_owned(),
+                title.clone(),
+            ));
+            if title == last {
+                return seen;
+            }
+        }
+    }
+}
+
+/// Runs `statements` (each with its one bound text value) on `url`, as a
+/// program other than baas would.
+fn write(url: &str, statements: &[(&str, &str)]) {
+    let url = url.to_owned();
+    let statements: Vec<(String, String)> = statements
+        .iter()
+        .map(|(sql, value)| ((*sql).to_owned(), (*value).to_owned()))
+        .collect();
+    crate::support::block_on(async move {
+        let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+        for (sql, value) in &statements {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(value)
+                .execute(&mut connection)
+                .await
+                .unwrap_or_else(|error| panic!("{sql}: {error}"));
+        }
+    });
+}
+
+fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> (bool, String) {
+    let output = baas(dir)
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// The tables of `schema` with a `baas_realtime` trigger, and whether the
+/// function is in the schema.
+fn triggers(db: &crate::support::postgres::TempDatabase, schema: &str) -> String {
+    db.query(&format!(
+        "SELECT string_agg(c.relname, ',' ORDER BY c.relname) || ' ' || \
+         (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = '{schema}'::regnamespace AND p.proname = 'baas_realtime_notify') \
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+         WHERE c.relnamespace = '{schema}'::regnamespace AND t.tgname = 'baas_realtime'"
+    ))
+    .trim()
+    .to_owned()
+}
+
+#[test]
+fn schema_tenants_get_the_realtime_triggers_and_their_external_writes_reach_them_only() {
+    let Some((db, url, _)) = crate::tenancy::pg_with_password("rt_tenants_schema") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = format!(
+        "{}\n[realtime]\nexternal = true\n",
+        tenant_manifest(PG_SOURCE, "schema")
+    );
+    std::fs::write(dir.path().join("baas.toml"), &manifest).unwrap();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url.as_str()),
+        ("BAAS_REALTIME_HEARTBEAT_MS", "200"),
+    ];
+    crate::tenancy::run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    // The migrations run in every tenant's schema: they carry no trigger
+    // (one naming the deployment's schema failed there).
+    let up = std::fs::read_to_string(dir.path().join("migrations/0001_init/up.sql")).unwrap();
+    assert!(!up.contains("baas_realtime"), "{up}");
+    crate::tenancy::run_ok(dir.path(), &env, &["tenants", "create", "acme"]);
+    assert_eq!(triggers(&db, "acme"), "author,note 1");
+
+    let server = AsServer(AuthServer::start_in(dir, &env));
+    let log = || server.0.log();
+    // Provisioning over HTTP makes them too.
+    let (status, body) = send(
+        &server,
+        "POST",
+        "/api/_tenants",
+        As::Key,
+        Some(json!({ "slug": "globex" })),
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(triggers(&db, "globex"), "author,note 1");
+    assert!(!db.has_table("public.note"));
+
+    let acme = Events::open(&server, "acme");
+    let globex = Events::open(&server, "globex");
+    write(
+        &url,
+        &[
+            ("INSERT INTO acme.note (title) VALUES ($1)", "acme outside"),
+            ("UPDATE acme.note SET title = $1", "acme outside 2"),
+        ],
+    );
+    let first = acme.next(&log);
+    let second = acme.next(&log);
+    assert_eq!(
+        (first["type"].clone(), second["type"].clone()),
+        (json!("create"), json!("update")),
+        "{first}\n{second}"
+    );
+    assert_eq!(second["row"]["title"], "acme outside 2", "{second}");
+    assert_eq!(second["old"]["title"], "acme outside", "{second}");
+    // Nothing of acme's reaches globex: its first event is its own write.
+    write(
+        &url,
+        &[(
+            "INSERT INTO globex.note (title) VALUES ($1)",
+            "globex outside",
+        )],
+    );
+    assert_eq!(
+        globex.until("globex outside", &log),
+        [("create".to_owned(), "globex outside".to_owned())]
+    );
+    write(
+        &url,
+        &[("UPDATE acme.note SET title = $1", "acme outside 3")],
+    );
+    write(
+        &url,
+        &[("UPDATE globex.note SET title = $1", "globex marker")],
+    );
+    assert_eq!(
+        globex.until("globex marker", &log),
+        [("update".to_owned(), "globex marker".to_owned())]
+    );
+    assert_eq!(acme.until("acme outside 3", &log).len(), 1);
+
+    // A dropped trigger is drift in that tenant; apply makes it again.
+    let dir = server.0.dir.path();
+    db.query("DROP TRIGGER baas_realtime ON globex.note");
+    let (ok, said) = run(dir, &env, &["check", "--tenants", "all"]);
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains("trigger baas_realtime ON globex.note") && said.contains("`globex`"),
+        "{said}"
+    );
+    assert!(!said.contains("ON acme."), "{said}");
+    crate::tenancy::run_ok(dir, &env, &["migrate", "apply", "--tenants", "all"]);
+    assert_eq!(triggers(&db, "globex"), "author,note 1");
+    crate::tenancy::run_ok(dir, &env, &["check", "--tenants", "all"]);
+    // A tenant that is up to date is left alone (the function is not
+    // written again).
+    let version = || {
+        db.query("SELECT xmin::text FROM pg_proc WHERE proname = 'baas_realtime_notify' AND pronamespace = 'acme'::regnamespace")
+    };
+    let before = version();
+    crate::tenancy::run_ok(dir, &env, &["migrate", "apply", "--tenants", "all"]);
+    assert_eq!(version(), before);
+    // Turned off, `migrate apply --tenants` removes them.
+    std::fs::write(
+        dir.join("baas.toml"),
+        std::fs::read_to_string(dir.join("baas.toml"))
+            .unwrap()
+            .replace("external = true", "external = false"),
+    )
+    .unwrap();
+    crate::tenancy::run_ok(dir, &env, &["migrate", "apply", "--tenants", "acme"]);
+    assert_eq!(triggers(&db, "acme"), "");
+    assert_eq!(triggers(&db, "globex"), "author,note 1");
+}
