@@ -11,24 +11,33 @@ use mongodb::bson::{Document, doc};
 
 use super::outbox::{OutboxMode, TABLE};
 
+/// `BAAS_MONGODB_TRANSACTIONS=off` keeps MongoDB writes out of
+/// transactions (deliveries recorded right after the write) on a server
+/// that has them.
+pub const TRANSACTIONS_ENV: &str = "BAAS_MONGODB_TRANSACTIONS";
+
 /// Decides the outbox mode of `database`'s server: its `hello` answer,
 /// then a test transaction on the outbox collection (a document of state
-/// `probe`, which no worker takes, inserted and aborted).
+/// `probe`, which no worker takes, inserted and aborted); unless
+/// [`TRANSACTIONS_ENV`] is `off`.
 pub async fn outbox_mode(database: &Database) -> OutboxMode {
-    let hello = match database.run_command(doc! { "hello": 1 }).await {
-        Ok(hello) => hello,
-        Err(error) => {
-            return OutboxMode::AfterWrite {
-                why: format!("`hello` failed: {error}"),
-            };
-        }
-    };
-    if let Err(why) = claims_transactions(&hello) {
-        return OutboxMode::AfterWrite { why };
+    if std::env::var(TRANSACTIONS_ENV).is_ok_and(|value| value.eq_ignore_ascii_case("off")) {
+        return OutboxMode::AfterWrite {
+            why: format!("transactions turned off by {TRANSACTIONS_ENV}=off"),
+        };
     }
-    match test_transaction(database).await {
-        Ok(()) => OutboxMode::Transaction,
-        Err(why) => OutboxMode::AfterWrite { why },
+    let why = match database.run_command(doc! { "hello": 1 }).await {
+        Ok(hello) => match claims_transactions(&hello) {
+            Ok(()) => match test_transaction(database).await {
+                Ok(()) => return OutboxMode::Transaction,
+                Err(why) => why,
+            },
+            Err(why) => why,
+        },
+        Err(error) => format!("`hello` failed: {error}"),
+    };
+    OutboxMode::AfterWrite {
+        why: format!("server has no transactions: {why}"),
     }
 }
 
@@ -147,7 +156,7 @@ mod tests {
         );
         assert_eq!(
             OutboxMode::AfterWrite {
-                why: "a standalone server".into()
+                why: "server has no transactions: a standalone server".into()
             }
             .to_string(),
             "webhook outbox: right after the write (server has no transactions: a standalone server)"

@@ -121,8 +121,8 @@ impl Outbox {
 pub enum OutboxMode {
     /// In one transaction with the write: both commit or neither.
     Transaction,
-    /// Right after the write, by the same request (a MongoDB server with
-    /// no transactions, for the reason given).
+    /// Right after the write, by the same request (on MongoDB, for the
+    /// reason given: the server has no transactions, or they are off).
     AfterWrite { why: String },
 }
 
@@ -136,10 +136,7 @@ impl std::fmt::Display for OutboxMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Transaction => f.write_str("webhook outbox: in the write's transaction"),
-            Self::AfterWrite { why } => write!(
-                f,
-                "webhook outbox: right after the write (server has no transactions: {why})"
-            ),
+            Self::AfterWrite { why } => write!(f, "webhook outbox: right after the write ({why})"),
         }
     }
 }

@@ -200,6 +200,11 @@ impl Serve {
 
     /// [`Serve::start`] with `BAAS_LOG=level`.
     pub(crate) fn start_logging(dir: &Path, args: &[&str], level: &str) -> Self {
+        Self::start_with(dir, args, level, &[])
+    }
+
+    /// [`Serve::start_logging`] with more environment variables.
+    pub(crate) fn start_with(dir: &Path, args: &[&str], level: &str, env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -214,6 +219,7 @@ impl Serve {
             .env_remove("BAAS_DATABASE_URL")
             .env("HOOK_SECRET", SECRET)
             .env("BAAS_LOG", level)
+            .envs(env.iter().copied())
             .args(["serve", "--port", &port.to_string()])
             .args(args)
             .stdout(std::process::Stdio::null())

@@ -4,8 +4,11 @@
 //! the outbox clashes): the insert, update and delete it belonged to
 //! leave nothing behind and nothing is delivered. Concurrent writes to
 //! one document conflict inside their transactions and are made again,
-//! each recording exactly one delivery. (The kill -9 story on this server
-//! is `webhooks::webhooks_on_the_mongodb_wire_server_survive_a_kill_and_dead_letter`.)
+//! each recording exactly one delivery. With transactions turned off (as
+//! on a server that has none) the outbox document follows the write: a
+//! failed outbox insert leaves the write in place, undelivered. (The kill
+//! -9 story on this server is
+//! `webhooks::webhooks_on_the_mongodb_wire_server_survive_a_kill_and_dead_letter`.)
 
 use std::path::Path;
 use std::time::Duration;
@@ -76,37 +79,9 @@ fn recorded(database: &TempDatabase, event: &str) -> u64 {
     })
 }
 
-fn log_of(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
-}
-
-#[test]
-fn a_mongodb_write_whose_outbox_insert_fails_leaves_nothing_behind() {
-    let Some(database) = posts() else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let mut receiver = Receiver::new();
-    receiver.start();
-    std::fs::write(dir.path().join("baas.toml"), manifest(receiver.port)).unwrap();
-    let server = Serve::start_logging(dir.path(), &["--db", database.url()], "info");
-    let log = log_of(dir.path());
-    assert!(
-        log.contains("webhook outbox: in the write's transaction"),
-        "the start-up log says where deliveries are recorded: {log}"
-    );
-
-    // One write goes through, and its delivery with it.
-    let created = server.call(
-        "POST",
-        "/api/post",
-        Some(json!({ "id": 3, "title": "post 3" })),
-    );
-    assert_eq!(created, 201);
-    receiver.wait_for("the first delivery", |seen| seen.delivered.len() == 1);
-
-    // From now on every outbox insert of this webhook clashes with the
-    // delivered document's `webhook`.
+/// A unique index on the outbox's `webhook`: once one delivery of a
+/// webhook is recorded, recording another fails.
+fn one_delivery_per_webhook(database: &TempDatabase) {
     crate::support::block_on(async {
         let index = mongodb::IndexModel::builder()
             .keys(doc! { "webhook": 1 })
@@ -125,6 +100,50 @@ fn a_mongodb_write_whose_outbox_insert_fails_leaves_nothing_behind() {
             .await
             .unwrap();
     });
+}
+
+/// `baas serve` (with `env`) on `database`'s posts and a receiver: its
+/// start-up log has `line`, and one insert is made and delivered.
+fn serve_posts(
+    database: &TempDatabase,
+    env: &[(&str, &str)],
+    line: &str,
+) -> (tempfile::TempDir, Receiver, Serve) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut receiver = Receiver::new();
+    receiver.start();
+    std::fs::write(dir.path().join("baas.toml"), manifest(receiver.port)).unwrap();
+    let server = Serve::start_with(dir.path(), &["--db", database.url()], "info", env);
+    let log = log_of(dir.path());
+    assert!(
+        log.contains(line),
+        "the start-up log says where deliveries are recorded: {log}"
+    );
+    let created = server.call(
+        "POST",
+        "/api/post",
+        Some(json!({ "id": 3, "title": "post 3" })),
+    );
+    assert_eq!(created, 201);
+    receiver.wait_for("the first delivery", |seen| seen.delivered.len() == 1);
+    (dir, receiver, server)
+}
+
+fn log_of(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
+}
+
+#[test]
+fn a_mongodb_write_whose_outbox_insert_fails_leaves_nothing_behind() {
+    let Some(database) = posts() else {
+        return;
+    };
+    let (_dir, receiver, server) =
+        serve_posts(&database, &[], "webhook outbox: in the write's transaction");
+
+    // From now on every outbox insert of this webhook clashes with the
+    // delivered document's `webhook`.
+    one_delivery_per_webhook(&database);
     let before = stored(&database);
     assert_eq!(
         server.call(
@@ -219,5 +238,33 @@ fn concurrent_mongodb_writes_to_one_document_each_record_one_delivery() {
         log.contains("a write's transaction is made again"),
         "no write conflicted: {log}"
     );
+    drop(server);
+}
+
+#[test]
+fn with_mongodb_transactions_off_the_outbox_document_follows_the_write() {
+    let Some(database) = posts() else {
+        return;
+    };
+    let (_dir, receiver, server) = serve_posts(
+        &database,
+        &[(baas::webhooks::mongo::TRANSACTIONS_ENV, "off")],
+        "webhook outbox: right after the write (transactions turned off by BAAS_MONGODB_TRANSACTIONS=off)",
+    );
+    one_delivery_per_webhook(&database);
+    // The write is made, then its delivery cannot be recorded: the
+    // request fails, the row stays, nothing is delivered for it.
+    assert_eq!(
+        server.call(
+            "PATCH",
+            "/api/post/1",
+            Some(json!({ "title": "undelivered" }))
+        ),
+        500
+    );
+    assert_eq!(stored(&database)[0], (1, "undelivered".to_owned()));
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(receiver.seen.lock().unwrap().delivered.len(), 1);
+    assert_eq!(recorded(&database, "post.update"), 0);
     drop(server);
 }
