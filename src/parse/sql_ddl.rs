@@ -424,6 +424,7 @@ fn sqlite(
             || head.starts_with("BEGIN")
             || head.starts_with("COMMIT")
             || head.starts_with("END")
+            || creates_internal_table(statement)
         {
             continue;
         }
@@ -447,6 +448,23 @@ fn sqlite(
             .map_err(|e| fail(e.to_string()))?;
     report_skipped(file, skipped, &mut introspection, options.strict)?;
     Ok(introspection)
+}
+
+/// `CREATE TABLE sqlite_sequence(name,seq)` and the `sqlite_stat` tables, as
+/// the shell's `.schema` prints them: SQLite makes them itself (for an
+/// `AUTOINCREMENT` key, on `ANALYZE`) and refuses to have them created.
+fn creates_internal_table(statement: &Statement) -> bool {
+    let lower = statement.text.trim_start().to_ascii_lowercase();
+    let Some(rest) = lower.strip_prefix("create table") else {
+        return false;
+    };
+    let rest = rest.trim_start();
+    let rest = rest
+        .strip_prefix("if not exists")
+        .unwrap_or(rest)
+        .trim_start();
+    rest.trim_start_matches(['"', '\'', '`', '['])
+        .starts_with("sqlite_")
 }
 
 /// `INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql) VALUES

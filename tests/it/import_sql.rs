@@ -5,7 +5,7 @@ use std::path::Path;
 
 use baas::backend::introspect;
 use baas::introspect::{IntrospectOptions, Introspection};
-use baas::manifest::{EntityKind, Generated, GeneratedKind, Manifest};
+use baas::manifest::{EntityKind, FieldType, Generated, GeneratedKind, Manifest};
 use baas::source::SourceLocation;
 use baas::ui::Progress;
 
@@ -909,5 +909,166 @@ async fn postgres_dump_identity_columns_stay_identities() {
     assert_eq!(
         ledger_pairs(&dump),
         [("tickets_id_seq".to_owned(), "sequence".to_owned())]
+    );
+}
+
+/// A domain `pg_dump` writes with `NOT NULL` before its checks (sqlparser
+/// stopped there: the domain was skipped and its columns became `native`)
+/// keeps its base type, its `NOT NULL` and its default; a `NOT NULL` inside
+/// a check stays in the check.
+#[tokio::test]
+async fn postgres_dump_domains_with_not_null_keep_their_base_type() {
+    let Some((live, dump)) = postgres_live_and_dump(
+        "dump_domain_null",
+        "CREATE DOMAIN posint AS integer NOT NULL DEFAULT 1 CHECK (VALUE > 0);\n\
+         CREATE DOMAIN label AS text DEFAULT NULL CHECK (VALUE IS NOT NULL AND VALUE <> '');\n\
+         CREATE TABLE items (id integer PRIMARY KEY, qty posint, name label);",
+        &[],
+    )
+    .await
+    else {
+        return;
+    };
+    assert_dump_reads_like_the_database("domains", &live, &dump);
+    let items = &dump.manifest.entities["items"];
+    assert_eq!(items.fields["qty"].ty, FieldType::Int32);
+    assert!(!items.fields["qty"].nullable);
+    assert_eq!(items.fields["name"].ty, FieldType::Text);
+    assert_eq!(dump.manifest.postgres.objects.len(), 2);
+}
+
+/// Types `pg_dump` qualifies or spells its own way read as the server
+/// prints them: an enum of another schema (a `native` name appeared, which
+/// diff took for a destructive change), a composite type (skipped, so its
+/// column was `native`), `bit(n)` and `bit varying(n)` (their length was
+/// lost) and `COLLATE pg_catalog."C"` (kept as written where the server says
+/// `C`).
+#[tokio::test]
+async fn postgres_dump_types_read_as_the_server_prints_them() {
+    let Some((live, dump)) = postgres_live_and_dump(
+        "dump_types",
+        "CREATE SCHEMA app;\n\
+         CREATE TYPE app.status AS ENUM ('draft', 'published');\n\
+         CREATE TYPE address AS (street text, zip varchar(10));\n\
+         CREATE TABLE app.posts (id integer PRIMARY KEY, status app.status NOT NULL DEFAULT 'draft', \
+         home address, flags bit(8), mask bit varying(16), one bit, code varchar(5) COLLATE \"C\");",
+        &["public", "app"],
+    )
+    .await
+    else {
+        return;
+    };
+    assert_dump_reads_like_the_database("types", &live, &dump);
+    let posts = &dump.manifest.entities["app.posts"];
+    assert_eq!(posts.fields["status"].native, None);
+    assert_eq!(posts.fields["home"].ty, FieldType::Object);
+    assert_eq!(posts.fields["flags"].native.as_deref(), Some("bit(8)"));
+    assert_eq!(
+        posts.fields["mask"].native.as_deref(),
+        Some("bit varying(16)")
+    );
+    assert_eq!(posts.fields["code"].collation.as_deref(), Some("C"));
+}
+
+/// What `pg_dump` writes with an empty search path: an extension's operator
+/// as `OPERATOR(public.~)` in a domain's check (diff saw the domain change)
+/// and an exclusion constraint, which the dump skipped where the live
+/// introspection ledgers it as such.
+#[tokio::test]
+async fn postgres_dump_operators_and_exclusions_read_like_the_database() {
+    let Some((live, dump)) = postgres_live_and_dump(
+        "dump_operators",
+        "CREATE EXTENSION IF NOT EXISTS citext;\n\
+         CREATE DOMAIN email AS citext CHECK (VALUE ~ '^[^@]+@[^@]+$');\n\
+         CREATE TABLE bookings (id integer PRIMARY KEY, contact email, during tstzrange, \
+         CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&));",
+        &[],
+    )
+    .await
+    else {
+        return;
+    };
+    assert_dump_reads_like_the_database("operators", &live, &dump);
+    assert_eq!(
+        ledger_pairs(&dump),
+        [("bookings".to_owned(), "exclusion_constraint".to_owned())]
+    );
+}
+
+/// What `mariadb-dump --routines --triggers` writes around a routine and a
+/// trigger, `DROP ... IF EXISTS` first, are not statements lost (each was a
+/// `skipped_statement` line); `double(8,3)` and `float(7,4)` keep their
+/// digits as the live database lists them (the dump gave a plain `double`,
+/// which diff took for a destructive change).
+#[tokio::test]
+async fn mysql_dump_drops_of_routines_are_not_losses_and_doubles_keep_digits() {
+    let Some(database) = crate::support::mysql::TempDatabase::create_async("dump_routines").await
+    else {
+        return;
+    };
+    let script = "CREATE TABLE readings (id int PRIMARY KEY, value double(8,3), weight float(7,4), plain double);\n\
+                  DROP PROCEDURE IF EXISTS `report`;\n\
+                  DROP FUNCTION IF EXISTS `twice`;\n\
+                  DROP TRIGGER IF EXISTS `readings_check`;\n\
+                  DELIMITER ;;\n\
+                  CREATE PROCEDURE `report`() SELECT 1 ;;\n\
+                  CREATE FUNCTION `twice`(x int) RETURNS int DETERMINISTIC RETURN x * 2 ;;\n\
+                  DELIMITER ;\n\
+                  FLUSH TABLES;\n";
+    database.load(script);
+    let live = import_url(&database.url(), &IntrospectOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dump.sql");
+    std::fs::write(&path, script).unwrap();
+    let options = IntrospectOptions {
+        dialect: Some("mysql".into()),
+        ..IntrospectOptions::default()
+    };
+    let dump = import(&path, &options).await;
+    let changes = baas::diff::diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "{changes:#?}");
+    let readings = &dump.manifest.entities["readings"];
+    assert_eq!(
+        readings.fields["value"].native.as_deref(),
+        Some("double(8,3)")
+    );
+    assert_eq!(
+        readings.fields["weight"].native.as_deref(),
+        Some("float(7,4)")
+    );
+    assert_eq!(
+        ledger_pairs(&dump)
+            .into_iter()
+            .map(|(_, kind)| kind)
+            .collect::<Vec<_>>(),
+        ["routine"]
+    );
+}
+
+/// The shell's `.schema` prints `sqlite_sequence` (made by SQLite for an
+/// `AUTOINCREMENT` key) and `sqlite_stat1` (made by `ANALYZE`) as tables,
+/// which SQLite refuses to create: they are SQLite's own, not statements
+/// lost (each was a `skipped_statement` line).
+#[tokio::test]
+async fn sqlite_schema_output_leaves_sqlites_own_tables_to_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let tables = "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);\n";
+    let live_script = dir.path().join("live.sql");
+    std::fs::write(&live_script, tables).unwrap();
+    let schema = dir.path().join("schema.sql");
+    std::fs::write(
+        &schema,
+        format!("{tables}CREATE TABLE sqlite_sequence(name,seq);\nCREATE TABLE sqlite_stat1(tbl,idx,stat);\n"),
+    )
+    .unwrap();
+    let options = IntrospectOptions {
+        dialect: Some("sqlite".into()),
+        ..IntrospectOptions::default()
+    };
+    let imported = import(&schema, &options).await;
+    assert_eq!(ledger_pairs(&imported), Vec::<(String, String)>::new());
+    assert_eq!(
+        without_provenance(imported.manifest),
+        without_provenance(live_sqlite(&live_script).await.manifest)
     );
 }

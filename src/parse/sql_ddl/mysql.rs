@@ -403,10 +403,16 @@ impl Schema {
                 });
                 Ok(())
             }
-            // Data, session settings and housekeeping do not shape the schema.
+            // Data, session settings and housekeeping do not shape the schema;
+            // nor does a routine or trigger dropped before it is created
+            // (`mysqldump --routines --triggers`).
             Ast::Insert(_)
             | Ast::Set(_)
             | Ast::Drop { .. }
+            | Ast::DropFunction(_)
+            | Ast::DropProcedure { .. }
+            | Ast::DropTrigger(_)
+            | Ast::Flush { .. }
             | Ast::Query(_)
             | Ast::StartTransaction { .. }
             | Ast::Commit { .. }
@@ -986,9 +992,18 @@ fn column_row(table: &str, column: &str, data_type: &DataType) -> ColumnRow {
                 format!("decimal({precision},{scale}){unsigned}"),
             )
         }
-        "real" | "double" | "double precision" => {
-            ("double".to_owned(), format!("double{unsigned}"))
-        }
+        // `double(8,3)` keeps its digits, as the server lists it.
+        "real" | "double" | "double precision" => match numbers.as_slice() {
+            [precision, scale] => (
+                "double".to_owned(),
+                format!("double({precision},{scale}){unsigned}"),
+            ),
+            _ => ("double".to_owned(), format!("double{unsigned}")),
+        },
+        "float" if numbers.len() == 2 => (
+            "float".to_owned(),
+            format!("float({},{}){unsigned}", numbers[0], numbers[1]),
+        ),
         "float" if numbers.first().is_some_and(|p| *p > 24) => {
             ("double".to_owned(), "double".to_owned())
         }

@@ -289,7 +289,8 @@ fn function_result_type(statement: &Statement) -> Option<(String, String)> {
     Some((name, result))
 }
 
-/// A statement as sqlparser reads it: an identity column's options without
+/// A statement as sqlparser reads it: a domain without its `NOT NULL` (see
+/// [`domain_without_null`]), an identity column's options without
 /// `SEQUENCE NAME` (see [`identity_sequence_name`]), a `CREATE INDEX ... ON ONLY parent`
 /// (the index of a partitioned table alone, as `pg_dump` writes it; the
 /// server lists it as the parent's index) without `ONLY`, a materialized
@@ -300,6 +301,9 @@ fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
         && let Some((text, _)) = identity_sequence_name(&statement.text)
     {
         return text.into();
+    }
+    if head.starts_with("CREATE DOMAIN") {
+        return domain_without_null(&statement.text).0.into();
     }
     if head.starts_with("CREATE INDEX") || head.starts_with("CREATE UNIQUE INDEX") {
         let upper = statement.text.to_ascii_uppercase();
@@ -343,6 +347,75 @@ fn without_data_clause(statement: &Statement) -> &str {
             .unwrap_or(0);
     }
     text[..end].trim_end()
+}
+
+/// A `CREATE DOMAIN` without its `[CONSTRAINT name] NOT NULL` or `NULL`
+/// (written before its checks, which sqlparser does not read), and whether
+/// it was `NOT NULL`. A `NULL` inside parentheses (a check) or after
+/// `DEFAULT` stays.
+fn domain_without_null(text: &str) -> (String, bool) {
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, text).tokenize() else {
+        return (text.to_owned(), false);
+    };
+    let word = |token: &Token, name: &str| matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(name));
+    // Positions in `kept` of the last solid tokens, newest last.
+    let mut kept: Vec<&Token> = Vec::with_capacity(tokens.len());
+    let mut solid: Vec<usize> = Vec::new();
+    let mut depth = 0usize;
+    let mut not_null = false;
+    for token in &tokens {
+        match token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth == 0 && word(token, "NULL") {
+            let last = solid.last().map(|&at| kept[at]);
+            if last.is_some_and(|t| word(t, "DEFAULT")) {
+                kept.push(token);
+                solid.push(kept.len() - 1);
+                continue;
+            }
+            let mut cut = kept.len();
+            if last.is_some_and(|t| word(t, "NOT")) {
+                not_null = true;
+                cut = solid.pop().unwrap_or(cut);
+            }
+            // `CONSTRAINT name NOT NULL`
+            if solid.len() >= 2 && word(kept[solid[solid.len() - 2]], "CONSTRAINT") {
+                solid.pop();
+                cut = solid.pop().unwrap_or(cut);
+            }
+            kept.truncate(cut);
+            continue;
+        }
+        kept.push(token);
+        if !matches!(token, Token::Whitespace(_)) {
+            solid.push(kept.len() - 1);
+        }
+    }
+    (kept.iter().map(ToString::to_string).collect(), not_null)
+}
+
+/// A type's name as `format_type` prints it: bare in the first schema,
+/// qualified in another.
+fn type_text(schema: &str, name: &str) -> String {
+    if schema == FIRST_SCHEMA {
+        quote_identifier(name)
+    } else {
+        format!("{}.{}", quote_identifier(schema), quote_identifier(name))
+    }
+}
+
+/// A collation's name as the catalog holds it: `pg_catalog."C"` is `C`.
+fn collation_name(collation: &ObjectName) -> String {
+    collation.0.last().map_or_else(
+        || collation.to_string(),
+        |part| {
+            part.as_ident()
+                .map_or_else(|| part.to_string(), |ident| ident.value.clone())
+        },
+    )
 }
 
 /// `ADD GENERATED ... AS IDENTITY (SEQUENCE NAME name ...)` as `pg_dump`
@@ -531,7 +604,40 @@ fn reloption(expr: &Expr) -> String {
 }
 
 fn expr_text(expr: &Expr) -> String {
-    lower_case_casts(&unqualify(&expr.to_string()))
+    lower_case_casts(&bare_operators(&unqualify(&expr.to_string())))
+}
+
+/// `a OPERATOR(pg_catalog.~) b` as the server prints it, `a ~ b`: `pg_dump`
+/// qualifies the operators of `pg_catalog` and of the first schema (an
+/// extension's, such as citext's) because it empties the search path.
+fn bare_operators(sql: &str) -> String {
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\'' || c == b'"' {
+            let end = super::skip_quoted(bytes, i, c);
+            out.push_str(&sql[i..end]);
+            i = end;
+            continue;
+        }
+        if sql[i..].starts_with("OPERATOR(")
+            && let Some(close) = sql[i..].find(')')
+        {
+            let inner = &sql[i + "OPERATOR(".len()..i + close];
+            let operator = inner.strip_prefix("pg_catalog.").unwrap_or(inner);
+            if !operator.is_empty() && !operator.contains(['.', '"', '\'']) {
+                out.push_str(operator);
+                i += close + 1;
+                continue;
+            }
+        }
+        let next = sql[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&sql[i..i + next]);
+        i += next;
+    }
+    out
 }
 
 /// `'{}'::JSONB` as the server prints it, `'{}'::jsonb`: sqlparser writes
@@ -922,6 +1028,14 @@ impl Schema {
                 let (typmod, formatted) = length("character", Some(1));
                 ("bpchar", typmod, formatted)
             }
+            "bit" => {
+                let n = args.first().copied().unwrap_or(1);
+                ("bit", n, format!("bit({n})"))
+            }
+            "bit varying" | "varbit" => match args.first() {
+                Some(n) => ("varbit", *n, format!("bit varying({n})")),
+                None => ("varbit", -1, "bit varying".to_owned()),
+            },
             "time" | "time without time zone" => {
                 let (typmod, formatted) = precision("time", " without time zone");
                 ("time", typmod, formatted)
@@ -1231,16 +1345,33 @@ impl Schema {
                 representation: Some(UserDefinedTypeRepresentation::Enum { labels }),
             } => {
                 let (schema, bare) = split_name(&name);
-                let mut row = self.new_type(&schema, &bare, quote_identifier(&bare), "e");
+                let mut row = self.new_type(&schema, &bare, type_text(&schema, &bare), "e");
                 row.category = "E".to_owned();
                 row.labels = Some(labels.into_iter().map(|l| l.value).collect());
+                self.add_type(row);
+                Ok(())
+            }
+            Ast::CreateType {
+                name,
+                representation: Some(UserDefinedTypeRepresentation::Composite { attributes }),
+            } => {
+                let (schema, bare) = split_name(&name);
+                let mut row = self.new_type(&schema, &bare, type_text(&schema, &bare), "c");
+                row.category = "C".to_owned();
+                for attribute in &attributes {
+                    let (oid, typmod, formatted) = self.column_type(&attribute.data_type);
+                    row.attribute_names.push(folded(&attribute.name));
+                    row.attribute_types.push(oid);
+                    row.attribute_typmods.push(typmod);
+                    row.attribute_formatted.push(formatted);
+                }
                 self.add_type(row);
                 Ok(())
             }
             Ast::CreateDomain(domain) => {
                 let (schema, bare) = split_name(&domain.name);
                 let (base, typmod, base_formatted) = self.column_type(&domain.data_type);
-                let mut row = self.new_type(&schema, &bare, quote_identifier(&bare), "d");
+                let mut row = self.new_type(&schema, &bare, type_text(&schema, &bare), "d");
                 row.base = base;
                 row.base_typmod = typmod;
                 row.base_formatted = Some(base_formatted);
@@ -1262,7 +1393,7 @@ impl Schema {
                     })
                     .collect();
                 row.checks = (!checks.is_empty()).then_some(checks);
-                row.not_null = text.to_ascii_uppercase().contains("NOT NULL");
+                row.not_null = domain_without_null(text).1;
                 self.add_type(row);
                 Ok(())
             }
@@ -1377,7 +1508,7 @@ impl Schema {
                             ColumnOption::Null => row.not_null = false,
                             ColumnOption::Default(expr) => row.default_sql = Some(expr_text(expr)),
                             ColumnOption::Collation(collation) => {
-                                row.collation = Some(unqualify(&collation.to_string()))
+                                row.collation = Some(collation_name(collation))
                             }
                             ColumnOption::PrimaryKey(_) => {
                                 relation.constraints.push(Constraint::new(
