@@ -544,6 +544,20 @@ fn split_name(object: &ObjectName) -> (String, String) {
 /// the server prints names of the schema on its search path.
 fn unqualify(sql: &str) -> String {
     let prefix = format!("{FIRST_SCHEMA}.");
+    outside_quotes(sql, |sql, i| {
+        let bytes = sql.as_bytes();
+        let boundary = i == 0
+            || !(bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b'.'));
+        (boundary && sql[i..].starts_with(&prefix)).then(|| (String::new(), prefix.len()))
+    })
+}
+
+/// `sql` with what `replace` says at each position outside quoted strings
+/// and names: `(text, length)` puts `text` for the next `length` bytes.
+fn outside_quotes(
+    sql: &str,
+    mut replace: impl FnMut(&str, usize) -> Option<(String, usize)>,
+) -> String {
     let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
     let mut i = 0;
@@ -555,10 +569,9 @@ fn unqualify(sql: &str) -> String {
             i = end;
             continue;
         }
-        let boundary = i == 0
-            || !(bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b'.'));
-        if boundary && sql[i..].starts_with(&prefix) {
-            i += prefix.len();
+        if let Some((text, length)) = replace(sql, i) {
+            out.push_str(&text);
+            i += length;
             continue;
         }
         let next = sql[i..].chars().next().map_or(1, char::len_utf8);
@@ -611,33 +624,14 @@ fn expr_text(expr: &Expr) -> String {
 /// qualifies the operators of `pg_catalog` and of the first schema (an
 /// extension's, such as citext's) because it empties the search path.
 fn bare_operators(sql: &str) -> String {
-    let bytes = sql.as_bytes();
-    let mut out = String::with_capacity(sql.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c == b'\'' || c == b'"' {
-            let end = super::skip_quoted(bytes, i, c);
-            out.push_str(&sql[i..end]);
-            i = end;
-            continue;
-        }
-        if sql[i..].starts_with("OPERATOR(")
-            && let Some(close) = sql[i..].find(')')
-        {
-            let inner = &sql[i + "OPERATOR(".len()..i + close];
-            let operator = inner.strip_prefix("pg_catalog.").unwrap_or(inner);
-            if !operator.is_empty() && !operator.contains(['.', '"', '\'']) {
-                out.push_str(operator);
-                i += close + 1;
-                continue;
-            }
-        }
-        let next = sql[i..].chars().next().map_or(1, char::len_utf8);
-        out.push_str(&sql[i..i + next]);
-        i += next;
-    }
-    out
+    outside_quotes(sql, |sql, i| {
+        let rest = sql[i..].strip_prefix("OPERATOR(")?;
+        let close = rest.find(')')?;
+        let inner = &rest[..close];
+        let operator = inner.strip_prefix("pg_catalog.").unwrap_or(inner);
+        (!operator.is_empty() && !operator.contains(['.', '"', '\'']))
+            .then(|| (operator.to_owned(), "OPERATOR(".len() + close + 1))
+    })
 }
 
 /// `'{}'::JSONB` as the server prints it, `'{}'::jsonb`: sqlparser writes
