@@ -150,6 +150,10 @@ pub struct Report {
     /// folder by design, and are not missing ones.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub synced: Vec<String>,
+    /// The migrations this run recorded as applied without running them:
+    /// a synced tenant's tables already matched them (`baseline`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub baselined: Vec<String>,
     /// The newest applied migration's number.
     pub version: Option<i64>,
 }
@@ -250,8 +254,16 @@ async fn one(
     if !fan_out.work.changes() {
         let mut runner = backend.runner(Missing::Fail).await?;
         let applied = runner.applied().await?;
+        // A synced tenant's `dev_sync` rows are no migrations of the
+        // folder: all of them are ahead of it (`apply` starts with a
+        // baseline).
+        let compared = if super::baseline::synced_only(&applied) {
+            &[][..]
+        } else {
+            &applied[..]
+        };
         let done = match fan_out.work {
-            Work::Apply { .. } => history::pending(migrations, &applied)
+            Work::Apply { .. } => history::pending(migrations, compared)
                 .map_err(|c| c.into_error())?
                 .iter()
                 .map(|m| m.id())
@@ -265,7 +277,21 @@ async fn one(
         };
         return Ok(report(migrations, &applied, done));
     }
-    let report = change(&backend, migrations, fan_out, &record.slug).await?;
+    let baselined = match fan_out.work {
+        Work::Apply { .. } => {
+            super::baseline::baseline(
+                &backend,
+                migrations,
+                fan_out.lock_timeout,
+                &record.slug,
+                live(tenants, record),
+            )
+            .await?
+        }
+        _ => Vec::new(),
+    };
+    let mut report = change(&backend, migrations, fan_out, &record.slug).await?;
+    report.baselined = baselined;
     tenants.registry.set_version(&record.slug, report.version)?;
     if matches!(fan_out.work, Work::Apply { .. }) {
         let place = Place::parse(&record.location);
@@ -357,7 +383,15 @@ async fn locked(
 }
 
 fn report(migrations: &[Migration], applied: &[AppliedMigration], done: Vec<String>) -> Report {
-    let rows = history::status(migrations, applied);
+    // A synced tenant's rows are listed as `synced`, beside the folder's
+    // migrations (all pending), never compared with them.
+    let rows = if super::baseline::synced_only(applied) {
+        let mut rows = history::status(&[], applied);
+        rows.extend(history::status(migrations, &[]));
+        rows
+    } else {
+        history::status(migrations, applied)
+    };
     let synced = |row: &&history::StatusRow| {
         row.state == State::MissingFile && row.name == crate::migrate::sync::STEP_NAME
     };
@@ -382,6 +416,7 @@ fn report(migrations: &[Migration], applied: &[AppliedMigration], done: Vec<Stri
             .filter(synced)
             .map(history::StatusRow::id)
             .collect(),
+        baselined: Vec::new(),
         version: applied.iter().map(|a| i64::from(a.number)).max(),
     }
 }

@@ -15,7 +15,8 @@
 //!   [`server`].
 //! - [`provision`]: create (all or nothing), drop, and migrations per tenant.
 //! - [`realtime`]: the triggers of `[realtime] external` in schema tenants.
-//! - [`fanout`]: `migrate apply|status|down` and `check` over many tenants.
+//! - [`fanout`]: `migrate apply|status|down` and `check` over many tenants;
+//!   [`baseline`]: a tenant synced from the manifest meeting migrations.
 //! - [`pools`]: one store per tenant, opened lazily once, capped with
 //!   least-recently-used and idle eviction.
 //! - [`resolver`]: the kernel's [`crate::serve::store::resolver::StoreResolver`]
@@ -25,6 +26,7 @@
 //! as the `${ENV}` reference written in baas.toml and resolved when used.
 
 pub mod admin;
+pub mod baseline;
 pub mod fanout;
 pub mod place;
 pub mod pools;

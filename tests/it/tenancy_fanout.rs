@@ -482,3 +482,191 @@ fn fan_out_over_file_tenants_names_a_broken_one_resumes_and_finds_drift() {
     let output = run(dir, &[], &["migrate", "status", "--tenants", "all"]);
     assert_eq!(output.status.code(), Some(2), "{}", said(&output));
 }
+
+/// File tenants made before the deployment had a migrations folder got
+/// the manifest's tables directly (a `dev_sync` step in their history).
+/// When migrations arrive, status lists them as pending beside the synced
+/// step (nothing "modified"), and apply records the migration whose
+/// snapshot the tenant's tables match as its baseline, running only the
+/// later ones: `0001_init` never runs on tables that exist, and the rows
+/// stay. A tenant whose tables match no snapshot is refused, unchanged.
+#[test]
+fn file_tenants_synced_from_the_manifest_get_a_baseline_when_migrations_arrive() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    std::fs::write(dir.join("baas.toml"), manifest("", "file", "")).unwrap();
+    run_ok(dir, &[], &["tenants", "create", "acme", "globex"]);
+    sqlite(dir, "acme")
+        .execute_batch("INSERT INTO note (title) VALUES ('kept')")
+        .unwrap();
+    // globex's tables were changed by hand: they match no migration.
+    sqlite(dir, "globex")
+        .execute_batch("ALTER TABLE note ADD COLUMN mine text")
+        .unwrap();
+    run_ok(
+        dir,
+        &[],
+        &["migrate", "plan", "--name", "init", "--dialect", "sqlite"],
+    );
+    let shelf = dir.join("migrations/0002_shelf");
+    std::fs::create_dir_all(&shelf).unwrap();
+    std::fs::write(
+        shelf.join("up.sql"),
+        "CREATE TABLE shelf (id integer PRIMARY KEY);\n",
+    )
+    .unwrap();
+    std::fs::write(shelf.join("down.sql"), "DROP TABLE shelf;\n").unwrap();
+
+    let rows = json(&run_ok(
+        dir,
+        &[],
+        &["migrate", "status", "--tenants", "all", "--json"],
+    ));
+    for slug in ["acme", "globex"] {
+        let row = row(&rows, slug);
+        assert_eq!(row["synced"], serde_json::json!(["0001_dev_sync"]), "{row}");
+        assert_eq!(
+            row["pending"],
+            serde_json::json!(["0001_init", "0002_shelf"]),
+            "{row}"
+        );
+        assert_eq!(row["modified"], serde_json::json!([]), "{row}");
+        assert_eq!(row["missing_file"], serde_json::json!([]), "{row}");
+    }
+    let table = said(&run_ok(
+        dir,
+        &[],
+        &["migrate", "status", "--tenants", "all"],
+    ));
+    assert!(table.contains("apply records a baseline"), "{table}");
+
+    let output = run(
+        dir,
+        &[],
+        &["migrate", "apply", "--tenants", "all", "--json"],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", said(&output));
+    let rows = json(&output);
+    let acme = row(&rows, "acme");
+    assert_eq!(acme["ok"], true, "{acme}");
+    assert_eq!(
+        acme["baselined"],
+        serde_json::json!(["0001_init"]),
+        "{acme}"
+    );
+    assert_eq!(done(&rows, "acme"), ["0002_shelf"]);
+    let globex = row(&rows, "globex");
+    assert_eq!(globex["ok"], false, "{globex}");
+    let error = globex["error"].as_str().unwrap();
+    assert!(
+        error.contains("match the snapshot of none of the migrations")
+            && error.contains("`0001_init` would run it on tables that exist"),
+        "{globex}"
+    );
+    assert!(
+        globex["hint"]
+            .as_str()
+            .unwrap()
+            .contains("baas check --tenants globex"),
+        "{globex}"
+    );
+
+    // acme: its row kept, 0001 recorded without running, 0002 run.
+    let acme_db = sqlite(dir, "acme");
+    let title: String = acme_db
+        .query_row("SELECT title FROM note", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(title, "kept");
+    let history: Vec<String> = acme_db
+        .prepare("SELECT number || '_' || name FROM _baas_migrations ORDER BY number")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(history, ["1_init", "2_shelf"]);
+    // globex: untouched.
+    let globex_history: Vec<String> = sqlite(dir, "globex")
+        .prepare("SELECT name FROM _baas_migrations")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(globex_history, ["dev_sync"]);
+    assert_eq!(
+        versions(dir, &[]),
+        [("acme".to_owned(), Some(2)), ("globex".to_owned(), None)]
+    );
+
+    // Put back in line with 0001's snapshot, globex gets its baseline too.
+    sqlite(dir, "globex")
+        .execute_batch("ALTER TABLE note DROP COLUMN mine")
+        .unwrap();
+    let rows = json(&run_ok(
+        dir,
+        &[],
+        &["migrate", "apply", "--tenants", "all", "--json"],
+    ));
+    assert_eq!(
+        row(&rows, "globex")["baselined"],
+        serde_json::json!(["0001_init"])
+    );
+    assert_eq!(done(&rows, "globex"), ["0002_shelf"]);
+    assert!(done(&rows, "acme").is_empty(), "acme is up to date");
+    assert_eq!(
+        versions(dir, &[]),
+        [("acme".to_owned(), Some(2)), ("globex".to_owned(), Some(2))]
+    );
+}
+
+/// A schema tenant cannot be made from the manifest (only SQLite file
+/// tenants are): without migrations `tenants create` is refused, says
+/// what to run, and leaves no schema and no registry row; made from
+/// `0001_init` it has no `dev_sync` step, so a later migration applies on
+/// top of its history as usual.
+#[test]
+fn a_schema_tenant_needs_migrations_and_applies_on_its_history() {
+    let Some(db) = TempDatabase::create("tenancy_schema_baseline") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    std::fs::write(dir.join("baas.toml"), manifest(PG_SOURCE, "schema", "")).unwrap();
+    let url = db.url();
+    let env = [("TENANTS_DB", url.as_str())];
+    let output = run(dir, &env, &["tenants", "create", "acme"]);
+    assert_eq!(output.status.code(), Some(2), "{}", said(&output));
+    assert!(
+        said(&output).contains("baas migrate plan --name init"),
+        "{}",
+        said(&output)
+    );
+    assert_eq!(
+        db.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'acme'")
+            .trim(),
+        "0"
+    );
+    assert!(versions(dir, &env).is_empty());
+
+    run_ok(dir, &env, &["migrate", "plan", "--name", "init"]);
+    run_ok(dir, &env, &["tenants", "create", "acme"]);
+    std::fs::write(dir.join("baas.toml"), manifest(PG_SOURCE, "schema", TAG)).unwrap();
+    run_ok(dir, &env, &["migrate", "plan", "--name", "tag"]);
+    let rows = json(&run_ok(
+        dir,
+        &env,
+        &["migrate", "status", "--tenants", "all", "--json"],
+    ));
+    let acme = row(&rows, "acme");
+    assert_eq!(acme["pending"], serde_json::json!(["0002_tag"]), "{acme}");
+    assert!(acme.get("synced").is_none(), "{acme}");
+    let rows = json(&run_ok(
+        dir,
+        &env,
+        &["migrate", "apply", "--tenants", "all", "--json"],
+    ));
+    assert_eq!(done(&rows, "acme"), ["0002_tag"]);
+    assert!(row(&rows, "acme").get("baselined").is_none());
+    assert!(db.has_table("acme.tag"));
+}

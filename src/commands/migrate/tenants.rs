@@ -153,9 +153,12 @@ fn print(cx: &Context, work: &Work, outcomes: &[Outcome]) -> anyhow::Result<()> 
                         report.modified.len(),
                         report.missing_file.len()
                     ))
+                } else if status && !report.synced.is_empty() && !report.pending.is_empty() {
+                    // `apply` records a baseline first (`tenancy::baseline`).
+                    "synced from the manifest: apply records a baseline".to_owned()
                 } else if status && !report.synced.is_empty() {
                     "synced from the manifest".to_owned()
-                } else if status || !report.done.is_empty() {
+                } else if status || !report.done.is_empty() || !report.baselined.is_empty() {
                     "ok".to_owned()
                 } else {
                     "up to date".to_owned()
@@ -163,7 +166,10 @@ fn print(cx: &Context, work: &Work, outcomes: &[Outcome]) -> anyhow::Result<()> 
                 let (listed, pending) = if status {
                     (report.applied.to_string(), report.pending.join(", "))
                 } else {
-                    (report.done.join(", "), report.pending.len().to_string())
+                    let baselined = report.baselined.iter().map(|id| format!("{id} (baseline)"));
+                    let listed: Vec<String> =
+                        baselined.chain(report.done.iter().cloned()).collect();
+                    (listed.join(", "), report.pending.len().to_string())
                 };
                 (
                     result,
