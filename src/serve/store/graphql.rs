@@ -121,8 +121,7 @@ impl GraphqlStore {
         selection: Option<String>,
     ) -> Result<Json, StoreError> {
         let document = document(call.graphql, &variables, selection)?;
-        let url = url::Url::parse(&format!("{}{}", self.http.base(), call.operation.path))
-            .map_err(|error| StoreError::Internal(anyhow::anyhow!("bad upstream URL: {error}")))?;
+        let url = self.http.join(&call.operation.path)?;
         let body = serde_json::json!({ "query": document, "variables": variables });
         let idempotent = call.graphql.operation == GraphqlOperationType::Query;
         let answer = self

@@ -107,6 +107,9 @@ enum Credential {
 pub struct HttpStore {
     client: Client<Connector, Full<Bytes>>,
     base: String,
+    /// `base` parsed once: a call's URL is this one with its path set
+    /// (parsing the whole URL per call was a visible share of a get).
+    base_url: url::Url,
     timeout: Duration,
     retries: u64,
     max_pages: u64,
@@ -220,9 +223,14 @@ impl HttpStore {
                 usize::try_from(n).unwrap_or(usize::MAX)
             })
             .min(Semaphore::MAX_PERMITS);
+        let base = base.trim_end_matches('/').to_owned();
+        let base_url = url::Url::parse(&base).map_err(|error| {
+            anyhow::anyhow!("the upstream base URL `{base}` is not an absolute URL ({error})")
+        })?;
         Ok(Self {
             client,
-            base: base.trim_end_matches('/').to_owned(),
+            base,
+            base_url,
             timeout: upstream
                 .timeout_seconds
                 .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
@@ -301,11 +309,6 @@ impl HttpStore {
         .await
         .map_err(|error| fail(error.into()))?
         .map_err(fail)
-    }
-
-    /// The base URL, without a trailing `/`.
-    pub(crate) fn base(&self) -> &str {
-        &self.base
     }
 
     /// Upstream pages read at most for one list.
@@ -543,8 +546,25 @@ impl HttpStore {
             let text: Vec<String> = key.iter().map(key_text).collect();
             path.replace_range(open..=close, &encode_segment(&text.join(",")));
         }
-        url::Url::parse(&format!("{}{path}", self.base))
-            .map_err(|error| StoreError::Internal(anyhow::anyhow!("bad upstream URL: {error}")))
+        self.join(&path)
+    }
+
+    /// The base URL with `path` (from the manifest, `/` first) after its own
+    /// path, as `{base}{path}` would read.
+    pub(crate) fn join(&self, path: &str) -> Result<url::Url, StoreError> {
+        let plain = self.base_url.query().is_none()
+            && self.base_url.fragment().is_none()
+            && path.starts_with('/')
+            && !path.contains(['?', '#']);
+        if !plain {
+            return url::Url::parse(&format!("{}{path}", self.base)).map_err(|error| {
+                StoreError::Internal(anyhow::anyhow!("bad upstream URL: {error}"))
+            });
+        }
+        let mut url = self.base_url.clone();
+        let prefix = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{prefix}{path}"));
+        Ok(url)
     }
 
     async fn fetch_row(
@@ -1476,6 +1496,37 @@ mod tests {
             Some("/api/v2.0/projects?page=3&page_size=10")
         );
         assert_eq!(next_link(r#"<a>; rel="prev""#), None);
+    }
+
+    #[test]
+    fn call_urls_are_the_base_then_the_operation_path() {
+        let manifest = Manifest::default();
+        let no_env = |_: &str| -> anyhow::Result<String> { Ok(String::new()) };
+        for (base, path, expected) in [
+            (
+                "http://127.0.0.1:8080",
+                "/api/book/1",
+                "http://127.0.0.1:8080/api/book/1",
+            ),
+            (
+                "http://127.0.0.1:8080/",
+                "/api/book",
+                "http://127.0.0.1:8080/api/book",
+            ),
+            (
+                "https://api.example.com/v2/",
+                "/pets/a%20b",
+                "https://api.example.com/v2/pets/a%20b",
+            ),
+            ("http://h/v2", "/q?x=1", "http://h/v2/q?x=1"),
+        ] {
+            let store = HttpStore::new(&manifest, base, &no_env).unwrap();
+            assert_eq!(
+                store.join(path).unwrap().as_str(),
+                expected,
+                "{base} {path}"
+            );
+        }
     }
 
     #[test]
