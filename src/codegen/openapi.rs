@@ -525,7 +525,10 @@ fn parameter_ref(name: &str) -> Value {
 /// `components.parameters`: the list parameters every entity shares.
 fn shared_parameters() -> Map<String, Value> {
     let mut out = Map::new();
-    for (component_name, name) in SHARED_LIST_PARAMETERS {
+    for (component_name, name) in SHARED_LIST_PARAMETERS
+        .iter()
+        .chain(&[("BulkLimit", "bulk_limit")])
+    {
         let parameter = match *name {
             "where" => json!({
                 "name": "where", "in": "query",
@@ -540,6 +543,9 @@ fn shared_parameters() -> Map<String, Value> {
                 "description": "Sort: `field[.asc|.desc][.nullsfirst|.nullslast]`, comma-separated" }),
             "limit" => json!({ "name": "limit", "in": "query",
                 "schema": { "type": "integer", "minimum": 0, "maximum": 1000, "default": 100 } }),
+            "bulk_limit" => json!({ "name": "limit", "in": "query",
+                "schema": { "type": "integer", "minimum": 0, "maximum": 1000 },
+                "description": "Rows to write at most; without it, every matching row up to 10,000" }),
             "offset" => json!({ "name": "offset", "in": "query",
                 "schema": { "type": "integer", "minimum": 0, "maximum": i64::MAX, "default": 0 } }),
             _ => {
@@ -596,20 +602,23 @@ fn collection_item(name: &str, base: &str, entity: &Entity, entity_links: &[Link
         .iter()
         .map(|(component, _)| parameter_ref(component))
         .collect();
-    parameters.insert(3, select_parameter(entity));
+    parameters.insert(3, select_parameter(entity, entity_links));
     if let Some(parameter) = expand_parameter(entity_links) {
         parameters.push(parameter);
     }
-    for (field_name, field) in &entity.fields {
-        if RESERVED_PARAMETERS.contains(&field_name.as_str()) {
-            continue;
-        }
-        // The grammar is described once, on the `FieldFilter` schema.
-        parameters.push(json!({
-            "name": field_name, "in": "query", "schema": component("FieldFilter"),
-            "description": field.type_label(),
-        }));
-    }
+    // The grammar is described once, on the `FieldFilter` schema.
+    let filters: Vec<Value> = entity
+        .fields
+        .iter()
+        .filter(|(field_name, _)| !RESERVED_PARAMETERS.contains(&field_name.as_str()))
+        .map(|(field_name, field)| {
+            json!({
+                "name": field_name, "in": "query", "schema": component("FieldFilter"),
+                "description": field.type_label(),
+            })
+        })
+        .collect();
+    parameters.extend(filters.iter().cloned());
     let mut item = Map::new();
     item.insert(
         "get".into(),
@@ -642,21 +651,98 @@ fn collection_item(name: &str, base: &str, entity: &Entity, entity_links: &[Link
                 ),
             }),
         );
+        bulk_writes(&mut item, name, base, entity, filters);
     }
     Value::Object(item)
 }
 
-fn select_parameter(entity: &Entity) -> Value {
+/// `PATCH`/`DELETE /api/{entity}?filter` (docs/api.md, Writing many rows).
+fn bulk_writes(
+    item: &mut Map<String, Value>,
+    name: &str,
+    base: &str,
+    entity: &Entity,
+    filters: Vec<Value>,
+) {
+    let mut parameters: Vec<Value> = ["Where", "Or", "And", "Order", "BulkLimit", "Offset"]
+        .iter()
+        .map(|component| parameter_ref(component))
+        .collect();
+    parameters.push(json!({
+        "name": "select", "in": "query", "style": "form", "explode": false,
+        "schema": { "type": "array", "items": field_names(entity) },
+        "description": "Fields of the rows answered, comma-separated (default: all)",
+    }));
+    parameters.extend(filters);
+    let rows = |what: &str| json!({ "description": what, "content": json_content(component(&format!("{base}List"))) });
+    let refused = "A filter is required (`where`, a field filter, `or`/`and`): without one the write is refused with 400 `bad-query` unless `[api] unfiltered_writes = true`. `order`, `limit` and `offset` choose the rows (at most 10,000); each row is written as one operation (its rules, hooks and events), in one transaction except on MongoDB.";
+    item.insert(
+        "patch".into(),
+        json!({
+            "operationId": format!("update{base}Where"),
+            "summary": format!("Change the given fields of every `{name}` row the filter matches"),
+            "description": refused,
+            "tags": [name],
+            "parameters": parameters.clone(),
+            "requestBody": { "required": true, "content": json_content(component(&format!("{base}Update"))) },
+            "responses": responses(
+                ("200", rows("The rows as changed")),
+                &[400, 404, 409, 413, 422, 500, 503],
+            ),
+        }),
+    );
+    item.insert(
+        "delete".into(),
+        json!({
+            "operationId": format!("delete{base}Where"),
+            "summary": format!("Delete every `{name}` row the filter matches"),
+            "description": refused,
+            "tags": [name],
+            "parameters": parameters,
+            "responses": responses(
+                ("200", rows("The rows as they were")),
+                &[400, 404, 409, 500, 503],
+            ),
+        }),
+    );
+}
+
+/// A field name of `entity`, as a schema.
+fn field_names(entity: &Entity) -> Value {
     let fields: Vec<&str> = entity.fields.keys().map(String::as_str).collect();
-    let items = if fields.is_empty() {
+    if fields.is_empty() {
         json!({ "type": "string" })
     } else {
         json!({ "type": "string", "enum": fields })
+    }
+}
+
+/// `select` of a read: fields, `*`, and links embedded with their own
+/// fields (`author(name)`), so a plain string rather than a list (a link's
+/// fields hold commas).
+fn select_parameter(entity: &Entity, entity_links: &[Link]) -> Value {
+    let fields: Vec<&str> = entity.fields.keys().map(String::as_str).collect();
+    let links: Vec<&str> = entity_links.iter().map(|link| link.name.as_str()).collect();
+    let embeds = if links.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; a link name with its own select in parentheses embeds the related rows (`{}(*)`, `alias:link(a,b)`, `link!inner(...)`; links: {}), not together with `expand`",
+            links[0],
+            links
+                .iter()
+                .map(|l| format!("`{l}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     json!({
-        "name": "select", "in": "query", "style": "form", "explode": false,
-        "schema": { "type": "array", "items": items },
-        "description": "Fields to return, comma-separated (default: all)",
+        "name": "select", "in": "query",
+        "schema": { "type": "string" },
+        "description": format!(
+            "Fields to return, comma-separated (default: all): `*` for every field, a field name ({}), `alias:field`, a JSON path (`data->a->>b`){embeds}",
+            fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+        ),
     })
 }
 

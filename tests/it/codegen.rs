@@ -316,6 +316,26 @@ export async function main(): Promise<void> {
   const parent: { id: number } | null | undefined = picked.data[0]?.parent;
   // @ts-expect-error: not selected
   picked.data[0]?.amount;
+  const starred = await db.from("order").select("*").list();
+  const amount: string | undefined = starred.data[0]?.amount;
+  const embedded = await db.from("order").select("id", "code").embed("parent", "id").list();
+  const parentId: number | undefined = embedded.data[0]?.parent?.id;
+  // @ts-expect-error: not embedded
+  embedded.data[0]?.parent?.code;
+  const whole = await db.from("order").embed("parent").list();
+  const parentCode: string | undefined = whole.data[0]?.parent?.code;
+  // @ts-expect-error: unknown field of the embedded link
+  db.from("order").embed("parent", "nope");
+  // @ts-expect-error: unknown link
+  db.from("order").embed("nope");
+  const changed = await db.from("order").where({ code: "x" }).updateWhere({ paid: false }, { paid: true });
+  const changedIds: number[] = changed.data.map((row) => row.id);
+  const gone = await db.from("order").deleteWhere({ paid: true });
+  const goneCodes: string[] = gone.data.map((row) => row.code);
+  // @ts-expect-error: a view cannot be written
+  db.from("customer_view").deleteWhere({});
+  // @ts-expect-error: not a field of the update
+  db.from("order").updateWhere({ paid: true }, { nope: 1 });
   const created = await db.from("order").create({ code: "x" });
   await db.from("order").update(created.id, { paid: true, rating: null });
   await db.from("order").replace(created.id, { code: "y" });
@@ -355,6 +375,7 @@ export async function main(): Promise<void> {
     }
   }
   void first; void total; void code; void parent; void views;
+  void amount; void parentId; void parentCode; void changedIds; void goneCodes;
 }
 "#;
 
@@ -550,6 +571,20 @@ pub async fn main() -> Result<(), Error> {
         .await?;
     db.from::<Language>()
         .update(&created.language_id, &LanguageUpdate { name: Some("Klingon".into()), ..Default::default() })
+        .await?;
+    let changed: List<LanguageRow> = db
+        .from::<Language>()
+        .filter(Language::name().eq("Klingon"))
+        .update_where(Language::language_id().gt(100), &LanguageUpdate { name: Some("Vulcan".into()), ..Default::default() })
+        .await?;
+    let _: Vec<LanguageRow> = changed.data;
+    let _gone: List<LanguageRow> = db.from::<Language>().delete_where(serde_json::json!({ "name": "Vulcan" })).await?;
+    let _embedded: List<serde_json::Value> = db
+        .from::<Film>()
+        .select(["*"])
+        .embed("language", ["name"])
+        .embed("film_actor", Vec::<String>::new())
+        .list_as()
         .await?;
     db.from::<Language>().delete(&created.language_id).await?;
     let _order = db.from::<OrderDetails>().get(&(1, 2)).await?;
@@ -778,6 +813,24 @@ check(found.data[0]?.author?.name === "Ursula", JSON.stringify(found.data[0]));
 
 const picked = await db.from("book").select("id", "title").where({ id: book.id }).list();
 check(JSON.stringify(Object.keys(picked.data[0] ?? {})) === '["id","title"]', JSON.stringify(picked));
+
+const starred = await db.from("book").select("*").where({ id: book.id }).list();
+check(Object.keys(starred.data[0] ?? {}).length === 11, JSON.stringify(starred));
+const embedded = await db.from("book").select("id").embed("author", "name").where({ id: book.id }).list();
+check(JSON.stringify(embedded.data) === JSON.stringify([{ id: book.id, author: { name: "Ursula" } }]), JSON.stringify(embedded));
+const spare = await db.from("book").create({ title: "E2E Spare", isbn: "e2e-3", author_id: author.id });
+const changedMany = await db.from("book").where({ title: { like: "E2E%" } }).select("id", "pages").updateWhere({ id: { in: [book.id, spare.id] } }, { pages: 12 });
+check(JSON.stringify(changedMany.data.map((row) => row.pages)) === "[12,12]" && changedMany.data.length === 2, JSON.stringify(changedMany));
+try {
+  await db.from("book").updateWhere({}, { pages: 1 });
+  check(false, "a write of many rows without a filter was accepted");
+} catch (error) {
+  check(error instanceof BaasError && error.status === 400 && error.problem.type === "urn:baas:problem:bad-query", String(error));
+}
+const deletedMany = await db.from("book").deleteWhere({ id: spare.id });
+check(deletedMany.data.length === 1 && deletedMany.data[0]?.title === "E2E Spare", JSON.stringify(deletedMany));
+check((await db.from("book").where({ id: spare.id }).count()) === 0, "the deleted row is gone");
+check((await db.from("book").get(book.id)).pages === 12, "the other row is kept");
 
 const updated = await db.from("book").update(book.id, { price: 4.25, pages: null });
 check(updated.price === "4.25" && updated.pages === null, JSON.stringify(updated));
@@ -1033,6 +1086,20 @@ async fn main() -> Result<(), Error> {
         let titles: Vec<String> = client.from::<Note>().list().await?.data.into_iter().map(|row| row.title).collect();
         assert!(!titles.is_empty() && titles.iter().all(|title| title.starts_with(tenant)), "{tenant}: {titles:?}");
     }
+    // Writes of many rows, in the tenant's rows only.
+    let renamed = acme
+        .from::<Note>()
+        .update_where(Note::title().eq(format!("acme {label}")), &NoteUpdate { title: Some(format!("acme {label} 2")), ..Default::default() })
+        .await?;
+    assert_eq!(renamed.data.len(), 1, "{renamed:?}");
+    assert_eq!(renamed.data[0].title, format!("acme {label} 2"));
+    let refused = acme.from::<Note>().delete_where(serde_json::json!({})).await;
+    assert!(matches!(&refused, Err(Error::Problem(problem)) if problem.status == 400), "{refused:?}");
+    let removed = globex.from::<Note>().delete_where(Note::title().like("globex%")).await?;
+    assert!(!removed.data.is_empty() && globex.from::<Note>().count().await? == 0, "{removed:?}");
+    assert!(acme.from::<Note>().count().await? > 0);
+    let noted: List<serde_json::Value> = acme.from::<Note>().select(["*"]).list_as().await?;
+    assert!(noted.data.iter().all(|row| row.get("title").is_some()));
     println!("rust tenant e2e: ok");
     Ok(())
 }
