@@ -28,6 +28,20 @@ primary_key = ["id"]
 id = { type = "int64" }
 name = { type = "string", max_length = 40 }
 data = { type = "json", nullable = true }
+
+[entities.note]
+table = "note"
+primary_key = ["id"]
+
+[entities.note.fields]
+id = { type = "int64" }
+doc_id = { type = "int64" }
+meta = { type = "json", nullable = true }
+
+[[entities.note.relations]]
+name = "note_doc_id_fkey"
+fields = ["doc_id"]
+references = { entity = "doc", fields = ["id"] }
 "#;
 
 /// The key that tries to break out of a quoted path or literal.
@@ -323,6 +337,145 @@ async fn cases(router: &Router, engine: &str) {
     assert_eq!(ids(&all).len(), 6, "{engine}");
 }
 
+/// JSON paths inside embedded resources (in their `select`, filters and
+/// `order`, on both profiles), and the forms refused on paths (`cs`,
+/// `cd`, `(any)`/`(all)`) with a 400 naming the path, at the top and
+/// inside an embedding. Runs after [`cases`] (its `doc` rows).
+async fn embedded_cases(router: &Router, engine: &str) {
+    for note in [
+        json!({"id": 1, "doc_id": 1, "meta": {"k": "b", "n": 2, "tags": ["x"]}}),
+        json!({"id": 2, "doc_id": 1, "meta": {"k": "a", "n": 1}}),
+        json!({"id": 3, "doc_id": 2, "meta": {"k": "c"}}),
+    ] {
+        let answer = call(router, "POST", "/api/note", Some(note)).await;
+        assert_eq!(answer.status, 201, "{engine}: {}", answer.body);
+    }
+    let many = [
+        ("select", "id,note(id,k:meta->>k)"),
+        ("id", "lte.2"),
+        ("order", "id"),
+        ("note.order", "meta->>k"),
+    ];
+    let expected = json!([
+        {"id": 1, "note": [{"id": 2, "k": "a"}, {"id": 1, "k": "b"}]},
+        {"id": 2, "note": [{"id": 3, "k": "c"}]},
+    ]);
+    let rest_many = rest(router, &many).await;
+    assert_eq!(rest_many.status, 200, "{engine}: {}", rest_many.body);
+    assert_eq!(rest_many.body, expected, "{engine}");
+    let native_many = raw(
+        router,
+        "GET",
+        &format!("/api/doc{}", query(&many)),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(native_many.status, 200, "{engine}: {}", native_many.body);
+    assert_eq!(native_many.body["data"], expected, "{engine}: /api");
+
+    let inner = [
+        ("select", "id,note!inner(id)"),
+        ("note.meta->n", "gt.1"),
+        ("order", "id"),
+    ];
+    let rest_inner = rest(router, &inner).await;
+    assert_eq!(
+        rest_inner.body,
+        json!([{"id": 1, "note": [{"id": 1}]}]),
+        "{engine}: {}",
+        rest_inner.body
+    );
+    let native_inner = raw(
+        router,
+        "GET",
+        &format!("/api/doc{}", query(&inner)),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        native_inner.body["data"],
+        json!([{"id": 1, "note": [{"id": 1}]}]),
+        "{engine}: /api {}",
+        native_inner.body
+    );
+    // Without `!inner` the filter empties the embedding, not the parents.
+    let outer = raw(
+        router,
+        "GET",
+        &format!(
+            "/rest/v1/note{}",
+            query(&[
+                ("select", "id,doc(city:data->address->>city)"),
+                ("doc.data->address->>city", "eq.Lyon"),
+                ("order", "id"),
+            ])
+        ),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        outer.body,
+        json!([
+            {"id": 1, "doc": null},
+            {"id": 2, "doc": null},
+            {"id": 3, "doc": {"city": "Lyon"}},
+        ]),
+        "{engine}: {}",
+        outer.body
+    );
+
+    // Refused, naming the form and the path: at the top and embedded.
+    for (table, key, value, named) in [
+        ("doc", "data->tags", "cs.[\"a\"]", "data->tags"),
+        ("doc", "data", "cd.{\"a\":1}", "cd"),
+        ("doc", "data->address", "cd.{\"city\":\"Paris\"}", "cd"),
+        ("doc", "data->>name", "eq(any).{a,b}", "eq(any)"),
+        ("doc", "data->age", "gt(all).{1,2}", "gt(all)"),
+        ("doc", "note.meta->>k", "like(all).{a*,b*}", "like(all)"),
+        ("doc", "note.meta->tags", "cs.[\"x\"]", "meta->tags"),
+        ("doc", "note.meta->k", "cd.[\"x\"]", "cd"),
+    ] {
+        let pairs = [("select", "id,note!inner(id)"), (key, value)];
+        let answer = raw(
+            router,
+            "GET",
+            &format!("/rest/v1/{table}{}", query(&pairs)),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            answer.status, 400,
+            "{engine}: {key}={value}: {}",
+            answer.body
+        );
+        assert_eq!(answer.body["code"], "PGRST100", "{engine}: {}", answer.body);
+        let text = answer.body["message"].as_str().unwrap();
+        assert!(text.contains(named), "{engine}: {key}={value}: {text}");
+        let native = raw(
+            router,
+            "GET",
+            &format!("/api/{table}{}", query(&pairs)),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            native.status, 400,
+            "{engine}: /api {key}={value}: {}",
+            native.body
+        );
+        assert!(
+            native.body.to_string().contains(named),
+            "{engine}: /api {key}={value}: {}",
+            native.body
+        );
+    }
+}
+
 fn manifest() -> Arc<Manifest> {
     crate::serve_engines::load(MANIFEST)
 }
@@ -335,6 +488,7 @@ async fn json_paths_on_sqlite_and_the_realtime_matcher_agrees() {
         baas::serve::SqliteStore::dev(&dir.path().join("doc.sqlite3"), &manifest, false).unwrap();
     let router = router(manifest.clone(), Arc::new(engine));
     cases(&router, "sqlite").await;
+    embedded_cases(&router, "sqlite").await;
 
     // The matcher over the rows as written gives the engines' answers.
     let entity = &manifest.entities["doc"];
@@ -371,7 +525,9 @@ async fn json_paths_on_postgres() {
     let engine = baas::serve::store::postgres::PostgresStore::connect(&database.url(), &manifest)
         .await
         .unwrap();
-    cases(&router(manifest, Arc::new(engine)), "postgres").await;
+    let router = router(manifest, Arc::new(engine));
+    cases(&router, "postgres").await;
+    embedded_cases(&router, "postgres").await;
     assert_eq!(database.scalar("SELECT count(*) FROM doc").await, 6);
 }
 
