@@ -555,6 +555,14 @@ async fn the_root_describes_the_profile_in_its_own_openapi_document() {
     );
     let row = &document["components"]["schemas"]["BookRow"]["properties"];
     assert_eq!(row["pages"]["nullable"], true);
+    assert_eq!(
+        (
+            &row["pages"]["type"],
+            &row["title"]["type"],
+            &row["keywords"]["items"]["type"]
+        ),
+        (&json!("integer"), &json!("string"), &json!("string"))
+    );
     assert!(row["id"]["description"].as_str().unwrap().contains("<pk/>"));
     assert!(
         row["author_id"]["description"]

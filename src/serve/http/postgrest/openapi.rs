@@ -115,7 +115,12 @@ pub fn downgrade(schema: Value) -> Value {
     let Value::Object(mut object) = schema else {
         return schema;
     };
-    if let Some(Value::Array(types)) = object.remove("type") {
+    if let Some(Value::Array(types)) = object
+        .get("type")
+        .is_some_and(Value::is_array)
+        .then(|| object.remove("type"))
+        .flatten()
+    {
         let nullable = types.iter().any(|t| t == "null");
         let mut kept: Vec<Value> = types.into_iter().filter(|t| t != "null").collect();
         match kept.len() {
