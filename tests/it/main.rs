@@ -39,6 +39,7 @@ mod tenancy;
 mod tenancy_db;
 mod tenancy_fanout;
 mod tenancy_row;
+mod tenancy_row_attack;
 mod tenancy_system;
 mod upstream;
 mod upstream_graphql;

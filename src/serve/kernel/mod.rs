@@ -144,11 +144,7 @@ impl Kernel {
         }
         // `[tenancy] strategy = "row"`: the tenant's rows only, as a rule.
         let mut operation = operation;
-        let tenant_scope = tenant::confine(schema, &mut operation)?;
-        let scope = match self.policy.decide(schema, &operation) {
-            Decision::Allow { scope } => and(scope, tenant_scope),
-            Decision::Deny { reason } => return Err(KernelError::Denied(reason)),
-        };
+        let scope = self.scope(schema, &mut operation)?;
         let store = self.stores.resolve(operation.tenant.as_deref()).await?;
         match operation.action {
             Action::List => self.list(schema, &*store, operation, scope).await,
@@ -286,7 +282,11 @@ impl Kernel {
         }
         // The row as updated must pass the update rule too, as PostgreSQL's
         // `WITH CHECK` (after the hooks: they may have changed the body).
-        let check = self.policy.check(schema, &operation);
+        let check = tenant::within(
+            schema,
+            operation.tenant.as_deref(),
+            self.policy.check(schema, &operation),
+        );
         let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Update);
         let updated = store
             .update_with_outbox(
@@ -424,13 +424,28 @@ impl Kernel {
             }
         }
         if changed {
-            let tenant_scope = tenant::confine(schema, operation)?;
-            match self.policy.decide(schema, operation) {
-                Decision::Allow { scope: again } => *scope = and(again, tenant_scope),
-                Decision::Deny { reason } => return Err(KernelError::Denied(reason)),
-            }
+            *scope = self.scope(schema, operation)?;
         }
         Ok(())
+    }
+
+    /// The rows `operation` may reach: the policy's scope and, under
+    /// `strategy = "row"`, its tenant's (relation paths included); refused
+    /// when the policy denies it.
+    fn scope(
+        &self,
+        schema: &Schema,
+        operation: &mut Operation,
+    ) -> Result<Option<Filter>, KernelError> {
+        let tenant_scope = tenant::confine(schema, operation)?;
+        match self.policy.decide(schema, operation) {
+            Decision::Allow { scope } => Ok(tenant::within(
+                schema,
+                operation.tenant.as_deref(),
+                and(scope, tenant_scope),
+            )),
+            Decision::Deny { reason } => Err(KernelError::Denied(reason)),
+        }
     }
 
     /// Starts the after-hooks of a committed write; the response does not

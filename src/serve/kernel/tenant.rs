@@ -8,7 +8,12 @@
 //!   filter, `count`, `expand` and bulk writes cannot reach past it);
 //! - create stamps the column with the tenant;
 //! - a body naming another tenant in the column (or null) is refused with
-//!   403, on create and update alike: a row never moves between tenants.
+//!   403, on create and update alike: a row never moves between tenants;
+//! - a relation path (a rule's `author.owner = @auth.id`, an `!inner`
+//!   embedding's filter) is an EXISTS over a table every tenant shares: it
+//!   matches related rows of the operation's tenant only ([`within`]), so
+//!   a row pointing at another tenant's row points at nothing, as an
+//!   `expand` of it reads.
 //!
 //! Realtime events carry the operation's tenant and reach that tenant's
 //! subscribers only (`serve::http::realtime`).
@@ -47,6 +52,9 @@ pub(super) fn confine(
             message: "this API serves tenants: name the tenant of the request (see `[tenancy] resolve` in baas.toml)".into(),
         }));
     };
+    if let Some(query) = operation.query.as_mut() {
+        query.filter = within(schema, Some(tenant.as_str()), query.filter.take());
+    }
     if let Some(object) = operation
         .body
         .as_mut()
@@ -73,4 +81,68 @@ pub(super) fn confine(
         op: Op::Eq,
         value: super::expand::typed(entity, column, &Json::String(tenant)),
     }))
+}
+
+/// `filter` with every relation path ([`Filter::Exists`], at any depth)
+/// narrowed to the related rows of `tenant` under `strategy = "row"`; as
+/// it is otherwise. This is the one place a relation path learns of the
+/// tenant, for every engine: the SQL builder renders the narrowed EXISTS
+/// and the MongoDB store resolves it as it does any other.
+pub(super) fn within(
+    schema: &Schema,
+    tenant: Option<&str>,
+    filter: Option<Filter>,
+) -> Option<Filter> {
+    let column = schema
+        .manifest
+        .tenancy
+        .as_ref()
+        .and_then(|tenancy| tenancy.row_column());
+    match (column, tenant) {
+        (Some(column), Some(tenant)) => {
+            filter.map(|filter| narrowed(schema, column, tenant, filter))
+        }
+        _ => filter,
+    }
+}
+
+fn narrowed(schema: &Schema, column: &str, tenant: &str, filter: Filter) -> Filter {
+    let narrow = |filter| narrowed(schema, column, tenant, filter);
+    match filter {
+        Filter::And(parts) => Filter::And(parts.into_iter().map(narrow).collect()),
+        Filter::Or(parts) => Filter::Or(parts.into_iter().map(narrow).collect()),
+        Filter::Not(inner) => Filter::Not(Box::new(narrow(*inner))),
+        Filter::Exists {
+            entity,
+            from_fields,
+            to_fields,
+            filter,
+        } => {
+            let inner = narrow(*filter);
+            let inner = match schema.manifest.entities.get(&entity) {
+                Some(related) if related.fields.contains_key(column) => {
+                    let mine = Filter::Compare {
+                        field: column.to_owned(),
+                        op: Op::Eq,
+                        value: super::expand::typed(
+                            related,
+                            column,
+                            &Json::String(tenant.to_owned()),
+                        ),
+                    };
+                    super::and(Some(inner), Some(mine)).unwrap_or(Filter::Or(Vec::new()))
+                }
+                // Validation puts the column on every entity; a related
+                // entity without it has no row of this tenant.
+                _ => Filter::Or(Vec::new()),
+            };
+            Filter::Exists {
+                entity,
+                from_fields,
+                to_fields,
+                filter: Box::new(inner),
+            }
+        }
+        other @ (Filter::Compare { .. } | Filter::Relate { .. } | Filter::Json { .. }) => other,
+    }
 }
