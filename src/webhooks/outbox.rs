@@ -38,6 +38,10 @@ impl Write {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outbox {
     webhooks: Vec<String>,
+    /// The tenant the write was for: every payload says it (`tenant`), so
+    /// a receiver of a shared outbox (`strategy = "row"`) tells tenants
+    /// apart under the signature.
+    tenant: Option<String>,
 }
 
 impl Outbox {
@@ -45,6 +49,7 @@ impl Outbox {
     pub fn none() -> &'static Outbox {
         static NONE: Outbox = Outbox {
             webhooks: Vec::new(),
+            tenant: None,
         };
         &NONE
     }
@@ -58,7 +63,14 @@ impl Outbox {
                 .filter(|webhook| webhook.matches(entity, write.as_str()))
                 .map(|webhook| webhook.name().to_owned())
                 .collect(),
+            tenant: None,
         }
+    }
+
+    /// The same deliveries, for a write made for `tenant`.
+    pub fn in_tenant(mut self, tenant: Option<&str>) -> Self {
+        self.tenant = tenant.map(str::to_owned);
+        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -94,7 +106,7 @@ impl Outbox {
             .iter()
             .map(|webhook| {
                 let id = new_id();
-                let payload = serde_json::json!({
+                let mut payload = serde_json::json!({
                     "id": id,
                     "type": write.as_str(),
                     "entity": entity_name,
@@ -103,6 +115,9 @@ impl Outbox {
                     "old": old,
                     "created_at": now,
                 });
+                if let Some(tenant) = &self.tenant {
+                    payload["tenant"] = Json::String(tenant.clone());
+                }
                 Entry {
                     id,
                     webhook: webhook.clone(),
@@ -139,6 +154,16 @@ impl std::fmt::Display for OutboxMode {
             Self::AfterWrite { why } => write!(f, "webhook outbox: right after the write ({why})"),
         }
     }
+}
+
+/// The tenant a recorded payload names (`None` for a write of no tenant,
+/// or a payload recorded before payloads named it).
+pub fn tenant_of(payload: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Tenant {
+        tenant: Option<String>,
+    }
+    serde_json::from_str::<Tenant>(payload).ok()?.tenant
 }
 
 /// One delivery to record: its id is the event id the receiver sees.
@@ -281,6 +306,7 @@ mod tests {
         let entity = &manifest.manifest.entities["post"];
         let outbox = Outbox {
             webhooks: vec!["a".into(), "b".into()],
+            tenant: None,
         };
         let new: Row = serde_json::from_str(r#"{"id": 7}"#).unwrap();
         let entries = outbox.entries("post", entity, Write::Create, None, Some(&new));
@@ -293,6 +319,18 @@ mod tests {
         assert_eq!(payload["key"], serde_json::json!([7]));
         assert_eq!(payload["row"], serde_json::json!({"id": 7}));
         assert_eq!(payload["old"], Json::Null);
+        assert!(payload.get("tenant").is_none(), "no tenant: {payload}");
+        let tenanted = outbox.clone().in_tenant(Some("acme")).entries(
+            "post",
+            entity,
+            Write::Create,
+            None,
+            Some(&new),
+        );
+        let payload: Json = serde_json::from_str(&tenanted[0].payload).unwrap();
+        assert_eq!(payload["tenant"], "acme");
+        assert_eq!(tenant_of(&tenanted[0].payload).as_deref(), Some("acme"));
+        assert_eq!(tenant_of(&entries[0].payload), None);
         assert!(
             Outbox::none()
                 .entries("post", entity, Write::Create, None, Some(&new))

@@ -16,7 +16,8 @@ pub const TIMESTAMP_HEADER: &str = "x-baas-timestamp";
 pub const EVENT_ID_HEADER: &str = "x-baas-event-id";
 /// The header carrying `entity.action`.
 pub const EVENT_HEADER: &str = "x-baas-event";
-/// The tenant whose write it was (a tenanted deployment's tenant outboxes).
+/// The tenant whose write it was (with `[tenancy]`): the payload's
+/// `tenant`, which the signature covers.
 pub const TENANT_HEADER: &str = "x-baas-tenant";
 
 /// `sha256=` and the hex HMAC-SHA256 of `timestamp.body` under `secret`.

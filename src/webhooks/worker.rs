@@ -38,7 +38,8 @@ pub struct Worker {
     pub env: Arc<Environment>,
     /// Notified after a write that may have added deliveries.
     pub wake: Arc<Notify>,
-    /// The tenant whose outbox this is (sent as [`sign::TENANT_HEADER`]).
+    /// The tenant whose outbox this is (sent as [`sign::TENANT_HEADER`]
+    /// when a payload names none).
     pub tenant: Option<String>,
 }
 
@@ -200,7 +201,10 @@ fn post(
         .header(sign::EVENT_ID_HEADER, &delivery.id)
         .header(sign::EVENT_HEADER, &delivery.event)
         .header(sign::TIMESTAMP_HEADER, timestamp.to_string());
-    if let Some(tenant) = tenant {
+    // The payload's tenant (signed with it) when it names one; else the
+    // tenant whose own outbox this is.
+    if let Some(tenant) = super::outbox::tenant_of(&delivery.payload).or(tenant.map(str::to_owned))
+    {
         request = request.header(sign::TENANT_HEADER, tenant);
     }
     if let Some(reference) = &webhook.secret {

@@ -647,3 +647,109 @@ fn tenant_outboxes_are_delivered_with_their_tenant() {
     drop(seen);
     server.kill9();
 }
+
+/// `strategy = "row"`: every tenant's writes share one outbox, so each
+/// payload names its tenant (`tenant`, under the signature) and
+/// `x-baas-tenant` repeats it. The tenant is the request's as resolved: a
+/// header forged beside a token naming another tenant is refused, and
+/// nothing is delivered for it.
+#[test]
+fn row_tenant_deliveries_name_their_tenant_under_the_signature() {
+    use crate::tenancy::{SECRET as JWT_SECRET, SERVICE_KEY, token};
+    let dir = tempfile::tempdir().unwrap();
+    let mut receiver = Receiver::new();
+    receiver.start();
+    let manifest = manifest(receiver.port)
+        .replacen(
+            "\n[entities.post]",
+            "\n[tenancy]\nstrategy = \"row\"\nresolve = [\"claim:tenant\", \"header:x-tenant\"]\n\n[auth]\njwt_secret = \"${JWT_SECRET}\"\nservice_key = \"${BAAS_SERVICE_KEY}\"\n\n[entities.post]",
+            1,
+        )
+        .replacen(
+            "title = { type = \"string\" }\n",
+            "title = { type = \"string\" }\ntenant_id = { type = \"string\" }\n\n[entities.post.rules]\nlist = \"true\"\nview = \"true\"\ncreate = \"true\"\nupdate = \"true\"\ndelete = \"true\"\n",
+            1,
+        );
+    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("JWT_SECRET={JWT_SECRET}\nBAAS_SERVICE_KEY={SERVICE_KEY}\n"),
+    )
+    .unwrap();
+    for slug in ["acme", "globex"] {
+        let output = crate::support::baas(dir.path())
+            .args(["tenants", "create", slug])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "tenants create {slug}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let server = Serve::start(dir.path(), &[]);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let post = |id: i64, headers: &[(&str, String)]| {
+        let mut request = agent.post(&format!("{}/api/post", server.base));
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        request
+            .content_type("application/json")
+            .send(json!({ "id": id, "title": format!("post {id}") }).to_string())
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let bearer = |tenant: &str| ("authorization", format!("Bearer {}", token(Some(tenant))));
+    let by_key = |tenant: &str| {
+        [
+            ("apikey", SERVICE_KEY.to_owned()),
+            ("x-tenant", tenant.to_owned()),
+        ]
+    };
+    assert_eq!(post(1, &by_key("acme")), 201);
+    assert_eq!(post(2, &[bearer("globex")]), 201);
+    assert_eq!(
+        post(9, &[bearer("acme"), ("x-tenant", "globex".to_owned())]),
+        403,
+        "a header forged beside acme's token"
+    );
+    assert_eq!(post(3, &[bearer("acme")]), 201);
+    assert_eq!(post(4, &by_key("globex")), 201);
+    receiver.wait_for("a delivery per write", |seen| seen.delivered.len() == 4);
+    std::thread::sleep(Duration::from_millis(500));
+    let seen = receiver.seen.lock().unwrap();
+    assert_eq!(seen.bad_signatures, 0, "{seen:?}");
+    let mut by_post: Vec<(i64, String)> = seen
+        .delivered
+        .iter()
+        .map(|(id, (times, payload))| {
+            assert_eq!(*times, 1, "{payload}");
+            let tenant = payload["tenant"].as_str().unwrap_or_default().to_owned();
+            assert_eq!(
+                seen.tenants.get(id),
+                Some(&tenant),
+                "the header repeats the signed payload's tenant: {payload}"
+            );
+            assert_eq!(payload["row"]["tenant_id"], tenant.as_str(), "{payload}");
+            (payload["row"]["id"].as_i64().unwrap_or_default(), tenant)
+        })
+        .collect();
+    by_post.sort();
+    assert_eq!(
+        by_post,
+        [
+            (1, "acme".to_owned()),
+            (2, "globex".to_owned()),
+            (3, "acme".to_owned()),
+            (4, "globex".to_owned()),
+        ],
+        "{seen:?}"
+    );
+    drop(seen);
+    server.kill9();
+}

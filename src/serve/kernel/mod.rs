@@ -178,7 +178,8 @@ impl Kernel {
                     self.before_hooks(schema, &mut operation, Some(&stored), &mut scope)
                         .await?;
                 }
-                let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Delete);
+                let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Delete)
+                    .in_tenant(operation.tenant.as_deref());
                 let old = store
                     .delete_with_outbox(
                         &schema.manifest,
@@ -245,7 +246,8 @@ impl Kernel {
         self.before_hooks(schema, &mut operation, None, &mut scope)
             .await?;
         let values = validate(schema, &operation, None)?;
-        let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Create);
+        let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Create)
+            .in_tenant(operation.tenant.as_deref());
         let row = store
             .insert_with_outbox(&schema.manifest, &operation.entity, &values, &outbox)
             .await?;
@@ -287,7 +289,8 @@ impl Kernel {
             operation.tenant.as_deref(),
             self.policy.check(schema, &operation),
         );
-        let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Update);
+        let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Update)
+            .in_tenant(operation.tenant.as_deref());
         let updated = store
             .update_with_outbox(
                 &schema.manifest,
