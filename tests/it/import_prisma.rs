@@ -1241,3 +1241,27 @@ fn one_file_of_a_schema_folder_is_read_with_the_rest_of_its_folder() {
     assert!(stdout.contains("[entities.Post]"), "{stdout}");
     assert!(stdout.contains("[entities.User]"), "{stdout}");
 }
+
+/// A PostgreSQL datasource's `extensions` are the manifest's
+/// `[postgres.extensions]` (each was only a ledger line, so a plan could not
+/// make the index of an extension's operator class): by the name `map:`
+/// gives, with `schema:` and `version:`.
+#[test]
+fn postgres_datasource_extensions_are_carried_not_ledgered() {
+    let introspection = parse_text(
+        "schema.prisma",
+        "datasource db {\n  provider   = \"postgresql\"\n  url        = env(\"DATABASE_URL\")\n  \
+         extensions = [pg_trgm, citext(schema: \"public\"), vector(map: \"pgvector\", version: \"0.7.0\")]\n}\n\
+         model Tag {\n  id   Int    @id\n  name String\n}\n",
+    )
+    .unwrap();
+    let extensions = &introspection.manifest.postgres.extensions;
+    assert_eq!(
+        extensions.keys().collect::<Vec<_>>(),
+        ["citext", "pg_trgm", "pgvector"]
+    );
+    assert_eq!(extensions["citext"].schema.as_deref(), Some("public"));
+    assert_eq!(extensions["pgvector"].version.as_deref(), Some("0.7.0"));
+    assert_eq!(count_kind(&introspection, "extension"), 0);
+    assert_valid_and_round_trips(&introspection.manifest);
+}

@@ -15,7 +15,7 @@ use super::syntax::{Arity, Attribute, Block, BlockKind, Expr, FieldDecl, Ident, 
 use crate::ledger::Ledger;
 use crate::manifest::diagnostics::closest;
 use crate::manifest::{
-    CURRENT_FORMAT, DefaultValue, Entity, EntityKind, Enum, Field, FieldType, Generated,
+    CURRENT_FORMAT, DefaultValue, Entity, EntityKind, Enum, Extension, Field, FieldType, Generated,
     GeneratedKind, Index, IndexPart, Literal, Manifest, ReferentialAction, Relation,
     RelationTarget, SortOrder, Source, SourceEngine, Unique,
 };
@@ -42,6 +42,7 @@ pub(super) fn build(asts: &[SchemaAst]) -> (Introspection, Vec<BuildProblem>) {
         ledger: Ledger::new(),
         composites: BTreeMap::new(),
         visiting: Vec::new(),
+        extensions: BTreeMap::new(),
     };
     builder.declare(asts);
     let source = builder.datasource();
@@ -51,6 +52,7 @@ pub(super) fn build(asts: &[SchemaAst]) -> (Introspection, Vec<BuildProblem>) {
         source: Some(source),
         ..Manifest::default()
     };
+    manifest.postgres.extensions = std::mem::take(&mut builder.extensions);
     let declarations: Vec<Declaration<'_>> = builder.declarations.values().copied().collect();
     for declaration in &declarations {
         if declaration.block.kind == BlockKind::Enum {
@@ -92,6 +94,36 @@ pub(super) fn build(asts: &[SchemaAst]) -> (Introspection, Vec<BuildProblem>) {
     )
 }
 
+/// One item of a datasource's `extensions`: `pg_trgm`, or
+/// `postgis(map: "postgis", schema: "extensions", version: "3.3.2")` (`map`
+/// is its name in the database).
+fn prisma_extension(item: &Expr) -> (String, Extension) {
+    let mut extension = Extension::default();
+    let name = match item {
+        Expr::Ident(ident) => ident.name.clone(),
+        Expr::String(text, _) => text.clone(),
+        Expr::Call {
+            name, arguments, ..
+        } => {
+            let mut database_name = name.name.clone();
+            for argument in arguments {
+                let Expr::String(value, _) = &argument.value else {
+                    continue;
+                };
+                match argument.name.as_ref().map(|n| n.name.as_str()) {
+                    Some("map") => database_name = value.clone(),
+                    Some("schema") => extension.schema = Some(value.clone()),
+                    Some("version") => extension.version = Some(value.clone()),
+                    _ => {}
+                }
+            }
+            database_name
+        }
+        other => other.describe().to_owned(),
+    };
+    (name, extension)
+}
+
 /// A block and the file it is in.
 #[derive(Debug, Clone, Copy)]
 struct Declaration<'a> {
@@ -111,6 +143,8 @@ enum Resolved<'a> {
 }
 
 struct Builder<'a> {
+    /// `extensions = [...]` of a PostgreSQL datasource, by name.
+    extensions: BTreeMap<String, Extension>,
     /// Models, views, composite types and enums by name (one namespace).
     declarations: BTreeMap<String, Declaration<'a>>,
     datasource: Option<Declaration<'a>>,
@@ -331,6 +365,7 @@ impl<'a> Builder<'a> {
             schemas: Vec::new(),
         };
         let mut url = None;
+        let mut extensions = Vec::new();
         let mut provider_seen = false;
         for entry in &block.entries {
             match entry.key.name.as_str() {
@@ -439,21 +474,7 @@ impl<'a> Builder<'a> {
                         Expr::Array(items, _) => items.iter().collect(),
                         other => vec![other],
                     };
-                    for item in items {
-                        let name = match item {
-                            Expr::Ident(ident) => ident.name.clone(),
-                            Expr::Call { name, .. } => name.name.clone(),
-                            Expr::String(text, _) => text.clone(),
-                            other => other.describe().to_owned(),
-                        };
-                        self.ledger.record(
-                            object.as_str(),
-                            "extension",
-                            format!(
-                                "PostgreSQL extension `{name}` is not represented in the manifest"
-                            ),
-                        );
-                    }
+                    extensions.extend(items.into_iter().map(prisma_extension));
                 }
                 // Connection settings for Prisma's own tools, not the schema.
                 "directUrl" | "shadowDatabaseUrl" => {}
@@ -474,6 +495,18 @@ impl<'a> Builder<'a> {
         }
         if let Some(url) = url {
             source.url = self.datasource_url(file, &object, url);
+        }
+        // `[postgres.extensions]`, as an introspection of the database lists them.
+        for (name, extension) in extensions {
+            if matches!(self.provider, Provider::Postgres) {
+                self.extensions.insert(name, extension);
+            } else {
+                self.ledger.record(
+                    object.as_str(),
+                    "extension",
+                    format!("PostgreSQL extension `{name}` is not represented in the manifest"),
+                );
+            }
         }
         source
     }
