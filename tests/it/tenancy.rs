@@ -1101,32 +1101,46 @@ fn a_failing_migration_leaves_no_tenant_file() {
     }
 }
 
-#[test]
-fn more_tenants_than_the_pool_cap_keep_being_served_and_a_dead_one_fails_fast() {
+/// More file tenants than the pool cap, one of them dead; with
+/// `registry`, the registry is kept in that PostgreSQL database.
+fn pool_churn(registry: Option<&crate::support::postgres::TempDatabase>) {
     let dir = tempfile::tempdir().unwrap();
     let text = tenant_manifest("", "file").replace(
         "resolve = [",
         "max_pools = 2\nidle_seconds = 60\nresolve = [",
     );
+    let text = match registry {
+        Some(_) => with_registry(&text),
+        None => text,
+    };
     std::fs::write(dir.path().join("baas.toml"), text).unwrap();
-    let env = [
+    let registry_url = registry.map(|db| db.url()).unwrap_or_default();
+    let mut env = vec![
         ("JWT_SECRET", SECRET),
         ("BAAS_SERVICE_KEY", SERVICE_KEY),
         ("DEAD_DB", "postgres://nobody@127.0.0.1:9/none"),
     ];
+    if registry.is_some() {
+        env.push(("REGISTRY_URL", registry_url.as_str()));
+    }
     let slugs = ["t1", "t2", "t3", "t4", "t5"];
     for slug in slugs {
         create_tenant(dir.path(), &env, slug);
     }
     // t5's database "stops": its registry row now points at a server that
     // refuses connections.
-    let registry = rusqlite::Connection::open(dir.path().join(".baas/registry.sqlite3")).unwrap();
-    registry
-        .execute(
-            "UPDATE _baas_tenants SET location = '${DEAD_DB}#schema=t5' WHERE slug = 't5'",
-            [],
-        )
-        .unwrap();
+    let dead = "UPDATE _baas_tenants SET location = '${DEAD_DB}#schema=t5' WHERE slug = 't5'";
+    match registry {
+        Some(db) => {
+            db.query(dead);
+        }
+        None => {
+            rusqlite::Connection::open(dir.path().join(".baas/registry.sqlite3"))
+                .unwrap()
+                .execute(dead, [])
+                .unwrap();
+        }
+    }
     let server = AsServer(AuthServer::start_in(dir, &env));
     for round in 0..3 {
         for slug in &slugs[..4] {
@@ -1165,4 +1179,17 @@ fn more_tenants_than_the_pool_cap_keep_being_served_and_a_dead_one_fails_fast() 
         log.contains("circuit open"),
         "the breaker answered the later attempts:\n{log}"
     );
+}
+
+#[test]
+fn more_tenants_than_the_pool_cap_keep_being_served_and_a_dead_one_fails_fast() {
+    pool_churn(None);
+}
+
+#[test]
+fn more_tenants_than_the_pool_cap_keep_being_served_with_a_postgres_registry() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("tenancy_pool_churn") else {
+        return;
+    };
+    pool_churn(Some(&db));
 }
