@@ -925,6 +925,19 @@ async fn mysqldump_output_imports_to_the_manifest_of_the_live_database() {
         "sakila",
     ));
     let live = introspect(&database).await;
+    let dump = mariadb_dump_import(&database).await;
+    let changes = baas::diff::diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "the dump differs: {changes:#?}");
+    // View queries are the server's own text, not a re-rendering.
+    assert_eq!(
+        dump.manifest.entities["customer_list"].definition,
+        live.manifest.entities["customer_list"].definition
+    );
+}
+
+/// `mariadb-dump --no-data --routines --triggers` of `database`, imported
+/// as a dump file.
+async fn mariadb_dump_import(database: &TempDatabase) -> Introspection {
     let url = url::Url::parse(&database.url()).unwrap();
     let mut command = std::process::Command::new("mariadb-dump");
     command
@@ -943,22 +956,83 @@ async fn mysqldump_output_imports_to_the_manifest_of_the_live_database() {
         String::from_utf8_lossy(&output.stderr)
     );
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sakila.sql");
+    let path = dir.path().join("dump.sql");
     std::fs::write(&path, &output.stdout).unwrap();
     let location =
         SourceLocation::parse(&path.display().to_string(), std::path::Path::new("/")).unwrap();
-    let dump = introspect_location(
+    introspect_location(
         &location,
         &IntrospectOptions::default(),
         &Progress::hidden(),
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// Partitioned tables (`RANGE` on an expression, `LIST COLUMNS`, `HASH`,
+/// `KEY`, sub-partitions) are plain tables in the manifest: the live
+/// introspection and a `mariadb-dump` of it (which failed to import) give
+/// the same manifest and each names the partitioning in the ledger; the
+/// manifest planned to an empty database comes back the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitioned_tables_are_ledgered_alike_live_and_from_a_dump() {
+    let Some(database) = TempDatabase::create_async("partitioned").await else {
+        return;
+    };
+    database.load(
+        "CREATE TABLE sales (id INT NOT NULL, sold DATE NOT NULL, PRIMARY KEY (id, sold)) \
+         PARTITION BY RANGE (YEAR(sold)) (PARTITION p2023 VALUES LESS THAN (2024), \
+         PARTITION pmax VALUES LESS THAN MAXVALUE);
+         CREATE TABLE stores (id INT NOT NULL, region VARCHAR(8) NOT NULL, PRIMARY KEY (id, region)) \
+         PARTITION BY LIST COLUMNS (region) (PARTITION eu VALUES IN ('eu'), \
+         PARTITION us VALUES IN ('us'));
+         CREATE TABLE hits (id INT NOT NULL PRIMARY KEY, `partition` INT) PARTITION BY HASH (id) PARTITIONS 4;
+         CREATE TABLE tokens (id INT NOT NULL PRIMARY KEY) PARTITION BY KEY (id) PARTITIONS 2;
+         CREATE TABLE visits (id INT NOT NULL, at DATE NOT NULL, PRIMARY KEY (id, at)) \
+         PARTITION BY RANGE (YEAR(at)) SUBPARTITION BY HASH (id) SUBPARTITIONS 2 \
+         (PARTITION v2024 VALUES LESS THAN (2025), PARTITION vmax VALUES LESS THAN MAXVALUE);
+         CREATE TABLE plain (id INT PRIMARY KEY);",
+    );
+    let live = introspect(&database).await;
+    let partitioned = |introspection: &Introspection| -> Vec<String> {
+        let mut tables: Vec<String> = introspection
+            .ledger
+            .entries()
+            .iter()
+            .filter(|e| e.kind == "partition")
+            .map(|e| e.object.clone())
+            .collect();
+        tables.sort();
+        tables
+    };
+    assert_eq!(
+        partitioned(&live),
+        ["hits", "sales", "stores", "tokens", "visits"]
+    );
+    let dump = mariadb_dump_import(&database).await;
     let changes = baas::diff::diff(&live.manifest, &dump.manifest);
     assert!(changes.is_empty(), "the dump differs: {changes:#?}");
-    // View queries are the server's own text, not a re-rendering.
-    assert_eq!(
-        dump.manifest.entities["customer_list"].definition,
-        live.manifest.entities["customer_list"].definition
-    );
+    assert_eq!(partitioned(&dump), partitioned(&live));
+    assert_eq!(dump.ledger.entries().len(), live.ledger.entries().len());
+
+    let empty = Manifest {
+        project: live.manifest.project.clone(),
+        source: live.manifest.source.clone(),
+        ..Manifest::default()
+    };
+    let changes = baas::diff::diff(&empty, &live.manifest);
+    let plan = baas::migrate::render::render(
+        baas::migrate::render::Target::Mysql,
+        &empty,
+        &live.manifest,
+        &changes,
+    )
+    .unwrap();
+    let Some(copy) = TempDatabase::create_async("partitioned_copy").await else {
+        return;
+    };
+    copy.load(&plan.up.to_sql());
+    let again = introspect(&copy).await;
+    let changes = baas::diff::diff(&live.manifest, &again.manifest);
+    assert!(changes.is_empty(), "{changes:#?}");
 }

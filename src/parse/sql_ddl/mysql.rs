@@ -52,6 +52,12 @@ pub fn import(
             continue;
         }
         let sql = unwrap_executable_comments(&statement.text);
+        // sqlparser does not read `PARTITION BY ...`; the server's
+        // introspection ledgers the partitioning, and so does this.
+        let (sql, partitioned) = match without_partitioning(&sql) {
+            Some(table) => (table, true),
+            None => (sql, false),
+        };
         match Parser::parse_sql(&MySqlDialect {}, &sql) {
             Ok(parsed) => {
                 read += 1;
@@ -59,12 +65,23 @@ pub fn import(
                     if let Ast::CreateView(view) = &ast {
                         views.push((name_of(&view.name), (*view.query).clone()));
                     }
+                    let table = match &ast {
+                        Ast::CreateTable(create) if partitioned => Some(name_of(&create.name)),
+                        _ => None,
+                    };
                     if let Err(reason) = schema.apply(ast, &sql) {
                         skipped.push(Skipped {
                             span: statement.span.clone(),
                             reason,
                             unparsable: false,
                         });
+                    }
+                    if let Some(row) = table
+                        .and_then(|name| schema.table_mut(&name))
+                        .and_then(|table| table.row.as_mut())
+                    {
+                        // As `information_schema.TABLES.CREATE_OPTIONS` says it.
+                        row.options = Some("partitioned".to_owned());
                     }
                 }
             }
@@ -99,6 +116,45 @@ pub fn import(
     introspection.ledger.extend(ledger);
     report_skipped(file, skipped, &mut introspection, options.strict)?;
     Ok(introspection)
+}
+
+/// A `CREATE TABLE` without its final `PARTITION BY ...` clause (after
+/// the column list, outside quotes), or `None` when it has none.
+fn without_partitioning(sql: &str) -> Option<String> {
+    let upper = sql.to_ascii_uppercase();
+    if !upper.trim_start().starts_with("CREATE TABLE") {
+        return None;
+    }
+    let bytes = sql.as_bytes();
+    let mut depth = 0usize;
+    let mut past_columns = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"' | b'`') => {
+                i = super::skip_quoted(bytes, i, quote);
+                continue;
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.saturating_sub(1);
+                past_columns |= depth == 0;
+            }
+            _ if depth == 0
+                && past_columns
+                && upper[i..].starts_with("PARTITION")
+                && !bytes[i - 1].is_ascii_alphanumeric()
+                && upper[i + "PARTITION".len()..]
+                    .trim_start()
+                    .starts_with("BY") =>
+            {
+                return Some(sql[..i].trim_end().to_owned());
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `/*!50705 location GEOMETRY */` → ` location GEOMETRY `: MySQL runs the
