@@ -297,6 +297,16 @@ async fn read_catalog(
     } else {
         INDEXES.to_owned()
     };
+    // `pg_trigger.tgparentid` (a partition's copy of its table's trigger)
+    // exists from PostgreSQL 13 on; before, partitions' triggers are left out.
+    let triggers = if connection.server_version_num().unwrap_or_default() >= 130_000 {
+        TRIGGERS.replace(
+            "AND NOT c.relispartition",
+            "AND (NOT c.relispartition OR t.tgparentid = 0)",
+        )
+    } else {
+        TRIGGERS.to_owned()
+    };
     let on_first = async {
         let columns = fetch::<ColumnRow, _>(&mut *connection, COLUMNS, schemas).await?;
         let database = fetch::<DatabaseRow, _>(&mut *connection, DATABASE, schemas).await?;
@@ -321,7 +331,7 @@ async fn read_catalog(
         fetch::<IndexRow, _>(pool, sqlx::AssertSqlSafe(indexes), schemas),
         fetch::<ConstraintRow, _>(pool, CONSTRAINTS, schemas),
         fetch::<RelationRow, _>(pool, RELATIONS, schemas),
-        fetch::<TriggerRow, _>(pool, TRIGGERS, schemas),
+        fetch::<TriggerRow, _>(pool, sqlx::AssertSqlSafe(triggers), schemas),
         fetch::<SequenceRow, _>(pool, SEQUENCES, schemas),
         fetch::<RoutineRow, _>(pool, ROUTINES, schemas),
         fetch::<RuleRow, _>(pool, RULES, schemas),
@@ -401,6 +411,9 @@ pub(crate) struct RelationRow {
     pub(crate) definition: Option<String>,
     pub(crate) partition_key: Option<String>,
     pub(crate) partition_bound: Option<String>,
+    /// What it has that the manifest cannot say (its replica identity,
+    /// tablespace, ...), one phrase each.
+    pub(crate) unrepresented: Vec<String>,
     pub(crate) parents: Vec<i64>,
     /// The parents as `regclass` prints them (qualified outside the first schema).
     pub(crate) parent_names: Vec<String>,
@@ -422,6 +435,7 @@ impl CatalogRow for RelationRow {
             definition: row.try_get("definition")?,
             partition_key: row.try_get("partition_key")?,
             partition_bound: row.try_get("partition_bound")?,
+            unrepresented: row.try_get("unrepresented")?,
             parents: row.try_get("parents")?,
             parent_names: row.try_get("parent_names")?,
         })
@@ -450,6 +464,8 @@ pub(crate) struct ColumnRow {
     pub(crate) collation: Option<String>,
     pub(crate) custom_storage: bool,
     pub(crate) options: Vec<String>,
+    /// `ALTER COLUMN ... SET STATISTICS`; -1 when not set.
+    pub(crate) statistics_target: i32,
     pub(crate) comment: Option<String>,
 }
 
@@ -471,6 +487,7 @@ impl CatalogRow for ColumnRow {
             collation: row.try_get("collation")?,
             custom_storage: row.try_get("custom_storage")?,
             options: row.try_get("options")?,
+            statistics_target: row.try_get("statistics_target")?,
             comment: row.try_get("comment")?,
         })
     }
@@ -899,6 +916,23 @@ impl<'a> Lookups<'a> {
             .collect()
     }
 
+    /// The entity `relation` is, or, for a partition, the entity of the
+    /// partitioned table it belongs to.
+    fn owning_entity(&self, relation: i64) -> Option<&String> {
+        let mut at = relation;
+        for _ in 0..MAX_TYPE_DEPTH {
+            if let Some(name) = self.entity_names.get(&at) {
+                return Some(name);
+            }
+            let row = self.relations.get(&at)?;
+            if !row.is_partition {
+                return None;
+            }
+            at = *row.parents.first()?;
+        }
+        None
+    }
+
     /// How the ledger names a relation: its entity name, or `schema.name`
     /// as the manifest would write it.
     fn object_name(&self, relation: i64) -> String {
@@ -1248,6 +1282,16 @@ fn build_entity(
             ),
         );
     }
+    if !relation.unrepresented.is_empty() {
+        ledger.record(
+            object.as_str(),
+            "table_options",
+            format!(
+                "`{table}` has {}; the manifest cannot say so",
+                relation.unrepresented.join(", ")
+            ),
+        );
+    }
     entity.unlogged = relation.persistence == "u";
     entity.partition_by = relation.partition_key.clone();
     if entity.kind == EntityKind::Table {
@@ -1270,14 +1314,8 @@ fn build_entity(
 
     for column in lookups.columns.get(&relation.oid).into_iter().flatten() {
         let field = build_field(column, lookups, resolver);
-        if column.custom_storage || !column.options.is_empty() {
-            let mut what = Vec::new();
-            if column.custom_storage {
-                what.push("a non-default `STORAGE`".to_owned());
-            }
-            if !column.options.is_empty() {
-                what.push(format!("options ({})", column.options.join(", ")));
-            }
+        let what = column_details(column);
+        if !what.is_empty() {
             ledger.record(
                 format!("{object}.{}", column.name),
                 "column_options",
@@ -1316,6 +1354,102 @@ fn build_entity(
         }
     }
     entity
+}
+
+/// What a column has that the manifest cannot say: a storage mode, options
+/// and a statistics target of its own.
+fn column_details(column: &ColumnRow) -> Vec<String> {
+    let mut what = Vec::new();
+    if column.custom_storage {
+        what.push("a non-default `STORAGE`".to_owned());
+    }
+    if !column.options.is_empty() {
+        what.push(format!("options ({})", column.options.join(", ")));
+    }
+    if column.statistics_target >= 0 {
+        what.push(format!(
+            "a statistics target ({})",
+            column.statistics_target
+        ));
+    }
+    what
+}
+
+/// What a partition has of its own that the manifest cannot say: its
+/// table options, comment, row-level security, `UNLOGGED`, storage
+/// parameters, and columns that differ from its parent's (order, defaults,
+/// `NOT NULL`, comments, storage). A dropped column leaves nothing to say.
+fn record_partition_details(child: &RelationRow, lookups: &Lookups<'_>, ledger: &mut Ledger) {
+    let object = lookups.object_name(child.oid);
+    let table = child.name.as_str();
+    let mut what = child.unrepresented.clone();
+    if child.persistence == "u" {
+        what.push("`UNLOGGED`".to_owned());
+    }
+    if !child.options.is_empty() {
+        what.push(format!("storage parameters ({})", child.options.join(", ")));
+    }
+    if child.row_security {
+        what.push("row-level security enabled".to_owned());
+    }
+    if child.force_row_security {
+        what.push("`FORCE ROW LEVEL SECURITY`".to_owned());
+    }
+    if let Some(comment) = &child.comment {
+        what.push(format!("a comment ({comment:?})"));
+    }
+    let columns = lookups.columns.get(&child.oid).cloned().unwrap_or_default();
+    let parent_columns = child
+        .parents
+        .first()
+        .and_then(|parent| lookups.columns.get(parent))
+        .cloned()
+        .unwrap_or_default();
+    let names = |columns: &[&ColumnRow]| -> Vec<String> {
+        columns.iter().map(|column| column.name.clone()).collect()
+    };
+    if names(&columns) != names(&parent_columns) {
+        what.push(format!(
+            "its columns in another order ({})",
+            quoted_list(&names(&columns))
+        ));
+    }
+    for column in &columns {
+        let name = column.name.as_str();
+        let parent = parent_columns.iter().find(|c| c.name == column.name);
+        let mut own = column_details(column);
+        if let Some(parent) = parent {
+            if column.default_sql != parent.default_sql && column.generated == parent.generated {
+                own.push(match &column.default_sql {
+                    Some(default) => format!("its own default ({default})"),
+                    None => "no default".to_owned(),
+                });
+            }
+            let in_own_key = lookups.constraints.get(&child.oid).is_some_and(|rows| {
+                rows.iter()
+                    .any(|c| c.kind == "p" && c.columns.contains(&column.position))
+            });
+            if column.not_null && !parent.not_null && !in_own_key {
+                own.push("`NOT NULL`".to_owned());
+            }
+        }
+        if let Some(comment) = &column.comment {
+            own.push(format!("a comment ({comment:?})"));
+        }
+        if !own.is_empty() {
+            what.push(format!("column `{name}` with {}", own.join(", ")));
+        }
+    }
+    if !what.is_empty() {
+        ledger.record(
+            object.as_str(),
+            "partition",
+            format!(
+                "partition `{table}` has {}; the manifest cannot say so",
+                what.join("; ")
+            ),
+        );
+    }
 }
 
 /// A view's query as `pg_get_viewdef` prints it, without the leading
@@ -1734,6 +1868,7 @@ fn build_index(
 /// PostgreSQL copies from the parent (its keys, constraints and indexes,
 /// each attached to the parent's) stays the parent's.
 fn partition_objects(child: &RelationRow, lookups: &Lookups<'_>, ledger: &mut Ledger) -> Partition {
+    record_partition_details(child, lookups, ledger);
     let object = lookups.object_name(child.oid);
     let mut own = Entity::new(child.name.as_str());
     let mut exclusions = Vec::new();
@@ -2103,7 +2238,7 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
     }
     for trigger in &catalog.triggers {
         let mut depends_on = Vec::new();
-        if let Some(name) = lookups.entity_names.get(&trigger.relation) {
+        if let Some(name) = lookups.owning_entity(trigger.relation) {
             depends_on.push(format!("entity {name}"));
         }
         if let Some(function) = keys.get(&trigger.function) {

@@ -27,6 +27,7 @@ SELECT a.attrelid::int8 AS relation,
        CASE WHEN a.attcollation <> t.typcollation THEN co.collname::text END AS collation,
        a.attstorage <> t.typstorage AS custom_storage,
        coalesce(a.attoptions, '{}'::text[]) AS options,
+       coalesce(a.attstattarget::int4, -1) AS statistics_target,
        d.description AS comment
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid

@@ -13,6 +13,25 @@ SELECT c.oid::int8 AS oid,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, false) END AS definition,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid, true) END AS partition_bound,
+       -- What the manifest has no place for, one phrase each.
+       array_remove(ARRAY[
+           CASE WHEN c.relkind IN ('r', 'p') THEN CASE c.relreplident
+                WHEN 'f' THEN 'replica identity `FULL`'
+                WHEN 'n' THEN 'replica identity `NOTHING`'
+                WHEN 'i' THEN 'replica identity `USING INDEX ' ||
+                    (SELECT ic.relname::text FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                      WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1) || '`'
+           END END,
+           (SELECT 'a `CLUSTER ON` index (`' || ic.relname::text || '`)'
+              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+             WHERE i.indrelid = c.oid AND i.indisclustered LIMIT 1),
+           (SELECT 'tablespace `' || t.spcname::text || '`'
+              FROM pg_tablespace t WHERE t.oid = c.reltablespace),
+           (SELECT 'access method `' || am.amname::text || '`'
+              FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'),
+           (SELECT 'extended statistics (' || string_agg('`' || s.stxname::text || '`', ', ' ORDER BY s.stxname) || ')'
+              FROM pg_statistic_ext s WHERE s.stxrelid = c.oid HAVING count(*) > 0)
+       ], NULL) AS unrepresented,
        coalesce(
            (SELECT array_agg(h.inhparent::int8 ORDER BY h.inhseqno)
               FROM pg_inherits h

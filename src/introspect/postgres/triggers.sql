@@ -1,6 +1,7 @@
 -- User triggers (not the internal ones behind foreign keys) on the tables
--- and views of the requested schemas ($1), partitions left out, with the
--- function each calls.
+-- and views of the requested schemas ($1), with the function each calls;
+-- on partitions, only their own (a copy of a trigger of the partitioned
+-- table is its, from PostgreSQL 13 on: see postgres.rs).
 SELECT t.tgrelid::int8 AS relation,
        t.tgname::text AS name,
        t.tgfoid::int8 AS function,

@@ -1321,6 +1321,7 @@ impl Schema {
                 definition: None,
                 partition_key: None,
                 partition_bound: None,
+                unrepresented: Vec::new(),
                 parents: Vec::new(),
                 parent_names: Vec::new(),
             },
@@ -1493,6 +1494,7 @@ impl Schema {
                         collation: None,
                         custom_storage: false,
                         options: Vec::new(),
+                        statistics_target: -1,
                         comment: None,
                     };
                     for option in &column.options {
@@ -2034,6 +2036,7 @@ impl Schema {
                     collation: column.collation.clone(),
                     custom_storage: false,
                     options: Vec::new(),
+                    statistics_target: -1,
                     comment: column.comment.clone(),
                 });
             }
