@@ -425,6 +425,7 @@ Register-ArgumentCompleter -Native -CommandName 'baas' -ScriptBlock {
         'baas;tenants;drop' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder holding the migrations [default: `migrations` beside the manifest]')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Path of the manifest to read or write')
+            [CompletionResult]::new('--keep-rows', '--keep-rows', [CompletionResultType]::ParameterName, 'A `row` tenant: remove it from the registry but keep its rows in the shared tables')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and prose')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and requested data')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and requested data')

@@ -1427,7 +1427,7 @@ _baas() {
             return 0
             ;;
         baas__subcmd__tenants__subcmd__drop)
-            opts="-q -y -h -V --dir --manifest --json --quiet --yes --no-color --help --version"
+            opts="-q -y -h -V --dir --keep-rows --manifest --json --quiet --yes --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

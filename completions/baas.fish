@@ -274,6 +274,7 @@ complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subco
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from activate" -s V -l version -d 'Print version'
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from drop" -l dir -d 'Folder holding the migrations [default: `migrations` beside the manifest]' -r -F
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from drop" -l manifest -d 'Path of the manifest to read or write' -r -F
+complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from drop" -l keep-rows -d 'A `row` tenant: remove it from the registry but keep its rows in the shared tables'
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from drop" -l json -d 'Print machine-readable JSON on stdout instead of tables and prose'
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from drop" -s q -l quiet -d 'Print only errors and requested data'
 complete -c baas -n "__fish_baas_using_subcommand tenants; and __fish_seen_subcommand_from drop" -s y -l yes -d 'Answer yes to every question (never prompt); needed for risky steps without a terminal'

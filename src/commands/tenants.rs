@@ -22,7 +22,7 @@ pub enum TenantsCommand {
     /// Serve a deactivated tenant again
     Activate(SlugArgs),
     /// Drop a tenant with all its rows (asks first, or --yes)
-    Drop(SlugArgs),
+    Drop(DropArgs),
 }
 
 /// Make a tenant.
@@ -56,6 +56,23 @@ pub struct SlugArgs {
     pub slug: String,
     #[command(flatten)]
     pub migrations: MigrationsDir,
+}
+
+/// Drop a tenant with all its rows.
+///
+/// A file, schema or database tenant loses its place. A `row` tenant's
+/// rows are deleted from every entity (in one transaction on SQLite,
+/// PostgreSQL and MySQL; MongoDB deletes collection by collection, and
+/// running the drop again finishes one that stopped halfway), unless
+/// `--keep-rows`. Asks first; without a terminal, pass --yes.
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct DropArgs {
+    #[command(flatten)]
+    pub tenant: SlugArgs,
+    /// A `row` tenant: remove it from the registry but keep its rows in the shared tables
+    #[arg(long)]
+    pub keep_rows: bool,
 }
 
 pub async fn run(command: TenantsCommand, cx: &Context) -> anyhow::Result<ExitStatus> {
@@ -190,24 +207,45 @@ fn set_active(args: SlugArgs, cx: &Context, active: bool) -> anyhow::Result<Exit
     Ok(ExitStatus::Success)
 }
 
-async fn drop(args: SlugArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
-    let tenants = open(cx, &args.migrations)?;
-    let slug = slug(&args.slug)?;
+async fn drop(args: DropArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
+    let tenants = open(cx, &args.tenant.migrations)?;
+    let slug = slug(&args.tenant.slug)?;
     let record = tenants.record(&slug).map_err(TenancyError::into_error)?;
-    let question = format!(
-        "Drop tenant `{slug}` and every row at `{}`?",
-        Place::parse(&record.location).shown()
-    );
+    let place = Place::parse(&record.location);
+    let question = match &place {
+        Place::Row { .. } if args.keep_rows => format!(
+            "Remove tenant `{slug}` from the registry, keeping its rows in the shared tables?"
+        ),
+        Place::Row { column } => format!(
+            "Drop tenant `{slug}` and delete its rows (`{column}` = '{slug}') from every entity?"
+        ),
+        _ if args.keep_rows => {
+            return Err(crate::error::UsageError::new(format!(
+                "--keep-rows keeps a `row` tenant's rows; tenant `{slug}` is at `{}`, which goes with it",
+                place.shown()
+            ))
+            .with_hint("leave --keep-rows out, or deactivate the tenant instead: `baas tenants deactivate`")
+            .into());
+        }
+        _ => format!("Drop tenant `{slug}` and every row at `{}`?", place.shown()),
+    };
     if !cx.confirm(&question, "pass --yes to drop a tenant without a terminal")? {
         cx.printer.status("Nothing was dropped");
         return Ok(ExitStatus::Success);
     }
-    let dropped = provision::drop(&tenants, &slug)
+    let (dropped, deleted) = provision::drop(&tenants, &slug, args.keep_rows)
         .await
         .map_err(TenancyError::into_error)?;
     if cx.printer.json_mode() {
+        let mut answer = json!({ "dropped": record_json(&dropped) });
+        if let Some(deleted) = &deleted {
+            answer["deleted"] = crate::tenancy::rows::deleted_json(deleted);
+        }
+        cx.printer.json(&answer)?;
+    } else if let Some(deleted) = deleted {
+        let rows: u64 = deleted.iter().map(|(_, rows)| rows).sum();
         cx.printer
-            .json(&json!({ "dropped": record_json(&dropped) }))?;
+            .success("Dropped", &format!("tenant `{slug}` and its {rows} row(s)"));
     } else {
         cx.printer.success("Dropped", &format!("tenant `{slug}`"));
     }

@@ -693,6 +693,22 @@ pub fn delete_by_key(
     target.finish(&statement)
 }
 
+/// `DELETE` of every row matching `filter` (no `RETURNING`): a tenant's
+/// rows when a `row` tenant is dropped.
+pub fn delete_matching(
+    dialect: SqlDialect,
+    manifest: &Manifest,
+    entity_name: &str,
+    filter: &Filter,
+) -> Result<Statement, QueryError> {
+    let target = Target::new(dialect, manifest, entity_name)?;
+    let mut statement = Query::delete();
+    statement
+        .from_table(target.table())
+        .and_where(target.checked_condition(filter));
+    target.finish(&statement)
+}
+
 // ---- filters ----
 
 impl Target<'_> {

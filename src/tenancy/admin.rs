@@ -63,12 +63,16 @@ impl TenantResolver {
                 let slug = Slug::parse(&slug)?;
                 self.pools().close(slug.as_str());
                 let dropped = slug.clone();
-                let record = on_a_thread(tenants, move |tenants| async move {
-                    provision::drop(&tenants, &dropped).await
+                let (record, deleted) = on_a_thread(tenants, move |tenants| async move {
+                    provision::drop(&tenants, &dropped, false).await
                 })
                 .await?;
                 self.pools().close(slug.as_str());
-                Ok(json!({ "dropped": record_json(&record) }))
+                let mut answer = json!({ "dropped": record_json(&record) });
+                if let Some(deleted) = deleted {
+                    answer["deleted"] = super::rows::deleted_json(&deleted);
+                }
+                Ok(answer)
             }
         }
     }

@@ -14,6 +14,7 @@
 //!   the servers' part (making and dropping schemas and databases) is in
 //!   [`server`].
 //! - [`provision`]: create (all or nothing), drop, and migrations per tenant.
+//! - [`rows`]: a `row` tenant's rows, deleted when it is dropped.
 //! - [`realtime`]: the triggers of `[realtime] external` in schema tenants.
 //! - [`fanout`]: `migrate apply|status|down` and `check` over many tenants;
 //!   [`baseline`]: a tenant synced from the manifest meeting migrations.
@@ -34,6 +35,7 @@ pub mod provision;
 pub mod realtime;
 pub mod registry;
 pub mod resolver;
+pub mod rows;
 pub mod server;
 
 use std::path::{Path, PathBuf};

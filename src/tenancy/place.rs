@@ -191,10 +191,11 @@ impl Place {
             }
             Self::Row { .. } => {
                 let Some(server) = &tenants.server else {
-                    return Err(TenancyError::refused(
-                        "strategy `row` has no database to serve the tenants from",
-                        "set `[source] url` in baas.toml",
-                    ));
+                    // Without `[source] url`, `baas serve` serves the
+                    // embedded database beside the manifest.
+                    return Ok(SourceLocation::Sqlite {
+                        path: tenants.dir.join(".baas").join("dev.sqlite3"),
+                    });
                 };
                 let resolved = resolve(tenants, server)?;
                 SourceLocation::parse(&resolved, &tenants.dir).map_err(|error| {
@@ -268,7 +269,8 @@ impl Place {
                 let (engine, resolved) = engine_of(tenants, server)?;
                 server::drop_database(engine, &resolved, database).await
             }
-            // The rows stay: they share tables with every other tenant's.
+            // The rows share tables with every other tenant's: dropping a
+            // row tenant deletes them ([`super::rows`]), or keeps them.
             Self::Row { .. } => Ok(()),
         }
     }

@@ -80,13 +80,30 @@ pub async fn create(
     }
 }
 
-/// Removes tenant `slug`: its place with every row in it, then its
-/// registry row (also a provisioning that never finished).
-pub async fn drop(tenants: &Tenants, slug: &Slug) -> Result<TenantRecord, TenancyError> {
+/// Removes tenant `slug`: its place with every row in it (a `row`
+/// tenant's rows in the shared tables, unless `keep_rows`), then its
+/// registry row (also a provisioning that never finished). For a `row`
+/// tenant, the rows deleted from each entity.
+pub async fn drop(
+    tenants: &Tenants,
+    slug: &Slug,
+    keep_rows: bool,
+) -> Result<(TenantRecord, Option<super::rows::Deleted>), TenancyError> {
     let record = tenants.record(slug)?;
-    Place::parse(&record.location).destroy(tenants).await?;
+    let place = Place::parse(&record.location);
+    let deleted = match &place {
+        Place::Row { .. } if keep_rows => None,
+        Place::Row { column } => {
+            let location = place.connection(tenants)?;
+            Some(super::rows::delete(&location, &tenants.manifest, column, slug.as_str()).await?)
+        }
+        _ => {
+            place.destroy(tenants).await?;
+            None
+        }
+    };
     tenants.registry.remove(slug.as_str())?;
-    Ok(record)
+    Ok((record, deleted))
 }
 
 /// Turns serving `slug` on or off; refused for a tenant whose

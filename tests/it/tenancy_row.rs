@@ -247,6 +247,22 @@ fn make_tenants(dir: &Path, env: &[(&str, &str)]) {
     }
 }
 
+/// A server over the row manifest with `source` (a server database at
+/// `url`, migrated) and tenants `acme` and `globex`.
+fn row_server(source: &str, url: &str) -> AsServer {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), row_manifest(source)).unwrap();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url),
+    ];
+    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    run_ok(dir.path(), &env, &["migrate", "apply"]);
+    make_tenants(dir.path(), &env);
+    AsServer(crate::auth::AuthServer::start_in(dir, &env))
+}
+
 #[test]
 fn row_tenants_are_isolated_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
@@ -263,21 +279,7 @@ fn row_tenants_are_isolated_on_postgres() {
         return;
     };
     let url = db.url();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("baas.toml"),
-        row_manifest(crate::tenancy::PG_SOURCE),
-    )
-    .unwrap();
-    let env = [
-        ("JWT_SECRET", SECRET),
-        ("BAAS_SERVICE_KEY", SERVICE_KEY),
-        ("TENANTS_DB", url.as_str()),
-    ];
-    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
-    run_ok(dir.path(), &env, &["migrate", "apply"]);
-    make_tenants(dir.path(), &env);
-    let server = AsServer(crate::auth::AuthServer::start_in(dir, &env));
+    let server = row_server(crate::tenancy::PG_SOURCE, &url);
     assert_row_isolated(&server);
     assert!(db.has_table("public.note"), "one set of tables for all");
 }
@@ -288,21 +290,10 @@ fn row_tenants_are_isolated_on_mysql() {
         return;
     };
     let url = db.url();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("baas.toml"),
-        row_manifest("\n[source]\nengine = \"mysql\"\nurl = \"${TENANTS_DB}\"\n"),
-    )
-    .unwrap();
-    let env = [
-        ("JWT_SECRET", SECRET),
-        ("BAAS_SERVICE_KEY", SERVICE_KEY),
-        ("TENANTS_DB", url.as_str()),
-    ];
-    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
-    run_ok(dir.path(), &env, &["migrate", "apply"]);
-    make_tenants(dir.path(), &env);
-    let server = AsServer(crate::auth::AuthServer::start_in(dir, &env));
+    let server = row_server(
+        "\n[source]\nengine = \"mysql\"\nurl = \"${TENANTS_DB}\"\n",
+        &url,
+    );
     assert_row_isolated(&server);
 }
 
@@ -321,6 +312,131 @@ fn row_strategy_defaults_its_column_and_names_an_entity_without_it() {
         loaded.manifest.tenancy.unwrap().row_column(),
         Some("tenant_id")
     );
+}
+
+// ---- `baas tenants drop` of a row tenant ----
+
+/// `tenant_id:count` of `table` per tenant, in tenant order (`query` runs
+/// one SQL statement and gives its rows as text, one a line).
+fn per_tenant(query: &dyn Fn(&str) -> String, table: &str) -> String {
+    query(&format!(
+        "SELECT tenant_id || ':' || count(*) FROM {table} GROUP BY tenant_id ORDER BY tenant_id"
+    ))
+    .split_whitespace()
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
+/// Three tenants with an author and two notes each; `drop acme` deletes
+/// acme's rows from both tables in one go (asking first: without a
+/// terminal it needs `--yes`), `drop initech --keep-rows` keeps them, and
+/// globex's rows are untouched throughout.
+fn assert_drop_deletes_the_tenants_rows(
+    server: &AsServer,
+    env: &[(&str, &str)],
+    query: &dyn Fn(&str) -> String,
+) {
+    let dir = server.0.dir.path();
+    run_ok(dir, env, &["tenants", "create", "initech"]);
+    for tenant in ["acme", "globex", "initech"] {
+        let (status, author) = send(
+            server,
+            "POST",
+            "/api/author",
+            As::Service(tenant),
+            Some(json!({ "name": format!("{tenant} author") })),
+        );
+        assert_eq!(status, 201, "{author}");
+        for n in 1..=2 {
+            let (status, note) = send(
+                server,
+                "POST",
+                "/api/note",
+                As::Service(tenant),
+                Some(json!({ "title": format!("{tenant} {n}"), "author_id": author["id"] })),
+            );
+            assert_eq!(status, 201, "{note}");
+        }
+    }
+    let all = ("acme:1,globex:1,initech:1", "acme:2,globex:2,initech:2");
+    assert_eq!(
+        (per_tenant(query, "author"), per_tenant(query, "note")),
+        (all.0.to_owned(), all.1.to_owned())
+    );
+
+    // Without a terminal and without --yes: refused, nothing deleted.
+    let output = crate::support::baas(dir)
+        .envs(env.iter().copied())
+        .args(["tenants", "drop", "acme"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "drop without --yes");
+    assert_eq!(per_tenant(query, "note"), all.1);
+
+    let dropped = run_ok(dir, env, &["tenants", "drop", "acme", "--yes", "--json"]);
+    let dropped: Value = serde_json::from_str(dropped.trim()).unwrap();
+    assert_eq!(dropped["dropped"]["slug"], "acme", "{dropped}");
+    assert_eq!(
+        dropped["deleted"],
+        json!({ "note": 2, "author": 1 }),
+        "{dropped}"
+    );
+    assert_eq!(per_tenant(query, "author"), "globex:1,initech:1");
+    assert_eq!(per_tenant(query, "note"), "globex:2,initech:2");
+
+    run_ok(
+        dir,
+        env,
+        &["tenants", "drop", "initech", "--yes", "--keep-rows"],
+    );
+    assert_eq!(per_tenant(query, "note"), "globex:2,initech:2", "kept");
+    let list = run_ok(dir, env, &["tenants", "list", "--json"]);
+    assert!(
+        !list.contains("initech") && !list.contains("acme"),
+        "{list}"
+    );
+
+    let (status, _) = send(server, "GET", "/api/note", As::Service("acme"), None);
+    assert_eq!(status, 404, "a dropped tenant is not served");
+    let (status, list) = send(server, "GET", "/api/note", As::Service("globex"), None);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(titles(&list), ["globex 1", "globex 2"]);
+}
+
+#[test]
+fn dropping_a_row_tenant_deletes_its_rows_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), row_manifest("")).unwrap();
+    let env = [("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)];
+    make_tenants(dir.path(), &env);
+    let server = AsServer(crate::auth::AuthServer::start_in(dir, &env));
+    let database = server.0.dir.path().join(".baas/dev.sqlite3");
+    let query = |sql: &str| {
+        let connection = rusqlite::Connection::open(&database).unwrap();
+        let mut statement = connection.prepare(sql).unwrap();
+        let rows: Vec<String> = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows.join("\n")
+    };
+    assert_drop_deletes_the_tenants_rows(&server, &env, &query);
+}
+
+#[test]
+fn dropping_a_row_tenant_deletes_its_rows_on_postgres() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("tenancy_rowdrop") else {
+        return;
+    };
+    let url = db.url();
+    let server = row_server(crate::tenancy::PG_SOURCE, &url);
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url.as_str()),
+    ];
+    assert_drop_deletes_the_tenants_rows(&server, &env, &|sql| db.query(sql));
 }
 
 // ---- /api/_tenants ----

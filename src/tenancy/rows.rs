@@ -1,0 +1,234 @@
+//! The rows of a `strategy = "row"` tenant: `baas tenants drop` (and
+//! `DELETE /api/_tenants/{slug}`) deletes them from every entity, as a
+//! dropped schema or database takes its tenant's rows with it.
+//!
+//! On the SQL engines every entity's `DELETE ... WHERE column = slug` runs
+//! in one transaction: all of the tenant's rows go, or none. Entities are
+//! emptied before the ones they reference, so a foreign key without
+//! `ON DELETE` does not stop the deletion. MongoDB has no transaction
+//! here: each collection's `deleteMany` commits on its own, and the
+//! registry row is removed only after the last one, so a drop stopped
+//! halfway leaves the tenant registered with some of its rows; running
+//! `drop` again deletes the rest.
+
+use sqlx::Connection as _;
+
+use super::TenancyError;
+use crate::manifest::Manifest;
+use crate::query::sql::SqlDialect;
+use crate::query::{Filter, Op, Value};
+use crate::source::{SourceLocation, redact};
+
+/// How many rows were deleted from each entity, in the order deleted.
+pub type Deleted = Vec<(String, u64)>;
+
+/// `{"entity": rows, ...}`, as `--json` and `/api/_tenants` show it.
+pub fn deleted_json(deleted: &Deleted) -> serde_json::Value {
+    deleted
+        .iter()
+        .map(|(entity, rows)| (entity.clone(), serde_json::Value::from(*rows)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// Deletes every row whose `column` is `slug` from each entity of
+/// `manifest` in the database at `location`.
+pub async fn delete(
+    location: &SourceLocation,
+    manifest: &Manifest,
+    column: &str,
+    slug: &str,
+) -> Result<Deleted, TenancyError> {
+    let order = children_first(manifest);
+    let mine = Filter::Compare {
+        field: column.to_owned(),
+        op: Op::Eq,
+        value: Value::Text(slug.to_owned()),
+    };
+    let what = format!("deleting the rows of tenant `{slug}`");
+    match location {
+        SourceLocation::Sqlite { path } => {
+            let statements = statements(SqlDialect::Sqlite, manifest, &order, &mine)?;
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || sqlite(&path, &statements))
+                .await
+                .map_err(|error| TenancyError::Database(format!("{what} stopped: {error}")))?
+                .map_err(|error| TenancyError::Database(format!("{what} failed: {error}")))
+        }
+        SourceLocation::Postgres { url } => {
+            let statements = statements(SqlDialect::Postgres, manifest, &order, &mine)?;
+            sqlx_delete::<sqlx::Postgres>(url, &statements, &what, |done| done.rows_affected())
+                .await
+        }
+        SourceLocation::Mysql { url } => {
+            let statements = statements(SqlDialect::Mysql, manifest, &order, &mine)?;
+            sqlx_delete::<sqlx::MySql>(url, &statements, &what, |done| done.rows_affected()).await
+        }
+        SourceLocation::Mongodb { url } => mongo(url, manifest, &order, &mine, &what).await,
+        SourceLocation::Http { .. } | SourceLocation::File { .. } => Err(TenancyError::refused(
+            format!(
+                "{what}: `{}` is not a database",
+                redact(&location.to_string())
+            ),
+            "point `[source] url` at the database the tenants are served from",
+        )),
+    }
+}
+
+/// The entities in an order that deletes every entity's rows before those
+/// of the entities it references (a cycle: the rest in name order).
+fn children_first(manifest: &Manifest) -> Vec<String> {
+    let mut left: Vec<&String> = manifest.entities.keys().collect();
+    let mut order = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let referenced = |name: &String| {
+            left.iter().any(|other| {
+                *other != name
+                    && manifest.entities[other.as_str()]
+                        .relations
+                        .iter()
+                        .any(|relation| relation.references.entity == *name)
+            })
+        };
+        let next = left.iter().position(|name| !referenced(name)).unwrap_or(0);
+        order.push(left.remove(next).clone());
+    }
+    order
+}
+
+/// One `DELETE` per entity (views are left out: they have no rows of
+/// their own).
+fn statements(
+    dialect: SqlDialect,
+    manifest: &Manifest,
+    order: &[String],
+    mine: &Filter,
+) -> Result<Vec<(String, crate::query::sql::Statement)>, TenancyError> {
+    order
+        .iter()
+        .filter(|name| !manifest.entities[name.as_str()].is_read_only())
+        .map(|name| {
+            crate::query::sql::delete_matching(dialect, manifest, name, mine)
+                .map(|statement| (name.clone(), statement))
+                .map_err(|error| {
+                    TenancyError::Database(format!("deleting the rows of `{name}`: {error}"))
+                })
+        })
+        .collect()
+}
+
+fn sqlite(
+    path: &std::path::Path,
+    statements: &[(String, crate::query::sql::Statement)],
+) -> rusqlite::Result<Deleted> {
+    let mut connection = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    connection.execute_batch("PRAGMA foreign_keys = ON;")?;
+    let transaction =
+        connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut deleted = Vec::with_capacity(statements.len());
+    for (entity, (sql, values)) in statements {
+        let params = crate::serve::store::sqlite::sqlite_params(values);
+        let count = transaction.execute(sql, rusqlite::params_from_iter(params))?;
+        deleted.push((entity.clone(), count as u64));
+    }
+    transaction.commit()?;
+    Ok(deleted)
+}
+
+/// The statements run in one transaction on a new connection to `url`
+/// (`affected`: the rows a statement deleted).
+async fn sqlx_delete<DB>(
+    url: &url::Url,
+    statements: &[(String, crate::query::sql::Statement)],
+    what: &str,
+    affected: fn(&DB::QueryResult) -> u64,
+) -> Result<Deleted, TenancyError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    sea_query_sqlx::SqlxValues: for<'q> sqlx::IntoArguments<DB>,
+{
+    let fail = |error: sqlx::Error| {
+        TenancyError::Database(format!(
+            "{what} on `{}` failed: {}",
+            redact(url.as_str()),
+            redact(&error.to_string())
+        ))
+    };
+    let mut connection =
+        crate::connect::within_connect_timeout(DB::Connection::connect(url.as_str()))
+            .await
+            .map_err(|timed_out| {
+                TenancyError::Database(format!(
+                    "{what}: cannot connect to `{}`: {timed_out}",
+                    redact(url.as_str())
+                ))
+            })?
+            .map_err(fail)?;
+    let mut transaction = connection.begin().await.map_err(fail)?;
+    let mut deleted = Vec::with_capacity(statements.len());
+    for (entity, (sql, values)) in statements {
+        let done = sqlx::query_with(
+            sqlx::AssertSqlSafe(sql.clone()),
+            sea_query_sqlx::SqlxValues(values.clone()),
+        )
+        .execute(&mut *transaction)
+        .await
+        .map_err(fail)?;
+        deleted.push((entity.clone(), affected(&done)));
+    }
+    transaction.commit().await.map_err(fail)?;
+    let _ = connection.close().await;
+    Ok(deleted)
+}
+
+/// One `deleteMany` per collection, each committed on its own.
+async fn mongo(
+    url: &str,
+    manifest: &Manifest,
+    order: &[String],
+    mine: &Filter,
+    what: &str,
+) -> Result<Deleted, TenancyError> {
+    let failed = |error: mongodb::error::Error| {
+        TenancyError::Database(format!(
+            "{what} on `{}` failed: {} (run the drop again to delete the rest)",
+            redact(url),
+            redact(&error.to_string())
+        ))
+    };
+    let options = mongodb::options::ClientOptions::parse(url)
+        .await
+        .map_err(failed)?;
+    let Some(name) = options.default_database.clone() else {
+        return Err(TenancyError::refused(
+            format!(
+                "{what}: the MongoDB URL `{}` names no database",
+                redact(url)
+            ),
+            "write it as `mongodb://host:port/DATABASE`",
+        ));
+    };
+    let database = mongodb::Client::with_options(options)
+        .map_err(failed)?
+        .database(&name);
+    let mut deleted = Vec::with_capacity(order.len());
+    for entity_name in order {
+        let entity = &manifest.entities[entity_name.as_str()];
+        if entity.is_read_only() {
+            continue;
+        }
+        let filter = crate::query::mongo::filter_document(manifest, entity_name, mine);
+        let done = database
+            .collection::<mongodb::bson::Document>(&entity.table)
+            .delete_many(filter)
+            .await
+            .map_err(failed)?;
+        deleted.push((entity_name.clone(), done.deleted_count));
+    }
+    Ok(deleted)
+}
