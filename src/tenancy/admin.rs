@@ -25,6 +25,10 @@ impl TenantAdmin for TenantResolver {
     {
         Box::pin(TenantResolver::registry_store(self))
     }
+
+    fn deactivated(&self, slug: &str) {
+        self.pools().close(slug);
+    }
 }
 
 impl TenantResolver {

@@ -7,7 +7,8 @@
 //! apply a migration twice: the second one waits for each tenant's lock,
 //! then finds the work done. A tenant that fails does not stop the others;
 //! its outcome says why, and a rerun applies only what is still pending.
-//! The registry's `schema_version` follows every apply and down.
+//! The registry's `schema_version` follows every apply and down, also one
+//! that failed after some of its migrations were applied.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -290,7 +291,27 @@ async fn one(
         }
         _ => Vec::new(),
     };
-    let mut report = change(&backend, migrations, fan_out, &record.slug).await?;
+    let mut report = match change(&backend, migrations, fan_out, &record.slug).await {
+        Ok(report) => report,
+        Err(error) => {
+            // Migrations applied before the one that failed stay applied:
+            // the registry follows the tenant's history (when it can be
+            // read; the error says why not).
+            if let Ok(mut runner) = backend.runner(Missing::Fail).await
+                && let Ok(applied) = runner.applied().await
+            {
+                let version = report(migrations, &applied, Vec::new()).version;
+                if let Err(registry) = tenants.registry.set_version(&record.slug, version) {
+                    tracing::warn!(
+                        target: "baas::tenancy",
+                        tenant = record.slug.as_str(),
+                        "the registry's schema version could not follow a failed migration: {registry}"
+                    );
+                }
+            }
+            return Err(error);
+        }
+    };
     report.baselined = baselined;
     tenants.registry.set_version(&record.slug, report.version)?;
     if matches!(fan_out.work, Work::Apply { .. }) {

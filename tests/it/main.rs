@@ -36,6 +36,7 @@ mod serve_engines;
 mod sqlite;
 mod studio;
 mod tenancy;
+mod tenancy_admin;
 mod tenancy_db;
 mod tenancy_fanout;
 mod tenancy_row;

@@ -15,6 +15,9 @@ pub const MAX_REQUEST_ID: usize = 128;
 /// What an error response needs from the request: its path and id.
 pub struct Ctx {
     pub path: String,
+    /// The path the client asked for (a problem's `instance`): `path`,
+    /// unless the routes answering see another ([`RequestPath`]).
+    pub instance: String,
     pub request_id: String,
     pub query: Option<String>,
     /// The entity segment of `/api/{entity}/...`, percent-decoded.
@@ -37,6 +40,7 @@ impl Ctx {
                 .to_owned(),
             query: uri.query().map(str::to_owned),
             entity,
+            instance: path.clone(),
             path,
             tenant: None,
         }
@@ -48,6 +52,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let mut ctx = Self::new(&parts.uri, parts.headers.get(REQUEST_ID));
+        if let Some(RequestPath(path)) = parts.extensions.get::<RequestPath>() {
+            ctx.instance.clone_from(path);
+        }
         ctx.tenant = parts
             .extensions
             .get::<RequestTenant>()
@@ -55,6 +62,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
         Ok(ctx)
     }
 }
+
+/// The path the client asked for, when the routes answering it see
+/// another (`/api/_system/tenants` is served as `/api/tenants`): a
+/// problem's `instance` names the client's.
+#[derive(Debug, Clone)]
+pub struct RequestPath(pub String);
 
 /// The tenant of a request, once `http::tenant` resolved it.
 #[derive(Debug, Clone)]

@@ -251,7 +251,7 @@ impl Problem {
             "title": self.title,
             "status": self.status.as_u16(),
             "detail": self.detail,
-            "instance": ctx.path,
+            "instance": ctx.instance,
             "request_id": ctx.request_id,
         });
         if !self.errors.is_empty()

@@ -28,7 +28,7 @@ use serde_json::Value as Json;
 use tower::ServiceExt as _;
 
 use super::Shared;
-use super::ctx::{Ctx, REQUEST_ID};
+use super::ctx::{Ctx, REQUEST_ID, RequestPath};
 use super::problem::{BODY_LIMIT, Problem};
 use super::request::json_body;
 use super::routes::{self, Caller};
@@ -196,11 +196,17 @@ async fn forward(
     let router = cache.routes(state.source_manifest(), store);
     drop(state);
     let (mut parts, body) = request.into_parts();
+    let mut deactivating = false;
     let body = if method == Method::PATCH {
-        Body::from(update_body(body).await?)
+        let (bytes, deactivates) = update_body(body).await?;
+        deactivating = deactivates;
+        Body::from(bytes)
     } else {
         body
     };
+    parts
+        .extensions
+        .insert(RequestPath(parts.uri.path().to_owned()));
     let path_and_query = match parts.uri.query() {
         Some(query) => format!("/api{rest}?{query}"),
         None => format!("/api{rest}"),
@@ -215,11 +221,28 @@ async fn forward(
     if method == Method::PATCH {
         app.kernel.stores.forget_tenants();
     }
+    if deactivating && response.status().is_success() {
+        // The tenant's open store goes at once, as `/api/_tenants` closes
+        // it: the response names the tenant.
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+            .await
+            .map_err(|_| Problem::internal())?;
+        if let Some(slug) = serde_json::from_slice::<Json>(&bytes)
+            .ok()
+            .as_ref()
+            .and_then(|row| row["slug"].as_str())
+        {
+            admin.deactivated(slug);
+        }
+        return Ok(Response::from_parts(parts, Body::from(bytes)));
+    }
     Ok(response)
 }
 
-/// The body of a PATCH: `name` and `active` only, with `updated_at` set.
-async fn update_body(body: Body) -> Result<Vec<u8>, Problem> {
+/// The body of a PATCH: `name` and `active` only, with `updated_at` set;
+/// and whether it deactivates the tenant.
+async fn update_body(body: Body) -> Result<(Vec<u8>, bool), Problem> {
     let bytes = axum::body::to_bytes(body, BODY_LIMIT)
         .await
         .map_err(|_| Problem::too_large());
@@ -240,11 +263,13 @@ async fn update_body(body: Body) -> Result<Vec<u8>, Problem> {
             ),
         ));
     }
+    let deactivates = object.get("active") == Some(&Json::Bool(false));
     object.insert(
         "updated_at".into(),
         Json::String(crate::rules::timestamp(crate::rules::now_seconds(), true)),
     );
-    serde_json::to_vec(&json).map_err(|_| Problem::internal())
+    let bytes = serde_json::to_vec(&json).map_err(|_| Problem::internal())?;
+    Ok((bytes, deactivates))
 }
 
 #[cfg(test)]

@@ -72,6 +72,11 @@ pub trait TenantAdmin: Send + Sync {
 
     /// The registry's store, served at `/api/_system` (opened once).
     fn registry_store(&self) -> BoxFuture<'_, Result<Arc<dyn Store>, StoreError>>;
+
+    /// Tenant `slug` was deactivated around the resolver (a PATCH of
+    /// `/api/_system`): its open store is closed at once, as
+    /// `/api/_tenants` does.
+    fn deactivated(&self, slug: &str);
 }
 
 /// Why requests for a tenant are not served.
