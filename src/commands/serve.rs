@@ -111,14 +111,17 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let tenants = crate::tenancy::Tenants::open(&manifest, &cx.manifest_path, migrations.clone())
         .map_err(crate::tenancy::TenancyError::into_error)?
         .map(Arc::new);
-    let state = match &tenants {
-        Some(tenants) => AppState::with(
+    let resolver = tenants.as_ref().map(|tenants| {
+        Arc::new(crate::tenancy::resolver::TenantResolver::new(
+            Arc::clone(tenants),
+            served.engine.clone(),
+        ))
+    });
+    let state = match &resolver {
+        Some(resolver) => AppState::with(
             manifest,
             Arc::new(crate::serve::policy::rules::Rules),
-            Arc::new(crate::tenancy::resolver::TenantResolver::new(
-                Arc::clone(tenants),
-                served.engine,
-            )),
+            resolver.clone(),
         ),
         None => AppState::new(manifest, served.engine),
     };
@@ -168,7 +171,7 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             .map(|location| crate::admin::ServedDatabase::new(location, migrations)),
         (None, None) => None,
     };
-    let external = external_changes(&state, database.as_ref(), tenants.clone(), cx).await?;
+    let external = external_changes(&state, database.as_ref(), resolver, cx).await?;
     if let Some(database) = database {
         let _ = state.database.set(database.clone());
         start_webhooks(&state, database, cx).await?;
@@ -251,7 +254,7 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
 async fn external_changes(
     state: &Arc<AppState>,
     database: Option<&SourceLocation>,
-    tenants: Option<Arc<crate::tenancy::Tenants>>,
+    resolver: Option<Arc<crate::tenancy::resolver::TenantResolver>>,
     cx: &Context,
 ) -> anyhow::Result<Option<String>> {
     let manifest = state.snapshot().source_manifest().clone();
@@ -275,7 +278,8 @@ async fn external_changes(
         manifest,
         wanted,
         stores: state.kernel.stores.clone(),
-        tenant_of: schema_tenants(tenants),
+        tenant_of: schema_tenants(resolver.as_ref().map(|r| Arc::clone(r.tenants()))),
+        databases: resolver.and_then(database_tenants),
     }
     .start()
     .await
@@ -327,6 +331,41 @@ fn schema_tenants(
         let record = tenants.registry.get(schema).ok()??;
         let owns = matches!(Place::parse(&record.location), Place::Schema { schema: ref s, .. } if s == schema);
         (owns && record.serves()).then_some(record.slug)
+    })
+}
+
+/// With `[tenancy] strategy = "database"` on PostgreSQL: each tenant's own
+/// database, and the tenants whose pool is open.
+fn database_tenants(
+    resolver: Arc<crate::tenancy::resolver::TenantResolver>,
+) -> Option<crate::serve::events::external::TenantDatabases> {
+    use crate::tenancy::Place;
+    let tenants = Arc::clone(resolver.tenants());
+    if tenants.strategy != crate::manifest::TenancyStrategy::Database {
+        return None;
+    }
+    let cap = tenants
+        .manifest
+        .tenancy
+        .as_ref()
+        .and_then(|tenancy| tenancy.max_pools)
+        .map_or(crate::tenancy::pools::DEFAULT_CAP, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        });
+    Some(crate::serve::events::external::TenantDatabases {
+        url_of: Arc::new(move |slug: &str| {
+            let record = tenants.registry.get(slug).ok()??;
+            let place = Place::parse(&record.location);
+            if !record.serves() || !matches!(place, Place::Database { .. }) {
+                return None;
+            }
+            match place.connection(&tenants).ok()? {
+                SourceLocation::Postgres { url } => Some(url.to_string()),
+                _ => None,
+            }
+        }),
+        open: Arc::new(move || resolver.pools().open_tenants()),
+        cap,
     })
 }
 

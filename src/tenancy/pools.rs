@@ -174,6 +174,13 @@ impl Pools {
         self.slots().remove(tenant);
     }
 
+    /// The tenants whose store is open now.
+    pub fn open_tenants(&self) -> Vec<String> {
+        let slots = self.slots();
+        let open = slots.iter().filter(|(_, slot)| slot.store.get().is_some());
+        open.map(|(tenant, _)| tenant.clone()).collect()
+    }
+
     /// How many tenant stores are open now.
     pub fn open_count(&self) -> usize {
         self.slots().len()

@@ -237,3 +237,130 @@ fn schema_tenants_get_the_realtime_triggers_and_their_external_writes_reach_them
     assert_eq!(triggers(&db, "acme"), "");
     assert_eq!(triggers(&db, "globex"), "author,note 1");
 }
+
+/// Drops the tenant databases a test made, whatever happened.
+struct Databases<'a>(&'a crate::support::postgres::TempDatabase, Vec<String>);
+
+impl Drop for Databases<'_> {
+    fn drop(&mut self) {
+        for name in &self.1 {
+            self.0
+                .query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        }
+    }
+}
+
+/// Waits (10 s at most) until the server's log holds `text` `times` times.
+fn wait_for_log(server: &AsServer, text: &str, times: usize) {
+    let started = std::time::Instant::now();
+    while server.0.log().matches(text).count() < times {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "`{text}` not logged {times} time(s):\n{}",
+            server.0.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn database_tenants_external_writes_reach_their_own_subscribers_and_the_listener_reconnects() {
+    let Some(mut db) = crate::support::postgres::TempDatabase::create("rt_tenants_db") else {
+        return;
+    };
+    let password = "Rt-Tenants-Pw-4242-secret";
+    let role = db.role("rtmaker", password);
+    db.query(&format!("ALTER ROLE \"{role}\" CREATEDB"));
+    let url = db.url_as(&role, password);
+    let base = db.name().to_owned();
+    let names: Vec<String> = ["acme", "globex"]
+        .iter()
+        .map(|slug| format!("{base}_{slug}"))
+        .collect();
+    let _cleanup = Databases(&db, names.clone());
+    let tenant_url = |name: &str| {
+        let (server, _) = url.rsplit_once('/').unwrap();
+        format!("{server}/{name}")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = format!(
+        "{}\n[realtime]\nexternal = true\n",
+        tenant_manifest(PG_SOURCE, "database")
+    );
+    std::fs::write(dir.path().join("baas.toml"), &manifest).unwrap();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url.as_str()),
+        ("BAAS_REALTIME_HEARTBEAT_MS", "200"),
+    ];
+    crate::tenancy::run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    for slug in ["acme", "globex"] {
+        crate::tenancy::run_ok(dir.path(), &env, &["tenants", "create", slug]);
+    }
+    let server = AsServer(AuthServer::start_in(dir, &env));
+    let log = || server.0.log();
+    // Nobody subscribed, no pool open: no tenant database is listened to.
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(!log().contains("database of tenant"), "{}", log());
+    let acme = Events::open(&server, "acme");
+    let globex = Events::open(&server, "globex");
+    wait_for_log(&server, "in the database of tenant `acme`", 1);
+    wait_for_log(&server, "in the database of tenant `globex`", 1);
+
+    write(
+        &tenant_url(&names[0]),
+        &[
+            ("INSERT INTO note (title) VALUES ($1)", "acme outside"),
+            ("UPDATE note SET title = $1", "acme outside 2"),
+        ],
+    );
+    let first = acme.next(&log);
+    let second = acme.next(&log);
+    assert_eq!(
+        (first["type"].clone(), second["type"].clone()),
+        (json!("create"), json!("update")),
+        "{first}\n{second}"
+    );
+    assert_eq!(second["old"]["title"], "acme outside", "{second}");
+    // globex's first event is its own write, never acme's.
+    write(
+        &tenant_url(&names[1]),
+        &[("INSERT INTO note (title) VALUES ($1)", "globex outside")],
+    );
+    assert_eq!(
+        globex.until("globex outside", &log),
+        [("create".to_owned(), "globex outside".to_owned())]
+    );
+
+    // The tenant database drops the listening connection: the server says
+    // so, listens again, and later writes arrive.
+    db.query(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND query ILIKE 'LISTEN%'",
+        names[0]
+    ));
+    let started = std::time::Instant::now();
+    while !log().contains("changes of tenant `acme` dropped")
+        && !log().contains("database changes of tenant `acme`:")
+    {
+        assert!(started.elapsed() < Duration::from_secs(10), "{}", log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    write(
+        &tenant_url(&names[0]),
+        &[("UPDATE note SET title = $1", "acme after reconnect")],
+    );
+    assert_eq!(
+        acme.until("acme after reconnect", &log),
+        [("update".to_owned(), "acme after reconnect".to_owned())]
+    );
+    write(
+        &tenant_url(&names[1]),
+        &[("UPDATE note SET title = $1", "globex marker")],
+    );
+    assert_eq!(
+        globex.until("globex marker", &log),
+        [("update".to_owned(), "globex marker".to_owned())]
+    );
+}

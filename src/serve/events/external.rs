@@ -14,9 +14,17 @@
 //! The listening connection is reopened when it drops (notifications sent
 //! while it was down are lost: a warning says so). It follows hot reloads:
 //! turning `[realtime] external` on starts listening, off stops it.
+//!
+//! Tenants: a schema tenant's tables are in the served database, and the
+//! notification names their schema ([`TenantOf`]). A database tenant on
+//! PostgreSQL ([`TenantDatabases`]) has a database of its own, listened to
+//! on a connection of its own while the tenant has realtime subscribers
+//! ([`Events::watch`]) or an open pool, at most the open-pool cap of them
+//! at once; its changes are that tenant's.
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgListener;
 
@@ -35,8 +43,28 @@ pub type Wanted = Arc<dyn Fn() -> bool + Send + Sync>;
 /// The tenant whose schema a notification names, if any.
 pub type TenantOf = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
-/// How often a reload of `[realtime] external` is looked for.
+/// How often a reload of `[realtime] external` is looked for (and which
+/// tenant databases to listen to).
 const FOLLOW: Duration = Duration::from_millis(250);
+
+/// How long a tenant found to have no PostgreSQL database of its own is
+/// not looked up again.
+const RECHECK: Duration = Duration::from_secs(5);
+
+/// The connection string of a tenant's own database, if it has one.
+pub type TenantUrl = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Database tenants on PostgreSQL: each one's own database is listened to.
+pub struct TenantDatabases {
+    /// The connection string of tenant `slug`'s own PostgreSQL database,
+    /// when it is served and has one.
+    pub url_of: TenantUrl,
+    /// The tenants whose pool is open now.
+    pub open: Arc<dyn Fn() -> Vec<String> + Send + Sync>,
+    /// At most this many tenant databases are listened to at once (the
+    /// cap on open pools).
+    pub cap: usize,
+}
 
 /// A listener on one database.
 pub struct External {
@@ -50,6 +78,8 @@ pub struct External {
     pub stores: Arc<dyn StoreResolver>,
     /// Schema tenants: the tenant a written table's schema belongs to.
     pub tenant_of: TenantOf,
+    /// Database tenants on PostgreSQL, whose own databases are listened to.
+    pub databases: Option<TenantDatabases>,
 }
 
 impl External {
@@ -59,29 +89,42 @@ impl External {
     /// that turns it on or off starts or stops the listening.
     pub async fn start(self) -> Result<tokio::task::JoinHandle<()>, sqlx::Error> {
         let first = if (self.wanted)() {
-            Some(self.connect().await?)
+            Some(Self::connect(&self.url).await?)
         } else {
             None
         };
         Ok(tokio::spawn(Arc::new(self).follow(first)))
     }
 
-    async fn connect(&self) -> Result<PgListener, sqlx::Error> {
-        let mut listener = PgListener::connect(&self.url).await?;
+    async fn connect(url: &str) -> Result<PgListener, sqlx::Error> {
+        let mut listener = PgListener::connect(url).await?;
         listener.listen(CHANNEL).await?;
         Ok(listener)
     }
 
     /// Listens while `wanted` holds (a task of its own, ended when it no
-    /// longer holds: its connection closes with it).
+    /// longer holds: its connection closes with it), and to the tenant
+    /// databases wanted now.
     async fn follow(self: Arc<Self>, first: Option<PgListener>) {
+        let main = || Listened {
+            url: self.url.clone(),
+            tenant: None,
+        };
         let mut listening =
-            first.map(|listener| tokio::spawn(Arc::clone(&self).run(Some(listener))));
+            first.map(|listener| tokio::spawn(Arc::clone(&self).run(main(), Some(listener))));
+        let mut tenants = TenantListeners::default();
         loop {
-            tokio::time::sleep(FOLLOW).await;
-            match (listening.is_some(), (self.wanted)()) {
+            tokio::select! {
+                () = tokio::time::sleep(FOLLOW) => {}
+                () = self.events.watched_changed() => {}
+            }
+            let wanted = (self.wanted)();
+            if let Some(databases) = &self.databases {
+                tenants.follow(&self, databases, wanted);
+            }
+            match (listening.is_some(), wanted) {
                 (false, true) => {
-                    listening = Some(tokio::spawn(Arc::clone(&self).run(None)));
+                    listening = Some(tokio::spawn(Arc::clone(&self).run(main(), None)));
                 }
                 (true, false) => {
                     if let Some(task) = listening.take() {
@@ -97,17 +140,28 @@ impl External {
         }
     }
 
-    async fn run(self: Arc<Self>, mut listener: Option<PgListener>) {
+    async fn run(self: Arc<Self>, listened: Listened, mut listener: Option<PgListener>) {
         let mut failures: u32 = 0;
+        let whose = listened
+            .tenant
+            .as_deref()
+            .map_or_else(String::new, |tenant| format!(" of tenant `{tenant}`"));
         loop {
             let received = match listener.as_mut() {
                 Some(listener) => listener.try_recv().await,
-                None => match self.connect().await {
+                None => match Self::connect(&listened.url).await {
                     Ok(connected) => {
-                        tracing::info!(
-                            target: "baas::realtime",
-                            "[realtime] external is on: listening for changes made outside baas (LISTEN {CHANNEL})"
-                        );
+                        match &listened.tenant {
+                            None => tracing::info!(
+                                target: "baas::realtime",
+                                "[realtime] external is on: listening for changes made outside baas (LISTEN {CHANNEL})"
+                            ),
+                            Some(tenant) => tracing::info!(
+                                target: "baas::realtime",
+                                tenant = tenant.as_str(),
+                                "listening for changes made outside baas in the database of tenant `{tenant}` (LISTEN {CHANNEL})"
+                            ),
+                        }
                         listener = Some(connected);
                         failures = 0;
                         continue;
@@ -118,28 +172,38 @@ impl External {
             match received {
                 Ok(Some(notification)) => {
                     failures = 0;
-                    self.receive(notification.payload()).await;
+                    self.receive(notification.payload(), listened.tenant.as_deref())
+                        .await;
                 }
                 Ok(None) => tracing::warn!(
                     target: "baas::realtime",
-                    "the connection listening for database changes dropped; reconnecting (changes made meanwhile are not sent)"
+                    "the connection listening for database changes{whose} dropped; reconnecting (changes made meanwhile are not sent)"
                 ),
                 Err(error) => {
                     failures = failures.saturating_add(1);
                     let wait = Duration::from_millis(100 * 2u64.pow(failures.min(7)));
                     tracing::warn!(
                         target: "baas::realtime",
-                        "cannot listen for database changes: {}; retrying in {} ms",
+                        "cannot listen for database changes{whose}: {}; retrying in {} ms",
                         crate::source::redact(&error.to_string()),
                         wait.as_millis()
                     );
                     tokio::time::sleep(wait).await;
+                    // A tenant that is no longer served (dropped,
+                    // deactivated) is not waited for.
+                    if let (Some(tenant), Some(databases)) = (&listened.tenant, &self.databases)
+                        && (databases.url_of)(tenant).as_deref() != Some(listened.url.as_str())
+                    {
+                        return;
+                    }
                 }
             }
         }
     }
 
-    async fn receive(&self, payload: &str) {
+    /// Publishes the change `payload` announces: `tenant`'s when it came
+    /// from a tenant's own database, else the tenant whose schema it names.
+    async fn receive(&self, payload: &str, tenant: Option<&str>) {
         let notification = match Notification::parse(payload) {
             Ok(notification) => notification,
             Err(message) => {
@@ -151,10 +215,13 @@ impl External {
             return;
         }
         let manifest = (self.manifest)();
-        let tenant = notification
-            .schema
-            .as_deref()
-            .and_then(|schema| (self.tenant_of)(schema));
+        let tenant = match tenant {
+            Some(tenant) => Some(tenant.to_owned()),
+            None => notification
+                .schema
+                .as_deref()
+                .and_then(|schema| (self.tenant_of)(schema)),
+        };
         let store = match self.stores.resolve(tenant.as_deref()).await {
             Ok(store) => store,
             Err(error) => {
@@ -169,6 +236,89 @@ impl External {
         if let Some(mut change) = change(&*store, &manifest, notification).await {
             change.tenant = tenant;
             self.events.publish(change);
+        }
+    }
+}
+
+/// One database listened to: the served one, or a tenant's own.
+struct Listened {
+    url: String,
+    tenant: Option<String>,
+}
+
+/// The listeners of tenant databases, by tenant.
+#[derive(Default)]
+struct TenantListeners {
+    running: HashMap<String, tokio::task::JoinHandle<()>>,
+    /// Tenants with no PostgreSQL database of their own (or not served),
+    /// and when that was found: not looked up again for [`RECHECK`].
+    passed: HashMap<String, Instant>,
+    /// Whether more tenants than the cap are wanted now (said once).
+    capped: bool,
+}
+
+impl TenantListeners {
+    /// Listens to the databases of the tenants with realtime subscribers,
+    /// then of those with an open pool, up to the cap; stops the others
+    /// (all of them when `[realtime] external` is off).
+    fn follow(&mut self, external: &Arc<External>, databases: &TenantDatabases, on: bool) {
+        let mut wanted = Vec::new();
+        if on {
+            wanted = external.events.watched();
+            for tenant in (databases.open)() {
+                if !wanted.contains(&tenant) {
+                    wanted.push(tenant);
+                }
+            }
+        }
+        let over = wanted.len() > databases.cap;
+        if over && !self.capped {
+            tracing::warn!(
+                target: "baas::realtime",
+                "{} tenants have realtime subscribers or an open pool; the databases of {} of them are listened to (the open-pool cap): changes made outside baas in the others are not sent",
+                wanted.len(),
+                databases.cap
+            );
+        }
+        self.capped = over;
+        wanted.truncate(databases.cap);
+        let mut ended = Vec::new();
+        self.running.retain(|tenant, task| {
+            if task.is_finished() {
+                ended.push(tenant.clone());
+                return false;
+            }
+            if wanted.contains(tenant) {
+                return true;
+            }
+            task.abort();
+            tracing::info!(
+                target: "baas::realtime",
+                tenant = tenant.as_str(),
+                "no longer listening for changes made outside baas in the database of tenant `{tenant}` (no subscriber, no open pool)"
+            );
+            false
+        });
+        let now = Instant::now();
+        self.passed
+            .retain(|_, at| now.duration_since(*at) < RECHECK);
+        for tenant in ended {
+            self.passed.insert(tenant, now);
+        }
+        for tenant in wanted {
+            if self.running.contains_key(&tenant) || self.passed.contains_key(&tenant) {
+                continue;
+            }
+            let Some(url) = (databases.url_of)(&tenant) else {
+                self.passed.insert(tenant, now);
+                continue;
+            };
+            let listened = Listened {
+                url,
+                tenant: Some(tenant.clone()),
+            };
+            let task = tokio::spawn(Arc::clone(external).run(listened, None));
+            self.running.insert(tenant, task);
         }
     }
 }

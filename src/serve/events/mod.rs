@@ -166,6 +166,46 @@ pub struct Events {
     gathering: Arc<OnceLock<()>>,
     /// The least time between two batches ([`batch_window`]).
     window: Duration,
+    /// The tenants with a realtime subscriber now ([`Events::watch`]).
+    watchers: Arc<Watchers>,
+}
+
+/// Realtime subscribers by tenant, and a signal when that changes.
+#[derive(Debug, Default)]
+struct Watchers {
+    counts: Mutex<std::collections::HashMap<String, usize>>,
+    changed: tokio::sync::Notify,
+}
+
+impl Watchers {
+    fn counts(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, usize>> {
+        match self.counts.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+/// A realtime subscriber of a tenant, counted while it lives
+/// ([`Events::watch`]).
+#[derive(Debug)]
+pub struct Watching {
+    tenant: String,
+    watchers: Arc<Watchers>,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let mut counts = self.watchers.counts();
+        if let Some(count) = counts.get_mut(&self.tenant) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.tenant);
+                drop(counts);
+                self.watchers.changed.notify_waiters();
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -189,6 +229,7 @@ impl Default for Events {
             batches: broadcast::channel(BATCH_CAPACITY).0,
             gathering: Arc::new(OnceLock::new()),
             window: batch_window(),
+            watchers: Arc::default(),
         }
     }
 }
@@ -230,6 +271,38 @@ impl Events {
         let _ = self.sender.send(event);
     }
 
+    /// Counts a realtime subscriber of `tenant` until the guard is dropped:
+    /// the changes made outside baas in a tenant's own database are
+    /// listened for while it has subscribers ([`external`]).
+    pub fn watch(&self, tenant: Option<&str>) -> Option<Watching> {
+        let tenant = tenant?.to_owned();
+        let first = {
+            let mut counts = self.watchers.counts();
+            let count = counts.entry(tenant.clone()).or_default();
+            *count += 1;
+            *count == 1
+        };
+        if first {
+            self.watchers.changed.notify_waiters();
+        }
+        Some(Watching {
+            tenant,
+            watchers: Arc::clone(&self.watchers),
+        })
+    }
+
+    /// The tenants with a realtime subscriber now.
+    pub fn watched(&self) -> Vec<String> {
+        let mut tenants: Vec<String> = self.watchers.counts().keys().cloned().collect();
+        tenants.sort();
+        tenants
+    }
+
+    /// Waits until a tenant gets its first subscriber or loses its last.
+    pub async fn watched_changed(&self) {
+        self.watchers.changed.notified().await;
+    }
+
     /// Changes published from now on.
     pub fn subscribe(&self) -> Subscription {
         Subscription {
@@ -255,6 +328,7 @@ impl Events {
         Batches {
             receiver: self.batches.subscribe(),
             last: log.next.saturating_sub(1),
+            watching: None,
         }
     }
 
@@ -347,6 +421,8 @@ pub struct Batches {
     receiver: broadcast::Receiver<Batch>,
     /// The id of the last change received (or skipped as already seen).
     last: u64,
+    /// The subscriber's tenant, counted while the stream lives.
+    watching: Option<Watching>,
 }
 
 /// What [`Batches::next`] gives.
@@ -361,6 +437,13 @@ pub enum Gathered {
 }
 
 impl Batches {
+    /// The stream is a subscriber of `tenant` ([`Events::watch`]) for as
+    /// long as it lives.
+    pub fn watching(mut self, events: &Events, tenant: Option<&str>) -> Self {
+        self.watching = events.watch(tenant);
+        self
+    }
+
     /// The subscriber has seen every change up to the id `last` (the end
     /// of its backlog).
     pub fn seen(&mut self, last: u64) {
@@ -539,7 +622,11 @@ mod tests {
     #[tokio::test]
     async fn a_batch_follower_that_falls_behind_is_told_how_many_changes_it_missed() {
         let (sender, receiver) = broadcast::channel::<Batch>(2);
-        let mut follower = Batches { receiver, last: 0 };
+        let mut follower = Batches {
+            receiver,
+            last: 0,
+            watching: None,
+        };
         let event = |id: u64| {
             Arc::new(Event {
                 id,

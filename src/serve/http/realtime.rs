@@ -200,9 +200,13 @@ fn refuse_unlisted(
 /// Where a stream starts: the kept events after `last` (a
 /// `Last-Event-ID`), the id to announce a reset for when they are no
 /// longer kept, and the live changes (in batches).
-fn start(app: &AppState, last: Option<&str>) -> (Vec<Arc<Event>>, Option<String>, Batches) {
+fn start(
+    app: &AppState,
+    last: Option<&str>,
+    tenant: Option<&str>,
+) -> (Vec<Arc<Event>>, Option<String>, Batches) {
     let events = &app.kernel.events;
-    match last.map(str::trim).filter(|text| !text.is_empty()) {
+    let (backlog, reset, batches) = match last.map(str::trim).filter(|text| !text.is_empty()) {
         None => (Vec::new(), None, events.batches()),
         Some(text) => match text.parse::<u64>() {
             Ok(id) => {
@@ -215,7 +219,10 @@ fn start(app: &AppState, last: Option<&str>) -> (Vec<Arc<Event>>, Option<String>
             }
             Err(_) => (Vec::new(), Some(text.to_owned()), events.batches()),
         },
-    }
+    };
+    // A tenant's subscribers are counted: its own database is listened to
+    // while it has some (`[realtime] external`).
+    (backlog, reset, batches.watching(events, tenant))
 }
 
 /// `GET /api/_realtime`: the SSE stream of the changes subscribed to.
@@ -234,7 +241,7 @@ pub async fn sse(
         return Problem::kernel(error, &ctx).respond(&ctx);
     }
     let last = headers.get("last-event-id").and_then(|v| v.to_str().ok());
-    let (backlog, reset, subscription) = start(&app, last);
+    let (backlog, reset, subscription) = start(&app, last, ctx.tenant.as_deref());
     let stream = Stream {
         app,
         principal: caller.0,
@@ -716,7 +723,8 @@ impl Session {
                         stream.request.filters.extend(request.filters);
                     }
                     None => {
-                        let (backlog, reset, subscription) = start(&self.app, last.as_deref());
+                        let (backlog, reset, subscription) =
+                            start(&self.app, last.as_deref(), self.tenant.as_deref());
                         self.stream = Some(Stream {
                             app: self.app.clone(),
                             principal: self.principal.clone(),
