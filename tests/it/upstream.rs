@@ -1323,3 +1323,142 @@ fn the_manifest_reloads_and_the_studio_serves_an_upstream() {
     let (status, _, rows) = studio.get("/api/tag?limit=5");
     assert_eq!(status, 200, "{rows}");
 }
+
+// ---------------------------------------------------------------------------
+// Pass-through: a read baas has nothing to do to is the upstream's body
+
+/// A list (baas's envelope) and a row, pretty-printed: kept byte for byte
+/// only when baas passes them through (a parsed answer is compact).
+const PRETTY_LIST: &str = "{\n  \"data\": [\n    { \"id\": 1, \"name\": \"a\" },\n    { \"id\": 2, \"name\": \"b\" }\n  ]\n}";
+const PRETTY_ROW: &str = "{ \"id\": 1, \"name\": \"a\" }";
+
+/// An upstream answering every list with [`PRETTY_LIST`] and `/pets/1`
+/// with [`PRETTY_ROW`].
+fn pretty_upstream() -> String {
+    use axum::routing::get;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let json = || [(axum::http::header::CONTENT_TYPE, "application/json")];
+            let app = axum::Router::new()
+                .route("/pets", get(move || async move { (json(), PRETTY_LIST) }))
+                .route(
+                    "/pets/{id}",
+                    get(
+                        move |axum::extract::Path(id): axum::extract::Path<String>| async move {
+                            match id.as_str() {
+                                "1" => (axum::http::StatusCode::OK, json(), PRETTY_ROW),
+                                _ => (axum::http::StatusCode::NOT_FOUND, json(), "{}"),
+                            }
+                        },
+                    ),
+                );
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    base
+}
+
+/// Status, the header names and the body text, unparsed.
+fn raw(base: &str, path: &str) -> (u16, Vec<String>, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent.get(&format!("{base}{path}")).call().unwrap();
+    let mut names: Vec<String> = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "date" | "content-length" | "x-request-id"))
+        .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap()))
+        .collect();
+    names.sort();
+    let text = response.body_mut().read_to_string().unwrap();
+    (response.status().as_u16(), names, text)
+}
+
+fn pretty_manifest(rule: Option<&str>) -> String {
+    let mut text = concat!(
+        http_source!(),
+        r#"
+[entities.pet]
+table = "pet"
+primary_key = ["id"]
+
+[entities.pet.fields]
+id = { type = "int64" }
+name = { type = "string" }
+"#
+    )
+    .to_owned();
+    if let Some(rule) = rule {
+        text.push_str(&format!(
+            "\n[entities.pet.rules]\nlist = \"{rule}\"\nview = \"{rule}\"\n"
+        ));
+    }
+    text.push_str(
+        r#"
+[[api.operations]]
+method = "GET"
+path = "/pets"
+entity = "pet"
+action = "list"
+pagination = { style = "offset", limit = "limit", offset = "offset" }
+rows = "data"
+
+[[api.operations]]
+method = "GET"
+path = "/pets/{id}"
+entity = "pet"
+action = "get"
+"#,
+    );
+    text
+}
+
+#[test]
+fn a_plain_read_is_the_upstream_body_byte_for_byte_and_a_rule_turns_that_off() {
+    let base = pretty_upstream();
+    let env = [("UPSTREAM_URL", base.as_str())];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), pretty_manifest(None)).unwrap();
+    let served = Served::start(dir.path(), &[], &env);
+    let (status, list_headers, list) = raw(&served.base, "/api/pet?limit=2");
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list, PRETTY_LIST, "a plain list is the upstream's body");
+    let (status, row_headers, row) = raw(&served.base, "/api/pet/1");
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row, PRETTY_ROW, "a plain get is the upstream's body");
+    assert_eq!(raw(&served.base, "/api/pet/2").0, 404);
+    // A projection is baas's work: the rows are parsed, and the response
+    // carries the same headers as a body passed through.
+    let (status, headers, selected) = raw(&served.base, "/api/pet?select=name&limit=2");
+    assert_eq!(status, 200, "{selected}");
+    assert_eq!(selected, r#"{"data":[{"name":"a"},{"name":"b"}]}"#);
+    assert_eq!(headers, list_headers);
+    assert_eq!(headers, row_headers);
+    assert!(
+        headers.contains(&"content-type: application/json".to_owned()),
+        "{headers:?}"
+    );
+    drop(served);
+
+    // A rule with a row condition: baas filters, nothing is passed through.
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        pretty_manifest(Some("name != 'a'")),
+    )
+    .unwrap();
+    let served = Served::start(dir.path(), &[], &env);
+    let (status, _, list) = raw(&served.base, "/api/pet?limit=2");
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list, r#"{"data":[{"id":2,"name":"b"}]}"#);
+    assert_eq!(raw(&served.base, "/api/pet/1").0, 404);
+}

@@ -87,6 +87,33 @@ async fn run(
         .map_err(|error| Problem::kernel(error, ctx))
 }
 
+/// [`run`] for a read whose answer may be the store's own body
+/// ([`Outcome::Body`], rendered by [`body_answer`]).
+async fn run_verbatim(
+    app: &AppState,
+    state: &State,
+    operation: Operation,
+    ctx: &Ctx,
+) -> Result<Outcome, Problem> {
+    app.kernel
+        .run_verbatim(&state.schema, operation)
+        .await
+        .map_err(|error| Problem::kernel(error, ctx))
+}
+
+/// A JSON response of bytes already rendered.
+fn body_answer(body: Bytes) -> Answer {
+    Ok((
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
 pub async fn list(axum::extract::State(app): Shared, caller: Caller, ctx: Ctx) -> Response {
     let state = app.snapshot();
     let answer = async {
@@ -99,7 +126,7 @@ pub async fn list(axum::extract::State(app): Shared, caller: Caller, ctx: Ctx) -
             .map_err(|e| Problem::bad_query(&e))?;
         let count = query.count;
         operation.query = Some(query);
-        list_answer(run(&app, &state, operation, &ctx).await?, count)
+        list_answer(run_verbatim(&app, &state, operation, &ctx).await?, count)
     }
     .await;
     finish(&ctx, answer)
@@ -126,8 +153,10 @@ pub async fn query_body(
 }
 
 pub(super) fn list_answer(outcome: Outcome, count: bool) -> Answer {
-    let Outcome::List(result) = outcome else {
-        return Err(Problem::internal());
+    let result = match outcome {
+        Outcome::List(result) => result,
+        Outcome::Body(body) => return body_answer(body),
+        _ => return Err(Problem::internal()),
     };
     let mut envelope = serde_json::Map::new();
     envelope.insert(
@@ -150,13 +179,14 @@ pub async fn read(axum::extract::State(app): Shared, caller: Caller, ctx: Ctx) -
         operation.key = request::key(&state.schema, &operation.entity, &ctx)?;
         let outcome = match ctx.query.as_deref().filter(|q| !q.is_empty()) {
             // The common case, nothing to shape: no query to parse.
-            None => run(&app, &state, operation, &ctx).await?,
+            None => run_verbatim(&app, &state, operation, &ctx).await?,
             Some(text) => return shaped_read(&app, &state, operation, text, &ctx).await,
         };
-        let Outcome::Row(row) = outcome else {
-            return Err(Problem::internal());
-        };
-        Ok(json_response(StatusCode::OK, &row))
+        match outcome {
+            Outcome::Row(row) => Ok(json_response(StatusCode::OK, &row)),
+            Outcome::Body(body) => body_answer(body),
+            _ => Err(Problem::internal()),
+        }
     }
     .await;
     finish(&ctx, answer)

@@ -26,7 +26,7 @@ use super::operation::Principal;
 pub use super::operation::{Action, Body, Counting, Operation, Schema, UnknownEntity};
 use super::policy::{Decision, Policy};
 use super::store::resolver::StoreResolver;
-use super::store::{ListResult, Outbox, Row, Store, StoreError, Values};
+use super::store::{ListResult, Outbox, Row, Store, StoreError, Values, Verbatim};
 use crate::manifest::{Entity, HookPhase};
 use crate::query::{self, FieldError, Filter, ListQuery, QueryError, Value, WriteMode};
 use crate::webhooks::outbox::Write;
@@ -38,6 +38,9 @@ pub enum Outcome {
     /// The row viewed, created or updated (as stored now).
     Row(Row),
     Deleted,
+    /// The store's own answer to a read, already the response body
+    /// ([`Kernel::run_verbatim`]).
+    Body(axum::body::Bytes),
 }
 
 /// Why an operation did not happen. Mapped to problems by `serve::http`.
@@ -112,6 +115,26 @@ impl Kernel {
 
     /// Runs one operation: policy, store, then a [`Change`] for a write.
     pub async fn run(&self, schema: &Schema, operation: Operation) -> Result<Outcome, KernelError> {
+        self.run_as(schema, operation, false).await
+    }
+
+    /// [`Kernel::run`] for a caller that renders an [`Outcome::Body`] as it
+    /// is: a read with nothing for baas to do ([`pass_through`]) may be
+    /// answered with the store's bytes (an upstream baas's body).
+    pub async fn run_verbatim(
+        &self,
+        schema: &Schema,
+        operation: Operation,
+    ) -> Result<Outcome, KernelError> {
+        self.run_as(schema, operation, true).await
+    }
+
+    async fn run_as(
+        &self,
+        schema: &Schema,
+        operation: Operation,
+        verbatim: bool,
+    ) -> Result<Outcome, KernelError> {
         // `[auth] rls` or database roles: the PostgreSQL store passes the
         // caller's claims and role to the database's policies.
         if let Some(session) =
@@ -120,16 +143,17 @@ impl Kernel {
             })
         {
             return super::store::postgres::SESSION
-                .scope(session, self.run_operation(schema, operation))
+                .scope(session, self.run_operation(schema, operation, false))
                 .await;
         }
-        self.run_operation(schema, operation).await
+        self.run_operation(schema, operation, verbatim).await
     }
 
     async fn run_operation(
         &self,
         schema: &Schema,
         operation: Operation,
+        verbatim: bool,
     ) -> Result<Outcome, KernelError> {
         let entity = schema.entity(&operation.entity)?;
         if operation.action.is_write() && entity.is_read_only() {
@@ -146,6 +170,9 @@ impl Kernel {
         let mut operation = operation;
         let scope = self.scope(schema, &mut operation)?;
         let store = self.stores.resolve(operation.tenant.as_deref()).await?;
+        if verbatim && pass_through(&operation, scope.as_ref()) {
+            return self.read_verbatim(schema, &*store, operation).await;
+        }
         match operation.action {
             Action::List => self.list(schema, &*store, operation, scope).await,
             Action::View => {
@@ -194,6 +221,32 @@ impl Kernel {
                 Ok(Outcome::Deleted)
             }
         }
+    }
+
+    /// A read [`pass_through`] allows: the store's body when it has it,
+    /// else the rows exactly as [`Kernel::list`] or a view gives them.
+    async fn read_verbatim(
+        &self,
+        schema: &Schema,
+        store: &dyn Store,
+        operation: Operation,
+    ) -> Result<Outcome, KernelError> {
+        let manifest = &schema.manifest;
+        let entity = &operation.entity;
+        let outcome = match operation.action {
+            Action::View => match store.get_verbatim(manifest, entity, &operation.key).await? {
+                Verbatim::Body(body) => Outcome::Body(body),
+                Verbatim::Parsed(row) => Outcome::Row(row.ok_or(KernelError::NotFound)?),
+            },
+            _ => {
+                let query = operation.query.clone().unwrap_or_else(default_query);
+                match store.list_verbatim(manifest, entity, &query).await? {
+                    Verbatim::Body(body) => Outcome::Body(body),
+                    Verbatim::Parsed(result) => Outcome::List(result),
+                }
+            }
+        };
+        Ok(outcome)
     }
 
     async fn list(
@@ -543,6 +596,24 @@ fn json_kind(value: &Json) -> &'static str {
     }
 }
 
+/// Whether a read needs nothing of baas between the store's answer and the
+/// response, so the store's bytes may be the response: a list or a view
+/// (no write: no hook, webhook or realtime change), that the policy and
+/// the tenancy leave unscoped (no row condition to apply), with no `select`
+/// and no `expand` (no projection, no link fields to hide), counted
+/// exactly. Judged per operation against the manifest being served, so a
+/// rule added by a reload turns it off at once. Whether the store's
+/// answer needs no local filter, order or mapping is the store's to say.
+pub fn pass_through(operation: &Operation, scope: Option<&Filter>) -> bool {
+    matches!(operation.action, Action::List | Action::View)
+        && scope.is_none()
+        && operation.counting == Counting::Exact
+        && operation
+            .query
+            .as_ref()
+            .is_none_or(|query| query.select.is_none() && query.expand.is_empty())
+}
+
 /// `a AND b`, either side optional; nested `And`s are flattened so a scope
 /// added to a filter never deepens it.
 pub fn and(left: Option<Filter>, right: Option<Filter>) -> Option<Filter> {
@@ -640,4 +711,69 @@ pub fn key_values(entity: &Entity, row: &Row) -> Vec<Json> {
         .iter()
         .map(|field| row.get(field).cloned().unwrap_or(Json::Null))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(action: Action) -> Operation {
+        Operation::new(Arc::new(Principal::Anonymous), "pet", action)
+    }
+
+    #[test]
+    fn a_plain_read_passes_through() {
+        assert!(pass_through(&read(Action::List), None));
+        assert!(pass_through(&read(Action::View), None));
+        let mut list = read(Action::List);
+        list.query = Some(default_query());
+        assert!(pass_through(&list, None));
+    }
+
+    #[test]
+    fn a_write_never_passes_through() {
+        for action in [Action::Create, Action::Update, Action::Delete] {
+            assert!(!pass_through(&read(action), None), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn a_row_condition_turns_pass_through_off() {
+        let scope = Filter::Compare {
+            field: "name".into(),
+            op: query::Op::Neq,
+            value: Value::Text("a".into()),
+        };
+        assert!(!pass_through(&read(Action::List), Some(&scope)));
+        assert!(!pass_through(&read(Action::View), Some(&scope)));
+    }
+
+    #[test]
+    fn select_turns_pass_through_off() {
+        let mut list = read(Action::List);
+        list.query = Some(ListQuery {
+            select: Some(vec!["name".into()]),
+            ..default_query()
+        });
+        assert!(!pass_through(&list, None));
+    }
+
+    #[test]
+    fn expand_turns_pass_through_off() {
+        let mut list = read(Action::List);
+        list.query = Some(ListQuery {
+            expand: vec![vec!["author".into()]],
+            ..default_query()
+        });
+        assert!(!pass_through(&list, None));
+    }
+
+    #[test]
+    fn an_estimated_count_turns_pass_through_off() {
+        let mut list = read(Action::List);
+        list.counting = Counting::Planned;
+        assert!(!pass_through(&list, None));
+        list.counting = Counting::Estimated { threshold: 10 };
+        assert!(!pass_through(&list, None));
+    }
 }

@@ -30,7 +30,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Map, Value as Json};
 use tokio::sync::Semaphore;
 
-use super::{ListResult, Outbox, Row, StoreError, Updated, Values};
+use super::{ListResult, Outbox, Row, StoreError, Updated, Values, Verbatim};
 use crate::manifest::{
     CredentialsIn, Entity, Manifest, Operation, OperationAction, PaginationStyle,
 };
@@ -577,11 +577,71 @@ impl HttpStore {
         let answer = self
             .call(Method::GET, self.url(operation, Some(key))?, None)
             .await?;
+        self.row_answer(entity_of(manifest, entity)?, operation, &answer)
+    }
+
+    /// The row of a `get` answer (`None` for a 404).
+    fn row_answer(
+        &self,
+        entity: &Entity,
+        operation: &Operation,
+        answer: &Answer,
+    ) -> Result<Option<Row>, StoreError> {
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        let json = self.json(operation, &answer)?;
-        Ok(Some(row_of(entity_of(manifest, entity)?, json)?))
+        let json = self.json(operation, answer)?;
+        Ok(Some(row_of(entity, json)?))
+    }
+
+    /// A `get` answered with the upstream's body when that body is exactly
+    /// the row (the manifest's fields, in order: another baas's answer).
+    async fn get_row_verbatim(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        key: &[Value],
+    ) -> Result<Verbatim<Option<Row>>, StoreError> {
+        let operation = find(manifest, entity, &[OperationAction::Get])?;
+        let definition = entity_of(manifest, entity)?;
+        let answer = self
+            .call(Method::GET, self.url(operation, Some(key))?, None)
+            .await?;
+        if answer.status == StatusCode::OK && verbatim::row(definition, &answer.body) {
+            return Ok(Verbatim::Body(answer.body));
+        }
+        self.row_answer(definition, operation, &answer)
+            .map(Verbatim::Parsed)
+    }
+
+    /// A list answered with the upstream's body (or its array in baas's
+    /// envelope) when the upstream took the whole query and its rows are
+    /// exactly the manifest's fields; otherwise as [`HttpStore::list_rows`].
+    async fn list_rows_verbatim(
+        &self,
+        manifest: &Arc<Manifest>,
+        entity: &str,
+        query: &ListQuery,
+    ) -> Result<Verbatim<ListResult>, StoreError> {
+        let operation = find(manifest, entity, &[OperationAction::List])?;
+        let definition = entity_of(manifest, entity)?;
+        let url = match self.passed_on(operation, query)? {
+            Some(url) if query.select.is_none() => url,
+            _ => {
+                return self
+                    .list_rows(manifest, entity, query)
+                    .await
+                    .map(Verbatim::Parsed);
+            }
+        };
+        let answer = self.call(Method::GET, url, None).await?;
+        if answer.status == StatusCode::OK
+            && let Some(body) = verbatim::list(definition, operation, query.count, &answer.body)
+        {
+            return Ok(Verbatim::Body(body));
+        }
+        self.passed_answer(definition, operation, query, &answer)
+            .map(Verbatim::Parsed)
     }
 
     async fn list_rows(
@@ -594,17 +654,7 @@ impl HttpStore {
         let definition = entity_of(manifest, entity)?;
         if let Some(url) = self.passed_on(operation, query)? {
             let answer = self.call(Method::GET, url, None).await?;
-            let json = self.json(operation, &answer)?;
-            let count = query
-                .count
-                .then(|| json.get("count").and_then(Json::as_u64))
-                .flatten();
-            let rows = rows_of(definition, operation, json)?;
-            let rows = match &query.select {
-                None => rows,
-                Some(_) => rows.into_iter().map(|row| select(row, query)).collect(),
-            };
-            return Ok(ListResult { rows, count });
+            return self.passed_answer(definition, operation, query, &answer);
         }
         if let Some(rows) = self
             .by_keys(manifest, entity, definition, operation, query)
@@ -613,6 +663,27 @@ impl HttpStore {
             return Ok(finish_locally(definition, rows, query, true));
         }
         self.list_locally(definition, operation, query).await
+    }
+
+    /// The rows of an upstream answer to a query it took whole.
+    fn passed_answer(
+        &self,
+        definition: &Entity,
+        operation: &Operation,
+        query: &ListQuery,
+        answer: &Answer,
+    ) -> Result<ListResult, StoreError> {
+        let json = self.json(operation, answer)?;
+        let count = query
+            .count
+            .then(|| json.get("count").and_then(Json::as_u64))
+            .flatten();
+        let rows = rows_of(definition, operation, json)?;
+        let rows = match &query.select {
+            None => rows,
+            Some(_) => rows.into_iter().map(|row| select(row, query)).collect(),
+        };
+        Ok(ListResult { rows, count })
     }
 
     /// The rows of a list whose filter names their keys (`id in (..)`, as
@@ -973,7 +1044,25 @@ impl HttpStore {
     }
 }
 
-super::store_from_inherent_methods!(HttpStore);
+super::store_from_inherent_methods!(HttpStore, {
+    fn list_verbatim<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        query: &'a ListQuery,
+    ) -> futures::future::BoxFuture<'a, Result<Verbatim<ListResult>, StoreError>> {
+        Box::pin(self.list_rows_verbatim(manifest, entity, query))
+    }
+
+    fn get_verbatim<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        key: &'a [Value],
+    ) -> futures::future::BoxFuture<'a, Result<Verbatim<Option<Row>>, StoreError>> {
+        Box::pin(self.get_row_verbatim(manifest, entity, key))
+    }
+});
 
 /// Filters, orders and pages rows read from the upstream, and notes in
 /// [`FILTERED_HEADER`] that baas did (`complete`: every upstream row was read).
@@ -1484,6 +1573,165 @@ pub(crate) fn fingerprint(body: &[u8]) -> u64 {
     hasher.finish()
 }
 
+/// Whether an upstream body already is baas's answer, checked in one scan
+/// that reads keys and skips values (nothing is built): a row is an object
+/// of exactly the manifest's fields in order; a list is baas's envelope of
+/// such rows, or a bare array of them.
+mod verbatim {
+    use std::fmt;
+
+    use axum::body::Bytes;
+    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess};
+
+    use crate::manifest::{Entity, Operation};
+
+    /// The body of a `get`: the row as it is.
+    pub(super) fn row(entity: &Entity, body: &[u8]) -> bool {
+        let mut reader = serde_json::Deserializer::from_slice(body);
+        Row(entity).deserialize(&mut reader).is_ok() && reader.end().is_ok()
+    }
+
+    /// The response body of a list: the upstream's when it is
+    /// `{"data":[rows]}` (with `"count"` after exactly when it was asked
+    /// for), a bare array of rows put in that envelope, else `None`.
+    pub(super) fn list(
+        entity: &Entity,
+        operation: &Operation,
+        count: bool,
+        body: &Bytes,
+    ) -> Option<Bytes> {
+        let mut reader = serde_json::Deserializer::from_slice(body);
+        match operation.rows.as_deref() {
+            Some("data") => {
+                Envelope { entity, count }.deserialize(&mut reader).ok()?;
+                reader.end().ok()?;
+                Some(body.clone())
+            }
+            None if !count => {
+                Rows(entity).deserialize(&mut reader).ok()?;
+                reader.end().ok()?;
+                let mut spliced = Vec::with_capacity(body.len() + 10);
+                spliced.extend_from_slice(b"{\"data\":");
+                spliced.extend_from_slice(body.trim_ascii());
+                spliced.push(b'}');
+                Some(Bytes::from(spliced))
+            }
+            _ => None,
+        }
+    }
+
+    fn mismatch<E: de::Error>() -> E {
+        E::custom("not baas's answer")
+    }
+
+    /// An object key that must be `expected` (`None`: no key may come).
+    struct Key<'f>(Option<&'f str>);
+
+    impl<'de> DeserializeSeed<'de> for Key<'_> {
+        type Value = bool;
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+            deserializer.deserialize_str(self)
+        }
+    }
+
+    impl de::Visitor<'_> for Key<'_> {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a key")
+        }
+        fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
+            Ok(self.0 == Some(key))
+        }
+    }
+
+    /// A row object: the entity's fields in order, values skipped.
+    struct Row<'e>(&'e Entity);
+
+    impl<'de> DeserializeSeed<'de> for Row<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_map(self)
+        }
+    }
+
+    impl<'de> de::Visitor<'de> for Row<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a row object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut fields = self.0.fields.keys();
+            loop {
+                let want = fields.next().map(String::as_str);
+                match map.next_key_seed(Key(want))? {
+                    None if want.is_none() => return Ok(()),
+                    Some(true) => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                    _ => return Err(mismatch()),
+                }
+            }
+        }
+    }
+
+    /// An array of rows.
+    struct Rows<'e>(&'e Entity);
+
+    impl<'de> DeserializeSeed<'de> for Rows<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> de::Visitor<'de> for Rows<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an array of rows")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Row(self.0))?.is_some() {}
+            Ok(())
+        }
+    }
+
+    /// `{"data": [rows]}`, with `"count": n` after when `count`.
+    struct Envelope<'e> {
+        entity: &'e Entity,
+        count: bool,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Envelope<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_map(self)
+        }
+    }
+
+    impl<'de> de::Visitor<'de> for Envelope<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list envelope")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            if map.next_key_seed(Key(Some("data")))? != Some(true) {
+                return Err(mismatch());
+            }
+            map.next_value_seed(Rows(self.entity))?;
+            if self.count {
+                if map.next_key_seed(Key(Some("count")))? != Some(true) {
+                    return Err(mismatch());
+                }
+                map.next_value::<u64>()?;
+            }
+            match map.next_key_seed(Key(None))? {
+                None => Ok(()),
+                Some(_) => Err(mismatch()),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1496,6 +1744,88 @@ mod tests {
             Some("/api/v2.0/projects?page=3&page_size=10")
         );
         assert_eq!(next_link(r#"<a>; rel="prev""#), None);
+    }
+
+    /// The `pet` entity (`id`, `name`) and a list operation with `rows`.
+    fn pet(rows: Option<&str>) -> (Entity, Operation) {
+        let text = r#"[manifest]
+format = 1
+version = 1
+
+[entities.pet]
+table = "pet"
+primary_key = ["id"]
+
+[entities.pet.fields]
+id = { type = "int64" }
+name = { type = "string" }
+"#;
+        let manifest = crate::manifest::load_str(std::path::Path::new("baas.toml"), text.into())
+            .unwrap()
+            .manifest;
+        let operation = Operation {
+            rows: rows.map(str::to_owned),
+            ..Operation::default()
+        };
+        (manifest.entities["pet"].clone(), operation)
+    }
+
+    #[test]
+    fn a_body_is_passed_through_only_when_it_already_is_baas_answer() {
+        let (entity, data) = pet(Some("data"));
+        // A row: exactly the fields, in order; whitespace and escapes kept.
+        assert!(verbatim::row(&entity, br#" {"id": 1, "name": "a\"b"} "#));
+        for other in [
+            &br#"{"name":"a","id":1}"#[..],
+            br#"{"id":1}"#,
+            br#"{"id":1,"name":"a","extra":true}"#,
+            br#"{"id":1,"name":"a"} x"#,
+            br#"[{"id":1,"name":"a"}]"#,
+            b"",
+        ] {
+            assert!(
+                !verbatim::row(&entity, other),
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+        // baas's envelope is the body itself; `count` exactly when asked.
+        let body = Bytes::from_static(br#"{"data":[{"id":1,"name":"a"}],"count":7}"#);
+        assert_eq!(
+            verbatim::list(&entity, &data, true, &body),
+            Some(body.clone())
+        );
+        assert_eq!(verbatim::list(&entity, &data, false, &body), None);
+        let bare = Bytes::from_static(br#"{"data":[{"id":1,"name":"a"},{"id":2,"name":"b"}]}"#);
+        assert_eq!(
+            verbatim::list(&entity, &data, false, &bare),
+            Some(bare.clone())
+        );
+        assert_eq!(verbatim::list(&entity, &data, true, &bare), None);
+        for other in [
+            &br#"{"data":[{"id":1}]}"#[..],
+            br#"{"count":1,"data":[]}"#,
+            br#"{"data":[],"next":null}"#,
+            br#"{"data":{}}"#,
+        ] {
+            let other = Bytes::from_static(other);
+            assert_eq!(
+                verbatim::list(&entity, &data, false, &other),
+                None,
+                "{other:?}"
+            );
+        }
+        // A bare array is put in the envelope; other row keys are parsed.
+        let (_, plain) = pet(None);
+        let array = Bytes::from_static(b" [{\"id\":1,\"name\":\"a\"}]\n");
+        assert_eq!(
+            verbatim::list(&entity, &plain, false, &array).as_deref(),
+            Some(&br#"{"data":[{"id":1,"name":"a"}]}"#[..])
+        );
+        assert_eq!(verbatim::list(&entity, &plain, true, &array), None);
+        let (_, items) = pet(Some("items"));
+        let wrapped = Bytes::from_static(br#"{"items":[{"id":1,"name":"a"}]}"#);
+        assert_eq!(verbatim::list(&entity, &items, false, &wrapped), None);
     }
 
     #[test]

@@ -34,6 +34,15 @@ pub struct ListResult {
     pub count: Option<u64>,
 }
 
+/// A read's answer as [`Store::list_verbatim`] and [`Store::get_verbatim`]
+/// give it: the upstream's own body, which already is the API's response
+/// byte for byte, or the rows as [`Store::list`] and [`Store::get`] read them.
+#[derive(Debug)]
+pub enum Verbatim<T> {
+    Body(axum::body::Bytes),
+    Parsed(T),
+}
+
 /// A reference violation on `entity`'s side of the constraint named
 /// `constraint` (or of `relation` when the store knows it), described by the
 /// manifest's relation where it can be found.
@@ -295,6 +304,36 @@ pub trait Store: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
         let _ = (manifest, entity, query);
         Box::pin(async { Ok(None) })
+    }
+
+    /// [`Store::list`] of a read the kernel has nothing to do to (no scope,
+    /// projection or expansion: `kernel::pass_through`): a store may answer
+    /// with the body it received when that is the response as it stands.
+    fn list_verbatim<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        query: &'a ListQuery,
+    ) -> BoxFuture<'a, Result<Verbatim<ListResult>, StoreError>> {
+        Box::pin(async move {
+            self.list(manifest, entity, query)
+                .await
+                .map(Verbatim::Parsed)
+        })
+    }
+
+    /// [`Store::get`] (unscoped) as [`Store::list_verbatim`] is to a list.
+    fn get_verbatim<'a>(
+        &'a self,
+        manifest: &'a Arc<Manifest>,
+        entity: &'a str,
+        key: &'a [Value],
+    ) -> BoxFuture<'a, Result<Verbatim<Option<Row>>, StoreError>> {
+        Box::pin(async move {
+            self.get(manifest, entity, key, None)
+                .await
+                .map(Verbatim::Parsed)
+        })
     }
 
     /// Opens one transaction for the writes of a bulk operation ([`Bulk`]);
