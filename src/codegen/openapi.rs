@@ -209,7 +209,7 @@ pub fn document(manifest: &Manifest) -> Value {
         secure(&mut document, &names, auth);
     }
     if let Some(tenancy) = &manifest.tenancy {
-        tenanted(&mut document, tenancy);
+        tenanted(&mut document, tenancy, |path| path.starts_with("/api/_"));
     }
     document
 }
@@ -227,7 +227,13 @@ pub fn info(manifest: &Manifest, description: &str) -> Value {
 /// `[tenancy]`: the tenant header as a parameter of every entity route
 /// (`components.parameters.Tenant`), and `x-baas-tenancy` saying every way
 /// a request may name its tenant (a token's claim wins; `/t/{tenant}/api`).
-fn tenanted(document: &mut Value, tenancy: &crate::manifest::Tenancy) {
+/// The paths `platform` says yes to are the platform's own, which no
+/// tenant scopes.
+pub(crate) fn tenanted(
+    document: &mut Value,
+    tenancy: &crate::manifest::Tenancy,
+    platform: impl Fn(&str) -> bool,
+) {
     let wire = tenancy.wire();
     if let Some(object) = document.as_object_mut() {
         object.insert("x-baas-tenancy".into(), wire.clone());
@@ -254,7 +260,7 @@ fn tenanted(document: &mut Value, tenancy: &crate::manifest::Tenancy) {
         return;
     };
     for (path, item) in paths.iter_mut() {
-        if path.starts_with("/api/_") {
+        if platform(path) {
             continue;
         }
         let Some(item) = item.as_object_mut() else {

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::codegen::jsonschema::{Shape, shape_schema};
 use crate::codegen::names::TypeNames;
-use crate::codegen::openapi::{encode_segment, info};
+use crate::codegen::openapi::{encode_segment, info, tenanted};
 use crate::manifest::{Entity, FieldType, Manifest};
 
 /// The media type PostgREST answers its root with.
@@ -104,6 +104,12 @@ pub fn document(manifest: &Manifest, prefix: &str) -> Value {
         });
         document["security"] =
             json!([{}, { "apikey": [] }, { "bearer": [] }, { "apikey": [], "bearer": [] }]);
+    }
+    if let Some(tenancy) = &manifest.tenancy {
+        // The root and `/rpc` answer the same for every tenant.
+        tenanted(&mut document, tenancy, |path| {
+            path == "/" || path.starts_with("/rpc/")
+        });
     }
     document
 }
@@ -572,5 +578,44 @@ mod tests {
                 },
             })
         );
+    }
+
+    #[test]
+    fn with_tenancy_each_table_takes_the_tenant_header_and_the_root_does_not() {
+        let manifest = crate::manifest::load_str(
+            std::path::Path::new("baas.toml"),
+            r#"
+[manifest]
+format = 1
+version = 1
+
+[tenancy]
+strategy = "file"
+resolve = ["header:X-Org"]
+
+[entities.book]
+primary_key = ["id"]
+[entities.book.fields]
+id = { type = "int64" }
+"#
+            .to_owned(),
+        )
+        .expect("manifest")
+        .manifest;
+        let document = document(&manifest, "/rest/v1");
+        assert_eq!(
+            document["components"]["parameters"]["Tenant"]["name"],
+            "x-org"
+        );
+        let tenant = json!({ "$ref": "#/components/parameters/Tenant" });
+        let takes = |path: &str| {
+            document["paths"][path]["parameters"]
+                .as_array()
+                .is_some_and(|list| list.contains(&tenant))
+        };
+        assert!(takes("/book"), "{}", document["paths"]["/book"]);
+        assert!(!takes("/"));
+        assert!(!takes("/rpc/{function}"));
+        assert_eq!(document["x-baas-tenancy"]["header"], "x-org");
     }
 }
