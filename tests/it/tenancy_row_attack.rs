@@ -117,11 +117,16 @@ fn create(server: &AsServer, tenant: &str, entity: &str, row: Value) {
     assert_eq!(status, 201, "{entity} in {tenant}: {body}");
 }
 
+/// Sets `author_id` of the row titled `title` in `table` straight in the
+/// database, past the API (which refuses a link to another tenant's row):
+/// rows written before that check, or by hand, may still point across.
+type Repoint<'a> = &'a dyn Fn(&str, &str, i64);
+
 /// Both tenants have a user `user-1` (the tokens' `sub`): acme's author 1
 /// and globex's author 2 are each owned by their tenant's `user-1`. acme's
 /// note 10 and secret 30 point at globex's author 2 (a key is only a
-/// number); globex's note 21 points at acme's author 1.
-fn assert_relations_stay_in_the_tenant(server: &AsServer) {
+/// number); globex's note 21 points at acme's author 1 (set by `repoint`).
+fn assert_relations_stay_in_the_tenant(server: &AsServer, repoint: Repoint) {
     create(
         server,
         "acme",
@@ -143,12 +148,16 @@ fn assert_relations_stay_in_the_tenant(server: &AsServer) {
         ("acme", "secret", 31, "acme own secret", 1),
         ("globex", "secret", 40, "globex own secret", 2),
     ] {
+        let own = if tenant == "acme" { 1 } else { 2 };
         create(
             server,
             tenant,
             entity,
-            json!({ "id": id, "title": title, "author_id": author }),
+            json!({ "id": id, "title": title, "author_id": own }),
         );
+        if author != own {
+            repoint(entity, title, author);
+        }
     }
     let acme = As::User(Some("acme"), None);
 
@@ -254,9 +263,159 @@ fn assert_relations_stay_in_the_tenant(server: &AsServer) {
     assert_eq!(titles(&list), ["globex own secret"], "{list}");
 }
 
+/// The problem a write answers, with its status.
+/// (`request_id`, which differs on every request, left out).
+fn answer(server: &AsServer, method: &str, path: &str, row: Value) -> (u16, Value) {
+    let (status, mut body) = send(server, method, path, As::Service("acme"), Some(row));
+    if let Some(problem) = body.as_object_mut() {
+        problem.remove("request_id");
+    }
+    (status, body)
+}
+
+/// After [`assert_relations_stay_in_the_tenant`]: acme may not link a row
+/// to globex's author 2, by create, PATCH or bulk insert. Each is answered
+/// exactly as a key naming no row (so acme learns nothing of globex's
+/// keys), writes nothing, and leaves globex's rows as they were; links to
+/// acme's own author still work.
+fn assert_links_stay_in_the_tenant(server: &AsServer) {
+    let globex = |path: &str| send(server, "GET", path, As::Service("globex"), None);
+    let (_, globex_before) = globex("/api/note?order=id");
+    let (_, author_before) = globex("/api/author/2");
+
+    // Create: another tenant's key reads as no key.
+    let missing = answer(
+        server,
+        "POST",
+        "/api/note",
+        json!({ "id": 50, "title": "t", "author_id": 999 }),
+    );
+    assert!(
+        (400..500).contains(&missing.0),
+        "a missing author: {missing:?}"
+    );
+    let foreign = answer(
+        server,
+        "POST",
+        "/api/note",
+        json!({ "id": 50, "title": "t", "author_id": 2 }),
+    );
+    assert_eq!(foreign, missing, "globex's author answers as a missing one");
+    // A user of acme, not only the service key.
+    let (status, problem) = send(
+        server,
+        "POST",
+        "/api/note",
+        As::User(Some("acme"), None),
+        Some(json!({ "id": 50, "title": "t", "author_id": 2 })),
+    );
+    assert_eq!(status, missing.0, "{problem}");
+    let (status, _) = send(server, "GET", "/api/note/50", As::Service("acme"), None);
+    assert_eq!(status, 404, "nothing written");
+
+    // Bulk insert (`/rest/v1`): one row linking across refuses them all,
+    // as one naming no row does.
+    let bulk = |author: i64| {
+        answer(
+            server,
+            "POST",
+            "/rest/v1/note",
+            json!([
+                { "id": 60, "title": "bulk own", "author_id": 1 },
+                { "id": 61, "title": "bulk other", "author_id": author }
+            ]),
+        )
+    };
+    let missing = bulk(999);
+    assert!(
+        (400..500).contains(&missing.0),
+        "a missing author: {missing:?}"
+    );
+    assert_eq!(bulk(2), missing, "globex's author answers as a missing one");
+    for id in [60, 61] {
+        let (status, _) = send(
+            server,
+            "GET",
+            &format!("/api/note/{id}"),
+            As::Service("acme"),
+            None,
+        );
+        assert_eq!(status, 404, "bulk row {id} not written");
+    }
+
+    // PATCH: note 11 (acme's, on author 1) may not move to globex's author.
+    let missing = answer(server, "PATCH", "/api/note/11", json!({ "author_id": 999 }));
+    assert!(
+        (400..500).contains(&missing.0),
+        "a missing author: {missing:?}"
+    );
+    let foreign = answer(server, "PATCH", "/api/note/11", json!({ "author_id": 2 }));
+    assert_eq!(foreign, missing, "globex's author answers as a missing one");
+    let (status, row) = send(server, "GET", "/api/note/11", As::Service("acme"), None);
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row["author_id"], 1, "unchanged: {row}");
+
+    // Own-tenant links and null still work.
+    let (status, row) = answer(
+        server,
+        "POST",
+        "/api/note",
+        json!({ "id": 50, "title": "own", "author_id": 1 }),
+    );
+    assert_eq!(status, 201, "{row}");
+    let (status, row) = answer(
+        server,
+        "PATCH",
+        "/api/note/11",
+        json!({ "author_id": null }),
+    );
+    assert_eq!(status, 200, "{row}");
+    let (status, row) = answer(
+        server,
+        "PATCH",
+        "/api/note/11",
+        json!({ "author_id": 1, "title": "acme own" }),
+    );
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row["author_id"], 1, "{row}");
+    // A row already pointing across (written past the API) may still be
+    // edited where its link is left alone.
+    let (status, row) = answer(
+        server,
+        "PATCH",
+        "/api/note/10",
+        json!({ "title": "acme pointing" }),
+    );
+    assert_eq!(status, 200, "{row}");
+
+    // globex's rows are as they were.
+    assert_eq!(globex("/api/note?order=id").1, globex_before);
+    assert_eq!(globex("/api/author/2").1, author_before);
+}
+
 #[test]
 fn row_relation_paths_stay_in_the_tenant_on_sqlite() {
-    assert_relations_stay_in_the_tenant(&serve("", None));
+    let server = serve("", None);
+    let file = server.0.dir.path().join(".baas/dev.sqlite3");
+    let repoint = |table: &str, title: &str, author: i64| {
+        let db = rusqlite::Connection::open(&file).unwrap();
+        let sql = format!("UPDATE {table} SET author_id = ?1 WHERE title = ?2");
+        assert_eq!(
+            db.execute(&sql, rusqlite::params![author, title]).unwrap(),
+            1
+        );
+    };
+    assert_relations_stay_in_the_tenant(&server, &repoint);
+    assert_links_stay_in_the_tenant(&server);
+}
+
+/// `UPDATE ... SET author_id` by a SQL client of the server database.
+fn sql_repoint(run: &dyn Fn(&str) -> String) -> impl Fn(&str, &str, i64) + '_ {
+    move |table, title, author| {
+        run(&format!(
+            "UPDATE {table} SET author_id = {author} WHERE title = '{title}'"
+        ));
+    }
 }
 
 #[test]
@@ -265,7 +424,9 @@ fn row_relation_paths_stay_in_the_tenant_on_postgres() {
         return;
     };
     let server = serve(crate::tenancy::PG_SOURCE, Some(&db.url()));
-    assert_relations_stay_in_the_tenant(&server);
+    let run = |sql: &str| db.query(sql);
+    assert_relations_stay_in_the_tenant(&server, &sql_repoint(&run));
+    assert_links_stay_in_the_tenant(&server);
 }
 
 #[test]
@@ -277,7 +438,9 @@ fn row_relation_paths_stay_in_the_tenant_on_mariadb() {
         "\n[source]\nengine = \"mysql\"\nurl = \"${TENANTS_DB}\"\n",
         Some(&db.url()),
     );
-    assert_relations_stay_in_the_tenant(&server);
+    let run = |sql: &str| db.query(sql);
+    assert_relations_stay_in_the_tenant(&server, &sql_repoint(&run));
+    assert_links_stay_in_the_tenant(&server);
 }
 
 #[test]
@@ -289,5 +452,22 @@ fn row_relation_paths_stay_in_the_tenant_on_the_mongo_wire_server() {
         "\n[source]\nengine = \"mongodb\"\nurl = \"${TENANTS_DB}\"\n",
         Some(db.url()),
     );
-    assert_relations_stay_in_the_tenant(&server);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let repoint = |table: &str, title: &str, author: i64| {
+        runtime.block_on(async {
+            let updated = db
+                .connect()
+                .await
+                .collection::<mongodb::bson::Document>(table)
+                .update_one(
+                    mongodb::bson::doc! { "title": title },
+                    mongodb::bson::doc! { "$set": { "author_id": author } },
+                )
+                .await
+                .unwrap();
+            assert_eq!(updated.modified_count, 1);
+        });
+    };
+    assert_relations_stay_in_the_tenant(&server, &repoint);
+    assert_links_stay_in_the_tenant(&server);
 }

@@ -83,7 +83,7 @@ impl Kernel {
     /// none behind on every engine, MongoDB included. Skipped when
     /// before-hooks may still change the bodies (each row is then judged
     /// as it is written).
-    pub fn check_creates(
+    pub async fn check_creates(
         &self,
         schema: &Schema,
         operations: &[Operation],
@@ -94,11 +94,22 @@ impl Kernel {
         {
             return Ok(());
         }
+        let store = match operations.first() {
+            Some(first) if super::tenant::is_row(schema) => {
+                Some(self.stores.resolve(first.tenant.as_deref()).await?)
+            }
+            _ => None,
+        };
         for operation in operations {
             if let Decision::Deny { reason } = self.policy.decide(schema, operation) {
                 return Err(KernelError::Denied(reason));
             }
-            validate(schema, operation, None)?;
+            let values = validate(schema, operation, None)?;
+            // Under `strategy = "row"`: a key naming no row of the tenant
+            // refuses the whole insert before anything is written.
+            if let Some(store) = &store {
+                super::tenant::links(schema, &**store, operation, &values, None).await?;
+            }
         }
         Ok(())
     }

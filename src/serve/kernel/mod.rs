@@ -299,6 +299,7 @@ impl Kernel {
         self.before_hooks(schema, &mut operation, None, &mut scope)
             .await?;
         let values = validate(schema, &operation, None)?;
+        tenant::links(schema, store, &operation, &values, None).await?;
         let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Create)
             .in_tenant(operation.tenant.as_deref());
         let row = store
@@ -335,6 +336,7 @@ impl Kernel {
         if values.is_empty() {
             return Ok(Outcome::Row(stored));
         }
+        tenant::links(schema, store, &operation, &values, Some(&stored)).await?;
         // The row as updated must pass the update rule too, as PostgreSQL's
         // `WITH CHECK` (after the hooks: they may have changed the body).
         let check = tenant::within(

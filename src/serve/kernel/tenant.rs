@@ -13,7 +13,10 @@
 //!   embedding's filter) is an EXISTS over a table every tenant shares: it
 //!   matches related rows of the operation's tenant only ([`within`]), so
 //!   a row pointing at another tenant's row points at nothing, as an
-//!   `expand` of it reads.
+//!   `expand` of it reads;
+//! - a create or update whose foreign key names a row that is not of the
+//!   operation's tenant is answered as a key naming no row ([`links`]), so
+//!   another tenant's keys are never revealed nor linked to.
 //!
 //! Realtime events carry the operation's tenant and reach that tenant's
 //! subscribers only (`serve::http::realtime`).
@@ -21,7 +24,8 @@
 use serde_json::Value as Json;
 
 use super::{Action, KernelError, Operation, Schema};
-use crate::query::{Filter, Op, QueryError};
+use crate::query::{Filter, ListQuery, Op, QueryError, Value};
+use crate::serve::store::{Row, Store, Values};
 
 /// Stamps and checks the body of `operation` and returns the scope that
 /// keeps it in its tenant's rows; `None` without `strategy = "row"`.
@@ -81,6 +85,90 @@ pub(super) fn confine(
         op: Op::Eq,
         value: super::expand::typed(entity, column, &Json::String(tenant)),
     }))
+}
+
+/// Whether the deployment keeps its tenants apart by rows.
+pub(super) fn is_row(schema: &Schema) -> bool {
+    schema
+        .manifest
+        .tenancy
+        .as_ref()
+        .is_some_and(|tenancy| tenancy.row_column().is_some())
+}
+
+/// Under `strategy = "row"`, every relation of the row being written whose
+/// target entity has the tenant column must name a row of the operation's
+/// tenant (or be null): one bound lookup per relation the write sets
+/// (`stored` is the row before an update; a relation an update leaves alone
+/// is not looked at). A key of another tenant's row is answered exactly as
+/// a key naming no row (the reference problem), so whether it exists
+/// elsewhere is not revealed, on every engine.
+pub(super) async fn links(
+    schema: &Schema,
+    store: &dyn Store,
+    operation: &Operation,
+    values: &Values,
+    stored: Option<&Row>,
+) -> Result<(), KernelError> {
+    let (Some(column), Some(tenant)) = (
+        schema
+            .manifest
+            .tenancy
+            .as_ref()
+            .and_then(|tenancy| tenancy.row_column()),
+        operation.tenant.as_deref(),
+    ) else {
+        return Ok(());
+    };
+    let entity = schema.entity(&operation.entity)?;
+    for relation in &entity.relations {
+        if stored.is_some() && !relation.fields.iter().any(|f| values.contains_key(f)) {
+            continue;
+        }
+        let Some(target) = schema.manifest.entities.get(&relation.references.entity) else {
+            continue;
+        };
+        if !target.fields.contains_key(column) {
+            continue;
+        }
+        let mut parts = Vec::with_capacity(relation.fields.len() + 1);
+        for (from, to) in relation.fields.iter().zip(&relation.references.fields) {
+            let value = match values.get(from) {
+                Some(value) => value.clone(),
+                None => stored
+                    .and_then(|row| row.get(from))
+                    .map_or(Value::Null, |json| super::expand::typed(entity, from, json)),
+            };
+            if matches!(value, Value::Null) {
+                break;
+            }
+            parts.push(Filter::Compare {
+                field: to.clone(),
+                op: Op::Eq,
+                value,
+            });
+        }
+        // A null in the key links to nothing: nothing to look up.
+        if parts.len() < relation.fields.len() {
+            continue;
+        }
+        parts.push(Filter::Compare {
+            field: column.to_owned(),
+            op: Op::Eq,
+            value: super::expand::typed(target, column, &Json::String(tenant.to_owned())),
+        });
+        let found = store
+            .list(
+                &schema.manifest,
+                &relation.references.entity,
+                &ListQuery::matching(Filter::And(parts), 1),
+            )
+            .await?;
+        if found.rows.is_empty() {
+            return Err(crate::serve::store::reference(entity, relation.name.as_deref()).into());
+        }
+    }
+    Ok(())
 }
 
 /// `filter` with every relation path ([`Filter::Exists`], at any depth)

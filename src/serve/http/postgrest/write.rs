@@ -226,6 +226,7 @@ pub async fn insert(
         if prefer.merge.is_none() {
             app.kernel
                 .check_creates(&state.schema, &operations)
+                .await
                 .map_err(fail)?;
         }
         // All the rows in one transaction where the engine has them.
