@@ -100,16 +100,22 @@ impl Kernel {
             }
             _ => None,
         };
+        let mut rows = Vec::with_capacity(operations.len());
         for operation in operations {
-            if let Decision::Deny { reason } = self.policy.decide(schema, operation) {
+            // Judged as it will be written: under `strategy = "row"` with
+            // the tenant column stamped (or refused when it names another).
+            let mut operation = operation.clone();
+            super::tenant::confine(schema, &mut operation)?;
+            if let Decision::Deny { reason } = self.policy.decide(schema, &operation) {
                 return Err(KernelError::Denied(reason));
             }
-            let values = validate(schema, operation, None)?;
-            // Under `strategy = "row"`: a key naming no row of the tenant
-            // refuses the whole insert before anything is written.
-            if let Some(store) = &store {
-                super::tenant::links(schema, &**store, operation, &values, None).await?;
-            }
+            rows.push(validate(schema, &operation, None)?);
+        }
+        // Under `strategy = "row"`: a key naming no row of the tenant
+        // refuses the whole insert before anything is written.
+        if let (Some(store), Some(first)) = (&store, operations.first()) {
+            let rows: Vec<&_> = rows.iter().collect();
+            super::tenant::links_of(schema, &**store, first, &rows, None).await?;
         }
         Ok(())
     }

@@ -98,16 +98,28 @@ pub(super) fn is_row(schema: &Schema) -> bool {
 
 /// Under `strategy = "row"`, every relation of the row being written whose
 /// target entity has the tenant column must name a row of the operation's
-/// tenant (or be null): one bound lookup per relation the write sets
-/// (`stored` is the row before an update; a relation an update leaves alone
-/// is not looked at). A key of another tenant's row is answered exactly as
-/// a key naming no row (the reference problem), so whether it exists
-/// elsewhere is not revealed, on every engine.
+/// tenant (or be null); `stored` is the row before an update (a relation
+/// an update leaves alone is not looked at). A key of another tenant's row
+/// is answered exactly as a key naming no row (the reference problem), so
+/// whether it exists elsewhere is not revealed, on every engine.
 pub(super) async fn links(
     schema: &Schema,
     store: &dyn Store,
     operation: &Operation,
     values: &Values,
+    stored: Option<&Row>,
+) -> Result<(), KernelError> {
+    links_of(schema, store, operation, &[values], stored).await
+}
+
+/// [`links`] for the rows of a bulk insert into `operation`'s entity: one
+/// bound `in` lookup per single-field relation for all of them (composite
+/// keys one lookup per row).
+pub(super) async fn links_of(
+    schema: &Schema,
+    store: &dyn Store,
+    operation: &Operation,
+    rows: &[&Values],
     stored: Option<&Row>,
 ) -> Result<(), KernelError> {
     let (Some(column), Some(tenant)) = (
@@ -122,50 +134,93 @@ pub(super) async fn links(
     };
     let entity = schema.entity(&operation.entity)?;
     for relation in &entity.relations {
-        if stored.is_some() && !relation.fields.iter().any(|f| values.contains_key(f)) {
-            continue;
-        }
         let Some(target) = schema.manifest.entities.get(&relation.references.entity) else {
             continue;
         };
         if !target.fields.contains_key(column) {
             continue;
         }
-        let mut parts = Vec::with_capacity(relation.fields.len() + 1);
-        for (from, to) in relation.fields.iter().zip(&relation.references.fields) {
-            let value = match values.get(from) {
-                Some(value) => value.clone(),
-                None => stored
-                    .and_then(|row| row.get(from))
-                    .map_or(Value::Null, |json| super::expand::typed(entity, from, json)),
-            };
-            if matches!(value, Value::Null) {
-                break;
-            }
-            parts.push(Filter::Compare {
-                field: to.clone(),
-                op: Op::Eq,
-                value,
-            });
-        }
-        // A null in the key links to nothing: nothing to look up.
-        if parts.len() < relation.fields.len() {
-            continue;
-        }
-        parts.push(Filter::Compare {
+        let mine = Filter::Compare {
             field: column.to_owned(),
             op: Op::Eq,
             value: super::expand::typed(target, column, &Json::String(tenant.to_owned())),
-        });
-        let found = store
-            .list(
-                &schema.manifest,
-                &relation.references.entity,
-                &ListQuery::matching(Filter::And(parts), 1),
-            )
-            .await?;
-        if found.rows.is_empty() {
-            return Err(crate::serve::store::reference(entity, relation.name.as_deref()).into());
+        };
+        // The key each row names, where it names one (no null in it).
+        let mut keys: Vec<Vec<Value>> = Vec::new();
+        for values in rows {
+            if stored.is_some() && !relation.fields.iter().any(|f| values.contains_key(f)) {
+                continue;
+            }
+            let key: Vec<Value> = relation
+                .fields
+                .iter()
+                .map(|from| match values.get(from) {
+                    Some(value) => value.clone(),
+                    None => stored
+                        .and_then(|row| row.get(from))
+                        .map_or(Value::Null, |json| super::expand::typed(entity, from, json)),
+                })
+                .collect();
+            if !key.iter().any(|value| matches!(value, Value::Null)) && !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        let missing = || -> KernelError {
+            crate::serve::store::reference(entity, relation.name.as_deref()).into()
+        };
+        // One `in` lookup per chunk of a single-field key: the target
+        // fields are unique, so all are there when as many rows come back.
+        // Short of that (or a composite key), each key is looked up alone,
+        // the database comparing as it does (`ABC` and `abc` for a uuid).
+        let mut alone = Vec::new();
+        match relation.references.fields.as_slice() {
+            [to] if keys.len() > 1 => {
+                for chunk in keys.chunks(crate::query::MAX_LIMIT as usize) {
+                    let filter = Filter::And(vec![
+                        Filter::Compare {
+                            field: to.clone(),
+                            op: Op::In,
+                            value: Value::List(chunk.iter().flatten().cloned().collect()),
+                        },
+                        mine.clone(),
+                    ]);
+                    let found = store
+                        .list(
+                            &schema.manifest,
+                            &relation.references.entity,
+                            &ListQuery::matching(filter, chunk.len() as u64),
+                        )
+                        .await?;
+                    if found.rows.len() < chunk.len() {
+                        alone.extend_from_slice(chunk);
+                    }
+                }
+            }
+            _ => alone = keys,
+        }
+        for key in alone {
+            let mut parts: Vec<Filter> = relation
+                .references
+                .fields
+                .iter()
+                .zip(key)
+                .map(|(to, value)| Filter::Compare {
+                    field: to.clone(),
+                    op: Op::Eq,
+                    value,
+                })
+                .collect();
+            parts.push(mine.clone());
+            let found = store
+                .list(
+                    &schema.manifest,
+                    &relation.references.entity,
+                    &ListQuery::matching(Filter::And(parts), 1),
+                )
+                .await?;
+            if found.rows.is_empty() {
+                return Err(missing());
+            }
         }
     }
     Ok(())
