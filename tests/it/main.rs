@@ -18,6 +18,7 @@ mod import_prisma;
 mod import_sql;
 mod kernel;
 mod layout;
+mod loose_ends;
 mod manifest;
 mod migrate;
 mod migrate_render;

@@ -16,7 +16,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::Shared;
-use super::ctx::{Ctx, REQUEST_ID};
+use super::ctx::Ctx;
 use super::problem::Problem;
 use super::routes::Caller;
 use crate::serve::policy::Principal;
@@ -66,7 +66,7 @@ pub async fn identify(
 
 /// 401 (or 503 when the keys cannot be had) with the RFC 6750 challenge.
 fn refuse(request: &Request, failure: &AuthFailure) -> Response {
-    let ctx = Ctx::new(request.uri(), request.headers().get(REQUEST_ID));
+    let ctx = Ctx::of(request);
     let (status, kind, title) = if failure.unavailable {
         (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -4,7 +4,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, Uri};
+use axum::http::{Extensions, HeaderName, HeaderValue, Request, Uri};
 
 use crate::query;
 
@@ -45,27 +45,40 @@ impl Ctx {
             tenant: None,
         }
     }
+
+    /// The context of `request`, as its handler would see it: the path the
+    /// client asked for ([`RequestPath`]) and the tenant, when known. Every
+    /// middleware answering with a problem builds its context here.
+    pub fn of<B>(request: &Request<B>) -> Self {
+        Self::new(request.uri(), request.headers().get(REQUEST_ID)).within(request.extensions())
+    }
+
+    /// This context with what the layers before the routes learnt of the
+    /// request: the path asked for and the tenant.
+    pub fn within(mut self, extensions: &Extensions) -> Self {
+        if let Some(RequestPath(path)) = extensions.get::<RequestPath>() {
+            self.instance.clone_from(path);
+        }
+        if let Some(RequestTenant(tenant)) = extensions.get::<RequestTenant>() {
+            self.tenant = Some(tenant.clone());
+        }
+        self
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let mut ctx = Self::new(&parts.uri, parts.headers.get(REQUEST_ID));
-        if let Some(RequestPath(path)) = parts.extensions.get::<RequestPath>() {
-            ctx.instance.clone_from(path);
-        }
-        ctx.tenant = parts
-            .extensions
-            .get::<RequestTenant>()
-            .map(|tenant| tenant.0.clone());
-        Ok(ctx)
+        Ok(Self::new(&parts.uri, parts.headers.get(REQUEST_ID)).within(&parts.extensions))
     }
 }
 
 /// The path the client asked for, when the routes answering it see
-/// another (`/api/_system/tenants` is served as `/api/tenants`): a
-/// problem's `instance` names the client's.
+/// another (`/t/acme/api/note` is routed as `/api/note`,
+/// `/api/_system/tenants` is served as `/api/tenants`): a problem's
+/// `instance` names the client's. Set by the first layer that rewrites the
+/// path; a later rewrite keeps it.
 #[derive(Debug, Clone)]
 pub struct RequestPath(pub String);
 

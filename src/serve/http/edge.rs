@@ -35,7 +35,7 @@ use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::ctx::{Ctx, REQUEST_ID};
+use super::ctx::Ctx;
 use super::problem::Problem;
 use super::routes::Caller;
 use crate::manifest::Manifest;
@@ -315,7 +315,7 @@ pub async fn limit_address(
             )
         });
     if let Some(address) = address {
-        let ctx = || Ctx::new(request.uri(), request.headers().get(REQUEST_ID));
+        let ctx = || Ctx::of(&request);
         if let Some(limiter) = &limits.per_ip
             && request.uri().path() != "/api/_health"
             && let Err(wait) = limits.check(limiter, &address)
@@ -341,7 +341,7 @@ pub async fn limit_user(request: Request, next: Next) -> Response {
         && let Principal::User { id: Some(id), .. } = &**principal
         && let Err(wait) = limits.check(limiter, id)
     {
-        let ctx = Ctx::new(request.uri(), request.headers().get(REQUEST_ID));
+        let ctx = Ctx::of(&request);
         return too_many(&ctx, wait, "this user sent too many requests");
     }
     next.run(request).await

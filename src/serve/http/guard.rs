@@ -23,6 +23,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use super::ctx::RequestPath;
 use super::problem::Problem;
 use super::request::{Ctx, REQUEST_ID};
 use crate::manifest::Manifest;
@@ -158,7 +159,7 @@ pub async fn guard(
     next: Next,
 ) -> Response {
     // The problem context is built only for a refusal (a hot path).
-    let ctx = || Ctx::new(request.uri(), request.headers().get(REQUEST_ID));
+    let ctx = || Ctx::of(&request);
     let headers = request.headers();
     if let Some(host) = headers.get(header::HOST) {
         let host = host.to_str().unwrap_or_default();
@@ -219,10 +220,14 @@ pub async fn guard(
     // Cheap copies (shared bytes), for the problem of a request that times out.
     let uri = request.uri().clone();
     let id = request.headers().get(REQUEST_ID).cloned();
+    let asked = request.extensions().get::<RequestPath>().cloned();
     match tokio::time::timeout(options.request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            let ctx = Ctx::new(&uri, id.as_ref());
+            let mut ctx = Ctx::new(&uri, id.as_ref());
+            if let Some(RequestPath(path)) = asked {
+                ctx.instance = path;
+            }
             tracing::warn!(
                 target: "baas::serve",
                 request_id = ctx.request_id,

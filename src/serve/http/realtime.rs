@@ -488,7 +488,7 @@ pub async fn ws_credentials(
     let token = match (from_protocol, from_query) {
         (None, None) => return next.run(request).await,
         (Some(_), Some(_)) => {
-            let ctx = Ctx::new(request.uri(), None);
+            let ctx = Ctx::of(&request);
             return bad(
                 WS_TOKEN_PARAM,
                 "send the token once: as the subprotocol `baas.bearer.<token>` or as `access_token`, not both",
@@ -498,7 +498,7 @@ pub async fn ws_credentials(
         (Some(token), None) | (None, Some(token)) => token,
     };
     if in_query && set_query(&mut request, &kept).is_err() {
-        let ctx = Ctx::new(request.uri(), None);
+        let ctx = Ctx::of(&request);
         return bad(WS_TOKEN_PARAM, "the query string cannot be read").respond(&ctx);
     }
     let headers = request.headers_mut();

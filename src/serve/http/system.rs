@@ -28,7 +28,7 @@ use serde_json::Value as Json;
 use tower::ServiceExt as _;
 
 use super::Shared;
-use super::ctx::{Ctx, REQUEST_ID, RequestPath};
+use super::ctx::{Ctx, RequestPath};
 use super::problem::{BODY_LIMIT, Problem};
 use super::request::json_body;
 use super::routes::{self, Caller};
@@ -141,7 +141,7 @@ pub async fn serve(
     caller: Caller,
     request: Request,
 ) -> Response {
-    let ctx = Ctx::new(request.uri(), request.headers().get(REQUEST_ID));
+    let ctx = Ctx::of(&request);
     match forward(&app, &cache, &caller, request).await {
         Ok(response) => response,
         Err(problem) => problem.respond(&ctx),
@@ -204,9 +204,11 @@ async fn forward(
     } else {
         body
     };
-    parts
-        .extensions
-        .insert(RequestPath(parts.uri.path().to_owned()));
+    if parts.extensions.get::<RequestPath>().is_none() {
+        parts
+            .extensions
+            .insert(RequestPath(parts.uri.path().to_owned()));
+    }
     let path_and_query = match parts.uri.query() {
         Some(query) => format!("/api{rest}?{query}"),
         None => format!("/api{rest}"),

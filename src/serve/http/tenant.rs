@@ -17,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::Shared;
-use super::ctx::{Ctx, REQUEST_ID, RequestTenant};
+use super::ctx::{Ctx, RequestPath, RequestTenant};
 use super::problem::Problem;
 use super::routes::Caller;
 use crate::manifest::TenantSource;
@@ -43,6 +43,7 @@ pub async fn strip_path_prefix(mut request: Request) -> Request {
         return request;
     }
     let tenant = tenant.to_owned();
+    let asked = RequestPath(path.to_owned());
     let mut new_path = format!("/{tail}");
     if let Some(query) = request.uri().query() {
         new_path.push('?');
@@ -54,6 +55,7 @@ pub async fn strip_path_prefix(mut request: Request) -> Request {
         if let Ok(uri) = axum::http::Uri::from_parts(parts) {
             *request.uri_mut() = uri;
             request.extensions_mut().insert(PathTenant(tenant));
+            request.extensions_mut().insert(asked);
         }
     }
     request
@@ -262,8 +264,7 @@ fn subdomain(host: &str) -> Option<String> {
 }
 
 fn refuse(request: &Request, problem: Problem) -> Response {
-    let ctx = Ctx::new(request.uri(), request.headers().get(REQUEST_ID));
-    problem.respond(&ctx)
+    problem.respond(&Ctx::of(request))
 }
 
 #[cfg(test)]
