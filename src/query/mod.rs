@@ -399,7 +399,7 @@ mod value;
 
 pub use parse::{
     MAX_EXPAND_DEPTH, parse_filter_json, parse_key, parse_query_body, parse_query_string,
-    percent_decode,
+    percent_decode, split_top,
 };
 pub use validate::{FieldError, WriteMode, validate_body};
 pub use value::{check_enum, value_from_json, value_from_text};

@@ -1305,7 +1305,10 @@ fn modified(
     })
 }
 
-fn split_top<'t>(text: &'t str, at: &str) -> Result<Vec<&'t str>, QueryError> {
+/// The items of a comma-separated list in shorthand (`a.eq.1,or(b.eq.2,c.eq.3)`),
+/// commas inside parentheses, braces and quotes kept; at most
+/// [`MAX_NESTING`] levels of parentheses.
+pub fn split_top<'t>(text: &'t str, at: &str) -> Result<Vec<&'t str>, QueryError> {
     let mut items = Vec::new();
     let mut depth = 0usize;
     // A `{a,b}` list (of `cs` or an `(any)` modifier) is one item.

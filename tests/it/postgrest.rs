@@ -1656,3 +1656,119 @@ async fn operators_inside_groups_on_postgres() {
     };
     operators_inside_groups(&example_on_postgres(&database).await).await;
 }
+
+/// Logic trees and embedded resources, as PostgREST reads them: a tree
+/// groups the columns of one level (`book.or=(...)` is the embedded
+/// resource's own), an embedded resource takes part in its parent's tree
+/// only by a null test (`or=(author.not.is.null,...)`, also as a plain
+/// parameter `book=not.is.null`), and a column of an embedded resource in
+/// the parent's tree is PostgREST's parse error, on `router` (any engine).
+pub async fn logic_trees_and_embedded_resources(router: &Router) {
+    let cases: &[(&str, &str, &[i64])] = &[
+        // The embedded resource's own tree filters its rows only.
+        (
+            "author",
+            "select=id,book(id)&book.or=(genre.eq.poetry,pages.gt.300)",
+            &[1, 2, 3],
+        ),
+        // A null test in the parent's tree: the author's filter decides.
+        (
+            "book",
+            "select=id,author(name)&author.name=eq.Italo%20Calvino&or=(author.not.is.null,id.eq.5)",
+            &[3, 4, 5],
+        ),
+        (
+            "book",
+            "select=id,author(name)&author.name=eq.Italo%20Calvino&or=(and(author.not.is.null,id.gt.3),id.eq.1)",
+            &[1, 4],
+        ),
+        (
+            "book",
+            "select=id,author(name)&author.name=eq.Italo%20Calvino&and=(author.is.null,id.lt.3)",
+            &[1, 2],
+        ),
+        // A null test as a parameter, to many.
+        (
+            "author",
+            "select=id,book(id)&book.genre=eq.poetry&book=not.is.null",
+            &[3],
+        ),
+        (
+            "author",
+            "select=id,book(id)&book.genre=eq.poetry&book=is.null",
+            &[1, 2],
+        ),
+    ];
+    for (table, query, expected) in cases {
+        let answer = get(router, &format!("/rest/v1/{table}?{query}&order=id"), &[]).await;
+        assert_eq!(answer.status, 200, "{query}: {}", answer.body);
+        assert_eq!(ids(&answer), *expected, "{query}");
+    }
+    let embedded = get(
+        router,
+        "/rest/v1/author?select=id,book(id)&book.or=(genre.eq.poetry,pages.gt.300)&order=id",
+        &[],
+    )
+    .await;
+    assert_eq!(embedded.body[0]["book"], json!([{ "id": 2 }]));
+    assert_eq!(embedded.body[1]["book"], json!([]));
+    let tested = get(
+        router,
+        "/rest/v1/book?select=id,author(name)&author.name=eq.Italo%20Calvino&or=(author.not.is.null,id.eq.5)&order=id",
+        &[],
+    )
+    .await;
+    assert_eq!(tested.body[0]["author"]["name"], "Italo Calvino");
+    assert_eq!(tested.body[2]["author"], Value::Null);
+
+    // A column of the embedded resource in the parent's tree.
+    let refused = get(
+        router,
+        "/rest/v1/book?select=id,author(name)&or=(author.name.eq.x,id.eq.5)",
+        &[],
+    )
+    .await;
+    pg_error(&refused, 400, "PGRST100");
+    assert_eq!(
+        refused.body["message"],
+        "\"failed to parse logic tree ((author.name.eq.x,id.eq.5))\" (line 1, column 11)"
+    );
+    assert_eq!(
+        refused.body["details"],
+        "unexpected \"n\" expecting \"not\" or operator (eq, gt, ...)"
+    );
+    let nested = get(
+        router,
+        "/rest/v1/book?select=id,author(name)&and=(id.gt.1,or(id.eq.5,author.name.eq.x))",
+        &[],
+    )
+    .await;
+    pg_error(&nested, 400, "PGRST100");
+    assert!(
+        nested.body["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(line 1, column 31)"),
+        "{}",
+        nested.body
+    );
+    // Not embedded: `author` is no column (as before).
+    let plain = get(router, "/rest/v1/book?or=(author.not.is.null,id.eq.5)", &[]).await;
+    pg_error(&plain, 400, "42703");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logic_trees_and_embedded_resources_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    logic_trees_and_embedded_resources(&example(dir.path())).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logic_trees_and_embedded_resources_on_postgres() {
+    let Some(database) =
+        crate::support::postgres::TempDatabase::create_async("pg_pgrst_trees").await
+    else {
+        return;
+    };
+    logic_trees_and_embedded_resources(&example_on_postgres(&database).await).await;
+}

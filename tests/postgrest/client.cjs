@@ -160,6 +160,31 @@ async function reads() {
     ok(a);
     assert.deepEqual(a.data, [{ id: 3, book: [{ id: 5 }] }]);
   });
+  await call('or on an embedded resource', rest
+    .from('author')
+    .select('id, book(id)')
+    .or('genre.eq.poetry,pages.gt.300', { referencedTable: 'book' })
+    .order('id'), (a) => {
+    ok(a);
+    assert.deepEqual(a.data, [{ id: 1, book: [{ id: 2 }] }, { id: 2, book: [] }, { id: 3, book: [{ id: 5 }] }]);
+  });
+  await call('or with an embedded null test', rest
+    .from('book')
+    .select('id, author(name)')
+    .eq('author.name', 'Italo Calvino')
+    .or('author.not.is.null,id.eq.5')
+    .order('id'), (a) => {
+    ok(a);
+    assert.deepEqual(ids(a.data), [3, 4, 5]);
+    assert.equal(a.data[2].author, null);
+  });
+  await call('or naming an embedded column', rest
+    .from('book')
+    .select('id, author(name)')
+    .or('author.name.eq.x,id.eq.5'), (a) => {
+    isError(a, 400, 'PGRST100');
+    assert.match(a.error.message, /^"failed to parse logic tree \(\(author\.name\.eq\.x,id\.eq\.5\)\)"/);
+  });
   await call('single', rest.from('book').select('id, title').eq('id', 1).single(), (a) => {
     ok(a);
     assert.deepEqual(a.data, { id: 1, title: 'A Wizard of Earthsea' });

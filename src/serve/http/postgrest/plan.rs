@@ -237,6 +237,100 @@ fn link_for<'s>(schema: &'s Schema, entity: &str, embed: &Embed) -> Result<&'s L
     }
 }
 
+/// What a level's filter is built with.
+type Cx<'a> = (&'a Kernel, &'a Schema, &'a std::sync::Arc<Principal>);
+
+/// A logic tree parameter being read: its name (`or`) and its whole value.
+struct Tree<'t> {
+    at: &'t str,
+    root: &'t str,
+}
+
+impl Tree<'_> {
+    /// PostgREST's answer to `item` (a part of the value) naming a column
+    /// of the embedded resource `head`: its parser's PGRST100, with the
+    /// column (1-based) in `or(...)` where it stopped.
+    fn refuse(&self, item: &str, head: &str, rest: &str) -> PgError {
+        let offset = (item.as_ptr() as usize).saturating_sub(self.root.as_ptr() as usize);
+        let column = self.at.len() + offset + head.len() + 2;
+        let unexpected = rest
+            .chars()
+            .next()
+            .map_or_else(|| "end of input".to_owned(), |c| format!("\"{c}\""));
+        PgError::parse(format!(
+            "\"failed to parse logic tree ({})\" (line 1, column {column})",
+            self.root
+        ))
+        .details(format!(
+            "unexpected {unexpected} expecting \"not\" or operator (eq, gt, ...)"
+        ))
+        .hint(format!(
+            "a logic tree groups the columns of one level: filter `{head}` with `{head}.{}=(...)`, or test it with `{head}.not.is.null` in this tree",
+            self.at
+        ))
+    }
+}
+
+/// `is.null` (`Some(false)`: the embedded resource is absent) or
+/// `not.is.null` (`Some(true)`).
+fn null_test(text: &str) -> Option<bool> {
+    match text {
+        "is.null" => Some(false),
+        "not.is.null" => Some(true),
+        _ => None,
+    }
+}
+
+/// Whether `word` (before its modifier) is an operator of PostgREST's
+/// grammar, served or not.
+fn is_operator(word: &str) -> bool {
+    query::Op::parse(word).is_some()
+        || [
+            "not",
+            "isdistinct",
+            "fts",
+            "plfts",
+            "phfts",
+            "wfts",
+            "cd",
+            "ov",
+            "sl",
+            "sr",
+            "nxr",
+            "nxl",
+            "adj",
+        ]
+        .contains(&word)
+}
+
+/// At least one row of `nested` passes its level's filters and the list
+/// rule of the entity it reads (`!inner`, `author=not.is.null`).
+fn exists(nested: &Nested, (kernel, schema, principal): Cx<'_>) -> Result<Filter, PgError> {
+    let inner = nested.level.shape(kernel, schema, principal)?;
+    let operation = Operation::new(principal.clone(), nested.link.to.clone(), Action::List);
+    let scope = match kernel.policy.decide(schema, &operation) {
+        Decision::Allow { scope } => scope,
+        Decision::Deny { .. } => Some(Filter::Or(Vec::new())),
+    };
+    let condition = kernel::and(inner.filter, scope).unwrap_or(Filter::And(Vec::new()));
+    Ok(Filter::Exists {
+        entity: nested.link.to.clone(),
+        from_fields: nested.link.from_fields.clone(),
+        to_fields: nested.link.to_fields.clone(),
+        filter: Box::new(condition),
+    })
+}
+
+/// The null test of an embedded resource: present or absent.
+fn presence(nested: &Nested, present: bool, cx: Cx<'_>) -> Result<Filter, PgError> {
+    let exists = exists(nested, cx)?;
+    Ok(if present {
+        exists
+    } else {
+        Filter::Not(Box::new(exists))
+    })
+}
+
 /// What one level asks of its rows.
 pub struct Shape {
     pub filter: Option<Filter>,
@@ -244,38 +338,140 @@ pub struct Shape {
 }
 
 impl Level {
-    /// This level's filter and order (its `!inner` embeddings as EXISTS
-    /// conditions, each narrowed by the list rule of the entity it reads).
+    /// This level's filter and order (its `!inner` embeddings and null
+    /// tests of embedded resources as EXISTS conditions, each narrowed by
+    /// the list rule of the entity it reads).
     pub fn shape(
         &self,
         kernel: &Kernel,
         schema: &Schema,
         principal: &std::sync::Arc<Principal>,
     ) -> Result<Shape, PgError> {
-        let parsed = query::parse_query_string(&schema.manifest, &self.entity, &self.params)?;
+        let cx = (kernel, schema, principal);
+        let mut conditions = Vec::new();
+        let mut params = Vec::new();
+        for (key, value) in &self.params {
+            match self.embedded_condition(key, value, cx)? {
+                Some(condition) => conditions.push(condition),
+                None => params.push((key.clone(), value.clone())),
+            }
+        }
+        let parsed = query::parse_query_string(&schema.manifest, &self.entity, &params)?;
         let mut filter = parsed.filter;
+        for condition in conditions {
+            filter = kernel::and(filter, Some(condition));
+        }
+        if let Some(filter) = &filter {
+            query::check_limits(filter)?;
+        }
         for nested in self.embeds.iter().filter(|n| n.embed.inner()) {
-            let inner = nested.level.shape(kernel, schema, principal)?;
-            let operation = Operation::new(principal.clone(), nested.link.to.clone(), Action::List);
-            let scope = match kernel.policy.decide(schema, &operation) {
-                Decision::Allow { scope } => scope,
-                Decision::Deny { .. } => Some(Filter::Or(Vec::new())),
-            };
-            let condition = kernel::and(inner.filter, scope).unwrap_or(Filter::And(Vec::new()));
-            filter = kernel::and(
-                filter,
-                Some(Filter::Exists {
-                    entity: nested.link.to.clone(),
-                    from_fields: nested.link.from_fields.clone(),
-                    to_fields: nested.link.to_fields.clone(),
-                    filter: Box::new(condition),
-                }),
-            );
+            filter = kernel::and(filter, Some(exists(nested, cx)?));
         }
         Ok(Shape {
             filter,
             order: parsed.order,
         })
+    }
+
+    /// The embedded resource of this level named `name` (a field of the
+    /// entity keeps its meaning).
+    fn embedded(&self, schema: &Schema, name: &str) -> Option<&Nested> {
+        let field = schema
+            .manifest
+            .entities
+            .get(&self.entity)
+            .is_some_and(|entity| entity.fields.contains_key(name));
+        if field {
+            return None;
+        }
+        self.embeds.iter().find(|nested| nested.embed.key() == name)
+    }
+
+    /// A parameter naming an embedded resource of this level, which the
+    /// native grammar cannot read: `author=not.is.null` / `author=is.null`
+    /// (PostgREST's null filtering on embedded resources), or a logic tree
+    /// with such a test (`or=(author.not.is.null,title.eq.x)`). `None`:
+    /// the parameter is the native grammar's.
+    fn embedded_condition(
+        &self,
+        key: &str,
+        value: &str,
+        cx: Cx<'_>,
+    ) -> Result<Option<Filter>, PgError> {
+        let schema = cx.1;
+        if let Some(nested) = self.embedded(schema, key) {
+            return match null_test(value) {
+                Some(present) => presence(nested, present, cx).map(Some),
+                None => Ok(None),
+            };
+        }
+        let names_embed = self.embeds.iter().any(|nested| {
+            let head = format!("{}.", nested.embed.key());
+            value.contains(&head)
+        });
+        if !(key == "or" || key == "and") || !names_embed {
+            return Ok(None);
+        }
+        let Some(inner) = value.strip_prefix('(').and_then(|t| t.strip_suffix(')')) else {
+            return Ok(None);
+        };
+        let tree = Tree {
+            at: key,
+            root: value,
+        };
+        self.tree(&tree, inner, key == "or", cx).map(Some)
+    }
+
+    /// The items of a logic tree (`or=(...)`, nested `and(...)`).
+    fn tree(
+        &self,
+        tree: &Tree<'_>,
+        text: &str,
+        is_or: bool,
+        cx: Cx<'_>,
+    ) -> Result<Filter, PgError> {
+        let mut parts = Vec::new();
+        for item in query::split_top(text, tree.at)? {
+            parts.push(self.tree_item(tree, item.trim(), cx)?);
+        }
+        Ok(if is_or {
+            Filter::Or(parts)
+        } else {
+            Filter::And(parts)
+        })
+    }
+
+    /// One item of a logic tree: a group, a null test of an embedded
+    /// resource, or a comparison the native grammar reads. A column of an
+    /// embedded resource (`author.name.eq.x`) is refused as PostgREST's
+    /// parser refuses it: a logic tree groups the columns of one level
+    /// (`author.or=(name.eq.x,...)` is the embedded resource's own tree).
+    fn tree_item(&self, tree: &Tree<'_>, item: &str, cx: Cx<'_>) -> Result<Filter, PgError> {
+        if let Some(rest) = item.strip_prefix("not.")
+            && (rest.starts_with("or(") || rest.starts_with("and("))
+        {
+            return Ok(Filter::Not(Box::new(self.tree_item(tree, rest, cx)?)));
+        }
+        for (prefix, is_or) in [("or(", true), ("and(", false)] {
+            if let Some(inner) = item.strip_prefix(prefix).and_then(|t| t.strip_suffix(')')) {
+                return self.tree(tree, inner, is_or, cx);
+            }
+        }
+        let schema = cx.1;
+        if let Some((head, rest)) = item.split_once('.')
+            && let Some(nested) = self.embedded(schema, head)
+        {
+            if let Some(present) = null_test(rest) {
+                return presence(nested, present, cx);
+            }
+            let word = rest.split(['.', '(']).next().unwrap_or_default();
+            if !is_operator(word) {
+                return Err(tree.refuse(item, head, rest));
+            }
+        }
+        let pair = [(tree.at.to_owned(), format!("({item})"))];
+        let parsed = query::parse_query_string(&schema.manifest, &self.entity, &pair)?;
+        Ok(parsed.filter.unwrap_or(Filter::And(Vec::new())))
     }
 
     /// The fields to read: `None` for all; else the ones selected and the
