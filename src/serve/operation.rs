@@ -77,6 +77,10 @@ pub struct Operation {
     pub params: Vec<(String, String)>,
     /// How a list counts its rows when its query asks for a count.
     pub counting: Counting,
+    /// A create whose links to its tenant's rows the kernel has already
+    /// checked with the other rows of its bulk insert
+    /// (`Kernel::check_creates`), so its write does not look them up again.
+    pub(crate) links_judged: bool,
 }
 
 /// How a list's count is made (PostgREST's `Prefer: count=`).
@@ -105,6 +109,7 @@ impl Operation {
             body: None,
             params: Vec::new(),
             counting: Counting::Exact,
+            links_judged: false,
         }
     }
 }

@@ -624,3 +624,80 @@ fn openapi_and_discovery_name_the_tenant_header_on_every_entity_route() {
         json!({ "strategy": "file", "claim": "tenant", "header": "x-tenant", "path": "/t/{tenant}/api", "subdomain": false })
     );
 }
+
+/// A bulk insert judged as a whole (its rows' links looked up together,
+/// one `in` lookup per relation) is written without looking each row's
+/// links up again. Shown by a row repointed at another tenant's author
+/// after the judgement (no request can do that: the check and the write
+/// see one body): it is written as judged, while the same row never judged
+/// is refused as naming no row.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_judged_bulk_insert_does_not_look_up_its_links_again() {
+    use std::sync::Arc;
+
+    use baas::query::WriteMode;
+    use baas::serve::kernel::{Action, Body, Kernel, Operation, Outcome, Schema};
+    use baas::serve::policy::{Open, Principal};
+    use baas::serve::store::resolver::StoreResolver;
+    use baas::serve::store::{Store, StoreError};
+
+    /// One database for every tenant, as `strategy = "row"` serves them.
+    struct Shared(Arc<dyn Store>);
+    impl StoreResolver for Shared {
+        fn resolve<'a>(
+            &'a self,
+            _: Option<&'a str>,
+        ) -> futures::future::BoxFuture<'a, Result<Arc<dyn Store>, StoreError>> {
+            Box::pin(async { Ok(self.0.clone()) })
+        }
+        fn default_store(&self) -> Arc<dyn Store> {
+            self.0.clone()
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = baas::manifest::load_str(Path::new("baas.toml"), row_manifest(""))
+        .unwrap()
+        .manifest;
+    let (store, _) =
+        baas::serve::SqliteStore::dev(&dir.path().join("rows.sqlite3"), &manifest, false).unwrap();
+    let kernel = Kernel::new(Arc::new(Open), Arc::new(Shared(Arc::new(store))));
+    let schema = Schema::new(Arc::new(manifest));
+    let create = |tenant: &str, entity: &str, json: Value| {
+        let mut operation = Operation::new(Arc::new(Principal::Service), entity, Action::Create);
+        operation.tenant = Some(tenant.to_owned());
+        operation.body = Some(Body {
+            json,
+            mode: WriteMode::Insert,
+        });
+        operation
+    };
+    let mut authors = Vec::new();
+    for tenant in ["acme", "globex"] {
+        let author = create(tenant, "author", json!({ "name": tenant }));
+        let created = kernel.run(&schema, author).await;
+        let Ok(Outcome::Row(row)) = created else {
+            panic!("the author of `{tenant}` was not created: {created:?}");
+        };
+        authors.push(row["id"].clone());
+    }
+    let mut notes: Vec<Operation> = (0..2)
+        .map(|n| {
+            create(
+                "acme",
+                "note",
+                json!({ "title": format!("note {n}"), "author_id": authors[0] }),
+            )
+        })
+        .collect();
+    kernel.check_creates(&schema, &mut notes).await.unwrap();
+
+    let repointed = json!({ "title": "repointed", "author_id": authors[1] });
+    let never_judged = create("acme", "note", repointed.clone());
+    let refused = kernel.run(&schema, never_judged).await;
+    assert!(refused.is_err(), "{refused:?}");
+    let mut judged = notes.pop().unwrap();
+    judged.body.as_mut().unwrap().json = repointed;
+    let written = kernel.run(&schema, judged).await;
+    assert!(matches!(written, Ok(Outcome::Row(_))), "{written:?}");
+}

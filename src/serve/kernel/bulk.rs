@@ -82,11 +82,13 @@ impl Kernel {
     /// and the validation of every body), so that an invalid row leaves
     /// none behind on every engine, MongoDB included. Skipped when
     /// before-hooks may still change the bodies (each row is then judged
-    /// as it is written).
+    /// as it is written). Under `strategy = "row"` the rows' links are
+    /// looked up here for all of them at once, and the operations judged so
+    /// are marked: their writes do not look them up again, row by row.
     pub async fn check_creates(
         &self,
         schema: &Schema,
-        operations: &[Operation],
+        operations: &mut [Operation],
     ) -> Result<(), KernelError> {
         if operations
             .iter()
@@ -101,7 +103,7 @@ impl Kernel {
             _ => None,
         };
         let mut rows = Vec::with_capacity(operations.len());
-        for operation in operations {
+        for operation in operations.iter() {
             // Judged as it will be written: under `strategy = "row"` with
             // the tenant column stamped (or refused when it names another).
             let mut operation = operation.clone();
@@ -116,6 +118,12 @@ impl Kernel {
         if let (Some(store), Some(first)) = (&store, operations.first()) {
             let rows: Vec<&_> = rows.iter().collect();
             super::tenant::links_of(schema, &**store, first, &rows, None).await?;
+            // Judged for `first`'s entity and tenant: a row of another (no
+            // bulk insert sends one) is looked up again as it is written.
+            let (entity, tenant) = (first.entity.clone(), first.tenant.clone());
+            for operation in operations.iter_mut() {
+                operation.links_judged = operation.entity == entity && operation.tenant == tenant;
+            }
         }
         Ok(())
     }

@@ -296,10 +296,15 @@ impl Kernel {
         mut operation: Operation,
     ) -> Result<Outcome, KernelError> {
         let mut scope = None;
+        // Judged with the rest of its bulk insert: looked up again only when
+        // a before-hook (one added by a reload since) may change the body.
+        let judged = operation.links_judged && !self.has_hooks(&operation, HookPhase::Before);
         self.before_hooks(schema, &mut operation, None, &mut scope)
             .await?;
         let values = validate(schema, &operation, None)?;
-        tenant::links(schema, store, &operation, &values, None).await?;
+        if !judged {
+            tenant::links(schema, store, &operation, &values, None).await?;
+        }
         let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Create)
             .in_tenant(operation.tenant.as_deref());
         let row = store

@@ -225,7 +225,7 @@ pub async fn insert(
         // updates: those are judged as they are written).
         if prefer.merge.is_none() {
             app.kernel
-                .check_creates(&state.schema, &operations)
+                .check_creates(&state.schema, &mut operations)
                 .await
                 .map_err(fail)?;
         }
