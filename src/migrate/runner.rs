@@ -144,6 +144,42 @@ impl Runner {
     pub async fn unlock(&mut self) -> Result<(), MigrateError> {
         self.0.unlock().await
     }
+
+    /// Records each of `migrations`, in order, as applied (`Up`: its
+    /// history row written) or undone (`Down`: removed) without running a
+    /// statement of it: a baseline. `recorded` is told of each as it is
+    /// recorded; the ids recorded come back. Stops at the first one whose
+    /// history could not be written (those before it stay recorded).
+    pub async fn record_applied<'m>(
+        &mut self,
+        migrations: impl IntoIterator<Item = &'m Migration>,
+        direction: Direction,
+        recorded: &mut dyn FnMut(&Migration),
+    ) -> Result<Vec<String>, NotRecorded> {
+        let mut ids = Vec::new();
+        for migration in migrations {
+            let step = Step {
+                migration,
+                direction,
+                statements: Vec::new(),
+            };
+            self.run(&step).await.map_err(|failure| NotRecorded {
+                id: migration.id(),
+                reason: failure.reason,
+            })?;
+            recorded(migration);
+            ids.push(migration.id());
+        }
+        Ok(ids)
+    }
+}
+
+/// A migration [`Runner::record_applied`] could not record, and why.
+#[derive(Debug, Clone)]
+pub struct NotRecorded {
+    pub id: String,
+    /// The server's message.
+    pub reason: String,
 }
 
 /// Milliseconds of `duration`, for the history row.

@@ -11,7 +11,7 @@ use crate::backend::Backend;
 use crate::manifest::Manifest;
 use crate::migrate::folder::{self, Migration, MigrationDir};
 use crate::migrate::history::AppliedMigration;
-use crate::migrate::runner::{Direction, Missing, Runner, Step};
+use crate::migrate::runner::{Direction, Missing, NotRecorded, Runner};
 use crate::migrate::{MigrateError, Target};
 
 /// Whether `applied` is the history of a tenant made from the manifest
@@ -102,44 +102,36 @@ async fn record_baseline(
     if !synced_only(&applied) {
         return Ok(Vec::new());
     }
-    let failed = |id: String, reason: String| {
+    let failed = |failure: NotRecorded| {
         TenancyError::Migrate(MigrateError::Failed {
-            message: format!("recording `{id}` as the tenant's baseline failed: {reason}"),
+            message: format!(
+                "recording `{}` as the tenant's baseline failed: {}",
+                failure.id, failure.reason
+            ),
             hint: "nothing was changed: run the same command again".into(),
         })
     };
-    for row in &applied {
-        let synced = Migration::in_memory(
-            MigrationDir {
-                number: row.number,
-                name: row.name.clone(),
-                path: std::path::PathBuf::new(),
-            },
-            String::new(),
-            None,
-        );
-        let step = Step {
-            migration: &synced,
-            direction: Direction::Down,
-            statements: Vec::new(),
-        };
-        runner
-            .run(&step)
-            .await
-            .map_err(|failure| failed(synced.id(), failure.reason))?;
-    }
-    let mut recorded = Vec::new();
-    for migration in migrations.iter().filter(|m| m.number() <= newest) {
-        let step = Step {
-            migration,
-            direction: Direction::Up,
-            statements: Vec::new(),
-        };
-        runner
-            .run(&step)
-            .await
-            .map_err(|failure| failed(migration.id(), failure.reason))?;
-        recorded.push(migration.id());
-    }
-    Ok(recorded)
+    let synced: Vec<Migration> = applied
+        .iter()
+        .map(|row| {
+            Migration::in_memory(
+                MigrationDir {
+                    number: row.number,
+                    name: row.name.clone(),
+                    path: std::path::PathBuf::new(),
+                },
+                String::new(),
+                None,
+            )
+        })
+        .collect();
+    runner
+        .record_applied(&synced, Direction::Down, &mut |_| {})
+        .await
+        .map_err(failed)?;
+    let baseline = migrations.iter().filter(|m| m.number() <= newest);
+    runner
+        .record_applied(baseline, Direction::Up, &mut |_| {})
+        .await
+        .map_err(failed)
 }

@@ -310,32 +310,20 @@ async fn record(
     pending: &[&Migration],
 ) -> Result<Vec<String>, MigrateError> {
     let applied = runner.applied().await?;
-    let mut recorded = Vec::new();
-    for migration in pending {
-        if applied.iter().any(|a| a.number == migration.number()) {
-            continue;
-        }
-        let step = Step {
-            migration,
-            direction: Direction::Up,
-            statements: Vec::new(),
-        };
-        runner
-            .run(&step)
-            .await
-            .map_err(|failure| MigrateError::Failed {
-                message: format!(
-                    "`{}` could not be recorded: {}",
-                    migration.id(),
-                    failure.reason
-                ),
-                hint: "nothing was run; the migrations recorded before it stay recorded".into(),
-            })?;
-        cx.printer
-            .status(&format!("  {}: recorded as applied", migration.id()));
-        recorded.push(migration.id());
-    }
-    Ok(recorded)
+    let pending = pending
+        .iter()
+        .copied()
+        .filter(|migration| !applied.iter().any(|a| a.number == migration.number()));
+    runner
+        .record_applied(pending, Direction::Up, &mut |migration| {
+            cx.printer
+                .status(&format!("  {}: recorded as applied", migration.id()));
+        })
+        .await
+        .map_err(|failure| MigrateError::Failed {
+            message: format!("`{}` could not be recorded: {}", failure.id, failure.reason),
+            hint: "nothing was run; the migrations recorded before it stay recorded".into(),
+        })
 }
 
 fn dry_run(
