@@ -434,7 +434,11 @@ const GRAPHQL_OPERATION_KEYS: &[&str] = &[
     "connection",
     "result",
     "paths",
+    "order",
+    "count",
+    "count_field",
 ];
+const GRAPHQL_ORDER_KEYS: &[&str] = &["argument", "style", "list", "fields", "asc", "desc"];
 const PAGINATION_KEYS: &[&str] = &["style", "limit", "offset", "page", "cursor", "next"];
 const UPSTREAM_KEYS: &[&str] = &[
     "timeout_seconds",
@@ -1174,10 +1178,12 @@ impl Reader {
         let mut operation = None;
         let mut field = None;
         let mut arguments = IndexMap::new();
-        let mut named: [Option<String>; 5] = Default::default();
+        let mut named: [Option<String>; 6] = Default::default();
         let mut input_fields = Vec::new();
         let mut connection = false;
         let mut paths = IndexMap::new();
+        let mut keys = Vec::new();
+        let mut order = None;
         let what = "`[api.operations.graphql]`";
         for (key, node) in self.entries(table, path, GRAPHQL_OPERATION_KEYS, what) {
             let child = key_path(path, key);
@@ -1196,22 +1202,40 @@ impl Reader {
                 "input_fields" => input_fields = self.strings(node, &child).unwrap_or_default(),
                 "connection" => connection = self.bool(node, &child).unwrap_or(false),
                 "paths" => paths = self.string_map(node, &child),
+                // One argument, or one per field of a composite key.
+                "key" if node.elements().is_some() => {
+                    keys = self.strings(node, &child).unwrap_or_default();
+                }
+                "key" => keys = self.non_empty_string(node, &child).into_iter().collect(),
+                "order" => order = self.graphql_order(node, &child),
                 _ => {
-                    let slot = ["key", "input", "filter", "result", "returns"]
-                        .iter()
-                        .position(|name| *name == key)
-                        .and_then(|i| named.get_mut(i));
+                    let slot = [
+                        "count",
+                        "input",
+                        "filter",
+                        "result",
+                        "returns",
+                        "count_field",
+                    ]
+                    .iter()
+                    .position(|name| *name == key)
+                    .and_then(|i| named.get_mut(i));
                     if let Some(slot) = slot {
                         *slot = self.non_empty_string(node, &child);
                     }
                 }
             }
         }
-        let [key, input, filter, result, returns] = named;
-        for (slot, value) in [("key", &key), ("input", &input), ("filter", &filter)] {
-            if let Some(name) = value
-                && !arguments.contains_key(name)
-            {
+        let [count, input, filter, result, returns, count_field] = named;
+        let order_argument = order.as_ref().map(|order: &GraphqlOrder| &order.argument);
+        let named = keys
+            .iter()
+            .map(|name| ("key", name))
+            .chain(input.iter().map(|name| ("input", name)))
+            .chain(filter.iter().map(|name| ("filter", name)))
+            .chain(order_argument.map(|name| ("order", name)));
+        for (slot, name) in named {
+            if !arguments.contains_key(name) {
                 let names: Vec<&str> = arguments.keys().map(String::as_str).collect();
                 let help = match closest(name, &names) {
                     Some(best) => format!("did you mean `{best}`?"),
@@ -1237,13 +1261,57 @@ impl Reader {
             field: field?,
             arguments,
             returns: returns?,
-            key,
+            key: keys,
             input,
             input_fields,
             filter,
             connection,
             result,
             paths,
+            order,
+            count,
+            count_field,
+        })
+    }
+
+    /// `order = { argument = "orderBy", style = "input", fields = [..] }`.
+    fn graphql_order(&mut self, node: Node<'_>, path: &str) -> Option<GraphqlOrder> {
+        let table = self.table(node, path)?;
+        let mut argument = None;
+        let mut style = None;
+        let mut list = false;
+        let mut fields = Vec::new();
+        let mut directions: [Option<String>; 2] = Default::default();
+        for (key, node) in self.entries(table, path, GRAPHQL_ORDER_KEYS, "a GraphQL order") {
+            let child = key_path(path, key);
+            match key {
+                "argument" => argument = self.non_empty_string(node, &child),
+                "style" => {
+                    style = self.choice(
+                        node,
+                        &child,
+                        GraphqlOrderStyle::ALL,
+                        GraphqlOrderStyle::parse,
+                        ProblemKind::InvalidValue,
+                    );
+                }
+                "list" => list = self.bool(node, &child).unwrap_or(false),
+                "fields" => fields = self.strings(node, &child).unwrap_or_default(),
+                "asc" => directions[0] = self.non_empty_string(node, &child),
+                "desc" => directions[1] = self.non_empty_string(node, &child),
+                _ => {}
+            }
+        }
+        let argument = self.required(argument, path, "argument", "GraphQL order", "\"orderBy\"");
+        let style = self.required(style, path, "style", "GraphQL order", "\"input\"");
+        let [asc, desc] = directions;
+        Some(GraphqlOrder {
+            argument: argument?,
+            style: style?,
+            list,
+            fields,
+            asc,
+            desc,
         })
     }
 

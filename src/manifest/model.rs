@@ -501,9 +501,11 @@ pub struct GraphqlOperation {
     /// The type it answers (`BookConnection!`, `Boolean!`): a built-in
     /// scalar takes no selection.
     pub returns: String,
-    /// The argument taking the key (get, update, delete).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    /// The arguments taking the key (get, update, delete), one per field
+    /// of the entity's primary key, in its order (`key = "id"`, or
+    /// `key = ["userId", "groupId"]` for a composite key).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub key: Vec<String>,
     /// The argument taking the row as an input object (create, update);
     /// absent: the row's fields are arguments of their own.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -526,6 +528,62 @@ pub struct GraphqlOperation {
     /// (`author_id = "author.id"`); the others are fields of the same name.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub paths: IndexMap<String, String>,
+    /// The argument a list field takes its order in, and its shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<GraphqlOrder>,
+    /// Where a list's total count is read (`totalCount` of a connection,
+    /// `aggregate.count` of `count_field`'s answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<String>,
+    /// A root query field answering the count (`books_aggregate`), called
+    /// with the list's filter arguments; absent: `count` is read from the
+    /// list field's own answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count_field: Option<String>,
+}
+
+/// `order = { argument = "orderBy", style = "input", fields = ["title"], asc = "ASC", desc = "DESC" }`:
+/// how a GraphQL list field takes an order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GraphqlOrder {
+    /// The argument (`orderBy`, `order_by`, `sort`).
+    pub argument: String,
+    pub style: GraphqlOrderStyle,
+    /// The argument is a list: several keys, in order.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub list: bool,
+    /// The entity fields the upstream orders by.
+    pub fields: Vec<String>,
+    /// The ascending and descending directions: enum values of an `input`
+    /// order (`ASC`, `asc`), suffixes of an `enum` one (`TITLE_ASC`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asc: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desc: Option<String>,
+}
+
+impl GraphqlOrder {
+    /// The value of an `enum` order for entity field `field`: its name in
+    /// upper snake case and the direction's suffix (`authorId` →
+    /// `AUTHOR_ID_DESC`).
+    pub fn enum_value(&self, field: &str, descending: bool) -> String {
+        let direction = if descending { &self.desc } else { &self.asc };
+        let direction = direction
+            .as_deref()
+            .unwrap_or(if descending { "DESC" } else { "ASC" });
+        let mut out = String::with_capacity(field.len() + direction.len() + 4);
+        let mut previous_lower = false;
+        for c in field.chars() {
+            if c.is_uppercase() && previous_lower {
+                out.push('_');
+            }
+            previous_lower = c.is_lowercase() || c.is_ascii_digit();
+            out.extend(c.to_uppercase());
+        }
+        out.push('_');
+        out.push_str(direction);
+        out
+    }
 }
 
 /// `pagination = { style = "offset", limit = "limit", offset = "offset" }`:
@@ -780,6 +838,18 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// The shape of a GraphQL order argument.
+    pub enum GraphqlOrderStyle {
+        /// An input object of directions: `{title: ASC}` (Hasura, Prisma).
+        Input => "input",
+        /// An enum value per field and direction: `TITLE_ASC` (PostGraphile).
+        Enum => "enum",
+        /// The field's name, `-` first for descending: `"-title"`.
+        String => "string",
+    }
+}
+
 impl GraphqlOperation {
     /// Root field `field` of `operation`, answering `returns`, with no
     /// arguments yet.
@@ -789,13 +859,16 @@ impl GraphqlOperation {
             field: field.to_owned(),
             arguments: IndexMap::new(),
             returns: returns.to_owned(),
-            key: None,
+            key: Vec::new(),
             input: None,
             input_fields: Vec::new(),
             filter: None,
             connection: false,
             result: None,
             paths: IndexMap::new(),
+            order: None,
+            count: None,
+            count_field: None,
         }
     }
 }

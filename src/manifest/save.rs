@@ -672,7 +672,11 @@ fn graphql_section(out: &mut String, graphql: &super::model::GraphqlOperation) {
     line(out, "field", &string(&graphql.field));
     line(out, "arguments", &map(&graphql.arguments));
     line(out, "returns", &string(&graphql.returns));
-    optional(out, "key", graphql.key.as_deref());
+    match graphql.key.as_slice() {
+        [] => {}
+        [one] => line(out, "key", &string(one)),
+        several => line(out, "key", &strings(several)),
+    }
     optional(out, "input", graphql.input.as_deref());
     if !graphql.input_fields.is_empty() {
         line(out, "input_fields", &strings(&graphql.input_fields));
@@ -685,6 +689,24 @@ fn graphql_section(out: &mut String, graphql: &super::model::GraphqlOperation) {
     if !graphql.paths.is_empty() {
         line(out, "paths", &map(&graphql.paths));
     }
+    if let Some(order) = &graphql.order {
+        let mut parts = vec![
+            ("argument", string(&order.argument)),
+            ("style", string(order.style.as_str())),
+        ];
+        if order.list {
+            parts.push(("list", "true".to_owned()));
+        }
+        parts.push(("fields", strings(&order.fields)));
+        for (name, value) in [("asc", &order.asc), ("desc", &order.desc)] {
+            if let Some(value) = value {
+                parts.push((name, string(value)));
+            }
+        }
+        line(out, "order", &inline_table(&parts));
+    }
+    optional(out, "count", graphql.count.as_deref());
+    optional(out, "count_field", graphql.count_field.as_deref());
 }
 
 /// `[api.upstream]`.

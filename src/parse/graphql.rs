@@ -34,8 +34,9 @@ use crate::ledger::Ledger;
 use crate::manifest::diagnostics::closest;
 use crate::manifest::{
     Api, CURRENT_FORMAT, Diagnostics, Entity, Enum, Field, FieldType, GraphqlOperation,
-    GraphqlOperationType, Manifest, Operation, OperationAction, Pagination, PaginationStyle,
-    Problem, ReferentialAction, Relation, RelationTarget, Source, SourceEngine,
+    GraphqlOperationType, GraphqlOrder, GraphqlOrderStyle, Manifest, Operation, OperationAction,
+    Pagination, PaginationStyle, Problem, ReferentialAction, Relation, RelationTarget, Source,
+    SourceEngine,
 };
 use crate::source::{IntrospectOptions, Introspection};
 
@@ -1432,6 +1433,8 @@ enum Role {
     Connection,
     Edge,
     PageInfo,
+    /// Hasura's `books_aggregate` / `books_aggregate_fields`: counts.
+    Aggregate,
 }
 
 struct SdlBuilder<'a> {
@@ -1659,6 +1662,12 @@ impl<'a> SdlBuilder<'a> {
                 Role::Connection
             } else if name.ends_with("Edge") && has("node") && has("cursor") {
                 Role::Edge
+            } else if (name.ends_with("_aggregate") || name.ends_with("Aggregate"))
+                && has("aggregate")
+                || (name.ends_with("_aggregate_fields") || name.ends_with("AggregateFields"))
+                    && has("count")
+            {
+                Role::Aggregate
             } else {
                 Role::Entity
             };
@@ -2121,6 +2130,11 @@ impl<'a> SdlBuilder<'a> {
                 (TypeKind::Object, Some(Role::Connection)) => connections.push(*name),
                 (TypeKind::Object, Some(Role::Edge)) => edges.push(*name),
                 (TypeKind::Object, Some(Role::PageInfo)) => page_info = true,
+                (TypeKind::Object, Some(Role::Aggregate)) => self.ledger.record(
+                    *name,
+                    "aggregate_type",
+                    format!("`{name}` answers counts of a list: not an entity"),
+                ),
                 (TypeKind::Interface, _) => {
                     let implementers: Vec<&str> = types
                         .iter()
@@ -2287,12 +2301,15 @@ const OFFSET_ARGUMENTS: &[&str] = &["offset", "skip"];
 const CREATE_PREFIXES: &[&str] = &["create", "add", "insert", "new"];
 const UPDATE_PREFIXES: &[&str] = &["update", "edit", "patch", "modify"];
 const DELETE_PREFIXES: &[&str] = &["delete", "remove", "destroy"];
+/// Arguments that may take a list's order.
+const ORDER_ARGUMENTS: &[&str] = &["orderBy", "order_by", "order", "sort", "sortBy", "sort_by"];
 
 impl<'a> SdlBuilder<'a> {
     /// `[[api.operations]]` with their GraphQL form: per entity, the query
     /// fields that list and get it and the mutation fields that create,
     /// update and delete it (the first of each, in the schema's order).
     fn operations(&mut self, manifest: &mut Manifest, roots: &BTreeMap<&'a str, &'a str>) {
+        self.composite_keys(manifest, roots);
         let mut operations: Vec<Operation> = Vec::new();
         for (root, kind) in roots {
             let operation_type = match *kind {
@@ -2305,7 +2322,9 @@ impl<'a> SdlBuilder<'a> {
             };
             for field in &merged.fields {
                 let found = match operation_type {
-                    GraphqlOperationType::Query => self.query_operation(field, manifest),
+                    GraphqlOperationType::Query => {
+                        self.query_operation(field, &merged.fields, manifest)
+                    }
                     GraphqlOperationType::Mutation => self.mutation_operation(field, manifest),
                 };
                 let Some(mut operation) = found else {
@@ -2400,12 +2419,23 @@ impl<'a> SdlBuilder<'a> {
         graphql
     }
 
-    /// The argument that takes `entity`'s key: one named like the key
-    /// field, else the only `ID` argument.
-    fn key_argument(&self, field: &FieldDef, entity: &Entity) -> Option<String> {
-        let key = entity.primary_key.first()?;
-        if let Some(argument) = field.arguments.iter().find(|a| &a.name.name == key) {
-            return Some(argument.name.name.clone());
+    /// The arguments that take `entity`'s key, one per key field: named
+    /// like it, else (a single key) the only `ID` argument.
+    fn key_arguments(&self, field: &FieldDef, entity: &Entity) -> Option<Vec<String>> {
+        let named = |key: &String| {
+            field
+                .arguments
+                .iter()
+                .find(|a| &a.name.name == key)
+                .map(|a| a.name.name.clone())
+        };
+        let key = match entity.primary_key.as_slice() {
+            [] => return None,
+            [key] => key,
+            several => return several.iter().map(named).collect(),
+        };
+        if let Some(argument) = named(key) {
+            return Some(vec![argument]);
         }
         let ids: Vec<&InputValue> = field
             .arguments
@@ -2415,14 +2445,68 @@ impl<'a> SdlBuilder<'a> {
             })
             .collect();
         match ids.as_slice() {
-            [one] => Some(one.name.name.clone()),
+            [one] => Some(vec![one.name.name.clone()]),
             _ => None,
+        }
+    }
+
+    /// `membership(userId: ID!, groupId: ID!): Membership`: a get whose
+    /// required arguments (two or more) all name fields of the entity,
+    /// among them the key the type gave, makes those fields its key.
+    fn composite_keys(&mut self, manifest: &mut Manifest, roots: &BTreeMap<&'a str, &'a str>) {
+        for (root, kind) in roots {
+            if *kind != "query" {
+                continue;
+            }
+            let Some(merged) = self.types.get(root).cloned() else {
+                continue;
+            };
+            for field in &merged.fields {
+                let target = field.ty.named().name.as_str();
+                let single = matches!(field.ty.nullability().1, TypeRef::Named(_));
+                let Some(entity) = manifest.entities.get_mut(target) else {
+                    continue;
+                };
+                let names: Vec<String> = field
+                    .arguments
+                    .iter()
+                    .map(|a| a.name.name.clone())
+                    .collect();
+                let all_fields = field.arguments.iter().all(|argument| {
+                    matches!(argument.ty, TypeRef::NonNull(..))
+                        && entity.fields.contains_key(&argument.name.name)
+                });
+                if !single
+                    || names.len() < 2
+                    || !all_fields
+                    || !entity.primary_key.iter().all(|key| names.contains(key))
+                    || entity.primary_key == names
+                {
+                    continue;
+                }
+                entity.primary_key = names.clone();
+                self.ledger.record(
+                    target,
+                    "composite_key",
+                    format!(
+                        "`{}({})` reads one `{target}`: its key is ({})",
+                        field.name.name,
+                        names.join(", "),
+                        names.join(", ")
+                    ),
+                );
+            }
         }
     }
 
     /// `books(...)`: a list (plain, offset-paged or a Relay connection);
     /// `book(id:)`: a get.
-    fn query_operation(&self, field: &FieldDef, manifest: &Manifest) -> Option<Operation> {
+    fn query_operation(
+        &self,
+        field: &FieldDef,
+        siblings: &[&FieldDef],
+        manifest: &Manifest,
+    ) -> Option<Operation> {
         let (_, inner) = field.ty.nullability();
         let target = field.ty.named().name.as_str();
         let role = self.roles.get(target).copied();
@@ -2435,7 +2519,7 @@ impl<'a> SdlBuilder<'a> {
         let entity = manifest.entities.get(entity_name)?;
         let mut graphql = Self::graphql(GraphqlOperationType::Query, field);
         if !is_list && !connection {
-            graphql.key = Some(self.key_argument(field, entity)?);
+            graphql.key = self.key_arguments(field, entity)?;
             return Some(Self::operation(
                 entity_name,
                 OperationAction::Get,
@@ -2481,6 +2565,7 @@ impl<'a> SdlBuilder<'a> {
             if PAGINATION_ARGUMENTS.contains(&name)
                 || LIMIT_ARGUMENTS.contains(&name)
                 || OFFSET_ARGUMENTS.contains(&name)
+                || ORDER_ARGUMENTS.contains(&name)
             {
                 continue;
             }
@@ -2506,10 +2591,147 @@ impl<'a> SdlBuilder<'a> {
                 _ => {}
             }
         }
+        graphql.order = self.order(field, entity_name, entity);
+        graphql.count = (connection
+            && self.has_field(field.ty.named().name.as_str(), "totalCount"))
+        .then(|| "totalCount".to_owned());
+        if graphql.count.is_none()
+            && let Some(aggregate) = self.aggregate_field(field, siblings, &graphql, &query)
+        {
+            graphql.count_field = Some(aggregate);
+            graphql.count = Some("aggregate.count".to_owned());
+        }
         let mut operation = Self::operation(entity_name, OperationAction::List, field, graphql);
         operation.pagination = pagination;
         operation.query = query;
         Some(operation)
+    }
+
+    fn has_field(&self, ty: &str, name: &str) -> bool {
+        self.types
+            .get(ty)
+            .is_some_and(|merged| merged.fields.iter().any(|f| f.name.name == name))
+    }
+
+    /// How list `field` takes an order, from its `orderBy`/`order_by`/
+    /// `sort` argument: a `String` (`"-title"`), an enum of `TITLE_ASC`
+    /// values, or an input object of directions (`{title: ASC}`), each
+    /// maybe in a list. Only the entity's own fields (not read through a
+    /// path) are ordered upstream.
+    fn order(&self, field: &FieldDef, entity_name: &str, entity: &Entity) -> Option<GraphqlOrder> {
+        let argument = field
+            .arguments
+            .iter()
+            .find(|a| ORDER_ARGUMENTS.contains(&a.name.name.as_str()))?;
+        let paths = self.paths.get(entity_name);
+        let own: Vec<&String> = entity
+            .fields
+            .keys()
+            .filter(|name| !paths.is_some_and(|paths| paths.contains_key(*name)))
+            .collect();
+        let ty = argument.ty.named().name.as_str();
+        let mut order = GraphqlOrder {
+            argument: argument.name.name.clone(),
+            style: GraphqlOrderStyle::String,
+            list: matches!(argument.ty.nullability().1, TypeRef::List(..)),
+            fields: Vec::new(),
+            asc: None,
+            desc: None,
+        };
+        let values = |ty: &str| -> Vec<&'a str> {
+            self.types
+                .get(ty)
+                .filter(|merged| merged.definition.kind == TypeKind::Enum)
+                .map(|merged| merged.values.iter().map(|v| v.name.name.as_str()).collect())
+                .unwrap_or_default()
+        };
+        match self.types.get(ty).map(|merged| merged.definition.kind) {
+            None if ty == "String" => {
+                order.fields = own.into_iter().cloned().collect();
+            }
+            Some(TypeKind::Enum) => {
+                let values = values(ty);
+                order.style = GraphqlOrderStyle::Enum;
+                order.asc = Some("ASC".to_owned());
+                order.desc = Some("DESC".to_owned());
+                order.fields = own
+                    .into_iter()
+                    .filter(|name| {
+                        [false, true].iter().all(|descending| {
+                            values.contains(&order.enum_value(name, *descending).as_str())
+                        })
+                    })
+                    .cloned()
+                    .collect();
+            }
+            Some(TypeKind::Input) => {
+                order.style = GraphqlOrderStyle::Input;
+                let merged = self.types.get(ty)?;
+                for input in &merged.definition.inputs {
+                    let name = &input.name.name;
+                    if !own.contains(&name) {
+                        continue;
+                    }
+                    let values = values(input.ty.named().name.as_str());
+                    let find = |word: &str| {
+                        values
+                            .iter()
+                            .find(|value| value.eq_ignore_ascii_case(word))
+                            .map(|value| (*value).to_owned())
+                    };
+                    let (Some(asc), Some(desc)) = (find("asc"), find("desc")) else {
+                        continue;
+                    };
+                    if order.asc.is_none() {
+                        order.asc = Some(asc.clone());
+                        order.desc = Some(desc.clone());
+                    }
+                    if order.asc == Some(asc) && order.desc == Some(desc) {
+                        order.fields.push(name.clone());
+                    }
+                }
+            }
+            _ => return None,
+        }
+        (!order.fields.is_empty()).then_some(order)
+    }
+
+    /// Hasura's `books_aggregate(where:) { aggregate { count } }` beside
+    /// list field `books`: a sibling named `<field>_aggregate` or
+    /// `<field>Aggregate` that takes the list's filter arguments with the
+    /// same types.
+    fn aggregate_field(
+        &self,
+        field: &FieldDef,
+        siblings: &[&FieldDef],
+        graphql: &GraphqlOperation,
+        query: &[String],
+    ) -> Option<String> {
+        let names = [
+            format!("{}_aggregate", field.name.name),
+            format!("{}Aggregate", field.name.name),
+        ];
+        let aggregate = siblings.iter().find(|f| names.contains(&f.name.name))?;
+        let answer = aggregate.ty.named().name.as_str();
+        let inner = self
+            .types
+            .get(answer)?
+            .fields
+            .iter()
+            .find(|f| f.name.name == "aggregate")?;
+        if !self.has_field(inner.ty.named().name.as_str(), "count") {
+            return None;
+        }
+        let filters: Vec<&String> = match &graphql.filter {
+            Some(filter) => vec![filter],
+            None => query.iter().collect(),
+        };
+        let same = filters.iter().all(|name| {
+            aggregate.arguments.iter().any(|a| {
+                &&a.name.name == name && Some(&a.ty.render()) == graphql.arguments.get(*name)
+            })
+        });
+        same.then(|| aggregate.name.name.clone())
     }
 
     fn input_fields(&self, input: &str) -> Vec<String> {
@@ -2571,7 +2793,7 @@ impl<'a> SdlBuilder<'a> {
                 .map(|f| f.name.name.clone());
         }
         if action != OperationAction::Create {
-            graphql.key = Some(self.key_argument(field, entity)?);
+            graphql.key = self.key_arguments(field, entity)?;
         }
         if action != OperationAction::Delete {
             let input = field.arguments.iter().find(|argument| {

@@ -198,7 +198,8 @@ fn operation_name(operation: &Operation) -> String {
 }
 
 /// A GraphQL field's signature: `books(where: BookFilter, first: Int): BookConnection!`
-/// and the input fields it takes.
+/// and what baas uses of it: the input fields it takes, its key
+/// arguments, its order argument and where its count is read.
 fn graphql_text(operation: &Operation) -> Option<String> {
     let graphql = operation.graphql.as_ref()?;
     let arguments: Vec<String> = graphql
@@ -214,6 +215,22 @@ fn graphql_text(operation: &Operation) -> Option<String> {
     );
     if !graphql.input_fields.is_empty() {
         text.push_str(&format!(" input {{ {} }}", graphql.input_fields.join(", ")));
+    }
+    if !graphql.key.is_empty() {
+        text.push_str(&format!(" key ({})", graphql.key.join(", ")));
+    }
+    if let Some(order) = &graphql.order {
+        text.push_str(&format!(
+            " order {} {}{} by {}",
+            order.argument,
+            order.style,
+            if order.list { " list" } else { "" },
+            order.fields.join(", ")
+        ));
+    }
+    if let Some(count) = &graphql.count {
+        let field = graphql.count_field.as_deref().unwrap_or(&graphql.field);
+        text.push_str(&format!(" count {field}.{count}"));
     }
     Some(text)
 }

@@ -1,6 +1,9 @@
 // A small GraphQL server (graphql-yoga) for the GraphQL upstream tests:
-// books (a Relay connection with a filter input, at most 10 a page) and
-// authors (offset paging, a name argument), their mutations, and errors.
+// books (a Relay connection with a filter input, an `orderBy: {price: DESC}`
+// order and a totalCount, at most 10 a page), authors (offset paging, a
+// name argument, no order), memberships (a composite key userId+groupId,
+// a Hasura-style `order_by: [{groupId: asc}]`, an aggregate count), their
+// mutations, and errors.
 //
 //   PORT=4000 NODE_PATH=tests/tools/node_modules node tests/graphql/server.cjs
 //
@@ -36,10 +39,41 @@ for (let i = 1; i <= 25; i += 1) {
     authorId: String((i % 3) + 1),
   });
 }
+const memberships = [];
+for (let user = 1; user <= 3; user += 1) {
+  for (let group = 1; group <= 3; group += 1) {
+    memberships.push({ userId: String(user), groupId: String(group), role: `r${(user * 7 + group * 5) % 9}` });
+  }
+}
 let nextBook = books.length + 1;
 let nextAuthor = authors.length + 1;
 
 const byId = (rows, id) => rows.find((row) => row.id === String(id)) || null;
+
+// Sorts rows by a list of {field: direction} objects, as the order
+// arguments say (directions ASC/asc or DESC/desc); numbers as numbers.
+function sorted(rows, keys) {
+  const order = (keys || []).flatMap((key) => Object.entries(key));
+  return [...rows].sort((a, b) => {
+    for (const [field, direction] of order) {
+      const [x, y] = [a[field], b[field]];
+      const compared = x < y ? -1 : x > y ? 1 : 0;
+      if (compared !== 0) return direction.toLowerCase() === 'desc' ? -compared : compared;
+    }
+    return 0;
+  });
+}
+
+const membershipKey = (row, { userId, groupId }) =>
+  row.userId === String(userId) && row.groupId === String(groupId);
+
+function membershipsWhere(where) {
+  return memberships.filter(
+    (row) =>
+      (!where || where.userId == null || row.userId === String(where.userId)) &&
+      (!where || where.groupId == null || row.groupId === String(where.groupId)),
+  );
+}
 
 function badInput(message) {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
@@ -47,12 +81,13 @@ function badInput(message) {
 
 const resolvers = {
   Query: {
-    books(_, { where, first, after }) {
+    books(_, { where, first, after, orderBy }) {
       let rows = books.filter(
         (book) =>
           (!where || where.genre == null || book.genre === where.genre) &&
           (!where || where.authorId == null || book.authorId === String(where.authorId)),
       );
+      rows = sorted(rows, orderBy ? [orderBy] : []);
       let start = 0;
       if (after != null) {
         start = rows.findIndex((book) => book.id === after) + 1;
@@ -66,6 +101,7 @@ const resolvers = {
           hasNextPage: start + size < rows.length,
           endCursor: page.length ? page[page.length - 1].id : null,
         },
+        totalCount: rows.length,
       };
     },
     book: (_, { id }) => byId(books, id),
@@ -75,6 +111,13 @@ const resolvers = {
       return rows.slice(start, limit == null ? undefined : start + limit);
     },
     author: (_, { id }) => byId(authors, id),
+    memberships(_, { where, limit, offset, order_by: orderBy }) {
+      const rows = sorted(membershipsWhere(where), orderBy);
+      const start = offset || 0;
+      return rows.slice(start, limit == null ? undefined : start + limit);
+    },
+    membershipsAggregate: (_, { where }) => ({ aggregate: { count: membershipsWhere(where).length } }),
+    membership: (_, key) => memberships.find((row) => membershipKey(row, key)) || null,
   },
   Mutation: {
     createBook(_, { input }) {
@@ -114,6 +157,25 @@ const resolvers = {
     deleteAuthor(_, { id }) {
       const index = authors.findIndex((author) => author.id === String(id));
       return index < 0 ? null : authors.splice(index, 1)[0];
+    },
+    createMembership(_, { input }) {
+      if (memberships.some((row) => membershipKey(row, input))) {
+        throw new GraphQLError('already a member', { extensions: { code: 'CONFLICT' } });
+      }
+      const row = { ...input, userId: String(input.userId), groupId: String(input.groupId) };
+      memberships.push(row);
+      return row;
+    },
+    updateMembership(_, { role, ...key }) {
+      const row = memberships.find((other) => membershipKey(other, key));
+      if (row && role != null) row.role = role;
+      return row || null;
+    },
+    deleteMembership(_, key) {
+      const index = memberships.findIndex((row) => membershipKey(row, key));
+      if (index < 0) return false;
+      memberships.splice(index, 1);
+      return true;
     },
   },
   Book: { author: (book) => byId(authors, book.authorId) },

@@ -3,7 +3,8 @@
 //! their arguments, paging and filters), and `baas serve` in front of a
 //! real GraphQL server (graphql-yoga, tests/graphql/server.cjs): reads,
 //! filters passed on and applied locally, paging over Relay cursors and
-//! offsets, writes, and upstream failures as problems.
+//! offsets, orders and counts passed on, composite keys, writes, and
+//! upstream failures as problems.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -12,7 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use baas::introspect::IntrospectOptions;
-use baas::manifest::{self, GraphqlOperationType, Manifest, OperationAction, PaginationStyle};
+use baas::manifest::{
+    self, GraphqlOperationType, GraphqlOrderStyle, Manifest, OperationAction, PaginationStyle,
+};
 use baas::parse::SourceFile;
 use serde_json::{Value, json};
 
@@ -24,9 +27,13 @@ fn app_dir() -> PathBuf {
 }
 
 fn import_sdl(path: &Path) -> baas::introspect::Introspection {
+    import_sdl_text(path, std::fs::read_to_string(path).unwrap())
+}
+
+fn import_sdl_text(path: &Path, text: String) -> baas::introspect::Introspection {
     let file = SourceFile {
         path: path.to_owned(),
-        text: Arc::new(std::fs::read_to_string(path).unwrap()),
+        text: Arc::new(text),
     };
     baas::parse::graphql::parse(&file, &IntrospectOptions::default()).unwrap_or_else(|d| {
         panic!(
@@ -88,13 +95,132 @@ fn the_sdl_import_keeps_list_get_and_mutation_fields_per_entity() {
         .as_ref()
         .unwrap();
     assert_eq!(
-        (delete.key.as_deref(), delete.returns.as_str()),
-        (Some("id"), "Boolean!")
+        (delete.key.as_slice(), delete.returns.as_str()),
+        (&["id".to_owned()][..], "Boolean!")
     );
     // The upstream assigns keys: the create inputs take none.
-    for entity in manifest.entities.values() {
-        assert!(entity.fields["id"].optional, "{}", entity.table);
+    for name in ["Book", "Author"] {
+        assert!(manifest.entities[name].fields["id"].optional, "{name}");
     }
+    // Orders and counts: an input object and a connection's totalCount
+    // (books), a Hasura-style list and an aggregate field (memberships),
+    // none (authors).
+    let order = books.graphql.as_ref().unwrap().order.as_ref().unwrap();
+    assert_eq!(
+        (order.argument.as_str(), order.style, order.list),
+        ("orderBy", GraphqlOrderStyle::Input, false)
+    );
+    assert_eq!(order.fields, ["id", "title", "price"]);
+    assert_eq!(
+        (order.asc.as_deref(), order.desc.as_deref()),
+        (Some("ASC"), Some("DESC"))
+    );
+    assert_eq!(
+        books.graphql.as_ref().unwrap().count.as_deref(),
+        Some("totalCount")
+    );
+    let authors = authors.graphql.as_ref().unwrap();
+    assert_eq!((&authors.order, &authors.count), (&None, &None));
+    let memberships = find("Membership", OperationAction::List)
+        .graphql
+        .as_ref()
+        .unwrap();
+    let order = memberships.order.as_ref().unwrap();
+    assert_eq!(
+        (order.argument.as_str(), order.style, order.list),
+        ("order_by", GraphqlOrderStyle::Input, true)
+    );
+    assert_eq!(
+        (order.asc.as_deref(), order.desc.as_deref()),
+        (Some("asc"), Some("desc"))
+    );
+    assert_eq!(
+        (
+            memberships.count_field.as_deref(),
+            memberships.count.as_deref()
+        ),
+        (Some("membershipsAggregate"), Some("aggregate.count"))
+    );
+    assert!(!manifest.entities.contains_key("MembershipAggregate"));
+    // A get by two arguments: a composite key, used by update and delete.
+    assert_eq!(
+        manifest.entities["Membership"].primary_key,
+        ["userId", "groupId"]
+    );
+    for action in [
+        OperationAction::Get,
+        OperationAction::Update,
+        OperationAction::Delete,
+    ] {
+        let graphql = find("Membership", action).graphql.as_ref().unwrap();
+        assert_eq!(graphql.key, ["userId", "groupId"], "{action}");
+    }
+}
+
+/// The shapes of an order argument the import recognises, and the ones it
+/// leaves to baas.
+#[test]
+fn order_arguments_are_recognised_in_their_common_shapes() {
+    let sdl = |argument: &str, extra: &str| {
+        format!(
+            "type Book {{ id: ID! title: String! price: Float author: Author }}\n\
+             type Author {{ id: ID! name: String! }}\n{extra}\n\
+             type Query {{ books({argument}): [Book!]! book(id: ID!): Book }}\n"
+        )
+    };
+    let order_of = |argument: &str, extra: &str| {
+        let introspection = import_sdl_text(Path::new("shapes.graphql"), sdl(argument, extra));
+        let operations = introspection.manifest.api.unwrap().operations;
+        let list = operations
+            .into_iter()
+            .find(|op| {
+                op.entity.as_deref() == Some("Book") && op.action == Some(OperationAction::List)
+            })
+            .unwrap();
+        list.graphql.unwrap().order
+    };
+    // `sort: "-title"`: every field of the book's own (not `author_id`,
+    // read through `author.id`).
+    let order = order_of("sort: String", "").unwrap();
+    assert_eq!(
+        (order.style, order.list),
+        (GraphqlOrderStyle::String, false)
+    );
+    assert_eq!(order.fields, ["id", "title", "price"]);
+    // PostGraphile's enum, in a list.
+    let order = order_of(
+        "orderBy: [BooksOrderBy!]",
+        "enum BooksOrderBy { NATURAL ID_ASC ID_DESC TITLE_ASC TITLE_DESC PRICE_ASC }",
+    )
+    .unwrap();
+    assert_eq!((order.style, order.list), (GraphqlOrderStyle::Enum, true));
+    assert_eq!(order.fields, ["id", "title"], "PRICE has no _DESC");
+    assert_eq!(order.enum_value("title", true), "TITLE_DESC");
+    // Hasura's `order_by: [books_order_by!]` of `asc`/`desc` and more.
+    let order = order_of(
+        "order_by: [books_order_by!]",
+        "enum order_by { asc asc_nulls_first desc desc_nulls_last }\n\
+         input books_order_by { title: order_by price: order_by author: Author_order_by }\n\
+         input Author_order_by { name: order_by }",
+    )
+    .unwrap();
+    assert_eq!((order.style, order.list), (GraphqlOrderStyle::Input, true));
+    assert_eq!(order.fields, ["title", "price"]);
+    assert_eq!(
+        (order.asc.as_deref(), order.desc.as_deref()),
+        (Some("asc"), Some("desc"))
+    );
+    // GitHub's `{field: TITLE, direction: ASC}` names no field of the
+    // book: baas orders locally.
+    assert_eq!(
+        order_of(
+            "orderBy: BookOrder",
+            "enum Direction { ASC DESC } enum BookOrderField { TITLE }\n\
+             input BookOrder { field: BookOrderField! direction: Direction! }",
+        ),
+        None
+    );
+    assert_eq!(order_of("first: Int", ""), None);
 }
 
 #[test]
@@ -109,7 +235,7 @@ fn a_reference_without_its_own_key_field_is_read_through_a_path() {
         .expect("a get of Person");
     let graphql = person.graphql.as_ref().unwrap();
     assert_eq!(graphql.field, "person");
-    assert_eq!(graphql.key.as_deref(), Some("id"));
+    assert_eq!(graphql.key, ["id"]);
     assert_eq!(
         graphql.paths.get("homeworld_id").map(String::as_str),
         Some("homeworld.id")
@@ -390,7 +516,7 @@ fn a_graphql_server_is_introspected_read_written_and_filtered_through_baas() {
         },
     );
     let served = Served::start(dir.path(), &[], &[]);
-    let (_, filtered, body) = served.get("/api/Book?order=id.desc&limit=100");
+    let (_, filtered, body) = served.get("/api/Book?price=gt.0&limit=100");
     assert_eq!(filtered.as_deref(), Some("local; complete=false"));
     assert_eq!(body["data"].as_array().unwrap().len(), 20, "{body}");
     let (status, _, problem) = served.send("POST", "/api/Book", Some(negative));
@@ -438,4 +564,181 @@ fn a_graphql_server_is_introspected_read_written_and_filtered_through_baas() {
     assert_eq!(served.get("/api/Book/2").0, 200);
     let log = served.log();
     assert!(!log.contains("hunter2"), "{log}");
+}
+
+/// baas.toml of `endpoint`'s schema in a new folder, with `[api.upstream]`
+/// and without the lines `drop` starts.
+fn introspected(endpoint: &str, upstream: manifest::Upstream, drop: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    support::baas(dir.path())
+        .args(["introspect", endpoint, "--yes"])
+        .assert()
+        .success();
+    let path = dir.path().join("baas.toml");
+    set_upstream(&path, upstream);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|line| !drop.iter().any(|start| line.starts_with(start)))
+        .collect();
+    assert!(text.lines().count() - kept.len() >= drop.len(), "{text}");
+    std::fs::write(&path, kept.join("\n") + "\n").unwrap();
+    dir
+}
+
+#[test]
+fn graphql_orders_and_counts_go_upstream_and_composite_keys_are_served() {
+    let Some(modules) = crate::postgrest::node_modules() else {
+        return;
+    };
+    let upstream = GraphqlServer::start(modules);
+    let endpoint = format!("{}/graphql", upstream.base);
+    // One page of 10 books at most: what baas orders or counts itself
+    // sees only the first 10.
+    let one_page = manifest::Upstream {
+        max_pages: Some(1),
+        ..manifest::Upstream::default()
+    };
+    let dir = introspected(&endpoint, one_page.clone(), &[]);
+    let served = Served::start(dir.path(), &[], &[]);
+    // The same schema with no order and no count recorded: baas does
+    // them, over every page.
+    let unordered = introspected(
+        &endpoint,
+        manifest::Upstream::default(),
+        &["order = ", "count = ", "count_field = "],
+    );
+    let local = Served::start(unordered.path(), &[], &[]);
+    for path in [
+        "/api/Book?order=price.desc&limit=3",
+        "/api/Book?genre=eq.HISTORY&order=title.asc&limit=4&count=exact",
+        "/api/Book?order=price.asc&limit=5&offset=3&count=exact",
+        "/api/Membership?order=groupId.asc,userId.desc",
+        "/api/Membership?userId=eq.2&order=role.desc&count=exact",
+    ] {
+        let (status, filtered, body) = served.get(path);
+        assert_eq!((status, filtered), (200, None), "{path}: {body}");
+        let (status, filtered, expected) = local.get(path);
+        assert_eq!(status, 200, "{path}: {expected}");
+        assert_eq!(filtered.as_deref(), Some("local; complete=true"), "{path}");
+        assert_eq!(body, expected, "{path}");
+    }
+    // The upstream was asked: over one page, baas's own order and count
+    // would have seen books 1-10 only.
+    let (_, _, body) =
+        served.get("/api/Book?order=price.desc&limit=3&genre=eq.SCIENCE&count=exact");
+    assert_eq!(ids(&body), ["25", "22", "19"], "{body}");
+    assert_eq!(body["count"], 9, "{body}");
+    let (_, _, body) = served.get("/api/Membership?order=groupId.asc,userId.desc&limit=4");
+    let pairs: Vec<(&str, &str)> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["groupId"].as_str().unwrap(),
+                row["userId"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(pairs, [("1", "3"), ("1", "2"), ("1", "1"), ("2", "3")]);
+    let (_, filtered, body) = served.get("/api/Membership?groupId=eq.1&count=exact&limit=1");
+    assert_eq!((filtered, &body["count"]), (None, &json!(3)), "{body}");
+    // What the upstream cannot order by (authors take no order, a book's
+    // order by genre is not in its `orderBy`) is ordered by baas.
+    let (_, filtered, body) = served.get("/api/Author?order=name.asc");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    assert_eq!(ids(&body), ["2", "3", "1"]);
+    let (_, filtered, _) = served.get("/api/Book?order=genre.asc&limit=3");
+    assert_eq!(filtered.as_deref(), Some("local; complete=false"));
+
+    // A composite key: `/api/Membership/2,3` is `membership(userId: "2",
+    // groupId: "3")`, for reads and writes.
+    let (status, _, row) = served.get("/api/Membership/2,3");
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row, json!({"userId": "2", "groupId": "3", "role": "r2"}));
+    assert_eq!(served.get("/api/Membership/3,2").2["role"], "r4");
+    assert_eq!(served.get("/api/Membership/2,9").0, 404);
+    let (status, _, changed) = served.send(
+        "PATCH",
+        "/api/Membership/2,3",
+        Some(json!({"role": "owner"})),
+    );
+    assert_eq!(
+        (status, &changed["role"]),
+        (200, &json!("owner")),
+        "{changed}"
+    );
+    assert_eq!(served.get("/api/Membership/2,3").2["role"], "owner");
+    assert_eq!(
+        served.get("/api/Membership/3,2").2["role"],
+        "r4",
+        "one row changed"
+    );
+    assert_eq!(served.send("DELETE", "/api/Membership/2,3", None).0, 204);
+    assert_eq!(served.get("/api/Membership/2,3").0, 404);
+    assert_eq!(served.send("DELETE", "/api/Membership/2,3", None).0, 404);
+    let (_, _, body) = served.get("/api/Membership?userId=eq.2&count=exact");
+    assert_eq!(body["count"], 2, "{body}");
+    let new = json!({"userId": "7", "groupId": "8", "role": "guest"});
+    let (status, _, created) = served.send("POST", "/api/Membership", Some(new.clone()));
+    assert_eq!((status, &created), (201, &new));
+    assert_eq!(served.get("/api/Membership/7,8").2, new);
+    assert_eq!(served.send("POST", "/api/Membership", Some(new)).0, 409);
+
+    // Drift: an upstream whose books lost their order argument, whose
+    // memberships lost their count, and whose membership is read by one
+    // argument.
+    let schema = std::fs::read_to_string(app_dir().join("schema.graphql")).unwrap();
+    let same = dir.path().join("same.graphql");
+    std::fs::write(&same, &schema).unwrap();
+    support::baas(dir.path())
+        .args(["check", "--url", same.to_str().unwrap()])
+        .assert()
+        .code(0);
+    let mut drifted = schema.clone();
+    for (from, to) in [
+        (", orderBy: BookOrder", ""),
+        (
+            "  membershipsAggregate(where: MembershipFilter): MembershipAggregate!\n",
+            "",
+        ),
+        (
+            "membership(userId: ID!, groupId: ID!)",
+            "membership(userId: ID!)",
+        ),
+    ] {
+        assert!(drifted.contains(from), "{from}");
+        drifted = drifted.replacen(from, to, 1);
+    }
+    let changed = dir.path().join("changed.graphql");
+    std::fs::write(&changed, drifted).unwrap();
+    let output = support::baas(dir.path())
+        .args(["check", "--url", changed.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let reason = |object: &str| {
+        report["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|change| change["object"] == object)
+            .map(|change| change["reason"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no change of `{object}` in {stdout}"))
+    };
+    let books = reason("operation query books /graphql");
+    assert!(
+        books.contains("orderBy: BookOrder") && books.contains("order orderBy"),
+        "{books}"
+    );
+    let memberships = reason("operation query memberships /graphql");
+    assert!(
+        memberships.contains("count membershipsAggregate"),
+        "{memberships}"
+    );
+    let get = reason("operation query membership /graphql");
+    assert!(get.contains("key (userId, groupId)"), "{get}");
 }

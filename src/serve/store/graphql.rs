@@ -14,10 +14,15 @@
 //! - **Queries.** A filter made of equalities on fields the list field
 //!   takes as arguments (or as fields of its filter input object) is passed
 //!   on, and so is the page: Relay connections are read cursor by cursor,
-//!   offset lists by `limit`/`offset`, at most `max_pages` calls. Anything
-//!   else (other operators, order, count) is applied by baas over at most
-//!   `max_pages` pages, with the `X-Baas-Filtered` header the REST store
-//!   sets.
+//!   offset lists by `limit`/`offset`, at most `max_pages` calls. An order
+//!   on fields its order argument takes (`order` in the manifest: an input
+//!   object, an enum or a string) is passed on, and a count read from the
+//!   connection's `totalCount` or the list's aggregate field. Anything else
+//!   is applied by baas over at most `max_pages` pages, with the
+//!   `X-Baas-Filtered` header the REST store sets.
+//! - **Keys.** A get, update or delete takes one argument per key field:
+//!   a composite key (`/api/Membership/1,2`) fills `membership(userId:,
+//!   groupId:)`.
 //! - **Errors.** An answer with `errors` is a problem even with status 200
 //!   (its `extensions.code` picks the status: `BAD_USER_INPUT` 422,
 //!   `NOT_FOUND` 404, `UNAUTHENTICATED` 401, `FORBIDDEN` 403, `CONFLICT`
@@ -38,10 +43,10 @@ use super::http::{
 };
 use super::{ListResult, Outbox, Row, StoreError, Updated, Values};
 use crate::manifest::{
-    Entity, FieldType, GraphqlOperation, GraphqlOperationType, Manifest, Operation,
-    OperationAction, PaginationStyle,
+    Entity, FieldType, GraphqlOperation, GraphqlOperationType, GraphqlOrderStyle, Manifest,
+    Operation, OperationAction, PaginationStyle,
 };
-use crate::query::{Filter, ListQuery, Value};
+use crate::query::{Filter, ListQuery, OrderBy, Value};
 use crate::webhooks::outbox::Write;
 
 /// Rows asked for per upstream page.
@@ -231,17 +236,18 @@ impl GraphqlStore {
         Ok(result_of(call.graphql, json))
     }
 
-    /// Reads pages of `call` with `arguments` (filters): from row
+    /// Reads pages of `call` with `arguments` (filters, order): from row
     /// `start` on, `want` rows at most (all when `None`), in at most
-    /// `max_pages` calls. Also says whether every row was read.
+    /// `max_pages` calls. Also says whether every row was read, and with
+    /// `count` the total the first answer gave at `graphql.count`.
     async fn pages(
         &self,
         call: Call<'_>,
         entity: &Entity,
         arguments: &Map<String, Json>,
-        start: u64,
-        want: Option<u64>,
-    ) -> Result<(Vec<Row>, bool), StoreError> {
+        (start, want): (u64, Option<u64>),
+        count: bool,
+    ) -> Result<Page, StoreError> {
         let pagination = call.operation.pagination.as_ref();
         let limit_name = pagination.and_then(|p| p.limit.clone());
         let paging = match pagination {
@@ -249,7 +255,8 @@ impl GraphqlStore {
             Some(p) if p.style == PaginationStyle::Offset && p.limit.is_some() => Paging::Offset,
             _ => Paging::Whole,
         };
-        let selection = list_selection(entity, call.graphql);
+        let counted_at = call.graphql.count.as_deref().filter(|_| count);
+        let selection = list_selection(entity, call.graphql, counted_at);
         // Relay and whole lists skip `start` rows here.
         let (mut offset, skip) = match paging {
             Paging::Offset => (start, 0),
@@ -260,9 +267,11 @@ impl GraphqlStore {
         let mut complete = false;
         let mut cursor: Option<Json> = None;
         let mut seen: Vec<u64> = Vec::new();
-        for _ in 0..self.http.max_pages() {
+        let mut total_count = None;
+        for call_number in 0..self.http.max_pages() {
             let remaining = total.map(|total| total.saturating_sub(rows.len() as u64));
-            if remaining == Some(0) {
+            // A count is read from the first answer, even of no row.
+            if remaining == Some(0) && (call_number > 0 || counted_at.is_none()) {
                 break;
             }
             let size = remaining.unwrap_or(PAGE).min(PAGE);
@@ -288,6 +297,11 @@ impl GraphqlStore {
                 Paging::Whole => {}
             }
             let json = self.run(call, variables, Some(selection.clone())).await?;
+            if call_number == 0
+                && let Some(path) = counted_at
+            {
+                total_count = Some(count_of(call, &json, path)?);
+            }
             let page = list_rows_of(call, entity, &json)?;
             // A page that repeats an earlier one is a loop: stop there.
             let print = fingerprint(serde_json::to_string(&page).unwrap_or_default().as_bytes());
@@ -320,7 +334,36 @@ impl GraphqlStore {
             .skip(usize::try_from(skip).unwrap_or(usize::MAX))
             .take(want.map_or(usize::MAX, |w| usize::try_from(w).unwrap_or(usize::MAX)))
             .collect();
-        Ok((rows, complete))
+        Ok(Page {
+            rows,
+            complete,
+            count: total_count,
+        })
+    }
+
+    /// The count of rows matching `filters`, from the list's aggregate
+    /// field (`books_aggregate(where:) { aggregate { count } }`).
+    async fn aggregate_count(
+        &self,
+        call: Call<'_>,
+        field: &str,
+        filters: Map<String, Json>,
+    ) -> Result<u64, StoreError> {
+        let path = call.graphql.count.as_deref().unwrap_or("aggregate.count");
+        let mut graphql = GraphqlOperation::new(GraphqlOperationType::Query, field, "");
+        for name in filters.keys() {
+            if let Some(ty) = call.graphql.arguments.get(name) {
+                graphql.arguments.insert(name.clone(), ty.clone());
+            }
+        }
+        let aggregate = Call {
+            operation: call.operation,
+            graphql: &graphql,
+        };
+        let json = self
+            .run(aggregate, filters, Some(format!("{{ {} }}", nested(path))))
+            .await?;
+        count_of(aggregate, &json, path)
     }
 
     async fn list_rows(
@@ -343,21 +386,34 @@ impl GraphqlStore {
             .await?;
             return Ok(finish_locally(definition, rows, query, true));
         }
-        if let Some(arguments) = passed_on(call, query) {
-            let (rows, _) = self
+        if let Some((filters, order)) = passed_on(call, query) {
+            let mut arguments = filters.clone();
+            arguments.extend(order);
+            let aggregate = call.graphql.count_field.as_deref().filter(|_| query.count);
+            let page = self
                 .pages(
                     call,
                     definition,
                     &arguments,
-                    query.offset,
-                    Some(query.limit),
+                    (query.offset, Some(query.limit)),
+                    query.count && aggregate.is_none(),
                 )
                 .await?;
-            let rows = rows.into_iter().map(|row| select(row, query)).collect();
-            return Ok(ListResult { rows, count: None });
+            let count = match aggregate {
+                Some(field) => Some(self.aggregate_count(call, field, filters).await?),
+                None => page.count,
+            };
+            let rows = page
+                .rows
+                .into_iter()
+                .map(|row| select(row, query))
+                .collect();
+            return Ok(ListResult { rows, count });
         }
-        let (rows, complete) = self.pages(call, definition, &Map::new(), 0, None).await?;
-        Ok(finish_locally(definition, rows, query, complete))
+        let page = self
+            .pages(call, definition, &Map::new(), (0, None), false)
+            .await?;
+        Ok(finish_locally(definition, page.rows, query, page.complete))
     }
 
     async fn fetch_row(
@@ -500,13 +556,34 @@ impl GraphqlStore {
 
 super::store_from_inherent_methods!(GraphqlStore);
 
-/// The filter and page of `query` as arguments of the list field, when it
-/// takes them all: equalities on the fields it declares (`query`), no
-/// order and no count.
-fn passed_on(call: Call<'_>, query: &ListQuery) -> Option<Map<String, Json>> {
-    if query.count || !query.order.is_empty() {
+/// Rows read from a list field, whether they are all, and the count.
+struct Page {
+    rows: Vec<Row>,
+    complete: bool,
+    count: Option<u64>,
+}
+
+/// The filter and order of `query` as arguments of the list field, when
+/// it takes them all (equalities on the fields it declares in `query`, an
+/// order on fields of its `order`) and can count when asked to.
+#[allow(clippy::type_complexity)]
+fn passed_on(
+    call: Call<'_>,
+    query: &ListQuery,
+) -> Option<(Map<String, Json>, Option<(String, Json)>)> {
+    let graphql = call.graphql;
+    let countable =
+        graphql.count.is_some() && (graphql.connection || graphql.count_field.is_some());
+    if query.count && !countable {
         return None;
     }
+    let order = match query.order.as_slice() {
+        [] => None,
+        keys => {
+            let shape = call.graphql.order.as_ref()?;
+            Some((shape.argument.clone(), upstream_order(call.graphql, keys)?))
+        }
+    };
     let mut filters = Map::new();
     if let Some(filter) = &query.filter {
         for (field, value) in equalities(filter)? {
@@ -516,30 +593,99 @@ fn passed_on(call: Call<'_>, query: &ListQuery) -> Option<Map<String, Json>> {
             filters.insert(field, wire(&value));
         }
     }
-    Some(match &call.graphql.filter {
+    let filters = match &call.graphql.filter {
         Some(argument) if !filters.is_empty() => {
             let mut arguments = Map::new();
             arguments.insert(argument.clone(), Json::Object(filters));
             arguments
         }
         _ => filters,
-    })
+    };
+    Some((filters, order))
 }
 
-/// `{ id: "1" }`: the key argument of a get, update or delete.
+/// `order` as the value of the list field's order argument: `{price:
+/// DESC}`, `[{price: desc}, {id: asc}]`, `PRICE_DESC` or `"-price"`; none
+/// when a key is not one the upstream orders by (a JSON path, an explicit
+/// null placement, another field, or a second key of a single order).
+fn upstream_order(graphql: &GraphqlOperation, order: &[OrderBy]) -> Option<Json> {
+    let shape = graphql.order.as_ref()?;
+    if order.len() > 1 && !shape.list {
+        return None;
+    }
+    let mut items = Vec::with_capacity(order.len());
+    for key in order {
+        if key.path.is_some() || key.nulls_first.is_some() || !shape.fields.contains(&key.field) {
+            return None;
+        }
+        items.push(match shape.style {
+            GraphqlOrderStyle::Input => {
+                let direction = if key.descending {
+                    shape.desc.as_ref()
+                } else {
+                    shape.asc.as_ref()
+                }?;
+                let mut object = Map::new();
+                object.insert(key.field.clone(), Json::from(direction.as_str()));
+                Json::Object(object)
+            }
+            GraphqlOrderStyle::Enum => Json::from(shape.enum_value(&key.field, key.descending)),
+            GraphqlOrderStyle::String if key.descending => Json::from(format!("-{}", key.field)),
+            GraphqlOrderStyle::String => Json::from(key.field.as_str()),
+        });
+    }
+    if shape.list {
+        Some(Json::Array(items))
+    } else {
+        items.pop()
+    }
+}
+
+/// The count at `path` (`totalCount`, `aggregate.count`) of an answer.
+fn count_of(call: Call<'_>, json: &Json, path: &str) -> Result<u64, StoreError> {
+    path.split('.')
+        .try_fold(json, |value, segment| value.get(segment))
+        .and_then(Json::as_u64)
+        .ok_or_else(|| {
+            upstream_error(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "the upstream GraphQL `{}` answered no count at `{path}`",
+                    call.label()
+                ),
+            )
+        })
+}
+
+/// `aggregate { count }` of the path `aggregate.count`.
+fn nested(path: &str) -> String {
+    match path.split_once('.') {
+        Some((head, rest)) => format!("{head} {{ {} }}", nested(rest)),
+        None => path.to_owned(),
+    }
+}
+
+/// `{ id: "1" }` (or `{ userId: "1", groupId: "2" }`): the key arguments
+/// of a get, update or delete, one per key field.
 fn key_variables(call: Call<'_>, key: &[Value]) -> Result<Map<String, Json>, StoreError> {
-    let (Some(name), [value]) = (&call.graphql.key, key) else {
+    let names = &call.graphql.key;
+    if names.is_empty() || names.len() != key.len() {
         return Err(upstream_error(
             StatusCode::METHOD_NOT_ALLOWED,
             format!(
-                "the upstream GraphQL `{}` takes no single key argument (`key` in its `[api.operations.graphql]`)",
-                call.label()
+                "the upstream GraphQL `{}` takes {} key argument(s) where the key has {} field(s) \
+                 (`key` in its `[api.operations.graphql]`)",
+                call.label(),
+                names.len(),
+                key.len()
             ),
         ));
-    };
-    let mut variables = Map::new();
-    variables.insert(name.clone(), wire(value));
-    Ok(variables)
+    }
+    Ok(names
+        .iter()
+        .zip(key)
+        .map(|(name, value)| (name.clone(), wire(value)))
+        .collect())
 }
 
 /// The row's values as the mutation's arguments: one input object
@@ -552,7 +698,7 @@ fn input_variables(graphql: &GraphqlOperation, values: &Values) -> Map<String, J
             .arguments
             .keys()
             .map(String::as_str)
-            .filter(|name| Some(*name) != graphql.key.as_deref())
+            .filter(|name| !graphql.key.iter().any(|key| key == name))
             .collect(),
     };
     let mut object = Map::new();
@@ -666,10 +812,14 @@ fn row_selection(entity: &Entity, graphql: &GraphqlOperation) -> String {
     render(&root)
 }
 
-fn list_selection(entity: &Entity, graphql: &GraphqlOperation) -> String {
+/// A list's selection; with `count`, the count's path in a connection.
+fn list_selection(entity: &Entity, graphql: &GraphqlOperation, count: Option<&str>) -> String {
     let row = row_selection(entity, graphql);
     if graphql.connection {
-        format!("{{ edges {{ node {row} }} pageInfo {{ hasNextPage endCursor }} }}")
+        let count = count
+            .map(|path| format!(" {}", nested(path)))
+            .unwrap_or_default();
+        format!("{{ edges {{ node {row} }} pageInfo {{ hasNextPage endCursor }}{count} }}")
     } else {
         row
     }
@@ -795,6 +945,64 @@ mod tests {
         );
         variables.insert("nope".into(), Json::from(1));
         assert!(document(&books, &variables, None).is_err());
+    }
+
+    fn ordered(style: GraphqlOrderStyle, list: bool) -> GraphqlOperation {
+        let mut books = graphql(GraphqlOperationType::Query, "books");
+        books.order = Some(crate::manifest::GraphqlOrder {
+            argument: "orderBy".into(),
+            style,
+            list,
+            fields: vec!["title".into(), "authorId".into()],
+            asc: Some("asc".into()),
+            desc: Some("desc".into()),
+        });
+        books
+    }
+
+    fn by(field: &str, descending: bool) -> OrderBy {
+        OrderBy {
+            field: field.into(),
+            descending,
+            nulls_first: None,
+            path: None,
+        }
+    }
+
+    #[test]
+    fn an_order_is_passed_in_the_shape_the_upstream_declares() {
+        let two = [by("authorId", true), by("title", false)];
+        let input = ordered(GraphqlOrderStyle::Input, true);
+        assert_eq!(
+            upstream_order(&input, &two),
+            Some(serde_json::json!([{"authorId": "desc"}, {"title": "asc"}]))
+        );
+        let single = ordered(GraphqlOrderStyle::Input, false);
+        assert_eq!(
+            upstream_order(&single, &two[..1]),
+            Some(serde_json::json!({"authorId": "desc"}))
+        );
+        assert_eq!(upstream_order(&single, &two), None, "one key only");
+        let mut enumerated = ordered(GraphqlOrderStyle::Enum, true);
+        if let Some(order) = enumerated.order.as_mut() {
+            (order.asc, order.desc) = (Some("ASC".into()), Some("DESC".into()));
+        }
+        assert_eq!(
+            upstream_order(&enumerated, &two),
+            Some(serde_json::json!(["AUTHOR_ID_DESC", "TITLE_ASC"]))
+        );
+        let text = ordered(GraphqlOrderStyle::String, false);
+        assert_eq!(
+            upstream_order(&text, &two[..1]),
+            Some(serde_json::json!("-authorId"))
+        );
+        // What the upstream does not order by is ordered by baas.
+        assert_eq!(upstream_order(&input, &[by("price", false)]), None);
+        let mut nulls = by("title", false);
+        nulls.nulls_first = Some(true);
+        assert_eq!(upstream_order(&input, &[nulls]), None);
+        let unordered = graphql(GraphqlOperationType::Query, "books");
+        assert_eq!(upstream_order(&unordered, &two[..1]), None);
     }
 
     #[test]
