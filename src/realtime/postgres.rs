@@ -81,7 +81,11 @@ async fn reconcile(
             ident(schema),
             ident(&table)
         );
-        triggers.insert(key, row.try_get(1)?);
+        // `pg_get_triggerdef` names the table (and the function, unless
+        // the connection's `search_path` shows it) with the schema; the
+        // wanted definition names them unqualified, in that schema.
+        let live: String = row.try_get(1)?;
+        triggers.insert(key, live.replace(&format!(" {}.", ident(schema)), " "));
     }
 
     let mut statements = Vec::new();

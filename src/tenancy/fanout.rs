@@ -155,6 +155,13 @@ pub struct Report {
     /// a synced tenant's tables already matched them (`baseline`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub baselined: Vec<String>,
+    /// The realtime objects of `[realtime] external` this run made again
+    /// (a schema tenant's dropped or edited trigger) or made for new
+    /// tables, and those it dropped (no longer asked for).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub realtime_made: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub realtime_dropped: Vec<String>,
     /// The newest applied migration's number.
     pub version: Option<i64>,
 }
@@ -316,7 +323,9 @@ async fn one(
     tenants.registry.set_version(&record.slug, report.version)?;
     if matches!(fan_out.work, Work::Apply { .. }) {
         let place = Place::parse(&record.location);
-        super::realtime::install(tenants, &record.slug, &place).await?;
+        let installed = super::realtime::install(tenants, &record.slug, &place).await?;
+        report.realtime_made = installed.made;
+        report.realtime_dropped = installed.dropped;
     }
     Ok(report)
 }
@@ -438,6 +447,8 @@ fn report(migrations: &[Migration], applied: &[AppliedMigration], done: Vec<Stri
             .map(history::StatusRow::id)
             .collect(),
         baselined: Vec::new(),
+        realtime_made: Vec::new(),
+        realtime_dropped: Vec::new(),
         version: applied.iter().map(|a| i64::from(a.number)).max(),
     }
 }

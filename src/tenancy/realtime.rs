@@ -9,16 +9,22 @@ use std::borrow::Cow;
 
 use super::{Place, TenancyError, Tenants};
 use crate::manifest::Manifest;
+use crate::realtime::postgres::Installed;
 use crate::source::{SourceLocation, redact};
 
 /// Makes (or removes) the realtime objects in tenant `tenant`'s schema to
-/// match the manifest; nothing for a tenant that is not a schema.
-pub async fn install(tenants: &Tenants, tenant: &str, place: &Place) -> Result<(), TenancyError> {
+/// match the manifest (what it made and dropped); nothing for a tenant
+/// that is not a schema.
+pub async fn install(
+    tenants: &Tenants,
+    tenant: &str,
+    place: &Place,
+) -> Result<Installed, TenancyError> {
     let Place::Schema { schema, .. } = place else {
-        return Ok(());
+        return Ok(Installed::default());
     };
     let SourceLocation::Postgres { url } = place.connection(tenants)? else {
-        return Ok(());
+        return Ok(Installed::default());
     };
     let installed = crate::realtime::postgres::install(&url, schema, &tenants.manifest)
         .await
@@ -37,7 +43,7 @@ pub async fn install(tenants: &Tenants, tenant: &str, place: &Place) -> Result<(
             "realtime triggers brought up to the manifest"
         );
     }
-    Ok(())
+    Ok(installed)
 }
 
 /// The manifest as tenant `place`'s database should be: a schema tenant's

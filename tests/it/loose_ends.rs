@@ -6,7 +6,9 @@
 use serde_json::{Value, json};
 
 use crate::auth::AuthServer;
-use crate::tenancy::{As, AsServer, SECRET, SERVICE_KEY, create_tenant, send, tenant_manifest};
+use crate::tenancy::{
+    As, AsServer, SECRET, SERVICE_KEY, create_tenant, run_ok, send, tenant_manifest,
+};
 
 /// Every problem answered under `/t/{tenant}/api/...` names the path the
 /// client asked for, prefix included: from a handler (a missing row, an
@@ -53,4 +55,70 @@ fn problems_under_the_tenant_path_name_the_path_asked_for() {
     let (status, problem) = send(&server, "GET", "/api/note/999", As::Service("acme"), None);
     assert_eq!(status, 404);
     assert_eq!(problem["instance"], "/api/note/999");
+}
+
+/// `migrate apply --tenants` that runs no migration but makes a schema
+/// tenant's dropped realtime trigger again says so for that tenant (in the
+/// table and in `--json`), and "up to date" for the others and once done.
+#[test]
+fn tenant_apply_reports_realtime_triggers_it_restored() {
+    let Some((db, url, _)) = crate::tenancy::pg_with_password("loose_rt_report") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = format!(
+        "{}\n[realtime]\nexternal = true\n",
+        tenant_manifest(crate::tenancy::PG_SOURCE, "schema")
+    );
+    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url.as_str()),
+    ];
+    let dir = dir.path();
+    run_ok(dir, &env, &["migrate", "plan", "--name", "init"]);
+    run_ok(dir, &env, &["tenants", "create", "acme"]);
+    run_ok(dir, &env, &["tenants", "create", "globex"]);
+    let row = |table: &str, tenant: &str| -> String {
+        table
+            .lines()
+            .find(|line| line.contains(tenant))
+            .unwrap_or_else(|| panic!("no row for {tenant}:\n{table}"))
+            .to_owned()
+    };
+    db.query("DROP TRIGGER baas_realtime ON globex.note");
+    let table = run_ok(dir, &env, &["migrate", "apply", "--tenants", "all"]);
+    assert!(
+        row(&table, "globex").contains("realtime triggers restored"),
+        "{table}"
+    );
+    assert!(row(&table, "acme").contains("up to date"), "{table}");
+    let table = run_ok(dir, &env, &["migrate", "apply", "--tenants", "all"]);
+    assert!(row(&table, "globex").contains("up to date"), "{table}");
+
+    db.query("DROP TRIGGER baas_realtime ON acme.author");
+    let json = run_ok(
+        dir,
+        &env,
+        &["--json", "migrate", "apply", "--tenants", "all"],
+    );
+    let start = json.find('[').unwrap();
+    let rows: Vec<Value> = serde_json::Deserializer::from_str(&json[start..])
+        .into_iter()
+        .next()
+        .unwrap()
+        .unwrap();
+    let of = |tenant: &str| {
+        rows.iter()
+            .find(|r| r["tenant"] == tenant)
+            .unwrap_or_else(|| panic!("no {tenant} in {json}"))
+            .clone()
+    };
+    assert_eq!(
+        of("acme")["realtime_made"],
+        json!(["trigger baas_realtime ON acme.author"]),
+        "{json}"
+    );
+    assert!(of("globex").get("realtime_made").is_none(), "{json}");
 }

@@ -160,6 +160,12 @@ fn print(cx: &Context, work: &Work, outcomes: &[Outcome]) -> anyhow::Result<()> 
                     "synced from the manifest".to_owned()
                 } else if status || !report.done.is_empty() || !report.baselined.is_empty() {
                     "ok".to_owned()
+                } else if !report.realtime_made.is_empty() {
+                    // No migration ran, yet the tenant was not as the
+                    // manifest asks: its realtime triggers were made again.
+                    "realtime triggers restored".to_owned()
+                } else if !report.realtime_dropped.is_empty() {
+                    "realtime triggers removed".to_owned()
                 } else {
                     "up to date".to_owned()
                 };
