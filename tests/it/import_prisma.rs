@@ -805,6 +805,58 @@ model Customer {
 }
 
 #[test]
+fn mongodb_many_to_many_through_id_lists_imports_with_a_ledger_line() {
+    // Each side keeps the other's ids in a list field: Prisma's MongoDB
+    // many-to-many. A list field holding `fields:` is an error elsewhere.
+    let text = r#"
+datasource db {
+  provider = "mongodb"
+  url      = env("DATABASE_URL")
+}
+
+model Student {
+  id        String   @id @default(auto()) @map("_id") @db.ObjectId
+  courseIds String[] @db.ObjectId
+  courses   Course[] @relation(fields: [courseIds], references: [id])
+}
+
+model Course {
+  id         String    @id @default(auto()) @map("_id") @db.ObjectId
+  studentIds String[]  @db.ObjectId
+  students   Student[] @relation(fields: [studentIds], references: [id])
+}
+"#;
+    let result = parse_text("mongo.prisma", text).unwrap_or_else(|d| {
+        panic!("{}", baas::diagnostics::render_problems(&d, false));
+    });
+    let manifest = &result.manifest;
+    assert_valid_and_round_trips(manifest);
+    let ids = &entity(manifest, "Student").fields["courseIds"];
+    assert_eq!(ids.ty, FieldType::Array);
+    assert_eq!(ids.items.as_ref().unwrap().ty, FieldType::ObjectId);
+    assert_eq!(
+        entity(manifest, "Course").fields["studentIds"].ty,
+        FieldType::Array
+    );
+    let kinds = ledger_kinds(&result);
+    for side in ["Student.courses", "Course.students"] {
+        assert!(
+            kinds.contains(&(side.to_owned(), "id_array_relation".to_owned())),
+            "{side} is not in the ledger: {kinds:?}"
+        );
+    }
+    assert_eq!(count_kind(&result, "implicit_many_to_many"), 0);
+
+    // On a SQL database the same relation is still an error.
+    let sql = text.replace("\"mongodb\"", "\"postgresql\"");
+    let problems = parse_text("sql.prisma", &sql).unwrap_err();
+    assert!(
+        baas::diagnostics::render_problems(&problems, false)
+            .contains("cannot hold the foreign key"),
+    );
+}
+
+#[test]
 fn what_the_manifest_validator_rejects_is_an_error_at_the_model() {
     let text = "model A {\n  id Int @id\n  @@map(\"t\")\n}\n\nmodel B {\n  id Int @id\n  @@map(\"t\")\n}\n";
     let diagnostics = parse_text("schema.prisma", text).unwrap_err();

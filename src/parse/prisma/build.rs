@@ -1766,6 +1766,20 @@ impl<'a> Builder<'a> {
                 }
             };
             if decl.ty.arity == Arity::List {
+                if let Some(ids) = self.id_array(block, fields) {
+                    // MongoDB's many-to-many: each side keeps the ids of the
+                    // other's documents in a list field of its own.
+                    self.ledger.record(
+                        format!("{owner}.{}", decl.name.name),
+                        "id_array_relation",
+                        format!(
+                            "`{owner}.{}` links `{}` documents through the id list `{ids}`; the \
+                             manifest keeps `{ids}` as a list of ids but has no relation for it",
+                            decl.name.name, target.name.name
+                        ),
+                    );
+                    continue;
+                }
                 self.problem_with_help(
                     file,
                     attribute.span.clone(),
@@ -1957,6 +1971,32 @@ impl<'a> Builder<'a> {
         Some(action)
     }
 
+    /// On MongoDB, the list field `fields:` names on a list relation
+    /// (`favoriteIds String[] @db.ObjectId` beside
+    /// `favorites Post[] @relation(fields: [favoriteIds], references: [id])`).
+    fn id_array(&self, block: &Block, fields: &Expr) -> Option<String> {
+        if self.provider != Provider::Mongodb {
+            return None;
+        }
+        let name = match fields {
+            Expr::Array(items, _) if items.len() == 1 => &items[0],
+            Expr::Ident(_) => fields,
+            _ => return None,
+        };
+        let Expr::Ident(name) = name else {
+            return None;
+        };
+        block
+            .fields
+            .iter()
+            .find(|f| f.name.name == name.name)
+            .filter(|f| {
+                f.ty.arity == Arity::List
+                    && !matches!(self.resolve(&f.ty.name.name, None), Resolved::Model(_))
+            })
+            .map(|f| f.name.name.clone())
+    }
+
     /// Implicit many-to-many relations (a list field on both sides, no
     /// `fields:`): Prisma keeps them in a join table of its own.
     fn many_to_many(&mut self, declarations: &[Declaration<'a>]) {
@@ -1982,6 +2022,10 @@ impl<'a> Builder<'a> {
                 let Some(back) = back else {
                     continue;
                 };
+                // MongoDB's id lists (`fields:` on a list side) are no join table.
+                if has_fields(decl) || has_fields(back) {
+                    continue;
+                }
                 // Report each pair once.
                 if (block.name.name.as_str(), decl.name.name.as_str())
                     > (target.name.name.as_str(), back.name.name.as_str())
@@ -2181,6 +2225,13 @@ fn relation_name(decl: &FieldDecl) -> Option<String> {
             Expr::String(name, _) => Some(name.clone()),
             _ => None,
         })
+}
+
+/// Whether the field's `@relation` lists `fields:`.
+fn has_fields(decl: &FieldDecl) -> bool {
+    decl.attributes
+        .iter()
+        .any(|a| a.name == "relation" && named(a, "fields").is_some())
 }
 
 /// The first unnamed argument, or the one named `name`.
