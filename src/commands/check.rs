@@ -109,7 +109,9 @@ pub async fn run(args: CheckArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
                     .as_ref()
                     .map(|s| s.schemas.clone())
                     .unwrap_or_default();
-                let live = live_schema(&location, schemas, cx).await?;
+                let mut live = live_schema(&location, schemas, cx).await?;
+                // The database's tables under the manifest's names.
+                crate::diff::named_like(&mut live, &working);
                 (
                     format!("the database `{shown}`"),
                     // The database is "before": the changes are what it takes

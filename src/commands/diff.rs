@@ -71,11 +71,24 @@ pub enum DiffFormat {
 pub async fn run(args: DiffArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
     let renames = parse_renames(&args.rename)?;
     let after = match args.to.as_deref() {
-        Some(to) => side(to, cx).await?,
+        Some(to) => side(to, Vec::new(), cx).await?,
         None => manifest::load_file(&cx.manifest_path)?.manifest,
     };
     let before = match args.from.as_deref().or(args.db.as_deref()) {
-        Some(from) => side(from, cx).await?,
+        Some(from) => {
+            // A database is read in the schemas the manifest lists.
+            let database = from.contains("://");
+            let schemas = match &after.source {
+                Some(source) if database => source.schemas.clone(),
+                _ => Vec::new(),
+            };
+            let mut before = side(from, schemas, cx).await?;
+            if database {
+                // A database's tables under the manifest's names.
+                crate::diff::named_like(&mut before, &after);
+            }
+            before
+        }
         None => last_snapshot(&args, &after, cx)?,
     };
     let changes = crate::diff::diff_with_renames(&before, &after, &renames);
@@ -199,7 +212,7 @@ fn print_sql(
 
 /// One side of the comparison: a manifest file, a migration folder (its
 /// snapshot), or anything `introspect` reads.
-async fn side(spec: &str, cx: &Context) -> anyhow::Result<Manifest> {
+async fn side(spec: &str, schemas: Vec<String>, cx: &Context) -> anyhow::Result<Manifest> {
     let path = cx.cwd.join(spec);
     if spec.ends_with(".toml") {
         return Ok(manifest::load_file(&path)?.manifest);
@@ -220,7 +233,11 @@ async fn side(spec: &str, cx: &Context) -> anyhow::Result<Manifest> {
     }
     let location = SourceLocation::parse(spec, &cx.cwd)?;
     let progress = Progress::new(cx.printer.progress_allowed(), "reading");
-    let result = introspect(&location, &IntrospectOptions::default(), &progress).await;
+    let options = IntrospectOptions {
+        schemas,
+        ..IntrospectOptions::default()
+    };
+    let result = introspect(&location, &options, &progress).await;
     progress.finish();
     Ok(result?.manifest)
 }

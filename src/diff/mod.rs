@@ -25,8 +25,11 @@ use crate::manifest::{
     ObjectKind, Partition, Relation, SourceEngine, Unique,
 };
 
+mod align;
 mod normalize;
 mod policies;
+
+pub use align::named_like;
 
 pub use normalize::{default_eq, exclusion_eq, index_eq, relation_eq, sql_eq};
 

@@ -1317,3 +1317,82 @@ fn postgres_datasource_extensions_are_carried_not_ledgered() {
     assert_eq!(count_kind(&introspection, "extension"), 0);
     assert_valid_and_round_trips(&introspection.manifest);
 }
+
+/// A schema whose models, fields and schemas are named apart from their
+/// tables and columns (`@@map`, `@map`, `@@schema`), planned and applied to
+/// an empty database: `check --db` and `diff --db` find it as planned, and
+/// still see a column changed by hand.
+#[test]
+fn a_mapped_schema_applied_to_a_database_shows_no_drift() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("prisma_mapped") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("schema.prisma"),
+        r#"
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+  schemas  = ["auth", "public"]
+}
+
+model Account {
+  id      Int      @id @default(autoincrement())
+  email   String   @unique @map("email_address")
+  created DateTime @default(now()) @map("created_at")
+  posts   Post[]
+
+  @@index([email, created])
+  @@map("accounts")
+  @@schema("auth")
+}
+
+model Post {
+  id       Int     @id @default(autoincrement())
+  title    String
+  authorId Int     @map("author_id")
+  author   Account @relation(fields: [authorId], references: [id])
+
+  @@map("posts")
+  @@schema("public")
+}
+"#,
+    )
+    .unwrap();
+    let url = db.url();
+    let run = |args: &[&str]| {
+        let output = crate::support::baas(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        )
+    };
+    for args in [
+        &["introspect", "schema.prisma", "-y", "-q"][..],
+        &["migrate", "plan", "--name", "init", "-y", "-q"],
+        &["migrate", "apply", "--db", &url, "-y", "-q"],
+    ] {
+        let (code, output) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {output}");
+    }
+    let (code, output) = run(&["check", "--db", &url]);
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
+    let (code, output) = run(&["diff", "--db", &url]);
+    assert_eq!(code, Some(0), "diff: {output}");
+    assert!(output.contains("No changes"), "{output}");
+
+    db.psql("alter table public.posts alter column title drop not null;");
+    let (code, output) = run(&["check", "--db", &url]);
+    assert_eq!(code, Some(1), "check after a change: {output}");
+    assert!(output.contains("Post.title"), "{output}");
+    assert!(!output.contains("accounts"), "{output}");
+}
