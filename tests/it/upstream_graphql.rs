@@ -300,6 +300,21 @@ fn bad_graphql_operation_keys_are_reported_at_their_line_and_column() {
             r#"arguments = { id = 1 }"#,
             "string",
         ),
+        (
+            r#"key = "id""#,
+            r#"key = ["id", "groupId"]"#,
+            "`key = \"groupId\"` is not one of the field's `arguments`",
+        ),
+        (
+            r#"key = "id""#,
+            "key = \"id\"\norder = { argument = \"sort\", style = \"input\", fields = [\"id\"] }",
+            "`order = \"sort\"` is not one of the field's `arguments`",
+        ),
+        (
+            r#"key = "id""#,
+            "key = \"id\"\norder = { argument = \"id\", style = \"sideways\", fields = [] }",
+            "`sideways`",
+        ),
     ] {
         assert!(OPERATION.contains(from), "{from}");
         let text = OPERATION.replacen(from, to, 1);
@@ -642,6 +657,15 @@ fn graphql_orders_and_counts_go_upstream_and_composite_keys_are_served() {
         })
         .collect();
     assert_eq!(pairs, [("1", "3"), ("1", "2"), ("1", "1"), ("2", "3")]);
+    // A count the upstream answers `null` (author 3's books) is counted
+    // by baas, here over one page.
+    let (status, filtered, body) = served.get("/api/Book?authorId=eq.3&count=exact&limit=2");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(filtered.as_deref(), Some("local; complete=false"));
+    assert_eq!(
+        (ids(&body), &body["count"]),
+        (vec!["2".to_owned(), "5".to_owned()], &json!(3))
+    );
     let (_, filtered, body) = served.get("/api/Membership?groupId=eq.1&count=exact&limit=1");
     assert_eq!((filtered, &body["count"]), (None, &json!(3)), "{body}");
     // What the upstream cannot order by (authors take no order, a book's

@@ -300,7 +300,7 @@ impl GraphqlStore {
             if call_number == 0
                 && let Some(path) = counted_at
             {
-                total_count = Some(count_of(call, &json, path)?);
+                total_count = count_of(call, &json, path)?;
             }
             let page = list_rows_of(call, entity, &json)?;
             // A page that repeats an earlier one is a loop: stop there.
@@ -348,7 +348,7 @@ impl GraphqlStore {
         call: Call<'_>,
         field: &str,
         filters: Map<String, Json>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Option<u64>, StoreError> {
         let path = call.graphql.count.as_deref().unwrap_or("aggregate.count");
         let mut graphql = GraphqlOperation::new(GraphqlOperationType::Query, field, "");
         for name in filters.keys() {
@@ -400,15 +400,18 @@ impl GraphqlStore {
                 )
                 .await?;
             let count = match aggregate {
-                Some(field) => Some(self.aggregate_count(call, field, filters).await?),
+                Some(field) => self.aggregate_count(call, field, filters).await?,
                 None => page.count,
             };
-            let rows = page
-                .rows
-                .into_iter()
-                .map(|row| select(row, query))
-                .collect();
-            return Ok(ListResult { rows, count });
+            // An upstream that answered no count (`null`): baas counts.
+            if !query.count || count.is_some() {
+                let rows = page
+                    .rows
+                    .into_iter()
+                    .map(|row| select(row, query))
+                    .collect();
+                return Ok(ListResult { rows, count });
+            }
         }
         let page = self
             .pages(call, definition, &Map::new(), (0, None), false)
@@ -641,20 +644,25 @@ fn upstream_order(graphql: &GraphqlOperation, order: &[OrderBy]) -> Option<Json>
     }
 }
 
-/// The count at `path` (`totalCount`, `aggregate.count`) of an answer.
-fn count_of(call: Call<'_>, json: &Json, path: &str) -> Result<u64, StoreError> {
-    path.split('.')
-        .try_fold(json, |value, segment| value.get(segment))
-        .and_then(Json::as_u64)
-        .ok_or_else(|| {
-            upstream_error(
-                StatusCode::BAD_GATEWAY,
-                format!(
-                    "the upstream GraphQL `{}` answered no count at `{path}`",
-                    call.label()
-                ),
-            )
-        })
+/// The count at `path` (`totalCount`, `aggregate.count`) of an answer;
+/// none when the upstream answered `null` there (a nullable count it
+/// could not give).
+fn count_of(call: Call<'_>, json: &Json, path: &str) -> Result<Option<u64>, StoreError> {
+    let value = path
+        .split('.')
+        .try_fold(json, |value, segment| value.get(segment));
+    if value == Some(&Json::Null) {
+        return Ok(None);
+    }
+    value.and_then(Json::as_u64).map(Some).ok_or_else(|| {
+        upstream_error(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "the upstream GraphQL `{}` answered no count at `{path}`",
+                call.label()
+            ),
+        )
+    })
 }
 
 /// `aggregate { count }` of the path `aggregate.count`.
