@@ -2,6 +2,7 @@
 
 mod support;
 
+mod attacks;
 mod auth;
 mod cli;
 mod cli_edges;

@@ -342,6 +342,22 @@ pub async fn signup(
         }
         // The password field can only be set from the password.
         rest.remove(&users.config.password);
+        // The role and tenant fields become the token's `@auth.role` and
+        // `@auth.tenant`: an administrator gives them, the user never picks.
+        let names = users.identity.claim_names();
+        let chosen: Vec<super::FieldProblem> = [&names.role, &names.tenant]
+            .into_iter()
+            .filter(|name| rest.contains_key(name.as_str()))
+            .map(|name| super::FieldProblem {
+                field: name.clone(),
+                code: "read-only".into(),
+                message: "is given by an administrator (the service key), not chosen at sign-up"
+                    .into(),
+            })
+            .collect();
+        if !chosen.is_empty() {
+            return Err(Problem::validation(chosen));
+        }
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await
             .ok()

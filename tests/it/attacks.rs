@@ -1,0 +1,153 @@
+//! Attacks on the platform that the feature tests do not make: each test
+//! is the attack, through the real binary or the real sandbox, and says
+//! what must hold instead.
+
+use serde_json::{Value, json};
+
+use crate::auth::{AuthServer, post_json};
+
+const SECRET: &str = "attack-test-secret-0123456789abcdef-0123";
+const SERVICE_KEY: &str = "attack-service-key-0123456789";
+
+// ---------------------------------------------------------------------------
+// Built-in users: sign-up is not a way to choose one's role or tenant
+
+const USERS: &str = r#"[manifest]
+format = 1
+version = 1
+
+[entities.account]
+table = "account"
+primary_key = ["id"]
+
+[entities.account.fields]
+id = { type = "int64", generated = "identity" }
+email = { type = "string", max_length = 254, unique = true }
+password_hash = { type = "string", max_length = 255, nullable = true }
+role = { type = "string", nullable = true }
+tenant = { type = "string", nullable = true }
+nickname = { type = "string", nullable = true }
+
+[entities.account.rules]
+view = "id = @auth.id"
+
+[entities.payroll]
+table = "payroll"
+primary_key = ["id"]
+
+[entities.payroll.fields]
+id = { type = "int64" }
+salary = { type = "int64" }
+
+[entities.payroll.rules]
+list = "@auth.role = 'admin'"
+view = "@auth.role = 'admin'"
+
+[auth]
+jwt_secret = "${JWT_SECRET}"
+service_key = "${BAAS_SERVICE_KEY}"
+users = { entity = "account", email = "email", password = "password_hash" }
+"#;
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// `method path` with `headers` and a JSON `body`: the status and the JSON
+/// answer.
+fn request(
+    server: &AuthServer,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = ureq::http::Request::builder()
+        .method(method)
+        .uri(server.url(path))
+        .header("content-type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let response = crate::auth::agent()
+        .run(request.body(body).unwrap())
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.into_body().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[test]
+fn signing_up_cannot_choose_the_role_or_the_tenant_of_the_token() {
+    let server = AuthServer::start(
+        USERS,
+        &[("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)],
+    );
+    let (status, row) = request(
+        &server,
+        "POST",
+        "/api/payroll",
+        &[("apikey", SERVICE_KEY)],
+        Some(json!({ "id": 1, "salary": 250000 })),
+    );
+    assert_eq!(status, 201, "{row}");
+
+    for (field, value) in [("role", "admin"), ("tenant", "globex")] {
+        let (status, body) = post_json(
+            &server,
+            "/api/_auth/signup",
+            json!({ "email": format!("{field}@example.com"), "password": "a long password", field: value }),
+            None,
+        );
+        assert_eq!(status, 422, "sign-up set `{field}`: {body}");
+        assert_eq!(body["errors"][0]["field"], field, "{body}");
+        assert!(body.get("access_token").is_none(), "{body}");
+    }
+    // Neither account was made: signing in fails.
+    let (status, _) = post_json(
+        &server,
+        "/api/_auth/login",
+        json!({ "email": "role@example.com", "password": "a long password" }),
+        None,
+    );
+    assert_eq!(status, 401);
+
+    // Other fields of the entity are still the user's to give, and the
+    // token of a plain sign-up reads no payroll.
+    let (status, session) = post_json(
+        &server,
+        "/api/_auth/signup",
+        json!({ "email": "eve@example.com", "password": "a long password", "nickname": "eve" }),
+        None,
+    );
+    assert_eq!(status, 201, "{session}");
+    assert_eq!(session["user"]["nickname"], "eve");
+    assert_eq!(session["user"]["role"], Value::Null, "{session}");
+    let token = session["access_token"].as_str().unwrap();
+    let (status, list, _) = server.get("/api/payroll", &[("authorization", &bearer(token))]);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["data"], json!([]), "{list}");
+
+    // The service key gives the role; the next sign-in carries it.
+    let id = session["user"]["id"].as_i64().unwrap();
+    let (status, row) = request(
+        &server,
+        "PATCH",
+        &format!("/api/account/{id}"),
+        &[("apikey", SERVICE_KEY)],
+        Some(json!({ "role": "admin" })),
+    );
+    assert_eq!(status, 200, "{row}");
+    let (status, session) = post_json(
+        &server,
+        "/api/_auth/login",
+        json!({ "email": "eve@example.com", "password": "a long password" }),
+        None,
+    );
+    assert_eq!(status, 200, "{session}");
+    let token = session["access_token"].as_str().unwrap();
+    let (status, list, _) = server.get("/api/payroll", &[("authorization", &bearer(token))]);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["data"][0]["salary"], 250000, "{list}");
+}
