@@ -151,3 +151,68 @@ fn signing_up_cannot_choose_the_role_or_the_tenant_of_the_token() {
     assert_eq!(status, 200, "{list}");
     assert_eq!(list["data"][0]["salary"], 250000, "{list}");
 }
+
+// ---------------------------------------------------------------------------
+// Tenancy: a token that names a tenant binds the request to it
+
+#[test]
+fn a_token_naming_a_tenant_is_not_overridden_by_a_header_when_resolve_lists_no_claim() {
+    use crate::tenancy::{As, AsServer, SERVICE_KEY, create_tenant, send, tenant_manifest, titles};
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = tenant_manifest("", "file").replace(
+        r#"resolve = ["claim:tenant", "header:x-tenant", "path"]"#,
+        r#"resolve = ["header:x-tenant", "path"]"#,
+    );
+    assert!(manifest.contains(r#"resolve = ["header:x-tenant", "path"]"#));
+    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
+    let env = [
+        ("JWT_SECRET", crate::tenancy::SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+    ];
+    for slug in ["acme", "globex"] {
+        create_tenant(dir.path(), &env, slug);
+    }
+    let server = AsServer(AuthServer::start_in(dir, &env));
+    for tenant in ["acme", "globex"] {
+        let (status, note) = send(
+            &server,
+            "POST",
+            "/api/note",
+            As::Service(tenant),
+            Some(json!({ "title": format!("{tenant} secret") })),
+        );
+        assert_eq!(status, 201, "{note}");
+    }
+    // acme's token, globex named by the header or the path: refused.
+    for (path, header) in [
+        ("/api/note", Some("globex")),
+        ("/t/globex/api/note", None),
+        ("/api/note/1", Some("globex")),
+    ] {
+        let (status, problem) = send(&server, "GET", path, As::User(Some("acme"), header), None);
+        assert_eq!(status, 403, "{path}: {problem}");
+        assert!(!problem.to_string().contains("globex secret"), "{problem}");
+    }
+    let (status, _) = send(
+        &server,
+        "DELETE",
+        "/api/note/1",
+        As::User(Some("acme"), Some("globex")),
+        None,
+    );
+    assert_eq!(status, 403);
+    let (_, list) = send(&server, "GET", "/api/note", As::Service("globex"), None);
+    assert_eq!(titles(&list), ["globex secret"], "globex's note stays");
+    // The token's own tenant, named or not, is served.
+    for header in [None, Some("acme")] {
+        let (status, list) = send(
+            &server,
+            "GET",
+            "/api/note",
+            As::User(Some("acme"), header),
+            None,
+        );
+        assert_eq!(status, 200, "{list}");
+        assert_eq!(titles(&list), ["acme secret"]);
+    }
+}

@@ -110,14 +110,7 @@ pub async fn resolve(
                 if claimed.is_none()
                     && let Principal::User { claims, .. } = &*principal
                 {
-                    claimed =
-                        crate::serve::policy::identity::claim(claims, name).and_then(|value| {
-                            match value {
-                                serde_json::Value::String(text) => Some(text.clone()),
-                                serde_json::Value::Number(number) => Some(number.to_string()),
-                                _ => None,
-                            }
-                        });
+                    claimed = claim_text(crate::serve::policy::identity::claim(claims, name));
                 }
             }
             TenantSource::Header(name) => {
@@ -142,6 +135,15 @@ pub async fn resolve(
                 }
             }
         }
+    }
+    // A token that names a tenant (`@auth.tenant`) is for that tenant
+    // even when `resolve` lists no claim: a header, subdomain or path
+    // naming another is refused like one contradicting a listed claim.
+    if claimed.is_none()
+        && !sources.iter().any(|s| matches!(s, TenantSource::Claim(_)))
+        && let Principal::User { claims, .. } = &*principal
+    {
+        claimed = claim_text(claims.get("tenant"));
     }
     let tenant = match claimed {
         Some(claimed) => {
@@ -226,6 +228,15 @@ pub async fn resolve(
                 format!("there is no tenant `{}`", shown(&tenant)),
             ),
         ),
+    }
+}
+
+/// A tenant claim's text (a string or a number).
+fn claim_text(value: Option<&serde_json::Value>) -> Option<String> {
+    match value? {
+        serde_json::Value::String(text) => Some(text.clone()),
+        serde_json::Value::Number(number) => Some(number.to_string()),
+        _ => None,
     }
 }
 
