@@ -117,6 +117,13 @@ impl Engine {
         let started = Instant::now();
         self.deadline.set(Some(started + script.timeout));
         let ended = self.evaluate(script, event);
+        // Jobs the call queued and left (a `then` after a plain return, or
+        // after the hook's promise settled) run now, within its limits:
+        // left in the queue they would run in the next call, in its time.
+        let ended = match (ended, self.drain(script, started + script.timeout)) {
+            (Ok(_), Some(stopped)) => Ok(Ended::Thrown(stopped)),
+            (ended, _) => ended,
+        };
         self.deadline.set(None);
         // What the call left goes now, not at the cost of a later call.
         self.runtime.run_gc();
@@ -134,6 +141,38 @@ impl Engine {
                 started,
             )),
         }
+    }
+
+    /// Runs the queued jobs until none is left; what stopped it when a
+    /// limit did (the deadline passed, memory ran out). A job that throws
+    /// otherwise is the hook's unhandled rejection, and the next job runs.
+    fn drain(&self, script: &Script, deadline: Instant) -> Option<Thrown> {
+        let interrupted = || Thrown {
+            name: "InternalError".into(),
+            message: "interrupted".into(),
+            status: None,
+            at: None,
+        };
+        while self.runtime.is_job_pending() {
+            if Instant::now() >= deadline {
+                return Some(interrupted());
+            }
+            if let Err(failed) = self.runtime.execute_pending_job() {
+                let thrown = failed.0.with(|ctx| {
+                    thrown(
+                        CaughtError::from_error(&ctx, rquickjs::Error::Exception),
+                        &script.run,
+                    )
+                });
+                if thrown.message.contains("interrupted")
+                    || thrown.message.contains("out of memory")
+                    || thrown.message.contains("Allocation failed")
+                {
+                    return Some(thrown);
+                }
+            }
+        }
+        None
     }
 
     /// A fresh context: the prelude, the file, then `hook(event)`.

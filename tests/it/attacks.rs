@@ -216,3 +216,63 @@ fn a_token_naming_a_tenant_is_not_overridden_by_a_header_when_resolve_lists_no_c
         assert_eq!(titles(&list), ["acme secret"]);
     }
 }
+
+// ---------------------------------------------------------------------------
+// Hooks: what one call leaves queued does not run in the next one
+
+#[test]
+fn a_hooks_left_over_promise_jobs_never_run_in_the_next_call() {
+    use baas::hooks::{Engine, HookError, HookSet};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("hooks")).unwrap();
+    let cases = [
+        // Returns at once and leaves a job that never ends.
+        (
+            "poison",
+            "function hook() { Promise.resolve().then(() => { for (;;) {} }); return { ok: true }; }",
+        ),
+        // Leaves a job that ends: it runs within the call that queued it.
+        (
+            "tidy",
+            "function hook(event) { Promise.resolve().then(() => console.log('tidy job ran')); return event; }",
+        ),
+        (
+            "innocent",
+            "async function hook(event) { const n = await Promise.resolve(event.n); return { n }; }",
+        ),
+    ];
+    let mut manifest = String::from(
+        "[manifest]\nformat = 1\nversion = 1\n\n[entities.post]\ntable = \"post\"\n[entities.post.fields]\nid = { type = \"int64\" }\n",
+    );
+    for (name, source) in cases {
+        std::fs::write(dir.path().join(format!("hooks/{name}.js")), source).unwrap();
+        manifest.push_str(&format!(
+            "\n[[hooks]]\non = \"post.create.before\"\nrun = \"hooks/{name}.js\"\ntimeout_ms = 200\nmemory_mb = 8\n"
+        ));
+    }
+    let manifest = baas::manifest::load_str(std::path::Path::new("baas.toml"), manifest)
+        .unwrap()
+        .manifest;
+    let set = HookSet::load(&manifest, dir.path()).unwrap();
+    let script = |name: &str| {
+        set.matching("post", "create", baas::manifest::HookPhase::Before)
+            .find(|script| script.run == format!("hooks/{name}.js"))
+            .unwrap()
+            .clone()
+    };
+    let engine = Engine::new().unwrap();
+    // The poisoner is stopped in its own call, at its own limit.
+    let poisoned = engine.run(&script("poison"), "{}");
+    assert!(
+        matches!(poisoned, Err(HookError::Timeout { ms: 200, .. })),
+        "{poisoned:?}"
+    );
+    // The next call on the same engine is not charged for it.
+    let innocent = engine.run(&script("innocent"), r#"{"n": 7}"#);
+    assert_eq!(innocent.unwrap().as_deref(), Some(r#"{"n":7}"#));
+    let tidy = engine.run(&script("tidy"), r#"{"n": 1}"#);
+    assert_eq!(tidy.unwrap().as_deref(), Some(r#"{"n":1}"#));
+    let innocent = engine.run(&script("innocent"), r#"{"n": 8}"#);
+    assert_eq!(innocent.unwrap().as_deref(), Some(r#"{"n":8}"#));
+}
