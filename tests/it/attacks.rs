@@ -276,3 +276,187 @@ fn a_hooks_left_over_promise_jobs_never_run_in_the_next_call() {
     let innocent = engine.run(&script("innocent"), r#"{"n": 8}"#);
     assert_eq!(innocent.unwrap().as_deref(), Some(r#"{"n":8}"#));
 }
+
+// ---------------------------------------------------------------------------
+// Upstream APIs: the credential stays with the upstream's origin and path
+
+/// Records `METHOD path x-api-key` of every request an axum app gets.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// Serves `app` on a port of its own, in a thread; its base URL.
+fn serve_app(app: axum::Router) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    base
+}
+
+/// An app answering every request with `answer(path)` and recording it.
+fn recording<F>(seen: Seen, answer: F) -> axum::Router
+where
+    F: Fn(&str, &str) -> axum::response::Response + Clone + Send + Sync + 'static,
+{
+    axum::Router::new().fallback(
+        move |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+            let seen = seen.clone();
+            let answer = answer.clone();
+            async move {
+                let key = headers
+                    .get("x-api-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-")
+                    .to_owned();
+                seen.lock()
+                    .unwrap()
+                    .push(format!("{method} {} {key}", uri.path()));
+                answer(method.as_str(), uri.path())
+            }
+        },
+    )
+}
+
+/// A fake upstream under `/v1` (its list's paging link names `thief`,
+/// another origin), `baas serve` over it with an API key, and the
+/// requests the upstream got.
+fn docs_upstream(
+    thief: &str,
+) -> (
+    crate::upstream::Served,
+    Seen,
+    tempfile::TempDir,
+    &'static str,
+) {
+    use axum::response::IntoResponse;
+    let seen: Seen = Seen::default();
+    let next = format!("<{thief}/steal>; rel=\"next\"");
+    let upstream = serve_app(recording(seen.clone(), move |method, path| {
+        match (method, path) {
+            ("GET", "/v1/docs") => (
+                [(axum::http::header::LINK, next.clone())],
+                axum::Json(json!([{ "id": "a", "title": "first page" }])),
+            )
+                .into_response(),
+            (_, "/v1/docs/a") => {
+                axum::Json(json!({ "id": "a", "title": "one doc" })).into_response()
+            }
+            (_, path) if path.starts_with("/v1/docs/") => {
+                axum::http::StatusCode::NOT_FOUND.into_response()
+            }
+            _ => axum::Json(json!({ "id": "root", "title": "not a doc" })).into_response(),
+        }
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), DOCS).unwrap();
+    let key = "upstream-api-key-never-elsewhere";
+    let upstream_base = format!("{upstream}/v1");
+    let served = crate::upstream::Served::start(
+        dir.path(),
+        &[],
+        &[("UPSTREAM_URL", upstream_base.as_str()), ("DOC_KEY", key)],
+    );
+    (served, seen, dir, key)
+}
+
+const DOCS: &str = r#"[manifest]
+format = 1
+version = 1
+
+[source]
+engine = "http"
+url = "${UPSTREAM_URL}"
+
+[entities.doc]
+table = "doc"
+primary_key = ["id"]
+
+[entities.doc.fields]
+id = { type = "string" }
+title = { type = "string" }
+
+[api]
+
+[api.upstream]
+timeout_seconds = 2
+retries = 0
+max_pages = 3
+credentials = { in = "header", name = "X-API-Key", value = "${DOC_KEY}" }
+
+[[api.operations]]
+method = "GET"
+path = "/docs"
+entity = "doc"
+action = "list"
+pagination = { style = "link" }
+
+[[api.operations]]
+method = "GET"
+path = "/docs/{id}"
+entity = "doc"
+action = "get"
+
+[[api.operations]]
+method = "DELETE"
+path = "/docs/{id}"
+entity = "doc"
+action = "delete"
+"#;
+
+#[test]
+fn an_upstream_paging_link_to_another_origin_is_not_followed_with_the_credential() {
+    use axum::response::IntoResponse;
+    let stolen: Seen = Seen::default();
+    let thief = serve_app(recording(stolen.clone(), |_, _| {
+        axum::Json(json!([{ "id": "stolen", "title": "from the thief" }])).into_response()
+    }));
+    let (served, seen, _dir, key) = docs_upstream(&thief);
+    let (status, filtered, body) = served.get("/api/doc?limit=10");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"][0]["id"], "a", "{body}");
+    assert!(
+        !body.to_string().contains("stolen"),
+        "rows of the other origin were served: {body}"
+    );
+    assert_eq!(filtered.as_deref(), Some("local; complete=false"), "{body}");
+    assert!(
+        stolen.lock().unwrap().is_empty(),
+        "the other origin was called: {:?}",
+        stolen.lock().unwrap()
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1, "{:?}", seen.lock().unwrap());
+    assert!(!served.log().contains(key), "the key is in the log");
+}
+
+#[test]
+fn an_upstream_key_of_dots_does_not_walk_the_upstream_path() {
+    let (served, seen, _dir, _) = docs_upstream("http://127.0.0.1:9");
+    // Sent encoded, so that no client folds the dots away first.
+    for method in ["GET", "DELETE"] {
+        for key in ["%2E%2E", "%2e", "..%2F..", "%2E%2E%2Fdocs%2Fa"] {
+            let (status, _, body) = served.send(method, &format!("/api/doc/{key}"), None);
+            assert!(
+                status == 400 || status == 404,
+                "{method} {key}: {status} {body}"
+            );
+        }
+    }
+    let (status, _, body) = served.get("/api/doc/a");
+    assert_eq!(status, 200, "{body}");
+    let paths = seen.lock().unwrap().clone();
+    assert!(
+        paths.iter().all(|line| line
+            .split(' ')
+            .nth(1)
+            .is_some_and(|p| p.starts_with("/v1/docs/"))),
+        "the upstream was called outside /v1/docs/: {paths:?}"
+    );
+}

@@ -347,6 +347,17 @@ impl HttpStore {
         body: Option<&Json>,
         idempotent: bool,
     ) -> Result<Answer, StoreError> {
+        // The credential (configured or forwarded) goes to the upstream's
+        // own origin only: a paging link or a key never sends it elsewhere.
+        if url.origin() != self.base_url.origin() {
+            return Err(upstream_error(
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "the upstream pointed baas at another origin ({}), which is not called",
+                    url.origin().ascii_serialization()
+                ),
+            ));
+        }
         self.admit()?;
         // A free permit is taken at once; only a wait for one is timed.
         let _permit = match self.permits.try_acquire() {
@@ -544,7 +555,16 @@ impl HttpStore {
             && open < close
         {
             let text: Vec<String> = key.iter().map(key_text).collect();
-            path.replace_range(open..=close, &encode_segment(&text.join(",")));
+            let segment = text.join(",");
+            // `.` and `..` (however encoded) are dot segments to a URL:
+            // they would call another path of the upstream, not this key.
+            if segment == "." || segment == ".." {
+                return Err(StoreError::Query(crate::query::QueryError {
+                    at: "key".into(),
+                    message: format!("`{segment}` cannot be a key of an upstream row"),
+                }));
+            }
+            path.replace_range(open..=close, &encode_segment(&segment));
         }
         self.join(&path)
     }
@@ -907,6 +927,18 @@ impl HttpStore {
                 }
                 PaginationStyle::Link => {
                     next_url = next.and_then(|next| url.join(&next).ok());
+                    // A next page on another origin is not followed (the
+                    // credential would go with it): the list is incomplete.
+                    if next_url
+                        .as_ref()
+                        .is_some_and(|next| next.origin() != self.base_url.origin())
+                    {
+                        tracing::warn!(
+                            target: "baas::upstream",
+                            "the upstream's next page is on another origin; not followed"
+                        );
+                        break;
+                    }
                     next_url.is_some() && count > 0
                 }
             };
