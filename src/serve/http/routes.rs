@@ -75,30 +75,22 @@ fn unknown_entity(schema: &Schema, name: &str) -> Problem {
     Problem::not_found(format!("there is no entity `{name}`{closest}"))
 }
 
+/// Runs `operation` through the kernel, its refusals as problems. With
+/// `verbatim`, a read whose answer may be the store's own body
+/// ([`Outcome::Body`], rendered by [`body_answer`]).
 async fn run(
     app: &AppState,
     state: &State,
     operation: Operation,
     ctx: &Ctx,
+    verbatim: bool,
 ) -> Result<Outcome, Problem> {
-    app.kernel
-        .run(&state.schema, operation)
-        .await
-        .map_err(|error| Problem::kernel(error, ctx))
-}
-
-/// [`run`] for a read whose answer may be the store's own body
-/// ([`Outcome::Body`], rendered by [`body_answer`]).
-async fn run_verbatim(
-    app: &AppState,
-    state: &State,
-    operation: Operation,
-    ctx: &Ctx,
-) -> Result<Outcome, Problem> {
-    app.kernel
-        .run_verbatim(&state.schema, operation)
-        .await
-        .map_err(|error| Problem::kernel(error, ctx))
+    let outcome = if verbatim {
+        app.kernel.run_verbatim(&state.schema, operation).await
+    } else {
+        app.kernel.run(&state.schema, operation).await
+    };
+    outcome.map_err(|error| Problem::kernel(error, ctx))
 }
 
 /// A JSON response of bytes already rendered.
@@ -126,7 +118,7 @@ pub async fn list(axum::extract::State(app): Shared, caller: Caller, ctx: Ctx) -
             .map_err(|e| Problem::bad_query(&e))?;
         let count = query.count;
         operation.query = Some(query);
-        list_answer(run_verbatim(&app, &state, operation, &ctx).await?, count)
+        list_answer(run(&app, &state, operation, &ctx, true).await?, count)
     }
     .await;
     finish(&ctx, answer)
@@ -146,7 +138,7 @@ pub async fn query_body(
             .map_err(|e| Problem::bad_query(&e))?;
         let count = query.count;
         operation.query = Some(query);
-        list_answer(run(&app, &state, operation, &ctx).await?, count)
+        list_answer(run(&app, &state, operation, &ctx, false).await?, count)
     }
     .await;
     finish(&ctx, answer)
@@ -179,7 +171,7 @@ pub async fn read(axum::extract::State(app): Shared, caller: Caller, ctx: Ctx) -
         operation.key = request::key(&state.schema, &operation.entity, &ctx)?;
         let outcome = match ctx.query.as_deref().filter(|q| !q.is_empty()) {
             // The common case, nothing to shape: no query to parse.
-            None => run_verbatim(&app, &state, operation, &ctx).await?,
+            None => run(&app, &state, operation, &ctx, true).await?,
             Some(text) => return shaped_read(&app, &state, operation, text, &ctx).await,
         };
         match outcome {
@@ -214,7 +206,7 @@ async fn shaped_read(
                 ),
             }));
         }
-        let outcome = run(app, state, operation.clone(), ctx).await?;
+        let outcome = run(app, state, operation.clone(), ctx, false).await?;
         let Outcome::Row(row) = outcome else {
             return Err(Problem::internal());
         };
@@ -278,7 +270,7 @@ pub async fn create(
             mode: WriteMode::Insert,
         });
         let name = operation.entity.clone();
-        let Outcome::Row(row) = run(&app, &state, operation, &ctx).await? else {
+        let Outcome::Row(row) = run(&app, &state, operation, &ctx, false).await? else {
             return Err(Problem::internal());
         };
         let mut response = json_response(StatusCode::CREATED, &row);
@@ -348,7 +340,7 @@ async fn change(
             json: request::object_body(body)?,
             mode,
         });
-        let Outcome::Row(row) = run(&app, &state, operation, &ctx).await? else {
+        let Outcome::Row(row) = run(&app, &state, operation, &ctx, false).await? else {
             return Err(Problem::internal());
         };
         Ok(json_response(StatusCode::OK, &row))
@@ -361,7 +353,7 @@ pub async fn delete(axum::extract::State(app): Shared, caller: Caller, ctx: Ctx)
     let state = app.snapshot();
     let answer = async {
         let operation = keyed_write(&state, &caller, &ctx, Action::Delete)?;
-        run(&app, &state, operation, &ctx).await?;
+        run(&app, &state, operation, &ctx, false).await?;
         Ok(StatusCode::NO_CONTENT.into_response())
     }
     .await;
