@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions as _, Row as _};
 use url::Url;
 
@@ -148,21 +148,14 @@ impl PostgresRegistry {
                 .min_connections(0)
                 .acquire_timeout(crate::connect::connect_timeout())
                 .connect_lazy_with(options);
-            let made = crate::connect::within_connect_timeout(async {
-                let mut transaction = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(CREATE_LOCK)
-                    .execute(&mut *transaction)
-                    .await?;
-                sqlx::query(CREATE).execute(&mut *transaction).await?;
-                transaction.commit().await
+            locked(&pool, |transaction| {
+                Box::pin(async move {
+                    sqlx::query(CREATE).execute(transaction).await?;
+                    Ok(())
+                })
             })
-            .await;
-            match made {
-                Ok(Ok(())) => Ok((announce(&pool).await, pool)),
-                Ok(Err(error)) => Err(error.to_string()),
-                Err(timed_out) => Err(format!("cannot connect: {timed_out}")),
-            }
+            .await?;
+            Ok::<_, String>((announce(&pool).await, pool))
         })
         .map_err(fail)?
         .map_err(|reason| fail(redact(&reason)))?;
@@ -263,20 +256,37 @@ async fn by_slug(pool: PgPool, slug: String) -> Result<Option<TenantRecord>, sql
 /// missing; the reason when it cannot (the registry's user may not make
 /// functions or triggers there).
 async fn announce(pool: &PgPool) -> Result<(), String> {
+    locked(pool, |transaction| {
+        Box::pin(async move {
+            let there: bool = sqlx::query_scalar(HAS_TRIGGER)
+                .fetch_one(&mut *transaction)
+                .await?;
+            if !there {
+                for statement in NOTIFY {
+                    sqlx::query(statement).execute(&mut *transaction).await?;
+                }
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Runs `work` in a transaction under the [`CREATE_LOCK`] advisory lock
+/// (held to its end, so one process at a time makes the table and its
+/// trigger), committed when it succeeds, within the connect timeout; why
+/// not, as text.
+async fn locked<W>(pool: &PgPool, work: W) -> Result<(), String>
+where
+    W: for<'t> FnOnce(&'t mut PgConnection) -> BoxFuture<'t, Result<(), sqlx::Error>>,
+{
     let made = crate::connect::within_connect_timeout(async {
         let mut transaction = pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(CREATE_LOCK)
             .execute(&mut *transaction)
             .await?;
-        let there: bool = sqlx::query_scalar(HAS_TRIGGER)
-            .fetch_one(&mut *transaction)
-            .await?;
-        if !there {
-            for statement in NOTIFY {
-                sqlx::query(statement).execute(&mut *transaction).await?;
-            }
-        }
+        work(&mut transaction).await?;
         transaction.commit().await
     })
     .await;
