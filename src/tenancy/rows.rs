@@ -152,23 +152,9 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     sea_query_sqlx::SqlxValues: for<'q> sqlx::IntoArguments<DB>,
 {
-    let fail = |error: sqlx::Error| {
-        TenancyError::Database(format!(
-            "{what} on `{}` failed: {}",
-            redact(url.as_str()),
-            redact(&error.to_string())
-        ))
-    };
+    let fail = |error: sqlx::Error| super::server::failed(url, what, &error);
     let mut connection =
-        crate::connect::within_connect_timeout(DB::Connection::connect(url.as_str()))
-            .await
-            .map_err(|timed_out| {
-                TenancyError::Database(format!(
-                    "{what}: cannot connect to `{}`: {timed_out}",
-                    redact(url.as_str())
-                ))
-            })?
-            .map_err(fail)?;
+        super::server::connect::<<DB::Connection as sqlx::Connection>::Options>(url, what).await?;
     let mut transaction = connection.begin().await.map_err(fail)?;
     let mut deleted = Vec::with_capacity(statements.len());
     for (entity, (sql, values)) in statements {
@@ -201,10 +187,8 @@ async fn mongo(
             redact(&error.to_string())
         ))
     };
-    let options = mongodb::options::ClientOptions::parse(url)
-        .await
-        .map_err(failed)?;
-    let Some(name) = options.default_database.clone() else {
+    let client = super::server::mongo_client(url, what).await?;
+    let Some(database) = client.default_database() else {
         return Err(TenancyError::refused(
             format!(
                 "{what}: the MongoDB URL `{}` names no database",
@@ -213,9 +197,6 @@ async fn mongo(
             "write it as `mongodb://host:port/DATABASE`",
         ));
     };
-    let database = mongodb::Client::with_options(options)
-        .map_err(failed)?
-        .database(&name);
     let mut deleted = Vec::with_capacity(order.len());
     for entity_name in order {
         let entity = &manifest.entities[entity_name.as_str()];

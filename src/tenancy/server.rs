@@ -18,22 +18,15 @@ fn quote_mysql(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
-/// Runs `statement` on a new connection to `server` (PostgreSQL or MySQL).
-async fn execute<O>(server: &Url, statement: String, what: &str) -> Result<(), TenancyError>
+/// A new connection to `server` (PostgreSQL or MySQL) for `what`, within
+/// the connect timeout: the one way tenancy opens a connection of its own.
+pub(super) async fn connect<O>(server: &Url, what: &str) -> Result<O::Connection, TenancyError>
 where
     O: ConnectOptions,
     O::Connection: Sized,
-    for<'c> &'c mut O::Connection: sqlx::Executor<'c>,
 {
-    let fail = |error: sqlx::Error| {
-        TenancyError::Database(format!(
-            "{what} on `{}` failed: {}",
-            redact(server.as_str()),
-            redact(&error.to_string())
-        ))
-    };
-    let options = O::from_url(server).map_err(fail)?;
-    let mut connection = crate::connect::within_connect_timeout(options.connect())
+    let options = O::from_url(server).map_err(|error| failed(server, what, &error))?;
+    crate::connect::within_connect_timeout(options.connect())
         .await
         .map_err(|timed_out| {
             TenancyError::Database(format!(
@@ -41,12 +34,33 @@ where
                 redact(server.as_str())
             ))
         })?
-        .map_err(fail)?;
+        .map_err(|error| failed(server, what, &error))
+}
+
+/// `what` on `server` failed with `error` (passwords redacted).
+pub(super) fn failed(server: &Url, what: &str, error: &sqlx::Error) -> TenancyError {
+    TenancyError::Database(format!(
+        "{what} on `{}` failed: {}",
+        redact(server.as_str()),
+        redact(&error.to_string())
+    ))
+}
+
+/// Runs `statement` on a new connection to `server` (PostgreSQL or MySQL).
+async fn execute<O>(server: &Url, statement: String, what: &str) -> Result<(), TenancyError>
+where
+    O: ConnectOptions,
+    O::Connection: Sized,
+    for<'c> &'c mut O::Connection: sqlx::Executor<'c>,
+{
+    let mut connection = connect::<O>(server, what).await?;
     let result = sqlx::raw_sql(AssertSqlSafe(statement))
         .execute(&mut connection)
         .await;
     let _ = connection.close().await;
-    result.map(|_| ()).map_err(fail)
+    result
+        .map(|_| ())
+        .map_err(|error| failed(server, what, &error))
 }
 
 type Pg = sqlx::postgres::PgConnectOptions;
@@ -234,7 +248,10 @@ fn mongo_failed(server: &str, what: &str, error: &mongodb::error::Error) -> Tena
     ))
 }
 
-async fn mongo_client(server: &str, what: &str) -> Result<mongodb::Client, TenancyError> {
+pub(super) async fn mongo_client(
+    server: &str,
+    what: &str,
+) -> Result<mongodb::Client, TenancyError> {
     let mut options = mongodb::options::ClientOptions::parse(server)
         .await
         .map_err(|error| mongo_failed(server, what, &error))?;
