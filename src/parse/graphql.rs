@@ -2452,7 +2452,8 @@ impl<'a> SdlBuilder<'a> {
 
     /// `membership(userId: ID!, groupId: ID!): Membership`: a get whose
     /// required arguments (two or more) all name fields of the entity,
-    /// among them the key the type gave, makes those fields its key.
+    /// among them the key the type gave (not an `id`), makes those fields
+    /// its key.
     fn composite_keys(&mut self, manifest: &mut Manifest, roots: &BTreeMap<&'a str, &'a str>) {
         for (root, kind) in roots {
             if *kind != "query" {
@@ -2481,6 +2482,7 @@ impl<'a> SdlBuilder<'a> {
                     || !all_fields
                     || !entity.primary_key.iter().all(|key| names.contains(key))
                     || entity.primary_key == names
+                    || entity.primary_key == ["id"]
                 {
                     continue;
                 }
@@ -2495,6 +2497,26 @@ impl<'a> SdlBuilder<'a> {
                         names.join(", ")
                     ),
                 );
+                // A reference made before to the one field the type gave
+                // as its key names many rows now: it is no relation.
+                for (owner, other) in manifest.entities.iter_mut() {
+                    other.relations.retain(|relation| {
+                        let keep = relation.references.entity != target
+                            || relation.references.fields == names;
+                        if !keep {
+                            self.ledger.record(
+                                format!("{owner}.{}", relation.fields.join(",")),
+                                "composite_key",
+                                format!(
+                                    "reads `{target}.{}` only, part of its key ({}): kept as a field, not a relation",
+                                    relation.references.fields.join(","),
+                                    names.join(", ")
+                                ),
+                            );
+                        }
+                        keep
+                    });
+                }
             }
         }
     }

@@ -766,3 +766,38 @@ fn graphql_orders_and_counts_go_upstream_and_composite_keys_are_served() {
     let get = reason("operation query membership /graphql");
     assert!(get.contains("key (userId, groupId)"), "{get}");
 }
+
+#[test]
+fn a_get_by_two_arguments_is_a_composite_key_and_a_reference_to_half_of_it_no_relation() {
+    let sdl = "type Membership { userId: ID! groupId: ID! role: String! }\n\
+               type Audit { id: ID! membership: Membership note: String }\n\
+               type Query { membership(userId: ID!, groupId: ID!): Membership \
+               audits: [Audit!]! audit(id: ID!, note: String!): Audit }\n";
+    let introspection = import_sdl_text(Path::new("composite.graphql"), sdl.to_owned());
+    let manifest = &introspection.manifest;
+    support::assert_valid_and_round_trips(manifest);
+    assert_eq!(
+        manifest.entities["Membership"].primary_key,
+        ["userId", "groupId"]
+    );
+    // Audit has its own `id`: a get by (id, note) does not change its key.
+    let audit = &manifest.entities["Audit"];
+    assert_eq!(audit.primary_key, ["id"]);
+    // `membership_id` holds `membership.userId`: many memberships.
+    assert!(audit.fields.contains_key("membership_id"));
+    assert!(audit.relations.is_empty(), "{:?}", audit.relations);
+    let kinds: Vec<(&str, &str)> = introspection
+        .ledger
+        .entries()
+        .iter()
+        .map(|entry| (entry.object.as_str(), entry.kind.as_str()))
+        .collect();
+    assert!(
+        kinds.contains(&("Membership", "composite_key")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("Audit.membership_id", "composite_key")),
+        "{kinds:?}"
+    );
+}
