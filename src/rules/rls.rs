@@ -22,7 +22,9 @@
 //!
 //! A missing claim compares with nothing, as in the API (`CASE WHEN claim
 //! IS NULL THEN false ...`); a relation path is an `EXISTS` over the
-//! related table (whose own policies apply to it too).
+//! related table (whose own policies apply to it too). Under `[tenancy]
+//! strategy = "row"` every policy keeps to the rows of the caller's tenant
+//! (the `@auth.tenant` claim), its own and those a relation path reaches.
 //!
 //! Policies are named `baas_<action>_<hash>`, the hash taken over the
 //! policy's SQL: a changed rule is a policy dropped and another created,
@@ -156,18 +158,27 @@ pub fn policies(
             new_row: true,
             ..renderer
         };
+        // Under row tenancy the row itself is the caller's tenant's, before
+        // and after, as the kernel confines every operation.
+        let own = |sql: String| match renderer.tenant_condition(None, entity) {
+            Some(tenant) => format!("({tenant}) AND ({sql})"),
+            None => sql,
+        };
         let (command, clauses) = match action {
             RuleAction::List | RuleAction::View => {
-                ("SELECT", format!("USING ({})", renderer.expr(&expr)))
+                ("SELECT", format!("USING ({})", own(renderer.expr(&expr))))
             }
-            RuleAction::Delete => ("DELETE", format!("USING ({})", renderer.expr(&expr))),
-            RuleAction::Create => ("INSERT", format!("WITH CHECK ({})", checker.expr(&expr))),
+            RuleAction::Delete => ("DELETE", format!("USING ({})", own(renderer.expr(&expr)))),
+            RuleAction::Create => (
+                "INSERT",
+                format!("WITH CHECK ({})", own(checker.expr(&expr))),
+            ),
             RuleAction::Update => (
                 "UPDATE",
                 format!(
                     "USING ({}) WITH CHECK ({})",
-                    renderer.expr(&expr),
-                    checker.expr(&expr)
+                    own(renderer.expr(&expr)),
+                    own(checker.expr(&expr))
                 ),
             ),
         };
@@ -354,8 +365,29 @@ impl Renderer<'_> {
         format!("{qualifier}.{}", quote(column))
     }
 
+    /// Under `[tenancy] strategy = "row"`, the condition that keeps a
+    /// related row (`alias`, of `target`; the policy's own row without an
+    /// alias) to the caller's tenant, the
+    /// `@auth.tenant` claim, as the API narrows a relation path to the
+    /// request's tenant (`serve::kernel::tenant::within`): a row pointing
+    /// at another tenant's row points at nothing. `None` otherwise.
+    fn tenant_condition(&self, alias: Option<&str>, target: &Entity) -> Option<String> {
+        let column = self.manifest.tenancy.as_ref()?.row_column()?;
+        if !target.fields.contains_key(column) {
+            // Validation puts the column on every entity; one without it
+            // has no row of any tenant.
+            return Some("false".into());
+        }
+        let claim = self.claim_path(&["tenant".to_owned()]);
+        Some(format!(
+            "{}::text = ({claim} #>> '{{}}')",
+            self.column(column, alias.map(|alias| (alias, target)))
+        ))
+    }
+
     /// `condition(column)` over the row's field, inside one EXISTS per
-    /// relation followed.
+    /// relation followed (each narrowed to the caller's tenant under row
+    /// tenancy).
     fn row_sql(&self, row: &RowRef, condition: impl FnOnce(&str) -> String) -> String {
         let mut outer: Option<(String, &Entity)> = None;
         let mut opened = String::new();
@@ -381,6 +413,9 @@ impl Renderer<'_> {
                     "{} = {outer_column} AND ",
                     self.column(to, Some((&alias, target)))
                 );
+            }
+            if let Some(tenant) = self.tenant_condition(Some(&alias), target) {
+                let _ = write!(opened, "{tenant} AND ");
             }
             closing += 1;
             outer = Some((alias, target));

@@ -122,3 +122,97 @@ fn tenant_apply_reports_realtime_triggers_it_restored() {
     );
     assert!(of("globex").get("realtime_made").is_none(), "{json}");
 }
+
+/// Row tenancy with `[auth] rls = true` on PostgreSQL: a rule's relation
+/// path, rendered into a policy by `migrate plan`, matches related rows of
+/// the caller's tenant (the `tenant` claim) only, as the API's does. A
+/// `psql` client connected as a role the policies apply to, with the
+/// claims of acme's user, does not see acme's note that points at a
+/// globex author, nor globex's note, although that author's owner is the
+/// caller.
+#[test]
+fn rls_relation_paths_stay_in_the_callers_tenant() {
+    let Some(mut db) = crate::support::postgres::TempDatabase::create("loose_rls_row") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = r#"[manifest]
+format = 1
+version = 1
+
+[source]
+engine = "postgres"
+url = "${DATABASE_URL}"
+
+[tenancy]
+strategy = "row"
+
+[auth]
+jwt_secret = "${JWT_SECRET}"
+rls = true
+
+[entities.author]
+table = "author"
+primary_key = ["id"]
+
+[entities.author.fields]
+id = { type = "int64" }
+owner = { type = "string" }
+tenant_id = { type = "string" }
+
+[entities.author.rules]
+list = "true"
+
+[entities.note]
+table = "note"
+primary_key = ["id"]
+
+[entities.note.fields]
+id = { type = "int64" }
+author_id = { type = "int64" }
+tenant_id = { type = "string" }
+
+[[entities.note.relations]]
+name = "note_author_id_fkey"
+fields = ["author_id"]
+references = { entity = "author", fields = ["id"] }
+
+[entities.note.rules]
+list = "author.owner = @auth.id"
+"#;
+    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
+    let url = db.url();
+    let env = [("DATABASE_URL", url.as_str()), ("JWT_SECRET", SECRET)];
+    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    let up = std::fs::read_to_string(dir.path().join("migrations/0001_init/up.sql")).unwrap();
+    assert!(up.contains("\"_baas_r1\".\"tenant_id\"::text"), "{up}");
+    run_ok(dir.path(), &env, &["migrate", "apply", "--yes"]);
+    db.query(
+        "INSERT INTO author (id, owner, tenant_id) VALUES (1, 'u1', 'acme'), (2, 'u1', 'globex'); \
+         INSERT INTO note (id, author_id, tenant_id) VALUES (10, 1, 'acme'), (11, 2, 'acme'), (12, 2, 'globex')",
+    );
+    let role = db.role("api", "api-password");
+    db.query(&format!("GRANT SELECT ON author, note TO \"{role}\""));
+    let seen = |claims: &str| -> String {
+        let output = std::process::Command::new("psql")
+            .arg(db.url_as(&role, "api-password"))
+            .args(["-X", "-At", "-v", "ON_ERROR_STOP=1", "-c"])
+            .arg(format!(
+                "SELECT set_config('request.jwt.claims', '{claims}', false); \
+                 SELECT string_agg(id::text, ',' ORDER BY id) FROM note"
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // The first line is `set_config`'s answer.
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        stdout.lines().nth(1).unwrap_or_default().to_owned()
+    };
+    assert_eq!(seen(r#"{"sub": "u1", "tenant": "acme"}"#), "10");
+    assert_eq!(seen(r#"{"sub": "u1", "tenant": "globex"}"#), "12");
+    assert_eq!(seen(r#"{"sub": "u1"}"#), "");
+}
