@@ -49,6 +49,16 @@ pub fn parse(
     let (introspection, build_errors) = build(&document);
     errors.extend(build_errors);
     if errors.is_empty() {
+        if super::found_nothing(&introspection) {
+            return Err(super::nothing_to_import(
+                file,
+                "the schema declares no object, input, interface or enum type: nothing to import"
+                    .to_owned(),
+                "check that this is the schema file you meant (an SDL file with `type` \
+                 definitions)"
+                    .to_owned(),
+            ));
+        }
         return Ok(introspection);
     }
     errors.sort_by_key(|e| (e.span.start, e.span.end));

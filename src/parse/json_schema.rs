@@ -189,7 +189,41 @@ pub fn parse(
         auth: None,
         ..Manifest::default()
     };
-    Ok(Introspection { manifest, ledger })
+    let introspection = Introspection { manifest, ledger };
+    if super::found_nothing(&introspection) {
+        return Err(nothing_described(file, root));
+    }
+    Ok(introspection)
+}
+
+/// The problem of a document that gave no entity, enum or ledger line: it
+/// has no JSON Schema keywords at all (a data file imported with `--format
+/// jsonschema`, say), or keywords that describe nothing.
+fn nothing_described(file: &SourceFile, root: &Value) -> Diagnostics {
+    const KEYWORDS: &[&str] = &["$schema", "$id", "$defs", "definitions"];
+    let message = match root {
+        Value::Object(map)
+            if map
+                .keys()
+                .any(|key| KEYWORDS.contains(&key.as_str()) || is_structural(key)) =>
+        {
+            "the schema describes no object, enum or value: nothing to import".to_owned()
+        }
+        Value::Object(_) => "the document has no JSON Schema keywords (`type`, `properties`, \
+             `$defs`, `$ref`, ...): it is not a JSON Schema, and there is nothing to import"
+            .to_owned(),
+        other => format!(
+            "the document is {} and no JSON Schema object: there is nothing to import",
+            match other {
+                Value::Array(_) => "an array",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::String(_) => "a string",
+                _ => "null",
+            }
+        ),
+    };
+    super::nothing_to_import(file, message, super::data_file_help(root).to_owned())
 }
 
 /// Whether a schema says something of a value (a type, an enum, a union),

@@ -80,6 +80,47 @@ impl SourceFile {
     }
 }
 
+/// Whether an import carries nothing at all: no entity, enum, engine
+/// object or API operation, and an empty ledger. A schema file that gives
+/// this would be written as an empty manifest with "nothing was lost", so
+/// each parser turns it into [`nothing_to_import`] instead.
+pub(crate) fn found_nothing(introspection: &Introspection) -> bool {
+    let manifest = &introspection.manifest;
+    manifest.entities.is_empty()
+        && manifest.enums.is_empty()
+        && manifest.postgres.is_empty()
+        && manifest
+            .api
+            .as_ref()
+            .is_none_or(|api| api.operations.is_empty())
+        && introspection.ledger.is_empty()
+}
+
+/// The problem of a schema file that gave nothing to import: `message`
+/// says what the file lacks, `help` what to do; it points at the file's
+/// first non-blank character.
+pub(crate) fn nothing_to_import(file: &SourceFile, message: String, help: String) -> Diagnostics {
+    let text = file.text.as_str();
+    let blank = text.len() - text.trim_start().len();
+    let start = if blank == text.len() { 0 } else { blank };
+    let problem = file
+        .problem_of(ProblemKind::SourceUnsupported, start..start, message)
+        .with_help(help);
+    file.diagnostics(vec![problem])
+}
+
+/// What to do with a JSON document that is no schema: import its records
+/// with `--format data`.
+pub(crate) fn data_file_help(value: &serde_json::Value) -> &'static str {
+    if data::is_collections(value) {
+        "it holds records (collections of objects, as json-server keeps them): import it \
+         with `--format data` to infer a manifest from them"
+    } else {
+        "to infer a manifest from example records, import them with `--format data`; \
+         otherwise check that this is the schema file you meant"
+    }
+}
+
 /// Detects a file's format from its name, then by parsing its content.
 ///
 /// A JSON or YAML document is parsed and told apart by its top-level keys

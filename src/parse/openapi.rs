@@ -153,7 +153,21 @@ pub fn parse(
         },
         Version::V31 | Version::V20 => outline_value(&document.value, version),
     };
-    build(file, &document, version, outline, &external)
+    let introspection = build(file, &document, version, outline, &external)?;
+    if super::found_nothing(&introspection) {
+        let schemas = match version {
+            Version::V20 => "`definitions`",
+            Version::V30 | Version::V31 => "`components.schemas`",
+        };
+        return Err(super::nothing_to_import(
+            file,
+            format!(
+                "the document has no schemas in {schemas} and no operations under `paths`: nothing to import"
+            ),
+            "check that this is the API description you meant".to_owned(),
+        ));
+    }
+    Ok(introspection)
 }
 
 /// The major versions, which differ in where schemas live and how

@@ -84,6 +84,22 @@ pub fn parse(
         list.dedup();
     }
     let Some(failing) = problems.iter().position(|list| !list.is_empty()) else {
+        if super::found_nothing(&introspection) {
+            return Err(super::nothing_to_import(
+                first,
+                format!(
+                    "the schema declares no model, view, enum or composite type{}: nothing to import",
+                    if files.len() > 1 {
+                        " in any of its files"
+                    } else {
+                        ""
+                    }
+                ),
+                "add a `model` block; when the models are in other `.prisma` files, import \
+                 their folder"
+                    .to_owned(),
+            ));
+        }
         return Ok(introspection);
     };
     let file = files.get(failing).unwrap_or(first);

@@ -45,12 +45,78 @@ pub fn parse(file: &SourceFile, options: &IntrospectOptions) -> Result<Introspec
             Detected::Ambiguous(candidates) => {
                 // Text that is no SQL at all gets the parser's own error;
                 // SQL that any of the three could have written is not guessed.
-                parse_as(file, SqlDialect::Postgres, options)?;
+                if super::found_nothing(&parse_as(file, SqlDialect::Postgres, options)?) {
+                    return Err(nothing_imported(file, None));
+                }
                 return Err(ambiguous(file, &candidates));
             }
         },
     };
-    parse_as(file, dialect, options)
+    let introspection = parse_as(file, dialect, options)?;
+    if super::found_nothing(&introspection) {
+        return Err(nothing_imported(file, Some(dialect)));
+    }
+    Ok(introspection)
+}
+
+/// The problem of a script that gave nothing: no statement, or only
+/// statements an import skips (`SET`, `SELECT`, `LOCK TABLES`, ...),
+/// named by their first words.
+fn nothing_imported(file: &SourceFile, dialect: Option<SqlDialect>) -> Diagnostics {
+    let statements = split(&file.text, dialect.unwrap_or(SqlDialect::Postgres));
+    let mut kinds: Vec<String> = Vec::new();
+    for statement in &statements {
+        let text = without_leading_comments(&statement.text);
+        let first = head_words(text, 1);
+        let kind = if matches!(first.as_str(), "CREATE" | "ALTER" | "DROP" | "COMMENT") {
+            head_words(text, 2)
+        } else {
+            first
+        };
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    const SHOWN: usize = 6;
+    let message = if statements.is_empty() {
+        "the script holds no SQL statement: nothing to import".to_owned()
+    } else {
+        let more = if kinds.len() > SHOWN { ", ..." } else { "" };
+        kinds.truncate(SHOWN);
+        format!(
+            "the script creates no table, view or type: an import reads none of its {} statement{} ({}{more}), so there is nothing to import",
+            statements.len(),
+            if statements.len() == 1 { "" } else { "s" },
+            kinds.join(", ")
+        )
+    };
+    super::nothing_to_import(
+        file,
+        message,
+        format!(
+            "check that this is the schema dump you meant{}; a schema dump has `CREATE TABLE` statements",
+            dialect
+                .map(|dialect| format!(" (read as {})", dialect.label()))
+                .unwrap_or_default()
+        ),
+    )
+}
+
+/// `text` after its leading comments; a MySQL versioned comment
+/// (`/*!40101 SET ... */`) is code, and gives the text inside it.
+fn without_leading_comments(mut text: &str) -> &str {
+    loop {
+        text = text.trim_start();
+        if let Some(rest) = text.strip_prefix("--") {
+            text = rest.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(rest) = text.strip_prefix("/*!") {
+            return rest.trim_start_matches(|c: char| c.is_ascii_digit());
+        } else if let Some(rest) = text.strip_prefix("/*") {
+            text = rest.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            return text;
+        }
+    }
 }
 
 /// Whether `text` reads as SQL DDL in some dialect (format detection).

@@ -415,6 +415,22 @@ fn types_without_columns_are_ledgered_and_table_clashes_are_errors() {
     assert_eq!(both.manifest.entities.len(), 2);
 }
 
+/// SDL that declares no type baas reads (only scalars) is an
+/// error saying so, not an empty manifest with an empty ledger; a schema of
+/// only a `Query` type is a ledger line.
+#[test]
+fn a_schema_without_types_says_there_is_nothing_to_import() {
+    let diagnostics = parse_text("scalars.graphql", "scalar DateTime\nscalar JSON\n").unwrap_err();
+    let message = &diagnostics.problems[0].message;
+    assert!(message.contains("nothing to import"), "{message}");
+    let query = parse_ok("type Query { hello: String }\n");
+    assert!(query.manifest.entities.is_empty());
+    assert!(
+        !query.ledger.is_empty(),
+        "the Query type is named in the ledger"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Malformed input
 

@@ -724,6 +724,47 @@ fn the_binary_imports_a_schema_and_reports_a_broken_one_at_its_line() {
     assert!(stderr.contains("`type` must be"), "{stderr}");
 }
 
+#[test]
+fn a_document_without_schema_keywords_is_refused_and_points_at_format_data() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, help) in [
+        ("plain.json", "{\"a\": 1}\n", "--format data"),
+        (
+            "db.json",
+            "{\"posts\": [{\"id\": 1, \"title\": \"x\"}], \"profile\": {\"name\": \"t\"}}\n",
+            "json-server",
+        ),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let output = baas(dir.path())
+            .args(["introspect", name, "--format", "jsonschema", "--dry-run"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{name}: {output:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.contains("no JSON Schema keywords"),
+            "{name}: {stderr}"
+        );
+        assert!(stderr.contains(help), "{name}: {stderr}");
+        assert!(
+            output.stdout.is_empty(),
+            "{name}: no manifest is printed for a file that gave nothing"
+        );
+    }
+    // Keywords that describe nothing say so too, rather than an empty
+    // manifest with an empty ledger.
+    let (diagnostics, _) = malformed(
+        "nothing.schema.json",
+        r#"{"$schema": "http://json-schema.org/draft-07/schema#", "definitions": {}}"#,
+    );
+    assert!(
+        first_message(&diagnostics).contains("describes no object, enum or value"),
+        "{}",
+        first_message(&diagnostics)
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Roots that are not objects, references to other files, scale
 

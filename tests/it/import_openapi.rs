@@ -475,6 +475,37 @@ fn an_unknown_type_in_swagger_2_0_points_at_its_value() {
     insta::assert_snapshot!("malformed_2_0_unknown_type", rendered);
 }
 
+/// A document with neither schemas nor operations gave an empty manifest
+/// and "nothing was lost"; paths alone are operations to proxy.
+#[test]
+fn a_document_without_schemas_or_operations_says_there_is_nothing_to_import() {
+    for (name, text, schemas) in [
+        (
+            "empty.yaml",
+            "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\ncomponents: {schemas: {}}\n",
+            "`components.schemas`",
+        ),
+        (
+            "empty.json",
+            "{\"swagger\": \"2.0\", \"info\": {\"title\": \"x\", \"version\": \"1\"}, \"paths\": {}}",
+            "`definitions`",
+        ),
+    ] {
+        let (diagnostics, rendered) = malformed(name, text);
+        assert!(
+            first_message(&diagnostics).contains("nothing to import"),
+            "{rendered}"
+        );
+        assert!(first_message(&diagnostics).contains(schemas), "{rendered}");
+    }
+    let paths = import_text(
+        "paths.yaml",
+        "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /ping:\n    get:\n      responses:\n        '200': {description: ok}\n",
+    )
+    .unwrap();
+    assert_eq!(operations(&paths.manifest).len(), 1);
+}
+
 #[test]
 fn truncated_and_unsupported_documents_are_errors() {
     let (diagnostics, _) = malformed("cut.json", "{\"openapi\": \"3.1.0\", \"paths\": {\"/a\": ");

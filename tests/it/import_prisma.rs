@@ -1396,3 +1396,39 @@ model Post {
     assert!(output.contains("Post.title"), "{output}");
     assert!(!output.contains("accounts"), "{output}");
 }
+
+/// A schema of only a datasource and a generator declares nothing to
+/// import: an error saying so, not an empty manifest with an empty ledger.
+/// The configuration file of a schema folder is therefore read with its
+/// folder, where the models are.
+#[test]
+fn a_schema_without_models_is_an_error_and_its_folder_is_read_instead() {
+    let text = std::fs::read_to_string(schema_folder().join("schema.prisma")).unwrap();
+    let diagnostics = parse_text("schema.prisma", &text).unwrap_err();
+    let rendered = baas::diagnostics::render_problems(&diagnostics, false);
+    assert!(
+        rendered.contains("declares no model, view, enum or composite type"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("import their folder"), "{rendered}");
+
+    let output = baas()
+        .args(["introspect", "--dry-run"])
+        .arg(schema_folder().join("schema.prisma"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_schema_folder_manifest(&String::from_utf8(output.stdout).unwrap());
+
+    let dir = tempfile::tempdir().unwrap();
+    let alone = dir.path().join("schema.prisma");
+    std::fs::write(&alone, &text).unwrap();
+    let output = baas()
+        .args(["introspect", "--dry-run"])
+        .arg(&alone)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("nothing to import"), "{stderr}");
+}

@@ -756,6 +756,50 @@ async fn sqlite_shell_dump_of_chinook_imports_like_the_database() {
     assert_eq!(dump.ledger, live.ledger);
 }
 
+/// A script of only statements an import skips (a dump's session settings,
+/// `LOCK TABLES`), or of no statement at all, gave an empty manifest and
+/// "nothing was lost": it is bad input naming what it holds.
+#[test]
+fn a_script_that_creates_nothing_says_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, dialect, expected) in [
+        (
+            "settings.sql",
+            "SET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n\
+             COMMENT ON SCHEMA public IS 'standard public schema';\n",
+            "postgres",
+            "of its 3 statements (SET, SELECT, COMMENT ON)",
+        ),
+        (
+            "locks.sql",
+            "-- MariaDB dump\n/*!40101 SET NAMES utf8mb4 */;\nLOCK TABLES `t` WRITE;\nUNLOCK TABLES;\n",
+            "mysql",
+            "of its 3 statements (SET, LOCK, UNLOCK)",
+        ),
+        (
+            "comments.sql",
+            "-- nothing here\n/* yet */\n",
+            "sqlite",
+            "holds no SQL statement",
+        ),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let output = crate::support::baas(dir.path())
+            .args(["introspect", name, "--dry-run", "--dialect", dialect])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{name}: {output:?}");
+        // The message as one line, whatever the terminal's width wrapped.
+        let stderr = String::from_utf8_lossy(&output.stderr)
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(stderr.contains("nothing to import"), "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+    }
+}
+
 #[test]
 fn plain_ddl_any_dialect_would_read_asks_for_the_dialect() {
     let dir = tempfile::tempdir().unwrap();
