@@ -22,8 +22,17 @@ struct Events(mpsc::Receiver<Value>);
 
 impl Events {
     fn open(server: &AsServer, tenant: &str) -> Self {
+        Self::open_with(server, tenant, "")
+    }
+
+    /// [`Events::open`] with more of the query string (`&note.where=...`).
+    fn open_with(server: &AsServer, tenant: &str, more: &str) -> Self {
         let response = agent()
-            .get(&server.0.url("/api/_realtime?subscribe=note"))
+            .get(
+                &server
+                    .0
+                    .url(&format!("/api/_realtime?subscribe=note{more}")),
+            )
             .header("authorization", &format!("Bearer {}", token(Some(tenant))))
             .call()
             .unwrap();
@@ -56,18 +65,28 @@ impl Events {
     /// `(type, title)` of the events up to the one whose row is titled
     /// `last`.
     fn until(&self, last: &str, log: &dyn Fn() -> String) -> Vec<(String, String)> {
+        self.events_until(last, log)
+            .iter()
+            .map(|event| {
+                (
+                    event["type"].as_str().unwrap_or_default().to_owned(),
+                    event["row"]["title"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The events up to the one whose row is titled `last`.
+    fn events_until(&self, last: &str, log: &dyn Fn() -> String) -> Vec<Value> {
         let mut seen = Vec::new();
         loop {
             let event = self.next(log);
-            let title = event["row"]["title"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            seen.push((
-                event["type"].as_str().unwrap_or_default().to_owned(),
-                title.clone(),
-            ));
-            if title == last {
+            let done = event["row"]["title"] == last;
+            seen.push(event);
+            if done {
                 return seen;
             }
         }
@@ -77,6 +96,15 @@ impl Events {
 /// Runs `statements` (each with its one bound text value) on `url`, as a
 /// program other than baas would.
 fn write(url: &str, statements: &[(&str, &str)]) {
+    write_as(url, statements, false);
+}
+
+/// [`write`] in one transaction: the notifications arrive at its commit.
+fn write_together(url: &str, statements: &[(&str, &str)]) {
+    write_as(url, statements, true);
+}
+
+fn write_as(url: &str, statements: &[(&str, &str)], together: bool) {
     let url = url.to_owned();
     let statements: Vec<(String, String)> = statements
         .iter()
@@ -84,12 +112,24 @@ fn write(url: &str, statements: &[(&str, &str)]) {
         .collect();
     crate::support::block_on(async move {
         let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+        if together {
+            sqlx::raw_sql("BEGIN")
+                .execute(&mut connection)
+                .await
+                .unwrap();
+        }
         for (sql, value) in &statements {
             sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(value)
                 .execute(&mut connection)
                 .await
                 .unwrap_or_else(|error| panic!("{sql}: {error}"));
+        }
+        if together {
+            sqlx::raw_sql("COMMIT")
+                .execute(&mut connection)
+                .await
+                .unwrap();
         }
     });
 }
@@ -362,5 +402,222 @@ fn database_tenants_external_writes_reach_their_own_subscribers_and_the_listener
     assert_eq!(
         globex.until("globex marker", &log),
         [("update".to_owned(), "globex marker".to_owned())]
+    );
+}
+
+/// Row tenants on PostgreSQL with `[realtime] external = true`: a server
+/// with tenants `acme` and `globex` (each a row tenant), an SSE subscriber
+/// on each, and the database's URL.
+fn row_tenants_server(db: &crate::support::postgres::TempDatabase) -> (AsServer, String) {
+    let url = db.url();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = format!(
+        "{}\n[realtime]\nexternal = true\n",
+        crate::tenancy_row::row_manifest(PG_SOURCE)
+    );
+    std::fs::write(dir.path().join("baas.toml"), &manifest).unwrap();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url.as_str()),
+        ("BAAS_REALTIME_HEARTBEAT_MS", "200"),
+    ];
+    crate::tenancy::run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    crate::tenancy::run_ok(dir.path(), &env, &["migrate", "apply"]);
+    for slug in ["acme", "globex"] {
+        crate::tenancy::run_ok(dir.path(), &env, &["tenants", "create", slug]);
+    }
+    (AsServer(AuthServer::start_in(dir, &env)), url)
+}
+
+/// `(type, row title, old title)` of `events` (`-` for a null row).
+fn moves(events: &[Value]) -> Vec<(String, String, String)> {
+    let title = |row: &Value| match row {
+        Value::Null => "-".to_owned(),
+        row => row["title"].as_str().unwrap_or_default().to_owned(),
+    };
+    events
+        .iter()
+        .map(|event| {
+            (
+                event["type"].as_str().unwrap_or_default().to_owned(),
+                title(&event["row"]),
+                title(&event["old"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn row_tenants_external_writes_reach_the_tenant_their_row_names_only() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("rt_tenants_row") else {
+        return;
+    };
+    let (server, url) = row_tenants_server(&db);
+    let log = || server.0.log();
+    let acme = Events::open(&server, "acme");
+    let globex = Events::open(&server, "globex");
+    // Attack: acme's subscriber asks for globex's rows by name, and its
+    // rule (`list = "true"`) would allow them.
+    let filter = json!({ "or": [{ "tenant_id": "globex" }, { "title": { "like": "acme end%" } }] });
+    let prying = Events::open_with(
+        &server,
+        "acme",
+        &format!(
+            "&note.where={}",
+            url::form_urlencoded::byte_serialize(filter.to_string().as_bytes()).collect::<String>()
+        ),
+    );
+    // An API write is sent once (its notification is this server's own).
+    let (status, body) = send(
+        &server,
+        "POST",
+        "/api/note",
+        As::Service("acme"),
+        Some(json!({ "title": "acme api" })),
+    );
+    assert_eq!(status, 201, "{body}");
+
+    let s = |kind: &str, row: &str, old: &str| (kind.to_owned(), row.to_owned(), old.to_owned());
+    // Each step waits for its events: a row is read again when its
+    // notification arrives, so a later write to it would show.
+    write(
+        &url,
+        &[
+            (
+                "INSERT INTO note (title, tenant_id) VALUES ($1, 'acme')",
+                "acme outside",
+            ),
+            (
+                "INSERT INTO note (title, tenant_id) VALUES ($1, 'globex')",
+                "globex outside",
+            ),
+            // No such tenant: sent to nobody.
+            (
+                "INSERT INTO note (title, tenant_id) VALUES ($1, 'nosuch')",
+                "nobody's",
+            ),
+            (
+                "UPDATE note SET title = $1 WHERE tenant_id = 'nosuch'",
+                "nobody's 2",
+            ),
+        ],
+    );
+    let seen = acme.events_until("acme outside", &log);
+    assert_eq!(
+        moves(&seen),
+        [
+            s("create", "acme api", "-"),
+            s("create", "acme outside", "-")
+        ],
+        "{seen:#?}"
+    );
+    let seen = globex.events_until("globex outside", &log);
+    assert_eq!(
+        moves(&seen),
+        [s("create", "globex outside", "-")],
+        "{seen:#?}"
+    );
+    write(
+        &url,
+        &[(
+            "UPDATE note SET title = $1 WHERE title = 'globex outside'",
+            "globex outside 2",
+        )],
+    );
+    let seen = globex.events_until("globex outside 2", &log);
+    assert_eq!(
+        moves(&seen),
+        [s("update", "globex outside 2", "globex outside")],
+        "{seen:#?}"
+    );
+    let big = "x".repeat(9000);
+    write(
+        &url,
+        &[
+            // Too large for NOTIFY: the row is read again.
+            (
+                "INSERT INTO note (title, tenant_id) VALUES ($1, 'globex')",
+                &big,
+            ),
+            ("DELETE FROM note WHERE title = $1", "globex outside 2"),
+            // A row moved from acme to globex.
+            (
+                "UPDATE note SET title = $1, tenant_id = 'globex' WHERE title = 'acme outside'",
+                "moved",
+            ),
+        ],
+    );
+    // Made in acme and moved in the same transaction: when the create's
+    // notification comes, the row read again is globex's; the create is
+    // still acme's, with the row as acme wrote it.
+    write_together(
+        &url,
+        &[
+            (
+                "INSERT INTO note (title, tenant_id) VALUES ($1, 'acme')",
+                "acme quick",
+            ),
+            (
+                "UPDATE note SET title = $1, tenant_id = 'globex' WHERE title = 'acme quick'",
+                "quick moved",
+            ),
+        ],
+    );
+    write(
+        &url,
+        &[
+            (
+                "INSERT INTO note (title, tenant_id) VALUES ($1, 'globex')",
+                "globex marker",
+            ),
+            (
+                "INSERT INTO note (title, tenant_id) VALUES ($1, 'acme')",
+                "acme end",
+            ),
+        ],
+    );
+    let seen = acme.events_until("acme end", &log);
+    assert_eq!(
+        moves(&seen),
+        [
+            // Moved out of acme: the row it could see, and no new row.
+            s("update", "-", "acme outside"),
+            s("create", "acme quick", "-"),
+            s("update", "-", "acme quick"),
+            s("create", "acme end", "-"),
+        ],
+        "{seen:#?}"
+    );
+    assert!(
+        seen.iter()
+            .all(|event| event["row"]["tenant_id"] != "globex"
+                && event["old"]["tenant_id"] != "globex"),
+        "{seen:#?}"
+    );
+    let seen = globex.events_until("globex marker", &log);
+    assert_eq!(seen[0]["row"]["title"].as_str().map(str::len), Some(9000));
+    assert_eq!(
+        moves(&seen)
+            .into_iter()
+            .map(|(kind, row, old)| (kind, row.replace(&big, "big"), old))
+            .collect::<Vec<_>>(),
+        [
+            s("create", "big", "-"),
+            s("delete", "-", "globex outside 2"),
+            // Moved into globex: never acme's old row.
+            s("update", "moved", "-"),
+            s("update", "quick moved", "-"),
+            s("create", "globex marker", "-"),
+        ],
+        "{seen:#?}"
+    );
+    // acme's subscription asking for globex's rows sees acme's only.
+    let seen = prying.events_until("acme end", &log);
+    assert_eq!(moves(&seen), [s("create", "acme end", "-")], "{seen:#?}");
+    assert!(
+        log().contains("names tenant `nosuch` in its tenant column: not sent"),
+        "{}",
+        log()
     );
 }

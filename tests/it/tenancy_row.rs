@@ -16,7 +16,7 @@ use crate::tenancy::{
 
 /// The test manifest with `strategy = "row"` and a `tenant_id` column on
 /// both entities.
-fn row_manifest(source: &str) -> String {
+pub(crate) fn row_manifest(source: &str) -> String {
     tenant_manifest(source, "row")
         .replace(
             "name = { type = \"string\" }\n",

@@ -20,7 +20,9 @@
 //! PostgreSQL ([`TenantDatabases`]) has a database of its own, listened to
 //! on a connection of its own while the tenant has realtime subscribers
 //! ([`Events::watch`]) or an open pool, at most the open-pool cap of them
-//! at once; its changes are that tenant's.
+//! at once; its changes are that tenant's. Row tenants share the tables:
+//! each change is the tenant's its row's tenant column names
+//! ([`super::by_row_tenant`]), when that tenant is served.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -215,6 +217,24 @@ impl External {
             return;
         }
         let manifest = (self.manifest)();
+        // Row tenants share the tables: the row's tenant column says whose
+        // change it is.
+        let row_column = manifest
+            .tenancy
+            .as_ref()
+            .and_then(|tenancy| tenancy.row_column());
+        if let (None, Some(column)) = (tenant, row_column) {
+            let store = self.stores.default_store();
+            let written = notification.new.clone();
+            if let Some(mut change) = change(&*store, &manifest, notification).await {
+                at_write_time(&manifest, &mut change, written, column);
+                let changes = super::by_row_tenant(change, column);
+                for change in super::admitted(changes, &*self.stores).await {
+                    self.events.publish(change);
+                }
+            }
+            return;
+        }
         let tenant = match tenant {
             Some(tenant) => Some(tenant.to_owned()),
             None => notification
@@ -237,6 +257,27 @@ impl External {
             change.tenant = tenant;
             self.events.publish(change);
         }
+    }
+}
+
+/// Under row tenancy, the row read again after a create or update is the
+/// row as it is now: when a later write moved it to another tenant, the
+/// row the trigger sent (as it was written, of the tenant it was written
+/// for) is sent instead, so the change goes to the tenant it was made in
+/// and shows it only what was that tenant's.
+fn at_write_time(
+    manifest: &Manifest,
+    change: &mut Change,
+    written: Option<serde_json::Map<String, serde_json::Value>>,
+    column: &str,
+) {
+    let (Some(entity), Some(written)) = (manifest.entities.get(&change.entity), written) else {
+        return;
+    };
+    let written = by_field(entity, &written);
+    let now = change.new.as_ref().and_then(|row| row.get(column));
+    if now != written.get(column) {
+        change.new = Some(written);
     }
 }
 

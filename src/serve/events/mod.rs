@@ -26,6 +26,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::store::Row;
+use super::store::resolver::{Refusal, StoreResolver};
 
 /// Changes kept for subscribers that have not read them yet.
 pub const CAPACITY: usize = 4096;
@@ -82,6 +83,106 @@ pub struct Change {
     pub old: Option<Row>,
     /// The row after the write (create, update).
     pub new: Option<Row>,
+}
+
+/// Under `[tenancy] strategy = "row"`, the changes a write made outside
+/// baas is for each tenant: every row is sent to the tenant its tenant
+/// column (`column`, a field name) names, and to no other, so a row is
+/// never shown to a tenant it did not belong to at that moment.
+///
+/// - a create goes to the new row's tenant, a delete to the old row's;
+/// - an update within one tenant goes to it; an update that moves a row
+///   from tenant A to tenant B is two changes, as a rule moving a row out
+///   of or into a subscriber's view makes them: A gets an update whose
+///   `new` is none (its subscribers see `row: null` and the old row they
+///   could see), B an update whose `old` is none;
+/// - a row image without the tenant column (an update or delete whose old
+///   row was too large for NOTIFY, or a MongoDB change without pre-images:
+///   only its key is known) says nothing: an update goes to the new row's
+///   tenant with that key-only old row, a delete is not sent.
+///
+/// Nothing here knows whether a tenant is served: the caller asks
+/// ([`admitted`]). Changes that name no tenant are logged at debug level
+/// and dropped.
+pub fn by_row_tenant(change: Change, column: &str) -> Vec<Change> {
+    let tenant_of = |row: Option<&Row>| -> Option<String> {
+        match row?.get(column)? {
+            serde_json::Value::String(tenant) => Some(tenant.clone()),
+            _ => None,
+        }
+    };
+    let old = tenant_of(change.old.as_ref());
+    let new = tenant_of(change.new.as_ref());
+    let with = |tenant: String, change: Change| Change {
+        tenant: Some(tenant),
+        ..change
+    };
+    match (change.kind, old, new) {
+        (ChangeKind::Create, _, Some(new)) => vec![with(new, change)],
+        (ChangeKind::Delete, Some(old), _) => vec![with(old, change)],
+        (ChangeKind::Update, Some(old), Some(new)) if old != new => {
+            let left = Change {
+                new: None,
+                ..change.clone()
+            };
+            let entered = Change {
+                old: None,
+                ..change
+            };
+            vec![with(old, left), with(new, entered)]
+        }
+        (ChangeKind::Update, _, Some(new)) => vec![with(new, change)],
+        // The row is gone when read again and the old image names it.
+        (ChangeKind::Update, Some(old), None) if change.new.is_none() => {
+            vec![with(old, change)]
+        }
+        _ => {
+            tracing::debug!(
+                target: "baas::realtime",
+                "a {:?} of `{}` {:?} made outside baas names no tenant in `{column}`: not sent",
+                change.kind,
+                change.entity,
+                change.key
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// `changes` whose tenant is served now (known and active); the others
+/// are logged at debug level and dropped.
+pub async fn admitted(changes: Vec<Change>, stores: &dyn StoreResolver) -> Vec<Change> {
+    let mut served = Vec::with_capacity(changes.len());
+    for change in changes {
+        let Some(tenant) = change.tenant.as_deref() else {
+            continue;
+        };
+        let why = match stores.admit(tenant).await {
+            Ok(()) => {
+                served.push(change);
+                continue;
+            }
+            Err(Refusal::Unavailable(reason)) => {
+                tracing::warn!(
+                    target: "baas::realtime",
+                    "a change of `{}` {:?} made outside baas for tenant `{tenant}` is not sent: the tenant registry cannot be read: {}",
+                    change.entity,
+                    change.key,
+                    crate::source::redact(&reason)
+                );
+                continue;
+            }
+            Err(Refusal::Unknown | Refusal::NoTenants) => "there is no such tenant",
+            Err(Refusal::Inactive) => "the tenant is deactivated",
+        };
+        tracing::debug!(
+            target: "baas::realtime",
+            "a change of `{}` {:?} made outside baas names tenant `{tenant}` in its tenant column: not sent ({why})",
+            change.entity,
+            change.key
+        );
+    }
+    served
 }
 
 /// A published change and its id.
@@ -644,6 +745,79 @@ mod tests {
             Gathered::Lagged(missed) => assert_eq!(missed, 2),
             other => panic!("expected a lag report, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_row_tenants_change_goes_to_the_tenant_its_row_names_and_a_move_is_split() {
+        let row = |tenant: serde_json::Value, title: &str| -> Option<Row> {
+            serde_json::json!({ "id": 1, "title": title, "tenant_id": tenant })
+                .as_object()
+                .cloned()
+        };
+        let acme = serde_json::json!("acme");
+        let globex = serde_json::json!("globex");
+        let of = |kind, old, new| Change {
+            kind,
+            old,
+            new,
+            ..change(1)
+        };
+        let sent = |changes: Vec<Change>| -> Vec<(Option<String>, bool, bool)> {
+            changes
+                .into_iter()
+                .map(|c| (c.tenant, c.old.is_some(), c.new.is_some()))
+                .collect()
+        };
+        let to = |tenant: &str, old: bool, new: bool| (Some(tenant.to_owned()), old, new);
+        let created = of(ChangeKind::Create, None, row(globex.clone(), "a"));
+        assert_eq!(
+            sent(by_row_tenant(created, "tenant_id")),
+            [to("globex", false, true)]
+        );
+        let deleted = of(ChangeKind::Delete, row(acme.clone(), "a"), None);
+        assert_eq!(
+            sent(by_row_tenant(deleted, "tenant_id")),
+            [to("acme", true, false)]
+        );
+        let within = of(
+            ChangeKind::Update,
+            row(acme.clone(), "a"),
+            row(acme.clone(), "b"),
+        );
+        assert_eq!(
+            sent(by_row_tenant(within, "tenant_id")),
+            [to("acme", true, true)]
+        );
+        // Moved: out of acme's view (no new row), into globex's (no old).
+        let moved = of(
+            ChangeKind::Update,
+            row(acme.clone(), "a"),
+            row(globex.clone(), "b"),
+        );
+        let split = by_row_tenant(moved, "tenant_id");
+        assert_eq!(
+            sent(split.clone()),
+            [to("acme", true, false), to("globex", false, true)]
+        );
+        assert_eq!(split[0].old.as_ref().unwrap()["tenant_id"], acme);
+        assert_eq!(split[1].new.as_ref().unwrap()["tenant_id"], globex);
+        // A key-only old row: the update goes to the new row's tenant, the
+        // delete nowhere; a null or missing column names no tenant.
+        let key_only = serde_json::json!({ "id": 1 }).as_object().cloned();
+        let update = of(
+            ChangeKind::Update,
+            key_only.clone(),
+            row(globex.clone(), "b"),
+        );
+        assert_eq!(
+            sent(by_row_tenant(update, "tenant_id")),
+            [to("globex", true, true)]
+        );
+        assert!(by_row_tenant(of(ChangeKind::Delete, key_only, None), "tenant_id").is_empty());
+        let null = of(ChangeKind::Create, None, row(serde_json::Value::Null, "a"));
+        assert!(by_row_tenant(null, "tenant_id").is_empty());
+        let other_column = of(ChangeKind::Create, None, row(acme, "a"));
+        assert!(by_row_tenant(other_column, "org").is_empty());
     }
 
     #[test]
