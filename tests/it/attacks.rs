@@ -460,3 +460,83 @@ fn an_upstream_key_of_dots_does_not_walk_the_upstream_path() {
         "the upstream was called outside /v1/docs/: {paths:?}"
     );
 }
+
+/// Loops inside built-ins (a sparse array searched to 2^32, an array-like
+/// to 2^53) and `Atomics.wait` do not outlast the time limit.
+#[test]
+fn a_hook_in_a_long_native_loop_is_stopped_at_its_time_limit() {
+    use baas::hooks::{HookSet, Hooks};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("hooks")).unwrap();
+    let cases = [
+        (
+            "includes",
+            "function hook() { return { r: new Array(2 ** 32 - 1).includes(1) }; }",
+        ),
+        (
+            "index_of",
+            "function hook() { return { r: Array.prototype.indexOf.call({ length: 2 ** 53 - 1 }, 1) }; }",
+        ),
+        (
+            "atomics",
+            "function hook() { return { r: Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0) }; }",
+        ),
+    ];
+    let mut manifest = String::from(
+        "[manifest]\nformat = 1\nversion = 1\n\n[entities.post]\ntable = \"post\"\n[entities.post.fields]\nid = { type = \"int64\" }\n",
+    );
+    for (name, source) in cases {
+        std::fs::write(dir.path().join(format!("hooks/{name}.js")), source).unwrap();
+        manifest.push_str(&format!(
+            "\n[[hooks]]\non = \"post.create.before\"\nrun = \"hooks/{name}.js\"\ntimeout_ms = 200\nmemory_mb = 8\n"
+        ));
+    }
+    let manifest = baas::manifest::load_str(std::path::Path::new("baas.toml"), manifest)
+        .unwrap()
+        .manifest;
+    let set = HookSet::load(&manifest, dir.path()).unwrap();
+    let hooks = Hooks::default();
+    for script in set.matching("post", "create", baas::manifest::HookPhase::Before) {
+        let started = std::time::Instant::now();
+        let result = crate::support::block_on(hooks.call(script, &json!({})));
+        let took = started.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(3),
+            "{}: {result:?} after {took:?}",
+            script.run
+        );
+        assert!(result.is_err(), "{}: {result:?}", script.run);
+    }
+}
+
+#[test]
+fn an_upstream_url_password_is_never_shown_in_a_problem_or_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), DOCS).unwrap();
+    let password = "Upstream-Pw-0815";
+    let closed = format!(
+        "http://token-user:{password}@127.0.0.1:{}/v1",
+        crate::support::free_port()
+    );
+    let served = crate::upstream::Served::start(
+        dir.path(),
+        &[],
+        &[("UPSTREAM_URL", closed.as_str()), ("DOC_KEY", "k")],
+    );
+    for path in ["/api/doc", "/api/doc/a"] {
+        let (status, _, problem) = served.get(path);
+        assert_eq!(status, 502, "{path}: {problem}");
+        let text = problem.to_string();
+        assert!(text.contains("cannot be reached"), "{text}");
+        assert!(
+            !text.contains(password) && !text.contains("token-user"),
+            "{path}: {text}"
+        );
+    }
+    let log = served.log();
+    assert!(
+        !log.contains(password),
+        "the password is in the log:\n{log}"
+    );
+}

@@ -1190,9 +1190,12 @@ enum Failure {
 
 impl Failure {
     fn into_error(self, method: &Method, url: &url::Url, timeout: Duration) -> StoreError {
-        // The URL without its query: a query credential stays out of messages.
+        // The URL without its query or user and password: a credential in
+        // either stays out of messages (problems and the log).
         let mut shown = url.clone();
         shown.set_query(None);
+        let _ = shown.set_password(None);
+        let _ = shown.set_username("");
         match self {
             Failure::Connect(error) => upstream_error(
                 StatusCode::BAD_GATEWAY,
