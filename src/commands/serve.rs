@@ -326,11 +326,13 @@ fn schema_tenants(
 ) -> crate::serve::events::external::TenantOf {
     use crate::tenancy::Place;
     let tenants = tenants.filter(|t| t.strategy == crate::manifest::TenancyStrategy::Schema);
-    Arc::new(move |schema: &str| {
-        let tenants = tenants.as_ref()?;
-        let record = tenants.registry.get(schema).ok()??;
-        let owns = matches!(Place::parse(&record.location), Place::Schema { schema: ref s, .. } if s == schema);
-        (owns && record.serves()).then_some(record.slug)
+    Arc::new(move |schema: String| {
+        let tenants = tenants.clone();
+        Box::pin(async move {
+            let record = tenants?.registry.lookup(&schema).await.ok()??;
+            let owns = matches!(Place::parse(&record.location), Place::Schema { schema: ref s, .. } if *s == schema);
+            (owns && record.serves()).then_some(record.slug)
+        })
     })
 }
 
@@ -353,16 +355,19 @@ fn database_tenants(
             usize::try_from(n).unwrap_or(usize::MAX)
         });
     Some(crate::serve::events::external::TenantDatabases {
-        url_of: Arc::new(move |slug: &str| {
-            let record = tenants.registry.get(slug).ok()??;
-            let place = Place::parse(&record.location);
-            if !record.serves() || !matches!(place, Place::Database { .. }) {
-                return None;
-            }
-            match place.connection(&tenants).ok()? {
-                SourceLocation::Postgres { url } => Some(url.to_string()),
-                _ => None,
-            }
+        url_of: Arc::new(move |slug: String| {
+            let tenants = Arc::clone(&tenants);
+            Box::pin(async move {
+                let record = tenants.registry.lookup(&slug).await.ok()??;
+                let place = Place::parse(&record.location);
+                if !record.serves() || !matches!(place, Place::Database { .. }) {
+                    return None;
+                }
+                match place.connection(&tenants).ok()? {
+                    SourceLocation::Postgres { url } => Some(url.to_string()),
+                    _ => None,
+                }
+            })
         }),
         open: Arc::new(move || resolver.pools().open_tenants()),
         cap,
@@ -434,32 +439,46 @@ fn start_tenant_webhooks(
         let state = Arc::clone(state);
         Arc::new(move || state.snapshot().source_manifest().clone())
     };
-    let served = Arc::new(move || {
-        let records = tenants
-            .registry
-            .list()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        records
-            .into_iter()
-            .filter(crate::tenancy::TenantRecord::serves)
-            // Row tenants write to the deployment's own outbox, which
-            // `start_webhooks` delivers once for all of them.
-            .filter(|record| {
-                !matches!(
-                    crate::tenancy::Place::parse(&record.location),
-                    crate::tenancy::Place::Row { .. }
-                )
-            })
-            .map(|record| {
-                let location = crate::tenancy::Place::parse(&record.location)
-                    .connection(&tenants)
-                    .map_err(|e| anyhow::anyhow!("tenant `{}`: {e}", record.slug))?;
-                Ok((record.slug, location))
-            })
-            .collect()
+    // The registry's list is a blocking call: made on a blocking thread.
+    let served: crate::webhooks::ServedTenants = Arc::new(move || {
+        let tenants = Arc::clone(&tenants);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || served_tenants(&tenants))
+                .await
+                .map_err(|e| anyhow::anyhow!("listing the tenants stopped: {e}"))?
+        })
     });
     crate::webhooks::start_tenants(served, current, env);
     Ok(())
+}
+
+/// The served tenants with an outbox of their own, and where each one's
+/// database is.
+fn served_tenants(
+    tenants: &crate::tenancy::Tenants,
+) -> anyhow::Result<Vec<(String, SourceLocation)>> {
+    let records = tenants
+        .registry
+        .list()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    records
+        .into_iter()
+        .filter(crate::tenancy::TenantRecord::serves)
+        // Row tenants write to the deployment's own outbox, which
+        // `start_webhooks` delivers once for all of them.
+        .filter(|record| {
+            !matches!(
+                crate::tenancy::Place::parse(&record.location),
+                crate::tenancy::Place::Row { .. }
+            )
+        })
+        .map(|record| {
+            let location = crate::tenancy::Place::parse(&record.location)
+                .connection(tenants)
+                .map_err(|e| anyhow::anyhow!("tenant `{}`: {e}", record.slug))?;
+            Ok((record.slug, location))
+        })
+        .collect()
 }
 
 /// The HTTP options and connection limits: flags, then `[api]`, then defaults.

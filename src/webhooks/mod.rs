@@ -96,9 +96,12 @@ async fn announce(queue: &queue::Queue) {
 const TENANT_SCAN: Duration = Duration::from_secs(1);
 
 /// The served tenants of a deployment and where each one's database is
-/// (read from the tenant registry by the caller).
-pub type ServedTenants =
-    Arc<dyn Fn() -> anyhow::Result<Vec<(String, SourceLocation)>> + Send + Sync>;
+/// (read from the tenant registry by the caller, off the runtime's threads).
+pub type ServedTenants = Arc<
+    dyn Fn() -> futures::future::BoxFuture<'static, anyhow::Result<Vec<(String, SourceLocation)>>>
+        + Send
+        + Sync,
+>;
 
 /// Delivers the outboxes of a tenanted deployment's tenants: each tenant's
 /// writes record their deliveries in the tenant's own database (in the
@@ -113,7 +116,7 @@ pub fn start_tenants(tenants: ServedTenants, manifest: CurrentManifest, env: Env
         let mut running: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
         loop {
             if !manifest().webhooks.is_empty() {
-                match tenants() {
+                match tenants().await {
                     Ok(served) => {
                         running.retain(|slug, worker| {
                             let keep = served.iter().any(|(served, _)| served == slug);

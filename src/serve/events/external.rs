@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use sqlx::postgres::PgListener;
 
 use super::{Change, ChangeKind, Events};
@@ -42,8 +43,9 @@ pub type CurrentManifest = Arc<dyn Fn() -> Arc<Manifest> + Send + Sync>;
 /// Whether the served manifest asks for `[realtime] external` now.
 pub type Wanted = Arc<dyn Fn() -> bool + Send + Sync>;
 
-/// The tenant whose schema a notification names, if any.
-pub type TenantOf = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+/// The tenant whose schema a notification names, if any (looked up
+/// without holding the thread, from the registry's cache where it has one).
+pub type TenantOf = Arc<dyn Fn(String) -> BoxFuture<'static, Option<String>> + Send + Sync>;
 
 /// How often a reload of `[realtime] external` is looked for (and which
 /// tenant databases to listen to).
@@ -53,8 +55,9 @@ const FOLLOW: Duration = Duration::from_millis(250);
 /// not looked up again.
 const RECHECK: Duration = Duration::from_secs(5);
 
-/// The connection string of a tenant's own database, if it has one.
-pub type TenantUrl = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+/// The connection string of a tenant's own database, if it has one
+/// (looked up as [`TenantOf`] is).
+pub type TenantUrl = Arc<dyn Fn(String) -> BoxFuture<'static, Option<String>> + Send + Sync>;
 
 /// Database tenants on PostgreSQL: each one's own database is listened to.
 pub struct TenantDatabases {
@@ -122,7 +125,7 @@ impl External {
             }
             let wanted = (self.wanted)();
             if let Some(databases) = &self.databases {
-                tenants.follow(&self, databases, wanted);
+                tenants.follow(&self, databases, wanted).await;
             }
             match (listening.is_some(), wanted) {
                 (false, true) => {
@@ -194,7 +197,8 @@ impl External {
                     // A tenant that is no longer served (dropped,
                     // deactivated) is not waited for.
                     if let (Some(tenant), Some(databases)) = (&listened.tenant, &self.databases)
-                        && (databases.url_of)(tenant).as_deref() != Some(listened.url.as_str())
+                        && (databases.url_of)(tenant.clone()).await.as_deref()
+                            != Some(listened.url.as_str())
                     {
                         return;
                     }
@@ -237,10 +241,10 @@ impl External {
         }
         let tenant = match tenant {
             Some(tenant) => Some(tenant.to_owned()),
-            None => notification
-                .schema
-                .as_deref()
-                .and_then(|schema| (self.tenant_of)(schema)),
+            None => match notification.schema.clone() {
+                Some(schema) => (self.tenant_of)(schema).await,
+                None => None,
+            },
         };
         let store = match self.stores.resolve(tenant.as_deref()).await {
             Ok(store) => store,
@@ -302,7 +306,7 @@ impl TenantListeners {
     /// Listens to the databases of the tenants with realtime subscribers,
     /// then of those with an open pool, up to the cap; stops the others
     /// (all of them when `[realtime] external` is off).
-    fn follow(&mut self, external: &Arc<External>, databases: &TenantDatabases, on: bool) {
+    async fn follow(&mut self, external: &Arc<External>, databases: &TenantDatabases, on: bool) {
         let mut wanted = Vec::new();
         if on {
             wanted = external.events.watched();
@@ -350,7 +354,7 @@ impl TenantListeners {
             if self.running.contains_key(&tenant) || self.passed.contains_key(&tenant) {
                 continue;
             }
-            let Some(url) = (databases.url_of)(&tenant) else {
+            let Some(url) = (databases.url_of)(tenant.clone()).await else {
                 self.passed.insert(tenant, now);
                 continue;
             };
