@@ -30,7 +30,8 @@ use mongodb::{Client, Database};
 use super::{IntrospectError, IntrospectOptions, Introspection, Introspector};
 use crate::ledger::Ledger;
 use crate::manifest::{
-    CURRENT_FORMAT, Entity, EntityKind, Field, FieldType, Manifest, Project, Source, SourceEngine,
+    CURRENT_FORMAT, Entity, EntityKind, Field, FieldType, IndexPart, Manifest, Project, Source,
+    SourceEngine,
 };
 use crate::source::redact;
 use crate::ui::Progress;
@@ -488,8 +489,45 @@ fn build_collection(
     if !view {
         entity.primary_key = vec!["_id".to_owned()];
         entity.indexes = indexes::indexes(name, &collection.indexes, &entity.fields, ledger);
+        unique_fields(name, &mut entity);
     }
     entity
+}
+
+/// A plain unique index on one field, named as baas names a unique field
+/// (`users_email_key`), is that field's `unique`; a unique index on `_id`
+/// alone repeats the primary key.
+fn unique_fields(collection: &str, entity: &mut Entity) {
+    entity.indexes.retain(|index| {
+        let plain = index.unique
+            && index.predicate.is_none()
+            && index.method.is_none()
+            && index.expire_after_seconds.is_none()
+            && index.options == Default::default();
+        let [
+            IndexPart::Field {
+                field,
+                order: None,
+                collation: None,
+            },
+        ] = index.fields.as_slice()
+        else {
+            return true;
+        };
+        if !plain {
+            return true;
+        }
+        if field == "_id" {
+            return false;
+        }
+        match entity.fields.get_mut(field) {
+            Some(target) if index.name == format!("{collection}_{field}_key") => {
+                target.unique = true;
+                false
+            }
+            _ => true,
+        }
+    });
 }
 
 /// `{"viewOn":"orders","pipeline":[...]}`, compact.

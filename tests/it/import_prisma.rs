@@ -1361,28 +1361,8 @@ model Post {
     )
     .unwrap();
     let url = db.url();
-    let run = |args: &[&str]| {
-        let output = crate::support::baas(dir.path())
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            output.status.code(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
-        )
-    };
-    for args in [
-        &["introspect", "schema.prisma", "-y", "-q"][..],
-        &["migrate", "plan", "--name", "init", "-y", "-q"],
-        &["migrate", "apply", "--db", &url, "-y", "-q"],
-    ] {
-        let (code, output) = run(args);
-        assert_eq!(code, Some(0), "{args:?}: {output}");
-    }
+    let run = |args: &[&str]| run_in(dir.path(), args);
+    apply_schema(dir.path(), &url);
     let (code, output) = run(&["check", "--db", &url]);
     assert_eq!(code, Some(0), "check: {output}");
     assert!(output.contains("No drift"), "{output}");
@@ -1431,4 +1411,76 @@ fn a_schema_without_models_is_an_error_and_its_folder_is_read_instead() {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("nothing to import"), "{stderr}");
+}
+
+/// The exit code and the output of `baas ARGS` in `dir`.
+fn run_in(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let output = crate::support::baas(dir).args(args).output().unwrap();
+    (
+        output.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+/// Imports `dir/schema.prisma`, plans it and applies the plan to `url`.
+fn apply_schema(dir: &Path, url: &str) {
+    for args in [
+        &["introspect", "schema.prisma", "-y", "-q"][..],
+        &["migrate", "plan", "--name", "init", "-y", "-q"],
+        &["migrate", "apply", "--db", url, "-y", "-q"],
+    ] {
+        let (code, output) = run_in(dir, args);
+        assert_eq!(code, Some(0), "{args:?}: {output}");
+    }
+}
+
+/// A MongoDB schema keyed by `id @map("_id")`, with a unique field and an
+/// index, applied to an empty database: its keys and indexes read back as
+/// they were planned. A full-text index is MongoDB's `text` index.
+#[test]
+fn a_mongodb_schema_applied_to_a_database_reads_back_its_keys_and_indexes() {
+    let Some(db) = crate::support::mongo::TempDatabase::create("prisma_mongo_keys") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("schema.prisma"),
+        r#"
+datasource db {
+  provider = "mongodb"
+  url      = env("DATABASE_URL")
+}
+
+model Article {
+  id    String @id @map("_id") @db.ObjectId
+  slug  String @unique
+  title String
+  body  String
+  views Int
+
+  @@index([title, views])
+  @@map("articles")
+}
+"#,
+    )
+    .unwrap();
+    apply_schema(dir.path(), db.url());
+    let (code, output) = run_in(dir.path(), &["check", "--db", db.url()]);
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
+    let up = std::fs::read_to_string(dir.path().join("migrations/0001_init/up.json")).unwrap();
+    assert!(!up.contains("articles_pkey"), "{up}");
+
+    // The test server has no text indexes: the full-text index is read only.
+    let text = std::fs::read_to_string(dir.path().join("schema.prisma"))
+        .unwrap()
+        .replace("@@map(\"articles\")", "@@fulltext([body])");
+    let result = parse_text("schema.prisma", &text).unwrap();
+    let index = &entity(&result.manifest, "Article").indexes;
+    let fulltext = index.iter().find(|i| i.name.contains("body")).unwrap();
+    assert_eq!(fulltext.method.as_deref(), Some("text"));
 }

@@ -207,6 +207,21 @@ fn uses_enum(field: &Field, name: &str) -> bool {
             .is_some_and(|fields| fields.values().any(|f| uses_enum(f, name)))
 }
 
+/// Whether the primary key is `_id`, under any field name
+/// (`id` with `column = "_id"`): unique already, no index to add.
+fn keyed_by_id(entity: &Entity) -> bool {
+    match entity.primary_key.as_slice() {
+        [key] => {
+            entity
+                .fields
+                .get(key)
+                .map_or(key.as_str(), |f| f.column_name(key))
+                == "_id"
+        }
+        _ => false,
+    }
+}
+
 /// What MongoDB does not keep of an entity.
 fn note_losses(cx: &mut Cx<'_>, name: &str, entity: &Entity) {
     if !entity.relations.is_empty() {
@@ -219,7 +234,7 @@ fn note_losses(cx: &mut Cx<'_>, name: &str, entity: &Entity) {
             "{name}: the CHECK constraints are not carried over to MongoDB"
         ));
     }
-    if !entity.primary_key.is_empty() && entity.primary_key != ["_id"] {
+    if !entity.primary_key.is_empty() && !keyed_by_id(entity) {
         cx.lossy(format!(
             "{name}: MongoDB keys every document by `_id`; the primary key ({}) is a unique index",
             entity.primary_key.join(", ")
@@ -374,7 +389,7 @@ fn all_indexes(cx: &mut Cx<'_>, manifest: &Manifest, name: &str, entity: &Entity
         }
         json!({ "key": key, "name": index_name, "unique": true })
     };
-    if !entity.primary_key.is_empty() && entity.primary_key != ["_id"] {
+    if !entity.primary_key.is_empty() && !keyed_by_id(entity) {
         specs.push(unique(
             &entity.primary_key,
             format!("{}_pkey", entity.table),

@@ -1481,7 +1481,13 @@ impl<'a> Builder<'a> {
                 let Some(parts) = self.key_fields(file, block, attribute, entity) else {
                     return;
                 };
-                let mut method = (attribute.name == "fulltext").then(|| "fulltext".to_owned());
+                // MongoDB's full-text index is a `text` index.
+                let fulltext = if self.provider == Provider::Mongodb {
+                    "text"
+                } else {
+                    "fulltext"
+                };
+                let mut method = (attribute.name == "fulltext").then(|| fulltext.to_owned());
                 if let Some(expr) = named(attribute, "type") {
                     match expr {
                         Expr::Ident(ident) => match ident.name.as_str() {
