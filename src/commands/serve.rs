@@ -398,7 +398,7 @@ async fn mongo_changes(
         events: state.kernel.events.clone(),
         manifest,
         wanted,
-        store: state.kernel.stores.default_store(),
+        stores: state.kernel.stores.clone(),
     }
     .start();
     Ok(external.then(|| "changes made outside baas (the MongoDB change stream)".to_owned()))

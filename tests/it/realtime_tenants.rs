@@ -405,29 +405,30 @@ fn database_tenants_external_writes_reach_their_own_subscribers_and_the_listener
     );
 }
 
-/// Row tenants on PostgreSQL with `[realtime] external = true`: a server
-/// with tenants `acme` and `globex` (each a row tenant), an SSE subscriber
-/// on each, and the database's URL.
-fn row_tenants_server(db: &crate::support::postgres::TempDatabase) -> (AsServer, String) {
-    let url = db.url();
+/// Row tenants with `[realtime] external = true` on `source` (the server
+/// database at `url`; a SQL one migrated): a server with tenants `acme`
+/// and `globex`, each a row tenant.
+fn row_tenants_server(source: &str, url: &str, sql: bool) -> AsServer {
     let dir = tempfile::tempdir().unwrap();
     let manifest = format!(
         "{}\n[realtime]\nexternal = true\n",
-        crate::tenancy_row::row_manifest(PG_SOURCE)
+        crate::tenancy_row::row_manifest(source)
     );
     std::fs::write(dir.path().join("baas.toml"), &manifest).unwrap();
     let env = [
         ("JWT_SECRET", SECRET),
         ("BAAS_SERVICE_KEY", SERVICE_KEY),
-        ("TENANTS_DB", url.as_str()),
+        ("TENANTS_DB", url),
         ("BAAS_REALTIME_HEARTBEAT_MS", "200"),
     ];
-    crate::tenancy::run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
-    crate::tenancy::run_ok(dir.path(), &env, &["migrate", "apply"]);
+    if sql {
+        crate::tenancy::run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+        crate::tenancy::run_ok(dir.path(), &env, &["migrate", "apply"]);
+    }
     for slug in ["acme", "globex"] {
         crate::tenancy::run_ok(dir.path(), &env, &["tenants", "create", slug]);
     }
-    (AsServer(AuthServer::start_in(dir, &env)), url)
+    AsServer(AuthServer::start_in(dir, &env))
 }
 
 /// `(type, row title, old title)` of `events` (`-` for a null row).
@@ -453,7 +454,8 @@ fn row_tenants_external_writes_reach_the_tenant_their_row_names_only() {
     let Some(db) = crate::support::postgres::TempDatabase::create("rt_tenants_row") else {
         return;
     };
-    let (server, url) = row_tenants_server(&db);
+    let url = db.url();
+    let server = row_tenants_server(PG_SOURCE, &url, true);
     let log = || server.0.log();
     let acme = Events::open(&server, "acme");
     let globex = Events::open(&server, "globex");
@@ -615,6 +617,105 @@ fn row_tenants_external_writes_reach_the_tenant_their_row_names_only() {
     // acme's subscription asking for globex's rows sees acme's only.
     let seen = prying.events_until("acme end", &log);
     assert_eq!(moves(&seen), [s("create", "acme end", "-")], "{seen:#?}");
+    assert!(
+        log().contains("names tenant `nosuch` in its tenant column: not sent"),
+        "{}",
+        log()
+    );
+}
+
+#[test]
+fn row_tenants_change_stream_events_reach_the_tenant_their_document_names_only() {
+    let Some(db) = crate::support::mongo::TempDatabase::create("rt_tenants_row") else {
+        return;
+    };
+    let server = row_tenants_server(
+        "\n[source]\nengine = \"mongodb\"\nurl = \"${TENANTS_DB}\"\n",
+        db.url(),
+        false,
+    );
+    let log = || server.0.log();
+    wait_for_log(&server, "[realtime] external is on", 1);
+    let acme = Events::open(&server, "acme");
+    let globex = Events::open(&server, "globex");
+    // Attack: acme's subscriber asks for globex's documents by name.
+    let filter = json!({ "or": [{ "tenant_id": "globex" }, { "title": "acme end" }] });
+    let prying = Events::open_with(
+        &server,
+        "acme",
+        &format!(
+            "&note.where={}",
+            url::form_urlencoded::byte_serialize(filter.to_string().as_bytes()).collect::<String>()
+        ),
+    );
+    // API writes are sent once: their change-stream reports are skipped.
+    for tenant in ["acme", "globex"] {
+        let (status, body) = send(
+            &server,
+            "POST",
+            "/api/note",
+            As::Service(tenant),
+            Some(json!({ "title": format!("{tenant} api") })),
+        );
+        assert_eq!(status, 201, "{body}");
+    }
+    use mongodb::bson::doc;
+    let notes = || async {
+        db.connect()
+            .await
+            .collection::<mongodb::bson::Document>("note")
+    };
+    crate::support::block_on(async {
+        let notes = notes().await;
+        for (id, title, tenant) in [
+            (100_i64, "acme outside", "acme"),
+            (101, "globex outside", "globex"),
+            (102, "nobody's", "nosuch"),
+        ] {
+            notes
+                .insert_one(doc! { "id": id, "title": title, "tenant_id": tenant })
+                .await
+                .unwrap();
+        }
+    });
+    let s = |kind: &str, row: &str| (kind.to_owned(), row.to_owned());
+    assert_eq!(
+        acme.until("acme outside", &log),
+        [s("create", "acme api"), s("create", "acme outside")]
+    );
+    assert_eq!(
+        globex.until("globex outside", &log),
+        [s("create", "globex api"), s("create", "globex outside")]
+    );
+    crate::support::block_on(async {
+        let notes = notes().await;
+        notes
+            .update_one(
+                doc! { "id": 101_i64 },
+                doc! { "$set": { "title": "globex outside 2" } },
+            )
+            .await
+            .unwrap();
+        // A delete's document is gone: it names no tenant, sent to nobody.
+        notes.delete_one(doc! { "id": 100_i64 }).await.unwrap();
+        notes
+            .insert_one(doc! { "id": 103_i64, "title": "globex marker", "tenant_id": "globex" })
+            .await
+            .unwrap();
+        notes
+            .insert_one(doc! { "id": 104_i64, "title": "acme end", "tenant_id": "acme" })
+            .await
+            .unwrap();
+    });
+    assert_eq!(
+        globex.until("globex marker", &log),
+        [
+            s("update", "globex outside 2"),
+            s("create", "globex marker")
+        ]
+    );
+    assert_eq!(acme.until("acme end", &log), [s("create", "acme end")]);
+    assert_eq!(prying.until("acme end", &log), [s("create", "acme end")]);
     assert!(
         log().contains("names tenant `nosuch` in its tenant column: not sent"),
         "{}",

@@ -21,6 +21,11 @@
 //! process may be taken for it (and not sent twice, but not sent either).
 //! Several `baas serve` processes on one database see each other's writes
 //! through their change streams.
+//!
+//! Row tenants (`[tenancy] strategy = "row"`) share the collections: a
+//! change is the tenant's its document's tenant field names
+//! ([`super::by_row_tenant`]), when that tenant is served; a delete's
+//! document is gone, so it names no tenant and is not sent.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,7 +38,7 @@ use mongodb::change_stream::event::OperationType;
 use super::external::{CurrentManifest, Wanted, change};
 use super::{Change, ChangeKind, Events, Received};
 use crate::realtime::{Notification, Operation};
-use crate::serve::store::Store;
+use crate::serve::store::resolver::StoreResolver;
 
 /// How long an own write is remembered for its change-stream report.
 const REMEMBER: Duration = Duration::from_secs(30);
@@ -87,7 +92,9 @@ pub struct MongoChanges {
     pub events: Events,
     pub manifest: CurrentManifest,
     pub wanted: Wanted,
-    pub store: Arc<dyn Store>,
+    /// The served database's store (rows are read again through it), and
+    /// whether a row tenant is served.
+    pub stores: Arc<dyn StoreResolver>,
 }
 
 /// The database a `mongodb://` URL names, with a client of its own.
@@ -158,7 +165,13 @@ impl MongoChanges {
         loop {
             match subscription.next().await {
                 Received::Change(event) => {
-                    if event.tenant.is_some() || !(self.wanted)() {
+                    // A tenant's change is in the served database only
+                    // when row tenants share it.
+                    let shared = (self.manifest)()
+                        .tenancy
+                        .as_ref()
+                        .is_some_and(|tenancy| tenancy.row_column().is_some());
+                    if (event.tenant.is_some() && !shared) || !(self.wanted)() {
                         continue;
                     }
                     let signature = signature(&event.entity, &event.key, event.kind);
@@ -334,8 +347,23 @@ impl MongoChanges {
         if self.own_write(&signature, arrived, pending).await {
             return;
         }
-        if let Some(change) = change(&*self.store, &manifest, notification).await {
-            self.publish_mine(change, signature, pending);
+        let store = self.stores.default_store();
+        let Some(change) = change(&*store, &manifest, notification).await else {
+            return;
+        };
+        match manifest
+            .tenancy
+            .as_ref()
+            .and_then(|tenancy| tenancy.row_column())
+        {
+            // Row tenants: the document's tenant field says whose it is.
+            Some(column) => {
+                let changes = super::by_row_tenant(change, column);
+                for change in super::admitted(changes, &*self.stores).await {
+                    self.publish_mine(change, signature.clone(), pending);
+                }
+            }
+            None => self.publish_mine(change, signature, pending),
         }
     }
 
