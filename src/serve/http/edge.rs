@@ -347,32 +347,44 @@ pub async fn limit_user(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// The security headers of every answer.
-pub async fn security_headers(request: Request, next: Next) -> Response {
-    let sessions = request.uri().path().starts_with("/api/_auth/");
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    for (name, value) in [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
+/// Whether an answer to `path` is one of the sessions' (`Cache-Control:
+/// no-store`).
+pub fn is_sessions(path: &str) -> bool {
+    path.starts_with("/api/_auth/")
+}
+
+/// The security headers of every answer (a header the handler set is
+/// kept), `Cache-Control: no-store` on the sessions' answers
+/// ([`is_sessions`] of the request's path).
+pub fn security_headers(headers: &mut HeaderMap, sessions: bool) {
+    static FIXED: [(HeaderName, HeaderValue); 5] = [
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         ),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
         (
             HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
+            HeaderValue::from_static("same-origin"),
         ),
-    ] {
-        headers
-            .entry(name)
-            .or_insert_with(|| HeaderValue::from_static(value));
+    ];
+    headers.reserve(FIXED.len() + 1);
+    for (name, value) in &FIXED {
+        if !headers.contains_key(name) {
+            headers.insert(name, value.clone());
+        }
     }
     if sessions {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    response
 }
 
 #[cfg(test)]

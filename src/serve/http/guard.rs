@@ -133,9 +133,13 @@ impl HttpOptions {
 /// `localhost`, `*.localhost`, and loopback addresses.
 fn is_local_host(name: &str) -> bool {
     let name = name.trim_start_matches('[').trim_end_matches(']');
-    let lower = name.to_ascii_lowercase();
-    lower == "localhost"
-        || lower.ends_with(".localhost")
+    // Compared in place: this runs on every request.
+    let bytes = name.as_bytes();
+    bytes.eq_ignore_ascii_case(b"localhost")
+        || bytes
+            .len()
+            .checked_sub(b".localhost".len())
+            .is_some_and(|at| bytes[at..].eq_ignore_ascii_case(b".localhost"))
         || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 

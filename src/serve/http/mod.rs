@@ -112,22 +112,25 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
     let edge = Arc::new(edge::Edge::new(app.clone()));
-    let api = api
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(app.clone(), tenant::resolve))
-        .layer(middleware::from_fn(edge::limit_user))
-        .layer(middleware::from_fn_with_state(app, auth::identify))
-        .layer(middleware::from_fn(realtime::ws_credentials))
-        .layer(middleware::from_fn_with_state(edge, edge::limit_address))
+    // The layers wrap the router whole (outermost first), not each of its
+    // routes (`Router::layer`): a route's layer is boxed, and every layer
+    // clones the stack below it per request, so a stack of boxed layers
+    // cost a dozen allocations per request before the handler ran.
+    let api = tower::ServiceBuilder::new()
+        .layer(middleware::from_fn(identify_and_log))
+        .layer(options.cors())
         .layer(middleware::from_fn_with_state(
             options.clone(),
             guard::guard,
         ))
-        .layer(options.cors())
-        .layer(middleware::from_fn(edge::security_headers))
-        .layer(middleware::from_fn(identify_and_log));
-    // `/t/{tenant}/api/...` is stripped to `/api/...` before routing (a
-    // layer on the router itself runs after routing).
+        .layer(middleware::from_fn_with_state(edge, edge::limit_address))
+        .layer(middleware::from_fn(realtime::ws_credentials))
+        .layer(middleware::from_fn_with_state(app.clone(), auth::identify))
+        .layer(middleware::from_fn(edge::limit_user))
+        .layer(middleware::from_fn_with_state(app, tenant::resolve))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .service(api);
+    // `/t/{tenant}/api/...` is stripped to `/api/...` before routing.
     Router::new().fallback_service(middleware::map_request(tenant::strip_path_prefix).layer(api))
 }
 
@@ -140,8 +143,14 @@ struct RequestIds {
 
 impl RequestIds {
     fn next(&self) -> Option<HeaderValue> {
+        use std::io::Write as _;
         let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
-        HeaderValue::from_str(&format!("{:x}-{n:06x}", self.prefix)).ok()
+        // Written in place: no String per request.
+        let mut buffer = [0u8; 40];
+        let mut cursor = std::io::Cursor::new(&mut buffer[..]);
+        write!(cursor, "{:x}-{n:06x}", self.prefix).ok()?;
+        let written = usize::try_from(cursor.position()).ok()?;
+        HeaderValue::from_bytes(&buffer[..written]).ok()
     }
 }
 
@@ -152,13 +161,16 @@ static REQUEST_IDS: std::sync::LazyLock<RequestIds> = std::sync::LazyLock::new(|
     counter: AtomicU64::new(0),
 });
 
-/// Gives every request an id and logs it in one line when it is answered.
-/// A client's `x-request-id` is kept only when it is short printable text;
-/// anything else is replaced by a generated id (the header is never a way
-/// to reflect arbitrary content into responses and logs). The answer
-/// carries the id.
+/// Gives every request an id, adds the security headers to its answer
+/// ([`edge::security_headers`]) and logs it in one line when it is
+/// answered. A client's `x-request-id` is kept only when it is short
+/// printable text; anything else is replaced by a generated id (the header
+/// is never a way to reflect arbitrary content into responses and logs).
+/// The answer carries the id. The line's fields are gathered only when
+/// the log level shows it.
 async fn identify_and_log(mut request: Request, next: Next) -> Response {
-    let start = Instant::now();
+    let logged = tracing::enabled!(target: "baas::serve", tracing::Level::INFO);
+    let start = logged.then(Instant::now);
     let given = request
         .headers()
         .get(REQUEST_ID)
@@ -170,23 +182,26 @@ async fn identify_and_log(mut request: Request, next: Next) -> Response {
             request.headers_mut().insert(REQUEST_ID, id.clone());
         }),
     };
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let sessions = edge::is_sessions(request.uri().path());
+    let line = logged.then(|| (request.method().clone(), request.uri().path().to_owned()));
     let mut response = next.run(request).await;
+    edge::security_headers(response.headers_mut(), sessions);
     if let Some(id) = &id {
         response.headers_mut().insert(REQUEST_ID, id.clone());
     }
-    let status = response.status().as_u16();
-    let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(
-        target: "baas::serve",
-        %method,
-        path,
-        status,
-        latency_ms = format_args!("{latency_ms:.3}"),
-        request_id = id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or_default(),
-        "request"
-    );
+    if let (Some((method, path)), Some(start)) = (line, start) {
+        let status = response.status().as_u16();
+        let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(
+            target: "baas::serve",
+            %method,
+            path,
+            status,
+            latency_ms = format_args!("{latency_ms:.3}"),
+            request_id = id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or_default(),
+            "request"
+        );
+    }
     response
 }
 
