@@ -133,28 +133,34 @@ cpu_ticks() {
     awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
-# measure LABEL URL PID: prints `p50_ms p99_ms req_per_s cpu_us` of the
-# median run (by req/s) of RUNS wrk runs after a warm-up; cpu_us is the
-# CPU time PID (the server that answers wrk) spent per request over all
-# the runs, a figure less at the mercy of the machine's other load.
+# measure LABEL URL PID OTHER: prints `p50_ms p99_ms req_per_s cpu_us
+# other_us` of the median run (by req/s) of RUNS wrk runs after a warm-up;
+# cpu_us is the CPU time PID (the server that answers wrk) spent per
+# request over all the runs, a figure less at the mercy of the machine's
+# other load, and other_us the same of OTHER (the upstream behind baas;
+# 0 when there is none).
 measure() {
-    local label="$1" url="$2" pid="$3" run before after
+    local label="$1" url="$2" pid="$3" other="$4" run before after other_before other_after
     say "$label: $url"
     wrk -t 2 -c "$connections" -d 2s --timeout 30s "$url" >/dev/null
     before=$(cpu_ticks "$pid")
+    other_before=0
+    if [ "$other" != 0 ]; then other_before=$(cpu_ticks "$other"); fi
     for run in $(seq "$runs"); do
         wrk -t 2 -c "$connections" -d "$duration" --timeout 30s --latency "$url" >"$work/wrk.$run.out"
     done
     after=$(cpu_ticks "$pid")
-    python3 - "$((after - before))" "$(getconf CLK_TCK)" "$work"/wrk.*.out <<'PY'
+    other_after=0
+    if [ "$other" != 0 ]; then other_after=$(cpu_ticks "$other"); fi
+    python3 - "$((after - before))" "$((other_after - other_before))" "$(getconf CLK_TCK)" "$work"/wrk.*.out <<'PY'
 import re, sys
 def ms(text):
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-ticks, hz = int(sys.argv[1]), int(sys.argv[2])
+ticks, other, hz = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 total = 0
 runs = []
-for path in sys.argv[3:]:
+for path in sys.argv[4:]:
     text = open(path).read()
     p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
     p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
@@ -166,7 +172,8 @@ for path in sys.argv[3:]:
     runs.append((rate, p50, p99))
 runs.sort()
 rate, p50, p99 = runs[len(runs) // 2]
-print(f"{p50:.3f} {p99:.3f} {rate:.0f} {ticks / hz / max(total, 1) * 1e6:.1f}")
+per = lambda t: t / hz / max(total, 1) * 1e6
+print(f"{p50:.3f} {p99:.3f} {rate:.0f} {per(ticks):.1f} {per(other):.1f}")
 PY
     rm -f "$work"/wrk.*.out
 }
@@ -174,10 +181,10 @@ PY
 declare -A figures
 upstream_pid="${servers[0]}"
 served_pid="${servers[1]}"
-figures[direct_one]=$(measure "GET by id, upstream directly" "$upstream/api/book/1" "$upstream_pid")
-figures[served_one]=$(measure "GET by id, through baas" "$served/api/$entity/1" "$served_pid")
-figures[direct_list]=$(measure "GET list, upstream directly" "$upstream/api/book?limit=20" "$upstream_pid")
-figures[served_list]=$(measure "GET list, through baas" "$served/api/$entity?limit=20" "$served_pid")
+figures[direct_one]=$(measure "GET by id, upstream directly" "$upstream/api/book/1" "$upstream_pid" 0)
+figures[served_one]=$(measure "GET by id, through baas" "$served/api/$entity/1" "$served_pid" "$upstream_pid")
+figures[direct_list]=$(measure "GET list, upstream directly" "$upstream/api/book?limit=20" "$upstream_pid" 0)
+figures[served_list]=$(measure "GET list, through baas" "$served/api/$entity?limit=20" "$served_pid" "$upstream_pid")
 
 # --- figures -----------------------------------------------------------------
 
@@ -187,11 +194,18 @@ python3 - "${figures[direct_one]}" "${figures[served_one]}" "${figures[direct_li
 import sys
 rows = [tuple(map(float, arg.split())) for arg in sys.argv[1:]]
 print(f"{'scenario':<12} {'path':<24} {'p50 ms':>9} {'p99 ms':>9} {'req/s':>9} {'CPU us/req':>11} {'added p50':>10}  target")
+cpu = []
 for index, scenario in enumerate(["GET by id", "GET list"]):
     direct, served = rows[2 * index], rows[2 * index + 1]
     print(f"{scenario:<12} {'(a) upstream directly':<24} {direct[0]:>9.3f} {direct[1]:>9.3f} {direct[2]:>9.0f} {direct[3]:>11.1f}")
     added = served[0] - direct[0]
     print(f"{scenario:<12} {'(b) through baas':<24} {served[0]:>9.3f} {served[1]:>9.3f} {served[2]:>9.0f} {served[3]:>11.1f} {added:>+9.3f}ms  < 1 ms")
+    cpu.append((scenario, served[3], served[4]))
 print("CPU us/req: of the server wrk calls (a: the upstream; b: baas in front of it, without the upstream's own)")
+print()
+print(f"{'scenario':<12} {'baas CPU us/req':>16} {'upstream CPU us/req':>20} {'baas/upstream':>14}  (during (b))")
+for scenario, baas, upstream in cpu:
+    ratio = baas / upstream if upstream else float("nan")
+    print(f"{scenario:<12} {baas:>16.1f} {upstream:>20.1f} {ratio:>14.2f}")
 PY
 echo "($(nproc) cores; load $(cut -d" " -f1-3 /proc/loadavg); wrk; $("$baas" --version 2>/dev/null || echo baas))"
