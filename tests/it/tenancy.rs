@@ -353,25 +353,7 @@ pub(crate) fn assert_isolated(server: &AsServer, dir: &Path, env: &[(&str, &str)
 
     // Realtime: acme's subscriber sees acme's change and never globex's
     // (globex's write is published first, so a leak would arrive first).
-    let events = subscribe(server, &token(Some("acme")));
-    send(
-        server,
-        "POST",
-        "/api/note",
-        As::Service("globex"),
-        Some(json!({ "title": "globex live" })),
-    );
-    send(
-        server,
-        "POST",
-        "/api/note",
-        As::Service("acme"),
-        Some(json!({ "title": "acme live" })),
-    );
-    let first = events
-        .recv_timeout(Duration::from_secs(10))
-        .expect("an event for acme");
-    assert_eq!(first["row"]["title"], "acme live", "{first}");
+    assert_realtime_stays_in_the_tenant(server);
 
     // Unknown, inactive, or no tenant at all.
     let (status, problem) = send(server, "GET", "/api/note", As::Service("nosuch"), None);
@@ -400,6 +382,30 @@ pub(crate) fn assert_isolated(server: &AsServer, dir: &Path, env: &[(&str, &str)
     assert_eq!(status, 400, "an entity route needs a tenant: {problem}");
     let (status, _) = send(server, "GET", "/api/_health", As::User(None, None), None);
     assert_eq!(status, 200);
+}
+
+/// Acme's realtime subscriber gets acme's new note, never globex's
+/// (globex's write is published first, so a leak would arrive first).
+pub(crate) fn assert_realtime_stays_in_the_tenant(server: &AsServer) {
+    let events = subscribe(server, &token(Some("acme")));
+    send(
+        server,
+        "POST",
+        "/api/note",
+        As::Service("globex"),
+        Some(json!({ "title": "globex live" })),
+    );
+    send(
+        server,
+        "POST",
+        "/api/note",
+        As::Service("acme"),
+        Some(json!({ "title": "acme live" })),
+    );
+    let first = events
+        .recv_timeout(Duration::from_secs(10))
+        .expect("an event for acme");
+    assert_eq!(first["row"]["title"], "acme live", "{first}");
 }
 
 /// The data of each `create` event of an SSE subscription to `note`.

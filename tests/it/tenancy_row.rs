@@ -5,13 +5,11 @@
 //! another tenant's row, another tenant's row by key, and realtime.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::tenancy::{
-    As, AsServer, SECRET, SERVICE_KEY, create_tenant, run_ok, send, subscribe, tenant_manifest,
-    titles, token,
+    As, AsServer, SECRET, SERVICE_KEY, create_tenant, run_ok, send, tenant_manifest, titles,
 };
 
 /// The test manifest with `strategy = "row"` and a `tenant_id` column on
@@ -202,25 +200,7 @@ fn assert_row_isolated(server: &AsServer) {
     assert_eq!(list["count"], 1);
 
     // Realtime: acme's subscriber sees acme's change and never globex's.
-    let events = subscribe(server, &token(Some("acme")));
-    send(
-        server,
-        "POST",
-        "/api/note",
-        As::Service("globex"),
-        Some(json!({ "title": "globex live" })),
-    );
-    send(
-        server,
-        "POST",
-        "/api/note",
-        As::Service("acme"),
-        Some(json!({ "title": "acme live" })),
-    );
-    let first = events
-        .recv_timeout(Duration::from_secs(10))
-        .expect("an event for acme");
-    assert_eq!(first["row"]["title"], "acme live", "{first}");
+    crate::tenancy::assert_realtime_stays_in_the_tenant(server);
 
     // An unknown tenant is 404, no tenant at all 400.
     let (status, _) = send(server, "GET", "/api/note", As::Service("nosuch"), None);
