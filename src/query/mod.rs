@@ -63,11 +63,21 @@ pub const MAX_BOUND_VALUES: usize = 10_000;
 pub struct OrderBy {
     pub field: String,
     pub descending: bool,
-    /// `Some(true)` nulls first, `Some(false)` nulls last, `None` engine default.
+    /// `Some(true)` nulls first, `Some(false)` nulls last, `None` as
+    /// [`OrderBy::places_nulls_first`] says.
     pub nulls_first: Option<bool>,
     /// `order=data->a->>b`: a value inside the json field `field`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<JsonPath>,
+}
+
+impl OrderBy {
+    /// Whether nulls come first: as asked, else as PostgreSQL and
+    /// PostgREST place them, a null after every value (last ascending,
+    /// first descending; docs/api.md), on every engine.
+    pub fn places_nulls_first(&self) -> bool {
+        self.nulls_first.unwrap_or(self.descending)
+    }
 }
 
 /// A value inside a json field, in PostgREST's arrow syntax:

@@ -125,9 +125,9 @@ pub fn sort_document(manifest: &Manifest, entity_name: &str, order: &[OrderBy]) 
         return sort;
     };
     for (index, item) in order.iter().enumerate() {
-        if moves_nulls(item) {
+        if moves_nulls(entity, item) {
             // Nulls first is the larger flag first: `true` sorts after `false`.
-            let first = item.nulls_first == Some(true);
+            let first = item.places_nulls_first();
             sort.insert(null_flag(index), if first { -1 } else { 1 });
         }
         let Some(path) = order_path(entity, item) else {
@@ -153,7 +153,8 @@ pub fn sort_document(manifest: &Manifest, entity_name: &str, order: &[OrderBy]) 
 }
 
 /// The `$addFields` stage that [`sort_document`] needs when an order puts
-/// nulls where MongoDB does not (`asc.nullslast`, `desc.nullsfirst`): one
+/// nulls where MongoDB does not (`asc.nullslast`, `desc.nullsfirst`, the
+/// default on a field that may be null): one
 /// flag per such field, true when the value is null or absent. `None`
 /// when a plain `find` sorts right. The flags are not fields of the
 /// entity: the rows are read by field name, so they never reach a client.
@@ -165,7 +166,7 @@ pub fn null_order_fields(
     let entity = manifest.entities.get(entity_name)?;
     let mut fields = Document::new();
     for (index, item) in order.iter().enumerate() {
-        if moves_nulls(item)
+        if moves_nulls(entity, item)
             && let Some(path) = order_path(entity, item)
         {
             let path = format!("${path}");
@@ -206,9 +207,19 @@ pub fn json_path(entity: &Entity, path: &JsonPath) -> Option<String> {
 }
 
 /// Whether an order asks for nulls where MongoDB does not put them.
-fn moves_nulls(item: &OrderBy) -> bool {
-    item.nulls_first
-        .is_some_and(|first| first == item.descending)
+/// Whether `item` places nulls where MongoDB's sort does not: asked to,
+/// or by default ([`OrderBy::places_nulls_first`]) on a field that may be
+/// null or absent.
+fn moves_nulls(entity: &Entity, item: &OrderBy) -> bool {
+    let may_be_null = item.path.is_none()
+        && entity
+            .fields
+            .get(&item.field)
+            .is_none_or(|field| field.nullable || field.optional);
+    match item.nulls_first {
+        Some(first) => first == item.descending,
+        None => may_be_null,
+    }
 }
 
 fn null_flag(index: usize) -> String {

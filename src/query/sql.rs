@@ -507,7 +507,20 @@ pub fn select(
         let Some(column) = keys.next() else {
             continue;
         };
-        match order.nulls_first {
+        // SQLite and MySQL put nulls first ascending, PostgreSQL last: a
+        // field that may be null is told where (a JSON path's first key
+        // places them already).
+        let may_be_null = order.path.is_none()
+            && target
+                .entity
+                .fields
+                .get(&order.field)
+                .is_none_or(|field| field.nullable || field.optional);
+        let nulls_first = match order.nulls_first {
+            None if may_be_null => Some(order.places_nulls_first()),
+            asked => asked,
+        };
+        match nulls_first {
             Some(first) => statement.order_by_expr_with_nulls(
                 column,
                 direction.clone(),

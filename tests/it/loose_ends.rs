@@ -216,3 +216,51 @@ list = "author.owner = @auth.id"
     assert_eq!(seen(r#"{"sub": "u1", "tenant": "globex"}"#), "12");
     assert_eq!(seen(r#"{"sub": "u1"}"#), "");
 }
+
+/// Where a null of the sort field lands on `router` (the example over any
+/// engine; book 5 has no `pages`): after every value ascending, before
+/// every value descending, as PostgreSQL and PostgREST place them
+/// (docs/api.md), on every engine; `.nullsfirst`/`.nullslast` move it.
+pub async fn nulls_sort_after_every_value(router: &axum::Router, engine: &str) {
+    let cases: [(&str, [i64; 5]); 4] = [
+        ("order=pages", [3, 1, 4, 2, 5]),
+        ("order=pages.desc", [5, 2, 4, 1, 3]),
+        ("order=pages.asc.nullsfirst", [5, 3, 1, 4, 2]),
+        ("order=pages.desc.nullslast", [2, 4, 1, 3, 5]),
+    ];
+    for (query, expected) in cases {
+        for base in ["/api/book?select=id", "/api/book?select=id,title"] {
+            let uri = format!("{base}&{query}");
+            let answer = crate::serve::get(router, &uri).await;
+            assert_eq!(answer.status, 200, "{engine} {uri}: {}", answer.body);
+            let ids: Vec<i64> = answer.body["data"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{engine} {uri}: {}", answer.body))
+                .iter()
+                .map(|row| row["id"].as_i64().unwrap())
+                .collect();
+            assert_eq!(ids, expected, "{engine} {uri}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nulls_sort_after_every_value_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (router, _) = crate::serve::example_sqlite(dir.path());
+    nulls_sort_after_every_value(&router, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nulls_sort_after_every_value_on_postgres() {
+    let Some(database) = crate::support::postgres::TempDatabase::create_async("loose_nulls").await
+    else {
+        return;
+    };
+    let manifest = baas::serve::example_manifest()
+        .map(std::sync::Arc::new)
+        .unwrap();
+    let store = crate::serve_engines::example_on_postgres(&database, &manifest).await;
+    let router = baas::serve::router_for(manifest, store);
+    nulls_sort_after_every_value(&router, "postgres").await;
+}

@@ -1458,6 +1458,7 @@ async fn http_suite_passes_on_mariadb() {
     crate::postgrest::bulk_writes_are_one_transaction(manifest.clone(), engine.clone(), "mariadb")
         .await;
     let router = baas::serve::router_for(manifest, engine);
+    crate::loose_ends::nulls_sort_after_every_value(&router, "mariadb").await;
     crate::kernel::random_filters_never_break_the_server(&router, 0x5eed_0002, 150).await;
     query_cases(&router, "mariadb").await;
     crate::serve::suite(router.clone(), "mariadb").await;
@@ -1533,6 +1534,7 @@ async fn http_suite_passes_on_the_mongo_wire_server() {
     crate::postgrest::bulk_writes_are_one_transaction(manifest.clone(), engine.clone(), "mongodb")
         .await;
     let router = baas::serve::router_for(manifest, engine);
+    crate::loose_ends::nulls_sort_after_every_value(&router, "mongodb").await;
     crate::kernel::random_filters_never_break_the_server(&router, 0x5eed_0002, 150).await;
     query_cases(&router, "mongodb").await;
     crate::serve::suite(router.clone(), "mongodb").await;

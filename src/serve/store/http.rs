@@ -1405,7 +1405,7 @@ fn sort(rows: &mut [Row], order: &[OrderBy]) {
             let left = sort_value(a, by);
             let right = sort_value(b, by);
             let (left, right) = (left.as_ref(), right.as_ref());
-            let nulls_first = by.nulls_first.unwrap_or(by.descending);
+            let nulls_first = by.places_nulls_first();
             let ordering = match (left.is_null(), right.is_null()) {
                 (true, true) => std::cmp::Ordering::Equal,
                 (true, false) => {
