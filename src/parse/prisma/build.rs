@@ -1253,6 +1253,15 @@ impl<'a> Builder<'a> {
         let mut entity = Entity::new(name);
         if block.kind == BlockKind::View {
             entity.kind = EntityKind::View;
+            self.ledger.record(
+                name,
+                "view_definition",
+                format!(
+                    "a Prisma schema holds the columns of view `{name}` but not its query: the \
+                     manifest has no `definition`, so a migration cannot create the view (add \
+                     `definition = \"SELECT ...\"` to the entity)"
+                ),
+            );
         }
         entity.comment = comment(&block.docs);
 
