@@ -257,7 +257,7 @@ pub fn diff_with_renames(
     // `before` with renamed entities and fields called by their new names
     // wherever keys, indexes and foreign keys refer to them, so that only
     // the renames themselves are changes.
-    let before = &remap(before, &entity_renames, &field_maps);
+    let before = &remap(before, after, &entity_renames, &field_maps);
 
     let names: BTreeSet<&String> = before
         .entities
@@ -435,9 +435,14 @@ fn field_rename_map(
 }
 
 /// `before` with the new names of renamed entities and fields in keys,
-/// index parts, uniques and foreign keys (field names themselves stay).
+/// index parts, uniques and foreign keys (field names themselves stay), and
+/// their new column names in SQL text: checks, index expressions and
+/// predicates, partition keys, and what each partition has of its own. A
+/// column renamed on a partitioned table is renamed once on the table, and
+/// PostgreSQL renames it in all of these.
 fn remap(
     before: &Manifest,
+    after: &Manifest,
     entity_renames: &BTreeMap<&str, &str>,
     field_maps: &BTreeMap<String, BTreeMap<String, String>>,
 ) -> Manifest {
@@ -469,28 +474,90 @@ fn remap(
             }
         };
         let own = by_old.get(old_name.as_str()).map(|(_, map)| map);
+        // Old column → new column, for SQL text.
+        let columns: BTreeMap<String, String> = match by_old.get(old_name.as_str()) {
+            Some((new_name, map)) => map
+                .iter()
+                .filter_map(|(from, to)| {
+                    let old_field = entity.fields.get(*from)?;
+                    let new_field = after.entities.get(*new_name)?.fields.get(*to)?;
+                    Some((
+                        old_field.column_name(from).to_owned(),
+                        new_field.column_name(to).to_owned(),
+                    ))
+                })
+                .filter(|(from, to)| from != to)
+                .collect(),
+            None => BTreeMap::new(),
+        };
+        let sql = |text: &mut String| {
+            if !columns.is_empty() {
+                *text = normalize::rename_columns(text, &columns);
+            }
+        };
+        let indexes = |indexes: &mut Vec<Index>| {
+            for index in indexes {
+                for part in &mut index.fields {
+                    match part {
+                        crate::manifest::IndexPart::Field { field, .. } => {
+                            if let Some(to) = own.and_then(|map| map.get(field.as_str())) {
+                                *field = (*to).to_owned();
+                            }
+                        }
+                        crate::manifest::IndexPart::Expression { sql: text, .. } => sql(text),
+                    }
+                }
+                if let Some(predicate) = &mut index.predicate {
+                    sql(predicate);
+                }
+                rename(&mut index.options.include, own);
+            }
+        };
+        let relations = |relations: &mut Vec<Relation>| {
+            for relation in relations {
+                rename(&mut relation.fields, own);
+                let target = by_old.get(relation.references.entity.as_str());
+                rename(&mut relation.references.fields, target.map(|(_, map)| map));
+                if let Some((new_name, _)) = target
+                    && entity_renames.get(new_name) == Some(&relation.references.entity.as_str())
+                {
+                    relation.references.entity = (*new_name).to_owned();
+                }
+            }
+        };
         rename(&mut entity.primary_key, own);
         for unique in &mut entity.uniques {
             rename(&mut unique.fields, own);
         }
-        for index in &mut entity.indexes {
-            for part in &mut index.fields {
-                if let crate::manifest::IndexPart::Field { field, .. } = part
-                    && let Some(to) = own.and_then(|map| map.get(field.as_str()))
-                {
-                    *field = (*to).to_owned();
-                }
+        indexes(&mut entity.indexes);
+        relations(&mut entity.relations);
+        for check in &mut entity.checks {
+            sql(&mut check.sql);
+        }
+        for field in entity.fields.values_mut() {
+            if let Some(Generated::Computed { sql: text, .. }) = &mut field.generated {
+                sql(text);
             }
         }
-        for relation in &mut entity.relations {
-            rename(&mut relation.fields, own);
-            let target = by_old.get(relation.references.entity.as_str());
-            rename(&mut relation.references.fields, target.map(|(_, map)| map));
-            if let Some((new_name, _)) = target
-                && entity_renames.get(new_name) == Some(&relation.references.entity.as_str())
-            {
-                relation.references.entity = (*new_name).to_owned();
+        if let Some(key) = &mut entity.partition_by {
+            sql(key);
+        }
+        for partition in &mut entity.partitions {
+            if let Some(key) = &mut partition.partition_by {
+                sql(key);
             }
+            rename(&mut partition.primary_key, own);
+            for unique in &mut partition.uniques {
+                rename(&mut unique.fields, own);
+            }
+            for exclusion in &mut partition.exclusions {
+                sql(&mut exclusion.sql);
+            }
+            indexes(&mut partition.indexes);
+            for check in &mut partition.checks {
+                sql(&mut check.sql);
+            }
+            relations(&mut partition.relations);
         }
     }
     out

@@ -518,6 +518,64 @@ fn exclusion_form(sql: &str) -> Option<sqlparser::ast::ExcludeConstraint> {
     Some(exclude)
 }
 
+/// `sql` (a check, an index expression, a partition key, an exclusion
+/// constraint) with each column of `renames` (old → new) called by its new
+/// name. Only whole identifiers are renamed: not a function of the same
+/// name, not a name qualified by another (`other.code`), never inside a
+/// string. A quoted name is matched exactly, a bare one without case, as
+/// the engines fold it. Text that does not tokenize is left as it is.
+pub fn rename_columns(sql: &str, renames: &std::collections::BTreeMap<String, String>) -> String {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, sql).tokenize() else {
+        return sql.to_owned();
+    };
+    let significant = |index: usize| !matches!(tokens[index], Token::Whitespace(_));
+    let mut out = String::with_capacity(sql.len());
+    for (index, token) in tokens.iter().enumerate() {
+        let Token::Word(word) = token else {
+            out.push_str(&token.to_string());
+            continue;
+        };
+        let previous = (0..index)
+            .rev()
+            .find(|&i| significant(i))
+            .map(|i| &tokens[i]);
+        let next = (index + 1..tokens.len())
+            .find(|&i| significant(i))
+            .map(|i| &tokens[i]);
+        let renamed = renames.iter().find(|(from, _)| match word.quote_style {
+            Some(_) => word.value == **from,
+            None => word.value.eq_ignore_ascii_case(from),
+        });
+        match renamed {
+            Some((_, to))
+                if !matches!(next, Some(Token::LParen))
+                    && !matches!(previous, Some(Token::Period)) =>
+            {
+                let bare = to
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                    && to
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                match word.quote_style {
+                    Some(quote) => {
+                        let end = if quote == '[' { ']' } else { quote };
+                        out.push(quote);
+                        out.push_str(&to.replace(end, &format!("{end}{end}")));
+                        out.push(end);
+                    }
+                    None if bare => out.push_str(to),
+                    None => out.push_str(&format!("\"{}\"", to.replace('"', "\"\""))),
+                }
+            }
+            _ => out.push_str(&token.to_string()),
+        }
+    }
+    out
+}
+
 /// SQL text whose equality is [`sql_eq`].
 #[derive(Debug, Clone)]
 pub struct Sql(pub String);
@@ -704,6 +762,30 @@ pub fn index_eq(a: &Index, b: &Index) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renamed_columns_are_renamed_as_whole_identifiers_only() {
+        let renames: std::collections::BTreeMap<String, String> = [
+            ("code".to_owned(), "ref".to_owned()),
+            ("region".to_owned(), "Area".to_owned()),
+        ]
+        .into();
+        for (before, after) in [
+            ("LIST (region)", "LIST (\"Area\")"),
+            (
+                "EXCLUDE USING gist (room_id WITH =, during WITH &&) WHERE (code IS NOT NULL)",
+                "EXCLUDE USING gist (room_id WITH =, during WITH &&) WHERE (ref IS NOT NULL)",
+            ),
+            // A function, a qualified name, a string and a longer word stay.
+            (
+                "code(x) > 0 AND t.code <> 'code' AND codes = \"code\"",
+                "code(x) > 0 AND t.code <> 'code' AND codes = \"ref\"",
+            ),
+            ("lower((CODE)::text)", "lower((ref)::text)"),
+        ] {
+            assert_eq!(rename_columns(before, &renames), after, "{before}");
+        }
+    }
 
     #[test]
     fn a_dump_and_pg_get_expr_spell_the_same_expression_alike() {

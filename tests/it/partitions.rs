@@ -407,3 +407,96 @@ async fn what_else_partitions_and_tables_have_is_carried_or_ledgered_never_lost(
         plan.up.to_sql()
     );
 }
+
+/// A partitioned table whose partition key, partitions' own keys,
+/// exclusion constraint, index and check all use the columns renamed below.
+const RENAMED: &str = "
+CREATE EXTENSION btree_gist;
+CREATE TABLE stays (
+    id bigint NOT NULL,
+    room_id bigint NOT NULL,
+    during tstzrange NOT NULL,
+    region text NOT NULL,
+    code text,
+    CONSTRAINT stays_code_check CHECK (code <> '')
+) PARTITION BY LIST (region);
+CREATE TABLE stays_eu PARTITION OF stays FOR VALUES IN ('eu') PARTITION BY HASH (code);
+CREATE TABLE stays_eu_0 PARTITION OF stays_eu FOR VALUES WITH (modulus 1, remainder 0);
+ALTER TABLE stays_eu_0 ADD CONSTRAINT stays_eu_0_code_key UNIQUE (code);
+ALTER TABLE stays_eu_0 ADD CONSTRAINT stays_eu_0_no_overlap
+    EXCLUDE USING gist (room_id WITH =, during WITH &&) WHERE (code IS NOT NULL);
+CREATE TABLE stays_us PARTITION OF stays FOR VALUES IN ('us');
+CREATE INDEX stays_us_code ON stays_us (lower(code)) WHERE code IS NOT NULL;
+ALTER TABLE stays_us ADD CONSTRAINT stays_us_code_check CHECK (length(code) < 10);
+";
+
+/// Fields renamed on a partitioned table (`renamed_from`) are one `RENAME
+/// COLUMN` each on the table; the partition key and the partitions' own
+/// keys, exclusion constraints, indexes and checks follow the new names
+/// (PostgreSQL renames the column in all of them) instead of being dropped
+/// and made again, or the table repartitioned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fields_renamed_on_a_partitioned_table_are_renamed_once_and_partitions_follow() {
+    let Some(database) = TempDatabase::create_async("part_rename").await else {
+        return;
+    };
+    database.psql(RENAMED);
+    let before = introspect(&database).await.manifest;
+    let Some(renamed) = TempDatabase::create_async("part_rename_to").await else {
+        return;
+    };
+    renamed.psql(RENAMED);
+    renamed.psql("ALTER TABLE stays RENAME COLUMN code TO ref; ALTER TABLE stays RENAME COLUMN region TO area;");
+    let mut after = introspect(&renamed).await.manifest;
+    let stays = after.entities.get_mut("stays").unwrap();
+    stays.fields["ref"].renamed_from = Some("code".to_owned());
+    stays.fields["area"].renamed_from = Some("region".to_owned());
+    assert!(
+        partition(stays, "stays_eu_0").exclusions[0]
+            .sql
+            .contains("ref IS NOT NULL"),
+        "{:?}",
+        partition(stays, "stays_eu_0").exclusions
+    );
+
+    let changes = diff(&before, &after);
+    let kinds: Vec<String> = changes
+        .iter()
+        .map(|change| serde_json::to_value(change).unwrap()["kind"].to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["\"rename_field\"", "\"rename_field\""],
+        "{}",
+        show(&changes)
+    );
+    let plan = render(Target::Postgres, &before, &after, &changes).unwrap();
+    let up = plan.up.to_sql();
+    assert_eq!(up.matches("RENAME COLUMN").count(), 2, "{up}");
+    for absent in ["DROP", "DETACH", "ADD CONSTRAINT", "CREATE"] {
+        assert!(!up.contains(absent), "{absent} in\n{up}");
+    }
+
+    crate::migrate_render::pg::apply(&database, &plan.up).await;
+    let again = introspect(&database).await.manifest;
+    let changes = diff(&again, &after);
+    assert!(changes.is_empty(), "{}", show(&changes));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        baas::manifest::to_toml(&after),
+    )
+    .unwrap();
+    let output = crate::support::baas(dir.path())
+        .args(["check", "--url", &database.url()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
