@@ -24,9 +24,8 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
+use hyper::client::conn::http1::SendRequest;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Map, Value as Json};
 use tokio::sync::Semaphore;
 
@@ -103,9 +102,134 @@ enum Credential {
     Query(String, String),
 }
 
+/// Kept-alive HTTP/1.1 connections to the upstream. A call takes an idle
+/// connection (the last one put back first) or opens one, and puts it back
+/// once it read the whole answer; a connection the upstream closed is
+/// dropped when it is next taken, one idle longer than [`IDLE_TIMEOUT`]
+/// too. Each connection is driven by a task of its own, as a pooled client
+/// does, but a call spawns nothing and builds no pool key, and the `Host`
+/// header and the origin are made once.
+struct Pool {
+    connector: Connector,
+    /// The scheme and authority the connector connects to.
+    origin: axum::http::Uri,
+    /// `Host`: the base URL's host, and its port unless it is the default.
+    host: HeaderValue,
+    idle: Mutex<Vec<(SendRequest<Full<Bytes>>, Instant)>>,
+}
+
+/// Idle connections kept at most, and for how long.
+const MAX_IDLE: usize = 256;
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Pool {
+    fn new(connector: Connector, base: &url::Url) -> anyhow::Result<Self> {
+        let host = base
+            .host_str()
+            .ok_or_else(|| anyhow::anyhow!("the upstream base URL `{base}` names no host"))?;
+        let authority = match base.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        let origin = axum::http::Uri::builder()
+            .scheme(base.scheme())
+            .authority(authority.as_str())
+            .path_and_query("/")
+            .build()?;
+        Ok(Self {
+            connector,
+            origin,
+            host: HeaderValue::from_str(&authority)?,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// An idle connection that is still open, if there is one.
+    fn take(&self) -> Option<SendRequest<Full<Bytes>>> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some((sender, since)) = idle.pop() {
+            if !sender.is_closed() && since.elapsed() < IDLE_TIMEOUT {
+                return Some(sender);
+            }
+        }
+        None
+    }
+
+    /// Puts a connection that read its whole answer back.
+    fn put(&self, sender: SendRequest<Full<Bytes>>) {
+        if sender.is_closed() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < MAX_IDLE
+        {
+            idle.push((sender, Instant::now()));
+        }
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, Failure> {
+        use tower::ServiceExt as _;
+        let io = self
+            .connector
+            .clone()
+            .oneshot(self.origin.clone())
+            .await
+            .map_err(|error| Failure::Connect(error.to_string()))?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(io)
+            .await
+            .map_err(|error| Failure::Connect(error.to_string()))?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(target: "baas::serve", "an upstream connection ended: {error}");
+            }
+        });
+        Ok(sender)
+    }
+
+    /// Sends `request` (origin-form URI, `Host` set here) on an idle
+    /// connection or a new one: its answer, and the connection to put back
+    /// once the answer's body is read. A request an idle connection could
+    /// not send (the upstream closed it meanwhile) is sent on a new one.
+    async fn send(
+        &self,
+        mut request: Request<Full<Bytes>>,
+    ) -> Result<
+        (
+            axum::http::Response<hyper::body::Incoming>,
+            SendRequest<Full<Bytes>>,
+        ),
+        Failure,
+    > {
+        request
+            .headers_mut()
+            .insert(header::HOST, self.host.clone());
+        loop {
+            let (mut sender, fresh) = match self.take() {
+                Some(sender) => (sender, false),
+                None => (self.connect().await?, true),
+            };
+            if sender.ready().await.is_err() {
+                if fresh {
+                    return Err(Failure::Connect(
+                        "the connection closed before the request was sent".to_owned(),
+                    ));
+                }
+                continue;
+            }
+            match sender.try_send_request(request).await {
+                Ok(response) => return Ok((response, sender)),
+                Err(mut error) => match error.take_message() {
+                    Some(unsent) if !fresh => request = unsent,
+                    _ => return Err(Failure::Other(error.into_error().to_string())),
+                },
+            }
+        }
+    }
+}
+
 /// The upstream store.
 pub struct HttpStore {
-    client: Client<Connector, Full<Bytes>>,
+    pool: Pool,
     base: String,
     /// `base` parsed once: a call's URL is this one with its path set
     /// (parsing the whole URL per call was a visible share of a get).
@@ -213,10 +337,6 @@ impl HttpStore {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(256)
-            .build(connector);
         let concurrency = upstream
             .max_concurrency
             .map_or(DEFAULT_CONCURRENCY, |n| {
@@ -227,8 +347,9 @@ impl HttpStore {
         let base_url = url::Url::parse(&base).map_err(|error| {
             anyhow::anyhow!("the upstream base URL `{base}` is not an absolute URL ({error})")
         })?;
+        let pool = Pool::new(connector, &base_url)?;
         Ok(Self {
-            client,
+            pool,
             base,
             base_url,
             timeout: upstream
@@ -349,7 +470,7 @@ impl HttpStore {
     ) -> Result<Answer, StoreError> {
         // The credential (configured or forwarded) goes to the upstream's
         // own origin only: a paging link or a key never sends it elsewhere.
-        if url.origin() != self.base_url.origin() {
+        if !same_origin(&url, &self.base_url) {
             return Err(upstream_error(
                 StatusCode::BAD_GATEWAY,
                 format!(
@@ -427,8 +548,10 @@ impl HttpStore {
             }
             None => {}
         }
+        // Origin-form: the connection is the upstream's already.
+        let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
         request = request
-            .uri(url.as_str())
+            .uri(target.to_owned())
             .header(header::ACCEPT, HeaderValue::from_static("application/json"));
         if json {
             request = request.header(
@@ -440,13 +563,7 @@ impl HttpStore {
             .body(Full::new(body))
             .map_err(|error| Failure::Other(error.to_string()))?;
         let exchange = async {
-            let response = self.client.request(request).await.map_err(|error| {
-                if error.is_connect() {
-                    Failure::Connect(error.to_string())
-                } else {
-                    Failure::Other(error.to_string())
-                }
-            })?;
+            let (response, connection) = self.pool.send(request).await?;
             let status = response.status();
             let link = response
                 .headers()
@@ -459,6 +576,7 @@ impl HttpStore {
                 .await
                 .map_err(|error| Failure::Other(error.to_string()))?
                 .to_bytes();
+            self.pool.put(connection);
             Ok(Answer { status, link, body })
         };
         tokio::time::timeout(self.timeout, exchange)
@@ -1179,6 +1297,14 @@ fn open_outbox(path: &std::path::Path) -> anyhow::Result<Arc<Mutex<rusqlite::Con
         connection.execute_batch(statement)?;
     }
     Ok(Arc::new(Mutex::new(connection)))
+}
+
+/// Whether `url` is on `base`'s origin (scheme, host and port), as
+/// `url.origin() == base.origin()` without making either.
+fn same_origin(url: &url::Url, base: &url::Url) -> bool {
+    url.scheme() == base.scheme()
+        && url.host_str() == base.host_str()
+        && url.port_or_known_default() == base.port_or_known_default()
 }
 
 /// Why a call got no answer.
