@@ -408,6 +408,28 @@ pub(crate) fn assert_realtime_stays_in_the_tenant(server: &AsServer) {
     assert_eq!(first["row"]["title"], "acme live", "{first}");
 }
 
+/// A server over `manifest` (its baas.toml) with the tenants `acme` and
+/// `globex`, each record handed to `made`; `database` is the URL of a
+/// server database (`TENANTS_DB`), migrated first (`None`: embedded SQLite).
+pub(crate) fn serve_two_tenants(
+    manifest: &str,
+    database: Option<&str>,
+    made: impl Fn(&Value),
+) -> AsServer {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
+    let mut env = vec![("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)];
+    if let Some(url) = database {
+        env.push(("TENANTS_DB", url));
+        run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+        run_ok(dir.path(), &env, &["migrate", "apply"]);
+    }
+    for slug in ["acme", "globex"] {
+        made(&create_tenant(dir.path(), &env, slug));
+    }
+    AsServer(AuthServer::start_in(dir, &env))
+}
+
 /// The data of each `create` event of an SSE subscription to `note`.
 pub(crate) fn subscribe(server: &AsServer, bearer: &str) -> mpsc::Receiver<Value> {
     let response = agent()

@@ -211,26 +211,19 @@ fn assert_row_isolated(server: &AsServer) {
 
 fn make_tenants(dir: &Path, env: &[(&str, &str)]) {
     for slug in ["acme", "globex"] {
-        let record = create_tenant(dir, env, slug);
-        assert_eq!(record["state"], "active", "{record}");
-        assert_eq!(record["location"], "#row=tenant_id", "{record}");
+        a_row_tenant(&create_tenant(dir, env, slug));
     }
+}
+
+fn a_row_tenant(record: &Value) {
+    assert_eq!(record["state"], "active", "{record}");
+    assert_eq!(record["location"], "#row=tenant_id", "{record}");
 }
 
 /// A server over the row manifest with `source` (a server database at
 /// `url`, migrated) and tenants `acme` and `globex`.
 fn row_server(source: &str, url: &str) -> AsServer {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("baas.toml"), row_manifest(source)).unwrap();
-    let env = [
-        ("JWT_SECRET", SECRET),
-        ("BAAS_SERVICE_KEY", SERVICE_KEY),
-        ("TENANTS_DB", url),
-    ];
-    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
-    run_ok(dir.path(), &env, &["migrate", "apply"]);
-    make_tenants(dir.path(), &env);
-    AsServer(crate::auth::AuthServer::start_in(dir, &env))
+    crate::tenancy::serve_two_tenants(&row_manifest(source), Some(url), a_row_tenant)
 }
 
 #[test]

@@ -7,9 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::tenancy::{
-    As, AsServer, HEADER, SECRET, SERVICE_KEY, create_tenant, run_ok, send, titles,
-};
+use crate::tenancy::{As, AsServer, HEADER, send, titles};
 
 /// `note` is open to everyone of its tenant; `secret` is shown to the
 /// owner of its author only (`author.owner = @auth.id`, an EXISTS).
@@ -95,18 +93,7 @@ delete = "author.owner = @auth.id"
 /// Serves the attack manifest with tenants `acme` and `globex`;
 /// `database` is the URL of a server database (`None`: embedded SQLite).
 fn serve(source: &str, database: Option<&str>) -> AsServer {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("baas.toml"), attack_manifest(source)).unwrap();
-    let mut env = vec![("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)];
-    if let Some(url) = database {
-        env.push(("TENANTS_DB", url));
-        run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
-        run_ok(dir.path(), &env, &["migrate", "apply"]);
-    }
-    for slug in ["acme", "globex"] {
-        create_tenant(dir.path(), &env, slug);
-    }
-    AsServer(crate::auth::AuthServer::start_in(dir, &env))
+    crate::tenancy::serve_two_tenants(&attack_manifest(source), database, |_| {})
 }
 
 fn create(server: &AsServer, tenant: &str, entity: &str, row: Value) {
