@@ -1121,6 +1121,24 @@ fn realtime_subscribers_see_writes_made_through_an_upstream() {
 /// and answers a list-by-ids call (`?ids=1,2`) as a filter the baas
 /// upstream understands (`?id=in.(1,2)`).
 fn counting_proxy(upstream: &str) -> (String, Arc<Mutex<Vec<String>>>) {
+    rewriting_proxy(upstream, |path_and_query| {
+        match path_and_query.split_once("ids=") {
+            Some((head, tail)) => {
+                let (ids, rest) = tail.split_once('&').unwrap_or((tail, ""));
+                let ids = ids.replace("%2C", ",");
+                format!("{head}id=in.({ids})&{rest}")
+            }
+            None => path_and_query,
+        }
+    })
+}
+
+/// A proxy to `upstream` that logs each call and sends it on with its
+/// path and query rewritten by `rewrite`.
+fn rewriting_proxy(
+    upstream: &str,
+    rewrite: fn(String) -> String,
+) -> (String, Arc<Mutex<Vec<String>>>) {
     let calls: Arc<Mutex<Vec<String>>> = Arc::default();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -1142,14 +1160,7 @@ fn counting_proxy(upstream: &str) -> (String, Arc<Mutex<Vec<String>>>) {
                         log.lock()
                             .unwrap()
                             .push(format!("{method} {path_and_query}"));
-                        let forwarded = match path_and_query.split_once("ids=") {
-                            Some((head, tail)) => {
-                                let (ids, rest) = tail.split_once('&').unwrap_or((tail, ""));
-                                let ids = ids.replace("%2C", ",");
-                                format!("{head}id=in.({ids})&{rest}")
-                            }
-                            None => path_and_query,
-                        };
+                        let forwarded = rewrite(path_and_query);
                         let url = format!("{upstream}{forwarded}");
                         let (status, text) = tokio::task::spawn_blocking(move || {
                             let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -1461,4 +1472,65 @@ fn a_plain_read_is_the_upstream_body_byte_for_byte_and_a_rule_turns_that_off() {
     assert_eq!(status, 200, "{list}");
     assert_eq!(list, r#"{"data":[{"id":2,"name":"b"}]}"#);
     assert_eq!(raw(&served.base, "/api/pet/1").0, 404);
+}
+
+/// An offset-paged upstream that gives at most 10 rows whatever limit it is
+/// asked for: baas asks again from the rows it received, and stops at the
+/// first page smaller than the cap, so a local filter sees every row.
+#[test]
+fn an_upstream_that_caps_its_pages_is_read_to_its_last_row() {
+    let proxy: std::cell::RefCell<Option<Arc<Mutex<Vec<String>>>>> = Default::default();
+    let via = |base: &str| {
+        let (url, calls) = rewriting_proxy(base, |path_and_query| {
+            let (path, query) = path_and_query
+                .split_once('?')
+                .unwrap_or((&path_and_query, ""));
+            let capped: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some(("limit", limit)) if limit.parse::<u64>().unwrap() > 10 => {
+                        "limit=10".to_owned()
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", capped.join("&"))
+        });
+        *proxy.borrow_mut() = Some(calls);
+        url
+    };
+    let pair = pair(
+        Some(&via),
+        |manifest, _| books_by_author(manifest, false),
+        &[],
+    );
+    let calls = proxy.borrow().clone().unwrap();
+    // 25 books in all: pages of 10, 10 and 5.
+    for n in 0..20 {
+        let (status, _, body) = pair.upstream.send(
+            "POST",
+            "/api/book",
+            Some(
+                json!({"title": format!("Extra {n}"), "isbn": format!("isbn-{n}"), "author_id": 1}),
+            ),
+        );
+        assert_eq!(status, 201, "{body}");
+    }
+    let (_, _, direct) = pair.upstream.get("/api/book?limit=100&order=id.asc");
+    let every: Vec<i64> = ids(&direct);
+    assert_eq!(every.len(), 25, "{direct}");
+
+    calls.lock().unwrap().clear();
+    // `gt` is no equality: baas filters every upstream page itself.
+    let (status, filtered, body) = pair.served.get("/api/book?id=gt.0&order=id.asc&limit=100");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    assert_eq!(ids(&body), every);
+    let made = calls.lock().unwrap().clone();
+    let offsets: Vec<&str> = made
+        .iter()
+        .filter_map(|call| call.split("offset=").nth(1))
+        .map(|rest| rest.split('&').next().unwrap())
+        .collect();
+    assert_eq!(offsets, ["0", "10", "20"], "{made:#?}");
 }

@@ -801,3 +801,34 @@ fn a_get_by_two_arguments_is_a_composite_key_and_a_reference_to_half_of_it_no_re
         "{kinds:?}"
     );
 }
+
+/// A page passed on whole that needs more upstream pages than `max_pages`
+/// allows says it is short; one that fits says nothing.
+#[test]
+fn a_page_passed_on_says_when_the_upstream_pages_ran_out() {
+    let Some(modules) = crate::postgrest::node_modules() else {
+        return;
+    };
+    let upstream = GraphqlServer::start(modules);
+    let dir = tempfile::tempdir().unwrap();
+    support::baas(dir.path())
+        .args(["introspect", &format!("{}/graphql", upstream.base), "--yes"])
+        .assert()
+        .success();
+    set_upstream(
+        &dir.path().join("baas.toml"),
+        manifest::Upstream {
+            max_pages: Some(1),
+            ..manifest::Upstream::default()
+        },
+    );
+    let served = Served::start(dir.path(), &[], &[]);
+    // The connection gives 10 rows a page: 12 need two calls.
+    let (status, filtered, body) = served.get("/api/Book?limit=12");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(filtered.as_deref(), Some("upstream; complete=false"));
+    assert_eq!(ids(&body), range(1..=10));
+    let (status, filtered, body) = served.get("/api/Book?limit=10");
+    assert_eq!((status, filtered), (200, None), "{body}");
+    assert_eq!(ids(&body), range(1..=10));
+}

@@ -39,7 +39,7 @@ use serde_json::{Map, Value as Json};
 
 use super::http::{
     HttpStore, MAX_BY_KEY, each_key, entity_of, equalities, find, fingerprint, finish_locally,
-    in_scope, key_list, kind, select, upstream_error, wire,
+    in_scope, key_list, kind, more_after, note_filtered, select, upstream_error, wire,
 };
 use super::{ListResult, Outbox, Row, StoreError, Updated, Values};
 use crate::manifest::{
@@ -268,10 +268,16 @@ impl GraphqlStore {
         let mut cursor: Option<Json> = None;
         let mut seen: Vec<u64> = Vec::new();
         let mut total_count = None;
-        for call_number in 0..self.http.max_pages() {
+        let mut largest: u64 = 0;
+        for call_number in 0..=self.http.max_pages() {
             let remaining = total.map(|total| total.saturating_sub(rows.len() as u64));
             // A count is read from the first answer, even of no row.
             if remaining == Some(0) && (call_number > 0 || counted_at.is_none()) {
+                complete = true;
+                break;
+            }
+            // The pages ran out before the rows did.
+            if call_number == self.http.max_pages() {
                 break;
             }
             let size = remaining.unwrap_or(PAGE).min(PAGE);
@@ -313,7 +319,10 @@ impl GraphqlStore {
             rows.extend(page);
             let more = match paging {
                 Paging::Whole => false,
-                Paging::Offset => count >= size && count > 0,
+                Paging::Offset => {
+                    let signalled = total_count.is_some_and(|total| total > offset + count);
+                    more_after(count, size, largest, signalled)
+                }
                 Paging::Relay => {
                     let next = json.pointer("/pageInfo/hasNextPage") == Some(&Json::Bool(true));
                     cursor = json
@@ -324,6 +333,7 @@ impl GraphqlStore {
                 }
             };
             offset += count;
+            largest = largest.max(count);
             if !more {
                 complete = true;
                 break;
@@ -405,6 +415,9 @@ impl GraphqlStore {
             };
             // An upstream that answered no count (`null`): baas counts.
             if !query.count || count.is_some() {
+                if !page.complete {
+                    note_filtered("upstream; complete=false".to_owned());
+                }
                 let rows = page
                     .rows
                     .into_iter()

@@ -12,7 +12,9 @@
 //!   a parameter named like the field for an equality); otherwise baas
 //!   reads at most `max_pages` upstream pages and filters, orders and pages
 //!   them itself, and says so in the `X-Baas-Filtered` response header
-//!   (`local; complete=true|false`).
+//!   (`local; complete=true|false`). A short page of an upstream that
+//!   caps its page size is followed by another from the rows received
+//!   ([`more_after`]).
 //! - **Errors.** An upstream error keeps its status; its body is shown only
 //!   with `[api.upstream] expose_errors = true`.
 //! - **Credentials.** The caller's `Authorization` (`in = "forward"`) or a
@@ -970,6 +972,10 @@ impl HttpStore {
         let mut seen_pages: Vec<u64> = Vec::new();
         let mut next_url: Option<url::Url> = None;
         let mut cursor: Option<String> = None;
+        // Rows received so far (the next offset) and the largest page the
+        // upstream gave: a page under its cap is not the last.
+        let mut received: u64 = 0;
+        let mut largest: u64 = 0;
         for page in 0..self.max_pages {
             let url = match next_url.take() {
                 Some(url) => url,
@@ -983,7 +989,7 @@ impl HttpStore {
                         match pagination.style {
                             PaginationStyle::Offset => {
                                 if let Some(offset) = &pagination.offset {
-                                    pairs.append_pair(offset, &(page * LOCAL_PAGE).to_string());
+                                    pairs.append_pair(offset, &received.to_string());
                                 }
                             }
                             PaginationStyle::Page => {
@@ -1032,12 +1038,19 @@ impl HttpStore {
                     None => answer.link.as_deref().and_then(next_link),
                 },
             };
+            let (next_named, total) = more_hint(&json, &answer);
             let page_rows = rows_of(entity, operation, json)?;
             let count = page_rows.len() as u64;
             rows.extend(page_rows);
             let more = match pagination.style {
                 PaginationStyle::Offset | PaginationStyle::Page => {
-                    pagination.limit.is_some() && count >= LOCAL_PAGE
+                    pagination.limit.is_some()
+                        && more_after(
+                            count,
+                            LOCAL_PAGE,
+                            largest,
+                            next_named || total.is_some_and(|total| total > received + count),
+                        )
                 }
                 PaginationStyle::Cursor => {
                     cursor = next.filter(|text| !text.is_empty());
@@ -1060,6 +1073,8 @@ impl HttpStore {
                     next_url.is_some() && count > 0
                 }
             };
+            received += count;
+            largest = largest.max(count);
             if !more {
                 complete = true;
                 break;
@@ -1240,12 +1255,52 @@ pub(crate) fn finish_locally(
         .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
         .map(|row| select(row, query))
         .collect();
+    note_filtered(format!("local; complete={complete}"));
+    ListResult { rows, count }
+}
+
+/// Sets the [`FILTERED_HEADER`] of the current request: `local;
+/// complete=..` when baas filtered, `upstream; complete=false` when the
+/// upstream took the query but its pages ran out before the rows asked for.
+pub(crate) fn note_filtered(text: String) {
     if let Some(caller) = caller()
         && let Ok(mut note) = caller.filtered.lock()
     {
-        *note = Some(format!("local; complete={complete}"));
+        *note = Some(text);
     }
-    ListResult { rows, count }
+}
+
+/// Whether an offset- or page-paged upstream may hold rows after a page of
+/// `count` rows when `asked` were asked for: a full page; a short one as
+/// large as the largest page before it (`largest`: the upstream caps its
+/// pages); a short first page that is a round size (a cap of 10, 20, 25,
+/// 50, 100...) or that the upstream says is not the last (`signalled`). An
+/// empty page, or one smaller than the largest before it, is the last.
+pub(crate) fn more_after(count: u64, asked: u64, largest: u64, signalled: bool) -> bool {
+    if count == 0 {
+        return false;
+    }
+    if count >= asked {
+        return true;
+    }
+    if largest > 0 {
+        return count >= largest;
+    }
+    signalled || count.is_multiple_of(10) || count.is_multiple_of(25)
+}
+
+/// What an answer says of rows after its own: whether it names a next page
+/// (a `Link` next, `has_more`/`hasMore: true`), and the total it gives
+/// (`total`, `total_count`, `totalCount`, `count`).
+fn more_hint(json: &Json, answer: &Answer) -> (bool, Option<u64>) {
+    let next = answer.link.as_deref().and_then(next_link).is_some()
+        || ["has_more", "hasMore"]
+            .iter()
+            .any(|key| json.get(key) == Some(&Json::Bool(true)));
+    let total = ["total", "total_count", "totalCount", "count"]
+        .iter()
+        .find_map(|key| json.get(key).and_then(Json::as_u64));
+    (next, total)
 }
 
 /// The keys a filter restricts its rows to: `key in (..)`, alone or in a
