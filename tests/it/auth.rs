@@ -98,17 +98,13 @@ impl AuthServer {
             dir,
             log,
         };
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(30) {
-            if ureq::get(&server.url("/api/_health")).call().is_ok() {
-                return server;
-            }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("`baas serve` exited with {status}:\n{}", server.log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("`baas serve` did not answer within 30 s");
+        crate::support::await_serving(
+            &mut server.child,
+            &server.log,
+            &server.base,
+            Duration::from_secs(30),
+        );
+        server
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -88,7 +88,7 @@ fn tenancy_strategy_must_fit_the_engine() {
 
 use std::io::BufRead as _;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -376,7 +376,17 @@ pub(crate) fn assert_isolated(server: &AsServer, dir: &Path, env: &[(&str, &str)
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let (status, _) = send(server, "GET", "/api/note", As::Service("globex"), None);
+    // A PostgreSQL registry tells the server by a notification, which may
+    // arrive a moment after the command returns; well under the 5 s
+    // re-read, so only the notification can make it.
+    let refused = Instant::now();
+    let status = loop {
+        let (status, _) = send(server, "GET", "/api/note", As::Service("globex"), None);
+        if status == 404 || refused.elapsed() > Duration::from_millis(2500) {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert_eq!(status, 404, "a deactivated tenant is not served");
     let (status, problem) = send(server, "GET", "/api/note", As::User(None, None), None);
     assert_eq!(status, 400, "an entity route needs a tenant: {problem}");

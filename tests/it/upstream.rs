@@ -293,25 +293,18 @@ impl Served {
         for (name, value) in env {
             command.env(name, value);
         }
-        let served = Self {
+        let mut served = Self {
             child: command.spawn().unwrap(),
             base: format!("http://127.0.0.1:{port}"),
             log,
         };
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(60) {
-            if ureq::get(&format!("{}/api/_health", served.base))
-                .call()
-                .is_ok()
-            {
-                return served;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!(
-            "`baas serve` did not answer within 60 s:\n{}",
-            std::fs::read_to_string(&served.log).unwrap_or_default()
+        support::await_serving(
+            &mut served.child,
+            &served.log,
+            &served.base,
+            Duration::from_secs(60),
         );
+        served
     }
 
     /// Status, `X-Baas-Filtered` header and JSON body.

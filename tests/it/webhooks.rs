@@ -226,24 +226,17 @@ impl Serve {
             .stderr(log)
             .spawn()
             .unwrap();
-        let server = Self {
+        let mut server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
         };
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(30) {
-            if ureq::get(&format!("{}/api/_health", server.base))
-                .call()
-                .is_ok()
-            {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "`baas serve` did not answer within 30 s: {}",
-            std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
+        crate::support::await_serving(
+            &mut server.child,
+            &dir.join("serve.log"),
+            &server.base,
+            Duration::from_secs(30),
         );
+        server
     }
 
     /// SIGKILL: no shutdown of any kind.

@@ -399,3 +399,32 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Waits until the `baas serve` in `child`, its stderr written to `log`,
+/// answers `/api/_health` at `base`, panicking with the log if it ends or
+/// takes longer than `within`. A port from [`free_port`] was only free a
+/// moment ago and another test's server may have taken it since: only the
+/// child's own "Serving <base>/api" line says the answer comes from it.
+pub fn await_serving(
+    child: &mut std::process::Child,
+    log: &Path,
+    base: &str,
+    within: std::time::Duration,
+) {
+    let serving = format!("Serving {base}/api");
+    let read = || std::fs::read_to_string(log).unwrap_or_default();
+    let started = std::time::Instant::now();
+    while started.elapsed() < within {
+        if read().contains(&serving) && ureq::get(&format!("{base}/api/_health")).call().is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("`baas serve` at {base} ended ({status}):\n{}", read());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!(
+        "`baas serve` did not answer at {base} within {within:?}:\n{}",
+        read()
+    );
+}
