@@ -566,6 +566,14 @@ fn column_field(
             .column_default
             .as_deref()
             .and_then(|text| parse_default(text, flavor, &extra, &field));
+        // A `BINARY(n)` value is padded with zero bytes to its length, so
+        // its default reads back padded: `DEFAULT ''` is n of them. The
+        // padding is no part of the value written.
+        if column.data_type.eq_ignore_ascii_case("binary")
+            && let Some(DefaultValue::Literal(Literal::String(value))) = &mut field.default
+        {
+            value.truncate(value.trim_end_matches('\0').len());
+        }
     }
     field
 }
@@ -632,7 +640,7 @@ pub fn parse_default(
                 return None;
             }
             if let Some(quoted) = text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
-                Some(quoted.replace("''", "'").replace("\\\\", "\\"))
+                Some(unescape_mariadb(quoted))
             } else if looks_numeric(text) {
                 Some(text.to_owned())
             } else {
@@ -673,6 +681,35 @@ pub fn parse_default(
             },
         },
     })
+}
+
+/// A string literal's body as MariaDB's `COLUMN_DEFAULT` spells it:
+/// `''` for a quote, `\\` for a backslash, `\0` for a zero byte (a
+/// `BINARY(n)` default is padded with them), other escapes as MySQL reads
+/// them; in one pass, so `\\0` stays a backslash and a `0`.
+fn unescape_mariadb(quoted: &str) -> String {
+    let mut out = String::with_capacity(quoted.len());
+    let mut chars = quoted.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' if chars.peek() == Some(&'\'') => {
+                chars.next();
+                out.push('\'');
+            }
+            '\\' => match chars.next() {
+                Some('0') => out.push('\0'),
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                Some('t') => out.push('\t'),
+                Some('b') => out.push('\u{8}'),
+                Some('Z') => out.push('\u{1a}'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            },
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn looks_numeric(text: &str) -> bool {
@@ -884,6 +921,16 @@ mod tests {
             lit(Literal::String("G".into()))
         );
         assert_eq!(parse_default("NULL", Flavor::Mariadb, "", &text), None);
+        // Escapes in one pass: a zero byte, an escaped backslash before a
+        // `0`, a doubled quote.
+        assert_eq!(
+            parse_default("'ab\\0\\0'", Flavor::Mariadb, "", &text),
+            lit(Literal::String("ab\0\0".into()))
+        );
+        assert_eq!(
+            parse_default("'a\\\\0''c'", Flavor::Mariadb, "", &text),
+            lit(Literal::String("a\\0'c".into()))
+        );
         assert_eq!(
             parse_default("3", Flavor::Mariadb, "", &int),
             lit(Literal::Int(3))

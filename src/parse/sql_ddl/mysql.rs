@@ -887,7 +887,13 @@ fn default_text(expr: &Expr) -> String {
     match expr {
         Expr::Value(value) => match &value.value {
             Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => {
-                format!("'{}'", s.replace('\'', "''"))
+                // Spelled back as MariaDB shows it: the parser has read the
+                // escapes, so a backslash and a zero byte are escaped again.
+                let escaped = s
+                    .replace('\\', "\\\\")
+                    .replace('\0', "\\0")
+                    .replace('\'', "''");
+                format!("'{escaped}'")
             }
             Value::Number(number, _) => number.clone(),
             Value::Null => "NULL".to_owned(),
