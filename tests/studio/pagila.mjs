@@ -76,6 +76,9 @@ await run('pagila', async (tab) => {
 
   // Follow its language, then delete it.
   await row.getByRole('link', { name: 'Open language 1' }).click();
+  // The film grid is idle too until the route changes: wait for the
+  // language's own grid, then check it holds that one row.
+  await tab.locator('td[data-field=name]').first().waitFor();
   await idle(tab);
   check((await tab.locator('td[data-field=name]').allInnerTexts()).map((s) => s.trim()).join() === 'English', 'not the language');
   await shot(tab, 'relation-followed');
