@@ -169,8 +169,6 @@ static REQUEST_IDS: std::sync::LazyLock<RequestIds> = std::sync::LazyLock::new(|
 /// The answer carries the id. The line's fields are gathered only when
 /// the log level shows it.
 async fn identify_and_log(mut request: Request, next: Next) -> Response {
-    let logged = tracing::enabled!(target: "baas::serve", tracing::Level::INFO);
-    let start = logged.then(Instant::now);
     let given = request
         .headers()
         .get(REQUEST_ID)
@@ -183,13 +181,20 @@ async fn identify_and_log(mut request: Request, next: Next) -> Response {
         }),
     };
     let sessions = edge::is_sessions(request.uri().path());
-    let line = logged.then(|| (request.method().clone(), request.uri().path().to_owned()));
+    // The log line's fields, gathered only when its level is on.
+    let line = tracing::enabled!(target: "baas::serve", tracing::Level::INFO).then(|| {
+        (
+            Instant::now(),
+            request.method().clone(),
+            request.uri().path().to_owned(),
+        )
+    });
     let mut response = next.run(request).await;
     edge::security_headers(response.headers_mut(), sessions);
     if let Some(id) = &id {
         response.headers_mut().insert(REQUEST_ID, id.clone());
     }
-    if let (Some((method, path)), Some(start)) = (line, start) {
+    if let Some((start, method, path)) = line {
         let status = response.status().as_u16();
         let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(
