@@ -1527,3 +1527,156 @@ fn an_upstream_that_caps_its_pages_is_read_to_its_last_row() {
         .collect();
     assert_eq!(offsets, ["0", "10", "20"], "{made:#?}");
 }
+
+/// A small REST API in Python that gives at most 20 rows a call (10 on
+/// `/tiny`) whatever it is asked for, with no sign that more follow, and
+/// writes each call's path and query to the file named first.
+const CAPPING_UPSTREAM: &str = r#"
+import json, sys
+from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+from urllib.parse import urlsplit, parse_qs
+
+ROWS = [{"id": n, "name": f"item {n}", "kind": "a" if n % 2 else "b"} for n in range(1, 46)]
+CAPS = {"/items": 20, "/tiny": 10, "/sheets": 20}
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        query = {key: values[0] for key, values in parse_qs(url.query).items()}
+        cap = CAPS[url.path]
+        rows = [row for row in ROWS if query.get("kind", row["kind"]) == row["kind"]]
+        size = min(int(query.get("limit", query.get("per_page", cap))), cap)
+        start = (int(query["page"]) - 1) * size if "page" in query else int(query.get("offset", 0))
+        body = json.dumps(rows[start:start + size]).encode()
+        with open(sys.argv[1], "a") as log:
+            log.write(self.path + "\n")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+
+/// A child process killed on drop.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A list passed on whole to an upstream that caps its pages (asked 100,
+/// gives 20) is read on from the rows received until it is full or the
+/// upstream's rows end; when `max_pages` runs out first the answer says so,
+/// and a page-paged list past its first page is read by baas itself.
+#[test]
+fn a_list_passed_on_to_an_upstream_that_caps_its_pages_is_never_silently_short() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("upstream.py");
+    let calls = dir.path().join("calls.log");
+    std::fs::write(&script, CAPPING_UPSTREAM).unwrap();
+    let mut child = Command::new("python3")
+        .arg(&script)
+        .arg(&calls)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _upstream = Killed(child);
+    let base = format!("http://127.0.0.1:{}", line.trim());
+
+    let mut text = concat!(http_source!(), "\n[api]\n\n[api.upstream]\nmax_pages = 3\n").to_owned();
+    for (entity, path, pagination) in [
+        (
+            "item",
+            "/items",
+            r#"{ style = "offset", limit = "limit", offset = "offset" }"#,
+        ),
+        (
+            "tiny",
+            "/tiny",
+            r#"{ style = "offset", limit = "limit", offset = "offset" }"#,
+        ),
+        (
+            "sheet",
+            "/sheets",
+            r#"{ style = "page", limit = "per_page", page = "page" }"#,
+        ),
+    ] {
+        text.push_str(&format!(
+            "\n[[api.operations]]\nmethod = \"GET\"\npath = \"{path}\"\nentity = \"{entity}\"\naction = \"list\"\nquery = [\"kind\"]\npagination = {pagination}\n"
+        ));
+    }
+    for entity in ["item", "tiny", "sheet"] {
+        text.push_str(&format!(
+            "\n[entities.{entity}]\ntable = \"{entity}\"\nprimary_key = [\"id\"]\n\n[entities.{entity}.fields]\nid = {{ type = \"int64\" }}\nname = {{ type = \"string\" }}\nkind = {{ type = \"string\" }}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("baas.toml"), &text).unwrap();
+    let served = Served::start(dir.path(), &[], &[("UPSTREAM_URL", base.as_str())]);
+    let made = || {
+        let text = std::fs::read_to_string(&calls).unwrap_or_default();
+        std::fs::remove_file(&calls).ok();
+        text.lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let range = |from: i64, to: i64| (from..=to).collect::<Vec<_>>();
+
+    // Asked 100, given 20, 20 and 5: every row, one call per page, no header.
+    let (status, filtered, body) = served.get("/api/item?limit=100");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(filtered, None);
+    assert_eq!(ids(&body), range(1, 45));
+    assert_eq!(
+        made(),
+        [
+            "/items?limit=100&offset=0",
+            "/items?limit=100&offset=20",
+            "/items?limit=100&offset=40"
+        ]
+    );
+    // An offset, an equality passed on, and a limit the rows fill.
+    let (_, filtered, body) = served.get("/api/item?limit=30&offset=10");
+    assert_eq!((filtered, ids(&body)), (None, range(11, 40)));
+    let (_, filtered, body) = served.get("/api/item?kind=eq.b&limit=100");
+    let even: Vec<i64> = (1..=22).map(|n| n * 2).collect();
+    assert_eq!((filtered, ids(&body)), (None, even));
+    made();
+    // Pages of 10 run out of `max_pages` (3) first: the answer says so.
+    let (status, filtered, body) = served.get("/api/tiny?limit=100");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(filtered.as_deref(), Some("upstream; complete=false"));
+    assert_eq!(ids(&body), range(1, 30));
+    assert_eq!(made().len(), 3);
+    // Pages by number: the next pages keep the size asked.
+    let (_, filtered, body) = served.get("/api/sheet?limit=100");
+    assert_eq!((filtered, ids(&body)), (None, range(1, 45)));
+    assert_eq!(
+        made(),
+        [
+            "/sheets?per_page=100&page=1",
+            "/sheets?per_page=100&page=2",
+            "/sheets?per_page=100&page=3"
+        ]
+    );
+    // Page 2 of 30 came back as the upstream's page 2 of 20 (rows 21-40):
+    // baas reads the pages itself and answers rows 31-45.
+    let (status, filtered, body) = served.get("/api/sheet?limit=30&offset=30");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    assert_eq!(ids(&body), range(31, 45));
+}

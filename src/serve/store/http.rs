@@ -774,13 +774,15 @@ impl HttpStore {
                     .map(Verbatim::Parsed);
             }
         };
-        let answer = self.call(Method::GET, url, None).await?;
+        let answer = self.call(Method::GET, url.clone(), None).await?;
         if answer.status == StatusCode::OK
             && let Some(body) = verbatim::list(definition, operation, query.count, &answer.body)
+            && !short_of_capped(operation, query, &answer.body)
         {
             return Ok(Verbatim::Body(body));
         }
-        self.passed_answer(definition, operation, query, &answer)
+        self.passed_pages(definition, operation, query, url, answer)
+            .await
             .map(Verbatim::Parsed)
     }
 
@@ -793,8 +795,10 @@ impl HttpStore {
         let operation = find(manifest, entity, &[OperationAction::List])?;
         let definition = entity_of(manifest, entity)?;
         if let Some(url) = self.passed_on(operation, query)? {
-            let answer = self.call(Method::GET, url, None).await?;
-            return self.passed_answer(definition, operation, query, &answer);
+            let answer = self.call(Method::GET, url.clone(), None).await?;
+            return self
+                .passed_pages(definition, operation, query, url, answer)
+                .await;
         }
         if let Some(rows) = self
             .by_keys(manifest, entity, definition, operation, query)
@@ -824,6 +828,86 @@ impl HttpStore {
             Some(_) => rows.into_iter().map(|row| select(row, query)).collect(),
         };
         Ok(ListResult { rows, count })
+    }
+
+    /// The rows of a query passed on whole (`url`, first answered by
+    /// `answer`). An offset- or page-paged upstream that is not baas may cap
+    /// its pages: a short answer that [`more_after`] does not take as the
+    /// last is followed by calls from the rows received until the page is
+    /// full, and says `upstream; complete=false` when `max_pages` ran out
+    /// first. A page-paged query past its first page cannot be continued
+    /// (the upstream's pages are of its own size) and is read locally.
+    async fn passed_pages(
+        &self,
+        definition: &Entity,
+        operation: &Operation,
+        query: &ListQuery,
+        url: url::Url,
+        answer: Answer,
+    ) -> Result<ListResult, StoreError> {
+        let Some(pagination) = operation.pagination.as_ref().filter(|_| capped(operation)) else {
+            return self.passed_answer(definition, operation, query, &answer);
+        };
+        let mut rows: Vec<Row> = Vec::new();
+        let mut largest: u64 = 0;
+        let mut answer = answer;
+        for page in 1.. {
+            let json = self.json(operation, &answer)?;
+            let received = rows.len() as u64;
+            let (named, total) = more_hint(&json, &answer);
+            let page_rows = rows_of(definition, operation, json)?;
+            let count = page_rows.len() as u64;
+            rows.extend(page_rows);
+            let signalled =
+                named || total.is_some_and(|total| total > query.offset + received + count);
+            if received + count >= query.limit
+                || !more_after(count, query.limit, largest, signalled)
+            {
+                break;
+            }
+            largest = largest.max(count);
+            let received = rows.len() as u64;
+            let next = match pagination.style {
+                PaginationStyle::Page if query.offset > 0 => {
+                    return self.list_locally(definition, operation, query).await;
+                }
+                PaginationStyle::Page => pagination
+                    .page
+                    .as_ref()
+                    .map(|name| (name, (page + 1).to_string())),
+                _ => pagination
+                    .offset
+                    .as_ref()
+                    .map(|name| (name, (query.offset + received).to_string())),
+            };
+            let (Some((name, value)), false) = (next, page >= self.max_pages) else {
+                note_filtered("upstream; complete=false".to_owned());
+                break;
+            };
+            // The same call with the offset (or page) moved on; the size
+            // asked stays (a page's number counts pages of that size).
+            let mut next_url = url.clone();
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(key, _)| key != name.as_str())
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                .collect();
+            next_url
+                .query_pairs_mut()
+                .clear()
+                .extend_pairs(pairs)
+                .append_pair(name, &value);
+            answer = self.call(Method::GET, next_url, None).await?;
+        }
+        let rows = rows
+            .into_iter()
+            .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
+            .map(|row| match &query.select {
+                None => row,
+                Some(_) => select(row, query),
+            })
+            .collect();
+        Ok(ListResult { rows, count: None })
     }
 
     /// The rows of a list whose filter names their keys (`id in (..)`, as
@@ -1287,6 +1371,37 @@ pub(crate) fn more_after(count: u64, asked: u64, largest: u64, signalled: bool) 
         return count >= largest;
     }
     signalled || count.is_multiple_of(10) || count.is_multiple_of(25)
+}
+
+/// Whether a list passed on to `operation` may come back short of what
+/// was asked because the upstream caps its pages: it pages by offset or
+/// page and is not baas (which refuses a limit it does not serve).
+fn capped(operation: &Operation) -> bool {
+    let declares = |name: &str| operation.query.iter().any(|known| known == name);
+    operation.pagination.as_ref().is_some_and(|pagination| {
+        pagination.limit.is_some()
+            && matches!(
+                pagination.style,
+                PaginationStyle::Offset | PaginationStyle::Page
+            )
+    }) && !(declares("where") && declares("order"))
+}
+
+/// Whether a list body passed through holds fewer rows than `query` asked
+/// for from an upstream that may cap its pages (it is then read on).
+fn short_of_capped(operation: &Operation, query: &ListQuery, body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Data {
+        data: Vec<serde::de::IgnoredAny>,
+    }
+    if !capped(operation) {
+        return false;
+    }
+    let rows = match operation.rows.as_deref() {
+        Some(_) => serde_json::from_slice::<Data>(body).map(|data| data.data.len()),
+        None => serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(body).map(|rows| rows.len()),
+    };
+    rows.map_or(true, |rows| (rows as u64) < query.limit)
 }
 
 /// What an answer says of rows after its own: whether it names a next page
