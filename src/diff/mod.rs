@@ -21,8 +21,8 @@ use serde::Serialize;
 
 use crate::dialect::postgres::partition_bound_key;
 use crate::manifest::{
-    Check, EngineObject, EngineObjects, Entity, Field, FieldType, Generated, Index, Manifest,
-    ObjectKind, Partition, Relation, SourceEngine, Unique,
+    Check, EngineObject, EngineObjects, Entity, Exclusion, Field, FieldType, Generated, Index,
+    Manifest, ObjectKind, Partition, Relation, SourceEngine, Unique,
 };
 
 mod align;
@@ -534,6 +534,9 @@ fn remap(
         for check in &mut entity.checks {
             sql(&mut check.sql);
         }
+        for exclusion in &mut entity.exclusions {
+            sql(&mut exclusion.sql);
+        }
         for field in entity.fields.values_mut() {
             if let Some(Generated::Computed { sql: text, .. }) = &mut field.generated {
                 sql(text);
@@ -753,6 +756,12 @@ fn entity(
     for change in &partitions {
         what.push(change.to_string());
     }
+    let mut exclusions_review = false;
+    OwnLists {
+        what: &mut what,
+        review: &mut exclusions_review,
+    }
+    .exclusions(&old.exclusions, &new.exclusions);
     if !what.is_empty() {
         let safety = if old.kind != new.kind
             || partitions
@@ -762,6 +771,7 @@ fn entity(
             Safety::Destructive
         } else if old.table != new.table
             || old.schema != new.schema
+            || exclusions_review
             || !partition_key_eq(&old.partition_by, &new.partition_by)
             || partitions.iter().any(|c| {
                 matches!(
@@ -1283,13 +1293,7 @@ fn own_changes(before: &Partition, after: &Partition) -> Option<PartitionChange>
             None => format!("({})", unique.fields.join(", ")),
         },
     );
-    lists.compare(
-        "exclusion",
-        &before.exclusions,
-        &after.exclusions,
-        normalize::exclusion_eq,
-        |exclusion| format!("`{}`", exclusion.name),
-    );
+    lists.exclusions(&before.exclusions, &after.exclusions);
     for index in &before.indexes {
         match after.indexes.iter().find(|i| i.name == index.name) {
             Some(other) if normalize::index_eq(other, index) => {}
@@ -1369,6 +1373,18 @@ impl OwnLists<'_> {
                 }
             }
         }
+    }
+
+    /// Exclusion constraints, by name and definition (a changed one is
+    /// dropped and added).
+    fn exclusions(&mut self, before: &[Exclusion], after: &[Exclusion]) {
+        self.compare(
+            "exclusion",
+            before,
+            after,
+            normalize::exclusion_eq,
+            |exclusion| format!("`{}`", exclusion.name),
+        );
     }
 }
 

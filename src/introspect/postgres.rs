@@ -1528,7 +1528,9 @@ fn add_constraint(
     let table = relation.name.as_str();
     let name = constraint.name.as_str();
     record_constraint_notes(object, constraint, ledger);
-    let columns = if constraint.kind == "c" {
+    // A check names no key columns, an exclusion constraint's definition
+    // says what it is on (expressions too).
+    let columns = if matches!(constraint.kind.as_str(), "c" | "x") {
         Some(Vec::new())
     } else {
         lookups.column_list(constraint.relation, &constraint.columns)
@@ -1592,14 +1594,10 @@ fn add_constraint(
                 sql: constraint.check_sql.clone().unwrap_or_default(),
             });
         }
-        "x" => ledger.record(
-            object,
-            "exclusion_constraint",
-            format!(
-                "exclusion constraint `{name}` is not represented: {}",
-                constraint.definition.as_deref().unwrap_or("EXCLUDE (...)")
-            ),
-        ),
+        "x" => entity.exclusions.push(Exclusion {
+            name: name.to_owned(),
+            sql: constraint.definition.clone().unwrap_or_default(),
+        }),
         // Constraint triggers are reported with the triggers.
         _ => {}
     }
@@ -1871,7 +1869,6 @@ fn partition_objects(child: &RelationRow, lookups: &Lookups<'_>, ledger: &mut Le
     record_partition_details(child, lookups, ledger);
     let object = lookups.object_name(child.oid);
     let mut own = Entity::new(child.name.as_str());
-    let mut exclusions = Vec::new();
     let mut constraints: Vec<&ConstraintRow> = lookups
         .constraints
         .get(&child.oid)
@@ -1887,14 +1884,6 @@ fn partition_objects(child: &RelationRow, lookups: &Lookups<'_>, ledger: &mut Le
         .collect();
     constraints.sort_by(|left, right| left.name.cmp(&right.name));
     for constraint in constraints {
-        if constraint.kind == "x" {
-            record_constraint_notes(&object, constraint, ledger);
-            exclusions.push(Exclusion {
-                name: constraint.name.clone(),
-                sql: constraint.definition.clone().unwrap_or_default(),
-            });
-            continue;
-        }
         add_constraint(&mut own, &object, child, constraint, lookups, ledger);
     }
     let mut indexes: Vec<&IndexRow> = lookups
@@ -1915,7 +1904,7 @@ fn partition_objects(child: &RelationRow, lookups: &Lookups<'_>, ledger: &mut Le
         primary_key: own.primary_key,
         primary_key_name: own.primary_key_name,
         uniques: own.uniques,
-        exclusions,
+        exclusions: own.exclusions,
         indexes: own.indexes,
         checks: own.checks,
         relations: own.relations,

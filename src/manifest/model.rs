@@ -1182,6 +1182,9 @@ pub struct Entity {
     pub uniques: Vec<Unique>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<Check>,
+    /// PostgreSQL exclusion constraints (`EXCLUDE USING gist (...)`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<Exclusion>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub relations: Vec<Relation>,
     /// The entity's name before a rename: `diff` reports a rename (rows
@@ -1277,6 +1280,7 @@ impl Entity {
             indexes: Vec::new(),
             uniques: Vec::new(),
             checks: Vec::new(),
+            exclusions: Vec::new(),
             relations: Vec::new(),
             renamed_from: None,
             rules: Rules::default(),
@@ -1610,7 +1614,8 @@ impl Partition {
 
     /// This partition as a table of its own: its table and schema, the
     /// fields of `parent` (the entity it belongs to) and its own primary
-    /// key, unique constraints, indexes, checks and foreign keys.
+    /// key, unique and exclusion constraints, indexes, checks and foreign
+    /// keys.
     pub fn as_entity(&self, parent: &Entity) -> Entity {
         let mut entity = Entity::new(self.table.as_str());
         entity.schema = self.schema.clone().or_else(|| parent.schema.clone());
@@ -1620,6 +1625,7 @@ impl Partition {
         entity.uniques = self.uniques.clone();
         entity.indexes = self.indexes.clone();
         entity.checks = self.checks.clone();
+        entity.exclusions = self.exclusions.clone();
         entity.relations = self.relations.clone();
         entity
     }

@@ -306,11 +306,7 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
         );
         let partition_header = format!("{header}.partitions");
         write_uniques(out, &partition_header, &partition.uniques);
-        for exclusion in &partition.exclusions {
-            let _ = writeln!(out, "\n[[{partition_header}.exclusions]]");
-            line(out, "name", &string(&exclusion.name));
-            line(out, "sql", &block_string(&exclusion.sql));
-        }
+        write_exclusions(out, &partition_header, &partition.exclusions);
         write_indexes(out, &partition_header, &partition.indexes);
         write_checks(out, &partition_header, &partition.checks);
         write_relations(out, &partition_header, &partition.relations);
@@ -319,6 +315,8 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
     write_uniques(out, &header, &entity.uniques);
 
     write_checks(out, &header, &entity.checks);
+
+    write_exclusions(out, &header, &entity.exclusions);
 
     write_relations(out, &header, &entity.relations);
 
@@ -367,6 +365,14 @@ fn write_uniques(out: &mut String, header: &str, uniques: &[Unique]) {
         let _ = writeln!(out, "\n[[{header}.uniques]]");
         optional(out, "name", unique.name.as_deref());
         line(out, "fields", &strings(&unique.fields));
+    }
+}
+
+fn write_exclusions(out: &mut String, header: &str, exclusions: &[Exclusion]) {
+    for exclusion in exclusions {
+        let _ = writeln!(out, "\n[[{header}.exclusions]]");
+        line(out, "name", &string(&exclusion.name));
+        line(out, "sql", &block_string(&exclusion.sql));
     }
 }
 

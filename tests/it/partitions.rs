@@ -52,7 +52,7 @@ async fn introspect(database: &TempDatabase) -> Introspection {
 }
 
 /// The plan that makes `manifest` on an empty database.
-fn create_plan(manifest: &Manifest) -> Plan {
+pub(crate) fn create_plan(manifest: &Manifest) -> Plan {
     let empty = Manifest {
         project: manifest.project.clone(),
         source: manifest.source.clone(),
@@ -61,7 +61,7 @@ fn create_plan(manifest: &Manifest) -> Plan {
     render(Target::Postgres, &empty, manifest, &diff(&empty, manifest)).unwrap()
 }
 
-fn show(changes: &[Change]) -> String {
+pub(crate) fn show(changes: &[Change]) -> String {
     serde_json::to_string_pretty(changes).unwrap()
 }
 
@@ -179,12 +179,55 @@ async fn a_partitions_own_keys_and_exclusions_round_trip_through_dump_plan_and_c
     );
 
     // `check --url` sees each one dropped or changed by hand, and a plan
-    // from the database to the manifest puts it back.
-    let url = copy.url();
+    // from the database back to the manifest puts it back.
+    assert_drift_seen_and_repaired(
+        &copy,
+        &live.manifest,
+        &[
+            (
+                "ALTER TABLE bookings_eu DROP CONSTRAINT bookings_eu_no_overlap",
+                "bookings_eu_no_overlap",
+            ),
+            (
+                "ALTER TABLE bookings_eu DROP CONSTRAINT bookings_eu_no_overlap; ALTER TABLE \
+                 bookings_eu ADD CONSTRAINT bookings_eu_no_overlap EXCLUDE USING gist (room_id WITH \
+                 =, during WITH &&)",
+                "bookings_eu_no_overlap",
+            ),
+            (
+                "ALTER TABLE bookings_eu DROP CONSTRAINT bookings_eu_code_key",
+                "bookings_eu_code_key",
+            ),
+            (
+                "ALTER TABLE bookings_us DROP CONSTRAINT bookings_us_pk",
+                "primary key",
+            ),
+            (
+                "ALTER TABLE bookings_other_1 DROP CONSTRAINT bookings_other_1_code_key",
+                "bookings_other_1_code_key",
+            ),
+            (
+                "ALTER TABLE bookings_other_0 ADD CONSTRAINT bookings_other_0_code_key UNIQUE (code)",
+                "bookings_other_0_code_key",
+            ),
+        ],
+    )
+    .await;
+}
+
+/// `check --url` on `database` (made from `manifest`, with no drift) sees
+/// each change of `by_hand` (SQL, run in turn) and names what it says, and
+/// the plan from the database back to `manifest` repairs it.
+pub(crate) async fn assert_drift_seen_and_repaired(
+    database: &TempDatabase,
+    manifest: &Manifest,
+    by_hand: &[(&str, &str)],
+) {
+    let url = database.url();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("baas.toml"),
-        baas::manifest::to_toml(&live.manifest),
+        baas::manifest::to_toml(manifest),
     )
     .unwrap();
     let check = |code: i32| {
@@ -202,45 +245,14 @@ async fn a_partitions_own_keys_and_exclusions_round_trip_through_dump_plan_and_c
         stdout
     };
     check(0);
-    for (by_hand, named) in [
-        (
-            "ALTER TABLE bookings_eu DROP CONSTRAINT bookings_eu_no_overlap",
-            "bookings_eu_no_overlap",
-        ),
-        (
-            "ALTER TABLE bookings_eu DROP CONSTRAINT bookings_eu_no_overlap; ALTER TABLE \
-             bookings_eu ADD CONSTRAINT bookings_eu_no_overlap EXCLUDE USING gist (room_id WITH \
-             =, during WITH &&)",
-            "bookings_eu_no_overlap",
-        ),
-        (
-            "ALTER TABLE bookings_eu DROP CONSTRAINT bookings_eu_code_key",
-            "bookings_eu_code_key",
-        ),
-        (
-            "ALTER TABLE bookings_us DROP CONSTRAINT bookings_us_pk",
-            "primary key",
-        ),
-        (
-            "ALTER TABLE bookings_other_1 DROP CONSTRAINT bookings_other_1_code_key",
-            "bookings_other_1_code_key",
-        ),
-        (
-            "ALTER TABLE bookings_other_0 ADD CONSTRAINT bookings_other_0_code_key UNIQUE (code)",
-            "bookings_other_0_code_key",
-        ),
-    ] {
-        copy.psql(by_hand);
+    for (sql, named) in by_hand {
+        database.psql(sql);
         let stdout = check(1);
-        assert!(
-            stdout.contains(named),
-            "{by_hand}: {named} not in\n{stdout}"
-        );
-        // The plan from the database back to the manifest repairs it.
-        let now = introspect(&copy).await.manifest;
-        let changes = diff(&now, &live.manifest);
-        let repair = render(Target::Postgres, &now, &live.manifest, &changes).unwrap();
-        crate::migrate_render::pg::apply(&copy, &repair.up).await;
+        assert!(stdout.contains(named), "{sql}: {named} not in\n{stdout}");
+        let now = introspect(database).await.manifest;
+        let changes = diff(&now, manifest);
+        let repair = render(Target::Postgres, &now, manifest, &changes).unwrap();
+        crate::migrate_render::pg::apply(database, &repair.up).await;
         check(0);
     }
 }

@@ -9,8 +9,8 @@ use baas::introspect::postgres::PostgresIntrospector;
 use baas::introspect::{IntrospectError, IntrospectOptions, Introspection, Introspector};
 use baas::ledger::LedgerEntry;
 use baas::manifest::{
-    self, Check, DefaultValue, Entity, EntityKind, Field, FieldType, Generated, GeneratedKind,
-    Index, IndexPart, Literal, Manifest, SortOrder, Unique,
+    self, Check, DefaultValue, Entity, EntityKind, Exclusion, Field, FieldType, Generated,
+    GeneratedKind, Index, IndexPart, Literal, Manifest, SortOrder, Unique,
 };
 use baas::ui::Progress;
 use url::Url;
@@ -1134,12 +1134,18 @@ async fn features_introspect_faithfully_across_two_schemas() {
     assert_eq!(counts.fields["books"].ty, FieldType::Int64);
     assert!(entity(manifest, "reviews").row_level_security);
     assert!(!authors.row_level_security);
+    assert_eq!(
+        entity(manifest, "bookings").exclusions,
+        [Exclusion {
+            name: "bookings_during_excl".to_owned(),
+            sql: "EXCLUDE USING gist (during WITH &&)".to_owned(),
+        }]
+    );
 
     // What the manifest cannot say is in the ledger, every item of it.
     assert_eq!(
         ledger_kinds(&introspection),
         [
-            ("bookings", "exclusion_constraint"),
             ("nothing", "empty_table"),
             ("place", "composite_type"),
             ("reviews", "policy"),
@@ -1494,4 +1500,124 @@ fn partition_own_objects_are_validated_at_their_place_and_round_trip() {
             "{own}: not at {line}:{column}: {shown}"
         );
     }
+}
+
+/// Exclusion constraints of an ordinary table, in the forms PostgreSQL
+/// has (several keys, a predicate, an expression, operator classes, a
+/// collation and order, `DEFERRABLE`), on the columns of an extension's
+/// operator class (btree_gist's `=` on bigint).
+const EXCLUSIONS: &str = r#"
+CREATE EXTENSION btree_gist;
+CREATE TABLE reservations (
+    id bigint PRIMARY KEY,
+    room bigint NOT NULL,
+    during tstzrange NOT NULL,
+    code text,
+    label text,
+    CONSTRAINT reservations_no_overlap EXCLUDE USING gist (room WITH =, during WITH &&),
+    CONSTRAINT reservations_coded EXCLUDE USING gist (room WITH =, during WITH &&)
+        WHERE (code IS NOT NULL AND (room > 0 OR code <> '')) DEFERRABLE INITIALLY DEFERRED,
+    CONSTRAINT reservations_label EXCLUDE USING btree
+        (lower(label) text_pattern_ops WITH =, code COLLATE "C" DESC WITH =) DEFERRABLE
+);
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exclusion_constraints_of_a_table_round_trip_through_dump_plan_and_check() {
+    let Some(source) = TempDatabase::create_async("table_excl").await else {
+        return;
+    };
+    source.psql(EXCLUSIONS);
+    let live = introspect(&source, &["public"]).await;
+    assert_valid_and_round_trips(&live.manifest);
+    let mut carried: Vec<String> = entity(&live.manifest, "reservations")
+        .exclusions
+        .iter()
+        .map(|e| format!("{}: {}", e.name, e.sql))
+        .collect();
+    carried.sort();
+    assert_eq!(
+        carried,
+        [
+            "reservations_coded: EXCLUDE USING gist (room WITH =, during WITH &&) WHERE (code IS \
+             NOT NULL AND (room > 0 OR code <> ''::text)) DEFERRABLE INITIALLY DEFERRED",
+            "reservations_label: EXCLUDE USING btree (lower(label) text_pattern_ops WITH =, code \
+             COLLATE \"C\" DESC WITH =) DEFERRABLE",
+            "reservations_no_overlap: EXCLUDE USING gist (room WITH =, during WITH &&)",
+        ]
+    );
+    assert_eq!(ledger_kinds(&live), Vec::<(String, String)>::new());
+
+    // A dump reads to the same manifest and ledger.
+    let dump = read_dump(&source, &["--schema-only"]).await;
+    let changes = baas::diff::diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "{}", crate::partitions::show(&changes));
+    assert_eq!(ledger_kinds(&dump), ledger_kinds(&live));
+
+    // Planned to an empty database (the extension first), it comes back
+    // the same.
+    let plan = crate::partitions::create_plan(&live.manifest);
+    assert!(plan.lossy.is_empty(), "{:#?}", plan.lossy);
+    let Some(copy) = TempDatabase::create_async("table_excl_copy").await else {
+        return;
+    };
+    crate::migrate_render::pg::apply(&copy, &plan.up).await;
+    let again = introspect(&copy, &["public"]).await;
+    let changes = baas::diff::diff(&live.manifest, &again.manifest);
+    assert!(
+        changes.is_empty(),
+        "{}\n{}",
+        crate::partitions::show(&changes),
+        plan.up.to_sql()
+    );
+
+    // On MySQL there is no such thing: the plan says so.
+    let empty = Manifest {
+        project: live.manifest.project.clone(),
+        source: live.manifest.source.clone(),
+        ..Manifest::default()
+    };
+    let mysql = baas::migrate::render::render(
+        baas::migrate::render::Target::Mysql,
+        &empty,
+        &live.manifest,
+        &baas::diff::diff(&empty, &live.manifest),
+    )
+    .unwrap();
+    let lost: Vec<&String> = mysql
+        .lossy
+        .iter()
+        .filter(|line| line.contains("exclusion constraint"))
+        .collect();
+    assert_eq!(lost.len(), 3, "{:#?}", mysql.lossy);
+
+    // `check --url` sees one dropped, changed or added by hand, and the
+    // plan back to the manifest repairs it.
+    crate::partitions::assert_drift_seen_and_repaired(
+        &copy,
+        &live.manifest,
+        &[
+            (
+                "ALTER TABLE reservations DROP CONSTRAINT reservations_no_overlap",
+                "exclusion `reservations_no_overlap` added",
+            ),
+            (
+                "ALTER TABLE reservations DROP CONSTRAINT reservations_coded; ALTER TABLE \
+                 reservations ADD CONSTRAINT reservations_coded EXCLUDE USING gist (room WITH =, \
+                 during WITH &&) WHERE (code IS NOT NULL) DEFERRABLE INITIALLY DEFERRED",
+                "exclusion `reservations_coded`",
+            ),
+            (
+                "ALTER TABLE reservations DROP CONSTRAINT reservations_label; ALTER TABLE \
+                 reservations ADD CONSTRAINT reservations_label EXCLUDE USING btree \
+                 (lower(label) text_pattern_ops WITH =, code COLLATE \"C\" DESC WITH =)",
+                "exclusion `reservations_label`",
+            ),
+            (
+                "ALTER TABLE reservations ADD CONSTRAINT reservations_code EXCLUDE (code WITH =)",
+                "exclusion `reservations_code` dropped",
+            ),
+        ],
+    )
+    .await;
 }

@@ -193,17 +193,24 @@ fn render_script(cx: &mut Cx<'_>) -> Result<Script, RenderError> {
                     cx.target
                 ));
             }
-            if let ChangeKind::AddEntity { entity } = &change.kind
-                && let Some(key) = cx
-                    .after
-                    .entities
-                    .get(entity)
-                    .and_then(|e| e.partition_by.as_deref())
-            {
+            let ChangeKind::AddEntity { entity: name } = &change.kind else {
+                continue;
+            };
+            let Some(added) = cx.after.entities.get(name) else {
+                continue;
+            };
+            if let Some(key) = added.partition_by.as_deref() {
                 cx.lossy(format!(
-                    "`{entity}` is partitioned by {key} on PostgreSQL; on {} it is one table \
+                    "`{name}` is partitioned by {key} on PostgreSQL; on {} it is one table \
                      and its partitions are left out",
                     cx.target
+                ));
+            }
+            for exclusion in &added.exclusions {
+                cx.lossy(format!(
+                    "`{name}`: exclusion constraint `{}` is PostgreSQL's; {} has none and it \
+                     is left out",
+                    exclusion.name, cx.target
                 ));
             }
         }

@@ -619,19 +619,28 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
         if is_view(entity) {
             continue;
         }
+        out.extend(add_exclusions(&Entity::new(""), entity));
         for partition in &entity.partitions {
             partition_objects(cx, name, entity, partition, None, &mut out, &mut later);
         }
     }
 
-    // 8. Columns of tables that stay, and their partitions.
+    // 8. Columns of tables that stay, their exclusion constraints (those
+    // that change dropped first) and their partitions.
     for name in plan.altered.clone() {
+        let tables = match (cx.old_entity(&name), cx.after.entities.get(&name)) {
+            (Some(old), Some(new)) if !is_view(new) && !is_view(old) => {
+                Some((old.clone(), new.clone()))
+            }
+            _ => None,
+        };
+        if let Some((old, new)) = &tables {
+            out.extend(drop_exclusions(old, new));
+        }
         alter_columns(cx, &name, &mut out);
-        if let (Some(old), Some(new)) = (cx.old_entity(&name), cx.after.entities.get(&name))
-            && !is_view(new)
-        {
-            let (old, new) = (old.clone(), new.clone());
-            alter_partitions(cx, &name, &old, &new, &mut out, &mut later);
+        if let Some((old, new)) = &tables {
+            out.extend(add_exclusions(old, new));
+            alter_partitions(cx, &name, old, new, &mut out, &mut later);
         }
     }
 
@@ -1265,12 +1274,11 @@ fn partition_objects(
     out: &mut Vec<Statement>,
     later: &mut Vec<Statement>,
 ) {
-    use crate::diff::{exclusion_eq, index_eq, own_check_eq, own_unique_eq, relation_eq};
+    use crate::diff::{index_eq, own_check_eq, own_unique_eq, relation_eq};
     let own = partition.as_entity(entity);
     let old = before.map(|(entity, partition)| partition.as_entity(entity));
     let empty = Entity::new("");
     let old = old.as_ref().unwrap_or(&empty);
-    let old_exclusions = before.map_or(&[][..], |(_, p)| p.exclusions.as_slice());
     let here = format!("{entity_name}.{}", partition.table);
     let unique_name = |entity: &Entity, unique: &Unique| {
         unique.name.clone().unwrap_or_else(|| {
@@ -1287,15 +1295,7 @@ fn partition_objects(
     // The primary key is the same when its fields and name are.
     let same_key =
         old.primary_key == own.primary_key && primary_key_name(old) == primary_key_name(&own);
-    for exclusion in old_exclusions {
-        if !partition
-            .exclusions
-            .iter()
-            .any(|e| exclusion_eq(e, exclusion))
-        {
-            out.push(drop_constraint(old, &exclusion.name));
-        }
-    }
+    out.extend(drop_exclusions(old, &own));
     for unique in &old.uniques {
         if !own.uniques.iter().any(|u| own_unique_eq(u, unique)) {
             out.push(drop_constraint(old, &unique_name(old, unique)));
@@ -1352,16 +1352,7 @@ fn partition_objects(
             )));
         }
     }
-    for exclusion in &partition.exclusions {
-        if !old_exclusions.iter().any(|e| exclusion_eq(e, exclusion)) {
-            out.push(Statement::new(format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} {}",
-                table(&own),
-                quote(&exclusion.name),
-                exclusion.sql
-            )));
-        }
-    }
+    out.extend(add_exclusions(old, &own));
     for index in &own.indexes {
         if !old
             .indexes
@@ -1392,6 +1383,49 @@ fn partition_objects(
             later.push(statement);
         }
     }
+}
+
+/// `ALTER TABLE ... DROP CONSTRAINT` for each exclusion constraint of
+/// `old` that `new` (the same table, by its new name) does not have the
+/// same.
+fn drop_exclusions(old: &Entity, new: &Entity) -> Vec<Statement> {
+    old.exclusions
+        .iter()
+        .filter(|exclusion| {
+            !new.exclusions
+                .iter()
+                .any(|e| crate::diff::exclusion_eq(e, exclusion))
+        })
+        .map(|exclusion| {
+            Statement::new(format!(
+                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
+                table(new),
+                quote(&exclusion.name)
+            ))
+        })
+        .collect()
+}
+
+/// `ALTER TABLE ... ADD CONSTRAINT ... EXCLUDE ...` for each exclusion
+/// constraint of `new` that `old` (the same table, or an empty one) does
+/// not have the same.
+fn add_exclusions(old: &Entity, new: &Entity) -> Vec<Statement> {
+    new.exclusions
+        .iter()
+        .filter(|exclusion| {
+            !old.exclusions
+                .iter()
+                .any(|e| crate::diff::exclusion_eq(e, exclusion))
+        })
+        .map(|exclusion| {
+            Statement::new(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                table(new),
+                quote(&exclusion.name),
+                exclusion.sql
+            ))
+        })
+        .collect()
 }
 
 /// The statements that take the partitions of a table that stays from
