@@ -399,10 +399,14 @@ pub fn build(catalog: &Catalog, database: &str, progress: &Progress) -> Introspe
                 &mut manifest.enums,
                 &mut ledger,
             );
-            // A column's collation when it is not its table's.
-            if kind == EntityKind::Table
-                && let Some(collation) = &column.collation
-                && table.collation.as_ref() != Some(collation)
+            // A column's collation when it is not its table's; a view
+            // column's (its source's) when it is not the server's default.
+            let implied = match kind {
+                EntityKind::Table => table.collation.as_ref(),
+                _ => catalog.default_collation.as_ref(),
+            };
+            if let Some(collation) = &column.collation
+                && implied != Some(collation)
             {
                 field.collation = Some(collation.clone());
             }

@@ -1064,3 +1064,54 @@ async fn partitioned_tables_are_ledgered_alike_live_and_from_a_dump() {
     let changes = baas::diff::diff(&live.manifest, &again.manifest);
     assert!(changes.is_empty(), "{changes:#?}");
 }
+
+/// A view's columns have the collation of what they select: a column's own
+/// (latin1, utf8mb4_bin, an ENUM's), its table's (latin1_general_cs), a
+/// CONCAT's of its column, and a literal's (its character set's, or the
+/// connection's the view was made with). The live introspection wrote
+/// none of them while the dump import kept the columns' own, so the two
+/// differed.
+#[tokio::test]
+async fn view_columns_keep_their_collation_alike_live_and_from_a_dump() {
+    let Some(database) = TempDatabase::create_async("view_collations").await else {
+        return;
+    };
+    database.load(
+        "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10), b VARCHAR(10) CHARACTER SET latin1, \
+         c VARCHAR(10) COLLATE utf8mb4_bin, d VARCHAR(10) CHARACTER SET utf8mb4, \
+         e ENUM('x', 'y') CHARACTER SET latin1) DEFAULT CHARSET=latin1 COLLATE latin1_general_cs;
+         CREATE TABLE u (id INT PRIMARY KEY, name VARCHAR(10));
+         CREATE VIEW v AS SELECT t.id, a, b, c, d, e, u.name, CONCAT(b, 'x') AS bx, \
+         CONCAT(_utf8mb4'a', 'b') AS lit, IF(t.id > 0, _latin1'yes', _latin1'no') AS yes \
+         FROM t JOIN u ON u.id = t.id;",
+    );
+    let live = introspect(&database).await;
+    let collations = |introspection: &Introspection| -> Vec<(String, Option<String>)> {
+        introspection.manifest.entities["v"]
+            .fields
+            .iter()
+            .map(|(name, field)| (name.clone(), field.collation.clone()))
+            .collect()
+    };
+    let some =
+        |name: &str, collation: Option<&str>| (name.to_owned(), collation.map(str::to_owned));
+    assert_eq!(
+        collations(&live),
+        [
+            some("id", None),
+            some("a", Some("latin1_general_cs")),
+            some("b", Some("latin1_swedish_ci")),
+            some("c", Some("utf8mb4_bin")),
+            some("d", None),
+            some("e", Some("latin1_swedish_ci")),
+            some("name", None),
+            some("bx", Some("latin1_swedish_ci")),
+            some("lit", None),
+            some("yes", Some("latin1_swedish_ci")),
+        ]
+    );
+    let dump = mariadb_dump_import(&database).await;
+    assert_eq!(collations(&dump), collations(&live));
+    let changes = baas::diff::diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "the dump differs: {changes:#?}");
+}

@@ -39,6 +39,10 @@ pub fn import(
     let mut skipped = Vec::new();
     let mut ledger = Ledger::new();
     let mut views = Vec::new();
+    // The collation a view's string literals take: the dump's `SET
+    // collation_connection` before it.
+    let mut view_connections = std::collections::HashMap::new();
+    let mut connection: Option<String> = None;
     let mut read = 0usize;
     for statement in statements {
         if super::give_up(read, &skipped) {
@@ -52,6 +56,9 @@ pub fn import(
             continue;
         }
         let sql = unwrap_executable_comments(&statement.text);
+        if let Some(value) = collation_connection(&sql) {
+            connection = value;
+        }
         // sqlparser does not read `PARTITION BY ...`; the server's
         // introspection ledgers the partitioning, and so does this.
         let (sql, partitioned) = match without_partitioning(&sql) {
@@ -63,6 +70,9 @@ pub fn import(
                 read += 1;
                 for ast in parsed {
                     if let Ast::CreateView(view) = &ast {
+                        if let Some(collation) = &connection {
+                            view_connections.insert(name_of(&view.name), collation.clone());
+                        }
                         views.push((name_of(&view.name), (*view.query).clone()));
                     }
                     let table = match &ast {
@@ -111,7 +121,11 @@ pub fn import(
         &mut ledger,
         &views,
         SqlDialect::Mysql,
-        &Hints::default(),
+        &Hints {
+            default_collation: Some(DEFAULT_COLLATION.to_owned()),
+            view_connections,
+            ..Hints::default()
+        },
     );
     introspection.ledger.extend(ledger);
     report_skipped(file, skipped, &mut introspection, options.strict)?;
@@ -837,11 +851,32 @@ fn table_collation(options: &CreateTableOptions) -> String {
     )
 }
 
+/// `SET collation_connection = x`: `Some(Some(x))`; set back to a saved
+/// value (`@saved_col_connection`): `Some(None)`, not known; another
+/// statement: `None`.
+fn collation_connection(sql: &str) -> Option<Option<String>> {
+    let rest = sql.trim_start();
+    let rest = rest
+        .get(..3)?
+        .eq_ignore_ascii_case("SET")
+        .then(|| &rest[3..])?;
+    let (name, value) = rest.split_once('=')?;
+    if !name.trim().eq_ignore_ascii_case("collation_connection") {
+        return None;
+    }
+    let value = value.trim().trim_end_matches(';').trim();
+    let value = value.trim_matches(['\'', '"', '`']);
+    Some(
+        (!value.starts_with('@') && !value.is_empty() && !value.contains(char::is_whitespace))
+            .then(|| value.to_ascii_lowercase()),
+    )
+}
+
 /// What `DEFAULT CHARSET=utf8mb4` means on MariaDB.
 const DEFAULT_COLLATION: &str = "utf8mb4_general_ci";
 
 /// The default collation of a character set on MariaDB.
-fn default_collation(charset: &str) -> String {
+pub(super) fn default_collation(charset: &str) -> String {
     match charset.to_ascii_lowercase().as_str() {
         "utf8" | "utf8mb3" => "utf8mb3_general_ci".to_owned(),
         "latin1" => "latin1_swedish_ci".to_owned(),

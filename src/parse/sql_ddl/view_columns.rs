@@ -35,7 +35,7 @@ use sqlparser::ast::{
 use super::SqlDialect;
 use crate::dialect::postgres::builtin_field;
 use crate::ledger::Ledger;
-use crate::manifest::{Field, FieldType, IndexPart, Manifest};
+use crate::manifest::{Entity, Field, FieldType, IndexPart, Manifest};
 
 /// What a dump says besides its tables that view typing needs.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +45,12 @@ pub struct Hints {
     /// User functions (lower-case name) and their result type; `None`
     /// when functions of that name return different types.
     pub functions: HashMap<String, Option<String>>,
+    /// MariaDB: the collation a text column has when its table says
+    /// nothing; a view column with another one names it (`collation`).
+    pub default_collation: Option<String>,
+    /// MariaDB: the connection's collation each view (by name) was made
+    /// with, which its string literals take.
+    pub view_connections: HashMap<String, String>,
 }
 
 /// Derives the fields of `views` (name and query, in dump order) into the
@@ -62,6 +68,7 @@ pub fn derive_views(
             engine,
             manifest,
             hints,
+            connection: hints.view_connections.get(name).map(String::as_str),
         };
         let result = context.query(query);
         let Some(key) = manifest
@@ -126,6 +133,8 @@ struct Context<'a> {
     engine: SqlDialect,
     manifest: &'a Manifest,
     hints: &'a Hints,
+    /// The collation of the connection the view was made with.
+    connection: Option<&'a str>,
 }
 
 impl Context<'_> {
@@ -247,9 +256,17 @@ impl Context<'_> {
                     Some(_) => return None,
                     None => table,
                 };
+                let fields = match self.engine {
+                    SqlDialect::Mysql => entity
+                        .fields
+                        .iter()
+                        .map(|(name, field)| (name.clone(), self.collated(entity, field)))
+                        .collect(),
+                    SqlDialect::Postgres | SqlDialect::Sqlite => entity.fields.clone(),
+                };
                 sources.push(Source {
                     name,
-                    fields: entity.fields.clone(),
+                    fields,
                     outer,
                 });
                 Some(())
@@ -282,6 +299,34 @@ impl Context<'_> {
             }
             _ => None,
         }
+    }
+
+    /// MariaDB: `field` of `entity` with the collation it has there (its
+    /// own, else its table's), as a view over it reports it: written when
+    /// it is not the server's default one.
+    fn collated(&self, entity: &Entity, field: &Field) -> Field {
+        let mut field = field.clone();
+        let text = match field.ty {
+            FieldType::String | FieldType::Text | FieldType::Enum | FieldType::Json => true,
+            // A SET of members.
+            FieldType::Array => field
+                .items
+                .as_ref()
+                .is_some_and(|items| items.ty == FieldType::Enum),
+            FieldType::Native => field
+                .native
+                .as_deref()
+                .is_some_and(|native| native.contains("char") || native.contains("text")),
+            _ => false,
+        };
+        if text {
+            field.collation = field
+                .collation
+                .take()
+                .or_else(|| entity.collation.clone())
+                .filter(|collation| Some(collation) != self.hints.default_collation.as_ref());
+        }
+        field
     }
 
     /// An identifier as the server stores it: PostgreSQL folds unquoted
@@ -529,23 +574,39 @@ impl Context<'_> {
                     "concat" => {
                         let args = self.arguments(&function.args)?;
                         let mut length = 0u32;
-                        for arg in args {
+                        let mut collations = Vec::new();
+                        for arg in &args {
                             length = length.checked_add(self.string_length(arg, sources)?)?;
+                            if literal(arg).is_none() {
+                                collations.push(self.expr(arg, sources)?.collation);
+                            }
                         }
                         // Longer results may be reported as a text type.
                         // CONCAT is always nullable: it gives NULL past
                         // `max_allowed_packet`.
-                        (length <= 512).then(|| string(length, true))
+                        let mut field = (length <= 512).then(|| string(length, true))?;
+                        // The columns' collation when they agree (literals
+                        // take theirs), else the literals'; columns that
+                        // disagree are not guessed.
+                        field.collation = match collations.split_first() {
+                            Some((first, rest)) if rest.iter().all(|c| c == first) => first.clone(),
+                            Some(_) => return None,
+                            None => self.literal_collation(args.first()?),
+                        };
+                        Some(field)
                     }
                     "if" => {
                         let args = self.arguments(&function.args)?;
                         let [_, then, otherwise] = args.as_slice() else {
                             return None;
                         };
+                        let collation = self.literal_collation(then);
                         let then = literal(then)?;
                         let otherwise = literal(otherwise)?;
                         let length = then.chars().count().max(otherwise.chars().count());
-                        Some(string(u32::try_from(length).ok()?, false))
+                        let mut field = string(u32::try_from(length).ok()?, false);
+                        field.collation = collation;
+                        Some(field)
                     }
                     "sum" => {
                         let args = self.arguments(&function.args)?;
@@ -574,6 +635,19 @@ impl Context<'_> {
             }
             _ => None,
         }
+    }
+
+    /// MariaDB: the collation of a string literal, when not the server's
+    /// default one: its character set's (`_latin1'x'`), else the
+    /// connection's the view was made with.
+    fn literal_collation(&self, expr: &Expr) -> Option<String> {
+        let collation = match expr {
+            Expr::Prefixed { prefix, .. } => Some(super::mysql::default_collation(
+                prefix.value.trim_start_matches('_'),
+            )),
+            _ => self.connection.map(str::to_owned),
+        };
+        collation.filter(|collation| Some(collation) != self.hints.default_collation.as_ref())
     }
 
     /// The length in characters of a string operand of `CONCAT`.
