@@ -140,6 +140,16 @@ pub fn field_for_column(
     field
 }
 
+/// The default collation of a character set on MariaDB.
+pub fn default_collation(charset: &str) -> String {
+    match charset.to_ascii_lowercase().as_str() {
+        "utf8" | "utf8mb3" => "utf8mb3_general_ci".to_owned(),
+        "latin1" => "latin1_swedish_ci".to_owned(),
+        "binary" => "binary".to_owned(),
+        other => format!("{other}_general_ci"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 use super::view_columns::{Hints, derive_views};
 use super::{Skipped, SqlDialect, Statement, report_skipped};
+use crate::dialect::mysql::default_collation;
 use crate::introspect::mysql::{
     Catalog, CheckRow, ColumnRow, Flavor, ForeignKeyRow, IndexRow, RoutineRow, TableRow,
     TriggerRow, ViewRow,
@@ -874,16 +875,6 @@ fn collation_connection(sql: &str) -> Option<Option<String>> {
 
 /// What `DEFAULT CHARSET=utf8mb4` means on MariaDB.
 const DEFAULT_COLLATION: &str = "utf8mb4_general_ci";
-
-/// The default collation of a character set on MariaDB.
-pub(super) fn default_collation(charset: &str) -> String {
-    match charset.to_ascii_lowercase().as_str() {
-        "utf8" | "utf8mb3" => "utf8mb3_general_ci".to_owned(),
-        "latin1" => "latin1_swedish_ci".to_owned(),
-        "binary" => "binary".to_owned(),
-        other => format!("{other}_general_ci"),
-    }
-}
 
 fn table_options(options: &CreateTableOptions) -> (Option<String>, Option<String>) {
     let list = match options {

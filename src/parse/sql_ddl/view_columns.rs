@@ -642,7 +642,7 @@ impl Context<'_> {
     /// connection's the view was made with.
     fn literal_collation(&self, expr: &Expr) -> Option<String> {
         let collation = match expr {
-            Expr::Prefixed { prefix, .. } => Some(super::mysql::default_collation(
+            Expr::Prefixed { prefix, .. } => Some(crate::dialect::mysql::default_collation(
                 prefix.value.trim_start_matches('_'),
             )),
             _ => self.connection.map(str::to_owned),
