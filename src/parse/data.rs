@@ -10,6 +10,12 @@
 //!   document per line, in MongoDB Extended JSON (`{"$oid": ...}`,
 //!   `{"$date": ...}`, canonical or relaxed), one collection named after
 //!   the file.
+//! - **Relations.** A field named after another collection of the import,
+//!   singular with `Id`/`_id` after it (`postId`, `post_id`, `authorId`:
+//!   json-server's convention, which its `_expand` and `_embed` follow, and
+//!   MongoDB's `*_id`), whose values are all keys of that collection, refers
+//!   to it: a relation to its key. A name that says so over values that are
+//!   not its keys gets a ledger line instead.
 
 use mongodb::bson::{Bson, Document};
 use serde_json::Value;
@@ -102,6 +108,7 @@ pub fn parse(
         collections
     };
     let mut introspection = crate::introspect::mongo::infer_documents(&stem, &collections);
+    relate(&mut introspection, &collections);
     for (name, what) in skipped {
         introspection.ledger.record(
             name.as_str(),
@@ -176,4 +183,126 @@ fn line_offset(text: &str, line: usize) -> usize {
         .take(line.saturating_sub(1))
         .map(str::len)
         .sum()
+}
+
+/// The relations named by json-server's and MongoDB's conventions: a field
+/// `<singular>Id` / `<singular>_id` of one collection whose values are all
+/// keys of the collection `<singular>` or its plural.
+fn relate(introspection: &mut Introspection, collections: &[(String, Vec<Document>)]) {
+    let entities = &introspection.manifest.entities;
+    // (collection, field, target, the target's key when every value is one)
+    let mut found: Vec<(String, String, String, Option<String>)> = Vec::new();
+    for (name, documents) in collections {
+        let Some(entity) = entities.get(name) else {
+            continue;
+        };
+        for field in entity.fields.keys() {
+            if entity.primary_key.contains(field)
+                || entity.relations.iter().any(|r| r.fields.contains(field))
+            {
+                continue;
+            }
+            let Some(stem) = ["_id", "Id", "ID", "_ID"]
+                .iter()
+                .find_map(|suffix| field.strip_suffix(suffix))
+                .filter(|stem| !stem.is_empty())
+            else {
+                continue;
+            };
+            let Some((target, keys)) = collections.iter().find_map(|(other, documents)| {
+                let target = entities.get(other)?;
+                let [key] = target.primary_key.as_slice() else {
+                    return None;
+                };
+                names_collection(stem, other).then_some((other, (key, documents)))
+            }) else {
+                continue;
+            };
+            let (key, targets) = keys;
+            let known: std::collections::HashSet<String> = targets
+                .iter()
+                .filter_map(|document| document.get(key).and_then(key_text))
+                .collect();
+            let values: Vec<Option<String>> = documents
+                .iter()
+                .filter_map(|document| document.get(field))
+                .filter(|value| !matches!(value, Bson::Null))
+                .map(key_text)
+                .collect();
+            let matched = !values.is_empty()
+                && values
+                    .iter()
+                    .all(|value| value.as_ref().is_some_and(|value| known.contains(value)));
+            found.push((
+                name.clone(),
+                field.clone(),
+                target.clone(),
+                matched.then(|| key.clone()),
+            ));
+        }
+    }
+    for (name, field, target, key) in found {
+        let Some(key) = key else {
+            introspection.ledger.record(
+                format!("{name}.{field}"),
+                "unmatched_reference",
+                format!(
+                    "`{name}.{field}` is named like a reference to `{target}`, but not all its \
+                     values are `{target}` keys; no relation is recorded"
+                ),
+            );
+            continue;
+        };
+        if let Some(entity) = introspection.manifest.entities.get_mut(&name) {
+            entity.relations.push(relation_to(field, target, key));
+        }
+    }
+}
+
+/// A relation from one field to the one-field key of `entity`, with no
+/// referential action (the source enforces none).
+pub(super) fn relation_to(field: String, entity: String, key: String) -> crate::manifest::Relation {
+    crate::manifest::Relation {
+        name: None,
+        fields: vec![field],
+        references: crate::manifest::RelationTarget {
+            entity,
+            fields: vec![key],
+        },
+        on_delete: crate::manifest::ReferentialAction::NoAction,
+        on_update: crate::manifest::ReferentialAction::NoAction,
+        deferrable: false,
+        deferred: false,
+    }
+}
+
+/// Whether `collection` is the collection a reference named `stem` points
+/// at: the stem itself or its plural (`post` → `posts`, `category` →
+/// `categories`, `box` → `boxes`), in any case.
+fn names_collection(stem: &str, collection: &str) -> bool {
+    let stem = stem.to_lowercase();
+    let collection = collection.to_lowercase();
+    let plurals = [
+        stem.clone(),
+        format!("{stem}s"),
+        format!("{stem}es"),
+        stem.strip_suffix('y')
+            .map(|base| format!("{base}ies"))
+            .unwrap_or_default(),
+    ];
+    plurals.contains(&collection)
+}
+
+/// A key value as comparable text: integers of any width (and whole
+/// doubles) alike, strings, ObjectIds and UUIDs apart.
+fn key_text(value: &Bson) -> Option<String> {
+    match value {
+        Bson::Int32(n) => Some(format!("n{n}")),
+        Bson::Int64(n) => Some(format!("n{n}")),
+        Bson::Double(f) if f.fract() == 0.0 => Some(format!("n{f:.0}")),
+        Bson::String(text) => Some(format!("s{text}")),
+        Bson::ObjectId(id) => Some(format!("o{id}")),
+        Bson::Binary(binary) => Some(format!("b{binary}")),
+        _ => None,
+    }
 }

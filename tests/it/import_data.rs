@@ -156,3 +156,61 @@ fn a_line_that_is_not_a_document_is_an_error_at_its_line() {
     assert!(rendered.contains("docs.ndjson:2:1"), "{rendered}");
     assert!(rendered.contains("docs.ndjson:4:1"), "{rendered}");
 }
+
+/// The relation of a field and the entity and key it refers to.
+fn relations(imported: &Introspection, entity: &str) -> Vec<(String, String, String)> {
+    imported.manifest.entities[entity]
+        .relations
+        .iter()
+        .map(|relation| {
+            (
+                relation.fields.join(","),
+                relation.references.entity.clone(),
+                relation.references.fields.join(","),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn fields_named_singular_id_whose_values_are_keys_of_a_collection_are_relations() {
+    // json-server's convention (`postId` → `posts`), snake case, a plural in
+    // -ies, and MongoDB's `*_id` holding ObjectIds.
+    let text = r#"{
+      "posts": [{"id": 1, "title": "a"}, {"id": 2, "title": "b"}],
+      "authors": [{"id": "ann"}, {"id": "bob"}],
+      "categories": [{"_id": {"$oid": "64a100000000000000000001"}, "name": "x"}],
+      "comments": [
+        {"id": 1, "postId": 1, "author_id": "ann", "category_id": {"$oid": "64a100000000000000000001"}},
+        {"id": 2, "postId": 2, "author_id": "bob", "category_id": null},
+        {"id": 3, "postId": 2, "author_id": "bob", "userId": 7, "boxId": 9}
+      ],
+      "drafts": [{"id": 1, "postId": 3}]
+    }"#;
+    let imported = import(Path::new("db.json"), text);
+    assert_eq!(
+        relations(&imported, "comments"),
+        [
+            ("postId".into(), "posts".into(), "id".into()),
+            ("author_id".into(), "authors".into(), "id".into()),
+            ("category_id".into(), "categories".into(), "_id".into()),
+        ]
+    );
+    // Post 3 does not exist: a name alone makes no relation.
+    assert_eq!(relations(&imported, "drafts"), []);
+    assert!(
+        ledger_kinds(&imported)
+            .contains(&("drafts.postId".to_owned(), "unmatched_reference".to_owned())),
+        "{:?}",
+        ledger_kinds(&imported)
+    );
+    assert_valid_and_round_trips(&imported.manifest);
+
+    // The fixture's comments refer to its posts.
+    let path = fixture("db.json");
+    let imported = import(&path, &std::fs::read_to_string(&path).unwrap());
+    assert_eq!(
+        relations(&imported, "comments"),
+        [("postId".into(), "posts".into(), "id".into())]
+    );
+}
