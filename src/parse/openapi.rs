@@ -24,7 +24,9 @@
 //!   like that key (or the existing `<property>_id` property, when the
 //!   schema has one) plus a relation; a reference to an entity without a key
 //!   embeds its fields as a nested `object`, as in JSON Schema. References
-//!   inside arrays and nested objects always embed.
+//!   inside arrays and nested objects always embed; a property listing the
+//!   rows of another entity also records the relation the manifest can
+//!   say of it ([`lists`]).
 //! - **API.** `base_url` is 3.x `servers[0].url` with its variables replaced
 //!   by their defaults, or 2.0 `schemes[0]://host` + `basePath` (`https`
 //!   when no scheme is given). Every operation is listed with its upper-case
@@ -34,6 +36,7 @@
 //!   through baas needs (action, query parameters, pagination, rows key,
 //!   error pointer) is read by [`serving`].
 
+mod lists;
 mod serving;
 
 use serde_json::Value;
@@ -651,6 +654,7 @@ fn build(
         }
     }
     walker.distinct_tables(&mut entities);
+    lists::relate(root, &mut walker, &entity_pointers, &mut entities);
 
     let mut operations = Vec::new();
     let mut uses: Vec<Vec<String>> = Vec::new();

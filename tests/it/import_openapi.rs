@@ -274,12 +274,15 @@ fn harbor_swagger_2_0_yaml_imports_with_keys_and_relations() {
     assert_eq!(
         relations(manifest),
         [
+            // `Artifact.tags` and `.accessories` list rows that name their artifact.
+            ("Accessory", "artifact_id", "Artifact", "id"),
             ("Project", "cve_allowlist_id", "CVEAllowlist", "id"),
             ("ProjectMember", "member_group_id", "UserGroup", "id"),
             ("ProjectReq", "cve_allowlist_id", "CVEAllowlist", "id"),
             ("ProjectSummary", "registry_id", "Registry", "id"),
             ("ReplicationPolicy", "src_registry_id", "Registry", "id"),
             ("ReplicationPolicy", "dest_registry_id", "Registry", "id"),
+            ("Tag", "artifact_id", "Artifact", "id"),
             ("UserResp", "oidc_user_meta_id", "OIDCUserInfo", "id"),
         ]
         .map(|(a, b, c, d)| (a.to_owned(), b.to_owned(), c.to_owned(), d.to_owned()))
@@ -287,6 +290,12 @@ fn harbor_swagger_2_0_yaml_imports_with_keys_and_relations() {
     // Maps (`additionalProperties` only) are no entities; they are json where used.
     assert!(has_entry(&harbor, "ResourceList", "not_an_entity"));
     assert!(has_entry(&harbor, "Quota.hard", "additional_properties"));
+    assert!(has_entry(
+        &harbor,
+        "Artifact.inherited_accessories",
+        "list_relation"
+    ));
+    assert!(has_entry(&harbor, "Artifact.labels", "list_of_entity"));
     insta::assert_snapshot!(
         "harbor_summary",
         summary(&harbor, &["Project", "Registry", "ReplicationPolicy"])
@@ -1219,4 +1228,74 @@ properties:
         "{ledger}"
     );
     assert_valid_and_round_trips(manifest);
+}
+
+/// A property listing the rows of another entity keeps them as sent, and
+/// says what the manifest can of the link: a relation when the listed rows
+/// name their owner, a ledger line for a many-to-many it cannot say.
+#[test]
+fn a_list_of_another_entity_is_a_relation_when_its_rows_name_their_owner() {
+    let text = r##"
+openapi: 3.0.3
+info: {title: shop, version: "1"}
+paths: {}
+components:
+  schemas:
+    Tag:
+      type: object
+      properties:
+        id: {type: integer, format: int64}
+        name: {type: string}
+    Pet:
+      type: object
+      properties:
+        id: {type: integer, format: int64}
+        name: {type: string}
+        tags: {type: array, items: {$ref: "#/components/schemas/Tag"}}
+    Order:
+      allOf:
+        - type: object
+          properties:
+            id: {type: integer, format: int32}
+        - type: object
+          properties:
+            lines: {type: array, items: {$ref: "#/components/schemas/OrderLine"}}
+    OrderLine:
+      type: object
+      properties:
+        id: {type: string}
+        orderId: {type: integer, format: int64}
+        sku: {type: string}
+    OrderPage:
+      type: object
+      properties:
+        items: {type: array, items: {$ref: "#/components/schemas/Order"}}
+"##;
+    let imported = import_text("shop.yaml", text).unwrap();
+    let manifest = &imported.manifest;
+    assert_valid_and_round_trips(manifest);
+    assert_eq!(
+        relations(manifest),
+        [("OrderLine", "orderId", "Order", "id")].map(|(a, b, c, d)| (
+            a.to_owned(),
+            b.to_owned(),
+            c.to_owned(),
+            d.to_owned()
+        ))
+    );
+    assert!(has_entry(&imported, "Order.lines", "list_relation"));
+    assert!(has_entry(&imported, "Pet.tags", "list_of_entity"));
+    // A page of rows links nothing.
+    assert!(
+        !ledger_kinds(&imported)
+            .iter()
+            .any(|(object, _)| object == "OrderPage.items")
+    );
+    // The rows stay in the list, as the API sends them.
+    let tags = &manifest.entities["Pet"].fields["tags"];
+    assert_eq!(tags.ty, FieldType::Array);
+    assert_eq!(
+        tags.items.as_ref().map(|items| items.ty),
+        Some(FieldType::Object)
+    );
 }

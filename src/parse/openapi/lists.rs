@@ -1,0 +1,121 @@
+//! Properties of an entity with a key that list the rows of another
+//! (`tags: {type: array, items: {$ref: Tag}}`, `Tag` keyed by `id`). The rows stay where the
+//! API sends them, a list of objects, and what the manifest can say of the
+//! link is recorded beside them:
+//!
+//! - the listed entity names its owner in a field of its own
+//!   (`Tag.artifact_id`, `Tag.artifactId`, typed like the owner's key):
+//!   that field is a relation to the owner (a one-to-many the owner's
+//!   list shows from the other side), ledger `list_relation`;
+//! - otherwise the link is many-to-many (`Pet.tags` of shared `Tag`s), which
+//!   the manifest has no relation for: ledger `list_of_entity`.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::resolve;
+use crate::manifest::Entity;
+use crate::parse::json_schema::{Pointer, Walker};
+
+/// Records what `entities`' list-of-entity properties link.
+pub(super) fn relate(
+    root: &Value,
+    walker: &mut Walker<'_>,
+    pointers: &[(String, Pointer)],
+    entities: &mut BTreeMap<String, Entity>,
+) {
+    let mut found: Vec<(String, String, String)> = Vec::new();
+    for (owner, pointer) in pointers {
+        let Some(schema) = walker.at(pointer) else {
+            continue;
+        };
+        let parts = std::iter::once(schema).chain(
+            schema
+                .get("allOf")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|part| resolve(root, part)),
+        );
+        for part in parts {
+            let Some(properties) = part.get("properties").and_then(Value::as_object) else {
+                continue;
+            };
+            for (property, value) in properties {
+                let Some(target) = value
+                    .pointer("/items/$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|reference| walker.entity_of_reference(reference))
+                else {
+                    continue;
+                };
+                // Rows with keys on both sides: a list in a page wrapper
+                // (`ArtifactList.items`) or of keyless values links nothing.
+                let keyed = |name: &str| {
+                    entities
+                        .get(name)
+                        .is_some_and(|entity| !entity.primary_key.is_empty())
+                };
+                let listed = entities
+                    .get(owner)
+                    .is_some_and(|entity| entity.fields.contains_key(property));
+                if listed && target != owner && keyed(owner) && keyed(target) {
+                    found.push((owner.clone(), property.clone(), target.to_owned()));
+                }
+            }
+        }
+    }
+    for (owner, property, target) in found {
+        let object = format!("{owner}.{property}");
+        match back_reference(entities, &owner, &target) {
+            Some((field, key)) => {
+                let line = format!(
+                    "`{object}` lists `{target}` rows, which name their `{owner}` in \
+                     `{target}.{field}`: that is a relation to `{owner}.{key}`; the list keeps \
+                     the rows as the API sends them"
+                );
+                if let Some(entity) = entities.get_mut(&target)
+                    && !entity.relations.iter().any(|r| r.fields == [field.clone()])
+                {
+                    entity.relations.push(crate::parse::data::relation_to(
+                        field,
+                        owner.clone(),
+                        key,
+                    ));
+                }
+                walker.note(&object, "list_relation", line);
+            }
+            None => walker.note(
+                &object,
+                "list_of_entity",
+                format!(
+                    "`{object}` lists `{target}` rows, which do not name their `{owner}`: a \
+                     many-to-many link the manifest has no relation for; the list keeps the \
+                     rows as the API sends them"
+                ),
+            ),
+        }
+    }
+}
+
+/// The field of `target` that names its `owner` (`artifact_id`,
+/// `artifactId`), typed like the owner's one-field key, and that key.
+fn back_reference(
+    entities: &BTreeMap<String, Entity>,
+    owner: &str,
+    target: &str,
+) -> Option<(String, String)> {
+    let owner_entity = entities.get(owner)?;
+    let target_entity = entities.get(target)?;
+    let [key] = owner_entity.primary_key.as_slice() else {
+        return None;
+    };
+    let key_type = owner_entity.fields.get(key)?.ty;
+    let wanted = format!("{}id", owner.replace('_', "").to_lowercase());
+    let (field, _) = target_entity.fields.iter().find(|(name, field)| {
+        name.replace('_', "").to_lowercase() == wanted
+            && (field.ty == key_type || field.ty.is_integer() && key_type.is_integer())
+    })?;
+    Some((field.clone(), key.clone()))
+}
