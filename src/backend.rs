@@ -159,27 +159,28 @@ pub const BOOKKEEPING_PREFIX: &str = "_baas_";
 /// backend's introspector, a schema file or document with its parser.
 /// baas's own tables and collections (every name starting `_baas_`: the
 /// migration history and its MongoDB lock, the built-in users' refresh
-/// tokens, ...) are bookkeeping, not part of the schema, and are left out.
+/// tokens, ...) are bookkeeping, not part of the schema, and are left out,
+/// from a database and from a dump of one alike.
 pub async fn introspect(
     location: &SourceLocation,
     options: &IntrospectOptions,
     progress: &Progress,
 ) -> Result<Introspection, IntrospectError> {
-    match (Backend::of(location), location) {
-        (Some(backend), _) => {
-            let mut introspection = backend.introspect(options, progress).await?;
-            introspection
-                .manifest
-                .entities
-                .retain(|_, entity| !entity.table.starts_with(BOOKKEEPING_PREFIX));
-            Ok(introspection)
+    let mut introspection = match (Backend::of(location), location) {
+        (Some(backend), _) => backend.introspect(options, progress).await?,
+        (None, SourceLocation::Http { url }) => crate::parse::fetch(url, options).await?,
+        (None, SourceLocation::File { path }) => crate::parse::parse_file(path, options).await?,
+        (None, other) => {
+            return Err(IntrospectError::Unsupported(format!(
+                "`{other}` names a database baas has no backend for"
+            )));
         }
-        (None, SourceLocation::Http { url }) => crate::parse::fetch(url, options).await,
-        (None, SourceLocation::File { path }) => crate::parse::parse_file(path, options).await,
-        (None, other) => Err(IntrospectError::Unsupported(format!(
-            "`{other}` names a database baas has no backend for"
-        ))),
-    }
+    };
+    introspection
+        .manifest
+        .entities
+        .retain(|_, entity| !entity.table.starts_with(BOOKKEEPING_PREFIX));
+    Ok(introspection)
 }
 
 /// The migration runner for the database at `location`.

@@ -297,7 +297,11 @@ fn ungroup(expr: Expr) -> Expr {
 /// its clauses on their own lines and in another order, and a domain's
 /// `CHECK (((VALUE > 0)))` comes back as `CHECK (VALUE > 0)`. So spacing,
 /// `OR REPLACE`, dollar-quote tags, the order of a routine's clauses and the
-/// grouping inside `CHECK (...)` are not differences. Bodies are compared
+/// grouping inside `CHECK (...)` are not differences. Nor are, outside a
+/// body or a string, quotes around a name that needs none (`"public"."f"`
+/// of a Supabase dump), the `public.` schema (an older `pg_dump` sets the
+/// search path instead of qualifying) or a trigger's `EXECUTE PROCEDURE`
+/// (PostgreSQL 10's spelling of `EXECUTE FUNCTION`). Bodies are compared
 /// as written: what a function does is its text.
 pub fn statement_eq(a: &str, b: &str) -> bool {
     canonical_statement(a) == canonical_statement(b)
@@ -320,6 +324,27 @@ fn canonical_statement(text: &str) -> String {
                 let end = skip_quoted(bytes, i, b'\'');
                 out.push_str(&text[i..end]);
                 i = end;
+            }
+            b'"' => {
+                let end = skip_quoted(bytes, i, b'"');
+                let name = &text[i + 1..end.saturating_sub(1).max(i + 1)];
+                if name == "public" && bytes.get(end) == Some(&b'.') {
+                    i = end + 1;
+                } else if is_plain_name(name) {
+                    out.push_str(name);
+                    i = end;
+                } else {
+                    out.push_str(&text[i..end]);
+                    i = end;
+                }
+            }
+            b'p' if text[i..].starts_with("public.")
+                && !out
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') =>
+            {
+                i += "public.".len();
             }
             b'$' => {
                 let tag_end = text[i + 1..]
@@ -397,8 +422,33 @@ fn canonical_statement(text: &str) -> String {
                 squeeze(&out[to..])
             )
         }
-        _ => without_or_replace(&squeeze(&out)),
+        _ => {
+            let statement = without_or_replace(&squeeze(&out));
+            let upper = statement.to_ascii_uppercase();
+            match upper.find(" EXECUTE PROCEDURE ") {
+                Some(at)
+                    if upper.starts_with("CREATE TRIGGER ")
+                        || upper.starts_with("CREATE CONSTRAINT TRIGGER ") =>
+                {
+                    format!(
+                        "{} EXECUTE FUNCTION {}",
+                        &statement[..at],
+                        &statement[at + " EXECUTE PROCEDURE ".len()..]
+                    )
+                }
+                _ => statement,
+            }
+        }
     }
+}
+
+/// A name PostgreSQL reads the same with or without double quotes: lower
+/// case letters, digits and underscores, not starting with a digit.
+fn is_plain_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// `CREATE OR REPLACE x` as `CREATE x` (words already single-spaced).
@@ -894,6 +944,32 @@ mod tests {
         let catalog = "CREATE DOMAIN public.year AS integer CONSTRAINT year_check CHECK (VALUE >= 1901 AND VALUE <= 2155)";
         let dump = "CREATE DOMAIN public.year AS integer\n\tCONSTRAINT year_check CHECK (((VALUE >= 1901) AND (VALUE <= 2155)));";
         assert!(statement_eq(catalog, dump));
+        // An older `pg_dump` (search path set, `EXECUTE PROCEDURE`) and a
+        // Supabase dump (every name quoted) against the catalog's print.
+        assert!(statement_eq(
+            "CREATE OR REPLACE FUNCTION public.touch()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$ BEGIN RETURN NEW; END $function$",
+            "CREATE FUNCTION touch() RETURNS trigger\n    LANGUAGE plpgsql\n    AS $$ BEGIN RETURN NEW; END $$;"
+        ));
+        assert!(statement_eq(
+            "CREATE OR REPLACE FUNCTION public.has(a uuid, r public.role)\n RETURNS boolean\n LANGUAGE sql\nAS $function$ SELECT \"public\".x $function$",
+            "CREATE OR REPLACE FUNCTION \"public\".\"has\"(\"a\" \"uuid\", \"r\" \"public\".\"role\") RETURNS boolean\n    LANGUAGE \"sql\"\n    AS $$ SELECT \"public\".x $$;"
+        ));
+        assert!(!statement_eq(
+            "CREATE FUNCTION f() RETURNS integer LANGUAGE sql AS $$ SELECT public.x $$",
+            "CREATE FUNCTION f() RETURNS integer LANGUAGE sql AS $$ SELECT x $$"
+        ));
+        assert!(!statement_eq(
+            "CREATE FUNCTION \"F\"() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$",
+            "CREATE FUNCTION f() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$"
+        ));
+        assert!(statement_eq(
+            "CREATE TRIGGER t BEFORE INSERT ON public.items FOR EACH ROW EXECUTE FUNCTION touch()",
+            "CREATE TRIGGER t BEFORE INSERT ON items FOR EACH ROW EXECUTE PROCEDURE public.touch();"
+        ));
+        assert!(!statement_eq(
+            "CREATE TRIGGER t BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION touch()",
+            "CREATE TRIGGER t AFTER INSERT ON items FOR EACH ROW EXECUTE PROCEDURE touch()"
+        ));
         assert!(!statement_eq(
             "CREATE DOMAIN d AS integer CHECK ((VALUE > 1 OR VALUE < 0) AND VALUE <> 5)",
             "CREATE DOMAIN d AS integer CHECK (VALUE > 1 OR (VALUE < 0 AND VALUE <> 5))"

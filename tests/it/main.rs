@@ -9,6 +9,7 @@ mod cli_edges;
 mod codegen;
 mod completions;
 mod diff;
+mod fidelity_sweep;
 mod hardening_cli;
 mod hooks;
 mod import_data;

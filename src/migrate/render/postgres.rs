@@ -521,6 +521,19 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             schemas.insert(schema);
         }
     }
+    // An extension installed into a schema of its own (Supabase's
+    // `extensions`), which a dump does not create.
+    for name in objects
+        .extensions_created
+        .iter()
+        .chain(&objects.extensions_moved)
+    {
+        if let Some(schema) = extension_schema(cx, name)
+            && !matches!(schema, "public" | "pg_catalog")
+        {
+            schemas.insert(schema.to_owned());
+        }
+    }
     for schema in schemas {
         out.push(Statement::new(format!(
             "CREATE SCHEMA IF NOT EXISTS {}",
@@ -961,12 +974,7 @@ impl ObjectPlan {
     fn creates(&self, cx: &Cx<'_>, level: u8, out: &mut Vec<Statement>) {
         if level == 0 {
             for name in &self.extensions_created {
-                let schema = cx
-                    .after
-                    .postgres
-                    .extensions
-                    .get(name)
-                    .and_then(|e| e.schema.as_deref())
+                let schema = extension_schema(cx, name)
                     .map(|schema| format!(" WITH SCHEMA {}", quote(schema)))
                     .unwrap_or_default();
                 out.push(Statement::new(format!(
@@ -975,13 +983,7 @@ impl ObjectPlan {
                 )));
             }
             for name in &self.extensions_moved {
-                if let Some(schema) = cx
-                    .after
-                    .postgres
-                    .extensions
-                    .get(name)
-                    .and_then(|e| e.schema.as_deref())
-                {
+                if let Some(schema) = extension_schema(cx, name) {
                     out.push(Statement::new(format!(
                         "ALTER EXTENSION {} SET SCHEMA {}",
                         quote(name),
@@ -1052,6 +1054,16 @@ impl ObjectPlan {
             );
         }
     }
+}
+
+/// The schema an extension of the new manifest goes to, when not the
+/// default one.
+fn extension_schema<'a>(cx: &Cx<'a>, name: &str) -> Option<&'a str> {
+    cx.after
+        .postgres
+        .extensions
+        .get(name)
+        .and_then(|e| e.schema.as_deref())
 }
 
 /// What happens to each entity and which constraints move.

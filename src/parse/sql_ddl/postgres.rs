@@ -63,7 +63,11 @@ pub fn import(
             break;
         }
         if let Some(extension) = extension_of(statement) {
-            extensions.push(extension);
+            // Older `pg_dump`s write plpgsql, which every database has:
+            // live introspection does not read it either.
+            if extension.0 != "plpgsql" {
+                extensions.push(extension);
+            }
             continue;
         }
         if is_housekeeping(statement) {
@@ -527,6 +531,16 @@ fn routine_definition(text: &str) -> String {
 }
 
 /// `(schema, name)` of a possibly qualified name.
+/// A relation as `regclass::text` prints it: its schema only when not the
+/// first one.
+fn regclass_text((schema, name): &(String, String)) -> String {
+    if schema == FIRST_SCHEMA {
+        quote_identifier(name)
+    } else {
+        format!("{}.{}", quote_identifier(schema), quote_identifier(name))
+    }
+}
+
 fn split_name(object: &ObjectName) -> (String, String) {
     let parts: Vec<String> = object
         .0
@@ -1275,15 +1289,7 @@ impl Schema {
         let parent_columns = parent_relation
             .map(|r| r.columns.clone())
             .unwrap_or_default();
-        let parent_name = if parent.0 == FIRST_SCHEMA {
-            quote_identifier(&parent.1)
-        } else {
-            format!(
-                "{}.{}",
-                quote_identifier(&parent.0),
-                quote_identifier(&parent.1)
-            )
-        };
+        let parent_name = regclass_text(parent);
         if let (Some(parent_oid), Some(relation)) = (parent_oid, self.relation_mut(child)) {
             relation.row.is_partition = true;
             if relation.columns.is_empty() {
@@ -1302,6 +1308,48 @@ impl Schema {
                     .replace(", REMAINDER ", ", remainder ")
             });
         }
+    }
+
+    /// `CREATE TABLE child (...) INHERITS (parent, ...)`: as the catalog
+    /// has it, the child holds its parents' columns first, in their order
+    /// (a column it declares again is the inherited one, at its place),
+    /// then its own.
+    fn inherit(&self, relation: &mut Relation, parents: &[ObjectName]) {
+        let mut columns: Vec<ColumnRow> = Vec::new();
+        for parent in parents {
+            let parent = split_name(parent);
+            relation.row.parent_names.push(regclass_text(&parent));
+            let Some(found) = self
+                .relations
+                .iter()
+                .find(|r| r.row.schema == parent.0 && r.row.name == parent.1)
+            else {
+                continue;
+            };
+            relation.row.parents.push(found.row.oid);
+            for column in &found.columns {
+                if !columns.iter().any(|c| c.name == column.name) {
+                    columns.push(column.clone());
+                }
+            }
+        }
+        for own in relation.columns.drain(..) {
+            match columns.iter_mut().find(|c| c.name == own.name) {
+                Some(inherited) => {
+                    inherited.not_null |= own.not_null;
+                    if own.default_sql.is_some() {
+                        inherited.default_sql = own.default_sql;
+                        inherited.default_sequence = own.default_sequence;
+                    }
+                }
+                None => columns.push(own),
+            }
+        }
+        for (position, column) in columns.iter_mut().enumerate() {
+            column.relation = relation.row.oid;
+            column.position = i16::try_from(position + 1).unwrap_or(i16::MAX);
+        }
+        relation.columns = columns;
     }
 
     fn new_relation(&mut self, object: &ObjectName, kind: &str) -> Relation {
@@ -1580,6 +1628,9 @@ impl Schema {
                             format!("constraint `{constraint}` is not followed by the importer"),
                         ),
                     }
+                }
+                if let Some(parents) = &create.inherits {
+                    self.inherit(&mut relation, parents);
                 }
                 let partition_of = create.partition_of.clone();
                 let bound = create.for_values.as_ref().map(ToString::to_string);
