@@ -264,3 +264,66 @@ async fn nulls_sort_after_every_value_on_postgres() {
     let router = baas::serve::router_for(manifest, store);
     nulls_sort_after_every_value(&router, "postgres").await;
 }
+
+/// A token issued in the future (`iat` later than now beyond the leeway)
+/// is refused with 401, as an expired or not-yet-valid one is: a clock
+/// set ahead on the issuer, or a token minted to outlive its key. Within
+/// the leeway it passes; a malformed `iat` is refused too.
+#[test]
+fn tokens_issued_in_the_future_are_refused() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let manifest = r#"[manifest]
+format = 1
+version = 1
+
+[entities.note]
+table = "note"
+primary_key = ["id"]
+
+[entities.note.fields]
+id = { type = "int64", generated = "identity" }
+
+[entities.note.rules]
+list = "true"
+
+[auth]
+jwt_secret = "${JWT_SECRET}"
+leeway_seconds = 5
+"#;
+    let server = AuthServer::start(manifest, &[("JWT_SECRET", SECRET)]);
+    let now = jsonwebtoken::get_current_timestamp();
+    let token = |iat: Value| {
+        let claims = json!({ "sub": "u1", "exp": now + 7200, "iat": iat });
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+        )
+        .unwrap()
+    };
+    for (what, iat, expected) in [
+        ("issued now", json!(now), 200),
+        ("issued 2 s ahead (in the leeway)", json!(now + 2), 200),
+        ("issued an hour ago", json!(now - 3600), 200),
+        ("issued 60 s ahead", json!(now + 60), 401),
+        ("issued a year ahead", json!(now + 365 * 86400), 401),
+        ("iat a string", json!("now"), 401),
+    ] {
+        let (status, body, challenge) = server.get_with("/api/note", &token(iat));
+        assert_eq!(status, expected, "{what}: {body}");
+        if expected == 401 {
+            assert_eq!(
+                challenge.as_deref(),
+                Some("Bearer error=\"invalid_token\""),
+                "{what}"
+            );
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("`iat`"),
+                "{what}: {body}"
+            );
+        }
+    }
+}

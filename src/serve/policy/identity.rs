@@ -7,7 +7,8 @@
 //!   HS256-signed-with-the-public-key confusion are refused whatever the
 //!   header says.
 //! - `exp` is required; `exp`, `nbf`, `iss` and `aud` are checked with the
-//!   configured leeway.
+//!   configured leeway, and so is `iat`: a token issued in the future is
+//!   refused.
 //! - A JWKS (file or URL) is cached and read again when a token names an
 //!   unknown `kid`, at most once per [`JWKS_REFRESH_INTERVAL`].
 //! - The service key is compared through its SHA-256 digest.
@@ -44,7 +45,7 @@ const JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The shortest HMAC secret accepted (RFC 7518 §3.2: a key of the hash's size).
 pub const MIN_SECRET_BYTES: usize = 32;
 
-/// Default clock skew allowed on `exp` and `nbf`.
+/// Default clock skew allowed on `exp`, `nbf` and `iat`.
 pub const DEFAULT_LEEWAY_SECONDS: u64 = 30;
 
 /// `[auth]` could not be turned into a verifier (a secret unset, a key
@@ -419,6 +420,7 @@ impl Identity {
         validation.algorithms = vec![header.alg];
         let data = jsonwebtoken::decode::<Map<String, Json>>(token, &key.key, &validation)
             .map_err(|e| AuthFailure::token(describe(&e)))?;
+        check_issued_at(&data.claims, validation.leeway)?;
         Ok(self.principal(data.claims))
     }
 
@@ -461,6 +463,27 @@ pub fn claim<'a>(claims: &'a Map<String, Json>, name: &str) -> Option<&'a Json> 
         value = value.as_object()?.get(part)?;
     }
     Some(value)
+}
+
+/// Refuses a token whose `iat` is later than now plus `leeway` seconds
+/// (the library checks `exp` and `nbf` only): a token from the future was
+/// made by a wrong clock or to outlive a key's rotation. A present `iat`
+/// must be a number (RFC 7519 §4.1.6).
+fn check_issued_at(claims: &Map<String, Json>, leeway: u64) -> Result<(), AuthFailure> {
+    let Some(iat) = claims.get("iat") else {
+        return Ok(());
+    };
+    let Some(iat) = iat.as_f64().filter(|iat| iat.is_finite()) else {
+        return Err(AuthFailure::token("the token's `iat` claim is malformed"));
+    };
+    let now = jsonwebtoken::get_current_timestamp();
+    // As f64: an `iat` past u64's range is in the future all the same.
+    if iat > (now.saturating_add(leeway)) as f64 {
+        return Err(AuthFailure::token(
+            "the token is issued in the future (`iat`)",
+        ));
+    }
+    Ok(())
 }
 
 /// A safe description of a verification error.
