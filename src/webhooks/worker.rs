@@ -61,6 +61,9 @@ impl Worker {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent("baas-webhooks")
+            // A receiver cannot send the signed delivery on to another
+            // address: a 3xx is its answer, a failed attempt.
+            .max_redirects(0)
             .max_idle_connections_per_host(128)
             .build()
             .into();
@@ -228,6 +231,11 @@ fn post(
                 .read_to_vec();
             if status.is_success() {
                 Outcome::Delivered
+            } else if status.is_redirection() {
+                Outcome::Failed(format!(
+                    "{} answered {status}; redirects are not followed",
+                    webhook.url
+                ))
             } else {
                 Outcome::Failed(format!("{} answered {status}", webhook.url))
             }

@@ -52,6 +52,10 @@ pub(crate) struct Seen {
     failing: bool,
     /// The `x-baas-tenant` header of each delivered event, when sent.
     tenants: BTreeMap<String, String>,
+    /// Requests to `/moved`, answered 302 to `/hook` on another host name.
+    redirected: u32,
+    /// Requests that followed that redirect (a `GET /hook`).
+    followed: u32,
 }
 
 /// A webhook receiver on a fixed port, started and stopped at will.
@@ -86,7 +90,8 @@ impl Receiver {
                 .unwrap();
             runtime.block_on(async move {
                 let app = axum::Router::new()
-                    .route("/hook", axum::routing::post(receive))
+                    .route("/hook", axum::routing::post(receive).get(followed))
+                    .route("/moved", axum::routing::post(redirect))
                     .with_state(seen);
                 let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                     .await
@@ -181,6 +186,32 @@ async fn receive(
         seen.tenants.insert(id.clone(), tenant);
     }
     seen.delivered.entry(id).or_insert((0, payload)).0 += 1;
+    axum::http::StatusCode::OK
+}
+
+/// `302 Found` to this receiver's `/hook` under another host name, as a
+/// receiver sending the delivery elsewhere (an internal address) would.
+async fn redirect(
+    axum::extract::State(seen): axum::extract::State<Arc<Mutex<Seen>>>,
+    headers: axum::http::HeaderMap,
+) -> (axum::http::StatusCode, [(&'static str, String); 1]) {
+    seen.lock().unwrap().redirected += 1;
+    let host = headers
+        .get("host")
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or_default()
+        .replace("127.0.0.1", "localhost");
+    (
+        axum::http::StatusCode::FOUND,
+        [("location", format!("http://{host}/hook"))],
+    )
+}
+
+/// A client that followed the redirect (a 302 turns the POST into a GET).
+async fn followed(
+    axum::extract::State(seen): axum::extract::State<Arc<Mutex<Seen>>>,
+) -> axum::http::StatusCode {
+    seen.lock().unwrap().followed += 1;
     axum::http::StatusCode::OK
 }
 
@@ -744,5 +775,56 @@ fn row_tenant_deliveries_name_their_tenant_under_the_signature() {
         "{seen:?}"
     );
     drop(seen);
+    server.kill9();
+}
+
+/// A receiver that answers a delivery with a redirect does not get it
+/// sent elsewhere: the 302 is a failed attempt (never followed to the
+/// address it names), retried up to `max_attempts` and then dead, its
+/// status in the delivery log and in the server's log.
+#[test]
+fn a_redirecting_receiver_is_a_failed_attempt_never_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut receiver = Receiver::new();
+    receiver.start();
+    let manifest = manifest(receiver.port)
+        .replace("/hook\"", "/moved\"")
+        .replace("max_attempts = 3", "max_attempts = 2");
+    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
+    let server = Serve::start(dir.path(), &[]);
+    assert_eq!(
+        server.call("POST", "/api/post", Some(json!({ "id": 1, "title": "t" }))),
+        201
+    );
+    // Until the delivery is settled: dead, or delivered by following.
+    let started = Instant::now();
+    let listed = loop {
+        let listed = webhooks_cli(dir.path(), &["list"]);
+        let state = &listed["deliveries"][0]["state"];
+        if state == "dead" || state == "delivered" {
+            break listed;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "the delivery is not settled: {listed}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let seen = receiver.seen.lock().unwrap();
+    assert_eq!(seen.followed, 0, "followed the redirect: {seen:?} {listed}");
+    assert_eq!(listed["deliveries"][0]["state"], "dead", "{listed}");
+    assert_eq!(listed["deliveries"][0]["attempts"], 2, "{listed}");
+    let error = listed["deliveries"][0]["last_error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        error.contains("302") && error.contains("redirects are not followed"),
+        "{listed}"
+    );
+    assert_eq!(seen.redirected, 2, "{seen:?}");
+    assert!(seen.delivered.is_empty(), "{seen:?}");
+    drop(seen);
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    assert!(log.contains("302"), "{log}");
     server.kill9();
 }
