@@ -95,8 +95,8 @@ fn unsupported(op_name: &str) -> Option<&'static str> {
 
 /// The query-string parameters of `GET /api/{entity}` (already
 /// percent-decoded pairs, in order). Reserved names (`where`, `select`,
-/// `order`, `limit`, `offset`, `count`, `expand`, `or`, `and`) win over
-/// fields of the same name.
+/// `order`, `limit`, `offset`, `count`, `expand`, `or`, `and`, `not.or`,
+/// `not.and`) win over fields of the same name.
 pub fn parse_query_string(
     manifest: &Manifest,
     entity_name: &str,
@@ -142,7 +142,7 @@ pub fn parse_query_string(
                     .collect();
                 query.expand = expand(manifest, entity_name, &paths)?;
             }
-            "or" | "and" => {
+            "or" | "and" | "not.or" | "not.and" => {
                 let inner = text
                     .strip_prefix('(')
                     .and_then(|t| t.strip_suffix(')'))
@@ -154,7 +154,14 @@ pub fn parse_query_string(
                             ),
                         )
                     })?;
-                filters.push(group(manifest, entity, key == "or", inner, key)?);
+                // `not.or=(...)` is the group negated, as `not.or(...)` in one.
+                let logic = key.strip_prefix("not.");
+                let is_or = logic.unwrap_or(key.as_str()) == "or";
+                let group = group(manifest, entity, is_or, inner, key)?;
+                filters.push(match logic {
+                    Some(_) => Filter::Not(Box::new(group)),
+                    None => group,
+                });
             }
             field_path => {
                 if let Some((path, _)) = super::json::parse_path(entity, field_path, field_path)? {

@@ -1657,6 +1657,130 @@ async fn operators_inside_groups_on_postgres() {
     operators_inside_groups(&example_on_postgres(&database).await).await;
 }
 
+/// `tree` (`or=(...)`) on books with their author embedded, naming a
+/// column of the author: PostgREST's parse error, stopped at `column`.
+async fn refused_tree(router: &Router, tree: &str, column: usize) -> Answer {
+    let uri = format!("/rest/v1/book?select=id,author(name)&{tree}");
+    let refused = get(router, &uri, &[]).await;
+    pg_error(&refused, 400, "PGRST100");
+    let value = tree.split_once('=').map_or(tree, |(_, value)| value);
+    assert_eq!(
+        refused.body["message"],
+        format!("\"failed to parse logic tree ({value})\" (line 1, column {column})")
+    );
+    refused
+}
+
+/// `not.or=(...)` and `not.and=(...)` at the top of a read, as PostgREST
+/// reads them: the whole tree negated, SQL's `NOT (a OR b)`, so a row
+/// where the tree is unknown (book 5 has no `pages`) is in neither the
+/// tree nor its negation; also on an embedded resource's own tree, with a
+/// null test of an embedded resource, in a filtered update, and its parse
+/// errors, on `router` (any engine over the example).
+pub async fn negated_logic_trees(router: &Router) {
+    let cases: &[(&str, &str, &[i64])] = &[
+        ("book", "not.or=(pages.gt.300,genre.eq.poetry)", &[1, 3, 4]),
+        ("book", "not.or=(pages.gt.300,id.eq.1)", &[3, 4]),
+        (
+            "book",
+            "not.and=(id.lt.3,pages.isdistinct.183)",
+            &[1, 3, 4, 5],
+        ),
+        (
+            "book",
+            "not.and=(genre.eq.fiction,pages.lt.200)",
+            &[2, 4, 5],
+        ),
+        ("book", "not.or=(id.eq.1,id.eq.2)&in_stock=is.true", &[4, 5]),
+        (
+            "book",
+            "not.or=(not.and(id.lt.3,pages.isdistinct.183),id.eq.1)",
+            &[2],
+        ),
+        (
+            "book",
+            "or=(not.and(genre.eq.fiction,pages.lt.200),id.eq.1)",
+            &[1, 2, 4, 5],
+        ),
+        // A null test of an embedded resource inside the negated tree.
+        (
+            "book",
+            "select=id,author(name)&author.name=eq.Italo%20Calvino&not.or=(author.not.is.null,id.eq.5)",
+            &[1, 2],
+        ),
+        // The embedded resource's own negated tree filters its rows only.
+        (
+            "author",
+            "select=id,book(id)&book.not.or=(genre.eq.poetry,pages.gt.200)",
+            &[1, 2, 3],
+        ),
+    ];
+    for (table, query, expected) in cases {
+        let separator = if query.starts_with("select=") {
+            "&"
+        } else {
+            "&select=id&"
+        };
+        let uri = format!("/rest/v1/{table}?order=id{separator}{query}");
+        let answer = get(router, &uri, &[]).await;
+        assert_eq!(answer.status, 200, "{query}: {}", answer.body);
+        assert_eq!(ids(&answer), *expected, "{query}");
+    }
+    let embedded = get(
+        router,
+        "/rest/v1/author?select=id,book(id)&book.not.or=(genre.eq.poetry,pages.gt.200)&order=id",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        embedded.body,
+        json!([
+            { "id": 1, "book": [{ "id": 1 }] },
+            { "id": 2, "book": [{ "id": 3 }] },
+            { "id": 3, "book": [] },
+        ])
+    );
+    let unlisted = get(router, "/rest/v1/book?not.or=pages.gt.300", &[]).await;
+    assert_eq!(unlisted.status, 400, "{}", unlisted.body);
+    assert!(
+        unlisted.body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not.or"),
+        "{}",
+        unlisted.body
+    );
+    refused_tree(router, "not.or=(author.name.eq.x,id.eq.5)", 15).await;
+    // A filtered update chooses its rows by the negated tree.
+    let updated = send(
+        router,
+        "PATCH",
+        "/rest/v1/book?not.and=(genre.eq.fiction,pages.lt.300)&select=id,in_stock",
+        Some(json!({ "in_stock": false })),
+        &[REPRESENTATION],
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    let mut changed: Vec<i64> = ids(&updated);
+    changed.sort_unstable();
+    assert_eq!(changed, [2, 5], "{}", updated.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn negated_logic_trees_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    negated_logic_trees(&example(dir.path())).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn negated_logic_trees_on_postgres() {
+    let Some(database) = crate::support::postgres::TempDatabase::create_async("pg_pgrst_not").await
+    else {
+        return;
+    };
+    negated_logic_trees(&example_on_postgres(&database).await).await;
+}
+
 /// Logic trees and embedded resources, as PostgREST reads them: a tree
 /// groups the columns of one level (`book.or=(...)` is the embedded
 /// resource's own), an embedded resource takes part in its parent's tree
@@ -1722,17 +1846,7 @@ pub async fn logic_trees_and_embedded_resources(router: &Router) {
     assert_eq!(tested.body[2]["author"], Value::Null);
 
     // A column of the embedded resource in the parent's tree.
-    let refused = get(
-        router,
-        "/rest/v1/book?select=id,author(name)&or=(author.name.eq.x,id.eq.5)",
-        &[],
-    )
-    .await;
-    pg_error(&refused, 400, "PGRST100");
-    assert_eq!(
-        refused.body["message"],
-        "\"failed to parse logic tree ((author.name.eq.x,id.eq.5))\" (line 1, column 11)"
-    );
+    let refused = refused_tree(router, "or=(author.name.eq.x,id.eq.5)", 11).await;
     assert_eq!(
         refused.body["details"],
         "unexpected \"n\" expecting \"not\" or operator (eq, gt, ...)"

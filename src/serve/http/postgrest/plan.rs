@@ -240,9 +240,11 @@ fn link_for<'s>(schema: &'s Schema, entity: &str, embed: &Embed) -> Result<&'s L
 /// What a level's filter is built with.
 type Cx<'a> = (&'a Kernel, &'a Schema, &'a std::sync::Arc<Principal>);
 
-/// A logic tree parameter being read: its name (`or`) and its whole value.
+/// A logic tree parameter being read: its logic (`or`), its name
+/// (`or`, `not.or`) and its whole value.
 struct Tree<'t> {
     at: &'t str,
+    key: &'t str,
     root: &'t str,
 }
 
@@ -252,7 +254,7 @@ impl Tree<'_> {
     /// column (1-based) in `or(...)` where it stopped.
     fn refuse(&self, item: &str, head: &str, rest: &str) -> PgError {
         let offset = (item.as_ptr() as usize).saturating_sub(self.root.as_ptr() as usize);
-        let column = self.at.len() + offset + head.len() + 2;
+        let column = self.key.len() + offset + head.len() + 2;
         let unexpected = rest
             .chars()
             .next()
@@ -266,7 +268,7 @@ impl Tree<'_> {
         ))
         .hint(format!(
             "a logic tree groups the columns of one level: filter `{head}` with `{head}.{}=(...)`, or test it with `{head}.not.is.null` in this tree",
-            self.at
+            self.key
         ))
     }
 }
@@ -409,17 +411,24 @@ impl Level {
             let head = format!("{}.", nested.embed.key());
             value.contains(&head)
         });
-        if !(key == "or" || key == "and") || !names_embed {
+        let logic = key.strip_prefix("not.");
+        let at = logic.unwrap_or(key);
+        if !(at == "or" || at == "and") || !names_embed {
             return Ok(None);
         }
         let Some(inner) = value.strip_prefix('(').and_then(|t| t.strip_suffix(')')) else {
             return Ok(None);
         };
         let tree = Tree {
-            at: key,
+            at,
+            key,
             root: value,
         };
-        self.tree(&tree, inner, key == "or", cx).map(Some)
+        let filter = self.tree(&tree, inner, at == "or", cx)?;
+        Ok(Some(match logic {
+            Some(_) => Filter::Not(Box::new(filter)),
+            None => filter,
+        }))
     }
 
     /// The items of a logic tree (`or=(...)`, nested `and(...)`).

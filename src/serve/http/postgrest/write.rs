@@ -98,7 +98,9 @@ fn returned(state: &State, entity: &str, pairs: &[(String, String)]) -> Result<L
     // Only `select` shapes a write's answer; filters choose its rows.
     let embedded: Vec<(String, String)> = pairs
         .iter()
-        .filter(|(k, _)| k.contains('.') && !k.starts_with("or") && !k.starts_with("and"))
+        .filter(|(k, _)| {
+            k.contains('.') && !k.starts_with("or") && !k.starts_with("and") && !negated_tree(k)
+        })
         .cloned()
         .collect();
     plan::plan(&state.schema, entity, items, &embedded)
@@ -363,6 +365,12 @@ pub async fn delete(
     bulk(app, caller, ctx, path, headers, Action::Delete, None).await
 }
 
+/// `not.or` / `not.and`: a logic tree of the written rows, not a filter of
+/// an embedded resource, although dotted.
+fn negated_tree(key: &str) -> bool {
+    matches!(key, "not.or" | "not.and")
+}
+
 /// The parameters that do not filter rows.
 const NOT_FILTERS: &[&str] = &[
     "select",
@@ -388,7 +396,9 @@ async fn bulk(
         let pairs = pairs(&ctx);
         let filters: Vec<(String, String)> = pairs
             .iter()
-            .filter(|(k, _)| !NOT_FILTERS.contains(&k.as_str()) && !k.contains('.'))
+            .filter(|(k, _)| {
+                !NOT_FILTERS.contains(&k.as_str()) && (!k.contains('.') || negated_tree(k))
+            })
             .cloned()
             .collect();
         if filters.is_empty() && !super::unfiltered_writes(&state) {
