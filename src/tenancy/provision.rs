@@ -37,6 +37,7 @@ pub async fn create(
             "a pool size applies to `strategy = \"database\"` tenants; leave it out",
         ));
     }
+    super::rows::check_tables(tenants, &place, slug).await?;
     if !tenants
         .registry
         .begin(slug.as_str(), name, &place.location(), &pool.to_json())?

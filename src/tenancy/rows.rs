@@ -1,6 +1,8 @@
 //! The rows of a `strategy = "row"` tenant: `baas tenants drop` (and
 //! `DELETE /api/_tenants/{slug}`) deletes them from every entity, as a
-//! dropped schema or database takes its tenant's rows with it.
+//! dropped schema or database takes its tenant's rows with it; `create`
+//! first checks that the shared tables are there to hold them
+//! ([`check_tables`]).
 //!
 //! On the SQL engines every entity's `DELETE ... WHERE column = slug` runs
 //! in one transaction: all of the tenant's rows go, or none. Entities are
@@ -11,13 +13,78 @@
 //! halfway leaves the tenant registered with some of its rows; running
 //! `drop` again deletes the rest.
 
+use std::sync::Arc;
+
 use sqlx::Connection as _;
 
-use super::TenancyError;
+use super::{Place, Slug, TenancyError, Tenants};
 use crate::manifest::Manifest;
 use crate::query::sql::SqlDialect;
-use crate::query::{Filter, Op, Value};
+use crate::query::{Filter, ListQuery, Op, Value};
+use crate::serve::store::StoreError;
 use crate::source::{SourceLocation, redact};
+
+/// Refuses a `row` tenant of a database that lacks the tables, the tenant
+/// column or another column the manifest names (`baas migrate apply` was
+/// never run, or the tables were changed by hand): each entity is read
+/// through the store the server uses, no row asked for, so what a request
+/// would fail on is named now rather than at its first write. The embedded
+/// development database is left alone (`baas serve` brings it up to the
+/// manifest), and so is MongoDB (a collection is made by its first write).
+pub async fn check_tables(
+    tenants: &Tenants,
+    place: &Place,
+    slug: &Slug,
+) -> Result<(), TenancyError> {
+    let Place::Row { column } = place else {
+        return Ok(());
+    };
+    if tenants.server.is_none() {
+        return Ok(());
+    }
+    let location = place.connection(tenants)?;
+    let Some(backend) = crate::backend::Backend::of(&location) else {
+        return Ok(());
+    };
+    if matches!(location, SourceLocation::Mongodb { .. }) {
+        return Ok(());
+    }
+    let shown = redact(&location.to_string());
+    let failed = |error: StoreError| {
+        TenancyError::Database(format!(
+            "checking the tables of `{shown}` for tenant `{slug}`: {}",
+            redact(&format!("{:#}", anyhow::Error::new(error)))
+        ))
+    };
+    let manifest = Arc::new(tenants.manifest.clone());
+    let store = backend.store(&manifest).await.map_err(failed)?;
+    let mine = Filter::Compare {
+        field: column.clone(),
+        op: Op::Eq,
+        value: Value::Text(slug.to_string()),
+    };
+    let mut missing = Vec::new();
+    for name in manifest.entities.keys() {
+        let probe = ListQuery::matching(mine.clone(), 0);
+        match store.list(&manifest, name, &probe).await {
+            Ok(_) => {}
+            Err(error @ StoreError::NotMigrated { .. }) => {
+                missing.push(format!("entity `{name}`: {error}"));
+            }
+            Err(error) => return Err(failed(error)),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(TenancyError::refused(
+        format!(
+            "tenant `{slug}` cannot be made: the database `{shown}` lacks what the manifest names for its rows (tenant column `{column}`):\n  {}",
+            missing.join("\n  ")
+        ),
+        "row tenants share the deployment's tables: make them with `baas migrate apply` (after `baas migrate plan` when there are no migrations yet), then create the tenant",
+    ))
+}
 
 /// How many rows were deleted from each entity, in the order deleted.
 pub type Deleted = Vec<(String, u64)>;

@@ -674,3 +674,96 @@ async fn a_judged_bulk_insert_does_not_look_up_its_links_again() {
     let written = kernel.run(&schema, judged).await;
     assert!(matches!(written, Ok(Outcome::Row(_))), "{written:?}");
 }
+
+/// A row tenant of a database `baas migrate apply` never ran on is refused
+/// (exit 2) naming what is missing and what to run, and nothing is
+/// registered; once migrated it is made. A column or a table dropped by
+/// hand afterwards refuses the next tenant naming it, and a request that
+/// touches it is a problem naming it (500 `not-migrated`), never the bare
+/// internal error, while the other entity keeps being served. `run_sql`
+/// runs a statement on the database at `url`.
+fn unmigrated_row_database(source: &str, url: &str, run_sql: &dyn Fn(&str)) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), row_manifest(source)).unwrap();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url),
+    ];
+    let refused = |slug: &str, names: &[&str]| {
+        let output = crate::support::baas(dir.path())
+            .envs(env)
+            .args(["tenants", "create", slug])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("baas migrate apply"), "{stderr}");
+        for name in names {
+            assert!(stderr.contains(name), "{name}: {stderr}");
+        }
+        assert!(!stderr.contains("internal"), "{stderr}");
+    };
+    refused("acme", &["entity `author`", "entity `note`"]);
+    let listed = run_ok(dir.path(), &env, &["--json", "tenants", "list"]);
+    assert!(!listed.contains("acme"), "{listed}");
+    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    run_ok(dir.path(), &env, &["migrate", "apply"]);
+    a_row_tenant(&create_tenant(dir.path(), &env, "acme"));
+    run_sql("ALTER TABLE note DROP COLUMN tenant_id");
+    refused("globex", &["entity `note`", "tenant_id"]);
+
+    let server = AsServer(crate::auth::AuthServer::start_in(dir, &env));
+    let not_migrated = |method: &str, body: Option<Value>, name: &str| {
+        let (status, problem) = send(&server, method, "/api/note", As::Service("acme"), body);
+        assert_eq!(status, 500, "{method}: {problem}");
+        assert_eq!(
+            problem["type"], "urn:baas:problem:not-migrated",
+            "{problem}"
+        );
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(name), "{method}: {problem}");
+        assert!(detail.contains("baas migrate apply"), "{problem}");
+    };
+    not_migrated("POST", Some(json!({ "title": "first" })), "tenant_id");
+    not_migrated("GET", None, "tenant_id");
+    let (status, body) = send(
+        &server,
+        "POST",
+        "/api/author",
+        As::Service("acme"),
+        Some(json!({ "name": "Ann" })),
+    );
+    assert_eq!(status, 201, "{body}");
+    run_sql("DROP TABLE note");
+    not_migrated("GET", None, "note");
+    assert!(
+        server.0.log().contains("baas migrate apply"),
+        "{}",
+        server.0.log()
+    );
+}
+
+#[test]
+fn an_unmigrated_database_is_named_for_row_tenants_on_postgres() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("row_unmigrated") else {
+        return;
+    };
+    unmigrated_row_database(crate::tenancy::PG_SOURCE, &db.url(), &|sql| {
+        db.query(sql);
+    });
+}
+
+#[test]
+fn an_unmigrated_database_is_named_for_row_tenants_on_mysql() {
+    let Some(db) = crate::support::mysql::TempDatabase::create("row_unmigrated") else {
+        return;
+    };
+    unmigrated_row_database(
+        "\n[source]\nengine = \"mysql\"\nurl = \"${TENANTS_DB}\"\n",
+        &db.url(),
+        &|sql| {
+            db.query(sql);
+        },
+    );
+}

@@ -233,6 +233,22 @@ impl Problem {
                     "the database refused the credentials the server connects with".into(),
                 )
             }
+            StoreError::NotMigrated { what, message } => {
+                tracing::error!(
+                    request_id = ctx.request_id,
+                    path = ctx.path,
+                    "the database has no {what} ({}): run `baas migrate apply`",
+                    crate::source::redact(&message)
+                );
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "not-migrated",
+                    "The database is not migrated",
+                    format!(
+                        "the database has no {what}, which the manifest names: its migrations are not applied (`baas migrate apply`)"
+                    ),
+                )
+            }
             StoreError::Internal(error) => {
                 tracing::error!(
                     request_id = ctx.request_id,

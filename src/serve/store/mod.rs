@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use crate::manifest::Manifest;
+use crate::manifest::{Entity, Manifest};
 use crate::query::{ListQuery, Value};
 pub use crate::webhooks::outbox::Outbox;
 
@@ -185,6 +185,11 @@ pub enum StoreError {
     /// (`check`): nothing was written (403).
     #[error("the row as updated would not satisfy the update rule")]
     Refused,
+    /// A table or column a statement names is not in the database (never
+    /// migrated, or changed by hand): `what` names it as the statement
+    /// did (a manifest name), `message` is the database's, for the log.
+    #[error("the database has no {what}")]
+    NotMigrated { what: String, message: String },
     /// Anything else; never shown to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -459,3 +464,29 @@ macro_rules! store_from_inherent_methods {
     };
 }
 pub(crate) use store_from_inherent_methods;
+
+/// [`StoreError::NotMigrated`] of a database `message` saying a table or
+/// column (`kind`) of a statement on `entity` is missing. The name is the
+/// identifier quoted after `after` (`relation "note"`, `Table 'db.note'`,
+/// `no such column: note.tenant_id`), its last part: every identifier
+/// baas writes comes from the manifest, so it is shown, while the message
+/// (which may name the database) only reaches the log.
+pub(crate) fn not_migrated(entity: &Entity, kind: &str, message: &str, after: &str) -> StoreError {
+    let named = message.find(after).and_then(|at| {
+        let rest = &message[at + after.len()..];
+        let name = match rest.chars().next() {
+            Some(quote @ ('"' | '\'' | '`')) => rest[1..].split(quote).next(),
+            _ => rest.split_whitespace().next(),
+        }?;
+        name.rsplit('.').next().filter(|name| !name.is_empty())
+    });
+    let what = match named {
+        Some(name) if kind == "table" => format!("table `{name}`"),
+        Some(name) => format!("column `{name}` (in a statement on `{}`)", entity.table),
+        None => format!("{kind} of a statement on `{}`", entity.table),
+    };
+    StoreError::NotMigrated {
+        what,
+        message: message.to_owned(),
+    }
+}

@@ -339,7 +339,8 @@ async fn read_back(
 }
 
 /// Error numbers → engine errors: 1062 duplicate key, 1451/1452 foreign
-/// key, 2002/2003/2006/2013 and server shutdown unavailable.
+/// key, 1146/1054 a table or column not migrated, 2002/2003/2006/2013 and
+/// server shutdown unavailable.
 fn map_error(entity: &Entity, error: sqlx::Error) -> StoreError {
     let Some(database) = error.as_database_error() else {
         return common::sqlx_error(error);
@@ -358,6 +359,9 @@ fn map_error(entity: &Entity, error: sqlx::Error) -> StoreError {
         }
         1451 | 1452 | 1216 | 1217 => super::reference(entity, constraint_name(mysql.message())),
         1053 | 1077 | 2002 | 2003 | 2006 | 2013 => StoreError::Unavailable(error.into()),
+        // ER_NO_SUCH_TABLE, ER_BAD_FIELD_ERROR
+        1146 => super::not_migrated(entity, "table", mysql.message(), "Table "),
+        1054 => super::not_migrated(entity, "column", mysql.message(), "Unknown column "),
         _ => common::sqlx_error(error),
     }
 }

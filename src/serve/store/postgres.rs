@@ -424,8 +424,8 @@ where
         .transpose()
 }
 
-/// SQLSTATE → engine error: 23505 unique, 23503 foreign key, class 08 and
-/// shutdown codes unavailable.
+/// SQLSTATE → engine error: 23505 unique, 23503 foreign key, 42P01/42703
+/// a table or column not migrated, class 08 and shutdown codes unavailable.
 fn map_error(entity: &Entity, error: sqlx::Error) -> StoreError {
     let Some(database) = error.as_database_error() else {
         return common::sqlx_error(error);
@@ -451,6 +451,9 @@ fn map_error(entity: &Entity, error: sqlx::Error) -> StoreError {
             }
         }
         "23503" => super::reference(entity, database.constraint()),
+        // undefined_table, undefined_column
+        "42P01" => super::not_migrated(entity, "table", database.message(), "relation "),
+        "42703" => super::not_migrated(entity, "column", database.message(), "column "),
         // A policy's `WITH CHECK` refused the row written (`[auth] rls`).
         "42501" if database.message().contains("row-level security") => StoreError::Refused,
         code if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03") => {

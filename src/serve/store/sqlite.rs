@@ -540,6 +540,23 @@ fn timestamptz(text: &str) -> String {
 
 /// Maps a rusqlite failure; constraint messages name `table.column`.
 fn engine_error(entity: &Entity, error: rusqlite::Error) -> StoreError {
+    // A missing table or column fails the statement's preparation (with
+    // the place in the SQL when SQLite gives it).
+    let message = match &error {
+        rusqlite::Error::SqliteFailure(_, Some(message))
+        | rusqlite::Error::SqlInputError { msg: message, .. } => Some(message.as_str()),
+        _ => None,
+    };
+    let missing = [
+        ("table", "no such table: "),
+        ("column", "no such column: "),
+        ("column", " has no column named "),
+    ];
+    if let Some(message) = message
+        && let Some((kind, after)) = missing.iter().find(|(_, after)| message.contains(after))
+    {
+        return super::not_migrated(entity, kind, message, after);
+    }
     if let rusqlite::Error::SqliteFailure(failure, message) = &error {
         match failure.extended_code {
             rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
@@ -573,6 +590,8 @@ fn engine_error(entity: &Entity, error: rusqlite::Error) -> StoreError {
             }
             _ => {}
         }
+        // SQLite reports a missing table or column as a generic error
+        // while preparing the statement.
         if matches!(
             failure.code,
             rusqlite::ErrorCode::CannotOpen
@@ -919,6 +938,42 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
+    use super::StoreError;
+
+    /// A statement naming a table or column the database lacks is
+    /// `NotMigrated`, naming it as the statement did, whichever form
+    /// SQLite's message takes.
+    #[test]
+    fn a_missing_table_or_column_is_named() {
+        let text = "[manifest]\nformat = 1\nversion = 1\n\n[entities.note]\ntable = \"note\"\nprimary_key = [\"id\"]\n[entities.note.fields]\nid = { type = \"int64\" }\n";
+        let manifest = crate::manifest::load_str(std::path::Path::new("baas.toml"), text.into())
+            .unwrap()
+            .manifest;
+        let entity = &manifest.entities["note"];
+        let connection = rusqlite::Connection::open_in_memory().unwrap();
+        super::strict_quotes(&connection).unwrap();
+        connection
+            .execute_batch("CREATE TABLE note (id INTEGER PRIMARY KEY)")
+            .unwrap();
+        let column = "column `tenant_id` (in a statement on `note`)";
+        for (sql, expected) in [
+            (r#"SELECT "tenant_id" FROM "note""#, column),
+            (r#"SELECT "note"."tenant_id" FROM "note""#, column),
+            (
+                r#"INSERT INTO "note" ("id", "tenant_id") VALUES (1, 'a')"#,
+                column,
+            ),
+            (r#"SELECT 1 FROM "main"."author""#, "table `author`"),
+            (r#"DELETE FROM "author""#, "table `author`"),
+        ] {
+            let error = connection.prepare(sql).err().unwrap();
+            match super::engine_error(entity, error) {
+                StoreError::NotMigrated { what, .. } => assert_eq!(what, expected, "{sql}"),
+                other => panic!("{sql}: {other:?}"),
+            }
+        }
+    }
+
     /// The bundled SQLite is built as `.cargo/config.toml` says: without
     /// the global memory statistics whose mutex every allocation takes.
     #[test]
