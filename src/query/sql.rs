@@ -508,18 +508,23 @@ pub fn select(
             continue;
         };
         // SQLite and MySQL put nulls first ascending, PostgreSQL last: a
-        // field that may be null is told where (a JSON path's first key
-        // places them already).
+        // field that may be null is told where when the engine would put
+        // them elsewhere (a JSON path's first key places them already).
         let may_be_null = order.path.is_none()
             && target
                 .entity
                 .fields
                 .get(&order.field)
                 .is_none_or(|field| field.nullable || field.optional);
+        // Where the engine puts nulls by itself (PostgreSQL last ascending,
+        // SQLite and MySQL first), nothing is written: MySQL cannot read
+        // an `IS NULL` key from an index on the field.
+        let native_first = (dialect == SqlDialect::Postgres) == order.descending;
         let nulls_first = match order.nulls_first {
             None if may_be_null => Some(order.places_nulls_first()),
             asked => asked,
-        };
+        }
+        .filter(|first| *first != native_first);
         match nulls_first {
             Some(first) => statement.order_by_expr_with_nulls(
                 column,
