@@ -78,20 +78,24 @@ fn request(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// `method path` with the service key and a JSON `body`.
+fn as_service(server: &AuthServer, method: &str, path: &str, body: Value) -> (u16, Value) {
+    request(server, method, path, &[("apikey", SERVICE_KEY)], Some(body))
+}
+
+/// Adds a payroll `row` with the service key.
+fn add_payroll(server: &AuthServer, row: Value) {
+    let (status, row) = as_service(server, "POST", "/api/payroll", row);
+    assert_eq!(status, 201, "{row}");
+}
+
 #[test]
 fn signing_up_cannot_choose_the_role_or_the_tenant_of_the_token() {
     let server = AuthServer::start(
         USERS,
         &[("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)],
     );
-    let (status, row) = request(
-        &server,
-        "POST",
-        "/api/payroll",
-        &[("apikey", SERVICE_KEY)],
-        Some(json!({ "id": 1, "salary": 250000 })),
-    );
-    assert_eq!(status, 201, "{row}");
+    add_payroll(&server, json!({ "id": 1, "salary": 250000 }));
 
     for (field, value) in [("role", "admin"), ("tenant", "globex")] {
         let (status, body) = post_json(
@@ -131,21 +135,14 @@ fn signing_up_cannot_choose_the_role_or_the_tenant_of_the_token() {
 
     // The service key gives the role; the next sign-in carries it.
     let id = session["user"]["id"].as_i64().unwrap();
-    let (status, row) = request(
+    let (status, row) = as_service(
         &server,
         "PATCH",
         &format!("/api/account/{id}"),
-        &[("apikey", SERVICE_KEY)],
-        Some(json!({ "role": "admin" })),
+        json!({ "role": "admin" }),
     );
     assert_eq!(status, 200, "{row}");
-    let (status, session) = post_json(
-        &server,
-        "/api/_auth/login",
-        json!({ "email": "eve@example.com", "password": "a long password" }),
-        None,
-    );
-    assert_eq!(status, 200, "{session}");
+    let session = log_in(&server, "eve@example.com");
     let token = session["access_token"].as_str().unwrap();
     let (status, list, _) = server.get("/api/payroll", &[("authorization", &bearer(token))]);
     assert_eq!(status, 200, "{list}");
@@ -539,4 +536,234 @@ fn an_upstream_url_password_is_never_shown_in_a_problem_or_the_log() {
         !log.contains(password),
         "the password is in the log:\n{log}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Built-in users: the fields a token's claims come from are the service
+// key's to write, whatever the rules let a user edit
+
+/// `baas serve --postgrest` of `manifest` with [`SECRET`] and
+/// [`SERVICE_KEY`].
+fn with_postgrest(manifest: &str) -> AuthServer {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
+    AuthServer::start_with(
+        dir,
+        &[("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)],
+        &["--postgrest"],
+    )
+}
+
+/// Signs in as `email` (signed up with [`sign_up`]'s password): the session.
+fn log_in(server: &AuthServer, email: &str) -> Value {
+    let credentials = json!({ "email": email, "password": "a long password" });
+    let (status, session) = post_json(server, "/api/_auth/login", credentials, None);
+    assert_eq!(status, 200, "{session}");
+    session
+}
+
+/// Signs up with `fields` and a password: the `Authorization` value of
+/// the session and its user.
+fn sign_up(server: &AuthServer, mut fields: Value) -> (String, Value) {
+    fields["password"] = json!("a long password");
+    let (status, session) = post_json(server, "/api/_auth/signup", fields, None);
+    assert_eq!(status, 201, "{session}");
+    let token = session["access_token"].as_str().unwrap();
+    (bearer(token), session["user"].clone())
+}
+
+/// [`USERS`] with keys the client gives, and a rule letting every user
+/// edit her own account (a profile page).
+fn self_editing_users() -> String {
+    let manifest = USERS
+        .replace(
+            r#"id = { type = "int64", generated = "identity" }"#,
+            r#"id = { type = "int64" }"#,
+        )
+        .replace(
+            "view = \"id = @auth.id\"\n",
+            "view = \"id = @auth.id\"\nlist = \"id = @auth.id\"\nupdate = \"id = @auth.id\"\ncreate = \"true\"\n",
+        );
+    assert!(manifest.contains("update = \"id = @auth.id\""));
+    assert!(!manifest.contains("identity"));
+    manifest
+}
+
+#[test]
+fn a_user_editing_her_own_account_cannot_write_her_role_tenant_or_key() {
+    let server = with_postgrest(&self_editing_users());
+    add_payroll(&server, json!({ "id": 1, "salary": 250000 }));
+    let (eve, _) = sign_up(&server, json!({ "id": 7, "email": "eve@example.com" }));
+    let eve_sends = |method: &str, path: &str, body: Value| {
+        request(
+            &server,
+            method,
+            path,
+            &[("authorization", &eve)],
+            Some(body),
+        )
+    };
+    // The service key gives eve a role and a tenant.
+    let (status, row) = as_service(
+        &server,
+        "PATCH",
+        "/api/account/7",
+        json!({ "role": "auditor", "tenant": "acme" }),
+    );
+    assert_eq!(status, 200, "{row}");
+
+    // Her own row, through every write: the claims' fields are refused.
+    for (field, value) in [
+        ("role", json!("admin")),
+        ("role", Value::Null),
+        ("tenant", json!("globex")),
+        ("tenant", Value::Null),
+        ("id", json!(99)),
+    ] {
+        let body = json!({ field: value, "nickname": "eve" });
+        let (status, problem) = eve_sends("PATCH", "/api/account/7", body);
+        assert_eq!(status, 422, "PATCH {field}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        let mut body = json!({ "id": 7, "email": "eve@example.com" });
+        body[field] = value.clone();
+        let (status, problem) = eve_sends("PUT", "/api/account/7", body);
+        assert_eq!(status, 422, "PUT {field}: {problem}");
+        let body = json!({ field: value });
+        let (status, problem) = eve_sends("PATCH", "/rest/v1/account?id=eq.7", body);
+        assert_eq!(status, 400, "/rest/v1 PATCH {field}: {problem}");
+    }
+    // An upsert over her row, and a bulk insert of new rows.
+    for (prefer, id, email) in [
+        ("resolution=merge-duplicates", 7, "eve@example.com"),
+        ("resolution=ignore-duplicates", 9, "trudy@example.com"),
+    ] {
+        let (status, problem) = request(
+            &server,
+            "POST",
+            "/rest/v1/account?on_conflict=email",
+            &[("authorization", &eve), ("prefer", prefer)],
+            Some(json!([{ "id": id, "email": email, "role": "admin" }])),
+        );
+        assert_eq!(status, 400, "{prefer}: {problem}");
+    }
+    // Nor is a new account made with a role (the key is the creator's to
+    // give, as at sign-up).
+    let (status, problem) = eve_sends(
+        "POST",
+        "/api/account",
+        json!({ "id": 8, "email": "mallory@example.com", "role": "admin" }),
+    );
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "role", "{problem}");
+
+    // What she may edit she still edits; a PUT leaves the claims' fields
+    // as they are, and sending their stored values is no change.
+    let (status, row) = eve_sends(
+        "PUT",
+        "/api/account/7",
+        json!({ "id": 7, "email": "eve@example.com", "nickname": "evie" }),
+    );
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(
+        (&row["role"], &row["tenant"], &row["nickname"]),
+        (&json!("auditor"), &json!("acme"), &json!("evie")),
+        "{row}"
+    );
+    let (status, row) = eve_sends(
+        "PATCH",
+        "/api/account/7",
+        json!({ "id": 7, "role": "auditor", "tenant": "acme", "nickname": "eve" }),
+    );
+    assert_eq!(status, 200, "{row}");
+
+    // Signed in again, her token carries what the service key gave.
+    let session = log_in(&server, "eve@example.com");
+    assert_eq!(session["user"]["id"], 7, "{session}");
+    assert_eq!(session["user"]["role"], "auditor", "{session}");
+    assert_eq!(session["user"]["tenant"], "acme", "{session}");
+    let token = session["access_token"].as_str().unwrap();
+    let (status, list, _) = server.get("/api/payroll", &[("authorization", &bearer(token))]);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["data"], json!([]), "{list}");
+}
+
+// ---------------------------------------------------------------------------
+// Oracles: what a caller may not read is not learnt through filters,
+// embeddings, order or counts
+
+/// [`USERS`] with readable accounts, each with payroll rows only an admin
+/// reads.
+fn payroll_of_accounts() -> String {
+    let manifest = USERS
+        .replace(
+            "view = \"id = @auth.id\"\n",
+            "view = \"true\"\nlist = \"true\"\n",
+        )
+        .replace(
+            "salary = { type = \"int64\" }\n",
+            "salary = { type = \"int64\" }\naccount_id = { type = \"int64\" }\n\n\
+             [[entities.payroll.relations]]\nfields = [\"account_id\"]\n\
+             references = { entity = \"account\", fields = [\"id\"] }\n",
+        );
+    assert!(manifest.contains("list = \"true\"") && manifest.contains("relations"));
+    manifest
+}
+
+#[test]
+fn hidden_rows_and_the_password_field_are_no_oracle_on_the_postgrest_profile() {
+    let server = with_postgrest(&payroll_of_accounts());
+    let (eve, user) = sign_up(&server, json!({ "email": "eve@example.com" }));
+    let id = user["id"].as_i64().unwrap();
+    add_payroll(
+        &server,
+        json!({ "id": 1, "salary": 250000, "account_id": id }),
+    );
+
+    // Eve's account has a payroll row she may not read: no query tells.
+    for query in [
+        "select=id,payroll(salary)",
+        "select=id,payroll!inner(id)",
+        "select=id,payroll!inner(id)&payroll.salary=gt.100000",
+        "select=id,payroll(id)&payroll=not.is.null",
+        "select=id,payroll(id)&or=(payroll.not.is.null,id.eq.0)",
+        "select=id,payroll(id)&payroll.order=salary.desc&payroll.limit=1",
+    ] {
+        let (status, rows) = request(
+            &server,
+            "GET",
+            &format!("/rest/v1/account?{query}"),
+            &[("authorization", &eve)],
+            None,
+        );
+        assert_eq!(status, 200, "{query}: {rows}");
+        assert!(
+            rows.as_array().unwrap().iter().all(|row| row
+                .get("payroll")
+                .is_none_or(|p| p.is_null() || p == &json!([]))),
+            "{query}: {rows}"
+        );
+        assert!(!rows.to_string().contains("250000"), "{query}: {rows}");
+    }
+    let (status, list, _) = server.get(
+        "/api/payroll?salary=gt.1&count=exact",
+        &[("authorization", &eve)],
+    );
+    assert_eq!(status, 200, "{list}");
+    assert_eq!((&list["data"], &list["count"]), (&json!([]), &json!(0)));
+
+    // The password field is unknown to every part of a query.
+    for query in [
+        "/rest/v1/account?select=id,password_hash",
+        "/rest/v1/account?select=id,h:password_hash::text",
+        "/rest/v1/account?select=id&password_hash=like.*argon*",
+        "/rest/v1/account?select=id&order=password_hash",
+        "/rest/v1/account?select=id&or=(and(password_hash.like.*argon*,id.gt.0))",
+        "/rest/v1/payroll?select=id,account(password_hash)",
+        "/rest/v1/payroll?select=id,account!inner(id)&account.password_hash=like.*argon*",
+        "/rest/v1/payroll?select=id,account(id)&account.order=password_hash",
+    ] {
+        let (status, body) = request(&server, "GET", query, &[("apikey", SERVICE_KEY)], None);
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(!body.to_string().contains("$argon2"), "{query}: {body}");
+    }
 }

@@ -336,7 +336,8 @@ impl Kernel {
             .await?;
         let mut values = validate(schema, &operation, Some(&stored))?;
         if operation.body.as_ref().map(|b| b.mode) == Some(WriteMode::Replace) {
-            replace_omitted(schema.entity(&operation.entity)?, &mut values);
+            let guarded = given_by_the_service(schema, &operation, true);
+            replace_omitted(schema.entity(&operation.entity)?, &guarded, &mut values);
         }
         if values.is_empty() {
             return Ok(Outcome::Row(stored));
@@ -655,6 +656,28 @@ fn validate(
     };
     let manifest = &schema.manifest;
     let first = query::validate_body(manifest, &operation.entity, &body.json, body.mode);
+    let guarded: Vec<FieldError> = given_by_the_service(schema, operation, stored.is_some())
+        .into_iter()
+        // Sent with the stored value, the field is left as it is.
+        .filter(|name| {
+            body.json
+                .get(*name)
+                .is_some_and(|value| stored.is_none_or(|row| row.get(*name) != Some(value)))
+        })
+        .map(|name| FieldError {
+            field: name.to_owned(),
+            code: "read_only",
+            message: "is a claim of the user's tokens: only the service key writes it".into(),
+        })
+        .collect();
+    let first = match first {
+        _ if guarded.is_empty() => first,
+        Ok(_) => Err(guarded),
+        Err(mut errors) => {
+            errors.extend(guarded);
+            Err(errors)
+        }
+    };
     let Some(stored) = stored else {
         return first.map_err(KernelError::Invalid);
     };
@@ -677,11 +700,44 @@ fn validate(
         .map_err(KernelError::Invalid)
 }
 
+/// The fields of the `[auth] users` entity that become claims of its
+/// users' tokens (`@auth.role`, `@auth.tenant`, and on update the key that
+/// is `@auth.id`): for anyone but the service key they are read-only, on
+/// every write path, as at sign-up (a rule letting users edit their own
+/// row does not let them make themselves admin, leave their tenant or
+/// become another user).
+fn given_by_the_service<'a>(
+    schema: &'a Schema,
+    operation: &Operation,
+    update: bool,
+) -> Vec<&'a str> {
+    let auth = match &schema.manifest.auth {
+        Some(auth) if !matches!(*operation.principal, Principal::Service) => auth,
+        _ => return Vec::new(),
+    };
+    let users = auth.users.as_ref().map(|users| users.entity.as_str());
+    let Some(entity) = schema
+        .manifest
+        .entities
+        .get(&operation.entity)
+        .filter(|_| users == Some(operation.entity.as_str()))
+    else {
+        return Vec::new();
+    };
+    let key = entity.primary_key.iter().filter(|_| update);
+    key.map(String::as_str)
+        .chain([auth.claims.role.as_str(), auth.claims.tenant.as_str()])
+        .filter(|name| entity.fields.contains_key(*name))
+        .collect()
+}
+
 /// PUT replaces the row: a nullable field the body leaves out becomes null
-/// (fields with a default and generated fields keep their value).
-fn replace_omitted(entity: &Entity, values: &mut Values) {
+/// (fields with a default and generated fields keep their value, and so
+/// do the fields only the service key writes).
+fn replace_omitted(entity: &Entity, guarded: &[&str], values: &mut Values) {
     for (name, field) in &entity.fields {
         if field.nullable
+            && !guarded.contains(&name.as_str())
             && field.generated.is_none()
             && field.default.is_none()
             && !entity.primary_key.contains(name)
