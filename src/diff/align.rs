@@ -2,7 +2,8 @@
 //! their columns; a manifest may name them otherwise (Prisma's `@@map` and
 //! `@map`, `table =` and `column =`). Before the two are compared, the live
 //! side takes the manifest's names for the same table and column, so that
-//! only real differences are changes.
+//! only real differences are changes. A MongoDB database then takes from
+//! the manifest what it cannot show ([`super::mongodb`]).
 
 use std::collections::BTreeMap;
 
@@ -10,8 +11,16 @@ use crate::manifest::{Entity, IndexPart, Manifest, SourceEngine};
 
 /// Renames the entities and fields of `live` that address the same table
 /// (in the same schema) and column as an entity or field of `manifest`
-/// under another name.
+/// under another name; on MongoDB, also takes what the database cannot
+/// show from `manifest`, so that only what it can show is compared.
 pub fn named_like(live: &mut Manifest, manifest: &Manifest) {
+    rename_like(live, manifest);
+    if live.source.as_ref().map(|s| s.engine) == Some(SourceEngine::Mongodb) {
+        super::mongodb::as_shown(live, manifest);
+    }
+}
+
+fn rename_like(live: &mut Manifest, manifest: &Manifest) {
     let live_default = default_schema(live);
     let default = default_schema(manifest);
     let wanted: BTreeMap<(String, &str), (&str, &Entity)> = manifest

@@ -26,6 +26,7 @@ use crate::manifest::{
 };
 
 mod align;
+mod mongodb;
 mod normalize;
 mod policies;
 

@@ -1486,3 +1486,231 @@ model Article {
     let fulltext = index.iter().find(|i| i.name.contains("body")).unwrap();
     assert_eq!(fulltext.method.as_deref(), Some("text"));
 }
+
+/// A Prisma schema for MongoDB with what the database cannot show
+/// (relations, defaults, `Json?`, an enum's name, `@updatedAt`), composite
+/// types with a mapped nested field, a compound unique, a descending index
+/// and a key other than `_id`.
+const MONGODB_BLOG: &str = r#"
+datasource db {
+  provider = "mongodb"
+  url      = env("DATABASE_URL")
+}
+
+type Address {
+  street String
+  city   String
+  zip    String? @map("postal_code")
+}
+
+enum Role {
+  USER
+  ADMIN
+}
+
+model User {
+  id        String    @id @default(auto()) @map("_id") @db.ObjectId
+  email     String    @unique
+  name      String?
+  role      Role      @default(USER)
+  address   Address?
+  profile   Json?
+  createdAt DateTime  @default(now())
+  updatedAt DateTime  @updatedAt
+  posts     Post[]
+  comments  Comment[]
+}
+
+model Post {
+  id        String    @id @default(auto()) @map("_id") @db.ObjectId
+  slug      String    @unique
+  title     String
+  published Boolean   @default(false)
+  views     Int       @default(0)
+  tags      String[]
+  meta      Json?
+  author    User      @relation(fields: [authorId], references: [id], onDelete: Cascade)
+  authorId  String    @db.ObjectId
+  comments  Comment[]
+  createdAt DateTime  @default(now()) @db.Date
+
+  @@index([authorId, createdAt(sort: Desc)])
+  @@unique([authorId, title])
+  @@map("posts")
+}
+
+model Comment {
+  id       String  @id @default(auto()) @map("_id") @db.ObjectId
+  text     String
+  post     Post    @relation(fields: [postId], references: [id])
+  postId   String  @db.ObjectId
+  author   User?   @relation(fields: [authorId], references: [id])
+  authorId String? @db.ObjectId
+
+  @@index([postId])
+}
+
+model Setting {
+  key   String @id
+  value Json
+}
+"#;
+
+/// `check --db` compares with a MongoDB database only what it shows: a
+/// schema just applied has no drift, and an index, a validator or a
+/// collection changed by hand does.
+#[test]
+fn a_mongodb_schema_applied_checks_clean_and_sees_changes_by_hand() {
+    use mongodb::bson::doc;
+    let Some(db) = crate::support::mongo::TempDatabase::create("prisma_mongo_check") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.prisma"), MONGODB_BLOG).unwrap();
+    apply_schema(dir.path(), db.url());
+    let check = |args: &[&str]| {
+        let mut all = vec!["check", "--db", db.url(), "--json"];
+        all.extend_from_slice(args);
+        let (code, output) = run_in(dir.path(), &all);
+        let start = output.find('{').unwrap_or_else(|| panic!("{output}"));
+        let body: serde_json::Value = serde_json::Deserializer::from_str(&output[start..])
+            .into_iter()
+            .next()
+            .unwrap()
+            .unwrap();
+        (code, body)
+    };
+    let (code, body) = check(&[]);
+    assert_eq!((code, &body["changes"]), (Some(0), &serde_json::json!([])));
+    let (code, output) = run_in(dir.path(), &["diff", "--db", db.url()]);
+    assert_eq!(code, Some(0), "{output}");
+    assert!(output.contains("No changes"), "{output}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let database = runtime.block_on(db.connect());
+    let run = |command| {
+        runtime
+            .block_on(async { database.run_command(command).await })
+            .unwrap_or_else(|e| panic!("{e}"));
+    };
+    let kinds = |body: &serde_json::Value| {
+        let mut kinds: Vec<String> = body["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c["kind"].as_str().unwrap(),
+                    c["entity"].as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        kinds.sort();
+        kinds
+    };
+
+    // An index made ascending by hand.
+    run(doc! { "dropIndexes": "posts", "index": "posts_authorId_createdAt_idx" });
+    run(doc! { "createIndexes": "posts", "indexes": [
+        { "key": { "authorId": 1, "createdAt": 1 }, "name": "posts_authorId_createdAt_idx" }
+    ] });
+    let (code, body) = check(&[]);
+    assert_eq!(code, Some(1), "{body}");
+    assert_eq!(
+        kinds(&body),
+        ["add_index Post", "drop_index Post"],
+        "{body}"
+    );
+
+    // The compound unique's index dropped, and the one of a key other than `_id`.
+    run(doc! { "dropIndexes": "posts", "index": "posts_authorId_title_key" });
+    run(doc! { "dropIndexes": "Setting", "index": "*" });
+    let (_, body) = check(&[]);
+    assert_eq!(
+        kinds(&body),
+        [
+            "add_index Post",
+            "add_unique Post",
+            "change_primary_key Setting",
+            "drop_index Post"
+        ],
+        "{body}"
+    );
+
+    // A validator changed: `views` may be a string now.
+    run(doc! { "collMod": "posts", "validator": { "$jsonSchema": {
+        "bsonType": "object",
+        "required": ["_id", "slug", "title", "published", "views", "tags", "authorId", "createdAt"],
+        "properties": {
+            "_id": { "bsonType": "objectId" }, "slug": { "bsonType": "string" },
+            "title": { "bsonType": "string" }, "published": { "bsonType": "bool" },
+            "views": { "bsonType": "string" }, "tags": { "bsonType": "array", "items": { "bsonType": "string" } },
+            "meta": {}, "authorId": { "bsonType": "objectId" }, "createdAt": { "bsonType": "date" }
+        }
+    } } });
+    let (_, body) = check(&[]);
+    let altered: Vec<&serde_json::Value> = body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "alter_field")
+        .collect();
+    assert_eq!(altered.len(), 1, "{body}");
+    assert_eq!(altered[0]["field"], "views", "{body}");
+
+    // The allowed values of an enum changed: the enum keeps its name.
+    let options = runtime
+        .block_on(async {
+            database
+                .run_command(doc! { "listCollections": 1, "filter": { "name": "User" } })
+                .await
+        })
+        .unwrap()
+        .get_document("cursor")
+        .unwrap()
+        .get_array("firstBatch")
+        .unwrap()[0]
+        .as_document()
+        .unwrap()
+        .get_document("options")
+        .unwrap()
+        .clone();
+    let mut validator = options.get_document("validator").unwrap().clone();
+    validator
+        .get_document_mut("$jsonSchema")
+        .unwrap()
+        .get_document_mut("properties")
+        .unwrap()
+        .get_document_mut("role")
+        .unwrap()
+        .insert("enum", vec!["USER"]);
+    run(doc! { "collMod": "User", "validator": validator });
+    let (_, body) = check(&[]);
+    let removed: Vec<(&str, &str)> = body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] != "alter_field" && c["entity"].is_null())
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap(),
+                c["value"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(removed, [("add_enum_value", "ADMIN")], "{body}");
+
+    // A collection dropped.
+    run(doc! { "drop": "Comment" });
+    let (code, body) = check(&[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        kinds(&body).contains(&"add_entity Comment".to_owned()),
+        "{body}"
+    );
+}
+
