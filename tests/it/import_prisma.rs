@@ -1714,3 +1714,172 @@ fn a_mongodb_schema_applied_checks_clean_and_sees_changes_by_hand() {
     );
 }
 
+/// Operator classes (`ops: raw("gin_trgm_ops")`, Prisma's `JsonbPathOps`
+/// and `Int4BloomOps`) and partial indexes (`where: raw("...")`) are the
+/// manifest's operator classes and predicates: applied to PostgreSQL they
+/// read back the same, and an index rebuilt without its class is drift.
+#[test]
+fn index_operator_classes_and_predicates_round_trip_through_postgres() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("prisma_ops") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let schema = r#"
+generator client {
+  provider        = "prisma-client-js"
+  previewFeatures = ["postgresqlExtensions", "partialIndexes"]
+}
+
+datasource db {
+  provider   = "postgresql"
+  url        = env("DATABASE_URL")
+  extensions = [pg_trgm]
+}
+
+model Article {
+  id        Int       @id @default(autoincrement())
+  title     String
+  body      String    @db.VarChar(2000)
+  meta      Json
+  tags      String[]
+  views     Int
+  deletedAt DateTime? @db.Timestamptz(6)
+
+  @@index([title(ops: raw("gin_trgm_ops"))], type: Gin)
+  @@index([meta(ops: JsonbPathOps)], type: Gin)
+  @@index([tags(ops: ArrayOps)], type: Gin)
+  @@index([views(ops: Int4MinMaxMultiOps)], type: Brin, map: "article_views_brin")
+  @@index([body(ops: raw("text_pattern_ops"))], where: raw("\"deletedAt\" IS NULL"))
+}
+"#;
+    std::fs::write(dir.path().join("schema.prisma"), schema).unwrap();
+    let result = parse_text("schema.prisma", schema).unwrap_or_else(|d| {
+        panic!("{}", baas::diagnostics::render_problems(&d, false));
+    });
+    let indexes = &entity(&result.manifest, "Article").indexes;
+    let classes: Vec<(&str, &[String], Option<&str>)> = indexes
+        .iter()
+        .map(|i| {
+            (
+                i.name.as_str(),
+                i.options.operator_classes.as_slice(),
+                i.predicate.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        classes,
+        [
+            ("Article_title_idx", &["gin_trgm_ops".to_owned()][..], None),
+            ("Article_meta_idx", &["jsonb_path_ops".to_owned()][..], None),
+            // The default class of GIN on an array: the catalog names none.
+            ("Article_tags_idx", &[][..], None),
+            (
+                "article_views_brin",
+                &["int4_minmax_multi_ops".to_owned()][..],
+                None
+            ),
+            (
+                "Article_body_idx",
+                &["text_pattern_ops".to_owned()][..],
+                Some("\"deletedAt\" IS NULL")
+            ),
+        ]
+    );
+    assert_eq!(
+        count_kind(&result, "index_option"),
+        0,
+        "{}",
+        ledger_text(&result)
+    );
+
+    let url = db.url();
+    apply_schema(dir.path(), &url);
+    let (code, output) = run_in(dir.path(), &["check", "--db", &url]);
+    assert_eq!(code, Some(0), "check: {output}");
+    db.psql(
+        "drop index \"Article_meta_idx\"; \
+         create index \"Article_meta_idx\" on \"Article\" using gin (meta);",
+    );
+    let (code, output) = run_in(dir.path(), &["check", "--db", &url]);
+    assert_eq!(code, Some(1), "check after a change: {output}");
+    assert!(output.contains("Article_meta_idx"), "{output}");
+
+    // An unknown Prisma name is an error at it.
+    let wrong = schema.replace("JsonbPathOps", "JsonbPathsOps");
+    let problems = baas::diagnostics::render_problems(
+        &parse_text("schema.prisma", &wrong).unwrap_err(),
+        false,
+    );
+    assert!(
+        problems.contains("unknown operator class `JsonbPathsOps`"),
+        "{problems}"
+    );
+}
+
+/// The tables `prisma migrate` makes for a schema (its own DDL, as it
+/// writes it: `TIMESTAMP(3)` for a plain `DateTime`, `DECIMAL(65,30)` for a
+/// plain `Decimal`, and the `@db.` types as asked) show no drift against
+/// the manifest imported from the same schema.
+#[test]
+fn a_database_made_by_prisma_migrate_matches_the_imported_schema() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("prisma_made") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("schema.prisma"),
+        r#"
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Invoice {
+  id        String    @id @db.Text
+  number    String    @db.Text
+  amount    Decimal
+  total     Decimal   @db.Decimal(10, 2)
+  ratio     Float
+  paid      Boolean   @default(false)
+  issuedOn  DateTime  @db.Date
+  dueAt     DateTime  @db.Timestamp(6)
+  sentAt    DateTime? @db.Timestamptz(6)
+  remindAt  DateTime? @db.Time(6)
+  createdAt DateTime  @default(now())
+  updatedAt DateTime  @updatedAt
+  lines     Json
+  pdf       Bytes?
+  code      String    @db.VarChar(12)
+}
+"#,
+    )
+    .unwrap();
+    // What `prisma migrate dev` writes for it.
+    db.psql(
+        r#"CREATE TABLE "Invoice" (
+    "id" TEXT NOT NULL,
+    "number" TEXT NOT NULL,
+    "amount" DECIMAL(65,30) NOT NULL,
+    "total" DECIMAL(10,2) NOT NULL,
+    "ratio" DOUBLE PRECISION NOT NULL,
+    "paid" BOOLEAN NOT NULL DEFAULT false,
+    "issuedOn" DATE NOT NULL,
+    "dueAt" TIMESTAMP(6) NOT NULL,
+    "sentAt" TIMESTAMPTZ(6),
+    "remindAt" TIME(6),
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+    "lines" JSONB NOT NULL,
+    "pdf" BYTEA,
+    "code" VARCHAR(12) NOT NULL,
+
+    CONSTRAINT "Invoice_pkey" PRIMARY KEY ("id")
+);"#,
+    );
+    let (code, output) = run_in(dir.path(), &["introspect", "schema.prisma", "-y", "-q"]);
+    assert_eq!(code, Some(0), "{output}");
+    let (code, output) = run_in(dir.path(), &["check", "--db", &db.url()]);
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
+}

@@ -10,13 +10,16 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
-use super::native::{Native, NativeArgument, Provider, Scalar, native_field};
+use super::native::{
+    Native, NativeArgument, Provider, Scalar, default_field, default_operator_class, native_field,
+    operator_class,
+};
 use super::syntax::{Arity, Attribute, Block, BlockKind, Expr, FieldDecl, Ident, SchemaAst};
 use crate::ledger::Ledger;
 use crate::manifest::diagnostics::closest;
 use crate::manifest::{
     CURRENT_FORMAT, DefaultValue, Entity, EntityKind, Enum, Extension, Field, FieldType, Generated,
-    GeneratedKind, Index, IndexPart, Literal, Manifest, ReferentialAction, Relation,
+    GeneratedKind, Index, IndexOptions, IndexPart, Literal, Manifest, ReferentialAction, Relation,
     RelationTarget, SortOrder, Source, SourceEngine, Unique,
 };
 use crate::source::Introspection;
@@ -729,7 +732,8 @@ impl<'a> Builder<'a> {
                 return None;
             }
             Resolved::Model(_) => return None,
-            Resolved::Scalar(scalar) => Field::new(scalar.field_type()),
+            // What Prisma Migrate creates, unless a `@db.` attribute says otherwise.
+            Resolved::Scalar(scalar) => default_field(self.provider, *scalar),
             Resolved::Unsupported(text) => {
                 if text.is_empty() {
                     self.problem_with_help(
@@ -1447,7 +1451,7 @@ impl<'a> Builder<'a> {
                     );
                     return;
                 }
-                entity.primary_key = parts.into_iter().map(|(field, _)| field).collect();
+                entity.primary_key = parts.into_iter().map(|part| part.field).collect();
                 entity.primary_key_name = self
                     .named_string(file, attribute, "map")
                     .or_else(|| self.named_string(file, attribute, "name"));
@@ -1466,7 +1470,7 @@ impl<'a> Builder<'a> {
                 let constraint = self
                     .named_string(file, attribute, "map")
                     .or_else(|| self.named_string(file, attribute, "name"));
-                let fields: Vec<String> = parts.into_iter().map(|(field, _)| field).collect();
+                let fields: Vec<String> = parts.into_iter().map(|part| part.field).collect();
                 self.index_options_ledger(name, attribute);
                 match (constraint, fields.as_slice()) {
                     (None, [single]) => {
@@ -1527,7 +1531,8 @@ impl<'a> Builder<'a> {
                         ),
                     }
                 }
-                for option in ["clustered", "where"] {
+                let predicate = self.index_predicate(file, name, attribute);
+                for option in ["clustered"] {
                     if named(attribute, option).is_some() {
                         self.ledger.record(
                             name,
@@ -1545,33 +1550,124 @@ impl<'a> Builder<'a> {
                     .unwrap_or_else(|| {
                         let columns: Vec<&str> = parts
                             .iter()
-                            .map(|(field, _)| {
+                            .map(|part| {
                                 entity
                                     .fields
-                                    .get(field)
-                                    .map_or(field.as_str(), |f| f.column_name(field))
+                                    .get(&part.field)
+                                    .map_or(part.field.as_str(), |f| f.column_name(&part.field))
                             })
                             .collect();
                         default_index_name(&entity.table, &columns, self.provider)
                     });
+                // As the catalog shows them: `""` for the method's default.
+                let mut options = IndexOptions::default();
+                let classes: Vec<String> = parts
+                    .iter()
+                    .map(|part| {
+                        part.operator_class
+                            .clone()
+                            .filter(|class| !default_operator_class(method.as_deref(), class))
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                if let Some(last) = classes.iter().rposition(|class| !class.is_empty()) {
+                    options.operator_classes = classes[..=last].to_vec();
+                }
                 entity.indexes.push(Index {
                     name: index_name,
                     fields: parts
                         .into_iter()
-                        .map(|(field, order)| IndexPart::Field {
-                            field,
-                            order,
+                        .map(|part| IndexPart::Field {
+                            field: part.field,
+                            order: part.order,
                             collation: None,
                         })
                         .collect(),
                     unique: false,
-                    predicate: None,
+                    predicate,
                     method,
                     expire_after_seconds: None,
-                    options: Default::default(),
+                    options,
                 });
             }
             other => self.unknown_attribute(file, attribute, other, "@@", BLOCK_ATTRIBUTES),
+        }
+    }
+
+    /// The predicate of a partial index, `where: raw("...")`: SQL, for the
+    /// SQL providers. Another form, or MongoDB, goes to the ledger.
+    fn index_predicate(
+        &mut self,
+        file: usize,
+        object: &str,
+        attribute: &Attribute,
+    ) -> Option<String> {
+        let value = named(attribute, "where")?;
+        if self.provider != Provider::Mongodb
+            && let Some(sql) = raw_string(value)
+        {
+            if sql.trim().is_empty() {
+                self.problem(
+                    file,
+                    value.span(),
+                    "`where: raw(\"...\")` needs the predicate",
+                );
+                return None;
+            }
+            return Some(sql.to_owned());
+        }
+        self.ledger.record(
+            object,
+            "index_option",
+            format!(
+                "`where:` of `@@{}` is not represented in the manifest: only `raw(\"...\")` on a \
+                 SQL database is",
+                attribute.name
+            ),
+        );
+        None
+    }
+
+    /// The PostgreSQL operator class of `ops:`: `raw("gin_trgm_ops")` as
+    /// written, or one of Prisma's names (`JsonbPathOps` is
+    /// `jsonb_path_ops`). `None` after reporting anything else.
+    fn operator_class(&mut self, file: usize, value: &Expr) -> Option<String> {
+        if let Some(class) = raw_string(value) {
+            if class.trim().is_empty() {
+                self.problem(
+                    file,
+                    value.span(),
+                    "`ops: raw(\"...\")` needs an operator class",
+                );
+                return None;
+            }
+            return Some(class.trim().to_owned());
+        }
+        match value {
+            Expr::Ident(ident) => match operator_class(&ident.name) {
+                Some(class) => Some(class),
+                None => {
+                    self.problem_with_help(
+                        file,
+                        ident.span.clone(),
+                        format!("unknown operator class `{}`", ident.name),
+                        "use one of Prisma's (`JsonbPathOps`, `ArrayOps`, `Int4MinMaxOps`, ...), \
+                         or name the PostgreSQL one with `raw(\"gin_trgm_ops\")`",
+                    );
+                    None
+                }
+            },
+            other => {
+                self.problem(
+                    file,
+                    other.span(),
+                    format!(
+                        "`ops:` names an operator class such as `JsonbPathOps` or `raw(\"gin_trgm_ops\")`, found {}",
+                        other.describe()
+                    ),
+                );
+                None
+            }
         }
     }
 
@@ -1583,7 +1679,7 @@ impl<'a> Builder<'a> {
         block: &Block,
         attribute: &Attribute,
         entity: &Entity,
-    ) -> Option<Vec<(String, Option<SortOrder>)>> {
+    ) -> Option<Vec<KeyField>> {
         let owner = block.name.name.as_str();
         let Some(list) = positional_or_named(attribute, "fields") else {
             self.problem_with_help(
@@ -1645,6 +1741,7 @@ impl<'a> Builder<'a> {
                 }
             };
             let mut order = None;
+            let mut operator_class = None;
             for argument in arguments {
                 match (
                     argument.name.as_ref().map(|n| n.name.as_str()),
@@ -1657,6 +1754,18 @@ impl<'a> Builder<'a> {
                     (Some("sort"), other) => {
                         self.problem(file, other.span(), "`sort:` is `Asc` or `Desc`");
                         ok = false;
+                    }
+                    (Some("ops"), value)
+                        if attribute.name == "index"
+                            && matches!(
+                                self.provider,
+                                Provider::Postgres | Provider::Cockroach
+                            ) =>
+                    {
+                        match self.operator_class(file, value) {
+                            Some(class) => operator_class = Some(class),
+                            None => ok = false,
+                        }
                     }
                     (Some(option @ ("length" | "ops")), _) => self.ledger.record(
                         owner,
@@ -1680,7 +1789,11 @@ impl<'a> Builder<'a> {
                 }
             }
             if entity.fields.contains_key(&ident.name) {
-                parts.push((ident.name.clone(), order));
+                parts.push(KeyField {
+                    field: ident.name.clone(),
+                    order,
+                    operator_class,
+                });
                 continue;
             }
             ok = false;
@@ -2262,6 +2375,30 @@ fn positional_or_named<'e>(attribute: &'e Attribute, name: &str) -> Option<&'e E
                 .find(|a| a.name.as_ref().is_some_and(|n| n.name == name))
         })
         .map(|a| &a.value)
+}
+
+/// The text of `raw("...")`.
+fn raw_string(value: &Expr) -> Option<&str> {
+    match value {
+        Expr::Call {
+            name, arguments, ..
+        } if name.name == "raw" => match arguments.as_slice() {
+            [argument] if argument.name.is_none() => match &argument.value {
+                Expr::String(text, _) => Some(text),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// One field of `@@id`, `@@unique` or `@@index`.
+struct KeyField {
+    field: String,
+    order: Option<SortOrder>,
+    /// `ops:` of `@@index` on PostgreSQL.
+    operator_class: Option<String>,
 }
 
 fn named<'e>(attribute: &'e Attribute, name: &str) -> Option<&'e Expr> {

@@ -62,9 +62,9 @@ impl Scalar {
         }
     }
 
-    /// The portable type of a field of this scalar without a native type
-    /// attribute. `DateTime` is `timestamptz`: Prisma reads and writes
-    /// instants in UTC whatever the column type.
+    /// The portable type of a field of this scalar on a database whose
+    /// column types Prisma does not choose (MongoDB, or no datasource).
+    /// `DateTime` is `timestamptz`: Prisma reads and writes instants in UTC.
     pub fn field_type(self) -> FieldType {
         match self {
             Self::String => FieldType::String,
@@ -91,6 +91,97 @@ pub(super) enum Provider {
     Sqlserver,
     /// No datasource block.
     Unknown,
+}
+
+/// The field for scalar `scalar` without a native type attribute: the
+/// column Prisma Migrate creates for it on `provider`, as if the attribute
+/// it stands for were written (`DateTime` is `@db.Timestamp(3)` on
+/// PostgreSQL and `@db.DateTime(3)` on MySQL, `String` is
+/// `@db.VarChar(191)` on MySQL, `Decimal` is `@db.Decimal(65, 30)`).
+/// SQLite's `DateTime` column is `DATETIME`. A `String` stays a `string` on
+/// PostgreSQL and SQLite, where Prisma makes `TEXT`: a `text` key could not
+/// be planned for MySQL.
+pub(super) fn default_field(provider: Provider, scalar: Scalar) -> Field {
+    use Scalar::*;
+    let (name, arguments): (&str, &[u32]) = match (provider, scalar) {
+        (Provider::Postgres | Provider::Cockroach, DateTime) => ("Timestamp", &[3]),
+        (Provider::Postgres | Provider::Cockroach | Provider::Mysql, Decimal) => {
+            ("Decimal", &[65, 30])
+        }
+        (Provider::Mysql, String) => ("VarChar", &[191]),
+        (Provider::Mysql, DateTime) => ("DateTime", &[3]),
+        (Provider::Mysql, Bytes) => ("LongBlob", &[]),
+        (Provider::Sqlite, DateTime) => return Field::new(FieldType::Timestamp),
+        _ => return Field::new(scalar.field_type()),
+    };
+    match native_field(provider, scalar, name, &numbers(arguments)) {
+        Native::Known(field) => field,
+        Native::Unknown(_) | Native::Invalid(_) => Field::new(scalar.field_type()),
+    }
+}
+
+/// `(3)`, `(65, 30)` as arguments of a native type attribute.
+fn numbers(arguments: &[u32]) -> Vec<NativeArgument> {
+    arguments
+        .iter()
+        .map(|n| NativeArgument::Number(*n))
+        .collect()
+}
+
+/// The PostgreSQL operator class of one of Prisma's names for them
+/// (`ops: JsonbPathOps`): the type and the kind, lower-cased and joined
+/// (`Int4MinMaxOps` is `int4_minmax_ops`, `TimestampTzBloomOps`
+/// `timestamptz_bloom_ops`).
+pub(super) fn operator_class(name: &str) -> Option<String> {
+    const KINDS: &[(&str, &str)] = &[
+        ("MinMaxMultiOps", "_minmax_multi_ops"),
+        ("MinMaxOps", "_minmax_ops"),
+        ("BloomOps", "_bloom_ops"),
+        ("InclusionOps", "_inclusion_ops"),
+        ("PathOps", "_path_ops"),
+        ("Ops", "_ops"),
+    ];
+    const TYPES: &[&str] = &[
+        "Array",
+        "Bit",
+        "Bpchar",
+        "Bytea",
+        "Date",
+        "Float4",
+        "Float8",
+        "Inet",
+        "Int2",
+        "Int4",
+        "Int8",
+        "Jsonb",
+        "Numeric",
+        "Oid",
+        "Text",
+        "Time",
+        "TimeTz",
+        "Timestamp",
+        "TimestampTz",
+        "Uuid",
+        "VarBit",
+    ];
+    KINDS.iter().find_map(|(kind, class)| {
+        let ty = name.strip_suffix(kind)?;
+        TYPES
+            .contains(&ty)
+            .then(|| format!("{}{class}", ty.to_ascii_lowercase()))
+    })
+}
+
+/// Whether PostgreSQL uses `class` by default for index `method` (`None`
+/// is btree): the catalog then shows no operator class, so none is kept.
+pub(super) fn default_operator_class(method: Option<&str>, class: &str) -> bool {
+    match method.unwrap_or("btree") {
+        "gin" => ["jsonb_ops", "array_ops", "tsvector_ops"].contains(&class),
+        "spgist" => ["inet_ops", "text_ops"].contains(&class),
+        "brin" => class.ends_with("_minmax_ops") || class == "inet_inclusion_ops",
+        "btree" => class == "text_ops",
+        _ => false,
+    }
 }
 
 /// An argument of a native type attribute: `255`, or a word such as `Max`.
@@ -451,14 +542,30 @@ mod tests {
     use super::*;
 
     fn known(provider: Provider, scalar: Scalar, name: &str, arguments: &[u32]) -> Field {
-        let arguments: Vec<NativeArgument> = arguments
-            .iter()
-            .map(|n| NativeArgument::Number(*n))
-            .collect();
-        match native_field(provider, scalar, name, &arguments) {
+        match native_field(provider, scalar, name, &numbers(arguments)) {
             Native::Known(field) => field,
             other => panic!("{name}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn prisma_operator_class_names_are_postgres_names() {
+        for (prisma, postgres) in [
+            ("JsonbPathOps", "jsonb_path_ops"),
+            ("JsonbOps", "jsonb_ops"),
+            ("ArrayOps", "array_ops"),
+            ("InetOps", "inet_ops"),
+            ("Int4MinMaxOps", "int4_minmax_ops"),
+            ("Int8MinMaxMultiOps", "int8_minmax_multi_ops"),
+            ("VarBitMinMaxOps", "varbit_minmax_ops"),
+            ("TimestampTzBloomOps", "timestamptz_bloom_ops"),
+            ("TimeTzMinMaxOps", "timetz_minmax_ops"),
+            ("InetInclusionOps", "inet_inclusion_ops"),
+        ] {
+            assert_eq!(operator_class(prisma).as_deref(), Some(postgres));
+        }
+        assert_eq!(operator_class("GinTrgmOps"), None);
+        assert_eq!(operator_class("Ops"), None);
     }
 
     #[test]
