@@ -437,8 +437,23 @@ const GRAPHQL_OPERATION_KEYS: &[&str] = &[
     "order",
     "count",
     "count_field",
+    "filter_or",
 ];
-const GRAPHQL_ORDER_KEYS: &[&str] = &["argument", "style", "list", "fields", "asc", "desc"];
+const GRAPHQL_ORDER_KEYS: &[&str] = &[
+    "argument",
+    "style",
+    "list",
+    "fields",
+    "asc",
+    "desc",
+    "asc_nulls_first",
+    "asc_nulls_last",
+    "desc_nulls_first",
+    "desc_nulls_last",
+    "values",
+    "by",
+    "direction",
+];
 const PAGINATION_KEYS: &[&str] = &["style", "limit", "offset", "page", "cursor", "next"];
 const UPSTREAM_KEYS: &[&str] = &[
     "timeout_seconds",
@@ -1179,7 +1194,7 @@ impl Reader {
         let mut operation = None;
         let mut field = None;
         let mut arguments = IndexMap::new();
-        let mut named: [Option<String>; 6] = Default::default();
+        let mut named: [Option<String>; 7] = Default::default();
         let mut input_fields = Vec::new();
         let mut connection = false;
         let mut paths = IndexMap::new();
@@ -1217,6 +1232,7 @@ impl Reader {
                         "result",
                         "returns",
                         "count_field",
+                        "filter_or",
                     ]
                     .iter()
                     .position(|name| *name == key)
@@ -1227,7 +1243,15 @@ impl Reader {
                 }
             }
         }
-        let [count, input, filter, result, returns, count_field] = named;
+        let [
+            count,
+            input,
+            filter,
+            result,
+            returns,
+            count_field,
+            filter_or,
+        ] = named;
         let order_argument = order.as_ref().map(|order: &GraphqlOrder| &order.argument);
         let named = keys
             .iter()
@@ -1272,6 +1296,7 @@ impl Reader {
             order,
             count,
             count_field,
+            filter_or,
         })
     }
 
@@ -1283,6 +1308,10 @@ impl Reader {
         let mut list = false;
         let mut fields = Vec::new();
         let mut directions: [Option<String>; 2] = Default::default();
+        let mut nulls = Nulls::default();
+        let mut values = IndexMap::new();
+        let mut inputs: [Option<String>; 2] = Default::default();
+        let mut values_at = None;
         for (key, node) in self.entries(table, path, GRAPHQL_ORDER_KEYS, "a GraphQL order") {
             let child = key_path(path, key);
             match key {
@@ -1300,11 +1329,66 @@ impl Reader {
                 "fields" => fields = self.strings(node, &child).unwrap_or_default(),
                 "asc" => directions[0] = self.non_empty_string(node, &child),
                 "desc" => directions[1] = self.non_empty_string(node, &child),
-                _ => {}
+                "by" => inputs[0] = self.non_empty_string(node, &child),
+                "direction" => inputs[1] = self.non_empty_string(node, &child),
+                "values" => {
+                    values = self.string_map(node, &child);
+                    values_at = Some(child);
+                }
+                _ => {
+                    if let Some(slot) = Nulls::KEYS
+                        .iter()
+                        .position(|name| *name == key)
+                        .and_then(|i| nulls.0.get_mut(i))
+                    {
+                        *slot = self.non_empty_string(node, &child);
+                    }
+                }
             }
         }
         let argument = self.required(argument, path, "argument", "GraphQL order", "\"orderBy\"");
         let style = self.required(style, path, "style", "GraphQL order", "\"input\"");
+        let [by, direction] = inputs;
+        // A `field` order names each field by an enum value, and the input
+        // fields taking the field and the direction.
+        if style == Some(GraphqlOrderStyle::Field) {
+            let by = self.required(by.clone(), path, "by", "`field` order", "\"field\"");
+            let direction = self.required(
+                direction.clone(),
+                path,
+                "direction",
+                "`field` order",
+                "\"direction\"",
+            );
+            let missing: Vec<&str> = fields
+                .iter()
+                .filter(|field| !values.contains_key(*field))
+                .map(String::as_str)
+                .collect();
+            if by.is_some() && direction.is_some() && !missing.is_empty() {
+                let at = values_at.unwrap_or_else(|| key_path(path, "fields"));
+                self.problem(
+                    Problem::new(
+                        ProblemKind::InvalidValue,
+                        &at,
+                        format!(
+                            "a `field` order names each of its `fields` by an enum value in \
+                             `values`; {} has none",
+                            missing
+                                .iter()
+                                .map(|name| format!("`{name}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                    .with_help(format!(
+                        "add it: `values = {{ {} = \"{}\" }}`",
+                        missing[0],
+                        GraphqlOrder::upper_snake(missing[0])
+                    )),
+                );
+            }
+        }
         let [asc, desc] = directions;
         Some(GraphqlOrder {
             argument: argument?,
@@ -1313,6 +1397,10 @@ impl Reader {
             fields,
             asc,
             desc,
+            nulls,
+            values,
+            by,
+            direction,
         })
     }
 

@@ -540,6 +540,11 @@ pub struct GraphqlOperation {
     /// list field's own answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count_field: Option<String>,
+    /// The field of `filter`'s input object taking a list of filters, any
+    /// of which a row matches (`OR`, `_or`): a list of composite keys is
+    /// one call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_or: Option<String>,
 }
 
 /// `order = { argument = "orderBy", style = "input", fields = ["title"], asc = "ASC", desc = "DESC" }`:
@@ -555,11 +560,53 @@ pub struct GraphqlOrder {
     /// The entity fields the upstream orders by.
     pub fields: Vec<String>,
     /// The ascending and descending directions: enum values of an `input`
-    /// order (`ASC`, `asc`), suffixes of an `enum` one (`TITLE_ASC`).
+    /// or `field` order (`ASC`, `asc`), suffixes of an `enum` one (`TITLE_ASC`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub desc: Option<String>,
+    /// The directions that also place nulls, when the upstream spells them
+    /// (`asc_nulls_first`, `TITLE_DESC_NULLS_LAST`'s `DESC_NULLS_LAST`),
+    /// in the order ascending nulls first, ascending nulls last,
+    /// descending nulls first, descending nulls last.
+    #[serde(skip_serializing_if = "Nulls::is_empty")]
+    pub nulls: Nulls,
+    /// A `field` order's enum value naming each of `fields` (`createdAt =
+    /// "CREATED_AT"`).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub values: IndexMap<String, String>,
+    /// A `field` order's input fields taking the field and the direction
+    /// (`by = "field"`, `direction = "direction"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+}
+
+/// The spellings of the four directions that place nulls
+/// (`asc_nulls_first`, `asc_nulls_last`, `desc_nulls_first`,
+/// `desc_nulls_last`), those the upstream has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Nulls(pub [Option<String>; 4]);
+
+impl Nulls {
+    /// The manifest keys, in the order the spellings are kept.
+    pub const KEYS: [&'static str; 4] = [
+        "asc_nulls_first",
+        "asc_nulls_last",
+        "desc_nulls_first",
+        "desc_nulls_last",
+    ];
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(Option::is_none)
+    }
+
+    /// The spelling of a direction with an explicit null placement.
+    pub fn get(&self, descending: bool, nulls_first: bool) -> Option<&str> {
+        let index = usize::from(descending) * 2 + usize::from(!nulls_first);
+        self.0.get(index).and_then(Option::as_deref)
+    }
 }
 
 impl GraphqlOrder {
@@ -571,7 +618,18 @@ impl GraphqlOrder {
         let direction = direction
             .as_deref()
             .unwrap_or(if descending { "DESC" } else { "ASC" });
-        let mut out = String::with_capacity(field.len() + direction.len() + 4);
+        Self::enum_value_with(field, direction)
+    }
+
+    /// The value of an `enum` order for `field` with suffix `direction`
+    /// (`DESC_NULLS_LAST`).
+    pub fn enum_value_with(field: &str, direction: &str) -> String {
+        format!("{}_{direction}", Self::upper_snake(field))
+    }
+
+    /// `authorId` → `AUTHOR_ID`: a field as GraphQL enums name it.
+    pub fn upper_snake(field: &str) -> String {
+        let mut out = String::with_capacity(field.len() + 4);
         let mut previous_lower = false;
         for c in field.chars() {
             if c.is_uppercase() && previous_lower {
@@ -580,8 +638,6 @@ impl GraphqlOrder {
             previous_lower = c.is_lowercase() || c.is_ascii_digit();
             out.extend(c.to_uppercase());
         }
-        out.push('_');
-        out.push_str(direction);
         out
     }
 }
@@ -847,6 +903,9 @@ string_enum! {
         Enum => "enum",
         /// The field's name, `-` first for descending: `"-title"`.
         String => "string",
+        /// An input object naming the field by an enum value and the
+        /// direction: `{field: TITLE, direction: ASC}` (GitHub).
+        Field => "field",
     }
 }
 
@@ -869,6 +928,7 @@ impl GraphqlOperation {
             order: None,
             count: None,
             count_field: None,
+            filter_or: None,
         }
     }
 }

@@ -688,6 +688,7 @@ fn graphql_section(out: &mut String, graphql: &super::model::GraphqlOperation) {
         line(out, "input_fields", &strings(&graphql.input_fields));
     }
     optional(out, "filter", graphql.filter.as_deref());
+    optional(out, "filter_or", graphql.filter_or.as_deref());
     if graphql.connection {
         line(out, "connection", "true");
     }
@@ -704,7 +705,20 @@ fn graphql_section(out: &mut String, graphql: &super::model::GraphqlOperation) {
             parts.push(("list", "true".to_owned()));
         }
         parts.push(("fields", strings(&order.fields)));
-        for (name, value) in [("asc", &order.asc), ("desc", &order.desc)] {
+        if !order.values.is_empty() {
+            parts.push(("values", map(&order.values)));
+        }
+        let named = [
+            ("by", &order.by),
+            ("direction", &order.direction),
+            ("asc", &order.asc),
+            ("desc", &order.desc),
+        ];
+        let nulls = super::model::Nulls::KEYS
+            .iter()
+            .copied()
+            .zip(&order.nulls.0);
+        for (name, value) in named.into_iter().chain(nulls) {
             if let Some(value) = value {
                 parts.push((name, string(value)));
             }

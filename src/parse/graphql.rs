@@ -34,9 +34,9 @@ use crate::ledger::Ledger;
 use crate::manifest::diagnostics::closest;
 use crate::manifest::{
     Api, CURRENT_FORMAT, Diagnostics, Entity, Enum, Field, FieldType, GraphqlOperation,
-    GraphqlOperationType, GraphqlOrder, GraphqlOrderStyle, Manifest, Operation, OperationAction,
-    Pagination, PaginationStyle, Problem, ReferentialAction, Relation, RelationTarget, Source,
-    SourceEngine,
+    GraphqlOperationType, GraphqlOrder, GraphqlOrderStyle, Manifest, Nulls, Operation,
+    OperationAction, Pagination, PaginationStyle, Problem, ReferentialAction, Relation,
+    RelationTarget, Source, SourceEngine,
 };
 use crate::source::{IntrospectOptions, Introspection};
 
@@ -1443,8 +1443,12 @@ enum Role {
     Connection,
     Edge,
     PageInfo,
-    /// Hasura's `books_aggregate` / `books_aggregate_fields`: counts.
+    /// Hasura's `books_aggregate` / `books_aggregate_fields` and the
+    /// statistics under them (`books_max_fields`): counts and figures.
     Aggregate,
+    /// The answer of mutations only, wrapping rows (`CreateBookPayload`,
+    /// `books_mutation_response`).
+    Payload,
 }
 
 struct SdlBuilder<'a> {
@@ -1682,6 +1686,117 @@ impl<'a> SdlBuilder<'a> {
                 Role::Entity
             };
             self.roles.insert(name, role);
+        }
+        self.roles_by_use(roots);
+    }
+
+    /// Roles read from how a type is used rather than from its name: an
+    /// aggregate (a field `aggregate` of a type counting with `count:
+    /// Int`), the figures only aggregates hold (`max`, `sum`, `stddev`:
+    /// types of plain fields used by aggregates alone), and mutation
+    /// payloads (the answer of mutations alone, without a key of their own,
+    /// holding objects: `CreateBookPayload { book: Book }`,
+    /// `books_mutation_response { returning: [books!]! }`).
+    fn roles_by_use(&mut self, roots: &BTreeMap<&'a str, &'a str>) {
+        // Per object type, the types whose fields answer it.
+        let mut uses: BTreeMap<&'a str, Vec<&'a str>> = BTreeMap::new();
+        for (owner, merged) in &self.types {
+            if matches!(
+                merged.definition.kind,
+                TypeKind::Object | TypeKind::Interface
+            ) {
+                for field in &merged.fields {
+                    uses.entry(field.ty.named().name.as_str())
+                        .or_default()
+                        .push(*owner);
+                }
+            }
+        }
+        let objects: Vec<&'a str> = self
+            .roles
+            .iter()
+            .filter(|(_, role)| **role == Role::Entity)
+            .map(|(name, _)| *name)
+            .collect();
+        let is_object = |types: &BTreeMap<&'a str, Merged<'a>>, name: &str| {
+            types
+                .get(name)
+                .is_some_and(|m| m.definition.kind == TypeKind::Object)
+        };
+        for name in &objects {
+            let Some(merged) = self.types.get(name) else {
+                continue;
+            };
+            let counts = merged.fields.iter().any(|field| {
+                field.name.name == "aggregate"
+                    && self
+                        .types
+                        .get(field.ty.named().name.as_str())
+                        .is_some_and(|inner| {
+                            inner
+                                .fields
+                                .iter()
+                                .any(|f| f.name.name == "count" && f.ty.named().name == "Int")
+                        })
+            });
+            if counts {
+                self.roles.insert(name, Role::Aggregate);
+                if let Some(field) = merged.fields.iter().find(|f| f.name.name == "aggregate")
+                    && let Some((inner, _)) =
+                        self.types.get_key_value(field.ty.named().name.as_str())
+                {
+                    self.roles.insert(inner, Role::Aggregate);
+                }
+            }
+        }
+        // The figures under aggregates, level by level.
+        loop {
+            let figures: Vec<&'a str> = objects
+                .iter()
+                .copied()
+                .filter(|name| self.roles.get(name) == Some(&Role::Entity))
+                .filter(|name| {
+                    let used = uses.get(name).map(Vec::as_slice).unwrap_or_default();
+                    !used.is_empty()
+                        && used
+                            .iter()
+                            .all(|owner| self.roles.get(owner) == Some(&Role::Aggregate))
+                        && self.types.get(name).is_some_and(|merged| {
+                            merged
+                                .fields
+                                .iter()
+                                .all(|f| !is_object(&self.types, &f.ty.named().name))
+                        })
+                })
+                .collect();
+            if figures.is_empty() {
+                break;
+            }
+            for name in figures {
+                self.roles.insert(name, Role::Aggregate);
+            }
+        }
+        let mutations: Vec<&'a str> = roots
+            .iter()
+            .filter(|(_, kind)| **kind == "mutation")
+            .map(|(name, _)| *name)
+            .collect();
+        for name in &objects {
+            if self.roles.get(name) != Some(&Role::Entity) {
+                continue;
+            }
+            let used = uses.get(name).map(Vec::as_slice).unwrap_or_default();
+            let answers_mutations_only =
+                !used.is_empty() && used.iter().all(|owner| mutations.contains(owner));
+            let holds_objects = self.types.get(name).is_some_and(|merged| {
+                merged
+                    .fields
+                    .iter()
+                    .any(|f| is_object(&self.types, &f.ty.named().name))
+            });
+            if answers_mutations_only && holds_objects && self.primary_key(name).is_none() {
+                self.roles.insert(name, Role::Payload);
+            }
         }
     }
 
@@ -2143,8 +2258,26 @@ impl<'a> SdlBuilder<'a> {
                 (TypeKind::Object, Some(Role::Aggregate)) => self.ledger.record(
                     *name,
                     "aggregate_type",
-                    format!("`{name}` answers counts of a list: not an entity"),
+                    format!("`{name}` answers counts or figures of a list: not an entity"),
                 ),
+                (TypeKind::Object, Some(Role::Payload)) => {
+                    let answering: Vec<String> = types
+                        .iter()
+                        .filter(|(root, _)| roots.get(root) == Some(&"mutation"))
+                        .flat_map(|(_, root)| root.fields.iter())
+                        .filter(|field| field.ty.named().name == *name)
+                        .map(|field| format!("`{}`", field.name.name))
+                        .collect();
+                    self.ledger.record(
+                        *name,
+                        "mutation_payload",
+                        format!(
+                            "`{name}` is only the answer of mutation {}: a payload wrapping rows, \
+                             not an entity",
+                            answering.join(", ")
+                        ),
+                    );
+                }
                 (TypeKind::Interface, _) => {
                     let implementers: Vec<&str> = types
                         .iter()
@@ -2313,6 +2446,20 @@ const UPDATE_PREFIXES: &[&str] = &["update", "edit", "patch", "modify"];
 const DELETE_PREFIXES: &[&str] = &["delete", "remove", "destroy"];
 /// Arguments that may take a list's order.
 const ORDER_ARGUMENTS: &[&str] = &["orderBy", "order_by", "order", "sort", "sortBy", "sort_by"];
+/// The null placements of [`Nulls`], in its order: (descending, nulls first).
+const NULL_PLACEMENTS: [(bool, bool); 4] =
+    [(false, true), (false, false), (true, true), (true, false)];
+
+/// `asc_nulls_first`, `DESC_NULLS_LAST`: a direction that places nulls, in
+/// the direction's case.
+fn nulls_suffix(direction: &str, first: bool) -> String {
+    let placement = if first { "_nulls_first" } else { "_nulls_last" };
+    if direction.chars().any(char::is_lowercase) {
+        format!("{direction}{placement}")
+    } else {
+        format!("{direction}{}", placement.to_ascii_uppercase())
+    }
+}
 
 impl<'a> SdlBuilder<'a> {
     /// `[[api.operations]]` with their GraphQL form: per entity, the query
@@ -2611,6 +2758,7 @@ impl<'a> SdlBuilder<'a> {
                         .collect();
                     if !matching.is_empty() {
                         graphql.filter = Some(name.to_owned());
+                        graphql.filter_or = self.any_of(ty);
                         query = matching;
                     }
                 }
@@ -2639,6 +2787,26 @@ impl<'a> SdlBuilder<'a> {
         Some(operation)
     }
 
+    /// The field of filter input `ty` taking a list of such filters any of
+    /// which a row matches: `OR: [BookFilter!]`, `_or`, `or`.
+    fn any_of(&self, ty: &str) -> Option<String> {
+        let merged = self.types.get(ty)?;
+        merged
+            .definition
+            .inputs
+            .iter()
+            .find(|input| {
+                input
+                    .name
+                    .name
+                    .trim_start_matches('_')
+                    .eq_ignore_ascii_case("or")
+                    && input.ty.named().name == ty
+                    && matches!(input.ty.nullability().1, TypeRef::List(..))
+            })
+            .map(|input| input.name.name.clone())
+    }
+
     fn has_field(&self, ty: &str, name: &str) -> bool {
         self.types
             .get(ty)
@@ -2647,9 +2815,12 @@ impl<'a> SdlBuilder<'a> {
 
     /// How list `field` takes an order, from its `orderBy`/`order_by`/
     /// `sort` argument: a `String` (`"-title"`), an enum of `TITLE_ASC`
-    /// values, or an input object of directions (`{title: ASC}`), each
-    /// maybe in a list. Only the entity's own fields (not read through a
-    /// path) are ordered upstream.
+    /// values, an input object of directions (`{title: ASC}`), or one
+    /// naming the field and the direction (`{field: TITLE, direction:
+    /// ASC}`), each maybe in a list. Only the entity's own fields (not
+    /// read through a path) are ordered upstream. The directions that also
+    /// place nulls (`asc_nulls_first`, `TITLE_ASC_NULLS_FIRST`) are kept
+    /// when the upstream has them.
     fn order(&self, field: &FieldDef, entity_name: &str, entity: &Entity) -> Option<GraphqlOrder> {
         let argument = field
             .arguments
@@ -2669,20 +2840,17 @@ impl<'a> SdlBuilder<'a> {
             fields: Vec::new(),
             asc: None,
             desc: None,
-        };
-        let values = |ty: &str| -> Vec<&'a str> {
-            self.types
-                .get(ty)
-                .filter(|merged| merged.definition.kind == TypeKind::Enum)
-                .map(|merged| merged.values.iter().map(|v| v.name.name.as_str()).collect())
-                .unwrap_or_default()
+            nulls: Nulls::default(),
+            values: IndexMap::new(),
+            by: None,
+            direction: None,
         };
         match self.types.get(ty).map(|merged| merged.definition.kind) {
             None if ty == "String" => {
                 order.fields = own.into_iter().cloned().collect();
             }
             Some(TypeKind::Enum) => {
-                let values = values(ty);
+                let values = self.enum_values(ty);
                 order.style = GraphqlOrderStyle::Enum;
                 order.asc = Some("ASC".to_owned());
                 order.desc = Some("DESC".to_owned());
@@ -2695,6 +2863,16 @@ impl<'a> SdlBuilder<'a> {
                     })
                     .cloned()
                     .collect();
+                // `TITLE_ASC_NULLS_FIRST`, when every field has it.
+                for (slot, (descending, first)) in order.nulls.0.iter_mut().zip(NULL_PLACEMENTS) {
+                    let suffix = nulls_suffix(if descending { "DESC" } else { "ASC" }, first);
+                    let spelled = order.fields.iter().all(|name| {
+                        values.contains(&GraphqlOrder::enum_value_with(name, &suffix).as_str())
+                    });
+                    if spelled {
+                        *slot = Some(suffix);
+                    }
+                }
             }
             Some(TypeKind::Input) => {
                 order.style = GraphqlOrderStyle::Input;
@@ -2704,28 +2882,91 @@ impl<'a> SdlBuilder<'a> {
                     if !own.contains(&name) {
                         continue;
                     }
-                    let values = values(input.ty.named().name.as_str());
-                    let find = |word: &str| {
-                        values
-                            .iter()
-                            .find(|value| value.eq_ignore_ascii_case(word))
-                            .map(|value| (*value).to_owned())
-                    };
-                    let (Some(asc), Some(desc)) = (find("asc"), find("desc")) else {
+                    let Some(directions) = self.directions(input.ty.named().name.as_str()) else {
                         continue;
                     };
                     if order.asc.is_none() {
-                        order.asc = Some(asc.clone());
-                        order.desc = Some(desc.clone());
+                        (order.asc, order.desc) =
+                            (Some(directions.0.clone()), Some(directions.1.clone()));
+                        order.nulls = directions.2.clone();
                     }
-                    if order.asc == Some(asc) && order.desc == Some(desc) {
+                    if order.asc.as_ref() == Some(&directions.0)
+                        && order.desc.as_ref() == Some(&directions.1)
+                    {
                         order.fields.push(name.clone());
                     }
+                }
+                if order.fields.is_empty() {
+                    return self.field_order(order, &merged.definition.inputs, &own);
                 }
             }
             _ => return None,
         }
         (!order.fields.is_empty()).then_some(order)
+    }
+
+    /// GitHub's `{field: TITLE, direction: ASC}`: an input object of two
+    /// enums, one naming fields of the entity (`CREATED_AT` is
+    /// `createdAt`), the other the directions.
+    fn field_order(
+        &self,
+        mut order: GraphqlOrder,
+        inputs: &[InputValue],
+        own: &[&String],
+    ) -> Option<GraphqlOrder> {
+        let direction = inputs
+            .iter()
+            .find_map(|input| Some((input, self.directions(input.ty.named().name.as_str())?)))?;
+        let squashed = |name: &str| name.replace('_', "").to_ascii_lowercase();
+        let (by, values) = inputs
+            .iter()
+            .filter(|input| input.name.name != direction.0.name.name)
+            .find_map(|input| {
+                let values: IndexMap<String, String> = self
+                    .enum_values(input.ty.named().name.as_str())
+                    .into_iter()
+                    .filter_map(|value| {
+                        let field = own.iter().find(|own| squashed(own) == squashed(value))?;
+                        Some(((*field).clone(), value.to_owned()))
+                    })
+                    .collect();
+                (!values.is_empty()).then_some((input, values))
+            })?;
+        order.style = GraphqlOrderStyle::Field;
+        order.fields = values.keys().cloned().collect();
+        order.values = values;
+        order.by = Some(by.name.name.clone());
+        order.direction = Some(direction.0.name.name.clone());
+        let (asc, desc, nulls) = direction.1;
+        (order.asc, order.desc, order.nulls) = (Some(asc), Some(desc), nulls);
+        Some(order)
+    }
+
+    /// The values of enum `ty` (none when it is no enum).
+    fn enum_values(&self, ty: &str) -> Vec<&'a str> {
+        self.types
+            .get(ty)
+            .filter(|merged| merged.definition.kind == TypeKind::Enum)
+            .map(|merged| merged.values.iter().map(|v| v.name.name.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    /// An enum of directions: its ascending and descending values (`ASC`,
+    /// `asc`) and those that also place nulls (`asc_nulls_first`).
+    fn directions(&self, ty: &str) -> Option<(String, String, Nulls)> {
+        let values = self.enum_values(ty);
+        let find = |word: &str| {
+            values
+                .iter()
+                .find(|value| value.eq_ignore_ascii_case(word))
+                .map(|value| (*value).to_owned())
+        };
+        let (asc, desc) = (find("asc")?, find("desc")?);
+        let mut nulls = Nulls::default();
+        for (slot, (descending, first)) in nulls.0.iter_mut().zip(NULL_PLACEMENTS) {
+            *slot = find(&nulls_suffix(if descending { &desc } else { &asc }, first));
+        }
+        Some((asc, desc, nulls))
     }
 
     /// Hasura's `books_aggregate(where:) { aggregate { count } }` beside
@@ -2823,6 +3064,14 @@ impl<'a> SdlBuilder<'a> {
                         && !matches!(f.ty.nullability().1, TypeRef::List(..))
                 })
                 .map(|f| f.name.name.clone());
+            // A payload of rows in bulk (`returning: [books!]!`) is not
+            // the answer of one row's create or update.
+            if graphql.result.is_none()
+                && action != OperationAction::Delete
+                && self.roles.get(returned) == Some(&Role::Payload)
+            {
+                return None;
+            }
         }
         if action != OperationAction::Create {
             graphql.key = self.key_arguments(field, entity)?;

@@ -219,6 +219,9 @@ fn graphql_text(operation: &Operation) -> Option<String> {
     if !graphql.key.is_empty() {
         text.push_str(&format!(" key ({})", graphql.key.join(", ")));
     }
+    if let (Some(filter), Some(or)) = (&graphql.filter, &graphql.filter_or) {
+        text.push_str(&format!(" filter {filter} {{ {or} }}"));
+    }
     if let Some(order) = &graphql.order {
         text.push_str(&format!(
             " order {} {}{} by {}",
@@ -227,6 +230,14 @@ fn graphql_text(operation: &Operation) -> Option<String> {
             if order.list { " list" } else { "" },
             order.fields.join(", ")
         ));
+        if let (Some(by), Some(direction)) = (&order.by, &order.direction) {
+            let values: Vec<&str> = order.values.values().map(String::as_str).collect();
+            text.push_str(&format!(" ({by}: {}; {direction})", values.join(", ")));
+        }
+        let nulls: Vec<&str> = order.nulls.0.iter().flatten().map(String::as_str).collect();
+        if !nulls.is_empty() {
+            text.push_str(&format!(" nulls {}", nulls.join(", ")));
+        }
     }
     if let Some(count) = &graphql.count {
         let field = graphql.count_field.as_deref().unwrap_or(&graphql.field);

@@ -3,7 +3,11 @@
 // order and a totalCount, null for author 3's books, at most 10 a page),
 // authors (offset paging, a name argument, no order), memberships (a
 // composite key userId+groupId, a Hasura-style `order_by: [{groupId: asc}]`,
-// an aggregate count), their mutations, and errors.
+// a filter with `or`, an aggregate count, null for group 3), grants (each
+// naming a membership), issues (a connection ordered GitHub's way,
+// `orderBy: {field: CREATED_AT, direction: DESC}`), labels (a nullable rank,
+// ordered with null placements, `order_by: [{rank: asc_nulls_first}]`),
+// their mutations, and errors.
 //
 //   PORT=4000 NODE_PATH=tests/tools/node_modules node tests/graphql/server.cjs
 //
@@ -12,7 +16,9 @@
 // /status500/graphql with a 500 and /slow/graphql after 3 s, so that the
 // tests can point baas at a failing or slow upstream; the mutation
 // createBook refuses a negative price with a GraphQL error
-// (extensions.code BAD_USER_INPUT, HTTP 200).
+// (extensions.code BAD_USER_INPUT, HTTP 200). GET /_calls answers the
+// GraphQL requests received since the last GET /_calls ({query, variables}
+// each), so that the tests can count and read the calls baas made.
 'use strict';
 
 const fs = require('node:fs');
@@ -45,34 +51,80 @@ for (let user = 1; user <= 3; user += 1) {
     memberships.push({ userId: String(user), groupId: String(group), role: `r${(user * 7 + group * 5) % 9}` });
   }
 }
+const grants = [];
+for (let i = 1; i <= 6; i += 1) {
+  grants.push({ id: String(i), userId: String((i % 3) + 1), groupId: String(((i + 1) % 3) + 1), scope: `s${i}` });
+}
+const issues = [];
+for (let i = 1; i <= 15; i += 1) {
+  const day = String(((i * 7) % 15) + 1).padStart(2, '0');
+  issues.push({ id: String(i), title: `Issue ${String(16 - i).padStart(2, '0')}`, createdAt: `2024-01-${day}`, comments: i % 4 });
+}
+const labels = [];
+for (let i = 1; i <= 12; i += 1) {
+  labels.push({ id: String(i), name: `L${String(i).padStart(2, '0')}`, rank: i % 4 === 0 ? null : (i * 7) % 5 });
+}
+const calls = [];
 let nextBook = books.length + 1;
 let nextAuthor = authors.length + 1;
 
 const byId = (rows, id) => rows.find((row) => row.id === String(id)) || null;
 
 // Sorts rows by a list of {field: direction} objects, as the order
-// arguments say (directions ASC/asc or DESC/desc); numbers as numbers.
+// arguments say (directions ASC/asc or DESC/desc, maybe with _nulls_first
+// or _nulls_last; else nulls last ascending, first descending); numbers as
+// numbers.
 function sorted(rows, keys) {
   const order = (keys || []).flatMap((key) => Object.entries(key));
   return [...rows].sort((a, b) => {
     for (const [field, direction] of order) {
+      const lower = direction.toLowerCase();
+      const desc = lower.startsWith('desc');
+      const nullsFirst = lower.endsWith('_nulls_first') || (desc && !lower.endsWith('_nulls_last'));
       const [x, y] = [a[field], b[field]];
+      if (x == null || y == null) {
+        if (x == null && y == null) continue;
+        return (x == null) === nullsFirst ? -1 : 1;
+      }
       const compared = x < y ? -1 : x > y ? 1 : 0;
-      if (compared !== 0) return direction.toLowerCase() === 'desc' ? -compared : compared;
+      if (compared !== 0) return desc ? -compared : compared;
     }
     return 0;
   });
 }
 
+// A Relay connection's page of `rows`: `first` after cursor `after` (an id).
+function connection(rows, first, after) {
+  let start = 0;
+  if (after != null) {
+    start = rows.findIndex((row) => row.id === after) + 1;
+    if (start === 0) throw badInput(`unknown cursor ${after}`);
+  }
+  const size = Math.min(first == null ? PAGE : first, PAGE);
+  const page = rows.slice(start, start + size);
+  return {
+    edges: page.map((node) => ({ cursor: node.id, node })),
+    pageInfo: {
+      hasNextPage: start + size < rows.length,
+      endCursor: page.length ? page[page.length - 1].id : null,
+    },
+  };
+}
+
 const membershipKey = (row, { userId, groupId }) =>
   row.userId === String(userId) && row.groupId === String(groupId);
 
-function membershipsWhere(where) {
-  return memberships.filter(
-    (row) =>
-      (!where || where.userId == null || row.userId === String(where.userId)) &&
-      (!where || where.groupId == null || row.groupId === String(where.groupId)),
+function membershipMatches(row, where) {
+  return (
+    !where ||
+    ((where.userId == null || row.userId === String(where.userId)) &&
+      (where.groupId == null || row.groupId === String(where.groupId)) &&
+      (where.or == null || where.or.some((any) => membershipMatches(row, any))))
   );
+}
+
+function membershipsWhere(where) {
+  return memberships.filter((row) => membershipMatches(row, where));
 }
 
 function badInput(message) {
@@ -88,19 +140,8 @@ const resolvers = {
           (!where || where.authorId == null || book.authorId === String(where.authorId)),
       );
       rows = sorted(rows, orderBy ? [orderBy] : []);
-      let start = 0;
-      if (after != null) {
-        start = rows.findIndex((book) => book.id === after) + 1;
-        if (start === 0) throw badInput(`unknown cursor ${after}`);
-      }
-      const size = Math.min(first == null ? PAGE : first, PAGE);
-      const page = rows.slice(start, start + size);
       return {
-        edges: page.map((node) => ({ cursor: node.id, node })),
-        pageInfo: {
-          hasNextPage: start + size < rows.length,
-          endCursor: page.length ? page[page.length - 1].id : null,
-        },
+        ...connection(rows, first, after),
         totalCount: where && String(where.authorId) === '3' ? null : rows.length,
       };
     },
@@ -116,8 +157,23 @@ const resolvers = {
       const start = offset || 0;
       return rows.slice(start, limit == null ? undefined : start + limit);
     },
-    membershipsAggregate: (_, { where }) => ({ aggregate: { count: membershipsWhere(where).length } }),
+    membershipsAggregate: (_, { where }) => ({
+      aggregate: { count: where && String(where.groupId) === '3' ? null : membershipsWhere(where).length },
+    }),
     membership: (_, key) => memberships.find((row) => membershipKey(row, key)) || null,
+    grants: () => grants,
+    grant: (_, { id }) => byId(grants, id),
+    issues(_, { first, after, orderBy }) {
+      const field = orderBy && orderBy.field.toLowerCase().replace(/_(.)/g, (_, c) => c.toUpperCase());
+      return connection(sorted(issues, orderBy ? [{ [field]: orderBy.direction }] : []), first, after);
+    },
+    issue: (_, { id }) => byId(issues, id),
+    labels(_, { limit, offset, order_by: orderBy }) {
+      const rows = sorted(labels, orderBy);
+      const start = offset || 0;
+      return rows.slice(start, limit == null ? undefined : start + limit);
+    },
+    label: (_, { id }) => byId(labels, id),
   },
   Mutation: {
     createBook(_, { input }) {
@@ -189,12 +245,18 @@ const yoga = createYoga({
   }),
   graphqlEndpoint: '/graphql',
   logging: false,
+  plugins: [{ onParams: ({ params }) => calls.push({ query: params.query, variables: params.variables || {} }) }],
 });
 
 const server = http.createServer((request, response) => {
   if (request.url.startsWith('/status500/')) {
     response.writeHead(500, { 'content-type': 'application/json' });
     response.end('{"errors":[{"message":"database password is hunter2"}]}');
+    return;
+  }
+  if (request.url === '/_calls') {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(calls.splice(0)));
     return;
   }
   if (request.url.startsWith('/slow/')) {

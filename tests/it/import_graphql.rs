@@ -432,6 +432,303 @@ fn a_schema_without_types_says_there_is_nothing_to_import() {
 }
 
 // ---------------------------------------------------------------------------
+// Aggregates and mutation payloads
+
+/// Hasura's SDL of two tables, `books` and `authors` (v2, trimmed of the
+/// arguments each field repeats). Placeholders name the types whose names
+/// vary: `AGG` (books_aggregate), `FIGURES` (books_aggregate_fields),
+/// `HIGHEST` (books_max_fields), `WRITTEN` (books_mutation_response).
+const HASURA: &str = r#"schema { query: query_root mutation: mutation_root subscription: subscription_root }
+
+scalar numeric
+
+input Int_comparison_exp { _eq: Int _gt: Int _in: [Int!] _is_null: Boolean _neq: Int }
+input String_comparison_exp { _eq: String _ilike: String _in: [String!] _neq: String }
+input numeric_comparison_exp { _eq: numeric _in: [numeric!] }
+
+"""column ordering options"""
+enum order_by { asc asc_nulls_first asc_nulls_last desc desc_nulls_first desc_nulls_last }
+
+"""
+columns and relationships of "books"
+"""
+type books {
+  author: authors!
+  author_id: Int!
+  id: Int!
+  price: numeric
+  title: String!
+}
+
+"""
+aggregated selection of "books"
+"""
+type AGG { aggregate: FIGURES nodes: [books!]! }
+
+type FIGURES {
+  avg: books_avg_fields
+  count(columns: [books_select_column!], distinct: Boolean): Int!
+  max: HIGHEST
+  min: books_min_fields
+  stddev: books_stddev_fields
+  stddev_pop: books_stddev_pop_fields
+  stddev_samp: books_stddev_samp_fields
+  sum: books_sum_fields
+  var_pop: books_var_pop_fields
+  var_samp: books_var_samp_fields
+  variance: books_variance_fields
+}
+
+type books_avg_fields { author_id: Float id: Float price: Float }
+type HIGHEST { author_id: Int id: Int price: numeric title: String }
+type books_min_fields { author_id: Int id: Int price: numeric title: String }
+type books_stddev_fields { author_id: Float id: Float price: Float }
+type books_stddev_pop_fields { author_id: Float id: Float price: Float }
+type books_stddev_samp_fields { author_id: Float id: Float price: Float }
+type books_sum_fields { author_id: Int id: Int price: numeric }
+type books_var_pop_fields { author_id: Float id: Float price: Float }
+type books_var_samp_fields { author_id: Float id: Float price: Float }
+type books_variance_fields { author_id: Float id: Float price: Float }
+
+input books_bool_exp {
+  _and: [books_bool_exp!]
+  _not: books_bool_exp
+  _or: [books_bool_exp!]
+  author_id: Int_comparison_exp
+  id: Int_comparison_exp
+  price: numeric_comparison_exp
+  title: String_comparison_exp
+}
+input books_insert_input { author_id: Int id: Int price: numeric title: String }
+"""
+response of any mutation on the table "books"
+"""
+type WRITTEN {
+  """number of rows affected by the mutation"""
+  affected_rows: Int!
+  returning: [books!]!
+}
+input books_order_by { author: authors_order_by author_id: order_by id: order_by price: order_by title: order_by }
+input books_pk_columns_input { id: Int! }
+enum books_select_column { author_id id price title }
+input books_set_input { author_id: Int id: Int price: numeric title: String }
+
+type authors {
+  books(limit: Int, offset: Int, order_by: [books_order_by!], where: books_bool_exp): [books!]!
+  books_aggregate(limit: Int, offset: Int, order_by: [books_order_by!], where: books_bool_exp): AGG!
+  id: Int!
+  name: String!
+}
+input authors_order_by { id: order_by name: order_by }
+
+type query_root {
+  authors(limit: Int, offset: Int, order_by: [authors_order_by!]): [authors!]!
+  authors_by_pk(id: Int!): authors
+  books(distinct_on: [books_select_column!], limit: Int, offset: Int, order_by: [books_order_by!], where: books_bool_exp): [books!]!
+  books_aggregate(distinct_on: [books_select_column!], limit: Int, offset: Int, order_by: [books_order_by!], where: books_bool_exp): AGG!
+  books_by_pk(id: Int!): books
+}
+
+type mutation_root {
+  delete_books(where: books_bool_exp!): WRITTEN
+  delete_books_by_pk(id: Int!): books
+  insert_books(objects: [books_insert_input!]!): WRITTEN
+  insert_books_one(object: books_insert_input!): books
+  update_books(_set: books_set_input, where: books_bool_exp!): WRITTEN
+  update_books_by_pk(_set: books_set_input, pk_columns: books_pk_columns_input!): books
+}
+
+type subscription_root {
+  books(limit: Int, offset: Int, order_by: [books_order_by!], where: books_bool_exp): [books!]!
+}
+"#;
+
+/// PostGraphile's (v4) SDL of the same books; `CREATED` names the payload
+/// of `createBook` (CreateBookPayload).
+const POSTGRAPHILE: &str = r#"type Query implements Node {
+  query: Query!
+  nodeId: ID!
+  node(nodeId: ID!): Node
+  allBooks(first: Int, last: Int, offset: Int, before: Cursor, after: Cursor, orderBy: [BooksOrderBy!] = [PRIMARY_KEY_ASC], condition: BookCondition): BooksConnection
+  book(id: Int!): Book
+  bookByNodeId(nodeId: ID!): Book
+}
+
+interface Node { nodeId: ID! }
+
+scalar Cursor
+scalar BigFloat
+
+type Book implements Node {
+  nodeId: ID!
+  id: Int!
+  title: String!
+  price: BigFloat
+}
+
+type BooksConnection { nodes: [Book]! edges: [BooksEdge!]! pageInfo: PageInfo! totalCount: Int! }
+type BooksEdge { cursor: Cursor node: Book }
+type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: Cursor endCursor: Cursor }
+
+enum BooksOrderBy {
+  NATURAL
+  ID_ASC
+  ID_DESC
+  TITLE_ASC
+  TITLE_DESC
+  PRICE_ASC
+  PRICE_DESC
+  PRIMARY_KEY_ASC
+  PRIMARY_KEY_DESC
+}
+
+input BookCondition { id: Int title: String price: BigFloat }
+
+type Mutation {
+  createBook(input: CreateBookInput!): CREATED
+  updateBook(input: UpdateBookInput!): UpdateBookPayload
+  deleteBook(input: DeleteBookInput!): DeleteBookPayload
+}
+
+input CreateBookInput { clientMutationId: String book: BookInput! }
+input BookInput { id: Int title: String! price: BigFloat }
+input BookPatch { id: Int title: String price: BigFloat }
+input UpdateBookInput { clientMutationId: String patch: BookPatch! id: Int! }
+input DeleteBookInput { clientMutationId: String id: Int! }
+
+"""The output of our create `Book` mutation."""
+type CREATED {
+  clientMutationId: String
+  book: Book
+  query: Query
+  bookEdge(orderBy: [BooksOrderBy!] = [PRIMARY_KEY_ASC]): BooksEdge
+}
+
+type UpdateBookPayload {
+  clientMutationId: String
+  book: Book
+  query: Query
+  bookEdge(orderBy: [BooksOrderBy!] = [PRIMARY_KEY_ASC]): BooksEdge
+}
+
+type DeleteBookPayload {
+  clientMutationId: String
+  book: Book
+  deletedBookNodeId: ID
+  query: Query
+  bookEdge(orderBy: [BooksOrderBy!] = [PRIMARY_KEY_ASC]): BooksEdge
+}
+"#;
+
+/// The GraphQL form of the (first) create.
+fn create_of(manifest: &Manifest) -> &manifest::GraphqlOperation {
+    manifest
+        .api
+        .as_ref()
+        .and_then(|api| {
+            api.operations
+                .iter()
+                .find(|op| op.action == Some(manifest::OperationAction::Create))
+        })
+        .and_then(|op| op.graphql.as_ref())
+        .expect("a create")
+}
+
+fn kinds_of(result: &Introspection, kind: &str) -> Vec<String> {
+    let mut objects: Vec<String> = ledger_kinds(result)
+        .into_iter()
+        .filter(|(_, k)| k == kind)
+        .map(|(object, _)| object)
+        .collect();
+    objects.sort();
+    objects
+}
+
+/// Hasura's aggregate types (the count, and the figures under it: max,
+/// min, avg, sum, stddev, variance) and its mutation response are no
+/// entities, whatever their names: they are known by how they are used.
+#[test]
+fn hasura_aggregates_and_mutation_responses_are_not_entities() {
+    for names in [
+        [
+            "books_aggregate",
+            "books_aggregate_fields",
+            "books_max_fields",
+            "books_mutation_response",
+        ],
+        ["BookStats", "BookFigures", "BookHighest", "BookWriteResult"],
+    ] {
+        let mut text = HASURA.to_owned();
+        for (placeholder, name) in ["AGG", "FIGURES", "HIGHEST", "WRITTEN"].iter().zip(names) {
+            text = text.replace(placeholder, name);
+        }
+        let result = parse_ok(&text);
+        let manifest = &result.manifest;
+        assert_eq!(
+            manifest.entities.keys().collect::<Vec<_>>(),
+            ["authors", "books"],
+            "{names:?}"
+        );
+        let mut aggregates = vec![
+            names[0].to_owned(),
+            names[1].to_owned(),
+            names[2].to_owned(),
+        ];
+        for figure in [
+            "avg",
+            "min",
+            "stddev",
+            "stddev_pop",
+            "stddev_samp",
+            "sum",
+            "var_pop",
+            "var_samp",
+            "variance",
+        ] {
+            aggregates.push(format!("books_{figure}_fields"));
+        }
+        aggregates.sort();
+        assert_eq!(kinds_of(&result, "aggregate_type"), aggregates);
+        assert_eq!(kinds_of(&result, "mutation_payload"), [names[3]]);
+        let ledger = ledger_text(&result);
+        assert!(
+            ledger.contains(&format!(
+                "`{}` is only the answer of mutation `delete_books`, `insert_books`, `update_books`",
+                names[3]
+            )),
+            "{ledger}"
+        );
+        // The create is the one of a row, not the bulk insert.
+        let create = create_of(manifest);
+        assert_eq!(create.field, "insert_books_one");
+    }
+}
+
+/// PostGraphile's (and Relay's) `CreateBookPayload`, answering mutations
+/// only, is no entity whatever its name; its row is the mutation's
+/// `result`.
+#[test]
+fn postgraphile_mutation_payloads_are_not_entities() {
+    for name in ["CreateBookPayload", "BookCreated"] {
+        let result = parse_ok(&POSTGRAPHILE.replace("CREATED", name));
+        let manifest = &result.manifest;
+        assert_eq!(
+            manifest.entities.keys().collect::<Vec<_>>(),
+            ["Book"],
+            "{name}"
+        );
+        let mut payloads = vec![name, "DeleteBookPayload", "UpdateBookPayload"];
+        payloads.sort_unstable();
+        assert_eq!(kinds_of(&result, "mutation_payload"), payloads);
+        let create = create_of(manifest);
+        assert_eq!(
+            (create.field.as_str(), create.result.as_deref()),
+            ("createBook", Some("book"))
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Malformed input
 
 fn invalid_fixture(name: &str) -> (PathBuf, String) {

@@ -210,12 +210,66 @@ fn order_arguments_are_recognised_in_their_common_shapes() {
         (order.asc.as_deref(), order.desc.as_deref()),
         (Some("asc"), Some("desc"))
     );
-    // GitHub's `{field: TITLE, direction: ASC}` names no field of the
-    // book: baas orders locally.
+    // Hasura's and PostGraphile's directions that place nulls.
+    assert_eq!(
+        order.nulls.0,
+        [
+            Some("asc_nulls_first".to_owned()),
+            None,
+            None,
+            Some("desc_nulls_last".to_owned())
+        ]
+    );
+    let order = order_of(
+        "orderBy: [BooksOrderBy!]",
+        "enum BooksOrderBy { ID_ASC ID_DESC TITLE_ASC TITLE_DESC TITLE_ASC_NULLS_FIRST \
+         TITLE_ASC_NULLS_LAST TITLE_DESC_NULLS_FIRST TITLE_DESC_NULLS_LAST \
+         ID_ASC_NULLS_FIRST }",
+    )
+    .unwrap();
+    assert_eq!(order.fields, ["id", "title"]);
+    assert_eq!(
+        order.nulls.0,
+        [Some("ASC_NULLS_FIRST".to_owned()), None, None, None],
+        "only what every field has"
+    );
+    // GitHub's `{field: TITLE, direction: ASC}`: the field enum's values
+    // that name fields of the book (`PRICE_IN_CENTS` names none).
+    let order = order_of(
+        "orderBy: BookOrder",
+        "enum Direction { ASC DESC } enum BookOrderField { TITLE PRICE_IN_CENTS }\n\
+         input BookOrder { field: BookOrderField! direction: Direction! }",
+    )
+    .unwrap();
+    let field_shape = |order: &manifest::GraphqlOrder| {
+        assert_eq!(order.style, GraphqlOrderStyle::Field);
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        (
+            order.list,
+            order.fields.join(","),
+            text(&order.by),
+            text(&order.direction),
+        )
+    };
+    assert_eq!(
+        field_shape(&order),
+        (false, "title".into(), "field".into(), "direction".into())
+    );
+    assert_eq!(order.values.get("title").map(String::as_str), Some("TITLE"));
+    let order = order_of(
+        "sort: [BookSort!]",
+        "enum Direction { asc desc } enum BookSortField { title price }\n\
+         input BookSort { by: BookSortField! order: Direction }",
+    )
+    .unwrap();
+    assert_eq!(
+        field_shape(&order),
+        (true, "title,price".into(), "by".into(), "order".into())
+    );
     assert_eq!(
         order_of(
             "orderBy: BookOrder",
-            "enum Direction { ASC DESC } enum BookOrderField { TITLE }\n\
+            "enum Direction { ASC DESC } enum BookOrderField { STARS }\n\
              input BookOrder { field: BookOrderField! direction: Direction! }",
         ),
         None
@@ -314,6 +368,17 @@ fn bad_graphql_operation_keys_are_reported_at_their_line_and_column() {
             r#"key = "id""#,
             "key = \"id\"\norder = { argument = \"id\", style = \"sideways\", fields = [] }",
             "`sideways`",
+        ),
+        (
+            r#"key = "id""#,
+            "key = \"id\"\norder = { argument = \"id\", style = \"field\", fields = [\"id\"], \
+             values = {}, by = \"field\", direction = \"direction\" }",
+            "names each of its `fields` by an enum value in `values`; `id` has none",
+        ),
+        (
+            r#"key = "id""#,
+            "key = \"id\"\norder = { argument = \"id\", style = \"field\", fields = [] }",
+            "`by`",
         ),
     ] {
         assert!(OPERATION.contains(from), "{from}");
@@ -601,13 +666,49 @@ fn introspected(endpoint: &str, upstream: manifest::Upstream, drop: &[&str]) -> 
     dir
 }
 
+/// `baas check --url` in `dir` against the test server's schema changed
+/// by `edits` (each replaced once): drift, the reason of each change by
+/// its object.
+fn drift_reasons(dir: &Path, edits: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut drifted = std::fs::read_to_string(app_dir().join("schema.graphql")).unwrap();
+    for (from, to) in edits {
+        assert!(drifted.contains(from), "{from}");
+        drifted = drifted.replacen(from, to, 1);
+    }
+    let changed = dir.join("changed.graphql");
+    std::fs::write(&changed, drifted).unwrap();
+    let output = support::baas(dir)
+        .args(["check", "--url", changed.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|change| {
+            let text = |key: &str| change[key].as_str().unwrap_or_default().to_owned();
+            (text("object"), text("reason"))
+        })
+        .collect()
+}
+
+/// The reason of the change of `object` among `reasons`.
+fn reason_of(reasons: &[(String, String)], object: &str) -> String {
+    reasons
+        .iter()
+        .find(|(changed, _)| changed == object)
+        .map(|(_, reason)| reason.clone())
+        .unwrap_or_else(|| panic!("no change of `{object}` in {reasons:?}"))
+}
+
 #[test]
 fn graphql_orders_and_counts_go_upstream_and_composite_keys_are_served() {
-    let Some(modules) = crate::postgrest::node_modules() else {
+    let Some((_upstream, endpoint)) = GraphqlServer::started() else {
         return;
     };
-    let upstream = GraphqlServer::start(modules);
-    let endpoint = format!("{}/graphql", upstream.base);
     // One page of 10 books at most: what baas orders or counts itself
     // sees only the first 10.
     let one_page = manifest::Upstream {
@@ -658,13 +759,13 @@ fn graphql_orders_and_counts_go_upstream_and_composite_keys_are_served() {
         .collect();
     assert_eq!(pairs, [("1", "3"), ("1", "2"), ("1", "1"), ("2", "3")]);
     // A count the upstream answers `null` (author 3's books) is counted
-    // by baas, here over one page.
+    // by baas over the pages read, here the one page of the two rows.
     let (status, filtered, body) = served.get("/api/Book?authorId=eq.3&count=exact&limit=2");
     assert_eq!(status, 200, "{body}");
     assert_eq!(filtered.as_deref(), Some("local; complete=false"));
     assert_eq!(
         (ids(&body), &body["count"]),
-        (vec!["2".to_owned(), "5".to_owned()], &json!(3))
+        (vec!["2".to_owned(), "5".to_owned()], &json!(2))
     );
     let (_, filtered, body) = served.get("/api/Membership?groupId=eq.1&count=exact&limit=1");
     assert_eq!((filtered, &body["count"]), (None, &json!(3)), "{body}");
@@ -720,39 +821,21 @@ fn graphql_orders_and_counts_go_upstream_and_composite_keys_are_served() {
         .args(["check", "--url", same.to_str().unwrap()])
         .assert()
         .code(0);
-    let mut drifted = schema.clone();
-    for (from, to) in [
-        (", orderBy: BookOrder", ""),
-        (
-            "  membershipsAggregate(where: MembershipFilter): MembershipAggregate!\n",
-            "",
-        ),
-        (
-            "membership(userId: ID!, groupId: ID!)",
-            "membership(userId: ID!)",
-        ),
-    ] {
-        assert!(drifted.contains(from), "{from}");
-        drifted = drifted.replacen(from, to, 1);
-    }
-    let changed = dir.path().join("changed.graphql");
-    std::fs::write(&changed, drifted).unwrap();
-    let output = support::baas(dir.path())
-        .args(["check", "--url", changed.to_str().unwrap(), "--json"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
-    let report: Value = serde_json::from_str(&stdout).unwrap();
-    let reason = |object: &str| {
-        report["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|change| change["object"] == object)
-            .map(|change| change["reason"].as_str().unwrap().to_owned())
-            .unwrap_or_else(|| panic!("no change of `{object}` in {stdout}"))
-    };
+    let reasons = drift_reasons(
+        dir.path(),
+        &[
+            (", orderBy: BookOrder", ""),
+            (
+                "  membershipsAggregate(where: MembershipFilter): MembershipAggregate!\n",
+                "",
+            ),
+            (
+                "membership(userId: ID!, groupId: ID!)",
+                "membership(userId: ID!)",
+            ),
+        ],
+    );
+    let reason = |object: &str| reason_of(&reasons, object);
     let books = reason("operation query books /graphql");
     assert!(
         books.contains("orderBy: BookOrder") && books.contains("order orderBy"),
@@ -831,4 +914,258 @@ fn a_page_passed_on_says_when_the_upstream_pages_ran_out() {
     let (status, filtered, body) = served.get("/api/Book?limit=10");
     assert_eq!((status, filtered), (200, None), "{body}");
     assert_eq!(ids(&body), range(1..=10));
+}
+
+impl GraphqlServer {
+    /// A server and its endpoint (`http://127.0.0.1:PORT/graphql`); none
+    /// without the test tools, outside CI.
+    fn started() -> Option<(Self, String)> {
+        let server = Self::start(crate::postgrest::node_modules()?);
+        let endpoint = format!("{}/graphql", server.base);
+        Some((server, endpoint))
+    }
+
+    /// The GraphQL requests the server received since the last look, as
+    /// `{query, variables}`.
+    fn calls(&self) -> Vec<Value> {
+        let mut answer = ureq::get(&format!("{}/_calls", self.base)).call().unwrap();
+        serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap()
+    }
+}
+
+/// The root field each call asked for (`books`, `membership`).
+fn fields_of(calls: &[Value]) -> Vec<String> {
+    calls
+        .iter()
+        .map(|call| {
+            let query = call["query"].as_str().unwrap();
+            let body = &query[query.find('{').unwrap() + 1..];
+            body.trim_start()
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// GitHub's `orderBy: {field: CREATED_AT, direction: DESC}` and an order
+/// with null placements Hasura spells (`{rank: asc_nulls_first}`) are
+/// recorded, passed on, and drift when the upstream changes them.
+#[test]
+fn graphql_orders_by_a_field_enum_and_with_null_placements_go_upstream() {
+    let Some((upstream, endpoint)) = GraphqlServer::started() else {
+        return;
+    };
+    let dir = introspected(&endpoint, manifest::Upstream::default(), &[]);
+    let text = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
+    assert!(
+        text.contains(
+            r#"order = { argument = "orderBy", style = "field", fields = ["createdAt", "title"], values = { createdAt = "CREATED_AT", title = "TITLE" }, by = "field", direction = "direction", asc = "ASC", desc = "DESC" }"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"asc_nulls_first = "asc_nulls_first""#),
+        "{text}"
+    );
+    let served = Served::start(dir.path(), &[], &[]);
+    // The same schema with no order recorded: baas orders, over every page.
+    let unordered = introspected(&endpoint, manifest::Upstream::default(), &["order = "]);
+    let local = Served::start(unordered.path(), &[], &[]);
+    upstream.calls();
+    for (path, passed) in [
+        (
+            "/api/Issue?order=createdAt.desc&limit=3",
+            json!({"field": "CREATED_AT", "direction": "DESC"}),
+        ),
+        (
+            "/api/Issue?order=title.asc&limit=12&offset=1",
+            json!({"field": "TITLE", "direction": "ASC"}),
+        ),
+        (
+            "/api/Label?order=rank.asc.nullsfirst,name.desc",
+            json!([{"rank": "asc_nulls_first"}, {"name": "desc"}]),
+        ),
+        (
+            "/api/Label?order=rank.desc.nullslast,name.asc&limit=5&offset=2",
+            json!([{"rank": "desc_nulls_last"}, {"name": "asc"}]),
+        ),
+        (
+            "/api/Label?order=rank.asc.nullslast,name.asc",
+            json!([{"rank": "asc_nulls_last"}, {"name": "asc"}]),
+        ),
+    ] {
+        let (status, filtered, body) = served.get(path);
+        assert_eq!((status, filtered), (200, None), "{path}: {body}");
+        let calls = upstream.calls();
+        let argument = if path.contains("Issue") {
+            "orderBy"
+        } else {
+            "order_by"
+        };
+        assert!(
+            calls
+                .iter()
+                .all(|call| call["variables"][argument] == passed),
+            "{path}: {calls:?}"
+        );
+        let (status, filtered, expected) = local.get(path);
+        assert_eq!(status, 200, "{path}: {expected}");
+        assert_eq!(filtered.as_deref(), Some("local; complete=true"), "{path}");
+        assert_eq!(body, expected, "{path}");
+        upstream.calls();
+    }
+    let (_, _, body) = served.get("/api/Label?order=rank.asc.nullsfirst,name.asc&limit=4");
+    assert_eq!(ids(&body), ["4", "8", "12", "5"], "{body}");
+    // An order the upstream cannot say (by `id`) is baas's.
+    let (_, filtered, _) = served.get("/api/Issue?order=id.desc&limit=2");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+
+    // Drift: the field enum lost TITLE, the directions their nulls.
+    let reasons = drift_reasons(
+        dir.path(),
+        &[
+            ("  CREATED_AT\n  TITLE\n", "  CREATED_AT\n"),
+            ("  asc_nulls_first\n", ""),
+        ],
+    );
+    let reason = |object: &str| reason_of(&reasons, object);
+    let issues = reason("operation query issues /graphql");
+    assert!(
+        issues.contains(
+            "order orderBy field by createdAt, title (field: CREATED_AT, TITLE; direction)"
+        ),
+        "{issues}"
+    );
+    let labels = reason("operation query labels /graphql");
+    assert!(
+        labels.contains("nulls asc_nulls_first, asc_nulls_last"),
+        "{labels}"
+    );
+}
+
+/// `expand` into an entity of a composite key reads a batch of keys in
+/// one call where the list's filter takes `or`, else one get per key;
+/// never the whole list.
+#[test]
+fn an_expand_into_a_composite_key_batches_its_keys() {
+    let Some((upstream, endpoint)) = GraphqlServer::started() else {
+        return;
+    };
+    let relation = "\n[[entities.Grant.relations]]\n\
+                    fields = [\"userId\", \"groupId\"]\n\
+                    references = { entity = \"Membership\", fields = [\"userId\", \"groupId\"] }\n";
+    let with_relation = |drop: &[&str]| {
+        let dir = introspected(&endpoint, manifest::Upstream::default(), drop);
+        let path = dir.path().join("baas.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let at = text.find("\n[entities.Issue]").unwrap();
+        std::fs::write(&path, format!("{}{relation}{}", &text[..at], &text[at..])).unwrap();
+        dir
+    };
+    // (userId, groupId) of grants 1-6: (2,3) (3,1) (1,2), twice each.
+    let expected = [("2", "3", "r2"), ("3", "1", "r8"), ("1", "2", "r8")];
+    let check = |body: &Value| {
+        let rows = body["data"].as_array().unwrap();
+        assert_eq!(rows.len(), 6, "{body}");
+        for row in rows {
+            let membership = &row["Membership"];
+            let key = (
+                row["userId"].as_str().unwrap(),
+                row["groupId"].as_str().unwrap(),
+            );
+            let role = expected
+                .iter()
+                .find(|(user, group, _)| (*user, *group) == key)
+                .map(|(_, _, role)| *role);
+            assert_eq!(membership["role"].as_str(), role, "{body}");
+            assert_eq!(
+                (&membership["userId"], &membership["groupId"]),
+                (&row["userId"], &row["groupId"]),
+                "{body}"
+            );
+        }
+    };
+    // The calls an expand of every grant makes, its answer checked.
+    let expand_calls = |drop: &[&str]| {
+        let dir = with_relation(drop);
+        let served = Served::start(dir.path(), &[], &[]);
+        upstream.calls();
+        let (status, _, body) = served.get("/api/Grant?expand=Membership");
+        assert_eq!(status, 200, "{body}");
+        check(&body);
+        upstream.calls()
+    };
+    let calls = expand_calls(&[]);
+    assert_eq!(fields_of(&calls), ["grants", "memberships"], "{calls:?}");
+    let mut any: Vec<Value> = calls[1]["variables"]["where"]["or"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `or` in {calls:?}"))
+        .clone();
+    any.sort_by_key(Value::to_string);
+    assert_eq!(
+        any,
+        [
+            json!({"userId": "1", "groupId": "2"}),
+            json!({"userId": "2", "groupId": "3"}),
+            json!({"userId": "3", "groupId": "1"}),
+        ]
+    );
+    // Without `or`: one get per key.
+    let calls = expand_calls(&["filter_or = "]);
+    let mut fields = fields_of(&calls);
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["grants", "membership", "membership", "membership"],
+        "{calls:?}"
+    );
+}
+
+/// A count the upstream answers `null` is counted over the rows of the
+/// same pass that reads the page: the list is read once.
+#[test]
+fn a_null_count_is_counted_in_the_pass_that_reads_the_page() {
+    let Some((upstream, endpoint)) = GraphqlServer::started() else {
+        return;
+    };
+    let dir = introspected(&endpoint, manifest::Upstream::default(), &[]);
+    let served = Served::start(dir.path(), &[], &[]);
+    upstream.calls();
+    // Author 3's books (a connection's `totalCount: null`): the page of
+    // two, then the rest of the same query, counted.
+    let (status, filtered, body) = served.get("/api/Book?authorId=eq.3&count=exact&limit=2");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    assert_eq!((ids(&body), &body["count"]), (range([2, 5]), &json!(8)));
+    let calls = upstream.calls();
+    assert_eq!(fields_of(&calls), ["books", "books"], "{calls:?}");
+    assert!(
+        calls
+            .iter()
+            .all(|call| call["variables"]["where"] == json!({"authorId": "3"})),
+        "{calls:?}"
+    );
+    // Group 3's memberships (an aggregate's `count: null`): the count
+    // asked first, then one pass of the list.
+    let (status, filtered, body) =
+        served.get("/api/Membership?groupId=eq.3&count=exact&limit=1&offset=1&order=userId.asc");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    assert_eq!(body["count"], 3, "{body}");
+    assert_eq!(
+        body["data"],
+        json!([{"userId": "2", "groupId": "3", "role": "r2"}])
+    );
+    let calls = upstream.calls();
+    assert_eq!(
+        fields_of(&calls),
+        ["membershipsAggregate", "memberships"],
+        "{calls:?}"
+    );
+    // A count the upstream gives: no header, the page alone.
+    let (_, filtered, body) = served.get("/api/Membership?groupId=eq.2&count=exact&limit=1");
+    assert_eq!((filtered, &body["count"]), (None, &json!(3)), "{body}");
+    assert_eq!(upstream.calls().len(), 2);
 }

@@ -43,10 +43,10 @@ use super::http::{
 };
 use super::{ListResult, Outbox, Row, StoreError, Updated, Values};
 use crate::manifest::{
-    Entity, FieldType, GraphqlOperation, GraphqlOperationType, GraphqlOrderStyle, Manifest,
-    Operation, OperationAction, PaginationStyle,
+    Entity, FieldType, GraphqlOperation, GraphqlOperationType, GraphqlOrder, GraphqlOrderStyle,
+    Manifest, Operation, OperationAction, PaginationStyle,
 };
-use crate::query::{Filter, ListQuery, OrderBy, Value};
+use crate::query::{Filter, ListQuery, Op, OrderBy, Value};
 use crate::webhooks::outbox::Write;
 
 /// Rows asked for per upstream page.
@@ -239,7 +239,9 @@ impl GraphqlStore {
     /// Reads pages of `call` with `arguments` (filters, order): from row
     /// `start` on, `want` rows at most (all when `None`), in at most
     /// `max_pages` calls. Also says whether every row was read, and with
-    /// `count` the total the first answer gave at `graphql.count`.
+    /// `count` the total the first answer gave at `graphql.count`; when it
+    /// gave `null` there, the pages are read on to the last and counted
+    /// (the same pass gives the rows and the count).
     async fn pages(
         &self,
         call: Call<'_>,
@@ -262,7 +264,8 @@ impl GraphqlStore {
             Paging::Offset => (start, 0),
             Paging::Relay | Paging::Whole => (0, start),
         };
-        let total = want.map(|want| want.saturating_add(skip));
+        let mut total = want.map(|want| want.saturating_add(skip));
+        let mut counted = false;
         let mut rows: Vec<Row> = Vec::new();
         let mut complete = false;
         let mut cursor: Option<Json> = None;
@@ -307,6 +310,10 @@ impl GraphqlStore {
                 && let Some(path) = counted_at
             {
                 total_count = count_of(call, &json, path)?;
+                // No count upstream: every row is read, and counted.
+                if total_count.is_none() {
+                    (total, counted) = (None, true);
+                }
             }
             let page = list_rows_of(call, entity, &json)?;
             // A page that repeats an earlier one is a loop: stop there.
@@ -339,6 +346,9 @@ impl GraphqlStore {
                 break;
             }
         }
+        if counted {
+            total_count = Some(offset);
+        }
         let rows = rows
             .into_iter()
             .skip(usize::try_from(skip).unwrap_or(usize::MAX))
@@ -348,6 +358,7 @@ impl GraphqlStore {
             rows,
             complete,
             count: total_count,
+            counted,
         })
     }
 
@@ -384,47 +395,85 @@ impl GraphqlStore {
     ) -> Result<ListResult, StoreError> {
         let call = Call::of(manifest, entity, OperationAction::List)?;
         let definition = entity_of(manifest, entity)?;
-        // A list of keys (`expand`'s batches): one get per key.
-        if let [key] = definition.primary_key.as_slice()
-            && let Some(keys) = query.filter.as_ref().and_then(|f| key_list(f, key))
-            && keys.len() <= MAX_BY_KEY
-            && find(manifest, entity, &[OperationAction::Get]).is_ok()
-        {
-            let rows = each_key(keys, |key| async move {
-                self.fetch_row(manifest, entity, &[key]).await
-            })
-            .await?;
-            return Ok(finish_locally(definition, rows, query, true));
+        // A list of keys (`expand`'s batches): composite keys in one call
+        // when the list's filter takes a list of filters (`OR`), else one
+        // get per key.
+        let keys = query
+            .filter
+            .as_ref()
+            .and_then(|filter| keys_of(filter, &definition.primary_key))
+            .filter(|keys| keys.len() <= MAX_BY_KEY);
+        if let Some(keys) = keys {
+            if let Some(arguments) = any_key(call, &definition.primary_key, &keys) {
+                let want = Some(keys.len() as u64);
+                let page = self
+                    .pages(call, definition, &arguments, (0, want), false)
+                    .await?;
+                return Ok(finish_locally(definition, page.rows, query, page.complete));
+            }
+            if find(manifest, entity, &[OperationAction::Get]).is_ok() {
+                let rows = each_key(keys, |key| async move {
+                    let key = match key {
+                        Value::List(parts) => parts,
+                        single => vec![single],
+                    };
+                    self.fetch_row(manifest, entity, &key).await
+                })
+                .await?;
+                return Ok(finish_locally(definition, rows, query, true));
+            }
         }
         if let Some((filters, order)) = passed_on(call, query) {
             let mut arguments = filters.clone();
             arguments.extend(order);
-            let aggregate = call.graphql.count_field.as_deref().filter(|_| query.count);
-            let page = self
-                .pages(
-                    call,
-                    definition,
-                    &arguments,
-                    (query.offset, Some(query.limit)),
-                    query.count && aggregate.is_none(),
-                )
-                .await?;
-            let count = match aggregate {
-                Some(field) => self.aggregate_count(call, field, filters).await?,
-                None => page.count,
-            };
-            // An upstream that answered no count (`null`): baas counts.
-            if !query.count || count.is_some() {
-                if !page.complete {
-                    note_filtered("upstream; complete=false".to_owned());
+            let window = (query.offset, Some(query.limit));
+            let mut page = match call.graphql.count_field.as_deref().filter(|_| query.count) {
+                Some(field) => match self.aggregate_count(call, field, filters).await? {
+                    Some(count) => Page {
+                        count: Some(count),
+                        ..self
+                            .pages(call, definition, &arguments, window, false)
+                            .await?
+                    },
+                    // No count upstream (`null`): every row is read once,
+                    // counted, and the page taken from them.
+                    None => {
+                        let all = self
+                            .pages(call, definition, &arguments, (0, None), false)
+                            .await?;
+                        let count = all.rows.len() as u64;
+                        let rows = all
+                            .rows
+                            .into_iter()
+                            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+                            .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
+                            .collect();
+                        Page {
+                            rows,
+                            count: Some(count),
+                            counted: true,
+                            ..all
+                        }
+                    }
+                },
+                None => {
+                    self.pages(call, definition, &arguments, window, query.count)
+                        .await?
                 }
-                let rows = page
-                    .rows
-                    .into_iter()
-                    .map(|row| select(row, query))
-                    .collect();
-                return Ok(ListResult { rows, count });
+            };
+            if page.counted {
+                note_filtered(format!("local; complete={}", page.complete));
+            } else if !page.complete {
+                note_filtered("upstream; complete=false".to_owned());
             }
+            let rows = std::mem::take(&mut page.rows)
+                .into_iter()
+                .map(|row| select(row, query))
+                .collect();
+            return Ok(ListResult {
+                rows,
+                count: page.count,
+            });
         }
         let page = self
             .pages(call, definition, &Map::new(), (0, None), false)
@@ -572,11 +621,13 @@ impl GraphqlStore {
 
 super::store_from_inherent_methods!(GraphqlStore);
 
-/// Rows read from a list field, whether they are all, and the count.
+/// Rows read from a list field, whether they are all, and the count
+/// (`counted`: by baas, over the rows read, the upstream's being `null`).
 struct Page {
     rows: Vec<Row>,
     complete: bool,
     count: Option<u64>,
+    counted: bool,
 }
 
 /// The filter and order of `query` as arguments of the list field, when
@@ -620,10 +671,89 @@ fn passed_on(
     Some((filters, order))
 }
 
+/// The keys a filter lists (`id in (..)`, or `expand`'s `(userId = 1 and
+/// groupId = 2) or (..)` of a composite key), each a [`Value::List`] of
+/// its fields in `primary_key` order when there are several; none when it
+/// lists no keys. A filter of more terms is a superset: the rows read are
+/// filtered again.
+fn keys_of(filter: &Filter, primary_key: &[String]) -> Option<Vec<Value>> {
+    if let [key] = primary_key {
+        return key_list(filter, key);
+    }
+    let one = |filter: &Filter| -> Option<Value> {
+        let Filter::And(terms) = filter else {
+            return None;
+        };
+        if terms.len() != primary_key.len() {
+            return None;
+        }
+        let parts = primary_key
+            .iter()
+            .map(|key| {
+                terms.iter().find_map(|term| match term {
+                    Filter::Compare {
+                        field,
+                        op: Op::Eq,
+                        value,
+                    } if field == key && !matches!(value, Value::Null | Value::List(_)) => {
+                        Some(value.clone())
+                    }
+                    _ => None,
+                })
+            })
+            .collect::<Option<Vec<Value>>>()?;
+        Some(Value::List(parts))
+    };
+    match filter {
+        Filter::Or(items) if !primary_key.is_empty() => items.iter().map(one).collect(),
+        Filter::And(terms) => one(filter)
+            .map(|key| vec![key])
+            .or_else(|| terms.iter().find_map(|term| keys_of(term, primary_key))),
+        _ => None,
+    }
+}
+
+/// Composite `keys` as one filter argument of the list field, when its
+/// filter input takes a list of filters (`where: {OR: [{userId: 1,
+/// groupId: 2}, ..]}`) and each key field.
+fn any_key(call: Call<'_>, primary_key: &[String], keys: &[Value]) -> Option<Map<String, Json>> {
+    let (filter, or) = (
+        call.graphql.filter.as_ref()?,
+        call.graphql.filter_or.as_ref()?,
+    );
+    if primary_key.len() < 2
+        || !primary_key
+            .iter()
+            .all(|key| call.operation.query.contains(key))
+    {
+        return None;
+    }
+    let any: Vec<Json> = keys
+        .iter()
+        .map(|key| {
+            let Value::List(parts) = key else {
+                return Json::Null;
+            };
+            let object: Map<String, Json> = primary_key
+                .iter()
+                .zip(parts)
+                .map(|(name, value)| (name.clone(), wire(value)))
+                .collect();
+            Json::Object(object)
+        })
+        .collect();
+    let mut inner = Map::new();
+    inner.insert(or.clone(), Json::Array(any));
+    let mut arguments = Map::new();
+    arguments.insert(filter.clone(), Json::Object(inner));
+    Some(arguments)
+}
+
 /// `order` as the value of the list field's order argument: `{price:
-/// DESC}`, `[{price: desc}, {id: asc}]`, `PRICE_DESC` or `"-price"`; none
-/// when a key is not one the upstream orders by (a JSON path, an explicit
-/// null placement, another field, or a second key of a single order).
+/// DESC}`, `[{price: desc}, {id: asc}]`, `PRICE_DESC`, `{field: PRICE,
+/// direction: DESC}` or `"-price"`; none when a key is not one the
+/// upstream orders by (a JSON path, a null placement it cannot spell,
+/// another field, or a second key of a single order).
 fn upstream_order(graphql: &GraphqlOperation, order: &[OrderBy]) -> Option<Json> {
     let shape = graphql.order.as_ref()?;
     if order.len() > 1 && !shape.list {
@@ -631,21 +761,32 @@ fn upstream_order(graphql: &GraphqlOperation, order: &[OrderBy]) -> Option<Json>
     }
     let mut items = Vec::with_capacity(order.len());
     for key in order {
-        if key.path.is_some() || key.nulls_first.is_some() || !shape.fields.contains(&key.field) {
+        if key.path.is_some() || !shape.fields.contains(&key.field) {
             return None;
         }
+        let direction = match key.nulls_first {
+            Some(first) => Some(shape.nulls.get(key.descending, first)?),
+            None if key.descending => shape.desc.as_deref(),
+            None => shape.asc.as_deref(),
+        };
+        let object = |pairs: &[(&str, &str)]| {
+            let object: Map<String, Json> = pairs
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), Json::from(*value)))
+                .collect();
+            Json::Object(object)
+        };
         items.push(match shape.style {
-            GraphqlOrderStyle::Input => {
-                let direction = if key.descending {
-                    shape.desc.as_ref()
-                } else {
-                    shape.asc.as_ref()
-                }?;
-                let mut object = Map::new();
-                object.insert(key.field.clone(), Json::from(direction.as_str()));
-                Json::Object(object)
-            }
-            GraphqlOrderStyle::Enum => Json::from(shape.enum_value(&key.field, key.descending)),
+            GraphqlOrderStyle::Input => object(&[(key.field.as_str(), direction?)]),
+            GraphqlOrderStyle::Field => object(&[
+                (shape.by.as_deref()?, shape.values.get(&key.field)?),
+                (shape.direction.as_deref()?, direction?),
+            ]),
+            GraphqlOrderStyle::Enum => match key.nulls_first {
+                Some(_) => Json::from(GraphqlOrder::enum_value_with(&key.field, direction?)),
+                None => Json::from(shape.enum_value(&key.field, key.descending)),
+            },
+            GraphqlOrderStyle::String if key.nulls_first.is_some() => return None,
             GraphqlOrderStyle::String if key.descending => Json::from(format!("-{}", key.field)),
             GraphqlOrderStyle::String => Json::from(key.field.as_str()),
         });
@@ -977,6 +1118,10 @@ mod tests {
             fields: vec!["title".into(), "authorId".into()],
             asc: Some("asc".into()),
             desc: Some("desc".into()),
+            nulls: crate::manifest::Nulls::default(),
+            values: IndexMap::new(),
+            by: None,
+            direction: None,
         });
         books
     }
@@ -1021,7 +1166,39 @@ mod tests {
         assert_eq!(upstream_order(&input, &[by("price", false)]), None);
         let mut nulls = by("title", false);
         nulls.nulls_first = Some(true);
-        assert_eq!(upstream_order(&input, &[nulls]), None);
+        assert_eq!(upstream_order(&input, &[nulls.clone()]), None);
+        // A null placement the upstream spells is passed on.
+        let mut placed = input.clone();
+        if let Some(order) = placed.order.as_mut() {
+            order.nulls.0[0] = Some("asc_nulls_first".into());
+        }
+        assert_eq!(
+            upstream_order(&placed, &[nulls.clone()]),
+            Some(serde_json::json!([{"title": "asc_nulls_first"}]))
+        );
+        let mut last = nulls.clone();
+        last.nulls_first = Some(false);
+        assert_eq!(upstream_order(&placed, &[last]), None, "not spelled");
+        if let Some(order) = enumerated.order.as_mut() {
+            order.nulls.0[0] = Some("ASC_NULLS_FIRST".into());
+        }
+        assert_eq!(
+            upstream_order(&enumerated, &[nulls.clone()]),
+            Some(serde_json::json!(["TITLE_ASC_NULLS_FIRST"]))
+        );
+        assert_eq!(upstream_order(&text, &[nulls]), None);
+        // GitHub's `{field: TITLE, direction: DESC}`.
+        let mut field = ordered(GraphqlOrderStyle::Field, false);
+        if let Some(order) = field.order.as_mut() {
+            order.values.insert("title".into(), "TITLE".into());
+            (order.by, order.direction) = (Some("field".into()), Some("direction".into()));
+            (order.asc, order.desc) = (Some("ASC".into()), Some("DESC".into()));
+        }
+        assert_eq!(
+            upstream_order(&field, &[by("title", true)]),
+            Some(serde_json::json!({"field": "TITLE", "direction": "DESC"}))
+        );
+        assert_eq!(upstream_order(&field, &[by("authorId", true)]), None);
         let unordered = graphql(GraphqlOperationType::Query, "books");
         assert_eq!(upstream_order(&unordered, &two[..1]), None);
     }
