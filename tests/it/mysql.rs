@@ -1115,3 +1115,67 @@ async fn view_columns_keep_their_collation_alike_live_and_from_a_dump() {
     let changes = baas::diff::diff(&live.manifest, &dump.manifest);
     assert!(changes.is_empty(), "the dump differs: {changes:#?}");
 }
+
+/// The statements inside a MariaDB `BEGIN NOT ATOMIC ... END` block (a
+/// table, an index, a view) read as they do outside one;
+/// what the block runs besides (a condition) is named in the ledger at its
+/// line. Before, the whole block was one skipped statement.
+#[tokio::test]
+async fn statements_inside_a_not_atomic_block_read_as_outside_one() {
+    let Some(database) = TempDatabase::create_async("not_atomic").await else {
+        return;
+    };
+    let script = "CREATE TABLE plain (id INT PRIMARY KEY);\n\
+                  DELIMITER ;;\n\
+                  BEGIN NOT ATOMIC\n\
+                  \x20 CREATE TABLE a (id INT PRIMARY KEY, name VARCHAR(10), n INT);\n\
+                  \x20 CREATE INDEX a_name ON a (name);\n\
+                  \x20 CREATE VIEW va AS SELECT id, name FROM a;\n\
+                  \x20 IF (SELECT COUNT(*) FROM plain) = 0 THEN\n\
+                  \x20   CREATE TABLE later (id INT);\n\
+                  \x20 END IF;\n\
+                  END ;;\n\
+                  DELIMITER ;\n";
+    database.load(script);
+    let live = introspect(&database).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blocks.sql");
+    std::fs::write(&path, script).unwrap();
+    let location =
+        SourceLocation::parse(&path.display().to_string(), std::path::Path::new("/")).unwrap();
+    let dump = introspect_location(
+        &location,
+        &IntrospectOptions::default(),
+        &Progress::hidden(),
+    )
+    .await
+    .unwrap();
+    // The conditional table is the only difference.
+    let mut expected = live.manifest.clone();
+    expected.entities.remove("later");
+    // The server spells the view's query its own way (`select `a`.`id` AS
+    // `id` ...`); a script's is as written.
+    if let Some(view) = expected.entities.get_mut("va") {
+        view.definition = dump.manifest.entities["va"].definition.clone();
+    }
+    let changes = baas::diff::diff(&expected, &dump.manifest);
+    assert!(changes.is_empty(), "the import differs: {changes:#?}");
+    assert_eq!(
+        dump.manifest.entities["a"].indexes[0].name, "a_name",
+        "{:#?}",
+        dump.manifest.entities["a"]
+    );
+    let skipped: Vec<String> = dump
+        .ledger
+        .entries()
+        .iter()
+        .filter(|e| e.kind == "skipped_statement")
+        .map(|e| format!("{}: {}", e.object, e.message))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:#?}");
+    assert!(
+        skipped[0].starts_with("blocks.sql:7: `IF (SELECT COUNT(*)")
+            && skipped[0].contains("BEGIN NOT ATOMIC"),
+        "{skipped:#?}"
+    );
+}

@@ -45,7 +45,8 @@ pub fn import(
     let mut view_connections = std::collections::HashMap::new();
     let mut connection: Option<String> = None;
     let mut read = 0usize;
-    for statement in statements {
+    let statements = without_blocks(statements, &mut skipped);
+    for statement in &statements {
         if super::give_up(read, &skipped) {
             break;
         }
@@ -850,6 +851,76 @@ fn table_collation(options: &CreateTableOptions) -> String {
         || DEFAULT_COLLATION.to_owned(),
         |set| default_collation(&set),
     )
+}
+
+/// `statements` with each MariaDB `BEGIN NOT ATOMIC ... END` block
+/// replaced by the statements inside it that make something (`CREATE`,
+/// `ALTER`, `DROP`, `RENAME`), as they would be read outside a block;
+/// what else a block runs (conditions, loops, variables, queries) is not
+/// followed and is in `skipped`, at its place.
+fn without_blocks(statements: &[Statement], skipped: &mut Vec<Skipped>) -> Vec<Statement> {
+    let mut out = Vec::with_capacity(statements.len());
+    for statement in statements {
+        let Some(body) = block_body(&statement.text) else {
+            out.push(statement.clone());
+            continue;
+        };
+        let at = body.as_ptr() as usize - statement.text.as_ptr() as usize;
+        for inner in super::split(body, SqlDialect::Mysql) {
+            let span = statement.span.start + at + inner.span.start
+                ..statement.span.start + at + inner.span.end;
+            let verb = inner.head(1);
+            if verb == "END" {
+                // It closes a statement named below.
+                continue;
+            }
+            if matches!(verb.as_str(), "CREATE" | "ALTER" | "DROP" | "RENAME") {
+                out.push(Statement {
+                    text: inner.text,
+                    span,
+                });
+            } else {
+                let head: String = inner
+                    .text
+                    .split_whitespace()
+                    .take(4)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                skipped.push(Skipped {
+                    span,
+                    reason: format!(
+                        "`{head} ...` inside a `BEGIN NOT ATOMIC` block is not followed: what it \
+                         runs depends on the server when the dump loads; a statement it holds \
+                         is not read"
+                    ),
+                    unparsable: false,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The statements of a `BEGIN NOT ATOMIC [label:] ... END [label]` block.
+fn block_body(text: &str) -> Option<&str> {
+    let mut words = text.split_whitespace();
+    let opens = ["BEGIN", "NOT", "ATOMIC"]
+        .iter()
+        .all(|word| words.next().is_some_and(|w| w.eq_ignore_ascii_case(word)));
+    if !opens {
+        return None;
+    }
+    let start = text.to_ascii_uppercase().find("ATOMIC")? + "ATOMIC".len();
+    let body = text[start..].trim_end().trim_end_matches(';').trim_end();
+    // `END` or `END label`.
+    let upper = body.to_ascii_uppercase();
+    let end = upper.rfind("END")?;
+    let after = body[end + 3..].trim();
+    let before_ok = end == 0 || !body.as_bytes()[end - 1].is_ascii_alphanumeric();
+    if !before_ok || after.contains(char::is_whitespace) || after.contains(';') {
+        return None;
+    }
+    Some(&body[..end])
 }
 
 /// `SET collation_connection = x`: `Some(Some(x))`; set back to a saved
