@@ -2751,11 +2751,24 @@ impl<'a> SdlBuilder<'a> {
             let ty = argument.ty.named().name.as_str();
             match self.types.get(ty).map(|m| m.definition.kind) {
                 Some(TypeKind::Input) if graphql.filter.is_none() => {
-                    let fields = self.input_fields(ty);
-                    let matching: Vec<String> = fields
-                        .into_iter()
-                        .filter(|name| entity.fields.contains_key(name))
-                        .collect();
+                    // Fields taking the value itself: not Hasura's
+                    // comparison objects (`{title: {_eq: ..}}`), which
+                    // baas does not fill.
+                    let matching: Vec<String> =
+                        self.types
+                            .get(ty)
+                            .map(|merged| merged.definition.inputs.as_slice())
+                            .unwrap_or_default()
+                            .iter()
+                            .filter(|input| {
+                                entity.fields.contains_key(&input.name.name)
+                                    && !matches!(input.ty.nullability().1, TypeRef::List(..))
+                                    && self.types.get(input.ty.named().name.as_str()).is_none_or(
+                                        |merged| merged.definition.kind != TypeKind::Input,
+                                    )
+                            })
+                            .map(|input| input.name.name.clone())
+                            .collect();
                     if !matching.is_empty() {
                         graphql.filter = Some(name.to_owned());
                         graphql.filter_or = self.any_of(ty);

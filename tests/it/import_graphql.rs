@@ -701,6 +701,20 @@ fn hasura_aggregates_and_mutation_responses_are_not_entities() {
         // The create is the one of a row, not the bulk insert.
         let create = create_of(manifest);
         assert_eq!(create.field, "insert_books_one");
+        // `where: books_bool_exp` takes comparison objects (`{title:
+        // {_eq: ..}}`), not values: no filter is passed in it.
+        let list = manifest.api.as_ref().unwrap().operations.iter().find(|op| {
+            op.entity.as_deref() == Some("books")
+                && op.action == Some(manifest::OperationAction::List)
+        });
+        let list = list.expect("a list of books");
+        assert_eq!(
+            (
+                list.query.len(),
+                list.graphql.as_ref().unwrap().filter.as_deref()
+            ),
+            (0, None)
+        );
     }
 }
 
