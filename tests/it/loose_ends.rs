@@ -65,19 +65,12 @@ fn tenant_apply_reports_realtime_triggers_it_restored() {
     let Some((db, url, _)) = crate::tenancy::pg_with_password("loose_rt_report") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let manifest = format!(
         "{}\n[realtime]\nexternal = true\n",
         tenant_manifest(crate::tenancy::PG_SOURCE, "schema")
     );
-    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
-    let env = [
-        ("JWT_SECRET", SECRET),
-        ("BAAS_SERVICE_KEY", SERVICE_KEY),
-        ("TENANTS_DB", url.as_str()),
-    ];
+    let (dir, env) = crate::support::tenancy::planned(&manifest, &url, &[]);
     let dir = dir.path();
-    run_ok(dir, &env, &["migrate", "plan", "--name", "init"]);
     run_ok(dir, &env, &["tenants", "create", "acme"]);
     run_ok(dir, &env, &["tenants", "create", "globex"]);
     let row = |table: &str, tenant: &str| -> String {

@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use baas::manifest::Manifest;
-use baas::migrate::render::Target;
 use serde_json::{Value, json};
 
 use crate::serve::{Answer, call, encode, raw};
@@ -516,15 +515,7 @@ async fn json_paths_on_postgres() {
         return;
     };
     let manifest = manifest();
-    database
-        .execute(&crate::serve_engines::create_statements(
-            Target::Postgres,
-            &manifest,
-        ))
-        .await;
-    let engine = baas::serve::store::postgres::PostgresStore::connect(&database.url(), &manifest)
-        .await
-        .unwrap();
+    let engine = database.store_of(&manifest).await;
     let router = router(manifest, Arc::new(engine));
     cases(&router, "postgres").await;
     embedded_cases(&router, "postgres").await;
@@ -538,15 +529,7 @@ async fn json_paths_on_mariadb() {
         return;
     };
     let manifest = manifest();
-    database
-        .execute(&crate::serve_engines::create_statements(
-            Target::Mysql,
-            &manifest,
-        ))
-        .await;
-    let engine = baas::serve::store::mysql::MysqlStore::connect(&database.url(), &manifest)
-        .await
-        .unwrap();
+    let engine = database.store_of(&manifest).await;
     cases(&router(manifest, Arc::new(engine)), "mariadb").await;
     assert_eq!(database.scalar("SELECT count(*) FROM doc").await, 6);
 }

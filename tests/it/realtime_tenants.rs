@@ -161,24 +161,25 @@ fn triggers(db: &crate::support::postgres::TempDatabase, schema: &str) -> String
     .to_owned()
 }
 
+/// The test manifest with `strategy` and external realtime, for tenants on
+/// the PostgreSQL server at `url`, with a 200 ms heartbeat, planned.
+fn realtime_project(
+    strategy: &str,
+    url: &str,
+) -> (tempfile::TempDir, Vec<(&'static str, &'static str)>) {
+    let manifest = format!(
+        "{}\n[realtime]\nexternal = true\n",
+        tenant_manifest(PG_SOURCE, strategy)
+    );
+    crate::support::tenancy::planned(&manifest, url, &[("BAAS_REALTIME_HEARTBEAT_MS", "200")])
+}
+
 #[test]
 fn schema_tenants_get_the_realtime_triggers_and_their_external_writes_reach_them_only() {
     let Some((db, url, _)) = crate::tenancy::pg_with_password("rt_tenants_schema") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = format!(
-        "{}\n[realtime]\nexternal = true\n",
-        tenant_manifest(PG_SOURCE, "schema")
-    );
-    std::fs::write(dir.path().join("baas.toml"), &manifest).unwrap();
-    let env = [
-        ("JWT_SECRET", SECRET),
-        ("BAAS_SERVICE_KEY", SERVICE_KEY),
-        ("TENANTS_DB", url.as_str()),
-        ("BAAS_REALTIME_HEARTBEAT_MS", "200"),
-    ];
-    crate::tenancy::run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    let (dir, env) = realtime_project("schema", &url);
     // The migrations run in every tenant's schema: they carry no trigger
     // (one naming the deployment's schema failed there).
     let up = std::fs::read_to_string(dir.path().join("migrations/0001_init/up.sql")).unwrap();
@@ -279,17 +280,6 @@ fn schema_tenants_get_the_realtime_triggers_and_their_external_writes_reach_them
 }
 
 /// Drops the tenant databases a test made, whatever happened.
-struct Databases<'a>(&'a crate::support::postgres::TempDatabase, Vec<String>);
-
-impl Drop for Databases<'_> {
-    fn drop(&mut self) {
-        for name in &self.1 {
-            self.0
-                .query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
-        }
-    }
-}
-
 /// Waits (10 s at most) until the server's log holds `text` `times` times.
 fn wait_for_log(server: &AsServer, text: &str, times: usize) {
     let started = std::time::Instant::now();
@@ -317,24 +307,12 @@ fn database_tenants_external_writes_reach_their_own_subscribers_and_the_listener
         .iter()
         .map(|slug| format!("{base}_{slug}"))
         .collect();
-    let _cleanup = Databases(&db, names.clone());
+    let _cleanup = crate::support::tenancy::TenantDatabases(&db, names.clone());
     let tenant_url = |name: &str| {
         let (server, _) = url.rsplit_once('/').unwrap();
         format!("{server}/{name}")
     };
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = format!(
-        "{}\n[realtime]\nexternal = true\n",
-        tenant_manifest(PG_SOURCE, "database")
-    );
-    std::fs::write(dir.path().join("baas.toml"), &manifest).unwrap();
-    let env = [
-        ("JWT_SECRET", SECRET),
-        ("BAAS_SERVICE_KEY", SERVICE_KEY),
-        ("TENANTS_DB", url.as_str()),
-        ("BAAS_REALTIME_HEARTBEAT_MS", "200"),
-    ];
-    crate::tenancy::run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    let (dir, env) = realtime_project("database", &url);
     for slug in ["acme", "globex"] {
         crate::tenancy::run_ok(dir.path(), &env, &["tenants", "create", slug]);
     }

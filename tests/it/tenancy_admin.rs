@@ -29,29 +29,12 @@ fn deactivating_through_the_system_api_closes_the_tenants_pool_at_once() {
         return;
     };
     let tenant_db = format!("{}_acme", db.name());
-    struct Cleanup<'a>(&'a crate::support::postgres::TempDatabase, String);
-    impl Drop for Cleanup<'_> {
-        fn drop(&mut self) {
-            self.0.query(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.1
-            ));
-        }
-    }
-    let _cleanup = Cleanup(&db, tenant_db.clone());
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("baas.toml"),
-        tenant_manifest(crate::tenancy::PG_SOURCE, "database"),
-    )
-    .unwrap();
-    let url = db.url();
-    let env = [
-        ("JWT_SECRET", SECRET),
-        ("BAAS_SERVICE_KEY", SERVICE_KEY),
-        ("TENANTS_DB", url.as_str()),
-    ];
-    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    let _cleanup = crate::support::tenancy::TenantDatabases(&db, vec![tenant_db.clone()]);
+    let (dir, env) = crate::support::tenancy::planned(
+        &tenant_manifest(crate::tenancy::PG_SOURCE, "database"),
+        &db.url(),
+        &[],
+    );
     create_tenant(dir.path(), &env, "acme");
     let server = AsServer(crate::auth::AuthServer::start_in(dir, &env));
     let (status, note) = send(

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::support::baas;
+use crate::support::tenancy::TenantDatabases;
 use crate::tenancy::{
     As, AsServer, HEADER, SECRET, SERVICE_KEY, assert_isolated, break_migrations, create_tenant,
     run_ok, send, tenant_manifest, titles,
@@ -50,17 +51,6 @@ fn no_tenants(dir: &Path, env: &[(&str, &str)]) {
 
 /// Tenant databases made on the PostgreSQL test server, dropped at the end
 /// even when the test fails.
-struct PgTenantDatabases<'a>(&'a crate::support::postgres::TempDatabase, Vec<String>);
-
-impl Drop for PgTenantDatabases<'_> {
-    fn drop(&mut self) {
-        for name in &self.1 {
-            self.0
-                .query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
-        }
-    }
-}
-
 fn pg_database_exists(db: &crate::support::postgres::TempDatabase, name: &str) -> bool {
     db.query(&format!(
         "SELECT count(*) FROM pg_database WHERE datname = '{name}'"
@@ -83,7 +73,7 @@ fn postgres_database_tenants_are_isolated_dropped_and_never_leak_the_password() 
         .iter()
         .map(|slug| format!("{base}_{slug}"))
         .collect();
-    let _cleanup = PgTenantDatabases(&db, names.clone());
+    let _cleanup = TenantDatabases(&db, names.clone());
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("baas.toml"),
@@ -358,23 +348,15 @@ fn a_database_tenant_with_pool_size_two_never_holds_more_than_two_connections() 
         return;
     };
     let tenant_db = format!("{}_small", db.name());
-    let _cleanup = PgTenantDatabases(&db, vec![tenant_db.clone(), format!("{}_sized", db.name())]);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("baas.toml"),
-        tenant_manifest(crate::tenancy::PG_SOURCE, "database"),
-    )
-    .unwrap();
-    let url = db.url();
-    let env = [
-        ("JWT_SECRET", SECRET),
-        ("BAAS_SERVICE_KEY", SERVICE_KEY),
-        ("TENANTS_DB", url.as_str()),
-    ];
-    run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+    let _cleanup = TenantDatabases(&db, vec![tenant_db.clone(), format!("{}_sized", db.name())]);
+    let (dir, env) = crate::support::tenancy::planned(
+        &tenant_manifest(crate::tenancy::PG_SOURCE, "database"),
+        &db.url(),
+        &[],
+    );
     for size in ["0", "101"] {
         let output = baas(dir.path())
-            .envs(env)
+            .envs(env.iter().copied())
             .args(["tenants", "create", "small", "--pool-size", size])
             .output()
             .unwrap();

@@ -14,6 +14,7 @@ pub mod mongo;
 pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
+pub mod tenancy;
 
 mod tests;
 

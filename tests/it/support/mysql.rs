@@ -101,6 +101,21 @@ impl TempDatabase {
         let _ = connection.close().await;
     }
 
+    /// The tables of `manifest` made here, and a store over them.
+    pub async fn store_of(
+        &self,
+        manifest: &baas::manifest::Manifest,
+    ) -> baas::serve::store::mysql::MysqlStore {
+        self.execute(&crate::serve_engines::create_statements(
+            baas::migrate::render::Target::Mysql,
+            manifest,
+        ))
+        .await;
+        baas::serve::store::mysql::MysqlStore::connect(&self.url(), manifest)
+            .await
+            .unwrap()
+    }
+
     /// The one `bigint` value `sql` selects.
     pub async fn scalar(&self, sql: &str) -> i64 {
         let mut connection = self.connect().await;
