@@ -89,13 +89,19 @@ fn add_payroll(server: &AuthServer, row: Value) {
     assert_eq!(status, 201, "{row}");
 }
 
-#[test]
-fn signing_up_cannot_choose_the_role_or_the_tenant_of_the_token() {
+/// `baas serve` of [`USERS`] with one payroll row of 250000.
+fn users_with_payroll() -> AuthServer {
     let server = AuthServer::start(
         USERS,
         &[("JWT_SECRET", SECRET), ("BAAS_SERVICE_KEY", SERVICE_KEY)],
     );
     add_payroll(&server, json!({ "id": 1, "salary": 250000 }));
+    server
+}
+
+#[test]
+fn signing_up_cannot_choose_the_role_or_the_tenant_of_the_token() {
+    let server = users_with_payroll();
 
     for (field, value) in [("role", "admin"), ("tenant", "globex")] {
         let (status, body) = post_json(
@@ -765,5 +771,74 @@ fn hidden_rows_and_the_password_field_are_no_oracle_on_the_postgrest_profile() {
         let (status, body) = request(&server, "GET", query, &[("apikey", SERVICE_KEY)], None);
         assert_eq!(status, 400, "{query}: {body}");
         assert!(!body.to_string().contains("$argon2"), "{query}: {body}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP: one request per message, and no file outside the embedded assets
+
+/// What the server answers to the raw bytes of `request`, read until it
+/// closes the connection or goes quiet.
+fn raw_exchange(server: &AuthServer, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let address = server.url("").trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn smuggled_requests_and_asset_path_traversal_are_refused() {
+    let server = users_with_payroll();
+    // A body framed two ways (or by two lengths) gets one answer and the
+    // connection is closed: the request hidden after it is never answered.
+    let smuggled = "GET /api/payroll HTTP/1.1\r\nHost: 127.0.0.1\r\napikey: {KEY}\r\n\r\n"
+        .replace("{KEY}", SERVICE_KEY);
+    for framing in [
+        "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n",
+        "Content-Length: 0\r\nContent-Length: 5\r\n\r\n",
+        "Transfer-Encoding: xchunked\r\n\r\n",
+    ] {
+        let answer = raw_exchange(
+            &server,
+            format!("POST /api/note HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n{framing}{smuggled}")
+                .as_bytes(),
+        );
+        assert_eq!(
+            answer.matches("HTTP/1.1 ").count(),
+            1,
+            "{framing:?}: {answer}"
+        );
+        assert!(!answer.contains("250000"), "{framing:?}: {answer}");
+    }
+    // The studio's files are the embedded ones only.
+    for path in [
+        "/_studio/../baas.toml",
+        "/_studio/v/1/..%2F..%2Fbaas.toml",
+        "/_studio/v/1/%2e%2e%2f%2e%2e%2fbaas.toml",
+        "/_studio/v/..%2F..%2F/baas.toml",
+        "/_studio/v/1/..%5C..%5Cbaas.toml",
+        "/_studio/v/1/%2Fetc%2Fpasswd",
+        "/_studio/v/1/baas.toml",
+    ] {
+        let answer = raw_exchange(
+            &server,
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        );
+        assert!(
+            answer.starts_with("HTTP/1.1 404") || answer.starts_with("HTTP/1.1 400"),
+            "{path}: {answer}"
+        );
+        assert!(
+            !answer.contains("jwt_secret") && !answer.contains("root:"),
+            "{path}: {answer}"
+        );
     }
 }
