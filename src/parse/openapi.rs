@@ -266,20 +266,28 @@ const METHODS: &[&str] = &[
 fn outline_v30(file: &SourceFile, document: &Document) -> Result<Outline, Diagnostics> {
     use openapiv3::{ReferenceOr, StatusCode};
 
-    let api: openapiv3::OpenAPI =
-        match deserialize(file, document.syntax, "not a valid OpenAPI 3.0 document") {
-            Ok(api) => api,
-            // `openapiv3` keeps integer bounds as `i64`: a bound beyond it
-            // (`maximum: 99999999999999999999`) is the only thing it
-            // refuses that the document may hold. The outline never reads
-            // bounds (the schema walker does, from the value), so they are
-            // clamped for it; any other problem stays an error.
-            Err(problems) => {
-                let mut value = document.value.clone();
-                clamp_big_integers(&mut value);
-                serde_json::from_value(value).map_err(|_| problems)?
-            }
-        };
+    use serde::Deserialize;
+
+    // The typed model is read from the value already parsed: parsing the
+    // text again (most of a large YAML document's import) is needed only
+    // to place a problem.
+    let typed = match openapiv3::OpenAPI::deserialize(&document.value) {
+        Ok(api) => Ok(api),
+        Err(_) => deserialize(file, document.syntax, "not a valid OpenAPI 3.0 document"),
+    };
+    let api: openapiv3::OpenAPI = match typed {
+        Ok(api) => api,
+        // `openapiv3` keeps integer bounds as `i64`: a bound beyond it
+        // (`maximum: 99999999999999999999`) is the only thing it
+        // refuses that the document may hold. The outline never reads
+        // bounds (the schema walker does, from the value), so they are
+        // clamped for it; any other problem stays an error.
+        Err(problems) => {
+            let mut value = document.value.clone();
+            clamp_big_integers(&mut value);
+            serde_json::from_value(value).map_err(|_| problems)?
+        }
+    };
     let components = api.components.clone().unwrap_or_default();
     let base_url = api.servers.first().map(|server| {
         let mut url = server.url.clone();
