@@ -32,6 +32,24 @@ fn succeed(dir: &Path, args: &[&str]) -> String {
     output
 }
 
+/// Writes `text` to `file` in `dir` and imports it with the binary into
+/// `dir`'s baas.toml: the manifest it wrote.
+fn import_file(dir: &Path, file: &str, text: &str) -> baas::manifest::Manifest {
+    std::fs::write(dir.join(file), text).unwrap();
+    succeed(dir, &["introspect", file, "--yes"]);
+    baas::manifest::load_file(&dir.join("baas.toml"))
+        .unwrap()
+        .manifest
+}
+
+/// Plans `dir`'s manifest, applies it to the empty database at `url` and
+/// expects `check` to find no drift there.
+fn plan_apply_check(dir: &Path, url: &str) {
+    succeed(dir, &["migrate", "plan", "--name", "init", "--yes"]);
+    succeed(dir, &["migrate", "apply", "--db", url, "--yes"]);
+    succeed(dir, &["check", "--db", url]);
+}
+
 /// What `baas introspect <url>` reads.
 async fn read_live(url: &str) -> Introspection {
     let location = baas::source::SourceLocation::parse(url, Path::new("/")).unwrap();
@@ -94,11 +112,7 @@ async fn extensions_of_a_dump_round_trip_whatever_schema_they_live_in() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("structure.sql"), EXTENSIONS_DUMP).unwrap();
-    succeed(dir.path(), &["introspect", "structure.sql", "--yes"]);
-    let manifest = baas::manifest::load_file(&dir.path().join("baas.toml"))
-        .unwrap()
-        .manifest;
+    let manifest = import_file(dir.path(), "structure.sql", EXTENSIONS_DUMP);
     let extensions: Vec<(&str, Option<&str>)> = manifest
         .postgres
         .extensions
@@ -115,9 +129,7 @@ async fn extensions_of_a_dump_round_trip_whatever_schema_they_live_in() {
     );
 
     let url = database.url();
-    succeed(dir.path(), &["migrate", "plan", "--name", "init", "--yes"]);
-    succeed(dir.path(), &["migrate", "apply", "--db", &url, "--yes"]);
-    succeed(dir.path(), &["check", "--db", &url]);
+    plan_apply_check(dir.path(), &url);
 
     let live = read_live(&url).await;
     let changes = diff(&live.manifest, &manifest);
@@ -229,11 +241,7 @@ async fn an_older_pg_dump_with_inheritance_reads_as_its_database_and_round_trips
     };
     loaded.psql(INHERITANCE_DUMP);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("structure.sql"), INHERITANCE_DUMP).unwrap();
-    succeed(dir.path(), &["introspect", "structure.sql", "--yes"]);
-    let manifest = baas::manifest::load_file(&dir.path().join("baas.toml"))
-        .unwrap()
-        .manifest;
+    let manifest = import_file(dir.path(), "structure.sql", INHERITANCE_DUMP);
     let fields = |table: &str| -> Vec<&str> {
         manifest.entities[table]
             .fields
@@ -270,11 +278,82 @@ async fn an_older_pg_dump_with_inheritance_reads_as_its_database_and_round_trips
     );
 
     let url = planned.url();
-    succeed(dir.path(), &["migrate", "plan", "--name", "init", "--yes"]);
-    succeed(dir.path(), &["migrate", "apply", "--db", &url, "--yes"]);
-    succeed(dir.path(), &["check", "--db", &url]);
+    plan_apply_check(dir.path(), &url);
     planned.psql("CREATE OR REPLACE FUNCTION votes_insert_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ begin return NULL; end; $$;");
     let (code, output) = run(dir.path(), &["check", "--db", &url]);
     assert_eq!(code, Some(1), "{output}");
     assert!(output.contains("votes_insert_trigger"), "{output}");
+}
+
+/// A dump as `supabase db dump` writes it: every name quoted, functions
+/// and types included (`"now"()`, `::"text"`, `USING "btree"`), the
+/// sequence of a key named in quotes inside `nextval`.
+const QUOTED_DUMP: &str = r#"
+SET statement_timeout = 0;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET default_table_access_method = "heap";
+
+CREATE TABLE IF NOT EXISTS "public"."posts" (
+    "id" bigint NOT NULL,
+    "title" character varying(255) NOT NULL,
+    "status" character varying(50) DEFAULT 'draft'::character varying,
+    "order" integer DEFAULT 0 NOT NULL,
+    "created_at" timestamp with time zone DEFAULT "now"(),
+    CONSTRAINT "posts_order_check" CHECK (("order" >= 0)),
+    CONSTRAINT "posts_status_check" CHECK (((("status")::"text" = ANY ((ARRAY['draft'::character varying, 'published'::character varying])::"text"[]))))
+);
+
+CREATE SEQUENCE IF NOT EXISTS "public"."posts_id_seq"
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE "public"."posts_id_seq" OWNED BY "public"."posts"."id";
+
+ALTER TABLE ONLY "public"."posts" ALTER COLUMN "id" SET DEFAULT "nextval"('"public"."posts_id_seq"'::"regclass");
+
+ALTER TABLE ONLY "public"."posts"
+    ADD CONSTRAINT "posts_pkey" PRIMARY KEY ("id");
+
+CREATE INDEX "idx_posts_status" ON "public"."posts" USING "btree" ("status");
+
+CREATE INDEX "idx_posts_lower_title" ON "public"."posts" USING "btree" ("lower"(("title")::"text"));
+"#;
+
+/// The quoted dump reads as the database it makes reads (the key a serial,
+/// defaults, checks and indexes as the server prints them), and its plan
+/// applies to a database `check` finds no drift in.
+#[tokio::test]
+async fn a_dump_quoting_every_name_reads_as_its_database_and_round_trips() {
+    let Some(loaded) = TempDatabase::create_async("sweep_quoted").await else {
+        return;
+    };
+    let Some(planned) = TempDatabase::create_async("sweep_quoted_plan").await else {
+        return;
+    };
+    loaded.psql(QUOTED_DUMP);
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = import_file(dir.path(), "schema.sql", QUOTED_DUMP);
+    let live = read_live(&loaded.url()).await;
+    // Fields as the server prints them (expressions are compared by diff:
+    // `pg_dump` and the catalog group them differently).
+    assert_eq!(
+        serde_json::to_value(&live.manifest.entities["posts"].fields).unwrap(),
+        serde_json::to_value(&manifest.entities["posts"].fields).unwrap()
+    );
+    let changes = diff(&live.manifest, &manifest);
+    assert!(
+        changes.is_empty(),
+        "{}",
+        serde_json::to_string_pretty(&changes).unwrap()
+    );
+
+    let url = planned.url();
+    plan_apply_check(dir.path(), &url);
+    planned.psql("ALTER TABLE posts ALTER COLUMN created_at SET DEFAULT statement_timestamp();");
+    let (code, output) = run(dir.path(), &["check", "--db", &url]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("posts.created_at"), "{output}");
 }

@@ -631,7 +631,205 @@ fn reloption(expr: &Expr) -> String {
 }
 
 fn expr_text(expr: &Expr) -> String {
-    lower_case_casts(&bare_operators(&unqualify(&expr.to_string())))
+    lower_case_casts(&bare_operators(&unqualify(&needless_quotes(
+        &expr.to_string(),
+    ))))
+}
+
+/// `"now"()`, `("status")::"text"`, `"public"."f"(...)` as the server
+/// prints them, without the quotes a Supabase dump puts around every name
+/// (a name stays quoted where PostgreSQL would quote it: capitals, other
+/// characters, a keyword).
+fn needless_quotes(sql: &str) -> String {
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"') => {
+                let end = super::skip_quoted(bytes, i, quote);
+                let name = &sql[i + 1..end.saturating_sub(1).max(i + 1)];
+                if quote == b'"' && prints_bare(name) {
+                    out.push_str(name);
+                } else {
+                    out.push_str(&sql[i..end]);
+                }
+                i = end;
+            }
+            _ => {
+                let c = sql[i..].chars().next().unwrap_or(' ');
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    out
+}
+
+/// Whether PostgreSQL prints `name` without quotes (`quote_ident`): lower
+/// case letters, digits, `_` and `$`, not starting with a digit or `$`, and
+/// not a keyword it reserves in any way.
+fn prints_bare(name: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "asymmetric",
+        "authorization",
+        "between",
+        "bigint",
+        "binary",
+        "bit",
+        "boolean",
+        "both",
+        "case",
+        "cast",
+        "char",
+        "character",
+        "check",
+        "coalesce",
+        "collate",
+        "collation",
+        "column",
+        "concurrently",
+        "constraint",
+        "create",
+        "cross",
+        "current_catalog",
+        "current_date",
+        "current_role",
+        "current_schema",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "dec",
+        "decimal",
+        "default",
+        "deferrable",
+        "desc",
+        "distinct",
+        "do",
+        "else",
+        "end",
+        "except",
+        "exists",
+        "extract",
+        "false",
+        "fetch",
+        "float",
+        "for",
+        "foreign",
+        "freeze",
+        "from",
+        "full",
+        "grant",
+        "greatest",
+        "group",
+        "grouping",
+        "having",
+        "ilike",
+        "in",
+        "initially",
+        "inner",
+        "inout",
+        "int",
+        "integer",
+        "intersect",
+        "interval",
+        "into",
+        "is",
+        "isnull",
+        "join",
+        "json",
+        "lateral",
+        "leading",
+        "least",
+        "left",
+        "like",
+        "limit",
+        "localtime",
+        "localtimestamp",
+        "national",
+        "natural",
+        "nchar",
+        "none",
+        "normalize",
+        "not",
+        "notnull",
+        "null",
+        "nullif",
+        "numeric",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "out",
+        "outer",
+        "overlaps",
+        "overlay",
+        "placing",
+        "position",
+        "precision",
+        "primary",
+        "real",
+        "references",
+        "returning",
+        "right",
+        "row",
+        "select",
+        "session_user",
+        "setof",
+        "similar",
+        "smallint",
+        "some",
+        "substring",
+        "symmetric",
+        "system_user",
+        "table",
+        "tablesample",
+        "then",
+        "time",
+        "timestamp",
+        "to",
+        "trailing",
+        "treat",
+        "trim",
+        "true",
+        "union",
+        "unique",
+        "user",
+        "using",
+        "values",
+        "varchar",
+        "variadic",
+        "verbose",
+        "when",
+        "where",
+        "window",
+        "with",
+        "xmlattributes",
+        "xmlconcat",
+        "xmlelement",
+        "xmlexists",
+        "xmlforest",
+        "xmlnamespaces",
+        "xmlparse",
+        "xmlpi",
+        "xmlroot",
+        "xmlserialize",
+        "xmltable",
+    ];
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+        && !KEYWORDS.contains(&name)
 }
 
 /// `a OPERATOR(pg_catalog.~) b` as the server prints it, `a ~ b`: `pg_dump`
@@ -1795,7 +1993,7 @@ impl Schema {
                     relation: relation.row.oid,
                     method: index.using.as_ref().map_or_else(
                         || "btree".to_owned(),
-                        |m| m.to_string().to_ascii_lowercase(),
+                        |m| m.to_string().trim_matches('"').to_ascii_lowercase(),
                     ),
                     is_unique: index.unique,
                     is_valid: true,
@@ -2257,8 +2455,28 @@ fn aggregate_support_functions(definition: &str) -> Vec<(String, String)> {
 
 /// `nextval('public.s'::regclass)` → `nextval('s'::regclass)`, as the
 /// server prints a sequence of the schema on its search path.
+/// A quoted sequence name (`'"public"."s"'`) is read the same way.
 fn normalize_nextval(sql: &str) -> String {
-    sql.replace(&format!("nextval('{FIRST_SCHEMA}."), "nextval('")
+    const CALL: &str = "nextval('";
+    let Some(start) = sql.find(CALL).map(|at| at + CALL.len()) else {
+        return sql.to_owned();
+    };
+    let Some(end) = sql[start..].find('\'').map(|n| start + n) else {
+        return sql.to_owned();
+    };
+    let mut parts: Vec<String> = sql[start..end]
+        .split('.')
+        .map(
+            |part| match part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+                Some(name) if prints_bare(name) => name.to_owned(),
+                _ => part.to_owned(),
+            },
+        )
+        .collect();
+    if parts.len() == 2 && parts[0] == FIRST_SCHEMA {
+        parts.remove(0);
+    }
+    format!("{}{}{}", &sql[..start], parts.join("."), &sql[end..])
 }
 
 /// The query of `CREATE [MATERIALIZED] VIEW name [(columns)] AS query [WITH
