@@ -235,14 +235,12 @@ pub async fn run(args: ServeArgs, cx: &Context) -> anyhow::Result<ExitStatus> {
             "listening on every network interface ({address}): {who}"
         ));
     }
+    http.upstream = served.upstream;
     let mut router = crate::serve::http::router_with(state, http);
     if let Some(admin) = admin {
         router = router.layer(axum::Extension(crate::serve::http::studio::AdminHandle(
             Arc::new(admin),
         )));
-    }
-    if served.upstream {
-        router = router.layer(axum::middleware::from_fn(crate::serve::store::http::scope));
     }
     crate::serve::listen::serve(listener, router, limits, shutdown()).await?;
     printer.status("Stopped");

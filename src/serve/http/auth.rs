@@ -12,25 +12,20 @@ use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::Response;
 
-use super::Shared;
 use super::ctx::Ctx;
 use super::problem::Problem;
 use super::routes::Caller;
 use crate::serve::policy::Principal;
 use crate::serve::policy::identity::AuthFailure;
+use crate::serve::state::AppState;
 
 /// Finds the principal of the request and records it for the handlers.
-pub async fn identify(
-    axum::extract::State(app): Shared,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn identify(app: &AppState, mut request: Request) -> Result<Request, Box<Response>> {
     let state = app.snapshot();
     let identity = match &state.identity {
-        Ok(None) => return next.run(request).await,
+        Ok(None) => return Ok(request),
         Ok(Some(identity)) => identity.clone(),
         Err(_) => {
             // A broken `[auth]` (it was checked at start and at reload, so
@@ -38,7 +33,7 @@ pub async fn identify(
             let has_credentials = request.headers().contains_key(header::AUTHORIZATION)
                 || request.headers().contains_key("apikey");
             if has_credentials {
-                return refuse(
+                return Err(Box::new(refuse(
                     &request,
                     &AuthFailure {
                         code: "invalid_token",
@@ -46,21 +41,21 @@ pub async fn identify(
                             .into(),
                         unavailable: true,
                     },
-                );
+                )));
             }
             request
                 .extensions_mut()
                 .insert(Caller(Arc::new(Principal::Anonymous)));
-            return next.run(request).await;
+            return Ok(request);
         }
     };
     drop(state);
     match identity.authenticate(request.headers()).await {
         Ok(principal) => {
             request.extensions_mut().insert(Caller(Arc::new(principal)));
-            next.run(request).await
+            Ok(request)
         }
-        Err(failure) => refuse(&request, &failure),
+        Err(failure) => Err(Box::new(refuse(&request, &failure))),
     }
 }
 

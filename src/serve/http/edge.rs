@@ -30,7 +30,6 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -297,11 +296,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 
 /// Per-address limits, before the credentials are looked at; makes the
 /// limits available to the handlers (the login's per-email limit).
-pub async fn limit_address(
-    axum::extract::State(edge): axum::extract::State<Arc<Edge>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub fn limit_address(edge: &Edge, mut request: Request) -> Result<Request, Box<Response>> {
     let limits = edge.limits();
     limits.sweep();
     let address = request
@@ -320,21 +315,29 @@ pub async fn limit_address(
             && request.uri().path() != "/api/_health"
             && let Err(wait) = limits.check(limiter, &address)
         {
-            return too_many(&ctx(), wait, "this address sent too many requests");
+            return Err(Box::new(too_many(
+                &ctx(),
+                wait,
+                "this address sent too many requests",
+            )));
         }
         if is_attempt(request.method(), request.uri().path())
             && let Err(wait) = limits.check(&limits.login_ip, &address)
         {
-            return too_many(&ctx(), wait, "too many sign-in attempts from this address");
+            return Err(Box::new(too_many(
+                &ctx(),
+                wait,
+                "too many sign-in attempts from this address",
+            )));
         }
     }
     request.extensions_mut().insert(limits.clone());
-    next.run(request).await
+    Ok(request)
 }
 
 /// Per-user limits, after the credentials are verified (under the limits
 /// [`limit_address`] found for the request).
-pub async fn limit_user(request: Request, next: Next) -> Response {
+pub fn limit_user(request: Request) -> Result<Request, Box<Response>> {
     if let Some(limits) = request.extensions().get::<Arc<Limits>>()
         && let Some(limiter) = &limits.per_user
         && let Some(Caller(principal)) = request.extensions().get::<Caller>()
@@ -342,9 +345,13 @@ pub async fn limit_user(request: Request, next: Next) -> Response {
         && let Err(wait) = limits.check(limiter, id)
     {
         let ctx = Ctx::of(&request);
-        return too_many(&ctx, wait, "this user sent too many requests");
+        return Err(Box::new(too_many(
+            &ctx,
+            wait,
+            "this user sent too many requests",
+        )));
     }
-    next.run(request).await
+    Ok(request)
 }
 
 /// Whether an answer to `path` is one of the sessions' (`Cache-Control:

@@ -18,8 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -43,6 +42,9 @@ pub struct HttpOptions {
     /// Where the PostgREST-compatible profile is mounted (`[api] postgrest`
     /// or `--postgrest`), when it is.
     pub postgrest: Option<String>,
+    /// The store is an upstream API: each request runs in the scope of its
+    /// caller ([`crate::serve::store::http::scope`]).
+    pub upstream: bool,
 }
 
 impl Default for HttpOptions {
@@ -54,6 +56,7 @@ impl Default for HttpOptions {
             request_timeout: Duration::from_secs(30),
             studio: true,
             postgrest: None,
+            upstream: false,
         }
     }
 }
@@ -156,19 +159,15 @@ fn host_name(host: &str) -> &str {
 }
 
 /// Refuses requests from other origins, for other hosts, and writes that are
-/// not JSON; bounds each request's time.
-pub async fn guard(
-    axum::extract::State(options): axum::extract::State<Arc<HttpOptions>>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// not JSON.
+pub fn check(options: &HttpOptions, request: &Request) -> Result<(), Box<Response>> {
     // The problem context is built only for a refusal (a hot path).
-    let ctx = || Ctx::of(&request);
+    let ctx = || Ctx::of(request);
     let headers = request.headers();
     if let Some(host) = headers.get(header::HOST) {
         let host = host.to_str().unwrap_or_default();
         if !options.allows_host(host) {
-            return Problem::new(
+            return Err(Box::new(Problem::new(
                 StatusCode::MISDIRECTED_REQUEST,
                 "unknown-host",
                 "This server does not answer to that host name",
@@ -176,7 +175,7 @@ pub async fn guard(
                     "the request is for `{host}`; add the name to `[api] hosts` in baas.toml to serve it"
                 ),
             )
-            .respond(&ctx());
+            .respond(&ctx())));
         }
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
@@ -192,7 +191,7 @@ pub async fn guard(
                 })
             });
         if !same_origin && !options.allows_origin(origin) && request.method() != Method::OPTIONS {
-            return Problem::new(
+            return Err(Box::new(Problem::new(
                 StatusCode::FORBIDDEN,
                 "origin",
                 "This origin may not call the API",
@@ -200,7 +199,7 @@ pub async fn guard(
                     "requests from `{origin}` are refused; add it to `[api] cors_origins` in baas.toml to allow it"
                 ),
             )
-            .respond(&ctx());
+            .respond(&ctx())));
         }
     }
     if takes_json(
@@ -213,42 +212,69 @@ pub async fn guard(
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map_or_else(|| "no content type".to_owned(), |v| format!("`{v}`"));
-        return Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "media-type",
-            "The body must be JSON",
-            format!("the request has {given}; send `content-type: application/json`"),
-        )
-        .respond(&ctx());
-    }
-    // Cheap copies (shared bytes), for the problem of a request that times out.
-    let uri = request.uri().clone();
-    let id = request.headers().get(REQUEST_ID).cloned();
-    let asked = request.extensions().get::<RequestPath>().cloned();
-    match tokio::time::timeout(options.request_timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            let mut ctx = Ctx::new(&uri, id.as_ref());
-            if let Some(RequestPath(path)) = asked {
-                ctx.instance = path;
-            }
-            tracing::warn!(
-                target: "baas::serve",
-                request_id = ctx.request_id,
-                path = ctx.path,
-                "the request took longer than {} s and was stopped",
-                options.request_timeout.as_secs()
-            );
+        return Err(Box::new(
             Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "timeout",
-                "The request took too long",
-                format!(
-                    "the request did not finish within {} s (`[api] request_timeout_seconds`)",
-                    options.request_timeout.as_secs()
-                ),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "media-type",
+                "The body must be JSON",
+                format!("the request has {given}; send `content-type: application/json`"),
             )
-            .respond(&ctx)
+            .respond(&ctx()),
+        ));
+    }
+    Ok(())
+}
+
+/// What the problem of a request that took too long names, copied before
+/// the request goes on (cheap copies: shared bytes).
+pub struct Deadline {
+    uri: Uri,
+    id: Option<HeaderValue>,
+    asked: Option<RequestPath>,
+}
+
+impl Deadline {
+    pub fn of(request: &Request) -> Self {
+        Self {
+            uri: request.uri().clone(),
+            id: request.headers().get(REQUEST_ID).cloned(),
+            asked: request.extensions().get::<RequestPath>().cloned(),
+        }
+    }
+
+    /// Runs `work`, the rest of the request's way, within the request
+    /// timeout: a request that takes longer is answered 503 and its work is
+    /// dropped.
+    pub async fn run(
+        self,
+        options: &HttpOptions,
+        work: impl Future<Output = Response>,
+    ) -> Response {
+        match tokio::time::timeout(options.request_timeout, work).await {
+            Ok(response) => response,
+            Err(_) => {
+                let mut ctx = Ctx::new(&self.uri, self.id.as_ref());
+                if let Some(RequestPath(path)) = self.asked {
+                    ctx.instance = path;
+                }
+                tracing::warn!(
+                    target: "baas::serve",
+                    request_id = ctx.request_id,
+                    path = ctx.path,
+                    "the request took longer than {} s and was stopped",
+                    options.request_timeout.as_secs()
+                );
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "timeout",
+                    "The request took too long",
+                    format!(
+                        "the request did not finish within {} s (`[api] request_timeout_seconds`)",
+                        options.request_timeout.as_secs()
+                    ),
+                )
+                .respond(&ctx)
+            }
         }
     }
 }

@@ -36,7 +36,6 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use tower::Layer as _;
 
 pub use ctx::{Ctx, REQUEST_ID};
 pub use guard::HttpOptions;
@@ -111,27 +110,61 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
-    let edge = Arc::new(edge::Edge::new(app.clone()));
+    let gate = Arc::new(Gate {
+        edge: edge::Edge::new(app.clone()),
+        app,
+        options: options.clone(),
+    });
     // The layers wrap the router whole (outermost first), not each of its
     // routes (`Router::layer`): a route's layer is boxed, and every layer
-    // clones the stack below it per request, so a stack of boxed layers
-    // cost a dozen allocations per request before the handler ran.
+    // clones the stack below it per request. The checks before the routes
+    // are one layer ([`admit`]), not one each, for the same reason.
     let api = tower::ServiceBuilder::new()
-        .layer(middleware::from_fn(identify_and_log))
-        .layer(options.cors())
         .layer(middleware::from_fn_with_state(
             options.clone(),
-            guard::guard,
+            identify_and_log,
         ))
-        .layer(middleware::from_fn_with_state(edge, edge::limit_address))
-        .layer(middleware::from_fn(realtime::ws_credentials))
-        .layer(middleware::from_fn_with_state(app.clone(), auth::identify))
-        .layer(middleware::from_fn(edge::limit_user))
-        .layer(middleware::from_fn_with_state(app, tenant::resolve))
+        .layer(options.cors())
+        .layer(middleware::from_fn_with_state(gate, admit))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .service(api);
-    // `/t/{tenant}/api/...` is stripped to `/api/...` before routing.
-    Router::new().fallback_service(middleware::map_request(tenant::strip_path_prefix).layer(api))
+    Router::new().fallback_service(api)
+}
+
+/// What [`admit`] checks requests with.
+struct Gate {
+    app: Arc<AppState>,
+    options: Arc<HttpOptions>,
+    edge: edge::Edge,
+}
+
+/// The way of every request to its route, in this order: the guard
+/// (origins, host, content type, [`guard::check`]), then within the
+/// request timeout the per-address limits, the WebSocket route's browser
+/// credentials, the caller's identity, the per-user limits and the tenant.
+/// The first that refuses the request answers it.
+async fn admit(
+    axum::extract::State(gate): axum::extract::State<Arc<Gate>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Err(refusal) = guard::check(&gate.options, &request) {
+        return *refusal;
+    }
+    let deadline = guard::Deadline::of(&request);
+    let work = async {
+        let request = edge::limit_address(&gate.edge, request)?;
+        let request = realtime::ws_credentials(request)?;
+        let request = auth::identify(&gate.app, request).await?;
+        let request = edge::limit_user(request)?;
+        let request = tenant::resolve(&gate.app, request).await?;
+        Ok::<_, Box<Response>>(next.run(request).await)
+    };
+    deadline
+        .run(&gate.options, async {
+            work.await.unwrap_or_else(|refusal| *refusal)
+        })
+        .await
 }
 
 /// Request ids: the start time of the process and a counter, in hex
@@ -168,7 +201,21 @@ static REQUEST_IDS: std::sync::LazyLock<RequestIds> = std::sync::LazyLock::new(|
 /// is never a way to reflect arbitrary content into responses and logs).
 /// The answer carries the id. The line's fields are gathered only when
 /// the log level shows it.
-async fn identify_and_log(mut request: Request, next: Next) -> Response {
+async fn identify_and_log(
+    axum::extract::State(options): axum::extract::State<Arc<HttpOptions>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // `/t/{tenant}/api/...` is routed as `/api/...`.
+    let request = tenant::strip_path_prefix(request);
+    if options.upstream {
+        return crate::serve::store::http::scope(request, |request| log(request, next)).await;
+    }
+    log(request, next).await
+}
+
+/// [`identify_and_log`] after the path is stripped.
+async fn log(mut request: Request, next: Next) -> Response {
     let given = request
         .headers()
         .get(REQUEST_ID)

@@ -457,12 +457,11 @@ const WS_TOKEN_PARAM: &str = "access_token";
 /// out of the query string (rules that read `@query` do not see it; the
 /// request log has the path only). A request that already has
 /// `Authorization` keeps it; both ways at once is a 400.
-pub async fn ws_credentials(
+pub fn ws_credentials(
     mut request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+) -> Result<axum::extract::Request, Box<Response>> {
     if request.uri().path() != "/api/_realtime/ws" {
-        return next.run(request).await;
+        return Ok(request);
     }
     let from_protocol = request
         .headers()
@@ -486,20 +485,22 @@ pub async fn ws_credentials(
         .collect();
     let in_query = from_query.is_some();
     let token = match (from_protocol, from_query) {
-        (None, None) => return next.run(request).await,
+        (None, None) => return Ok(request),
         (Some(_), Some(_)) => {
             let ctx = Ctx::of(&request);
-            return bad(
+            return Err(Box::new(bad(
                 WS_TOKEN_PARAM,
                 "send the token once: as the subprotocol `baas.bearer.<token>` or as `access_token`, not both",
             )
-            .respond(&ctx);
+            .respond(&ctx)));
         }
         (Some(token), None) | (None, Some(token)) => token,
     };
     if in_query && set_query(&mut request, &kept).is_err() {
         let ctx = Ctx::of(&request);
-        return bad(WS_TOKEN_PARAM, "the query string cannot be read").respond(&ctx);
+        return Err(Box::new(
+            bad(WS_TOKEN_PARAM, "the query string cannot be read").respond(&ctx),
+        ));
     }
     let headers = request.headers_mut();
     if !headers.contains_key(axum::http::header::AUTHORIZATION)
@@ -507,7 +508,7 @@ pub async fn ws_credentials(
     {
         headers.insert(axum::http::header::AUTHORIZATION, value);
     }
-    next.run(request).await
+    Ok(request)
 }
 
 /// Rewrites the request's query string to the pairs `kept`.

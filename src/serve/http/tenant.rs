@@ -13,15 +13,14 @@ use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::Response;
 
-use super::Shared;
 use super::ctx::{Ctx, RequestPath, RequestTenant};
 use super::problem::Problem;
 use super::routes::Caller;
 use crate::manifest::TenantSource;
 use crate::serve::policy::Principal;
+use crate::serve::state::AppState;
 use crate::serve::store::resolver::Refusal;
 
 /// The tenant named by the path prefix `/t/{tenant}`, stripped from the
@@ -31,7 +30,7 @@ pub struct PathTenant(pub String);
 
 /// Strips `/t/{tenant}` from `/t/{tenant}/api/...` (the routes are the
 /// same with or without it) and keeps the tenant for [`resolve`].
-pub async fn strip_path_prefix(mut request: Request) -> Request {
+pub fn strip_path_prefix(mut request: Request) -> Request {
     let path = request.uri().path();
     let Some(rest) = path.strip_prefix("/t/") else {
         return request;
@@ -62,14 +61,10 @@ pub async fn strip_path_prefix(mut request: Request) -> Request {
 }
 
 /// Finds the request's tenant (see the module docs), or refuses it.
-pub async fn resolve(
-    axum::extract::State(app): Shared,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn resolve(app: &AppState, mut request: Request) -> Result<Request, Box<Response>> {
     // The tenants' administration is for no tenant (the platform's).
     if is_platform_api(request.uri().path()) {
-        return next.run(request).await;
+        return Ok(request);
     }
     let state = app.snapshot();
     let Some(tenancy) = state.manifest().tenancy.as_ref() else {
@@ -81,7 +76,7 @@ pub async fn resolve(
                 ),
             );
         }
-        return next.run(request).await;
+        return Ok(request);
     };
     let sources = tenancy.sources();
     drop(state);
@@ -200,12 +195,12 @@ pub async fn resolve(
         }
     };
     let Some(tenant) = tenant else {
-        return next.run(request).await;
+        return Ok(request);
     };
     match app.kernel.stores.admit(&tenant).await {
         Ok(()) => {
             request.extensions_mut().insert(RequestTenant(tenant));
-            next.run(request).await
+            Ok(request)
         }
         Err(Refusal::Unavailable(_)) => refuse(
             &request,
@@ -274,8 +269,8 @@ fn subdomain(host: &str) -> Option<String> {
     enough.then(|| labels[0].to_ascii_lowercase())
 }
 
-fn refuse(request: &Request, problem: Problem) -> Response {
-    problem.respond(&Ctx::of(request))
+fn refuse(request: &Request, problem: Problem) -> Result<Request, Box<Response>> {
+    Err(Box::new(problem.respond(&Ctx::of(request))))
 }
 
 #[cfg(test)]

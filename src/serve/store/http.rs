@@ -20,14 +20,17 @@
 //! - **Credentials.** The caller's `Authorization` (`in = "forward"`) or a
 //!   configured secret; neither is ever logged.
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
+use hyper::client::conn::http1::{Connection, SendRequest};
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value as Json};
 use tokio::sync::Semaphore;
 
@@ -72,17 +75,18 @@ tokio::task_local! {
     static CALLER: Arc<Caller>;
 }
 
-/// Middleware of a server in upstream mode: scopes [`Caller`] around the
-/// request and adds [`FILTERED_HEADER`] when the store filtered locally.
-pub async fn scope(
+/// The way of a request on a server in upstream mode: `run` (the rest of
+/// it) with its [`Caller`] in scope, and [`FILTERED_HEADER`] added when the
+/// store filtered locally.
+pub async fn scope<F: Future<Output = axum::response::Response>>(
     request: axum::extract::Request,
-    next: axum::middleware::Next,
+    run: impl FnOnce(axum::extract::Request) -> F,
 ) -> axum::response::Response {
     let caller = Arc::new(Caller {
         authorization: request.headers().get(header::AUTHORIZATION).cloned(),
         filtered: Mutex::new(None),
     });
-    let mut response = CALLER.scope(caller.clone(), next.run(request)).await;
+    let mut response = CALLER.scope(caller.clone(), run(request)).await;
     let note = caller.filtered.lock().ok().and_then(|mut note| note.take());
     if let Some(note) = note
         && let Ok(value) = HeaderValue::from_str(&note)
@@ -106,23 +110,80 @@ enum Credential {
 
 /// Kept-alive HTTP/1.1 connections to the upstream. A call takes an idle
 /// connection (the last one put back first) or opens one, and puts it back
-/// once it read the whole answer; a connection the upstream closed is
-/// dropped when it is next taken, one idle longer than [`IDLE_TIMEOUT`]
-/// too. Each connection is driven by a task of its own, as a pooled client
-/// does, but a call spawns nothing and builds no pool key, and the `Host`
-/// header and the origin are made once.
+/// once it read the whole answer. A connection is driven by the call that
+/// holds it, inside that call's task: a call spawns nothing and wakes no
+/// other task, and the `Host` header and the origin are made once. An
+/// idle connection is polled once when it is taken, so one the upstream
+/// closed meanwhile is dropped then; connections idle longer than
+/// [`IDLE_TIMEOUT`] are dropped too.
 struct Pool {
     connector: Connector,
     /// The scheme and authority the connector connects to.
     origin: axum::http::Uri,
     /// `Host`: the base URL's host, and its port unless it is the default.
     host: HeaderValue,
-    idle: Mutex<Vec<(SendRequest<Full<Bytes>>, Instant)>>,
+    /// Idle connections, the oldest first.
+    idle: Mutex<std::collections::VecDeque<(Kept, Instant)>>,
+}
+
+type Io = hyper_rustls::MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>;
+
+/// One open connection: the handle requests are sent on, and the state
+/// machine that reads and writes the socket (polled by the call using it).
+struct Kept {
+    sender: SendRequest<Full<Bytes>>,
+    driver: Option<Connection<Io, Full<Bytes>>>,
+}
+
+/// Runs the I/O of a connection (`driver`) while `exchange` runs, until
+/// the exchange is done. A connection that closes meanwhile is dropped,
+/// which fails an exchange still waiting on it.
+async fn drive<T>(
+    driver: &mut Option<Connection<Io, Full<Bytes>>>,
+    exchange: impl Future<Output = T>,
+) -> T {
+    let mut exchange = std::pin::pin!(exchange);
+    std::future::poll_fn(|cx| {
+        if let Some(connection) = driver.as_mut()
+            && let Poll::Ready(result) = Pin::new(connection).poll(cx)
+        {
+            if let Err(error) = result {
+                tracing::debug!(target: "baas::serve", "an upstream connection ended: {error}");
+            }
+            *driver = None;
+        }
+        exchange.as_mut().poll(cx)
+    })
+    .await
+}
+
+impl Kept {
+    /// Whether the connection is still open (the driver is polled once,
+    /// to read a close the upstream sent while it was idle).
+    fn is_open(&mut self) -> bool {
+        let Some(driver) = &mut self.driver else {
+            return false;
+        };
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        if Pin::new(driver).poll(&mut cx).is_ready() {
+            self.driver = None;
+            return false;
+        }
+        !self.sender.is_closed()
+    }
 }
 
 /// Idle connections kept at most, and for how long.
 const MAX_IDLE: usize = 256;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How one attempt at a call on a connection ended.
+enum Sent {
+    Answered(Answer),
+    /// Not sent: the connection closed first. The request, to send again.
+    Unsent(Box<Request<Full<Bytes>>>),
+    Failed(Failure),
+}
 
 impl Pool {
     fn new(connector: Connector, base: &url::Url) -> anyhow::Result<Self> {
@@ -142,34 +203,41 @@ impl Pool {
             connector,
             origin,
             host: HeaderValue::from_str(&authority)?,
-            idle: Mutex::new(Vec::new()),
+            idle: Mutex::new(std::collections::VecDeque::new()),
         })
     }
 
     /// An idle connection that is still open, if there is one.
-    fn take(&self) -> Option<SendRequest<Full<Bytes>>> {
-        let mut idle = self.idle.lock().ok()?;
-        while let Some((sender, since)) = idle.pop() {
-            if !sender.is_closed() && since.elapsed() < IDLE_TIMEOUT {
-                return Some(sender);
+    fn take(&self) -> Option<Kept> {
+        loop {
+            let (mut kept, since) = self.idle.lock().ok()?.pop_back()?;
+            if since.elapsed() < IDLE_TIMEOUT && kept.is_open() {
+                return Some(kept);
             }
         }
-        None
     }
 
-    /// Puts a connection that read its whole answer back.
-    fn put(&self, sender: SendRequest<Full<Bytes>>) {
-        if sender.is_closed() {
+    /// Puts a connection that read its whole answer back, and drops the
+    /// ones idle for too long.
+    fn put(&self, mut kept: Kept) {
+        if !kept.is_open() {
             return;
         }
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < MAX_IDLE
-        {
-            idle.push((sender, Instant::now()));
+        if let Ok(mut idle) = self.idle.lock() {
+            let now = Instant::now();
+            while idle
+                .front()
+                .is_some_and(|(_, since)| now.duration_since(*since) >= IDLE_TIMEOUT)
+            {
+                idle.pop_front();
+            }
+            if idle.len() < MAX_IDLE {
+                idle.push_back((kept, now));
+            }
         }
     }
 
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, Failure> {
+    async fn connect(&self) -> Result<Kept, Failure> {
         use tower::ServiceExt as _;
         let io = self
             .connector
@@ -177,54 +245,73 @@ impl Pool {
             .oneshot(self.origin.clone())
             .await
             .map_err(|error| Failure::Connect(error.to_string()))?;
-        let (sender, connection) = hyper::client::conn::http1::handshake(io)
+        let (sender, driver) = hyper::client::conn::http1::handshake(io)
             .await
             .map_err(|error| Failure::Connect(error.to_string()))?;
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(target: "baas::serve", "an upstream connection ended: {error}");
-            }
-        });
-        Ok(sender)
+        Ok(Kept {
+            sender,
+            driver: Some(driver),
+        })
     }
 
     /// Sends `request` (origin-form URI, `Host` set here) on an idle
-    /// connection or a new one: its answer, and the connection to put back
-    /// once the answer's body is read. A request an idle connection could
-    /// not send (the upstream closed it meanwhile) is sent on a new one.
-    async fn send(
-        &self,
-        mut request: Request<Full<Bytes>>,
-    ) -> Result<
-        (
-            axum::http::Response<hyper::body::Incoming>,
-            SendRequest<Full<Bytes>>,
-        ),
-        Failure,
-    > {
+    /// connection or a new one, reads the whole answer, and puts the
+    /// connection back. A request an idle connection could not send (the
+    /// upstream closed it meanwhile) is sent on a new one.
+    async fn exchange(&self, mut request: Request<Full<Bytes>>) -> Result<Answer, Failure> {
         request
             .headers_mut()
             .insert(header::HOST, self.host.clone());
         loop {
-            let (mut sender, fresh) = match self.take() {
-                Some(sender) => (sender, false),
+            let (mut kept, fresh) = match self.take() {
+                Some(kept) => (kept, false),
                 None => (self.connect().await?, true),
             };
-            if sender.ready().await.is_err() {
-                if fresh {
+            let Kept { sender, driver } = &mut kept;
+            let sent = drive(driver, Self::send(sender, request)).await;
+            match sent {
+                Sent::Answered(answer) => {
+                    self.put(kept);
+                    return Ok(answer);
+                }
+                Sent::Unsent(unsent) if !fresh => request = *unsent,
+                Sent::Unsent(_) => {
                     return Err(Failure::Connect(
                         "the connection closed before the request was sent".to_owned(),
                     ));
                 }
-                continue;
+                Sent::Failed(failure) => return Err(failure),
             }
-            match sender.try_send_request(request).await {
-                Ok(response) => return Ok((response, sender)),
-                Err(mut error) => match error.take_message() {
-                    Some(unsent) if !fresh => request = unsent,
-                    _ => return Err(Failure::Other(error.into_error().to_string())),
-                },
+        }
+    }
+
+    /// One request on one connection, its whole answer read.
+    async fn send(sender: &mut SendRequest<Full<Bytes>>, request: Request<Full<Bytes>>) -> Sent {
+        if sender.ready().await.is_err() {
+            return Sent::Unsent(Box::new(request));
+        }
+        let response = match sender.try_send_request(request).await {
+            Ok(response) => response,
+            Err(mut error) => {
+                return match error.take_message() {
+                    Some(unsent) => Sent::Unsent(Box::new(unsent)),
+                    None => Sent::Failed(Failure::Other(error.into_error().to_string())),
+                };
             }
+        };
+        let status = response.status();
+        let link = response
+            .headers()
+            .get(header::LINK)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        match response.into_body().collect().await {
+            Ok(body) => Sent::Answered(Answer {
+                status,
+                link,
+                body: body.to_bytes(),
+            }),
+            Err(error) => Sent::Failed(Failure::Other(error.to_string())),
         }
     }
 }
@@ -564,24 +651,7 @@ impl HttpStore {
         let request = request
             .body(Full::new(body))
             .map_err(|error| Failure::Other(error.to_string()))?;
-        let exchange = async {
-            let (response, connection) = self.pool.send(request).await?;
-            let status = response.status();
-            let link = response
-                .headers()
-                .get(header::LINK)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned);
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|error| Failure::Other(error.to_string()))?
-                .to_bytes();
-            self.pool.put(connection);
-            Ok(Answer { status, link, body })
-        };
-        tokio::time::timeout(self.timeout, exchange)
+        tokio::time::timeout(self.timeout, self.pool.exchange(request))
             .await
             .map_err(|_| Failure::Timeout)?
     }
@@ -2186,6 +2256,65 @@ name = { type = "string" }
                 store.join(path).unwrap().as_str(),
                 expected,
                 "{base} {path}"
+            );
+        }
+    }
+
+    /// A raw upstream on a free port: answers each request with `{}` and
+    /// closes a connection after `answers` answers on it. Counts the
+    /// connections it accepted.
+    async fn raw_upstream(answers: usize) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut read = Vec::new();
+                    for _ in 0..answers {
+                        while !read.windows(4).any(|w| w == b"\r\n\r\n") {
+                            let mut chunk = [0u8; 1024];
+                            match socket.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => read.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        read.clear();
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+                        if socket.write_all(answer).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (base, accepted)
+    }
+
+    #[tokio::test]
+    async fn calls_keep_a_connection_alive_and_leave_one_the_upstream_closed() {
+        let no_env = |_: &str| -> anyhow::Result<String> { Ok(String::new()) };
+        for (answers, connections) in [(usize::MAX, 1), (1, 3)] {
+            let (base, accepted) = raw_upstream(answers).await;
+            let store = HttpStore::new(&Manifest::default(), &base, &no_env).unwrap();
+            for _ in 0..3 {
+                let answer = store
+                    .call(Method::GET, store.join("/pets").unwrap(), None)
+                    .await
+                    .unwrap();
+                assert_eq!(answer.status, StatusCode::OK);
+                assert_eq!(&answer.body[..], b"{}");
+                // Time for a close to reach the idle connection.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert_eq!(
+                accepted.load(std::sync::atomic::Ordering::SeqCst),
+                connections,
+                "{answers} answers per connection"
             );
         }
     }
