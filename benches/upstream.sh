@@ -18,15 +18,25 @@
 # The two servers and wrk share the machine's cores: on a small machine
 # the figures of (b) include the upstream's own work under the same load.
 #
+# Then, when valgrind is installed, the same two requests are counted in
+# instructions: baas is started again under callgrind, and the user-space
+# instructions it runs per request (over BAAS_BENCH_COUNTED, 10s, of wrk
+# after a warm-up) are printed. That figure hardly moves with the
+# machine's load, so two builds compare by it where wall-clock figures
+# straddle a target; it leaves out the kernel's share (the sockets'
+# system calls), which /proc's CPU time above includes.
+#
 # Environment: BAAS_BIN (the baas to run; default: a release build),
 # BAAS_BENCH_DURATION (10s), BAAS_BENCH_RUNS (3), BAAS_BENCH_CONNECTIONS
-# (32), BAAS_BENCH_KEEP (keep the work folder and the servers' logs).
+# (32), BAAS_BENCH_COUNTED (10s; 0 skips the instruction count),
+# BAAS_BENCH_KEEP (keep the work folder and the servers' logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
 duration="${BAAS_BENCH_DURATION:-10s}"
 runs="${BAAS_BENCH_RUNS:-3}"
+counted="${BAAS_BENCH_COUNTED:-10s}"
 connections="${BAAS_BENCH_CONNECTIONS:-32}"
 say() { echo "== $*" >&2; }
 
@@ -37,8 +47,7 @@ servers=()
 cleanup() {
     local pid
     for pid in "${servers[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+        stop "$pid"
     done
     if [ -n "${BAAS_BENCH_KEEP:-}" ]; then
         echo "benches/upstream.sh: kept $work" >&2
@@ -52,6 +61,12 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# stop PID: stops a server `start` started.
+stop() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
 # start NAME DIR BASE COMMAND...: runs COMMAND in DIR in the background
 # (log in $work/NAME.log) and waits until BASE/api/_health answers.
 start() {
@@ -61,7 +76,7 @@ start() {
     servers+=($!)
     until curl -fsS -o /dev/null "$base/api/_health" 2>/dev/null; do
         tries=$((tries + 1))
-        if [ "$tries" -gt 600 ]; then
+        if [ "$tries" -gt 1200 ]; then
             echo "benches/upstream.sh: $name did not answer; its log:" >&2
             tail -n 30 "$work/$name.log" >&2
             exit 1
@@ -209,3 +224,37 @@ for scenario, baas, upstream in cpu:
     print(f"{scenario:<12} {baas:>16.1f} {upstream:>20.1f} {ratio:>14.2f}")
 PY
 echo "($(nproc) cores; load $(cut -d" " -f1-3 /proc/loadavg); wrk; $("$baas" --version 2>/dev/null || echo baas))"
+
+# --- instructions per request (callgrind) ------------------------------------
+
+if [ "$counted" = 0 ] || ! command -v valgrind >/dev/null 2>&1; then
+    exit 0
+fi
+stop "$served_pid"
+say "served again under callgrind on $served"
+start counted "$work/served" "$served" \
+    env BAAS_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.%p" \
+    "$baas" serve --upstream "$upstream" --no-studio --port "$served_port"
+counted_pid="${servers[2]}"
+# count URL: prints `instructions requests` of wrk's COUNTED run at URL.
+count() {
+    local out file
+    wrk -t 1 -c "$connections" -d 3s --timeout 30s "$1" >/dev/null
+    callgrind_control --zero "$counted_pid" >/dev/null
+    out=$(wrk -t 1 -c "$connections" -d "$counted" --timeout 30s "$1")
+    callgrind_control --dump "$counted_pid" >/dev/null
+    file=$(ls -t "$work"/callgrind."$counted_pid".* | head -n 1)
+    echo "$(awk '/^(summary|totals):/ {print $2; exit}' "$file") $(echo "$out" | awk '/ requests in / {print $1}')"
+}
+say "counting instructions: GET by id"
+one=$(count "$served/api/$entity/1")
+say "counting instructions: GET list"
+list=$(count "$served/api/$entity?limit=20")
+echo
+echo "baas's user-space instructions per request (callgrind, $connections connections, $counted after a warm-up)"
+python3 - "$one" "$list" <<'PY'
+import sys
+for scenario, arg in zip(["GET by id", "GET list"], sys.argv[1:]):
+    instructions, requests = map(int, arg.split())
+    print(f"{scenario:<12} {instructions / max(requests, 1):>10.0f} instructions/request ({requests} requests)")
+PY
