@@ -304,7 +304,8 @@ fn serve_app(app: axum::Router) -> String {
     base
 }
 
-/// An app answering every request with `answer(path)` and recording it.
+/// An app answering every request with `answer(path)` and recording it
+/// (`METHOD path x-api-key authorization`, `-` for a header not sent).
 fn recording<F>(seen: Seen, answer: F) -> axum::Router
 where
     F: Fn(&str, &str) -> axum::response::Response + Clone + Send + Sync + 'static,
@@ -314,14 +315,17 @@ where
             let seen = seen.clone();
             let answer = answer.clone();
             async move {
-                let key = headers
-                    .get("x-api-key")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-")
-                    .to_owned();
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-")
+                        .to_owned()
+                };
+                let (key, authorization) = (header("x-api-key"), header("authorization"));
                 seen.lock()
                     .unwrap()
-                    .push(format!("{method} {} {key}", uri.path()));
+                    .push(format!("{method} {} {key} {authorization}", uri.path()));
                 answer(method.as_str(), uri.path())
             }
         },
@@ -841,4 +845,81 @@ fn smuggled_requests_and_asset_path_traversal_are_refused() {
             "{path}: {answer}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// Upstream credentials forwarded: baas's own service key never leaves baas
+
+/// `[api.upstream] credentials = { in = "forward" }` sends the caller's
+/// `Authorization` on to the upstream. A caller using baas's service key
+/// as a bearer token must not hand that key to a third party: the call
+/// goes upstream without it, while a user's token is still forwarded.
+#[test]
+fn the_service_key_is_never_forwarded_to_an_upstream() {
+    use axum::response::IntoResponse;
+    let seen: Seen = Seen::default();
+    let upstream = serve_app(recording(seen.clone(), |_, path| match path {
+        "/v1/docs" => axum::Json(json!([{ "id": "a", "title": "first" }])).into_response(),
+        _ => axum::Json(json!({ "id": "a", "title": "first" })).into_response(),
+    }));
+    let manifest = DOCS
+        .replace(
+            r#"credentials = { in = "header", name = "X-API-Key", value = "${DOC_KEY}" }"#,
+            r#"credentials = { in = "forward" }"#,
+        )
+        .replace(
+            "[api]\n",
+            "[entities.doc.rules]\nlist = \"@auth.id != null\"\nview = \"@auth.id != null\"\n\n\
+             [auth]\njwt_secret = \"${JWT_SECRET}\"\nservice_key = \"${BAAS_SERVICE_KEY}\"\n\n[api]\n",
+        );
+    assert!(manifest.contains(r#"in = "forward""#), "{manifest}");
+    let upstream_base = format!("{upstream}/v1");
+    let server = AuthServer::start(
+        &manifest,
+        &[
+            ("UPSTREAM_URL", upstream_base.as_str()),
+            ("JWT_SECRET", SECRET),
+            ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ],
+    );
+    let service = bearer(SERVICE_KEY);
+    let user = bearer(
+        &jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &json!({ "sub": "user-1", "exp": 4_000_000_000_u64 }),
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+        )
+        .unwrap(),
+    );
+    for path in ["/api/doc?limit=5", "/api/doc/a"] {
+        for (who, authorization) in [("service key", &service), ("user", &user)] {
+            let (status, body) = request(
+                &server,
+                "GET",
+                path,
+                &[("authorization", authorization)],
+                None,
+            );
+            assert_eq!(status, 200, "{who} {path}: {body}");
+        }
+    }
+    let calls = seen.lock().unwrap().clone();
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    assert!(
+        calls.iter().all(|call| !call.contains(SERVICE_KEY)),
+        "the service key reached the upstream: {calls:?}"
+    );
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|call| call.ends_with(user.as_str()))
+            .count(),
+        2,
+        "a user's token is forwarded: {calls:?}"
+    );
+    assert_eq!(
+        calls.iter().filter(|call| call.ends_with(" -")).count(),
+        2,
+        "the service key's calls go without an Authorization: {calls:?}"
+    );
 }

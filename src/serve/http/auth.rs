@@ -52,6 +52,9 @@ pub async fn identify(app: &AppState, mut request: Request) -> Result<Request, B
     drop(state);
     match identity.authenticate(request.headers()).await {
         Ok(principal) => {
+            if principal == Principal::Service {
+                crate::serve::store::http::withhold_authorization();
+            }
             request.extensions_mut().insert(Caller(Arc::new(principal)));
             Ok(request)
         }

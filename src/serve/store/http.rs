@@ -17,8 +17,8 @@
 //!   ([`more_after`]).
 //! - **Errors.** An upstream error keeps its status; its body is shown only
 //!   with `[api.upstream] expose_errors = true`.
-//! - **Credentials.** The caller's `Authorization` (`in = "forward"`) or a
-//!   configured secret; neither is ever logged.
+//! - **Credentials.** The caller's `Authorization` (`in = "forward"`; never
+//!   baas's own service key) or a configured secret; neither is ever logged.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -63,11 +63,14 @@ const BREAKER_MAX: Duration = Duration::from_secs(30);
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
 /// What the HTTP layer hands the store for one request: the caller's
-/// `Authorization` (for `in = "forward"`), and where the store notes that
-/// it filtered a list itself.
+/// `Authorization` (for `in = "forward"`), whether that credential is
+/// baas's own service key (never forwarded: it is a secret of this server,
+/// not the upstream's), and where the store notes that it filtered a list
+/// itself.
 #[derive(Debug, Default)]
 pub struct Caller {
     pub authorization: Option<HeaderValue>,
+    pub service: std::sync::atomic::AtomicBool,
     pub filtered: Mutex<Option<String>>,
 }
 
@@ -84,7 +87,7 @@ pub async fn scope<F: Future<Output = axum::response::Response>>(
 ) -> axum::response::Response {
     let caller = Arc::new(Caller {
         authorization: request.headers().get(header::AUTHORIZATION).cloned(),
-        filtered: Mutex::new(None),
+        ..Caller::default()
     });
     let mut response = CALLER.scope(caller.clone(), run(request)).await;
     let note = caller.filtered.lock().ok().and_then(|mut note| note.take());
@@ -98,6 +101,16 @@ pub async fn scope<F: Future<Output = axum::response::Response>>(
 
 pub(crate) fn caller() -> Option<Arc<Caller>> {
     CALLER.try_with(Arc::clone).ok()
+}
+
+/// Called by the identity layer when the request's credential is the
+/// service key: the caller's `Authorization` stays in baas.
+pub(crate) fn withhold_authorization() {
+    if let Some(caller) = caller() {
+        caller
+            .service
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Where and how credentials go upstream, resolved from the environment.
@@ -631,7 +644,11 @@ impl HttpStore {
                 url.to_mut().query_pairs_mut().append_pair(name, value);
             }
             Some(Credential::Forward) => {
-                if let Some(value) = caller().and_then(|caller| caller.authorization.clone()) {
+                let forwarded = caller().and_then(|caller| {
+                    let service = caller.service.load(std::sync::atomic::Ordering::Relaxed);
+                    caller.authorization.clone().filter(|_| !service)
+                });
+                if let Some(value) = forwarded {
                     request = request.header(header::AUTHORIZATION, value);
                 }
             }
