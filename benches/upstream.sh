@@ -243,7 +243,8 @@ count() {
     callgrind_control --zero "$counted_pid" >/dev/null
     out=$(wrk -t 1 -c "$connections" -d "$counted" --timeout 30s "$1")
     callgrind_control --dump "$counted_pid" >/dev/null
-    file=$(ls -t "$work"/callgrind."$counted_pid".* | head -n 1)
+    # The newest dump of the counted server.
+    file=$(find "$work" -maxdepth 1 -name "callgrind.$counted_pid.*" -printf '%T@ %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-)
     echo "$(awk '/^(summary|totals):/ {print $2; exit}' "$file") $(echo "$out" | awk '/ requests in / {print $1}')"
 }
 say "counting instructions: GET by id"
