@@ -11,23 +11,11 @@ use baas::introspect::{IntrospectOptions, Introspection};
 use baas::ui::Progress;
 
 use crate::support::postgres::TempDatabase;
-
-/// Runs the binary in `dir`; its exit code, with what it printed.
-fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let output = crate::support::baas(dir).args(args).output().unwrap();
-    (
-        output.status.code(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
-}
+use crate::support::run_in;
 
 /// Runs the binary in `dir` and expects exit code 0.
 fn succeed(dir: &Path, args: &[&str]) -> String {
-    let (code, output) = run(dir, args);
+    let (code, output) = run_in(dir, args);
     assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
     output
 }
@@ -152,7 +140,7 @@ async fn extensions_of_a_dump_round_trip_whatever_schema_they_live_in() {
     );
 
     database.psql("ALTER EXTENSION pgcrypto SET SCHEMA public;");
-    let (code, output) = run(dir.path(), &["check", "--db", &url]);
+    let (code, output) = run_in(dir.path(), &["check", "--db", &url]);
     assert_eq!(code, Some(1), "{output}");
     assert!(output.contains("extension pgcrypto"), "{output}");
 }
@@ -280,7 +268,7 @@ async fn an_older_pg_dump_with_inheritance_reads_as_its_database_and_round_trips
     let url = planned.url();
     plan_apply_check(dir.path(), &url);
     planned.psql("CREATE OR REPLACE FUNCTION votes_insert_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ begin return NULL; end; $$;");
-    let (code, output) = run(dir.path(), &["check", "--db", &url]);
+    let (code, output) = run_in(dir.path(), &["check", "--db", &url]);
     assert_eq!(code, Some(1), "{output}");
     assert!(output.contains("votes_insert_trigger"), "{output}");
 }
@@ -353,7 +341,7 @@ async fn a_dump_quoting_every_name_reads_as_its_database_and_round_trips() {
     let url = planned.url();
     plan_apply_check(dir.path(), &url);
     planned.psql("ALTER TABLE posts ALTER COLUMN created_at SET DEFAULT statement_timestamp();");
-    let (code, output) = run(dir.path(), &["check", "--db", &url]);
+    let (code, output) = run_in(dir.path(), &["check", "--db", &url]);
     assert_eq!(code, Some(1), "{output}");
     assert!(output.contains("posts.created_at"), "{output}");
 }

@@ -1363,7 +1363,7 @@ model Post {
     )
     .unwrap();
     let url = db.url();
-    let run = |args: &[&str]| run_in(dir.path(), args);
+    let run = |args: &[&str]| crate::support::run_in(dir.path(), args);
     apply_schema(dir.path(), &url);
     let (code, output) = run(&["check", "--db", &url]);
     assert_eq!(code, Some(0), "check: {output}");
@@ -1415,19 +1415,6 @@ fn a_schema_without_models_is_an_error_and_its_folder_is_read_instead() {
     assert!(stderr.contains("nothing to import"), "{stderr}");
 }
 
-/// The exit code and the output of `baas ARGS` in `dir`.
-fn run_in(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let output = crate::support::baas(dir).args(args).output().unwrap();
-    (
-        output.status.code(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
-}
-
 /// Imports `dir/schema.prisma`, plans it and applies the plan to `url`.
 fn apply_schema(dir: &Path, url: &str) {
     for args in [
@@ -1435,7 +1422,7 @@ fn apply_schema(dir: &Path, url: &str) {
         &["migrate", "plan", "--name", "init", "-y", "-q"],
         &["migrate", "apply", "--db", url, "-y", "-q"],
     ] {
-        let (code, output) = run_in(dir, args);
+        let (code, output) = crate::support::run_in(dir, args);
         assert_eq!(code, Some(0), "{args:?}: {output}");
     }
 }
@@ -1471,7 +1458,7 @@ model Article {
     )
     .unwrap();
     apply_schema(dir.path(), db.url());
-    let (code, output) = run_in(dir.path(), &["check", "--db", db.url()]);
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", db.url()]);
     assert_eq!(code, Some(0), "check: {output}");
     assert!(output.contains("No drift"), "{output}");
     let up = std::fs::read_to_string(dir.path().join("migrations/0001_init/up.json")).unwrap();
@@ -1571,7 +1558,7 @@ fn a_mongodb_schema_applied_checks_clean_and_sees_changes_by_hand() {
     let check = |args: &[&str]| {
         let mut all = vec!["check", "--db", db.url(), "--json"];
         all.extend_from_slice(args);
-        let (code, output) = run_in(dir.path(), &all);
+        let (code, output) = crate::support::run_in(dir.path(), &all);
         let start = output.find('{').unwrap_or_else(|| panic!("{output}"));
         let body: serde_json::Value = serde_json::Deserializer::from_str(&output[start..])
             .into_iter()
@@ -1582,7 +1569,7 @@ fn a_mongodb_schema_applied_checks_clean_and_sees_changes_by_hand() {
     };
     let (code, body) = check(&[]);
     assert_eq!((code, &body["changes"]), (Some(0), &serde_json::json!([])));
-    let (code, output) = run_in(dir.path(), &["diff", "--db", db.url()]);
+    let (code, output) = crate::support::run_in(dir.path(), &["diff", "--db", db.url()]);
     assert_eq!(code, Some(0), "{output}");
     assert!(output.contains("No changes"), "{output}");
 
@@ -1795,13 +1782,13 @@ model Article {
 
     let url = db.url();
     apply_schema(dir.path(), &url);
-    let (code, output) = run_in(dir.path(), &["check", "--db", &url]);
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &url]);
     assert_eq!(code, Some(0), "check: {output}");
     db.psql(
         "drop index \"Article_meta_idx\"; \
          create index \"Article_meta_idx\" on \"Article\" using gin (meta);",
     );
-    let (code, output) = run_in(dir.path(), &["check", "--db", &url]);
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &url]);
     assert_eq!(code, Some(1), "check after a change: {output}");
     assert!(output.contains("Article_meta_idx"), "{output}");
 
@@ -1877,9 +1864,10 @@ model Invoice {
     CONSTRAINT "Invoice_pkey" PRIMARY KEY ("id")
 );"#,
     );
-    let (code, output) = run_in(dir.path(), &["introspect", "schema.prisma", "-y", "-q"]);
+    let (code, output) =
+        crate::support::run_in(dir.path(), &["introspect", "schema.prisma", "-y", "-q"]);
     assert_eq!(code, Some(0), "{output}");
-    let (code, output) = run_in(dir.path(), &["check", "--db", &db.url()]);
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &db.url()]);
     assert_eq!(code, Some(0), "check: {output}");
     assert!(output.contains("No drift"), "{output}");
 }

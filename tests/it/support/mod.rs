@@ -196,6 +196,19 @@ pub fn baas(dir: &Path) -> assert_cmd::Command {
     command
 }
 
+/// The exit code and the output (stdout, then stderr) of `baas ARGS` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let output = baas(dir).args(args).output().unwrap();
+    (
+        output.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
 /// A small deterministic generator (xorshift): fuzz cases are the same on
 /// every run, so a failure can be replayed.
 #[allow(dead_code)]
