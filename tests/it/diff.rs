@@ -8,7 +8,7 @@ use baas::manifest::load_file;
 
 #[test]
 fn each_case_gives_its_classified_changes() {
-    insta::glob!("../..", "fixtures/diff/*/before.toml", |before_path| {
+    insta::glob!("../../fixtures/diff", "*/before.toml", |before_path| {
         let case = before_path.parent().unwrap();
         let before = load_file(before_path).unwrap().manifest;
         let after = load_file(&case.join("after.toml")).unwrap().manifest;

@@ -798,8 +798,8 @@ fn a_truncated_file_reports_what_is_left_open() {
 #[test]
 fn malformed_sdl_renders_with_file_line_column_and_hint() {
     insta::glob!(
-        "../..",
-        "fixtures/schemas/graphql/invalid/*.graphql",
+        "../../fixtures/schemas/graphql/invalid",
+        "*.graphql",
         |path| {
             let name = path.file_name().unwrap().to_str().unwrap();
             let (relative, text) = invalid_fixture(name);

@@ -1031,8 +1031,8 @@ fn syntax_errors_are_all_reported_and_recovered_from() {
 #[test]
 fn malformed_schemas_render_with_file_line_column_and_hint() {
     insta::glob!(
-        "../..",
-        "fixtures/schemas/prisma/invalid/*.prisma",
+        "../../fixtures/schemas/prisma/invalid",
+        "*.prisma",
         |path| {
             let name = path.file_name().unwrap().to_str().unwrap();
             let (relative, text) = invalid_fixture(name);

@@ -18,7 +18,7 @@ fn load(path: &Path) -> manifest::LoadedManifest {
 
 #[test]
 fn every_fixture_manifest_round_trips_byte_for_byte() {
-    insta::glob!("../..", "fixtures/manifests/*.toml", |path| {
+    insta::glob!("../../fixtures/manifests", "*.toml", |path| {
         let original = std::fs::read_to_string(path).unwrap();
         let first = to_toml(&load(path).manifest);
         // The fixtures are written in canonical form: saving changes nothing.
@@ -126,7 +126,7 @@ kind = "view"
 
 #[test]
 fn each_kind_of_problem_renders_with_file_line_column_and_hint() {
-    insta::glob!("../..", "fixtures/invalid/*.toml", |path| {
+    insta::glob!("../../fixtures/invalid", "*.toml", |path| {
         let text = std::fs::read_to_string(path).unwrap();
         let relative = Path::new("fixtures/invalid").join(path.file_name().unwrap());
         let diagnostics = load_str(&relative, text).expect_err("an invalid fixture must not load");

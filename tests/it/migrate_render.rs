@@ -66,7 +66,7 @@ fn plan_text(plan: &Plan) -> String {
 
 #[test]
 fn each_diff_case_renders_up_and_down_sql_per_dialect() {
-    insta::glob!("../..", "fixtures/diff/*/before.toml", |before_path| {
+    insta::glob!("../../fixtures/diff", "*/before.toml", |before_path| {
         let (_, before, after) = fixture_case(before_path);
         let changes = diff(&before, &after);
         for target in [Target::Postgres, Target::Mysql, Target::Sqlite] {
