@@ -870,16 +870,6 @@ console.log("e2e: ok");
 console.log(await (await fetch(`${url}/api/_openapi.json`)).text());
 "#;
 
-/// A `baas serve` child process, killed on drop.
-struct Served(std::process::Child);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn the_typescript_client_talks_to_a_running_server() {
     let Some(tools) = tools() else { return };
@@ -909,35 +899,23 @@ fn the_typescript_client_talks_to_a_running_server() {
         String::from_utf8_lossy(&output.stdout)
     );
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _server = Served(
+    // `--json` prints one ready event naming the address, once it listens.
+    let server = crate::support::Spawned::start(
         Command::new(env!("CARGO_BIN_EXE_baas"))
             .current_dir(dir.path())
             .env("NO_COLOR", "1")
             .env("HOME", dir.path())
             .env_remove("BAAS_MANIFEST")
             .env_remove("BAAS_DATABASE_URL")
-            .args(["serve", "--example", "--port", &port.to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
+            .args(["--json", "serve", "--example", "--port", "0"])
+            .stderr(std::process::Stdio::null()),
     );
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "`baas serve` did not listen within 30 s"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let ready: serde_json::Value = serde_json::from_str(&server.line)
+        .unwrap_or_else(|error| panic!("{error}: {}", server.line));
+    let base = ready["url"].as_str().unwrap().trim_end_matches("/api");
     let output = Command::new("node")
         .arg("build/e2e.js")
-        .arg(format!("http://127.0.0.1:{port}"))
+        .arg(base)
         .current_dir(dir.path())
         .output()
         .unwrap();

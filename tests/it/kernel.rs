@@ -981,23 +981,19 @@ async fn random_filters_answer_200_or_a_4xx_problem_on_sqlite() {
 
 #[test]
 fn serve_json_prints_one_ready_event_on_stdout_and_json_logs_on_stderr() {
-    use std::io::{BufRead as _, Read as _, Write as _};
+    use std::io::{Read as _, Write as _};
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .env("BAAS_LOG", "info")
-        .args(["--json", "serve", "--example", "--port", "0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut served = crate::support::Spawned::start(
+        std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env("BAAS_LOG", "info")
+            .args(["--json", "serve", "--example", "--port", "0"])
+            .stderr(std::process::Stdio::piped()),
+    );
+    let line = &served.line;
     let event: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
     assert_eq!(event["event"], "ready");
     assert_eq!(event["entities"], 5);
     let url = event["url"].as_str().unwrap();
@@ -1014,10 +1010,10 @@ fn serve_json_prints_one_ready_event_on_stdout_and_json_logs_on_stderr() {
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let _ = child.kill();
-    let _ = child.wait();
+    served.stop();
     let mut logs = String::new();
-    child
+    served
+        .child
         .stderr
         .take()
         .unwrap()
@@ -1050,22 +1046,17 @@ fn a_reload_that_adds_a_field_the_database_lacks_logs_the_drift() {
     };
     let path = dir.path().join("baas.toml");
     std::fs::write(&path, manifest("")).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .env("BAAS_LOG", "info")
-        .args(["--json", "serve", "--port", "0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    assert!(ready.contains("\"ready\""), "{ready}");
+    let mut served = crate::support::Spawned::start(
+        std::process::Command::new(env!("CARGO_BIN_EXE_baas"))
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env("BAAS_LOG", "info")
+            .args(["--json", "serve", "--port", "0"])
+            .stderr(std::process::Stdio::piped()),
+    );
+    assert!(served.line.contains("\"ready\""), "{}", served.line);
     let (lines, received) = std::sync::mpsc::channel::<String>();
-    let stderr = child.stderr.take().unwrap();
+    let stderr = served.child.stderr.take().unwrap();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
@@ -1096,8 +1087,7 @@ fn a_reload_that_adds_a_field_the_database_lacks_logs_the_drift() {
         }
         seen.push(line);
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    served.stop();
     let drift =
         drift.unwrap_or_else(|| panic!("no drift event after the reload:\n{}", seen.join("\n")));
     assert_eq!(drift["level"], "WARN", "{drift}");

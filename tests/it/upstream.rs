@@ -1529,15 +1529,20 @@ fn an_upstream_that_caps_its_pages_is_read_to_its_last_row() {
 }
 
 /// A small REST API in Python that gives at most 20 rows a call (10 on
-/// `/tiny`) whatever it is asked for, with no sign that more follow, and
-/// writes each call's path and query to the file named first.
+/// `/tiny` and `/linked`) whatever it is asked for, with no sign that more
+/// follow but a next cursor or link, and writes each call's path and query
+/// to the file named first. `/items`, `/tiny` and `/sheets` answer arrays
+/// paged by offset or page number; `/cursored` answers `{"data": [..],
+/// "next": cursor}` (the cursor is the last id, `null` after the last row);
+/// `/linked` and `/away` answer arrays with a `Link: <..>; rel="next"`
+/// header, `/away`'s on another origin (`localhost` for `127.0.0.1`).
 const CAPPING_UPSTREAM: &str = r#"
 import json, sys
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 from urllib.parse import urlsplit, parse_qs
 
 ROWS = [{"id": n, "name": f"item {n}", "kind": "a" if n % 2 else "b"} for n in range(1, 46)]
-CAPS = {"/items": 20, "/tiny": 10, "/sheets": 20}
+CAPS = {"/items": 20, "/tiny": 10, "/sheets": 20, "/cursored": 20, "/linked": 10, "/away": 20}
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -1547,14 +1552,34 @@ class Handler(BaseHTTPRequestHandler):
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         cap = CAPS[url.path]
         rows = [row for row in ROWS if query.get("kind", row["kind"]) == row["kind"]]
-        size = min(int(query.get("limit", query.get("per_page", cap))), cap)
-        start = (int(query["page"]) - 1) * size if "page" in query else int(query.get("offset", 0))
-        body = json.dumps(rows[start:start + size]).encode()
+        asked = int(query.get("limit", query.get("per_page", cap)))
+        size = min(asked, cap)
+        if "page" in query:
+            start = (int(query["page"]) - 1) * size
+        elif "cursor" in query:
+            start = next(n for n, row in enumerate(rows) if str(row["id"]) == query["cursor"]) + 1
+        else:
+            start = int(query.get("offset", query.get("start", 0)))
+        page = rows[start:start + size]
+        more = start + size < len(rows)
+        headers = {}
+        if url.path == "/cursored":
+            body = {"data": page, "next": str(page[-1]["id"]) if more and page else None}
+        else:
+            body = page
+        if url.path in ("/linked", "/away") and more:
+            host = self.headers["Host"]
+            if url.path == "/away":
+                host = host.replace("127.0.0.1", "localhost")
+            headers["Link"] = f'<http://{host}{url.path}?limit={asked}&start={start + size}>; rel="next"'
+        body = json.dumps(body).encode()
         with open(sys.argv[1], "a") as log:
             log.write(self.path + "\n")
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
@@ -1566,41 +1591,21 @@ print(server.server_address[1], flush=True)
 server.serve_forever()
 "#;
 
-/// A child process killed on drop.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A list passed on whole to an upstream that caps its pages (asked 100,
 /// gives 20) is read on from the rows received until it is full or the
 /// upstream's rows end; when `max_pages` runs out first the answer says so,
 /// and a page-paged list past its first page is read by baas itself.
 #[test]
 fn a_list_passed_on_to_an_upstream_that_caps_its_pages_is_never_silently_short() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("upstream.py");
     let calls = dir.path().join("calls.log");
     std::fs::write(&script, CAPPING_UPSTREAM).unwrap();
-    let mut child = Command::new("python3")
-        .arg(&script)
-        .arg(&calls)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _upstream = Killed(child);
-    let base = format!("http://127.0.0.1:{}", line.trim());
+    let upstream = support::Spawned::start(Command::new("python3").arg(&script).arg(&calls));
+    let base = format!("http://127.0.0.1:{}", upstream.line);
 
     let mut text = concat!(http_source!(), "\n[api]\n\n[api.upstream]\nmax_pages = 3\n").to_owned();
+    let link = r#"{ style = "link", limit = "limit" }"#;
     for (entity, path, pagination) in [
         (
             "item",
@@ -1617,12 +1622,20 @@ fn a_list_passed_on_to_an_upstream_that_caps_its_pages_is_never_silently_short()
             "/sheets",
             r#"{ style = "page", limit = "per_page", page = "page" }"#,
         ),
+        (
+            "cursored",
+            "/cursored",
+            r#"{ style = "cursor", limit = "limit", cursor = "cursor", next = "/next" }
+rows = "data""#,
+        ),
+        ("linked", "/linked", link),
+        ("away", "/away", link),
     ] {
         text.push_str(&format!(
             "\n[[api.operations]]\nmethod = \"GET\"\npath = \"{path}\"\nentity = \"{entity}\"\naction = \"list\"\nquery = [\"kind\"]\npagination = {pagination}\n"
         ));
     }
-    for entity in ["item", "tiny", "sheet"] {
+    for entity in ["item", "tiny", "sheet", "cursored", "linked", "away"] {
         text.push_str(&format!(
             "\n[entities.{entity}]\ntable = \"{entity}\"\nprimary_key = [\"id\"]\n\n[entities.{entity}.fields]\nid = {{ type = \"int64\" }}\nname = {{ type = \"string\" }}\nkind = {{ type = \"string\" }}\n"
         ));
@@ -1679,4 +1692,51 @@ fn a_list_passed_on_to_an_upstream_that_caps_its_pages_is_never_silently_short()
     assert_eq!(status, 200, "{body}");
     assert_eq!(filtered.as_deref(), Some("local; complete=true"));
     assert_eq!(ids(&body), range(31, 45));
+    made();
+
+    // A cursor-paged upstream is followed cursor after cursor until the
+    // page is full or the cursors end: asked 100, given 20, 20 and 5.
+    let (status, filtered, body) = served.get("/api/cursored?limit=100");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((filtered, ids(&body)), (None, range(1, 45)));
+    assert_eq!(
+        made(),
+        [
+            "/cursored?limit=100",
+            "/cursored?limit=100&cursor=20",
+            "/cursored?limit=100&cursor=40"
+        ]
+    );
+    let (_, filtered, body) = served.get("/api/cursored?limit=30&kind=eq.a");
+    let odd: Vec<i64> = (0..23).map(|n| n * 2 + 1).collect();
+    assert_eq!((filtered, ids(&body)), (None, odd));
+    made();
+    // A link-paged one follows its `next` links: pages of 10 run out of
+    // `max_pages` (3) first, and the answer says so.
+    let (status, filtered, body) = served.get("/api/linked?limit=25");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((filtered, ids(&body)), (None, range(1, 25)));
+    assert_eq!(made().len(), 3);
+    let (_, filtered, body) = served.get("/api/linked?limit=100");
+    assert_eq!(filtered.as_deref(), Some("upstream; complete=false"));
+    assert_eq!(ids(&body), range(1, 30));
+    assert_eq!(made().len(), 3);
+    // A `next` link to another origin is not followed: the rows read are
+    // answered, incomplete.
+    let (_, filtered, body) = served.get("/api/away?limit=100");
+    assert_eq!(filtered.as_deref(), Some("upstream; complete=false"));
+    assert_eq!(ids(&body), range(1, 20));
+    assert_eq!(made(), ["/away?limit=100"]);
+
+    // A count over pages that ran out before the rows did is of the rows
+    // read: the header says it is partial.
+    let (_, filtered, body) = served.get("/api/tiny?id=gt.0&count=exact&limit=5");
+    assert_eq!(
+        filtered.as_deref(),
+        Some("local; complete=false; count=partial")
+    );
+    assert_eq!((ids(&body), &body["count"]), (range(1, 5), &json!(30)));
+    let (_, filtered, body) = served.get("/api/item?id=gt.0&count=exact&limit=5");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    assert_eq!(body["count"], 45, "{body}");
 }

@@ -39,7 +39,7 @@ use serde_json::{Map, Value as Json};
 
 use super::http::{
     HttpStore, MAX_BY_KEY, each_key, entity_of, equalities, find, fingerprint, finish_locally,
-    in_scope, key_list, kind, more_after, note_filtered, select, upstream_error, wire,
+    in_scope, key_list, kind, local_note, more_after, note_filtered, select, upstream_error, wire,
 };
 use super::{ListResult, Outbox, Row, StoreError, Updated, Values};
 use crate::manifest::{
@@ -462,7 +462,7 @@ impl GraphqlStore {
                 }
             };
             if page.counted {
-                note_filtered(format!("local; complete={}", page.complete));
+                note_filtered(local_note(page.complete, true));
             } else if !page.complete {
                 note_filtered("upstream; complete=false".to_owned());
             }

@@ -13,8 +13,8 @@
 //!   reads at most `max_pages` upstream pages and filters, orders and pages
 //!   them itself, and says so in the `X-Baas-Filtered` response header
 //!   (`local; complete=true|false`). A short page of an upstream that
-//!   caps its page size is followed by another from the rows received
-//!   ([`more_after`]).
+//!   caps its page size is followed by another: from the rows received
+//!   ([`more_after`]), or at its next cursor or link.
 //! - **Errors.** An upstream error keeps its status; its body is shown only
 //!   with `[api.upstream] expose_errors = true`.
 //! - **Credentials.** The caller's `Authorization` (`in = "forward"`; never
@@ -918,12 +918,15 @@ impl HttpStore {
     }
 
     /// The rows of a query passed on whole (`url`, first answered by
-    /// `answer`). An offset- or page-paged upstream that is not baas may cap
-    /// its pages: a short answer that [`more_after`] does not take as the
-    /// last is followed by calls from the rows received until the page is
-    /// full, and says `upstream; complete=false` when `max_pages` ran out
-    /// first. A page-paged query past its first page cannot be continued
-    /// (the upstream's pages are of its own size) and is read locally.
+    /// `answer`). An upstream that is not baas may cap its pages: a short
+    /// answer is read on until the page is full, and says `upstream;
+    /// complete=false` when `max_pages` ran out first. An offset- or
+    /// page-paged one goes on from the rows received when [`more_after`]
+    /// does not take the short page as the last; a cursor- or link-paged
+    /// one follows the next cursor or `next` link while there is one (a
+    /// link to another origin is never followed). A page-paged query past
+    /// its first page cannot be continued (the upstream's pages are of its
+    /// own size) and is read locally.
     async fn passed_pages(
         &self,
         definition: &Entity,
@@ -937,54 +940,64 @@ impl HttpStore {
         };
         let mut rows: Vec<Row> = Vec::new();
         let mut largest: u64 = 0;
+        let mut seen_pages: Vec<u64> = Vec::new();
         let mut answer = answer;
         for page in 1.. {
             let json = self.json(operation, &answer)?;
+            let print = fingerprint(&answer.body);
+            if seen_pages.contains(&print) {
+                note_filtered("upstream; complete=false".to_owned());
+                break;
+            }
+            seen_pages.push(print);
             let received = rows.len() as u64;
             let (named, total) = more_hint(&json, &answer);
+            let onward = next_of(pagination, &json, &answer);
             let page_rows = rows_of(definition, operation, json)?;
             let count = page_rows.len() as u64;
             rows.extend(page_rows);
-            let signalled =
-                named || total.is_some_and(|total| total > query.offset + received + count);
-            if received + count >= query.limit
-                || !more_after(count, query.limit, largest, signalled)
-            {
+            if received + count >= query.limit {
                 break;
             }
-            largest = largest.max(count);
             let received = rows.len() as u64;
             let next = match pagination.style {
-                PaginationStyle::Page if query.offset > 0 => {
-                    return self.list_locally(definition, operation, query).await;
+                PaginationStyle::Cursor | PaginationStyle::Link => {
+                    let Some(onward) = onward.filter(|_| count > 0) else {
+                        break;
+                    };
+                    self.onward_url(pagination, &url, &onward)
                 }
-                PaginationStyle::Page => pagination
-                    .page
-                    .as_ref()
-                    .map(|name| (name, (page + 1).to_string())),
-                _ => pagination
-                    .offset
-                    .as_ref()
-                    .map(|name| (name, (query.offset + received).to_string())),
+                PaginationStyle::Offset | PaginationStyle::Page => {
+                    let signalled =
+                        named || total.is_some_and(|total| total > query.offset + received);
+                    if !more_after(count, query.limit, largest, signalled) {
+                        break;
+                    }
+                    largest = largest.max(count);
+                    let moved = match pagination.style {
+                        PaginationStyle::Page if query.offset > 0 => {
+                            return self.list_locally(definition, operation, query).await;
+                        }
+                        PaginationStyle::Page => pagination
+                            .page
+                            .as_ref()
+                            .map(|name| (name, (page + 1).to_string())),
+                        _ => pagination
+                            .offset
+                            .as_ref()
+                            .map(|name| (name, (query.offset + received).to_string())),
+                    };
+                    // The same call with the offset (or page) moved on; the
+                    // size asked stays (a page's number counts pages of
+                    // that size).
+                    moved.map(|(name, value)| with_parameter(&url, name, &value))
+                }
             };
-            let (Some((name, value)), false) = (next, page >= self.max_pages) else {
+            let (Some(next), false) = (next, page >= self.max_pages) else {
                 note_filtered("upstream; complete=false".to_owned());
                 break;
             };
-            // The same call with the offset (or page) moved on; the size
-            // asked stays (a page's number counts pages of that size).
-            let mut next_url = url.clone();
-            let pairs: Vec<(String, String)> = url
-                .query_pairs()
-                .filter(|(key, _)| key != name.as_str())
-                .map(|(key, value)| (key.into_owned(), value.into_owned()))
-                .collect();
-            next_url
-                .query_pairs_mut()
-                .clear()
-                .extend_pairs(pairs)
-                .append_pair(name, &value);
-            answer = self.call(Method::GET, next_url, None).await?;
+            answer = self.call(Method::GET, next, None).await?;
         }
         let rows = rows
             .into_iter()
@@ -995,6 +1008,32 @@ impl HttpStore {
             })
             .collect();
         Ok(ListResult { rows, count: None })
+    }
+
+    /// The call after `url` of a cursor- or link-paged list: `url` with its
+    /// cursor parameter set to `onward`, or the `next` link `onward`
+    /// resolved against it; none for a link to another origin (the
+    /// credential would go with it), which is not followed.
+    fn onward_url(
+        &self,
+        pagination: &crate::manifest::Pagination,
+        url: &url::Url,
+        onward: &str,
+    ) -> Option<url::Url> {
+        match pagination.style {
+            PaginationStyle::Link => {
+                let next = url.join(onward).ok()?;
+                if same_origin(&next, &self.base_url) {
+                    return Some(next);
+                }
+                tracing::warn!(
+                    target: "baas::upstream",
+                    "the upstream's next page is on another origin; not followed"
+                );
+                None
+            }
+            _ => Some(with_parameter(url, pagination.cursor.as_deref()?, onward)),
+        }
     }
 
     /// The rows of a list whose filter names their keys (`id in (..)`, as
@@ -1194,21 +1233,7 @@ impl HttpStore {
             };
             // The next page's cursor or link, read before the rows are
             // taken out of the answer.
-            let next = match pagination.style {
-                PaginationStyle::Offset | PaginationStyle::Page => None,
-                PaginationStyle::Cursor => pagination
-                    .next
-                    .as_deref()
-                    .and_then(|pointer| json.pointer(pointer))
-                    .and_then(scalar_text),
-                PaginationStyle::Link => match &pagination.next {
-                    Some(pointer) => json
-                        .pointer(pointer)
-                        .and_then(Json::as_str)
-                        .map(str::to_owned),
-                    None => answer.link.as_deref().and_then(next_link),
-                },
-            };
+            let next = next_of(pagination, &json, &answer);
             let (next_named, total) = more_hint(&json, &answer);
             let page_rows = rows_of(entity, operation, json)?;
             let count = page_rows.len() as u64;
@@ -1224,7 +1249,7 @@ impl HttpStore {
                         )
                 }
                 PaginationStyle::Cursor => {
-                    cursor = next.filter(|text| !text.is_empty());
+                    cursor = next;
                     cursor.is_some() && count > 0
                 }
                 PaginationStyle::Link => {
@@ -1426,8 +1451,20 @@ pub(crate) fn finish_locally(
         .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
         .map(|row| select(row, query))
         .collect();
-    note_filtered(format!("local; complete={complete}"));
+    note_filtered(local_note(complete, query.count));
     ListResult { rows, count }
+}
+
+/// The [`FILTERED_HEADER`] of a list baas filtered or counted itself:
+/// `local; complete=true|false`, and `; count=partial` when a count was
+/// asked for and the pages ran out before the upstream's rows did (the
+/// count is then of the rows read, a lower bound, not the total).
+pub(crate) fn local_note(complete: bool, counted: bool) -> String {
+    if counted && !complete {
+        "local; complete=false; count=partial".to_owned()
+    } else {
+        format!("local; complete={complete}")
+    }
 }
 
 /// Sets the [`FILTERED_HEADER`] of the current request: `local;
@@ -1461,17 +1498,58 @@ pub(crate) fn more_after(count: u64, asked: u64, largest: u64, signalled: bool) 
 }
 
 /// Whether a list passed on to `operation` may come back short of what
-/// was asked because the upstream caps its pages: it pages by offset or
-/// page and is not baas (which refuses a limit it does not serve).
+/// was asked because the upstream caps its pages: it takes a page size and
+/// is not baas (which refuses a limit it does not serve).
 fn capped(operation: &Operation) -> bool {
     let declares = |name: &str| operation.query.iter().any(|known| known == name);
-    operation.pagination.as_ref().is_some_and(|pagination| {
-        pagination.limit.is_some()
-            && matches!(
-                pagination.style,
-                PaginationStyle::Offset | PaginationStyle::Page
-            )
-    }) && !(declares("where") && declares("order"))
+    operation
+        .pagination
+        .as_ref()
+        .is_some_and(|pagination| pagination.limit.is_some())
+        && !(declares("where") && declares("order"))
+}
+
+/// The next page an answer names: the cursor at the `next` pointer of a
+/// cursor-paged list, the URL at `next` (or the `Link` header's
+/// `rel="next"`) of a link-paged one; none for other styles, and when the
+/// answer names none.
+fn next_of(
+    pagination: &crate::manifest::Pagination,
+    json: &Json,
+    answer: &Answer,
+) -> Option<String> {
+    match pagination.style {
+        PaginationStyle::Offset | PaginationStyle::Page => None,
+        PaginationStyle::Cursor => pagination
+            .next
+            .as_deref()
+            .and_then(|pointer| json.pointer(pointer))
+            .and_then(scalar_text)
+            .filter(|text| !text.is_empty()),
+        PaginationStyle::Link => match &pagination.next {
+            Some(pointer) => json
+                .pointer(pointer)
+                .and_then(Json::as_str)
+                .filter(|text| !text.is_empty())
+                .map(str::to_owned),
+            None => answer.link.as_deref().and_then(next_link),
+        },
+    }
+}
+
+/// `url` with query parameter `name` set to `value` (in place of any it had).
+fn with_parameter(url: &url::Url, name: &str, value: &str) -> url::Url {
+    let mut next = url.clone();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(key, _)| key != name)
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    next.query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs)
+        .append_pair(name, value);
+    next
 }
 
 /// Whether a list body passed through holds fewer rows than `query` asked

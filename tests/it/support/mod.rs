@@ -442,3 +442,46 @@ pub fn await_serving(
         read()
     );
 }
+
+/// A child process started with its stdout piped, whose first line was
+/// read (a server saying its port or that it is ready), killed on drop.
+pub struct Spawned {
+    pub child: std::process::Child,
+    /// The first line it printed, without the line end.
+    pub line: String,
+}
+
+impl Spawned {
+    /// Starts `command` and reads its first line of stdout, panicking with
+    /// what it is when it cannot start or ends before printing one.
+    pub fn start(command: &mut Command) -> Self {
+        use std::io::BufRead as _;
+        let mut child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
+        let mut line = String::new();
+        let read = std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+        let spawned = Self {
+            child,
+            line: line.trim_end().to_owned(),
+        };
+        assert!(
+            matches!(read, Ok(n) if n > 0),
+            "{command:?} printed no line ({read:?})"
+        );
+        spawned
+    }
+
+    /// Kills the process and waits for it.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
