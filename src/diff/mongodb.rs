@@ -135,7 +135,7 @@ fn take_unique_index(entity: &mut Entity, fields: &[String]) -> bool {
             && index.expire_after_seconds.is_none()
             && index.fields.len() == fields.len()
             && index.fields.iter().zip(fields).all(|(part, name)| {
-                matches!(part, IndexPart::Field { field, order: None, collation: None } if field == name)
+                matches!(part, IndexPart::Field { field, order: None, collation: None, prefix_length: None } if field == name)
             })
     };
     if let Some(position) = entity.indexes.iter().position(plain_over) {

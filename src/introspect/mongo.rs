@@ -509,6 +509,7 @@ fn unique_fields(collection: &str, entity: &mut Entity) {
                 field,
                 order: None,
                 collation: None,
+                prefix_length: None,
             },
         ] = index.fields.as_slice()
         else {

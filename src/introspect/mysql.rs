@@ -739,6 +739,11 @@ fn add_indexes(manifest: &mut Manifest, catalog: &Catalog, ledger: &mut Ledger) 
             )
         })
         .collect();
+    let columns: HashMap<(&str, &str), &ColumnRow> = catalog
+        .columns
+        .iter()
+        .map(|c| ((c.table_name.as_str(), c.name.as_str()), c))
+        .collect();
     // (table, index) → key parts, in position order (the query sorts them).
     let mut grouped: IndexMap<(&str, &str), Vec<&IndexRow>> = IndexMap::new();
     for row in &catalog.indexes {
@@ -764,22 +769,17 @@ fn add_indexes(manifest: &mut Manifest, catalog: &Catalog, ledger: &mut Ledger) 
                 &row.column_name,
                 expressions.get(&(table, name, row.position)),
             ) {
-                (Some(column), _) => {
-                    if let Some(length) = row.sub_part {
-                        ledger.record(
-                            format!("{table}.{name}"),
-                            "index_prefix",
-                            format!(
-                                "index `{name}` on `{table}` uses only the first {length} characters of `{column}`; the manifest indexes the whole value"
-                            ),
-                        );
-                    }
-                    parts.push(IndexPart::Field {
-                        field: column.clone(),
-                        order,
-                        collation: None,
-                    });
-                }
+                (Some(column), _) => parts.push(IndexPart::Field {
+                    field: column.clone(),
+                    order,
+                    collation: None,
+                    prefix_length: row
+                        .sub_part
+                        .and_then(|length| u32::try_from(length).ok())
+                        .filter(|&length| {
+                            !whole_column(columns.get(&(table, column.as_str())), length)
+                        }),
+                }),
                 (None, Some(expression)) => parts.push(IndexPart::Expression {
                     sql: expression.to_string(),
                     order,
@@ -811,11 +811,13 @@ fn add_indexes(manifest: &mut Manifest, catalog: &Catalog, ledger: &mut Ledger) 
             && method.is_none()
             && let [
                 IndexPart::Field {
-                    field, order: None, ..
+                    field,
+                    order: None,
+                    prefix_length: None,
+                    ..
                 },
             ] = parts.as_slice()
             && field == name
-            && rows.first().is_some_and(|r| r.sub_part.is_none())
             && let Some(target) = entity.fields.get_mut(field.as_str())
         {
             target.unique = true;
@@ -831,6 +833,24 @@ fn add_indexes(manifest: &mut Manifest, catalog: &Catalog, ledger: &mut Ledger) 
             options: Default::default(),
         });
     }
+}
+
+/// Whether a key part `length` characters long covers what `column` holds,
+/// so that the manifest says no prefix: a `CHAR`/`VARCHAR`/`BINARY` column
+/// no longer than it (the server keeps such a key as the whole column; a
+/// dump may still spell the length), or a `TEXT`/`BLOB` column keyed by the
+/// prefix a plan gives one that names none.
+fn whole_column(column: Option<&&ColumnRow>, length: u32) -> bool {
+    let Some(column) = column else {
+        return false;
+    };
+    let data_type = column.data_type.to_ascii_lowercase();
+    if data_type.ends_with("text") || data_type.ends_with("blob") {
+        return length == crate::migrate::render::MYSQL_TEXT_PREFIX_LENGTH;
+    }
+    column
+        .max_length
+        .is_some_and(|max| i64::from(length) >= max)
 }
 
 fn add_relations(

@@ -1834,6 +1834,7 @@ fn build_index(
             field: column.name.clone(),
             order,
             collation,
+            prefix_length: None,
         });
     }
     if let Some(comment) = &index.comment {

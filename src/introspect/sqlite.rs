@@ -829,6 +829,7 @@ fn add_indexes(entity: &mut Entity, object: &CatalogObject, ddl: &TableDdl, ledg
                         field: name.clone(),
                         order,
                         collation,
+                        prefix_length: None,
                     });
                 }
                 None => {

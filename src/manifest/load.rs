@@ -526,7 +526,7 @@ const INDEX_KEYS: &[&str] = &[
     "nulls_not_distinct",
     "with",
 ];
-const INDEX_PART_KEYS: &[&str] = &["field", "sql", "order", "collation"];
+const INDEX_PART_KEYS: &[&str] = &["field", "sql", "order", "collation", "prefix_length"];
 const UNIQUE_KEYS: &[&str] = &["name", "fields"];
 const CHECK_KEYS: &[&str] = &["name", "sql"];
 const EXCLUSION_KEYS: &[&str] = &["name", "sql"];
@@ -734,6 +734,10 @@ impl Reader {
 
     fn u32(&mut self, node: Node<'_>, path: &str) -> Option<u32> {
         let value = self.unsigned(node, path)?;
+        self.fits_u32(value, path)
+    }
+
+    fn fits_u32(&mut self, value: u64, path: &str) -> Option<u32> {
         match u32::try_from(value) {
             Ok(value) => Some(value),
             Err(_) => {
@@ -2012,6 +2016,7 @@ impl Reader {
             let mut sql = None;
             let mut order = None;
             let mut collation = None;
+            let mut prefix_length = None;
             for (key, node) in self.entries(table, &child, INDEX_PART_KEYS, "an index key") {
                 let grandchild = key_path(&child, key);
                 match key {
@@ -2027,6 +2032,11 @@ impl Reader {
                         )
                     }
                     "collation" => collation = self.non_empty_string(node, &grandchild),
+                    "prefix_length" => {
+                        prefix_length = self
+                            .positive(node, &grandchild)
+                            .and_then(|length| self.fits_u32(length, &grandchild))
+                    }
                     _ => {}
                 }
             }
@@ -2035,7 +2045,16 @@ impl Reader {
                     field,
                     order,
                     collation,
+                    prefix_length,
                 }),
+                (None, Some(_)) if prefix_length.is_some() => self.problem(
+                    Problem::new(
+                        ProblemKind::InvalidValue,
+                        &key_path(&child, "prefix_length"),
+                        "`prefix_length` shortens a `field` key; an `sql` key has none".to_owned(),
+                    )
+                    .with_help("index a prefix of an expression with `{ sql = \"left(title, 10)\" }`"),
+                ),
                 (None, Some(sql)) if collation.is_none() => parts.push(IndexPart::Expression { sql, order }),
                 _ => self.problem(
                     Problem::new(
@@ -2449,5 +2468,71 @@ mod tests {
             (3, Some("late"))
         );
         assert!(load_header(path, "not toml [").is_none());
+    }
+
+    #[test]
+    fn a_prefix_key_part_is_read_and_a_wrong_one_is_pointed_at() {
+        let path = Path::new("baas.toml");
+        let manifest = |key: &str| {
+            format!(
+                "[manifest]\nformat = 1\nversion = 1\n\n[entities.t]\ntable = \"t\"\n\n\
+                 [entities.t.fields]\nid = {{ type = \"int32\" }}\n\
+                 name = {{ type = \"string\", max_length = 255 }}\n\n\
+                 [[entities.t.indexes]]\nname = \"k\"\nfields = [{key}]\n"
+            )
+        };
+        let loaded = load_str(
+            path,
+            manifest(r#"{ field = "name", prefix_length = 191 }, "id""#),
+        )
+        .unwrap();
+        assert_eq!(
+            loaded.manifest.entities["t"].indexes[0].fields,
+            [
+                IndexPart::Field {
+                    field: "name".into(),
+                    order: None,
+                    collation: None,
+                    prefix_length: Some(191),
+                },
+                IndexPart::field("id"),
+            ]
+        );
+        assert_eq!(
+            super::super::to_toml(&loaded.manifest)
+                .lines()
+                .find(|line| line.starts_with("fields = ")),
+            Some(r#"fields = [{ field = "name", prefix_length = 191 }, "id"]"#)
+        );
+        for (key, at, says) in [
+            (
+                r#"{ field = "name", prefix_length = 0 }"#,
+                "entities.t.indexes[0].fields[0].prefix_length",
+                "must be at least 1",
+            ),
+            (
+                r#"{ field = "id", prefix_length = 4 }"#,
+                "entities.t.indexes[0].fields[0].prefix_length",
+                "only string, text and bytes fields",
+            ),
+            (
+                r#"{ field = "name", prefix_length = 255 }"#,
+                "entities.t.indexes[0].fields[0].prefix_length",
+                "holds at most 255",
+            ),
+            (
+                r#"{ sql = "lower(name)", prefix_length = 4 }"#,
+                "entities.t.indexes[0].fields[0].prefix_length",
+                "an `sql` key has none",
+            ),
+        ] {
+            let problems = load_str(path, manifest(key)).err().unwrap().problems;
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.path == at && p.message.contains(says)),
+                "{key}: {problems:#?}"
+            );
+        }
     }
 }

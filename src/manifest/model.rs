@@ -1572,6 +1572,10 @@ pub enum IndexPart {
         order: Option<SortOrder>,
         #[serde(skip_serializing_if = "Option::is_none")]
         collation: Option<String>,
+        /// Only the first this many characters (bytes of a binary column)
+        /// are indexed: a MySQL prefix key part, `meta_key(191)`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        prefix_length: Option<u32>,
     },
     Expression {
         sql: String,
@@ -1587,6 +1591,7 @@ impl IndexPart {
             field: field.into(),
             order: None,
             collation: None,
+            prefix_length: None,
         }
     }
 }

@@ -503,11 +503,13 @@ fn index_part(part: &IndexPart) -> String {
             field,
             order: None,
             collation: None,
+            prefix_length: None,
         } => string(field),
         IndexPart::Field {
             field,
             order,
             collation,
+            prefix_length,
         } => {
             let mut pairs = vec![("field", string(field))];
             if let Some(order) = order {
@@ -515,6 +517,9 @@ fn index_part(part: &IndexPart) -> String {
             }
             if let Some(collation) = collation {
                 pairs.push(("collation", string(collation)));
+            }
+            if let Some(length) = prefix_length {
+                pairs.push(("prefix_length", length.to_string()));
             }
             inline_table(&pairs)
         }

@@ -453,13 +453,57 @@ impl Checker<'_> {
             );
         }
         for (j, part) in index.fields.iter().enumerate() {
+            let IndexPart::Field {
+                field,
+                prefix_length,
+                ..
+            } = part
+            else {
+                continue;
+            };
+            let part_path = index_path(&key_path(at, "fields"), j);
             // Index keys may name nested document fields (`dimensions.unit`).
-            if let IndexPart::Field { field, .. } = part
-                && entity.field_at_path(field).is_none()
-            {
-                let part_path = index_path(&key_path(at, "fields"), j);
-                self.known_field(name, entity, field, &part_path, "index");
+            match (entity.field_at_path(field), prefix_length) {
+                (None, _) => {
+                    self.known_field(name, entity, field, &part_path, "index");
+                }
+                (Some(definition), Some(length)) => {
+                    self.prefix_length(index, field, definition, *length, &part_path)
+                }
+                (Some(_), None) => {}
             }
+        }
+    }
+
+    /// A prefix key part: of a string, text or bytes field (or a native
+    /// one, which may be any of them), shorter than the field.
+    fn prefix_length(&mut self, index: &Index, name: &str, field: &Field, length: u32, at: &str) {
+        let at = key_path(at, "prefix_length");
+        let index = &index.name;
+        if !matches!(
+            field.ty,
+            FieldType::String | FieldType::Text | FieldType::Bytes | FieldType::Native
+        ) {
+            self.push(
+                ProblemKind::InvalidValue,
+                &at,
+                format!(
+                    "index `{index}` keys a prefix of `{name}`, a {} field; only string, text and bytes fields have prefixes",
+                    field.ty.as_str()
+                ),
+                Some("leave `prefix_length` out".to_owned()),
+            );
+        } else if let Some(max) = field.max_length
+            && length >= max
+        {
+            self.push(
+                ProblemKind::InvalidValue,
+                &at,
+                format!(
+                    "index `{index}` keys the first {length} characters of `{name}`, which holds at most {max}"
+                ),
+                Some("leave `prefix_length` out to key the whole field".to_owned()),
+            );
         }
     }
 

@@ -345,3 +345,162 @@ async fn a_dump_quoting_every_name_reads_as_its_database_and_round_trips() {
     assert_eq!(code, Some(1), "{output}");
     assert!(output.contains("posts.created_at"), "{output}");
 }
+
+/// WordPress's tables (`wp-admin/includes/schema.php`): `varchar(255)`
+/// keys indexed by their first 191 characters, so that a utf8mb4 key fits
+/// the old 767-byte limit; besides, a unique prefix key, a key with a
+/// prefix on one of its columns only, a prefix of a TEXT column, and one
+/// as long as its column (which the server keeps as the whole column).
+const WORDPRESS_SCHEMA: &str = "
+CREATE TABLE wp_termmeta (
+  meta_id bigint(20) unsigned NOT NULL auto_increment,
+  term_id bigint(20) unsigned NOT NULL default '0',
+  meta_key varchar(255) default NULL,
+  meta_value longtext,
+  PRIMARY KEY  (meta_id),
+  KEY term_id (term_id),
+  KEY meta_key (meta_key(191))
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci;
+CREATE TABLE wp_terms (
+ term_id bigint(20) unsigned NOT NULL auto_increment,
+ name varchar(200) NOT NULL default '',
+ slug varchar(200) NOT NULL default '',
+ term_group bigint(10) NOT NULL default 0,
+ PRIMARY KEY  (term_id),
+ KEY slug (slug(191)),
+ KEY name (name(191)),
+ KEY group_slug (term_group, slug(50))
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci;
+CREATE TABLE wp_users (
+ ID bigint(20) unsigned NOT NULL auto_increment,
+ user_login varchar(60) NOT NULL default '',
+ user_nicename varchar(50) NOT NULL default '',
+ user_email varchar(100) NOT NULL default '',
+ display_name varchar(250) NOT NULL default '',
+ PRIMARY KEY  (ID),
+ KEY user_login_key (user_login),
+ UNIQUE KEY user_nicename (user_nicename(40)),
+ KEY user_email (user_email(100))
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci;
+CREATE TABLE wp_posts (
+ ID bigint(20) unsigned NOT NULL auto_increment,
+ post_author bigint(20) unsigned NOT NULL default '0',
+ post_date datetime NOT NULL default '2000-01-01 00:00:00',
+ post_title text NOT NULL,
+ post_status varchar(20) NOT NULL default 'publish',
+ post_name varchar(200) NOT NULL default '',
+ post_type varchar(20) NOT NULL default 'post',
+ PRIMARY KEY  (ID),
+ KEY post_name (post_name(191)),
+ KEY type_status_date (post_type,post_status,post_date,ID),
+ KEY post_author (post_author),
+ KEY post_title (post_title(64)),
+ KEY post_title_whole (post_title(255))
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci;
+";
+
+/// Prefix keys are in the manifest (`{ field = "meta_key", prefix_length =
+/// 191 }`) alike from the live database and from its schema file; the plan
+/// makes them again, `check` finds no drift on the database it made and
+/// finds a prefix changed by hand; a PostgreSQL plan says it keys whole
+/// values. Before, the prefix was only named in the ledger and the plan
+/// keyed the whole column.
+#[tokio::test]
+async fn wordpress_prefix_keys_round_trip_and_drift_is_seen() {
+    use crate::support::mysql::TempDatabase as MysqlDatabase;
+    use baas::manifest::IndexPart;
+    let Some(database) = MysqlDatabase::create_async("wp_prefix").await else {
+        return;
+    };
+    database.load(WORDPRESS_SCHEMA);
+    let live = read_live(&database.url()).await;
+    assert!(
+        !live
+            .ledger
+            .entries()
+            .iter()
+            .any(|e| e.kind == "index_prefix"),
+        "{:?}",
+        live.ledger.entries()
+    );
+    let keys = |entity: &str, index: &str| -> Vec<(String, Option<u32>)> {
+        let index = live.manifest.entities[entity]
+            .indexes
+            .iter()
+            .find(|i| i.name == index)
+            .unwrap_or_else(|| panic!("{entity}.{index}: {:#?}", live.manifest.entities[entity]));
+        index
+            .fields
+            .iter()
+            .map(|part| match part {
+                IndexPart::Field {
+                    field,
+                    prefix_length,
+                    ..
+                } => (field.clone(), *prefix_length),
+                IndexPart::Expression { sql, .. } => (sql.clone(), None),
+            })
+            .collect()
+    };
+    let key = |field: &str, length: Option<u32>| (field.to_owned(), length);
+    assert_eq!(
+        keys("wp_termmeta", "meta_key"),
+        [key("meta_key", Some(191))]
+    );
+    assert_eq!(
+        keys("wp_terms", "group_slug"),
+        [key("term_group", None), key("slug", Some(50))]
+    );
+    assert_eq!(
+        keys("wp_users", "user_nicename"),
+        [key("user_nicename", Some(40))]
+    );
+    assert_eq!(keys("wp_users", "user_email"), [key("user_email", None)]);
+    assert_eq!(
+        keys("wp_posts", "post_title"),
+        [key("post_title", Some(64))]
+    );
+    assert_eq!(
+        keys("wp_posts", "post_title_whole"),
+        [key("post_title", None)]
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let dump = import_file(dir.path(), "wordpress.sql", WORDPRESS_SCHEMA);
+    let changes = diff(&live.manifest, &dump);
+    assert!(changes.is_empty(), "the schema file differs: {changes:#?}");
+    let written = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
+    assert!(
+        written.contains(r#"fields = [{ field = "meta_key", prefix_length = 191 }]"#),
+        "{written}"
+    );
+
+    let Some(copy) = MysqlDatabase::create_async("wp_prefix_copy").await else {
+        return;
+    };
+    let url = copy.url();
+    plan_apply_check(dir.path(), &url);
+    let up = std::fs::read_to_string(dir.path().join("migrations/0001_init/up.sql")).unwrap();
+    assert!(up.contains("(`term_group`, `slug`(50))"), "{up}");
+    copy.load("ALTER TABLE wp_termmeta DROP INDEX meta_key, ADD INDEX meta_key (meta_key(100));");
+    let (code, output) = run_in(dir.path(), &["check", "--db", &url]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("meta_key"), "{output}");
+
+    let empty = baas::manifest::Manifest::default();
+    for target in [
+        baas::migrate::render::Target::Postgres,
+        baas::migrate::render::Target::Sqlite,
+    ] {
+        let changes = diff(&empty, &dump);
+        let plan = baas::migrate::render::render(target, &empty, &dump, &changes).unwrap();
+        assert!(
+            plan.lossy
+                .iter()
+                .any(|line| line.starts_with("wp_termmeta.meta_key: ")
+                    && line.contains("prefix length 191 of `meta_key`")),
+            "{target:?}: {:#?}",
+            plan.lossy
+        );
+    }
+}

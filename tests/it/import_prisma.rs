@@ -702,7 +702,8 @@ fn every_documented_attribute_is_mapped_or_ledgered() {
             IndexPart::Field {
                 field: "email".into(),
                 order: Some(SortOrder::Desc),
-                collation: None
+                collation: None,
+                prefix_length: None,
             },
             IndexPart::field("role")
         ]
@@ -1164,6 +1165,7 @@ model Owner {
         field: field.to_owned(),
         order,
         collation: None,
+        prefix_length: None,
     };
     assert_eq!(
         indexes,

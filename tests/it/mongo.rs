@@ -575,7 +575,8 @@ fn validator_gives_required_types_enums_and_nested_fields() {
             IndexPart::Field {
                 field: "placed_at".into(),
                 order: Some(SortOrder::Desc),
-                collation: None
+                collation: None,
+                prefix_length: None,
             }
         ]
     );
@@ -684,7 +685,8 @@ fn indexes_views_empty_and_capped_collections() {
             IndexPart::Field {
                 field: "price".into(),
                 order: Some(SortOrder::Desc),
-                collation: None
+                collation: None,
+                prefix_length: None,
             }
         ]
     );

@@ -1103,7 +1103,8 @@ async fn features_introspect_faithfully_across_two_schemas() {
             IndexPart::Field {
                 field: "price".into(),
                 order: Some(SortOrder::Desc),
-                collation: None
+                collation: None,
+                prefix_length: None,
             }
         ]
     );
@@ -1116,7 +1117,8 @@ async fn features_introspect_faithfully_across_two_schemas() {
         [IndexPart::Field {
             field: "isbn".into(),
             order: None,
-            collation: Some("C".into())
+            collation: Some("C".into()),
+            prefix_length: None,
         }]
     );
     assert_eq!(index("books_id_hash").method.as_deref(), Some("hash"));

@@ -269,6 +269,7 @@ fn chinook_foreign_key_indexes_are_read_with_their_fields() {
                     field,
                     order,
                     collation,
+                    ..
                 },
             ] = index.fields.as_slice()
             else {
@@ -910,6 +911,7 @@ fn features_indexes_expression_partial_desc_and_collation() {
                         field: "price".into(),
                         order: Some(SortOrder::Desc),
                         collation: None,
+                        prefix_length: None,
                     },
                 ],
                 unique: false,
@@ -936,6 +938,7 @@ fn features_indexes_expression_partial_desc_and_collation() {
                     field: "title".into(),
                     order: None,
                     collation: Some("NOCASE".into()),
+                    prefix_length: None,
                 }],
                 unique: true,
                 predicate: None,

@@ -116,6 +116,7 @@ fn index(
                     field,
                     order,
                     collation: None,
+                    prefix_length: None,
                 });
             }
         }

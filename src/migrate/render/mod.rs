@@ -29,6 +29,8 @@ mod sqlite;
 /// The engine a script is written for: a [`crate::database::Database`]
 /// (the name the migration code has always used for it).
 pub use crate::database::Database as Target;
+/// The prefix a MySQL index gives a `TEXT`/`BLOB` key that names none.
+pub(crate) use mysql::PREFIX_LENGTH as MYSQL_TEXT_PREFIX_LENGTH;
 
 /// One statement (SQL text, or a MongoDB command as JSON text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

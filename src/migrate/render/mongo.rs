@@ -434,11 +434,21 @@ fn index_spec(
     let mut key = Map::new();
     for part in &index.fields {
         match part {
-            IndexPart::Field { field, order, .. } => {
+            IndexPart::Field {
+                field,
+                order,
+                prefix_length,
+                ..
+            } => {
                 let path = entity
                     .fields
                     .get(field)
                     .map_or(field.as_str(), |f| f.column_name(field));
+                if let Some(length) = prefix_length {
+                    cx.lossy(format!(
+                        "{here}: MongoDB keys whole values; the prefix length {length} of `{field}` is left out"
+                    ));
+                }
                 let value = match (method, order) {
                     (Some(method), _) => json!(method),
                     (None, Some(SortOrder::Desc)) => json!(-1),

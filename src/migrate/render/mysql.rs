@@ -42,7 +42,7 @@ fn table(entity: &Entity) -> String {
 }
 
 /// The characters of a `TEXT`/`BLOB` column an index covers.
-const PREFIX_LENGTH: u32 = 255;
+pub(crate) const PREFIX_LENGTH: u32 = 255;
 
 /// Functions MySQL has beyond the shared ones.
 const MYSQL_FUNCTIONS: &[&str] = &[
@@ -200,18 +200,30 @@ impl DdlRenderer for MysqlRenderer {
                     field,
                     order,
                     collation,
+                    prefix_length,
                 } => {
-                    let mut text = match entity.fields.get(field) {
-                        Some(_) if kind.is_empty() => key_parts(
+                    let mut text = match (entity.fields.get(field), prefix_length) {
+                        (Some(definition), Some(length)) if kind.is_empty() => {
+                            format!("{}({length})", quote(definition.column_name(field)))
+                        }
+                        (Some(_), _) if kind.is_empty() => key_parts(
                             cx,
                             manifest,
                             entity_name,
                             entity,
                             std::slice::from_ref(field),
                         ),
-                        Some(definition) => quote(definition.column_name(field)),
-                        None => quote(field),
+                        (Some(definition), _) => quote(definition.column_name(field)),
+                        (None, _) => quote(field),
                     };
+                    if let Some(length) = prefix_length
+                        && !kind.is_empty()
+                    {
+                        cx.lossy(format!(
+                            "{here}: a {}index keys whole columns; the prefix length {length} of `{field}` is left out",
+                            kind.to_ascii_lowercase()
+                        ));
+                    }
                     if collation.is_some() {
                         cx.lossy(format!("{here}: per-key collations are left out"));
                     }

@@ -226,11 +226,18 @@ pub(crate) trait DdlRenderer {
                     field,
                     order,
                     collation,
+                    prefix_length,
                 } => {
                     let column = entity
                         .fields
                         .get(field)
                         .map_or(field.as_str(), |f| f.column_name(field));
+                    if let Some(length) = prefix_length {
+                        cx.lossy(format!(
+                            "{here}: {} keys whole values; the prefix length {length} of `{field}` is left out",
+                            self.name()
+                        ));
+                    }
                     let mut text = self.quote(column);
                     if let Some(collation) = collation {
                         if same {

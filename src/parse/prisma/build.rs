@@ -1581,6 +1581,7 @@ impl<'a> Builder<'a> {
                             field: part.field,
                             order: part.order,
                             collation: None,
+                            prefix_length: None,
                         })
                         .collect(),
                     unique: false,

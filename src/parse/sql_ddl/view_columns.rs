@@ -91,6 +91,7 @@ pub fn derive_views(
                                     field: sql.clone(),
                                     order: order.take(),
                                     collation: None,
+                                    prefix_length: None,
                                 };
                             }
                         }
