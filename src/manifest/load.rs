@@ -438,6 +438,12 @@ const GRAPHQL_OPERATION_KEYS: &[&str] = &[
     "count",
     "count_field",
     "filter_or",
+    "operators",
+];
+/// The filter operators a GraphQL comparison object may spell
+/// (`[api.operations.graphql] operators`; `is` is `is.null`).
+pub const GRAPHQL_COMPARISONS: &[&str] = &[
+    "eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "like", "ilike", "is",
 ];
 const GRAPHQL_ORDER_KEYS: &[&str] = &[
     "argument",
@@ -1204,6 +1210,7 @@ impl Reader {
         let mut paths = IndexMap::new();
         let mut keys = Vec::new();
         let mut order = None;
+        let mut operators = IndexMap::new();
         let what = "`[api.operations.graphql]`";
         for (key, node) in self.entries(table, path, GRAPHQL_OPERATION_KEYS, what) {
             let child = key_path(path, key);
@@ -1228,6 +1235,7 @@ impl Reader {
                 }
                 "key" => keys = self.non_empty_string(node, &child).into_iter().collect(),
                 "order" => order = self.graphql_order(node, &child),
+                "operators" => operators = self.graphql_operators(node, &child),
                 _ => {
                     let slot = [
                         "count",
@@ -1301,7 +1309,31 @@ impl Reader {
             count,
             count_field,
             filter_or,
+            operators,
         })
+    }
+
+    /// `operators = { eq = "_eq", in = "_in" }`: each key one of baas's
+    /// filter operators a comparison object can spell.
+    fn graphql_operators(&mut self, node: Node<'_>, path: &str) -> IndexMap<String, String> {
+        let operators = self.string_map(node, path);
+        for name in operators.keys() {
+            if !GRAPHQL_COMPARISONS.contains(&name.as_str()) {
+                let help = match closest(name, GRAPHQL_COMPARISONS) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("the operators are {}", GRAPHQL_COMPARISONS.join(", ")),
+                };
+                self.problem(
+                    Problem::new(
+                        ProblemKind::InvalidValue,
+                        &key_path(path, name),
+                        format!("`{name}` is not a filter operator a comparison object takes"),
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+        operators
     }
 
     /// `order = { argument = "orderBy", style = "input", fields = [..] }`.

@@ -545,6 +545,13 @@ pub struct GraphqlOperation {
     /// one call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filter_or: Option<String>,
+    /// The fields of `filter`'s input object take comparison objects, not
+    /// values: per baas operator, its spelling there (`eq = "_eq"`, `in =
+    /// "_in"`, `is = "_is_null"` for Hasura's `where: {title: {_eq: ..}}`;
+    /// `eq = "equalTo"` for PostGraphile's `filter`). Empty: each field
+    /// takes the value itself (`where: {genre: SCIENCE}`).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub operators: IndexMap<String, String>,
 }
 
 /// `order = { argument = "orderBy", style = "input", fields = ["title"], asc = "ASC", desc = "DESC" }`:
@@ -929,6 +936,7 @@ impl GraphqlOperation {
             count: None,
             count_field: None,
             filter_or: None,
+            operators: IndexMap::new(),
         }
     }
 }

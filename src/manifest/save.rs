@@ -694,6 +694,9 @@ fn graphql_section(out: &mut String, graphql: &super::model::GraphqlOperation) {
     }
     optional(out, "filter", graphql.filter.as_deref());
     optional(out, "filter_or", graphql.filter_or.as_deref());
+    if !graphql.operators.is_empty() {
+        line(out, "operators", &map(&graphql.operators));
+    }
     if graphql.connection {
         line(out, "connection", "true");
     }

@@ -1749,6 +1749,29 @@ impl<'a> SdlBuilder<'a> {
                 }
             }
         }
+        // PostGraphile's pg-aggregates: a connection's `aggregates` (and
+        // `groupedAggregates`) answer figures of its rows
+        // (`BookAggregates { sum: BookSumAggregates }`), no rows.
+        let connections: Vec<&'a str> = self
+            .roles
+            .iter()
+            .filter(|(_, role)| **role == Role::Connection)
+            .map(|(name, _)| *name)
+            .collect();
+        for connection in connections {
+            let Some(merged) = self.types.get(connection) else {
+                continue;
+            };
+            for field in &merged.fields {
+                if matches!(field.name.name.as_str(), "aggregates" | "groupedAggregates")
+                    && let Some((inner, _)) =
+                        self.types.get_key_value(field.ty.named().name.as_str())
+                    && self.roles.get(inner) == Some(&Role::Entity)
+                {
+                    self.roles.insert(inner, Role::Aggregate);
+                }
+            }
+        }
         // The figures under aggregates, level by level.
         loop {
             let figures: Vec<&'a str> = objects
@@ -2445,6 +2468,37 @@ const CREATE_PREFIXES: &[&str] = &["create", "add", "insert", "new"];
 const UPDATE_PREFIXES: &[&str] = &["update", "edit", "patch", "modify"];
 const DELETE_PREFIXES: &[&str] = &["delete", "remove", "destroy"];
 /// Arguments that may take a list's order.
+/// How comparison objects spell baas's filter operators: Hasura's
+/// `{_eq, _neq, _gt, ..}` and PostGraphile's connection filter's
+/// `{equalTo, notEqualTo, greaterThan, ..}` (`is` is `is.null`).
+const COMPARISON_SPELLINGS: [[(&str, &str); 11]; 2] = [
+    [
+        ("eq", "_eq"),
+        ("neq", "_neq"),
+        ("gt", "_gt"),
+        ("gte", "_gte"),
+        ("lt", "_lt"),
+        ("lte", "_lte"),
+        ("in", "_in"),
+        ("nin", "_nin"),
+        ("like", "_like"),
+        ("ilike", "_ilike"),
+        ("is", "_is_null"),
+    ],
+    [
+        ("eq", "equalTo"),
+        ("neq", "notEqualTo"),
+        ("gt", "greaterThan"),
+        ("gte", "greaterThanOrEqualTo"),
+        ("lt", "lessThan"),
+        ("lte", "lessThanOrEqualTo"),
+        ("in", "in"),
+        ("nin", "notIn"),
+        ("like", "like"),
+        ("ilike", "likeInsensitive"),
+        ("is", "isNull"),
+    ],
+];
 const ORDER_ARGUMENTS: &[&str] = &["orderBy", "order_by", "order", "sort", "sortBy", "sort_by"];
 /// The null placements of [`Nulls`], in its order: (descending, nulls first).
 const NULL_PLACEMENTS: [(bool, bool); 4] =
@@ -2634,8 +2688,11 @@ impl<'a> SdlBuilder<'a> {
                     matches!(argument.ty, TypeRef::NonNull(..))
                         && entity.fields.contains_key(&argument.name.name)
                 });
+                // One argument is a key only of a type without one
+                // (Hasura's `tracks_by_pk(id: Int!)` on `id: Int!`).
+                let keyless_get = names.len() == 1 && entity.primary_key.is_empty();
                 if !single
-                    || names.len() < 2
+                    || (names.len() < 2 && !keyless_get)
                     || !all_fields
                     || !entity.primary_key.iter().all(|key| names.contains(key))
                     || entity.primary_key == names
@@ -2644,6 +2701,17 @@ impl<'a> SdlBuilder<'a> {
                     continue;
                 }
                 entity.primary_key = names.clone();
+                if keyless_get {
+                    self.ledger.record(
+                        target,
+                        "key_argument",
+                        format!(
+                            "`{}({})` reads one `{target}`: its key is `{}`",
+                            field.name.name, names[0], names[0]
+                        ),
+                    );
+                    continue;
+                }
                 self.ledger.record(
                     target,
                     "composite_key",
@@ -2750,29 +2818,24 @@ impl<'a> SdlBuilder<'a> {
             }
             let ty = argument.ty.named().name.as_str();
             match self.types.get(ty).map(|m| m.definition.kind) {
-                Some(TypeKind::Input) if graphql.filter.is_none() => {
-                    // Fields taking the value itself: not Hasura's
-                    // comparison objects (`{title: {_eq: ..}}`), which
-                    // baas does not fill.
-                    let matching: Vec<String> =
-                        self.types
-                            .get(ty)
-                            .map(|merged| merged.definition.inputs.as_slice())
-                            .unwrap_or_default()
-                            .iter()
-                            .filter(|input| {
-                                entity.fields.contains_key(&input.name.name)
-                                    && !matches!(input.ty.nullability().1, TypeRef::List(..))
-                                    && self.types.get(input.ty.named().name.as_str()).is_none_or(
-                                        |merged| merged.definition.kind != TypeKind::Input,
-                                    )
-                            })
-                            .map(|input| input.name.name.clone())
-                            .collect();
-                    if !matching.is_empty() {
+                // An input object of comparison objects (Hasura's `where:
+                // {title: {_eq: ..}}`, PostGraphile's `filter: {title:
+                // {equalTo: ..}}`) is taken over one of values (`where:
+                // {genre: SCIENCE}`, PostGraphile's `condition`): it
+                // takes more than equalities.
+                Some(TypeKind::Input) if graphql.operators.is_empty() => {
+                    if let Some((fields, operators)) = self.comparisons(ty, entity) {
                         graphql.filter = Some(name.to_owned());
                         graphql.filter_or = self.any_of(ty);
-                        query = matching;
+                        graphql.operators = operators;
+                        query = fields;
+                    } else if graphql.filter.is_none() {
+                        let matching = self.value_filter(ty, entity);
+                        if !matching.is_empty() {
+                            graphql.filter = Some(name.to_owned());
+                            graphql.filter_or = self.any_of(ty);
+                            query = matching;
+                        }
                     }
                 }
                 _ if graphql.filter.is_none()
@@ -2798,6 +2861,85 @@ impl<'a> SdlBuilder<'a> {
         operation.pagination = pagination;
         operation.query = query;
         Some(operation)
+    }
+
+    /// The fields of filter input `ty` taking the value itself, named like
+    /// `entity`'s (not lists, not input objects).
+    fn value_filter(&self, ty: &str, entity: &Entity) -> Vec<String> {
+        self.types
+            .get(ty)
+            .map(|merged| merged.definition.inputs.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter(|input| {
+                entity.fields.contains_key(&input.name.name)
+                    && !matches!(input.ty.nullability().1, TypeRef::List(..))
+                    && self
+                        .types
+                        .get(input.ty.named().name.as_str())
+                        .is_none_or(|merged| merged.definition.kind != TypeKind::Input)
+            })
+            .map(|input| input.name.name.clone())
+            .collect()
+    }
+
+    /// Filter input `ty` as one of comparison objects: the fields named
+    /// like `entity`'s whose type is an input object of operators (Hasura's
+    /// `title: String_comparison_exp { _eq _in _gt .. }`, PostGraphile's
+    /// `title: StringFilter { equalTo in greaterThan .. }`), and per baas
+    /// operator its spelling, kept when every such field has it (`like`
+    /// only when every field is a string). None when no field compares by
+    /// equality in one spelling.
+    fn comparisons(
+        &self,
+        ty: &str,
+        entity: &Entity,
+    ) -> Option<(Vec<String>, IndexMap<String, String>)> {
+        let inputs = &self.types.get(ty)?.definition.inputs;
+        COMPARISON_SPELLINGS
+            .iter()
+            .filter_map(|spelling| {
+                let mut fields = Vec::new();
+                let mut common: Option<Vec<(&str, &str)>> = None;
+                for input in inputs {
+                    if !entity.fields.contains_key(&input.name.name)
+                        || matches!(input.ty.nullability().1, TypeRef::List(..))
+                    {
+                        continue;
+                    }
+                    let Some(merged) = self
+                        .types
+                        .get(input.ty.named().name.as_str())
+                        .filter(|merged| merged.definition.kind == TypeKind::Input)
+                    else {
+                        continue;
+                    };
+                    let has =
+                        |name: &str| merged.definition.inputs.iter().any(|i| i.name.name == name);
+                    let spelled: Vec<(&str, &str)> = spelling
+                        .iter()
+                        .copied()
+                        .filter(|(_, name)| has(name))
+                        .collect();
+                    if !spelled.iter().any(|(op, _)| *op == "eq") {
+                        continue;
+                    }
+                    fields.push(input.name.name.clone());
+                    common = Some(match common {
+                        None => spelled,
+                        Some(common) => common
+                            .into_iter()
+                            .filter(|op| spelled.contains(op))
+                            .collect(),
+                    });
+                }
+                let operators: IndexMap<String, String> = common?
+                    .into_iter()
+                    .map(|(op, name)| (op.to_owned(), name.to_owned()))
+                    .collect();
+                Some((fields, operators))
+            })
+            .max_by_key(|(fields, operators)| (fields.len(), operators.len()))
     }
 
     /// The field of filter input `ty` taking a list of such filters any of

@@ -222,6 +222,14 @@ fn graphql_text(operation: &Operation) -> Option<String> {
     if let (Some(filter), Some(or)) = (&graphql.filter, &graphql.filter_or) {
         text.push_str(&format!(" filter {filter} {{ {or} }}"));
     }
+    if !graphql.operators.is_empty() {
+        let spelled: Vec<String> = graphql
+            .operators
+            .iter()
+            .map(|(op, name)| format!("{op} {name}"))
+            .collect();
+        text.push_str(&format!(" comparing ({})", spelled.join(", ")));
+    }
     if let Some(order) = &graphql.order {
         text.push_str(&format!(
             " order {} {}{} by {}",

@@ -7,7 +7,11 @@
 // naming a membership), issues (a connection ordered GitHub's way,
 // `orderBy: {field: CREATED_AT, direction: DESC}`), labels (a nullable rank,
 // ordered with null placements, `order_by: [{rank: asc_nulls_first}]`),
-// their mutations, and errors.
+// tracks (Hasura's comparison objects, `where: {name: {_like: "A%"}}`
+// with `_and`/`_or`/`_not`, and `tracks_aggregate`; at most 10 a call),
+// albums (PostGraphile's `allAlbums` connection with a `condition` of
+// values, a `filter` of comparison objects, `{title: {equalTo: ..}}`, and
+// pg-aggregates' `aggregates { sum { year } }`), their mutations, and errors.
 //
 //   PORT=4000 NODE_PATH=tests/tools/node_modules node tests/graphql/server.cjs
 //
@@ -63,6 +67,19 @@ for (let i = 1; i <= 15; i += 1) {
 const labels = [];
 for (let i = 1; i <= 12; i += 1) {
   labels.push({ id: String(i), name: `L${String(i).padStart(2, '0')}`, rank: i % 4 === 0 ? null : (i * 7) % 5 });
+}
+const tracks = [];
+for (let i = 1; i <= 30; i += 1) {
+  tracks.push({
+    id: i,
+    name: `${'ABC'[i % 3]}${String(i).padStart(2, '0')}`,
+    milliseconds: i * 1000,
+    album_id: i % 5 === 0 ? null : (i % 4) + 1,
+  });
+}
+const albums = [];
+for (let i = 1; i <= 24; i += 1) {
+  albums.push({ id: i, title: `${'XY'[i % 2]}${String(i).padStart(2, '0')}`, year: i % 6 === 0 ? null : 1990 + i });
 }
 const calls = [];
 let nextBook = books.length + 1;
@@ -127,6 +144,57 @@ function membershipsWhere(where) {
   return memberships.filter((row) => membershipMatches(row, where));
 }
 
+// Whether `row` matches comparison objects `where` ({field: {op: value}},
+// logical keys among them), `spell` naming the operators: Hasura's
+// (`_eq`, `_and`) or PostGraphile's (`equalTo`, `and`).
+const HASURA = {
+  eq: '_eq', neq: '_neq', gt: '_gt', gte: '_gte', lt: '_lt', lte: '_lte', in: '_in', nin: '_nin',
+  like: '_like', ilike: '_ilike', isNull: '_is_null', and: '_and', or: '_or', not: '_not',
+};
+const POSTGRAPHILE = {
+  eq: 'equalTo', neq: 'notEqualTo', gt: 'greaterThan', gte: 'greaterThanOrEqualTo', lt: 'lessThan',
+  lte: 'lessThanOrEqualTo', in: 'in', nin: 'notIn', like: 'like', ilike: 'likeInsensitive',
+  isNull: 'isNull', and: 'and', or: 'or', not: 'not',
+};
+const likeRegex = (pattern, flags) =>
+  new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, flags);
+
+function compares(row, where, spell) {
+  if (!where) return true;
+  return Object.entries(where).every(([key, condition]) => {
+    if (key === spell.and) return condition.every((each) => compares(row, each, spell));
+    if (key === spell.or) return condition.some((each) => compares(row, each, spell));
+    if (key === spell.not) return !compares(row, condition, spell);
+    const value = row[key];
+    return Object.entries(condition).every(([op, operand]) => {
+      if (op === spell.isNull) return (value == null) === operand;
+      if (value == null) return false;
+      switch (op) {
+        case spell.eq: return value === operand;
+        case spell.neq: return value !== operand;
+        case spell.gt: return value > operand;
+        case spell.gte: return value >= operand;
+        case spell.lt: return value < operand;
+        case spell.lte: return value <= operand;
+        case spell.in: return operand.includes(value);
+        case spell.nin: return !operand.includes(value);
+        case spell.like: return likeRegex(operand, '').test(value);
+        case spell.ilike: return likeRegex(operand, 'i').test(value);
+        default: throw badInput(`unknown operator ${op}`);
+      }
+    });
+  });
+}
+
+// PostGraphile's enum orders: [TITLE_DESC] is {title: 'DESC'}.
+const enumOrder = (values) =>
+  (values || [])
+    .filter((value) => value !== 'NATURAL')
+    .map((value) => {
+      const [, field, direction] = value.match(/^(.*)_(ASC|DESC)$/);
+      return { [field.toLowerCase()]: direction };
+    });
+
 function badInput(message) {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
@@ -174,6 +242,40 @@ const resolvers = {
       return rows.slice(start, limit == null ? undefined : start + limit);
     },
     label: (_, { id }) => byId(labels, id),
+    tracks(_, { where, limit, offset, order_by: orderBy }) {
+      const rows = sorted(tracks.filter((row) => compares(row, where, HASURA)), orderBy);
+      const start = offset || 0;
+      return rows.slice(start, start + Math.min(limit == null ? PAGE : limit, PAGE));
+    },
+    tracks_aggregate: (_, { where }) => ({
+      aggregate: { count: tracks.filter((row) => compares(row, where, HASURA)).length },
+    }),
+    tracks_by_pk: (_, { id }) => tracks.find((row) => row.id === id) || null,
+    allAlbums(_, { first, after, condition, filter, orderBy }) {
+      const rows = sorted(
+        albums.filter(
+          (row) =>
+            Object.entries(condition || {}).every(([field, value]) => row[field] === value) &&
+            compares(row, filter, POSTGRAPHILE),
+        ),
+        enumOrder(orderBy),
+      );
+      const page = connection(
+        rows.map((row) => ({ ...row, id: String(row.id) })),
+        first,
+        after,
+      );
+      const back = (node) => ({ ...node, id: Number(node.id) });
+      const edges = page.edges.map((edge) => ({ cursor: edge.cursor, node: back(edge.node) }));
+      return {
+        edges,
+        nodes: edges.map((edge) => edge.node),
+        pageInfo: page.pageInfo,
+        totalCount: rows.length,
+        aggregates: { sum: { year: rows.reduce((sum, row) => sum + (row.year || 0), 0) } },
+      };
+    },
+    album: (_, { id }) => albums.find((row) => row.id === id) || null,
   },
   Mutation: {
     createBook(_, { input }) {

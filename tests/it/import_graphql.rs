@@ -702,19 +702,25 @@ fn hasura_aggregates_and_mutation_responses_are_not_entities() {
         let create = create_of(manifest);
         assert_eq!(create.field, "insert_books_one");
         // `where: books_bool_exp` takes comparison objects (`{title:
-        // {_eq: ..}}`), not values: no filter is passed in it.
+        // {_eq: ..}}`), not values: the operators every field's comparison
+        // type has (`numeric_comparison_exp` only `_eq` and `_in`).
         let list = manifest.api.as_ref().unwrap().operations.iter().find(|op| {
             op.entity.as_deref() == Some("books")
                 && op.action == Some(manifest::OperationAction::List)
         });
         let list = list.expect("a list of books");
+        let graphql = list.graphql.as_ref().unwrap();
+        assert_eq!(list.query, ["author_id", "id", "price", "title"]);
         assert_eq!(
-            (
-                list.query.len(),
-                list.graphql.as_ref().unwrap().filter.as_deref()
-            ),
-            (0, None)
+            (graphql.filter.as_deref(), graphql.filter_or.as_deref()),
+            (Some("where"), Some("_or"))
         );
+        let operators: Vec<(&str, &str)> = graphql
+            .operators
+            .iter()
+            .map(|(op, name)| (op.as_str(), name.as_str()))
+            .collect();
+        assert_eq!(operators, [("eq", "_eq"), ("in", "_in")]);
     }
 }
 

@@ -356,7 +356,7 @@ impl Drop for Served {
     }
 }
 
-fn ids(body: &Value) -> Vec<i64> {
+pub(crate) fn ids(body: &Value) -> Vec<i64> {
     body["data"]
         .as_array()
         .unwrap_or_else(|| panic!("no data in {body}"))

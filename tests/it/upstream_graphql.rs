@@ -379,6 +379,11 @@ fn bad_graphql_operation_keys_are_reported_at_their_line_and_column() {
             "key = \"id\"\norder = { argument = \"id\", style = \"field\", fields = [] }",
             "`by`",
         ),
+        (
+            r#"key = "id""#,
+            "key = \"id\"\noperators = { eq = \"_eq\", equals = \"_eq\" }",
+            "`equals` is not a filter operator a comparison object takes",
+        ),
     ] {
         assert!(OPERATION.contains(from), "{from}");
         let text = OPERATION.replacen(from, to, 1);
@@ -1164,4 +1169,106 @@ fn a_null_count_is_counted_in_the_pass_that_reads_the_page() {
     let (_, filtered, body) = served.get("/api/Membership?groupId=eq.2&count=exact&limit=1");
     assert_eq!((filtered, &body["count"]), (None, &json!(3)), "{body}");
     assert_eq!(upstream.calls().len(), 2);
+}
+
+/// Comparison objects in the SDL (Hasura's `where: {name: {_eq: ..}}`,
+/// PostGraphile's `filter: {title: {equalTo: ..}}`) are recorded with the
+/// operators every filtered field spells, and filters made of those go
+/// upstream (with `and`, `or`, `in` and `is.null`), the count too (the
+/// aggregate field, a connection's `totalCount`); pg-aggregates' types are
+/// no entities. A filter the upstream cannot take is applied by baas.
+#[test]
+fn comparison_filters_of_hasura_and_postgraphile_go_upstream() {
+    let Some((upstream, endpoint)) = GraphqlServer::started() else {
+        return;
+    };
+    let dir = introspected(&endpoint, manifest::Upstream::default(), &[]);
+    let text = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
+    for recorded in [
+        r#"operators = { eq = "_eq", neq = "_neq", gt = "_gt", gte = "_gte", lt = "_lt", lte = "_lte", in = "_in", nin = "_nin", is = "_is_null" }"#,
+        r#"operators = { eq = "equalTo", neq = "notEqualTo", gt = "greaterThan", gte = "greaterThanOrEqualTo", lt = "lessThan", lte = "lessThanOrEqualTo", in = "in", nin = "notIn", is = "isNull" }"#,
+        r#"count_field = "tracks_aggregate""#,
+    ] {
+        assert!(text.contains(recorded), "{recorded} in:\n{text}");
+    }
+    for figures in [
+        "AlbumAggregates",
+        "AlbumSumAggregates",
+        "AlbumDistinctCountAggregates",
+    ] {
+        assert!(!text.contains(&format!("[entities.{figures}]")), "{text}");
+    }
+    let served = Served::start(dir.path(), &[], &[]);
+    upstream.calls();
+    let numbers = crate::upstream::ids;
+    // The test server's rows: track n is on album n % 4 + 1 (none when n
+    // is a multiple of 5); album n is of 1990 + n (none for multiples of 6).
+    let track_album = |n: i64| (n % 5 != 0).then_some(n % 4 + 1);
+    let album_year = |n: i64| (n % 6 != 0).then_some(1990 + n);
+
+    let (status, filtered, body) =
+        served.get("/api/tracks?milliseconds=gte.5000&album_id=in.(1,2)&order=id.asc&limit=100");
+    assert_eq!((status, filtered), (200, None), "{body}");
+    let expected: Vec<i64> = (5..=30)
+        .filter(|n| matches!(track_album(*n), Some(1 | 2)))
+        .collect();
+    assert_eq!(numbers(&body), expected);
+    let calls = upstream.calls();
+    assert_eq!(
+        calls[0]["variables"]["where"],
+        json!({"milliseconds": {"_gte": 5000}, "album_id": {"_in": [1, 2]}}),
+        "{calls:?}"
+    );
+    let (_, filtered, body) = served.get("/api/tracks?or=(id.lt.3,id.gt.28)&order=id.desc");
+    assert_eq!((filtered, numbers(&body)), (None, vec![30, 29, 2, 1]));
+    let calls = upstream.calls();
+    assert_eq!(
+        calls[0]["variables"]["where"],
+        json!({"_or": [{"id": {"_lt": 3}}, {"id": {"_gt": 28}}]}),
+        "{calls:?}"
+    );
+    // `is.null` and a count, from the aggregate field with the same filter.
+    let (_, filtered, body) = served.get("/api/tracks?album_id=is.null&count=exact&limit=2");
+    assert_eq!(filtered, None, "{body}");
+    assert_eq!((numbers(&body), &body["count"]), (vec![5, 10], &json!(6)));
+    let calls = upstream.calls();
+    assert_eq!(
+        fields_of(&calls),
+        ["tracks_aggregate", "tracks"],
+        "{calls:?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .all(|call| call["variables"]["where"] == json!({"album_id": {"_is_null": true}})),
+        "{calls:?}"
+    );
+    // `like` is not an operator every field has: baas filters.
+    let (_, filtered, body) = served.get("/api/tracks?name=like.A1*&order=id.asc");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    assert_eq!(numbers(&body), [12, 15, 18]);
+    upstream.calls();
+
+    // PostGraphile: `filter` (not `condition`) takes the comparisons; the
+    // count is the connection's `totalCount`.
+    let (status, filtered, body) =
+        served.get("/api/Album?year=gt.2000&id=nin.(12,14)&order=id.desc&count=exact&limit=100");
+    assert_eq!((status, filtered), (200, None), "{body}");
+    let mut expected: Vec<i64> = (1..=24)
+        .filter(|n| album_year(*n).is_some_and(|year| year > 2000) && ![12, 14].contains(n))
+        .collect();
+    expected.reverse();
+    assert_eq!(body["count"], expected.len(), "{body}");
+    assert_eq!(numbers(&body), expected);
+    let calls = upstream.calls();
+    assert_eq!(
+        calls[0]["variables"]["filter"],
+        json!({"year": {"greaterThan": 2000}, "id": {"notIn": [12, 14]}}),
+        "{calls:?}"
+    );
+    assert_eq!(
+        calls[0]["variables"]["orderBy"],
+        json!(["ID_DESC"]),
+        "{calls:?}"
+    );
 }

@@ -398,9 +398,13 @@ impl GraphqlStore {
         // A list of keys (`expand`'s batches): composite keys in one call
         // when the list's filter takes a list of filters (`OR`), else one
         // get per key.
+        let passed = passed_on(call, query);
+        // An upstream comparing by `in` (or `or`) takes the keys in one call.
+        let compares = passed.is_some() && !call.graphql.operators.is_empty();
         let keys = query
             .filter
             .as_ref()
+            .filter(|_| !compares)
             .and_then(|filter| keys_of(filter, &definition.primary_key))
             .filter(|keys| keys.len() <= MAX_BY_KEY);
         if let Some(keys) = keys {
@@ -423,7 +427,7 @@ impl GraphqlStore {
                 return Ok(finish_locally(definition, rows, query, true));
             }
         }
-        if let Some((filters, order)) = passed_on(call, query) {
+        if let Some((filters, order)) = passed {
             let mut arguments = filters.clone();
             arguments.extend(order);
             let window = (query.offset, Some(query.limit));
@@ -653,11 +657,15 @@ fn passed_on(
     };
     let mut filters = Map::new();
     if let Some(filter) = &query.filter {
-        for (field, value) in equalities(filter)? {
-            if !call.operation.query.contains(&field) || filters.contains_key(&field) {
-                return None;
+        if call.graphql.operators.is_empty() {
+            for (field, value) in equalities(filter)? {
+                if !call.operation.query.contains(&field) || filters.contains_key(&field) {
+                    return None;
+                }
+                filters.insert(field, wire(&value));
             }
-            filters.insert(field, wire(&value));
+        } else {
+            comparisons(call, filter, &mut filters)?;
         }
     }
     let filters = match &call.graphql.filter {
@@ -669,6 +677,53 @@ fn passed_on(
         _ => filters,
     };
     Some((filters, order))
+}
+
+/// `filter` as comparison objects of the list's filter input, added to
+/// `into`: `{title: {_eq: "Dune"}, price: {_gt: 5}}` for `title = Dune and
+/// price > 5` (the spellings from `operators`), a disjunction in the
+/// `filter_or` list (`_or: [{..}, {..}]`). None when a term is not one the
+/// upstream takes: a field it does not filter, an operator it does not
+/// spell, the same operator twice on a field, a negation.
+fn comparisons(call: Call<'_>, filter: &Filter, into: &mut Map<String, Json>) -> Option<()> {
+    match filter {
+        Filter::And(terms) => terms
+            .iter()
+            .try_for_each(|term| comparisons(call, term, into)),
+        Filter::Or(items) => {
+            let or = call.graphql.filter_or.as_ref()?;
+            let any = items
+                .iter()
+                .map(|item| {
+                    let mut object = Map::new();
+                    comparisons(call, item, &mut object).map(|()| Json::Object(object))
+                })
+                .collect::<Option<Vec<Json>>>()?;
+            into.insert(or.clone(), Json::Array(any))
+                .is_none()
+                .then_some(())
+        }
+        Filter::Compare { field, op, value } => {
+            if !call.operation.query.contains(field) {
+                return None;
+            }
+            let operand = match (op, value) {
+                (Op::Is, Value::Null) => Json::Bool(true),
+                (Op::Is, _) | (_, Value::Null) => return None,
+                (_, value) => wire(value),
+            };
+            let spelled = call.graphql.operators.get(op.as_str())?;
+            let object = into
+                .entry(field.clone())
+                .or_insert_with(|| Json::Object(Map::new()))
+                .as_object_mut()?;
+            object
+                .insert(spelled.clone(), operand)
+                .is_none()
+                .then_some(())
+        }
+        _ => None,
+    }
 }
 
 /// The keys a filter lists (`id in (..)`, or `expand`'s `(userId = 1 and
