@@ -716,6 +716,8 @@ fn build(
         );
     }
 
+    lists::id_lists(&mut walker, &entities, &operations);
+
     let (mut enums, ledger) = walker.finish()?;
     if !folded.is_empty() || !renames.is_empty() {
         rename_enums(&mut enums, &mut entities, &folded, &renames);

@@ -136,6 +136,73 @@ fn baas_own_openapi_document_maps_every_entity_with_offset_paging() {
     assert!(lists.iter().all(|op| op.rows.as_deref() == Some("data")));
 }
 
+/// A property listing the keys of another entity the API serves
+/// (`Post.tagIds: [string]` of `Tag` keyed by a string `id`, `label_ids:
+/// [integer]`) is a many-to-many link by key, which the manifest has no
+/// relation for: a ledger line names it. Keys of an entity the API does
+/// not serve, of no entity, or typed unlike its key link nothing.
+#[test]
+fn lists_of_keys_of_a_served_entity_are_named_in_the_ledger() {
+    let rows = |schema: &str| {
+        json!({"200": {"description": "ok", "content": {"application/json": {"schema":
+            {"type": "array", "items": {"$ref": format!("#/components/schemas/{schema}")}}}}}})
+    };
+    let row = |schema: &str| {
+        json!({"200": {"description": "ok", "content": {"application/json": {"schema":
+            {"$ref": format!("#/components/schemas/{schema}")}}}}})
+    };
+    let keyed = |ty: &str, schema: &str| {
+        json!({"get": {"parameters": [{"name": "id", "in": "path", "required": true,
+            "schema": {"type": ty}}], "responses": row(schema)}})
+    };
+    let ids = |ty: &str| json!({"type": "array", "items": {"type": ty}});
+    let document = json!({
+        "openapi": "3.0.3",
+        "info": {"title": "Blog", "version": "1"},
+        "paths": {
+            "/posts": {"get": {"responses": rows("Post")}},
+            "/posts/{id}": keyed("integer", "Post"),
+            "/tags": {"get": {"responses": rows("Tag")}},
+            "/tags/{id}": keyed("string", "Tag"),
+            "/labels/{id}": keyed("integer", "Label"),
+            "/categories": {"get": {"responses": rows("Category")}},
+        },
+        "components": {"schemas": {
+            "Post": {"type": "object", "required": ["id", "title"], "properties": {
+                "id": {"type": "integer"},
+                "title": {"type": "string"},
+                "tagIds": ids("string"),
+                "label_ids": ids("integer"),
+                "noteIds": ids("integer"),
+                "editorIds": ids("integer"),
+                "categoryIds": ids("integer"),
+            }},
+            "Tag": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
+            "Label": {"type": "object", "properties": {"id": {"type": "integer"}, "text": {"type": "string"}}},
+            "Note": {"type": "object", "properties": {"id": {"type": "integer"}, "body": {"type": "string"}}},
+            "Category": {"type": "object", "properties": {"id": {"type": "string"}}},
+        }},
+    });
+    let introspection = openapi::parse(
+        &source(Path::new("blog.json"), document.to_string()),
+        &IntrospectOptions::default(),
+    )
+    .unwrap_or_else(|d| panic!("{}", baas::diagnostics::render_problems(&d, false)));
+    support::assert_valid_and_round_trips(&introspection.manifest);
+    let mut linked: Vec<String> = support::ledger_kinds(&introspection)
+        .into_iter()
+        .filter(|(_, kind)| kind == "id_list")
+        .map(|(object, _)| object)
+        .collect();
+    linked.sort();
+    assert_eq!(linked, ["Post.label_ids", "Post.tagIds"]);
+    let ledger = support::ledger_text(&introspection);
+    assert!(
+        ledger.contains("`Post.tagIds` lists keys of `Tag` rows (`Tag.id`)"),
+        "{ledger}"
+    );
+}
+
 /// The top of a manifest served from an upstream at `${UPSTREAM_URL}`.
 macro_rules! http_source {
     () => {

@@ -9,13 +9,18 @@
 //!   list shows from the other side), ledger `list_relation`;
 //! - otherwise the link is many-to-many (`Pet.tags` of shared `Tag`s), which
 //!   the manifest has no relation for: ledger `list_of_entity`.
+//!
+//! Properties that list the keys of another entity's rows instead
+//! (`Post.tagIds: [string]`, `tag_ids: [integer]`, of a `Tag` the API
+//! serves) are the same many-to-many link by key: the manifest has no
+//! relation from a list of keys either, ledger `id_list` ([`id_lists`]).
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::resolve;
-use crate::manifest::Entity;
+use crate::manifest::{Entity, FieldType, Operation};
 use crate::parse::json_schema::{Pointer, Walker};
 
 /// Records what `entities`' list-of-entity properties link.
@@ -118,4 +123,63 @@ fn back_reference(
             && (field.ty == key_type || field.ty.is_integer() && key_type.is_integer())
     })?;
     Some((field.clone(), key.clone()))
+}
+
+/// Records the properties of `entities` that list keys of another entity
+/// the API serves (`operations` list or get it): named after it with `Ids`
+/// (`tagIds`, `tag_ids`, `tagIDs` of `Tag`, `tag` or `tags`), of items typed
+/// like its one-field key.
+pub(super) fn id_lists(
+    walker: &mut Walker<'_>,
+    entities: &BTreeMap<String, Entity>,
+    operations: &[Operation],
+) {
+    let squashed = |name: &str| name.replace('_', "").to_lowercase();
+    let textual =
+        |ty: FieldType| matches!(ty, FieldType::String | FieldType::Text | FieldType::Uuid);
+    for (owner, entity) in entities {
+        for (property, field) in &entity.fields {
+            let Some(items) = field
+                .items
+                .as_deref()
+                .filter(|_| field.ty == FieldType::Array)
+            else {
+                continue;
+            };
+            let name = squashed(property);
+            let Some(stem) = name.strip_suffix("ids").filter(|stem| !stem.is_empty()) else {
+                continue;
+            };
+            let target = entities.iter().find_map(|(target, other)| {
+                let named = squashed(target);
+                let [key] = other.primary_key.as_slice() else {
+                    return None;
+                };
+                let key_type = other.fields.get(key)?.ty;
+                let served = operations
+                    .iter()
+                    .any(|op| op.entity.as_deref() == Some(target.as_str()) && op.action.is_some());
+                let alike = key_type == items.ty
+                    || key_type.is_integer() && items.ty.is_integer()
+                    || textual(key_type) && textual(items.ty);
+                (served
+                    && alike
+                    && [stem.to_owned(), format!("{stem}s"), format!("{stem}es")].contains(&named))
+                .then_some((target, key))
+            });
+            if let Some((target, key)) = target {
+                let object = format!("{owner}.{property}");
+                walker.note(
+                    &object,
+                    "id_list",
+                    format!(
+                        "`{object}` lists keys of `{target}` rows (`{target}.{key}`), which the \
+                         API serves: a many-to-many link the manifest has no relation for (a \
+                         relation joins fields, not a list of keys); the field keeps the keys as \
+                         the API sends them"
+                    ),
+                );
+            }
+        }
+    }
 }
