@@ -803,7 +803,8 @@ impl CatalogRow for SequenceRow {
 #[derive(Debug)]
 pub(crate) struct ExtensionRow {
     pub(crate) name: String,
-    pub(crate) version: String,
+    /// `None` for the server's default version.
+    pub(crate) version: Option<String>,
     pub(crate) schema: String,
 }
 
@@ -2082,7 +2083,7 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             Extension {
                 schema: (extension.schema != lookups.naming.first)
                     .then(|| extension.schema.clone()),
-                version: Some(extension.version.clone()),
+                version: extension.version.clone(),
             },
         );
     }
@@ -2244,7 +2245,7 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
                 quote_identifier(&trigger.name),
                 qualified(&table.schema, &table.name)
             ),
-            sql: trigger.definition.clone(),
+            sql: trigger_definition(&trigger.definition, table, &lookups.naming),
             depends_on,
             owned_by: None,
         });
@@ -2252,6 +2253,27 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
     list.sort_by(|left, right| (left.kind, &left.name).cmp(&(right.kind, &right.name)));
     objects.objects = list;
     objects
+}
+
+/// A trigger as `pg_get_triggerdef` prints it for `pg_dump`, which always
+/// qualifies the table (`ON public.film`), with the first schema's table
+/// unqualified as its other names are: a dump of the same trigger reads
+/// the same.
+fn trigger_definition(definition: &str, table: &RelationRow, naming: &Naming<'_>) -> String {
+    if table.schema != naming.first {
+        return definition.to_owned();
+    }
+    [
+        quote_identifier(&table.schema),
+        quote_identifier_always(&table.schema),
+    ]
+    .iter()
+    .map(|schema| format!(" ON {schema}."))
+    .find(|prefix| definition.contains(prefix.as_str()))
+    .map_or_else(
+        || definition.to_owned(),
+        |prefix| definition.replacen(&prefix, " ON ", 1),
+    )
 }
 
 /// `schema.name`, each quoted where PostgreSQL needs it.

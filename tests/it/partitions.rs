@@ -115,7 +115,7 @@ async fn a_partitions_own_keys_and_exclusions_round_trip_through_dump_plan_and_c
         [
             "bookings_eu: primary key [] - uniques [bookings_eu_code_key(code)] exclusions \
              [bookings_eu_no_overlap: EXCLUDE USING gist (room_id WITH =, during WITH &&) WHERE \
-             (code IS NOT NULL)]",
+             ((code IS NOT NULL))]",
             "bookings_other: primary key [] - uniques [bookings_other_id_region_key(id, region)] \
              exclusions []",
             "bookings_us: primary key [id] bookings_us_pk uniques [] exclusions []",

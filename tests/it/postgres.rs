@@ -917,7 +917,7 @@ async fn features_introspect_faithfully_across_two_schemas() {
     assert_eq!(
         field(manifest, "books", "title_upper").generated,
         Some(Generated::Computed {
-            sql: "upper(title::text)".into(),
+            sql: "upper((title)::text)".into(),
             stored: true
         })
     );
@@ -1040,14 +1040,14 @@ async fn features_introspect_faithfully_across_two_schemas() {
         authors.checks,
         [Check {
             name: Some("handle_format".into()),
-            sql: "handle ~ '^[a-z]+$'::text".into(),
+            sql: "(handle ~ '^[a-z]+$'::text)".into(),
         }]
     );
     assert_eq!(
         entity(manifest, "books").checks,
         [Check {
             name: Some("price_positive".into()),
-            sql: "price > 0::numeric".into(),
+            sql: "(price > (0)::numeric)".into(),
         }]
     );
 
@@ -1091,7 +1091,7 @@ async fn features_introspect_faithfully_across_two_schemas() {
     assert_eq!(
         index("books_title_lower").fields,
         [IndexPart::Expression {
-            sql: "lower(title::text)".into(),
+            sql: "lower((title)::text)".into(),
             order: None
         }]
     );
@@ -1108,7 +1108,10 @@ async fn features_introspect_faithfully_across_two_schemas() {
             }
         ]
     );
-    assert_eq!(in_stock.predicate.as_deref(), Some("price > 10::numeric"));
+    assert_eq!(
+        in_stock.predicate.as_deref(),
+        Some("(price > (10)::numeric)")
+    );
     assert!(!in_stock.unique);
     let isbn_c = index("books_isbn_c");
     assert!(isbn_c.unique);
@@ -1167,7 +1170,7 @@ async fn features_introspect_faithfully_across_two_schemas() {
     assert_eq!(scratch.storage_parameters, ["fillfactor=70"]);
     let policy = ledger_entry(&introspection, "policy", "reviews");
     assert!(policy.message.contains("reviews_visible"));
-    assert!(policy.message.contains("USING (body IS NOT NULL)"));
+    assert!(policy.message.contains("USING ((body IS NOT NULL))"));
     // Carried, not lost: the trigger, its function, the domain and the
     // sequences that belong to no serial column.
     let keys: Vec<String> = manifest.postgres.objects.iter().map(|o| o.key()).collect();
@@ -1541,8 +1544,8 @@ async fn exclusion_constraints_of_a_table_round_trip_through_dump_plan_and_check
     assert_eq!(
         carried,
         [
-            "reservations_coded: EXCLUDE USING gist (room WITH =, during WITH &&) WHERE (code IS \
-             NOT NULL AND (room > 0 OR code <> ''::text)) DEFERRABLE INITIALLY DEFERRED",
+            "reservations_coded: EXCLUDE USING gist (room WITH =, during WITH &&) WHERE (((code \
+             IS NOT NULL) AND ((room > 0) OR (code <> ''::text)))) DEFERRABLE INITIALLY DEFERRED",
             "reservations_label: EXCLUDE USING btree (lower(label) text_pattern_ops WITH =, code \
              COLLATE \"C\" DESC WITH =) DEFERRABLE",
             "reservations_no_overlap: EXCLUDE USING gist (room WITH =, during WITH &&)",
@@ -1622,4 +1625,171 @@ async fn exclusion_constraints_of_a_table_round_trip_through_dump_plan_and_check
         ],
     )
     .await;
+}
+
+/// Every place PostgreSQL keeps an expression, written as `pg_dump` writes
+/// it: column defaults (casts, arrays, jsonb, `nextval`, `now()`), checks
+/// (one a `CASE` the server prints over several lines), generated
+/// columns, index keys and predicates, an exclusion's `WHERE`, a trigger's
+/// `WHEN`, domain checks, partition bounds, a view, functions in every
+/// layout a dump gives them (options, `SET`, a default argument, a SQL
+/// body), an extension.
+const EXPRESSIONS_DUMP: &str = r#"SET statement_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SET search_path = '';
+SET check_function_bodies = false;
+
+CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
+CREATE TYPE public.mood AS ENUM (
+    'sad',
+    'ok',
+    'happy'
+);
+CREATE DOMAIN public.posint AS integer
+	CONSTRAINT posint_check CHECK (((VALUE > 0) AND ((VALUE < 1000) OR (VALUE = 5000))));
+CREATE DOMAIN public.code AS text
+	CONSTRAINT code_check CHECK ((VALUE ~ '^[A-Z]{3}$'::text));
+CREATE FUNCTION public.touch() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$ BEGIN NEW.name := lower(NEW.name); RETURN NEW; END $$;
+CREATE FUNCTION public.score_of(p_id bigint, bonus numeric DEFAULT 1.5) RETURNS numeric
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$ SELECT $2 * 2 $_$;
+CREATE FUNCTION public.add_one(integer) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    RETURN ($1 + 1);
+CREATE SEQUENCE public.ticket_seq
+    START WITH 100
+    INCREMENT BY 5
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+CREATE TABLE public.users (
+    id bigint NOT NULL,
+    email character varying(200) NOT NULL,
+    name text DEFAULT ''::text NOT NULL,
+    tags text[] DEFAULT '{}'::text[] NOT NULL,
+    roles text[] DEFAULT ARRAY['reader'::text, 'writer'::text],
+    prefs jsonb DEFAULT '{"a": 1, "b": [true, null]}'::jsonb NOT NULL,
+    ticket integer DEFAULT nextval('public.ticket_seq'::regclass),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone DEFAULT (now() + '30 days'::interval),
+    day date DEFAULT CURRENT_DATE,
+    note text DEFAULT 'it''s'::text,
+    score numeric(10,2) DEFAULT 0.0,
+    m public.mood DEFAULT 'ok'::public.mood,
+    age public.posint,
+    cc public.code,
+    ratio double precision DEFAULT ((1)::double precision / (3)::double precision),
+    lower_email text GENERATED ALWAYS AS (lower((email)::text)) STORED,
+    total numeric GENERATED ALWAYS AS ((score * (2)::numeric)) STORED,
+    during tstzrange,
+    room integer,
+    "Mixed" integer DEFAULT 0,
+    CONSTRAINT users_email_check CHECK (((email)::text ~~ '%@%'::text)),
+    CONSTRAINT users_score_check CHECK (((score >= (0)::numeric) AND (score <= (100)::numeric))),
+    CONSTRAINT users_tags_check CHECK ((array_length(tags, 1) < 10)),
+    CONSTRAINT users_case_check CHECK (
+CASE
+    WHEN (room IS NULL) THEN true
+    ELSE (room > 0)
+END),
+    CONSTRAINT users_in_check CHECK ((name = ANY (ARRAY['a'::text, 'b'::text, ''::text]))),
+    CONSTRAINT users_between_check CHECK ((("Mixed" >= 0) AND ("Mixed" <= 10))),
+    CONSTRAINT users_coalesce_check CHECK ((COALESCE(note, ''::text) <> 'x'::text))
+);
+CREATE SEQUENCE public.users_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+ALTER SEQUENCE public.users_id_seq OWNED BY public.users.id;
+CREATE VIEW public.active_users AS
+ SELECT users.id,
+    users.email,
+    users.score
+   FROM public.users
+  WHERE ((users.score > (10)::numeric) AND (users.name <> ''::text));
+CREATE TABLE public.events (
+    id integer NOT NULL,
+    at timestamp without time zone NOT NULL,
+    kind text DEFAULT 'x'::text NOT NULL
+)
+PARTITION BY RANGE (at);
+CREATE TABLE public.events_2024 (
+    id integer NOT NULL,
+    at timestamp without time zone NOT NULL,
+    kind text DEFAULT 'x'::text NOT NULL
+);
+CREATE TABLE public.events_other (
+    id integer NOT NULL,
+    at timestamp without time zone NOT NULL,
+    kind text DEFAULT 'x'::text NOT NULL
+);
+ALTER TABLE ONLY public.events ATTACH PARTITION public.events_2024 FOR VALUES FROM ('2024-01-01 00:00:00') TO ('2025-01-01 00:00:00');
+ALTER TABLE ONLY public.events ATTACH PARTITION public.events_other DEFAULT;
+ALTER TABLE ONLY public.users ALTER COLUMN id SET DEFAULT nextval('public.users_id_seq'::regclass);
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_no_overlap EXCLUDE USING gist (room WITH =, during WITH &&) WHERE ((room > 0));
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+CREATE INDEX users_active ON public.users USING btree (created_at DESC NULLS LAST) WHERE ((score > (10)::numeric) AND (name <> ''::text));
+CREATE UNIQUE INDEX users_lower_email ON public.users USING btree (lower((email)::text));
+CREATE INDEX users_name_pattern ON public.users USING btree (name text_pattern_ops, COALESCE(note, ''::text)) INCLUDE (email);
+CREATE INDEX users_prefs ON public.users USING btree (((prefs ->> 'a'::text)), ((prefs -> 'b'::text)));
+CREATE TRIGGER users_touch BEFORE UPDATE OF name ON public.users FOR EACH ROW WHEN (((old.name IS DISTINCT FROM new.name) AND (new.name IS NOT NULL))) EXECUTE FUNCTION public.touch();
+ALTER TABLE public.users ENABLE ROW LEVEL SECURITY;
+CREATE POLICY users_own ON public.users USING ((room > 0)) WITH CHECK ((score < (100)::numeric));
+"#;
+
+/// `baas introspect <source>` run in a directory of its own (with `file`
+/// written in it): the baas.toml it wrote, without the lines that name
+/// the source (the project's name and the URL).
+fn introspected_manifest(source: &str, file: Option<(&str, &str)>) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some((name, text)) = file {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let (code, output) = crate::support::run_in(dir.path(), &["introspect", source, "--yes"]);
+    assert_eq!(code, Some(0), "baas introspect {source}:\n{output}");
+    let manifest = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
+    let mut in_project = false;
+    manifest
+        .lines()
+        .filter(|line| {
+            if line.starts_with('[') {
+                in_project = *line == "[project]";
+            }
+            !(in_project && line.starts_with("name = ") || line.starts_with("url = "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn a_dump_and_the_live_database_give_the_same_manifest_byte_for_byte() {
+    let Some(database) = TempDatabase::create_async("expressions").await else {
+        return;
+    };
+    database.psql(EXPRESSIONS_DUMP);
+    let live = introspected_manifest(&database.url(), None);
+    let written = introspected_manifest("dump.sql", Some(("dump.sql", EXPRESSIONS_DUMP)));
+    assert_eq!(live, written, "the dump written in pg_dump's layout");
+    let real = pg_dump(&database, &["--schema-only"]);
+    let dumped = introspected_manifest("dump.sql", Some(("dump.sql", &real)));
+    assert_eq!(live, dumped, "pg_dump's own dump:\n{real}");
+    // The expressions are the server's, not a reprint of them.
+    for expected in [
+        "CHECK (((VALUE > 0) AND",
+        "sql = \"\"\"\n\nCASE\n    WHEN (room IS NULL) THEN true",
+        "ON users FOR EACH ROW WHEN (((old.name IS DISTINCT FROM new.name)",
+        "CREATE OR REPLACE FUNCTION public.score_of(p_id bigint, bonus numeric DEFAULT 1.5)\n",
+        "name = \"public.score_of(p_id bigint, bonus numeric)\"",
+        "btree_gist = {}",
+    ] {
+        assert!(live.contains(expected), "{expected}:\n{live}");
+    }
 }

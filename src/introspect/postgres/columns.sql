@@ -14,7 +14,7 @@ SELECT a.attrelid::int8 AS relation,
        -- A default cannot refer to columns (a generated column's expression
        -- can): without the relation, printing it does not open the table,
        -- which halves the time this query takes.
-       pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END, true)
+       pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END)
            AS default_sql,
        (SELECT dep.refobjid::int8
           FROM pg_depend dep

@@ -18,9 +18,9 @@ SELECT k.oid::int8 AS oid,
        k.connoinherit AS no_inherit,
        k.conislocal AS is_local,
        k.conindid::int8 AS index_oid,
-       CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid, true) END AS check_sql,
+       CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid) END AS check_sql,
        CASE WHEN k.contype IN ('x', 't') OR (k.contype = 'f' AND k.confdeltype IN ('n', 'd'))
-            THEN pg_get_constraintdef(k.oid, true)
+            THEN pg_get_constraintdef(k.oid)
        END AS definition,
        d.description AS comment
   FROM pg_constraint k

@@ -12,7 +12,7 @@ SELECT i.indexrelid::int8 AS oid,
        -- A slice starts at 1 (int2vector subscripts start at 0).
        (i.indkey::int2[])[:] AS columns,
        (i.indoption::int2[])[:] AS key_options,
-       pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
+       pg_get_expr(i.indpred, i.indrelid) AS predicate,
        EXISTS (SELECT 1
                  FROM pg_constraint k
                 WHERE k.conindid = i.indexrelid
@@ -42,7 +42,7 @@ SELECT i.indexrelid::int8 AS oid,
               array_agg(coalesce(oc.opcdefault, true) ORDER BY k.n) AS default_opclasses,
               array_agg(coalesce(oc.opcname::text, '') ORDER BY k.n) AS opclasses,
               array_agg(CASE WHEN i.indkey[k.n - 1] = 0
-                             THEN pg_get_indexdef(i.indexrelid, k.n, true)
+                             THEN pg_get_indexdef(i.indexrelid, k.n, false)
                              ELSE ''
                         END ORDER BY k.n) AS expressions
          FROM generate_series(1, i.indnkeyatts) AS k (n)

@@ -12,7 +12,7 @@ SELECT c.oid::int8 AS oid,
        d.description AS comment,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, false) END AS definition,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
-       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid, true) END AS partition_bound,
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
        -- What the manifest has no place for, one phrase each.
        array_remove(ARRAY[
            CASE WHEN c.relkind IN ('r', 'p') THEN CASE c.relreplident

@@ -5,7 +5,7 @@
 SELECT t.tgrelid::int8 AS relation,
        t.tgname::text AS name,
        t.tgfoid::int8 AS function,
-       pg_get_triggerdef(t.oid, true) AS definition
+       pg_get_triggerdef(t.oid) AS definition
   FROM pg_trigger t
   JOIN pg_class c ON c.oid = t.tgrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace

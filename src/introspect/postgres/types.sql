@@ -63,7 +63,7 @@ SELECT t.oid::int8 AS oid,
            array(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
        END AS labels,
        CASE WHEN t.typtype = 'd' THEN
-           array(SELECT k.conname::text || ': ' || pg_get_constraintdef(k.oid, true)
+           array(SELECT k.conname::text || ': ' || pg_get_constraintdef(k.oid)
                    FROM pg_constraint k
                   WHERE k.contypid = t.oid
                   ORDER BY k.conname)

@@ -24,6 +24,9 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+mod routine;
+mod written;
+
 use super::view_columns::{Hints, derive_views};
 use super::{Skipped, SqlDialect, Statement, report_skipped};
 use crate::dialect::postgres::quote_identifier;
@@ -631,9 +634,22 @@ fn reloption(expr: &Expr) -> String {
 }
 
 fn expr_text(expr: &Expr) -> String {
-    lower_case_casts(&bare_operators(&unqualify(&needless_quotes(
-        &expr.to_string(),
-    ))))
+    printed(&expr.to_string())
+}
+
+/// An expression's text (sqlparser's or the dump's own) as the server
+/// prints it: see [`needless_quotes`], [`unqualify`], [`bare_operators`]
+/// and [`lower_case_casts`].
+fn printed(text: &str) -> String {
+    lower_case_casts(&bare_operators(&unqualify(&needless_quotes(text))))
+}
+
+/// A check's expression: the dump's own text of the check `name` when the
+/// statement names it (`checks`, from [`written::checks`]), else
+/// sqlparser's.
+fn check_text(name: Option<&str>, expr: &Expr, checks: &HashMap<String, String>) -> String {
+    name.and_then(|name| checks.get(name))
+        .map_or_else(|| expr_text(expr), |text| printed(text))
 }
 
 /// `"now"()`, `("status")::"text"`, `"public"."f"(...)` as the server
@@ -1013,7 +1029,10 @@ impl Constraint {
         }
     }
 
-    fn from_table_constraint(constraint: &TableConstraint) -> Option<Self> {
+    fn from_table_constraint(
+        constraint: &TableConstraint,
+        checks: &HashMap<String, String>,
+    ) -> Option<Self> {
         Some(match constraint {
             TableConstraint::PrimaryKey(key) => Self::new(
                 key.name.as_ref().map(folded),
@@ -1045,7 +1064,8 @@ impl Constraint {
             }
             TableConstraint::Check(check) => {
                 let mut constraint = Self::new(check.name.as_ref().map(folded), "c", Vec::new());
-                constraint.check_sql = Some(expr_text(&check.expr));
+                constraint.check_sql =
+                    Some(check_text(constraint.name.as_deref(), &check.expr, checks));
                 constraint.no_inherit = check.no_inherit;
                 constraint
             }
@@ -1381,13 +1401,11 @@ impl Schema {
                 None
             })
             .map(|arguments| {
-                unqualify(
-                    arguments
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                        .as_str(),
-                )
+                unqualify(&if kind == "a" {
+                    arguments.split_whitespace().collect::<Vec<_>>().join(" ")
+                } else {
+                    routine::identity_arguments(&arguments)
+                })
             })
             .unwrap_or_default();
         let oid = self.oid();
@@ -1396,7 +1414,8 @@ impl Schema {
             definition: Some(if kind == "a" {
                 statement.text.trim().trim_end_matches(';').to_owned()
             } else {
-                routine_definition(&statement.text)
+                let written = routine_definition(&statement.text);
+                routine::functiondef(&written, FIRST_SCHEMA).unwrap_or(written)
             }),
             schema,
             name,
@@ -1580,6 +1599,7 @@ impl Schema {
     /// Applies one parsed statement. `Err` is a statement that changes the
     /// schema in a way this importer cannot follow.
     fn apply(&mut self, ast: Ast, text: &str, ledger: &mut Ledger) -> Result<(), String> {
+        let checks = written::checks(text);
         match ast {
             Ast::CreateType {
                 name,
@@ -1628,7 +1648,11 @@ impl Schema {
                                 .name
                                 .as_ref()
                                 .map_or_else(|| format!("{bare}_check"), folded),
-                            expr_text(&check.expr)
+                            check_text(
+                                check.name.as_ref().map(folded).as_deref(),
+                                &check.expr,
+                                &checks
+                            )
                         )),
                         _ => None,
                     })
@@ -1784,7 +1808,11 @@ impl Schema {
                                     "c",
                                     Vec::new(),
                                 );
-                                constraint.check_sql = Some(expr_text(&check.expr));
+                                constraint.check_sql = Some(check_text(
+                                    constraint.name.as_deref(),
+                                    &check.expr,
+                                    &checks,
+                                ));
                                 relation.constraints.push(constraint);
                             }
                             ColumnOption::Generated {
@@ -1818,7 +1846,7 @@ impl Schema {
                     relation.columns.push(row);
                 }
                 for constraint in &create.constraints {
-                    match Constraint::from_table_constraint(constraint) {
+                    match Constraint::from_table_constraint(constraint, &checks) {
                         Some(constraint) => relation.constraints.push(constraint),
                         None => ledger.record(
                             relation.row.name.as_str(),
@@ -1864,7 +1892,7 @@ impl Schema {
                 for operation in alter.operations {
                     match operation {
                         AlterTableOperation::AddConstraint { constraint, .. } => {
-                            match Constraint::from_table_constraint(&constraint) {
+                            match Constraint::from_table_constraint(&constraint, &checks) {
                                 Some(constraint) => relation.constraints.push(constraint),
                                 None => {
                                     return Err(format!(
@@ -1946,7 +1974,8 @@ impl Schema {
                 let mut key_options = Vec::new();
                 let mut expressions = Vec::new();
                 let mut opclasses = Vec::new();
-                for part in &index.columns {
+                let (written_keys, written_predicate) = written::index(text).unwrap_or_default();
+                for (key, part) in index.columns.iter().enumerate() {
                     let position = match &part.column.expr {
                         Expr::Identifier(ident) => relation
                             .columns
@@ -1958,7 +1987,12 @@ impl Schema {
                     columns.push(position.unwrap_or(0));
                     expressions.push(match position {
                         Some(_) => String::new(),
-                        None => expr_text(&part.column.expr),
+                        None => match written_keys.get(key) {
+                            Some(Some(written)) if written_keys.len() == index.columns.len() => {
+                                printed(written)
+                            }
+                            _ => expr_text(&part.column.expr),
+                        },
                     });
                     let descending = matches!(part.column.options.sort, Some(OrderBySort::Desc));
                     let nulls_first = part.column.options.nulls_first.unwrap_or(descending);
@@ -2001,7 +2035,11 @@ impl Schema {
                     column_count: i16::try_from(columns.len()).unwrap_or(i16::MAX),
                     columns,
                     key_options,
-                    predicate: index.predicate.as_ref().map(expr_text),
+                    predicate: index.predicate.as_ref().map(|predicate| {
+                        written_predicate
+                            .as_deref()
+                            .map_or_else(|| expr_text(predicate), printed)
+                    }),
                     backs_constraint: false,
                     is_inherited: false,
                     nulls_not_distinct: Some(index.nulls_distinct == Some(false)),

@@ -1,0 +1,264 @@
+//! Where a dump's statement writes its expressions: the text of a check,
+//! an index's key expressions and predicate as the dump has them, which is
+//! what the server prints (`pg_dump` prints them with the functions live
+//! introspection reads: `pg_get_constraintdef`, `pg_get_indexdef`), line
+//! breaks included, where sqlparser's reprinting of the parsed expression
+//! would change spacing and line breaks.
+
+use std::collections::HashMap;
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+
+/// The checks a statement names (`CONSTRAINT name CHECK (...)`), by name:
+/// the text between the parentheses.
+pub(super) fn checks(text: &str) -> HashMap<String, String> {
+    let Some(tokens) = Tokens::new(text) else {
+        return HashMap::new();
+    };
+    let mut checks = HashMap::new();
+    for at in 0..tokens.len() {
+        if !(tokens.is(at, "CONSTRAINT")
+            && tokens.is(at + 2, "CHECK")
+            && matches!(tokens.token(at + 3), Some(Token::LParen)))
+        {
+            continue;
+        }
+        if let (Some(name), Some(close)) = (tokens.name(at + 1), tokens.closing(at + 3)) {
+            checks.insert(name, tokens.inner(at + 3, close));
+        }
+    }
+    checks
+}
+
+/// A `CREATE INDEX` statement's key expressions, one per key (`None` for a
+/// key that is not written as an expression: a column), and its predicate.
+pub(super) fn index(text: &str) -> Option<(Vec<Option<String>>, Option<String>)> {
+    let tokens = Tokens::new(text)?;
+    let on = (0..tokens.len()).find(|&at| tokens.is(at, "ON"))?;
+    let open = (on..tokens.len()).find(|&at| matches!(tokens.token(at), Some(Token::LParen)))?;
+    let close = tokens.closing(open)?;
+    let mut keys = Vec::new();
+    let mut start = open + 1;
+    let mut depth = 0usize;
+    for at in open + 1..=close {
+        match tokens.token(at) {
+            Some(Token::LParen) => depth += 1,
+            Some(Token::RParen) if depth > 0 => depth -= 1,
+            Some(Token::Comma | Token::RParen) if depth == 0 => {
+                keys.push(key_expression(&tokens, start, at));
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    let mut depth = 0usize;
+    let mut predicate = None;
+    for at in close + 1..tokens.len() {
+        match tokens.token(at) {
+            Some(Token::LParen) => depth += 1,
+            Some(Token::RParen) => depth = depth.saturating_sub(1),
+            _ if depth == 0 && tokens.is(at, "WHERE") => {
+                predicate = Some(
+                    tokens
+                        .rest(at + 1)
+                        .trim_end_matches(';')
+                        .trim_end()
+                        .to_owned(),
+                );
+                break;
+            }
+            _ => {}
+        }
+    }
+    Some((keys, predicate))
+}
+
+/// The expression of an index key written from `from` to `to`: a
+/// parenthesized expression or a function call, without what follows it
+/// (collation, operator class, order).
+fn key_expression(tokens: &Tokens<'_>, from: usize, to: usize) -> Option<String> {
+    let open = match tokens.token(from)? {
+        Token::LParen => from,
+        Token::Word(_) => (from + 1..to)
+            .find(|&at| !matches!(tokens.token(at), Some(Token::Word(_) | Token::Period)))?,
+        _ => return None,
+    };
+    if !matches!(tokens.token(open), Some(Token::LParen)) {
+        return None;
+    }
+    let close = tokens.closing(open)?;
+    (close < to).then(|| tokens.through(from, close))
+}
+
+/// The statement's tokens (no spacing or comments), each with where it
+/// starts in the text.
+pub(super) struct Tokens<'a> {
+    text: &'a str,
+    tokens: Vec<(Token, usize)>,
+}
+
+impl<'a> Tokens<'a> {
+    pub(super) fn new(text: &'a str) -> Option<Self> {
+        let spanned: Vec<TokenWithSpan> = Tokenizer::new(&PostgreSqlDialect {}, text)
+            .tokenize_with_location()
+            .ok()?;
+        let offsets = Offsets::new(text);
+        let tokens = spanned
+            .into_iter()
+            .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+            .map(|t| Some((t.token, offsets.of(t.span.start)?)))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self { text, tokens })
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    pub(super) fn token(&self, at: usize) -> Option<&Token> {
+        self.tokens.get(at).map(|(token, _)| token)
+    }
+
+    /// The unquoted word at `at`, as written.
+    pub(super) fn word(&self, at: usize) -> Option<&str> {
+        match self.token(at)? {
+            Token::Word(word) if word.quote_style.is_none() => Some(&word.value),
+            _ => None,
+        }
+    }
+
+    pub(super) fn is(&self, at: usize, keyword: &str) -> bool {
+        self.word(at)
+            .is_some_and(|word| word.eq_ignore_ascii_case(keyword))
+    }
+
+    pub(super) fn expect(&self, at: &mut usize, keyword: &str) -> Option<()> {
+        self.is(*at, keyword).then(|| *at += 1)
+    }
+
+    /// The name at `at` as the catalog keeps it: folded to lower case
+    /// unless quoted.
+    pub(super) fn name(&self, at: usize) -> Option<String> {
+        match self.token(at)? {
+            Token::Word(word) if word.quote_style.is_none() => Some(word.value.to_lowercase()),
+            Token::Word(word) => Some(word.value.clone()),
+            _ => None,
+        }
+    }
+
+    /// The index of the parenthesis closing the one at `open`.
+    pub(super) fn closing(&self, open: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        for (at, (token, _)) in self.tokens.iter().enumerate().skip(open) {
+            match token {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(at);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Where the clause starting at `from` ends: the next of `clauses`
+    /// outside parentheses.
+    pub(super) fn clause_end(&self, from: usize, clauses: &[&str]) -> usize {
+        let mut depth = 0usize;
+        for at in from..self.len() {
+            match self.token(at) {
+                Some(Token::LParen) => depth += 1,
+                Some(Token::RParen) => depth = depth.saturating_sub(1),
+                _ if depth == 0
+                    && at > from
+                    && self
+                        .word(at)
+                        .is_some_and(|w| clauses.iter().any(|c| c.eq_ignore_ascii_case(w))) =>
+                {
+                    return at;
+                }
+                _ => {}
+            }
+        }
+        self.len()
+    }
+
+    /// The text of tokens `from..to`, its runs of spacing one space.
+    pub(super) fn squeezed(&self, from: usize, to: usize) -> String {
+        let start = self.tokens.get(from).map_or(self.text.len(), |t| t.1);
+        let end = self.tokens.get(to).map_or(self.text.len(), |t| t.1);
+        if start >= end {
+            return String::new();
+        }
+        self.text[start..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The text from the token at `from` through the one-character token
+    /// at `last` (a closing parenthesis), as written.
+    pub(super) fn through(&self, from: usize, last: usize) -> String {
+        let start = self.tokens.get(from).map_or(self.text.len(), |t| t.1);
+        let end = self.tokens.get(last).map_or(self.text.len(), |t| t.1 + 1);
+        self.text.get(start..end).unwrap_or_default().to_owned()
+    }
+
+    /// The text between the parentheses at `open` and `close`, as written
+    /// but for the spacing around it; a `CASE` the server starts on a line
+    /// of its own keeps that line break.
+    pub(super) fn inner(&self, open: usize, close: usize) -> String {
+        let start = self.tokens.get(open).map_or(self.text.len(), |t| t.1 + 1);
+        let end = self.tokens.get(close).map_or(self.text.len(), |t| t.1);
+        let raw = self.text.get(start..end).unwrap_or_default();
+        let text = raw.trim();
+        let case = text
+            .get(..4)
+            .is_some_and(|head| head.eq_ignore_ascii_case("CASE"));
+        if case && raw.trim_start_matches(' ').starts_with('\n') {
+            format!("\n{text}")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// The text from the token at `from` to the end, as written.
+    pub(super) fn rest(&self, from: usize) -> String {
+        let start = self.tokens.get(from).map_or(self.text.len(), |t| t.1);
+        self.text[start..].trim_end().to_owned()
+    }
+}
+
+/// Byte offsets of the tokenizer's line and column (in characters).
+struct Offsets<'a> {
+    text: &'a str,
+    lines: Vec<usize>,
+}
+
+impl<'a> Offsets<'a> {
+    pub(super) fn new(text: &'a str) -> Self {
+        let lines = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        Self { text, lines }
+    }
+
+    pub(super) fn of(&self, location: Location) -> Option<usize> {
+        let line_start = *self
+            .lines
+            .get(usize::try_from(location.line).ok()?.checked_sub(1)?)?;
+        let column = usize::try_from(location.column).ok()?.checked_sub(1)?;
+        let line = &self.text[line_start..];
+        Some(
+            line_start
+                + line
+                    .char_indices()
+                    .nth(column)
+                    .map_or(line.len(), |(at, _)| at),
+        )
+    }
+}
