@@ -923,3 +923,58 @@ fn the_service_key_is_never_forwarded_to_an_upstream() {
         "the service key's calls go without an Authorization: {calls:?}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// PostgREST writes: an embedding's parameters shape the answer whatever
+// its name begins with
+
+#[test]
+fn a_writes_answer_keeps_the_parameters_of_embeddings_named_like_or_and_and() {
+    let manifest = "[manifest]\nformat = 1\nversion = 1\n\n\
+        [entities.customer]\ntable = \"customer\"\nprimary_key = [\"id\"]\n\
+        [entities.customer.fields]\nid = { type = \"int64\" }\nname = { type = \"string\" }\n\n\
+        [entities.orders]\ntable = \"orders\"\nprimary_key = [\"id\"]\n\
+        [entities.orders.fields]\nid = { type = \"int64\" }\ncustomer_id = { type = \"int64\" }\n\
+        [[entities.orders.relations]]\nfields = [\"customer_id\"]\n\
+        references = { entity = \"customer\", fields = [\"id\"] }\n\n\
+        [entities.android]\ntable = \"android\"\nprimary_key = [\"id\"]\n\
+        [entities.android.fields]\nid = { type = \"int64\" }\ncustomer_id = { type = \"int64\" }\n\
+        [[entities.android.relations]]\nfields = [\"customer_id\"]\n\
+        references = { entity = \"customer\", fields = [\"id\"] }\n";
+    let server = with_postgrest(manifest);
+    let post = |path: &str, body: Value| {
+        let (status, answer) = request(&server, "POST", path, &[], Some(body));
+        assert_eq!(status, 201, "{path}: {answer}");
+    };
+    post("/rest/v1/customer", json!({ "id": 1, "name": "Ada" }));
+    for id in 1..=3 {
+        post("/rest/v1/orders", json!({ "id": id, "customer_id": 1 }));
+        post(
+            "/rest/v1/android",
+            json!({ "id": id + 10, "customer_id": 1 }),
+        );
+    }
+    let shaped = "select=id,orders(id),android(id)&orders.order=id.desc&orders.limit=1\
+                  &android.order=id.desc&android.offset=1";
+    for (method, path) in [
+        ("PATCH", format!("/rest/v1/customer?id=eq.1&{shaped}")),
+        ("POST", format!("/rest/v1/customer?on_conflict=id&{shaped}")),
+    ] {
+        let (status, rows) = request(
+            &server,
+            method,
+            &path,
+            &[(
+                "prefer",
+                "return=representation,resolution=merge-duplicates",
+            )],
+            Some(json!({ "id": 1, "name": "Ada Lovelace" })),
+        );
+        assert!(status == 200 || status == 201, "{method}: {status} {rows}");
+        assert_eq!(
+            rows,
+            json!([{ "id": 1, "orders": [{ "id": 3 }], "android": [{ "id": 12 }, { "id": 11 }] }]),
+            "{method}"
+        );
+    }
+}

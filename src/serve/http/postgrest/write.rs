@@ -95,11 +95,21 @@ fn returned(state: &State, entity: &str, pairs: &[(String, String)]) -> Result<L
         Some((_, text)) => select::parse(text)?,
         None => vec![select::Item::Star],
     };
-    // Only `select` shapes a write's answer; filters choose its rows.
+    // Only `select` shapes a write's answer; filters choose its rows. The
+    // parameters of an embedded resource (`orders.order=id`) are those
+    // whose first segment names one of the select's embeddings.
+    let embeds: Vec<&str> = items
+        .iter()
+        .filter_map(|item| match item {
+            select::Item::Embed(embed) => Some(embed.key()),
+            _ => None,
+        })
+        .collect();
     let embedded: Vec<(String, String)> = pairs
         .iter()
         .filter(|(k, _)| {
-            k.contains('.') && !k.starts_with("or") && !k.starts_with("and") && !negated_tree(k)
+            k.split_once('.')
+                .is_some_and(|(first, _)| embeds.contains(&first))
         })
         .cloned()
         .collect();
