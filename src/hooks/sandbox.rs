@@ -288,10 +288,7 @@ fn thrown(caught: CaughtError<'_>, file: &str) -> Thrown {
         }
         CaughtError::Value(value) => Thrown {
             name: String::new(),
-            message: value
-                .as_string()
-                .and_then(|s| s.to_string().ok())
-                .unwrap_or_else(|| format!("a {} was thrown", value.type_name())),
+            message: thrown_value(&value),
             status: None,
             at: None,
         },
@@ -301,6 +298,42 @@ fn thrown(caught: CaughtError<'_>, file: &str) -> Thrown {
             status: None,
             at: None,
         },
+    }
+}
+
+/// The longest text of a thrown value shown (characters).
+const MAX_THROWN_TEXT: usize = 500;
+
+/// What a thrown value that is not an `Error` says: a string as it is,
+/// anything else as its JSON text. `null` is what the engine throws when it
+/// has no memory left to make an error of (a memory bomb stopped while it
+/// builds a deeply nested value), so it reads as running out of memory.
+fn thrown_value(value: &Value<'_>) -> String {
+    if value.is_null() {
+        return "out of memory".into();
+    }
+    if let Some(text) = value.as_string().and_then(|s| s.to_string().ok()) {
+        return text.chars().take(MAX_THROWN_TEXT).collect();
+    }
+    let ctx = value.ctx();
+    match ctx.json_stringify(value.clone()).catch(ctx) {
+        Ok(Some(text)) => match text.to_string() {
+            Ok(text) => text.chars().take(MAX_THROWN_TEXT).collect(),
+            Err(_) => format!("{} was thrown", described(value)),
+        },
+        // A value JSON cannot show (a symbol, a function, a cycle, one too
+        // deep): its type.
+        _ => format!("{} was thrown", described(value)),
+    }
+}
+
+/// `a symbol`, `an object`, `undefined`: the type of `value` in prose.
+fn described(value: &Value<'_>) -> String {
+    let name = value.type_name();
+    match name {
+        "undefined" => name.to_owned(),
+        _ if name.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {name}"),
+        _ => format!("a {name}"),
     }
 }
 

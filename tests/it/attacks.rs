@@ -925,6 +925,92 @@ fn the_service_key_is_never_forwarded_to_an_upstream() {
 }
 
 // ---------------------------------------------------------------------------
+// Hooks: what a hook throws is reported as what it is
+
+#[test]
+fn a_hook_throwing_a_deep_value_is_stopped_by_its_memory_limit_not_reported_as_null() {
+    use baas::hooks::{Engine, HookError, HookSet};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("hooks")).unwrap();
+    let nest = "let o = {}; for (let i = 0; i < 200000; i++) o = { a: o };";
+    let cases = [
+        ("object", format!("function hook() {{ {nest} throw o; }}"), 8),
+        (
+            "array",
+            "function hook() { let a = []; for (let i = 0; i < 200000; i++) a = [a]; throw a; }"
+                .to_owned(),
+            8,
+        ),
+        (
+            "inside_error",
+            format!("function hook() {{ {nest} const e = new Error('deep'); e.o = o; throw e; }}"),
+            8,
+        ),
+        ("returned", format!("function hook() {{ {nest} return o; }}"), 8),
+        (
+            "in_a_job",
+            format!("async function hook() {{ await null; {nest} throw o; }}"),
+            8,
+        ),
+        // Deep but within the memory: too deep for JSON, told by its type.
+        (
+            "deep_fits",
+            "function hook() { let o = {}; for (let i = 0; i < 20000; i++) o = { a: o }; throw o; }"
+                .to_owned(),
+            64,
+        ),
+        (
+            "plain",
+            "function hook() { throw { code: 7, why: 'no' }; }".to_owned(),
+            8,
+        ),
+        ("number", "function hook() { throw 42; }".to_owned(), 8),
+        ("symbol", "function hook() { throw Symbol('s'); }".to_owned(), 8),
+    ];
+    let mut manifest = String::from(
+        "[manifest]\nformat = 1\nversion = 1\n\n[entities.post]\ntable = \"post\"\n[entities.post.fields]\nid = { type = \"int64\" }\n",
+    );
+    for (name, source, mb) in &cases {
+        std::fs::write(dir.path().join(format!("hooks/{name}.js")), source).unwrap();
+        manifest.push_str(&format!(
+            "\n[[hooks]]\non = \"post.create.before\"\nrun = \"hooks/{name}.js\"\ntimeout_ms = 2000\nmemory_mb = {mb}\n"
+        ));
+    }
+    let manifest = baas::manifest::load_str(std::path::Path::new("baas.toml"), manifest)
+        .unwrap()
+        .manifest;
+    let set = HookSet::load(&manifest, dir.path()).unwrap();
+    let engine = Engine::new().unwrap();
+    let run = |name: &str| {
+        let script = set
+            .matching("post", "create", baas::manifest::HookPhase::Before)
+            .find(|script| script.run == format!("hooks/{name}.js"))
+            .unwrap();
+        engine.run(script, "{}")
+    };
+    for name in ["object", "array", "inside_error", "returned", "in_a_job"] {
+        let result = run(name);
+        assert!(
+            matches!(result, Err(HookError::Memory { mb: 8, .. })),
+            "{name}: {result:?}"
+        );
+    }
+    for (name, message) in [
+        ("deep_fits", "an object was thrown"),
+        ("plain", r#"{"code":7,"why":"no"}"#),
+        ("number", "42"),
+        ("symbol", "a symbol was thrown"),
+    ] {
+        let result = run(name);
+        assert!(
+            matches!(&result, Err(HookError::Thrown { message: m, .. }) if m == message),
+            "{name}: {result:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
 // PostgREST writes: an embedding's parameters shape the answer whatever
 // its name begins with
 
