@@ -925,6 +925,209 @@ fn the_service_key_is_never_forwarded_to_an_upstream() {
 }
 
 // ---------------------------------------------------------------------------
+// Credentials: one per header, spelt one way
+
+#[test]
+fn two_credentials_of_one_kind_and_misspelt_bearers_are_refused() {
+    let server = users_with_payroll();
+    let admin = bearer(
+        &jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &json!({ "sub": "1", "role": "admin", "exp": 4_000_000_000_u64 }),
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+        )
+        .unwrap(),
+    );
+    let token = admin.trim_start_matches("Bearer ").to_owned();
+    let service = bearer(SERVICE_KEY);
+    let read = |headers: &[(&str, &str)]| request(&server, "GET", "/api/payroll", headers, None);
+    // Two of one header: which one counts is not for the server to guess
+    // (a proxy before it may have read the other).
+    for headers in [
+        [
+            ("authorization", "Bearer not-a-token"),
+            ("authorization", service.as_str()),
+        ],
+        [
+            ("authorization", service.as_str()),
+            ("authorization", "Bearer not-a-token"),
+        ],
+        [
+            ("authorization", admin.as_str()),
+            ("authorization", service.as_str()),
+        ],
+        [("apikey", "not-a-key"), ("apikey", SERVICE_KEY)],
+        [("apikey", SERVICE_KEY), ("apikey", SERVICE_KEY)],
+    ] {
+        let (status, body) = read(&headers);
+        assert_eq!(status, 401, "{headers:?}: {body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("more than one"),
+            "{body}"
+        );
+    }
+    // The scheme is case-insensitive (RFC 9110); anything else about the
+    // value must be exact.
+    for good in [
+        format!("bearer {token}"),
+        format!("BEARER {token}"),
+        format!("Bearer {SERVICE_KEY}"),
+    ] {
+        let (status, body) = read(&[("authorization", &good)]);
+        assert_eq!(status, 200, "{good}: {body}");
+        assert_eq!(body["data"][0]["salary"], 250000, "{good}: {body}");
+    }
+    for bad in [
+        format!("Bearer {token}x"),
+        format!("Bearer {token} {token}"),
+        format!("Bearer\t{token}"),
+        format!("Bearer{token}"),
+        format!("Bearer,{token}"),
+        format!("Basic {token}"),
+        format!("Token {SERVICE_KEY}"),
+        format!("Bearer {}", SERVICE_KEY.to_uppercase()),
+        format!("Bearer {SERVICE_KEY}x"),
+        format!("Bearer \"{SERVICE_KEY}\""),
+        "Bearer".to_owned(),
+        String::new(),
+    ] {
+        let (status, body) = read(&[("authorization", &bad)]);
+        assert_eq!(status, 401, "{bad:?}: {body}");
+        // With a valid apikey beside it the bad bearer still decides.
+        let (status, body) = read(&[("apikey", SERVICE_KEY), ("authorization", &bad)]);
+        assert_eq!(status, 401, "apikey + {bad:?}: {body}");
+    }
+    for bad in [service.as_str(), admin.as_str()] {
+        let (status, body) = read(&[("apikey", bad)]);
+        assert_eq!(status, 401, "apikey {bad:?}: {body}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// JWKS: fetched from the configured address only, `kid` only a name
+
+/// A loopback HTTP server answering every request with `answer(path)`
+/// (a whole HTTP/1.1 response); its base URL and the paths it was asked.
+fn raw_host(answer: impl Fn(&str) -> String + Send + 'static) -> (String, Seen) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Seen::default();
+    let paths = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(200) {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = [0u8; 4096];
+            let n = stream.read(&mut head).unwrap_or(0);
+            let head = String::from_utf8_lossy(&head[..n]).into_owned();
+            let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+            paths.lock().unwrap().push(path.clone());
+            let _ = stream.write_all(answer(&path).as_bytes());
+        }
+    });
+    (base, seen)
+}
+
+/// A JWKS of the fixture RSA key under `kid`, and that key.
+fn rsa_jwks(kid: &str) -> (String, jsonwebtoken::EncodingKey) {
+    let pem = std::fs::read(crate::support::project_fixtures().join("auth/rsa.pem")).unwrap();
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&pem).unwrap();
+    let mut jwk =
+        jsonwebtoken::jwk::Jwk::from_encoding_key(&key, jsonwebtoken::Algorithm::RS256).unwrap();
+    jwk.common.key_id = Some(kid.to_owned());
+    (json!({ "keys": [jwk] }).to_string(), key)
+}
+
+fn rs256(key: &jsonwebtoken::EncodingKey, kid: &str) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    let claims = json!({ "sub": "user-1", "exp": 4_000_000_000_u64 });
+    jsonwebtoken::encode(&header, &claims, key).unwrap()
+}
+
+fn ok_json(body: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+const JWKS_NOTES: &str = "[manifest]\nformat = 1\nversion = 1\n\n\
+    [entities.note]\ntable = \"note\"\nprimary_key = [\"id\"]\n\n\
+    [entities.note.fields]\nid = { type = \"int64\" }\n\n\
+    [entities.note.rules]\nlist = \"@auth.id != null\"\n\n\
+    [auth]\njwks = \"${JWKS_URL}\"\n";
+
+#[test]
+fn a_jwks_url_redirect_is_not_followed_and_its_password_is_never_logged() {
+    let (jwks, key) = rsa_jwks("one");
+    // Where a redirect would lead: a loopback (or metadata) address.
+    let (inside, inside_seen) = raw_host(move |_| ok_json(&jwks));
+    let (outside, outside_seen) = raw_host(move |_| {
+        format!(
+            "HTTP/1.1 302 Found\r\nlocation: {inside}/jwks.json\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
+    });
+    let password = "Jwks-Pw-4711";
+    let url = outside.replace("http://", &format!("http://jwks-user:{password}@")) + "/jwks.json";
+    let server = AuthServer::start(JWKS_NOTES, &[("JWKS_URL", url.as_str())]);
+    let (status, body, _) = server.get_with("/api/note", &rs256(&key, "one"));
+    assert_eq!(status, 503, "the redirected set was used: {body}");
+    assert!(!body.to_string().contains(password), "{body}");
+    assert_eq!(outside_seen.lock().unwrap().len(), 1);
+    assert!(
+        inside_seen.lock().unwrap().is_empty(),
+        "the redirect was followed: {:?}",
+        inside_seen.lock().unwrap()
+    );
+    let log = server.log();
+    assert!(log.contains("redirects are not followed"), "{log}");
+    assert!(
+        !log.contains(password),
+        "the JWKS password is in the log:\n{log}"
+    );
+}
+
+#[test]
+fn a_kid_is_only_a_name_looked_up_in_the_fetched_set() {
+    let (jwks, key) = rsa_jwks("one");
+    let (host, seen) = raw_host(move |_| ok_json(&jwks));
+    let url = format!("{host}/jwks.json");
+    let server = AuthServer::start(JWKS_NOTES, &[("JWKS_URL", url.as_str())]);
+    let (status, body, _) = server.get_with("/api/note", &rs256(&key, "one"));
+    assert_eq!(status, 200, "{body}");
+    let long = "k".repeat(4000);
+    for kid in [
+        "../../../../etc/passwd",
+        "/etc/passwd",
+        "jwks.json",
+        "file:///etc/passwd",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:9/jwks.json",
+        "' OR '1'='1",
+        "one\u{0}",
+        "one ",
+        "ONE",
+        "%6Fne",
+        long.as_str(),
+    ] {
+        let (status, body, _) = server.get_with("/api/note", &rs256(&key, kid));
+        assert_eq!(status, 401, "{kid:?}: {body}");
+    }
+    // A storm of unknown kids reads the set again at most once per
+    // interval, and only from its own address.
+    for n in 0..40 {
+        let (status, _, _) = server.get_with("/api/note", &rs256(&key, &format!("storm-{n}")));
+        assert_eq!(status, 401);
+    }
+    let paths = seen.lock().unwrap().clone();
+    assert!(paths.len() <= 2, "{} fetches: {paths:?}", paths.len());
+    assert!(paths.iter().all(|p| p == "/jwks.json"), "{paths:?}");
+    let (status, _, _) = server.get_with("/api/note", &rs256(&key, "one"));
+    assert_eq!(status, 200);
+}
+
+// ---------------------------------------------------------------------------
 // Hooks: what a hook throws is reported as what it is
 
 #[test]

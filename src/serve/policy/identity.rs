@@ -104,7 +104,7 @@ impl JwksSource {
     fn label(&self) -> String {
         match self {
             Self::File(path) => format!("`{}`", path.display()),
-            Self::Url(url) => format!("`{url}`"),
+            Self::Url(url) => format!("`{}`", crate::source::redact(url)),
         }
     }
 }
@@ -335,6 +335,15 @@ impl Identity {
         // request and the signed-in user's token (or the same key) as
         // `Authorization: Bearer`: the bearer says who is asking, and an
         // `apikey` beside it must be the service key or a valid token too.
+        // One credential per header: with two, which one a proxy before
+        // this server read, or an upstream after it gets, is anyone's guess.
+        for name in [axum::http::header::AUTHORIZATION.as_str(), "apikey"] {
+            if headers.get_all(name).iter().nth(1).is_some() {
+                return Err(AuthFailure::request(format!(
+                    "the request has more than one `{name}` header"
+                )));
+            }
+        }
         let authorization = headers.get(axum::http::header::AUTHORIZATION);
         if let Some(apikey) = headers.get("apikey") {
             let apikey = self.key_or_token(apikey.as_bytes(), "apikey").await?;
@@ -759,22 +768,36 @@ impl Jwks {
     }
 }
 
-/// The body of a JWKS URL (bounded in time and size).
+/// The body of a JWKS URL (bounded in time and size). A redirect is not
+/// followed: the set comes from the configured address, never from one a
+/// 3xx names (a loopback or metadata address inside the network).
 fn fetch(url: &str) -> Result<Vec<u8>, String> {
+    let shown = crate::source::redact(url);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(JWKS_FETCH_TIMEOUT))
+        .http_status_as_error(false)
+        .max_redirects(0)
         .build()
         .into();
     let mut response = agent
         .get(url)
         .call()
-        .map_err(|e| format!("GET {url}: {e}"))?;
+        .map_err(|e| crate::source::redact(&format!("GET {shown}: {e}")))?;
+    let status = response.status();
+    if status.is_redirection() {
+        return Err(format!(
+            "GET {shown} answered {status}; redirects are not followed"
+        ));
+    }
+    if !status.is_success() {
+        return Err(format!("GET {shown} answered {status}"));
+    }
     response
         .body_mut()
         .with_config()
         .limit(MAX_JWKS_BYTES)
         .read_to_vec()
-        .map_err(|e| format!("GET {url}: {e}"))
+        .map_err(|e| crate::source::redact(&format!("GET {shown}: {e}")))
 }
 
 /// What the PostgreSQL store tells the database about `principal` per
