@@ -1267,3 +1267,56 @@ fn a_writes_answer_keeps_the_parameters_of_embeddings_named_like_or_and_and() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Upstream keys encoded twice, or with backslashes, stay one segment
+
+#[test]
+fn an_upstream_key_encoded_twice_or_with_backslashes_stays_one_segment() {
+    let (served, seen, _dir, _) = docs_upstream("http://127.0.0.1:9");
+    for key in [
+        "..%5C..",
+        "..%5C..%5Cv1",
+        "%5C..%5C",
+        "%252e%252e",
+        "%252E%252E%252Fdocs%252Fa",
+        "%2e%2e%5c%2e%2e",
+        ".%2e",
+        "%2e.",
+        "%25%32%65%25%32%65",
+        "%C0%AE%C0%AE",
+        "..%00",
+        "..;",
+        "a%2F..%2F..",
+    ] {
+        for method in ["GET", "DELETE"] {
+            let (status, _, body) = served.send(method, &format!("/api/doc/{key}"), None);
+            assert!(
+                status == 400 || status == 404,
+                "{method} {key}: {status} {body}"
+            );
+        }
+        let (status, _, body) = served.get(&format!("/api/doc?id=eq.{key}"));
+        assert!(status < 500, "?id=eq.{key}: {status} {body}");
+    }
+    let paths = seen.lock().unwrap().clone();
+    for line in &paths {
+        let path = line.split(' ').nth(1).unwrap_or_default();
+        if path == "/v1/docs" {
+            continue;
+        }
+        let segment = path
+            .strip_prefix("/v1/docs/")
+            .unwrap_or_else(|| panic!("the upstream was called outside /v1/docs/: {paths:?}"));
+        // Decoded once (what the upstream reads), still one segment that
+        // is not a dot segment.
+        let decoded: String = url::form_urlencoded::parse(format!("k={segment}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        assert!(
+            decoded != "." && decoded != ".." && !decoded.contains(['/', '\\']),
+            "{path} reads as {decoded:?}: {paths:?}"
+        );
+    }
+}

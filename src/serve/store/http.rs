@@ -765,7 +765,11 @@ impl HttpStore {
             let segment = text.join(",");
             // `.` and `..` (however encoded) are dot segments to a URL:
             // they would call another path of the upstream, not this key.
-            if segment == "." || segment == ".." {
+            // So are they between a `/` or `\` a proxy or server decodes
+            // before it routes (`..%2F..`, `..%5C..`), or once the key is
+            // decoded again (`%2e%2e`, sent as `%252e%252e`).
+            if walks(&segment) || crate::query::percent_decode(&segment).is_some_and(|d| walks(&d))
+            {
                 return Err(StoreError::Query(crate::query::QueryError {
                     at: "key".into(),
                     message: format!("`{segment}` cannot be a key of an upstream row"),
@@ -1970,6 +1974,12 @@ fn scalar_text(json: &Json) -> Option<String> {
         Json::Number(number) => Some(number.to_string()),
         _ => None,
     }
+}
+
+/// Whether `key`, split at `/` and `\`, has a dot segment.
+fn walks(key: &str) -> bool {
+    key.split(['/', '\\'])
+        .any(|part| part == "." || part == "..")
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
