@@ -925,6 +925,386 @@ fn the_service_key_is_never_forwarded_to_an_upstream() {
 }
 
 // ---------------------------------------------------------------------------
+// Every engine: the attack classes above, live on PostgreSQL, MariaDB and
+// the MongoDB wire server (one server per engine per scenario)
+
+const PG_SOURCE: &str = "\n[source]\nengine = \"postgres\"\nurl = \"${TENANTS_DB}\"\n";
+const MYSQL_SOURCE: &str = "\n[source]\nengine = \"mysql\"\nurl = \"${TENANTS_DB}\"\n";
+const MONGO_SOURCE: &str = "\n[source]\nengine = \"mongodb\"\nurl = \"${TENANTS_DB}\"\n";
+
+/// Keys the client gives (a generated identity is not on every engine).
+fn without_identity(manifest: &str) -> String {
+    manifest.replace(
+        r#"{ type = "int64", generated = "identity" }"#,
+        r#"{ type = "int64" }"#,
+    )
+}
+
+/// `manifest` on `source` at `url` with the PostgREST profile, migrated
+/// first on a SQL engine: the served directory and its environment.
+fn on_engine(manifest: &str, source: &str, url: &str) -> AuthServer {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = format!("{manifest}{source}\n[api]\npostgrest = true\n");
+    std::fs::write(dir.path().join("baas.toml"), manifest).unwrap();
+    let env = [
+        ("JWT_SECRET", SECRET),
+        ("BAAS_SERVICE_KEY", SERVICE_KEY),
+        ("TENANTS_DB", url),
+    ];
+    if source != MONGO_SOURCE {
+        crate::tenancy::run_ok(dir.path(), &env, &["migrate", "plan", "--name", "init"]);
+        crate::tenancy::run_ok(dir.path(), &env, &["migrate", "apply"]);
+    }
+    AuthServer::start_in(dir, &env)
+}
+
+/// Readable accounts a user edits herself (minus the claims' fields), and
+/// payroll rows only an admin reads.
+fn engine_users() -> String {
+    let manifest = without_identity(&payroll_of_accounts()).replace(
+        "view = \"true\"\nlist = \"true\"\n",
+        "view = \"true\"\nlist = \"true\"\nupdate = \"id = @auth.id\"\ncreate = \"true\"\n",
+    );
+    assert!(manifest.contains("update = \"id = @auth.id\"") && !manifest.contains("identity"));
+    manifest
+}
+
+/// Sign-up and self-editing cannot set the token's claims; what a caller
+/// may not read is learnt through no filter, negated tree, embedding,
+/// order, count or expand; the password field is unknown to queries.
+fn assert_users_hold(server: &AuthServer) {
+    for (id, field, value) in [(20, "role", "admin"), (21, "tenant", "globex")] {
+        let (status, body) = post_json(
+            server,
+            "/api/_auth/signup",
+            json!({ "id": id, "email": format!("{field}@example.com"), "password": "a long password", field: value }),
+            None,
+        );
+        assert_eq!(status, 422, "sign-up set `{field}`: {body}");
+        assert!(body.get("access_token").is_none(), "{body}");
+    }
+    let (eve, _) = sign_up(server, json!({ "id": 7, "email": "eve@example.com" }));
+    sign_up(
+        server,
+        json!({ "id": 8, "email": "mallory@example.com", "nickname": "mal" }),
+    );
+    let (status, row) = as_service(
+        server,
+        "PATCH",
+        "/api/account/7",
+        json!({ "role": "auditor", "tenant": "acme" }),
+    );
+    assert_eq!(status, 200, "{row}");
+    add_payroll(
+        server,
+        json!({ "id": 1, "salary": 250000, "account_id": 7 }),
+    );
+    let eve_sends = |method: &str, path: &str, headers: &[(&str, &str)], body: Option<Value>| {
+        let mut all = vec![("authorization", eve.as_str())];
+        all.extend_from_slice(headers);
+        request(server, method, path, &all, body)
+    };
+
+    // Mass assignment of the claims' fields, on every write path.
+    for (field, value) in [
+        ("role", json!("admin")),
+        ("tenant", json!("globex")),
+        ("tenant", Value::Null),
+        ("id", json!(99)),
+    ] {
+        let (status, problem) = eve_sends(
+            "PATCH",
+            "/api/account/7",
+            &[],
+            Some(json!({ field: value, "nickname": "eve" })),
+        );
+        assert_eq!(status, 422, "PATCH {field}: {problem}");
+        let (status, problem) = eve_sends(
+            "PATCH",
+            "/rest/v1/account?id=eq.7",
+            &[],
+            Some(json!({ field: value })),
+        );
+        assert_eq!(status, 400, "/rest/v1 PATCH {field}: {problem}");
+        let mut row = json!({ "id": 7, "email": "eve@example.com" });
+        row[field] = value.clone();
+        let (status, problem) = eve_sends(
+            "POST",
+            "/rest/v1/account?on_conflict=email",
+            &[("prefer", "resolution=merge-duplicates")],
+            Some(json!([row])),
+        );
+        assert_eq!(status, 400, "upsert {field}: {problem}");
+    }
+    // Another user's row is not hers to edit.
+    let (status, _) = eve_sends(
+        "PATCH",
+        "/api/account/8",
+        &[],
+        Some(json!({ "nickname": "pwned" })),
+    );
+    assert!(status == 403 || status == 404, "{status}");
+    eve_sends(
+        "PATCH",
+        "/rest/v1/account?id=eq.8",
+        &[],
+        Some(json!({ "nickname": "pwned" })),
+    );
+    let (_, mallory) = request(
+        server,
+        "GET",
+        "/api/account/8",
+        &[("apikey", SERVICE_KEY)],
+        None,
+    );
+    assert_eq!(mallory["nickname"], "mal", "{mallory}");
+
+    // Her account has a payroll row she may not read: no query tells.
+    for path in [
+        "/rest/v1/account?select=id,payroll(salary)",
+        "/rest/v1/account?select=id,payroll!inner(id)&payroll.salary=gt.100000",
+        "/rest/v1/account?select=id,payroll!inner(id)&payroll.not.or=(salary.lte.100000)",
+        "/rest/v1/account?select=id,payroll(id)&payroll=not.is.null",
+        "/rest/v1/account?select=id,payroll(id)&not.or=(payroll.is.null,id.eq.0)",
+        "/rest/v1/account?select=id,payroll(id)&payroll.order=salary.desc&payroll.limit=1",
+        "/rest/v1/payroll?not.or=(salary.lt.0,id.eq.0)",
+        "/rest/v1/payroll?not.and=(salary.lt.0,id.lt.0)&order=salary.desc",
+        "/api/payroll?salary=gt.1&count=exact",
+        "/api/payroll?not.or=(salary.lt.0,id.eq.0)&count=exact",
+        "/api/payroll?not.and=(salary.lt.0,id.lt.0)&order=salary.desc&count=exact",
+        "/api/account/7?expand=payroll",
+        "/api/account?expand=payroll&count=exact",
+    ] {
+        let (status, body) = eve_sends("GET", path, &[], None);
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(!body.to_string().contains("250000"), "{path}: {body}");
+        let rows = body.get("data").unwrap_or(&body);
+        if path.contains("payroll?") {
+            assert_eq!(rows, &json!([]), "{path}: {body}");
+        }
+        if let Some(rows) = rows.as_array().filter(|_| path.contains("account?")) {
+            assert!(
+                rows.iter().all(|row| row
+                    .get("payroll")
+                    .is_none_or(|p| p.is_null() || p == &json!([]))),
+                "{path}: {body}"
+            );
+            if path.contains("!inner") {
+                assert_eq!(rows, &Vec::<Value>::new(), "{path}: {body}");
+            }
+        }
+        if path.contains("count=exact") && path.contains("payroll?") {
+            assert_eq!(body["count"], 0, "{path}: {body}");
+        }
+    }
+    // The password field is unknown to every part of a query.
+    for path in [
+        "/rest/v1/account?select=id,password_hash",
+        "/rest/v1/account?select=id&password_hash=like.*argon*",
+        "/rest/v1/account?select=id&not.or=(password_hash.like.*argon*,id.lt.0)",
+        "/rest/v1/account?select=id&order=password_hash",
+        "/rest/v1/payroll?select=id,account!inner(id)&account.not.or=(password_hash.is.null)",
+        "/api/account?password_hash=like.*argon*",
+        "/api/account?not.or=(password_hash.is.null,id.lt.0)",
+        "/api/account?order=password_hash",
+    ] {
+        let (status, body) = request(server, "GET", path, &[("apikey", SERVICE_KEY)], None);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(!body.to_string().contains("$argon2"), "{path}: {body}");
+    }
+    // Not vacuous: the service key reads the salary the same way.
+    let (status, rows) = request(
+        server,
+        "GET",
+        "/rest/v1/account?select=id,payroll(salary)&id=eq.7",
+        &[("apikey", SERVICE_KEY)],
+        None,
+    );
+    assert_eq!(status, 200, "{rows}");
+    assert_eq!(rows[0]["payroll"][0]["salary"], 250000, "{rows}");
+    // Signed in again, her token carries what the service key gave.
+    let session = log_in(server, "eve@example.com");
+    assert_eq!(
+        (&session["user"]["role"], &session["user"]["tenant"]),
+        (&json!("auditor"), &json!("acme")),
+        "{session}"
+    );
+}
+
+/// Row tenants (a token naming `acme`): no negated tree, header, upsert or
+/// body reaches `globex`'s rows, on either profile.
+fn assert_row_tenants_hold(server: &crate::tenancy::AsServer) {
+    use crate::tenancy::{As, send, titles};
+    for (tenant, id) in [("acme", 1), ("globex", 2)] {
+        let (status, note) = send(
+            server,
+            "POST",
+            "/api/note",
+            As::Service(tenant),
+            Some(json!({ "id": id, "title": format!("{tenant} secret"), "author_id": null })),
+        );
+        assert_eq!(status, 201, "{note}");
+    }
+    let acme = As::User(Some("acme"), None);
+    let token = bearer(&crate::tenancy::token(Some("acme")));
+    let acme_sends = |method: &str, path: &str, prefer: &str, body: Option<Value>| {
+        request(
+            &server.0,
+            method,
+            path,
+            &[("authorization", &token), ("prefer", prefer)],
+            body,
+        )
+    };
+    for path in [
+        "/api/note?count=exact&not.or=(tenant_id.eq.acme)",
+        "/api/note?count=exact&not.and=(tenant_id.eq.acme,id.gt.0)",
+        "/api/note?count=exact&not.or=(title.eq.none,and(tenant_id.eq.acme,id.gt.0))",
+        "/api/note?count=exact&or=(tenant_id.neq.acme,id.eq.2)",
+        "/api/note/2",
+        "/rest/v1/note?not.or=(tenant_id.eq.acme)",
+        "/rest/v1/note?not.and=(tenant_id.eq.acme,id.gt.0)",
+        "/rest/v1/note?or=(tenant_id.eq.globex,id.eq.2)",
+        "/rest/v1/note?id=eq.2",
+    ] {
+        let (status, body) = send(server, "GET", path, acme, None);
+        assert!(status == 200 || status == 404, "{path}: {status} {body}");
+        assert!(!body.to_string().contains("globex"), "{path}: {body}");
+        if path.contains("count=exact") {
+            assert_eq!(body["count"], 0, "{path}: {body}");
+        }
+    }
+    for path in ["/api/note", "/rest/v1/note", "/t/globex/api/note"] {
+        let header = (!path.starts_with("/t/")).then_some("globex");
+        let (status, body) = send(server, "GET", path, As::User(Some("acme"), header), None);
+        assert_eq!(status, 403, "{path}: {body}");
+    }
+    // Filtered writes through negated trees, and writes naming globex's
+    // key or tenant: nothing of globex's changes.
+    for (method, path) in [
+        ("PATCH", "/api/note?not.or=(tenant_id.eq.acme)"),
+        ("DELETE", "/api/note?not.and=(tenant_id.eq.acme,id.gt.0)"),
+        ("PATCH", "/rest/v1/note?not.or=(tenant_id.eq.acme)"),
+        ("DELETE", "/rest/v1/note?not.or=(tenant_id.eq.acme)"),
+        ("PATCH", "/rest/v1/note?id=eq.2"),
+        ("DELETE", "/rest/v1/note?id=eq.2"),
+    ] {
+        let body = (method == "PATCH").then(|| json!({ "title": "hijacked" }));
+        let (status, answer) = acme_sends(method, path, "return=representation", body);
+        assert!(status < 300, "{method} {path}: {status} {answer}");
+        assert!(!answer.to_string().contains("globex"), "{path}: {answer}");
+    }
+    for (method, path, prefer, body) in [
+        (
+            "POST",
+            "/api/note",
+            "",
+            json!({ "id": 3, "title": "smuggled", "tenant_id": "globex", "author_id": null }),
+        ),
+        (
+            "PUT",
+            "/api/note/1",
+            "",
+            json!({ "id": 1, "title": "moved", "tenant_id": "globex", "author_id": null }),
+        ),
+        (
+            "PUT",
+            "/api/note/2",
+            "",
+            json!({ "id": 2, "title": "hijacked", "author_id": null }),
+        ),
+        (
+            "POST",
+            "/rest/v1/note",
+            "",
+            json!([{ "id": 4, "title": "smuggled", "tenant_id": "globex", "author_id": null }]),
+        ),
+        (
+            "PATCH",
+            "/rest/v1/note?id=eq.1",
+            "",
+            json!({ "tenant_id": "globex" }),
+        ),
+        (
+            "POST",
+            "/rest/v1/note?on_conflict=id",
+            "resolution=merge-duplicates",
+            json!([{ "id": 2, "title": "hijacked", "tenant_id": "globex", "author_id": null }]),
+        ),
+    ] {
+        let (status, answer) = acme_sends(method, path, prefer, Some(body));
+        assert!(
+            (400..500).contains(&status),
+            "{method} {path}: {status} {answer}"
+        );
+    }
+    // An upsert onto globex's key without naming a tenant: globex's row is
+    // no conflict target of acme's.
+    let (status, answer) = acme_sends(
+        "POST",
+        "/rest/v1/note?on_conflict=id",
+        "resolution=merge-duplicates,return=representation",
+        Some(json!([{ "id": 2, "title": "hijacked", "author_id": null }])),
+    );
+    assert!(!answer.to_string().contains("globex"), "{status}: {answer}");
+    let (status, list) = send(
+        server,
+        "GET",
+        "/api/note?count=exact",
+        As::Service("globex"),
+        None,
+    );
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(titles(&list), ["globex secret"], "{list}");
+    assert_eq!(list["count"], 1, "{list}");
+}
+
+/// The row-tenant manifest with client keys and the PostgREST profile.
+fn row_tenants_on(source: &str, url: &str) -> crate::tenancy::AsServer {
+    let manifest = format!(
+        "{}\n[api]\npostgrest = true\n",
+        without_identity(&crate::tenancy_row::row_manifest(source))
+    );
+    crate::tenancy::serve_two_tenants(&manifest, Some(url), |_| {})
+}
+
+#[test]
+fn the_attack_classes_hold_on_postgres() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("attacks_users") else {
+        return;
+    };
+    assert_users_hold(&on_engine(&engine_users(), PG_SOURCE, &db.url()));
+    let Some(db) = crate::support::postgres::TempDatabase::create("attacks_rows") else {
+        return;
+    };
+    assert_row_tenants_hold(&row_tenants_on(PG_SOURCE, &db.url()));
+}
+
+#[test]
+fn the_attack_classes_hold_on_mariadb() {
+    let Some(db) = crate::support::mysql::TempDatabase::create("attacks_users") else {
+        return;
+    };
+    assert_users_hold(&on_engine(&engine_users(), MYSQL_SOURCE, &db.url()));
+    let Some(db) = crate::support::mysql::TempDatabase::create("attacks_rows") else {
+        return;
+    };
+    assert_row_tenants_hold(&row_tenants_on(MYSQL_SOURCE, &db.url()));
+}
+
+#[test]
+fn the_attack_classes_hold_on_the_mongo_wire_server() {
+    let Some(db) = crate::support::mongo::TempDatabase::create("attacks_users") else {
+        return;
+    };
+    assert_users_hold(&on_engine(&engine_users(), MONGO_SOURCE, db.url()));
+    let Some(db) = crate::support::mongo::TempDatabase::create("attacks_rows") else {
+        return;
+    };
+    assert_row_tenants_hold(&row_tenants_on(MONGO_SOURCE, db.url()));
+}
+
+// ---------------------------------------------------------------------------
 // Credentials: one per header, spelt one way
 
 #[test]
