@@ -1700,3 +1700,123 @@ fn an_upstream_key_encoded_twice_or_with_backslashes_stays_one_segment() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Realtime: a tenant no longer served keeps no open subscription
+
+/// The lines of an SSE stream of `note` opened with `bearer`, as they
+/// come; the channel ends when the server closes the stream.
+fn sse_lines(server: &AuthServer, bearer: &str) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead as _;
+    let response = crate::auth::agent()
+        .get(&server.url("/api/_realtime?subscribe=note"))
+        .header("authorization", &format!("Bearer {bearer}"))
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let reader = std::io::BufReader::new(response.into_body().into_reader());
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            if sender.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    receiver
+}
+
+/// Whether `lines` say `tenant-not-served` and then end, within 10 s.
+fn closed_as_not_served(lines: &std::sync::mpsc::Receiver<String>) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut said = false;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                said |= line.starts_with("data:") && line.contains("tenant-not-served");
+                seen.push(line);
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) if said => return Ok(()),
+            Err(_) => return Err(format!("still open or closed silently: {seen:?}")),
+        }
+    }
+}
+
+#[test]
+fn a_deactivated_or_dropped_tenants_open_subscriptions_are_closed() {
+    use crate::realtime::{WsClient, WsRead};
+    use crate::tenancy::{As, AsServer, create_tenant, send, tenant_manifest, token};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), tenant_manifest("", "file")).unwrap();
+    let env = [
+        ("JWT_SECRET", crate::tenancy::SECRET),
+        ("BAAS_SERVICE_KEY", crate::tenancy::SERVICE_KEY),
+        ("BAAS_REALTIME_HEARTBEAT_MS", "200"),
+    ];
+    for slug in ["acme", "globex", "initech"] {
+        create_tenant(dir.path(), &env, slug);
+    }
+    let server = AsServer(AuthServer::start_in(dir, &env));
+    let acme_sse = sse_lines(&server.0, &token(Some("acme")));
+    let initech_sse = sse_lines(&server.0, &token(Some("initech")));
+    let globex_sse = sse_lines(&server.0, &token(Some("globex")));
+    let mut sockets: Vec<WsClient> = ["acme", "initech", "globex"]
+        .into_iter()
+        .map(|tenant| {
+            let mut socket = WsClient::open(&server.0, Some(&token(Some(tenant))));
+            socket.send(&json!({ "subscribe": ["note"] }));
+            assert!(matches!(socket.read(), WsRead::Json(_)));
+            socket
+        })
+        .collect();
+    let (status, body) = send(
+        &server,
+        "POST",
+        "/api/_tenants/acme/deactivate",
+        As::Key,
+        Some(json!({})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = send(&server, "DELETE", "/api/_tenants/initech", As::Key, None);
+    assert_eq!(status, 200, "{body}");
+    for (tenant, lines) in [("acme", &acme_sse), ("initech", &initech_sse)] {
+        closed_as_not_served(lines).unwrap_or_else(|e| panic!("{tenant} SSE: {e}"));
+    }
+    for (tenant, socket) in ["acme", "initech"].into_iter().zip(&mut sockets) {
+        let closed = (0..50)
+            .map_while(|_| socket.read_within(std::time::Duration::from_secs(10)))
+            .find(|read| matches!(read, WsRead::Closed(..)));
+        assert!(
+            matches!(&closed, Some(WsRead::Closed(4403, reason)) if reason.contains("tenant-not-served")),
+            "{tenant} WebSocket: {closed:?}"
+        );
+    }
+    // The tenant still served keeps its streams, and gets its changes.
+    let (status, note) = send(
+        &server,
+        "POST",
+        "/api/note",
+        As::Service("globex"),
+        Some(json!({ "title": "globex live" })),
+    );
+    assert_eq!(status, 201, "{note}");
+    let live = (0..100)
+        .map_while(|_| {
+            globex_sse
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .ok()
+        })
+        .find(|line| line.contains("globex live"));
+    assert!(live.is_some(), "globex's SSE stream stopped");
+    let globex = &mut sockets[2];
+    let live = (0..100)
+        .map_while(|_| globex.read_within(std::time::Duration::from_secs(10)))
+        .find(|read| !matches!(read, WsRead::Json(m) if m["row"]["title"] != "globex live"));
+    assert!(
+        matches!(&live, Some(WsRead::Json(m)) if m["row"]["title"] == "globex live"),
+        "globex's WebSocket: {live:?}"
+    );
+}

@@ -34,7 +34,10 @@
 //! A stream opened with a JWT ends when the token expires: `event: close`
 //! (on the WebSocket a `close` message, then close code 4401) with reason
 //! `token-expired`. Heartbeat comments keep the connection open (every 15 s;
-//! `BAAS_REALTIME_HEARTBEAT_MS` changes it).
+//! `BAAS_REALTIME_HEARTBEAT_MS` changes it). At each heartbeat a tenant's
+//! stream checks that its tenant is still served: one deactivated or
+//! dropped meanwhile ends it the same way, reason `tenant-not-served`
+//! (close code 4403).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -61,6 +64,7 @@ use crate::serve::operation::{Action, Operation, Principal};
 use crate::serve::policy::Decision;
 use crate::serve::realtime as matches;
 use crate::serve::state::AppState;
+use crate::serve::store::resolver::Refusal;
 
 /// The default interval of heartbeat comments.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -319,6 +323,10 @@ impl Body {
                 }
                 () = &mut self.tick => {
                     self.tick.as_mut().reset(tokio::time::Instant::now() + self.every);
+                    if let Some(closed) = not_served(&self.stream.app, self.stream.tenant.as_deref()).await {
+                        self.ended = true;
+                        return Some(Out::Close(closed).frame());
+                    }
                     if !std::mem::take(&mut self.sent) {
                         return Some(Bytes::from_static(b": heartbeat\n\n"));
                     }
@@ -361,6 +369,20 @@ fn expired(resume: &str) -> Json {
             "the access token of this stream expired; reconnect with a new one and {resume} to resume"
         ),
     })
+}
+
+/// The `close` data of a stream whose tenant is no longer served
+/// (deactivated or dropped since it opened); `None` while it is, or when
+/// the registry cannot say now.
+async fn not_served(app: &AppState, tenant: Option<&str>) -> Option<Json> {
+    let tenant = tenant?;
+    match app.kernel.stores.admit(tenant).await {
+        Ok(()) | Err(Refusal::Unavailable(_)) => None,
+        Err(_) => Some(json!({
+            "reason": "tenant-not-served",
+            "detail": format!("the tenant `{tenant}` is no longer served (deactivated or dropped)"),
+        })),
+    }
 }
 
 /// When `expires` comes, as an instant of tokio's clock (never for `None`).
@@ -639,6 +661,10 @@ impl Session {
                     break Closing(close::TOKEN_EXPIRED, "token-expired: reconnect with a new token".into());
                 }
                 _ = ticker.tick() => {
+                    if let Some(closed) = not_served(&self.app, self.tenant.as_deref()).await {
+                        let _ = socket.send(WsMessage::Text(Out::Close(closed).message().into())).await;
+                        break Closing(close::DENIED, "tenant-not-served: the tenant is no longer served".into());
+                    }
                     if socket.send(WsMessage::Ping(Default::default())).await.is_err() {
                         return;
                     }
