@@ -88,6 +88,9 @@ pub enum ExitStatus {
     Internal = 4,
 }
 
+/// The stack of each runtime thread (workers and the blocking pool).
+const RUNTIME_STACK_BYTES: usize = 16 * 1024 * 1024;
+
 /// Runs `baas` with the given command line and returns how it ended.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
     let cli = match cli::Cli::try_parse_from(args) {
@@ -100,6 +103,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // A request's future is polled on these threads' stacks, deeply
+        // nested (router, layers, kernel, store); tokio's 2 MiB is less
+        // than a PostgREST upsert takes unoptimised, and an overflow
+        // aborts the whole server. Only the pages used are committed.
+        .thread_stack_size(RUNTIME_STACK_BYTES)
         .build()
     {
         Ok(runtime) => runtime,
