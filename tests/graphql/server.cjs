@@ -8,7 +8,8 @@
 // `orderBy: {field: CREATED_AT, direction: DESC}`), labels (a nullable rank,
 // ordered with null placements, `order_by: [{rank: asc_nulls_first}]`),
 // tracks (Hasura's comparison objects, `where: {name: {_like: "A%"}}`
-// with `_and`/`_or`/`_not`, and `tracks_aggregate`; at most 10 a call),
+// with `_and`/`_or`/`_not`, `tracks_aggregate`, a jsonb `meta` and
+// `insert_tracks_one`; at most 10 a call),
 // albums (PostGraphile's `allAlbums` connection with a `condition` of
 // values, a `filter` of comparison objects, `{title: {equalTo: ..}}`, and
 // pg-aggregates' `aggregates { sum { year } }`), their mutations, and errors.
@@ -75,6 +76,7 @@ for (let i = 1; i <= 30; i += 1) {
     name: `${'ABC'[i % 3]}${String(i).padStart(2, '0')}`,
     milliseconds: i * 1000,
     album_id: i % 5 === 0 ? null : (i % 4) + 1,
+    meta: { rank: (i * 7) % 11 },
   });
 }
 const albums = [];
@@ -328,6 +330,11 @@ const resolvers = {
       const row = memberships.find((other) => membershipKey(other, key));
       if (row && role != null) row.role = role;
       return row || null;
+    },
+    insert_tracks_one(_, { object }) {
+      const row = { album_id: null, meta: null, ...object };
+      tracks.push(row);
+      return row;
     },
     deleteMembership(_, key) {
       const index = memberships.findIndex((row) => membershipKey(row, key));

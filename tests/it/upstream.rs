@@ -414,6 +414,31 @@ impl Served {
     pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// The `data` of each event of the realtime stream `/api/_realtime?QUERY`,
+    /// read by a thread of its own; the stream is open when this returns.
+    pub(crate) fn realtime(&self, query: &str) -> std::sync::mpsc::Receiver<String> {
+        use std::io::BufRead;
+        let response = ureq::get(&format!("{}/api/_realtime?{query}", self.base))
+            .call()
+            .unwrap();
+        let (sender, events) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let reader = std::io::BufReader::new(response.into_body().into_reader());
+            for line in reader.lines() {
+                let Ok(line) = line else { return };
+                if let Some(data) = line.strip_prefix("data:")
+                    && sender.send(data.trim().to_owned()).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        // The subscription is open once the stream answered; the caller
+        // writes after.
+        std::thread::sleep(Duration::from_millis(200));
+        events
+    }
 }
 
 impl Drop for Served {
@@ -1139,25 +1164,8 @@ fn webhooks_are_delivered_for_writes_made_through_an_upstream() {
 
 #[test]
 fn realtime_subscribers_see_writes_made_through_an_upstream() {
-    use std::io::BufRead;
     let pair = pair(None, |_, _| {}, &[]);
-    let response = ureq::get(&format!("{}/api/_realtime?subscribe=tag", pair.served.base))
-        .call()
-        .unwrap();
-    let (sender, events) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let reader = std::io::BufReader::new(response.into_body().into_reader());
-        for line in reader.lines() {
-            let Ok(line) = line else { return };
-            if let Some(data) = line.strip_prefix("data:")
-                && sender.send(data.trim().to_owned()).is_err()
-            {
-                return;
-            }
-        }
-    });
-    // The subscription is open once the stream answered; write after.
-    std::thread::sleep(Duration::from_millis(200));
+    let events = pair.served.realtime("subscribe=tag");
     let (status, _, created) = pair
         .served
         .send("POST", "/api/tag", Some(json!({"label": "live"})));

@@ -1272,3 +1272,73 @@ fn comparison_filters_of_hasura_and_postgraphile_go_upstream() {
         "{calls:?}"
     );
 }
+
+/// An order the upstream cannot take (a JSON path) is applied by baas over
+/// at most `max_pages` pages, saying so in the header, with or without a
+/// filter it passes; a realtime subscriber filtering by a JSON path sees
+/// the writes made through the upstream that match.
+#[test]
+fn json_path_orders_and_realtime_filters_over_a_graphql_upstream() {
+    let Some((_upstream, endpoint)) = GraphqlServer::started() else {
+        return;
+    };
+    let dir = introspected(&endpoint, manifest::Upstream::default(), &[]);
+    let served = Served::start(dir.path(), &[], &[]);
+    // Track n's `meta` is `{"rank": n * 7 % 11}`; 10 tracks a call.
+    let by_rank = |tracks: &mut Vec<i64>| {
+        tracks.sort_by_key(|n| (std::cmp::Reverse(n * 7 % 11), *n));
+    };
+    let mut every: Vec<i64> = (1..=30).collect();
+    by_rank(&mut every);
+    let (status, filtered, body) = served.get("/api/tracks?order=meta-%3Erank.desc,id.asc&limit=5");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    assert_eq!(crate::upstream::ids(&body), every[..5]);
+    let (_, filtered, body) =
+        served.get("/api/tracks?album_id=eq.1&order=meta-%3E%3Erank.asc,id.asc");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    let mut first: Vec<i64> = (1..=30).filter(|n| n % 5 != 0 && n % 4 == 0).collect();
+    // `->>` orders the ranks as text: "10" before "2".
+    first.sort_by_key(|n| ((n * 7 % 11).to_string(), *n));
+    assert_eq!(crate::upstream::ids(&body), first);
+    // Two pages of the three: the order is of the rows read.
+    let bounded = introspected(
+        &endpoint,
+        manifest::Upstream {
+            max_pages: Some(2),
+            ..manifest::Upstream::default()
+        },
+        &[],
+    );
+    let short = Served::start(bounded.path(), &[], &[]);
+    let (_, filtered, body) = short.get("/api/tracks?order=meta-%3Erank.desc,id.asc&limit=5");
+    assert_eq!(filtered.as_deref(), Some("local; complete=false"));
+    let mut read: Vec<i64> = (1..=20).collect();
+    by_rank(&mut read);
+    assert_eq!(crate::upstream::ids(&body), read[..5]);
+
+    let events = served
+        .realtime("subscribe=tracks&tracks.where=%7B%22meta-%3Erank%22%3A%7B%22gte%22%3A5%7D%7D");
+    for (id, rank) in [(31, 2), (32, 9)] {
+        let (status, _, created) = served.send(
+            "POST",
+            "/api/tracks",
+            Some(json!({"id": id, "name": format!("N{id}"), "milliseconds": 1, "meta": {"rank": rank}})),
+        );
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(created["meta"], json!({"rank": rank}), "{created}");
+    }
+    let data = events
+        .recv_timeout(Duration::from_secs(10))
+        .expect("no realtime event");
+    let event: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(
+        (&event["type"], &event["row"]["id"]),
+        (&json!("create"), &json!(32)),
+        "{event}"
+    );
+    assert!(
+        events.recv_timeout(Duration::from_millis(300)).is_err(),
+        "a second event"
+    );
+}
