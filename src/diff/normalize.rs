@@ -180,6 +180,25 @@ fn ungroup(expr: Expr) -> Expr {
             op,
             expr: boxed(expr),
         },
+        Expr::Case {
+            case_token,
+            end_token,
+            operand,
+            conditions,
+            else_result,
+        } => Expr::Case {
+            case_token,
+            end_token,
+            operand: operand.map(boxed),
+            conditions: conditions
+                .into_iter()
+                .map(|when| sqlparser::ast::CaseWhen {
+                    condition: ungroup(when.condition),
+                    result: ungroup(when.result),
+                })
+                .collect(),
+            else_result: else_result.map(boxed),
+        },
         Expr::IsNull(e) => Expr::IsNull(boxed(e)),
         Expr::IsNotNull(e) => Expr::IsNotNull(boxed(e)),
         Expr::IsTrue(e) => Expr::IsTrue(boxed(e)),

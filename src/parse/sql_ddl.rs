@@ -194,7 +194,19 @@ fn head_words(text: &str, count: usize) -> String {
 /// Cuts a script into statements. Comments are kept inside statements (the
 /// engines and sqlparser read them); empty statements are dropped.
 pub fn split(text: &str, dialect: SqlDialect) -> Vec<Statement> {
+    split_script(text, dialect, false)
+}
+
+/// [`split`]; with `in_block`, `text` is the body of a MySQL compound
+/// statement, where every statement may hold `BEGIN ... END`, `IF ... END
+/// IF` and the like.
+fn split_script(text: &str, dialect: SqlDialect, in_block: bool) -> Vec<Statement> {
     let bytes = text.as_bytes();
+    // A MariaDB `BEGIN NOT ATOMIC ... END` block sent without `DELIMITER`:
+    // its statements end with `;` inside it, the block with the `;` after
+    // its `END`.
+    let mut compound: Option<mysql::Compound> = None;
+    let mut first_word_of = None;
     let mut statements = Vec::new();
     let mut delimiter = ";".to_owned();
     let mut start = 0;
@@ -224,6 +236,35 @@ pub fn split(text: &str, dialect: SqlDialect) -> Vec<Statement> {
         }
         match c {
             b'\'' | b'"' | b'`' => i = skip_quoted(bytes, i, c),
+            _ if dialect == SqlDialect::Mysql && delimiter == ";" && is_word_start(bytes, i) => {
+                let word_end = text[i..]
+                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '$'))
+                    .map_or(bytes.len(), |n| i + n);
+                // Once per statement, at its first word.
+                if compound.is_none() && first_word_of != Some(start) {
+                    first_word_of = Some(start);
+                    if at_statement_start(start, i) && (in_block || mysql::opens_block(&text[i..]))
+                    {
+                        compound = Some(mysql::Compound::default());
+                    }
+                }
+                if let Some(compound) = &mut compound {
+                    compound.word(&text[i..word_end]);
+                    depth = compound.depth();
+                }
+                i = word_end;
+            }
+            // A label's `:`, not an assignment's `:=`.
+            b';' | b':'
+                if compound.is_some()
+                    && (depth > 0 || c == b':')
+                    && bytes.get(i + 1) != Some(&b'=') =>
+            {
+                if let Some(compound) = &mut compound {
+                    compound.punctuation();
+                }
+                i += 1;
+            }
             b'[' if dialect == SqlDialect::Sqlite => {
                 i = text[i..].find(']').map_or(bytes.len(), |n| i + n + 1);
             }
@@ -260,6 +301,7 @@ pub fn split(text: &str, dialect: SqlDialect) -> Vec<Statement> {
                 }
             }
             _ if text[i..].starts_with(delimiter.as_str()) && depth == 0 => {
+                compound = None;
                 let leading = trivia_len(&text[start..i]);
                 let statement_text = text[start + leading..i].trim_end();
                 if !statement_text.is_empty() && !only_comments(statement_text) {
@@ -617,6 +659,23 @@ mod tests {
                 "/*!40101 SET x=1 */",
                 "SELECT `a;b`"
             ]
+        );
+    }
+
+    #[test]
+    fn a_mariadb_block_without_delimiter_is_one_statement() {
+        let block = "fill: BEGIN NOT ATOMIC\n  DECLARE n INT DEFAULT 0;\n  SET @x := 1;\n  \
+                     CREATE TABLE t (id INT, `end` INT, stop INT AS (CASE WHEN id > 0 THEN 1 ELSE 0 END));\n  \
+                     inner_loop: LOOP SET n = n + 1; IF n > 2 THEN LEAVE inner_loop; END IF; END LOOP inner_loop;\n  \
+                     REPEAT SET n = n - 1; UNTIL n = 0 END REPEAT;\n  \
+                     WHILE n < 1 DO SET n = n + 1; END WHILE;\n  \
+                     BEGIN CREATE TABLE u (id INT); END;\n  \
+                     IF (SELECT COUNT(*) FROM t) = 0 THEN CREATE TABLE v (id INT); ELSE DROP TABLE t; END IF;\n\
+                     END fill";
+        let sql = format!("CREATE TABLE a (id INT);\n{block};\nCREATE TABLE b (id INT);");
+        assert_eq!(
+            texts(&sql, SqlDialect::Mysql),
+            ["CREATE TABLE a (id INT)", block, "CREATE TABLE b (id INT)"]
         );
     }
 

@@ -1138,6 +1138,96 @@ async fn statements_inside_a_not_atomic_block_read_as_outside_one() {
                   DELIMITER ;\n";
     database.load(script);
     let live = introspect(&database).await;
+    let (dump, skipped) = blocks_script_reads_as_live(&live, script).await;
+    assert_eq!(
+        dump.manifest.entities["a"].indexes[0].name, "a_name",
+        "{:#?}",
+        dump.manifest.entities["a"]
+    );
+    assert_eq!(skipped.len(), 1, "{skipped:#?}");
+    assert!(
+        skipped[0].starts_with("blocks.sql:7: `IF (SELECT COUNT(*)")
+            && skipped[0].contains("BEGIN NOT ATOMIC"),
+        "{skipped:#?}"
+    );
+}
+
+/// A labelled `BEGIN NOT ATOMIC ... END label` block sent without
+/// `DELIMITER` (as a client that sends a script whole does) reads as one
+/// statement: what it makes, in a nested `BEGIN ... END` too, reads as
+/// outside a block, and each statement it runs besides (a variable, a
+/// loop, a condition) is one ledger line at its line, so that the
+/// statements after the block are read too. Before, the block was cut at
+/// its first `;` and its label made it unreadable. (MariaDB 10.11 takes a
+/// label on a nested block only: the database is made with the outer one
+/// unlabelled.)
+#[tokio::test]
+async fn a_labelled_not_atomic_block_without_delimiter_reads_as_its_database() {
+    let Some(database) = TempDatabase::create_async("labelled_block").await else {
+        return;
+    };
+    let block = "setup: BEGIN NOT ATOMIC\n\
+                 \x20 DECLARE n INT DEFAULT 0;\n\
+                 \x20 CREATE TABLE a (id INT PRIMARY KEY, name VARCHAR(10), \
+                 sign INT AS (CASE WHEN id > 0 THEN 1 ELSE 0 END));\n\
+                 \x20 BEGIN\n\
+                 \x20   CREATE INDEX a_name ON a (name);\n\
+                 \x20   inner_block: BEGIN CREATE TABLE b (id INT PRIMARY KEY); END inner_block;\n\
+                 \x20 END;\n\
+                 \x20 WHILE n < 1 DO SET n = n + 1; END WHILE;\n\
+                 \x20 IF (SELECT COUNT(*) FROM plain) = 0 THEN\n\
+                 \x20   CREATE TABLE later (id INT);\n\
+                 \x20 END IF;\n\
+                 \x20 CREATE VIEW va AS SELECT id, name FROM a;\n\
+                 END setup";
+    let statements = [
+        "CREATE TABLE plain (id INT PRIMARY KEY)".to_owned(),
+        block.to_owned(),
+        "CREATE TABLE after_block (id INT PRIMARY KEY)".to_owned(),
+    ];
+    let unlabelled = block
+        .strip_prefix("setup: ")
+        .and_then(|b| b.strip_suffix(" setup"))
+        .unwrap();
+    database
+        .execute(&[
+            statements[0].clone(),
+            unlabelled.to_owned(),
+            statements[2].clone(),
+        ])
+        .await;
+    let live = introspect(&database).await;
+    assert!(live.manifest.entities.contains_key("later"));
+    let (_, skipped) =
+        blocks_script_reads_as_live(&live, &format!("{};\n", statements.join(";\n"))).await;
+    let mut heads: Vec<&str> = skipped
+        .iter()
+        .map(|line| {
+            line.split_once(" ...`")
+                .map_or(line.as_str(), |(head, _)| head)
+        })
+        .collect();
+    heads.sort_by_key(|head| head.len());
+    assert_eq!(
+        heads,
+        [
+            "blocks.sql:9: `WHILE n < 1",
+            "blocks.sql:3: `DECLARE n INT DEFAULT",
+            "blocks.sql:10: `IF (SELECT COUNT(*) FROM",
+        ],
+        "{skipped:#?}"
+    );
+}
+
+/// Imports `script` as `blocks.sql` and expects the manifest of `live`,
+/// the database it made, but for the table `later` its condition made and
+/// the query of the view `va` (the server spells it its own way, `select
+/// `a`.`id` AS `id` ...`; a script's is as written). The import and its
+/// skipped statements (`file:line: message`).
+async fn blocks_script_reads_as_live(
+    live: &Introspection,
+    script: &str,
+) -> (Introspection, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("blocks.sql");
     std::fs::write(&path, script).unwrap();
@@ -1150,21 +1240,13 @@ async fn statements_inside_a_not_atomic_block_read_as_outside_one() {
     )
     .await
     .unwrap();
-    // The conditional table is the only difference.
     let mut expected = live.manifest.clone();
     expected.entities.remove("later");
-    // The server spells the view's query its own way (`select `a`.`id` AS
-    // `id` ...`); a script's is as written.
     if let Some(view) = expected.entities.get_mut("va") {
         view.definition = dump.manifest.entities["va"].definition.clone();
     }
     let changes = baas::diff::diff(&expected, &dump.manifest);
     assert!(changes.is_empty(), "the import differs: {changes:#?}");
-    assert_eq!(
-        dump.manifest.entities["a"].indexes[0].name, "a_name",
-        "{:#?}",
-        dump.manifest.entities["a"]
-    );
     let skipped: Vec<String> = dump
         .ledger
         .entries()
@@ -1172,10 +1254,5 @@ async fn statements_inside_a_not_atomic_block_read_as_outside_one() {
         .filter(|e| e.kind == "skipped_statement")
         .map(|e| format!("{}: {}", e.object, e.message))
         .collect();
-    assert_eq!(skipped.len(), 1, "{skipped:#?}");
-    assert!(
-        skipped[0].starts_with("blocks.sql:7: `IF (SELECT COUNT(*)")
-            && skipped[0].contains("BEGIN NOT ATOMIC"),
-        "{skipped:#?}"
-    );
+    (dump, skipped)
 }

@@ -240,6 +240,11 @@ fn word_signals(word: &str, before: &[String], next: &str, signals: &mut Signals
         "CHARSET" if next.starts_with('=') => signals.add(Mysql, "CHARSET="),
         "TABLES" if previous == "LOCK" || previous == "UNLOCK" => signals.add(Mysql, "LOCK TABLES"),
         "NAMES" if previous == "SET" => signals.add(Mysql, "SET NAMES"),
+        "ATOMIC"
+            if previous == "NOT" && before.len() >= 2 && before[before.len() - 2] == "BEGIN" =>
+        {
+            signals.add(Mysql, "BEGIN NOT ATOMIC")
+        }
         "TINYINT" | "MEDIUMINT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "MEDIUMBLOB"
         | "LONGBLOB" | "TINYBLOB" => signals.add(Mysql, "a MySQL type"),
         "AUTOINCREMENT" => signals.add(Sqlite, "AUTOINCREMENT"),
@@ -283,6 +288,10 @@ mod tests {
                 "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE a (id INTEGER PRIMARY KEY, b BOOL);\nCOMMIT;"
             ),
             Some(SqlDialect::Sqlite)
+        );
+        assert_eq!(
+            dialect("setup: BEGIN NOT ATOMIC CREATE TABLE a (id int); END setup;"),
+            Some(SqlDialect::Mysql)
         );
     }
 

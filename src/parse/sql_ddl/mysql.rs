@@ -855,62 +855,108 @@ fn table_collation(options: &CreateTableOptions) -> String {
 
 /// `statements` with each MariaDB `BEGIN NOT ATOMIC ... END` block
 /// replaced by the statements inside it that make something (`CREATE`,
-/// `ALTER`, `DROP`, `RENAME`), as they would be read outside a block;
-/// what else a block runs (conditions, loops, variables, queries) is not
-/// followed and is in `skipped`, at its place.
+/// `ALTER`, `DROP`, `RENAME`), as they would be read outside a block, those
+/// of a `BEGIN ... END` inside it included; what else a block runs
+/// (conditions, loops, variables, queries) is not followed and is in
+/// `skipped`, at its place.
 fn without_blocks(statements: &[Statement], skipped: &mut Vec<Skipped>) -> Vec<Statement> {
     let mut out = Vec::with_capacity(statements.len());
     for statement in statements {
-        let Some(body) = block_body(&statement.text) else {
+        if !read_block(statement, false, &mut out, skipped) {
             out.push(statement.clone());
-            continue;
-        };
-        let at = body.as_ptr() as usize - statement.text.as_ptr() as usize;
-        for inner in super::split(body, SqlDialect::Mysql) {
-            let span = statement.span.start + at + inner.span.start
-                ..statement.span.start + at + inner.span.end;
-            let verb = inner.head(1);
-            if verb == "END" {
-                // It closes a statement named below.
-                continue;
-            }
-            if matches!(verb.as_str(), "CREATE" | "ALTER" | "DROP" | "RENAME") {
-                out.push(Statement {
-                    text: inner.text,
-                    span,
-                });
-            } else {
-                let head: String = inner
-                    .text
-                    .split_whitespace()
-                    .take(4)
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                skipped.push(Skipped {
-                    span,
-                    reason: format!(
-                        "`{head} ...` inside a `BEGIN NOT ATOMIC` block is not followed: what it \
-                         runs depends on the server when the dump loads; a statement it holds \
-                         is not read"
-                    ),
-                    unparsable: false,
-                });
-            }
         }
     }
     out
 }
 
-/// The statements of a `BEGIN NOT ATOMIC [label:] ... END [label]` block.
-fn block_body(text: &str) -> Option<&str> {
-    let mut words = text.split_whitespace();
-    let opens = ["BEGIN", "NOT", "ATOMIC"]
-        .iter()
-        .all(|word| words.next().is_some_and(|w| w.eq_ignore_ascii_case(word)));
-    if !opens {
-        return None;
+/// Reads `statement` as a block (a `BEGIN NOT ATOMIC` one, or with
+/// `nested` a plain `BEGIN`) into `out` and `skipped`; `false` when it is
+/// not one.
+fn read_block(
+    statement: &Statement,
+    nested: bool,
+    out: &mut Vec<Statement>,
+    skipped: &mut Vec<Skipped>,
+) -> bool {
+    let Some(body) = block_body(&statement.text, nested) else {
+        return false;
+    };
+    let at = body.as_ptr() as usize - statement.text.as_ptr() as usize;
+    for inner in super::split_script(body, SqlDialect::Mysql, true) {
+        let inner = Statement {
+            span: statement.span.start + at + inner.span.start
+                ..statement.span.start + at + inner.span.end,
+            text: inner.text,
+        };
+        let verb = inner.head(1);
+        if verb == "END" || read_block(&inner, true, out, skipped) {
+            continue;
+        }
+        if matches!(verb.as_str(), "CREATE" | "ALTER" | "DROP" | "RENAME") {
+            out.push(inner);
+        } else {
+            let head: String = inner
+                .text
+                .split_whitespace()
+                .take(4)
+                .collect::<Vec<_>>()
+                .join(" ");
+            skipped.push(Skipped {
+                span: inner.span,
+                reason: format!(
+                    "`{head} ...` inside a `BEGIN NOT ATOMIC` block is not followed: what it \
+                     runs depends on the server when the dump loads; a statement it holds \
+                     is not read"
+                ),
+                unparsable: false,
+            });
+        }
     }
-    let start = text.to_ascii_uppercase().find("ATOMIC")? + "ATOMIC".len();
+    true
+}
+
+/// Where `text` goes on after the opening of a block, `[label:] BEGIN NOT
+/// ATOMIC` (with `nested`, `[label:] BEGIN` too); `None` when it opens none.
+fn block_opening(text: &str, nested: bool) -> Option<usize> {
+    let word = |at: usize| -> (usize, &str) {
+        let start = at + (text[at..].len() - text[at..].trim_start().len());
+        let end = text[start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .map_or(text.len(), |n| start + n);
+        (end, &text[start..end])
+    };
+    let (mut at, first) = word(0);
+    if !first.eq_ignore_ascii_case("BEGIN") {
+        // A label: `name:` or `name :`.
+        let rest = text[at..].trim_start();
+        if first.is_empty() || !rest.starts_with(':') {
+            return None;
+        }
+        at = text.len() - rest.len() + 1;
+        let (end, begin) = word(at);
+        if !begin.eq_ignore_ascii_case("BEGIN") {
+            return None;
+        }
+        at = end;
+    }
+    let (not_end, not) = word(at);
+    let (atomic_end, atomic) = word(not_end);
+    if not.eq_ignore_ascii_case("NOT") && atomic.eq_ignore_ascii_case("ATOMIC") {
+        Some(atomic_end)
+    } else {
+        nested.then_some(at)
+    }
+}
+
+/// Whether `text` starts with a MariaDB `[label:] BEGIN NOT ATOMIC` block.
+pub(super) fn opens_block(text: &str) -> bool {
+    block_opening(text, false).is_some()
+}
+
+/// The statements of a `[label:] BEGIN NOT ATOMIC ... END [label]` block
+/// (with `nested`, of a `[label:] BEGIN ... END [label]` one too).
+fn block_body(text: &str, nested: bool) -> Option<&str> {
+    let start = block_opening(text, nested)?;
     let body = text[start..].trim_end().trim_end_matches(';').trim_end();
     // `END` or `END label`.
     let upper = body.to_ascii_uppercase();
@@ -921,6 +967,73 @@ fn block_body(text: &str) -> Option<&str> {
         return None;
     }
     Some(&body[..end])
+}
+
+/// What is open in a MySQL compound statement read word by word, so that
+/// the `;` inside it do not end it: `BEGIN ... END`, `IF ... END IF`,
+/// `CASE ... END [CASE]`, `LOOP`, `WHILE` and `REPEAT` ... `END LOOP` etc.
+#[derive(Debug)]
+pub(super) struct Compound {
+    open: Vec<&'static str>,
+    /// The next word starts a statement (after `;`, a label, `BEGIN`,
+    /// `THEN`, `ELSE`, `DO`, `LOOP`, `REPEAT`).
+    at_start: bool,
+    /// The last word was a closing `END`: the next may name what it closes.
+    after_end: bool,
+}
+
+impl Default for Compound {
+    fn default() -> Self {
+        Self {
+            open: Vec::new(),
+            at_start: true,
+            after_end: false,
+        }
+    }
+}
+
+impl Compound {
+    /// How many constructs are open.
+    pub(super) fn depth(&self) -> usize {
+        self.open.len()
+    }
+
+    pub(super) fn word(&mut self, word: &str) {
+        const STATEMENTS: [&str; 5] = ["IF", "CASE", "LOOP", "WHILE", "REPEAT"];
+        let upper = word.to_ascii_uppercase();
+        let at_start = std::mem::replace(&mut self.at_start, false);
+        if std::mem::take(&mut self.after_end) && STATEMENTS.contains(&upper.as_str()) {
+            return;
+        }
+        match upper.as_str() {
+            "BEGIN" => {
+                self.open.push("BEGIN");
+                self.at_start = true;
+            }
+            // A `CASE` expression ends with `END` too.
+            "CASE" => self.open.push("CASE"),
+            "IF" | "WHILE" if at_start => self.open.push("IF"),
+            "LOOP" | "REPEAT" if at_start => {
+                self.open
+                    .push(if upper == "LOOP" { "LOOP" } else { "REPEAT" });
+                self.at_start = true;
+            }
+            // `END` ends a statement list, a `CASE` expression, or `REPEAT
+            // ... UNTIL condition`; elsewhere it is a name (`t.end`).
+            "END" if at_start || matches!(self.open.last(), Some(&"CASE" | &"REPEAT")) => {
+                self.open.pop();
+                self.after_end = true;
+            }
+            "THEN" | "ELSE" | "DO" => self.at_start = true,
+            _ => {}
+        }
+    }
+
+    /// A `;` or a label's `:`: a statement starts after it.
+    pub(super) fn punctuation(&mut self) {
+        self.at_start = true;
+        self.after_end = false;
+    }
 }
 
 /// `SET collation_connection = x`: `Some(Some(x))`; set back to a saved
