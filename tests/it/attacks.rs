@@ -1141,7 +1141,7 @@ fn assert_row_tenants_hold(server: &crate::tenancy::AsServer) {
             "POST",
             "/api/note",
             As::Service(tenant),
-            Some(json!({ "id": id, "title": format!("{tenant} secret"), "author_id": null })),
+            Some(json!({ "id": id, "title": format!("{tenant} secret") })),
         );
         assert_eq!(status, 201, "{note}");
     }

@@ -585,6 +585,10 @@ impl MongoStore {
                     {
                         Bson::ObjectId(ObjectId::new())
                     }
+                    // A nullable field not given is null, as a SQL column
+                    // is; only an `optional` one may be absent (the
+                    // collection's validator requires the others).
+                    _ if field.nullable && !field.optional => Bson::Null,
                     _ => continue,
                 },
             };
