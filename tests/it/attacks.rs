@@ -1820,3 +1820,82 @@ fn a_deactivated_or_dropped_tenants_open_subscriptions_are_closed() {
         "globex's WebSocket: {live:?}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Slow clients: a header or a body trickled a byte at a time is cut off
+
+/// Sends `head` then `trickle` a byte every 100 ms on a new connection:
+/// how long until the server closed it (`None`: still open after 8 s).
+fn trickled(
+    served: &crate::serve::Server,
+    head: &[u8],
+    trickle: &[u8],
+) -> Option<std::time::Duration> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = served.connect();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_millis(10)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    stream.write_all(head).unwrap();
+    let mut buffer = [0u8; 1024];
+    for byte in trickle.iter().cycle() {
+        if started.elapsed() > std::time::Duration::from_secs(8) {
+            return None;
+        }
+        if stream.write_all(&[*byte]).is_err() {
+            return Some(started.elapsed());
+        }
+        match stream.read(&mut buffer) {
+            Ok(0) => return Some(started.elapsed()),
+            Err(error)
+                if !matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Some(started.elapsed());
+            }
+            _ => {}
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    None
+}
+
+#[test]
+fn a_header_or_body_trickled_a_byte_at_a_time_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = crate::serve::Server::start(
+        dir.path(),
+        &[
+            "--example",
+            "--header-timeout",
+            "1",
+            "--request-timeout",
+            "2",
+        ],
+    );
+    // Every byte comes before the header timeout would fire for an idle
+    // connection: the timeout is the whole header's, not a gap's.
+    let header = trickled(
+        &served,
+        b"GET /api/_health HTTP/1.1\r\nhost: localhost\r\n",
+        b"x-slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+    );
+    assert!(
+        header.is_some_and(|took| took < std::time::Duration::from_secs(4)),
+        "a trickled header held the connection: {header:?}"
+    );
+    // A body promised long and sent slowly ends with the request's time.
+    let body = trickled(
+        &served,
+        b"POST /api/author HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{\"name\":\"",
+        b"a",
+    );
+    assert!(
+        body.is_some_and(|took| took < std::time::Duration::from_secs(6)),
+        "a trickled body held the connection: {body:?}"
+    );
+    assert_eq!(served.health(), Some(200));
+}
