@@ -30,6 +30,7 @@ mod detect;
 mod mysql;
 mod postgres;
 mod view_columns;
+mod written;
 
 /// The SQL dialects a dump can be written in.
 pub use crate::database::SqlDialect;

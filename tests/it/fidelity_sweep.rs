@@ -504,3 +504,81 @@ async fn wordpress_prefix_keys_round_trip_and_drift_is_seen() {
         );
     }
 }
+
+/// A MariaDB table with an expression in every place one goes: defaults
+/// (a function, an expression in parentheses, `ON UPDATE`), checks (named,
+/// on a column, a `CASE`, an `IN` list, in an order other than their
+/// names'), generated columns (stored, virtual, a `CASE`), a view.
+const MARIADB_EXPRESSIONS: &str = r#"CREATE TABLE users (
+  id int NOT NULL AUTO_INCREMENT,
+  email varchar(200) NOT NULL,
+  name varchar(50) NOT NULL DEFAULT '',
+  note text DEFAULT 'it''s',
+  token char(36) DEFAULT uuid(),
+  created_at timestamp NOT NULL DEFAULT current_timestamp(),
+  updated_at datetime DEFAULT NULL ON UPDATE current_timestamp(),
+  score decimal(10,2) DEFAULT 0.00,
+  ratio double DEFAULT (1 / 3),
+  tags json DEFAULT '[]' CHECK (json_valid(tags)),
+  kind varchar(10) DEFAULT 'a',
+  lower_email varchar(200) GENERATED ALWAYS AS (lower(email)) STORED,
+  v_len int GENERATED ALWAYS AS (char_length(name) + 1) VIRTUAL,
+  label varchar(100) GENERATED ALWAYS AS (case when score > 50 then concat('high-', name) else 'low' end) VIRTUAL,
+  day date DEFAULT (curdate() + interval 1 day),
+  PRIMARY KEY (id),
+  KEY users_lower (lower_email),
+  CONSTRAINT users_score_check CHECK (score >= 0 and score <= 100),
+  CONSTRAINT users_kind_check CHECK (kind in ('a','b','c')),
+  CONSTRAINT users_case_check CHECK (case when score is null then 1 else score > 0 end),
+  CONSTRAINT users_json_check CHECK (json_length(tags) < 10 or tags is null)
+);
+CREATE TABLE orders (
+  id bigint NOT NULL,
+  user_id int NOT NULL,
+  total decimal(12,2) NOT NULL DEFAULT 0,
+  placed date NOT NULL DEFAULT (curdate()),
+  PRIMARY KEY (id),
+  CONSTRAINT orders_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
+  CONSTRAINT orders_total_check CHECK (total >= 0)
+);
+CREATE VIEW active_users AS SELECT id, email, name FROM users WHERE score > 10 and kind <> 'c';
+"#;
+
+/// `mariadb-dump --no-data` and the live database give the same baas.toml
+/// byte for byte: the dump's expressions are the text the server printed
+/// into it, not sqlparser's reprint (`CASE WHEN`, `INTERVAL 1 DAY`), and
+/// its checks come in the server's order.
+#[test]
+fn a_mariadb_dump_and_its_database_give_the_same_manifest_byte_for_byte() {
+    let Some(database) = crate::support::mysql::TempDatabase::create("expressions") else {
+        return;
+    };
+    database.load(MARIADB_EXPRESSIONS);
+    let url = url::Url::parse(&database.url()).unwrap();
+    let mut dump = std::process::Command::new("mariadb-dump");
+    dump.arg("--protocol=TCP")
+        .arg(format!("--host={}", url.host_str().unwrap_or("127.0.0.1")))
+        .arg(format!("--port={}", url.port().unwrap_or(3306)))
+        .arg(format!("--user={}", url.username()))
+        .arg("--no-data");
+    if let Some(password) = url.password() {
+        dump.arg(format!("--password={password}"));
+    }
+    let output = dump.arg(database.name()).output().expect("mariadb-dump");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let live = crate::postgres::introspected_manifest(&database.url(), None);
+    let dumped = crate::postgres::introspected_manifest("dump.sql", Some(("dump.sql", &text)));
+    assert_eq!(live, dumped, "mariadb-dump's dump:\n{text}");
+    for expected in [
+        "sql = \"case when `score` is null then 1 else `score` > 0 end\"",
+        "default = { sql = \"(curdate() + interval 1 day)\" }",
+        "generated = { sql = \"case when `score` > 50 then concat('high-',`name`) else 'low' end\"",
+    ] {
+        assert!(live.contains(expected), "{expected}:\n{live}");
+    }
+}

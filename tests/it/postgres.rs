@@ -1748,7 +1748,7 @@ CREATE POLICY users_own ON public.users USING ((room > 0)) WITH CHECK ((score < 
 /// `baas introspect <source>` run in a directory of its own (with `file`
 /// written in it): the baas.toml it wrote, without the lines that name
 /// the source (the project's name and the URL).
-fn introspected_manifest(source: &str, file: Option<(&str, &str)>) -> String {
+pub(crate) fn introspected_manifest(source: &str, file: Option<(&str, &str)>) -> String {
     let dir = tempfile::tempdir().unwrap();
     if let Some((name, text)) = file {
         std::fs::write(dir.path().join(name), text).unwrap();

@@ -16,6 +16,7 @@ use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 use super::view_columns::{Hints, derive_views};
+use super::written;
 use super::{Skipped, SqlDialect, Statement, report_skipped};
 use crate::dialect::mysql::default_collation;
 use crate::introspect::mysql::{
@@ -275,6 +276,7 @@ impl Schema {
                     collation: Some(table_collation(&create.table_options)),
                 });
                 let mut primary = Vec::new();
+                let written = written::ColumnExpressions::of(text, &MySqlDialect {});
                 for column in &create.columns {
                     let mut row = column_row(&name, &column.name.value, &column.data_type);
                     let mut extra = Vec::new();
@@ -288,7 +290,13 @@ impl Schema {
                             ColumnOption::NotNull => row.is_nullable = "NO".to_owned(),
                             ColumnOption::Null => row.is_nullable = "YES".to_owned(),
                             ColumnOption::Default(expr) => {
-                                row.column_default = Some(default_text(expr))
+                                row.column_default = Some(
+                                    written
+                                        .defaults
+                                        .get(&column.name.value)
+                                        .cloned()
+                                        .unwrap_or_else(|| default_text(expr)),
+                                )
                             }
                             ColumnOption::OnUpdate(expr) => extra.push(format!(
                                 "on update {}",
@@ -324,7 +332,13 @@ impl Schema {
                                     }
                                     .to_owned(),
                                 );
-                                row.generation_expression = Some(expr.to_string());
+                                row.generation_expression = Some(
+                                    written
+                                        .generated
+                                        .get(&column.name.value)
+                                        .cloned()
+                                        .unwrap_or_else(|| expr.to_string()),
+                                );
                             }
                             ColumnOption::DialectSpecific(tokens)
                                 if tokens.iter().any(|t| {
@@ -354,6 +368,7 @@ impl Schema {
                     table.constrain(&name, constraint);
                 }
                 table.mark_primary_not_null();
+                table.written_checks(text);
                 self.tables.push(table);
                 Ok(())
             }
@@ -365,7 +380,8 @@ impl Schema {
                 for operation in alter.operations {
                     match operation {
                         AlterTableOperation::AddConstraint { constraint, .. } => {
-                            table.constrain(&name, constraint)
+                            table.constrain(&name, constraint);
+                            table.written_checks(text);
                         }
                         other => {
                             return Err(format!(
@@ -623,11 +639,28 @@ impl Schema {
             catalog.columns.extend(table.columns);
             catalog.tables.push(row);
         }
+        // As the server lists them (by table and name), whatever order the
+        // dump wrote them in.
+        catalog
+            .checks
+            .sort_by(|a, b| (&a.table_name, &a.name).cmp(&(&b.table_name, &b.name)));
         catalog
     }
 }
 
 impl Table {
+    /// The checks `text` names take its own text of them (as the server
+    /// prints them: `mariadb-dump` copies `SHOW CREATE TABLE`) instead of
+    /// sqlparser's reprint.
+    fn written_checks(&mut self, text: &str) {
+        let written = written::checks(text, &MySqlDialect {});
+        for check in &mut self.checks {
+            if let Some(clause) = written.get(&check.name) {
+                check.clause.clone_from(clause);
+            }
+        }
+    }
+
     fn constrain(&mut self, table: &str, constraint: TableConstraint) {
         match constraint {
             TableConstraint::PrimaryKey(primary) => {

@@ -25,9 +25,9 @@ use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 mod routine;
-mod written;
 
 use super::view_columns::{Hints, derive_views};
+use super::written;
 use super::{Skipped, SqlDialect, Statement, report_skipped};
 use crate::dialect::postgres::quote_identifier;
 use crate::dialect::postgres::{default_name, partition_bound_in_utc};
@@ -1599,7 +1599,7 @@ impl Schema {
     /// Applies one parsed statement. `Err` is a statement that changes the
     /// schema in a way this importer cannot follow.
     fn apply(&mut self, ast: Ast, text: &str, ledger: &mut Ledger) -> Result<(), String> {
-        let checks = written::checks(text);
+        let checks = written::checks(text, &PostgreSqlDialect {});
         match ast {
             Ast::CreateType {
                 name,
@@ -1974,7 +1974,8 @@ impl Schema {
                 let mut key_options = Vec::new();
                 let mut expressions = Vec::new();
                 let mut opclasses = Vec::new();
-                let (written_keys, written_predicate) = written::index(text).unwrap_or_default();
+                let (written_keys, written_predicate) =
+                    written::index(text, &PostgreSqlDialect {}).unwrap_or_default();
                 for (key, part) in index.columns.iter().enumerate() {
                     let position = match &part.column.expr {
                         Expr::Identifier(ident) => relation

@@ -10,10 +10,11 @@
 //! and the body in `$function$`. The parts are taken from the dump's text
 //! as written and put in the server's layout.
 
+use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::Token;
 
-use super::written::Tokens;
 use crate::dialect::postgres::quote_identifier;
+use crate::parse::sql_ddl::written::Tokens;
 
 /// The clauses a routine's options may start with: where a result type or
 /// a `SET` value ends.
@@ -49,7 +50,7 @@ const CLAUSES: &[&str] = &[
 /// CURRENT`): the caller keeps the text as written.
 pub(super) fn functiondef(text: &str, first_schema: &str) -> Option<String> {
     let text = text.trim().trim_end_matches(';').trim_end();
-    let tokens = Tokens::new(text)?;
+    let tokens = Tokens::new(text, &PostgreSqlDialect {})?;
     let mut at = 0;
     tokens.expect(&mut at, "CREATE")?;
     if tokens.is(at, "OR") {
@@ -221,7 +222,7 @@ pub(super) fn functiondef(text: &str, first_schema: &str) -> Option<String> {
 /// `pg_get_function_identity_arguments` prints it, the routine's identity:
 /// without defaults.
 pub(super) fn identity_arguments(arguments: &str) -> String {
-    let Some(tokens) = Tokens::new(arguments) else {
+    let Some(tokens) = Tokens::new(arguments, &PostgreSqlDialect {}) else {
         return arguments.to_owned();
     };
     let mut identity = Vec::new();

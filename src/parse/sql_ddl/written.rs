@@ -1,19 +1,20 @@
 //! Where a dump's statement writes its expressions: the text of a check,
-//! an index's key expressions and predicate as the dump has them, which is
-//! what the server prints (`pg_dump` prints them with the functions live
-//! introspection reads: `pg_get_constraintdef`, `pg_get_indexdef`), line
-//! breaks included, where sqlparser's reprinting of the parsed expression
-//! would change spacing and line breaks.
+//! a default, an index's key expressions and predicate as the dump has
+//! them, which is what the server prints (`pg_dump` prints them with the
+//! functions live introspection reads: `pg_get_constraintdef`,
+//! `pg_get_indexdef`; `mariadb-dump` with `SHOW CREATE TABLE`, which prints
+//! them as `information_schema` does), spelling and line breaks included,
+//! where sqlparser's reprinting of the parsed expression would change them.
 
 use std::collections::HashMap;
 
-use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::dialect::Dialect;
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
 /// The checks a statement names (`CONSTRAINT name CHECK (...)`), by name:
 /// the text between the parentheses.
-pub(super) fn checks(text: &str) -> HashMap<String, String> {
-    let Some(tokens) = Tokens::new(text) else {
+pub(super) fn checks(text: &str, dialect: &dyn Dialect) -> HashMap<String, String> {
+    let Some(tokens) = Tokens::new(text, dialect) else {
         return HashMap::new();
     };
     let mut checks = HashMap::new();
@@ -31,10 +32,68 @@ pub(super) fn checks(text: &str) -> HashMap<String, String> {
     checks
 }
 
+/// What a `CREATE TABLE` statement's columns write in parentheses, by
+/// column: a default that is an expression, with its parentheses
+/// (`DEFAULT (curdate() + interval 1 day)`), and a generated column's
+/// expression, without them (`AS (lower(email))`).
+#[derive(Default)]
+pub(super) struct ColumnExpressions {
+    pub(super) defaults: HashMap<String, String>,
+    pub(super) generated: HashMap<String, String>,
+}
+
+impl ColumnExpressions {
+    pub(super) fn of(text: &str, dialect: &dyn Dialect) -> Self {
+        let mut found = Self::default();
+        let Some(tokens) = Tokens::new(text, dialect) else {
+            return found;
+        };
+        let Some(open) =
+            (0..tokens.len()).find(|&at| matches!(tokens.token(at), Some(Token::LParen)))
+        else {
+            return found;
+        };
+        let mut depth = 0usize;
+        let mut column = tokens.name(open + 1);
+        let mut at = open + 1;
+        while at < tokens.len() {
+            let parenthesized = matches!(tokens.token(at + 1), Some(Token::LParen));
+            match tokens.token(at) {
+                Some(Token::LParen) => depth += 1,
+                Some(Token::RParen) if depth == 0 => break,
+                Some(Token::RParen) => depth -= 1,
+                Some(Token::Comma) if depth == 0 => column = tokens.name(at + 1),
+                _ if depth == 0 && parenthesized && tokens.is(at, "DEFAULT") => {
+                    if let (Some(name), Some(close)) = (&column, tokens.closing(at + 1)) {
+                        found
+                            .defaults
+                            .insert(name.clone(), tokens.through(at + 1, close));
+                        at = close;
+                    }
+                }
+                _ if depth == 0 && parenthesized && tokens.is(at, "AS") => {
+                    if let (Some(name), Some(close)) = (&column, tokens.closing(at + 1)) {
+                        found
+                            .generated
+                            .insert(name.clone(), tokens.inner(at + 1, close));
+                        at = close;
+                    }
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        found
+    }
+}
+
 /// A `CREATE INDEX` statement's key expressions, one per key (`None` for a
 /// key that is not written as an expression: a column), and its predicate.
-pub(super) fn index(text: &str) -> Option<(Vec<Option<String>>, Option<String>)> {
-    let tokens = Tokens::new(text)?;
+pub(super) fn index(
+    text: &str,
+    dialect: &dyn Dialect,
+) -> Option<(Vec<Option<String>>, Option<String>)> {
+    let tokens = Tokens::new(text, dialect)?;
     let on = (0..tokens.len()).find(|&at| tokens.is(at, "ON"))?;
     let open = (on..tokens.len()).find(|&at| matches!(tokens.token(at), Some(Token::LParen)))?;
     let close = tokens.closing(open)?;
@@ -99,8 +158,8 @@ pub(super) struct Tokens<'a> {
 }
 
 impl<'a> Tokens<'a> {
-    pub(super) fn new(text: &'a str) -> Option<Self> {
-        let spanned: Vec<TokenWithSpan> = Tokenizer::new(&PostgreSqlDialect {}, text)
+    pub(super) fn new(text: &'a str, dialect: &dyn Dialect) -> Option<Self> {
+        let spanned: Vec<TokenWithSpan> = Tokenizer::new(dialect, text)
             .tokenize_with_location()
             .ok()?;
         let offsets = Offsets::new(text);
