@@ -1279,7 +1279,7 @@ fn comparison_filters_of_hasura_and_postgraphile_go_upstream() {
 /// the writes made through the upstream that match.
 #[test]
 fn json_path_orders_and_realtime_filters_over_a_graphql_upstream() {
-    let Some((_upstream, endpoint)) = GraphqlServer::started() else {
+    let Some((upstream, endpoint)) = GraphqlServer::started() else {
         return;
     };
     let dir = introspected(&endpoint, manifest::Upstream::default(), &[]);
@@ -1294,9 +1294,19 @@ fn json_path_orders_and_realtime_filters_over_a_graphql_upstream() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(filtered.as_deref(), Some("local; complete=true"));
     assert_eq!(crate::upstream::ids(&body), every[..5]);
+    // The filter the upstream takes still goes upstream: one call reads
+    // album 1's tracks, which baas orders.
+    upstream.calls();
     let (_, filtered, body) =
         served.get("/api/tracks?album_id=eq.1&order=meta-%3E%3Erank.asc,id.asc");
     assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    let calls = upstream.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(
+        calls[0]["variables"]["where"],
+        json!({"album_id": {"_eq": 1}}),
+        "{calls:?}"
+    );
     let mut first: Vec<i64> = (1..=30).filter(|n| n % 5 != 0 && n % 4 == 0).collect();
     // `->>` orders the ranks as text: "10" before "2".
     first.sort_by_key(|n| ((n * 7 % 11).to_string(), *n));

@@ -479,8 +479,11 @@ impl GraphqlStore {
                 count: page.count,
             });
         }
+        // An order or count the upstream cannot take: the filter still
+        // goes upstream when it can, so the pages read hold only its rows.
+        let filters = filter_arguments(call, query.filter.as_ref()).unwrap_or_default();
         let page = self
-            .pages(call, definition, &Map::new(), (0, None), false)
+            .pages(call, definition, &filters, (0, None), false)
             .await?;
         Ok(finish_locally(definition, page.rows, query, page.complete))
     }
@@ -655,8 +658,15 @@ fn passed_on(
             Some((shape.argument.clone(), upstream_order(call.graphql, keys)?))
         }
     };
+    Some((filter_arguments(call, query.filter.as_ref())?, order))
+}
+
+/// `filter` as arguments of the list field, when it takes all of it:
+/// equalities on the fields it declares in `query` (in its `filter` input
+/// object when it has one), or comparison objects of its `operators`.
+fn filter_arguments(call: Call<'_>, filter: Option<&Filter>) -> Option<Map<String, Json>> {
     let mut filters = Map::new();
-    if let Some(filter) = &query.filter {
+    if let Some(filter) = filter {
         if call.graphql.operators.is_empty() {
             for (field, value) in equalities(filter)? {
                 if !call.operation.query.contains(&field) || filters.contains_key(&field) {
@@ -668,15 +678,14 @@ fn passed_on(
             comparisons(call, filter, &mut filters)?;
         }
     }
-    let filters = match &call.graphql.filter {
+    Some(match &call.graphql.filter {
         Some(argument) if !filters.is_empty() => {
             let mut arguments = Map::new();
             arguments.insert(argument.clone(), Json::Object(filters));
             arguments
         }
         _ => filters,
-    };
-    Some((filters, order))
+    })
 }
 
 /// `filter` as comparison objects of the list's filter input, added to
