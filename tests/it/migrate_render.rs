@@ -1516,3 +1516,94 @@ fn index(name: &str, field: &str) -> baas::manifest::Index {
         options: Default::default(),
     }
 }
+
+/// MySQL keys no whole `TEXT` column: a `text` field in a primary key, a
+/// unique key or a foreign key (either end) is created as `varchar(191)`,
+/// so the unique key covers the whole value and the foreign key exists; a
+/// plain index keeps the column `text` and indexes a prefix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_text_keys_are_varchar_and_plain_indexes_take_a_prefix() {
+    let manifest = manifest_from(
+        r#"
+[manifest]
+format = 1
+version = 1
+
+[source]
+engine = "postgres"
+
+[entities.account]
+table = "account"
+primary_key = ["id"]
+
+[entities.account.fields]
+id = { type = "text" }
+email = { type = "text", unique = true }
+team = { type = "text" }
+handle = { type = "text" }
+bio = { type = "text" }
+
+[[entities.account.uniques]]
+fields = ["team", "handle"]
+
+[[entities.account.indexes]]
+name = "account_bio_idx"
+fields = ["bio"]
+
+[entities.post]
+table = "post"
+primary_key = ["id"]
+
+[entities.post.fields]
+id = { type = "int32" }
+account_id = { type = "text" }
+
+[[entities.post.relations]]
+fields = ["account_id"]
+references = { entity = "account", fields = ["id"] }
+"#,
+    );
+    let Some(database) = my::Database::create_async("text_keys").await else {
+        return;
+    };
+    let plan = create_plan(Target::Mysql, &manifest);
+    my::apply(&database, &plan.up).await;
+    let live = my::introspect(&database).await;
+    let account = &live.entities["account"];
+    for key in ["id", "email", "team", "handle"] {
+        let field = &account.fields[key];
+        assert_eq!(
+            (field.ty, field.max_length),
+            (baas::manifest::FieldType::String, Some(191)),
+            "account.{key}\n{}",
+            plan.up.to_sql()
+        );
+    }
+    assert_eq!(
+        account.fields["bio"].ty,
+        baas::manifest::FieldType::Text,
+        "{}",
+        plan.up.to_sql()
+    );
+    assert!(
+        plan.up.to_sql().contains("(`bio`(255))"),
+        "{}",
+        plan.up.to_sql()
+    );
+    assert!(
+        account.fields["email"].unique,
+        "the whole value is unique\n{}",
+        plan.up.to_sql()
+    );
+    let post = &live.entities["post"];
+    assert_eq!(post.fields["account_id"].max_length, Some(191));
+    assert_eq!(post.relations.len(), 1, "{}", plan.up.to_sql());
+    assert!(
+        plan.lossy
+            .iter()
+            .any(|line| line.starts_with("account.email:") && line.contains("varchar(191)")),
+        "{:?}",
+        plan.lossy
+    );
+    my::apply(&database, &plan.down).await;
+}

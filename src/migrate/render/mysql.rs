@@ -7,8 +7,11 @@
 //! `MODIFY COLUMN` with the whole new definition.
 //!
 //! Choices where MySQL cannot say what the manifest says:
-//! - an index on a `TEXT`/`BLOB` column indexes its first 255 characters
-//!   (MySQL refuses the whole value); the manifest records no prefix;
+//! - a plain index on a `TEXT`/`BLOB` column indexes its first 255
+//!   characters (MySQL refuses the whole value); the manifest records no
+//!   prefix. A `text` column in a primary, unique or foreign key is a
+//!   `varchar(191)` instead: a prefix would change what is unique, and
+//!   InnoDB refuses one in a foreign key;
 //! - a `TEXT`/`BLOB`/`JSON` literal default is written as an expression
 //!   (`DEFAULT ('x')`), which MySQL 8 and MariaDB both accept;
 //! - partial indexes, expression keys (MariaDB has none) and `SET DEFAULT`
@@ -17,6 +20,7 @@
 //! MySQL runs every DDL statement in a transaction of its own: a failing
 //! statement leaves the ones before it applied.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use super::sql::{AlterConstraints, DdlRenderer, TablePlan, action, columns_of, uses_enum};
@@ -43,6 +47,14 @@ fn table(entity: &Entity) -> String {
 
 /// The characters of a `TEXT`/`BLOB` column an index covers.
 pub(crate) const PREFIX_LENGTH: u32 = 255;
+
+/// The length of the `varchar` a `text` field is held in when it is part
+/// of a key. MySQL keys only a prefix of a `TEXT` column: a prefix would
+/// make a primary or unique key unique on its first characters only, and
+/// InnoDB takes no prefix in a foreign key. 191 characters of utf8mb4 (764
+/// bytes) fit InnoDB's smallest key (767 bytes), and it is the length
+/// Prisma gives a `String` on MySQL.
+const KEY_VARCHAR_LENGTH: u32 = 191;
 
 /// Functions MySQL has beyond the shared ones.
 const MYSQL_FUNCTIONS: &[&str] = &[
@@ -630,6 +642,55 @@ fn is_blob(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) -> b
     ty.contains("text") || ty.contains("blob") || ty == "json" || ty.starts_with("geometry")
 }
 
+/// `field` as MySQL holds it: a `text` field in a primary key, a unique
+/// key or a foreign key (at either end) is a `varchar` (see
+/// [`KEY_VARCHAR_LENGTH`]); a plain index keys a prefix of it instead.
+fn key_column<'f>(
+    cx: &mut Cx<'_>,
+    manifest: &Manifest,
+    entity_name: &str,
+    entity: &Entity,
+    name: &str,
+    field: &'f Field,
+) -> Cow<'f, Field> {
+    let text = field.ty == FieldType::Text && (field.native.is_none() || !cx.same_engine(manifest));
+    if !text || !in_key(manifest, entity_name, entity, name) {
+        return Cow::Borrowed(field);
+    }
+    cx.lossy(format!(
+        "{}: MySQL keys no whole TEXT column; this key column is varchar({KEY_VARCHAR_LENGTH})",
+        object(entity_name, name)
+    ));
+    let mut keyed = field.clone();
+    keyed.ty = FieldType::String;
+    keyed.max_length = Some(KEY_VARCHAR_LENGTH);
+    keyed.native = None;
+    Cow::Owned(keyed)
+}
+
+/// Whether field `name` of `entity` is in its primary key, a unique key or
+/// a foreign key, or is referenced by a foreign key of `manifest`.
+fn in_key(manifest: &Manifest, entity_name: &str, entity: &Entity, name: &str) -> bool {
+    let named = |fields: &[String]| fields.iter().any(|f| f == name);
+    entity.primary_key.iter().any(|f| f == name)
+        || entity.fields.get(name).is_some_and(|f| f.unique)
+        || entity.uniques.iter().any(|u| named(&u.fields))
+        || entity.indexes.iter().any(|index| {
+            index.unique
+                && index
+                    .fields
+                    .iter()
+                    .any(|part| matches!(part, IndexPart::Field { field, .. } if field == name))
+        })
+        || entity.relations.iter().any(|r| named(&r.fields))
+        || manifest.entities.values().any(|other| {
+            other
+                .relations
+                .iter()
+                .any(|r| r.references.entity == entity_name && named(&r.references.fields))
+        })
+}
+
 /// Key parts for `fields`, with a prefix length on `TEXT`/`BLOB` columns.
 fn key_parts(
     cx: &mut Cx<'_>,
@@ -645,6 +706,7 @@ fn key_parts(
                 return quote(f);
             };
             let here = object(entity_name, f);
+            let field = &key_column(cx, manifest, entity_name, entity, f, field);
             if is_blob(cx, manifest, &here, field) {
                 cx.lossy(format!(
                     "{here}: MySQL indexes only a prefix of a TEXT/BLOB column; the key uses its first {PREFIX_LENGTH} characters"
@@ -687,6 +749,7 @@ fn column_definition(
     field: &Field,
 ) -> String {
     let here = object(entity_name, name);
+    let field = &key_column(cx, manifest, entity_name, entity, name, field);
     let mut parts = vec![
         quote(field.column_name(name)),
         column_type(cx, manifest, &here, field),
