@@ -3,7 +3,8 @@
 //! `@map`, `table =` and `column =`). Before the two are compared, the live
 //! side takes the manifest's names for the same table and column, so that
 //! only real differences are changes. A MongoDB database then takes from
-//! the manifest what it cannot show ([`super::mongodb`]).
+//! the manifest what it cannot show ([`super::mongodb`]), a MySQL database
+//! leaves out what it shows of its own accord ([`super::mysql`]).
 
 use std::collections::BTreeMap;
 
@@ -15,8 +16,10 @@ use crate::manifest::{Entity, IndexPart, Manifest, SourceEngine};
 /// show from `manifest`, so that only what it can show is compared.
 pub fn named_like(live: &mut Manifest, manifest: &Manifest) {
     rename_like(live, manifest);
-    if live.source.as_ref().map(|s| s.engine) == Some(SourceEngine::Mongodb) {
-        super::mongodb::as_shown(live, manifest);
+    match live.source.as_ref().map(|s| s.engine) {
+        Some(SourceEngine::Mongodb) => super::mongodb::as_shown(live, manifest),
+        Some(SourceEngine::Mysql) => super::mysql::as_shown(live, manifest),
+        _ => {}
     }
 }
 

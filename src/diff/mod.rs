@@ -27,6 +27,7 @@ use crate::manifest::{
 
 mod align;
 mod mongodb;
+mod mysql;
 mod normalize;
 mod policies;
 
@@ -719,8 +720,8 @@ fn entity(
     types: &Engines,
     changes: &mut Vec<Change>,
 ) {
-    let old = &normalize::uniques(old);
-    let new = &normalize::uniques(new);
+    let (old, new) = normalize::unique_indexes(normalize::uniques(old), normalize::uniques(new));
+    let (old, new) = (&*old, &*new);
     let mut what = Vec::new();
     if old.table != new.table {
         what.push(format!("table `{}` → `{}`", old.table, new.table));

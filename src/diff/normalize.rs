@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use crate::dialect::Dialect as _;
 use crate::manifest::{
     DefaultValue, Entity, Exclusion, Field, FieldType, Generated, Index, IndexPart, Relation,
-    SourceEngine,
+    SortOrder, SourceEngine, Unique,
 };
 
 /// Whether two SQL expressions say the same thing: parsed, with grouping
@@ -25,15 +25,40 @@ pub fn sql_eq(a: &str, b: &str) -> bool {
     }
 }
 
+/// `text` lower-cased without spaces, and without the fractional-second
+/// precision of a current-time function: `CURRENT_TIMESTAMP(3)` (MySQL's
+/// default of a `datetime(3)`) is `current_timestamp()`, `now(6)` `now()`.
+fn without_precision(text: &str) -> String {
+    let bare: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match bare
+        .strip_suffix(')')
+        .and_then(|rest| rest.rsplit_once('('))
+    {
+        Some((function, digits))
+            if !digits.is_empty()
+                && digits.chars().all(|c| c.is_ascii_digit())
+                && ["now", "current_timestamp", "localtimestamp"].contains(&function) =>
+        {
+            format!("{function}()")
+        }
+        _ => squeeze(text).to_ascii_lowercase(),
+    }
+}
+
 fn parse(text: &str) -> Option<Expr> {
     let current_time = [
         "now()",
         "current_timestamp",
         "current_timestamp()",
         "localtimestamp",
+        "localtimestamp()",
         "transaction_timestamp()",
     ];
-    let text = if current_time.contains(&squeeze(text).to_ascii_lowercase().as_str()) {
+    let text = if current_time.contains(&without_precision(text).as_str()) {
         "CURRENT_TIMESTAMP"
     } else {
         text
@@ -766,6 +791,97 @@ pub fn uniques(entity: &Entity) -> Cow<'_, Entity> {
     Cow::Owned(entity)
 }
 
+/// `old` and `new` with each plain unique index of one side said as a
+/// unique constraint where the other side holds a unique constraint over
+/// the same fields: `CREATE UNIQUE INDEX` and `UNIQUE (...)` enforce the
+/// same thing, and tools pick either (Prisma Migrate makes indexes where a
+/// manifest says constraints; MySQL and SQLite show some constraints as
+/// indexes). Plain is a list of fields with no predicate, expression, sort
+/// order, collation, prefix length, operator class, `INCLUDE`, `NULLS NOT
+/// DISTINCT`, storage parameter or method other than btree. An index whose name the
+/// other side also has as an index stays an index, so a unique index made
+/// plain, or moved to other fields, is still a change.
+pub fn unique_indexes<'a>(
+    old: Cow<'a, Entity>,
+    new: Cow<'a, Entity>,
+) -> (Cow<'a, Entity>, Cow<'a, Entity>) {
+    let old_said = as_constraints(&old, &new);
+    let new_said = as_constraints(&new, &old);
+    (
+        old_said.map_or(old, Cow::Owned),
+        new_said.map_or(new, Cow::Owned),
+    )
+}
+
+/// `entity` with its plain unique indexes that `other` holds as unique
+/// constraints said as `other` says them (on the field when it is one
+/// field `other` marks `unique`); `None` when there are none.
+fn as_constraints(entity: &Entity, other: &Entity) -> Option<Entity> {
+    let held = |fields: &[String]| match fields {
+        [single] if other.fields.get(single).is_some_and(|f| f.unique) => true,
+        _ => other.uniques.iter().any(|u| u.fields == fields),
+    };
+    let said: Vec<(usize, Vec<String>)> = entity
+        .indexes
+        .iter()
+        .enumerate()
+        .filter(|(_, index)| !other.indexes.iter().any(|i| i.name == index.name))
+        .filter_map(|(position, index)| Some((position, plain_unique_fields(index)?)))
+        .filter(|(_, fields)| held(fields))
+        .collect();
+    if said.is_empty() {
+        return None;
+    }
+    let mut entity = entity.clone();
+    for (position, fields) in said.into_iter().rev() {
+        let index = entity.indexes.remove(position);
+        match fields.as_slice() {
+            [single] if other.fields.get(single).is_some_and(|f| f.unique) => {
+                if let Some(field) = entity.fields.get_mut(single) {
+                    field.unique = true;
+                }
+            }
+            _ => entity.uniques.push(Unique {
+                name: Some(index.name),
+                fields,
+            }),
+        }
+    }
+    Some(entity)
+}
+
+/// The fields of `index` when it is a unique index that says no more than
+/// a unique constraint over them could.
+fn plain_unique_fields(index: &Index) -> Option<Vec<String>> {
+    let plain = index.unique
+        && index.predicate.is_none()
+        && index.expire_after_seconds.is_none()
+        && index
+            .method
+            .as_deref()
+            .is_none_or(|method| method.eq_ignore_ascii_case("btree"))
+        && index.options.operator_classes.iter().all(String::is_empty)
+        && index.options.include.is_empty()
+        && !index.options.nulls_not_distinct
+        && index.options.storage_parameters.is_empty();
+    if !plain {
+        return None;
+    }
+    index
+        .fields
+        .iter()
+        .map(|part| match part {
+            IndexPart::Field {
+                field,
+                order: None | Some(SortOrder::Asc),
+                collation: None,
+                prefix_length: None,
+            } => Some(field.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Two foreign keys are the same when all but their names match and one of
 /// them has no name (the engine named it).
 pub fn relation_eq(a: &Relation, b: &Relation) -> bool {
@@ -893,6 +1009,9 @@ mod tests {
     #[test]
     fn spellings_of_the_same_sql_are_equal() {
         assert!(sql_eq("now()", "CURRENT_TIMESTAMP"));
+        assert!(sql_eq("now()", "CURRENT_TIMESTAMP(3)"));
+        assert!(sql_eq("current_timestamp( 6 )", "now()"));
+        assert!(!sql_eq("now()", "CURRENT_DATE"));
         assert!(sql_eq("(price >= 0)", "price>=0"));
         assert!(sql_eq("((a > 1) AND (b < 2))", "a > 1 AND b < 2"));
         assert!(!sql_eq("price > 0", "price >= 0"));
@@ -948,6 +1067,60 @@ mod tests {
         let mut year = Field::new(FieldType::Int32);
         year.native = Some("year".into());
         assert_eq!(effective_native(&year, postgres).as_deref(), Some("year"));
+    }
+
+    #[test]
+    fn a_plain_unique_index_is_the_unique_constraint_over_its_fields() {
+        let mut said = Entity::new("users");
+        for name in ["email", "team", "handle"] {
+            said.fields
+                .insert(name.to_owned(), Field::new(FieldType::Text));
+        }
+        let mut made = said.clone();
+        said.fields["email"].unique = true;
+        said.uniques.push(Unique {
+            name: None,
+            fields: vec!["team".into(), "handle".into()],
+        });
+        let index = |name: &str, fields: &[&str]| Index {
+            name: name.to_owned(),
+            fields: fields.iter().map(|f| IndexPart::field(*f)).collect(),
+            unique: true,
+            predicate: None,
+            method: None,
+            expire_after_seconds: None,
+            options: Default::default(),
+        };
+        made.indexes = vec![
+            index("users_email_key", &["email"]),
+            index("users_team_handle_key", &["team", "handle"]),
+        ];
+        let (left, right) = unique_indexes(Cow::Borrowed(&made), Cow::Borrowed(&said));
+        assert!(left.indexes.is_empty(), "{:?}", left.indexes);
+        assert!(left.fields["email"].unique);
+        assert_eq!(left.uniques[0].fields, ["team", "handle"]);
+        assert_eq!(*right, said);
+        // What a constraint cannot say stays an index.
+        let mut partial = made.clone();
+        partial.indexes[0].predicate = Some("email <> ''".into());
+        partial.indexes[1].fields[1] = IndexPart::Field {
+            field: "handle".into(),
+            order: Some(SortOrder::Desc),
+            collation: None,
+            prefix_length: None,
+        };
+        let (left, _) = unique_indexes(Cow::Borrowed(&partial), Cow::Borrowed(&said));
+        assert_eq!(left.indexes.len(), 2);
+        // Other fields, or an index of the same name on the other side.
+        let mut other = made.clone();
+        other.indexes[1].fields.pop();
+        let mut plain = said.clone();
+        plain.indexes.push(Index {
+            unique: false,
+            ..index("users_email_key", &["email"])
+        });
+        let (left, _) = unique_indexes(Cow::Borrowed(&other), Cow::Borrowed(&plain));
+        assert_eq!(left.indexes.len(), 2, "{:?}", left.indexes);
     }
 
     #[test]

@@ -142,8 +142,8 @@ fn rest_express_maps_models_defaults_and_the_optional_relation() {
         ]
     );
     let id = field(manifest, "User", "id");
-    assert_eq!(id.ty, FieldType::Int32);
-    // SQLite: `INTEGER PRIMARY KEY AUTOINCREMENT`.
+    // SQLite: `INTEGER PRIMARY KEY AUTOINCREMENT`, a 64-bit integer.
+    assert_eq!(id.ty, FieldType::Int64);
     assert_eq!(
         id.generated,
         Some(Generated::Kind(GeneratedKind::Autoincrement))
@@ -294,7 +294,8 @@ fn hoppscotch_maps_enums_self_relations_named_uniques_and_client_defaults() {
     );
     // `@db.Timestamptz(3)`: the precision is kept as the native type.
     let created = field(manifest, "Team", "id");
-    assert_eq!(created.ty, FieldType::String);
+    // A plain `String` is PostgreSQL's `text`, as Prisma Migrate makes it.
+    assert_eq!(created.ty, FieldType::Text);
     assert_eq!(created.default, None);
     let created_on = field(manifest, "User", "createdOn");
     assert_eq!(created_on.ty, FieldType::Timestamptz);
@@ -1870,6 +1871,269 @@ model Invoice {
         crate::support::run_in(dir.path(), &["introspect", "schema.prisma", "-y", "-q"]);
     assert_eq!(code, Some(0), "{output}");
     let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &db.url()]);
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
+}
+
+/// A schema with the column types, keys and indexes most Prisma schemas
+/// have, for `provider`: plain `String`s (in keys and foreign keys too),
+/// `@unique`, `@@unique`, `@@index`, a relation, an enum and the other
+/// scalars.
+fn prisma_made_schema(provider: &str) -> String {
+    let enumeration = if provider == "sqlite" {
+        // SQLite has no enums: Prisma stores them as TEXT.
+        ""
+    } else {
+        "enum Role {\n  USER\n  ADMIN\n}\n"
+    };
+    let role = if provider == "sqlite" {
+        ""
+    } else {
+        "  role      Role     @default(USER)\n"
+    };
+    format!(
+        r#"
+datasource db {{
+  provider = "{provider}"
+  url      = env("DATABASE_URL")
+}}
+
+{enumeration}
+model User {{
+  id        String   @id
+  email     String   @unique
+  name      String?
+{role}  team      String
+  handle    String
+  balance   Decimal
+  profile   Json?
+  avatar    Bytes?
+  createdAt DateTime @default(now())
+  updatedAt DateTime @updatedAt
+  posts     Post[]
+
+  @@unique([team, handle])
+}}
+
+model Post {{
+  id       Int     @id @default(autoincrement())
+  title    String
+  views    Int     @default(0)
+  big      BigInt?
+  ratio    Float
+  live     Boolean @default(false)
+  authorId String
+  author   User    @relation(fields: [authorId], references: [id])
+
+  @@index([title])
+}}
+"#
+    )
+}
+
+/// Imports `schema` in `dir` and runs `check --db url` against it.
+fn import_and_check(dir: &Path, schema: &str, url: &str) -> (Option<i32>, String) {
+    std::fs::write(dir.join("schema.prisma"), schema).unwrap();
+    let (code, output) = crate::support::run_in(dir, &["introspect", "schema.prisma", "-y", "-q"]);
+    assert_eq!(code, Some(0), "{output}");
+    crate::support::run_in(dir, &["check", "--db", url])
+}
+
+/// The tables `prisma migrate dev` makes on PostgreSQL (its DDL as it
+/// writes it: `TEXT` for a plain `String`, a `@unique` as a unique index
+/// named `<table>_<column>_key`, partial unique indexes of `where:`) check
+/// clean against the imported schema; a unique index made plain, moved to
+/// other columns or given a predicate is drift.
+#[test]
+fn a_database_prisma_made_on_postgres_checks_clean_and_its_unique_indexes_are_compared() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("prisma_unique") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let schema = prisma_made_schema("postgresql").replace(
+        "  @@index([title])\n",
+        "  slug     String  @unique(where: raw(\"live\"))\n\n  @@index([title])\n  \
+         @@unique([authorId, title], where: raw(\"views > 0\"), map: \"post_title_per_author\")\n",
+    );
+    db.psql(
+        r#"CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
+CREATE TABLE "User" (
+    "id" TEXT NOT NULL,
+    "email" TEXT NOT NULL,
+    "name" TEXT,
+    "role" "Role" NOT NULL DEFAULT 'USER',
+    "team" TEXT NOT NULL,
+    "handle" TEXT NOT NULL,
+    "balance" DECIMAL(65,30) NOT NULL,
+    "profile" JSONB,
+    "avatar" BYTEA,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "User_pkey" PRIMARY KEY ("id")
+);
+CREATE TABLE "Post" (
+    "id" SERIAL NOT NULL,
+    "title" TEXT NOT NULL,
+    "views" INTEGER NOT NULL DEFAULT 0,
+    "big" BIGINT,
+    "ratio" DOUBLE PRECISION NOT NULL,
+    "live" BOOLEAN NOT NULL DEFAULT false,
+    "authorId" TEXT NOT NULL,
+    "slug" TEXT NOT NULL,
+
+    CONSTRAINT "Post_pkey" PRIMARY KEY ("id")
+);
+CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
+CREATE UNIQUE INDEX "User_team_handle_key" ON "User"("team", "handle");
+CREATE INDEX "Post_title_idx" ON "Post"("title");
+CREATE UNIQUE INDEX "Post_slug_key" ON "Post"("slug") WHERE live;
+CREATE UNIQUE INDEX "post_title_per_author" ON "Post"("authorId", "title") WHERE views > 0;
+ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;"#,
+    );
+    let (code, output) = import_and_check(dir.path(), &schema, &db.url());
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
+
+    let check = || crate::support::run_in(dir.path(), &["check", "--db", &db.url()]);
+    for (change, names, undo) in [
+        (
+            r#"DROP INDEX "User_email_key"; CREATE INDEX "User_email_key" ON "User"("email");"#,
+            "User.email",
+            r#"DROP INDEX "User_email_key"; CREATE UNIQUE INDEX "User_email_key" ON "User"("email");"#,
+        ),
+        (
+            r#"DROP INDEX "User_team_handle_key"; CREATE UNIQUE INDEX "User_team_handle_key" ON "User"("team");"#,
+            "User_team_handle_key",
+            r#"DROP INDEX "User_team_handle_key"; CREATE UNIQUE INDEX "User_team_handle_key" ON "User"("team", "handle");"#,
+        ),
+        (
+            r#"DROP INDEX "User_team_handle_key"; CREATE UNIQUE INDEX "User_team_handle_key" ON "User"("team", "handle") WHERE "name" IS NOT NULL;"#,
+            "User_team_handle_key",
+            r#"DROP INDEX "User_team_handle_key"; CREATE UNIQUE INDEX "User_team_handle_key" ON "User"("team", "handle");"#,
+        ),
+        (
+            r#"DROP INDEX "Post_slug_key"; CREATE UNIQUE INDEX "Post_slug_key" ON "Post"("slug");"#,
+            "Post_slug_key",
+            r#"DROP INDEX "Post_slug_key"; CREATE UNIQUE INDEX "Post_slug_key" ON "Post"("slug") WHERE live;"#,
+        ),
+    ] {
+        db.psql(change);
+        let (code, output) = check();
+        assert_eq!(code, Some(1), "{change}: {output}");
+        assert!(output.contains(names), "{change}: {output}");
+        db.psql(undo);
+        let (code, output) = check();
+        assert_eq!(code, Some(0), "{undo}: {output}");
+    }
+}
+
+/// The tables `prisma migrate dev` makes on MySQL (`VARCHAR(191)`,
+/// `DATETIME(3)` with `CURRENT_TIMESTAMP(3)`, inline `ENUM`, `LONGBLOB`,
+/// `utf8mb4_unicode_ci` tables, unique indexes named `<table>_<columns>_key`
+/// and a foreign key `<table>_<column>_fkey` InnoDB indexes by itself)
+/// check clean on MariaDB against the imported schema; a unique index made
+/// plain is drift.
+#[test]
+fn a_database_prisma_made_on_mariadb_checks_clean() {
+    let Some(db) = crate::support::mysql::TempDatabase::create("prisma_made") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    db.load(
+        "CREATE TABLE `User` (
+    `id` VARCHAR(191) NOT NULL,
+    `email` VARCHAR(191) NOT NULL,
+    `name` VARCHAR(191) NULL,
+    `role` ENUM('USER', 'ADMIN') NOT NULL DEFAULT 'USER',
+    `team` VARCHAR(191) NOT NULL,
+    `handle` VARCHAR(191) NOT NULL,
+    `balance` DECIMAL(65, 30) NOT NULL,
+    `profile` JSON NULL,
+    `avatar` LONGBLOB NULL,
+    `createdAt` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    `updatedAt` DATETIME(3) NOT NULL,
+
+    UNIQUE INDEX `User_email_key`(`email`),
+    UNIQUE INDEX `User_team_handle_key`(`team`, `handle`),
+    PRIMARY KEY (`id`)
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE TABLE `Post` (
+    `id` INTEGER NOT NULL AUTO_INCREMENT,
+    `title` VARCHAR(191) NOT NULL,
+    `views` INTEGER NOT NULL DEFAULT 0,
+    `big` BIGINT NULL,
+    `ratio` DOUBLE NOT NULL,
+    `live` BOOLEAN NOT NULL DEFAULT false,
+    `authorId` VARCHAR(191) NOT NULL,
+
+    INDEX `Post_title_idx`(`title`),
+    PRIMARY KEY (`id`)
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+ALTER TABLE `Post` ADD CONSTRAINT `Post_authorId_fkey` FOREIGN KEY (`authorId`) REFERENCES `User`(`id`) ON DELETE RESTRICT ON UPDATE CASCADE;",
+    );
+    let (code, output) = import_and_check(dir.path(), &prisma_made_schema("mysql"), &db.url());
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
+
+    db.load(
+        "DROP INDEX `User_email_key` ON `User`; CREATE INDEX `User_email_key` ON `User` (`email`);",
+    );
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &db.url()]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("User.email"), "{output}");
+}
+
+/// The tables `prisma migrate dev` makes on SQLite (`TEXT`, `INTEGER` for
+/// an `Int`, an `INTEGER PRIMARY KEY` that is the rowid, `BIGINT`,
+/// `JSONB`, unique and partial unique indexes) check clean against the
+/// imported schema.
+#[test]
+fn a_database_prisma_made_on_sqlite_checks_clean() {
+    let schema = prisma_made_schema("sqlite")
+        + r#"
+model Tag {
+  id    Int    @id
+  label String @unique(where: raw("label <> ''"))
+}
+"#;
+    let db = crate::support::sqlite::TempDatabase::with_script(
+        "dev.db",
+        r#"CREATE TABLE "User" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "email" TEXT NOT NULL,
+    "name" TEXT,
+    "team" TEXT NOT NULL,
+    "handle" TEXT NOT NULL,
+    "balance" DECIMAL NOT NULL,
+    "profile" JSONB,
+    "avatar" BLOB,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+CREATE TABLE "Post" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "title" TEXT NOT NULL,
+    "views" INTEGER NOT NULL DEFAULT 0,
+    "big" BIGINT,
+    "ratio" REAL NOT NULL,
+    "live" BOOLEAN NOT NULL DEFAULT false,
+    "authorId" TEXT NOT NULL,
+    CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User" ("id") ON DELETE RESTRICT ON UPDATE CASCADE
+);
+CREATE TABLE "Tag" (
+    "id" INTEGER NOT NULL PRIMARY KEY,
+    "label" TEXT NOT NULL
+);
+CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
+CREATE UNIQUE INDEX "User_team_handle_key" ON "User"("team", "handle");
+CREATE INDEX "Post_title_idx" ON "Post"("title");
+CREATE UNIQUE INDEX "Tag_label_key" ON "Tag"("label") WHERE label <> '';"#,
+    );
+    let url = db.path().display().to_string();
+    let (code, output) = import_and_check(db.dir(), &schema, &url);
     assert_eq!(code, Some(0), "check: {output}");
     assert!(output.contains("No drift"), "{output}");
 }

@@ -642,9 +642,10 @@ fn is_blob(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) -> b
     ty.contains("text") || ty.contains("blob") || ty == "json" || ty.starts_with("geometry")
 }
 
-/// `field` as MySQL holds it: a `text` field in a primary key, a unique
-/// key or a foreign key (at either end) is a `varchar` (see
-/// [`KEY_VARCHAR_LENGTH`]); a plain index keys a prefix of it instead.
+/// `field` as MySQL holds it: a `text` field of a manifest not read from
+/// MySQL in a primary key, a unique key (without a prefix length) or a
+/// foreign key (at either end) is a `varchar` (see [`KEY_VARCHAR_LENGTH`]);
+/// a plain index keys a prefix of it instead.
 fn key_column<'f>(
     cx: &mut Cx<'_>,
     manifest: &Manifest,
@@ -653,7 +654,8 @@ fn key_column<'f>(
     name: &str,
     field: &'f Field,
 ) -> Cow<'f, Field> {
-    let text = field.ty == FieldType::Text && (field.native.is_none() || !cx.same_engine(manifest));
+    // A manifest read from MySQL has its text keys as prefixes already.
+    let text = field.ty == FieldType::Text && Cx::source_target(manifest) != Some(Target::Mysql);
     if !text || !in_key(manifest, entity_name, entity, name) {
         return Cow::Borrowed(field);
     }
@@ -677,10 +679,12 @@ fn in_key(manifest: &Manifest, entity_name: &str, entity: &Entity, name: &str) -
         || entity.uniques.iter().any(|u| named(&u.fields))
         || entity.indexes.iter().any(|index| {
             index.unique
-                && index
-                    .fields
-                    .iter()
-                    .any(|part| matches!(part, IndexPart::Field { field, .. } if field == name))
+                && index.fields.iter().any(|part| {
+                    matches!(
+                        part,
+                        IndexPart::Field { field, prefix_length: None, .. } if field == name
+                    )
+                })
         })
         || entity.relations.iter().any(|r| named(&r.fields))
         || manifest.entities.values().any(|other| {

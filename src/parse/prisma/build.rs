@@ -160,6 +160,9 @@ struct Builder<'a> {
     visiting: Vec<String>,
 }
 
+/// The collation of every table Prisma Migrate creates on MySQL.
+const MYSQL_COLLATION: &str = "utf8mb4_unicode_ci";
+
 const FIELD_ATTRIBUTES: &[&str] = &[
     "id",
     "unique",
@@ -1255,6 +1258,11 @@ impl<'a> Builder<'a> {
         let Declaration { file, block } = declaration;
         let name = block.name.name.as_str();
         let mut entity = Entity::new(name);
+        if self.provider == Provider::Mysql && block.kind == BlockKind::Model {
+            // Prisma Migrate creates every MySQL table with
+            // `DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`.
+            entity.collation = Some(MYSQL_COLLATION.to_owned());
+        }
         if block.kind == BlockKind::View {
             entity.kind = EntityKind::View;
             self.ledger.record(
@@ -1271,6 +1279,8 @@ impl<'a> Builder<'a> {
 
         let mut field_ids: Vec<(&FieldDecl, &Attribute)> = Vec::new();
         let mut named_uniques = Vec::new();
+        // `@unique(where: raw(...))`: name, fields, predicate.
+        let mut partial_uniques = Vec::new();
         let mut seen = BTreeSet::new();
         for decl in &block.fields {
             let object = format!("{name}.{}", decl.name.name);
@@ -1300,11 +1310,16 @@ impl<'a> Builder<'a> {
                         self.check_arguments(
                             file,
                             attribute,
-                            &["map", "length", "sort", "clustered"],
+                            &["map", "length", "sort", "clustered", "where"],
                             0,
                         );
                         self.index_options_ledger(&object, attribute);
-                        match self.named_string(file, attribute, "map") {
+                        let map = self.named_string(file, attribute, "map");
+                        if let Some(predicate) = self.index_predicate(file, &object, attribute) {
+                            partial_uniques.push((map, vec![decl.name.name.clone()], predicate));
+                            continue;
+                        }
+                        match map {
                             Some(map) => named_uniques.push(Unique {
                                 name: Some(map),
                                 fields: vec![decl.name.name.clone()],
@@ -1318,6 +1333,10 @@ impl<'a> Builder<'a> {
             entity.fields.insert(decl.name.name.clone(), field);
         }
         entity.uniques = named_uniques;
+        for (map, fields, predicate) in partial_uniques {
+            let index = partial_unique(&entity, map, fields, predicate, self.provider);
+            entity.indexes.push(index);
+        }
 
         match field_ids.as_slice() {
             [] => {}
@@ -1358,6 +1377,9 @@ impl<'a> Builder<'a> {
             .partition(|attribute| matches!(attribute.name.as_str(), "map" | "schema"));
         for attribute in naming.into_iter().chain(others) {
             self.block_attribute(file, block, attribute, &mut entity);
+        }
+        if self.provider == Provider::Sqlite {
+            rowid_key(&mut entity);
         }
         entity
     }
@@ -1461,7 +1483,15 @@ impl<'a> Builder<'a> {
                 self.check_arguments(
                     file,
                     attribute,
-                    &["fields", "name", "map", "length", "sort", "clustered"],
+                    &[
+                        "fields",
+                        "name",
+                        "map",
+                        "length",
+                        "sort",
+                        "clustered",
+                        "where",
+                    ],
                     1,
                 );
                 let Some(parts) = self.key_fields(file, block, attribute, entity) else {
@@ -1472,6 +1502,14 @@ impl<'a> Builder<'a> {
                     .or_else(|| self.named_string(file, attribute, "name"));
                 let fields: Vec<String> = parts.into_iter().map(|part| part.field).collect();
                 self.index_options_ledger(name, attribute);
+                if let Some(predicate) = self.index_predicate(file, name, attribute) {
+                    // `name:` names the client's compound key; only `map:`
+                    // names the index.
+                    let map = self.named_string(file, attribute, "map");
+                    let index = partial_unique(entity, map, fields, predicate, self.provider);
+                    entity.indexes.push(index);
+                    return;
+                }
                 match (constraint, fields.as_slice()) {
                     (None, [single]) => {
                         if let Some(field) = entity.fields.get_mut(single) {
@@ -1548,16 +1586,10 @@ impl<'a> Builder<'a> {
                     .named_string(file, attribute, "map")
                     .or_else(|| self.named_string(file, attribute, "name"))
                     .unwrap_or_else(|| {
-                        let columns: Vec<&str> = parts
-                            .iter()
-                            .map(|part| {
-                                entity
-                                    .fields
-                                    .get(&part.field)
-                                    .map_or(part.field.as_str(), |f| f.column_name(&part.field))
-                            })
-                            .collect();
-                        default_index_name(&entity.table, &columns, self.provider)
+                        let fields: Vec<String> =
+                            parts.iter().map(|part| part.field.clone()).collect();
+                        let columns = column_names(entity, &fields);
+                        default_index_name(&entity.table, &columns, "_idx", self.provider)
                     });
                 // As the catalog shows them: `""` for the method's default.
                 let mut options = IndexOptions::default();
@@ -1621,9 +1653,9 @@ impl<'a> Builder<'a> {
             object,
             "index_option",
             format!(
-                "`where:` of `@@{}` is not represented in the manifest: only `raw(\"...\")` on a \
+                "`where:` of `{}` is not represented in the manifest: only `raw(\"...\")` on a \
                  SQL database is",
-                attribute.name
+                attribute.display()
             ),
         );
         None
@@ -2417,8 +2449,70 @@ fn comment(docs: &[String]) -> Option<String> {
 
 /// Prisma's name for an index it was not given a name for:
 /// `{table}_{columns}_idx`, cut to the engine's identifier length.
-fn default_index_name(table: &str, columns: &[&str], provider: Provider) -> String {
-    const SUFFIX: &str = "_idx";
+/// A one-field `Int` key on SQLite is the table's rowid: Prisma Migrate
+/// declares it `INTEGER PRIMARY KEY`, which SQLite fills when an insert
+/// leaves it out, as the database reads back.
+fn rowid_key(entity: &mut Entity) {
+    let [key] = entity.primary_key.as_slice() else {
+        return;
+    };
+    if let Some(field) = entity.fields.get_mut(key)
+        && field.ty == FieldType::Int64
+        && field.native.is_none()
+        && field.generated.is_none()
+        && field.default.is_none()
+    {
+        field.generated = Some(Generated::Kind(GeneratedKind::Rowid));
+    }
+}
+
+/// The columns of `fields` of `entity` (a field's own name when it has no
+/// column of another name).
+fn column_names(entity: &Entity, fields: &[String]) -> Vec<String> {
+    fields
+        .iter()
+        .map(|field| {
+            entity
+                .fields
+                .get(field)
+                .map_or(field.as_str(), |f| f.column_name(field))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The partial unique index of `@unique(where:)` / `@@unique(where:)`:
+/// named by `map:`, else as Prisma names a unique key (`<table>_<columns>_key`).
+fn partial_unique(
+    entity: &Entity,
+    map: Option<String>,
+    fields: Vec<String>,
+    predicate: String,
+    provider: Provider,
+) -> Index {
+    let name = map.unwrap_or_else(|| {
+        default_index_name(
+            &entity.table,
+            &column_names(entity, &fields),
+            "_key",
+            provider,
+        )
+    });
+    Index {
+        name,
+        fields: fields.into_iter().map(IndexPart::field).collect(),
+        unique: true,
+        predicate: Some(predicate),
+        method: None,
+        expire_after_seconds: None,
+        options: IndexOptions::default(),
+    }
+}
+
+/// Prisma's name for an index or key it is not given one for:
+/// `<table>_<columns>` and `suffix` (`_idx`, `_key`), cut to the engine's
+/// longest name.
+fn default_index_name(table: &str, columns: &[String], suffix: &str, provider: Provider) -> String {
     let limit = match provider {
         Provider::Postgres | Provider::Cockroach => Some(63),
         Provider::Mysql => Some(64),
@@ -2427,7 +2521,7 @@ fn default_index_name(table: &str, columns: &[&str], provider: Provider) -> Stri
     };
     let mut base = format!("{table}_{}", columns.join("_"));
     if let Some(limit) = limit {
-        let room = limit - SUFFIX.len();
+        let room = limit - suffix.len();
         if base.len() > room {
             let mut cut = room;
             while !base.is_char_boundary(cut) {
@@ -2436,7 +2530,7 @@ fn default_index_name(table: &str, columns: &[&str], provider: Provider) -> Stri
             base.truncate(cut);
         }
     }
-    base.push_str(SUFFIX);
+    base.push_str(suffix);
     base
 }
 
@@ -2447,12 +2541,22 @@ mod tests {
     #[test]
     fn default_index_names_fit_the_engine() {
         assert_eq!(
-            default_index_name("session", &["website_id", "created_at"], Provider::Postgres),
+            default_index_name(
+                "session",
+                &["website_id".into(), "created_at".into()],
+                "_idx",
+                Provider::Postgres
+            ),
             "session_website_id_created_at_idx"
         );
         let long = default_index_name(
             "a_rather_long_table_name",
-            &["first_column_name", "second_column_name", "third"],
+            &[
+                "first_column_name".into(),
+                "second_column_name".into(),
+                "third".into(),
+            ],
+            "_idx",
             Provider::Postgres,
         );
         assert_eq!(long.len(), 63);

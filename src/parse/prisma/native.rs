@@ -95,15 +95,16 @@ pub(super) enum Provider {
 
 /// The field for scalar `scalar` without a native type attribute: the
 /// column Prisma Migrate creates for it on `provider`, as if the attribute
-/// it stands for were written (`DateTime` is `@db.Timestamp(3)` on
-/// PostgreSQL and `@db.DateTime(3)` on MySQL, `String` is
-/// `@db.VarChar(191)` on MySQL, `Decimal` is `@db.Decimal(65, 30)`).
-/// SQLite's `DateTime` column is `DATETIME`. A `String` stays a `string` on
-/// PostgreSQL and SQLite, where Prisma makes `TEXT`: a `text` key could not
-/// be planned for MySQL.
+/// it stands for were written (`String` is `@db.Text` on PostgreSQL and
+/// `@db.VarChar(191)` on MySQL, `DateTime` is `@db.Timestamp(3)` on
+/// PostgreSQL and `@db.DateTime(3)` on MySQL, `Decimal` is
+/// `@db.Decimal(65, 30)`), or, on SQLite, the column type it declares:
+/// `TEXT`, `INTEGER` (SQLite's 64-bit integer, for `Int` as for the rowid),
+/// `BIGINT`, `DATETIME` and `JSONB`.
 pub(super) fn default_field(provider: Provider, scalar: Scalar) -> Field {
     use Scalar::*;
     let (name, arguments): (&str, &[u32]) = match (provider, scalar) {
+        (Provider::Postgres | Provider::Cockroach, String) => ("Text", &[]),
         (Provider::Postgres | Provider::Cockroach, DateTime) => ("Timestamp", &[3]),
         (Provider::Postgres | Provider::Cockroach | Provider::Mysql, Decimal) => {
             ("Decimal", &[65, 30])
@@ -111,13 +112,30 @@ pub(super) fn default_field(provider: Provider, scalar: Scalar) -> Field {
         (Provider::Mysql, String) => ("VarChar", &[191]),
         (Provider::Mysql, DateTime) => ("DateTime", &[3]),
         (Provider::Mysql, Bytes) => ("LongBlob", &[]),
-        (Provider::Sqlite, DateTime) => return Field::new(FieldType::Timestamp),
+        (Provider::Sqlite, _) => return sqlite_field(scalar),
         _ => return Field::new(scalar.field_type()),
     };
     match native_field(provider, scalar, name, &numbers(arguments)) {
         Native::Known(field) => field,
         Native::Unknown(_) | Native::Invalid(_) => Field::new(scalar.field_type()),
     }
+}
+
+/// The column Prisma Migrate declares for `scalar` on SQLite, as SQLite
+/// introspection reads it back.
+fn sqlite_field(scalar: Scalar) -> Field {
+    let declared = match scalar {
+        Scalar::String => "TEXT",
+        Scalar::Boolean => "BOOLEAN",
+        Scalar::Int => "INTEGER",
+        Scalar::BigInt => "BIGINT",
+        Scalar::Float => "REAL",
+        Scalar::Decimal => "DECIMAL",
+        Scalar::DateTime => "DATETIME",
+        Scalar::Json => "JSONB",
+        Scalar::Bytes => "BLOB",
+    };
+    crate::dialect::sqlite::field_for_declared_type(declared)
 }
 
 /// `(3)`, `(65, 30)` as arguments of a native type attribute.

@@ -1,0 +1,93 @@
+//! What a MySQL or MariaDB database shows that a manifest does not say,
+//! though the database was made from it:
+//!
+//! - an enum belongs to its column: introspection names it
+//!   `<table>_<column>`, where the manifest may name the same values `Role`
+//!   for every column that uses them;
+//! - InnoDB makes an index for a foreign key whose columns no index starts
+//!   with, named after the foreign key;
+//! - MariaDB's `JSON` is `LONGTEXT` with the `utf8mb4_bin` collation of its
+//!   own, whatever the table's.
+//!
+//! The live side takes the manifest's names and leaves those out, so that
+//! only what differs is a change.
+
+use std::collections::BTreeSet;
+
+use crate::manifest::{Entity, FieldType, IndexPart, Manifest};
+
+/// `live`, read from a MySQL or MariaDB database, with what the database
+/// shows of its own accord said as `manifest` says it (see the module
+/// comment).
+pub(super) fn as_shown(live: &mut Manifest, manifest: &Manifest) {
+    let mut renamed: BTreeSet<(String, String)> = BTreeSet::new();
+    for (name, want) in &manifest.entities {
+        let Some(entity) = live.entities.get_mut(name) else {
+            continue;
+        };
+        for (field_name, field) in entity.fields.iter_mut() {
+            let Some(wanted) = want.fields.get(field_name) else {
+                continue;
+            };
+            if field.ty == FieldType::Json && wanted.collation.is_none() {
+                field.collation = None;
+            }
+            if let (FieldType::Enum, FieldType::Enum, Some(shown), Some(said)) = (
+                field.ty,
+                wanted.ty,
+                field.enum_name.clone(),
+                wanted.enum_name.as_deref(),
+            ) && shown != said
+                && live.enums.get(&shown).map(|e| &e.values)
+                    == manifest.enums.get(said).map(|e| &e.values)
+            {
+                field.enum_name = Some(said.to_owned());
+                renamed.insert((shown, said.to_owned()));
+            }
+        }
+        without_foreign_key_indexes(entity, want);
+    }
+    for (shown, said) in renamed {
+        let still_used = live.entities.values().any(|entity| {
+            entity
+                .fields
+                .values()
+                .any(|f| f.enum_name.as_deref() == Some(shown.as_str()))
+        });
+        if !still_used {
+            live.enums.remove(&shown);
+        }
+        if let Some(declared) = manifest.enums.get(&said) {
+            live.enums.insert(said, declared.clone());
+        }
+    }
+}
+
+/// `entity` without the indexes InnoDB made for its foreign keys: a plain
+/// index named after a foreign key, on exactly its columns, that `want`
+/// does not have.
+fn without_foreign_key_indexes(entity: &mut Entity, want: &Entity) {
+    let relations = &entity.relations;
+    entity.indexes.retain(|index| {
+        let made_for_key = !index.unique
+            && index.predicate.is_none()
+            && index.method.is_none()
+            && !want.indexes.iter().any(|i| i.name == index.name)
+            && relations.iter().any(|relation| {
+                relation.name.as_deref() == Some(index.name.as_str())
+                    && relation.fields.len() == index.fields.len()
+                    && relation.fields.iter().zip(&index.fields).all(|(f, part)| {
+                        matches!(
+                            part,
+                            IndexPart::Field {
+                                field,
+                                order: None,
+                                collation: None,
+                                prefix_length: None,
+                            } if field == f
+                        )
+                    })
+            });
+        !made_for_key
+    });
+}
