@@ -50,7 +50,8 @@ pub async fn identify(app: &AppState, mut request: Request) -> Result<Request, B
         }
     };
     drop(state);
-    match identity.authenticate(request.headers()).await {
+    // Boxed: a server without `[auth]` keeps every request's future small.
+    match Box::pin(identity.authenticate(request.headers())).await {
         Ok(principal) => {
             if principal == Principal::Service {
                 crate::serve::store::http::withhold_authorization();

@@ -75,6 +75,12 @@ pub async fn list(app: Shared, caller: Caller, ctx: Ctx) -> Response {
     if !may_embed(&ctx) {
         return routes::list(app, caller, ctx).await;
     }
+    // Boxed: the plain list's future stays as small as its own way.
+    Box::pin(list_embedded(app, caller, ctx)).await
+}
+
+/// [`list`] of a query string that may embed.
+async fn list_embedded(app: Shared, caller: Caller, ctx: Ctx) -> Response {
     let pairs = postgrest::pairs(&ctx);
     let Some(text) = embedding(&pairs) else {
         return routes::list(app, caller, ctx).await;
@@ -131,6 +137,12 @@ pub async fn read(app: Shared, caller: Caller, ctx: Ctx) -> Response {
     if !may_embed(&ctx) {
         return routes::read(app, caller, ctx).await;
     }
+    // Boxed: the plain read's future stays as small as its own way.
+    Box::pin(read_embedded(app, caller, ctx)).await
+}
+
+/// [`read`] of a query string that may embed.
+async fn read_embedded(app: Shared, caller: Caller, ctx: Ctx) -> Response {
     let pairs = postgrest::pairs(&ctx);
     let Some(text) = embedding(&pairs) else {
         return routes::read(app, caller, ctx).await;

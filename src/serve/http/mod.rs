@@ -33,7 +33,6 @@ use std::time::Instant;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 
@@ -118,17 +117,78 @@ pub fn router_with(state: Arc<AppState>, options: HttpOptions) -> Router {
     // The layers wrap the router whole (outermost first), not each of its
     // routes (`Router::layer`): a route's layer is boxed, and every layer
     // clones the stack below it per request. The checks before the routes
-    // are one layer ([`admit`]), not one each, for the same reason.
+    // are one layer ([`admit`]), not one each, for the same reason; the two
+    // async-function layers are [`Around`]s, not `from_fn`s, which box the
+    // stack below them once more per request.
+    let outer = options.clone();
     let api = tower::ServiceBuilder::new()
-        .layer(middleware::from_fn_with_state(
-            options.clone(),
-            identify_and_log,
-        ))
+        .layer(tower::layer::layer_fn(move |inner| Around {
+            state: outer.clone(),
+            inner,
+            run: identify_and_log,
+        }))
         .layer(options.cors())
-        .layer(middleware::from_fn_with_state(gate, admit))
+        .layer(tower::layer::layer_fn(move |inner| Around {
+            state: gate.clone(),
+            inner,
+            run: admit,
+        }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .service(api);
     Router::new().fallback_service(api)
+}
+
+/// A layer that is an async function of its state, the request and the
+/// rest of the stack (`inner`, ready to call): as
+/// `axum::middleware::from_fn_with_state`, whose future is boxed too (it
+/// keeps the futures of the layers apart, each small), without its boxing
+/// of `inner` and of `inner`'s future per request.
+#[derive(Clone)]
+struct Around<T, S, F> {
+    state: T,
+    inner: S,
+    run: F,
+}
+
+impl<T, S, F, Fut> tower::Service<Request> for Around<T, S, F>
+where
+    T: Clone + Send + 'static,
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    F: Fn(T, Request, S) -> Fut + Clone,
+    Fut: Future<Output = Response> + Send + 'static,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = futures::future::BoxFuture<'static, Result<Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        use futures::FutureExt as _;
+        // The clone made ready stays; the one polled ready goes.
+        let fresh = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, fresh);
+        Box::pin((self.run)(self.state.clone(), request, ready).map(Ok))
+    }
+}
+
+/// Calls the rest of the stack (`next`, ready) with `request`.
+async fn call_next<S>(mut next: S, request: Request) -> Response
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
+    match next.call(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
 /// What [`admit`] checks requests with.
@@ -143,11 +203,10 @@ struct Gate {
 /// request timeout the per-address limits, the WebSocket route's browser
 /// credentials, the caller's identity, the per-user limits and the tenant.
 /// The first that refuses the request answers it.
-async fn admit(
-    axum::extract::State(gate): axum::extract::State<Arc<Gate>>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn admit<S>(gate: Arc<Gate>, request: Request, next: S) -> Response
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
     if let Err(refusal) = guard::check(&gate.options, &request) {
         return *refusal;
     }
@@ -158,7 +217,7 @@ async fn admit(
         let request = auth::identify(&gate.app, request).await?;
         let request = edge::limit_user(request)?;
         let request = tenant::resolve(&gate.app, request).await?;
-        Ok::<_, Box<Response>>(next.run(request).await)
+        Ok::<_, Box<Response>>(call_next(next, request).await)
     };
     deadline
         .run(&gate.options, async {
@@ -201,11 +260,10 @@ static REQUEST_IDS: std::sync::LazyLock<RequestIds> = std::sync::LazyLock::new(|
 /// is never a way to reflect arbitrary content into responses and logs).
 /// The answer carries the id. The line's fields are gathered only when
 /// the log level shows it.
-async fn identify_and_log(
-    axum::extract::State(options): axum::extract::State<Arc<HttpOptions>>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn identify_and_log<S>(options: Arc<HttpOptions>, request: Request, next: S) -> Response
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
     // `/t/{tenant}/api/...` is routed as `/api/...`.
     let request = tenant::strip_path_prefix(request);
     if options.upstream {
@@ -215,7 +273,10 @@ async fn identify_and_log(
 }
 
 /// [`identify_and_log`] after the path is stripped.
-async fn log(mut request: Request, next: Next) -> Response {
+async fn log<S>(mut request: Request, next: S) -> Response
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
     let given = request
         .headers()
         .get(REQUEST_ID)
@@ -236,7 +297,7 @@ async fn log(mut request: Request, next: Next) -> Response {
             request.uri().path().to_owned(),
         )
     });
-    let mut response = next.run(request).await;
+    let mut response = call_next(next, request).await;
     edge::security_headers(response.headers_mut(), sessions);
     if let Some(id) = &id {
         response.headers_mut().insert(REQUEST_ID, id.clone());

@@ -172,7 +172,8 @@ pub async fn read(axum::extract::State(app): Shared, caller: Caller, ctx: Ctx) -
         let outcome = match ctx.query.as_deref().filter(|q| !q.is_empty()) {
             // The common case, nothing to shape: no query to parse.
             None => run(&app, &state, operation, &ctx, true).await?,
-            Some(text) => return shaped_read(&app, &state, operation, text, &ctx).await,
+            // Boxed: a plain read's future stays small.
+            Some(text) => return Box::pin(shaped_read(&app, &state, operation, text, &ctx)).await,
         };
         match outcome {
             Outcome::Row(row) => Ok(json_response(StatusCode::OK, &row)),

@@ -61,7 +61,7 @@ pub fn strip_path_prefix(mut request: Request) -> Request {
 }
 
 /// Finds the request's tenant (see the module docs), or refuses it.
-pub async fn resolve(app: &AppState, mut request: Request) -> Result<Request, Box<Response>> {
+pub async fn resolve(app: &AppState, request: Request) -> Result<Request, Box<Response>> {
     // The tenants' administration is for no tenant (the platform's).
     if is_platform_api(request.uri().path()) {
         return Ok(request);
@@ -80,6 +80,16 @@ pub async fn resolve(app: &AppState, mut request: Request) -> Result<Request, Bo
     };
     let sources = tenancy.sources();
     drop(state);
+    // Boxed: a server without tenants keeps every request's future small.
+    Box::pin(resolve_in(app, request, sources)).await
+}
+
+/// [`resolve`] on a server with tenants, named by `sources`.
+async fn resolve_in(
+    app: &AppState,
+    mut request: Request,
+    sources: Vec<TenantSource>,
+) -> Result<Request, Box<Response>> {
     let principal = request
         .extensions()
         .get::<Caller>()

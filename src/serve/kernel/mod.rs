@@ -142,9 +142,11 @@ impl Kernel {
                 crate::serve::policy::identity::db_session(auth, &operation.principal)
             })
         {
-            return super::store::postgres::SESSION
-                .scope(session, self.run_operation(schema, operation, false))
-                .await;
+            return Box::pin(
+                super::store::postgres::SESSION
+                    .scope(session, self.run_operation(schema, operation, false)),
+            )
+            .await;
         }
         self.run_operation(schema, operation, verbatim).await
     }
@@ -175,52 +177,44 @@ impl Kernel {
         }
         match operation.action {
             Action::List => self.list(schema, &*store, operation, scope).await,
-            Action::View => {
-                let row = store
-                    .get(
-                        &schema.manifest,
-                        &operation.entity,
-                        &operation.key,
-                        scope.as_ref(),
-                    )
-                    .await?
-                    .ok_or(KernelError::NotFound)?;
-                Ok(Outcome::Row(row))
-            }
-            Action::Create => self.create(schema, &*store, operation).await,
-            Action::Update => self.update(schema, &*store, operation, scope).await,
-            Action::Delete => {
-                let mut operation = operation;
-                let mut scope = scope;
-                if self.has_hooks(&operation, HookPhase::Before) {
-                    let stored = store
-                        .get(
-                            &schema.manifest,
-                            &operation.entity,
-                            &operation.key,
-                            scope.as_ref(),
-                        )
-                        .await?
-                        .ok_or(KernelError::NotFound)?;
-                    self.before_hooks(schema, &mut operation, Some(&stored), &mut scope)
-                        .await?;
-                }
-                let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Delete)
-                    .in_tenant(operation.tenant.as_deref());
-                let old = store
-                    .delete_with_outbox(
-                        &schema.manifest,
-                        &operation.entity,
-                        &operation.key,
-                        scope.as_ref(),
-                        &outbox,
-                    )
-                    .await?
-                    .ok_or(KernelError::NotFound)?;
-                self.publish(schema, &operation, ChangeKind::Delete, Some(old), None);
-                Ok(Outcome::Deleted)
-            }
+            Action::View => Ok(Outcome::Row(
+                stored(schema, &*store, &operation, scope.as_ref()).await?,
+            )),
+            // The writes' futures are boxed: far larger than a read's
+            // (hooks, outbox, a read before the write), they would make
+            // every read's future as large, copied at each await.
+            Action::Create => Box::pin(self.create(schema, &*store, operation)).await,
+            Action::Update => Box::pin(self.update(schema, &*store, operation, scope)).await,
+            Action::Delete => Box::pin(self.delete(schema, &*store, operation, scope)).await,
         }
+    }
+
+    async fn delete(
+        &self,
+        schema: &Schema,
+        store: &dyn Store,
+        mut operation: Operation,
+        mut scope: Option<Filter>,
+    ) -> Result<Outcome, KernelError> {
+        if self.has_hooks(&operation, HookPhase::Before) {
+            let stored = stored(schema, store, &operation, scope.as_ref()).await?;
+            self.before_hooks(schema, &mut operation, Some(&stored), &mut scope)
+                .await?;
+        }
+        let outbox = Outbox::for_write(&schema.manifest, &operation.entity, Write::Delete)
+            .in_tenant(operation.tenant.as_deref());
+        let old = store
+            .delete_with_outbox(
+                &schema.manifest,
+                &operation.entity,
+                &operation.key,
+                scope.as_ref(),
+                &outbox,
+            )
+            .await?
+            .ok_or(KernelError::NotFound)?;
+        self.publish(schema, &operation, ChangeKind::Delete, Some(old), None);
+        Ok(Outcome::Deleted)
     }
 
     /// A read [`pass_through`] allows: the store's body when it has it,
@@ -323,15 +317,7 @@ impl Kernel {
     ) -> Result<Outcome, KernelError> {
         // Generated fields may be sent when they equal the stored value, so
         // validation needs the stored row (read within the same scope).
-        let stored = store
-            .get(
-                &schema.manifest,
-                &operation.entity,
-                &operation.key,
-                scope.as_ref(),
-            )
-            .await?
-            .ok_or(KernelError::NotFound)?;
+        let stored = stored(schema, store, &operation, scope.as_ref()).await?;
         self.before_hooks(schema, &mut operation, Some(&stored), &mut scope)
             .await?;
         let mut values = validate(schema, &operation, Some(&stored))?;
@@ -752,6 +738,19 @@ fn replace_omitted(entity: &Entity, guarded: &[&str], values: &mut Values) {
         let position = |name: &String| order.iter().position(|n| *n == name);
         position(a).cmp(&position(b))
     });
+}
+
+/// The row `operation` addresses, among those `scope` lets it reach.
+async fn stored(
+    schema: &Schema,
+    store: &dyn Store,
+    operation: &Operation,
+    scope: Option<&Filter>,
+) -> Result<Row, KernelError> {
+    store
+        .get(&schema.manifest, &operation.entity, &operation.key, scope)
+        .await?
+        .ok_or(KernelError::NotFound)
 }
 
 /// A list of the first rows, for a list operation given no query.

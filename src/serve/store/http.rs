@@ -278,7 +278,8 @@ impl Pool {
         loop {
             let (mut kept, fresh) = match self.take() {
                 Some(kept) => (kept, false),
-                None => (self.connect().await?, true),
+                // Boxed: rare on kept-alive connections, and large.
+                None => (Box::pin(self.connect()).await?, true),
             };
             let Kept { sender, driver } = &mut kept;
             let sent = drive(driver, Self::send(sender, request)).await;
@@ -583,19 +584,11 @@ impl HttpStore {
         }
         self.admit()?;
         // A free permit is taken at once; only a wait for one is timed.
+        // The slow paths (a wait, a retry's pause) are boxed: the future
+        // of every call stays small, a copy of it cheap.
         let _permit = match self.permits.try_acquire() {
             Ok(permit) => permit,
-            Err(_) => tokio::time::timeout(self.timeout, self.permits.acquire())
-                .await
-                .map_err(|_| {
-                    upstream_error(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "too many upstream calls are in flight".to_owned(),
-                    )
-                })?
-                .map_err(|_| {
-                    StoreError::Internal(anyhow::anyhow!("the upstream semaphore is closed"))
-                })?,
+            Err(_) => Box::pin(self.wait_for_permit()).await?,
         };
         let bytes = match body {
             Some(body) => {
@@ -615,7 +608,10 @@ impl HttpStore {
             };
             if idempotent && retry && attempt < self.retries {
                 attempt += 1;
-                tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;
+                Box::pin(tokio::time::sleep(Duration::from_millis(
+                    50 << attempt.min(6),
+                )))
+                .await;
                 continue;
             }
             let failed = match &outcome {
@@ -625,6 +621,20 @@ impl HttpStore {
             self.record(failed);
             return outcome.map_err(|failure| failure.into_error(&method, &url, self.timeout));
         }
+    }
+
+    /// A permit to call, when all are taken: waited for at most the
+    /// call's timeout.
+    async fn wait_for_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, StoreError> {
+        tokio::time::timeout(self.timeout, self.permits.acquire())
+            .await
+            .map_err(|_| {
+                upstream_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many upstream calls are in flight".to_owned(),
+                )
+            })?
+            .map_err(|_| StoreError::Internal(anyhow::anyhow!("the upstream semaphore is closed")))
     }
 
     async fn once(
@@ -858,9 +868,10 @@ impl HttpStore {
         let definition = entity_of(manifest, entity)?;
         let url = match self.passed_on(operation, query)? {
             Some(url) if query.select.is_none() => url,
+            // Boxed, as the pages read after a short answer below: the
+            // future of the common call stays small.
             _ => {
-                return self
-                    .list_rows(manifest, entity, query)
+                return Box::pin(self.list_rows(manifest, entity, query))
                     .await
                     .map(Verbatim::Parsed);
             }
@@ -872,7 +883,7 @@ impl HttpStore {
         {
             return Ok(Verbatim::Body(body));
         }
-        self.passed_pages(definition, operation, query, url, answer)
+        Box::pin(self.passed_pages(definition, operation, query, url, answer))
             .await
             .map(Verbatim::Parsed)
     }
