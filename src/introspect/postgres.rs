@@ -44,6 +44,7 @@ const INDEXES: &str = include_str!("postgres/indexes.sql");
 const TRIGGERS: &str = include_str!("postgres/triggers.sql");
 const ROUTINES: &str = include_str!("postgres/routines.sql");
 const RULES: &str = include_str!("postgres/rules.sql");
+const OBJECTS: &str = include_str!("postgres/objects.sql");
 const POLICIES: &str = include_str!("postgres/policies.sql");
 const SEQUENCES: &str = include_str!("postgres/sequences.sql");
 const EXTENSIONS: &str = include_str!("postgres/extensions.sql");
@@ -258,6 +259,8 @@ pub(crate) struct Catalog {
     pub(crate) sequences: Vec<SequenceRow>,
     pub(crate) extensions: Vec<ExtensionRow>,
     pub(crate) dependencies: Vec<DependencyRow>,
+    /// Objects the manifest does not carry (see `objects.sql`).
+    pub(crate) others: Vec<OtherObjectRow>,
 }
 
 /// A row type of one of the catalog queries.
@@ -325,6 +328,7 @@ async fn read_catalog(
         policies,
         extensions,
         dependencies,
+        others,
     ) = tokio::try_join!(
         on_first,
         fetch::<TypeRow, _>(pool, TYPES, schemas),
@@ -338,6 +342,7 @@ async fn read_catalog(
         fetch::<PolicyRow, _>(pool, POLICIES, schemas),
         fetch::<ExtensionRow, _>(pool, EXTENSIONS, schemas),
         fetch::<DependencyRow, _>(pool, DEPENDENCIES, schemas),
+        fetch::<OtherObjectRow, _>(pool, OBJECTS, schemas),
     )?;
     let database = database.into_iter().next().unwrap_or_default();
     Ok(Catalog {
@@ -355,6 +360,7 @@ async fn read_catalog(
         sequences,
         extensions,
         dependencies,
+        others,
     })
 }
 
@@ -711,6 +717,23 @@ impl CatalogRow for RoutineRow {
             kind: row.try_get("kind")?,
             arguments: row.try_get("arguments")?,
             definition: row.try_get("definition")?,
+        })
+    }
+}
+
+/// An object the manifest does not carry: its kind (`collation`, `cast`,
+/// `publication`, ...) and name.
+#[derive(Debug)]
+pub(crate) struct OtherObjectRow {
+    pub(crate) kind: String,
+    pub(crate) name: String,
+}
+
+impl CatalogRow for OtherObjectRow {
+    fn decode(row: &PgRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            kind: row.try_get("kind")?,
+            name: row.try_get("name")?,
         })
     }
 }
@@ -2031,6 +2054,16 @@ fn record_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             format!(
                 "rule `{}` is not represented: {}",
                 rule.name, rule.definition
+            ),
+        );
+    }
+    for other in &catalog.others {
+        ledger.record(
+            other.name.as_str(),
+            "engine_object",
+            format!(
+                "{} `{}` is not represented; a plan does not create it",
+                other.kind, other.name
             ),
         );
     }

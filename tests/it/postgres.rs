@@ -1793,3 +1793,106 @@ async fn a_dump_and_the_live_database_give_the_same_manifest_byte_for_byte() {
         assert!(live.contains(expected), "{expected}:\n{live}");
     }
 }
+
+/// Objects that are neither tables nor carried engine objects: functions
+/// in `LANGUAGE internal` and `c`, text search configurations and
+/// dictionaries, an ICU collation, a cast, extended statistics, an event
+/// trigger, a publication.
+const OTHER_OBJECTS: &str = r#"CREATE FUNCTION public.my_lower(text) RETURNS text
+    LANGUAGE internal IMMUTABLE STRICT
+    AS $$lower$$;
+CREATE FUNCTION public.my_c(cstring) RETURNS integer
+    LANGUAGE c IMMUTABLE STRICT
+    AS '$libdir/dict_snowball', $$dsnowball_init$$;
+CREATE TEXT SEARCH DICTIONARY public.my_dict (
+    TEMPLATE = pg_catalog.simple, stopwords = 'english' );
+CREATE TEXT SEARCH CONFIGURATION public.my_cfg (
+    PARSER = pg_catalog."default" );
+ALTER TEXT SEARCH CONFIGURATION public.my_cfg
+    ADD MAPPING FOR asciiword WITH public.my_dict;
+CREATE COLLATION public.my_icu (provider = icu, locale = 'und-u-ks-level2');
+CREATE TYPE public.pair AS (a integer, b integer);
+CREATE FUNCTION public.pair_text(public.pair) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT $1.a || ',' || $1.b $$;
+CREATE CAST (public.pair AS text) WITH FUNCTION public.pair_text(public.pair);
+CREATE TABLE public.t (
+    id integer NOT NULL,
+    a integer,
+    b integer,
+    name text COLLATE public.my_icu
+);
+CREATE STATISTICS public.t_ab ON a, b FROM public.t;
+CREATE FUNCTION public.on_ddl() RETURNS event_trigger
+    LANGUAGE plpgsql
+    AS $$ BEGIN END $$;
+CREATE EVENT TRIGGER my_ddl ON ddl_command_end
+   EXECUTE FUNCTION public.on_ddl();
+CREATE PUBLICATION my_pub FOR TABLE public.t;
+"#;
+
+/// Each of them is carried (the functions, alike live and from a dump) or
+/// named in the ledger, live and from `pg_dump`'s dump: none is left out
+/// unsaid.
+#[tokio::test]
+async fn objects_the_manifest_cannot_carry_are_named_in_the_ledger_live_and_from_a_dump() {
+    let Some(database) = TempDatabase::create_async("other_objects").await else {
+        return;
+    };
+    database.psql(OTHER_OBJECTS);
+    let live = introspect(&database, &["public"]).await;
+    let dump = read_dump(&database, &["--schema-only"]).await;
+    for name in ["public.my_lower(text)", "public.my_c(cstring)"] {
+        let object = |manifest: &Manifest| {
+            manifest
+                .postgres
+                .objects
+                .iter()
+                .find(|o| o.name == name)
+                .map(|o| o.sql.clone())
+        };
+        assert!(object(&live.manifest).is_some(), "{name}");
+        assert_eq!(object(&live.manifest), object(&dump.manifest), "{name}");
+    }
+    let lines: Vec<String> = live
+        .ledger
+        .entries()
+        .iter()
+        .map(|e| format!("{}: {}", e.kind, e.message))
+        .collect();
+    for expected in [
+        "engine_object: cast `(pair AS text)` is not represented",
+        "engine_object: collation `public.my_icu` is not represented",
+        "engine_object: event trigger `my_ddl` is not represented",
+        "engine_object: publication `my_pub` is not represented",
+        "engine_object: text search configuration `public.my_cfg` is not represented",
+        "engine_object: text search dictionary `public.my_dict` is not represented",
+        "table_options: `t` has extended statistics (`t_ab`)",
+    ] {
+        assert!(
+            lines.iter().any(|line| line.starts_with(expected)),
+            "{expected}: {lines:#?}"
+        );
+    }
+    let skipped: Vec<String> = dump
+        .ledger
+        .entries()
+        .iter()
+        .filter(|e| e.kind == "skipped_statement")
+        .map(|e| e.message.clone())
+        .collect();
+    for statement in [
+        "CREATE COLLATION",
+        "CAST",
+        "CREATE TEXT SEARCH DICTIONARY",
+        "CREATE TEXT SEARCH CONFIGURATION",
+        "STATISTICS",
+        "PUBLICATION",
+        "EVENT",
+    ] {
+        assert!(
+            skipped.iter().any(|message| message.contains(statement)),
+            "{statement}: {skipped:#?}"
+        );
+    }
+}
