@@ -1941,7 +1941,8 @@ fn import_and_check(dir: &Path, schema: &str, url: &str) -> (Option<i32>, String
 
 /// The tables `prisma migrate dev` makes on PostgreSQL (its DDL as it
 /// writes it: `TEXT` for a plain `String`, a `@unique` as a unique index
-/// named `<table>_<column>_key`, partial unique indexes of `where:`) check
+/// named `<table>_<column>_key`, partial indexes of `where:`, raw or an
+/// object filter) check
 /// clean against the imported schema; a unique index made plain, moved to
 /// other columns or given a predicate is drift.
 #[test]
@@ -1953,7 +1954,8 @@ fn a_database_prisma_made_on_postgres_checks_clean_and_its_unique_indexes_are_co
     let schema = prisma_made_schema("postgresql").replace(
         "  @@index([title])\n",
         "  slug     String  @unique(where: raw(\"live\"))\n\n  @@index([title])\n  \
-         @@unique([authorId, title], where: raw(\"views > 0\"), map: \"post_title_per_author\")\n",
+         @@unique([authorId, title], where: raw(\"views > 0\"), map: \"post_title_per_author\")\n  \
+         @@index([ratio], where: { live: true, big: null })\n",
     );
     db.psql(
         r#"CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
@@ -1989,6 +1991,7 @@ CREATE UNIQUE INDEX "User_team_handle_key" ON "User"("team", "handle");
 CREATE INDEX "Post_title_idx" ON "Post"("title");
 CREATE UNIQUE INDEX "Post_slug_key" ON "Post"("slug") WHERE live;
 CREATE UNIQUE INDEX "post_title_per_author" ON "Post"("authorId", "title") WHERE views > 0;
+CREATE INDEX "Post_ratio_idx" ON "Post"("ratio") WHERE ("live" = true AND "big" IS NULL);
 ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;"#,
     );
     let (code, output) = import_and_check(dir.path(), &schema, &db.url());

@@ -14,7 +14,9 @@ use super::native::{
     Native, NativeArgument, Provider, Scalar, default_field, default_operator_class, native_field,
     operator_class,
 };
-use super::syntax::{Arity, Attribute, Block, BlockKind, Expr, FieldDecl, Ident, SchemaAst};
+use super::syntax::{
+    Argument, Arity, Attribute, Block, BlockKind, Expr, FieldDecl, Ident, SchemaAst,
+};
 use crate::ledger::Ledger;
 use crate::manifest::diagnostics::closest;
 use crate::manifest::{
@@ -1241,6 +1243,7 @@ impl<'a> Builder<'a> {
                 }
             }
             Expr::Array(..) => mismatch(self, "a list"),
+            Expr::Object(..) => mismatch(self, "an object"),
             Expr::Call { name, .. } => {
                 self.problem(
                     file,
@@ -1315,7 +1318,9 @@ impl<'a> Builder<'a> {
                         );
                         self.index_options_ledger(&object, attribute);
                         let map = self.named_string(file, attribute, "map");
-                        if let Some(predicate) = self.index_predicate(file, &object, attribute) {
+                        if let Some(predicate) =
+                            self.index_predicate(file, &object, attribute, &entity)
+                        {
                             partial_uniques.push((map, vec![decl.name.name.clone()], predicate));
                             continue;
                         }
@@ -1502,7 +1507,7 @@ impl<'a> Builder<'a> {
                     .or_else(|| self.named_string(file, attribute, "name"));
                 let fields: Vec<String> = parts.into_iter().map(|part| part.field).collect();
                 self.index_options_ledger(name, attribute);
-                if let Some(predicate) = self.index_predicate(file, name, attribute) {
+                if let Some(predicate) = self.index_predicate(file, name, attribute, entity) {
                     // `name:` names the client's compound key; only `map:`
                     // names the index.
                     let map = self.named_string(file, attribute, "map");
@@ -1569,7 +1574,7 @@ impl<'a> Builder<'a> {
                         ),
                     }
                 }
-                let predicate = self.index_predicate(file, name, attribute);
+                let predicate = self.index_predicate(file, name, attribute, entity);
                 for option in ["clustered"] {
                     if named(attribute, option).is_some() {
                         self.ledger.record(
@@ -1634,8 +1639,15 @@ impl<'a> Builder<'a> {
         file: usize,
         object: &str,
         attribute: &Attribute,
+        entity: &Entity,
     ) -> Option<String> {
         let value = named(attribute, "where")?;
+        if self.provider != Provider::Mongodb
+            && let Expr::Object(entries, _) = value
+            && let Some(sql) = object_filter(entries, entity, self.provider)
+        {
+            return Some(sql);
+        }
         if self.provider != Provider::Mongodb
             && let Some(sql) = raw_string(value)
         {
@@ -1653,8 +1665,9 @@ impl<'a> Builder<'a> {
             object,
             "index_option",
             format!(
-                "`where:` of `{}` is not represented in the manifest: only `raw(\"...\")` on a \
-                 SQL database is",
+                "`where:` of `{}` is not represented in the manifest: only `raw(\"...\")` and \
+                 objects of fields compared with `true`, `false`, `null`, numbers and strings \
+                 (`not:` for the opposite) on a SQL database are",
                 attribute.display()
             ),
         );
@@ -2464,6 +2477,57 @@ fn rowid_key(entity: &mut Entity) {
     {
         field.generated = Some(Generated::Kind(GeneratedKind::Rowid));
     }
+}
+
+/// The SQL of an object filter (`where: { published: true, deletedAt: null,
+/// status: { not: "gone" } }`), its comparisons joined by `AND`, as Prisma
+/// Migrate writes it; `None` for what it cannot say (another operator, a
+/// nested relation, a list).
+fn object_filter(entries: &[Argument], entity: &Entity, provider: Provider) -> Option<String> {
+    let quote = |name: &str| match provider {
+        Provider::Mysql => format!("`{}`", name.replace('`', "``")),
+        _ => format!("\"{}\"", name.replace('"', "\"\"")),
+    };
+    let literal = |value: &Expr| -> Option<String> {
+        Some(match value {
+            Expr::Ident(ident) if matches!(ident.name.as_str(), "true" | "false") => {
+                ident.name.clone()
+            }
+            Expr::Ident(ident) if ident.name == "null" => "NULL".to_owned(),
+            Expr::Number(number, _) => number.clone(),
+            Expr::String(text, _) => format!("'{}'", text.replace('\'', "''")),
+            _ => return None,
+        })
+    };
+    let mut terms = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let field = &entry.name.as_ref()?.name;
+        let column = quote(
+            entity
+                .fields
+                .get(field)
+                .map_or(field.as_str(), |f| f.column_name(field)),
+        );
+        let (negated, value) = match &entry.value {
+            Expr::Object(inner, _) => match inner.as_slice() {
+                [only] => match only.name.as_ref()?.name.as_str() {
+                    "not" => (true, &only.value),
+                    "equals" => (false, &only.value),
+                    _ => return None,
+                },
+                _ => return None,
+            },
+            value => (false, value),
+        };
+        let value = literal(value)?;
+        terms.push(match (value.as_str(), negated) {
+            ("NULL", false) => format!("{column} IS NULL"),
+            ("NULL", true) => format!("{column} IS NOT NULL"),
+            (_, false) => format!("{column} = {value}"),
+            (_, true) => format!("{column} <> {value}"),
+        });
+    }
+    (!terms.is_empty()).then(|| terms.join(" AND "))
 }
 
 /// The columns of `fields` of `entity` (a field's own name when it has no

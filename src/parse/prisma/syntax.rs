@@ -141,6 +141,8 @@ pub(super) enum Expr {
     /// A bare name: `true`, `Cascade`, an enum value, a field name.
     Ident(Ident),
     Array(Vec<Expr>, Range<usize>),
+    /// `{ published: true }`: the object filter of `where:`.
+    Object(Vec<Argument>, Range<usize>),
     Call {
         name: Ident,
         arguments: Vec<Argument>,
@@ -162,6 +164,7 @@ impl Expr {
             Expr::String(_, span)
             | Expr::Number(_, span)
             | Expr::Array(_, span)
+            | Expr::Object(_, span)
             | Expr::Call { span, .. } => span.clone(),
             Expr::Ident(ident) => ident.span.clone(),
         }
@@ -174,6 +177,7 @@ impl Expr {
             Expr::Number(..) => "a number",
             Expr::Ident(_) => "a name",
             Expr::Array(..) => "a list",
+            Expr::Object(..) => "an object",
             Expr::Call { .. } => "a function call",
         }
     }
@@ -871,7 +875,37 @@ impl Parser<'_> {
                 self.nesting -= 1;
                 result
             }
+            TokenKind::LeftBrace => {
+                self.next();
+                self.check_depth(&token)?;
+                self.nesting += 1;
+                let result = self.object_entries(&token);
+                self.nesting -= 1;
+                result
+            }
             _ => Err(self.expected("a value (a string, number, name, list or function call)")),
+        }
+    }
+
+    /// `{ name: expr, ... }` after its `{`.
+    fn object_entries(&mut self, open: &Token) -> Parsed<Expr> {
+        let mut entries = Vec::new();
+        loop {
+            if let Some(close) = self.eat(&TokenKind::RightBrace) {
+                return Ok(Expr::Object(entries, open.span.start..close.span.end));
+            }
+            if self.at(&TokenKind::Eof) {
+                let span = self.peek().span.clone();
+                return Err(self.error(span, "unexpected end of file: expected `}`"));
+            }
+            let entry = self.argument()?;
+            if entry.name.is_none() {
+                return Err(self.error(entry.span, "expected `name: value` in the object"));
+            }
+            entries.push(entry);
+            if self.eat(&TokenKind::Comma).is_none() && !self.at(&TokenKind::RightBrace) {
+                return Err(self.expected("`,` or `}` in the object"));
+            }
         }
     }
 
