@@ -2075,11 +2075,43 @@ CREATE TABLE `Post` (
     PRIMARY KEY (`id`)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 
-ALTER TABLE `Post` ADD CONSTRAINT `Post_authorId_fkey` FOREIGN KEY (`authorId`) REFERENCES `User`(`id`) ON DELETE RESTRICT ON UPDATE CASCADE;",
+ALTER TABLE `Post` ADD CONSTRAINT `Post_authorId_fkey` FOREIGN KEY (`authorId`) REFERENCES `User`(`id`) ON DELETE RESTRICT ON UPDATE CASCADE;
+
+CREATE TABLE `Note` (
+    `id` INTEGER NOT NULL AUTO_INCREMENT,
+    `body` TEXT NOT NULL,
+    `slug` VARCHAR(191) NOT NULL,
+
+    INDEX `Note_body_idx`(`body`(100)),
+    INDEX `Note_slug_id_idx`(`slug`(40), `id`),
+    INDEX `Note_id_slug_idx`(`id`, `slug`),
+    PRIMARY KEY (`id`)
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;",
     );
-    let (code, output) = import_and_check(dir.path(), &prisma_made_schema("mysql"), &db.url());
+    // `length:` keys a prefix; one as long as the column keys all of it.
+    let schema = prisma_made_schema("mysql")
+        + r#"
+model Note {
+  id   Int    @id @default(autoincrement())
+  body String @db.Text
+  slug String
+
+  @@index([body(length: 100)])
+  @@index([slug(length: 40), id])
+  @@index([id, slug(length: 191)])
+}
+"#;
+    let (code, output) = import_and_check(dir.path(), &schema, &db.url());
     assert_eq!(code, Some(0), "check: {output}");
     assert!(output.contains("No drift"), "{output}");
+    let manifest = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
+    assert!(manifest.contains("prefix_length = 100"), "{manifest}");
+    assert!(!manifest.contains("prefix_length = 191"), "{manifest}");
+
+    db.load("DROP INDEX `Note_body_idx` ON `Note`; CREATE INDEX `Note_body_idx` ON `Note` (`body`(50));");
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &db.url()]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("Note_body_idx"), "{output}");
 
     db.load(
         "DROP INDEX `User_email_key` ON `User`; CREATE INDEX `User_email_key` ON `User` (`email`);",

@@ -1615,10 +1615,16 @@ impl<'a> Builder<'a> {
                     fields: parts
                         .into_iter()
                         .map(|part| IndexPart::Field {
+                            prefix_length: part.prefix_length.filter(|&length| {
+                                // A prefix as long as the column is the whole
+                                // column, as MySQL shows it.
+                                entity.fields.get(&part.field).is_some_and(|field| {
+                                    field.max_length.is_none_or(|max| length < max)
+                                })
+                            }),
                             field: part.field,
                             order: part.order,
                             collation: None,
-                            prefix_length: None,
                         })
                         .collect(),
                     unique: false,
@@ -1788,6 +1794,7 @@ impl<'a> Builder<'a> {
             };
             let mut order = None;
             let mut operator_class = None;
+            let mut prefix_length = None;
             for argument in arguments {
                 match (
                     argument.name.as_ref().map(|n| n.name.as_str()),
@@ -1811,6 +1818,23 @@ impl<'a> Builder<'a> {
                         match self.operator_class(file, value) {
                             Some(class) => operator_class = Some(class),
                             None => ok = false,
+                        }
+                    }
+                    (Some("length"), value)
+                        if attribute.name == "index" && self.provider == Provider::Mysql =>
+                    {
+                        match value {
+                            Expr::Number(text, _) if text.parse::<u32>().is_ok_and(|n| n > 0) => {
+                                prefix_length = text.parse::<u32>().ok();
+                            }
+                            other => {
+                                self.problem(
+                                    file,
+                                    other.span(),
+                                    "`length:` is a whole number of characters, greater than 0",
+                                );
+                                ok = false;
+                            }
                         }
                     }
                     (Some(option @ ("length" | "ops")), _) => self.ledger.record(
@@ -1839,6 +1863,7 @@ impl<'a> Builder<'a> {
                     field: ident.name.clone(),
                     order,
                     operator_class,
+                    prefix_length,
                 });
                 continue;
             }
@@ -2445,6 +2470,8 @@ struct KeyField {
     order: Option<SortOrder>,
     /// `ops:` of `@@index` on PostgreSQL.
     operator_class: Option<String>,
+    /// `length:` of `@@index` on MySQL: the key holds the first characters.
+    prefix_length: Option<u32>,
 }
 
 fn named<'e>(attribute: &'e Attribute, name: &str) -> Option<&'e Expr> {
