@@ -68,6 +68,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
+use std::rc::Rc;
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
@@ -81,11 +82,17 @@ use crate::manifest::{
 use crate::source::{IntrospectOptions, Introspection};
 
 /// Reads a JSON Schema file into a manifest.
-pub fn parse(
+pub fn parse(file: &SourceFile, options: &IntrospectOptions) -> Result<Introspection, Diagnostics> {
+    parse_read(file, None, options)
+}
+
+/// [`parse`], given the document when it was already read from `file`.
+pub(crate) fn parse_read(
     file: &SourceFile,
+    document: Option<Document>,
     _options: &IntrospectOptions,
 ) -> Result<Introspection, Diagnostics> {
-    let mut document = read_document(file)?;
+    let mut document = document.map_or_else(|| read_document(file), Ok)?;
     let external = graft_external(file, &mut document.value);
     let root = &document.value;
     let mut walker = Walker::new(file, document.syntax, root, KeyRule::RequiredId);
@@ -819,10 +826,18 @@ pub(crate) fn child(pointer: &[String], segment: &str) -> Pointer {
 
 /// `["a", "b/c"]` → `/a/b~1c`.
 pub(crate) fn pointer_text(pointer: &[String]) -> String {
-    pointer
-        .iter()
-        .map(|segment| format!("/{}", segment.replace('~', "~0").replace('/', "~1")))
-        .collect()
+    let mut text = String::with_capacity(pointer.iter().map(|s| s.len() + 1).sum());
+    for segment in pointer {
+        text.push('/');
+        for c in segment.chars() {
+            match c {
+                '~' => text.push_str("~0"),
+                '/' => text.push_str("~1"),
+                c => text.push(c),
+            }
+        }
+    }
+    text
 }
 
 /// The span of the value at `pointer` in the document's text: exact for
@@ -1145,9 +1160,7 @@ pub(crate) enum Classified {
 /// those it inherits; properties keep their first position.
 #[derive(Debug, Default)]
 pub(crate) struct Flat<'a> {
-    pub(crate) keywords: Map<String, Value>,
-    /// The schema each keyword was taken from.
-    sources: BTreeMap<String, Pointer>,
+    pub(crate) keywords: Keywords<'a>,
     pub(crate) properties: IndexMap<String, (&'a Value, Pointer)>,
     pub(crate) required: BTreeSet<String>,
 }
@@ -1155,7 +1168,51 @@ pub(crate) struct Flat<'a> {
 impl Flat<'_> {
     /// Where keyword `key` is in the document.
     fn pointer_of(&self, key: &str, fallback: &[String]) -> Pointer {
-        child(self.sources.get(key).map_or(fallback, Vec::as_slice), key)
+        let source = self
+            .keywords
+            .map
+            .get(key)
+            .map_or(fallback, |&(_, index)| &self.keywords.sources[index]);
+        child(source, key)
+    }
+}
+
+/// The keywords of a flattened schema, borrowed from the document (a
+/// schema is merged into every schema that uses it: a copy of its values,
+/// `items` and `anyOf` subtrees included, would cost as much again at every
+/// level of nesting).
+#[derive(Debug, Default)]
+pub(crate) struct Keywords<'a> {
+    /// Keyword → its value and the index in `sources` of its schema.
+    map: BTreeMap<&'a str, (&'a Value, usize)>,
+    /// The pointers of the schemas the keywords were taken from.
+    sources: Vec<Pointer>,
+}
+
+impl<'a> Keywords<'a> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key).map(|&(value, _)| value)
+    }
+
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.map.contains_key(key)
+    }
+}
+
+/// The keywords of one schema object as written, or of a flattened one.
+pub(crate) trait Keyworded {
+    fn keyword(&self, key: &str) -> Option<&Value>;
+}
+
+impl Keyworded for Map<String, Value> {
+    fn keyword(&self, key: &str) -> Option<&Value> {
+        self.get(key)
+    }
+}
+
+impl Keyworded for Keywords<'_> {
+    fn keyword(&self, key: &str) -> Option<&Value> {
+        self.get(key)
     }
 }
 
@@ -1230,6 +1287,8 @@ pub(crate) struct Shape {
     pub(crate) comment: Option<String>,
     /// Foreign-key field → referenced entity (OpenAPI).
     pub(crate) references: Vec<(String, String)>,
+    /// How many field nodes `fields` holds, nested ones included.
+    size: usize,
 }
 
 /// A key field an entity may be referenced by (OpenAPI relations).
@@ -1259,7 +1318,9 @@ pub(crate) struct Walker<'a> {
     recorded: BTreeSet<(String, String, String)>,
     problems: Vec<Problem>,
     problem_keys: BTreeSet<(usize, String)>,
-    shapes: BTreeMap<String, Option<Shape>>,
+    /// The shapes built, by pointer text: shared, not copied, by every
+    /// reference that reads one.
+    shapes: BTreeMap<String, Option<Rc<Shape>>>,
     /// How deep the walk is (properties, items, `allOf`, `$ref`), so a
     /// long chain of references cannot exhaust the stack.
     depth: usize,
@@ -1754,7 +1815,7 @@ impl<'a> Walker<'a> {
     /// The entity `name` whose schema is at `pointer`, or `None` (with a
     /// ledger entry) when it has no fields.
     pub(crate) fn entity(&mut self, pointer: &[String], name: &str) -> Option<Entity> {
-        let shape = self.shape(pointer, name)?;
+        let shape = Rc::unwrap_or_clone(self.shape(pointer, name)?);
         let mut entity = Entity::new(name);
         entity.comment = shape.comment;
         entity.primary_key = shape.primary_key;
@@ -1853,7 +1914,7 @@ impl<'a> Walker<'a> {
     }
 
     /// The fields of the entity at `pointer`, built once.
-    fn shape(&mut self, pointer: &[String], name: &str) -> Option<Shape> {
+    fn shape(&mut self, pointer: &[String], name: &str) -> Option<Rc<Shape>> {
         let key = pointer_text(pointer);
         if let Some(shape) = self.shapes.get(&key) {
             return shape.clone();
@@ -1909,12 +1970,13 @@ impl<'a> Walker<'a> {
             );
             None
         } else {
-            Some(Shape {
+            Some(Rc::new(Shape {
+                size: shape_size(&fields),
                 fields,
                 primary_key: primary_key.into_iter().collect(),
                 comment: description(&flat.keywords),
                 references,
-            })
+            }))
         };
         let truncated = self.truncated;
         self.truncated |= outer_truncated;
@@ -1952,17 +2014,25 @@ impl<'a> Walker<'a> {
             return;
         };
         // Own keywords first: they win over inherited ones.
+        let mut source = None;
         for (key, value) in map {
             if !matches!(
                 key.as_str(),
                 "properties" | "required" | "allOf" | "$ref" | "definitions" | "$defs"
             ) && !flat.keywords.contains_key(key)
             {
-                flat.keywords.insert(key.clone(), value.clone());
-                flat.sources.insert(key.clone(), pointer.to_vec());
+                let sources = &mut flat.keywords.sources;
+                let index = *source.get_or_insert_with(|| {
+                    sources.push(pointer.to_vec());
+                    sources.len() - 1
+                });
+                flat.keywords.map.insert(key.as_str(), (value, index));
             }
         }
         for (key, value) in map {
+            if !matches!(key.as_str(), "properties" | "required" | "allOf" | "$ref") {
+                continue;
+            }
             let here = child(pointer, key);
             match key.as_str() {
                 "properties" => match value {
@@ -2193,7 +2263,7 @@ impl<'a> Walker<'a> {
             }
             return Prop::Field(match self.shape(&target_pointer, &entity) {
                 Some(shape) => {
-                    let size = shape_size(&shape.fields);
+                    let size = shape.size;
                     let used = self.shaping.last().map_or(0, |(_, used)| *used);
                     let shared = self.uses.get(&key).copied().unwrap_or(0) > 1;
                     let limit = if shared {
@@ -2230,7 +2300,7 @@ impl<'a> Walker<'a> {
                     self.copied += size;
                     // The copy carries types, not the definition's comments:
                     // those stay on its entity.
-                    let mut fields = shape.fields;
+                    let mut fields = shape.fields.clone();
                     strip_comments(&mut fields);
                     let mut field = Field::new(FieldType::Object);
                     field.fields = Some(fields);
@@ -2294,7 +2364,7 @@ impl<'a> Walker<'a> {
     /// `except` is a keyword the caller already read (a one-schema wrapper).
     fn record_keywords(
         &mut self,
-        map: &Map<String, Value>,
+        map: &impl Keyworded,
         has_properties: bool,
         scope: &Scope,
         except: Option<&str>,
@@ -2303,7 +2373,7 @@ impl<'a> Walker<'a> {
             if except == Some(*keyword) {
                 continue;
             }
-            let Some(value) = map.get(*keyword) else {
+            let Some(value) = map.keyword(keyword) else {
                 continue;
             };
             let detail = match value {
@@ -2327,7 +2397,7 @@ impl<'a> Walker<'a> {
             };
             self.note(&scope.object(), kind, message);
         }
-        if let Some(value) = map.get("additionalProperties")
+        if let Some(value) = map.keyword("additionalProperties")
             && value.is_object()
         {
             self.note(
@@ -2344,12 +2414,12 @@ impl<'a> Walker<'a> {
         }
         let mut constraints = Vec::new();
         for keyword in CONSTRAINTS {
-            match map.get(*keyword) {
+            match map.keyword(keyword) {
                 None | Some(Value::Bool(false)) => {}
                 Some(_) => constraints.push((*keyword).to_owned()),
             }
         }
-        if let Some(format) = map.get("format").and_then(Value::as_str)
+        if let Some(format) = map.keyword("format").and_then(Value::as_str)
             && !matches!(
                 format,
                 "date-time"
@@ -2744,9 +2814,12 @@ pub(crate) fn internal_pointer(reference: &str) -> Option<Pointer> {
         fragment
             .split('/')
             .map(|segment| {
-                percent_decode(segment)
-                    .replace("~1", "/")
-                    .replace("~0", "~")
+                let segment = percent_decode(segment);
+                if segment.contains('~') {
+                    segment.replace("~1", "/").replace("~0", "~")
+                } else {
+                    segment
+                }
             })
             .collect(),
     )
@@ -2800,17 +2873,17 @@ fn is_null_schema(schema: &Value) -> bool {
 }
 
 /// OpenAPI's `nullable`, Swagger's `x-nullable` / `x-isnullable`.
-pub(crate) fn nullable_flag(map: &Map<String, Value>) -> bool {
+pub(crate) fn nullable_flag(map: &impl Keyworded) -> bool {
     ["nullable", "x-nullable", "x-isnullable"]
         .iter()
-        .any(|key| map.get(*key) == Some(&Value::Bool(true)))
+        .any(|key| map.keyword(key) == Some(&Value::Bool(true)))
 }
 
 /// `description`, else `title`, trimmed; `None` when empty.
-pub(crate) fn description(map: &Map<String, Value>) -> Option<String> {
+pub(crate) fn description(map: &impl Keyworded) -> Option<String> {
     ["description", "title"]
         .iter()
-        .filter_map(|key| map.get(*key).and_then(Value::as_str))
+        .filter_map(|key| map.keyword(key).and_then(Value::as_str))
         .map(str::trim)
         .find(|text| !text.is_empty())
         .map(str::to_owned)
@@ -2868,7 +2941,7 @@ fn infer_type(flat: &Flat<'_>, enum_values: Option<&[Value]>) -> &'static str {
     }
 }
 
-fn string_field(keywords: &Map<String, Value>) -> Field {
+fn string_field(keywords: &Keywords<'_>) -> Field {
     let ty = match keywords.get("format").and_then(Value::as_str) {
         Some("date-time") => FieldType::Timestamptz,
         Some("date") => FieldType::Date,
@@ -2889,7 +2962,7 @@ fn string_field(keywords: &Map<String, Value>) -> Field {
     field
 }
 
-fn integer_field(keywords: &Map<String, Value>) -> Field {
+fn integer_field(keywords: &Keywords<'_>) -> Field {
     let fits = |key: &str| {
         keywords
             .get(key)
@@ -2908,7 +2981,7 @@ fn integer_field(keywords: &Map<String, Value>) -> Field {
     Field::new(ty)
 }
 
-fn number_field(keywords: &Map<String, Value>) -> Field {
+fn number_field(keywords: &Keywords<'_>) -> Field {
     Field::new(match keywords.get("format").and_then(Value::as_str) {
         Some("float") => FieldType::Float32,
         Some("decimal") => FieldType::Decimal,

@@ -129,16 +129,31 @@ pub(crate) fn data_file_help(value: &serde_json::Value) -> &'static str {
 /// Text in no known syntax is tried as Prisma, GraphQL and SQL in turn, and
 /// the first parser that reads it whole and finds a model wins.
 pub fn detect(path: &Path, text: &str) -> Option<SourceFormat> {
-    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    detect_reading(path, text).0
+}
+
+/// [`detect`], with the JSON or YAML document it parsed to tell, so that
+/// the importer does not parse a large file a second time.
+fn detect_reading(
+    path: &Path,
+    text: &str,
+) -> (Option<SourceFormat>, Option<json_schema::Document>) {
+    let Some(name) = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .map(str::to_ascii_lowercase)
+    else {
+        return (None, None);
+    };
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match extension.as_deref() {
-        Some("ndjson" | "jsonl") => return Some(SourceFormat::Data),
-        Some("sql" | "ddl") => return Some(SourceFormat::Sql),
-        Some("prisma") => return Some(SourceFormat::Prisma),
-        Some("graphql" | "graphqls" | "gql") => return Some(SourceFormat::Graphql),
+        Some("ndjson" | "jsonl") => return (Some(SourceFormat::Data), None),
+        Some("sql" | "ddl") => return (Some(SourceFormat::Sql), None),
+        Some("prisma") => return (Some(SourceFormat::Prisma), None),
+        Some("graphql" | "graphqls" | "gql") => return (Some(SourceFormat::Graphql), None),
         _ => {}
     }
     let probe = SourceFile {
@@ -148,7 +163,7 @@ pub fn detect(path: &Path, text: &str) -> Option<SourceFormat> {
     match json_schema::read_document(&probe) {
         Ok(document) => {
             if let Some(format) = document_format(&name, &document.value) {
-                return Some(format);
+                return (Some(format), Some(document));
             }
         }
         Err(_) if json_schema::syntax_of(text) == json_schema::Syntax::Json => {
@@ -156,17 +171,17 @@ pub fn detect(path: &Path, text: &str) -> Option<SourceFormat> {
             // text, so that the right parser reports where it breaks.
             let has = |key: &str| text.contains(&format!("\"{key}\""));
             if has("openapi") || has("swagger") {
-                return Some(SourceFormat::Openapi);
+                return (Some(SourceFormat::Openapi), None);
             }
             if name.ends_with(".schema.json") || has("$schema") || text.contains("json-schema.org")
             {
-                return Some(SourceFormat::Jsonschema);
+                return (Some(SourceFormat::Jsonschema), None);
             }
-            return None;
+            return (None, None);
         }
         Err(_) => {}
     }
-    detect_text(&probe)
+    (detect_text(&probe), None)
 }
 
 /// The format of a parsed JSON or YAML document, from its top-level keys.
@@ -239,7 +254,11 @@ pub async fn parse_file(
         return prisma::parse(&read_all(&paths)?, options).map_err(IntrospectError::Invalid);
     }
     let text = read_text(path)?;
-    let Some(format) = options.format.or_else(|| detect(path, &text)) else {
+    let (format, document) = match options.format {
+        Some(format) => (Some(format), None),
+        None => detect_reading(path, &text),
+    };
+    let Some(format) = format else {
         return Err(IntrospectError::Unsupported(format!(
             "cannot tell the format of `{}`; pass --format (sql, prisma, jsonschema, openapi, graphql, data)",
             path.display()
@@ -252,8 +271,8 @@ pub async fn parse_file(
     let result = match format {
         SourceFormat::Sql => sql_ddl::parse(&file, options),
         SourceFormat::Prisma => parse_prisma_file(&file, options),
-        SourceFormat::Jsonschema => json_schema::parse(&file, options),
-        SourceFormat::Openapi => openapi::parse(&file, options),
+        SourceFormat::Jsonschema => json_schema::parse_read(&file, document, options),
+        SourceFormat::Openapi => openapi::parse_read(&file, document, options),
         SourceFormat::Graphql => graphql::parse(&file, options),
         SourceFormat::Data => data::parse(&file, options),
     };

@@ -39,6 +39,9 @@
 mod lists;
 mod serving;
 
+use std::collections::{HashMap, HashSet};
+use std::ops::Bound;
+
 use serde_json::Value;
 
 use super::SourceFile;
@@ -81,17 +84,20 @@ fn rename_enums(
     folded: &[(String, String)],
     renames: &[(String, String)],
 ) {
+    let forms: HashSet<&str> = folded.iter().map(|(form, _)| form.as_str()).collect();
+    // `<form>_...`: a prefix of the name that ends before a `_` is a form.
     enums.retain(|name, _| {
-        !folded
-            .iter()
-            .any(|(form, _)| name.starts_with(&format!("{form}_")))
+        !name
+            .match_indices('_')
+            .any(|(at, _)| forms.contains(&name[..at]))
     });
-    let mut moved: Vec<(String, String)> = Vec::new();
+    let mut moved: HashMap<String, String> = HashMap::new();
     for (from, to) in renames {
         let prefix = format!("{from}_");
         let names: Vec<String> = enums
-            .keys()
-            .filter(|name| name.starts_with(&prefix))
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .map(|(name, _)| name)
+            .take_while(|name| name.starts_with(&prefix))
             .cloned()
             .collect();
         for name in names {
@@ -101,13 +107,13 @@ fn rename_enums(
             }
             if let Some(definition) = enums.remove(&name) {
                 enums.insert(new.clone(), definition);
-                moved.push((name, new));
+                moved.entry(name).or_insert(new);
             }
         }
     }
-    fn follow(field: &mut crate::manifest::Field, moved: &[(String, String)]) {
+    fn follow(field: &mut crate::manifest::Field, moved: &HashMap<String, String>) {
         if let Some(name) = &field.enum_name
-            && let Some((_, new)) = moved.iter().find(|(old, _)| old == name)
+            && let Some(new) = moved.get(name)
         {
             field.enum_name = Some(new.clone());
         }
@@ -130,11 +136,17 @@ fn rename_enums(
 }
 
 /// Reads an OpenAPI or Swagger file into a manifest.
-pub fn parse(
+pub fn parse(file: &SourceFile, options: &IntrospectOptions) -> Result<Introspection, Diagnostics> {
+    parse_read(file, None, options)
+}
+
+/// [`parse`], given the document when it was already read from `file`.
+pub(crate) fn parse_read(
     file: &SourceFile,
+    document: Option<Document>,
     _options: &IntrospectOptions,
 ) -> Result<Introspection, Diagnostics> {
-    let mut document = read_document(file)?;
+    let mut document = document.map_or_else(|| read_document(file), Ok)?;
     let version = version(file, &document)?;
     // `$ref`s to other files (`pet.yaml`, `common.yaml#/components/schemas/
     // Money`) are read relative to the file that names them and grafted in,
@@ -288,7 +300,8 @@ fn outline_v30(file: &SourceFile, document: &Document) -> Result<Outline, Diagno
             serde_json::from_value(value).map_err(|_| problems)?
         }
     };
-    let components = api.components.clone().unwrap_or_default();
+    let no_components = openapiv3::Components::default();
+    let components = api.components.as_ref().unwrap_or(&no_components);
     let base_url = api.servers.first().map(|server| {
         let mut url = server.url.clone();
         for (name, variable) in server.variables.iter().flatten() {
@@ -304,11 +317,11 @@ fn outline_v30(file: &SourceFile, document: &Document) -> Result<Outline, Diagno
         for (method, operation) in item.iter() {
             let mut references = Vec::new();
             let request = operation.request_body.as_ref().and_then(|body| match body {
-                ReferenceOr::Item(body) => Some(body.clone()),
+                ReferenceOr::Item(body) => Some(body),
                 ReferenceOr::Reference { reference } => reference
                     .strip_prefix("#/components/requestBodies/")
                     .and_then(|name| components.request_bodies.get(name))
-                    .and_then(|body| body.as_item().cloned()),
+                    .and_then(ReferenceOr::as_item),
             });
             if let Some(body) = request {
                 for media in body.content.values() {
@@ -324,11 +337,11 @@ fn outline_v30(file: &SourceFile, document: &Document) -> Result<Outline, Diagno
                     continue;
                 }
                 let response = match response {
-                    ReferenceOr::Item(response) => Some(response.clone()),
+                    ReferenceOr::Item(response) => Some(response),
                     ReferenceOr::Reference { reference } => reference
                         .strip_prefix("#/components/responses/")
                         .and_then(|name| components.responses.get(name))
-                        .and_then(|response| response.as_item().cloned()),
+                        .and_then(ReferenceOr::as_item),
                 };
                 for media in response.iter().flat_map(|r| r.content.values()) {
                     schema_references_v30(media.schema.as_ref(), &mut references);

@@ -22,6 +22,8 @@
 //! - **Errors.** The first error response whose schema has `detail`,
 //!   `message`, `error` or `errors[].message` gives the pointer.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::Value;
 
 use super::{Version, resolve};
@@ -47,40 +49,40 @@ pub(super) fn annotate(
             Some(Shape::read(root, version, walker, item, raw))
         })
         .collect();
-    // Reads: entity by path.
-    let mut gets: Vec<(String, String)> = Vec::new();
-    let mut lists: Vec<(String, Option<String>)> = Vec::new();
+    // Reads: entity by path (the first operation found for a path wins).
+    let mut gets: HashMap<String, String> = HashMap::new();
+    // The entity of the first get on each collection.
+    let mut collection_gets: HashMap<String, String> = HashMap::new();
+    let mut lists: HashMap<String, Option<String>> = HashMap::new();
     for (operation, shape) in operations.iter().zip(&shapes) {
         let Some(shape) = shape.as_ref().filter(|_| operation.method == "GET") else {
             continue;
         };
         let parameters = path_parameters(&operation.path);
-        if collection_of(&operation.path).is_some() && parameters == 1 {
+        if let Some(collection) = collection_of(&operation.path)
+            && parameters == 1
+        {
             if let Some(entity) = shape.row_entity.clone().or(operation.entity.clone()) {
-                gets.push((operation.path.clone(), entity));
+                collection_gets
+                    .entry(collection.to_owned())
+                    .or_insert_with(|| entity.clone());
+                gets.entry(operation.path.clone()).or_insert(entity);
             }
         } else if parameters == 0 && shape.is_list {
-            lists.push((operation.path.clone(), shape.row_entity.clone()));
+            lists
+                .entry(operation.path.clone())
+                .or_insert_with(|| shape.row_entity.clone());
         }
     }
-    let get_entity = |path: &str| {
-        gets.iter()
-            .find(|(item, _)| item == path)
-            .map(|(_, entity)| entity.clone())
-    };
+    let get_entity = |path: &str| gets.get(path).cloned();
     let list_entity = |path: &str| {
-        lists
-            .iter()
-            .find(|(collection, _)| collection == path)
-            .map(|(_, entity)| {
-                entity.clone().or_else(|| {
-                    gets.iter()
-                        .find(|(item, _)| collection_of(item) == Some(path))
-                        .map(|(_, entity)| entity.clone())
-                })
-            })
+        lists.get(path).map(|entity| {
+            entity
+                .clone()
+                .or_else(|| collection_gets.get(path).cloned())
+        })
     };
-    let mut taken: Vec<(String, OperationAction)> = Vec::new();
+    let mut taken: HashSet<(String, OperationAction)> = HashSet::new();
     for (operation, shape) in operations.iter_mut().zip(shapes) {
         let Some(shape) = shape else {
             continue;
@@ -109,9 +111,7 @@ pub(super) fn annotate(
         }
         if let Some(entity) = entity {
             operation.entity = Some(entity.clone());
-            let key = (entity, action);
-            if !taken.contains(&key) {
-                taken.push(key);
+            if taken.insert((entity, action)) {
                 operation.action = Some(action);
             }
         }
@@ -139,6 +139,7 @@ pub(super) fn fold_variants(
     const FORMS: &[&str] = &["Insert", "Create", "Update", "Patch", "List"];
     // The rows' entity of each collection, from its list or get.
     let mut collections: Vec<(String, String)> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for operation in operations.iter() {
         let (Some(entity), Some(action)) = (&operation.entity, operation.action) else {
             continue;
@@ -151,8 +152,19 @@ pub(super) fn fold_variants(
             },
             _ => continue,
         };
-        if !collections.iter().any(|(path, _)| path == collection) {
+        if seen.insert(collection) {
             collections.push((collection.to_owned(), entity.clone()));
+        }
+    }
+    // The operations on each collection path or an item of it, in order.
+    let mut on_collection: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, operation) in operations.iter().enumerate() {
+        on_collection
+            .entry(operation.path.trim_end_matches('/'))
+            .or_default()
+            .push(index);
+        if let Some(collection) = collection_of(&operation.path) {
+            on_collection.entry(collection).or_default().push(index);
         }
     }
     let mut renames = Vec::new();
@@ -162,14 +174,9 @@ pub(super) fn fold_variants(
             .strip_suffix("Row")
             .filter(|s| !s.is_empty())
             .unwrap_or(row);
-        let on_collection = |path: &str| {
-            path.trim_end_matches('/') == collection || collection_of(path) == Some(collection)
-        };
         let mut forms: Vec<String> = Vec::new();
-        for (operation, used) in operations.iter().zip(uses) {
-            if !on_collection(&operation.path) {
-                continue;
-            }
+        let indexes = on_collection.get(collection.as_str()).into_iter().flatten();
+        for used in indexes.filter_map(|&index| uses.get(index)) {
             for name in used {
                 let is_form = name
                     .strip_prefix(stem)
@@ -238,15 +245,17 @@ pub(super) fn fold_variants(
             renames.push((row.clone(), name));
         }
     }
+    let mut rows: HashMap<&str, &str> = HashMap::new();
+    for (form, row) in &folded {
+        rows.entry(form).or_insert(row);
+    }
+    let mut new_names: HashMap<&str, &str> = HashMap::new();
+    for (from, to) in &renames {
+        new_names.entry(from).or_insert(to);
+    }
     let renamed = |name: &str| -> String {
-        let row = folded
-            .iter()
-            .find(|(form, _)| form == name)
-            .map_or(name, |(_, row)| row.as_str());
-        renames
-            .iter()
-            .find(|(from, _)| from == row)
-            .map_or_else(|| row.to_owned(), |(_, to)| to.clone())
+        let row = rows.get(name).copied().unwrap_or(name);
+        new_names.get(row).copied().unwrap_or(row).to_owned()
     };
     for (from, to) in &renames {
         if let Some(mut entity) = entities.remove(from) {
