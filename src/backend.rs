@@ -97,9 +97,12 @@ impl Backend {
                     .await
             }
             Self::Mysql { url } => {
-                mysql::MysqlIntrospector::new(url.clone())
+                let mut introspection = mysql::MysqlIntrospector::new(url.clone())
                     .introspect(options, progress)
-                    .await
+                    .await?;
+                // As a dump of the database imports (a view's JSON column).
+                crate::parse::sql_ddl::mysql_json_fields(&mut introspection.manifest);
+                Ok(introspection)
             }
             Self::Mongodb { url } => {
                 mongo::MongoIntrospector::new(url.clone())

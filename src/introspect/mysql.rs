@@ -333,6 +333,17 @@ pub fn build(catalog: &Catalog, database: &str, progress: &Progress) -> Introspe
         let kind = match table.kind.as_str() {
             "BASE TABLE" => EntityKind::Table,
             "VIEW" => EntityKind::View,
+            "SYSTEM VERSIONED" => {
+                ledger.record(
+                    &table.name,
+                    "system_versioned",
+                    format!(
+                        "`{}` keeps the history of its rows (WITH SYSTEM VERSIONING); the manifest has it as a plain table",
+                        table.name
+                    ),
+                );
+                EntityKind::Table
+            }
             other => {
                 ledger.record(
                     &table.name,
@@ -838,8 +849,9 @@ fn add_indexes(manifest: &mut Manifest, catalog: &Catalog, ledger: &mut Ledger) 
 /// Whether a key part `length` characters long covers what `column` holds,
 /// so that the manifest says no prefix: a `CHAR`/`VARCHAR`/`BINARY` column
 /// no longer than it (the server keeps such a key as the whole column; a
-/// dump may still spell the length), or a `TEXT`/`BLOB` column keyed by the
-/// prefix a plan gives one that names none.
+/// dump may still spell the length), a `TEXT`/`BLOB` column keyed by the
+/// prefix a plan gives one that names none, or a column of another type
+/// (InnoDB lists 32 for the `POINT` of a `SPATIAL` index).
 fn whole_column(column: Option<&&ColumnRow>, length: u32) -> bool {
     let Some(column) = column else {
         return false;
@@ -847,6 +859,9 @@ fn whole_column(column: Option<&&ColumnRow>, length: u32) -> bool {
     let data_type = column.data_type.to_ascii_lowercase();
     if data_type.ends_with("text") || data_type.ends_with("blob") {
         return length == crate::migrate::render::MYSQL_TEXT_PREFIX_LENGTH;
+    }
+    if !data_type.ends_with("char") && !data_type.ends_with("binary") {
+        return true;
     }
     column
         .max_length

@@ -34,6 +34,7 @@ mod written;
 
 /// The SQL dialects a dump can be written in.
 pub use crate::database::SqlDialect;
+pub(crate) use mysql::json_fields as mysql_json_fields;
 
 /// Reads a SQL dump or DDL script into a manifest.
 pub fn parse(file: &SourceFile, options: &IntrospectOptions) -> Result<Introspection, Diagnostics> {

@@ -346,6 +346,18 @@ async fn a_dump_quoting_every_name_reads_as_its_database_and_round_trips() {
     assert!(output.contains("posts.created_at"), "{output}");
 }
 
+/// A MariaDB database of the test's own (`None` without a server) made by
+/// `script`, and what `baas introspect <url>` reads from it.
+async fn mariadb_with(
+    label: &str,
+    script: &str,
+) -> Option<(crate::support::mysql::TempDatabase, Introspection)> {
+    let database = crate::support::mysql::TempDatabase::create_async(label).await?;
+    database.load(script);
+    let live = read_live(&database.url()).await;
+    Some((database, live))
+}
+
 /// WordPress's tables (`wp-admin/includes/schema.php`): `varchar(255)`
 /// keys indexed by their first 191 characters, so that a utf8mb4 key fits
 /// the old 767-byte limit; besides, a unique prefix key, a key with a
@@ -407,13 +419,10 @@ CREATE TABLE wp_posts (
 /// keyed the whole column.
 #[tokio::test]
 async fn wordpress_prefix_keys_round_trip_and_drift_is_seen() {
-    use crate::support::mysql::TempDatabase as MysqlDatabase;
     use baas::manifest::IndexPart;
-    let Some(database) = MysqlDatabase::create_async("wp_prefix").await else {
+    let Some((_database, live)) = mariadb_with("wp_prefix", WORDPRESS_SCHEMA).await else {
         return;
     };
-    database.load(WORDPRESS_SCHEMA);
-    let live = read_live(&database.url()).await;
     assert!(
         !live
             .ledger
@@ -475,7 +484,8 @@ async fn wordpress_prefix_keys_round_trip_and_drift_is_seen() {
         "{written}"
     );
 
-    let Some(copy) = MysqlDatabase::create_async("wp_prefix_copy").await else {
+    let Some(copy) = crate::support::mysql::TempDatabase::create_async("wp_prefix_copy").await
+    else {
         return;
     };
     let url = copy.url();
@@ -581,4 +591,96 @@ fn a_mariadb_dump_and_its_database_give_the_same_manifest_byte_for_byte() {
     ] {
         assert!(live.contains(expected), "{expected}:\n{live}");
     }
+}
+
+/// What MariaDB has beyond the common tables: a JSON column (a LONGTEXT
+/// with a `json_valid` check) and a view over it, a CHECK on a JSON
+/// column, an INVISIBLE column, `ON UPDATE CURRENT_TIMESTAMP`, STORED and
+/// VIRTUAL generated columns, SPATIAL and FULLTEXT indexes, table and
+/// column comments, a sequence and a system-versioned table.
+const MARIADB_FEATURES: &str = "
+CREATE TABLE doc (
+  id int NOT NULL PRIMARY KEY,
+  body json,
+  meta json NOT NULL DEFAULT '{}' CHECK (json_length(meta) < 10),
+  note text COMMENT 'a note',
+  secret int INVISIBLE DEFAULT 1,
+  changed timestamp NOT NULL DEFAULT current_timestamp ON UPDATE current_timestamp,
+  twice int AS (id * 2) STORED,
+  sign int AS (CASE WHEN id > 0 THEN 1 ELSE 0 END) VIRTUAL,
+  place point NOT NULL,
+  SPATIAL INDEX place (place),
+  FULLTEXT INDEX note (note)
+) COMMENT 'documents';
+CREATE VIEW doc_bodies AS SELECT id, body, meta FROM doc;
+CREATE SEQUENCE ticket START WITH 5 INCREMENT BY 2;
+CREATE TABLE history (id int PRIMARY KEY, x int) WITH SYSTEM VERSIONING;
+";
+
+/// The live database and its `mariadb-dump` read to the same manifest and
+/// name the same things in the ledger, and the manifest planned to an
+/// empty database is what `check` finds there. Before, the view's JSON
+/// column was `longtext` live and `json` from the dump, the spatial index
+/// had InnoDB's key length of a POINT, the dump's sequence and versioned
+/// table were unparsable statements while the live database named the
+/// sequence and left the versioned table out, and a plan of the JSON
+/// column wrote a collation MariaDB refuses.
+#[tokio::test]
+async fn mariadb_features_read_alike_live_and_from_a_dump_and_round_trip() {
+    let Some((database, live)) = mariadb_with("mariadb_features", MARIADB_FEATURES).await else {
+        return;
+    };
+    let dump = crate::mysql::mariadb_dump_import(&database).await;
+    let changes = diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "the dump differs: {changes:#?}");
+    let kinds = |introspection: &Introspection| -> Vec<(String, String)> {
+        let mut kinds: Vec<(String, String)> = introspection
+            .ledger
+            .entries()
+            .iter()
+            .map(|e| (e.object.clone(), e.kind.clone()))
+            .collect();
+        kinds.sort();
+        kinds
+    };
+    let kind = |object: &str, kind: &str| (object.to_owned(), kind.to_owned());
+    assert_eq!(
+        kinds(&live),
+        [
+            kind("doc.secret", "invisible_column"),
+            kind("history", "system_versioned"),
+            kind("ticket", "table_kind"),
+        ]
+    );
+    assert_eq!(kinds(&dump), kinds(&live));
+    let view = &live.manifest.entities["doc_bodies"];
+    assert_eq!(view.fields["body"].ty, baas::manifest::FieldType::Json);
+    assert_eq!(view.fields["body"].collation, None);
+    assert_eq!(
+        live.manifest.entities["history"]
+            .fields
+            .keys()
+            .collect::<Vec<_>>(),
+        ["id", "x"]
+    );
+    let place = &live.manifest.entities["doc"].indexes;
+    assert!(
+        place
+            .iter()
+            .any(|i| i.name == "place" && i.fields == [baas::manifest::IndexPart::field("place")]),
+        "{place:#?}"
+    );
+
+    let Some(copy) =
+        crate::support::mysql::TempDatabase::create_async("mariadb_features_copy").await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        baas::manifest::to_toml(&live.manifest),
+    )
+    .unwrap();
+    plan_apply_check(dir.path(), &copy.url());
 }

@@ -965,7 +965,7 @@ async fn escaped_and_padded_defaults_read_alike_live_and_from_a_dump() {
 
 /// `mariadb-dump --no-data --routines --triggers` of `database`, imported
 /// as a dump file.
-async fn mariadb_dump_import(database: &TempDatabase) -> Introspection {
+pub(crate) async fn mariadb_dump_import(database: &TempDatabase) -> Introspection {
     let url = url::Url::parse(&database.url()).unwrap();
     let mut command = std::process::Command::new("mariadb-dump");
     command

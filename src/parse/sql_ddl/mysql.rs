@@ -24,7 +24,7 @@ use crate::introspect::mysql::{
     TriggerRow, ViewRow,
 };
 use crate::ledger::Ledger;
-use crate::manifest::Diagnostics;
+use crate::manifest::{Diagnostics, Field, FieldType, Manifest};
 use crate::parse::SourceFile;
 use crate::source::IntrospectOptions;
 use crate::source::Introspection;
@@ -52,9 +52,10 @@ pub fn import(
             break;
         }
         // Rows do not shape the schema, and parsing megabytes of them is slow.
+        // (`DO SETVAL(...)` sets where a sequence is.)
         if matches!(
             statement.head(1).as_str(),
-            "INSERT" | "REPLACE" | "LOCK" | "UNLOCK"
+            "INSERT" | "REPLACE" | "LOCK" | "UNLOCK" | "DO"
         ) {
             continue;
         }
@@ -62,9 +63,32 @@ pub fn import(
         if let Some(value) = collation_connection(&sql) {
             connection = value;
         }
-        // sqlparser does not read `PARTITION BY ...`; the server's
-        // introspection ledgers the partitioning, and so does this.
+        // A MariaDB sequence is a table of kind SEQUENCE to the server's
+        // catalog, which the introspection ledgers; sqlparser does not read
+        // MariaDB's options of one.
+        if let Some(name) = sequence_name(&sql) {
+            read += 1;
+            schema.tables.push(Table {
+                row: Some(TableRow {
+                    name,
+                    kind: "SEQUENCE".to_owned(),
+                    engine: None,
+                    comment: None,
+                    options: None,
+                    collation: None,
+                }),
+                ..Table::default()
+            });
+            continue;
+        }
+        // sqlparser does not read `PARTITION BY ...` nor `WITH SYSTEM
+        // VERSIONING`; the server's introspection ledgers them, and so
+        // does this.
         let (sql, partitioned) = match without_partitioning(&sql) {
+            Some(table) => (table, true),
+            None => (sql, false),
+        };
+        let (sql, versioned) = match without_system_versioning(&sql) {
             Some(table) => (table, true),
             None => (sql, false),
         };
@@ -76,10 +100,16 @@ pub fn import(
                         if let Some(collation) = &connection {
                             view_connections.insert(name_of(&view.name), collation.clone());
                         }
-                        views.push((name_of(&view.name), (*view.query).clone()));
+                        // A later view of the name replaces it (mariadb-dump
+                        // makes each view first as a stand-in of `1 AS` columns).
+                        let name = name_of(&view.name);
+                        views.retain(|(other, _)| *other != name);
+                        views.push((name, (*view.query).clone()));
                     }
                     let table = match &ast {
-                        Ast::CreateTable(create) if partitioned => Some(name_of(&create.name)),
+                        Ast::CreateTable(create) if partitioned || versioned => {
+                            Some(name_of(&create.name))
+                        }
                         _ => None,
                     };
                     if let Err(reason) = schema.apply(ast, &sql) {
@@ -93,8 +123,13 @@ pub fn import(
                         .and_then(|name| schema.table_mut(&name))
                         .and_then(|table| table.row.as_mut())
                     {
-                        // As `information_schema.TABLES.CREATE_OPTIONS` says it.
-                        row.options = Some("partitioned".to_owned());
+                        // As `information_schema.TABLES` says it.
+                        if partitioned {
+                            row.options = Some("partitioned".to_owned());
+                        }
+                        if versioned {
+                            row.kind = "SYSTEM VERSIONED".to_owned();
+                        }
                     }
                 }
             }
@@ -130,6 +165,7 @@ pub fn import(
             ..Hints::default()
         },
     );
+    json_fields(&mut introspection.manifest);
     introspection.ledger.extend(ledger);
     report_skipped(file, skipped, &mut introspection, options.strict)?;
     Ok(introspection)
@@ -137,6 +173,53 @@ pub fn import(
 
 /// A `CREATE TABLE` without its final `PARTITION BY ...` clause (after
 /// the column list, outside quotes), or `None` when it has none.
+/// `CREATE TABLE ... WITH SYSTEM VERSIONING` without its last three words.
+fn without_system_versioning(sql: &str) -> Option<String> {
+    let upper = sql.to_ascii_uppercase();
+    if !upper.trim_start().starts_with("CREATE TABLE") {
+        return None;
+    }
+    let body = sql.trim_end().trim_end_matches(';').trim_end();
+    let with = body.to_ascii_uppercase().rfind("WITH")?;
+    let tail: Vec<String> = body[with..]
+        .split_whitespace()
+        .map(str::to_ascii_uppercase)
+        .collect();
+    (tail == ["WITH", "SYSTEM", "VERSIONING"]).then(|| body[..with].trim_end().to_owned())
+}
+
+/// The name of the sequence `CREATE [OR REPLACE] [TEMPORARY] SEQUENCE [IF
+/// NOT EXISTS] name ...` makes.
+fn sequence_name(sql: &str) -> Option<String> {
+    let tokens = Tokenizer::new(&MySqlDialect {}, sql).tokenize().ok()?;
+    let mut words = tokens.iter().filter_map(|token| match token {
+        Token::Word(word) => Some(word),
+        _ => None,
+    });
+    if !words.next()?.value.eq_ignore_ascii_case("CREATE") {
+        return None;
+    }
+    let mut word = words.next()?;
+    while ["OR", "REPLACE", "TEMPORARY"]
+        .iter()
+        .any(|w| word.value.eq_ignore_ascii_case(w))
+    {
+        word = words.next()?;
+    }
+    if !word.value.eq_ignore_ascii_case("SEQUENCE") {
+        return None;
+    }
+    let mut name = words.next()?;
+    while name.quote_style.is_none()
+        && ["IF", "NOT", "EXISTS"]
+            .iter()
+            .any(|w| name.value.eq_ignore_ascii_case(w))
+    {
+        name = words.next()?;
+    }
+    Some(name.value.clone())
+}
+
 fn without_partitioning(sql: &str) -> Option<String> {
     let upper = sql.to_ascii_uppercase();
     if !upper.trim_start().starts_with("CREATE TABLE") {
@@ -884,6 +967,67 @@ fn table_collation(options: &CreateTableOptions) -> String {
         || DEFAULT_COLLATION.to_owned(),
         |set| default_collation(&set),
     )
+}
+
+/// MariaDB's JSON is a `LONGTEXT` of collation `utf8mb4_bin` with a
+/// `json_valid` check: a JSON field says no collation (a plan's `json`
+/// gives that one, and MariaDB refuses `json COLLATE ...`), and a view's
+/// column that selects a JSON column, which MariaDB lists as `longtext`
+/// (a view has no check), is `json`, as the view's query says. Alike for a
+/// live database and its dump.
+pub(crate) fn json_fields(manifest: &mut Manifest) {
+    json_view_columns(manifest);
+    for field in manifest
+        .entities
+        .values_mut()
+        .flat_map(|entity| entity.fields.values_mut())
+    {
+        if field.ty == FieldType::Json && field.collation.as_deref() == Some("utf8mb4_bin") {
+            field.collation = None;
+        }
+    }
+}
+
+fn json_view_columns(manifest: &mut Manifest) {
+    let is_longtext = |field: &Field| field.native.as_deref() == Some("longtext");
+    let views: Vec<(String, sqlparser::ast::Query)> = manifest
+        .entities
+        .values()
+        .filter(|entity| entity.fields.values().any(is_longtext))
+        .filter_map(|entity| {
+            let definition = entity.definition.as_deref()?;
+            match Parser::parse_sql(&MySqlDialect {}, definition)
+                .ok()?
+                .pop()?
+            {
+                Ast::Query(query) => Some((entity.table.clone(), *query)),
+                _ => None,
+            }
+        })
+        .collect();
+    if views.is_empty() {
+        return;
+    }
+    let mut derived = manifest.clone();
+    derive_views(
+        &mut derived,
+        &mut Ledger::default(),
+        &views,
+        SqlDialect::Mysql,
+        &Hints::default(),
+    );
+    for (name, entity) in &mut manifest.entities {
+        for (field_name, field) in &mut entity.fields {
+            let selects_json = derived.entities[name]
+                .fields
+                .get(field_name)
+                .is_some_and(|f| f.ty == FieldType::Json);
+            if is_longtext(field) && selects_json {
+                field.ty = FieldType::Json;
+                field.native = None;
+            }
+        }
+    }
 }
 
 /// `statements` with each MariaDB `BEGIN NOT ATOMIC ... END` block
