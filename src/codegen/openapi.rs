@@ -98,7 +98,7 @@ pub fn document(manifest: &Manifest) -> Value {
                 "description": format!("A page of `{name}` rows"),
                 "properties": {
                     "data": { "type": "array", "items": item },
-                    "count": { "type": "integer", "minimum": 0, "description": "every matching row, when `count=exact` was asked for" },
+                    "count": { "type": ["integer", "null"], "minimum": 0, "description": "every matching row, when `count=exact` was asked for; null when the source cannot tell (an upstream API that gives no total)" },
                 },
                 "required": ["data"],
             }),

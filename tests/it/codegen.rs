@@ -310,7 +310,7 @@ export async function main(): Promise<void> {
     .offset(40)
     .list({ count: true });
   const first: number | undefined = page.data[0]?.id;
-  const total: number | undefined = page.count;
+  const total: number | null | undefined = page.count;
   const picked = await db.from("order").select("id", "code").expand("parent").list();
   const code: string | undefined = picked.data[0]?.code;
   const parent: { id: number } | null | undefined = picked.data[0]?.parent;

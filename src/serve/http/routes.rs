@@ -156,7 +156,9 @@ pub(super) fn list_answer(outcome: Outcome, count: bool) -> Answer {
         Json::Array(result.rows.into_iter().map(Json::Object).collect()),
     );
     if count {
-        envelope.insert("count".into(), json!(result.count.unwrap_or_default()));
+        // Unknown (an upstream that gives no total) is null, never a 0
+        // that reads as a real total.
+        envelope.insert("count".into(), json!(result.count));
     }
     Ok(json_response(StatusCode::OK, &envelope))
 }
