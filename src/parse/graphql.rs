@@ -1712,12 +1712,7 @@ impl<'a> SdlBuilder<'a> {
                 }
             }
         }
-        let objects: Vec<&'a str> = self
-            .roles
-            .iter()
-            .filter(|(_, role)| **role == Role::Entity)
-            .map(|(name, _)| *name)
-            .collect();
+        let objects = self.names_of(Role::Entity);
         let is_object = |types: &BTreeMap<&'a str, Merged<'a>>, name: &str| {
             types
                 .get(name)
@@ -1752,12 +1747,7 @@ impl<'a> SdlBuilder<'a> {
         // PostGraphile's pg-aggregates: a connection's `aggregates` (and
         // `groupedAggregates`) answer figures of its rows
         // (`BookAggregates { sum: BookSumAggregates }`), no rows.
-        let connections: Vec<&'a str> = self
-            .roles
-            .iter()
-            .filter(|(_, role)| **role == Role::Connection)
-            .map(|(name, _)| *name)
-            .collect();
+        let connections = self.names_of(Role::Connection);
         for connection in connections {
             let Some(merged) = self.types.get(connection) else {
                 continue;
@@ -1894,10 +1884,11 @@ impl<'a> SdlBuilder<'a> {
         }
     }
 
-    fn entity_names(&self) -> Vec<&'a str> {
+    /// The object types that play `role`, by name.
+    fn names_of(&self, role: Role) -> Vec<&'a str> {
         self.roles
             .iter()
-            .filter(|(_, role)| **role == Role::Entity)
+            .filter(|(_, played)| **played == role)
             .map(|(name, _)| *name)
             .collect()
     }
@@ -1960,7 +1951,7 @@ impl<'a> SdlBuilder<'a> {
     }
 
     fn entities(&mut self, manifest: &mut Manifest) {
-        let names = self.entity_names();
+        let names = self.names_of(Role::Entity);
         for name in names {
             let Some(merged) = self.types.get(name).cloned() else {
                 continue;

@@ -340,16 +340,7 @@ pub(crate) fn assert_isolated(server: &AsServer, dir: &Path, env: &[(&str, &str)
         Some(json!({ "title": "acme second" })),
     );
     assert_eq!(status, 201);
-    let (status, list) = send(
-        server,
-        "GET",
-        "/api/note?count=exact",
-        As::Service("globex"),
-        None,
-    );
-    assert_eq!(status, 200);
-    assert_eq!(titles(&list), ["globex secret"]);
-    assert_eq!(list["count"], 1);
+    assert_globex_keeps_only_its_own_row(server);
 
     // Realtime: acme's subscriber sees acme's change and never globex's
     // (globex's write is published first, so a leak would arrive first).
@@ -392,6 +383,20 @@ pub(crate) fn assert_isolated(server: &AsServer, dir: &Path, env: &[(&str, &str)
     assert_eq!(status, 400, "an entity route needs a tenant: {problem}");
     let (status, _) = send(server, "GET", "/api/_health", As::User(None, None), None);
     assert_eq!(status, 200);
+}
+
+/// globex, the tenant every attack aims at, still has exactly its own row.
+pub(crate) fn assert_globex_keeps_only_its_own_row(server: &AsServer) {
+    let (status, list) = send(
+        server,
+        "GET",
+        "/api/note?count=exact",
+        As::Service("globex"),
+        None,
+    );
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(titles(&list), ["globex secret"], "{list}");
+    assert_eq!(list["count"], 1, "{list}");
 }
 
 /// Acme's realtime subscriber gets acme's new note, never globex's

@@ -188,16 +188,7 @@ fn assert_row_isolated(server: &AsServer) {
     }
 
     // globex still has exactly its own row, untouched.
-    let (status, list) = send(
-        server,
-        "GET",
-        "/api/note?count=exact",
-        As::Service("globex"),
-        None,
-    );
-    assert_eq!(status, 200, "{list}");
-    assert_eq!(titles(&list), ["globex secret"]);
-    assert_eq!(list["count"], 1);
+    crate::tenancy::assert_globex_keeps_only_its_own_row(server);
 
     // Realtime: acme's subscriber sees acme's change and never globex's.
     crate::tenancy::assert_realtime_stays_in_the_tenant(server);

@@ -15,7 +15,7 @@
 //! serves) are the same many-to-many link by key: the manifest has no
 //! relation from a list of keys either, ledger `id_list` ([`id_lists`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -137,6 +137,13 @@ pub(super) fn id_lists(
     let squashed = |name: &str| name.replace('_', "").to_lowercase();
     let textual =
         |ty: FieldType| matches!(ty, FieldType::String | FieldType::Text | FieldType::Uuid);
+    // The entities the API lists or gets, read once rather than per
+    // candidate pair.
+    let served: BTreeSet<&str> = operations
+        .iter()
+        .filter(|op| op.action.is_some())
+        .filter_map(|op| op.entity.as_deref())
+        .collect();
     for (owner, entity) in entities {
         for (property, field) in &entity.fields {
             let Some(items) = field
@@ -150,22 +157,19 @@ pub(super) fn id_lists(
             let Some(stem) = name.strip_suffix("ids").filter(|stem| !stem.is_empty()) else {
                 continue;
             };
+            let names = [stem.to_owned(), format!("{stem}s"), format!("{stem}es")];
             let target = entities.iter().find_map(|(target, other)| {
-                let named = squashed(target);
+                if !names.contains(&squashed(target)) || !served.contains(target.as_str()) {
+                    return None;
+                }
                 let [key] = other.primary_key.as_slice() else {
                     return None;
                 };
                 let key_type = other.fields.get(key)?.ty;
-                let served = operations
-                    .iter()
-                    .any(|op| op.entity.as_deref() == Some(target.as_str()) && op.action.is_some());
                 let alike = key_type == items.ty
                     || key_type.is_integer() && items.ty.is_integer()
                     || textual(key_type) && textual(items.ty);
-                (served
-                    && alike
-                    && [stem.to_owned(), format!("{stem}s"), format!("{stem}es")].contains(&named))
-                .then_some((target, key))
+                alike.then_some((target, key))
             });
             if let Some((target, key)) = target {
                 let object = format!("{owner}.{property}");
