@@ -5,9 +5,10 @@
 //!   `<table>_<column>`, where the manifest may name the same values `Role`
 //!   for every column that uses them;
 //! - InnoDB makes an index for a foreign key whose columns no index starts
-//!   with, named after the foreign key;
-//! - MariaDB's `JSON` is `LONGTEXT` with the `utf8mb4_bin` collation of its
-//!   own, whatever the table's.
+//!   with, named after the foreign key.
+//!
+//! (MariaDB's own `utf8mb4_bin` on a `JSON` column is left out where the
+//! database is read, alike live and from a dump: `sql_ddl::mysql_json_fields`.)
 //!
 //! The live side takes the manifest's names and leaves those out, so that
 //! only what differs is a change.
@@ -29,9 +30,6 @@ pub(super) fn as_shown(live: &mut Manifest, manifest: &Manifest) {
             let Some(wanted) = want.fields.get(field_name) else {
                 continue;
             };
-            if field.ty == FieldType::Json && wanted.collation.is_none() {
-                field.collation = None;
-            }
             if let (FieldType::Enum, FieldType::Enum, Some(shown), Some(said)) = (
                 field.ty,
                 wanted.ty,
