@@ -1,7 +1,7 @@
 //! MySQL / MariaDB SQL rendering: pure functions, no I/O.
 
 use super::Dialect;
-use crate::manifest::{Field, FieldType};
+use crate::manifest::{Entity, Field, FieldType, IndexPart, Manifest, SourceEngine};
 
 /// MySQL 8 and MariaDB 10.5+.
 #[derive(Debug, Clone, Copy, Default)]
@@ -148,6 +148,76 @@ pub fn default_collation(charset: &str) -> String {
         "binary" => "binary".to_owned(),
         other => format!("{other}_general_ci"),
     }
+}
+
+/// The length of the `varchar` a `text` field is held in when it is part
+/// of a key. MySQL keys only a prefix of a `TEXT` column: a prefix would
+/// make a primary or unique key unique on its first characters only, and
+/// InnoDB takes no prefix in a foreign key. 191 characters of utf8mb4 (764
+/// bytes) fit InnoDB's smallest key (767 bytes), and it is the length
+/// Prisma gives a `String` on MySQL.
+pub const KEY_VARCHAR_LENGTH: u32 = 191;
+
+/// The length of the `varbinary` a `bytes` field without a `max_length` is
+/// held in when it is part of a key, for the same reasons: as many bytes as
+/// a plain index keys of a `BLOB`.
+pub const KEY_VARBINARY_LENGTH: u32 = 255;
+
+/// The type MySQL holds `field` in when it is a `text` field, or a `bytes`
+/// field without a `max_length`, of a manifest not read from MySQL, and is
+/// in a primary key, a unique key (without a prefix length) or a foreign
+/// key (at either end): a `varchar` ([`KEY_VARCHAR_LENGTH`]) or a
+/// `varbinary` ([`KEY_VARBINARY_LENGTH`]), as MySQL keys only a prefix of a
+/// `TEXT`/`BLOB` column. `None` for every other field.
+pub fn key_type(
+    manifest: &Manifest,
+    entity_name: &str,
+    entity: &Entity,
+    name: &str,
+    field: &Field,
+) -> Option<Field> {
+    // A manifest read from MySQL has its text keys as prefixes already.
+    if manifest.source.as_ref().map(|s| s.engine) == Some(SourceEngine::Mysql) {
+        return None;
+    }
+    let (ty, length) = match field.ty {
+        FieldType::Text => (FieldType::String, KEY_VARCHAR_LENGTH),
+        FieldType::Bytes if field.max_length.is_none() => (FieldType::Bytes, KEY_VARBINARY_LENGTH),
+        _ => return None,
+    };
+    if !in_key(manifest, entity_name, entity, name) {
+        return None;
+    }
+    let mut keyed = field.clone();
+    keyed.ty = ty;
+    keyed.max_length = Some(length);
+    keyed.native = None;
+    Some(keyed)
+}
+
+/// Whether field `name` of `entity` is in its primary key, a unique key or
+/// a foreign key, or is referenced by a foreign key of `manifest`.
+fn in_key(manifest: &Manifest, entity_name: &str, entity: &Entity, name: &str) -> bool {
+    let named = |fields: &[String]| fields.iter().any(|f| f == name);
+    entity.primary_key.iter().any(|f| f == name)
+        || entity.fields.get(name).is_some_and(|f| f.unique)
+        || entity.uniques.iter().any(|u| named(&u.fields))
+        || entity.indexes.iter().any(|index| {
+            index.unique
+                && index.fields.iter().any(|part| {
+                    matches!(
+                        part,
+                        IndexPart::Field { field, prefix_length: None, .. } if field == name
+                    )
+                })
+        })
+        || entity.relations.iter().any(|r| named(&r.fields))
+        || manifest.entities.values().any(|other| {
+            other
+                .relations
+                .iter()
+                .any(|r| r.references.entity == entity_name && named(&r.references.fields))
+        })
 }
 
 #[cfg(test)]

@@ -218,6 +218,20 @@ fn affinity_type(normalized: &str) -> FieldType {
     }
 }
 
+/// `"column" IN ('a', 'b')`: the condition of the CHECK that stands for an
+/// enum of `values` on SQLite, which has no enums.
+pub fn enum_values_check(column: &str, values: &[String]) -> String {
+    format!(
+        "\"{}\" IN ({})",
+        column.replace('"', "\"\""),
+        values
+            .iter()
+            .map(|v| format!("'{}'", v.replace('\'', "''")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,8 @@
 //! side takes the manifest's names for the same table and column, so that
 //! only real differences are changes. A MongoDB database then takes from
 //! the manifest what it cannot show ([`super::mongodb`]), a MySQL database
-//! leaves out what it shows of its own accord ([`super::mysql`]).
+//! leaves out what it shows of its own accord ([`super::mysql`]), a SQLite
+//! database's `TEXT` columns take the manifest's enums ([`super::sqlite`]).
 
 use std::collections::BTreeMap;
 
@@ -19,6 +20,7 @@ pub fn named_like(live: &mut Manifest, manifest: &Manifest) {
     match live.source.as_ref().map(|s| s.engine) {
         Some(SourceEngine::Mongodb) => super::mongodb::as_shown(live, manifest),
         Some(SourceEngine::Mysql) => super::mysql::as_shown(live, manifest),
+        Some(SourceEngine::Sqlite) => super::sqlite::as_shown(live, manifest),
         _ => {}
     }
 }

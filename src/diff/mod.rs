@@ -30,6 +30,7 @@ mod mongodb;
 mod mysql;
 mod normalize;
 mod policies;
+mod sqlite;
 
 pub use align::named_like;
 

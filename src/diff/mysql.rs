@@ -5,7 +5,10 @@
 //!   `<table>_<column>`, where the manifest may name the same values `Role`
 //!   for every column that uses them;
 //! - InnoDB makes an index for a foreign key whose columns no index starts
-//!   with, named after the foreign key.
+//!   with, named after the foreign key;
+//! - a `text` key column of a manifest read from another engine is the
+//!   `varchar(191)` baas made it, a `bytes` one without a `max_length` the
+//!   `varbinary(255)` (`dialect::mysql::key_type`).
 //!
 //! (MariaDB's own `utf8mb4_bin` on a `JSON` column is left out where the
 //! database is read, alike live and from a dump: `sql_ddl::mysql_json_fields`.)
@@ -15,6 +18,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::dialect::mysql::key_type;
 use crate::manifest::{Entity, FieldType, IndexPart, Manifest};
 
 /// `live`, read from a MySQL or MariaDB database, with what the database
@@ -30,6 +34,14 @@ pub(super) fn as_shown(live: &mut Manifest, manifest: &Manifest) {
             let Some(wanted) = want.fields.get(field_name) else {
                 continue;
             };
+            if let Some(keyed) = key_type(manifest, name, want, field_name, wanted)
+                && field.ty == keyed.ty
+                && field.max_length == keyed.max_length
+                && field.native.is_none()
+            {
+                field.ty = wanted.ty;
+                field.max_length = wanted.max_length;
+            }
             if let (FieldType::Enum, FieldType::Enum, Some(shown), Some(said)) = (
                 field.ty,
                 wanted.ty,

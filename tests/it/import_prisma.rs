@@ -1880,17 +1880,10 @@ model Invoice {
 /// `@unique`, `@@unique`, `@@index`, a relation, an enum and the other
 /// scalars.
 fn prisma_made_schema(provider: &str) -> String {
-    let enumeration = if provider == "sqlite" {
-        // SQLite has no enums: Prisma stores them as TEXT.
-        ""
-    } else {
-        "enum Role {\n  USER\n  ADMIN\n}\n"
-    };
-    let role = if provider == "sqlite" {
-        ""
-    } else {
-        "  role      Role     @default(USER)\n"
-    };
+    // Prisma stores an enum as an enum type on PostgreSQL, an inline
+    // `ENUM(...)` on MySQL and a plain `TEXT` on SQLite.
+    let enumeration = "enum Role {\n  USER\n  ADMIN\n}\n";
+    let role = "  role      Role     @default(USER)\n";
     format!(
         r#"
 datasource db {{
@@ -2121,10 +2114,11 @@ model Note {
     assert!(output.contains("User.email"), "{output}");
 }
 
-/// The tables `prisma migrate dev` makes on SQLite (`TEXT`, `INTEGER` for
-/// an `Int`, an `INTEGER PRIMARY KEY` that is the rowid, `BIGINT`,
-/// `JSONB`, unique and partial unique indexes) check clean against the
-/// imported schema.
+/// The tables `prisma migrate dev` makes on SQLite (`TEXT`, a plain `TEXT`
+/// for an enum, `INTEGER` for an `Int`, an `INTEGER PRIMARY KEY` that is
+/// the rowid, `BIGINT`, `JSONB`, unique and partial unique indexes) check
+/// clean against the imported schema, and so does the enum's CHECK baas
+/// writes; a CHECK of other values or a column of another type is drift.
 #[test]
 fn a_database_prisma_made_on_sqlite_checks_clean() {
     let schema = prisma_made_schema("sqlite")
@@ -2136,10 +2130,56 @@ model Tag {
 "#;
     let db = crate::support::sqlite::TempDatabase::with_script(
         "dev.db",
+        &prisma_sqlite_script(r#""role" TEXT NOT NULL DEFAULT 'USER',"#),
+    );
+    let url = db.path().display().to_string();
+    let (code, output) = import_and_check(db.dir(), &schema, &url);
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
+    // The CHECK of the enum's values baas writes on SQLite is no drift;
+    // a CHECK of other values, or a column that is not TEXT, is.
+    for (column, drift) in [
+        (
+            r#""role" TEXT NOT NULL DEFAULT 'USER' CHECK ("role" IN ('USER', 'ADMIN')),"#,
+            None,
+        ),
+        (
+            r#""role" TEXT NOT NULL DEFAULT 'USER' CHECK ("role" IN ('USER', 'ADMIN', 'OWNER')),"#,
+            Some("drop check"),
+        ),
+        (
+            r#""role" INTEGER NOT NULL DEFAULT 'USER',"#,
+            Some("User.role"),
+        ),
+    ] {
+        let other = crate::support::sqlite::TempDatabase::with_script(
+            "dev.db",
+            &prisma_sqlite_script(column),
+        );
+        let url = other.path().display().to_string();
+        let (code, output) = import_and_check(other.dir(), &schema, &url);
+        match drift {
+            None => assert!(
+                code == Some(0) && output.contains("No drift"),
+                "{column}\n{output}"
+            ),
+            Some(change) => assert!(
+                code != Some(0) && output.contains(change) && !output.contains("add enum"),
+                "{column}\n{output}"
+            ),
+        }
+    }
+}
+
+/// The tables `prisma migrate dev` makes on SQLite for
+/// [`prisma_made_schema`] (and its `Tag`), with `role` the column written.
+fn prisma_sqlite_script(role: &str) -> String {
+    format!(
         r#"CREATE TABLE "User" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "email" TEXT NOT NULL,
     "name" TEXT,
+    {role}
     "team" TEXT NOT NULL,
     "handle" TEXT NOT NULL,
     "balance" DECIMAL NOT NULL,
@@ -2165,10 +2205,6 @@ CREATE TABLE "Tag" (
 CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
 CREATE UNIQUE INDEX "User_team_handle_key" ON "User"("team", "handle");
 CREATE INDEX "Post_title_idx" ON "Post"("title");
-CREATE UNIQUE INDEX "Tag_label_key" ON "Tag"("label") WHERE label <> '';"#,
-    );
-    let url = db.path().display().to_string();
-    let (code, output) = import_and_check(db.dir(), &schema, &url);
-    assert_eq!(code, Some(0), "check: {output}");
-    assert!(output.contains("No drift"), "{output}");
+CREATE UNIQUE INDEX "Tag_label_key" ON "Tag"("label") WHERE label <> '';"#
+    )
 }

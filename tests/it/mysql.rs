@@ -1256,3 +1256,73 @@ async fn blocks_script_reads_as_live(
         .collect();
     (dump, skipped)
 }
+
+/// A manifest read from PostgreSQL with `text` and `bytes` columns in a
+/// primary key, a unique key and foreign keys (at both ends) plans for
+/// MySQL with `varchar(191)` and `varbinary(255)` key columns (InnoDB takes
+/// no prefix in a foreign key), each with a lossy line; it applies, and
+/// `check` sees no drift in the types baas chose, but does see a key column
+/// changed by hand.
+#[test]
+fn text_and_bytes_keys_of_another_engine_apply_and_check_clean() {
+    let Some(database) = TempDatabase::create("keys") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("schema.sql"),
+        "CREATE TABLE accounts (code text PRIMARY KEY, hash bytea NOT NULL UNIQUE, \
+         sized bytea, label text);\n\
+         CREATE TABLE members (id integer PRIMARY KEY, \
+         account text NOT NULL REFERENCES accounts (code), \
+         token bytea REFERENCES accounts (hash));\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let (code, output) = crate::support::run_in(dir.path(), args);
+        assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
+        output
+    };
+    run(&["introspect", "schema.sql", "--yes"]);
+    let planned = run(&[
+        "migrate",
+        "plan",
+        "--name",
+        "init",
+        "--dialect",
+        "mysql",
+        "--yes",
+    ]);
+    for line in [
+        "accounts.code: MySQL keys no whole TEXT column; this key column is varchar(191)",
+        "accounts.hash: MySQL keys no whole BLOB column; this key column is varbinary(255)",
+        "members.token: MySQL keys no whole BLOB column; this key column is varbinary(255)",
+    ] {
+        assert!(planned.contains(line), "{line}\n{planned}");
+    }
+    assert!(!planned.contains("accounts.sized"), "{planned}");
+    let url = database.url();
+    run(&["migrate", "apply", "--db", &url, "--yes"]);
+    let columns = database.query(
+        "SELECT GROUP_CONCAT(CONCAT(table_name, '.', column_name, ' ', column_type) \
+         ORDER BY table_name, column_name SEPARATOR ', ') FROM information_schema.columns \
+         WHERE table_schema = DATABASE()",
+    );
+    for column in [
+        "accounts.code varchar(191)",
+        "accounts.hash varbinary(255)",
+        "accounts.label text",
+        "accounts.sized blob",
+        "members.account varchar(191)",
+        "members.token varbinary(255)",
+    ] {
+        assert!(columns.contains(column), "{column}: {columns}");
+    }
+    let checked = run(&["check", "--db", &url]);
+    assert!(checked.contains("No drift"), "{checked}");
+
+    database.load("ALTER TABLE accounts MODIFY label varchar(191) NULL;");
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &url]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("accounts.label"), "{output}");
+}

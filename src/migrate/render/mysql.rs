@@ -10,8 +10,9 @@
 //! - a plain index on a `TEXT`/`BLOB` column indexes its first 255
 //!   characters (MySQL refuses the whole value); the manifest records no
 //!   prefix. A `text` column in a primary, unique or foreign key is a
-//!   `varchar(191)` instead: a prefix would change what is unique, and
-//!   InnoDB refuses one in a foreign key;
+//!   `varchar(191)` instead, and a `bytes` one without a `max_length` a
+//!   `varbinary(255)`: a prefix would change what is unique, and InnoDB
+//!   refuses one in a foreign key;
 //! - a `TEXT`/`BLOB`/`JSON` literal default is written as an expression
 //!   (`DEFAULT ('x')`), which MySQL 8 and MariaDB both accept;
 //! - partial indexes, expression keys (MariaDB has none) and `SET DEFAULT`
@@ -29,7 +30,7 @@ use super::{
     string_literal,
 };
 use crate::dialect::Dialect as _;
-use crate::dialect::mysql::MysqlDialect;
+use crate::dialect::mysql::{KEY_VARBINARY_LENGTH, KEY_VARCHAR_LENGTH, MysqlDialect, key_type};
 use crate::diff::ChangeKind;
 use crate::manifest::{
     DefaultValue, Entity, Field, FieldType, Generated, GeneratedKind, Index, IndexPart, Literal,
@@ -47,14 +48,6 @@ fn table(entity: &Entity) -> String {
 
 /// The characters of a `TEXT`/`BLOB` column an index covers.
 pub(crate) const PREFIX_LENGTH: u32 = 255;
-
-/// The length of the `varchar` a `text` field is held in when it is part
-/// of a key. MySQL keys only a prefix of a `TEXT` column: a prefix would
-/// make a primary or unique key unique on its first characters only, and
-/// InnoDB takes no prefix in a foreign key. 191 characters of utf8mb4 (764
-/// bytes) fit InnoDB's smallest key (767 bytes), and it is the length
-/// Prisma gives a `String` on MySQL.
-const KEY_VARCHAR_LENGTH: u32 = 191;
 
 /// Functions MySQL has beyond the shared ones.
 const MYSQL_FUNCTIONS: &[&str] = &[
@@ -642,10 +635,8 @@ fn is_blob(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) -> b
     ty.contains("text") || ty.contains("blob") || ty == "json" || ty.starts_with("geometry")
 }
 
-/// `field` as MySQL holds it: a `text` field of a manifest not read from
-/// MySQL in a primary key, a unique key (without a prefix length) or a
-/// foreign key (at either end) is a `varchar` (see [`KEY_VARCHAR_LENGTH`]);
-/// a plain index keys a prefix of it instead.
+/// `field` as MySQL holds it: see [`key_type`], with a lossy line; a plain index keys a
+/// prefix of a `TEXT`/`BLOB` column instead.
 fn key_column<'f>(
     cx: &mut Cx<'_>,
     manifest: &Manifest,
@@ -654,45 +645,21 @@ fn key_column<'f>(
     name: &str,
     field: &'f Field,
 ) -> Cow<'f, Field> {
-    // A manifest read from MySQL has its text keys as prefixes already.
-    let text = field.ty == FieldType::Text && Cx::source_target(manifest) != Some(Target::Mysql);
-    if !text || !in_key(manifest, entity_name, entity, name) {
+    let Some(keyed) = key_type(manifest, entity_name, entity, name, field) else {
         return Cow::Borrowed(field);
+    };
+    let here = object(entity_name, name);
+    if keyed.ty == FieldType::Bytes {
+        cx.lossy(format!(
+            "{here}: MySQL keys no whole BLOB column; this key column is \
+             varbinary({KEY_VARBINARY_LENGTH}) (set `max_length` to choose the length)"
+        ));
+    } else {
+        cx.lossy(format!(
+            "{here}: MySQL keys no whole TEXT column; this key column is varchar({KEY_VARCHAR_LENGTH})"
+        ));
     }
-    cx.lossy(format!(
-        "{}: MySQL keys no whole TEXT column; this key column is varchar({KEY_VARCHAR_LENGTH})",
-        object(entity_name, name)
-    ));
-    let mut keyed = field.clone();
-    keyed.ty = FieldType::String;
-    keyed.max_length = Some(KEY_VARCHAR_LENGTH);
-    keyed.native = None;
     Cow::Owned(keyed)
-}
-
-/// Whether field `name` of `entity` is in its primary key, a unique key or
-/// a foreign key, or is referenced by a foreign key of `manifest`.
-fn in_key(manifest: &Manifest, entity_name: &str, entity: &Entity, name: &str) -> bool {
-    let named = |fields: &[String]| fields.iter().any(|f| f == name);
-    entity.primary_key.iter().any(|f| f == name)
-        || entity.fields.get(name).is_some_and(|f| f.unique)
-        || entity.uniques.iter().any(|u| named(&u.fields))
-        || entity.indexes.iter().any(|index| {
-            index.unique
-                && index.fields.iter().any(|part| {
-                    matches!(
-                        part,
-                        IndexPart::Field { field, prefix_length: None, .. } if field == name
-                    )
-                })
-        })
-        || entity.relations.iter().any(|r| named(&r.fields))
-        || manifest.entities.values().any(|other| {
-            other
-                .relations
-                .iter()
-                .any(|r| r.references.entity == entity_name && named(&r.references.fields))
-        })
 }
 
 /// Key parts for `fields`, with a prefix length on `TEXT`/`BLOB` columns.

@@ -652,13 +652,8 @@ fn enum_check(
         object(entity, name)
     ));
     Some(format!(
-        "CHECK ({} IN ({}))",
-        quote(field.column_name(name)),
-        values
-            .iter()
-            .map(|v| string_literal(v, false))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "CHECK ({})",
+        crate::dialect::sqlite::enum_values_check(field.column_name(name), values)
     ))
 }
 
