@@ -524,6 +524,8 @@ pub(crate) struct TypeRow {
     pub(crate) attribute_formatted: Vec<String>,
     /// In a requested schema and not created by an extension.
     pub(crate) defined_here: bool,
+    /// A domain's collation, when not its base type's.
+    pub(crate) collation: Option<String>,
     pub(crate) comment: Option<String>,
 }
 
@@ -549,6 +551,7 @@ impl CatalogRow for TypeRow {
             attribute_typmods: row.try_get("attribute_typmods")?,
             attribute_formatted: row.try_get("attribute_formatted")?,
             defined_here: row.try_get("defined_here")?,
+            collation: row.try_get("collation")?,
             comment: row.try_get("comment")?,
         })
     }
@@ -639,7 +642,7 @@ pub(crate) struct IndexRow {
 
 impl CatalogRow for IndexRow {
     fn decode(row: &PgRow) -> sqlx::Result<Self> {
-        Ok(Self {
+        let mut index = Self {
             oid: row.try_get("oid")?,
             name: row.try_get("name")?,
             relation: row.try_get("relation")?,
@@ -671,7 +674,46 @@ impl CatalogRow for IndexRow {
                 .try_get::<Option<Vec<String>>, _>("expressions")?
                 .unwrap_or_default(),
             comment: row.try_get("comment")?,
-        })
+        };
+        // An expression key's collation is kept only where the definition
+        // writes it: the server leaves out the expression's own, as `pg_dump`
+        // does.
+        let definition: String = row.try_get("definition")?;
+        let written = written_key_collations(&definition);
+        for (key, name) in index.collation_names.iter_mut().enumerate() {
+            if index.columns.get(key) == Some(&0) && written.get(key).is_none_or(Option::is_none) {
+                name.clear();
+            }
+        }
+        Ok(index)
+    }
+}
+
+/// The collation each key of a `CREATE INDEX` statement writes (`None`
+/// for a key without `COLLATE`); empty when the statement does not parse.
+fn written_key_collations(definition: &str) -> Vec<Option<String>> {
+    match sqlparser::parser::Parser::parse_sql(&PostgreSqlDialect {}, definition).as_deref() {
+        Ok([sqlparser::ast::Statement::CreateIndex(index)]) => index
+            .columns
+            .iter()
+            .map(|part| collated_key(&part.column.expr).1)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// An index key without its top-level `COLLATE`, and that collation's
+/// name as the catalog holds it (`pg_catalog."C"` is `C`).
+pub(crate) fn collated_key(expr: &sqlparser::ast::Expr) -> (&sqlparser::ast::Expr, Option<String>) {
+    match expr {
+        sqlparser::ast::Expr::Collate { expr, collation } => (
+            expr,
+            collation.0.last().map(|part| {
+                part.as_ident()
+                    .map_or_else(|| part.to_string(), |ident| ident.value.clone())
+            }),
+        ),
+        other => (other, None),
     }
 }
 
@@ -1838,7 +1880,14 @@ fn build_index(
         }
         let collation_oid = index.collations.get(key).copied().unwrap_or_default();
         if position == 0 {
-            let sql = index.expressions.get(key).cloned().unwrap_or_default();
+            let mut sql = index.expressions.get(key).cloned().unwrap_or_default();
+            if let Some(collation) = index
+                .collation_names
+                .get(key)
+                .filter(|name| collation_oid != 0 && !name.is_empty())
+            {
+                sql = format!("{sql} COLLATE {}", quote_identifier(collation));
+            }
             fields.push(IndexPart::Expression { sql, order });
             continue;
         }
@@ -2223,6 +2272,9 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             qualified(&ty.schema, &ty.name),
             ty.base_formatted.as_deref().unwrap_or("text")
         );
+        if let Some(collation) = &ty.collation {
+            sql.push_str(&format!(" COLLATE {}", quote_identifier(collation)));
+        }
         if let Some(default) = &ty.default_sql {
             sql.push_str(&format!(" DEFAULT {default}"));
         }

@@ -28,6 +28,8 @@ SELECT i.indexrelid::int8 AS oid,
        keys.default_opclasses,
        keys.opclasses,
        keys.expressions,
+       -- The keys as written: an expression's own collation is not.
+       pg_get_indexdef(i.indexrelid) AS definition,
        d.description AS comment
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid

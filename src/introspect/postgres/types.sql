@@ -86,6 +86,13 @@ SELECT t.oid::int8 AS oid,
                             WHERE e.classid = 'pg_type'::regclass
                               AND e.objid = t.oid
                               AND e.deptype = 'e') AS defined_here,
+       -- A domain's collation when not its base type's (as `pg_dump` writes it).
+       (SELECT co.collname::text
+          FROM pg_type b
+          JOIN pg_collation co ON co.oid = t.typcollation
+         WHERE t.typtype = 'd'
+           AND b.oid = t.typbasetype
+           AND t.typcollation <> b.typcollation) AS collation,
        d.description AS comment
   FROM closure cl
   JOIN pg_type t ON t.oid = cl.oid

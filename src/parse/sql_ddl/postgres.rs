@@ -33,7 +33,7 @@ use crate::dialect::postgres::quote_identifier;
 use crate::dialect::postgres::{default_name, partition_bound_in_utc};
 use crate::introspect::postgres::{
     Catalog, ColumnRow, ConstraintRow, DependencyRow, IndexRow, RelationRow, RoutineRow,
-    SequenceRow, TriggerRow, TypeRow, build,
+    SequenceRow, TriggerRow, TypeRow, build, collated_key,
 };
 use crate::ledger::Ledger;
 use crate::manifest::{Diagnostics, Extension};
@@ -301,9 +301,16 @@ fn function_result_type(statement: &Statement) -> Option<(String, String)> {
 /// `SEQUENCE NAME` (see [`identity_sequence_name`]), a `CREATE INDEX ... ON ONLY parent`
 /// (the index of a partitioned table alone, as `pg_dump` writes it; the
 /// server lists it as the parent's index) without `ONLY`, a materialized
-/// view without its data clause.
+/// view without its data clause, an exclusion constraint without its index
+/// parameters (see [`exclusion_parameters`]).
 fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
     let head = statement.head(3);
+    if (head.starts_with("ALTER TABLE") || head.starts_with("CREATE"))
+        && let Some((text, found)) = exclusion_parameters(&statement.text)
+        && !found.is_empty()
+    {
+        return text.into();
+    }
     if head.starts_with("ALTER TABLE")
         && let Some((text, _)) = identity_sequence_name(&statement.text)
     {
@@ -356,10 +363,92 @@ fn without_data_clause(statement: &Statement) -> &str {
     text[..end].trim_end()
 }
 
+/// The index parameters of a statement's exclusion constraints, which
+/// sqlparser does not read: the text without the `WITH (...)` and `USING
+/// INDEX TABLESPACE name` that follow each `EXCLUDE ... (...) [INCLUDE
+/// (...)]`, and each constraint's storage parameters in order, as
+/// `pg_get_constraintdef` prints them (`fillfactor='70'`). `None` when the
+/// statement does not tokenize.
+fn exclusion_parameters(text: &str) -> Option<(String, Vec<Vec<String>>)> {
+    let tokens = written::Tokens::new(text, &PostgreSqlDialect {})?;
+    let lparen = |at: usize| matches!(tokens.token(at), Some(Token::LParen));
+    let mut out = String::new();
+    let mut copy_from = 0;
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < tokens.len() {
+        if !tokens.is(at, "EXCLUDE") {
+            at += 1;
+            continue;
+        }
+        let open = (at..tokens.len()).find(|&i| lparen(i))?;
+        let mut close = tokens.closing(open)?;
+        if tokens.is(close + 1, "INCLUDE") && lparen(close + 2) {
+            close = tokens.closing(close + 2)?;
+        }
+        let mut next = close + 1;
+        let mut parameters = Vec::new();
+        if tokens.is(next, "WITH") && lparen(next + 1) {
+            let end = tokens.closing(next + 1)?;
+            let items: Vec<Token> = (next + 2..end)
+                .filter_map(|i| tokens.token(i).cloned())
+                .collect();
+            parameters = items
+                .split(|token| matches!(token, Token::Comma))
+                .filter(|item| !item.is_empty())
+                .map(constraint_storage_parameter)
+                .collect();
+            next = end + 1;
+        }
+        if tokens.is(next, "USING")
+            && tokens.is(next + 1, "INDEX")
+            && tokens.is(next + 2, "TABLESPACE")
+        {
+            next += 4;
+        }
+        if next > close + 1 {
+            out.push_str(&tokens.through(copy_from, close));
+            out.push(' ');
+            copy_from = next;
+        }
+        found.push(parameters);
+        at = next;
+    }
+    out.push_str(&tokens.rest(copy_from));
+    Some((out, found))
+}
+
+/// One `name = value` storage parameter of a constraint's index, as
+/// `pg_get_constraintdef` prints it: the name in lower case, the value bare
+/// when it reads as a plain name and quoted otherwise (`fillfactor='70'`,
+/// `buffering=auto`).
+fn constraint_storage_parameter(item: &[Token]) -> String {
+    let text = |token: &Token| match token {
+        Token::Word(word) if word.quote_style.is_none() => word.value.to_lowercase(),
+        Token::Word(word) => word.value.clone(),
+        Token::SingleQuotedString(value) => value.clone(),
+        other => other.to_string(),
+    };
+    let (name, value) = match item.iter().position(|token| matches!(token, Token::Eq)) {
+        Some(eq) => (
+            item[..eq].iter().map(text).collect::<String>(),
+            item[eq + 1..].iter().map(text).collect::<String>(),
+        ),
+        None => (item.iter().map(text).collect(), "true".to_owned()),
+    };
+    let reserved = ["on", "true", "false"].contains(&value.as_str());
+    if !reserved && quote_identifier(&value) == value {
+        format!("{name}={value}")
+    } else {
+        format!("{name}='{}'", value.replace('\'', "''"))
+    }
+}
+
 /// A `CREATE DOMAIN` without its `[CONSTRAINT name] NOT NULL` or `NULL`
 /// (written before its checks, which sqlparser does not read), and whether
 /// it was `NOT NULL`. A `NULL` inside parentheses (a check) or after
-/// `DEFAULT` stays.
+/// `DEFAULT` stays. Its collation loses its schema (`COLLATE
+/// pg_catalog."C"` is `COLLATE "C"`), which sqlparser does not read either.
 fn domain_without_null(text: &str) -> (String, bool) {
     let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, text).tokenize() else {
         return (text.to_owned(), false);
@@ -375,6 +464,17 @@ fn domain_without_null(text: &str) -> (String, bool) {
             Token::LParen => depth += 1,
             Token::RParen => depth = depth.saturating_sub(1),
             _ => {}
+        }
+        // `COLLATE pg_catalog."C"`: sqlparser reads a bare name, which is
+        // what the catalog holds.
+        if depth == 0
+            && matches!(token, Token::Period)
+            && solid.len() >= 2
+            && word(kept[solid[solid.len() - 2]], "COLLATE")
+        {
+            let cut = solid.pop().unwrap_or(kept.len());
+            kept.truncate(cut);
+            continue;
         }
         if depth == 0 && word(token, "NULL") {
             let last = solid.last().map(|&at| kept[at]);
@@ -1029,9 +1129,12 @@ impl Constraint {
         }
     }
 
+    /// `exclusions` gives the storage parameters of the statement's
+    /// exclusion constraints in order (see [`exclusion_parameters`]).
     fn from_table_constraint(
         constraint: &TableConstraint,
         checks: &HashMap<String, String>,
+        exclusions: &mut std::vec::IntoIter<Vec<String>>,
     ) -> Option<Self> {
         Some(match constraint {
             TableConstraint::PrimaryKey(key) => Self::new(
@@ -1079,11 +1182,26 @@ impl Constraint {
                     })
                     .collect();
                 let mut constraint = Self::new(exclude.name.as_ref().map(folded), "x", columns);
-                let unnamed = sqlparser::ast::ExcludeConstraint {
+                // The server prints the storage parameters before the
+                // predicate and the deferral.
+                let mut definition = sqlparser::ast::ExcludeConstraint {
                     name: None,
+                    where_clause: None,
+                    characteristics: None,
                     ..exclude.clone()
-                };
-                constraint.definition = Some(unqualify(&unnamed.to_string()));
+                }
+                .to_string();
+                let parameters = exclusions.next().unwrap_or_default();
+                if !parameters.is_empty() {
+                    definition.push_str(&format!(" WITH ({})", parameters.join(", ")));
+                }
+                if let Some(predicate) = &exclude.where_clause {
+                    definition.push_str(&format!(" WHERE ({predicate})"));
+                }
+                if let Some(characteristics) = &exclude.characteristics {
+                    definition.push_str(&format!(" {characteristics}"));
+                }
+                constraint.definition = Some(unqualify(&definition));
                 constraint
             }
             _ => return None,
@@ -1133,6 +1251,7 @@ impl Schema {
             attribute_typmods: Vec::new(),
             attribute_formatted: Vec::new(),
             defined_here: schema != "pg_catalog",
+            collation: None,
             comment: None,
         }
     }
@@ -1600,6 +1719,10 @@ impl Schema {
     /// schema in a way this importer cannot follow.
     fn apply(&mut self, ast: Ast, text: &str, ledger: &mut Ledger) -> Result<(), String> {
         let checks = written::checks(text, &PostgreSqlDialect {});
+        let mut exclusions = exclusion_parameters(text)
+            .map(|(_, found)| found)
+            .unwrap_or_default()
+            .into_iter();
         match ast {
             Ast::CreateType {
                 name,
@@ -1636,6 +1759,7 @@ impl Schema {
                 row.base = base;
                 row.base_typmod = typmod;
                 row.base_formatted = Some(base_formatted);
+                row.collation = domain.collation.as_ref().map(|ident| ident.value.clone());
                 row.default_sql = domain.default.as_ref().map(expr_text);
                 let checks: Vec<String> = domain
                     .constraints
@@ -1846,7 +1970,7 @@ impl Schema {
                     relation.columns.push(row);
                 }
                 for constraint in &create.constraints {
-                    match Constraint::from_table_constraint(constraint, &checks) {
+                    match Constraint::from_table_constraint(constraint, &checks, &mut exclusions) {
                         Some(constraint) => relation.constraints.push(constraint),
                         None => ledger.record(
                             relation.row.name.as_str(),
@@ -1892,7 +2016,11 @@ impl Schema {
                 for operation in alter.operations {
                     match operation {
                         AlterTableOperation::AddConstraint { constraint, .. } => {
-                            match Constraint::from_table_constraint(&constraint, &checks) {
+                            match Constraint::from_table_constraint(
+                                &constraint,
+                                &checks,
+                                &mut exclusions,
+                            ) {
                                 Some(constraint) => relation.constraints.push(constraint),
                                 None => {
                                     return Err(format!(
@@ -1974,17 +2102,27 @@ impl Schema {
                 let mut key_options = Vec::new();
                 let mut expressions = Vec::new();
                 let mut opclasses = Vec::new();
+                let mut collation_names = Vec::new();
                 let (written_keys, written_predicate) =
                     written::index(text, &PostgreSqlDialect {}).unwrap_or_default();
                 for (key, part) in index.columns.iter().enumerate() {
-                    let position = match &part.column.expr {
-                        Expr::Identifier(ident) => relation
-                            .columns
-                            .iter()
-                            .find(|c| c.name == folded(ident))
-                            .map(|c| c.position),
+                    let (expr, collation) = collated_key(&part.column.expr);
+                    let column = match expr {
+                        Expr::Identifier(ident) => {
+                            relation.columns.iter().find(|c| c.name == folded(ident))
+                        }
                         _ => None,
                     };
+                    let position = column.map(|c| c.position);
+                    // A column's own collation is not the key's, as the
+                    // catalog says it.
+                    collation_names.push(
+                        collation
+                            .filter(|name| {
+                                column.is_none_or(|c| c.collation.as_ref() != Some(name))
+                            })
+                            .unwrap_or_default(),
+                    );
                     columns.push(position.unwrap_or(0));
                     expressions.push(match position {
                         Some(_) => String::new(),
@@ -1992,7 +2130,7 @@ impl Schema {
                             Some(Some(written)) if written_keys.len() == index.columns.len() => {
                                 printed(written)
                             }
-                            _ => expr_text(&part.column.expr),
+                            _ => expr_text(expr),
                         },
                     });
                     let descending = matches!(part.column.options.sort, Some(OrderBySort::Desc));
@@ -2045,8 +2183,12 @@ impl Schema {
                     is_inherited: false,
                     nulls_not_distinct: Some(index.nulls_distinct == Some(false)),
                     options: index.with.iter().map(reloption).collect(),
-                    collations: vec![0; index.columns.len()],
-                    collation_names: vec![String::new(); index.columns.len()],
+                    // A collation the key writes has an oid of no other.
+                    collations: collation_names
+                        .iter()
+                        .map(|name| if name.is_empty() { 0 } else { -1 })
+                        .collect(),
+                    collation_names,
                     default_opclasses: opclasses.iter().map(Option::is_none).collect(),
                     opclasses: opclasses
                         .into_iter()
@@ -2163,7 +2305,7 @@ impl Schema {
                 }
                 SequenceOptions::StartWith(expr, _) => row.start = number(expr).unwrap_or(1),
                 SequenceOptions::Cache(expr) => row.cache = number(expr).unwrap_or(1),
-                SequenceOptions::Cycle(cycle) => row.cycle = *cycle,
+                SequenceOptions::Cycle(no) => row.cycle = !*no,
                 SequenceOptions::OwnedBy(Some(owner)) => self.own_sequence(row.oid, owner),
                 _ => {}
             }
@@ -2435,6 +2577,14 @@ impl Schema {
         for relation in relations {
             catalog.indexes.extend(relation.indexes);
             catalog.relations.push(relation.row);
+        }
+        // A domain uses its base type (another domain, an enum, ...).
+        for domain in types.iter().filter(|ty| ty.kind == "d") {
+            catalog.dependencies.push(DependencyRow {
+                object: domain.oid,
+                referenced_kind: "type".to_owned(),
+                referenced: domain.base,
+            });
         }
         catalog.types = types;
         catalog.sequences = sequences;
