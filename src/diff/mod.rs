@@ -1038,6 +1038,7 @@ fn alter_field(
         ("comment", old.comment != new.comment),
         ("collation", old.collation != new.collation),
         ("on update", old.on_update != new.on_update),
+        ("invisible", old.invisible != new.invisible),
         ("optional", old.optional != new.optional),
     ] {
         if changed {

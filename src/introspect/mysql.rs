@@ -408,7 +408,6 @@ pub fn build(catalog: &Catalog, database: &str, progress: &Progress) -> Introspe
                 flavor,
                 json_columns.contains(&column.name.as_str()),
                 &mut manifest.enums,
-                &mut ledger,
             );
             // A column's collation when it is not its table's; a view
             // column's (its source's) when it is not the server's default.
@@ -497,9 +496,7 @@ fn column_field(
     flavor: Flavor,
     mariadb_json: bool,
     enums: &mut BTreeMap<String, Enum>,
-    ledger: &mut Ledger,
 ) -> Field {
-    let object = format!("{}.{}", column.table_name, column.name);
     let data_type = column.data_type.to_ascii_lowercase();
     let mut field = match data_type.as_str() {
         "enum" | "set" => {
@@ -569,13 +566,7 @@ fn column_field(
             .unwrap_or_default();
         field.on_update = Some(normalize_expression(expression));
     }
-    if extra.contains("invisible") {
-        ledger.record(
-            &object,
-            "invisible_column",
-            format!("`{object}` is an invisible column; the manifest cannot mark it so"),
-        );
-    }
+    field.invisible = extra.contains("invisible");
     if field.generated.is_none() {
         field.default = column
             .column_default

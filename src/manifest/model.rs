@@ -1408,6 +1408,10 @@ pub struct Field {
     /// `ON UPDATE CURRENT_TIMESTAMP`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_update: Option<String>,
+    /// An invisible column (MariaDB, MySQL 8.0.23+): `SELECT *` leaves it
+    /// out; a statement that names it reads and writes it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub invisible: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generated: Option<Generated>,
     /// A single-column unique constraint without a name of its own.
@@ -1451,6 +1455,7 @@ impl Field {
             optional: false,
             default: None,
             on_update: None,
+            invisible: false,
             generated: None,
             unique: false,
             max_length: None,

@@ -454,6 +454,9 @@ fn field_table(field: &Field) -> String {
     if let Some(on_update) = &field.on_update {
         pairs.push(("on_update", string(on_update)));
     }
+    if field.invisible {
+        pairs.push(("invisible", "true".into()));
+    }
     match &field.generated {
         Some(Generated::Kind(kind)) => pairs.push(("generated", string(kind.as_str()))),
         Some(Generated::Computed { sql, stored }) => pairs.push((

@@ -306,6 +306,16 @@ impl Checker<'_> {
             );
         }
         let fields_path = key_path(path, "fields");
+        if !entity.fields.is_empty() && entity.fields.values().all(|f| f.invisible) {
+            self.push(
+                ProblemKind::InvalidValue,
+                &fields_path,
+                format!(
+                    "every field of entity `{name}` is `invisible`; a table needs a visible column"
+                ),
+                Some("remove `invisible = true` from one of them".into()),
+            );
+        }
         let mut columns = HashMap::new();
         for (field_name, field) in &entity.fields {
             let field_path = key_path(&fields_path, field_name);

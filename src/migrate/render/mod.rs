@@ -883,6 +883,16 @@ pub(crate) fn index_name(
     }
 }
 
+/// The lossy line of an invisible `field` on `engine`, which has no
+/// invisible columns (MariaDB and MySQL do).
+pub(crate) fn visible_on(cx: &mut Cx<'_>, engine: &str, here: &str, field: &Field) {
+    if field.invisible {
+        cx.lossy(format!(
+            "{here}: {engine} has no invisible columns; this column is visible"
+        ));
+    }
+}
+
 /// `text` as a single-quoted SQL string literal. MySQL (without
 /// `NO_BACKSLASH_ESCAPES`) also reads backslashes as escapes.
 pub(crate) fn string_literal(text: &str, backslashes: bool) -> String {

@@ -16,7 +16,10 @@
 //! - a `TEXT`/`BLOB`/`JSON` literal default is written as an expression
 //!   (`DEFAULT ('x')`), which MySQL 8 and MariaDB both accept;
 //! - partial indexes, expression keys (MariaDB has none) and `SET DEFAULT`
-//!   actions (InnoDB refuses them) are left out, each with a lossy line.
+//!   actions (InnoDB refuses them) are left out, each with a lossy line;
+//! - an invisible column is `INVISIBLE`, which MariaDB and MySQL 8.0.23
+//!   on take (an older MySQL refuses the script rather than make it
+//!   visible).
 //!
 //! MySQL runs every DDL statement in a transaction of its own: a failing
 //! statement leaves the ones before it applied.
@@ -783,6 +786,12 @@ fn column_definition(
                 "{here}: ON UPDATE `{on_update}` is not MySQL SQL; left out"
             )),
         }
+    }
+    if field.invisible {
+        // MariaDB (10.3.3 on) and MySQL 8.0.23 on. Not `/*!80023 ... */`
+        // as mysqldump writes it: MariaDB skips a comment for MySQL 5.7 on,
+        // and the column would be visible without a word.
+        parts.push("INVISIBLE".into());
     }
     if let Some(comment) = &field.comment {
         parts.push(format!("COMMENT {}", string_literal(comment, true)));

@@ -1617,6 +1617,7 @@ fn column_definition(
             "{here}: PostgreSQL has no ON UPDATE for columns (a trigger would do it); `on_update` is left out"
         ));
     }
+    super::visible_on(cx, "PostgreSQL", &here, field);
     let _ = entity;
     parts.join(" ")
 }
@@ -1942,6 +1943,9 @@ fn alter_field(
         cx.lossy(format!(
             "{here}: PostgreSQL has no ON UPDATE for columns (a trigger would do it); `on_update` is left out"
         ));
+    }
+    if !before.invisible {
+        super::visible_on(cx, "PostgreSQL", &here, after);
     }
 }
 

@@ -738,6 +738,7 @@ fn column_definition(
             "{here}: SQLite has no ON UPDATE for columns; `on_update` is left out"
         ));
     }
+    super::visible_on(cx, "SQLite", &here, field);
     let single_unique = field.unique;
     if single_unique {
         parts.push("UNIQUE".into());
