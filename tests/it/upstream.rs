@@ -825,11 +825,10 @@ fn check_url_reports_what_the_upstream_changed_in_its_document() {
     assert!(has("drop_field", &author, "bio"), "{report:#}");
     let dropped = changes.iter().find(|c| c["kind"] == "drop_field").unwrap();
     assert_eq!(dropped["safety"], "destructive", "{dropped}");
-    // The list operations' declared query parameters follow the fields.
+    // baas's per-field parameters take a filter grammar (`bio=eq.x`), so
+    // they are not in an operation's `query`: no operation changed.
     assert!(
-        changes.iter().any(|c| c["kind"] == "alter_object"
-            && c["object"] == "operation GET /api/author"
-            && c["reason"].as_str().unwrap().contains("removed: bio")),
+        !changes.iter().any(|c| c["kind"] == "alter_object"),
         "{report:#}"
     );
     // The table names the same changes.
@@ -1201,6 +1200,20 @@ fn counting_proxy(upstream: &str) -> (String, Arc<Mutex<Vec<String>>>) {
     })
 }
 
+/// A [`pair`] whose upstream is reached through a [`counting_proxy`], and
+/// the proxy's log of calls.
+fn counted_pair(edit: impl FnOnce(&mut Manifest)) -> (Pair, Arc<Mutex<Vec<String>>>) {
+    let proxy: std::cell::RefCell<Option<Arc<Mutex<Vec<String>>>>> = Default::default();
+    let via = |base: &str| {
+        let (url, calls) = counting_proxy(base);
+        *proxy.borrow_mut() = Some(calls);
+        url
+    };
+    let pair = pair(Some(&via), |manifest, _| edit(manifest), &[]);
+    let calls = proxy.borrow().clone().unwrap();
+    (pair, calls)
+}
+
 /// A proxy to `upstream` that logs each call and sends it on with its
 /// path and query rewritten by `rewrite`.
 fn rewriting_proxy(
@@ -1299,18 +1312,7 @@ fn books_by_author(manifest: &mut Manifest, ids_parameter: bool) {
 
 #[test]
 fn expand_reads_related_upstream_rows_by_ids_or_by_bounded_gets() {
-    let proxy: std::cell::RefCell<Option<Arc<Mutex<Vec<String>>>>> = Default::default();
-    let via = |base: &str| {
-        let (url, calls) = counting_proxy(base);
-        *proxy.borrow_mut() = Some(calls);
-        url
-    };
-    let pair = pair(
-        Some(&via),
-        |manifest, _| books_by_author(manifest, false),
-        &[],
-    );
-    let calls = proxy.borrow().clone().unwrap();
+    let (pair, calls) = counted_pair(|manifest| books_by_author(manifest, false));
     let (_, _, direct) = pair.upstream.get("/api/book?limit=100");
     let mut authors: Vec<i64> = direct["data"]
         .as_array()
@@ -1346,12 +1348,7 @@ fn expand_reads_related_upstream_rows_by_ids_or_by_bounded_gets() {
     books_by_author(&mut manifest, true);
     manifest.entities.get_mut("book").unwrap().relations.pop();
     std::fs::write(&path, manifest::to_toml(&manifest)).unwrap();
-    let proxied = {
-        let (url, calls) = counting_proxy(&pair.upstream.base);
-        *proxy.borrow_mut() = Some(calls);
-        url
-    };
-    let calls = proxy.borrow().clone().unwrap();
+    let (proxied, calls) = counting_proxy(&pair.upstream.base);
     let served = Served::start(pair.dir.path(), &["--upstream", &proxied], &[]);
     let (status, _, again) = served.get("/api/book?limit=100&expand=author");
     assert_eq!(status, 200, "{again}");
@@ -1769,6 +1766,24 @@ rows = "data""#,
     assert_eq!(ids(&body), range(31, 45));
     made();
 
+    // An order the upstream does not take is baas's, and the equality on a
+    // declared parameter still goes upstream: the 22 rows of kind b come
+    // in pages of 10 within `max_pages` (3), where all 45 rows would not.
+    let (status, filtered, body) =
+        served.get("/api/tiny?kind=eq.b&id=gt.2&order=id.desc&limit=100");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    let even_down: Vec<i64> = (2..=22).rev().map(|n| n * 2).collect();
+    assert_eq!(ids(&body), even_down);
+    assert_eq!(
+        made(),
+        [
+            "/tiny?kind=b&limit=100&offset=0",
+            "/tiny?kind=b&limit=100&offset=10",
+            "/tiny?kind=b&limit=100&offset=20"
+        ]
+    );
+
     // A cursor-paged upstream is followed cursor after cursor until the
     // page is full or the cursors end: asked 100, given 20, 20 and 5.
     let (status, filtered, body) = served.get("/api/cursored?limit=100");
@@ -1814,4 +1829,30 @@ rows = "data""#,
     let (_, filtered, body) = served.get("/api/item?id=gt.0&count=exact&limit=5");
     assert_eq!(filtered.as_deref(), Some("local; complete=true"));
     assert_eq!(body["count"], 45, "{body}");
+}
+
+/// A rule comparing two fields of a row (`id != author_id`) is no `where`
+/// an upstream takes, so baas filters the list itself; the client's own
+/// filter still goes upstream with the call, and only those rows are read.
+#[test]
+fn a_list_filtered_locally_still_passes_on_what_the_upstream_takes() {
+    let (pair, calls) = counted_pair(|manifest| {
+        let book = manifest.entities.get_mut("book").unwrap();
+        book.rules.list = Some("id != author_id".to_owned());
+    });
+    calls.lock().unwrap().clear();
+    // Author 1 wrote books 1 and 2; book 1's id is its author's.
+    let (status, filtered, body) = pair.served.get("/api/book?author_id=eq.1");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(filtered.as_deref(), Some("local; complete=true"));
+    assert_eq!(ids(&body), [2]);
+    let made = calls.lock().unwrap().clone();
+    assert_eq!(made.len(), 1, "{made:#?}");
+    let query = made[0].split_once('?').map_or("", |(_, query)| query);
+    let passed: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .filter(|(name, _)| name == "where")
+        .collect();
+    let expected = json!({"and": [{"author_id": {"eq": 1}}]}).to_string();
+    assert_eq!(passed, [("where".to_owned(), expected)], "{made:#?}");
 }

@@ -361,7 +361,9 @@ impl Shape {
             .flatten()
             .filter_map(Value::as_array)
             .flatten()
-            .map(|parameter| resolve(root, parameter));
+            .filter(|parameter| !takes_filter_grammar(parameter))
+            .map(|parameter| resolve(root, parameter))
+            .filter(|parameter| !takes_filter_grammar(parameter));
         let mut names: Vec<String> = Vec::new();
         for parameter in parameters {
             if parameter.get("in").and_then(Value::as_str) == Some("query")
@@ -588,6 +590,22 @@ fn error_pointer(root: &Value, schema: &Value) -> Option<String> {
         .then(|| "/errors/0/message".to_owned())
 }
 
+/// Whether a query parameter takes a filter grammar of its own (`eq.x`,
+/// `in.(a,b)`), as baas's `FieldFilter` and PostgREST's `rowFilter.*`
+/// parameters do, rather than a value to compare with: it or its schema
+/// refers to a definition named a filter. Such a parameter is not listed
+/// in an operation's `query`, so no plain `field=value` is sent to it.
+fn takes_filter_grammar(parameter: &Value) -> bool {
+    let names_a_filter = |value: Option<&Value>| {
+        value
+            .and_then(|value| value.get("$ref"))
+            .and_then(Value::as_str)
+            .and_then(|pointer| pointer.rsplit('/').next())
+            .is_some_and(|name| name.to_ascii_lowercase().contains("filter"))
+    };
+    names_a_filter(Some(parameter)) || names_a_filter(parameter.get("schema"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -599,5 +617,24 @@ mod tests {
         assert_eq!(collection_of("/{id}"), None);
         assert_eq!(path_parameters("/a/{b}/c/{d}"), 2);
         assert_eq!(normal("Page_Size"), "pagesize");
+    }
+
+    #[test]
+    fn parameters_of_a_filter_grammar_are_told_from_plain_ones() {
+        let postgrest = serde_json::json!({ "$ref": "#/parameters/rowFilter.books.id" });
+        let baas = serde_json::json!({
+            "name": "title", "in": "query",
+            "schema": { "$ref": "#/components/schemas/FieldFilter" }
+        });
+        let plain = serde_json::json!({
+            "name": "status", "in": "query",
+            "schema": { "$ref": "#/components/schemas/Status" }
+        });
+        assert!(takes_filter_grammar(&postgrest));
+        assert!(takes_filter_grammar(&baas));
+        assert!(!takes_filter_grammar(&plain));
+        assert!(!takes_filter_grammar(
+            &serde_json::json!({ "name": "q", "in": "query" })
+        ));
     }
 }

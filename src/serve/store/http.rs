@@ -12,7 +12,9 @@
 //!   a parameter named like the field for an equality); otherwise baas
 //!   reads at most `max_pages` upstream pages and filters, orders and pages
 //!   them itself, and says so in the `X-Baas-Filtered` response header
-//!   (`local; complete=true|false`). A short page of an upstream that
+//!   (`local; complete=true|false`); the parts of the filter the
+//!   parameters can say still go upstream ([`narrowing`]), so fewer pages
+//!   are read. A short page of an upstream that
 //!   caps its page size is followed by another: from the rows received
 //!   ([`more_after`]), or at its next cursor or link.
 //! - **Errors.** An upstream error keeps its status; its body is shown only
@@ -1107,8 +1109,8 @@ impl HttpStore {
         operation: &Operation,
         query: &ListQuery,
     ) -> Result<Option<url::Url>, StoreError> {
-        let declares = |name: &str| operation.query.iter().any(|known| known == name);
-        let baas = declares("where") && declares("order");
+        let declares = |name: &str| declares(operation, name);
+        let baas = speaks_baas(operation);
         let mut url = self.url(operation, None)?;
         let mut pairs: Vec<(String, String)> = Vec::new();
         if let Some(filter) = &query.filter {
@@ -1201,11 +1203,15 @@ impl HttpStore {
         // upstream gave: a page under its cap is not the last.
         let mut received: u64 = 0;
         let mut largest: u64 = 0;
+        let narrowing = narrowing(operation, query.filter.as_ref());
         for page in 0..self.max_pages {
             let url = match next_url.take() {
                 Some(url) => url,
                 None => {
                     let mut url = self.url(operation, None)?;
+                    if !narrowing.is_empty() {
+                        url.query_pairs_mut().extend_pairs(&narrowing);
+                    }
                     if let Some(pagination) = &operation.pagination {
                         let mut pairs = url.query_pairs_mut();
                         if let Some(size) = &pagination.limit {
@@ -1516,12 +1522,11 @@ pub(crate) fn more_after(count: u64, asked: u64, largest: u64, signalled: bool) 
 /// was asked because the upstream caps its pages: it takes a page size and
 /// is not baas (which refuses a limit it does not serve).
 fn capped(operation: &Operation) -> bool {
-    let declares = |name: &str| operation.query.iter().any(|known| known == name);
     operation
         .pagination
         .as_ref()
         .is_some_and(|pagination| pagination.limit.is_some())
-        && !(declares("where") && declares("order"))
+        && !speaks_baas(operation)
 }
 
 /// The next page an answer names: the cursor at the `next` pointer of a
@@ -2039,6 +2044,59 @@ fn filter_json(filter: &Filter) -> Option<Json> {
         }
         _ => return None,
     })
+}
+
+/// Whether `operation` declares the query parameter `name`.
+fn declares(operation: &Operation, name: &str) -> bool {
+    operation.query.iter().any(|known| known == name)
+}
+
+/// Whether `operation` takes baas's own `where` and `order` parameters
+/// (another baas, or an API that speaks its query language).
+fn speaks_baas(operation: &Operation) -> bool {
+    declares(operation, "where") && declares(operation, "order")
+}
+
+/// The parts of a list's filter an upstream can take when baas filters,
+/// orders and pages the rows itself (an order, a count or a filter the
+/// upstream cannot take whole): the filter's conjuncts that the operation's
+/// declared parameters can say, as a `where` for an upstream that speaks
+/// baas's query language, else as `field=value` for each equality on a
+/// declared parameter. The upstream then sends fewer pages; baas still
+/// applies the whole filter to them, so a parameter that matches more
+/// loosely than equality loses no row.
+fn narrowing(operation: &Operation, filter: Option<&Filter>) -> Vec<(String, String)> {
+    fn conjuncts<'f>(filter: &'f Filter, into: &mut Vec<&'f Filter>) {
+        match filter {
+            Filter::And(parts) => parts.iter().for_each(|part| conjuncts(part, into)),
+            other => into.push(other),
+        }
+    }
+    let mut parts = Vec::new();
+    if let Some(filter) = filter {
+        conjuncts(filter, &mut parts);
+    }
+    if speaks_baas(operation) {
+        let taken: Vec<Json> = parts.into_iter().filter_map(filter_json).collect();
+        if taken.is_empty() {
+            return Vec::new();
+        }
+        let taken = serde_json::json!({ "and": taken });
+        return vec![("where".to_owned(), taken.to_string())];
+    }
+    parts
+        .into_iter()
+        .filter_map(|part| match part {
+            Filter::Compare {
+                field,
+                op: Op::Eq,
+                value,
+            } if !matches!(value, Value::Null | Value::List(_)) && declares(operation, field) => {
+                Some((field.clone(), key_text(value)))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// `field = value` pairs when the filter is only a conjunction of equalities.
