@@ -1117,3 +1117,115 @@ async fn sqlite_schema_output_leaves_sqlites_own_tables_to_sqlite() {
         without_provenance(live_sqlite(&live_script).await.manifest)
     );
 }
+
+/// mysqldump wraps each table's rows in `ALTER TABLE t DISABLE KEYS` /
+/// `ENABLE KEYS`, which only pause index upkeep during the load: the dump
+/// reads as the database it loads into, with nothing in the ledger (each
+/// was a `skipped_statement` line).
+#[tokio::test]
+async fn mysqldump_disable_keys_around_rows_reads_as_the_database() {
+    let Some(database) = crate::support::mysql::TempDatabase::create_async("disable_keys").await
+    else {
+        return;
+    };
+    let script = "-- MySQL dump 10.13  Distrib 8.0.36, for Linux (x86_64)\n\
+                  /*!40101 SET NAMES utf8mb4 */;\n\
+                  DROP TABLE IF EXISTS `posts`;\n\
+                  CREATE TABLE `posts` (\n  `id` bigint unsigned NOT NULL AUTO_INCREMENT,\n  \
+                  `title` varchar(200) NOT NULL,\n  PRIMARY KEY (`id`),\n  KEY `title` (`title`)\n\
+                  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n\
+                  LOCK TABLES `posts` WRITE;\n\
+                  /*!40000 ALTER TABLE `posts` DISABLE KEYS */;\n\
+                  INSERT INTO `posts` VALUES (1,'Hello');\n\
+                  /*!40000 ALTER TABLE `posts` ENABLE KEYS */;\n\
+                  UNLOCK TABLES;\n\
+                  alter table posts disable keys;\n";
+    database.load(script);
+    let live = import_url(&database.url(), &IntrospectOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dump.sql");
+    std::fs::write(&path, script).unwrap();
+    let dump = import(&path, &IntrospectOptions::default()).await;
+    let changes = baas::diff::diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "{changes:#?}");
+    assert_eq!(ledger_pairs(&dump), Vec::<(String, String)>::new());
+}
+
+/// A MySQL 8 dump's functional key parts (`KEY k ((lower(name)))`, one
+/// unnamed, which MySQL calls `functional_index`) are expression parts of
+/// the index, as the server's catalog lists them, instead of a manifest
+/// that names an unknown field; a key names its column in any case, as
+/// MySQL compares them; a FULLTEXT key's `WITH PARSER ngram` no longer
+/// loses its whole table, and the parser is named in the ledger.
+#[tokio::test]
+async fn mysql_functional_key_parts_and_fulltext_parsers_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dump.sql");
+    std::fs::write(
+        &path,
+        "CREATE TABLE `articles` (\n  `id` int NOT NULL,\n  `Name` varchar(40) NOT NULL,\n  \
+         `body` text NOT NULL,\n  `doc` json DEFAULT NULL,\n  PRIMARY KEY (`id`),\n  \
+         KEY `by_name` (`name`),\n  KEY `lower_name` ((lower(`Name`)) DESC, `id`),\n  \
+         KEY ((cast(json_unquote(json_extract(`doc`,_utf8mb4'$.kind')) as char(20)))),\n  \
+         FULLTEXT KEY `body_text` (`body`) /*!50100 WITH PARSER `ngram` */ \n\
+         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci;\n\
+         CREATE TABLE `notes` (`ID` int, `body` text, PRIMARY KEY (`id`), \
+         FULLTEXT KEY (`body`) WITH PARSER ngram);\n",
+    )
+    .unwrap();
+    let options = IntrospectOptions {
+        dialect: Some("mysql".into()),
+        ..IntrospectOptions::default()
+    };
+    let dump = import(&path, &options).await;
+    let articles = &dump.manifest.entities["articles"];
+    let keys: Vec<(String, Vec<String>)> = articles
+        .indexes
+        .iter()
+        .map(|index| {
+            let parts = index
+                .fields
+                .iter()
+                .map(|part| match part {
+                    baas::manifest::IndexPart::Field { field, order, .. } => {
+                        format!("field {field} {order:?}")
+                    }
+                    baas::manifest::IndexPart::Expression { sql, order } => {
+                        format!("expression {sql} {order:?}")
+                    }
+                })
+                .collect();
+            (index.name.clone(), parts)
+        })
+        .collect();
+    let expected: Vec<(String, Vec<String>)> = vec![
+        ("body_text".into(), vec!["field body None".into()]),
+        ("by_name".into(), vec!["field Name None".into()]),
+        (
+            "functional_index".into(),
+            vec![
+                "expression CAST(json_unquote(json_extract(`doc`, _utf8mb4 '$.kind')) AS CHAR(20)) None"
+                    .into(),
+            ],
+        ),
+        (
+            "lower_name".into(),
+            vec![
+                "expression lower(`Name`) Some(Desc)".into(),
+                "field id None".into(),
+            ],
+        ),
+    ];
+    assert_eq!(keys, expected);
+    let notes = &dump.manifest.entities["notes"];
+    assert_eq!(notes.indexes[0].method.as_deref(), Some("fulltext"));
+    assert_eq!(notes.primary_key, ["ID"]);
+    assert!(!notes.fields["ID"].nullable);
+    assert_eq!(
+        ledger_pairs(&dump),
+        [
+            ("articles".to_owned(), "index_parser".to_owned()),
+            ("notes".to_owned(), "index_parser".to_owned())
+        ]
+    );
+}

@@ -20,8 +20,8 @@ use super::written;
 use super::{Skipped, SqlDialect, Statement, report_skipped};
 use crate::dialect::mysql::default_collation;
 use crate::introspect::mysql::{
-    Catalog, CheckRow, ColumnRow, Flavor, ForeignKeyRow, IndexRow, RoutineRow, TableRow,
-    TriggerRow, ViewRow,
+    Catalog, CheckRow, ColumnRow, Flavor, ForeignKeyRow, IndexExpressionRow, IndexRow, RoutineRow,
+    TableRow, TriggerRow, ViewRow,
 };
 use crate::ledger::Ledger;
 use crate::manifest::{Diagnostics, Field, FieldType, Manifest};
@@ -60,6 +60,11 @@ pub fn import(
             continue;
         }
         let sql = unwrap_executable_comments(&statement.text);
+        // mysqldump's `ALTER TABLE t DISABLE KEYS` around a table's rows
+        // only pauses index upkeep while they load.
+        if toggles_keys(&sql) {
+            continue;
+        }
         if let Some(value) = collation_connection(&sql) {
             connection = value;
         }
@@ -92,6 +97,11 @@ pub fn import(
             Some(table) => (table, true),
             None => (sql, false),
         };
+        // Nor a FULLTEXT key's `WITH PARSER ngram`, which the ledger names.
+        let (sql, parsers) = match without_index_parsers(&sql) {
+            Some((table, parsers)) => (table, parsers),
+            None => (sql, Vec::new()),
+        };
         match Parser::parse_sql(&MySqlDialect {}, &sql) {
             Ok(parsed) => {
                 read += 1;
@@ -105,6 +115,18 @@ pub fn import(
                         let name = name_of(&view.name);
                         views.retain(|(other, _)| *other != name);
                         views.push((name, (*view.query).clone()));
+                    }
+                    if let Ast::CreateTable(create) = &ast {
+                        for parser in &parsers {
+                            ledger.record(
+                                name_of(&create.name),
+                                "index_parser",
+                                format!(
+                                    "`WITH PARSER {parser}` of a FULLTEXT key is not represented \
+                                     in the manifest; the key is kept with the server's parser"
+                                ),
+                            );
+                        }
                     }
                     let table = match &ast {
                         Ast::CreateTable(create) if partitioned || versioned => {
@@ -186,6 +208,84 @@ fn without_system_versioning(sql: &str) -> Option<String> {
         .map(str::to_ascii_uppercase)
         .collect();
     (tail == ["WITH", "SYSTEM", "VERSIONING"]).then(|| body[..with].trim_end().to_owned())
+}
+
+/// `ALTER TABLE name DISABLE KEYS` / `ENABLE KEYS`.
+fn toggles_keys(sql: &str) -> bool {
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(';').to_ascii_uppercase())
+        .filter(|w| !w.is_empty())
+        .collect();
+    matches!(
+        words
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        ["ALTER", "TABLE", _, "DISABLE" | "ENABLE", "KEYS"]
+    )
+}
+
+/// A `CREATE TABLE` without the `WITH PARSER name` of its keys (outside
+/// quotes), and the parsers named; `None` when no key names one.
+fn without_index_parsers(sql: &str) -> Option<(String, Vec<String>)> {
+    let upper = sql.to_ascii_uppercase();
+    if !upper.trim_start().starts_with("CREATE TABLE") {
+        return None;
+    }
+    let bytes = sql.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    let mut out = String::with_capacity(sql.len());
+    let mut parsers = Vec::new();
+    let (mut i, mut copied) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"' | b'`') => {
+                i = super::skip_quoted(bytes, i, quote);
+                continue;
+            }
+            b'W' | b'w' if upper[i..].starts_with("WITH") && (i == 0 || !word(bytes[i - 1])) => {
+                let mut j = i + "WITH".len();
+                let gap = |mut j: usize| {
+                    while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+                        j += 1;
+                    }
+                    j
+                };
+                let after_with = gap(j);
+                if after_with > j && upper[after_with..].starts_with("PARSER") {
+                    j = after_with + "PARSER".len();
+                    let start = gap(j);
+                    if start > j && start < bytes.len() {
+                        let end = if bytes[start] == b'`' {
+                            super::skip_quoted(bytes, start, b'`')
+                        } else {
+                            let mut end = start;
+                            while end < bytes.len() && word(bytes[end]) {
+                                end += 1;
+                            }
+                            end
+                        };
+                        if end > start {
+                            parsers.push(sql[start..end].trim_matches('`').replace("``", "`"));
+                            out.push_str(&sql[copied..i]);
+                            copied = end;
+                            i = end;
+                            continue;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if parsers.is_empty() {
+        return None;
+    }
+    out.push_str(&sql[copied..]);
+    Some((out, parsers))
 }
 
 /// The name of the sequence `CREATE [OR REPLACE] [TEMPORARY] SEQUENCE [IF
@@ -705,12 +805,29 @@ impl Schema {
             indexes.sort_by(|a, b| a.name.cmp(&b.name));
             for index in indexes {
                 for (position, (column, descending, prefix)) in index.parts.iter().enumerate() {
+                    // A key part that names no column is an expression, as
+                    // `information_schema.STATISTICS` tells them apart.
+                    // Column names are case-insensitive; the catalog spells
+                    // them as the column does.
+                    let named = table
+                        .columns
+                        .iter()
+                        .find(|c| c.name.eq_ignore_ascii_case(column))
+                        .map(|c| c.name.clone());
+                    if named.is_none() {
+                        catalog.index_expressions.push(IndexExpressionRow {
+                            table_name: name.clone(),
+                            name: index.name.clone(),
+                            position: position as i64 + 1,
+                            expression: column.clone(),
+                        });
+                    }
                     catalog.indexes.push(IndexRow {
                         table_name: name.clone(),
                         name: index.name.clone(),
                         non_unique: i64::from(!index.unique),
                         position: position as i64 + 1,
-                        column_name: Some(column.clone()),
+                        column_name: named,
                         collation: Some(if *descending { "D" } else { "A" }.to_owned()),
                         sub_part: *prefix,
                         index_type: index.kind.to_owned(),
@@ -842,18 +959,27 @@ impl Table {
             .flat_map(|i| i.parts.iter().map(|p| p.0.clone()))
             .collect();
         for column in &mut self.columns {
-            if primary.contains(&column.name) {
+            if primary.iter().any(|p| p.eq_ignore_ascii_case(&column.name)) {
                 column.is_nullable = "NO".to_owned();
             }
         }
     }
 
-    /// MySQL names an unnamed index after its first column (`col`, `col_2`, ...).
+    /// MySQL names an unnamed index after its first column (`col`, `col_2`,
+    /// ...), or `functional_index` when that is an expression.
     fn free_index_name(&self, parts: &[(String, bool, Option<i64>)]) -> String {
-        let base = parts
-            .first()
-            .map(|p| p.0.clone())
-            .unwrap_or_else(|| "index".to_owned());
+        let base = match parts.first() {
+            Some(part)
+                if self
+                    .columns
+                    .iter()
+                    .any(|c| c.name.eq_ignore_ascii_case(&part.0)) =>
+            {
+                part.0.clone()
+            }
+            Some(_) => "functional_index".to_owned(),
+            None => "index".to_owned(),
+        };
         let mut name = base.clone();
         let mut number = 1;
         while self.indexes.iter().any(|i| i.name == name) {
@@ -935,6 +1061,9 @@ fn index_parts(columns: &[IndexColumn]) -> Vec<(String, bool, Option<i64>)> {
                     (name_of(&function.name), descending, prefix)
                 }
                 Expr::Identifier(ident) => (ident.value.clone(), descending, None),
+                // A functional key part, `((lower(name)))`: the catalog
+                // lists its expression without the outer parentheses.
+                Expr::Nested(inner) => (inner.to_string(), descending, None),
                 other => (other.to_string(), descending, None),
             }
         })
