@@ -1171,6 +1171,11 @@ model Owner {
     assert_eq!(
         indexes,
         [
+            // A descending unique key is a unique index.
+            (
+                "Product_name_key".to_owned(),
+                vec![part("name", Some(SortOrder::Desc))]
+            ),
             ("Product_slug_idx".to_owned(), vec![part("slug", None)]),
             (
                 "Product_createdAt_idx".to_owned(),
@@ -2207,4 +2212,259 @@ CREATE UNIQUE INDEX "User_team_handle_key" ON "User"("team", "handle");
 CREATE INDEX "Post_title_idx" ON "Post"("title");
 CREATE UNIQUE INDEX "Tag_label_key" ON "Tag"("label") WHERE label <> '';"#
     )
+}
+
+/// `BigInt @id @default(autoincrement()) @db.UnsignedBigInt`, as `prisma db
+/// pull` writes a MySQL `BIGINT UNSIGNED AUTO_INCREMENT` key (and the
+/// columns that refer to one), imports as the 64-bit integer the database
+/// reads as, and the database Prisma made from it checks clean; it was an
+/// error (`autoincrement()` applies to `Int` and `BigInt` fields).
+#[test]
+fn unsigned_bigint_keys_autoincrement_and_check_clean_on_mysql() {
+    let Some(db) = crate::support::mysql::TempDatabase::create("prisma_unsigned") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    db.load(
+        "CREATE TABLE `Author` (
+    `id` BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+    `name` VARCHAR(191) NOT NULL,
+
+    PRIMARY KEY (`id`)
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+CREATE TABLE `Book` (
+    `id` BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+    `authorId` BIGINT UNSIGNED NOT NULL,
+    `pages` INTEGER UNSIGNED NOT NULL DEFAULT 0,
+
+    INDEX `Book_authorId_idx`(`authorId`),
+    PRIMARY KEY (`id`)
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+ALTER TABLE `Book` ADD CONSTRAINT `Book_authorId_fkey` FOREIGN KEY (`authorId`) REFERENCES `Author`(`id`) ON DELETE RESTRICT ON UPDATE CASCADE;",
+    );
+    let schema = r#"
+datasource db {
+  provider = "mysql"
+  url      = env("DATABASE_URL")
+}
+
+model Author {
+  id    BigInt @id @default(autoincrement()) @db.UnsignedBigInt
+  name  String
+  books Book[]
+}
+
+model Book {
+  id       BigInt @id @default(autoincrement()) @db.UnsignedBigInt
+  authorId BigInt @db.UnsignedBigInt
+  pages    Int    @default(0) @db.UnsignedInt
+  author   Author @relation(fields: [authorId], references: [id])
+
+  @@index([authorId])
+}
+"#;
+    let (code, output) = import_and_check(dir.path(), schema, &db.url());
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
+    let manifest = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
+    assert!(
+        manifest.contains(
+            r#"id = { type = "int64", native = "bigint unsigned", generated = "autoincrement" }"#
+        ),
+        "{manifest}"
+    );
+}
+
+/// A unique key whose fields say more than their names (MySQL's `length:`
+/// on `@unique` and in `@@unique`, as `prisma db pull` writes a unique key
+/// over a text prefix) is the unique index Prisma makes, so the database
+/// Prisma made checks clean and a prefix changed by hand is drift; the
+/// length was only a ledger line and the plan keyed whole columns.
+#[test]
+fn unique_keys_over_a_prefix_check_clean_on_mysql() {
+    let Some(db) = crate::support::mysql::TempDatabase::create("prisma_unique_prefix") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    db.load(
+        "CREATE TABLE `Page` (
+    `id` INTEGER NOT NULL AUTO_INCREMENT,
+    `slug` TEXT NOT NULL,
+    `lang` VARCHAR(10) NOT NULL,
+    `title` VARCHAR(255) NOT NULL,
+
+    UNIQUE INDEX `Page_slug_key`(`slug`(100)),
+    UNIQUE INDEX `Page_lang_title_key`(`lang`, `title`(120)),
+    UNIQUE INDEX `page_recent`(`lang` DESC, `id`),
+    PRIMARY KEY (`id`)
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;",
+    );
+    let schema = r#"
+datasource db {
+  provider = "mysql"
+  url      = env("DATABASE_URL")
+}
+
+model Page {
+  id    Int    @id @default(autoincrement())
+  slug  String @unique(length: 100) @db.Text
+  lang  String @db.VarChar(10)
+  title String @db.VarChar(255)
+
+  @@unique([lang, title(length: 120)])
+  @@unique([lang(sort: Desc), id], map: "page_recent")
+}
+"#;
+    let (code, output) = import_and_check(dir.path(), schema, &db.url());
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
+    let manifest = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
+    assert!(!manifest.contains("index_option"), "{manifest}");
+
+    db.load(
+        "DROP INDEX `Page_lang_title_key` ON `Page`; \
+         CREATE UNIQUE INDEX `Page_lang_title_key` ON `Page` (`lang`, `title`(60));",
+    );
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &db.url()]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("Page_lang_title_key"), "{output}");
+}
+
+/// `sort: Desc` in `@@unique` / on `@unique` is the descending unique
+/// index Prisma makes on PostgreSQL (it was dropped without a word); in
+/// `@@id` it is named in the ledger.
+#[test]
+fn descending_unique_keys_check_clean_on_postgres_and_a_descending_id_is_ledgered() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("prisma_unique_desc") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    db.psql(
+        r#"CREATE TABLE "Event" (
+    "id" SERIAL NOT NULL,
+    "title" TEXT NOT NULL,
+    "at" TIMESTAMP(3) NOT NULL,
+    "code" TEXT NOT NULL,
+
+    CONSTRAINT "Event_pkey" PRIMARY KEY ("id")
+);
+CREATE UNIQUE INDEX "Event_code_key" ON "Event"("code" DESC);
+CREATE UNIQUE INDEX "Event_title_at_key" ON "Event"("title", "at" DESC);"#,
+    );
+    let schema = r#"
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Event {
+  id    Int      @id @default(autoincrement())
+  title String
+  at    DateTime
+  code  String   @unique(sort: Desc)
+
+  @@unique([title, at(sort: Desc)])
+}
+"#;
+    let (code, output) = import_and_check(dir.path(), schema, &db.url());
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
+
+    db.psql(r#"DROP INDEX "Event_title_at_key"; CREATE UNIQUE INDEX "Event_title_at_key" ON "Event"("title", "at");"#);
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &db.url()]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("Event_title_at_key"), "{output}");
+
+    let result = parse_text(
+        "schema.prisma",
+        r#"
+datasource db {
+  provider = "mysql"
+  url      = env("DATABASE_URL")
+}
+
+model Version {
+  package String
+  number  Int
+
+  @@id([package, number(sort: Desc)])
+}
+"#,
+    )
+    .unwrap();
+    assert_eq!(
+        entity(&result.manifest, "Version").primary_key,
+        ["package", "number"]
+    );
+    assert!(
+        ledger_text(&result).contains("`sort: Desc` on `number` in `@@id`"),
+        "{}",
+        ledger_text(&result)
+    );
+}
+
+/// On MongoDB, `@@index` and `@@unique` key fields of a composite type by
+/// their path (`address.city`), as Prisma allows: the index keys that path,
+/// and the schema applied to a database checks clean. It was an error
+/// (`User` has no field `address.city`).
+#[test]
+fn mongodb_indexes_key_fields_of_composite_types_by_path() {
+    let schema = r#"
+datasource db {
+  provider = "mongodb"
+  url      = env("DATABASE_URL")
+}
+
+type Address {
+  street String
+  city   String
+}
+
+model Customer {
+  id      String  @id @default(auto()) @map("_id") @db.ObjectId
+  email   String
+  address Address
+
+  @@index([address.city])
+  @@unique([email, address.street])
+  @@map("customers")
+}
+"#;
+    let result = parse_text("schema.prisma", schema).unwrap();
+    let customer = entity(&result.manifest, "Customer");
+    let keys: Vec<(String, bool, Vec<IndexPart>)> = customer
+        .indexes
+        .iter()
+        .map(|index| (index.name.clone(), index.unique, index.fields.clone()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            (
+                "customers_address_city_idx".to_owned(),
+                false,
+                vec![IndexPart::field("address.city")]
+            ),
+            (
+                "customers_email_address_street_key".to_owned(),
+                true,
+                vec![
+                    IndexPart::field("email"),
+                    IndexPart::field("address.street")
+                ]
+            ),
+        ]
+    );
+
+    let Some(db) = crate::support::mongo::TempDatabase::create("prisma_mongo_paths") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.prisma"), schema).unwrap();
+    apply_schema(dir.path(), db.url());
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", db.url()]);
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
 }

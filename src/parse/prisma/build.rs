@@ -1282,8 +1282,8 @@ impl<'a> Builder<'a> {
 
         let mut field_ids: Vec<(&FieldDecl, &Attribute)> = Vec::new();
         let mut named_uniques = Vec::new();
-        // `@unique(where: raw(...))`: name, fields, predicate.
-        let mut partial_uniques = Vec::new();
+        // `@unique(where: raw(...))`, `@unique(sort: Desc)`: name, key, predicate.
+        let mut unique_indexes = Vec::new();
         let mut seen = BTreeSet::new();
         for decl in &block.fields {
             let object = format!("{name}.{}", decl.name.name);
@@ -1316,12 +1316,11 @@ impl<'a> Builder<'a> {
                             &["map", "length", "sort", "clustered", "where"],
                             0,
                         );
-                        self.index_options_ledger(&object, attribute);
+                        let key = self.unique_field_key(file, &object, attribute, decl);
                         let map = self.named_string(file, attribute, "map");
-                        if let Some(predicate) =
-                            self.index_predicate(file, &object, attribute, &entity)
-                        {
-                            partial_uniques.push((map, vec![decl.name.name.clone()], predicate));
+                        let predicate = self.index_predicate(file, &object, attribute, &entity);
+                        if predicate.is_some() || key.needs_index() {
+                            unique_indexes.push((map, key, predicate));
                             continue;
                         }
                         match map {
@@ -1338,8 +1337,8 @@ impl<'a> Builder<'a> {
             entity.fields.insert(decl.name.name.clone(), field);
         }
         entity.uniques = named_uniques;
-        for (map, fields, predicate) in partial_uniques {
-            let index = partial_unique(&entity, map, fields, predicate, self.provider);
+        for (map, key, predicate) in unique_indexes {
+            let index = unique_index(&entity, map, vec![key], predicate, self.provider);
             entity.indexes.push(index);
         }
 
@@ -1411,6 +1410,51 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The key of `@unique` on field `decl`: its `sort:`, and on MySQL its
+    /// `length:`; the options a key does not hold go to the ledger.
+    fn unique_field_key(
+        &mut self,
+        file: usize,
+        object: &str,
+        attribute: &Attribute,
+        decl: &FieldDecl,
+    ) -> KeyField {
+        let mut key = KeyField {
+            field: decl.name.name.clone(),
+            order: None,
+            operator_class: None,
+            prefix_length: None,
+        };
+        let mut rest = attribute.clone();
+        rest.arguments.retain(|argument| {
+            let Some(name) = &argument.name else {
+                return true;
+            };
+            match (name.name.as_str(), &argument.value) {
+                ("sort", Expr::Ident(sort)) if sort.name == "Desc" => {
+                    key.order = Some(SortOrder::Desc);
+                    false
+                }
+                ("length", Expr::Number(text, _)) if self.provider == Provider::Mysql => {
+                    match text.parse::<u32>() {
+                        Ok(length) if length > 0 => {
+                            key.prefix_length = Some(length);
+                        }
+                        _ => self.problem(
+                            file,
+                            argument.value.span(),
+                            "`length:` is a whole number of characters, greater than 0",
+                        ),
+                    }
+                    false
+                }
+                _ => true,
+            }
+        });
+        self.index_options_ledger(object, &rest);
+        key
+    }
+
     /// `length:`, `sort:` and `clustered:` of `@id` / `@unique`.
     fn index_options_ledger(&mut self, object: &str, attribute: &Attribute) {
         for argument in &attribute.arguments {
@@ -1478,6 +1522,17 @@ impl<'a> Builder<'a> {
                     );
                     return;
                 }
+                for part in parts.iter().filter(|part| part.order.is_some()) {
+                    self.ledger.record(
+                        name,
+                        "index_option",
+                        format!(
+                            "`sort: Desc` on `{}` in `@@id` is not represented in the manifest \
+                             (a primary key's columns are ascending)",
+                            part.field
+                        ),
+                    );
+                }
                 entity.primary_key = parts.into_iter().map(|part| part.field).collect();
                 entity.primary_key_name = self
                     .named_string(file, attribute, "map")
@@ -1505,16 +1560,17 @@ impl<'a> Builder<'a> {
                 let constraint = self
                     .named_string(file, attribute, "map")
                     .or_else(|| self.named_string(file, attribute, "name"));
-                let fields: Vec<String> = parts.into_iter().map(|part| part.field).collect();
                 self.index_options_ledger(name, attribute);
-                if let Some(predicate) = self.index_predicate(file, name, attribute, entity) {
+                let predicate = self.index_predicate(file, name, attribute, entity);
+                if predicate.is_some() || parts.iter().any(KeyField::needs_index) {
                     // `name:` names the client's compound key; only `map:`
                     // names the index.
                     let map = self.named_string(file, attribute, "map");
-                    let index = partial_unique(entity, map, fields, predicate, self.provider);
+                    let index = unique_index(entity, map, parts, predicate, self.provider);
                     entity.indexes.push(index);
                     return;
                 }
+                let fields: Vec<String> = parts.into_iter().map(|part| part.field).collect();
                 match (constraint, fields.as_slice()) {
                     (None, [single]) => {
                         if let Some(field) = entity.fields.get_mut(single) {
@@ -1610,23 +1666,10 @@ impl<'a> Builder<'a> {
                 if let Some(last) = classes.iter().rposition(|class| !class.is_empty()) {
                     options.operator_classes = classes[..=last].to_vec();
                 }
+                let fields = index_parts(entity, parts);
                 entity.indexes.push(Index {
                     name: index_name,
-                    fields: parts
-                        .into_iter()
-                        .map(|part| IndexPart::Field {
-                            prefix_length: part.prefix_length.filter(|&length| {
-                                // A prefix as long as the column is the whole
-                                // column, as MySQL shows it.
-                                entity.fields.get(&part.field).is_some_and(|field| {
-                                    field.max_length.is_none_or(|max| length < max)
-                                })
-                            }),
-                            field: part.field,
-                            order: part.order,
-                            collation: None,
-                        })
-                        .collect(),
+                    fields,
                     unique: false,
                     predicate,
                     method,
@@ -1821,7 +1864,8 @@ impl<'a> Builder<'a> {
                         }
                     }
                     (Some("length"), value)
-                        if attribute.name == "index" && self.provider == Provider::Mysql =>
+                        if matches!(attribute.name.as_str(), "index" | "unique")
+                            && self.provider == Provider::Mysql =>
                     {
                         match value {
                             Expr::Number(text, _) if text.parse::<u32>().is_ok_and(|n| n > 0) => {
@@ -1858,7 +1902,12 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
-            if entity.fields.contains_key(&ident.name) {
+            // MongoDB keys a field of a composite type by its path,
+            // `address.city`.
+            let path = self.provider == Provider::Mongodb
+                && ident.name.contains('.')
+                && crate::manifest::field_at_path(&entity.fields, &ident.name).is_some();
+            if entity.fields.contains_key(&ident.name) || path {
                 parts.push(KeyField {
                     field: ident.name.clone(),
                     order,
@@ -2464,6 +2513,26 @@ fn raw_string(value: &Expr) -> Option<&str> {
     }
 }
 
+/// The key parts of an index over `parts` of `entity`.
+fn index_parts(entity: &Entity, parts: Vec<KeyField>) -> Vec<IndexPart> {
+    parts
+        .into_iter()
+        .map(|part| IndexPart::Field {
+            prefix_length: part.prefix_length.filter(|&length| {
+                // A prefix as long as the column is the whole column, as
+                // MySQL shows it.
+                entity
+                    .fields
+                    .get(&part.field)
+                    .is_some_and(|field| field.max_length.is_none_or(|max| length < max))
+            }),
+            field: part.field,
+            order: part.order,
+            collation: None,
+        })
+        .collect()
+}
+
 /// One field of `@@id`, `@@unique` or `@@index`.
 struct KeyField {
     field: String,
@@ -2472,6 +2541,14 @@ struct KeyField {
     operator_class: Option<String>,
     /// `length:` of `@@index` on MySQL: the key holds the first characters.
     prefix_length: Option<u32>,
+}
+
+impl KeyField {
+    /// Whether the part says more than its field's name, which a unique
+    /// constraint cannot hold and a unique index can.
+    fn needs_index(&self) -> bool {
+        self.order.is_some() || self.prefix_length.is_some() || self.field.contains('.')
+    }
 }
 
 fn named<'e>(attribute: &'e Attribute, name: &str) -> Option<&'e Expr> {
@@ -2563,25 +2640,28 @@ fn column_names(entity: &Entity, fields: &[String]) -> Vec<String> {
     fields
         .iter()
         .map(|field| {
-            entity
-                .fields
-                .get(field)
-                .map_or(field.as_str(), |f| f.column_name(field))
-                .to_owned()
+            entity.fields.get(field).map_or_else(
+                || field.replace('.', "_"),
+                |f| f.column_name(field).to_owned(),
+            )
         })
         .collect()
 }
 
-/// The partial unique index of `@unique(where:)` / `@@unique(where:)`:
-/// named by `map:`, else as Prisma names a unique key (`<table>_<columns>_key`).
-fn partial_unique(
+/// The unique index of a unique key a constraint cannot hold: a partial one
+/// (`@unique(where:)` / `@@unique(where:)`), or one whose fields carry more
+/// than their names (`sort: Desc`, MySQL's `length:`, a MongoDB path into
+/// a composite type): named by `map:`, else as Prisma names a unique key
+/// (`<table>_<columns>_key`).
+fn unique_index(
     entity: &Entity,
     map: Option<String>,
-    fields: Vec<String>,
-    predicate: String,
+    parts: Vec<KeyField>,
+    predicate: Option<String>,
     provider: Provider,
 ) -> Index {
     let name = map.unwrap_or_else(|| {
+        let fields: Vec<String> = parts.iter().map(|part| part.field.clone()).collect();
         default_index_name(
             &entity.table,
             &column_names(entity, &fields),
@@ -2591,9 +2671,9 @@ fn partial_unique(
     });
     Index {
         name,
-        fields: fields.into_iter().map(IndexPart::field).collect(),
+        fields: index_parts(entity, parts),
         unique: true,
-        predicate: Some(predicate),
+        predicate,
         method: None,
         expire_after_seconds: None,
         options: IndexOptions::default(),

@@ -464,8 +464,8 @@ fn mysql_type(name: &str) -> Option<Spec> {
         "BigInt" => spec(&[BigInt], 0, |s, a| {
             my_integer(s, FieldType::Int64, "bigint", a)
         }),
-        "UnsignedBigInt" => spec(&[BigInt], 0, |_, _| {
-            my(FieldType::Native, "bigint unsigned")
+        "UnsignedBigInt" => spec(&[BigInt], 0, |s, a| {
+            my_integer(s, FieldType::Int64, "bigint unsigned", a)
         }),
         "Year" => spec(&[Int], 0, |_, _| my(FieldType::Int16, "year")),
         "Bit" => spec(&[Boolean, Bytes], 1, |s, a| {
