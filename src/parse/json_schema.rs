@@ -93,6 +93,7 @@ pub(crate) fn parse_read(
     _options: &IntrospectOptions,
 ) -> Result<Introspection, Diagnostics> {
     let mut document = document.map_or_else(|| read_document(file), Ok)?;
+    resolve_identifiers(&mut document.value);
     let external = graft_external(file, &mut document.value);
     let root = &document.value;
     let mut walker = Walker::new(file, document.syntax, root, KeyRule::RequiredId);
@@ -252,6 +253,166 @@ const MAX_ALIASES: usize = 8;
 
 /// How many other files one schema may pull in through `$ref`s.
 const MAX_EXTERNAL_FILES: usize = 64;
+
+/// The base a document without a `$id` of its own is read against.
+const DOCUMENT_BASE: &str = "https://baas.invalid/document.json";
+
+/// Where the schemas of a document are known by name: `$id`s (absolute,
+/// without fragment) and anchors (absolute, with `#name`), each at the
+/// pointer of its schema.
+#[derive(Default)]
+struct Identifiers {
+    resources: BTreeMap<String, Pointer>,
+    anchors: BTreeMap<String, Pointer>,
+    /// The pointer of each `$ref` and its target, resolved against the
+    /// `$id` in scope.
+    references: Vec<(Pointer, url::Url)>,
+}
+
+/// Rewrites the `$ref`s that name a schema of this document by its `$id`
+/// (`order.json#/$defs/address` or a full URL, relative to the `$id` in
+/// scope, embedded schemas' own included) or by an anchor (`#customer`:
+/// `$anchor`, `$dynamicAnchor`, or a `$id` / draft-04 `id` that is only a
+/// fragment) as the JSON pointers the walker follows. A reference to
+/// another document is left as written.
+fn resolve_identifiers(root: &mut Value) {
+    let Ok(base) = url::Url::parse(DOCUMENT_BASE) else {
+        return;
+    };
+    let draft4 = root
+        .get("$schema")
+        .and_then(Value::as_str)
+        .is_some_and(|schema| schema.contains("draft-04"));
+    let mut found = Identifiers::default();
+    found.resources.insert(DOCUMENT_BASE.to_owned(), Vec::new());
+    collect_identifiers(root, &mut Vec::new(), &base, draft4, &mut found);
+    for (at, target) in std::mem::take(&mut found.references) {
+        let mut resource = target.clone();
+        resource.set_fragment(None);
+        let Some(start) = found.resources.get(resource.as_str()) else {
+            continue;
+        };
+        let pointer = match target.fragment().unwrap_or_default() {
+            "" => start.clone(),
+            fragment if fragment.starts_with('/') => {
+                let Some(inner) = internal_pointer(&format!("#{fragment}")) else {
+                    continue;
+                };
+                start.iter().cloned().chain(inner).collect()
+            }
+            _ => match found.anchors.get(target.as_str()) {
+                Some(pointer) => pointer.clone(),
+                None => continue,
+            },
+        };
+        let rewritten = format!("#{}", pointer_text(&pointer));
+        if let Some(Value::String(reference)) = root.pointer_mut(&pointer_text(&at))
+            && *reference != rewritten
+        {
+            *reference = rewritten;
+        }
+    }
+}
+
+/// [`resolve_identifiers`]' walk over the schema `value` at `pointer`,
+/// whose `$id`s are resolved against `base`.
+fn collect_identifiers(
+    value: &Value,
+    pointer: &mut Pointer,
+    base: &url::Url,
+    draft4: bool,
+    found: &mut Identifiers,
+) {
+    let Value::Object(map) = value else {
+        return;
+    };
+    let mut base = base.clone();
+    let id = map
+        .get("$id")
+        .or_else(|| draft4.then(|| map.get("id")).flatten())
+        .and_then(Value::as_str);
+    if let Some(id) = id
+        && let Ok(resolved) = base.join(id)
+    {
+        if id.starts_with('#') {
+            found.anchors.insert(resolved.to_string(), pointer.clone());
+        } else {
+            let mut resource = resolved;
+            resource.set_fragment(None);
+            found
+                .resources
+                .insert(resource.to_string(), pointer.clone());
+            base = resource;
+        }
+    }
+    for keyword in ["$anchor", "$dynamicAnchor"] {
+        if let Some(Value::String(anchor)) = map.get(keyword) {
+            let mut named = base.clone();
+            named.set_fragment(Some(anchor));
+            found.anchors.insert(named.to_string(), pointer.clone());
+        }
+    }
+    if let Some(Value::String(reference)) = map.get("$ref")
+        && let Ok(target) = base.join(reference)
+    {
+        let mut at = pointer.clone();
+        at.push("$ref".to_owned());
+        found.references.push((at, target));
+    }
+    for (keyword, child) in map {
+        let keyword = keyword.as_str();
+        let named = matches!(
+            keyword,
+            "properties"
+                | "patternProperties"
+                | "$defs"
+                | "definitions"
+                | "dependentSchemas"
+                | "dependencies"
+        );
+        let listed = matches!(
+            keyword,
+            "allOf" | "anyOf" | "oneOf" | "prefixItems" | "items"
+        );
+        let single = matches!(
+            keyword,
+            "items"
+                | "additionalItems"
+                | "additionalProperties"
+                | "contains"
+                | "propertyNames"
+                | "if"
+                | "then"
+                | "else"
+                | "not"
+                | "unevaluatedItems"
+                | "unevaluatedProperties"
+                | "contentSchema"
+        );
+        pointer.push(keyword.to_owned());
+        match child {
+            Value::Object(children) if named => {
+                for (name, schema) in children {
+                    pointer.push(name.clone());
+                    collect_identifiers(schema, pointer, &base, draft4, found);
+                    pointer.pop();
+                }
+            }
+            Value::Object(_) if single => {
+                collect_identifiers(child, pointer, &base, draft4, found);
+            }
+            Value::Array(items) if listed => {
+                for (i, schema) in items.iter().enumerate() {
+                    pointer.push(i.to_string());
+                    collect_identifiers(schema, pointer, &base, draft4, found);
+                    pointer.pop();
+                }
+            }
+            _ => {}
+        }
+        pointer.pop();
+    }
+}
 
 /// Follows `$ref`s to other files (`address.schema.json`,
 /// `common.yaml#/definitions/Money`), read relative to the file that names

@@ -946,3 +946,83 @@ fn mutual_recursion_between_many_definitions_is_bounded_and_cut_in_the_ledger() 
     assert!(manifest.entities["Extension"].fields.len() > 60);
     assert_valid_and_round_trips(manifest);
 }
+
+/// References by identifier resolve inside the document, as a validator
+/// resolves them: by an anchor (`$anchor`, a draft-07 `$id` or draft-04
+/// `id` that is only a fragment), by the document's own `$id` (relative or
+/// absolute), and by the `$id` of an embedded schema, whose `#/...`
+/// pointers are its own. They were `json` with an `external_ref` line each
+/// (an embedded schema's own pointer was a dangling-reference error).
+#[test]
+fn references_by_id_and_anchor_resolve_inside_the_document() {
+    let bundled = r##"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://example.com/schemas/order.json",
+  "title": "Order",
+  "type": "object",
+  "required": ["id"],
+  "properties": {
+    "id": {"type": "string"},
+    "customer": {"$ref": "#customer"},
+    "billing": {"$ref": "#/$defs/address"},
+    "shipping": {"$ref": "order.json#/$defs/address"},
+    "returns": {"$ref": "https://example.com/schemas/order.json#/$defs/address"},
+    "line": {"$ref": "line.json"},
+    "price": {"$ref": "/schemas/line.json#/properties/price"}
+  },
+  "$defs": {
+    "customer": {
+      "$anchor": "customer",
+      "type": "object",
+      "properties": {"name": {"type": "string"}, "vip": {"type": "boolean"}}
+    },
+    "address": {
+      "type": "object",
+      "properties": {"street": {"type": "string"}, "zip": {"type": "string"}}
+    },
+    "line": {
+      "$id": "line.json",
+      "type": "object",
+      "properties": {"sku": {"type": "string"}, "price": {"$ref": "#/$defs/money"}},
+      "$defs": {"money": {"type": "integer"}}
+    }
+  }
+}"##;
+    let result = import_text("order.json", bundled).unwrap();
+    assert_valid_and_round_trips(&result.manifest);
+    assert_eq!(ledger_text(&result), "");
+    let manifest = &result.manifest;
+    let billing = field(manifest, "Order", "billing");
+    assert_eq!(nested_names(billing), ["street", "zip"]);
+    assert_eq!(field(manifest, "Order", "shipping"), billing);
+    assert_eq!(field(manifest, "Order", "returns"), billing);
+    assert_eq!(
+        nested_names(field(manifest, "Order", "customer")),
+        ["name", "vip"]
+    );
+    let line = field(manifest, "Order", "line");
+    assert_eq!(nested_names(line), ["sku", "price"]);
+    assert_eq!(nested(line, "price").ty, FieldType::Int64);
+    assert_eq!(field(manifest, "Order", "price").ty, FieldType::Int64);
+
+    for (draft, keyword) in [("draft-07", "$id"), ("draft-04", "id")] {
+        let text = format!(
+            r##"{{
+  "$schema": "http://json-schema.org/{draft}/schema#",
+  "title": "Person",
+  "type": "object",
+  "properties": {{"home": {{"$ref": "#place"}}}},
+  "definitions": {{
+    "place": {{"{keyword}": "#place", "type": "object", "properties": {{"city": {{"type": "string"}}}}}}
+  }}
+}}"##
+        );
+        let result = import_text("person.json", &text).unwrap();
+        assert_eq!(ledger_text(&result), "", "{draft}");
+        assert_eq!(
+            nested_names(field(&result.manifest, "Person", "home")),
+            ["city"],
+            "{draft}"
+        );
+    }
+}
