@@ -617,6 +617,68 @@ fn referenced_entities(
 // ---------------------------------------------------------------------------
 // Outline + schemas → manifest
 
+/// Names what a document says that the manifest has no place for: the
+/// requests the API sends (3.1 `webhooks`, an operation's `callbacks`) and
+/// the choice of schema a `discriminator` makes.
+fn note_unserved(root: &Value, schemas_at: &[String], walker: &mut Walker) {
+    if let Some(Value::Object(webhooks)) = root.get("webhooks") {
+        for name in webhooks.keys() {
+            walker.note(
+                &format!("webhooks.{name}"),
+                "webhook",
+                format!(
+                    "webhook `{name}` is a request the API sends to its subscribers; it is not \
+                     represented (the manifest lists the operations the API serves)"
+                ),
+            );
+        }
+    }
+    if let Some(Value::Object(paths)) = root.get("paths") {
+        for (path, item) in paths {
+            let Value::Object(item) = item else {
+                continue;
+            };
+            for (method, operation) in item {
+                if let Some(Value::Object(callbacks)) = operation.get("callbacks") {
+                    for name in callbacks.keys() {
+                        walker.note(
+                            &format!("{} {path}", method.to_ascii_uppercase()),
+                            "callback",
+                            format!(
+                                "callback `{name}` is a request the API sends back; it is not \
+                                 represented"
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(schemas)) = walker.at(schemas_at) {
+        let discriminators: Vec<(String, String)> = schemas
+            .iter()
+            .filter_map(|(name, schema)| {
+                let property = schema.get("discriminator")?;
+                // Swagger 2.0 names the property; 3.x gives an object.
+                let property = property
+                    .as_str()
+                    .or_else(|| property.get("propertyName")?.as_str())?;
+                Some((name.clone(), property.to_owned()))
+            })
+            .collect();
+        for (name, property) in discriminators {
+            walker.note(
+                &name,
+                "discriminator",
+                format!(
+                    "`discriminator` `{property}`: which schema a value of `{name}` is, by its \
+                     `{property}`, is not represented; each schema is read on its own"
+                ),
+            );
+        }
+    }
+}
+
 fn build(
     file: &SourceFile,
     document: &Document,
@@ -730,6 +792,7 @@ fn build(
     }
 
     lists::id_lists(&mut walker, &entities, &operations);
+    note_unserved(root, &schemas_at, &mut walker);
 
     let (mut enums, ledger) = walker.finish()?;
     if !folded.is_empty() || !renames.is_empty() {

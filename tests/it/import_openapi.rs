@@ -1299,3 +1299,75 @@ components:
         Some(FieldType::Object)
     );
 }
+
+/// What the manifest has no place for is named, not dropped without a
+/// word: a 3.1 document's `webhooks` and an operation's `callbacks` (requests
+/// the API sends), and a `discriminator` (3.x object, Swagger 2.0 name).
+#[test]
+fn webhooks_callbacks_and_discriminators_are_named_in_the_ledger() {
+    let v31 = r##"
+openapi: 3.1.0
+info: {title: Pets, version: "1"}
+paths:
+  /subscriptions:
+    post:
+      callbacks:
+        onEvent:
+          "{$request.body#/url}":
+            post:
+              responses: {"200": {description: ok}}
+      responses: {"201": {description: created}}
+webhooks:
+  newPet:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Pet"}
+      responses: {"200": {description: ok}}
+components:
+  schemas:
+    Pet:
+      type: object
+      required: [id, kind]
+      discriminator:
+        propertyName: kind
+        mapping: {cat: "#/components/schemas/Cat"}
+      properties:
+        id: {type: integer}
+        kind: {type: string}
+    Cat:
+      allOf:
+        - $ref: "#/components/schemas/Pet"
+        - type: object
+          properties:
+            lives: {type: integer}
+"##;
+    let result = import_text("pets.yaml", v31).unwrap();
+    for (object, kind) in [
+        ("webhooks.newPet", "webhook"),
+        ("POST /subscriptions", "callback"),
+        ("Pet", "discriminator"),
+    ] {
+        assert!(
+            has_entry(&result, object, kind),
+            "{object} {kind}: {}",
+            ledger_text(&result)
+        );
+    }
+    let v20 = r#"{
+  "swagger": "2.0",
+  "info": {"title": "Pets", "version": "1"},
+  "paths": {},
+  "definitions": {
+    "Pet": {"type": "object", "discriminator": "kind", "required": ["kind"],
+            "properties": {"id": {"type": "integer"}, "kind": {"type": "string"}}}
+  }
+}"#;
+    let result = import_text("pets.json", v20).unwrap();
+    assert!(
+        has_entry(&result, "Pet", "discriminator"),
+        "{}",
+        ledger_text(&result)
+    );
+}
