@@ -745,6 +745,16 @@ fn entity(
     if old.unlogged != new.unlogged {
         what.push(if new.unlogged { "unlogged" } else { "logged" }.to_owned());
     }
+    if old.force_row_level_security != new.force_row_level_security {
+        what.push(format!(
+            "row-level security {} on the owner",
+            if new.force_row_level_security {
+                "forced"
+            } else {
+                "not forced"
+            }
+        ));
+    }
     if old.storage_parameters != new.storage_parameters {
         what.push("storage parameters".to_owned());
     }

@@ -43,11 +43,9 @@ fn state(manifest: &Manifest, entity: &str) -> (bool, BTreeSet<String>) {
     (derived || found.row_level_security, names)
 }
 
+/// The policies made from rules, and row-level security on or off (from
+/// rules, or `row_level_security` on the entity).
 pub(super) fn policies(before: &Manifest, after: &Manifest, changes: &mut Vec<Change>) {
-    if !rls_on(before) && !rls_on(after) && before.entities.values().all(|e| e.policies.is_empty())
-    {
-        return;
-    }
     let mut names: BTreeSet<&String> = after.entities.keys().collect();
     names.extend(before.entities.keys());
     for name in names {
@@ -69,17 +67,14 @@ pub(super) fn policies(before: &Manifest, after: &Manifest, changes: &mut Vec<Ch
         if !exists_after {
             continue;
         }
-        // `row_level_security` in the manifest has its own change (and a
-        // table created with it set is created with RLS on).
-        let flags_differ = match (
-            before.entities.get(name).map(|e| e.row_level_security),
-            after.entities.get(name).map(|e| e.row_level_security),
-        ) {
-            (Some(old), Some(new)) => old != new,
-            (None, Some(new)) => new,
-            _ => false,
-        };
-        if old_on != new_on && !flags_differ {
+        // A table created with `row_level_security` set is created with
+        // RLS on.
+        let created_on = !before.entities.contains_key(name)
+            && after
+                .entities
+                .get(name)
+                .is_some_and(|e| e.row_level_security);
+        if old_on != new_on && !created_on {
             changes.push(Change::new(
                 ChangeKind::SetRowSecurity {
                     entity: name.clone(),

@@ -43,7 +43,6 @@ const CONSTRAINTS: &str = include_str!("postgres/constraints.sql");
 const INDEXES: &str = include_str!("postgres/indexes.sql");
 const TRIGGERS: &str = include_str!("postgres/triggers.sql");
 const ROUTINES: &str = include_str!("postgres/routines.sql");
-const RULES: &str = include_str!("postgres/rules.sql");
 const OBJECTS: &str = include_str!("postgres/objects.sql");
 const POLICIES: &str = include_str!("postgres/policies.sql");
 const SEQUENCES: &str = include_str!("postgres/sequences.sql");
@@ -254,12 +253,12 @@ pub(crate) struct Catalog {
     pub(crate) indexes: Vec<IndexRow>,
     pub(crate) triggers: Vec<TriggerRow>,
     pub(crate) routines: Vec<RoutineRow>,
-    pub(crate) rules: Vec<RuleRow>,
     pub(crate) policies: Vec<PolicyRow>,
     pub(crate) sequences: Vec<SequenceRow>,
     pub(crate) extensions: Vec<ExtensionRow>,
     pub(crate) dependencies: Vec<DependencyRow>,
-    /// Objects the manifest does not carry (see `objects.sql`).
+    /// Collations, policies, rules, statistics, event triggers, and the
+    /// objects the manifest does not carry (see `objects.sql`).
     pub(crate) others: Vec<OtherObjectRow>,
 }
 
@@ -324,7 +323,6 @@ async fn read_catalog(
         triggers,
         sequences,
         routines,
-        rules,
         policies,
         extensions,
         dependencies,
@@ -338,7 +336,6 @@ async fn read_catalog(
         fetch::<TriggerRow, _>(pool, sqlx::AssertSqlSafe(triggers), schemas),
         fetch::<SequenceRow, _>(pool, SEQUENCES, schemas),
         fetch::<RoutineRow, _>(pool, ROUTINES, schemas),
-        fetch::<RuleRow, _>(pool, RULES, schemas),
         fetch::<PolicyRow, _>(pool, POLICIES, schemas),
         fetch::<ExtensionRow, _>(pool, EXTENSIONS, schemas),
         fetch::<DependencyRow, _>(pool, DEPENDENCIES, schemas),
@@ -355,7 +352,6 @@ async fn read_catalog(
         indexes,
         triggers,
         routines,
-        rules,
         policies,
         sequences,
         extensions,
@@ -763,12 +759,20 @@ impl CatalogRow for RoutineRow {
     }
 }
 
-/// An object the manifest does not carry: its kind (`collation`, `cast`,
-/// `publication`, ...) and name.
+/// An object kept as its statement (`collation`, `policy`, `rule`,
+/// `statistics`, `event trigger`: see [`ObjectKind`]), or one the manifest
+/// does not carry (`cast`, `publication`, ...), which has no definition.
 #[derive(Debug)]
 pub(crate) struct OtherObjectRow {
     pub(crate) kind: String,
+    /// Its [`EngineObject::name`].
     pub(crate) name: String,
+    /// The table it is on (policies, rules, statistics).
+    pub(crate) relation: Option<i64>,
+    /// The function it calls (event triggers).
+    pub(crate) function: Option<i64>,
+    /// The statement that creates it, as pg_dump writes it.
+    pub(crate) definition: Option<String>,
 }
 
 impl CatalogRow for OtherObjectRow {
@@ -776,22 +780,8 @@ impl CatalogRow for OtherObjectRow {
         Ok(Self {
             kind: row.try_get("kind")?,
             name: row.try_get("name")?,
-        })
-    }
-}
-
-#[derive(Debug)]
-pub(crate) struct RuleRow {
-    pub(crate) relation: i64,
-    pub(crate) name: String,
-    pub(crate) definition: String,
-}
-
-impl CatalogRow for RuleRow {
-    fn decode(row: &PgRow) -> sqlx::Result<Self> {
-        Ok(Self {
             relation: row.try_get("relation")?,
-            name: row.try_get("name")?,
+            function: row.try_get("function")?,
             definition: row.try_get("definition")?,
         })
     }
@@ -801,12 +791,6 @@ impl CatalogRow for RuleRow {
 pub(crate) struct PolicyRow {
     pub(crate) relation: i64,
     pub(crate) name: String,
-    /// `r` SELECT, `a` INSERT, `w` UPDATE, `d` DELETE, `*` ALL.
-    pub(crate) command: String,
-    pub(crate) permissive: bool,
-    pub(crate) roles: Vec<String>,
-    pub(crate) using_sql: Option<String>,
-    pub(crate) check_sql: Option<String>,
     /// Its comment holds its fingerprint (`rules::rls::FINGERPRINT`): as
     /// `migrate` made it.
     pub(crate) intact: bool,
@@ -817,11 +801,6 @@ impl CatalogRow for PolicyRow {
         Ok(Self {
             relation: row.try_get("relation")?,
             name: row.try_get("name")?,
-            command: row.try_get("command")?,
-            permissive: row.try_get("permissive")?,
-            roles: row.try_get("roles")?,
-            using_sql: row.try_get("using_sql")?,
-            check_sql: row.try_get("check_sql")?,
             intact: row.try_get("intact")?,
         })
     }
@@ -1313,7 +1292,7 @@ pub(crate) fn build(catalog: &Catalog, schemas: &[String], progress: &Progress) 
 
     record_relations(catalog, &lookups, &mut manifest, &mut ledger);
     manifest.postgres = engine_objects(catalog, &lookups, &mut ledger);
-    record_objects(catalog, &lookups, &mut ledger);
+    record_objects(catalog, &mut ledger);
     record_sequences(catalog, &lookups, &mut ledger);
     record_types(catalog, &lookups, &resolver, &mut ledger);
     Introspection { manifest, ledger }
@@ -1337,17 +1316,7 @@ fn build_entity(
     entity.comment = relation.comment.clone();
     entity.definition = relation.definition.as_deref().map(view_query);
     entity.row_level_security = relation.row_security;
-
-    if relation.force_row_security {
-        ledger.record(
-            object.as_str(),
-            "row_level_security",
-            format!(
-                "`{table}` forces row-level security on its owner too (`FORCE ROW LEVEL \
-                 SECURITY`); the manifest records only that it is enabled"
-            ),
-        );
-    }
+    entity.force_row_level_security = relation.force_row_security;
     if !relation.unrepresented.is_empty() {
         ledger.record(
             object.as_str(),
@@ -2094,60 +2063,15 @@ fn is_rule_policy(name: &str) -> bool {
     name.starts_with("baas_")
 }
 
-/// Rules and policies.
-fn record_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger) {
-    for rule in &catalog.rules {
-        ledger.record(
-            lookups.object_name(rule.relation),
-            "rule",
-            format!(
-                "rule `{}` is not represented: {}",
-                rule.name, rule.definition
-            ),
-        );
-    }
-    for other in &catalog.others {
+/// The objects the manifest does not carry.
+fn record_objects(catalog: &Catalog, ledger: &mut Ledger) {
+    for other in catalog.others.iter().filter(|o| o.definition.is_none()) {
         ledger.record(
             other.name.as_str(),
             "engine_object",
             format!(
                 "{} `{}` is not represented; a plan does not create it",
                 other.kind, other.name
-            ),
-        );
-    }
-    for policy in &catalog.policies {
-        if is_rule_policy(&policy.name) && lookups.entity_names.contains_key(&policy.relation) {
-            continue;
-        }
-        let command = match policy.command.as_str() {
-            "r" => "SELECT",
-            "a" => "INSERT",
-            "w" => "UPDATE",
-            "d" => "DELETE",
-            _ => "ALL",
-        };
-        let mut text = format!(
-            "AS {} FOR {command} TO {}",
-            if policy.permissive {
-                "PERMISSIVE"
-            } else {
-                "RESTRICTIVE"
-            },
-            policy.roles.join(", ")
-        );
-        if let Some(using) = &policy.using_sql {
-            text.push_str(&format!(" USING ({using})"));
-        }
-        if let Some(check) = &policy.check_sql {
-            text.push_str(&format!(" WITH CHECK ({check})"));
-        }
-        ledger.record(
-            lookups.object_name(policy.relation),
-            "policy",
-            format!(
-                "row-level security policy `{}` is not represented: {text}",
-                policy.name
             ),
         );
     }
@@ -2331,6 +2255,35 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
                 qualified(&table.schema, &table.name)
             ),
             sql: trigger_definition(&trigger.definition, table, &lookups.naming),
+            depends_on,
+            owned_by: None,
+        });
+    }
+    for other in &catalog.others {
+        let (Some(definition), Some(kind)) = (&other.definition, ObjectKind::parse(&other.kind))
+        else {
+            continue;
+        };
+        let mut depends_on = Vec::new();
+        if let Some(relation) = other.relation {
+            // A policy made from a rule is the entity's (`Entity::policies`).
+            if kind == ObjectKind::Policy
+                && is_rule_policy(&other.name)
+                && lookups.entity_names.contains_key(&relation)
+            {
+                continue;
+            }
+            if let Some(name) = lookups.owning_entity(relation) {
+                depends_on.push(format!("entity {name}"));
+            }
+        }
+        if let Some(function) = other.function.and_then(|oid| keys.get(&oid)) {
+            depends_on.push(function.clone());
+        }
+        list.push(EngineObject {
+            kind,
+            name: other.name.clone(),
+            sql: object_statement(definition, lookups.naming.first),
             depends_on,
             owned_by: None,
         });
@@ -2717,6 +2670,41 @@ fn array_default(text: &str, items: &Field) -> Option<Literal> {
         .map(Literal::Array)
 }
 
+/// An object's statement as the manifest keeps it, alike read from the
+/// server and from a dump: one line (each run of spacing outside quotes is
+/// one space), without its closing `;`, the names of `schema` unqualified.
+pub(crate) fn object_statement(sql: &str, schema: &str) -> String {
+    let prefix = format!("{}.", quote_identifier(schema));
+    let mut rest = sql.trim().trim_end_matches(';').trim_end();
+    let mut out = String::with_capacity(rest.len());
+    let mut quote: Option<char> = None;
+    while let Some(ch) = rest.chars().next() {
+        if quote.is_none() {
+            if ch.is_whitespace() {
+                out.push(' ');
+                rest = rest.trim_start();
+                continue;
+            }
+            let boundary = !out
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '$'));
+            if boundary && rest.starts_with(&prefix) {
+                rest = &rest[prefix.len()..];
+                continue;
+            }
+            if matches!(ch, '\'' | '"') {
+                quote = Some(ch);
+            }
+        } else if quote == Some(ch) {
+            quote = None;
+        }
+        out.push(ch);
+        rest = &rest[ch.len_utf8()..];
+    }
+    out
+}
+
 /// `(expr)` → `expr`, when the first parenthesis closes at the very end
 /// (quotes respected).
 fn strip_outer_parens(text: &str) -> &str {
@@ -2753,6 +2741,24 @@ fn strip_outer_parens(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn object_statements_are_one_line_with_the_first_schema_unqualified() {
+        assert_eq!(
+            object_statement(
+                "CREATE RULE r AS\n    ON DELETE TO public.docs\n   WHERE (old.note = 'a  public.b'::text) DO INSTEAD NOTHING;\n",
+                "public"
+            ),
+            "CREATE RULE r AS ON DELETE TO docs WHERE (old.note = 'a  public.b'::text) DO INSTEAD NOTHING"
+        );
+        assert_eq!(
+            object_statement(
+                "CREATE POLICY \"p  q\" ON app.t USING (x = my_public.f())",
+                "app"
+            ),
+            "CREATE POLICY \"p  q\" ON t USING (x = my_public.f())"
+        );
+    }
 
     fn typed(ty: FieldType) -> Field {
         Field::new(ty)

@@ -384,13 +384,6 @@ const AUTH_KEYS: &[&str] = &[
 ];
 const AUTH_CLAIMS_KEYS: &[&str] = &["id", "role", "tenant"];
 const AUTH_USERS_KEYS: &[&str] = &["entity", "email", "password"];
-const ENGINE_OBJECT_SECTIONS: &[&str] = &[
-    "extensions",
-    "sequences",
-    "domains",
-    "functions",
-    "triggers",
-];
 const EXTENSION_KEYS: &[&str] = &["schema", "version"];
 const ENGINE_OBJECT_KEYS: &[&str] = &["name", "kind", "sql", "depends_on", "owned_by"];
 const API_KEYS: &[&str] = &[
@@ -485,6 +478,7 @@ const ENTITY_KEYS: &[&str] = &[
     "without_rowid",
     "strict",
     "row_level_security",
+    "force_row_level_security",
     "collation",
     "unlogged",
     "with",
@@ -903,18 +897,16 @@ impl Reader {
             return objects;
         };
         let what = format!("`[{path}]`");
-        for (section, node) in self.entries(table, path, ENGINE_OBJECT_SECTIONS, &what) {
+        let sections: Vec<&str> = std::iter::once("extensions")
+            .chain(ObjectKind::SECTIONS.iter().copied())
+            .collect();
+        for (section, node) in self.entries(table, path, &sections, &what) {
             let child = key_path(path, section);
             if section == "extensions" {
                 objects.extensions = self.named(node, &child, Self::extension);
                 continue;
             }
-            let kind = match section {
-                "sequences" => ObjectKind::Sequence,
-                "domains" => ObjectKind::Domain,
-                "triggers" => ObjectKind::Trigger,
-                _ => ObjectKind::Function,
-            };
+            let kind = ObjectKind::of_section(section).unwrap_or(ObjectKind::Function);
             let list = self.list(node, &child, Self::engine_object);
             for mut object in list {
                 if section != "functions" {
@@ -1728,6 +1720,9 @@ impl Reader {
                 }
                 "row_level_security" => {
                     entity.row_level_security = self.bool(node, &child).unwrap_or(false)
+                }
+                "force_row_level_security" => {
+                    entity.force_row_level_security = self.bool(node, &child).unwrap_or(false)
                 }
                 "partition_by" => entity.partition_by = self.non_empty_string(node, &child),
                 "partitions" => entity.partitions = self.list(node, &child, Self::partition),

@@ -1127,24 +1127,65 @@ string_enum! {
     /// What an [`EngineObject`] is; each kind has its own array in the
     /// manifest (functions, procedures and aggregates share `functions`).
     pub enum ObjectKind {
+        Collation => "collation",
         Sequence => "sequence",
         Domain => "domain",
         Function => "function",
         Procedure => "procedure",
         Aggregate => "aggregate",
         Trigger => "trigger",
+        EventTrigger => "event trigger",
+        Policy => "policy",
+        Rule => "rule",
+        Statistics => "statistics",
     }
 }
 
 impl ObjectKind {
+    /// The manifest arrays, in the order `baas.toml` writes them.
+    pub const SECTIONS: &'static [&'static str] = &[
+        "collations",
+        "sequences",
+        "domains",
+        "functions",
+        "triggers",
+        "event_triggers",
+        "policies",
+        "rules",
+        "statistics",
+    ];
+
     /// The manifest array holding this kind (`[[postgres.functions]]`).
     pub fn section(self) -> &'static str {
         match self {
+            Self::Collation => "collations",
             Self::Sequence => "sequences",
             Self::Domain => "domains",
             Self::Function | Self::Procedure | Self::Aggregate => "functions",
             Self::Trigger => "triggers",
+            Self::EventTrigger => "event_triggers",
+            Self::Policy => "policies",
+            Self::Rule => "rules",
+            Self::Statistics => "statistics",
         }
+    }
+
+    /// The kind a manifest array holds (`functions`: functions, unless an
+    /// object says `kind`).
+    pub fn of_section(section: &str) -> Option<Self> {
+        [
+            Self::Collation,
+            Self::Sequence,
+            Self::Domain,
+            Self::Function,
+            Self::Trigger,
+            Self::EventTrigger,
+            Self::Policy,
+            Self::Rule,
+            Self::Statistics,
+        ]
+        .into_iter()
+        .find(|kind| kind.section() == section)
     }
 
     /// The SQL keyword of `DROP <keyword> <name>`.
@@ -1156,6 +1197,11 @@ impl ObjectKind {
             Self::Procedure => "PROCEDURE",
             Self::Aggregate => "AGGREGATE",
             Self::Trigger => "TRIGGER",
+            Self::EventTrigger => "EVENT TRIGGER",
+            Self::Policy => "POLICY",
+            Self::Rule => "RULE",
+            Self::Statistics => "STATISTICS",
+            Self::Collation => "COLLATION",
         }
     }
 }
@@ -1166,7 +1212,8 @@ pub struct EngineObject {
     pub kind: ObjectKind,
     /// Its identity as SQL, schema-qualified: `public.group_concat(text)`
     /// (functions with their argument types), `last_updated ON public.film`
-    /// (triggers), `public.year` (domains, sequences).
+    /// (triggers, policies, rules), `public.year` (domains, sequences,
+    /// collations, statistics), `ddl_log` (event triggers).
     pub name: String,
     /// The statement that creates it (`CREATE [OR REPLACE] ...`).
     pub sql: String,
@@ -1225,6 +1272,10 @@ pub struct Entity {
     /// PostgreSQL row-level security is enabled on the table.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub row_level_security: bool,
+    /// PostgreSQL row-level security applies to the table's owner too
+    /// (`FORCE ROW LEVEL SECURITY`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub force_row_level_security: bool,
     /// The table's default collation, when not the engine's default one
     /// (MySQL: it also names the character set, `latin1_swedish_ci`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1339,6 +1390,7 @@ impl Entity {
             without_rowid: false,
             strict: false,
             row_level_security: false,
+            force_row_level_security: false,
             collation: None,
             unlogged: false,
             storage_parameters: Vec::new(),

@@ -222,7 +222,7 @@ fn engine_objects(out: &mut String, engine: &str, objects: &EngineObjects) {
             line(out, &key(name), &inline_table(&pairs));
         }
     }
-    for section in ["sequences", "domains", "functions", "triggers"] {
+    for &section in ObjectKind::SECTIONS {
         for object in objects
             .objects
             .iter()
@@ -262,6 +262,9 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
     }
     if entity.row_level_security {
         line(out, "row_level_security", "true");
+    }
+    if entity.force_row_level_security {
+        line(out, "force_row_level_security", "true");
     }
     optional(out, "collation", entity.collation.as_deref());
     if entity.unlogged {

@@ -498,7 +498,8 @@ async fn hand_written_postgres_ddl_gets_the_names_and_rules_the_server_would_giv
          CREATE TABLE m (t date NOT NULL, v int) PARTITION BY RANGE (t);\n\
          CREATE TABLE m1 PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');\n\
          COMMENT ON COLUMN a.code IS 'a code';\n\
-         CREATE RULE r AS ON INSERT TO a DO NOTHING;\n",
+         CREATE RULE r AS ON INSERT TO a DO NOTHING;\n\
+         CREATE TEXT SEARCH CONFIGURATION words (COPY = english);\n",
     )
     .unwrap();
     let options = IntrospectOptions {
@@ -543,7 +544,15 @@ async fn hand_written_postgres_ddl_gets_the_names_and_rules_the_server_would_giv
         m.partitions[0].bound,
         "FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')"
     );
-    assert_eq!(kinds, [("schema.sql:8", "skipped_statement")]);
+    // The rule is carried; the text search configuration is not.
+    assert_eq!(
+        manifest
+            .postgres
+            .object("rule r ON public.a")
+            .map(|rule| rule.sql.as_str()),
+        Some("CREATE RULE r AS ON INSERT TO a DO NOTHING")
+    );
+    assert_eq!(kinds, [("schema.sql:9", "skipped_statement")]);
 
     let strict = IntrospectOptions {
         strict: true,

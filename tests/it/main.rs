@@ -9,6 +9,7 @@ mod cli_edges;
 mod codegen;
 mod completions;
 mod diff;
+mod engine_objects;
 mod fidelity_sweep;
 mod hardening_cli;
 mod hooks;

@@ -346,7 +346,6 @@ async fn what_else_partitions_and_tables_have_is_carried_or_ledgered_never_lost(
         ),
         ("audit_2025", "partition", "`UNLOGGED`"),
         ("audit_2025", "partition", "row-level security enabled"),
-        ("audit_2025", "policy", "audit_2025_mine"),
         (
             "audit_default_system",
             "partition",
@@ -361,11 +360,6 @@ async fn what_else_partitions_and_tables_have_is_carried_or_ledgered_never_lost(
             "notes",
             "table_options",
             "a `CLUSTER ON` index (`notes_body`)",
-        ),
-        (
-            "notes",
-            "table_options",
-            "extended statistics (`notes_stats`)",
         ),
         ("notes.body", "column_options", "a statistics target (1000)"),
         ("notes", "index_options", "has a comment (\"search\")"),
@@ -382,6 +376,23 @@ async fn what_else_partitions_and_tables_have_is_carried_or_ledgered_never_lost(
         !text.contains("audit_2023"),
         "a dropped column is nothing to say:\n{text}"
     );
+    // Carried: a partition's own policy, extended statistics.
+    for (key, sql) in [
+        (
+            "policy audit_2025_mine ON public.audit_2025",
+            "CREATE POLICY audit_2025_mine ON audit_2025 USING ((actor = CURRENT_USER))",
+        ),
+        (
+            "statistics public.notes_stats",
+            "CREATE STATISTICS notes_stats ON body, words FROM notes",
+        ),
+    ] {
+        assert_eq!(
+            manifest.postgres.object(key).map(|o| o.sql.as_str()),
+            Some(sql),
+            "{key}"
+        );
+    }
     // Carried: a sub-partition's own trigger (not the copies of the
     // table's), a column's collation and its generated expression.
     let triggers: Vec<String> = manifest

@@ -1,47 +1,115 @@
--- Objects the manifest does not carry, so that the ledger names each one
--- instead of leaving it out unsaid: text search configurations,
--- dictionaries, parsers and templates, and collations of the requested
--- schemas ($1); the database's own casts (not the built-in ones), event
--- triggers and publications. None that an extension made.
+-- Objects of the requested schemas ($1) other than relations, types and
+-- routines, none that an extension made. Those the manifest carries have
+-- their `definition`, written as pg_dump writes it (one statement): the
+-- collations, the row-level security policies, rewrite rules (not the
+-- `_RETURN` rule of a view) and extended statistics of the schemas'
+-- tables, and the database's event triggers. Those it does not carry are
+-- only named, for the ledger: text search configurations, dictionaries,
+-- parsers and templates, the database's own casts (not the built-in ones)
+-- and publications. `relation` is the table an object belongs to,
+-- `function` the function it calls.
 WITH own AS (
     SELECT 'text search configuration' AS kind, c.oid, 'pg_ts_config'::regclass AS class,
-           quote_ident(n.nspname) || '.' || quote_ident(c.cfgname) AS name
+           quote_ident(n.nspname) || '.' || quote_ident(c.cfgname) AS name,
+           NULL::int8 AS relation, NULL::int8 AS function, NULL::text AS definition
       FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     SELECT 'text search dictionary', d.oid, 'pg_ts_dict'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(d.dictname)
+           quote_ident(n.nspname) || '.' || quote_ident(d.dictname), NULL, NULL, NULL
       FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     SELECT 'text search parser', p.oid, 'pg_ts_parser'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(p.prsname)
+           quote_ident(n.nspname) || '.' || quote_ident(p.prsname), NULL, NULL, NULL
       FROM pg_ts_parser p JOIN pg_namespace n ON n.oid = p.prsnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     SELECT 'text search template', t.oid, 'pg_ts_template'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(t.tmplname)
+           quote_ident(n.nspname) || '.' || quote_ident(t.tmplname), NULL, NULL, NULL
       FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
+    -- The ICU locale is `colliculocale` on PostgreSQL 15 and 16,
+    -- `colllocale` from 17 on, and `collcollate` before 15.
     SELECT 'collation', c.oid, 'pg_collation'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(c.collname)
+           quote_ident(n.nspname) || '.' || quote_ident(c.collname), NULL, NULL,
+           'CREATE COLLATION ' || quote_ident(n.nspname) || '.' || quote_ident(c.collname)
+           || ' (provider = '
+           || CASE c.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' ELSE 'default' END
+           || CASE WHEN c.collisdeterministic THEN '' ELSE ', deterministic = false' END
+           || CASE
+                WHEN c.collprovider = 'i'
+                THEN ', locale = ' || quote_literal(coalesce(to_jsonb(c) ->> 'colliculocale',
+                                                             to_jsonb(c) ->> 'colllocale',
+                                                             c.collcollate))
+                WHEN c.collcollate = c.collctype
+                THEN ', locale = ' || quote_literal(c.collcollate)
+                ELSE ', lc_collate = ' || quote_literal(c.collcollate)
+                     || ', lc_ctype = ' || quote_literal(c.collctype)
+              END
+           || coalesce(', rules = ' || quote_literal(to_jsonb(c) ->> 'collicurules'), '')
+           || ')'
       FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
+     WHERE n.nspname = ANY ($1::text[])
+    UNION ALL
+    SELECT 'policy', p.oid, 'pg_policy'::regclass,
+           quote_ident(p.polname) || ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+           p.polrelid::int8, NULL,
+           'CREATE POLICY ' || quote_ident(p.polname) || ' ON ' || p.polrelid::regclass::text
+           || CASE WHEN p.polpermissive THEN '' ELSE ' AS RESTRICTIVE' END
+           || CASE p.polcmd WHEN 'r' THEN ' FOR SELECT' WHEN 'a' THEN ' FOR INSERT'
+                            WHEN 'w' THEN ' FOR UPDATE' WHEN 'd' THEN ' FOR DELETE' ELSE '' END
+           || CASE WHEN p.polroles = '{0}' THEN ''
+                   ELSE ' TO ' || array_to_string(array(SELECT quote_ident(r.rolname)
+                                                          FROM pg_roles r
+                                                         WHERE r.oid = ANY (p.polroles)), ', ')
+              END
+           || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '')
+           || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '')
+      FROM pg_policy p
+      JOIN pg_class c ON c.oid = p.polrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = ANY ($1::text[])
+    UNION ALL
+    SELECT 'rule', r.oid, 'pg_rewrite'::regclass,
+           quote_ident(r.rulename) || ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+           r.ev_class::int8, NULL, pg_get_ruledef(r.oid)
+      FROM pg_rewrite r
+      JOIN pg_class c ON c.oid = r.ev_class
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = ANY ($1::text[])
+       AND r.rulename <> '_RETURN'
+    UNION ALL
+    SELECT 'statistics', s.oid, 'pg_statistic_ext'::regclass,
+           quote_ident(n.nspname) || '.' || quote_ident(s.stxname),
+           s.stxrelid::int8, NULL, pg_get_statisticsobjdef(s.oid)
+      FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     -- Objects made after initdb have an OID from 16384 on.
     SELECT 'cast', c.oid, 'pg_cast'::regclass,
-           '(' || format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) || ')'
+           '(' || format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) || ')',
+           NULL, NULL, NULL
       FROM pg_cast c
      WHERE c.oid >= 16384
     UNION ALL
-    SELECT 'event trigger', e.oid, 'pg_event_trigger'::regclass, quote_ident(e.evtname)
+    SELECT 'event trigger', e.oid, 'pg_event_trigger'::regclass, quote_ident(e.evtname),
+           NULL, e.evtfoid::int8,
+           'CREATE EVENT TRIGGER ' || quote_ident(e.evtname) || ' ON ' || quote_ident(e.evtevent)
+           || CASE WHEN e.evttags IS NULL THEN ''
+                   ELSE ' WHEN TAG IN (' || array_to_string(array(SELECT quote_literal(t)
+                                                                    FROM unnest(e.evttags) AS t),
+                                                              ', ') || ')'
+              END
+           || ' EXECUTE FUNCTION ' || e.evtfoid::regproc::text || '()'
       FROM pg_event_trigger e
     UNION ALL
-    SELECT 'publication', p.oid, 'pg_publication'::regclass, quote_ident(p.pubname)
+    SELECT 'publication', p.oid, 'pg_publication'::regclass, quote_ident(p.pubname),
+           NULL, NULL, NULL
       FROM pg_publication p
 )
-SELECT o.kind, o.name
+SELECT o.kind, o.name, o.relation, o.function, o.definition
   FROM own o
  WHERE NOT EXISTS (SELECT 1
                      FROM pg_depend d

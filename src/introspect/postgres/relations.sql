@@ -28,9 +28,7 @@ SELECT c.oid::int8 AS oid,
            (SELECT 'tablespace `' || t.spcname::text || '`'
               FROM pg_tablespace t WHERE t.oid = c.reltablespace),
            (SELECT 'access method `' || am.amname::text || '`'
-              FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'),
-           (SELECT 'extended statistics (' || string_agg('`' || s.stxname::text || '`', ', ' ORDER BY s.stxname) || ')'
-              FROM pg_statistic_ext s WHERE s.stxrelid = c.oid HAVING count(*) > 0)
+              FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap')
        ], NULL) AS unrepresented,
        coalesce(
            (SELECT array_agg(h.inhparent::int8 ORDER BY h.inhseqno)

@@ -219,6 +219,12 @@ impl DdlRenderer for PostgresRenderer {
                 table(entity)
             )));
         }
+        if entity.force_row_level_security {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} FORCE ROW LEVEL SECURITY",
+                table(entity)
+            )));
+        }
     }
 
     /// Its comments and indexes (a materialized view has them).
@@ -768,14 +774,14 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 )));
             }
         }
-        if old.row_level_security != new.row_level_security {
+        if old.force_row_level_security != new.force_row_level_security {
             out.push(Statement::new(format!(
                 "ALTER TABLE {} {} ROW LEVEL SECURITY",
                 table(new),
-                if new.row_level_security {
-                    "ENABLE"
+                if new.force_row_level_security {
+                    "FORCE"
                 } else {
-                    "DISABLE"
+                    "NO FORCE"
                 }
             )));
         }

@@ -32,8 +32,8 @@ use super::{Skipped, SqlDialect, Statement, report_skipped};
 use crate::dialect::postgres::quote_identifier;
 use crate::dialect::postgres::{default_name, partition_bound_in_utc};
 use crate::introspect::postgres::{
-    Catalog, ColumnRow, ConstraintRow, DependencyRow, IndexRow, RelationRow, RoutineRow,
-    SequenceRow, TriggerRow, TypeRow, build, collated_key,
+    Catalog, ColumnRow, ConstraintRow, DependencyRow, IndexRow, OtherObjectRow, RelationRow,
+    RoutineRow, SequenceRow, TriggerRow, TypeRow, build, collated_key, object_statement,
 };
 use crate::ledger::Ledger;
 use crate::manifest::{Diagnostics, Extension};
@@ -90,7 +90,8 @@ pub fn import(
                 })
                 .or_insert(Some(result));
         }
-        if schema.note_routine(statement)
+        if schema.note_object(statement)
+            || schema.note_routine(statement)
             || schema.attach_partition(statement)
             || schema.attach_index(statement)
         {
@@ -603,6 +604,30 @@ fn is_housekeeping(statement: &Statement) -> bool {
         || head.starts_with("COMMENT ON DATABASE")
 }
 
+/// The tokens of `text` but spacing.
+fn significant_tokens(text: &str) -> Option<Vec<Token>> {
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, text)
+        .tokenize()
+        .ok()?;
+    Some(
+        tokens
+            .into_iter()
+            .filter(|t| !matches!(t, Token::Whitespace(_)))
+            .collect(),
+    )
+}
+
+/// The word at `i` of `tokens`, as the server stores it (see [`folded`]).
+fn word_at(tokens: &[Token], i: usize) -> Option<String> {
+    match tokens.get(i) {
+        Some(Token::Word(word)) if word.quote_style.is_none() => {
+            Some(word.value.to_ascii_lowercase())
+        }
+        Some(Token::Word(word)) => Some(word.value.clone()),
+        _ => None,
+    }
+}
+
 /// A name as the server stores it: unquoted names fold to lower case,
 /// quoted ones keep theirs.
 fn folded(ident: &sqlparser::ast::Ident) -> String {
@@ -1058,6 +1083,7 @@ struct Schema {
     owned_by: Vec<(i64, String, String, String)>,
     triggers: Vec<DumpTrigger>,
     routines: Vec<RoutineRow>,
+    objects: Vec<DumpObject>,
 }
 
 struct Relation {
@@ -1088,6 +1114,19 @@ struct DumpTrigger {
     definition: String,
     /// The function it executes (schema, name).
     function: Option<(String, String)>,
+}
+
+/// A collation, policy, rule, extended statistics or event trigger of the
+/// dump (see `Schema::note_object`).
+struct DumpObject {
+    kind: &'static str,
+    /// Its `EngineObject::name`.
+    name: String,
+    /// The table it is on (schema, name).
+    table: Option<(String, String)>,
+    /// The function it calls (schema, name).
+    function: Option<(String, String)>,
+    definition: String,
 }
 
 struct Constraint {
@@ -1408,20 +1447,10 @@ impl Schema {
     /// Functions, procedures, aggregates and triggers, recognized from their
     /// leading words (sqlparser does not read every body).
     fn note_routine(&mut self, statement: &Statement) -> bool {
-        let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, &statement.text).tokenize() else {
+        let Some(tokens) = significant_tokens(&statement.text) else {
             return false;
         };
-        let tokens: Vec<&Token> = tokens
-            .iter()
-            .filter(|t| !matches!(t, Token::Whitespace(_)))
-            .collect();
-        let word = |i: usize| match tokens.get(i) {
-            Some(Token::Word(word)) if word.quote_style.is_none() => {
-                Some(word.value.to_ascii_lowercase())
-            }
-            Some(Token::Word(word)) => Some(word.value.clone()),
-            _ => None,
-        };
+        let word = |i: usize| word_at(&tokens, i);
         let is = |i: usize, text: &str| word(i).is_some_and(|w| w.eq_ignore_ascii_case(text));
         if !is(0, "CREATE") {
             return false;
@@ -1540,6 +1569,108 @@ impl Schema {
             name,
             kind: kind.to_owned(),
             arguments,
+        });
+        true
+    }
+
+    /// Collations, policies, rules, extended statistics and event
+    /// triggers, recognized from their leading words and kept as written
+    /// (see [`object_statement`]), with the table each is on and the
+    /// function an event trigger calls. A policy made from a rule
+    /// (`baas_...`) is left to the statement reader, as before.
+    fn note_object(&mut self, statement: &Statement) -> bool {
+        let Some(tokens) = significant_tokens(&statement.text) else {
+            return false;
+        };
+        let is = |i: usize, text: &str| {
+            matches!(tokens.get(i), Some(Token::Word(word))
+                if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(text))
+        };
+        // The (possibly qualified) name at `i`, and the index after it.
+        let name_at = |i: usize| -> Option<((String, String), usize)> {
+            let part = |i: usize| word_at(&tokens, i);
+            let mut parts = vec![part(i)?];
+            let mut next = i + 1;
+            while matches!(tokens.get(next), Some(Token::Period)) {
+                parts.push(part(next + 1)?);
+                next += 2;
+            }
+            match parts.as_slice() {
+                [.., schema, name] => Some(((schema.clone(), name.clone()), next)),
+                [name] => Some(((FIRST_SCHEMA.to_owned(), name.clone()), next)),
+                [] => None,
+            }
+        };
+        let after = |from: usize, word: &str| (from..tokens.len()).find(|&j| is(j, word));
+        if !is(0, "CREATE") {
+            return false;
+        }
+        let start = if is(1, "OR") && is(2, "REPLACE") {
+            3
+        } else {
+            1
+        };
+        let if_not_exists = |i: usize| {
+            if is(i, "IF") && is(i + 1, "NOT") && is(i + 2, "EXISTS") {
+                i + 3
+            } else {
+                i
+            }
+        };
+        let qualified = |(schema, name): &(String, String)| {
+            format!("{}.{}", quote_identifier(schema), quote_identifier(name))
+        };
+        let (kind, name, table, function) = if is(start, "COLLATION") {
+            let Some((name, _)) = name_at(if_not_exists(start + 1)) else {
+                return false;
+            };
+            ("collation", qualified(&name), None, None)
+        } else if is(start, "STATISTICS") {
+            let Some((name, next)) = name_at(if_not_exists(start + 1)) else {
+                return false;
+            };
+            let Some((table, _)) = after(next, "FROM").and_then(|from| name_at(from + 1)) else {
+                return false;
+            };
+            ("statistics", qualified(&name), Some(table), None)
+        } else if is(start, "POLICY") || is(start, "RULE") {
+            let Some(((_, name), next)) = name_at(start + 1) else {
+                return false;
+            };
+            let policy = is(start, "POLICY");
+            if policy && name.starts_with("baas_") {
+                return false;
+            }
+            let Some((table, _)) =
+                after(next, if policy { "ON" } else { "TO" }).and_then(|on| name_at(on + 1))
+            else {
+                return false;
+            };
+            let name = format!("{} ON {}", quote_identifier(&name), qualified(&table));
+            (
+                if policy { "policy" } else { "rule" },
+                name,
+                Some(table),
+                None,
+            )
+        } else if is(start, "EVENT") && is(start + 1, "TRIGGER") {
+            let Some(((_, name), next)) = name_at(start + 2) else {
+                return false;
+            };
+            let function = after(next, "EXECUTE")
+                .filter(|&execute| is(execute + 1, "FUNCTION") || is(execute + 1, "PROCEDURE"))
+                .and_then(|execute| name_at(execute + 2))
+                .map(|(function, _)| function);
+            ("event trigger", quote_identifier(&name), None, function)
+        } else {
+            return false;
+        };
+        self.objects.push(DumpObject {
+            kind,
+            name,
+            table,
+            function,
+            definition: object_statement(&statement.text, FIRST_SCHEMA),
         });
         true
     }
@@ -2077,6 +2208,12 @@ impl Schema {
                         AlterTableOperation::DisableRowLevelSecurity => {
                             relation.row.row_security = false
                         }
+                        AlterTableOperation::ForceRowLevelSecurity => {
+                            relation.row.force_row_security = true
+                        }
+                        AlterTableOperation::NoForceRowLevelSecurity => {
+                            relation.row.force_row_security = false
+                        }
                         other => {
                             return Err(format!(
                                 "ALTER TABLE `{}` {other} is not followed by the importer",
@@ -2402,6 +2539,7 @@ impl Schema {
             owned_by,
             triggers,
             routines,
+            objects,
             ..
         } = self;
         let find = |schema: &str, name: &str| {
@@ -2558,6 +2696,25 @@ impl Schema {
                     definition: trigger.definition,
                 });
             }
+        }
+        for object in objects {
+            let relation = match &object.table {
+                Some((schema, table)) => match find(schema, table) {
+                    Some(relation) => Some(relation.row.oid),
+                    None => continue,
+                },
+                None => None,
+            };
+            catalog.others.push(OtherObjectRow {
+                kind: object.kind.to_owned(),
+                name: object.name,
+                relation,
+                function: object
+                    .function
+                    .as_ref()
+                    .and_then(|(schema, name)| function(schema, name)),
+                definition: Some(object.definition),
+            });
         }
         // An aggregate uses its support functions (`SFUNC = f`, ...).
         for aggregate in routines.iter().filter(|r| r.kind == "a") {

@@ -1,0 +1,158 @@
+//! PostgreSQL objects kept in `[postgres]` as the statement that creates
+//! them (collations, row-level security policies and flags, rules,
+//! extended statistics, event triggers): a database that holds them reads
+//! the same live and from its `pg_dump`, a plan of it makes them on an
+//! empty database that then reads the same, and one changed by hand is
+//! drift named by its key.
+
+use baas::manifest::Manifest;
+
+use crate::postgres::{introspect, read_dump};
+use crate::support::postgres::TempDatabase;
+use crate::support::run_in;
+
+/// The manifest's schema as `baas.toml` text: its entities, enums and
+/// `[postgres]` objects (not where it was read from).
+fn schema_text(manifest: &Manifest) -> String {
+    baas::manifest::to_toml(&Manifest {
+        entities: manifest
+            .entities
+            .iter()
+            .filter(|(name, _)| !name.starts_with("_baas"))
+            .map(|(name, entity)| (name.clone(), entity.clone()))
+            .collect(),
+        enums: manifest.enums.clone(),
+        postgres: manifest.postgres.clone(),
+        ..Manifest::default()
+    })
+}
+
+/// The database's objects, each made by SQL as a user would.
+fn script(reader: &str) -> String {
+    format!(
+        r#"
+CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE docs (
+    id integer PRIMARY KEY,
+    owner text NOT NULL,
+    title text COLLATE nocase,
+    body text
+);
+CREATE VIEW doc_titles AS SELECT id, title FROM docs;
+ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE docs FORCE ROW LEVEL SECURITY;
+CREATE POLICY docs_everyone ON docs USING (true);
+CREATE POLICY docs_insert ON docs AS RESTRICTIVE FOR INSERT
+    WITH CHECK (owner = current_user AND title IS NOT NULL);
+CREATE POLICY "Owners read" ON docs FOR SELECT TO {reader}, current_user USING (owner = current_user);
+CREATE RULE docs_keep_root AS ON DELETE TO docs WHERE old.owner = 'root' DO INSTEAD NOTHING;
+CREATE RULE doc_titles_update AS ON UPDATE TO doc_titles
+    DO INSTEAD UPDATE docs SET title = new.title WHERE id = old.id;
+CREATE STATISTICS docs_owner_title (dependencies, ndistinct) ON owner, title FROM docs;
+CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+CREATE EVENT TRIGGER note_table_ddl ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION note_ddl();
+"#
+    )
+}
+
+/// Each kind is carried: read alike live and from the dump, planned onto
+/// an empty database that then reads the same, and a hand change is drift.
+#[tokio::test]
+async fn postgres_objects_round_trip_live_dump_and_plan() {
+    let Some(mut source) = TempDatabase::create_async("engobj").await else {
+        return;
+    };
+    let reader = source.role("reader", "unused");
+    source.psql(&script(&reader));
+    let dir = tempfile::tempdir().unwrap();
+    let live = introspect(&source, &[]).await;
+    let dump = read_dump(&source, &["--schema-only"]).await;
+    let live_text = schema_text(&live.manifest);
+    assert_eq!(
+        live_text,
+        schema_text(&dump.manifest),
+        "live and dump differ"
+    );
+    for expected in [
+        "[[postgres.collations]]\nname = \"public.nocase\"\nsql = \"CREATE COLLATION nocase (provider = icu, deterministic = false, locale = 'und-u-ks-level2')\"",
+        "[[postgres.policies]]\nname = \"docs_everyone ON public.docs\"\ndepends_on = [\"entity docs\"]\nsql = \"CREATE POLICY docs_everyone ON docs USING (true)\"",
+        "name = \"docs_insert ON public.docs\"",
+        "AS RESTRICTIVE FOR INSERT WITH CHECK (((owner = CURRENT_USER) AND (title IS NOT NULL)))",
+        "name = \"\\\"Owners read\\\" ON public.docs\"",
+        "[[postgres.rules]]\nname = \"doc_titles_update ON public.doc_titles\"",
+        "DO INSTEAD NOTHING",
+        "[[postgres.statistics]]\nname = \"public.docs_owner_title\"",
+        "[[postgres.event_triggers]]\nname = \"note_table_ddl\"\ndepends_on = [\"function public.note_ddl()\"]",
+        "WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION note_ddl()",
+        "row_level_security = true\nforce_row_level_security = true",
+    ] {
+        assert!(
+            live_text.contains(expected),
+            "{expected}\nnot in\n{live_text}"
+        );
+    }
+    assert!(
+        live_text.contains(&format!("FOR SELECT TO {reader}"))
+            || live_text.contains(&format!(", {reader} USING")),
+        "{live_text}"
+    );
+    for (label, introspection) in [("live", &live), ("dump", &dump)] {
+        let ledger = crate::support::ledger_text(introspection);
+        for kind in [
+            "policy",
+            "rule",
+            "collation",
+            "statistics",
+            "event trigger",
+            "FORCE",
+        ] {
+            assert!(
+                !ledger.contains(kind),
+                "{label} ledger names {kind}:\n{ledger}"
+            );
+        }
+    }
+
+    // Plan → apply to an empty database → the same schema, no drift.
+    let Some(target) = TempDatabase::create_async("engobj_target").await else {
+        return;
+    };
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        baas::manifest::to_toml(&live.manifest),
+    )
+    .unwrap();
+    for args in [
+        &["migrate", "plan", "--name", "init", "--yes"][..],
+        &["migrate", "apply", "--db", &target.url(), "--yes"],
+        &["check", "--db", &target.url()],
+    ] {
+        let (code, output) = run_in(dir.path(), args);
+        assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
+    }
+    let applied = introspect(&target, &[]).await;
+    assert_eq!(schema_text(&applied.manifest), live_text);
+
+    // A hand change to each is drift, named by its key.
+    target.psql(
+        "ALTER POLICY docs_everyone ON docs USING (false);\n\
+         DROP RULE docs_keep_root ON docs;\n\
+         DROP STATISTICS docs_owner_title;\n\
+         ALTER TABLE docs NO FORCE ROW LEVEL SECURITY;\n\
+         DROP EVENT TRIGGER note_table_ddl;\n\
+         CREATE COLLATION by_hand (provider = icu, locale = 'und');\n",
+    );
+    let (code, output) = run_in(dir.path(), &["check", "--db", &target.url()]);
+    assert_eq!(code, Some(1), "{output}");
+    for named in [
+        "policy docs_everyone ON public.docs",
+        "rule docs_keep_root ON public.docs",
+        "statistics public.docs_owner_title",
+        "event trigger note_table_ddl",
+        "collation public.by_hand",
+        "row-level security forced on the owner",
+    ] {
+        assert!(output.contains(named), "{named} not in\n{output}");
+    }
+}
