@@ -1306,7 +1306,7 @@ CREATE FUNCTION everyone() RETURNS SETOF People LANGUAGE sql STABLE AS $$ SELECT
 ";
 
 /// `pg_dump` of `database` with `options`, as text.
-fn pg_dump(database: &TempDatabase, options: &[&str]) -> String {
+pub(crate) fn pg_dump(database: &TempDatabase, options: &[&str]) -> String {
     let output = std::process::Command::new("pg_dump")
         .args(options)
         .arg(database.url())

@@ -23,17 +23,19 @@
 //! view keeps no fields and its `view_columns` ledger entry names the
 //! columns that could not be typed.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
 use sqlparser::ast::{
-    BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident,
-    JoinOperator, ObjectName, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,
-    TableFactor, TableWithJoins, Value,
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, JoinOperator, ObjectName, Query,
+    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableAliasColumnDef, TableFactor,
+    TableWithJoins, Value,
 };
 
+mod postgres;
+
 use super::SqlDialect;
-use crate::dialect::postgres::builtin_field;
 use crate::ledger::Ledger;
 use crate::manifest::{Entity, Field, FieldType, IndexPart, Manifest};
 
@@ -63,12 +65,18 @@ pub fn derive_views(
     engine: SqlDialect,
     hints: &Hints,
 ) {
-    for (name, query) in views {
+    for (position, (name, query)) in views.iter().enumerate() {
+        // A dump may make a view twice (a stand-in, then its query): the
+        // last one is the view.
+        if views[position + 1..].iter().any(|(later, _)| later == name) {
+            continue;
+        }
         let context = Context {
             engine,
             manifest,
             hints,
             connection: hints.view_connections.get(name).map(String::as_str),
+            ctes: RefCell::default(),
         };
         let result = context.query(query);
         let Some(key) = manifest
@@ -136,18 +144,91 @@ struct Context<'a> {
     hints: &'a Hints,
     /// The collation of the connection the view was made with.
     connection: Option<&'a str>,
+    /// The `WITH` queries in scope, innermost last.
+    ctes: RefCell<Vec<(String, IndexMap<String, Field>)>>,
 }
 
 impl Context<'_> {
     /// The columns of a query; `Err` with the columns that could not be
     /// typed (none when the query itself is not followed).
     fn query(&self, query: &Query) -> Result<IndexMap<String, Field>, Vec<String>> {
-        if query.with.is_some() {
+        let Some(with) = &query.with else {
+            return self.body(&query.body);
+        };
+        if with.recursive {
             return Err(Vec::new());
         }
-        let select = match query.body.as_ref() {
+        let depth = self.ctes.borrow().len();
+        let mut result = Ok(());
+        for cte in &with.cte_tables {
+            let fields = match self.query(&cte.query) {
+                Ok(fields) => fields,
+                Err(_) => {
+                    result = Err(Vec::new());
+                    break;
+                }
+            };
+            let Some(fields) = self.renamed(fields, &cte.alias.columns) else {
+                result = Err(Vec::new());
+                break;
+            };
+            let name = self.ident(&cte.alias.name);
+            self.ctes.borrow_mut().push((name, fields));
+        }
+        let fields = result.and_then(|()| self.body(&query.body));
+        self.ctes.borrow_mut().truncate(depth);
+        fields
+    }
+
+    /// `fields` under the column names of an alias (`AS t(a, b)`), if any.
+    fn renamed(
+        &self,
+        fields: IndexMap<String, Field>,
+        columns: &[TableAliasColumnDef],
+    ) -> Option<IndexMap<String, Field>> {
+        if columns.is_empty() {
+            return Some(fields);
+        }
+        if columns.len() > fields.len() || columns.iter().any(|c| c.data_type.is_some()) {
+            return None;
+        }
+        let mut renamed = IndexMap::new();
+        for (index, (name, field)) in fields.into_iter().enumerate() {
+            let name = columns.get(index).map_or(name, |c| self.ident(&c.name));
+            renamed.insert(name, field);
+        }
+        Some(renamed)
+    }
+
+    /// The columns of a query body: a `SELECT`, a parenthesized query or a
+    /// set operation, whose columns are named by its first branch and
+    /// typed by the engine's rule for unions.
+    fn body(&self, body: &SetExpr) -> Result<IndexMap<String, Field>, Vec<String>> {
+        let select = match body {
             SetExpr::Select(select) => select,
             SetExpr::Query(inner) => return self.query(inner),
+            SetExpr::SetOperation { left, right, .. } => {
+                let left = self.body(left)?;
+                let right = self.body(right).map_err(|_| Vec::new())?;
+                if left.len() != right.len() {
+                    return Err(Vec::new());
+                }
+                let mut fields = IndexMap::new();
+                let mut unknown = Vec::new();
+                for ((name, a), b) in left.into_iter().zip(right.into_values()) {
+                    match self.union(&a, &b) {
+                        Some(field) => {
+                            fields.insert(name, field);
+                        }
+                        None => unknown.push(name),
+                    }
+                }
+                return if unknown.is_empty() {
+                    Ok(fields)
+                } else {
+                    Err(unknown)
+                };
+            }
             _ => return Err(Vec::new()),
         };
         let mut sources = Vec::new();
@@ -239,6 +320,30 @@ impl Context<'_> {
                     return None;
                 }
                 let table = self.last(name)?;
+                let cte = (name.0.len() == 1)
+                    .then(|| {
+                        self.ctes
+                            .borrow()
+                            .iter()
+                            .rev()
+                            .find(|(cte, _)| self.same(cte, &table))
+                            .map(|(_, fields)| fields.clone())
+                    })
+                    .flatten();
+                if let Some(fields) = cte {
+                    let name = match alias {
+                        Some(alias) => self.ident(&alias.name),
+                        None => table,
+                    };
+                    let fields =
+                        self.renamed(fields, alias.as_ref().map_or(&[], |a| &a.columns))?;
+                    sources.push(Source {
+                        name,
+                        fields,
+                        outer,
+                    });
+                    return Some(());
+                }
                 let entity = self
                     .manifest
                     .entities
@@ -277,8 +382,9 @@ impl Context<'_> {
                 subquery,
                 alias: Some(alias),
                 ..
-            } if alias.columns.is_empty() => {
+            } => {
                 let fields = self.query(subquery).ok()?;
+                let fields = self.renamed(fields, &alias.columns)?;
                 sources.push(Source {
                     name: self.ident(&alias.name),
                     fields,
@@ -299,6 +405,18 @@ impl Context<'_> {
                 Some(())
             }
             _ => None,
+        }
+    }
+
+    /// The column of a set operation whose branches give `a` and `b`.
+    fn union(&self, a: &Field, b: &Field) -> Option<Field> {
+        match self.engine {
+            SqlDialect::Postgres => postgres::common_type(&[
+                postgres::PgType::of_field(a),
+                postgres::PgType::of_field(b),
+            ])?
+            .to_field(),
+            SqlDialect::Mysql | SqlDialect::Sqlite => self.mariadb_union(a, b),
         }
     }
 
@@ -413,7 +531,7 @@ impl Context<'_> {
             Expr::CompoundIdentifier(parts) => self.reference(parts, sources),
             Expr::Nested(inner) => self.expr(inner, sources),
             _ => match self.engine {
-                SqlDialect::Postgres => self.postgres(expr, sources),
+                SqlDialect::Postgres => self.pg_type(expr, sources)?.to_field(),
                 SqlDialect::Mysql | SqlDialect::Sqlite => self.mariadb(expr, sources),
             },
         }
@@ -432,129 +550,6 @@ impl Context<'_> {
                 .collect(),
             FunctionArguments::None => Some(Vec::new()),
             FunctionArguments::Subquery(_) => None,
-        }
-    }
-
-    fn postgres(&self, expr: &Expr, sources: &[Source]) -> Option<Field> {
-        let nullable = |mut field: Field| {
-            field.nullable = true;
-            field
-        };
-        let text = || nullable(builtin_field("text", -1, "text"));
-        match expr {
-            Expr::BinaryOp {
-                left,
-                op: BinaryOperator::StringConcat,
-                right,
-            } => {
-                // `||` is text concatenation when a side is a string; with
-                // arrays or json it is something else.
-                let is_string = |e: &Expr| {
-                    matches!(
-                        e,
-                        Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_))
-                    ) || self.expr(e, sources).is_some_and(|f| {
-                        matches!(f.ty, FieldType::Text | FieldType::String) && f.enum_name.is_none()
-                    })
-                };
-                let other_ok = |e: &Expr| {
-                    self.expr(e, sources)
-                        .is_some_and(|f| !matches!(f.ty, FieldType::Array | FieldType::Json))
-                        || matches!(e, Expr::Value(_))
-                };
-                ((is_string(left) && other_ok(right)) || (is_string(right) && other_ok(left)))
-                    .then(text)
-            }
-            Expr::Cast { data_type, .. } => postgres_type(data_type).map(nullable),
-            Expr::Value(value) => match value.value {
-                // An untyped literal in a view is resolved as `text`.
-                Value::SingleQuotedString(_) => Some(text()),
-                _ => None,
-            },
-            Expr::Case {
-                conditions,
-                else_result,
-                ..
-            } => {
-                let mut types = conditions
-                    .iter()
-                    .map(|c| &c.result)
-                    .chain(else_result.as_deref())
-                    .map(|e| self.expr(e, sources));
-                let first = types.next()??;
-                for other in types {
-                    if other? != first {
-                        return None;
-                    }
-                }
-                Some(first)
-            }
-            Expr::Subquery(query) => {
-                let fields = self.query(query).ok()?;
-                match fields.len() {
-                    1 => fields.into_values().next().map(nullable),
-                    _ => None,
-                }
-            }
-            Expr::Function(function) => {
-                if function.over.is_some() {
-                    return None;
-                }
-                let name = self.last(&function.name)?;
-                let argument = || -> Option<Field> {
-                    let args = self.arguments(&function.args)?;
-                    match args.as_slice() {
-                        [arg] => self.expr(arg, sources),
-                        _ => None,
-                    }
-                };
-                // Only plain built-in types decide an aggregate's result.
-                let plain = |field: Field| {
-                    (field.native.is_none() && field.enum_name.is_none()).then_some(field.ty)
-                };
-                match name.as_str() {
-                    "count" => Some(nullable(builtin_field("int8", -1, "bigint"))),
-                    "sum" => match plain(argument()?)? {
-                        FieldType::Int16 | FieldType::Int32 => {
-                            Some(nullable(builtin_field("int8", -1, "bigint")))
-                        }
-                        FieldType::Int64 | FieldType::Decimal => {
-                            Some(nullable(builtin_field("numeric", -1, "numeric")))
-                        }
-                        FieldType::Float32 => Some(nullable(builtin_field("float4", -1, "real"))),
-                        FieldType::Float64 => {
-                            Some(nullable(builtin_field("float8", -1, "double precision")))
-                        }
-                        _ => None,
-                    },
-                    "avg" => match plain(argument()?)? {
-                        FieldType::Int16
-                        | FieldType::Int32
-                        | FieldType::Int64
-                        | FieldType::Decimal => {
-                            Some(nullable(builtin_field("numeric", -1, "numeric")))
-                        }
-                        FieldType::Float32 | FieldType::Float64 => {
-                            Some(nullable(builtin_field("float8", -1, "double precision")))
-                        }
-                        _ => None,
-                    },
-                    "min" | "max" => argument(),
-                    "upper" | "lower" | "substring" | "substr" | "btrim" | "ltrim" | "rtrim" => {
-                        let args = self.arguments(&function.args)?;
-                        let first = self.expr(args.first()?, sources)?;
-                        matches!(first.ty, FieldType::Text | FieldType::String).then(text)
-                    }
-                    other => {
-                        let result = match self.hints.aggregates.get(other) {
-                            Some(state) => state,
-                            None => self.hints.functions.get(other)?.as_ref()?,
-                        };
-                        postgres_type_name(result).map(nullable)
-                    }
-                }
-            }
-            _ => None,
         }
     }
 
@@ -638,6 +633,15 @@ impl Context<'_> {
         }
     }
 
+    /// MariaDB: the column of a union of columns of the same type.
+    fn mariadb_union(&self, a: &Field, b: &Field) -> Option<Field> {
+        let mut field = a.clone();
+        field.nullable |= b.nullable;
+        let mut other = b.clone();
+        other.nullable = field.nullable;
+        (field == other).then_some(field)
+    }
+
     /// MariaDB: the collation of a string literal, when not the server's
     /// default one: its character set's (`_latin1'x'`), else the
     /// connection's the view was made with.
@@ -674,56 +678,4 @@ fn literal(expr: &Expr) -> Option<&str> {
         Expr::Prefixed { value, .. } => literal(value),
         _ => None,
     }
-}
-
-/// A PostgreSQL type as written in a cast, for the built-in types whose
-/// name alone decides the field.
-fn postgres_type(data_type: &DataType) -> Option<Field> {
-    let written = data_type.to_string().to_ascii_lowercase();
-    if let Some(field) = postgres_type_name(&written) {
-        return Some(field);
-    }
-    let (base, modifiers) = written.split_once('(')?;
-    let numbers: Vec<i32> = modifiers
-        .trim_end_matches(')')
-        .split(',')
-        .map(|n| n.trim().parse().ok())
-        .collect::<Option<_>>()?;
-    match (base.trim(), numbers.as_slice()) {
-        ("varchar" | "character varying", [length]) => Some(builtin_field(
-            "varchar",
-            length + 4,
-            &format!("character varying({length})"),
-        )),
-        ("numeric" | "decimal", [precision, scale]) => Some(builtin_field(
-            "numeric",
-            ((precision << 16) | scale) + 4,
-            &format!("numeric({precision},{scale})"),
-        )),
-        _ => None,
-    }
-}
-
-/// A built-in PostgreSQL type without modifiers, by name.
-fn postgres_type_name(name: &str) -> Option<Field> {
-    let (internal, formatted) = match name.trim() {
-        "text" => ("text", "text"),
-        "varchar" | "character varying" => ("varchar", "character varying"),
-        "int" | "integer" | "int4" => ("int4", "integer"),
-        "smallint" | "int2" => ("int2", "smallint"),
-        "bigint" | "int8" => ("int8", "bigint"),
-        "bool" | "boolean" => ("bool", "boolean"),
-        "numeric" | "decimal" => ("numeric", "numeric"),
-        "real" | "float4" => ("float4", "real"),
-        "double precision" | "float8" => ("float8", "double precision"),
-        "date" => ("date", "date"),
-        "timestamp" | "timestamp without time zone" => ("timestamp", "timestamp without time zone"),
-        "timestamptz" | "timestamp with time zone" => ("timestamptz", "timestamp with time zone"),
-        "uuid" => ("uuid", "uuid"),
-        "bytea" => ("bytea", "bytea"),
-        "json" => ("json", "json"),
-        "jsonb" => ("jsonb", "jsonb"),
-        _ => return None,
-    };
-    Some(builtin_field(internal, -1, formatted))
 }
