@@ -1238,3 +1238,47 @@ async fn mysql_functional_key_parts_and_fulltext_parsers_are_read() {
         ]
     );
 }
+
+/// What MySQL 8's `SHOW CREATE TABLE` prints in a dump: a cast to a string
+/// type names its character set (`cast(x as char(20) charset utf8mb4)`, in
+/// a generated column or a functional key part), which lost the whole
+/// table to a skipped statement; the generated column keeps it as written.
+/// A spatial column's `SRID 4326` is named in the ledger, not dropped
+/// without a word.
+#[tokio::test]
+async fn mysql8_casts_with_a_charset_and_srids_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dump.sql");
+    std::fs::write(
+        &path,
+        "-- MySQL dump 10.13  Distrib 8.0.36, for Linux (x86_64)\n\
+         CREATE TABLE `places` (\n  `id` int NOT NULL,\n  `doc` json DEFAULT NULL,\n  \
+         `code` char(20) GENERATED ALWAYS AS (cast(json_unquote(json_extract(`doc`,_utf8mb4'$.code')) as char(20) charset utf8mb4)) STORED,\n  \
+         `loc` point NOT NULL /*!80003 SRID 4326 */,\n  PRIMARY KEY (`id`),\n  \
+         KEY `by_kind` ((cast(json_unquote(json_extract(`doc`,_utf8mb4'$.kind')) as char(10) CHARACTER SET `utf8mb4`)))\n\
+         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci;\n",
+    )
+    .unwrap();
+    let dump = import(&path, &IntrospectOptions::default()).await;
+    let places = &dump.manifest.entities["places"];
+    assert_eq!(
+        places.fields["code"].generated,
+        Some(Generated::Computed {
+            sql: "cast(json_unquote(json_extract(`doc`,_utf8mb4'$.code')) as char(20) charset utf8mb4)"
+                .to_owned(),
+            stored: true
+        })
+    );
+    assert!(
+        matches!(
+            places.indexes[0].fields.as_slice(),
+            [baas::manifest::IndexPart::Expression { .. }]
+        ),
+        "{:?}",
+        places.indexes
+    );
+    assert_eq!(
+        ledger_pairs(&dump),
+        [("places.loc".to_owned(), "srid".to_owned())]
+    );
+}

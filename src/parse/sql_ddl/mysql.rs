@@ -102,7 +102,10 @@ pub fn import(
             Some((table, parsers)) => (table, parsers),
             None => (sql, Vec::new()),
         };
-        match Parser::parse_sql(&MySqlDialect {}, &sql) {
+        // Nor MySQL 8's `CAST(x AS CHAR(20) CHARSET utf8mb4)`; the
+        // expressions keep it, as they are taken from the text.
+        let parsable = without_cast_charsets(&sql);
+        match Parser::parse_sql(&MySqlDialect {}, parsable.as_deref().unwrap_or(&sql)) {
             Ok(parsed) => {
                 read += 1;
                 for ast in parsed {
@@ -117,6 +120,23 @@ pub fn import(
                         views.push((name, (*view.query).clone()));
                     }
                     if let Ast::CreateTable(create) = &ast {
+                        let table = name_of(&create.name);
+                        for column in &create.columns {
+                            for option in &column.options {
+                                if let ColumnOption::Srid(srid) = &option.option {
+                                    ledger.record(
+                                        format!("{table}.{}", column.name.value),
+                                        "srid",
+                                        format!(
+                                            "`SRID {srid}` of column `{}` is not represented in \
+                                             the manifest: its values may have any spatial \
+                                             reference system",
+                                            column.name.value
+                                        ),
+                                    );
+                                }
+                            }
+                        }
                         for parser in &parsers {
                             ledger.record(
                                 name_of(&create.name),
@@ -208,6 +228,21 @@ fn without_system_versioning(sql: &str) -> Option<String> {
         .map(str::to_ascii_uppercase)
         .collect();
     (tail == ["WITH", "SYSTEM", "VERSIONING"]).then(|| body[..with].trim_end().to_owned())
+}
+
+/// `sql` without the character set of its casts to a string type, `CAST(x
+/// AS CHAR(20) CHARSET utf8mb4)` as MySQL 8 prints them (sqlparser does not
+/// read it); `None` when it has none.
+fn without_cast_charsets(sql: &str) -> Option<String> {
+    static CHARSET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)(\bAS\s+(?:N?CHAR|VARCHAR|BINARY)\s*(?:\(\s*\d+\s*\))?)\s+(?:CHARSET|CHARACTER\s+SET)\s+(?:`[^`]+`|\w+)",
+        )
+        .expect("a valid pattern")
+    });
+    CHARSET
+        .is_match(sql)
+        .then(|| CHARSET.replace_all(sql, "$1").into_owned())
 }
 
 /// `ALTER TABLE name DISABLE KEYS` / `ENABLE KEYS`.
