@@ -8,7 +8,11 @@
 //!   with, named after the foreign key;
 //! - a `text` key column of a manifest read from another engine is the
 //!   `varchar(191)` baas made it, a `bytes` one without a `max_length` the
-//!   `varbinary(255)` (`dialect::mysql::key_type`).
+//!   `varbinary(255)` (`dialect::mysql::key_type`);
+//! - a view's columns computed from string literals take the collation of
+//!   the connection that made the view: a view, and a view column, show a
+//!   collation the manifest may not say. Where it says none, none is
+//!   compared; where it says one, a plan makes the view with it.
 //!
 //! (MariaDB's own `utf8mb4_bin` on a `JSON` column is left out where the
 //! database is read, alike live and from a dump: `sql_ddl::mysql_json_fields`.)
@@ -19,7 +23,7 @@
 use std::collections::BTreeSet;
 
 use crate::dialect::mysql::key_type;
-use crate::manifest::{Entity, FieldType, IndexPart, Manifest};
+use crate::manifest::{Entity, EntityKind, FieldType, IndexPart, Manifest};
 
 /// `live`, read from a MySQL or MariaDB database, with what the database
 /// shows of its own accord said as `manifest` says it (see the module
@@ -30,10 +34,17 @@ pub(super) fn as_shown(live: &mut Manifest, manifest: &Manifest) {
         let Some(entity) = live.entities.get_mut(name) else {
             continue;
         };
+        let view = entity.kind == EntityKind::View && want.kind == EntityKind::View;
+        if view && want.collation.is_none() {
+            entity.collation = None;
+        }
         for (field_name, field) in entity.fields.iter_mut() {
             let Some(wanted) = want.fields.get(field_name) else {
                 continue;
             };
+            if view && wanted.collation.is_none() {
+                field.collation = None;
+            }
             if let Some(keyed) = key_type(manifest, name, want, field_name, wanted)
                 && field.ty == keyed.ty
                 && field.max_length == keyed.max_length

@@ -185,6 +185,9 @@ pub struct CheckRow {
 pub struct ViewRow {
     pub name: String,
     pub definition: Option<String>,
+    /// The connection's collation when the view was made: its string
+    /// literals and what functions make of them take it.
+    pub collation: Option<String>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -358,12 +361,19 @@ pub fn build(catalog: &Catalog, database: &str, progress: &Progress) -> Introspe
         };
         let mut entity = Entity::new(&table.name);
         entity.kind = kind;
+        // A table's default collation, a view's connection collation: said
+        // when not the server's default for utf8mb4.
+        let collation = match kind {
+            EntityKind::Table => table.collation.as_ref(),
+            _ => views
+                .get(table.name.as_str())
+                .and_then(|v| v.collation.as_ref()),
+        };
+        entity.collation = collation
+            .filter(|collation| Some(*collation) != catalog.default_collation.as_ref())
+            .cloned();
         if kind == EntityKind::Table {
             entity.comment = table.comment.clone().filter(|c| !c.is_empty());
-            entity.collation = table
-                .collation
-                .clone()
-                .filter(|collation| Some(collation) != catalog.default_collation.as_ref());
             if let Some(engine) = table.engine.as_deref()
                 && !engine.eq_ignore_ascii_case("InnoDB")
             {

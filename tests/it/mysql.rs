@@ -1280,11 +1280,7 @@ fn text_and_bytes_keys_of_another_engine_apply_and_check_clean() {
          token bytea REFERENCES accounts (hash));\n",
     )
     .unwrap();
-    let run = |args: &[&str]| {
-        let (code, output) = crate::support::run_in(dir.path(), args);
-        assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
-        output
-    };
+    let run = |args: &[&str]| succeed(dir.path(), args);
     run(&["introspect", "schema.sql", "--yes"]);
     let planned = run(&[
         "migrate",
@@ -1336,35 +1332,20 @@ fn text_and_bytes_keys_of_another_engine_apply_and_check_clean() {
 /// invisible fields only is refused: MariaDB and MySQL want a visible one.
 #[test]
 fn invisible_columns_are_a_field_attribute_that_round_trips() {
-    let Some(database) = TempDatabase::create("invisible") else {
-        return;
-    };
-    let Some(copy) = TempDatabase::create("invisible_copy") else {
-        return;
-    };
-    database.load(
+    let Some((_database, copy, dir, written)) = read_and_copied(
+        "invisible",
         "CREATE TABLE doc (id int PRIMARY KEY, body text, \
-         secret int INVISIBLE DEFAULT 1, \
-         note varchar(10) NULL INVISIBLE COMMENT 'hidden');",
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let (code, output) = crate::support::run_in(dir.path(), args);
-        assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
-        output
+             secret int INVISIBLE DEFAULT 1, \
+             note varchar(10) NULL INVISIBLE COMMENT 'hidden');",
+        &[
+            "secret = { type = \"int32\", nullable = true, default = 1, invisible = true }",
+            "note = { type = \"string\", max_length = 10, nullable = true, invisible = true, comment = \"hidden\" }",
+            "body = { type = \"text\", nullable = true }",
+        ],
+    ) else {
+        return;
     };
-    let read = run(&["introspect", &database.url(), "--yes"]);
-    assert!(!read.contains("invisible_column"), "{read}");
-    let written = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
-    for line in [
-        "secret = { type = \"int32\", nullable = true, default = 1, invisible = true }",
-        "note = { type = \"string\", max_length = 10, nullable = true, invisible = true, comment = \"hidden\" }",
-        "body = { type = \"text\", nullable = true }",
-    ] {
-        assert!(written.contains(line), "{line}\n{written}");
-    }
-    run(&["migrate", "plan", "--name", "init", "--yes"]);
-    run(&["migrate", "apply", "--db", &copy.url(), "--yes"]);
+    let run = |args: &[&str]| succeed(dir.path(), args);
     let made = copy.query("SHOW CREATE TABLE doc");
     assert!(made.contains("`secret` int(11) INVISIBLE"), "{made}");
     assert!(made.contains("`note` varchar(10) INVISIBLE"), "{made}");
@@ -1419,4 +1400,93 @@ fn invisible_columns_are_a_field_attribute_that_round_trips() {
         output.contains("every field of entity `doc` is `invisible`"),
         "{output}"
     );
+}
+
+/// A view made by the `mariadb` client (a utf8mb3 connection) has its
+/// string literals, and what functions make of them, in utf8mb3: the view
+/// reads with the connection collation it was made with, a plan makes it
+/// with that collation again (the copy checks clean, where it used to show
+/// its columns' collations as drift), a manifest that says no collation
+/// for a view or its columns compares none, and one that says another is
+/// drift.
+#[test]
+fn a_view_is_made_with_the_connection_collation_it_was_read_with() {
+    let Some((database, copy, dir, written)) = read_and_copied(
+        "view_connection",
+        "SET NAMES utf8mb3; \
+             CREATE TABLE t (id int PRIMARY KEY, name varchar(20)) DEFAULT CHARSET utf8mb4; \
+             CREATE VIEW v AS SELECT id, concat(name, 'x') AS label, 'x' AS tag, \
+             concat('#', id) AS ref FROM t;",
+        &[
+            "kind = \"view\"\ncollation = \"utf8mb3_general_ci\"",
+            "tag = { type = \"string\", max_length = 1, collation = \"utf8mb3_general_ci\" }",
+            "label = { type = \"string\", max_length = 21, nullable = true }",
+        ],
+    ) else {
+        return;
+    };
+    let run = |args: &[&str]| succeed(dir.path(), args);
+    let collations = |db: &TempDatabase| {
+        db.query(
+            "SELECT GROUP_CONCAT(CONCAT(column_name, ' ', IFNULL(collation_name, '-')) \
+             ORDER BY column_name SEPARATOR ', ') FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = 'v'",
+        )
+    };
+    assert_eq!(collations(&copy), collations(&database));
+    assert!(run(&["check", "--db", &copy.url()]).contains("No drift"));
+
+    // Said nowhere: not compared. Said otherwise: drift.
+    let unsaid: String = written
+        .lines()
+        .filter(|line| *line != "collation = \"utf8mb3_general_ci\"")
+        .map(|line| line.replace(", collation = \"utf8mb3_general_ci\"", "") + "\n")
+        .collect();
+    std::fs::write(dir.path().join("unsaid.toml"), &unsaid).unwrap();
+    let checked = run(&["check", "--db", &copy.url(), "--manifest", "unsaid.toml"]);
+    assert!(checked.contains("No drift"), "{checked}");
+    let other = written.replace(
+        "max_length = 1, collation = \"utf8mb3_general_ci\"",
+        "max_length = 1, collation = \"utf8mb3_bin\"",
+    );
+    std::fs::write(dir.path().join("other.toml"), other).unwrap();
+    let (code, output) = crate::support::run_in(
+        dir.path(),
+        &["check", "--db", &copy.url(), "--manifest", "other.toml"],
+    );
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("v.tag"), "{output}");
+}
+
+/// Runs the binary in `dir` and expects exit code 0: its output.
+fn succeed(dir: &std::path::Path, args: &[&str]) -> String {
+    let (code, output) = crate::support::run_in(dir, args);
+    assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
+    output
+}
+
+/// Loads `script` into a database of its own, introspects it into a
+/// temporary folder's baas.toml, expects each of `lines` there, and plans
+/// and applies it to another, empty database (the copy): both databases,
+/// the folder and the manifest written.
+fn read_and_copied(
+    label: &str,
+    script: &str,
+    lines: &[&str],
+) -> Option<(TempDatabase, TempDatabase, tempfile::TempDir, String)> {
+    let database = TempDatabase::create(label)?;
+    let copy = TempDatabase::create(&format!("{label}_copy"))?;
+    database.load(script);
+    let dir = tempfile::tempdir().unwrap();
+    succeed(dir.path(), &["introspect", &database.url(), "--yes"]);
+    let written = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
+    for line in lines {
+        assert!(written.contains(line), "{line}\n{written}");
+    }
+    succeed(dir.path(), &["migrate", "plan", "--name", "init", "--yes"]);
+    succeed(
+        dir.path(),
+        &["migrate", "apply", "--db", &copy.url(), "--yes"],
+    );
+    Some((database, copy, dir, written))
 }

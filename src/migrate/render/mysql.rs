@@ -260,6 +260,36 @@ impl DdlRenderer for MysqlRenderer {
     fn view_query_separator(&self) -> &'static str {
         " "
     }
+
+    /// A view's string literals, and what functions make of them, take the
+    /// connection's collation: the view is made with the one the manifest
+    /// says it was made with, the connection's own set back after it.
+    fn before_view(&self, cx: &mut Cx<'_>, view: &Entity, out: &mut Vec<Statement>) {
+        if let Some(collation) = view_collation(cx, view) {
+            out.push(Statement::new(format!(
+                "SET @baas_collation_connection = @@collation_connection, collation_connection = {collation}"
+            )));
+        }
+    }
+
+    fn after_view(&self, cx: &mut Cx<'_>, _name: &str, view: &Entity, out: &mut Vec<Statement>) {
+        if view_collation(cx, view).is_some() {
+            out.push(Statement::new(
+                "SET collation_connection = @baas_collation_connection",
+            ));
+        }
+    }
+}
+
+/// The connection collation `view` of the target manifest is made with,
+/// when it says one (a collation name is letters, digits and `_`).
+fn view_collation<'v>(cx: &Cx<'_>, view: &'v Entity) -> Option<&'v str> {
+    let collation = view.collation.as_deref()?;
+    (cx.same_engine(cx.after)
+        && collation
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    .then_some(collation)
 }
 
 impl AlterConstraints for MysqlRenderer {

@@ -367,6 +367,10 @@ pub(crate) trait DdlRenderer {
         )))
     }
 
+    /// What precedes a view this script creates (the connection settings
+    /// it is made with).
+    fn before_view(&self, _cx: &mut Cx<'_>, _view: &Entity, _out: &mut Vec<Statement>) {}
+
     /// What follows a view this script creates (its comments, indexes).
     fn after_view(&self, _cx: &mut Cx<'_>, _name: &str, _view: &Entity, _out: &mut Vec<Statement>) {
     }
@@ -377,6 +381,7 @@ pub(crate) trait DdlRenderer {
         for name in view_order(after, names) {
             let view = &after.entities[name];
             if let Some(statement) = self.create_view(cx, after, name, view) {
+                self.before_view(cx, view, out);
                 out.push(statement);
                 self.after_view(cx, name, view, out);
             }

@@ -193,6 +193,9 @@ pub fn import(
         .clone()
         .or(project)
         .unwrap_or_else(|| "database".to_owned());
+    for view in &mut schema.views {
+        view.collation = view_connections.get(&view.name).cloned();
+    }
     let catalog = schema.into_catalog(&database);
     let mut introspection =
         crate::introspect::mysql::build(&catalog, &database, &Progress::hidden());
@@ -662,6 +665,7 @@ impl Schema {
                 self.views.push(ViewRow {
                     name,
                     definition: Some(definition),
+                    collation: None,
                 });
                 Ok(())
             }
