@@ -191,21 +191,28 @@ fn quote_identifier_always(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// The schemas `options` asks for, in order and each once; `public` when
+/// none is given.
+pub(crate) fn requested_schemas(options: &IntrospectOptions) -> Vec<String> {
+    let mut schemas: Vec<String> = Vec::new();
+    for schema in &options.schemas {
+        if !schemas.contains(schema) {
+            schemas.push(schema.clone());
+        }
+    }
+    if schemas.is_empty() {
+        schemas.push(DEFAULT_SCHEMA.to_owned());
+    }
+    schemas
+}
+
 impl Introspector for PostgresIntrospector {
     async fn introspect(
         &self,
         options: &IntrospectOptions,
         progress: &Progress,
     ) -> Result<Introspection, IntrospectError> {
-        let mut schemas: Vec<String> = Vec::new();
-        for schema in &options.schemas {
-            if !schemas.contains(schema) {
-                schemas.push(schema.clone());
-            }
-        }
-        if schemas.is_empty() {
-            schemas.push(DEFAULT_SCHEMA.to_owned());
-        }
+        let schemas = requested_schemas(options);
 
         progress.set_message("connecting");
         let first_schema = schemas.first().map_or(DEFAULT_SCHEMA, String::as_str);

@@ -890,7 +890,7 @@ async fn every_corpus_dump_is_detected_as_the_dialect_that_wrote_it() {
 
 /// `script` loaded into a fresh PostgreSQL database, introspected live with
 /// `schemas` (the default when empty), and its `pg_dump --schema-only`
-/// imported: both introspections. `None` without a server.
+/// imported with the same: both introspections. `None` without a server.
 async fn postgres_live_and_dump(
     label: &str,
     script: &str,
@@ -911,7 +911,7 @@ async fn postgres_live_and_dump(
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(format!("{label}.sql"));
     std::fs::write(&path, &output.stdout).unwrap();
-    let dump = import(&path, &IntrospectOptions::default()).await;
+    let dump = import(&path, &options).await;
     Some((live, dump))
 }
 

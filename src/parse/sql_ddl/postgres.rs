@@ -34,9 +34,10 @@ use crate::dialect::postgres::{default_name, partition_bound_in_utc};
 use crate::introspect::postgres::{
     Catalog, ColumnRow, ConstraintRow, DependencyRow, IndexRow, OtherObjectRow, RelationRow,
     RoutineRow, SequenceRow, TriggerRow, TypeRow, build, collated_key, object_statement,
+    requested_schemas,
 };
 use crate::ledger::Ledger;
-use crate::manifest::{Diagnostics, Extension};
+use crate::manifest::{Diagnostics, EntityKind, Extension, Problem, ProblemKind};
 use crate::parse::SourceFile;
 use crate::source::{IntrospectOptions, Introspection};
 use crate::ui::Progress;
@@ -130,15 +131,38 @@ pub fn import(
             }),
         }
     }
-    let catalog = schema.into_catalog(project.unwrap_or_default());
-    let mut introspection = build(&catalog, &[FIRST_SCHEMA.to_owned()], &Progress::hidden());
+    let schemas = schemas_to_read(file, options)?;
+    let mut catalog = schema.into_catalog(project.unwrap_or_default());
+    // A view's columns are derived from what it selects, in whichever
+    // schema (live introspection reads them from the catalog).
+    let mut everything = build(&catalog, &schemas, &Progress::hidden());
+    let mut view_ledger = Ledger::new();
     derive_views(
-        &mut introspection.manifest,
-        &mut ledger,
+        &mut everything.manifest,
+        &mut view_ledger,
         &views,
         SqlDialect::Postgres,
         &hints,
     );
+    keep_schemas(&mut catalog, &schemas, &mut ledger);
+    let mut introspection = build(&catalog, &schemas, &Progress::hidden());
+    for (key, entity) in &mut introspection.manifest.entities {
+        if let Some(derived) = everything.manifest.entities.get(key)
+            && entity.kind != EntityKind::Table
+        {
+            entity.fields = derived.fields.clone();
+            entity.indexes = derived.indexes.clone();
+        }
+    }
+    for entry in view_ledger.entries() {
+        if introspection.manifest.entities.contains_key(&entry.object) {
+            ledger.record(
+                entry.object.clone(),
+                entry.kind.clone(),
+                entry.message.clone(),
+            );
+        }
+    }
     introspection.ledger.extend(ledger);
     for (name, extension) in extensions {
         introspection
@@ -149,6 +173,130 @@ pub fn import(
     }
     report_skipped(file, skipped, &mut introspection, options.strict)?;
     Ok(introspection)
+}
+
+/// The schemas a dump is read for, as live introspection reads a database:
+/// `--schema` (in order, each once), `public` when none is given. Names
+/// outside the first schema are written qualified, as the server prints
+/// them with `public` first on its search path: another first schema is an
+/// error.
+fn schemas_to_read(
+    file: &SourceFile,
+    options: &IntrospectOptions,
+) -> Result<Vec<String>, Diagnostics> {
+    let schemas = requested_schemas(options);
+    if schemas[0] != FIRST_SCHEMA {
+        let problem = Problem::new(
+            ProblemKind::SourceUnsupported,
+            "",
+            format!(
+                "a PostgreSQL dump is read with `{FIRST_SCHEMA}` as its first schema, not `{}`",
+                schemas[0]
+            ),
+        )
+        .with_help(format!(
+            "pass `--schema {FIRST_SCHEMA}` first (`--schema {FIRST_SCHEMA} --schema {}`), or introspect \
+             the database itself",
+            schemas[0]
+        ));
+        return Err(file.diagnostics(vec![problem]));
+    }
+    Ok(schemas)
+}
+
+/// Leaves in `catalog` what live introspection of `schemas` reads: their
+/// relations (with their columns, keys, indexes, triggers, rules and
+/// policies), functions, sequences and types, and the types those use
+/// from elsewhere. Each other schema the dump has objects in is named in
+/// the ledger.
+fn keep_schemas(catalog: &mut Catalog, schemas: &[String], ledger: &mut Ledger) {
+    let read = |schema: &str| schemas.iter().any(|s| s == schema);
+    let mut left_out: Vec<&str> = catalog
+        .relations
+        .iter()
+        .map(|r| r.schema.as_str())
+        .chain(catalog.routines.iter().map(|r| r.schema.as_str()))
+        .chain(catalog.sequences.iter().map(|s| s.schema.as_str()))
+        .chain(
+            catalog
+                .types
+                .iter()
+                .filter(|t| t.defined_here)
+                .map(|t| t.schema.as_str()),
+        )
+        .filter(|schema| !read(schema))
+        .collect();
+    left_out.sort_unstable();
+    left_out.dedup();
+    for schema in left_out {
+        ledger.record(
+            schema,
+            "schema",
+            format!(
+                "schema `{schema}` of the dump is not read (only {}); pass `--schema {schema}` to read it",
+                schemas
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    catalog.relations.retain(|r| read(&r.schema));
+    let relations: std::collections::HashSet<i64> =
+        catalog.relations.iter().map(|r| r.oid).collect();
+    catalog.columns.retain(|c| relations.contains(&c.relation));
+    catalog
+        .constraints
+        .retain(|c| relations.contains(&c.relation));
+    catalog.indexes.retain(|i| relations.contains(&i.relation));
+    catalog.triggers.retain(|t| relations.contains(&t.relation));
+    catalog.policies.retain(|p| relations.contains(&p.relation));
+    catalog.routines.retain(|r| read(&r.schema));
+    catalog.sequences.retain(|s| read(&s.schema));
+    // Policies, rules and statistics go with their table; collations and
+    // text search objects with their schema; event triggers, casts and
+    // publications are the database's.
+    catalog.others.retain(|o| match o.relation {
+        Some(relation) => relations.contains(&relation),
+        None => {
+            !(o.kind == "collation" || o.kind.starts_with("text search"))
+                || o.name
+                    .split_once('.')
+                    .is_none_or(|(schema, _)| read(schema.trim_matches('"')))
+        }
+    });
+    // The types of the schemas read and, transitively, what the columns
+    // and those types are made of (array elements, domain bases,
+    // composite attributes).
+    let mut wanted: Vec<i64> = catalog
+        .types
+        .iter()
+        .filter(|t| t.defined_here && read(&t.schema))
+        .map(|t| t.oid)
+        .chain(catalog.columns.iter().map(|c| c.type_oid))
+        .collect();
+    let mut kept = std::collections::HashSet::new();
+    while let Some(oid) = wanted.pop() {
+        if !kept.insert(oid) {
+            continue;
+        }
+        if let Some(ty) = catalog.types.iter().find(|t| t.oid == oid) {
+            wanted.extend([ty.element, ty.base].into_iter().filter(|&o| o != 0));
+            wanted.extend(ty.attribute_types.iter().copied());
+        }
+    }
+    catalog.types.retain(|t| kept.contains(&t.oid));
+    for ty in &mut catalog.types {
+        ty.defined_here = ty.defined_here && read(&ty.schema);
+    }
+    let objects: std::collections::HashSet<i64> = catalog
+        .routines
+        .iter()
+        .map(|r| r.oid)
+        .chain(catalog.types.iter().map(|t| t.oid))
+        .collect();
+    catalog.dependencies.retain(|d| objects.contains(&d.object));
 }
 
 /// `CREATE EXTENSION [IF NOT EXISTS] name [WITH] [SCHEMA s] ...`: the
