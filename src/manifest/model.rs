@@ -1128,11 +1128,13 @@ string_enum! {
     /// manifest (functions, procedures and aggregates share `functions`).
     pub enum ObjectKind {
         Collation => "collation",
+        TextSearchDictionary => "text search dictionary",
         Sequence => "sequence",
         Domain => "domain",
         Function => "function",
         Procedure => "procedure",
         Aggregate => "aggregate",
+        Cast => "cast",
         Trigger => "trigger",
         EventTrigger => "event trigger",
         Policy => "policy",
@@ -1145,9 +1147,11 @@ impl ObjectKind {
     /// The manifest arrays, in the order `baas.toml` writes them.
     pub const SECTIONS: &'static [&'static str] = &[
         "collations",
+        "text_search_dictionaries",
         "sequences",
         "domains",
         "functions",
+        "casts",
         "triggers",
         "event_triggers",
         "policies",
@@ -1159,6 +1163,8 @@ impl ObjectKind {
     pub fn section(self) -> &'static str {
         match self {
             Self::Collation => "collations",
+            Self::TextSearchDictionary => "text_search_dictionaries",
+            Self::Cast => "casts",
             Self::Sequence => "sequences",
             Self::Domain => "domains",
             Self::Function | Self::Procedure | Self::Aggregate => "functions",
@@ -1175,9 +1181,11 @@ impl ObjectKind {
     pub fn of_section(section: &str) -> Option<Self> {
         [
             Self::Collation,
+            Self::TextSearchDictionary,
             Self::Sequence,
             Self::Domain,
             Self::Function,
+            Self::Cast,
             Self::Trigger,
             Self::EventTrigger,
             Self::Policy,
@@ -1202,6 +1210,8 @@ impl ObjectKind {
             Self::Rule => "RULE",
             Self::Statistics => "STATISTICS",
             Self::Collation => "COLLATION",
+            Self::TextSearchDictionary => "TEXT SEARCH DICTIONARY",
+            Self::Cast => "CAST",
         }
     }
 }
@@ -1213,7 +1223,8 @@ pub struct EngineObject {
     /// Its identity as SQL, schema-qualified: `public.group_concat(text)`
     /// (functions with their argument types), `last_updated ON public.film`
     /// (triggers, policies, rules), `public.year` (domains, sequences,
-    /// collations, statistics), `ddl_log` (event triggers).
+    /// collations, text search dictionaries, statistics), `ddl_log` (event
+    /// triggers), `(mood AS integer)` (casts).
     pub name: String,
     /// The statement that creates it (`CREATE [OR REPLACE] ...`).
     pub sql: String,

@@ -1,6 +1,6 @@
 //! PostgreSQL objects kept in `[postgres]` as the statement that creates
-//! them (collations, row-level security policies and flags, rules,
-//! extended statistics, event triggers): a database that holds them reads
+//! them (collations, text search dictionaries, casts, row-level security
+//! policies and flags, rules, extended statistics, event triggers): a database that holds them reads
 //! the same live and from its `pg_dump`, a plan of it makes them on an
 //! empty database that then reads the same, and one changed by hand is
 //! drift named by its key.
@@ -32,8 +32,14 @@ fn script(reader: &str) -> String {
     format!(
         r#"
 CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TEXT SEARCH DICTIONARY english_stem_keep (TEMPLATE = snowball, language = english);
+CREATE TYPE mood AS ENUM ('sad', 'ok');
+CREATE FUNCTION mood_rank(mood) RETURNS integer LANGUAGE sql IMMUTABLE
+    AS $$ SELECT CASE $1 WHEN 'sad' THEN 0 ELSE 1 END $$;
+CREATE CAST (mood AS integer) WITH FUNCTION mood_rank(mood) AS ASSIGNMENT;
 CREATE TABLE docs (
     id integer PRIMARY KEY,
+    mood mood,
     owner text NOT NULL,
     title text COLLATE nocase,
     body text
@@ -86,6 +92,8 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
         "[[postgres.event_triggers]]\nname = \"note_table_ddl\"\ndepends_on = [\"function public.note_ddl()\"]",
         "WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION note_ddl()",
         "row_level_security = true\nforce_row_level_security = true",
+        "[[postgres.text_search_dictionaries]]\nname = \"public.english_stem_keep\"\nsql = \"CREATE TEXT SEARCH DICTIONARY english_stem_keep ( TEMPLATE = pg_catalog.snowball, language = 'english' )\"",
+        "[[postgres.casts]]\nname = \"(mood AS integer)\"\ndepends_on = [\"function public.mood_rank(mood)\"]\nsql = \"CREATE CAST (mood AS integer) WITH FUNCTION mood_rank(mood) AS ASSIGNMENT\"",
     ] {
         assert!(
             live_text.contains(expected),
@@ -106,6 +114,8 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
             "statistics",
             "event trigger",
             "FORCE",
+            "dictionary",
+            "cast",
         ] {
             assert!(
                 !ledger.contains(kind),
@@ -141,7 +151,9 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
          DROP STATISTICS docs_owner_title;\n\
          ALTER TABLE docs NO FORCE ROW LEVEL SECURITY;\n\
          DROP EVENT TRIGGER note_table_ddl;\n\
-         CREATE COLLATION by_hand (provider = icu, locale = 'und');\n",
+         CREATE COLLATION by_hand (provider = icu, locale = 'und');\n\
+         DROP CAST (mood AS integer);\n\
+         ALTER TEXT SEARCH DICTIONARY english_stem_keep (StopWords = english);\n",
     );
     let (code, output) = run_in(dir.path(), &["check", "--db", &target.url()]);
     assert_eq!(code, Some(1), "{output}");
@@ -151,6 +163,8 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
         "statistics public.docs_owner_title",
         "event trigger note_table_ddl",
         "collation public.by_hand",
+        "cast (mood AS integer)",
+        "text search dictionary public.english_stem_keep",
         "row-level security forced on the owner",
     ] {
         assert!(output.contains(named), "{named} not in\n{output}");

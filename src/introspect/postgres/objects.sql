@@ -3,10 +3,10 @@
 -- their `definition`, written as pg_dump writes it (one statement): the
 -- collations, the row-level security policies, rewrite rules (not the
 -- `_RETURN` rule of a view) and extended statistics of the schemas'
--- tables, and the database's event triggers. Those it does not carry are
--- only named, for the ledger: text search configurations, dictionaries,
--- parsers and templates, the database's own casts (not the built-in ones)
--- and publications. `relation` is the table an object belongs to,
+-- tables, text search dictionaries, and the database's event triggers and
+-- own casts (not the built-in ones). Those it does not carry are only
+-- named, for the ledger: text search configurations, parsers and
+-- templates, and publications. `relation` is the table an object belongs to,
 -- `function` the function it calls.
 WITH own AS (
     SELECT 'text search configuration' AS kind, c.oid, 'pg_ts_config'::regclass AS class,
@@ -16,8 +16,14 @@ WITH own AS (
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     SELECT 'text search dictionary', d.oid, 'pg_ts_dict'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(d.dictname), NULL, NULL, NULL
-      FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace
+           quote_ident(n.nspname) || '.' || quote_ident(d.dictname), NULL, NULL,
+           'CREATE TEXT SEARCH DICTIONARY ' || quote_ident(n.nspname) || '.' || quote_ident(d.dictname)
+           || ' ( TEMPLATE = ' || quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname)
+           || coalesce(', ' || d.dictinitoption, '') || ' )'
+      FROM pg_ts_dict d
+      JOIN pg_namespace n ON n.oid = d.dictnamespace
+      JOIN pg_ts_template t ON t.oid = d.dicttemplate
+      JOIN pg_namespace tn ON tn.oid = t.tmplnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     SELECT 'text search parser', p.oid, 'pg_ts_parser'::regclass,
@@ -90,7 +96,12 @@ WITH own AS (
     -- Objects made after initdb have an OID from 16384 on.
     SELECT 'cast', c.oid, 'pg_cast'::regclass,
            '(' || format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) || ')',
-           NULL, NULL, NULL
+           NULL, nullif(c.castfunc, 0)::int8,
+           'CREATE CAST (' || format_type(c.castsource, NULL) || ' AS '
+           || format_type(c.casttarget, NULL) || ') '
+           || CASE c.castmethod WHEN 'b' THEN 'WITHOUT FUNCTION' WHEN 'i' THEN 'WITH INOUT'
+                   ELSE 'WITH FUNCTION ' || c.castfunc::regprocedure::text END
+           || CASE c.castcontext WHEN 'a' THEN ' AS ASSIGNMENT' WHEN 'i' THEN ' AS IMPLICIT' ELSE '' END
       FROM pg_cast c
      WHERE c.oid >= 16384
     UNION ALL

@@ -412,22 +412,8 @@ fn function_result_type(statement: &Statement) -> Option<(String, String)> {
         .trim_matches('"')
         .to_lowercase();
     // Past the argument list.
-    let mut depth = 0;
-    let mut close = None;
-    for (offset, c) in text[open..].char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    close = Some(open + offset + 1);
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut words = text[close?..].split_whitespace();
+    let close = open + parenthesized(text)?.len() + 2;
+    let mut words = text[close..].split_whitespace();
     if !words.next()?.eq_ignore_ascii_case("RETURNS") {
         return None;
     }
@@ -750,6 +736,25 @@ fn is_housekeeping(statement: &Statement) -> bool {
         || head.starts_with("COMMENT ON EXTENSION")
         || head.starts_with("COMMENT ON SCHEMA")
         || head.starts_with("COMMENT ON DATABASE")
+}
+
+/// What is between the first parenthesis of `text` and the one closing it.
+fn parenthesized(text: &str) -> Option<&str> {
+    let open = text.find('(')?;
+    let mut depth = 0usize;
+    for (offset, c) in text[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&text[open + 1..open + offset]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The tokens of `text` but spacing.
@@ -1677,30 +1682,12 @@ impl Schema {
             return true;
         }
         // The argument list as written, between the first parentheses.
-        let arguments = statement
-            .text
-            .find('(')
-            .and_then(|open| {
-                let mut depth = 0;
-                for (offset, c) in statement.text[open..].char_indices() {
-                    match c {
-                        '(' => depth += 1,
-                        ')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                return Some(statement.text[open + 1..open + offset].to_owned());
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                None
-            })
+        let arguments = parenthesized(&statement.text)
             .map(|arguments| {
                 unqualify(&if kind == "a" {
                     arguments.split_whitespace().collect::<Vec<_>>().join(" ")
                 } else {
-                    routine::identity_arguments(&arguments)
+                    routine::identity_arguments(arguments)
                 })
             })
             .unwrap_or_default();
@@ -1721,8 +1708,8 @@ impl Schema {
         true
     }
 
-    /// Collations, policies, rules, extended statistics and event
-    /// triggers, recognized from their leading words and kept as written
+    /// Collations, text search dictionaries, casts, policies, rules,
+    /// extended statistics and event triggers, recognized from their leading words and kept as written
     /// (see [`object_statement`]), with the table each is on and the
     /// function an event trigger calls. A policy made from a rule
     /// (`baas_...`) is left to the statement reader, as before.
@@ -1801,6 +1788,23 @@ impl Schema {
                 Some(table),
                 None,
             )
+        } else if is(start, "TEXT") && is(start + 1, "SEARCH") && is(start + 2, "DICTIONARY") {
+            let Some((name, _)) = name_at(start + 3) else {
+                return false;
+            };
+            ("text search dictionary", qualified(&name), None, None)
+        } else if is(start, "CAST") {
+            // CREATE CAST (source AS target) ...: named as `format_type`
+            // prints the two types.
+            let Some(types) = parenthesized(&statement.text) else {
+                return false;
+            };
+            let function = (start..tokens.len())
+                .find(|&j| is(j, "WITH") && is(j + 1, "FUNCTION"))
+                .and_then(|with| name_at(with + 2))
+                .map(|(function, _)| function);
+            let name = format!("({})", object_statement(types, FIRST_SCHEMA));
+            ("cast", name, None, function)
         } else if is(start, "EVENT") && is(start + 1, "TRIGGER") {
             let Some(((_, name), next)) = name_at(start + 2) else {
                 return false;
