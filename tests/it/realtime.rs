@@ -1160,13 +1160,25 @@ fn ws_handshake(
     path: &str,
     protocols: Option<&str>,
 ) -> Result<(WsClient, Option<String>), (u16, String)> {
+    let headers: Vec<(&str, &str)> = protocols
+        .map(|protocols| ("sec-websocket-protocol", protocols))
+        .into_iter()
+        .collect();
+    ws_handshake_with(server, path, &headers)
+}
+
+/// [`ws_handshake`] with `headers` added (a name may repeat).
+fn ws_handshake_with(
+    server: &AuthServer,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Result<(WsClient, Option<String>), (u16, String)> {
     use tungstenite::client::IntoClientRequest as _;
     let url = server.url(path).replacen("http", "ws", 1);
     let mut request = url.into_client_request().unwrap();
-    if let Some(protocols) = protocols {
-        request
-            .headers_mut()
-            .insert("sec-websocket-protocol", protocols.parse().unwrap());
+    for (name, value) in headers {
+        let name = tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        request.headers_mut().append(name, value.parse().unwrap());
     }
     match tungstenite::connect(request) {
         Ok((socket, response)) => {
@@ -1278,6 +1290,42 @@ fn websocket_takes_a_browser_token_and_never_logs_it() {
     .unwrap_err();
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("not both"), "{body}");
+    // Two tokens of one way, or a token beside `Authorization`: which one
+    // counts would be a guess (the first, the last, the header), so none.
+    let bearer_ada = format!("Bearer {ada}");
+    let (protocol_ada, protocol_forged) = (
+        format!("baas.bearer.{ada}"),
+        format!("baas.bearer.{forged}"),
+    );
+    let both_in_one = format!("baas, {protocol_ada}, {protocol_forged}");
+    let twice: [(String, Vec<(&str, &str)>); 4] = [
+        (
+            "/api/_realtime/ws".to_owned(),
+            vec![("sec-websocket-protocol", both_in_one.as_str())],
+        ),
+        (
+            "/api/_realtime/ws".to_owned(),
+            vec![
+                ("sec-websocket-protocol", protocol_forged.as_str()),
+                ("sec-websocket-protocol", protocol_ada.as_str()),
+            ],
+        ),
+        (
+            format!("/api/_realtime/ws?access_token={forged}&access_token={ada}"),
+            vec![],
+        ),
+        (
+            format!("/api/_realtime/ws?access_token={forged}"),
+            vec![("authorization", bearer_ada.as_str())],
+        ),
+    ];
+    for (path, headers) in &twice {
+        let (status, body) = ws_handshake_with(&server, path, headers)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(status, 400, "{path} {headers:?}: {body}");
+        assert!(body.contains("not twice"), "{body}");
+    }
     // Not on the SSE route (an EventSource-less client sends the header).
     let sse = Subscriber::open(
         &server,

@@ -477,46 +477,51 @@ const WS_TOKEN_PARAM: &str = "access_token";
 /// a query parameter `access_token=<token>` becomes `Authorization: Bearer
 /// <token>` before the identity layer reads it, and the parameter is taken
 /// out of the query string (rules that read `@query` do not see it; the
-/// request log has the path only). A request that already has
-/// `Authorization` keeps it; both ways at once is a 400.
+/// request log has the path only). One token, one way: two subprotocol
+/// tokens, two `access_token`s, or a token with an `Authorization` header
+/// is a 400 (which one counts would be a guess).
 pub fn ws_credentials(
     mut request: axum::extract::Request,
 ) -> Result<axum::extract::Request, Box<Response>> {
     if request.uri().path() != "/api/_realtime/ws" {
         return Ok(request);
     }
-    let from_protocol = request
+    let mut tokens: Vec<String> = request
         .headers()
         .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .find_map(|item| item.trim().strip_prefix(WS_BEARER_PROTOCOL))
-        .map(str::to_owned);
+        .filter_map(|item| item.trim().strip_prefix(WS_BEARER_PROTOCOL))
+        .map(str::to_owned)
+        .collect();
     let query = request.uri().query().unwrap_or_default().to_owned();
-    let mut from_query = None;
+    let mut in_query = false;
     let kept: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .filter(|(name, value)| {
             let token = name == WS_TOKEN_PARAM;
             if token {
-                from_query = Some(value.clone());
+                in_query = true;
+                tokens.push(value.clone());
             }
             !token
         })
         .collect();
-    let in_query = from_query.is_some();
-    let token = match (from_protocol, from_query) {
-        (None, None) => return Ok(request),
-        (Some(_), Some(_)) => {
+    let authorized = request
+        .headers()
+        .contains_key(axum::http::header::AUTHORIZATION);
+    let token = match tokens.as_slice() {
+        [] => return Ok(request),
+        [token] if !authorized => token.clone(),
+        _ => {
             let ctx = Ctx::of(&request);
             return Err(Box::new(bad(
                 WS_TOKEN_PARAM,
-                "send the token once: as the subprotocol `baas.bearer.<token>` or as `access_token`, not both",
+                "send the token once, one way: as the subprotocol `baas.bearer.<token>`, as `access_token` or in `Authorization`, not both and not twice",
             )
             .respond(&ctx)));
         }
-        (Some(token), None) | (None, Some(token)) => token,
     };
     if in_query && set_query(&mut request, &kept).is_err() {
         let ctx = Ctx::of(&request);
@@ -524,11 +529,10 @@ pub fn ws_credentials(
             bad(WS_TOKEN_PARAM, "the query string cannot be read").respond(&ctx),
         ));
     }
-    let headers = request.headers_mut();
-    if !headers.contains_key(axum::http::header::AUTHORIZATION)
-        && let Ok(value) = axum::http::HeaderValue::from_str(&format!("Bearer {token}"))
-    {
-        headers.insert(axum::http::header::AUTHORIZATION, value);
+    if let Ok(value) = axum::http::HeaderValue::from_str(&format!("Bearer {token}")) {
+        request
+            .headers_mut()
+            .insert(axum::http::header::AUTHORIZATION, value);
     }
     Ok(request)
 }
