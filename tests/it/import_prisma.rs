@@ -284,10 +284,9 @@ fn hoppscotch_maps_enums_self_relations_named_uniques_and_client_defaults() {
     let shortcode = entity(manifest, "Shortcode");
     assert_eq!(shortcode.primary_key, ["id"]);
     assert!(shortcode.fields["id"].unique);
-    assert_eq!(
-        shortcode.uniques[0].name.as_deref(),
-        Some("creator_uid_shortcode_unique")
-    );
+    // `name:` names the client's compound key, not the database's index.
+    assert_eq!(shortcode.uniques[0].fields, ["id", "creatorUid"]);
+    assert_eq!(shortcode.uniques[0].name, None);
     assert_eq!(
         shortcode.fields["updatedOn"].default,
         sql("CURRENT_TIMESTAMP")
@@ -714,7 +713,8 @@ fn every_documented_attribute_is_mapped_or_ledgered() {
     let post = entity(manifest, "Post");
     assert_eq!(post.primary_key, ["authorId", "slug"]);
     assert_eq!(post.primary_key_name.as_deref(), Some("post_pk"));
-    assert_eq!(post.uniques[0].name.as_deref(), Some("slugAuthor"));
+    // `name:` is the client's name of the compound key, not the index's.
+    assert_eq!(post.uniques[0].name, None);
     assert_eq!(post.indexes[0].name, "Post_slug_idx");
     let relation = &post.relations[0];
     assert_eq!(relation.name.as_deref(), Some("post_author_fk"));
@@ -2467,4 +2467,52 @@ model Customer {
     let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", db.url()]);
     assert_eq!(code, Some(0), "check: {output}");
     assert!(output.contains("No drift"), "{output}");
+}
+
+/// `name:` of `@@unique` and `@@id` names the Prisma client's compound key;
+/// the database's index and constraint keep Prisma's own names
+/// (`<table>_<columns>_key`, `<table>_pkey`) unless `map:` names them, as
+/// hoppscotch's migrations show. The manifest took `name:` for the
+/// database's name, so the database Prisma made was drift.
+#[test]
+fn a_compound_keys_client_name_is_not_the_databases() {
+    let Some(db) = crate::support::postgres::TempDatabase::create("prisma_client_names") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    db.psql(
+        r#"CREATE TABLE "Membership" (
+    "teamId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "email" TEXT NOT NULL,
+    "slot" INTEGER NOT NULL,
+
+    CONSTRAINT "Membership_pkey" PRIMARY KEY ("teamId","userId")
+);
+CREATE UNIQUE INDEX "Membership_teamId_email_key" ON "Membership"("teamId", "email");
+CREATE UNIQUE INDEX "slot_per_team" ON "Membership"("teamId", "slot");"#,
+    );
+    let schema = r#"
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Membership {
+  teamId String
+  userId String
+  email  String
+  slot   Int
+
+  @@id([teamId, userId], name: "member")
+  @@unique([teamId, email], name: "emailPerTeam")
+  @@unique([teamId, slot], name: "slotPerTeam", map: "slot_per_team")
+}
+"#;
+    let (code, output) = import_and_check(dir.path(), schema, &db.url());
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
+    let manifest = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
+    assert!(!manifest.contains("emailPerTeam"), "{manifest}");
+    assert!(!manifest.contains("\"member\""), "{manifest}");
 }

@@ -1534,9 +1534,9 @@ impl<'a> Builder<'a> {
                     );
                 }
                 entity.primary_key = parts.into_iter().map(|part| part.field).collect();
-                entity.primary_key_name = self
-                    .named_string(file, attribute, "map")
-                    .or_else(|| self.named_string(file, attribute, "name"));
+                // `name:` names the client's compound key; only `map:`
+                // names the constraint.
+                entity.primary_key_name = self.named_string(file, attribute, "map");
                 self.index_options_ledger(name, attribute);
             }
             "unique" => {
@@ -1557,16 +1557,13 @@ impl<'a> Builder<'a> {
                 let Some(parts) = self.key_fields(file, block, attribute, entity) else {
                     return;
                 };
-                let constraint = self
-                    .named_string(file, attribute, "map")
-                    .or_else(|| self.named_string(file, attribute, "name"));
+                // `name:` names the client's compound key; only `map:`
+                // names the constraint or index.
+                let constraint = self.named_string(file, attribute, "map");
                 self.index_options_ledger(name, attribute);
                 let predicate = self.index_predicate(file, name, attribute, entity);
                 if predicate.is_some() || parts.iter().any(KeyField::needs_index) {
-                    // `name:` names the client's compound key; only `map:`
-                    // names the index.
-                    let map = self.named_string(file, attribute, "map");
-                    let index = unique_index(entity, map, parts, predicate, self.provider);
+                    let index = unique_index(entity, constraint, parts, predicate, self.provider);
                     entity.indexes.push(index);
                     return;
                 }
