@@ -2760,6 +2760,11 @@ impl<'a> Walker<'a> {
                 );
                 Field::new(FieldType::Json)
             }
+            // After `prefixItems` (a tuple, noted as such), `items: false`
+            // only says the tuple has no more items.
+            Some(Value::Bool(false)) if flat.keywords.contains_key("prefixItems") => {
+                Field::new(FieldType::Json)
+            }
             Some(schema) => match self.property(schema, &items_pointer, scope, false) {
                 Prop::Field(field) | Prop::Reference { field, .. } => field,
             },

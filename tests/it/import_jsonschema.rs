@@ -1026,3 +1026,30 @@ fn references_by_id_and_anchor_resolve_inside_the_document() {
         );
     }
 }
+
+/// `items: false` after `prefixItems` only closes the tuple (2020-12): the
+/// tuple has its ledger line, and no `never_valid` line says that no value
+/// is valid, which only a `false` schema in a value's place means.
+#[test]
+fn a_closed_tuple_is_not_a_schema_no_value_matches() {
+    let result = import_text(
+        "tuple.json",
+        r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "Shape",
+  "type": "object",
+  "properties": {
+    "point": {"type": "array", "prefixItems": [{"type": "number"}, {"type": "number"}], "items": false},
+    "never": false
+  }
+}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        ledger_kinds(&result),
+        [
+            ("Shape.never".to_owned(), "never_valid".to_owned()),
+            ("Shape.point".to_owned(), "tuple_items".to_owned())
+        ]
+    );
+}
