@@ -824,3 +824,82 @@ async fn an_untypable_view_column_stays_in_the_ledger_of_a_dump() {
         untypable(&dump, "doc_search", "terms");
     }
 }
+
+/// MariaDB views whose columns are computed, one of each class the server
+/// types itself: integer arithmetic (`int` or `bigint` by the result's
+/// length, unsigned kept), decimal arithmetic and division, floats, casts,
+/// literals, comparisons, string functions, `COALESCE`/`IFNULL`/`IF`/
+/// `GREATEST`/`LEAST`, aggregates (grouped or not), date and JSON
+/// functions, and columns of joins, subqueries, `WITH` queries and unions.
+const MARIADB_COMPUTED_VIEWS: &str = "
+CREATE TABLE item (
+  id int NOT NULL PRIMARY KEY, big bigint NOT NULL, small smallint, tiny tinyint, med mediumint NOT NULL,
+  score int NOT NULL, uns int unsigned, price decimal(10,2), ratio float, weight double,
+  name varchar(40) NOT NULL, code char(3), body text, flag boolean, data json,
+  created_at datetime NOT NULL, day date
+);
+CREATE TABLE owner (id int NOT NULL PRIMARY KEY, item_id int, label varchar(20) NOT NULL);
+CREATE VIEW v_expr AS SELECT
+  id, score * 2 AS doubled, score + big AS sum_big, score * price AS sp, score / 2 AS half,
+  price * 2 AS price2, ratio * 2 AS r2, weight + 1 AS w1, score + 1.5 AS s15, -score AS neg,
+  small + small AS ss, tiny * 2 AS t2, uns + 1 AS u1, med + tiny AS mt, -tiny AS nt, price / 3 AS p3,
+  lower(name) AS lname, upper(name) AS uname, concat(name, '-', code) AS cat, length(name) AS len,
+  char_length(name) AS cl,
+  CAST(price AS decimal(8,1)) AS p2, CAST(score AS signed) AS sb, CAST(big AS unsigned) AS ub2,
+  CAST(day AS datetime) AS dtm, CAST(name AS date) AS cd, date(created_at) AS dt,
+  coalesce(score, 0) AS sc, ifnull(small, 0) AS isn, coalesce(name, 'abc') AS cn, greatest(score, big) AS gb,
+  least(price, 1) AS lp, if(flag, score, price) AS ifv, coalesce(med, tiny) AS cmt,
+  json_extract(data, '$.k') AS dk, json_value(data, '$.k') AS dv, json_unquote(json_extract(data, '$.k')) AS du,
+  now() AS at, current_timestamp AS ct, curdate() AS today,
+  score > 0 AS positive, flag AND score > 1 AS both_, NOT flag AS nf, name IS NULL AS nn,
+  score IN (1, 2) AS inn, name LIKE 'a%' AS lk, score BETWEEN 1 AND 3 AS bt,
+  1 AS one, 'x' AS lit, 2.5 AS dec_, 2.50 AS dec2, 1e2 AS dbl, true AS yes, NULL AS nothing,
+  12345678901 AS bigl, 1 + 1 AS two
+FROM item;
+CREATE VIEW v_agg AS SELECT name, count(*) AS n, count(body) AS nb, sum(score) AS ss, sum(big) AS sb,
+  sum(small) AS sm, sum(price) AS sp, avg(score) AS av, avg(price) AS ap, avg(weight) AS aw,
+  min(name) AS mn, max(price) AS mx, max(created_at) AS last, group_concat(name) AS gc,
+  sum(ratio) AS sr, sum(uns) AS su, max(score) AS ms
+FROM item GROUP BY name;
+CREATE VIEW v_total AS SELECT count(*) AS n, max(score) AS top, score AS any_score FROM item;
+CREATE VIEW v_join AS SELECT i.id, i.name, o.label, o.id AS oid FROM item i LEFT JOIN owner o ON o.item_id = i.id;
+CREATE VIEW v_sub AS SELECT s.id, s.d FROM (SELECT id, score * 2 AS d FROM item) s;
+CREATE VIEW v_cte AS WITH t AS (SELECT id, lower(name) AS k FROM item) SELECT t.id, t.k FROM t;
+CREATE VIEW v_union AS SELECT id, name FROM item UNION SELECT id, label FROM owner;
+CREATE VIEW v_union2 AS SELECT score AS x FROM item UNION ALL SELECT big FROM item;
+CREATE VIEW v_union3 AS SELECT price AS x FROM item UNION ALL SELECT score FROM item;
+CREATE VIEW v_scalar AS SELECT id, (SELECT count(*) FROM owner o WHERE o.item_id = item.id) AS owners FROM item;
+";
+
+/// A `mariadb-dump` of views over computed columns reads to the manifest
+/// of the live database, byte for byte: each column's type, length,
+/// precision, nullability and collation are what the server reports.
+/// Before, every such view was a `view_columns` ledger line without fields
+/// from the dump.
+#[tokio::test]
+async fn computed_view_columns_of_a_mariadb_dump_are_typed_as_the_server_types_them() {
+    let Some((database, live)) = mariadb_with("sweep_view_types", MARIADB_COMPUTED_VIEWS).await
+    else {
+        return;
+    };
+    let mut dump = crate::mysql::mariadb_dump_import(&database).await;
+    let entries = dump.ledger.entries();
+    assert!(
+        !entries.iter().any(|e| e.kind == "view_columns"),
+        "{entries:#?}"
+    );
+    // The same manifest but for the names of the source.
+    dump.manifest.project = live.manifest.project.clone();
+    dump.manifest.source = live.manifest.source.clone();
+    assert_eq!(
+        baas::manifest::to_toml(&live.manifest),
+        baas::manifest::to_toml(&dump.manifest)
+    );
+    let view = &live.manifest.entities["v_expr"].fields;
+    assert_eq!(view["doubled"].ty, baas::manifest::FieldType::Int64);
+    assert_eq!(view["ss"].ty, baas::manifest::FieldType::Int32);
+    assert_eq!(
+        (view["half"].precision, view["half"].scale),
+        (Some(14), Some(4))
+    );
+}

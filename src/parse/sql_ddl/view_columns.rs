@@ -28,11 +28,12 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 use sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, JoinOperator, ObjectName, Query,
-    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableAliasColumnDef, TableFactor,
-    TableWithJoins, Value,
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Ident,
+    JoinOperator, ObjectName, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,
+    TableAliasColumnDef, TableFactor, TableWithJoins, Value,
 };
 
+mod mariadb;
 mod postgres;
 
 use super::SqlDialect;
@@ -278,6 +279,29 @@ impl Context<'_> {
                     }
                 }
                 _ => return Err(Vec::new()),
+            }
+        }
+        // MariaDB: aggregates without `GROUP BY` make one row even of no
+        // rows, where every column but a count is null.
+        let grouped =
+            !matches!(&select.group_by, GroupByExpr::Expressions(list, _) if list.is_empty());
+        let items: Vec<&Expr> = select
+            .projection
+            .iter()
+            .filter_map(|item| match item {
+                SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => {
+                    Some(expr)
+                }
+                _ => None,
+            })
+            .collect();
+        if matches!(self.engine, SqlDialect::Mysql)
+            && !grouped
+            && items.iter().any(|e| has_aggregate(e))
+        {
+            for (field, expr) in fields.values_mut().zip(&items) {
+                let count = matches!(expr, Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("count"));
+                field.nullable |= !count;
             }
         }
         if unknown.is_empty() {
@@ -532,7 +556,10 @@ impl Context<'_> {
             Expr::Nested(inner) => self.expr(inner, sources),
             _ => match self.engine {
                 SqlDialect::Postgres => self.pg_type(expr, sources)?.to_field(),
-                SqlDialect::Mysql | SqlDialect::Sqlite => self.mariadb(expr, sources),
+                SqlDialect::Mysql => self
+                    .mariadb(expr, sources)
+                    .or_else(|| self.my_type(expr, sources)?.to_field()),
+                SqlDialect::Sqlite => self.mariadb(expr, sources),
             },
         }
     }
@@ -633,13 +660,20 @@ impl Context<'_> {
         }
     }
 
-    /// MariaDB: the column of a union of columns of the same type.
+    /// MariaDB: the column of a union of columns `a` and `b`.
     fn mariadb_union(&self, a: &Field, b: &Field) -> Option<Field> {
         let mut field = a.clone();
         field.nullable |= b.nullable;
         let mut other = b.clone();
         other.nullable = field.nullable;
-        (field == other).then_some(field)
+        if field == other {
+            return Some(field);
+        }
+        mariadb::aggregate(
+            &[mariadb::MyType::of_field(a), mariadb::MyType::of_field(b)],
+            field.nullable,
+        )?
+        .to_field()
     }
 
     /// MariaDB: the collation of a string literal, when not the server's
@@ -663,8 +697,62 @@ impl Context<'_> {
         let field = self.expr(expr, sources)?;
         match (field.ty, field.native.as_deref()) {
             (FieldType::String, None) => field.max_length,
+            // A `char(n)` counts its `n` characters.
+            (FieldType::String, Some(native)) if native.starts_with("char(") => field.max_length,
             _ => None,
         }
+    }
+}
+
+/// Whether `op` compares or combines truth values (a boolean result).
+fn comparison(op: &BinaryOperator) -> bool {
+    use BinaryOperator as B;
+    matches!(
+        op,
+        B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq | B::And | B::Or | B::Xor
+    )
+}
+
+/// Whether `expr` calls an aggregate function (outside a subquery).
+fn has_aggregate(expr: &Expr) -> bool {
+    match expr {
+        Expr::Function(function) => {
+            let name = function.name.to_string().to_ascii_lowercase();
+            let aggregate = function.over.is_none()
+                && matches!(
+                    name.as_str(),
+                    "count"
+                        | "sum"
+                        | "avg"
+                        | "min"
+                        | "max"
+                        | "group_concat"
+                        | "bit_and"
+                        | "bit_or"
+                        | "bit_xor"
+                        | "std"
+                        | "stddev"
+                        | "stddev_pop"
+                        | "stddev_samp"
+                        | "variance"
+                        | "var_pop"
+                        | "var_samp"
+                        | "json_arrayagg"
+                        | "json_objectagg"
+                );
+            aggregate
+                || match &function.args {
+                    FunctionArguments::List(list) => list.args.iter().any(|arg| {
+                        matches!(arg, FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) if has_aggregate(e))
+                    }),
+                    _ => false,
+                }
+        }
+        Expr::BinaryOp { left, right, .. } => has_aggregate(left) || has_aggregate(right),
+        Expr::UnaryOp { expr, .. } | Expr::Nested(expr) | Expr::Cast { expr, .. } => {
+            has_aggregate(expr)
+        }
+        _ => false,
     }
 }
 

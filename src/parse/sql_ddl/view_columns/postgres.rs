@@ -788,15 +788,8 @@ impl Context<'_> {
                 _ => None,
             },
             Expr::BinaryOp { left, op, right } => match op {
-                B::Eq
-                | B::NotEq
-                | B::Lt
-                | B::LtEq
-                | B::Gt
-                | B::GtEq
-                | B::And
-                | B::Or
-                | B::PGRegexMatch
+                _ if super::comparison(op) => bool(),
+                B::PGRegexMatch
                 | B::PGRegexIMatch
                 | B::PGRegexNotMatch
                 | B::PGRegexNotIMatch
