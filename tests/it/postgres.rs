@@ -2138,3 +2138,25 @@ async fn a_dump_reads_the_schemas_live_introspection_reads() {
         "{output}"
     );
 }
+
+/// A table that inherits another's checks: the server lists them on the
+/// child too (the manifest has no inheritance), `pg_dump` writes them on
+/// the parent only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inherited_check_is_on_the_child_live_and_from_pg_dump() {
+    let Some(manifest) = assert_dump_reads_as_live(
+        "dump_inherits",
+        "CREATE TABLE animal (id integer PRIMARY KEY, name text CHECK (name <> ''));\n\
+         CREATE TABLE dog (bark boolean, CONSTRAINT dog_barks CHECK (bark IS NOT NULL)) \
+         INHERITS (animal);",
+        &[],
+    )
+    .await
+    else {
+        return;
+    };
+    assert!(
+        manifest.contains("[[entities.dog.checks]]\nname = \"animal_name_check\""),
+        "{manifest}"
+    );
+}

@@ -1951,6 +1951,19 @@ impl Schema {
                     columns.push(column.clone());
                 }
             }
+            // A check is inherited unless `NO INHERIT`: the server lists
+            // it on the child too; a dump writes it on the parent only.
+            for check in found
+                .constraints
+                .iter()
+                .filter(|c| c.kind == "c" && !c.no_inherit)
+            {
+                if !relation.constraints.iter().any(|c| c.name == check.name) {
+                    let mut copy = Constraint::new(check.name.clone(), "c", Vec::new());
+                    copy.check_sql.clone_from(&check.check_sql);
+                    relation.constraints.push(copy);
+                }
+            }
         }
         for own in relation.columns.drain(..) {
             match columns.iter_mut().find(|c| c.name == own.name) {
