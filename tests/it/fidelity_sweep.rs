@@ -828,8 +828,8 @@ async fn an_untypable_view_column_stays_in_the_ledger_of_a_dump() {
 /// MariaDB views whose columns are computed, one of each class the server
 /// types itself: integer arithmetic (`int` or `bigint` by the result's
 /// length, unsigned kept), decimal arithmetic and division, floats, casts,
-/// literals, comparisons, string functions, `COALESCE`/`IFNULL`/`IF`/
-/// `GREATEST`/`LEAST`, aggregates (grouped or not), date and JSON
+/// literals, comparisons, string functions, `CASE`, `COALESCE`/`IFNULL`/
+/// `IF`/`GREATEST`/`LEAST`, aggregates (grouped or not), date and JSON
 /// functions, and columns of joins, subqueries, `WITH` queries and unions.
 const MARIADB_COMPUTED_VIEWS: &str = "
 CREATE TABLE item (
@@ -862,6 +862,11 @@ CREATE VIEW v_agg AS SELECT name, count(*) AS n, count(body) AS nb, sum(score) A
   sum(ratio) AS sr, sum(uns) AS su, max(score) AS ms
 FROM item GROUP BY name;
 CREATE VIEW v_total AS SELECT count(*) AS n, max(score) AS top, score AS any_score FROM item;
+CREATE VIEW v_case AS SELECT CASE WHEN flag THEN score ELSE big END AS c1,
+  CASE WHEN score > 1 THEN score ELSE big END AS c2, CASE WHEN score > 1 THEN score ELSE 0 END AS c3,
+  CASE WHEN flag THEN 'a' ELSE 'bb' END AS c4, CASE WHEN score > 1 THEN price ELSE score END AS c5,
+  CASE WHEN score > 1 THEN name END AS c6, CASE score WHEN 1 THEN score ELSE big END AS c7,
+  CASE WHEN score > 1 THEN name ELSE 'x' END AS c8 FROM item;
 CREATE VIEW v_join AS SELECT i.id, i.name, o.label, o.id AS oid FROM item i LEFT JOIN owner o ON o.item_id = i.id;
 CREATE VIEW v_sub AS SELECT s.id, s.d FROM (SELECT id, score * 2 AS d FROM item) s;
 CREATE VIEW v_cte AS WITH t AS (SELECT id, lower(name) AS k FROM item) SELECT t.id, t.k FROM t;

@@ -7,8 +7,8 @@
 //! precision rules (`+`: the longer integer part plus one and the larger
 //! scale; `*`: the sums; `/`: the dividend's precision plus the divisor's
 //! scale and 4, the dividend's scale plus 4), anything with a float is a
-//! `double`. Comparisons are `int(1)`, `COALESCE`/`IFNULL`/`IF`/`GREATEST`/
-//! `LEAST` and unions aggregate their arguments' types.
+//! `double`. Comparisons are `int(1)`; `CASE`, `COALESCE`/`IFNULL`/`IF`/
+//! `GREATEST`/`LEAST` and unions aggregate their arguments' types.
 
 use sqlparser::ast::{BinaryOperator, DataType, Expr, UnaryOperator, Value};
 
@@ -310,6 +310,29 @@ impl Context<'_> {
                     return None;
                 };
                 Some(MyType::new(MyType::of_field(field).kind, true))
+            }
+            Expr::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => {
+                // Null when a condition may be null, as well as when the
+                // branch taken is (or there is no ELSE).
+                let mut nullable = else_result.is_none();
+                if let Some(operand) = operand {
+                    nullable |= self.my_type(operand, sources)?.nullable;
+                }
+                let mut results = Vec::new();
+                for when in conditions {
+                    nullable |= self.my_type(&when.condition, sources)?.nullable;
+                    results.push(self.my_type(&when.result, sources)?);
+                }
+                if let Some(other) = else_result {
+                    results.push(self.my_type(other, sources)?);
+                }
+                nullable |= results.iter().any(|r| r.nullable);
+                aggregate(&results, nullable)
             }
             Expr::IsNull(_) | Expr::IsNotNull(_) => Some(truth(false)),
             Expr::Like { expr, pattern, .. } => {
