@@ -1069,18 +1069,7 @@ async fn mysql_dump_drops_of_routines_are_not_losses_and_doubles_keep_digits() {
                   CREATE FUNCTION `twice`(x int) RETURNS int DETERMINISTIC RETURN x * 2 ;;\n\
                   DELIMITER ;\n\
                   FLUSH TABLES;\n";
-    database.load(script);
-    let live = import_url(&database.url(), &IntrospectOptions::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("dump.sql");
-    std::fs::write(&path, script).unwrap();
-    let options = IntrospectOptions {
-        dialect: Some("mysql".into()),
-        ..IntrospectOptions::default()
-    };
-    let dump = import(&path, &options).await;
-    let changes = baas::diff::diff(&live.manifest, &dump.manifest);
-    assert!(changes.is_empty(), "{changes:#?}");
+    let dump = mysql_script_reads_like_the_database(&database, script).await;
     let readings = &dump.manifest.entities["readings"];
     assert_eq!(
         readings.fields["value"].native.as_deref(),
@@ -1149,14 +1138,7 @@ async fn mysqldump_disable_keys_around_rows_reads_as_the_database() {
                   /*!40000 ALTER TABLE `posts` ENABLE KEYS */;\n\
                   UNLOCK TABLES;\n\
                   alter table posts disable keys;\n";
-    database.load(script);
-    let live = import_url(&database.url(), &IntrospectOptions::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("dump.sql");
-    std::fs::write(&path, script).unwrap();
-    let dump = import(&path, &IntrospectOptions::default()).await;
-    let changes = baas::diff::diff(&live.manifest, &dump.manifest);
-    assert!(changes.is_empty(), "{changes:#?}");
+    let dump = mysql_script_reads_like_the_database(&database, script).await;
     assert_eq!(ledger_pairs(&dump), Vec::<(String, String)>::new());
 }
 
@@ -1281,4 +1263,49 @@ async fn mysql8_casts_with_a_charset_and_srids_are_read() {
         ledger_pairs(&dump),
         [("places.loc".to_owned(), "srid".to_owned())]
     );
+}
+
+/// MySQL compares column names without case: a script whose foreign key
+/// or key names a column in another case than its definition (`userID` for
+/// `UserId`) reads as the database it loads into, instead of a manifest
+/// naming unknown fields, and an index that serves the foreign key in
+/// another case is not doubled by the one InnoDB would add.
+#[tokio::test]
+async fn mysql_keys_name_columns_in_any_case() {
+    let Some(database) = crate::support::mysql::TempDatabase::create_async("column_case").await
+    else {
+        return;
+    };
+    let script = "CREATE TABLE `users` (`ID` int NOT NULL, `Email` varchar(80) NOT NULL, \
+                  PRIMARY KEY (`id`), UNIQUE KEY `email` (`email`)) ENGINE=InnoDB;\n\
+                  CREATE TABLE `posts` (`id` int NOT NULL, `UserId` int DEFAULT NULL, \
+                  PRIMARY KEY (`ID`), KEY `by_user` (`userid`), \
+                  CONSTRAINT `posts_user` FOREIGN KEY (`userID`) REFERENCES `users` (`id`)) ENGINE=InnoDB;\n";
+    let dump = mysql_script_reads_like_the_database(&database, script).await;
+    let posts = &dump.manifest.entities["posts"];
+    assert_eq!(posts.relations[0].fields, ["UserId"]);
+    assert_eq!(posts.relations[0].references.fields, ["ID"]);
+    assert_eq!(posts.indexes.len(), 1);
+    assert_eq!(ledger_pairs(&dump), Vec::<(String, String)>::new());
+}
+
+/// Loads `script` into `database` and reads it both live and as a MySQL
+/// script file; the two manifests are the same. Returns the script's.
+async fn mysql_script_reads_like_the_database(
+    database: &crate::support::mysql::TempDatabase,
+    script: &str,
+) -> Introspection {
+    database.load(script);
+    let live = import_url(&database.url(), &IntrospectOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dump.sql");
+    std::fs::write(&path, script).unwrap();
+    let options = IntrospectOptions {
+        dialect: Some("mysql".into()),
+        ..IntrospectOptions::default()
+    };
+    let dump = import(&path, &options).await;
+    let changes = baas::diff::diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "{changes:#?}");
+    dump
 }

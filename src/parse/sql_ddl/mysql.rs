@@ -805,6 +805,27 @@ impl Schema {
                 .map(|r| &r.name)
                 .cmp(&b.row.as_ref().map(|r| &r.name))
         });
+        // Column names are case-insensitive: a key or foreign key names a
+        // column as the catalog spells it, `(table, lower-case name)` →
+        // name.
+        let spelled: std::collections::HashMap<(String, String), String> = tables
+            .iter()
+            .filter_map(|table| Some((&table.row.as_ref()?.name, &table.columns)))
+            .flat_map(|(name, columns)| {
+                columns.iter().map(move |column| {
+                    (
+                        (name.clone(), column.name.to_ascii_lowercase()),
+                        column.name.clone(),
+                    )
+                })
+            })
+            .collect();
+        let spell = |table: &str, column: &str| {
+            spelled
+                .get(&(table.to_owned(), column.to_ascii_lowercase()))
+                .cloned()
+                .unwrap_or_else(|| column.to_owned())
+        };
         for mut table in tables {
             let Some(row) = table.row.take() else {
                 continue;
@@ -831,10 +852,13 @@ impl Schema {
                     catalog.foreign_keys.push(ForeignKeyRow {
                         table_name: name.clone(),
                         name: constraint.clone(),
-                        column_name: column.clone(),
+                        column_name: spell(&name, column),
                         referenced_schema: Some(database.to_owned()),
                         referenced_table: foreign_key.table.clone(),
-                        referenced_column: foreign_key.referred.get(i).cloned(),
+                        referenced_column: foreign_key
+                            .referred
+                            .get(i)
+                            .map(|referred| spell(&foreign_key.table, referred)),
                         update_rule: Some(rule(foreign_key.on_update)),
                         delete_rule: Some(rule(foreign_key.on_delete)),
                     });
@@ -1043,7 +1067,9 @@ impl Table {
                             .parts
                             .iter()
                             .zip(&foreign_key.columns)
-                            .all(|(part, column)| &part.0 == column && part.2.is_none())
+                            .all(|(part, column)| {
+                                part.0.eq_ignore_ascii_case(column) && part.2.is_none()
+                            })
                 });
             if served {
                 continue;
