@@ -2160,3 +2160,24 @@ async fn an_inherited_check_is_on_the_child_live_and_from_pg_dump() {
         "{manifest}"
     );
 }
+
+/// A column's statistics target and storage, which `pg_dump` writes as
+/// `ALTER TABLE ... ALTER COLUMN ... SET STATISTICS` and `SET STORAGE`
+/// (the statements were skipped): the same ledger lines as live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_columns_statistics_target_and_storage_read_alike_live_and_from_pg_dump() {
+    let Some(database) = TempDatabase::create_async("dump_column_settings").await else {
+        return;
+    };
+    database.psql(
+        "CREATE TABLE \"Orders\" (id integer, \"Limit\" integer, note text);\n\
+         ALTER TABLE \"Orders\" ALTER COLUMN \"Limit\" SET STATISTICS 500;\n\
+         ALTER TABLE \"Orders\" ALTER note SET STORAGE EXTERNAL;",
+    );
+    let live = introspect(&database, &[]).await;
+    let dump = read_dump_of(&database, &[]).await;
+    assert_eq!(ledger_lines(&dump), ledger_lines(&live));
+    let lines = ledger_lines(&live).join("\n");
+    assert!(lines.contains("statistics target (500)"), "{lines}");
+    assert!(lines.contains("`STORAGE`"), "{lines}");
+}

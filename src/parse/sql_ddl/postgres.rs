@@ -95,6 +95,7 @@ pub fn import(
             || schema.note_routine(statement)
             || schema.attach_partition(statement)
             || schema.attach_index(statement)
+            || schema.column_setting(statement)
         {
             continue;
         }
@@ -1852,6 +1853,72 @@ impl Schema {
         true
     }
 
+    /// `ALTER TABLE [ONLY] t ALTER [COLUMN] c SET STATISTICS n` or `SET
+    /// STORAGE mode`, as `pg_dump` writes a column's statistics target and
+    /// storage (sqlparser reads neither): the column has them, as the
+    /// catalog says.
+    fn column_setting(&mut self, statement: &Statement) -> bool {
+        if statement.head(2) != "ALTER TABLE" {
+            return false;
+        }
+        let Some(tokens) = significant_tokens(&statement.text) else {
+            return false;
+        };
+        let word = |i: usize| word_at(&tokens, i);
+        let is = |i: usize, text: &str| matches!(tokens.get(i), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(text));
+        let mut i = 2;
+        if is(i, "ONLY") {
+            i += 1;
+        }
+        let (schema, table) = if matches!(tokens.get(i + 1), Some(Token::Period)) {
+            (word(i), word(i + 2))
+        } else {
+            (Some(FIRST_SCHEMA.to_owned()), word(i))
+        };
+        i += if matches!(tokens.get(i + 1), Some(Token::Period)) {
+            3
+        } else {
+            1
+        };
+        if !is(i, "ALTER") {
+            return false;
+        }
+        i += 1;
+        if is(i, "COLUMN") {
+            i += 1;
+        }
+        let column = word(i);
+        if !is(i + 1, "SET") {
+            return false;
+        }
+        let statistics = if is(i + 2, "STATISTICS") {
+            match tokens.get(i + 3) {
+                Some(Token::Number(n, _)) => n.parse::<i32>().ok(),
+                _ => return false,
+            }
+        } else if is(i + 2, "STORAGE") {
+            None
+        } else {
+            return false;
+        };
+        let (Some(schema), Some(table), Some(column)) = (schema, table, column) else {
+            return false;
+        };
+        let Some(row) = self
+            .relations
+            .iter_mut()
+            .find(|r| r.row.schema == schema && r.row.name == table)
+            .and_then(|r| r.columns.iter_mut().find(|c| c.name == column))
+        else {
+            return false;
+        };
+        match statistics {
+            Some(target) => row.statistics_target = target,
+            None => row.custom_storage = true,
+        }
+        true
+    }
+
     /// `ALTER INDEX parent_index ATTACH PARTITION child_index`: the index
     /// of a partition is its partitioned table's, not one of its own.
     fn attach_index(&mut self, statement: &Statement) -> bool {
@@ -2767,9 +2834,9 @@ impl Schema {
                     default_sql,
                     collation_oid: 0,
                     collation: column.collation.clone(),
-                    custom_storage: false,
+                    custom_storage: column.custom_storage,
                     options: Vec::new(),
-                    statistics_target: -1,
+                    statistics_target: column.statistics_target,
                     comment: column.comment.clone(),
                 });
             }
