@@ -776,6 +776,8 @@ pub(crate) struct OtherObjectRow {
     pub(crate) name: String,
     /// The table it is on (policies, rules, statistics).
     pub(crate) relation: Option<i64>,
+    /// The tables a publication publishes.
+    pub(crate) tables: Vec<i64>,
     /// The function it calls (event triggers).
     pub(crate) function: Option<i64>,
     /// The statement that creates it, as pg_dump writes it.
@@ -788,6 +790,7 @@ impl CatalogRow for OtherObjectRow {
             kind: row.try_get("kind")?,
             name: row.try_get("name")?,
             relation: row.try_get("relation")?,
+            tables: row.try_get("tables")?,
             function: row.try_get("function")?,
             definition: row.try_get("definition")?,
         })
@@ -2281,6 +2284,11 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
                 continue;
             }
             if let Some(name) = lookups.owning_entity(relation) {
+                depends_on.push(format!("entity {name}"));
+            }
+        }
+        for table in &other.tables {
+            if let Some(name) = lookups.owning_entity(*table) {
                 depends_on.push(format!("entity {name}"));
             }
         }

@@ -1137,6 +1137,7 @@ string_enum! {
         Cast => "cast",
         Trigger => "trigger",
         EventTrigger => "event trigger",
+        Publication => "publication",
         Policy => "policy",
         Rule => "rule",
         Statistics => "statistics",
@@ -1154,6 +1155,7 @@ impl ObjectKind {
         "casts",
         "triggers",
         "event_triggers",
+        "publications",
         "policies",
         "rules",
         "statistics",
@@ -1170,6 +1172,7 @@ impl ObjectKind {
             Self::Function | Self::Procedure | Self::Aggregate => "functions",
             Self::Trigger => "triggers",
             Self::EventTrigger => "event_triggers",
+            Self::Publication => "publications",
             Self::Policy => "policies",
             Self::Rule => "rules",
             Self::Statistics => "statistics",
@@ -1188,6 +1191,7 @@ impl ObjectKind {
             Self::Cast,
             Self::Trigger,
             Self::EventTrigger,
+            Self::Publication,
             Self::Policy,
             Self::Rule,
             Self::Statistics,
@@ -1206,6 +1210,7 @@ impl ObjectKind {
             Self::Aggregate => "AGGREGATE",
             Self::Trigger => "TRIGGER",
             Self::EventTrigger => "EVENT TRIGGER",
+            Self::Publication => "PUBLICATION",
             Self::Policy => "POLICY",
             Self::Rule => "RULE",
             Self::Statistics => "STATISTICS",
@@ -1224,7 +1229,7 @@ pub struct EngineObject {
     /// (functions with their argument types), `last_updated ON public.film`
     /// (triggers, policies, rules), `public.year` (domains, sequences,
     /// collations, text search dictionaries, statistics), `ddl_log` (event
-    /// triggers), `(mood AS integer)` (casts).
+    /// triggers, publications), `(mood AS integer)` (casts).
     pub name: String,
     /// The statement that creates it (`CREATE [OR REPLACE] ...`).
     pub sql: String,

@@ -1,6 +1,7 @@
 //! PostgreSQL objects kept in `[postgres]` as the statement that creates
 //! them (collations, text search dictionaries, casts, row-level security
-//! policies and flags, rules, extended statistics, event triggers): a database that holds them reads
+//! policies and flags, rules, extended statistics, event triggers,
+//! publications): a database that holds them reads
 //! the same live and from its `pg_dump`, a plan of it makes them on an
 //! empty database that then reads the same, and one changed by hand is
 //! drift named by its key.
@@ -54,6 +55,7 @@ CREATE POLICY "Owners read" ON docs FOR SELECT TO {reader}, current_user USING (
 CREATE RULE docs_keep_root AS ON DELETE TO docs WHERE old.owner = 'root' DO INSTEAD NOTHING;
 CREATE RULE doc_titles_update AS ON UPDATE TO doc_titles
     DO INSTEAD UPDATE docs SET title = new.title WHERE id = old.id;
+CREATE PUBLICATION docs_changes FOR TABLE docs WITH (publish = 'insert, update');
 CREATE STATISTICS docs_owner_title (dependencies, ndistinct) ON owner, title FROM docs;
 CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
 CREATE EVENT TRIGGER note_table_ddl ON ddl_command_end
@@ -92,6 +94,7 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
         "[[postgres.event_triggers]]\nname = \"note_table_ddl\"\ndepends_on = [\"function public.note_ddl()\"]",
         "WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION note_ddl()",
         "row_level_security = true\nforce_row_level_security = true",
+        "[[postgres.publications]]\nname = \"docs_changes\"\ndepends_on = [\"entity docs\"]\nsql = \"CREATE PUBLICATION docs_changes WITH (publish = 'insert, update'); ALTER PUBLICATION docs_changes ADD TABLE ONLY docs\"",
         "[[postgres.text_search_dictionaries]]\nname = \"public.english_stem_keep\"\nsql = \"CREATE TEXT SEARCH DICTIONARY english_stem_keep ( TEMPLATE = pg_catalog.snowball, language = 'english' )\"",
         "[[postgres.casts]]\nname = \"(mood AS integer)\"\ndepends_on = [\"function public.mood_rank(mood)\"]\nsql = \"CREATE CAST (mood AS integer) WITH FUNCTION mood_rank(mood) AS ASSIGNMENT\"",
     ] {
@@ -116,6 +119,7 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
             "FORCE",
             "dictionary",
             "cast",
+            "publication",
         ] {
             assert!(
                 !ledger.contains(kind),
@@ -153,6 +157,7 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
          DROP EVENT TRIGGER note_table_ddl;\n\
          CREATE COLLATION by_hand (provider = icu, locale = 'und');\n\
          DROP CAST (mood AS integer);\n\
+         ALTER PUBLICATION docs_changes SET (publish = 'insert');\n\
          ALTER TEXT SEARCH DICTIONARY english_stem_keep (StopWords = english);\n",
     );
     let (code, output) = run_in(dir.path(), &["check", "--db", &target.url()]);
@@ -164,6 +169,7 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
         "event trigger note_table_ddl",
         "collation public.by_hand",
         "cast (mood AS integer)",
+        "publication docs_changes",
         "text search dictionary public.english_stem_keep",
         "row-level security forced on the owner",
     ] {

@@ -1782,9 +1782,9 @@ async fn a_dump_and_the_live_database_give_the_same_manifest_byte_for_byte() {
 }
 
 /// Objects that are not tables: functions in `LANGUAGE internal` and `c`,
-/// an ICU collation, a text search dictionary, a cast, extended statistics
-/// and an event trigger (carried), a text search configuration and a
-/// publication (not carried).
+/// an ICU collation, a text search dictionary, a cast, extended statistics,
+/// an event trigger and a publication (carried), a text search
+/// configuration (not carried).
 const OTHER_OBJECTS: &str = r#"CREATE FUNCTION public.my_lower(text) RETURNS text
     LANGUAGE internal IMMUTABLE STRICT
     AS $$lower$$;
@@ -1836,6 +1836,7 @@ async fn objects_the_manifest_cannot_carry_are_named_in_the_ledger_live_and_from
         "my_ddl",
         "public.my_dict",
         "(pair AS text)",
+        "my_pub",
     ] {
         let object = |manifest: &Manifest| {
             manifest
@@ -1854,15 +1855,11 @@ async fn objects_the_manifest_cannot_carry_are_named_in_the_ledger_live_and_from
         .iter()
         .map(|e| format!("{}: {}", e.kind, e.message))
         .collect();
-    for expected in [
-        "engine_object: publication `my_pub` is not represented",
-        "engine_object: text search configuration `public.my_cfg` is not represented",
-    ] {
-        assert!(
-            lines.iter().any(|line| line.starts_with(expected)),
-            "{expected}: {lines:#?}"
-        );
-    }
+    let expected = "engine_object: text search configuration `public.my_cfg` is not represented";
+    assert!(
+        lines.iter().any(|line| line.starts_with(expected)),
+        "{expected}: {lines:#?}"
+    );
     let skipped: Vec<String> = dump
         .ledger
         .entries()
@@ -1870,12 +1867,12 @@ async fn objects_the_manifest_cannot_carry_are_named_in_the_ledger_live_and_from
         .filter(|e| e.kind == "skipped_statement")
         .map(|e| e.message.clone())
         .collect();
-    for statement in ["CREATE TEXT SEARCH CONFIGURATION", "PUBLICATION"] {
-        assert!(
-            skipped.iter().any(|message| message.contains(statement)),
-            "{statement}: {skipped:#?}"
-        );
-    }
+    assert!(
+        skipped
+            .iter()
+            .any(|message| message.contains("CREATE TEXT SEARCH CONFIGURATION")),
+        "{skipped:#?}"
+    );
 }
 
 /// Real-world features whose catalog form and `pg_dump` form differ in

@@ -1,22 +1,24 @@
 -- Objects of the requested schemas ($1) other than relations, types and
 -- routines, none that an extension made. Those the manifest carries have
--- their `definition`, written as pg_dump writes it (one statement): the
--- collations, the row-level security policies, rewrite rules (not the
--- `_RETURN` rule of a view) and extended statistics of the schemas'
--- tables, text search dictionaries, and the database's event triggers and
--- own casts (not the built-in ones). Those it does not carry are only
--- named, for the ledger: text search configurations, parsers and
--- templates, and publications. `relation` is the table an object belongs to,
--- `function` the function it calls.
+-- their `definition`, written as pg_dump writes it (one statement, but a
+-- publication's tables): the collations, the row-level security policies,
+-- rewrite rules (not the `_RETURN` rule of a view) and extended statistics
+-- of the schemas' tables, text search dictionaries, and the database's
+-- event triggers, publications and own casts (not the built-in ones).
+-- Those it does not carry are only named, for the ledger: text search
+-- configurations, parsers and templates. `relation` is the table an object
+-- belongs to, `tables` those a publication publishes, `function` the
+-- function it calls.
 WITH own AS (
     SELECT 'text search configuration' AS kind, c.oid, 'pg_ts_config'::regclass AS class,
            quote_ident(n.nspname) || '.' || quote_ident(c.cfgname) AS name,
-           NULL::int8 AS relation, NULL::int8 AS function, NULL::text AS definition
+           NULL::int8 AS relation, NULL::int8[] AS tables, NULL::int8 AS function,
+           NULL::text AS definition
       FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     SELECT 'text search dictionary', d.oid, 'pg_ts_dict'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(d.dictname), NULL, NULL,
+           quote_ident(n.nspname) || '.' || quote_ident(d.dictname), NULL, NULL, NULL,
            'CREATE TEXT SEARCH DICTIONARY ' || quote_ident(n.nspname) || '.' || quote_ident(d.dictname)
            || ' ( TEMPLATE = ' || quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname)
            || coalesce(', ' || d.dictinitoption, '') || ' )'
@@ -27,19 +29,19 @@ WITH own AS (
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     SELECT 'text search parser', p.oid, 'pg_ts_parser'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(p.prsname), NULL, NULL, NULL
+           quote_ident(n.nspname) || '.' || quote_ident(p.prsname), NULL, NULL, NULL, NULL
       FROM pg_ts_parser p JOIN pg_namespace n ON n.oid = p.prsnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     SELECT 'text search template', t.oid, 'pg_ts_template'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(t.tmplname), NULL, NULL, NULL
+           quote_ident(n.nspname) || '.' || quote_ident(t.tmplname), NULL, NULL, NULL, NULL
       FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     -- The ICU locale is `colliculocale` on PostgreSQL 15 and 16,
     -- `colllocale` from 17 on, and `collcollate` before 15.
     SELECT 'collation', c.oid, 'pg_collation'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(c.collname), NULL, NULL,
+           quote_ident(n.nspname) || '.' || quote_ident(c.collname), NULL, NULL, NULL,
            'CREATE COLLATION ' || quote_ident(n.nspname) || '.' || quote_ident(c.collname)
            || ' (provider = '
            || CASE c.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' ELSE 'default' END
@@ -61,7 +63,7 @@ WITH own AS (
     UNION ALL
     SELECT 'policy', p.oid, 'pg_policy'::regclass,
            quote_ident(p.polname) || ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname),
-           p.polrelid::int8, NULL,
+           p.polrelid::int8, NULL, NULL,
            'CREATE POLICY ' || quote_ident(p.polname) || ' ON ' || p.polrelid::regclass::text
            || CASE WHEN p.polpermissive THEN '' ELSE ' AS RESTRICTIVE' END
            || CASE p.polcmd WHEN 'r' THEN ' FOR SELECT' WHEN 'a' THEN ' FOR INSERT'
@@ -80,7 +82,7 @@ WITH own AS (
     UNION ALL
     SELECT 'rule', r.oid, 'pg_rewrite'::regclass,
            quote_ident(r.rulename) || ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname),
-           r.ev_class::int8, NULL, pg_get_ruledef(r.oid)
+           r.ev_class::int8, NULL, NULL, pg_get_ruledef(r.oid)
       FROM pg_rewrite r
       JOIN pg_class c ON c.oid = r.ev_class
       JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -89,14 +91,14 @@ WITH own AS (
     UNION ALL
     SELECT 'statistics', s.oid, 'pg_statistic_ext'::regclass,
            quote_ident(n.nspname) || '.' || quote_ident(s.stxname),
-           s.stxrelid::int8, NULL, pg_get_statisticsobjdef(s.oid)
+           s.stxrelid::int8, NULL, NULL, pg_get_statisticsobjdef(s.oid)
       FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     -- Objects made after initdb have an OID from 16384 on.
     SELECT 'cast', c.oid, 'pg_cast'::regclass,
            '(' || format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) || ')',
-           NULL, nullif(c.castfunc, 0)::int8,
+           NULL, NULL, nullif(c.castfunc, 0)::int8,
            'CREATE CAST (' || format_type(c.castsource, NULL) || ' AS '
            || format_type(c.casttarget, NULL) || ') '
            || CASE c.castmethod WHEN 'b' THEN 'WITHOUT FUNCTION' WHEN 'i' THEN 'WITH INOUT'
@@ -106,7 +108,7 @@ WITH own AS (
      WHERE c.oid >= 16384
     UNION ALL
     SELECT 'event trigger', e.oid, 'pg_event_trigger'::regclass, quote_ident(e.evtname),
-           NULL, e.evtfoid::int8,
+           NULL, NULL, e.evtfoid::int8,
            'CREATE EVENT TRIGGER ' || quote_ident(e.evtname) || ' ON ' || quote_ident(e.evtevent)
            || CASE WHEN e.evttags IS NULL THEN ''
                    ELSE ' WHEN TAG IN (' || array_to_string(array(SELECT quote_literal(t)
@@ -116,11 +118,34 @@ WITH own AS (
            || ' EXECUTE FUNCTION ' || e.evtfoid::regproc::text || '()'
       FROM pg_event_trigger e
     UNION ALL
-    SELECT 'publication', p.oid, 'pg_publication'::regclass, quote_ident(p.pubname),
-           NULL, NULL, NULL
+    -- With the tables it publishes, one `ALTER PUBLICATION ... ADD TABLE
+    -- ONLY` each, as pg_dump writes them.
+    SELECT 'publication', p.oid, 'pg_publication'::regclass, quote_ident(p.pubname), NULL,
+           array(SELECT r.prrelid::int8 FROM pg_publication_rel r WHERE r.prpubid = p.oid),
+           NULL,
+           'CREATE PUBLICATION ' || quote_ident(p.pubname)
+           || CASE WHEN p.puballtables THEN ' FOR ALL TABLES' ELSE '' END
+           || ' WITH (publish = '''
+           || array_to_string(ARRAY[CASE WHEN p.pubinsert THEN 'insert' END,
+                                    CASE WHEN p.pubupdate THEN 'update' END,
+                                    CASE WHEN p.pubdelete THEN 'delete' END,
+                                    CASE WHEN (to_jsonb(p) ->> 'pubtruncate')::boolean
+                                         THEN 'truncate' END], ', ')
+           || ''''
+           || CASE WHEN (to_jsonb(p) ->> 'pubviaroot')::boolean
+                   THEN ', publish_via_partition_root = true' ELSE '' END
+           || ')'
+           || coalesce((SELECT string_agg('; ALTER PUBLICATION ' || quote_ident(p.pubname)
+                                          || ' ADD TABLE ONLY ' || r.prrelid::regclass::text, ''
+                                          ORDER BY tn.nspname, t.relname)
+                          FROM pg_publication_rel r
+                          JOIN pg_class t ON t.oid = r.prrelid
+                          JOIN pg_namespace tn ON tn.oid = t.relnamespace
+                         WHERE r.prpubid = p.oid), '')
       FROM pg_publication p
 )
-SELECT o.kind, o.name, o.relation, o.function, o.definition
+SELECT o.kind, o.name, o.relation, coalesce(o.tables, '{}') AS tables, o.function,
+       o.definition
   FROM own o
  WHERE NOT EXISTS (SELECT 1
                      FROM pg_depend d

@@ -1278,6 +1278,8 @@ struct DumpObject {
     name: String,
     /// The table it is on (schema, name).
     table: Option<(String, String)>,
+    /// The tables a publication publishes (schema, name).
+    tables: Vec<(String, String)>,
     /// The function it calls (schema, name).
     function: Option<(String, String)>,
     definition: String,
@@ -1738,6 +1740,28 @@ impl Schema {
             }
         };
         let after = |from: usize, word: &str| (from..tokens.len()).find(|&j| is(j, word));
+        if is(0, "ALTER") && is(1, "PUBLICATION") && is(3, "ADD") && is(4, "TABLE") {
+            // pg_dump adds each table with its own `ALTER PUBLICATION`: it
+            // is part of the publication's statement.
+            let Some(((_, name), _)) = name_at(2) else {
+                return false;
+            };
+            let table = name_at(if is(5, "ONLY") { 6 } else { 5 });
+            let name = quote_identifier(&name);
+            let publication = self
+                .objects
+                .iter_mut()
+                .find(|o| o.kind == "publication" && o.name == name);
+            let (Some(publication), Some((table, _))) = (publication, table) else {
+                return false;
+            };
+            publication.definition.push_str("; ");
+            publication
+                .definition
+                .push_str(&object_statement(&statement.text, FIRST_SCHEMA));
+            publication.tables.push(table);
+            return true;
+        }
         if !is(0, "CREATE") {
             return false;
         }
@@ -1806,6 +1830,11 @@ impl Schema {
                 .map(|(function, _)| function);
             let name = format!("({})", object_statement(types, FIRST_SCHEMA));
             ("cast", name, None, function)
+        } else if is(start, "PUBLICATION") {
+            let Some(((_, name), _)) = name_at(start + 1) else {
+                return false;
+            };
+            ("publication", quote_identifier(&name), None, None)
         } else if is(start, "EVENT") && is(start + 1, "TRIGGER") {
             let Some(((_, name), next)) = name_at(start + 2) else {
                 return false;
@@ -1822,6 +1851,7 @@ impl Schema {
             kind,
             name,
             table,
+            tables: Vec::new(),
             function,
             definition: object_statement(&statement.text, FIRST_SCHEMA),
         });
@@ -2941,6 +2971,12 @@ impl Schema {
                 kind: object.kind.to_owned(),
                 name: object.name,
                 relation,
+                tables: object
+                    .tables
+                    .iter()
+                    .filter_map(|(schema, table)| find(schema, table))
+                    .map(|relation| relation.row.oid)
+                    .collect(),
                 function: object
                     .function
                     .as_ref()
