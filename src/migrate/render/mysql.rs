@@ -116,20 +116,37 @@ impl DdlRenderer for MysqlRenderer {
                 ));
             }
         }
+        // A key without a name is named as MySQL names it: after its first
+        // column, then `_2`, `_3`... when a key of the table has that name.
+        let mut named: Vec<String> = entity
+            .uniques
+            .iter()
+            .filter_map(|u| u.name.clone())
+            .collect();
+        let mut name_after = |column: &str| {
+            let mut index = column.to_owned();
+            let mut n = 1;
+            while named.iter().any(|taken| taken.eq_ignore_ascii_case(&index)) {
+                n += 1;
+                index = format!("{column}_{n}");
+            }
+            named.push(index.clone());
+            index
+        };
         for (field_name, field) in &entity.fields {
             if field.unique {
                 lines.push(format!(
                     "UNIQUE KEY {} ({})",
-                    quote(field.column_name(field_name)),
+                    quote(&name_after(field.column_name(field_name))),
                     key_parts(cx, manifest, name, entity, std::slice::from_ref(field_name))
                 ));
             }
         }
         for unique in &entity.uniques {
-            let index = unique
-                .name
-                .clone()
-                .unwrap_or_else(|| columns_of(entity, &unique.fields)[0].to_owned());
+            let index = match &unique.name {
+                Some(index) => index.clone(),
+                None => name_after(columns_of(entity, &unique.fields)[0]),
+            };
             if Cx::source_target(manifest) != Some(Target::Mysql) {
                 cx.lossy(format!(
                     "{name}: MySQL keeps the unique constraint on ({}) as unique index `{index}`",

@@ -105,7 +105,16 @@ pub fn import(
         // Nor MySQL 8's `CAST(x AS CHAR(20) CHARSET utf8mb4)`; the
         // expressions keep it, as they are taken from the text.
         let parsable = without_cast_charsets(&sql);
-        match Parser::parse_sql(&MySqlDialect {}, parsable.as_deref().unwrap_or(&sql)) {
+        let text = parsable.as_deref().unwrap_or(&sql);
+        // Nor the operator `MOD`, as mariadb-dump prints a view's `%`: read
+        // again with `%` when the statement does not read as it is (a
+        // column may be named `mod`).
+        let parsed = Parser::parse_sql(&MySqlDialect {}, text).or_else(|error| {
+            with_modulo_signs(text)
+                .and_then(|text| Parser::parse_sql(&MySqlDialect {}, &text).ok())
+                .ok_or(error)
+        });
+        match parsed {
             Ok(parsed) => {
                 read += 1;
                 for ast in parsed {
@@ -265,6 +274,54 @@ fn toggles_keys(sql: &str) -> bool {
     )
 }
 
+/// The byte offsets of `bytes` outside its quoted strings and names.
+fn unquoted(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            match bytes[i] {
+                quote @ (b'\'' | b'"' | b'`') => i = super::skip_quoted(bytes, i, quote),
+                _ => {
+                    i += 1;
+                    return Some(i - 1);
+                }
+            }
+        }
+        None
+    })
+}
+
+/// Whether `b` may be part of an unquoted name or keyword.
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// `sql` with each operator `MOD` (a word outside quotes, not the function
+/// `MOD(a, b)`) written `%`, which sqlparser reads; `None` when it has none.
+fn with_modulo_signs(sql: &str) -> Option<String> {
+    let bytes = sql.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    for i in unquoted(bytes) {
+        if i >= copied
+            && bytes.len() >= i + 3
+            && bytes[i..i + 3].eq_ignore_ascii_case(b"MOD")
+            && (i == 0 || !is_word(bytes[i - 1]))
+            && bytes.get(i + 3).is_none_or(|b| !is_word(*b))
+            && !sql[i + 3..].trim_start().starts_with('(')
+        {
+            out.push_str(&sql[copied..i]);
+            out.push('%');
+            copied = i + 3;
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&sql[copied..]);
+    Some(out)
+}
+
 /// A `CREATE TABLE` without the `WITH PARSER name` of its keys (outside
 /// quotes), and the parsers named; `None` when no key names one.
 fn without_index_parsers(sql: &str) -> Option<(String, Vec<String>)> {
@@ -273,51 +330,43 @@ fn without_index_parsers(sql: &str) -> Option<(String, Vec<String>)> {
         return None;
     }
     let bytes = sql.as_bytes();
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
     let mut out = String::with_capacity(sql.len());
     let mut parsers = Vec::new();
-    let (mut i, mut copied) = (0, 0);
-    while i < bytes.len() {
-        match bytes[i] {
-            quote @ (b'\'' | b'"' | b'`') => {
-                i = super::skip_quoted(bytes, i, quote);
-                continue;
-            }
-            b'W' | b'w' if upper[i..].starts_with("WITH") && (i == 0 || !word(bytes[i - 1])) => {
-                let mut j = i + "WITH".len();
-                let gap = |mut j: usize| {
-                    while j < bytes.len() && bytes[j].is_ascii_whitespace() {
-                        j += 1;
-                    }
-                    j
-                };
-                let after_with = gap(j);
-                if after_with > j && upper[after_with..].starts_with("PARSER") {
-                    j = after_with + "PARSER".len();
-                    let start = gap(j);
-                    if start > j && start < bytes.len() {
-                        let end = if bytes[start] == b'`' {
-                            super::skip_quoted(bytes, start, b'`')
-                        } else {
-                            let mut end = start;
-                            while end < bytes.len() && word(bytes[end]) {
-                                end += 1;
-                            }
-                            end
-                        };
-                        if end > start {
-                            parsers.push(sql[start..end].trim_matches('`').replace("``", "`"));
-                            out.push_str(&sql[copied..i]);
-                            copied = end;
-                            i = end;
-                            continue;
-                        }
-                    }
-                }
-            }
-            _ => {}
+    let mut copied = 0;
+    let gap = |mut j: usize| {
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
         }
-        i += 1;
+        j
+    };
+    for i in unquoted(bytes) {
+        if i < copied || !upper[i..].starts_with("WITH") || (i > 0 && is_word(bytes[i - 1])) {
+            continue;
+        }
+        let j = i + "WITH".len();
+        let after_with = gap(j);
+        if after_with == j || !upper[after_with..].starts_with("PARSER") {
+            continue;
+        }
+        let j = after_with + "PARSER".len();
+        let start = gap(j);
+        if start == j || start >= bytes.len() {
+            continue;
+        }
+        let end = if bytes[start] == b'`' {
+            super::skip_quoted(bytes, start, b'`')
+        } else {
+            let mut end = start;
+            while end < bytes.len() && is_word(bytes[end]) {
+                end += 1;
+            }
+            end
+        };
+        if end > start {
+            parsers.push(sql[start..end].trim_matches('`').replace("``", "`"));
+            out.push_str(&sql[copied..i]);
+            copied = end;
+        }
     }
     if parsers.is_empty() {
         return None;
@@ -1725,6 +1774,16 @@ fn view_query_text(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_operator_mod_is_written_as_a_sign_and_nothing_else_is() {
+        assert_eq!(
+            with_modulo_signs("SELECT `a` MOD 3 AS `m`, mod(a, 2), 'x MOD y', `mod` FROM t")
+                .as_deref(),
+            Some("SELECT `a` % 3 AS `m`, mod(a, 2), 'x MOD y', `mod` FROM t")
+        );
+        assert_eq!(with_modulo_signs("SELECT modulo, a.mod_b FROM t"), None);
+    }
 
     #[test]
     fn executable_comments_become_code() {

@@ -382,6 +382,7 @@ impl Context<'_> {
                     B::Plus | B::Minus | B::Multiply | B::Divide => {
                         arithmetic(op, &l, &r, nullable)
                     }
+                    B::Modulo => modulo(&l, &r),
                     _ => None,
                 }
             }
@@ -456,6 +457,7 @@ impl Context<'_> {
                     .filter(|c| Some(c) != self.hints.default_collation.as_ref());
                 Some(MyType::new(Kind::Field(Box::new(field)), true))
             }
+            ("mod", [l, r]) => modulo(l, r),
             ("min" | "max", [arg]) => Some(MyType::new(arg.kind.clone(), true)),
             ("sum" | "avg", [arg]) => {
                 let float = match &arg.kind {
@@ -539,6 +541,30 @@ fn arithmetic(op: &BinaryOperator, l: &MyType, r: &MyType, nullable: bool) -> Op
             )
         }
     }
+}
+
+/// `a MOD b` (`%`, `MOD(a, b)`): an integer of the wider operand's digits,
+/// signed as the left one; a decimal of the larger precision and the
+/// larger scale; a double with a float; null when `b` is zero, so always
+/// nullable.
+fn modulo(l: &MyType, r: &MyType) -> Option<MyType> {
+    if !l.is_numeric() || !r.is_numeric() || l.kind == Kind::Double || r.kind == Kind::Double {
+        return arithmetic(&BinaryOperator::Divide, l, r, true);
+    }
+    if let (
+        Kind::Int {
+            digits: d1,
+            unsigned,
+            ..
+        },
+        Kind::Int { digits: d2, .. },
+    ) = (&l.kind, &r.kind)
+    {
+        return Some(int_result(*d1.max(d2), *unsigned, true));
+    }
+    let (p1, s1) = l.decimal()?;
+    let (p2, s2) = r.decimal()?;
+    decimal(p1.max(p2).min(65), s1.max(s2), true)
 }
 
 /// `CAST(x AS type)`.
