@@ -750,8 +750,6 @@ CREATE VIEW v_cte2 AS WITH a(x, y) AS (SELECT id, name FROM item), b AS (SELECT 
   SELECT a.x, a.y, b.z FROM a CROSS JOIN b;
 CREATE VIEW v_union AS SELECT id, name FROM item UNION SELECT id, label FROM owner;
 CREATE VIEW v_union2 AS SELECT score AS x FROM item UNION ALL SELECT big FROM item;
-CREATE VIEW v_mod AS SELECT id % 3 AS a, big MOD 7 AS b, small % 2 AS c, price % 3 AS d,
-  ratio % 2 AS e, uns % 5 AS f, mod(id, 4) AS g, id % big AS h, price % id AS i, id % price AS j FROM item;
 CREATE VIEW v_union3 AS SELECT price AS x FROM item UNION ALL SELECT score FROM item;
 CREATE VIEW v_union4 AS SELECT name AS v FROM item UNION SELECT code FROM item;
 CREATE VIEW v_union5 AS SELECT price AS v FROM item UNION ALL SELECT price FROM item;
