@@ -680,9 +680,14 @@ impl CatalogRow for IndexRow {
         };
         // An expression key's collation is kept only where the definition
         // writes it: the server leaves out the expression's own, as `pg_dump`
-        // does.
-        let definition: String = row.try_get("definition")?;
-        let written = written_key_collations(&definition);
+        // does. (The query reads the definition only of an index with a
+        // collated expression key: printing and parsing every index's was
+        // a third of a large schema's introspection.)
+        let definition: Option<String> = row.try_get("definition")?;
+        let written = definition
+            .as_deref()
+            .map(written_key_collations)
+            .unwrap_or_default();
         for (key, name) in index.collation_names.iter_mut().enumerate() {
             if index.columns.get(key) == Some(&0) && written.get(key).is_none_or(Option::is_none) {
                 name.clear();

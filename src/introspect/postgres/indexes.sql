@@ -28,8 +28,9 @@ SELECT i.indexrelid::int8 AS oid,
        keys.default_opclasses,
        keys.opclasses,
        keys.expressions,
-       -- The keys as written: an expression's own collation is not.
-       pg_get_indexdef(i.indexrelid) AS definition,
+       -- The keys as written, where an expression key has a collation
+       -- (an expression's own collation is not written).
+       CASE WHEN keys.collated_expression THEN pg_get_indexdef(i.indexrelid) END AS definition,
        d.description AS comment
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid
@@ -46,7 +47,8 @@ SELECT i.indexrelid::int8 AS oid,
               array_agg(CASE WHEN i.indkey[k.n - 1] = 0
                              THEN pg_get_indexdef(i.indexrelid, k.n, false)
                              ELSE ''
-                        END ORDER BY k.n) AS expressions
+                        END ORDER BY k.n) AS expressions,
+              bool_or(i.indkey[k.n - 1] = 0 AND i.indcollation[k.n - 1] <> 0) AS collated_expression
          FROM generate_series(1, i.indnkeyatts) AS k (n)
          LEFT JOIN pg_opclass oc ON oc.oid = i.indclass[k.n - 1]
          LEFT JOIN pg_collation co ON co.oid = i.indcollation[k.n - 1]
