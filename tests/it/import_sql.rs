@@ -1309,3 +1309,44 @@ async fn mysql_script_reads_like_the_database(
     assert!(changes.is_empty(), "{changes:#?}");
     dump
 }
+
+/// MySQL 8 prints an invisible key `KEY k (c) /*!80000 INVISIBLE */`,
+/// which lost its whole table to a skipped statement: the table is read,
+/// the key kept, and its invisibility named in the ledger; a column's own
+/// `INVISIBLE` (MariaDB) stays the field attribute.
+#[tokio::test]
+async fn mysql8_invisible_keys_keep_their_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dump.sql");
+    std::fs::write(
+        &path,
+        "CREATE TABLE `t` (\n  `id` int NOT NULL,\n  `name` varchar(20) DEFAULT NULL,\n  \
+         `secret` int DEFAULT NULL INVISIBLE,\n  PRIMARY KEY (`id`),\n  \
+         KEY `k_name` (`name`) /*!80000 INVISIBLE */,\n  \
+         UNIQUE KEY `k_both` (`name`,`id`) VISIBLE,\n  KEY (`id`, `name`) INVISIBLE\n\
+         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n",
+    )
+    .unwrap();
+    let options = IntrospectOptions {
+        dialect: Some("mysql".into()),
+        ..IntrospectOptions::default()
+    };
+    let dump = import(&path, &options).await;
+    let t = &dump.manifest.entities["t"];
+    assert!(t.fields["secret"].invisible, "{:?}", t.fields["secret"]);
+    let mut keys: Vec<String> = t.indexes.iter().map(|index| index.name.clone()).collect();
+    keys.extend(t.uniques.iter().filter_map(|unique| unique.name.clone()));
+    keys.sort();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(
+        keys.contains(&"k_name".to_owned()) && keys.contains(&"k_both".to_owned()),
+        "{keys:?}"
+    );
+    assert_eq!(
+        ledger_pairs(&dump),
+        [
+            ("t".to_owned(), "invisible_index".to_owned()),
+            ("t".to_owned(), "invisible_index".to_owned())
+        ]
+    );
+}

@@ -102,6 +102,11 @@ pub fn import(
             Some((table, parsers)) => (table, parsers),
             None => (sql, Vec::new()),
         };
+        // Nor MySQL 8's `INVISIBLE` keys, which the ledger names.
+        let (sql, invisible_keys) = match without_key_visibility(&sql) {
+            Some((table, keys)) => (table, keys),
+            None => (sql, Vec::new()),
+        };
         // Nor MySQL 8's `CAST(x AS CHAR(20) CHARSET utf8mb4)`; the
         // expressions keep it, as they are taken from the text.
         let parsable = without_cast_charsets(&sql);
@@ -145,6 +150,16 @@ pub fn import(
                                     );
                                 }
                             }
+                        }
+                        for key in &invisible_keys {
+                            ledger.record(
+                                name_of(&create.name),
+                                "invisible_index",
+                                format!(
+                                    "key `{key}` is INVISIBLE (the optimizer does not use it), \
+                                     which the manifest does not represent; a plan makes it visible"
+                                ),
+                            );
                         }
                         for parser in &parsers {
                             ledger.record(
@@ -320,6 +335,71 @@ fn with_modulo_signs(sql: &str) -> Option<String> {
     }
     out.push_str(&sql[copied..]);
     Some(out)
+}
+
+/// A `CREATE TABLE` without the `INVISIBLE`/`VISIBLE` of its keys (MySQL
+/// 8, which sqlparser does not read), and the keys that were invisible (by
+/// name, or their definition's start when unnamed); `None` when no key
+/// says either. A column's `INVISIBLE` is left as it is.
+fn without_key_visibility(sql: &str) -> Option<(String, Vec<String>)> {
+    let upper = sql.to_ascii_uppercase();
+    if !upper.trim_start().starts_with("CREATE TABLE") {
+        return None;
+    }
+    let bytes = sql.as_bytes();
+    let (mut depth, mut item_start) = (0usize, None::<usize>);
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    let mut invisible = Vec::new();
+    for i in unquoted(bytes) {
+        match bytes[i] {
+            b'(' => {
+                depth += 1;
+                if depth == 1 {
+                    item_start = Some(i + 1);
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => item_start = Some(i + 1),
+            b'I' | b'i' | b'V' | b'v' if depth == 1 && (i == 0 || !is_word(bytes[i - 1])) => {
+                let word = ["INVISIBLE", "VISIBLE"]
+                    .into_iter()
+                    .find(|word| upper[i..].starts_with(word))
+                    .filter(|word| bytes.get(i + word.len()).is_none_or(|b| !is_word(*b)));
+                let item = item_start.map(|start| sql[start..i].trim_start());
+                let first = item
+                    .and_then(|item| item.split_whitespace().next())
+                    .map(str::to_ascii_uppercase);
+                let is_key = first.as_deref().is_some_and(|first| {
+                    matches!(first, "KEY" | "INDEX" | "UNIQUE" | "FULLTEXT" | "SPATIAL")
+                });
+                if let (Some(word), Some(item), true) = (word, item, is_key) {
+                    if word == "INVISIBLE" {
+                        let name = item
+                            .split_whitespace()
+                            .find(|part| part.starts_with('`'))
+                            .map_or_else(
+                                || item.chars().take(40).collect(),
+                                |n| n.trim_matches('`').to_owned(),
+                            );
+                        invisible.push(name);
+                    }
+                    cuts.push((i, i + word.len()));
+                }
+            }
+            _ => {}
+        }
+    }
+    if cuts.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut copied = 0;
+    for (start, end) in cuts {
+        out.push_str(&sql[copied..start]);
+        copied = end;
+    }
+    out.push_str(&sql[copied..]);
+    Some((out, invisible))
 }
 
 /// A `CREATE TABLE` without the `WITH PARSER name` of its keys (outside
