@@ -1373,9 +1373,7 @@ model Post {
     let url = db.url();
     let run = |args: &[&str]| crate::support::run_in(dir.path(), args);
     apply_schema(dir.path(), &url);
-    let (code, output) = run(&["check", "--db", &url]);
-    assert_eq!(code, Some(0), "check: {output}");
-    assert!(output.contains("No drift"), "{output}");
+    assert_no_drift(run(&["check", "--db", &url]));
     let (code, output) = run(&["diff", "--db", &url]);
     assert_eq!(code, Some(0), "diff: {output}");
     assert!(output.contains("No changes"), "{output}");
@@ -1466,9 +1464,10 @@ model Article {
     )
     .unwrap();
     apply_schema(dir.path(), db.url());
-    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", db.url()]);
-    assert_eq!(code, Some(0), "check: {output}");
-    assert!(output.contains("No drift"), "{output}");
+    assert_no_drift(crate::support::run_in(
+        dir.path(),
+        &["check", "--db", db.url()],
+    ));
     let up = std::fs::read_to_string(dir.path().join("migrations/0001_init/up.json")).unwrap();
     assert!(!up.contains("articles_pkey"), "{up}");
 
@@ -1875,9 +1874,10 @@ model Invoice {
     let (code, output) =
         crate::support::run_in(dir.path(), &["introspect", "schema.prisma", "-y", "-q"]);
     assert_eq!(code, Some(0), "{output}");
-    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &db.url()]);
-    assert_eq!(code, Some(0), "check: {output}");
-    assert!(output.contains("No drift"), "{output}");
+    assert_no_drift(crate::support::run_in(
+        dir.path(),
+        &["check", "--db", &db.url()],
+    ));
 }
 
 /// A schema with the column types, keys and indexes most Prisma schemas
@@ -1930,6 +1930,12 @@ model Post {{
 }
 
 /// Imports `schema` in `dir` and runs `check --db url` against it.
+/// Asserts that a `check` answered exit 0 and "No drift".
+fn assert_no_drift((code, output): (Option<i32>, String)) {
+    assert_eq!(code, Some(0), "check: {output}");
+    assert!(output.contains("No drift"), "{output}");
+}
+
 fn import_and_check(dir: &Path, schema: &str, url: &str) -> (Option<i32>, String) {
     std::fs::write(dir.join("schema.prisma"), schema).unwrap();
     let (code, output) = crate::support::run_in(dir, &["introspect", "schema.prisma", "-y", "-q"]);
@@ -1992,9 +1998,7 @@ CREATE UNIQUE INDEX "post_title_per_author" ON "Post"("authorId", "title") WHERE
 CREATE INDEX "Post_ratio_idx" ON "Post"("ratio") WHERE ("live" = true AND "big" IS NULL);
 ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;"#,
     );
-    let (code, output) = import_and_check(dir.path(), &schema, &db.url());
-    assert_eq!(code, Some(0), "check: {output}");
-    assert!(output.contains("No drift"), "{output}");
+    assert_no_drift(import_and_check(dir.path(), &schema, &db.url()));
 
     let check = || crate::support::run_in(dir.path(), &["check", "--db", &db.url()]);
     for (change, names, undo) in [
@@ -2099,9 +2103,7 @@ model Note {
   @@index([id, slug(length: 191)])
 }
 "#;
-    let (code, output) = import_and_check(dir.path(), &schema, &db.url());
-    assert_eq!(code, Some(0), "check: {output}");
-    assert!(output.contains("No drift"), "{output}");
+    assert_no_drift(import_and_check(dir.path(), &schema, &db.url()));
     let manifest = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
     assert!(manifest.contains("prefix_length = 100"), "{manifest}");
     assert!(!manifest.contains("prefix_length = 191"), "{manifest}");
@@ -2138,9 +2140,7 @@ model Tag {
         &prisma_sqlite_script(r#""role" TEXT NOT NULL DEFAULT 'USER',"#),
     );
     let url = db.path().display().to_string();
-    let (code, output) = import_and_check(db.dir(), &schema, &url);
-    assert_eq!(code, Some(0), "check: {output}");
-    assert!(output.contains("No drift"), "{output}");
+    assert_no_drift(import_and_check(db.dir(), &schema, &url));
     // The CHECK of the enum's values baas writes on SQLite is no drift;
     // a CHECK of other values, or a column that is not TEXT, is.
     for (column, drift) in [
@@ -2265,9 +2265,7 @@ model Book {
   @@index([authorId])
 }
 "#;
-    let (code, output) = import_and_check(dir.path(), schema, &db.url());
-    assert_eq!(code, Some(0), "check: {output}");
-    assert!(output.contains("No drift"), "{output}");
+    assert_no_drift(import_and_check(dir.path(), schema, &db.url()));
     let manifest = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
     assert!(
         manifest.contains(
@@ -2317,9 +2315,7 @@ model Page {
   @@unique([lang(sort: Desc), id], map: "page_recent")
 }
 "#;
-    let (code, output) = import_and_check(dir.path(), schema, &db.url());
-    assert_eq!(code, Some(0), "check: {output}");
-    assert!(output.contains("No drift"), "{output}");
+    assert_no_drift(import_and_check(dir.path(), schema, &db.url()));
     let manifest = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
     assert!(!manifest.contains("index_option"), "{manifest}");
 
@@ -2368,9 +2364,7 @@ model Event {
   @@unique([title, at(sort: Desc)])
 }
 "#;
-    let (code, output) = import_and_check(dir.path(), schema, &db.url());
-    assert_eq!(code, Some(0), "check: {output}");
-    assert!(output.contains("No drift"), "{output}");
+    assert_no_drift(import_and_check(dir.path(), schema, &db.url()));
 
     db.psql(r#"DROP INDEX "Event_title_at_key"; CREATE UNIQUE INDEX "Event_title_at_key" ON "Event"("title", "at");"#);
     let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &db.url()]);
@@ -2464,9 +2458,10 @@ model Customer {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("schema.prisma"), schema).unwrap();
     apply_schema(dir.path(), db.url());
-    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", db.url()]);
-    assert_eq!(code, Some(0), "check: {output}");
-    assert!(output.contains("No drift"), "{output}");
+    assert_no_drift(crate::support::run_in(
+        dir.path(),
+        &["check", "--db", db.url()],
+    ));
 }
 
 /// `name:` of `@@unique` and `@@id` names the Prisma client's compound key;
@@ -2509,9 +2504,7 @@ model Membership {
   @@unique([teamId, slot], name: "slotPerTeam", map: "slot_per_team")
 }
 "#;
-    let (code, output) = import_and_check(dir.path(), schema, &db.url());
-    assert_eq!(code, Some(0), "check: {output}");
-    assert!(output.contains("No drift"), "{output}");
+    assert_no_drift(import_and_check(dir.path(), schema, &db.url()));
     let manifest = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
     assert!(!manifest.contains("emailPerTeam"), "{manifest}");
     assert!(!manifest.contains("\"member\""), "{manifest}");
