@@ -863,7 +863,9 @@ fn plain_unique_fields(index: &Index) -> Option<Vec<String>> {
         && index.options.operator_classes.iter().all(String::is_empty)
         && index.options.include.is_empty()
         && !index.options.nulls_not_distinct
-        && index.options.storage_parameters.is_empty();
+        && index.options.storage_parameters.is_empty()
+        && !index.options.invisible
+        && index.options.comment.is_none();
     if !plain {
         return None;
     }

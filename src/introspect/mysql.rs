@@ -20,8 +20,8 @@ use crate::dialect::mysql::field_for_column;
 use crate::ledger::Ledger;
 use crate::manifest::{
     CURRENT_FORMAT, Check, DefaultValue, Entity, EntityKind, Enum, Field, FieldType, Generated,
-    GeneratedKind, Index, IndexPart, Literal, Manifest, Project, ReferentialAction, Relation,
-    RelationTarget, SortOrder, Source, SourceEngine,
+    GeneratedKind, Index, IndexOptions, IndexPart, Literal, Manifest, Project, ReferentialAction,
+    Relation, RelationTarget, SortOrder, Source, SourceEngine,
 };
 use crate::source::redact;
 use crate::ui::Progress;
@@ -152,6 +152,9 @@ pub struct IndexRow {
     pub sub_part: Option<i64>,
     pub index_type: String,
     pub comment: Option<String>,
+    /// 1 when the optimizer does not use the key (MySQL's `INVISIBLE`,
+    /// MariaDB's `IGNORED`).
+    pub hidden: i64,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -206,7 +209,7 @@ pub struct RoutineRow {
 
 async fn fetch<T>(
     pool: &MySqlPool,
-    sql: &'static str,
+    sql: impl sqlx::SqlSafeStr,
     database: &str,
 ) -> Result<Vec<T>, sqlx::Error>
 where
@@ -247,6 +250,24 @@ async fn read_catalog(pool: &MySqlPool, database: &str) -> Result<Catalog, sqlx:
     .await?
     .map(|row| row.try_get(0))
     .transpose()?;
+    // A key's visibility, as this server lists it (older ones have none).
+    let visibility: Option<String> = sqlx::query(
+        "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'STATISTICS' \
+         AND COLUMN_NAME IN ('IGNORED', 'IS_VISIBLE')",
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(|row| row.try_get(0))
+    .transpose()?;
+    let hidden = match visibility.as_deref() {
+        Some("IGNORED") => "IGNORED = 'YES'",
+        Some("IS_VISIBLE") => "IS_VISIBLE = 'NO'",
+        _ => "0",
+    };
+    // Made of this file's own text only.
+    let indexes_sql =
+        sqlx::AssertSqlSafe(INDEXES.replace("CAST(hidden AS", &format!("CAST({hidden} AS")));
     let (
         tables,
         columns,
@@ -260,7 +281,7 @@ async fn read_catalog(pool: &MySqlPool, database: &str) -> Result<Catalog, sqlx:
     ) = tokio::try_join!(
         fetch::<TableRow>(pool, TABLES, database),
         fetch::<ColumnRow>(pool, COLUMNS, database),
-        fetch::<IndexRow>(pool, INDEXES, database),
+        fetch::<IndexRow>(pool, indexes_sql, database),
         expressions,
         fetch::<ForeignKeyRow>(pool, FOREIGN_KEYS, database),
         fetch::<CheckRow>(pool, checks_sql, database),
@@ -817,10 +838,19 @@ fn add_indexes(manifest: &mut Manifest, catalog: &Catalog, ledger: &mut Ledger) 
             Some("HASH") => Some("hash".to_owned()),
             _ => None,
         };
+        let first = rows.first();
+        let options = IndexOptions {
+            invisible: first.is_some_and(|r| r.hidden != 0),
+            comment: first
+                .and_then(|r| r.comment.clone())
+                .filter(|c| !c.is_empty()),
+            ..IndexOptions::default()
+        };
         // A one-column unique index named after its column is what `UNIQUE`
         // on the column creates: say it on the field.
         if unique
             && method.is_none()
+            && options == IndexOptions::default()
             && let [
                 IndexPart::Field {
                     field,
@@ -842,7 +872,7 @@ fn add_indexes(manifest: &mut Manifest, catalog: &Catalog, ledger: &mut Ledger) 
             predicate: None,
             method,
             expire_after_seconds: None,
-            options: Default::default(),
+            options,
         });
     }
 }

@@ -526,6 +526,8 @@ const INDEX_KEYS: &[&str] = &[
     "include",
     "nulls_not_distinct",
     "with",
+    "invisible",
+    "comment",
 ];
 const INDEX_PART_KEYS: &[&str] = &["field", "sql", "order", "collation", "prefix_length"];
 const UNIQUE_KEYS: &[&str] = &["name", "fields"];
@@ -2004,6 +2006,8 @@ impl Reader {
                 "with" => {
                     options.storage_parameters = self.strings(node, &child).unwrap_or_default()
                 }
+                "invisible" => options.invisible = self.bool(node, &child).unwrap_or(false),
+                "comment" => options.comment = self.string(node, &child),
                 _ => {}
             }
         }

@@ -1625,7 +1625,8 @@ pub struct Index {
     pub options: IndexOptions,
 }
 
-/// What a PostgreSQL index has beyond its keys; all empty by default.
+/// What a PostgreSQL or MySQL index has beyond its keys; all empty by
+/// default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IndexOptions {
     /// The operator class of each key part, by position (`gin_trgm_ops`),
@@ -1641,6 +1642,13 @@ pub struct IndexOptions {
     /// Storage parameters, `name=value` (`fillfactor=70`).
     #[serde(rename = "with", skip_serializing_if = "Vec::is_empty")]
     pub storage_parameters: Vec<String>,
+    /// The optimizer does not use it, though it is kept up to date: MySQL
+    /// 8's `INVISIBLE` key, MariaDB's `IGNORED` one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub invisible: bool,
+    /// A MySQL key's `COMMENT`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// One key part of an index: a field or an expression.

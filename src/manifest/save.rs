@@ -360,6 +360,10 @@ fn write_indexes(out: &mut String, header: &str, indexes: &[Index]) {
         if !options.storage_parameters.is_empty() {
             line(out, "with", &strings(&options.storage_parameters));
         }
+        if options.invisible {
+            line(out, "invisible", "true");
+        }
+        optional(out, "comment", options.comment.as_deref());
     }
 }
 

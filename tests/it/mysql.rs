@@ -1361,21 +1361,7 @@ fn invisible_columns_are_a_field_attribute_that_round_trips() {
     );
 
     for (dialect, engine) in [("postgres", "PostgreSQL"), ("sqlite", "SQLite")] {
-        let other = tempfile::tempdir().unwrap();
-        std::fs::write(other.path().join("baas.toml"), &written).unwrap();
-        let (code, planned) = crate::support::run_in(
-            other.path(),
-            &[
-                "migrate",
-                "plan",
-                "--name",
-                "init",
-                "--dialect",
-                dialect,
-                "--yes",
-            ],
-        );
-        assert_eq!(code, Some(0), "{planned}");
+        let planned = planned_for(&written, dialect);
         for field in ["secret", "note"] {
             let line =
                 format!("doc.{field}: {engine} has no invisible columns; this column is visible");
@@ -1456,6 +1442,106 @@ fn a_view_is_made_with_the_connection_collation_it_was_read_with() {
     );
     assert_eq!(code, Some(1), "{output}");
     assert!(output.contains("v.tag"), "{output}");
+}
+
+/// MariaDB's `IGNORED` keys (MySQL 8's `INVISIBLE`), which the optimizer
+/// does not use, and the `COMMENT` of keys read as `invisible = true` and
+/// `comment` on the index, alike live and from a `mariadb-dump` (byte for
+/// byte); a plan makes them again (the copy checks clean), a key made
+/// visible or a comment changed by hand is drift, and a PostgreSQL plan
+/// names what it leaves out. Before, the dump was refused (sqlparser reads
+/// neither `IGNORED` nor a `FULLTEXT` key's `COMMENT`), and the database
+/// read as visible keys without comments.
+#[test]
+fn invisible_keys_and_key_comments_round_trip() {
+    let Some((database, copy, dir, written)) = read_and_copied(
+        "key_options",
+        "CREATE TABLE doc (id int PRIMARY KEY, code varchar(20), title varchar(100), \
+             body text, place point NOT NULL, \
+             UNIQUE KEY code (code) COMMENT 'one per doc', \
+             KEY title (title) IGNORED, \
+             KEY title_code (title, code) COMMENT 'it''s a \\\\ key' IGNORED, \
+             FULLTEXT KEY body (body) COMMENT 'search', \
+             SPATIAL KEY place (place) IGNORED);",
+        &[
+            "name = \"code\"\nfields = [\"code\"]\nunique = true\ncomment = \"one per doc\"\n",
+            "name = \"title\"\nfields = [\"title\"]\ninvisible = true\n",
+            "invisible = true\ncomment = \"it's a \\\\ key\"\n",
+            "method = \"fulltext\"\ncomment = \"search\"\n",
+            "method = \"spatial\"\ninvisible = true\n",
+        ],
+    ) else {
+        return;
+    };
+    let made = copy.query("SHOW CREATE TABLE doc");
+    for key in [
+        "UNIQUE KEY `code` (`code`) COMMENT 'one per doc'",
+        "KEY `title` (`title`) IGNORED",
+        // (the client's output doubles the backslash)
+        "KEY `title_code` (`title`,`code`) COMMENT 'it''s a \\\\\\\\ key' IGNORED",
+        "FULLTEXT KEY `body` (`body`) COMMENT 'search'",
+        "SPATIAL KEY `place` (`place`) IGNORED",
+    ] {
+        assert!(made.contains(key), "{key}\n{made}");
+    }
+    assert!(succeed(dir.path(), &["check", "--db", &copy.url()]).contains("No drift"));
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (live, dump) = runtime.block_on(async {
+        (
+            introspect(&database).await,
+            mariadb_dump_import(&database).await,
+        )
+    });
+    assert!(dump.ledger.is_empty(), "{:?}", dump.ledger.entries());
+    assert_eq!(
+        manifest::to_toml(&comparable(dump.manifest)),
+        manifest::to_toml(&comparable(live.manifest))
+    );
+
+    for (change, drifted) in [
+        (
+            "ALTER TABLE doc ALTER INDEX title NOT IGNORED;",
+            "doc.title",
+        ),
+        (
+            "ALTER TABLE doc ALTER INDEX title IGNORED, DROP INDEX body, \
+             ADD FULLTEXT KEY body (body) COMMENT 'find';",
+            "doc.body",
+        ),
+    ] {
+        copy.load(change);
+        let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &copy.url()]);
+        assert_eq!(code, Some(1), "{output}");
+        assert!(output.contains(drifted), "{drifted}\n{output}");
+    }
+
+    let planned = planned_for(&written, "postgres");
+    for line in [
+        "doc.title_code: PostgreSQL has no invisible indexes; this index is visible",
+        "doc.title_code: the index's comment is left out",
+    ] {
+        assert!(planned.contains(line), "{line}\n{planned}");
+    }
+}
+
+/// What `baas migrate plan --dialect <dialect>` of the manifest `written`
+/// says (it must succeed).
+fn planned_for(written: &str, dialect: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baas.toml"), written).unwrap();
+    succeed(
+        dir.path(),
+        &[
+            "migrate",
+            "plan",
+            "--name",
+            "init",
+            "--dialect",
+            dialect,
+            "--yes",
+        ],
+    )
 }
 
 /// Runs the binary in `dir` and expects exit code 0: its output.

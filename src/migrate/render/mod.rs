@@ -18,7 +18,7 @@ use sqlparser::dialect::{Dialect as SqlparserDialect, GenericDialect, MySqlDiale
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::diff::{Change, ChangeKind};
-use crate::manifest::{Entity, EntityKind, Field, FieldType, Manifest, Relation};
+use crate::manifest::{Entity, EntityKind, Field, FieldType, Index, Manifest, Relation};
 
 mod mongo;
 mod mysql;
@@ -890,6 +890,19 @@ pub(crate) fn visible_on(cx: &mut Cx<'_>, engine: &str, here: &str, field: &Fiel
         cx.lossy(format!(
             "{here}: {engine} has no invisible columns; this column is visible"
         ));
+    }
+}
+
+/// The lossy lines of what a MySQL key says that `engine`'s indexes do not:
+/// invisibility and a comment.
+pub(crate) fn mysql_index_options_on(cx: &mut Cx<'_>, engine: &str, here: &str, index: &Index) {
+    if index.options.invisible {
+        cx.lossy(format!(
+            "{here}: {engine} has no invisible indexes; this index is visible"
+        ));
+    }
+    if index.options.comment.is_some() {
+        cx.lossy(format!("{here}: the index's comment is left out"));
     }
 }
 

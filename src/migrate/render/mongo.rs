@@ -431,6 +431,7 @@ fn index_spec(
         }
         known
     });
+    super::mysql_index_options_on(cx, "MongoDB", &here, index);
     let mut key = Map::new();
     for part in &index.fields {
         match part {

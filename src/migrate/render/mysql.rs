@@ -19,7 +19,9 @@
 //!   actions (InnoDB refuses them) are left out, each with a lossy line;
 //! - an invisible column is `INVISIBLE`, which MariaDB and MySQL 8.0.23
 //!   on take (an older MySQL refuses the script rather than make it
-//!   visible).
+//!   visible); an invisible index is `IGNORED` to MariaDB 10.6 on and
+//!   `INVISIBLE` to MySQL 8, each in a comment the other leaves out (older
+//!   servers make it visible).
 //!
 //! MySQL runs every DDL statement in a transaction of its own: a failing
 //! statement leaves the ones before it applied.
@@ -265,8 +267,22 @@ impl DdlRenderer for MysqlRenderer {
                 }
             }
         }
+        // MariaDB 10.6 on reads `/*M!100600 IGNORED */` and MySQL 8
+        // `/*!80000 INVISIBLE */`, each leaving out the other's; the comment
+        // (empty when there is none) ends the statement, so that the
+        // comments are inside it.
+        let hidden = if index.options.invisible {
+            " /*M!100600 IGNORED */ /*!80000 INVISIBLE */"
+        } else {
+            ""
+        };
+        let comment = match (&index.options.comment, hidden.is_empty()) {
+            (Some(comment), _) => format!(" COMMENT {}", string_literal(comment, true)),
+            (None, false) => " COMMENT ''".to_owned(),
+            (None, true) => String::new(),
+        };
         Some(Statement::new(format!(
-            "CREATE {}{kind}INDEX {} ON {} ({})",
+            "CREATE {}{kind}INDEX {} ON {} ({}){hidden}{comment}",
             if index.unique { "UNIQUE " } else { "" },
             quote(&index.name),
             table(entity),

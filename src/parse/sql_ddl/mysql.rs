@@ -8,8 +8,8 @@
 
 use sqlparser::ast::{
     AlterTableOperation, ColumnOption, CreateTableOptions, DataType, Expr, GeneratedExpressionMode,
-    IndexColumn, ObjectName, ReferentialAction, SqlOption, Statement as Ast, TableConstraint,
-    Value,
+    IndexColumn, IndexOption, ObjectName, ReferentialAction, SqlOption, Statement as Ast,
+    TableConstraint, Value,
 };
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
@@ -102,11 +102,14 @@ pub fn import(
             Some((table, parsers)) => (table, parsers),
             None => (sql, Vec::new()),
         };
-        // Nor MySQL 8's `INVISIBLE` keys, which the ledger names.
-        let (sql, invisible_keys) = match without_key_visibility(&sql) {
+        // Nor the visibility of keys (MySQL 8's `INVISIBLE`, MariaDB's
+        // `IGNORED`) and the comments of some: they are put on the keys
+        // once the table is read.
+        let (sql, key_options) = match without_key_options(&sql) {
             Some((table, keys)) => (table, keys),
             None => (sql, Vec::new()),
         };
+        schema.key_options = key_options;
         // Nor MySQL 8's `CAST(x AS CHAR(20) CHARSET utf8mb4)`; the
         // expressions keep it, as they are taken from the text.
         let parsable = without_cast_charsets(&sql);
@@ -150,16 +153,6 @@ pub fn import(
                                     );
                                 }
                             }
-                        }
-                        for key in &invisible_keys {
-                            ledger.record(
-                                name_of(&create.name),
-                                "invisible_index",
-                                format!(
-                                    "key `{key}` is INVISIBLE (the optimizer does not use it), \
-                                     which the manifest does not represent; a plan makes it visible"
-                                ),
-                            );
                         }
                         for parser in &parsers {
                             ledger.record(
@@ -337,54 +330,101 @@ fn with_modulo_signs(sql: &str) -> Option<String> {
     Some(out)
 }
 
-/// A `CREATE TABLE` without the `INVISIBLE`/`VISIBLE` of its keys (MySQL
-/// 8, which sqlparser does not read), and the keys that were invisible (by
-/// name, or their definition's start when unnamed); `None` when no key
-/// says either. A column's `INVISIBLE` is left as it is.
-fn without_key_visibility(sql: &str) -> Option<(String, Vec<String>)> {
+/// What a key of a `CREATE TABLE` says after its key parts that sqlparser
+/// does not read (MySQL 8's `INVISIBLE`, MariaDB's `IGNORED`, a `FULLTEXT`
+/// or `SPATIAL` key's `COMMENT`): taken out of the statement and put on the
+/// key again once it is read.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct KeyOptions {
+    hidden: bool,
+    comment: Option<String>,
+}
+
+/// A `CREATE TABLE` without the visibility (`INVISIBLE`, `VISIBLE`,
+/// `IGNORED`, `NOT IGNORED`) and `COMMENT` of its keys, and what each key
+/// (`KEY`, `INDEX`, `UNIQUE`, `FULLTEXT`, `SPATIAL`, `CONSTRAINT ... UNIQUE`,
+/// in their order) said; `None` when no key says any. A column's
+/// `INVISIBLE` and `COMMENT` are left as they are.
+fn without_key_options(sql: &str) -> Option<(String, Vec<KeyOptions>)> {
     let upper = sql.to_ascii_uppercase();
     if !upper.trim_start().starts_with("CREATE TABLE") {
         return None;
     }
     let bytes = sql.as_bytes();
-    let (mut depth, mut item_start) = (0usize, None::<usize>);
+    let mut depth = 0usize;
+    // Whether the item being read is a key, and whether its key parts are read.
+    let (mut is_key, mut after_parts) = (false, false);
     let mut cuts: Vec<(usize, usize)> = Vec::new();
-    let mut invisible = Vec::new();
+    let mut keys: Vec<KeyOptions> = Vec::new();
+    let item_starts = |at: usize, keys: &mut Vec<KeyOptions>| {
+        let item = upper[at..].trim_start();
+        let head = &item[..item.find('(').unwrap_or(item.len())];
+        let first: String = item.chars().take_while(char::is_ascii_alphabetic).collect();
+        let key = matches!(
+            first.as_str(),
+            "KEY" | "INDEX" | "UNIQUE" | "FULLTEXT" | "SPATIAL"
+        ) || (first == "CONSTRAINT" && head.split_whitespace().any(|w| w == "UNIQUE"));
+        if key {
+            keys.push(KeyOptions::default());
+        }
+        key
+    };
+    let mut skip_to = 0;
     for i in unquoted(bytes) {
+        if i < skip_to {
+            continue;
+        }
         match bytes[i] {
             b'(' => {
                 depth += 1;
                 if depth == 1 {
-                    item_start = Some(i + 1);
+                    is_key = item_starts(i + 1, &mut keys);
+                    after_parts = false;
                 }
             }
-            b')' => depth = depth.saturating_sub(1),
-            b',' if depth == 1 => item_start = Some(i + 1),
-            b'I' | b'i' | b'V' | b'v' if depth == 1 && (i == 0 || !is_word(bytes[i - 1])) => {
-                let word = ["INVISIBLE", "VISIBLE"]
-                    .into_iter()
-                    .find(|word| upper[i..].starts_with(word))
-                    .filter(|word| bytes.get(i + word.len()).is_none_or(|b| !is_word(*b)));
-                let item = item_start.map(|start| sql[start..i].trim_start());
-                let first = item
-                    .and_then(|item| item.split_whitespace().next())
-                    .map(str::to_ascii_uppercase);
-                let is_key = first.as_deref().is_some_and(|first| {
-                    matches!(first, "KEY" | "INDEX" | "UNIQUE" | "FULLTEXT" | "SPATIAL")
-                });
-                if let (Some(word), Some(item), true) = (word, item, is_key) {
-                    if word == "INVISIBLE" {
-                        let name = item
-                            .split_whitespace()
-                            .find(|part| part.starts_with('`'))
-                            .map_or_else(
-                                || item.chars().take(40).collect(),
-                                |n| n.trim_matches('`').to_owned(),
-                            );
-                        invisible.push(name);
+            b')' => {
+                depth = depth.saturating_sub(1);
+                after_parts |= depth == 1;
+            }
+            b',' if depth == 1 => {
+                is_key = item_starts(i + 1, &mut keys);
+                after_parts = false;
+            }
+            b if depth == 1
+                && is_key
+                && after_parts
+                && is_word(b)
+                && (i == 0 || !is_word(bytes[i - 1])) =>
+            {
+                let length = bytes[i..].iter().take_while(|b| is_word(**b)).count();
+                let Some(options) = keys.last_mut() else {
+                    continue;
+                };
+                match &upper[i..i + length] {
+                    word @ ("INVISIBLE" | "VISIBLE" | "IGNORED") => {
+                        // `NOT IGNORED` is cut whole.
+                        let before = sql[..i].trim_end();
+                        let negated = word == "IGNORED"
+                            && before.to_ascii_uppercase().ends_with("NOT")
+                            && !before[..before.len() - 3].ends_with(|c: char| is_word(c as u8));
+                        options.hidden = word != "VISIBLE" && !negated;
+                        let start = if negated { before.len() - 3 } else { i };
+                        cuts.push((start, i + length));
                     }
-                    cuts.push((i, i + word.len()));
+                    "COMMENT" => {
+                        let quote = i
+                            + length
+                            + (sql[i + length..].len() - sql[i + length..].trim_start().len());
+                        if bytes.get(quote) == Some(&b'\'') {
+                            let end = super::skip_quoted(bytes, quote, b'\'');
+                            options.comment = string_literal(&sql[quote..end]);
+                            cuts.push((i, end));
+                            skip_to = end;
+                        }
+                    }
+                    _ => {}
                 }
+                skip_to = skip_to.max(i + length);
             }
             _ => {}
         }
@@ -399,7 +439,16 @@ fn without_key_visibility(sql: &str) -> Option<(String, Vec<String>)> {
         copied = end;
     }
     out.push_str(&sql[copied..]);
-    Some((out, invisible))
+    Some((out, keys))
+}
+
+/// The value of a MySQL string literal (`'it''s'`), as the server reads it.
+fn string_literal(quoted: &str) -> Option<String> {
+    let tokens = Tokenizer::new(&MySqlDialect {}, quoted).tokenize().ok()?;
+    match tokens.as_slice() {
+        [Token::SingleQuotedString(value)] => Some(value.clone()),
+        _ => None,
+    }
 }
 
 /// A `CREATE TABLE` without the `WITH PARSER name` of its keys (outside
@@ -561,6 +610,9 @@ fn unwrap_executable_comments(sql: &str) -> String {
 #[derive(Default)]
 struct Schema {
     database: Option<String>,
+    /// What the keys of the next `CREATE TABLE` say beyond what sqlparser
+    /// reads, in their order.
+    key_options: Vec<KeyOptions>,
     tables: Vec<Table>,
     views: Vec<ViewRow>,
     triggers: Vec<TriggerRow>,
@@ -576,12 +628,14 @@ struct Table {
     checks: Vec<CheckRow>,
 }
 
+#[derive(Default)]
 struct Index {
     name: String,
     unique: bool,
     kind: &'static str,
     /// `(column, descending, prefix length)`
     parts: Vec<(String, bool, Option<i64>)>,
+    options: KeyOptions,
 }
 
 struct ForeignKey {
@@ -659,6 +713,7 @@ impl Schema {
                                 unique: true,
                                 kind: "BTREE",
                                 parts: vec![(column.name.value.clone(), false, None)],
+                                ..Index::default()
                             }),
                             ColumnOption::Check(check) => table.checks.push(CheckRow {
                                 table_name: name.clone(),
@@ -714,8 +769,23 @@ impl Schema {
                 if !primary.is_empty() {
                     table.indexes.push(primary_index(primary));
                 }
+                let before: Vec<String> = table.indexes.iter().map(|i| i.name.clone()).collect();
                 for constraint in create.constraints {
                     table.constrain(&name, constraint);
+                }
+                // The keys the constraints made, in their order.
+                let keys: Vec<&mut Index> = table
+                    .indexes
+                    .iter_mut()
+                    .filter(|i| i.name != "PRIMARY" && !before.contains(&i.name))
+                    .collect();
+                let options = std::mem::take(&mut self.key_options);
+                if keys.len() == options.len() {
+                    for (key, options) in keys.into_iter().zip(options) {
+                        if options != KeyOptions::default() {
+                            key.options = options;
+                        }
+                    }
                 }
                 table.mark_primary_not_null();
                 table.written_checks(text);
@@ -768,6 +838,10 @@ impl Schema {
                     unique: index.unique,
                     kind,
                     parts,
+                    options: KeyOptions {
+                        hidden: false,
+                        comment: comment_of(&index.index_options),
+                    },
                 });
                 Ok(())
             }
@@ -1023,7 +1097,8 @@ impl Schema {
                         collation: Some(if *descending { "D" } else { "A" }.to_owned()),
                         sub_part: *prefix,
                         index_type: index.kind.to_owned(),
-                        comment: None,
+                        comment: index.options.comment.clone(),
+                        hidden: i64::from(index.options.hidden),
                     });
                 }
             }
@@ -1075,6 +1150,10 @@ impl Table {
                     unique: true,
                     kind: "BTREE",
                     parts,
+                    options: KeyOptions {
+                        hidden: false,
+                        comment: comment_of(&unique.index_options),
+                    },
                 });
             }
             TableConstraint::Index(index) => {
@@ -1096,6 +1175,10 @@ impl Table {
                     unique: false,
                     kind,
                     parts,
+                    options: KeyOptions {
+                        hidden: false,
+                        comment: comment_of(&index.index_options),
+                    },
                 });
             }
             TableConstraint::FulltextOrSpatial(index) => {
@@ -1113,6 +1196,7 @@ impl Table {
                         "SPATIAL"
                     },
                     parts,
+                    ..Index::default()
                 });
             }
             TableConstraint::ForeignKey(foreign_key) => self.foreign_keys.push(ForeignKey {
@@ -1220,6 +1304,7 @@ impl Table {
                     .iter()
                     .map(|c| (c.clone(), false, None))
                     .collect(),
+                ..Index::default()
             });
         }
         self.indexes.extend(added);
@@ -1232,7 +1317,16 @@ fn primary_index(columns: Vec<String>) -> Index {
         unique: true,
         kind: "BTREE",
         parts: columns.into_iter().map(|c| (c, false, None)).collect(),
+        ..Index::default()
     }
+}
+
+/// The `COMMENT` among a key's options.
+fn comment_of(options: &[IndexOption]) -> Option<String> {
+    options.iter().find_map(|option| match option {
+        IndexOption::Comment(comment) => Some(comment.clone()),
+        IndexOption::Using(_) => None,
+    })
 }
 
 /// Key parts: `col`, `col DESC`, or a prefix `col(20)`.
