@@ -529,8 +529,10 @@ fn remap(
             }
         };
         rename(&mut entity.primary_key, own);
+        rename(&mut entity.primary_key_include, own);
         for unique in &mut entity.uniques {
             rename(&mut unique.fields, own);
+            rename(&mut unique.options.include, own);
         }
         indexes(&mut entity.indexes);
         relations(&mut entity.relations);
@@ -555,6 +557,7 @@ fn remap(
             rename(&mut partition.primary_key, own);
             for unique in &mut partition.uniques {
                 rename(&mut unique.fields, own);
+                rename(&mut unique.options.include, own);
             }
             for exclusion in &mut partition.exclusions {
                 sql(&mut exclusion.sql);
@@ -890,7 +893,11 @@ fn entity(
         }
     }
 
-    if old.primary_key != new.primary_key {
+    if old.primary_key != new.primary_key
+        || (!new.primary_key.is_empty()
+            && (old.primary_key_include != new.primary_key_include
+                || old.primary_key_with != new.primary_key_with))
+    {
         changes.push(Change::new(
             ChangeKind::ChangePrimaryKey {
                 entity: name.to_owned(),
@@ -904,16 +911,18 @@ fn entity(
     indexes(name, &old.indexes, &new.indexes, changes);
     relations(name, &old.relations, &new.relations, changes);
     let entity = || name.to_owned();
+    // A unique constraint whose index options changed is dropped and
+    // added again.
     let fields_of = |e: &Entity| {
         e.uniques
             .iter()
-            .map(|u| u.fields.clone())
+            .map(|u| (u.fields.clone(), u.options.clone()))
             .collect::<Vec<_>>()
     };
     set_changes(
         fields_of(old),
         fields_of(new),
-        |fields| {
+        |(fields, _)| {
             Change::new(
                 ChangeKind::DropUnique {
                     entity: entity(),
@@ -923,7 +932,7 @@ fn entity(
                 "drops a unique constraint",
             )
         },
-        |fields| {
+        |(fields, _)| {
             Change::new(
                 ChangeKind::AddUnique {
                     entity: entity(),
@@ -1409,10 +1418,12 @@ pub fn own_check_eq(a: &Check, b: &Check) -> bool {
         && normalize::Sql(a.sql.clone()) == normalize::Sql(b.sql.clone())
 }
 
-/// Two unique constraints of a partition are the same: the same fields,
-/// and the same name when both have one.
+/// Two unique constraints of a partition are the same: the same fields
+/// and index options, and the same name when both have one.
 pub fn own_unique_eq(a: &Unique, b: &Unique) -> bool {
-    a.fields == b.fields && (a.name.is_none() || b.name.is_none() || a.name == b.name)
+    a.fields == b.fields
+        && a.options == b.options
+        && (a.name.is_none() || b.name.is_none() || a.name == b.name)
 }
 
 /// Two partition keys are the same apart from case and spacing

@@ -776,7 +776,9 @@ pub fn effective_native(field: &Field, engine: Option<SourceEngine>) -> Option<S
 /// `entity` with each unnamed one-field unique constraint said on its
 /// field (`unique = true`), the form introspection reads it back in.
 pub fn uniques(entity: &Entity) -> Cow<'_, Entity> {
-    let single = |u: &crate::manifest::Unique| u.name.is_none() && u.fields.len() == 1;
+    let single = |u: &crate::manifest::Unique| {
+        u.name.is_none() && u.fields.len() == 1 && u.options.is_empty()
+    };
     if !entity.uniques.iter().any(single) {
         return Cow::Borrowed(entity);
     }
@@ -841,10 +843,7 @@ fn as_constraints(entity: &Entity, other: &Entity) -> Option<Entity> {
                     field.unique = true;
                 }
             }
-            _ => entity.uniques.push(Unique {
-                name: Some(index.name),
-                fields,
-            }),
+            _ => entity.uniques.push(Unique::new(Some(index.name), fields)),
         }
     }
     Some(entity)
@@ -1080,10 +1079,8 @@ mod tests {
         }
         let mut made = said.clone();
         said.fields["email"].unique = true;
-        said.uniques.push(Unique {
-            name: None,
-            fields: vec!["team".into(), "handle".into()],
-        });
+        said.uniques
+            .push(Unique::new(None, vec!["team".into(), "handle".into()]));
         let index = |name: &str, fields: &[&str]| Index {
             name: name.to_owned(),
             fields: fields.iter().map(|f| IndexPart::field(*f)).collect(),

@@ -24,8 +24,8 @@ use crate::dialect::postgres::{builtin_field, default_name, pin_native};
 use crate::ledger::Ledger;
 use crate::manifest::{
     Check, DefaultValue, Entity, EntityKind, Enum, Exclusion, Field, FieldType, Generated,
-    GeneratedKind, Index, IndexPart, Literal, Manifest, Partition, Project, ReferentialAction,
-    Relation, RelationTarget, SortOrder, Source, SourceEngine, Unique,
+    GeneratedKind, Index, IndexPart, KeyOptions, Literal, Manifest, Partition, Project,
+    ReferentialAction, Relation, RelationTarget, SortOrder, Source, SourceEngine, Unique,
 };
 use crate::manifest::{EngineObject, EngineObjects, Extension, IndexOptions, ObjectKind};
 use crate::ui::Progress;
@@ -623,7 +623,6 @@ pub(crate) struct IndexRow {
     pub(crate) is_unique: bool,
     pub(crate) is_valid: bool,
     pub(crate) key_count: i16,
-    pub(crate) column_count: i16,
     /// Column numbers of the keys then the `INCLUDE` columns; 0 for an expression.
     pub(crate) columns: Vec<i16>,
     /// Per key: bit 0 `DESC`, bit 1 `NULLS FIRST`.
@@ -653,7 +652,6 @@ impl CatalogRow for IndexRow {
             is_unique: row.try_get("is_unique")?,
             is_valid: row.try_get("is_valid")?,
             key_count: row.try_get("key_count")?,
-            column_count: row.try_get("column_count")?,
             columns: row.try_get("columns")?,
             key_options: row.try_get("key_options")?,
             predicate: row.try_get("predicate")?,
@@ -1599,28 +1597,29 @@ fn add_constraint(
             entity.primary_key = columns;
             entity.primary_key_name =
                 (name != default_name(table, None, "pkey")).then(|| name.to_owned());
-            record_key_options(object, "primary key", constraint, index, lookups, ledger);
+            record_key_options(object, "primary key", constraint, index, ledger);
+            let options = key_options(object, name, index, lookups, ledger);
+            entity.primary_key_include = options.include;
+            entity.primary_key_with = options.storage_parameters;
         }
         "u" => {
-            record_key_options(
-                object,
-                "unique constraint",
-                constraint,
-                index,
-                lookups,
-                ledger,
-            );
+            record_key_options(object, "unique constraint", constraint, index, ledger);
+            let options = key_options(object, name, index, lookups, ledger);
             let single_default = match columns.as_slice() {
                 [column] if name == default_name(table, Some(column), "key") => {
                     Some(column.clone())
                 }
                 _ => None,
             };
-            match single_default.and_then(|column| entity.fields.get_mut(&column)) {
+            match single_default
+                .filter(|_| options.is_empty())
+                .and_then(|column| entity.fields.get_mut(&column))
+            {
                 Some(field) if !field.unique => field.unique = true,
                 _ => entity.uniques.push(Unique {
                     name: Some(name.to_owned()),
                     fields: columns,
+                    options,
                 }),
             }
         }
@@ -1676,13 +1675,13 @@ fn record_constraint_notes(object: &str, constraint: &ConstraintRow, ledger: &mu
     }
 }
 
-/// What a primary key or unique constraint has that the manifest cannot say.
+/// What a primary key or unique constraint has that the manifest cannot
+/// say: that it is deferrable, that its index is invalid.
 fn record_key_options(
     object: &str,
     what: &str,
     constraint: &ConstraintRow,
     index: Option<&IndexRow>,
-    lookups: &Lookups<'_>,
     ledger: &mut Ledger,
 ) {
     let name = constraint.name.as_str();
@@ -1694,8 +1693,8 @@ fn record_key_options(
             "is `DEFERRABLE`".to_owned()
         });
     }
-    if let Some(index) = index {
-        lost.extend(index_features(index, lookups));
+    if index.is_some_and(|index| !index.is_valid) {
+        lost.push(INVALID_INDEX.to_owned());
     }
     if !lost.is_empty() {
         ledger.record(
@@ -1709,39 +1708,52 @@ fn record_key_options(
     }
 }
 
-/// Index features the manifest has no place for: `INCLUDE` columns,
-/// `NULLS NOT DISTINCT`, storage parameters, an invalid index.
-fn index_features(index: &IndexRow, lookups: &Lookups<'_>) -> Vec<String> {
-    let mut lost = Vec::new();
-    if index.column_count > index.key_count {
-        let start = usize::try_from(index.key_count).unwrap_or_default();
-        let included: Vec<String> = index
-            .columns
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .map(|position| {
-                lookups
-                    .column_rows
-                    .get(&(index.relation, *position))
-                    .map_or_else(|| format!("#{position}"), |column| column.name.clone())
-            })
-            .collect();
-        lost.push(format!("includes {}", quoted_list(&included)));
+const INVALID_INDEX: &str = "is invalid (a failed `CREATE INDEX CONCURRENTLY`)";
+
+/// The `INCLUDE` columns, `NULLS NOT DISTINCT` and storage parameters of
+/// the index of key constraint `name`.
+fn key_options(
+    object: &str,
+    name: &str,
+    index: Option<&IndexRow>,
+    lookups: &Lookups<'_>,
+    ledger: &mut Ledger,
+) -> KeyOptions {
+    let Some(index) = index else {
+        return KeyOptions::default();
+    };
+    KeyOptions {
+        include: included_columns(object, name, index, lookups, ledger).unwrap_or_default(),
+        nulls_not_distinct: index.nulls_not_distinct == Some(true),
+        storage_parameters: index.options.clone(),
     }
-    if index.nulls_not_distinct == Some(true) {
-        lost.push("treats nulls as equal (`NULLS NOT DISTINCT`)".to_owned());
+}
+
+/// The names of the columns `index` stores beside its keys (`INCLUDE`);
+/// `None`, with a ledger line, when the catalog did not list one.
+fn included_columns(
+    object: &str,
+    name: &str,
+    index: &IndexRow,
+    lookups: &Lookups<'_>,
+    ledger: &mut Ledger,
+) -> Option<Vec<String>> {
+    let key_count = usize::try_from(index.key_count).unwrap_or_default();
+    let mut include = Vec::new();
+    for position in index.columns.get(key_count..).unwrap_or_default() {
+        match lookups.column_rows.get(&(index.relation, *position)) {
+            Some(column) => include.push(column.name.clone()),
+            None => {
+                ledger.record(
+                    object,
+                    "index",
+                    format!("index `{name}` includes a column the catalog did not list; left out"),
+                );
+                return None;
+            }
+        }
     }
-    if !index.options.is_empty() {
-        lost.push(format!(
-            "has storage parameters ({})",
-            index.options.join(", ")
-        ));
-    }
-    if !index.is_valid {
-        lost.push("is invalid (a failed `CREATE INDEX CONCURRENTLY`)".to_owned());
-    }
-    lost
+    Some(include)
 }
 
 fn foreign_key(
@@ -1821,27 +1833,15 @@ fn build_index(
     let name = index.name.as_str();
     let mut lost = Vec::new();
     if !index.is_valid {
-        lost.push("is invalid (a failed `CREATE INDEX CONCURRENTLY`)".to_owned());
+        lost.push(INVALID_INDEX.to_owned());
     }
     let mut options = IndexOptions {
         nulls_not_distinct: index.nulls_not_distinct == Some(true),
         storage_parameters: index.options.clone(),
+        include: included_columns(object, name, index, lookups, ledger)?,
         ..IndexOptions::default()
     };
     let key_count = usize::try_from(index.key_count).unwrap_or_default();
-    for position in index.columns.get(key_count..).unwrap_or_default() {
-        match lookups.column_rows.get(&(index.relation, *position)) {
-            Some(column) => options.include.push(column.name.clone()),
-            None => {
-                ledger.record(
-                    object,
-                    "index",
-                    format!("index `{name}` includes a column the catalog did not list; left out"),
-                );
-                return None;
-            }
-        }
-    }
     let mut fields = Vec::new();
     for key in 0..key_count {
         let position = index.columns.get(key).copied().unwrap_or_default();
@@ -1957,6 +1957,30 @@ fn partition_objects(child: &RelationRow, lookups: &Lookups<'_>, ledger: &mut Le
         if let Some(index) = build_index(&object, child, index, lookups, ledger) {
             own.indexes.push(index);
         }
+    }
+    let mut lost = Vec::new();
+    if !own.primary_key_include.is_empty() {
+        lost.push(format!(
+            "includes {}",
+            quoted_list(&own.primary_key_include)
+        ));
+    }
+    if !own.primary_key_with.is_empty() {
+        lost.push(format!(
+            "has storage parameters ({})",
+            own.primary_key_with.join(", ")
+        ));
+    }
+    if !lost.is_empty() {
+        ledger.record(
+            object.as_str(),
+            "constraint_options",
+            format!(
+                "the primary key of partition `{}` {}; the manifest cannot say so",
+                child.name,
+                lost.join(", ")
+            ),
+        );
     }
     Partition {
         primary_key: own.primary_key,

@@ -777,7 +777,7 @@ fn add_indexes(entity: &mut Entity, object: &CatalogObject, ddl: &TableDdl, ledg
                     field.unique = true;
                 }
             }
-            (name, _) => entity.uniques.push(Unique { name, fields }),
+            (name, _) => entity.uniques.push(Unique::new(name, fields)),
         }
     }
 

@@ -473,6 +473,8 @@ const ENTITY_KEYS: &[&str] = &[
     "kind",
     "primary_key",
     "primary_key_name",
+    "primary_key_include",
+    "primary_key_with",
     "comment",
     "definition",
     "without_rowid",
@@ -530,7 +532,7 @@ const INDEX_KEYS: &[&str] = &[
     "comment",
 ];
 const INDEX_PART_KEYS: &[&str] = &["field", "sql", "order", "collation", "prefix_length"];
-const UNIQUE_KEYS: &[&str] = &["name", "fields"];
+const UNIQUE_KEYS: &[&str] = &["name", "fields", "include", "nulls_not_distinct", "with"];
 const CHECK_KEYS: &[&str] = &["name", "sql"];
 const EXCLUSION_KEYS: &[&str] = &["name", "sql"];
 const PARTITION_KEYS: &[&str] = &[
@@ -1711,6 +1713,12 @@ impl Reader {
                     entity.primary_key = self.strings(node, &child).unwrap_or_default()
                 }
                 "primary_key_name" => entity.primary_key_name = self.non_empty_string(node, &child),
+                "primary_key_include" => {
+                    entity.primary_key_include = self.strings(node, &child).unwrap_or_default()
+                }
+                "primary_key_with" => {
+                    entity.primary_key_with = self.strings(node, &child).unwrap_or_default()
+                }
                 "comment" => entity.comment = self.string(node, &child),
                 "definition" => entity.definition = self.non_empty_string(node, &child),
                 "without_rowid" => entity.without_rowid = self.bool(node, &child).unwrap_or(false),
@@ -2106,16 +2114,28 @@ impl Reader {
         let table = self.table(node, path)?;
         let mut name = None;
         let mut fields = None;
+        let mut options = KeyOptions::default();
         for (key, node) in self.entries(table, path, UNIQUE_KEYS, "a unique constraint") {
             let child = key_path(path, key);
             match key {
                 "name" => name = self.non_empty_string(node, &child),
                 "fields" => fields = self.strings(node, &child),
+                "include" => options.include = self.strings(node, &child).unwrap_or_default(),
+                "nulls_not_distinct" => {
+                    options.nulls_not_distinct = self.bool(node, &child).unwrap_or(false)
+                }
+                "with" => {
+                    options.storage_parameters = self.strings(node, &child).unwrap_or_default()
+                }
                 _ => {}
             }
         }
         let fields = self.required(fields, path, "fields", "unique constraint", "[\"field\"]")?;
-        Some(Unique { name, fields })
+        Some(Unique {
+            name,
+            fields,
+            options,
+        })
     }
 
     fn check(&mut self, node: Node<'_>, path: &str) -> Option<Check> {

@@ -1274,6 +1274,13 @@ pub struct Entity {
     /// Name of the primary-key constraint, when the source named it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_key_name: Option<String>,
+    /// PostgreSQL: fields the primary key's index stores beside its key
+    /// (`INCLUDE`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub primary_key_include: Vec<String>,
+    /// PostgreSQL: storage parameters of the primary key's index.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub primary_key_with: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// The query of a view.
@@ -1401,6 +1408,8 @@ impl Entity {
             kind: EntityKind::Table,
             primary_key: Vec::new(),
             primary_key_name: None,
+            primary_key_include: Vec::new(),
+            primary_key_with: Vec::new(),
             comment: None,
             definition: None,
             without_rowid: false,
@@ -1691,6 +1700,42 @@ pub struct Unique {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub fields: Vec<String>,
+    /// PostgreSQL details of its index: `INCLUDE`, `NULLS NOT DISTINCT`,
+    /// storage parameters.
+    #[serde(flatten)]
+    pub options: KeyOptions,
+}
+
+impl Unique {
+    /// A unique constraint over `fields` with nothing more to it.
+    pub fn new(name: Option<String>, fields: Vec<String>) -> Self {
+        Self {
+            name,
+            fields,
+            options: KeyOptions::default(),
+        }
+    }
+}
+
+/// What the index of a PostgreSQL primary key or unique constraint has
+/// beyond its fields; all empty by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KeyOptions {
+    /// Fields stored in the index but not part of the key (`INCLUDE`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// Nulls are equal (`NULLS NOT DISTINCT`; unique constraints only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub nulls_not_distinct: bool,
+    /// Storage parameters of the index, `name=value` (`fillfactor=70`).
+    #[serde(rename = "with", skip_serializing_if = "Vec::is_empty")]
+    pub storage_parameters: Vec<String>,
+}
+
+impl KeyOptions {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// A partition of a PostgreSQL partitioned table (`CREATE TABLE table

@@ -254,6 +254,16 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
         line(out, "primary_key", &strings(&entity.primary_key));
     }
     optional(out, "primary_key_name", entity.primary_key_name.as_deref());
+    if !entity.primary_key_include.is_empty() {
+        line(
+            out,
+            "primary_key_include",
+            &strings(&entity.primary_key_include),
+        );
+    }
+    if !entity.primary_key_with.is_empty() {
+        line(out, "primary_key_with", &strings(&entity.primary_key_with));
+    }
     if entity.without_rowid {
         line(out, "without_rowid", "true");
     }
@@ -351,19 +361,29 @@ fn write_indexes(out: &mut String, header: &str, indexes: &[Index]) {
         if !options.operator_classes.is_empty() {
             line(out, "operator_classes", &strings(&options.operator_classes));
         }
-        if !options.include.is_empty() {
-            line(out, "include", &strings(&options.include));
-        }
-        if options.nulls_not_distinct {
-            line(out, "nulls_not_distinct", "true");
-        }
-        if !options.storage_parameters.is_empty() {
-            line(out, "with", &strings(&options.storage_parameters));
-        }
+        key_options(
+            out,
+            &options.include,
+            options.nulls_not_distinct,
+            &options.storage_parameters,
+        );
         if options.invisible {
             line(out, "invisible", "true");
         }
         optional(out, "comment", options.comment.as_deref());
+    }
+}
+
+/// The `include`, `nulls_not_distinct` and `with` of an index or key.
+fn key_options(out: &mut String, include: &[String], nulls_not_distinct: bool, with: &[String]) {
+    if !include.is_empty() {
+        line(out, "include", &strings(include));
+    }
+    if nulls_not_distinct {
+        line(out, "nulls_not_distinct", "true");
+    }
+    if !with.is_empty() {
+        line(out, "with", &strings(with));
     }
 }
 
@@ -372,6 +392,13 @@ fn write_uniques(out: &mut String, header: &str, uniques: &[Unique]) {
         let _ = writeln!(out, "\n[[{header}.uniques]]");
         optional(out, "name", unique.name.as_deref());
         line(out, "fields", &strings(&unique.fields));
+        let options = &unique.options;
+        key_options(
+            out,
+            &options.include,
+            options.nulls_not_distinct,
+            &options.storage_parameters,
+        );
     }
 }
 

@@ -366,6 +366,13 @@ impl Checker<'_> {
             &key_path(path, "primary_key"),
             "primary key",
         );
+        self.field_list(
+            name,
+            entity,
+            &entity.primary_key_include,
+            &key_path(path, "primary_key_include"),
+            "primary key's `INCLUDE`",
+        );
         if entity.definition.is_some() && entity.kind == EntityKind::Table {
             self.push(
                 ProblemKind::Mismatch,
@@ -420,12 +427,20 @@ impl Checker<'_> {
             }
         }
         for (i, unique) in entity.uniques.iter().enumerate() {
+            let at = index_path(&key_path(path, "uniques"), i);
             self.field_list(
                 name,
                 entity,
                 &unique.fields,
-                &key_path(&index_path(&key_path(path, "uniques"), i), "fields"),
+                &key_path(&at, "fields"),
                 "unique constraint",
+            );
+            self.field_list(
+                name,
+                entity,
+                &unique.options.include,
+                &key_path(&at, "include"),
+                "unique constraint's `INCLUDE`",
             );
             if unique.fields.is_empty() {
                 self.push(

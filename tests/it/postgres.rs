@@ -1024,17 +1024,17 @@ async fn features_introspect_faithfully_across_two_schemas() {
     );
     assert_eq!(
         authors.uniques,
-        [Unique {
-            name: Some("authors_full_name".into()),
-            fields: strings(&["first_name", "last_name"]),
-        }]
+        [Unique::new(
+            Some("authors_full_name".into()),
+            strings(&["first_name", "last_name"])
+        )]
     );
     assert_eq!(
         entity(manifest, "books").uniques,
-        [Unique {
-            name: Some("books_author_id_edition_key".into()),
-            fields: strings(&["author_id", "edition"]),
-        }]
+        [Unique::new(
+            Some("books_author_id_edition_key".into()),
+            strings(&["author_id", "edition"])
+        )]
     );
     assert_eq!(
         authors.checks,
@@ -2177,4 +2177,80 @@ async fn a_columns_statistics_target_and_storage_read_alike_live_and_from_pg_dum
     let lines = ledger_lines(&live).join("\n");
     assert!(lines.contains("statistics target (500)"), "{lines}");
     assert!(lines.contains("`STORAGE`"), "{lines}");
+}
+
+/// `sql` read live and from its `pg_dump` alike (see
+/// [`assert_dump_reads_as_live`]); its manifest planned and applied to an
+/// empty database with the CLI, which `check --db` then finds clean; and
+/// `hand_change` run there is drift naming each of `named`. The manifest
+/// read live.
+async fn assert_carried(
+    name: &str,
+    sql: &str,
+    hand_change: &str,
+    named: &[&str],
+) -> Option<String> {
+    let manifest = assert_dump_reads_as_live(name, sql, &[]).await?;
+    let source = TempDatabase::create_async(&format!("{name}_source")).await?;
+    source.psql(sql);
+    let target = TempDatabase::create_async(&format!("{name}_target")).await?;
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["introspect", &source.url(), "--yes"][..],
+        &["migrate", "plan", "--name", "init", "--yes"],
+        &["migrate", "apply", "--db", &target.url(), "--yes"],
+        &["check", "--db", &target.url()],
+    ] {
+        let (code, output) = crate::support::run_in(dir.path(), args);
+        assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
+    }
+    target.psql(hand_change);
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &target.url()]);
+    assert_eq!(code, Some(1), "{hand_change}\n{output}");
+    for named in named {
+        assert!(output.contains(named), "{named} not in\n{output}");
+    }
+    Some(manifest)
+}
+
+/// A primary key's and a unique constraint's `INCLUDE`, `NULLS NOT
+/// DISTINCT` and storage parameters, which `pg_dump` writes in `ALTER
+/// TABLE ... ADD CONSTRAINT` (`USING INDEX TABLESPACE` of the default
+/// tablespace it leaves out): on the key live and from a dump, planned,
+/// and a change by hand is drift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_constraint_index_options_read_alike_live_and_from_pg_dump() {
+    let Some(manifest) = assert_carried(
+        "dump_key_options",
+        "CREATE TABLE \"Orders\" (\n\
+             id integer, \"Code\" text, note text, at date,\n\
+             CONSTRAINT orders_pk PRIMARY KEY (id) INCLUDE (note, at) WITH (fillfactor = 80)\n\
+                 USING INDEX TABLESPACE pg_default,\n\
+             CONSTRAINT orders_code UNIQUE NULLS NOT DISTINCT (\"Code\") INCLUDE (note)\n\
+                 WITH (fillfactor = 70, deduplicate_items = off),\n\
+             UNIQUE NULLS NOT DISTINCT (note),\n\
+             UNIQUE (at) WITH (fillfactor = 90)\n\
+         );\n\
+         CREATE TABLE plain (id integer PRIMARY KEY, code text UNIQUE);",
+        "ALTER TABLE \"Orders\" DROP CONSTRAINT orders_code;\n\
+         ALTER TABLE \"Orders\" ADD CONSTRAINT orders_code UNIQUE (\"Code\") INCLUDE (note)\n\
+             WITH (fillfactor = 70, deduplicate_items = off);\n\
+         ALTER INDEX orders_pk SET (fillfactor = 60);",
+        &["unique", "primary key"],
+    )
+    .await
+    else {
+        return;
+    };
+    for expected in [
+        "primary_key_name = \"orders_pk\"\nprimary_key_include = [\"note\", \"at\"]\n\
+         primary_key_with = [\"fillfactor=80\"]",
+        "name = \"orders_code\"\nfields = [\"Code\"]\ninclude = [\"note\"]\n\
+         nulls_not_distinct = true\nwith = [\"fillfactor=70\", \"deduplicate_items=off\"]",
+        "name = \"Orders_note_key\"\nfields = [\"note\"]\nnulls_not_distinct = true",
+        "name = \"Orders_at_key\"\nfields = [\"at\"]\nwith = [\"fillfactor=90\"]",
+        "code = { type = \"text\", nullable = true, unique = true }",
+    ] {
+        assert!(manifest.contains(expected), "{expected}:\n{manifest}");
+    }
 }

@@ -878,18 +878,12 @@ fn features_unique_constraints_single_multi_named_and_automatic() {
     assert_eq!(
         authors.uniques,
         [
-            Unique {
-                name: Some("uq_handle".into()),
-                fields: strings(&["handle"]),
-            },
-            Unique {
-                name: None,
-                fields: strings(&["first_name", "last_name"]),
-            },
-            Unique {
-                name: Some("uq_name_email".into()),
-                fields: strings(&["last_name", "email"]),
-            },
+            Unique::new(Some("uq_handle".into()), strings(&["handle"])),
+            Unique::new(None, strings(&["first_name", "last_name"])),
+            Unique::new(
+                Some("uq_name_email".into()),
+                strings(&["last_name", "email"])
+            ),
         ]
     );
     // UNIQUE constraints are not indexes.

@@ -8,7 +8,6 @@ SELECT i.indexrelid::int8 AS oid,
        i.indisunique AS is_unique,
        i.indisvalid AS is_valid,
        i.indnkeyatts AS key_count,
-       i.indnatts AS column_count,
        -- A slice starts at 1 (int2vector subscripts start at 0).
        (i.indkey::int2[])[:] AS columns,
        (i.indoption::int2[])[:] AS key_options,

@@ -104,8 +104,8 @@ impl DdlRenderer for PostgresRenderer {
                 .map(|n| format!("CONSTRAINT {} ", quote(n)))
                 .unwrap_or_default();
             lines.push(format!(
-                "{constraint}PRIMARY KEY ({})",
-                PostgresRenderer.column_list(entity, &entity.primary_key)
+                "{constraint}{}",
+                primary_key_clause(entity, &entity.primary_key)
             ));
         }
         for unique in &entity.uniques {
@@ -114,10 +114,7 @@ impl DdlRenderer for PostgresRenderer {
                 .as_ref()
                 .map(|n| format!("CONSTRAINT {} ", quote(n)))
                 .unwrap_or_default();
-            lines.push(format!(
-                "{constraint}UNIQUE ({})",
-                PostgresRenderer.column_list(entity, &unique.fields)
-            ));
+            lines.push(format!("{constraint}{}", unique_clause(entity, unique)));
         }
         lines.extend(PostgresRenderer.check_constraints(cx, manifest, name, entity));
         format!(
@@ -168,14 +165,7 @@ impl DdlRenderer for PostgresRenderer {
         }
         let parts = PostgresRenderer.index_parts(cx, manifest, &here, entity, index, true)?;
         let predicate = PostgresRenderer.index_predicate(cx, manifest, &here, index)?;
-        let include = if index.options.include.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " INCLUDE ({})",
-                PostgresRenderer.column_list(entity, &index.options.include)
-            )
-        };
+        let include = include_clause(entity, &index.options.include);
         let nulls = if index.options.nulls_not_distinct {
             " NULLS NOT DISTINCT"
         } else {
@@ -692,10 +682,10 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                         default_name(&new.table, &columns_of(new, fields), "key")
                     });
                     out.push(Statement::new(format!(
-                        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+                        "ALTER TABLE {} ADD CONSTRAINT {} {}",
                         table(new),
                         quote(&constraint),
-                        PostgresRenderer.column_list(new, fields)
+                        unique_clause(new, unique)
                     )));
                 }
             }
@@ -704,10 +694,10 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             }
             ChangeKind::ChangePrimaryKey { after, .. } if !after.is_empty() => {
                 out.push(Statement::new(format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})",
+                    "ALTER TABLE {} ADD CONSTRAINT {} {}",
                     table(new),
                     quote(&primary_key_name(new)),
-                    PostgresRenderer.column_list(new, after)
+                    primary_key_clause(new, after)
                 )));
             }
             _ => {}
@@ -1354,19 +1344,19 @@ fn partition_objects(
     }
     if !own.primary_key.is_empty() && !same_key {
         out.push(Statement::new(format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})",
+            "ALTER TABLE {} ADD CONSTRAINT {} {}",
             table(&own),
             quote(&primary_key_name(&own)),
-            PostgresRenderer.column_list(&own, &own.primary_key)
+            primary_key_clause(&own, &own.primary_key)
         )));
     }
     for unique in &own.uniques {
         if !old.uniques.iter().any(|u| own_unique_eq(u, unique)) {
             out.push(Statement::new(format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+                "ALTER TABLE {} ADD CONSTRAINT {} {}",
                 table(&own),
                 quote(&unique_name(&own, unique)),
-                PostgresRenderer.column_list(&own, &unique.fields)
+                unique_clause(&own, unique)
             )));
         }
     }
@@ -1526,6 +1516,60 @@ fn alter_partitions(
 }
 
 /// ` WITH (fillfactor=70, ...)`, or nothing.
+/// `PRIMARY KEY (fields)` with the entity's `INCLUDE` and storage
+/// parameters of the key's index.
+fn primary_key_clause(entity: &Entity, fields: &[String]) -> String {
+    format!(
+        "PRIMARY KEY ({}){}",
+        PostgresRenderer.column_list(entity, fields),
+        index_parameters(
+            entity,
+            &entity.primary_key_include,
+            &entity.primary_key_with
+        )
+    )
+}
+
+/// `UNIQUE [NULLS NOT DISTINCT] (fields)` with the `INCLUDE` and storage
+/// parameters of its index.
+fn unique_clause(entity: &Entity, unique: &Unique) -> String {
+    format!(
+        "UNIQUE{} ({}){}",
+        if unique.options.nulls_not_distinct {
+            " NULLS NOT DISTINCT"
+        } else {
+            ""
+        },
+        PostgresRenderer.column_list(entity, &unique.fields),
+        index_parameters(
+            entity,
+            &unique.options.include,
+            &unique.options.storage_parameters
+        )
+    )
+}
+
+/// A key constraint's `INCLUDE (...)` and `WITH (...)`, each when it has one.
+fn index_parameters(entity: &Entity, include: &[String], parameters: &[String]) -> String {
+    format!(
+        "{}{}",
+        include_clause(entity, include),
+        storage_clause(parameters)
+    )
+}
+
+/// ` INCLUDE (columns)` of an index, or nothing.
+fn include_clause(entity: &Entity, include: &[String]) -> String {
+    if include.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " INCLUDE ({})",
+            PostgresRenderer.column_list(entity, include)
+        )
+    }
+}
+
 fn storage_clause(parameters: &[String]) -> String {
     if parameters.is_empty() {
         String::new()

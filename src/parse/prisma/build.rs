@@ -1324,10 +1324,8 @@ impl<'a> Builder<'a> {
                             continue;
                         }
                         match map {
-                            Some(map) => named_uniques.push(Unique {
-                                name: Some(map),
-                                fields: vec![decl.name.name.clone()],
-                            }),
+                            Some(map) => named_uniques
+                                .push(Unique::new(Some(map), vec![decl.name.name.clone()])),
                             None => field.unique = true,
                         }
                     }
@@ -1574,10 +1572,7 @@ impl<'a> Builder<'a> {
                             field.unique = true;
                         }
                     }
-                    (constraint, _) => entity.uniques.push(Unique {
-                        name: constraint,
-                        fields,
-                    }),
+                    (constraint, _) => entity.uniques.push(Unique::new(constraint, fields)),
                 }
             }
             "index" | "fulltext" => {

@@ -16,9 +16,9 @@ use std::collections::HashMap;
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ArrayElemTypeDef, ColumnOption, CommentObject,
-    CreateTableOptions, DataType, DeferrableInitial, Expr, GeneratedAs, IndexColumn, ObjectName,
-    OrderBySort, ReferentialAction, SequenceOptions, SqlOption, Statement as Ast, TableConstraint,
-    UserDefinedTypeRepresentation,
+    ConstraintCharacteristics, CreateTableOptions, DataType, DeferrableInitial, Expr, GeneratedAs,
+    IndexColumn, NullsDistinctOption, ObjectName, OrderBySort, ReferentialAction, SequenceOptions,
+    SqlOption, Statement as Ast, TableConstraint, UserDefinedTypeRepresentation,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -438,11 +438,12 @@ fn function_result_type(statement: &Statement) -> Option<(String, String)> {
 /// (the index of a partitioned table alone, as `pg_dump` writes it; the
 /// server lists it as the parent's index) without `ONLY`, a materialized
 /// view without its data clause, an exclusion constraint without its index
-/// parameters (see [`exclusion_parameters`]).
+/// parameters, a primary key or unique constraint without its index's
+/// storage parameters (see [`constraint_index_parameters`]).
 fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
     let head = statement.head(3);
     if (head.starts_with("ALTER TABLE") || head.starts_with("CREATE"))
-        && let Some((text, found)) = exclusion_parameters(&statement.text)
+        && let Some((text, found)) = constraint_index_parameters(&statement.text)
         && !found.is_empty()
     {
         return text.into();
@@ -499,13 +500,15 @@ fn without_data_clause(statement: &Statement) -> &str {
     text[..end].trim_end()
 }
 
-/// The index parameters of a statement's exclusion constraints, which
-/// sqlparser does not read: the text without the `WITH (...)` and `USING
-/// INDEX TABLESPACE name` that follow each `EXCLUDE ... (...) [INCLUDE
-/// (...)]`, and each constraint's storage parameters in order, as
-/// `pg_get_constraintdef` prints them (`fillfactor='70'`). `None` when the
-/// statement does not tokenize.
-fn exclusion_parameters(text: &str) -> Option<(String, Vec<Vec<String>>)> {
+/// The index parameters of a statement's exclusion, primary key and
+/// unique table constraints, which sqlparser does not read: the text
+/// without the `WITH (...)` and `USING INDEX TABLESPACE name` that follow
+/// each `EXCLUDE ... (...)`, `PRIMARY KEY (...)` or `UNIQUE [NULLS [NOT]
+/// DISTINCT] (...)` and its `INCLUDE (...)`, and each constraint's storage
+/// parameters in order, as `pg_get_constraintdef` prints them
+/// (`fillfactor='70'`). A column's `PRIMARY KEY` or `UNIQUE` is not one of
+/// them. `None` when the statement does not tokenize.
+fn constraint_index_parameters(text: &str) -> Option<(String, Vec<Vec<String>>)> {
     let tokens = written::Tokens::new(text, &PostgreSqlDialect {})?;
     let lparen = |at: usize| matches!(tokens.token(at), Some(Token::LParen));
     let mut out = String::new();
@@ -513,11 +516,24 @@ fn exclusion_parameters(text: &str) -> Option<(String, Vec<Vec<String>>)> {
     let mut found = Vec::new();
     let mut at = 0;
     while at < tokens.len() {
-        if !tokens.is(at, "EXCLUDE") {
+        let open = if tokens.is(at, "EXCLUDE") {
+            (at..tokens.len()).find(|&i| lparen(i))?
+        } else if tokens.is(at, "PRIMARY") && tokens.is(at + 1, "KEY") && lparen(at + 2) {
+            at + 2
+        } else if tokens.is(at, "UNIQUE") {
+            let mut next = at + 1;
+            if tokens.is(next, "NULLS") {
+                next += if tokens.is(next + 1, "NOT") { 3 } else { 2 };
+            }
+            if !lparen(next) {
+                at += 1;
+                continue;
+            }
+            next
+        } else {
             at += 1;
             continue;
-        }
-        let open = (at..tokens.len()).find(|&i| lparen(i))?;
+        };
         let mut close = tokens.closing(open)?;
         if tokens.is(close + 1, "INCLUDE") && lparen(close + 2) {
             close = tokens.closing(close + 2)?;
@@ -578,6 +594,25 @@ fn constraint_storage_parameter(item: &[Token]) -> String {
     } else {
         format!("{name}='{}'", value.replace('\'', "''"))
     }
+}
+
+/// The storage parameters of a key constraint's index as the server lists
+/// them (`fillfactor=70`), from their [`constraint_storage_parameter`] text.
+fn key_storage_parameters(parameters: Option<Vec<String>>) -> Vec<String> {
+    parameters
+        .unwrap_or_default()
+        .into_iter()
+        .map(|parameter| match parameter.split_once("='") {
+            Some((name, quoted)) => format!(
+                "{name}={}",
+                quoted
+                    .strip_suffix('\'')
+                    .unwrap_or(quoted)
+                    .replace("''", "'")
+            ),
+            None => parameter,
+        })
+        .collect()
 }
 
 /// A `CREATE DOMAIN` without its `[CONSTRAINT name] NOT NULL` or `NULL`
@@ -1289,6 +1324,13 @@ struct Constraint {
     name: Option<String>,
     kind: &'static str,
     columns: Vec<String>,
+    /// A primary key's or unique constraint's `INCLUDE` columns.
+    include: Vec<String>,
+    /// A unique constraint's `NULLS NOT DISTINCT`.
+    nulls_not_distinct: bool,
+    /// The storage parameters of a primary key's or unique constraint's
+    /// index, as the server lists them (`fillfactor=70`).
+    storage_parameters: Vec<String>,
     referenced: Option<(String, String)>,
     referenced_columns: Vec<String>,
     on_update: String,
@@ -1311,6 +1353,9 @@ impl Constraint {
             name,
             kind,
             columns,
+            include: Vec::new(),
+            nulls_not_distinct: false,
+            storage_parameters: Vec::new(),
             referenced: None,
             referenced_columns: Vec::new(),
             on_update: "a".to_owned(),
@@ -1324,24 +1369,63 @@ impl Constraint {
         }
     }
 
-    /// `exclusions` gives the storage parameters of the statement's
-    /// exclusion constraints in order (see [`exclusion_parameters`]).
+    /// A primary key (`p`) or unique constraint (`u`) of the table, with
+    /// the storage parameters [`constraint_index_parameters`] found for it.
+    fn key(
+        kind: &'static str,
+        name: Option<&sqlparser::ast::Ident>,
+        columns: &[IndexColumn],
+        include: &[sqlparser::ast::Ident],
+        characteristics: Option<&ConstraintCharacteristics>,
+        parameters: Option<Vec<String>>,
+    ) -> Self {
+        let mut constraint = Self::new(name.map(folded), kind, key_columns(columns));
+        constraint.include = include.iter().map(folded).collect();
+        constraint.storage_parameters = key_storage_parameters(parameters);
+        constraint.characteristics(characteristics);
+        constraint
+    }
+
+    /// `DEFERRABLE` and `INITIALLY DEFERRED`.
+    fn characteristics(&mut self, characteristics: Option<&ConstraintCharacteristics>) {
+        if let Some(characteristics) = characteristics {
+            self.deferrable = characteristics.deferrable == Some(true);
+            self.deferred = characteristics
+                .initially
+                .is_some_and(|i| matches!(i, DeferrableInitial::Deferred));
+        }
+    }
+
+    /// `parameters` gives the storage parameters of the statement's
+    /// exclusion, primary key and unique constraints in order (see
+    /// [`constraint_index_parameters`]).
     fn from_table_constraint(
         constraint: &TableConstraint,
         checks: &HashMap<String, String>,
-        exclusions: &mut std::vec::IntoIter<Vec<String>>,
+        parameters: &mut std::vec::IntoIter<Vec<String>>,
     ) -> Option<Self> {
         Some(match constraint {
-            TableConstraint::PrimaryKey(key) => Self::new(
-                key.name.as_ref().map(folded),
+            TableConstraint::PrimaryKey(key) => Self::key(
                 "p",
-                key_columns(&key.columns),
+                key.name.as_ref(),
+                &key.columns,
+                &key.include,
+                key.characteristics.as_ref(),
+                parameters.next(),
             ),
-            TableConstraint::Unique(key) => Self::new(
-                key.name.as_ref().map(folded),
-                "u",
-                key_columns(&key.columns),
-            ),
+            TableConstraint::Unique(key) => {
+                let mut constraint = Self::key(
+                    "u",
+                    key.name.as_ref(),
+                    &key.columns,
+                    &key.include,
+                    key.characteristics.as_ref(),
+                    parameters.next(),
+                );
+                constraint.nulls_not_distinct =
+                    matches!(key.nulls_distinct, NullsDistinctOption::NotDistinct);
+                constraint
+            }
             TableConstraint::ForeignKey(key) => {
                 let mut constraint = Self::new(
                     key.name.as_ref().map(folded),
@@ -1352,12 +1436,7 @@ impl Constraint {
                 constraint.referenced_columns = key.referred_columns.iter().map(folded).collect();
                 constraint.on_delete = action_code(key.on_delete);
                 constraint.on_update = action_code(key.on_update);
-                if let Some(characteristics) = &key.characteristics {
-                    constraint.deferrable = characteristics.deferrable == Some(true);
-                    constraint.deferred = characteristics
-                        .initially
-                        .is_some_and(|i| matches!(i, DeferrableInitial::Deferred));
-                }
+                constraint.characteristics(key.characteristics.as_ref());
                 constraint
             }
             TableConstraint::Check(check) => {
@@ -1386,7 +1465,7 @@ impl Constraint {
                     ..exclude.clone()
                 }
                 .to_string();
-                let parameters = exclusions.next().unwrap_or_default();
+                let parameters = parameters.next().unwrap_or_default();
                 if !parameters.is_empty() {
                     definition.push_str(&format!(" WITH ({})", parameters.join(", ")));
                 }
@@ -2112,7 +2191,7 @@ impl Schema {
     /// schema in a way this importer cannot follow.
     fn apply(&mut self, ast: Ast, text: &str, ledger: &mut Ledger) -> Result<(), String> {
         let checks = written::checks(text, &PostgreSqlDialect {});
-        let mut exclusions = exclusion_parameters(text)
+        let mut parameters = constraint_index_parameters(text)
             .map(|(_, found)| found)
             .unwrap_or_default()
             .into_iter();
@@ -2293,19 +2372,19 @@ impl Schema {
                             ColumnOption::Collation(collation) => {
                                 row.collation = Some(collation_name(collation))
                             }
-                            ColumnOption::PrimaryKey(_) => {
-                                relation.constraints.push(Constraint::new(
-                                    named,
-                                    "p",
-                                    vec![row.name.clone()],
-                                ));
+                            ColumnOption::PrimaryKey(key) => {
+                                let mut constraint =
+                                    Constraint::new(named, "p", vec![row.name.clone()]);
+                                constraint.characteristics(key.characteristics.as_ref());
+                                relation.constraints.push(constraint);
                             }
-                            ColumnOption::Unique(_) => {
-                                relation.constraints.push(Constraint::new(
-                                    named,
-                                    "u",
-                                    vec![row.name.clone()],
-                                ));
+                            ColumnOption::Unique(key) => {
+                                let mut constraint =
+                                    Constraint::new(named, "u", vec![row.name.clone()]);
+                                constraint.nulls_not_distinct =
+                                    matches!(key.nulls_distinct, NullsDistinctOption::NotDistinct);
+                                constraint.characteristics(key.characteristics.as_ref());
+                                relation.constraints.push(constraint);
                             }
                             ColumnOption::ForeignKey(key) => {
                                 let mut constraint =
@@ -2363,7 +2442,7 @@ impl Schema {
                     relation.columns.push(row);
                 }
                 for constraint in &create.constraints {
-                    match Constraint::from_table_constraint(constraint, &checks, &mut exclusions) {
+                    match Constraint::from_table_constraint(constraint, &checks, &mut parameters) {
                         Some(constraint) => relation.constraints.push(constraint),
                         None => ledger.record(
                             relation.row.name.as_str(),
@@ -2412,7 +2491,7 @@ impl Schema {
                             match Constraint::from_table_constraint(
                                 &constraint,
                                 &checks,
-                                &mut exclusions,
+                                &mut parameters,
                             ) {
                                 Some(constraint) => relation.constraints.push(constraint),
                                 None => {
@@ -2570,7 +2649,6 @@ impl Schema {
                     is_unique: index.unique,
                     is_valid: true,
                     key_count: keys,
-                    column_count: i16::try_from(columns.len()).unwrap_or(i16::MAX),
                     columns,
                     key_options,
                     predicate: index.predicate.as_ref().map(|predicate| {
@@ -2802,8 +2880,12 @@ impl Schema {
             triggers,
             routines,
             objects,
+            next_oid,
             ..
         } = self;
+        // The indexes of primary keys and unique constraints come after
+        // every other object.
+        let mut index_oid = 100_000 + next_oid;
         let find = |schema: &str, name: &str| {
             relations
                 .iter()
@@ -2908,6 +2990,20 @@ impl Schema {
                     (Some(target), _) => positions(target, &constraint.referenced_columns),
                     (None, _) => Vec::new(),
                 };
+                let columns = positions(relation, &constraint.columns);
+                let mut index = 0;
+                if matches!(constraint.kind, "p" | "u") {
+                    index_oid += 1;
+                    index = index_oid;
+                    catalog.indexes.push(key_index(
+                        index,
+                        &name,
+                        relation,
+                        constraint,
+                        &columns,
+                        positions(relation, &constraint.include),
+                    ));
+                }
                 catalog.constraints.push(ConstraintRow {
                     name,
                     kind: constraint.kind.to_owned(),
@@ -2920,7 +3016,7 @@ impl Schema {
                             format!("{}.{}", quote_identifier(schema), quote_identifier(name))
                         }
                     }),
-                    columns: positions(relation, &constraint.columns),
+                    columns,
                     referenced_columns,
                     on_update: constraint.on_update.clone(),
                     on_delete: constraint.on_delete.clone(),
@@ -2930,7 +3026,7 @@ impl Schema {
                     validated: true,
                     no_inherit: constraint.no_inherit,
                     is_local: true,
-                    index_oid: 0,
+                    index_oid: index,
                     check_sql: constraint.check_sql.clone(),
                     definition: constraint.definition.clone(),
                     comment: None,
@@ -3020,6 +3116,41 @@ impl Schema {
 
 /// The functions an aggregate's definition names as its support functions
 /// (`SFUNC = public.f`, `FINALFUNC = g`, ...), as (schema, name).
+/// The index the server makes for primary key or unique `constraint` (its
+/// key columns at `columns`, its `INCLUDE` columns at `include`).
+fn key_index(
+    oid: i64,
+    name: &str,
+    relation: &Relation,
+    constraint: &Constraint,
+    columns: &[i16],
+    include: Vec<i16>,
+) -> IndexRow {
+    let keys = columns.len();
+    IndexRow {
+        oid,
+        name: name.to_owned(),
+        relation: relation.row.oid,
+        method: "btree".to_owned(),
+        is_unique: true,
+        is_valid: true,
+        key_count: i16::try_from(keys).unwrap_or(i16::MAX),
+        columns: columns.iter().copied().chain(include).collect(),
+        key_options: vec![0; keys],
+        predicate: None,
+        backs_constraint: true,
+        is_inherited: false,
+        nulls_not_distinct: Some(constraint.nulls_not_distinct),
+        options: constraint.storage_parameters.clone(),
+        collations: vec![0; keys],
+        collation_names: vec![String::new(); keys],
+        default_opclasses: vec![true; keys],
+        opclasses: vec![String::new(); keys],
+        expressions: vec![String::new(); keys],
+        comment: None,
+    }
+}
+
 fn aggregate_support_functions(definition: &str) -> Vec<(String, String)> {
     const SUPPORT: &[&str] = &[
         "SFUNC",
