@@ -34,7 +34,9 @@
 //!   any other root that describes a value gets a ledger line.
 //! - **Types.** `string` → `string` (`max_length` from `maxLength`), or by
 //!   `format`: `date-time` → `timestamptz`, `date`, `time`, `uuid`,
-//!   `duration` → `interval`, `byte`/`binary` → `bytes`; other formats
+//!   `duration` → `interval`, `byte`/`binary` → `bytes` (so is
+//!   `contentEncoding: base64`, 2019-09's and OpenAPI 3.1's spelling of
+//!   `format: byte`); other formats
 //!   (`email`, `uri`, `hostname`, ...) stay `string` and are listed in the
 //!   ledger with the other validation keywords the manifest cannot express
 //!   (`pattern`, `minimum`, `minLength`, `readOnly`, ...), one `constraint`
@@ -47,7 +49,8 @@
 //! - **Presence.** JSON tells absence from null: a property not listed in
 //!   `required` is `optional = true`; `nullable = true` when `null` is an
 //!   allowed type (`type: [..., "null"]`, OpenAPI's `nullable`, Swagger's
-//!   `x-nullable`, or `null` among the `enum` values).
+//!   `x-nullable`, or `null` among the `enum` values), here or in the
+//!   definition a `$ref` names (GitHub's `nullable-simple-user`).
 //! - **Enums.** A string `enum` becomes `[enums.<entity>_<field>]` (the path
 //!   of nested fields joined by `_`); a definition that is a string enum
 //!   becomes `[enums.<definition>]`. Enums of numbers keep their base type
@@ -57,8 +60,9 @@
 //! - **Ledger.** `oneOf` / `anyOf` (except `[X, null]`, which is a nullable
 //!   `X`), `not`, `if`/`then`/`else`, `patternProperties`, schema-valued
 //!   `additionalProperties`, `dependencies`, `propertyNames`,
-//!   `unevaluatedProperties`, tuple `items` and type unions are recorded by
-//!   keyword; where a field is still needed it is `json`.
+//!   `unevaluatedProperties`, tuple `items`, `$dynamicRef` /
+//!   `$recursiveRef` and type unions are recorded by keyword; where a field
+//!   is still needed it is `json`.
 //!
 //! Malformed documents become [`Diagnostics`]: syntax errors at the parser's
 //! line and column, structural ones (`"type": 12`, an unknown type name, a
@@ -1566,6 +1570,10 @@ const CONSTRAINTS: &[&str] = &[
     "maxProperties",
     "const",
     "contains",
+    "minContains",
+    "maxContains",
+    "contentMediaType",
+    "contentSchema",
     "readOnly",
     "writeOnly",
 ];
@@ -1584,6 +1592,8 @@ const UNREPRESENTED: &[(&str, &str)] = &[
     ("unevaluatedProperties", "unevaluated_properties"),
     ("unevaluatedItems", "unevaluated_items"),
     ("prefixItems", "tuple_items"),
+    ("$dynamicRef", "dynamic_ref"),
+    ("$recursiveRef", "dynamic_ref"),
 ];
 
 /// The type names a schema may use (`file` is Swagger 2.0's upload type).
@@ -2414,61 +2424,16 @@ impl<'a> Walker<'a> {
             return Prop::Field(field);
         }
         if let Some(entity) = self.entities.get(&key).cloned() {
-            if top && let Some(target) = self.targets.get(&entity) {
-                let mut field = target.field.clone();
-                field.comment = None;
-                return Prop::Reference { entity, field };
-            }
-            if self.active.contains(&key) || self.closes_cycle(&key) {
-                return Prop::Field(self.recursive(scope, &text));
-            }
-            return Prop::Field(match self.shape(&target_pointer, &entity) {
-                Some(shape) => {
-                    let size = shape.size;
-                    let used = self.shaping.last().map_or(0, |(_, used)| *used);
-                    let shared = self.uses.get(&key).copied().unwrap_or(0) > 1;
-                    let limit = if shared {
-                        SHARED_EMBED_LIMIT
-                    } else {
-                        EMBED_LIMIT
-                    };
-                    if self.copied + size > DOCUMENT_BUDGET {
-                        self.note(
-                            &scope.object(),
-                            "shared_ref",
-                            format!(
-                                "`$ref` `{text}` names entity `{entity}`; the document copies \
-                                 more than {DOCUMENT_BUDGET} fields already, so the value is \
-                                 recorded as `json`"
-                            ),
-                        );
-                        return Prop::Field(Field::new(FieldType::Json));
-                    }
-                    if size > limit || used + size > ENTITY_BUDGET {
-                        self.note(
-                            &scope.object(),
-                            "shared_ref",
-                            format!(
-                                "`$ref` `{text}` names entity `{entity}` ({size} fields), too \
-                                 large to copy here; the value is recorded as `json`"
-                            ),
-                        );
-                        return Prop::Field(Field::new(FieldType::Json));
-                    }
-                    if let Some((_, used)) = self.shaping.last_mut() {
-                        *used += size;
-                    }
-                    self.copied += size;
-                    // The copy carries types, not the definition's comments:
-                    // those stay on its entity.
-                    let mut fields = shape.fields.clone();
-                    strip_comments(&mut fields);
-                    let mut field = Field::new(FieldType::Object);
-                    field.fields = Some(fields);
-                    field
+            let mut prop = self.entity_reference(entity, &key, &text, &target_pointer, scope, top);
+            // A definition that admits `null` (GitHub's `nullable-simple-user`:
+            // `nullable: true`, or `type: [object, "null"]`) makes every
+            // property naming it nullable, as its own type would.
+            if admits_null(target) {
+                match &mut prop {
+                    Prop::Field(field) | Prop::Reference { field, .. } => field.nullable = true,
                 }
-                None => Field::new(FieldType::Json),
-            });
+            }
+            return prop;
         }
         if self.active.contains(&key) {
             return Prop::Field(self.recursive(scope, &text));
@@ -2477,6 +2442,74 @@ impl<'a> Walker<'a> {
         let prop = self.property(target, &target_pointer, scope, top);
         self.active.pop();
         prop
+    }
+
+    /// A `$ref` to the definition of entity `entity`: its key where a
+    /// relation can hold it, else a copy of its fields (or `json`).
+    fn entity_reference(
+        &mut self,
+        entity: String,
+        key: &str,
+        text: &str,
+        target_pointer: &[String],
+        scope: &Scope,
+        top: bool,
+    ) -> Prop {
+        if top && let Some(target) = self.targets.get(&entity) {
+            let mut field = target.field.clone();
+            field.comment = None;
+            return Prop::Reference { entity, field };
+        }
+        if self.active.iter().any(|active| active == key) || self.closes_cycle(key) {
+            return Prop::Field(self.recursive(scope, text));
+        }
+        Prop::Field(match self.shape(target_pointer, &entity) {
+            Some(shape) => {
+                let size = shape.size;
+                let used = self.shaping.last().map_or(0, |(_, used)| *used);
+                let shared = self.uses.get(key).copied().unwrap_or(0) > 1;
+                let limit = if shared {
+                    SHARED_EMBED_LIMIT
+                } else {
+                    EMBED_LIMIT
+                };
+                if self.copied + size > DOCUMENT_BUDGET {
+                    self.note(
+                        &scope.object(),
+                        "shared_ref",
+                        format!(
+                            "`$ref` `{text}` names entity `{entity}`; the document copies \
+                             more than {DOCUMENT_BUDGET} fields already, so the value is \
+                             recorded as `json`"
+                        ),
+                    );
+                    return Prop::Field(Field::new(FieldType::Json));
+                }
+                if size > limit || used + size > ENTITY_BUDGET {
+                    self.note(
+                        &scope.object(),
+                        "shared_ref",
+                        format!(
+                            "`$ref` `{text}` names entity `{entity}` ({size} fields), too \
+                             large to copy here; the value is recorded as `json`"
+                        ),
+                    );
+                    return Prop::Field(Field::new(FieldType::Json));
+                }
+                if let Some((_, used)) = self.shaping.last_mut() {
+                    *used += size;
+                }
+                self.copied += size;
+                // The copy carries types, not the definition's comments:
+                // those stay on its entity.
+                let mut fields = shape.fields.clone();
+                strip_comments(&mut fields);
+                let mut field = Field::new(FieldType::Object);
+                field.fields = Some(fields);
+                field
+            }
+            None => Field::new(FieldType::Json),
+        })
     }
 
     fn recursive(&mut self, scope: &Scope, reference: &str) -> Field {
@@ -2554,6 +2587,10 @@ impl<'a> Walker<'a> {
                     format!("`{keyword}` (a tuple) cannot be represented; items are `json`")
                 }
                 "if" => "`if`/`then`/`else` cannot be represented in the manifest".to_owned(),
+                "$dynamicRef" | "$recursiveRef" => format!(
+                    "`{keyword}` names a schema chosen when a document is validated, which the \
+                     manifest cannot follow; the schema it names is not read here"
+                ),
                 _ => format!("`{keyword}` cannot be represented in the manifest"),
             };
             self.note(&scope.object(), kind, message);
@@ -2600,6 +2637,11 @@ impl<'a> Walker<'a> {
             )
         {
             constraints.push(format!("format: {format}"));
+        }
+        if let Some(encoding) = map.keyword("contentEncoding").and_then(Value::as_str)
+            && !is_base64(encoding)
+        {
+            constraints.push(format!("contentEncoding: {encoding}"));
         }
         if !constraints.is_empty() {
             let entry = self.constraints.entry(scope.entity.clone()).or_default();
@@ -3033,6 +3075,28 @@ fn is_structural(keyword: &str) -> bool {
     )
 }
 
+/// `contentEncoding` of bytes written as text, as `format: byte` is.
+fn is_base64(encoding: &str) -> bool {
+    matches!(
+        encoding.to_ascii_lowercase().as_str(),
+        "base64" | "base64url"
+    )
+}
+
+/// Whether a schema itself admits `null`: `type: "null"` or a list of
+/// types naming it, or OpenAPI's `nullable` / Swagger's `x-nullable`.
+fn admits_null(schema: &Value) -> bool {
+    let Value::Object(map) = schema else {
+        return false;
+    };
+    nullable_flag(map)
+        || match map.get("type") {
+            Some(Value::String(name)) => name == "null",
+            Some(Value::Array(names)) => names.iter().any(|name| name == "null"),
+            _ => false,
+        }
+}
+
 fn is_null_schema(schema: &Value) -> bool {
     schema.get("type").and_then(Value::as_str) == Some("null")
         || schema.get("enum") == Some(&Value::Array(vec![Value::Null]))
@@ -3098,6 +3162,8 @@ fn infer_type(flat: &Flat<'_>, enum_values: Option<&[Value]>) -> &'static str {
             if keywords.contains_key("maxLength")
                 || keywords.contains_key("minLength")
                 || keywords.contains_key("pattern")
+                || keywords.contains_key("contentEncoding")
+                || keywords.contains_key("contentMediaType")
             {
                 "string"
             } else {
@@ -3116,6 +3182,14 @@ fn string_field(keywords: &Keywords<'_>) -> Field {
         Some("duration") => FieldType::Interval,
         Some("byte" | "binary") => FieldType::Bytes,
         Some("decimal") => FieldType::Decimal,
+        // `contentEncoding: base64`: how 2019-09 and OpenAPI 3.1 say `format: byte`.
+        _ if keywords
+            .get("contentEncoding")
+            .and_then(Value::as_str)
+            .is_some_and(is_base64) =>
+        {
+            FieldType::Bytes
+        }
         _ => FieldType::String,
     };
     let mut field = Field::new(ty);

@@ -1053,3 +1053,80 @@ fn a_closed_tuple_is_not_a_schema_no_value_matches() {
         ]
     );
 }
+
+/// A property naming a definition whose own type admits `null`
+/// (`type: [object, "null"]`) is nullable, as the same schema written in
+/// place is; the copy of its fields kept the object type and lost the null.
+#[test]
+fn a_reference_to_a_definition_that_admits_null_is_nullable() {
+    let result = import_text(
+        "deploy.json",
+        r##"{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "Service",
+  "type": "object",
+  "required": ["deploy", "inline", "limits"],
+  "properties": {
+    "deploy": {"$ref": "#/definitions/deployment"},
+    "inline": {"type": ["object", "null"], "properties": {"replicas": {"type": "integer"}}},
+    "limits": {"$ref": "#/definitions/limits"}
+  },
+  "definitions": {
+    "deployment": {"type": ["object", "null"], "properties": {"replicas": {"type": "integer"}}},
+    "limits": {"type": "object", "properties": {"cpus": {"type": "string"}}}
+  }
+}"##,
+    )
+    .unwrap();
+    let manifest = &result.manifest;
+    assert_valid_and_round_trips(manifest);
+    for name in ["deploy", "inline"] {
+        let field = field(manifest, "Service", name);
+        assert_eq!(field.ty, FieldType::Object, "{name}");
+        assert!(field.nullable && !field.optional, "{name}: {field:?}");
+    }
+    assert!(!field(manifest, "Service", "limits").nullable);
+}
+
+/// Keywords of 2019-09 and 2020-12 that shape or constrain a value are read
+/// or named in the ledger: `contentEncoding: base64` is bytes (OpenAPI 3.1's
+/// `format: byte`), another encoding, `contentMediaType`, `minContains` and
+/// `maxContains` are constraints, and `$dynamicRef` / `$recursiveRef`, which
+/// were read as `json` without a word, have their own line.
+#[test]
+fn content_keywords_contains_counts_and_dynamic_references_are_read_or_ledgered() {
+    let result = import_text(
+        "tree.json",
+        r##"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$dynamicAnchor": "node",
+  "title": "Tree",
+  "type": "object",
+  "properties": {
+    "avatar": {"type": "string", "contentEncoding": "base64", "contentMediaType": "image/png"},
+    "token": {"contentEncoding": "base64url"},
+    "mail": {"type": "string", "contentEncoding": "quoted-printable"},
+    "tags": {"type": "array", "items": {"type": "string"}, "contains": {"const": "a"}, "minContains": 1, "maxContains": 3},
+    "children": {"type": "array", "items": {"$dynamicRef": "#node"}},
+    "parent": {"$recursiveRef": "#"}
+  }
+}"##,
+    )
+    .unwrap();
+    let manifest = &result.manifest;
+    assert_valid_and_round_trips(manifest);
+    assert_eq!(field(manifest, "Tree", "avatar").ty, FieldType::Bytes);
+    assert_eq!(field(manifest, "Tree", "token").ty, FieldType::Bytes);
+    assert_eq!(field(manifest, "Tree", "mail").ty, FieldType::String);
+    let text = ledger_text(&result);
+    for dropped in [
+        "`contentMediaType` on `avatar`",
+        "`contentEncoding: quoted-printable` on `mail`",
+        "`minContains` on `tags`",
+        "`maxContains` on `tags`",
+    ] {
+        assert!(text.contains(dropped), "{dropped}: {text}");
+    }
+    assert!(has_entry(&result, "Tree.children", "dynamic_ref"), "{text}");
+    assert!(has_entry(&result, "Tree.parent", "dynamic_ref"), "{text}");
+}

@@ -1371,3 +1371,89 @@ components:
         ledger_text(&result)
     );
 }
+
+/// GitHub's description defines `nullable-simple-user` (`nullable: true`)
+/// and names it wherever a user may be missing (`assignee`, `closed_by`):
+/// a property naming a schema that admits `null` is nullable, whether the
+/// schema is copied in (no key) or held by key (a relation), in 3.0
+/// (`nullable`), 3.1 (`type: [object, "null"]`) and Swagger 2.0
+/// (`x-nullable`).
+#[test]
+fn a_reference_to_a_schema_that_admits_null_is_nullable() {
+    let v30 = r##"
+openapi: 3.0.3
+info: {title: Issues, version: "1"}
+paths: {}
+components:
+  schemas:
+    nullable-simple-user:
+      type: object
+      nullable: true
+      required: [id, login]
+      properties:
+        id: {type: integer}
+        login: {type: string}
+    nullable-label:
+      type: object
+      nullable: true
+      properties:
+        name: {type: string}
+    simple-user:
+      type: object
+      required: [id]
+      properties:
+        id: {type: integer}
+    issue:
+      type: object
+      required: [id, assignee, label, user]
+      properties:
+        id: {type: integer}
+        assignee: {$ref: "#/components/schemas/nullable-simple-user"}
+        label: {$ref: "#/components/schemas/nullable-label"}
+        user: {$ref: "#/components/schemas/simple-user"}
+"##;
+    // 3.1 says it with the type.
+    let v31 = v30.replace("openapi: 3.0.3", "openapi: 3.1.0").replace(
+        "type: object\n      nullable: true",
+        "type: [object, \"null\"]",
+    );
+    let v20 = r##"{
+  "swagger": "2.0",
+  "info": {"title": "Issues", "version": "1"},
+  "paths": {},
+  "definitions": {
+    "nullable-simple-user": {"type": "object", "x-nullable": true, "required": ["id"],
+                             "properties": {"id": {"type": "integer"}, "login": {"type": "string"}}},
+    "nullable-label": {"type": "object", "x-nullable": true, "properties": {"name": {"type": "string"}}},
+    "simple-user": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}},
+    "issue": {"type": "object", "required": ["id", "assignee", "label", "user"],
+              "properties": {"id": {"type": "integer"},
+                             "assignee": {"$ref": "#/definitions/nullable-simple-user"},
+                             "label": {"$ref": "#/definitions/nullable-label"},
+                             "user": {"$ref": "#/definitions/simple-user"}}}
+  }
+}"##;
+    for (name, text) in [("v30.yaml", v30), ("v31.yaml", &v31), ("v20.json", v20)] {
+        let result = import_text(name, text).unwrap();
+        let manifest = &result.manifest;
+        assert_valid_and_round_trips(manifest);
+        let assignee = field(manifest, "issue", "assignee_id");
+        assert!(assignee.nullable, "{name}: {assignee:?}");
+        assert!(!assignee.optional, "{name}: {assignee:?}");
+        let label = field(manifest, "issue", "label");
+        assert_eq!(label.ty, FieldType::Object, "{name}");
+        assert!(label.nullable, "{name}: {label:?}");
+        // A schema that does not admit null stays required and non-null.
+        assert!(!field(manifest, "issue", "user_id").nullable, "{name}");
+        assert!(
+            relations(manifest).contains(&(
+                "issue".into(),
+                "assignee_id".into(),
+                "nullable-simple-user".into(),
+                "id".into()
+            )),
+            "{name}: {:?}",
+            relations(manifest)
+        );
+    }
+}
