@@ -725,6 +725,7 @@ struct TypeDef {
 #[derive(Debug, Clone)]
 enum Definition {
     Schema {
+        description: Option<String>,
         operations: Vec<(Ident, Ident)>,
         directives: Vec<Directive>,
     },
@@ -981,7 +982,7 @@ impl SdlParser<'_> {
         let kind = match keyword.as_str() {
             "schema" => {
                 self.next();
-                return self.schema();
+                return self.schema(description);
             }
             "directive" if !extend => {
                 self.next();
@@ -1077,7 +1078,7 @@ impl SdlParser<'_> {
         Ok(Definition::Type(definition))
     }
 
-    fn schema(&mut self) -> Parsed<Definition> {
+    fn schema(&mut self, description: Option<String>) -> Parsed<Definition> {
         let directives = self.directives()?;
         let mut operations = Vec::new();
         if self.at_punct('{') {
@@ -1101,6 +1102,7 @@ impl SdlParser<'_> {
             }
         }
         Ok(Definition::Schema {
+            description,
             operations,
             directives,
         })
@@ -2428,7 +2430,18 @@ impl<'a> SdlBuilder<'a> {
                         name.name
                     ),
                 ),
-                Definition::Schema { directives, .. } => {
+                Definition::Schema {
+                    description,
+                    directives,
+                    ..
+                } => {
+                    if description.is_some() {
+                        self.ledger.record(
+                            "schema",
+                            "comment",
+                            "the description of the schema has no place in the manifest".to_owned(),
+                        );
+                    }
                     for directive in directives {
                         self.ledger.record(
                             "schema",

@@ -892,3 +892,42 @@ fn introspect_of_malformed_sdl_exits_2_with_its_location() {
             "fixtures/schemas/graphql/invalid/unknown_type.graphql:3:10",
         ));
 }
+
+/// The schema's own description (`"""..."""` before `schema { ... }`) has
+/// no place in the manifest and is named in the ledger, as every other
+/// description without one is; it was dropped unsaid.
+#[test]
+fn the_description_of_the_schema_is_in_the_ledger() {
+    let sdl = r#"
+"""
+The storefront API.
+"""
+schema @link(url: "https://specs.apollo.dev/federation/v2.3") {
+  query: QueryRoot
+}
+
+type QueryRoot { products: [Product!]! }
+type Product { id: ID! title: String }
+"#;
+    let result = parse_ok(sdl);
+    let lines: Vec<(String, String)> = result
+        .ledger
+        .entries()
+        .into_iter()
+        .filter(|entry| entry.object == "schema")
+        .map(|entry| (entry.kind.clone(), entry.message.clone()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (
+                "comment".to_owned(),
+                "the description of the schema has no place in the manifest".to_owned()
+            ),
+            (
+                "directive".to_owned(),
+                "directive `@link` on the schema is not represented in the manifest".to_owned()
+            ),
+        ]
+    );
+}
