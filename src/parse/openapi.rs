@@ -37,6 +37,7 @@
 //!   error pointer) is read by [`serving`].
 
 mod lists;
+mod security;
 mod serving;
 
 use std::collections::{HashMap, HashSet};
@@ -50,7 +51,7 @@ use super::json_schema::{
     read_document,
 };
 use crate::manifest::{
-    Api, CURRENT_FORMAT, Diagnostics, Manifest, Operation, Project, Source, SourceEngine,
+    Api, CURRENT_FORMAT, Diagnostics, Manifest, Operation, Project, Source, SourceEngine, Upstream,
 };
 use crate::source::{IntrospectOptions, Introspection};
 
@@ -793,6 +794,7 @@ fn build(
 
     lists::id_lists(&mut walker, &entities, &operations);
     note_unserved(root, &schemas_at, &mut walker);
+    let credentials = security::credentials(root, version, &mut walker);
 
     let (mut enums, ledger) = walker.finish()?;
     if !folded.is_empty() || !renames.is_empty() {
@@ -814,6 +816,10 @@ fn build(
         api: Some(Api {
             base_url: outline.base_url,
             operations,
+            upstream: credentials.map(|credentials| Upstream {
+                credentials: Some(credentials),
+                ..Upstream::default()
+            }),
             ..Api::default()
         }),
         auth: None,

@@ -1457,3 +1457,149 @@ components:
         );
     }
 }
+
+/// The credentials the document's upstream is called with, as `in name value`.
+fn upstream_credentials(result: &Introspection) -> Option<String> {
+    let credentials = result
+        .manifest
+        .api
+        .as_ref()?
+        .upstream
+        .as_ref()?
+        .credentials
+        .as_ref()?;
+    Some(format!(
+        "{} {} {}",
+        credentials.location,
+        credentials.name.as_deref().unwrap_or("-"),
+        credentials.value.as_deref().unwrap_or("-")
+    ))
+}
+
+/// What the API asks callers to send is what `serve` sends upstream
+/// (`[api.upstream] credentials`, the secret an `${ENV}` reference); what
+/// credentials cannot send, or a scheme the API may go without, is a ledger
+/// line. Before, every scheme was dropped unsaid and each upstream call of
+/// an imported Stripe, Twilio or DigitalOcean description was refused.
+#[test]
+fn security_schemes_become_the_upstream_credentials_or_ledger_lines() {
+    let document = |version: &str, schemes: &str, global: &str, operation: &str| {
+        let (schemes_at, head) = if version == "2.0" {
+            ("securityDefinitions", "swagger: \"2.0\"".to_owned())
+        } else {
+            (
+                "components:\n  securitySchemes",
+                format!("openapi: {version}"),
+            )
+        };
+        let indent = if version == "2.0" { "  " } else { "    " };
+        let schemes: String = schemes
+            .lines()
+            .map(|line| format!("{indent}{line}\n"))
+            .collect();
+        format!(
+            "{head}\ninfo: {{title: Api, version: \"1\"}}\n{global}\npaths:\n  /pets:\n    get:\n      \
+             {operation}\n      responses: {{\"200\": {{description: ok}}}}\n{schemes_at}:\n{schemes}"
+        )
+    };
+    // (case, document, credentials sent, objects of the `security` ledger lines)
+    let cases: [(&str, String, Option<&str>, &[&str]); 6] = [
+        (
+            "a key in a header, required by the document",
+            document(
+                "3.0.3",
+                "key: {type: apiKey, in: header, name: X-Api-Key}",
+                "security: [{key: []}]",
+                "",
+            ),
+            Some("header X-Api-Key ${UPSTREAM_API_KEY}"),
+            &[],
+        ),
+        (
+            "HTTP basic, required by each operation (Twilio)",
+            document(
+                "3.0.1",
+                "accountSid_authToken: {type: http, scheme: basic}",
+                "",
+                "security: [{accountSid_authToken: []}]",
+            ),
+            Some("basic - ${UPSTREAM_CREDENTIALS}"),
+            &[],
+        ),
+        (
+            "Swagger 2.0 basic the API may go without (Harbor)",
+            document(
+                "2.0",
+                "basic: {type: basic}",
+                "security: [{basic: []}, {}]",
+                "",
+            ),
+            None,
+            &["security basic"],
+        ),
+        (
+            "OAuth 2.0, or a cookie baas cannot send",
+            document(
+                "3.1.0",
+                "oauth: {type: oauth2, flows: {clientCredentials: {tokenUrl: \"https://x/token\", scopes: {}}}}\n\
+                 session: {type: apiKey, in: cookie, name: sid}",
+                "security: [{oauth: []}, {session: []}]",
+                "",
+            ),
+            Some("bearer - ${UPSTREAM_TOKEN}"),
+            &["security oauth", "security session"],
+        ),
+        (
+            "a key in the query required with an application header",
+            document(
+                "3.0.0",
+                "key: {type: apiKey, in: query, name: api_key}\napp: {type: apiKey, in: header, name: X-App}",
+                "security: [{key: [], app: []}]",
+                "",
+            ),
+            Some("query api_key ${UPSTREAM_API_KEY}"),
+            &["security app"],
+        ),
+        (
+            "a bearer scheme the document requires nowhere",
+            document("3.0.0", "bearer: {type: http, scheme: bearer}", "", ""),
+            None,
+            &["security bearer"],
+        ),
+    ];
+    for (case, text, expected, lines) in &cases {
+        let result = import_text("api.yaml", text).unwrap_or_else(|d| {
+            panic!(
+                "{case}: {}\n{text}",
+                baas::diagnostics::render_problems(&d, false)
+            )
+        });
+        assert_valid_and_round_trips(&result.manifest);
+        assert_eq!(
+            upstream_credentials(&result).as_deref(),
+            *expected,
+            "{case}"
+        );
+        let security: Vec<String> = ledger_kinds(&result)
+            .into_iter()
+            .filter(|(_, kind)| kind == "security")
+            .map(|(object, _)| object)
+            .collect();
+        assert_eq!(security, *lines, "{case}: {}", ledger_text(&result));
+    }
+    // The manifest written by the binary says where the secret comes from,
+    // never a value.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("api.yaml"), &cases[0].1).unwrap();
+    baas(dir.path())
+        .args(["introspect", "api.yaml", "-q"])
+        .assert()
+        .success();
+    let written = std::fs::read_to_string(dir.path().join("baas.toml")).unwrap();
+    assert!(
+        written.contains(
+            "[api.upstream]\ncredentials = { in = \"header\", name = \"X-Api-Key\", value = \"${UPSTREAM_API_KEY}\" }"
+        ),
+        "{written}"
+    );
+}
