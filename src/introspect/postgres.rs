@@ -514,6 +514,7 @@ pub(crate) struct TypeRow {
     pub(crate) kind: String,
     pub(crate) category: String,
     pub(crate) element: i64,
+    /// A domain's base type; a range's subtype.
     pub(crate) base: i64,
     pub(crate) base_typmod: i32,
     pub(crate) base_formatted: Option<String>,
@@ -530,6 +531,8 @@ pub(crate) struct TypeRow {
     /// A domain's collation, when not its base type's.
     pub(crate) collation: Option<String>,
     pub(crate) comment: Option<String>,
+    /// The `CREATE TYPE` of a composite or range type, as pg_dump writes it.
+    pub(crate) definition: Option<String>,
 }
 
 impl CatalogRow for TypeRow {
@@ -556,6 +559,7 @@ impl CatalogRow for TypeRow {
             defined_here: row.try_get("defined_here")?,
             collation: row.try_get("collation")?,
             comment: row.try_get("comment")?,
+            definition: row.try_get("definition")?,
         })
     }
 }
@@ -2172,6 +2176,10 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             format!("domain {}", qualified(&ty.schema, &ty.name)),
         );
     }
+    let types = carried_types(catalog);
+    for ty in &types {
+        keys.insert(ty.oid, format!("type {}", qualified(&ty.schema, &ty.name)));
+    }
     let mut uses: HashMap<i64, BTreeSet<String>> = HashMap::new();
     for dependency in &catalog.dependencies {
         let target = match dependency.referenced_kind.as_str() {
@@ -2227,6 +2235,31 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             sql,
             depends_on: Vec::new(),
             owned_by,
+        });
+    }
+    let by_oid: HashMap<i64, &TypeRow> = catalog.types.iter().map(|ty| (ty.oid, ty)).collect();
+    for ty in types {
+        // What its attributes (or a range's subtype) are, arrays by their
+        // element.
+        let depends_on: BTreeSet<String> = ty
+            .attribute_types
+            .iter()
+            .chain([&ty.base])
+            .map(|oid| match by_oid.get(oid) {
+                Some(used) if used.category == "A" && used.element != 0 => used.element,
+                _ => *oid,
+            })
+            .filter_map(|oid| keys.get(&oid).cloned())
+            .collect();
+        list.push(EngineObject {
+            kind: ObjectKind::Type,
+            name: qualified(&ty.schema, &ty.name),
+            sql: object_statement(
+                ty.definition.as_deref().unwrap_or_default(),
+                lookups.naming.first,
+            ),
+            depends_on: depends_on.into_iter().collect(),
+            owned_by: None,
         });
     }
     for ty in domains {
@@ -2335,6 +2368,18 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
     list.sort_by(|left, right| (left.kind, &left.name).cmp(&(right.kind, &right.name)));
     objects.objects = list;
     objects
+}
+
+/// The composite and range types of the schemas read (not an extension's),
+/// which the manifest carries as the statement that creates them.
+fn carried_types(catalog: &Catalog) -> Vec<&TypeRow> {
+    catalog
+        .types
+        .iter()
+        .filter(|ty| {
+            ty.defined_here && ty.definition.is_some() && matches!(ty.kind.as_str(), "c" | "r")
+        })
+        .collect()
 }
 
 /// A trigger as `pg_get_triggerdef` prints it for `pg_dump`, which always
@@ -2524,6 +2569,10 @@ fn record_types(
                     "enum `{formatted}` has no values, which the manifest cannot declare; {usage}"
                 ),
             ),
+            // Composite and range types defined here are carried (see
+            // `engine_objects`), a range's multirange with it.
+            "c" | "r" if ty.defined_here && ty.definition.is_some() => {}
+            "m" if ty.defined_here => {}
             "c" if resolver.native_composites.contains(&ty.oid) => ledger.record(
                 object,
                 "composite_type",
@@ -2533,13 +2582,8 @@ fn record_types(
                      not represented"
                 ),
             ),
-            "c" if ty.defined_here && !used => ledger.record(
-                object,
-                "composite_type",
-                format!("composite type `{formatted}` is not represented; no column uses it"),
-            ),
             // Array types come with their element type; nothing to report.
-            "r" | "b" | "m" | "p" if ty.defined_here && ty.category != "A" => ledger.record(
+            "b" | "p" if ty.defined_here && ty.category != "A" => ledger.record(
                 object,
                 "type",
                 format!("type `{formatted}` is not represented; {usage}"),

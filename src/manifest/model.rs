@@ -1129,6 +1129,7 @@ string_enum! {
     pub enum ObjectKind {
         Collation => "collation",
         TextSearchDictionary => "text search dictionary",
+        Type => "type",
         Sequence => "sequence",
         Domain => "domain",
         Function => "function",
@@ -1149,6 +1150,7 @@ impl ObjectKind {
     pub const SECTIONS: &'static [&'static str] = &[
         "collations",
         "text_search_dictionaries",
+        "types",
         "sequences",
         "domains",
         "functions",
@@ -1166,6 +1168,7 @@ impl ObjectKind {
         match self {
             Self::Collation => "collations",
             Self::TextSearchDictionary => "text_search_dictionaries",
+            Self::Type => "types",
             Self::Cast => "casts",
             Self::Sequence => "sequences",
             Self::Domain => "domains",
@@ -1185,6 +1188,7 @@ impl ObjectKind {
         [
             Self::Collation,
             Self::TextSearchDictionary,
+            Self::Type,
             Self::Sequence,
             Self::Domain,
             Self::Function,
@@ -1204,6 +1208,7 @@ impl ObjectKind {
     pub fn keyword(self) -> &'static str {
         match self {
             Self::Sequence => "SEQUENCE",
+            Self::Type => "TYPE",
             Self::Domain => "DOMAIN",
             Self::Function => "FUNCTION",
             Self::Procedure => "PROCEDURE",
@@ -1227,8 +1232,9 @@ pub struct EngineObject {
     pub kind: ObjectKind,
     /// Its identity as SQL, schema-qualified: `public.group_concat(text)`
     /// (functions with their argument types), `last_updated ON public.film`
-    /// (triggers, policies, rules), `public.year` (domains, sequences,
-    /// collations, text search dictionaries, statistics), `ddl_log` (event
+    /// (triggers, policies, rules), `public.year` (composite and range
+    /// types, domains, sequences, collations, text search dictionaries,
+    /// statistics), `ddl_log` (event
     /// triggers, publications), `(mood AS integer)` (casts).
     pub name: String,
     /// The statement that creates it (`CREATE [OR REPLACE] ...`).

@@ -6,6 +6,7 @@
 //! empty database that then reads the same, and one changed by hand is
 //! drift named by its key.
 
+use baas::introspect::Introspection;
 use baas::manifest::Manifest;
 
 use crate::postgres::{introspect, read_dump};
@@ -64,6 +65,58 @@ CREATE EVENT TRIGGER note_table_ddl ON ddl_command_end
     )
 }
 
+/// `source` read live and from its `pg_dump --schema-only`, which must
+/// give the same schema; and that schema as `baas.toml` text.
+async fn live_and_dump(source: &TempDatabase) -> (Introspection, Introspection, String) {
+    let live = introspect(source, &[]).await;
+    let dump = read_dump(source, &["--schema-only"]).await;
+    let live_text = schema_text(&live.manifest);
+    assert_eq!(
+        live_text,
+        schema_text(&dump.manifest),
+        "live and dump differ"
+    );
+    (live, dump, live_text)
+}
+
+/// `manifest` planned, applied to an empty database (`label`) that then
+/// has no drift and reads the same (nothing stored as `jsonb` on the way);
+/// then `hand_change` run on it is drift that names each of `named`.
+async fn plan_apply_and_change_by_hand(
+    label: &str,
+    manifest: &Manifest,
+    hand_change: &str,
+    named: &[&str],
+) {
+    let Some(target) = TempDatabase::create_async(label).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        baas::manifest::to_toml(manifest),
+    )
+    .unwrap();
+    for args in [
+        &["migrate", "plan", "--name", "init", "--yes"][..],
+        &["migrate", "apply", "--db", &target.url(), "--yes"],
+        &["check", "--db", &target.url()],
+    ] {
+        let (code, output) = run_in(dir.path(), args);
+        assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
+        assert!(!output.contains("jsonb"), "{output}");
+    }
+    let applied = introspect(&target, &[]).await;
+    assert_eq!(schema_text(&applied.manifest), schema_text(manifest));
+
+    target.psql(hand_change);
+    let (code, output) = run_in(dir.path(), &["check", "--db", &target.url()]);
+    assert_eq!(code, Some(1), "{output}");
+    for named in named {
+        assert!(output.contains(named), "{named} not in\n{output}");
+    }
+}
+
 /// Each kind is carried: read alike live and from the dump, planned onto
 /// an empty database that then reads the same, and a hand change is drift.
 #[tokio::test]
@@ -73,15 +126,7 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
     };
     let reader = source.role("reader", "unused");
     source.psql(&script(&reader));
-    let dir = tempfile::tempdir().unwrap();
-    let live = introspect(&source, &[]).await;
-    let dump = read_dump(&source, &["--schema-only"]).await;
-    let live_text = schema_text(&live.manifest);
-    assert_eq!(
-        live_text,
-        schema_text(&dump.manifest),
-        "live and dump differ"
-    );
+    let (live, dump, live_text) = live_and_dump(&source).await;
     for expected in [
         "[[postgres.collations]]\nname = \"public.nocase\"\nsql = \"CREATE COLLATION nocase (provider = icu, deterministic = false, locale = 'und-u-ks-level2')\"",
         "[[postgres.policies]]\nname = \"docs_everyone ON public.docs\"\ndepends_on = [\"entity docs\"]\nsql = \"CREATE POLICY docs_everyone ON docs USING (true)\"",
@@ -128,28 +173,11 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
         }
     }
 
-    // Plan → apply to an empty database → the same schema, no drift.
-    let Some(target) = TempDatabase::create_async("engobj_target").await else {
-        return;
-    };
-    std::fs::write(
-        dir.path().join("baas.toml"),
-        baas::manifest::to_toml(&live.manifest),
-    )
-    .unwrap();
-    for args in [
-        &["migrate", "plan", "--name", "init", "--yes"][..],
-        &["migrate", "apply", "--db", &target.url(), "--yes"],
-        &["check", "--db", &target.url()],
-    ] {
-        let (code, output) = run_in(dir.path(), args);
-        assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
-    }
-    let applied = introspect(&target, &[]).await;
-    assert_eq!(schema_text(&applied.manifest), live_text);
-
-    // A hand change to each is drift, named by its key.
-    target.psql(
+    // Plan → apply to an empty database → the same schema, no drift; a
+    // hand change to each is drift, named by its key.
+    plan_apply_and_change_by_hand(
+        "engobj_target",
+        &live.manifest,
         "ALTER POLICY docs_everyone ON docs USING (false);\n\
          DROP RULE docs_keep_root ON docs;\n\
          DROP STATISTICS docs_owner_title;\n\
@@ -159,20 +187,94 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
          DROP CAST (mood AS integer);\n\
          ALTER PUBLICATION docs_changes SET (publish = 'insert');\n\
          ALTER TEXT SEARCH DICTIONARY english_stem_keep (StopWords = english);\n",
-    );
-    let (code, output) = run_in(dir.path(), &["check", "--db", &target.url()]);
-    assert_eq!(code, Some(1), "{output}");
-    for named in [
-        "policy docs_everyone ON public.docs",
-        "rule docs_keep_root ON public.docs",
-        "statistics public.docs_owner_title",
-        "event trigger note_table_ddl",
-        "collation public.by_hand",
-        "cast (mood AS integer)",
-        "publication docs_changes",
-        "text search dictionary public.english_stem_keep",
-        "row-level security forced on the owner",
+        &[
+            "policy docs_everyone ON public.docs",
+            "rule docs_keep_root ON public.docs",
+            "statistics public.docs_owner_title",
+            "event trigger note_table_ddl",
+            "collation public.by_hand",
+            "cast (mood AS integer)",
+            "publication docs_changes",
+            "text search dictionary public.english_stem_keep",
+            "row-level security forced on the owner",
+        ],
+    )
+    .await;
+}
+
+/// Composite and range types, each made by SQL as a user would: nested,
+/// collated, used by a column, by an array column, by a domain, or only by
+/// a function.
+const TYPES: &str = r#"
+CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TYPE pair AS (a integer, b text COLLATE "C", c text COLLATE nocase);
+CREATE TYPE floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
+CREATE TYPE timerange AS RANGE (subtype = time);
+CREATE TYPE "Nested" AS (p pair, r floatrange, "when" timerange[]);
+CREATE TYPE empty_type AS ();
+CREATE DOMAIN positive_pair AS pair CHECK ((VALUE).a > 0);
+CREATE TYPE only_returned AS (x integer, y integer);
+CREATE FUNCTION make_pair(integer) RETURNS only_returned LANGUAGE sql IMMUTABLE
+    AS $$ SELECT $1, $1 $$;
+CREATE TABLE shapes (
+    id integer PRIMARY KEY,
+    p pair,
+    ps pair[],
+    n "Nested",
+    d positive_pair,
+    r floatrange,
+    rs floatmultirange
+);
+"#;
+
+/// A database whose columns use composite and range types reads alike live
+/// and from its dump, with the types carried in `[[postgres.types]]` (not
+/// in the ledger, nor the functions and casts a range type comes with), and
+/// a plan of it makes them before the domains, functions and tables that
+/// use them; a type changed or dropped by hand is drift named by its key.
+#[tokio::test]
+async fn postgres_composite_and_range_types_round_trip_live_dump_and_plan() {
+    let Some(source) = TempDatabase::create_async("engtypes").await else {
+        return;
+    };
+    source.psql(TYPES);
+    let (live, dump, live_text) = live_and_dump(&source).await;
+    for expected in [
+        "[[postgres.types]]\nname = \"public.\\\"Nested\\\"\"\ndepends_on = [\"type public.floatrange\", \"type public.pair\", \"type public.timerange\"]\nsql = \"CREATE TYPE \\\"Nested\\\" AS ( p pair, r floatrange, \\\"when\\\" timerange[] )\"",
+        "[[postgres.types]]\nname = \"public.empty_type\"\nsql = \"CREATE TYPE empty_type AS ( )\"",
+        "[[postgres.types]]\nname = \"public.floatrange\"\nsql = \"CREATE TYPE floatrange AS RANGE ( subtype = double precision, multirange_type_name = floatmultirange, subtype_diff = float8mi )\"",
+        "[[postgres.types]]\nname = \"public.pair\"\nsql = \"CREATE TYPE pair AS ( a integer, b text COLLATE pg_catalog.\\\"C\\\", c text COLLATE nocase )\"",
+        "[[postgres.types]]\nname = \"public.timerange\"\nsql = \"CREATE TYPE timerange AS RANGE ( subtype = time without time zone, multirange_type_name = timemultirange )\"",
+        "[[postgres.domains]]\nname = \"public.positive_pair\"\ndepends_on = [\"type public.pair\"]",
+        "name = \"public.make_pair(integer)\"\ndepends_on = [\"type public.only_returned\"]",
+        "[[postgres.types]]\nname = \"public.only_returned\"",
     ] {
-        assert!(output.contains(named), "{named} not in\n{output}");
+        assert!(
+            live_text.contains(expected),
+            "{expected}\nnot in\n{live_text}"
+        );
     }
+    // A range's constructors and casts come with it: not listed.
+    assert!(!live_text.contains("range_constructor"), "{live_text}");
+    assert!(!live_text.contains("[[postgres.casts]]"), "{live_text}");
+    for (label, introspection) in [("live", &live), ("dump", &dump)] {
+        let ledger = crate::support::ledger_text(introspection);
+        assert_eq!(ledger, "", "{label} ledger");
+    }
+
+    // Plan → apply to an empty database → the same schema, no drift; a
+    // hand change to each is drift, named by its key.
+    plan_apply_and_change_by_hand(
+        "engtypes_target",
+        &live.manifest,
+        "ALTER TYPE pair ADD ATTRIBUTE d integer;\n\
+         ALTER TYPE only_returned RENAME ATTRIBUTE y TO z;\n\
+         DROP TYPE empty_type;\n",
+        &[
+            "type public.pair",
+            "type public.only_returned",
+            "type public.empty_type",
+        ],
+    )
+    .await;
 }

@@ -1,14 +1,16 @@
 -- What the functions and domains of the requested schemas ($1) use among
--- functions, types and relations: a row type stands for its relation. The
+-- functions, types and relations: a table's or view's row type stands for
+-- its relation (a composite type is a type). The
 -- Rust side keeps the references to objects the manifest carries.
 SELECT d.objid::int8 AS object,
        CASE WHEN d.refclassid = 'pg_proc'::regclass THEN 'function'
-            WHEN t.typrelid <> 0 THEN 'relation'
+            WHEN r.relkind <> 'c' THEN 'relation'
             ELSE 'type'
        END AS referenced_kind,
-       coalesce(nullif(t.typrelid, 0), d.refobjid)::int8 AS referenced
+       CASE WHEN r.relkind <> 'c' THEN r.oid ELSE d.refobjid END::int8 AS referenced
   FROM pg_depend d
   LEFT JOIN pg_type t ON d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid
+  LEFT JOIN pg_class r ON r.oid = t.typrelid
  WHERE d.classid IN ('pg_proc'::regclass, 'pg_type'::regclass)
    AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass)
    AND d.deptype = 'n'

@@ -1,5 +1,6 @@
 -- Objects of the requested schemas ($1) other than relations, types and
--- routines, none that an extension made. Those the manifest carries have
+-- routines, none that an extension made or that came with another object
+-- (the casts of a range to its multirange). Those the manifest carries have
 -- their `definition`, written as pg_dump writes it (one statement, but a
 -- publication's tables): the collations, the row-level security policies,
 -- rewrite rules (not the `_RETURN` rule of a view) and extended statistics
@@ -151,5 +152,5 @@ SELECT o.kind, o.name, o.relation, coalesce(o.tables, '{}') AS tables, o.functio
                      FROM pg_depend d
                     WHERE d.classid = o.class
                       AND d.objid = o.oid
-                      AND d.deptype = 'e')
+                      AND d.deptype IN ('e', 'i'))
  ORDER BY o.kind, o.name

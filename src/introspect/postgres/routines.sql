@@ -1,5 +1,6 @@
 -- Functions, procedures, aggregates and window functions of the requested
--- schemas ($1), except those an extension created, each with the statement
+-- schemas ($1), except those an extension created or that come with a
+-- type (a range's constructors), each with the statement
 -- that creates it: `pg_get_functiondef` for functions and procedures, and
 -- for a plain aggregate one made from `pg_aggregate` (PostgreSQL has no
 -- function that prints it).
@@ -44,4 +45,4 @@ SELECT p.oid::int8 AS oid,
                      FROM pg_depend e
                     WHERE e.classid = 'pg_proc'::regclass
                       AND e.objid = p.oid
-                      AND e.deptype = 'e')
+                      AND e.deptype IN ('e', 'i'))

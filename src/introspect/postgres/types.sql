@@ -1,7 +1,9 @@
 -- Every type the columns of the requested schemas ($1) use, every enum,
 -- domain, composite, range and base type defined in those schemas (not by an
 -- extension), and, transitively, the types those are made of: array
--- elements, domain base types and composite attributes.
+-- elements, domain base types, composite attributes and range subtypes.
+-- A composite or range type defined here has its `definition`, as pg_dump
+-- writes it.
 WITH RECURSIVE
 start (oid) AS (
     SELECT a.atttypid
@@ -39,6 +41,8 @@ closure (oid) AS (
            UNION ALL
            SELECT t.typbasetype WHERE t.typtype = 'd'
            UNION ALL
+           SELECT r.rngsubtype FROM pg_range r WHERE t.typtype = 'r' AND r.rngtypid = t.oid
+           UNION ALL
            SELECT a.atttypid
              FROM pg_attribute a
             WHERE t.typtype = 'c'
@@ -54,7 +58,8 @@ SELECT t.oid::int8 AS oid,
        t.typtype::text AS kind,
        t.typcategory::text AS category,
        t.typelem::int8 AS element,
-       t.typbasetype::int8 AS base,
+       -- A range's subtype stands in as its base type.
+       coalesce(rng.rngsubtype, t.typbasetype)::int8 AS base,
        t.typtypmod AS base_typmod,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_formatted,
        t.typnotnull AS not_null,
@@ -93,9 +98,48 @@ SELECT t.oid::int8 AS oid,
          WHERE t.typtype = 'd'
            AND b.oid = t.typbasetype
            AND t.typcollation <> b.typcollation) AS collation,
-       d.description AS comment
+       d.description AS comment,
+       CASE
+         WHEN t.typtype = 'c'
+              AND EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c') THEN
+           'CREATE TYPE ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname) || ' AS ( '
+           || coalesce((SELECT string_agg(quote_ident(a.attname) || ' '
+                                          || format_type(a.atttypid, a.atttypmod)
+                                          || coalesce(' COLLATE ' || quote_ident(cn.nspname) || '.'
+                                                      || quote_ident(co.collname), ''),
+                                          ', ' ORDER BY a.attnum)
+                          FROM pg_attribute a
+                          JOIN pg_type at ON at.oid = a.atttypid
+                          LEFT JOIN pg_collation co
+                                 ON co.oid = a.attcollation AND a.attcollation <> at.typcollation
+                          LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                         WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
+                       || ' ', '')
+           || ')'
+         WHEN t.typtype = 'r' THEN
+           'CREATE TYPE ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname)
+           || ' AS RANGE ( subtype = ' || format_type(rng.rngsubtype, NULL)
+           || coalesce(', multirange_type_name = '
+                       || format_type((to_jsonb(rng) ->> 'rngmultitypid')::oid, NULL), '')
+           || CASE WHEN opc.opcdefault THEN ''
+                   ELSE ', subtype_opclass = ' || quote_ident(opn.nspname) || '.'
+                        || quote_ident(opc.opcname) END
+           || coalesce(', collation = ' || quote_ident(rcn.nspname) || '.'
+                       || quote_ident(rco.collname), '')
+           || CASE WHEN rng.rngcanonical = 0 THEN ''
+                   ELSE ', canonical = ' || rng.rngcanonical::regproc::text END
+           || CASE WHEN rng.rngsubdiff = 0 THEN ''
+                   ELSE ', subtype_diff = ' || rng.rngsubdiff::regproc::text END
+           || ' )'
+       END AS definition
   FROM closure cl
   JOIN pg_type t ON t.oid = cl.oid
   JOIN pg_namespace n ON n.oid = t.typnamespace
+  LEFT JOIN pg_range rng ON rng.rngtypid = t.oid
+  LEFT JOIN pg_opclass opc ON opc.oid = rng.rngsubopc
+  LEFT JOIN pg_namespace opn ON opn.oid = opc.opcnamespace
+  LEFT JOIN pg_type rst ON rst.oid = rng.rngsubtype
+  LEFT JOIN pg_collation rco ON rco.oid = rng.rngcollation AND rng.rngcollation <> rst.typcollation
+  LEFT JOIN pg_namespace rcn ON rcn.oid = rco.collnamespace
   LEFT JOIN pg_description d
          ON d.classoid = 'pg_type'::regclass AND d.objoid = t.oid AND d.objsubid = 0

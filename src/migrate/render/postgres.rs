@@ -379,14 +379,17 @@ fn is_known_type(manifest: &Manifest, native: &str) -> bool {
         return true;
     }
     let unquoted = without_modifiers.replace('"', "");
-    // A domain of the manifest, or (with extensions installed first) a type
-    // an extension may provide: the plan creates both before the tables.
+    // A domain or type of the manifest, or (with extensions installed
+    // first) a type an extension may provide: the plan creates them before
+    // the tables.
     let bare = unquoted.rsplit('.').next().unwrap_or(&unquoted);
     if !manifest.postgres.extensions.is_empty()
-        || manifest.postgres.objects.iter().any(|object| {
-            object.kind == ObjectKind::Domain
-                && object.name.replace('"', "").rsplit('.').next() == Some(bare)
-        })
+        || manifest
+            .postgres
+            .objects
+            .iter()
+            .flat_map(type_names)
+            .any(|name| name.eq_ignore_ascii_case(bare))
     {
         return true;
     }
@@ -394,6 +397,34 @@ fn is_known_type(manifest: &Manifest, native: &str) -> bool {
         let own = enum_type_name(name, e);
         own.replace('"', "").eq_ignore_ascii_case(&unquoted) || name.eq_ignore_ascii_case(&unquoted)
     })
+}
+
+/// The types an engine object makes, by their bare names: a domain's or
+/// type's own, and a range type's multirange too (`multirange_type_name`,
+/// else the name PostgreSQL gives it).
+fn type_names(object: &EngineObject) -> Vec<String> {
+    if !matches!(object.kind, ObjectKind::Domain | ObjectKind::Type) {
+        return Vec::new();
+    }
+    let unquoted = object.name.replace('"', "");
+    let bare = unquoted.rsplit('.').next().unwrap_or(&unquoted).to_owned();
+    let mut names = vec![bare.clone()];
+    let sql = object.sql.to_ascii_lowercase();
+    if object.kind == ObjectKind::Type && sql.contains(" as range") {
+        let multirange = sql
+            .split_once("multirange_type_name")
+            .and_then(|(_, rest)| rest.trim_start().strip_prefix('='))
+            .and_then(|rest| rest.split([',', ')']).next())
+            .map(|name| {
+                let name = name.trim().replace('"', "");
+                name.rsplit('.').next().unwrap_or(&name).to_owned()
+            });
+        names.push(multirange.unwrap_or_else(|| match bare.find("range") {
+            Some(at) => format!("{}multirange{}", &bare[..at], &bare[at + 5..]),
+            None => format!("{bare}_multirange"),
+        }));
+    }
+    names
 }
 
 /// The PostgreSQL type name of enum `name`, schema-qualified and quoted.
@@ -1716,6 +1747,9 @@ fn column_type(cx: &mut Cx<'_>, manifest: &Manifest, here: &str, field: &Field) 
             cx.lossy(format!("{here}: object ids are stored as character(24)"));
             PostgresDialect.column_type(&field)
         }
+        // A composite type of the manifest (or a domain over one) holds
+        // its fields as they are.
+        FieldType::Object if field.native.is_some() => PostgresDialect.column_type(&field),
         FieldType::Object => {
             cx.lossy(format!("{here}: nested documents are stored as jsonb"));
             PostgresDialect.column_type(&field)

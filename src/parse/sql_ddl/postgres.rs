@@ -18,7 +18,8 @@ use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ArrayElemTypeDef, ColumnOption, CommentObject,
     ConstraintCharacteristics, CreateTableOptions, DataType, DeferrableInitial, Expr, GeneratedAs,
     IndexColumn, NullsDistinctOption, ObjectName, OrderBySort, ReferentialAction, SequenceOptions,
-    SqlOption, Statement as Ast, TableConstraint, UserDefinedTypeRepresentation,
+    SqlOption, Statement as Ast, TableConstraint, UserDefinedTypeRangeOption,
+    UserDefinedTypeRepresentation,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -1527,6 +1528,7 @@ impl Schema {
             defined_here: schema != "pg_catalog",
             collation: None,
             comment: None,
+            definition: None,
         }
     }
 
@@ -2221,6 +2223,23 @@ impl Schema {
                     row.attribute_typmods.push(typmod);
                     row.attribute_formatted.push(formatted);
                 }
+                row.definition = Some(text.trim().to_owned());
+                self.add_type(row);
+                Ok(())
+            }
+            Ast::CreateType {
+                name,
+                representation: Some(UserDefinedTypeRepresentation::Range { options }),
+            } => {
+                let (schema, bare) = split_name(&name);
+                let mut row = self.new_type(&schema, &bare, type_text(&schema, &bare), "r");
+                row.category = "R".to_owned();
+                for option in &options {
+                    if let UserDefinedTypeRangeOption::Subtype(subtype) = option {
+                        row.base = self.column_type(subtype).0;
+                    }
+                }
+                row.definition = Some(text.trim().to_owned());
                 self.add_type(row);
                 Ok(())
             }
@@ -3095,6 +3114,31 @@ impl Schema {
                 }
             }
         }
+        // A function or procedure uses the types its signature names (as
+        // the server records it).
+        for routine in routines.iter().filter(|r| r.kind != "a") {
+            let used = routine
+                .definition
+                .as_deref()
+                .map(signature_type_names)
+                .unwrap_or_default();
+            let mut referenced: Vec<i64> = types
+                .iter()
+                .filter(|ty| {
+                    matches!(ty.kind.as_str(), "c" | "d" | "r")
+                        && used.contains(&(ty.schema.clone(), ty.name.clone()))
+                })
+                .map(|ty| ty.oid)
+                .collect();
+            referenced.dedup();
+            for oid in referenced {
+                catalog.dependencies.push(DependencyRow {
+                    object: routine.oid,
+                    referenced_kind: "type".to_owned(),
+                    referenced: oid,
+                });
+            }
+        }
         for relation in relations {
             catalog.indexes.extend(relation.indexes);
             catalog.relations.push(relation.row);
@@ -3112,6 +3156,48 @@ impl Schema {
         catalog.routines = routines;
         catalog
     }
+}
+
+/// The names (schema, name) a routine's signature may use as types: those
+/// of its argument list and its `RETURNS` clause, in a definition laid out
+/// as `pg_get_functiondef` prints it (a bare name is the first schema's).
+fn signature_type_names(definition: &str) -> Vec<(String, String)> {
+    let Some(open) = definition.find('(') else {
+        return Vec::new();
+    };
+    let arguments = parenthesized(definition).unwrap_or_default();
+    let rest = &definition[open + arguments.len() + 2..];
+    let returns = rest
+        .find("RETURNS ")
+        .and_then(|at| rest[at + "RETURNS ".len()..].lines().next())
+        .unwrap_or_default();
+    let Some(tokens) = significant_tokens(&format!("{arguments} {returns}")) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    let mut at = 0;
+    while at < tokens.len() {
+        match qualified_name_at(&tokens, at) {
+            Some((name, next)) => {
+                names.push(name);
+                at = next;
+            }
+            None => at += 1,
+        }
+    }
+    names
+}
+
+/// The name (`schema.name`, or `name` of the first schema) at `at` of
+/// `tokens`, as (schema, name), and where it ends.
+fn qualified_name_at(tokens: &[Token], at: usize) -> Option<((String, String), usize)> {
+    let first = word_at(tokens, at)?;
+    if matches!(tokens.get(at + 1), Some(Token::Period))
+        && let Some(second) = word_at(tokens, at + 2)
+    {
+        return Some(((first, second), at + 3));
+    }
+    Some(((FIRST_SCHEMA.to_owned(), first), at + 1))
 }
 
 /// The functions an aggregate's definition names as its support functions
@@ -3162,19 +3248,8 @@ fn aggregate_support_functions(definition: &str) -> Vec<(String, String)> {
         "MINVFUNC",
         "MFINALFUNC",
     ];
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, definition).tokenize() else {
+    let Some(tokens) = significant_tokens(definition) else {
         return Vec::new();
-    };
-    let tokens: Vec<&Token> = tokens
-        .iter()
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    let name = |token: Option<&&Token>| match token {
-        Some(Token::Word(word)) if word.quote_style.is_none() => {
-            Some(word.value.to_ascii_lowercase())
-        }
-        Some(Token::Word(word)) => Some(word.value.clone()),
-        _ => None,
     };
     let mut found = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
@@ -3184,15 +3259,8 @@ fn aggregate_support_functions(definition: &str) -> Vec<(String, String)> {
         {
             continue;
         }
-        let Some(first) = name(tokens.get(i + 2)) else {
-            continue;
-        };
-        if matches!(tokens.get(i + 3), Some(Token::Period)) {
-            if let Some(second) = name(tokens.get(i + 4)) {
-                found.push((first, second));
-            }
-        } else {
-            found.push((FIRST_SCHEMA.to_owned(), first));
+        if let Some((name, _)) = qualified_name_at(&tokens, i + 2) {
+            found.push(name);
         }
     }
     found
