@@ -748,6 +748,9 @@ fn entity(
     if old.unlogged != new.unlogged {
         what.push(if new.unlogged { "unlogged" } else { "logged" }.to_owned());
     }
+    if old.row_format != new.row_format {
+        what.push("row format".to_owned());
+    }
     if old.force_row_level_security != new.force_row_level_security {
         what.push(format!(
             "row-level security {} on the owner",

@@ -20,8 +20,8 @@ use crate::dialect::mysql::field_for_column;
 use crate::ledger::Ledger;
 use crate::manifest::{
     CURRENT_FORMAT, Check, DefaultValue, Entity, EntityKind, Enum, Field, FieldType, Generated,
-    GeneratedKind, Index, IndexOptions, IndexPart, Literal, Manifest, Project, ReferentialAction,
-    Relation, RelationTarget, SortOrder, Source, SourceEngine,
+    GeneratedKind, Index, IndexOptions, IndexPart, Literal, Manifest, Project, ROW_FORMATS,
+    ReferentialAction, Relation, RelationTarget, SortOrder, Source, SourceEngine,
 };
 use crate::source::redact;
 use crate::ui::Progress;
@@ -407,11 +407,37 @@ pub fn build(catalog: &Catalog, database: &str, progress: &Progress) -> Introspe
                     ),
                 );
             }
-            if table
-                .options
+            // An InnoDB table's row format; another engine's is an option
+            // like the others (a plan makes an InnoDB table).
+            let innodb = table
+                .engine
                 .as_deref()
-                .is_some_and(|o| o.contains("partitioned"))
-            {
+                .is_none_or(|engine| engine.eq_ignore_ascii_case("InnoDB"));
+            let options = create_options(table.options.as_deref().unwrap_or_default());
+            let mut other = Vec::new();
+            for option in &options {
+                let format = option
+                    .strip_prefix("row_format=")
+                    .map(str::to_ascii_uppercase)
+                    .filter(|format| innodb && ROW_FORMATS.contains(&format.as_str()));
+                match format {
+                    Some(format) => entity.row_format = Some(format),
+                    None if *option != "partitioned" => other.push(*option),
+                    None => {}
+                }
+            }
+            if !other.is_empty() {
+                ledger.record(
+                    &table.name,
+                    "table_options",
+                    format!(
+                        "`{}` has table options the manifest does not represent: {}; a plan leaves them out",
+                        table.name,
+                        other.join(" ")
+                    ),
+                );
+            }
+            if options.contains(&"partitioned") {
                 ledger.record(
                     &table.name,
                     "partition",
@@ -504,6 +530,36 @@ pub fn build(catalog: &Catalog, database: &str, progress: &Progress) -> Introspe
         );
     }
     Introspection { manifest, ledger }
+}
+
+/// The options of `information_schema.TABLES.CREATE_OPTIONS`
+/// (`max_rows=10 row_format=DYNAMIC partitioned`), split where a space is
+/// outside quotes.
+fn create_options(options: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quote) = (None, None::<char>);
+    for (i, c) in options.char_indices() {
+        match (c, quote) {
+            (c, Some(open)) if c == open => quote = None,
+            (_, Some(_)) => {}
+            ('\'' | '"' | '`', None) => {
+                quote = Some(c);
+                start.get_or_insert(i);
+            }
+            (c, None) if c.is_whitespace() => {
+                if let Some(from) = start.take() {
+                    out.push(&options[from..i]);
+                }
+            }
+            (_, None) => {
+                start.get_or_insert(i);
+            }
+        }
+    }
+    if let Some(from) = start {
+        out.push(&options[from..]);
+    }
+    out
 }
 
 /// MariaDB's `JSON` is `LONGTEXT` with a `json_valid(column)` CHECK named

@@ -483,6 +483,7 @@ const ENTITY_KEYS: &[&str] = &[
     "force_row_level_security",
     "collation",
     "unlogged",
+    "row_format",
     "with",
     "partition_by",
     "partitions",
@@ -1724,6 +1725,20 @@ impl Reader {
                 "without_rowid" => entity.without_rowid = self.bool(node, &child).unwrap_or(false),
                 "strict" => entity.strict = self.bool(node, &child).unwrap_or(false),
                 "unlogged" => entity.unlogged = self.bool(node, &child).unwrap_or(false),
+                "row_format" => {
+                    entity.row_format = self.choice(
+                        node,
+                        &child,
+                        ROW_FORMATS,
+                        |text| {
+                            ROW_FORMATS
+                                .iter()
+                                .find(|format| format.eq_ignore_ascii_case(text))
+                                .map(|format| (*format).to_owned())
+                        },
+                        ProblemKind::InvalidValue,
+                    )
+                }
                 "collation" => entity.collation = self.non_empty_string(node, &child),
                 "with" => {
                     entity.storage_parameters = self.strings(node, &child).unwrap_or_default()

@@ -1312,6 +1312,10 @@ pub struct Entity {
     /// A PostgreSQL `UNLOGGED` table (not crash-safe, not replicated).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unlogged: bool,
+    /// A MySQL table's `ROW_FORMAT` (one of [`ROW_FORMATS`]), when the
+    /// table says one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row_format: Option<String>,
     /// PostgreSQL storage parameters, `name=value` (`fillfactor=70`).
     #[serde(rename = "with", skip_serializing_if = "Vec::is_empty")]
     pub storage_parameters: Vec<String>,
@@ -1405,6 +1409,9 @@ impl Rules {
     }
 }
 
+/// The `ROW_FORMAT`s of an InnoDB table (MySQL and MariaDB).
+pub const ROW_FORMATS: &[&str] = &["DYNAMIC", "COMPACT", "REDUNDANT", "COMPRESSED"];
+
 impl Entity {
     /// An empty table entity stored in `table`.
     pub fn new(table: impl Into<String>) -> Self {
@@ -1424,6 +1431,7 @@ impl Entity {
             force_row_level_security: false,
             collation: None,
             unlogged: false,
+            row_format: None,
             storage_parameters: Vec::new(),
             partition_by: None,
             partitions: Vec::new(),

@@ -280,6 +280,7 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
     if entity.unlogged {
         line(out, "unlogged", "true");
     }
+    optional(out, "row_format", entity.row_format.as_deref());
     if !entity.storage_parameters.is_empty() {
         line(out, "with", &strings(&entity.storage_parameters));
     }

@@ -170,8 +170,13 @@ impl DdlRenderer for MysqlRenderer {
         if entity.row_level_security {
             cx.lossy(format!("{name}: MySQL has no row-level security"));
         }
+        let row_format = entity
+            .row_format
+            .as_ref()
+            .map(|format| format!(" ROW_FORMAT={format}"))
+            .unwrap_or_default();
         format!(
-            "CREATE TABLE {} (\n    {}\n) ENGINE=InnoDB {}{comment}",
+            "CREATE TABLE {} (\n    {}\n) ENGINE=InnoDB {}{row_format}{comment}",
             table(entity),
             lines.join(",\n    "),
             table_charset(entity)
@@ -550,6 +555,13 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 "ALTER TABLE {} COMMENT = {}",
                 table(new),
                 string_literal(new.comment.as_deref().unwrap_or(""), true)
+            )));
+        }
+        if !is_view(new) && old.row_format != new.row_format {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} ROW_FORMAT={}",
+                table(new),
+                new.row_format.as_deref().unwrap_or("DEFAULT")
             )));
         }
         if !is_view(new) && old.collation != new.collation {

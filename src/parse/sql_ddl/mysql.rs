@@ -97,6 +97,12 @@ pub fn import(
             Some(table) => (table, true),
             None => (sql, false),
         };
+        // Nor most table options (MariaDB's `PAGE_COMPRESSED`, `TRANSACTIONAL`
+        // ...): the table is given them as the server lists them.
+        let (sql, table_options) = match without_table_options(&sql) {
+            Some((table, options)) => (table, options),
+            None => (sql, Vec::new()),
+        };
         // Nor a FULLTEXT key's `WITH PARSER ngram`, which the ledger names.
         let (sql, parsers) = match without_index_parsers(&sql) {
             Some((table, parsers)) => (table, parsers),
@@ -166,7 +172,9 @@ pub fn import(
                         }
                     }
                     let table = match &ast {
-                        Ast::CreateTable(create) if partitioned || versioned => {
+                        Ast::CreateTable(create)
+                            if partitioned || versioned || !table_options.is_empty() =>
+                        {
                             Some(name_of(&create.name))
                         }
                         _ => None,
@@ -183,9 +191,11 @@ pub fn import(
                         .and_then(|table| table.row.as_mut())
                     {
                         // As `information_schema.TABLES` says it.
+                        let mut options = table_options.clone();
                         if partitioned {
-                            row.options = Some("partitioned".to_owned());
+                            options.push("partitioned".to_owned());
                         }
+                        row.options = (!options.is_empty()).then(|| options.join(" "));
                         if versioned {
                             row.kind = "SYSTEM VERSIONED".to_owned();
                         }
@@ -235,6 +245,133 @@ pub fn import(
 
 /// A `CREATE TABLE` without its final `PARTITION BY ...` clause (after
 /// the column list, outside quotes), or `None` when it has none.
+/// A `CREATE TABLE` without the options after its column list but its
+/// engine, character set, collation and comment (which it reads), and
+/// those options as `information_schema.TABLES.CREATE_OPTIONS` lists them
+/// (`max_rows=10`, `row_format=DYNAMIC`, `` `page_compressed`=1 ``); its
+/// `AUTO_INCREMENT` start, which is no part of the schema, is left out.
+/// `None` when it has none, or options this does not read.
+fn without_table_options(sql: &str) -> Option<(String, Vec<String>)> {
+    let upper = sql.to_ascii_uppercase();
+    if !upper.trim_start().starts_with("CREATE TABLE") {
+        return None;
+    }
+    let bytes = sql.as_bytes();
+    let mut depth = 0usize;
+    let mut tail = None;
+    for i in unquoted(bytes) {
+        match bytes[i] {
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    tail = Some(i + 1);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut at = tail?;
+    let word_at = |at: usize| -> usize { bytes[at..].iter().take_while(|b| is_word(**b)).count() };
+    let skip_space = |at: usize| -> usize {
+        at + bytes[at..]
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count()
+    };
+    let mut cuts = Vec::new();
+    let mut options = Vec::new();
+    // The comma before an option, cut with it.
+    let mut comma = None;
+    loop {
+        at = skip_space(at);
+        if bytes.get(at) == Some(&b',') {
+            comma = Some(at);
+            at += 1;
+            continue;
+        }
+        if at >= bytes.len() || bytes[at] == b';' {
+            break;
+        }
+        let start = comma.take().unwrap_or(at);
+        // The option's name: a quoted one, or words (`DEFAULT CHARSET`).
+        let name = if bytes[at] == b'`' {
+            at = super::skip_quoted(bytes, at, b'`');
+            sql[start..at].to_owned()
+        } else {
+            let mut words = Vec::new();
+            loop {
+                let length = word_at(at);
+                if length == 0 {
+                    return None;
+                }
+                let word = upper[at..at + length].to_owned();
+                at += length;
+                let more = matches!(
+                    (words.last().map(String::as_str), word.as_str()),
+                    (None, "DEFAULT" | "CHARACTER" | "DATA" | "INDEX")
+                        | (Some("DEFAULT"), "CHARACTER")
+                );
+                words.push(word);
+                if !more {
+                    break;
+                }
+                at = skip_space(at);
+            }
+            words.join(" ")
+        };
+        at = skip_space(at);
+        if bytes.get(at) == Some(&b'=') {
+            at = skip_space(at + 1);
+        }
+        let value_start = at;
+        match bytes.get(at) {
+            Some(quote @ (b'\'' | b'"')) => at = super::skip_quoted(bytes, at, *quote),
+            Some(b'(') => {
+                let close = sql[at..].find(')')?;
+                at += close + 1;
+            }
+            Some(_) => {
+                let length = bytes[at..]
+                    .iter()
+                    .take_while(|b| is_word(**b) || matches!(b, b'.' | b'-' | b'+'))
+                    .count();
+                if length == 0 {
+                    return None;
+                }
+                at += length;
+            }
+            None => return None,
+        }
+        let value = &sql[value_start..at];
+        match name.as_str() {
+            "ENGINE"
+            | "TYPE"
+            | "CHARSET"
+            | "CHARACTER SET"
+            | "DEFAULT CHARSET"
+            | "DEFAULT CHARACTER SET"
+            | "COLLATE"
+            | "DEFAULT COLLATE"
+            | "COMMENT" => {}
+            "TABLESPACE" | "SELECT" | "AS" | "IGNORE" | "REPLACE" | "WITH" | "PARTITION"
+            | "START" => return None,
+            "AUTO_INCREMENT" => cuts.push((start, at)),
+            _ => {
+                let name = if name.starts_with('`') {
+                    name
+                } else {
+                    name.to_ascii_lowercase()
+                };
+                options.push(format!("{name}={value}"));
+                cuts.push((start, at));
+            }
+        }
+    }
+    (!cuts.is_empty()).then(|| (without(sql, &cuts), options))
+}
+
 /// `CREATE TABLE ... WITH SYSTEM VERSIONING` without its last three words.
 fn without_system_versioning(sql: &str) -> Option<String> {
     let upper = sql.to_ascii_uppercase();
@@ -429,17 +566,19 @@ fn without_key_options(sql: &str) -> Option<(String, Vec<KeyOptions>)> {
             _ => {}
         }
     }
-    if cuts.is_empty() {
-        return None;
-    }
+    (!cuts.is_empty()).then(|| (without(sql, &cuts), keys))
+}
+
+/// `sql` without the byte ranges `cuts` (in order, apart).
+fn without(sql: &str, cuts: &[(usize, usize)]) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut copied = 0;
-    for (start, end) in cuts {
+    for &(start, end) in cuts {
         out.push_str(&sql[copied..start]);
         copied = end;
     }
     out.push_str(&sql[copied..]);
-    Some((out, keys))
+    out
 }
 
 /// The value of a MySQL string literal (`'it''s'`), as the server reads it.
