@@ -5,7 +5,10 @@
 //! - **json-server** (`db.json`): a JSON object whose keys are collections
 //!   and whose values are arrays of objects. A key holding one object
 //!   (json-server's singular resource) is a collection of that one
-//!   document; any other value is left out with a ledger entry.
+//!   document (ledger `singular_resource`); an empty list
+//!   (`empty_collection`) and any other value (`not_a_collection`) are
+//!   left out with a ledger entry. Documents with no `id` or `_id` to key
+//!   them get an `_id` key (`added_key`).
 //! - **NDJSON** (`.ndjson`, `.jsonl`; what `mongoexport` writes): one
 //!   document per line, in MongoDB Extended JSON (`{"$oid": ...}`,
 //!   `{"$date": ...}`, canonical or relaxed), one collection named after
@@ -25,22 +28,17 @@ use crate::manifest::Diagnostics;
 use crate::source::{IntrospectOptions, Introspection};
 
 /// Whether a parsed JSON document is a json-server database: an object
-/// whose lists all hold objects, at least one of them not empty (other
-/// values are left out with a ledger entry).
+/// with at least one list of objects (other values, lists of numbers or
+/// strings too, are left out with a ledger entry, as json-server serves
+/// them but they hold no documents).
 pub(crate) fn is_collections(value: &Value) -> bool {
-    let Some(map) = value.as_object() else {
-        return false;
-    };
-    let mut has_documents = false;
-    for value in map.values() {
-        if let Value::Array(items) = value {
-            if !items.iter().all(Value::is_object) {
-                return false;
-            }
-            has_documents |= !items.is_empty();
-        }
-    }
-    has_documents
+    value.as_object().is_some_and(|map| {
+        map.values().any(|value| {
+            value
+                .as_array()
+                .is_some_and(|items| !items.is_empty() && items.iter().all(Value::is_object))
+        })
+    })
 }
 
 /// Whether the file is one document per line, by its name.
@@ -62,6 +60,7 @@ pub fn parse(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "data".to_owned());
     let mut skipped = Vec::new();
+    let mut singular = Vec::new();
     let collections = if is_lines(file) {
         vec![(stem.clone(), lines(file)?)]
     } else {
@@ -83,10 +82,21 @@ pub fn parse(
         let mut collections = Vec::new();
         for (name, value) in map {
             let documents: Vec<Value> = match value {
+                Value::Array(items) if items.is_empty() => {
+                    skipped.push((
+                        name,
+                        "empty_collection",
+                        "an empty list: it has no document to infer fields from",
+                    ));
+                    continue;
+                }
                 Value::Array(items) => items,
-                Value::Object(_) => vec![value],
+                Value::Object(_) => {
+                    singular.push(name.clone());
+                    vec![value]
+                }
                 other => {
-                    skipped.push((name, kind(&other)));
+                    skipped.push((name, "not_a_collection", kind(&other)));
                     continue;
                 }
             };
@@ -95,7 +105,11 @@ pub fn parse(
                 match document_of(document) {
                     Some(document) => converted.push(document),
                     None => {
-                        skipped.push((name.clone(), "a list with values that are not objects"));
+                        skipped.push((
+                            name.clone(),
+                            "not_a_collection",
+                            "a list with values that are not objects",
+                        ));
                         converted.clear();
                         break;
                     }
@@ -109,12 +123,43 @@ pub fn parse(
     };
     let mut introspection = crate::introspect::mongo::infer_documents(&stem, &collections);
     relate(&mut introspection, &collections);
-    for (name, what) in skipped {
+    for (name, kind, what) in skipped {
+        let message = if kind == "empty_collection" {
+            format!("`{name}` is {what}; it is left out")
+        } else {
+            format!("`{name}` is {what}, not a list of documents; it is left out")
+        };
+        introspection.ledger.record(name.as_str(), kind, message);
+    }
+    for name in singular {
         introspection.ledger.record(
             name.as_str(),
-            "not_a_collection",
-            format!("`{name}` is {what}, not a list of documents; it is left out"),
+            "singular_resource",
+            format!(
+                "`{name}` is one object (json-server's singular resource, read and replaced \
+                 whole), not a list: it is read as a collection of that one document"
+            ),
         );
+    }
+    for (name, documents) in &collections {
+        let added = introspection
+            .manifest
+            .entities
+            .get(name)
+            .is_some_and(|entity| entity.primary_key == ["_id"])
+            && !documents
+                .iter()
+                .any(|document| document.contains_key("_id"));
+        if added {
+            introspection.ledger.record(
+                name.as_str(),
+                "added_key",
+                format!(
+                    "the documents of `{name}` have no `id` (nor `_id`) that could be a key: the \
+                     manifest gives them an `_id` key (an ObjectId) the file does not hold"
+                ),
+            );
+        }
     }
     Ok(introspection)
 }

@@ -202,13 +202,21 @@ fn document_format(name: &str, value: &serde_json::Value) -> Option<SourceFormat
         "oneOf",
         "enum",
     ];
-    let typed = map
-        .get("type")
-        .is_some_and(|t| t.is_string() || t.is_array());
-    if name.ends_with(".schema.json")
-        || typed
-        || SCHEMA_KEYWORDS.iter().any(|key| map.contains_key(*key))
-    {
+    // A keyword counts with the value a schema gives it: a json-server
+    // database may hold collections named `properties` or `type`.
+    let keyword = |key: &str| {
+        map.get(key).is_some_and(|value| match key {
+            "$schema" | "$id" | "$ref" => value.is_string(),
+            "$defs" | "definitions" | "properties" => value.is_object(),
+            _ => true,
+        })
+    };
+    let typed = map.get("type").is_some_and(|t| {
+        t.is_string()
+            || t.as_array()
+                .is_some_and(|names| names.iter().all(serde_json::Value::is_string))
+    });
+    if name.ends_with(".schema.json") || typed || SCHEMA_KEYWORDS.iter().any(|key| keyword(key)) {
         return Some(SourceFormat::Jsonschema);
     }
     if data::is_collections(value) {

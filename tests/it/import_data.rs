@@ -48,11 +48,16 @@ fn a_json_server_database_gives_one_entity_per_collection() {
     assert_eq!(posts.primary_key, ["id"]);
     assert_eq!(posts.fields["views"].ty, FieldType::Int32);
     assert!(posts.fields["tags"].optional);
-    // json-server's singular resource: a collection of one document.
+    // json-server's singular resource: a collection of one document, keyed
+    // by an `_id` it does not hold, as the ledger says.
     assert_eq!(manifest.entities["profile"].primary_key, ["_id"]);
     assert_eq!(
         ledger_kinds(&imported),
-        [("version".to_owned(), "not_a_collection".to_owned())]
+        [
+            ("profile".to_owned(), "added_key".to_owned()),
+            ("profile".to_owned(), "singular_resource".to_owned()),
+            ("version".to_owned(), "not_a_collection".to_owned())
+        ]
     );
     assert_valid_and_round_trips(manifest);
 }
@@ -212,5 +217,62 @@ fn fields_named_singular_id_whose_values_are_keys_of_a_collection_are_relations(
     assert_eq!(
         relations(&imported, "comments"),
         [("postId".into(), "posts".into(), "id".into())]
+    );
+}
+
+/// A json-server database may name a collection like a JSON Schema keyword
+/// (`properties` of a real-estate app, `type`) and hold lists that are not
+/// documents (`"years": [2023, 2024]`): it is still detected as data, not
+/// refused as a broken schema or an unknown format. An empty collection and
+/// a key given to documents that have none are ledger lines; both were
+/// silent.
+#[test]
+fn collections_named_like_schema_keywords_lists_of_values_and_empty_lists_are_data() {
+    let text = r#"{
+      "properties": [{"id": 1, "title": "Villa", "agentId": 1}],
+      "type": [{"id": 1, "name": "house"}],
+      "agents": [{"id": 1, "name": "Ann"}],
+      "years": [2023, 2024],
+      "favorites": [],
+      "settings": [{"theme": "dark"}]
+    }"#;
+    let path = Path::new("db.json");
+    assert_eq!(detect(path, text), Some(SourceFormat::Data));
+    let imported = import(path, text);
+    let names: Vec<&str> = imported
+        .manifest
+        .entities
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(names, ["agents", "properties", "settings", "type"]);
+    assert_eq!(
+        ledger_kinds(&imported),
+        [
+            ("favorites".to_owned(), "empty_collection".to_owned()),
+            ("settings".to_owned(), "added_key".to_owned()),
+            ("years".to_owned(), "not_a_collection".to_owned())
+        ]
+    );
+    assert_valid_and_round_trips(&imported.manifest);
+    // The binary reads it without `--format`.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("db.json"), text).unwrap();
+    let output = baas(dir.path())
+        .args(["introspect", "db.json", "--dry-run", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    // A schema is still a schema: its keywords with the values a schema
+    // gives them.
+    let schema = r#"{"type": "object", "properties": {"id": {"type": "integer"}}}"#;
+    assert_eq!(
+        detect(Path::new("thing.json"), schema),
+        Some(SourceFormat::Jsonschema)
+    );
+    let typed = r#"{"type": ["object", "null"], "required": ["id"]}"#;
+    assert_eq!(
+        detect(Path::new("thing.json"), typed),
+        Some(SourceFormat::Jsonschema)
     );
 }
