@@ -426,6 +426,8 @@ pub(crate) struct RelationRow {
     pub(crate) parents: Vec<i64>,
     /// The parents as `regclass` prints them (qualified outside the first schema).
     pub(crate) parent_names: Vec<String>,
+    /// The schemas not read that its partitions are in, one per partition.
+    pub(crate) unread_partition_schemas: Vec<String>,
 }
 
 impl CatalogRow for RelationRow {
@@ -447,6 +449,7 @@ impl CatalogRow for RelationRow {
             unrepresented: row.try_get("unrepresented")?,
             parents: row.try_get("parents")?,
             parent_names: row.try_get("parent_names")?,
+            unread_partition_schemas: row.try_get("unread_partition_schemas")?,
         })
     }
 }
@@ -1344,6 +1347,7 @@ fn build_entity(
             ),
         );
     }
+    record_unread_partitions(&object, relation, ledger);
     entity.unlogged = relation.persistence == "u";
     entity.partition_by = relation.partition_key.clone();
     if entity.kind == EntityKind::Table {
@@ -1410,6 +1414,43 @@ fn build_entity(
 
 /// What a column has that the manifest cannot say: a storage mode, options
 /// and a statistics target of its own.
+/// The partitions of `relation` in schemas not read (GitLab keeps them in
+/// schemas of their own): the manifest has them only when those schemas
+/// are read, and a plan makes the table without them.
+fn record_unread_partitions(object: &str, relation: &RelationRow, ledger: &mut Ledger) {
+    let mut schemas = relation.unread_partition_schemas.clone();
+    let count = schemas.len();
+    if count == 0 {
+        return;
+    }
+    schemas.sort_unstable();
+    schemas.dedup();
+    let (partitions, them) = if count == 1 {
+        ("1 partition".to_owned(), "it")
+    } else {
+        (format!("{count} partitions"), "them")
+    };
+    let (in_schemas, which) = if schemas.len() == 1 {
+        ("schema", "which is")
+    } else {
+        ("schemas", "which are")
+    };
+    ledger.record(
+        object,
+        "partition",
+        format!(
+            "`{}` has {partitions} in {in_schemas} {}, {which} not read: a plan makes the table without {them}; pass {} to read {them}",
+            relation.name,
+            quoted_list(&schemas),
+            schemas
+                .iter()
+                .map(|s| format!("`--schema {s}`"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    );
+}
+
 fn column_details(column: &ColumnRow) -> Vec<String> {
     let mut what = Vec::new();
     if column.custom_storage {

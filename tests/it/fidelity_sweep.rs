@@ -910,3 +910,225 @@ async fn computed_view_columns_of_a_mariadb_dump_are_typed_as_the_server_types_t
         (Some(14), Some(4))
     );
 }
+
+/// Functions whose signature uses a table's row type, as GitLab's
+/// `structure.sql` has them (`RETURNS namespaces`), and the other ways a
+/// signature names one: `SETOF`, an argument, an array of rows, a `TABLE`
+/// result; besides, a domain as an argument and a result.
+const ROW_TYPE_FUNCTIONS: &str = "
+CREATE TYPE mood AS ENUM ('sad', 'happy');
+CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+CREATE TABLE namespaces (id integer PRIMARY KEY, name text, m mood);
+CREATE FUNCTION find_namespaces_by_id(namespaces_id bigint) RETURNS namespaces
+    LANGUAGE plpgsql STABLE COST 1 PARALLEL SAFE
+    AS $$ BEGIN return (SELECT namespaces FROM namespaces WHERE id = namespaces_id LIMIT 1); END; $$;
+CREATE FUNCTION all_namespaces() RETURNS SETOF public.namespaces LANGUAGE sql STABLE
+    AS $$ SELECT * FROM namespaces $$;
+CREATE FUNCTION label(n namespaces, suffix text DEFAULT '') RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT n.name || suffix $$;
+CREATE FUNCTION counted(ns namespaces[]) RETURNS integer LANGUAGE sql IMMUTABLE
+    AS $$ SELECT array_length(ns, 1) $$;
+CREATE FUNCTION pairs() RETURNS TABLE(a namespaces, b mood) LANGUAGE sql STABLE
+    AS $$ SELECT n, n.m FROM namespaces n $$;
+CREATE FUNCTION twice(p positive, OUT doubled positive) LANGUAGE sql IMMUTABLE
+    AS $$ SELECT (p * 2)::positive $$;
+";
+
+/// Each function depends on the table (or domain) its signature uses,
+/// alike live and from a `pg_dump`, so that a plan of either manifest makes
+/// the table before the function and applies. Before, a dump's functions
+/// depended on nothing (the plan made `find_namespaces_by_id` before
+/// `namespaces`: type "namespaces" does not exist), and live, an array of
+/// rows was no dependency either.
+#[tokio::test]
+async fn functions_using_a_row_type_depend_on_its_table_live_and_from_a_dump() {
+    let Some(database) = TempDatabase::create_async("sweep_row_type_functions").await else {
+        return;
+    };
+    database.psql(ROW_TYPE_FUNCTIONS);
+    let live = read_live(&database.url()).await;
+    let depends_on = |name: &str| -> Vec<String> {
+        live.manifest
+            .postgres
+            .objects
+            .iter()
+            .find(|o| o.name.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name}: {:#?}", live.manifest.postgres.objects))
+            .depends_on
+            .clone()
+    };
+    for function in [
+        "public.find_namespaces_by_id(",
+        "public.all_namespaces(",
+        "public.label(",
+        "public.counted(",
+        "public.pairs(",
+    ] {
+        assert_eq!(depends_on(function), ["entity namespaces"], "{function}");
+    }
+    assert_eq!(depends_on("public.twice("), ["domain public.positive"]);
+
+    let dump = crate::postgres::read_dump(&database, &["--schema-only"]).await;
+    let changes = diff(&live.manifest, &dump.manifest);
+    assert!(
+        changes.is_empty(),
+        "{}",
+        serde_json::to_string_pretty(&changes).unwrap()
+    );
+    let Some(copy) = TempDatabase::create_async("sweep_row_type_functions_copy").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        baas::manifest::to_toml(&dump.manifest),
+    )
+    .unwrap();
+    plan_apply_check(dir.path(), &copy.url());
+}
+
+/// What `baas introspect <source> --schema ...` reads, for each of `schemas`.
+async fn read_schemas(source: &str, schemas: &[&str]) -> Introspection {
+    let location = baas::source::SourceLocation::parse(source, Path::new("/")).unwrap();
+    let options = IntrospectOptions {
+        schemas: schemas.iter().map(|s| (*s).to_owned()).collect(),
+        ..IntrospectOptions::default()
+    };
+    baas::backend::introspect(&location, &options, &Progress::hidden())
+        .await
+        .unwrap()
+}
+
+/// The ledger's lines, but for those naming a schema of the dump that is
+/// not read (live introspection does not list the database's schemas).
+fn ledger_lines(introspection: &Introspection) -> Vec<(String, String, String)> {
+    introspection
+        .ledger
+        .entries()
+        .into_iter()
+        .filter(|e| e.kind != "schema")
+        .map(|e| (e.object.clone(), e.kind.clone(), e.message.clone()))
+        .collect()
+}
+
+/// GitLab's `structure.sql` keeps the partitions of its tables in schemas
+/// of their own (`gitlab_partitions_static`, `_dynamic`), made as tables
+/// with their parent's checks and attached; a partition of `public` has no
+/// default where its parent has one (`pg_dump` writes `DEFAULT NULL`);
+/// constraints are added `NOT VALID`.
+const GITLAB_PARTITIONS: &str = "
+CREATE SCHEMA gitlab_partitions_dynamic;
+CREATE SCHEMA gitlab_partitions_static;
+CREATE TABLE audit_events (
+    id bigint NOT NULL,
+    created_at timestamp without time zone NOT NULL,
+    author_name text,
+    CONSTRAINT check_83ff8406e2 CHECK ((char_length(author_name) <= 255))
+) PARTITION BY RANGE (created_at);
+CREATE TABLE gitlab_partitions_dynamic.audit_events_000000 (
+    id bigint NOT NULL,
+    created_at timestamp without time zone NOT NULL,
+    author_name text,
+    CONSTRAINT check_83ff8406e2 CHECK ((char_length(author_name) <= 255))
+);
+ALTER TABLE ONLY audit_events ATTACH PARTITION gitlab_partitions_dynamic.audit_events_000000
+    FOR VALUES FROM (MINVALUE) TO ('2020-11-01 00:00:00');
+CREATE SEQUENCE audit_events_id_seq;
+ALTER SEQUENCE audit_events_id_seq OWNED BY audit_events.id;
+ALTER TABLE ONLY audit_events ALTER COLUMN id SET DEFAULT nextval('audit_events_id_seq'::regclass);
+ALTER TABLE audit_events ADD CONSTRAINT audit_events_pkey PRIMARY KEY (id, created_at);
+CREATE TABLE issue_stage_events (stage_event_hash_id bigint NOT NULL, issue_id bigint NOT NULL)
+    PARTITION BY HASH (stage_event_hash_id);
+CREATE TABLE gitlab_partitions_static.issue_stage_events_00 PARTITION OF issue_stage_events
+    FOR VALUES WITH (modulus 2, remainder 0);
+CREATE TABLE gitlab_partitions_static.issue_stage_events_01 PARTITION OF issue_stage_events
+    FOR VALUES WITH (modulus 2, remainder 1);
+CREATE TABLE p_ci_builds (id bigint NOT NULL, partition_id bigint NOT NULL, project_id bigint)
+    PARTITION BY LIST (partition_id);
+CREATE SEQUENCE ci_builds_id_seq;
+ALTER TABLE ONLY p_ci_builds ALTER COLUMN id SET DEFAULT nextval('ci_builds_id_seq'::regclass);
+CREATE TABLE ci_builds (id bigint NOT NULL, partition_id bigint NOT NULL, project_id bigint);
+ALTER TABLE ONLY p_ci_builds ATTACH PARTITION ci_builds FOR VALUES IN ('100');
+CREATE TABLE projects (id integer PRIMARY KEY, namespace_id integer);
+ALTER TABLE projects ADD CONSTRAINT check_fa75869cb1 CHECK ((namespace_id IS NOT NULL)) NOT VALID;
+ALTER TABLE ONLY projects ADD CONSTRAINT fk_parent FOREIGN KEY (namespace_id) REFERENCES projects(id) NOT VALID;
+";
+
+/// Read with `public` only, the live database and its `pg_dump` give the
+/// same manifest and the same ledger: each partitioned table with
+/// partitions in a schema not read says so and names the `--schema` that
+/// reads them, a partition's missing default and the `NOT VALID`
+/// constraints are named alike. Read with every schema, the dump's
+/// partitions have no checks of their own (the server merged them with
+/// their parent's when attached) and the plan makes the partitions'
+/// schemas, so that it applies and `check` finds no drift. Before, the
+/// partitions were left out without a word, the dump named `DEFAULT NULL`
+/// an own default and no constraint `NOT VALID`, and the plan failed on a
+/// schema that did not exist.
+#[tokio::test]
+async fn gitlab_partitions_in_schemas_of_their_own_are_named_or_read_and_planned() {
+    let Some(database) = TempDatabase::create_async("sweep_gitlab_partitions").await else {
+        return;
+    };
+    database.psql(GITLAB_PARTITIONS);
+    let url = database.url();
+    let dir = tempfile::tempdir().unwrap();
+    let dump_path = dir.path().join("structure.sql");
+    std::fs::write(
+        &dump_path,
+        crate::postgres::pg_dump(&database, &["--schema-only"]),
+    )
+    .unwrap();
+    let dump_path = dump_path.display().to_string();
+
+    let live = read_schemas(&url, &[]).await;
+    let dump = read_schemas(&dump_path, &[]).await;
+    let changes = diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "{changes:#?}");
+    assert_eq!(ledger_lines(&live), ledger_lines(&dump));
+    let line = |object: &str, kind: &str| -> String {
+        live.ledger
+            .entries()
+            .into_iter()
+            .find(|e| e.object == object && e.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind} line for {object}: {:#?}", live.ledger))
+            .message
+            .clone()
+    };
+    assert!(
+        line("audit_events", "partition").contains(
+            "1 partition in schema `gitlab_partitions_dynamic`, which is not read: \
+             a plan makes the table without it; pass `--schema gitlab_partitions_dynamic`"
+        ),
+        "{}",
+        line("audit_events", "partition")
+    );
+    assert!(line("issue_stage_events", "partition").contains("2 partitions"));
+    assert!(line("ci_builds", "partition").contains("no default"));
+    assert!(line("projects", "not_valid").contains("check_fa75869cb1"));
+
+    let all = [
+        "public",
+        "gitlab_partitions_static",
+        "gitlab_partitions_dynamic",
+    ];
+    let live = read_schemas(&url, &all).await;
+    let dump = read_schemas(&dump_path, &all).await;
+    let changes = diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "{changes:#?}");
+    assert_eq!(ledger_lines(&live), ledger_lines(&dump));
+    assert_eq!(live.manifest.entities["audit_events"].partitions.len(), 1);
+
+    let Some(copy) = TempDatabase::create_async("sweep_gitlab_partitions_copy").await else {
+        return;
+    };
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        baas::manifest::to_toml(&live.manifest),
+    )
+    .unwrap();
+    plan_apply_check(dir.path(), &copy.url());
+    let copied = read_schemas(&copy.url(), &all).await;
+    let changes = diff(&live.manifest, &copied.manifest);
+    assert!(changes.is_empty(), "{changes:#?}");
+}

@@ -1,15 +1,19 @@
 -- What the functions and domains of the requested schemas ($1) use among
 -- functions, types and relations: a table's or view's row type stands for
--- its relation (a composite type is a type). The
--- Rust side keeps the references to objects the manifest carries.
+-- its relation (a composite type is a type), an array for its element
+-- type. The Rust side keeps the references to objects the manifest carries.
 SELECT d.objid::int8 AS object,
        CASE WHEN d.refclassid = 'pg_proc'::regclass THEN 'function'
             WHEN r.relkind <> 'c' THEN 'relation'
             ELSE 'type'
        END AS referenced_kind,
-       CASE WHEN r.relkind <> 'c' THEN r.oid ELSE d.refobjid END::int8 AS referenced
+       CASE WHEN r.relkind <> 'c' THEN r.oid ELSE coalesce(t.oid, d.refobjid) END::int8 AS referenced
   FROM pg_depend d
-  LEFT JOIN pg_type t ON d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid
+  LEFT JOIN pg_type used ON d.refclassid = 'pg_type'::regclass AND used.oid = d.refobjid
+  -- An array stands for its element type.
+  LEFT JOIN pg_type t
+         ON t.oid = CASE WHEN used.typelem <> 0 AND used.typlen = -1
+                         THEN used.typelem ELSE used.oid END
   LEFT JOIN pg_class r ON r.oid = t.typrelid
  WHERE d.classid IN ('pg_proc'::regclass, 'pg_type'::regclass)
    AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass)

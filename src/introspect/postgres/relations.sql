@@ -39,7 +39,15 @@ SELECT c.oid::int8 AS oid,
            (SELECT array_agg(h.inhparent::regclass::text ORDER BY h.inhseqno)
               FROM pg_inherits h
              WHERE h.inhrelid = c.oid),
-           '{}'::text[]) AS parent_names
+           '{}'::text[]) AS parent_names,
+       -- The schemas not read that partitions of it are in, one per partition.
+       CASE WHEN c.relkind = 'p' THEN coalesce(
+           (SELECT array_agg(pn.nspname::text ORDER BY pn.nspname, pc.relname)
+              FROM pg_inherits h
+              JOIN pg_class pc ON pc.oid = h.inhrelid
+              JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+             WHERE h.inhparent = c.oid AND pn.nspname <> ALL ($1::text[])),
+           '{}'::text[]) ELSE '{}'::text[] END AS unread_partition_schemas
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_description d

@@ -528,16 +528,32 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     objects.drops(cx, false, &mut out);
 
     // 5. Schemas and enum types the new objects need.
+    // Those of new tables and of their partitions (GitLab keeps them in
+    // schemas of their own), unless a table of before is in it.
+    let existing: BTreeSet<&String> = cx
+        .before
+        .entities
+        .values()
+        .flat_map(|e| {
+            e.schema
+                .iter()
+                .chain(e.partitions.iter().filter_map(|p| p.schema.as_ref()))
+        })
+        .collect();
     let mut schemas = BTreeSet::new();
-    for name in &plan.created {
-        if let Some(schema) = cx.after.entities.get(name).and_then(|e| e.schema.clone())
-            && !cx
-                .before
-                .entities
-                .values()
-                .any(|e| e.schema.as_ref() == Some(&schema))
+    for name in plan.created.iter().chain(&plan.altered) {
+        let Some(entity) = cx.after.entities.get(name) else {
+            continue;
+        };
+        let own = plan.created.contains(name).then_some(&entity.schema);
+        for schema in own
+            .into_iter()
+            .flatten()
+            .chain(entity.partitions.iter().filter_map(|p| p.schema.as_ref()))
         {
-            schemas.insert(schema);
+            if !existing.contains(schema) {
+                schemas.insert(schema.clone());
+            }
         }
     }
     for change in cx.changes {

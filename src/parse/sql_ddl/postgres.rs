@@ -244,6 +244,19 @@ fn keep_schemas(catalog: &mut Catalog, schemas: &[String], ledger: &mut Ledger) 
             ),
         );
     }
+    // A partitioned table read with partitions in a schema not read says
+    // so, as the server's catalog does.
+    let unread: Vec<(i64, String)> = catalog
+        .relations
+        .iter()
+        .filter(|r| r.is_partition && !read(&r.schema))
+        .flat_map(|r| r.parents.iter().map(|&parent| (parent, r.schema.clone())))
+        .collect();
+    for (parent, schema) in unread {
+        if let Some(relation) = catalog.relations.iter_mut().find(|r| r.oid == parent) {
+            relation.unread_partition_schemas.push(schema);
+        }
+    }
     catalog.relations.retain(|r| read(&r.schema));
     let relations: std::collections::HashSet<i64> =
         catalog.relations.iter().map(|r| r.oid).collect();
@@ -952,6 +965,20 @@ fn expr_text(expr: &Expr) -> String {
     printed(&expr.to_string())
 }
 
+/// A default's text; `None` for a null constant (`DEFAULT NULL`, as
+/// `pg_dump` writes for a partition's column without its parent's default,
+/// `NULL::text`), of which the server keeps no default.
+fn default_text(expr: &Expr) -> Option<String> {
+    fn is_null(expr: &Expr) -> bool {
+        match expr {
+            Expr::Value(value) => matches!(value.value, sqlparser::ast::Value::Null),
+            Expr::Nested(inner) | Expr::Cast { expr: inner, .. } => is_null(inner),
+            _ => false,
+        }
+    }
+    (!is_null(expr)).then(|| expr_text(expr))
+}
+
 /// An expression's text (sqlparser's or the dump's own) as the server
 /// prints it: see [`needless_quotes`], [`unqualify`], [`bare_operators`]
 /// and [`lower_case_casts`].
@@ -1346,6 +1373,11 @@ struct Constraint {
     /// A partition's copy of its parent's (its index is attached to the
     /// parent's): the server does not list it as the partition's own.
     inherited: bool,
+    /// Added `NOT VALID`: the rows there were are not checked.
+    not_valid: bool,
+    /// Its table's own: not a check a partition had when attached, which
+    /// the server merges with its parent's.
+    local: bool,
 }
 
 impl Constraint {
@@ -1367,6 +1399,8 @@ impl Constraint {
             no_inherit: false,
             definition: None,
             inherited: false,
+            not_valid: false,
+            local: true,
         }
     }
 
@@ -2086,9 +2120,26 @@ impl Schema {
         let parent_columns = parent_relation
             .map(|r| r.columns.clone())
             .unwrap_or_default();
+        let parent_checks: Vec<Option<String>> = parent_relation
+            .map(|r| {
+                r.constraints
+                    .iter()
+                    .filter(|c| c.kind == "c")
+                    .map(|c| c.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
         let parent_name = regclass_text(parent);
         if let (Some(parent_oid), Some(relation)) = (parent_oid, self.relation_mut(child)) {
             relation.row.is_partition = true;
+            // A check the table had of the name of one of its parent's
+            // is the parent's once attached.
+            for check in &mut relation.constraints {
+                if check.kind == "c" && check.name.is_some() && parent_checks.contains(&check.name)
+                {
+                    check.local = false;
+                }
+            }
             if relation.columns.is_empty() {
                 let oid = relation.row.oid;
                 relation.columns = parent_columns;
@@ -2182,6 +2233,7 @@ impl Schema {
                 unrepresented: Vec::new(),
                 parents: Vec::new(),
                 parent_names: Vec::new(),
+                unread_partition_schemas: Vec::new(),
             },
             columns: Vec::new(),
             constraints: Vec::new(),
@@ -2251,7 +2303,7 @@ impl Schema {
                 row.base_typmod = typmod;
                 row.base_formatted = Some(base_formatted);
                 row.collation = domain.collation.as_ref().map(|ident| ident.value.clone());
-                row.default_sql = domain.default.as_ref().map(expr_text);
+                row.default_sql = domain.default.as_ref().and_then(default_text);
                 let checks: Vec<String> = domain
                     .constraints
                     .iter()
@@ -2387,7 +2439,7 @@ impl Schema {
                         match &option.option {
                             ColumnOption::NotNull => row.not_null = true,
                             ColumnOption::Null => row.not_null = false,
-                            ColumnOption::Default(expr) => row.default_sql = Some(expr_text(expr)),
+                            ColumnOption::Default(expr) => row.default_sql = default_text(expr),
                             ColumnOption::Collation(collation) => {
                                 row.collation = Some(collation_name(collation))
                             }
@@ -2506,13 +2558,19 @@ impl Schema {
                 let mut identities = Vec::new();
                 for operation in alter.operations {
                     match operation {
-                        AlterTableOperation::AddConstraint { constraint, .. } => {
+                        AlterTableOperation::AddConstraint {
+                            constraint,
+                            not_valid,
+                        } => {
                             match Constraint::from_table_constraint(
                                 &constraint,
                                 &checks,
                                 &mut parameters,
                             ) {
-                                Some(constraint) => relation.constraints.push(constraint),
+                                Some(constraint) => relation.constraints.push(Constraint {
+                                    not_valid,
+                                    ..constraint
+                                }),
                                 None => {
                                     return Err(format!(
                                         "constraint `{constraint}` is not followed by the importer"
@@ -2532,7 +2590,7 @@ impl Schema {
                             };
                             match op {
                                 AlterColumnOperation::SetDefault { value } => {
-                                    column.default_sql = Some(expr_text(&value));
+                                    column.default_sql = default_text(&value);
                                 }
                                 AlterColumnOperation::DropDefault => column.default_sql = None,
                                 AlterColumnOperation::SetNotNull => column.not_null = true,
@@ -3042,9 +3100,9 @@ impl Schema {
                     match_type: "s".to_owned(),
                     deferrable: constraint.deferrable,
                     deferred: constraint.deferred,
-                    validated: true,
+                    validated: !constraint.not_valid,
                     no_inherit: constraint.no_inherit,
-                    is_local: true,
+                    is_local: constraint.local,
                     index_oid: index,
                     check_sql: constraint.check_sql.clone(),
                     definition: constraint.definition.clone(),
@@ -3114,29 +3172,28 @@ impl Schema {
                 }
             }
         }
-        // A function or procedure uses the types its signature names (as
-        // the server records it).
+        // A routine uses the types its signature names, a table's row
+        // type standing for the table.
         for routine in routines.iter().filter(|r| r.kind != "a") {
-            let used = routine
-                .definition
-                .as_deref()
-                .map(signature_type_names)
-                .unwrap_or_default();
-            let mut referenced: Vec<i64> = types
-                .iter()
-                .filter(|ty| {
-                    matches!(ty.kind.as_str(), "c" | "d" | "r")
-                        && used.contains(&(ty.schema.clone(), ty.name.clone()))
-                })
-                .map(|ty| ty.oid)
-                .collect();
-            referenced.dedup();
-            for oid in referenced {
-                catalog.dependencies.push(DependencyRow {
-                    object: routine.oid,
-                    referenced_kind: "type".to_owned(),
-                    referenced: oid,
-                });
+            let Some(definition) = &routine.definition else {
+                continue;
+            };
+            for (schema, name) in routine::signature_types(definition) {
+                let schema = schema.as_deref().unwrap_or(FIRST_SCHEMA);
+                let used = match find(schema, &name) {
+                    Some(relation) => Some(("relation", relation.row.oid)),
+                    None => types
+                        .iter()
+                        .find(|ty| ty.schema == schema && ty.name == name)
+                        .map(|ty| ("type", ty.oid)),
+                };
+                if let Some((kind, oid)) = used {
+                    catalog.dependencies.push(DependencyRow {
+                        object: routine.oid,
+                        referenced_kind: kind.to_owned(),
+                        referenced: oid,
+                    });
+                }
             }
         }
         for relation in relations {
@@ -3156,36 +3213,6 @@ impl Schema {
         catalog.routines = routines;
         catalog
     }
-}
-
-/// The names (schema, name) a routine's signature may use as types: those
-/// of its argument list and its `RETURNS` clause, in a definition laid out
-/// as `pg_get_functiondef` prints it (a bare name is the first schema's).
-fn signature_type_names(definition: &str) -> Vec<(String, String)> {
-    let Some(open) = definition.find('(') else {
-        return Vec::new();
-    };
-    let arguments = parenthesized(definition).unwrap_or_default();
-    let rest = &definition[open + arguments.len() + 2..];
-    let returns = rest
-        .find("RETURNS ")
-        .and_then(|at| rest[at + "RETURNS ".len()..].lines().next())
-        .unwrap_or_default();
-    let Some(tokens) = significant_tokens(&format!("{arguments} {returns}")) else {
-        return Vec::new();
-    };
-    let mut names = Vec::new();
-    let mut at = 0;
-    while at < tokens.len() {
-        match qualified_name_at(&tokens, at) {
-            Some((name, next)) => {
-                names.push(name);
-                at = next;
-            }
-            None => at += 1,
-        }
-    }
-    names
 }
 
 /// The name (`schema.name`, or `name` of the first schema) at `at` of

@@ -218,6 +218,120 @@ pub(super) fn functiondef(text: &str, first_schema: &str) -> Option<String> {
     Some(out)
 }
 
+/// The types a routine's signature names (its arguments, `OUT` ones
+/// included, and its result: `SETOF t`, `TABLE (...)`), each as the
+/// (schema, name) written, `None` for an unqualified one; arrays and type
+/// modifiers are left out (`t[]` names `t`). The server records that the
+/// routine depends on each, as live introspection reads.
+pub(super) fn signature_types(definition: &str) -> Vec<(Option<String>, String)> {
+    let Some(tokens) = Tokens::new(definition, &PostgreSqlDialect {}) else {
+        return Vec::new();
+    };
+    let Some(open) = (0..tokens.len()).find(|&at| matches!(tokens.token(at), Some(Token::LParen)))
+    else {
+        return Vec::new();
+    };
+    let Some(close) = tokens.closing(open) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    parameter_types(&tokens, open + 1, close, &mut found);
+    let returns = (close + 1..tokens.len())
+        .find(|&at| tokens.is(at, "RETURNS") && !tokens.is(at + 1, "NULL"));
+    if let Some(at) = returns {
+        let end = tokens.clause_end(at + 1, CLAUSES);
+        if tokens.is(at + 1, "TABLE") && matches!(tokens.token(at + 2), Some(Token::LParen)) {
+            if let Some(close) = tokens.closing(at + 2) {
+                parameter_types(&tokens, at + 3, close, &mut found);
+            }
+        } else if let Some(name) = type_name(&tokens, at + 1, end) {
+            found.push(name);
+        }
+    }
+    found
+}
+
+/// The types of the parameters between `from` and `to`.
+fn parameter_types(
+    tokens: &Tokens<'_>,
+    from: usize,
+    to: usize,
+    found: &mut Vec<(Option<String>, String)>,
+) {
+    for (start, end) in parameters(tokens, from, to) {
+        found.extend(type_name(tokens, start, end));
+    }
+}
+
+/// The parameters between `from` and `to` (separated by commas, each
+/// `[mode] [name] type [DEFAULT ...]`), each as the range of its tokens
+/// without its default.
+fn parameters(tokens: &Tokens<'_>, from: usize, to: usize) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut start = from;
+    let mut end = None;
+    let mut depth = 0usize;
+    for at in from..=to {
+        let boundary = at == to || (depth == 0 && matches!(tokens.token(at), Some(Token::Comma)));
+        if !boundary {
+            match tokens.token(at) {
+                Some(Token::LParen | Token::LBracket) => depth += 1,
+                Some(Token::RParen | Token::RBracket) => depth = depth.saturating_sub(1),
+                Some(Token::Eq) if depth == 0 => {
+                    end.get_or_insert(at);
+                }
+                Some(Token::Word(_)) if depth == 0 && tokens.is(at, "DEFAULT") => {
+                    end.get_or_insert(at);
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if at > start {
+            found.push((start, end.unwrap_or(at)));
+        }
+        start = at + 1;
+        end = None;
+    }
+    found
+}
+
+/// The (possibly qualified) name of the type written last in `from..to`,
+/// after `SETOF` and before array brackets and a type modifier.
+fn type_name(tokens: &Tokens<'_>, from: usize, to: usize) -> Option<(Option<String>, String)> {
+    let mut at = to;
+    // Array brackets (`[]`, `[3]`), a type modifier (`(10)`), `ARRAY`.
+    while at > from {
+        match tokens.token(at - 1)? {
+            Token::LBracket | Token::RBracket | Token::Number(..) => at -= 1,
+            Token::RParen => {
+                let mut depth = 0usize;
+                while at > from {
+                    at -= 1;
+                    match tokens.token(at)? {
+                        Token::RParen => depth += 1,
+                        Token::LParen => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Token::Word(_) if tokens.is(at - 1, "ARRAY") => at -= 1,
+            _ => break,
+        }
+    }
+    let last = at.checked_sub(1).filter(|&last| last >= from)?;
+    let name = tokens.name(last)?;
+    let schema = (last >= from + 2 && matches!(tokens.token(last - 1), Some(Token::Period)))
+        .then(|| tokens.name(last - 2))
+        .flatten();
+    Some((schema, name))
+}
+
 /// A routine's argument list (as written between its parentheses) as
 /// `pg_get_function_identity_arguments` prints it, the routine's identity:
 /// without defaults.
@@ -225,31 +339,11 @@ pub(super) fn identity_arguments(arguments: &str) -> String {
     let Some(tokens) = Tokens::new(arguments, &PostgreSqlDialect {}) else {
         return arguments.to_owned();
     };
-    let mut identity = Vec::new();
-    let mut start = 0;
-    let mut depth = 0usize;
-    let mut end = None;
-    for at in 0..=tokens.len() {
-        match tokens.token(at) {
-            Some(Token::LParen | Token::LBracket) => depth += 1,
-            Some(Token::RParen | Token::RBracket) => depth = depth.saturating_sub(1),
-            Some(Token::Eq) if depth == 0 => {
-                end.get_or_insert(at);
-            }
-            Some(Token::Word(_)) if depth == 0 && tokens.is(at, "DEFAULT") => {
-                end.get_or_insert(at);
-            }
-            Some(Token::Comma) | None if depth == 0 => {
-                if at > start {
-                    identity.push(tokens.squeezed(start, end.unwrap_or(at)));
-                }
-                start = at + 1;
-                end = None;
-            }
-            _ => {}
-        }
-    }
-    identity.join(", ")
+    parameters(&tokens, 0, tokens.len())
+        .into_iter()
+        .map(|(start, end)| tokens.squeezed(start, end))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[derive(Default)]
