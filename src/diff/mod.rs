@@ -1062,6 +1062,10 @@ fn alter_field(
         ("on update", old.on_update != new.on_update),
         ("invisible", old.invisible != new.invisible),
         ("optional", old.optional != new.optional),
+        (
+            "identity options",
+            old.identity_options != new.identity_options,
+        ),
     ] {
         if changed {
             what.push(label.to_owned());

@@ -923,6 +923,8 @@ struct Lookups<'a> {
     /// Columns whose `nextval(...)` default is written `generated = "serial"`,
     /// with the sequence it calls.
     serial_columns: HashMap<(i64, i16), i64>,
+    /// The sequence of each identity column.
+    identity_sequences: HashMap<(i64, i16), &'a SequenceRow>,
 }
 
 impl<'a> Lookups<'a> {
@@ -953,6 +955,16 @@ impl<'a> Lookups<'a> {
             indexes.entry(index.relation).or_default().push(index);
         }
         let indexes_by_oid = catalog.indexes.iter().map(|i| (i.oid, i)).collect();
+        let identity_sequences = catalog
+            .sequences
+            .iter()
+            .filter(|sequence| sequence.ownership.as_deref() == Some("i"))
+            .filter_map(|sequence| {
+                let relation = sequence.owner_relation?;
+                let position = i16::try_from(sequence.owner_column?).ok()?;
+                Some(((relation, position), sequence))
+            })
+            .collect();
         let mut lookups = Self {
             naming,
             relations,
@@ -963,6 +975,7 @@ impl<'a> Lookups<'a> {
             indexes,
             indexes_by_oid,
             serial_columns: HashMap::new(),
+            identity_sequences,
         };
         lookups.serial_columns = serial_columns(catalog, &lookups);
         lookups
@@ -1565,6 +1578,12 @@ fn build_field(
     field.nullable = !(column.not_null || resolved.not_null);
     field.collation = column.collation.clone();
     field.comment = column.comment.clone();
+    if !column.identity.is_empty() {
+        field.identity_options = lookups
+            .identity_sequences
+            .get(&(column.relation, column.position))
+            .and_then(|sequence| sequence_options(sequence));
+    }
     match (column.identity.as_str(), column.generated.as_str()) {
         ("a", _) => field.generated = Some(Generated::Kind(GeneratedKind::IdentityAlways)),
         ("d", _) => field.generated = Some(Generated::Kind(GeneratedKind::Identity)),
@@ -2501,17 +2520,9 @@ fn record_sequences(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledge
     for sequence in sequences {
         let object = lookups.naming.name(&sequence.schema, &sequence.name);
         let options = sequence_options(sequence);
-        let owner = match (sequence.owner_relation, sequence.owner_column) {
-            (Some(relation), Some(position)) => Some(column_label(relation, position)),
-            _ => None,
-        };
         let message = match (sequence.ownership.as_deref(), serial_of.get(&sequence.oid)) {
-            (Some("i"), _) => options.map(|options| {
-                format!(
-                    "the identity sequence of `{}` has options the manifest cannot say: {options}",
-                    owner.unwrap_or_default()
-                )
-            }),
+            // Its options are on its column (`identity_options`).
+            (Some("i"), _) => None,
             (ownership, Some((relation, position))) => {
                 let column = column_label(*relation, i32::from(*position));
                 let mut notes = Vec::new();
@@ -2538,22 +2549,33 @@ fn record_sequences(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledge
 /// The options of a sequence that differ from what `serial` or an identity
 /// column creates, as SQL.
 fn sequence_options(sequence: &SequenceRow) -> Option<String> {
-    let type_maximum = match sequence.type_name.as_str() {
-        "smallint" => i64::from(i16::MAX),
-        "integer" => i64::from(i32::MAX),
-        _ => i64::MAX,
+    let (type_minimum, type_maximum) = match sequence.type_name.as_str() {
+        "smallint" => (i64::from(i16::MIN), i64::from(i16::MAX)),
+        "integer" => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        _ => (i64::MIN, i64::MAX),
+    };
+    // A descending sequence runs from -1 down to its type's minimum.
+    let (minimum, maximum) = if sequence.increment < 0 {
+        (type_minimum, -1)
+    } else {
+        (1, type_maximum)
+    };
+    let start = if sequence.increment < 0 {
+        sequence.maximum
+    } else {
+        sequence.minimum
     };
     let mut options = Vec::new();
     if sequence.increment != 1 {
         options.push(format!("INCREMENT BY {}", sequence.increment));
     }
-    if sequence.minimum != 1 {
+    if sequence.minimum != minimum {
         options.push(format!("MINVALUE {}", sequence.minimum));
     }
-    if sequence.maximum != type_maximum {
+    if sequence.maximum != maximum {
         options.push(format!("MAXVALUE {}", sequence.maximum));
     }
-    if sequence.start != 1 {
+    if sequence.start != start {
         options.push(format!("START WITH {}", sequence.start));
     }
     if sequence.cache != 1 {

@@ -1505,6 +1505,10 @@ pub struct Field {
     pub invisible: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generated: Option<Generated>,
+    /// PostgreSQL: the options of an identity column's sequence that are
+    /// not its defaults, as SQL (`INCREMENT BY 10 START WITH 100`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_options: Option<String>,
     /// A single-column unique constraint without a name of its own.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unique: bool,
@@ -1548,6 +1552,7 @@ impl Field {
             on_update: None,
             invisible: false,
             generated: None,
+            identity_options: None,
             unique: false,
             max_length: None,
             precision: None,
@@ -1560,6 +1565,17 @@ impl Field {
             comment: None,
             renamed_from: None,
         }
+    }
+
+    /// Whether the database numbers it as an identity column (`GENERATED
+    /// ... AS IDENTITY`).
+    pub fn is_identity(&self) -> bool {
+        matches!(
+            self.generated,
+            Some(Generated::Kind(
+                GeneratedKind::Identity | GeneratedKind::IdentityAlways
+            ))
+        )
     }
 
     /// The physical column this field is stored in.

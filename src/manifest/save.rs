@@ -500,6 +500,9 @@ fn field_table(field: &Field) -> String {
         )),
         None => {}
     }
+    if let Some(options) = &field.identity_options {
+        pairs.push(("identity_options", string(options)));
+    }
     if field.unique {
         pairs.push(("unique", "true".into()));
     }

@@ -698,6 +698,18 @@ impl Checker<'_> {
             ty == FieldType::Object,
             "object",
         );
+        if field.identity_options.is_some() && !field.is_identity() {
+            self.push(
+                ProblemKind::Mismatch,
+                &key_path(path, "identity_options"),
+                format!("`identity_options` of field `{name}` needs an identity column"),
+                Some(
+                    "add `generated = \"identity\"` (or `\"identity_always\"`), or remove \
+                     `identity_options`"
+                        .into(),
+                ),
+            );
+        }
         if let (Some(precision), Some(scale)) = (field.precision, field.scale)
             && scale > precision
         {

@@ -2845,31 +2845,48 @@ impl Schema {
             ownership: None,
         };
         let number = |expr: &Expr| expr.to_string().replace(' ', "").parse::<i64>().ok();
-        let mut explicit_max = false;
+        let (mut explicit_min, mut explicit_max, mut explicit_start) = (false, false, false);
         for option in options {
             match option {
                 SequenceOptions::DataType(data_type) => {
                     row.type_name = self.builtin_type(&data_type.to_string()).2;
                 }
                 SequenceOptions::IncrementBy(expr, _) => row.increment = number(expr).unwrap_or(1),
-                SequenceOptions::MinValue(Some(expr)) => row.minimum = number(expr).unwrap_or(1),
+                SequenceOptions::MinValue(Some(expr)) => {
+                    explicit_min = true;
+                    row.minimum = number(expr).unwrap_or(1);
+                }
                 SequenceOptions::MaxValue(Some(expr)) => {
                     explicit_max = true;
                     row.maximum = number(expr).unwrap_or(i64::MAX);
                 }
-                SequenceOptions::StartWith(expr, _) => row.start = number(expr).unwrap_or(1),
+                SequenceOptions::StartWith(expr, _) => {
+                    explicit_start = true;
+                    row.start = number(expr).unwrap_or(1);
+                }
                 SequenceOptions::Cache(expr) => row.cache = number(expr).unwrap_or(1),
                 SequenceOptions::Cycle(no) => row.cycle = !*no,
                 SequenceOptions::OwnedBy(Some(owner)) => self.own_sequence(row.oid, owner),
                 _ => {}
             }
         }
+        // The server's defaults: an ascending sequence runs from 1 to its
+        // type's maximum, a descending one from -1 down to its type's
+        // minimum; each starts at the end it runs from.
+        let (type_minimum, type_maximum) = match row.type_name.as_str() {
+            "smallint" => (i64::from(i16::MIN), i64::from(i16::MAX)),
+            "integer" => (i64::from(i32::MIN), i64::from(i32::MAX)),
+            _ => (i64::MIN, i64::MAX),
+        };
+        let descending = row.increment < 0;
+        if !explicit_min {
+            row.minimum = if descending { type_minimum } else { 1 };
+        }
         if !explicit_max {
-            row.maximum = match row.type_name.as_str() {
-                "smallint" => i64::from(i16::MAX),
-                "integer" => i64::from(i32::MAX),
-                _ => i64::MAX,
-            };
+            row.maximum = if descending { -1 } else { type_maximum };
+        }
+        if !explicit_start {
+            row.start = if descending { row.maximum } else { row.minimum };
         }
         row
     }
