@@ -49,6 +49,40 @@ const FIRST_SCHEMA: &str = "public";
 /// `VARHDRSZ`: type modifiers of lengths and numerics are offset by it.
 const VARHDRSZ: i32 = 4;
 
+/// An `interval` type modifier's range (`INTERVAL_RANGE`) when it has no
+/// fields.
+const INTERVAL_FULL_RANGE: i32 = 0x7fff;
+/// An `interval` type modifier's precision when it has none.
+const INTERVAL_FULL_PRECISION: i32 = 0xffff;
+
+/// The range bits of `interval [fields]` (`interval day to second`) as the
+/// server packs them in the type modifier; `None` for another type.
+fn interval_range(text: &str) -> Option<i32> {
+    const MONTH: i32 = 1 << 1;
+    const YEAR: i32 = 1 << 2;
+    const DAY: i32 = 1 << 3;
+    const HOUR: i32 = 1 << 10;
+    const MINUTE: i32 = 1 << 11;
+    const SECOND: i32 = 1 << 12;
+    Some(match text.strip_prefix("interval")?.trim() {
+        "" => INTERVAL_FULL_RANGE,
+        "year" => YEAR,
+        "month" => MONTH,
+        "day" => DAY,
+        "hour" => HOUR,
+        "minute" => MINUTE,
+        "second" => SECOND,
+        "year to month" => YEAR | MONTH,
+        "day to hour" => DAY | HOUR,
+        "day to minute" => DAY | HOUR | MINUTE,
+        "day to second" => DAY | HOUR | MINUTE | SECOND,
+        "hour to minute" => HOUR | MINUTE,
+        "hour to second" => HOUR | MINUTE | SECOND,
+        "minute to second" => MINUTE | SECOND,
+        _ => return None,
+    })
+}
+
 /// Reads a PostgreSQL dump into a manifest.
 pub fn import(
     file: &SourceFile,
@@ -1706,6 +1740,20 @@ impl Schema {
             "timestamp with time zone" | "timestamptz" => {
                 let (typmod, formatted) = precision("timestamp", " with time zone");
                 ("timestamptz", typmod, formatted)
+            }
+            interval if interval_range(interval).is_some() => {
+                let range = interval_range(interval).unwrap_or(INTERVAL_FULL_RANGE);
+                let precision = args.first().copied();
+                let typmod = if range == INTERVAL_FULL_RANGE && precision.is_none() {
+                    -1
+                } else {
+                    (range << 16) | precision.unwrap_or(INTERVAL_FULL_PRECISION)
+                };
+                let formatted = match precision {
+                    Some(p) => format!("{interval}({p})"),
+                    None => interval.to_owned(),
+                };
+                ("interval", typmod, formatted)
             }
             other => {
                 let oid = self.builtin(other, other);
