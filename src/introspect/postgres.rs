@@ -790,6 +790,10 @@ pub(crate) struct OtherObjectRow {
     pub(crate) tables: Vec<i64>,
     /// The function it calls (event triggers).
     pub(crate) function: Option<i64>,
+    /// Other objects of this query it uses, by [`EngineObject::key`] (the
+    /// dictionaries of a text search configuration); those the manifest
+    /// does not carry are left out of `depends_on`.
+    pub(crate) uses: Vec<String>,
     /// The statement that creates it, as pg_dump writes it.
     pub(crate) definition: Option<String>,
 }
@@ -802,6 +806,7 @@ impl CatalogRow for OtherObjectRow {
             relation: row.try_get("relation")?,
             tables: row.try_get("tables")?,
             function: row.try_get("function")?,
+            uses: row.try_get("uses")?,
             definition: row.try_get("definition")?,
         })
     }
@@ -2391,6 +2396,12 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             owned_by: None,
         });
     }
+    let carried: BTreeSet<String> = catalog
+        .others
+        .iter()
+        .filter(|other| other.definition.is_some())
+        .map(|other| format!("{} {}", other.kind, other.name))
+        .collect();
     for other in &catalog.others {
         let (Some(definition), Some(kind)) = (&other.definition, ObjectKind::parse(&other.kind))
         else {
@@ -2417,6 +2428,13 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
         if let Some(function) = other.function.and_then(|oid| keys.get(&oid)) {
             depends_on.push(function.clone());
         }
+        depends_on.extend(
+            other
+                .uses
+                .iter()
+                .filter(|key| carried.contains(key.as_str()))
+                .cloned(),
+        );
         list.push(EngineObject {
             kind,
             name: other.name.clone(),

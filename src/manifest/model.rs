@@ -1129,6 +1129,7 @@ string_enum! {
     pub enum ObjectKind {
         Collation => "collation",
         TextSearchDictionary => "text search dictionary",
+        TextSearchConfiguration => "text search configuration",
         Type => "type",
         Sequence => "sequence",
         Domain => "domain",
@@ -1150,6 +1151,7 @@ impl ObjectKind {
     pub const SECTIONS: &'static [&'static str] = &[
         "collations",
         "text_search_dictionaries",
+        "text_search_configurations",
         "types",
         "sequences",
         "domains",
@@ -1168,6 +1170,7 @@ impl ObjectKind {
         match self {
             Self::Collation => "collations",
             Self::TextSearchDictionary => "text_search_dictionaries",
+            Self::TextSearchConfiguration => "text_search_configurations",
             Self::Type => "types",
             Self::Cast => "casts",
             Self::Sequence => "sequences",
@@ -1188,6 +1191,7 @@ impl ObjectKind {
         [
             Self::Collation,
             Self::TextSearchDictionary,
+            Self::TextSearchConfiguration,
             Self::Type,
             Self::Sequence,
             Self::Domain,
@@ -1221,6 +1225,7 @@ impl ObjectKind {
             Self::Statistics => "STATISTICS",
             Self::Collation => "COLLATION",
             Self::TextSearchDictionary => "TEXT SEARCH DICTIONARY",
+            Self::TextSearchConfiguration => "TEXT SEARCH CONFIGURATION",
             Self::Cast => "CAST",
         }
     }
@@ -1233,8 +1238,8 @@ pub struct EngineObject {
     /// Its identity as SQL, schema-qualified: `public.group_concat(text)`
     /// (functions with their argument types), `last_updated ON public.film`
     /// (triggers, policies, rules), `public.year` (composite and range
-    /// types, domains, sequences, collations, text search dictionaries,
-    /// statistics), `ddl_log` (event
+    /// types, domains, sequences, collations, text search dictionaries and
+    /// configurations, statistics), `ddl_log` (event
     /// triggers, publications), `(mood AS integer)` (casts).
     pub name: String,
     /// The statement that creates it (`CREATE [OR REPLACE] ...`).

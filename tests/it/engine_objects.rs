@@ -1,10 +1,10 @@
 //! PostgreSQL objects kept in `[postgres]` as the statement that creates
-//! them (collations, text search dictionaries, casts, row-level security
-//! policies and flags, rules, extended statistics, event triggers,
-//! publications): a database that holds them reads
-//! the same live and from its `pg_dump`, a plan of it makes them on an
-//! empty database that then reads the same, and one changed by hand is
-//! drift named by its key.
+//! them (collations, text search dictionaries and configurations, composite
+//! and range types, casts, row-level security policies and flags, rules,
+//! extended statistics, event triggers, publications): a database that
+//! holds them reads the same live and from its `pg_dump`, a plan of it makes
+//! them on an empty database that then reads the same, and one changed by
+//! hand is drift named by its key.
 
 use baas::introspect::Introspection;
 use baas::manifest::Manifest;
@@ -35,6 +35,10 @@ fn script(reader: &str) -> String {
         r#"
 CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE TEXT SEARCH DICTIONARY english_stem_keep (TEMPLATE = snowball, language = english);
+CREATE TEXT SEARCH CONFIGURATION docs_search (COPY = english);
+ALTER TEXT SEARCH CONFIGURATION docs_search
+    ALTER MAPPING FOR asciiword, word WITH english_stem_keep, simple;
+ALTER TEXT SEARCH CONFIGURATION docs_search DROP MAPPING FOR int, uint;
 CREATE TYPE mood AS ENUM ('sad', 'ok');
 CREATE FUNCTION mood_rank(mood) RETURNS integer LANGUAGE sql IMMUTABLE
     AS $$ SELECT CASE $1 WHEN 'sad' THEN 0 ELSE 1 END $$;
@@ -141,6 +145,8 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
         "row_level_security = true\nforce_row_level_security = true",
         "[[postgres.publications]]\nname = \"docs_changes\"\ndepends_on = [\"entity docs\"]\nsql = \"CREATE PUBLICATION docs_changes WITH (publish = 'insert, update'); ALTER PUBLICATION docs_changes ADD TABLE ONLY docs\"",
         "[[postgres.text_search_dictionaries]]\nname = \"public.english_stem_keep\"\nsql = \"CREATE TEXT SEARCH DICTIONARY english_stem_keep ( TEMPLATE = pg_catalog.snowball, language = 'english' )\"",
+        "[[postgres.text_search_configurations]]\nname = \"public.docs_search\"\ndepends_on = [\"text search dictionary public.english_stem_keep\"]\nsql = \"CREATE TEXT SEARCH CONFIGURATION docs_search ( PARSER = pg_catalog.\\\"default\\\" ); ALTER TEXT SEARCH CONFIGURATION docs_search ADD MAPPING FOR asciiword WITH english_stem_keep, simple; ALTER TEXT SEARCH CONFIGURATION docs_search ADD MAPPING FOR word WITH english_stem_keep, simple; ALTER TEXT SEARCH CONFIGURATION docs_search ADD MAPPING FOR numword WITH simple;",
+        "ALTER TEXT SEARCH CONFIGURATION docs_search ADD MAPPING FOR \\\"float\\\" WITH simple",
         "[[postgres.casts]]\nname = \"(mood AS integer)\"\ndepends_on = [\"function public.mood_rank(mood)\"]\nsql = \"CREATE CAST (mood AS integer) WITH FUNCTION mood_rank(mood) AS ASSIGNMENT\"",
     ] {
         assert!(
@@ -163,6 +169,7 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
             "event trigger",
             "FORCE",
             "dictionary",
+            "configuration",
             "cast",
             "publication",
         ] {
@@ -186,7 +193,8 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
          CREATE COLLATION by_hand (provider = icu, locale = 'und');\n\
          DROP CAST (mood AS integer);\n\
          ALTER PUBLICATION docs_changes SET (publish = 'insert');\n\
-         ALTER TEXT SEARCH DICTIONARY english_stem_keep (StopWords = english);\n",
+         ALTER TEXT SEARCH DICTIONARY english_stem_keep (StopWords = english);\n\
+         ALTER TEXT SEARCH CONFIGURATION docs_search DROP MAPPING FOR email;\n",
         &[
             "policy docs_everyone ON public.docs",
             "rule docs_keep_root ON public.docs",
@@ -196,6 +204,7 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
             "cast (mood AS integer)",
             "publication docs_changes",
             "text search dictionary public.english_stem_keep",
+            "text search configuration public.docs_search",
             "row-level security forced on the owner",
         ],
     )

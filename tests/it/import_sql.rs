@@ -499,7 +499,8 @@ async fn hand_written_postgres_ddl_gets_the_names_and_rules_the_server_would_giv
          CREATE TABLE m1 PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');\n\
          COMMENT ON COLUMN a.code IS 'a code';\n\
          CREATE RULE r AS ON INSERT TO a DO NOTHING;\n\
-         CREATE TEXT SEARCH CONFIGURATION words (COPY = english);\n",
+         CREATE TEXT SEARCH CONFIGURATION words (COPY = english);\n\
+         CREATE TEXT SEARCH TEMPLATE lexer (LEXIZE = dsimple_lexize);\n",
     )
     .unwrap();
     let options = IntrospectOptions {
@@ -544,7 +545,8 @@ async fn hand_written_postgres_ddl_gets_the_names_and_rules_the_server_would_giv
         m.partitions[0].bound,
         "FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')"
     );
-    // The rule is carried; the text search configuration is not.
+    // The rule and the text search configuration (as written) are carried;
+    // the text search template is not.
     assert_eq!(
         manifest
             .postgres
@@ -552,7 +554,14 @@ async fn hand_written_postgres_ddl_gets_the_names_and_rules_the_server_would_giv
             .map(|rule| rule.sql.as_str()),
         Some("CREATE RULE r AS ON INSERT TO a DO NOTHING")
     );
-    assert_eq!(kinds, [("schema.sql:9", "skipped_statement")]);
+    assert_eq!(
+        manifest
+            .postgres
+            .object("text search configuration public.words")
+            .map(|configuration| configuration.sql.as_str()),
+        Some("CREATE TEXT SEARCH CONFIGURATION words (COPY = english)")
+    );
+    assert_eq!(kinds, [("schema.sql:10", "skipped_statement")]);
 
     let strict = IntrospectOptions {
         strict: true,

@@ -2,24 +2,49 @@
 -- routines, none that an extension made or that came with another object
 -- (the casts of a range to its multirange). Those the manifest carries have
 -- their `definition`, written as pg_dump writes it (one statement, but a
--- publication's tables): the collations, the row-level security policies,
+-- publication's tables and a text search configuration's mappings): the collations, the row-level security policies,
 -- rewrite rules (not the `_RETURN` rule of a view) and extended statistics
--- of the schemas' tables, text search dictionaries, and the database's
--- event triggers, publications and own casts (not the built-in ones).
--- Those it does not carry are only named, for the ledger: text search
--- configurations, parsers and templates. `relation` is the table an object
+-- of the schemas' tables, text search dictionaries and configurations, and
+-- the database's event triggers, publications and own casts (not the
+-- built-in ones). Those it does not carry are only named, for the ledger:
+-- text search parsers and templates. `relation` is the table an object
 -- belongs to, `tables` those a publication publishes, `function` the
--- function it calls.
+-- function it calls, `uses` the keys of other objects it uses.
 WITH own AS (
+    -- With one `ALTER TEXT SEARCH CONFIGURATION ... ADD MAPPING` per token
+    -- type, its dictionaries in their order, as pg_dump writes them.
     SELECT 'text search configuration' AS kind, c.oid, 'pg_ts_config'::regclass AS class,
            quote_ident(n.nspname) || '.' || quote_ident(c.cfgname) AS name,
            NULL::int8 AS relation, NULL::int8[] AS tables, NULL::int8 AS function,
-           NULL::text AS definition
-      FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+           array(SELECT DISTINCT 'text search dictionary ' || quote_ident(dn.nspname) || '.'
+                                 || quote_ident(d.dictname)
+                   FROM pg_ts_config_map m
+                   JOIN pg_ts_dict d ON d.oid = m.mapdict
+                   JOIN pg_namespace dn ON dn.oid = d.dictnamespace
+                  WHERE m.mapcfg = c.oid) AS uses,
+           'CREATE TEXT SEARCH CONFIGURATION ' || quote_ident(n.nspname) || '.'
+           || quote_ident(c.cfgname) || ' ( PARSER = ' || quote_ident(pn.nspname) || '.'
+           || quote_ident(p.prsname) || ' )'
+           || coalesce((SELECT string_agg('; ALTER TEXT SEARCH CONFIGURATION '
+                                          || quote_ident(n.nspname) || '.' || quote_ident(c.cfgname)
+                                          || ' ADD MAPPING FOR ' || quote_ident(tm.token)
+                                          || ' WITH ' || tm.dictionaries, '' ORDER BY tm.tokentype)
+                          FROM (SELECT m.maptokentype AS tokentype,
+                                       (SELECT t.alias FROM ts_token_type(c.cfgparser) AS t
+                                         WHERE t.tokid = m.maptokentype) AS token,
+                                       string_agg(m.mapdict::regdictionary::text, ', '
+                                                  ORDER BY m.mapseqno) AS dictionaries
+                                  FROM pg_ts_config_map m
+                                 WHERE m.mapcfg = c.oid
+                                 GROUP BY m.maptokentype) AS tm), '') AS definition
+      FROM pg_ts_config c
+      JOIN pg_namespace n ON n.oid = c.cfgnamespace
+      JOIN pg_ts_parser p ON p.oid = c.cfgparser
+      JOIN pg_namespace pn ON pn.oid = p.prsnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     SELECT 'text search dictionary', d.oid, 'pg_ts_dict'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(d.dictname), NULL, NULL, NULL,
+           quote_ident(n.nspname) || '.' || quote_ident(d.dictname), NULL, NULL, NULL, NULL,
            'CREATE TEXT SEARCH DICTIONARY ' || quote_ident(n.nspname) || '.' || quote_ident(d.dictname)
            || ' ( TEMPLATE = ' || quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname)
            || coalesce(', ' || d.dictinitoption, '') || ' )'
@@ -30,19 +55,19 @@ WITH own AS (
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     SELECT 'text search parser', p.oid, 'pg_ts_parser'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(p.prsname), NULL, NULL, NULL, NULL
+           quote_ident(n.nspname) || '.' || quote_ident(p.prsname), NULL, NULL, NULL, NULL, NULL
       FROM pg_ts_parser p JOIN pg_namespace n ON n.oid = p.prsnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     SELECT 'text search template', t.oid, 'pg_ts_template'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(t.tmplname), NULL, NULL, NULL, NULL
+           quote_ident(n.nspname) || '.' || quote_ident(t.tmplname), NULL, NULL, NULL, NULL, NULL
       FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     -- The ICU locale is `colliculocale` on PostgreSQL 15 and 16,
     -- `colllocale` from 17 on, and `collcollate` before 15.
     SELECT 'collation', c.oid, 'pg_collation'::regclass,
-           quote_ident(n.nspname) || '.' || quote_ident(c.collname), NULL, NULL, NULL,
+           quote_ident(n.nspname) || '.' || quote_ident(c.collname), NULL, NULL, NULL, NULL,
            'CREATE COLLATION ' || quote_ident(n.nspname) || '.' || quote_ident(c.collname)
            || ' (provider = '
            || CASE c.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' ELSE 'default' END
@@ -64,7 +89,7 @@ WITH own AS (
     UNION ALL
     SELECT 'policy', p.oid, 'pg_policy'::regclass,
            quote_ident(p.polname) || ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname),
-           p.polrelid::int8, NULL, NULL,
+           p.polrelid::int8, NULL, NULL, NULL,
            'CREATE POLICY ' || quote_ident(p.polname) || ' ON ' || p.polrelid::regclass::text
            || CASE WHEN p.polpermissive THEN '' ELSE ' AS RESTRICTIVE' END
            || CASE p.polcmd WHEN 'r' THEN ' FOR SELECT' WHEN 'a' THEN ' FOR INSERT'
@@ -83,7 +108,7 @@ WITH own AS (
     UNION ALL
     SELECT 'rule', r.oid, 'pg_rewrite'::regclass,
            quote_ident(r.rulename) || ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname),
-           r.ev_class::int8, NULL, NULL, pg_get_ruledef(r.oid)
+           r.ev_class::int8, NULL, NULL, NULL, pg_get_ruledef(r.oid)
       FROM pg_rewrite r
       JOIN pg_class c ON c.oid = r.ev_class
       JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -92,14 +117,14 @@ WITH own AS (
     UNION ALL
     SELECT 'statistics', s.oid, 'pg_statistic_ext'::regclass,
            quote_ident(n.nspname) || '.' || quote_ident(s.stxname),
-           s.stxrelid::int8, NULL, NULL, pg_get_statisticsobjdef(s.oid)
+           s.stxrelid::int8, NULL, NULL, NULL, pg_get_statisticsobjdef(s.oid)
       FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
      WHERE n.nspname = ANY ($1::text[])
     UNION ALL
     -- Objects made after initdb have an OID from 16384 on.
     SELECT 'cast', c.oid, 'pg_cast'::regclass,
            '(' || format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) || ')',
-           NULL, NULL, nullif(c.castfunc, 0)::int8,
+           NULL, NULL, nullif(c.castfunc, 0)::int8, NULL,
            'CREATE CAST (' || format_type(c.castsource, NULL) || ' AS '
            || format_type(c.casttarget, NULL) || ') '
            || CASE c.castmethod WHEN 'b' THEN 'WITHOUT FUNCTION' WHEN 'i' THEN 'WITH INOUT'
@@ -109,7 +134,7 @@ WITH own AS (
      WHERE c.oid >= 16384
     UNION ALL
     SELECT 'event trigger', e.oid, 'pg_event_trigger'::regclass, quote_ident(e.evtname),
-           NULL, NULL, e.evtfoid::int8,
+           NULL, NULL, e.evtfoid::int8, NULL,
            'CREATE EVENT TRIGGER ' || quote_ident(e.evtname) || ' ON ' || quote_ident(e.evtevent)
            || CASE WHEN e.evttags IS NULL THEN ''
                    ELSE ' WHEN TAG IN (' || array_to_string(array(SELECT quote_literal(t)
@@ -123,7 +148,7 @@ WITH own AS (
     -- ONLY` each, as pg_dump writes them.
     SELECT 'publication', p.oid, 'pg_publication'::regclass, quote_ident(p.pubname), NULL,
            array(SELECT r.prrelid::int8 FROM pg_publication_rel r WHERE r.prpubid = p.oid),
-           NULL,
+           NULL, NULL,
            'CREATE PUBLICATION ' || quote_ident(p.pubname)
            || CASE WHEN p.puballtables THEN ' FOR ALL TABLES' ELSE '' END
            || ' WITH (publish = '''
@@ -146,7 +171,7 @@ WITH own AS (
       FROM pg_publication p
 )
 SELECT o.kind, o.name, o.relation, coalesce(o.tables, '{}') AS tables, o.function,
-       o.definition
+       coalesce(o.uses, '{}') AS uses, o.definition
   FROM own o
  WHERE NOT EXISTS (SELECT 1
                      FROM pg_depend d

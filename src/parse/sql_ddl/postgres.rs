@@ -1379,6 +1379,9 @@ struct DumpObject {
     tables: Vec<(String, String)>,
     /// The function it calls (schema, name).
     function: Option<(String, String)>,
+    /// The keys of other objects it uses (a text search configuration's
+    /// dictionaries).
+    uses: Vec<String>,
     definition: String,
 }
 
@@ -1903,6 +1906,9 @@ impl Schema {
             }
         };
         let after = |from: usize, word: &str| (from..tokens.len()).find(|&j| is(j, word));
+        let qualified = |(schema, name): &(String, String)| {
+            format!("{}.{}", quote_identifier(schema), quote_identifier(name))
+        };
         if is(0, "ALTER") && is(1, "PUBLICATION") && is(3, "ADD") && is(4, "TABLE") {
             // pg_dump adds each table with its own `ALTER PUBLICATION`: it
             // is part of the publication's statement.
@@ -1925,6 +1931,37 @@ impl Schema {
             publication.tables.push(table);
             return true;
         }
+        if is(0, "ALTER") && is(1, "TEXT") && is(2, "SEARCH") && is(3, "CONFIGURATION") {
+            // pg_dump maps each token type with its own `ALTER TEXT SEARCH
+            // CONFIGURATION`: it is part of the configuration's statement.
+            let Some((name, next)) = name_at(4) else {
+                return false;
+            };
+            if !(is(next, "ADD") && is(next + 1, "MAPPING")) {
+                return false;
+            }
+            let name = qualified(&name);
+            let Some(configuration) = self
+                .objects
+                .iter_mut()
+                .find(|o| o.kind == "text search configuration" && o.name == name)
+            else {
+                return false;
+            };
+            let mut at = after(next, "WITH").map(|with| with + 1);
+            while let Some((dictionary, next)) = at.and_then(&name_at) {
+                let key = format!("text search dictionary {}", qualified(&dictionary));
+                if !configuration.uses.contains(&key) {
+                    configuration.uses.push(key);
+                }
+                at = matches!(tokens.get(next), Some(Token::Comma)).then_some(next + 1);
+            }
+            configuration.definition.push_str("; ");
+            configuration
+                .definition
+                .push_str(&object_statement(&statement.text, FIRST_SCHEMA));
+            return true;
+        }
         if !is(0, "CREATE") {
             return false;
         }
@@ -1939,9 +1976,6 @@ impl Schema {
             } else {
                 i
             }
-        };
-        let qualified = |(schema, name): &(String, String)| {
-            format!("{}.{}", quote_identifier(schema), quote_identifier(name))
         };
         let (kind, name, table, function) = if is(start, "COLLATION") {
             let Some((name, _)) = name_at(if_not_exists(start + 1)) else {
@@ -1981,6 +2015,11 @@ impl Schema {
                 return false;
             };
             ("text search dictionary", qualified(&name), None, None)
+        } else if is(start, "TEXT") && is(start + 1, "SEARCH") && is(start + 2, "CONFIGURATION") {
+            let Some((name, _)) = name_at(start + 3) else {
+                return false;
+            };
+            ("text search configuration", qualified(&name), None, None)
         } else if is(start, "CAST") {
             // CREATE CAST (source AS target) ...: named as `format_type`
             // prints the two types.
@@ -2016,6 +2055,7 @@ impl Schema {
             table,
             tables: Vec::new(),
             function,
+            uses: Vec::new(),
             definition: object_statement(&statement.text, FIRST_SCHEMA),
         });
         true
@@ -3219,6 +3259,7 @@ impl Schema {
                     .function
                     .as_ref()
                     .and_then(|(schema, name)| function(schema, name)),
+                uses: object.uses,
                 definition: Some(object.definition),
             });
         }
