@@ -2509,3 +2509,163 @@ model Membership {
     assert!(!manifest.contains("emailPerTeam"), "{manifest}");
     assert!(!manifest.contains("\"member\""), "{manifest}");
 }
+
+/// Two implicit many-to-many relations, one named (`_PostTags`), one not
+/// (`_CategoryToPost`), over keys of three types.
+fn implicit_many_to_many_schema(provider: &str) -> String {
+    format!(
+        r#"
+datasource db {{
+  provider = "{provider}"
+  url      = env("DATABASE_URL")
+}}
+
+model Post {{
+  id         Int        @id @default(autoincrement())
+  categories Category[]
+  tags       Tag[]      @relation("PostTags")
+}}
+
+model Category {{
+  id    String @id
+  posts Post[]
+}}
+
+model Tag {{
+  name  String @id
+  posts Post[] @relation("PostTags")
+}}
+"#
+    )
+}
+
+/// Prisma keeps an implicit many-to-many relation in a join table of its
+/// own (`_CategoryToPost`, `_PostTags`: `A` keys the model first by name,
+/// `B` the other, both cascading, a key over both and an index on `B`).
+/// The table is an entity of the import, so a database `prisma migrate`
+/// made checks clean on PostgreSQL (Prisma 6's `_AB_pkey`), MariaDB and
+/// SQLite (the `_AB_unique` index), a plan makes the table the Prisma
+/// client reads the links from, and a dropped index is drift. Before, the
+/// table was only a ledger line and a plan left it out.
+#[test]
+fn implicit_many_to_many_join_tables_are_entities_that_check_clean() {
+    let imported =
+        parse_text("schema.prisma", &implicit_many_to_many_schema("postgresql")).unwrap();
+    let manifest = &imported.manifest;
+    assert_valid_and_round_trips(manifest);
+    let links = entity(manifest, "_CategoryToPost");
+    assert_eq!(links.primary_key, ["A", "B"]);
+    assert_eq!(
+        links.primary_key_name.as_deref(),
+        Some("_CategoryToPost_AB_pkey")
+    );
+    assert_eq!(field(manifest, "_CategoryToPost", "A").ty, FieldType::Text);
+    assert_eq!(field(manifest, "_CategoryToPost", "B").ty, FieldType::Int32);
+    assert_eq!(field(manifest, "_PostTags", "A").ty, FieldType::Int32);
+    let relations = relation_rows(manifest);
+    for (table, column, target, key) in [
+        ("_CategoryToPost", "A", "Category", "id"),
+        ("_CategoryToPost", "B", "Post", "id"),
+        ("_PostTags", "A", "Post", "id"),
+        ("_PostTags", "B", "Tag", "name"),
+    ] {
+        let row = (
+            table.to_owned(),
+            vec![column.to_owned()],
+            target.to_owned(),
+            vec![key.to_owned()],
+        );
+        assert!(relations.contains(&row), "{row:?}: {relations:?}");
+    }
+
+    if let Some(db) = crate::support::postgres::TempDatabase::create("prisma_m2m") {
+        let dir = tempfile::tempdir().unwrap();
+        db.psql(
+            r#"CREATE TABLE "Post" ("id" SERIAL NOT NULL, CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));
+CREATE TABLE "Category" ("id" TEXT NOT NULL, CONSTRAINT "Category_pkey" PRIMARY KEY ("id"));
+CREATE TABLE "Tag" ("name" TEXT NOT NULL, CONSTRAINT "Tag_pkey" PRIMARY KEY ("name"));
+CREATE TABLE "_CategoryToPost" ("A" TEXT NOT NULL, "B" INTEGER NOT NULL, CONSTRAINT "_CategoryToPost_AB_pkey" PRIMARY KEY ("A","B"));
+CREATE TABLE "_PostTags" ("A" INTEGER NOT NULL, "B" TEXT NOT NULL, CONSTRAINT "_PostTags_AB_pkey" PRIMARY KEY ("A","B"));
+CREATE INDEX "_CategoryToPost_B_index" ON "_CategoryToPost"("B");
+CREATE INDEX "_PostTags_B_index" ON "_PostTags"("B");
+ALTER TABLE "_CategoryToPost" ADD CONSTRAINT "_CategoryToPost_A_fkey" FOREIGN KEY ("A") REFERENCES "Category"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "_CategoryToPost" ADD CONSTRAINT "_CategoryToPost_B_fkey" FOREIGN KEY ("B") REFERENCES "Post"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "_PostTags" ADD CONSTRAINT "_PostTags_A_fkey" FOREIGN KEY ("A") REFERENCES "Post"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "_PostTags" ADD CONSTRAINT "_PostTags_B_fkey" FOREIGN KEY ("B") REFERENCES "Tag"("name") ON DELETE CASCADE ON UPDATE CASCADE;"#,
+        );
+        let schema = implicit_many_to_many_schema("postgresql");
+        assert_no_drift(import_and_check(dir.path(), &schema, &db.url()));
+        db.psql(r#"DROP INDEX "_PostTags_B_index";"#);
+        let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &db.url()]);
+        assert_eq!(code, Some(1), "{output}");
+        assert!(output.contains("_PostTags_B_index"), "{output}");
+    }
+    // A plan from the import makes the join tables.
+    if let Some(db) = crate::support::postgres::TempDatabase::create("prisma_m2m_plan") {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("schema.prisma"),
+            implicit_many_to_many_schema("postgresql"),
+        )
+        .unwrap();
+        apply_schema(dir.path(), &db.url());
+        let (code, output) =
+            crate::support::run_in(dir.path(), &["introspect", &db.url(), "--dry-run", "-q"]);
+        assert_eq!(code, Some(0), "{output}");
+        for table in ["[entities._CategoryToPost]", "[entities._PostTags]"] {
+            assert!(output.contains(table), "{table}: {output}");
+        }
+    }
+
+    if let Some(db) = crate::support::mysql::TempDatabase::create("prisma_m2m") {
+        let dir = tempfile::tempdir().unwrap();
+        let table = |name: &str, a: &str, b: &str| {
+            format!(
+                "CREATE TABLE `{name}` (`A` {a} NOT NULL, `B` {b} NOT NULL, \
+                 UNIQUE INDEX `{name}_AB_unique`(`A`, `B`), INDEX `{name}_B_index`(`B`)) \
+                 DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+            )
+        };
+        db.load(&format!(
+            "CREATE TABLE `Post` (`id` INTEGER NOT NULL AUTO_INCREMENT, PRIMARY KEY (`id`)) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE TABLE `Category` (`id` VARCHAR(191) NOT NULL, PRIMARY KEY (`id`)) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE TABLE `Tag` (`name` VARCHAR(191) NOT NULL, PRIMARY KEY (`name`)) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+{}
+{}
+ALTER TABLE `_CategoryToPost` ADD CONSTRAINT `_CategoryToPost_A_fkey` FOREIGN KEY (`A`) REFERENCES `Category`(`id`) ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE `_CategoryToPost` ADD CONSTRAINT `_CategoryToPost_B_fkey` FOREIGN KEY (`B`) REFERENCES `Post`(`id`) ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE `_PostTags` ADD CONSTRAINT `_PostTags_A_fkey` FOREIGN KEY (`A`) REFERENCES `Post`(`id`) ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE `_PostTags` ADD CONSTRAINT `_PostTags_B_fkey` FOREIGN KEY (`B`) REFERENCES `Tag`(`name`) ON DELETE CASCADE ON UPDATE CASCADE;",
+            table("_CategoryToPost", "VARCHAR(191)", "INTEGER"),
+            table("_PostTags", "INTEGER", "VARCHAR(191)"),
+        ));
+        let schema = implicit_many_to_many_schema("mysql");
+        assert_no_drift(import_and_check(dir.path(), &schema, &db.url()));
+    }
+
+    let db = crate::support::sqlite::TempDatabase::with_script(
+        "dev.db",
+        r#"CREATE TABLE "Post" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT);
+CREATE TABLE "Category" ("id" TEXT NOT NULL PRIMARY KEY);
+CREATE TABLE "Tag" ("name" TEXT NOT NULL PRIMARY KEY);
+CREATE TABLE "_CategoryToPost" (
+    "A" TEXT NOT NULL,
+    "B" INTEGER NOT NULL,
+    CONSTRAINT "_CategoryToPost_A_fkey" FOREIGN KEY ("A") REFERENCES "Category" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "_CategoryToPost_B_fkey" FOREIGN KEY ("B") REFERENCES "Post" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE TABLE "_PostTags" (
+    "A" INTEGER NOT NULL,
+    "B" TEXT NOT NULL,
+    CONSTRAINT "_PostTags_A_fkey" FOREIGN KEY ("A") REFERENCES "Post" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "_PostTags_B_fkey" FOREIGN KEY ("B") REFERENCES "Tag" ("name") ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE UNIQUE INDEX "_CategoryToPost_AB_unique" ON "_CategoryToPost"("A", "B");
+CREATE INDEX "_CategoryToPost_B_index" ON "_CategoryToPost"("B");
+CREATE UNIQUE INDEX "_PostTags_AB_unique" ON "_PostTags"("A", "B");
+CREATE INDEX "_PostTags_B_index" ON "_PostTags"("B");"#,
+    );
+    let url = db.path().display().to_string();
+    let schema = implicit_many_to_many_schema("sqlite");
+    assert_no_drift(import_and_check(db.dir(), &schema, &url));
+}

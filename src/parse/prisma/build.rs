@@ -88,7 +88,7 @@ pub(super) fn build(asts: &[SchemaAst]) -> (Introspection, Vec<BuildProblem>) {
             }
         }
     }
-    builder.many_to_many(&declarations);
+    builder.many_to_many(&declarations, &mut manifest);
     builder.validate(&manifest);
     (
         Introspection {
@@ -2238,8 +2238,9 @@ impl<'a> Builder<'a> {
     }
 
     /// Implicit many-to-many relations (a list field on both sides, no
-    /// `fields:`): Prisma keeps them in a join table of its own.
-    fn many_to_many(&mut self, declarations: &[Declaration<'a>]) {
+    /// `fields:`): Prisma keeps them in a join table of its own, which is
+    /// an entity here ([`join_table`]).
+    fn many_to_many(&mut self, declarations: &[Declaration<'a>], manifest: &mut Manifest) {
         for declaration in declarations {
             let block = declaration.block;
             if block.kind != BlockKind::Model {
@@ -2280,12 +2281,23 @@ impl<'a> Builder<'a> {
                         format!("_{}To{}", pair[0], pair[1])
                     }
                 };
+                let mut pair = [block.name.name.as_str(), target.name.name.as_str()];
+                pair.sort_unstable();
+                let made = !manifest.entities.contains_key(&table)
+                    && join_table(manifest, &table, pair, self.provider)
+                        .map(|entity| manifest.entities.insert(table.clone(), entity))
+                        .is_some();
+                let held = if made {
+                    "; the table is the entity of that name, its rows the links".to_owned()
+                } else {
+                    ", which the manifest does not represent".to_owned()
+                };
                 self.ledger.record(
                     format!("{}.{}", block.name.name, decl.name.name),
                     "implicit_many_to_many",
                     format!(
                         "the many-to-many relation `{}.{}` / `{}.{}` lives in Prisma's join table \
-                         `{table}`, which the manifest does not represent",
+                         `{table}`{held}",
                         block.name.name, decl.name.name, target.name.name, back.name.name
                     ),
                 );
@@ -2503,6 +2515,82 @@ fn raw_string(value: &Expr) -> Option<&str> {
         },
         _ => None,
     }
+}
+
+/// The join table Prisma makes for an implicit many-to-many relation
+/// between `models` (in name order): columns `A` and `B` holding the keys
+/// of the first and the second, both keys cascading, a key over both
+/// (Prisma 6's primary key `<table>_AB_pkey` on PostgreSQL, the unique index
+/// `<table>_AB_unique` elsewhere) and an index on `B`. `None` when a model
+/// has no one-field key to hold.
+fn join_table(
+    manifest: &Manifest,
+    table: &str,
+    models: [&str; 2],
+    provider: Provider,
+) -> Option<Entity> {
+    let mut entity = Entity::new(table);
+    for (column, model) in ["A", "B"].into_iter().zip(models) {
+        let target = manifest.entities.get(model)?;
+        let [key] = target.primary_key.as_slice() else {
+            return None;
+        };
+        let held = target.fields.get(key)?;
+        let mut field = Field::new(held.ty);
+        field.max_length = held.max_length;
+        field.precision = held.precision;
+        field.scale = held.scale;
+        field.enum_name.clone_from(&held.enum_name);
+        field.native.clone_from(&held.native);
+        field.collation.clone_from(&held.collation);
+        entity.fields.insert(column.to_owned(), field);
+        entity.relations.push(Relation {
+            name: Some(format!("{table}_{column}_fkey")),
+            fields: vec![column.to_owned()],
+            references: RelationTarget {
+                entity: model.to_owned(),
+                fields: vec![key.clone()],
+            },
+            on_delete: ReferentialAction::Cascade,
+            on_update: ReferentialAction::Cascade,
+            deferrable: false,
+            deferred: false,
+        });
+        if column == "A" {
+            entity.schema.clone_from(&target.schema);
+            entity.collation.clone_from(&target.collation);
+        }
+    }
+    let both = || vec![IndexPart::field("A"), IndexPart::field("B")];
+    if matches!(provider, Provider::Postgres | Provider::Cockroach) {
+        entity.primary_key = vec!["A".to_owned(), "B".to_owned()];
+        entity.primary_key_name = Some(default_index_name(
+            table,
+            &["AB".to_owned()],
+            "_pkey",
+            provider,
+        ));
+    } else {
+        entity.indexes.push(Index {
+            name: default_index_name(table, &["AB".to_owned()], "_unique", provider),
+            fields: both(),
+            unique: true,
+            predicate: None,
+            method: None,
+            expire_after_seconds: None,
+            options: IndexOptions::default(),
+        });
+    }
+    entity.indexes.push(Index {
+        name: default_index_name(table, &["B".to_owned()], "_index", provider),
+        fields: vec![IndexPart::field("B")],
+        unique: false,
+        predicate: None,
+        method: None,
+        expire_after_seconds: None,
+        options: IndexOptions::default(),
+    });
+    Some(entity)
 }
 
 /// The key parts of an index over `parts` of `entity`.
