@@ -1963,9 +1963,7 @@ fn build_index(
             prefix_length: None,
         });
     }
-    if let Some(comment) = &index.comment {
-        lost.push(format!("has a comment ({comment:?})"));
-    }
+    options.comment = index.comment.clone();
     if !lost.is_empty() {
         ledger.record(
             object,

@@ -362,7 +362,6 @@ async fn what_else_partitions_and_tables_have_is_carried_or_ledgered_never_lost(
             "a `CLUSTER ON` index (`notes_body`)",
         ),
         ("notes.body", "column_options", "a statistics target (1000)"),
-        ("notes", "index_options", "has a comment (\"search\")"),
         ("notes", "comment", "constraint `notes_pkey`"),
     ] {
         assert!(
@@ -414,6 +413,15 @@ async fn what_else_partitions_and_tables_have_is_carried_or_ledgered_never_lost(
     let notes = &manifest.entities["notes"];
     assert_eq!(notes.fields["body"].collation.as_deref(), Some("C"));
     assert!(notes.fields["words"].generated.is_some());
+    // Carried: an index's comment.
+    assert_eq!(
+        notes
+            .indexes
+            .iter()
+            .find(|index| index.name == "notes_body")
+            .and_then(|index| index.options.comment.as_deref()),
+        Some("search")
+    );
 
     // What is carried applies to an empty database and comes back the same.
     let plan = create_plan(manifest);

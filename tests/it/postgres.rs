@@ -2325,3 +2325,40 @@ async fn type_modifiers_read_alike_live_and_from_pg_dump() {
         assert!(manifest.contains(expected), "{expected}:\n{manifest}");
     }
 }
+
+/// An index's comment (`COMMENT ON INDEX`, which a dump wrote and the
+/// importer passed over, while live introspection named it in the ledger):
+/// `comment` on the index, alike live and from a dump, planned, and a
+/// change by hand is drift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_comments_read_alike_live_and_from_pg_dump() {
+    let Some(manifest) = assert_carried(
+        "dump_index_comments",
+        "CREATE SCHEMA other;\n\
+         CREATE TABLE other.notes (id integer);\n\
+         CREATE INDEX by_title ON other.notes (id);\n\
+         COMMENT ON INDEX other.by_title IS 'not the one read';\n\
+         CREATE TABLE books (id integer PRIMARY KEY, title text, isbn text);\n\
+         CREATE INDEX by_title ON books (title);\n\
+         CREATE UNIQUE INDEX \"By ISBN\" ON books (isbn) WHERE isbn IS NOT NULL;\n\
+         COMMENT ON INDEX by_title IS 'finds a book by its title: it''s \"fast\"';\n\
+         COMMENT ON INDEX \"By ISBN\" IS 'one book per ISBN';\n\
+         CREATE MATERIALIZED VIEW titles AS SELECT id, title FROM books;\n\
+         CREATE INDEX titles_by_id ON titles (id);\n\
+         COMMENT ON INDEX titles_by_id IS 'by id';",
+        "COMMENT ON INDEX by_title IS 'changed';\n\
+         COMMENT ON INDEX titles_by_id IS NULL;",
+        &["books", "titles"],
+    )
+    .await
+    else {
+        return;
+    };
+    for expected in [
+        "name = \"by_title\"\nfields = [\"title\"]\ncomment = \"finds a book by its title: it's \\\"fast\\\"\"",
+        "name = \"By ISBN\"\nfields = [\"isbn\"]\nunique = true\nwhere = \"(isbn IS NOT NULL)\"\ncomment = \"one book per ISBN\"",
+        "name = \"titles_by_id\"\nfields = [\"id\"]\ncomment = \"by id\"",
+    ] {
+        assert!(manifest.contains(expected), "{expected}:\n{manifest}");
+    }
+}

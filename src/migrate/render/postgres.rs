@@ -182,6 +182,24 @@ impl DdlRenderer for PostgresRenderer {
         )))
     }
 
+    /// `COMMENT ON INDEX`, under the name `create_index` gave it.
+    fn after_index(
+        &self,
+        manifest: &Manifest,
+        entity_name: &str,
+        entity: &Entity,
+        index: &Index,
+        out: &mut Vec<Statement>,
+    ) {
+        if let Some(comment) = &index.options.comment {
+            out.push(Statement::new(format!(
+                "COMMENT ON INDEX {} IS {}",
+                qualified_index(entity, &index_name(manifest, entity_name, index)),
+                string_literal(comment, false)
+            )));
+        }
+    }
+
     fn view_keyword(&self, view: &Entity) -> &'static str {
         if view.kind == EntityKind::MaterializedView {
             "MATERIALIZED VIEW"
@@ -224,6 +242,7 @@ impl DdlRenderer for PostgresRenderer {
             if let Some(statement) = PostgresRenderer.create_index(cx, cx.after, name, view, index)
             {
                 out.push(statement);
+                PostgresRenderer.after_index(cx.after, name, view, index, out);
             }
         }
     }
@@ -721,6 +740,7 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                         PostgresRenderer.create_index(cx, cx.after, &name, new, found)
                 {
                     out.push(statement);
+                    PostgresRenderer.after_index(cx.after, &name, new, found, &mut out);
                 }
             }
             ChangeKind::AddUnique { fields, .. } => {
@@ -1417,6 +1437,7 @@ fn partition_objects(
                 PostgresRenderer.create_index(cx, cx.after, entity_name, &own, index)
         {
             out.push(statement);
+            PostgresRenderer.after_index(cx.after, entity_name, &own, index, out);
         }
     }
     for (position, check) in own.checks.iter().enumerate() {

@@ -408,6 +408,18 @@ pub(crate) trait DdlRenderer {
         }
     }
 
+    /// What follows an index `create_index` made (its comment, where the
+    /// engine writes it apart).
+    fn after_index(
+        &self,
+        _manifest: &Manifest,
+        _entity_name: &str,
+        _entity: &Entity,
+        _index: &Index,
+        _out: &mut Vec<Statement>,
+    ) {
+    }
+
     /// What follows a table this script creates, before its indexes.
     fn after_table(
         &self,
@@ -437,6 +449,7 @@ pub(crate) trait DdlRenderer {
             for index in &entity.indexes {
                 if let Some(statement) = self.create_index(cx, after, name, entity, index) {
                     out.push(statement);
+                    self.after_index(after, name, entity, index, out);
                 }
             }
         }

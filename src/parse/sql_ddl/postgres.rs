@@ -2877,6 +2877,18 @@ impl Schema {
                             row.comment = comment;
                         }
                     }
+                    CommentObject::Index => {
+                        let (schema, name) = split_name(&object_name);
+                        if let Some(index) = self
+                            .relations
+                            .iter_mut()
+                            .filter(|relation| relation.row.schema == schema)
+                            .flat_map(|relation| relation.indexes.iter_mut())
+                            .find(|index| index.name == name)
+                        {
+                            index.comment = comment;
+                        }
+                    }
                     CommentObject::Type | CommentObject::Domain => {
                         let key = split_name(&object_name);
                         if let Some(oid) = self.type_oids.get(&key).copied()
