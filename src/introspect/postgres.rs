@@ -733,6 +733,8 @@ pub(crate) fn collated_key(expr: &sqlparser::ast::Expr) -> (&sqlparser::ast::Exp
 #[derive(Debug)]
 pub(crate) struct TriggerRow {
     pub(crate) relation: i64,
+    pub(crate) table_schema: String,
+    pub(crate) table_name: String,
     pub(crate) name: String,
     /// The function it calls.
     pub(crate) function: i64,
@@ -743,6 +745,8 @@ impl CatalogRow for TriggerRow {
     fn decode(row: &PgRow) -> sqlx::Result<Self> {
         Ok(Self {
             relation: row.try_get("relation")?,
+            table_schema: row.try_get("table_schema")?,
+            table_name: row.try_get("table_name")?,
             name: row.try_get("name")?,
             function: row.try_get("function")?,
             definition: row.try_get("definition")?,
@@ -2380,6 +2384,7 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             depends_on.push(function.clone());
         }
         let Some(table) = lookups.relations.get(&trigger.relation) else {
+            record_unread_trigger(trigger, &catalog.routines, ledger);
             continue;
         };
         list.push(EngineObject {
@@ -2462,6 +2467,28 @@ fn carried_types(catalog: &Catalog) -> Vec<&TypeRow> {
 /// qualifies the table (`ON public.film`), with the first schema's table
 /// unqualified as its other names are: a dump of the same trigger reads
 /// the same.
+/// A trigger on a table of a schema not read that calls a function of
+/// one read (Supabase's `on_auth_user_created` on `auth.users`): the
+/// manifest has no table to put it on.
+pub(crate) fn record_unread_trigger(
+    trigger: &TriggerRow,
+    routines: &[RoutineRow],
+    ledger: &mut Ledger,
+) {
+    let Some(function) = routines.iter().find(|r| r.oid == trigger.function) else {
+        return;
+    };
+    let table = format!("{}.{}", trigger.table_schema, trigger.table_name);
+    ledger.record(
+        format!("{} ON {table}", trigger.name),
+        "trigger",
+        format!(
+            "trigger `{}` on `{table}`, a table of a schema not read, calls `{}.{}`; the manifest has no table to carry it on and a plan does not make it; pass `--schema {}` to read it",
+            trigger.name, function.schema, function.name, trigger.table_schema
+        ),
+    );
+}
+
 fn trigger_definition(definition: &str, table: &RelationRow, naming: &Naming<'_>) -> String {
     if table.schema != naming.first {
         return definition.to_owned();

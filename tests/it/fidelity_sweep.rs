@@ -50,6 +50,21 @@ async fn read_live(url: &str) -> Introspection {
     .unwrap()
 }
 
+/// A PostgreSQL database of the test's own named `label` (`None` without
+/// a server) made by planning `manifest` to it and applying the plan;
+/// `check` finds no drift there.
+async fn applied_copy(label: &str, manifest: &baas::manifest::Manifest) -> Option<TempDatabase> {
+    let copy = TempDatabase::create_async(label).await?;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        baas::manifest::to_toml(manifest),
+    )
+    .unwrap();
+    plan_apply_check(dir.path(), &copy.url());
+    Some(copy)
+}
+
 /// A dump written by an older `pg_dump` (it lists plpgsql, which every
 /// database has) with extensions installed into a schema the dump does not
 /// create, as Supabase's `extensions`, and one into `public`; a function and
@@ -975,16 +990,7 @@ async fn functions_using_a_row_type_depend_on_its_table_live_and_from_a_dump() {
         "{}",
         serde_json::to_string_pretty(&changes).unwrap()
     );
-    let Some(copy) = TempDatabase::create_async("sweep_row_type_functions_copy").await else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("baas.toml"),
-        baas::manifest::to_toml(&dump.manifest),
-    )
-    .unwrap();
-    plan_apply_check(dir.path(), &copy.url());
+    applied_copy("sweep_row_type_functions_copy", &dump.manifest).await;
 }
 
 /// What `baas introspect <source> --schema ...` reads, for each of `schemas`.
@@ -1119,16 +1125,79 @@ async fn gitlab_partitions_in_schemas_of_their_own_are_named_or_read_and_planned
     assert_eq!(ledger_lines(&live), ledger_lines(&dump));
     assert_eq!(live.manifest.entities["audit_events"].partitions.len(), 1);
 
-    let Some(copy) = TempDatabase::create_async("sweep_gitlab_partitions_copy").await else {
+    let Some(copy) = applied_copy("sweep_gitlab_partitions_copy", &live.manifest).await else {
         return;
     };
-    std::fs::write(
-        dir.path().join("baas.toml"),
-        baas::manifest::to_toml(&live.manifest),
-    )
-    .unwrap();
-    plan_apply_check(dir.path(), &copy.url());
     let copied = read_schemas(&copy.url(), &all).await;
     let changes = diff(&live.manifest, &copied.manifest);
     assert!(changes.is_empty(), "{changes:#?}");
+}
+
+/// A Supabase app's schema: a profile per user of `auth.users` (a schema
+/// the app does not own), made by a trigger on `auth.users` that calls a
+/// function of `public`.
+const SUPABASE_PROFILES: &str = "
+CREATE SCHEMA auth;
+CREATE TABLE auth.users (id uuid PRIMARY KEY, raw_user_meta_data jsonb);
+CREATE TABLE profiles (
+  id uuid REFERENCES auth.users NOT NULL PRIMARY KEY,
+  full_name text,
+  avatar_url text
+);
+CREATE FUNCTION public.handle_new_user() RETURNS trigger SET search_path = '' AS $$
+begin
+  insert into public.profiles (id, full_name, avatar_url)
+  values (new.id, new.raw_user_meta_data->>'full_name', new.raw_user_meta_data->>'avatar_url');
+  return new;
+end;
+$$ LANGUAGE plpgsql SECURITY DEFINER;
+CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users
+  FOR EACH ROW EXECUTE PROCEDURE public.handle_new_user();
+";
+
+/// The trigger on `auth.users` is a `trigger` ledger line naming it, its
+/// table and its function, alike live, from a `pg_dump` and from the
+/// app's migration alone (without the table, as Supabase's starters write
+/// it); the rest plans and applies to an empty database. Before, the
+/// trigger was dropped without a word.
+#[tokio::test]
+async fn a_trigger_on_a_table_of_a_schema_not_read_is_named_in_the_ledger() {
+    let Some(database) = TempDatabase::create_async("sweep_supabase_trigger").await else {
+        return;
+    };
+    database.psql(SUPABASE_PROFILES);
+    let live = read_live(&database.url()).await;
+    let dump = crate::postgres::read_dump(&database, &["--schema-only"]).await;
+    let changes = diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "{changes:#?}");
+    assert_eq!(ledger_lines(&live), ledger_lines(&dump));
+    // A migration of the app alone, as `supabase/migrations` keep them.
+    let dir = tempfile::tempdir().unwrap();
+    let migration = dir.path().join("20240101000000_profiles.sql");
+    let app = SUPABASE_PROFILES
+        .lines()
+        .filter(|line| !line.contains("auth;") && !line.contains("auth.users (id"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&migration, app).unwrap();
+    let public_only = read_schemas(&migration.display().to_string(), &[]).await;
+    let trigger = |introspection: &Introspection| -> String {
+        introspection
+            .ledger
+            .entries()
+            .into_iter()
+            .find(|e| e.kind == "trigger")
+            .unwrap_or_else(|| panic!("no trigger line: {:#?}", introspection.ledger))
+            .message
+            .clone()
+    };
+    assert_eq!(
+        trigger(&live),
+        "trigger `on_auth_user_created` on `auth.users`, a table of a schema not read, \
+         calls `public.handle_new_user`; the manifest has no table to carry it on and a plan \
+         does not make it; pass `--schema auth` to read it"
+    );
+    assert_eq!(trigger(&public_only), trigger(&live));
+
+    applied_copy("sweep_supabase_trigger_copy", &live.manifest).await;
 }

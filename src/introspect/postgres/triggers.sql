@@ -1,14 +1,21 @@
 -- User triggers (not the internal ones behind foreign keys) on the tables
--- and views of the requested schemas ($1), with the function each calls;
--- on partitions, only their own (a copy of a trigger of the partitioned
--- table is its, from PostgreSQL 13 on: see postgres.rs).
+-- and views of the requested schemas ($1), and those elsewhere calling a
+-- function of them (Supabase's on `auth.users`), with the function each
+-- calls; on partitions, only their own (a copy of a trigger of the
+-- partitioned table is its, from PostgreSQL 13 on: see postgres.rs).
 SELECT t.tgrelid::int8 AS relation,
+       n.nspname::text AS table_schema,
+       c.relname::text AS table_name,
        t.tgname::text AS name,
        t.tgfoid::int8 AS function,
        pg_get_triggerdef(t.oid) AS definition
   FROM pg_trigger t
   JOIN pg_class c ON c.oid = t.tgrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = ANY ($1::text[])
+ WHERE (n.nspname = ANY ($1::text[])
+        OR t.tgfoid IN (SELECT p.oid
+                          FROM pg_proc p
+                          JOIN pg_namespace pn ON pn.oid = p.pronamespace
+                         WHERE pn.nspname = ANY ($1::text[])))
    AND NOT t.tgisinternal
    AND NOT c.relispartition

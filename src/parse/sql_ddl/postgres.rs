@@ -35,7 +35,7 @@ use crate::dialect::postgres::{default_name, partition_bound_in_utc};
 use crate::introspect::postgres::{
     Catalog, ColumnRow, ConstraintRow, DependencyRow, IndexRow, OtherObjectRow, RelationRow,
     RoutineRow, SequenceRow, TriggerRow, TypeRow, build, collated_key, object_statement,
-    requested_schemas,
+    record_unread_trigger, requested_schemas,
 };
 use crate::ledger::Ledger;
 use crate::manifest::{Diagnostics, EntityKind, Extension, Problem, ProblemKind};
@@ -299,6 +299,18 @@ fn keep_schemas(catalog: &mut Catalog, schemas: &[String], ledger: &mut Ledger) 
         .constraints
         .retain(|c| relations.contains(&c.relation));
     catalog.indexes.retain(|i| relations.contains(&i.relation));
+    let routines: Vec<&RoutineRow> = catalog
+        .routines
+        .iter()
+        .filter(|r| read(&r.schema))
+        .collect();
+    for trigger in catalog
+        .triggers
+        .iter()
+        .filter(|t| !read(&t.table_schema) && routines.iter().any(|r| r.oid == t.function))
+    {
+        record_unread_trigger(trigger, &catalog.routines, ledger);
+    }
     catalog.triggers.retain(|t| relations.contains(&t.relation));
     catalog.policies.retain(|p| relations.contains(&p.relation));
     catalog.routines.retain(|r| read(&r.schema));
@@ -3234,20 +3246,22 @@ impl Schema {
                 .find(|r| r.kind == "f" && r.schema == schema && r.name == name)
                 .map(|r| r.oid)
         };
+        // A trigger on a table the dump does not make is kept for the
+        // ledger (a table of a schema not read).
         for trigger in triggers {
-            let (schema, table) = &trigger.table;
-            if let Some(relation) = find(schema, table) {
-                catalog.triggers.push(TriggerRow {
-                    relation: relation.row.oid,
-                    function: trigger
-                        .function
-                        .as_ref()
-                        .and_then(|(schema, name)| function(schema, name))
-                        .unwrap_or(-1),
-                    name: trigger.name,
-                    definition: trigger.definition,
-                });
-            }
+            let (schema, table) = trigger.table;
+            catalog.triggers.push(TriggerRow {
+                relation: find(&schema, &table).map_or(-1, |relation| relation.row.oid),
+                table_schema: schema,
+                table_name: table,
+                function: trigger
+                    .function
+                    .as_ref()
+                    .and_then(|(schema, name)| function(schema, name))
+                    .unwrap_or(-1),
+                name: trigger.name,
+                definition: trigger.definition,
+            });
         }
         for object in objects {
             let relation = match &object.table {
