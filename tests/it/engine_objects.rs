@@ -65,6 +65,13 @@ CREATE STATISTICS docs_owner_title (dependencies, ndistinct) ON owner, title FRO
 CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
 CREATE EVENT TRIGGER note_table_ddl ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION note_ddl();
+ALTER EVENT TRIGGER note_table_ddl ENABLE ALWAYS;
+ALTER TABLE docs DISABLE RULE docs_keep_root;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER docs_touch BEFORE UPDATE ON docs FOR EACH ROW EXECUTE FUNCTION touch();
+ALTER TABLE docs ENABLE REPLICA TRIGGER docs_touch;
+CREATE TRIGGER docs_touch_off AFTER INSERT ON docs FOR EACH ROW EXECUTE FUNCTION touch();
+ALTER TABLE docs DISABLE TRIGGER docs_touch_off;
 "#
     )
 }
@@ -141,7 +148,10 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
         "DO INSTEAD NOTHING",
         "[[postgres.statistics]]\nname = \"public.docs_owner_title\"",
         "[[postgres.event_triggers]]\nname = \"note_table_ddl\"\ndepends_on = [\"function public.note_ddl()\"]",
-        "WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION note_ddl()",
+        "WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION note_ddl(); ALTER EVENT TRIGGER note_table_ddl ENABLE ALWAYS\"",
+        "DO INSTEAD NOTHING; ALTER TABLE docs DISABLE RULE docs_keep_root\"",
+        "EXECUTE FUNCTION touch(); ALTER TABLE docs ENABLE REPLICA TRIGGER docs_touch\"",
+        "EXECUTE FUNCTION touch(); ALTER TABLE docs DISABLE TRIGGER docs_touch_off\"",
         "row_level_security = true\nforce_row_level_security = true",
         "[[postgres.publications]]\nname = \"docs_changes\"\ndepends_on = [\"entity docs\"]\nsql = \"CREATE PUBLICATION docs_changes WITH (publish = 'insert, update'); ALTER PUBLICATION docs_changes ADD TABLE ONLY docs\"",
         "[[postgres.text_search_dictionaries]]\nname = \"public.english_stem_keep\"\nsql = \"CREATE TEXT SEARCH DICTIONARY english_stem_keep ( TEMPLATE = pg_catalog.snowball, language = 'english' )\"",
@@ -186,7 +196,9 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
         "engobj_target",
         &live.manifest,
         "ALTER POLICY docs_everyone ON docs USING (false);\n\
-         DROP RULE docs_keep_root ON docs;\n\
+         ALTER TABLE docs ENABLE RULE docs_keep_root;\n\
+         ALTER TABLE docs ENABLE TRIGGER docs_touch;\n\
+         ALTER TABLE docs ENABLE TRIGGER docs_touch_off;\n\
          DROP STATISTICS docs_owner_title;\n\
          ALTER TABLE docs NO FORCE ROW LEVEL SECURITY;\n\
          DROP EVENT TRIGGER note_table_ddl;\n\
@@ -198,6 +210,8 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
         &[
             "policy docs_everyone ON public.docs",
             "rule docs_keep_root ON public.docs",
+            "trigger docs_touch ON public.docs",
+            "trigger docs_touch_off ON public.docs",
             "statistics public.docs_owner_title",
             "event trigger note_table_ddl",
             "collation public.by_hand",

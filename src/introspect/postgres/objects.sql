@@ -2,7 +2,8 @@
 -- routines, none that an extension made or that came with another object
 -- (the casts of a range to its multirange). Those the manifest carries have
 -- their `definition`, written as pg_dump writes it (one statement, but a
--- publication's tables and a text search configuration's mappings): the collations, the row-level security policies,
+-- publication's tables, a text search configuration's mappings and the
+-- state of a rule or event trigger that is not enabled): the collations, the row-level security policies,
 -- rewrite rules (not the `_RETURN` rule of a view) and extended statistics
 -- of the schemas' tables, text search dictionaries and configurations, and
 -- the database's event triggers, publications and own casts (not the
@@ -108,7 +109,13 @@ WITH own AS (
     UNION ALL
     SELECT 'rule', r.oid, 'pg_rewrite'::regclass,
            quote_ident(r.rulename) || ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname),
-           r.ev_class::int8, NULL, NULL, NULL, pg_get_ruledef(r.oid)
+           r.ev_class::int8, NULL, NULL, NULL,
+           -- Not enabled: followed by what says so, as pg_dump writes it.
+           rtrim(pg_get_ruledef(r.oid), ';')
+           || coalesce('; ALTER TABLE ' || r.ev_class::regclass::text || ' '
+                       || CASE r.ev_enabled WHEN 'D' THEN 'DISABLE' WHEN 'A' THEN 'ENABLE ALWAYS'
+                                            WHEN 'R' THEN 'ENABLE REPLICA' END
+                       || ' RULE ' || quote_ident(r.rulename), '')
       FROM pg_rewrite r
       JOIN pg_class c ON c.oid = r.ev_class
       JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -142,6 +149,9 @@ WITH own AS (
                                                               ', ') || ')'
               END
            || ' EXECUTE FUNCTION ' || e.evtfoid::regproc::text || '()'
+           || coalesce('; ALTER EVENT TRIGGER ' || quote_ident(e.evtname) || ' '
+                       || CASE e.evtenabled WHEN 'D' THEN 'DISABLE' WHEN 'A' THEN 'ENABLE ALWAYS'
+                                            WHEN 'R' THEN 'ENABLE REPLICA' END, '')
       FROM pg_event_trigger e
     UNION ALL
     -- With the tables it publishes, one `ALTER PUBLICATION ... ADD TABLE

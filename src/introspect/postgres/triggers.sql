@@ -8,7 +8,12 @@ SELECT t.tgrelid::int8 AS relation,
        c.relname::text AS table_name,
        t.tgname::text AS name,
        t.tgfoid::int8 AS function,
-       pg_get_triggerdef(t.oid) AS definition
+       -- Not enabled: followed by what says so, as pg_dump writes it.
+       pg_get_triggerdef(t.oid)
+       || coalesce('; ALTER TABLE ' || t.tgrelid::regclass::text || ' '
+                   || CASE t.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'A' THEN 'ENABLE ALWAYS'
+                                       WHEN 'R' THEN 'ENABLE REPLICA' END
+                   || ' TRIGGER ' || quote_ident(t.tgname), '') AS definition
   FROM pg_trigger t
   JOIN pg_class c ON c.oid = t.tgrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -1974,6 +1974,9 @@ impl Schema {
                 .push_str(&object_statement(&statement.text, FIRST_SCHEMA));
             return true;
         }
+        if let Some(state) = self.enabled_state(&tokens, statement) {
+            return state;
+        }
         if !is(0, "CREATE") {
             return false;
         }
@@ -2071,6 +2074,81 @@ impl Schema {
             definition: object_statement(&statement.text, FIRST_SCHEMA),
         });
         true
+    }
+
+    /// `ALTER EVENT TRIGGER e DISABLE`, `ALTER TABLE t DISABLE RULE r` or
+    /// `... TRIGGER tr` (or `ENABLE REPLICA`, `ENABLE ALWAYS`, as pg_dump
+    /// writes a state other than enabled): part of the statement of the
+    /// object it names, made earlier. `None` when it is no such statement.
+    fn enabled_state(&mut self, tokens: &[Token], statement: &Statement) -> Option<bool> {
+        let is = |i: usize, text: &str| {
+            matches!(tokens.get(i), Some(Token::Word(word))
+                if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(text))
+        };
+        // The state's words from `at`, and the index after them.
+        let state = |at: usize| {
+            if is(at, "DISABLE") {
+                Some(at + 1)
+            } else if is(at, "ENABLE") {
+                Some(if is(at + 1, "REPLICA") || is(at + 1, "ALWAYS") {
+                    at + 2
+                } else {
+                    at + 1
+                })
+            } else {
+                None
+            }
+        };
+        let text = object_statement(&statement.text, FIRST_SCHEMA);
+        if is(0, "ALTER") && is(1, "EVENT") && is(2, "TRIGGER") {
+            let ((_, name), next) = qualified_name_at(tokens, 3)?;
+            state(next)?;
+            let name = quote_identifier(&name);
+            let object = self
+                .objects
+                .iter_mut()
+                .find(|o| o.kind == "event trigger" && o.name == name);
+            return Some(
+                object
+                    .map(|o| o.definition.push_str(&format!("; {text}")))
+                    .is_some(),
+            );
+        }
+        if !(is(0, "ALTER") && is(1, "TABLE")) {
+            return None;
+        }
+        let (table, next) = qualified_name_at(tokens, if is(2, "ONLY") { 3 } else { 2 })?;
+        let after = state(next)?;
+        let ((_, name), _) = qualified_name_at(tokens, after + 1)?;
+        if is(after, "RULE") {
+            let key = format!(
+                "{} ON {}.{}",
+                quote_identifier(&name),
+                quote_identifier(&table.0),
+                quote_identifier(&table.1)
+            );
+            let object = self
+                .objects
+                .iter_mut()
+                .find(|o| o.kind == "rule" && o.name == key);
+            Some(
+                object
+                    .map(|o| o.definition.push_str(&format!("; {text}")))
+                    .is_some(),
+            )
+        } else if is(after, "TRIGGER") {
+            let trigger = self
+                .triggers
+                .iter_mut()
+                .find(|t| t.table == table && t.name == name);
+            Some(
+                trigger
+                    .map(|t| t.definition.push_str(&format!("; {}", unqualify(&text))))
+                    .is_some(),
+            )
+        } else {
+            None
+        }
     }
 
     /// `ALTER TABLE [ONLY] parent ATTACH PARTITION child FOR VALUES ...`.
