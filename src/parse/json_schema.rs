@@ -1385,10 +1385,13 @@ impl Keyworded for Keywords<'_> {
 #[derive(Debug, Clone)]
 enum Prop {
     Field(Field),
-    /// A reference to an entity that has a key (OpenAPI relations).
+    /// A reference to an entity that has a key (OpenAPI relations): a
+    /// field `<property>_id` holding the key, or, when `named`, the
+    /// property itself (it holds the key already).
     Reference {
         entity: String,
         field: Field,
+        named: bool,
     },
 }
 
@@ -2115,7 +2118,18 @@ impl<'a> Walker<'a> {
                     }
                     fields.insert(property.clone(), field);
                 }
-                Prop::Reference { entity, mut field } => {
+                Prop::Reference {
+                    entity,
+                    mut field,
+                    named: true,
+                } => {
+                    field.optional = optional;
+                    fields.insert(property.clone(), field);
+                    references.push((property.clone(), entity));
+                }
+                Prop::Reference {
+                    entity, mut field, ..
+                } => {
                     let foreign_key = format!("{property}_id");
                     if names.contains(&foreign_key) || fields.contains_key(&foreign_key) {
                         // `owner` and `owner_id` both given: the key field is the relation.
@@ -2371,6 +2385,9 @@ impl<'a> Walker<'a> {
                     return self.overlay(prop, map, scope, Some(keyword));
                 }
             }
+            if top && let Some(prop) = self.expandable(map, scope) {
+                return prop;
+            }
             // `oneOf: [X, {type: null}]`: a nullable X.
             for keyword in ["oneOf", "anyOf"] {
                 if let Some(Value::Array(items)) = map.get(keyword)
@@ -2394,6 +2411,69 @@ impl<'a> Walker<'a> {
 
         let flat = self.flatten(schema, pointer);
         Prop::Field(self.build(flat, pointer, scope))
+    }
+
+    /// Stripe's expandable property: `anyOf` (or `oneOf`) of a string and
+    /// `$ref`s naming one keyed entity (and its `deleted_<entity>` form),
+    /// the key of that entity unless a request asks to expand it into the
+    /// whole object. It holds the key: a relation under its own name, with a
+    /// ledger line for the expanded form.
+    fn expandable(&mut self, map: &'a Map<String, Value>, scope: &Scope) -> Option<Prop> {
+        let (keyword, items) = ["anyOf", "oneOf"]
+            .into_iter()
+            .find_map(|keyword| Some((keyword, map.get(keyword)?.as_array()?)))?;
+        let plain_string = |item: &Value| {
+            item.get("type").and_then(Value::as_str) == Some("string")
+                && ["$ref", "enum", "format", "properties", "const"]
+                    .iter()
+                    .all(|key| item.get(*key).is_none())
+        };
+        let mut strings = 0;
+        let mut named: Vec<String> = Vec::new();
+        for item in items {
+            if plain_string(item) {
+                strings += 1;
+                continue;
+            }
+            let entity = item
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|reference| self.entity_of_reference(reference))?;
+            named.push(entity.to_owned());
+        }
+        let main: Vec<&String> = named
+            .iter()
+            .filter(|entity| {
+                !entity
+                    .strip_prefix("deleted_")
+                    .is_some_and(|of| named.iter().any(|other| other == of))
+            })
+            .collect();
+        let ([entity], 1) = (main.as_slice(), strings) else {
+            return None;
+        };
+        let entity = (*entity).clone();
+        let target = self.targets.get(&entity)?;
+        if !matches!(target.field.ty, FieldType::String | FieldType::Text) {
+            return None;
+        }
+        let mut field = target.field.clone();
+        field.comment = None;
+        self.note(
+            &scope.object(),
+            "expandable",
+            format!(
+                "`{keyword}` of a key and `{entity}`: the API sends the key, or the whole \
+                 `{entity}` when a request asks to expand it; recorded as the key, a relation \
+                 to `{entity}`"
+            ),
+        );
+        let prop = Prop::Reference {
+            entity,
+            field,
+            named: true,
+        };
+        Some(self.overlay(prop, map, scope, Some(keyword)))
     }
 
     /// A `$ref` property: an enum, a relation, an embedded entity, or the
@@ -2458,7 +2538,11 @@ impl<'a> Walker<'a> {
         if top && let Some(target) = self.targets.get(&entity) {
             let mut field = target.field.clone();
             field.comment = None;
-            return Prop::Reference { entity, field };
+            return Prop::Reference {
+                entity,
+                field,
+                named: false,
+            };
         }
         if self.active.iter().any(|active| active == key) || self.closes_cycle(key) {
             return Prop::Field(self.recursive(scope, text));

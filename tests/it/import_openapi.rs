@@ -1603,3 +1603,93 @@ fn security_schemes_become_the_upstream_credentials_or_ledger_lines() {
         "{written}"
     );
 }
+
+/// Stripe's expandable properties: `customer` is `anyOf` a string and the
+/// `customer` schema (and `deleted_customer`), the key unless a request
+/// asks to expand it. The property holds the key under its own name, a
+/// relation to `customer` with an `expandable` ledger line; it was `json`.
+/// A string or one of several entities (`default_source`: a card or a bank
+/// account) names no one entity and stays `json`.
+#[test]
+fn an_expandable_key_or_object_is_a_relation_under_its_own_name() {
+    let text = r##"
+openapi: 3.0.0
+info: {title: Payments, version: "1"}
+paths: {}
+components:
+  schemas:
+    customer:
+      type: object
+      required: [id]
+      properties:
+        id: {type: string, maxLength: 5000}
+        default_source:
+          anyOf:
+            - {maxLength: 5000, type: string}
+            - $ref: "#/components/schemas/card"
+            - $ref: "#/components/schemas/bank_account"
+          nullable: true
+    deleted_customer:
+      type: object
+      required: [id, deleted]
+      properties:
+        id: {type: string}
+        deleted: {type: boolean}
+    card:
+      type: object
+      required: [id, customer]
+      properties:
+        id: {type: string}
+        customer:
+          anyOf:
+            - {maxLength: 5000, type: string}
+            - $ref: "#/components/schemas/customer"
+            - $ref: "#/components/schemas/deleted_customer"
+          description: The customer that this card belongs to.
+          nullable: true
+    bank_account:
+      type: object
+      required: [id]
+      properties:
+        id: {type: string}
+        customer:
+          oneOf:
+            - {type: string}
+            - $ref: "#/components/schemas/customer"
+"##;
+    let result = import_text("payments.yaml", text).unwrap();
+    let manifest = &result.manifest;
+    assert_valid_and_round_trips(manifest);
+    let card = field(manifest, "card", "customer");
+    assert_eq!(card.ty, FieldType::String);
+    assert_eq!(card.max_length, Some(5000));
+    assert!(card.nullable && !card.optional, "{card:?}");
+    assert_eq!(
+        card.comment.as_deref(),
+        Some("The customer that this card belongs to.")
+    );
+    assert!(field(manifest, "bank_account", "customer").optional);
+    for owner in ["bank_account", "card"] {
+        assert!(
+            relations(manifest).contains(&(
+                owner.into(),
+                "customer".into(),
+                "customer".into(),
+                "id".into()
+            )),
+            "{owner}: {:?}",
+            relations(manifest)
+        );
+        assert!(
+            has_entry(&result, &format!("{owner}.customer"), "expandable"),
+            "{}",
+            ledger_text(&result)
+        );
+    }
+    assert!(!manifest.entities["card"].fields.contains_key("customer_id"));
+    assert_eq!(
+        field(manifest, "customer", "default_source").ty,
+        FieldType::Json
+    );
+    assert!(has_entry(&result, "customer.default_source", "any_of"));
+}
