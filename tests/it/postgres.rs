@@ -2362,3 +2362,51 @@ async fn index_comments_read_alike_live_and_from_pg_dump() {
         assert!(manifest.contains(expected), "{expected}:\n{manifest}");
     }
 }
+
+/// A domain whose check calls a function depends on it, live and from a
+/// dump, so a plan makes the function first (the domain failed with
+/// `function is_code(text) does not exist`); and an empty schema of a
+/// dump that is not read is named in the ledger as one with objects is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domain_depends_on_the_functions_its_checks_call() {
+    const SQL: &str = "CREATE SCHEMA util;\n\
+         CREATE FUNCTION util.upper_only(t text) RETURNS boolean LANGUAGE sql IMMUTABLE\n\
+             AS $$ SELECT t = upper(t) $$;\n\
+         CREATE FUNCTION is_code(t text) RETURNS boolean LANGUAGE sql IMMUTABLE\n\
+             AS $$ SELECT t ~ '^[A-Z]+$' $$;\n\
+         CREATE DOMAIN code AS text CHECK (is_code(VALUE) AND length(VALUE) < 9);\n\
+         CREATE TABLE items (id integer PRIMARY KEY, c code);\n\
+         CREATE SCHEMA empty;";
+    let Some(manifest) = assert_carried(
+        "dump_domain_functions",
+        SQL,
+        "ALTER DOMAIN code DROP CONSTRAINT code_check;",
+        &["domain public.code"],
+    )
+    .await
+    else {
+        return;
+    };
+    assert!(
+        manifest
+            .contains("name = \"public.code\"\ndepends_on = [\"function public.is_code(t text)\"]"),
+        "{manifest}"
+    );
+    let Some(database) = TempDatabase::create_async("dump_empty_schema").await else {
+        return;
+    };
+    database.psql(SQL);
+    let lines: Vec<String> = ledger_lines(&read_dump_of(&database, &[]).await)
+        .into_iter()
+        .filter(|line| line.contains(" schema: "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "empty schema: schema `empty` of the dump is not read (only `public`); pass \
+             `--schema empty` to read it",
+            "util schema: schema `util` of the dump is not read (only `public`); pass `--schema \
+             util` to read it",
+        ]
+    );
+}

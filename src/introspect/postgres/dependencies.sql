@@ -28,3 +28,16 @@ SELECT d.objid::int8 AS object,
                      JOIN pg_namespace n ON n.oid = ty.typnamespace
                     WHERE n.nspname = ANY ($1::text[])
                       AND ty.typtype = 'd')
+UNION ALL
+-- A domain uses the functions its checks call.
+SELECT k.contypid::int8 AS object,
+       'function' AS referenced_kind,
+       d.refobjid::int8 AS referenced
+  FROM pg_depend d
+  JOIN pg_constraint k ON k.oid = d.objid
+  JOIN pg_type ty ON ty.oid = k.contypid
+  JOIN pg_namespace n ON n.oid = ty.typnamespace
+ WHERE d.classid = 'pg_constraint'::regclass
+   AND d.refclassid = 'pg_proc'::regclass
+   AND d.deptype = 'n'
+   AND n.nspname = ANY ($1::text[])

@@ -97,6 +97,7 @@ pub fn import(
     let mut hints = Hints::default();
     let mut read = 0usize;
     let mut extensions = Vec::new();
+    let mut created_schemas = Vec::new();
     for statement in statements {
         if super::give_up(read, &skipped) {
             break;
@@ -108,6 +109,9 @@ pub fn import(
                 extensions.push(extension);
             }
             continue;
+        }
+        if let Some(name) = created_schema(statement) {
+            created_schemas.push(name);
         }
         if is_housekeeping(statement) {
             continue;
@@ -180,7 +184,7 @@ pub fn import(
         SqlDialect::Postgres,
         &hints,
     );
-    keep_schemas(&mut catalog, &schemas, &mut ledger);
+    keep_schemas(&mut catalog, &schemas, &created_schemas, &mut ledger);
     let mut introspection = build(&catalog, &schemas, &Progress::hidden());
     for (key, entity) in &mut introspection.manifest.entities {
         if let Some(derived) = everything.manifest.entities.get(key)
@@ -243,14 +247,20 @@ fn schemas_to_read(
 /// Leaves in `catalog` what live introspection of `schemas` reads: their
 /// relations (with their columns, keys, indexes, triggers, rules and
 /// policies), functions, sequences and types, and the types those use
-/// from elsewhere. Each other schema the dump has objects in is named in
-/// the ledger.
-fn keep_schemas(catalog: &mut Catalog, schemas: &[String], ledger: &mut Ledger) {
+/// from elsewhere. Each other schema the dump creates (`created`) or has
+/// objects in is named in the ledger.
+fn keep_schemas(
+    catalog: &mut Catalog,
+    schemas: &[String],
+    created: &[String],
+    ledger: &mut Ledger,
+) {
     let read = |schema: &str| schemas.iter().any(|s| s == schema);
     let mut left_out: Vec<&str> = catalog
         .relations
         .iter()
         .map(|r| r.schema.as_str())
+        .chain(created.iter().map(String::as_str))
         .chain(catalog.routines.iter().map(|r| r.schema.as_str()))
         .chain(catalog.sequences.iter().map(|s| s.schema.as_str()))
         .chain(
@@ -832,6 +842,25 @@ fn is_housekeeping(statement: &Statement) -> bool {
         || head.starts_with("COMMENT ON EXTENSION")
         || head.starts_with("COMMENT ON SCHEMA")
         || head.starts_with("COMMENT ON DATABASE")
+}
+
+/// The schema a `CREATE SCHEMA [IF NOT EXISTS] name [AUTHORIZATION role]`
+/// (or `CREATE SCHEMA AUTHORIZATION role`, named for the role) makes.
+fn created_schema(statement: &Statement) -> Option<String> {
+    if !statement.head(2).starts_with("CREATE SCHEMA") {
+        return None;
+    }
+    let tokens = significant_tokens(&statement.text)?;
+    let is =
+        |i: usize, text: &str| word_at(&tokens, i).is_some_and(|w| w.eq_ignore_ascii_case(text));
+    let mut at = 2;
+    if is(at, "IF") && is(at + 1, "NOT") && is(at + 2, "EXISTS") {
+        at += 3;
+    }
+    if is(at, "AUTHORIZATION") {
+        at += 1;
+    }
+    word_at(&tokens, at)
 }
 
 /// What is between the first parenthesis of `text` and the one closing it.
@@ -3410,19 +3439,56 @@ impl Schema {
             catalog.indexes.extend(relation.indexes);
             catalog.relations.push(relation.row);
         }
-        // A domain uses its base type (another domain, an enum, ...).
+        // A domain uses its base type (another domain, an enum, ...) and
+        // the functions its checks call.
         for domain in types.iter().filter(|ty| ty.kind == "d") {
             catalog.dependencies.push(DependencyRow {
                 object: domain.oid,
                 referenced_kind: "type".to_owned(),
                 referenced: domain.base,
             });
+            let called = domain
+                .checks
+                .iter()
+                .flatten()
+                .flat_map(|check| called_functions(check));
+            for (schema, name) in called {
+                if let Some(oid) = function(&schema, &name) {
+                    catalog.dependencies.push(DependencyRow {
+                        object: domain.oid,
+                        referenced_kind: "function".to_owned(),
+                        referenced: oid,
+                    });
+                }
+            }
         }
         catalog.types = types;
         catalog.sequences = sequences;
         catalog.routines = routines;
         catalog
     }
+}
+
+/// The functions `sql` calls (a name followed by `(`), as (schema, name),
+/// each once.
+fn called_functions(sql: &str) -> Vec<(String, String)> {
+    let Some(tokens) = significant_tokens(sql) else {
+        return Vec::new();
+    };
+    let mut called = Vec::new();
+    for at in 0..tokens.len() {
+        let starts_name = at == 0 || !matches!(tokens.get(at - 1), Some(Token::Period));
+        if !starts_name {
+            continue;
+        }
+        if let Some((name, end)) = qualified_name_at(&tokens, at)
+            && matches!(tokens.get(end), Some(Token::LParen))
+            && !called.contains(&name)
+        {
+            called.push(name);
+        }
+    }
+    called
 }
 
 /// The name (`schema.name`, or `name` of the first schema) at `at` of
@@ -3437,8 +3503,6 @@ fn qualified_name_at(tokens: &[Token], at: usize) -> Option<((String, String), u
     Some(((FIRST_SCHEMA.to_owned(), first), at + 1))
 }
 
-/// The functions an aggregate's definition names as its support functions
-/// (`SFUNC = public.f`, `FINALFUNC = g`, ...), as (schema, name).
 /// The index the server makes for primary key or unique `constraint` (its
 /// key columns at `columns`, its `INCLUDE` columns at `include`).
 fn key_index(
@@ -3474,6 +3538,8 @@ fn key_index(
     }
 }
 
+/// The functions an aggregate's definition names as its support functions
+/// (`SFUNC = public.f`, `FINALFUNC = g`, ...), as (schema, name).
 fn aggregate_support_functions(definition: &str) -> Vec<(String, String)> {
     const SUPPORT: &[&str] = &[
         "SFUNC",
