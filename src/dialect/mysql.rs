@@ -58,21 +58,74 @@ pub fn canonical_type(field: &Field) -> String {
 }
 
 /// `column_type` in comparable form: lower case, single spaces, and without
-/// the display width of integer types (`int(11)` → `int`), which MariaDB and
-/// old MySQL show and which changes nothing about the values.
+/// the display width of integer types when it is the one the server gives
+/// the type (`int(11)` → `int`, `int(10) unsigned` → `int unsigned`), which
+/// MariaDB and old MySQL show and MySQL 8 does not. Another width (`int(5)`,
+/// `int(4) unsigned zerofill`) is the column's own, and kept: `ZEROFILL`
+/// pads values to it.
 pub fn normalize_type(column_type: &str) -> String {
     let lower = column_type.trim().to_ascii_lowercase();
     let collapsed = lower.split_whitespace().collect::<Vec<_>>().join(" ");
-    for integer in ["tinyint", "smallint", "mediumint", "int", "bigint", "year"] {
-        if let Some(rest) = collapsed.strip_prefix(integer)
-            && let Some(rest) = rest.strip_prefix('(')
-            && let Some(close) = rest.find(')')
-            && !(integer == "tinyint" && &rest[..close] == "1")
-        {
-            return format!("{integer}{}", &rest[close + 1..]);
+    if let Some((integer, width, tail)) = display_width(&collapsed) {
+        let unsigned = tail.contains("unsigned") || tail.contains("zerofill");
+        let default = default_display_width(integer, unsigned);
+        if integer == "year" || width.parse::<u32>().ok() == default {
+            return format!("{integer}{tail}");
         }
     }
     collapsed
+}
+
+/// An integer type with a display width, `(type, width, what follows)`:
+/// `int(5) unsigned` is `("int", "5", " unsigned")`.
+fn display_width(column_type: &str) -> Option<(&'static str, &str, &str)> {
+    ["tinyint", "smallint", "mediumint", "int", "bigint", "year"]
+        .into_iter()
+        .find_map(|integer| {
+            let rest = column_type.strip_prefix(integer)?.strip_prefix('(')?;
+            let close = rest.find(')')?;
+            Some((integer, &rest[..close], &rest[close + 1..]))
+        })
+}
+
+/// `column_type` in comparable form without the display width of its
+/// integer type, whatever it is (`tinyint(1)`, a boolean, aside): a view's
+/// column, whose width the server derives from the query, and which a plan
+/// does not write.
+pub fn without_display_width(column_type: &str) -> String {
+    let normalized = normalize_type(column_type);
+    match display_width(&normalized) {
+        Some(("tinyint", "1", _)) | None => normalized,
+        Some((integer, _, tail)) => format!("{integer}{tail}"),
+    }
+}
+
+/// `field` as a view's column over it: without its display width.
+pub fn as_view_column(field: &mut Field) {
+    if let Some(native) = &field.native {
+        let native = without_display_width(native);
+        field.native = None;
+        if canonical_type(field) != native {
+            field.native = Some(native);
+        }
+    }
+}
+
+/// The display width MariaDB gives an integer type that names none
+/// (`int` 11, `int unsigned` 10); `None` for another type.
+pub fn default_display_width(integer: &str, unsigned: bool) -> Option<u32> {
+    Some(match (integer, unsigned) {
+        ("tinyint", false) => 4,
+        ("tinyint", true) => 3,
+        ("smallint", false) => 6,
+        ("smallint", true) => 5,
+        ("mediumint", false) => 9,
+        ("mediumint", true) => 8,
+        ("int", false) => 11,
+        ("int", true) => 10,
+        ("bigint", _) => 20,
+        _ => return None,
+    })
 }
 
 /// The portable field for a MySQL column: `data_type` is `DATA_TYPE`
@@ -234,6 +287,17 @@ mod tests {
         assert_eq!(normalize_type("int(11)"), "int");
         assert_eq!(normalize_type("smallint(5) unsigned"), "smallint unsigned");
         assert_eq!(normalize_type("tinyint(1)"), "tinyint(1)");
+        assert_eq!(normalize_type("int(5)"), "int(5)");
+        assert_eq!(normalize_type("bigint(20) unsigned"), "bigint unsigned");
+        assert_eq!(
+            normalize_type("int(10) unsigned zerofill"),
+            "int unsigned zerofill"
+        );
+        assert_eq!(
+            normalize_type("int(4) unsigned zerofill"),
+            "int(4) unsigned zerofill"
+        );
+        assert_eq!(normalize_type("year(4)"), "year");
         assert_eq!(normalize_type("  VARCHAR(45) "), "varchar(45)");
     }
 

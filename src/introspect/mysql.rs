@@ -16,7 +16,7 @@ use sqlx::{FromRow, Row};
 use url::Url;
 
 use super::{IntrospectError, IntrospectOptions, Introspection, Introspector};
-use crate::dialect::mysql::field_for_column;
+use crate::dialect::mysql::{field_for_column, without_display_width};
 use crate::ledger::Ledger;
 use crate::manifest::{
     CURRENT_FORMAT, Check, DefaultValue, Entity, EntityKind, Enum, Field, FieldType, Generated,
@@ -462,6 +462,7 @@ pub fn build(catalog: &Catalog, database: &str, progress: &Progress) -> Introspe
         for column in columns.remove(table.name.as_str()).unwrap_or_default() {
             let mut field = column_field(
                 column,
+                kind == EntityKind::View,
                 flavor,
                 json_columns.contains(&column.name.as_str()),
                 &mut manifest.enums,
@@ -578,8 +579,11 @@ fn mariadb_json_columns<'a>(flavor: Flavor, checks: &[&'a CheckRow]) -> Vec<&'a 
         .collect()
 }
 
+/// The field of `column` (of a view when `view`: its integer type's display
+/// width, which the server derives from the query, is not said).
 fn column_field(
     column: &ColumnRow,
+    view: bool,
     flavor: Flavor,
     mariadb_json: bool,
     enums: &mut BTreeMap<String, Enum>,
@@ -620,7 +624,11 @@ fn column_field(
         _ if mariadb_json => Field::new(FieldType::Json),
         _ => field_for_column(
             &data_type,
-            &column.column_type,
+            &if view {
+                without_display_width(&column.column_type)
+            } else {
+                column.column_type.clone()
+            },
             column.max_length,
             column.numeric_precision,
             column.numeric_scale,

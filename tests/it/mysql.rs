@@ -1588,6 +1588,65 @@ fn a_row_format_is_carried_and_other_table_options_are_ledgered() {
     assert!(output.contains("unknown row format"), "{output}");
 }
 
+/// Integer display widths a table says (`int(5)`, `bigint(8)`, `int(4)
+/// ZEROFILL`, which pads values to it, `tinyint(1) unsigned`) are kept in
+/// `native`, alike live and from a dump, while the widths the server gives
+/// by default say nothing; a plan makes them again (the copy checks clean),
+/// another width set by hand is drift, and a view's columns over them are
+/// typed as the server types them, without a width. Before, a plan made
+/// `int(4) ZEROFILL` an `int(10)` one (values padded to 10 digits), and a
+/// dump lost `ZEROFILL` and read `tinyint(1) unsigned` as a number where
+/// the server has a boolean.
+#[test]
+fn integer_display_widths_and_zerofill_round_trip() {
+    let Some((database, copy, dir, _)) = read_and_copied(
+        "int_widths",
+        "CREATE TABLE n (id int(11) NOT NULL PRIMARY KEY, a int(5), b int(3) unsigned, \
+             c bigint(8), z int(4) ZEROFILL, zd int ZEROFILL, m mediumint(3), \
+             f tinyint(1) unsigned, s smallint(6)); \
+             CREATE VIEW nv AS SELECT a, z, a + 1 AS a1, z + 1 AS z1, coalesce(a, m) AS am FROM n; \
+             CREATE VIEW na AS SELECT max(z) AS mz, min(a) AS ma FROM n;",
+        &[
+            "a = { type = \"int32\", native = \"int(5)\", nullable = true }\n\
+             b = { type = \"int64\", native = \"int(3) unsigned\", nullable = true }\n\
+             c = { type = \"int64\", native = \"bigint(8)\", nullable = true }\n\
+             z = { type = \"int64\", native = \"int(4) unsigned zerofill\", nullable = true }\n\
+             zd = { type = \"int64\", native = \"int unsigned zerofill\", nullable = true }\n\
+             m = { type = \"int32\", native = \"mediumint(3)\", nullable = true }\n\
+             f = { type = \"bool\", native = \"tinyint(1) unsigned\", nullable = true }\n\
+             s = { type = \"int16\", nullable = true }\n",
+            "[entities.nv.fields]\n\
+             a = { type = \"int32\", nullable = true }\n\
+             z = { type = \"int64\", native = \"int unsigned zerofill\", nullable = true }\n\
+             a1 = { type = \"int64\", nullable = true }\n\
+             z1 = { type = \"int64\", native = \"bigint unsigned\", nullable = true }\n\
+             am = { type = \"int32\", nullable = true }\n",
+            "[entities.na.fields]\n\
+             mz = { type = \"int64\", native = \"int unsigned zerofill\", nullable = true }\n\
+             ma = { type = \"int32\", nullable = true }\n",
+        ],
+    ) else {
+        return;
+    };
+    let made = copy.query("SHOW CREATE TABLE n");
+    for column in [
+        "`a` int(5) DEFAULT NULL",
+        "`z` int(4) unsigned zerofill DEFAULT NULL",
+        "`zd` int(10) unsigned zerofill DEFAULT NULL",
+        "`f` tinyint(1) unsigned DEFAULT NULL",
+    ] {
+        assert!(made.contains(column), "{column}\n{made}");
+    }
+    assert!(succeed(dir.path(), &["check", "--db", &copy.url()]).contains("No drift"));
+    let live = read_alike_live_and_from_a_dump(&database);
+    assert!(live.ledger.is_empty(), "{:?}", live.ledger.entries());
+
+    copy.load("ALTER TABLE n MODIFY z int(6) unsigned zerofill;");
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &copy.url()]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("n.z"), "{output}");
+}
+
 /// What `baas introspect` reads from `database`, which a `mariadb-dump` of
 /// it reads to as well: the same manifest byte for byte (where the two came
 /// from aside) and the same ledger.

@@ -238,6 +238,16 @@ pub fn import(
         },
     );
     json_fields(&mut introspection.manifest);
+    // A view's column over a table's shows no display width, as the server
+    // lists it.
+    for view in introspection.manifest.entities.values_mut() {
+        if view.kind == crate::manifest::EntityKind::View {
+            view.fields
+                .values_mut()
+                .filter(|field| field.ty.is_integer())
+                .for_each(crate::dialect::mysql::as_view_column);
+        }
+    }
     introspection.ledger.extend(ledger);
     report_skipped(file, skipped, &mut introspection, options.strict)?;
     Ok(introspection)
@@ -1955,20 +1965,34 @@ fn column_row(table: &str, column: &str, data_type: &DataType) -> ColumnRow {
         .split(',')
         .filter_map(|a| a.parse().ok())
         .collect();
-    let unsigned = if tail.contains("unsigned") {
+    // `ZEROFILL` makes a column unsigned.
+    let zerofill = tail.contains("zerofill");
+    let unsigned = if tail.contains("unsigned") || zerofill {
         " unsigned"
     } else {
         ""
+    };
+    // An integer type as the server lists it, with its display width.
+    let integer = |base: &str| {
+        let width = numbers
+            .first()
+            .copied()
+            .and_then(|width| u32::try_from(width).ok())
+            .or_else(|| crate::dialect::mysql::default_display_width(base, !unsigned.is_empty()))
+            .unwrap_or_default();
+        let zerofill = if zerofill { " zerofill" } else { "" };
+        (
+            base.to_owned(),
+            format!("{base}({width}){unsigned}{zerofill}"),
+        )
     };
     let (data_type, column_type) = match base.as_str() {
         "bool" | "boolean" => ("tinyint".to_owned(), "tinyint(1)".to_owned()),
         "tinyint" if numbers.first() == Some(&1) && unsigned.is_empty() => {
             ("tinyint".to_owned(), "tinyint(1)".to_owned())
         }
-        "tinyint" | "smallint" | "mediumint" | "bigint" => {
-            (base.clone(), format!("{base}{unsigned}"))
-        }
-        "int" | "integer" => ("int".to_owned(), format!("int{unsigned}")),
+        "tinyint" | "smallint" | "mediumint" | "bigint" => integer(&base),
+        "int" | "integer" => integer("int"),
         "year" => ("year".to_owned(), "year".to_owned()),
         "nvarchar" | "national varchar" | "character varying" | "varchar" | "nchar varchar" => {
             row.max_length = numbers.first().copied();
@@ -2125,14 +2149,15 @@ mod tests {
     fn declared_types_are_spelled_as_the_server_spells_them() {
         let found = types(
             "CREATE TABLE t (a SMALLINT UNSIGNED, b BOOLEAN, c NVARCHAR(160), d NUMERIC(10,2), e INTEGER, \
-             f ENUM('G','PG-13'), g SET('a','b'), h YEAR, i DOUBLE, j TEXT, k DATETIME, l CHAR(3))",
+             f ENUM('G','PG-13'), g SET('a','b'), h YEAR, i DOUBLE, j TEXT, k DATETIME, l CHAR(3), \
+             m INT(4) ZEROFILL)",
         );
         let expected = [
-            ("smallint", "smallint unsigned"),
+            ("smallint", "smallint(5) unsigned"),
             ("tinyint", "tinyint(1)"),
             ("varchar", "varchar(160)"),
             ("decimal", "decimal(10,2)"),
-            ("int", "int"),
+            ("int", "int(11)"),
             ("enum", "enum('G','PG-13')"),
             ("set", "set('a','b')"),
             ("year", "year"),
@@ -2140,6 +2165,7 @@ mod tests {
             ("text", "text"),
             ("datetime", "datetime"),
             ("char", "char(3)"),
+            ("int", "int(4) unsigned zerofill"),
         ];
         let expected: Vec<(String, String)> = expected
             .iter()

@@ -13,7 +13,7 @@
 use sqlparser::ast::{BinaryOperator, DataType, Expr, UnaryOperator, Value};
 
 use super::{Context, Source, literal};
-use crate::dialect::mysql::field_for_column;
+use crate::dialect::mysql::{default_display_width, field_for_column, without_display_width};
 use crate::manifest::{Field, FieldType};
 
 /// The length of an integer result up to which the server makes it `int`.
@@ -49,33 +49,35 @@ enum Kind {
 pub(super) struct MyType {
     kind: Kind,
     nullable: bool,
+    /// A `ZEROFILL` column's type, which a column selected as it is, or its
+    /// `MIN`/`MAX`, keeps; arithmetic, `COALESCE` and unions do not.
+    own: Option<Box<Field>>,
 }
 
 impl MyType {
     fn new(kind: Kind, nullable: bool) -> Self {
-        MyType { kind, nullable }
+        MyType {
+            kind,
+            nullable,
+            own: None,
+        }
     }
 
     /// The type of a view column over `field`.
     pub(super) fn of_field(field: &Field) -> Self {
         let native = field.native.as_deref();
-        let int = |length: u32, unsigned: bool, named: &'static str| Kind::Int {
-            length,
-            digits: if unsigned { length } else { length - 1 },
-            unsigned,
-            named: Some(named),
-        };
         let kind = match (field.ty, native) {
-            (FieldType::Int16, None) => int(6, false, "smallint"),
-            (FieldType::Int16, Some("tinyint")) => int(4, false, "tinyint"),
-            (FieldType::Int16, Some("tinyint unsigned")) => int(3, true, "tinyint"),
-            (FieldType::Int32, None) => int(11, false, "int"),
-            (FieldType::Int32, Some("mediumint")) => int(9, false, "mediumint"),
-            (FieldType::Int32, Some("smallint unsigned")) => int(5, true, "smallint"),
-            (FieldType::Int32, Some("mediumint unsigned")) => int(8, true, "mediumint"),
-            (FieldType::Int64, None) => int(20, false, "bigint"),
-            (FieldType::Int64, Some("int unsigned")) => int(10, true, "int"),
-            (FieldType::Int64, Some("bigint unsigned")) => int(20, true, "bigint"),
+            (FieldType::Int16 | FieldType::Int32 | FieldType::Int64, _)
+                if let Some((named, unsigned)) = integer(field) =>
+            {
+                let length = default_display_width(named, unsigned).unwrap_or(20);
+                Kind::Int {
+                    length,
+                    digits: if unsigned { length } else { length - 1 },
+                    unsigned,
+                    named: Some(named),
+                }
+            }
             (FieldType::Decimal, None) => match (field.precision, field.scale) {
                 (Some(precision), Some(scale)) => Kind::Decimal { precision, scale },
                 _ => Kind::Field(Box::new(field.clone())),
@@ -91,12 +93,26 @@ impl MyType {
             },
             _ => Kind::Field(Box::new(field.clone())),
         };
-        MyType::new(kind, field.nullable)
+        let mut own = MyType::new(kind, field.nullable);
+        if matches!(own.kind, Kind::Int { .. })
+            && native.is_some_and(|native| native.contains("zerofill"))
+        {
+            own.own = Some(Box::new(field.clone()));
+        }
+        own
     }
 
     /// The view column: what the server's `COLUMN_TYPE` says, read as
     /// live introspection reads it.
     pub(super) fn to_field(&self) -> Option<Field> {
+        if let Some(own) = &self.own {
+            let (named, _) = integer(own)?;
+            let native = own.native.as_deref().unwrap_or(named);
+            let mut field =
+                field_for_column(named, &without_display_width(native), None, None, None);
+            field.nullable = self.nullable;
+            return Some(field);
+        }
         let (data_type, column_type, length, precision, scale) = match &self.kind {
             Kind::Field(field) => {
                 let mut field = field.as_ref().clone();
@@ -135,7 +151,13 @@ impl MyType {
                 return Some(field);
             }
         };
-        let mut field = field_for_column(data_type, &column_type, length, precision, scale);
+        let mut field = field_for_column(
+            data_type,
+            &without_display_width(&column_type),
+            length,
+            precision,
+            scale,
+        );
         field.nullable = self.nullable;
         Some(field)
     }
@@ -155,6 +177,38 @@ impl MyType {
             _ => None,
         }
     }
+}
+
+/// The integer type of `field` (`int`, `smallint`...) and whether it is
+/// unsigned (`ZEROFILL` makes it so), from its portable type or its native
+/// one (`int(5) unsigned zerofill`); `None` for another type.
+fn integer(field: &Field) -> Option<(&'static str, bool)> {
+    let Some(native) = field.native.as_deref() else {
+        return match field.ty {
+            FieldType::Int16 => Some(("smallint", false)),
+            FieldType::Int32 => Some(("int", false)),
+            FieldType::Int64 => Some(("bigint", false)),
+            _ => None,
+        };
+    };
+    let base_end = native.find(['(', ' ']).unwrap_or(native.len());
+    let named = ["tinyint", "smallint", "mediumint", "int", "bigint"]
+        .into_iter()
+        .find(|name| *name == &native[..base_end])?;
+    let mut rest = &native[base_end..];
+    if let Some(width) = rest.strip_prefix('(') {
+        let close = width.find(')')?;
+        width[..close].parse::<u32>().ok()?;
+        rest = &width[close + 1..];
+    }
+    let mut unsigned = false;
+    for word in rest.split_whitespace() {
+        match word {
+            "unsigned" | "zerofill" => unsigned = true,
+            _ => return None,
+        }
+    }
+    Some((named, unsigned))
 }
 
 /// An integer result of `digits` digits.
@@ -458,7 +512,10 @@ impl Context<'_> {
                 Some(MyType::new(Kind::Field(Box::new(field)), true))
             }
             ("mod", [l, r]) => modulo(l, r),
-            ("min" | "max", [arg]) => Some(MyType::new(arg.kind.clone(), true)),
+            ("min" | "max", [arg]) => Some(MyType {
+                nullable: true,
+                ..arg.clone()
+            }),
             ("sum" | "avg", [arg]) => {
                 let float = match &arg.kind {
                     Kind::Double => true,
@@ -611,7 +668,7 @@ fn native(data_type: &str, column_type: &str, nullable: bool) -> MyType {
     MyType::new(
         Kind::Field(Box::new(field_for_column(
             data_type,
-            column_type,
+            &without_display_width(column_type),
             None,
             None,
             None,
