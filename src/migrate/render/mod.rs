@@ -893,14 +893,19 @@ pub(crate) fn visible_on(cx: &mut Cx<'_>, engine: &str, here: &str, field: &Fiel
     }
 }
 
-/// The lossy lines of what a MySQL key says that `engine`'s indexes do not:
-/// invisibility and a comment.
-pub(crate) fn mysql_index_options_on(cx: &mut Cx<'_>, engine: &str, here: &str, index: &Index) {
+/// The lossy line of an invisible `index` (MySQL, MariaDB) on `engine`,
+/// which has no invisible indexes.
+pub(crate) fn visible_index_on(cx: &mut Cx<'_>, engine: &str, here: &str, index: &Index) {
     if index.options.invisible {
         cx.lossy(format!(
             "{here}: {engine} has no invisible indexes; this index is visible"
         ));
     }
+}
+
+/// The lossy line of an `index` with a comment on an engine that keeps no
+/// comments on indexes.
+pub(crate) fn index_comment_left_out(cx: &mut Cx<'_>, here: &str, index: &Index) {
     if index.options.comment.is_some() {
         cx.lossy(format!("{here}: the index's comment is left out"));
     }

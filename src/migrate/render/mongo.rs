@@ -431,7 +431,8 @@ fn index_spec(
         }
         known
     });
-    super::mysql_index_options_on(cx, "MongoDB", &here, index);
+    super::visible_index_on(cx, "MongoDB", &here, index);
+    super::index_comment_left_out(cx, &here, index);
     let mut key = Map::new();
     for part in &index.fields {
         match part {

@@ -211,7 +211,7 @@ pub(crate) trait DdlRenderer {
         operator_classes: bool,
     ) -> Option<Vec<String>> {
         let same = cx.same_engine(manifest);
-        super::mysql_index_options_on(cx, self.name(), here, index);
+        super::visible_index_on(cx, self.name(), here, index);
         let mut parts = Vec::new();
         for (position, part) in index.fields.iter().enumerate() {
             // `gin_trgm_ops`: an identifier, possibly schema-qualified.

@@ -927,6 +927,7 @@ impl DdlRenderer for SqliteRenderer {
                 "{here}: SQLite does not expire rows; `expire_after_seconds` is left out"
             ));
         }
+        super::index_comment_left_out(cx, &here, index);
         let parts = SqliteRenderer.index_parts(cx, manifest, &here, entity, index, false)?;
         let predicate = SqliteRenderer.index_predicate(cx, manifest, &here, index)?;
         Some(Statement::new(format!(
