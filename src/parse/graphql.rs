@@ -725,6 +725,8 @@ struct TypeDef {
 #[derive(Debug, Clone)]
 enum Definition {
     Schema {
+        /// `extend schema`: adds to the schema (or to the default roots).
+        extend: bool,
         description: Option<String>,
         operations: Vec<(Ident, Ident)>,
         directives: Vec<Directive>,
@@ -982,7 +984,7 @@ impl SdlParser<'_> {
         let kind = match keyword.as_str() {
             "schema" => {
                 self.next();
-                return self.schema(description);
+                return self.schema(extend, description);
             }
             "directive" if !extend => {
                 self.next();
@@ -1078,7 +1080,7 @@ impl SdlParser<'_> {
         Ok(Definition::Type(definition))
     }
 
-    fn schema(&mut self, description: Option<String>) -> Parsed<Definition> {
+    fn schema(&mut self, extend: bool, description: Option<String>) -> Parsed<Definition> {
         let directives = self.directives()?;
         let mut operations = Vec::new();
         if self.at_punct('{') {
@@ -1102,6 +1104,7 @@ impl SdlParser<'_> {
             }
         }
         Ok(Definition::Schema {
+            extend,
             description,
             operations,
             directives,
@@ -1610,15 +1613,20 @@ impl<'a> SdlBuilder<'a> {
     }
 
     /// The root operation types: those the `schema` block names, else
-    /// `Query`, `Mutation` and `Subscription`.
+    /// `Query`, `Mutation` and `Subscription`. An `extend schema` alone
+    /// (Apollo Federation's `extend schema @link(...)` heading every
+    /// subgraph) keeps the default roots, less those it names others for.
     fn roots(&mut self, document: &'a Document) -> BTreeMap<&'a str, &'a str> {
         let mut roots = BTreeMap::new();
         let mut declared = false;
         for definition in &document.definitions {
-            let Definition::Schema { operations, .. } = definition else {
+            let Definition::Schema {
+                extend, operations, ..
+            } = definition
+            else {
                 continue;
             };
-            declared = true;
+            declared |= !extend;
             for (operation, ty) in operations {
                 if !matches!(
                     operation.name.as_str(),
@@ -1656,6 +1664,9 @@ impl<'a> SdlBuilder<'a> {
                 ("Mutation", "mutation"),
                 ("Subscription", "subscription"),
             ] {
+                if roots.values().any(|named| *named == operation) {
+                    continue;
+                }
                 if let Some((key, _)) = self.types.get_key_value(name) {
                     roots.insert(*key, operation);
                 }

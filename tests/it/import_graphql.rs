@@ -931,3 +931,63 @@ type Product { id: ID! title: String }
         ]
     );
 }
+
+/// Every Apollo Federation 2 subgraph begins with `extend schema
+/// @link(...)`: an extension names no schema of its own, so `Query`,
+/// `Mutation` and `Subscription` stay the roots, less one the extension
+/// names another type for. `Query` was read as an entity (with a foreign
+/// key per field) and its operations were lost.
+#[test]
+fn an_extend_schema_alone_keeps_the_default_root_types() {
+    let subgraph = r#"
+extend schema
+  @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
+
+type Query {
+  product(id: ID!): Product
+  products: [Product!]!
+}
+
+type Mutation {
+  createProduct(name: String!): Product
+}
+
+type Product @key(fields: "id") {
+  id: ID!
+  name: String!
+}
+"#;
+    let result = parse_ok(subgraph);
+    assert_eq!(
+        crate::import_jsonschema::entity_names(&result.manifest),
+        ["Product"]
+    );
+    assert_eq!(kinds_of(&result, "root_type"), ["Mutation", "Query"]);
+    let actions: Vec<String> = result
+        .manifest
+        .api
+        .as_ref()
+        .map(|api| {
+            api.operations
+                .iter()
+                .filter_map(|op| op.action.map(|action| action.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for action in ["list", "get"] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+    // An extension naming the subscription root keeps the default query root.
+    let extended = r#"
+extend schema { subscription: Changes }
+type Query { products: [Product!]! }
+type Changes { productAdded: Product }
+type Product { id: ID! name: String }
+"#;
+    let result = parse_ok(extended);
+    assert_eq!(
+        crate::import_jsonschema::entity_names(&result.manifest),
+        ["Product"]
+    );
+    assert_eq!(kinds_of(&result, "root_type"), ["Changes", "Query"]);
+}
