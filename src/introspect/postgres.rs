@@ -316,6 +316,31 @@ async fn read_catalog(
     } else {
         TRIGGERS.to_owned()
     };
+    // Publications' column lists, row filters and schemas exist from
+    // PostgreSQL 15 on.
+    let objects = if connection.server_version_num().unwrap_or_default() >= 150_000 {
+        OBJECTS
+            .replace(
+                "'' -- a table's column list and row filter",
+                "coalesce(' (' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.at)
+                                     FROM unnest(r.prattrs::int2[]) WITH ORDINALITY AS k (attnum, at)
+                                     JOIN pg_attribute a
+                                       ON a.attrelid = r.prrelid AND a.attnum = k.attnum)
+                           || ')', '')
+                 || coalesce(' WHERE (' || pg_get_expr(r.prqual, r.prrelid) || ')', '')",
+            )
+            .replace(
+                "'' -- the schemas",
+                "coalesce((SELECT string_agg('; ALTER PUBLICATION ' || quote_ident(p.pubname)
+                                            || ' ADD TABLES IN SCHEMA ' || quote_ident(s.nspname),
+                                            '' ORDER BY s.nspname)
+                             FROM pg_publication_namespace pn
+                             JOIN pg_namespace s ON s.oid = pn.pnnspid
+                            WHERE pn.pnpubid = p.oid), '')",
+            )
+    } else {
+        OBJECTS.to_owned()
+    };
     let on_first = async {
         let columns = fetch::<ColumnRow, _>(&mut *connection, COLUMNS, schemas).await?;
         let database = fetch::<DatabaseRow, _>(&mut *connection, DATABASE, schemas).await?;
@@ -346,7 +371,7 @@ async fn read_catalog(
         fetch::<PolicyRow, _>(pool, POLICIES, schemas),
         fetch::<ExtensionRow, _>(pool, EXTENSIONS, schemas),
         fetch::<DependencyRow, _>(pool, DEPENDENCIES, schemas),
-        fetch::<OtherObjectRow, _>(pool, OBJECTS, schemas),
+        fetch::<OtherObjectRow, _>(pool, sqlx::AssertSqlSafe(objects), schemas),
     )?;
     let database = database.into_iter().next().unwrap_or_default();
     Ok(Catalog {
@@ -2438,6 +2463,9 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
                 .filter(|key| carried.contains(key.as_str()))
                 .cloned(),
         );
+        // In one order, whatever order the source listed them in.
+        depends_on.sort();
+        depends_on.dedup();
         list.push(EngineObject {
             kind,
             name: other.name.clone(),

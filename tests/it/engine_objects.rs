@@ -61,6 +61,11 @@ CREATE RULE docs_keep_root AS ON DELETE TO docs WHERE old.owner = 'root' DO INST
 CREATE RULE doc_titles_update AS ON UPDATE TO doc_titles
     DO INSTEAD UPDATE docs SET title = new.title WHERE id = old.id;
 CREATE PUBLICATION docs_changes FOR TABLE docs WITH (publish = 'insert, update');
+CREATE TABLE notes (id integer PRIMARY KEY, n integer, "Body" text);
+CREATE PUBLICATION notes_some FOR TABLE notes (id, "Body") WHERE (n > 0), docs
+    WITH (publish = 'insert');
+CREATE PUBLICATION public_tables FOR TABLES IN SCHEMA public;
+CREATE PUBLICATION all_tables FOR ALL TABLES WITH (publish_via_partition_root = true);
 CREATE STATISTICS docs_owner_title (dependencies, ndistinct) ON owner, title FROM docs;
 CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
 CREATE EVENT TRIGGER note_table_ddl ON ddl_command_end
@@ -154,6 +159,9 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
         "EXECUTE FUNCTION touch(); ALTER TABLE docs DISABLE TRIGGER docs_touch_off\"",
         "row_level_security = true\nforce_row_level_security = true",
         "[[postgres.publications]]\nname = \"docs_changes\"\ndepends_on = [\"entity docs\"]\nsql = \"CREATE PUBLICATION docs_changes WITH (publish = 'insert, update'); ALTER PUBLICATION docs_changes ADD TABLE ONLY docs\"",
+        "ALTER PUBLICATION notes_some ADD TABLE ONLY docs; ALTER PUBLICATION notes_some ADD TABLE ONLY notes (id, \\\"Body\\\") WHERE ((n > 0))\"",
+        "CREATE PUBLICATION public_tables WITH (publish = 'insert, update, delete, truncate'); ALTER PUBLICATION public_tables ADD TABLES IN SCHEMA public\"",
+        "CREATE PUBLICATION all_tables FOR ALL TABLES WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)\"",
         "[[postgres.text_search_dictionaries]]\nname = \"public.english_stem_keep\"\nsql = \"CREATE TEXT SEARCH DICTIONARY english_stem_keep ( TEMPLATE = pg_catalog.snowball, language = 'english' )\"",
         "[[postgres.text_search_configurations]]\nname = \"public.docs_search\"\ndepends_on = [\"text search dictionary public.english_stem_keep\"]\nsql = \"CREATE TEXT SEARCH CONFIGURATION docs_search ( PARSER = pg_catalog.\\\"default\\\" ); ALTER TEXT SEARCH CONFIGURATION docs_search ADD MAPPING FOR asciiword WITH english_stem_keep, simple; ALTER TEXT SEARCH CONFIGURATION docs_search ADD MAPPING FOR word WITH english_stem_keep, simple; ALTER TEXT SEARCH CONFIGURATION docs_search ADD MAPPING FOR numword WITH simple;",
         "ALTER TEXT SEARCH CONFIGURATION docs_search ADD MAPPING FOR \\\"float\\\" WITH simple",
@@ -205,6 +213,8 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
          CREATE COLLATION by_hand (provider = icu, locale = 'und');\n\
          DROP CAST (mood AS integer);\n\
          ALTER PUBLICATION docs_changes SET (publish = 'insert');\n\
+         ALTER PUBLICATION notes_some SET TABLE notes (id) WHERE (n > 1);\n\
+         ALTER PUBLICATION public_tables DROP TABLES IN SCHEMA public;\n\
          ALTER TEXT SEARCH DICTIONARY english_stem_keep (StopWords = english);\n\
          ALTER TEXT SEARCH CONFIGURATION docs_search DROP MAPPING FOR email;\n",
         &[
@@ -217,6 +227,8 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
             "collation public.by_hand",
             "cast (mood AS integer)",
             "publication docs_changes",
+            "publication notes_some",
+            "publication public_tables",
             "text search dictionary public.english_stem_keep",
             "text search configuration public.docs_search",
             "row-level security forced on the owner",

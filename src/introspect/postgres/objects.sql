@@ -155,7 +155,11 @@ WITH own AS (
       FROM pg_event_trigger e
     UNION ALL
     -- With the tables it publishes, one `ALTER PUBLICATION ... ADD TABLE
-    -- ONLY` each, as pg_dump writes them.
+    -- ONLY` each (with its column list and row filter), then its schemas,
+    -- one `ALTER PUBLICATION ... ADD TABLES IN SCHEMA` each, as pg_dump
+    -- writes them. Column lists, row filters and schemas came with
+    -- PostgreSQL 15: postgres.rs puts their reading in place of the `''`
+    -- marked below on 15 and later.
     SELECT 'publication', p.oid, 'pg_publication'::regclass, quote_ident(p.pubname), NULL,
            array(SELECT r.prrelid::int8 FROM pg_publication_rel r WHERE r.prpubid = p.oid),
            NULL, NULL,
@@ -172,12 +176,14 @@ WITH own AS (
                    THEN ', publish_via_partition_root = true' ELSE '' END
            || ')'
            || coalesce((SELECT string_agg('; ALTER PUBLICATION ' || quote_ident(p.pubname)
-                                          || ' ADD TABLE ONLY ' || r.prrelid::regclass::text, ''
-                                          ORDER BY tn.nspname, t.relname)
+                                          || ' ADD TABLE ONLY ' || r.prrelid::regclass::text
+                                          || '' -- a table's column list and row filter
+                                          , '' ORDER BY tn.nspname, t.relname)
                           FROM pg_publication_rel r
                           JOIN pg_class t ON t.oid = r.prrelid
                           JOIN pg_namespace tn ON tn.oid = t.relnamespace
                          WHERE r.prpubid = p.oid), '')
+           || '' -- the schemas
       FROM pg_publication p
 )
 SELECT o.kind, o.name, o.relation, coalesce(o.tables, '{}') AS tables, o.function,

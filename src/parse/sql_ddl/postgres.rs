@@ -1950,26 +1950,40 @@ impl Schema {
         let qualified = |(schema, name): &(String, String)| {
             format!("{}.{}", quote_identifier(schema), quote_identifier(name))
         };
-        if is(0, "ALTER") && is(1, "PUBLICATION") && is(3, "ADD") && is(4, "TABLE") {
-            // pg_dump adds each table with its own `ALTER PUBLICATION`: it
-            // is part of the publication's statement.
+        if is(0, "ALTER")
+            && is(1, "PUBLICATION")
+            && is(3, "ADD")
+            && (is(4, "TABLE") || is(4, "TABLES"))
+        {
+            // pg_dump adds each table (with its column list and row
+            // filter), then each schema, with its own `ALTER PUBLICATION`:
+            // it is part of the publication's statement.
             let Some(((_, name), _)) = name_at(2) else {
                 return false;
             };
-            let table = name_at(if is(5, "ONLY") { 6 } else { 5 });
+            let table = if is(4, "TABLE") {
+                match name_at(if is(5, "ONLY") { 6 } else { 5 }) {
+                    Some((table, _)) => Some(table),
+                    None => return false,
+                }
+            } else if is(5, "IN") && is(6, "SCHEMA") {
+                None
+            } else {
+                return false;
+            };
             let name = quote_identifier(&name);
-            let publication = self
+            let Some(publication) = self
                 .objects
                 .iter_mut()
-                .find(|o| o.kind == "publication" && o.name == name);
-            let (Some(publication), Some((table, _))) = (publication, table) else {
+                .find(|o| o.kind == "publication" && o.name == name)
+            else {
                 return false;
             };
             publication.definition.push_str("; ");
             publication
                 .definition
                 .push_str(&object_statement(&statement.text, FIRST_SCHEMA));
-            publication.tables.push(table);
+            publication.tables.extend(table);
             return true;
         }
         if is(0, "ALTER") && is(1, "TEXT") && is(2, "SEARCH") && is(3, "CONFIGURATION") {
