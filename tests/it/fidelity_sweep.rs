@@ -1201,3 +1201,56 @@ async fn a_trigger_on_a_table_of_a_schema_not_read_is_named_in_the_ledger() {
 
     applied_copy("sweep_supabase_trigger_copy", &live.manifest).await;
 }
+
+/// Views with options and a check option (`pg_dump` writes `WITH
+/// (security_invoker='true')` before the query and `WITH CASCADED CHECK
+/// OPTION` after it), and a foreign key `MATCH FULL`.
+const VIEW_OPTIONS: &str = "
+CREATE TABLE accounts (id bigint PRIMARY KEY, parent_id bigint, username text, domain text);
+ALTER TABLE accounts ADD CONSTRAINT fk_parent FOREIGN KEY (parent_id) REFERENCES accounts(id) MATCH FULL;
+CREATE VIEW local_accounts WITH (security_invoker = true) AS
+  SELECT id, username FROM accounts WHERE domain IS NULL WITH CASCADED CHECK OPTION;
+CREATE VIEW named_accounts AS SELECT id, username FROM accounts WHERE username IS NOT NULL
+  WITH LOCAL CHECK OPTION;
+CREATE VIEW checked_accounts AS SELECT id FROM accounts WHERE id > 0 WITH CHECK OPTION;
+";
+
+/// The dump reads each view, its options and its check option in the
+/// server's order, and the `MATCH FULL`, to the manifest and ledger of the
+/// live database. Before, a view with a check option was a skipped
+/// statement (the view lost), a view's options and a foreign key's `MATCH
+/// FULL` were not named.
+#[tokio::test]
+async fn a_dumps_view_options_check_options_and_match_full_read_as_live() {
+    let Some(database) = TempDatabase::create_async("sweep_view_options").await else {
+        return;
+    };
+    database.psql(VIEW_OPTIONS);
+    let live = read_live(&database.url()).await;
+    let dump = crate::postgres::read_dump(&database, &["--schema-only"]).await;
+    let changes = diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "{changes:#?}");
+    assert_eq!(ledger_lines(&live), ledger_lines(&dump));
+    let kinds: Vec<(String, String)> = ledger_lines(&dump)
+        .into_iter()
+        .map(|(object, kind, _)| (object, kind))
+        .collect();
+    let kind = |object: &str, kind: &str| (object.to_owned(), kind.to_owned());
+    assert_eq!(
+        kinds,
+        [
+            kind("accounts", "foreign_key_options"),
+            kind("checked_accounts", "view_options"),
+            kind("local_accounts", "view_options"),
+            kind("named_accounts", "view_options"),
+        ]
+    );
+    assert!(
+        ledger_lines(&dump)
+            .iter()
+            .any(|(_, _, message)| message
+                .contains("(security_invoker=true, check_option=cascaded)")),
+        "{:#?}",
+        dump.ledger
+    );
+}

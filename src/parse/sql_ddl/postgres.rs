@@ -543,7 +543,52 @@ fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
         }
         return statement.text.as_str().into();
     }
+    if head.contains("VIEW")
+        && let Some((text, _)) = view_check_option(&statement.text)
+    {
+        return text.into();
+    }
     without_data_clause(statement).into()
+}
+
+/// A `CREATE VIEW ... WITH [CASCADED | LOCAL] CHECK OPTION` (which
+/// sqlparser does not read) without that clause, and the option as the
+/// server keeps it among the view's options (`check_option=cascaded`).
+/// `None` without the clause.
+fn view_check_option(text: &str) -> Option<(&str, String)> {
+    let trimmed = text.trim_end().trim_end_matches(';').trim_end();
+    let words: Vec<&str> = trimmed.split_whitespace().rev().take(4).collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let (cut, level) = match upper.as_slice() {
+        [option, check, level, with, ..]
+            if option == "OPTION"
+                && check == "CHECK"
+                && (level == "CASCADED" || level == "LOCAL")
+                && with == "WITH" =>
+        {
+            (4, level.to_ascii_lowercase())
+        }
+        [option, check, with, ..] if option == "OPTION" && check == "CHECK" && with == "WITH" => {
+            (3, "cascaded".to_owned())
+        }
+        _ => return None,
+    };
+    Some((
+        without_last_words(trimmed, cut),
+        format!("check_option={level}"),
+    ))
+}
+
+/// `text` without its last `count` words.
+fn without_last_words(text: &str, count: usize) -> &str {
+    let mut end = text.len();
+    for _ in 0..count {
+        end = text[..end]
+            .trim_end()
+            .rfind(char::is_whitespace)
+            .unwrap_or(0);
+    }
+    text[..end].trim_end()
 }
 
 /// A `CREATE MATERIALIZED VIEW` without its final `WITH [NO] DATA`, which
@@ -560,14 +605,7 @@ fn without_data_clause(statement: &Statement) -> &str {
         [data, with, ..] if data == "DATA" && with == "WITH" => 2,
         _ => return text,
     };
-    let mut end = text.len();
-    for _ in 0..cut {
-        end = text[..end]
-            .trim_end()
-            .rfind(char::is_whitespace)
-            .unwrap_or(0);
-    }
-    text[..end].trim_end()
+    without_last_words(text, cut)
 }
 
 /// The index parameters of a statement's exclusion, primary key and
@@ -1013,6 +1051,30 @@ fn partition_key(text: &str) -> String {
 /// A storage parameter as `reloptions` keeps it: `name=value`, the name
 /// in lower case, the value without its quotes (`fillfactor = '70'` is
 /// `fillfactor=70`).
+/// The `WITH (name = value, ...)` options of a table or view, each as
+/// [`storage_parameter`].
+fn with_options(options: &CreateTableOptions) -> Vec<String> {
+    match options {
+        CreateTableOptions::With(options) => options
+            .iter()
+            .map(|option| match option {
+                SqlOption::KeyValue { key, value } => storage_parameter(&key.to_string(), value),
+                other => other.to_string(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A foreign key's `MATCH` as `pg_constraint.confmatchtype` codes it.
+fn match_code(kind: Option<sqlparser::ast::ConstraintReferenceMatchKind>) -> &'static str {
+    match kind {
+        Some(sqlparser::ast::ConstraintReferenceMatchKind::Full) => "f",
+        Some(sqlparser::ast::ConstraintReferenceMatchKind::Partial) => "p",
+        _ => "s",
+    }
+}
+
 fn storage_parameter(name: &str, value: &Expr) -> String {
     let value = match value {
         Expr::Value(value) => match &value.value {
@@ -1456,6 +1518,8 @@ struct Constraint {
     /// Its table's own: not a check a partition had when attached, which
     /// the server merges with its parent's.
     local: bool,
+    /// A foreign key's `MATCH`: `s` simple, `f` full, `p` partial.
+    match_type: &'static str,
 }
 
 impl Constraint {
@@ -1479,6 +1543,7 @@ impl Constraint {
             inherited: false,
             not_valid: false,
             local: true,
+            match_type: "s",
         }
     }
 
@@ -1549,6 +1614,7 @@ impl Constraint {
                 constraint.referenced_columns = key.referred_columns.iter().map(folded).collect();
                 constraint.on_delete = action_code(key.on_delete);
                 constraint.on_update = action_code(key.on_update);
+                constraint.match_type = match_code(key.match_kind);
                 constraint.characteristics(key.characteristics.as_ref());
                 constraint
             }
@@ -2574,17 +2640,7 @@ impl Schema {
                 if create.unlogged {
                     relation.row.persistence = "u".to_owned();
                 }
-                if let CreateTableOptions::With(options) = &create.table_options {
-                    relation.row.options = options
-                        .iter()
-                        .map(|option| match option {
-                            SqlOption::KeyValue { key, value } => {
-                                storage_parameter(&key.to_string(), value)
-                            }
-                            other => other.to_string(),
-                        })
-                        .collect();
-                }
+                relation.row.options = with_options(&create.table_options);
                 let table = relation.row.name.clone();
                 let mut identities = Vec::new();
                 for (index, column) in create.columns.iter().enumerate() {
@@ -2686,6 +2742,7 @@ impl Schema {
                                     key.referred_columns.iter().map(folded).collect();
                                 constraint.on_delete = action_code(key.on_delete);
                                 constraint.on_update = action_code(key.on_update);
+                                constraint.match_type = match_code(key.match_kind);
                                 relation.constraints.push(constraint);
                             }
                             ColumnOption::Check(check) => {
@@ -2977,8 +3034,16 @@ impl Schema {
             Ast::CreateView(view) => {
                 let kind = if view.materialized { "m" } else { "v" };
                 let mut relation = self.new_relation(&view.name, kind);
+                let (text, check_option) = match view_check_option(text) {
+                    Some((text, option)) => (text, Some(option)),
+                    None => (text, None),
+                };
                 relation.row.definition =
                     Some(view_query(text).unwrap_or_else(|| view.query.to_string()));
+                // `WITH (security_invoker = true)`, then the check option,
+                // as the server lists them.
+                relation.row.options = with_options(&view.options);
+                relation.row.options.extend(check_option);
                 relation.row.comment = view.comment.clone();
                 self.relations.push(relation);
                 Ok(())
@@ -3347,7 +3412,7 @@ impl Schema {
                     referenced_columns,
                     on_update: constraint.on_update.clone(),
                     on_delete: constraint.on_delete.clone(),
-                    match_type: "s".to_owned(),
+                    match_type: constraint.match_type.to_owned(),
                     deferrable: constraint.deferrable,
                     deferred: constraint.deferred,
                     validated: !constraint.not_valid,
