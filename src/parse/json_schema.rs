@@ -62,7 +62,7 @@
 //!   `additionalProperties`, `dependencies`, `propertyNames`,
 //!   `unevaluatedProperties`, tuple `items`, `$dynamicRef` /
 //!   `$recursiveRef` and type unions are recorded by keyword; where a field
-//!   is still needed it is `json`.
+//!   is still needed it is `json`. `deprecated: true` is a line too.
 //!
 //! Malformed documents become [`Diagnostics`]: syntax errors at the parser's
 //! line and column, structural ones (`"type": 12`, an unknown type name, a
@@ -2647,6 +2647,16 @@ impl<'a> Walker<'a> {
         scope: &Scope,
         except: Option<&str>,
     ) {
+        if map.keyword("deprecated") == Some(&Value::Bool(true)) {
+            let object = scope.object();
+            self.note(
+                &object,
+                "deprecated",
+                format!(
+                    "`{object}` is deprecated (`deprecated: true`); the manifest does not say so"
+                ),
+            );
+        }
         for (keyword, kind) in UNREPRESENTED {
             if except == Some(*keyword) {
                 continue;

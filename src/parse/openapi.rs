@@ -619,8 +619,8 @@ fn referenced_entities(
 // Outline + schemas → manifest
 
 /// Names what a document says that the manifest has no place for: the
-/// requests the API sends (3.1 `webhooks`, an operation's `callbacks`) and
-/// the choice of schema a `discriminator` makes.
+/// requests the API sends (3.1 `webhooks`, an operation's `callbacks`),
+/// deprecated operations and the choice of schema a `discriminator` makes.
 fn note_unserved(root: &Value, schemas_at: &[String], walker: &mut Walker) {
     if let Some(Value::Object(webhooks)) = root.get("webhooks") {
         for name in webhooks.keys() {
@@ -640,6 +640,15 @@ fn note_unserved(root: &Value, schemas_at: &[String], walker: &mut Walker) {
                 continue;
             };
             for (method, operation) in item {
+                if operation.get("deprecated") == Some(&Value::Bool(true)) {
+                    walker.note(
+                        &format!("{} {path}", method.to_ascii_uppercase()),
+                        "deprecated",
+                        "the operation is deprecated (`deprecated: true`); the manifest does not \
+                         say so"
+                            .to_owned(),
+                    );
+                }
                 if let Some(Value::Object(callbacks)) = operation.get("callbacks") {
                     for name in callbacks.keys() {
                         walker.note(

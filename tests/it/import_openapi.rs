@@ -1693,3 +1693,52 @@ components:
     );
     assert!(has_entry(&result, "customer.default_source", "any_of"));
 }
+
+/// A deprecated property, schema or operation (`deprecated: true`) is named
+/// in the ledger, as GraphQL's `@deprecated` is; the manifest has no place
+/// for it and it was dropped unsaid.
+#[test]
+fn deprecated_properties_schemas_and_operations_are_named_in_the_ledger() {
+    let text = r##"
+openapi: 3.1.0
+info: {title: Shop, version: "1"}
+paths:
+  /orders:
+    get:
+      deprecated: true
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Order"}}
+components:
+  schemas:
+    Order:
+      type: object
+      required: [id]
+      properties:
+        id: {type: integer}
+        total: {type: number, deprecated: true}
+        legacy: {$ref: "#/components/schemas/Legacy"}
+    Legacy:
+      type: object
+      deprecated: true
+      properties:
+        code: {type: string}
+"##;
+    let result = import_text("shop.yaml", text).unwrap();
+    assert_valid_and_round_trips(&result.manifest);
+    let mut deprecated: Vec<String> = ledger_kinds(&result)
+        .into_iter()
+        .filter(|(_, kind)| kind == "deprecated")
+        .map(|(object, _)| object)
+        .collect();
+    deprecated.sort();
+    assert_eq!(
+        deprecated,
+        ["GET /orders", "Legacy", "Order.total"],
+        "{}",
+        ledger_text(&result)
+    );
+}
