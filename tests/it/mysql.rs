@@ -1652,6 +1652,38 @@ fn integer_display_widths_and_zerofill_round_trip() {
     assert!(output.contains("n.z"), "{output}");
 }
 
+/// A `mariadb-dump` of views over string functions of `CHAR` and `VARCHAR`
+/// columns (`LOWER`, `UPPER`, `TRIM`, `LTRIM`, `SUBSTRING` of a literal
+/// length), parts of dates (`YEAR`, `MONTH`, `DAY`, `DATEDIFF`, which the
+/// server prints `to_days(a) - to_days(b)`), `NULLIF` and window functions
+/// (`ROW_NUMBER`, `RANK`, `DENSE_RANK`, `COUNT`, `SUM`, `MAX` ... `OVER`)
+/// reads to the manifest of its live database: each column typed as the
+/// server types it. Before, each of these views kept no fields and was a
+/// `view_columns` ledger line.
+#[test]
+fn string_date_and_window_view_columns_of_a_dump_are_typed_as_the_server_types_them() {
+    let Some(database) = TempDatabase::create("view_functions") else {
+        return;
+    };
+    database.load(
+        "CREATE TABLE it (id int PRIMARY KEY, name varchar(40) NOT NULL, code char(3), \
+             d date NOT NULL, ts datetime, n int, price decimal(10,2)); \
+         CREATE VIEW vs AS SELECT lower(code) AS lc, upper(name) AS un, trim(code) AS tc, \
+             ltrim(name) AS ln, substring(name, 2, 3) AS sub FROM it; \
+         CREATE VIEW vd AS SELECT year(d) AS y, month(ts) AS m, day(d) AS dy, \
+             dayofmonth(ts) AS dm, datediff(d, ts) AS dd, nullif(n, 0) AS nz FROM it; \
+         CREATE VIEW vw AS SELECT row_number() OVER (ORDER BY n) AS rn, \
+             rank() OVER (ORDER BY n) AS rk, dense_rank() OVER (ORDER BY n) AS dr, \
+             count(*) OVER () AS c, sum(n) OVER (PARTITION BY d) AS sn, \
+             sum(price) OVER () AS sp, max(n) OVER () AS mx FROM it;",
+    );
+    let live = read_alike_live_and_from_a_dump(&database);
+    assert!(live.ledger.is_empty(), "{:?}", live.ledger.entries());
+    let view = &live.manifest.entities["vw"];
+    assert_eq!(view.fields["rn"].ty, FieldType::Int64);
+    assert!(!view.fields["rn"].nullable);
+}
+
 /// What `baas introspect` reads from `database`, which a `mariadb-dump` of
 /// it reads to as well: the same manifest byte for byte (where the two came
 /// from aside) and the same ledger.

@@ -211,6 +211,45 @@ fn integer(field: &Field) -> Option<(&'static str, bool)> {
     Some((named, unsigned))
 }
 
+/// `t` as a string whose length a string function keeps: a `VARCHAR`, or
+/// a `CHAR(n)` column.
+fn varchar(t: &MyType) -> Option<Kind> {
+    match &t.kind {
+        Kind::Varchar { .. } => Some(t.kind.clone()),
+        Kind::Field(field)
+            if field.ty == FieldType::String
+                && field
+                    .native
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("char(")) =>
+        {
+            Some(Kind::Varchar {
+                length: field.max_length?,
+                collation: field.collation.clone(),
+                literal: false,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether `t` is a date, or a date and time.
+fn is_date(t: &MyType) -> bool {
+    matches!(&t.kind, Kind::Field(field)
+        if matches!(field.ty, FieldType::Date | FieldType::Timestamp | FieldType::Timestamptz))
+}
+
+/// A whole number written as a literal (`3`).
+fn literal_count(expr: &Expr) -> Option<u32> {
+    match expr {
+        Expr::Value(value) => match &value.value {
+            Value::Number(text, _) => text.parse().ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// An integer result of `digits` digits.
 fn int_result(digits: u32, unsigned: bool, nullable: bool) -> MyType {
     MyType::new(
@@ -446,11 +485,59 @@ impl Context<'_> {
                 let inner = self.my_type(expr, sources)?;
                 cast(data_type, inner.nullable)
             }
-            Expr::Function(function) => {
-                if function.over.is_some() {
+            // `TRIM(x)` keeps the string's length; `SUBSTRING(x, from, n)`
+            // is `n` long (when no longer than the string).
+            Expr::Trim {
+                expr,
+                trim_what: None,
+                trim_characters: None,
+                ..
+            } => Some(MyType::new(varchar(&self.my_type(expr, sources)?)?, true)),
+            Expr::Substring {
+                expr,
+                substring_for: Some(count),
+                ..
+            } => {
+                let Kind::Varchar {
+                    length,
+                    collation,
+                    literal,
+                } = varchar(&self.my_type(expr, sources)?)?
+                else {
                     return None;
-                }
+                };
+                let count = literal_count(count)?;
+                (count <= length).then(|| {
+                    MyType::new(
+                        Kind::Varchar {
+                            length: count,
+                            collation,
+                            literal,
+                        },
+                        true,
+                    )
+                })
+            }
+            Expr::Function(function) => {
                 let name = self.last(&function.name)?.to_ascii_lowercase();
+                if function.over.is_some() {
+                    match name.as_str() {
+                        // Numbering, and counting, a row: never null.
+                        "row_number" | "rank" | "dense_rank" | "count" => {
+                            return Some(MyType::new(
+                                Kind::Int {
+                                    length: 21,
+                                    digits: 20,
+                                    unsigned: false,
+                                    named: Some("bigint"),
+                                },
+                                false,
+                            ));
+                        }
+                        "sum" | "avg" | "min" | "max" => {}
+                        _ => return None,
+                    }
+                }
                 let args = self
                     .arguments(&function.args)?
                     .into_iter()
@@ -472,10 +559,28 @@ impl Context<'_> {
                 &[then.clone(), otherwise.clone()],
                 then.nullable || otherwise.nullable,
             ),
-            ("lcase" | "lower" | "ucase" | "upper", [arg]) => match &arg.kind {
-                Kind::Varchar { .. } => Some(MyType::new(arg.kind.clone(), true)),
-                _ => None,
-            },
+            ("lcase" | "lower" | "ucase" | "upper" | "ltrim" | "rtrim", [arg]) => {
+                Some(MyType::new(varchar(arg)?, true))
+            }
+            ("nullif", [first, _]) => Some(MyType {
+                nullable: true,
+                ..first.clone()
+            }),
+            // Parts of a date, and days between two (which the server
+            // prints `to_days(a) - to_days(b)`): `NULL` for a date that is
+            // not one.
+            ("year" | "month" | "day" | "dayofmonth" | "to_days" | "datediff", _)
+                if args.iter().all(is_date) =>
+            {
+                let length = match (name, args.len()) {
+                    ("year", 1) => 5,
+                    ("to_days", 1) => 7,
+                    ("datediff", 2) => 8,
+                    ("month" | "day" | "dayofmonth", 1) => 3,
+                    _ => return None,
+                };
+                Some(int_result(length - 1, false, true))
+            }
             ("octet_length" | "length" | "char_length" | "character_length", [arg]) => {
                 matches!(arg.kind, Kind::Varchar { .. }).then(|| {
                     MyType::new(
