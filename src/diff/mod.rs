@@ -748,6 +748,12 @@ fn entity(
     if old.unlogged != new.unlogged {
         what.push(if new.unlogged { "unlogged" } else { "logged" }.to_owned());
     }
+    if old.replica_identity != new.replica_identity {
+        what.push("replica identity".to_owned());
+    }
+    if old.cluster_on != new.cluster_on {
+        what.push("cluster index".to_owned());
+    }
     if old.row_format != new.row_format {
         what.push("row format".to_owned());
     }

@@ -445,8 +445,12 @@ pub(crate) struct RelationRow {
     pub(crate) definition: Option<String>,
     pub(crate) partition_key: Option<String>,
     pub(crate) partition_bound: Option<String>,
-    /// What it has that the manifest cannot say (its replica identity,
-    /// tablespace, ...), one phrase each.
+    /// `FULL`, `NOTHING` or `USING INDEX name`; `None` for `DEFAULT`.
+    pub(crate) replica_identity: Option<String>,
+    /// The index `CLUSTER ON` names.
+    pub(crate) cluster_on: Option<String>,
+    /// What it has that the manifest cannot say (its tablespace, ...),
+    /// one phrase each.
     pub(crate) unrepresented: Vec<String>,
     pub(crate) parents: Vec<i64>,
     /// The parents as `regclass` prints them (qualified outside the first schema).
@@ -471,6 +475,8 @@ impl CatalogRow for RelationRow {
             definition: row.try_get("definition")?,
             partition_key: row.try_get("partition_key")?,
             partition_bound: row.try_get("partition_bound")?,
+            replica_identity: row.try_get("replica_identity")?,
+            cluster_on: row.try_get("cluster_on")?,
             unrepresented: row.try_get("unrepresented")?,
             parents: row.try_get("parents")?,
             parent_names: row.try_get("parent_names")?,
@@ -1396,6 +1402,8 @@ fn build_entity(
     }
     record_unread_partitions(&object, relation, ledger);
     entity.unlogged = relation.persistence == "u";
+    entity.replica_identity = relation.replica_identity.clone();
+    entity.cluster_on = relation.cluster_on.clone();
     entity.partition_by = relation.partition_key.clone();
     if entity.kind == EntityKind::Table {
         entity.storage_parameters = relation.options.clone();
@@ -1523,6 +1531,12 @@ fn record_partition_details(child: &RelationRow, lookups: &Lookups<'_>, ledger: 
     let object = lookups.object_name(child.oid);
     let table = child.name.as_str();
     let mut what = child.unrepresented.clone();
+    if let Some(identity) = &child.replica_identity {
+        what.push(format!("replica identity `{identity}`"));
+    }
+    if let Some(index) = &child.cluster_on {
+        what.push(format!("a `CLUSTER ON` index (`{index}`)"));
+    }
     if child.persistence == "u" {
         what.push("`UNLOGGED`".to_owned());
     }

@@ -483,6 +483,8 @@ const ENTITY_KEYS: &[&str] = &[
     "force_row_level_security",
     "collation",
     "unlogged",
+    "replica_identity",
+    "cluster_on",
     "row_format",
     "with",
     "partition_by",
@@ -1726,6 +1728,8 @@ impl Reader {
                 "without_rowid" => entity.without_rowid = self.bool(node, &child).unwrap_or(false),
                 "strict" => entity.strict = self.bool(node, &child).unwrap_or(false),
                 "unlogged" => entity.unlogged = self.bool(node, &child).unwrap_or(false),
+                "replica_identity" => entity.replica_identity = self.non_empty_string(node, &child),
+                "cluster_on" => entity.cluster_on = self.non_empty_string(node, &child),
                 "row_format" => {
                     entity.row_format = self.choice(
                         node,

@@ -1317,6 +1317,14 @@ pub struct Entity {
     /// A PostgreSQL `UNLOGGED` table (not crash-safe, not replicated).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unlogged: bool,
+    /// PostgreSQL: what logical replication sends of a changed row, as
+    /// SQL after `REPLICA IDENTITY` (`FULL`, `NOTHING`, `USING INDEX
+    /// name`), when not the primary key (`DEFAULT`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica_identity: Option<String>,
+    /// PostgreSQL: the index `CLUSTER` orders the table by (`CLUSTER ON`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_on: Option<String>,
     /// A MySQL table's `ROW_FORMAT` (one of [`ROW_FORMATS`]), when the
     /// table says one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1436,6 +1444,8 @@ impl Entity {
             force_row_level_security: false,
             collation: None,
             unlogged: false,
+            replica_identity: None,
+            cluster_on: None,
             row_format: None,
             storage_parameters: Vec::new(),
             partition_by: None,

@@ -280,6 +280,8 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
     if entity.unlogged {
         line(out, "unlogged", "true");
     }
+    optional(out, "replica_identity", entity.replica_identity.as_deref());
+    optional(out, "cluster_on", entity.cluster_on.as_deref());
     optional(out, "row_format", entity.row_format.as_deref());
     if !entity.storage_parameters.is_empty() {
         line(out, "with", &strings(&entity.storage_parameters));

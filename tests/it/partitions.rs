@@ -351,16 +351,6 @@ async fn what_else_partitions_and_tables_have_is_carried_or_ledgered_never_lost(
             "partition",
             "replica identity `FULL`",
         ),
-        (
-            "notes",
-            "table_options",
-            "replica identity `USING INDEX notes_pkey`",
-        ),
-        (
-            "notes",
-            "table_options",
-            "a `CLUSTER ON` index (`notes_body`)",
-        ),
         ("notes.body", "column_options", "a statistics target (1000)"),
         ("notes", "comment", "constraint `notes_pkey`"),
     ] {
@@ -413,6 +403,12 @@ async fn what_else_partitions_and_tables_have_is_carried_or_ledgered_never_lost(
     let notes = &manifest.entities["notes"];
     assert_eq!(notes.fields["body"].collation.as_deref(), Some("C"));
     assert!(notes.fields["words"].generated.is_some());
+    // Carried: the table's replica identity and `CLUSTER ON` index.
+    assert_eq!(
+        notes.replica_identity.as_deref(),
+        Some("USING INDEX notes_pkey")
+    );
+    assert_eq!(notes.cluster_on.as_deref(), Some("notes_body"));
     // Carried: an index's comment.
     assert_eq!(
         notes

@@ -2179,6 +2179,13 @@ async fn a_columns_statistics_target_and_storage_read_alike_live_and_from_pg_dum
     assert!(lines.contains("`STORAGE`"), "{lines}");
 }
 
+/// Fails unless `manifest` contains each of `expected`.
+fn assert_contains_all(manifest: &str, expected: &[&str]) {
+    for expected in expected {
+        assert!(manifest.contains(expected), "{expected}:\n{manifest}");
+    }
+}
+
 /// `sql` read live and from its `pg_dump` alike (see
 /// [`assert_dump_reads_as_live`]); its manifest planned and applied to an
 /// empty database with the CLI, which `check --db` then finds clean; and
@@ -2242,17 +2249,18 @@ async fn key_constraint_index_options_read_alike_live_and_from_pg_dump() {
     else {
         return;
     };
-    for expected in [
-        "primary_key_name = \"orders_pk\"\nprimary_key_include = [\"note\", \"at\"]\n\
-         primary_key_with = [\"fillfactor=80\"]",
-        "name = \"orders_code\"\nfields = [\"Code\"]\ninclude = [\"note\"]\n\
-         nulls_not_distinct = true\nwith = [\"fillfactor=70\", \"deduplicate_items=off\"]",
-        "name = \"Orders_note_key\"\nfields = [\"note\"]\nnulls_not_distinct = true",
-        "name = \"Orders_at_key\"\nfields = [\"at\"]\nwith = [\"fillfactor=90\"]",
-        "code = { type = \"text\", nullable = true, unique = true }",
-    ] {
-        assert!(manifest.contains(expected), "{expected}:\n{manifest}");
-    }
+    assert_contains_all(
+        &manifest,
+        &[
+            "primary_key_name = \"orders_pk\"\nprimary_key_include = [\"note\", \"at\"]\n\
+             primary_key_with = [\"fillfactor=80\"]",
+            "name = \"orders_code\"\nfields = [\"Code\"]\ninclude = [\"note\"]\n\
+             nulls_not_distinct = true\nwith = [\"fillfactor=70\", \"deduplicate_items=off\"]",
+            "name = \"Orders_note_key\"\nfields = [\"note\"]\nnulls_not_distinct = true",
+            "name = \"Orders_at_key\"\nfields = [\"at\"]\nwith = [\"fillfactor=90\"]",
+            "code = { type = \"text\", nullable = true, unique = true }",
+        ],
+    );
 }
 
 /// An identity column's sequence options, which `pg_dump` writes in
@@ -2279,13 +2287,14 @@ async fn identity_sequence_options_read_alike_live_and_from_pg_dump() {
     else {
         return;
     };
-    for expected in [
-        r#"id = { type = "int64", generated = "identity", identity_options = "INCREMENT BY 10 START WITH 100" }"#,
-        r#"seat = { type = "int16", generated = "identity_always", identity_options = "MINVALUE 5 MAXVALUE 500 START WITH 7 CACHE 20 CYCLE" }"#,
-        r#"plain = { type = "int32", generated = "identity" }"#,
-    ] {
-        assert!(manifest.contains(expected), "{expected}:\n{manifest}");
-    }
+    assert_contains_all(
+        &manifest,
+        &[
+            r#"id = { type = "int64", generated = "identity", identity_options = "INCREMENT BY 10 START WITH 100" }"#,
+            r#"seat = { type = "int16", generated = "identity_always", identity_options = "MINVALUE 5 MAXVALUE 500 START WITH 7 CACHE 20 CYCLE" }"#,
+            r#"plain = { type = "int32", generated = "identity" }"#,
+        ],
+    );
 }
 
 /// Types whose modifiers `pg_dump` writes as `format_type` prints them
@@ -2314,16 +2323,17 @@ async fn type_modifiers_read_alike_live_and_from_pg_dump() {
     else {
         return;
     };
-    for expected in [
-        r#"a = { type = "interval", native = "interval day to second", nullable = true }"#,
-        r#"b = { type = "interval", native = "interval(2)", nullable = true }"#,
-        r#"c = { type = "interval", native = "interval hour to second(3)", nullable = true }"#,
-        r#"g = { type = "interval", nullable = true }"#,
-        r#"l = { type = "array", items = { type = "interval", native = "interval day to second" }, nullable = true }"#,
-        r#"m = { type = "array", items = { type = "interval", native = "interval(4)" }, nullable = true }"#,
-    ] {
-        assert!(manifest.contains(expected), "{expected}:\n{manifest}");
-    }
+    assert_contains_all(
+        &manifest,
+        &[
+            r#"a = { type = "interval", native = "interval day to second", nullable = true }"#,
+            r#"b = { type = "interval", native = "interval(2)", nullable = true }"#,
+            r#"c = { type = "interval", native = "interval hour to second(3)", nullable = true }"#,
+            r#"g = { type = "interval", nullable = true }"#,
+            r#"l = { type = "array", items = { type = "interval", native = "interval day to second" }, nullable = true }"#,
+            r#"m = { type = "array", items = { type = "interval", native = "interval(4)" }, nullable = true }"#,
+        ],
+    );
 }
 
 /// An index's comment (`COMMENT ON INDEX`, which a dump wrote and the
@@ -2354,13 +2364,14 @@ async fn index_comments_read_alike_live_and_from_pg_dump() {
     else {
         return;
     };
-    for expected in [
-        "name = \"by_title\"\nfields = [\"title\"]\ncomment = \"finds a book by its title: it's \\\"fast\\\"\"",
-        "name = \"By ISBN\"\nfields = [\"isbn\"]\nunique = true\nwhere = \"(isbn IS NOT NULL)\"\ncomment = \"one book per ISBN\"",
-        "name = \"titles_by_id\"\nfields = [\"id\"]\ncomment = \"by id\"",
-    ] {
-        assert!(manifest.contains(expected), "{expected}:\n{manifest}");
-    }
+    assert_contains_all(
+        &manifest,
+        &[
+            "name = \"by_title\"\nfields = [\"title\"]\ncomment = \"finds a book by its title: it's \\\"fast\\\"\"",
+            "name = \"By ISBN\"\nfields = [\"isbn\"]\nunique = true\nwhere = \"(isbn IS NOT NULL)\"\ncomment = \"one book per ISBN\"",
+            "name = \"titles_by_id\"\nfields = [\"id\"]\ncomment = \"by id\"",
+        ],
+    );
 }
 
 /// A domain whose check calls a function depends on it, live and from a
@@ -2408,5 +2419,45 @@ async fn a_domain_depends_on_the_functions_its_checks_call() {
             "util schema: schema `util` of the dump is not read (only `public`); pass `--schema \
              util` to read it",
         ]
+    );
+}
+
+/// A table's replica identity (`REPLICA IDENTITY FULL`, as Supabase
+/// realtime tables have, `NOTHING`, `USING INDEX`) and `CLUSTER ON` index,
+/// which `pg_dump` writes in `ALTER TABLE` statements the importer skipped:
+/// on the entity live and from a dump, planned (after the index they
+/// name), and a change by hand is drift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replica_identity_and_cluster_on_read_alike_live_and_from_pg_dump() {
+    let Some(manifest) = assert_carried(
+        "dump_replica_identity",
+        "CREATE TABLE messages (id integer PRIMARY KEY, body text);\n\
+         ALTER TABLE messages REPLICA IDENTITY FULL;\n\
+         CREATE TABLE quiet (id integer PRIMARY KEY);\n\
+         ALTER TABLE quiet REPLICA IDENTITY NOTHING;\n\
+         ALTER TABLE quiet CLUSTER ON quiet_pkey;\n\
+         CREATE TABLE \"Codes\" (id integer PRIMARY KEY, code text NOT NULL, at date);\n\
+         CREATE UNIQUE INDEX \"Codes by code\" ON \"Codes\" (code);\n\
+         CREATE INDEX codes_at ON \"Codes\" (at);\n\
+         ALTER TABLE \"Codes\" REPLICA IDENTITY USING INDEX \"Codes by code\";\n\
+         ALTER TABLE \"Codes\" CLUSTER ON codes_at;\n\
+         CREATE TABLE keyed (id integer PRIMARY KEY);\n\
+         ALTER TABLE keyed REPLICA IDENTITY USING INDEX keyed_pkey;",
+        "ALTER TABLE messages REPLICA IDENTITY DEFAULT;\n\
+         ALTER TABLE \"Codes\" SET WITHOUT CLUSTER;",
+        &["messages", "Codes"],
+    )
+    .await
+    else {
+        return;
+    };
+    assert_contains_all(
+        &manifest,
+        &[
+            "[entities.messages]\ntable = \"messages\"\nprimary_key = [\"id\"]\nreplica_identity = \"FULL\"",
+            "replica_identity = \"NOTHING\"\ncluster_on = \"quiet_pkey\"",
+            "replica_identity = \"USING INDEX \\\"Codes by code\\\"\"\ncluster_on = \"codes_at\"",
+            "replica_identity = \"USING INDEX keyed_pkey\"",
+        ],
     );
 }

@@ -14,17 +14,19 @@ SELECT c.oid::int8 AS oid,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
        -- What the manifest has no place for, one phrase each.
+       -- `DEFAULT` (the primary key) is none.
+       CASE WHEN c.relkind IN ('r', 'p') THEN CASE c.relreplident
+            WHEN 'f' THEN 'FULL'
+            WHEN 'n' THEN 'NOTHING'
+            WHEN 'i' THEN 'USING INDEX ' ||
+                (SELECT quote_ident(ic.relname::text)
+                   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                  WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1)
+       END END AS replica_identity,
+       (SELECT ic.relname::text
+          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+         WHERE i.indrelid = c.oid AND i.indisclustered LIMIT 1) AS cluster_on,
        array_remove(ARRAY[
-           CASE WHEN c.relkind IN ('r', 'p') THEN CASE c.relreplident
-                WHEN 'f' THEN 'replica identity `FULL`'
-                WHEN 'n' THEN 'replica identity `NOTHING`'
-                WHEN 'i' THEN 'replica identity `USING INDEX ' ||
-                    (SELECT ic.relname::text FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-                      WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1) || '`'
-           END END,
-           (SELECT 'a `CLUSTER ON` index (`' || ic.relname::text || '`)'
-              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-             WHERE i.indrelid = c.oid AND i.indisclustered LIMIT 1),
            (SELECT 'tablespace `' || t.spcname::text || '`'
               FROM pg_tablespace t WHERE t.oid = c.reltablespace),
            (SELECT 'access method `' || am.amname::text || '`'

@@ -182,7 +182,8 @@ impl DdlRenderer for PostgresRenderer {
         )))
     }
 
-    /// `COMMENT ON INDEX`, under the name `create_index` gave it.
+    /// `COMMENT ON INDEX`, under the name `create_index` gave it; the
+    /// table's replica identity or `CLUSTER ON` when it is this index.
     fn after_index(
         &self,
         manifest: &Manifest,
@@ -191,6 +192,7 @@ impl DdlRenderer for PostgresRenderer {
         index: &Index,
         out: &mut Vec<Statement>,
     ) {
+        out.extend(index_settings(entity, false, |name| name == index.name));
         if let Some(comment) = &index.options.comment {
             out.push(Statement::new(format!(
                 "COMMENT ON INDEX {} IS {}",
@@ -221,6 +223,11 @@ impl DdlRenderer for PostgresRenderer {
             out.push(create_partition(entity, partition));
         }
         out.extend(comments(entity, None));
+        // Those on a key's index, which the table has made; those on
+        // another index follow it (`after_index`).
+        out.extend(index_settings(entity, true, |name| {
+            !entity.indexes.iter().any(|index| index.name == name)
+        }));
         if entity.row_level_security {
             out.push(Statement::new(format!(
                 "ALTER TABLE {} ENABLE ROW LEVEL SECURITY",
@@ -797,6 +804,15 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 table(new),
                 comment_literal(new.comment.as_deref())
             )));
+        }
+        if old.replica_identity != new.replica_identity && !is_view(new) {
+            out.push(replica_identity(new));
+        }
+        if old.cluster_on != new.cluster_on && !is_view(new) {
+            out.push(Statement::new(match &new.cluster_on {
+                Some(index) => format!("ALTER TABLE {} CLUSTER ON {}", table(new), quote(index)),
+                None => format!("ALTER TABLE {} SET WITHOUT CLUSTER", table(new)),
+            }));
         }
         if old.unlogged != new.unlogged && !is_view(new) {
             out.push(Statement::new(format!(
@@ -1584,6 +1600,49 @@ fn alter_partitions(
 }
 
 /// ` WITH (fillfactor=70, ...)`, or nothing.
+/// `ALTER TABLE ... REPLICA IDENTITY` of `entity` (`DEFAULT` when it
+/// says none).
+fn replica_identity(entity: &Entity) -> Statement {
+    Statement::new(format!(
+        "ALTER TABLE {} REPLICA IDENTITY {}",
+        table(entity),
+        entity.replica_identity.as_deref().unwrap_or("DEFAULT")
+    ))
+}
+
+/// The replica identity and `CLUSTER ON` of `entity` that are on an index
+/// `here` accepts, with a replica identity of no index (`FULL`,
+/// `NOTHING`) when `whole_table`.
+fn index_settings(
+    entity: &Entity,
+    whole_table: bool,
+    here: impl Fn(&str) -> bool,
+) -> Vec<Statement> {
+    let mut out = Vec::new();
+    if let Some(identity) = &entity.replica_identity {
+        let index = identity
+            .get(..12)
+            .filter(|head| head.eq_ignore_ascii_case("USING INDEX "))
+            .map(|_| {
+                identity[12..]
+                    .trim()
+                    .trim_matches('"')
+                    .replace("\"\"", "\"")
+            });
+        if index.as_deref().map_or(whole_table, &here) {
+            out.push(replica_identity(entity));
+        }
+    }
+    if let Some(index) = entity.cluster_on.as_deref().filter(|name| here(name)) {
+        out.push(Statement::new(format!(
+            "ALTER TABLE {} CLUSTER ON {}",
+            table(entity),
+            quote(index)
+        )));
+    }
+    out
+}
+
 /// ` (options)` of an identity column's sequence, or nothing.
 fn identity_options(field: &Field) -> String {
     field

@@ -17,8 +17,8 @@ use std::collections::HashMap;
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ArrayElemTypeDef, ColumnOption, CommentObject,
     ConstraintCharacteristics, CreateTableOptions, DataType, DeferrableInitial, Expr, GeneratedAs,
-    IndexColumn, NullsDistinctOption, ObjectName, OrderBySort, ReferentialAction, SequenceOptions,
-    SqlOption, Statement as Ast, TableConstraint, UserDefinedTypeRangeOption,
+    IndexColumn, NullsDistinctOption, ObjectName, OrderBySort, ReferentialAction, ReplicaIdentity,
+    SequenceOptions, SqlOption, Statement as Ast, TableConstraint, UserDefinedTypeRangeOption,
     UserDefinedTypeRepresentation,
 };
 use sqlparser::dialect::PostgreSqlDialect;
@@ -2312,6 +2312,20 @@ impl Schema {
         } else {
             1
         };
+        if is(i, "CLUSTER") && is(i + 1, "ON") {
+            let (Some(schema), Some(table), Some(index)) = (schema, table, word(i + 2)) else {
+                return false;
+            };
+            let Some(relation) = self
+                .relations
+                .iter_mut()
+                .find(|r| r.row.schema == schema && r.row.name == table)
+            else {
+                return false;
+            };
+            relation.row.cluster_on = Some(index);
+            return true;
+        }
         if !is(i, "ALTER") {
             return false;
         }
@@ -2517,6 +2531,8 @@ impl Schema {
                 definition: None,
                 partition_key: None,
                 partition_bound: None,
+                replica_identity: None,
+                cluster_on: None,
                 unrepresented: Vec::new(),
                 parents: Vec::new(),
                 parent_names: Vec::new(),
@@ -2909,6 +2925,17 @@ impl Schema {
                         }
                         AlterTableOperation::NoForceRowLevelSecurity => {
                             relation.row.force_row_security = false
+                        }
+                        AlterTableOperation::ReplicaIdentity { identity } => {
+                            relation.row.replica_identity = match identity {
+                                ReplicaIdentity::Default => None,
+                                ReplicaIdentity::Full => Some("FULL".to_owned()),
+                                ReplicaIdentity::Nothing => Some("NOTHING".to_owned()),
+                                ReplicaIdentity::Index(index) => Some(format!(
+                                    "USING INDEX {}",
+                                    quote_identifier(&folded(&index))
+                                )),
+                            }
                         }
                         other => {
                             return Err(format!(
