@@ -313,3 +313,57 @@ async fn postgres_composite_and_range_types_round_trip_live_dump_and_plan() {
     )
     .await;
 }
+
+/// A policy naming a role (Supabase's `TO authenticated`) planned onto a
+/// server that lacks the role: the plan makes the role (without login)
+/// before the policy instead of stopping halfway, and the database then
+/// reads the same.
+#[tokio::test]
+async fn a_role_a_policy_names_is_made_where_the_server_lacks_it() {
+    let Some(mut target) = TempDatabase::create_async("engroles_target").await else {
+        return;
+    };
+    // Made here so that it is dropped with the target database at the end.
+    let role = target.role("authenticated", "unused");
+    let Some(source) = TempDatabase::create_async("engroles").await else {
+        return;
+    };
+    source.psql(&format!(
+        "CREATE TABLE notes (id integer PRIMARY KEY, owner text);\n\
+         ALTER TABLE notes ENABLE ROW LEVEL SECURITY;\n\
+         CREATE POLICY notes_read ON notes FOR SELECT TO {role}, current_user USING (owner = current_user);\n"
+    ));
+    let live = introspect(&source, &[]).await;
+    drop(source);
+    // A fresh server: the role is not there.
+    target.execute(&[format!("DROP ROLE \"{role}\"")]).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        baas::manifest::to_toml(&live.manifest),
+    )
+    .unwrap();
+    let (code, output) = run_in(dir.path(), &["migrate", "plan", "--name", "init", "--yes"]);
+    assert_eq!(code, Some(0), "{output}");
+    let up = std::fs::read_to_string(dir.path().join("migrations/0001_init/up.sql")).unwrap();
+    assert!(
+        up.contains(&format!("-- a policy names role `{role}`: made (NOLOGIN)"))
+            && up.find(&format!("CREATE ROLE \"{role}\" NOLOGIN")) < up.find("CREATE POLICY"),
+        "{up}"
+    );
+    for args in [
+        &["migrate", "apply", "--db", &target.url(), "--yes"][..],
+        &["check", "--db", &target.url()],
+    ] {
+        let (code, output) = run_in(dir.path(), args);
+        assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
+    }
+    let applied = introspect(&target, &[]).await;
+    assert_eq!(schema_text(&applied.manifest), schema_text(&live.manifest));
+    assert!(
+        schema_text(&live.manifest).contains(&format!(" {role}")),
+        "{}",
+        schema_text(&live.manifest)
+    );
+}

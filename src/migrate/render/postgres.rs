@@ -963,6 +963,30 @@ fn object_order<'m>(manifest: &'m Manifest, keys: &BTreeSet<String>) -> Vec<&'m 
     ordered
 }
 
+/// The roles a policy's statement names (`TO authenticated, anon`), but
+/// `PUBLIC` and the current or session user.
+fn policy_roles(sql: &str) -> Vec<String> {
+    use sqlparser::ast::{Owner, Statement as Ast};
+    let parsed =
+        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, sql);
+    let Some(Ast::CreatePolicy(policy)) = parsed.ok().and_then(|mut all| all.drain(..).next())
+    else {
+        return Vec::new();
+    };
+    policy
+        .to
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|owner| match owner {
+            Owner::Ident(ident) if ident.quote_style.is_some() => Some(ident.value),
+            Owner::Ident(ident) if !ident.value.eq_ignore_ascii_case("public") => {
+                Some(ident.value.to_ascii_lowercase())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Which engine objects and extensions the changes create and drop.
 struct ObjectPlan {
     /// Keys of objects of `before` dropped (gone, or changed in a way
@@ -1082,6 +1106,32 @@ impl ObjectPlan {
             // As pg_dump does: a function body may name tables created
             // later in the script; it is checked when it runs.
             out.push(Statement::new("SET check_function_bodies = false"));
+        }
+        // A policy may name roles a fresh server lacks (Supabase's
+        // `authenticated`): each is made first, without login, unless the
+        // server has it, so that the plan does not stop halfway.
+        let roles: BTreeSet<String> = objects
+            .iter()
+            .filter(|object| object.kind == ObjectKind::Policy)
+            .flat_map(|object| policy_roles(&object.sql))
+            .collect();
+        for role in roles {
+            let tag = if role.contains("$role$") {
+                "$baas_role$"
+            } else {
+                "$role$"
+            };
+            out.push(
+                Statement::new(format!(
+                    "DO {tag} BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {}) \
+                     THEN CREATE ROLE {} NOLOGIN; END IF; END {tag}",
+                    string_literal(&role, false),
+                    quote(&role)
+                ))
+                .note(format!(
+                    "a policy names role `{role}`: made (NOLOGIN) where the server does not have it"
+                )),
+            );
         }
         for object in objects {
             let mut statement = Statement::new(object.sql.trim().trim_end_matches(';').trim_end());
