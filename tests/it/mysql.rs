@@ -1655,9 +1655,9 @@ fn integer_display_widths_and_zerofill_round_trip() {
 /// A `mariadb-dump` of views over string functions of `CHAR` and `VARCHAR`
 /// columns (`LOWER`, `UPPER`, `TRIM`, `LTRIM`, `SUBSTRING` of a literal
 /// length), parts of dates (`YEAR`, `MONTH`, `DAY`, `DATEDIFF`, which the
-/// server prints `to_days(a) - to_days(b)`), `NULLIF` and window functions
+/// server prints `to_days(a) - to_days(b)`), `NULLIF`, window functions
 /// (`ROW_NUMBER`, `RANK`, `DENSE_RANK`, `COUNT`, `SUM`, `MAX` ... `OVER`)
-/// reads to the manifest of its live database: each column typed as the
+/// and casts to `CHAR` and `CHAR(n)` reads to the manifest of its live database: each column typed as the
 /// server types it. Before, each of these views kept no fields and was a
 /// `view_columns` ledger line.
 #[test]
@@ -1675,7 +1675,9 @@ fn string_date_and_window_view_columns_of_a_dump_are_typed_as_the_server_types_t
          CREATE VIEW vw AS SELECT row_number() OVER (ORDER BY n) AS rn, \
              rank() OVER (ORDER BY n) AS rk, dense_rank() OVER (ORDER BY n) AS dr, \
              count(*) OVER () AS c, sum(n) OVER (PARTITION BY d) AS sn, \
-             sum(price) OVER () AS sp, max(n) OVER () AS mx FROM it;",
+             sum(price) OVER () AS sp, max(n) OVER () AS mx FROM it; \
+         CREATE VIEW vc AS SELECT cast(n AS char) AS c0, cast(name AS char) AS cn, \
+             cast(name AS char(10)) AS c10, cast(price AS char(5)) AS p5 FROM it;",
     );
     let live = read_alike_live_and_from_a_dump(&database);
     assert!(live.ledger.is_empty(), "{:?}", live.ledger.entries());

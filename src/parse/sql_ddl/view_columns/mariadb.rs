@@ -480,9 +480,37 @@ impl Context<'_> {
                 }
             }
             Expr::Cast {
-                expr, data_type, ..
+                expr: inner_expr,
+                data_type,
+                ..
             } => {
-                let inner = self.my_type(expr, sources)?;
+                let inner = self.my_type(inner_expr, sources)?;
+                // `CAST(x AS CHAR(n))` is `n` characters long, `CAST(x AS
+                // CHAR)` as long as an integer's or a string's text, in the
+                // connection's collation; either may be null.
+                let written = data_type.to_string().to_ascii_lowercase();
+                if let Some(rest) = written.strip_prefix("char") {
+                    let length = match (
+                        rest.strip_prefix('(').and_then(|r| r.strip_suffix(')')),
+                        &inner.kind,
+                    ) {
+                        (Some(length), _) => length.trim().parse().ok()?,
+                        (None, Kind::Int { length, .. } | Kind::Varchar { length, .. })
+                            if rest.is_empty() =>
+                        {
+                            *length
+                        }
+                        _ => return None,
+                    };
+                    return Some(MyType::new(
+                        Kind::Varchar {
+                            length,
+                            collation: self.literal_collation(expr),
+                            literal: false,
+                        },
+                        true,
+                    ));
+                }
                 cast(data_type, inner.nullable)
             }
             // `TRIM(x)` keeps the string's length; `SUBSTRING(x, from, n)`
