@@ -767,6 +767,15 @@ pub fn parse_default(
             .map(Literal::Int)
             .ok()
             .or_else(|| literal.parse::<f64>().ok().map(Literal::Float)),
+        // A SET's default is its members joined by commas (`''` is none);
+        // members cannot hold a comma.
+        FieldType::Array if field.native.is_some() => Some(Literal::Array(
+            literal
+                .split(',')
+                .filter(|member| !member.is_empty())
+                .map(|member| Literal::String(member.to_owned()))
+                .collect(),
+        )),
         FieldType::Json | FieldType::Native | FieldType::Array => None,
         _ => Some(Literal::String(literal.clone())),
     };

@@ -1254,3 +1254,58 @@ async fn a_dumps_view_options_check_options_and_match_full_read_as_live() {
         dump.ledger
     );
 }
+
+/// MySQL `SET` columns with defaults, as WordPress-era and Magento schemas
+/// have them: members joined by commas, the empty set, and none.
+const MARIADB_SET_DEFAULTS: &str = "
+CREATE TABLE prefs (
+  id int NOT NULL PRIMARY KEY,
+  flags set('read','write','admin') NOT NULL DEFAULT 'read,write',
+  none set('x','y') NOT NULL DEFAULT '',
+  one set('p','q') DEFAULT 'q',
+  maybe set('m','n') DEFAULT NULL
+);
+";
+
+/// A `SET` column's default is the list of its members, alike live and
+/// from a dump; the plan writes it back and `check` finds no drift there,
+/// then finds a default changed by hand. Before, any `SET` column with a
+/// default made the whole introspection fail ("default of field `flags`
+/// does not fit its type `array`", live and from a dump alike).
+#[tokio::test]
+async fn set_column_defaults_are_lists_of_members_and_round_trip() {
+    use baas::manifest::{DefaultValue, Literal};
+    let Some((database, live)) = mariadb_with("set_defaults", MARIADB_SET_DEFAULTS).await else {
+        return;
+    };
+    let fields = &live.manifest.entities["prefs"].fields;
+    let members = |names: &[&str]| {
+        Some(DefaultValue::Literal(Literal::Array(
+            names.iter().map(|n| Literal::String((*n).into())).collect(),
+        )))
+    };
+    assert_eq!(fields["flags"].default, members(&["read", "write"]));
+    assert_eq!(fields["none"].default, members(&[]));
+    assert_eq!(fields["one"].default, members(&["q"]));
+    assert_eq!(fields["maybe"].default, None);
+    let dump = crate::mysql::mariadb_dump_import(&database).await;
+    let changes = diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "the dump differs: {changes:#?}");
+
+    let Some(copy) = crate::support::mysql::TempDatabase::create_async("set_defaults_copy").await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("baas.toml"),
+        baas::manifest::to_toml(&live.manifest),
+    )
+    .unwrap();
+    plan_apply_check(dir.path(), &copy.url());
+    copy.execute(&["ALTER TABLE prefs ALTER flags SET DEFAULT 'admin'".to_owned()])
+        .await;
+    let (code, output) = run_in(dir.path(), &["check", "--db", &copy.url()]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("prefs.flags"), "{output}");
+}
