@@ -2461,3 +2461,29 @@ async fn replica_identity_and_cluster_on_read_alike_live_and_from_pg_dump() {
         ],
     );
 }
+
+/// A constraint's comment (`COMMENT ON CONSTRAINT ... ON table`, which the
+/// importer skipped): the same `comment` ledger line from a dump as live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn constraint_comments_are_the_same_ledger_lines_live_and_from_pg_dump() {
+    let Some(database) = TempDatabase::create_async("dump_constraint_comments").await else {
+        return;
+    };
+    database.psql(
+        "CREATE TABLE owners (id integer PRIMARY KEY);\n\
+         CREATE TABLE \"Pets\" (id integer, owner integer REFERENCES owners,\n\
+             name text CONSTRAINT named CHECK (name <> ''), UNIQUE (name));\n\
+         COMMENT ON CONSTRAINT owners_pkey ON owners IS 'the key';\n\
+         COMMENT ON CONSTRAINT named ON \"Pets\" IS 'it''s named';\n\
+         COMMENT ON CONSTRAINT \"Pets_owner_fkey\" ON \"Pets\" IS 'whose';\n\
+         COMMENT ON CONSTRAINT \"Pets_name_key\" ON \"Pets\" IS 'one name';",
+    );
+    let live = introspect(&database, &[]).await;
+    let dump = read_dump_of(&database, &[]).await;
+    assert_eq!(ledger_lines(&dump), ledger_lines(&live));
+    let comments: Vec<String> = ledger_lines(&live)
+        .into_iter()
+        .filter(|line| line.contains(" comment: "))
+        .collect();
+    assert_eq!(comments.len(), 4, "{comments:?}");
+}

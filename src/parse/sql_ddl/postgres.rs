@@ -135,6 +135,7 @@ pub fn import(
             || schema.attach_partition(statement)
             || schema.attach_index(statement)
             || schema.column_setting(statement)
+            || schema.constraint_comment(statement)
         {
             continue;
         }
@@ -1520,6 +1521,8 @@ struct Constraint {
     local: bool,
     /// A foreign key's `MATCH`: `s` simple, `f` full, `p` partial.
     match_type: &'static str,
+    /// `COMMENT ON CONSTRAINT`.
+    comment: Option<String>,
 }
 
 impl Constraint {
@@ -1544,6 +1547,7 @@ impl Constraint {
             not_valid: false,
             local: true,
             match_type: "s",
+            comment: None,
         }
     }
 
@@ -2362,6 +2366,53 @@ impl Schema {
             Some(target) => row.statistics_target = target,
             None => row.custom_storage = true,
         }
+        true
+    }
+
+    /// `COMMENT ON CONSTRAINT name ON table IS '...'` (which sqlparser
+    /// does not read) of a table's constraint.
+    fn constraint_comment(&mut self, statement: &Statement) -> bool {
+        if statement.head(3) != "COMMENT ON CONSTRAINT" {
+            return false;
+        }
+        let Some(tokens) = significant_tokens(&statement.text) else {
+            return false;
+        };
+        let is = |i: usize, text: &str| {
+            word_at(&tokens, i).is_some_and(|w| w.eq_ignore_ascii_case(text))
+        };
+        let Some(name) = word_at(&tokens, 3) else {
+            return false;
+        };
+        if !is(4, "ON") {
+            return false;
+        }
+        let Some(((schema, table), end)) = qualified_name_at(&tokens, 5) else {
+            return false;
+        };
+        if !is(end, "IS") {
+            return false;
+        }
+        let comment = match tokens.get(end + 1) {
+            Some(Token::SingleQuotedString(text) | Token::EscapedStringLiteral(text)) => {
+                Some(text.clone())
+            }
+            _ if is(end + 1, "NULL") => None,
+            _ => return false,
+        };
+        let Some(constraint) = self
+            .relations
+            .iter_mut()
+            .find(|r| r.row.schema == schema && r.row.name == table)
+            .and_then(|r| {
+                r.constraints
+                    .iter_mut()
+                    .find(|c| c.name.as_deref() == Some(name.as_str()))
+            })
+        else {
+            return false;
+        };
+        constraint.comment = comment;
         true
     }
 
@@ -3448,7 +3499,7 @@ impl Schema {
                     index_oid: index,
                     check_sql: constraint.check_sql.clone(),
                     definition: constraint.definition.clone(),
-                    comment: None,
+                    comment: constraint.comment.clone(),
                 });
             }
         }
