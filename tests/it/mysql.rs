@@ -1654,7 +1654,7 @@ fn integer_display_widths_and_zerofill_round_trip() {
 
 /// A `mariadb-dump` of views over string functions of `CHAR` and `VARCHAR`
 /// columns (`LOWER`, `UPPER`, `TRIM`, `LTRIM`, `SUBSTRING` of a literal
-/// length), parts of dates (`YEAR`, `MONTH`, `DAY`, `DATEDIFF`, which the
+/// length, `REPLACE` by no longer a string), parts of dates (`YEAR`, `MONTH`, `DAY`, `DATEDIFF`, which the
 /// server prints `to_days(a) - to_days(b)`), `NULLIF`, window functions
 /// (`ROW_NUMBER`, `RANK`, `DENSE_RANK`, `COUNT`, `SUM`, `MAX` ... `OVER`)
 /// and casts to `CHAR` and `CHAR(n)` reads to the manifest of its live database: each column typed as the
@@ -1669,7 +1669,8 @@ fn string_date_and_window_view_columns_of_a_dump_are_typed_as_the_server_types_t
         "CREATE TABLE it (id int PRIMARY KEY, name varchar(40) NOT NULL, code char(3), \
              d date NOT NULL, ts datetime, n int, price decimal(10,2)); \
          CREATE VIEW vs AS SELECT lower(code) AS lc, upper(name) AS un, trim(code) AS tc, \
-             ltrim(name) AS ln, substring(name, 2, 3) AS sub FROM it; \
+             ltrim(name) AS ln, substring(name, 2, 3) AS sub, \
+             replace(name, 'ab', 'c') AS rp FROM it; \
          CREATE VIEW vd AS SELECT year(d) AS y, month(ts) AS m, day(d) AS dy, \
              dayofmonth(ts) AS dm, datediff(d, ts) AS dd, nullif(n, 0) AS nz FROM it; \
          CREATE VIEW vw AS SELECT row_number() OVER (ORDER BY n) AS rn, \

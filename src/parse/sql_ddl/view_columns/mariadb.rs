@@ -590,6 +590,16 @@ impl Context<'_> {
             ("lcase" | "lower" | "ucase" | "upper" | "ltrim" | "rtrim", [arg]) => {
                 Some(MyType::new(varchar(arg)?, true))
             }
+            // A replacement no longer than what it replaces keeps the
+            // string's length.
+            ("replace", [text, from, to]) => match (&from.kind, &to.kind) {
+                (Kind::Varchar { length: from, .. }, Kind::Varchar { length: to, .. })
+                    if to <= from =>
+                {
+                    Some(MyType::new(varchar(text)?, true))
+                }
+                _ => None,
+            },
             ("nullif", [first, _]) => Some(MyType {
                 nullable: true,
                 ..first.clone()
