@@ -793,8 +793,7 @@ pub(crate) struct RoutineRow {
     /// `f` function, `p` procedure, `a` aggregate, `w` window function.
     pub(crate) kind: String,
     pub(crate) arguments: String,
-    /// The statement that creates it; `None` for an aggregate of a kind
-    /// the catalog query does not print (ordered-set, moving, sort operator).
+    /// The statement that creates it (the catalog query prints every kind).
     pub(crate) definition: Option<String>,
 }
 
@@ -2258,14 +2257,6 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             _ => ObjectKind::Function,
         };
         if routine.definition.is_none() {
-            ledger.record(
-                identity.as_str(),
-                "function",
-                format!(
-                    "aggregate `{identity}` is an ordered-set or moving aggregate, or has a sort \
-                     operator; the manifest does not carry it"
-                ),
-            );
             continue;
         }
         keys.insert(routine.oid, format!("{kind} {identity}"));

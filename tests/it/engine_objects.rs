@@ -72,6 +72,17 @@ CREATE EVENT TRIGGER note_table_ddl ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION note_ddl();
 ALTER EVENT TRIGGER note_table_ddl ENABLE ALWAYS;
 ALTER TABLE docs DISABLE RULE docs_keep_root;
+CREATE FUNCTION isum(integer, integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT $1 + $2 $$;
+CREATE FUNCTION isub(integer, integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT $1 - $2 $$;
+CREATE AGGREGATE msum(integer) (SFUNC = isum, STYPE = integer, INITCOND = '0',
+    MSFUNC = isum, MINVFUNC = isub, MSTYPE = integer, MINITCOND = '0', PARALLEL = SAFE);
+CREATE AGGREGATE mymax(integer) (SFUNC = int4larger, STYPE = integer, SORTOP = >);
+CREATE AGGREGATE my_pct(double precision ORDER BY double precision) (
+    SFUNC = ordered_set_transition, STYPE = internal, FINALFUNC = percentile_disc_final,
+    FINALFUNC_EXTRA);
+CREATE AGGREGATE my_rank(VARIADIC "any" ORDER BY VARIADIC "any") (
+    SFUNC = ordered_set_transition_multi, STYPE = internal, FINALFUNC = rank_final,
+    FINALFUNC_EXTRA, HYPOTHETICAL);
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 CREATE TRIGGER docs_touch BEFORE UPDATE ON docs FOR EACH ROW EXECUTE FUNCTION touch();
 ALTER TABLE docs ENABLE REPLICA TRIGGER docs_touch;
@@ -162,6 +173,10 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
         "ALTER PUBLICATION notes_some ADD TABLE ONLY docs; ALTER PUBLICATION notes_some ADD TABLE ONLY notes (id, \\\"Body\\\") WHERE ((n > 0))\"",
         "CREATE PUBLICATION public_tables WITH (publish = 'insert, update, delete, truncate'); ALTER PUBLICATION public_tables ADD TABLES IN SCHEMA public\"",
         "CREATE PUBLICATION all_tables FOR ALL TABLES WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)\"",
+        "\n    STYPE = integer,\n    INITCOND = '0',\n    MSFUNC = public.isum,\n    MINVFUNC = public.isub,\n    MSTYPE = integer,\n    MINITCOND = '0',\n    PARALLEL = safe\n)",
+        "CREATE AGGREGATE public.mymax(integer) (\n    SFUNC = int4larger,\n    STYPE = integer,\n    SORTOP = OPERATOR(pg_catalog.>)\n)",
+        "name = \"public.my_pct(double precision ORDER BY double precision)\"\nkind = \"aggregate\"",
+        "FINALFUNC = rank_final,\n    FINALFUNC_EXTRA,\n    HYPOTHETICAL\n)",
         "[[postgres.text_search_dictionaries]]\nname = \"public.english_stem_keep\"\nsql = \"CREATE TEXT SEARCH DICTIONARY english_stem_keep ( TEMPLATE = pg_catalog.snowball, language = 'english' )\"",
         "[[postgres.text_search_configurations]]\nname = \"public.docs_search\"\ndepends_on = [\"text search dictionary public.english_stem_keep\"]\nsql = \"CREATE TEXT SEARCH CONFIGURATION docs_search ( PARSER = pg_catalog.\\\"default\\\" ); ALTER TEXT SEARCH CONFIGURATION docs_search ADD MAPPING FOR asciiword WITH english_stem_keep, simple; ALTER TEXT SEARCH CONFIGURATION docs_search ADD MAPPING FOR word WITH english_stem_keep, simple; ALTER TEXT SEARCH CONFIGURATION docs_search ADD MAPPING FOR numword WITH simple;",
         "ALTER TEXT SEARCH CONFIGURATION docs_search ADD MAPPING FOR \\\"float\\\" WITH simple",
@@ -190,6 +205,7 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
             "configuration",
             "cast",
             "publication",
+            "aggregate",
         ] {
             assert!(
                 !ledger.contains(kind),
@@ -212,6 +228,7 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
          DROP EVENT TRIGGER note_table_ddl;\n\
          CREATE COLLATION by_hand (provider = icu, locale = 'und');\n\
          DROP CAST (mood AS integer);\n\
+         DROP AGGREGATE my_pct(double precision ORDER BY double precision);\n\
          ALTER PUBLICATION docs_changes SET (publish = 'insert');\n\
          ALTER PUBLICATION notes_some SET TABLE notes (id) WHERE (n > 1);\n\
          ALTER PUBLICATION public_tables DROP TABLES IN SCHEMA public;\n\
@@ -226,6 +243,7 @@ async fn postgres_objects_round_trip_live_dump_and_plan() {
             "event trigger note_table_ddl",
             "collation public.by_hand",
             "cast (mood AS integer)",
+            "aggregate public.my_pct(double precision ORDER BY double precision)",
             "publication docs_changes",
             "publication notes_some",
             "publication public_tables",
