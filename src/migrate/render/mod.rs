@@ -215,6 +215,12 @@ fn render_script(cx: &mut Cx<'_>) -> Result<Script, RenderError> {
                     exclusion.name, cx.target
                 ));
             }
+            for what in postgres_table_details(added) {
+                cx.lossy(format!(
+                    "`{name}`: {what} is PostgreSQL's; {} has none and it is left out",
+                    cx.target
+                ));
+            }
         }
     }
     let statements = match cx.target {
@@ -224,6 +230,81 @@ fn render_script(cx: &mut Cx<'_>) -> Result<Script, RenderError> {
         Target::Mongodb => mongo::render(cx)?,
     };
     Ok(Script { statements })
+}
+
+/// What `entity` holds that only PostgreSQL makes: storage and replication
+/// settings of the table, options of its keys' and indexes' indexes, an
+/// identity column's sequence options; one phrase each (`UNLOGGED`,
+/// `INCLUDE (total) of unique key (a, b)`).
+fn postgres_table_details(entity: &Entity) -> Vec<String> {
+    let mut details = Vec::new();
+    if entity.unlogged {
+        details.push("`UNLOGGED`".to_owned());
+    }
+    if let Some(identity) = &entity.replica_identity {
+        details.push(format!("`REPLICA IDENTITY {identity}`"));
+    }
+    if let Some(index) = &entity.cluster_on {
+        details.push(format!("`CLUSTER ON {index}`"));
+    }
+    let with = |parameters: &[String]| format!("`WITH ({})`", parameters.join(", "));
+    let include = |fields: &[String]| format!("`INCLUDE ({})`", fields.join(", "));
+    if !entity.storage_parameters.is_empty() {
+        details.push(with(&entity.storage_parameters));
+    }
+    if !entity.primary_key_include.is_empty() {
+        details.push(format!(
+            "{} of the primary key",
+            include(&entity.primary_key_include)
+        ));
+    }
+    if !entity.primary_key_with.is_empty() {
+        details.push(format!(
+            "{} of the primary key",
+            with(&entity.primary_key_with)
+        ));
+    }
+    for unique in &entity.uniques {
+        let key = format!("of unique key ({})", unique.fields.join(", "));
+        let options = &unique.options;
+        if !options.include.is_empty() {
+            details.push(format!("{} {key}", include(&options.include)));
+        }
+        if options.nulls_not_distinct {
+            details.push(format!("`NULLS NOT DISTINCT` {key}"));
+        }
+        if !options.storage_parameters.is_empty() {
+            details.push(format!("{} {key}", with(&options.storage_parameters)));
+        }
+    }
+    for index in &entity.indexes {
+        let of = format!("of index `{}`", index.name);
+        let options = &index.options;
+        let classes: Vec<&str> = options
+            .operator_classes
+            .iter()
+            .filter(|class| !class.is_empty())
+            .map(String::as_str)
+            .collect();
+        if !classes.is_empty() {
+            details.push(format!("operator class `{}` {of}", classes.join("`, `")));
+        }
+        if !options.include.is_empty() {
+            details.push(format!("{} {of}", include(&options.include)));
+        }
+        if options.nulls_not_distinct {
+            details.push(format!("`NULLS NOT DISTINCT` {of}"));
+        }
+        if !options.storage_parameters.is_empty() {
+            details.push(format!("{} {of}", with(&options.storage_parameters)));
+        }
+    }
+    for (field_name, field) in &entity.fields {
+        if let Some(options) = &field.identity_options {
+            details.push(format!("identity `{options}` of `{field_name}`"));
+        }
+    }
+    details
 }
 
 /// The changes that undo `changes`: adds become drops and the other way
