@@ -993,6 +993,23 @@ async fn functions_using_a_row_type_depend_on_its_table_live_and_from_a_dump() {
     applied_copy("sweep_row_type_functions_copy", &dump.manifest).await;
 }
 
+/// A PostgreSQL database of the test's own made by `script` (`None`
+/// without a server), and what is read of it live and from its `pg_dump
+/// --schema-only`, whose manifests and ledgers are checked alike.
+async fn pg_read_alike(
+    label: &str,
+    script: &str,
+) -> Option<(TempDatabase, Introspection, Introspection)> {
+    let database = TempDatabase::create_async(label).await?;
+    database.psql(script);
+    let live = read_live(&database.url()).await;
+    let dump = crate::postgres::read_dump(&database, &["--schema-only"]).await;
+    let changes = diff(&live.manifest, &dump.manifest);
+    assert!(changes.is_empty(), "{changes:#?}");
+    assert_eq!(ledger_lines(&live), ledger_lines(&dump));
+    Some((database, live, dump))
+}
+
 /// What `baas introspect <source> --schema ...` reads, for each of `schemas`.
 async fn read_schemas(source: &str, schemas: &[&str]) -> Introspection {
     let location = baas::source::SourceLocation::parse(source, Path::new("/")).unwrap();
@@ -1162,15 +1179,11 @@ CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users
 /// trigger was dropped without a word.
 #[tokio::test]
 async fn a_trigger_on_a_table_of_a_schema_not_read_is_named_in_the_ledger() {
-    let Some(database) = TempDatabase::create_async("sweep_supabase_trigger").await else {
+    let Some((_database, live, dump)) =
+        pg_read_alike("sweep_supabase_trigger", SUPABASE_PROFILES).await
+    else {
         return;
     };
-    database.psql(SUPABASE_PROFILES);
-    let live = read_live(&database.url()).await;
-    let dump = crate::postgres::read_dump(&database, &["--schema-only"]).await;
-    let changes = diff(&live.manifest, &dump.manifest);
-    assert!(changes.is_empty(), "{changes:#?}");
-    assert_eq!(ledger_lines(&live), ledger_lines(&dump));
     // A migration of the app alone, as `supabase/migrations` keep them.
     let dir = tempfile::tempdir().unwrap();
     let migration = dir.path().join("20240101000000_profiles.sql");
@@ -1222,15 +1235,10 @@ CREATE VIEW checked_accounts AS SELECT id FROM accounts WHERE id > 0 WITH CHECK 
 /// FULL` were not named.
 #[tokio::test]
 async fn a_dumps_view_options_check_options_and_match_full_read_as_live() {
-    let Some(database) = TempDatabase::create_async("sweep_view_options").await else {
+    let Some((_database, live, dump)) = pg_read_alike("sweep_view_options", VIEW_OPTIONS).await
+    else {
         return;
     };
-    database.psql(VIEW_OPTIONS);
-    let live = read_live(&database.url()).await;
-    let dump = crate::postgres::read_dump(&database, &["--schema-only"]).await;
-    let changes = diff(&live.manifest, &dump.manifest);
-    assert!(changes.is_empty(), "{changes:#?}");
-    assert_eq!(ledger_lines(&live), ledger_lines(&dump));
     let kinds: Vec<(String, String)> = ledger_lines(&dump)
         .into_iter()
         .map(|(object, kind, _)| (object, kind))
