@@ -34,7 +34,7 @@ mod sqlite;
 
 pub use align::named_like;
 
-pub use normalize::{default_eq, exclusion_eq, index_eq, relation_eq, sql_eq};
+pub use normalize::{default_eq, exclusion_eq, index_eq, relation_eq, sql_eq, statement_eq};
 
 /// How risky a change is for the data already in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -586,7 +586,8 @@ fn field_renames(from: &str, to: &str, renames: &[(String, String)]) -> Vec<(Str
 }
 
 /// Extensions and engine objects, by key; an object whose statement
-/// differs (spacing aside) or whose dependencies differ is altered.
+/// differs (spacing aside), whose owner or whose comment differs is
+/// altered.
 fn engine_objects(before: &EngineObjects, after: &EngineObjects, changes: &mut Vec<Change>) {
     let names: BTreeSet<&String> = before
         .extensions
@@ -639,6 +640,14 @@ fn engine_objects(before: &EngineObjects, after: &EngineObjects, changes: &mut V
                         },
                         Safety::NeedsReview,
                         format!("{} `{}` changes", object.kind, object.name),
+                    ));
+                } else if object.comment != after.comment {
+                    changes.push(Change::new(
+                        ChangeKind::AlterObject {
+                            object: key.clone(),
+                        },
+                        Safety::Safe,
+                        format!("{} `{}`: comment", object.kind, object.name),
                     ));
                 }
             }

@@ -770,6 +770,7 @@ pub(crate) struct TriggerRow {
     /// The function it calls.
     pub(crate) function: i64,
     pub(crate) definition: String,
+    pub(crate) comment: Option<String>,
 }
 
 impl CatalogRow for TriggerRow {
@@ -781,6 +782,7 @@ impl CatalogRow for TriggerRow {
             name: row.try_get("name")?,
             function: row.try_get("function")?,
             definition: row.try_get("definition")?,
+            comment: row.try_get("comment")?,
         })
     }
 }
@@ -795,6 +797,7 @@ pub(crate) struct RoutineRow {
     pub(crate) arguments: String,
     /// The statement that creates it (the catalog query prints every kind).
     pub(crate) definition: Option<String>,
+    pub(crate) comment: Option<String>,
 }
 
 impl CatalogRow for RoutineRow {
@@ -806,6 +809,7 @@ impl CatalogRow for RoutineRow {
             kind: row.try_get("kind")?,
             arguments: row.try_get("arguments")?,
             definition: row.try_get("definition")?,
+            comment: row.try_get("comment")?,
         })
     }
 }
@@ -830,6 +834,7 @@ pub(crate) struct OtherObjectRow {
     pub(crate) uses: Vec<String>,
     /// The statement that creates it, as pg_dump writes it.
     pub(crate) definition: Option<String>,
+    pub(crate) comment: Option<String>,
 }
 
 impl CatalogRow for OtherObjectRow {
@@ -842,6 +847,7 @@ impl CatalogRow for OtherObjectRow {
             function: row.try_get("function")?,
             uses: row.try_get("uses")?,
             definition: row.try_get("definition")?,
+            comment: row.try_get("comment")?,
         })
     }
 }
@@ -881,6 +887,7 @@ pub(crate) struct SequenceRow {
     pub(crate) owner_column: Option<i32>,
     /// `a` owned by a column (serial, `OWNED BY`), `i` identity.
     pub(crate) ownership: Option<String>,
+    pub(crate) comment: Option<String>,
 }
 
 impl CatalogRow for SequenceRow {
@@ -899,6 +906,7 @@ impl CatalogRow for SequenceRow {
             owner_relation: row.try_get("owner_relation")?,
             owner_column: row.try_get("owner_column")?,
             ownership: row.try_get("ownership")?,
+            comment: row.try_get("comment")?,
         })
     }
 }
@@ -2332,6 +2340,7 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             sql,
             depends_on: Vec::new(),
             owned_by,
+            comment: sequence.comment.clone(),
         });
     }
     let by_oid: HashMap<i64, &TypeRow> = catalog.types.iter().map(|ty| (ty.oid, ty)).collect();
@@ -2357,6 +2366,7 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             ),
             depends_on: depends_on.into_iter().collect(),
             owned_by: None,
+            comment: ty.comment.clone(),
         });
     }
     for ty in domains {
@@ -2389,6 +2399,7 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             sql,
             depends_on: depends_on(ty.oid),
             owned_by: None,
+            comment: ty.comment.clone(),
         });
     }
     for (routine, kind, identity) in routines {
@@ -2403,6 +2414,7 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
                 .to_owned(),
             depends_on: depends_on(routine.oid),
             owned_by: None,
+            comment: routine.comment.clone(),
         });
     }
     for trigger in &catalog.triggers {
@@ -2427,6 +2439,7 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             sql: trigger_definition(&trigger.definition, table, &lookups.naming),
             depends_on,
             owned_by: None,
+            comment: trigger.comment.clone(),
         });
     }
     let carried: BTreeSet<String> = catalog
@@ -2477,6 +2490,7 @@ fn engine_objects(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger)
             sql: object_statement(definition, lookups.naming.first),
             depends_on,
             owned_by: None,
+            comment: other.comment.clone(),
         });
     }
     list.sort_by(|left, right| (left.kind, &left.name).cmp(&(right.kind, &right.name)));

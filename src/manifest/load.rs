@@ -385,7 +385,7 @@ const AUTH_KEYS: &[&str] = &[
 const AUTH_CLAIMS_KEYS: &[&str] = &["id", "role", "tenant"];
 const AUTH_USERS_KEYS: &[&str] = &["entity", "email", "password"];
 const EXTENSION_KEYS: &[&str] = &["schema", "version"];
-const ENGINE_OBJECT_KEYS: &[&str] = &["name", "kind", "sql", "depends_on", "owned_by"];
+const ENGINE_OBJECT_KEYS: &[&str] = &["name", "kind", "sql", "depends_on", "owned_by", "comment"];
 const API_KEYS: &[&str] = &[
     "base_url",
     "operations",
@@ -967,6 +967,7 @@ impl Reader {
         let mut sql = None;
         let mut depends_on = Vec::new();
         let mut owned_by = None;
+        let mut comment = None;
         for (key, node) in self.entries(table, path, ENGINE_OBJECT_KEYS, "an engine object") {
             let child = key_path(path, key);
             match key {
@@ -985,6 +986,7 @@ impl Reader {
                 "sql" => sql = self.non_empty_string(node, &child),
                 "depends_on" => depends_on = self.strings(node, &child).unwrap_or_default(),
                 "owned_by" => owned_by = self.non_empty_string(node, &child),
+                "comment" => comment = self.string(node, &child),
                 _ => {}
             }
         }
@@ -996,6 +998,7 @@ impl Reader {
             sql: sql?,
             depends_on,
             owned_by,
+            comment,
         })
     }
 

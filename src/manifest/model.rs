@@ -1251,6 +1251,9 @@ pub struct EngineObject {
     /// Sequences: the column that owns it, as SQL (`public.film.film_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owned_by: Option<String>,
+    /// Its comment (`COMMENT ON FUNCTION ... IS`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl EngineObject {

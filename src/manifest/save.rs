@@ -237,6 +237,9 @@ fn engine_objects(out: &mut String, engine: &str, objects: &EngineObjects) {
                 line(out, "depends_on", &strings(&object.depends_on));
             }
             optional(out, "owned_by", object.owned_by.as_deref());
+            if let Some(comment) = &object.comment {
+                line(out, "comment", &block_string(comment));
+            }
             line(out, "sql", &block_string(&object.sql));
         }
     }

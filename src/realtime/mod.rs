@@ -124,6 +124,7 @@ $function$"
         sql,
         depends_on: Vec::new(),
         owned_by: None,
+        comment: None,
     }
 }
 
@@ -198,6 +199,7 @@ fn objects_in(manifest: &Manifest, first: &str) -> Vec<EngineObject> {
             ),
             depends_on: vec![format!("entity {name}"), function.key()],
             owned_by: None,
+            comment: None,
         });
     }
     if !objects.is_empty() {

@@ -385,3 +385,153 @@ async fn a_role_a_policy_names_is_made_where_the_server_lacks_it() {
         schema_text(&live.manifest)
     );
 }
+
+/// One object of each kind `[postgres]` carries, each with a comment
+/// (quotes, several lines).
+const COMMENTED: &str = r#"
+CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TEXT SEARCH DICTIONARY english_stem_keep (TEMPLATE = snowball, language = english);
+CREATE TEXT SEARCH CONFIGURATION docs_search (PARSER = default);
+CREATE TYPE mood AS ENUM ('sad', 'ok');
+CREATE TYPE pair AS (a integer, b text);
+CREATE TYPE floatrange AS RANGE (subtype = float8);
+CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+CREATE SEQUENCE tickets START 100;
+CREATE FUNCTION mood_rank(mood) RETURNS integer LANGUAGE sql IMMUTABLE
+    AS $$ SELECT CASE $1 WHEN 'sad' THEN 0 ELSE 1 END $$;
+CREATE CAST (mood AS integer) WITH FUNCTION mood_rank(mood);
+CREATE FUNCTION add_days(d date, n integer DEFAULT 1) RETURNS date LANGUAGE sql IMMUTABLE
+    AS $$ SELECT d + n $$;
+CREATE PROCEDURE tidy(keep integer) LANGUAGE sql AS $$ SELECT keep $$;
+CREATE AGGREGATE total(integer) (SFUNC = int4pl, STYPE = integer);
+CREATE AGGREGATE my_pct(double precision ORDER BY double precision) (
+    SFUNC = ordered_set_transition, STYPE = internal, FINALFUNC = percentile_disc_final,
+    FINALFUNC_EXTRA);
+CREATE TABLE docs (id integer PRIMARY KEY, owner text, title text);
+ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "Owners read" ON docs FOR SELECT USING (owner = current_user);
+CREATE RULE docs_keep_root AS ON DELETE TO docs WHERE old.owner = 'root' DO INSTEAD NOTHING;
+CREATE STATISTICS docs_owner_title (dependencies) ON owner, title FROM docs;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER docs_touch BEFORE UPDATE ON docs FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+CREATE EVENT TRIGGER note_ddl ON ddl_command_end EXECUTE FUNCTION note_ddl();
+CREATE PUBLICATION docs_changes FOR TABLE docs;
+COMMENT ON COLLATION nocase IS 'compares without case';
+COMMENT ON TEXT SEARCH DICTIONARY english_stem_keep IS 'stems English';
+COMMENT ON TEXT SEARCH CONFIGURATION docs_search IS 'searches docs';
+COMMENT ON TYPE pair IS 'two values';
+COMMENT ON TYPE floatrange IS 'a range of floats';
+COMMENT ON DOMAIN posint IS 'above zero';
+COMMENT ON SEQUENCE tickets IS 'ticket numbers';
+COMMENT ON FUNCTION mood_rank(mood) IS 'orders moods';
+COMMENT ON CAST (mood AS integer) IS 'a mood''s rank';
+COMMENT ON FUNCTION add_days(date, integer) IS 'adds days:
+n of them, one by default';
+COMMENT ON PROCEDURE tidy(integer) IS 'tidies up';
+COMMENT ON AGGREGATE total(integer) IS 'sums';
+COMMENT ON AGGREGATE my_pct(double precision ORDER BY double precision) IS 'a percentile';
+COMMENT ON POLICY "Owners read" ON docs IS 'owners read theirs';
+COMMENT ON RULE docs_keep_root ON docs IS 'root stays';
+COMMENT ON STATISTICS docs_owner_title IS 'owner and title go together';
+COMMENT ON FUNCTION touch() IS 'touches a row';
+COMMENT ON TRIGGER docs_touch ON docs IS 'touches on update';
+COMMENT ON EVENT TRIGGER note_ddl IS 'notes DDL';
+COMMENT ON PUBLICATION docs_changes IS 'what changes in docs';
+"#;
+
+/// A comment on any engine object is its `comment`, read alike live and
+/// from the dump (they were dropped in silence live and skipped in a
+/// dump); a plan writes it after the object, a comment changed or removed
+/// by hand is drift, and a plan of only a changed comment is `COMMENT ON`
+/// alone, never a drop and a create.
+#[tokio::test]
+async fn comments_on_postgres_objects_round_trip_live_dump_and_plan() {
+    let Some(source) = TempDatabase::create_async("engcomments").await else {
+        return;
+    };
+    source.psql(COMMENTED);
+    let (live, dump, live_text) = live_and_dump(&source).await;
+    for expected in [
+        "name = \"public.nocase\"\ncomment = \"compares without case\"",
+        "name = \"public.english_stem_keep\"\ncomment = \"stems English\"",
+        "name = \"public.docs_search\"\ncomment = \"searches docs\"",
+        "name = \"public.pair\"\ncomment = \"two values\"",
+        "name = \"public.floatrange\"\ncomment = \"a range of floats\"",
+        "name = \"public.posint\"\ncomment = \"above zero\"",
+        "name = \"public.tickets\"\ncomment = \"ticket numbers\"",
+        "name = \"public.mood_rank(mood)\"\ncomment = \"orders moods\"",
+        "name = \"(mood AS integer)\"\ndepends_on = [\"function public.mood_rank(mood)\"]\ncomment = \"a mood's rank\"",
+        "name = \"public.add_days(d date, n integer)\"\ncomment = \"\"\"\nadds days:\nn of them, one by default\"\"\"",
+        "name = \"public.tidy(IN keep integer)\"\nkind = \"procedure\"\ncomment = \"tidies up\"",
+        "name = \"public.total(integer)\"\nkind = \"aggregate\"\ncomment = \"sums\"",
+        "kind = \"aggregate\"\ncomment = \"a percentile\"",
+        "name = \"\\\"Owners read\\\" ON public.docs\"\ndepends_on = [\"entity docs\"]\ncomment = \"owners read theirs\"",
+        "name = \"docs_keep_root ON public.docs\"\ndepends_on = [\"entity docs\"]\ncomment = \"root stays\"",
+        "name = \"public.docs_owner_title\"\ndepends_on = [\"entity docs\"]\ncomment = \"owner and title go together\"",
+        "name = \"public.touch()\"\ncomment = \"touches a row\"",
+        "comment = \"touches on update\"",
+        "name = \"note_ddl\"\ndepends_on = [\"function public.note_ddl()\"]\ncomment = \"notes DDL\"",
+        "name = \"docs_changes\"\ndepends_on = [\"entity docs\"]\ncomment = \"what changes in docs\"",
+    ] {
+        assert!(
+            live_text.contains(expected),
+            "{expected}\nnot in\n{live_text}"
+        );
+    }
+    for (label, introspection) in [("live", &live), ("dump", &dump)] {
+        let ledger = crate::support::ledger_text(introspection);
+        assert_eq!(ledger, "", "{label} ledger");
+    }
+
+    plan_apply_and_change_by_hand(
+        "engcomments_target",
+        &live.manifest,
+        "COMMENT ON FUNCTION add_days(date, integer) IS 'changed';\n\
+         COMMENT ON TRIGGER docs_touch ON docs IS NULL;\n\
+         COMMENT ON AGGREGATE total(integer) IS NULL;\n\
+         COMMENT ON CAST (mood AS integer) IS 'changed';\n",
+        &[
+            "function public.add_days(d date, n integer)",
+            "trigger docs_touch ON public.docs",
+            "aggregate public.total(integer)",
+            "cast (mood AS integer)",
+        ],
+    )
+    .await;
+
+    // Only comments change: the plan is `COMMENT ON` alone.
+    let mut changed = live.manifest.clone();
+    for object in &mut changed.postgres.objects {
+        object.comment = match object.kind {
+            baas::manifest::ObjectKind::Function => Some("changed".to_owned()),
+            baas::manifest::ObjectKind::Sequence => Some("new".to_owned()),
+            _ => None,
+        };
+    }
+    let changes = baas::diff::diff(&live.manifest, &changed);
+    let plan = baas::migrate::render::render(
+        baas::migrate::render::Target::Postgres,
+        &live.manifest,
+        &changed,
+        &changes,
+    )
+    .unwrap();
+    let up = plan.up.to_sql();
+    let statements: Vec<&str> = up
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with("--"))
+        .collect();
+    assert!(
+        statements
+            .iter()
+            .all(|line| line.starts_with("COMMENT ON ")),
+        "{up}"
+    );
+    assert!(
+        up.contains("COMMENT ON FUNCTION public.add_days(d date, n integer) IS 'changed';")
+            && up.contains("COMMENT ON TRIGGER docs_touch ON public.docs IS NULL;")
+            && up.contains("COMMENT ON SEQUENCE public.tickets IS 'new';"),
+        "{up}"
+    );
+}

@@ -10,7 +10,8 @@
 -- built-in ones). Those it does not carry are only named, for the ledger:
 -- text search parsers and templates. `relation` is the table an object
 -- belongs to, `tables` those a publication publishes, `function` the
--- function it calls, `uses` the keys of other objects it uses.
+-- function it calls, `uses` the keys of other objects it uses, `comment`
+-- its comment.
 WITH own AS (
     -- With one `ALTER TEXT SEARCH CONFIGURATION ... ADD MAPPING` per token
     -- type, its dictionaries in their order, as pg_dump writes them.
@@ -187,7 +188,10 @@ WITH own AS (
       FROM pg_publication p
 )
 SELECT o.kind, o.name, o.relation, coalesce(o.tables, '{}') AS tables, o.function,
-       coalesce(o.uses, '{}') AS uses, o.definition
+       coalesce(o.uses, '{}') AS uses, o.definition,
+       (SELECT d.description
+          FROM pg_description d
+         WHERE d.classoid = o.class AND d.objoid = o.oid AND d.objsubid = 0) AS comment
   FROM own o
  WHERE NOT EXISTS (SELECT 1
                      FROM pg_depend d

@@ -1,6 +1,6 @@
 -- Functions, procedures, aggregates and window functions of the requested
 -- schemas ($1), except those an extension created or that come with a
--- type (a range's constructors), each with the statement
+-- type (a range's constructors), each with its comment and the statement
 -- that creates it: `pg_get_functiondef` for functions and procedures, and
 -- for an aggregate (plain, moving, ordered-set or hypothetical-set) one
 -- made from `pg_aggregate` as pg_dump writes it (PostgreSQL has no
@@ -18,6 +18,7 @@ SELECT p.oid::int8 AS oid,
        p.proname::text AS name,
        p.prokind::text AS kind,
        pg_get_function_identity_arguments(p.oid) AS arguments,
+       obj_description(p.oid, 'pg_proc') AS comment,
        CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_get_functiondef(p.oid)
             -- As pg_dump writes it: its options in pg_dump's order, a
             -- function of pg_catalog unqualified.

@@ -1,5 +1,5 @@
 -- Sequences of the requested schemas ($1), and those owned by a column of a
--- table there, with their options and owning column (`a`: serial, `i`:
+-- table there, with their options, comment and owning column (`a`: serial, `i`:
 -- identity).
 SELECT s.seqrelid::int8 AS oid,
        n.nspname::text AS schema,
@@ -13,7 +13,8 @@ SELECT s.seqrelid::int8 AS oid,
        s.seqcycle AS cycle,
        dep.refobjid::int8 AS owner_relation,
        dep.refobjsubid AS owner_column,
-       dep.deptype::text AS ownership
+       dep.deptype::text AS ownership,
+       obj_description(s.seqrelid, 'pg_class') AS comment
   FROM pg_sequence s
   JOIN pg_class c ON c.oid = s.seqrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -996,6 +996,9 @@ struct ObjectPlan {
     created: BTreeSet<String>,
     /// Sequences of `after` whose statement becomes `ALTER SEQUENCE`.
     altered_sequences: BTreeSet<String>,
+    /// Objects of `after` kept (or replaced in place) whose comment
+    /// changes: only `COMMENT ON`.
+    commented: BTreeSet<String>,
     extensions_created: BTreeSet<String>,
     extensions_dropped: BTreeSet<String>,
     extensions_moved: BTreeSet<String>,
@@ -1007,6 +1010,7 @@ impl ObjectPlan {
             dropped: BTreeSet::new(),
             created: BTreeSet::new(),
             altered_sequences: BTreeSet::new(),
+            commented: BTreeSet::new(),
             extensions_created: BTreeSet::new(),
             extensions_dropped: BTreeSet::new(),
             extensions_moved: BTreeSet::new(),
@@ -1037,6 +1041,15 @@ impl ObjectPlan {
                     let Some(new) = cx.after.postgres.object(object) else {
                         continue;
                     };
+                    let old = cx.before.postgres.object(object);
+                    let comment_changed = old.is_some_and(|old| old.comment != new.comment);
+                    if old.is_some_and(|old| {
+                        crate::diff::statement_eq(&old.sql, &new.sql)
+                            && old.owned_by == new.owned_by
+                    }) {
+                        plan.commented.insert(object.clone());
+                        continue;
+                    }
                     let replaceable = new
                         .sql
                         .trim_start()
@@ -1049,6 +1062,9 @@ impl ObjectPlan {
                             plan.dropped.insert(object.clone());
                         }
                         plan.created.insert(object.clone());
+                    }
+                    if comment_changed && (replaceable || new.kind == ObjectKind::Sequence) {
+                        plan.commented.insert(object.clone());
                     }
                 }
                 _ => {}
@@ -1134,11 +1150,27 @@ impl ObjectPlan {
             );
         }
         for object in objects {
+            let key = object.key();
             let mut statement = Statement::new(object.sql.trim().trim_end_matches(';').trim_end());
             if let Some(note) = cx.restore_note(&format!("{} `{}`", object.kind, object.name)) {
                 statement = statement.note(note);
             }
             out.push(statement);
+            // A new object's comment; one replaced in place keeps its own.
+            if object.comment.is_some() && !self.commented.contains(&key) {
+                let replaced =
+                    cx.before.postgres.object(&key).is_some() && !self.dropped.contains(&key);
+                if !replaced {
+                    out.push(object_comment(object));
+                }
+            }
+        }
+        for key in &self.commented {
+            if let Some(object) = cx.after.postgres.object(key)
+                && object_level(cx.after, object, 0) == level
+            {
+                out.push(object_comment(object));
+            }
         }
         if level == 1 {
             for key in &self.altered_sequences {
@@ -1183,6 +1215,17 @@ impl ObjectPlan {
             );
         }
     }
+}
+
+/// `COMMENT ON <kind> <name> IS ...` of an engine object (`IS NULL` when
+/// it has none).
+fn object_comment(object: &EngineObject) -> Statement {
+    Statement::new(format!(
+        "COMMENT ON {} {} IS {}",
+        object.kind.keyword(),
+        object.name,
+        comment_literal(object.comment.as_deref())
+    ))
 }
 
 /// The schema an extension of the new manifest goes to, when not the

@@ -136,6 +136,7 @@ pub fn import(
             || schema.attach_index(statement)
             || schema.column_setting(statement)
             || schema.constraint_comment(statement)
+            || schema.object_comment(statement)
         {
             continue;
         }
@@ -921,6 +922,56 @@ fn parenthesized(text: &str) -> Option<&str> {
     None
 }
 
+/// The index after the parenthesis closing the one at `open` of `tokens`.
+fn after_parentheses(tokens: &[Token], open: usize) -> Option<usize> {
+    if !matches!(tokens.get(open), Some(Token::LParen)) {
+        return None;
+    }
+    let mut depth = 0usize;
+    for (at, token) in tokens.iter().enumerate().skip(open) {
+        match token {
+            Token::LParen => depth += 1,
+            Token::RParen => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A routine's arguments as its name gives them (`p integer`), from the
+/// list written in its statement: an aggregate's as written, a function's
+/// or procedure's without defaults (see [`routine::identity_arguments`]).
+fn routine_arguments(written: &str, aggregate: bool) -> String {
+    unqualify(&if aggregate {
+        written.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        routine::identity_arguments(written)
+    })
+}
+
+/// What `COMMENT ON ... IS` at `at` of `tokens` sets: `Some(None)` for
+/// `IS NULL`, `None` when it is no comment.
+fn comment_at(tokens: &[Token], at: usize) -> Option<Option<String>> {
+    let is =
+        |i: usize, text: &str| word_at(tokens, i).is_some_and(|w| w.eq_ignore_ascii_case(text));
+    if !is(at, "IS") {
+        return None;
+    }
+    match tokens.get(at + 1) {
+        Some(Token::SingleQuotedString(text) | Token::EscapedStringLiteral(text)) => {
+            Some(Some(text.clone()))
+        }
+        Some(Token::DollarQuotedString(text)) => Some(Some(text.value.clone())),
+        _ if is(at + 1, "NULL") => Some(None),
+        _ => None,
+    }
+}
+
 /// The tokens of `text` but spacing.
 fn significant_tokens(text: &str) -> Option<Vec<Token>> {
     let tokens = Tokenizer::new(&PostgreSqlDialect {}, text)
@@ -1469,6 +1520,7 @@ struct DumpTrigger {
     definition: String,
     /// The function it executes (schema, name).
     function: Option<(String, String)>,
+    comment: Option<String>,
 }
 
 /// A collation, policy, rule, extended statistics or event trigger of the
@@ -1487,6 +1539,7 @@ struct DumpObject {
     /// dictionaries).
     uses: Vec<String>,
     definition: String,
+    comment: Option<String>,
 }
 
 struct Constraint {
@@ -1958,18 +2011,13 @@ impl Schema {
                 name,
                 definition,
                 function,
+                comment: None,
             });
             return true;
         }
         // The argument list as written, between the first parentheses.
         let arguments = parenthesized(&statement.text)
-            .map(|arguments| {
-                unqualify(&if kind == "a" {
-                    arguments.split_whitespace().collect::<Vec<_>>().join(" ")
-                } else {
-                    routine::identity_arguments(arguments)
-                })
-            })
+            .map(|arguments| routine_arguments(arguments, kind == "a"))
             .unwrap_or_default();
         let oid = self.oid();
         self.routines.push(RoutineRow {
@@ -1984,6 +2032,7 @@ impl Schema {
             name,
             kind: kind.to_owned(),
             arguments,
+            comment: None,
         });
         true
     }
@@ -2185,6 +2234,7 @@ impl Schema {
             function,
             uses: Vec::new(),
             definition: object_statement(&statement.text, FIRST_SCHEMA),
+            comment: None,
         });
         true
     }
@@ -2390,15 +2440,8 @@ impl Schema {
         let Some(((schema, table), end)) = qualified_name_at(&tokens, 5) else {
             return false;
         };
-        if !is(end, "IS") {
+        let Some(comment) = comment_at(&tokens, end) else {
             return false;
-        }
-        let comment = match tokens.get(end + 1) {
-            Some(Token::SingleQuotedString(text) | Token::EscapedStringLiteral(text)) => {
-                Some(text.clone())
-            }
-            _ if is(end + 1, "NULL") => None,
-            _ => return false,
         };
         let Some(constraint) = self
             .relations
@@ -2413,6 +2456,156 @@ impl Schema {
             return false;
         };
         constraint.comment = comment;
+        true
+    }
+
+    /// `COMMENT ON <kind> <object> IS '...'` of a function, procedure,
+    /// aggregate, sequence, trigger, policy, rule, collation, text search
+    /// dictionary or configuration, cast, extended statistics, event
+    /// trigger or publication the dump made (sqlparser reads few of them):
+    /// the object has the comment, as the catalog says. `false` when it
+    /// names none of them.
+    fn object_comment(&mut self, statement: &Statement) -> bool {
+        if statement.head(2) != "COMMENT ON" {
+            return false;
+        }
+        let Some(tokens) = significant_tokens(&statement.text) else {
+            return false;
+        };
+        let is = |i: usize, text: &str| {
+            matches!(tokens.get(i), Some(Token::Word(word))
+                if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(text))
+        };
+        let qualified = |(schema, name): &(String, String)| {
+            format!("{}.{}", quote_identifier(schema), quote_identifier(name))
+        };
+        // `name ON table` (triggers, policies, rules), and where it ends.
+        let on_table = |at: usize| {
+            let name = word_at(&tokens, at)?;
+            if !is(at + 1, "ON") {
+                return None;
+            }
+            let (table, end) = qualified_name_at(&tokens, at + 2)?;
+            Some((name, table, end))
+        };
+        let (kind, at) = if is(2, "TEXT") && is(3, "SEARCH") && is(4, "DICTIONARY") {
+            ("text search dictionary", 5)
+        } else if is(2, "TEXT") && is(3, "SEARCH") && is(4, "CONFIGURATION") {
+            ("text search configuration", 5)
+        } else if is(2, "EVENT") && is(3, "TRIGGER") {
+            ("event trigger", 4)
+        } else {
+            let kind = [
+                "function",
+                "procedure",
+                "aggregate",
+                "sequence",
+                "trigger",
+                "policy",
+                "rule",
+                "collation",
+                "cast",
+                "statistics",
+                "publication",
+            ]
+            .into_iter()
+            .find(|kind| is(2, kind));
+            match kind {
+                Some(kind) => (kind, 3),
+                None => return false,
+            }
+        };
+        // The object's comment, once found, and where its name ends.
+        let (slot, end): (&mut Option<String>, usize) = match kind {
+            "function" | "procedure" | "aggregate" => {
+                let Some(((schema, name), open)) = qualified_name_at(&tokens, at) else {
+                    return false;
+                };
+                let (Some(end), Some(arguments)) = (
+                    after_parentheses(&tokens, open),
+                    parenthesized(&statement.text),
+                ) else {
+                    return false;
+                };
+                let arguments = routine_arguments(arguments, kind == "aggregate");
+                match self
+                    .routines
+                    .iter_mut()
+                    .find(|r| r.schema == schema && r.name == name && r.arguments == arguments)
+                {
+                    Some(routine) => (&mut routine.comment, end),
+                    None => return false,
+                }
+            }
+            "sequence" => {
+                let Some(((schema, name), end)) = qualified_name_at(&tokens, at) else {
+                    return false;
+                };
+                match self
+                    .sequences
+                    .iter_mut()
+                    .find(|s| s.schema == schema && s.name == name)
+                {
+                    Some(sequence) => (&mut sequence.comment, end),
+                    None => return false,
+                }
+            }
+            "trigger" => {
+                let Some((name, table, end)) = on_table(at) else {
+                    return false;
+                };
+                match self
+                    .triggers
+                    .iter_mut()
+                    .find(|t| t.table == table && t.name == name)
+                {
+                    Some(trigger) => (&mut trigger.comment, end),
+                    None => return false,
+                }
+            }
+            _ => {
+                let (name, end) = match kind {
+                    "policy" | "rule" => {
+                        let Some((name, table, end)) = on_table(at) else {
+                            return false;
+                        };
+                        (
+                            format!("{} ON {}", quote_identifier(&name), qualified(&table)),
+                            end,
+                        )
+                    }
+                    "cast" => {
+                        let (Some(end), Some(types)) = (
+                            after_parentheses(&tokens, at),
+                            parenthesized(&statement.text),
+                        ) else {
+                            return false;
+                        };
+                        (format!("({})", object_statement(types, FIRST_SCHEMA)), end)
+                    }
+                    "event trigger" | "publication" => match word_at(&tokens, at) {
+                        Some(name) => (quote_identifier(&name), at + 1),
+                        None => return false,
+                    },
+                    _ => match qualified_name_at(&tokens, at) {
+                        Some((name, end)) => (qualified(&name), end),
+                        None => return false,
+                    },
+                };
+                match self
+                    .objects
+                    .iter_mut()
+                    .find(|o| o.kind == kind && o.name == name)
+                {
+                    Some(object) => (&mut object.comment, end),
+                    None => return false,
+                }
+            }
+        };
+        let Some(comment) = comment_at(&tokens, end) else {
+            return false;
+        };
+        *slot = comment;
         true
     }
 
@@ -2747,6 +2940,7 @@ impl Schema {
                             owner_relation: Some(relation.row.oid),
                             owner_column: Some(i32::from(position)),
                             ownership: Some("a".to_owned()),
+                            comment: None,
                         });
                         let qualified = if relation.row.schema == FIRST_SCHEMA {
                             quote_identifier(&sequence)
@@ -3219,6 +3413,7 @@ impl Schema {
             owner_relation: None,
             owner_column: None,
             ownership: None,
+            comment: None,
         };
         let number = |expr: &Expr| expr.to_string().replace(' ', "").parse::<i64>().ok();
         let (mut explicit_min, mut explicit_max, mut explicit_start) = (false, false, false);
@@ -3525,6 +3720,7 @@ impl Schema {
                     .unwrap_or(-1),
                 name: trigger.name,
                 definition: trigger.definition,
+                comment: trigger.comment,
             });
         }
         for object in objects {
@@ -3551,6 +3747,7 @@ impl Schema {
                     .and_then(|(schema, name)| function(schema, name)),
                 uses: object.uses,
                 definition: Some(object.definition),
+                comment: object.comment,
             });
         }
         // An aggregate uses its support functions (`SFUNC = f`, ...).
