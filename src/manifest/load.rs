@@ -2486,7 +2486,7 @@ impl Reader {
                 "max_attempts" => {
                     max_attempts = self
                         .positive(node, &child)
-                        .and_then(|value| u32::try_from(value).ok());
+                        .and_then(|value| self.fits_u32(value, &child));
                 }
                 "timeout_seconds" => timeout_seconds = self.positive(node, &child),
                 _ => {}

@@ -570,6 +570,27 @@ fn webhook_manifest_mistakes_are_reported_where_they_are() {
     );
 }
 
+/// A `max_attempts` too large to count is refused at its place, not read
+/// as if it were not written (the default, 8 attempts).
+#[test]
+fn a_webhook_max_attempts_too_large_is_refused() {
+    let text = format!(
+        "{MANIFEST}\n[[webhooks]]\non = \"post.create\"\nurl = \"https://example.com/a\"\nmax_attempts = 4294967296\n"
+    );
+    let diagnostics = baas::manifest::load_str(Path::new("baas.toml"), text)
+        .expect_err("the manifest is refused");
+    assert!(
+        diagnostics
+            .problems
+            .iter()
+            .any(|problem| problem.path == "webhooks[0].max_attempts"
+                && problem.message == "`max_attempts` is too large"
+                && problem.span.is_some()),
+        "{:#?}",
+        diagnostics.problems
+    );
+}
+
 /// `[[webhooks]]` are saved back as written (a rewrite of the manifest
 /// keeps them) and a single pattern may be written as a string.
 #[test]
