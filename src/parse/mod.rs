@@ -259,7 +259,7 @@ pub async fn parse_file(
                 path.display()
             )));
         }
-        return prisma::parse(&read_all(&paths)?, options).map_err(IntrospectError::Invalid);
+        return parse_prisma(&read_all(&paths)?, options).map_err(IntrospectError::Invalid);
     }
     let text = read_text(path)?;
     let (format, document) = match options.format {
@@ -295,7 +295,7 @@ fn parse_prisma_file(
     file: &SourceFile,
     options: &IntrospectOptions,
 ) -> Result<Introspection, Diagnostics> {
-    let alone = prisma::parse(std::slice::from_ref(file), options);
+    let alone = parse_prisma(std::slice::from_ref(file), options);
     let Err(problems) = alone else {
         return alone;
     };
@@ -314,9 +314,18 @@ fn parse_prisma_file(
         return Err(problems);
     }
     match read_all(&paths) {
-        Ok(files) => prisma::parse(&files, options).map_err(|_| problems),
+        Ok(files) => parse_prisma(&files, options).map_err(|_| problems),
         Err(_) => Err(problems),
     }
+}
+
+/// The files of a Prisma schema, with the queries of its views that
+/// `prisma db pull` keeps beside them.
+fn parse_prisma(
+    files: &[SourceFile],
+    options: &IntrospectOptions,
+) -> Result<Introspection, Diagnostics> {
+    prisma::parse_with_views(files, &prisma::ViewQueries::beside(files), options)
 }
 
 /// The `.prisma` files under `folder` and its subfolders (Prisma reads a

@@ -20,6 +20,9 @@
 //!   `@relation(fields, references)` becomes a relation, with Prisma's default
 //!   referential actions when none are given (optional: set null, required:
 //!   restrict; on update: cascade);
+//! - a view's query is not in the schema: `prisma db pull` writes it beside
+//!   the schema, in `views/<database schema>/<view>.sql` ([`ViewQueries`]),
+//!   and it is the view's `definition` when that file is there;
 //! - `@db.*` native types become the portable type they stand for, keeping the
 //!   engine's spelling in `native` only where it adds something;
 //! - `uuid()`, `cuid()`, `nanoid()`, `ulid()` and `auto()` defaults are made by
@@ -35,15 +38,100 @@ mod lexer;
 mod native;
 mod syntax;
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
 use super::SourceFile;
 use crate::manifest::{Diagnostics, Problem, ProblemKind};
 use crate::source::{IntrospectOptions, Introspection};
 
+/// The queries of a schema's views, as `prisma db pull` keeps them beside
+/// the schema: `views/<database schema>/<view>.sql` (`views/public/
+/// active_users.sql`), each file the view's `SELECT`.
+#[derive(Debug, Clone, Default)]
+pub struct ViewQueries {
+    /// The `views` folder they were read from.
+    pub folder: Option<PathBuf>,
+    /// Query by database schema (its folder's name; `""` for a file right
+    /// in `views/`), then by view name.
+    pub queries: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl ViewQueries {
+    /// Reads the `views` folder of the schema made of `files`: the one
+    /// beside a file of it, or beside the folder holding them (a schema
+    /// folder `prisma/schema/` keeps its views in `prisma/views/`).
+    /// Files that cannot be read are left out, as if missing: their views
+    /// get the ledger line of a view without its query.
+    pub fn beside(files: &[SourceFile]) -> Self {
+        let mut folders: Vec<PathBuf> = Vec::new();
+        for file in files {
+            let Some(parent) = file.path.parent() else {
+                continue;
+            };
+            for dir in parent.ancestors().take(2) {
+                let views = if dir.as_os_str().is_empty() {
+                    Path::new("views").to_owned()
+                } else {
+                    dir.join("views")
+                };
+                if !folders.contains(&views) {
+                    folders.push(views);
+                }
+            }
+        }
+        let Some(folder) = folders.into_iter().find(|folder| folder.is_dir()) else {
+            return Self::default();
+        };
+        let mut queries: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let mut read = |schema: &str, dir: &Path| {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                let (Some(stem), true) = (
+                    path.file_stem().and_then(|s| s.to_str()),
+                    path.extension().is_some_and(|e| e == "sql") && path.is_file(),
+                ) else {
+                    continue;
+                };
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    queries
+                        .entry(schema.to_owned())
+                        .or_default()
+                        .insert(stem.to_owned(), text);
+                }
+            }
+        };
+        read("", &folder);
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if let (true, Some(schema)) = (path.is_dir(), path.file_name().and_then(|n| n.to_str()))
+            {
+                read(schema, &path);
+            }
+        }
+        Self {
+            folder: Some(folder),
+            queries,
+        }
+    }
+}
+
 /// Reads the schema file(s) into a manifest. The files of a folder form one
 /// schema; problems are reported for the first file that has any, with a
-/// line per other file that has some too.
+/// line per other file that has some too. Views get no query: see
+/// [`parse_with_views`].
 pub fn parse(
     files: &[SourceFile],
+    options: &IntrospectOptions,
+) -> Result<Introspection, Diagnostics> {
+    parse_with_views(files, &ViewQueries::default(), options)
+}
+
+/// [`parse`], with the queries of the schema's views (read with
+/// [`ViewQueries::beside`]).
+pub fn parse_with_views(
+    files: &[SourceFile],
+    views: &ViewQueries,
     _options: &IntrospectOptions,
 ) -> Result<Introspection, Diagnostics> {
     let Some(first) = files.first() else {
@@ -69,7 +157,7 @@ pub fn parse(
         }
         asts.push(ast);
     }
-    let (introspection, build_problems) = build::build(&asts);
+    let (introspection, build_problems) = build::build(&asts, views);
     for problem in build_problems {
         if let (Some(file), Some(list)) = (files.get(problem.file), problems.get_mut(problem.file))
         {

@@ -2669,3 +2669,148 @@ CREATE INDEX "_PostTags_B_index" ON "_PostTags"("B");"#,
     let schema = implicit_many_to_many_schema("sqlite");
     assert_no_drift(import_and_check(db.dir(), &schema, &url));
 }
+
+// ---------------------------------------------------------------------------
+// Views and the queries `prisma db pull` keeps beside the schema
+
+const VIEWS_SCHEMA: &str = r#"
+generator client {
+  provider        = "prisma-client-js"
+  previewFeatures = ["views"]
+}
+
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model User {
+  id     Int     @id @default(autoincrement())
+  email  String  @unique
+  active Boolean @default(true)
+}
+
+view ActiveUser {
+  id    Int    @unique
+  email String
+
+  @@map("active_users")
+}
+"#;
+
+/// `views/<schema>/<view>.sql` beside the schema (the layout `prisma db
+/// pull` writes) is the view's query: the manifest's view has it as its
+/// `definition`, a plan creates the view, and no ledger line says it is
+/// missing. Applied to PostgreSQL, the database has the view.
+#[test]
+fn a_view_reads_its_query_from_the_views_folder_and_a_plan_creates_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.prisma"), VIEWS_SCHEMA).unwrap();
+    std::fs::create_dir_all(dir.path().join("views/public")).unwrap();
+    std::fs::write(
+        dir.path().join("views/public/active_users.sql"),
+        "SELECT id,\n    email\n   FROM \"User\"\n  WHERE active;\n",
+    )
+    .unwrap();
+    let result = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(baas::parse::parse_file(
+            &dir.path().join("schema.prisma"),
+            &IntrospectOptions::default(),
+        ))
+        .unwrap();
+    let view = entity(&result.manifest, "ActiveUser");
+    assert_eq!(
+        view.definition.as_deref(),
+        Some("SELECT id,\n    email\n   FROM \"User\"\n  WHERE active")
+    );
+    assert_eq!(
+        count_kind(&result, "view_definition"),
+        0,
+        "{}",
+        ledger_text(&result)
+    );
+
+    let Some(db) = crate::support::postgres::TempDatabase::create("prisma_views") else {
+        return;
+    };
+    apply_schema(dir.path(), &db.url());
+    db.psql("insert into \"User\" (email, active) values ('a@x', true), ('b@x', false)");
+    assert_eq!(db.query("select email from active_users").trim(), "a@x");
+}
+
+/// Without the file, the view keeps its columns and a ledger line names
+/// the file that was looked for.
+#[test]
+fn a_view_without_its_query_file_is_a_ledger_line_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("schema.prisma");
+    std::fs::write(&path, VIEWS_SCHEMA).unwrap();
+    // Another view's query does not stand for this one.
+    std::fs::create_dir_all(dir.path().join("views/public")).unwrap();
+    std::fs::write(dir.path().join("views/public/other.sql"), "SELECT 1").unwrap();
+    let result = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(baas::parse::parse_file(
+            &path,
+            &IntrospectOptions::default(),
+        ))
+        .unwrap();
+    let view = entity(&result.manifest, "ActiveUser");
+    assert_eq!(view.definition, None);
+    assert_eq!(field_names(view), ["id", "email"]);
+    let text = ledger_text(&result);
+    assert_eq!(count_kind(&result, "view_definition"), 1, "{text}");
+    assert!(text.contains("public/active_users.sql"), "{text}");
+}
+
+/// A schema folder (`prisma/schema/*.prisma`) keeps its views beside the
+/// folder (`prisma/views/`); a view in another database schema
+/// (`@@schema("reporting")`) is read from that schema's folder.
+#[tokio::test]
+async fn a_schema_folder_reads_the_views_folder_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("prisma/schema");
+    std::fs::create_dir_all(&schema).unwrap();
+    std::fs::write(
+        schema.join("main.prisma"),
+        "generator client {\n  provider        = \"prisma-client-js\"\n  previewFeatures = [\"views\", \"multiSchema\"]\n}\n\n\
+         datasource db {\n  provider = \"postgresql\"\n  url      = env(\"DATABASE_URL\")\n  schemas  = [\"public\", \"reporting\"]\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        schema.join("sales.prisma"),
+        "model Sale {\n  id     Int @id\n  amount Int\n  @@schema(\"public\")\n}\n\n\
+         view SaleTotal {\n  total Int @unique\n  @@schema(\"reporting\")\n}\n",
+    )
+    .unwrap();
+    let views = dir.path().join("prisma/views");
+    std::fs::create_dir_all(views.join("reporting")).unwrap();
+    std::fs::create_dir_all(views.join("public")).unwrap();
+    std::fs::write(
+        views.join("reporting/SaleTotal.sql"),
+        "SELECT sum(amount)::int AS total FROM public.\"Sale\"",
+    )
+    .unwrap();
+    // The same name in another schema is another view.
+    std::fs::write(views.join("public/SaleTotal.sql"), "SELECT 0 AS total").unwrap();
+    let result = baas::parse::parse_file(&schema, &IntrospectOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        entity(&result.manifest, "SaleTotal").definition.as_deref(),
+        Some("SELECT sum(amount)::int AS total FROM public.\"Sale\"")
+    );
+    assert_eq!(
+        count_kind(&result, "view_definition"),
+        0,
+        "{}",
+        ledger_text(&result)
+    );
+    // One file of the folder, imported alone, reads the same views.
+    let alone =
+        baas::parse::parse_file(&schema.join("sales.prisma"), &IntrospectOptions::default())
+            .await
+            .unwrap();
+    assert!(entity(&alone.manifest, "SaleTotal").definition.is_some());
+}

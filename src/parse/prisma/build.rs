@@ -10,6 +10,7 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
+use super::ViewQueries;
 use super::native::{
     Native, NativeArgument, Provider, Scalar, default_field, default_operator_class, native_field,
     operator_class,
@@ -38,8 +39,12 @@ pub(super) struct BuildProblem {
 
 /// Builds the manifest from the parsed files. Problems are returned beside
 /// the result; the caller decides whether the result may be used.
-pub(super) fn build(asts: &[SchemaAst]) -> (Introspection, Vec<BuildProblem>) {
+pub(super) fn build<'a>(
+    asts: &'a [SchemaAst],
+    views: &'a ViewQueries,
+) -> (Introspection, Vec<BuildProblem>) {
     let mut builder = Builder {
+        views,
         declarations: BTreeMap::new(),
         datasource: None,
         provider: Provider::Unknown,
@@ -148,6 +153,8 @@ enum Resolved<'a> {
 }
 
 struct Builder<'a> {
+    /// The queries of views, read beside the schema.
+    views: &'a ViewQueries,
     /// `extensions = [...]` of a PostgreSQL datasource, by name.
     extensions: BTreeMap<String, Extension>,
     /// Models, views, composite types and enums by name (one namespace).
@@ -1268,15 +1275,6 @@ impl<'a> Builder<'a> {
         }
         if block.kind == BlockKind::View {
             entity.kind = EntityKind::View;
-            self.ledger.record(
-                name,
-                "view_definition",
-                format!(
-                    "a Prisma schema holds the columns of view `{name}` but not its query: the \
-                     manifest has no `definition`, so a migration cannot create the view (add \
-                     `definition = \"SELECT ...\"` to the entity)"
-                ),
-            );
         }
         entity.comment = comment(&block.docs);
 
@@ -1383,7 +1381,85 @@ impl<'a> Builder<'a> {
         if self.provider == Provider::Sqlite {
             rowid_key(&mut entity);
         }
+        if block.kind == BlockKind::View {
+            self.view_query(&mut entity, name);
+        }
         entity
+    }
+
+    /// The query of view `name` from `views/<schema>/<view>.sql`: the
+    /// folder of its `@@schema`, else the one file of that name (of the
+    /// engine's default schema when several folders have one). Without it
+    /// the view has no `definition`, and a ledger line says so.
+    fn view_query(&mut self, entity: &mut Entity, name: &str) {
+        let view = entity.table.as_str();
+        let default_schema = match self.provider {
+            Provider::Postgres | Provider::Cockroach => "public",
+            Provider::Sqlite => "main",
+            Provider::Sqlserver => "dbo",
+            Provider::Mysql | Provider::Mongodb | Provider::Unknown => "",
+        };
+        let queries = &self.views.queries;
+        let found: Vec<(&String, &String)> = match &entity.schema {
+            Some(schema) => queries
+                .get_key_value(schema)
+                .and_then(|(folder, views)| Some((folder, views.get(view)?)))
+                .into_iter()
+                .collect(),
+            None => queries
+                .iter()
+                .filter_map(|(folder, views)| Some((folder, views.get(view)?)))
+                .collect(),
+        };
+        let chosen = match found.as_slice() {
+            [one] => Some(*one),
+            several => several
+                .iter()
+                .find(|(folder, _)| folder.as_str() == default_schema)
+                .copied(),
+        };
+        // MongoDB views are pipelines, which `db pull` does not write out.
+        let query = chosen
+            .filter(|_| self.provider != Provider::Mongodb)
+            .map(|(_, text)| text.trim().trim_end_matches(';').trim_end())
+            .filter(|query| !query.is_empty());
+        if let Some(query) = query {
+            entity.definition = Some(query.to_owned());
+            return;
+        }
+        let folder = match &self.views.folder {
+            Some(folder) => format!("`{}`", folder.display()),
+            None => "a `views` folder beside the schema".to_owned(),
+        };
+        let schema = entity
+            .schema
+            .as_deref()
+            .unwrap_or(if default_schema.is_empty() {
+                "<schema>"
+            } else {
+                default_schema
+            });
+        let why = if found.len() > 1 {
+            format!(
+                "several folders of {folder} have a `{view}.sql` ({}), and none is the view's schema",
+                found
+                    .iter()
+                    .map(|(folder, _)| format!("`{folder}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!("{folder} has no `{schema}/{view}.sql` (as `prisma db pull` writes it)")
+        };
+        self.ledger.record(
+            name,
+            "view_definition",
+            format!(
+                "a Prisma schema holds the columns of view `{name}` but not its query, and {why}: \
+                 the manifest has no `definition`, so a migration cannot create the view (add the \
+                 file, or `definition = \"SELECT ...\"` to the entity)"
+            ),
+        );
     }
 
     fn check_relation_field_attributes(&mut self, file: usize, object: &str, decl: &FieldDecl) {
