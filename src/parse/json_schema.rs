@@ -1838,6 +1838,12 @@ impl<'a> Walker<'a> {
         self.entities.insert(pointer_text(pointer), name.to_owned());
     }
 
+    /// Makes entity `name` (and the names that point at it) no entity
+    /// again: a `$ref` to it is inlined where used.
+    pub(crate) fn undeclare_entity(&mut self, name: &str) {
+        self.entities.retain(|_, entity| entity != name);
+    }
+
     /// The entity the `$ref` string `reference` names, if any.
     pub(crate) fn entity_of_reference(&self, reference: &str) -> Option<&str> {
         let pointer = internal_pointer(reference)?;

@@ -36,11 +36,12 @@
 //!   through baas needs (action, query parameters, pagination, rows key,
 //!   error pointer) is read by [`serving`].
 
+mod envelopes;
 mod lists;
 mod security;
 mod serving;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 
 use serde_json::Value;
@@ -267,6 +268,8 @@ struct OutlineOperation {
     summary: Option<String>,
     /// The `$ref`s of its request and success-response schemas.
     references: Vec<String>,
+    /// How many of `references` (the first ones) its request sends.
+    sent: usize,
 }
 
 const METHODS: &[&str] = &[
@@ -329,6 +332,7 @@ fn outline_v30(file: &SourceFile, document: &Document) -> Result<Outline, Diagno
                     schema_references_v30(media.schema.as_ref(), &mut references);
                 }
             }
+            let sent = references.len();
             for (status, response) in &operation.responses.responses {
                 let success = match status {
                     StatusCode::Code(code) => (200..300).contains(code),
@@ -354,6 +358,7 @@ fn outline_v30(file: &SourceFile, document: &Document) -> Result<Outline, Diagno
                 id: operation.operation_id.clone(),
                 summary: operation.summary.clone(),
                 references,
+                sent,
             });
         }
     }
@@ -438,7 +443,7 @@ fn outline_value(root: &Value, version: Version) -> Outline {
                 let Some(operation) = item.get(*method).filter(|o| o.is_object()) else {
                     continue;
                 };
-                let references =
+                let (references, sent) =
                     operation_references(root, version, item.get("parameters"), operation);
                 let text = |key: &str| {
                     operation
@@ -452,6 +457,7 @@ fn outline_value(root: &Value, version: Version) -> Outline {
                     id: text("operationId"),
                     summary: text("summary"),
                     references,
+                    sent,
                 });
             }
         }
@@ -464,13 +470,13 @@ fn outline_value(root: &Value, version: Version) -> Outline {
 }
 
 /// The `$ref`s of an operation's request body (2.0: its `in: body`
-/// parameter) and success responses.
+/// parameter) and success responses, and how many are the request's.
 fn operation_references(
     root: &Value,
     version: Version,
     shared_parameters: Option<&Value>,
     operation: &Value,
-) -> Vec<String> {
+) -> (Vec<String>, usize) {
     let mut references = Vec::new();
     if version == Version::V20 {
         let parameters = [shared_parameters, operation.get("parameters")]
@@ -487,6 +493,7 @@ fn operation_references(
     } else if let Some(body) = operation.get("requestBody") {
         content_references(resolve(root, body), &mut references);
     }
+    let sent = references.len();
     if let Some(Value::Object(responses)) = operation.get("responses") {
         for (status, response) in responses {
             if !status.starts_with('2') {
@@ -500,7 +507,7 @@ fn operation_references(
             }
         }
     }
-    references
+    (references, sent)
 }
 
 /// `schemes[0]://host` + `basePath`.
@@ -592,12 +599,19 @@ fn value_schema_references(schema: Option<&Value>, out: &mut Vec<String>) {
 fn referenced_entities(
     root: &Value,
     walker: &Walker<'_>,
+    envelopes: &BTreeMap<String, envelopes::Envelope>,
     reference: &str,
     depth: usize,
     out: &mut Vec<String>,
 ) {
     if let Some(entity) = walker.entity_of_reference(reference) {
         out.push(entity.to_owned());
+        return;
+    }
+    if let Some(envelope) = super::json_schema::internal_pointer(reference)
+        .and_then(|pointer| envelopes.get(&super::json_schema::pointer_text(&pointer)))
+    {
+        out.push(envelope.item.clone());
         return;
     }
     if depth >= 4 {
@@ -611,7 +625,7 @@ fn referenced_entities(
     let mut inner = Vec::new();
     value_schema_references(Some(target), &mut inner);
     for reference in inner {
-        referenced_entities(root, walker, &reference, depth + 1, out);
+        referenced_entities(root, walker, envelopes, &reference, depth + 1, out);
     }
 }
 
@@ -689,6 +703,165 @@ fn note_unserved(root: &Value, schemas_at: &[String], walker: &mut Walker) {
     }
 }
 
+/// What a document says to its readers rather than of its data: the
+/// API's `info.description`, its `tags` (groups of operations, with a
+/// description) and `externalDocs` links. A tag named after an entity
+/// (`pet`, `pets` of `Pet`) gives that entity its comment when its schema
+/// has no description; every other one, and each link, is a ledger line.
+fn note_documentation(
+    root: &Value,
+    schemas_at: &[String],
+    walker: &mut Walker,
+    entities: &mut BTreeMap<String, crate::manifest::Entity>,
+) {
+    let link = |holder: &Value| {
+        let docs = holder.get("externalDocs")?;
+        let url = docs.get("url").and_then(Value::as_str).unwrap_or_default();
+        Some(match docs.get("description").and_then(Value::as_str) {
+            Some(description) if !description.trim().is_empty() => {
+                format!("`{url}` ({})", first_line(description))
+            }
+            _ => format!("`{url}`"),
+        })
+    };
+    if let Some(description) = root
+        .pointer("/info/description")
+        .and_then(Value::as_str)
+        .filter(|d| !d.trim().is_empty())
+    {
+        walker.note(
+            "info",
+            "api_description",
+            format!(
+                "the API's description (`info.description`: {}) is not represented; the \
+                 manifest keeps the title as the project's name",
+                first_line(description)
+            ),
+        );
+    }
+    if let Some(docs) = link(root) {
+        walker.note(
+            "externalDocs",
+            "external_docs",
+            format!("the API's documentation link {docs} is not represented"),
+        );
+    }
+    // Tags: those declared, then those only operations name, with the
+    // number of operations in each.
+    let mut tags: Vec<(String, Option<&Value>)> = Vec::new();
+    for tag in root
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(name) = tag.get("name").and_then(Value::as_str)
+            && !tags.iter().any(|(known, _)| known == name)
+        {
+            tags.push((name.to_owned(), Some(tag)));
+        }
+    }
+    let mut grouped: HashMap<String, usize> = HashMap::new();
+    if let Some(Value::Object(paths)) = root.get("paths") {
+        for (path, item) in paths {
+            for method in METHODS {
+                let Some(operation) = item.get(*method) else {
+                    continue;
+                };
+                for tag in operation
+                    .get("tags")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let Some(name) = tag.as_str() else { continue };
+                    *grouped.entry(name.to_owned()).or_default() += 1;
+                    if !tags.iter().any(|(known, _)| known == name) {
+                        tags.push((name.to_owned(), None));
+                    }
+                }
+                if let Some(docs) = link(operation) {
+                    walker.note(
+                        &format!("{} {path}", method.to_ascii_uppercase()),
+                        "external_docs",
+                        format!("the operation's documentation link {docs} is not represented"),
+                    );
+                }
+            }
+        }
+    }
+    let singular = |name: &str| {
+        let name: String = name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        name.strip_suffix('s').map(str::to_owned).unwrap_or(name)
+    };
+    for (name, tag) in tags {
+        let description = tag
+            .and_then(|tag| tag.get("description"))
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|d| !d.is_empty());
+        let stem = singular(&name);
+        let carried = description.and_then(|description| {
+            let (entity_name, entity) = entities.iter_mut().find(|(entity_name, entity)| {
+                singular(entity_name) == stem || singular(&entity.table) == stem
+            })?;
+            if entity.comment.is_some() {
+                return None;
+            }
+            entity.comment = Some(description.to_owned());
+            Some(entity_name.clone())
+        });
+        let count = grouped.get(&name).copied().unwrap_or_default();
+        let mut message = format!(
+            "tag `{name}` groups {count} operation{}; the manifest does not group operations",
+            if count == 1 { "" } else { "s" }
+        );
+        match (&carried, description) {
+            (Some(entity), _) => {
+                message.push_str(&format!("; its description is the comment of `{entity}`"))
+            }
+            (None, Some(description)) => message.push_str(&format!(
+                "; its description is not represented: {}",
+                first_line(description)
+            )),
+            (None, None) => {}
+        }
+        if let Some(docs) = tag.and_then(link) {
+            message.push_str(&format!(
+                "; its documentation link {docs} is not represented"
+            ));
+        }
+        walker.note(&format!("tags.{name}"), "tag", message);
+    }
+    if let Some(Value::Object(schemas)) = walker.at(schemas_at) {
+        let linked: Vec<(String, String)> = schemas
+            .iter()
+            .filter_map(|(name, schema)| Some((name.clone(), link(schema)?)))
+            .collect();
+        for (name, docs) in linked {
+            walker.note(
+                &name,
+                "external_docs",
+                format!("the schema's documentation link {docs} is not represented"),
+            );
+        }
+    }
+}
+
+/// The first line of a description, shortened to 120 characters.
+fn first_line(text: &str) -> String {
+    let line = text.trim().lines().next().unwrap_or_default().trim();
+    if line.chars().count() > 120 {
+        format!("{}...", line.chars().take(117).collect::<String>())
+    } else {
+        line.to_owned()
+    }
+}
+
 fn build(
     file: &SourceFile,
     document: &Document,
@@ -736,6 +909,35 @@ fn build(
             entity_pointers.push((name.clone(), pointer.clone()));
         }
     }
+    let envelopes = envelopes::find(root, &mut walker, &entity_pointers, &outline.operations);
+    entity_pointers
+        .retain(|(_, pointer)| !envelopes.contains_key(&super::json_schema::pointer_text(pointer)));
+    for envelope in envelopes.values() {
+        walker.undeclare_entity(&envelope.name);
+        let about = if envelope.about.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", with {} about the list",
+                envelope
+                    .about
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        walker.note(
+            &envelope.name,
+            "list_envelope",
+            format!(
+                "`{}` wraps a list of `{}` rows in `{}`{about}: it is no entity of its own; an \
+                 operation answering it lists `{}`, and a property of its type keeps the list as \
+                 the API sends it",
+                envelope.name, envelope.item, envelope.rows, envelope.item
+            ),
+        );
+    }
     for (name, pointer) in &entity_pointers {
         walker.allow_references_to(pointer, name);
     }
@@ -762,7 +964,7 @@ fn build(
         }
         let mut named: Vec<String> = Vec::new();
         for reference in &operation.references {
-            referenced_entities(root, &walker, reference, 0, &mut named);
+            referenced_entities(root, &walker, &envelopes, reference, 0, &mut named);
         }
         named.retain(|name| entities.contains_key(name));
         named.sort_unstable();
@@ -803,6 +1005,7 @@ fn build(
 
     lists::id_lists(&mut walker, &entities, &operations);
     note_unserved(root, &schemas_at, &mut walker);
+    note_documentation(root, &schemas_at, &mut walker, &mut entities);
     let credentials = security::credentials(root, version, &mut walker);
 
     let (mut enums, ledger) = walker.finish()?;

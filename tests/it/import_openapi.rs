@@ -180,9 +180,13 @@ fn petstore_3_0_has_pet_and_error_and_three_operations() {
             "GET /pets/{petId} id=showPetById entity=Pet",
         ]
     );
+    // The operations' tag groups them; the manifest does not.
     assert_eq!(
         ledger_kinds(&petstore),
-        [("Pets".to_owned(), "not_an_entity".to_owned())]
+        [
+            ("Pets".to_owned(), "not_an_entity".to_owned()),
+            ("tags.pets".to_owned(), "tag".to_owned())
+        ]
     );
     insta::assert_snapshot!("petstore_3_0", manifest::to_toml(manifest));
 }
@@ -210,7 +214,11 @@ fn petstore_expanded_merges_all_of_into_pet() {
             "DELETE /pets/{id} id=deletePet entity=Pet",
         ]
     );
-    assert!(petstore.ledger.is_empty(), "{}", ledger_text(&petstore));
+    // Only the API's description has no place in the manifest.
+    assert_eq!(
+        ledger_kinds(&petstore),
+        [("info".to_owned(), "api_description".to_owned())]
+    );
     insta::assert_snapshot!("petstore_expanded", manifest::to_toml(manifest));
 }
 
@@ -238,25 +246,23 @@ fn harbor_swagger_2_0_yaml_imports_with_keys_and_relations() {
     let harbor = corpus("openapi/harbor-v2.0.swagger2.0.yaml");
     let manifest = &harbor.manifest;
     assert_eq!(manifest.project.name.as_deref(), Some("Harbor API"));
-    // `RegistryUpdate`, `RobotCreate` and `ScanDataExportExecutionList`
-    // are forms of `Registry`, `Robot` and `ScanDataExportExecution` that
-    // those resources' operations send or answer, not entities.
-    assert_eq!(manifest.entities.len(), 140);
-    for form in [
-        "RegistryUpdate",
-        "RobotCreate",
-        "ScanDataExportExecutionList",
+    // `RegistryUpdate` and `RobotCreate` are forms of `Registry` and
+    // `Robot` that those resources' operations send, not entities;
+    // `ScanDataExportExecutionList {items}` and `SystemInfo {storage}`, all
+    // a `GET` on a collection answers, are lists of their items.
+    assert_eq!(manifest.entities.len(), 139);
+    for (form, kind) in [
+        ("RegistryUpdate", "resource_form"),
+        ("RobotCreate", "resource_form"),
+        ("ScanDataExportExecutionList", "list_envelope"),
+        ("SystemInfo", "list_envelope"),
     ] {
         assert!(!manifest.entities.contains_key(form), "{form}");
-        assert!(
-            harbor
-                .ledger
-                .entries()
-                .iter()
-                .any(|entry| entry.object == form && entry.kind == "resource_form"),
-            "{form}"
-        );
+        assert!(has_entry(&harbor, form, kind), "{form}");
     }
+    // An error body's list and a status with its parts are no pages.
+    assert!(manifest.entities.contains_key("Errors"));
+    assert!(manifest.entities.contains_key("OverallHealthStatus"));
     assert_eq!(
         manifest
             .entities
@@ -1740,5 +1746,318 @@ components:
         ["GET /orders", "Legacy", "Order.total"],
         "{}",
         ledger_text(&result)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// List envelopes and what a document says to its readers
+
+/// Three ways APIs wrap a page of rows, and two resources that look alike
+/// but are rows: the Kubernetes `PodList` (`apiVersion`, `kind`,
+/// `metadata: ListMeta`, `items`), Stripe's `{object: "list", data,
+/// has_more, url}` and Django REST framework's `{count, next, previous,
+/// results}` are lists of `Pod`, `Customer` and `Pet`; a `Playlist` keyed by
+/// `id` that lists its tracks and an `Order` a client sends stay entities.
+const ENVELOPES: &str = r##"
+openapi: 3.0.3
+info:
+  title: Envelopes
+  version: "1"
+  description: |
+    Lists of rows, as three well-known APIs wrap them.
+    Second line.
+externalDocs:
+  url: https://example.com/docs
+  description: The guide
+tags:
+  - name: pets
+    description: Everything about your pets
+  - name: orders
+    description: Orders placed in the shop
+    externalDocs:
+      url: https://example.com/orders
+  - name: reports
+    description: Aggregated figures
+paths:
+  /api/v1/namespaces/{namespace}/pods:
+    get:
+      operationId: listNamespacedPod
+      parameters:
+        - {name: namespace, in: path, required: true, schema: {type: string}}
+      responses:
+        "200":
+          description: OK
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/io.k8s.api.core.v1.PodList"}
+  /v1/customers:
+    get:
+      operationId: GetCustomers
+      responses:
+        "200":
+          description: OK
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/CustomerList"}
+  /v1/customers/{customer}:
+    get:
+      operationId: GetCustomer
+      parameters:
+        - {name: customer, in: path, required: true, schema: {type: string}}
+      responses:
+        "200":
+          description: OK
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Customer"}
+  /pets/:
+    get:
+      operationId: pets_list
+      tags: [pets]
+      parameters:
+        - {name: page, in: query, schema: {type: integer}}
+      responses:
+        "200":
+          description: OK
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/PaginatedPetList"}
+  /pets/{id}/:
+    get:
+      operationId: pets_retrieve
+      tags: [pets]
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+      responses:
+        "200":
+          description: OK
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Pet"}
+  /orders:
+    post:
+      operationId: createOrder
+      tags: [orders]
+      externalDocs:
+        url: https://example.com/orders/create
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Order"}
+      responses:
+        "201":
+          description: Created
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Order"}
+components:
+  schemas:
+    io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta:
+      type: object
+      properties:
+        continue: {type: string}
+        remainingItemCount: {type: integer, format: int64}
+        resourceVersion: {type: string}
+        selfLink: {type: string}
+    io.k8s.api.core.v1.Pod:
+      type: object
+      description: Pod is a collection of containers that can run on a host.
+      properties:
+        apiVersion: {type: string}
+        kind: {type: string}
+        metadata:
+          type: object
+          properties:
+            name: {type: string}
+            namespace: {type: string}
+        spec:
+          type: object
+          properties:
+            nodeName: {type: string}
+    io.k8s.api.core.v1.PodList:
+      type: object
+      description: PodList is a list of Pods.
+      required: [items]
+      properties:
+        apiVersion: {type: string}
+        items:
+          type: array
+          items: {$ref: "#/components/schemas/io.k8s.api.core.v1.Pod"}
+        kind: {type: string}
+        metadata: {$ref: "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta"}
+    Customer:
+      type: object
+      properties:
+        id: {type: string}
+        email: {type: string, nullable: true}
+        object: {type: string, enum: [customer]}
+    CustomerList:
+      type: object
+      title: CustomerResourceCustomerList
+      required: [data, has_more, object, url]
+      properties:
+        data:
+          type: array
+          items: {$ref: "#/components/schemas/Customer"}
+        has_more: {type: boolean}
+        object: {type: string, enum: [list]}
+        url: {type: string, maxLength: 5000}
+    Pet:
+      type: object
+      properties:
+        id: {type: integer, readOnly: true}
+        name: {type: string, maxLength: 100}
+    PaginatedPetList:
+      type: object
+      required: [count, results]
+      properties:
+        count: {type: integer, example: 123}
+        next: {type: string, nullable: true, format: uri}
+        previous: {type: string, nullable: true, format: uri}
+        results:
+          type: array
+          items: {$ref: "#/components/schemas/Pet"}
+    Track:
+      type: object
+      properties:
+        id: {type: integer}
+        title: {type: string}
+    Playlist:
+      type: object
+      properties:
+        id: {type: integer}
+        name: {type: string}
+        count: {type: integer}
+        tracks:
+          type: array
+          items: {$ref: "#/components/schemas/Track"}
+    LineItem:
+      type: object
+      properties:
+        sku: {type: string}
+        quantity: {type: integer}
+    Order:
+      type: object
+      externalDocs:
+        url: https://example.com/order-schema
+      properties:
+        currency: {type: string}
+        total: {type: integer}
+        lines:
+          type: array
+          items: {$ref: "#/components/schemas/LineItem"}
+"##;
+
+fn import_envelopes() -> Introspection {
+    import_text("envelopes.yaml", ENVELOPES)
+        .unwrap_or_else(|d| panic!("{}", baas::diagnostics::render_problems(&d, false)))
+}
+
+#[test]
+fn list_envelopes_are_lists_of_their_item_and_look_alike_resources_stay() {
+    let introspection = import_envelopes();
+    let manifest = &introspection.manifest;
+    assert_valid_and_round_trips(manifest);
+    assert_eq!(
+        entity_names(manifest),
+        [
+            "Customer",
+            "LineItem",
+            "Order",
+            "Pet",
+            "Playlist",
+            "Track",
+            "io.k8s.api.core.v1.Pod",
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta",
+        ]
+    );
+    let text = ledger_text(&introspection);
+    for (envelope, item, rows) in [
+        (
+            "io.k8s.api.core.v1.PodList",
+            "io.k8s.api.core.v1.Pod",
+            "items",
+        ),
+        ("CustomerList", "Customer", "data"),
+        ("PaginatedPetList", "Pet", "results"),
+    ] {
+        assert!(
+            has_entry(&introspection, envelope, "list_envelope"),
+            "{text}"
+        );
+        let operation = manifest
+            .api
+            .as_ref()
+            .unwrap()
+            .operations
+            .iter()
+            .find(|op| op.method == "GET" && op.entity.as_deref() == Some(item))
+            .unwrap_or_else(|| panic!("no list of {item}: {:#?}", manifest.api));
+        // `serve` lists what it can fill the path of; the rows are under the key.
+        if operation.action.is_some() {
+            assert_eq!(operation.rows.as_deref(), Some(rows));
+        }
+    }
+    assert!(
+        !has_entry(&introspection, "Playlist", "list_envelope"),
+        "{text}"
+    );
+    assert!(
+        !has_entry(&introspection, "Order", "list_envelope"),
+        "{text}"
+    );
+}
+
+#[test]
+fn descriptions_tags_and_documentation_links_are_carried_or_in_the_ledger() {
+    let introspection = import_envelopes();
+    let manifest = &introspection.manifest;
+    let text = ledger_text(&introspection);
+    // The tag named after an entity without a description describes it.
+    assert_eq!(
+        manifest.entities["Pet"].comment.as_deref(),
+        Some("Everything about your pets")
+    );
+    // A schema's own description wins; others are ledger lines.
+    assert_eq!(
+        manifest.entities["io.k8s.api.core.v1.Pod"]
+            .comment
+            .as_deref(),
+        Some("Pod is a collection of containers that can run on a host.")
+    );
+    for (object, kind, words) in [
+        (
+            "info",
+            "api_description",
+            "Lists of rows, as three well-known APIs wrap them.",
+        ),
+        ("externalDocs", "external_docs", "https://example.com/docs"),
+        ("tags.pets", "tag", "comment of `Pet`"),
+        ("tags.orders", "tag", "https://example.com/orders"),
+        ("tags.reports", "tag", "Aggregated figures"),
+        (
+            "POST /orders",
+            "external_docs",
+            "https://example.com/orders/create",
+        ),
+        ("Order", "external_docs", "https://example.com/order-schema"),
+    ] {
+        assert!(
+            has_entry(&introspection, object, kind),
+            "{object} {kind}: {text}"
+        );
+        assert!(
+            introspection
+                .ledger
+                .entries()
+                .iter()
+                .any(|e| e.object == object && e.message.contains(words)),
+            "{object}: {words}: {text}"
+        );
+    }
+    // `Order` has no description of its own: its tag's is its comment.
+    assert_eq!(
+        manifest.entities["Order"].comment.as_deref(),
+        Some("Orders placed in the shop")
     );
 }

@@ -530,7 +530,7 @@ fn array_items(schema: &Value) -> Option<&Value> {
 }
 
 /// The properties of an object schema (through `$ref` and a one-element `allOf`).
-fn object_properties<'v>(
+pub(super) fn object_properties<'v>(
     root: &'v Value,
     schema: &'v Value,
 ) -> Option<&'v serde_json::Map<String, Value>> {
