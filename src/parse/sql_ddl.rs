@@ -35,6 +35,7 @@ mod written;
 /// The SQL dialects a dump can be written in.
 pub use crate::database::SqlDialect;
 pub(crate) use mysql::json_fields as mysql_json_fields;
+pub(crate) use postgres::domain_without_null;
 
 /// Reads a SQL dump or DDL script into a manifest.
 pub fn parse(file: &SourceFile, options: &IntrospectOptions) -> Result<Introspection, Diagnostics> {

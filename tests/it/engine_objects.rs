@@ -370,13 +370,7 @@ async fn a_role_a_policy_names_is_made_where_the_server_lacks_it() {
             && up.find(&format!("CREATE ROLE \"{role}\" NOLOGIN")) < up.find("CREATE POLICY"),
         "{up}"
     );
-    for args in [
-        &["migrate", "apply", "--db", &target.url(), "--yes"][..],
-        &["check", "--db", &target.url()],
-    ] {
-        let (code, output) = run_in(dir.path(), args);
-        assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
-    }
+    apply_and_check(dir.path(), &target);
     let applied = introspect(&target, &[]).await;
     assert_eq!(schema_text(&applied.manifest), schema_text(&live.manifest));
     assert!(
@@ -533,5 +527,179 @@ async fn comments_on_postgres_objects_round_trip_live_dump_and_plan() {
             && up.contains("COMMENT ON TRIGGER docs_touch ON public.docs IS NULL;")
             && up.contains("COMMENT ON SEQUENCE public.tickets IS 'new';"),
         "{up}"
+    );
+}
+
+/// `dir`'s migrations applied to `target` by `migrate apply`, which then
+/// has no drift (`check --db`).
+fn apply_and_check(dir: &std::path::Path, target: &TempDatabase) {
+    for args in [
+        &["migrate", "apply", "--db", &target.url(), "--yes"][..],
+        &["check", "--db", &target.url()],
+    ] {
+        let (code, output) = run_in(dir, args);
+        assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
+    }
+}
+
+/// `manifest` written as `dir`'s `baas.toml` and planned as migration
+/// `name`; the plan's exit code and output.
+fn plan_in(dir: &std::path::Path, manifest: &Manifest, name: &str) -> (Option<i32>, String) {
+    std::fs::write(dir.join("baas.toml"), baas::manifest::to_toml(manifest)).unwrap();
+    run_in(dir, &["migrate", "plan", "--name", name, "--yes"])
+}
+
+/// Domains and composite types that columns use, changed in the manifest
+/// while the columns hold rows: the plan alters them where they are
+/// (`ALTER DOMAIN ... ADD | DROP CONSTRAINT`, `SET | DROP DEFAULT`, `SET |
+/// DROP NOT NULL`; `ALTER TYPE ... ADD | DROP | ALTER ATTRIBUTE`) instead
+/// of dropping them, which PostgreSQL refused while the columns used them;
+/// the rows stay and `check --db` is clean.
+#[tokio::test]
+async fn changed_domains_and_composite_types_are_altered_where_columns_use_them() {
+    let Some(source) = TempDatabase::create_async("engalter").await else {
+        return;
+    };
+    let Some(target) = TempDatabase::create_async("engalter_target").await else {
+        return;
+    };
+    source.psql(
+        "CREATE DOMAIN score AS integer DEFAULT 0\n\
+             CONSTRAINT score_range CHECK (VALUE >= 0 AND VALUE <= 100);\n\
+         CREATE DOMAIN label AS text NOT NULL CHECK (VALUE <> '');\n\
+         CREATE TYPE pair AS (a integer, b text, c text);\n\
+         CREATE TYPE spare AS (a integer, b text);\n\
+         CREATE DOMAIN positive_pair AS pair CHECK ((VALUE).a > 0);\n\
+         CREATE TABLE results (id integer PRIMARY KEY, s score, l label, p pair, ps pair[],\n\
+             pp positive_pair);\n",
+    );
+    let before = introspect(&source, &[]).await.manifest;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, output) = plan_in(dir.path(), &before, "init");
+    assert_eq!(code, Some(0), "{output}");
+    apply_and_check(dir.path(), &target);
+    target.psql(
+        "INSERT INTO results VALUES (1, 50, 'x', (1, 'y', 'z'), ARRAY[(2, 'w', 'v')::pair],\n\
+             (3, 'u', 't'));\n",
+    );
+
+    // The same changes made by SQL on the source give the new manifest.
+    source.psql(
+        "ALTER DOMAIN score DROP CONSTRAINT score_range;\n\
+         ALTER DOMAIN score ADD CONSTRAINT score_range CHECK (VALUE >= 0 AND VALUE <= 1000);\n\
+         ALTER DOMAIN score SET DEFAULT 1;\n\
+         ALTER DOMAIN label DROP NOT NULL;\n\
+         ALTER DOMAIN label ADD CONSTRAINT label_short CHECK (length(VALUE) < 50);\n\
+         ALTER TYPE pair DROP ATTRIBUTE c;\n\
+         ALTER TYPE pair ADD ATTRIBUTE d date;\n\
+         ALTER TYPE spare ALTER ATTRIBUTE a TYPE bigint;\n",
+    );
+    let after = introspect(&source, &[]).await.manifest;
+    let (code, output) = plan_in(dir.path(), &after, "change");
+    assert_eq!(code, Some(0), "{output}");
+    let up = std::fs::read_to_string(dir.path().join("migrations/0002_change/up.sql")).unwrap();
+    for expected in [
+        "ALTER DOMAIN public.score DROP CONSTRAINT \"score_range\"",
+        "ALTER DOMAIN public.score SET DEFAULT 1",
+        "ALTER DOMAIN public.score ADD CONSTRAINT \"score_range\" CHECK (",
+        "ALTER DOMAIN public.label DROP NOT NULL",
+        "ALTER DOMAIN public.label ADD CONSTRAINT \"label_short\" CHECK (",
+        "ALTER TYPE public.pair DROP ATTRIBUTE c CASCADE",
+        "ALTER TYPE public.pair ADD ATTRIBUTE d date CASCADE",
+        "ALTER TYPE public.spare ALTER ATTRIBUTE a TYPE bigint CASCADE",
+    ] {
+        assert!(up.contains(expected), "{expected} not in\n{up}");
+    }
+    assert!(
+        !up.contains("DROP DOMAIN") && !up.contains("DROP TYPE"),
+        "{up}"
+    );
+    apply_and_check(dir.path(), &target);
+    assert_eq!(
+        target
+            .query("SELECT s, l, (p).a, (p).b, (ps[1]).b, (pp).a FROM results")
+            .trim(),
+        "50|x|1|y|w|3"
+    );
+    assert_eq!(
+        schema_text(&introspect(&target, &[]).await.manifest),
+        schema_text(&after)
+    );
+}
+
+/// A range type columns use, whose definition changes, and a domain whose
+/// base type changes while columns use it: PostgreSQL has no `ALTER` for
+/// either and cannot drop them while the columns use them, so the plan is
+/// refused before any SQL runs (exit 2), naming the type, the columns and
+/// what to do; the same change with no column using the type is planned
+/// as a drop and a create.
+#[tokio::test]
+async fn a_type_change_no_alter_can_make_while_columns_use_it_is_refused_at_plan() {
+    let Some(source) = TempDatabase::create_async("engrefuse").await else {
+        return;
+    };
+    source.psql(
+        "CREATE TYPE floatrange AS RANGE (subtype = float8);\n\
+         CREATE DOMAIN code AS varchar(5);\n\
+         CREATE TYPE spare AS RANGE (subtype = float8);\n\
+         CREATE FUNCTION spare_width(spare) RETURNS float8 LANGUAGE sql IMMUTABLE\n\
+             AS $$ SELECT upper($1) - lower($1) $$;\n\
+         CREATE TABLE spans (id integer PRIMARY KEY, r floatrange, rs floatmultirange,\n\
+             c code);\n",
+    );
+    let before = introspect(&source, &[]).await.manifest;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, output) = plan_in(dir.path(), &before, "init");
+    assert_eq!(code, Some(0), "{output}");
+    let changed = |name: &str, from: &str, to: &str| {
+        let mut manifest = before.clone();
+        let object = manifest
+            .postgres
+            .objects
+            .iter_mut()
+            .find(|o| o.name == name)
+            .unwrap();
+        assert!(object.sql.contains(from), "{}", object.sql);
+        object.sql = object.sql.replace(from, to);
+        manifest
+    };
+    for (manifest, named) in [
+        (
+            changed("public.floatrange", "double precision", "numeric"),
+            ["type `public.floatrange`", "`spans.r`, `spans.rs`"],
+        ),
+        (
+            changed(
+                "public.code",
+                "character varying(5)",
+                "character varying(10)",
+            ),
+            ["domain `public.code`", "`spans.c`"],
+        ),
+    ] {
+        let (code, output) = plan_in(dir.path(), &manifest, "change");
+        assert_eq!(code, Some(2), "{output}");
+        for named in named {
+            assert!(output.contains(named), "{named} not in\n{output}");
+        }
+        assert!(output.contains("ALTER COLUMN"), "{output}");
+        assert!(!dir.path().join("migrations/0002_change").exists());
+    }
+
+    // Nothing uses `spare` but a function, which is made again after it.
+    let (code, output) = plan_in(
+        dir.path(),
+        &changed("public.spare", "double precision", "numeric"),
+        "change",
+    );
+    assert_eq!(code, Some(0), "{output}");
+    let up = std::fs::read_to_string(dir.path().join("migrations/0002_change/up.sql")).unwrap();
+    let position = |text: &str| {
+        up.find(text)
+            .unwrap_or_else(|| panic!("{text} not in\n{up}"))
+    };
+    assert!(position("DROP FUNCTION") < position("DROP TYPE IF EXISTS public.spare"));
+    assert!(
+        position("CREATE TYPE spare") < position("CREATE OR REPLACE FUNCTION public.spare_width")
     );
 }

@@ -7,7 +7,7 @@
 //! and dropped after them. PostgreSQL runs DDL in a transaction, so a
 //! failing statement leaves the database as it was.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::sql::{AlterConstraints, DdlRenderer, TablePlan, action, columns_of, uses_enum};
 use super::{
@@ -477,7 +477,7 @@ fn enum_type(manifest: &Manifest, name: &str) -> String {
 
 pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     let (plan, swapped_enums) = plan(cx);
-    let objects = ObjectPlan::new(cx);
+    let objects = ObjectPlan::new(cx, &plan.dropped)?;
     let mut out = Vec::new();
 
     // 0. Row-level security policies that go away (they may read columns
@@ -987,6 +987,275 @@ fn policy_roles(sql: &str) -> Vec<String> {
         .collect()
 }
 
+/// The columns (`entity.field`) of `manifest`'s tables whose type is one
+/// `object` makes, an array of it, or a type or domain made of it (which
+/// PostgreSQL counts as a use too), but those of `dropped` entities.
+fn columns_using(
+    manifest: &Manifest,
+    object: &EngineObject,
+    dropped: &[String],
+    depth: usize,
+) -> Vec<String> {
+    let names = type_names(object);
+    let names_it = |native: &String| {
+        let mut base = native.trim();
+        while let Some(stripped) = base.strip_suffix("[]") {
+            base = stripped.trim_end();
+        }
+        let unquoted = base.replace('"', "");
+        let bare = unquoted.rsplit('.').next().unwrap_or(&unquoted).to_owned();
+        names.iter().any(|name| name.eq_ignore_ascii_case(&bare))
+    };
+    let mut columns = Vec::new();
+    for (entity_name, entity) in &manifest.entities {
+        if is_view(entity) || dropped.contains(entity_name) {
+            continue;
+        }
+        for (field_name, field) in &entity.fields {
+            let items = field
+                .items
+                .as_deref()
+                .and_then(|items| items.native.as_ref());
+            if field.native.iter().chain(items).any(names_it) {
+                columns.push(format!("{entity_name}.{field_name}"));
+            }
+        }
+    }
+    let key = object.key();
+    for other in &manifest.postgres.objects {
+        if depth < 8
+            && matches!(other.kind, ObjectKind::Type | ObjectKind::Domain)
+            && other.depends_on.contains(&key)
+        {
+            columns.extend(columns_using(manifest, other, dropped, depth + 1));
+        }
+    }
+    columns.sort();
+    columns.dedup();
+    columns
+}
+
+/// A type's text in the form two spellings of it compare by.
+fn type_key(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase()
+}
+
+/// What a `CREATE DOMAIN` says, its checks by name.
+struct DomainParts {
+    base: String,
+    collation: Option<String>,
+    default: Option<String>,
+    not_null: bool,
+    checks: Vec<(String, String)>,
+}
+
+fn domain_parts(name: &str, sql: &str) -> Option<DomainParts> {
+    use sqlparser::ast::{Statement as Ast, TableConstraint};
+    let (text, not_null) = crate::parse::sql_ddl::domain_without_null(sql);
+    let parsed =
+        sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &text);
+    let Ast::CreateDomain(domain) = parsed.ok()?.into_iter().next()? else {
+        return None;
+    };
+    let unquoted = name.replace('"', "");
+    let bare = unquoted.rsplit('.').next().unwrap_or(&unquoted);
+    // PostgreSQL names an unnamed check `<domain>_check`.
+    let checks = domain
+        .constraints
+        .iter()
+        .filter_map(|constraint| match constraint {
+            TableConstraint::Check(check) => Some((
+                check
+                    .name
+                    .as_ref()
+                    .map_or_else(|| format!("{bare}_check"), |name| name.value.clone()),
+                check.expr.to_string(),
+            )),
+            _ => None,
+        })
+        .collect();
+    Some(DomainParts {
+        base: type_key(&domain.data_type.to_string()),
+        collation: domain.collation.map(|c| c.value),
+        default: domain.default.map(|d| d.to_string()),
+        not_null,
+        checks,
+    })
+}
+
+/// The `ALTER DOMAIN` statements that take domain `name` from `old` to
+/// `new`; `None` when its base type or collation changes, which no `ALTER`
+/// does.
+fn domain_alterations(name: &str, old: &str, new: &str) -> Option<Vec<Statement>> {
+    let (old, new) = (domain_parts(name, old)?, domain_parts(name, new)?);
+    if old.base != new.base || old.collation != new.collation {
+        return None;
+    }
+    let kept = |check: &(String, String), other: &[(String, String)]| {
+        other
+            .iter()
+            .any(|(name, sql)| *name == check.0 && crate::diff::sql_eq(sql, &check.1))
+    };
+    let mut out = Vec::new();
+    for check in old.checks.iter().filter(|c| !kept(c, &new.checks)) {
+        out.push(format!(
+            "ALTER DOMAIN {name} DROP CONSTRAINT {}",
+            quote(&check.0)
+        ));
+    }
+    let same_default = match (&old.default, &new.default) {
+        (Some(a), Some(b)) => crate::diff::sql_eq(a, b),
+        (a, b) => a == b,
+    };
+    if !same_default {
+        out.push(match &new.default {
+            Some(default) => format!("ALTER DOMAIN {name} SET DEFAULT {default}"),
+            None => format!("ALTER DOMAIN {name} DROP DEFAULT"),
+        });
+    }
+    if old.not_null != new.not_null {
+        let verb = if new.not_null { "SET" } else { "DROP" };
+        out.push(format!("ALTER DOMAIN {name} {verb} NOT NULL"));
+    }
+    for check in new.checks.iter().filter(|c| !kept(c, &old.checks)) {
+        out.push(format!(
+            "ALTER DOMAIN {name} ADD CONSTRAINT {} CHECK ({})",
+            quote(&check.0),
+            check.1
+        ));
+    }
+    Some(out.into_iter().map(Statement::new).collect())
+}
+
+/// A composite type's attributes (`CREATE TYPE t AS ( a integer, b text
+/// COLLATE "C" )`): each name and the rest, its type and collation, as
+/// written. `None` for another statement.
+fn composite_attributes(sql: &str) -> Option<Vec<(String, String)>> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&sqlparser::dialect::PostgreSqlDialect {}, sql)
+        .tokenize()
+        .ok()?;
+    let open = tokens.iter().position(|t| matches!(t, Token::LParen))?;
+    let before = tokens[..open]
+        .iter()
+        .rev()
+        .find(|t| !matches!(t, Token::Whitespace(_)));
+    if !matches!(before, Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("AS"))
+    {
+        return None;
+    }
+    let mut attributes = Vec::new();
+    let mut current: Vec<&Token> = Vec::new();
+    let mut depth = 0usize;
+    let mut finish = |current: &mut Vec<&Token>| {
+        let mut solid = current
+            .iter()
+            .skip_while(|t| matches!(t, Token::Whitespace(_)));
+        if let Some(name) = solid.next() {
+            let rest: String = solid.map(ToString::to_string).collect();
+            attributes.push((name.to_string(), rest.trim().to_owned()));
+        }
+        current.clear();
+    };
+    for token in &tokens[open + 1..] {
+        match token {
+            Token::LParen => depth += 1,
+            Token::RParen if depth == 0 => {
+                finish(&mut current);
+                return Some(attributes);
+            }
+            Token::RParen => depth -= 1,
+            Token::Comma if depth == 0 => {
+                finish(&mut current);
+                continue;
+            }
+            _ => {}
+        }
+        current.push(token);
+    }
+    None
+}
+
+/// The `ALTER TYPE` statements that take composite type `name` from `old`
+/// to `new` (`CASCADE` carries them to tables made `OF` it); `None` when it
+/// is not a composite type both times, when the attributes kept change
+/// order or a new one comes before one kept (`ADD ATTRIBUTE` puts it
+/// last), or when an attribute changes type while columns use the type,
+/// which PostgreSQL refuses.
+fn composite_alterations(name: &str, old: &str, new: &str, used: bool) -> Option<Vec<Statement>> {
+    let (old, new) = (composite_attributes(old)?, composite_attributes(new)?);
+    let kept_old: Vec<&String> = old
+        .iter()
+        .map(|a| &a.0)
+        .filter(|n| new.iter().any(|b| &b.0 == *n))
+        .collect();
+    let kept_new: Vec<&String> = new
+        .iter()
+        .map(|a| &a.0)
+        .filter(|n| old.iter().any(|b| &b.0 == *n))
+        .collect();
+    if kept_old != kept_new
+        || !new[..kept_new.len()]
+            .iter()
+            .all(|a| kept_new.contains(&&a.0))
+    {
+        return None;
+    }
+    let mut out = Vec::new();
+    for attribute in old.iter().filter(|a| !kept_old.contains(&&a.0)) {
+        out.push(format!(
+            "ALTER TYPE {name} DROP ATTRIBUTE {} CASCADE",
+            attribute.0
+        ));
+    }
+    for attribute in &old {
+        let Some(after) = new.iter().find(|b| b.0 == attribute.0) else {
+            continue;
+        };
+        if type_key(&attribute.1) != type_key(&after.1) {
+            if used {
+                return None;
+            }
+            out.push(format!(
+                "ALTER TYPE {name} ALTER ATTRIBUTE {} TYPE {} CASCADE",
+                after.0, after.1
+            ));
+        }
+    }
+    for attribute in new.iter().filter(|a| !kept_new.contains(&&a.0)) {
+        out.push(format!(
+            "ALTER TYPE {name} ADD ATTRIBUTE {} {} CASCADE",
+            attribute.0, attribute.1
+        ));
+    }
+    Some(out.into_iter().map(Statement::new).collect())
+}
+
+/// The statements that change `old` into `new` where it is, keeping what
+/// uses it: a domain's checks, default and `NOT NULL`, a composite type's
+/// attributes. `None` when it must be dropped and made again.
+fn alter_in_place(
+    cx: &Cx<'_>,
+    old: &EngineObject,
+    new: &EngineObject,
+    dropped_entities: &[String],
+) -> Option<Vec<Statement>> {
+    if old.depends_on != new.depends_on {
+        return None;
+    }
+    match new.kind {
+        ObjectKind::Domain => domain_alterations(&new.name, &old.sql, &new.sql),
+        ObjectKind::Type => {
+            let used = !columns_using(cx.before, old, dropped_entities, 0).is_empty();
+            composite_alterations(&new.name, &old.sql, &new.sql, used)
+        }
+        _ => None,
+    }
+}
+
 /// Which engine objects and extensions the changes create and drop.
 struct ObjectPlan {
     /// Keys of objects of `before` dropped (gone, or changed in a way
@@ -999,18 +1268,22 @@ struct ObjectPlan {
     /// Objects of `after` kept (or replaced in place) whose comment
     /// changes: only `COMMENT ON`.
     commented: BTreeSet<String>,
+    /// Domains and composite types of `after` changed in place, with the
+    /// `ALTER` statements that do it, run where its `CREATE` would.
+    altered: BTreeMap<String, Vec<Statement>>,
     extensions_created: BTreeSet<String>,
     extensions_dropped: BTreeSet<String>,
     extensions_moved: BTreeSet<String>,
 }
 
 impl ObjectPlan {
-    fn new(cx: &Cx<'_>) -> Self {
+    fn new(cx: &Cx<'_>, dropped_entities: &[String]) -> Result<Self, RenderError> {
         let mut plan = Self {
             dropped: BTreeSet::new(),
             created: BTreeSet::new(),
             altered_sequences: BTreeSet::new(),
             commented: BTreeSet::new(),
+            altered: BTreeMap::new(),
             extensions_created: BTreeSet::new(),
             extensions_dropped: BTreeSet::new(),
             extensions_moved: BTreeSet::new(),
@@ -1057,20 +1330,96 @@ impl ObjectPlan {
                         .is_some_and(|head| head.eq_ignore_ascii_case("CREATE OR REPLACE"));
                     if new.kind == ObjectKind::Sequence {
                         plan.altered_sequences.insert(object.clone());
-                    } else {
-                        if !replaceable {
-                            plan.dropped.insert(object.clone());
+                        if comment_changed {
+                            plan.commented.insert(object.clone());
                         }
-                        plan.created.insert(object.clone());
+                        continue;
                     }
-                    if comment_changed && (replaceable || new.kind == ObjectKind::Sequence) {
+                    if let Some(statements) =
+                        old.and_then(|old| alter_in_place(cx, old, new, dropped_entities))
+                    {
+                        plan.altered.insert(object.clone(), statements);
+                        if comment_changed {
+                            plan.commented.insert(object.clone());
+                        }
+                        continue;
+                    }
+                    if !replaceable {
+                        plan.dropped.insert(object.clone());
+                    }
+                    plan.created.insert(object.clone());
+                    if comment_changed && replaceable {
                         plan.commented.insert(object.clone());
                     }
                 }
                 _ => {}
             }
         }
-        plan
+        // What uses an object dropped and made again is dropped before it
+        // and made again after it: PostgreSQL drops nothing still in use.
+        loop {
+            let more: Vec<String> =
+                cx.before
+                    .postgres
+                    .objects
+                    .iter()
+                    .map(EngineObject::key)
+                    .filter(|key| {
+                        !plan.dropped.contains(key) && cx.after.postgres.object(key).is_some()
+                    })
+                    .filter(|key| {
+                        cx.before.postgres.object(key).is_some_and(|object| {
+                            object.depends_on.iter().any(|used| {
+                                plan.dropped.contains(used) && plan.created.contains(used)
+                            })
+                        })
+                    })
+                    .collect();
+            if more.is_empty() {
+                break;
+            }
+            for key in more {
+                plan.altered.remove(&key);
+                plan.dropped.insert(key.clone());
+                plan.created.insert(key);
+            }
+        }
+        // A type or domain columns use cannot be dropped: the plan stops
+        // here rather than in the middle of `migrate apply`.
+        for key in plan.dropped.intersection(&plan.created) {
+            let Some(object) = cx.before.postgres.object(key) else {
+                continue;
+            };
+            if !matches!(object.kind, ObjectKind::Type | ObjectKind::Domain) {
+                continue;
+            }
+            let columns = columns_using(cx.before, object, dropped_entities, 0);
+            if !columns.is_empty() {
+                return Err(RenderError {
+                    target: super::Target::Postgres,
+                    what: format!(
+                        "change {} `{}` in place, and columns use it ({}): PostgreSQL has no \
+                         ALTER for this change (a range type's definition, a domain's base \
+                         type or collation, an attribute's type or order of a composite type \
+                         columns use) and cannot drop it while they do. Change those columns \
+                         to another type in one migration and the {} in the next, or write \
+                         this migration by hand (for instance: create the new {} under \
+                         another name, `ALTER TABLE ... ALTER COLUMN ... TYPE new USING \
+                         column::text::new`, drop the old one, rename the new one)",
+                        object.kind,
+                        object.name,
+                        columns
+                            .iter()
+                            .map(|c| format!("`{c}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        object.kind,
+                        object.kind,
+                    ),
+                });
+            }
+        }
+        Ok(plan)
     }
 
     /// Drops dependants first: those that use a table (`using_tables`),
@@ -1111,7 +1460,13 @@ impl ObjectPlan {
                 }
             }
         }
-        let objects: Vec<&EngineObject> = object_order(cx.after, &self.created)
+        let keys: BTreeSet<String> = self
+            .created
+            .iter()
+            .chain(self.altered.keys())
+            .cloned()
+            .collect();
+        let objects: Vec<&EngineObject> = object_order(cx.after, &keys)
             .into_iter()
             .filter(|object| object_level(cx.after, object, 0) == level)
             .collect();
@@ -1151,6 +1506,10 @@ impl ObjectPlan {
         }
         for object in objects {
             let key = object.key();
+            if let Some(statements) = self.altered.get(&key) {
+                out.extend(statements.iter().cloned());
+                continue;
+            }
             let mut statement = Statement::new(object.sql.trim().trim_end_matches(';').trim_end());
             if let Some(note) = cx.restore_note(&format!("{} `{}`", object.kind, object.name)) {
                 statement = statement.note(note);

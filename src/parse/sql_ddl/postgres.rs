@@ -730,7 +730,7 @@ fn key_storage_parameters(parameters: Option<Vec<String>>) -> Vec<String> {
 /// it was `NOT NULL`. A `NULL` inside parentheses (a check) or after
 /// `DEFAULT` stays. Its collation loses its schema (`COLLATE
 /// pg_catalog."C"` is `COLLATE "C"`), which sqlparser does not read either.
-fn domain_without_null(text: &str) -> (String, bool) {
+pub(crate) fn domain_without_null(text: &str) -> (String, bool) {
     let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, text).tokenize() else {
         return (text.to_owned(), false);
     };
