@@ -1179,7 +1179,7 @@ CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users
 /// trigger was dropped without a word.
 #[tokio::test]
 async fn a_trigger_on_a_table_of_a_schema_not_read_is_named_in_the_ledger() {
-    let Some((_database, live, dump)) =
+    let Some((_database, live, _dump)) =
         pg_read_alike("sweep_supabase_trigger", SUPABASE_PROFILES).await
     else {
         return;
@@ -1235,7 +1235,7 @@ CREATE VIEW checked_accounts AS SELECT id FROM accounts WHERE id > 0 WITH CHECK 
 /// FULL` were not named.
 #[tokio::test]
 async fn a_dumps_view_options_check_options_and_match_full_read_as_live() {
-    let Some((_database, live, dump)) = pg_read_alike("sweep_view_options", VIEW_OPTIONS).await
+    let Some((_database, _live, dump)) = pg_read_alike("sweep_view_options", VIEW_OPTIONS).await
     else {
         return;
     };
