@@ -1687,6 +1687,73 @@ fn string_date_and_window_view_columns_of_a_dump_are_typed_as_the_server_types_t
     assert!(!view.fields["rn"].nullable);
 }
 
+/// A `mariadb-dump` of views over `DATE_FORMAT`, `SUBSTRING` without a
+/// length, `REPLACE` by a longer string, casts and conversions to a
+/// character set, `CONCAT`/`CONCAT_WS` of strings, numbers and dates,
+/// `LPAD`/`RPAD`, `LEFT`/`RIGHT`, `IF`/`IFNULL`/`COALESCE`/`CASE` of mixed
+/// types (strings with numbers, dates with times, signed with unsigned,
+/// `NULL`), `GROUP_CONCAT`, `ROUND`/`TRUNCATE`/`ABS` and date arithmetic
+/// (`DATE_ADD`, `+ INTERVAL`) reads to the manifest of its live database:
+/// each column typed as the server types it, past 512 characters as a
+/// text type. Before, each of these views kept no fields and was a
+/// `view_columns` ledger line (and `REPLACE(x, 'ab', 'xy')` was typed
+/// shorter than the server's).
+#[test]
+fn mixed_type_string_number_and_date_view_columns_of_a_dump_are_typed_as_the_server_types_them() {
+    let Some(database) = TempDatabase::create("view_mixed") else {
+        return;
+    };
+    database.load(
+        "CREATE TABLE it (id int PRIMARY KEY, name varchar(40) NOT NULL, nm varchar(40), \
+             code char(3), l1 varchar(20) CHARACTER SET latin1, d date NOT NULL, ts datetime, \
+             tm time, tsp timestamp NULL, dt6 datetime(6), n int, u int unsigned, \
+             bi bigint, ti tinyint, price decimal(10,2), pn decimal(10,2) NOT NULL, f float, \
+             db double); \
+         CREATE VIEW vs AS SELECT date_format(d, '%Y-%m-%d %H') AS df, \
+             date_format(ts, '%W %M') AS dn, substring(name, 2) AS s2, substr(code, 2) AS s3, \
+             substring(l1 FROM 3) AS s4, substring(name, -2) AS s5, \
+             substring(name, 2, 100) AS s6, replace(name, 'ab', 'xy') AS r1, \
+             replace(code, 'a', name) AS r2, replace(nm, 'a', '') AS r3, \
+             cast(name AS char CHARACTER SET latin1) AS c1, cast(n AS char(5) CHARSET utf8mb4) AS c2, \
+             convert(name USING latin1) AS c3, convert(n, char) AS c4, cast(price AS char) AS c5, \
+             cast(dt6 AS char) AS c6, concat(name, n, d, price) AS k1, \
+             concat_ws(',', name, code, nm) AS k2, concat_ws(nm, l1, n) AS k3, \
+             concat(name, name, name, name, name, name, name, name, name, name, name, name, name) AS k4, \
+             lpad(name, 10, 'x') AS p1, rpad(n, 5, '0') AS p2, lpad(l1, 600, 'x') AS p3, \
+             lpad(name, n, 'x') AS p4, left(name, 3) AS p5, right(code, 50) AS p6 FROM it; \
+         CREATE VIEW vm AS SELECT if(n > 0, name, n) AS i1, ifnull(n, name) AS i2, \
+             coalesce(n, 'x') AS i3, coalesce(price, n) AS i4, coalesce(d, ts) AS i5, \
+             if(n > 0, d, d) AS i6, coalesce(ts, ts) AS i7, coalesce(tm, d) AS i8, \
+             coalesce(dt6, d) AS i9, coalesce(tsp, tsp) AS i10, ifnull(u, n) AS i11, \
+             coalesce(bi, u) AS i12, coalesce(n, f) AS i13, coalesce(d, n) AS i14, \
+             if(n > 0, name, NULL) AS i15, coalesce(n, NULL) AS i16, \
+             CASE WHEN n > 0 THEN d ELSE ts END AS i17, CASE WHEN n > 0 THEN name ELSE n END AS i18, \
+             CASE n WHEN 1 THEN 'a' WHEN 2 THEN 'bcd' END AS i19, greatest(d, ts) AS i20, \
+             coalesce(nm, l1) AS i21, if(n > 0, 1, 'ab') AS i22 FROM it; \
+         CREATE VIEW vg AS SELECT group_concat(name) AS g1, group_concat(n) AS g2, \
+             group_concat(DISTINCT l1 ORDER BY l1 SEPARATOR ';') AS g3 FROM it; \
+         CREATE VIEW vn AS SELECT round(price) AS o1, round(price, 1) AS o2, round(price, 3) AS o3, \
+             round(price, -1) AS o4, round(price, n) AS o5, truncate(price, 1) AS o6, \
+             truncate(price, 0) AS o7, round(pn, 1) AS o8, abs(price) AS o9, abs(n) AS o10, \
+             abs(u) AS o11, abs(ti) AS o12, abs(f) AS o13, round(n) AS o14, round(n, -2) AS o15, \
+             round(u, -1) AS o16, truncate(n, 1) AS o17, round(bi) AS o18, round(db) AS o19, \
+             round(f, 2) AS o20, round(price, 40) AS o21 FROM it; \
+         CREATE VIEW vt AS SELECT date_add(d, INTERVAL 1 DAY) AS t1, d + INTERVAL 1 MONTH AS t2, \
+             date_sub(d, INTERVAL 1 YEAR) AS t3, date_add(d, INTERVAL 1 HOUR) AS t4, \
+             ts + INTERVAL 1 SECOND AS t5, date_sub(ts, INTERVAL n MINUTE) AS t6, \
+             date_add(dt6, INTERVAL 1 DAY) AS t7, date_add(tsp, INTERVAL 1 DAY) AS t8, \
+             date_add(tm, INTERVAL 1 HOUR) AS t9, adddate(d, 1) AS t10, \
+             date_add(d, INTERVAL 1 MICROSECOND) AS t11, date_add(ts, INTERVAL 1.5 SECOND) AS t12, \
+             INTERVAL 1 DAY + d AS t13 FROM it;",
+    );
+    let live = read_alike_live_and_from_a_dump(&database);
+    assert!(live.ledger.is_empty(), "{:?}", live.ledger.entries());
+    let field = |view: &str, column: &str| live.manifest.entities[view].fields[column].clone();
+    assert_eq!(field("vs", "r1").max_length, Some(80));
+    assert_eq!(field("vs", "k4").ty, FieldType::Text);
+    assert_eq!(field("vt", "t1").ty, FieldType::Date);
+}
+
 /// What `baas introspect` reads from `database`, which a `mariadb-dump` of
 /// it reads to as well: the same manifest byte for byte (where the two came
 /// from aside) and the same ledger.

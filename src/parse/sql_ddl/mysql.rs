@@ -116,9 +116,12 @@ pub fn import(
             None => (sql, Vec::new()),
         };
         schema.key_options = key_options;
-        // Nor MySQL 8's `CAST(x AS CHAR(20) CHARSET utf8mb4)`; the
-        // expressions keep it, as they are taken from the text.
-        let parsable = without_cast_charsets(&sql);
+        // Nor `CAST(x AS CHAR(20) CHARSET utf8mb4)`; the expressions keep
+        // it, as they are taken from the text, and a view's query, whose
+        // columns are typed, reads it in another form.
+        let head = super::head_words(&sql, 12);
+        let view = head.starts_with("CREATE") && head.split(' ').any(|word| word == "VIEW");
+        let parsable = without_cast_charsets(&sql, view);
         let text = parsable.as_deref().unwrap_or(&sql);
         // Nor the operator `MOD`, as mariadb-dump prints a view's `%`: read
         // again with `%` when the statement does not read as it is (a
@@ -397,19 +400,37 @@ fn without_system_versioning(sql: &str) -> Option<String> {
     (tail == ["WITH", "SYSTEM", "VERSIONING"]).then(|| body[..with].trim_end().to_owned())
 }
 
-/// `sql` without the character set of its casts to a string type, `CAST(x
-/// AS CHAR(20) CHARSET utf8mb4)` as MySQL 8 prints them (sqlparser does not
-/// read it); `None` when it has none.
-fn without_cast_charsets(sql: &str) -> Option<String> {
+/// The type a cast to `CHAR` that names a character set is read as:
+/// `CAST(x AS CHAR(20) CHARSET latin1)` as `CAST(x AS
+/// baas_char_charset(latin1, 20))`, which sqlparser reads.
+pub(super) const CHARSET_CAST: &str = "baas_char_charset";
+
+/// `sql` with its casts to a string type that name a character set, as
+/// MariaDB and MySQL 8 print them (`CAST(x AS CHAR(20) CHARSET utf8mb4)`,
+/// which sqlparser does not read), in a form sqlparser reads: in a view,
+/// to `CHAR` as [`CHARSET_CAST`], which keeps the character set for the
+/// view's column, else without it; `None` when it has none.
+fn without_cast_charsets(sql: &str, view: bool) -> Option<String> {
     static CHARSET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(
-            r"(?i)(\bAS\s+(?:N?CHAR|VARCHAR|BINARY)\s*(?:\(\s*\d+\s*\))?)\s+(?:CHARSET|CHARACTER\s+SET)\s+(?:`[^`]+`|\w+)",
+            r"(?i)(\bAS\s+(N?CHAR|VARCHAR|BINARY)\s*(?:\(\s*(\d+)\s*\))?)\s+(?:CHARSET|CHARACTER\s+SET)\s+(`[^`]+`|\w+)",
         )
         .expect("a valid pattern")
     });
-    CHARSET
-        .is_match(sql)
-        .then(|| CHARSET.replace_all(sql, "$1").into_owned())
+    CHARSET.is_match(sql).then(|| {
+        CHARSET
+            .replace_all(sql, |found: &regex::Captures| {
+                if !view || !found[2].eq_ignore_ascii_case("char") {
+                    return found[1].to_owned();
+                }
+                let charset = found[4].trim_matches('`');
+                match found.get(3) {
+                    Some(length) => format!("AS {CHARSET_CAST}({charset}, {})", length.as_str()),
+                    None => format!("AS {CHARSET_CAST}({charset})"),
+                }
+            })
+            .into_owned()
+    })
 }
 
 /// `ALTER TABLE name DISABLE KEYS` / `ENABLE KEYS`.

@@ -15,7 +15,8 @@
 //!   `varchar` as long as its parts together, `IF` on two string literals a
 //!   `varchar` as long as the longer one, `SUM(decimal(p,s))` gives
 //!   `decimal(p+22,s)`, `GROUP_CONCAT` gives `mediumtext` (the default
-//!   `group_concat_max_len` of 1M characters), `COUNT` a `bigint`, and a
+//!   `group_concat_max_len` of 1M characters), `COUNT` a `bigint` (the
+//!   rest in `view_columns/mariadb.rs`), and a
 //!   column keeps its nullability unless it comes from the outer side of an
 //!   outer join.
 //!
@@ -557,8 +558,9 @@ impl Context<'_> {
             _ => match self.engine {
                 SqlDialect::Postgres => self.pg_type(expr, sources)?.to_field(),
                 SqlDialect::Mysql => self
-                    .mariadb(expr, sources)
-                    .or_else(|| self.my_type(expr, sources)?.to_field()),
+                    .my_type(expr, sources)
+                    .and_then(|t| t.to_field())
+                    .or_else(|| self.mariadb(expr, sources)),
                 SqlDialect::Sqlite => self.mariadb(expr, sources),
             },
         }
@@ -669,7 +671,7 @@ impl Context<'_> {
         if field == other {
             return Some(field);
         }
-        mariadb::aggregate(
+        self.my_aggregate(
             &[mariadb::MyType::of_field(a), mariadb::MyType::of_field(b)],
             field.nullable,
         )?
@@ -680,13 +682,27 @@ impl Context<'_> {
     /// default one: its character set's (`_latin1'x'`), else the
     /// connection's the view was made with.
     fn literal_collation(&self, expr: &Expr) -> Option<String> {
-        let collation = match expr {
-            Expr::Prefixed { prefix, .. } => Some(crate::dialect::mysql::default_collation(
-                prefix.value.trim_start_matches('_'),
-            )),
-            _ => self.connection.map(str::to_owned),
-        };
-        collation.filter(|collation| Some(collation) != self.hints.default_collation.as_ref())
+        match expr {
+            Expr::Prefixed { prefix, .. } => {
+                self.charset_collation(prefix.value.trim_start_matches('_'))
+            }
+            _ => self.connection_collation(),
+        }
+    }
+
+    /// MariaDB: the collation of the connection the view was made with,
+    /// when not the server's default one.
+    fn connection_collation(&self) -> Option<String> {
+        self.connection
+            .map(str::to_owned)
+            .filter(|collation| Some(collation) != self.hints.default_collation.as_ref())
+    }
+
+    /// MariaDB: the default collation of `charset`, when not the server's
+    /// default one.
+    fn charset_collation(&self, charset: &str) -> Option<String> {
+        Some(crate::dialect::mysql::default_collation(charset))
+            .filter(|collation| Some(collation) != self.hints.default_collation.as_ref())
     }
 
     /// The length in characters of a string operand of `CONCAT`.
