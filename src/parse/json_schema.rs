@@ -1853,7 +1853,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Decides what the named schema at `pointer` is: an object with
-    /// properties becomes an entity (declared here), a string enum becomes
+    /// properties (of no other type) becomes an entity (declared here), a string enum becomes
     /// `[enums.<name>]`, anything else is left to be inlined where used
     /// (ledger entry).
     pub(crate) fn classify(&mut self, pointer: &[String], name: &str) -> Classified {
@@ -1861,7 +1861,12 @@ impl<'a> Walker<'a> {
             return Classified::Skipped;
         };
         let flat = self.flatten(schema, pointer);
-        if !flat.properties.is_empty() {
+        let (types, null_type) = self.types(&flat, pointer);
+        // An object that may be a value of another type too (`person:
+        // {type: [object, string]}`, "Name <email>" or its parts) is no
+        // entity: an object column would refuse the other values.
+        let only_object = types.iter().all(|t| t == "object");
+        if !flat.properties.is_empty() && only_object {
             self.declare_entity(pointer, name);
             // A named schema that only points elsewhere (`Pet: {$ref:
             // pet.yaml}`, an OpenAPI file split in several): a `$ref` to
@@ -1885,7 +1890,6 @@ impl<'a> Walker<'a> {
             }
             return Classified::Entity;
         }
-        let (types, null_type) = self.types(&flat, pointer);
         let is_string = types.is_empty() || types == ["string"];
         if let Some(Value::Array(values)) = flat.keywords.get("enum")
             && is_string

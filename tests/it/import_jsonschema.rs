@@ -1130,3 +1130,65 @@ fn content_keywords_contains_counts_and_dynamic_references_are_read_or_ledgered(
     assert!(has_entry(&result, "Tree.children", "dynamic_ref"), "{text}");
     assert!(has_entry(&result, "Tree.parent", "dynamic_ref"), "{text}");
 }
+
+/// SchemaStore's package.json schema types a person (and `bugs`,
+/// `repository`) `["object", "string"]`: `"Jane <jane@example.com>"` or
+/// its parts. Inline or through a definition, such a value is `json` with
+/// a `type_union` line; the definition is no entity whose object column
+/// would refuse the string form.
+#[test]
+fn a_definition_of_an_object_or_another_type_is_json_where_used() {
+    let schema = r##"{
+      "$schema": "http://json-schema.org/draft-07/schema#",
+      "title": "JSON schema for NPM package.json files",
+      "definitions": {
+        "person": {
+          "description": "A person who has been involved in creating or maintaining this package.",
+          "type": ["object", "string"],
+          "required": ["name"],
+          "properties": {
+            "name": {"type": "string"},
+            "email": {"type": "string", "format": "email"}
+          }
+        },
+        "fundingWay": {
+          "type": "object",
+          "required": ["url"],
+          "properties": {"url": {"type": "string"}, "type": {"type": "string"}}
+        }
+      },
+      "type": "object",
+      "properties": {
+        "name": {"type": "string", "maxLength": 214},
+        "author": {"$ref": "#/definitions/person"},
+        "contributors": {"type": "array", "items": {"$ref": "#/definitions/person"}},
+        "bugs": {"type": ["object", "string"], "properties": {"url": {"type": "string"}}},
+        "funding": {"$ref": "#/definitions/fundingWay"}
+      }
+    }"##;
+    let introspection = import_text("package.schema.json", schema).unwrap();
+    let manifest = &introspection.manifest;
+    assert_valid_and_round_trips(manifest);
+    assert_eq!(entity_names(manifest), ["fundingWay", "package"]);
+    let package = &manifest.entities["package"];
+    assert_eq!(package.fields["author"].ty, FieldType::Json);
+    assert_eq!(package.fields["bugs"].ty, FieldType::Json);
+    assert_eq!(
+        package.fields["contributors"].items.as_ref().unwrap().ty,
+        FieldType::Json
+    );
+    // An object of one type still embeds.
+    assert_eq!(package.fields["funding"].ty, FieldType::Object);
+    let kinds = ledger_kinds(&introspection);
+    for (object, kind) in [
+        ("package.author", "type_union"),
+        ("package.contributors", "type_union"),
+        ("package.bugs", "type_union"),
+        ("person", "not_an_entity"),
+    ] {
+        assert!(
+            kinds.contains(&(object.to_owned(), kind.to_owned())),
+            "{object} {kind}: {kinds:?}"
+        );
+    }
+}
