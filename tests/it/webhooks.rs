@@ -453,7 +453,16 @@ fn story(db: Option<&str>) {
     receiver.wait_for("the retried delivery", |seen| {
         seen.delivered.contains_key(&id)
     });
-    let listed = webhooks_cli(dir.path(), &[&["list"][..], &db_args].concat());
+    // The receiver has the request before the server records its answer:
+    // wait for the record rather than read it once.
+    let started = Instant::now();
+    let listed = loop {
+        let listed = webhooks_cli(dir.path(), &[&["list"][..], &db_args].concat());
+        if listed["counts"]["delivered"] == 6 || started.elapsed() > Duration::from_secs(20) {
+            break listed;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert_eq!(listed["counts"]["delivered"], 6, "{listed}");
     assert!(listed["counts"].get("dead").is_none(), "{listed}");
     let purged = webhooks_cli(dir.path(), &[&["purge"][..], &db_args].concat());
