@@ -6,6 +6,13 @@
 //! (`CREATE TRIGGER ... BEGIN ...; END`) are kept whole by counting
 //! `BEGIN`/`CASE` against `END`.
 //!
+//! MySQL files are read as the `mysql` client reads them: an executable
+//! comment (`/*!50001 ... */`, MariaDB's `/*M!100301 ... */`) is code the
+//! server runs or skips by its version, so it is part of its statement (a
+//! statement of one alone is a statement), and `DELIMITER ;;` lines (as
+//! `mariadb-dump` writes around triggers and routines) change what ends a
+//! statement until the next one.
+//!
 //! A comment `-- baas:destructive <reason>` anywhere in a statement marks it
 //! as losing data: `apply` and `down` ask before running it. MongoDB files are
 //! a JSON array of command documents; the keys `"baas:destructive"` (the
@@ -61,7 +68,7 @@ pub struct SplitError {
 pub fn split(text: &str, target: Target) -> Result<Vec<FileStatement>, SplitError> {
     match target {
         Target::Postgres => split_sql(text, &PostgreSqlDialect {}),
-        Target::Mysql => split_sql(text, &MySqlDialect {}),
+        Target::Mysql => split_mysql(text),
         Target::Sqlite => split_sql(text, &SQLiteDialect {}),
         Target::Mongodb => split_json(text),
     }
@@ -69,15 +76,138 @@ pub fn split(text: &str, target: Target) -> Result<Vec<FileStatement>, SplitErro
 
 /// Cuts an SQL script at every top-level `;`.
 pub fn split_sql(text: &str, dialect: &dyn Dialect) -> Result<Vec<FileStatement>, SplitError> {
+    let mut statements = Vec::new();
+    cut(text, 0..text.len(), dialect, true, &mut statements)?;
+    Ok(statements)
+}
+
+/// Cuts a MySQL script: at every top-level `;`, or where a `DELIMITER`
+/// line says, at its delimiter outside strings and comments.
+fn split_mysql(text: &str) -> Result<Vec<FileStatement>, SplitError> {
+    let mut statements = Vec::new();
+    let mut delimiter = ";".to_owned();
+    let mut start = 0;
+    let mut regions = Vec::new();
+    for (offset, line) in text.split_inclusive('\n').scan(0, |offset, line| {
+        let at = *offset;
+        *offset += line.len();
+        Some((at, line))
+    }) {
+        let words = line.trim();
+        if words.len() > 10 && words[..10].eq_ignore_ascii_case("DELIMITER ") {
+            regions.push((start..offset, delimiter.clone()));
+            delimiter = words[10..].trim().to_owned();
+            start = offset + line.len();
+        }
+    }
+    regions.push((start..text.len(), delimiter));
+    for (region, delimiter) in regions {
+        if delimiter == ";" {
+            cut(text, region, &MysqlScript, true, &mut statements)?;
+            continue;
+        }
+        for piece in pieces(text, region, &delimiter) {
+            cut(text, piece, &MysqlScript, false, &mut statements)?;
+        }
+    }
+    Ok(statements)
+}
+
+/// MySQL's tokens as the `mysql` client cuts a script, but for an
+/// executable comment (`/*!50100 ... */`), which stays one token:
+/// sqlparser's MySQL dialect reads what is inside it as tokens, whose
+/// places in the text are not theirs and whose `;` would end the statement.
+#[derive(Debug)]
+struct MysqlScript;
+
+impl Dialect for MysqlScript {
+    fn is_identifier_start(&self, ch: char) -> bool {
+        MySqlDialect {}.is_identifier_start(ch)
+    }
+
+    fn is_identifier_part(&self, ch: char) -> bool {
+        MySqlDialect {}.is_identifier_part(ch)
+    }
+
+    fn is_delimited_identifier_start(&self, ch: char) -> bool {
+        MySqlDialect {}.is_delimited_identifier_start(ch)
+    }
+
+    fn supports_string_literal_backslash_escape(&self) -> bool {
+        true
+    }
+
+    fn supports_numeric_prefix(&self) -> bool {
+        true
+    }
+
+    fn supports_hash_comment(&self) -> bool {
+        true
+    }
+
+    fn requires_single_line_comment_whitespace(&self) -> bool {
+        true
+    }
+}
+
+/// The parts of `text[region]` between each `delimiter` outside strings,
+/// quoted names and comments.
+fn pieces(text: &str, region: Range<usize>, delimiter: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut pieces = Vec::new();
+    let mut start = region.start;
+    let mut i = region.start;
+    while i < region.end {
+        let rest = &text[i..region.end];
+        if rest.starts_with(delimiter) {
+            pieces.push(start..i);
+            i += delimiter.len();
+            start = i;
+            continue;
+        }
+        i = match bytes[i] {
+            quote @ (b'\'' | b'"' | b'`') => {
+                crate::parse::sql_ddl::skip_quoted(&bytes[..region.end], i, quote)
+            }
+            b'#' => rest.find('\n').map_or(region.end, |n| i + n),
+            b'-' if rest.starts_with("--")
+                && rest[2..].chars().next().is_none_or(char::is_whitespace) =>
+            {
+                rest.find('\n').map_or(region.end, |n| i + n)
+            }
+            b'/' if rest.starts_with("/*") && !rest.starts_with("/*!") => {
+                rest[2..].find("*/").map_or(region.end, |n| i + 2 + n + 2)
+            }
+            _ => i + rest.chars().next().map_or(1, char::len_utf8),
+        };
+    }
+    pieces.push(start..region.end);
+    pieces
+}
+
+/// Cuts `text[region]` into statements after `statements`: at every
+/// top-level `;` with `at_semicolons`, else as one statement.
+fn cut(
+    text: &str,
+    region: Range<usize>,
+    dialect: &dyn Dialect,
+    at_semicolons: bool,
+    statements: &mut Vec<FileStatement>,
+) -> Result<(), SplitError> {
+    let lines_before = text[..region.start].matches('\n').count();
+    let text = &text[region];
     let tokens = Tokenizer::new(dialect, text)
         .tokenize_with_location()
         .map_err(|error| SplitError {
-            line: error.location.line as usize,
+            line: lines_before + error.location.line as usize,
             column: error.location.column as usize,
             message: error.message,
         })?;
+    // MySQL runs an executable comment's text (by the server's version).
+    let executable = |comment: &str| {
+        dialect.is::<MysqlScript>() && (comment.starts_with('!') || comment.starts_with("M!"))
+    };
     let offsets = Offsets::new(text);
-    let mut statements = Vec::new();
     let mut current = Pending::default();
     for (index, token) in tokens.iter().enumerate() {
         let span = offsets.range(token.span.start, token.span.end);
@@ -85,9 +215,11 @@ pub fn split_sql(text: &str, dialect: &dyn Dialect) -> Result<Vec<FileStatement>
             Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
                 current.comment(comment);
             }
-            Token::Whitespace(Whitespace::MultiLineComment(comment)) => current.comment(comment),
-            Token::Whitespace(_) => {}
-            Token::SemiColon if current.depth == 0 => {
+            Token::Whitespace(Whitespace::MultiLineComment(comment)) if !executable(comment) => {
+                current.comment(comment);
+            }
+            Token::Whitespace(Whitespace::Space | Whitespace::Newline | Whitespace::Tab) => {}
+            Token::SemiColon if at_semicolons && current.depth == 0 => {
                 if let Some(statement) = current.finish(text, statements.len() + 1) {
                     statements.push(statement);
                 }
@@ -95,7 +227,7 @@ pub fn split_sql(text: &str, dialect: &dyn Dialect) -> Result<Vec<FileStatement>
             }
             token_value => {
                 if current.range.is_none() {
-                    current.line = token.span.start.line as usize;
+                    current.line = lines_before + token.span.start.line as usize;
                 }
                 let start = current.range.as_ref().map_or(span.start, |r| r.start);
                 current.range = Some(start..span.end);
@@ -111,7 +243,7 @@ pub fn split_sql(text: &str, dialect: &dyn Dialect) -> Result<Vec<FileStatement>
     if let Some(statement) = current.finish(text, statements.len() + 1) {
         statements.push(statement);
     }
-    Ok(statements)
+    Ok(())
 }
 
 /// The next unquoted word after whitespace and comments, upper-cased.
@@ -336,6 +468,47 @@ mod tests {
         assert!(statements[0].ends_with("END"));
         let mysql = "CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; CASE WHEN 1 THEN SELECT 2; END CASE; END;\nSELECT 3;";
         assert_eq!(texts(mysql, Target::Mysql).len(), 2);
+    }
+
+    #[test]
+    fn mysql_executable_comments_are_code_and_delimiter_lines_end_statements() {
+        let sql = "/*M!999999\\- enable the sandbox mode */\n\
+                   /*!40101 SET @saved = @@character_set_client */;\n\
+                   CREATE TABLE t (id int, b blob /*M!100301 COMPRESSED*/) /*!50100 PARTITION BY HASH (id) PARTITIONS 2 */;\n\
+                   /*!50001 CREATE ALGORITHM=UNDEFINED */\n/*!50013 DEFINER=`root`@`%` SQL SECURITY DEFINER */\n/*!50001 VIEW `v` AS select 1 AS `a` */;\n\
+                   DELIMITER ;;\n\
+                   /*!50003 CREATE*/ /*!50017 DEFINER=`root`@`%`*/ /*!50003 TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.id = 1; END */;;\n\
+                   CREATE PROCEDURE p() BEGIN SELECT ';;'; SELECT 2; END ;;\n\
+                   DELIMITER ;\n\
+                   DELIMITER $$\n\
+                   CREATE FUNCTION f() RETURNS int RETURN 1 $$\n\
+                   delimiter ;\n\
+                   -- baas:destructive drops `t`\n\
+                   DROP TABLE t;";
+        let statements = split(sql, Target::Mysql).unwrap();
+        let read = statements
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            read,
+            [
+                "/*M!999999\\- enable the sandbox mode */\n/*!40101 SET @saved = @@character_set_client */",
+                "CREATE TABLE t (id int, b blob /*M!100301 COMPRESSED*/) /*!50100 PARTITION BY HASH (id) PARTITIONS 2 */",
+                "/*!50001 CREATE ALGORITHM=UNDEFINED */\n/*!50013 DEFINER=`root`@`%` SQL SECURITY DEFINER */\n/*!50001 VIEW `v` AS select 1 AS `a` */",
+                "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`%`*/ /*!50003 TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.id = 1; END */",
+                "CREATE PROCEDURE p() BEGIN SELECT ';;'; SELECT 2; END",
+                "CREATE FUNCTION f() RETURNS int RETURN 1",
+                "DROP TABLE t",
+            ]
+        );
+        assert_eq!(statements[5].line, 12);
+        assert_eq!(statements[6].destructive.as_deref(), Some("drops `t`"));
+        // Elsewhere a comment is a comment.
+        assert_eq!(
+            texts("SELECT 1 /*!50100 x */;", Target::Postgres),
+            ["SELECT 1"]
+        );
     }
 
     #[test]

@@ -15,7 +15,12 @@ use crate::support::mysql::TempDatabase;
 use crate::support::{assert_valid_and_round_trips, corpus_file};
 
 async fn introspect(database: &TempDatabase) -> Introspection {
-    let location = SourceLocation::parse(&database.url(), std::path::Path::new("/")).unwrap();
+    read_source(&database.url()).await
+}
+
+/// What `introspect` reads from `source` (a URL or a file).
+async fn read_source(source: &str) -> Introspection {
+    let location = SourceLocation::parse(source, std::path::Path::new("/")).unwrap();
     introspect_location(
         &location,
         &IntrospectOptions::default(),
@@ -968,6 +973,14 @@ async fn escaped_and_padded_defaults_read_alike_live_and_from_a_dump() {
 /// `mariadb-dump --no-data --routines --triggers` of `database`, imported
 /// as a dump file.
 pub(crate) async fn mariadb_dump_import(database: &TempDatabase) -> Introspection {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dump.sql");
+    std::fs::write(&path, mariadb_dump(database)).unwrap();
+    read_source(&path.display().to_string()).await
+}
+
+/// `mariadb-dump --no-data --routines --triggers` of `database`.
+fn mariadb_dump(database: &TempDatabase) -> Vec<u8> {
     let url = url::Url::parse(&database.url()).unwrap();
     let mut command = std::process::Command::new("mariadb-dump");
     command
@@ -985,18 +998,74 @@ pub(crate) async fn mariadb_dump_import(database: &TempDatabase) -> Introspectio
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    output.stdout
+}
+
+/// A `mariadb-dump` (a partitioned table, its partitions in a `/*!50100
+/// ... */` comment, a compressed column, `/*M!100301 COMPRESSED*/`, a
+/// view made by `/*!50001 ... */` comments alone, a trigger, a procedure
+/// and a function between `DELIMITER ;;` lines) is a migration `migrate
+/// apply` runs as the `mariadb` client runs it: the database it makes has
+/// no drift from the one dumped. Before, `DELIMITER ;;` was sent to the
+/// server, which refused it, the statements made of comments alone were
+/// not run and a trailing comment was cut from its statement.
+#[test]
+fn a_mariadb_dump_applies_as_a_migration_as_the_client_runs_it() {
+    let Some(database) = TempDatabase::create("dump_migration") else {
+        return;
+    };
+    let Some(copy) = TempDatabase::create("dump_migration_copy") else {
+        return;
+    };
+    database.load(
+        "CREATE TABLE it (id int PRIMARY KEY, body blob COMPRESSED, n int) \
+             PARTITION BY HASH (id) PARTITIONS 2; \
+         CREATE VIEW v AS SELECT id, n + 1 AS m FROM it;\n\
+         DELIMITER //\n\
+         CREATE TRIGGER tr BEFORE INSERT ON it FOR EACH ROW \
+             BEGIN SET NEW.n = 1; SET NEW.n = NEW.n + 1; END//\n\
+         CREATE PROCEDURE p() BEGIN SELECT 1; SELECT ';;'; END//\n\
+         DELIMITER ;\n\
+         CREATE FUNCTION f(x int) RETURNS int DETERMINISTIC RETURN x + 1;",
+    );
+    let dump = String::from_utf8(mariadb_dump(&database)).unwrap();
+    for part in ["DELIMITER ;;", "/*!50001 CREATE", "/*M!100301 COMPRESSED*/"] {
+        assert!(dump.contains(part), "{part}\n{dump}");
+    }
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("dump.sql");
-    std::fs::write(&path, &output.stdout).unwrap();
-    let location =
-        SourceLocation::parse(&path.display().to_string(), std::path::Path::new("/")).unwrap();
-    introspect_location(
-        &location,
-        &IntrospectOptions::default(),
-        &Progress::hidden(),
+    succeed(dir.path(), &["introspect", &database.url(), "--yes"]);
+    let migration = dir.path().join("migrations/0001_dump");
+    std::fs::create_dir_all(&migration).unwrap();
+    std::fs::write(migration.join("up.sql"), &dump).unwrap();
+    std::fs::write(migration.join("down.sql"), "").unwrap();
+    succeed(
+        dir.path(),
+        &["migrate", "apply", "--db", &copy.url(), "--yes"],
+    );
+    assert!(succeed(dir.path(), &["check", "--db", &copy.url()]).contains("No drift"));
+    assert!(
+        copy.query("SHOW CREATE TABLE it")
+            .contains("PARTITION BY HASH")
+    );
+
+    // A migration written by hand, as `mysqldump` writes partitions.
+    let migration = dir.path().join("migrations/0002_more");
+    std::fs::create_dir_all(&migration).unwrap();
+    std::fs::write(
+        migration.join("up.sql"),
+        "CREATE TABLE more (id int PRIMARY KEY) /*!50100 PARTITION BY HASH (id) PARTITIONS 3 */;\n\
+         /*!40101 SET @unused = 1 */;\n/*!99999 SELECT no_such_function() */;\n",
     )
-    .await
-    .unwrap()
+    .unwrap();
+    std::fs::write(migration.join("down.sql"), "DROP TABLE more;").unwrap();
+    succeed(
+        dir.path(),
+        &["migrate", "apply", "--db", &copy.url(), "--yes"],
+    );
+    assert!(
+        copy.query("SHOW CREATE TABLE more")
+            .contains("PARTITIONS 3")
+    );
 }
 
 /// Partitioned tables (`RANGE` on an expression, `LIST COLUMNS`, `HASH`,
