@@ -34,7 +34,10 @@ mod sqlite;
 
 pub use align::named_like;
 
-pub use normalize::{default_eq, exclusion_eq, index_eq, relation_eq, sql_eq, statement_eq};
+pub use normalize::{
+    default_eq, exclusion_eq, identity_bounds, identity_options, index_eq, relation_eq, sql_eq,
+    statement_eq,
+};
 
 /// How risky a change is for the data already in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -916,6 +919,33 @@ fn entity(
             && (old.primary_key_include != new.primary_key_include
                 || old.primary_key_with != new.primary_key_with))
     {
+        // The same fields: say which options of its index change.
+        let reason = if old.primary_key == new.primary_key {
+            let listed = |items: &[String]| match items {
+                [] => "none".to_owned(),
+                items => format!("({})", items.join(", ")),
+            };
+            let mut what = Vec::new();
+            for (label, before, after) in [
+                (
+                    "INCLUDE",
+                    &old.primary_key_include,
+                    &new.primary_key_include,
+                ),
+                ("WITH", &old.primary_key_with, &new.primary_key_with),
+            ] {
+                if before != after {
+                    what.push(format!("{label} {} → {}", listed(before), listed(after)));
+                }
+            }
+            format!(
+                "`{name}`: the primary key ({}) is made again with {}",
+                new.primary_key.join(", "),
+                what.join(", ")
+            )
+        } else {
+            "a new primary key fails if its fields hold duplicates or nulls".to_owned()
+        };
         changes.push(Change::new(
             ChangeKind::ChangePrimaryKey {
                 entity: name.to_owned(),
@@ -923,7 +953,7 @@ fn entity(
                 after: new.primary_key.clone(),
             },
             Safety::NeedsReview,
-            "a new primary key fails if its fields hold duplicates or nulls",
+            reason,
         ));
     }
     indexes(name, &old.indexes, &new.indexes, changes);
@@ -1079,7 +1109,11 @@ fn alter_field(
         ("optional", old.optional != new.optional),
         (
             "identity options",
-            old.identity_options != new.identity_options,
+            normalize::identity_options(old.identity_options.as_deref(), identity_bounds(old))
+                != normalize::identity_options(
+                    new.identity_options.as_deref(),
+                    identity_bounds(new),
+                ),
         ),
     ] {
         if changed {

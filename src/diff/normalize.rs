@@ -7,6 +7,7 @@ use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use crate::dialect::Dialect as _;
 use crate::manifest::{
@@ -331,6 +332,111 @@ fn ungroup(expr: Expr) -> Expr {
             Expr::Function(function)
         }
         other => other,
+    }
+}
+
+/// An identity column's sequence options (`identity_options`) by what
+/// each sets, spelled as PostgreSQL prints them, those that say what
+/// PostgreSQL does anyway left out: `INCREMENT 10` is `INCREMENT BY 10`,
+/// `START 5` is `START WITH 5`, and `NO CYCLE`, `CACHE 1`, `INCREMENT BY
+/// 1`, `NO MINVALUE` or a `MAXVALUE` that is the column type's maximum
+/// (`bounds`), and a start at the sequence's first value, say nothing.
+/// `SEQUENCE NAME` is kept as written; `AS` (the column's type) and
+/// `RESTART` are not options of the column.
+pub fn identity_options(
+    options: Option<&str>,
+    bounds: (i64, i64),
+) -> BTreeMap<&'static str, String> {
+    let words: Vec<&str> = options.unwrap_or_default().split_whitespace().collect();
+    let upper = |at: usize| words.get(at).map(|word| word.to_ascii_uppercase());
+    let number = |at: usize| words.get(at).and_then(|word| word.parse::<i64>().ok());
+    let mut given: BTreeMap<&'static str, Option<i64>> = BTreeMap::new();
+    let mut name = None;
+    let mut at = 0;
+    while at < words.len() {
+        let word = upper(at).unwrap_or_default();
+        let noise = |at: usize, word: &str| usize::from(upper(at).as_deref() == Some(word));
+        match word.as_str() {
+            "INCREMENT" | "START" | "RESTART" => {
+                let value = at + 1 + noise(at + 1, if word == "INCREMENT" { "BY" } else { "WITH" });
+                match word.as_str() {
+                    "INCREMENT" => given.insert("INCREMENT", number(value)),
+                    "START" => given.insert("START", number(value)),
+                    _ => None,
+                };
+                at = value + usize::from(number(value).is_some());
+            }
+            "MINVALUE" | "MAXVALUE" | "CACHE" => {
+                let kind = match word.as_str() {
+                    "MINVALUE" => "MINVALUE",
+                    "MAXVALUE" => "MAXVALUE",
+                    _ => "CACHE",
+                };
+                given.insert(kind, number(at + 1));
+                at += 2;
+            }
+            "CYCLE" => {
+                given.insert("CYCLE", Some(1));
+                at += 1;
+            }
+            "NO" => {
+                if let Some(kind) = upper(at + 1) {
+                    given.retain(|known, _| *known != kind.as_str());
+                }
+                at += 2;
+            }
+            "SEQUENCE" if upper(at + 1).as_deref() == Some("NAME") => {
+                name = words.get(at + 2).map(|name| (*name).to_owned());
+                at += 3;
+            }
+            "AS" => at += 2,
+            _ => at += 1,
+        }
+    }
+    let value = |kind: &str| given.get(kind).copied().flatten();
+    let increment = value("INCREMENT").unwrap_or(1);
+    let (type_minimum, type_maximum) = bounds;
+    let (minimum_default, maximum_default) = if increment < 0 {
+        (type_minimum, -1)
+    } else {
+        (1, type_maximum)
+    };
+    let minimum = value("MINVALUE").unwrap_or(minimum_default);
+    let maximum = value("MAXVALUE").unwrap_or(maximum_default);
+    let start_default = if increment < 0 { maximum } else { minimum };
+    let mut canonical = BTreeMap::new();
+    if let Some(name) = name {
+        canonical.insert("SEQUENCE NAME", format!("SEQUENCE NAME {name}"));
+    }
+    for (kind, clause, actual, default) in [
+        ("INCREMENT", "INCREMENT BY", increment, 1),
+        ("MINVALUE", "MINVALUE", minimum, minimum_default),
+        ("MAXVALUE", "MAXVALUE", maximum, maximum_default),
+        (
+            "START",
+            "START WITH",
+            value("START").unwrap_or(start_default),
+            start_default,
+        ),
+        ("CACHE", "CACHE", value("CACHE").unwrap_or(1), 1),
+    ] {
+        if actual != default {
+            canonical.insert(kind, format!("{clause} {actual}"));
+        }
+    }
+    if value("CYCLE").is_some() {
+        canonical.insert("CYCLE", "CYCLE".to_owned());
+    }
+    canonical
+}
+
+/// The values an integer field's identity sequence can take by default:
+/// those of its type.
+pub fn identity_bounds(field: &Field) -> (i64, i64) {
+    match field.ty {
+        FieldType::Int16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
+        FieldType::Int32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        _ => (i64::MIN, i64::MAX),
     }
 }
 

@@ -1637,7 +1637,10 @@ fn build_field(
         field.identity_options = lookups
             .identity_sequences
             .get(&(column.relation, column.position))
-            .and_then(|sequence| sequence_options(sequence));
+            .and_then(|sequence| {
+                let table = lookups.relations.get(&column.relation)?;
+                identity_options(sequence, &table.name, &column.name)
+            });
     }
     match (column.identity.as_str(), column.generated.as_str()) {
         ("a", _) => field.generated = Some(Generated::Kind(GeneratedKind::IdentityAlways)),
@@ -2634,6 +2637,22 @@ fn record_sequences(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledge
             ledger.record(object, "sequence", message);
         }
     }
+}
+
+/// The options of an identity column's sequence, as SQL: its name when it
+/// is not the one PostgreSQL gives it (`SEQUENCE NAME tickets_seq`: a table
+/// renamed since keeps it, as does a sequence named by hand), then those of
+/// [`sequence_options`].
+fn identity_options(sequence: &SequenceRow, table: &str, column: &str) -> Option<String> {
+    let mut options = Vec::new();
+    if sequence.name != default_name(table, Some(column), "seq") {
+        options.push(format!(
+            "SEQUENCE NAME {}",
+            quote_identifier(&sequence.name)
+        ));
+    }
+    options.extend(sequence_options(sequence));
+    (!options.is_empty()).then(|| options.join(" "))
 }
 
 /// The options of a sequence that differ from what `serial` or an identity

@@ -687,6 +687,7 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             )));
         }
         PostgresRenderer.rename_columns(cx, name, old, new, &mut out);
+        identity_sequence_renames(cx, name, old, new, &mut out);
     }
 
     // 7. New tables; then what their partitions have of their own, the
@@ -2104,31 +2105,66 @@ fn identity_options(field: &Field) -> String {
         .unwrap_or_default()
 }
 
-/// The clauses of sequence options (`INCREMENT BY 10`, `NO MAXVALUE`,
-/// `CYCLE`), each a keyword and what follows it up to the next keyword.
-fn sequence_clauses(options: &str) -> Vec<String> {
-    const STARTS: [&str; 8] = [
-        "INCREMENT",
-        "MINVALUE",
-        "MAXVALUE",
-        "START",
-        "CACHE",
-        "CYCLE",
-        "NO",
-        "AS",
-    ];
-    let mut clauses: Vec<Vec<&str>> = Vec::new();
-    let mut after_no = false;
-    for word in options.split_whitespace() {
-        let upper = word.to_ascii_uppercase();
-        if (STARTS.contains(&upper.as_str()) && !after_no) || clauses.is_empty() {
-            clauses.push(vec![word]);
-        } else if let Some(clause) = clauses.last_mut() {
-            clause.push(word);
+/// Whether `field` is an identity column.
+fn is_identity(field: &Field) -> bool {
+    matches!(
+        &field.generated,
+        Some(Generated::Kind(
+            GeneratedKind::Identity | GeneratedKind::IdentityAlways
+        ))
+    )
+}
+
+/// The name of the sequence of identity column `name` of table `table`,
+/// as SQL: `SEQUENCE NAME` of its options, else the one PostgreSQL gives
+/// it.
+fn identity_sequence(table: &str, name: &str, field: &Field) -> String {
+    crate::diff::identity_options(
+        field.identity_options.as_deref(),
+        crate::diff::identity_bounds(field),
+    )
+    .get("SEQUENCE NAME")
+    .and_then(|clause| clause.strip_prefix("SEQUENCE NAME "))
+    .map_or_else(
+        || quote(&default_name(table, &[field.column_name(name)], "seq")),
+        str::to_owned,
+    )
+}
+
+/// `ALTER SEQUENCE ... RENAME` of the identity columns of `old` (now
+/// `new`, its table and columns renamed already) whose sequence's name
+/// changes: one the manifest names, or the one PostgreSQL would give it
+/// under the table's or column's new name, which PostgreSQL does not
+/// rename itself.
+fn identity_sequence_renames(
+    cx: &Cx<'_>,
+    entity_name: &str,
+    old: &Entity,
+    new: &Entity,
+    out: &mut Vec<Statement>,
+) {
+    // In the table's schema, which it has moved to already.
+    let schema = new
+        .schema
+        .as_ref()
+        .map(|schema| format!("{}.", quote(schema)))
+        .unwrap_or_default();
+    for (name, after) in &new.fields {
+        let old_name = cx.old_field_name(entity_name, name);
+        let Some(before) = old.fields.get(old_name) else {
+            continue;
+        };
+        if !is_identity(before) || !is_identity(after) {
+            continue;
         }
-        after_no = upper == "NO";
+        let from = identity_sequence(&old.table, old_name, before);
+        let to = identity_sequence(&new.table, name, after);
+        if from != to {
+            out.push(Statement::new(format!(
+                "ALTER SEQUENCE {schema}{from} RENAME TO {to}"
+            )));
+        }
     }
-    clauses.into_iter().map(|clause| clause.join(" ")).collect()
 }
 
 /// What a sequence clause sets: `MINVALUE` for `MINVALUE 5` and `NO
@@ -2496,18 +2532,7 @@ fn alter_field(
         return;
     }
 
-    let old_identity = matches!(
-        &before.generated,
-        Some(Generated::Kind(
-            GeneratedKind::Identity | GeneratedKind::IdentityAlways
-        ))
-    );
-    let new_identity = matches!(
-        &after.generated,
-        Some(Generated::Kind(
-            GeneratedKind::Identity | GeneratedKind::IdentityAlways
-        ))
-    );
+    let (old_identity, new_identity) = (is_identity(before), is_identity(after));
     let serial = |f: &Field| {
         matches!(
             &f.generated,
@@ -2606,7 +2631,18 @@ fn alter_field(
             )));
         }
     }
-    if old_identity && new_identity && before.identity_options != after.identity_options {
+    let canonical = |field: &Field| {
+        crate::diff::identity_options(
+            field.identity_options.as_deref(),
+            crate::diff::identity_bounds(field),
+        )
+    };
+    let (mut old_options, mut new_options) = (canonical(before), canonical(after));
+    // The sequence's name is not an option `SET` changes: it is renamed
+    // with the table (see `identity_sequence_renames`).
+    old_options.remove("SEQUENCE NAME");
+    new_options.remove("SEQUENCE NAME");
+    if old_identity && new_identity && old_options != new_options {
         // What the new options leave unsaid goes back to its default.
         let mut options = vec![
             "INCREMENT BY 1".to_owned(),
@@ -2616,7 +2652,7 @@ fn alter_field(
             "CACHE 1".to_owned(),
             "NO CYCLE".to_owned(),
         ];
-        for option in sequence_clauses(after.identity_options.as_deref().unwrap_or_default()) {
+        for option in new_options.into_values() {
             let slot = options
                 .iter()
                 .position(|default| sequence_clause_kind(default) == sequence_clause_kind(&option));
