@@ -20,7 +20,10 @@
 //!   foreign-key field `author_id` of the target's key type and a relation;
 //!   a list reference (`films: [Film]`, or a Relay connection of films) is a
 //!   to-many relation the ledger records, unless the target refers back with a
-//!   single reference (then the relation is already there);
+//!   single reference (then the relation is already there); a reference to
+//!   an object type without a key (a value: `seo: SEO`, `price: MoneyV2`,
+//!   `selectedOptions: [SelectedOption!]!`) embeds its fields as an
+//!   `object` (an array of them for a list), as the API answers them;
 //! - descriptions become comments; interfaces, unions, input types, directive
 //!   definitions and uses, and field arguments go to the ledger.
 
@@ -2072,6 +2075,29 @@ impl<'a> SdlBuilder<'a> {
                 );
                 return;
             };
+            // A value object without a key (`seo: SEO`, `price: MoneyV2`,
+            // `selectedOptions: [SelectedOption!]!`) has no row to refer
+            // to: its fields are embedded, as the API answers them.
+            if !via_connection
+                && self.primary_key(entity_target).is_none()
+                && let Some(mut embedded) =
+                    self.embedded(entity_target, object, manifest, &mut vec![owner])
+            {
+                if is_list {
+                    let (items_nullable, _) = match inner {
+                        TypeRef::List(element, _) => element.nullability(),
+                        _ => (true, inner),
+                    };
+                    embedded.nullable = items_nullable;
+                    let mut list = Field::new(FieldType::Array);
+                    list.items = Some(Box::new(embedded));
+                    embedded = list;
+                }
+                embedded.nullable = nullable;
+                embedded.comment = field.description.clone();
+                entity.fields.insert(field.name.name.clone(), embedded);
+                return;
+            }
             if is_list || via_connection {
                 if !self.refers_back(entity_target, owner) {
                     let how = if via_connection {
@@ -2137,6 +2163,82 @@ impl<'a> SdlBuilder<'a> {
         built.nullable = nullable;
         built.comment = field.description.clone();
         entity.fields.insert(field.name.name.clone(), built);
+    }
+
+    /// The `object` field holding the fields of keyless object type `name`
+    /// at `object`: its scalars, enums and lists of them, and the keyless
+    /// objects in it, embedded in turn. What it cannot hold (a reference to
+    /// an entity with a key, an interface, a type that contains itself) is
+    /// left out with a ledger line. `None` when nothing is left.
+    fn embedded(
+        &mut self,
+        name: &'a str,
+        object: &str,
+        manifest: &Manifest,
+        visiting: &mut Vec<&'a str>,
+    ) -> Option<Field> {
+        let merged = self.types.get(name)?.clone();
+        if visiting.contains(&name) || visiting.len() >= MAX_NESTING / 4 {
+            self.ledger.record(
+                object,
+                "reference",
+                format!("`{name}` contains itself here; this value is left out"),
+            );
+            return None;
+        }
+        visiting.push(name);
+        let mut fields = IndexMap::new();
+        for inner_field in &merged.fields {
+            let path = format!("{object}.{}", inner_field.name.name);
+            let (nullable, ty) = inner_field.ty.nullability();
+            let target = inner_field.ty.named().name.as_str();
+            let target = self
+                .types
+                .get_key_value(target)
+                .map(|(k, m)| (*k, m.definition.kind));
+            let built = match target {
+                Some((target, TypeKind::Object))
+                    if self.roles.get(target) == Some(&Role::Entity)
+                        && self.primary_key(target).is_none() =>
+                {
+                    self.embedded(target, &path, manifest, visiting)
+                        .map(|mut one| {
+                            if let TypeRef::List(element, _) = ty {
+                                one.nullable = element.nullability().0;
+                                let mut list = Field::new(FieldType::Array);
+                                list.items = Some(Box::new(one));
+                                list
+                            } else {
+                                one
+                            }
+                        })
+                }
+                Some((target, TypeKind::Object | TypeKind::Interface | TypeKind::Union)) => {
+                    self.ledger.record(
+                        path.as_str(),
+                        "reference",
+                        format!(
+                            "`{target}` inside the embedded value `{object}` is not embedded \
+                             (it is a row of its own or one of several types); it is left out"
+                        ),
+                    );
+                    None
+                }
+                _ => self.value_field(ty, manifest),
+            };
+            if let Some(mut built) = built {
+                built.nullable = nullable;
+                built.comment = inner_field.description.clone();
+                fields.insert(inner_field.name.name.clone(), built);
+            }
+        }
+        visiting.pop();
+        if fields.is_empty() {
+            return None;
+        }
+        let mut field = Field::new(FieldType::Object);
+        field.fields = Some(fields);
+        Some(field)
     }
 
     /// The field for a scalar, enum or list of them (`None` for an unknown

@@ -357,10 +357,12 @@ fn every_sdl_construct_is_mapped_or_ledgered() {
     assert!(!matrix.nullable);
 
     let book = entity(manifest, "Book");
+    // `anchor` is a value without a key: embedded as an object.
     assert_eq!(
         book.fields.keys().collect::<Vec<_>>(),
-        ["id", "title", "author_id", "editorId"]
+        ["id", "title", "author_id", "editorId", "anchor"]
     );
+    assert_eq!(book.fields["anchor"].ty, FieldType::Object);
     // `editor` reuses the `editorId` field already there.
     let relations: Vec<(&str, &str)> = book
         .relations
@@ -381,7 +383,6 @@ fn every_sdl_construct_is_mapped_or_ledgered() {
             ("@auth", "directive_definition"),
             ("Author", "directive"),
             ("Author.nickname", "directive"),
-            ("Book.anchor", "reference"),
             ("Book.id", "upstream_key"),
             ("Book.related", "polymorphic_reference"),
             ("Book.reviews", "field_arguments"),
@@ -990,4 +991,81 @@ type Product { id: ID! name: String }
         ["Product"]
     );
     assert_eq!(kinds_of(&result, "root_type"), ["Changes", "Query"]);
+}
+
+/// Shopify's Admin API answers value objects without a key inside its
+/// rows: `seo: SEO!`, `priceRangeV2 { minVariantPrice: MoneyV2 }`,
+/// `selectedOptions: [SelectedOption!]!`. They are embedded as `object`
+/// fields (lists of them as arrays of objects), as the API answers them;
+/// before, each was a `reference` ledger line and the value was lost. A
+/// row with a key inside one (`variant.product`) is left out with a line.
+#[test]
+fn keyless_value_objects_are_embedded_in_the_rows_that_hold_them() {
+    let result = parse_ok(
+        r#"
+"A signed decimal number, serialized as a string."
+scalar Decimal
+enum CurrencyCode { USD EUR }
+type MoneyV2 {
+  "Decimal money amount."
+  amount: Decimal!
+  currencyCode: CurrencyCode!
+}
+type ProductPriceRangeV2 { maxVariantPrice: MoneyV2! minVariantPrice: MoneyV2! }
+type SEO { description: String title: String }
+type SelectedOption { name: String! value: String! }
+type Product {
+  id: ID!
+  title: String!
+  "SEO information of the product."
+  seo: SEO!
+  priceRangeV2: ProductPriceRangeV2!
+  featured: ProductHighlight
+}
+type ProductHighlight { note: String product: Product }
+type ProductVariant {
+  id: ID!
+  product: Product!
+  selectedOptions: [SelectedOption!]!
+}
+type QueryRoot { product(id: ID!): Product }
+schema { query: QueryRoot }
+"#,
+    );
+    let manifest = &result.manifest;
+    assert_valid_and_round_trips(manifest);
+    let product = entity(manifest, "Product");
+    let seo = &product.fields["seo"];
+    assert_eq!(seo.ty, FieldType::Object);
+    assert!(!seo.nullable);
+    assert_eq!(
+        seo.comment.as_deref(),
+        Some("SEO information of the product.")
+    );
+    let seo_fields = seo.fields.as_ref().unwrap();
+    assert_eq!(
+        seo_fields.keys().collect::<Vec<_>>(),
+        ["description", "title"]
+    );
+    assert!(seo_fields["title"].nullable);
+    let range = product.fields["priceRangeV2"].fields.as_ref().unwrap();
+    let money = range["minVariantPrice"].fields.as_ref().unwrap();
+    assert_eq!(money["amount"].ty, FieldType::Decimal);
+    assert_eq!(
+        money["currencyCode"].enum_name.as_deref(),
+        Some("CurrencyCode")
+    );
+    let options = &entity(manifest, "ProductVariant").fields["selectedOptions"];
+    assert_eq!(options.ty, FieldType::Array);
+    let option = options.items.as_ref().unwrap();
+    assert!(!option.nullable);
+    assert_eq!(
+        option.fields.as_ref().unwrap().keys().collect::<Vec<_>>(),
+        ["name", "value"]
+    );
+    // A row inside a value is no part of the value.
+    let featured = product.fields["featured"].fields.as_ref().unwrap();
+    assert_eq!(featured.keys().collect::<Vec<_>>(), ["note"]);
+    let references = kinds_of(&result, "reference");
+    assert_eq!(references, ["Product.featured.product"], "{references:?}");
 }

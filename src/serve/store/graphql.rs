@@ -43,8 +43,8 @@ use super::http::{
 };
 use super::{ListResult, Outbox, Row, StoreError, Updated, Values};
 use crate::manifest::{
-    Entity, FieldType, GraphqlOperation, GraphqlOperationType, GraphqlOrder, GraphqlOrderStyle,
-    Manifest, Operation, OperationAction, PaginationStyle,
+    Entity, Field, FieldType, GraphqlOperation, GraphqlOperationType, GraphqlOrder,
+    GraphqlOrderStyle, Manifest, Operation, OperationAction, PaginationStyle,
 };
 use crate::query::{Filter, ListQuery, Op, OrderBy, Value};
 use crate::webhooks::outbox::Write;
@@ -1027,13 +1027,24 @@ fn row_selection(entity: &Entity, graphql: &GraphqlOperation) -> String {
             .collect();
         format!("{{ {} }}", parts.join(" "))
     }
+    // An embedded object (or list of them) selects its own fields.
+    fn nest(node: &mut Node, field: &Field) {
+        let fields = field
+            .fields
+            .as_ref()
+            .or_else(|| field.items.as_ref().and_then(|items| items.fields.as_ref()));
+        for (name, inner) in fields.into_iter().flatten() {
+            nest(node.0.entry(name.clone()).or_default(), inner);
+        }
+    }
     let mut root = Node::default();
-    for name in entity.fields.keys() {
+    for (name, field) in &entity.fields {
         let path = graphql.paths.get(name).unwrap_or(name);
         let mut node = &mut root;
         for segment in path.split('.') {
             node = node.0.entry(segment.to_owned()).or_default();
         }
+        nest(node, field);
     }
     render(&root)
 }
@@ -1301,5 +1312,32 @@ mod tests {
             Some("homeworld")
         );
         assert_eq!(input_name(&people, &taken, "id"), None);
+    }
+
+    #[test]
+    fn embedded_objects_select_their_fields() {
+        let mut entity = Entity::new("Product");
+        entity
+            .fields
+            .insert("id".into(), Field::new(FieldType::String));
+        let mut seo = Field::new(FieldType::Object);
+        seo.fields = Some(
+            [
+                ("title", FieldType::String),
+                ("description", FieldType::String),
+            ]
+            .into_iter()
+            .map(|(name, ty)| (name.to_owned(), Field::new(ty)))
+            .collect(),
+        );
+        entity.fields.insert("seo".into(), seo.clone());
+        let mut options = Field::new(FieldType::Array);
+        options.items = Some(Box::new(seo));
+        entity.fields.insert("options".into(), options);
+        let products = graphql(GraphqlOperationType::Query, "products");
+        assert_eq!(
+            row_selection(&entity, &products),
+            "{ id seo { title description } options { title description } }"
+        );
     }
 }
