@@ -206,9 +206,12 @@ pub fn import(
                 }
             }
             Err(error) => {
-                // Stored routines and some triggers are beyond sqlparser;
-                // they are not representable anyway, so name them.
-                if !schema.note_routine(&sql) {
+                // Stored routines, events and some triggers are beyond
+                // sqlparser; they are not representable anyway, so name
+                // them. An event dropped before it is made (`mysqldump
+                // --events`) shapes nothing.
+                let drops_event = super::head_words(&sql, 2) == "DROP EVENT";
+                if !drops_event && !schema.note_routine(&sql) {
                     skipped.push(Skipped {
                         span: statement.span.clone(),
                         reason: format!("could not parse this statement: {error}"),
@@ -1111,28 +1114,32 @@ impl Schema {
         }
     }
 
-    /// Recognizes `CREATE [DEFINER=...] PROCEDURE|FUNCTION|TRIGGER name`
-    /// from its tokens when sqlparser cannot parse the body.
+    /// Recognizes `CREATE [DEFINER=...] PROCEDURE|FUNCTION|TRIGGER|EVENT
+    /// name` from its tokens when sqlparser cannot parse the body.
     fn note_routine(&mut self, sql: &str) -> bool {
         let Ok(tokens) = Tokenizer::new(&MySqlDialect {}, sql).tokenize() else {
             return false;
         };
-        let words: Vec<String> = tokens
+        let tokens: Vec<&sqlparser::tokenizer::Word> = tokens
             .iter()
             .filter_map(|token| match token {
-                Token::Word(word) => Some(word.value.clone()),
+                Token::Word(word) => Some(word),
                 _ => None,
             })
             .take(12)
             .collect();
+        let words: Vec<String> = tokens.iter().map(|word| word.value.clone()).collect();
         if !words
             .first()
             .is_some_and(|w| w.eq_ignore_ascii_case("CREATE"))
         {
             return false;
         }
-        let position = words.iter().position(|w| {
-            ["PROCEDURE", "FUNCTION", "TRIGGER"].contains(&w.to_ascii_uppercase().as_str())
+        // The kind is a keyword, not a quoted name (a table `event`).
+        let position = tokens.iter().position(|word| {
+            word.quote_style.is_none()
+                && ["PROCEDURE", "FUNCTION", "TRIGGER", "EVENT"]
+                    .contains(&word.value.to_ascii_uppercase().as_str())
         });
         let Some(position) = position else {
             return false;
