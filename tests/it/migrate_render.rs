@@ -1696,3 +1696,102 @@ fn postgres_details_left_out_elsewhere_are_lossy_lines() {
         assert!(up.contains(made), "{made}:\n{up}");
     }
 }
+
+const MYSQL_AND_SQLITE_DETAILS: &str = r#"
+[manifest]
+format = 1
+version = 1
+[project]
+name = "details"
+[source]
+engine = "mysql"
+
+[entities.posts]
+table = "posts"
+primary_key = ["id"]
+row_format = "COMPRESSED"
+collation = "latin1_swedish_ci"
+
+[entities.posts.fields]
+id = { type = "int64" }
+slug = { type = "string", max_length = 200, collation = "utf8mb4_bin" }
+secret = { type = "string", max_length = 20, nullable = true, invisible = true }
+touched = { type = "timestamp", nullable = true, on_update = "CURRENT_TIMESTAMP" }
+views = { type = "int32", native = "int(8) unsigned zerofill" }
+
+[[entities.posts.indexes]]
+name = "posts_by_slug"
+fields = [{ field = "slug", prefix_length = 50 }]
+invisible = true
+comment = "lookups by slug"
+
+[entities.notes]
+table = "notes"
+primary_key = ["id"]
+without_rowid = true
+strict = true
+
+[entities.notes.fields]
+id = { type = "string" }
+"#;
+
+/// Plans leave out what only MySQL or only SQLite makes of a table (and
+/// MongoDB what it has no place for in a field) and say so, one lossy line
+/// each; the engine that makes it says nothing. Before, `ROW_FORMAT`, the
+/// table collation, `WITHOUT ROWID` and `STRICT` were left out in silence
+/// on the other SQL engines, and MongoDB plans dropped a field's engine
+/// type, collation, invisibility and `ON UPDATE` without a word.
+#[test]
+fn mysql_and_sqlite_details_left_out_elsewhere_are_lossy_lines() {
+    let manifest =
+        baas::manifest::load_str(Path::new("baas.toml"), MYSQL_AND_SQLITE_DETAILS.to_owned())
+            .unwrap()
+            .manifest;
+    let mysql = [
+        "`posts`: `ROW_FORMAT=COMPRESSED` is MySQL's",
+        "`posts`: the collation `latin1_swedish_ci` is MySQL's",
+    ];
+    let sqlite = [
+        "`notes`: `WITHOUT ROWID` is SQLite's",
+        "`notes`: `STRICT` is SQLite's",
+    ];
+    let mongodb = [
+        "posts.views: `int(8) unsigned zerofill` is a mysql type",
+        "posts.slug: MongoDB has no per-field collations",
+        "posts.secret: MongoDB has no invisible fields",
+        "posts.touched: MongoDB has no ON UPDATE",
+    ];
+    for target in [
+        Target::Postgres,
+        Target::Mysql,
+        Target::Sqlite,
+        Target::Mongodb,
+    ] {
+        let plan = create_plan(target, &manifest);
+        let expected = match target {
+            Target::Mysql => sqlite.to_vec(),
+            Target::Sqlite => mysql.to_vec(),
+            Target::Postgres => [mysql, sqlite].concat(),
+            Target::Mongodb => [&mysql[..], &sqlite, &mongodb].concat(),
+        };
+        for line in &expected {
+            assert!(
+                plan.lossy.iter().any(|l| l.starts_with(line)),
+                "{target}: no `{line}` in {:#?}",
+                plan.lossy
+            );
+        }
+        let unexpected = match target {
+            Target::Mysql => mysql.to_vec(),
+            Target::Sqlite => sqlite.to_vec(),
+            _ => Vec::new(),
+        };
+        for line in unexpected {
+            assert!(
+                !plan.lossy.iter().any(|l| l.starts_with(line)),
+                "{target} makes it: `{line}` in {:#?}",
+                plan.lossy
+            );
+        }
+    }
+}

@@ -17,6 +17,7 @@ use serde::Serialize;
 use sqlparser::dialect::{Dialect as SqlparserDialect, GenericDialect, MySqlDialect};
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+use crate::database::SqlDialect;
 use crate::diff::{Change, ChangeKind};
 use crate::manifest::{Entity, EntityKind, Field, FieldType, Index, Manifest, Relation};
 
@@ -223,6 +224,23 @@ fn render_script(cx: &mut Cx<'_>) -> Result<Script, RenderError> {
             }
         }
     }
+    for change in cx.changes {
+        let ChangeKind::AddEntity { entity: name } = &change.kind else {
+            continue;
+        };
+        let Some(added) = cx.after.entities.get(name) else {
+            continue;
+        };
+        for (owner, what) in table_details_of_one_engine(added) {
+            if Target::from(owner) != cx.target {
+                cx.lossy(format!(
+                    "`{name}`: {what} is {}'s; {} has none and it is left out",
+                    owner.label(),
+                    cx.target
+                ));
+            }
+        }
+    }
     let statements = match cx.target {
         Target::Postgres => postgres::render(cx)?,
         Target::Mysql => mysql::render(cx)?,
@@ -303,6 +321,26 @@ fn postgres_table_details(entity: &Entity) -> Vec<String> {
         if let Some(options) = &field.identity_options {
             details.push(format!("identity `{options}` of `{field_name}`"));
         }
+    }
+    details
+}
+
+/// What `entity` holds that only MySQL or only SQLite makes of a table as a
+/// whole, with that engine: `ROW_FORMAT`, the table's default collation,
+/// `WITHOUT ROWID`, `STRICT`.
+fn table_details_of_one_engine(entity: &Entity) -> Vec<(SqlDialect, String)> {
+    let mut details = Vec::new();
+    if let Some(format) = &entity.row_format {
+        details.push((SqlDialect::Mysql, format!("`ROW_FORMAT={format}`")));
+    }
+    if let Some(collation) = &entity.collation {
+        details.push((SqlDialect::Mysql, format!("the collation `{collation}`")));
+    }
+    if entity.without_rowid {
+        details.push((SqlDialect::Sqlite, "`WITHOUT ROWID`".to_owned()));
+    }
+    if entity.strict {
+        details.push((SqlDialect::Sqlite, "`STRICT`".to_owned()));
     }
     details
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use super::{Cx, RenderError, Statement};
+use super::{Cx, RenderError, Statement, Target};
 use crate::diff::ChangeKind;
 use crate::manifest::{Entity, Field, FieldType, Index, IndexPart, Manifest, SortOrder};
 
@@ -365,7 +365,38 @@ fn field_schema(cx: &mut Cx<'_>, manifest: &Manifest, path: &str, field: &Field)
             "{path}: MongoDB has no defaults or generated values; the client must send it"
         ));
     }
+    note_field_losses(cx, manifest, path, field);
     Value::Object(schema)
+}
+
+/// What MongoDB does not keep of a field of an SQL table: its engine type,
+/// collation, invisibility and `ON UPDATE`.
+fn note_field_losses(cx: &mut Cx<'_>, manifest: &Manifest, path: &str, field: &Field) {
+    if field.ty != FieldType::Native
+        && let Some(native) = &field.native
+        && !cx.same_engine(manifest)
+    {
+        let from = Cx::source_target(manifest).map_or("another engine", Target::name);
+        cx.lossy(format!(
+            "{path}: `{native}` is a {from} type; stored as MongoDB's type for {}",
+            field.type_label()
+        ));
+    }
+    if let Some(collation) = &field.collation {
+        cx.lossy(format!(
+            "{path}: MongoDB has no per-field collations; collation `{collation}` is left out"
+        ));
+    }
+    if field.invisible {
+        cx.lossy(format!(
+            "{path}: MongoDB has no invisible fields; this field is visible"
+        ));
+    }
+    if field.on_update.is_some() {
+        cx.lossy(format!(
+            "{path}: MongoDB has no ON UPDATE for fields; `on_update` is left out"
+        ));
+    }
 }
 
 /// The index specs of an entity: its indexes, its uniques, its unique
