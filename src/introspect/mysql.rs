@@ -191,6 +191,36 @@ pub struct ViewRow {
     /// The connection's collation when the view was made: its string
     /// literals and what functions make of them take it.
     pub collation: Option<String>,
+    /// `NONE`, `CASCADED` or `LOCAL`.
+    pub check_option: Option<String>,
+    /// `DEFINER` or `INVOKER`.
+    pub security_type: Option<String>,
+    /// `UNDEFINED`, `MERGE` or `TEMPTABLE` (MariaDB lists it; MySQL does not).
+    pub algorithm: Option<String>,
+}
+
+impl ViewRow {
+    /// Its options that are not the server's defaults, as SQL
+    /// (`ALGORITHM=TEMPTABLE`, `SQL SECURITY INVOKER`, `WITH LOCAL CHECK OPTION`).
+    pub fn options(&self) -> Vec<String> {
+        let said = |value: &Option<String>, default: &str| {
+            value
+                .as_deref()
+                .filter(|value| !value.is_empty() && !value.eq_ignore_ascii_case(default))
+                .map(str::to_ascii_uppercase)
+        };
+        let mut options = Vec::new();
+        if let Some(algorithm) = said(&self.algorithm, "UNDEFINED") {
+            options.push(format!("ALGORITHM={algorithm}"));
+        }
+        if let Some(security) = said(&self.security_type, "DEFINER") {
+            options.push(format!("SQL SECURITY {security}"));
+        }
+        if let Some(check) = said(&self.check_option, "NONE") {
+            options.push(format!("WITH {check} CHECK OPTION"));
+        }
+        options
+    }
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -266,6 +296,14 @@ async fn read_catalog(pool: &MySqlPool, database: &str) -> Result<Catalog, sqlx:
         _ => "0",
     };
     // Made of this file's own text only.
+    let views_sql = sqlx::AssertSqlSafe(match flavor {
+        Flavor::Mariadb => VIEWS.replace(
+            "CAST(NULL AS CHAR) AS algorithm",
+            "CAST(ALGORITHM AS CHAR) AS algorithm",
+        ),
+        Flavor::Mysql => VIEWS.to_owned(),
+    });
+    // Made of this file's own text only.
     let indexes_sql =
         sqlx::AssertSqlSafe(INDEXES.replace("CAST(hidden AS", &format!("CAST({hidden} AS")));
     let (
@@ -285,7 +323,7 @@ async fn read_catalog(pool: &MySqlPool, database: &str) -> Result<Catalog, sqlx:
         expressions,
         fetch::<ForeignKeyRow>(pool, FOREIGN_KEYS, database),
         fetch::<CheckRow>(pool, checks_sql, database),
-        fetch::<ViewRow>(pool, VIEWS, database),
+        fetch::<ViewRow>(pool, views_sql, database),
         fetch::<TriggerRow>(pool, TRIGGERS, database),
         fetch::<RoutineRow>(pool, ROUTINES, database),
     )?;
@@ -393,6 +431,23 @@ pub fn build(catalog: &Catalog, database: &str, progress: &Progress) -> Introspe
         entity.collation = collation
             .filter(|collation| Some(*collation) != catalog.default_collation.as_ref())
             .cloned();
+        if let Some(view) = views.get(table.name.as_str())
+            && kind != EntityKind::Table
+        {
+            let options = view.options();
+            if !options.is_empty() {
+                ledger.record(
+                    &table.name,
+                    "view_options",
+                    format!(
+                        "the view options of `{}` ({}) are not represented; a plan makes \
+                         the view without them",
+                        table.name,
+                        options.join(", ")
+                    ),
+                );
+            }
+        }
         if kind == EntityKind::Table {
             entity.comment = table.comment.clone().filter(|c| !c.is_empty());
             if let Some(engine) = table.engine.as_deref()

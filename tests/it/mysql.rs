@@ -1933,3 +1933,71 @@ fn read_and_copied(
     );
     Some((database, copy, dir, written))
 }
+
+/// A view's options that are not the server's defaults (`ALGORITHM`,
+/// `SQL SECURITY INVOKER`, `WITH ... CHECK OPTION`) are named in the
+/// ledger, alike live and from a `mariadb-dump`: the manifest keeps the
+/// view's query, and a plan makes it without them. Before, they were lost
+/// without a word.
+#[test]
+fn view_options_are_ledgered_alike_live_and_from_a_dump() {
+    let Some(database) = TempDatabase::create("view_options") else {
+        return;
+    };
+    database.load(
+        "CREATE TABLE account (id int PRIMARY KEY, active tinyint(1) NOT NULL); \
+         CREATE VIEW plain_accounts AS SELECT id FROM account; \
+         CREATE ALGORITHM=TEMPTABLE VIEW frozen_accounts AS SELECT id FROM account; \
+         CREATE SQL SECURITY INVOKER VIEW invoker_accounts AS SELECT id FROM account; \
+         CREATE VIEW active_accounts AS SELECT id, active FROM account WHERE active = 1 \
+             WITH CASCADED CHECK OPTION; \
+         CREATE ALGORITHM=MERGE SQL SECURITY INVOKER VIEW local_accounts AS \
+             SELECT id, active FROM active_accounts WHERE id > 0 WITH LOCAL CHECK OPTION;",
+    );
+    let read = read_alike_live_and_from_a_dump(&database);
+    let options: Vec<(String, String, String)> = read
+        .ledger
+        .entries()
+        .iter()
+        .map(|e| (e.object.clone(), e.kind.clone(), e.message.clone()))
+        .collect();
+    let named = |view: &str, what: &str| {
+        options.iter().any(|(object, kind, message)| {
+            object == view && kind == "view_options" && message.contains(what)
+        })
+    };
+    assert!(
+        named("frozen_accounts", "ALGORITHM=TEMPTABLE"),
+        "{options:#?}"
+    );
+    assert!(
+        named("invoker_accounts", "SQL SECURITY INVOKER"),
+        "{options:#?}"
+    );
+    assert!(
+        named("active_accounts", "WITH CASCADED CHECK OPTION"),
+        "{options:#?}"
+    );
+    assert!(
+        named(
+            "local_accounts",
+            "ALGORITHM=MERGE, SQL SECURITY INVOKER, WITH LOCAL CHECK OPTION"
+        ),
+        "{options:#?}"
+    );
+    assert!(
+        !options
+            .iter()
+            .any(|(object, _, _)| object == "plain_accounts"),
+        "{options:#?}"
+    );
+    for view in [
+        "plain_accounts",
+        "frozen_accounts",
+        "invoker_accounts",
+        "active_accounts",
+        "local_accounts",
+    ] {
+        assert!(read.manifest.entities.contains_key(view), "{view}");
+    }
+}

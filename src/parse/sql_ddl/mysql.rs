@@ -116,6 +116,13 @@ pub fn import(
             None => (sql, Vec::new()),
         };
         schema.key_options = key_options;
+        // Nor a view's `WITH [CASCADED | LOCAL] CHECK OPTION`, which the
+        // ledger names with the view's other options.
+        let (sql, check_option) = match without_view_check_option(&sql) {
+            Some((view, check)) => (view, Some(check)),
+            None => (sql, None),
+        };
+        schema.view_check_option = check_option;
         // Nor `CAST(x AS CHAR(20) CHARSET utf8mb4)`; the expressions keep
         // it, as they are taken from the text, and a view's query, whose
         // columns are typed, reads it in another form.
@@ -434,6 +441,46 @@ fn without_cast_charsets(sql: &str, view: bool) -> Option<String> {
             })
             .into_owned()
     })
+}
+
+/// `CREATE ... VIEW ... WITH [CASCADED | LOCAL] CHECK OPTION` (which
+/// sqlparser does not read) without its check option, and the option
+/// (`CASCADED` when the statement says neither, as the server takes it);
+/// `None` for other statements.
+fn without_view_check_option(sql: &str) -> Option<(String, String)> {
+    static CHECK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)\s+WITH\s+(?:(CASCADED|LOCAL)\s+)?CHECK\s+OPTION\s*;?\s*$")
+            .expect("a valid pattern")
+    });
+    let head = super::head_words(sql, 12);
+    if !(head.starts_with("CREATE") && head.split(' ').any(|word| word == "VIEW")) {
+        return None;
+    }
+    let found = CHECK.captures(sql)?;
+    let option = found
+        .get(1)
+        .map_or("CASCADED".to_owned(), |m| m.as_str().to_ascii_uppercase());
+    Some((sql[..found.get(0)?.start()].to_owned(), option))
+}
+
+/// The `ALGORITHM=...` and `SQL SECURITY ...` a `CREATE ... VIEW` says
+/// before `VIEW`, as the server lists them (upper case).
+fn view_head_options(sql: &str) -> (Option<String>, Option<String>) {
+    static HEAD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)\bALGORITHM\s*=\s*(\w+)|\bSQL\s+SECURITY\s+(\w+)|\bVIEW\b")
+            .expect("a valid pattern")
+    });
+    let (mut algorithm, mut security) = (None, None);
+    for found in HEAD.captures_iter(sql) {
+        if let Some(value) = found.get(1) {
+            algorithm = Some(value.as_str().to_ascii_uppercase());
+        } else if let Some(value) = found.get(2) {
+            security = Some(value.as_str().to_ascii_uppercase());
+        } else {
+            break;
+        }
+    }
+    (algorithm, security)
 }
 
 /// `ALTER TABLE name DISABLE KEYS` / `ENABLE KEYS`.
@@ -786,6 +833,8 @@ struct Schema {
     /// What the keys of the next `CREATE TABLE` say beyond what sqlparser
     /// reads, in their order.
     key_options: Vec<KeyOptions>,
+    /// The check option of the next `CREATE VIEW` (`CASCADED`, `LOCAL`).
+    view_check_option: Option<String>,
     tables: Vec<Table>,
     views: Vec<ViewRow>,
     triggers: Vec<TriggerRow>,
@@ -1020,6 +1069,11 @@ impl Schema {
             }
             Ast::CreateView(view) => {
                 let name = name_of(&view.name);
+                // A later view of the name replaces it (mariadb-dump makes
+                // each view first as a stand-in of `1 AS` columns).
+                self.tables
+                    .retain(|table| table.row.as_ref().is_none_or(|row| row.name != name));
+                self.views.retain(|other| other.name != name);
                 self.tables.push(Table {
                     row: Some(TableRow {
                         name: name.clone(),
@@ -1038,10 +1092,14 @@ impl Schema {
                 if let Some(database) = &self.database {
                     definition = definition.replace(&format!("{database}."), "");
                 }
+                let (algorithm, security_type) = view_head_options(text);
                 self.views.push(ViewRow {
                     name,
                     definition: Some(definition),
                     collation: None,
+                    check_option: self.view_check_option.take(),
+                    security_type,
+                    algorithm,
                 });
                 Ok(())
             }
