@@ -782,6 +782,21 @@ fn entity(
     if old.storage_parameters != new.storage_parameters {
         what.push("storage parameters".to_owned());
     }
+    if old.inherits != new.inherits {
+        let list = |parents: &[String]| match parents {
+            [] => "nothing".to_owned(),
+            _ => parents
+                .iter()
+                .map(|parent| format!("`{parent}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        what.push(format!(
+            "inherits from {} → {}",
+            list(&old.inherits),
+            list(&new.inherits)
+        ));
+    }
     let partitions = partition_changes(old, new);
     if !partition_key_eq(&old.partition_by, &new.partition_by) {
         what.push(match (&old.partition_by, &new.partition_by) {
@@ -809,6 +824,8 @@ fn entity(
         } else if old.table != new.table
             || old.schema != new.schema
             || exclusions_review
+            // `INHERIT` fails unless the table has the parent's columns.
+            || new.inherits.iter().any(|parent| !old.inherits.contains(parent))
             || !partition_key_eq(&old.partition_by, &new.partition_by)
             || partitions.iter().any(|c| {
                 matches!(
@@ -992,16 +1009,17 @@ fn entity(
         },
         changes,
     );
+    // A check made `NO INHERIT` (or no longer) is dropped and added again.
     let checks_of = |e: &Entity| {
         e.checks
             .iter()
-            .map(|c| normalize::Sql(c.sql.clone()))
+            .map(|c| (normalize::Sql(c.sql.clone()), c.no_inherit))
             .collect::<Vec<_>>()
     };
     set_changes(
         checks_of(old),
         checks_of(new),
-        |sql| {
+        |(sql, _)| {
             Change::new(
                 ChangeKind::DropCheck {
                     entity: entity(),
@@ -1011,7 +1029,7 @@ fn entity(
                 "drops a CHECK constraint",
             )
         },
-        |sql| {
+        |(sql, _)| {
             Change::new(
                 ChangeKind::AddCheck {
                     entity: entity(),

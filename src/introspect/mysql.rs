@@ -548,6 +548,7 @@ pub fn build(catalog: &Catalog, database: &str, progress: &Progress) -> Introspe
             entity.checks.push(Check {
                 name: Some(check.name.clone()),
                 sql: check.clause.trim().to_owned(),
+                ..Check::default()
             });
         }
         manifest.entities.insert(table.name.clone(), entity);

@@ -495,6 +495,8 @@ pub(crate) struct ColumnRow {
     /// `format_type()` of the column's type and modifier.
     pub(crate) type_name: String,
     pub(crate) not_null: bool,
+    /// Declared by the table itself, not (only) inherited from a parent.
+    pub(crate) is_local: bool,
     /// `a` always, `d` by default, empty when not an identity column.
     pub(crate) identity: String,
     /// `s` stored, `v` virtual, empty when not generated.
@@ -522,6 +524,7 @@ impl CatalogRow for ColumnRow {
             typmod: row.try_get("typmod")?,
             type_name: row.try_get("type_name")?,
             not_null: row.try_get("not_null")?,
+            is_local: row.try_get("is_local")?,
             identity: row.try_get("identity")?,
             generated: row.try_get("generated")?,
             default_sql: row.try_get("default_sql")?,
@@ -1072,6 +1075,22 @@ impl<'a> Lookups<'a> {
     }
 }
 
+/// The tables `relation` inherits from (`INHERITS`), in order, when each
+/// is an entity of the manifest; none for a partition, nor when one is not
+/// (a table of a schema not read, a foreign table): the ledger says so and
+/// the table is planned as a plain table, its columns in their order.
+fn read_parents<'r>(
+    relation: &'r RelationRow,
+    lookups: &'r Lookups<'_>,
+) -> impl Iterator<Item = i64> + 'r {
+    let all_read = !relation.is_partition
+        && relation
+            .parents
+            .iter()
+            .all(|parent| lookups.entity_names.contains_key(parent));
+    relation.parents.iter().copied().filter(move |_| all_read)
+}
+
 fn is_entity(relation: &RelationRow) -> bool {
     !relation.is_partition && matches!(relation.kind.as_str(), "r" | "p" | "v" | "m")
 }
@@ -1430,8 +1449,18 @@ fn build_entity(
         );
     }
 
+    entity.inherits = read_parents(relation, lookups)
+        .filter_map(|parent| lookups.entity_names.get(&parent).cloned())
+        .collect();
     for column in lookups.columns.get(&relation.oid).into_iter().flatten() {
-        let field = build_field(column, lookups, resolver);
+        let mut field = build_field(column, lookups, resolver);
+        field.inherited = !column.is_local
+            && read_parents(relation, lookups).any(|parent| {
+                lookups
+                    .columns
+                    .get(&parent)
+                    .is_some_and(|columns| columns.iter().any(|c| c.name == column.name))
+            });
         let what = column_details(column);
         if !what.is_empty() {
             ledger.record(
@@ -1750,21 +1779,19 @@ fn add_constraint(
                 entity.relations.push(relation);
             }
         }
-        "c" => {
-            if constraint.no_inherit {
-                ledger.record(
-                    object,
-                    "check_options",
-                    format!(
-                        "check constraint `{name}` is `NO INHERIT`; the manifest cannot say so"
-                    ),
-                );
-            }
-            entity.checks.push(Check {
-                name: Some(name.to_owned()),
-                sql: constraint.check_sql.clone().unwrap_or_default(),
-            });
-        }
+        "c" => entity.checks.push(Check {
+            name: Some(name.to_owned()),
+            sql: constraint.check_sql.clone().unwrap_or_default(),
+            inherited: !constraint.is_local
+                && read_parents(relation, lookups).any(|parent| {
+                    lookups.constraints.get(&parent).is_some_and(|checks| {
+                        checks
+                            .iter()
+                            .any(|c| c.kind == "c" && c.name == name && !c.no_inherit)
+                    })
+                }),
+            no_inherit: constraint.no_inherit,
+        }),
         "x" => entity.exclusions.push(Exclusion {
             name: name.to_owned(),
             sql: constraint.definition.clone().unwrap_or_default(),
@@ -2191,26 +2218,31 @@ fn record_relations(
                 ),
             );
         }
-        if !relation.is_partition && !relation.parents.is_empty() {
-            let parents: Vec<String> = relation
-                .parents
-                .iter()
-                .zip(&relation.parent_names)
-                .map(|(parent, name)| {
-                    if lookups.relations.contains_key(parent) {
-                        lookups.object_name(*parent)
-                    } else {
-                        name.clone()
-                    }
-                })
-                .collect();
+        // Inheritance from a table that is no entity: one of a schema not
+        // read, or a foreign table.
+        let unread: Vec<String> = relation
+            .parents
+            .iter()
+            .zip(&relation.parent_names)
+            .filter(|(parent, _)| !lookups.entity_names.contains_key(parent))
+            .map(|(parent, name)| {
+                if lookups.relations.contains_key(parent) {
+                    lookups.object_name(*parent)
+                } else {
+                    name.clone()
+                }
+            })
+            .collect();
+        if is_entity(relation) && !unread.is_empty() {
             ledger.record(
                 object.as_str(),
                 "inheritance",
                 format!(
-                    "`{object}` inherits from {}; the manifest lists the inherited columns but \
-                     not the inheritance",
-                    quoted_list(&parents)
+                    "`{object}` inherits from {}, which the manifest does not have (a table of \
+                     a schema not read, or a foreign table): the manifest lists the columns \
+                     and checks it inherits as its own, and a plan makes it a table that \
+                     inherits from nothing",
+                    quoted_list(&unread)
                 ),
             );
         }

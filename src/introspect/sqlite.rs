@@ -1150,6 +1150,7 @@ fn parse_create_table(sql: &str) -> Result<TableDdl, String> {
                 ColumnOption::Check(check) => ddl.checks.push(Check {
                     name: constraint_name.or_else(|| check.name.as_ref().map(|i| i.value.clone())),
                     sql: check.expr.to_string(),
+                    ..Check::default()
                 }),
                 ColumnOption::Collation(collation) => {
                     column_ddl.collation = Some(ident_name(collation));
@@ -1189,6 +1190,7 @@ fn parse_create_table(sql: &str) -> Result<TableDdl, String> {
             TableConstraint::Check(check) => ddl.checks.push(Check {
                 name: check.name.as_ref().map(|i| i.value.clone()),
                 sql: check.expr.to_string(),
+                ..Check::default()
             }),
             _ => {}
         }
@@ -1716,11 +1718,13 @@ mod tests {
             vec![
                 Check {
                     name: Some("qty_positive".into()),
-                    sql: "qty > 0".into()
+                    sql: "qty > 0".into(),
+                    ..Check::default()
                 },
                 Check {
                     name: None,
-                    sql: "qty < 100".into()
+                    sql: "qty < 100".into(),
+                    ..Check::default()
                 },
             ]
         );

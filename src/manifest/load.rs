@@ -489,6 +489,7 @@ const ENTITY_KEYS: &[&str] = &[
     "with",
     "partition_by",
     "partitions",
+    "inherits",
     "fields",
     "indexes",
     "uniques",
@@ -510,6 +511,7 @@ const FIELD_KEYS: &[&str] = &[
     "generated",
     "identity_options",
     "unique",
+    "inherited",
     "max_length",
     "precision",
     "scale",
@@ -537,7 +539,7 @@ const INDEX_KEYS: &[&str] = &[
 ];
 const INDEX_PART_KEYS: &[&str] = &["field", "sql", "order", "collation", "prefix_length"];
 const UNIQUE_KEYS: &[&str] = &["name", "fields", "include", "nulls_not_distinct", "with"];
-const CHECK_KEYS: &[&str] = &["name", "sql"];
+const CHECK_KEYS: &[&str] = &["name", "sql", "inherited", "no_inherit"];
 const EXCLUSION_KEYS: &[&str] = &["name", "sql"];
 const PARTITION_KEYS: &[&str] = &[
     "table",
@@ -1759,6 +1761,7 @@ impl Reader {
                 }
                 "partition_by" => entity.partition_by = self.non_empty_string(node, &child),
                 "partitions" => entity.partitions = self.list(node, &child, Self::partition),
+                "inherits" => entity.inherits = self.strings(node, &child).unwrap_or_default(),
                 "fields" => entity.fields = self.fields(node, &child),
                 "indexes" => entity.indexes = self.list(node, &child, Self::index),
                 "uniques" => entity.uniques = self.list(node, &child, Self::unique),
@@ -1862,8 +1865,9 @@ impl Reader {
                 "invisible" => field.invisible = self.bool(node, &child).unwrap_or(false),
                 "identity_options" => field.identity_options = self.non_empty_string(node, &child),
                 "default" => field.default = self.default_value(node, &child),
-                "generated" => field.generated = self.generated(node, &child),
                 "unique" => field.unique = self.bool(node, &child).unwrap_or(false),
+                "generated" => field.generated = self.generated(node, &child),
+                "inherited" => field.inherited = self.bool(node, &child).unwrap_or(false),
                 "max_length" => field.max_length = self.u32(node, &child),
                 "precision" => field.precision = self.u32(node, &child),
                 "scale" => field.scale = self.u32(node, &child),
@@ -2164,18 +2168,20 @@ impl Reader {
 
     fn check(&mut self, node: Node<'_>, path: &str) -> Option<Check> {
         let table = self.table(node, path)?;
-        let mut name = None;
+        let mut check = Check::default();
         let mut sql = None;
         for (key, node) in self.entries(table, path, CHECK_KEYS, "a check constraint") {
             let child = key_path(path, key);
             match key {
-                "name" => name = self.non_empty_string(node, &child),
+                "name" => check.name = self.non_empty_string(node, &child),
                 "sql" => sql = self.non_empty_string(node, &child),
+                "inherited" => check.inherited = self.bool(node, &child).unwrap_or(false),
+                "no_inherit" => check.no_inherit = self.bool(node, &child).unwrap_or(false),
                 _ => {}
             }
         }
-        let sql = self.required(sql, path, "sql", "check constraint", "\"price >= 0\"")?;
-        Some(Check { name, sql })
+        check.sql = self.required(sql, path, "sql", "check constraint", "\"price >= 0\"")?;
+        Some(check)
     }
 
     fn exclusion(&mut self, node: Node<'_>, path: &str) -> Option<Exclusion> {

@@ -1343,6 +1343,10 @@ pub struct Entity {
     /// belongs to when it is a sub-partition.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub partitions: Vec<Partition>,
+    /// PostgreSQL table inheritance (`INHERITS (parent, ...)`): the entities
+    /// whose columns and checks this table inherits, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inherits: Vec<String>,
     pub fields: IndexMap<String, Field>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<Index>,
@@ -1453,6 +1457,7 @@ impl Entity {
             storage_parameters: Vec::new(),
             partition_by: None,
             partitions: Vec::new(),
+            inherits: Vec::new(),
             fields: IndexMap::new(),
             indexes: Vec::new(),
             uniques: Vec::new(),
@@ -1530,6 +1535,10 @@ pub struct Field {
     /// A single-column unique constraint without a name of its own.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unique: bool,
+    /// PostgreSQL: a column the table has from its parents (`inherits`)
+    /// only, not declared by the table itself.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub inherited: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_length: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1572,6 +1581,7 @@ impl Field {
             generated: None,
             identity_options: None,
             unique: false,
+            inherited: false,
             max_length: None,
             precision: None,
             scale: None,
@@ -1887,11 +1897,19 @@ pub struct Exclusion {
     pub sql: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Check {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub sql: String,
+    /// PostgreSQL: a check the table has from its parents (`inherits`)
+    /// only, not declared by the table itself.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub inherited: bool,
+    /// PostgreSQL: a check the tables inheriting this one do not get
+    /// (`NO INHERIT`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_inherit: bool,
 }
 
 /// A foreign key from this entity's `fields` to another entity's fields.

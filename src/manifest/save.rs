@@ -290,6 +290,9 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
         line(out, "with", &strings(&entity.storage_parameters));
     }
     optional(out, "partition_by", entity.partition_by.as_deref());
+    if !entity.inherits.is_empty() {
+        line(out, "inherits", &strings(&entity.inherits));
+    }
     if let Some(comment) = &entity.comment {
         line(out, "comment", &block_string(comment));
     }
@@ -421,6 +424,12 @@ fn write_checks(out: &mut String, header: &str, checks: &[Check]) {
         let _ = writeln!(out, "\n[[{header}.checks]]");
         optional(out, "name", check.name.as_deref());
         line(out, "sql", &block_string(&check.sql));
+        if check.inherited {
+            line(out, "inherited", "true");
+        }
+        if check.no_inherit {
+            line(out, "no_inherit", "true");
+        }
     }
 }
 
@@ -510,6 +519,9 @@ fn field_table(field: &Field) -> String {
     }
     if field.unique {
         pairs.push(("unique", "true".into()));
+    }
+    if field.inherited {
+        pairs.push(("inherited", "true".into()));
     }
     if let Some(collation) = &field.collation {
         pairs.push(("collation", string(collation)));

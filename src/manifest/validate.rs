@@ -305,6 +305,7 @@ impl Checker<'_> {
                 )),
             );
         }
+        self.inherits(name, entity, path);
         let fields_path = key_path(path, "fields");
         if !entity.fields.is_empty() && entity.fields.values().all(|f| f.invisible) {
             self.push(
@@ -574,6 +575,62 @@ impl Checker<'_> {
             Some(field_hint(field, &entity.fields)),
         );
         false
+    }
+
+    /// The tables `entity` inherits from are other tables of the manifest,
+    /// and it does not inherit from itself through them.
+    fn inherits(&mut self, name: &str, entity: &Entity, path: &str) {
+        for (i, parent) in entity.inherits.iter().enumerate() {
+            let at = index_path(&key_path(path, "inherits"), i);
+            match self.manifest.entities.get(parent) {
+                None => {
+                    let names: Vec<&str> =
+                        self.manifest.entities.keys().map(String::as_str).collect();
+                    let help = match closest(parent, &names) {
+                        Some(best) => format!("did you mean `{best}`?"),
+                        None => "a table inherits from an entity defined under `[entities]`".into(),
+                    };
+                    self.push(
+                        ProblemKind::UnknownEntity,
+                        &at,
+                        format!("entity `{name}` inherits from unknown entity `{parent}`"),
+                        Some(help),
+                    );
+                }
+                Some(other)
+                    if other.kind != EntityKind::Table || entity.kind != EntityKind::Table =>
+                {
+                    self.push(
+                        ProblemKind::InvalidValue,
+                        &at,
+                        format!("entity `{name}` inherits from `{parent}`: only tables inherit from tables"),
+                        None,
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        // A cycle: `name` among its own ancestors.
+        let mut seen: Vec<&str> = Vec::new();
+        let mut level: Vec<&str> = entity.inherits.iter().map(String::as_str).collect();
+        while let Some(parent) = level.pop() {
+            if parent == name {
+                self.push(
+                    ProblemKind::InvalidValue,
+                    &key_path(path, "inherits"),
+                    format!("entity `{name}` inherits from itself"),
+                    None,
+                );
+                break;
+            }
+            if seen.contains(&parent) {
+                continue;
+            }
+            seen.push(parent);
+            if let Some(other) = self.manifest.entities.get(parent) {
+                level.extend(other.inherits.iter().map(String::as_str));
+            }
+        }
     }
 
     fn relation(&mut self, name: &str, entity: &Entity, relation: &Relation, path: &str) {

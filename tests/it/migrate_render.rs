@@ -1470,6 +1470,7 @@ async fn postgres_plan_changes_what_partitions_have_of_their_own() {
     events.partitions[at].checks.push(Check {
         name: Some("events_default_kind_set".into()),
         sql: "(kind)::text <> ''::text".into(),
+        ..Check::default()
     });
     // A sub-partition's own foreign key.
     let at = partition(events, "events_2024_signup");
@@ -1794,4 +1795,101 @@ fn mysql_and_sqlite_details_left_out_elsewhere_are_lossy_lines() {
             );
         }
     }
+}
+
+/// Tables that inherit (`INHERITS`): a PostgreSQL plan makes the parents
+/// first, each child with only its own columns and checks; a MySQL, SQLite
+/// or MongoDB plan makes each child a plain table with all its columns and
+/// checks, and names the inheritance and the `NO INHERIT` checks it leaves
+/// out in lossy lines.
+#[test]
+fn inheritance_is_planned_on_postgres_and_a_lossy_line_elsewhere() {
+    let manifest = baas::manifest::load_str(
+        Path::new("baas.toml"),
+        r#"
+[manifest]
+format = 1
+version = 1
+[project]
+name = "inherits"
+[source]
+engine = "postgres"
+
+[entities.a_child]
+table = "a_child"
+inherits = ["parent"]
+
+[entities.a_child.fields]
+id = { type = "int32", inherited = true }
+note = { type = "text", inherited = true }
+own = { type = "text", nullable = true }
+
+[[entities.a_child.checks]]
+name = "parent_id"
+sql = "id > 0"
+inherited = true
+
+[entities.parent]
+table = "parent"
+
+[entities.parent.fields]
+id = { type = "int32" }
+note = { type = "text", nullable = true }
+
+[[entities.parent.checks]]
+name = "parent_id"
+sql = "id > 0"
+
+[[entities.parent.checks]]
+name = "parent_small"
+sql = "id < 100"
+no_inherit = true
+"#
+        .to_owned(),
+    )
+    .unwrap()
+    .manifest;
+    for target in [Target::Mysql, Target::Sqlite, Target::Mongodb] {
+        let plan = create_plan(target, &manifest);
+        for line in [
+            format!("`a_child`: `INHERITS (parent)` is PostgreSQL's; {target} has none"),
+            format!(
+                "`parent`: `NO INHERIT` of check `parent_small` is PostgreSQL's; {target} has none"
+            ),
+        ] {
+            assert!(
+                plan.lossy.iter().any(|l| l.starts_with(&line)),
+                "{target}: no `{line}` in {:#?}",
+                plan.lossy
+            );
+        }
+        if target != Target::Mongodb {
+            let up = plan.up.to_sql();
+            let child = &up[up
+                .find("CREATE TABLE `a_child`")
+                .or(up.find("CREATE TABLE \"a_child\""))
+                .unwrap()..];
+            let child = &child[..child.find(';').unwrap()];
+            for made in ["id", "note", "own", "parent_id"] {
+                assert!(child.contains(made), "{target}: {made}:\n{up}");
+            }
+        }
+    }
+    let plan = create_plan(Target::Postgres, &manifest);
+    assert!(plan.lossy.is_empty(), "{:#?}", plan.lossy);
+    let up = plan.up.to_sql();
+    let parent = up.find("CREATE TABLE \"parent\"").unwrap();
+    let child = up.find("CREATE TABLE \"a_child\"").unwrap();
+    assert!(parent < child, "{up}");
+    assert!(
+        up.contains(
+            "CREATE TABLE \"a_child\" (\n    \"own\" text\n) INHERITS (\"parent\");\n\n\
+             ALTER TABLE ONLY \"a_child\" ALTER COLUMN \"note\" SET NOT NULL;"
+        ),
+        "{up}"
+    );
+    assert!(
+        up.contains("CONSTRAINT \"parent_small\" CHECK (id < 100) NO INHERIT"),
+        "{up}"
+    );
 }

@@ -1965,3 +1965,95 @@ fn example_book(isbn: &str) -> Values {
         ("author_id", Value::Int(1)),
     ])
 }
+
+/// Tables that inherit (`INHERITS`) are served as tables with all their
+/// columns; reading a parent returns its children's rows too, as
+/// PostgreSQL does (`SELECT ... FROM parent` reads them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_serves_an_inheriting_table_with_all_its_columns() {
+    let Some(database) = PostgresDatabase::create_async("pg_inherits").await else {
+        return;
+    };
+    let manifest = load(
+        r#"
+[manifest]
+format = 1
+version = 1
+
+[project]
+name = "inherits"
+
+[entities.city]
+table = "city"
+primary_key = ["id"]
+
+[entities.city.fields]
+id = { type = "int64" }
+name = { type = "text" }
+
+[entities.capital]
+table = "capital"
+primary_key = ["id"]
+inherits = ["city"]
+
+[entities.capital.fields]
+id = { type = "int64", inherited = true }
+name = { type = "text", inherited = true }
+country = { type = "text" }
+"#,
+    );
+    database
+        .execute(&create_statements(Target::Postgres, &manifest))
+        .await;
+    let engine = PostgresStore::connect(&database.url(), &manifest)
+        .await
+        .unwrap();
+    engine
+        .insert(
+            &manifest,
+            "city",
+            &values(&[("id", Value::Int(1)), ("name", text("Lyon"))]),
+        )
+        .await
+        .unwrap();
+    let paris = engine
+        .insert(
+            &manifest,
+            "capital",
+            &values(&[
+                ("id", Value::Int(2)),
+                ("name", text("Paris")),
+                ("country", text("France")),
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        paris,
+        json!({"id": 2, "name": "Paris", "country": "France"})
+            .as_object()
+            .unwrap()
+            .clone()
+    );
+    let mut cities = query(None);
+    cities.order = vec![OrderBy {
+        field: "id".to_owned(),
+        descending: false,
+        nulls_first: None,
+        path: None,
+    }];
+    let rows = engine.list(&manifest, "city", &cities).await.unwrap().rows;
+    assert_eq!(
+        rows.iter()
+            .map(|row| row["name"].clone())
+            .collect::<Vec<_>>(),
+        [json!("Lyon"), json!("Paris")]
+    );
+    let rows = engine
+        .list(&manifest, "capital", &cities)
+        .await
+        .unwrap()
+        .rows;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["country"], json!("France"));
+}

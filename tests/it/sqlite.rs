@@ -554,6 +554,7 @@ fn northwind_checks_and_defaults() {
     let check = |sql: &str| Check {
         name: None,
         sql: sql.to_owned(),
+        ..Check::default()
     };
     assert_eq!(
         db.entity("Order Details").checks,
@@ -953,10 +954,12 @@ fn features_checks_generated_columns_and_collations() {
             Check {
                 name: Some("price_positive".into()),
                 sql: "price > 0".into(),
+                ..Check::default()
             },
             Check {
                 name: None,
                 sql: "quantity >= 0".into(),
+                ..Check::default()
             },
         ]
     );

@@ -9,6 +9,8 @@ SELECT a.attrelid::int8 AS relation,
        a.atttypmod AS typmod,
        format_type(a.atttypid, a.atttypmod) AS type_name,
        a.attnotnull AS not_null,
+       -- Declared by the table itself, not (only) inherited from a parent.
+       a.attislocal AS is_local,
        a.attidentity::text AS identity,
        a.attgenerated::text AS generated,
        -- A default cannot refer to columns (a generated column's expression

@@ -250,12 +250,23 @@ fn render_script(cx: &mut Cx<'_>) -> Result<Script, RenderError> {
     Ok(Script { statements })
 }
 
-/// What `entity` holds that only PostgreSQL makes: storage and replication
-/// settings of the table, options of its keys' and indexes' indexes, an
-/// identity column's sequence options; one phrase each (`UNLOGGED`,
-/// `INCLUDE (total) of unique key (a, b)`).
+/// What `entity` holds that only PostgreSQL makes: the tables it inherits
+/// from, its `NO INHERIT` checks, storage and replication settings of the
+/// table, options of its keys' and indexes' indexes, an identity column's
+/// sequence options; one phrase each (`UNLOGGED`, `INCLUDE (total) of
+/// unique key (a, b)`).
 fn postgres_table_details(entity: &Entity) -> Vec<String> {
     let mut details = Vec::new();
+    if !entity.inherits.is_empty() {
+        // The table is made with all its columns and checks.
+        details.push(format!("`INHERITS ({})`", entity.inherits.join(", ")));
+    }
+    for check in entity.checks.iter().filter(|check| check.no_inherit) {
+        details.push(format!(
+            "`NO INHERIT` of check `{}`",
+            check.name.as_deref().unwrap_or(&check.sql)
+        ));
+    }
     if entity.unlogged {
         details.push("`UNLOGGED`".to_owned());
     }

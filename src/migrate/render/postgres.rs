@@ -18,8 +18,9 @@ use crate::dialect::Dialect as _;
 use crate::dialect::postgres::PostgresDialect;
 use crate::diff::ChangeKind;
 use crate::manifest::{
-    DefaultValue, EngineObject, Entity, EntityKind, Field, FieldType, Generated, GeneratedKind,
-    Index, Literal, Manifest, ObjectKind, Partition, ReferentialAction, Relation, Unique,
+    Check, DefaultValue, EngineObject, Entity, EntityKind, Field, FieldType, Generated,
+    GeneratedKind, Index, Literal, Manifest, ObjectKind, Partition, ReferentialAction, Relation,
+    Unique,
 };
 
 /// `name` as a PostgreSQL identifier.
@@ -93,6 +94,10 @@ impl DdlRenderer for PostgresRenderer {
     ) -> String {
         let mut lines = Vec::new();
         for (field_name, field) in &entity.fields {
+            // The parents' columns come with `INHERITS`.
+            if is_inherited(entity, field) {
+                continue;
+            }
             lines.push(column_definition(
                 cx, manifest, name, entity, field_name, field,
             ));
@@ -118,10 +123,11 @@ impl DdlRenderer for PostgresRenderer {
         }
         lines.extend(PostgresRenderer.check_constraints(cx, manifest, name, entity));
         format!(
-            "CREATE {}TABLE {} (\n    {}\n){}{}",
+            "CREATE {}TABLE {} (\n    {}\n){}{}{}",
             if entity.unlogged { "UNLOGGED " } else { "" },
             table(entity),
             lines.join(",\n    "),
+            inherits_clause(manifest, entity),
             partition_clause(entity.partition_by.as_deref()),
             storage_clause(&entity.storage_parameters)
         )
@@ -212,16 +218,11 @@ impl DdlRenderer for PostgresRenderer {
 
     /// Its partitions, parents first (the indexes that follow are made on
     /// every partition too), its comments and its row-level security.
-    fn after_table(
-        &self,
-        _cx: &mut Cx<'_>,
-        _name: &str,
-        entity: &Entity,
-        out: &mut Vec<Statement>,
-    ) {
+    fn after_table(&self, cx: &mut Cx<'_>, name: &str, entity: &Entity, out: &mut Vec<Statement>) {
         for partition in &entity.partitions {
             out.push(create_partition(entity, partition));
         }
+        inherited_columns(cx, name, entity, None, out);
         out.extend(comments(entity, None));
         // Those on a key's index, which the table has made; those on
         // another index follow it (`after_index`).
@@ -262,6 +263,15 @@ impl AlterConstraints for PostgresRenderer {
 
     fn check_name(&self, entity: &Entity, position: usize) -> String {
         check_name(entity, position)
+    }
+
+    /// Not a check its parents give it with `INHERITS`.
+    fn makes_check(&self, entity: &Entity, check: &Check) -> bool {
+        !check.inherited || entity.inherits.is_empty()
+    }
+
+    fn check_suffix(&self, check: &Check) -> &'static str {
+        if check.no_inherit { " NO INHERIT" } else { "" }
     }
 
     fn add_foreign_key(
@@ -530,7 +540,10 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                     quote(&constraint)
                 )));
             }
-            ChangeKind::DropCheck { sql, .. } => {
+            // The parent's `DROP CONSTRAINT` drops an inherited one.
+            ChangeKind::DropCheck { sql, .. }
+                if !inherited_check(cx, &name, cx.before, old, sql) =>
+            {
                 out.extend(PostgresRenderer.drop_check(old, sql));
             }
             ChangeKind::ChangePrimaryKey { before, .. } if !before.is_empty() => {
@@ -542,6 +555,11 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             }
             _ => {}
         }
+    }
+
+    // Tables that stop inheriting from another (before it may go).
+    for name in &plan.altered {
+        alter_inheritance(cx, name, false, &mut out);
     }
 
     // 3b. Engine objects that use tables, and go away or are made again.
@@ -764,7 +782,8 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                     )));
                 }
             }
-            ChangeKind::AddCheck { sql, .. } => {
+            // The parent's `ADD CONSTRAINT` makes an inherited one.
+            ChangeKind::AddCheck { sql, .. } if !inherited_check(cx, &name, cx.after, new, sql) => {
                 out.extend(PostgresRenderer.add_check(cx, &name, new, sql));
             }
             ChangeKind::ChangePrimaryKey { after, .. } if !after.is_empty() => {
@@ -777,6 +796,12 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
             }
             _ => {}
         }
+    }
+
+    // 10b. Tables that start inheriting from another, once it exists and
+    // they have its columns and checks.
+    for name in &plan.altered {
+        alter_inheritance(cx, name, true, &mut out);
     }
 
     // 11. Foreign keys, once every table exists.
@@ -1609,6 +1634,13 @@ fn plan(cx: &Cx<'_>) -> (TablePlan, BTreeSet<String>) {
         }
     }
     let mut plan = TablePlan::new(cx, BTreeSet::new());
+    // Parents before the tables that inherit from them; those dropped first.
+    plan.created
+        .sort_by_key(|name| inheritance_depth(cx.after, name));
+    plan.altered
+        .sort_by_key(|name| inheritance_depth(cx.after, name));
+    plan.dropped
+        .sort_by_key(|name| std::cmp::Reverse(inheritance_depth(cx.before, name)));
 
     // Tables whose columns change under a view.
     let mut touched: BTreeSet<String> = BTreeSet::new();
@@ -1746,6 +1778,221 @@ fn comments(entity: &Entity, field: Option<&str>) -> Vec<Statement> {
         }
     }
     out
+}
+
+/// Whether `field` is a column `entity` has from the tables it inherits
+/// from, which `INHERITS` makes.
+fn is_inherited(entity: &Entity, field: &Field) -> bool {
+    field.inherited && !entity.inherits.is_empty()
+}
+
+/// ` INHERITS (parent, ...)`, or nothing.
+fn inherits_clause(manifest: &Manifest, entity: &Entity) -> String {
+    if entity.inherits.is_empty() {
+        return String::new();
+    }
+    let parents: Vec<String> = entity
+        .inherits
+        .iter()
+        .map(|parent| parent_table(manifest, parent))
+        .collect();
+    format!(" INHERITS ({})", parents.join(", "))
+}
+
+/// The table of the entity `parent`, as `INHERITS` names it.
+fn parent_table(manifest: &Manifest, parent: &str) -> String {
+    manifest
+        .entities
+        .get(parent)
+        .map_or_else(|| quote(parent), table)
+}
+
+/// The field `column` of the first table `entity` inherits from that has
+/// it: the one PostgreSQL gives it.
+fn parent_field<'m>(manifest: &'m Manifest, entity: &Entity, column: &str) -> Option<&'m Field> {
+    entity
+        .inherits
+        .iter()
+        .filter_map(|parent| manifest.entities.get(parent))
+        .find_map(|parent| {
+            parent
+                .fields
+                .iter()
+                .find(|(name, field)| field.column_name(name) == column)
+                .map(|(_, field)| field)
+        })
+}
+
+/// What the inherited columns of a new table have of their own, which
+/// `INHERITS` does not give them: `NOT NULL` where no parent has it, a
+/// default other than the parent's, a unique constraint (as `pg_dump`
+/// writes the first two, `ALTER TABLE ONLY ...`).
+fn inherited_columns(
+    cx: &mut Cx<'_>,
+    name: &str,
+    entity: &Entity,
+    only: Option<&str>,
+    out: &mut Vec<Statement>,
+) {
+    let manifest = cx.after;
+    for (field_name, field) in &entity.fields {
+        if !is_inherited(entity, field) || only.is_some_and(|only| only != field_name) {
+            continue;
+        }
+        let column = quote(field.column_name(field_name));
+        let alter = |what: String| {
+            Statement::new(format!(
+                "ALTER TABLE ONLY {} ALTER COLUMN {column} {what}",
+                table(entity)
+            ))
+        };
+        let parent = parent_field(manifest, entity, field.column_name(field_name));
+        if !field.nullable && parent.is_none_or(|parent| parent.nullable) {
+            out.push(alter("SET NOT NULL".to_owned()));
+        }
+        // A serial parent's default is its `nextval(...)`.
+        let parent_default = parent.and_then(|parent| {
+            let serial = matches!(
+                parent.generated,
+                Some(Generated::Kind(GeneratedKind::Serial))
+            );
+            (serial || parent.default.is_some()).then_some(parent)
+        });
+        if field.generated.is_none() {
+            let same = match (parent_default, &field.default) {
+                (None, None) => true,
+                (Some(parent), Some(_)) => crate::diff::default_eq(&parent.default, &field.default),
+                _ => false,
+            };
+            if !same && field.default.is_none() {
+                out.push(alter("DROP DEFAULT".to_owned()));
+            } else if !same
+                && let Some(default) = default_sql(cx, manifest, &object(name, field_name), field)
+            {
+                out.push(alter(format!("SET DEFAULT {default}")));
+            }
+        }
+        if field.unique {
+            let column_name = field.column_name(field_name);
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({column})",
+                table(entity),
+                quote(&default_name(&entity.table, &[column_name], "key"))
+            )));
+        }
+    }
+}
+
+/// Whether a table `name` inherits from before and after the changes
+/// (as `manifest` has it) `has`: a change of it there reaches `name`
+/// through that parent.
+fn from_kept_parent(
+    cx: &Cx<'_>,
+    name: &str,
+    manifest: &Manifest,
+    has: impl Fn(&Entity) -> bool,
+) -> bool {
+    let (Some(old), Some(new)) = (cx.old_entity(name), cx.after.entities.get(name)) else {
+        return false;
+    };
+    new.inherits
+        .iter()
+        .filter(|parent| old.inherits.contains(parent))
+        .filter_map(|parent| manifest.entities.get(parent))
+        .any(has)
+}
+
+/// Whether the check `sql` of `entity` (`name` in `manifest`) is one it
+/// inherits from a parent it keeps, which has it.
+fn inherited_check(
+    cx: &Cx<'_>,
+    name: &str,
+    manifest: &Manifest,
+    entity: &Entity,
+    sql: &str,
+) -> bool {
+    let inherited = |checks: &[Check]| {
+        checks
+            .iter()
+            .any(|check| !check.no_inherit && crate::diff::sql_eq(&check.sql, sql))
+    };
+    entity
+        .checks
+        .iter()
+        .any(|check| check.inherited && crate::diff::sql_eq(&check.sql, sql))
+        && from_kept_parent(cx, name, manifest, |parent| inherited(&parent.checks))
+}
+
+/// `before` with the type (and collation) of `after`.
+fn with_type_of(before: &Field, after: &Field) -> Field {
+    Field {
+        ty: after.ty,
+        max_length: after.max_length,
+        precision: after.precision,
+        scale: after.scale,
+        enum_name: after.enum_name.clone(),
+        items: after.items.clone(),
+        fields: after.fields.clone(),
+        native: after.native.clone(),
+        collation: after.collation.clone(),
+        ..before.clone()
+    }
+}
+
+fn has_column(entity: &Entity, column: &str) -> bool {
+    entity
+        .fields
+        .iter()
+        .any(|(name, field)| field.column_name(name) == column)
+}
+
+/// How many levels of tables `name` inherits from: a plan creates parents
+/// before their children and drops children first.
+fn inheritance_depth(manifest: &Manifest, name: &str) -> usize {
+    let mut level: BTreeSet<&str> = BTreeSet::from([name]);
+    let mut depth = 0;
+    while depth <= manifest.entities.len() {
+        level = level
+            .iter()
+            .filter_map(|name| manifest.entities.get(*name))
+            .flat_map(|entity| entity.inherits.iter().map(String::as_str))
+            .collect();
+        if level.is_empty() {
+            break;
+        }
+        depth += 1;
+    }
+    depth
+}
+
+/// `ALTER TABLE ... NO INHERIT` (`inherit` false) or `INHERIT` of the
+/// parents of `name` that change: from the first that differs on, in
+/// order, so the parents keep the order the manifest gives them.
+fn alter_inheritance(cx: &Cx<'_>, name: &str, inherit: bool, out: &mut Vec<Statement>) {
+    let (Some(old), Some(new)) = (cx.old_entity(name), cx.after.entities.get(name)) else {
+        return;
+    };
+    if is_view(old) || is_view(new) {
+        return;
+    }
+    let kept = old
+        .inherits
+        .iter()
+        .zip(&new.inherits)
+        .take_while(|(before, after)| before == after)
+        .count();
+    let (entity, manifest, parents, what) = if inherit {
+        (new, cx.after, &new.inherits, "INHERIT")
+    } else {
+        (old, cx.before, &old.inherits, "NO INHERIT")
+    };
+    for parent in &parents[kept..] {
+        out.push(Statement::new(format!(
+            "ALTER TABLE {} {what} {}",
+            table(entity),
+            parent_table(manifest, parent)
+        )));
+    }
 }
 
 /// ` PARTITION BY RANGE (t)`, or nothing.
@@ -2454,6 +2701,15 @@ fn alter_columns(cx: &mut Cx<'_>, name: &str, out: &mut Vec<Statement>) {
                 let Some(definition) = new.fields.get(field) else {
                     continue;
                 };
+                let column = definition.column_name(field);
+                if is_inherited(new, definition)
+                    && from_kept_parent(cx, name, cx.after, |p| has_column(p, column))
+                {
+                    // The parent's `ADD COLUMN` made it.
+                    inherited_columns(cx, name, new, Some(field), out);
+                    out.extend(comments(new, Some(field)));
+                    continue;
+                }
                 let column = column_definition(cx, cx.after, name, new, field, definition);
                 out.push(PostgresRenderer.add_column(cx, new, field, &column));
                 out.extend(comments(new, Some(field)));
@@ -2462,6 +2718,13 @@ fn alter_columns(cx: &mut Cx<'_>, name: &str, out: &mut Vec<Statement>) {
                 let Some(old_field) = old.fields.get(field) else {
                     continue;
                 };
+                let column = old_field.column_name(field);
+                if is_inherited(old, old_field)
+                    && from_kept_parent(cx, name, cx.before, |p| has_column(p, column))
+                {
+                    // The parent's `DROP COLUMN` drops it.
+                    continue;
+                }
                 out.push(PostgresRenderer.drop_column(name, new, field, old_field));
             }
             ChangeKind::AlterField { field, .. } => {
@@ -2472,6 +2735,16 @@ fn alter_columns(cx: &mut Cx<'_>, name: &str, out: &mut Vec<Statement>) {
                     continue;
                 };
                 let reason = cx.reason_of(kind);
+                let column = after.column_name(field);
+                if is_inherited(new, after)
+                    && from_kept_parent(cx, name, cx.after, |p| has_column(p, column))
+                {
+                    // The parent's `ALTER COLUMN ... TYPE` changes its type
+                    // (PostgreSQL refuses it on an inherited column).
+                    let before = with_type_of(before, after);
+                    alter_field(cx, name, new, field, &before, after, reason, out);
+                    continue;
+                }
                 alter_field(cx, name, new, field, before, after, reason, out);
             }
             _ => {}

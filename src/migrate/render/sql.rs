@@ -16,7 +16,9 @@ use std::collections::BTreeSet;
 
 use super::{Cx, Statement, Target, expression, is_view, view_order, views_using};
 use crate::diff::ChangeKind;
-use crate::manifest::{Entity, Field, Index, IndexPart, Manifest, ReferentialAction, Relation};
+use crate::manifest::{
+    Check, Entity, Field, Index, IndexPart, Manifest, ReferentialAction, Relation,
+};
 use crate::manifest::{Generated, SortOrder};
 
 /// Functions every SQL engine has, that defaults, checks and index keys of
@@ -494,6 +496,17 @@ pub(crate) trait AlterConstraints: DdlRenderer {
     /// The name of the check at `position` of `entity` in the database.
     fn check_name(&self, entity: &Entity, position: usize) -> String;
 
+    /// Whether `entity` makes `check` itself (not one it has from the
+    /// tables it inherits from).
+    fn makes_check(&self, _entity: &Entity, _check: &Check) -> bool {
+        true
+    }
+
+    /// What follows `CHECK (...)` of `check` (`NO INHERIT`).
+    fn check_suffix(&self, _check: &Check) -> &'static str {
+        ""
+    }
+
     /// `ADD CONSTRAINT ... FOREIGN KEY` of `relation` of `entity`.
     fn add_foreign_key(
         &self,
@@ -582,10 +595,14 @@ pub(crate) trait AlterConstraints: DdlRenderer {
     ) -> Vec<String> {
         let mut lines = Vec::new();
         for (position, check) in entity.checks.iter().enumerate() {
+            if !self.makes_check(entity, check) {
+                continue;
+            }
             if let Some(text) = self.check_sql(cx, manifest, name, &check.sql) {
                 lines.push(format!(
-                    "CONSTRAINT {} CHECK ({text})",
-                    self.quote(&self.check_name(entity, position))
+                    "CONSTRAINT {} CHECK ({text}){}",
+                    self.quote(&self.check_name(entity, position)),
+                    self.check_suffix(check)
                 ));
             }
         }
@@ -620,10 +637,12 @@ pub(crate) trait AlterConstraints: DdlRenderer {
         sql: &str,
     ) -> Option<Statement> {
         let (position, constraint) = self.find_check(entity, sql)?;
-        let text = self.check_sql(cx, cx.after, name, &entity.checks[position].sql)?;
+        let check = &entity.checks[position];
+        let text = self.check_sql(cx, cx.after, name, &check.sql)?;
         Some(Statement::new(format!(
-            "ALTER TABLE {} ADD CONSTRAINT {constraint} CHECK ({text})",
-            self.table(entity)
+            "ALTER TABLE {} ADD CONSTRAINT {constraint} CHECK ({text}){}",
+            self.table(entity),
+            self.check_suffix(check)
         )))
     }
 

@@ -2722,7 +2722,15 @@ impl Schema {
             relation.row.parents.push(found.row.oid);
             for column in &found.columns {
                 if !columns.iter().any(|c| c.name == column.name) {
-                    columns.push(column.clone());
+                    // Its comment, identity and statistics target are
+                    // the parent's own.
+                    columns.push(ColumnRow {
+                        is_local: false,
+                        identity: String::new(),
+                        statistics_target: -1,
+                        comment: None,
+                        ..column.clone()
+                    });
                 }
             }
             // A check is inherited unless `NO INHERIT`: the server lists
@@ -2735,6 +2743,7 @@ impl Schema {
                 if !relation.constraints.iter().any(|c| c.name == check.name) {
                     let mut copy = Constraint::new(check.name.clone(), "c", Vec::new());
                     copy.check_sql.clone_from(&check.check_sql);
+                    copy.local = false;
                     relation.constraints.push(copy);
                 }
             }
@@ -2742,6 +2751,7 @@ impl Schema {
         for own in relation.columns.drain(..) {
             match columns.iter_mut().find(|c| c.name == own.name) {
                 Some(inherited) => {
+                    inherited.is_local = true;
                     inherited.not_null |= own.not_null;
                     if own.default_sql.is_some() {
                         inherited.default_sql = own.default_sql;
@@ -2961,6 +2971,7 @@ impl Schema {
                         typmod,
                         type_name,
                         not_null: serial.is_some(),
+                        is_local: true,
                         identity: String::new(),
                         generated: String::new(),
                         default_sql: serial_default,
@@ -3605,6 +3616,7 @@ impl Schema {
                     typmod: column.typmod,
                     type_name: column.type_name.clone(),
                     not_null: column.not_null || primary,
+                    is_local: column.is_local,
                     identity: column.identity.clone(),
                     generated: column.generated.clone(),
                     default_sequence: column.default_sql.as_deref().and_then(sequence_oid),
