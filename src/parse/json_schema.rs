@@ -158,6 +158,25 @@ pub(crate) fn parse_read(
         }
     }
 
+    // The root's description is the comment of the root's entity; with no
+    // such entity, the ledger says it (its title names the project).
+    if root_entity.is_none()
+        && let Some(text) = root
+            .get("description")
+            .and_then(Value::as_str)
+            .filter(|text| !text.trim().is_empty())
+    {
+        walker.note(
+            &root_name(root, file),
+            "schema_description",
+            format!(
+                "the root schema's description ({}) is not represented: no entity is made of \
+                 the root to hold it",
+                super::openapi::first_line(text)
+            ),
+        );
+    }
+
     let mut entity_pointers: Vec<(String, Pointer)> = Vec::new();
     for (name, pointer) in &definitions {
         match walker.classify(pointer, name) {

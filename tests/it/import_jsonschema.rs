@@ -489,6 +489,59 @@ fn every_mapping_rule_applies_to_the_catalog_schema() {
     insta::assert_snapshot!("catalog_ledger", ledger_text(&catalog));
 }
 
+/// A root that is no entity (a union of its definitions, as FHIR's is, or
+/// a container of definitions) has its description named in the ledger;
+/// a root that is an entity keeps it as the entity's comment. Before, the
+/// description of such a root was dropped without a word.
+#[test]
+fn the_description_of_a_root_that_is_no_entity_is_a_ledger_line() {
+    let union = import_text(
+        "resources.schema.json",
+        r##"{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "resources",
+  "description": "Every resource of the registry.\nSecond line.",
+  "oneOf": [{ "$ref": "#/definitions/Patient" }, { "$ref": "#/definitions/Visit" }],
+  "definitions": {
+    "Patient": { "type": "object", "properties": { "id": { "type": "string" } }, "required": ["id"] },
+    "Visit": { "type": "object", "properties": { "id": { "type": "string" } }, "required": ["id"] }
+  }
+}"##,
+    )
+    .unwrap();
+    let entries = union.ledger.entries();
+    let line = entries
+        .iter()
+        .find(|e| e.kind == "schema_description")
+        .unwrap_or_else(|| panic!("{entries:#?}"));
+    assert!(
+        line.message.contains("(Every resource of the registry.)"),
+        "{line:?}"
+    );
+    let entity = import_text(
+        "patient.schema.json",
+        r#"{ "title": "Patient", "description": "A person in care.", "type": "object",
+             "properties": { "id": { "type": "string" } }, "required": ["id"] }"#,
+    )
+    .unwrap();
+    assert!(
+        !entity
+            .ledger
+            .entries()
+            .iter()
+            .any(|e| e.kind == "schema_description"),
+        "{:#?}",
+        entity.ledger.entries()
+    );
+    let comments: Vec<_> = entity
+        .manifest
+        .entities
+        .values()
+        .map(|e| e.comment.clone())
+        .collect();
+    assert_eq!(comments, [Some("A person in care.".to_owned())]);
+}
+
 #[test]
 fn a_root_of_only_definitions_gives_one_entity_per_definition() {
     let container = fixture("container.schema.json");
