@@ -814,6 +814,7 @@ fn entity(
         review: &mut exclusions_review,
     }
     .exclusions(&old.exclusions, &new.exclusions);
+    what.extend(constraint_comments(old, new));
     if !what.is_empty() {
         let safety = if old.kind != new.kind
             || partitions
@@ -981,7 +982,7 @@ fn entity(
     let fields_of = |e: &Entity| {
         e.uniques
             .iter()
-            .map(|u| (u.fields.clone(), u.options.clone()))
+            .map(|u| (u.fields.clone(), u.options.without_comment()))
             .collect::<Vec<_>>()
     };
     set_changes(
@@ -1041,6 +1042,76 @@ fn entity(
         },
         changes,
     );
+}
+
+/// `comment on constraint `name``, for each constraint of a table that
+/// both sides have (the same, comments aside) with another comment.
+fn constraint_comments(old: &Entity, new: &Entity) -> Vec<String> {
+    let mut what = Vec::new();
+    if !new.primary_key.is_empty()
+        && old.primary_key == new.primary_key
+        && old.primary_key_include == new.primary_key_include
+        && old.primary_key_with == new.primary_key_with
+        && old.primary_key_comment != new.primary_key_comment
+    {
+        what.push(match &new.primary_key_name {
+            Some(name) => format!("comment on constraint `{name}`"),
+            None => "comment on the primary key".to_owned(),
+        });
+    }
+    let mut compare = |name: &str, before: &Option<String>, after: &Option<String>| {
+        if before != after {
+            what.push(format!("comment on constraint `{name}`"));
+        }
+    };
+    for unique in &new.uniques {
+        if let Some(before) = old.uniques.iter().find(|u| {
+            u.fields == unique.fields
+                && u.options.without_comment() == unique.options.without_comment()
+        }) {
+            let name = unique
+                .name
+                .clone()
+                .unwrap_or_else(|| unique.fields.join(", "));
+            compare(&name, &before.options.comment, &unique.options.comment);
+        }
+    }
+    for check in &new.checks {
+        if let Some(before) = old
+            .checks
+            .iter()
+            .find(|c| normalize::sql_eq(&c.sql, &check.sql))
+        {
+            compare(
+                check.name.as_deref().unwrap_or(&check.sql),
+                &before.comment,
+                &check.comment,
+            );
+        }
+    }
+    for exclusion in &new.exclusions {
+        if let Some(before) = old
+            .exclusions
+            .iter()
+            .find(|e| normalize::exclusion_eq(e, exclusion))
+        {
+            compare(&exclusion.name, &before.comment, &exclusion.comment);
+        }
+    }
+    for relation in &new.relations {
+        if let Some(before) = old
+            .relations
+            .iter()
+            .find(|r| normalize::relation_eq(r, relation))
+        {
+            let name = relation
+                .name
+                .clone()
+                .unwrap_or_else(|| relation.fields.join(", "));
+            compare(&name, &before.comment, &relation.comment);
+        }
+    }
+    what
 }
 
 /// Drops for what only `old` has, then adds for what only `new` has.

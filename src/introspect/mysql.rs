@@ -920,6 +920,10 @@ fn add_indexes(manifest: &mut Manifest, catalog: &Catalog, ledger: &mut Ledger) 
         };
         if name == "PRIMARY" {
             entity.primary_key = rows.iter().filter_map(|r| r.column_name.clone()).collect();
+            entity.primary_key_comment = rows
+                .first()
+                .and_then(|r| r.comment.clone())
+                .filter(|c| !c.is_empty());
             continue;
         }
         let unique = rows.first().is_some_and(|r| r.non_unique == 0);
@@ -1077,6 +1081,7 @@ fn add_relations(
             on_update: action(first.update_rule.as_deref()),
             deferrable: false,
             deferred: false,
+            comment: None,
         });
     }
 }

@@ -1752,10 +1752,12 @@ fn add_constraint(
             let options = key_options(object, name, index, lookups, ledger);
             entity.primary_key_include = options.include;
             entity.primary_key_with = options.storage_parameters;
+            entity.primary_key_comment = constraint.comment.clone();
         }
         "u" => {
             record_key_options(object, "unique constraint", constraint, index, ledger);
-            let options = key_options(object, name, index, lookups, ledger);
+            let mut options = key_options(object, name, index, lookups, ledger);
+            options.comment = constraint.comment.clone();
             let single_default = match columns.as_slice() {
                 [column] if name == default_name(table, Some(column), "key") => {
                     Some(column.clone())
@@ -1775,7 +1777,8 @@ fn add_constraint(
             }
         }
         "f" => {
-            if let Some(relation) = foreign_key(object, constraint, columns, lookups, ledger) {
+            if let Some(mut relation) = foreign_key(object, constraint, columns, lookups, ledger) {
+                relation.comment = constraint.comment.clone();
                 entity.relations.push(relation);
             }
         }
@@ -1791,21 +1794,25 @@ fn add_constraint(
                     })
                 }),
             no_inherit: constraint.no_inherit,
+            comment: constraint.comment.clone(),
         }),
         "x" => entity.exclusions.push(Exclusion {
             name: name.to_owned(),
             sql: constraint.definition.clone().unwrap_or_default(),
+            comment: constraint.comment.clone(),
         }),
         // Constraint triggers are reported with the triggers.
         _ => {}
     }
 }
 
-/// A constraint's comment, and that it is `NOT VALID`: the manifest cannot
-/// say either.
+/// That a constraint is `NOT VALID`, and the comment of one the manifest
+/// does not list (a constraint trigger's): the manifest cannot say either.
 fn record_constraint_notes(object: &str, constraint: &ConstraintRow, ledger: &mut Ledger) {
     let name = constraint.name.as_str();
-    if let Some(comment) = &constraint.comment {
+    if let Some(comment) = &constraint.comment
+        && !matches!(constraint.kind.as_str(), "p" | "u" | "f" | "c" | "x")
+    {
         ledger.record(
             object,
             "comment",
@@ -1875,6 +1882,7 @@ fn key_options(
         include: included_columns(object, name, index, lookups, ledger).unwrap_or_default(),
         nulls_not_distinct: index.nulls_not_distinct == Some(true),
         storage_parameters: index.options.clone(),
+        comment: None,
     }
 }
 
@@ -1965,6 +1973,7 @@ fn foreign_key(
         on_update: referential_action(&constraint.on_update),
         deferrable: constraint.deferrable,
         deferred: constraint.deferred,
+        comment: None,
     })
 }
 
@@ -2090,7 +2099,29 @@ fn partition_objects(child: &RelationRow, lookups: &Lookups<'_>, ledger: &mut Le
     constraints.sort_by(|left, right| left.name.cmp(&right.name));
     for constraint in constraints {
         add_constraint(&mut own, &object, child, constraint, lookups, ledger);
+        // A plan makes no `COMMENT ON CONSTRAINT` on a partition.
+        if let Some(comment) = &constraint.comment {
+            ledger.record(
+                object.as_str(),
+                "comment",
+                format!(
+                    "the comment on constraint `{}` of partition `{}` is not represented: \
+                     {comment:?}",
+                    constraint.name, child.name
+                ),
+            );
+        }
     }
+    own.uniques
+        .iter_mut()
+        .for_each(|unique| unique.options.comment = None);
+    own.checks.iter_mut().for_each(|check| check.comment = None);
+    own.exclusions
+        .iter_mut()
+        .for_each(|exclusion| exclusion.comment = None);
+    own.relations
+        .iter_mut()
+        .for_each(|relation| relation.comment = None);
     let mut indexes: Vec<&IndexRow> = lookups
         .indexes
         .get(&child.oid)

@@ -982,6 +982,7 @@ fn relations(
             on_update: referential_action(&first.on_update),
             deferrable,
             deferred: false,
+            comment: None,
         });
     }
     relations

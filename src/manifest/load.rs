@@ -475,6 +475,7 @@ const ENTITY_KEYS: &[&str] = &[
     "primary_key_name",
     "primary_key_include",
     "primary_key_with",
+    "primary_key_comment",
     "comment",
     "definition",
     "without_rowid",
@@ -538,9 +539,16 @@ const INDEX_KEYS: &[&str] = &[
     "comment",
 ];
 const INDEX_PART_KEYS: &[&str] = &["field", "sql", "order", "collation", "prefix_length"];
-const UNIQUE_KEYS: &[&str] = &["name", "fields", "include", "nulls_not_distinct", "with"];
-const CHECK_KEYS: &[&str] = &["name", "sql", "inherited", "no_inherit"];
-const EXCLUSION_KEYS: &[&str] = &["name", "sql"];
+const UNIQUE_KEYS: &[&str] = &[
+    "name",
+    "fields",
+    "include",
+    "nulls_not_distinct",
+    "with",
+    "comment",
+];
+const CHECK_KEYS: &[&str] = &["name", "sql", "inherited", "no_inherit", "comment"];
+const EXCLUSION_KEYS: &[&str] = &["name", "sql", "comment"];
 const PARTITION_KEYS: &[&str] = &[
     "table",
     "schema",
@@ -563,6 +571,7 @@ const RELATION_KEYS: &[&str] = &[
     "on_update",
     "deferrable",
     "deferred",
+    "comment",
 ];
 const TARGET_KEYS: &[&str] = &["entity", "fields"];
 const COMPUTED_KEYS: &[&str] = &["sql", "stored"];
@@ -1728,6 +1737,7 @@ impl Reader {
                 "primary_key_with" => {
                     entity.primary_key_with = self.strings(node, &child).unwrap_or_default()
                 }
+                "primary_key_comment" => entity.primary_key_comment = self.string(node, &child),
                 "comment" => entity.comment = self.string(node, &child),
                 "definition" => entity.definition = self.non_empty_string(node, &child),
                 "without_rowid" => entity.without_rowid = self.bool(node, &child).unwrap_or(false),
@@ -2155,6 +2165,7 @@ impl Reader {
                 "with" => {
                     options.storage_parameters = self.strings(node, &child).unwrap_or_default()
                 }
+                "comment" => options.comment = self.string(node, &child),
                 _ => {}
             }
         }
@@ -2177,6 +2188,7 @@ impl Reader {
                 "sql" => sql = self.non_empty_string(node, &child),
                 "inherited" => check.inherited = self.bool(node, &child).unwrap_or(false),
                 "no_inherit" => check.no_inherit = self.bool(node, &child).unwrap_or(false),
+                "comment" => check.comment = self.string(node, &child),
                 _ => {}
             }
         }
@@ -2188,11 +2200,13 @@ impl Reader {
         let table = self.table(node, path)?;
         let mut name = None;
         let mut sql = None;
+        let mut comment = None;
         for (key, node) in self.entries(table, path, EXCLUSION_KEYS, "an exclusion constraint") {
             let child = key_path(path, key);
             match key {
                 "name" => name = self.non_empty_string(node, &child),
                 "sql" => sql = self.non_empty_string(node, &child),
+                "comment" => comment = self.string(node, &child),
                 _ => {}
             }
         }
@@ -2204,7 +2218,7 @@ impl Reader {
             "exclusion constraint",
             "\"EXCLUDE USING gist (room_id WITH =, during WITH &&)\"",
         )?;
-        Some(Exclusion { name, sql })
+        Some(Exclusion { name, sql, comment })
     }
 
     fn partition(&mut self, node: Node<'_>, path: &str) -> Option<Partition> {
@@ -2254,6 +2268,7 @@ impl Reader {
         let mut on_update = ReferentialAction::NoAction;
         let mut deferrable = false;
         let mut deferred = false;
+        let mut comment = None;
         for (key, node) in self.entries(table, path, RELATION_KEYS, "a relation") {
             let child = key_path(path, key);
             match key {
@@ -2277,6 +2292,7 @@ impl Reader {
                 }
                 "deferrable" => deferrable = self.bool(node, &child).unwrap_or(false),
                 "deferred" => deferred = self.bool(node, &child).unwrap_or(false),
+                "comment" => comment = self.string(node, &child),
                 _ => {}
             }
         }
@@ -2296,6 +2312,7 @@ impl Reader {
             on_update,
             deferrable: deferrable || deferred,
             deferred,
+            comment,
         })
     }
 

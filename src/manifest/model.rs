@@ -1295,6 +1295,10 @@ pub struct Entity {
     /// PostgreSQL: storage parameters of the primary key's index.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub primary_key_with: Vec<String>,
+    /// The primary key's comment (PostgreSQL: `COMMENT ON CONSTRAINT`;
+    /// MySQL: the `PRIMARY KEY`'s `COMMENT`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_key_comment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// The query of a view.
@@ -1443,6 +1447,7 @@ impl Entity {
             primary_key_name: None,
             primary_key_include: Vec::new(),
             primary_key_with: Vec::new(),
+            primary_key_comment: None,
             comment: None,
             definition: None,
             without_rowid: false,
@@ -1788,11 +1793,23 @@ pub struct KeyOptions {
     /// Storage parameters of the index, `name=value` (`fillfactor=70`).
     #[serde(rename = "with", skip_serializing_if = "Vec::is_empty")]
     pub storage_parameters: Vec<String>,
+    /// Its comment (`COMMENT ON CONSTRAINT`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl KeyOptions {
     pub fn is_empty(&self) -> bool {
         self == &Self::default()
+    }
+
+    /// These options but the comment (a changed comment is only `COMMENT
+    /// ON`, the key stays).
+    pub fn without_comment(&self) -> Self {
+        Self {
+            comment: None,
+            ..self.clone()
+        }
     }
 }
 
@@ -1895,6 +1912,9 @@ impl Partition {
 pub struct Exclusion {
     pub name: String,
     pub sql: String,
+    /// Its comment (`COMMENT ON CONSTRAINT`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -1910,6 +1930,9 @@ pub struct Check {
     /// (`NO INHERIT`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_inherit: bool,
+    /// Its comment (`COMMENT ON CONSTRAINT`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// A foreign key from this entity's `fields` to another entity's fields.
@@ -1928,6 +1951,9 @@ pub struct Relation {
     /// Checked at commit by default (`DEFERRABLE INITIALLY DEFERRED`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub deferred: bool,
+    /// Its comment (`COMMENT ON CONSTRAINT`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 fn is_no_action(action: &ReferentialAction) -> bool {

@@ -267,6 +267,11 @@ fn entity_section(out: &mut String, name: &str, entity: &Entity) {
     if !entity.primary_key_with.is_empty() {
         line(out, "primary_key_with", &strings(&entity.primary_key_with));
     }
+    optional(
+        out,
+        "primary_key_comment",
+        entity.primary_key_comment.as_deref(),
+    );
     if entity.without_rowid {
         line(out, "without_rowid", "true");
     }
@@ -408,6 +413,7 @@ fn write_uniques(out: &mut String, header: &str, uniques: &[Unique]) {
             options.nulls_not_distinct,
             &options.storage_parameters,
         );
+        optional(out, "comment", options.comment.as_deref());
     }
 }
 
@@ -416,6 +422,7 @@ fn write_exclusions(out: &mut String, header: &str, exclusions: &[Exclusion]) {
         let _ = writeln!(out, "\n[[{header}.exclusions]]");
         line(out, "name", &string(&exclusion.name));
         line(out, "sql", &block_string(&exclusion.sql));
+        optional(out, "comment", exclusion.comment.as_deref());
     }
 }
 
@@ -430,6 +437,7 @@ fn write_checks(out: &mut String, header: &str, checks: &[Check]) {
         if check.no_inherit {
             line(out, "no_inherit", "true");
         }
+        optional(out, "comment", check.comment.as_deref());
     }
 }
 
@@ -458,6 +466,7 @@ fn write_relations(out: &mut String, header: &str, relations: &[Relation]) {
         } else if relation.deferrable {
             line(out, "deferrable", "true");
         }
+        optional(out, "comment", relation.comment.as_deref());
     }
 }
 

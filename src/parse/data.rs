@@ -318,6 +318,7 @@ pub(super) fn relation_to(field: String, entity: String, key: String) -> crate::
         on_update: crate::manifest::ReferentialAction::NoAction,
         deferrable: false,
         deferred: false,
+        comment: None,
     }
 }
 

@@ -2356,6 +2356,7 @@ impl<'a> SdlBuilder<'a> {
             on_update: ReferentialAction::NoAction,
             deferrable: false,
             deferred: false,
+            comment: None,
         });
     }
 

@@ -2060,6 +2060,7 @@ impl<'a> Walker<'a> {
                 on_update: crate::manifest::ReferentialAction::NoAction,
                 deferrable: false,
                 deferred: false,
+                comment: None,
             });
         }
         Some(entity)

@@ -390,6 +390,7 @@ impl Reader<'_> {
                         on_update: ReferentialAction::NoAction,
                         deferrable: false,
                         deferred: false,
+                        comment: None,
                     });
                 } else {
                     self.ledger.record(

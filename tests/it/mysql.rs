@@ -1589,6 +1589,42 @@ fn invisible_keys_and_key_comments_round_trip() {
     }
 }
 
+/// A `PRIMARY KEY`'s `COMMENT` is `primary_key_comment` on the entity
+/// (a `UNIQUE` key's is `comment` on its index), alike live and from a
+/// `mariadb-dump` (byte for byte); a plan writes it again (the copy checks
+/// clean), and SQLite and MongoDB plans, which have no place for it, say
+/// they leave it out. Before, it was dropped in silence, live and from a
+/// dump.
+#[test]
+fn a_primary_key_comment_round_trips() {
+    let Some((database, copy, dir, written)) = read_and_copied(
+        "pk_comment",
+        "CREATE TABLE doc (id int, code varchar(20), \
+             PRIMARY KEY (id) COMMENT 'the doc''s id', \
+             UNIQUE KEY code (code) COMMENT 'one per doc');",
+        &[
+            "primary_key = [\"id\"]\nprimary_key_comment = \"the doc's id\"\n",
+            "name = \"code\"\nfields = [\"code\"]\nunique = true\ncomment = \"one per doc\"\n",
+        ],
+    ) else {
+        return;
+    };
+    let made = copy.query("SHOW CREATE TABLE doc");
+    assert!(
+        made.contains("PRIMARY KEY (`id`) COMMENT 'the doc''s id'"),
+        "{made}"
+    );
+    assert!(succeed(dir.path(), &["check", "--db", &copy.url()]).contains("No drift"));
+    let live = read_alike_live_and_from_a_dump(&database);
+    assert!(live.ledger.is_empty(), "{:?}", live.ledger.entries());
+
+    let line = "`doc`: the comment on the primary key is left out; sqlite keeps none";
+    let planned = planned_for(&written, "sqlite");
+    assert!(planned.contains(line), "{line}\n{planned}");
+    let planned = planned_for(&written, "postgres");
+    assert!(!planned.contains("primary key is left out"), "{planned}");
+}
+
 /// An InnoDB table's `ROW_FORMAT` is `row_format` on the entity, alike
 /// live and from a `mariadb-dump` (byte for byte); its other options
 /// (`MAX_ROWS`, `STATS_PERSISTENT`, `CHECKSUM`, MariaDB's

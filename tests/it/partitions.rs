@@ -352,7 +352,6 @@ async fn what_else_partitions_and_tables_have_is_carried_or_ledgered_never_lost(
             "replica identity `FULL`",
         ),
         ("notes.body", "column_options", "a statistics target (1000)"),
-        ("notes", "comment", "constraint `notes_pkey`"),
     ] {
         assert!(
             ledger
@@ -365,7 +364,12 @@ async fn what_else_partitions_and_tables_have_is_carried_or_ledgered_never_lost(
         !text.contains("audit_2023"),
         "a dropped column is nothing to say:\n{text}"
     );
-    // Carried: a partition's own policy, extended statistics.
+    // Carried: a table's constraint's comment, a partition's own policy,
+    // extended statistics.
+    assert_eq!(
+        manifest.entities["notes"].primary_key_comment.as_deref(),
+        Some("key")
+    );
     for (key, sql) in [
         (
             "policy audit_2025_mine ON public.audit_2025",

@@ -1146,6 +1146,7 @@ async fn features_introspect_faithfully_across_two_schemas() {
         [Exclusion {
             name: "bookings_during_excl".to_owned(),
             sql: "EXCLUDE USING gist (during WITH &&)".to_owned(),
+            comment: None,
         }]
     );
 
@@ -2464,30 +2465,84 @@ async fn replica_identity_and_cluster_on_read_alike_live_and_from_pg_dump() {
     );
 }
 
-/// A constraint's comment (`COMMENT ON CONSTRAINT ... ON table`, which the
-/// importer skipped): the same `comment` ledger line from a dump as live.
+/// A constraint's comment (`COMMENT ON CONSTRAINT ... ON table`) is
+/// `comment` on its key, unique, check, exclusion or foreign key (or
+/// `primary_key_comment`), alike live and from a dump (they were ledger
+/// lines); a plan writes it, a comment changed or removed by hand is
+/// drift, and a plan of only changed comments is `COMMENT ON CONSTRAINT`
+/// alone, never a drop and an add.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn constraint_comments_are_the_same_ledger_lines_live_and_from_pg_dump() {
-    let Some(database) = TempDatabase::create_async("dump_constraint_comments").await else {
-        return;
-    };
-    database.psql(
-        "CREATE TABLE owners (id integer PRIMARY KEY);\n\
+async fn constraint_comments_read_alike_live_and_from_pg_dump_and_round_trip() {
+    let Some(manifest) = assert_carried(
+        "dump_constraint_comments",
+        "CREATE EXTENSION btree_gist;\n\
+         CREATE TABLE owners (id integer PRIMARY KEY);\n\
          CREATE TABLE \"Pets\" (id integer, owner integer REFERENCES owners,\n\
-             name text CONSTRAINT named CHECK (name <> ''), UNIQUE (name));\n\
+             name text CONSTRAINT named CHECK (name <> ''), UNIQUE (name), CHECK (id > 0),\n\
+             EXCLUDE USING gist (id WITH =));\n\
          COMMENT ON CONSTRAINT owners_pkey ON owners IS 'the key';\n\
          COMMENT ON CONSTRAINT named ON \"Pets\" IS 'it''s named';\n\
+         COMMENT ON CONSTRAINT \"Pets_id_check\" ON \"Pets\" IS 'positive';\n\
          COMMENT ON CONSTRAINT \"Pets_owner_fkey\" ON \"Pets\" IS 'whose';\n\
-         COMMENT ON CONSTRAINT \"Pets_name_key\" ON \"Pets\" IS 'one name';",
+         COMMENT ON CONSTRAINT \"Pets_name_key\" ON \"Pets\" IS 'one name';\n\
+         COMMENT ON CONSTRAINT \"Pets_id_excl\" ON \"Pets\" IS 'one id';",
+        "COMMENT ON CONSTRAINT owners_pkey ON owners IS 'changed';\n\
+         COMMENT ON CONSTRAINT \"Pets_owner_fkey\" ON \"Pets\" IS NULL;",
+        &[
+            "comment on the primary key",
+            "comment on constraint `Pets_owner_fkey`",
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    assert_contains_all(
+        &manifest,
+        &[
+            "primary_key_comment = \"the key\"",
+            "name = \"Pets_name_key\"\nfields = [\"name\"]\ncomment = \"one name\"",
+            "name = \"named\"\nsql = \"(name <> ''::text)\"\ncomment = \"it's named\"",
+            "comment = \"positive\"",
+            "comment = \"one id\"",
+            "references = { entity = \"owners\", fields = [\"id\"] }\ncomment = \"whose\"",
+        ],
     );
-    let live = introspect(&database, &[]).await;
-    let dump = read_dump_of(&database, &[]).await;
-    assert_eq!(ledger_lines(&dump), ledger_lines(&live));
-    let comments: Vec<String> = ledger_lines(&live)
-        .into_iter()
-        .filter(|line| line.contains(" comment: "))
+
+    // Only comments change: the plan is `COMMENT ON CONSTRAINT` alone.
+    let before = baas::manifest::load_str(Path::new("baas.toml"), manifest)
+        .unwrap()
+        .manifest;
+    let mut after = before.clone();
+    after
+        .entities
+        .get_mut("owners")
+        .unwrap()
+        .primary_key_comment = None;
+    let pets = after.entities.get_mut("Pets").unwrap();
+    pets.uniques[0].options.comment = Some("changed".to_owned());
+    pets.relations[0].comment = Some("changed".to_owned());
+    let plan = baas::migrate::render::render(
+        baas::migrate::render::Target::Postgres,
+        &before,
+        &after,
+        &baas::diff::diff(&before, &after),
+    )
+    .unwrap();
+    let up = plan.up.to_sql();
+    let statements: Vec<&str> = up
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with("--"))
         .collect();
-    assert_eq!(comments.len(), 4, "{comments:?}");
+    assert_eq!(
+        statements,
+        [
+            "COMMENT ON CONSTRAINT \"Pets_name_key\" ON \"Pets\" IS 'changed';",
+            "COMMENT ON CONSTRAINT \"Pets_owner_fkey\" ON \"Pets\" IS 'changed';",
+            "COMMENT ON CONSTRAINT \"owners_pkey\" ON \"owners\" IS NULL;",
+        ],
+        "{up}"
+    );
 }
 
 /// An identity column's sequence under a name PostgreSQL would not give it

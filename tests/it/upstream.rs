@@ -1299,6 +1299,7 @@ fn books_by_author(manifest: &mut Manifest, ids_parameter: bool) {
             on_update: manifest::ReferentialAction::NoAction,
             deferrable: false,
             deferred: false,
+            comment: None,
         });
     for operation in &mut manifest.api.as_mut().unwrap().operations {
         operation

@@ -222,6 +222,13 @@ fn render_script(cx: &mut Cx<'_>) -> Result<Script, RenderError> {
                     cx.target
                 ));
             }
+            // MySQL keeps a key's comment (`PRIMARY KEY (id) COMMENT '...'`).
+            for constraint in commented_constraints(added, cx.target == Target::Mysql) {
+                cx.lossy(format!(
+                    "`{name}`: the comment on {constraint} is left out; {} keeps none",
+                    cx.target
+                ));
+            }
         }
     }
     for change in cx.changes {
@@ -354,6 +361,42 @@ fn table_details_of_one_engine(entity: &Entity) -> Vec<(SqlDialect, String)> {
         details.push((SqlDialect::Sqlite, "`STRICT`".to_owned()));
     }
     details
+}
+
+/// The constraints of `entity` that have a comment, as lossy lines name
+/// them (`check \`price_positive\``); its keys' left out when `keys`.
+fn commented_constraints(entity: &Entity, keys: bool) -> Vec<String> {
+    let named = |kind: &str, name: Option<&str>, fields: &[String]| match name {
+        Some(name) => format!("{kind} `{name}`"),
+        None => format!("{kind} ({})", fields.join(", ")),
+    };
+    let mut out = Vec::new();
+    if !keys {
+        if entity.primary_key_comment.is_some() {
+            out.push("the primary key".to_owned());
+        }
+        for unique in entity
+            .uniques
+            .iter()
+            .filter(|u| u.options.comment.is_some())
+        {
+            out.push(named("unique key", unique.name.as_deref(), &unique.fields));
+        }
+    }
+    for check in entity.checks.iter().filter(|c| c.comment.is_some()) {
+        out.push(match &check.name {
+            Some(name) => format!("check `{name}`"),
+            None => format!("check `{}`", check.sql),
+        });
+    }
+    for relation in entity.relations.iter().filter(|r| r.comment.is_some()) {
+        out.push(named(
+            "foreign key",
+            relation.name.as_deref(),
+            &relation.fields,
+        ));
+    }
+    out
 }
 
 /// The changes that undo `changes`: adds become drops and the other way

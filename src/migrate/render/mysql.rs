@@ -107,8 +107,9 @@ impl DdlRenderer for MysqlRenderer {
         }
         if !entity.primary_key.is_empty() {
             lines.push(format!(
-                "PRIMARY KEY ({})",
-                key_parts(cx, manifest, name, entity, &entity.primary_key)
+                "PRIMARY KEY ({}){}",
+                key_parts(cx, manifest, name, entity, &entity.primary_key),
+                key_comment(entity.primary_key_comment.as_deref())
             ));
             if let Some(key_name) = &entity.primary_key_name
                 && !cx.same_engine(manifest)
@@ -156,9 +157,10 @@ impl DdlRenderer for MysqlRenderer {
                 ));
             }
             lines.push(format!(
-                "UNIQUE KEY {} ({})",
+                "UNIQUE KEY {} ({}){}",
                 quote(&index),
-                key_parts(cx, manifest, name, entity, &unique.fields)
+                key_parts(cx, manifest, name, entity, &unique.fields),
+                key_comment(unique.options.comment.as_deref())
             ));
         }
         lines.extend(MysqlRenderer.check_constraints(cx, manifest, name, entity));
@@ -282,9 +284,8 @@ impl DdlRenderer for MysqlRenderer {
             ""
         };
         let comment = match (&index.options.comment, hidden.is_empty()) {
-            (Some(comment), _) => format!(" COMMENT {}", string_literal(comment, true)),
             (None, false) => " COMMENT ''".to_owned(),
-            (None, true) => String::new(),
+            (comment, _) => key_comment(comment.as_deref()),
         };
         Some(Statement::new(format!(
             "CREATE {}{kind}INDEX {} ON {} ({}){hidden}{comment}",
@@ -507,10 +508,11 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                         ));
                     }
                     out.push(Statement::new(format!(
-                        "CREATE UNIQUE INDEX {} ON {} ({})",
+                        "CREATE UNIQUE INDEX {} ON {} ({}){}",
                         quote(&index),
                         table(new),
-                        key_parts(cx, cx.after, &name, new, fields)
+                        key_parts(cx, cx.after, &name, new, fields),
+                        key_comment(unique.options.comment.as_deref())
                     )));
                 }
             }
@@ -524,8 +526,9 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 }
                 if !after.is_empty() {
                     steps.push(format!(
-                        "ADD PRIMARY KEY ({})",
-                        MysqlRenderer.column_list(new, after)
+                        "ADD PRIMARY KEY ({}){}",
+                        MysqlRenderer.column_list(new, after),
+                        key_comment(new.primary_key_comment.as_deref())
                     ));
                 }
                 let _ = old;
@@ -662,6 +665,13 @@ fn plan(cx: &Cx<'_>) -> (TablePlan, BTreeSet<String>) {
 }
 
 /// A check's name: its own, or MySQL's pattern `<table>_chk_<n>`.
+/// ` COMMENT '...'` of a key that has a comment.
+fn key_comment(comment: Option<&str>) -> String {
+    comment
+        .map(|comment| format!(" COMMENT {}", string_literal(comment, true)))
+        .unwrap_or_default()
+}
+
 fn check_name(entity: &Entity, position: usize) -> String {
     if let Some(name) = &entity.checks[position].name {
         return name.clone();

@@ -810,6 +810,20 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
     // The foreign keys of partitions.
     out.append(&mut later);
 
+    // 11a. Comments of the constraints made or changed, once all exist.
+    for (name, new) in &cx.after.entities {
+        if is_view(new) {
+            continue;
+        }
+        let readded: Vec<&Relation> = plan
+            .added_relations
+            .iter()
+            .filter(|(entity, _)| entity == name)
+            .map(|(_, relation)| relation)
+            .collect();
+        out.extend(constraint_comments(cx.old_entity(name), new, &readded));
+    }
+
     // 11b. Engine objects that use tables, and sequence owners.
     objects.creates(cx, 1, &mut out);
 
@@ -1745,6 +1759,102 @@ fn qualified_index(entity: &Entity, name: &str) -> String {
 
 fn comment_literal(comment: Option<&str>) -> String {
     comment.map_or_else(|| "NULL".to_owned(), |c| string_literal(c, false))
+}
+
+/// `COMMENT ON CONSTRAINT` of each constraint of `new` whose comment
+/// `old` (the table before, `None` when it is made) does not have: one
+/// made (or added again, `readded`) with a comment, one kept with
+/// another comment.
+fn constraint_comments(
+    old: Option<&Entity>,
+    new: &Entity,
+    readded: &[&Relation],
+) -> Vec<Statement> {
+    let mut out = Vec::new();
+    let mut comment = |name: String, before: Option<&Option<String>>, after: &Option<String>| {
+        let unchanged = match before {
+            Some(before) => before == after,
+            None => after.is_none(),
+        };
+        if !unchanged {
+            out.push(Statement::new(format!(
+                "COMMENT ON CONSTRAINT {} ON {} IS {}",
+                quote(&name),
+                table(new),
+                comment_literal(after.as_deref())
+            )));
+        }
+    };
+    if !new.primary_key.is_empty() {
+        let kept = old.filter(|old| {
+            old.primary_key == new.primary_key
+                && old.primary_key_include == new.primary_key_include
+                && old.primary_key_with == new.primary_key_with
+        });
+        comment(
+            primary_key_name(new),
+            kept.map(|old| &old.primary_key_comment),
+            &new.primary_key_comment,
+        );
+    }
+    let same_key = |a: &Unique, b: &Unique| {
+        a.fields == b.fields && a.options.without_comment() == b.options.without_comment()
+    };
+    for unique in &new.uniques {
+        let kept = old.and_then(|old| old.uniques.iter().find(|u| same_key(u, unique)));
+        let name = unique
+            .name
+            .clone()
+            .unwrap_or_else(|| default_name(&new.table, &columns_of(new, &unique.fields), "key"));
+        comment(
+            name,
+            kept.map(|u| &u.options.comment),
+            &unique.options.comment,
+        );
+    }
+    for (position, check) in new.checks.iter().enumerate() {
+        let kept = old.and_then(|old| {
+            old.checks
+                .iter()
+                .find(|c| crate::diff::sql_eq(&c.sql, &check.sql))
+        });
+        comment(
+            check_name(new, position),
+            kept.map(|c| &c.comment),
+            &check.comment,
+        );
+    }
+    for exclusion in &new.exclusions {
+        let kept = old.and_then(|old| {
+            old.exclusions
+                .iter()
+                .find(|e| crate::diff::exclusion_eq(e, exclusion))
+        });
+        comment(
+            exclusion.name.clone(),
+            kept.map(|e| &e.comment),
+            &exclusion.comment,
+        );
+    }
+    for relation in &new.relations {
+        let kept = old
+            .and_then(|old| {
+                old.relations
+                    .iter()
+                    .find(|r| crate::diff::relation_eq(r, relation))
+            })
+            .filter(|_| {
+                !readded
+                    .iter()
+                    .any(|r| crate::diff::relation_eq(r, relation))
+            });
+        comment(
+            relation_name(new, relation),
+            kept.map(|r| &r.comment),
+            &relation.comment,
+        );
+    }
+    out
 }
 
 /// `COMMENT ON` statements of an entity (and its fields, or only `field`).

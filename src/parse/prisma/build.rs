@@ -2178,6 +2178,7 @@ impl<'a> Builder<'a> {
                 on_update,
                 deferrable: false,
                 deferred: false,
+                comment: None,
             });
         }
         relations
@@ -2631,6 +2632,7 @@ fn join_table(
             on_update: ReferentialAction::Cascade,
             deferrable: false,
             deferred: false,
+            comment: None,
         });
         if column == "A" {
             entity.schema.clone_from(&target.schema);

@@ -989,7 +989,7 @@ impl Schema {
                     table.columns.push(row);
                 }
                 if !primary.is_empty() {
-                    table.indexes.push(primary_index(primary));
+                    table.indexes.push(primary_index(primary, None));
                 }
                 let before: Vec<String> = table.indexes.iter().map(|i| i.name.clone()).collect();
                 for constraint in create.constraints {
@@ -1371,7 +1371,8 @@ impl Table {
                     .map(|p| p.0)
                     .collect();
                 self.indexes.retain(|i| i.name != "PRIMARY");
-                self.indexes.push(primary_index(columns));
+                self.indexes
+                    .push(primary_index(columns, comment_of(&primary.index_options)));
             }
             TableConstraint::Unique(unique) => {
                 let parts = index_parts(&unique.columns);
@@ -1546,13 +1547,16 @@ impl Table {
     }
 }
 
-fn primary_index(columns: Vec<String>) -> Index {
+fn primary_index(columns: Vec<String>, comment: Option<String>) -> Index {
     Index {
         name: "PRIMARY".to_owned(),
         unique: true,
         kind: "BTREE",
         parts: columns.into_iter().map(|c| (c, false, None)).collect(),
-        ..Index::default()
+        options: KeyOptions {
+            hidden: false,
+            comment,
+        },
     }
 }
 
