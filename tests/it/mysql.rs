@@ -1618,6 +1618,33 @@ fn a_primary_key_comment_round_trips() {
     let live = read_alike_live_and_from_a_dump(&database);
     assert!(live.ledger.is_empty(), "{:?}", live.ledger.entries());
 
+    // Changed by hand: drift, which a plan of the manifest puts right.
+    copy.load("ALTER TABLE doc DROP PRIMARY KEY, ADD PRIMARY KEY (id) COMMENT 'changed';");
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &copy.url()]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("comment on the primary key"), "{output}");
+    let drifted = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(introspect(&copy))
+        .manifest;
+    let wanted = manifest::load_str(std::path::Path::new("baas.toml"), written.clone())
+        .unwrap()
+        .manifest;
+    let plan = baas::migrate::render::render(
+        baas::migrate::render::Target::Mysql,
+        &drifted,
+        &wanted,
+        &baas::diff::diff(&drifted, &wanted),
+    )
+    .unwrap();
+    let up = plan.up.to_sql();
+    assert!(
+        up.contains("DROP PRIMARY KEY, ADD PRIMARY KEY (`id`) COMMENT 'the doc''s id'"),
+        "{up}"
+    );
+    copy.load(&up);
+    assert!(succeed(dir.path(), &["check", "--db", &copy.url()]).contains("No drift"));
+
     let line = "`doc`: the comment on the primary key is left out; sqlite keeps none";
     let planned = planned_for(&written, "sqlite");
     assert!(planned.contains(line), "{line}\n{planned}");

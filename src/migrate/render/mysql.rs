@@ -560,6 +560,19 @@ pub(super) fn render(cx: &mut Cx<'_>) -> Result<Vec<Statement>, RenderError> {
                 string_literal(new.comment.as_deref().unwrap_or(""), true)
             )));
         }
+        // MySQL changes a key's comment only by making the key again.
+        if !is_view(new)
+            && !new.primary_key.is_empty()
+            && old.primary_key == new.primary_key
+            && old.primary_key_comment != new.primary_key_comment
+        {
+            out.push(Statement::new(format!(
+                "ALTER TABLE {} DROP PRIMARY KEY, ADD PRIMARY KEY ({}){}",
+                table(new),
+                MysqlRenderer.column_list(new, &new.primary_key),
+                key_comment(new.primary_key_comment.as_deref())
+            )));
+        }
         if !is_view(new) && old.row_format != new.row_format {
             out.push(Statement::new(format!(
                 "ALTER TABLE {} ROW_FORMAT={}",
