@@ -31,3 +31,24 @@ pub trait Dialect {
         }
     }
 }
+
+/// Index just past the closing quote of the quoted token starting at `i`
+/// (a doubled quote is an escaped quote; so is a backslash in single quotes).
+pub(crate) fn skip_quoted(bytes: &[u8], i: usize, quote: u8) -> usize {
+    let mut j = i + 1;
+    while j < bytes.len() {
+        if bytes[j] == b'\\' && quote == b'\'' {
+            j += 2;
+            continue;
+        }
+        if bytes[j] == quote {
+            if bytes.get(j + 1) == Some(&quote) {
+                j += 2;
+                continue;
+            }
+            return j + 1;
+        }
+        j += 1;
+    }
+    bytes.len()
+}

@@ -167,7 +167,7 @@ fn pieces(text: &str, region: Range<usize>, delimiter: &str) -> Vec<Range<usize>
         }
         i = match bytes[i] {
             quote @ (b'\'' | b'"' | b'`') => {
-                crate::parse::sql_ddl::skip_quoted(&bytes[..region.end], i, quote)
+                crate::dialect::skip_quoted(&bytes[..region.end], i, quote)
             }
             b'#' => rest.find('\n').map_or(region.end, |n| i + n),
             b'-' if rest.starts_with("--")

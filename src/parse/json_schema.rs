@@ -172,7 +172,7 @@ pub(crate) fn parse_read(
             format!(
                 "the root schema's description ({}) is not represented: no entity is made of \
                  the root to hold it",
-                super::openapi::first_line(text)
+                super::first_line(text)
             ),
         );
     }

@@ -437,3 +437,13 @@ mod tests {
         }
     }
 }
+
+/// The first line of a description, shortened to 120 characters.
+pub(crate) fn first_line(text: &str) -> String {
+    let line = text.trim().lines().next().unwrap_or_default().trim();
+    if line.chars().count() > 120 {
+        format!("{}...", line.chars().take(117).collect::<String>())
+    } else {
+        line.to_owned()
+    }
+}

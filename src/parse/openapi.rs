@@ -719,7 +719,7 @@ fn note_documentation(
         let url = docs.get("url").and_then(Value::as_str).unwrap_or_default();
         Some(match docs.get("description").and_then(Value::as_str) {
             Some(description) if !description.trim().is_empty() => {
-                format!("`{url}` ({})", first_line(description))
+                format!("`{url}` ({})", super::first_line(description))
             }
             _ => format!("`{url}`"),
         })
@@ -735,7 +735,7 @@ fn note_documentation(
             format!(
                 "the API's description (`info.description`: {}) is not represented; the \
                  manifest keeps the title as the project's name",
-                first_line(description)
+                super::first_line(description)
             ),
         );
     }
@@ -826,7 +826,7 @@ fn note_documentation(
             }
             (None, Some(description)) => message.push_str(&format!(
                 "; its description is not represented: {}",
-                first_line(description)
+                super::first_line(description)
             )),
             (None, None) => {}
         }
@@ -849,16 +849,6 @@ fn note_documentation(
                 format!("the schema's documentation link {docs} is not represented"),
             );
         }
-    }
-}
-
-/// The first line of a description, shortened to 120 characters.
-pub(crate) fn first_line(text: &str) -> String {
-    let line = text.trim().lines().next().unwrap_or_default().trim();
-    if line.chars().count() > 120 {
-        format!("{}...", line.chars().take(117).collect::<String>())
-    } else {
-        line.to_owned()
     }
 }
 

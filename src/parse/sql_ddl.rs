@@ -34,8 +34,8 @@ mod written;
 
 /// The SQL dialects a dump can be written in.
 pub use crate::database::SqlDialect;
+pub(crate) use crate::dialect::skip_quoted;
 pub(crate) use mysql::json_fields as mysql_json_fields;
-pub(crate) use postgres::domain_without_null;
 
 /// Reads a SQL dump or DDL script into a manifest.
 pub fn parse(file: &SourceFile, options: &IntrospectOptions) -> Result<Introspection, Diagnostics> {
@@ -357,27 +357,6 @@ fn split_script(text: &str, dialect: SqlDialect, in_block: bool) -> Vec<Statemen
 fn is_word_start(bytes: &[u8], i: usize) -> bool {
     bytes[i].is_ascii_alphabetic()
         && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'))
-}
-
-/// Index just past the closing quote of the quoted token starting at `i`
-/// (a doubled quote is an escaped quote; so is a backslash in single quotes).
-pub(crate) fn skip_quoted(bytes: &[u8], i: usize, quote: u8) -> usize {
-    let mut j = i + 1;
-    while j < bytes.len() {
-        if bytes[j] == b'\\' && quote == b'\'' {
-            j += 2;
-            continue;
-        }
-        if bytes[j] == quote {
-            if bytes.get(j + 1) == Some(&quote) {
-                j += 2;
-                continue;
-            }
-            return j + 1;
-        }
-        j += 1;
-    }
-    bytes.len()
 }
 
 /// Whether `text` holds nothing but comments and whitespace.

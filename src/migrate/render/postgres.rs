@@ -1094,7 +1094,7 @@ struct DomainParts {
 
 fn domain_parts(name: &str, sql: &str) -> Option<DomainParts> {
     use sqlparser::ast::{Statement as Ast, TableConstraint};
-    let (text, not_null) = crate::parse::sql_ddl::domain_without_null(sql);
+    let (text, not_null) = crate::dialect::postgres::domain_without_null(sql);
     let parsed =
         sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &text);
     let Ast::CreateDomain(domain) = parsed.ok()?.into_iter().next()? else {

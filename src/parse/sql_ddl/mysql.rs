@@ -15,7 +15,7 @@ use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-use super::view_columns::{Hints, derive_views};
+use super::view_columns::{CHARSET_CAST, Hints, derive_views};
 use super::written;
 use super::{Skipped, SqlDialect, Statement, report_skipped};
 use crate::dialect::mysql::default_collation;
@@ -409,11 +409,6 @@ fn without_system_versioning(sql: &str) -> Option<String> {
         .collect();
     (tail == ["WITH", "SYSTEM", "VERSIONING"]).then(|| body[..with].trim_end().to_owned())
 }
-
-/// The type a cast to `CHAR` that names a character set is read as:
-/// `CAST(x AS CHAR(20) CHARSET latin1)` as `CAST(x AS
-/// baas_char_charset(latin1, 20))`, which sqlparser reads.
-pub(super) const CHARSET_CAST: &str = "baas_char_charset";
 
 /// `sql` with its casts to a string type that name a character set, as
 /// MariaDB and MySQL 8 print them (`CAST(x AS CHAR(20) CHARSET utf8mb4)`,

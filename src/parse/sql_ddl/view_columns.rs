@@ -41,6 +41,11 @@ use super::SqlDialect;
 use crate::ledger::Ledger;
 use crate::manifest::{Entity, Field, FieldType, IndexPart, Manifest};
 
+/// The type a cast to `CHAR` that names a character set is read as:
+/// `CAST(x AS CHAR(20) CHARSET latin1)` as `CAST(x AS
+/// baas_char_charset(latin1, 20))`, which sqlparser reads.
+pub(super) const CHARSET_CAST: &str = "baas_char_charset";
+
 /// What a dump says besides its tables that view typing needs.
 #[derive(Debug, Clone, Default)]
 pub struct Hints {

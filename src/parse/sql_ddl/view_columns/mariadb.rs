@@ -20,7 +20,7 @@
 
 use sqlparser::ast::{BinaryOperator, DataType, Expr, Interval, UnaryOperator, Value};
 
-use super::super::mysql::CHARSET_CAST;
+use super::CHARSET_CAST;
 use super::{Context, Source, literal};
 use crate::dialect::mysql::{default_display_width, field_for_column, without_display_width};
 use crate::manifest::{Field, FieldType};
