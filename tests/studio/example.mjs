@@ -100,6 +100,9 @@ await run('example', async (tab) => {
 
   // Follow a relation: a book's author.
   await tab.getByRole('link', { name: 'Open author 2' }).first().click();
+  // The book grid is still there, not busy, until the author grid replaces
+  // it: wait for the author's rows, not for any idle grid.
+  await tab.waitForSelector('td[data-field=name]').catch(() => {});
   await tab.waitForSelector('table.grid[aria-busy=false]');
   check(tab.url().includes('#/data/author?id=eq.2'), tab.url());
   check((await tab.locator('td[data-field=name]').allInnerTexts()).join() === 'Italo Calvino', 'not the author');
