@@ -222,6 +222,66 @@ fn quote_qualified(name: &str) -> String {
     }
 }
 
+/// A `CREATE DOMAIN` without its `[CONSTRAINT name] NOT NULL` or `NULL`
+/// (written before its checks, which sqlparser does not read), and whether
+/// it was `NOT NULL`. A `NULL` inside parentheses (a check) or after
+/// `DEFAULT` stays. Its collation loses its schema (`COLLATE
+/// pg_catalog."C"` is `COLLATE "C"`), which sqlparser does not read either.
+pub(crate) fn domain_without_null(text: &str) -> (String, bool) {
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, text).tokenize() else {
+        return (text.to_owned(), false);
+    };
+    let word = |token: &Token, name: &str| matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(name));
+    // Positions in `kept` of the last solid tokens, newest last.
+    let mut kept: Vec<&Token> = Vec::with_capacity(tokens.len());
+    let mut solid: Vec<usize> = Vec::new();
+    let mut depth = 0usize;
+    let mut not_null = false;
+    for token in &tokens {
+        match token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        // `COLLATE pg_catalog."C"`: sqlparser reads a bare name, which is
+        // what the catalog holds.
+        if depth == 0
+            && matches!(token, Token::Period)
+            && solid.len() >= 2
+            && word(kept[solid[solid.len() - 2]], "COLLATE")
+        {
+            let cut = solid.pop().unwrap_or(kept.len());
+            kept.truncate(cut);
+            continue;
+        }
+        if depth == 0 && word(token, "NULL") {
+            let last = solid.last().map(|&at| kept[at]);
+            if last.is_some_and(|t| word(t, "DEFAULT")) {
+                kept.push(token);
+                solid.push(kept.len() - 1);
+                continue;
+            }
+            let mut cut = kept.len();
+            if last.is_some_and(|t| word(t, "NOT")) {
+                not_null = true;
+                cut = solid.pop().unwrap_or(cut);
+            }
+            // `CONSTRAINT name NOT NULL`
+            if solid.len() >= 2 && word(kept[solid[solid.len() - 2]], "CONSTRAINT") {
+                solid.pop();
+                cut = solid.pop().unwrap_or(cut);
+            }
+            kept.truncate(cut);
+            continue;
+        }
+        kept.push(token);
+        if !matches!(token, Token::Whitespace(_)) {
+            solid.push(kept.len() - 1);
+        }
+    }
+    (kept.iter().map(ToString::to_string).collect(), not_null)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -667,64 +727,4 @@ mod partition_bound_tests {
             partition_bound_key("FOR VALUES FROM (1) TO (11)")
         );
     }
-}
-
-/// A `CREATE DOMAIN` without its `[CONSTRAINT name] NOT NULL` or `NULL`
-/// (written before its checks, which sqlparser does not read), and whether
-/// it was `NOT NULL`. A `NULL` inside parentheses (a check) or after
-/// `DEFAULT` stays. Its collation loses its schema (`COLLATE
-/// pg_catalog."C"` is `COLLATE "C"`), which sqlparser does not read either.
-pub(crate) fn domain_without_null(text: &str) -> (String, bool) {
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, text).tokenize() else {
-        return (text.to_owned(), false);
-    };
-    let word = |token: &Token, name: &str| matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(name));
-    // Positions in `kept` of the last solid tokens, newest last.
-    let mut kept: Vec<&Token> = Vec::with_capacity(tokens.len());
-    let mut solid: Vec<usize> = Vec::new();
-    let mut depth = 0usize;
-    let mut not_null = false;
-    for token in &tokens {
-        match token {
-            Token::LParen => depth += 1,
-            Token::RParen => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        // `COLLATE pg_catalog."C"`: sqlparser reads a bare name, which is
-        // what the catalog holds.
-        if depth == 0
-            && matches!(token, Token::Period)
-            && solid.len() >= 2
-            && word(kept[solid[solid.len() - 2]], "COLLATE")
-        {
-            let cut = solid.pop().unwrap_or(kept.len());
-            kept.truncate(cut);
-            continue;
-        }
-        if depth == 0 && word(token, "NULL") {
-            let last = solid.last().map(|&at| kept[at]);
-            if last.is_some_and(|t| word(t, "DEFAULT")) {
-                kept.push(token);
-                solid.push(kept.len() - 1);
-                continue;
-            }
-            let mut cut = kept.len();
-            if last.is_some_and(|t| word(t, "NOT")) {
-                not_null = true;
-                cut = solid.pop().unwrap_or(cut);
-            }
-            // `CONSTRAINT name NOT NULL`
-            if solid.len() >= 2 && word(kept[solid[solid.len() - 2]], "CONSTRAINT") {
-                solid.pop();
-                cut = solid.pop().unwrap_or(cut);
-            }
-            kept.truncate(cut);
-            continue;
-        }
-        kept.push(token);
-        if !matches!(token, Token::Whitespace(_)) {
-            solid.push(kept.len() - 1);
-        }
-    }
-    (kept.iter().map(ToString::to_string).collect(), not_null)
 }

@@ -415,6 +415,16 @@ pub async fn fetch(
     supabase::fetch(url, options).await
 }
 
+/// The first line of a description, shortened to 120 characters.
+pub(crate) fn first_line(text: &str) -> String {
+    let line = text.trim().lines().next().unwrap_or_default().trim();
+    if line.chars().count() > 120 {
+        format!("{}...", line.chars().take(117).collect::<String>())
+    } else {
+        line.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,15 +445,5 @@ mod tests {
             assert!(message.contains("`schema.prisma`"), "{message}");
             assert!(message.contains(words), "{message}");
         }
-    }
-}
-
-/// The first line of a description, shortened to 120 characters.
-pub(crate) fn first_line(text: &str) -> String {
-    let line = text.trim().lines().next().unwrap_or_default().trim();
-    if line.chars().count() > 120 {
-        format!("{}...", line.chars().take(117).collect::<String>())
-    } else {
-        line.to_owned()
     }
 }
