@@ -216,12 +216,6 @@ fn render_script(cx: &mut Cx<'_>) -> Result<Script, RenderError> {
                     exclusion.name, cx.target
                 ));
             }
-            for what in postgres_table_details(added) {
-                cx.lossy(format!(
-                    "`{name}`: {what} is PostgreSQL's; {} has none and it is left out",
-                    cx.target
-                ));
-            }
             // MySQL keeps a key's comment (`PRIMARY KEY (id) COMMENT '...'`).
             for constraint in commented_constraints(added, cx.target == Target::Mysql) {
                 cx.lossy(format!(
@@ -343,11 +337,14 @@ fn postgres_table_details(entity: &Entity) -> Vec<String> {
     details
 }
 
-/// What `entity` holds that only MySQL or only SQLite makes of a table as a
-/// whole, with that engine: `ROW_FORMAT`, the table's default collation,
-/// `WITHOUT ROWID`, `STRICT`.
+/// What `entity` holds that only one engine makes of a table, with that
+/// engine: PostgreSQL's [`postgres_table_details`], MySQL's `ROW_FORMAT` and
+/// table collation, SQLite's `WITHOUT ROWID` and `STRICT`.
 fn table_details_of_one_engine(entity: &Entity) -> Vec<(SqlDialect, String)> {
-    let mut details = Vec::new();
+    let mut details: Vec<(SqlDialect, String)> = postgres_table_details(entity)
+        .into_iter()
+        .map(|what| (SqlDialect::Postgres, what))
+        .collect();
     if let Some(format) = &entity.row_format {
         details.push((SqlDialect::Mysql, format!("`ROW_FORMAT={format}`")));
     }
