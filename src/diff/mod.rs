@@ -1192,6 +1192,10 @@ fn alter_field(
     }
     for (label, changed) in [
         ("comment", old.comment != new.comment),
+        (
+            "sequence comment",
+            old.sequence_comment != new.sequence_comment,
+        ),
         ("collation", old.collation != new.collation),
         ("on update", old.on_update != new.on_update),
         ("invisible", old.invisible != new.invisible),

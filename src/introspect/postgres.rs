@@ -972,7 +972,7 @@ struct Lookups<'a> {
     indexes_by_oid: HashMap<i64, &'a IndexRow>,
     /// Columns whose `nextval(...)` default is written `generated = "serial"`,
     /// with the sequence it calls.
-    serial_columns: HashMap<(i64, i16), i64>,
+    serial_columns: HashMap<(i64, i16), &'a SequenceRow>,
     /// The sequence of each identity column.
     identity_sequences: HashMap<(i64, i16), &'a SequenceRow>,
 }
@@ -1100,7 +1100,10 @@ fn is_entity(relation: &RelationRow) -> bool {
 /// `serial` creates), or a sequence nobody owns that no other column calls
 /// (what `pg_dump` of an old or hand-written schema often leaves, pagila
 /// among them; the ledger says so). Any other `nextval` stays an SQL default.
-fn serial_columns(catalog: &Catalog, lookups: &Lookups<'_>) -> HashMap<(i64, i16), i64> {
+fn serial_columns<'c>(
+    catalog: &'c Catalog,
+    lookups: &Lookups<'_>,
+) -> HashMap<(i64, i16), &'c SequenceRow> {
     let types: HashMap<i64, &TypeRow> = catalog.types.iter().map(|t| (t.oid, t)).collect();
     let sequences: HashMap<i64, &SequenceRow> =
         catalog.sequences.iter().map(|s| (s.oid, s)).collect();
@@ -1125,13 +1128,24 @@ fn serial_columns(catalog: &Catalog, lookups: &Lookups<'_>) -> HashMap<(i64, i16
                 && sequence.owner_relation == Some(column.relation)
                 && sequence.owner_column == Some(i32::from(column.position));
             let unowned_alone = sequence.ownership.is_none() && columns.len() == 1;
-            // A sequence with options of its own is carried as an engine
-            // object and the column keeps its `nextval(...)` default.
+            // A plan names a serial column's sequence `table_column_seq`
+            // in the table's schema (its table renamed since, or named by
+            // hand, it is not).
+            let named_so = lookups
+                .relations
+                .get(&column.relation)
+                .is_some_and(|table| {
+                    sequence.schema == table.schema
+                        && sequence.name == default_name(&table.name, Some(&column.name), "seq")
+                });
+            // A sequence with options or a name of its own is carried as an
+            // engine object and the column keeps its `nextval(...)` default.
             if (owned_here || unowned_alone)
+                && named_so
                 && sequence_options(sequence).is_none()
                 && is_integer_type(&types, column.type_oid)
             {
-                serial.insert((column.relation, column.position), sequence_oid);
+                serial.insert((column.relation, column.position), *sequence);
             }
         }
     }
@@ -1671,6 +1685,16 @@ fn build_field(
                 identity_options(sequence, &table.name, &column.name)
             });
     }
+    let own_sequence = lookups
+        .identity_sequences
+        .get(&(column.relation, column.position))
+        .filter(|_| !column.identity.is_empty())
+        .or_else(|| {
+            lookups
+                .serial_columns
+                .get(&(column.relation, column.position))
+        });
+    field.sequence_comment = own_sequence.and_then(|sequence| sequence.comment.clone());
     match (column.identity.as_str(), column.generated.as_str()) {
         ("a", _) => field.generated = Some(Generated::Kind(GeneratedKind::IdentityAlways)),
         ("d", _) => field.generated = Some(Generated::Kind(GeneratedKind::Identity)),
@@ -2647,7 +2671,7 @@ fn quote_identifier(name: &str) -> String {
 
 /// Sequences that belong to no `serial` or identity column.
 fn standalone_sequences<'c>(catalog: &'c Catalog, lookups: &Lookups<'_>) -> Vec<&'c SequenceRow> {
-    let serial: BTreeSet<i64> = lookups.serial_columns.values().copied().collect();
+    let serial: BTreeSet<i64> = lookups.serial_columns.values().map(|s| s.oid).collect();
     catalog
         .sequences
         .iter()
@@ -2662,7 +2686,7 @@ fn standalone_sequences<'c>(catalog: &'c Catalog, lookups: &Lookups<'_>) -> Vec<
 fn record_sequences(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledger) {
     let mut serial_of: HashMap<i64, (i64, i16)> = HashMap::new();
     for (column, sequence) in &lookups.serial_columns {
-        serial_of.insert(*sequence, *column);
+        serial_of.insert(sequence.oid, *column);
     }
     let column_label = |relation: i64, position: i32| -> String {
         let name = i16::try_from(position)
@@ -2691,6 +2715,7 @@ fn record_sequences(catalog: &Catalog, lookups: &Lookups<'_>, ledger: &mut Ledge
                 if let Some(options) = options {
                     notes.push(format!("has options the manifest cannot say: {options}"));
                 }
+
                 (!notes.is_empty()).then(|| format!("sequence `{object}` {}", notes.join(", and ")))
             }
             // Carried as an engine object (see `engine_objects`).

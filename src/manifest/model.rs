@@ -1537,6 +1537,10 @@ pub struct Field {
     /// not its defaults, as SQL (`INCREMENT BY 10 START WITH 100`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity_options: Option<String>,
+    /// PostgreSQL: the comment on the sequence of a serial or identity
+    /// column (`COMMENT ON SEQUENCE`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence_comment: Option<String>,
     /// A single-column unique constraint without a name of its own.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unique: bool,
@@ -1585,6 +1589,7 @@ impl Field {
             invisible: false,
             generated: None,
             identity_options: None,
+            sequence_comment: None,
             unique: false,
             inherited: false,
             max_length: None,
@@ -1609,6 +1614,12 @@ impl Field {
                 GeneratedKind::Identity | GeneratedKind::IdentityAlways
             ))
         )
+    }
+
+    /// Whether the database numbers it from a sequence of its own:
+    /// `serial` or an identity column.
+    pub fn has_own_sequence(&self) -> bool {
+        self.is_identity() || matches!(self.generated, Some(Generated::Kind(GeneratedKind::Serial)))
     }
 
     /// The physical column this field is stored in.

@@ -526,6 +526,9 @@ fn field_table(field: &Field) -> String {
     if let Some(options) = &field.identity_options {
         pairs.push(("identity_options", string(options)));
     }
+    if let Some(comment) = &field.sequence_comment {
+        pairs.push(("sequence_comment", string(comment)));
+    }
     if field.unique {
         pairs.push(("unique", "true".into()));
     }

@@ -767,6 +767,18 @@ impl Checker<'_> {
                 ),
             );
         }
+        if field.sequence_comment.is_some() && !field.has_own_sequence() {
+            self.push(
+                ProblemKind::Mismatch,
+                &key_path(path, "sequence_comment"),
+                format!("`sequence_comment` of field `{name}` needs a serial or identity column"),
+                Some(
+                    "add `generated = \"serial\"` (or `\"identity\"`, `\"identity_always\"`), \
+                     or remove `sequence_comment`"
+                        .into(),
+                ),
+            );
+        }
         if let (Some(precision), Some(scale)) = (field.precision, field.scale)
             && scale > precision
         {

@@ -124,6 +124,53 @@ kind = "view"
     assert!(rendered.contains("b.toml:12:11"), "{rendered}");
 }
 
+/// `sequence_comment` and `identity_options` belong to a column with a
+/// sequence of its own: elsewhere they are a problem at the key, with a
+/// hint; on a serial or identity column they load.
+#[test]
+fn sequence_keys_need_a_column_with_its_own_sequence() {
+    let text = |field: &str| {
+        format!(
+            "[manifest]\nformat = 1\nversion = 1\n\n[entities.t]\ntable = \"t\"\n\n[entities.t.fields]\n{field}\n"
+        )
+    };
+    for field in [
+        r#"id = { type = "int32", generated = "serial", sequence_comment = "numbers" }"#,
+        r#"id = { type = "int32", generated = "identity_always", sequence_comment = "numbers" }"#,
+    ] {
+        assert!(
+            load_str(Path::new("baas.toml"), text(field)).is_ok(),
+            "{field}"
+        );
+    }
+    for (field, key) in [
+        (
+            r#"id = { type = "int32", sequence_comment = "numbers" }"#,
+            "sequence_comment",
+        ),
+        (
+            r#"id = { type = "int32", default = 1, sequence_comment = "numbers" }"#,
+            "sequence_comment",
+        ),
+        (
+            r#"id = { type = "int32", generated = "serial", identity_options = "START WITH 5" }"#,
+            "identity_options",
+        ),
+    ] {
+        let error = load_str(Path::new("baas.toml"), text(field)).unwrap_err();
+        let rendered = baas::diagnostics::render_problems(&error, false);
+        assert_eq!(error.problems.len(), 1, "{rendered}");
+        assert_eq!(
+            error.problems[0].path,
+            format!("entities.t.fields.id.{key}")
+        );
+        assert!(
+            rendered.contains("baas.toml:9:") && rendered.contains("help:"),
+            "{rendered}"
+        );
+    }
+}
+
 #[test]
 fn each_kind_of_problem_renders_with_file_line_column_and_hint() {
     insta::glob!("../../fixtures/invalid", "*.toml", |path| {

@@ -1632,7 +1632,7 @@ replica_identity = "FULL"
 cluster_on = "sessions_by_code"
 
 [entities.sessions.fields]
-id = { type = "int64", generated = "identity", identity_options = "INCREMENT BY 10 START WITH 100" }
+id = { type = "int64", generated = "identity", identity_options = "INCREMENT BY 10 START WITH 100", sequence_comment = "numbers sessions" }
 code = { type = "string" }
 note = { type = "string", nullable = true }
 
@@ -1673,6 +1673,7 @@ fn postgres_details_left_out_elsewhere_are_lossy_lines() {
         "`INCLUDE (id)` of index `sessions_by_code`",
         "`WITH (fillfactor=90)` of index `sessions_by_code`",
         "identity `INCREMENT BY 10 START WITH 100` of `id`",
+        "the comment on the sequence of `id`",
     ];
     for target in [Target::Mysql, Target::Sqlite, Target::Mongodb] {
         let plan = create_plan(target, &manifest);
@@ -1693,6 +1694,7 @@ fn postgres_details_left_out_elsewhere_are_lossy_lines() {
         "REPLICA IDENTITY FULL",
         "NULLS NOT DISTINCT",
         "text_pattern_ops",
+        "COMMENT ON SEQUENCE \"sessions_id_seq\" IS 'numbers sessions'",
     ] {
         assert!(up.contains(made), "{made}:\n{up}");
     }

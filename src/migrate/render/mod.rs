@@ -333,6 +333,9 @@ fn postgres_table_details(entity: &Entity) -> Vec<String> {
         if let Some(options) = &field.identity_options {
             details.push(format!("identity `{options}` of `{field_name}`"));
         }
+        if field.sequence_comment.is_some() {
+            details.push(format!("the comment on the sequence of `{field_name}`"));
+        }
     }
     details
 }

@@ -1886,8 +1886,55 @@ fn comments(entity: &Entity, field: Option<&str>) -> Vec<Statement> {
                 string_literal(comment, false)
             )));
         }
+        if let Some(comment) = &f.sequence_comment
+            && f.has_own_sequence()
+        {
+            out.push(sequence_comment(entity, name, f, Some(comment)));
+        }
     }
     out
+}
+
+/// `COMMENT ON SEQUENCE` of the sequence of serial or identity column
+/// `name`; `comment` `None` removes it.
+fn sequence_comment(
+    entity: &Entity,
+    name: &str,
+    field: &Field,
+    comment: Option<&str>,
+) -> Statement {
+    Statement::new(format!(
+        "COMMENT ON SEQUENCE {} IS {}",
+        own_sequence(entity, name, field),
+        comment_literal(comment)
+    ))
+}
+
+/// The sequence of serial or identity column `name`, as SQL, in the
+/// table's schema unless its `SEQUENCE NAME` says another.
+fn own_sequence(entity: &Entity, name: &str, field: &Field) -> String {
+    let sequence = if is_identity(field) {
+        identity_sequence(&entity.table, name, field)
+    } else {
+        quote(&default_name(
+            &entity.table,
+            &[field.column_name(name)],
+            "seq",
+        ))
+    };
+    // A dot outside double quotes names a schema (a doubled quote inside
+    // a quoted name toggles twice).
+    let mut quoted = false;
+    let qualified = sequence.chars().any(|c| {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        c == '.' && !quoted
+    });
+    match &entity.schema {
+        Some(schema) if !qualified => format!("{}.{sequence}", quote(schema)),
+        _ => sequence,
+    }
 }
 
 /// Whether `field` is a column `entity` has from the tables it inherits
@@ -2488,11 +2535,12 @@ fn identity_sequence(table: &str, name: &str, field: &Field) -> String {
     )
 }
 
-/// `ALTER SEQUENCE ... RENAME` of the identity columns of `old` (now
-/// `new`, its table and columns renamed already) whose sequence's name
-/// changes: one the manifest names, or the one PostgreSQL would give it
-/// under the table's or column's new name, which PostgreSQL does not
-/// rename itself.
+/// `ALTER SEQUENCE ... RENAME` of the serial and identity columns of `old`
+/// (now `new`, its table and columns renamed already) whose sequence's
+/// name changes: one the manifest names, or the one PostgreSQL would give
+/// it under the table's or column's new name, which PostgreSQL does not
+/// rename itself. A serial column's is renamed only if it exists under
+/// its default name (a sequence renamed by hand keeps its name).
 fn identity_sequence_renames(
     cx: &Cx<'_>,
     entity_name: &str,
@@ -2511,14 +2559,25 @@ fn identity_sequence_renames(
         let Some(before) = old.fields.get(old_name) else {
             continue;
         };
-        if !is_identity(before) || !is_identity(after) {
+        let serial = |field: &Field| {
+            matches!(
+                &field.generated,
+                Some(Generated::Kind(GeneratedKind::Serial))
+            )
+        };
+        let (from, to, if_exists) = if is_identity(before) && is_identity(after) {
+            let from = identity_sequence(&old.table, old_name, before);
+            (from, identity_sequence(&new.table, name, after), "")
+        } else if serial(before) && serial(after) {
+            let from = default_name(&old.table, &[before.column_name(old_name)], "seq");
+            let to = default_name(&new.table, &[after.column_name(name)], "seq");
+            (quote(&from), quote(&to), "IF EXISTS ")
+        } else {
             continue;
-        }
-        let from = identity_sequence(&old.table, old_name, before);
-        let to = identity_sequence(&new.table, name, after);
+        };
         if from != to {
             out.push(Statement::new(format!(
-                "ALTER SEQUENCE {schema}{from} RENAME TO {to}"
+                "ALTER SEQUENCE {if_exists}{schema}{from} RENAME TO {to}"
             )));
         }
     }
@@ -2974,11 +3033,7 @@ fn alter_field(
     }
 
     if serial(after) && !serial(before) {
-        let sequence = format!("{}_{}_seq", entity.table, after.column_name(name));
-        let qualified_sequence = match &entity.schema {
-            Some(schema) => format!("{}.{}", quote(schema), quote(&sequence)),
-            None => quote(&sequence),
-        };
+        let qualified_sequence = own_sequence(entity, name, after);
         out.push(Statement::new(format!(
             "CREATE SEQUENCE IF NOT EXISTS {qualified_sequence} OWNED BY {qualified}.{column}"
         )));
@@ -3070,6 +3125,19 @@ fn alter_field(
             "COMMENT ON COLUMN {qualified}.{column} IS {}",
             comment_literal(after.comment.as_deref())
         )));
+    }
+    // A new sequence has no comment; one kept has the old one.
+    let new_sequence = !before.has_own_sequence() || old_identity != new_identity;
+    if after.has_own_sequence()
+        && (before.sequence_comment != after.sequence_comment
+            || (new_sequence && after.sequence_comment.is_some()))
+    {
+        out.push(sequence_comment(
+            entity,
+            name,
+            after,
+            after.sequence_comment.as_deref(),
+        ));
     }
     if before.on_update != after.on_update && after.on_update.is_some() {
         cx.lossy(format!(
