@@ -48,6 +48,7 @@ const POLICIES: &str = include_str!("postgres/policies.sql");
 const SEQUENCES: &str = include_str!("postgres/sequences.sql");
 const EXTENSIONS: &str = include_str!("postgres/extensions.sql");
 const DEPENDENCIES: &str = include_str!("postgres/dependencies.sql");
+const ACCESS: &str = include_str!("postgres/access.sql");
 
 /// Reads a PostgreSQL database over the network (sqlx).
 pub struct PostgresIntrospector {
@@ -267,6 +268,9 @@ pub(crate) struct Catalog {
     /// Collations, policies, rules, statistics, event triggers, and the
     /// objects the manifest does not carry (see `objects.sql`).
     pub(crate) others: Vec<OtherObjectRow>,
+    /// Privileges, owners and tablespaces, which the manifest does not
+    /// carry (see `access.sql`).
+    pub(crate) access: Vec<AccessRow>,
 }
 
 /// A row type of one of the catalog queries.
@@ -359,6 +363,7 @@ async fn read_catalog(
         extensions,
         dependencies,
         others,
+        access,
     ) = tokio::try_join!(
         on_first,
         fetch::<TypeRow, _>(pool, TYPES, schemas),
@@ -372,6 +377,7 @@ async fn read_catalog(
         fetch::<ExtensionRow, _>(pool, EXTENSIONS, schemas),
         fetch::<DependencyRow, _>(pool, DEPENDENCIES, schemas),
         fetch::<OtherObjectRow, _>(pool, sqlx::AssertSqlSafe(objects), schemas),
+        fetch::<AccessRow, _>(pool, ACCESS, schemas),
     )?;
     let database = database.into_iter().next().unwrap_or_default();
     Ok(Catalog {
@@ -389,7 +395,34 @@ async fn read_catalog(
         extensions,
         dependencies,
         others,
+        access,
     })
+}
+
+/// What the manifest does not carry of an object: its privileges, its
+/// owner or its tablespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AccessRow {
+    /// `privileges` (not the defaults), `owner` or `tablespace`.
+    pub(crate) what: String,
+    /// `table` (views too), `sequence`, `index`, `function` or `type`.
+    pub(crate) kind: String,
+    pub(crate) schema: String,
+    pub(crate) name: String,
+    /// The owner's or the tablespace's name.
+    pub(crate) detail: String,
+}
+
+impl CatalogRow for AccessRow {
+    fn decode(row: &PgRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            what: row.try_get("what")?,
+            kind: row.try_get("kind")?,
+            schema: row.try_get("schema")?,
+            name: row.try_get("name")?,
+            detail: row.try_get("detail")?,
+        })
+    }
 }
 
 /// A function or domain of the schemas read that uses a function, a type
@@ -449,8 +482,8 @@ pub(crate) struct RelationRow {
     pub(crate) replica_identity: Option<String>,
     /// The index `CLUSTER ON` names.
     pub(crate) cluster_on: Option<String>,
-    /// What it has that the manifest cannot say (its tablespace, ...),
-    /// one phrase each.
+    /// What it has that the manifest cannot say (its access method), one
+    /// phrase each; its tablespace is with the others (see `access.sql`).
     pub(crate) unrepresented: Vec<String>,
     pub(crate) parents: Vec<i64>,
     /// The parents as `regclass` prints them (qualified outside the first schema).
@@ -1408,7 +1441,105 @@ pub(crate) fn build(catalog: &Catalog, schemas: &[String], progress: &Progress) 
     record_objects(catalog, &mut ledger);
     record_sequences(catalog, &lookups, &mut ledger);
     record_types(catalog, &lookups, &resolver, &mut ledger);
+    record_access(catalog, schemas, &lookups.naming, &mut ledger);
     Introspection { manifest, ledger }
+}
+
+/// One ledger line each for what the manifest does not carry of the
+/// objects of `schemas` (ownership, privileges, tablespaces: a plan's
+/// objects belong to the role that applies it, with the default
+/// privileges, in the default tablespace): the objects with privileges of
+/// their own, the owners when there are several, each tablespace's
+/// objects.
+fn record_access(catalog: &Catalog, schemas: &[String], naming: &Naming<'_>, ledger: &mut Ledger) {
+    let mut granted: BTreeSet<(&str, String)> = BTreeSet::new();
+    let mut owners: BTreeMap<&str, BTreeSet<(&str, String)>> = BTreeMap::new();
+    let mut tablespaces: BTreeMap<&str, BTreeSet<(&str, String)>> = BTreeMap::new();
+    for row in &catalog.access {
+        if !schemas.contains(&row.schema) {
+            continue;
+        }
+        let object = (row.kind.as_str(), naming.name(&row.schema, &row.name));
+        match row.what.as_str() {
+            "privileges" => {
+                granted.insert(object);
+            }
+            "owner" => {
+                owners.entry(&row.detail).or_default().insert(object);
+            }
+            "tablespace" => {
+                tablespaces.entry(&row.detail).or_default().insert(object);
+            }
+            _ => {}
+        }
+    }
+    if !granted.is_empty() {
+        ledger.record(
+            "privileges",
+            "privileges",
+            format!(
+                "privileges granted or revoked (`GRANT`, `REVOKE`) on {} are not carried: a \
+                 plan grants nothing beyond the defaults; grant them in a migration of your own",
+                objects_named(&granted)
+            ),
+        );
+    }
+    if owners.len() > 1 {
+        let roles: Vec<String> = owners
+            .iter()
+            .map(|(role, objects)| format!("`{role}` ({})", objects.len()))
+            .collect();
+        ledger.record(
+            "owners",
+            "ownership",
+            format!(
+                "the objects read have {} owners, {}: ownership is not carried, a plan's \
+                 objects are owned by the role that applies it",
+                roles.len(),
+                roles.join(", ")
+            ),
+        );
+    }
+    for (tablespace, objects) in tablespaces {
+        ledger.record(
+            format!("tablespace {tablespace}"),
+            "tablespace",
+            format!(
+                "tablespace `{tablespace}` holds {}: tablespaces are not carried, a plan \
+                 makes them in the database's default tablespace",
+                objects_named(&objects)
+            ),
+        );
+    }
+}
+
+/// `2 tables (\`a\`, \`b\`), function \`f\``: objects by kind, the first
+/// few of each named.
+fn objects_named(objects: &BTreeSet<(&str, String)>) -> String {
+    const NAMED: usize = 5;
+    let mut by_kind: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (kind, name) in objects {
+        by_kind.entry(kind).or_default().push(name);
+    }
+    let parts: Vec<String> = by_kind
+        .into_iter()
+        .map(|(kind, names)| {
+            let mut shown: Vec<String> = names
+                .iter()
+                .take(NAMED)
+                .map(|name| format!("`{name}`"))
+                .collect();
+            if names.len() > NAMED {
+                shown.push(format!("{} more", names.len() - NAMED));
+            }
+            match names.len() {
+                1 => format!("{kind} {}", shown[0]),
+                n if kind == "index" => format!("{n} indexes ({})", shown.join(", ")),
+                n => format!("{n} {kind}s ({})", shown.join(", ")),
+            }
+        })
+        .collect();
+    parts.join(", ")
 }
 
 fn build_entity(

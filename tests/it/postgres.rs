@@ -2743,6 +2743,78 @@ async fn sequence_comments_of_serial_and_identity_columns_round_trip() {
     assert_eq!(target.query("SELECT count(*) FROM \"Sales\"").trim(), "1");
 }
 
+/// Privileges, owners and tablespaces are not carried (a plan's objects
+/// belong to the role that applies it, with the default privileges, in the
+/// default tablespace), but not lost in silence either: one ledger line
+/// each, alike live and from a dump. Before, a dump's `GRANT`s, owners and
+/// `SET default_tablespace` were skipped without a word, and so were the
+/// live database's privileges, owners and index tablespaces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn privileges_owners_and_tablespaces_are_ledger_lines_alike_live_and_from_pg_dump() {
+    // Roles and tablespaces belong to the whole server.
+    let Some(admin) = TempDatabase::create_async("access_admin").await else {
+        return;
+    };
+    let tablespace = format!("baas_fast_{}", std::process::id());
+    admin.psql(&format!(
+        "DO $$ BEGIN CREATE ROLE baas_access_owner NOLOGIN;\n\
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$;\n\
+         DO $$ BEGIN CREATE ROLE baas_access_reader NOLOGIN;\n\
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$;\n\
+         SET allow_in_place_tablespaces = true;\n\
+         CREATE TABLESPACE {tablespace} LOCATION '';"
+    ));
+    let sql = format!(
+        "CREATE TABLE a (id serial PRIMARY KEY, secret text);\n\
+         CREATE VIEW v AS SELECT id FROM a;\n\
+         CREATE SEQUENCE counter;\n\
+         CREATE FUNCTION f(x integer) RETURNS integer LANGUAGE sql AS 'SELECT x';\n\
+         CREATE TYPE mood AS ENUM ('a', 'b');\n\
+         CREATE DOMAIN positive AS integer CHECK (VALUE > 0);\n\
+         CREATE TABLE fast (id integer PRIMARY KEY USING INDEX TABLESPACE {tablespace}, v text)\n\
+             TABLESPACE {tablespace};\n\
+         CREATE INDEX fast_v ON fast (v) TABLESPACE {tablespace};\n\
+         CREATE INDEX a_secret ON a (secret) TABLESPACE pg_default;\n\
+         GRANT SELECT ON a, v TO baas_access_reader;\n\
+         GRANT SELECT (v) ON fast TO baas_access_reader;\n\
+         GRANT USAGE ON SEQUENCE counter TO baas_access_reader;\n\
+         REVOKE ALL ON FUNCTION f(integer) FROM PUBLIC;\n\
+         GRANT USAGE ON TYPE mood TO baas_access_reader;\n\
+         ALTER VIEW v OWNER TO baas_access_owner;\n\
+         ALTER DOMAIN positive OWNER TO baas_access_owner;"
+    );
+    if assert_dump_reads_as_live("dump_access", &sql, &[])
+        .await
+        .is_none()
+    {
+        return;
+    }
+    let Some(database) = TempDatabase::create_async("access_live").await else {
+        return;
+    };
+    database.psql(&sql);
+    let lines = ledger_lines(&introspect(&database, &[]).await);
+    assert_eq!(
+        lines,
+        [
+            "owners ownership: the objects read have 2 owners, `baas_access_owner` (2), \
+             `postgres` (6): ownership is not carried, a plan's objects are owned by the role \
+             that applies it"
+                .to_owned(),
+            "privileges privileges: privileges granted or revoked (`GRANT`, `REVOKE`) on \
+             function `f`, sequence `counter`, 3 tables (`a`, `fast`, `v`), type `mood` are not \
+             carried: a plan grants nothing beyond the defaults; grant them in a migration of \
+             your own"
+                .to_owned(),
+            format!(
+                "tablespace {tablespace} tablespace: tablespace `{tablespace}` holds 2 indexes \
+                 (`fast_pkey`, `fast_v`), table `fast`: tablespaces are not carried, a plan \
+                 makes them in the database's default tablespace"
+            ),
+        ]
+    );
+}
+
 /// Table inheritance (`INHERITS`, the partitioning of PostgreSQL before
 /// 10): each table says what it inherits from, in order, and which of its
 /// columns and checks it has from its parents; a `NO INHERIT` check says so.

@@ -27,8 +27,6 @@ SELECT c.oid::int8 AS oid,
           FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
          WHERE i.indrelid = c.oid AND i.indisclustered LIMIT 1) AS cluster_on,
        array_remove(ARRAY[
-           (SELECT 'tablespace `' || t.spcname::text || '`'
-              FROM pg_tablespace t WHERE t.oid = c.reltablespace),
            (SELECT 'access method `' || am.amname::text || '`'
               FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap')
        ], NULL) AS unrepresented,

@@ -25,6 +25,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+mod access;
 mod routine;
 
 use super::view_columns::{Hints, derive_views};
@@ -98,6 +99,7 @@ pub fn import(
     let mut read = 0usize;
     let mut extensions = Vec::new();
     let mut created_schemas = Vec::new();
+    let mut access = access::Access::default();
     for statement in statements {
         if super::give_up(read, &skipped) {
             break;
@@ -113,6 +115,12 @@ pub fn import(
         if let Some(name) = created_schema(statement) {
             created_schemas.push(name);
         }
+        access.note(statement, |schema_name, name| {
+            schema
+                .sequences
+                .iter()
+                .any(|s| s.schema == schema_name && s.name == name)
+        });
         if is_housekeeping(statement) {
             continue;
         }
@@ -175,6 +183,7 @@ pub fn import(
     }
     let schemas = schemas_to_read(file, options)?;
     let mut catalog = schema.into_catalog(project.unwrap_or_default());
+    catalog.access = access.rows;
     // A view's columns are derived from what it selects, in whichever
     // schema (live introspection reads them from the catalog).
     let mut everything = build(&catalog, &schemas, &Progress::hidden());
