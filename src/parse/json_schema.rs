@@ -57,6 +57,10 @@
 //!   (ledger entry).
 //! - **Keys.** A required scalar `id` property is the primary key
 //!   ([`KeyRule`]; OpenAPI takes any scalar `id`).
+//! - **Unions of objects.** An object whose `oneOf` / `anyOf` alternatives
+//!   are each an object with properties (tsconfig's `anyOf: [files,
+//!   include, ...]` in its `allOf`, a base with variants) has the
+//!   properties of every alternative too, optional (ledger line).
 //! - **Ledger.** `oneOf` / `anyOf` (except `[X, null]`, which is a nullable
 //!   `X`), `not`, `if`/`then`/`else`, `patternProperties`, schema-valued
 //!   `additionalProperties`, `dependencies`, `propertyNames`,
@@ -1371,6 +1375,9 @@ pub(crate) struct Keywords<'a> {
     map: BTreeMap<&'a str, (&'a Value, usize)>,
     /// The pointers of the schemas the keywords were taken from.
     sources: Vec<Pointer>,
+    /// `anyOf` / `oneOf` whose alternatives' properties were merged into
+    /// the schema's (see [`SchemaWalker::flatten`]).
+    merged: BTreeSet<&'static str>,
 }
 
 impl<'a> Keywords<'a> {
@@ -1386,6 +1393,12 @@ impl<'a> Keywords<'a> {
 /// The keywords of one schema object as written, or of a flattened one.
 pub(crate) trait Keyworded {
     fn keyword(&self, key: &str) -> Option<&Value>;
+
+    /// Whether the properties of the alternatives of `anyOf` / `oneOf`
+    /// `key` were merged into the schema's.
+    fn merged(&self, _key: &str) -> bool {
+        false
+    }
 }
 
 impl Keyworded for Map<String, Value> {
@@ -1397,6 +1410,10 @@ impl Keyworded for Map<String, Value> {
 impl Keyworded for Keywords<'_> {
     fn keyword(&self, key: &str) -> Option<&Value> {
         self.get(key)
+    }
+
+    fn merged(&self, key: &str) -> bool {
+        self.merged.contains(key)
     }
 }
 
@@ -2203,11 +2220,75 @@ impl<'a> Walker<'a> {
         shape
     }
 
-    /// Merges `$ref` and `allOf` into one schema.
+    /// Merges `$ref` and `allOf` into one schema, and the properties of an
+    /// object's `anyOf` / `oneOf` alternatives when each is an object with
+    /// properties (tsconfig's `allOf: [..., {anyOf: [files, include, ...]}]`,
+    /// a base with variants): each kept, optional, as a document may have
+    /// any of them.
     pub(crate) fn flatten(&mut self, schema: &'a Value, pointer: &[String]) -> Flat<'a> {
         let mut flat = Flat::default();
         self.flatten_into(schema, pointer, &mut flat);
+        if !flat.properties.is_empty() {
+            for keyword in ["anyOf", "oneOf"] {
+                self.merge_alternatives(keyword, pointer, &mut flat);
+            }
+        }
         flat
+    }
+
+    /// Merges the properties of the alternatives of `keyword` into `flat`,
+    /// if every alternative is an object with properties.
+    fn merge_alternatives(
+        &mut self,
+        keyword: &'static str,
+        pointer: &[String],
+        flat: &mut Flat<'a>,
+    ) {
+        let Some(Value::Array(alternatives)) = flat.keywords.get(keyword) else {
+            return;
+        };
+        let at = flat.pointer_of(keyword, pointer);
+        // Alternatives that lead back to this `anyOf` merge nothing more.
+        let key = pointer_text(&at);
+        if self.active.contains(&key) {
+            return;
+        }
+        self.active.push(key);
+        let merged = self.alternatives_properties(alternatives, &at);
+        self.active.pop();
+        let Some(merged) = merged else {
+            return;
+        };
+        for properties in merged {
+            for (name, property) in properties {
+                flat.properties.entry(name).or_insert(property);
+            }
+        }
+        flat.keywords.merged.insert(keyword);
+    }
+
+    /// The properties of each of `alternatives` (at `at`), if each is an
+    /// object with properties.
+    fn alternatives_properties(
+        &mut self,
+        alternatives: &'a [Value],
+        at: &[String],
+    ) -> Option<Vec<IndexMap<String, (&'a Value, Pointer)>>> {
+        let mut merged = Vec::new();
+        for (i, alternative) in alternatives.iter().enumerate() {
+            let alternative = self.flatten(alternative, &child(at, &i.to_string()));
+            let object = match alternative.keywords.get("type") {
+                None => true,
+                Some(Value::String(ty)) => ty == "object",
+                Some(Value::Array(types)) => types.iter().all(|t| t == "object"),
+                Some(_) => false,
+            };
+            if alternative.properties.is_empty() || !object {
+                return None;
+            }
+            merged.push(alternative.properties);
+        }
+        Some(merged)
     }
 
     fn flatten_into(&mut self, schema: &'a Value, pointer: &[String], flat: &mut Flat<'a>) {
@@ -2701,7 +2782,10 @@ impl<'a> Walker<'a> {
             let message = match *keyword {
                 "oneOf" | "anyOf" => format!(
                     "`{keyword}`{detail} cannot be represented; {}",
-                    if has_properties {
+                    if map.merged(keyword) {
+                        "the properties of every alternative are kept, each optional, and which \
+                         alternative holds is not checked"
+                    } else if has_properties {
                         "the listed properties are kept, the alternatives are not checked"
                     } else {
                         "the value is recorded as `json`"

@@ -1245,3 +1245,103 @@ fn a_definition_of_an_object_or_another_type_is_json_where_used() {
         );
     }
 }
+
+/// An object whose `anyOf` / `oneOf` alternatives are each an object with
+/// properties (SchemaStore's tsconfig: `allOf: [..., {anyOf: [files,
+/// include, references]}]`; a base with variants) keeps the properties of
+/// every alternative, optional, and the ledger says so. Before, they were
+/// lost while the ledger said "the listed properties are kept". A union of
+/// objects and other values, and alternatives leading back to the schema,
+/// merge nothing.
+#[test]
+fn properties_of_object_alternatives_are_kept_optional() {
+    let schema = r##"{
+      "$schema": "http://json-schema.org/draft-04/schema#",
+      "title": "tsconfig",
+      "definitions": {
+        "compilerOptionsDefinition": {"properties": {"compilerOptions": {
+          "type": "object", "properties": {"strict": {"type": "boolean"}}}}},
+        "filesDefinition": {"properties": {"files": {
+          "type": "array", "items": {"type": "string"}}}},
+        "includeDefinition": {"properties": {"include": {
+          "type": "array", "items": {"type": "string"}}}},
+        "referencesDefinition": {"required": ["references"], "properties": {"references": {
+          "type": "array", "items": {"type": "object", "properties": {"path": {"type": "string"}}}}}},
+        "shape": {
+          "type": "object",
+          "required": ["kind"],
+          "properties": {"kind": {"type": "string"}},
+          "oneOf": [
+            {"type": "object", "properties": {"radius": {"type": "number"}}},
+            {"properties": {"side": {"type": "number"}}, "required": ["side"]}
+          ]
+        },
+        "contact": {
+          "type": "object",
+          "properties": {"name": {"type": "string"}},
+          "anyOf": [{"properties": {"email": {"type": "string"}}}, {"type": "string"}]
+        },
+        "loop": {
+          "type": "object",
+          "properties": {"a": {"type": "string"}},
+          "anyOf": [{"$ref": "#/definitions/loop"}, {"$ref": "#/definitions/other"}]
+        },
+        "other": {
+          "type": "object",
+          "properties": {"b": {"type": "string"}},
+          "anyOf": [{"$ref": "#/definitions/loop"}]
+        }
+      },
+      "type": "object",
+      "allOf": [
+        {"$ref": "#/definitions/compilerOptionsDefinition"},
+        {"anyOf": [
+          {"$ref": "#/definitions/filesDefinition"},
+          {"$ref": "#/definitions/includeDefinition"},
+          {"$ref": "#/definitions/referencesDefinition"}
+        ]}
+      ]
+    }"##;
+    let introspection = import_text("tsconfig.json", schema).unwrap();
+    let manifest = &introspection.manifest;
+    assert_valid_and_round_trips(manifest);
+    assert_eq!(
+        field_names(manifest, "tsconfig"),
+        ["compilerOptions", "files", "include", "references"]
+    );
+    for name in ["files", "include", "references"] {
+        assert!(field(manifest, "tsconfig", name).optional, "{name}");
+    }
+    assert_eq!(field_names(manifest, "shape"), ["kind", "radius", "side"]);
+    assert!(!field(manifest, "shape", "kind").optional);
+    assert!(field(manifest, "shape", "side").optional);
+    assert_eq!(field_names(manifest, "contact"), ["name"]);
+    // An alternative that is the schema itself has nothing to add: `loop`
+    // merges nothing; `other` has `loop`'s property.
+    assert_eq!(field_names(manifest, "loop"), ["a"]);
+    assert_eq!(field_names(manifest, "other"), ["b", "a"]);
+
+    let message = |object: &str| {
+        introspection
+            .ledger
+            .entries()
+            .into_iter()
+            .find(|entry| entry.object == object && entry.kind.ends_with("_of"))
+            .unwrap_or_else(|| panic!("no union line for `{object}`"))
+            .message
+            .clone()
+    };
+    assert_eq!(
+        message("tsconfig"),
+        "`anyOf` (3 alternatives) cannot be represented; the properties of every alternative \
+         are kept, each optional, and which alternative holds is not checked"
+    );
+    assert!(message("shape").starts_with("`oneOf` (2 alternatives)"));
+    assert!(message("shape").contains("the properties of every alternative are kept"));
+    assert!(
+        message("contact")
+            .ends_with("the listed properties are kept, the alternatives are not checked"),
+        "{}",
+        message("contact")
+    );
+}
