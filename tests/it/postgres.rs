@@ -2743,6 +2743,60 @@ async fn sequence_comments_of_serial_and_identity_columns_round_trip() {
     assert_eq!(target.query("SELECT count(*) FROM \"Sales\"").trim(), "1");
 }
 
+/// Identity options changed so that the sequence runs down, or starts
+/// above 1, apply: what the new options leave unsaid goes back to its
+/// default, the start's default is the first value (the maximum going
+/// down, the minimum going up), and new bounds restart the sequence past
+/// the rows there are. Before, the plan set `START WITH 1` and kept the
+/// current value, which PostgreSQL refuses beyond those bounds, and the
+/// migration failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_options_changed_to_run_down_or_start_higher_apply() {
+    let Some(target) = TempDatabase::create_async("identity_direction").await else {
+        return;
+    };
+    let text = "[manifest]\nformat = 1\nversion = 1\n\n[source]\nengine = \"postgres\"\n\n\
+                [entities.t]\ntable = \"t\"\n\
+                primary_key = [\"id\"]\n\n[entities.t.fields]\n\
+                id = { type = \"int64\", generated = \"identity\" }\n\
+                n = { type = \"int32\", generated = \"identity\", identity_options = \"INCREMENT BY 5\" }\n";
+    let before = baas::manifest::load_str(Path::new("baas.toml"), text.to_owned())
+        .unwrap()
+        .manifest;
+    let dir = tempfile::tempdir().unwrap();
+    plan_and_apply(dir.path(), &before, "init", &target.url());
+    target.psql("INSERT INTO t DEFAULT VALUES; INSERT INTO t DEFAULT VALUES;");
+    let mut after = before.clone();
+    let fields = &mut after.entities.get_mut("t").unwrap().fields;
+    fields.get_mut("id").unwrap().identity_options = Some("INCREMENT BY -1".into());
+    // `INCREMENT BY 5` left unsaid: back to 1.
+    fields.get_mut("n").unwrap().identity_options = Some("MINVALUE 10".into());
+    let up = plan_and_apply(dir.path(), &after, "direction", &target.url());
+    assert_contains_all(&up, &["SET START WITH -1", "SET START WITH 10"]);
+    run_with(dir.path(), &after, &["check", "--db", &target.url()]);
+    target.psql("INSERT INTO t DEFAULT VALUES; INSERT INTO t DEFAULT VALUES;");
+    assert_eq!(
+        target
+            .query("SELECT string_agg(id || ':' || n, ' ' ORDER BY n) FROM t")
+            .trim(),
+        "1:1 2:6 -1:10 -2:11"
+    );
+    // Only the step changes: no restart, the sequence goes on.
+    let mut step = after.clone();
+    let n = step
+        .entities
+        .get_mut("t")
+        .unwrap()
+        .fields
+        .get_mut("n")
+        .unwrap();
+    n.identity_options = Some("MINVALUE 10 INCREMENT BY 100".into());
+    let up = plan_and_apply(dir.path(), &step, "step", &target.url());
+    assert!(!up.contains("RESTART") && !up.contains("setval"), "{up}");
+    target.psql("INSERT INTO t DEFAULT VALUES;");
+    assert_eq!(target.query("SELECT max(n) FROM t").trim(), "111");
+}
+
 /// Privileges, owners and tablespaces are not carried (a plan's objects
 /// belong to the role that applies it, with the default privileges, in the
 /// default tablespace), but not lost in silence either: one ledger line

@@ -3081,12 +3081,33 @@ fn alter_field(
     old_options.remove("SEQUENCE NAME");
     new_options.remove("SEQUENCE NAME");
     if old_identity && new_identity && old_options != new_options {
-        // What the new options leave unsaid goes back to its default.
+        // What the new options leave unsaid goes back to its default: a
+        // start at the first value (the minimum going up, the maximum going
+        // down).
+        let number = |options: &BTreeMap<&str, String>, kind: &str| {
+            options
+                .get(kind)
+                .and_then(|clause| clause.rsplit(' ').next()?.parse::<i64>().ok())
+        };
+        let descending = |options| number(options, "INCREMENT").unwrap_or(1) < 0;
+        let down = descending(&new_options);
+        let start = if down {
+            number(&new_options, "MAXVALUE").unwrap_or(-1)
+        } else {
+            number(&new_options, "MINVALUE").unwrap_or(1)
+        };
+        // New bounds or a new direction may leave the sequence's current
+        // value outside, which PostgreSQL refuses: it restarts, then goes
+        // on past the column's values.
+        let restart = descending(&old_options) != down
+            || ["MINVALUE", "MAXVALUE"]
+                .into_iter()
+                .any(|kind| old_options.get(kind) != new_options.get(kind));
         let mut options = vec![
             "INCREMENT BY 1".to_owned(),
             "NO MINVALUE".to_owned(),
             "NO MAXVALUE".to_owned(),
-            "START WITH 1".to_owned(),
+            format!("START WITH {start}"),
             "CACHE 1".to_owned(),
             "NO CYCLE".to_owned(),
         ];
@@ -3099,11 +3120,25 @@ fn alter_field(
                 None => options.push(option),
             }
         }
-        let set: Vec<String> = options
+        let mut set: Vec<String> = options
             .iter()
             .map(|option| format!("SET {option}"))
             .collect();
+        if restart {
+            set.push("RESTART".to_owned());
+        }
         out.push(alter(set.join(" ")));
+        if restart {
+            let next = if down {
+                format!("least((SELECT min({column}) FROM {qualified}) - 1, {start})")
+            } else {
+                format!("greatest((SELECT max({column}) FROM {qualified}) + 1, {start})")
+            };
+            out.push(Statement::new(format!(
+                "SELECT setval({}::regclass, {next}, false)",
+                string_literal(&own_sequence(entity, name, after), false)
+            )));
+        }
     }
 
     if before.unique != after.unique {
