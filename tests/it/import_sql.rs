@@ -1362,3 +1362,70 @@ async fn mysql8_invisible_keys_keep_their_table() {
     assert_eq!(invisible, ["id", "k_name"], "{:#?}", t.indexes);
     assert!(dump.ledger.is_empty(), "{:?}", dump.ledger.entries());
 }
+
+/// A `pg_dump` of PostgreSQL 18 reads: a `VIRTUAL` generated column (18's
+/// default) is one not stored, not-null constraints written by name (among
+/// the columns, or added by `ALTER TABLE`) make their columns not null, and
+/// what the manifest cannot say (a `NOT VALID` not-null constraint, a `NOT
+/// ENFORCED` check) is a ledger line. Before, `VIRTUAL` failed the whole
+/// import, a named not-null constraint among the columns lost its table,
+/// and `NOT ENFORCED` was dropped in silence.
+#[tokio::test]
+async fn a_postgres_18_dump_reads_virtual_columns_and_named_not_null_constraints() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pg18.sql");
+    std::fs::write(
+        &path,
+        "--\n-- PostgreSQL database dump\n--\n\n\\restrict abc\n\n\
+         -- Dumped from database version 18.1\n-- Dumped by pg_dump version 18.1\n\n\
+         SET transaction_timeout = 0;\n\
+         SELECT pg_catalog.set_config('search_path', '', false);\n\n\
+         CREATE TABLE public.t (\n\
+             id integer CONSTRAINT t_id_required NOT NULL,\n\
+             n integer,\n\
+             m integer,\n\
+             doubled integer GENERATED ALWAYS AS ((n * 2)) VIRTUAL,\n\
+             tripled integer GENERATED ALWAYS AS ((n * 3)) STORED,\n\
+             CONSTRAINT t_n_required NOT NULL n NO INHERIT\n\
+         );\n\n\
+         CREATE TABLE public.pair (\n\
+             CONSTRAINT pair_a_required NOT NULL a,\n\
+             a integer,\n\
+             b integer\n\
+         );\n\n\
+         ALTER TABLE ONLY public.pair ADD CONSTRAINT pair_b_required NOT NULL b;\n\
+         ALTER TABLE public.t ADD CONSTRAINT t_m_required NOT NULL m NOT VALID;\n\
+         ALTER TABLE public.t ADD CONSTRAINT t_n_positive CHECK ((n > 0)) NOT ENFORCED;\n\
+         ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n\n\
+         \\unrestrict abc\n",
+    )
+    .unwrap();
+    let introspection = import(&path, &IntrospectOptions::default()).await;
+    let manifest = &introspection.manifest;
+    let t = &manifest.entities["t"];
+    assert!(!t.fields["id"].nullable && !t.fields["n"].nullable);
+    assert!(t.fields["m"].nullable);
+    assert_eq!(
+        t.fields["doubled"].generated,
+        Some(Generated::Computed {
+            sql: "n * 2".to_owned(),
+            stored: false
+        })
+    );
+    assert!(matches!(
+        &t.fields["tripled"].generated,
+        Some(Generated::Computed { stored: true, .. })
+    ));
+    assert_eq!(t.checks.len(), 1);
+    let pair = &manifest.entities["pair"];
+    let fields: Vec<&str> = pair.fields.keys().map(String::as_str).collect();
+    assert_eq!(fields, ["a", "b"]);
+    assert!(!pair.fields["a"].nullable && !pair.fields["b"].nullable);
+    assert_eq!(
+        ledger_pairs(&introspection),
+        [
+            ("t.m".to_owned(), "not_valid".to_owned()),
+            ("t_n_positive".to_owned(), "not_enforced".to_owned()),
+        ]
+    );
+}

@@ -142,12 +142,14 @@ pub fn import(
             || schema.note_routine(statement)
             || schema.attach_partition(statement)
             || schema.attach_index(statement)
+            || schema.not_null_constraint(statement, &mut ledger)
             || schema.column_setting(statement)
             || schema.constraint_comment(statement)
             || schema.object_comment(statement)
         {
             continue;
         }
+        not_enforced(statement, &mut ledger);
         if let Some(result) = schema.alter_sequence(statement) {
             if let Err(reason) = result {
                 skipped.push(Skipped {
@@ -523,6 +525,36 @@ fn function_result_type(statement: &Statement) -> Option<(String, String)> {
 /// storage parameters (see [`constraint_index_parameters`]).
 fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
     let head = statement.head(3);
+    if head.starts_with("CREATE TABLE") || head.starts_with("CREATE UNLOGGED TABLE") {
+        // sqlparser reads only `STORED` generated columns, and no
+        // `CONSTRAINT name NOT NULL column` (PostgreSQL 18) among the
+        // columns: it reads `STORED` and no such constraint; which columns
+        // were virtual or not null `Schema::apply` reads from the text.
+        let dialect = PostgreSqlDialect {};
+        let mut edits: Vec<(std::ops::Range<usize>, &str)> =
+            written::ColumnExpressions::of(&statement.text, &dialect)
+                .virtual_columns
+                .into_iter()
+                .map(|(_, at)| (at..at + "VIRTUAL".len(), "STORED"))
+                .collect();
+        edits.extend(
+            written::named_not_nulls(&statement.text, &dialect)
+                .into_iter()
+                .map(|(_, cut)| (cut, "")),
+        );
+        if !edits.is_empty() {
+            edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+            let mut text = statement.text.clone();
+            for (range, with) in edits {
+                text.replace_range(range, with);
+            }
+            let readable = Statement {
+                text,
+                span: statement.span.clone(),
+            };
+            return readable_text(&readable).into_owned().into();
+        }
+    }
     if (head.starts_with("ALTER TABLE") || head.starts_with("CREATE"))
         && let Some((text, found)) = constraint_index_parameters(&statement.text)
         && !found.is_empty()
@@ -537,6 +569,7 @@ fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
     if head.starts_with("CREATE DOMAIN") {
         return domain_without_null(&statement.text).0.into();
     }
+
     if head.starts_with("CREATE INDEX") || head.starts_with("CREATE UNIQUE INDEX") {
         let upper = statement.text.to_ascii_uppercase();
         let mut at = 0;
@@ -833,6 +866,33 @@ fn is_housekeeping(statement: &Statement) -> bool {
         || head.starts_with("COMMENT ON DATABASE")
 }
 
+/// A ledger line for each constraint `statement` writes `NOT ENFORCED`
+/// (PostgreSQL 18), which the manifest cannot say: the constraint is read
+/// as an enforced one.
+fn not_enforced(statement: &Statement, ledger: &mut Ledger) {
+    let Some(tokens) = significant_tokens(&statement.text) else {
+        return;
+    };
+    let is = |i: usize, text: &str| keyword_at(&tokens, i, text);
+    for at in (0..tokens.len()).filter(|&i| is(i, "NOT") && is(i + 1, "ENFORCED")) {
+        let name = (0..at)
+            .rev()
+            .find(|&i| is(i, "CONSTRAINT"))
+            .and_then(|i| word_at(&tokens, i + 1));
+        let Some(name) = name else {
+            continue;
+        };
+        ledger.record(
+            name.clone(),
+            "not_enforced",
+            format!(
+                "constraint `{name}` is `NOT ENFORCED`, which the manifest cannot say: it is \
+                 read as enforced, and a plan makes it so (which fails while rows break it)"
+            ),
+        );
+    }
+}
+
 /// The schema a `CREATE SCHEMA [IF NOT EXISTS] name [AUTHORIZATION role]`
 /// (or `CREATE SCHEMA AUTHORIZATION role`, named for the role) makes.
 fn created_schema(statement: &Statement) -> Option<String> {
@@ -932,6 +992,12 @@ fn significant_tokens(text: &str) -> Option<Vec<Token>> {
             .filter(|t| !matches!(t, Token::Whitespace(_)))
             .collect(),
     )
+}
+
+/// Whether the token at `i` is unquoted keyword `text`, in any case.
+fn keyword_at(tokens: &[Token], i: usize, text: &str) -> bool {
+    matches!(tokens.get(i), Some(Token::Word(word))
+        if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(text))
 }
 
 /// The word at `i` of `tokens`, as the server stores it (see [`folded`]).
@@ -1995,10 +2061,7 @@ impl Schema {
         let Some(tokens) = significant_tokens(&statement.text) else {
             return false;
         };
-        let is = |i: usize, text: &str| {
-            matches!(tokens.get(i), Some(Token::Word(word))
-                if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(text))
-        };
+        let is = |i: usize, text: &str| keyword_at(&tokens, i, text);
         // The (possibly qualified) name at `i`, and the index after it.
         let name_at = |i: usize| -> Option<((String, String), usize)> {
             let part = |i: usize| word_at(&tokens, i);
@@ -2193,10 +2256,7 @@ impl Schema {
     /// writes a state other than enabled): part of the statement of the
     /// object it names, made earlier. `None` when it is no such statement.
     fn enabled_state(&mut self, tokens: &[Token], statement: &Statement) -> Option<bool> {
-        let is = |i: usize, text: &str| {
-            matches!(tokens.get(i), Some(Token::Word(word))
-                if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(text))
-        };
+        let is = |i: usize, text: &str| keyword_at(tokens, i, text);
         // The state's words from `at`, and the index after them.
         let state = |at: usize| {
             if is(at, "DISABLE") {
@@ -2300,7 +2360,7 @@ impl Schema {
             return false;
         };
         let word = |i: usize| word_at(&tokens, i);
-        let is = |i: usize, text: &str| matches!(tokens.get(i), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(text));
+        let is = |i: usize, text: &str| keyword_at(&tokens, i, text);
         let mut i = 2;
         if is(i, "ONLY") {
             i += 1;
@@ -2353,12 +2413,7 @@ impl Schema {
         let (Some(schema), Some(table), Some(column)) = (schema, table, column) else {
             return false;
         };
-        let Some(row) = self
-            .relations
-            .iter_mut()
-            .find(|r| r.row.schema == schema && r.row.name == table)
-            .and_then(|r| r.columns.iter_mut().find(|c| c.name == column))
-        else {
+        let Some(row) = self.column_mut(&schema, &table, &column) else {
             return false;
         };
         match statistics {
@@ -2421,10 +2476,7 @@ impl Schema {
         let Some(tokens) = significant_tokens(&statement.text) else {
             return false;
         };
-        let is = |i: usize, text: &str| {
-            matches!(tokens.get(i), Some(Token::Word(word))
-                if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(text))
-        };
+        let is = |i: usize, text: &str| keyword_at(&tokens, i, text);
         let qualified = |(schema, name): &(String, String)| {
             format!("{}.{}", quote_identifier(schema), quote_identifier(name))
         };
@@ -2555,6 +2607,70 @@ impl Schema {
             return false;
         };
         *slot = comment;
+        true
+    }
+
+    /// Column `column` of table `schema.table`, if the dump made it.
+    fn column_mut(&mut self, schema: &str, table: &str, column: &str) -> Option<&mut ColumnRow> {
+        self.relations
+            .iter_mut()
+            .find(|r| r.row.schema == schema && r.row.name == table)
+            .and_then(|r| r.columns.iter_mut().find(|c| c.name == column))
+    }
+
+    /// `ALTER TABLE [ONLY] t ADD CONSTRAINT name NOT NULL column [NOT
+    /// VALID] [NO INHERIT]` (PostgreSQL 18), which sqlparser does not read:
+    /// the column is not null. Added `NOT VALID`, the rows there were may
+    /// hold nulls: the column stays nullable and the ledger says so.
+    /// `false` for other statements.
+    fn not_null_constraint(&mut self, statement: &Statement, ledger: &mut Ledger) -> bool {
+        if statement.head(2) != "ALTER TABLE" {
+            return false;
+        }
+        let Some(tokens) = significant_tokens(&statement.text) else {
+            return false;
+        };
+        let is = |i: usize, text: &str| keyword_at(&tokens, i, text);
+        let mut at = 2;
+        while is(at, "ONLY") || is(at, "IF") || is(at, "EXISTS") {
+            at += 1;
+        }
+        let Some(((schema, table), end)) = qualified_name_at(&tokens, at) else {
+            return false;
+        };
+        if !(is(end, "ADD")
+            && is(end + 1, "CONSTRAINT")
+            && is(end + 3, "NOT")
+            && is(end + 4, "NULL"))
+        {
+            return false;
+        }
+        let (Some(name), Some(column)) = (word_at(&tokens, end + 2), word_at(&tokens, end + 5))
+        else {
+            return false;
+        };
+        let not_valid = (end + 6..tokens.len()).any(|i| is(i, "NOT") && is(i + 1, "VALID"));
+        let Some(row) = self.column_mut(&schema, &table, &column) else {
+            return false;
+        };
+        if not_valid {
+            let table = if schema == FIRST_SCHEMA {
+                table
+            } else {
+                format!("{schema}.{table}")
+            };
+            ledger.record(
+                format!("{table}.{column}"),
+                "not_valid",
+                format!(
+                    "not-null constraint `{name}` is `NOT VALID` (rows there were may hold \
+                     nulls): the field is nullable, and the manifest cannot say it is checked \
+                     for new rows"
+                ),
+            );
+        } else {
+            row.not_null = true;
+        }
         true
     }
 
@@ -2861,6 +2977,12 @@ impl Schema {
                 }
                 relation.row.options = with_options(&create.table_options);
                 let table = relation.row.name.clone();
+                let virtual_columns: Vec<String> =
+                    written::ColumnExpressions::of(text, &PostgreSqlDialect {})
+                        .virtual_columns
+                        .into_iter()
+                        .map(|(name, _)| name)
+                        .collect();
                 let mut identities = Vec::new();
                 for (index, column) in create.columns.iter().enumerate() {
                     // `serial` is shorthand for an integer column owning a
@@ -2988,7 +3110,12 @@ impl Schema {
                                 ..
                             } => match generation_expr {
                                 Some(expr) => {
-                                    row.generated = "s".to_owned();
+                                    row.generated = if virtual_columns.contains(&row.name) {
+                                        "v"
+                                    } else {
+                                        "s"
+                                    }
+                                    .to_owned();
                                     row.default_sql = Some(expr_text(expr));
                                 }
                                 None => {
@@ -3010,6 +3137,11 @@ impl Schema {
                         }
                     }
                     relation.columns.push(row);
+                }
+                for (name, _) in written::named_not_nulls(text, &PostgreSqlDialect {}) {
+                    if let Some(column) = relation.columns.iter_mut().find(|c| c.name == name) {
+                        column.not_null = true;
+                    }
                 }
                 for constraint in &create.constraints {
                     match Constraint::from_table_constraint(constraint, &checks, &mut parameters) {

@@ -7,6 +7,7 @@
 //! where sqlparser's reprinting of the parsed expression would change them.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use sqlparser::dialect::Dialect;
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
@@ -35,11 +36,14 @@ pub(super) fn checks(text: &str, dialect: &dyn Dialect) -> HashMap<String, Strin
 /// What a `CREATE TABLE` statement's columns write in parentheses, by
 /// column: a default that is an expression, with its parentheses
 /// (`DEFAULT (curdate() + interval 1 day)`), and a generated column's
-/// expression, without them (`AS (lower(email))`).
+/// expression, without them (`AS (lower(email))`), and the generated
+/// columns written `VIRTUAL` (PostgreSQL 18's default), with where that
+/// word stands.
 #[derive(Default)]
 pub(super) struct ColumnExpressions {
     pub(super) defaults: HashMap<String, String>,
     pub(super) generated: HashMap<String, String>,
+    pub(super) virtual_columns: Vec<(String, usize)>,
 }
 
 impl ColumnExpressions {
@@ -76,6 +80,11 @@ impl ColumnExpressions {
                         found
                             .generated
                             .insert(name.clone(), tokens.inner(at + 1, close));
+                        if tokens.is(close + 1, "VIRTUAL")
+                            && let Some(offset) = tokens.offset(close + 1)
+                        {
+                            found.virtual_columns.push((name.clone(), offset));
+                        }
                         at = close;
                     }
                 }
@@ -150,6 +159,56 @@ fn key_expression(tokens: &Tokens<'_>, from: usize, to: usize) -> Option<String>
     (close < to).then(|| tokens.through(from, close))
 }
 
+/// The not-null constraints a `CREATE TABLE` statement writes among its
+/// columns (PostgreSQL 18: `CONSTRAINT name NOT NULL column [NO
+/// INHERIT]`), which sqlparser does not read: each column, and the bytes
+/// to cut from the text (the element and the comma before it, or after it
+/// when it comes first).
+pub(super) fn named_not_nulls(text: &str, dialect: &dyn Dialect) -> Vec<(String, Range<usize>)> {
+    let mut found = Vec::new();
+    let Some(tokens) = Tokens::new(text, dialect) else {
+        return found;
+    };
+    let Some(open) = (0..tokens.len()).find(|&at| matches!(tokens.token(at), Some(Token::LParen)))
+    else {
+        return found;
+    };
+    let Some(close) = tokens.closing(open) else {
+        return found;
+    };
+    // Where each element starts and ends (its comma or the closing
+    // parenthesis), outside nested parentheses.
+    let mut start = open + 1;
+    let mut depth = 0usize;
+    for at in open + 1..=close {
+        match tokens.token(at) {
+            Some(Token::LParen) => depth += 1,
+            Some(Token::RParen) if at < close => depth -= 1,
+            Some(Token::Comma | Token::RParen) if depth == 0 => {
+                let column = (tokens.is(start, "CONSTRAINT")
+                    && tokens.is(start + 2, "NOT")
+                    && tokens.is(start + 3, "NULL"))
+                .then(|| tokens.name(start + 4))
+                .flatten();
+                if let Some(column) = column {
+                    let offset = |i: usize| tokens.offset(i).unwrap_or(text.len());
+                    let cut = if start > open + 1 {
+                        offset(start - 1)..offset(at)
+                    } else if at < close {
+                        offset(start)..offset(at + 1)
+                    } else {
+                        offset(start)..offset(at)
+                    };
+                    found.push((column, cut));
+                }
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
 /// The statement's tokens (no spacing or comments), each with where it
 /// starts in the text.
 pub(super) struct Tokens<'a> {
@@ -173,6 +232,11 @@ impl<'a> Tokens<'a> {
 
     pub(super) fn len(&self) -> usize {
         self.tokens.len()
+    }
+
+    /// Where token `at` starts in the text, in bytes.
+    pub(super) fn offset(&self, at: usize) -> Option<usize> {
+        self.tokens.get(at).map(|&(_, offset)| offset)
     }
 
     pub(super) fn token(&self, at: usize) -> Option<&Token> {

@@ -9,7 +9,7 @@
 
 use sqlparser::tokenizer::Token;
 
-use super::{after_parentheses, qualified_name_at, significant_tokens, word_at};
+use super::{after_parentheses, keyword_at, qualified_name_at, significant_tokens, word_at};
 use crate::introspect::postgres::AccessRow;
 use crate::parse::sql_ddl::Statement;
 
@@ -31,10 +31,7 @@ impl Access {
         if matches!(tokens.last(), Some(Token::SemiColon)) {
             tokens.pop();
         }
-        let is = |i: usize, text: &str| {
-            matches!(tokens.get(i), Some(Token::Word(word))
-                if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(text))
-        };
+        let is = |i: usize, text: &str| keyword_at(&tokens, i, text);
         if is(0, "SET") && is(1, "default_tablespace") {
             self.tablespace = match tokens.get(3) {
                 Some(Token::SingleQuotedString(name)) => Some(name.clone()),
