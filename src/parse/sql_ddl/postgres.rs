@@ -540,7 +540,7 @@ fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
         edits.extend(
             written::named_not_nulls(&statement.text, &dialect)
                 .into_iter()
-                .map(|(_, cut)| (cut, "")),
+                .map(|(_, _, cut)| (cut, "")),
         );
         if !edits.is_empty() {
             edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
@@ -864,6 +864,28 @@ fn is_housekeeping(statement: &Statement) -> bool {
         || head.starts_with("COMMENT ON EXTENSION")
         || head.starts_with("COMMENT ON SCHEMA")
         || head.starts_with("COMMENT ON DATABASE")
+}
+
+/// A ledger line for not-null constraint `name` of `column` (PostgreSQL
+/// 18 names them) when it is not the name the server gives one
+/// (`table_column_not_null`): the manifest does not carry it.
+fn not_null_name(ledger: &mut Ledger, table: &RelationRow, column: &str, name: &str) {
+    if name == default_name(&table.name, Some(column), "not_null") {
+        return;
+    }
+    let object = if table.schema == FIRST_SCHEMA {
+        format!("{}.{column}", table.name)
+    } else {
+        format!("{}.{}.{column}", table.schema, table.name)
+    };
+    ledger.record(
+        object,
+        "constraint_name",
+        format!(
+            "the not-null constraint of `{column}` is named `{name}`, which the manifest does \
+             not carry: a plan leaves the name to the server"
+        ),
+    );
 }
 
 /// A ledger line for each constraint `statement` writes `NOT ENFORCED`
@@ -2650,6 +2672,13 @@ impl Schema {
             return false;
         };
         let not_valid = (end + 6..tokens.len()).any(|i| is(i, "NOT") && is(i + 1, "VALID"));
+        if let Some(relation) = self
+            .relations
+            .iter()
+            .find(|r| r.row.schema == schema && r.row.name == table)
+        {
+            not_null_name(ledger, &relation.row, &column, &name);
+        }
         let Some(row) = self.column_mut(&schema, &table, &column) else {
             return false;
         };
@@ -3057,7 +3086,12 @@ impl Schema {
                     for option in &column.options {
                         let named = option.name.as_ref().map(folded);
                         match &option.option {
-                            ColumnOption::NotNull => row.not_null = true,
+                            ColumnOption::NotNull => {
+                                row.not_null = true;
+                                if let Some(name) = &named {
+                                    not_null_name(ledger, &relation.row, &row.name, name);
+                                }
+                            }
                             ColumnOption::Null => row.not_null = false,
                             ColumnOption::Default(expr) => row.default_sql = default_text(expr),
                             ColumnOption::Collation(collation) => {
@@ -3138,9 +3172,10 @@ impl Schema {
                     }
                     relation.columns.push(row);
                 }
-                for (name, _) in written::named_not_nulls(text, &PostgreSqlDialect {}) {
-                    if let Some(column) = relation.columns.iter_mut().find(|c| c.name == name) {
-                        column.not_null = true;
+                for (column, name, _) in written::named_not_nulls(text, &PostgreSqlDialect {}) {
+                    if let Some(row) = relation.columns.iter_mut().find(|c| c.name == column) {
+                        row.not_null = true;
+                        not_null_name(ledger, &relation.row, &column, &name);
                     }
                 }
                 for constraint in &create.constraints {

@@ -161,10 +161,13 @@ fn key_expression(tokens: &Tokens<'_>, from: usize, to: usize) -> Option<String>
 
 /// The not-null constraints a `CREATE TABLE` statement writes among its
 /// columns (PostgreSQL 18: `CONSTRAINT name NOT NULL column [NO
-/// INHERIT]`), which sqlparser does not read: each column, and the bytes
-/// to cut from the text (the element and the comma before it, or after it
-/// when it comes first).
-pub(super) fn named_not_nulls(text: &str, dialect: &dyn Dialect) -> Vec<(String, Range<usize>)> {
+/// INHERIT]`), which sqlparser does not read: each column, the
+/// constraint's name, and the bytes to cut from the text (the element and
+/// the comma before it, or after it when it comes first).
+pub(super) fn named_not_nulls(
+    text: &str,
+    dialect: &dyn Dialect,
+) -> Vec<(String, String, Range<usize>)> {
     let mut found = Vec::new();
     let Some(tokens) = Tokens::new(text, dialect) else {
         return found;
@@ -185,12 +188,12 @@ pub(super) fn named_not_nulls(text: &str, dialect: &dyn Dialect) -> Vec<(String,
             Some(Token::LParen) => depth += 1,
             Some(Token::RParen) if at < close => depth -= 1,
             Some(Token::Comma | Token::RParen) if depth == 0 => {
-                let column = (tokens.is(start, "CONSTRAINT")
+                let named = (tokens.is(start, "CONSTRAINT")
                     && tokens.is(start + 2, "NOT")
                     && tokens.is(start + 3, "NULL"))
-                .then(|| tokens.name(start + 4))
+                .then(|| tokens.name(start + 4).zip(tokens.name(start + 1)))
                 .flatten();
-                if let Some(column) = column {
+                if let Some((column, name)) = named {
                     let offset = |i: usize| tokens.offset(i).unwrap_or(text.len());
                     let cut = if start > open + 1 {
                         offset(start - 1)..offset(at)
@@ -199,7 +202,7 @@ pub(super) fn named_not_nulls(text: &str, dialect: &dyn Dialect) -> Vec<(String,
                     } else {
                         offset(start)..offset(at)
                     };
-                    found.push((column, cut));
+                    found.push((column, name, cut));
                 }
                 start = at + 1;
             }
