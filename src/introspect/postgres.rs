@@ -320,6 +320,13 @@ async fn read_catalog(
     } else {
         TRIGGERS.to_owned()
     };
+    // Not-null constraints are listed (`n`), and checks and foreign keys may
+    // be `NOT ENFORCED`, from PostgreSQL 18 on.
+    let constraints = if connection.server_version_num().unwrap_or_default() >= 180_000 {
+        CONSTRAINTS.replace("true AS enforced", "k.conenforced AS enforced")
+    } else {
+        CONSTRAINTS.to_owned()
+    };
     // Publications' column lists, row filters and schemas exist from
     // PostgreSQL 15 on.
     let objects = if connection.server_version_num().unwrap_or_default() >= 150_000 {
@@ -368,7 +375,7 @@ async fn read_catalog(
         on_first,
         fetch::<TypeRow, _>(pool, TYPES, schemas),
         fetch::<IndexRow, _>(pool, sqlx::AssertSqlSafe(indexes), schemas),
-        fetch::<ConstraintRow, _>(pool, CONSTRAINTS, schemas),
+        fetch::<ConstraintRow, _>(pool, sqlx::AssertSqlSafe(constraints), schemas),
         fetch::<RelationRow, _>(pool, RELATIONS, schemas),
         fetch::<TriggerRow, _>(pool, sqlx::AssertSqlSafe(triggers), schemas),
         fetch::<SequenceRow, _>(pool, SEQUENCES, schemas),
@@ -653,6 +660,8 @@ pub(crate) struct ConstraintRow {
     pub(crate) deferrable: bool,
     pub(crate) deferred: bool,
     pub(crate) validated: bool,
+    /// `false` for a `NOT ENFORCED` check or foreign key (PostgreSQL 18).
+    pub(crate) enforced: bool,
     pub(crate) no_inherit: bool,
     /// Declared on this table, not (only) inherited from a parent.
     pub(crate) is_local: bool,
@@ -678,6 +687,7 @@ impl CatalogRow for ConstraintRow {
             deferrable: row.try_get("deferrable")?,
             deferred: row.try_get("deferred")?,
             validated: row.try_get("validated")?,
+            enforced: row.try_get("enforced")?,
             no_inherit: row.try_get("no_inherit")?,
             is_local: row.try_get("is_local")?,
             index_oid: row.try_get("index_oid")?,
@@ -1956,9 +1966,41 @@ fn add_constraint(
             sql: constraint.definition.clone().unwrap_or_default(),
             comment: constraint.comment.clone(),
         }),
+        // A not-null constraint (PostgreSQL 18) is the column's `NOT NULL`;
+        // its name, the table's own, is not carried. One inherited has
+        // its parent's.
+        "n" => {
+            if let [column] = columns.as_slice()
+                && constraint.is_local
+                && name != default_name(table, Some(column), "not_null")
+            {
+                ledger.record(
+                    format!("{object}.{column}"),
+                    "constraint_name",
+                    not_null_name_message(column, name),
+                );
+            }
+        }
         // Constraint triggers are reported with the triggers.
         _ => {}
     }
+}
+
+/// The ledger's message for a not-null constraint named otherwise than
+/// the server names it.
+pub(crate) fn not_null_name_message(column: &str, name: &str) -> String {
+    format!(
+        "the not-null constraint of `{column}` is named `{name}`, which the manifest does not \
+         carry: a plan leaves the name to the server"
+    )
+}
+
+/// The ledger's message for a `NOT ENFORCED` constraint (PostgreSQL 18).
+pub(crate) fn not_enforced_message(name: &str) -> String {
+    format!(
+        "constraint `{name}` is `NOT ENFORCED`, which the manifest cannot say: it is read as \
+         enforced, and a plan makes it so (which fails while rows break it)"
+    )
 }
 
 /// That a constraint is `NOT VALID`, and the comment of one the manifest
@@ -1974,7 +2016,10 @@ fn record_constraint_notes(object: &str, constraint: &ConstraintRow, ledger: &mu
             format!("the comment on constraint `{name}` is not represented: {comment:?}"),
         );
     }
-    if !constraint.validated {
+    if !constraint.enforced {
+        // Not enforced, it was not validated either.
+        ledger.record(object, "not_enforced", not_enforced_message(name));
+    } else if !constraint.validated {
         ledger.record(
             object,
             "not_valid",

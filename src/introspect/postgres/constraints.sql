@@ -1,6 +1,7 @@
--- Primary keys, unique, foreign-key, check, exclusion and constraint-trigger
--- constraints on the relations of the requested schemas ($1), partitions
--- included; constraints cloned from a partitioned parent are left out.
+-- Primary keys, unique, foreign-key, check, exclusion, constraint-trigger
+-- and (PostgreSQL 18) not-null constraints on the relations of the
+-- requested schemas ($1), partitions included; constraints cloned from a
+-- partitioned parent are left out.
 SELECT k.oid::int8 AS oid,
        k.conname::text AS name,
        k.contype::text AS kind,
@@ -15,6 +16,7 @@ SELECT k.oid::int8 AS oid,
        k.condeferrable AS deferrable,
        k.condeferred AS deferred,
        k.convalidated AS validated,
+       true AS enforced,
        k.connoinherit AS no_inherit,
        k.conislocal AS is_local,
        k.conindid::int8 AS index_oid,
@@ -29,5 +31,5 @@ SELECT k.oid::int8 AS oid,
   LEFT JOIN pg_description d
          ON d.classoid = 'pg_constraint'::regclass AND d.objoid = k.oid AND d.objsubid = 0
  WHERE n.nspname = ANY ($1::text[])
-   AND k.contype IN ('p', 'u', 'f', 'c', 'x', 't')
+   AND k.contype IN ('p', 'u', 'f', 'c', 'x', 't', 'n')
    AND k.conparentid = 0

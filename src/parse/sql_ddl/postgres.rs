@@ -142,14 +142,13 @@ pub fn import(
             || schema.note_routine(statement)
             || schema.attach_partition(statement)
             || schema.attach_index(statement)
-            || schema.not_null_constraint(statement, &mut ledger)
+            || schema.not_null_constraint(statement)
             || schema.column_setting(statement)
             || schema.constraint_comment(statement)
             || schema.object_comment(statement)
         {
             continue;
         }
-        not_enforced(statement, &mut ledger);
         if let Some(result) = schema.alter_sequence(statement) {
             if let Err(reason) = result {
                 skipped.push(Skipped {
@@ -866,55 +865,6 @@ fn is_housekeeping(statement: &Statement) -> bool {
         || head.starts_with("COMMENT ON DATABASE")
 }
 
-/// A ledger line for not-null constraint `name` of `column` (PostgreSQL
-/// 18 names them) when it is not the name the server gives one
-/// (`table_column_not_null`): the manifest does not carry it.
-fn not_null_name(ledger: &mut Ledger, table: &RelationRow, column: &str, name: &str) {
-    if name == default_name(&table.name, Some(column), "not_null") {
-        return;
-    }
-    let object = if table.schema == FIRST_SCHEMA {
-        format!("{}.{column}", table.name)
-    } else {
-        format!("{}.{}.{column}", table.schema, table.name)
-    };
-    ledger.record(
-        object,
-        "constraint_name",
-        format!(
-            "the not-null constraint of `{column}` is named `{name}`, which the manifest does \
-             not carry: a plan leaves the name to the server"
-        ),
-    );
-}
-
-/// A ledger line for each constraint `statement` writes `NOT ENFORCED`
-/// (PostgreSQL 18), which the manifest cannot say: the constraint is read
-/// as an enforced one.
-fn not_enforced(statement: &Statement, ledger: &mut Ledger) {
-    let Some(tokens) = significant_tokens(&statement.text) else {
-        return;
-    };
-    let is = |i: usize, text: &str| keyword_at(&tokens, i, text);
-    for at in (0..tokens.len()).filter(|&i| is(i, "NOT") && is(i + 1, "ENFORCED")) {
-        let name = (0..at)
-            .rev()
-            .find(|&i| is(i, "CONSTRAINT"))
-            .and_then(|i| word_at(&tokens, i + 1));
-        let Some(name) = name else {
-            continue;
-        };
-        ledger.record(
-            name.clone(),
-            "not_enforced",
-            format!(
-                "constraint `{name}` is `NOT ENFORCED`, which the manifest cannot say: it is \
-                 read as enforced, and a plan makes it so (which fails while rows break it)"
-            ),
-        );
-    }
-}
-
 /// The schema a `CREATE SCHEMA [IF NOT EXISTS] name [AUTHORIZATION role]`
 /// (or `CREATE SCHEMA AUTHORIZATION role`, named for the role) makes.
 fn created_schema(statement: &Statement) -> Option<String> {
@@ -1606,6 +1556,8 @@ struct Constraint {
     inherited: bool,
     /// Added `NOT VALID`: the rows there were are not checked.
     not_valid: bool,
+    /// `false` when written `NOT ENFORCED` (PostgreSQL 18).
+    enforced: bool,
     /// Its table's own: not a check a partition had when attached, which
     /// the server merges with its parent's.
     local: bool,
@@ -1635,6 +1587,7 @@ impl Constraint {
             definition: None,
             inherited: false,
             not_valid: false,
+            enforced: true,
             local: true,
             match_type: "s",
             comment: None,
@@ -1658,9 +1611,10 @@ impl Constraint {
         constraint
     }
 
-    /// `DEFERRABLE` and `INITIALLY DEFERRED`.
+    /// `DEFERRABLE`, `INITIALLY DEFERRED` and `NOT ENFORCED`.
     fn characteristics(&mut self, characteristics: Option<&ConstraintCharacteristics>) {
         if let Some(characteristics) = characteristics {
+            self.enforced = characteristics.enforced != Some(false);
             self.deferrable = characteristics.deferrable == Some(true);
             self.deferred = characteristics
                 .initially
@@ -1717,6 +1671,7 @@ impl Constraint {
                 constraint.check_sql =
                     Some(check_text(constraint.name.as_deref(), &check.expr, checks));
                 constraint.no_inherit = check.no_inherit;
+                constraint.enforced = check.enforced != Some(false);
                 constraint
             }
             TableConstraint::Exclude(exclude) => {
@@ -2642,10 +2597,9 @@ impl Schema {
 
     /// `ALTER TABLE [ONLY] t ADD CONSTRAINT name NOT NULL column [NOT
     /// VALID] [NO INHERIT]` (PostgreSQL 18), which sqlparser does not read:
-    /// the column is not null. Added `NOT VALID`, the rows there were may
-    /// hold nulls: the column stays nullable and the ledger says so.
-    /// `false` for other statements.
-    fn not_null_constraint(&mut self, statement: &Statement, ledger: &mut Ledger) -> bool {
+    /// the column is not null, by a not-null constraint of that name (which
+    /// the catalog lists, `NOT VALID` too). `false` for other statements.
+    fn not_null_constraint(&mut self, statement: &Statement) -> bool {
         if statement.head(2) != "ALTER TABLE" {
             return false;
         }
@@ -2671,35 +2625,20 @@ impl Schema {
         else {
             return false;
         };
-        let not_valid = (end + 6..tokens.len()).any(|i| is(i, "NOT") && is(i + 1, "VALID"));
-        if let Some(relation) = self
+        let Some(relation) = self
             .relations
-            .iter()
+            .iter_mut()
             .find(|r| r.row.schema == schema && r.row.name == table)
-        {
-            not_null_name(ledger, &relation.row, &column, &name);
-        }
-        let Some(row) = self.column_mut(&schema, &table, &column) else {
+        else {
             return false;
         };
-        if not_valid {
-            let table = if schema == FIRST_SCHEMA {
-                table
-            } else {
-                format!("{schema}.{table}")
-            };
-            ledger.record(
-                format!("{table}.{column}"),
-                "not_valid",
-                format!(
-                    "not-null constraint `{name}` is `NOT VALID` (rows there were may hold \
-                     nulls): the field is nullable, and the manifest cannot say it is checked \
-                     for new rows"
-                ),
-            );
-        } else {
-            row.not_null = true;
-        }
+        let Some(row) = relation.columns.iter_mut().find(|c| c.name == column) else {
+            return false;
+        };
+        row.not_null = true;
+        let mut constraint = Constraint::new(Some(name), "n", vec![column]);
+        constraint.not_valid = (end + 6..tokens.len()).any(|i| is(i, "NOT") && is(i + 1, "VALID"));
+        relation.constraints.push(constraint);
         true
     }
 
@@ -3088,8 +3027,14 @@ impl Schema {
                         match &option.option {
                             ColumnOption::NotNull => {
                                 row.not_null = true;
-                                if let Some(name) = &named {
-                                    not_null_name(ledger, &relation.row, &row.name, name);
+                                // Named, it is a not-null constraint
+                                // (PostgreSQL 18 keeps the name).
+                                if let Some(name) = named {
+                                    relation.constraints.push(Constraint::new(
+                                        Some(name),
+                                        "n",
+                                        vec![row.name.clone()],
+                                    ));
                                 }
                             }
                             ColumnOption::Null => row.not_null = false,
@@ -3175,7 +3120,9 @@ impl Schema {
                 for (column, name, _) in written::named_not_nulls(text, &PostgreSqlDialect {}) {
                     if let Some(row) = relation.columns.iter_mut().find(|c| c.name == column) {
                         row.not_null = true;
-                        not_null_name(ledger, &relation.row, &column, &name);
+                        relation
+                            .constraints
+                            .push(Constraint::new(Some(name), "n", vec![column]));
                     }
                 }
                 for constraint in &create.constraints {
@@ -3816,7 +3763,8 @@ impl Schema {
                     match_type: constraint.match_type.to_owned(),
                     deferrable: constraint.deferrable,
                     deferred: constraint.deferred,
-                    validated: !constraint.not_valid,
+                    validated: !constraint.not_valid && constraint.enforced,
+                    enforced: constraint.enforced,
                     no_inherit: constraint.no_inherit,
                     is_local: constraint.local,
                     index_oid: index,
