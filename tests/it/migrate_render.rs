@@ -1895,3 +1895,39 @@ no_inherit = true
         "{up}"
     );
 }
+
+/// A virtual generated column of a PostgreSQL manifest (read from
+/// PostgreSQL 18 or later, the only ones that have them) is planned
+/// `VIRTUAL` for PostgreSQL, so the plan applied gives it back; one of
+/// another engine's manifest (MySQL) is planned `STORED` with a lossy
+/// line, as PostgreSQL before 18 has only those. Before, both were planned
+/// `STORED`, and a PostgreSQL 18 database planned from its own manifest
+/// drifted.
+#[test]
+fn virtual_columns_stay_virtual_for_postgres_from_a_postgres_manifest() {
+    for (engine, expected, lossy) in [
+        ("postgres", "GENERATED ALWAYS AS (n * 2) VIRTUAL", false),
+        ("mysql", "GENERATED ALWAYS AS (n * 2) STORED", true),
+    ] {
+        let text = format!(
+            "[manifest]\nformat = 1\nversion = 1\n\n[source]\nengine = \"{engine}\"\n\n\
+             [entities.t]\ntable = \"t\"\nprimary_key = [\"id\"]\n\n[entities.t.fields]\n\
+             id = {{ type = \"int32\" }}\nn = {{ type = \"int32\" }}\n\
+             doubled = {{ type = \"int32\", nullable = true, generated = {{ sql = \"n * 2\", stored = false }} }}\n"
+        );
+        let manifest = baas::manifest::load_str(Path::new("baas.toml"), text)
+            .unwrap()
+            .manifest;
+        let plan = create_plan(Target::Postgres, &manifest);
+        let up = plan_text(&plan);
+        assert!(up.contains(expected), "{engine}:\n{up}");
+        assert_eq!(
+            plan.lossy
+                .iter()
+                .any(|line| line.contains("only stored generated columns")),
+            lossy,
+            "{engine}: {:#?}",
+            plan.lossy
+        );
+    }
+}

@@ -2729,12 +2729,20 @@ fn column_definition(
         Some(Generated::Kind(GeneratedKind::Serial)) => {}
         Some(Generated::Computed { stored, .. }) => {
             if let Some(sql) = PostgresRenderer.computed_expression(cx, manifest, &here, field) {
-                if !stored {
+                // A PostgreSQL manifest's virtual column comes from
+                // PostgreSQL 18 or later, where the plan goes back to;
+                // another engine's may go to an older one.
+                let kind = if *stored {
+                    "STORED"
+                } else if cx.same_engine(manifest) {
+                    "VIRTUAL"
+                } else {
                     cx.lossy(format!(
                         "{here}: PostgreSQL before 18 has only stored generated columns; stored"
                     ));
-                }
-                parts.push(format!("GENERATED ALWAYS AS ({sql}) STORED"));
+                    "STORED"
+                };
+                parts.push(format!("GENERATED ALWAYS AS ({sql}) {kind}"));
             }
         }
         None => {
