@@ -29,6 +29,7 @@ mod mongo;
 mod mysql;
 mod partitions;
 mod postgres;
+mod postgres18;
 mod postgrest;
 mod postgrest_jsonpath;
 mod query;

@@ -1994,7 +1994,10 @@ async fn assert_dump_reads_as_live(name: &str, sql: &str, schemas: &[&str]) -> O
 /// `baas introspect <arguments>` run in a directory of its own (with
 /// `file` written in it): the baas.toml it wrote, without the lines that
 /// name the source (the project's name and the URL).
-fn introspected_manifest_with(arguments: &[String], file: Option<(&str, &str)>) -> String {
+pub(crate) fn introspected_manifest_with(
+    arguments: &[String],
+    file: Option<(&str, &str)>,
+) -> String {
     let dir = tempfile::tempdir().unwrap();
     if let Some((name, text)) = file {
         std::fs::write(dir.path().join(name), text).unwrap();
@@ -2191,7 +2194,7 @@ fn assert_contains_all(manifest: &str, expected: &[&str]) {
 
 /// Writes `manifest` as `dir`'s `baas.toml` and runs `baas args` there,
 /// which must succeed; what it printed.
-fn run_with(dir: &Path, manifest: &Manifest, args: &[&str]) -> String {
+pub(crate) fn run_with(dir: &Path, manifest: &Manifest, args: &[&str]) -> String {
     std::fs::write(dir.join("baas.toml"), manifest::to_toml(manifest)).unwrap();
     let (code, output) = crate::support::run_in(dir, args);
     assert_eq!(code, Some(0), "baas {}:\n{output}", args.join(" "));
@@ -2200,7 +2203,7 @@ fn run_with(dir: &Path, manifest: &Manifest, args: &[&str]) -> String {
 
 /// Plans `manifest` in `dir` as migration `name` and applies it to `url`
 /// with the CLI; the migration's `up.sql`.
-fn plan_and_apply(dir: &Path, manifest: &Manifest, name: &str, url: &str) -> String {
+pub(crate) fn plan_and_apply(dir: &Path, manifest: &Manifest, name: &str, url: &str) -> String {
     run_with(dir, manifest, &["migrate", "plan", "--name", name, "--yes"]);
     run_with(dir, manifest, &["migrate", "apply", "--db", url, "--yes"]);
     let suffix = format!("_{name}");

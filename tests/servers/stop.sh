@@ -35,9 +35,11 @@ first_line() { head -n 1 "$1" 2>/dev/null || true; }
 
 # PostgreSQL: SIGINT to the postmaster is pg_ctl's "fast" shutdown (it does
 # not wait for clients to disconnect, unlike SIGTERM's "smart" one).
-if [ -f "$dir/postgres/data/postmaster.pid" ]; then
-    signal "$(first_line "$dir/postgres/data/postmaster.pid")" "$dir/postgres/data" PostgreSQL INT
-fi
+for pg in postgres postgres18; do
+    if [ -f "$dir/$pg/data/postmaster.pid" ]; then
+        signal "$(first_line "$dir/$pg/data/postmaster.pid")" "$dir/$pg/data" "PostgreSQL ($pg)" INT
+    fi
+done
 if [ -f "$dir/mysql.pid" ]; then
     signal "$(first_line "$dir/mysql.pid")" "$dir/mysql/" MariaDB TERM
 fi

@@ -534,7 +534,10 @@ fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
             written::ColumnExpressions::of(&statement.text, &dialect)
                 .virtual_columns
                 .into_iter()
-                .map(|(_, at)| (at..at + "VIRTUAL".len(), "STORED"))
+                .map(|(_, says)| {
+                    let stored = if says.is_empty() { " STORED" } else { "STORED" };
+                    (says, stored)
+                })
                 .collect();
         edits.extend(
             written::named_not_nulls(&statement.text, &dialect)

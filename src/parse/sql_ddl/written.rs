@@ -37,13 +37,14 @@ pub(super) fn checks(text: &str, dialect: &dyn Dialect) -> HashMap<String, Strin
 /// column: a default that is an expression, with its parentheses
 /// (`DEFAULT (curdate() + interval 1 day)`), and a generated column's
 /// expression, without them (`AS (lower(email))`), and the generated
-/// columns written `VIRTUAL` (PostgreSQL 18's default), with where that
-/// word stands.
+/// columns not written `STORED` (PostgreSQL 18's virtual ones, `VIRTUAL`
+/// or nothing), with the bytes that say so (the word, or none after the
+/// expression).
 #[derive(Default)]
 pub(super) struct ColumnExpressions {
     pub(super) defaults: HashMap<String, String>,
     pub(super) generated: HashMap<String, String>,
-    pub(super) virtual_columns: Vec<(String, usize)>,
+    pub(super) virtual_columns: Vec<(String, Range<usize>)>,
 }
 
 impl ColumnExpressions {
@@ -83,7 +84,13 @@ impl ColumnExpressions {
                         if tokens.is(close + 1, "VIRTUAL")
                             && let Some(offset) = tokens.offset(close + 1)
                         {
-                            found.virtual_columns.push((name.clone(), offset));
+                            let word = offset..offset + "VIRTUAL".len();
+                            found.virtual_columns.push((name.clone(), word));
+                        } else if !tokens.is(close + 1, "STORED")
+                            && let Some(offset) = tokens.offset(close)
+                        {
+                            let after = offset + 1..offset + 1;
+                            found.virtual_columns.push((name.clone(), after));
                         }
                         at = close;
                     }

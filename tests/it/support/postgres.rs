@@ -38,7 +38,13 @@ impl TempDatabase {
 
     /// [`TempDatabase::create`] on the caller's runtime.
     pub async fn create_async(label: &str) -> Option<Self> {
-        let admin = admin_url()?;
+        Self::create_async_on("BAAS_TEST_POSTGRES_URL", label).await
+    }
+
+    /// [`TempDatabase::create_async`] on the server whose URL is in
+    /// `variable` (`BAAS_TEST_POSTGRES18_URL`: PostgreSQL 18).
+    pub async fn create_async_on(variable: &str, label: &str) -> Option<Self> {
+        let admin = admin_url_of(variable)?;
         let name = unique_name(label);
         execute_on(admin.clone(), create_statement(&name)).await;
         Some(Self {
@@ -244,10 +250,13 @@ impl Drop for TempDatabase {
 }
 
 fn admin_url() -> Option<Url> {
-    let url = server_url("BAAS_TEST_POSTGRES_URL")?;
+    admin_url_of("BAAS_TEST_POSTGRES_URL")
+}
+
+fn admin_url_of(variable: &str) -> Option<Url> {
+    let url = server_url(variable)?;
     Some(
-        Url::parse(&url)
-            .unwrap_or_else(|error| panic!("BAAS_TEST_POSTGRES_URL `{url}` is not a URL: {error}")),
+        Url::parse(&url).unwrap_or_else(|error| panic!("{variable} `{url}` is not a URL: {error}")),
     )
 }
 
