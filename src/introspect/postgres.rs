@@ -1972,13 +1972,25 @@ fn add_constraint(
         "n" => {
             if let [column] = columns.as_slice()
                 && constraint.is_local
-                && name != default_name(table, Some(column), "not_null")
             {
-                ledger.record(
-                    format!("{object}.{column}"),
-                    "constraint_name",
-                    not_null_name_message(column, name),
-                );
+                if name != default_name(table, Some(column), "not_null") {
+                    ledger.record(
+                        format!("{object}.{column}"),
+                        "constraint_name",
+                        not_null_name_message(column, name),
+                    );
+                }
+                if constraint.no_inherit {
+                    ledger.record(
+                        format!("{object}.{column}"),
+                        "no_inherit",
+                        format!(
+                            "the not-null constraint of `{column}` is `NO INHERIT` (the tables \
+                             that inherit from this one do not have it), which the manifest \
+                             cannot say: a plan makes it inherited"
+                        ),
+                    );
+                }
             }
         }
         // Constraint triggers are reported with the triggers.

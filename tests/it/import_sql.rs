@@ -1367,8 +1367,8 @@ async fn mysql8_invisible_keys_keep_their_table() {
 /// does: a `VIRTUAL` generated column (18's default) is one not stored,
 /// not-null constraints written by name (among the columns, or added by
 /// `ALTER TABLE`) make their columns not null, and what the manifest cannot
-/// say (a `NOT VALID` not-null constraint, a `NOT ENFORCED` check, a
-/// not-null constraint's own name) is the same ledger line live
+/// say (a `NOT VALID` or `NO INHERIT` not-null constraint, a `NOT ENFORCED`
+/// check, a not-null constraint's own name) is the same ledger line live
 /// introspection of a PostgreSQL 18 server makes. Before, `VIRTUAL` failed the whole
 /// import, a named not-null constraint among the columns lost its table,
 /// and `NOT ENFORCED` was dropped in silence.
@@ -1434,6 +1434,7 @@ async fn a_postgres_18_dump_reads_virtual_columns_and_named_not_null_constraints
             ("t.id", "constraint_name"),
             ("t.m", "constraint_name"),
             ("t.n", "constraint_name"),
+            ("t.n", "no_inherit"),
         ]
         .map(|(object, kind)| (object.to_owned(), kind.to_owned()))
     );

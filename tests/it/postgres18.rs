@@ -6,12 +6,13 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::postgres::{introspected_manifest_with, plan_and_apply, run_with};
+use crate::postgres::{introspected_manifest_with, plan_and_apply};
 use crate::support::postgres::TempDatabase;
 
 /// Virtual generated columns (18's default), not-null constraints by name
 /// (one `NOT VALID`), `NOT ENFORCED` checks and foreign keys, and a child
-/// that inherits its parent's not-null constraint.
+/// that inherits its parent's not-null constraint (and not its `NO
+/// INHERIT` one).
 const SCHEMA: &str = "\
 CREATE TABLE t (
     id integer CONSTRAINT t_id_required NOT NULL PRIMARY KEY,
@@ -23,7 +24,7 @@ CREATE TABLE t (
 );
 ALTER TABLE t ADD CONSTRAINT t_m_required NOT NULL m NOT VALID;
 CREATE TABLE ref (id integer PRIMARY KEY, t_id integer REFERENCES t NOT ENFORCED);
-CREATE TABLE parent (id integer PRIMARY KEY, a integer NOT NULL);
+CREATE TABLE parent (id integer PRIMARY KEY, a integer NOT NULL, c integer NOT NULL NO INHERIT);
 CREATE TABLE child (b integer) INHERITS (parent);
 ";
 
@@ -50,7 +51,8 @@ SET default_table_access_method = heap;
 
 CREATE TABLE public.parent (
     id integer NOT NULL,
-    a integer NOT NULL
+    a integer NOT NULL,
+    c integer NOT NULL NO INHERIT
 );
 
 CREATE TABLE public.child (
@@ -114,7 +116,8 @@ fn ledger_lines(dir: &Path, source: &str) -> Vec<String> {
 }
 
 /// Before: `GENERATED ALWAYS AS (...)` without `STORED` failed the dump's
-/// import, a named not-null constraint's table was skipped, `NOT ENFORCED`
+/// import, a table with a named or `NO INHERIT` not-null constraint was
+/// skipped, `NOT ENFORCED`
 /// read live as `NOT VALID` and from a dump not at all, and a plan made the
 /// virtual column stored (drift on the database it was applied to).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,7 +136,8 @@ async fn postgres_18_tables_read_alike_live_and_from_a_dump_and_round_trip() {
         r#"tripled = { type = "int32", nullable = true, generated = { sql = "n * 3", stored = true } }"#,
         r#"m = { type = "int32" }"#,
         "[entities.child.fields]\nid = { type = \"int32\", inherited = true }\n\
-         a = { type = \"int32\", inherited = true }",
+         a = { type = \"int32\", inherited = true }\n\
+         c = { type = \"int32\", nullable = true, inherited = true }",
     ] {
         assert!(live.contains(expected), "{expected}\n{live}");
     }
@@ -150,6 +154,7 @@ async fn postgres_18_tables_read_alike_live_and_from_a_dump_and_round_trip() {
     assert_eq!(
         kinds,
         [
+            r#""parent.c" "no_inherit""#,
             r#""ref" "not_enforced""#,
             r#""t" "not_enforced""#,
             r#""t" "not_valid""#,
@@ -159,7 +164,8 @@ async fn postgres_18_tables_read_alike_live_and_from_a_dump_and_round_trip() {
     );
 
     // Planned from its manifest and applied to an empty PostgreSQL 18
-    // database: no drift.
+    // database: no drift but what the ledger said a plan does (`parent.c`'s
+    // not-null constraint is inherited, so `child.c` is not null).
     let Some(target) =
         TempDatabase::create_async_on("BAAS_TEST_POSTGRES18_URL", "pg18_target").await
     else {
@@ -173,7 +179,12 @@ async fn postgres_18_tables_read_alike_live_and_from_a_dump_and_round_trip() {
         up.contains("\"doubled\" integer GENERATED ALWAYS AS (n * 2) VIRTUAL"),
         "{up}"
     );
-    run_with(dir.path(), &manifest, &["check", "--db", &target.url()]);
+    let (code, output) = crate::support::run_in(dir.path(), &["check", "--db", &target.url()]);
+    assert_eq!(code, Some(1), "{output}");
+    assert!(
+        output.contains("1 change(s)") && output.contains("`child.c`: nullable"),
+        "{output}"
+    );
     assert_eq!(
         target
             .query("SELECT attgenerated FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'doubled'")

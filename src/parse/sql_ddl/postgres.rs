@@ -540,9 +540,9 @@ fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
                 })
                 .collect();
         edits.extend(
-            written::named_not_nulls(&statement.text, &dialect)
+            written::not_nulls(&statement.text, &dialect)
                 .into_iter()
-                .map(|(_, _, cut)| (cut, "")),
+                .map(|not_null| (not_null.cut, "")),
         );
         if !edits.is_empty() {
             edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
@@ -2759,12 +2759,17 @@ impl Schema {
             for column in &found.columns {
                 if !columns.iter().any(|c| c.name == column.name) {
                     // Its comment, identity and statistics target are
-                    // the parent's own.
+                    // the parent's own, and so is a `NO INHERIT` not-null
+                    // constraint (PostgreSQL 18).
+                    let own_not_null = found.constraints.iter().any(|c| {
+                        c.kind == "n" && c.no_inherit && c.columns == [column.name.clone()]
+                    });
                     columns.push(ColumnRow {
                         is_local: false,
                         identity: String::new(),
                         statistics_target: -1,
                         comment: None,
+                        not_null: column.not_null && !own_not_null,
                         ..column.clone()
                     });
                 }
@@ -3120,12 +3125,20 @@ impl Schema {
                     }
                     relation.columns.push(row);
                 }
-                for (column, name, _) in written::named_not_nulls(text, &PostgreSqlDialect {}) {
+                for not_null in written::not_nulls(text, &PostgreSqlDialect {}) {
+                    let column = not_null.column;
                     if let Some(row) = relation.columns.iter_mut().find(|c| c.name == column) {
                         row.not_null = true;
+                        // A column's own named one was read with it.
                         relation
                             .constraints
-                            .push(Constraint::new(Some(name), "n", vec![column]));
+                            .retain(|c| !(c.kind == "n" && c.columns == [column.clone()]));
+                        let name = not_null
+                            .name
+                            .unwrap_or_else(|| default_name(&table, Some(&column), "not_null"));
+                        let mut constraint = Constraint::new(Some(name), "n", vec![column]);
+                        constraint.no_inherit = not_null.no_inherit;
+                        relation.constraints.push(constraint);
                     }
                 }
                 for constraint in &create.constraints {

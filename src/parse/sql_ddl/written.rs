@@ -166,15 +166,23 @@ fn key_expression(tokens: &Tokens<'_>, from: usize, to: usize) -> Option<String>
     (close < to).then(|| tokens.through(from, close))
 }
 
-/// The not-null constraints a `CREATE TABLE` statement writes among its
-/// columns (PostgreSQL 18: `CONSTRAINT name NOT NULL column [NO
-/// INHERIT]`), which sqlparser does not read: each column, the
-/// constraint's name, and the bytes to cut from the text (the element and
-/// the comma before it, or after it when it comes first).
-pub(super) fn named_not_nulls(
-    text: &str,
-    dialect: &dyn Dialect,
-) -> Vec<(String, String, Range<usize>)> {
+/// A not-null constraint a `CREATE TABLE` statement writes in a form
+/// sqlparser does not read (PostgreSQL 18): `CONSTRAINT name NOT NULL
+/// column [NO INHERIT]` among the columns, or a column's `[CONSTRAINT name]
+/// NOT NULL NO INHERIT`.
+pub(super) struct NotNull {
+    pub(super) column: String,
+    /// Its name, when written.
+    pub(super) name: Option<String>,
+    pub(super) no_inherit: bool,
+    /// The bytes to cut for sqlparser: the whole element (and the comma
+    /// before it, or after it when it comes first), or a column's `NO
+    /// INHERIT`.
+    pub(super) cut: Range<usize>,
+}
+
+/// The [`NotNull`]s of a `CREATE TABLE` statement, in order.
+pub(super) fn not_nulls(text: &str, dialect: &dyn Dialect) -> Vec<NotNull> {
     let mut found = Vec::new();
     let Some(tokens) = Tokens::new(text, dialect) else {
         return found;
@@ -186,32 +194,59 @@ pub(super) fn named_not_nulls(
     let Some(close) = tokens.closing(open) else {
         return found;
     };
-    // Where each element starts and ends (its comma or the closing
-    // parenthesis), outside nested parentheses.
+    let offset = |i: usize| tokens.offset(i).unwrap_or(text.len());
+    // Each element, from `start` to its comma or the closing parenthesis
+    // at `end`, outside nested parentheses.
     let mut start = open + 1;
     let mut depth = 0usize;
-    for at in open + 1..=close {
-        match tokens.token(at) {
+    for end in open + 1..=close {
+        match tokens.token(end) {
             Some(Token::LParen) => depth += 1,
-            Some(Token::RParen) if at < close => depth -= 1,
+            Some(Token::RParen) if end < close => depth -= 1,
             Some(Token::Comma | Token::RParen) if depth == 0 => {
-                let named = (tokens.is(start, "CONSTRAINT")
+                let no_inherit_at = |from: usize| {
+                    (from..end).find(|&i| tokens.is(i, "NO") && tokens.is(i + 1, "INHERIT"))
+                };
+                if tokens.is(start, "CONSTRAINT")
                     && tokens.is(start + 2, "NOT")
-                    && tokens.is(start + 3, "NULL"))
-                .then(|| tokens.name(start + 4).zip(tokens.name(start + 1)))
-                .flatten();
-                if let Some((column, name)) = named {
-                    let offset = |i: usize| tokens.offset(i).unwrap_or(text.len());
-                    let cut = if start > open + 1 {
-                        offset(start - 1)..offset(at)
-                    } else if at < close {
-                        offset(start)..offset(at + 1)
-                    } else {
-                        offset(start)..offset(at)
-                    };
-                    found.push((column, name, cut));
+                    && tokens.is(start + 3, "NULL")
+                {
+                    if let Some(column) = tokens.name(start + 4) {
+                        let cut = if start > open + 1 {
+                            offset(start - 1)..offset(end)
+                        } else if end < close {
+                            offset(start)..offset(end + 1)
+                        } else {
+                            offset(start)..offset(end)
+                        };
+                        found.push(NotNull {
+                            column,
+                            name: tokens.name(start + 1),
+                            no_inherit: no_inherit_at(start + 5).is_some(),
+                            cut,
+                        });
+                    }
+                } else if let Some(column) = tokens.name(start) {
+                    // A column: `NOT NULL NO INHERIT` among its options.
+                    let not_null =
+                        (start + 1..end).find(|&i| tokens.is(i, "NOT") && tokens.is(i + 1, "NULL"));
+                    if let Some(not_null) = not_null
+                        && tokens.is(not_null + 2, "NO")
+                        && tokens.is(not_null + 3, "INHERIT")
+                    {
+                        let name = (not_null >= 2 && tokens.is(not_null - 2, "CONSTRAINT"))
+                            .then(|| tokens.name(not_null - 1))
+                            .flatten();
+                        let inherit_end = offset(not_null + 3) + "INHERIT".len();
+                        found.push(NotNull {
+                            column,
+                            name,
+                            no_inherit: true,
+                            cut: offset(not_null + 2)..inherit_end,
+                        });
+                    }
                 }
-                start = at + 1;
+                start = end + 1;
             }
             _ => {}
         }
