@@ -35,9 +35,21 @@ pub trait Dialect {
 /// Index just past the closing quote of the quoted token starting at `i`
 /// (a doubled quote is an escaped quote; so is a backslash in single quotes).
 pub(crate) fn skip_quoted(bytes: &[u8], i: usize, quote: u8) -> usize {
+    skip_quoted_with(bytes, i, quote, true)
+}
+
+/// [`skip_quoted`], a backslash in single quotes escaping the next byte
+/// only when `backslash_escapes` (MySQL's strings; not PostgreSQL's
+/// standard ones, as the server prints them).
+pub(crate) fn skip_quoted_with(
+    bytes: &[u8],
+    i: usize,
+    quote: u8,
+    backslash_escapes: bool,
+) -> usize {
     let mut j = i + 1;
     while j < bytes.len() {
-        if bytes[j] == b'\\' && quote == b'\'' {
+        if backslash_escapes && bytes[j] == b'\\' && quote == b'\'' {
             j += 2;
             continue;
         }

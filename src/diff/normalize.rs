@@ -612,20 +612,10 @@ fn without_or_replace(text: &str) -> String {
 }
 
 /// Index just past the quoted token that starts at `i` (a doubled quote
-/// is an escaped one).
+/// is an escaped one; a backslash is a character, as in the SQL the
+/// server prints).
 fn skip_quoted(bytes: &[u8], i: usize, quote: u8) -> usize {
-    let mut j = i + 1;
-    while j < bytes.len() {
-        if bytes[j] == quote {
-            if bytes.get(j + 1) == Some(&quote) {
-                j += 2;
-                continue;
-            }
-            return j + 1;
-        }
-        j += 1;
-    }
-    bytes.len()
+    crate::dialect::skip_quoted_with(bytes, i, quote, false)
 }
 
 /// An expression printed with every operation in parentheses, so that two

@@ -1616,10 +1616,15 @@ impl Field {
         )
     }
 
+    /// Whether it is `generated = "serial"`.
+    pub fn is_serial(&self) -> bool {
+        matches!(self.generated, Some(Generated::Kind(GeneratedKind::Serial)))
+    }
+
     /// Whether the database numbers it from a sequence of its own:
     /// `serial` or an identity column.
     pub fn has_own_sequence(&self) -> bool {
-        self.is_identity() || matches!(self.generated, Some(Generated::Kind(GeneratedKind::Serial)))
+        self.is_identity() || self.is_serial()
     }
 
     /// The physical column this field is stored in.

@@ -2559,16 +2559,10 @@ fn identity_sequence_renames(
         let Some(before) = old.fields.get(old_name) else {
             continue;
         };
-        let serial = |field: &Field| {
-            matches!(
-                &field.generated,
-                Some(Generated::Kind(GeneratedKind::Serial))
-            )
-        };
         let (from, to, if_exists) = if is_identity(before) && is_identity(after) {
             let from = identity_sequence(&old.table, old_name, before);
             (from, identity_sequence(&new.table, name, after), "")
-        } else if serial(before) && serial(after) {
+        } else if before.is_serial() && after.is_serial() {
             let from = default_name(&old.table, &[before.column_name(old_name)], "seq");
             let to = default_name(&new.table, &[after.column_name(name)], "seq");
             (quote(&from), quote(&to), "IF EXISTS ")

@@ -159,14 +159,15 @@ pub fn import(
             }
             continue;
         }
-        match Parser::parse_sql(&PostgreSqlDialect {}, &readable_text(statement)) {
+        let columns = postgres18_columns(statement);
+        match Parser::parse_sql(&PostgreSqlDialect {}, &readable_text(statement, &columns)) {
             Ok(parsed) => {
                 read += 1;
                 for ast in parsed {
                     if let Ast::CreateView(view) = &ast {
                         views.push((split_name(&view.name).1, (*view.query).clone()));
                     }
-                    if let Err(reason) = schema.apply(ast, &statement.text, &mut ledger) {
+                    if let Err(reason) = schema.apply(ast, &statement.text, &columns, &mut ledger) {
                         skipped.push(Skipped {
                             span: statement.span.clone(),
                             reason,
@@ -522,40 +523,50 @@ fn function_result_type(statement: &Statement) -> Option<(String, String)> {
 /// view without its data clause, an exclusion constraint without its index
 /// parameters, a primary key or unique constraint without its index's
 /// storage parameters (see [`constraint_index_parameters`]).
-fn readable_text(statement: &Statement) -> std::borrow::Cow<'_, str> {
+/// A `CREATE TABLE`'s column forms of PostgreSQL 18 that sqlparser does
+/// not read; none for other statements.
+fn postgres18_columns(statement: &Statement) -> written::Postgres18Columns {
     let head = statement.head(3);
     if head.starts_with("CREATE TABLE") || head.starts_with("CREATE UNLOGGED TABLE") {
+        written::Postgres18Columns::of(&statement.text, &PostgreSqlDialect {})
+    } else {
+        written::Postgres18Columns::default()
+    }
+}
+
+/// `columns` are the statement's [`postgres18_columns`].
+fn readable_text<'s>(
+    statement: &'s Statement,
+    columns: &written::Postgres18Columns,
+) -> std::borrow::Cow<'s, str> {
+    let head = statement.head(3);
+    if !columns.is_empty() {
         // sqlparser reads only `STORED` generated columns, and no
         // `CONSTRAINT name NOT NULL column` (PostgreSQL 18) among the
         // columns: it reads `STORED` and no such constraint; which columns
-        // were virtual or not null `Schema::apply` reads from the text.
-        let dialect = PostgreSqlDialect {};
+        // were virtual or not null `Schema::apply` takes from `columns`.
+        let virtual_columns = columns.virtual_columns.iter().map(|(_, says)| {
+            let stored = if says.is_empty() { " STORED" } else { "STORED" };
+            (says.clone(), stored)
+        });
+        let not_nulls = columns
+            .not_nulls
+            .iter()
+            .map(|not_null| (not_null.cut.clone(), ""));
         let mut edits: Vec<(std::ops::Range<usize>, &str)> =
-            written::ColumnExpressions::of(&statement.text, &dialect)
-                .virtual_columns
-                .into_iter()
-                .map(|(_, says)| {
-                    let stored = if says.is_empty() { " STORED" } else { "STORED" };
-                    (says, stored)
-                })
-                .collect();
-        edits.extend(
-            written::not_nulls(&statement.text, &dialect)
-                .into_iter()
-                .map(|not_null| (not_null.cut, "")),
-        );
-        if !edits.is_empty() {
-            edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
-            let mut text = statement.text.clone();
-            for (range, with) in edits {
-                text.replace_range(range, with);
-            }
-            let readable = Statement {
-                text,
-                span: statement.span.clone(),
-            };
-            return readable_text(&readable).into_owned().into();
+            virtual_columns.chain(not_nulls).collect();
+        edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+        let mut text = statement.text.clone();
+        for (range, with) in edits {
+            text.replace_range(range, with);
         }
+        let readable = Statement {
+            text,
+            span: statement.span.clone(),
+        };
+        return readable_text(&readable, &written::Postgres18Columns::default())
+            .into_owned()
+            .into();
     }
     if (head.starts_with("ALTER TABLE") || head.starts_with("CREATE"))
         && let Some((text, found)) = constraint_index_parameters(&statement.text)
@@ -967,6 +978,22 @@ fn significant_tokens(text: &str) -> Option<Vec<Token>> {
             .filter(|t| !matches!(t, Token::Whitespace(_)))
             .collect(),
     )
+}
+
+/// `ALTER TABLE [IF EXISTS] [ONLY] name ...`: the table (schema, name) and
+/// where its name ends. `None` for other statements.
+fn altered_table(tokens: &[Token]) -> Option<((String, String), usize)> {
+    if !(keyword_at(tokens, 0, "ALTER") && keyword_at(tokens, 1, "TABLE")) {
+        return None;
+    }
+    let mut at = 2;
+    while ["ONLY", "IF", "EXISTS"]
+        .into_iter()
+        .any(|word| keyword_at(tokens, at, word))
+    {
+        at += 1;
+    }
+    qualified_name_at(tokens, at)
 }
 
 /// Whether the token at `i` is unquoted keyword `text`, in any case.
@@ -1722,6 +1749,11 @@ impl Schema {
 
     fn relation_mut(&mut self, object: &ObjectName) -> Option<&mut Relation> {
         let (schema, name) = split_name(object);
+        self.relation_named(&schema, &name)
+    }
+
+    /// Table `schema.name`, if the dump made it.
+    fn relation_named(&mut self, schema: &str, name: &str) -> Option<&mut Relation> {
         self.relations
             .iter_mut()
             .find(|r| r.row.schema == schema && r.row.name == name)
@@ -2339,30 +2371,13 @@ impl Schema {
         let Some(tokens) = significant_tokens(&statement.text) else {
             return false;
         };
+        let Some(((schema, table), mut i)) = altered_table(&tokens) else {
+            return false;
+        };
         let word = |i: usize| word_at(&tokens, i);
         let is = |i: usize, text: &str| keyword_at(&tokens, i, text);
-        let mut i = 2;
-        if is(i, "ONLY") {
-            i += 1;
-        }
-        let (schema, table) = if matches!(tokens.get(i + 1), Some(Token::Period)) {
-            (word(i), word(i + 2))
-        } else {
-            (Some(FIRST_SCHEMA.to_owned()), word(i))
-        };
-        i += if matches!(tokens.get(i + 1), Some(Token::Period)) {
-            3
-        } else {
-            1
-        };
         if is(i, "CLUSTER") && is(i + 1, "ON") {
-            let (Some(schema), Some(table), Some(index)) = (schema, table, word(i + 2)) else {
-                return false;
-            };
-            let Some(relation) = self
-                .relations
-                .iter_mut()
-                .find(|r| r.row.schema == schema && r.row.name == table)
+            let (Some(index), Some(relation)) = (word(i + 2), self.relation_named(&schema, &table))
             else {
                 return false;
             };
@@ -2390,7 +2405,7 @@ impl Schema {
         } else {
             return false;
         };
-        let (Some(schema), Some(table), Some(column)) = (schema, table, column) else {
+        let Some(column) = column else {
             return false;
         };
         let Some(row) = self.column_mut(&schema, &table, &column) else {
@@ -2427,16 +2442,11 @@ impl Schema {
         let Some(comment) = comment_at(&tokens, end) else {
             return false;
         };
-        let Some(constraint) = self
-            .relations
-            .iter_mut()
-            .find(|r| r.row.schema == schema && r.row.name == table)
-            .and_then(|r| {
-                r.constraints
-                    .iter_mut()
-                    .find(|c| c.name.as_deref() == Some(name.as_str()))
-            })
-        else {
+        let Some(constraint) = self.relation_named(&schema, &table).and_then(|r| {
+            r.constraints
+                .iter_mut()
+                .find(|c| c.name.as_deref() == Some(name.as_str()))
+        }) else {
             return false;
         };
         constraint.comment = comment;
@@ -2592,9 +2602,7 @@ impl Schema {
 
     /// Column `column` of table `schema.table`, if the dump made it.
     fn column_mut(&mut self, schema: &str, table: &str, column: &str) -> Option<&mut ColumnRow> {
-        self.relations
-            .iter_mut()
-            .find(|r| r.row.schema == schema && r.row.name == table)
+        self.relation_named(schema, table)
             .and_then(|r| r.columns.iter_mut().find(|c| c.name == column))
     }
 
@@ -2610,11 +2618,7 @@ impl Schema {
             return false;
         };
         let is = |i: usize, text: &str| keyword_at(&tokens, i, text);
-        let mut at = 2;
-        while is(at, "ONLY") || is(at, "IF") || is(at, "EXISTS") {
-            at += 1;
-        }
-        let Some(((schema, table), end)) = qualified_name_at(&tokens, at) else {
+        let Some(((schema, table), end)) = altered_table(&tokens) else {
             return false;
         };
         if !(is(end, "ADD")
@@ -2628,11 +2632,7 @@ impl Schema {
         else {
             return false;
         };
-        let Some(relation) = self
-            .relations
-            .iter_mut()
-            .find(|r| r.row.schema == schema && r.row.name == table)
-        else {
+        let Some(relation) = self.relation_named(&schema, &table) else {
             return false;
         };
         let Some(row) = relation.columns.iter_mut().find(|c| c.name == column) else {
@@ -2841,7 +2841,14 @@ impl Schema {
 
     /// Applies one parsed statement. `Err` is a statement that changes the
     /// schema in a way this importer cannot follow.
-    fn apply(&mut self, ast: Ast, text: &str, ledger: &mut Ledger) -> Result<(), String> {
+    /// `columns` are the statement's [`postgres18_columns`].
+    fn apply(
+        &mut self,
+        ast: Ast,
+        text: &str,
+        columns: &written::Postgres18Columns,
+        ledger: &mut Ledger,
+    ) -> Result<(), String> {
         let checks = written::checks(text, &PostgreSqlDialect {});
         let mut parameters = constraint_index_parameters(text)
             .map(|(_, found)| found)
@@ -2953,12 +2960,6 @@ impl Schema {
                 }
                 relation.row.options = with_options(&create.table_options);
                 let table = relation.row.name.clone();
-                let virtual_columns: Vec<String> =
-                    written::ColumnExpressions::of(text, &PostgreSqlDialect {})
-                        .virtual_columns
-                        .into_iter()
-                        .map(|(name, _)| name)
-                        .collect();
                 let mut identities = Vec::new();
                 for (index, column) in create.columns.iter().enumerate() {
                     // `serial` is shorthand for an integer column owning a
@@ -3097,12 +3098,12 @@ impl Schema {
                                 ..
                             } => match generation_expr {
                                 Some(expr) => {
-                                    row.generated = if virtual_columns.contains(&row.name) {
-                                        "v"
-                                    } else {
-                                        "s"
-                                    }
-                                    .to_owned();
+                                    let virtual_column = columns
+                                        .virtual_columns
+                                        .iter()
+                                        .any(|(name, _)| *name == row.name);
+                                    row.generated =
+                                        if virtual_column { "v" } else { "s" }.to_owned();
                                     row.default_sql = Some(expr_text(expr));
                                 }
                                 None => {
@@ -3125,8 +3126,8 @@ impl Schema {
                     }
                     relation.columns.push(row);
                 }
-                for not_null in written::not_nulls(text, &PostgreSqlDialect {}) {
-                    let column = not_null.column;
+                for not_null in &columns.not_nulls {
+                    let column = not_null.column.clone();
                     if let Some(row) = relation.columns.iter_mut().find(|c| c.name == column) {
                         row.not_null = true;
                         // A column's own named one was read with it.
@@ -3135,6 +3136,7 @@ impl Schema {
                             .retain(|c| !(c.kind == "n" && c.columns == [column.clone()]));
                         let name = not_null
                             .name
+                            .clone()
                             .unwrap_or_else(|| default_name(&table, Some(&column), "not_null"));
                         let mut constraint = Constraint::new(Some(name), "n", vec![column]);
                         constraint.no_inherit = not_null.no_inherit;

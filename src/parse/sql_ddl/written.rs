@@ -49,10 +49,11 @@ pub(super) struct ColumnExpressions {
 
 impl ColumnExpressions {
     pub(super) fn of(text: &str, dialect: &dyn Dialect) -> Self {
+        Tokens::new(text, dialect).map_or_else(Self::default, |tokens| Self::of_tokens(&tokens))
+    }
+
+    fn of_tokens(tokens: &Tokens<'_>) -> Self {
         let mut found = Self::default();
-        let Some(tokens) = Tokens::new(text, dialect) else {
-            return found;
-        };
         let Some(open) =
             (0..tokens.len()).find(|&at| matches!(tokens.token(at), Some(Token::LParen)))
         else {
@@ -181,12 +182,58 @@ pub(super) struct NotNull {
     pub(super) cut: Range<usize>,
 }
 
+/// What a PostgreSQL `CREATE TABLE` statement writes in forms sqlparser
+/// does not read (PostgreSQL 18): its virtual columns (see
+/// [`ColumnExpressions::virtual_columns`]) and its [`NotNull`]s, in order.
+/// The statement is read only when it has a word that starts one of them,
+/// once for both.
+#[derive(Default)]
+pub(super) struct Postgres18Columns {
+    pub(super) virtual_columns: Vec<(String, Range<usize>)>,
+    pub(super) not_nulls: Vec<NotNull>,
+}
+
+impl Postgres18Columns {
+    pub(super) fn of(text: &str, dialect: &dyn Dialect) -> Self {
+        let generated = mentions(text, "GENERATED");
+        let constrained = mentions(text, "CONSTRAINT") || mentions(text, "INHERIT");
+        if !generated && !constrained {
+            return Self::default();
+        }
+        let Some(tokens) = Tokens::new(text, dialect) else {
+            return Self::default();
+        };
+        Self {
+            virtual_columns: if generated {
+                ColumnExpressions::of_tokens(&tokens).virtual_columns
+            } else {
+                Vec::new()
+            },
+            not_nulls: if constrained {
+                not_nulls(&tokens)
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Whether there is anything sqlparser would not read.
+    pub(super) fn is_empty(&self) -> bool {
+        self.virtual_columns.is_empty() && self.not_nulls.is_empty()
+    }
+}
+
+/// Whether `text` holds `word`, in any case.
+pub(super) fn mentions(text: &str, word: &str) -> bool {
+    text.as_bytes()
+        .windows(word.len())
+        .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+}
+
 /// The [`NotNull`]s of a `CREATE TABLE` statement, in order.
-pub(super) fn not_nulls(text: &str, dialect: &dyn Dialect) -> Vec<NotNull> {
+fn not_nulls(tokens: &Tokens<'_>) -> Vec<NotNull> {
+    let text = tokens.text;
     let mut found = Vec::new();
-    let Some(tokens) = Tokens::new(text, dialect) else {
-        return found;
-    };
     let Some(open) = (0..tokens.len()).find(|&at| matches!(tokens.token(at), Some(Token::LParen)))
     else {
         return found;
